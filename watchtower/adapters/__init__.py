@@ -1,0 +1,1 @@
+"""Source adapters; :mod:`watchtower.adapters.registry` lists them."""

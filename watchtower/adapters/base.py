@@ -1,0 +1,95 @@
+"""The source interface: one small class per source kind.
+
+An adapter turns bytes from the outside world into validated :class:`Item` values.
+It does its I/O only through the injected :class:`FetchContext`, never touches the
+database and never retries: it raises :class:`~watchtower.errors.SourceError`
+and the scheduler decides what happens next.
+"""
+
+from __future__ import annotations
+
+import logging
+from abc import ABC, abstractmethod
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Annotated, Any, ClassVar
+from urllib.parse import urlsplit
+
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
+
+from watchtower.durations import parse_duration
+from watchtower.models import Item
+
+if TYPE_CHECKING:
+    from watchtower.adapters._http import HttpFetcher
+
+
+def _http_url(value: str) -> str:
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise ValueError(f"only http:// and https:// URLs are allowed, got {value!r}")
+    return value
+
+
+HttpUrl = Annotated[str, AfterValidator(_http_url)]
+Duration = Annotated[timedelta, BeforeValidator(parse_duration)]
+
+
+class SourceSettings(BaseModel):
+    """Keys every source accepts. Each kind subclasses this with its own keys."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: str = Field(min_length=1, max_length=200, pattern=r"^[\w.@:/-]+$")
+    kind: str
+    every: Duration = timedelta(minutes=10)
+    allow_private: bool = False
+    enabled: bool = True
+
+
+class UrlSourceSettings(SourceSettings):
+    """A source read from one URL."""
+
+    url: HttpUrl
+
+
+@dataclass
+class SourceState:
+    """What the database remembers about a source between fetches."""
+
+    etag: str | None = None
+    last_modified: str | None = None
+    cursor: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class FetchResult:
+    """The outcome of one successful fetch."""
+
+    items: list[Item]
+    not_modified: bool = False
+    etag: str | None = None
+    last_modified: str | None = None
+    cursor: dict[str, Any] | None = None
+    warnings: list[str] = field(default_factory=list)
+
+
+@dataclass
+class FetchContext:
+    """Everything an adapter may use to do I/O; injected so tests can swap it."""
+
+    http: HttpFetcher
+    now: Callable[[], datetime]
+    log: logging.Logger
+
+
+class Source(ABC):
+    """One source kind. ``kind`` is the TOML ``kind`` and the module name."""
+
+    kind: ClassVar[str]
+    settings_model: ClassVar[type[SourceSettings]]
+
+    @abstractmethod
+    def fetch(self, settings: Any, state: SourceState, ctx: FetchContext) -> FetchResult:
+        """Fetch and parse; raise ``SourceError`` on failure."""

@@ -1,0 +1,468 @@
+"""Configuration: one TOML file loaded into strict pydantic models.
+
+Every problem is collected and reported as ``PATH:LINE: key: message``; unknown
+keys are errors (with a "did you mean" hint), URLs must be http(s), durations are
+``90s``/``10m``/``1h``. Secrets come only from the environment
+(``SLACK_BOT_TOKEN``, ``SMTP_USERNAME``, ``SMTP_PASSWORD``) and are kept as
+:class:`~pydantic.SecretStr`, so they never print.
+"""
+
+from __future__ import annotations
+
+import difflib
+import os
+import re
+import tomllib
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import timedelta
+from pathlib import Path
+from typing import Annotated, Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    TypeAdapter,
+    ValidationError,
+    field_validator,
+)
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from watchtower.adapters.base import Duration, HttpUrl, SourceSettings
+from watchtower.adapters.registry import REGISTRY as SOURCE_KINDS
+from watchtower.errors import ConfigError, ConfigProblem
+from watchtower.notify.registry import TARGET_KINDS
+
+DEFAULT_CONFIG = "watchtower.toml"
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+
+def _timezone(value: str) -> str:
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(f"unknown time zone {value!r} (e.g. 'Europe/Paris')") from None
+    return value
+
+
+def _target(value: str) -> str:
+    kind, sep, address = value.partition(":")
+    if not sep or kind not in TARGET_KINDS:
+        kinds = ", ".join(f"'{k}:…'" for k in TARGET_KINDS)
+        raise ValueError(f"unknown target {value!r}; use one of {kinds}")
+    TARGET_KINDS[kind].validate_address(address)
+    return value
+
+
+Target = Annotated[str, AfterValidator(_target)]
+
+
+class WatchtowerSection(_Strict):
+    """``[watchtower]``: where state lives and how the daemon behaves."""
+
+    database_url: str = "sqlite:///watchtower.db"
+    timezone: Annotated[str, AfterValidator(_timezone)] = "Europe/Paris"
+    language: Literal["fr", "en"] = "fr"
+    default_notify: list[Target] | None = Field(
+        default=None,
+        description="Targets for brand mentions that no rule claims "
+        "(default: the Slack default channel, or the console).",
+    )
+    ops_notify: list[Target] = Field(default_factory=list)
+    poll_interval: Duration = timedelta(seconds=30)
+    drain_interval: Duration = timedelta(seconds=5)
+    concurrency: int = Field(default=20, ge=1, le=500)
+    per_host_concurrency: int = Field(default=2, ge=1, le=50)
+    retention: Duration = timedelta(days=90)
+    max_response_bytes: int = Field(default=10_000_000, ge=10_000)
+    request_timeout: Duration = timedelta(seconds=30)
+    max_delivery_attempts: int = Field(default=12, ge=1, le=100)
+
+
+class SlackSection(_Strict):
+    """``[slack]``; the token comes from ``SLACK_BOT_TOKEN``."""
+
+    default_channel: str = Field(default="#veille", pattern=r"^[#@]?[\w.-]+$")
+    api_url: HttpUrl = "https://slack.com/api/"
+    timeout: Duration = timedelta(seconds=15)
+
+
+class EmailSection(_Strict):
+    """``[email]``; credentials come from ``SMTP_USERNAME`` / ``SMTP_PASSWORD``."""
+
+    smtp_host: str = "localhost"
+    smtp_port: int = Field(default=587, ge=1, le=65535)
+    starttls: bool = True
+    ssl: bool = False
+    from_: str = Field(default="watchtower@localhost", alias="from")
+    timeout: Duration = timedelta(seconds=30)
+
+
+class BrandConfig(_Strict):
+    """``[[brands]]``: a brand and the words that mean it."""
+
+    name: str = Field(min_length=1, max_length=200)
+    terms: list[str] = Field(min_length=1)
+    exclude: list[str] = Field(default_factory=list)
+    fuzzy: int = Field(default=0, ge=0, le=2)
+
+    @field_validator("terms", "exclude")
+    @classmethod
+    def _non_blank(cls, values: list[str]) -> list[str]:
+        for v in values:
+            if not v.strip():
+                raise ValueError("terms cannot be blank")
+        return values
+
+
+class RuleConfig(_Strict):
+    """``[[rules]]``: which mentions go where, and how urgent they are."""
+
+    name: str = Field(min_length=1, max_length=200)
+    brands: list[str] | None = None
+    sources: list[str] | None = None
+    query: str | None = None
+    exclude: list[str] = Field(default_factory=list)
+    severity: Literal["info", "warning", "critical"] = "info"
+    notify: list[Target] = Field(default_factory=list)
+
+
+class EnvOverrides(BaseSettings):
+    """Environment variables that override the file (``WATCHTOWER_DATABASE_URL``)."""
+
+    model_config = SettingsConfigDict(env_prefix="WATCHTOWER_", extra="ignore")
+
+    database_url: str | None = None
+
+
+class Secrets(BaseSettings):
+    """Secrets, from the environment only. ``SecretStr`` never prints its value."""
+
+    model_config = SettingsConfigDict(extra="ignore")
+
+    slack_bot_token: SecretStr | None = None
+    smtp_username: SecretStr | None = None
+    smtp_password: SecretStr | None = None
+
+
+class Config(_Strict):
+    """The whole configuration file."""
+
+    include: list[str] = Field(default_factory=list)
+    watchtower: WatchtowerSection = WatchtowerSection()
+    slack: SlackSection | None = None
+    email: EmailSection | None = None
+    brands: list[BrandConfig] = Field(default_factory=list)
+    sources: list[Any] = Field(default_factory=list)  # SourceSettings subclasses
+    rules: list[RuleConfig] = Field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class LoadedConfig:
+    """A validated configuration plus where it came from and the environment's secrets."""
+
+    path: Path
+    config: Config
+    secrets: Secrets
+    files: tuple[Path, ...] = field(default=())
+
+    @property
+    def sources(self) -> list[SourceSettings]:
+        return list(self.config.sources)
+
+    @property
+    def database_url(self) -> str:
+        return resolve_database_url(self.config.watchtower.database_url, self.path.parent)
+
+
+def resolve_database_url(url: str, base: Path) -> str:
+    """Resolve a relative SQLite path against the config file's folder."""
+    prefix = "sqlite:///"
+    if url.startswith(prefix):
+        rest = url[len(prefix) :]
+        if rest and not rest.startswith("/") and not rest.startswith(":memory:"):
+            return prefix + str((base / rest).resolve())
+    return url
+
+
+# --------------------------------------------------------------------- locating
+_HEADER = re.compile(r"^\s*(\[\[?)\s*([^\]]+?)\s*\]\]?")
+_KEY = re.compile(r"^\s*([A-Za-z0-9_\-\"'.]+)\s*=")
+_STRINGS = re.compile(r"\"(?:[^\"\\]|\\.)*\"|'[^']*'|#.*$")
+
+
+def locate_keys(text: str) -> dict[tuple[str | int, ...], int]:
+    """Map each table and key path of a TOML text to its 1-based line.
+
+    tomllib keeps no positions, so this line scanner finds them for error
+    messages; it only has to be right for the lines it recognises.
+    """
+    lines: dict[tuple[str | int, ...], int] = {}
+    counters: dict[tuple[str, ...], int] = {}
+    table: tuple[str | int, ...] = ()
+    depth = 0
+    in_multiline: str | None = None
+    for number, line in enumerate(text.splitlines(), start=1):
+        if in_multiline:
+            if in_multiline in line:
+                in_multiline = None
+            continue
+        code = _STRINGS.sub('""', line)
+        if depth > 0:  # inside a multi-line array or inline table
+            depth = max(0, depth + code.count("[") + code.count("{") - code.count("]")
+                        - code.count("}"))
+            continue
+        if m := _HEADER.match(line):
+            names = tuple(p.strip().strip("\"'") for p in m.group(2).split("."))
+            if m.group(1) == "[[":
+                index = counters.get(names, -1) + 1
+                counters[names] = index
+                table = (*names, index)
+            else:
+                table = names
+            lines.setdefault(table, number)
+        elif m := _KEY.match(line):
+            key = tuple(p.strip().strip("\"'") for p in m.group(1).split("."))
+            lines.setdefault((*table, *key), number)
+            value = line[m.end() :]
+            for quote in ('"""', "'''"):
+                if value.count(quote) == 1:
+                    in_multiline = quote
+            rest = code[code.index("=") + 1 :] if "=" in code else ""
+            depth = max(0, rest.count("[") + rest.count("{") - rest.count("]") - rest.count("}"))
+    return lines
+
+
+def _line_for(loc: Sequence[str | int], lines: dict[tuple[str | int, ...], int]) -> int | None:
+    path = tuple(loc)
+    while path:
+        if path in lines:
+            return lines[path]
+        path = path[:-1]
+    return None
+
+
+def _dotted(loc: Sequence[str | int]) -> str:
+    out = ""
+    for part in loc:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out
+
+
+def _known_keys(model: type[BaseModel]) -> list[str]:
+    return [f.alias or name for name, f in model.model_fields.items()]
+
+
+def _model_at(loc: Sequence[str | int], raw: dict[str, Any]) -> type[BaseModel] | None:
+    """The pydantic model that owns the key at ``loc`` (for "did you mean")."""
+    model: type[BaseModel] | None = Config
+    node: Any = raw
+    for part in loc[:-1]:
+        if isinstance(part, int):
+            node = node[part] if isinstance(node, list) and part < len(node) else {}
+            continue
+        node = node.get(part, {}) if isinstance(node, dict) else {}
+        mapping: dict[str, type[BaseModel]] = {
+            "watchtower": WatchtowerSection,
+            "slack": SlackSection,
+            "email": EmailSection,
+            "brands": BrandConfig,
+            "rules": RuleConfig,
+        }
+        if part == "sources":
+            model = None
+        elif part in mapping:
+            model = mapping[part]
+    if model is None and isinstance(node, dict):
+        kind = node.get("kind")
+        if isinstance(kind, str) and kind in SOURCE_KINDS:
+            model = SOURCE_KINDS[kind].settings_model
+    return model
+
+
+def _problem(
+    path: str, loc: Sequence[str | int], message: str, lines: dict[tuple[str | int, ...], int]
+) -> ConfigProblem:
+    return ConfigProblem(path, _line_for(loc, lines), _dotted(loc), message)
+
+
+def _validation_problems(
+    path: str,
+    error: ValidationError,
+    lines: dict[tuple[str | int, ...], int],
+    raw: dict[str, Any],
+    prefix: tuple[str | int, ...] = (),
+) -> list[ConfigProblem]:
+    problems = []
+    for err in error.errors():
+        loc = (*prefix, *err["loc"])
+        if err["type"] == "extra_forbidden":
+            model = _model_at(loc, raw)
+            hint = ""
+            if model is not None:
+                close = difflib.get_close_matches(str(loc[-1]), _known_keys(model), n=1)
+                if close:
+                    hint = f"; did you mean '{close[0]}'?"
+            message = f"unknown key{hint}"
+        elif err["type"] == "missing":
+            message = "required key is missing"
+        else:
+            message = err["msg"].removeprefix("Value error, ")
+        problems.append(_problem(path, loc, message, lines))
+    return problems
+
+
+def _validate_sources(
+    path: str, raw_sources: Any, lines: dict[tuple[str | int, ...], int], raw: dict[str, Any]
+) -> tuple[list[SourceSettings], list[ConfigProblem]]:
+    problems: list[ConfigProblem] = []
+    sources: list[SourceSettings] = []
+    if not isinstance(raw_sources, list):
+        return [], [_problem(path, ("sources",), "must be an array of tables [[sources]]", lines)]
+    for index, entry in enumerate(raw_sources):
+        loc: tuple[str | int, ...] = ("sources", index)
+        if not isinstance(entry, dict):
+            problems.append(_problem(path, loc, "must be a table", lines))
+            continue
+        entry = expand_preset(entry)
+        kind = entry.get("kind")
+        if kind not in SOURCE_KINDS:
+            known = ", ".join(sorted(SOURCE_KINDS))
+            message = "required key is missing" if kind is None else f"unknown kind {kind!r}"
+            problems.append(_problem(path, (*loc, "kind"), f"{message} (one of: {known})", lines))
+            continue
+        try:
+            sources.append(SOURCE_KINDS[kind].settings_model.model_validate(entry))
+        except ValidationError as exc:
+            problems += _validation_problems(path, exc, lines, raw, loc)
+    return sources, problems
+
+
+def expand_preset(entry: dict[str, Any]) -> dict[str, Any]:
+    """Hook for source presets (``preset = "phpbb"``); identity until presets exist."""
+    return entry
+
+
+def expand_includes(raw: dict[str, Any], config_path: Path) -> dict[str, Any]:
+    """Hook for rule packs (``include = ["crisis-fr"]``); identity until packs exist."""
+    return raw
+
+
+def _cross_check(
+    path: str, config: Config, lines: dict[tuple[str | int, ...], int]
+) -> list[ConfigProblem]:
+    problems: list[ConfigProblem] = []
+
+    def unique(kind: str, names: Iterable[str]) -> None:
+        seen: set[str] = set()
+        for index, name in enumerate(names):
+            if name in seen:
+                problems.append(
+                    _problem(path, (kind, index, "name"), f"duplicate name {name!r}", lines)
+                )
+            seen.add(name)
+
+    unique("brands", (b.name for b in config.brands))
+    unique("sources", (s.name for s in config.sources))
+    unique("rules", (r.name for r in config.rules))
+    brand_names = {b.name for b in config.brands}
+    source_names = {s.name for s in config.sources}
+    for index, rule in enumerate(config.rules):
+        for key, names, known in (
+            ("brands", rule.brands, brand_names),
+            ("sources", rule.sources, source_names),
+        ):
+            for name in names or ():
+                if name not in known:
+                    close = difflib.get_close_matches(name, sorted(known), n=1)
+                    hint = f"; did you mean '{close[0]}'?" if close else ""
+                    problems.append(
+                        _problem(
+                            path,
+                            ("rules", index, key),
+                            f"unknown {key[:-1]} {name!r}{hint}",
+                            lines,
+                        )
+                    )
+        if rule.query is not None:
+            from watchtower.pipeline.match import QuerySyntaxError, parse_query
+
+            try:
+                parse_query(rule.query)
+            except QuerySyntaxError as exc:
+                problems.append(_problem(path, ("rules", index, "query"), str(exc), lines))
+    return problems
+
+
+def load_config(path: str | os.PathLike[str] | None = None) -> LoadedConfig:
+    """Load and validate a configuration file; raise :class:`ConfigError` listing every problem."""
+    config_path = Path(path or os.environ.get("WATCHTOWER_CONFIG") or DEFAULT_CONFIG)
+    shown = str(config_path)
+    try:
+        text = config_path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError([ConfigProblem(shown, None, "", "file not found")]) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError([ConfigProblem(shown, None, "", f"cannot read: {exc}")]) from None
+    return parse_config(text, config_path)
+
+
+_TOML_POS = re.compile(r"\(at line (\d+), column (\d+)\)")
+
+
+def parse_config(text: str, config_path: Path) -> LoadedConfig:
+    """Validate configuration ``text`` as if read from ``config_path``."""
+    shown = str(config_path)
+    try:
+        raw = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        message = str(exc)
+        m = _TOML_POS.search(message)
+        line = int(m.group(1)) if m else None
+        message = _TOML_POS.sub("", message).strip()
+        if m:
+            message += f" (column {m.group(2)})"
+        raise ConfigError([ConfigProblem(shown, line, "", f"TOML syntax error: {message}")]) from None
+    lines = locate_keys(text)
+    raw = expand_includes(raw, config_path)
+    raw_sources = raw.pop("sources", [])
+    problems: list[ConfigProblem] = []
+    sources, source_problems = _validate_sources(shown, raw_sources, lines, raw)
+    try:
+        config = Config.model_validate(raw)
+    except ValidationError as exc:
+        problems += _validation_problems(shown, exc, lines, raw)
+        config = None
+    problems += source_problems
+    if config is not None and not problems:
+        config = config.model_copy(update={"sources": sources})
+        overrides = EnvOverrides()
+        if overrides.database_url:
+            section = config.watchtower.model_copy(update={"database_url": overrides.database_url})
+            config = config.model_copy(update={"watchtower": section})
+        problems += _cross_check(shown, config, lines)
+    if problems or config is None:
+        problems.sort(key=lambda p: (p.line or 0, p.key))
+        raise ConfigError(problems)
+    return LoadedConfig(path=config_path.resolve(), config=config, secrets=Secrets())
+
+
+def config_schema() -> dict[str, Any]:
+    """JSON Schema of the config file (sources as a union of every kind's settings)."""
+    from typing import Union
+
+    kinds = tuple(k.settings_model for k in SOURCE_KINDS.values())
+    source_union: Any = Union[kinds]  # noqa: UP007 - built at run time
+    schema_model = TypeAdapter(Config).json_schema(by_alias=True)
+    schema_model["properties"]["sources"] = {
+        "type": "array",
+        "items": TypeAdapter(source_union).json_schema(by_alias=True),
+    }
+    return schema_model

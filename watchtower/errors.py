@@ -1,0 +1,86 @@
+"""The exception tree of watchtower.
+
+::
+
+    WatchtowerError
+     ├── ConfigError            invalid configuration; carries every problem found
+     ├── SourceError            a source could not be fetched or parsed
+     │    ├── TransientError     worth retrying later (timeouts, 5xx, 429, network)
+     │    └── PermanentError     retrying will not help until someone acts (404, bad feed)
+     └── DeliveryError          a notification could not be delivered (retryable flag)
+
+Adapters and notifiers raise these; nobody else retries. The scheduler turns a
+``SourceError`` into a backoff on the source row, the outbox turns a
+``DeliveryError`` into a retry or a recorded failure. ``str(error)`` is always a
+plain sentence an operator can read, and never contains a secret.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+class WatchtowerError(Exception):
+    """Base class of every error watchtower raises on purpose."""
+
+
+@dataclass(frozen=True)
+class ConfigProblem:
+    """One problem in a configuration file, located by file, line and key."""
+
+    path: str
+    line: int | None
+    key: str
+    message: str
+
+    def __str__(self) -> str:
+        where = f"{self.path}:{self.line}" if self.line else self.path
+        return f"{where}: {self.key}: {self.message}" if self.key else f"{where}: {self.message}"
+
+
+class ConfigError(WatchtowerError):
+    """The configuration is invalid; ``problems`` lists every problem found."""
+
+    def __init__(self, problems: list[ConfigProblem]) -> None:
+        self.problems = problems
+        super().__init__("\n".join(str(p) for p in problems))
+
+
+class SourceError(WatchtowerError):
+    """A source failed. ``message`` is a sentence for the operator."""
+
+    retryable: bool = True
+
+    def __init__(self, message: str, *, retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.retry_after = retry_after
+
+
+class TransientError(SourceError):
+    """A failure worth retrying with backoff (network, timeout, 5xx, 429)."""
+
+    retryable = True
+
+
+class PermanentError(SourceError):
+    """A failure that needs a human (404, 401, not a feed); retried slowly."""
+
+    retryable = False
+
+
+class DeliveryError(WatchtowerError):
+    """A notification could not be delivered.
+
+    ``retryable`` drives the outbox: retryable errors are retried with capped
+    backoff (or after ``retry_after`` seconds); others are recorded as failed
+    with ``reason``.
+    """
+
+    def __init__(
+        self, reason: str, *, retryable: bool, retry_after: float | None = None
+    ) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.retryable = retryable
+        self.retry_after = retry_after

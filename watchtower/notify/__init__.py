@@ -1,0 +1,1 @@
+"""Notifiers: Slack, e-mail, console; :mod:`watchtower.notify.registry` lists them."""

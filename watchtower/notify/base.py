@@ -1,0 +1,72 @@
+"""The notifier interface: render a notification, then send it.
+
+Escaping and truncation happen in ``render`` (once, per notifier, for its own
+format); ``send`` does the I/O and either returns a :class:`Receipt` or raises
+:class:`~watchtower.errors.DeliveryError` with ``retryable`` set, which the
+outbox turns into a retry or a recorded failure. Notifiers never retry.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+from watchtower.models import Notification
+
+
+@dataclass(frozen=True)
+class Limits:
+    """What a target accepts; ``render`` truncates to these."""
+
+    title_max: int = 500
+    body_max: int = 4000
+    per_second: float | None = None
+
+
+@dataclass(frozen=True)
+class Message:
+    """A rendered notification, ready for ``send``."""
+
+    address: str
+    text: str
+    subject: str = ""
+    html: str | None = None
+    blocks: list[dict[str, Any]] | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Receipt:
+    """Proof of delivery: the provider's id for the message, if it gives one."""
+
+    message_id: str | None = None
+
+
+class Notifier(ABC):
+    """One target kind (``slack``, ``email``, ``console``)."""
+
+    kind: ClassVar[str]
+    limits: ClassVar[Limits] = Limits()
+
+    @classmethod
+    def validate_address(cls, address: str) -> None:
+        """Raise ``ValueError`` if ``address`` is not valid for this kind."""
+
+    @abstractmethod
+    def render(self, notification: Notification, address: str) -> Message:
+        """Build the message: escaping and truncation live here."""
+
+    @abstractmethod
+    def send(self, message: Message) -> Receipt:
+        """Deliver ``message`` or raise ``DeliveryError``."""
+
+    def close(self) -> None:  # noqa: B027 - optional hook
+        """Release connections."""
+
+
+def truncate(text: str, limit: int, ellipsis: str = "…") -> str:
+    """Cut ``text`` to ``limit`` characters, ending with an ellipsis when cut."""
+    if len(text) <= limit:
+        return text
+    return text[: max(0, limit - len(ellipsis))].rstrip() + ellipsis

@@ -1,0 +1,147 @@
+"""``email:someone@example.fr``: one text + HTML message per notification over SMTP.
+
+STARTTLS fails closed: if it is requested and the server does not offer it,
+nothing is sent. Header values lose their CR/LF so a feed title cannot inject
+headers. SMTP 4xx answers and network errors are retryable; 5xx are not.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+import smtplib
+import socket
+import ssl
+from email.message import EmailMessage
+from email.utils import formataddr, make_msgid
+
+from watchtower.errors import DeliveryError
+from watchtower.models import Notification
+from watchtower.notify._text import (
+    SEVERITY_EMOJI,
+    label,
+    published_text,
+    severity_text,
+    t,
+    title_text,
+)
+from watchtower.notify.base import Limits, Message, Notifier, Receipt, truncate
+
+_ADDRESS = re.compile(r"^[^@\s,;<>]+@[^@\s,;<>]+\.[^@\s,;<>]+$")
+
+
+def header_value(text: str) -> str:
+    """A header value with CR, LF and other control characters removed."""
+    return re.sub(r"[\x00-\x1f\x7f]+", " ", text).strip()
+
+
+class EmailNotifier(Notifier):
+    """Sends through one SMTP server; a connection per message keeps failures isolated."""
+
+    kind = "email"
+    limits = Limits(title_max=200, body_max=20_000)
+
+    def __init__(
+        self,
+        host: str,
+        port: int,
+        sender: str,
+        *,
+        starttls: bool = True,
+        use_ssl: bool = False,
+        username: str | None = None,
+        password: str | None = None,
+        timeout: float = 30.0,
+        language: str = "fr",
+        timezone: str = "Europe/Paris",
+        ssl_context: ssl.SSLContext | None = None,
+    ) -> None:
+        self.host, self.port, self.sender = host, port, sender
+        self.starttls, self.use_ssl = starttls, use_ssl
+        self.username, self.password = username, password
+        self.timeout = timeout
+        self.language, self.timezone = language, timezone
+        self.ssl_context = ssl_context or ssl.create_default_context()
+
+    @classmethod
+    def validate_address(cls, address: str) -> None:
+        if not _ADDRESS.match(address):
+            raise ValueError(f"not an e-mail address: {address!r}")
+
+    def render(self, notification: Notification, address: str) -> Message:
+        n, lang = notification, self.language
+        title = truncate(title_text(n, lang), self.limits.title_max)
+        subject = t(lang, "subject").format(
+            severity=severity_text(n, lang), brands=", ".join(n.brands), title=title
+        )
+        rows = [
+            (label(lang, "source"), n.source),
+            (label(lang, "brands"), ", ".join(n.brands)),
+            (label(lang, "terms"), ", ".join(n.terms)),
+            (label(lang, "rule"), ", ".join(n.rules) or "-"),
+            (label(lang, "published"), published_text(n, lang, self.timezone)),
+        ]
+        excerpt = truncate(n.excerpt, 1000)
+        text = "\n".join(
+            [f"{SEVERITY_EMOJI[n.severity]} {title}", n.url, ""]
+            + [f"{k}{v}" for k, v in rows]
+            + (["", excerpt] if excerpt else [])
+        )
+        e = html.escape
+        html_body = (
+            f"<p>{SEVERITY_EMOJI[n.severity]} <strong>{e(severity_text(n, lang))}</strong> · "
+            f'<a href="{e(n.url)}">{e(title)}</a></p><table>'
+            + "".join(f"<tr><th align='left'>{e(k)}</th><td>{e(v)}</td></tr>" for k, v in rows)
+            + "</table>"
+            + (f"<blockquote>{e(excerpt)}</blockquote>" if excerpt else "")
+        )
+        return Message(address=address, text=text, subject=subject, html=html_body)
+
+    def build(self, message: Message) -> EmailMessage:
+        """The MIME message: multipart/alternative, text then HTML."""
+        mail = EmailMessage()
+        mail["Subject"] = header_value(message.subject)
+        mail["From"] = formataddr(("watchtower", header_value(self.sender)))
+        mail["To"] = header_value(message.address)
+        mail["Message-ID"] = make_msgid(domain=self.sender.rpartition("@")[2] or None)
+        mail.set_content(message.text)
+        if message.html:
+            mail.add_alternative(message.html, subtype="html")
+        return mail
+
+    def send(self, message: Message) -> Receipt:
+        mail = self.build(message)
+        try:
+            smtp: smtplib.SMTP
+            if self.use_ssl:
+                smtp = smtplib.SMTP_SSL(
+                    self.host, self.port, timeout=self.timeout, context=self.ssl_context
+                )
+            else:
+                smtp = smtplib.SMTP(self.host, self.port, timeout=self.timeout)
+            with smtp:
+                smtp.ehlo()
+                if self.starttls and not self.use_ssl:
+                    if not smtp.has_extn("starttls"):
+                        raise DeliveryError(
+                            "the SMTP server does not offer STARTTLS; refusing to send in clear"
+                            " text (set starttls = false to allow it)",
+                            retryable=False,
+                        )
+                    smtp.starttls(context=self.ssl_context)
+                    smtp.ehlo()
+                if self.username and self.password:
+                    smtp.login(self.username, self.password)
+                smtp.send_message(mail)
+        except DeliveryError:
+            raise
+        except smtplib.SMTPAuthenticationError as exc:
+            raise DeliveryError(f"SMTP login refused ({exc.smtp_code})", retryable=False) from None
+        except smtplib.SMTPRecipientsRefused:
+            raise DeliveryError("the SMTP server refused the recipient", retryable=False) from None
+        except smtplib.SMTPResponseException as exc:
+            reason = f"SMTP error {exc.smtp_code}"
+            raise DeliveryError(reason, retryable=400 <= exc.smtp_code < 500) from None
+        except (smtplib.SMTPException, OSError, socket.timeout) as exc:
+            raise DeliveryError(f"cannot reach the SMTP server ({exc})", retryable=True) from None
+        return Receipt(str(mail["Message-ID"]))

@@ -1,0 +1,1 @@
+"""Pipeline stages between an adapter's items and the outbox."""
