@@ -351,8 +351,10 @@ def expand_preset(entry: dict[str, Any]) -> dict[str, Any]:
 
 
 def expand_includes(raw: dict[str, Any], config_path: Path) -> dict[str, Any]:
-    """Hook for rule packs (``include = ["crisis-fr"]``); identity until packs exist."""
-    return raw
+    """Append the rules of the packs named in ``include = ["crisis-fr"]`` (see ``packs``)."""
+    from watchtower.packs import expand_includes as expand
+
+    return expand(raw, config_path)
 
 
 def _cross_check(
@@ -372,6 +374,14 @@ def _cross_check(
     unique("brands", (b.name for b in config.brands))
     unique("sources", (s.name for s in config.sources))
     unique("rules", (r.name for r in config.rules))
+    section_targets = [*(config.watchtower.default_notify or []), *config.watchtower.ops_notify]
+    if config.email is None and any(t.startswith("email:") for t in section_targets):
+        problems.append(_problem(path, ("watchtower",), "an email: target needs an [email] "
+                                 "section with smtp_host and from", lines))
+    for index, rule in enumerate(config.rules):
+        if config.email is None and any(t.startswith("email:") for t in rule.notify):
+            problems.append(_problem(path, ("rules", index, "notify"), "an email: target needs "
+                                     "an [email] section with smtp_host and from", lines))
     brand_names = {b.name for b in config.brands}
     source_names = {s.name for s in config.sources}
     for index, rule in enumerate(config.rules):

@@ -1,0 +1,151 @@
+"""End to end: feeds → match → Slack and e-mail through real local servers."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import CORPUS, ROOT
+from tests.servers.http import FeedServer, Resource
+from tests.servers.slack import FakeSlack
+from tests.servers.smtp import SmtpServer
+from watchtower.cli import main
+
+GOOGLE_ALERTS = (CORPUS / "google_alerts" / "feedjira_google_alerts_slack.xml").read_bytes()
+ACME_FR = (ROOT / "tests" / "fixtures" / "feeds" / "acme_fr.rss.xml").read_bytes()
+
+
+def config_text(database_url: str, feeds: FeedServer, slack: FakeSlack, smtp: SmtpServer) -> str:
+    return f"""
+[watchtower]
+database_url = "{database_url}"
+language = "fr"
+
+[slack]
+default_channel = "#veille"
+api_url = "{slack.api_url}"
+
+[email]
+smtp_host = "127.0.0.1"
+smtp_port = {smtp.port}
+starttls = false
+from = "veille@example.fr"
+
+[[brands]]
+name = "Slack"
+terms = ["Slack"]
+
+[[brands]]
+name = "Acmé"
+terms = ["Acmé", "Banque Acmé"]
+exclude = ["Acme Corporation"]
+
+[[sources]]
+name = "alertes-slack"
+kind = "google_alerts"
+url = "{feeds.url('/alerts/slack.xml')}"
+every = "10m"
+allow_private = true
+
+[[sources]]
+name = "forum-conso"
+kind = "rss"
+url = "{feeds.url('/forum.rss')}"
+every = "10m"
+allow_private = true
+
+[[rules]]
+name = "crise"
+brands = ["Acmé"]
+query = "arnaque OR escroquerie"
+severity = "critical"
+notify = ["slack:#crise", "email:dircom@example.fr"]
+"""
+
+
+@pytest.fixture
+def setup(
+    database_url: str,
+    feeds: FeedServer,
+    slack: FakeSlack,
+    smtp: SmtpServer,
+    write_config: Callable[[str], Path],
+    monkeypatch: pytest.MonkeyPatch,
+) -> Path:
+    feeds.resources["/alerts/slack.xml"] = Resource(GOOGLE_ALERTS, "application/atom+xml")
+    feeds.resources["/forum.rss"] = Resource(ACME_FR, "application/rss+xml")
+    monkeypatch.setenv("SLACK_BOT_TOKEN", slack.token)
+    return write_config(config_text(database_url, feeds, slack, smtp))
+
+
+def test_run_once_delivers_each_mention_once(
+    setup: Path, feeds: FeedServer, slack: FakeSlack, smtp: SmtpServer
+) -> None:
+    slack.rate_limit_next = 1  # the first post gets a 429 with Retry-After: 1
+
+    assert main(["run", "--once", "--config", str(setup)]) == 0
+
+    by_channel: dict[str, list[str]] = {}
+    for message in slack.posts():
+        by_channel.setdefault(message["channel"], []).append(message["text"])
+    # 20 Google Alerts entries for "Slack" + 2 Acmé forum posts (the Acme
+    # Corporation post is excluded, "Acmébis" is another word) on #veille.
+    assert len(by_channel["#veille"]) == 21
+    assert len(by_channel["#crise"]) == 1
+    assert len(slack.posts()) == 22
+    assert len({m["metadata"]["event_payload"]["outbox_id"] for m in slack.posts()}) == 22
+    posts = [c for c in slack.calls if c.method == "chat.postMessage"]
+    assert len(posts) == 23  # one was answered 429 and retried after Retry-After
+
+    # Google's redirect is unwrapped, and <b> is gone from titles.
+    veille = " ".join(by_channel["#veille"])
+    assert "google.com/url" not in veille
+    assert "<b>" not in veille and "&lt;b&gt;" not in veille
+    assert "investorplace.com/2019/07/slack-stock-truly-compelling/" in veille
+
+    # "<!channel>" in a title reaches Slack escaped: it pings nobody.
+    crisis = slack.posts()[0] if slack.posts()[0]["channel"] == "#crise" else next(
+        m for m in slack.posts() if m["channel"] == "#crise")
+    rendered = crisis["text"] + str(crisis["blocks"])
+    assert "<!channel>" not in rendered
+    assert "&lt;!channel&gt;" in rendered
+
+    # The crisis also went by e-mail, with text and HTML parts.
+    assert len(smtp.messages) == 1
+    mail = smtp.messages[0]
+    assert mail["To"] == "dircom@example.fr"
+    assert "CRITIQUE" in mail["Subject"] and "\n" not in mail["Subject"]
+    kinds = sorted(part.get_content_type() for part in mail.walk() if not part.is_multipart())
+    assert kinds == ["text/html", "text/plain"]
+
+
+def test_second_run_sends_nothing_and_uses_304(
+    setup: Path, feeds: FeedServer, slack: FakeSlack, smtp: SmtpServer
+) -> None:
+    assert main(["run", "--once", "--config", str(setup)]) == 0
+    sent = len(slack.posts())
+    mails = len(smtp.messages)
+
+    assert main(["run", "--once", "--config", str(setup)]) == 0
+
+    assert len(slack.posts()) == sent
+    assert len(smtp.messages) == mails
+    assert feeds.statuses("/alerts/slack.xml") == [200, 304]
+    assert feeds.statuses("/forum.rss") == [200, 304]
+
+
+def test_failing_source_does_not_stop_the_others(
+    setup: Path, feeds: FeedServer, slack: FakeSlack, capsys: pytest.CaptureFixture[str]
+) -> None:
+    feeds.resources["/forum.rss"] = Resource(b"boom", status=500)
+
+    assert main(["run", "--once", "--config", str(setup)]) == 0
+    assert len(slack.posts()) == 20
+
+    assert main(["status", "--config", str(setup)]) == 0
+    out = capsys.readouterr().out
+    assert "forum-conso [rss] failing" in out
+    assert "the site has a server error (500)" in out
+    assert "alertes-slack [google_alerts] ok" in out

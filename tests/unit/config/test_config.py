@@ -1,0 +1,184 @@
+"""Config loading: good and bad files, with the exact error text (file:line: key: message)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from collections.abc import Callable
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import ROOT
+from watchtower.cli import main
+from watchtower.config import load_config, locate_keys
+from watchtower.durations import parse_duration
+from watchtower.errors import ConfigError
+
+GOOD = """\
+[watchtower]
+database_url = "sqlite:///state/wt.db"
+
+[[brands]]
+name = "Acmé"
+terms = ["Acmé"]
+
+[[sources]]
+name = "alertes"
+kind = "google_alerts"
+url = "https://www.google.com/alerts/feeds/1/2"
+every = "10m"
+
+[[rules]]
+name = "crise"
+brands = ["Acmé"]
+severity = "critical"
+notify = ["console:"]
+"""
+
+
+def test_example_config_is_valid() -> None:
+    loaded = load_config(ROOT / "config.example.toml")
+    assert loaded.config.brands[0].name == "Acmé"
+    assert loaded.config.sources[0].every == timedelta(minutes=10)
+
+
+def test_relative_sqlite_path_resolves_from_config_folder(
+    write_config: Callable[[str], Path], tmp_path: Path
+) -> None:
+    loaded = load_config(write_config(GOOD))
+    assert loaded.database_url == f"sqlite:///{tmp_path / 'state' / 'wt.db'}"
+
+
+def test_database_url_env_override(
+    write_config: Callable[[str], Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("WATCHTOWER_DATABASE_URL", "sqlite:////tmp/elsewhere.db")
+    assert load_config(write_config(GOOD)).database_url == "sqlite:////tmp/elsewhere.db"
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "expected"),
+    [
+        ('severity = "critical"', 'sevrity = "critical"',
+         "17: rules[0].sevrity: unknown key; did you mean 'severity'?"),
+        ('url = "https://www.google.com/alerts/feeds/1/2"', 'url = "file:///etc/passwd"',
+         "11: sources[0].url: only http:// and https:// URLs are allowed, got 'file:///etc/passwd'"),
+        ('every = "10m"', 'every = "10 minutes"',
+         "12: sources[0].every: '10 minutes' is not a duration; use e.g. '90s', '10m', '1h', '7d'"),
+        ('brands = ["Acmé"]', 'brands = ["Acme"]',
+         "16: rules[0].brands: unknown brand 'Acme'; did you mean 'Acmé'?"),
+        ('kind = "google_alerts"', 'kind = "gogle_alerts"',
+         "10: sources[0].kind: unknown kind 'gogle_alerts'"),
+        ('notify = ["console:"]', 'notify = ["sms:0600000000"]',
+         "18: rules[0].notify[0]: unknown target 'sms:0600000000'"),
+        ('severity = "critical"', 'severity = "urgent"',
+         "17: rules[0].severity: Input should be 'info', 'warning' or 'critical'"),
+        ('terms = ["Acmé"]', 'terms = []',
+         "6: brands[0].terms: List should have at least 1 item"),
+    ],
+)
+def test_bad_config_names_line_and_key(
+    write_config: Callable[[str], Path], old: str, new: str, expected: str
+) -> None:
+    assert old in GOOD
+    path = write_config(GOOD.replace(old, new))
+    with pytest.raises(ConfigError) as caught:
+        load_config(path)
+    lines = [str(p) for p in caught.value.problems]
+    assert len(lines) == 1, lines
+    assert lines[0].startswith(f"{path}:{expected}"), lines[0]
+
+
+def test_toml_syntax_error_names_the_line(write_config: Callable[[str], Path]) -> None:
+    path = write_config(GOOD.replace("[[brands]]", "[[brands]"))
+    with pytest.raises(ConfigError) as caught:
+        load_config(path)
+    assert str(caught.value).startswith(f"{path}:4: TOML syntax error:")
+
+
+def test_missing_file(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="file not found"):
+        load_config(tmp_path / "nope.toml")
+
+
+def test_every_problem_is_reported(write_config: Callable[[str], Path]) -> None:
+    text = GOOD.replace('every = "10m"', 'every = "soon"').replace("severity", "sevrity")
+    with pytest.raises(ConfigError) as caught:
+        load_config(write_config(text))
+    assert [p.key for p in caught.value.problems] == ["sources[0].every", "rules[0].sevrity"]
+
+
+def test_duplicate_names(write_config: Callable[[str], Path]) -> None:
+    text = GOOD + '\n[[brands]]\nname = "Acmé"\nterms = ["x"]\n'
+    with pytest.raises(ConfigError, match=r":21: brands\[1\]\.name: duplicate name 'Acmé'"):
+        load_config(write_config(text))
+
+
+def test_email_target_needs_email_section(write_config: Callable[[str], Path]) -> None:
+    text = GOOD.replace('notify = ["console:"]', 'notify = ["email:dircom@example.fr"]')
+    with pytest.raises(ConfigError, match=r"rules\[0\]\.notify: an email: target needs"):
+        load_config(write_config(text))
+
+
+def test_check_command_exit_codes(
+    write_config: Callable[[str], Path], capsys: pytest.CaptureFixture[str]
+) -> None:
+    good = write_config(GOOD)
+    assert main(["check", "--config", str(good)]) == 0
+    assert "OK — 1 brand(s), 1 source(s), 1 rule(s)" in capsys.readouterr().out
+    bad = write_config(GOOD.replace("severity", "sevrity"), "bad.toml")
+    assert main(["check", "--config", str(bad)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err == [f"{bad}:17: rules[0].sevrity: unknown key; did you mean 'severity'?"]
+
+
+def test_check_as_a_process(write_config: Callable[[str], Path]) -> None:
+    bad = write_config(GOOD.replace('every = "10m"', 'every = "10x"'))
+    result = subprocess.run([sys.executable, "-m", "watchtower", "check", "--config", str(bad)],
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode == 2
+    assert result.stderr.strip().startswith(f"{bad}:12: sources[0].every:")
+
+
+def test_secrets_come_from_env_and_never_print(
+    write_config: Callable[[str], Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SLACK_BOT_TOKEN", "xoxb-very-secret")
+    monkeypatch.setenv("SMTP_PASSWORD", "hunter2")
+    loaded = load_config(write_config(GOOD))
+    assert loaded.secrets.slack_bot_token is not None
+    assert loaded.secrets.slack_bot_token.get_secret_value() == "xoxb-very-secret"
+    shown = repr(loaded) + str(loaded.secrets)
+    assert "xoxb-very-secret" not in shown and "hunter2" not in shown
+
+
+def test_secrets_are_not_config_keys(write_config: Callable[[str], Path]) -> None:
+    text = GOOD.replace('default_channel', 'x') + '\n[slack]\ntoken = "xoxb-in-file"\n'
+    with pytest.raises(ConfigError) as caught:
+        load_config(write_config(text))
+    assert "slack.token: unknown key" in str(caught.value)
+    assert "xoxb-in-file" not in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    ("text", "seconds"),
+    [("90s", 90), ("10m", 600), ("1h", 3600), ("1h30m", 5400), ("7d", 604800), (45, 45)],
+)
+def test_durations(text: str | int, seconds: int) -> None:
+    assert parse_duration(text).total_seconds() == seconds
+
+
+@pytest.mark.parametrize("text", ["", "10", "ten minutes", "-5s", "5 parsecs", True])
+def test_bad_durations(text: object) -> None:
+    with pytest.raises(ValueError):
+        parse_duration(text)
+
+
+def test_locate_keys_handles_multiline_arrays() -> None:
+    text = 'a = 1\nb = [\n  "x",\n  "y",\n]\n[[t]]\nk = 2\n[[t]]\nk = 3\n'
+    lines = locate_keys(text)
+    assert lines[("b",)] == 2
+    assert lines[("t", 0, "k")] == 7
+    assert lines[("t", 1, "k")] == 9

@@ -1,0 +1,144 @@
+"""The running application: config snapshot, database, matcher, HTTP client, notifiers.
+
+Built once from a :class:`~watchtower.config.LoadedConfig`; the scheduler's jobs
+and the CLI's one-shot commands all go through it.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from datetime import datetime, timezone
+from typing import TextIO
+
+from watchtower.adapters._http import HttpFetcher
+from watchtower.adapters.base import SourceSettings
+from watchtower.config import LoadedConfig
+from watchtower.errors import DeliveryError
+from watchtower.logs import kv
+from watchtower.notify.base import Notifier
+from watchtower.notify.console import ConsoleNotifier
+from watchtower.notify.email import EmailNotifier
+from watchtower.notify.slack import SlackNotifier
+from watchtower.pipeline.match import Matcher
+from watchtower.pipeline.outbox import Outbox
+from watchtower.poll import Poller
+from watchtower.storage import queries
+from watchtower.storage.db import Database
+
+log = logging.getLogger("watchtower.app")
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+class App:
+    """Everything a poll, drain or cleanup needs, built from one configuration."""
+
+    def __init__(
+        self,
+        loaded: LoadedConfig,
+        *,
+        clock: Callable[[], datetime] = utcnow,
+        console: TextIO | None = None,
+    ) -> None:
+        self.clock = clock
+        self.console = console
+        self.loaded = loaded
+        self.db = Database(loaded.database_url)
+        self._apply(loaded)
+        self._notifiers: dict[str, Notifier] = {}
+        self._notifiers_lock = threading.Lock()
+        section = loaded.config.watchtower
+        self.http = HttpFetcher(
+            timeout=section.request_timeout.total_seconds(),
+            max_bytes=section.max_response_bytes,
+            per_host=section.per_host_concurrency,
+        )
+        self.poller = Poller(self)
+        self.outbox = Outbox(
+            self.db, self.notifier_for, clock, max_attempts=section.max_delivery_attempts
+        )
+
+    def _apply(self, loaded: LoadedConfig) -> None:
+        config = loaded.config
+        self.matcher = Matcher(config.brands, config.rules)
+        self._sources = {s.name: s for s in loaded.sources}
+
+    def source_settings(self, name: str) -> SourceSettings | None:
+        return self._sources.get(name)
+
+    def start(self) -> None:
+        """Migrate the database and align the sources table with the config."""
+        self.db.upgrade()
+        with self.db.session() as session:
+            queries.sync_sources(session, self.loaded.sources, self.clock())
+        log.info(
+            "watchtower ready",
+            extra=kv(config=str(self.loaded.path), database=self.db.engine.url.render_as_string(
+                hide_password=True), sources=len(self._sources),
+                brands=len(self.loaded.config.brands), rules=len(self.loaded.config.rules)),
+        )
+
+    def notifier_for(self, kind: str) -> Notifier:
+        """The notifier for a target kind, built on first use."""
+        with self._notifiers_lock:
+            if kind not in self._notifiers:
+                self._notifiers[kind] = self._build_notifier(kind)
+            return self._notifiers[kind]
+
+    def _build_notifier(self, kind: str) -> Notifier:
+        config, secrets = self.loaded.config, self.loaded.secrets
+        lang, tz = config.watchtower.language, config.watchtower.timezone
+        if kind == "slack":
+            token = secrets.slack_bot_token
+            slack = config.slack
+            if token is None or not token.get_secret_value():
+                log.warning("SLACK_BOT_TOKEN is not set: Slack notifications go to the console")
+                return ConsoleNotifier(lang, tz, self.console)
+            return SlackNotifier(
+                token.get_secret_value(),
+                api_url=slack.api_url if slack else "https://slack.com/api/",
+                timeout=slack.timeout.total_seconds() if slack else 15.0,
+                language=lang,
+                timezone=tz,
+                default_channel=slack.default_channel if slack else "#veille",
+            )
+        if kind == "email":
+            email = config.email
+            if email is None:
+                raise DeliveryError("no [email] section in the config", retryable=False)
+            return EmailNotifier(
+                email.smtp_host,
+                email.smtp_port,
+                email.from_,
+                starttls=email.starttls,
+                use_ssl=email.ssl,
+                username=secrets.smtp_username.get_secret_value()
+                if secrets.smtp_username else None,
+                password=secrets.smtp_password.get_secret_value()
+                if secrets.smtp_password else None,
+                timeout=email.timeout.total_seconds(),
+                language=lang,
+                timezone=tz,
+            )
+        if kind == "console":
+            return ConsoleNotifier(lang, tz, self.console)
+        raise DeliveryError(f"unknown target kind {kind!r}", retryable=False)
+
+    def cleanup(self) -> tuple[int, int]:
+        """Prune finished notifications and old items past the retention period."""
+        before = self.clock() - self.loaded.config.watchtower.retention
+        with self.db.session() as session:
+            outbox, items = queries.cleanup(session, before)
+        if outbox or items:
+            log.info("cleanup", extra=kv(notifications=outbox, items=items))
+        return outbox, items
+
+    def close(self) -> None:
+        for notifier in self._notifiers.values():
+            notifier.close()
+        self.http.close()
+        self.db.dispose()

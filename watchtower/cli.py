@@ -1,0 +1,142 @@
+"""Command line: one thin function per command.
+
+``watchtower run|check|status|db upgrade`` (``--config PATH``, default
+``$WATCHTOWER_CONFIG`` or ``./watchtower.toml``). Exit codes: 0 ok, 2 invalid
+configuration or usage, 1 unexpected failure.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from collections.abc import Callable, Sequence
+
+from watchtower import __version__
+from watchtower.config import LoadedConfig, load_config
+from watchtower.errors import ConfigError
+from watchtower.logs import configure
+
+EXIT_CONFIG = 2
+log = logging.getLogger("watchtower.cli")
+
+
+def _load(args: argparse.Namespace) -> LoadedConfig:
+    return load_config(args.config)
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    loaded = _load(args)
+    config = loaded.config
+    print(
+        f"{loaded.path}: OK — {len(config.brands)} brand(s), {len(config.sources)} source(s), "
+        f"{len(config.rules)} rule(s); database {loaded.database_url.split('://')[0]}; "
+        f"language {config.watchtower.language}"
+    )
+    return 0
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from watchtower.app import App
+    from watchtower.scheduler import Daemon
+
+    app = App(_load(args))
+    try:
+        app.start()
+        daemon = Daemon(app)
+        return daemon.run_once() if args.once else daemon.run_forever()
+    finally:
+        app.close()
+
+
+def cmd_status(args: argparse.Namespace) -> int:
+    from watchtower.app import App, utcnow
+    from watchtower.health import render_status
+
+    app = App(_load(args))
+    try:
+        app.db.upgrade()
+        with app.db.session() as session:
+            print(render_status(session, utcnow()))
+    finally:
+        app.close()
+    return 0
+
+
+def cmd_db_upgrade(args: argparse.Namespace) -> int:
+    from watchtower.storage.db import Database
+
+    loaded = _load(args)
+    db = Database(loaded.database_url)
+    try:
+        db.upgrade()
+    finally:
+        db.dispose()
+    print("database is up to date")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="watchtower", description="Brand-mention monitoring daemon."
+    )
+    parser.add_argument("--version", action="version", version=f"watchtower {__version__}")
+    parser.add_argument("--log-level", default="INFO", help="DEBUG, INFO, WARNING, ERROR")
+    parser.add_argument("--log-format", choices=("text", "json"), default="text")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    def command(name: str, func: Callable[[argparse.Namespace], int], help: str
+                ) -> argparse.ArgumentParser:
+        p = sub.add_parser(name, help=help, description=help)
+        p.add_argument("--config", "-c", help="config file (default: $WATCHTOWER_CONFIG "
+                                               "or ./watchtower.toml)")
+        p.set_defaults(func=func)
+        return p
+
+    run = command("run", cmd_run, "run the daemon")
+    run.add_argument("--once", action="store_true",
+                     help="poll every source once, deliver everything, exit")
+    command("check", cmd_check, "validate the configuration")
+    command("status", cmd_status, "show source health and the outbox")
+    db = sub.add_parser("db", help="database maintenance")
+    db_sub = db.add_subparsers(dest="db_command", required=True, metavar="ACTION")
+    upgrade = db_sub.add_parser("upgrade", help="apply database migrations")
+    upgrade.add_argument("--config", "-c")
+    upgrade.set_defaults(func=cmd_db_upgrade)
+    for extension in EXTENSIONS:
+        extension(sub)
+    return parser
+
+
+def _extensions() -> list[Callable[[argparse._SubParsersAction[argparse.ArgumentParser]], None]]:
+    """Commands contributed by other modules (each adds its own sub-parser)."""
+    found = []
+    try:
+        from watchtower.testrule import add_parser as add_test_rule
+
+        found.append(add_test_rule)
+    except ImportError:
+        pass
+    return found
+
+
+EXTENSIONS = _extensions()
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    configure(args.log_level, args.log_format)
+    try:
+        code: int = args.func(args)
+        return code
+    except ConfigError as exc:
+        for problem in exc.problems:
+            print(problem, file=sys.stderr)
+        return EXIT_CONFIG
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

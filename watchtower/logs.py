@@ -1,0 +1,68 @@
+"""Structured logging on the standard library: ``event key=value …`` or JSON lines.
+
+Call sites pass fields with ``log.info("source fetched", extra=kv(source=name, items=3))``.
+Values are quoted when they contain spaces; secrets are never passed as fields.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from datetime import datetime, timezone
+from typing import Any
+
+_FIELDS = "wt_fields"
+
+
+def kv(**fields: Any) -> dict[str, Any]:
+    """Fields for the ``extra=`` argument of a logging call."""
+    return {_FIELDS: fields}
+
+
+def _quote(value: Any) -> str:
+    text = str(value)
+    if not text or any(c in text for c in ' "=\n\t'):
+        return json.dumps(text, ensure_ascii=False)
+    return text
+
+
+class KeyValueFormatter(logging.Formatter):
+    """``2026-11-25T10:00:00Z INFO watchtower.poll source fetched source=x items=3``."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        when = datetime.fromtimestamp(record.created, timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+        fields = getattr(record, _FIELDS, {})
+        parts = [when, record.levelname, record.name, record.getMessage()]
+        parts += [f"{k}={_quote(v)}" for k, v in fields.items()]
+        line = " ".join(parts)
+        if record.exc_info:
+            line += "\n" + self.formatException(record.exc_info)
+        return line
+
+
+class JsonFormatter(logging.Formatter):
+    """One JSON object per line, for log shippers."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        data: dict[str, Any] = {
+            "time": datetime.fromtimestamp(record.created, timezone.utc).isoformat(),
+            "level": record.levelname.lower(),
+            "logger": record.name,
+            "event": record.getMessage(),
+        }
+        data.update(getattr(record, _FIELDS, {}))
+        if record.exc_info:
+            data["exception"] = self.formatException(record.exc_info)
+        return json.dumps(data, ensure_ascii=False, default=str)
+
+
+def configure(level: str = "INFO", fmt: str = "text") -> None:
+    """Send watchtower's logs to stderr in the chosen format."""
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(JsonFormatter() if fmt == "json" else KeyValueFormatter())
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(level.upper())
+    for noisy in ("httpx", "httpcore", "apscheduler", "slack_sdk", "alembic"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)

@@ -1,0 +1,59 @@
+"""Route matches to targets: one notification per (item, distinct target).
+
+A mention matched by several rules that share a target is sent there once,
+with every rule named as the reason and the highest severity.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from watchtower.config import Config
+from watchtower.models import Match, Severity
+
+
+@dataclass
+class Route:
+    """Everything one target receives about one item, and why."""
+
+    target: str
+    brands: list[str] = field(default_factory=list)
+    terms: list[str] = field(default_factory=list)
+    rules: list[str] = field(default_factory=list)
+    severity: Severity = Severity.info
+
+    def add(self, match: Match, severity: Severity) -> None:
+        for values, new in ((self.brands, [match.brand]), (self.terms, match.surfaces)):
+            values.extend(v for v in new if v not in values)
+        if match.rule and match.rule not in self.rules:
+            self.rules.append(match.rule)
+        self.severity = max(self.severity, severity)
+
+    @property
+    def reason(self) -> str:
+        why = f"rules {', '.join(self.rules)}" if self.rules else "brand mention (default route)"
+        return f"{why}; brands {', '.join(self.brands)}; terms {', '.join(self.terms)}"
+
+
+def default_targets(config: Config) -> list[str]:
+    """Targets for mentions no rule claims (or rules without ``notify``)."""
+    if config.watchtower.default_notify is not None:
+        return list(config.watchtower.default_notify)
+    if config.slack is not None:
+        return [f"slack:{config.slack.default_channel}"]
+    return ["console:"]
+
+
+def route(matches: Sequence[Match], config: Config) -> list[Route]:
+    """Group ``matches`` by target."""
+    rules = {r.name: r for r in config.rules}
+    defaults = default_targets(config)
+    routes: dict[str, Route] = {}
+    for match in matches:
+        rule = rules.get(match.rule) if match.rule else None
+        severity = Severity[rule.severity] if rule else Severity.info
+        targets = rule.notify if rule and rule.notify else defaults
+        for target in targets:
+            routes.setdefault(target, Route(target)).add(match, severity)
+    return list(routes.values())

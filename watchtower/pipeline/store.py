@@ -1,0 +1,134 @@
+"""Persist new items, their mentions and their outbox rows in one transaction.
+
+Writing the notification in the same transaction as its mention is what makes
+delivery crash-safe: a process killed after this commit still has every
+notification waiting in the outbox; one killed before it re-fetches the items.
+Inserts are ``ON CONFLICT DO NOTHING`` so racing replicas cannot duplicate.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from watchtower.models import Item, Match
+from watchtower.pipeline.route import Route
+from watchtower.storage.queries import insert_ignore
+from watchtower.storage.tables import ItemRow, MentionRow, OutboxRow
+
+
+def sha256(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+@dataclass
+class Prepared:
+    """An item ready to store, with its canonical URL and content hash."""
+
+    item: Item
+    canonical_url: str
+    url_hash: str
+    content_hash: str
+
+
+def store_item(session: Session, source_id: int, prepared: Prepared, now: datetime) -> int | None:
+    """Insert the item; ``None`` when (source, guid) was already stored."""
+    item = prepared.item
+    statement = (
+        insert_ignore(session, ItemRow)
+        .values(
+            source_id=source_id,
+            guid=item.guid,
+            url=item.url,
+            canonical_url=prepared.canonical_url,
+            url_hash=prepared.url_hash,
+            content_hash=prepared.content_hash,
+            title=item.title,
+            text=item.text,
+            author=item.author,
+            rating=item.rating,
+            lang=item.lang,
+            published_at=item.published,
+            fetched_at=now,
+        )
+        .on_conflict_do_nothing(index_elements=["source_id", "guid"])
+        .returning(ItemRow.id)
+    )
+    return session.scalar(statement)
+
+
+def known_guids(session: Session, source_id: int, guids: Sequence[str]) -> set[str]:
+    """GUIDs of this source already stored (checked in chunks)."""
+    known: set[str] = set()
+    for start in range(0, len(guids), 500):
+        chunk = list(guids[start : start + 500])
+        known.update(
+            session.scalars(
+                select(ItemRow.guid).where(ItemRow.source_id == source_id, ItemRow.guid.in_(chunk))
+            )
+        )
+    return known
+
+
+def store_mentions(
+    session: Session,
+    item_id: int,
+    matches: Sequence[Match],
+    severities: dict[str, str],
+    now: datetime,
+) -> None:
+    for match in matches:
+        session.execute(
+            insert_ignore(session, MentionRow)
+            .values(
+                item_id=item_id,
+                brand=match.brand,
+                rule=match.rule or "",
+                severity=severities.get(match.rule or "", "info"),
+                terms=list(match.terms),
+                surfaces=list(match.surfaces),
+                created_at=now,
+            )
+            .on_conflict_do_nothing(index_elements=["item_id", "brand", "rule"])
+        )
+
+
+def enqueue(
+    session: Session,
+    item_id: int,
+    dedup_key: str,
+    routes: Sequence[Route],
+    payload: dict[str, Any],
+    now: datetime,
+) -> int:
+    """Add one outbox row per route; a (story, target) already queued is skipped."""
+    queued = 0
+    for r in routes:
+        row_payload = dict(
+            payload, brands=r.brands, terms=r.terms, rules=r.rules, severity=r.severity.name
+        )
+        inserted = session.scalar(
+            insert_ignore(session, OutboxRow)
+            .values(
+                item_id=item_id,
+                dedup_key=dedup_key,
+                target=r.target,
+                status="pending",
+                severity=r.severity.name,
+                reason=r.reason,
+                payload=row_payload,
+                attempts=0,
+                next_attempt_at=now,
+                created_at=now,
+            )
+            .on_conflict_do_nothing(index_elements=["dedup_key", "target"])
+            .returning(OutboxRow.id)
+        )
+        queued += inserted is not None
+    return queued

@@ -1,0 +1,150 @@
+"""The queries the scheduler, pipeline and outbox need, in one place.
+
+Claims use ``FOR UPDATE SKIP LOCKED`` on PostgreSQL so several replicas share
+the work without taking the same row; on SQLite the single writer lock does it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Select, delete, func, or_, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from watchtower.adapters.base import SourceSettings
+from watchtower.storage.tables import ItemRow, MentionRow, OutboxRow, SourceRow
+
+
+def _skip_locked(session: Session, query: Select[Any]) -> Select[Any]:
+    if session.get_bind().dialect.name == "postgresql":
+        return query.with_for_update(skip_locked=True)
+    return query
+
+
+def insert_ignore(session: Session, table: Any) -> Any:
+    """``INSERT … ON CONFLICT DO NOTHING`` for the session's dialect."""
+    dialect = session.get_bind().dialect.name
+    module = postgresql if dialect == "postgresql" else sqlite
+    return module.insert(table)
+
+
+def sync_sources(session: Session, sources: Sequence[SourceSettings], now: datetime) -> None:
+    """Make the sources table match the config, keeping state of unchanged sources."""
+    rows = {r.name: r for r in session.scalars(select(SourceRow))}
+    for settings in sources:
+        url = getattr(settings, "url", None) or getattr(settings, "base_url", None)
+        row = rows.pop(settings.name, None)
+        if row is None:
+            session.add(
+                SourceRow(
+                    name=settings.name,
+                    kind=settings.kind,
+                    url=url,
+                    enabled=settings.enabled,
+                    cursor={},
+                    next_check_at=now,
+                    consecutive_failures=0,
+                    items_total=0,
+                    alerting=False,
+                )
+            )
+            continue
+        if row.kind != settings.kind or row.url != url:
+            # A different feed: its validators and cursor mean nothing any more.
+            row.kind, row.url = settings.kind, url
+            row.etag = row.last_modified = None
+            row.cursor = {}
+            row.next_check_at = now
+        if settings.enabled and not row.enabled:
+            row.next_check_at = now
+        row.enabled = settings.enabled
+    for row in rows.values():
+        row.enabled = False
+
+
+def claim_due_sources(
+    session: Session, now: datetime, lease: timedelta, limit: int, *, all_sources: bool = False
+) -> list[SourceRow]:
+    """Claim due sources by pushing ``next_check_at`` past a lease."""
+    query = select(SourceRow).where(SourceRow.enabled.is_(True))
+    if not all_sources:
+        query = query.where(SourceRow.next_check_at <= now)
+    query = _skip_locked(session, query.order_by(SourceRow.next_check_at).limit(limit))
+    rows = list(session.scalars(query))
+    for row in rows:
+        row.next_check_at = now + lease
+        row.last_attempt_at = now
+    return rows
+
+
+def claim_outbox(
+    session: Session, now: datetime, lease: timedelta, limit: int
+) -> list[OutboxRow]:
+    """Claim due notifications, including ones whose sender died mid-send."""
+    query = (
+        select(OutboxRow)
+        .where(
+            or_(
+                (OutboxRow.status == "pending") & (OutboxRow.next_attempt_at <= now),
+                (OutboxRow.status == "sending") & (OutboxRow.claimed_until < now),
+            )
+        )
+        .order_by(OutboxRow.next_attempt_at, OutboxRow.id)
+        .limit(limit)
+    )
+    rows = list(session.scalars(_skip_locked(session, query)))
+    for row in rows:
+        row.status = "sending"
+        row.claimed_until = now + lease
+        row.attempts += 1
+    return rows
+
+
+def next_outbox_attempt(session: Session) -> datetime | None:
+    """When the earliest unsent notification is due (``None``: nothing left).
+
+    A row claimed by a process that died is due when its lease expires.
+    """
+    pending = session.scalar(
+        select(func.min(OutboxRow.next_attempt_at)).where(OutboxRow.status == "pending")
+    )
+    sending = session.scalar(
+        select(func.min(OutboxRow.claimed_until)).where(OutboxRow.status == "sending")
+    )
+    due = [d for d in (pending, sending) if d is not None]
+    return min(due) if due else None
+
+
+def outbox_counts(session: Session) -> dict[str, int]:
+    rows = session.execute(select(OutboxRow.status, func.count()).group_by(OutboxRow.status))
+    return {status: count for status, count in rows}
+
+
+def oldest_pending(session: Session) -> datetime | None:
+    return session.scalar(
+        select(func.min(OutboxRow.created_at)).where(OutboxRow.status.in_(("pending", "sending")))
+    )
+
+
+def cleanup(session: Session, before: datetime) -> tuple[int, int]:
+    """Delete finished notifications and items older than ``before``."""
+    outbox = session.execute(
+        delete(OutboxRow).where(
+            OutboxRow.status.in_(("sent", "failed")), OutboxRow.created_at < before
+        )
+    )
+    busy = select(OutboxRow.item_id).where(
+        OutboxRow.status.in_(("pending", "sending")), OutboxRow.item_id.is_not(None)
+    )
+    session.execute(
+        delete(MentionRow).where(
+            MentionRow.item_id.in_(select(ItemRow.id).where(ItemRow.fetched_at < before))
+        )
+    )
+    items = session.execute(
+        delete(ItemRow).where(ItemRow.fetched_at < before, ItemRow.id.not_in(busy))
+    )
+    return int(getattr(outbox, "rowcount", 0)), int(getattr(items, "rowcount", 0))
