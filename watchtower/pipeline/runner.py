@@ -1,7 +1,12 @@
 """The one place that fixes the order of the stages for a batch of fetched items.
 
-prepare (identity) → drop known → store item → match → route → mentions + outbox,
-all in the caller's transaction.
+prepare (identity) → skip known / note edits → store item → story (dedup) →
+match → route → mentions + outbox, all in the caller's transaction.
+
+Per target, the first notification queued for a story is its top-level
+message (``dedup_key = story:<id>``); later sightings from other sources, and
+edits that still match, become thread replies on targets that have threads
+(Slack, console) and nothing elsewhere (e-mail: one message per story).
 """
 
 from __future__ import annotations
@@ -14,27 +19,34 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from watchtower.config import Config
-from watchtower.models import Item
+from watchtower.models import Item, Match
+from watchtower.notify.registry import split_target
+from watchtower.pipeline.dedup import Sighting, StoryIndex
 from watchtower.pipeline.match import Matcher
 from watchtower.pipeline.normalise_items import prepare
 from watchtower.pipeline.route import route
 from watchtower.pipeline.store import (
+    Known,
     Prepared,
     enqueue,
     known_guids,
     store_item,
     store_mentions,
+    update_content,
 )
 
 EXCERPT_CHARS = 300
+#: Target kinds that can put a later sighting in the thread of the first message.
+THREADED_KINDS = frozenset({"slack", "console"})
 
 
 @dataclass
 class RunContext:
-    """What a batch run needs: the config snapshot, compiled matcher, session and clock."""
+    """What a batch run needs: config snapshot, compiled matcher, stories, session, clock."""
 
     config: Config
     matcher: Matcher
+    stories: StoryIndex
     session: Session
     now: datetime
 
@@ -44,16 +56,10 @@ class BatchStats:
     new_items: int = 0
     mentions: int = 0
     queued: int = 0
+    edited: int = 0
 
 
-def dedup_key(p: Prepared, source: str) -> str:
-    """One story per canonical URL; without a URL, per content."""
-    if p.url_hash:
-        return f"url:{p.url_hash}"
-    return f"content:{p.content_hash}"
-
-
-def payload_for(p: Prepared, source: str) -> dict[str, Any]:
+def payload_for(p: Prepared, source: str, story: dict[str, Any]) -> dict[str, Any]:
     item = p.item
     excerpt = item.text[:EXCERPT_CHARS] + ("…" if len(item.text) > EXCERPT_CHARS else "")
     return {
@@ -63,29 +69,92 @@ def payload_for(p: Prepared, source: str) -> dict[str, Any]:
         "published": item.published.isoformat() if item.published else None,
         "excerpt": excerpt,
         "lang": item.lang,
+        "rating": item.rating,
+        "author": item.author,
+        "story": story,
     }
 
 
 def run_batch(ctx: RunContext, source_id: int, source: str, items: Sequence[Item]) -> BatchStats:
     """Store what is new in ``items`` and queue its notifications."""
     stats = BatchStats()
-    prepared = prepare(items)
+    ctx.stories.serialise(ctx.session)
+    prepared = prepare(items, ctx.config.dedup.tracking_params)
     known = known_guids(ctx.session, source_id, [p.item.guid for p in prepared])
-    severities = {r.name: r.severity for r in ctx.config.rules}
     for p in prepared:
-        if p.item.guid in known:
+        old = known.get(p.item.guid)
+        if old is not None:
+            _maybe_edited(ctx, stats, old, p, source)
             continue
         item_id = store_item(ctx.session, source_id, p, ctx.now)
-        if item_id is None:
+        if item_id is None:  # another worker stored it meanwhile
             continue
         stats.new_items += 1
-        matches = ctx.matcher.match(p.item, source)
-        if not matches:
-            continue
-        store_mentions(ctx.session, item_id, matches, severities, ctx.now)
-        stats.mentions += len(matches)
-        routes = route(matches, ctx.config)
-        stats.queued += enqueue(
-            ctx.session, item_id, dedup_key(p, source), routes, payload_for(p, source), ctx.now
+        sighting = ctx.stories.assign(
+            ctx.session,
+            item_id=item_id,
+            source_id=source_id,
+            url_hash=p.url_hash,
+            content_hash=p.content_hash,
+            fingerprint=p.fingerprint,
+            title=p.item.title,
+            now=ctx.now,
         )
+        matches = ctx.matcher.match(p.item, source)
+        if matches:
+            _notify(ctx, stats, item_id, p, source, matches, sighting, edited=False)
     return stats
+
+
+def _maybe_edited(ctx: RunContext, stats: BatchStats, old: Known, p: Prepared, source: str) -> None:
+    """Same source, same GUID: an edited post or review is noted in its story's thread."""
+    if old.content_hash == p.content_hash or not p.content_hash:
+        return
+    update_content(ctx.session, old.item_id, p)
+    stats.edited += 1
+    if old.story_id is None:
+        return
+    matches = ctx.matcher.match(p.item, source)
+    if matches:
+        sighting = Sighting(old.story_id, False, 0, True)
+        _notify(ctx, stats, old.item_id, p, source, matches, sighting, edited=True)
+
+
+def _notify(
+    ctx: RunContext,
+    stats: BatchStats,
+    item_id: int,
+    p: Prepared,
+    source: str,
+    matches: Sequence[Match],
+    sighting: Sighting,
+    *,
+    edited: bool,
+) -> None:
+    severities = {r.name: r.severity for r in ctx.config.rules}
+    store_mentions(ctx.session, item_id, matches, severities, ctx.now)
+    stats.mentions += len(matches)
+    story = {"id": sighting.story_id, "sightings": sighting.sightings, "edited": edited}
+    parent_key = f"story:{sighting.story_id}"
+    for r in route(matches, ctx.config):
+        if not edited and enqueue(
+            ctx.session,
+            item_id,
+            parent_key,
+            r,
+            payload_for(p, source, dict(story, first=True)),
+            ctx.now,
+        ):
+            stats.queued += 1
+            continue
+        if not (sighting.notify and split_target(r.target)[0] in THREADED_KINDS):
+            continue
+        key = (
+            f"{parent_key}:edit:{item_id}:{p.content_hash}"
+            if edited
+            else f"{parent_key}:item:{item_id}"
+        )
+        if enqueue(
+            ctx.session, item_id, key, r, payload_for(p, source, dict(story, first=False)), ctx.now
+        ):
+            stats.queued += 1

@@ -9,15 +9,16 @@ Inserts are ``ON CONFLICT DO NOTHING`` so racing replicas cannot duplicate.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from watchtower.models import Item, Match
+from watchtower.pipeline.fingerprint import Fingerprint
 from watchtower.pipeline.route import Route
 from watchtower.storage.queries import insert_ignore
 from watchtower.storage.tables import ItemRow, MentionRow, OutboxRow
@@ -35,6 +36,7 @@ class Prepared:
     canonical_url: str
     url_hash: str
     content_hash: str
+    fingerprint: Fingerprint
 
 
 def store_item(session: Session, source_id: int, prepared: Prepared, now: datetime) -> int | None:
@@ -49,6 +51,7 @@ def store_item(session: Session, source_id: int, prepared: Prepared, now: dateti
             canonical_url=prepared.canonical_url,
             url_hash=prepared.url_hash,
             content_hash=prepared.content_hash,
+            fingerprint=prepared.fingerprint.to_bytes(),
             title=item.title,
             text=item.text,
             author=item.author,
@@ -60,27 +63,55 @@ def store_item(session: Session, source_id: int, prepared: Prepared, now: dateti
         .on_conflict_do_nothing(index_elements=["source_id", "guid"])
         .returning(ItemRow.id)
     )
-    return session.scalar(statement)
+    item_id: int | None = session.scalar(statement)
+    return item_id
 
 
-def known_guids(session: Session, source_id: int, guids: Sequence[str]) -> set[str]:
-    """GUIDs of this source already stored (checked in chunks)."""
-    known: set[str] = set()
+@dataclass(frozen=True)
+class Known:
+    """What is stored of an item this source already gave us."""
+
+    item_id: int
+    content_hash: str
+    story_id: int | None
+
+
+def known_guids(session: Session, source_id: int, guids: Sequence[str]) -> dict[str, Known]:
+    """Items of this source already stored, by GUID (looked up in chunks)."""
+    known: dict[str, Known] = {}
     for start in range(0, len(guids), 500):
         chunk = list(guids[start : start + 500])
-        known.update(
-            session.scalars(
-                select(ItemRow.guid).where(ItemRow.source_id == source_id, ItemRow.guid.in_(chunk))
+        rows = session.execute(
+            select(ItemRow.guid, ItemRow.id, ItemRow.content_hash, ItemRow.story_id).where(
+                ItemRow.source_id == source_id, ItemRow.guid.in_(chunk)
             )
         )
+        for guid, item_id, content_hash, story_id in rows:
+            known[guid] = Known(item_id, content_hash, story_id)
     return known
+
+
+def update_content(session: Session, item_id: int, prepared: Prepared) -> None:
+    """Record an edit (same source and GUID, new content)."""
+    item = prepared.item
+    session.execute(
+        update(ItemRow)
+        .where(ItemRow.id == item_id)
+        .values(
+            title=item.title,
+            text=item.text,
+            content_hash=prepared.content_hash,
+            fingerprint=prepared.fingerprint.to_bytes(),
+            rating=item.rating,
+        )
+    )
 
 
 def store_mentions(
     session: Session,
     item_id: int,
     matches: Sequence[Match],
-    severities: dict[str, str],
+    severities: Mapping[str, str],
     now: datetime,
 ) -> None:
     for match in matches:
@@ -103,32 +134,33 @@ def enqueue(
     session: Session,
     item_id: int,
     dedup_key: str,
-    routes: Sequence[Route],
+    route: Route,
     payload: dict[str, Any],
     now: datetime,
-) -> int:
-    """Add one outbox row per route; a (story, target) already queued is skipped."""
-    queued = 0
-    for r in routes:
-        row_payload = dict(
-            payload, brands=r.brands, terms=r.terms, rules=r.rules, severity=r.severity.name
+) -> bool:
+    """Queue one notification; ``False`` when (``dedup_key``, target) was already queued."""
+    row_payload = dict(
+        payload,
+        brands=route.brands,
+        terms=route.terms,
+        rules=route.rules,
+        severity=route.severity.name,
+    )
+    inserted = session.scalar(
+        insert_ignore(session, OutboxRow)
+        .values(
+            item_id=item_id,
+            dedup_key=dedup_key,
+            target=route.target,
+            status="pending",
+            severity=route.severity.name,
+            reason=route.reason,
+            payload=row_payload,
+            attempts=0,
+            next_attempt_at=now,
+            created_at=now,
         )
-        inserted = session.scalar(
-            insert_ignore(session, OutboxRow)
-            .values(
-                item_id=item_id,
-                dedup_key=dedup_key,
-                target=r.target,
-                status="pending",
-                severity=r.severity.name,
-                reason=r.reason,
-                payload=row_payload,
-                attempts=0,
-                next_attempt_at=now,
-                created_at=now,
-            )
-            .on_conflict_do_nothing(index_elements=["dedup_key", "target"])
-            .returning(OutboxRow.id)
-        )
-        queued += inserted is not None
-    return queued
+        .on_conflict_do_nothing(index_elements=["dedup_key", "target"])
+        .returning(OutboxRow.id)
+    )
+    return inserted is not None

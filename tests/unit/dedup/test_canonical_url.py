@@ -1,0 +1,121 @@
+"""Table tests for canonical URLs and equality keys."""
+
+from __future__ import annotations
+
+import base64
+
+import pytest
+
+from watchtower.pipeline.canonical import canonical_url, url_key
+
+
+def _gnews_id(target: str) -> str:
+    raw = target.encode()
+    blob = b"\x08\x13\x22" + bytes([len(raw)]) + raw + b"\xd2\x01\x00"
+    return base64.urlsafe_b64encode(blob).decode().rstrip("=")
+
+
+CASES = [
+    # (input, canonical)
+    ("https://example.com/a", "https://example.com/a"),
+    ("  HTTPS://Example.COM:443/a#section  ", "https://example.com/a"),
+    ("http://example.com:80", "http://example.com/"),
+    ("http://example.com:8080/a", "http://example.com:8080/a"),
+    ("https://example.com/a?utm_source=x&utm_medium=y&id=3", "https://example.com/a?id=3"),
+    ("https://example.com/a?b=2&a=1&fbclid=Z&gclid=G", "https://example.com/a?a=1&b=2"),
+    ("https://example.com/a?mc_cid=1&mc_eid=2&igshid=3&ref=tw", "https://example.com/a"),
+    ("https://example.com/a?UTM_Campaign=x&xtor=RSS-1", "https://example.com/a"),
+    ("https://example.com/a?q=caf%C3%A9+cr%C3%A8me", "https://example.com/a?q=caf%C3%A9%20cr%C3%A8me"),
+    ("https://example.com/caf%c3%a9/%7Euser", "https://example.com/caf%C3%A9/~user"),
+    ("https://example.com/café", "https://example.com/caf%C3%A9"),
+    ("https://amp.example.com/story", "https://example.com/story"),
+    ("https://example.com/story/amp", "https://example.com/story"),
+    ("https://example.com/story/amp/", "https://example.com/story/"),
+    ("https://example.com/amp/story", "https://example.com/story"),
+    ("https://example.com/story.amp.html", "https://example.com/story.html"),
+    ("https://example.com/story?amp", "https://example.com/story"),
+    ("https://example.com/story?amp=1&p=2", "https://example.com/story?p=2"),
+    ("https://example.com/story?outputType=amp", "https://example.com/story"),
+    ("https://example.com/amp", "https://example.com/amp"),  # a page named amp
+    ("https://www-site-fr.cdn.ampproject.org/c/s/www.site.fr/a.html", "https://www.site.fr/a.html"),
+    ("https://www.google.fr/amp/s/www.site.fr/a/amp", "https://www.site.fr/a"),
+    (
+        "https://www.google.com/url?rct=j&sa=t&url=https://www.lemonde.fr/eco/a.html"
+        "%3Futm_source%3Dalert&ct=ga&cd=CAEYAA&usg=AOvVaw",
+        "https://www.lemonde.fr/eco/a.html",
+    ),
+    ("https://www.google.com/url?q=https://site.fr/x&sa=D", "https://site.fr/x"),
+    ("https://www.google.com/url?q=not-a-url", "https://www.google.com/url?q=not-a-url"),
+    ("https://l.facebook.com/l.php?u=https%3A%2F%2Fsite.fr%2Fx%3Ffbclid%3D1&h=AT", "https://site.fr/x"),
+    ("https://news.google.com/news/url?url=https://site.fr/x&ct=1", "https://site.fr/x"),
+    (f"https://news.google.com/rss/articles/{_gnews_id('https://site.fr/y?utm_source=gn')}?oc=5",
+     "https://site.fr/y"),
+    ("https://news.google.com/rss/articles/CBMiAU_yqLOpaque?oc=5",
+     "https://news.google.com/rss/articles/CBMiAU_yqLOpaque?oc=5"),
+    ("https://feedproxy.google.com/~r/site/~3/abc/story", "https://feedproxy.google.com/~r/site/~3/abc/story"),
+    ("https://feedproxy.google.com/x?url=https://site.fr/z", "https://site.fr/z"),
+    ("https://www.bing.com/news/apiclick.aspx?ref=FexRss&url=https%3a%2f%2fsite.fr%2fw", "https://site.fr/w"),
+    # nested: Facebook → Google → AMP page with tracking
+    (
+        "https://l.facebook.com/l.php?u=https%3A%2F%2Fwww.google.com%2Furl%3Furl%3D"
+        "https%253A%252F%252Famp.site.fr%252Fa%253Futm_source%253Dfb",
+        "https://site.fr/a",
+    ),
+    ("mailto:press@acme.fr", "mailto:press@acme.fr"),
+    ("", ""),
+    ("not a url", "not a url"),
+    ("http://[::1", "http://[::1"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("url", "expected"), CASES)
+def test_canonical_url(url: str, expected: str) -> None:
+    assert canonical_url(url) == expected
+
+
+@pytest.mark.parametrize(("url", "expected"), CASES)
+def test_canonical_url_is_idempotent(url: str, expected: str) -> None:
+    assert canonical_url(expected) == expected
+
+
+def test_extra_tracking_params_exact_and_prefix() -> None:
+    url = "https://site.fr/a?campaign=1&src_x=2&src_y=3&keep=4"
+    assert canonical_url(url, ["campaign", "src_*"]) == "https://site.fr/a?keep=4"
+    assert canonical_url(url) == "https://site.fr/a?campaign=1&keep=4&src_x=2&src_y=3"
+
+
+def test_article_selecting_params_are_kept() -> None:
+    assert canonical_url("https://site.fr/article.php?cid=12&source=rss") == (
+        "https://site.fr/article.php?cid=12&source=rss"
+    )
+
+
+@pytest.mark.parametrize(
+    ("a", "b"),
+    [
+        ("https://www.site.fr/a/", "http://site.fr/a?utm_source=x"),
+        ("https://site.fr/a?x=1&y=2", "https://www.site.fr/a/?y=2&x=1#top"),
+        ("https://amp.site.fr/a/amp", "https://www.site.fr/a"),
+        ("https://www.google.com/url?url=https://site.fr/a", "https://site.fr/a?fbclid=1"),
+    ],
+)
+def test_url_key_equal(a: str, b: str) -> None:
+    assert url_key(a) == url_key(b)
+
+
+@pytest.mark.parametrize(
+    ("a", "b"),
+    [
+        ("https://site.fr/a", "https://site.fr/b"),
+        ("https://site.fr/a?id=1", "https://site.fr/a?id=2"),
+        ("https://site.fr/a", "https://other.fr/a"),
+        ("https://blog.site.fr/a", "https://site.fr/a"),
+    ],
+)
+def test_url_key_different(a: str, b: str) -> None:
+    assert url_key(a) != url_key(b)
+
+
+def test_url_key_shape() -> None:
+    assert url_key("https://www.site.fr/") == "site.fr"
+    assert url_key("https://www.site.fr/a/?b=1") == "site.fr/a?b=1"

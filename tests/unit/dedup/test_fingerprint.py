@@ -1,0 +1,71 @@
+"""Fingerprints: exact content hash, word codes, blob round-trip, similarity."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from watchtower.pipeline.fingerprint import (
+    MAX_WORDS,
+    Fingerprint,
+    fingerprint,
+    similarity,
+    word_code,
+)
+
+TEXT = (
+    "Le fabricant lyonnais Acme a annoncé mardi le rappel de 12 000 trottinettes "
+    "électriques du modèle Urban X, vendues en France et en Belgique depuis janvier."
+)
+
+
+def test_content_hash_ignores_case_accents_punctuation_and_spacing() -> None:
+    a = fingerprint("Acme rappelle", TEXT)
+    b = fingerprint("ACME  rappelle !", TEXT.upper().replace("É", "E").replace(",", " ,"))
+    assert a.content_hash == b.content_hash
+    assert a.words == b.words
+
+
+def test_content_hash_changes_with_a_word_and_with_title_text_split() -> None:
+    base = fingerprint("Acme rappelle", TEXT)
+    assert fingerprint("Acme rappelle", TEXT.replace("mardi", "lundi")).content_hash != (
+        base.content_hash
+    )
+    assert fingerprint("Acme", "rappelle " + TEXT).content_hash != base.content_hash
+
+
+def test_words_drop_stopwords_and_are_capped() -> None:
+    fp = fingerprint("", "le la de the of acme")
+    assert fp.words == chr(word_code("acme"))
+    long = fingerprint("", " ".join(f"mot{i}" for i in range(500)))
+    assert len(long.words) == MAX_WORDS
+
+
+def test_word_codes_are_stable_and_never_surrogates() -> None:
+    assert word_code("acme") == word_code("acme")
+    codes = {word_code(f"w{i}") for i in range(20_000)}
+    assert all(not 0xD800 <= c <= 0xDFFF for c in codes)
+
+
+@given(st.text(max_size=300), st.text(max_size=2000))
+def test_blob_round_trip(title: str, text: str) -> None:
+    fp = fingerprint(title, text)
+    blob = fp.to_bytes()
+    assert Fingerprint.from_bytes(blob) == fp
+    assert len(blob) <= 9 + 2 * MAX_WORDS
+
+
+@pytest.mark.parametrize("blob", [b"", b"\x02" + bytes(8), b"\x01" + bytes(9)])
+def test_from_bytes_rejects_other_versions(blob: bytes) -> None:
+    with pytest.raises(ValueError):
+        Fingerprint.from_bytes(blob)
+
+
+def test_similarity_is_containment() -> None:
+    words = fingerprint("", TEXT).words
+    assert similarity(words, words) == 1.0
+    assert similarity(words[:6], words) == 1.0  # truncation
+    assert similarity("xyz" + words + "uvw", words) == 1.0  # boilerplate around
+    assert similarity(words, "") == 0.0
+    assert 0.8 < similarity(words[:5] + "q" + words[6:], words) < 1.0

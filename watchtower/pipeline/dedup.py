@@ -1,0 +1,206 @@
+"""Stage: put each new item in its story — one story, one alert.
+
+An item joins an existing story (within the dedup window) when it has the same
+URL equality key, the same normalised content, or near-duplicate text (see
+:mod:`watchtower.pipeline.neardup`); otherwise it starts a story. The story's
+unique ``key`` makes replicas racing on the same article agree on one story;
+the in-memory index is caught up from the database before each lookup so that
+another replica's recent items are seen too.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import select, text, update
+from sqlalchemy.orm import Session
+
+from watchtower.pipeline.fingerprint import Fingerprint
+from watchtower.pipeline.neardup import NearDuplicateIndex
+from watchtower.storage.queries import insert_ignore
+from watchtower.storage.tables import ItemRow, StoryRow
+
+RECENT_STORIES = 10_000
+STORY_LOCK = 0x77746F7779  # "wtowy": the advisory lock id of story assignment
+
+
+@dataclass(frozen=True)
+class Sighting:
+    """Where an item landed: its story, whether it started it, and whether to tell."""
+
+    story_id: int
+    first: bool
+    sightings: int
+    notify: bool  # a later sighting worth a thread reply (not the same feed re-posting)
+
+
+class StoryIndex:
+    """Near-duplicate lookup over the window's items, shared by the poll threads."""
+
+    def __init__(self, window: timedelta = timedelta(days=7), threshold: float = 0.6) -> None:
+        self.window = window
+        self.threshold = threshold
+        self.index = NearDuplicateIndex(window=window, threshold=threshold)
+        self.synced_id = 0
+        self.lock = threading.Lock()
+        # Stories of items this process added lately: another thread's item may
+        # not be committed yet, so the database cannot tell its story.
+        self.recent: OrderedDict[int, int] = OrderedDict()
+
+    def load(self, session: Session, now: datetime) -> None:
+        """Rebuild from the database (at start): every fingerprint in the window."""
+        with self.lock:
+            self.index = NearDuplicateIndex.from_rows(
+                self._rows(session, since=now - self.window),
+                window=self.window,
+                threshold=self.threshold,
+            )
+            self.synced_id = self._max_id(session)
+
+    def _rows(
+        self, session: Session, *, since: datetime | None = None, after: int = 0
+    ) -> list[tuple[int, bytes, datetime]]:
+        query = select(ItemRow.id, ItemRow.fingerprint, ItemRow.fetched_at).where(
+            ItemRow.fingerprint.is_not(None), ItemRow.id > after
+        )
+        if since is not None:
+            query = query.where(ItemRow.fetched_at >= since)
+        out = []
+        for item_id, blob, fetched in session.execute(query.order_by(ItemRow.id)):
+            if blob is not None:
+                out.append((item_id, bytes(blob), fetched))
+        return out
+
+    @staticmethod
+    def _max_id(session: Session) -> int:
+        return int(session.scalar(select(ItemRow.id).order_by(ItemRow.id.desc()).limit(1)) or 0)
+
+    def _catch_up(self, session: Session, current: int) -> None:
+        """Add items other workers or replicas stored since the last look.
+
+        Skips ``current`` (the item being assigned, visible to its own
+        transaction) and items this process added itself.
+        """
+        for item_id, blob, fetched in self._rows(session, after=self.synced_id):
+            if item_id == current or item_id in self.recent:
+                continue
+            try:
+                self.index.add(item_id, Fingerprint.from_bytes(blob), fetched)
+            except ValueError:  # a fingerprint from another format version
+                continue
+            self.synced_id = max(self.synced_id, item_id)
+
+    @staticmethod
+    def serialise(session: Session) -> None:
+        """Take the story lock for the rest of this transaction (PostgreSQL).
+
+        A near-copy stored by another replica is invisible until that replica
+        commits, so story assignment must not overlap across replicas. Taken at
+        the start of a batch, before any insert, so it cannot deadlock with the
+        row locks of the inserts. SQLite serialises writers by itself.
+        """
+        if session.get_bind().dialect.name == "postgresql":
+            session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": STORY_LOCK})
+
+    def prune(self, now: datetime) -> int:
+        with self.lock:
+            return self.index.prune(now - self.window)
+
+    def assign(
+        self,
+        session: Session,
+        *,
+        item_id: int,
+        source_id: int,
+        url_hash: str,
+        content_hash: str,
+        fingerprint: Fingerprint,
+        title: str,
+        now: datetime,
+    ) -> Sighting:
+        """Find or start the story of a just-inserted item, and link the item to it."""
+        with self.lock:
+            self._catch_up(session, item_id)
+            since = now - self.window
+            story_id = self._exact(session, item_id, since, url_hash, content_hash)
+            if story_id is None:
+                found = self.index.find(fingerprint, now=now)
+                if found is not None and found.doc_id != item_id:
+                    story_id = self.recent.get(found.doc_id) or session.scalar(
+                        select(ItemRow.story_id).where(ItemRow.id == found.doc_id)
+                    )
+            first = False
+            if story_id is None:
+                story_id, first = self._start(session, url_hash, content_hash, title, now)
+            self.index.add(item_id, fingerprint, now)
+            self.synced_id = max(self.synced_id, item_id)
+            self.recent[item_id] = story_id
+            while len(self.recent) > RECENT_STORIES:
+                self.recent.popitem(last=False)
+        session.execute(update(ItemRow).where(ItemRow.id == item_id).values(story_id=story_id))
+        if first:
+            return Sighting(story_id, True, 1, False)
+        session.execute(
+            update(StoryRow)
+            .where(StoryRow.id == story_id)
+            .values(sightings=StoryRow.sightings + 1, last_seen_at=now)
+        )
+        sightings = int(
+            session.scalar(select(StoryRow.sightings).where(StoryRow.id == story_id)) or 1
+        )
+        # The same feed re-publishing the same URL (GUIDs that change on every
+        # fetch) is not news; another source or another address is.
+        repost = session.scalar(
+            select(ItemRow.id)
+            .where(
+                ItemRow.story_id == story_id,
+                ItemRow.source_id == source_id,
+                ItemRow.id != item_id,
+                (ItemRow.url_hash == url_hash) | (ItemRow.content_hash == content_hash),
+            )
+            .limit(1)
+        )
+        return Sighting(story_id, False, sightings, repost is None)
+
+    @staticmethod
+    def _exact(
+        session: Session, item_id: int, since: datetime, url_hash: str, content_hash: str
+    ) -> int | None:
+        for column, value in ((ItemRow.url_hash, url_hash), (ItemRow.content_hash, content_hash)):
+            if not value:
+                continue
+            story_id = session.scalar(
+                select(ItemRow.story_id)
+                .where(
+                    column == value,
+                    ItemRow.id != item_id,
+                    ItemRow.story_id.is_not(None),
+                    ItemRow.fetched_at >= since,
+                )
+                .order_by(ItemRow.id)
+                .limit(1)
+            )
+            if story_id is not None:
+                return int(story_id)
+        return None
+
+    @staticmethod
+    def _start(
+        session: Session, url_hash: str, content_hash: str, title: str, now: datetime
+    ) -> tuple[int, bool]:
+        key = f"url:{url_hash}" if url_hash else f"content:{content_hash}"
+        story_id = session.scalar(
+            insert_ignore(session, StoryRow)
+            .values(key=key, title=title[:500], sightings=1, created_at=now, last_seen_at=now)
+            .on_conflict_do_nothing(index_elements=["key"])
+            .returning(StoryRow.id)
+        )
+        if story_id is not None:
+            return int(story_id), True
+        # Another worker started it first (the insert waited for its commit).
+        existing = session.scalar(select(StoryRow.id).where(StoryRow.key == key))
+        assert existing is not None
+        return int(existing), False
