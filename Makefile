@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 CONFIG ?= config.example.toml
 PYTEST_ARGS ?=
 
-.PHONY: install run once demo test lint typecheck bench clean
+.PHONY: install run once demo schema test lint typecheck bench clean
 
 $(BIN)/watchtower: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -20,6 +20,12 @@ run: install ## start the daemon on $(CONFIG) (embedded SQLite next to the confi
 
 once: install ## poll every source once, deliver, exit
 	$(BIN)/watchtower run --once --config $(CONFIG)
+
+demo: install ## offline demo: bundled French sample feeds, temporary database, console output
+	$(BIN)/watchtower demo
+
+schema: install ## write watchtower.schema.json for editors (see README, "Editor support")
+	$(BIN)/watchtower schema --output watchtower.schema.json
 
 test: install ## install test dependencies (Dovecot, …) and run every test
 	bash scripts/install-test-deps.sh

@@ -84,6 +84,11 @@ def write_config(tmp_path: Path) -> Callable[[str], Path]:
 
 @pytest.fixture(autouse=True)
 def _clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
-    for name in ("SLACK_BOT_TOKEN", "SMTP_USERNAME", "SMTP_PASSWORD", "WATCHTOWER_CONFIG",
-                 "WATCHTOWER_DATABASE_URL"):
+    for name in (
+        "SLACK_BOT_TOKEN",
+        "SMTP_USERNAME",
+        "SMTP_PASSWORD",
+        "WATCHTOWER_CONFIG",
+        "WATCHTOWER_DATABASE_URL",
+    ):
         monkeypatch.delenv(name, raising=False)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import TextIO
 
 from watchtower.adapters._http import HttpFetcher
@@ -17,10 +17,13 @@ from watchtower.adapters.base import SourceSettings
 from watchtower.config import LoadedConfig
 from watchtower.errors import DeliveryError
 from watchtower.logs import kv
+from watchtower.notify.apprise import AppriseNotifier
 from watchtower.notify.base import Notifier
 from watchtower.notify.console import ConsoleNotifier
 from watchtower.notify.email import EmailNotifier
 from watchtower.notify.slack import SlackNotifier
+from watchtower.pipeline.alerting import Alerting
+from watchtower.pipeline.dedup import StoryIndex
 from watchtower.pipeline.match import Matcher
 from watchtower.pipeline.outbox import Outbox
 from watchtower.poll import Poller
@@ -31,7 +34,7 @@ log = logging.getLogger("watchtower.app")
 
 
 def utcnow() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 class App:
@@ -48,9 +51,12 @@ class App:
         self.console = console
         self.loaded = loaded
         self.db = Database(loaded.database_url)
+        dedup = loaded.config.dedup
+        self.stories = StoryIndex(dedup.window, dedup.similarity)
         self._apply(loaded)
         self._notifiers: dict[str, Notifier] = {}
         self._notifiers_lock = threading.Lock()
+        self._retired_notifiers: list[Notifier] = []
         section = loaded.config.watchtower
         self.http = HttpFetcher(
             timeout=section.request_timeout.total_seconds(),
@@ -61,11 +67,32 @@ class App:
         self.outbox = Outbox(
             self.db, self.notifier_for, clock, max_attempts=section.max_delivery_attempts
         )
+        # Alerting (issue 7): holds, groups, threads, spikes; the outbox asks it before sends.
+        self.alerting = Alerting(self)
+        self.outbox.hooks = self.alerting
+        self.outbox.lease = section.delivery_lease
 
     def _apply(self, loaded: LoadedConfig) -> None:
         config = loaded.config
         self.matcher = Matcher(config.brands, config.rules)
         self._sources = {s.name: s for s in loaded.sources}
+
+    def reload(self, loaded: LoadedConfig) -> None:
+        """Switch to a new, validated config (see :mod:`watchtower.reload`).
+
+        Unchanged sources keep their ETags, cursors and schedules (``sync_sources``);
+        the outbox is untouched, so queued notifications are still delivered.
+        """
+        with self.db.session() as session:
+            queries.sync_sources(session, loaded.sources, self.clock())
+        self._apply(loaded)
+        self.loaded = loaded
+        self.outbox.max_attempts = loaded.config.watchtower.max_delivery_attempts
+        with self._notifiers_lock:
+            # Built again on next use with the new settings; the old ones may be
+            # mid-send in the drain thread, so they are closed only at exit.
+            self._retired_notifiers.extend(self._notifiers.values())
+            self._notifiers = {}
 
     def source_settings(self, name: str) -> SourceSettings | None:
         return self._sources.get(name)
@@ -75,11 +102,18 @@ class App:
         self.db.upgrade()
         with self.db.session() as session:
             queries.sync_sources(session, self.loaded.sources, self.clock())
+        with self.db.session() as session:
+            self.stories.load(session, self.clock())
         log.info(
             "watchtower ready",
-            extra=kv(config=str(self.loaded.path), database=self.db.engine.url.render_as_string(
-                hide_password=True), sources=len(self._sources),
-                brands=len(self.loaded.config.brands), rules=len(self.loaded.config.rules)),
+            extra=kv(
+                config=str(self.loaded.path),
+                database=self.db.engine.url.render_as_string(hide_password=True),
+                sources=len(self._sources),
+                brands=len(self.loaded.config.brands),
+                rules=len(self.loaded.config.rules),
+                stories_indexed=len(self.stories.index),
+            ),
         )
 
     def notifier_for(self, kind: str) -> Notifier:
@@ -105,6 +139,8 @@ class App:
                 language=lang,
                 timezone=tz,
                 default_channel=slack.default_channel if slack else "#veille",
+                channel_interval=slack.channel_interval.total_seconds() if slack else 1.0,
+                reconcile=slack.reconcile if slack else True,
             )
         if kind == "email":
             email = config.email
@@ -117,15 +153,19 @@ class App:
                 starttls=email.starttls,
                 use_ssl=email.ssl,
                 username=secrets.smtp_username.get_secret_value()
-                if secrets.smtp_username else None,
+                if secrets.smtp_username
+                else None,
                 password=secrets.smtp_password.get_secret_value()
-                if secrets.smtp_password else None,
+                if secrets.smtp_password
+                else None,
                 timeout=email.timeout.total_seconds(),
                 language=lang,
                 timezone=tz,
             )
         if kind == "console":
             return ConsoleNotifier(lang, tz, self.console)
+        if kind == "apprise":
+            return AppriseNotifier(lang, tz)
         raise DeliveryError(f"unknown target kind {kind!r}", retryable=False)
 
     def cleanup(self) -> tuple[int, int]:
@@ -133,12 +173,13 @@ class App:
         before = self.clock() - self.loaded.config.watchtower.retention
         with self.db.session() as session:
             outbox, items = queries.cleanup(session, before)
+        self.stories.prune(self.clock())
         if outbox or items:
             log.info("cleanup", extra=kv(notifications=outbox, items=items))
         return outbox, items
 
     def close(self) -> None:
-        for notifier in self._notifiers.values():
+        for notifier in [*self._notifiers.values(), *self._retired_notifiers]:
             notifier.close()
         self.http.close()
         self.db.dispose()

@@ -1,6 +1,6 @@
 """Command line: one thin function per command.
 
-``watchtower run|check|status|db upgrade`` (``--config PATH``, default
+``watchtower run|check|status|schema|demo|db upgrade`` (``--config PATH``, default
 ``$WATCHTOWER_CONFIG`` or ``./watchtower.toml``). Exit codes: 0 ok, 2 invalid
 configuration or usage, 1 unexpected failure.
 """
@@ -11,11 +11,16 @@ import argparse
 import logging
 import sys
 from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING
 
 from watchtower import __version__
 from watchtower.config import LoadedConfig, load_config
 from watchtower.errors import ConfigError
 from watchtower.logs import configure
+
+if TYPE_CHECKING:
+    from watchtower.app import App
+    from watchtower.scheduler import Daemon
 
 EXIT_CONFIG = 2
 log = logging.getLogger("watchtower.cli")
@@ -44,9 +49,30 @@ def cmd_run(args: argparse.Namespace) -> int:
     try:
         app.start()
         daemon = Daemon(app)
-        return daemon.run_once() if args.once else daemon.run_forever()
+        if args.once:
+            from watchtower.progress import run_once_with_progress
+
+            return run_once_with_progress(daemon)
+        return _serve(app, daemon)
     finally:
         app.close()
+
+
+def _serve(app: App, daemon: Daemon) -> int:
+    """Run the daemon with hot reload and, when configured, the HTTP endpoint."""
+    from watchtower.reload import Reloader
+    from watchtower.web import StatusServer
+
+    address = app.loaded.config.watchtower.http
+    server = StatusServer(app, address, lambda: daemon.last_tick).start() if address else None
+    reloader = Reloader(app).start()
+    reloader.install_sighup()
+    try:
+        return daemon.run_forever()
+    finally:
+        reloader.stop()
+        if server is not None:
+            server.stop()
 
 
 def cmd_status(args: argparse.Namespace) -> int:
@@ -57,10 +83,36 @@ def cmd_status(args: argparse.Namespace) -> int:
     try:
         app.db.upgrade()
         with app.db.session() as session:
-            print(render_status(session, utcnow()))
+            if sys.stdout.isatty():  # a table for people; stable plain text for scripts
+                from watchtower.progress import print_status
+
+                print_status(session, utcnow())
+            else:
+                print(render_status(session, utcnow()))
     finally:
         app.close()
     return 0
+
+
+def cmd_schema(args: argparse.Namespace) -> int:
+    import json
+
+    from watchtower.config import config_schema
+
+    text = json.dumps(config_schema(), indent=2, ensure_ascii=False) + "\n"
+    if args.output in (None, "-"):
+        sys.stdout.write(text)
+    else:
+        with open(args.output, "w", encoding="utf-8") as f:
+            f.write(text)
+        print(f"JSON Schema written to {args.output}", file=sys.stderr)
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from watchtower.demo import run_demo
+
+    return run_demo(later_after=args.later, duration=args.duration, verbose=args.verbose)
 
 
 def cmd_db_upgrade(args: argparse.Namespace) -> int:
@@ -85,19 +137,35 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--log-format", choices=("text", "json"), default="text")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    def command(name: str, func: Callable[[argparse.Namespace], int], help: str
-                ) -> argparse.ArgumentParser:
+    def command(
+        name: str, func: Callable[[argparse.Namespace], int], help: str
+    ) -> argparse.ArgumentParser:
         p = sub.add_parser(name, help=help, description=help)
-        p.add_argument("--config", "-c", help="config file (default: $WATCHTOWER_CONFIG "
-                                               "or ./watchtower.toml)")
+        p.add_argument(
+            "--config", "-c", help="config file (default: $WATCHTOWER_CONFIG or ./watchtower.toml)"
+        )
         p.set_defaults(func=func)
         return p
 
     run = command("run", cmd_run, "run the daemon")
-    run.add_argument("--once", action="store_true",
-                     help="poll every source once, deliver everything, exit")
+    run.add_argument(
+        "--once", action="store_true", help="poll every source once, deliver everything, exit"
+    )
     command("check", cmd_check, "validate the configuration")
     command("status", cmd_status, "show source health and the outbox")
+    schema = sub.add_parser("schema", help="write the config file's JSON Schema (for editors)")
+    schema.add_argument("--output", "-o", help="file to write (default: standard output)")
+    schema.set_defaults(func=cmd_schema)
+    demo = sub.add_parser("demo", help="run an offline demo on bundled sample feeds")
+    demo.add_argument("--duration", type=float, help="stop after this many seconds")
+    demo.add_argument(
+        "--later",
+        type=float,
+        default=20.0,
+        help="seconds before the sample forum publishes a new post",
+    )
+    demo.add_argument("--verbose", "-v", action="store_true", help="show the daemon's log")
+    demo.set_defaults(func=cmd_demo)
     db = sub.add_parser("db", help="database maintenance")
     db_sub = db.add_subparsers(dest="db_command", required=True, metavar="ACTION")
     upgrade = db_sub.add_parser("upgrade", help="apply database migrations")
@@ -110,7 +178,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _extensions() -> list[Callable[[argparse._SubParsersAction[argparse.ArgumentParser]], None]]:
     """Commands contributed by other modules (each adds its own sub-parser)."""
-    found = []
+    found: list[Callable[[argparse._SubParsersAction[argparse.ArgumentParser]], None]] = []
     try:
         from watchtower.testrule import add_parser as add_test_rule
 

@@ -17,7 +17,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, Union
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import (
@@ -26,8 +26,9 @@ from pydantic import (
     ConfigDict,
     Field,
     SecretStr,
-    TypeAdapter,
     ValidationError,
+    WithJsonSchema,
+    create_model,
     field_validator,
 )
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -61,7 +62,34 @@ def _target(value: str) -> str:
     return value
 
 
-Target = Annotated[str, AfterValidator(_target)]
+Target = Annotated[
+    str,
+    AfterValidator(_target),
+    WithJsonSchema({"type": "string", "pattern": "^(" + "|".join(TARGET_KINDS) + "):",
+                    "description": "'slack:#channel', 'email:someone@example.fr', 'console:' "
+                    "or 'apprise:URL'"}),
+]
+
+
+def _digest(value: str) -> str:
+    from watchtower.timewindows import parse_digest
+
+    parse_digest(value)
+    return value
+
+
+def _window(value: str) -> str:
+    from watchtower.timewindows import parse_window
+
+    parse_window(value)
+    return value
+
+
+def _listen_address(value: str) -> str:
+    host, sep, port = value.rpartition(":")
+    if not sep or not host or not port.isdigit() or not 0 <= int(port) < 65536:
+        raise ValueError(f"expected HOST:PORT such as '127.0.0.1:8080', got {value!r}")
+    return value
 
 
 class WatchtowerSection(_Strict):
@@ -84,6 +112,16 @@ class WatchtowerSection(_Strict):
     max_response_bytes: int = Field(default=10_000_000, ge=10_000)
     request_timeout: Duration = timedelta(seconds=30)
     max_delivery_attempts: int = Field(default=12, ge=1, le=100)
+    http: Annotated[str, AfterValidator(_listen_address)] | None = Field(
+        default=None,
+        description="Serve /healthz and /metrics on this HOST:PORT (e.g. '127.0.0.1:8080'); "
+        "off when unset.",
+    )
+    delivery_lease: Duration = Field(
+        default=timedelta(minutes=5),
+        description="How long a claimed notification is reserved; after a crash it is "
+        "claimed again (and checked against Slack before resending) once this expires.",
+    )
 
 
 class SlackSection(_Strict):
@@ -92,6 +130,15 @@ class SlackSection(_Strict):
     default_channel: str = Field(default="#veille", pattern=r"^[#@]?[\w.-]+$")
     api_url: HttpUrl = "https://slack.com/api/"
     timeout: Duration = timedelta(seconds=15)
+    channel_interval: Duration = Field(
+        default=timedelta(seconds=1),
+        description="Minimum time between two messages in one channel (Slack allows ~1/s).",
+    )
+    reconcile: bool = Field(
+        default=True,
+        description="Before resending a message whose outcome is unknown, look for it "
+        "(by its metadata) in conversations.history.",
+    )
 
 
 class EmailSection(_Strict):
@@ -103,6 +150,24 @@ class EmailSection(_Strict):
     ssl: bool = False
     from_: str = Field(default="watchtower@localhost", alias="from")
     timeout: Duration = timedelta(seconds=30)
+
+
+class DedupSection(_Strict):
+    """``[dedup]``: when two items are the same story."""
+
+    window: Duration = Field(
+        default=timedelta(days=7),
+        description="How far back a new item is compared with earlier ones.",
+    )
+    similarity: float = Field(
+        default=0.6, ge=0.3, le=1.0,
+        description="Share of content words two texts must have in order to be one story.",
+    )
+    tracking_params: list[str] = Field(
+        default_factory=list,
+        description="Extra URL query parameters to ignore (``utm_*`` and the usual trackers "
+        "are always ignored); a trailing ``*`` matches a prefix.",
+    )
 
 
 class BrandConfig(_Strict):
@@ -132,6 +197,40 @@ class RuleConfig(_Strict):
     exclude: list[str] = Field(default_factory=list)
     severity: Literal["info", "warning", "critical"] = "info"
     notify: list[Target] = Field(default_factory=list)
+    # Alerting (see config.example.toml): grouping, digests, spikes and escalation.
+    group_wait: Duration = timedelta(0)
+    group_interval: Duration = timedelta(minutes=5)
+    digest: Annotated[str, AfterValidator(_digest)] | None = None
+    spikes: bool = False
+    escalate_to: list[Annotated[str, Field(pattern=r"^@[A-Z0-9]+$")]] = Field(
+        default_factory=list)
+    ack_timeout: Duration = timedelta(minutes=15)
+    escalate_notify: list[Target] = Field(default_factory=list)
+
+
+class QuietHoursConfig(_Strict):
+    """``[[quiet_hours]]``: windows during which these targets only get critical alerts."""
+
+    targets: list[Target] = Field(min_length=1)
+    windows: list[Annotated[str, AfterValidator(_window)]] = Field(min_length=1)
+    timezone: Annotated[str, AfterValidator(_timezone)] | None = None
+
+
+class SpikesSection(_Strict):
+    """``[spikes]``: per-brand volume spikes against each brand's own baseline."""
+
+    enabled: bool = True
+    window: Duration = timedelta(hours=1)
+    baseline_days: int = Field(default=14, ge=2, le=90)
+    min_count: int = Field(default=10, ge=1)
+    max_p: float = Field(default=0.001, gt=0, lt=1)
+    min_ratio: float = Field(default=3.0, ge=1)
+    cooldown: Duration = timedelta(hours=6)
+    notify: list[Target] = Field(default_factory=list)
+    escalate_to: list[Annotated[str, Field(pattern=r"^@[A-Z0-9]+$")]] = Field(
+        default_factory=list)
+    ack_timeout: Duration = timedelta(minutes=15)
+    escalate_notify: list[Target] = Field(default_factory=list)
 
 
 class EnvOverrides(BaseSettings):
@@ -159,9 +258,12 @@ class Config(_Strict):
     watchtower: WatchtowerSection = WatchtowerSection()
     slack: SlackSection | None = None
     email: EmailSection | None = None
+    dedup: DedupSection = DedupSection()
     brands: list[BrandConfig] = Field(default_factory=list)
     sources: list[Any] = Field(default_factory=list)  # SourceSettings subclasses
     rules: list[RuleConfig] = Field(default_factory=list)
+    quiet_hours: list[QuietHoursConfig] = Field(default_factory=list)
+    spikes: SpikesSection | None = None
 
 
 @dataclass(frozen=True)
@@ -216,8 +318,9 @@ def locate_keys(text: str) -> dict[tuple[str | int, ...], int]:
             continue
         code = _STRINGS.sub('""', line)
         if depth > 0:  # inside a multi-line array or inline table
-            depth = max(0, depth + code.count("[") + code.count("{") - code.count("]")
-                        - code.count("}"))
+            depth = max(
+                0, depth + code.count("[") + code.count("{") - code.count("]") - code.count("}")
+            )
             continue
         if m := _HEADER.match(line):
             names = tuple(p.strip().strip("\"'") for p in m.group(2).split("."))
@@ -275,6 +378,9 @@ def _model_at(loc: Sequence[str | int], raw: dict[str, Any]) -> type[BaseModel] 
             "email": EmailSection,
             "brands": BrandConfig,
             "rules": RuleConfig,
+            "dedup": DedupSection,
+            "quiet_hours": QuietHoursConfig,
+            "spikes": SpikesSection,
         }
         if part == "sources":
             model = None
@@ -346,8 +452,10 @@ def _validate_sources(
 
 
 def expand_preset(entry: dict[str, Any]) -> dict[str, Any]:
-    """Hook for source presets (``preset = "phpbb"``); identity until presets exist."""
-    return entry
+    """Source presets (``preset = "phpbb"`` + ``base_url``): see ``sources/*.toml``."""
+    from watchtower.adapters.presets import expand_preset as expand
+
+    return expand(entry)
 
 
 def expand_includes(raw: dict[str, Any], config_path: Path) -> dict[str, Any]:
@@ -376,12 +484,24 @@ def _cross_check(
     unique("rules", (r.name for r in config.rules))
     section_targets = [*(config.watchtower.default_notify or []), *config.watchtower.ops_notify]
     if config.email is None and any(t.startswith("email:") for t in section_targets):
-        problems.append(_problem(path, ("watchtower",), "an email: target needs an [email] "
-                                 "section with smtp_host and from", lines))
+        problems.append(
+            _problem(
+                path,
+                ("watchtower",),
+                "an email: target needs an [email] section with smtp_host and from",
+                lines,
+            )
+        )
     for index, rule in enumerate(config.rules):
         if config.email is None and any(t.startswith("email:") for t in rule.notify):
-            problems.append(_problem(path, ("rules", index, "notify"), "an email: target needs "
-                                     "an [email] section with smtp_host and from", lines))
+            problems.append(
+                _problem(
+                    path,
+                    ("rules", index, "notify"),
+                    "an email: target needs an [email] section with smtp_host and from",
+                    lines,
+                )
+            )
     brand_names = {b.name for b in config.brands}
     source_names = {s.name for s in config.sources}
     for index, rule in enumerate(config.rules):
@@ -439,7 +559,9 @@ def parse_config(text: str, config_path: Path) -> LoadedConfig:
         message = _TOML_POS.sub("", message).strip()
         if m:
             message += f" (column {m.group(2)})"
-        raise ConfigError([ConfigProblem(shown, line, "", f"TOML syntax error: {message}")]) from None
+        raise ConfigError(
+            [ConfigProblem(shown, line, "", f"TOML syntax error: {message}")]
+        ) from None
     lines = locate_keys(text)
     raw = expand_includes(raw, config_path)
     raw_sources = raw.pop("sources", [])
@@ -465,14 +587,39 @@ def parse_config(text: str, config_path: Path) -> LoadedConfig:
 
 
 def config_schema() -> dict[str, Any]:
-    """JSON Schema of the config file (sources as a union of every kind's settings)."""
-    from typing import Union
+    """JSON Schema of the config file, for editors (``watchtower schema``).
 
-    kinds = tuple(k.settings_model for k in SOURCE_KINDS.values())
-    source_union: Any = Union[kinds]  # noqa: UP007 - built at run time
-    schema_model = TypeAdapter(Config).json_schema(by_alias=True)
-    schema_model["properties"]["sources"] = {
-        "type": "array",
-        "items": TypeAdapter(source_union).json_schema(by_alias=True),
+    ``[[sources]]`` is a discriminated union on ``kind``: each kind's own keys are
+    completed and checked, and an unknown kind is an error. An entry with
+    ``preset`` instead of ``kind`` is checked against the shipped preset names.
+    """
+    from watchtower.adapters.presets import presets
+    from watchtower.schema import tidy_schema
+
+    models = tuple(k.settings_model for k in SOURCE_KINDS.values())
+    source: Any = Annotated[Union[models], Field(discriminator="kind")]  # noqa: UP007
+    model = create_model("Config", __base__=Config, __doc__=Config.__doc__,
+                         sources=(list[source], Field(default_factory=list)))
+    schema = model.model_json_schema(by_alias=True, mode="validation")
+    union = schema["properties"]["sources"]["items"]
+    preset: dict[str, Any] = {
+        "type": "object",
+        "description": "A source from a shipped preset: `preset` plus `base_url` (see sources/).",
+        "properties": {
+            "name": {"type": "string"},
+            "preset": {"enum": sorted(presets())},
+            "base_url": {"type": "string", "pattern": "^https?://"},
+        },
+        "required": ["name", "preset"],
     }
-    return schema_model
+    schema["properties"]["sources"]["items"] = {
+        "if": {"type": "object", "required": ["preset"]},
+        "then": preset,
+        "else": union,
+    }
+    for name in (m.__name__ for m in models):
+        # ``kind`` has a default in the models (the loader picks the model by it),
+        # but in a file it is what selects the branch, so it is required.
+        definition = schema["$defs"][name]
+        definition["required"] = sorted({*definition.get("required", []), "kind"})
+    return tidy_schema(schema)

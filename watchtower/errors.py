@@ -8,6 +8,8 @@
      │    ├── TransientError     worth retrying later (timeouts, 5xx, 429, network)
      │    └── PermanentError     retrying will not help until someone acts (404, bad feed)
      └── DeliveryError          a notification could not be delivered (retryable flag)
+          ├── OutcomeUnknown     the request may have been delivered (timeout): check first
+          └── TargetDisabled     the whole target kind is unusable (revoked token): pause it
 
 Adapters and notifiers raise these; nobody else retries. The scheduler turns a
 ``SourceError`` into a backoff on the source row, the outbox turns a
@@ -77,10 +79,30 @@ class DeliveryError(WatchtowerError):
     with ``reason``.
     """
 
-    def __init__(
-        self, reason: str, *, retryable: bool, retry_after: float | None = None
-    ) -> None:
+    def __init__(self, reason: str, *, retryable: bool, retry_after: float | None = None) -> None:
         super().__init__(reason)
         self.reason = reason
         self.retryable = retryable
         self.retry_after = retry_after
+
+
+class OutcomeUnknown(DeliveryError):
+    """The send may have reached the provider (a timeout after the request left).
+
+    The outbox retries it, and marks the row so the notifier looks for the
+    message before sending it again.
+    """
+
+    def __init__(self, reason: str, *, retry_after: float | None = None) -> None:
+        super().__init__(reason, retryable=True, retry_after=retry_after)
+
+
+class TargetDisabled(DeliveryError):
+    """Nothing can be delivered to this target kind until someone acts (revoked token).
+
+    The outbox keeps every row of the kind waiting (not failed) and alerts ops.
+    """
+
+    def __init__(self, kind: str, reason: str) -> None:
+        super().__init__(reason, retryable=True)
+        self.kind = kind

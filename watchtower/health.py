@@ -9,7 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from watchtower.storage import queries
-from watchtower.storage.tables import SourceRow
+from watchtower.storage.tables import OUTBOX_STATUSES, SourceRow
 
 
 @dataclass(frozen=True)
@@ -53,9 +53,17 @@ def source_health(session: Session) -> list[SourceHealth]:
         else:
             state = "ok"
         out.append(
-            SourceHealth(row.name, row.kind, row.enabled, state, row.last_success_at,
-                         row.consecutive_failures, row.last_error, row.next_check_at,
-                         row.items_total)
+            SourceHealth(
+                row.name,
+                row.kind,
+                row.enabled,
+                state,
+                row.last_success_at,
+                row.consecutive_failures,
+                row.last_error,
+                row.next_check_at,
+                row.items_total,
+            )
         )
     return out
 
@@ -76,8 +84,9 @@ def render_status(session: Session, now: datetime) -> str:
             lines.append(f"      last error: {h.last_error}")
     counts = queries.outbox_counts(session)
     oldest = queries.oldest_pending(session)
-    summary = ", ".join(f"{status} {counts.get(status, 0)}"
-                        for status in ("pending", "sending", "sent", "failed"))
+    summary = ", ".join(
+        f"{status} {counts.get(status, 0)}" for status in OUTBOX_STATUSES
+    )
     lines.append(f"Outbox: {summary}")
     if oldest is not None:
         lines.append(f"  oldest unsent notification queued {ago(oldest, now)}")

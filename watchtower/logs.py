@@ -1,7 +1,8 @@
 """Structured logging on the standard library: ``event key=value …`` or JSON lines.
 
 Call sites pass fields with ``log.info("source fetched", extra=kv(source=name, items=3))``.
-Values are quoted when they contain spaces; secrets are never passed as fields.
+Values are quoted when they contain spaces; secrets are never passed as fields, and
+``apprise:`` targets (which embed tokens) are redacted by both formatters.
 """
 
 from __future__ import annotations
@@ -9,8 +10,10 @@ from __future__ import annotations
 import json
 import logging
 import sys
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
+
+from watchtower.redact import redact_text
 
 _FIELDS = "wt_fields"
 
@@ -21,7 +24,7 @@ def kv(**fields: Any) -> dict[str, Any]:
 
 
 def _quote(value: Any) -> str:
-    text = str(value)
+    text = redact_text(str(value))
     if not text or any(c in text for c in ' "=\n\t'):
         return json.dumps(text, ensure_ascii=False)
     return text
@@ -31,9 +34,9 @@ class KeyValueFormatter(logging.Formatter):
     """``2026-11-25T10:00:00Z INFO watchtower.poll source fetched source=x items=3``."""
 
     def format(self, record: logging.LogRecord) -> str:
-        when = datetime.fromtimestamp(record.created, timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+        when = datetime.fromtimestamp(record.created, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
         fields = getattr(record, _FIELDS, {})
-        parts = [when, record.levelname, record.name, record.getMessage()]
+        parts = [when, record.levelname, record.name, redact_text(record.getMessage())]
         parts += [f"{k}={_quote(v)}" for k, v in fields.items()]
         line = " ".join(parts)
         if record.exc_info:
@@ -46,12 +49,17 @@ class JsonFormatter(logging.Formatter):
 
     def format(self, record: logging.LogRecord) -> str:
         data: dict[str, Any] = {
-            "time": datetime.fromtimestamp(record.created, timezone.utc).isoformat(),
+            "time": datetime.fromtimestamp(record.created, UTC).isoformat(),
             "level": record.levelname.lower(),
             "logger": record.name,
-            "event": record.getMessage(),
+            "event": redact_text(record.getMessage()),
         }
-        data.update(getattr(record, _FIELDS, {}))
+        data.update(
+            {
+                k: redact_text(v) if isinstance(v, str) else v
+                for k, v in getattr(record, _FIELDS, {}).items()
+            }
+        )
         if record.exc_info:
             data["exception"] = self.formatException(record.exc_info)
         return json.dumps(data, ensure_ascii=False, default=str)
@@ -64,5 +72,5 @@ def configure(level: str = "INFO", fmt: str = "text") -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())
-    for noisy in ("httpx", "httpcore", "apscheduler", "slack_sdk", "alembic"):
+    for noisy in ("httpx", "httpcore", "apscheduler", "slack_sdk", "alembic", "watchfiles"):
         logging.getLogger(noisy).setLevel(logging.WARNING)

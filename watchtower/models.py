@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
@@ -44,10 +44,9 @@ class Item(BaseModel):
     @field_validator("published")
     @classmethod
     def _aware(cls, value: datetime | None) -> datetime | None:
-        from datetime import timezone
 
         if value is not None and value.tzinfo is None:
-            return value.replace(tzinfo=timezone.utc)
+            return value.replace(tzinfo=UTC)
         return value
 
 
@@ -60,6 +59,7 @@ class Hit:
     field: str = "text"  # title | text
     start: int = 0
     end: int = 0
+    clause: str = ""  # why: "brand", or the query clause that matched (rule engine)
 
 
 @dataclass(frozen=True)

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
+from watchtower import metrics
 from watchtower.adapters.base import FetchContext, FetchResult, SourceSettings, SourceState
 from watchtower.adapters.registry import REGISTRY
 from watchtower.errors import SourceError
@@ -35,7 +36,11 @@ MAX_RETRY_AFTER = timedelta(hours=24)
 
 
 def next_check(
-    every: timedelta, now: datetime, *, failures: int = 0, retry_after: float | None = None,
+    every: timedelta,
+    now: datetime,
+    *,
+    failures: int = 0,
+    retry_after: float | None = None,
     rng: random.Random | None = None,
 ) -> datetime:
     """When to check a source next: ``every`` ±10%, doubled per failure up to a cap,
@@ -106,6 +111,7 @@ class Poller:
                 return
             state = SourceState(row.etag, row.last_modified, dict(row.cursor or {}))
         ctx = FetchContext(http=app.http, now=app.clock, log=log)
+        metrics.poll_started()
         try:
             result = REGISTRY[settings.kind].fetch(settings, state, ctx)
         except SourceError as exc:
@@ -122,8 +128,10 @@ class Poller:
         except Exception as exc:  # nothing stored: the items are fetched again next time
             log.exception("processing failed", extra=kv(source=name))
             self._record_failure(
-                source_id, settings,
-                f"internal error while processing items: {type(exc).__name__}: {exc}", None,
+                source_id,
+                settings,
+                f"internal error while processing items: {type(exc).__name__}: {exc}",
+                None,
                 stats,
             )
 
@@ -144,7 +152,7 @@ class Poller:
                 return
             batch = BatchStats()
             if result.items:
-                ctx = RunContext(app.loaded.config, app.matcher, session, now)
+                ctx = RunContext(app.loaded.config, app.matcher, app.stories, session, now)
                 batch = run_batch(ctx, source_id, settings.name, result.items)
             row.etag, row.last_modified = result.etag, result.last_modified
             if result.cursor is not None:
@@ -161,18 +169,28 @@ class Poller:
             stats.not_modified += result.not_modified
             stats.items += len(result.items)
             stats.add(batch)
+        metrics.source_ok(settings, len(result.items), batch.new_items, batch.mentions)
         for warning in result.warnings:
             log.warning("source warning", extra=kv(source=settings.name, warning=warning))
         log.info(
             "source fetched",
-            extra=kv(source=settings.name, not_modified=result.not_modified,
-                     items=len(result.items), new=batch.new_items, mentions=batch.mentions,
-                     queued=batch.queued),
+            extra=kv(
+                source=settings.name,
+                not_modified=result.not_modified,
+                items=len(result.items),
+                new=batch.new_items,
+                mentions=batch.mentions,
+                queued=batch.queued,
+            ),
         )
 
     def _record_failure(
-        self, source_id: int, settings: SourceSettings, message: str,
-        retry_after: float | None, stats: PollStats,
+        self,
+        source_id: int,
+        settings: SourceSettings,
+        message: str,
+        retry_after: float | None,
+        stats: PollStats,
     ) -> None:
         app = self.app
         now = app.clock()
@@ -190,9 +208,13 @@ class Poller:
         with self._lock:
             stats.failed += 1
             stats.errors[settings.name] = message
+        metrics.source_failed(settings, message)
         log.warning(
             "source failed",
-            extra=kv(source=settings.name, error=message, failures=failures,
-                     next_check=when.isoformat(timespec="seconds")),
+            extra=kv(
+                source=settings.name,
+                error=message,
+                failures=failures,
+                next_check=when.isoformat(timespec="seconds"),
+            ),
         )
-

@@ -12,7 +12,7 @@ import logging
 import signal
 import threading
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from types import FrameType
 
 from apscheduler.executors.pool import ThreadPoolExecutor
@@ -38,24 +38,39 @@ class Daemon:
 
     # ------------------------------------------------------------------ jobs
     def poll_job(self) -> None:
-        self.last_tick = datetime.now(timezone.utc)
+        self.last_tick = datetime.now(UTC)
         if self.stop.is_set():
             return
         try:
             stats = self.app.poller.poll(stop=self.stop)
             if stats.sources:
-                log.info("poll round", extra=kv(sources=stats.sources, ok=stats.ok,
-                                                failed=stats.failed, new=stats.new_items,
-                                                queued=stats.queued))
+                log.info(
+                    "poll round",
+                    extra=kv(
+                        sources=stats.sources,
+                        ok=stats.ok,
+                        failed=stats.failed,
+                        new=stats.new_items,
+                        queued=stats.queued,
+                    ),
+                )
         except Exception:
             log.exception("poll round failed")
 
     def drain_job(self) -> None:
-        self.last_tick = datetime.now(timezone.utc)
+        self.last_tick = datetime.now(UTC)
+        self.alerting_tick()
         try:
             self.app.outbox.drain(self.stop)
         except Exception:
             log.exception("drain round failed")
+
+    def alerting_tick(self) -> None:
+        """Release held notifications whose window ended; check spikes and escalations."""
+        try:
+            self.app.alerting.tick()
+        except Exception:
+            log.exception("alerting round failed")
 
     def cleanup_job(self) -> None:
         try:
@@ -71,20 +86,32 @@ class Daemon:
         scheduler = BackgroundScheduler(
             executors={"default": ThreadPoolExecutor(4)},
             job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": 60},
-            timezone=timezone.utc,
+            timezone=UTC,
         )
-        now = datetime.now(timezone.utc)
-        scheduler.add_job(self.poll_job, "interval", id="poll", next_run_time=now,
-                          seconds=section.poll_interval.total_seconds())
+        now = datetime.now(UTC)
+        scheduler.add_job(
+            self.poll_job,
+            "interval",
+            id="poll",
+            next_run_time=now,
+            seconds=section.poll_interval.total_seconds(),
+        )
         # The first drain waits one interval: the first poll has usually queued
         # something by then, and a restart does not race the previous process.
-        scheduler.add_job(self.drain_job, "interval", id="drain",
-                          seconds=section.drain_interval.total_seconds())
-        scheduler.add_job(self.cleanup_job, "interval", id="cleanup",
-                          seconds=CLEANUP_EVERY.total_seconds())
+        scheduler.add_job(
+            self.drain_job, "interval", id="drain", seconds=section.drain_interval.total_seconds()
+        )
+        scheduler.add_job(
+            self.cleanup_job, "interval", id="cleanup", seconds=CLEANUP_EVERY.total_seconds()
+        )
         scheduler.start()
-        log.info("daemon started", extra=kv(poll_every=section.poll_interval.total_seconds(),
-                                            drain_every=section.drain_interval.total_seconds()))
+        log.info(
+            "daemon started",
+            extra=kv(
+                poll_every=section.poll_interval.total_seconds(),
+                drain_every=section.drain_interval.total_seconds(),
+            ),
+        )
         try:
             while not self.stop.wait(1.0):
                 pass
@@ -108,6 +135,7 @@ class Daemon:
         stats = self.app.poller.poll(all_sources=True, stop=self.stop)
         deadline = time.monotonic() + max_wait
         while not self.stop.is_set():
+            self.alerting_tick()
             self.app.outbox.drain(self.stop)
             with self.app.db.session() as session:
                 due = queries.next_outbox_attempt(session)
@@ -115,18 +143,28 @@ class Daemon:
                 break
             wait = (due - self.app.clock()).total_seconds()
             if time.monotonic() + max(wait, 0) > deadline:
-                log.warning("some notifications are still waiting for a retry; "
-                            "they will be sent by the next run",
-                            extra=kv(next_attempt=due.isoformat(timespec="seconds")))
+                log.warning(
+                    "some notifications are still waiting for a retry; "
+                    "they will be sent by the next run",
+                    extra=kv(next_attempt=due.isoformat(timespec="seconds")),
+                )
                 break
             if wait > 0:
                 self.stop.wait(min(wait, 5.0))
         with self.app.db.session() as session:
             counts = queries.outbox_counts(session)
-        log.info("run finished", extra=kv(sources=stats.sources, ok=stats.ok,
-                                          failed=stats.failed, new=stats.new_items,
-                                          mentions=stats.mentions, queued=stats.queued,
-                                          **{f"outbox_{k}": v for k, v in counts.items()}))
+        log.info(
+            "run finished",
+            extra=kv(
+                sources=stats.sources,
+                ok=stats.ok,
+                failed=stats.failed,
+                new=stats.new_items,
+                mentions=stats.mentions,
+                queued=stats.queued,
+                **{f"outbox_{k}": v for k, v in counts.items()},
+            ),
+        )
         return 0
 
     def _install_signals(self) -> None:

@@ -26,7 +26,9 @@ def start_daemon(config: Path, token: str) -> subprocess.Popen[bytes]:
     env = dict(os.environ, SLACK_BOT_TOKEN=token, PYTHONPATH=str(ROOT))
     return subprocess.Popen(
         [sys.executable, "-m", "watchtower", "run", "--config", str(config)],
-        env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
     )
 
 
@@ -37,11 +39,14 @@ def wait_for_pending(database_url: str, expected: int, timeout: float = 60.0) ->
         while time.monotonic() < deadline:
             try:
                 with engine.connect() as conn:
-                    count = conn.execute(sqlalchemy.text(
-                        "SELECT count(*) FROM outbox WHERE status = 'pending'")).scalar_one()
-                    polled = conn.execute(sqlalchemy.text(
-                        "SELECT count(*) FROM sources WHERE last_success_at IS NOT NULL"
-                    )).scalar_one()
+                    count = conn.execute(
+                        sqlalchemy.text("SELECT count(*) FROM outbox WHERE status = 'pending'")
+                    ).scalar_one()
+                    polled = conn.execute(
+                        sqlalchemy.text(
+                            "SELECT count(*) FROM sources WHERE last_success_at IS NOT NULL"
+                        )
+                    ).scalar_one()
                 if count >= expected and polled == 2:
                     return
             except sqlalchemy.exc.OperationalError:
@@ -56,14 +61,19 @@ def wait_for_pending(database_url: str, expected: int, timeout: float = 60.0) ->
 
 @pytest.fixture
 def daemon_config(
-    database_url: str, feeds: FeedServer, slack: FakeSlack, smtp: SmtpServer,
-    write_config: Callable[[str], Path], monkeypatch: pytest.MonkeyPatch,
+    database_url: str,
+    feeds: FeedServer,
+    slack: FakeSlack,
+    smtp: SmtpServer,
+    write_config: Callable[[str], Path],
+    monkeypatch: pytest.MonkeyPatch,
 ) -> Path:
     feeds.resources["/alerts/slack.xml"] = Resource(GOOGLE_ALERTS, "application/atom+xml")
     feeds.resources["/forum.rss"] = Resource(ACME_FR, "application/rss+xml")
     monkeypatch.setenv("SLACK_BOT_TOKEN", slack.token)
     text = config_text(database_url, feeds, slack, smtp).replace(
-        'language = "fr"', 'language = "fr"\npoll_interval = "1h"\ndrain_interval = "1h"')
+        'language = "fr"', 'language = "fr"\npoll_interval = "1h"\ndrain_interval = "1h"'
+    )
     return write_config(text)
 
 
@@ -80,11 +90,12 @@ def test_sigkill_before_delivery_then_restart_delivers_exactly_once(
 
     assert main(["run", "--once", "--config", str(daemon_config)]) == 0
 
-    ids = [m["metadata"]["event_payload"]["outbox_id"] for m in slack.posts()]
-    assert len(ids) == 22 and len(set(ids)) == 22
+    # Top-level posts and story thread replies (issue 5 §4), each exactly once.
+    ids = [m["metadata"]["event_payload"]["outbox_id"] for m in slack.messages]
+    assert len(ids) == 23 and len(set(ids)) == 23
     assert len(smtp.messages) == 1
     assert main(["run", "--once", "--config", str(daemon_config)]) == 0
-    assert len(slack.posts()) == 22 and len(smtp.messages) == 1
+    assert len(slack.messages) == 23 and len(smtp.messages) == 1
 
 
 def test_sigterm_flushes_the_outbox_and_exits_zero(
@@ -100,5 +111,5 @@ def test_sigterm_flushes_the_outbox_and_exits_zero(
             process.kill()
     assert process.returncode == 0, output.decode()
     assert b"stopped" in output
-    assert len(slack.posts()) == 22
+    assert len(slack.messages) == 23
     assert len(smtp.messages) == 1

@@ -40,7 +40,7 @@ class FeedServer:
             def log_message(self, *args: Any) -> None:
                 pass
 
-            def do_GET(self) -> None:  # noqa: N802
+            def do_GET(self) -> None:
                 if self.path in server.handlers:
                     server.handlers[self.path](self)
                     server.requests.append((self.path, dict(self.headers), -1))
@@ -52,8 +52,11 @@ class FeedServer:
                     status, body, headers = 304, b"", {"ETag": resource.etag}
                 else:
                     status, body = resource.status, resource.body
-                    headers = {"Content-Type": resource.content_type, "ETag": resource.etag,
-                               **resource.headers}
+                    headers = {
+                        "Content-Type": resource.content_type,
+                        "ETag": resource.etag,
+                        **resource.headers,
+                    }
                 server.requests.append((self.path, dict(self.headers), status))
                 self.send_response(status)
                 for key, value in headers.items():

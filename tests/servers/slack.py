@@ -1,21 +1,39 @@
 """A fake Slack Web API speaking the real JSON shapes, on 127.0.0.1.
 
 Implements ``auth.test``, ``chat.postMessage``, ``chat.update``,
-``conversations.history`` and ``conversations.join``; records every call.
-Knobs: ``rate_limit_next`` (answer the next N posts with 429 + Retry-After),
-``fail_next`` (answer the next N with a given HTTP status), ``error_next``
-(answer ``ok: false`` with an error), ``block`` (hold requests until released).
+``conversations.history`` / ``replies`` / ``list`` / ``join``, ``reactions.get``
+and files upload v2 (``files.getUploadURLExternal``, the upload URL itself,
+``files.completeUploadExternal``); records every call. It enforces what real
+Slack enforces:
+
+- ``msg_too_long`` when ``text`` exceeds 40,000 characters; ``invalid_blocks``
+  for more than 50 blocks, a text object over 3,000 or a header over 150;
+- ``not_in_channel`` for channels in ``not_member`` until ``conversations.join``;
+- ``invalid_auth`` for a wrong token, ``token_revoked`` once ``revoked`` is set;
+- 429 + Retry-After when ``min_interval`` > 0 and a channel gets two posts closer
+  than that (Slack: about one message per second per channel).
+
+Knobs: ``rate_limit_next`` (next N posts → 429), ``fail_next`` (HTTP statuses),
+``error_next`` (``ok: false`` errors), ``block`` (hold every request until set),
+``hang_after_record`` (record the next post, then never answer: a crash between
+Slack's write and ours). Helpers: ``react``, ``human_reply``, ``posts``, ``replies``.
 """
 
 from __future__ import annotations
 
+import itertools
 import json
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
-from urllib.parse import parse_qs
+from urllib.parse import parse_qs, urlsplit
+
+TEXT_MAX, BLOCKS_MAX, BLOCK_TEXT_MAX, HEADER_MAX = 40_000, 50, 3_000, 150
+
+Answer = tuple[int, dict[str, str], dict[str, Any]]
 
 
 @dataclass
@@ -25,18 +43,47 @@ class Call:
     token: str | None
 
 
+def _blocks_error(blocks: Any) -> str | None:
+    if isinstance(blocks, str):
+        blocks = json.loads(blocks)
+    if not blocks:
+        return None
+    if len(blocks) > BLOCKS_MAX:
+        return "invalid_blocks"
+    for block in blocks:
+        texts = [block.get("text"), *(block.get("elements") or [])]
+        for obj in texts:
+            if not isinstance(obj, dict):
+                continue
+            limit = HEADER_MAX if block.get("type") == "header" else BLOCK_TEXT_MAX
+            if len(str(obj.get("text", ""))) > limit:
+                return "invalid_blocks"
+    return None
+
+
 @dataclass
 class FakeSlack:
     token: str = "xoxb-test-token"
     rate_limit_next: int = 0
     retry_after: int = 1
+    min_interval: float = 0.0
+    revoked: bool = False
+    not_member: set[str] = field(default_factory=set)
     fail_next: list[int] = field(default_factory=list)
     error_next: list[str] = field(default_factory=list)
     calls: list[Call] = field(default_factory=list)
     messages: list[dict[str, Any]] = field(default_factory=list)
+    files: list[dict[str, Any]] = field(default_factory=list)
     block: threading.Event | None = None
+    hang_after_record: threading.Event | None = None
+    clock: Callable[[], float] = time.time
+    rate_limited: int = 0
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _ts: int = 0
+    _channels: dict[str, str] = field(default_factory=dict)
+    _last_post: dict[str, float] = field(default_factory=dict)
+    _uploads: dict[str, dict[str, Any]] = field(default_factory=dict)
+    _ids: Any = field(default_factory=lambda: itertools.count(1))
 
     def __post_init__(self) -> None:
         fake = self
@@ -47,19 +94,40 @@ class FakeSlack:
             def log_message(self, *args: Any) -> None:
                 pass
 
-            def do_POST(self) -> None:  # noqa: N802
+            def do_GET(self) -> None:
+                url = urlsplit(self.path)
+                body = {k: v[0] for k, v in parse_qs(url.query).items()}
+                self._answer(url.path, body, b"")
+
+            def do_POST(self) -> None:
                 length = int(self.headers.get("Content-Length") or 0)
                 raw = self.rfile.read(length)
-                if "json" in (self.headers.get("Content-Type") or ""):
-                    body = json.loads(raw or b"{}")
-                else:
-                    body = {k: v[0] for k, v in parse_qs(raw.decode()).items()}
+                url = urlsplit(self.path)
+                body: dict[str, Any] = {k: v[0] for k, v in parse_qs(url.query).items()}
+                kind = self.headers.get("Content-Type") or ""
+                if url.path.startswith("/upload/"):
+                    pass  # raw file bytes
+                elif "json" in kind:
+                    body.update(json.loads(raw or b"{}"))
+                elif "form-urlencoded" in kind:
+                    body.update({k: v[0] for k, v in parse_qs(raw.decode()).items()})
+                self._answer(url.path, body, raw)
+
+            def _answer(self, path: str, body: dict[str, Any], raw: bytes) -> None:
                 auth = self.headers.get("Authorization", "")
                 token = auth.removeprefix("Bearer ") if auth else body.get("token")
-                method = self.path.rstrip("/").rsplit("/", 1)[-1]
                 if fake.block is not None:
                     fake.block.wait()
-                status, headers, answer = fake.answer(method, body, token)
+                if path.startswith("/upload/"):
+                    status, headers, answer = fake.upload(path.rsplit("/", 1)[-1], raw)
+                else:
+                    method = path.rstrip("/").rsplit("/", 1)[-1]
+                    status, headers, answer = fake.answer(method, body, token)
+                    if method == "chat.postMessage" and answer.get("ok"):
+                        hang = fake.hang_after_record
+                        if hang is not None:
+                            fake.hang_after_record = None
+                            hang.wait()  # Slack stored it; the caller never hears back
                 data = json.dumps(answer).encode()
                 self.send_response(status)
                 self.send_header("Content-Type", "application/json; charset=utf-8")
@@ -83,53 +151,248 @@ class FakeSlack:
         return self
 
     def stop(self) -> None:
-        if self.block is not None:
-            self.block.set()
+        for event in (self.block, self.hang_after_record):
+            if event is not None:
+                event.set()
         self.httpd.shutdown()
         self.httpd.server_close()
 
+    # -------------------------------------------------------------- helpers
     def posts(self) -> list[dict[str, Any]]:
+        """Top-level messages."""
         return [m for m in self.messages if not m.get("thread_ts")]
 
-    def answer(
-        self, method: str, body: dict[str, Any], token: str | None
-    ) -> tuple[int, dict[str, str], dict[str, Any]]:
+    def replies(self, ts: str | None = None) -> list[dict[str, Any]]:
+        """Thread replies (of the message ``ts`` if given)."""
+        return [
+            m for m in self.messages if m.get("thread_ts") and (ts is None or m["thread_ts"] == ts)
+        ]
+
+    def channel_id(self, channel: str) -> str:
+        """The id of a channel name (created on first use); ids map to themselves."""
+        if channel in self._channels.values():
+            return channel
+        if channel not in self._channels:
+            self._channels[channel] = f"C{next(self._ids):08d}"
+        return self._channels[channel]
+
+    def react(self, ts: str, name: str, user: str = "U0HUMAN") -> None:
+        with self._lock:
+            message = next(m for m in self.messages if m["ts"] == ts)
+            message.setdefault("reactions", []).append({"name": name, "users": [user], "count": 1})
+
+    def human_reply(self, ts: str, text: str, user: str = "U0HUMAN") -> None:
+        with self._lock:
+            parent = next(m for m in self.messages if m["ts"] == ts)
+            self._ts += 1
+            self.messages.append(
+                {
+                    "channel": parent["channel"],
+                    "channel_id": parent["channel_id"],
+                    "ts": f"{self.clock():.0f}.{self._ts:06d}",
+                    "thread_ts": ts,
+                    "text": text,
+                    "user": user,
+                }
+            )
+
+    def _matches(self, message: dict[str, Any], channel: str) -> bool:
+        return channel in (message.get("channel"), message.get("channel_id"))
+
+    def _view(self, message: dict[str, Any], metadata: bool) -> dict[str, Any]:
+        view = {k: v for k, v in message.items() if k not in ("metadata", "channel")}
+        view["type"] = "message"
+        if self.token and message.get("bot"):
+            view["bot_id"] = "B0001"
+        if metadata and message.get("metadata"):
+            view["metadata"] = message["metadata"]
+        return view
+
+    # ------------------------------------------------------------ the API
+    def upload(self, file_id: str, raw: bytes) -> Answer:
+        with self._lock:
+            if file_id not in self._uploads:
+                return 404, {}, {"ok": False}
+            self._uploads[file_id]["content"] = raw
+            return 200, {}, {"ok": True}
+
+    def answer(self, method: str, body: dict[str, Any], token: str | None) -> Answer:
         with self._lock:
             self.calls.append(Call(method, body, token))
             if token != self.token:
                 return 200, {}, {"ok": False, "error": "invalid_auth"}
-            if method == "auth.test":
-                return 200, {}, {"ok": True, "url": "https://fake.slack.com/", "team": "Fake",
-                                 "user": "watchtower", "team_id": "T0001", "user_id": "U0001",
-                                 "bot_id": "B0001"}
-            if method == "chat.postMessage":
-                if self.rate_limit_next > 0:
-                    self.rate_limit_next -= 1
-                    return 429, {"Retry-After": str(self.retry_after)}, {
-                        "ok": False, "error": "ratelimited"}
-                if self.fail_next:
-                    return self.fail_next.pop(0), {}, {"ok": False, "error": "fatal_error"}
-                if self.error_next:
-                    return 200, {}, {"ok": False, "error": self.error_next.pop(0)}
-                if not body.get("channel"):
-                    return 200, {}, {"ok": False, "error": "channel_not_found"}
-                self._ts += 1
-                ts = f"{int(time.time())}.{self._ts:06d}"
-                message = dict(body, ts=ts)
-                self.messages.append(message)
-                return 200, {}, {"ok": True, "channel": "C" + str(abs(hash(body["channel"])))[:8],
-                                 "ts": ts, "message": {"text": body.get("text"), "ts": ts}}
-            if method == "chat.update":
-                for message in self.messages:
-                    if message["ts"] == body.get("ts"):
-                        message.update({k: v for k, v in body.items() if k != "ts"})
-                        return 200, {}, {"ok": True, "channel": body.get("channel"),
-                                         "ts": body.get("ts")}
-                return 200, {}, {"ok": False, "error": "message_not_found"}
-            if method == "conversations.history":
-                found = [m for m in self.messages if m.get("channel") == body.get("channel")]
-                return 200, {}, {"ok": True, "messages": list(reversed(found)),
-                                 "has_more": False}
-            if method == "conversations.join":
-                return 200, {}, {"ok": True, "channel": {"id": body.get("channel")}}
-            return 200, {}, {"ok": False, "error": "unknown_method"}
+            if self.revoked:
+                return 200, {}, {"ok": False, "error": "token_revoked"}
+            handler = getattr(self, "_" + method.replace(".", "_"), None)
+            if handler is None:
+                return 200, {}, {"ok": False, "error": "unknown_method"}
+            result: Answer = handler(body)
+            return result
+
+    def _auth_test(self, body: dict[str, Any]) -> Answer:
+        return (
+            200,
+            {},
+            {
+                "ok": True,
+                "url": "https://fake.slack.com/",
+                "team": "Fake",
+                "user": "watchtower",
+                "team_id": "T0001",
+                "user_id": "U0001",
+                "bot_id": "B0001",
+            },
+        )
+
+    def _chat_postMessage(self, body: dict[str, Any]) -> Answer:
+        if self.rate_limit_next > 0:
+            self.rate_limit_next -= 1
+            self.rate_limited += 1
+            return (
+                429,
+                {"Retry-After": str(self.retry_after)},
+                {"ok": False, "error": "ratelimited"},
+            )
+        if self.fail_next:
+            return self.fail_next.pop(0), {}, {"ok": False, "error": "fatal_error"}
+        if self.error_next:
+            return 200, {}, {"ok": False, "error": self.error_next.pop(0)}
+        channel = str(body.get("channel") or "")
+        if not channel:
+            return 200, {}, {"ok": False, "error": "channel_not_found"}
+        channel_id = self.channel_id(channel)
+        if channel in self.not_member or channel_id in self.not_member:
+            return 200, {}, {"ok": False, "error": "not_in_channel"}
+        if len(str(body.get("text") or "")) > TEXT_MAX:
+            return 200, {}, {"ok": False, "error": "msg_too_long"}
+        if error := _blocks_error(body.get("blocks")):
+            return 200, {}, {"ok": False, "error": error}
+        now = time.monotonic()
+        # 50 ms of slack for network jitter between the client's clock and ours.
+        gap = now - self._last_post.get(channel_id, -1e9)
+        if self.min_interval and gap < self.min_interval - 0.05:
+            self.rate_limited += 1
+            return (
+                429,
+                {"Retry-After": str(self.retry_after)},
+                {"ok": False, "error": "ratelimited"},
+            )
+        self._last_post[channel_id] = now
+        self._ts += 1
+        ts = f"{self.clock():.0f}.{self._ts:06d}"
+        message = dict(body, ts=ts, channel_id=channel_id, bot=True)
+        self.messages.append(message)
+        return (
+            200,
+            {},
+            {
+                "ok": True,
+                "channel": channel_id,
+                "ts": ts,
+                "message": {"text": body.get("text"), "ts": ts},
+            },
+        )
+
+    def _chat_update(self, body: dict[str, Any]) -> Answer:
+        for message in self.messages:
+            if message["ts"] == body.get("ts") and self._matches(message, str(body["channel"])):
+                if error := _blocks_error(body.get("blocks")):
+                    return 200, {}, {"ok": False, "error": error}
+                message.update({k: v for k, v in body.items() if k not in ("ts", "channel")})
+                message["edited"] = True
+                return 200, {}, {"ok": True, "channel": message["channel_id"], "ts": body["ts"]}
+        return 200, {}, {"ok": False, "error": "message_not_found"}
+
+    def _conversations_history(self, body: dict[str, Any]) -> Answer:
+        channel = str(body.get("channel") or "")
+        if channel.startswith("#"):
+            return 200, {}, {"ok": False, "error": "channel_not_found"}  # real Slack: ids only
+        oldest = float(body.get("oldest") or 0)
+        metadata = str(body.get("include_all_metadata", "")).lower() in ("1", "true")
+        found = [
+            self._view(m, metadata)
+            for m in self.messages
+            if self._matches(m, channel) and not m.get("thread_ts") and float(m["ts"]) >= oldest
+        ]
+        return 200, {}, {"ok": True, "messages": list(reversed(found)), "has_more": False}
+
+    def _conversations_replies(self, body: dict[str, Any]) -> Answer:
+        channel, ts = str(body.get("channel") or ""), str(body.get("ts") or "")
+        metadata = str(body.get("include_all_metadata", "")).lower() in ("1", "true")
+        found = [
+            self._view(m, metadata)
+            for m in self.messages
+            if self._matches(m, channel) and (m["ts"] == ts or m.get("thread_ts") == ts)
+        ]
+        if not found:
+            return 200, {}, {"ok": False, "error": "thread_not_found"}
+        return 200, {}, {"ok": True, "messages": found, "has_more": False}
+
+    def _conversations_list(self, body: dict[str, Any]) -> Answer:
+        channels = [
+            {"id": cid, "name": name.lstrip("#"), "is_channel": True}
+            for name, cid in self._channels.items()
+        ]
+        return 200, {}, {"ok": True, "channels": channels, "response_metadata": {"next_cursor": ""}}
+
+    def _conversations_join(self, body: dict[str, Any]) -> Answer:
+        channel = str(body.get("channel") or "")
+        self.not_member.discard(channel)
+        for name, cid in self._channels.items():
+            if channel in (name, cid):
+                self.not_member.discard(name)
+                self.not_member.discard(cid)
+        return 200, {}, {"ok": True, "channel": {"id": self.channel_id(channel)}}
+
+    def _reactions_get(self, body: dict[str, Any]) -> Answer:
+        channel, ts = str(body.get("channel") or ""), str(body.get("timestamp") or "")
+        for message in self.messages:
+            if message["ts"] == ts and self._matches(message, channel):
+                return (
+                    200,
+                    {},
+                    {
+                        "ok": True,
+                        "type": "message",
+                        "channel": message["channel_id"],
+                        "message": self._view(message, False),
+                    },
+                )
+        return 200, {}, {"ok": False, "error": "message_not_found"}
+
+    def _files_getUploadURLExternal(self, body: dict[str, Any]) -> Answer:
+        file_id = f"F{next(self._ids):08d}"
+        self._uploads[file_id] = {
+            "id": file_id,
+            "filename": body.get("filename"),
+            "length": int(body.get("length") or 0),
+        }
+        host, port = self.httpd.server_address[:2]
+        return (
+            200,
+            {},
+            {
+                "ok": True,
+                "upload_url": f"http://{host!s}:{port}/upload/{file_id}",
+                "file_id": file_id,
+            },
+        )
+
+    def _files_completeUploadExternal(self, body: dict[str, Any]) -> Answer:
+        entries = body.get("files")
+        if isinstance(entries, str):
+            entries = json.loads(entries)
+        done = []
+        for entry in entries or []:
+            upload = self._uploads.get(entry.get("id"))
+            if upload is None or "content" not in upload:
+                return 200, {}, {"ok": False, "error": "file_not_found"}
+            record = dict(
+                upload,
+                title=entry.get("title"),
+                channel_id=body.get("channel_id"),
+                thread_ts=body.get("thread_ts"),
+            )
+            self.files.append(record)
+            done.append({"id": upload["id"], "title": entry.get("title")})
+        return 200, {}, {"ok": True, "files": done}

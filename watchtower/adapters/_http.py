@@ -1,9 +1,13 @@
 """The one HTTP client every adapter shares, and the one place fetch failures are classified.
 
-Caps and timeouts: connect/read timeouts, an overall deadline per request (a
-server trickling one byte at a time cannot hold a worker), a cap on *decoded*
-bytes (a gzip bomb stops at the cap), redirects followed by hand so each hop is
-re-checked (http/https only), and a User-Agent naming watchtower. Every failure
+Caps and timeouts: connect/read timeouts and an overall deadline per request,
+enforced on every socket read (a server trickling one byte at a time, even in
+its headers, cannot hold a worker); a cap on *decoded* bytes, enforced while
+decompressing (a gzip bomb stops at the cap, memory stays bounded); redirects
+followed by hand so each hop is re-checked (http/https only); private, loopback
+and link-local addresses refused where the connection is made unless the
+source allows them (:mod:`watchtower.adapters._net`); a per-host concurrency
+limit and politeness delay; a User-Agent naming watchtower. Every failure
 becomes a :class:`TransientError` or :class:`PermanentError` carrying a plain
 sentence for the operator, as Miniflux's ``response_handler.go`` does.
 """
@@ -11,18 +15,29 @@ sentence for the operator, as Miniflux's ``response_handler.go`` does.
 from __future__ import annotations
 
 import email.utils
+import ipaddress
+import socket
 import threading
 import time
+import zlib
 from collections import defaultdict
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from urllib.parse import urljoin, urlsplit
 
+import httpcore
 import httpx
 
 from watchtower import __version__
+from watchtower.adapters._net import (
+    GuardedBackend,
+    IPNetwork,
+    Resolver,
+    address_problem,
+    deadline_scope,
+)
 from watchtower.errors import PermanentError, SourceError, TransientError
 
 USER_AGENT = f"watchtower/{__version__} (+https://github.com/watchtower-veille/watchtower)"
@@ -43,36 +58,116 @@ class Response:
         return self.status == 304
 
 
+class _GuardedTransport(httpx.HTTPTransport):
+    """httpx's transport on top of :class:`GuardedBackend` (httpx has no backend argument)."""
+
+    def __init__(self, backend: GuardedBackend, limits: httpx.Limits) -> None:
+        super().__init__(limits=limits)
+        self._pool = httpcore.ConnectionPool(
+            ssl_context=httpx.create_ssl_context(),
+            max_connections=limits.max_connections,
+            max_keepalive_connections=limits.max_keepalive_connections,
+            keepalive_expiry=limits.keepalive_expiry,
+            network_backend=backend,
+        )
+
+
+class _Inflater:
+    """Decodes ``Content-Encoding`` without ever producing more than ``budget`` bytes."""
+
+    def __init__(self, encoding: str) -> None:
+        encoding = encoding.strip().lower()
+        if encoding in ("gzip", "x-gzip"):
+            self._z: zlib._Decompress | None = zlib.decompressobj(16 + zlib.MAX_WBITS)
+        elif encoding == "deflate":
+            self._z = zlib.decompressobj(32 + zlib.MAX_WBITS)  # zlib or gzip header
+        elif encoding in ("", "identity"):
+            self._z = None
+        else:
+            raise PermanentError(f"the server used an unsupported compression ({encoding})")
+        self._raw_deflate = encoding == "deflate"
+
+    def feed(self, chunk: bytes, budget: int) -> Iterator[bytes]:
+        if self._z is None:
+            yield chunk
+            return
+        try:
+            data = self._z.decompress(chunk, budget + 1)
+        except zlib.error:
+            if not self._raw_deflate:
+                raise
+            # Some servers send raw deflate without the zlib header.
+            self._z, self._raw_deflate = zlib.decompressobj(-zlib.MAX_WBITS), False
+            data = self._z.decompress(chunk, budget + 1)
+        yield data
+        while self._z.unconsumed_tail:
+            budget -= len(data)
+            data = self._z.decompress(self._z.unconsumed_tail, max(budget, 0) + 1)
+            yield data
+
+
 @dataclass
 class HttpFetcher:
-    """A shared, thread-safe client with per-host concurrency limits."""
+    """A shared, thread-safe client with per-host concurrency limits and politeness.
+
+    ``trusted_networks`` are always reachable, whatever a source's
+    ``allow_private`` says (an intranet proxy; tests trust loopback so they can
+    watch a redirect to a private address being refused). ``resolver`` replaces
+    DNS in tests.
+    """
 
     timeout: float = 30.0
     connect_timeout: float = 10.0
     max_bytes: int = 10_000_000
     per_host: int = 2
+    politeness_delay: float = 0.25
     user_agent: str = USER_AGENT
-    _client: httpx.Client = field(init=False, repr=False)
+    trusted_networks: Iterable[str] = ()
+    resolver: Resolver = socket.getaddrinfo
+    sleep: Callable[[float], None] = time.sleep
+    _trusted: tuple[IPNetwork, ...] = field(init=False, repr=False)
+    _clients: dict[bool, httpx.Client] = field(init=False, repr=False)
     _hosts: dict[str, threading.BoundedSemaphore] = field(init=False, repr=False)
+    _next_at: dict[str, float] = field(init=False, repr=False)
     _lock: threading.Lock = field(init=False, repr=False, default_factory=threading.Lock)
 
     def __post_init__(self) -> None:
-        self._client = httpx.Client(
-            timeout=httpx.Timeout(self.timeout, connect=self.connect_timeout),
-            follow_redirects=False,
-            headers={"User-Agent": self.user_agent, "Accept-Encoding": "gzip, deflate"},
-            limits=httpx.Limits(max_connections=200, max_keepalive_connections=50),
-        )
+        self._trusted = tuple(ipaddress.ip_network(n) for n in self.trusted_networks)
+        limits = httpx.Limits(max_connections=200, max_keepalive_connections=50)
+        # One client per address policy, so a pooled connection made for an
+        # allow_private source is never reused by a source without it.
+        self._clients = {
+            allow: httpx.Client(
+                transport=_GuardedTransport(
+                    GuardedBackend(
+                        allow_private=allow, trusted=self._trusted, resolver=self.resolver
+                    ),
+                    limits,
+                ),
+                timeout=httpx.Timeout(self.timeout, connect=self.connect_timeout),
+                follow_redirects=False,
+                headers={"User-Agent": self.user_agent, "Accept-Encoding": "gzip, deflate"},
+            )
+            for allow in (False, True)
+        }
         self._hosts = defaultdict(lambda: threading.BoundedSemaphore(self.per_host))
+        self._next_at = {}
 
     def close(self) -> None:
-        self._client.close()
+        for client in self._clients.values():
+            client.close()
 
     @contextmanager
-    def _host_slot(self, host: str) -> Iterator[None]:
+    def _host_slot(self, host: str, deadline: float) -> Iterator[None]:
         with self._lock:
             slot = self._hosts[host]
         with slot:
+            with self._lock:
+                now = time.monotonic()
+                start = max(now, self._next_at.get(host, now))
+                self._next_at[host] = start + self.politeness_delay
+            if start > now:
+                self.sleep(min(start, deadline) - now)
             yield
 
     def get(
@@ -93,50 +188,61 @@ class HttpFetcher:
         deadline = time.monotonic() + self.timeout
         seen: list[str] = []
         for _ in range(MAX_REDIRECTS + 1):
-            check_url(url, allow_private=allow_private)
+            check_url(url, allow_private=allow_private, trusted=self._trusted)
             seen.append(url)
             host = urlsplit(url).hostname or ""
-            with self._host_slot(host):
-                response = self._get_once(url, headers, deadline)
+            with self._host_slot(host, deadline):
+                response = self._get_once(url, headers, deadline, allow_private)
             if response.status in (301, 302, 303, 307, 308):
                 location = response.headers.get("location")
                 if not location:
                     raise PermanentError(f"the server redirected ({response.status}) nowhere")
-                url = urljoin(url, location)
+                url = urljoin(url, location.strip())
                 if url in seen:
                     raise PermanentError("the server redirects in a loop")
                 continue
             return classify(response)
         raise PermanentError(f"too many redirects (more than {MAX_REDIRECTS})")
 
-    def _get_once(self, url: str, headers: dict[str, str], deadline: float) -> Response:
+    def _get_once(
+        self, url: str, headers: dict[str, str], deadline: float, allow_private: bool
+    ) -> Response:
+        client = self._clients[allow_private]
         try:
-            with self._client.stream("GET", url, headers=headers) as response:
+            with deadline_scope(deadline), client.stream("GET", url, headers=headers) as response:
+                declared = response.headers.get("content-length", "")
+                if declared.isdigit() and int(declared) > self.max_bytes:
+                    raise self._too_big()
+                inflater = _Inflater(response.headers.get("content-encoding", ""))
                 chunks: list[bytes] = []
-                size = 0
-                for chunk in response.iter_bytes():
-                    size += len(chunk)
-                    if size > self.max_bytes:
-                        raise PermanentError(
-                            f"the response is larger than the {self.max_bytes:,} byte limit"
-                        )
-                    chunks.append(chunk)
-                    if time.monotonic() > deadline:
-                        raise TransientError(
-                            f"the server took longer than {self.timeout:g}s to send its answer"
-                        )
-                return Response(str(response.url), response.status_code, response.headers,
-                                b"".join(chunks))
+                size = raw_size = 0
+                for raw in response.iter_raw():
+                    raw_size += len(raw)
+                    for chunk in inflater.feed(raw, self.max_bytes - size):
+                        size += len(chunk)
+                        if size > self.max_bytes or raw_size > self.max_bytes:
+                            raise self._too_big()
+                        chunks.append(chunk)
+                return Response(
+                    str(response.url), response.status_code, response.headers, b"".join(chunks)
+                )
         except SourceError:
             raise
         except httpx.TimeoutException:
+            if time.monotonic() >= deadline:
+                raise TransientError(
+                    f"the server took longer than {self.timeout:g}s to send its answer"
+                ) from None
             raise TransientError(f"the server did not answer within {self.timeout:g}s") from None
-        except httpx.DecodingError:
+        except zlib.error:
             raise PermanentError("the server sent a body that cannot be decompressed") from None
         except httpx.ConnectError as exc:
             raise TransientError(f"cannot connect to the server ({_reason(exc)})") from None
         except httpx.HTTPError as exc:
             raise TransientError(f"network error ({_reason(exc)})") from None
+
+    def _too_big(self) -> PermanentError:
+        return PermanentError(f"the response is larger than the {self.max_bytes:,} byte limit")
 
 
 def _reason(exc: Exception) -> str:
@@ -144,12 +250,22 @@ def _reason(exc: Exception) -> str:
     return text.split("\n")[0][:200]
 
 
-def check_url(url: str, *, allow_private: bool = False) -> None:
-    """Refuse anything but http(s) before a connection is made."""
+def check_url(url: str, *, allow_private: bool = False, trusted: Iterable[IPNetwork] = ()) -> None:
+    """Refuse, before any connection, non-http(s) URLs and hosts written as refused addresses.
+
+    Names are checked again after resolution, where the connection is made
+    (:class:`~watchtower.adapters._net.GuardedBackend`).
+    """
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise PermanentError(f"refused to fetch {parts.scheme or 'a'}:// URL; only http(s)")
-    del allow_private  # checked by the address guard (see issue on hardened fetching)
+    try:
+        address = ipaddress.ip_address(parts.hostname)
+    except ValueError:
+        return
+    problem = address_problem(address, allow_private=allow_private, trusted=trusted)
+    if problem is not None:
+        raise PermanentError(f"refused to fetch {url}: {problem}")
 
 
 def retry_after_seconds(value: str | None, now: datetime | None = None) -> float | None:
@@ -164,8 +280,8 @@ def retry_after_seconds(value: str | None, now: datetime | None = None) -> float
     except (TypeError, ValueError):
         return None
     if when.tzinfo is None:
-        when = when.replace(tzinfo=timezone.utc)
-    now = now or datetime.now(timezone.utc)
+        when = when.replace(tzinfo=UTC)
+    now = now or datetime.now(UTC)
     return max(0.0, (when - now).total_seconds())
 
 
@@ -187,9 +303,9 @@ def classify(response: Response) -> Response:
     retry_after = retry_after_seconds(response.headers.get("retry-after"))
     sentence = _STATUS_SENTENCES.get(status)
     if status == 429 or status == 408:
-        raise TransientError(sentence or f"the server timed out ({status})",
-                             retry_after=retry_after)
+        raise TransientError(
+            sentence or f"the server timed out ({status})", retry_after=retry_after
+        )
     if status >= 500:
         raise TransientError(f"the site has a server error ({status})", retry_after=retry_after)
-    raise PermanentError(sentence or f"the server answered HTTP {status}",
-                         retry_after=retry_after)
+    raise PermanentError(sentence or f"the server answered HTTP {status}", retry_after=retry_after)

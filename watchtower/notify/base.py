@@ -38,9 +38,15 @@ class Message:
 
 @dataclass(frozen=True)
 class Receipt:
-    """Proof of delivery: the provider's id for the message, if it gives one."""
+    """Proof of delivery: the provider's id for the message, if it gives one.
+
+    ``extra`` carries provider details later stages need (Slack: channel id and
+    ``ts`` for threads and acknowledgements; ``reconciled`` when an earlier
+    send was found instead of sending again).
+    """
 
     message_id: str | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
 
 
 class Notifier(ABC):
@@ -50,7 +56,7 @@ class Notifier(ABC):
     limits: ClassVar[Limits] = Limits()
 
     @classmethod
-    def validate_address(cls, address: str) -> None:
+    def validate_address(cls, address: str) -> None:  # noqa: B027 - optional hook
         """Raise ``ValueError`` if ``address`` is not valid for this kind."""
 
     @abstractmethod

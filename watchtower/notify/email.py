@@ -7,10 +7,10 @@ headers. SMTP 4xx answers and network errors are retryable; 5xx are not.
 
 from __future__ import annotations
 
+import base64
 import html
 import re
 import smtplib
-import socket
 import ssl
 from email.message import EmailMessage
 from email.utils import formataddr, make_msgid
@@ -70,6 +70,16 @@ class EmailNotifier(Notifier):
 
     def render(self, notification: Notification, address: str) -> Message:
         n, lang = notification, self.language
+        kind = n.extra.get("kind")
+        if kind in ("summary", "spike"):
+            # Grouped / quiet-hours / digest summaries and spike alerts (issue 7).
+            from watchtower.notify import email_render
+
+            build = email_render.summary_email if kind == "summary" else email_render.spike_email
+            subject, text, html_body = build(n, lang)
+            images = {email_render.CHART_CID: n.extra["chart"]} if n.extra.get("chart") else {}
+            return Message(address=address, text=text, subject=subject, html=html_body,
+                           extra={"images": images})
         title = truncate(title_text(n, lang), self.limits.title_max)
         subject = t(lang, "subject").format(
             severity=severity_text(n, lang), brands=", ".join(n.brands), title=title
@@ -107,6 +117,13 @@ class EmailNotifier(Notifier):
         mail.set_content(message.text)
         if message.html:
             mail.add_alternative(message.html, subtype="html")
+            images: dict[str, str] = message.extra.get("images") or {}
+            if images:
+                html_part = mail.get_body(preferencelist=("html",))
+                assert isinstance(html_part, EmailMessage)
+                for cid, data in images.items():  # inline: referenced as cid: in the HTML
+                    html_part.add_related(base64.b64decode(data), "image", "png",
+                                          cid=f"<{cid}>", disposition="inline")
         return mail
 
     def send(self, message: Message) -> Receipt:
@@ -142,6 +159,6 @@ class EmailNotifier(Notifier):
         except smtplib.SMTPResponseException as exc:
             reason = f"SMTP error {exc.smtp_code}"
             raise DeliveryError(reason, retryable=400 <= exc.smtp_code < 500) from None
-        except (smtplib.SMTPException, OSError, socket.timeout) as exc:
+        except (TimeoutError, smtplib.SMTPException, OSError) as exc:
             raise DeliveryError(f"cannot reach the SMTP server ({exc})", retryable=True) from None
         return Receipt(str(mail["Message-ID"]))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from watchtower.notify.apprise import AppriseNotifier
 from watchtower.notify.base import Notifier
 from watchtower.notify.console import ConsoleNotifier
 from watchtower.notify.email import EmailNotifier
@@ -11,6 +12,7 @@ TARGET_KINDS: dict[str, type[Notifier]] = {
     "slack": SlackNotifier,
     "email": EmailNotifier,
     "console": ConsoleNotifier,
+    "apprise": AppriseNotifier,
 }
 
 

@@ -1,51 +1,55 @@
 """``slack:#channel``: Block Kit messages through slack-sdk's ``WebClient``.
 
 All item text is escaped for mrkdwn (``&``, ``<``, ``>``), so a title holding
-``<!channel>`` pings nobody. Errors map to :class:`DeliveryError`: 429 carries
-Retry-After, 5xx and network errors are retryable, any other ``ok: false`` is
-permanent with Slack's reason. slack-sdk's own retry handlers stay off: the
-outbox is the one place that retries.
+``<!channel>`` pings nobody, and every message is cut to Slack's limits in
+:mod:`~watchtower.notify.slack_render`. I/O, pacing and error mapping live in
+:mod:`~watchtower.notify.slack_api`; slack-sdk's own retry handlers are off:
+the outbox is the one place that retries.
+
+What a send does, by the notification's ``extra``:
+
+- ``verify`` (the previous attempt may have reached Slack): look for the
+  message by its outbox id in the channel's history (or the thread) first.
+- ``thread`` (a later sighting of a story): reply in the parent's thread, then
+  ``chat.update`` the parent with the sighting counter.
+- ``chart`` (a digest): upload the PNG in the message's thread.
 """
 
 from __future__ import annotations
 
-import socket
-import urllib.error
+import base64
+import logging
 from typing import Any
 
 from slack_sdk import WebClient
-from slack_sdk.errors import SlackApiError, SlackClientError
+from slack_sdk.errors import SlackApiError
 
 from watchtower.errors import DeliveryError
+from watchtower.logs import kv
 from watchtower.models import Notification
-from watchtower.notify._text import (
-    SEVERITY_EMOJI,
-    label,
-    published_text,
-    severity_text,
-    t,
-    title_text,
-)
-from watchtower.notify.base import Limits, Message, Notifier, Receipt, truncate
+from watchtower.notify import slack_render as r
+from watchtower.notify._text import t
+from watchtower.notify.base import Limits, Message, Notifier, Receipt
+from watchtower.notify.slack_api import METADATA_EVENT, SlackApi, slack_error
+from watchtower.notify.slack_render import escape_mrkdwn, escape_url
 
-METADATA_EVENT = "watchtower_notification"
+__all__ = ["METADATA_EVENT", "SlackNotifier", "escape_mrkdwn", "escape_url", "slack_delivery_error"]
 
+log = logging.getLogger("watchtower.slack")
 
-def escape_mrkdwn(text: str) -> str:
-    """Escape the three characters Slack treats as control sequences."""
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+RECONCILE_MARGIN = 120.0  # seconds of history before the row was queued to search
 
 
-def escape_url(url: str) -> str:
-    """A URL safe inside ``<url|label>``."""
-    return url.replace("<", "%3C").replace(">", "%3E").replace("|", "%7C").replace(" ", "%20")
+def slack_delivery_error(exc: SlackApiError) -> DeliveryError:
+    """Map a Slack API error to a retryable or permanent :class:`DeliveryError`."""
+    return slack_error(exc)
 
 
 class SlackNotifier(Notifier):
-    """Posts one message per notification with ``chat.postMessage``."""
+    """Posts Block Kit messages with ``chat.postMessage``."""
 
     kind = "slack"
-    limits = Limits(title_max=150, body_max=3000, per_second=1.0)
+    limits = Limits(title_max=r.HEADER_MAX, body_max=r.BLOCK_TEXT_MAX, per_second=1.0)
 
     def __init__(
         self,
@@ -55,84 +59,138 @@ class SlackNotifier(Notifier):
         language: str = "fr",
         timezone: str = "Europe/Paris",
         default_channel: str = "#veille",
+        *,
+        channel_interval: float = 1.0,
+        reconcile: bool = True,
     ) -> None:
-        self.client = WebClient(token=token, base_url=api_url, timeout=int(timeout))
+        self.client = WebClient(
+            token=token, base_url=api_url, timeout=int(max(1, timeout)), retry_handlers=[]
+        )
+        self.api = SlackApi(self.client, interval=channel_interval)
         self.language = language
         self.timezone = timezone
         self.default_channel = default_channel
+        self.reconcile = reconcile
+        self._channel_ids: dict[str, str] = {}
 
     @classmethod
     def validate_address(cls, address: str) -> None:
         if address and not (address[0] in "#@CGDU" and len(address) > 1):
             raise ValueError(f"a Slack channel looks like '#name' or 'C0123', got {address!r}")
 
+    # ---------------------------------------------------------------- render
     def render(self, notification: Notification, address: str) -> Message:
         n, lang = notification, self.language
-        title = escape_mrkdwn(truncate(title_text(n, lang), self.limits.title_max))
-        link = f"<{escape_url(n.url)}|{title}>" if n.url else title
-        emoji = SEVERITY_EMOJI[n.severity]
-        headline = f"{emoji} *{escape_mrkdwn(severity_text(n, lang))}* · {link}"
-        details = " · ".join(
-            f"*{label(lang, key).rstrip()}* {escape_mrkdwn(value)}"
-            for key, value in (
-                ("source", n.source),
-                ("brands", ", ".join(n.brands)),
-                ("terms", ", ".join(n.terms)),
-            )
-        )
-        context = f"{t(lang, 'published')} {published_text(n, lang, self.timezone)}"
-        if n.rules:
-            context += f" · {label(lang, 'rule')}{escape_mrkdwn(', '.join(n.rules))}"
-        blocks: list[dict[str, Any]] = [
-            {"type": "section", "text": {"type": "mrkdwn", "text": truncate(headline, 3000)}},
-            {"type": "section", "text": {"type": "mrkdwn", "text": truncate(details, 3000)}},
-        ]
-        if n.excerpt:
-            excerpt = escape_mrkdwn(truncate(n.excerpt, 500))
-            blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": f">{excerpt}"}})
-        blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": context}]})
-        fallback = f"{emoji} {escape_mrkdwn(severity_text(n, lang))}: {title} {n.url}"
-        return Message(
-            address=address or self.default_channel,
-            text=truncate(fallback, 3000),
-            blocks=blocks,
-            extra={"outbox_id": n.outbox_id},
-        )
-
-    def send(self, message: Message) -> Receipt:
-        metadata = {
-            "event_type": METADATA_EVENT,
-            "event_payload": {"outbox_id": str(message.extra.get("outbox_id", ""))},
+        kind = n.extra.get("kind") or "item"
+        thread: dict[str, Any] | None = n.extra.get("thread")
+        if thread:
+            blocks, text = r.reply_blocks(n, lang)
+        elif kind == "summary":
+            blocks, text = r.summary_blocks(n, lang)
+        elif kind == "spike":
+            blocks, text = r.spike_blocks(n, lang)
+        else:
+            blocks, text = r.item_blocks(n, lang, self.timezone)
+        extra: dict[str, Any] = {
+            "outbox_id": n.outbox_id,
+            "verify": bool(n.extra.get("verify")),
+            "created_at": float(n.extra.get("created_at") or 0.0),
         }
-        try:
-            response = self.client.chat_postMessage(
-                channel=message.address,
-                text=message.text,
-                blocks=message.blocks,
-                unfurl_links=False,
-                unfurl_media=False,
-                metadata=metadata,
+        if thread:
+            extra["thread"] = thread
+            # The parent, re-rendered with the new counter (chat.update needs it whole).
+            sightings = int(thread.get("sightings") or 2)
+            parent_blocks = [
+                *thread.get("blocks", []),
+                r.context("👀 " + t(lang, "seen_on").format(count=sightings)),
+            ]
+            extra["parent"] = {
+                "blocks": r.fit(parent_blocks, "", language=lang)[0],
+                "text": str(thread.get("text") or ""),
+            }
+        if n.extra.get("chart"):
+            extra["chart"] = n.extra["chart"]
+            extra["chart_title"] = t(lang, "chart_title")
+        return Message(
+            address=address or self.default_channel, text=text, blocks=blocks, extra=extra
+        )
+
+    # ------------------------------------------------------------------ send
+    def send(self, message: Message) -> Receipt:
+        extra = message.extra
+        outbox_id = extra.get("outbox_id", "")
+        thread: dict[str, Any] | None = extra.get("thread")
+        # Posts may name the channel; reads and updates need the parent's channel id.
+        channel = message.address
+        parent_channel = str(thread["channel"]) if thread else channel
+        thread_ts = str(thread["ts"]) if thread else None
+        if extra.get("verify") and self.reconcile:
+            found = self._find(parent_channel, outbox_id, extra, thread_ts)
+            if found is not None:
+                log.info(
+                    "message already in Slack: not sent again",
+                    extra=kv(outbox_id=outbox_id, ts=found[1]),
+                )
+                return Receipt(found[1], {"channel": found[0], "ts": found[1], "reconciled": True})
+        channel_id, ts = self.api.post(
+            channel,
+            text=message.text,
+            blocks=message.blocks,
+            outbox_id=outbox_id,
+            thread_ts=thread_ts,
+        )
+        self._channel_ids[message.address] = channel_id
+        # From here the message is out: follow-ups are best effort, never a resend.
+        if thread and extra.get("parent"):
+            self._best_effort(
+                "chat.update",
+                lambda: self.api.update(
+                    parent_channel,
+                    str(thread["ts"]),
+                    text=extra["parent"]["text"] or message.text,
+                    blocks=extra["parent"]["blocks"],
+                ),
             )
-        except SlackApiError as exc:
-            raise slack_delivery_error(exc) from None
-        except (urllib.error.URLError, socket.timeout, TimeoutError, ConnectionError) as exc:
-            raise DeliveryError(f"cannot reach Slack ({exc})", retryable=True) from None
-        except SlackClientError as exc:
-            raise DeliveryError(f"Slack client error ({exc})", retryable=True) from None
-        return Receipt(str(response.get("ts") or "") or None)
+        if extra.get("chart"):
+            png = base64.b64decode(extra["chart"])
+            self._best_effort(
+                "files upload",
+                lambda: self.api.upload_png(
+                    channel_id,
+                    png,
+                    filename="mentions.png",
+                    title=extra["chart_title"],
+                    thread_ts=ts,
+                ),
+            )
+        return Receipt(ts, {"channel": channel_id, "ts": ts})
 
+    def _find(
+        self, channel: str, outbox_id: Any, extra: dict[str, Any], thread_ts: str | None
+    ) -> tuple[str, str] | None:
+        oldest = max(0.0, float(extra.get("created_at") or 0.0) - RECONCILE_MARGIN)
+        channel = self._channel_ids.get(channel, channel)
+        try:
+            return self.api.find_posted(channel, outbox_id, oldest=oldest, thread_ts=thread_ts)
+        except DeliveryError as exc:
+            if exc.retryable:
+                raise
+            # Cannot read history (missing scope?): deliver at least once rather than never.
+            log.warning(
+                "cannot check Slack history before resending",
+                extra=kv(outbox_id=outbox_id, error=exc.reason),
+            )
+            return None
 
-def slack_delivery_error(exc: SlackApiError) -> DeliveryError:
-    """Map a Slack API error to a retryable or permanent :class:`DeliveryError`."""
-    response = exc.response
-    status = response.status_code
-    error = ""
-    if isinstance(response.data, dict):
-        error = str(response.data.get("error") or "")
-    if status == 429:
-        retry_after = response.headers.get("Retry-After") or response.headers.get("retry-after")
-        seconds = float(retry_after) if retry_after and str(retry_after).isdigit() else 1.0
-        return DeliveryError("Slack rate limit (429)", retryable=True, retry_after=seconds)
-    if status >= 500:
-        return DeliveryError(f"Slack server error ({status})", retryable=True)
-    return DeliveryError(f"Slack refused the message: {error or status}", retryable=False)
+    def _best_effort(self, what: str, action: Any) -> None:
+        try:
+            action()
+        except DeliveryError as exc:
+            log.warning("Slack follow-up failed", extra=kv(step=what, error=exc.reason))
+
+    def acknowledged(self, channel: str, ts: str) -> bool:
+        """Whether someone took charge of the message (✅ reaction or "ack" reply)."""
+        return self.api.acknowledged(channel, ts)
+
+    def close(self) -> None:
+        pass

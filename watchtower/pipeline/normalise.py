@@ -1,72 +1,347 @@
 """Text normalisation shared by brand terms, query terms and item text.
 
-NFC, casefold, accent folding through a translation table (built once: calling
-``unicodedata.normalize('NFKD')`` per item is slow and glues ``l’entreprise``),
-French elisions dropped (``l'``, ``d’``, ``qu'``…), punctuation and hyphens as
-word boundaries, dots inside words kept so ``acme.fr`` stays matchable.
+One definition, two implementations that must agree (a property test checks it):
+
+* :func:`normalise` — the hot path. Returns ``" w1 w2 … wn "``: folded words
+  separated by single spaces, padded with a space at both ends so the
+  Aho-Corasick automaton can anchor keys on word boundaries (``" acme "``).
+* :func:`tokenize` — the slow path, run only for items that matched: the same
+  words, each with its span in the *original* text, to highlight the surface form.
+
+The definition, character by character (:func:`fold_char`):
+
+* letters and digits are casefolded and their accents folded (``É`` → ``e``,
+  ``œ`` → ``oe``); combining marks are dropped, so decomposed text folds like NFC;
+* apostrophes (``'`` ``’`` ``ʼ`` …) end a word, and a word among the French
+  elisions (``l d j m n s t c qu jusqu lorsqu puisqu``) right before one is
+  dropped: ``l’Acmé`` → ``acme``, ``aujourd'hui`` → ``aujourd hui``;
+* zero-width characters (ZWSP, ZWJ, soft hyphen, BOM…) vanish, so ``Ac\u200bmé``
+  is ``acme``;
+* everything else — spaces, hyphens, punctuation, symbols, emoji — is a word
+  boundary. ``acme.fr`` becomes ``acme fr``, which a term ``acme.fr`` (normalised
+  the same way) matches as a phrase.
+
+Speed: ``unicodedata.normalize`` per item and ``str.translate`` with a dict both
+cost more than the whole automaton scan, so Latin text goes through
+``str.encode('latin-1')`` + ``bytes.translate`` (a 256-byte table, in C); the
+few characters outside Latin-1 (``’``, ``œ``, dashes, emoji) go through a cached
+codec error handler, and other scripts fall back to ``str.translate``.
 """
 
 from __future__ import annotations
 
+import bisect
+import codecs
 import re
 import unicodedata
-from dataclasses import dataclass
+from functools import lru_cache
+from itertools import accumulate, compress, repeat
+from operator import add
+from typing import NamedTuple
+
+__all__ = [
+    "ELISIONS",
+    "SEPARATOR",
+    "Token",
+    "fold_char",
+    "normalise",
+    "normalise_loose",
+    "normalise_term",
+    "squeeze",
+    "tokenize",
+    "word_spans",
+]
+
+# U+0002 stays a word of its own: the matcher joins title and text around it.
+SEPARATOR = "\x02"
+ELISIONS = frozenset(("l", "d", "j", "m", "n", "s", "t", "c", "qu", "jusqu", "lorsqu", "puisqu"))
+_APOSTROPHES = frozenset("'’ʼ‘`´′")
+# Invisible characters used to split words (or evade filters): removed, not boundaries.
+_INVISIBLE = frozenset("\u00ad\u200b\u200c\u200d\u2060\ufeff\u180e\u2061\u2062\u2063\u2064")
+# Letters whose accent-stripped form is not given by their canonical decomposition.
+_SPECIAL = {"œ": "oe", "æ": "ae", "ø": "o", "đ": "d", "ł": "l", "ı": "i", "ŀ": "l", "ħ": "h"}
 
 
-def _build_fold_table() -> dict[int, str]:
-    table: dict[int, str] = {}
-    for code in range(0xC0, 0x250):
-        char = chr(code)
+@lru_cache(maxsize=65536)
+def fold_char(char: str) -> str:
+    """What one character becomes: folded letters, ``"'"``, ``" "`` or ``""``.
+
+    Letters and digits → casefolded, accent-folded letters; apostrophes → ``"'"``;
+    zero-width characters and combining marks → ``""``; anything else → ``" "``.
+    """
+    if char == SEPARATOR:
+        return SEPARATOR
+    if char in _APOSTROPHES:
+        return "'"
+    if char in _INVISIBLE or unicodedata.category(char) in ("Mn", "Me", "Cf"):
+        return ""
+    out = []
+    for c in char.casefold():
+        if c in _APOSTROPHES:  # "ŉ" casefolds to "ʼn"
+            continue
         base = "".join(
-            c for c in unicodedata.normalize("NFKD", char) if not unicodedata.combining(c)
+            _SPECIAL.get(d, d)
+            for d in unicodedata.normalize("NFD", c)
+            if not unicodedata.combining(d)
         )
-        if base != char and base.isascii():
-            table[code] = base.casefold()
-    table.update({ord("œ"): "oe", ord("Œ"): "oe", ord("æ"): "ae", ord("Æ"): "ae", ord("ß"): "ss"})
-    return table
+        if not base or not base.isalnum():
+            return " "
+        out.append(base)
+    return "".join(out)
 
 
-FOLD = _build_fold_table()
-_APOSTROPHES = "'’ʼ‘`´"
-ELISIONS = ("jusqu", "lorsqu", "puisqu", "qu", "l", "d", "j", "m", "n", "s", "t", "c")
-_TOKEN = re.compile(r"\w+(?:\.\w+)*", re.UNICODE)
+# ------------------------------------------------------------------ fast path
+def _byte_table() -> tuple[bytes, frozenset[str]]:
+    """256-byte translation table for Latin-1 text, and the characters it cannot fold.
+
+    Characters folding to several letters (``ß``, ``æ``) or out of Latin-1 (``µ`` →
+    ``μ``) map to the sentinel NUL; NUL itself (a control character) maps to a
+    space, so a NUL in the output always means "take the general path".
+    """
+    table = bytearray(256)
+    unfoldable = set()
+    for code in range(256):
+        folded = fold_char(chr(code))
+        if folded == "":
+            table[code] = 0x01  # removed after translation
+        elif len(folded) == 1 and ord(folded) < 256 and folded != "\x01":
+            table[code] = ord(folded)
+        else:
+            table[code] = 0
+            unfoldable.add(chr(code))
+    return bytes(table), frozenset(unfoldable)
 
 
-@dataclass(frozen=True)
-class Token:
-    """A normalised word and its span in the original text."""
+_BYTES, _LATIN1_UNFOLDABLE = _byte_table()
+
+
+class _NotLatin(Exception):
+    """Raised by the codec error handler: this text needs the general path."""
+
+
+def _fold_unencodable(error: UnicodeError) -> tuple[str, int]:
+    if not isinstance(error, UnicodeEncodeError):
+        raise error
+    out = []
+    for char in error.object[error.start : error.end]:
+        folded = fold_char(char)
+        if not folded:
+            out.append("\xad")  # the soft hyphen: translated to the "removed" marker
+            continue
+        for c in folded:
+            if ord(c) > 255:
+                raise _NotLatin
+        out.append(folded)
+    return "".join(out), error.end
+
+
+codecs.register_error("watchtower-fold", _fold_unencodable)
+
+
+class _FoldTable(dict[int, str]):
+    """``str.translate`` table filled on demand, for scripts beyond Latin."""
+
+    def __missing__(self, code: int) -> str:
+        folded = fold_char(chr(code))
+        self[code] = folded
+        return folded
+
+
+_TABLE = _FoldTable()
+
+
+# Common non-Latin-1 characters of French and English text, replaced up front:
+# a ``str.replace`` that finds nothing costs far less than one error-handler call.
+_COMMON = tuple((c, fold_char(c) or "\xad") for c in "’‘“”…–—•€œ")
+
+
+def _fold_latin1(text: str) -> bytes | None:
+    """Fold ``text`` to Latin-1 bytes in C, or ``None`` if it needs the general path."""
+    if not text.isascii():
+        for char, replacement in _COMMON:
+            if char in text:
+                text = text.replace(char, replacement)
+    try:
+        data = text.encode("latin-1", "watchtower-fold").translate(_BYTES)
+    except _NotLatin:
+        return None
+    if b"\x00" in data:  # ß, æ, µ: rare, take the general path
+        return None
+    if b"\x01" in data:
+        data = data.replace(b"\x01", b"")
+    return data
+
+
+def _fold(text: str) -> str:
+    """Fold every character of ``text`` (see :func:`fold_char`), apostrophes kept."""
+    data = _fold_latin1(text)
+    return text.translate(_TABLE) if data is None else data.decode("latin-1")
+
+
+# "'" + a reversed elision, then a boundary: an elision and its apostrophe, reversed.
+_ELIDED_PATTERN = (
+    "'(?:" + "|".join(sorted((e[::-1] for e in ELISIONS), key=len, reverse=True)) + ")(?=[ ']|$)"
+)
+_ELIDED_REVERSED = re.compile(_ELIDED_PATTERN.encode())
+_ELIDED_REVERSED_STR = re.compile(_ELIDED_PATTERN)
+
+
+def normalise(text: str) -> str:
+    """``" w1 w2 … wn "``: the folded words of ``text``, space-separated and padded."""
+    return squeeze(normalise_loose(text))
+
+
+def squeeze(loose: str) -> str:
+    """:func:`normalise_loose` output with single spaces: :func:`normalise` output."""
+    joined = " ".join(loose.split())
+    return f" {joined} " if joined else " "
+
+
+def normalise_loose(text: str) -> str:
+    """The words of :func:`normalise`, padded, but maybe several spaces apart.
+
+    Cheaper (squeezing the spaces costs as much as folding): enough for a
+    prefilter that looks for single words anchored on spaces.
+    """
+    data = _fold_latin1(text)
+    if data is None:
+        return _normalise_str(text.translate(_TABLE))
+    if b"'" in data:
+        # Elisions are found on the reversed bytes, where the pattern starts with a
+        # literal apostrophe the regex engine can jump to; then apostrophes are spaces.
+        data = _ELIDED_REVERSED.sub(b" ", data[::-1])[::-1].replace(b"'", b" ")
+    return (b" " + data + b" ").decode("latin-1")
+
+
+def _normalise_str(folded: str) -> str:
+    """:func:`normalise` after the general-path fold (the same steps on ``str``)."""
+    if "'" in folded:
+        folded = _ELIDED_REVERSED_STR.sub(" ", folded[::-1])[::-1].replace("'", " ")
+    return f" {folded} "
+
+
+# ------------------------------------------------------------------ slow path
+class Token(NamedTuple):
+    """A normalised word and its span ``[start, end)`` in the original text.
+
+    A named tuple: candidates create hundreds of them, a frozen dataclass is slower.
+    """
 
     text: str
     start: int
     end: int
 
 
-def fold(text: str) -> str:
-    """Casefold and strip accents, keeping length-independent semantics."""
-    return unicodedata.normalize("NFC", text).casefold().translate(FOLD)
-
-
 def tokenize(text: str) -> list[Token]:
-    """Split ``text`` into normalised words with their original spans.
+    """The words of :func:`normalise`, with their spans in the original ``text``.
 
-    Elisions are skipped (``l'Acmé`` → ``acme``); an apostrophe, hyphen or any
-    punctuation is a boundary; ``acme.fr`` stays one token.
+    ``[t.text for t in tokenize(x)] == normalise(x).split()`` for every ``x``.
     """
-    text = unicodedata.normalize("NFC", text)
-    tokens = [Token(fold(m.group()), m.start(), m.end()) for m in _TOKEN.finditer(text)]
-    return [t for t in tokens if not _is_elision(t, text)]
+    words = normalise(text).split()
+    spans = word_spans(text)
+    if len(spans) != len(words):  # cannot happen; stay correct if it does
+        return _tokenize_chars(text)
+    return [Token(w, s, e) for w, (s, e) in zip(words, spans, strict=True)]
 
 
-def _is_elision(token: Token, text: str) -> bool:
-    return (
-        token.text in ELISIONS
-        and token.end < len(text)
-        and text[token.end] in _APOSTROPHES
-        and token.end + 1 < len(text)
-        and text[token.end + 1].isalnum()
-    )
+def word_spans(text: str) -> list[tuple[int, int]]:
+    """The span in ``text`` of each word of :func:`normalise`, in order.
+
+    Found on a same-length "shape" of the text (word character, boundary,
+    apostrophe or invisible) by one regex; elisions are then dropped by looking
+    only at the apostrophes.
+    """
+    shape = _shape(text)
+    if "\x01" in shape:  # invisible characters: runs must not start or end on them
+        spans = [m.span() for m in _RUN.finditer(shape)]
+    else:
+        # Split on boundaries and add up the lengths, all in C: a regex match
+        # object per word costs several times more.
+        lengths = list(map(len, shape.replace("'", " ").split(" ")))
+        starts = list(accumulate(map(add, lengths, repeat(1)), initial=0))
+        spans = list(compress(zip(starts, map(add, starts, lengths), strict=False), lengths))
+    if "'" not in shape:
+        return spans
+    ends = [end for _, end in spans]
+    dropped = set()
+    at = shape.find("'")
+    while at >= 0:
+        end = at
+        while end > 0 and shape[end - 1] == "\x01":
+            end -= 1
+        index = bisect.bisect_left(ends, end)
+        if index < len(spans) and ends[index] == end:
+            start = spans[index][0]
+            run = text[start:end]
+            if len(run) <= 12 and (run.lower() if run.isascii() else _fold(run)) in ELISIONS:
+                dropped.add(index)
+        at = shape.find("'", at + 1)
+    if dropped:
+        spans = [span for index, span in enumerate(spans) if index not in dropped]
+    return spans
+
+
+# A word run in the shape: starts and ends on a word character, may hold invisibles.
+_RUN = re.compile(r"[^ '\x01](?:[^ ']*[^ '\x01])?")
+
+
+def _shape_char(char: str) -> str:
+    folded = fold_char(char)
+    return {"": "\x01", " ": " ", "'": "'"}.get(folded, "x")
+
+
+_SHAPE = bytes(ord(_shape_char(chr(code))) for code in range(256))
+_SHAPE_LATIN1 = {"\x01": "\xad", " ": " ", "'": "'", "x": "x"}
+
+
+def _shape_unencodable(error: UnicodeError) -> tuple[str, int]:
+    if not isinstance(error, UnicodeEncodeError):
+        raise error
+    # One Latin-1 character per original character, of the same kind.
+    chars = error.object[error.start : error.end]
+    return "".join(_SHAPE_LATIN1[_shape_char(c)] for c in chars), error.end
+
+
+codecs.register_error("watchtower-shape", _shape_unencodable)
+
+
+_COMMON_SHAPE = tuple((c, _SHAPE_LATIN1[_shape_char(c)]) for c, _ in _COMMON)
+
+
+def _shape(text: str) -> str:
+    """One character per character of ``text``: ``x`` word, space, ``'``, or ``\\x01``."""
+    if not text.isascii():
+        for char, replacement in _COMMON_SHAPE:
+            if char in text:
+                text = text.replace(char, replacement)
+    return text.encode("latin-1", "watchtower-shape").translate(_SHAPE).decode("latin-1")
+
+
+def _tokenize_chars(text: str) -> list[Token]:
+    """:func:`tokenize`, one character at a time: any script."""
+    tokens: list[Token] = []
+    buf: list[str] = []
+    start = end = 0
+    for index, char in enumerate(text):
+        folded = fold_char(char)
+        if folded == "":
+            continue
+        if folded == " " or folded == "'":
+            if buf:
+                word = "".join(buf)
+                if not (folded == "'" and word in ELISIONS):
+                    tokens.append(Token(word, start, end))
+                buf = []
+            continue
+        if not buf:
+            start = index
+        buf.append(folded)
+        end = index + 1
+    if buf:
+        tokens.append(Token("".join(buf), start, end))
+    return tokens
 
 
 def normalise_term(term: str) -> tuple[str, ...]:
     """A brand or query term as a sequence of normalised words."""
-    return tuple(t.text for t in tokenize(term))
+    return tuple(normalise(term).split())

@@ -15,7 +15,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from watchtower.adapters.base import SourceSettings
-from watchtower.storage.tables import ItemRow, MentionRow, OutboxRow, SourceRow
+from watchtower.storage.tables import ItemRow, MentionRow, OutboxRow, SourceRow, StoryRow
 
 
 def _skip_locked(session: Session, query: Select[Any]) -> Select[Any]:
@@ -80,9 +80,7 @@ def claim_due_sources(
     return rows
 
 
-def claim_outbox(
-    session: Session, now: datetime, lease: timedelta, limit: int
-) -> list[OutboxRow]:
+def claim_outbox(session: Session, now: datetime, lease: timedelta, limit: int) -> list[OutboxRow]:
     """Claim due notifications, including ones whose sender died mid-send."""
     query = (
         select(OutboxRow)
@@ -97,6 +95,9 @@ def claim_outbox(
     )
     rows = list(session.scalars(_skip_locked(session, query)))
     for row in rows:
+        if row.status == "sending":
+            # Its sender died mid-send: the message may have gone out already.
+            row.outcome_unknown = True
         row.status = "sending"
         row.claimed_until = now + lease
         row.attempts += 1
@@ -125,26 +126,63 @@ def outbox_counts(session: Session) -> dict[str, int]:
 
 def oldest_pending(session: Session) -> datetime | None:
     return session.scalar(
-        select(func.min(OutboxRow.created_at)).where(OutboxRow.status.in_(("pending", "sending")))
+        select(func.min(OutboxRow.created_at)).where(
+            OutboxRow.status.in_(("pending", "sending", "held"))
+        )
     )
+
+
+FINISHED = ("sent", "failed", "grouped", "skipped")
 
 
 def cleanup(session: Session, before: datetime) -> tuple[int, int]:
-    """Delete finished notifications and items older than ``before``."""
+    """Delete finished notifications, then items and stories older than ``before``.
+
+    Items that a notification still waiting in the outbox refers to are kept.
+    """
     outbox = session.execute(
-        delete(OutboxRow).where(
-            OutboxRow.status.in_(("sent", "failed")), OutboxRow.created_at < before
-        )
+        delete(OutboxRow).where(OutboxRow.status.in_(FINISHED), OutboxRow.created_at < before)
     )
     busy = select(OutboxRow.item_id).where(
-        OutboxRow.status.in_(("pending", "sending")), OutboxRow.item_id.is_not(None)
+        OutboxRow.status.not_in(FINISHED), OutboxRow.item_id.is_not(None)
     )
+    old = select(ItemRow.id).where(ItemRow.fetched_at < before, ItemRow.id.not_in(busy))
+    session.execute(delete(MentionRow).where(MentionRow.item_id.in_(old)))
+    items = session.execute(delete(ItemRow).where(ItemRow.id.in_(old)))
+    live = select(ItemRow.story_id).where(ItemRow.story_id.is_not(None))
     session.execute(
-        delete(MentionRow).where(
-            MentionRow.item_id.in_(select(ItemRow.id).where(ItemRow.fetched_at < before))
-        )
-    )
-    items = session.execute(
-        delete(ItemRow).where(ItemRow.fetched_at < before, ItemRow.id.not_in(busy))
+        delete(StoryRow).where(StoryRow.last_seen_at < before, StoryRow.id.not_in(live))
     )
     return int(getattr(outbox, "rowcount", 0)), int(getattr(items, "rowcount", 0))
+
+
+def enqueue_notice(
+    session: Session,
+    dedup_key: str,
+    targets: Sequence[str],
+    payload: dict[str, Any],
+    now: datetime,
+    severity: str = "warning",
+) -> int:
+    """Queue an operational message (no item) to ``targets``; a known ``dedup_key`` is skipped."""
+    queued = 0
+    for target in targets:
+        inserted = session.scalar(
+            insert_ignore(session, OutboxRow)
+            .values(
+                item_id=None,
+                dedup_key=dedup_key,
+                target=target,
+                status="pending",
+                severity=severity,
+                reason="operations: " + dedup_key.split(":", 1)[0],
+                payload=payload,
+                attempts=0,
+                next_attempt_at=now,
+                created_at=now,
+            )
+            .on_conflict_do_nothing(index_elements=["dedup_key", "target"])
+            .returning(OutboxRow.id)
+        )
+        queued += inserted is not None
+    return queued

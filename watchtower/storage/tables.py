@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import (
@@ -12,6 +12,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     String,
     Text,
     UniqueConstraint,
@@ -34,16 +35,14 @@ class UtcDateTime(TypeDecorator[datetime]):
             return None
         if value.tzinfo is None:
             raise ValueError("naive datetime given to a UTC column")
-        from datetime import timezone
 
-        return value.astimezone(timezone.utc)
+        return value.astimezone(UTC)
 
     def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
         if value is None:
             return None
-        from datetime import timezone
 
-        return value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value
 
 
 class Base(DeclarativeBase):
@@ -86,8 +85,12 @@ class ItemRow(Base):
     guid: Mapped[str] = mapped_column(String(2048))
     url: Mapped[str] = mapped_column(Text, default="")
     canonical_url: Mapped[str] = mapped_column(Text, default="")
+    # sha256 of the URL's equality key (canonical, no scheme/www.), and of the
+    # normalised content: both find the story an item belongs to (migration 0002).
     url_hash: Mapped[str] = mapped_column(String(64), default="")
     content_hash: Mapped[str] = mapped_column(String(64), default="")
+    story_id: Mapped[int | None] = mapped_column(Id, ForeignKey("stories.id"))
+    fingerprint: Mapped[bytes | None] = mapped_column(LargeBinary)
     title: Mapped[str] = mapped_column(Text, default="")
     text: Mapped[str] = mapped_column(Text, default="")
     author: Mapped[str | None] = mapped_column(Text)
@@ -101,7 +104,26 @@ class ItemRow(Base):
         Index("ix_items_url_hash", "url_hash"),
         Index("ix_items_content_hash", "content_hash"),
         Index("ix_items_fetched_at", "fetched_at"),
+        Index("ix_items_story", "story_id"),
     )
+
+
+class StoryRow(Base):
+    """One story: every sighting of the same article (same URL, same or near-same text).
+
+    ``key`` is the identity of the first sighting (``url:…`` or ``content:…``);
+    its unique constraint makes two replicas racing on the same article agree
+    on one story.
+    """
+
+    __tablename__ = "stories"
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
+    key: Mapped[str] = mapped_column(String(200), unique=True)
+    title: Mapped[str] = mapped_column(Text, default="")
+    sightings: Mapped[int] = mapped_column(default=1)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    last_seen_at: Mapped[datetime] = mapped_column(UtcDateTime)
 
 
 class MentionRow(Base):
@@ -144,11 +166,70 @@ class OutboxRow(Base):
     provider_message_id: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
     sent_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    # Alerting (migration 0003): a ``held`` row waits for ``hold_until`` (quiet hours,
+    # grouping window, digest) under ``group_key``; a ``grouped`` row was delivered
+    # inside the summary row ``parent_id``. ``outcome_unknown``: a previous send may
+    # have reached the provider (crash, timeout), so look before resending.
+    parent_id: Mapped[int | None] = mapped_column(Id)
+    hold_reason: Mapped[str | None] = mapped_column(String(16))
+    hold_until: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    group_key: Mapped[str | None] = mapped_column(String(600))
+    outcome_unknown: Mapped[bool] = mapped_column(default=False)
 
     __table_args__ = (
         UniqueConstraint("dedup_key", "target", name="uq_outbox_key_target"),
         Index("ix_outbox_due", "status", "next_attempt_at"),
+        Index("ix_outbox_held", "status", "hold_until"),
     )
 
 
-OUTBOX_STATUSES = ("pending", "sending", "sent", "failed")
+OUTBOX_STATUSES = ("pending", "sending", "held", "sent", "grouped", "skipped", "failed")
+
+
+class StoryMessageRow(Base):
+    """The Slack parent message of a story for one target: later sightings reply in its thread."""
+
+    __tablename__ = "story_messages"
+
+    story_id: Mapped[int] = mapped_column(Id, primary_key=True)
+    target: Mapped[str] = mapped_column(String(500), primary_key=True)
+    outbox_id: Mapped[int] = mapped_column(Id)
+    channel: Mapped[str] = mapped_column(String(100))
+    ts: Mapped[str] = mapped_column(String(50))
+    text: Mapped[str] = mapped_column(Text, default="")
+    blocks: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    sightings: Mapped[int] = mapped_column(default=1)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class NotifyGroupRow(Base):
+    """Grouping state per (rule, target): when the open group flushes, when one last went out."""
+
+    __tablename__ = "notify_groups"
+
+    key: Mapped[str] = mapped_column(String(600), primary_key=True)
+    flush_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    last_sent_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+
+
+class SpikeAlertRow(Base):
+    """A volume spike that was alerted, and its acknowledgement / escalation state."""
+
+    __tablename__ = "spike_alerts"
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
+    dedup_key: Mapped[str] = mapped_column(String(200), unique=True)
+    scope: Mapped[str] = mapped_column(String(16))  # brand | rule
+    name: Mapped[str] = mapped_column(String(200))
+    observed: Mapped[int] = mapped_column(default=0)
+    baseline: Mapped[float] = mapped_column(default=0.0)
+    escalate_notify: Mapped[list[str]] = mapped_column(JSON, default=list)
+    ack_timeout_s: Mapped[float] = mapped_column(default=0.0)
+    channel: Mapped[str | None] = mapped_column(String(100))
+    ts: Mapped[str | None] = mapped_column(String(50))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    sent_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    acked_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    escalated_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+
+    __table_args__ = (Index("ix_spike_alerts_scope", "scope", "name", "created_at"),)

@@ -61,22 +61,42 @@ def test_database_url_env_override(
 @pytest.mark.parametrize(
     ("old", "new", "expected"),
     [
-        ('severity = "critical"', 'sevrity = "critical"',
-         "17: rules[0].sevrity: unknown key; did you mean 'severity'?"),
-        ('url = "https://www.google.com/alerts/feeds/1/2"', 'url = "file:///etc/passwd"',
-         "11: sources[0].url: only http:// and https:// URLs are allowed, got 'file:///etc/passwd'"),
-        ('every = "10m"', 'every = "10 minutes"',
-         "12: sources[0].every: '10 minutes' is not a duration; use e.g. '90s', '10m', '1h', '7d'"),
-        ('brands = ["Acmé"]', 'brands = ["Acme"]',
-         "16: rules[0].brands: unknown brand 'Acme'; did you mean 'Acmé'?"),
-        ('kind = "google_alerts"', 'kind = "gogle_alerts"',
-         "10: sources[0].kind: unknown kind 'gogle_alerts'"),
-        ('notify = ["console:"]', 'notify = ["sms:0600000000"]',
-         "18: rules[0].notify[0]: unknown target 'sms:0600000000'"),
-        ('severity = "critical"', 'severity = "urgent"',
-         "17: rules[0].severity: Input should be 'info', 'warning' or 'critical'"),
-        ('terms = ["Acmé"]', 'terms = []',
-         "6: brands[0].terms: List should have at least 1 item"),
+        (
+            'severity = "critical"',
+            'sevrity = "critical"',
+            "17: rules[0].sevrity: unknown key; did you mean 'severity'?",
+        ),
+        (
+            'url = "https://www.google.com/alerts/feeds/1/2"',
+            'url = "file:///etc/passwd"',
+            "11: sources[0].url: only http:// and https:// URLs are allowed, got 'file:///etc/passwd'",
+        ),
+        (
+            'every = "10m"',
+            'every = "10 minutes"',
+            "12: sources[0].every: '10 minutes' is not a duration; use e.g.",
+        ),
+        (
+            'brands = ["Acmé"]',
+            'brands = ["Acme"]',
+            "16: rules[0].brands: unknown brand 'Acme'; did you mean 'Acmé'?",
+        ),
+        (
+            'kind = "google_alerts"',
+            'kind = "gogle_alerts"',
+            "10: sources[0].kind: unknown kind 'gogle_alerts'",
+        ),
+        (
+            'notify = ["console:"]',
+            'notify = ["sms:0600000000"]',
+            "18: rules[0].notify[0]: unknown target 'sms:0600000000'",
+        ),
+        (
+            'severity = "critical"',
+            'severity = "urgent"',
+            "17: rules[0].severity: Input should be 'info', 'warning' or 'critical'",
+        ),
+        ('terms = ["Acmé"]', "terms = []", "6: brands[0].terms: List should have at least 1 item"),
     ],
 )
 def test_bad_config_names_line_and_key(
@@ -136,8 +156,12 @@ def test_check_command_exit_codes(
 
 def test_check_as_a_process(write_config: Callable[[str], Path]) -> None:
     bad = write_config(GOOD.replace('every = "10m"', 'every = "10x"'))
-    result = subprocess.run([sys.executable, "-m", "watchtower", "check", "--config", str(bad)],
-                            capture_output=True, text=True, timeout=60)
+    result = subprocess.run(
+        [sys.executable, "-m", "watchtower", "check", "--config", str(bad)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert result.returncode == 2
     assert result.stderr.strip().startswith(f"{bad}:12: sources[0].every:")
 
@@ -155,7 +179,7 @@ def test_secrets_come_from_env_and_never_print(
 
 
 def test_secrets_are_not_config_keys(write_config: Callable[[str], Path]) -> None:
-    text = GOOD.replace('default_channel', 'x') + '\n[slack]\ntoken = "xoxb-in-file"\n'
+    text = GOOD.replace("default_channel", "x") + '\n[slack]\ntoken = "xoxb-in-file"\n'
     with pytest.raises(ConfigError) as caught:
         load_config(write_config(text))
     assert "slack.token: unknown key" in str(caught.value)

@@ -1,37 +1,87 @@
-"""Matcher v0: word-sequence matching of brand terms and rule queries."""
+"""The matcher: brands and rules compiled once, evaluated per item.
+
+Per item (see ``docs/queries.md`` for the semantics):
+
+1. title and text are normalised once into ``" title words \x02 text words "``;
+2. the *brand* automaton (brand terms, their fuzzy variants and brand
+   exclusions) scans it; no brand term → the item is done. This is the path
+   almost every item takes, so it is one C scan plus the normalisation;
+3. otherwise the *rule* automaton (query terms and rule exclusions) scans it
+   once, and each rule's tree is evaluated on those hits — never a regex, never
+   a pass per term;
+4. only for what fired are the original spans computed
+   (:func:`~watchtower.pipeline.normalise.tokenize`), to show the surface form.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+from bisect import bisect_right
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from itertools import accumulate
 from typing import TYPE_CHECKING
 
 from watchtower.models import Hit, Item, Match
-from watchtower.pipeline.match.query import Query, parse_query
-from watchtower.pipeline.normalise import Token, normalise_term, tokenize
+from watchtower.pipeline.match.automaton import Automaton, Pattern, Spans
+from watchtower.pipeline.match.evaluate import MAX_HITS, Evaluator, ItemContext, cheap_first
+from watchtower.pipeline.match.query import (
+    And,
+    Node,
+    Or,
+    Query,
+    QuerySyntaxError,
+    parse_query,
+    parse_term,
+    render,
+)
+from watchtower.pipeline.normalise import SEPARATOR, normalise, normalise_loose, normalise_term
 
 if TYPE_CHECKING:
     from watchtower.config import BrandConfig, RuleConfig
 
+__all__ = ["Matcher", "Trace"]
 
-def _find(terms: Sequence[tuple[str, ...]], tokens: list[Token], text: str, field: str
-          ) -> list[Hit]:
-    hits = []
-    words = [t.text for t in tokens]
-    for term in terms:
-        n = len(term)
-        for i in range(len(words) - n + 1):
-            if tuple(words[i : i + n]) == term:
-                start, end = tokens[i].start, tokens[i + n - 1].end
-                hits.append(Hit(" ".join(term), text[start:end], field, start, end))
-    return hits
+
+@dataclass(frozen=True)
+class Trace:
+    """Why a rule did or did not fire for a brand mention (for ``test-rule``).
+
+    ``clauses``: each top-level clause of the query as text, and its value.
+    """
+
+    brand: str
+    rule: str | None
+    fired: bool
+    reason: str
+    hits: tuple[Hit, ...] = ()
+    clauses: tuple[tuple[str, bool], ...] = field(default=())
+
+
+def _patterns(texts: Sequence[str], fuzzy: int = 0) -> list[Pattern]:
+    """Brand terms and exclusions as patterns (``acme*`` allowed, like in queries).
+
+    A term the query syntax rejects (no letters, ``*`` inside a word) is matched
+    as plain words, or skipped when it has none: a brand must never stop the daemon.
+    """
+    out = []
+    for text in texts:
+        try:
+            term = parse_term(text)
+        except QuerySyntaxError:
+            words = normalise_term(text.replace("*", " "))
+            if words:
+                out.append(Pattern(words, False, fuzzy))
+            continue
+        out.append(Pattern(term.words, term.prefix, fuzzy))
+    return out
 
 
 @dataclass(frozen=True)
 class _Brand:
     name: str
-    terms: tuple[tuple[str, ...], ...]
-    exclude: tuple[tuple[str, ...], ...]
+    key: str  # normalised name, for brand:
+    terms: tuple[int, ...]
+    exclude: tuple[int, ...]
 
 
 @dataclass(frozen=True)
@@ -40,71 +90,175 @@ class _Rule:
     brands: frozenset[str] | None
     sources: frozenset[str] | None
     query: Query | None
-    exclude: tuple[tuple[str, ...], ...]
+    exclude: tuple[int, ...]
+    root: Node  # the query's tree, cheapest tests first
 
 
 class Matcher:
-    """Brands and rules compiled once per configuration."""
+    """Brands and rules compiled once per configuration.
 
-    def __init__(self, brands: Sequence[BrandConfig], rules: Sequence[RuleConfig]) -> None:
+    ``detect_language`` is called (once per item, only when a ``lang:`` clause
+    has to be evaluated and the item has no ``lang``).
+    """
+
+    def __init__(
+        self,
+        brands: Sequence[BrandConfig],
+        rules: Sequence[RuleConfig],
+        *,
+        detect_language: Callable[[Item], str | None] | None = None,
+    ) -> None:
+        if detect_language is None:
+            from watchtower.lang import detect_item
+
+            detect_language = detect_item
+        self._detect = detect_language
+        brand_patterns: list[Pattern] = []
+        for b in brands:
+            brand_patterns += _patterns(b.terms, b.fuzzy) + _patterns(b.exclude)
+        self._brand_automaton = Automaton(brand_patterns, prefilter=True)
+        ba = self._brand_automaton
         self._brands = [
-            _Brand(b.name, _terms(b.terms), _terms(b.exclude)) for b in brands
+            _Brand(
+                b.name,
+                normalise(b.name),
+                tuple(dict.fromkeys(ba.id(p) for p in _patterns(b.terms, b.fuzzy))),
+                tuple(ba.id(p) for p in _patterns(b.exclude)),
+            )
+            for b in brands
         ]
+        self._brands_of: dict[int, list[int]] = {}
+        for index, brand in enumerate(self._brands):
+            for pid in brand.terms:
+                self._brands_of.setdefault(pid, []).append(index)
+        # Every rule's terms and exclusions in one automaton, scanned once per candidate.
+        queries = [parse_query(r.query) if r.query else None for r in rules]
+        rule_patterns: list[Pattern] = []
+        for query, config in zip(queries, rules, strict=True):
+            if query is not None:
+                rule_patterns += [Pattern(t.words, t.prefix) for t in query.terms()]
+            rule_patterns += _patterns(config.exclude)
+        self._rule_automaton = ra = Automaton(rule_patterns)
         self._rules = [
             _Rule(
                 r.name,
                 frozenset(r.brands) if r.brands is not None else None,
                 frozenset(r.sources) if r.sources is not None else None,
-                parse_query(r.query) if r.query else None,
-                _terms(r.exclude),
+                query,
+                tuple(ra.id(p) for p in _patterns(r.exclude)),
+                cheap_first(query.root) if query else And(()),
             )
-            for r in rules
+            for r, query in zip(rules, queries, strict=True)
         ]
 
     def match(self, item: Item, source: str) -> list[Match]:
         """Every (brand, rule) that fires for ``item`` read from ``source``."""
-        fields = [("title", item.title, tokenize(item.title)), ("text", item.text,
-                                                                  tokenize(item.text))]
-
-        def find(terms: Sequence[tuple[str, ...]]) -> list[Hit]:
-            return [h for f, text, toks in fields for h in _find(terms, toks, text, f)]
-
         out: list[Match] = []
-        for brand in self._brands:
-            hits = find(brand.terms)
-            if not hits or (brand.exclude and _excluded(find(brand.exclude), hits)):
-                continue
+        for brand, hits, ctx in self._mentions(item, source):
             claimed = False
             for rule in self._rules:
-                if rule.brands is not None and brand.name not in rule.brands:
-                    continue
-                if rule.sources is not None and source not in rule.sources:
-                    continue
-                if rule.exclude and find(rule.exclude):
-                    continue
-                query_hits: list[Hit] = []
-                if rule.query is not None:
-                    for group in rule.query.any_of:
-                        group_hits = [find([t]) for t in group]
-                        if all(group_hits):
-                            query_hits = [h for gh in group_hits for h in gh]
-                            break
-                    else:
-                        continue
-                out.append(Match(brand.name, rule.name, tuple(hits + query_hits)))
-                claimed = True
+                fired, _ = self._rule_fires(rule, brand, ctx)
+                if fired is not None:
+                    out.append(Match(brand.name, rule.name, (*hits, *fired)))
+                    claimed = True
             if not claimed:
                 out.append(Match(brand.name, None, tuple(hits)))
         return out
 
+    def trace(self, item: Item, source: str) -> list[Trace]:
+        """Like :meth:`match`, but says for every brand mention why each rule fired or not."""
+        out: list[Trace] = []
+        for brand, hits, ctx in self._mentions(item, source, keep_excluded=True):
+            if not hits:
+                out.append(
+                    Trace(brand.name, None, False, "every mention is inside a brand exclusion")
+                )
+                continue
+            for rule in self._rules:
+                fired, reason = self._rule_fires(rule, brand, ctx)
+                clauses: tuple[tuple[str, bool], ...] = ()
+                if rule.query is not None and ctx.rule_hits is not None:
+                    evaluator = Evaluator(self._rule_automaton, ctx, brand.key)
+                    root = rule.query.root
+                    parts = root.children if isinstance(root, And | Or) else (root,)
+                    clauses = tuple((render(c), evaluator.eval(c)) for c in parts)
+                out.append(
+                    Trace(
+                        brand.name,
+                        rule.name,
+                        fired is not None,
+                        reason,
+                        (*hits, *(fired or ())),
+                        clauses,
+                    )
+                )
+        return out
 
-def _terms(values: Sequence[str]) -> tuple[tuple[str, ...], ...]:
-    return tuple(t for t in (normalise_term(v) for v in values) if t)
+    def _mentions(
+        self, item: Item, source: str, *, keep_excluded: bool = False
+    ) -> list[tuple[_Brand, list[Hit], ItemContext]]:
+        """The brands mentioned in ``item`` with their hits (after brand exclusions)."""
+        title, text = item.title, item.text
+        if SEPARATOR in title or SEPARATOR in text:  # the same length, so spans still hold
+            title, text = title.replace(SEPARATOR, " "), text.replace(SEPARATOR, " ")
+        # One normalisation for both fields: " title words \x02 text words ".
+        loose = normalise_loose(f"{title} {SEPARATOR} {text}")
+        if not self._brand_automaton.maybe(loose):
+            return []  # the path of almost every item
+        ctx = ItemContext(item, source, self._detect, (title, text), loose)
+        found = self._brand_automaton.scan(ctx.text)
+        # Only the brands whose terms were found: a loop over all of them would
+        # cost more than the scan with thousands of brands.
+        candidates = sorted({b for pid in found for b in self._brands_of.get(pid, ())})
+        out = []
+        for index in candidates:
+            brand = self._brands[index]
+            hits = self._brand_hits(brand, found, ctx)
+            if hits or keep_excluded:
+                out.append((brand, hits, ctx))
+        return out
 
+    def _brand_hits(self, brand: _Brand, found: Spans, ctx: ItemContext) -> list[Hit]:
+        excluded = sorted(
+            (start, end) for pid in brand.exclude for start, end in found.get(pid, {}).items()
+        )
+        # A hit is excluded when a span starting at or before it ends at or after it:
+        # bisect on the starts, with the furthest end so far.
+        starts = [start for start, _ in excluded]
+        reach = list(accumulate((end for _, end in excluded), max))
+        hits = []
+        for pid in brand.terms:
+            pattern = self._brand_automaton.patterns[pid]
+            kept = 0
+            for start, end in found.get(pid, {}).items():
+                i = bisect_right(starts, start) - 1
+                if i >= 0 and reach[i] >= end:
+                    continue
+                hits.append(ctx.hit(pattern.term, start, end, len(pattern.words), "brand"))
+                kept += 1
+                if kept == MAX_HITS:
+                    break
+        return hits
 
-def _excluded(excluded: list[Hit], hits: list[Hit]) -> bool:
-    """A brand hit is excluded when it lies inside an excluded phrase."""
-    spans = [(h.field, h.start, h.end) for h in excluded]
-    return all(
-        any(f == h.field and s <= h.start and h.end <= e for f, s, e in spans) for h in hits
-    )
+    def _rule_fires(
+        self, rule: _Rule, brand: _Brand, ctx: ItemContext
+    ) -> tuple[list[Hit] | None, str]:
+        """The query hits when ``rule`` fires for ``brand`` (else ``None``), and why."""
+        if rule.brands is not None and brand.name not in rule.brands:
+            return None, f"brand {brand.name!r} is not in the rule's brands"
+        if rule.sources is not None and ctx.source not in rule.sources:
+            return None, f"source {ctx.source!r} is not in the rule's sources"
+        if rule.query is None and not rule.exclude:
+            return [], "no query: every mention"
+        if ctx.rule_hits is None:
+            ctx.rule_hits = self._rule_automaton.scan(ctx.text)
+        for pid in rule.exclude:
+            if pid in ctx.rule_hits:
+                term = self._rule_automaton.patterns[pid].term
+                return None, f"excluded by the rule's exclude term {term!r}"
+        if rule.query is None:
+            return [], "no query: every mention"
+        evaluator = Evaluator(self._rule_automaton, ctx, brand.key)
+        if not evaluator.eval(rule.root):
+            return None, "the query is false"
+        return evaluator.explain(rule.root), "the query is true"

@@ -1,33 +1,420 @@
-"""Rule queries, v0: ``term OR term`` groups of implicitly AND-ed terms."""
+"""The rule query language: a small recursive-descent parser into a typed tree.
+
+Grammar (keywords are upper-case; ``docs/queries.md`` is the user guide)::
+
+    query  := or EOF
+    or     := and ("OR" and)*
+    and    := unary (["AND"] unary)*          implicit AND between neighbours
+    unary  := "NOT" unary | near
+    near   := atom ["NEAR/" n atom]            n >= 1 words, either order
+    atom   := "(" or ")" | TERM | "PHRASE" | @vocabulary
+            | (title|text) ":" atom            restrict the terms inside to one field
+            | (source|lang|brand) ":" (TERM | "PHRASE")
+            | rating ":" [<|<=|>|>=|=] NUMBER
+
+Terms are normalised like item text (:mod:`watchtower.pipeline.normalise`), so
+``l'Acmé`` is the word ``acme`` and ``ufc-que-choisir`` a three-word phrase;
+``rembours*`` matches words starting with ``rembours``. Errors are
+:class:`QuerySyntaxError` naming the column and what was expected.
+"""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
+from typing import Literal, TypeAlias
 
 from watchtower.pipeline.normalise import normalise_term
 
+__all__ = [
+    "And",
+    "Meta",
+    "Near",
+    "Node",
+    "Not",
+    "Or",
+    "Query",
+    "QuerySyntaxError",
+    "Rating",
+    "Term",
+    "parse_query",
+    "parse_term",
+    "render",
+]
+
+MAX_QUERY_LENGTH = 200_000
+MAX_DEPTH = 64
+MAX_NEAR = 1000
+MIN_PREFIX = 3
+Field = Literal["title", "text"]
+FIELDS = ("title", "text", "source", "lang", "brand", "rating")
+
 
 class QuerySyntaxError(ValueError):
-    """A query that cannot be parsed; the message names the column."""
+    """A query that cannot be parsed; the message names the column (1-based)."""
+
+    def __init__(self, column: int, message: str) -> None:
+        super().__init__(f"column {column}: {message}")
+        self.column = column
+
+
+@dataclass(frozen=True)
+class Term:
+    """Consecutive words (a phrase when several); ``prefix``: the last word is a prefix."""
+
+    words: tuple[str, ...]
+    prefix: bool = False
+    field: Field | None = None
+    source: str = ""  # as written in the query, for explanations
+
+    @property
+    def key(self) -> tuple[tuple[str, ...], bool]:
+        """Identity of the pattern in the automaton (the field is checked afterwards)."""
+        return self.words, self.prefix
+
+
+@dataclass(frozen=True)
+class Meta:
+    """``source:``, ``lang:`` or ``brand:`` compared with the item's metadata."""
+
+    name: Literal["source", "lang", "brand"]
+    value: str
+
+
+@dataclass(frozen=True)
+class Rating:
+    """``rating:<=2``: true when the item has a rating satisfying the comparison."""
+
+    op: Literal["<", "<=", ">", ">=", "="]
+    value: float
+
+
+@dataclass(frozen=True)
+class Not:
+    child: Node
+
+
+@dataclass(frozen=True)
+class And:
+    children: tuple[Node, ...]
+
+
+@dataclass(frozen=True)
+class Or:
+    children: tuple[Node, ...]
+
+
+@dataclass(frozen=True)
+class Near:
+    """Both sides occur in the same field within ``distance`` words, either order."""
+
+    left: Node
+    right: Node
+    distance: int
+    source: str = ""
+
+
+Node: TypeAlias = Term | Meta | Rating | Not | And | Or | Near
 
 
 @dataclass(frozen=True)
 class Query:
-    """Disjunction of conjunctions of terms (each a tuple of normalised words)."""
+    """A parsed query: the text as written and its tree."""
 
     text: str
-    any_of: tuple[tuple[tuple[str, ...], ...], ...]
+    root: Node
+
+    def terms(self) -> list[Term]:
+        """Every term of the tree, in order (the automaton is built from these)."""
+        out: list[Term] = []
+        stack: list[Node] = [self.root]
+        while stack:
+            node = stack.pop()
+            if isinstance(node, Term):
+                out.append(node)
+            elif isinstance(node, Not):
+                stack.append(node.child)
+            elif isinstance(node, And | Or):
+                stack.extend(reversed(node.children))
+            elif isinstance(node, Near):
+                stack.extend((node.right, node.left))
+        return out
+
+
+# ------------------------------------------------------------------ lexer
+_TOKEN = re.compile(
+    r"""
+    (?P<space>\s+)
+  | (?P<lpar>\()
+  | (?P<rpar>\))
+  | (?P<phrase>"[^"]*"?)
+  | (?P<near>NEAR(?:/[^\s()"]*)?(?=[\s()"]|$))
+  | (?P<op>(?:AND|OR|NOT)(?=[\s()"]|$))
+  | (?P<field>[A-Za-z_]+:)
+  | (?P<vocab>@[\w-]*)
+  | (?P<word>[^\s()"]+)
+    """,
+    re.VERBOSE,
+)
+
+
+@dataclass(frozen=True)
+class _Tok:
+    kind: str
+    text: str
+    column: int
+
+
+def _lex(text: str) -> list[_Tok]:
+    tokens = []
+    for m in _TOKEN.finditer(text):
+        kind = m.lastgroup or "word"
+        if kind != "space":
+            tokens.append(_Tok(kind, m.group(), m.start() + 1))
+    tokens.append(_Tok("end", "", len(text) + 1))
+    return tokens
+
+
+def _describe(tok: _Tok) -> str:
+    return "the end of the query" if tok.kind == "end" else repr(tok.text)
+
+
+_RATING = re.compile(r"(<=|>=|<|>|=)?\s*(\d+(?:[.,]\d+)?)$")
+
+
+def parse_term(text: str, column: int = 1) -> Term:
+    """A term or phrase as written (``rembours*``, ``acme.fr``) → :class:`Term`."""
+    raw = text
+    prefix = raw.endswith("*")
+    body = raw[:-1] if prefix else raw
+    if "*" in body:
+        raise QuerySyntaxError(
+            column + body.index("*"), f"'*' is only allowed at the end of a word, in {raw!r}"
+        )
+    words = normalise_term(body)
+    if not words:
+        raise QuerySyntaxError(column, f"{raw!r} has no letters or digits; expected a term")
+    if prefix and (body[-1:].isspace() or len(words[-1]) < MIN_PREFIX):
+        raise QuerySyntaxError(
+            column, f"a wildcard needs at least {MIN_PREFIX} letters before '*', in {raw!r}"
+        )
+    return Term(words, prefix, None, raw)
+
+
+class _Parser:
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.tokens = _lex(text)
+        self.pos = 0
+        self.depth = 0
+
+    @property
+    def tok(self) -> _Tok:
+        return self.tokens[self.pos]
+
+    def advance(self) -> _Tok:
+        tok = self.tokens[self.pos]
+        self.pos += 1
+        return tok
+
+    def error(self, tok: _Tok, expected: str) -> QuerySyntaxError:
+        return QuerySyntaxError(tok.column, f"expected {expected}, found {_describe(tok)}")
+
+    def parse(self) -> Node:
+        if self.tok.kind == "end":
+            raise QuerySyntaxError(1, "empty query; expected a term")
+        node = self.parse_or()
+        tok = self.tok
+        if tok.kind == "rpar":
+            raise QuerySyntaxError(tok.column, "unbalanced ')': no '(' to close")
+        if tok.kind != "end":
+            raise self.error(tok, "AND, OR, NOT or the end of the query")
+        return node
+
+    def enter(self) -> None:
+        self.depth += 1
+        if self.depth > MAX_DEPTH:
+            raise QuerySyntaxError(self.tok.column, f"nested more than {MAX_DEPTH} levels deep")
+
+    def parse_or(self) -> Node:
+        children = [self.parse_and()]
+        while self.tok.kind == "op" and self.tok.text == "OR":
+            self.advance()
+            children.append(self.parse_and())
+        return children[0] if len(children) == 1 else Or(tuple(children))
+
+    def parse_and(self) -> Node:
+        children = [self.parse_unary()]
+        while True:
+            tok = self.tok
+            if tok.kind == "op" and tok.text == "AND":
+                self.advance()
+            elif not (
+                tok.kind in ("lpar", "phrase", "field", "vocab", "word")
+                or (tok.kind == "op" and tok.text == "NOT")
+            ):
+                break
+            children.append(self.parse_unary())
+        return children[0] if len(children) == 1 else And(tuple(children))
+
+    def parse_unary(self) -> Node:
+        if self.tok.kind == "op" and self.tok.text == "NOT":
+            self.advance()
+            self.enter()
+            child = self.parse_unary()
+            self.depth -= 1
+            return Not(child)
+        return self.parse_near()
+
+    def parse_near(self) -> Node:
+        start = self.tok
+        left = self.parse_atom()
+        if self.tok.kind != "near":
+            return left
+        op = self.advance()
+        m = re.fullmatch(r"NEAR/(\d+)", op.text)
+        if not m:
+            raise QuerySyntaxError(
+                op.column, f"expected NEAR/n with a number of words, found {op.text!r}"
+            )
+        distance = int(m.group(1))
+        if not 1 <= distance <= MAX_NEAR:
+            raise QuerySyntaxError(
+                op.column, f"{op.text}: expected a distance between 1 and {MAX_NEAR} words"
+            )
+        right_tok = self.tok
+        right = self.parse_atom()
+        for side, tok in ((left, start), (right, right_tok)):
+            if not _positional(side):
+                raise QuerySyntaxError(
+                    tok.column, "NEAR needs a term, a phrase or an (… OR …) group on each side"
+                )
+        if self.tok.kind == "near":
+            raise QuerySyntaxError(self.tok.column, "chained NEAR: use parentheses and AND")
+        end = self.tok.column - 1
+        return Near(left, right, distance, self.text[start.column - 1 : end].strip())
+
+    def parse_atom(self) -> Node:
+        tok = self.tok
+        if tok.kind == "lpar":
+            self.advance()
+            self.enter()
+            if self.tok.kind == "rpar":
+                raise self.error(self.tok, "a term inside '()'")
+            node = self.parse_or()
+            if self.tok.kind != "rpar":
+                raise QuerySyntaxError(
+                    self.tok.column,
+                    f"expected ')' to close the '(' at column {tok.column}, "
+                    f"found {_describe(self.tok)}",
+                )
+            self.advance()
+            self.depth -= 1
+            return node
+        if tok.kind == "phrase":
+            self.advance()
+            if len(tok.text) < 2 or not tok.text.endswith('"'):
+                raise QuerySyntaxError(tok.column, "unclosed '\"': expected a closing quote")
+            return parse_term(tok.text[1:-1], tok.column + 1)
+        if tok.kind == "word":
+            self.advance()
+            return parse_term(tok.text, tok.column)
+        if tok.kind == "vocab":
+            self.advance()
+            return _vocabulary(tok)
+        if tok.kind == "field":
+            return self.parse_field()
+        raise self.error(tok, "a term, a \"phrase\", '(' or a field such as title:")
+
+    def parse_field(self) -> Node:
+        tok = self.advance()
+        name = tok.text[:-1]
+        if name not in FIELDS:
+            known = ", ".join(f"{f}:" for f in FIELDS)
+            raise QuerySyntaxError(
+                tok.column, f"unknown field {name + ':'!r}; expected one of {known}"
+            )
+        value = self.tok
+        if name == "rating":
+            self.advance()
+            m = _RATING.match(value.text) if value.kind == "word" else None
+            if not m or value.column != tok.column + len(tok.text):
+                raise self.error(value, "a comparison such as rating:<=2")
+            op = m.group(1) or "="
+            return Rating(op, float(m.group(2).replace(",", ".")))  # type: ignore[arg-type]
+        if value.column != tok.column + len(tok.text) or value.kind == "end":
+            raise self.error(value, f"a value right after {tok.text!r} (no space)")
+        if name in ("title", "text"):
+            self.enter()
+            node = _scoped(self.parse_atom(), name)  # type: ignore[arg-type]
+            self.depth -= 1
+            return node
+        if value.kind not in ("word", "phrase"):
+            raise self.error(value, f"a name after {tok.text!r}")
+        self.advance()
+        raw = value.text.strip('"')
+        if not raw.strip():
+            raise self.error(value, f"a name after {tok.text!r}")
+        return Meta(name, raw)  # type: ignore[arg-type]
+
+
+def _positional(node: Node) -> bool:
+    if isinstance(node, Term):
+        return True
+    return isinstance(node, Or) and all(_positional(c) for c in node.children)
+
+
+def _scoped(node: Node, field: Field) -> Node:
+    """Push a ``title:`` / ``text:`` scope down to the terms (an inner scope wins)."""
+    if isinstance(node, Term):
+        return node if node.field else Term(node.words, node.prefix, field, node.source)
+    if isinstance(node, Not):
+        return Not(_scoped(node.child, field))
+    if isinstance(node, And):
+        return And(tuple(_scoped(c, field) for c in node.children))
+    if isinstance(node, Or):
+        return Or(tuple(_scoped(c, field) for c in node.children))
+    if isinstance(node, Near):
+        return Near(
+            _scoped(node.left, field), _scoped(node.right, field), node.distance, node.source
+        )
+    return node
+
+
+def _vocabulary(tok: _Tok) -> Node:
+    from watchtower.packs import vocabularies
+
+    name = tok.text[1:]
+    known = vocabularies()
+    if name not in known:
+        names = ", ".join(f"@{n}" for n in sorted(known)) or "none"
+        raise QuerySyntaxError(
+            tok.column, f"unknown vocabulary {tok.text!r}; expected one of {names}"
+        )
+    terms = tuple(parse_term(t) for t in known[name])
+    return Or(terms) if len(terms) > 1 else terms[0]
 
 
 def parse_query(text: str) -> Query:
     """Parse ``text``; raise :class:`QuerySyntaxError` naming the column."""
-    if not text.strip():
-        raise QuerySyntaxError("column 1: empty query; expected a term")
-    groups = []
-    for group in text.split(" OR "):
-        terms = tuple(t for t in (normalise_term(w.strip('"')) for w in group.split()) if t)
-        if not terms:
-            column = text.find(group) + 1
-            raise QuerySyntaxError(f"column {column}: expected a term")
-        groups.append(terms)
-    return Query(text, tuple(groups))
+    if len(text) > MAX_QUERY_LENGTH:
+        raise QuerySyntaxError(1, f"query longer than {MAX_QUERY_LENGTH} characters")
+    return Query(text, _Parser(text).parse())
+
+
+def render(node: Node) -> str:
+    """A tree back as query text (normalised terms), to name a clause in explanations."""
+    if isinstance(node, Term):
+        text = " ".join(node.words) + ("*" if node.prefix else "")
+        text = f'"{text}"' if len(node.words) > 1 else text
+        return f"{node.field}:{text}" if node.field else text
+    if isinstance(node, Meta):
+        return f"{node.name}:{node.value}"
+    if isinstance(node, Rating):
+        return f"rating:{node.op}{node.value:g}"
+    if isinstance(node, Not):
+        return f"NOT {render(node.child)}"
+    if isinstance(node, Near):
+        return f"{render(node.left)} NEAR/{node.distance} {render(node.right)}"
+    glue = " AND " if isinstance(node, And) else " OR "
+    return "(" + glue.join(render(c) for c in node.children) + ")"

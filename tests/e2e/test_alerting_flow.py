@@ -1,0 +1,226 @@
+"""Story threads, grouping, quiet hours and digests with a simulated clock and the fake servers."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable, Iterator
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+
+from tests.e2e.alerting_helpers import Clock, base_config, make_app, queue, rows
+from tests.servers.slack import FakeSlack
+from tests.servers.smtp import SmtpServer
+from watchtower.app import App
+from watchtower.health import render_status
+
+PNG = b"\x89PNG\r\n\x1a\n"
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock()
+
+
+@pytest.fixture
+def app_for(
+    database_url: str,
+    slack: FakeSlack,
+    smtp: SmtpServer,
+    clock: Clock,
+    write_config: Callable[[str], Path],
+    monkeypatch: pytest.MonkeyPatch,
+) -> Iterator[Callable[[str], App]]:
+    monkeypatch.setenv("SLACK_BOT_TOKEN", slack.token)
+    slack.clock = clock.timestamp
+    apps: list[App] = []
+
+    def build(extra: str = "") -> App:
+        app = make_app(write_config(base_config(database_url, slack, smtp, extra)), clock)
+        apps.append(app)
+        return app
+
+    yield build
+    for app in apps:
+        app.close()
+
+
+def story(story_id: int, first: bool, sightings: int) -> dict[str, object]:
+    return {"id": story_id, "first": first, "sightings": sightings, "edited": False}
+
+
+def test_story_sightings_are_thread_replies_and_the_parent_counts_them(
+    app_for: Callable[[str], App], slack: FakeSlack, clock: Clock
+) -> None:
+    app = app_for("")
+    # The reply is queued before its parent is sent: it waits, it does not go top-level.
+    queue(app, "slack:#veille", key="reply1", story=story(7, False, 2), source="blog-b")
+    parent_ids = queue(app, "slack:#veille", key="parent", story=story(7, True, 1))
+    with app.db.session() as session:
+        from watchtower.storage.tables import OutboxRow
+
+        parent = session.get(OutboxRow, parent_ids[0])
+        assert parent is not None
+        parent.dedup_key = "story:7"
+        parent.next_attempt_at = clock.now + timedelta(seconds=30)
+
+    app.outbox.drain()
+    assert slack.messages == []
+    [waiting] = [r for r in rows(app) if r.dedup_key == "reply1:0"]
+    assert waiting.status == "pending" and waiting.attempts == 0
+
+    clock.advance(seconds=31)
+    queue(app, "slack:#veille", key="reply2", story=story(7, False, 3), source="forum-c")
+    app.outbox.drain()
+    clock.advance(seconds=6)
+    app.outbox.drain()
+
+    [top] = slack.posts()
+    replies = slack.replies(top["ts"])
+    assert len(replies) == 2
+    assert {r["text"].split(" : ")[0] for r in replies} == {
+        "Aussi vu sur blog-b",
+        "Aussi vu sur forum-c",
+    }
+    assert top.get("edited") and "Vu sur 3 sources" in str(top["blocks"])
+    assert {r.status for r in rows(app)} == {"sent"}
+
+
+def test_burst_of_40_becomes_one_grouped_message(
+    app_for: Callable[[str], App], slack: FakeSlack, clock: Clock
+) -> None:
+    app = app_for("""
+[[rules]]
+name = "presse"
+notify = ["slack:#veille"]
+group_wait = "30s"
+group_interval = "5m"
+""")
+    queue(app, "slack:#veille", 40, rules=["presse"])
+
+    app.outbox.drain()
+    app.alerting.tick()
+    assert slack.messages == []
+    assert Counter(r.status for r in rows(app)) == {"held": 40}
+
+    clock.advance(seconds=31)
+    app.alerting.tick()
+    app.outbox.drain()
+
+    [post] = slack.posts()
+    body = str(post["blocks"])
+    assert "40 mentions · presse" in body and "… et 35 de plus" in body
+    summary = [r for r in rows(app) if r.payload.get("kind") == "summary"]
+    assert len(summary) == 1 and summary[0].status == "sent"
+    grouped = [r for r in rows(app) if r.status == "grouped"]
+    assert len(grouped) == 40 and {r.parent_id for r in grouped} == {summary[0].id}
+
+    # Within group_interval, the next mention waits for the interval, then goes alone.
+    queue(app, "slack:#veille", 1, key="late", rules=["presse"])
+    app.outbox.drain()
+    clock.advance(minutes=1)
+    app.alerting.tick()
+    app.outbox.drain()
+    assert len(slack.posts()) == 1
+    clock.advance(minutes=4, seconds=1)
+    app.alerting.tick()
+    app.outbox.drain()
+    assert len(slack.posts()) == 2 and "Article late 0" in slack.posts()[1]["text"]
+
+    with app.db.session() as session:
+        status = render_status(session, clock.now)
+    assert "grouped 40" in status and "held 0" in status
+
+
+QUIET = """
+[[quiet_hours]]
+targets = ["slack:#veille"]
+windows = ["mon-fri 20:00-08:00", "sat-sun"]
+timezone = "Europe/Paris"
+"""
+
+
+def test_quiet_hours_hold_then_one_summary_and_critical_bypasses(
+    app_for: Callable[[str], App], slack: FakeSlack, clock: Clock
+) -> None:
+    app = app_for(QUIET)
+    clock.now = clock.now.replace(day=6, hour=21)  # Friday 22:00 in Paris
+    queue(app, "slack:#veille", 5)
+    queue(app, "slack:#veille", 1, key="crit", severity="critical")
+
+    app.outbox.drain()
+    [critical] = slack.posts()
+    assert "Article crit 0" in critical["text"]
+    assert Counter(r.status for r in rows(app)) == {"held": 5, "sent": 1}
+
+    clock.advance(days=1)  # Saturday: still quiet
+    app.alerting.tick()
+    app.outbox.drain()
+    assert len(slack.posts()) == 1
+
+    clock.advance(days=2)  # Monday 22:00 — the period ended Monday 00:00 (Paris)
+    app.alerting.tick()
+    app.outbox.drain()
+    assert len(slack.posts()) == 2
+    assert "Pendant les heures calmes : 5 mentions" in str(slack.posts()[1]["blocks"])
+    assert Counter(r.status for r in rows(app)) == {"grouped": 5, "sent": 2}
+
+
+def test_daily_digest_by_email_has_an_inline_png_chart(
+    app_for: Callable[[str], App], smtp: SmtpServer, clock: Clock
+) -> None:
+    app = app_for("""
+[[rules]]
+name = "veille-hebdo"
+notify = ["email:dircom@example.fr"]
+digest = "daily 08:30"
+""")
+    queue(app, "email:dircom@example.fr", 3, rules=["veille-hebdo"])
+    queue(
+        app,
+        "email:dircom@example.fr",
+        2,
+        key="g",
+        rules=["veille-hebdo"],
+        brands=["Globex"],
+        severity="warning",
+    )
+    app.outbox.drain()
+    assert smtp.messages == []
+
+    clock.now = clock.now.replace(hour=7, minute=31) + timedelta(days=1)  # 08:31 Paris
+    app.alerting.tick()
+    app.outbox.drain()
+
+    [mail] = smtp.messages
+    assert "Résumé quotidien : 5 mentions" in mail["Subject"]
+    parts = {p.get_content_type(): p for p in mail.walk() if not p.is_multipart()}
+    assert set(parts) == {"text/plain", "text/html", "image/png"}
+    png = parts["image/png"].get_content()
+    assert png.startswith(PNG)
+    cid = parts["image/png"]["Content-ID"].strip("<>")
+    html = parts["text/html"].get_content()
+    assert f"cid:{cid}" in html and "Acmé" in html and "Globex" in html
+
+
+def test_hourly_digest_on_slack_uploads_the_chart(
+    app_for: Callable[[str], App], slack: FakeSlack, clock: Clock
+) -> None:
+    app = app_for("""
+[[rules]]
+name = "flux"
+notify = ["slack:#veille"]
+digest = "hourly"
+""")
+    queue(app, "slack:#veille", 4, rules=["flux"])
+    app.outbox.drain()
+    clock.advance(hours=1)
+    app.alerting.tick()
+    app.outbox.drain()
+
+    [post] = slack.posts()
+    assert "Résumé horaire : 4 mentions" in str(post["blocks"])
+    [upload] = slack.files
+    assert upload["content"].startswith(PNG)
+    assert upload["thread_ts"] == post["ts"]

@@ -1,0 +1,64 @@
+"""The terminal view of ``run --once`` and ``status`` (rich, only on a TTY)."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Callable
+from pathlib import Path
+
+from rich.console import Console
+
+from tests.e2e.test_run_once import ACME_FR
+from tests.servers.http import FeedServer, Resource
+from watchtower.app import App, utcnow
+from watchtower.config import load_config
+from watchtower.progress import print_status, run_once_with_progress
+from watchtower.scheduler import Daemon
+
+
+def test_run_once_shows_a_summary_table_and_status_table(
+    database_url: str, feeds: FeedServer, write_config: Callable[[str, str], Path]
+) -> None:
+    feeds.resources["/forum.rss"] = Resource(ACME_FR, "application/rss+xml")
+    feeds.resources["/broken.rss"] = Resource(b"boom", status=500)
+    path = write_config(
+        f"""
+[watchtower]
+database_url = "{database_url}"
+default_notify = ["console:#veille"]
+
+[[brands]]
+name = "Acmé"
+terms = ["Acmé", "Banque Acmé"]
+
+[[sources]]
+name = "forum-conso"
+kind = "rss"
+url = "{feeds.url("/forum.rss")}"
+allow_private = true
+
+[[sources]]
+name = "en-panne"
+kind = "rss"
+url = "{feeds.url("/broken.rss")}"
+allow_private = true
+""",
+        "watchtower.toml",
+    )
+    app = App(load_config(path), console=io.StringIO())
+    screen = io.StringIO()
+    console = Console(file=screen, force_terminal=True, width=160, color_system=None)
+    try:
+        app.start()
+        assert run_once_with_progress(Daemon(app), console=console) == 0
+        with app.db.session() as session:
+            print_status(session, utcnow(), console=console)
+    finally:
+        app.close()
+    out = screen.getvalue()
+    assert "watchtower run --once" in out
+    assert "forum-conso" in out and "en-panne" in out
+    assert "sources: 1 ok, 1 failed" in out
+    assert "server error (500)" in out
+    assert "notifications: " in out and " sent, 0 retried, 0 failed" in out
+    assert "Outbox" in out and "Sources" in out

@@ -1,0 +1,132 @@
+"""``kind = "html"``: a list page without a feed, read with CSS selectors.
+
+``item`` selects each entry on the page; ``title``, ``link``, ``date`` and
+``text`` are selectors inside it. A selector ending in ``@attr`` reads that
+attribute (``h2 a@href``, ``time@datetime``) instead of the text. Links resolve
+against the page URL; the link is the item's identity.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from typing import Literal
+from urllib.parse import urljoin
+
+from pydantic import Field, field_validator
+from selectolax.lexbor import LexborHTMLParser, LexborNode, SelectolaxError
+
+from watchtower.adapters._dates import parse_date
+from watchtower.adapters._text import collapse
+from watchtower.adapters.base import (
+    FetchContext,
+    FetchResult,
+    Source,
+    SourceState,
+    UrlSourceSettings,
+)
+from watchtower.errors import PermanentError
+from watchtower.models import Item
+
+__all__ = ["HtmlSettings", "HtmlSource", "parse_html_list"]
+
+_ATTR = re.compile(r"^(.*?)\s*@([A-Za-z_:][-\w:.]*)$")
+_ACCEPT = "text/html, application/xhtml+xml;q=0.9, */*;q=0.5"
+
+
+def _split(selector: str) -> tuple[str, str | None]:
+    match = _ATTR.match(selector.strip())
+    if match:
+        return match.group(1), match.group(2)
+    return selector.strip(), None
+
+
+def _check_selector(value: str) -> str:
+    css, _attr = _split(value)
+    if css:
+        try:
+            LexborHTMLParser("<p></p>").css_first(css)
+        except (SelectolaxError, ValueError) as exc:
+            raise ValueError(f"invalid CSS selector {css!r} ({exc})") from None
+    return value
+
+
+class HtmlSettings(UrlSourceSettings):
+    """Keys of an HTML list page source (CSS selectors; ``@attr`` reads an attribute)."""
+
+    kind: Literal["html"] = "html"
+    item: str = Field(min_length=1)
+    title: str = Field(min_length=1)
+    link: str = "a@href"
+    date: str | None = None
+    text: str | None = None
+
+    @field_validator("item", "title", "link", "date", "text")
+    @classmethod
+    def _valid_selector(cls, value: str | None) -> str | None:
+        return None if value is None else _check_selector(value)
+
+
+def _select(node: LexborNode, selector: str | None) -> str:
+    """Text (or ``@attr`` value) of the first match of ``selector`` inside ``node``."""
+    if not selector:
+        return ""
+    css, attr = _split(selector)
+    target = node.css_first(css) if css else node
+    if target is None:
+        return ""
+    if attr:
+        return (target.attributes.get(attr) or "").strip()
+    return collapse(target.text(deep=True, separator=" "))
+
+
+def parse_html_list(html: str, url: str, settings: HtmlSettings) -> list[Item]:
+    """The entries of a list page as items, in page order."""
+    items = []
+    for node in LexborHTMLParser(html).css(settings.item):
+        title = _select(node, settings.title)
+        link = _select(node, settings.link)
+        link = urljoin(url, link) if link else ""
+        text = _select(node, settings.text) if settings.text else ""
+        if not (title or link):
+            continue
+        guid = link or "sha1:" + hashlib.sha1(f"{url}\n{title}".encode()).hexdigest()
+        items.append(
+            Item(
+                guid=guid[:2048],
+                url=link[:8192],
+                title=title[:10_000],
+                text=(text or title)[:1_000_000],
+                published=parse_date(_select(node, settings.date)),
+            )
+        )
+    return items
+
+
+class HtmlSource(Source):
+    """Fetches a list page and reads its entries with the configured selectors."""
+
+    kind = "html"
+    settings_model = HtmlSettings
+
+    def fetch(self, settings: HtmlSettings, state: SourceState, ctx: FetchContext) -> FetchResult:
+        response = ctx.http.get(
+            settings.url,
+            etag=state.etag,
+            last_modified=state.last_modified,
+            accept=_ACCEPT,
+            allow_private=settings.allow_private,
+        )
+        etag = response.headers.get("etag") or state.etag
+        last_modified = response.headers.get("last-modified") or state.last_modified
+        if response.not_modified:
+            return FetchResult([], not_modified=True, etag=etag, last_modified=last_modified)
+        charset = response.headers.get("content-type", "").partition("charset=")[2].strip(' "')
+        try:
+            html = response.content.decode(charset or "utf-8", "replace")
+        except LookupError:
+            html = response.content.decode("utf-8", "replace")
+        items = parse_html_list(html, response.url, settings)
+        if not items:
+            raise PermanentError(f"no element on the page matches item = {settings.item!r}")
+        return FetchResult(items, etag=etag, last_modified=last_modified)

@@ -1,0 +1,310 @@
+"""``kind = "reviews"``: customer reviews, each an item with a ``rating`` (out of 5).
+
+Two shapes are read, chosen by what the URL returns:
+
+* an HTML page carrying schema.org ``Review`` / ``AggregateRating`` JSON-LD
+  (review sites, Google-style business pages, shops). JSON-LD in the wild is
+  often not JSON: ``//`` and ``/* */`` comments and trailing commas are
+  tolerated, as are arrays and ``@graph``. The aggregate becomes one item
+  whose guid changes when the average or the count does.
+* an Apple App Store customer-review feed
+  (``https://itunes.apple.com/{cc}/rss/customerreviews/id={app}/sortBy=mostRecent/json``
+  or ``…/xml``): rating, author, title, body, date and app version.
+
+Ratings are scaled to 0–5 when a page declares another ``bestRating``, so a
+``rating:<=2`` rule means the same everywhere; the raw value stays in ``extra``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from collections.abc import Iterator
+from typing import Any, Literal
+
+from selectolax.lexbor import LexborHTMLParser
+
+from watchtower.adapters._dates import parse_date
+from watchtower.adapters._feed import ATOM, parse_xml
+from watchtower.adapters._text import collapse, html_to_text
+from watchtower.adapters.base import (
+    FetchContext,
+    FetchResult,
+    Source,
+    SourceState,
+    UrlSourceSettings,
+)
+from watchtower.errors import PermanentError
+from watchtower.models import Item
+
+__all__ = ["ReviewsSettings", "ReviewsSource", "parse_appstore", "parse_jsonld_reviews"]
+
+ITUNES = "{http://itunes.apple.com/rss}"
+_ACCEPT = "text/html, application/json;q=0.9, application/xml;q=0.8, */*;q=0.5"
+# Comments outside strings, and trailing commas: the usual ways JSON-LD breaks JSON.
+_JSON_JUNK = re.compile(r'("(?:[^"\\]|\\.)*")|//[^\n]*|/\*.*?\*/|,(\s*[}\]])', re.DOTALL)
+
+
+class ReviewsSettings(UrlSourceSettings):
+    """Keys of a review source: a page with JSON-LD reviews, or an App Store review feed."""
+
+    kind: Literal["reviews"] = "reviews"
+
+
+# ------------------------------------------------------------------ JSON-LD
+def loads_lenient(text: str) -> Any:
+    """``json.loads`` that forgives JavaScript comments and trailing commas."""
+    try:
+        return json.loads(text)
+    except ValueError:
+        cleaned = _JSON_JUNK.sub(lambda m: m.group(1) or m.group(2) or "", text)
+        return json.loads(cleaned)
+
+
+def jsonld_blocks(html: str) -> list[Any]:
+    """Every ``application/ld+json`` block of a page that can be read (others skipped)."""
+    blocks = []
+    for node in LexborHTMLParser(html).css('script[type="application/ld+json"]'):
+        try:
+            blocks.append(loads_lenient(node.text(deep=True)))
+        except ValueError:
+            continue
+    return blocks
+
+
+def _walk(
+    value: Any, parent: dict[str, Any] | None = None
+) -> Iterator[tuple[dict[str, Any], dict[str, Any] | None]]:
+    if isinstance(value, list):
+        for element in value:
+            yield from _walk(element, parent)
+    elif isinstance(value, dict):
+        yield value, parent
+        for key, child in value.items():
+            if isinstance(child, dict | list) and key != "@context":
+                yield from _walk(child, value)
+
+
+def _types(node: dict[str, Any]) -> set[str]:
+    kind = node.get("@type")
+    kinds = kind if isinstance(kind, list) else [kind]
+    return {str(k).rsplit("/", 1)[-1] for k in kinds if k}
+
+
+def _name(value: Any) -> str:
+    if isinstance(value, dict):
+        value = value.get("name") or ""
+    if isinstance(value, list):
+        return ", ".join(_name(v) for v in value)
+    return collapse(str(value or ""))
+
+
+def _rating(value: Any) -> tuple[float | None, str]:
+    """``(rating out of 5, raw text)`` from a ``Rating`` object or a bare number."""
+    best = 5.0
+    if isinstance(value, dict):
+        try:
+            best = float(value.get("bestRating") or 5)
+        except (TypeError, ValueError):
+            best = 5.0
+        value = value.get("ratingValue")
+    try:
+        raw = float(str(value).replace(",", "."))
+    except (TypeError, ValueError):
+        return None, ""
+    if best > 0 and best != 5.0:
+        return round(raw / best * 5, 2), f"{raw:g}/{best:g}"
+    return raw, f"{raw:g}/5"
+
+
+def parse_jsonld_reviews(html: str, url: str) -> list[Item]:
+    """Reviews and aggregate ratings of a page's JSON-LD, as items."""
+    items: list[Item] = []
+    for block in jsonld_blocks(html):
+        for node, parent in _walk(block):
+            kinds = _types(node)
+            subject = _name(node.get("itemReviewed")) or (_name(parent) if parent else "")
+            if "Review" in kinds:
+                items.append(_review_item(node, subject, url))
+            elif "AggregateRating" in kinds:
+                items.append(_aggregate_item(node, subject, url))
+    return items
+
+
+def _review_item(node: dict[str, Any], subject: str, url: str) -> Item:
+    rating, raw = _rating(node.get("reviewRating"))
+    author = _name(node.get("author"))
+    body = html_to_text(str(node.get("reviewBody") or node.get("description") or ""))
+    date = str(node.get("datePublished") or node.get("dateCreated") or "")
+    guid = str(node.get("@id") or node.get("url") or "")
+    if not guid:
+        digest = hashlib.sha1(f"{url}\n{author}\n{date}\n{body}".encode()).hexdigest()[:20]
+        guid = f"review:{url}#{digest}"
+    extra = {"subject": subject} if subject else {}
+    if raw:
+        extra["rating_raw"] = raw
+    return Item(
+        guid=guid[:2048],
+        url=str(node.get("url") or url),
+        title=html_to_text(str(node.get("name") or ""))
+        or (f"Review of {subject}" if subject else "Review"),
+        text=body,
+        published=parse_date(date),
+        author=author or None,
+        rating=rating,
+        lang=str(node.get("inLanguage") or "")[:35] or None,
+        extra=extra,
+    )
+
+
+def _aggregate_item(node: dict[str, Any], subject: str, url: str) -> Item:
+    rating, raw = _rating(node)
+    count = str(node.get("ratingCount") or node.get("reviewCount") or "?")
+    title = f"Average rating{' of ' + subject if subject else ''}: {raw or '?'} ({count} ratings)"
+    return Item(
+        guid=f"aggregate:{url}#{subject}:{raw}:{count}"[:2048],
+        url=url,
+        title=title,
+        text=title,
+        rating=rating,
+        extra={
+            "aggregate": "true",
+            "rating_count": count,
+            **({"subject": subject} if subject else {}),
+        },
+    )
+
+
+# ---------------------------------------------------------------- App Store
+def _label(entry: dict[str, Any], key: str) -> str:
+    value = entry.get(key)
+    if isinstance(value, dict):
+        value = value.get("label")
+    return str(value or "")
+
+
+def _appstore_item(
+    guid: str,
+    link: str,
+    title: str,
+    body: str,
+    when: str,
+    author: str,
+    rating: str,
+    version: str,
+) -> Item:
+    try:
+        stars: float | None = float(rating)
+    except ValueError:
+        stars = None
+    return Item(
+        guid=f"appstore:{guid}"[:2048],
+        url=link,
+        title=collapse(title),
+        text=collapse(body),
+        published=parse_date(when),
+        author=collapse(author) or None,
+        rating=stars,
+        extra={"app_version": version} if version else {},
+    )
+
+
+def parse_appstore(data: bytes, url: str) -> list[Item]:
+    """Reviews of an App Store customer-review feed, JSON or Atom XML."""
+    if data.lstrip()[:1] in (b"{", b"["):
+        try:
+            entries = (json.loads(data).get("feed") or {}).get("entry") or []
+        except (ValueError, AttributeError):
+            raise PermanentError("the App Store review feed is not valid JSON") from None
+        if isinstance(entries, dict):  # a single review is not wrapped in a list
+            entries = [entries]
+        items = []
+        for entry in entries:
+            if not isinstance(entry, dict) or "im:rating" not in entry:
+                continue  # the first entry of older feeds describes the app itself
+            link = entry.get("link") or {}
+            href = (link.get("attributes") or {}).get("href", "") if isinstance(link, dict) else ""
+            author = entry.get("author") or {}
+            items.append(
+                _appstore_item(
+                    _label(entry, "id"),
+                    str(href or url),
+                    _label(entry, "title"),
+                    _label(entry, "content"),
+                    _label(entry, "updated"),
+                    _label(author, "name") if isinstance(author, dict) else "",
+                    _label(entry, "im:rating"),
+                    _label(entry, "im:version"),
+                )
+            )
+        return items
+    root, _warning = parse_xml(data)
+    items = []
+    for entry in root.iterchildren(ATOM + "entry"):
+        rating = entry.findtext(ITUNES + "rating")
+        if rating is None:
+            continue
+        link = entry.find(ATOM + "link")
+        content = next(
+            (
+                c.text or ""
+                for c in entry.iterchildren(ATOM + "content")
+                if c.get("type", "text") == "text"
+            ),
+            "",
+        )
+        items.append(
+            _appstore_item(
+                entry.findtext(ATOM + "id") or "",
+                (link.get("href") if link is not None else None) or url,
+                entry.findtext(ATOM + "title") or "",
+                content,
+                entry.findtext(ATOM + "updated") or "",
+                entry.findtext(f"{ATOM}author/{ATOM}name") or "",
+                rating,
+                entry.findtext(ITUNES + "version") or "",
+            )
+        )
+    return items
+
+
+def parse_reviews(data: bytes, url: str, content_type: str = "") -> list[Item]:
+    """Pick the reader by what the bytes are: App Store JSON/XML, else an HTML page."""
+    head = data.lstrip()[:1]
+    if head in (b"{", b"[") or "json" in content_type:
+        return parse_appstore(data, url)
+    if (
+        head == b"<"
+        and b"<html" not in data[:2048].lower()
+        and (b"itunes.apple.com/rss" in data[:4096] or "xml" in content_type)
+    ):
+        return parse_appstore(data, url)
+    return parse_jsonld_reviews(data.decode("utf-8", "replace"), url)
+
+
+class ReviewsSource(Source):
+    """Fetches the page or feed and turns each review into an item with a rating."""
+
+    kind = "reviews"
+    settings_model = ReviewsSettings
+
+    def fetch(
+        self, settings: ReviewsSettings, state: SourceState, ctx: FetchContext
+    ) -> FetchResult:
+        response = ctx.http.get(
+            settings.url,
+            etag=state.etag,
+            last_modified=state.last_modified,
+            accept=_ACCEPT,
+            allow_private=settings.allow_private,
+        )
+        etag = response.headers.get("etag") or state.etag
+        last_modified = response.headers.get("last-modified") or state.last_modified
+        if response.not_modified:
+            return FetchResult([], not_modified=True, etag=etag, last_modified=last_modified)
+        items = parse_reviews(
+            response.content, response.url, response.headers.get("content-type", "")
+        )
+        warnings = [] if items else ["the page carries no schema.org reviews or App Store reviews"]
+        return FetchResult(items, etag=etag, last_modified=last_modified, warnings=warnings)

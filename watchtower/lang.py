@@ -1,0 +1,51 @@
+"""Language detection, offline: py3langid restricted to the languages we expect.
+
+Why py3langid: a 4.6 MB wheel (numpy is its only dependency) against 96 MB for
+lingua-language-detector's wheel; on a 1,100-character item it answers in about
+0.16 ms, and it is right on short French and English reviews once restricted to
+a handful of languages. It only runs when needed: items that carry a language
+keep it, and the matcher asks only for candidates with a ``lang:`` clause.
+"""
+
+from __future__ import annotations
+
+import importlib
+from functools import cache
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from watchtower.models import Item
+
+__all__ = ["LANGUAGES", "detect", "detect_item"]
+
+LANGUAGES = ("fr", "en", "de", "es", "it", "nl", "pt")
+# Enough text to decide; bounds the time on a 1 MB item.
+MAX_CHARS = 600
+MIN_LETTERS = 12
+MIN_CONFIDENCE = 0.5
+
+
+@cache
+def _identifier() -> Any:
+    # Imported by name: the package has no type hints, and loading its model
+    # takes half a second, so it happens on first use only.
+    langid = importlib.import_module("py3langid.langid")
+    identifier = langid.LanguageIdentifier.from_model_file(langid.MODEL_FILE, norm_probs=True)
+    identifier.set_languages(list(LANGUAGES))
+    return identifier
+
+
+def detect(text: str) -> str | None:
+    """ISO 639-1 code of ``text``'s language, or ``None`` when too short or unsure."""
+    sample = text[:MAX_CHARS]
+    if sum(map(str.isalpha, sample)) < MIN_LETTERS:
+        return None
+    lang, confidence = _identifier().classify(sample)
+    return str(lang) if confidence >= MIN_CONFIDENCE else None
+
+
+def detect_item(item: Item) -> str | None:
+    """The item's own ``lang`` if it has one, else the language of its title and text."""
+    if item.lang:
+        return item.lang.split("-")[0].lower()
+    return detect(f"{item.title}\n{item.text}")

@@ -1,0 +1,94 @@
+"""E-mail bodies for summaries (grouped, quiet hours, digests) and spike alerts.
+
+Text and HTML say the same thing; the digest chart is referenced from the HTML
+as ``cid:`` and attached inline by :meth:`EmailNotifier.build` (``Message.extra
+["images"]``), so it shows without loading remote content.
+"""
+
+from __future__ import annotations
+
+import html
+from typing import Any
+
+from watchtower.models import Notification, Severity
+from watchtower.notify._text import SEVERITY_EMOJI, t
+from watchtower.notify.slack_render import summary_title
+
+CHART_CID = "chart@watchtower"
+SHOWN = 20  # items per brand in an e-mail summary
+
+
+def _item_text(item: dict[str, Any]) -> str:
+    emoji = SEVERITY_EMOJI[Severity[str(item.get("severity", "info"))]]
+    return f"{emoji} {item.get('title') or ''} — {item.get('source') or ''}\n   {item.get('url')}"
+
+
+def _item_html(item: dict[str, Any]) -> str:
+    e = html.escape
+    emoji = SEVERITY_EMOJI[Severity[str(item.get("severity", "info"))]]
+    return (
+        f'<li>{emoji} <a href="{e(str(item.get("url") or ""))}">'
+        f"{e(str(item.get('title') or ''))}</a> — <em>{e(str(item.get('source') or ''))}"
+        "</em></li>"
+    )
+
+
+def summary_email(n: Notification, language: str) -> tuple[str, str, str]:
+    """``(subject, text, html)`` of a summary notification."""
+    e = html.escape
+    summary: dict[str, Any] = n.extra.get("summary") or {}
+    title = summary_title(n, language)
+    items: list[dict[str, Any]] = list(summary.get("items") or [])
+    text_lines, html_parts = [title, ""], [f"<h2>{e(title)}</h2>"]
+    if n.extra.get("chart"):
+        html_parts.append(
+            f'<p><img src="cid:{CHART_CID}" alt="{e(t(language, "chart_title"))}"></p>'
+        )
+    for brand, severities in (summary.get("by_brand") or {}).items():
+        counts = " · ".join(
+            f"{SEVERITY_EMOJI[s]} {severities[s.name]}"
+            for s in sorted(Severity, reverse=True)
+            if severities.get(s.name)
+        )
+        mine = [i for i in items if brand in (i.get("brands") or [])][:SHOWN]
+        text_lines += [f"{brand} — {counts}", *(_item_text(i) for i in mine), ""]
+        html_parts += [
+            f"<h3>{e(brand)} — {e(counts)}</h3><ul>",
+            *(_item_html(i) for i in mine),
+            "</ul>",
+        ]
+        more = sum(severities.values()) - len(mine)
+        if more > 0:
+            text_lines.append(t(language, "more").format(count=more))
+            html_parts.append(f"<p>{e(t(language, 'more').format(count=more))}</p>")
+    subject = f"{'[veille]' if language == 'fr' else '[watchtower]'} {title}"
+    return subject, "\n".join(text_lines), "".join(html_parts)
+
+
+def spike_email(n: Notification, language: str) -> tuple[str, str, str]:
+    """``(subject, text, html)`` of a spike alert (or its escalation)."""
+    e = html.escape
+    spike: dict[str, Any] = n.extra.get("spike") or {}
+    title = "🚨 " + t(language, "spike_title").format(name=spike.get("name", ""))
+    stats = t(language, "spike_stats").format(
+        observed=spike.get("observed", 0),
+        window=spike.get("window", "1h"),
+        baseline=float(spike.get("baseline", 0.0)),
+    )
+    lines = [title, stats]
+    if spike.get("escalation"):
+        lines.insert(1, t(language, "escalated").format(timeout=spike.get("timeout", "")))
+    for key in ("top_sources", "top_terms"):
+        pairs = spike.get(key) or []
+        if pairs:
+            lines.append(f"{t(language, key)}: " + ", ".join(f"{a} ({b})" for a, b in pairs))
+    examples = spike.get("examples") or []
+    text = "\n".join(lines + [""] + [_item_text(x) for x in examples])
+    body = (
+        "".join(f"<p>{e(line)}</p>" for line in lines)
+        + "<ul>"
+        + "".join(_item_html(x) for x in examples)
+        + "</ul>"
+    )
+    subject = f"{'[veille]' if language == 'fr' else '[watchtower]'} {title}"
+    return subject, text, body

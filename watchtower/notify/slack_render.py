@@ -1,0 +1,241 @@
+"""Block Kit for every kind of notification, and Slack's size limits enforced once.
+
+Slack rejects a message whose ``text`` exceeds 40,000 characters
+(``msg_too_long``), that has more than 50 blocks, a text object over 3,000
+characters or a header over 150 (``invalid_blocks``). :func:`fit` cuts every
+piece to its limit with an ellipsis and, where the format allows it, a "read
+more" link to the item, so a long notification is shortened, never refused.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from watchtower.models import Notification, Severity
+from watchtower.notify._text import (
+    SEVERITY_EMOJI,
+    label,
+    published_text,
+    severity_text,
+    t,
+    title_text,
+)
+from watchtower.notify.base import truncate
+
+TEXT_MAX = 40_000
+BLOCKS_MAX = 50
+BLOCK_TEXT_MAX = 3_000
+HEADER_MAX = 150
+GROUP_SHOWN = 5  # items listed in a grouped message before "and N more"
+SUMMARY_SHOWN = 10  # items per brand in quiet-hours summaries and digests
+
+Block = dict[str, Any]
+
+
+def escape_mrkdwn(text: str) -> str:
+    """Escape the three characters Slack treats as control sequences."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def escape_url(url: str) -> str:
+    """A URL safe inside ``<url|label>``."""
+    return url.replace("<", "%3C").replace(">", "%3E").replace("|", "%7C").replace(" ", "%20")
+
+
+def link(url: str, text: str) -> str:
+    """``<url|text>`` (``text`` already escaped), or just ``text`` without a URL."""
+    return f"<{escape_url(url)}|{text}>" if url else text
+
+
+def cut_mrkdwn(text: str, limit: int, more: str = "") -> str:
+    """Cut mrkdwn to ``limit`` characters without breaking a link or an ``&amp;`` entity."""
+    if len(text) <= limit:
+        return text
+    tail = "…" + (f" {more}" if more else "")
+    cut = text[: max(0, limit - len(tail))]
+    if cut.rfind("<") > cut.rfind(">"):  # inside <url|label>
+        cut = cut[: cut.rfind("<")]
+    amp = cut.rfind("&")
+    if amp >= 0 and ";" not in cut[amp:]:
+        cut = cut[:amp]
+    return cut.rstrip() + tail
+
+
+def section(text: str) -> Block:
+    return {"type": "section", "text": {"type": "mrkdwn", "text": text}}
+
+
+def context(text: str) -> Block:
+    return {"type": "context", "elements": [{"type": "mrkdwn", "text": text}]}
+
+
+def header(text: str) -> Block:
+    return {"type": "header", "text": {"type": "plain_text", "text": text, "emoji": True}}
+
+
+def fit(
+    blocks: list[Block], text: str, *, url: str = "", language: str = "fr"
+) -> tuple[list[Block], str]:
+    """Blocks and fallback text within Slack's limits (see module docstring)."""
+    more = link(url, t(language, "read_more")) if url else ""
+    out: list[Block] = []
+    for block in blocks:
+        block = dict(block)
+        if block.get("type") == "header":
+            inner = dict(block["text"])
+            inner["text"] = truncate(str(inner["text"]), HEADER_MAX)
+            block["text"] = inner
+        elif isinstance(block.get("text"), dict):
+            inner = dict(block["text"])
+            inner["text"] = cut_mrkdwn(str(inner["text"]), BLOCK_TEXT_MAX, more)
+            block["text"] = inner
+        if block.get("type") == "context":
+            block["elements"] = [
+                dict(e, text=cut_mrkdwn(str(e.get("text", "")), BLOCK_TEXT_MAX))
+                for e in block.get("elements", [])[:10]
+            ]
+        out.append(block)
+    if len(out) > BLOCKS_MAX:
+        dropped = len(out) - (BLOCKS_MAX - 1)
+        out = [*out[: BLOCKS_MAX - 1], context(t(language, "more").format(count=dropped))]
+    return out, cut_mrkdwn(text, TEXT_MAX, more)
+
+
+# ------------------------------------------------------------------ one item
+def item_blocks(
+    n: Notification, language: str, timezone: str, *, sightings: int = 1
+) -> tuple[list[Block], str]:
+    """The top-level message for one item (with the story's sighting counter if > 1)."""
+    title = escape_mrkdwn(truncate(title_text(n, language), HEADER_MAX))
+    emoji = SEVERITY_EMOJI[n.severity]
+    headline = f"{emoji} *{escape_mrkdwn(severity_text(n, language))}* · {link(n.url, title)}"
+    details = " · ".join(
+        f"*{label(language, key).rstrip()}* {escape_mrkdwn(value)}"
+        for key, value in (
+            ("source", n.source),
+            ("brands", ", ".join(n.brands)),
+            ("terms", ", ".join(n.terms)),
+        )
+    )
+    when = f"{t(language, 'published')} {published_text(n, language, timezone)}"
+    if n.rules:
+        when += f" · {label(language, 'rule')}{escape_mrkdwn(', '.join(n.rules))}"
+    blocks = [section(headline), section(details)]
+    if n.excerpt:
+        blocks.append(section(">" + escape_mrkdwn(truncate(n.excerpt, 500))))
+    blocks.append(context(when))
+    if sightings > 1:
+        blocks.append(context("👀 " + t(language, "seen_on").format(count=sightings)))
+    fallback = f"{emoji} {escape_mrkdwn(severity_text(n, language))}: {title} {n.url}"
+    return fit(blocks, fallback, url=n.url, language=language)
+
+
+def reply_blocks(n: Notification, language: str) -> tuple[list[Block], str]:
+    """A later sighting of a story, posted in the story's thread."""
+    line = t(language, "also_seen").format(source=escape_mrkdwn(n.source or "?"))
+    title = escape_mrkdwn(truncate(title_text(n, language), HEADER_MAX))
+    text = f"{line} : {link(n.url, title)}" if language == "fr" else f"{line}: {link(n.url, title)}"
+    return fit([section(text)], text, url=n.url, language=language)
+
+
+# ---------------------------------------------------------------- summaries
+def _item_line(item: dict[str, Any], language: str) -> str:
+    severity = Severity[str(item.get("severity", "info"))]
+    title = escape_mrkdwn(truncate(str(item.get("title") or t(language, "untitled")), 200))
+    source = escape_mrkdwn(str(item.get("source", "")))
+    return f"{SEVERITY_EMOJI[severity]} {link(str(item.get('url', '')), title)} · _{source}_"
+
+
+def _lines_blocks(lines: Sequence[str]) -> list[Block]:
+    """Pack lines into sections of at most 3,000 characters each."""
+    blocks: list[Block] = []
+    chunk = ""
+    for line in lines:
+        if chunk and len(chunk) + 1 + len(line) > BLOCK_TEXT_MAX:
+            blocks.append(section(chunk))
+            chunk = ""
+        chunk = f"{chunk}\n{line}" if chunk else line
+    if chunk:
+        blocks.append(section(chunk))
+    return blocks
+
+
+def summary_title(n: Notification, language: str) -> str:
+    """The heading of a grouped, quiet-hours or digest message."""
+    summary: dict[str, Any] = n.extra.get("summary") or {}
+    count = int(summary.get("count", 0))
+    reason = summary.get("reason")
+    if reason == "quiet":
+        return t(language, "quiet_title").format(count=count)
+    if reason == "digest":
+        period = t(language, f"digest_{summary.get('period', 'daily')}")
+        return t(language, "digest_title").format(period=period, count=count)
+    return t(language, "group_title").format(count=count, what=summary.get("what", ""))
+
+
+def summary_blocks(n: Notification, language: str) -> tuple[list[Block], str]:
+    """One message for many mentions: the first few, then "and N more"."""
+    summary: dict[str, Any] = n.extra.get("summary") or {}
+    items: list[dict[str, Any]] = list(summary.get("items") or [])
+    count = int(summary.get("count", len(items)))
+    title = summary_title(n, language)
+    blocks: list[Block] = [header(f"{SEVERITY_EMOJI[n.severity]} {title}")]
+    if summary.get("reason") == "group":
+        shown = items[:GROUP_SHOWN]
+        lines = [_item_line(i, language) for i in shown]
+        if count > len(shown):
+            lines.append(t(language, "more").format(count=count - len(shown)))
+        blocks += _lines_blocks(lines)
+    else:
+        by_brand: dict[str, dict[str, int]] = summary.get("by_brand") or {}
+        for brand, severities in by_brand.items():
+            counts = " · ".join(
+                f"{SEVERITY_EMOJI[s]} {severities[s.name]}"
+                for s in sorted(Severity, reverse=True)
+                if severities.get(s.name)
+            )
+            mine = [i for i in items if brand in (i.get("brands") or [])]
+            mine.sort(key=lambda i: -Severity[str(i.get("severity", "info"))])
+            lines = [f"*{escape_mrkdwn(brand)}* — {counts}"]
+            lines += [_item_line(i, language) for i in mine[:SUMMARY_SHOWN]]
+            total = sum(severities.values())
+            if total > min(len(mine), SUMMARY_SHOWN):
+                lines.append(
+                    t(language, "more").format(count=total - min(len(mine), SUMMARY_SHOWN))
+                )
+            blocks += _lines_blocks(lines)
+    return fit(blocks, title, language=language)
+
+
+def spike_blocks(n: Notification, language: str) -> tuple[list[Block], str]:
+    """The critical alert for a volume spike, mentioning the on-call people."""
+    spike: dict[str, Any] = n.extra.get("spike") or {}
+    title = t(language, "spike_title").format(name=spike.get("name", ""))
+    mentions = " ".join(f"<{who}>" for who in spike.get("escalate_to") or [])
+    stats = t(language, "spike_stats").format(
+        observed=spike.get("observed", 0),
+        window=spike.get("window", "1h"),
+        baseline=float(spike.get("baseline", 0.0)),
+    )
+    blocks: list[Block] = [header(f"🚨 {title}")]
+    if spike.get("escalation"):
+        blocks.append(
+            section("⏫ " + t(language, "escalated").format(timeout=spike.get("timeout", "")))
+        )
+    blocks.append(section(f"{mentions} {escape_mrkdwn(stats)}".strip()))
+    for key, pairs in (
+        ("top_sources", spike.get("top_sources")),
+        ("top_terms", spike.get("top_terms")),
+    ):
+        if pairs:
+            values = ", ".join(f"{escape_mrkdwn(str(name))} ({count})" for name, count in pairs)
+            blocks.append(section(f"*{t(language, key)}* : {values}"))
+    examples = spike.get("examples") or []
+    if examples:
+        lines = [f"*{t(language, 'examples')}*"] + [_item_line(e, language) for e in examples]
+        blocks += _lines_blocks(lines)
+    if not spike.get("escalation"):
+        blocks.append(context(t(language, "ack_hint")))
+    fallback = f"🚨 {escape_mrkdwn(title)} {mentions} {escape_mrkdwn(stats)}"
+    return fit(blocks, fallback, language=language)

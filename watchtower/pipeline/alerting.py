@@ -1,0 +1,236 @@
+"""The outbox's alerting hooks: story threads, quiet hours, digests, grouping, pauses.
+
+Order of :meth:`Alerting.before_send` for a claimed row, first match wins:
+
+1. summaries, spike alerts, ops notices and rows already released from a hold
+   are sent as they are;
+2. a later sighting of a story on Slack replies in its parent's thread, waiting
+   (deferred, not failed) while the parent is still on its way;
+3. quiet hours of the target hold it (``critical`` bypasses them);
+4. a rule with ``digest`` holds it until the digest time;
+5. a rule with ``group_wait`` holds it until its group flushes.
+
+:meth:`Alerting.tick` (scheduler, every drain interval) releases due holds as
+summaries, checks spikes (at most once per poll interval) and escalations.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from typing import Protocol
+
+from sqlalchemy import update
+
+from watchtower import digest, spikes
+from watchtower.config import LoadedConfig, RuleConfig
+from watchtower.logs import kv
+from watchtower.models import Severity
+from watchtower.notify.base import Message, Notifier, Receipt
+from watchtower.notify.registry import split_target
+from watchtower.pipeline import grouping, threads
+from watchtower.pipeline.delivery import SEND, Claimed, Verdict
+from watchtower.storage.db import Database
+from watchtower.storage.queries import enqueue_notice
+from watchtower.storage.tables import OutboxRow
+from watchtower.timewindows import parse_window, quiet_until
+
+log = logging.getLogger("watchtower.alerting")
+
+UNGATED_KINDS = frozenset({"summary", "spike", "ops"})
+
+
+class AppLike(Protocol):
+    """What the hooks need from :class:`watchtower.app.App`."""
+
+    db: Database
+    loaded: LoadedConfig
+    clock: Callable[[], datetime]
+
+    def notifier_for(self, kind: str) -> Notifier: ...
+
+
+class Alerting:
+    """Implements :class:`~watchtower.pipeline.delivery.DeliveryHooks` for an app."""
+
+    def __init__(self, app: AppLike) -> None:
+        self.app = app
+        self._last_spike_check: datetime | None = None
+
+    # ------------------------------------------------------------ config views
+    @property
+    def _zone(self) -> str:
+        return self.app.loaded.config.watchtower.timezone
+
+    def _rules(self, row: Claimed) -> list[RuleConfig]:
+        by_name = {r.name: r for r in self.app.loaded.config.rules}
+        return [by_name[n] for n in row.payload.get("rules") or [] if n in by_name]
+
+    def quiet_until(self, target: str, now: datetime) -> datetime | None:
+        """When ``target``'s current quiet period ends (``None``: not quiet now)."""
+        ends = []
+        for quiet in self.app.loaded.config.quiet_hours:
+            if target in quiet.targets:
+                windows = [parse_window(w) for w in quiet.windows]
+                end = quiet_until(windows, now, quiet.timezone or self._zone)
+                if end is not None:
+                    ends.append(end)
+        return max(ends) if ends else None
+
+    # ------------------------------------------------------------------ hooks
+    def before_send(self, row: Claimed) -> Verdict:
+        if row.kind in UNGATED_KINDS:
+            return SEND
+        now = self.app.clock()
+        kind, _ = split_target(row.target)
+        story = row.story
+        reply = story is not None and not story.get("first", True)
+        threaded: Verdict | None = None
+        if reply and kind == "slack" and story is not None:
+            threaded = self._thread(row, int(story["id"]), int(story.get("sightings") or 0))
+        if not row.hold_reason and (quiet := self._quiet(row, now)):
+            return quiet
+        if threaded is not None:
+            return threaded
+        if reply or row.hold_reason:  # released from a hold: not held again
+            return SEND
+        for rule in self._rules(row):
+            if rule.digest:
+                until = digest.next_digest(rule, now, self._zone)
+                return Verdict(
+                    "hold",
+                    hold_reason="digest",
+                    until=until,
+                    group_key=digest.digest_key(rule.name, row.target),
+                )
+        for rule in self._rules(row):
+            if rule.group_wait > timedelta(0):
+                key = f"{rule.name}|{row.target}"
+                with self.app.db.session() as session:
+                    until = grouping.open_window(
+                        session, key, now, rule.group_wait, rule.group_interval
+                    )
+                return Verdict("hold", hold_reason="group", group_key=key, until=until)
+        return SEND
+
+    def _quiet(self, row: Claimed, now: datetime) -> Verdict | None:
+        if Severity[row.severity] >= Severity.critical:
+            return None
+        until = self.quiet_until(row.target, now)
+        if until is None:
+            return None
+        return Verdict("hold", hold_reason="quiet", group_key=row.target, until=until)
+
+    def _thread(self, row: Claimed, story_id: int, sightings: int) -> Verdict:
+        with self.app.db.session() as session:
+            parent = threads.parent_of(session, story_id, row.target)
+            if parent is None:
+                if threads.parent_pending(session, story_id, row.target):
+                    return Verdict(
+                        "defer",
+                        delay=threads.WAIT_FOR_PARENT,
+                        reason="waiting for the story's first message",
+                    )
+                return SEND  # no parent will ever exist (failed): a top-level message
+        thread = {
+            "channel": parent.channel,
+            "ts": parent.ts,
+            "text": parent.text,
+            "blocks": parent.blocks,
+            # The story's own count when the detector gives it; never lower the parent's.
+            "sightings": max(sightings or parent.sightings + 1, parent.sightings),
+        }
+        return Verdict("send", extra={"thread": thread})
+
+    def after_send(self, row: Claimed, message: Message, receipt: Receipt) -> None:
+        channel, ts = receipt.extra.get("channel"), receipt.extra.get("ts")
+        if not (channel and ts) or split_target(row.target)[0] != "slack":
+            return
+        now = self.app.clock()
+        story = row.story
+        with self.app.db.session() as session:
+            thread = message.extra.get("thread")
+            if thread and story is not None:
+                threads.count_sighting(
+                    session, int(story["id"]), row.target, int(thread.get("sightings") or 2)
+                )
+            elif story is not None and story.get("first", True):
+                threads.record_parent(
+                    session,
+                    story_id=int(story["id"]),
+                    target=row.target,
+                    outbox_id=row.id,
+                    channel=str(channel),
+                    ts=str(ts),
+                    text=message.text,
+                    blocks=list(message.blocks or []),
+                    now=now,
+                )
+            if row.kind == "spike":
+                spikes.record_sent(session, row.payload, str(channel), str(ts), now)
+
+    def target_disabled(self, kind: str, reason: str) -> None:
+        """Keep every row of ``kind`` waiting and tell ops by e-mail (once a day)."""
+        now = self.app.clock()
+        config = self.app.loaded.config
+        ops = [t for t in config.watchtower.ops_notify if split_target(t)[0] != kind]
+        with self.app.db.session() as session:
+            session.execute(
+                update(OutboxRow)
+                .where(
+                    OutboxRow.status == "pending",
+                    OutboxRow.target.like(f"{kind}:%"),
+                    OutboxRow.next_attempt_at < now + timedelta(minutes=10),
+                )
+                .values(next_attempt_at=now + timedelta(minutes=10))
+            )
+            if not ops:
+                log.error(
+                    "no ops_notify target outside the paused kind: nobody is told",
+                    extra=kv(kind=kind, error=reason),
+                )
+                return
+            from watchtower.notify._text import t
+
+            lang = config.watchtower.language
+            payload = {
+                "kind": "ops",
+                "title": t(lang, "ops_auth_subject").format(reason=reason),
+                "url": "",
+                "source": "watchtower",
+                "brands": [],
+                "terms": [],
+                "rules": [],
+                "severity": "critical",
+                "excerpt": t(lang, "ops_auth_body").format(reason=reason),
+            }
+            enqueue_notice(
+                session,
+                f"ops:{kind}-paused:{now.date().isoformat()}",
+                ops,
+                payload,
+                now,
+                severity="critical",
+            )
+
+    # ------------------------------------------------------------------- jobs
+    def tick(self) -> None:
+        """Release due holds, check spikes (once per poll interval) and escalations."""
+        now = self.app.clock()
+        config = self.app.loaded.config
+        periods = {
+            digest.digest_key(r.name, t): digest.period_name(r)
+            for r in config.rules
+            if r.digest
+            for t in r.notify
+        }
+        with self.app.db.session() as session:
+            released = grouping.release_due(session, now, chart=digest.chart_png, periods=periods)
+        if released:
+            log.info("held notifications released", extra=kv(rows=released))
+        every = config.watchtower.poll_interval
+        if self._last_spike_check is None or now - self._last_spike_check >= every:
+            self._last_spike_check = now
+            spikes.check(self.app.db, config, now)
+        spikes.check_escalations(self.app.db, self.app.notifier_for, now)

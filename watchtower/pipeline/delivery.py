@@ -1,0 +1,95 @@
+"""What the outbox asks before and tells after each send (the alerting hooks).
+
+The outbox stays the one place that sends and retries; these hooks only decide,
+for a claimed row, whether to send it now (possibly as a thread reply), hold it
+for a window (quiet hours, a grouping window, a digest), defer it (its story's
+parent message is not sent yet) or skip it — and record what a send produced
+(the Slack ``ts`` of a story's parent, of a spike alert).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Literal, Protocol
+
+from watchtower.models import Notification
+from watchtower.notify.base import Message, Receipt
+from watchtower.storage.tables import OutboxRow
+
+#: Payload keys (besides the item fields) that notifiers read from ``Notification.extra``.
+PAYLOAD_EXTRAS = ("kind", "story", "summary", "spike", "chart")
+
+
+@dataclass(frozen=True)
+class Claimed:
+    """A row the outbox claimed, detached from its session."""
+
+    id: int
+    target: str
+    payload: dict[str, Any]
+    attempts: int
+    severity: str
+    created_at: datetime
+    outcome_unknown: bool = False
+    hold_reason: str | None = None
+
+    @classmethod
+    def of(cls, row: OutboxRow) -> Claimed:
+        return cls(
+            id=row.id,
+            target=row.target,
+            payload=dict(row.payload or {}),
+            attempts=row.attempts,
+            severity=row.severity,
+            created_at=row.created_at,
+            outcome_unknown=bool(row.outcome_unknown),
+            hold_reason=row.hold_reason,
+        )
+
+    @property
+    def kind(self) -> str:
+        return str(self.payload.get("kind") or "item")
+
+    @property
+    def story(self) -> dict[str, Any] | None:
+        story = self.payload.get("story")
+        return story if isinstance(story, dict) and story.get("id") is not None else None
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """What to do with a claimed row now."""
+
+    action: Literal["send", "hold", "defer", "skip"] = "send"
+    extra: dict[str, Any] = field(default_factory=dict)  # merged into Notification.extra
+    hold_reason: str | None = None
+    group_key: str | None = None
+    until: datetime | None = None
+    delay: float = 0.0
+    reason: str = ""
+
+
+SEND = Verdict()
+
+
+class DeliveryHooks(Protocol):
+    """Implemented by :class:`watchtower.pipeline.alerting.Alerting`."""
+
+    def before_send(self, row: Claimed) -> Verdict: ...
+
+    def after_send(self, row: Claimed, message: Message, receipt: Receipt) -> None: ...
+
+    def target_disabled(self, kind: str, reason: str) -> None: ...
+
+
+def notification_for(row: Claimed, verdict: Verdict) -> Notification:
+    """The notification to render: the payload's item fields, plus what the hooks add."""
+    notification = Notification.from_payload(row.id, row.target, row.payload)
+    extra = dict(notification.extra)
+    extra.update({k: row.payload[k] for k in PAYLOAD_EXTRAS if k in row.payload})
+    extra["verify"] = row.outcome_unknown
+    extra["created_at"] = row.created_at.timestamp()
+    extra.update(verdict.extra)
+    return dataclasses.replace(notification, extra=extra)

@@ -1,0 +1,166 @@
+"""Held notifications and the summaries that replace them.
+
+Three reasons hold a row (status ``held``, ``hold_reason``, ``group_key``,
+``hold_until``):
+
+- ``group``: Alertmanager-style grouping per (rule, target). The first row of
+  a new group waits ``group_wait``; once a group message went out, the next
+  one waits until ``group_interval`` after it. A burst of 40 becomes one
+  message listing the first few and "and N more".
+- ``quiet``: the target is in quiet hours; everything held comes out as one
+  summary when the window ends.
+- ``digest``: the rule has ``digest = "daily 08:30"`` / ``"hourly"``.
+
+:func:`release_due` turns each due group into one new ``summary`` outbox row
+and marks the held rows ``grouped`` with ``parent_id`` pointing at it — so every
+notification stays accounted for. A lone row is simply released as itself.
+"""
+
+from __future__ import annotations
+
+import base64
+from collections import Counter, defaultdict
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from watchtower.models import Severity
+from watchtower.storage.queries import insert_ignore
+from watchtower.storage.tables import NotifyGroupRow, OutboxRow
+
+ITEMS_KEPT = 200  # items copied into a summary payload (the rest are counted)
+
+
+def open_window(
+    session: Session, key: str, now: datetime, wait: timedelta, interval: timedelta
+) -> datetime:
+    """When the group ``key`` flushes, opening a window if none is open."""
+    session.execute(
+        insert_ignore(session, NotifyGroupRow)
+        .values(key=key, flush_at=None, last_sent_at=None)
+        .on_conflict_do_nothing(index_elements=["key"])
+    )
+    query = select(NotifyGroupRow).where(NotifyGroupRow.key == key)
+    if session.get_bind().dialect.name == "postgresql":
+        query = query.with_for_update()  # two workers opening the same window agree on it
+    group = session.scalars(query).one()
+    if group.flush_at is None:
+        flush = now + wait
+        if group.last_sent_at is not None:
+            flush = max(flush, group.last_sent_at + interval)
+        group.flush_at = flush
+    return group.flush_at
+
+
+def _item(payload: dict[str, Any]) -> dict[str, Any]:
+    return {k: payload.get(k) for k in ("title", "url", "source", "severity", "brands")}
+
+
+def summary_payload(
+    reason: str, what: str, rows: list[OutboxRow], extra: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    """The payload of a summary row standing for ``rows``."""
+    severity = max((Severity[r.severity] for r in rows), default=Severity.info)
+    by_brand: dict[str, Counter[str]] = defaultdict(Counter)
+    brands: list[str] = []
+    rules: list[str] = []
+    for row in rows:
+        for brand in row.payload.get("brands") or ["—"]:
+            by_brand[brand][row.severity] += 1
+            if brand not in brands:
+                brands.append(brand)
+        rules += [r for r in row.payload.get("rules") or [] if r not in rules]
+    ordered = sorted(rows, key=lambda r: (-Severity[r.severity], r.id))
+    summary = {
+        "reason": reason,
+        "what": what,
+        "count": len(rows),
+        "items": [_item(r.payload) for r in ordered[:ITEMS_KEPT]],
+        "by_brand": {b: dict(c) for b, c in sorted(by_brand.items(), key=lambda x: -x[1].total())},
+        "first": min(r.created_at for r in rows).isoformat(),
+        "last": max(r.created_at for r in rows).isoformat(),
+    }
+    summary.update(extra or {})
+    return {
+        "kind": "summary",
+        "title": what,
+        "url": "",
+        "source": "",
+        "brands": brands,
+        "terms": [],
+        "rules": rules,
+        "severity": severity.name,
+        "summary": summary,
+    }
+
+
+ChartMaker = Callable[[dict[str, dict[str, int]], str], bytes]
+
+
+def release_due(
+    session: Session,
+    now: datetime,
+    *,
+    chart: ChartMaker | None = None,
+    periods: dict[str, str] | None = None,
+) -> int:
+    """Release every held group whose time has come; return how many rows it covered.
+
+    ``periods`` maps a digest ``group_key`` to ``"daily"`` / ``"hourly"`` (for the title);
+    ``chart`` draws the per-brand PNG of a digest.
+    """
+    query = (
+        select(OutboxRow)
+        .where(OutboxRow.status == "held", OutboxRow.hold_until <= now)
+        .order_by(OutboxRow.id)
+        .limit(5000)
+    )
+    if session.get_bind().dialect.name == "postgresql":
+        query = query.with_for_update(skip_locked=True)
+    groups: dict[tuple[str, str, str], list[OutboxRow]] = defaultdict(list)
+    for row in session.scalars(query):
+        groups[(row.hold_reason or "group", row.group_key or "", row.target)].append(row)
+    released = 0
+    for (reason, key, target), rows in groups.items():
+        released += len(rows)
+        if reason == "group":
+            group = session.get(NotifyGroupRow, key)
+            if group is not None:
+                group.flush_at, group.last_sent_at = None, now
+        if len(rows) == 1 and reason != "digest":
+            row = rows[0]
+            row.status, row.next_attempt_at = "pending", now  # hold_reason stays: not held again
+            continue
+        extra: dict[str, Any] = {}
+        what = key.split("|", 1)[0]
+        if reason == "digest":
+            extra["period"] = (periods or {}).get(key, "daily")
+        payload = summary_payload(reason, what, rows, extra)
+        if reason == "digest" and chart is not None:
+            png = chart(payload["summary"]["by_brand"], what)
+            payload["chart"] = base64.b64encode(png).decode("ascii")
+        summary_id = session.scalar(
+            insert_ignore(session, OutboxRow)
+            .values(
+                item_id=None,
+                dedup_key=f"summary:{reason}:{key}:{rows[0].id}"[:200],
+                target=target,
+                status="pending",
+                severity=payload["severity"],
+                reason=f"{reason} summary of {len(rows)} notifications",
+                payload=payload,
+                attempts=0,
+                next_attempt_at=now,
+                created_at=now,
+                hold_reason=reason,
+                outcome_unknown=False,
+            )
+            .on_conflict_do_nothing(index_elements=["dedup_key", "target"])
+            .returning(OutboxRow.id)
+        )
+        for row in rows:
+            row.status, row.parent_id = "grouped", summary_id
+    return released

@@ -1,0 +1,229 @@
+"""Evaluating one item: its normalised form, lazily computed extras, and query trees.
+
+:class:`ItemContext` holds what the matcher computes once per candidate item;
+:class:`Evaluator` evaluates a query tree on it for one brand. Both are internal
+to the ``match`` package.
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_left
+from collections.abc import Callable
+from itertools import accumulate, repeat
+from operator import add
+
+from watchtower.models import Hit, Item
+from watchtower.pipeline.match.automaton import Automaton, Pattern, Spans
+from watchtower.pipeline.match.query import And, Meta, Near, Node, Not, Or, Rating, Term
+from watchtower.pipeline.normalise import SEPARATOR, normalise, squeeze, word_spans
+
+__all__ = ["MAX_HITS", "Evaluator", "ItemContext", "cheap_first"]
+
+MAX_HITS = 10  # occurrences reported per term: enough to explain, small enough to store
+_LONG = 20_000  # characters: beyond this, word positions come from a table, not a count
+
+
+class ItemContext:
+    """One item being matched: its normalised form, hits and lazily computed extras."""
+
+    __slots__ = (
+        "_detect",
+        "_lang",
+        "_lang_done",
+        "_spaces",
+        "_spans",
+        "_text_first",
+        "fields",
+        "item",
+        "rule_hits",
+        "source",
+        "split",
+        "text",
+    )
+
+    def __init__(
+        self,
+        item: Item,
+        source: str,
+        detect: Callable[[Item], str | None],
+        fields: tuple[str, str],
+        loose: str,
+    ) -> None:
+        self.item = item
+        self.source = source
+        self.fields = {"title": fields[0], "text": fields[1]}
+        self.text = squeeze(loose)
+        self.split = self.text.index(SEPARATOR)  # spans starting before this are in the title
+        self.rule_hits: Spans | None = None
+        self._detect = detect
+        self._lang: str | None = None
+        self._lang_done = False
+        self._spans: dict[str, list[tuple[int, int]]] = {}
+        self._spaces: list[int] | None = None
+        self._text_first = 0
+
+    def field(self, start: int) -> str:
+        return "title" if start < self.split else "text"
+
+    def word_index(self, start: int) -> int:
+        """Index, within its field, of the word starting at ``start + 1``."""
+        if len(self.text) > _LONG:  # many hits in a long text: avoid counting from 0 each time
+            if self._spaces is None:
+                lengths = map(len, self.text.split(" ")[:-1])
+                self._spaces = list(accumulate(map(add, lengths, repeat(1)), initial=0))
+                self._text_first = bisect_left(self._spaces, self.split + 1)
+            index = bisect_left(self._spaces, start)
+            return index if start < self.split else index - self._text_first
+        if start < self.split:
+            return self.text.count(" ", 0, start)
+        return self.text.count(" ", self.split + 1, start)
+
+    @property
+    def lang(self) -> str | None:
+        if not self._lang_done:
+            self._lang = self.item.lang or self._detect(self.item)
+            self._lang_done = True
+        return self._lang
+
+    def hit(self, term: str, start: int, end: int, nwords: int, clause: str) -> Hit:
+        """A :class:`Hit` with the surface form of the words at ``[start, end)``."""
+        field = self.field(start)
+        original = self.fields[field]
+        if field not in self._spans:
+            self._spans[field] = word_spans(original)
+        spans = self._spans[field]
+        first = self.word_index(start)
+        last = min(first + nwords, len(spans)) - 1
+        if first >= len(spans):  # cannot happen; never fail a match on it
+            return Hit(term, "", field, 0, 0, clause)
+        span_start, span_end = spans[first][0], spans[last][1]
+        return Hit(term, original[span_start:span_end], field, span_start, span_end, clause)
+
+
+class Evaluator:
+    """Evaluates one query tree on one item's hits, for one brand."""
+
+    def __init__(self, automaton: Automaton, ctx: ItemContext, brand_key: str) -> None:
+        self.automaton = automaton
+        self.ctx = ctx
+        self.brand_key = brand_key  # the brand's normalised name, for brand:
+
+    def spans(self, term: Term) -> list[tuple[int, int]]:
+        pid = self.automaton.id(Pattern(term.words, term.prefix))
+        spans = self.ctx.rule_hits.get(pid, {}) if self.ctx.rule_hits else {}
+        if term.field is None:
+            return list(spans.items())
+        return [(s, e) for s, e in spans.items() if self.ctx.field(s) == term.field]
+
+    def positions(self, node: Node) -> list[tuple[str, int, int]]:
+        """(field, first word, last word) of each occurrence of a positional node."""
+        if isinstance(node, Term):
+            out = []
+            for start, _ in self.spans(node):
+                first = self.ctx.word_index(start)
+                out.append((self.ctx.field(start), first, first + len(node.words) - 1))
+            return out
+        assert isinstance(node, Or)
+        return [p for child in node.children for p in self.positions(child)]
+
+    def eval(self, node: Node) -> bool:
+        if isinstance(node, Term):
+            return bool(self.spans(node))
+        if isinstance(node, And):
+            return all(self.eval(c) for c in node.children)
+        if isinstance(node, Or):
+            return any(self.eval(c) for c in node.children)
+        if isinstance(node, Not):
+            return not self.eval(node.child)
+        if isinstance(node, Near):
+            return self.near(node)
+        if isinstance(node, Rating):
+            return _compare(self.ctx.item.rating, node)
+        return self.meta(node)
+
+    def near(self, node: Near) -> bool:
+        """Some occurrence of the right side starts within ``distance`` words after one
+        of the left side, or ends within ``distance`` words before it (bisect, not
+        all pairs: a long text may hold thousands of each)."""
+        left = self.positions(node.left)
+        if not left:
+            return False
+        right = self.positions(node.right)
+        n = node.distance
+        for field in ("title", "text"):
+            firsts = sorted(b for f, b, _ in right if f == field)
+            lasts = sorted(b for f, _, b in right if f == field)
+            if not firsts:
+                continue
+            for f, a_first, a_last in left:
+                if f != field:
+                    continue
+                i = bisect_left(firsts, a_last + 1)
+                if i < len(firsts) and firsts[i] <= a_last + n:
+                    return True
+                j = bisect_left(lasts, a_first - n)
+                if j < len(lasts) and lasts[j] <= a_first - 1:
+                    return True
+        return False
+
+    def meta(self, node: Meta) -> bool:
+        value = normalise(node.value)
+        if node.name == "brand":
+            return value == self.brand_key
+        if node.name == "source":
+            return value == normalise(self.ctx.source)
+        lang = self.ctx.lang
+        return lang is not None and value == normalise(lang)
+
+    def explain(self, node: Node, clause: str = "") -> list[Hit]:
+        """Hits of the terms that made a true query true (negated parts give none)."""
+        if isinstance(node, Term):
+            return [
+                self.ctx.hit(
+                    " ".join(node.words) + ("*" if node.prefix else ""),
+                    s,
+                    e,
+                    len(node.words),
+                    clause or node.source,
+                )
+                for s, e in self.spans(node)[:MAX_HITS]
+            ]
+        if isinstance(node, And | Or):
+            return [h for c in node.children if self.eval(c) for h in self.explain(c, clause)]
+        if isinstance(node, Near):
+            return [*self.explain(node.left, node.source), *self.explain(node.right, node.source)]
+        return []
+
+
+def _compare(rating: float | None, node: Rating) -> bool:
+    if rating is None:
+        return False
+    return {
+        "<": rating < node.value,
+        "<=": rating <= node.value,
+        ">": rating > node.value,
+        ">=": rating >= node.value,
+        "=": rating == node.value,
+    }[node.op]
+
+
+def _cost(node: Node) -> int:
+    """Rough cost of evaluating ``node``: language detection is by far the dearest."""
+    if isinstance(node, Meta):
+        return 100 if node.name == "lang" else 1
+    if isinstance(node, Not):
+        return _cost(node.child)
+    if isinstance(node, And | Or):
+        return sum(_cost(c) for c in node.children)
+    return 3 if isinstance(node, Near) else 1
+
+
+def cheap_first(node: Node) -> Node:
+    """The same tree with AND/OR children sorted by cost, so ``lang:`` runs last."""
+    if isinstance(node, Not):
+        return Not(cheap_first(node.child))
+    if isinstance(node, And):
+        return And(tuple(sorted((cheap_first(c) for c in node.children), key=_cost)))
+    if isinstance(node, Or):
+        return Or(tuple(sorted((cheap_first(c) for c in node.children), key=_cost)))
+    return node

@@ -1,0 +1,89 @@
+"""Story threads on Slack: the first sighting's message is the parent, later ones reply to it.
+
+``story_messages`` keeps, per (story, target), the parent's channel id and
+``ts`` plus the blocks it was posted with, so a reply can ``chat.update`` the
+parent with a sighting counter. Rows are written after the parent is sent
+(upsert: a racing worker's write wins harmlessly, both hold the same message).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from watchtower.storage.queries import insert_ignore
+from watchtower.storage.tables import OutboxRow, StoryMessageRow
+
+WAIT_FOR_PARENT = 5.0  # seconds between looks for a parent that is not sent yet
+
+
+@dataclass(frozen=True)
+class Parent:
+    channel: str
+    ts: str
+    text: str
+    blocks: list[dict[str, Any]]
+    sightings: int
+
+
+def parent_of(session: Session, story_id: int, target: str) -> Parent | None:
+    row = session.get(StoryMessageRow, (story_id, target))
+    if row is None:
+        return None
+    return Parent(row.channel, row.ts, row.text, list(row.blocks or []), row.sightings)
+
+
+def parent_pending(session: Session, story_id: int, target: str) -> bool:
+    """Whether the story's first message for ``target`` is still on its way."""
+    status = session.scalar(
+        select(OutboxRow.status).where(
+            OutboxRow.dedup_key == f"story:{story_id}", OutboxRow.target == target
+        )
+    )
+    return status in ("pending", "sending", "held")
+
+
+def record_parent(
+    session: Session,
+    *,
+    story_id: int,
+    target: str,
+    outbox_id: int,
+    channel: str,
+    ts: str,
+    text: str,
+    blocks: list[dict[str, Any]],
+    now: datetime,
+) -> None:
+    session.execute(
+        insert_ignore(session, StoryMessageRow)
+        .values(
+            story_id=story_id,
+            target=target,
+            outbox_id=outbox_id,
+            channel=channel,
+            ts=ts,
+            text=text,
+            blocks=blocks,
+            sightings=1,
+            created_at=now,
+        )
+        .on_conflict_do_nothing(index_elements=["story_id", "target"])
+    )
+
+
+def count_sighting(session: Session, story_id: int, target: str, sightings: int) -> None:
+    """Remember the counter shown on the parent (monotonic: a late reply never lowers it)."""
+    session.execute(
+        update(StoryMessageRow)
+        .where(
+            StoryMessageRow.story_id == story_id,
+            StoryMessageRow.target == target,
+            StoryMessageRow.sightings < sightings,
+        )
+        .values(sightings=sightings)
+    )

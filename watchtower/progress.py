@@ -1,0 +1,152 @@
+"""What a person sees in a terminal: ``run --once`` progress and summary, ``status`` table.
+
+Only used when standard output is a TTY; scripts and log shippers keep the plain
+``key=value`` (or JSON) log lines. The progress display follows the run through
+:mod:`watchtower.metrics` listeners, so poll and drain know nothing about it.
+"""
+
+from __future__ import annotations
+
+import sys
+import threading
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn
+from rich.table import Table
+
+from watchtower import metrics
+from watchtower.health import ago, source_health
+from watchtower.storage import queries
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
+    from watchtower.scheduler import Daemon
+
+__all__ = ["RunSummary", "print_status", "run_once_with_progress", "summary_table"]
+
+
+@dataclass
+class RunSummary:
+    """What one ``run --once`` did, collected from metrics events."""
+
+    polls: dict[str, metrics.PollEvent] = field(default_factory=dict)
+    sent: int = 0
+    retried: int = 0
+    failed: int = 0
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def on_event(self, event: str, data: Any) -> None:
+        with self._lock:
+            if event == "poll":
+                self.polls[data.source] = data
+            elif event in ("sent", "retried", "failed"):
+                setattr(self, event, getattr(self, event) + 1)
+
+
+def summary_table(summary: RunSummary) -> Table:
+    """Sources ok/failed, items, mentions, then the notifications line."""
+    table = Table(title="watchtower run --once", title_justify="left")
+    table.add_column("source")
+    table.add_column("kind")
+    table.add_column("result")
+    table.add_column("items", justify="right")
+    table.add_column("new", justify="right")
+    table.add_column("mentions", justify="right")
+    table.add_column("time", justify="right")
+    for name in sorted(summary.polls):
+        p = summary.polls[name]
+        result = "[green]ok[/]" if p.ok else f"[red]failed[/] {p.error or ''}"
+        table.add_row(
+            name,
+            p.kind,
+            result,
+            str(p.items),
+            str(p.new_items),
+            str(p.mentions),
+            f"{p.seconds:.1f}s",
+        )
+    ok = sum(p.ok for p in summary.polls.values())
+    table.caption = (
+        f"sources: {ok} ok, {len(summary.polls) - ok} failed · items "
+        f"{sum(p.items for p in summary.polls.values())} · mentions "
+        f"{sum(p.mentions for p in summary.polls.values())} · notifications: "
+        f"{summary.sent} sent, {summary.retried} retried, {summary.failed} failed"
+    )
+    table.caption_justify = "left"
+    return table
+
+
+def run_once_with_progress(daemon: Daemon, console: Console | None = None) -> int:
+    """``daemon.run_once()``, with a progress bar and a summary table on a TTY."""
+    if console is None:
+        if not sys.stdout.isatty():
+            return daemon.run_once()
+        console = Console()
+    summary = RunSummary()
+    total = sum(1 for s in daemon.app.loaded.sources if s.enabled)
+    with Progress(
+        SpinnerColumn(),
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("{task.fields[last]}"),
+        console=console,
+        transient=True,
+    ) as progress:
+        task = progress.add_task("polling sources", total=total, last="")
+
+        def listener(event: str, data: Any) -> None:
+            summary.on_event(event, data)
+            if event == "poll":
+                mark = "✓" if data.ok else "✗"
+                progress.update(task, advance=1, last=f"{mark} {data.source}")
+                if len(summary.polls) >= total:
+                    progress.update(task, description="delivering notifications")
+            elif event in ("sent", "retried", "failed"):
+                progress.update(task, last=f"{event} → {data}")
+
+        metrics.add_listener(listener)
+        try:
+            code = daemon.run_once()
+        finally:
+            metrics.remove_listener(listener)
+    console.print(summary_table(summary))
+    return code
+
+
+def print_status(session: Session, now: datetime, console: Console | None = None) -> None:
+    """``watchtower status`` as tables: sources, then the outbox."""
+    console = console or Console()
+    table = Table(title="Sources", title_justify="left")
+    for column in ("source", "kind", "state", "last success", "errors", "next check", "items"):
+        table.add_column(column, justify="right" if column in ("errors", "items") else "left")
+    colours = {"ok": "green", "failing": "red", "never checked": "yellow", "disabled": "dim"}
+    health = source_health(session)
+    for h in health:
+        table.add_row(
+            h.name,
+            h.kind,
+            f"[{colours.get(h.state, 'white')}]{h.state}[/]",
+            ago(h.last_success, now),
+            str(h.failures),
+            ago(h.next_check, now) if h.enabled else "-",
+            str(h.items),
+        )
+        if h.last_error and h.failures:
+            table.add_row("", "", f"[red]{h.last_error}[/]", "", "", "", "")
+    if not health:
+        table.caption = "none yet: run `watchtower run` once"
+    console.print(table)
+    counts = queries.outbox_counts(session)
+    oldest = queries.oldest_pending(session)
+    outbox = Table(title="Outbox", title_justify="left")
+    for status in ("pending", "sending", "sent", "failed"):
+        outbox.add_column(status, justify="right")
+    outbox.add_row(*(str(counts.get(s, 0)) for s in ("pending", "sending", "sent", "failed")))
+    if oldest is not None:
+        outbox.caption = f"oldest unsent notification queued {ago(oldest, now)}"
+    console.print(outbox)

@@ -1,0 +1,46 @@
+"""Hide secrets embedded in targets before they reach logs, metrics or ``status``.
+
+Slack channels and e-mail addresses are not secret, but Apprise URLs carry
+tokens in every position (``tgram://BOT_TOKEN/CHAT``, ``json://user:pass@host``),
+so an ``apprise:`` target is shown as the host part of Apprise's own privacy URL
+(tokens cut to their first and last character) with the path and query replaced
+by ``…``, or only its scheme when Apprise cannot parse it.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+
+__all__ = ["redact_target", "redact_text"]
+
+# An apprise target inside free text: stops at whitespace, quotes and brackets.
+_APPRISE_IN_TEXT = re.compile(r"apprise:[^\s\"'<>\])]+")
+
+
+@lru_cache(maxsize=256)
+def redact_target(target: str) -> str:
+    """``"apprise:json://u:pw@host/"`` → ``"apprise:json://u:****@host/"``; others unchanged."""
+    kind, sep, address = target.partition(":")
+    if not sep or kind != "apprise":
+        return target
+    scheme = address.split("://", 1)[0] if "://" in address else "?"
+    try:
+        import apprise
+
+        plugin = apprise.Apprise.instantiate(address, suppress_exceptions=True)
+    except Exception:  # never let redaction itself raise from a logging call
+        plugin = None
+    if not plugin:
+        return f"apprise:{scheme}://…"
+    private = str(plugin.url(privacy=True)).split("?", 1)[0]  # type: ignore[no-untyped-call]
+    # Keep only where it goes: paths often hold webhook tokens Apprise does not mask.
+    head, _, path = private.partition("://")[2].partition("/")
+    return f"apprise:{scheme}://{head}/" + ("…" if path.strip("/") else "")
+
+
+def redact_text(text: str) -> str:
+    """Redact every ``apprise:…`` target found in ``text``."""
+    if "apprise:" not in text:
+        return text
+    return _APPRISE_IN_TEXT.sub(lambda m: redact_target(m.group(0)), text)

@@ -1,0 +1,265 @@
+"""Hot reload: apply an edited configuration to a running daemon, or refuse it safely.
+
+Triggers: a change to the config file or to an included rule pack (watchfiles,
+in a thread) and ``SIGHUP``. Both only wake one worker thread, so reloads never
+overlap and a signal handler never touches the database.
+
+A new configuration is validated completely (:func:`load_config`, the same as
+``watchtower check``) before anything changes:
+
+* **valid**: :meth:`App.reload` swaps the matcher, routes and source settings;
+  ``sync_sources`` keeps the ETags, cursors and schedules of unchanged sources,
+  and the outbox is not touched, so queued notifications are still sent.
+* **invalid**: the daemon keeps the last good configuration, logs every problem
+  as ``FILE:LINE: key: message`` and queues *one* message to ``ops_notify``
+  through the outbox (so it is retried like any notification). Its dedup key is
+  the hash of the rejected content: saving the same broken file twice, or the
+  watcher firing twice, does not send twice.
+
+Keys read once at start-up (database, HTTP address, intervals, HTTP client
+limits) are applied at the next restart; the log says which.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import signal
+import threading
+import tomllib
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from watchtower import packs
+from watchtower.config import LoadedConfig, load_config
+from watchtower.errors import ConfigError, ConfigProblem
+from watchtower.logs import kv
+from watchtower.storage import queries
+
+if TYPE_CHECKING:
+    from watchtower.app import App
+
+__all__ = ["RESTART_KEYS", "Reloader", "ops_payload"]
+
+log = logging.getLogger("watchtower.reload")
+
+RESTART_KEYS = (
+    "database_url",
+    "http",
+    "poll_interval",
+    "drain_interval",
+    "per_host_concurrency",
+    "request_timeout",
+    "max_response_bytes",
+)
+MAX_PROBLEMS_IN_MESSAGE = 10
+
+
+def pack_files(config_text: str) -> list[Path]:
+    """The files of the rule packs a config text includes (those on disk)."""
+    try:
+        includes = tomllib.loads(config_text).get("include", [])
+    except tomllib.TOMLDecodeError:
+        return []
+    if not isinstance(includes, list):
+        return []
+    folder = packs._folder()
+    found = []
+    for name in includes:
+        if isinstance(name, str):
+            path = Path(str(folder / f"{name}.toml"))
+            if path.is_file():
+                found.append(path.resolve())
+    return found
+
+
+def content_hash(config_path: Path) -> str:
+    """Hash of the config text and of every pack it includes (what a reload would read)."""
+    digest = hashlib.sha256()
+    try:
+        text = config_path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return "unreadable"
+    digest.update(text.encode("utf-8"))
+    for path in pack_files(text):
+        digest.update(b"\0" + path.read_bytes())
+    return digest.hexdigest()
+
+
+def ops_payload(problems: list[ConfigProblem], language: str, now: str) -> dict[str, Any]:
+    """The outbox payload telling operators that a configuration was refused."""
+    count = len(problems)
+    if language == "fr":
+        title = (
+            f"Configuration refusée ({count} problème{'s' if count > 1 else ''}) : "
+            "watchtower continue avec la précédente"
+        )
+    else:
+        title = (
+            f"Configuration rejected ({count} problem{'s' if count > 1 else ''}): "
+            "watchtower keeps running on the previous one"
+        )
+    lines = [str(p) for p in problems[:MAX_PROBLEMS_IN_MESSAGE]]
+    if count > MAX_PROBLEMS_IN_MESSAGE:
+        lines.append(f"… (+{count - MAX_PROBLEMS_IN_MESSAGE})")
+    return {
+        "title": title,
+        "url": "",
+        "source": "watchtower",
+        "published": now,
+        "excerpt": "\n".join(lines),
+        "brands": [],
+        "terms": [],
+        "rules": ["config"],
+        "severity": "warning",
+        "lang": language,
+    }
+
+
+class Reloader:
+    """Watches the configuration of an :class:`App` and reloads it on change or SIGHUP."""
+
+    def __init__(self, app: App) -> None:
+        self.app = app
+        self.path = app.loaded.path
+        self._applied = content_hash(self.path)
+        self._files = self.watched_files()
+        self._wake = threading.Event()
+        self._stop = threading.Event()
+        self._threads: list[threading.Thread] = []
+
+    # -------------------------------------------------------------- triggers
+    def start(self, *, watch: bool = True) -> Reloader:
+        """Start the reload worker (and the file watcher unless ``watch=False``)."""
+        self._threads.append(threading.Thread(target=self._work, name="reload", daemon=True))
+        if watch:
+            self._threads.append(threading.Thread(target=self._watch, name="watch", daemon=True))
+        for thread in self._threads:
+            thread.start()
+        return self
+
+    def install_sighup(self) -> None:
+        """``kill -HUP`` reloads (main thread only, where Python runs signal handlers)."""
+        if hasattr(signal, "SIGHUP") and threading.current_thread() is threading.main_thread():
+            signal.signal(signal.SIGHUP, lambda _signum, _frame: self.request())
+
+    def request(self) -> None:
+        """Ask the worker for a reload; safe from a signal handler."""
+        self._wake.set()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._wake.set()
+        for thread in self._threads:
+            thread.join(timeout=5)
+
+    def watched_files(self) -> set[Path]:
+        try:
+            text = self.path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError):
+            text = ""
+        return {self.path, *pack_files(text)}
+
+    def _watch(self) -> None:
+        import watchfiles
+
+        # Watch folders, not files: editors save by writing a new file and
+        # renaming it over the old one, which a watch on the file itself misses.
+        folders = {self.path.parent}
+        pack_folder = Path(str(packs._folder()))
+        if pack_folder.is_dir():
+            folders.add(pack_folder)
+
+        # Only our files pass the filter: a SQLite database next to the config
+        # changes all the time and must not wake anything.
+        def ours(_change: watchfiles.Change, path: str) -> bool:
+            return Path(path).resolve() in self._files
+
+        try:
+            for _changes in watchfiles.watch(
+                *folders,
+                watch_filter=ours,
+                stop_event=self._stop,
+                debounce=300,
+                rust_timeout=1000,
+                raise_interrupt=False,
+            ):
+                self.request()
+        except Exception:  # no inotify, too many watches…: SIGHUP still works
+            log.exception("config file watcher stopped; reload with SIGHUP")
+
+    def _work(self) -> None:
+        while True:
+            self._wake.wait()
+            if self._stop.is_set():
+                return
+            self._wake.clear()
+            try:
+                self.reload()
+            except Exception:
+                log.exception("reload failed; still running on the last good config")
+
+    # ----------------------------------------------------------------- reload
+    def reload(self) -> bool | None:
+        """Reload now: ``True`` applied, ``False`` rejected, ``None`` nothing changed."""
+        self._files = self.watched_files()  # the include list may have changed
+        fingerprint = content_hash(self.path)
+        if fingerprint == self._applied:
+            return None
+        # Packs are cached per process; an edited pack must be read again.
+        for cached in (packs.load_pack, packs.pack_names, packs.vocabularies):
+            cached.cache_clear()
+        try:
+            loaded = load_config(self.path)
+        except ConfigError as exc:
+            self._reject(exc.problems, fingerprint)
+            return False
+        self._apply(loaded)
+        self._applied = fingerprint
+        return True
+
+    def _apply(self, loaded: LoadedConfig) -> None:
+        old = self.app.loaded.config
+        new = loaded.config
+        if new == old:
+            log.info("config file saved without changes", extra=kv(config=str(self.path)))
+            return
+        self.app.reload(loaded)
+        pending = [
+            key
+            for key in RESTART_KEYS
+            if getattr(old.watchtower, key) != getattr(new.watchtower, key)
+        ]
+        log.info(
+            "config reloaded",
+            extra=kv(
+                config=str(self.path),
+                brands=len(new.brands),
+                sources=len(new.sources),
+                rules=len(new.rules),
+            ),
+        )
+        if pending:
+            log.warning(
+                "some changes take effect at the next restart", extra=kv(keys=",".join(pending))
+            )
+
+    def _reject(self, problems: list[ConfigProblem], fingerprint: str) -> None:
+        log.error(
+            "config rejected; still running on the last good config",
+            extra=kv(config=str(self.path), problems=len(problems)),
+        )
+        for problem in problems:
+            log.error(str(problem))
+        config = self.app.loaded.config  # the last good one decides where ops alerts go
+        targets = list(config.watchtower.ops_notify)
+        if not targets:
+            log.warning("no [watchtower] ops_notify target: nobody is told about this but the log")
+            return
+        now = self.app.clock()
+        payload = ops_payload(problems, config.watchtower.language, now.isoformat())
+        with self.app.db.session() as session:
+            queued = queries.enqueue_notice(
+                session, f"config-rejected:{fingerprint[:40]}", targets, payload, now
+            )
+        log.info("ops notified of the rejected config", extra=kv(queued=queued))
