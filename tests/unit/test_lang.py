@@ -30,8 +30,9 @@ def test_too_short_to_tell() -> None:
 
 
 def test_item_language_wins_over_detection() -> None:
-    item = Item(guid="1", text="Le service client est injoignable depuis des semaines.",
-                lang="en-GB")
+    item = Item(
+        guid="1", text="Le service client est injoignable depuis des semaines.", lang="en-GB"
+    )
     assert detect_item(item) == "en"
     assert detect_item(item.model_copy(update={"lang": None})) == "fr"
 

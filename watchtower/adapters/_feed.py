@@ -17,6 +17,7 @@ import re
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
+from html.entities import name2codepoint
 from urllib.parse import urljoin, urlsplit
 
 from lxml import etree
@@ -141,7 +142,33 @@ def parse_xml(data: bytes) -> tuple[etree._Element, str | None]:
         raise PermanentError(f"the page is not readable XML ({reason})")
     _refuse_entities(root.getroottree())
     error = _first_error(parser)
+    if error is not None and _has_undefined_entities(parser):
+        # HTML entities (&nbsp; &eacute;) in a feed without a DTD: libxml2 would
+        # cut the text at each one, so they are rewritten as character references.
+        fixed = etree.fromstring(_HTML_ENTITY.sub(_entity_reference, data), parser)
+        if fixed is not None:
+            root = fixed
+            error = _first_error(parser) or error
     return root, warning or (f"malformed XML ({error})" if error else None)
+
+
+_HTML_ENTITY = re.compile(rb"&([A-Za-z][A-Za-z0-9]{1,31});")
+_XML_ENTITIES = {b"amp", b"lt", b"gt", b"quot", b"apos"}
+_UNDECLARED = {etree.ErrorTypes.ERR_UNDECLARED_ENTITY, etree.ErrorTypes.WAR_UNDECLARED_ENTITY}
+
+
+def _has_undefined_entities(parser: etree.XMLParser) -> bool:
+    return any(entry.type in _UNDECLARED for entry in parser.error_log)
+
+
+def _entity_reference(match: re.Match[bytes]) -> bytes:
+    name = match.group(1)
+    if name in _XML_ENTITIES:
+        return match.group(0)
+    codepoint = name2codepoint.get(name.decode("ascii"))
+    if codepoint is None:
+        return b"&amp;" + name + b";"  # unknown: keep it as literal text
+    return b"&#%d;" % codepoint
 
 
 def parse_feed(data: bytes, *, url: str = "") -> ParsedFeed:

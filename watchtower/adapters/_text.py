@@ -37,8 +37,45 @@ _TAG = re.compile(
 # Block-level and line-breaking elements separate words: "<p>a</p><p>b</p>" is "a b";
 # any other tag vanishes in place: "<b>Slack</b>'s" is "Slack's".
 _BLOCK = frozenset(
-    "address article aside blockquote br dd div dl dt figcaption figure footer form h1 h2 h3"
-    " h4 h5 h6 header hr img li main nav ol p pre section table tbody td tfoot th thead tr ul".split()
+    {
+        "address",
+        "article",
+        "aside",
+        "blockquote",
+        "br",
+        "dd",
+        "div",
+        "dl",
+        "dt",
+        "figcaption",
+        "figure",
+        "footer",
+        "form",
+        "h1",
+        "h2",
+        "h3",
+        "h4",
+        "h5",
+        "h6",
+        "header",
+        "hr",
+        "img",
+        "li",
+        "main",
+        "nav",
+        "ol",
+        "p",
+        "pre",
+        "section",
+        "table",
+        "tbody",
+        "td",
+        "tfoot",
+        "th",
+        "thead",
+        "tr",
+        "ul",
+    }
 )
 _SEPARATOR = "\0"
 
@@ -82,18 +119,22 @@ def html_to_text(markup: str | None) -> str:
 def html_to_text_many(fragments: Sequence[str | None]) -> list[str]:
     """``[html_to_text(f) for f in fragments]``, computed in one pass (same results)."""
     out = [""] * len(fragments)
-    positions: list[int] = []
-    markup: list[str] = []
+    # Fragments with tags and fragments with only entities go in separate batches,
+    # so each gets exactly the steps html_to_text would apply to it alone.
+    batches: dict[bool, tuple[list[int], list[str]]] = {True: ([], []), False: ([], [])}
     for index, fragment in enumerate(fragments):
         if not fragment:
             continue
-        if "<" in fragment or "&" in fragment:
+        has_tags = "<" in fragment
+        if has_tags or "&" in fragment:
+            positions, markup = batches[has_tags]
             positions.append(index)
             markup.append(fragment.replace(_SEPARATOR, ""))
         else:
             out[index] = collapse(fragment)
-    if markup:
-        texts = _strip_markup(_SEPARATOR.join(markup)).split(_SEPARATOR)
-        for index, text in zip(positions, texts, strict=True):
-            out[index] = collapse(text)
+    for positions, markup in batches.values():
+        if markup:
+            texts = _strip_markup(_SEPARATOR.join(markup)).split(_SEPARATOR)
+            for index, text in zip(positions, texts, strict=True):
+                out[index] = collapse(text)
     return out

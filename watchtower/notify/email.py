@@ -78,8 +78,13 @@ class EmailNotifier(Notifier):
             build = email_render.summary_email if kind == "summary" else email_render.spike_email
             subject, text, html_body = build(n, lang)
             images = {email_render.CHART_CID: n.extra["chart"]} if n.extra.get("chart") else {}
-            return Message(address=address, text=text, subject=subject, html=html_body,
-                           extra={"images": images})
+            return Message(
+                address=address,
+                text=text,
+                subject=subject,
+                html=html_body,
+                extra={"images": images},
+            )
         title = truncate(title_text(n, lang), self.limits.title_max)
         subject = t(lang, "subject").format(
             severity=severity_text(n, lang), brands=", ".join(n.brands), title=title
@@ -122,8 +127,9 @@ class EmailNotifier(Notifier):
                 html_part = mail.get_body(preferencelist=("html",))
                 assert isinstance(html_part, EmailMessage)
                 for cid, data in images.items():  # inline: referenced as cid: in the HTML
-                    html_part.add_related(base64.b64decode(data), "image", "png",
-                                          cid=f"<{cid}>", disposition="inline")
+                    html_part.add_related(
+                        base64.b64decode(data), "image", "png", cid=f"<{cid}>", disposition="inline"
+                    )
         return mail
 
     def send(self, message: Message) -> Receipt:

@@ -1,12 +1,14 @@
 """Text normalisation shared by brand terms, query terms and item text.
 
-One definition, two implementations that must agree (a property test checks it):
+One definition, several implementations that must agree (property tests check it):
 
-* :func:`normalise` — the hot path. Returns ``" w1 w2 … wn "``: folded words
-  separated by single spaces, padded with a space at both ends so the
-  Aho-Corasick automaton can anchor keys on word boundaries (``" acme "``).
-* :func:`tokenize` — the slow path, run only for items that matched: the same
-  words, each with its span in the *original* text, to highlight the surface form.
+* :func:`normalise` returns ``" w1 w2 … wn "``: folded words separated by single
+  spaces, padded with a space at both ends so the Aho-Corasick automaton can
+  anchor keys on word boundaries (``" acme "``);
+* :func:`normalise_quick` is the cheaper superset the matcher's prefilter scans
+  for every item (elisions kept, spaces not squeezed);
+* :func:`word_spans` / :func:`tokenize`, run only for items that matched, give
+  each word's span in the *original* text, to show the surface form.
 
 The definition, character by character (:func:`fold_char`):
 
@@ -45,9 +47,8 @@ __all__ = [
     "Token",
     "fold_char",
     "normalise",
-    "normalise_loose",
+    "normalise_quick",
     "normalise_term",
-    "squeeze",
     "tokenize",
     "word_spans",
 ]
@@ -188,21 +189,6 @@ _ELIDED_REVERSED_STR = re.compile(_ELIDED_PATTERN)
 
 def normalise(text: str) -> str:
     """``" w1 w2 … wn "``: the folded words of ``text``, space-separated and padded."""
-    return squeeze(normalise_loose(text))
-
-
-def squeeze(loose: str) -> str:
-    """:func:`normalise_loose` output with single spaces: :func:`normalise` output."""
-    joined = " ".join(loose.split())
-    return f" {joined} " if joined else " "
-
-
-def normalise_loose(text: str) -> str:
-    """The words of :func:`normalise`, padded, but maybe several spaces apart.
-
-    Cheaper (squeezing the spaces costs as much as folding): enough for a
-    prefilter that looks for single words anchored on spaces.
-    """
     data = _fold_latin1(text)
     if data is None:
         return _normalise_str(text.translate(_TABLE))
@@ -210,14 +196,30 @@ def normalise_loose(text: str) -> str:
         # Elisions are found on the reversed bytes, where the pattern starts with a
         # literal apostrophe the regex engine can jump to; then apostrophes are spaces.
         data = _ELIDED_REVERSED.sub(b" ", data[::-1])[::-1].replace(b"'", b" ")
-    return (b" " + data + b" ").decode("latin-1")
+    joined = b" ".join(data.split())
+    return f" {joined.decode('latin-1')} " if joined else " "
 
 
 def _normalise_str(folded: str) -> str:
     """:func:`normalise` after the general-path fold (the same steps on ``str``)."""
     if "'" in folded:
         folded = _ELIDED_REVERSED_STR.sub(" ", folded[::-1])[::-1].replace("'", " ")
-    return f" {folded} "
+    joined = " ".join(folded.split())
+    return f" {joined} " if joined else " "
+
+
+def normalise_quick(text: str) -> str:
+    """A cheaper superset of :func:`normalise`, for prefilters on single words.
+
+    Every word of ``normalise(text)`` is in it between spaces, but elisions are
+    kept (``l'acme`` → ``l acme``) and spaces are not squeezed: dropping
+    elisions and squeezing spaces cost as much as folding, and a prefilter
+    looking for whole single words needs neither.
+    """
+    data = _fold_latin1(text)
+    if data is None:
+        return f" {text.translate(_TABLE).replace(chr(39), ' ')} "
+    return (b" " + data.replace(b"'", b" ") + b" ").decode("latin-1")
 
 
 # ------------------------------------------------------------------ slow path

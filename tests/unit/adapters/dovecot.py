@@ -16,6 +16,7 @@ import socket
 import subprocess
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -23,11 +24,12 @@ import pytest
 PASSWORD = "dovecot-test-password"
 
 
-def dovecot_or_skip() -> str:
+def dovecot_or_skip(
+    which: Callable[[str], str | None] = shutil.which,
+    candidates: tuple[str, ...] = ("/usr/sbin/dovecot",),  # sbin is often not on PATH
+) -> str:
     """The dovecot binary; skip when it is absent, fail when absent in CI."""
-    binary = shutil.which("dovecot") or (
-        "/usr/sbin/dovecot" if os.path.exists("/usr/sbin/dovecot") else None
-    )
+    binary = which("dovecot") or next((c for c in candidates if os.path.exists(c)), None)
     if binary is None:
         message = "dovecot is not installed: run scripts/install-test-deps.sh"
         if os.environ.get("CI"):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta, timezone
+from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
@@ -10,8 +11,10 @@ from hypothesis import strategies as st
 
 from watchtower.adapters._dates import parse_date
 from watchtower.adapters._feed import parse_feed
-from watchtower.adapters._text import html_to_text
+from watchtower.adapters._text import html_to_text, html_to_text_many
 from watchtower.errors import PermanentError
+
+CORPUS = Path(__file__).resolve().parents[2] / "corpus"
 
 
 @pytest.mark.parametrize(
@@ -161,3 +164,73 @@ def test_item_without_guid_or_link_gets_a_stable_hash() -> None:
     doc = b"<rss version='2.0'><channel><item><title>x</title></item></channel></rss>"
     first, second = parse_feed(doc).items[0], parse_feed(doc).items[0]
     assert first.guid.startswith("sha1:") and first.guid == second.guid
+
+
+_SAMPLES = [p.read_bytes() for p in sorted(CORPUS.glob("*/*.xml"))]
+
+
+@given(
+    sample=st.sampled_from(_SAMPLES),
+    cut=st.floats(min_value=0.0, max_value=1.0),
+    noise=st.binary(max_size=40),
+)
+@settings(max_examples=200, deadline=None)
+def test_damaged_feeds_never_crash(sample: bytes, cut: float, noise: bytes) -> None:
+    """A truncated or garbled feed gives items or a PermanentError, nothing else."""
+    at = int(len(sample) * cut)
+    data = sample[:at] + noise + sample[at + len(noise) :]
+    try:
+        feed = parse_feed(data, url="https://example.org/feed")
+    except PermanentError:
+        return
+    assert all(item.guid for item in feed.items)
+
+
+_MARKUP = st.lists(
+    st.sampled_from(
+        [
+            "<p>",
+            "</p>",
+            "<b>",
+            "</b>",
+            "<br/>",
+            '<a href="x>y">',
+            "</a>",
+            "&amp;",
+            "&lt;",
+            "<script>",
+            "</script>",
+            "<!--",
+            "-->",
+            "\0",
+            "<",
+            ">",
+            '"',
+            "'",
+            "Acme",
+            " ",
+            "é",
+            "\xa0",
+            "<![CDATA[",
+            "]]>",
+        ]
+    ),
+    max_size=30,
+).map("".join)
+
+
+@given(st.lists(st.one_of(st.none(), _MARKUP), max_size=8))
+@settings(max_examples=300, deadline=None)
+def test_batched_conversion_equals_one_by_one(fragments: list[str | None]) -> None:
+    assert html_to_text_many(fragments) == [html_to_text(f) for f in fragments]
+
+
+def test_html_entities_in_a_feed_without_dtd_keep_the_text() -> None:
+    doc = (
+        b'<rss version="2.0"><channel><item><title>Acme&nbsp;Bank &eacute;t&eacute; &amp; co'
+        b" &bogus;</title><description>caf&eacute; &hellip;</description></item></channel></rss>"
+    )
+    feed = parse_feed(doc)
+    (item,) = feed.items
+    assert (item.title, item.text) == ("Acme Bank été & co &bogus;", "café …")
+    assert feed.warning and "nbsp" in feed.warning

@@ -201,3 +201,19 @@ def test_missing_password_variable(mailbox: Mailbox, monkeypatch: pytest.MonkeyP
 def test_plain_text_needs_allow_private() -> None:
     with pytest.raises(ValueError, match="only with allow_private"):
         ImapSettings(name="m", host="imap.example.fr", tls="none", username="u", password_env="P")
+
+
+@pytest.mark.parametrize(
+    ("ci", "outcome"), [("1", pytest.fail.Exception), (None, pytest.skip.Exception)]
+)
+def test_missing_dovecot_skips_locally_but_fails_in_ci(
+    monkeypatch: pytest.MonkeyPatch, ci: str | None, outcome: type[BaseException]
+) -> None:
+    from tests.unit.adapters.dovecot import dovecot_or_skip
+
+    if ci is None:
+        monkeypatch.delenv("CI", raising=False)
+    else:
+        monkeypatch.setenv("CI", ci)
+    with pytest.raises(outcome, match="dovecot is not installed"):
+        dovecot_or_skip(which=lambda name: None, candidates=())

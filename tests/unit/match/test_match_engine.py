@@ -225,3 +225,14 @@ def test_odd_brand_terms_never_break_the_matcher() -> None:
     matcher = Matcher([brand], [RuleConfig(name="r", exclude=["*"])])
     assert {m.brand for m in matcher.match(item("acméfrance"), "s")} == {"Odd"}
     assert {m.brand for m in matcher.match(item("ac me"), "s")} == {"Odd"}
+
+
+def test_positions_in_a_long_item_are_exact() -> None:
+    matcher = Matcher([ACME], [RuleConfig(name="r", query="arnaque NEAR/2 siecle")])
+    filler = "Lorem ipsum dolor sit amet. " * 1_000
+    text = filler + "Acmé : l’arnaque du siècle." + filler
+    match = matcher.match(item(text, title="Le titre parle d'Acmé"), "s")[0]
+    surfaces = {(h.field, h.surface, h.start) for h in match.hits}
+    assert ("title", "Acmé", 17) in surfaces
+    assert ("text", "Acmé", len(filler)) in surfaces
+    assert ("text", "siècle", len(filler) + 20) in surfaces

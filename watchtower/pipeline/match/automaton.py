@@ -90,18 +90,18 @@ class Automaton:
                 self._prefilter.add_word(key, None)
             self._prefilter.make_automaton()
 
-    def maybe(self, loose: str) -> bool:
-        """Whether :meth:`scan` may find something in ``squeeze(loose)``.
+    def maybe(self, quick: str) -> bool:
+        """Whether :meth:`scan` may find something in the normalised text.
 
-        ``loose`` is :func:`~watchtower.pipeline.normalise.normalise_loose` output
-        (words maybe several spaces apart, which is cheaper to produce). Each
-        pattern contributes one single-word key (its longest word), which
-        occurs in ``loose`` whenever the pattern occurs in the squeezed text;
-        the scan stops at the first one.
+        ``quick`` is :func:`~watchtower.pipeline.normalise.normalise_quick` output
+        (a cheaper superset of the normalised words). Each pattern contributes
+        single-word keys (a phrase: its longest word), which occur in ``quick``
+        whenever the pattern occurs in the normalised text; the scan stops at
+        the first one.
         """
         if self._prefilter is None:
             return bool(self._keys)
-        return next(self._prefilter.iter(loose), None) is not None
+        return next(self._prefilter.iter(quick), None) is not None
 
     def id(self, pattern: Pattern) -> int:
         """The id of a pattern given to the constructor."""

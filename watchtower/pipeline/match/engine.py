@@ -34,7 +34,7 @@ from watchtower.pipeline.match.query import (
     parse_term,
     render,
 )
-from watchtower.pipeline.normalise import SEPARATOR, normalise, normalise_loose, normalise_term
+from watchtower.pipeline.normalise import SEPARATOR, normalise, normalise_quick, normalise_term
 
 if TYPE_CHECKING:
     from watchtower.config import BrandConfig, RuleConfig
@@ -201,11 +201,11 @@ class Matcher:
         title, text = item.title, item.text
         if SEPARATOR in title or SEPARATOR in text:  # the same length, so spans still hold
             title, text = title.replace(SEPARATOR, " "), text.replace(SEPARATOR, " ")
-        # One normalisation for both fields: " title words \x02 text words ".
-        loose = normalise_loose(f"{title} {SEPARATOR} {text}")
-        if not self._brand_automaton.maybe(loose):
+        # Both fields at once: " title words \x02 text words ".
+        joined = f"{title} {SEPARATOR} {text}"
+        if not self._brand_automaton.maybe(normalise_quick(joined)):
             return []  # the path of almost every item
-        ctx = ItemContext(item, source, self._detect, (title, text), loose)
+        ctx = ItemContext(item, source, self._detect, (title, text), normalise(joined))
         found = self._brand_automaton.scan(ctx.text)
         # Only the brands whose terms were found: a loop over all of them would
         # cost more than the scan with thousands of brands.

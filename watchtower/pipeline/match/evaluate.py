@@ -15,7 +15,7 @@ from operator import add
 from watchtower.models import Hit, Item
 from watchtower.pipeline.match.automaton import Automaton, Pattern, Spans
 from watchtower.pipeline.match.query import And, Meta, Near, Node, Not, Or, Rating, Term
-from watchtower.pipeline.normalise import SEPARATOR, normalise, squeeze, word_spans
+from watchtower.pipeline.normalise import SEPARATOR, normalise, word_spans
 
 __all__ = ["MAX_HITS", "Evaluator", "ItemContext", "cheap_first"]
 
@@ -47,12 +47,12 @@ class ItemContext:
         source: str,
         detect: Callable[[Item], str | None],
         fields: tuple[str, str],
-        loose: str,
+        normalised: str,
     ) -> None:
         self.item = item
         self.source = source
         self.fields = {"title": fields[0], "text": fields[1]}
-        self.text = squeeze(loose)
+        self.text = normalised
         self.split = self.text.index(SEPARATOR)  # spans starting before this are in the title
         self.rule_hits: Spans | None = None
         self._detect = detect
@@ -69,10 +69,11 @@ class ItemContext:
         """Index, within its field, of the word starting at ``start + 1``."""
         if len(self.text) > _LONG:  # many hits in a long text: avoid counting from 0 each time
             if self._spaces is None:
+                # Position + 1 of every space, from the lengths of the pieces between them.
                 lengths = map(len, self.text.split(" ")[:-1])
-                self._spaces = list(accumulate(map(add, lengths, repeat(1)), initial=0))
-                self._text_first = bisect_left(self._spaces, self.split + 1)
-            index = bisect_left(self._spaces, start)
+                self._spaces = list(accumulate(map(add, lengths, repeat(1))))
+                self._text_first = bisect_left(self._spaces, self.split + 2)
+            index = bisect_left(self._spaces, start + 1)  # spaces before ``start``
             return index if start < self.split else index - self._text_first
         if start < self.split:
             return self.text.count(" ", 0, start)
