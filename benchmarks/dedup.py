@@ -18,7 +18,7 @@ import tracemalloc
 import numpy as np
 from rapidfuzz import fuzz, process
 
-from benchmarks._bench import parse_args, report
+from _bench import parse_args, report  # benchmarks/ is the script folder
 from watchtower.pipeline.fingerprint import MAX_WORDS, fingerprint, word_code
 from watchtower.pipeline.neardup import NearDuplicateIndex
 

@@ -22,7 +22,7 @@ from collections.abc import Callable, Sequence
 
 import ahocorasick
 
-from benchmarks._bench import parse_args, report
+from _bench import parse_args, report  # benchmarks/ is the script folder
 from watchtower.config import BrandConfig, RuleConfig
 from watchtower.models import Item
 from watchtower.pipeline.match import Matcher

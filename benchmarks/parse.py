@@ -30,7 +30,7 @@ from xml.sax.saxutils import escape
 import fastfeedparser
 import feedparser
 
-from benchmarks._bench import parse_args, report
+from _bench import parse_args, report  # benchmarks/ is the script folder
 from watchtower.adapters._feed import parse_feed
 from watchtower.adapters._text import html_to_text
 from watchtower.models import Item

@@ -100,6 +100,17 @@ class Notification:
     lang: str | None = None
     extra: dict[str, Any] = field(default_factory=dict)
 
+    @property
+    def story(self) -> dict[str, Any]:
+        """``{"id", "first", "sightings", "edited"}`` when the item belongs to a story."""
+        story = self.extra.get("story")
+        return story if isinstance(story, dict) else {}
+
+    @property
+    def is_reply(self) -> bool:
+        """A later sighting (or an edit) of a story already announced to this target."""
+        return bool(self.story) and not self.story.get("first", True)
+
     @classmethod
     def from_payload(cls, outbox_id: int, target: str, payload: dict[str, Any]) -> Notification:
         published = payload.get("published")

@@ -92,10 +92,10 @@ def test_sigkill_before_delivery_then_restart_delivers_exactly_once(
 
     # Top-level posts and story thread replies (issue 5 §4), each exactly once.
     ids = [m["metadata"]["event_payload"]["outbox_id"] for m in slack.messages]
-    assert len(ids) == 23 and len(set(ids)) == 23
+    assert len(ids) == 22 and len(set(ids)) == 22
     assert len(smtp.messages) == 1
     assert main(["run", "--once", "--config", str(daemon_config)]) == 0
-    assert len(slack.messages) == 23 and len(smtp.messages) == 1
+    assert len(slack.messages) == 22 and len(smtp.messages) == 1
 
 
 def test_sigterm_flushes_the_outbox_and_exits_zero(
@@ -111,5 +111,5 @@ def test_sigterm_flushes_the_outbox_and_exits_zero(
             process.kill()
     assert process.returncode == 0, output.decode()
     assert b"stopped" in output
-    assert len(slack.messages) == 23
+    assert len(slack.messages) == 22
     assert len(smtp.messages) == 1

@@ -97,8 +97,9 @@ class _Inflater:
             if not self._raw_deflate:
                 raise
             # Some servers send raw deflate without the zlib header.
-            self._z, self._raw_deflate = zlib.decompressobj(-zlib.MAX_WBITS), False
+            self._z = zlib.decompressobj(-zlib.MAX_WBITS)
             data = self._z.decompress(chunk, budget + 1)
+        self._raw_deflate = False  # the format is settled after the first chunk
         yield data
         while self._z.unconsumed_tail:
             budget -= len(data)

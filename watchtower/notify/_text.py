@@ -27,6 +27,7 @@ STRINGS: dict[str, dict[str, str]] = {
         "colon": " : ",
         # alerting (grouping, quiet hours, digests, story threads, spikes)
         "also_seen": "Aussi vu sur {source}",
+        "edited_on": "Modifié sur {source}",
         "seen_on": "Vu sur {count} sources",
         "more": "… et {count} de plus",
         "read_more": "Lire la suite",
@@ -65,6 +66,7 @@ STRINGS: dict[str, dict[str, str]] = {
         "date_format": "%Y-%m-%d %H:%M",
         "colon": ": ",
         "also_seen": "Also seen on {source}",
+        "edited_on": "Edited on {source}",
         "seen_on": "Seen on {count} sources",
         "more": "… and {count} more",
         "read_more": "Read more",

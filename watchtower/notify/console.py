@@ -28,13 +28,19 @@ class ConsoleNotifier(Notifier):
         n, lang = notification, self.language
         # Control characters would let a feed rewrite the operator's terminal.
         clean = str.maketrans({c: " " for c in map(chr, range(32)) if c != "\n"})
+        if n.is_reply:
+            key = "edited_on" if n.story.get("edited") else "also_seen"
+            line = t(lang, key).format(source=n.source)
+            text = f"  ↳ {line}{t(lang, 'colon')}{title_text(n, lang)} — {n.url}"
+            return Message(address=address, text=text.translate(clean))
         lines = [
             f"[{severity_text(n, lang)}] {title_text(n, lang)}".translate(clean),
             f"  → {address or 'console'} · {t(lang, 'source')}: {n.source}"
             f" · {t(lang, 'brands')}: {', '.join(n.brands)}".translate(clean),
             f"  {t(lang, 'terms')}: {', '.join(n.terms)} · {t(lang, 'rule')}: "
             f"{', '.join(n.rules) or '-'}".translate(clean),
-            f"  {t(lang, 'published')}: {published_text(n, lang, self.timezone)}",
+            f"  {t(lang, 'published')}: {published_text(n, lang, self.timezone)}"
+            + (f" · {t(lang, 'language')}: {n.lang}" if n.lang else ""),
             f"  {n.url}".translate(clean),
         ]
         return Message(address=address, text="\n".join(lines))

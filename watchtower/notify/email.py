@@ -95,6 +95,7 @@ class EmailNotifier(Notifier):
             (label(lang, "terms"), ", ".join(n.terms)),
             (label(lang, "rule"), ", ".join(n.rules) or "-"),
             (label(lang, "published"), published_text(n, lang, self.timezone)),
+            (label(lang, "language"), n.lang or "-"),
         ]
         excerpt = truncate(n.excerpt, 1000)
         text = "\n".join(

@@ -121,6 +121,8 @@ def item_blocks(
     when = f"{t(language, 'published')} {published_text(n, language, timezone)}"
     if n.rules:
         when += f" · {label(language, 'rule')}{escape_mrkdwn(', '.join(n.rules))}"
+    if n.lang:
+        when += f" · {label(language, 'language')}{escape_mrkdwn(n.lang)}"
     blocks = [section(headline), section(details)]
     if n.excerpt:
         blocks.append(section(">" + escape_mrkdwn(truncate(n.excerpt, 500))))
@@ -133,9 +135,10 @@ def item_blocks(
 
 def reply_blocks(n: Notification, language: str) -> tuple[list[Block], str]:
     """A later sighting of a story, posted in the story's thread."""
-    line = t(language, "also_seen").format(source=escape_mrkdwn(n.source or "?"))
+    key = "edited_on" if n.story.get("edited") else "also_seen"
+    line = t(language, key).format(source=escape_mrkdwn(n.source or "?"))
     title = escape_mrkdwn(truncate(title_text(n, language), HEADER_MAX))
-    text = f"{line} : {link(n.url, title)}" if language == "fr" else f"{line}: {link(n.url, title)}"
+    text = f"{line}{t(language, 'colon')}{link(n.url, title)}"
     return fit([section(text)], text, url=n.url, language=language)
 
 

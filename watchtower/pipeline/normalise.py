@@ -92,28 +92,27 @@ def fold_char(char: str) -> str:
 
 
 # ------------------------------------------------------------------ fast path
-def _byte_table() -> tuple[bytes, frozenset[str]]:
-    """256-byte translation table for Latin-1 text, and the characters it cannot fold.
+def _byte_table() -> bytes:
+    """256-byte translation table for Latin-1 text (see :func:`fold_char`).
 
     Characters folding to several letters (``ß``, ``æ``) or out of Latin-1 (``µ`` →
     ``μ``) map to the sentinel NUL; NUL itself (a control character) maps to a
-    space, so a NUL in the output always means "take the general path".
+    space, so a NUL in the output always means "take the general path". Removed
+    characters map to 0x01, deleted after translation.
     """
     table = bytearray(256)
-    unfoldable = set()
     for code in range(256):
         folded = fold_char(chr(code))
         if folded == "":
-            table[code] = 0x01  # removed after translation
+            table[code] = 0x01
         elif len(folded) == 1 and ord(folded) < 256 and folded != "\x01":
             table[code] = ord(folded)
         else:
             table[code] = 0
-            unfoldable.add(chr(code))
-    return bytes(table), frozenset(unfoldable)
+    return bytes(table)
 
 
-_BYTES, _LATIN1_UNFOLDABLE = _byte_table()
+_BYTES = _byte_table()
 
 
 class _NotLatin(Exception):

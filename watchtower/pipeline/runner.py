@@ -19,6 +19,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from watchtower.config import Config
+from watchtower.lang import detect_item
 from watchtower.models import Item, Match
 from watchtower.notify.registry import split_target
 from watchtower.pipeline.dedup import Sighting, StoryIndex
@@ -68,7 +69,7 @@ def payload_for(p: Prepared, source: str, story: dict[str, Any]) -> dict[str, An
         "source": source,
         "published": item.published.isoformat() if item.published else None,
         "excerpt": excerpt,
-        "lang": item.lang,
+        "lang": detect_item(item),
         "rating": item.rating,
         "author": item.author,
         "story": story,

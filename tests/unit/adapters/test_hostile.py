@@ -11,6 +11,7 @@ import logging
 import socket
 import time
 import tracemalloc
+import zlib
 from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler
 from pathlib import Path
@@ -257,3 +258,26 @@ def test_retry_after_http_date_in_the_past_is_zero() -> None:
     now = datetime(2030, 1, 1, tzinfo=UTC)
     assert retry_after_seconds("Tue, 01 Jan 2019 00:00:00 GMT", now) == 0.0
     assert retry_after_seconds("nonsense", now) is None
+
+
+@pytest.mark.parametrize(
+    ("encoding", "compress"),
+    [
+        ("gzip", gzip.compress),
+        ("deflate", zlib.compress),
+        ("deflate", lambda data: zlib.compress(data)[2:-4]),  # raw deflate, no zlib header
+        ("identity", lambda data: data),
+    ],
+    ids=["gzip", "deflate-zlib", "deflate-raw", "identity"],
+)
+def test_compressed_feeds_are_decoded(
+    fetcher: HttpFetcher, server: ScriptedServer, encoding: str, compress: Any
+) -> None:
+    server.routes["/z.xml"] = reply(compress(GOOD_FEED), headers={"Content-Encoding": encoding})
+    assert [i.title for i in fetch(fetcher, server.url("/z.xml")).items] == ["Acme news"]
+
+
+def test_unknown_compression_is_refused(fetcher: HttpFetcher, server: ScriptedServer) -> None:
+    server.routes["/br.xml"] = reply(b"\x00\x01", headers={"Content-Encoding": "br"})
+    with pytest.raises(PermanentError, match="unsupported compression"):
+        fetch(fetcher, server.url("/br.xml"))

@@ -112,7 +112,7 @@ def naive_match(
             o
             for t in brand.terms
             for o in occurrences(parse_term(t), words, brand.fuzzy)
-            if not any(f == o[0] and a <= o[1] and o[2] <= b for f, a, b in excluded)
+            if not any(f == o[0] and a <= o[2] and o[1] <= b for f, a, b in excluded)
         ]
         if not mentions:
             continue

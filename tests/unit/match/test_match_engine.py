@@ -42,6 +42,16 @@ def test_french_cases_for_acme(text: str, found: bool) -> None:
     assert ("Acmé" in brands_found(text)) is found
 
 
+def test_a_phrase_overlapping_an_exclusion_is_excluded() -> None:
+    # "banque : Acme" reads as the phrase "Banque Acmé", but its "Acme" is the
+    # excluded "Acme Corporation": an overlap cancels the hit, not only containment.
+    bank = BrandConfig(name="Acmé", terms=["Banque Acmé"], exclude=["Acme Corporation"])
+    matcher = Matcher([bank], [])
+    text = "Rien à voir avec notre banque : Acme Corporation est américaine."
+    assert matcher.match(Item(guid="1", text=text), "s") == []
+    assert matcher.match(Item(guid="2", text="La banque Acmé répond"), "s") != []
+
+
 @pytest.mark.parametrize(
     ("text", "found"),
     [

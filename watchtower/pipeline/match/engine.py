@@ -15,7 +15,7 @@ Per item (see ``docs/queries.md`` for the semantics):
 
 from __future__ import annotations
 
-from bisect import bisect_right
+from bisect import bisect_left
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from itertools import accumulate
@@ -222,8 +222,11 @@ class Matcher:
         excluded = sorted(
             (start, end) for pid in brand.exclude for start, end in found.get(pid, {}).items()
         )
-        # A hit is excluded when a span starting at or before it ends at or after it:
-        # bisect on the starts, with the furthest end so far.
+        # A hit is excluded when it overlaps an excluded span ("notre banque : Acme
+        # Corporation" must not match the phrase "Banque Acmé"): among the spans
+        # starting before the hit ends, does the furthest end reach past its start?
+        # Spans include their anchor spaces (" acme "), so neighbours share one
+        # character without sharing a word: compare one character inside.
         starts = [start for start, _ in excluded]
         reach = list(accumulate((end for _, end in excluded), max))
         hits = []
@@ -231,8 +234,8 @@ class Matcher:
             pattern = self._brand_automaton.patterns[pid]
             kept = 0
             for start, end in found.get(pid, {}).items():
-                i = bisect_right(starts, start) - 1
-                if i >= 0 and reach[i] >= end:
+                i = bisect_left(starts, end - 1) - 1
+                if i >= 0 and reach[i] > start + 1:
                     continue
                 hits.append(ctx.hit(pattern.term, start, end, len(pattern.words), "brand"))
                 kept += 1
