@@ -50,6 +50,8 @@ def source_health(session: Session) -> list[SourceHealth]:
             state = "failing"
         elif row.last_success_at is None:
             state = "never checked"
+        elif row.alert_reason == "silent":
+            state = "silent"
         else:
             state = "ok"
         out.append(

@@ -27,6 +27,13 @@ STRINGS: dict[str, dict[str, str]] = {
         "colon": " : ",
         # alerting (grouping, quiet hours, digests, story threads, spikes)
         "also_seen": "Aussi vu sur {source}",
+        "source_down": "Source en panne : {name}",
+        "source_down_body": "{failures} échecs consécutifs. Dernière erreur : {error}",
+        "source_silent": "Source silencieuse : {name}",
+        "source_silent_body": "Aucun nouvel élément depuis {since} (d'habitude, un toutes les "
+        "{gap}). Le flux a peut-être changé d'adresse ou de format.",
+        "source_up": "Source rétablie : {name}",
+        "source_up_body": "La source fonctionne de nouveau.",
         "edited_on": "Modifié sur {source}",
         "seen_on": "Vu sur {count} sources",
         "more": "… et {count} de plus",
@@ -66,6 +73,13 @@ STRINGS: dict[str, dict[str, str]] = {
         "date_format": "%Y-%m-%d %H:%M",
         "colon": ": ",
         "also_seen": "Also seen on {source}",
+        "source_down": "Source down: {name}",
+        "source_down_body": "{failures} failures in a row. Last error: {error}",
+        "source_silent": "Source silent: {name}",
+        "source_silent_body": "Nothing new since {since} (usually one item every {gap}). "
+        "The feed may have moved or changed format.",
+        "source_up": "Source back: {name}",
+        "source_up_body": "The source works again.",
         "edited_on": "Edited on {source}",
         "seen_on": "Seen on {count} sources",
         "more": "… and {count} more",

@@ -1,0 +1,153 @@
+"""Tell operators when a source breaks or goes quiet — once — and when it heals.
+
+A source that failed ``source_alert_after`` times in a row, or that has
+published nothing for ``silence_factor`` times its usual gap between items,
+gets one message to ``[watchtower] ops_notify`` through the outbox (so the
+message itself is retried and never lost); ``sources.alert_reason`` remembers
+that it was sent, so polls that keep failing say nothing more. The first
+success (or new item, for a silent source) sends one recovery message.
+"""
+
+from __future__ import annotations
+
+import logging
+import statistics
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from watchtower.config import Config
+from watchtower.durations import format_duration
+from watchtower.logs import kv
+from watchtower.notify._text import t
+from watchtower.storage.queries import enqueue_notice
+from watchtower.storage.tables import ItemRow, SourceRow
+
+log = logging.getLogger("watchtower.source_alerts")
+
+#: Fewer new items than this in the look-back and a source has no known rhythm.
+MIN_ITEMS_FOR_RHYTHM = 5
+RHYTHM_LOOKBACK = timedelta(days=30)
+
+
+def _payload(config: Config, key: str, body: str, severity: str, **values: Any) -> dict[str, Any]:
+    lang = config.watchtower.language
+    return {
+        "kind": "ops",
+        "title": t(lang, key).format(**values),
+        "url": "",
+        "source": "watchtower",
+        "brands": [],
+        "terms": [],
+        "rules": [],
+        "severity": severity,
+        "excerpt": t(lang, body).format(**values),
+    }
+
+
+def _notify(
+    session: Session,
+    config: Config,
+    row: SourceRow,
+    state: str,
+    payload: dict[str, Any],
+    now: datetime,
+    severity: str,
+) -> None:
+    targets = list(config.watchtower.ops_notify)
+    log.warning(
+        "source health changed",
+        extra=kv(source=row.name, state=state, told=",".join(targets) or "log only"),
+    )
+    if targets:
+        key = f"ops:source:{row.name}:{state}:{now.isoformat(timespec='seconds')}"
+        enqueue_notice(session, key, targets, payload, now, severity)
+
+
+def after_failure(session: Session, config: Config, row: SourceRow, now: datetime) -> None:
+    """Call after recording a failure on ``row`` (in the same transaction)."""
+    if (
+        row.alert_reason == "failing"
+        or row.consecutive_failures < config.watchtower.source_alert_after
+    ):
+        return
+    row.alert_reason = "failing"
+    row.alerting = True
+    payload = _payload(
+        config,
+        "source_down",
+        "source_down_body",
+        "warning",
+        name=row.name,
+        failures=row.consecutive_failures,
+        error=row.last_error or "?",
+    )
+    _notify(session, config, row, "down", payload, now, "warning")
+
+
+def after_success(
+    session: Session, config: Config, row: SourceRow, new_items: int, now: datetime
+) -> None:
+    """Call after recording a success; a failing source (or a silent one with news) recovers."""
+    if row.alert_reason is None or (row.alert_reason == "silent" and not new_items):
+        return
+    row.alert_reason = None
+    row.alerting = False
+    payload = _payload(config, "source_up", "source_up_body", "info", name=row.name)
+    _notify(session, config, row, "up", payload, now, "info")
+
+
+def usual_gap(session: Session, source_id: int, now: datetime) -> timedelta | None:
+    """Median time between new items of a source over the last 30 days."""
+    times = list(
+        session.scalars(
+            select(ItemRow.fetched_at)
+            .where(ItemRow.source_id == source_id, ItemRow.fetched_at >= now - RHYTHM_LOOKBACK)
+            .order_by(ItemRow.fetched_at)
+        )
+    )
+    # Items fetched in the same poll arrive together; the rhythm is between polls.
+    distinct = sorted({when.replace(microsecond=0) for when in times})
+    if len(distinct) < MIN_ITEMS_FOR_RHYTHM:
+        return None
+    gaps = [(b - a).total_seconds() for a, b in zip(distinct, distinct[1:], strict=False)]
+    return timedelta(seconds=statistics.median(gaps))
+
+
+def check_silence(session: Session, config: Config, now: datetime) -> int:
+    """Flag healthy sources that stopped publishing; return how many were flagged."""
+    flagged = 0
+    section = config.watchtower
+    rows = session.scalars(
+        select(SourceRow).where(
+            SourceRow.enabled.is_(True),
+            SourceRow.alert_reason.is_(None),
+            SourceRow.last_item_at.is_not(None),
+        )
+    )
+    for row in rows:
+        assert row.last_item_at is not None
+        quiet = now - row.last_item_at
+        if quiet < section.silence_min:
+            continue
+        gap = usual_gap(session, row.id, now)
+        if gap is None or quiet < gap * section.silence_factor:
+            continue
+        row.alert_reason = "silent"
+        row.alerting = True
+        lang = section.language
+        since = row.last_item_at.strftime(t(lang, "date_format"))
+        payload = _payload(
+            config,
+            "source_silent",
+            "source_silent_body",
+            "warning",
+            name=row.name,
+            since=since,
+            gap=format_duration(gap),
+        )
+        _notify(session, config, row, "silent", payload, now, "warning")
+        flagged += 1
+    return flagged
