@@ -10,6 +10,7 @@ success (or new item, for a silent source) sends one recovery message.
 
 from __future__ import annotations
 
+import itertools
 import logging
 import statistics
 from datetime import datetime, timedelta
@@ -112,7 +113,7 @@ def usual_gap(session: Session, source_id: int, now: datetime) -> timedelta | No
     distinct = sorted({when.replace(microsecond=0) for when in times})
     if len(distinct) < MIN_ITEMS_FOR_RHYTHM:
         return None
-    gaps = [(b - a).total_seconds() for a, b in zip(distinct, distinct[1:], strict=False)]
+    gaps = [(b - a).total_seconds() for a, b in itertools.pairwise(distinct)]
     return timedelta(seconds=statistics.median(gaps))
 
 
