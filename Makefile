@@ -2,7 +2,9 @@
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
-CONFIG ?= config.example.toml
+# Empty: `make run` starts the daemon on bundled sample feeds served from this
+# machine (works offline). `make run CONFIG=watchtower.toml`: on your config.
+CONFIG ?=
 PYTEST_ARGS ?=
 
 .PHONY: install run once demo schema test lint typecheck bench clean
@@ -15,11 +17,15 @@ $(BIN)/watchtower: pyproject.toml
 
 install: $(BIN)/watchtower ## create .venv and install watchtower with test tools
 
-run: install ## start the daemon on $(CONFIG) (embedded SQLite next to the config)
+run: install ## start the daemon (sample feeds offline, or CONFIG=…) on embedded SQLite
+ifeq ($(CONFIG),)
+	$(BIN)/watchtower demo
+else
 	$(BIN)/watchtower run --config $(CONFIG)
+endif
 
-once: install ## poll every source once, deliver, exit
-	$(BIN)/watchtower run --once --config $(CONFIG)
+once: install ## poll every source of CONFIG once, deliver, exit
+	$(BIN)/watchtower run --once --config $(or $(CONFIG),config.example.toml)
 
 demo: install ## offline demo: bundled French sample feeds, temporary database, console output
 	$(BIN)/watchtower demo
@@ -39,7 +45,7 @@ typecheck: install
 	$(BIN)/mypy watchtower
 
 bench: install ## run every benchmark (JSON lines, ratios against same-run baselines)
-	@for b in benchmarks/[a-z]*.py; do echo "# $$b" >&2; $(BIN)/python $$b || exit 1; done
+	@for b in benchmarks/[a-z]*.py; do echo "# $$b" >&2; $(BIN)/python $$b $(BENCH_ARGS) || exit 1; done
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info .pytest_cache .mypy_cache .ruff_cache

@@ -7,7 +7,7 @@ import threading
 from typing import TextIO
 
 from watchtower.models import Notification
-from watchtower.notify._text import published_text, severity_text, t, title_text
+from watchtower.notify._text import label, published_text, severity_text, t, title_text
 from watchtower.notify.base import Message, Notifier, Receipt
 
 
@@ -34,16 +34,16 @@ class ConsoleNotifier(Notifier):
             text = f"  ↳ {line}{t(lang, 'colon')}{title_text(n, lang)} — {n.url}"
             return Message(address=address, text=text.translate(clean))
         lines = [
-            f"[{severity_text(n, lang)}] {title_text(n, lang)}".translate(clean),
-            f"  → {address or 'console'} · {t(lang, 'source')}: {n.source}"
-            f" · {t(lang, 'brands')}: {', '.join(n.brands)}".translate(clean),
-            f"  {t(lang, 'terms')}: {', '.join(n.terms)} · {t(lang, 'rule')}: "
-            f"{', '.join(n.rules) or '-'}".translate(clean),
-            f"  {t(lang, 'published')}: {published_text(n, lang, self.timezone)}"
-            + (f" · {t(lang, 'language')}: {n.lang}" if n.lang else ""),
-            f"  {n.url}".translate(clean),
+            f"[{severity_text(n, lang)}] {title_text(n, lang)}",
+            f"  → {address or 'console'} · {label(lang, 'source')}{n.source}"
+            f" · {label(lang, 'brands')}{', '.join(n.brands)}",
+            f"  {label(lang, 'terms')}{', '.join(n.terms)} · {label(lang, 'rule')}"
+            f"{', '.join(n.rules) or '-'}",
+            f"  {label(lang, 'published')}{published_text(n, lang, self.timezone)}"
+            + (f" · {label(lang, 'language')}{n.lang}" if n.lang else ""),
+            f"  {n.url}",
         ]
-        return Message(address=address, text="\n".join(lines))
+        return Message(address=address, text="\n".join(line.translate(clean) for line in lines))
 
     def send(self, message: Message) -> Receipt:
         stream = self.stream or sys.stdout
