@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 from abc import ABC, abstractmethod
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Annotated, Any, ClassVar
@@ -22,7 +22,7 @@ from watchtower.durations import parse_duration
 from watchtower.models import Item
 
 if TYPE_CHECKING:
-    from watchtower.adapters._http import HttpFetcher
+    from watchtower.adapters._http import HttpFetcher, Response
 
 
 def _http_url(value: str) -> str:
@@ -76,12 +76,50 @@ class FetchResult:
 
 
 @dataclass
+class Page:
+    """A conditional GET's answer, and the validators to remember for the next one."""
+
+    response: Response
+    etag: str | None
+    last_modified: str | None
+
+    @property
+    def not_modified(self) -> bool:
+        return self.response.not_modified
+
+    def result(self, items: list[Item], warnings: Sequence[str] = ()) -> FetchResult:
+        """The fetch result carrying this page's validators."""
+        return FetchResult(
+            items,
+            not_modified=self.not_modified,
+            etag=self.etag,
+            last_modified=self.last_modified,
+            warnings=[w for w in warnings if w],
+        )
+
+
+@dataclass
 class FetchContext:
     """Everything an adapter may use to do I/O; injected so tests can swap it."""
 
     http: HttpFetcher
     now: Callable[[], datetime]
     log: logging.Logger
+
+    def get_page(self, url: str, state: SourceState, *, accept: str, allow_private: bool) -> Page:
+        """GET ``url`` conditionally (ETag / Last-Modified from ``state``)."""
+        response = self.http.get(
+            url,
+            etag=state.etag,
+            last_modified=state.last_modified,
+            accept=accept,
+            allow_private=allow_private,
+        )
+        return Page(
+            response,
+            response.headers.get("etag") or state.etag,
+            response.headers.get("last-modified") or state.last_modified,
+        )
 
 
 class Source(ABC):

@@ -129,17 +129,12 @@ class DiscourseSource(Source):
         self, settings: DiscourseSettings, state: SourceState, ctx: FetchContext
     ) -> FetchResult:
         base = settings.base_url.rstrip("/")
-        latest = ctx.http.get(
-            f"{base}/latest.json",
-            etag=state.etag,
-            last_modified=state.last_modified,
-            accept=_JSON,
-            allow_private=settings.allow_private,
+        page = ctx.get_page(
+            f"{base}/latest.json", state, accept=_JSON, allow_private=settings.allow_private
         )
-        etag = latest.headers.get("etag") or state.etag
-        last_modified = latest.headers.get("last-modified") or state.last_modified
-        if latest.not_modified:
-            return FetchResult([], not_modified=True, etag=etag, last_modified=last_modified)
+        if page.not_modified:
+            return page.result([])
+        latest = page.response
         seen: dict[str, int] = dict(state.cursor.get("topics") or {})
         items: list[Item] = []
         moved = [
@@ -168,6 +163,6 @@ class DiscourseSource(Source):
             # No progress (a server ignoring post_number): skip to the topic's highest.
             seen[str(topic.id)] = reached if reached > after else topic.highest_post_number
         remembered = dict(sorted(seen.items(), key=lambda kv: int(kv[0]))[-_REMEMBERED_TOPICS:])
-        return FetchResult(
-            items, etag=etag, last_modified=last_modified, cursor={"topics": remembered}
-        )
+        result = page.result(items)
+        result.cursor = {"topics": remembered}
+        return result

@@ -110,17 +110,12 @@ class HtmlSource(Source):
     settings_model = HtmlSettings
 
     def fetch(self, settings: HtmlSettings, state: SourceState, ctx: FetchContext) -> FetchResult:
-        response = ctx.http.get(
-            settings.url,
-            etag=state.etag,
-            last_modified=state.last_modified,
-            accept=_ACCEPT,
-            allow_private=settings.allow_private,
+        page = ctx.get_page(
+            settings.url, state, accept=_ACCEPT, allow_private=settings.allow_private
         )
-        etag = response.headers.get("etag") or state.etag
-        last_modified = response.headers.get("last-modified") or state.last_modified
-        if response.not_modified:
-            return FetchResult([], not_modified=True, etag=etag, last_modified=last_modified)
+        if page.not_modified:
+            return page.result([])
+        response = page.response
         charset = response.headers.get("content-type", "").partition("charset=")[2].strip(' "')
         try:
             html = response.content.decode(charset or "utf-8", "replace")
@@ -129,4 +124,4 @@ class HtmlSource(Source):
         items = parse_html_list(html, response.url, settings)
         if not items:
             raise PermanentError(f"no element on the page matches item = {settings.item!r}")
-        return FetchResult(items, etag=etag, last_modified=last_modified)
+        return page.result(items)

@@ -292,19 +292,15 @@ class ReviewsSource(Source):
     def fetch(
         self, settings: ReviewsSettings, state: SourceState, ctx: FetchContext
     ) -> FetchResult:
-        response = ctx.http.get(
-            settings.url,
-            etag=state.etag,
-            last_modified=state.last_modified,
-            accept=_ACCEPT,
-            allow_private=settings.allow_private,
+        page = ctx.get_page(
+            settings.url, state, accept=_ACCEPT, allow_private=settings.allow_private
         )
-        etag = response.headers.get("etag") or state.etag
-        last_modified = response.headers.get("last-modified") or state.last_modified
-        if response.not_modified:
-            return FetchResult([], not_modified=True, etag=etag, last_modified=last_modified)
+        if page.not_modified:
+            return page.result([])
+        response = page.response
         items = parse_reviews(
             response.content, response.url, response.headers.get("content-type", "")
         )
-        warnings = [] if items else ["the page carries no schema.org reviews or App Store reviews"]
-        return FetchResult(items, etag=etag, last_modified=last_modified, warnings=warnings)
+        return page.result(
+            items, ["" if items else "the page carries no schema.org reviews or App Store reviews"]
+        )

@@ -28,24 +28,13 @@ class RssSource(Source):
     settings_model = RssSettings
 
     def fetch(self, settings: RssSettings, state: SourceState, ctx: FetchContext) -> FetchResult:
-        response = ctx.http.get(
-            settings.url,
-            etag=state.etag,
-            last_modified=state.last_modified,
-            accept=FEED_ACCEPT,
-            allow_private=settings.allow_private,
+        page = ctx.get_page(
+            settings.url, state, accept=FEED_ACCEPT, allow_private=settings.allow_private
         )
-        etag = response.headers.get("etag") or state.etag
-        last_modified = response.headers.get("last-modified") or state.last_modified
-        if response.not_modified:
-            return FetchResult([], not_modified=True, etag=etag, last_modified=last_modified)
-        feed = parse_feed(response.content, url=response.url)
-        return FetchResult(
-            self.adapt(feed.items),
-            etag=etag,
-            last_modified=last_modified,
-            warnings=[feed.warning] if feed.warning else [],
-        )
+        if page.not_modified:
+            return page.result([])
+        feed = parse_feed(page.response.content, url=page.response.url)
+        return page.result(self.adapt(feed.items), [feed.warning or ""])
 
     def adapt(self, items: list[Item]) -> list[Item]:
         """Hook for kinds that post-process feed entries."""
