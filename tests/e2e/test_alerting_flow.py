@@ -3,47 +3,16 @@
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import timedelta
-from pathlib import Path
 
-import pytest
-
-from tests.e2e.alerting_helpers import Clock, base_config, make_app, queue, rows
+from tests.e2e.alerting_helpers import Clock, queue, rows
 from tests.servers.slack import FakeSlack
 from tests.servers.smtp import SmtpServer
 from watchtower.app import App
 from watchtower.health import render_status
 
 PNG = b"\x89PNG\r\n\x1a\n"
-
-
-@pytest.fixture
-def clock() -> Clock:
-    return Clock()
-
-
-@pytest.fixture
-def app_for(
-    database_url: str,
-    slack: FakeSlack,
-    smtp: SmtpServer,
-    clock: Clock,
-    write_config: Callable[[str], Path],
-    monkeypatch: pytest.MonkeyPatch,
-) -> Iterator[Callable[[str], App]]:
-    monkeypatch.setenv("SLACK_BOT_TOKEN", slack.token)
-    slack.clock = clock.timestamp
-    apps: list[App] = []
-
-    def build(extra: str = "") -> App:
-        app = make_app(write_config(base_config(database_url, slack, smtp, extra)), clock)
-        apps.append(app)
-        return app
-
-    yield build
-    for app in apps:
-        app.close()
 
 
 def story(story_id: int, first: bool, sightings: int) -> dict[str, object]:

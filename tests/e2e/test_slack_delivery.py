@@ -2,45 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import timedelta
-from pathlib import Path
 
-import pytest
-
-from tests.e2e.alerting_helpers import Clock, base_config, make_app, queue, rows, statuses
+from tests.e2e.alerting_helpers import Clock, queue, rows, statuses
 from tests.servers.slack import FakeSlack
 from tests.servers.smtp import SmtpServer
 from watchtower.app import App
 from watchtower.storage.tables import OutboxRow
-
-
-@pytest.fixture
-def clock() -> Clock:
-    return Clock()
-
-
-@pytest.fixture
-def app_for(
-    database_url: str,
-    slack: FakeSlack,
-    smtp: SmtpServer,
-    clock: Clock,
-    write_config: Callable[[str], Path],
-    monkeypatch: pytest.MonkeyPatch,
-) -> Iterator[Callable[[str], App]]:
-    monkeypatch.setenv("SLACK_BOT_TOKEN", slack.token)
-    slack.clock = clock.timestamp
-    apps: list[App] = []
-
-    def build(extra: str = "") -> App:
-        app = make_app(write_config(base_config(database_url, slack, smtp, extra)), clock)
-        apps.append(app)
-        return app
-
-    yield build
-    for app in apps:
-        app.close()
 
 
 def test_oversized_message_is_truncated_not_refused(

@@ -1,0 +1,42 @@
+"""Fixtures shared by the alerting end-to-end tests: an injectable clock and an App factory."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.e2e.alerting_helpers import Clock, base_config, make_app
+from tests.servers.slack import FakeSlack
+from tests.servers.smtp import SmtpServer
+from watchtower.app import App
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock()
+
+
+@pytest.fixture
+def app_for(
+    database_url: str,
+    slack: FakeSlack,
+    smtp: SmtpServer,
+    clock: Clock,
+    write_config: Callable[[str], Path],
+    monkeypatch: pytest.MonkeyPatch,
+) -> Iterator[Callable[[str], App]]:
+    """Build started Apps on the alerting base config plus ``extra`` TOML; closed afterwards."""
+    monkeypatch.setenv("SLACK_BOT_TOKEN", slack.token)
+    slack.clock = clock.timestamp
+    apps: list[App] = []
+
+    def build(extra: str = "") -> App:
+        app = make_app(write_config(base_config(database_url, slack, smtp, extra)), clock)
+        apps.append(app)
+        return app
+
+    yield build
+    for app in apps:
+        app.close()
