@@ -12,7 +12,8 @@ feedparser with its defaults (HTML sanitising, relative URI resolution), and
 fastfeedparser's raw dicts (no HTML-to-text, no validation). fastfeedparser is
 not used because it fails the golden tests: no entries from the RSS 0.9 RDF
 sample, mojibake titles from the undeclared ISO-8859-1 sample.
-Throughput is items/s, best of N runs. Run: ``python -m benchmarks.parse [--quick]``.
+Throughput is items/s, best of N runs. Run: ``python benchmarks/parse.py [--quick]`` (a
+script: it imports the shared printer as ``_bench`` from its own folder).
 """
 
 from __future__ import annotations
@@ -29,8 +30,8 @@ from xml.sax.saxutils import escape
 
 import fastfeedparser
 import feedparser
-
 from _bench import parse_args, report  # benchmarks/ is the script folder
+
 from watchtower.adapters._feed import parse_feed
 from watchtower.adapters._text import html_to_text
 from watchtower.models import Item

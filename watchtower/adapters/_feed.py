@@ -3,11 +3,23 @@
 One pass over an lxml tree, mapping each dialect's elements straight to our
 :class:`Item` (the parse-then-adapt split of Miniflux, without an intermediate
 struct). It replaced feedparser because it is far faster on the same golden
-files (``benchmarks/parse.py``). Safety: the XML parser never loads a DTD, never
-touches the network and never expands entities; a document that *declares*
-entities (billion laughs, XXE) is refused outright. Malformed feeds are read in
-libxml2's recover mode, so a bozo feed still yields its good entries together
-with a warning.
+files (``benchmarks/parse.py``, ``docs/parsing.md``). Safety: the XML parser
+never loads a DTD, never touches the network and never expands entities; a
+document that *declares* entities (billion laughs, XXE) is refused outright.
+Malformed feeds are read in libxml2's recover mode, so a bozo feed still yields
+its good entries together with a warning.
+
+Where the time goes, and what keeps it low (per entry, ``docs/parsing.md``):
+
+- RSS entries are read in one filtered ``iter`` over the channel (lxml matches
+  the tags in C) instead of a child iterator per entry; an element counts only
+  when its parent is the current entry, as a child loop would have it.
+- Titles, bodies and authors of the whole feed go through one
+  :func:`html_to_text_many` call.
+- Items are assembled by :func:`_item` without a second validation: the parser
+  enforces each constraint of :class:`Item` itself, and
+  ``tests/unit/adapters/test_fast_items.py`` proves the result equals what
+  ``Item.model_validate`` would return.
 """
 
 from __future__ import annotations
@@ -17,6 +29,7 @@ import re
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 from html.entities import name2codepoint
 from urllib.parse import urljoin, urlsplit
 
@@ -237,36 +250,99 @@ class _Row:
     title: str  # markup when title_html, else plain text
     body: str  # markup when body_html, else plain text
     when: str
-    author: str
+    author: str  # markup when author_html, else plain text
     lang: str | None
     extra: dict[str, str] | None = None
     title_html: bool = True
     body_html: bool = True
+    author_html: bool = False
+    author_fallback: str | None = None  # RSS <author>, used when <dc:creator> is empty
+
+
+# Item's field limits, enforced here (see _item); tests/unit/adapters/test_fast_items.py
+# checks them against the model's own constraints.
+_MAX_GUID = 2048
+_MAX_URL = 8192
+_MAX_AUTHOR = 500
+_FIELDS_SET = frozenset(("guid", "url", "title", "text", "published", "author", "lang", "extra"))
+_new = Item.__new__
+_set = object.__setattr__
+
+
+def _item(
+    guid: str,
+    url: str,
+    title: str,
+    text: str,
+    published: datetime | None,
+    author: str | None,
+    lang: str | None,
+    extra: dict[str, str],
+) -> Item:
+    """An :class:`Item` from values that already satisfy every constraint of the model.
+
+    ``Item(...)`` would validate again what the parser has just guaranteed: plain
+    ``str`` values cut to the model's maximum lengths, a non-empty guid, an aware
+    datetime or ``None`` (``parse_date`` never returns a naive one), a
+    ``dict[str, str]``. Re-checking costs about a third of the time spent per
+    entry after parsing, so the instance is assembled as pydantic's
+    ``model_construct`` does (same ``__dict__``, fields set, extra and private
+    slots) without its generic overhead. ``test_fast_items.py`` proves the result
+    equals ``Item.model_validate`` of the same values for every corpus entry, for
+    fuzzed feeds and at each limit.
+    """
+    item = _new(Item)
+    _set(
+        item,
+        "__dict__",
+        {
+            "guid": guid,
+            "url": url,
+            "title": title,
+            "text": text,
+            "published": published,
+            "author": author,
+            "rating": None,
+            "lang": lang,
+            "extra": extra,
+        },
+    )
+    _set(item, "__pydantic_fields_set__", set(_FIELDS_SET))
+    _set(item, "__pydantic_extra__", None)
+    _set(item, "__pydantic_private__", None)
+    return item
 
 
 def _items(rows: list[_Row]) -> list[Item]:
-    """Turn rows into items, converting all their HTML in two batched passes."""
-    titles = html_to_text_many([r.title if r.title_html else None for r in rows])
-    bodies = html_to_text_many([r.body if r.body_html else None for r in rows])
+    """Turn rows into items, converting all their HTML in one batched pass."""
+    n = len(rows)
+    fragments: list[str | None] = [r.title if r.title_html else None for r in rows]
+    fragments += [r.body if r.body_html else None for r in rows]
+    fragments += [r.author if r.author_html else None for r in rows]
+    fragments += [r.author_fallback for r in rows]
+    texts = html_to_text_many(fragments)
     items = []
-    for row, title, text in zip(rows, titles, bodies, strict=True):
-        title = title if row.title_html else row.title
-        text = text if row.body_html else row.body
+    for i, row in enumerate(rows):
+        title = texts[i] if row.title_html else row.title
+        text = texts[n + i] if row.body_html else row.body
+        author = texts[2 * n + i] if row.author_html else row.author
+        if not author and row.author_fallback:
+            author = _rss_author(texts[3 * n + i])
         guid = row.guid
         if not guid:
             if not (title or text):
                 continue  # an empty entry: nothing to match, nothing to link to
             guid = "sha1:" + hashlib.sha1((title + "\n" + text).encode()).hexdigest()
         items.append(
-            Item(
-                guid=guid[:2048],
-                url=row.link[:8192],
-                title=title[:_MAX_TITLE],
-                text=text[:_MAX_TEXT],
-                published=parse_date(row.when),
-                author=row.author[:500] or None,
-                lang=row.lang,
-                extra=row.extra or {},
+            _item(
+                guid[:_MAX_GUID],
+                row.link[:_MAX_URL],
+                title[:_MAX_TITLE],
+                text[:_MAX_TEXT],
+                parse_date(row.when),
+                author[:_MAX_AUTHOR] or None,
+                row.lang,
+                row.extra or {},
             )
         )
     return items
@@ -285,22 +361,52 @@ _RSS_FIELDS: dict[object, str] = {
     "comments": "comments",
     ATOM + "link": "atom_link",
 }
+_RSS_TAGS = tuple(str(tag) for tag in _RSS_FIELDS)
 
 
-def _rss_row(node: etree._Element, base: _Base, lang: str | None) -> _Row:
+def _rss_rows(
+    container: etree._Element, item_tag: str, base: _Base, lang: str | None
+) -> list[_Row]:
+    """The rows of the ``item_tag`` children of ``container``, in one pass.
+
+    One filtered ``iter`` over the subtree visits only the elements we read (lxml
+    matches tags in C) and is much cheaper than a child iterator per item; an
+    element counts only when its parent is the current item, so nested elements
+    (markup inside a description, a nested ``<item>``) are ignored as before.
+    """
+    fields = _RSS_FIELDS
+    entries: list[tuple[etree._Element, dict[str, str], bool]] = []
+    item: etree._Element | None = None
     found: dict[str, str] = {}
     permalink = True
-    for child in node:
-        name = _RSS_FIELDS.get(child.tag)
+    for el in container.iter(item_tag, *_RSS_TAGS):
+        parent = el.getparent()
+        tag = el.tag
+        if tag == item_tag and parent is container:
+            if item is not None:
+                entries.append((item, found, permalink))
+            item, found, permalink = el, {}, True
+            continue
+        if parent is not item or item is None:
+            continue
+        name = fields.get(tag)
         if name is None or name in found:
             continue  # first occurrence wins, as in feedparser
         if name == "atom_link":
-            if child.get("rel", "alternate") == "alternate":
-                found["atom_link"] = (child.get("href") or "").strip()
+            if el.get("rel", "alternate") == "alternate":
+                found[name] = (el.get("href") or "").strip()
             continue
         if name == "guid":
-            permalink = (child.get("isPermaLink") or "true").lower() != "false"
-        found[name] = child.text or ""
+            permalink = (el.get("isPermaLink") or "true").lower() != "false"
+        found[name] = el.text or ""
+    if item is not None:
+        entries.append((item, found, permalink))
+    return [_rss_row(node, found, permalink, base, lang) for node, found, permalink in entries]
+
+
+def _rss_row(
+    node: etree._Element, found: dict[str, str], permalink: bool, base: _Base, lang: str | None
+) -> _Row:
     get = found.get
     link = (get("link") or get("atom_link") or "").strip()
     guid = (get("guid") or "").strip() or node.get(RDF + "about", "")
@@ -314,28 +420,39 @@ def _rss_row(node: etree._Element, base: _Base, lang: str | None) -> _Row:
         get("title") or "",
         get("content") or get("description") or "",
         get("date") or get("updated") or "",
-        html_to_text(get("creator")) or _rss_author(get("author")),
+        get("creator") or "",
         lang,
         {"comments": base.resolve(comments)} if comments else None,
+        author_html=True,
+        author_fallback=get("author"),
     )
 
 
-def _rss_author(value: str | None) -> str:
+def _rss_author(value: str) -> str:
     """RSS ``<author>`` is an e-mail address, often ``addr (Name)``: keep the name."""
-    value = html_to_text(value)
     if value.endswith(")") and "(" in value:
         return value[value.index("(") + 1 : -1].strip() or value
     return value
 
 
+def _child(parent: etree._Element, tag: str) -> etree._Element | None:
+    """The first child with this tag (``find`` without ElementPath's per-call cost)."""
+    return next(parent.iterchildren(tag), None)
+
+
+def _child_text(parent: etree._Element, tag: str) -> str | None:
+    child = next(parent.iterchildren(tag), None)
+    return None if child is None else (child.text or "")
+
+
 def _read_rss(root: etree._Element, url: str) -> tuple[str, list[Item]]:
-    channel = root.find("channel")
+    channel = _child(root, "channel")
     if channel is None:
         return "", []
-    lang = _lang(channel.findtext("language") or channel.findtext(DC + "language"))
+    lang = _lang(_child_text(channel, "language") or _child_text(channel, DC + "language"))
     base = _Base(root.get(XML_BASE) or url)
-    rows = [_rss_row(node, base, lang) for node in channel.iterchildren("item")]
-    return html_to_text(channel.findtext("title")), _items(rows)
+    rows = _rss_rows(channel, "item", base, lang)
+    return html_to_text(_child_text(channel, "title")), _items(rows)
 
 
 def _read_rdf(root: etree._Element, url: str) -> tuple[str, list[Item]]:
@@ -344,11 +461,11 @@ def _read_rdf(root: etree._Element, url: str) -> tuple[str, list[Item]]:
     lang: str | None = None
     base = _Base(url)
     for ns in (RSS10, RSS090):
-        channel = root.find(ns + "channel")
+        channel = _child(root, ns + "channel")
         if channel is not None:
-            title = html_to_text(channel.findtext(ns + "title"))
-            lang = _lang(channel.findtext(DC + "language"))
-        rows += [_rss_row(node, base, lang) for node in root.iterchildren(ns + "item")]
+            title = html_to_text(_child_text(channel, ns + "title"))
+            lang = _lang(_child_text(channel, DC + "language"))
+        rows += _rss_rows(root, ns + "item", base, lang)
     return title, _items(rows)
 
 
@@ -417,7 +534,7 @@ def _atom_row(node: etree._Element, ns: str, base: _Base, lang: str | None) -> _
         title,
         body,
         _text_of(when),
-        collapse(author.findtext(ns + "name")) if author is not None else "",
+        collapse(_child_text(author, ns + "name")) if author is not None else "",
         _lang(node.get(XML_LANG)) or lang,
         title_html=title_html,
         body_html=body_html,
@@ -435,7 +552,7 @@ def _read_atom(root: etree._Element, url: str) -> tuple[str, list[Item]]:
         base = _Base(base.resolve(root.get(XML_BASE, "")))
     lang = _lang(root.get(XML_LANG))
     rows = [_atom_row(node, ns, base, lang) for node in root.iterchildren(ns + "entry")]
-    return _atom_text(root.find(ns + "title")), _items(rows)
+    return _atom_text(_child(root, ns + "title")), _items(rows)
 
 
 def _lang(value: str | None) -> str | None:
