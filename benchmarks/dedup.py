@@ -16,9 +16,9 @@ import time
 import tracemalloc
 
 import numpy as np
+from _bench import parse_args, report  # benchmarks/ is the script folder
 from rapidfuzz import fuzz, process
 
-from _bench import parse_args, report  # benchmarks/ is the script folder
 from watchtower.pipeline.fingerprint import MAX_WORDS, fingerprint, word_code
 from watchtower.pipeline.neardup import NearDuplicateIndex
 

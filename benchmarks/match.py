@@ -21,8 +21,8 @@ import time
 from collections.abc import Callable, Sequence
 
 import ahocorasick
-
 from _bench import parse_args, report  # benchmarks/ is the script folder
+
 from watchtower.config import BrandConfig, RuleConfig
 from watchtower.models import Item
 from watchtower.pipeline.match import Matcher

@@ -56,8 +56,9 @@ class Notifier(ABC):
     limits: ClassVar[Limits] = Limits()
 
     @classmethod
-    def validate_address(cls, address: str) -> None:  # noqa: B027 - optional hook
-        """Raise ``ValueError`` if ``address`` is not valid for this kind."""
+    def validate_address(cls, address: str) -> None:
+        """Raise ``ValueError`` if ``address`` is not valid for this kind (any by default)."""
+        del address
 
     @abstractmethod
     def render(self, notification: Notification, address: str) -> Message:
