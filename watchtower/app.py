@@ -12,6 +12,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import TextIO
 
+from watchtower import source_alerts
 from watchtower.adapters._http import HttpFetcher
 from watchtower.adapters.base import SourceSettings
 from watchtower.config import LoadedConfig
@@ -177,6 +178,11 @@ class App:
         if outbox or items:
             log.info("cleanup", extra=kv(notifications=outbox, items=items))
         return outbox, items
+
+    def check_silence(self) -> int:
+        """Flag sources that stopped publishing (ops are told once)."""
+        with self.db.session() as session:
+            return source_alerts.check_silence(session, self.loaded.config, self.clock())
 
     def close(self) -> None:
         for notifier in [*self._notifiers.values(), *self._retired_notifiers]:

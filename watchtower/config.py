@@ -65,9 +65,14 @@ def _target(value: str) -> str:
 Target = Annotated[
     str,
     AfterValidator(_target),
-    WithJsonSchema({"type": "string", "pattern": "^(" + "|".join(TARGET_KINDS) + "):",
-                    "description": "'slack:#channel', 'email:someone@example.fr', 'console:' "
-                    "or 'apprise:URL'"}),
+    WithJsonSchema(
+        {
+            "type": "string",
+            "pattern": "^(" + "|".join(TARGET_KINDS) + "):",
+            "description": "'slack:#channel', 'email:someone@example.fr', 'console:' "
+            "or 'apprise:URL'",
+        }
+    ),
 ]
 
 
@@ -112,6 +117,23 @@ class WatchtowerSection(_Strict):
     max_response_bytes: int = Field(default=10_000_000, ge=10_000)
     request_timeout: Duration = timedelta(seconds=30)
     max_delivery_attempts: int = Field(default=12, ge=1, le=100)
+    source_alert_after: int = Field(
+        default=5,
+        ge=1,
+        le=1000,
+        description="Tell ops_notify when a source failed this many times in a row "
+        "(once, and once more when it recovers).",
+    )
+    silence_factor: float = Field(
+        default=10.0,
+        ge=2.0,
+        description="Tell ops_notify when a source has published nothing for this many "
+        "times its usual gap between items.",
+    )
+    silence_min: Duration = Field(
+        default=timedelta(hours=24),
+        description="Never call a source silent before this long without a new item.",
+    )
     http: Annotated[str, AfterValidator(_listen_address)] | None = Field(
         default=None,
         description="Serve /healthz and /metrics on this HOST:PORT (e.g. '127.0.0.1:8080'); "
@@ -160,7 +182,9 @@ class DedupSection(_Strict):
         description="How far back a new item is compared with earlier ones.",
     )
     similarity: float = Field(
-        default=0.6, ge=0.3, le=1.0,
+        default=0.6,
+        ge=0.3,
+        le=1.0,
         description="Share of content words two texts must have in order to be one story.",
     )
     tracking_params: list[str] = Field(
@@ -202,8 +226,7 @@ class RuleConfig(_Strict):
     group_interval: Duration = timedelta(minutes=5)
     digest: Annotated[str, AfterValidator(_digest)] | None = None
     spikes: bool = False
-    escalate_to: list[Annotated[str, Field(pattern=r"^@[A-Z0-9]+$")]] = Field(
-        default_factory=list)
+    escalate_to: list[Annotated[str, Field(pattern=r"^@[A-Z0-9]+$")]] = Field(default_factory=list)
     ack_timeout: Duration = timedelta(minutes=15)
     escalate_notify: list[Target] = Field(default_factory=list)
 
@@ -227,8 +250,7 @@ class SpikesSection(_Strict):
     min_ratio: float = Field(default=3.0, ge=1)
     cooldown: Duration = timedelta(hours=6)
     notify: list[Target] = Field(default_factory=list)
-    escalate_to: list[Annotated[str, Field(pattern=r"^@[A-Z0-9]+$")]] = Field(
-        default_factory=list)
+    escalate_to: list[Annotated[str, Field(pattern=r"^@[A-Z0-9]+$")]] = Field(default_factory=list)
     ack_timeout: Duration = timedelta(minutes=15)
     escalate_notify: list[Target] = Field(default_factory=list)
 
@@ -598,8 +620,12 @@ def config_schema() -> dict[str, Any]:
 
     models = tuple(k.settings_model for k in SOURCE_KINDS.values())
     source: Any = Annotated[Union[models], Field(discriminator="kind")]  # noqa: UP007
-    model = create_model("Config", __base__=Config, __doc__=Config.__doc__,
-                         sources=(list[source], Field(default_factory=list)))
+    model = create_model(
+        "Config",
+        __base__=Config,
+        __doc__=Config.__doc__,
+        sources=(list[source], Field(default_factory=list)),
+    )
     schema = model.model_json_schema(by_alias=True, mode="validation")
     union = schema["properties"]["sources"]["items"]
     preset: dict[str, Any] = {

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
-from watchtower import metrics
+from watchtower import metrics, source_alerts
 from watchtower.adapters.base import FetchContext, FetchResult, SourceSettings, SourceState
 from watchtower.adapters.registry import REGISTRY
 from watchtower.errors import SourceError
@@ -86,30 +86,35 @@ class Poller:
         stats = PollStats()
         config = app.loaded.config
         limit = max(config.watchtower.concurrency * 4, 1) if not all_sources else 1_000_000
-        with app.db.session() as session:
+        with app.db.writing() as session:
             rows = claim_due_sources(session, app.clock(), LEASE, limit, all_sources=all_sources)
-            claimed = [(r.id, r.name) for r in rows]
+            # The fetch state is read with the claim: the lease keeps other
+            # workers off these rows until their outcome is recorded.
+            claimed = [
+                (r.id, r.name, SourceState(r.etag, r.last_modified, dict(r.cursor or {})))
+                for r in rows
+            ]
         if not claimed:
             return stats
         stats.sources = len(claimed)
         with ThreadPoolExecutor(config.watchtower.concurrency, "poll") as pool:
-            for _ in pool.map(lambda c: self._poll_one(c[0], c[1], stats, stop), claimed):
+            for _ in pool.map(lambda c: self._poll_one(c[0], c[1], c[2], stats, stop), claimed):
                 pass
         return stats
 
     def _poll_one(
-        self, source_id: int, name: str, stats: PollStats, stop: threading.Event | None
+        self,
+        source_id: int,
+        name: str,
+        state: SourceState,
+        stats: PollStats,
+        stop: threading.Event | None,
     ) -> None:
         app = self.app
         settings = app.source_settings(name)
         if settings is None or (stop is not None and stop.is_set()):
             self._release(source_id)
             return
-        with app.db.session() as session:
-            row = session.get(SourceRow, source_id)
-            if row is None:
-                return
-            state = SourceState(row.etag, row.last_modified, dict(row.cursor or {}))
         ctx = FetchContext(http=app.http, now=app.clock, log=log)
         metrics.poll_started()
         try:
@@ -136,7 +141,7 @@ class Poller:
             )
 
     def _release(self, source_id: int) -> None:
-        with self.app.db.session() as session:
+        with self.app.db.writing() as session:
             row = session.get(SourceRow, source_id)
             if row is not None:
                 row.next_check_at = self.app.clock()
@@ -146,7 +151,7 @@ class Poller:
     ) -> None:
         app = self.app
         now = app.clock()
-        with app.db.session() as session:
+        with app.db.writing() as session:
             row = session.get(SourceRow, source_id)
             if row is None:
                 return
@@ -164,6 +169,7 @@ class Poller:
             row.consecutive_failures = 0
             row.last_error = None
             row.next_check_at = next_check(settings.every, now)
+            source_alerts.after_success(session, app.loaded.config, row, batch.new_items, now)
         with self._lock:
             stats.ok += 1
             stats.not_modified += result.not_modified
@@ -194,7 +200,7 @@ class Poller:
     ) -> None:
         app = self.app
         now = app.clock()
-        with app.db.session() as session:
+        with app.db.writing() as session:
             row = session.get(SourceRow, source_id)
             if row is None:
                 return
@@ -205,6 +211,7 @@ class Poller:
                 settings.every, now, failures=row.consecutive_failures, retry_after=retry_after
             )
             failures, when = row.consecutive_failures, row.next_check_at
+            source_alerts.after_failure(session, app.loaded.config, row, now)
         with self._lock:
             stats.failed += 1
             stats.errors[settings.name] = message

@@ -75,6 +75,7 @@ class Daemon:
     def cleanup_job(self) -> None:
         try:
             self.app.cleanup()
+            self.app.check_silence()
         except Exception:
             log.exception("cleanup failed")
 

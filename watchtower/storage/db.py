@@ -1,15 +1,20 @@
 """Engine creation and migrations.
 
 SQLite is the embedded default: WAL journal (readers never block the writer)
-and a busy timeout (concurrent writers wait instead of failing). PostgreSQL is
-used as-is; several replicas share it through ``FOR UPDATE SKIP LOCKED``.
+and a busy timeout (concurrent writers wait instead of failing). SQLite has
+one writer at a time anyway, so the poll threads queue for it on an in-process
+lock (:meth:`Database.writing`): a thread waiting on SQLite's busy handler
+sleeps in growing steps (up to 100 ms) and would hold a pooled connection
+meanwhile. PostgreSQL is used as-is; several replicas share it through
+``FOR UPDATE SKIP LOCKED``.
 """
 
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -72,6 +77,9 @@ class Database:
         self.url = url
         self.engine = make_engine(url)
         self.sessions = sessionmaker(self.engine, expire_on_commit=False)
+        self._write_lock: AbstractContextManager[object] = (
+            nullcontext() if self.postgres else threading.Lock()
+        )
 
     @property
     def postgres(self) -> bool:
@@ -84,6 +92,16 @@ class Database:
     def session(self) -> Iterator[Session]:
         """A session in a transaction: committed on success, rolled back on error."""
         with self.sessions() as session, session.begin():
+            yield session
+
+    @contextmanager
+    def writing(self) -> Iterator[Session]:
+        """A :meth:`session` for a write transaction; on SQLite, one such at a time.
+
+        The lock is taken before the pooled connection, so threads queued for
+        the single SQLite writer hold no connection while they wait.
+        """
+        with self._write_lock, self.session() as session:
             yield session
 
     def dispose(self) -> None:

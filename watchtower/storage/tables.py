@@ -71,6 +71,8 @@ class SourceRow(Base):
     last_error_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     items_total: Mapped[int] = mapped_column(default=0)
     alerting: Mapped[bool] = mapped_column(default=False)
+    # Why ops were told about this source: "failing" or "silent" (migration 0004).
+    alert_reason: Mapped[str | None] = mapped_column(String(16))
 
     __table_args__ = (Index("ix_sources_due", "enabled", "next_check_at"),)
 
