@@ -15,7 +15,7 @@ from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select, text, update
+from sqlalchemy import or_, select, text, update
 from sqlalchemy.orm import Session
 
 from watchtower.pipeline.fingerprint import Fingerprint
@@ -78,14 +78,10 @@ class StoryIndex:
     def _max_id(session: Session) -> int:
         return int(session.scalar(select(ItemRow.id).order_by(ItemRow.id.desc()).limit(1)) or 0)
 
-    def _catch_up(self, session: Session, current: int) -> None:
-        """Add items other workers or replicas stored since the last look.
-
-        Skips ``current`` (the item being assigned, visible to its own
-        transaction) and items this process added itself.
-        """
+    def _catch_up(self, session: Session) -> None:
+        """Add items other workers or replicas stored since the last look."""
         for item_id, blob, fetched in self._rows(session, after=self.synced_id):
-            if item_id == current or item_id in self.recent:
+            if item_id in self.recent:  # added by this process already
                 continue
             try:
                 self.index.add(item_id, Fingerprint.from_bytes(blob), fetched)
@@ -93,17 +89,20 @@ class StoryIndex:
                 continue
             self.synced_id = max(self.synced_id, item_id)
 
-    @staticmethod
-    def serialise(session: Session) -> None:
-        """Take the story lock for the rest of this transaction (PostgreSQL).
+    def begin_batch(self, session: Session) -> None:
+        """Take the story lock for the rest of this transaction, then catch up.
 
         A near-copy stored by another replica is invisible until that replica
-        commits, so story assignment must not overlap across replicas. Taken at
-        the start of a batch, before any insert, so it cannot deadlock with the
-        row locks of the inserts. SQLite serialises writers by itself.
+        commits, so story assignment must not overlap across replicas: on
+        PostgreSQL an advisory lock, taken before any insert so it cannot
+        deadlock with the inserts' row locks; SQLite serialises writers by
+        itself. Holding it, nobody else can add items until this batch
+        commits, so one catch-up per batch sees everything.
         """
         if session.get_bind().dialect.name == "postgresql":
             session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": STORY_LOCK})
+        with self.lock:
+            self._catch_up(session)
 
     def prune(self, now: datetime) -> int:
         with self.lock:
@@ -113,7 +112,6 @@ class StoryIndex:
         self,
         session: Session,
         *,
-        item_id: int,
         source_id: int,
         url_hash: str,
         content_hash: str,
@@ -121,35 +119,29 @@ class StoryIndex:
         title: str,
         now: datetime,
     ) -> Sighting:
-        """Find or start the story of a just-inserted item, and link the item to it."""
-        with self.lock:
-            self._catch_up(session, item_id)
-            since = now - self.window
-            story_id = self._exact(session, item_id, since, url_hash, content_hash)
-            if story_id is None:
+        """Find or start the story of an item about to be stored (after :meth:`begin_batch`).
+
+        Call :meth:`added` once the item row exists.
+        """
+        since = now - self.window
+        story_id = self._exact(session, since, url_hash, content_hash)
+        if story_id is None:
+            with self.lock:
                 found = self.index.find(fingerprint, now=now)
-                if found is not None and found.doc_id != item_id:
-                    story_id = self.recent.get(found.doc_id) or session.scalar(
-                        select(ItemRow.story_id).where(ItemRow.id == found.doc_id)
-                    )
-            first = False
-            if story_id is None:
-                story_id, first = self._start(session, url_hash, content_hash, title, now)
-            self.index.add(item_id, fingerprint, now)
-            self.synced_id = max(self.synced_id, item_id)
-            self.recent[item_id] = story_id
-            while len(self.recent) > RECENT_STORIES:
-                self.recent.popitem(last=False)
-        session.execute(update(ItemRow).where(ItemRow.id == item_id).values(story_id=story_id))
-        if first:
-            return Sighting(story_id, True, 1, False)
-        session.execute(
+                known = self.recent.get(found.doc_id) if found is not None else None
+            if found is not None:
+                story_id = known or session.scalar(
+                    select(ItemRow.story_id).where(ItemRow.id == found.doc_id)
+                )
+        if story_id is None:
+            story_id, first = self._start(session, url_hash, content_hash, title, now)
+            if first:
+                return Sighting(story_id, True, 1, False)
+        sightings = session.scalar(
             update(StoryRow)
             .where(StoryRow.id == story_id)
             .values(sightings=StoryRow.sightings + 1, last_seen_at=now)
-        )
-        sightings = int(
-            session.scalar(select(StoryRow.sightings).where(StoryRow.id == story_id)) or 1
+            .returning(StoryRow.sightings)
         )
         # The same feed re-publishing the same URL (GUIDs that change on every
         # fetch) is not news; another source or another address is.
@@ -158,34 +150,38 @@ class StoryIndex:
             .where(
                 ItemRow.story_id == story_id,
                 ItemRow.source_id == source_id,
-                ItemRow.id != item_id,
                 (ItemRow.url_hash == url_hash) | (ItemRow.content_hash == content_hash),
             )
             .limit(1)
         )
-        return Sighting(story_id, False, sightings, repost is None)
+        return Sighting(story_id, False, int(sightings or 1), repost is None)
+
+    def added(self, item_id: int, story_id: int, fingerprint: Fingerprint, now: datetime) -> None:
+        """Index a stored item, so later items of this batch and of later ones find it."""
+        with self.lock:
+            self.index.add(item_id, fingerprint, now)
+            self.synced_id = max(self.synced_id, item_id)
+            self.recent[item_id] = story_id
+            while len(self.recent) > RECENT_STORIES:
+                self.recent.popitem(last=False)
 
     @staticmethod
-    def _exact(
-        session: Session, item_id: int, since: datetime, url_hash: str, content_hash: str
-    ) -> int | None:
-        for column, value in ((ItemRow.url_hash, url_hash), (ItemRow.content_hash, content_hash)):
-            if not value:
-                continue
-            story_id = session.scalar(
-                select(ItemRow.story_id)
-                .where(
-                    column == value,
-                    ItemRow.id != item_id,
-                    ItemRow.story_id.is_not(None),
-                    ItemRow.fetched_at >= since,
-                )
-                .order_by(ItemRow.id)
-                .limit(1)
-            )
-            if story_id is not None:
-                return int(story_id)
-        return None
+    def _exact(session: Session, since: datetime, url_hash: str, content_hash: str) -> int | None:
+        """The story of a stored item with the same URL key or the same content."""
+        same = [
+            c == v
+            for c, v in ((ItemRow.url_hash, url_hash), (ItemRow.content_hash, content_hash))
+            if v
+        ]
+        if not same:
+            return None
+        story_id = session.scalar(
+            select(ItemRow.story_id)
+            .where(or_(*same), ItemRow.story_id.is_not(None), ItemRow.fetched_at >= since)
+            .order_by(ItemRow.id)
+            .limit(1)
+        )
+        return int(story_id) if story_id is not None else None
 
     @staticmethod
     def _start(

@@ -79,7 +79,7 @@ def payload_for(p: Prepared, source: str, story: dict[str, Any]) -> dict[str, An
 def run_batch(ctx: RunContext, source_id: int, source: str, items: Sequence[Item]) -> BatchStats:
     """Store what is new in ``items`` and queue its notifications."""
     stats = BatchStats()
-    ctx.stories.serialise(ctx.session)
+    ctx.stories.begin_batch(ctx.session)
     prepared = prepare(items, ctx.config.dedup.tracking_params)
     known = known_guids(ctx.session, source_id, [p.item.guid for p in prepared])
     for p in prepared:
@@ -87,13 +87,8 @@ def run_batch(ctx: RunContext, source_id: int, source: str, items: Sequence[Item
         if old is not None:
             _maybe_edited(ctx, stats, old, p, source)
             continue
-        item_id = store_item(ctx.session, source_id, p, ctx.now)
-        if item_id is None:  # another worker stored it meanwhile
-            continue
-        stats.new_items += 1
         sighting = ctx.stories.assign(
             ctx.session,
-            item_id=item_id,
             source_id=source_id,
             url_hash=p.url_hash,
             content_hash=p.content_hash,
@@ -101,6 +96,11 @@ def run_batch(ctx: RunContext, source_id: int, source: str, items: Sequence[Item
             title=p.item.title,
             now=ctx.now,
         )
+        item_id = store_item(ctx.session, source_id, p, ctx.now, story_id=sighting.story_id)
+        if item_id is None:  # cannot happen under the batch lock; never notify twice
+            continue
+        ctx.stories.added(item_id, sighting.story_id, p.fingerprint, ctx.now)
+        stats.new_items += 1
         matches = ctx.matcher.match(p.item, source)
         if matches:
             _notify(ctx, stats, item_id, p, source, matches, sighting, edited=False)

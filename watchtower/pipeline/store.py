@@ -39,7 +39,9 @@ class Prepared:
     fingerprint: Fingerprint
 
 
-def store_item(session: Session, source_id: int, prepared: Prepared, now: datetime) -> int | None:
+def store_item(
+    session: Session, source_id: int, prepared: Prepared, now: datetime, *, story_id: int
+) -> int | None:
     """Insert the item; ``None`` when (source, guid) was already stored."""
     item = prepared.item
     statement = (
@@ -52,6 +54,7 @@ def store_item(session: Session, source_id: int, prepared: Prepared, now: dateti
             url_hash=prepared.url_hash,
             content_hash=prepared.content_hash,
             fingerprint=prepared.fingerprint.to_bytes(),
+            story_id=story_id,
             title=item.title,
             text=item.text,
             author=item.author,
