@@ -15,15 +15,26 @@ from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import or_, select, text, update
+from sqlalchemy import bindparam, or_, select, text, update
 from sqlalchemy.orm import Session
 
 from watchtower.pipeline.fingerprint import Fingerprint
 from watchtower.pipeline.neardup import NearDuplicateIndex
-from watchtower.storage.queries import insert_ignore
+from watchtower.storage.queries import insert_returning_id
 from watchtower.storage.tables import ItemRow, StoryRow
 
 RECENT_STORIES = 10_000
+# Built once: building the statement on each call cost more than running it.
+_SAME_ITEM = (
+    select(ItemRow.story_id)
+    .where(
+        or_(ItemRow.url_hash == bindparam("url"), ItemRow.content_hash == bindparam("content")),
+        ItemRow.story_id.is_not(None),
+        ItemRow.fetched_at >= bindparam("since"),
+    )
+    .order_by(ItemRow.id)
+    .limit(1)
+)
 STORY_LOCK = 0x77746F7779  # "wtowy": the advisory lock id of story assignment
 
 
@@ -168,19 +179,11 @@ class StoryIndex:
     @staticmethod
     def _exact(session: Session, since: datetime, url_hash: str, content_hash: str) -> int | None:
         """The story of a stored item with the same URL key or the same content."""
-        same = [
-            c == v
-            for c, v in ((ItemRow.url_hash, url_hash), (ItemRow.content_hash, content_hash))
-            if v
-        ]
-        if not same:
+        if not (url_hash or content_hash):
             return None
-        story_id = session.scalar(
-            select(ItemRow.story_id)
-            .where(or_(*same), ItemRow.story_id.is_not(None), ItemRow.fetched_at >= since)
-            .order_by(ItemRow.id)
-            .limit(1)
-        )
+        # An empty hash must match nothing: "-" is never a hex digest.
+        params = {"url": url_hash or "-", "content": content_hash or "-", "since": since}
+        story_id = session.execute(_SAME_ITEM, params).scalar()
         return int(story_id) if story_id is not None else None
 
     @staticmethod
@@ -188,11 +191,17 @@ class StoryIndex:
         session: Session, url_hash: str, content_hash: str, title: str, now: datetime
     ) -> tuple[int, bool]:
         key = f"url:{url_hash}" if url_hash else f"content:{content_hash}"
-        story_id = session.scalar(
-            insert_ignore(session, StoryRow)
-            .values(key=key, title=title[:500], sightings=1, created_at=now, last_seen_at=now)
-            .on_conflict_do_nothing(index_elements=["key"])
-            .returning(StoryRow.id)
+        story_id = insert_returning_id(
+            session,
+            StoryRow,
+            ("key",),
+            {
+                "key": key,
+                "title": title[:500],
+                "sightings": 1,
+                "created_at": now,
+                "last_seen_at": now,
+            },
         )
         if story_id is not None:
             return int(story_id), True

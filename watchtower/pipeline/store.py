@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 from watchtower.models import Item, Match
 from watchtower.pipeline.fingerprint import Fingerprint
 from watchtower.pipeline.route import Route
-from watchtower.storage.queries import insert_ignore
+from watchtower.storage.queries import insert_ignore, insert_returning_id
 from watchtower.storage.tables import ItemRow, MentionRow, OutboxRow
 
 
@@ -44,30 +44,28 @@ def store_item(
 ) -> int | None:
     """Insert the item; ``None`` when (source, guid) was already stored."""
     item = prepared.item
-    statement = (
-        insert_ignore(session, ItemRow)
-        .values(
-            source_id=source_id,
-            guid=item.guid,
-            url=item.url,
-            canonical_url=prepared.canonical_url,
-            url_hash=prepared.url_hash,
-            content_hash=prepared.content_hash,
-            fingerprint=prepared.fingerprint.to_bytes(),
-            story_id=story_id,
-            title=item.title,
-            text=item.text,
-            author=item.author,
-            rating=item.rating,
-            lang=item.lang,
-            published_at=item.published,
-            fetched_at=now,
-        )
-        .on_conflict_do_nothing(index_elements=["source_id", "guid"])
-        .returning(ItemRow.id)
+    return insert_returning_id(
+        session,
+        ItemRow,
+        ("source_id", "guid"),
+        {
+            "source_id": source_id,
+            "guid": item.guid,
+            "url": item.url,
+            "canonical_url": prepared.canonical_url,
+            "url_hash": prepared.url_hash,
+            "content_hash": prepared.content_hash,
+            "fingerprint": prepared.fingerprint.to_bytes(),
+            "story_id": story_id,
+            "title": item.title,
+            "text": item.text,
+            "author": item.author,
+            "rating": item.rating,
+            "lang": item.lang,
+            "published_at": item.published,
+            "fetched_at": now,
+        },
     )
-    item_id: int | None = session.scalar(statement)
-    return item_id
 
 
 @dataclass(frozen=True)

@@ -6,11 +6,12 @@ the work without taking the same row; on SQLite the single writer lock does it.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Select, delete, func, or_, select
+from sqlalchemy import Select, Table, delete, func, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -29,6 +30,30 @@ def insert_ignore(session: Session, table: Any) -> Any:
     dialect = session.get_bind().dialect.name
     module = postgresql if dialect == "postgresql" else sqlite
     return module.insert(table)
+
+
+@functools.cache
+def _insert_ignoring(dialect: str, table: Table, conflict: tuple[str, ...]) -> Any:
+    module = postgresql if dialect == "postgresql" else sqlite
+    return (
+        module.insert(table)
+        .on_conflict_do_nothing(index_elements=list(conflict))
+        .returning(table.c.id)
+    )
+
+
+def insert_returning_id(
+    session: Session, table: Any, conflict: tuple[str, ...], values: dict[str, Any]
+) -> int | None:
+    """``INSERT … ON CONFLICT (conflict) DO NOTHING RETURNING id``; ``None`` on conflict.
+
+    The statement is built once per table and dialect and the row goes as
+    parameters: building an ORM ``insert().values(...)`` per row costs more
+    than running it (hot path: every new item).
+    """
+    statement = _insert_ignoring(session.get_bind().dialect.name, table.__table__, conflict)
+    row_id: int | None = session.execute(statement, values).scalar()
+    return row_id
 
 
 def sync_sources(session: Session, sources: Sequence[SourceSettings], now: datetime) -> None:
