@@ -459,7 +459,11 @@ def _validate_sources(
         if not isinstance(entry, dict):
             problems.append(_problem(path, loc, "must be a table", lines))
             continue
-        entry = expand_preset(entry)
+        try:
+            entry = expand_preset(entry)
+        except ValueError as exc:
+            problems.append(_problem(path, (*loc, "preset"), str(exc), lines))
+            continue
         kind = entry.get("kind")
         if kind not in SOURCE_KINDS:
             known = ", ".join(sorted(SOURCE_KINDS))

@@ -45,17 +45,18 @@ def presets() -> dict[str, Preset]:
     return dict(sorted(found.items()))
 
 
+class PresetError(ValueError):
+    """A ``preset`` that cannot be expanded; the config loader adds file and line."""
+
+
 def _refused(entry: dict[str, Any], reason: str) -> dict[str, Any]:
-    # The config loader reports an unknown ``kind`` with its file and line, so a
-    # preset problem travels as a kind that names it rather than as an exception.
-    rest = {k: v for k, v in entry.items() if k not in ("preset", "base_url", "kind")}
-    return {**rest, "kind": f"<{reason}>"}
+    raise PresetError(reason)
 
 
 def expand_preset(entry: dict[str, Any]) -> dict[str, Any]:
     """Replace ``preset`` (and ``base_url`` where the preset has a URL pattern).
 
-    Entries without ``preset`` are returned unchanged.
+    Entries without ``preset`` are returned unchanged; a bad one raises :class:`PresetError`.
     """
     if "preset" not in entry:
         return entry

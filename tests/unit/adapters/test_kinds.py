@@ -17,7 +17,7 @@ from watchtower.adapters._mail import clean_linkedin_url, parse_email
 from watchtower.adapters.base import FetchContext, SourceState
 from watchtower.adapters.discourse import DiscourseSettings, DiscourseSource
 from watchtower.adapters.html import HtmlSettings, HtmlSource
-from watchtower.adapters.presets import expand_preset, presets
+from watchtower.adapters.presets import PresetError, expand_preset, presets
 from watchtower.adapters.reviews import ReviewsSettings, ReviewsSource, loads_lenient
 from watchtower.adapters.rss import RssSettings
 from watchtower.errors import PermanentError
@@ -202,8 +202,19 @@ def test_every_preset_is_documented() -> None:
         ({"name": "f", "preset": "phpbb", "kind": "html", "base_url": "https://x.fr"}, "sets kind"),
     ],
 )
-def test_preset_problems_surface_as_the_kind(entry: dict[str, Any], words: str) -> None:
-    assert words in expand_preset(entry)["kind"]
+def test_preset_problems_are_refused(entry: dict[str, Any], words: str) -> None:
+    with pytest.raises(PresetError, match=words):
+        expand_preset(entry)
+
+
+def test_unknown_preset_names_line_and_key(tmp_path: Path) -> None:
+    from watchtower.config import parse_config
+    from watchtower.errors import ConfigError
+
+    text = '[[sources]]\nname = "forum"\npreset = "smf"\nbase_url = "https://forum.example.fr"\n'
+    with pytest.raises(ConfigError) as caught:
+        parse_config(text, tmp_path / "w.toml")
+    assert str(caught.value).startswith(f"{tmp_path / 'w.toml'}:3: sources[0].preset: preset 'smf'")
 
 
 def test_preset_in_a_config_file(tmp_path: Path) -> None:
