@@ -554,6 +554,29 @@ def _cross_check(
                 parse_query(rule.query)
             except QuerySyntaxError as exc:
                 problems.append(_problem(path, ("rules", index, "query"), str(exc), lines))
+        problems += _term_problems(path, ("rules", index, "exclude"), rule.exclude, lines)
+    for index, brand in enumerate(config.brands):
+        for key in ("terms", "exclude"):
+            problems += _term_problems(path, ("brands", index, key), getattr(brand, key), lines)
+    return problems
+
+
+def _term_problems(
+    path: str,
+    loc: tuple[str | int, ...],
+    terms: Sequence[str],
+    lines: dict[tuple[str | int, ...], int],
+) -> list[ConfigProblem]:
+    """Brand terms and exclusions must be terms the matcher can use (``rembours*``, ``acme.fr``)."""
+    from watchtower.pipeline.match.query import QuerySyntaxError, parse_term
+
+    problems = []
+    for position, term in enumerate(terms):
+        try:
+            parse_term(term)
+        except QuerySyntaxError as exc:
+            message = str(exc).split(": ", 1)[-1] if str(exc).startswith("column") else str(exc)
+            problems.append(_problem(path, (*loc, position), message, lines))
     return problems
 
 

@@ -111,6 +111,30 @@ def test_bad_config_names_line_and_key(
     assert lines[0].startswith(f"{path}:{expected}"), lines[0]
 
 
+@pytest.mark.parametrize(
+    ("old", "new", "expected"),
+    [
+        (
+            'terms = ["Acmé"]',
+            'terms = ["Acmé", "!!!"]',
+            "6: brands[0].terms[1]: '!!!' has no letters or digits; expected a term",
+        ),
+        (
+            'terms = ["Acmé"]',
+            'terms = ["ac*mé"]',
+            "6: brands[0].terms[0]: '*' is only allowed at the end of a word, in 'ac*mé'",
+        ),
+    ],
+)
+def test_bad_terms_are_named(
+    write_config: Callable[[str], Path], old: str, new: str, expected: str
+) -> None:
+    path = write_config(GOOD.replace(old, new))
+    with pytest.raises(ConfigError) as caught:
+        load_config(path)
+    assert [str(p) for p in caught.value.problems] == [f"{path}:{expected}"]
+
+
 def test_toml_syntax_error_names_the_line(write_config: Callable[[str], Path]) -> None:
     path = write_config(GOOD.replace("[[brands]]", "[[brands]"))
     with pytest.raises(ConfigError) as caught:
