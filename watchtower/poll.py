@@ -72,6 +72,17 @@ class PollStats:
         self.mentions += batch.mentions
         self.queued += batch.queued
 
+    def summary(self) -> dict[str, int]:
+        """The figures a log line reports for a round."""
+        return {
+            "sources": self.sources,
+            "ok": self.ok,
+            "failed": self.failed,
+            "new": self.new_items,
+            "mentions": self.mentions,
+            "queued": self.queued,
+        }
+
 
 class Poller:
     """Runs one poll round for an :class:`~watchtower.app.App`."""

@@ -44,16 +44,7 @@ class Daemon:
         try:
             stats = self.app.poller.poll(stop=self.stop)
             if stats.sources:
-                log.info(
-                    "poll round",
-                    extra=kv(
-                        sources=stats.sources,
-                        ok=stats.ok,
-                        failed=stats.failed,
-                        new=stats.new_items,
-                        queued=stats.queued,
-                    ),
-                )
+                log.info("poll round", extra=kv(**stats.summary()))
         except Exception:
             log.exception("poll round failed")
 
@@ -131,7 +122,11 @@ class Daemon:
             log.exception("final drain failed")
 
     def run_once(self, max_wait: float = ONCE_MAX_WAIT) -> int:
-        """Poll every source once, deliver everything, return 0 (1 if some failed)."""
+        """Poll every source once, deliver everything due, return the exit code (0).
+
+        Notifications waiting for a retry are awaited up to ``max_wait``
+        seconds; failing sources are recorded (see ``watchtower status``).
+        """
         self._install_signals()
         stats = self.app.poller.poll(all_sources=True, stop=self.stop)
         deadline = time.monotonic() + max_wait
@@ -154,18 +149,8 @@ class Daemon:
                 self.stop.wait(min(wait, 5.0))
         with self.app.db.session() as session:
             counts = queries.outbox_counts(session)
-        log.info(
-            "run finished",
-            extra=kv(
-                sources=stats.sources,
-                ok=stats.ok,
-                failed=stats.failed,
-                new=stats.new_items,
-                mentions=stats.mentions,
-                queued=stats.queued,
-                **{f"outbox_{k}": v for k, v in counts.items()},
-            ),
-        )
+        outbox = {f"outbox_{status}": count for status, count in counts.items()}
+        log.info("run finished", extra=kv(**stats.summary(), **outbox))
         return 0
 
     def _install_signals(self) -> None:
