@@ -8,6 +8,8 @@ from pathlib import Path
 import pytest
 
 from tests.e2e.alerting_helpers import Clock, base_config, make_app
+from tests.e2e.scenario import ACME_FR, GOOGLE_ALERTS, config_text
+from tests.servers.http import FeedServer, Resource
 from tests.servers.slack import FakeSlack
 from tests.servers.smtp import SmtpServer
 from watchtower.app import App
@@ -40,3 +42,19 @@ def app_for(
     yield build
     for app in apps:
         app.close()
+
+
+@pytest.fixture
+def setup(
+    database_url: str,
+    feeds: FeedServer,
+    slack: FakeSlack,
+    smtp: SmtpServer,
+    write_config: Callable[[str], Path],
+    monkeypatch: pytest.MonkeyPatch,
+) -> Path:
+    """The run-once scenario's config: feeds served, Slack token set."""
+    feeds.resources["/alerts/slack.xml"] = Resource(GOOGLE_ALERTS, "application/atom+xml")
+    feeds.resources["/forum.rss"] = Resource(ACME_FR, "application/rss+xml")
+    monkeypatch.setenv("SLACK_BOT_TOKEN", slack.token)
+    return write_config(config_text(database_url, feeds, slack, smtp))

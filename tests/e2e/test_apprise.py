@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 import sqlalchemy
 
-from tests.e2e.test_run_once import ACME_FR
+from tests.e2e.scenario import ACME_FR
 from tests.servers.http import FeedServer, Resource
 from tests.servers.webhook import Webhook
 from watchtower.cli import main

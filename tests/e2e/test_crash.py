@@ -7,15 +7,12 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 import sqlalchemy
 
 from tests.conftest import ROOT
-from tests.e2e.test_run_once import ACME_FR, GOOGLE_ALERTS, config_text
-from tests.servers.http import FeedServer, Resource
 from tests.servers.slack import FakeSlack
 from tests.servers.smtp import SmtpServer
 from watchtower.cli import main
@@ -60,21 +57,13 @@ def wait_for_pending(database_url: str, expected: int, timeout: float = 60.0) ->
 
 
 @pytest.fixture
-def daemon_config(
-    database_url: str,
-    feeds: FeedServer,
-    slack: FakeSlack,
-    smtp: SmtpServer,
-    write_config: Callable[[str], Path],
-    monkeypatch: pytest.MonkeyPatch,
-) -> Path:
-    feeds.resources["/alerts/slack.xml"] = Resource(GOOGLE_ALERTS, "application/atom+xml")
-    feeds.resources["/forum.rss"] = Resource(ACME_FR, "application/rss+xml")
-    monkeypatch.setenv("SLACK_BOT_TOKEN", slack.token)
-    text = config_text(database_url, feeds, slack, smtp).replace(
+def daemon_config(setup: Path) -> Path:
+    """The run-once scenario, with jobs an hour apart: nothing drains before the kill."""
+    text = setup.read_text(encoding="utf-8").replace(
         'language = "fr"', 'language = "fr"\npoll_interval = "1h"\ndrain_interval = "1h"'
     )
-    return write_config(text)
+    setup.write_text(text, encoding="utf-8")
+    return setup
 
 
 def test_sigkill_before_delivery_then_restart_delivers_exactly_once(

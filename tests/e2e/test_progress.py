@@ -8,7 +8,7 @@ from pathlib import Path
 
 from rich.console import Console
 
-from tests.e2e.test_run_once import ACME_FR
+from tests.e2e.scenario import ACME_FR
 from tests.servers.http import FeedServer, Resource
 from watchtower.app import App, utcnow
 from watchtower.config import load_config

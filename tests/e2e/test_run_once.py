@@ -2,83 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import CORPUS, ROOT
 from tests.servers.http import FeedServer, Resource
 from tests.servers.slack import FakeSlack
 from tests.servers.smtp import SmtpServer
 from watchtower.cli import main
-
-GOOGLE_ALERTS = (CORPUS / "google_alerts" / "feedjira_google_alerts_slack.xml").read_bytes()
-ACME_FR = (ROOT / "tests" / "fixtures" / "feeds" / "acme_fr.rss.xml").read_bytes()
-
-
-def config_text(database_url: str, feeds: FeedServer, slack: FakeSlack, smtp: SmtpServer) -> str:
-    return f"""
-[watchtower]
-database_url = "{database_url}"
-language = "fr"
-
-[slack]
-default_channel = "#veille"
-api_url = "{slack.api_url}"
-channel_interval = "0s"
-
-[email]
-smtp_host = "127.0.0.1"
-smtp_port = {smtp.port}
-starttls = false
-from = "veille@example.fr"
-
-[[brands]]
-name = "Slack"
-terms = ["Slack"]
-
-[[brands]]
-name = "Acmé"
-terms = ["Acmé", "Banque Acmé"]
-exclude = ["Acme Corporation"]
-
-[[sources]]
-name = "alertes-slack"
-kind = "google_alerts"
-url = "{feeds.url("/alerts/slack.xml")}"
-every = "10m"
-allow_private = true
-
-[[sources]]
-name = "forum-conso"
-kind = "rss"
-url = "{feeds.url("/forum.rss")}"
-every = "10m"
-allow_private = true
-
-[[rules]]
-name = "crise"
-brands = ["Acmé"]
-query = "arnaque OR escroquerie"
-severity = "critical"
-notify = ["slack:#crise", "email:dircom@example.fr"]
-"""
-
-
-@pytest.fixture
-def setup(
-    database_url: str,
-    feeds: FeedServer,
-    slack: FakeSlack,
-    smtp: SmtpServer,
-    write_config: Callable[[str], Path],
-    monkeypatch: pytest.MonkeyPatch,
-) -> Path:
-    feeds.resources["/alerts/slack.xml"] = Resource(GOOGLE_ALERTS, "application/atom+xml")
-    feeds.resources["/forum.rss"] = Resource(ACME_FR, "application/rss+xml")
-    monkeypatch.setenv("SLACK_BOT_TOKEN", slack.token)
-    return write_config(config_text(database_url, feeds, slack, smtp))
 
 
 def test_run_once_delivers_each_mention_once(

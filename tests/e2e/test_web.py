@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from tests.e2e.test_run_once import ACME_FR
+from tests.e2e.scenario import ACME_FR
 from tests.servers.http import FeedServer, Resource
 from watchtower.app import App
 from watchtower.config import load_config
