@@ -5,11 +5,13 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+import sqlalchemy
 
 from tests.servers.http import FeedServer, Resource
 from tests.servers.slack import FakeSlack
 from tests.servers.smtp import SmtpServer
 from watchtower.cli import main
+from watchtower.storage.db import make_engine
 
 
 def test_run_once_delivers_each_mention_once(
@@ -89,3 +91,34 @@ def test_failing_source_does_not_stop_the_others(
     assert "forum-conso [rss] failing" in out
     assert "the site has a server error (500)" in out
     assert "alertes-slack [google_alerts] ok" in out
+
+
+def test_secrets_never_reach_logs_output_or_database(
+    setup: Path,
+    slack: FakeSlack,
+    database_url: str,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    secret = "xoxb-0000-this-token-is-revoked"
+    monkeypatch.setenv("SLACK_BOT_TOKEN", secret)  # the fake answers invalid_auth
+    monkeypatch.setenv("SMTP_PASSWORD", "smtp-hunter2")
+
+    assert main(["--log-level", "DEBUG", "run", "--once", "--config", str(setup)]) == 0
+    assert main(["status", "--config", str(setup)]) == 0
+
+    shown = capsys.readouterr()
+    assert slack.posts() == []
+    assert "invalid_auth" in shown.err or "token" in shown.err.lower()
+    engine = make_engine(database_url)
+    try:
+        with engine.connect() as conn:
+            stored = " ".join(
+                str(row)
+                for table in ("outbox", "sources")
+                for row in conn.execute(sqlalchemy.text(f"SELECT * FROM {table}"))
+            )
+    finally:
+        engine.dispose()
+    for text in (shown.out, shown.err, stored):
+        assert secret not in text and "smtp-hunter2" not in text
