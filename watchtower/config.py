@@ -612,7 +612,14 @@ def parse_config(text: str, config_path: Path) -> LoadedConfig:
             [ConfigProblem(shown, line, "", f"TOML syntax error: {message}")]
         ) from None
     lines = locate_keys(text)
-    raw = expand_includes(raw, config_path)
+    try:
+        raw = expand_includes(raw, config_path)
+    except ConfigError as exc:  # the packs module knows the key; the line is found here
+        located = [
+            p if p.line else ConfigProblem(p.path, lines.get(("include",)), p.key, p.message)
+            for p in exc.problems
+        ]
+        raise ConfigError(located) from None
     raw_sources = raw.pop("sources", [])
     problems: list[ConfigProblem] = []
     sources, source_problems = _validate_sources(shown, raw_sources, lines, raw)

@@ -135,6 +135,15 @@ def test_bad_terms_are_named(
     assert [str(p) for p in caught.value.problems] == [f"{path}:{expected}"]
 
 
+def test_unknown_rule_pack_names_the_line(write_config: Callable[[str], Path]) -> None:
+    path = write_config('include = ["crisis-fr", "crise-xx"]\n' + GOOD)
+    with pytest.raises(ConfigError) as caught:
+        load_config(path)
+    [problem] = caught.value.problems
+    assert str(problem).startswith(f"{path}:1: include[1]: ")
+    assert "crise-xx" in str(problem)
+
+
 def test_toml_syntax_error_names_the_line(write_config: Callable[[str], Path]) -> None:
     path = write_config(GOOD.replace("[[brands]]", "[[brands]"))
     with pytest.raises(ConfigError) as caught:
