@@ -10,6 +10,7 @@ from typing import Any
 
 from sqlalchemy import select
 
+from tests.e2e.scenario import targets
 from tests.servers.slack import FakeSlack
 from tests.servers.smtp import SmtpServer
 from watchtower.app import App
@@ -35,22 +36,7 @@ class Clock:
 
 def base_config(database_url: str, slack: FakeSlack, smtp: SmtpServer, extra: str = "") -> str:
     return f"""
-[watchtower]
-database_url = "{database_url}"
-language = "fr"
-ops_notify = ["email:ops@example.fr"]
-
-[slack]
-default_channel = "#veille"
-api_url = "{slack.api_url}"
-channel_interval = "0s"
-
-[email]
-smtp_host = "127.0.0.1"
-smtp_port = {smtp.port}
-starttls = false
-from = "veille@example.fr"
-
+{targets(database_url, slack, smtp, 'ops_notify = ["email:ops@example.fr"]')}
 [[brands]]
 name = "Acmé"
 terms = ["Acmé"]

@@ -15,12 +15,12 @@ GOOGLE_ALERTS = (CORPUS / "google_alerts" / "feedjira_google_alerts_slack.xml").
 ACME_FR = (ROOT / "tests" / "fixtures" / "feeds" / "acme_fr.rss.xml").read_bytes()
 
 
-def config_text(database_url: str, feeds: FeedServer, slack: FakeSlack, smtp: SmtpServer) -> str:
-    return f"""
-[watchtower]
+def targets(database_url: str, slack: FakeSlack, smtp: SmtpServer, watchtower: str = "") -> str:
+    """The [watchtower], [slack] and [email] sections pointing at the local test servers."""
+    return f"""[watchtower]
 database_url = "{database_url}"
 language = "fr"
-
+{watchtower}
 [slack]
 default_channel = "#veille"
 api_url = "{slack.api_url}"
@@ -31,7 +31,12 @@ smtp_host = "127.0.0.1"
 smtp_port = {smtp.port}
 starttls = false
 from = "veille@example.fr"
+"""
 
+
+def config_text(database_url: str, feeds: FeedServer, slack: FakeSlack, smtp: SmtpServer) -> str:
+    return f"""
+{targets(database_url, slack, smtp)}
 [[brands]]
 name = "Slack"
 terms = ["Slack"]
