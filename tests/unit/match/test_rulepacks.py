@@ -70,7 +70,7 @@ def test_unknown_pack() -> None:
     with pytest.raises(ConfigError) as info:
         parse_config('include = ["crisis-de"]\n' + BASE, Path("w.toml"))
     assert str(info.value) == (
-        "w.toml: include[0]: unknown rule pack 'crisis-de'; available: crisis-en, crisis-fr"
+        "w.toml:1: include[0]: unknown rule pack 'crisis-de'; available: crisis-en, crisis-fr"
     )
 
 
