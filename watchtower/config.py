@@ -37,6 +37,7 @@ from watchtower.adapters.base import Duration, HttpUrl, SourceSettings
 from watchtower.adapters.registry import REGISTRY as SOURCE_KINDS
 from watchtower.errors import ConfigError, ConfigProblem
 from watchtower.notify.registry import TARGET_KINDS
+from watchtower.tomllines import Lines, dotted, line_for, locate_keys
 
 DEFAULT_CONFIG = "watchtower.toml"
 
@@ -316,71 +317,6 @@ def resolve_database_url(url: str, base: Path) -> str:
     return url
 
 
-# --------------------------------------------------------------------- locating
-_HEADER = re.compile(r"^\s*(\[\[?)\s*([^\]]+?)\s*\]\]?")
-_KEY = re.compile(r"^\s*([A-Za-z0-9_\-\"'.]+)\s*=")
-_STRINGS = re.compile(r"\"(?:[^\"\\]|\\.)*\"|'[^']*'|#.*$")
-
-
-def locate_keys(text: str) -> dict[tuple[str | int, ...], int]:
-    """Map each table and key path of a TOML text to its 1-based line.
-
-    tomllib keeps no positions, so this line scanner finds them for error
-    messages; it only has to be right for the lines it recognises.
-    """
-    lines: dict[tuple[str | int, ...], int] = {}
-    counters: dict[tuple[str, ...], int] = {}
-    table: tuple[str | int, ...] = ()
-    depth = 0
-    in_multiline: str | None = None
-    for number, line in enumerate(text.splitlines(), start=1):
-        if in_multiline:
-            if in_multiline in line:
-                in_multiline = None
-            continue
-        code = _STRINGS.sub('""', line)
-        if depth > 0:  # inside a multi-line array or inline table
-            depth = max(
-                0, depth + code.count("[") + code.count("{") - code.count("]") - code.count("}")
-            )
-            continue
-        if m := _HEADER.match(line):
-            names = tuple(p.strip().strip("\"'") for p in m.group(2).split("."))
-            if m.group(1) == "[[":
-                index = counters.get(names, -1) + 1
-                counters[names] = index
-                table = (*names, index)
-            else:
-                table = names
-            lines.setdefault(table, number)
-        elif m := _KEY.match(line):
-            key = tuple(p.strip().strip("\"'") for p in m.group(1).split("."))
-            lines.setdefault((*table, *key), number)
-            value = line[m.end() :]
-            for quote in ('"""', "'''"):
-                if value.count(quote) == 1:
-                    in_multiline = quote
-            rest = code[code.index("=") + 1 :] if "=" in code else ""
-            depth = max(0, rest.count("[") + rest.count("{") - rest.count("]") - rest.count("}"))
-    return lines
-
-
-def _line_for(loc: Sequence[str | int], lines: dict[tuple[str | int, ...], int]) -> int | None:
-    path = tuple(loc)
-    while path:
-        if path in lines:
-            return lines[path]
-        path = path[:-1]
-    return None
-
-
-def _dotted(loc: Sequence[str | int]) -> str:
-    out = ""
-    for part in loc:
-        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
-    return out
-
-
 def _known_keys(model: type[BaseModel]) -> list[str]:
     return [f.alias or name for name, f in model.model_fields.items()]
 
@@ -415,16 +351,14 @@ def _model_at(loc: Sequence[str | int], raw: dict[str, Any]) -> type[BaseModel] 
     return model
 
 
-def _problem(
-    path: str, loc: Sequence[str | int], message: str, lines: dict[tuple[str | int, ...], int]
-) -> ConfigProblem:
-    return ConfigProblem(path, _line_for(loc, lines), _dotted(loc), message)
+def _problem(path: str, loc: Sequence[str | int], message: str, lines: Lines) -> ConfigProblem:
+    return ConfigProblem(path, line_for(loc, lines), dotted(loc), message)
 
 
 def _validation_problems(
     path: str,
     error: ValidationError,
-    lines: dict[tuple[str | int, ...], int],
+    lines: Lines,
     raw: dict[str, Any],
     prefix: tuple[str | int, ...] = (),
 ) -> list[ConfigProblem]:
@@ -448,7 +382,7 @@ def _validation_problems(
 
 
 def _validate_sources(
-    path: str, raw_sources: Any, lines: dict[tuple[str | int, ...], int], raw: dict[str, Any]
+    path: str, raw_sources: Any, lines: Lines, raw: dict[str, Any]
 ) -> tuple[list[SourceSettings], list[ConfigProblem]]:
     problems: list[ConfigProblem] = []
     sources: list[SourceSettings] = []
@@ -491,9 +425,7 @@ def expand_includes(raw: dict[str, Any], config_path: Path) -> dict[str, Any]:
     return expand(raw, config_path)
 
 
-def _cross_check(
-    path: str, config: Config, lines: dict[tuple[str | int, ...], int]
-) -> list[ConfigProblem]:
+def _cross_check(path: str, config: Config, lines: Lines) -> list[ConfigProblem]:
     problems: list[ConfigProblem] = []
 
     def unique(kind: str, names: Iterable[str]) -> None:
@@ -565,7 +497,7 @@ def _term_problems(
     path: str,
     loc: tuple[str | int, ...],
     terms: Sequence[str],
-    lines: dict[tuple[str | int, ...], int],
+    lines: Lines,
 ) -> list[ConfigProblem]:
     """Brand terms and exclusions must be terms the matcher can use (``rembours*``, ``acme.fr``)."""
     from watchtower.pipeline.match.query import QuerySyntaxError, parse_term

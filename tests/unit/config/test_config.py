@@ -12,9 +12,10 @@ import pytest
 
 from tests.conftest import ROOT
 from watchtower.cli import main
-from watchtower.config import load_config, locate_keys
+from watchtower.config import load_config
 from watchtower.durations import parse_duration
 from watchtower.errors import ConfigError
+from watchtower.tomllines import locate_keys
 
 GOOD = """\
 [watchtower]
