@@ -143,6 +143,7 @@ class Poller:
             self._record_success(source_id, settings, result, stats)
         except Exception as exc:  # nothing stored: the items are fetched again next time
             log.exception("processing failed", extra=kv(source=name))
+            app.stories.forget_batch()  # it may have indexed items that were rolled back
             self._record_failure(
                 source_id,
                 settings,

@@ -11,7 +11,6 @@ another replica's recent items are seen too.
 from __future__ import annotations
 
 import threading
-from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -23,7 +22,6 @@ from watchtower.pipeline.neardup import NearDuplicateIndex
 from watchtower.storage.queries import insert_returning_id
 from watchtower.storage.tables import ItemRow, StoryRow
 
-RECENT_STORIES = 10_000
 # Built once: building the statement on each call cost more than running it.
 _SAME_ITEM = (
     select(ItemRow.story_id)
@@ -57,9 +55,9 @@ class StoryIndex:
         self.index = NearDuplicateIndex(window=window, threshold=threshold)
         self.synced_id = 0
         self.lock = threading.Lock()
-        # Stories of items this process added lately: another thread's item may
-        # not be committed yet, so the database cannot tell its story.
-        self.recent: OrderedDict[int, int] = OrderedDict()
+        # Set when a batch rolled back after indexing its items: those ids may
+        # not exist (or, on SQLite, be reused), so the index is rebuilt.
+        self.stale = False
 
     def load(self, session: Session, now: datetime) -> None:
         """Rebuild from the database (at start): every fingerprint in the window."""
@@ -70,6 +68,7 @@ class StoryIndex:
                 threshold=self.threshold,
             )
             self.synced_id = self._max_id(session)
+            self.stale = False
 
     def _rows(
         self, session: Session, *, since: datetime | None = None, after: int = 0
@@ -92,28 +91,33 @@ class StoryIndex:
     def _catch_up(self, session: Session) -> None:
         """Add items other workers or replicas stored since the last look."""
         for item_id, blob, fetched in self._rows(session, after=self.synced_id):
-            if item_id in self.recent:  # added by this process already
-                continue
             try:
                 self.index.add(item_id, Fingerprint.from_bytes(blob), fetched)
             except ValueError:  # a fingerprint from another format version
                 continue
             self.synced_id = max(self.synced_id, item_id)
 
-    def begin_batch(self, session: Session) -> None:
+    def begin_batch(self, session: Session, now: datetime) -> None:
         """Take the story lock for the rest of this transaction, then catch up.
 
         A near-copy stored by another replica is invisible until that replica
         commits, so story assignment must not overlap across replicas: on
         PostgreSQL an advisory lock, taken before any insert so it cannot
-        deadlock with the inserts' row locks; SQLite serialises writers by
-        itself. Holding it, nobody else can add items until this batch
-        commits, so one catch-up per batch sees everything.
+        deadlock with the inserts' row locks; on SQLite the batch runs inside
+        ``Database.writing()``, which admits one writer at a time. Holding
+        it, nobody else can add items until this batch commits, so one
+        catch-up per batch sees everything.
         """
         if session.get_bind().dialect.name == "postgresql":
             session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": STORY_LOCK})
+        if self.stale:
+            self.load(session, now)
         with self.lock:
             self._catch_up(session)
+
+    def forget_batch(self) -> None:
+        """The batch rolled back: what it indexed is not in the database."""
+        self.stale = True
 
     def prune(self, now: datetime) -> int:
         with self.lock:
@@ -139,9 +143,10 @@ class StoryIndex:
         if story_id is None:
             with self.lock:
                 found = self.index.find(fingerprint, now=now)
-                known = self.recent.get(found.doc_id) if found is not None else None
             if found is not None:
-                story_id = known or session.scalar(
+                # Batches never overlap (begin_batch), so the item is committed
+                # or belongs to this very transaction: the database knows its story.
+                story_id = session.scalar(
                     select(ItemRow.story_id).where(ItemRow.id == found.doc_id)
                 )
         if story_id is None:
@@ -167,14 +172,11 @@ class StoryIndex:
         )
         return Sighting(story_id, False, int(sightings or 1), repost is None)
 
-    def added(self, item_id: int, story_id: int, fingerprint: Fingerprint, now: datetime) -> None:
+    def added(self, item_id: int, fingerprint: Fingerprint, now: datetime) -> None:
         """Index a stored item, so later items of this batch and of later ones find it."""
         with self.lock:
             self.index.add(item_id, fingerprint, now)
             self.synced_id = max(self.synced_id, item_id)
-            self.recent[item_id] = story_id
-            while len(self.recent) > RECENT_STORIES:
-                self.recent.popitem(last=False)
 
     @staticmethod
     def _exact(session: Session, since: datetime, url_hash: str, content_hash: str) -> int | None:

@@ -60,7 +60,8 @@ class BatchStats:
     edited: int = 0
 
 
-def payload_for(p: Prepared, source: str, story: dict[str, Any]) -> dict[str, Any]:
+def payload_for(p: Prepared, source: str) -> dict[str, Any]:
+    """What every notification of this item shows (the story part is added per target)."""
     item = p.item
     excerpt = item.text[:EXCERPT_CHARS] + ("…" if len(item.text) > EXCERPT_CHARS else "")
     return {
@@ -72,14 +73,13 @@ def payload_for(p: Prepared, source: str, story: dict[str, Any]) -> dict[str, An
         "lang": detect_item(item),
         "rating": item.rating,
         "author": item.author,
-        "story": story,
     }
 
 
 def run_batch(ctx: RunContext, source_id: int, source: str, items: Sequence[Item]) -> BatchStats:
     """Store what is new in ``items`` and queue its notifications."""
     stats = BatchStats()
-    ctx.stories.begin_batch(ctx.session)
+    ctx.stories.begin_batch(ctx.session, ctx.now)
     prepared = prepare(items, ctx.config.dedup.tracking_params)
     known = known_guids(ctx.session, source_id, [p.item.guid for p in prepared])
     for p in prepared:
@@ -99,7 +99,7 @@ def run_batch(ctx: RunContext, source_id: int, source: str, items: Sequence[Item
         item_id = store_item(ctx.session, source_id, p, ctx.now, story_id=sighting.story_id)
         if item_id is None:  # cannot happen under the batch lock; never notify twice
             continue
-        ctx.stories.added(item_id, sighting.story_id, p.fingerprint, ctx.now)
+        ctx.stories.added(item_id, p.fingerprint, ctx.now)
         stats.new_items += 1
         matches = ctx.matcher.match(p.item, source)
         if matches:
@@ -136,6 +136,8 @@ def _notify(
     store_mentions(ctx.session, item_id, matches, severities, ctx.now)
     stats.mentions += len(matches)
     story = {"id": sighting.story_id, "sightings": sighting.sightings, "edited": edited}
+    # Built once per item: language detection is the costly part, not per target.
+    payload = payload_for(p, source)
     parent_key = f"story:{sighting.story_id}"
     for r in route(matches, ctx.config):
         if not edited and enqueue(
@@ -143,7 +145,7 @@ def _notify(
             item_id,
             parent_key,
             r,
-            payload_for(p, source, dict(story, first=True)),
+            dict(payload, story=dict(story, first=True)),
             ctx.now,
         ):
             stats.queued += 1
@@ -156,6 +158,6 @@ def _notify(
             else f"{parent_key}:item:{item_id}"
         )
         if enqueue(
-            ctx.session, item_id, key, r, payload_for(p, source, dict(story, first=False)), ctx.now
+            ctx.session, item_id, key, r, dict(payload, story=dict(story, first=False)), ctx.now
         ):
             stats.queued += 1

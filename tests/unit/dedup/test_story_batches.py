@@ -1,0 +1,91 @@
+"""Story assignment across batches, on a real database: a rolled-back batch leaves no trace."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime
+
+import pytest
+from sqlalchemy import func, select
+
+from watchtower.config import Config
+from watchtower.models import Item
+from watchtower.pipeline.dedup import StoryIndex
+from watchtower.pipeline.match import Matcher
+from watchtower.pipeline.runner import RunContext, run_batch
+from watchtower.storage.db import Database
+from watchtower.storage.tables import ItemRow, SourceRow, StoryRow
+
+NOW = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)
+TEXT = (
+    "Des centaines de clients de la Banque Acmé dénoncent des prélèvements effectués deux "
+    "fois sur leur compte courant depuis la migration informatique de la semaine dernière."
+)
+
+
+@pytest.fixture
+def db(database_url: str) -> Iterator[Database]:
+    database = Database(database_url)
+    database.upgrade()
+    with database.session() as session:
+        for name in ("a", "b"):
+            session.add(
+                SourceRow(
+                    name=name, kind="rss", url=f"https://{name}.fr/", cursor={}, next_check_at=NOW
+                )
+            )
+    yield database
+    database.dispose()
+
+
+def batch(
+    db: Database, stories: StoryIndex, source: str, item: Item, *, fail: bool = False
+) -> None:
+    config = Config()
+    with db.writing() as session:
+        source_id = session.scalar(select(SourceRow.id).where(SourceRow.name == source))
+        assert source_id is not None
+        run_batch(
+            RunContext(config, Matcher([], []), stories, session, NOW), source_id, source, [item]
+        )
+        if fail:
+            raise RuntimeError("the batch fails after indexing its item")
+
+
+def test_near_copy_in_a_later_batch_joins_the_story(db: Database) -> None:
+    stories = StoryIndex()
+    batch(db, stories, "a", Item(guid="1", url="https://a.fr/1", title="Acmé", text=TEXT))
+    batch(db, stories, "b", Item(guid="2", url="https://b.fr/2", title="Acmé", text=TEXT + " AFP"))
+    with db.session() as session:
+        assert session.scalar(select(func.count()).select_from(StoryRow)) == 1
+        assert session.scalar(select(StoryRow.sightings)) == 2
+
+
+OTHER = (
+    "La Banque Acmé ouvre trois nouvelles agences dans la métropole bordelaise d'ici au "
+    "printemps, avec une centaine d'embauches prévues dans le conseil aux particuliers."
+)
+
+
+def test_rolled_back_batch_is_forgotten(db: Database) -> None:
+    stories = StoryIndex()
+    with pytest.raises(RuntimeError):
+        batch(
+            db,
+            stories,
+            "a",
+            Item(guid="1", url="https://a.fr/1", title="Acmé", text=TEXT),
+            fail=True,
+        )
+    stories.forget_batch()  # what the poller does when processing fails
+
+    # SQLite hands the rolled-back row id to the next item: an index that still
+    # held the rolled-back fingerprint under that id would put the near-copy
+    # below in the unrelated Bordeaux story.
+    batch(db, stories, "a", Item(guid="3", url="https://a.fr/3", title="Acmé", text=OTHER))
+    batch(db, stories, "b", Item(guid="2", url="https://b.fr/2", title="Acmé", text=TEXT + " AFP"))
+    with db.session() as session:
+        story_ids = session.scalars(select(ItemRow.story_id).order_by(ItemRow.id)).all()
+        assert session.scalar(select(func.count()).select_from(StoryRow)) == 2
+    assert len(set(story_ids)) == 2
+    assert not stories.stale
