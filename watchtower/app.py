@@ -187,5 +187,6 @@ class App:
     def close(self) -> None:
         for notifier in [*self._notifiers.values(), *self._retired_notifiers]:
             notifier.close()
+        self.poller.close()
         self.http.close()
         self.db.dispose()

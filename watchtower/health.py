@@ -86,9 +86,7 @@ def render_status(session: Session, now: datetime) -> str:
             lines.append(f"      last error: {h.last_error}")
     counts = queries.outbox_counts(session)
     oldest = queries.oldest_pending(session)
-    summary = ", ".join(
-        f"{status} {counts.get(status, 0)}" for status in OUTBOX_STATUSES
-    )
+    summary = ", ".join(f"{status} {counts.get(status, 0)}" for status in OUTBOX_STATUSES)
     lines.append(f"Outbox: {summary}")
     if oldest is not None:
         lines.append(f"  oldest unsent notification queued {ago(oldest, now)}")

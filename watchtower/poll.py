@@ -14,7 +14,9 @@ import threading
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import bindparam, update
 
 from watchtower import metrics, source_alerts
 from watchtower.adapters.base import FetchContext, FetchResult, SourceSettings, SourceState
@@ -22,7 +24,7 @@ from watchtower.adapters.registry import REGISTRY
 from watchtower.errors import SourceError
 from watchtower.logs import kv
 from watchtower.pipeline.runner import BatchStats, RunContext, run_batch
-from watchtower.storage.queries import claim_due_sources
+from watchtower.storage.queries import SOURCES, Claim, claim_due_sources
 from watchtower.storage.tables import SourceRow
 
 if TYPE_CHECKING:
@@ -84,12 +86,62 @@ class PollStats:
         }
 
 
+# The outcome of a success, as parameters of one UPDATE (``b_`` names: a bind
+# parameter may not share a column's name in an UPDATE).
+_SUCCESS = (
+    update(SOURCES)
+    .where(SOURCES.c.id == bindparam("b_id"))
+    .values(
+        etag=bindparam("b_etag"),
+        last_modified=bindparam("b_last_modified"),
+        cursor=bindparam("b_cursor"),
+        last_success_at=bindparam("b_now"),
+        consecutive_failures=0,
+        last_error=None,
+        next_check_at=bindparam("b_next"),
+    )
+)
+_NEWS = (
+    update(SOURCES)
+    .where(SOURCES.c.id == bindparam("b_id"))
+    .values(last_item_at=bindparam("b_now"), items_total=SOURCES.c.items_total + bindparam("b_new"))
+)
+#: Quiet successes (nothing new, healthy source) written together, at most this many at once.
+LEDGER_SIZE = 64
+
+
 class Poller:
-    """Runs one poll round for an :class:`~watchtower.app.App`."""
+    """Runs one poll round for an :class:`~watchtower.app.App`.
+
+    The worker threads live as long as the poller (starting a hundred threads
+    each round cost more CPU than the round's 304s). A success that brings
+    nothing new to a healthy source is only bookkeeping (validators, next
+    check): such outcomes are written together, :data:`LEDGER_SIZE` at a time
+    and at the end of the round, instead of one transaction each. Losing them
+    in a crash is harmless: the lease expires and the source is fetched again.
+    """
 
     def __init__(self, app: App) -> None:
         self.app = app
         self._lock = threading.Lock()
+        self._pool: ThreadPoolExecutor | None = None
+        self._workers = 0
+        self._ledger: list[dict[str, Any]] = []
+
+    def _executor(self, workers: int) -> ThreadPoolExecutor:
+        with self._lock:
+            if self._pool is None or self._workers != workers:
+                if self._pool is not None:
+                    self._pool.shutdown(wait=False)
+                self._pool, self._workers = ThreadPoolExecutor(workers, "poll"), workers
+            return self._pool
+
+    def close(self) -> None:
+        """Stop the worker threads (after the running round)."""
+        with self._lock:
+            pool, self._pool = self._pool, None
+        if pool is not None:
+            pool.shutdown(wait=True)
 
     def poll(self, *, all_sources: bool = False, stop: threading.Event | None = None) -> PollStats:
         """Claim due sources (every enabled one with ``all_sources``) and fetch them."""
@@ -98,54 +150,45 @@ class Poller:
         config = app.loaded.config
         limit = max(config.watchtower.concurrency * 4, 1) if not all_sources else 1_000_000
         with app.db.writing() as session:
-            rows = claim_due_sources(session, app.clock(), LEASE, limit, all_sources=all_sources)
-            # The fetch state is read with the claim: the lease keeps other
-            # workers off these rows until their outcome is recorded.
-            claimed = [
-                (r.id, r.name, SourceState(r.etag, r.last_modified, dict(r.cursor or {})))
-                for r in rows
-            ]
+            claimed = claim_due_sources(session, app.clock(), LEASE, limit, all_sources=all_sources)
         if not claimed:
             return stats
         stats.sources = len(claimed)
-        with ThreadPoolExecutor(config.watchtower.concurrency, "poll") as pool:
-            for _ in pool.map(lambda c: self._poll_one(c[0], c[1], c[2], stats, stop), claimed):
+        try:
+            pool = self._executor(config.watchtower.concurrency)
+            for _ in pool.map(lambda c: self._poll_one(c, stats, stop), claimed):
                 pass
+        finally:
+            self._flush_ledger()
         return stats
 
-    def _poll_one(
-        self,
-        source_id: int,
-        name: str,
-        state: SourceState,
-        stats: PollStats,
-        stop: threading.Event | None,
-    ) -> None:
+    def _poll_one(self, claim: Claim, stats: PollStats, stop: threading.Event | None) -> None:
         app = self.app
-        settings = app.source_settings(name)
+        settings = app.source_settings(claim.name)
         if settings is None or (stop is not None and stop.is_set()):
-            self._release(source_id)
+            self._release(claim.id)
             return
         ctx = FetchContext(http=app.http, now=app.clock, log=log)
+        state = SourceState(claim.etag, claim.last_modified, dict(claim.cursor))
         metrics.poll_started()
         try:
             result = REGISTRY[settings.kind].fetch(settings, state, ctx)
         except SourceError as exc:
-            self._record_failure(source_id, settings, exc.message, exc.retry_after, stats)
+            self._record_failure(claim.id, settings, exc.message, exc.retry_after, stats)
             return
         except Exception as exc:  # a bug in one adapter must not stop the others
-            log.exception("adapter crashed", extra=kv(source=name))
+            log.exception("adapter crashed", extra=kv(source=claim.name))
             self._record_failure(
-                source_id, settings, f"internal error: {type(exc).__name__}: {exc}", None, stats
+                claim.id, settings, f"internal error: {type(exc).__name__}: {exc}", None, stats
             )
             return
         try:
-            self._record_success(source_id, settings, result, stats)
+            self._record_success(claim, settings, result, stats)
         except Exception as exc:  # nothing stored: the items are fetched again next time
-            log.exception("processing failed", extra=kv(source=name))
+            log.exception("processing failed", extra=kv(source=claim.name))
             app.stories.forget_batch()  # it may have indexed items that were rolled back
             self._record_failure(
-                source_id,
+                claim.id,
                 settings,
                 f"internal error while processing items: {type(exc).__name__}: {exc}",
                 None,
@@ -154,34 +197,44 @@ class Poller:
 
     def _release(self, source_id: int) -> None:
         with self.app.db.writing() as session:
-            row = session.get(SourceRow, source_id)
-            if row is not None:
-                row.next_check_at = self.app.clock()
+            session.execute(
+                update(SOURCES)
+                .where(SOURCES.c.id == source_id)
+                .values(next_check_at=self.app.clock())
+            )
 
     def _record_success(
-        self, source_id: int, settings: SourceSettings, result: FetchResult, stats: PollStats
+        self, claim: Claim, settings: SourceSettings, result: FetchResult, stats: PollStats
     ) -> None:
         app = self.app
         now = app.clock()
-        with app.db.writing() as session:
-            row = session.get(SourceRow, source_id)
-            if row is None:
-                return
-            batch = BatchStats()
-            if result.items:
-                ctx = RunContext(app.loaded.config, app.matcher, app.stories, session, now)
-                batch = run_batch(ctx, source_id, settings.name, result.items)
-            row.etag, row.last_modified = result.etag, result.last_modified
-            if result.cursor is not None:
-                row.cursor = result.cursor
-            row.last_success_at = now
-            if batch.new_items:
-                row.last_item_at = now
-                row.items_total += batch.new_items
-            row.consecutive_failures = 0
-            row.last_error = None
-            row.next_check_at = next_check(settings.every, now)
-            source_alerts.after_success(session, app.loaded.config, row, batch.new_items, now)
+        outcome: dict[str, Any] = {
+            "b_id": claim.id,
+            "b_etag": result.etag,
+            "b_last_modified": result.last_modified,
+            "b_cursor": result.cursor if result.cursor is not None else claim.cursor,
+            "b_now": now,
+            "b_next": next_check(settings.every, now),
+        }
+        batch = BatchStats()
+        if not result.items and claim.alert_reason is None:
+            self._note(outcome)
+        else:
+            with app.db.writing() as session:
+                if result.items:
+                    ctx = RunContext(app.loaded.config, app.matcher, app.stories, session, now)
+                    batch = run_batch(ctx, claim.id, settings.name, result.items)
+                session.execute(_SUCCESS, outcome)
+                if batch.new_items:
+                    session.execute(
+                        _NEWS, {"b_id": claim.id, "b_now": now, "b_new": batch.new_items}
+                    )
+                if claim.alert_reason is not None:
+                    row = session.get(SourceRow, claim.id)
+                    if row is not None:
+                        source_alerts.after_success(
+                            session, app.loaded.config, row, batch.new_items, now
+                        )
         with self._lock:
             stats.ok += 1
             stats.not_modified += result.not_modified
@@ -201,6 +254,24 @@ class Poller:
                 queued=batch.queued,
             ),
         )
+
+    def _note(self, outcome: dict[str, Any]) -> None:
+        with self._lock:
+            self._ledger.append(outcome)
+            full = len(self._ledger) >= LEDGER_SIZE
+        if full:
+            self._flush_ledger()
+
+    def _flush_ledger(self) -> None:
+        with self._lock:
+            pending, self._ledger = self._ledger, []
+        if not pending:
+            return
+        try:
+            with self.app.db.writing() as session:
+                session.execute(_SUCCESS, pending)
+        except Exception:  # the lease expires and these sources are simply fetched again
+            log.exception("could not record quiet successes", extra=kv(sources=len(pending)))
 
     def _record_failure(
         self,

@@ -95,7 +95,7 @@ STRINGS: dict[str, dict[str, str]] = {
         "top_sources": "Top sources",
         "top_terms": "Terms",
         "examples": "Examples",
-        "ack_hint": "React with ✅ or reply \"ack\" in the thread to take charge.",
+        "ack_hint": 'React with ✅ or reply "ack" in the thread to take charge.',
         "escalated": "Escalation: nobody took charge of the alert within {timeout}.",
         "ops_auth_subject": "[watchtower] Slack is paused: {reason}",
         "ops_auth_body": "Slack refused the bot token ({reason}). Slack notifications are "

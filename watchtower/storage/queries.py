@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Select, Table, delete, func, or_, select
+from sqlalchemy import Select, Table, bindparam, delete, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -90,19 +91,66 @@ def sync_sources(session: Session, sources: Sequence[SourceSettings], now: datet
         row.enabled = False
 
 
+@dataclass(frozen=True, slots=True)
+class Claim:
+    """A claimed source: what its fetch needs, read with the claim (the lease keeps
+    other workers off the row until the outcome is recorded)."""
+
+    id: int
+    name: str
+    etag: str | None
+    last_modified: str | None
+    cursor: dict[str, Any]
+    alert_reason: str | None
+    consecutive_failures: int
+
+
+_CLAIMED = select(
+    SourceRow.id,
+    SourceRow.name,
+    SourceRow.etag,
+    SourceRow.last_modified,
+    SourceRow.cursor,
+    SourceRow.alert_reason,
+    SourceRow.consecutive_failures,
+).where(SourceRow.enabled.is_(True))
+# On the Table, not the ORM class: a list of parameter sets is then a plain
+# executemany (the ORM would read it as a bulk update by primary key).
+SOURCES: Table = SourceRow.__table__  # type: ignore[assignment]
+_LEASE = (
+    update(SOURCES)
+    .where(SOURCES.c.id == bindparam("b_id"))
+    .values(next_check_at=bindparam("b_until"), last_attempt_at=bindparam("b_now"))
+)
+
+
 def claim_due_sources(
     session: Session, now: datetime, lease: timedelta, limit: int, *, all_sources: bool = False
-) -> list[SourceRow]:
-    """Claim due sources by pushing ``next_check_at`` past a lease."""
-    query = select(SourceRow).where(SourceRow.enabled.is_(True))
+) -> list[Claim]:
+    """Claim due sources by pushing ``next_check_at`` past a lease.
+
+    Core statements, not ORM objects: a round claims up to thousands of rows.
+    """
+    query = _CLAIMED
     if not all_sources:
         query = query.where(SourceRow.next_check_at <= now)
     query = _skip_locked(session, query.order_by(SourceRow.next_check_at).limit(limit))
-    rows = list(session.scalars(query))
-    for row in rows:
-        row.next_check_at = now + lease
-        row.last_attempt_at = now
-    return rows
+    claims = [
+        Claim(
+            id=row.id,
+            name=row.name,
+            etag=row.etag,
+            last_modified=row.last_modified,
+            cursor=dict(row.cursor or {}),
+            alert_reason=row.alert_reason,
+            consecutive_failures=row.consecutive_failures,
+        )
+        for row in session.execute(query)
+    ]
+    if claims:
+        until = now + lease
+        session.execute(_LEASE, [{"b_id": c.id, "b_until": until, "b_now": now} for c in claims])
+    return claims
 
 
 def claim_outbox(session: Session, now: datetime, lease: timedelta, limit: int) -> list[OutboxRow]:
