@@ -11,28 +11,62 @@ another replica's recent items are seen too.
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any, cast
 
-from sqlalchemy import bindparam, or_, select, text, update
+from sqlalchemy import Table, bindparam, func, or_, select, text, update
 from sqlalchemy.orm import Session
 
 from watchtower.pipeline.fingerprint import Fingerprint
 from watchtower.pipeline.neardup import NearDuplicateIndex
-from watchtower.storage.queries import insert_returning_id
+from watchtower.storage.queries import insert_ignoring
 from watchtower.storage.tables import ItemRow, StoryRow
 
-# Built once: building the statement on each call cost more than running it.
-_SAME_ITEM = (
-    select(ItemRow.story_id)
-    .where(
-        or_(ItemRow.url_hash == bindparam("url"), ItemRow.content_hash == bindparam("content")),
-        ItemRow.story_id.is_not(None),
-        ItemRow.fetched_at >= bindparam("since"),
+# Built once, on the tables (Core): building a statement per item, or running
+# it through the ORM, cost more than the query itself.
+_STORY_TABLE = cast(Table, StoryRow.__table__)
+_ITEMS = ItemRow.__table__.c
+_STORIES = _STORY_TABLE.c
+
+
+def _first_by(column: Any) -> Any:
+    """The first stored item (lowest id) with each of the given hashes, in stories."""
+    return (
+        select(column, func.min(_ITEMS.id))
+        .where(
+            column.in_(bindparam("keys", expanding=True)),
+            _ITEMS.story_id.is_not(None),
+            _ITEMS.fetched_at >= bindparam("since"),
+        )
+        .group_by(column)
     )
-    .order_by(ItemRow.id)
+
+
+_FIRST_BY_URL = _first_by(_ITEMS.url_hash)
+_FIRST_BY_CONTENT = _first_by(_ITEMS.content_hash)
+_STORY_OF_ITEMS = select(_ITEMS.id, _ITEMS.story_id).where(
+    _ITEMS.id.in_(bindparam("ids", expanding=True))
+)
+_STORY_OF_ITEM = select(_ITEMS.story_id).where(_ITEMS.id == bindparam("item"))
+_SIGHTED = (
+    update(_STORY_TABLE)
+    .where(_STORIES.id == bindparam("story"))
+    .values(sightings=_STORIES.sightings + 1, last_seen_at=bindparam("now"))
+    .returning(_STORIES.sightings)
+)
+_REPOST = (
+    select(_ITEMS.id)
+    .where(
+        _ITEMS.story_id == bindparam("story"),
+        _ITEMS.source_id == bindparam("source"),
+        or_(_ITEMS.url_hash == bindparam("url"), _ITEMS.content_hash == bindparam("content")),
+    )
     .limit(1)
 )
+_STORY_BY_KEY = select(_STORIES.id).where(_STORIES.key == bindparam("key"))
+_LOOKUP_CHUNK = 500
 STORY_LOCK = 0x77746F7779  # "wtowy": the advisory lock id of story assignment
 
 
@@ -97,8 +131,16 @@ class StoryIndex:
                 continue
             self.synced_id = max(self.synced_id, item_id)
 
-    def begin_batch(self, session: Session, now: datetime) -> None:
-        """Take the story lock for the rest of this transaction, then catch up.
+    def begin_batch(
+        self,
+        session: Session,
+        now: datetime,
+        *,
+        url_hashes: Iterable[str] = (),
+        content_hashes: Iterable[str] = (),
+    ) -> StoryBatch:
+        """Take the story lock for the rest of this transaction, catch up, and look up
+        the stories of the batch's URL keys and content hashes in one go.
 
         A near-copy stored by another replica is invisible until that replica
         commits, so story assignment must not overlap across replicas: on
@@ -106,14 +148,31 @@ class StoryIndex:
         deadlock with the inserts' row locks; on SQLite the batch runs inside
         ``Database.writing()``, which admits one writer at a time. Holding
         it, nobody else can add items until this batch commits, so one
-        catch-up per batch sees everything.
+        catch-up (and one exact lookup) per batch sees everything.
         """
-        if session.get_bind().dialect.name == "postgresql":
-            session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": STORY_LOCK})
+        connection = session.connection()
+        if connection.dialect.name == "postgresql":
+            connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": STORY_LOCK})
         if self.stale:
             self.load(session, now)
         with self.lock:
             self._catch_up(session)
+        since = now - self.window
+        first: dict[str, tuple[int, int]] = {}
+        lookups = (("u:", _FIRST_BY_URL, url_hashes), ("c:", _FIRST_BY_CONTENT, content_hashes))
+        for prefix, statement, hashes in lookups:
+            wanted = sorted({h for h in hashes if h})
+            firsts: dict[int, str] = {}
+            for at in range(0, len(wanted), _LOOKUP_CHUNK):
+                chunk = wanted[at : at + _LOOKUP_CHUNK]
+                for key, item_id in connection.execute(statement, {"keys": chunk, "since": since}):
+                    firsts[int(item_id)] = prefix + key
+            ids = sorted(firsts)
+            for at in range(0, len(ids), _LOOKUP_CHUNK):
+                rows = connection.execute(_STORY_OF_ITEMS, {"ids": ids[at : at + _LOOKUP_CHUNK]})
+                for item_id, story_id in rows:
+                    first[firsts[item_id]] = (int(item_id), int(story_id))
+        return StoryBatch(self, session, now, first)
 
     def forget_batch(self) -> None:
         """The batch rolled back: what it indexed is not in the database."""
@@ -123,91 +182,116 @@ class StoryIndex:
         with self.lock:
             return self.index.prune(now - self.window)
 
+
+class StoryBatch:
+    """Story assignment for one batch of items, inside its transaction.
+
+    Built by :meth:`StoryIndex.begin_batch`, which already knows the first
+    stored item of each URL key and content hash in the batch; items of this
+    batch are added to that map as they are stored.
+    """
+
+    def __init__(
+        self, index: StoryIndex, session: Session, now: datetime, first: dict[str, tuple[int, int]]
+    ) -> None:
+        self.index = index
+        self.connection = session.connection()
+        self.dialect = self.connection.dialect.name
+        self.now = now
+        self.first = first  # "u:<url hash>" / "c:<content hash>" -> (item id, story id)
+        self.stories: dict[int, int] = {}  # this batch's item ids -> story ids
+
     def assign(
         self,
-        session: Session,
         *,
         source_id: int,
         url_hash: str,
         content_hash: str,
         fingerprint: Fingerprint,
         title: str,
-        now: datetime,
     ) -> Sighting:
-        """Find or start the story of an item about to be stored (after :meth:`begin_batch`).
+        """Find or start the story of an item about to be stored.
 
         Call :meth:`added` once the item row exists.
         """
-        since = now - self.window
-        story_id = self._exact(session, since, url_hash, content_hash)
+        story_id = self._exact(url_hash, content_hash)
         if story_id is None:
-            with self.lock:
-                found = self.index.find(fingerprint, now=now)
+            with self.index.lock:
+                found = self.index.index.find(fingerprint, now=self.now)
             if found is not None:
                 # Batches never overlap (begin_batch), so the item is committed
-                # or belongs to this very transaction: the database knows its story.
-                story_id = session.scalar(
-                    select(ItemRow.story_id).where(ItemRow.id == found.doc_id)
-                )
+                # or belongs to this very batch: its story is known.
+                story_id = self.stories.get(found.doc_id)
+                if story_id is None:
+                    story_id = self.connection.execute(
+                        _STORY_OF_ITEM, {"item": found.doc_id}
+                    ).scalar()
         if story_id is None:
-            story_id, first = self._start(session, url_hash, content_hash, title, now)
+            story_id, first = self._start(url_hash, content_hash, title)
             if first:
                 return Sighting(story_id, True, 1, False)
-        sightings = session.scalar(
-            update(StoryRow)
-            .where(StoryRow.id == story_id)
-            .values(sightings=StoryRow.sightings + 1, last_seen_at=now)
-            .returning(StoryRow.sightings)
-        )
+        sightings = self.connection.execute(_SIGHTED, {"story": story_id, "now": self.now}).scalar()
         # The same feed re-publishing the same URL (GUIDs that change on every
         # fetch) is not news; another source or another address is.
-        repost = session.scalar(
-            select(ItemRow.id)
-            .where(
-                ItemRow.story_id == story_id,
-                ItemRow.source_id == source_id,
-                (ItemRow.url_hash == url_hash) | (ItemRow.content_hash == content_hash),
-            )
-            .limit(1)
-        )
+        repost = self.connection.execute(
+            _REPOST,
+            {
+                "story": story_id,
+                "source": source_id,
+                "url": url_hash or "-",
+                "content": content_hash or "-",
+            },
+        ).scalar()
         return Sighting(story_id, False, int(sightings or 1), repost is None)
 
-    def added(self, item_id: int, fingerprint: Fingerprint, now: datetime) -> None:
+    def added(
+        self,
+        item_id: int,
+        story_id: int,
+        url_hash: str,
+        content_hash: str,
+        fingerprint: Fingerprint,
+    ) -> None:
         """Index a stored item, so later items of this batch and of later ones find it."""
-        with self.lock:
-            self.index.add(item_id, fingerprint, now)
-            self.synced_id = max(self.synced_id, item_id)
+        self.stories[item_id] = story_id
+        for key in (
+            f"u:{url_hash}" if url_hash else "",
+            f"c:{content_hash}" if content_hash else "",
+        ):
+            if key:
+                self.first.setdefault(key, (item_id, story_id))  # keeps the lowest id
+        with self.index.lock:
+            self.index.index.add(item_id, fingerprint, self.now)
+            self.index.synced_id = max(self.index.synced_id, item_id)
 
-    @staticmethod
-    def _exact(session: Session, since: datetime, url_hash: str, content_hash: str) -> int | None:
-        """The story of a stored item with the same URL key or the same content."""
-        if not (url_hash or content_hash):
-            return None
-        # An empty hash must match nothing: "-" is never a hex digest.
-        params = {"url": url_hash or "-", "content": content_hash or "-", "since": since}
-        story_id = session.execute(_SAME_ITEM, params).scalar()
-        return int(story_id) if story_id is not None else None
+    def _exact(self, url_hash: str, content_hash: str) -> int | None:
+        """The story of the first stored item with the same URL key or the same content."""
+        hits = [
+            self.first[key]
+            for key in (
+                f"u:{url_hash}" if url_hash else "",
+                f"c:{content_hash}" if content_hash else "",
+            )
+            if key in self.first
+        ]
+        return min(hits)[1] if hits else None
 
-    @staticmethod
-    def _start(
-        session: Session, url_hash: str, content_hash: str, title: str, now: datetime
-    ) -> tuple[int, bool]:
+    def _start(self, url_hash: str, content_hash: str, title: str) -> tuple[int, bool]:
         key = f"url:{url_hash}" if url_hash else f"content:{content_hash}"
-        story_id = insert_returning_id(
-            session,
-            StoryRow,
-            ("key",),
+        statement = insert_ignoring(self.dialect, _STORY_TABLE, ("key",))
+        story_id = self.connection.execute(
+            statement,
             {
                 "key": key,
                 "title": title[:500],
                 "sightings": 1,
-                "created_at": now,
-                "last_seen_at": now,
+                "created_at": self.now,
+                "last_seen_at": self.now,
             },
-        )
+        ).scalar()
         if story_id is not None:
             return int(story_id), True
         # Another worker started it first (the insert waited for its commit).
-        existing = session.scalar(select(StoryRow.id).where(StoryRow.key == key))
+        existing = self.connection.execute(_STORY_BY_KEY, {"key": key}).scalar()
         assert existing is not None
         return int(existing), False

@@ -79,27 +79,30 @@ def payload_for(p: Prepared, source: str) -> dict[str, Any]:
 def run_batch(ctx: RunContext, source_id: int, source: str, items: Sequence[Item]) -> BatchStats:
     """Store what is new in ``items`` and queue its notifications."""
     stats = BatchStats()
-    ctx.stories.begin_batch(ctx.session, ctx.now)
     prepared = prepare(items, ctx.config.dedup.tracking_params)
+    stories = ctx.stories.begin_batch(
+        ctx.session,
+        ctx.now,
+        url_hashes=[p.url_hash for p in prepared],
+        content_hashes=[p.content_hash for p in prepared],
+    )
     known = known_guids(ctx.session, source_id, [p.item.guid for p in prepared])
     for p in prepared:
         old = known.get(p.item.guid)
         if old is not None:
             _maybe_edited(ctx, stats, old, p, source)
             continue
-        sighting = ctx.stories.assign(
-            ctx.session,
+        sighting = stories.assign(
             source_id=source_id,
             url_hash=p.url_hash,
             content_hash=p.content_hash,
             fingerprint=p.fingerprint,
             title=p.item.title,
-            now=ctx.now,
         )
         item_id = store_item(ctx.session, source_id, p, ctx.now, story_id=sighting.story_id)
         if item_id is None:  # cannot happen under the batch lock; never notify twice
             continue
-        ctx.stories.added(item_id, p.fingerprint, ctx.now)
+        stories.added(item_id, sighting.story_id, p.url_hash, p.content_hash, p.fingerprint)
         stats.new_items += 1
         matches = ctx.matcher.match(p.item, source)
         if matches:

@@ -34,7 +34,8 @@ def insert_ignore(session: Session, table: Any) -> Any:
 
 
 @functools.cache
-def _insert_ignoring(dialect: str, table: Table, conflict: tuple[str, ...]) -> Any:
+def insert_ignoring(dialect: str, table: Table, conflict: tuple[str, ...]) -> Any:
+    """``INSERT … ON CONFLICT (conflict) DO NOTHING RETURNING id``, built once per table."""
     module = postgresql if dialect == "postgresql" else sqlite
     return (
         module.insert(table)
@@ -52,8 +53,9 @@ def insert_returning_id(
     parameters: building an ORM ``insert().values(...)`` per row costs more
     than running it (hot path: every new item).
     """
-    statement = _insert_ignoring(session.get_bind().dialect.name, table.__table__, conflict)
-    row_id: int | None = session.execute(statement, values).scalar()
+    connection = session.connection()
+    statement = insert_ignoring(connection.dialect.name, table.__table__, conflict)
+    row_id: int | None = connection.execute(statement, values).scalar()
     return row_id
 
 
