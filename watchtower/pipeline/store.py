@@ -14,13 +14,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session
 
 from watchtower.models import Item, Match
 from watchtower.pipeline.fingerprint import Fingerprint
 from watchtower.pipeline.route import Route
-from watchtower.storage.queries import insert_ignore, insert_returning_id
+from watchtower.storage.queries import insert_returning_id
 from watchtower.storage.tables import ItemRow, MentionRow, OutboxRow
 
 
@@ -77,16 +77,19 @@ class Known:
     story_id: int | None
 
 
+_ITEMS = ItemRow.__table__.c
+_KNOWN = select(_ITEMS.guid, _ITEMS.id, _ITEMS.content_hash, _ITEMS.story_id).where(
+    _ITEMS.source_id == bindparam("source"), _ITEMS.guid.in_(bindparam("guids", expanding=True))
+)
+
+
 def known_guids(session: Session, source_id: int, guids: Sequence[str]) -> dict[str, Known]:
     """Items of this source already stored, by GUID (looked up in chunks)."""
     known: dict[str, Known] = {}
+    connection = session.connection()
     for start in range(0, len(guids), 500):
         chunk = list(guids[start : start + 500])
-        rows = session.execute(
-            select(ItemRow.guid, ItemRow.id, ItemRow.content_hash, ItemRow.story_id).where(
-                ItemRow.source_id == source_id, ItemRow.guid.in_(chunk)
-            )
-        )
+        rows = connection.execute(_KNOWN, {"source": source_id, "guids": chunk})
         for guid, item_id, content_hash, story_id in rows:
             known[guid] = Known(item_id, content_hash, story_id)
     return known
@@ -116,18 +119,19 @@ def store_mentions(
     now: datetime,
 ) -> None:
     for match in matches:
-        session.execute(
-            insert_ignore(session, MentionRow)
-            .values(
-                item_id=item_id,
-                brand=match.brand,
-                rule=match.rule or "",
-                severity=severities.get(match.rule or "", "info"),
-                terms=list(match.terms),
-                surfaces=list(match.surfaces),
-                created_at=now,
-            )
-            .on_conflict_do_nothing(index_elements=["item_id", "brand", "rule"])
+        insert_returning_id(
+            session,
+            MentionRow,
+            ("item_id", "brand", "rule"),
+            {
+                "item_id": item_id,
+                "brand": match.brand,
+                "rule": match.rule or "",
+                "severity": severities.get(match.rule or "", "info"),
+                "terms": list(match.terms),
+                "surfaces": list(match.surfaces),
+                "created_at": now,
+            },
         )
 
 
@@ -147,21 +151,21 @@ def enqueue(
         rules=route.rules,
         severity=route.severity.name,
     )
-    inserted = session.scalar(
-        insert_ignore(session, OutboxRow)
-        .values(
-            item_id=item_id,
-            dedup_key=dedup_key,
-            target=route.target,
-            status="pending",
-            severity=route.severity.name,
-            reason=route.reason,
-            payload=row_payload,
-            attempts=0,
-            next_attempt_at=now,
-            created_at=now,
-        )
-        .on_conflict_do_nothing(index_elements=["dedup_key", "target"])
-        .returning(OutboxRow.id)
+    inserted = insert_returning_id(
+        session,
+        OutboxRow,
+        ("dedup_key", "target"),
+        {
+            "item_id": item_id,
+            "dedup_key": dedup_key,
+            "target": route.target,
+            "status": "pending",
+            "severity": route.severity.name,
+            "reason": route.reason,
+            "payload": row_payload,
+            "attempts": 0,
+            "next_attempt_at": now,
+            "created_at": now,
+        },
     )
     return inserted is not None
