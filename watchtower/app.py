@@ -17,6 +17,7 @@ from watchtower.adapters._http import HttpFetcher
 from watchtower.adapters.base import SourceSettings
 from watchtower.config import LoadedConfig
 from watchtower.errors import DeliveryError
+from watchtower.lang import load_model as load_language_model
 from watchtower.logs import kv
 from watchtower.notify.apprise import AppriseNotifier
 from watchtower.notify.base import Notifier
@@ -105,6 +106,7 @@ class App:
             queries.sync_sources(session, self.loaded.sources, self.clock())
         with self.db.session() as session:
             self.stories.load(session, self.clock())
+        load_language_model()
         log.info(
             "watchtower ready",
             extra=kv(

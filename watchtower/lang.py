@@ -35,6 +35,12 @@ def _identifier() -> Any:
     return identifier
 
 
+def load_model() -> None:
+    """Load the language model now (at start) rather than inside the first batch that
+    needs it, where it would hold the database writer for half a second."""
+    _identifier()
+
+
 def detect(text: str) -> str | None:
     """ISO 639-1 code of ``text``'s language, or ``None`` when too short or unsure."""
     sample = text[:MAX_CHARS]

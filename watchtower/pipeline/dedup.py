@@ -107,13 +107,13 @@ class StoryIndex:
     def _rows(
         self, session: Session, *, since: datetime | None = None, after: int = 0
     ) -> list[tuple[int, bytes, datetime]]:
-        query = select(ItemRow.id, ItemRow.fingerprint, ItemRow.fetched_at).where(
-            ItemRow.fingerprint.is_not(None), ItemRow.id > after
+        query = select(_ITEMS.id, _ITEMS.fingerprint, _ITEMS.fetched_at).where(
+            _ITEMS.fingerprint.is_not(None), _ITEMS.id > after
         )
         if since is not None:
-            query = query.where(ItemRow.fetched_at >= since)
+            query = query.where(_ITEMS.fetched_at >= since)
         out = []
-        for item_id, blob, fetched in session.execute(query.order_by(ItemRow.id)):
+        for item_id, blob, fetched in session.connection().execute(query.order_by(_ITEMS.id)):
             if blob is not None:
                 out.append((item_id, bytes(blob), fetched))
         return out

@@ -8,7 +8,12 @@ from datetime import UTC, datetime, timedelta
 import numpy as np
 
 from watchtower.pipeline.fingerprint import Fingerprint, fingerprint
-from watchtower.pipeline.neardup import NearDuplicateIndex, _sample_keys_bulk, sample_keys
+from watchtower.pipeline.neardup import (
+    NearDuplicateIndex,
+    _sample_keys_bulk,
+    bigram_keys,
+    sample_keys,
+)
 
 T0 = datetime(2024, 3, 1, tzinfo=UTC)
 VOCAB = [f"mot{i}" for i in range(3000)]
@@ -33,6 +38,24 @@ def test_bulk_keys_equal_scalar_keys() -> None:
         bulk.setdefault(d, set()).add(k)
     for i, fp in enumerate(fps):
         assert bulk.get(i, set()) == set(sample_keys(fp.words, 4, 16))
+
+
+def _reference_bigram_keys(words: str) -> list[int]:
+    """The scalar definition the vectorised hashing must reproduce."""
+    m64 = (1 << 64) - 1
+    out = []
+    for a, b in zip(words, words[1:], strict=False):
+        x = (((ord(a) << 16) | ord(b)) * 0x9E3779B97F4A7C15) & m64
+        x ^= x >> 29
+        x = (x * 0xBF58476D1CE4E5B9) & m64
+        out.append(x ^ (x >> 32))
+    return out
+
+
+def test_bigram_keys_match_the_scalar_definition() -> None:
+    for fp in [*_corpus(50), fingerprint("", ""), fingerprint("", "mot"), fingerprint("a b", "")]:
+        assert bigram_keys(fp.words) == _reference_bigram_keys(fp.words)
+    assert bigram_keys("\uffff\u0800\ud7ff") == _reference_bigram_keys("\uffff\u0800\ud7ff")
 
 
 def test_add_and_from_rows_find_the_same() -> None:
