@@ -11,7 +11,7 @@ another replica's recent items are seen too.
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, cast
@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 
 from watchtower.pipeline.fingerprint import Fingerprint
 from watchtower.pipeline.neardup import NearDuplicateIndex
-from watchtower.storage.queries import insert_ignoring
+from watchtower.storage.queries import insert_ignoring_many
 from watchtower.storage.tables import ItemRow, StoryRow
 
 # Built once, on the tables (Core): building a statement per item, or running
@@ -65,7 +65,9 @@ _REPOST = (
     )
     .limit(1)
 )
-_STORY_BY_KEY = select(_STORIES.id).where(_STORIES.key == bindparam("key"))
+_STORIES_BY_KEY = select(_STORIES.id, _STORIES.key).where(
+    _STORIES.key.in_(bindparam("keys", expanding=True))
+)
 _LOOKUP_CHUNK = 500
 STORY_LOCK = 0x77746F7779  # "wtowy": the advisory lock id of story assignment
 
@@ -183,12 +185,25 @@ class StoryIndex:
             return self.index.prune(now - self.window)
 
 
-class StoryBatch:
-    """Story assignment for one batch of items, inside its transaction.
+@dataclass(frozen=True, slots=True)
+class Candidate:
+    """What story assignment reads of an item about to be stored."""
 
-    Built by :meth:`StoryIndex.begin_batch`, which already knows the first
-    stored item of each URL key and content hash in the batch; items of this
-    batch are added to that map as they are stored.
+    url_hash: str
+    content_hash: str
+    fingerprint: Fingerprint
+    title: str
+
+
+class StoryBatch:
+    """Story assignment for one batch of a source's items, inside its transaction.
+
+    Built by :meth:`StoryIndex.begin_batch`, which already looked up the first
+    stored item of each URL key and content hash of the batch. :meth:`assign`
+    places the whole batch at once — items of the batch find each other through
+    the same maps and a near-duplicate index of their own — and creates the new
+    stories in one statement; the caller then stores the items and reports
+    them with :meth:`added`.
     """
 
     def __init__(
@@ -199,99 +214,129 @@ class StoryBatch:
         self.dialect = self.connection.dialect.name
         self.now = now
         self.first = first  # "u:<url hash>" / "c:<content hash>" -> (item id, story id)
-        self.stories: dict[int, int] = {}  # this batch's item ids -> story ids
 
-    def assign(
-        self,
-        *,
-        source_id: int,
-        url_hash: str,
-        content_hash: str,
-        fingerprint: Fingerprint,
-        title: str,
-    ) -> Sighting:
-        """Find or start the story of an item about to be stored.
+    def assign(self, source_id: int, items: Sequence[Candidate]) -> list[Sighting]:
+        """The story of each item, in order, as if they were stored one by one."""
+        # Stories to be created are numbered -1, -2, … until the insert; items
+        # of this batch rank after every stored item, in batch order.
+        after_stored = 1 << 62
+        local = NearDuplicateIndex(window=self.index.window, threshold=self.index.threshold)
+        stories: list[int] = []
+        new_stories: dict[int, tuple[str, str]] = {}  # placeholder -> (key, title)
+        starts: dict[int, int] = {}  # placeholder -> the position of the item starting it
+        for at, item in enumerate(items):
+            story = self._exact(item.url_hash, item.content_hash)
+            if story is None:
+                story = self._near(local, item.fingerprint, stories)
+            if story is None:
+                story = -1 - len(new_stories)
+                key = f"url:{item.url_hash}" if item.url_hash else f"content:{item.content_hash}"
+                new_stories[story], starts[story] = (key, item.title[:500]), at
+            stories.append(story)
+            for key in self._keys(item.url_hash, item.content_hash):
+                self.first.setdefault(key, (after_stored + at, story))
+            local.add(at, item.fingerprint, self.now)
+        created, existing = self._create(new_stories)
+        sightings: list[Sighting] = []
+        seen: dict[int, list[Candidate]] = {}  # story id -> its items earlier in this batch
+        for at, (item, story) in enumerate(zip(items, stories, strict=True)):
+            story_id = created.get(story) or existing.get(story) or story
+            earlier = seen.setdefault(story_id, [])
+            if story in created and starts[story] == at:
+                sightings.append(Sighting(story_id, True, 1, False))
+            else:
+                sightings.append(self._sighted(source_id, story_id, item, earlier))
+            earlier.append(item)
+        return sightings
 
-        Call :meth:`added` once the item row exists.
+    def _near(
+        self, local: NearDuplicateIndex, fingerprint: Fingerprint, stories: list[int]
+    ) -> int | None:
+        """The story of the closest near-copy, stored or earlier in this batch."""
+        with self.index.lock:
+            stored = self.index.index.find(fingerprint, now=self.now)
+        mine = local.find(fingerprint, now=self.now)
+        if mine is not None and (stored is None or mine.score > stored.score):
+            return stories[mine.doc_id]
+        if stored is None:
+            return None
+        # Batches never overlap (begin_batch): the database knows this item's story.
+        story_id = self.connection.execute(_STORY_OF_ITEM, {"item": stored.doc_id}).scalar()
+        return int(story_id) if story_id is not None else None
+
+    def _create(
+        self, new_stories: dict[int, tuple[str, str]]
+    ) -> tuple[dict[int, int], dict[int, int]]:
+        """Insert the batch's new stories: (placeholder -> created id, -> existing id).
+
+        A key can exist already (a story older than the window, or one another
+        worker started first): the item then joins it.
         """
-        story_id = self._exact(url_hash, content_hash)
-        if story_id is None:
-            with self.index.lock:
-                found = self.index.index.find(fingerprint, now=self.now)
-            if found is not None:
-                # Batches never overlap (begin_batch), so the item is committed
-                # or belongs to this very batch: its story is known.
-                story_id = self.stories.get(found.doc_id)
-                if story_id is None:
-                    story_id = self.connection.execute(
-                        _STORY_OF_ITEM, {"item": found.doc_id}
-                    ).scalar()
-        if story_id is None:
-            story_id, first = self._start(url_hash, content_hash, title)
-            if first:
-                return Sighting(story_id, True, 1, False)
+        if not new_stories:
+            return {}, {}
+        placeholder = {key: ph for ph, (key, _) in new_stories.items()}
+        rows = [
+            {
+                "key": key,
+                "title": title,
+                "sightings": 1,
+                "created_at": self.now,
+                "last_seen_at": self.now,
+            }
+            for key, title in new_stories.values()
+        ]
+        statement = insert_ignoring_many(self.dialect, _STORY_TABLE, ("key",), ("key",))
+        created = {
+            placeholder[key]: int(sid) for sid, key in self.connection.execute(statement, rows)
+        }
+        missing = [key for key, ph in placeholder.items() if ph not in created]
+        existing: dict[int, int] = {}
+        for at in range(0, len(missing), _LOOKUP_CHUNK):
+            found = self.connection.execute(
+                _STORIES_BY_KEY, {"keys": missing[at : at + _LOOKUP_CHUNK]}
+            )
+            existing.update((placeholder[key], int(sid)) for sid, key in found)
+        return created, existing
+
+    def _sighted(
+        self, source_id: int, story_id: int, item: Candidate, earlier: list[Candidate]
+    ) -> Sighting:
+        """Count one more sighting of an existing story."""
         sightings = self.connection.execute(_SIGHTED, {"story": story_id, "now": self.now}).scalar()
         # The same feed re-publishing the same URL (GUIDs that change on every
         # fetch) is not news; another source or another address is.
-        repost = self.connection.execute(
-            _REPOST,
-            {
-                "story": story_id,
-                "source": source_id,
-                "url": url_hash or "-",
-                "content": content_hash or "-",
-            },
-        ).scalar()
-        return Sighting(story_id, False, int(sightings or 1), repost is None)
+        repost = (
+            any(
+                (item.url_hash and other.url_hash == item.url_hash)
+                or (item.content_hash and other.content_hash == item.content_hash)
+                for other in earlier
+            )
+            or self.connection.execute(
+                _REPOST,
+                {
+                    "story": story_id,
+                    "source": source_id,
+                    "url": item.url_hash or "-",
+                    "content": item.content_hash or "-",
+                },
+            ).scalar()
+            is not None
+        )
+        return Sighting(story_id, False, int(sightings or 1), not repost)
 
-    def added(
-        self,
-        item_id: int,
-        story_id: int,
-        url_hash: str,
-        content_hash: str,
-        fingerprint: Fingerprint,
-    ) -> None:
-        """Index a stored item, so later items of this batch and of later ones find it."""
-        self.stories[item_id] = story_id
-        for key in (
-            f"u:{url_hash}" if url_hash else "",
-            f"c:{content_hash}" if content_hash else "",
-        ):
-            if key:
-                self.first.setdefault(key, (item_id, story_id))  # keeps the lowest id
+    def added(self, item_id: int, fingerprint: Fingerprint) -> None:
+        """Index a stored item, so later batches find it."""
         with self.index.lock:
             self.index.index.add(item_id, fingerprint, self.now)
             self.index.synced_id = max(self.index.synced_id, item_id)
 
-    def _exact(self, url_hash: str, content_hash: str) -> int | None:
-        """The story of the first stored item with the same URL key or the same content."""
-        hits = [
-            self.first[key]
-            for key in (
-                f"u:{url_hash}" if url_hash else "",
-                f"c:{content_hash}" if content_hash else "",
-            )
-            if key in self.first
+    @staticmethod
+    def _keys(url_hash: str, content_hash: str) -> list[str]:
+        return [
+            k for k in (url_hash and f"u:{url_hash}", content_hash and f"c:{content_hash}") if k
         ]
-        return min(hits)[1] if hits else None
 
-    def _start(self, url_hash: str, content_hash: str, title: str) -> tuple[int, bool]:
-        key = f"url:{url_hash}" if url_hash else f"content:{content_hash}"
-        statement = insert_ignoring(self.dialect, _STORY_TABLE, ("key",))
-        story_id = self.connection.execute(
-            statement,
-            {
-                "key": key,
-                "title": title[:500],
-                "sightings": 1,
-                "created_at": self.now,
-                "last_seen_at": self.now,
-            },
-        ).scalar()
-        if story_id is not None:
-            return int(story_id), True
-        # Another worker started it first (the insert waited for its commit).
-        existing = self.connection.execute(_STORY_BY_KEY, {"key": key}).scalar()
-        assert existing is not None
-        return int(existing), False
+    def _exact(self, url_hash: str, content_hash: str) -> int | None:
+        """The story of the first item with the same URL key or the same content."""
+        hits = [self.first[key] for key in self._keys(url_hash, content_hash) if key in self.first]
+        return min(hits)[1] if hits else None

@@ -22,7 +22,7 @@ from watchtower.config import Config
 from watchtower.lang import detect_item
 from watchtower.models import Item, Match
 from watchtower.notify.registry import split_target
-from watchtower.pipeline.dedup import Sighting, StoryIndex
+from watchtower.pipeline.dedup import Candidate, Sighting, StoryIndex
 from watchtower.pipeline.match import Matcher
 from watchtower.pipeline.normalise_items import prepare
 from watchtower.pipeline.route import route
@@ -31,7 +31,7 @@ from watchtower.pipeline.store import (
     Prepared,
     enqueue,
     known_guids,
-    store_item,
+    store_items,
     store_mentions,
     update_content,
 )
@@ -87,22 +87,21 @@ def run_batch(ctx: RunContext, source_id: int, source: str, items: Sequence[Item
         content_hashes=[p.content_hash for p in prepared],
     )
     known = known_guids(ctx.session, source_id, [p.item.guid for p in prepared])
+    new: list[Prepared] = []
     for p in prepared:
         old = known.get(p.item.guid)
-        if old is not None:
+        if old is None:
+            new.append(p)
+        else:
             _maybe_edited(ctx, stats, old, p, source)
-            continue
-        sighting = stories.assign(
-            source_id=source_id,
-            url_hash=p.url_hash,
-            content_hash=p.content_hash,
-            fingerprint=p.fingerprint,
-            title=p.item.title,
-        )
-        item_id = store_item(ctx.session, source_id, p, ctx.now, story_id=sighting.story_id)
+    candidates = [Candidate(p.url_hash, p.content_hash, p.fingerprint, p.item.title) for p in new]
+    sightings = stories.assign(source_id, candidates)
+    ids = store_items(ctx.session, source_id, new, ctx.now, [s.story_id for s in sightings])
+    for p, sighting in zip(new, sightings, strict=True):
+        item_id = ids.get(p.item.guid)
         if item_id is None:  # cannot happen under the batch lock; never notify twice
             continue
-        stories.added(item_id, sighting.story_id, p.url_hash, p.content_hash, p.fingerprint)
+        stories.added(item_id, p.fingerprint)
         stats.new_items += 1
         matches = ctx.matcher.match(p.item, source)
         if matches:

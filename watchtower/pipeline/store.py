@@ -12,15 +12,15 @@ import hashlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import Table, bindparam, select, update
 from sqlalchemy.orm import Session
 
 from watchtower.models import Item, Match
 from watchtower.pipeline.fingerprint import Fingerprint
 from watchtower.pipeline.route import Route
-from watchtower.storage.queries import insert_returning_id
+from watchtower.storage.queries import insert_ignoring_many, insert_returning_id
 from watchtower.storage.tables import ItemRow, MentionRow, OutboxRow
 
 
@@ -39,33 +39,42 @@ class Prepared:
     fingerprint: Fingerprint
 
 
-def store_item(
-    session: Session, source_id: int, prepared: Prepared, now: datetime, *, story_id: int
-) -> int | None:
-    """Insert the item; ``None`` when (source, guid) was already stored."""
-    item = prepared.item
-    return insert_returning_id(
-        session,
-        ItemRow,
-        ("source_id", "guid"),
+def store_items(
+    session: Session,
+    source_id: int,
+    items: Sequence[Prepared],
+    now: datetime,
+    story_ids: Sequence[int],
+) -> dict[str, int]:
+    """Insert the items in one statement; their ids by GUID (a (source, guid) already
+    stored is left alone and missing from the result)."""
+    if not items:
+        return {}
+    connection = session.connection()
+    statement = insert_ignoring_many(
+        connection.dialect.name, ITEMS, ("source_id", "guid"), ("guid",)
+    )
+    rows = [
         {
             "source_id": source_id,
-            "guid": item.guid,
-            "url": item.url,
-            "canonical_url": prepared.canonical_url,
-            "url_hash": prepared.url_hash,
-            "content_hash": prepared.content_hash,
-            "fingerprint": prepared.fingerprint.to_bytes(),
+            "guid": p.item.guid,
+            "url": p.item.url,
+            "canonical_url": p.canonical_url,
+            "url_hash": p.url_hash,
+            "content_hash": p.content_hash,
+            "fingerprint": p.fingerprint.to_bytes(),
             "story_id": story_id,
-            "title": item.title,
-            "text": item.text,
-            "author": item.author,
-            "rating": item.rating,
-            "lang": item.lang,
-            "published_at": item.published,
+            "title": p.item.title,
+            "text": p.item.text,
+            "author": p.item.author,
+            "rating": p.item.rating,
+            "lang": p.item.lang,
+            "published_at": p.item.published,
             "fetched_at": now,
-        },
-    )
+        }
+        for p, story_id in zip(items, story_ids, strict=True)
+    ]
+    return {guid: int(item_id) for item_id, guid in connection.execute(statement, rows)}
 
 
 @dataclass(frozen=True)
@@ -77,7 +86,8 @@ class Known:
     story_id: int | None
 
 
-_ITEMS = ItemRow.__table__.c
+ITEMS = cast(Table, ItemRow.__table__)
+_ITEMS = ITEMS.c
 _KNOWN = select(_ITEMS.guid, _ITEMS.id, _ITEMS.content_hash, _ITEMS.story_id).where(
     _ITEMS.source_id == bindparam("source"), _ITEMS.guid.in_(bindparam("guids", expanding=True))
 )

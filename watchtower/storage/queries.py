@@ -44,6 +44,24 @@ def insert_ignoring(dialect: str, table: Table, conflict: tuple[str, ...]) -> An
     )
 
 
+@functools.cache
+def insert_ignoring_many(
+    dialect: str, table: Table, conflict: tuple[str, ...], also: tuple[str, ...]
+) -> Any:
+    """``INSERT … ON CONFLICT DO NOTHING RETURNING id, *also`` for many rows at once.
+
+    Run with a list of rows, SQLAlchemy sends them as multi-row ``VALUES``
+    ("insertmanyvalues"); only inserted rows come back, so ``also`` names the
+    columns that tell which row each id belongs to.
+    """
+    module = postgresql if dialect == "postgresql" else sqlite
+    return (
+        module.insert(table)
+        .on_conflict_do_nothing(index_elements=list(conflict))
+        .returning(table.c.id, *(table.c[name] for name in also))
+    )
+
+
 def insert_returning_id(
     session: Session, table: Any, conflict: tuple[str, ...], values: dict[str, Any]
 ) -> int | None:

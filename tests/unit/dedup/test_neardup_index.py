@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import random
 from datetime import UTC, datetime, timedelta
 
@@ -44,7 +45,7 @@ def _reference_bigram_keys(words: str) -> list[int]:
     """The scalar definition the vectorised hashing must reproduce."""
     m64 = (1 << 64) - 1
     out = []
-    for a, b in zip(words, words[1:], strict=False):
+    for a, b in itertools.pairwise(words):
         x = (((ord(a) << 16) | ord(b)) * 0x9E3779B97F4A7C15) & m64
         x ^= x >> 29
         x = (x * 0xBF58476D1CE4E5B9) & m64

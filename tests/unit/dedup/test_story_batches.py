@@ -10,8 +10,9 @@ from sqlalchemy import func, select
 
 from watchtower.config import Config
 from watchtower.models import Item
-from watchtower.pipeline.dedup import StoryIndex
+from watchtower.pipeline.dedup import Candidate, StoryIndex
 from watchtower.pipeline.match import Matcher
+from watchtower.pipeline.normalise_items import prepare
 from watchtower.pipeline.runner import RunContext, run_batch
 from watchtower.storage.db import Database
 from watchtower.storage.tables import ItemRow, SourceRow, StoryRow
@@ -89,3 +90,57 @@ def test_rolled_back_batch_is_forgotten(db: Database) -> None:
         assert session.scalar(select(func.count()).select_from(StoryRow)) == 2
     assert len(set(story_ids)) == 2
     assert not stories.stale
+
+
+def _reposts_and_copies() -> list[Item]:
+    """A story, the same URL re-posted under a new GUID, a near-copy elsewhere, another story."""
+    return [
+        Item(guid="1", url="https://a.fr/1", title="Acmé", text=TEXT),
+        Item(guid="2", url="https://a.fr/1?utm_source=rss", title="Acmé", text=TEXT),
+        Item(guid="3", url="https://a.fr/3", title="Acmé", text=TEXT + " (AFP)"),
+        Item(guid="4", url="https://a.fr/4", title="Acmé", text=OTHER),
+    ]
+
+
+@pytest.mark.parametrize("together", [True, False], ids=["one-batch", "one-by-one"])
+def test_a_batch_places_items_as_one_by_one_batches_would(db: Database, together: bool) -> None:
+    stories = StoryIndex()
+    items = _reposts_and_copies()
+    config = Config()
+    for group in [items] if together else [[item] for item in items]:
+        with db.writing() as session:
+            source_id = session.scalar(select(SourceRow.id).where(SourceRow.name == "a"))
+            assert source_id is not None
+            run_batch(
+                RunContext(config, Matcher([], []), stories, session, NOW), source_id, "a", group
+            )
+    with db.session() as session:
+        story_of = dict(session.execute(select(ItemRow.guid, ItemRow.story_id)).all())
+        sightings = dict(session.execute(select(StoryRow.id, StoryRow.sightings)).all())
+    assert story_of["1"] == story_of["2"] == story_of["3"] != story_of["4"]
+    assert sightings == {story_of["1"]: 3, story_of["4"]: 1}
+
+
+def test_a_repost_in_the_same_batch_is_not_news_but_a_copy_elsewhere_is(db: Database) -> None:
+    stories = StoryIndex()
+    items = _reposts_and_copies()
+    prepared = prepare(items)
+    with db.writing() as session:
+        source_id = session.scalar(select(SourceRow.id).where(SourceRow.name == "a"))
+        assert source_id is not None
+        placed = stories.begin_batch(
+            session,
+            NOW,
+            url_hashes=[p.url_hash for p in prepared],
+            content_hashes=[p.content_hash for p in prepared],
+        ).assign(
+            source_id,
+            [Candidate(p.url_hash, p.content_hash, p.fingerprint, p.item.title) for p in prepared],
+        )
+    assert [(s.first, s.sightings, s.notify) for s in placed] == [
+        (True, 1, False),
+        (False, 2, False),  # the same feed re-posting the same URL
+        (False, 3, True),  # a near-copy at another address
+        (True, 1, False),
+    ]
+    assert placed[0].story_id == placed[1].story_id == placed[2].story_id != placed[3].story_id
