@@ -101,10 +101,8 @@ _SUCCESS = (
         next_check_at=bindparam("b_next"),
     )
 )
-_NEWS = (
-    update(SOURCES)
-    .where(SOURCES.c.id == bindparam("b_id"))
-    .values(last_item_at=bindparam("b_now"), items_total=SOURCES.c.items_total + bindparam("b_new"))
+_SUCCESS_WITH_NEWS = _SUCCESS.values(
+    last_item_at=bindparam("b_now"), items_total=SOURCES.c.items_total + bindparam("b_new")
 )
 #: Quiet successes (nothing new, healthy source) written together, at most this many at once.
 LEDGER_SIZE = 64
@@ -224,11 +222,10 @@ class Poller:
                 if result.items:
                     ctx = RunContext(app.loaded.config, app.matcher, app.stories, session, now)
                     batch = run_batch(ctx, claim.id, settings.name, result.items)
-                session.execute(_SUCCESS, outcome)
                 if batch.new_items:
-                    session.execute(
-                        _NEWS, {"b_id": claim.id, "b_now": now, "b_new": batch.new_items}
-                    )
+                    session.execute(_SUCCESS_WITH_NEWS, {**outcome, "b_new": batch.new_items})
+                else:
+                    session.execute(_SUCCESS, outcome)
                 if claim.alert_reason is not None:
                     row = session.get(SourceRow, claim.id)
                     if row is not None:

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import Table, bindparam, func, or_, select, text, update
+from sqlalchemy import Table, bindparam, func, literal, or_, select, text, union_all, update
 from sqlalchemy.orm import Session
 
 from watchtower.pipeline.fingerprint import Fingerprint
@@ -31,12 +31,12 @@ _ITEMS = ItemRow.__table__.c
 _STORIES = _STORY_TABLE.c
 
 
-def _first_by(column: Any) -> Any:
+def _first_by(kind: str, column: Any, keys: str) -> Any:
     """The first stored item (lowest id) with each of the given hashes, in stories."""
     return (
-        select(column, func.min(_ITEMS.id))
+        select(literal(kind).label("kind"), column.label("hash"), func.min(_ITEMS.id).label("id"))
         .where(
-            column.in_(bindparam("keys", expanding=True)),
+            column.in_(bindparam(keys, expanding=True)),
             _ITEMS.story_id.is_not(None),
             _ITEMS.fetched_at >= bindparam("since"),
         )
@@ -44,10 +44,13 @@ def _first_by(column: Any) -> Any:
     )
 
 
-_FIRST_BY_URL = _first_by(_ITEMS.url_hash)
-_FIRST_BY_CONTENT = _first_by(_ITEMS.content_hash)
-_STORY_OF_ITEMS = select(_ITEMS.id, _ITEMS.story_id).where(
-    _ITEMS.id.in_(bindparam("ids", expanding=True))
+# One statement for the batch: the first item of each URL key and of each
+# content hash, with its story.
+_FIRSTS = union_all(
+    _first_by("u", _ITEMS.url_hash, "urls"), _first_by("c", _ITEMS.content_hash, "contents")
+).subquery()
+_FIRST_STORIES = select(_FIRSTS.c.kind, _FIRSTS.c.hash, _ITEMS.id, _ITEMS.story_id).join_from(
+    _FIRSTS, ItemRow.__table__, _FIRSTS.c.id == _ITEMS.id
 )
 _STORY_OF_ITEM = select(_ITEMS.story_id).where(_ITEMS.id == bindparam("item"))
 _SIGHTED = (
@@ -159,21 +162,19 @@ class StoryIndex:
             self.load(session, now)
         with self.lock:
             self._catch_up(session)
-        since = now - self.window
         first: dict[str, tuple[int, int]] = {}
-        lookups = (("u:", _FIRST_BY_URL, url_hashes), ("c:", _FIRST_BY_CONTENT, content_hashes))
-        for prefix, statement, hashes in lookups:
-            wanted = sorted({h for h in hashes if h})
-            firsts: dict[int, str] = {}
-            for at in range(0, len(wanted), _LOOKUP_CHUNK):
-                chunk = wanted[at : at + _LOOKUP_CHUNK]
-                for key, item_id in connection.execute(statement, {"keys": chunk, "since": since}):
-                    firsts[int(item_id)] = prefix + key
-            ids = sorted(firsts)
-            for at in range(0, len(ids), _LOOKUP_CHUNK):
-                rows = connection.execute(_STORY_OF_ITEMS, {"ids": ids[at : at + _LOOKUP_CHUNK]})
-                for item_id, story_id in rows:
-                    first[firsts[item_id]] = (int(item_id), int(story_id))
+        urls, contents = (
+            sorted({h for h in url_hashes if h}),
+            sorted({h for h in content_hashes if h}),
+        )
+        for at in range(0, max(len(urls), len(contents)), _LOOKUP_CHUNK):
+            params = {
+                "urls": urls[at : at + _LOOKUP_CHUNK] or ["-"],  # "-" is never a hex digest
+                "contents": contents[at : at + _LOOKUP_CHUNK] or ["-"],
+                "since": now - self.window,
+            }
+            for kind, key, item_id, story_id in connection.execute(_FIRST_STORIES, params):
+                first[f"{kind}:{key}"] = (int(item_id), int(story_id))
         return StoryBatch(self, session, now, first)
 
     def forget_batch(self) -> None:

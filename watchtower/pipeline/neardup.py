@@ -26,6 +26,7 @@ serialises "find, then insert story").
 
 from __future__ import annotations
 
+import functools
 from array import array
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -80,9 +81,11 @@ def bigram_keys(words: str) -> list[int]:
     return hashes
 
 
+@functools.lru_cache(maxsize=1024)
 def _bigram_hashes(words: str) -> U64:
     """:func:`bigram_keys` as an array: the same mix, vectorised (one item costs a few
-    µs instead of half a µs per bigram)."""
+    µs instead of half a µs per bigram). Cached: an item is looked up, then added,
+    in more than one index (a batch's own and the shared one). Never mutate the result."""
     codes = np.frombuffer(words.encode("utf-16-le"), dtype=np.uint16).astype(np.uint64)
     x = (codes[:-1] << np.uint64(16)) | codes[1:]
     x *= np.uint64(_MUL1)
@@ -163,13 +166,6 @@ class NearDuplicateIndex:
         self._slots: U32 = np.zeros(0, dtype=np.uint32)
         self._delta: dict[int, list[int]] = {}  # recent postings, merged in batches
         self._delta_size = 0
-        # find() then add() of the same item hash its bigrams once.
-        self._memo: tuple[str, U64] = ("", np.zeros(0, dtype=np.uint64))
-
-    def _hashes(self, words: str) -> U64:
-        if self._memo[0] != words:
-            self._memo = (words, _bigram_hashes(words))
-        return self._memo[1]
 
     # -- building ---------------------------------------------------------------
 
@@ -214,7 +210,7 @@ class NearDuplicateIndex:
         self._ts.append(_epoch(ts))
         self._codes.extend(ord(c) for c in fp.words)
         self._offsets.append(len(self._codes))
-        for key in _sampled(self._hashes(fp.words), self.sample_rate, self.keys_per_doc):
+        for key in _sampled(_bigram_hashes(fp.words), self.sample_rate, self.keys_per_doc):
             self._delta.setdefault(key, []).append(slot)
             self._delta_size += 1
         # Merging is O(stored keys); batching makes it a few µs per add amortised.
@@ -254,7 +250,7 @@ class NearDuplicateIndex:
             return None
         counts: dict[int, int] = {}
         # All bigrams on the query side: a stored snippet is keyed by unsampled bigrams.
-        query_keys = np.unique((self._hashes(words) & np.uint64(0xFFFFFFFF)).astype(np.uint32))
+        query_keys = np.unique((_bigram_hashes(words) & np.uint64(0xFFFFFFFF)).astype(np.uint32))
         for slot in self._candidates(query_keys):
             counts[slot] = counts.get(slot, 0) + 1
         if not counts:

@@ -80,12 +80,6 @@ def run_batch(ctx: RunContext, source_id: int, source: str, items: Sequence[Item
     """Store what is new in ``items`` and queue its notifications."""
     stats = BatchStats()
     prepared = prepare(items, ctx.config.dedup.tracking_params)
-    stories = ctx.stories.begin_batch(
-        ctx.session,
-        ctx.now,
-        url_hashes=[p.url_hash for p in prepared],
-        content_hashes=[p.content_hash for p in prepared],
-    )
     known = known_guids(ctx.session, source_id, [p.item.guid for p in prepared])
     new: list[Prepared] = []
     for p in prepared:
@@ -94,6 +88,14 @@ def run_batch(ctx: RunContext, source_id: int, source: str, items: Sequence[Item
             new.append(p)
         else:
             _maybe_edited(ctx, stats, old, p, source)
+    if not new:
+        return stats
+    stories = ctx.stories.begin_batch(
+        ctx.session,
+        ctx.now,
+        url_hashes=[p.url_hash for p in new],
+        content_hashes=[p.content_hash for p in new],
+    )
     candidates = [Candidate(p.url_hash, p.content_hash, p.fingerprint, p.item.title) for p in new]
     sightings = stories.assign(source_id, candidates)
     ids = store_items(ctx.session, source_id, new, ctx.now, [s.story_id for s in sightings])
