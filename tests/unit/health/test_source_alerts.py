@@ -113,3 +113,27 @@ def test_silent_source_is_flagged_once(app: tuple[App, Clock], feeds: FeedServer
     feeds.resources["/f.xml"] = Resource(feed(9))
     application.poller.poll(all_sources=True)
     assert ops_rows(application) == ["silent", "up"]
+
+
+def test_a_quiet_success_is_recorded_when_the_round_ends(
+    app: tuple[App, Clock], feeds: FeedServer
+) -> None:
+    """304s and fetches with nothing new are written together, at the end of the round."""
+    application, clock = app
+    application.poller.poll(all_sources=True)  # 200: one new item
+    feeds.resources["/f.xml"] = Resource(b"boom", status=500)
+    clock.now += timedelta(hours=1)
+    application.poller.poll(all_sources=True)  # one failure, below source_alert_after
+    feeds.resources["/f.xml"] = Resource(feed(1))
+    clock.now += timedelta(hours=1)
+    stats = application.poller.poll(all_sources=True)  # 304: nothing new
+
+    assert (stats.ok, stats.new_items) == (1, 0)
+    with application.db.session() as session:
+        row = session.scalars(select(SourceRow)).one()
+        assert row.last_success_at == clock.now
+        assert row.consecutive_failures == 0 and row.last_error is None
+        # Past the 10-minute lease taken by the claim: the success's own schedule.
+        assert timedelta(minutes=50) <= row.next_check_at - clock.now <= timedelta(minutes=70)
+        assert row.items_total == 1
+    assert ops_rows(application) == []
