@@ -104,7 +104,7 @@ _SUCCESS = (
 _SUCCESS_WITH_NEWS = _SUCCESS.values(
     last_item_at=bindparam("b_now"), items_total=SOURCES.c.items_total + bindparam("b_new")
 )
-#: Quiet successes (nothing new, healthy source) written together, at most this many at once.
+#: Quiet successes (no items, healthy source) written together, at most this many at once.
 LEDGER_SIZE = 64
 
 
@@ -112,9 +112,9 @@ class Poller:
     """Runs one poll round for an :class:`~watchtower.app.App`.
 
     The worker threads live as long as the poller (starting a hundred threads
-    each round cost more CPU than the round's 304s). A success that brings
-    nothing new to a healthy source is only bookkeeping (validators, next
-    check): such outcomes are written together, :data:`LEDGER_SIZE` at a time
+    each round cost more CPU than the round's 304s). A success without items
+    (a 304, an empty page) from a healthy source is only bookkeeping (validators,
+    next check): such outcomes are written together, :data:`LEDGER_SIZE` at a time
     and at the end of the round, instead of one transaction each. Losing them
     in a crash is harmless: the lease expires and the source is fetched again.
     """

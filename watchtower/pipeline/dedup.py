@@ -225,13 +225,16 @@ class StoryBatch:
         stories: list[int] = []
         new_stories: dict[int, tuple[str, str]] = {}  # placeholder -> (key, title)
         starts: dict[int, int] = {}  # placeholder -> the position of the item starting it
+        by_key: dict[str, int] = {}  # story key -> placeholder
         for at, item in enumerate(items):
             story = self._exact(item.url_hash, item.content_hash)
             if story is None:
                 story = self._near(local, item.fingerprint, stories)
             if story is None:
-                story = -1 - len(new_stories)
                 key = f"url:{item.url_hash}" if item.url_hash else f"content:{item.content_hash}"
+                story = by_key.get(key)
+            if story is None:
+                story = by_key[key] = -1 - len(new_stories)
                 new_stories[story], starts[story] = (key, item.title[:500]), at
             stories.append(story)
             for key in self._keys(item.url_hash, item.content_hash):
@@ -242,6 +245,8 @@ class StoryBatch:
         seen: dict[int, list[Candidate]] = {}  # story id -> its items earlier in this batch
         for at, (item, story) in enumerate(zip(items, stories, strict=True)):
             story_id = created.get(story) or existing.get(story) or story
+            if story_id < 0:  # neither inserted nor found: never store an item without one
+                raise RuntimeError(f"story {new_stories[story][0]} was neither created nor found")
             earlier = seen.setdefault(story_id, [])
             if story in created and starts[story] == at:
                 sightings.append(Sighting(story_id, True, 1, False))
