@@ -23,6 +23,9 @@ from watchtower.pipeline.route import Route
 from watchtower.storage.queries import insert_ignoring_many, insert_returning_id
 from watchtower.storage.tables import ItemRow, MentionRow, OutboxRow
 
+ITEMS = cast(Table, ItemRow.__table__)
+_ITEMS = ITEMS.c
+
 
 def sha256(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
@@ -86,8 +89,6 @@ class Known:
     story_id: int | None
 
 
-ITEMS = cast(Table, ItemRow.__table__)
-_ITEMS = ITEMS.c
 _KNOWN = select(_ITEMS.guid, _ITEMS.id, _ITEMS.content_hash, _ITEMS.story_id).where(
     _ITEMS.source_id == bindparam("source"), _ITEMS.guid.in_(bindparam("guids", expanding=True))
 )
