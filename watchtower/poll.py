@@ -24,8 +24,8 @@ from watchtower.adapters.registry import REGISTRY
 from watchtower.errors import SourceError
 from watchtower.logs import kv
 from watchtower.pipeline.runner import BatchStats, RunContext, run_batch
-from watchtower.storage.queries import SOURCES, Claim, claim_due_sources
-from watchtower.storage.tables import SourceRow
+from watchtower.storage.queries import Claim, claim_due_sources
+from watchtower.storage.tables import SOURCES, SourceRow
 
 if TYPE_CHECKING:
     from watchtower.app import App

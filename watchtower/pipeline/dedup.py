@@ -14,21 +14,20 @@ import threading
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, cast
+from typing import Any
 
-from sqlalchemy import Table, bindparam, func, literal, or_, select, text, union_all, update
+from sqlalchemy import bindparam, func, literal, or_, select, text, union_all, update
 from sqlalchemy.orm import Session
 
 from watchtower.pipeline.fingerprint import Fingerprint
 from watchtower.pipeline.neardup import NearDuplicateIndex
 from watchtower.storage.queries import insert_ignoring_many
-from watchtower.storage.tables import ItemRow, StoryRow
+from watchtower.storage.tables import ITEMS, STORIES
 
 # Built once, on the tables (Core): building a statement per item, or running
 # it through the ORM, cost more than the query itself.
-_STORY_TABLE = cast(Table, StoryRow.__table__)
-_ITEMS = ItemRow.__table__.c
-_STORIES = _STORY_TABLE.c
+_ITEMS = ITEMS.c
+_STORIES = STORIES.c
 
 
 def _first_by(kind: str, column: Any, keys: str) -> Any:
@@ -50,11 +49,11 @@ _FIRSTS = union_all(
     _first_by("u", _ITEMS.url_hash, "urls"), _first_by("c", _ITEMS.content_hash, "contents")
 ).subquery()
 _FIRST_STORIES = select(_FIRSTS.c.kind, _FIRSTS.c.hash, _ITEMS.id, _ITEMS.story_id).join_from(
-    _FIRSTS, ItemRow.__table__, _FIRSTS.c.id == _ITEMS.id
+    _FIRSTS, ITEMS, _FIRSTS.c.id == _ITEMS.id
 )
 _STORY_OF_ITEM = select(_ITEMS.story_id).where(_ITEMS.id == bindparam("item"))
 _SIGHTED = (
-    update(_STORY_TABLE)
+    update(STORIES)
     .where(_STORIES.id == bindparam("story"))
     .values(sightings=_STORIES.sightings + 1, last_seen_at=bindparam("now"))
     .returning(_STORIES.sightings)
@@ -125,7 +124,7 @@ class StoryIndex:
 
     @staticmethod
     def _max_id(session: Session) -> int:
-        return int(session.scalar(select(ItemRow.id).order_by(ItemRow.id.desc()).limit(1)) or 0)
+        return int(session.connection().execute(select(func.max(_ITEMS.id))).scalar() or 0)
 
     def _catch_up(self, session: Session) -> None:
         """Add items other workers or replicas stored since the last look."""
@@ -291,7 +290,7 @@ class StoryBatch:
             }
             for key, title in new_stories.values()
         ]
-        statement = insert_ignoring_many(self.dialect, _STORY_TABLE, ("key",), ("key",))
+        statement = insert_ignoring_many(self.dialect, STORIES, ("key",), ("key",))
         created = {
             placeholder[key]: int(sid) for sid, key in self.connection.execute(statement, rows)
         }

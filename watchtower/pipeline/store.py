@@ -12,18 +12,17 @@ import hashlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, cast
+from typing import Any
 
-from sqlalchemy import Table, bindparam, select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session
 
 from watchtower.models import Item, Match
 from watchtower.pipeline.fingerprint import Fingerprint
 from watchtower.pipeline.route import Route
 from watchtower.storage.queries import insert_ignoring_many, insert_returning_id
-from watchtower.storage.tables import ItemRow, MentionRow, OutboxRow
+from watchtower.storage.tables import ITEMS, ItemRow, MentionRow, OutboxRow
 
-ITEMS = cast(Table, ItemRow.__table__)
 _ITEMS = ITEMS.c
 
 

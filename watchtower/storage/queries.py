@@ -17,7 +17,14 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from watchtower.adapters.base import SourceSettings
-from watchtower.storage.tables import ItemRow, MentionRow, OutboxRow, SourceRow, StoryRow
+from watchtower.storage.tables import (
+    SOURCES,
+    ItemRow,
+    MentionRow,
+    OutboxRow,
+    SourceRow,
+    StoryRow,
+)
 
 
 def _skip_locked(session: Session, query: Select[Any]) -> Select[Any]:
@@ -136,7 +143,6 @@ _CLAIMED = select(
 ).where(SourceRow.enabled.is_(True))
 # On the Table, not the ORM class: a list of parameter sets is then a plain
 # executemany (the ORM would read it as a bulk update by primary key).
-SOURCES: Table = SourceRow.__table__  # type: ignore[assignment]
 _LEASE = (
     update(SOURCES)
     .where(SOURCES.c.id == bindparam("b_id"))

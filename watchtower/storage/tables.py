@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import (
     JSON,
@@ -14,6 +14,7 @@ from sqlalchemy import (
     Integer,
     LargeBinary,
     String,
+    Table,
     Text,
     UniqueConstraint,
 )
@@ -235,3 +236,10 @@ class SpikeAlertRow(Base):
     escalated_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
 
     __table_args__ = (Index("ix_spike_alerts_scope", "scope", "name", "created_at"),)
+
+
+# Core handles, for statements that run as plain SQL: executemany, multi-row
+# inserts and the per-batch hot path, where the ORM costs more than the query.
+SOURCES = cast(Table, SourceRow.__table__)
+ITEMS = cast(Table, ItemRow.__table__)
+STORIES = cast(Table, StoryRow.__table__)
