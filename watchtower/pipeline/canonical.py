@@ -21,7 +21,7 @@ from collections.abc import Callable, Iterable
 from functools import lru_cache
 from urllib.parse import parse_qsl, quote, urlencode, urlsplit, urlunsplit
 
-__all__ = ["DEFAULT_TRACKING_PARAMS", "canonical_url", "url_key"]
+__all__ = ["DEFAULT_TRACKING_PARAMS", "canonical_key", "canonical_url", "url_key"]
 
 #: Query parameters that only say how a reader arrived. Names are compared
 #: case-insensitively; a trailing ``*`` is a prefix (``utm_*``). Config adds to
@@ -113,7 +113,11 @@ def url_key(url: str, extra_tracking: Iterable[str] = ()) -> str:
     name the same article in practice; the key is for unique constraints and
     lookups, never for display.
     """
-    canon = canonical_url(url, extra_tracking)
+    return canonical_key(canonical_url(url, extra_tracking))
+
+
+def canonical_key(canon: str) -> str:
+    """:func:`url_key` of a URL already passed through :func:`canonical_url`."""
     parts = urlsplit(canon)
     if parts.scheme not in _DEFAULT_PORTS or not parts.netloc:
         return canon

@@ -96,6 +96,9 @@ class StoryIndex:
         # Set when a batch rolled back after indexing its items: those ids may
         # not exist (or, on SQLite, be reused), so the index is rebuilt.
         self.stale = False
+        # Bumped when slots are renumbered (prune, rebuild): a batch that added
+        # items before then cannot relabel them and has the index rebuilt.
+        self.generation = 0
 
     def load(self, session: Session, now: datetime) -> None:
         """Rebuild from the database (at start): every fingerprint in the window."""
@@ -107,6 +110,7 @@ class StoryIndex:
             )
             self.synced_id = self._max_id(session)
             self.stale = False
+            self.generation += 1
 
     def _rows(
         self, session: Session, *, since: datetime | None = None, after: int = 0
@@ -182,6 +186,7 @@ class StoryIndex:
 
     def prune(self, now: datetime) -> int:
         with self.lock:
+            self.generation += 1
             return self.index.prune(now - self.window)
 
 
@@ -201,9 +206,10 @@ class StoryBatch:
     Built by :meth:`StoryIndex.begin_batch`, which already looked up the first
     stored item of each URL key and content hash of the batch. :meth:`assign`
     places the whole batch at once — items of the batch find each other through
-    the same maps and a near-duplicate index of their own — and creates the new
-    stories in one statement; the caller then stores the items and reports
-    them with :meth:`added`.
+    the same maps, and through the shared near-duplicate index, where they sit
+    under placeholder ids — and creates the new stories in one statement; the
+    caller then stores the items, reports each with :meth:`added` and ends
+    with :meth:`finish`.
     """
 
     def __init__(
@@ -214,13 +220,15 @@ class StoryBatch:
         self.dialect = self.connection.dialect.name
         self.now = now
         self.first = first  # "u:<url hash>" / "c:<content hash>" -> (item id, story id)
+        self.slots: list[int] = []  # near-duplicate index slot of each assigned item
+        self.generation = index.generation
 
     def assign(self, source_id: int, items: Sequence[Candidate]) -> list[Sighting]:
         """The story of each item, in order, as if they were stored one by one."""
         # Stories to be created are numbered -1, -2, … until the insert; items
-        # of this batch rank after every stored item, in batch order.
+        # of this batch rank after every stored item, in batch order, and are in
+        # the near-duplicate index as -1 - their position until :meth:`added`.
         after_stored = 1 << 62
-        local = NearDuplicateIndex(window=self.index.window, threshold=self.index.threshold)
         stories: list[int] = []
         new_stories: dict[int, tuple[str, str]] = {}  # placeholder -> (key, title)
         starts: dict[int, int] = {}  # placeholder -> the position of the item starting it
@@ -228,7 +236,7 @@ class StoryBatch:
         for at, item in enumerate(items):
             story = self._exact(item.url_hash, item.content_hash)
             if story is None:
-                story = self._near(local, item.fingerprint, stories)
+                story = self._near(item.fingerprint, stories)
             if story is None:
                 key = f"url:{item.url_hash}" if item.url_hash else f"content:{item.content_hash}"
                 story = by_key.get(key)
@@ -238,7 +246,8 @@ class StoryBatch:
             stories.append(story)
             for key in self._keys(item.url_hash, item.content_hash):
                 self.first.setdefault(key, (after_stored + at, story))
-            local.add(at, item.fingerprint, self.now)
+            with self.index.lock:
+                self.slots.append(self.index.index.add(-1 - at, item.fingerprint, self.now))
         created, existing = self._create(new_stories)
         sightings: list[Sighting] = []
         seen: dict[int, list[Candidate]] = {}  # story id -> its items earlier in this batch
@@ -254,19 +263,16 @@ class StoryBatch:
             earlier.append(item)
         return sightings
 
-    def _near(
-        self, local: NearDuplicateIndex, fingerprint: Fingerprint, stories: list[int]
-    ) -> int | None:
+    def _near(self, fingerprint: Fingerprint, stories: list[int]) -> int | None:
         """The story of the closest near-copy, stored or earlier in this batch."""
         with self.index.lock:
-            stored = self.index.index.find(fingerprint, now=self.now)
-        mine = local.find(fingerprint, now=self.now)
-        if mine is not None and (stored is None or mine.score > stored.score):
-            return stories[mine.doc_id]
-        if stored is None:
+            found = self.index.index.find(fingerprint, now=self.now)
+        if found is None:
             return None
+        if found.doc_id < 0:  # an item of this batch
+            return stories[-1 - found.doc_id]
         # Batches never overlap (begin_batch): the database knows this item's story.
-        story_id = self.connection.execute(_STORY_OF_ITEM, {"item": stored.doc_id}).scalar()
+        story_id = self.connection.execute(_STORY_OF_ITEM, {"item": found.doc_id}).scalar()
         return int(story_id) if story_id is not None else None
 
     def _create(
@@ -329,11 +335,20 @@ class StoryBatch:
         )
         return Sighting(story_id, False, int(sightings or 1), not repost)
 
-    def added(self, item_id: int, fingerprint: Fingerprint) -> None:
-        """Index a stored item, so later batches find it."""
+    def added(self, at: int, item_id: int) -> None:
+        """The item at position ``at`` of :meth:`assign` is stored as ``item_id``."""
         with self.index.lock:
-            self.index.index.add(item_id, fingerprint, self.now)
+            if self.index.generation != self.generation:  # pruned meanwhile: slots moved
+                self.index.stale = True
+                return
+            self.index.index.relabel(self.slots[at], item_id)
             self.index.synced_id = max(self.index.synced_id, item_id)
+
+    def finish(self, stored: int) -> None:
+        """After :meth:`added` for ``stored`` items: if some item was not stored, its
+        placeholder must not outlive the batch, so the index is rebuilt next time."""
+        if stored != len(self.slots):
+            self.index.forget_batch()
 
     @staticmethod
     def _keys(url_hash: str, content_hash: str) -> list[str]:

@@ -89,6 +89,12 @@ class Fingerprint:
         return cls(content_hash, blob[9:].decode("utf-16-le"))
 
 
+# Words recur from item to item: their codes are kept (a dict: lookups are
+# cheaper than hashing the word again; it stops growing at the cap, ~10 MB).
+_CODE_CACHE_SIZE = 100_000
+_CODE_CHARS: dict[str, str] = {}
+
+
 def word_code(word: str) -> int:
     """The stable 16-bit code (a non-surrogate code point) of a folded word.
 
@@ -105,10 +111,16 @@ def fingerprint(title: str, text: str, *, max_words: int = MAX_WORDS) -> Fingerp
     digest = hashlib.blake2b(f"{norm_title}\x1e{norm_text}".encode(), digest_size=8)
     content_hash = int.from_bytes(digest.digest(), "big", signed=True)
     codes: list[str] = []
+    known = _CODE_CHARS.get
     for word in (*norm_title.split(), *norm_text.split()):
         if len(word) < 2 or word in STOPWORDS:
             continue
-        codes.append(chr(word_code(word)))
+        code = known(word)
+        if code is None:
+            code = chr(word_code(word))
+            if len(_CODE_CHARS) < _CODE_CACHE_SIZE:
+                _CODE_CHARS[word] = code
+        codes.append(code)
         if len(codes) >= max_words:
             break
     return Fingerprint(content_hash, "".join(codes))

@@ -203,12 +203,12 @@ class NearDuplicateIndex:
         docs, keys = _sample_keys_bulk(flat, lengths, self.sample_rate, self.keys_per_doc)
         self._merge(keys, docs + np.uint32(first))
 
-    def add(self, doc_id: int, fp: Fingerprint, ts: datetime | float) -> None:
-        """Store one item's fingerprint (after its row is committed)."""
+    def add(self, doc_id: int, fp: Fingerprint, ts: datetime | float) -> int:
+        """Store one item's fingerprint; return its slot (for :meth:`relabel`)."""
         slot = len(self._ids)
         self._ids.append(doc_id)
         self._ts.append(_epoch(ts))
-        self._codes.extend(ord(c) for c in fp.words)
+        self._codes.frombytes(fp.words.encode("utf-16-le"))
         self._offsets.append(len(self._codes))
         for key in _sampled(_bigram_hashes(fp.words), self.sample_rate, self.keys_per_doc):
             self._delta.setdefault(key, []).append(slot)
@@ -216,6 +216,11 @@ class NearDuplicateIndex:
         # Merging is O(stored keys); batching makes it a few µs per add amortised.
         if self._delta_size >= max(4096, len(self._keys) // 32):
             self._flush()
+        return slot
+
+    def relabel(self, slot: int, doc_id: int) -> None:
+        """Give the item in ``slot`` its final ``doc_id`` (added before its row had one)."""
+        self._ids[slot] = doc_id
 
     def _flush(self) -> None:
         if not self._delta_size:

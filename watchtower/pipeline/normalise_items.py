@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 
 from watchtower.models import Item
-from watchtower.pipeline.canonical import canonical_url, url_key
+from watchtower.pipeline.canonical import canonical_key, canonical_url
 from watchtower.pipeline.fingerprint import fingerprint
 from watchtower.pipeline.store import Prepared, sha256
 
@@ -20,7 +20,7 @@ def prepare(items: Sequence[Item], tracking_params: Iterable[str] = ()) -> list[
             continue
         seen.add(item.guid)
         url = canonical_url(item.url, extra) if item.url else ""
-        key = url_key(item.url, extra) if item.url else ""
+        key = canonical_key(url) if item.url else ""
         fp = fingerprint(item.title, item.text)
         out.append(Prepared(item, url, sha256(key) if key else "", str(fp.content_hash), fp))
     return out

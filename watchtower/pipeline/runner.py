@@ -99,15 +99,16 @@ def run_batch(ctx: RunContext, source_id: int, source: str, items: Sequence[Item
     candidates = [Candidate(p.url_hash, p.content_hash, p.fingerprint, p.item.title) for p in new]
     sightings = stories.assign(source_id, candidates)
     ids = store_items(ctx.session, source_id, new, ctx.now, [s.story_id for s in sightings])
-    for p, sighting in zip(new, sightings, strict=True):
+    for at, (p, sighting) in enumerate(zip(new, sightings, strict=True)):
         item_id = ids.get(p.item.guid)
         if item_id is None:  # cannot happen under the batch lock; never notify twice
             continue
-        stories.added(item_id, p.fingerprint)
+        stories.added(at, item_id)
         stats.new_items += 1
         matches = ctx.matcher.match(p.item, source)
         if matches:
             _notify(ctx, stats, item_id, p, source, matches, sighting, edited=False)
+    stories.finish(stats.new_items)
     return stats
 
 

@@ -144,3 +144,32 @@ def test_a_repost_in_the_same_batch_is_not_news_but_a_copy_elsewhere_is(db: Data
         (True, 1, False),
     ]
     assert placed[0].story_id == placed[1].story_id == placed[2].story_id != placed[3].story_id
+
+
+def test_after_a_batch_the_index_holds_only_stored_ids(db: Database) -> None:
+    stories = StoryIndex()
+    for item in _reposts_and_copies():
+        batch(db, stories, "a", item)
+    with db.session() as session:
+        stored = set(session.scalars(select(ItemRow.id)))
+    assert set(stories.index._ids) == stored  # no placeholder of a batch outlives it
+
+
+def test_a_prune_during_a_batch_has_the_index_rebuilt(db: Database) -> None:
+    """Pruning renumbers slots: a batch that indexed items before it must not relabel."""
+    stories = StoryIndex()
+    prepared = prepare(_reposts_and_copies()[:1])
+    with db.writing() as session:
+        source_id = session.scalar(select(SourceRow.id).where(SourceRow.name == "a"))
+        assert source_id is not None
+        placing = stories.begin_batch(session, NOW, url_hashes=[prepared[0].url_hash])
+        placing.assign(
+            source_id, [Candidate(p.url_hash, p.content_hash, p.fingerprint, "t") for p in prepared]
+        )
+        stories.prune(NOW)  # the cleanup job, from another thread
+        placing.added(0, 12345)
+    assert stories.stale
+    assert 12345 not in set(stories.index._ids)
+    # The next batch rebuilds from the database, then finds the near-copy as usual.
+    batch(db, stories, "b", Item(guid="9", url="https://b.fr/9", title="Acmé", text=TEXT + " AFP"))
+    assert not stories.stale
