@@ -20,7 +20,9 @@ If-None-Match for the conditional case) through one ``httpx.Client`` from a
 100-thread pool, bodies read and dropped. Wall time: target poll <= 1.5x floor
 (``ratio`` = floor/poll, ok when >= 1/1.5). CPU: process CPU time of the poll
 over the feed count, target <= 2 ms per feed (baseline: the floor's CPU per feed).
-Run: ``python benchmarks/poll.py [--quick]`` (``--quick``: 200 feeds).
+Run: ``python benchmarks/poll.py [--quick]`` (``--quick``: 200 feeds). With
+``WATCHTOWER_BENCH_DATABASE_URL=postgresql://…`` the poll runs on PostgreSQL instead,
+in a fresh schema per round (the default connection pool against 100 poll threads).
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from __future__ import annotations
 import asyncio
 import multiprocessing
 import multiprocessing.connection
+import os
 import random
 import socket
 import tempfile
@@ -40,6 +43,7 @@ from pathlib import Path
 from xml.sax.saxutils import escape
 
 import httpx
+import sqlalchemy
 from _bench import parse_args, report  # benchmarks/ is the script folder
 
 from watchtower.app import App
@@ -52,6 +56,12 @@ CONCURRENCY = 100
 MAX_WALL_RATIO = 1.5
 MAX_CPU_MS = 2.0
 ROUNDS = 3
+PG_SCHEMA = "wt_poll_bench"
+DATABASE = (
+    "postgresql"
+    if os.environ.get("WATCHTOWER_BENCH_DATABASE_URL", "").startswith("postgresql")
+    else "sqlite"
+)
 SYLLABLES = "ba co di fu ga lo mi ne pa ri su ta ve zo an et on ré ci pou".split(" ")  # noqa: SIM905
 WORDS = list(
     dict.fromkeys("".join(random.Random(k).choices(SYLLABLES, k=2 + k % 3)) for k in range(6_000))
@@ -165,10 +175,10 @@ def url_of(feed: int, hosts: int, port: int) -> str:
     return f"http://{host_of(feed, hosts)}:{port}/feeds/{feed}.xml"
 
 
-def config_text(database: Path, urls: list[str]) -> str:
+def config_text(database: str, urls: list[str]) -> str:
     lines = [
         "[watchtower]",
-        f'database_url = "sqlite:///{database}"',
+        f'database_url = "{database}"',
         f"concurrency = {CONCURRENCY}",
         "",
         "[[brands]]",
@@ -216,11 +226,10 @@ def timed(poll: Callable[[], object]) -> tuple[float, float, object]:
 
 def one_round(urls: list[str], workdir: Path) -> dict[str, tuple[float, float, float, float]]:
     """Floor and poll, first then conditional, on a fresh database."""
-    database = workdir / "watchtower.db"
     config = workdir / "watchtower.toml"
     for path in workdir.glob("watchtower.db*"):
         path.unlink()
-    config.write_text(config_text(database, urls), encoding="utf-8")
+    config.write_text(config_text(fresh_database(workdir), urls), encoding="utf-8")
     app = App(parse_config(config.read_text(encoding="utf-8"), config))
     results: dict[str, tuple[float, float, float, float]] = {}
     try:
@@ -233,6 +242,19 @@ def one_round(urls: list[str], workdir: Path) -> dict[str, tuple[float, float, f
     finally:
         app.close()
     return results
+
+
+def fresh_database(workdir: Path) -> str:
+    """An empty database: a SQLite file, or a new PostgreSQL schema when asked."""
+    url = os.environ.get("WATCHTOWER_BENCH_DATABASE_URL", "")
+    if not url.startswith("postgresql"):
+        return f"sqlite:///{workdir / 'watchtower.db'}"
+    engine = sqlalchemy.create_engine(url.replace("postgresql://", "postgresql+psycopg://", 1))
+    with engine.begin() as connection:
+        connection.execute(sqlalchemy.text(f"DROP SCHEMA IF EXISTS {PG_SCHEMA} CASCADE"))
+        connection.execute(sqlalchemy.text(f"CREATE SCHEMA {PG_SCHEMA}"))
+    engine.dispose()
+    return f"{url}{'&' if '?' in url else '?'}options=-csearch_path%3D{PG_SCHEMA}"
 
 
 def check(case: str, stats: object, feeds: int) -> None:
@@ -289,6 +311,7 @@ def main() -> None:
                 feeds=feeds,
                 hosts=hosts,
                 concurrency=CONCURRENCY,
+                database=DATABASE,
             )
             per_feed, floor_per_feed = cpu * 1000 / feeds, floor_cpu * 1000 / feeds
             report(
@@ -301,6 +324,7 @@ def main() -> None:
                 ok=per_feed <= MAX_CPU_MS,
                 higher_is_better=False,
                 feeds=feeds,
+                database=DATABASE,
             )
     finally:
         server.terminate()
