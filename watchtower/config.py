@@ -1,4 +1,5 @@
-"""Configuration: one TOML file loaded into strict pydantic models.
+"""Configuration: one TOML file loaded into the strict pydantic models of
+:mod:`watchtower.config_models`.
 
 Every problem is collected and reported as ``PATH:LINE: key: message``; unknown
 keys are errors (with a "did you mean" hint), URLs must be http(s), durations are
@@ -14,307 +15,52 @@ import os
 import re
 import tomllib
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
-from datetime import timedelta
 from pathlib import Path
-from typing import Annotated, Any, Literal, Union
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from typing import Annotated, Any, Union
 
 from pydantic import (
-    AfterValidator,
     BaseModel,
-    ConfigDict,
     Field,
-    SecretStr,
     ValidationError,
-    WithJsonSchema,
     create_model,
-    field_validator,
 )
-from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from watchtower.adapters.base import Duration, HttpUrl, SourceSettings
+from watchtower.adapters.base import SourceSettings
 from watchtower.adapters.registry import REGISTRY as SOURCE_KINDS
+from watchtower.config_models import (
+    BrandConfig,
+    Config,
+    DedupSection,
+    EmailSection,
+    EnvOverrides,
+    LoadedConfig,
+    QuietHoursConfig,
+    RuleConfig,
+    Secrets,
+    SlackSection,
+    SpikesSection,
+    WatchtowerSection,
+    resolve_database_url,
+)
 from watchtower.errors import ConfigError, ConfigProblem
-from watchtower.notify.registry import TARGET_KINDS
 from watchtower.tomllines import Lines, dotted, line_for, locate_keys
 
-DEFAULT_CONFIG = "watchtower.toml"
-
-
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
-
-
-def _timezone(value: str) -> str:
-    try:
-        ZoneInfo(value)
-    except (ZoneInfoNotFoundError, ValueError):
-        raise ValueError(f"unknown time zone {value!r} (e.g. 'Europe/Paris')") from None
-    return value
-
-
-def _target(value: str) -> str:
-    kind, sep, address = value.partition(":")
-    if not sep or kind not in TARGET_KINDS:
-        kinds = ", ".join(f"'{k}:…'" for k in TARGET_KINDS)
-        raise ValueError(f"unknown target {value!r}; use one of {kinds}")
-    TARGET_KINDS[kind].validate_address(address)
-    return value
-
-
-Target = Annotated[
-    str,
-    AfterValidator(_target),
-    WithJsonSchema(
-        {
-            "type": "string",
-            "pattern": "^(" + "|".join(TARGET_KINDS) + "):",
-            "description": "'slack:#channel', 'email:someone@example.fr', 'console:' "
-            "or 'apprise:URL'",
-        }
-    ),
+__all__ = [
+    "DEFAULT_CONFIG",
+    "BrandConfig",
+    "Config",
+    "LoadedConfig",
+    "RuleConfig",
+    "SpikesSection",
+    "config_schema",
+    "expand_includes",
+    "expand_preset",
+    "load_config",
+    "parse_config",
+    "resolve_database_url",
 ]
 
-
-def _digest(value: str) -> str:
-    from watchtower.timewindows import parse_digest
-
-    parse_digest(value)
-    return value
-
-
-def _window(value: str) -> str:
-    from watchtower.timewindows import parse_window
-
-    parse_window(value)
-    return value
-
-
-def _listen_address(value: str) -> str:
-    host, sep, port = value.rpartition(":")
-    if not sep or not host or not port.isdigit() or not 0 <= int(port) < 65536:
-        raise ValueError(f"expected HOST:PORT such as '127.0.0.1:8080', got {value!r}")
-    return value
-
-
-class WatchtowerSection(_Strict):
-    """``[watchtower]``: where state lives and how the daemon behaves."""
-
-    database_url: str = "sqlite:///watchtower.db"
-    timezone: Annotated[str, AfterValidator(_timezone)] = "Europe/Paris"
-    language: Literal["fr", "en"] = "fr"
-    default_notify: list[Target] | None = Field(
-        default=None,
-        description="Targets for brand mentions that no rule claims "
-        "(default: the Slack default channel, or the console).",
-    )
-    ops_notify: list[Target] = Field(default_factory=list)
-    poll_interval: Duration = timedelta(seconds=30)
-    drain_interval: Duration = timedelta(seconds=5)
-    concurrency: int = Field(default=20, ge=1, le=500)
-    per_host_concurrency: int = Field(default=2, ge=1, le=50)
-    retention: Duration = timedelta(days=90)
-    max_response_bytes: int = Field(default=10_000_000, ge=10_000)
-    request_timeout: Duration = timedelta(seconds=30)
-    max_delivery_attempts: int = Field(default=12, ge=1, le=100)
-    source_alert_after: int = Field(
-        default=5,
-        ge=1,
-        le=1000,
-        description="Tell ops_notify when a source failed this many times in a row "
-        "(once, and once more when it recovers).",
-    )
-    silence_factor: float = Field(
-        default=10.0,
-        ge=2.0,
-        description="Tell ops_notify when a source has published nothing for this many "
-        "times its usual gap between items.",
-    )
-    silence_min: Duration = Field(
-        default=timedelta(hours=24),
-        description="Never call a source silent before this long without a new item.",
-    )
-    http: Annotated[str, AfterValidator(_listen_address)] | None = Field(
-        default=None,
-        description="Serve /healthz and /metrics on this HOST:PORT (e.g. '127.0.0.1:8080'); "
-        "off when unset.",
-    )
-    delivery_lease: Duration = Field(
-        default=timedelta(minutes=5),
-        description="How long a claimed notification is reserved; after a crash it is "
-        "claimed again (and checked against Slack before resending) once this expires.",
-    )
-
-
-class SlackSection(_Strict):
-    """``[slack]``; the token comes from ``SLACK_BOT_TOKEN``."""
-
-    default_channel: str = Field(default="#veille", pattern=r"^[#@]?[\w.-]+$")
-    api_url: HttpUrl = "https://slack.com/api/"
-    timeout: Duration = timedelta(seconds=15)
-    channel_interval: Duration = Field(
-        default=timedelta(seconds=1),
-        description="Minimum time between two messages in one channel (Slack allows ~1/s).",
-    )
-    reconcile: bool = Field(
-        default=True,
-        description="Before resending a message whose outcome is unknown, look for it "
-        "(by its metadata) in conversations.history.",
-    )
-
-
-class EmailSection(_Strict):
-    """``[email]``; credentials come from ``SMTP_USERNAME`` / ``SMTP_PASSWORD``."""
-
-    smtp_host: str = "localhost"
-    smtp_port: int = Field(default=587, ge=1, le=65535)
-    starttls: bool = True
-    ssl: bool = False
-    from_: str = Field(default="watchtower@localhost", alias="from")
-    timeout: Duration = timedelta(seconds=30)
-
-
-class DedupSection(_Strict):
-    """``[dedup]``: when two items are the same story."""
-
-    window: Duration = Field(
-        default=timedelta(days=7),
-        description="How far back a new item is compared with earlier ones.",
-    )
-    similarity: float = Field(
-        default=0.6,
-        ge=0.3,
-        le=1.0,
-        description="Share of content words two texts must have in order to be one story.",
-    )
-    tracking_params: list[str] = Field(
-        default_factory=list,
-        description="Extra URL query parameters to ignore (``utm_*`` and the usual trackers "
-        "are always ignored); a trailing ``*`` matches a prefix.",
-    )
-
-
-class BrandConfig(_Strict):
-    """``[[brands]]``: a brand and the words that mean it."""
-
-    name: str = Field(min_length=1, max_length=200)
-    terms: list[str] = Field(min_length=1)
-    exclude: list[str] = Field(default_factory=list)
-    fuzzy: int = Field(default=0, ge=0, le=2)
-
-    @field_validator("terms", "exclude")
-    @classmethod
-    def _non_blank(cls, values: list[str]) -> list[str]:
-        for v in values:
-            if not v.strip():
-                raise ValueError("terms cannot be blank")
-        return values
-
-
-class RuleConfig(_Strict):
-    """``[[rules]]``: which mentions go where, and how urgent they are."""
-
-    name: str = Field(min_length=1, max_length=200)
-    brands: list[str] | None = None
-    sources: list[str] | None = None
-    query: str | None = None
-    exclude: list[str] = Field(default_factory=list)
-    severity: Literal["info", "warning", "critical"] = "info"
-    notify: list[Target] = Field(default_factory=list)
-    # Alerting (see config.example.toml): grouping, digests, spikes and escalation.
-    group_wait: Duration = timedelta(0)
-    group_interval: Duration = timedelta(minutes=5)
-    digest: Annotated[str, AfterValidator(_digest)] | None = None
-    spikes: bool = False
-    escalate_to: list[Annotated[str, Field(pattern=r"^@[A-Z0-9]+$")]] = Field(default_factory=list)
-    ack_timeout: Duration = timedelta(minutes=15)
-    escalate_notify: list[Target] = Field(default_factory=list)
-
-
-class QuietHoursConfig(_Strict):
-    """``[[quiet_hours]]``: windows during which these targets only get critical alerts."""
-
-    targets: list[Target] = Field(min_length=1)
-    windows: list[Annotated[str, AfterValidator(_window)]] = Field(min_length=1)
-    timezone: Annotated[str, AfterValidator(_timezone)] | None = None
-
-
-class SpikesSection(_Strict):
-    """``[spikes]``: per-brand volume spikes against each brand's own baseline."""
-
-    enabled: bool = True
-    window: Duration = timedelta(hours=1)
-    baseline_days: int = Field(default=14, ge=2, le=90)
-    min_count: int = Field(default=10, ge=1)
-    max_p: float = Field(default=0.001, gt=0, lt=1)
-    min_ratio: float = Field(default=3.0, ge=1)
-    cooldown: Duration = timedelta(hours=6)
-    notify: list[Target] = Field(default_factory=list)
-    escalate_to: list[Annotated[str, Field(pattern=r"^@[A-Z0-9]+$")]] = Field(default_factory=list)
-    ack_timeout: Duration = timedelta(minutes=15)
-    escalate_notify: list[Target] = Field(default_factory=list)
-
-
-class EnvOverrides(BaseSettings):
-    """Environment variables that override the file (``WATCHTOWER_DATABASE_URL``)."""
-
-    model_config = SettingsConfigDict(env_prefix="WATCHTOWER_", extra="ignore")
-
-    database_url: str | None = None
-
-
-class Secrets(BaseSettings):
-    """Secrets, from the environment only. ``SecretStr`` never prints its value."""
-
-    model_config = SettingsConfigDict(extra="ignore")
-
-    slack_bot_token: SecretStr | None = None
-    smtp_username: SecretStr | None = None
-    smtp_password: SecretStr | None = None
-
-
-class Config(_Strict):
-    """The whole configuration file."""
-
-    include: list[str] = Field(default_factory=list)
-    watchtower: WatchtowerSection = WatchtowerSection()
-    slack: SlackSection | None = None
-    email: EmailSection | None = None
-    dedup: DedupSection = DedupSection()
-    brands: list[BrandConfig] = Field(default_factory=list)
-    sources: list[Any] = Field(default_factory=list)  # SourceSettings subclasses
-    rules: list[RuleConfig] = Field(default_factory=list)
-    quiet_hours: list[QuietHoursConfig] = Field(default_factory=list)
-    spikes: SpikesSection | None = None
-
-
-@dataclass(frozen=True)
-class LoadedConfig:
-    """A validated configuration plus where it came from and the environment's secrets."""
-
-    path: Path
-    config: Config
-    secrets: Secrets
-    files: tuple[Path, ...] = field(default=())
-
-    @property
-    def sources(self) -> list[SourceSettings]:
-        return list(self.config.sources)
-
-    @property
-    def database_url(self) -> str:
-        return resolve_database_url(self.config.watchtower.database_url, self.path.parent)
-
-
-def resolve_database_url(url: str, base: Path) -> str:
-    """Resolve a relative SQLite path against the config file's folder."""
-    prefix = "sqlite:///"
-    if url.startswith(prefix):
-        rest = url[len(prefix) :]
-        if rest and not rest.startswith("/") and not rest.startswith(":memory:"):
-            return prefix + str((base / rest).resolve())
-    return url
+DEFAULT_CONFIG = "watchtower.toml"
 
 
 def _known_keys(model: type[BaseModel]) -> list[str]:
