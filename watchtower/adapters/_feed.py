@@ -3,11 +3,10 @@
 One pass over an lxml tree, mapping each dialect's elements straight to our
 :class:`Item` (the parse-then-adapt split of Miniflux, without an intermediate
 struct). It replaced feedparser because it is far faster on the same golden
-files (``benchmarks/parse.py``, ``docs/parsing.md``). Safety: the XML parser
-never loads a DTD, never touches the network and never expands entities; a
-document that *declares* entities (billion laughs, XXE) is refused outright.
-Malformed feeds are read in libxml2's recover mode, so a bozo feed still yields
-its good entries together with a warning.
+files (``benchmarks/parse.py``, ``docs/parsing.md``). Safety lives in
+:mod:`watchtower.adapters._xml` (no DTD, no network, no entity expansion;
+declared entities refused); a malformed feed still yields its good entries,
+together with a warning.
 
 Where the time goes, and what keeps it low (per entry, ``docs/parsing.md``):
 
@@ -25,22 +24,20 @@ Where the time goes, and what keeps it low (per entry, ``docs/parsing.md``):
 from __future__ import annotations
 
 import hashlib
-import re
-import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from html.entities import name2codepoint
 from urllib.parse import urljoin, urlsplit
 
 from lxml import etree
 
 from watchtower.adapters._dates import parse_date
 from watchtower.adapters._text import collapse, html_to_text, html_to_text_many
+from watchtower.adapters._xml import parse_xml
 from watchtower.errors import PermanentError
 from watchtower.models import Item
 
-__all__ = ["FEED_ACCEPT", "ParsedFeed", "parse_feed", "parse_xml"]
+__all__ = ["FEED_ACCEPT", "ParsedFeed", "parse_feed"]
 
 FEED_ACCEPT = (
     "application/atom+xml, application/rss+xml, application/rdf+xml;q=0.9, "
@@ -59,9 +56,6 @@ XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
 
 _MAX_TITLE = 10_000
 _MAX_TEXT = 1_000_000
-_DECLARATION = re.compile(rb"^\s*<\?xml[^>]*?\?>")
-_DECLARED_ENCODING = re.compile(rb"^\s*<\?xml[^>]*?encoding\s*=\s*[\"']([A-Za-z0-9._:-]+)")
-_UTF8 = {"utf-8", "utf8"}
 
 
 @dataclass
@@ -71,117 +65,6 @@ class ParsedFeed:
     title: str
     items: list[Item]
     warning: str | None = None
-
-
-_local = threading.local()
-
-
-def _parser() -> etree.XMLParser:
-    # lxml parsers keep per-parse state, so each thread gets its own.
-    parser: etree.XMLParser | None = getattr(_local, "parser", None)
-    if parser is None:
-        parser = etree.XMLParser(
-            resolve_entities=False,
-            no_network=True,
-            load_dtd=False,
-            dtd_validation=False,
-            huge_tree=False,
-            recover=True,
-            remove_comments=True,
-            remove_pis=True,
-        )
-        _local.parser = parser
-    return parser
-
-
-def _to_utf8_if_needed(data: bytes) -> tuple[bytes, str | None]:
-    """Re-encode feeds that claim (or default to) UTF-8 but are not.
-
-    A feed without an encoding declaration is UTF-8 by the XML rules; when its
-    bytes are not, it was almost always written as Windows-1252/ISO-8859-1
-    (feedparser reaches the same guess). libxml2 would drop those bytes, so they
-    are decoded here and the feed is marked malformed.
-    """
-    declared = _DECLARED_ENCODING.match(data[:512])
-    if declared and declared.group(1).decode("ascii").lower() not in _UTF8:
-        return data, None  # libxml2 decodes declared encodings itself
-    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        return data, None  # UTF-16 with a byte-order mark
-    try:
-        data.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        try:
-            text = data.decode("cp1252")
-        except UnicodeDecodeError:
-            text = data.decode("latin-1")
-        fixed = _DECLARATION.sub(b"", text.encode("utf-8"), count=1)
-        reason = f"not valid UTF-8: {exc.reason} at byte {exc.start}; read as Windows-1252"
-        return fixed, reason
-    return data, None
-
-
-def _refuse_entities(tree: etree._ElementTree) -> None:
-    dtd = tree.docinfo.internalDTD
-    if dtd is not None and any(True for _ in dtd.iterentities()):
-        raise PermanentError(
-            "the feed declares XML entities, which are refused for safety "
-            "(entity expansion and external entities)"
-        )
-
-
-def _first_error(parser: etree.XMLParser) -> str | None:
-    for entry in parser.error_log:
-        if entry.level >= etree.ErrorLevels.ERROR:
-            return f"{entry.message.strip()}: line {entry.line}, column {entry.column}"
-    return None
-
-
-def parse_xml(data: bytes) -> tuple[etree._Element, str | None]:
-    """Parse untrusted XML safely; return the root and a warning if it was malformed.
-
-    Entities are never expanded and never loaded, and a document declaring any
-    is refused; bytes that are not valid UTF-8 in a document that claims UTF-8
-    are read as Windows-1252. Raises :class:`PermanentError` when no element
-    can be recovered.
-    """
-    data, warning = _to_utf8_if_needed(data.lstrip())
-    parser = _parser()
-    try:
-        root = etree.fromstring(data, parser)
-    except etree.XMLSyntaxError as exc:
-        raise PermanentError(f"the page is not readable XML ({exc})") from None
-    if root is None:
-        reason = _first_error(parser) or "empty document"
-        raise PermanentError(f"the page is not readable XML ({reason})")
-    _refuse_entities(root.getroottree())
-    error = _first_error(parser)
-    if error is not None and _has_undefined_entities(parser):
-        # HTML entities (&nbsp; &eacute;) in a feed without a DTD: libxml2 would
-        # cut the text at each one, so they are rewritten as character references.
-        fixed = etree.fromstring(_HTML_ENTITY.sub(_entity_reference, data), parser)
-        if fixed is not None:
-            root = fixed
-            error = _first_error(parser) or error
-    return root, warning or (f"malformed XML ({error})" if error else None)
-
-
-_HTML_ENTITY = re.compile(rb"&([A-Za-z][A-Za-z0-9]{1,31});")
-_XML_ENTITIES = {b"amp", b"lt", b"gt", b"quot", b"apos"}
-_UNDECLARED = {etree.ErrorTypes.ERR_UNDECLARED_ENTITY, etree.ErrorTypes.WAR_UNDECLARED_ENTITY}
-
-
-def _has_undefined_entities(parser: etree.XMLParser) -> bool:
-    return any(entry.type in _UNDECLARED for entry in parser.error_log)
-
-
-def _entity_reference(match: re.Match[bytes]) -> bytes:
-    name = match.group(1)
-    if name in _XML_ENTITIES:
-        return match.group(0)
-    codepoint = name2codepoint.get(name.decode("ascii"))
-    if codepoint is None:
-        return b"&amp;" + name + b";"  # unknown: keep it as literal text
-    return b"&#%d;" % codepoint
 
 
 def parse_feed(data: bytes, *, url: str = "") -> ParsedFeed:

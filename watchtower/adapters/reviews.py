@@ -26,8 +26,9 @@ from typing import Any, Literal
 from selectolax.lexbor import LexborHTMLParser
 
 from watchtower.adapters._dates import parse_date
-from watchtower.adapters._feed import ATOM, parse_xml
+from watchtower.adapters._feed import ATOM
 from watchtower.adapters._text import collapse, html_to_text
+from watchtower.adapters._xml import parse_xml
 from watchtower.adapters.base import (
     FetchContext,
     FetchResult,
