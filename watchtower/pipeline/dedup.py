@@ -51,6 +51,13 @@ _FIRSTS = union_all(
 _FIRST_STORIES = select(_FIRSTS.c.kind, _FIRSTS.c.hash, _ITEMS.id, _ITEMS.story_id).join_from(
     _FIRSTS, ITEMS, _FIRSTS.c.id == _ITEMS.id
 )
+# The catch-up before each batch, and the rebuild at start.
+_FINGERPRINTS = (
+    select(_ITEMS.id, _ITEMS.fingerprint, _ITEMS.fetched_at)
+    .where(_ITEMS.fingerprint.is_not(None), _ITEMS.id > bindparam("after"))
+    .order_by(_ITEMS.id)
+)
+_FINGERPRINTS_SINCE = _FINGERPRINTS.where(_ITEMS.fetched_at >= bindparam("since"))
 _STORY_OF_ITEM = select(_ITEMS.story_id).where(_ITEMS.id == bindparam("item"))
 _SIGHTED = (
     update(STORIES)
@@ -115,13 +122,10 @@ class StoryIndex:
     def _rows(
         self, session: Session, *, since: datetime | None = None, after: int = 0
     ) -> list[tuple[int, bytes, datetime]]:
-        query = select(_ITEMS.id, _ITEMS.fingerprint, _ITEMS.fetched_at).where(
-            _ITEMS.fingerprint.is_not(None), _ITEMS.id > after
-        )
-        if since is not None:
-            query = query.where(_ITEMS.fetched_at >= since)
+        query = _FINGERPRINTS if since is None else _FINGERPRINTS_SINCE
+        params = {"after": after} if since is None else {"after": after, "since": since}
         out = []
-        for item_id, blob, fetched in session.connection().execute(query.order_by(_ITEMS.id)):
+        for item_id, blob, fetched in session.connection().execute(query, params):
             if blob is not None:
                 out.append((item_id, bytes(blob), fetched))
         return out
