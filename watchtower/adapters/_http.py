@@ -27,7 +27,6 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from urllib.parse import urljoin, urlsplit
 
-import httpcore
 import httpx
 
 from watchtower import __version__
@@ -38,6 +37,7 @@ from watchtower.adapters._net import (
     address_problem,
     deadline_scope,
 )
+from watchtower.adapters._transport import OriginPoolTransport
 from watchtower.errors import PermanentError, SourceError, TransientError
 
 USER_AGENT = f"watchtower/{__version__} (+https://github.com/watchtower-veille/watchtower)"
@@ -56,20 +56,6 @@ class Response:
     @property
     def not_modified(self) -> bool:
         return self.status == 304
-
-
-class _GuardedTransport(httpx.HTTPTransport):
-    """httpx's transport on top of :class:`GuardedBackend` (httpx has no backend argument)."""
-
-    def __init__(self, backend: GuardedBackend, limits: httpx.Limits) -> None:
-        super().__init__(limits=limits)
-        self._pool = httpcore.ConnectionPool(
-            ssl_context=httpx.create_ssl_context(),
-            max_connections=limits.max_connections,
-            max_keepalive_connections=limits.max_keepalive_connections,
-            keepalive_expiry=limits.keepalive_expiry,
-            network_backend=backend,
-        )
 
 
 class _Inflater:
@@ -134,16 +120,15 @@ class HttpFetcher:
 
     def __post_init__(self) -> None:
         self._trusted = tuple(ipaddress.ip_network(n) for n in self.trusted_networks)
-        limits = httpx.Limits(max_connections=200, max_keepalive_connections=50)
         # One client per address policy, so a pooled connection made for an
         # allow_private source is never reused by a source without it.
         self._clients = {
             allow: httpx.Client(
-                transport=_GuardedTransport(
+                transport=OriginPoolTransport(
                     GuardedBackend(
                         allow_private=allow, trusted=self._trusted, resolver=self.resolver
                     ),
-                    limits,
+                    per_origin=self.per_host,
                 ),
                 timeout=httpx.Timeout(self.timeout, connect=self.connect_timeout),
                 follow_redirects=False,

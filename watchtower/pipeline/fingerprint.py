@@ -89,12 +89,6 @@ class Fingerprint:
         return cls(content_hash, blob[9:].decode("utf-16-le"))
 
 
-# Words recur from item to item: their codes are kept (a dict: lookups are
-# cheaper than hashing the word again; it stops growing at the cap, ~10 MB).
-_CODE_CACHE_SIZE = 100_000
-_CODE_CHARS: dict[str, str] = {}
-
-
 def word_code(word: str) -> int:
     """The stable 16-bit code (a non-surrogate code point) of a folded word.
 
@@ -105,25 +99,40 @@ def word_code(word: str) -> int:
     return code + 0x800 if code >= _SURROGATE_START else code
 
 
+# Words recur from item to item, so each word's character (its code, or "" for a
+# word that is skipped) is kept in a dict: a lookup is cheaper than hashing the word
+# again, and ``map`` over the dict runs the whole item in C. It stops growing at the
+# cap (~10 MB); words past it are computed each time.
+_CODE_CACHE_SIZE = 100_000
+
+
+class _CodeChars(dict[str, str]):
+    def __missing__(self, word: str) -> str:
+        char = "" if len(word) < 2 or word in STOPWORDS else chr(word_code(word))
+        if len(self) < _CODE_CACHE_SIZE:
+            self[word] = char
+        return char
+
+
+_CODE_CHARS = _CodeChars()
+
+
 def fingerprint(title: str, text: str, *, max_words: int = MAX_WORDS) -> Fingerprint:
     """Fingerprint an item from its title and plain text."""
     norm_title, norm_text = normalise(title), normalise(text)
     digest = hashlib.blake2b(f"{norm_title}\x1e{norm_text}".encode(), digest_size=8)
     content_hash = int.from_bytes(digest.digest(), "big", signed=True)
-    codes: list[str] = []
-    known = _CODE_CHARS.get
-    for word in (*norm_title.split(), *norm_text.split()):
-        if len(word) < 2 or word in STOPWORDS:
-            continue
-        code = known(word)
-        if code is None:
-            code = chr(word_code(word))
-            if len(_CODE_CHARS) < _CODE_CACHE_SIZE:
-                _CODE_CHARS[word] = code
-        codes.append(code)
-        if len(codes) >= max_words:
-            break
-    return Fingerprint(content_hash, "".join(codes))
+    words = norm_title.split() + norm_text.split()
+    char_of = _CODE_CHARS.__getitem__
+    # Each word gives one character or none, so the first max_words characters are
+    # the first max_words content words. Chunks bound the work on a very long text.
+    step = 2 * max_words
+    codes = "".join(map(char_of, words[:step]))
+    start = step
+    while len(codes) < max_words and start < len(words):
+        codes += "".join(map(char_of, words[start : start + step]))
+        start += step
+    return Fingerprint(content_hash, codes[:max_words])
 
 
 def similarity(a: str, b: str) -> float:

@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import functools
 from array import array
+from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -253,11 +254,10 @@ class NearDuplicateIndex:
         words = fp.words
         if len(words) < self.min_words or not len(self._ids):
             return None
-        counts: dict[int, int] = {}
         # All bigrams on the query side: a stored snippet is keyed by unsampled bigrams.
         query_keys = np.unique((_bigram_hashes(words) & np.uint64(0xFFFFFFFF)).astype(np.uint32))
-        for slot in self._candidates(query_keys):
-            counts[slot] = counts.get(slot, 0) + 1
+        # Counter counts in C and keeps first-seen order, so ties rank as they appear.
+        counts = Counter(self._candidates(query_keys))
         if not counts:
             return None
         ranked = sorted(counts, key=counts.__getitem__, reverse=True)[: self.max_candidates]
@@ -278,17 +278,22 @@ class NearDuplicateIndex:
         return best
 
     def _candidates(self, keys: U32) -> list[int]:
+        """The slots stored under each of ``keys`` (sorted), key by key; crowded keys skipped."""
         found: list[int] = []
         if len(self._keys) and len(keys):
             lo = np.searchsorted(self._keys, keys, side="left")
-            hi = np.searchsorted(self._keys, keys, side="right")
-            for a, b in zip(lo.tolist(), hi.tolist(), strict=True):
-                if 0 < b - a <= self.max_postings:
-                    found.extend(self._slots[a:b].tolist())
-        for key in keys.tolist() if self._delta else ():
-            slots = self._delta.get(key)
-            if slots and len(slots) <= self.max_postings:
-                found.extend(slots)
+            sizes = np.searchsorted(self._keys, keys, side="right") - lo
+            usable = (sizes > 0) & (sizes <= self.max_postings)
+            lo, sizes = lo[usable], sizes[usable]
+            if len(sizes):
+                # The posting ranges [lo, lo + size) laid end to end, in one gather.
+                shift = np.repeat(lo - (np.cumsum(sizes) - sizes), sizes)
+                found = self._slots[shift + np.arange(len(shift))].tolist()
+        if self._delta:
+            limit = self.max_postings
+            for slots in map(self._delta.get, keys.tolist()):
+                if slots and len(slots) <= limit:
+                    found.extend(slots)
         return found
 
     def _words(self, slot: int) -> str:

@@ -8,11 +8,13 @@ from hypothesis import strategies as st
 
 from watchtower.pipeline.fingerprint import (
     MAX_WORDS,
+    STOPWORDS,
     Fingerprint,
     fingerprint,
     similarity,
     word_code,
 )
+from watchtower.pipeline.normalise import normalise
 
 TEXT = (
     "Le fabricant lyonnais Acme a annoncé mardi le rappel de 12 000 trottinettes "
@@ -40,6 +42,35 @@ def test_words_drop_stopwords_and_are_capped() -> None:
     assert fp.words == chr(word_code("acme"))
     long = fingerprint("", " ".join(f"mot{i}" for i in range(500)))
     assert len(long.words) == MAX_WORDS
+
+
+def plain_words(title: str, text: str, max_words: int) -> str:
+    """The definition of ``Fingerprint.words``, one word at a time."""
+    codes = [
+        chr(word_code(word))
+        for word in (*normalise(title).split(), *normalise(text).split())
+        if len(word) >= 2 and word not in STOPWORDS
+    ]
+    return "".join(codes[:max_words])
+
+
+WORDS = st.sampled_from(["le", "de", "l'acme", "a", "x", "été", "banque", "mot", "the", "service"])
+
+
+@given(
+    st.lists(WORDS, max_size=8).map(" ".join),
+    st.lists(WORDS | st.text(max_size=6), max_size=700).map(" ".join),
+    st.sampled_from([1, 5, MAX_WORDS]),
+)
+def test_words_match_their_word_by_word_definition(title: str, text: str, limit: int) -> None:
+    # The fast path maps words to characters through a cache, in chunks: long runs of
+    # stop-words before the content words must not change what is kept.
+    assert fingerprint(title, text, max_words=limit).words == plain_words(title, text, limit)
+
+
+def test_content_words_after_a_long_run_of_stopwords_are_kept() -> None:
+    fp = fingerprint("", "le " * 1_000 + "acme banque")
+    assert fp.words == chr(word_code("acme")) + chr(word_code("banque"))
 
 
 def test_word_codes_are_stable_and_never_surrogates() -> None:
