@@ -15,24 +15,25 @@ Where the time goes, and what keeps it low (per entry, ``docs/parsing.md``):
   when its parent is the current entry, as a child loop would have it.
 - Titles, bodies and authors of the whole feed go through one
   :func:`html_to_text_many` call.
-- Items are assembled by :func:`_item` without a second validation: the parser
-  enforces each constraint of :class:`Item` itself, and
-  ``tests/unit/adapters/test_fast_items.py`` proves the result equals what
-  ``Item.model_validate`` would return.
+- Items are assembled without a second validation
+  (:mod:`watchtower.adapters._feed_items`): the parser enforces each constraint
+  of :class:`Item` itself, and ``tests/unit/adapters/test_fast_items.py`` proves
+  the result equals what ``Item.model_validate`` would return.
 """
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
-from urllib.parse import urljoin, urlsplit
 
 from lxml import etree
 
-from watchtower.adapters._dates import parse_date
-from watchtower.adapters._text import collapse, html_to_text, html_to_text_many
+from watchtower.adapters._feed_items import (
+    Base,
+    Row,
+    items,
+)
+from watchtower.adapters._text import collapse, html_to_text
 from watchtower.adapters._xml import parse_xml
 from watchtower.errors import PermanentError
 from watchtower.models import Item
@@ -53,9 +54,6 @@ DC = "{http://purl.org/dc/elements/1.1/}"
 CONTENT = "{http://purl.org/rss/1.0/modules/content/}"
 XML_BASE = "{http://www.w3.org/XML/1998/namespace}base"
 XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
-
-_MAX_TITLE = 10_000
-_MAX_TEXT = 1_000_000
 
 
 @dataclass
@@ -93,144 +91,6 @@ def parse_feed(data: bytes, *, url: str = "") -> ParsedFeed:
 
 
 # ---------------------------------------------------------------- RSS and RDF
-class _Base:
-    """Resolves links against one base URL; the common shapes skip ``urljoin``.
-
-    ``urljoin`` costs more than parsing the whole entry, and nearly every link
-    is absolute, root-relative or a bare file name, so those are joined by hand
-    and anything else (``../``, ``?q``, ``#f``, schemes) goes through ``urljoin``.
-    """
-
-    __slots__ = ("base", "directory", "origin", "scheme")
-
-    def __init__(self, base: str) -> None:
-        self.base = base
-        parts = urlsplit(base)
-        self.scheme = parts.scheme
-        self.origin = f"{parts.scheme}://{parts.netloc}" if parts.scheme and parts.netloc else ""
-        path = parts.path or "/"
-        self.directory = self.origin + path[: path.rfind("/") + 1]
-
-    def resolve(self, link: str) -> str:
-        if not link or link.startswith(("http://", "https://")) or not self.origin:
-            return link
-        if link.startswith("//"):
-            return f"{self.scheme}:{link}"
-        if link[0] == "/":
-            return self.origin + link
-        head = link.split("/", 1)[0]
-        if link[0] in ".?#" or ":" in head:
-            return urljoin(self.base, link)
-        return self.directory + link
-
-
-@dataclass(slots=True)
-class _Row:
-    """One entry's raw fields; markup is converted for the whole feed at once."""
-
-    guid: str
-    link: str
-    title: str  # markup when title_html, else plain text
-    body: str  # markup when body_html, else plain text
-    when: str
-    author: str  # markup when author_html, else plain text
-    lang: str | None
-    extra: dict[str, str] | None = None
-    title_html: bool = True
-    body_html: bool = True
-    author_html: bool = False
-    author_fallback: str | None = None  # RSS <author>, used when <dc:creator> is empty
-
-
-# Item's field limits, enforced here (see _item); tests/unit/adapters/test_fast_items.py
-# checks them against the model's own constraints.
-_MAX_GUID = 2048
-_MAX_URL = 8192
-_MAX_AUTHOR = 500
-_FIELDS_SET = frozenset(("guid", "url", "title", "text", "published", "author", "lang", "extra"))
-_new = Item.__new__
-_set = object.__setattr__
-
-
-def _item(
-    guid: str,
-    url: str,
-    title: str,
-    text: str,
-    published: datetime | None,
-    author: str | None,
-    lang: str | None,
-    extra: dict[str, str],
-) -> Item:
-    """An :class:`Item` from values that already satisfy every constraint of the model.
-
-    ``Item(...)`` would validate again what the parser has just guaranteed: plain
-    ``str`` values cut to the model's maximum lengths, a non-empty guid, an aware
-    datetime or ``None`` (``parse_date`` never returns a naive one), a
-    ``dict[str, str]``. Re-checking costs about a third of the time spent per
-    entry after parsing, so the instance is assembled as pydantic's
-    ``model_construct`` does (same ``__dict__``, fields set, extra and private
-    slots) without its generic overhead. ``test_fast_items.py`` proves the result
-    equals ``Item.model_validate`` of the same values for every corpus entry, for
-    fuzzed feeds and at each limit.
-    """
-    item = _new(Item)
-    _set(
-        item,
-        "__dict__",
-        {
-            "guid": guid,
-            "url": url,
-            "title": title,
-            "text": text,
-            "published": published,
-            "author": author,
-            "rating": None,
-            "lang": lang,
-            "extra": extra,
-        },
-    )
-    _set(item, "__pydantic_fields_set__", set(_FIELDS_SET))
-    _set(item, "__pydantic_extra__", None)
-    _set(item, "__pydantic_private__", None)
-    return item
-
-
-def _items(rows: list[_Row]) -> list[Item]:
-    """Turn rows into items, converting all their HTML in one batched pass."""
-    n = len(rows)
-    fragments: list[str | None] = [r.title if r.title_html else None for r in rows]
-    fragments += [r.body if r.body_html else None for r in rows]
-    fragments += [r.author if r.author_html else None for r in rows]
-    fragments += [r.author_fallback for r in rows]
-    texts = html_to_text_many(fragments)
-    items = []
-    for i, row in enumerate(rows):
-        title = texts[i] if row.title_html else row.title
-        text = texts[n + i] if row.body_html else row.body
-        author = texts[2 * n + i] if row.author_html else row.author
-        if not author and row.author_fallback:
-            author = _rss_author(texts[3 * n + i])
-        guid = row.guid
-        if not guid:
-            if not (title or text):
-                continue  # an empty entry: nothing to match, nothing to link to
-            guid = "sha1:" + hashlib.sha1((title + "\n" + text).encode()).hexdigest()
-        items.append(
-            _item(
-                guid[:_MAX_GUID],
-                row.link[:_MAX_URL],
-                title[:_MAX_TITLE],
-                text[:_MAX_TEXT],
-                parse_date(row.when),
-                author[:_MAX_AUTHOR] or None,
-                row.lang,
-                row.extra or {},
-            )
-        )
-    return items
-
-
 # Each RSS child element we read, by its (namespaced) tag: one dict lookup per child.
 _RSS_FIELDS: dict[object, str] = {
     **{ns + name: name for ns in ("", RSS10, RSS090) for name in ("title", "link", "description")},
@@ -247,9 +107,7 @@ _RSS_FIELDS: dict[object, str] = {
 _RSS_TAGS = tuple(str(tag) for tag in _RSS_FIELDS)
 
 
-def _rss_rows(
-    container: etree._Element, item_tag: str, base: _Base, lang: str | None
-) -> list[_Row]:
+def _rss_rows(container: etree._Element, item_tag: str, base: Base, lang: str | None) -> list[Row]:
     """The rows of the ``item_tag`` children of ``container``, in one pass.
 
     One filtered ``iter`` over the subtree visits only the elements we read (lxml
@@ -288,8 +146,8 @@ def _rss_rows(
 
 
 def _rss_row(
-    node: etree._Element, found: dict[str, str], permalink: bool, base: _Base, lang: str | None
-) -> _Row:
+    node: etree._Element, found: dict[str, str], permalink: bool, base: Base, lang: str | None
+) -> Row:
     get = found.get
     link = (get("link") or get("atom_link") or "").strip()
     guid = (get("guid") or "").strip() or node.get(RDF + "about", "")
@@ -297,7 +155,7 @@ def _rss_row(
         link = guid
     link = base.resolve(link)
     comments = (get("comments") or "").strip()
-    return _Row(
+    return Row(
         guid or link,
         link,
         get("title") or "",
@@ -309,13 +167,6 @@ def _rss_row(
         author_html=True,
         author_fallback=get("author"),
     )
-
-
-def _rss_author(value: str) -> str:
-    """RSS ``<author>`` is an e-mail address, often ``addr (Name)``: keep the name."""
-    if value.endswith(")") and "(" in value:
-        return value[value.index("(") + 1 : -1].strip() or value
-    return value
 
 
 def _child(parent: etree._Element, tag: str) -> etree._Element | None:
@@ -333,23 +184,23 @@ def _read_rss(root: etree._Element, url: str) -> tuple[str, list[Item]]:
     if channel is None:
         return "", []
     lang = _lang(_child_text(channel, "language") or _child_text(channel, DC + "language"))
-    base = _Base(root.get(XML_BASE) or url)
+    base = Base(root.get(XML_BASE) or url)
     rows = _rss_rows(channel, "item", base, lang)
-    return html_to_text(_child_text(channel, "title")), _items(rows)
+    return html_to_text(_child_text(channel, "title")), items(rows)
 
 
 def _read_rdf(root: etree._Element, url: str) -> tuple[str, list[Item]]:
-    rows: list[_Row] = []
+    rows: list[Row] = []
     title = ""
     lang: str | None = None
-    base = _Base(url)
+    base = Base(url)
     for ns in (RSS10, RSS090):
         channel = _child(root, ns + "channel")
         if channel is not None:
             title = html_to_text(_child_text(channel, ns + "title"))
             lang = _lang(_child_text(channel, DC + "language"))
         rows += _rss_rows(root, ns + "item", base, lang)
-    return title, _items(rows)
+    return title, items(rows)
 
 
 # ---------------------------------------------------------------------- Atom
@@ -385,7 +236,7 @@ def _atom_fields(ns: str) -> dict[object, str]:
 _ATOM_FIELDS = {ATOM: _atom_fields(ATOM), ATOM03: _atom_fields(ATOM03)}
 
 
-def _atom_row(node: etree._Element, ns: str, base: _Base, lang: str | None) -> _Row:
+def _atom_row(node: etree._Element, ns: str, base: Base, lang: str | None) -> Row:
     fields = _ATOM_FIELDS[ns]
     found: dict[str, etree._Element] = {}
     link = ""
@@ -400,7 +251,7 @@ def _atom_row(node: etree._Element, ns: str, base: _Base, lang: str | None) -> _
             found[name] = child
     entry_base = node.get(XML_BASE)
     if entry_base:
-        base = _Base(base.resolve(entry_base))
+        base = Base(base.resolve(entry_base))
     guid = collapse(_text_of(found.get("id")))
     author = found.get("author")
     when = found.get("published")
@@ -411,7 +262,7 @@ def _atom_row(node: etree._Element, ns: str, base: _Base, lang: str | None) -> _
     body, body_html = _atom_raw(found.get("content"))
     if not body.strip():
         body, body_html = _atom_raw(found.get("summary"))
-    return _Row(
+    return Row(
         guid or link,
         link,
         title,
@@ -430,12 +281,12 @@ def _text_of(node: etree._Element | None) -> str:
 
 def _read_atom(root: etree._Element, url: str) -> tuple[str, list[Item]]:
     ns = root.tag[: root.tag.index("}") + 1]
-    base = _Base(url)
+    base = Base(url)
     if root.get(XML_BASE):
-        base = _Base(base.resolve(root.get(XML_BASE, "")))
+        base = Base(base.resolve(root.get(XML_BASE, "")))
     lang = _lang(root.get(XML_LANG))
     rows = [_atom_row(node, ns, base, lang) for node in root.iterchildren(ns + "entry")]
-    return _atom_text(_child(root, ns + "title")), _items(rows)
+    return _atom_text(_child(root, ns + "title")), items(rows)
 
 
 def _lang(value: str | None) -> str | None:

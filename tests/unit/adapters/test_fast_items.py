@@ -1,6 +1,6 @@
 """The feed parser builds Items without re-validating them: prove that changes nothing.
 
-``_feed._item`` assembles an :class:`Item` the way pydantic's ``model_construct``
+``_feed_items.item`` assembles an :class:`Item` the way pydantic's ``model_construct``
 does, because the parser already enforces every constraint of the model. These
 tests hold it to that: each item it returns equals ``Item.model_validate`` of
 its own values (corpus, fuzzed feeds, every limit), and the limits the parser
@@ -19,7 +19,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from watchtower.adapters import _feed
+from watchtower.adapters import _feed_items
 from watchtower.adapters._feed import parse_feed
 from watchtower.models import Item
 
@@ -56,16 +56,16 @@ def _max_len(field: str) -> int | None:
 
 
 def test_the_parser_limits_are_the_model_limits() -> None:
-    assert _max_len("guid") == _feed._MAX_GUID
-    assert _max_len("url") == _feed._MAX_URL
-    assert _max_len("title") == _feed._MAX_TITLE
-    assert _max_len("text") == _feed._MAX_TEXT
+    assert _max_len("guid") == _feed_items._MAX_GUID
+    assert _max_len("url") == _feed_items._MAX_URL
+    assert _max_len("title") == _feed_items.MAX_TITLE
+    assert _max_len("text") == _feed_items.MAX_TEXT
     min_guid = [
         m for m in Item.model_fields["guid"].metadata if isinstance(m, annotated_types.MinLen)
     ]
     assert [m.min_length for m in min_guid] == [1]
     # Every field the parser sets, plus rating (left to its default), and nothing else.
-    assert set(Item.model_fields) == set(_feed._FIELDS_SET) | {"rating"}
+    assert set(Item.model_fields) == set(_feed_items._FIELDS_SET) | {"rating"}
 
 
 @pytest.mark.parametrize("path", _FEEDS, ids=lambda p: f"{p.parent.name}/{p.name}")
