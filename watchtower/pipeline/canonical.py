@@ -146,9 +146,9 @@ def _unwrap(url: str) -> str | None:
     except ValueError:
         return None
     host = (parts.hostname or "").lower()
-    params = dict(parse_qsl(parts.query, keep_blank_values=True))
     if _GOOGLE_HOST.match(host):
         if parts.path == "/url":
+            params = dict(parse_qsl(parts.query, keep_blank_values=True))
             return _first_http(params.get("url"), params.get("q"))
         if parts.path.startswith("/amp/"):  # google.com/amp/s/www.site.fr/article
             return _amp_cache_target(parts.path[len("/amp/") :], parts.query)
@@ -156,7 +156,8 @@ def _unwrap(url: str) -> str | None:
         return _amp_cache_target(parts.path[3:], parts.query)
     rule = _REDIRECTORS.get(host)
     if rule is None or not rule[0](parts.path):
-        return None
+        return None  # most links: their query is never parsed here
+    params = dict(parse_qsl(parts.query, keep_blank_values=True))
     target = _first_http(*(params.get(name) for name in rule[1]))
     if target is None and host == "news.google.com":
         target = _google_news_target(parts.path)
