@@ -221,7 +221,6 @@ class StoryBatch:
     ) -> None:
         self.index = index
         self.connection = session.connection()
-        self.dialect = self.connection.dialect.name
         self.now = now
         self.first = first  # "u:<url hash>" / "c:<content hash>" -> (item id, story id)
         self.slots: list[int] = []  # near-duplicate index slot of each assigned item
@@ -300,10 +299,8 @@ class StoryBatch:
             }
             for key, title in new_stories.values()
         ]
-        statement = insert_ignoring_many(self.dialect, STORIES, ("key",), ("key",))
-        created = {
-            placeholder[key]: int(sid) for sid, key in self.connection.execute(statement, rows)
-        }
+        inserted = insert_ignoring_many(self.connection, STORIES, rows, ("key",), ("key",))
+        created = {placeholder[key]: int(sid) for sid, key in inserted}
         missing = [key for key, ph in placeholder.items() if ph not in created]
         existing: dict[int, int] = {}
         for at in range(0, len(missing), _LOOKUP_CHUNK):

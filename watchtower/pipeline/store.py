@@ -52,10 +52,6 @@ def store_items(
     stored is left alone and missing from the result)."""
     if not items:
         return {}
-    connection = session.connection()
-    statement = insert_ignoring_many(
-        connection.dialect.name, ITEMS, ("source_id", "guid"), ("guid",)
-    )
     rows = [
         {
             "source_id": source_id,
@@ -76,7 +72,10 @@ def store_items(
         }
         for p, story_id in zip(items, story_ids, strict=True)
     ]
-    return {guid: int(item_id) for item_id, guid in connection.execute(statement, rows)}
+    inserted = insert_ignoring_many(
+        session.connection(), ITEMS, rows, ("source_id", "guid"), ("guid",)
+    )
+    return {guid: int(item_id) for item_id, guid in inserted}
 
 
 @dataclass(frozen=True)

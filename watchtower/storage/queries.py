@@ -12,7 +12,18 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Select, Table, bindparam, delete, func, or_, select, update
+from sqlalchemy import (
+    Connection,
+    Select,
+    Table,
+    bindparam,
+    cast,
+    delete,
+    func,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -51,19 +62,56 @@ def insert_ignoring(dialect: str, table: Table, conflict: tuple[str, ...]) -> An
     )
 
 
-@functools.cache
 def insert_ignoring_many(
-    dialect: str, table: Table, conflict: tuple[str, ...], also: tuple[str, ...]
-) -> Any:
+    connection: Connection,
+    table: Table,
+    rows: Sequence[dict[str, Any]],
+    conflict: tuple[str, ...],
+    also: tuple[str, ...],
+) -> list[Any]:
     """``INSERT … ON CONFLICT DO NOTHING RETURNING id, *also`` for many rows at once.
 
-    Run with a list of rows, SQLAlchemy sends them as multi-row ``VALUES``
-    ("insertmanyvalues"); only inserted rows come back, so ``also`` names the
-    columns that tell which row each id belongs to.
+    Only inserted rows come back, so ``also`` names the columns that tell which
+    row each id belongs to. Every row has the same keys.
+
+    On PostgreSQL the rows go as one array per column, unnested by the server.
+    The statement text is then the same whatever the number of rows. psycopg
+    caches its conversion and, after a few runs, prepares it on the server.
+    Elsewhere SQLAlchemy sends one multi-row ``VALUES`` ("insertmanyvalues").
     """
-    module = postgresql if dialect == "postgresql" else sqlite
+    if not rows:
+        return []
+    columns = tuple(rows[0])
+    if connection.dialect.name == "postgresql":
+        arrays = {f"u_{name}": [row[name] for row in rows] for name in columns}
+        return list(connection.execute(_unnest_insert(table, columns, conflict, also), arrays))
+    return list(connection.execute(_values_insert(table, conflict, also), list(rows)))
+
+
+@functools.cache
+def _values_insert(table: Table, conflict: tuple[str, ...], also: tuple[str, ...]) -> Any:
     return (
-        module.insert(table)
+        sqlite.insert(table)
+        .on_conflict_do_nothing(index_elements=list(conflict))
+        .returning(table.c.id, *(table.c[name] for name in also))
+    )
+
+
+@functools.cache
+def _unnest_insert(
+    table: Table, columns: tuple[str, ...], conflict: tuple[str, ...], also: tuple[str, ...]
+) -> Any:
+    # Several unnest() in one select list run in step (PostgreSQL 10+): row i of
+    # the result takes element i of every array.
+    unnested = select(
+        *(
+            func.unnest(cast(bindparam(f"u_{name}"), postgresql.ARRAY(table.c[name].type)))
+            for name in columns
+        )
+    )
+    return (
+        postgresql.insert(table)
+        .from_select(list(columns), unnested)
         .on_conflict_do_nothing(index_elements=list(conflict))
         .returning(table.c.id, *(table.c[name] for name in also))
     )
