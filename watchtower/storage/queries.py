@@ -77,7 +77,7 @@ def insert_ignoring_many(
     On PostgreSQL the rows go as one array per column, unnested by the server.
     The statement text is then the same whatever the number of rows. psycopg
     caches its conversion and, after a few runs, prepares it on the server.
-    Elsewhere SQLAlchemy sends one multi-row ``VALUES`` ("insertmanyvalues").
+    On SQLite, SQLAlchemy sends one multi-row ``VALUES`` ("insertmanyvalues").
     """
     if not rows:
         return []
