@@ -52,13 +52,15 @@ def insert_ignore(session: Session, table: Any) -> Any:
 
 
 @functools.cache
-def insert_ignoring(dialect: str, table: Table, conflict: tuple[str, ...]) -> Any:
-    """``INSERT … ON CONFLICT (conflict) DO NOTHING RETURNING id``, built once per table."""
+def insert_ignoring(
+    dialect: str, table: Table, conflict: tuple[str, ...], also: tuple[str, ...] = ()
+) -> Any:
+    """``INSERT … ON CONFLICT (conflict) DO NOTHING RETURNING id, *also``, built once."""
     module = postgresql if dialect == "postgresql" else sqlite
     return (
         module.insert(table)
         .on_conflict_do_nothing(index_elements=list(conflict))
-        .returning(table.c.id)
+        .returning(table.c.id, *(table.c[name] for name in also))
     )
 
 
@@ -85,16 +87,8 @@ def insert_ignoring_many(
     if connection.dialect.name == "postgresql":
         arrays = {f"u_{name}": [row[name] for row in rows] for name in columns}
         return list(connection.execute(_unnest_insert(table, columns, conflict, also), arrays))
-    return list(connection.execute(_values_insert(table, conflict, also), list(rows)))
-
-
-@functools.cache
-def _values_insert(table: Table, conflict: tuple[str, ...], also: tuple[str, ...]) -> Any:
-    return (
-        sqlite.insert(table)
-        .on_conflict_do_nothing(index_elements=list(conflict))
-        .returning(table.c.id, *(table.c[name] for name in also))
-    )
+    statement = insert_ignoring(connection.dialect.name, table, conflict, also)
+    return list(connection.execute(statement, list(rows)))
 
 
 @functools.cache
