@@ -18,6 +18,7 @@ URL's token never reaches a scrape.
 
 from __future__ import annotations
 
+import functools
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -154,12 +155,28 @@ def _elapsed() -> float:
     return time.perf_counter() - start if start is not None else 0.0
 
 
+@functools.lru_cache(maxsize=4096)
+def _counted(source: str) -> tuple[Counter, Counter, Counter, Counter]:
+    """A source's children of the per-source counters (items, new, mentions, ok polls).
+
+    ``labels()`` checks and hashes its arguments and takes a lock on each call;
+    with four counters a source, that was 2% of a first poll's CPU.
+    """
+    return (
+        ITEMS_FETCHED.labels(source),
+        NEW_ITEMS.labels(source),
+        MENTIONS.labels(source),
+        POLLS.labels(source, "ok"),
+    )
+
+
 def source_ok(settings: SourceSettings, items: int, new_items: int, mentions: int) -> None:
     seconds = _elapsed()
-    ITEMS_FETCHED.labels(settings.name).inc(items)
-    NEW_ITEMS.labels(settings.name).inc(new_items)
-    MENTIONS.labels(settings.name).inc(mentions)
-    POLLS.labels(settings.name, "ok").inc()
+    fetched, new, found, polls = _counted(settings.name)
+    fetched.inc(items)
+    new.inc(new_items)
+    found.inc(mentions)
+    polls.inc()
     POLL_SECONDS.labels(settings.kind).observe(seconds)
     _emit(
         "poll", PollEvent(settings.name, settings.kind, True, seconds, items, new_items, mentions)

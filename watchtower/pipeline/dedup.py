@@ -11,7 +11,7 @@ another replica's recent items are seen too.
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -20,7 +20,7 @@ from sqlalchemy import bindparam, func, literal, or_, select, text, union_all, u
 from sqlalchemy.orm import Session
 
 from watchtower.pipeline.fingerprint import Fingerprint
-from watchtower.pipeline.neardup import NearDuplicateIndex
+from watchtower.pipeline.neardup import NearDuplicateIndex, ProbeKeys
 from watchtower.storage.queries import insert_ignoring_many
 from watchtower.storage.tables import ITEMS, STORIES
 
@@ -144,15 +144,13 @@ class StoryIndex:
             self.synced_id = max(self.synced_id, item_id)
 
     def begin_batch(
-        self,
-        session: Session,
-        now: datetime,
-        *,
-        url_hashes: Iterable[str] = (),
-        content_hashes: Iterable[str] = (),
+        self, session: Session, now: datetime, candidates: Sequence[Candidate]
     ) -> StoryBatch:
         """Take the story lock for the rest of this transaction, catch up, and look up
         the stories of the batch's URL keys and content hashes in one go.
+
+        What needs no lock (the near-duplicate keys of each candidate) is
+        computed before the lock is taken: every replica's batch waits for it.
 
         A near-copy stored by another replica is invisible until that replica
         commits, so story assignment must not overlap across replicas: on
@@ -162,6 +160,7 @@ class StoryIndex:
         it, nobody else can add items until this batch commits, so one
         catch-up (and one exact lookup) per batch sees everything.
         """
+        probes = [self.index.probe_keys(c.fingerprint) for c in candidates]
         connection = session.connection()
         if connection.dialect.name == "postgresql":
             connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": STORY_LOCK})
@@ -171,8 +170,8 @@ class StoryIndex:
             self._catch_up(session)
         first: dict[str, tuple[int, int]] = {}
         urls, contents = (
-            sorted({h for h in url_hashes if h}),
-            sorted({h for h in content_hashes if h}),
+            sorted({c.url_hash for c in candidates if c.url_hash}),
+            sorted({c.content_hash for c in candidates if c.content_hash}),
         )
         for at in range(0, max(len(urls), len(contents)), _LOOKUP_CHUNK):
             params = {
@@ -182,7 +181,7 @@ class StoryIndex:
             }
             for kind, key, item_id, story_id in connection.execute(_FIRST_STORIES, params):
                 first[f"{kind}:{key}"] = (int(item_id), int(story_id))
-        return StoryBatch(self, session, now, first)
+        return StoryBatch(self, session, now, first, candidates, probes)
 
     def forget_batch(self) -> None:
         """The batch rolled back: what it indexed is not in the database."""
@@ -217,17 +216,26 @@ class StoryBatch:
     """
 
     def __init__(
-        self, index: StoryIndex, session: Session, now: datetime, first: dict[str, tuple[int, int]]
+        self,
+        index: StoryIndex,
+        session: Session,
+        now: datetime,
+        first: dict[str, tuple[int, int]],
+        candidates: Sequence[Candidate],
+        probes: Sequence[ProbeKeys],
     ) -> None:
         self.index = index
         self.connection = session.connection()
         self.now = now
         self.first = first  # "u:<url hash>" / "c:<content hash>" -> (item id, story id)
+        self.candidates = candidates
+        self.probes = probes  # near-duplicate keys of each candidate
         self.slots: list[int] = []  # near-duplicate index slot of each assigned item
         self.generation = index.generation
 
-    def assign(self, source_id: int, items: Sequence[Candidate]) -> list[Sighting]:
-        """The story of each item, in order, as if they were stored one by one."""
+    def assign(self, source_id: int) -> list[Sighting]:
+        """The story of each candidate, in order, as if they were stored one by one."""
+        items = self.candidates
         # Stories to be created are numbered -1, -2, … until the insert; items
         # of this batch rank after every stored item, in batch order, and are in
         # the near-duplicate index as -1 - their position until :meth:`added`.
@@ -239,7 +247,7 @@ class StoryBatch:
         for at, item in enumerate(items):
             story = self._exact(item.url_hash, item.content_hash)
             if story is None:
-                story = self._near(item.fingerprint, stories)
+                story = self._near(item.fingerprint, self.probes[at], stories)
             if story is None:
                 key = f"url:{item.url_hash}" if item.url_hash else f"content:{item.content_hash}"
                 story = by_key.get(key)
@@ -250,7 +258,9 @@ class StoryBatch:
             for key in self._keys(item.url_hash, item.content_hash):
                 self.first.setdefault(key, (after_stored + at, story))
             with self.index.lock:
-                self.slots.append(self.index.index.add(-1 - at, item.fingerprint, self.now))
+                self.slots.append(
+                    self.index.index.add(-1 - at, item.fingerprint, self.now, self.probes[at])
+                )
         created, existing = self._create(new_stories)
         sightings: list[Sighting] = []
         seen: dict[int, list[Candidate]] = {}  # story id -> its items earlier in this batch
@@ -266,10 +276,10 @@ class StoryBatch:
             earlier.append(item)
         return sightings
 
-    def _near(self, fingerprint: Fingerprint, stories: list[int]) -> int | None:
+    def _near(self, fingerprint: Fingerprint, keys: ProbeKeys, stories: list[int]) -> int | None:
         """The story of the closest near-copy, stored or earlier in this batch."""
         with self.index.lock:
-            found = self.index.index.find(fingerprint, now=self.now)
+            found = self.index.index.find(fingerprint, now=self.now, keys=keys)
         if found is None:
             return None
         if found.doc_id < 0:  # an item of this batch

@@ -39,7 +39,14 @@ from rapidfuzz.distance import LCSseq
 
 from watchtower.pipeline.fingerprint import Fingerprint
 
-__all__ = ["MIN_KEYS", "DuplicateOf", "NearDuplicateIndex", "bigram_keys", "sample_keys"]
+__all__ = [
+    "MIN_KEYS",
+    "DuplicateOf",
+    "NearDuplicateIndex",
+    "ProbeKeys",
+    "bigram_keys",
+    "sample_keys",
+]
 
 _M64 = (1 << 64) - 1
 _MUL1, _MUL2 = 0x9E3779B97F4A7C15, 0xBF58476D1CE4E5B9
@@ -56,6 +63,14 @@ class DuplicateOf:
 
     doc_id: int
     score: float
+
+
+@dataclass(frozen=True, slots=True)
+class ProbeKeys:
+    """An item's keys, computed before the index's lock is taken (they read no state)."""
+
+    lookup: U32  # every bigram key, unique: what :meth:`NearDuplicateIndex.find` looks up
+    stored: list[int]  # the sampled keys :meth:`NearDuplicateIndex.add` files it under
 
 
 def sample_keys(words: str, sample_rate: int = 4, limit: int | None = None) -> list[int]:
@@ -204,14 +219,35 @@ class NearDuplicateIndex:
         docs, keys = _sample_keys_bulk(flat, lengths, self.sample_rate, self.keys_per_doc)
         self._merge(keys, docs + np.uint32(first))
 
-    def add(self, doc_id: int, fp: Fingerprint, ts: datetime | float) -> int:
-        """Store one item's fingerprint; return its slot (for :meth:`relabel`)."""
+    def probe_keys(self, fp: Fingerprint) -> ProbeKeys:
+        """The keys :meth:`find` and :meth:`add` need for ``fp``.
+
+        Reads only the index's settings, so callers compute them before taking
+        the lock that serialises :meth:`find` and :meth:`add`.
+        """
+        hashes = _bigram_hashes(fp.words)
+        # All bigrams on the lookup side: a stored snippet is keyed by unsampled bigrams.
+        lookup = np.unique((hashes & np.uint64(0xFFFFFFFF)).astype(np.uint32))
+        return ProbeKeys(lookup, _sampled(hashes, self.sample_rate, self.keys_per_doc))
+
+    def add(
+        self, doc_id: int, fp: Fingerprint, ts: datetime | float, keys: ProbeKeys | None = None
+    ) -> int:
+        """Store one item's fingerprint; return its slot (for :meth:`relabel`).
+
+        ``keys``: :meth:`probe_keys` of ``fp``, if already computed.
+        """
         slot = len(self._ids)
         self._ids.append(doc_id)
         self._ts.append(_epoch(ts))
         self._codes.frombytes(fp.words.encode("utf-16-le"))
         self._offsets.append(len(self._codes))
-        for key in _sampled(_bigram_hashes(fp.words), self.sample_rate, self.keys_per_doc):
+        stored = (
+            keys.stored
+            if keys is not None
+            else _sampled(_bigram_hashes(fp.words), self.sample_rate, self.keys_per_doc)
+        )
+        for key in stored:
             self._delta.setdefault(key, []).append(slot)
             self._delta_size += 1
         # Merging is O(stored keys); batching makes it a few µs per add amortised.
@@ -244,20 +280,26 @@ class NearDuplicateIndex:
 
     # -- querying ---------------------------------------------------------------
 
-    def find(self, fp: Fingerprint, *, now: datetime | float | None = None) -> DuplicateOf | None:
+    def find(
+        self,
+        fp: Fingerprint,
+        *,
+        now: datetime | float | None = None,
+        keys: ProbeKeys | None = None,
+    ) -> DuplicateOf | None:
         """The stored item that ``fp`` near-duplicates, or ``None``.
 
         With ``now``, items older than ``now - window`` are ignored even before
         :meth:`prune` removes them. Items with fewer than ``min_words`` content
         words are never near-duplicates (exact ``content_hash`` only).
+        ``keys``: :meth:`probe_keys` of ``fp``, if already computed.
         """
         words = fp.words
         if len(words) < self.min_words or not len(self._ids):
             return None
-        # All bigrams on the query side: a stored snippet is keyed by unsampled bigrams.
-        query_keys = np.unique((_bigram_hashes(words) & np.uint64(0xFFFFFFFF)).astype(np.uint32))
+        lookup = (keys or self.probe_keys(fp)).lookup
         # Counter counts in C and keeps first-seen order, so ties rank as they appear.
-        counts = Counter(self._candidates(query_keys))
+        counts = Counter(self._candidates(lookup))
         if not counts:
             return None
         ranked = sorted(counts, key=counts.__getitem__, reverse=True)[: self.max_candidates]

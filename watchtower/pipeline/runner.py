@@ -90,14 +90,13 @@ def run_batch(ctx: RunContext, source_id: int, source: str, items: Sequence[Item
             _maybe_edited(ctx, stats, old, p, source)
     if not new:
         return stats
-    stories = ctx.stories.begin_batch(
-        ctx.session,
-        ctx.now,
-        url_hashes=[p.url_hash for p in new],
-        content_hashes=[p.content_hash for p in new],
-    )
+    # Matching and the payload (language detection) need no lock: done before
+    # the story lock, which every replica's batch waits for.
+    matched = [ctx.matcher.match(p.item, source) for p in new]
+    payloads = [payload_for(p, source) if m else None for p, m in zip(new, matched, strict=True)]
     candidates = [Candidate(p.url_hash, p.content_hash, p.fingerprint, p.item.title) for p in new]
-    sightings = stories.assign(source_id, candidates)
+    stories = ctx.stories.begin_batch(ctx.session, ctx.now, candidates)
+    sightings = stories.assign(source_id)
     ids = store_items(ctx.session, source_id, new, ctx.now, [s.story_id for s in sightings])
     for at, (p, sighting) in enumerate(zip(new, sightings, strict=True)):
         item_id = ids.get(p.item.guid)
@@ -105,9 +104,9 @@ def run_batch(ctx: RunContext, source_id: int, source: str, items: Sequence[Item
             continue
         stories.added(at, item_id)
         stats.new_items += 1
-        matches = ctx.matcher.match(p.item, source)
-        if matches:
-            _notify(ctx, stats, item_id, p, source, matches, sighting, edited=False)
+        payload, matches = payloads[at], matched[at]
+        if payload is not None:
+            _notify(ctx, stats, item_id, p, payload, matches, sighting, edited=False)
     stories.finish(stats.new_items)
     return stats
 
@@ -123,7 +122,8 @@ def _maybe_edited(ctx: RunContext, stats: BatchStats, old: Known, p: Prepared, s
     matches = ctx.matcher.match(p.item, source)
     if matches:
         sighting = Sighting(old.story_id, False, 0, True)
-        _notify(ctx, stats, old.item_id, p, source, matches, sighting, edited=True)
+        payload = payload_for(p, source)
+        _notify(ctx, stats, old.item_id, p, payload, matches, sighting, edited=True)
 
 
 def _notify(
@@ -131,18 +131,18 @@ def _notify(
     stats: BatchStats,
     item_id: int,
     p: Prepared,
-    source: str,
+    payload: dict[str, Any],
     matches: Sequence[Match],
     sighting: Sighting,
     *,
     edited: bool,
 ) -> None:
+    """Store the mentions and queue one notification per route; ``payload`` is
+    :func:`payload_for` the item, built once (language detection is its costly part)."""
     severities = {r.name: r.severity for r in ctx.config.rules}
     store_mentions(ctx.session, item_id, matches, severities, ctx.now)
     stats.mentions += len(matches)
     story = {"id": sighting.story_id, "sightings": sighting.sightings, "edited": edited}
-    # Built once per item: language detection is the costly part, not per target.
-    payload = payload_for(p, source)
     parent_key = f"story:{sighting.story_id}"
     for r in route(matches, ctx.config):
         if not edited and enqueue(

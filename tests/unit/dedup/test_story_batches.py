@@ -131,12 +131,8 @@ def test_a_repost_in_the_same_batch_is_not_news_but_a_copy_elsewhere_is(db: Data
         placed = stories.begin_batch(
             session,
             NOW,
-            url_hashes=[p.url_hash for p in prepared],
-            content_hashes=[p.content_hash for p in prepared],
-        ).assign(
-            source_id,
             [Candidate(p.url_hash, p.content_hash, p.fingerprint, p.item.title) for p in prepared],
-        )
+        ).assign(source_id)
     assert [(s.first, s.sightings, s.notify) for s in placed] == [
         (True, 1, False),
         (False, 2, False),  # the same feed re-posting the same URL
@@ -162,10 +158,12 @@ def test_a_prune_during_a_batch_has_the_index_rebuilt(db: Database) -> None:
     with db.writing() as session:
         source_id = session.scalar(select(SourceRow.id).where(SourceRow.name == "a"))
         assert source_id is not None
-        placing = stories.begin_batch(session, NOW, url_hashes=[prepared[0].url_hash])
-        placing.assign(
-            source_id, [Candidate(p.url_hash, p.content_hash, p.fingerprint, "t") for p in prepared]
+        placing = stories.begin_batch(
+            session,
+            NOW,
+            [Candidate(p.url_hash, p.content_hash, p.fingerprint, "t") for p in prepared],
         )
+        placing.assign(source_id)
         stories.prune(NOW)  # the cleanup job, from another thread
         placing.added(0, 12345)
     assert stories.stale
