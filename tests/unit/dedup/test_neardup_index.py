@@ -72,6 +72,24 @@ def test_add_and_from_rows_find_the_same() -> None:
         assert a is not None and b is not None and a.doc_id == b.doc_id == i
 
 
+def test_keys_computed_ahead_give_the_same_index_and_answers() -> None:
+    """Batches compute ``probe_keys`` before taking the story lock: same result."""
+    fps = [*_corpus(400), fingerprint("", "a b " * 40), fingerprint("", "court texte")]
+    plain, ahead = NearDuplicateIndex(), NearDuplicateIndex()
+    for i, fp in enumerate(fps):
+        assert plain.add(i, fp, T0) == ahead.add(i, fp, T0, ahead.probe_keys(fp))
+    assert plain._delta == ahead._delta
+    assert np.array_equal(plain._keys, ahead._keys)
+    assert np.array_equal(plain._slots, ahead._slots)
+    queries = [Fingerprint(0, "\u4e00" + fp.words[: len(fp.words) * 3 // 4]) for fp in fps]
+    found = 0
+    for query in queries:
+        expected = plain.find(query)
+        assert ahead.find(query, keys=ahead.probe_keys(query)) == expected
+        found += expected is not None
+    assert found > 300  # the truncated copies are found, so the comparison means something
+
+
 def test_unrelated_and_short_items_are_not_duplicates() -> None:
     index = NearDuplicateIndex.from_rows((i, fp, T0) for i, fp in enumerate(_corpus(300)))
     assert all(index.find(fp) is None for fp in _corpus(50, seed=99))
