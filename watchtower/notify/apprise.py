@@ -28,8 +28,8 @@ import apprise
 
 from watchtower.errors import DeliveryError
 from watchtower.models import Notification, Severity
-from watchtower.notify._text import published_text, severity_text, t, title_text
 from watchtower.notify.base import Limits, Message, Notifier, Receipt, truncate
+from watchtower.notify.plain import plain_text
 from watchtower.redact import redact_target
 
 __all__ = ["AppriseNotifier", "scrub"]
@@ -112,18 +112,10 @@ class AppriseNotifier(Notifier):
         plugin = self._plugin(address)
         title_max = min(self.limits.title_max, int(getattr(plugin, "title_maxlen", 250) or 250))
         body_max = min(self.limits.body_max, int(getattr(plugin, "body_maxlen", 4000) or 4000))
-        title = truncate(f"[{severity_text(n, lang)}] {title_text(n, lang)}", title_max)
-        lines = [
-            f"{t(lang, 'source')}: {n.source} · {t(lang, 'brands')}: {', '.join(n.brands)}",
-            f"{t(lang, 'terms')}: {', '.join(n.terms)} · {t(lang, 'rule')}: "
-            f"{', '.join(n.rules) or '-'}",
-            f"{t(lang, 'published')}: {published_text(n, lang, self.timezone)}",
-        ]
-        if n.excerpt:
-            lines += ["", truncate(n.excerpt, 500)]
-        if n.url:
-            lines += ["", n.url]
-        body = truncate("\n".join(lines), body_max)
+        # Never a story's later sighting: those go only to targets with threads.
+        plain = plain_text(n, lang, self.timezone)
+        title = truncate(plain.title, title_max)
+        body = truncate(plain.body, body_max)
         return Message(
             address=address,
             subject=_defuse(title),

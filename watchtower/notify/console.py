@@ -7,8 +7,8 @@ import threading
 from typing import TextIO
 
 from watchtower.models import Notification
-from watchtower.notify._text import label, published_text, severity_text, t, title_text
 from watchtower.notify.base import Message, Notifier, Receipt
+from watchtower.notify.plain import kind_of, plain_text, reply_text
 
 
 class ConsoleNotifier(Notifier):
@@ -29,20 +29,14 @@ class ConsoleNotifier(Notifier):
         # Control characters would let a feed rewrite the operator's terminal.
         clean = str.maketrans({c: " " for c in map(chr, range(32)) if c != "\n"})
         if n.is_reply:
-            key = "edited_on" if n.story.get("edited") else "also_seen"
-            line = t(lang, key).format(source=n.source)
-            text = f"  ↳ {line}{t(lang, 'colon')}{title_text(n, lang)} — {n.url}"
+            text = f"  ↳ {reply_text(n, lang)}"
             return Message(address=address, text=text.translate(clean))
-        lines = [
-            f"[{severity_text(n, lang)}] {title_text(n, lang)}",
-            f"  → {address or 'console'} · {label(lang, 'source')}{n.source}"
-            f" · {label(lang, 'brands')}{', '.join(n.brands)}",
-            f"  {label(lang, 'terms')}{', '.join(n.terms)} · {label(lang, 'rule')}"
-            f"{', '.join(n.rules) or '-'}",
-            f"  {label(lang, 'published')}{published_text(n, lang, self.timezone)}"
-            + (f" · {label(lang, 'language')}{n.lang}" if n.lang else ""),
-            f"  {n.url}",
-        ]
+        plain = plain_text(n, lang, self.timezone)
+        body = plain.body.splitlines()
+        head = f"  → {address or 'console'}"
+        if kind_of(n) == "item" and body:  # the source and brands on the target's line
+            head, body = f"{head} · {body[0]}", body[1:]
+        lines = [plain.title, head, *(f"  {line}" if line else "" for line in body)]
         return Message(address=address, text="\n".join(line.translate(clean) for line in lines))
 
     def send(self, message: Message) -> Receipt:
