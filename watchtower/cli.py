@@ -149,7 +149,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     run = command("run", cmd_run, "run the daemon")
     run.add_argument(
-        "--once", action="store_true", help="poll every source once, deliver everything, exit"
+        "--once",
+        action="store_true",
+        help="poll every source once, deliver everything, exit (status 1 if a source "
+        "failed or a notification was not delivered)",
     )
     command("check", cmd_check, "validate the configuration")
     command("status", cmd_status, "show source health and the outbox")

@@ -26,6 +26,8 @@ log = logging.getLogger("watchtower.scheduler")
 
 CLEANUP_EVERY = timedelta(hours=1)
 ONCE_MAX_WAIT = 120.0  # seconds `run --once` waits for retries before giving up
+#: ``run --once`` exit code when a source failed or a notification was not delivered.
+ONCE_INCOMPLETE = 1
 
 
 class Daemon:
@@ -56,10 +58,10 @@ class Daemon:
         except Exception:
             log.exception("drain round failed")
 
-    def alerting_tick(self) -> None:
+    def alerting_tick(self, *, groups_now: bool = False) -> None:
         """Release held notifications whose window ended; check spikes and escalations."""
         try:
-            self.app.alerting.tick()
+            self.app.alerting.tick(groups_now=groups_now)
         except Exception:
             log.exception("alerting round failed")
 
@@ -122,16 +124,25 @@ class Daemon:
             log.exception("final drain failed")
 
     def run_once(self, max_wait: float = ONCE_MAX_WAIT) -> int:
-        """Poll every source once, deliver everything due, return the exit code (0).
+        """Poll every source once, deliver everything due, return the exit code.
 
-        Notifications waiting for a retry are awaited up to ``max_wait``
-        seconds; failing sources are recorded (see ``watchtower status``).
+        Grouping windows are released at once (the run has nothing more to
+        wait for); quiet hours and digests keep their notifications held until
+        their window ends. Notifications waiting for a retry are awaited up to
+        ``max_wait`` seconds. The exit code is 0 when every source was fetched
+        and nothing was left undelivered, else :data:`ONCE_INCOMPLETE` (cron and
+        systemd timers then report the run); the log line says what failed.
         """
         self._install_signals()
+        with self.app.db.session() as session:
+            before = queries.outbox_counts(session)
         stats = self.app.poller.poll(all_sources=True, stop=self.stop)
         deadline = time.monotonic() + max_wait
+        waiting = False
         while not self.stop.is_set():
             self.alerting_tick()
+            self.app.outbox.drain(self.stop)
+            self.alerting_tick(groups_now=True)
             self.app.outbox.drain(self.stop)
             with self.app.db.session() as session:
                 due = queries.next_outbox_attempt(session)
@@ -139,6 +150,7 @@ class Daemon:
                 break
             wait = (due - self.app.clock()).total_seconds()
             if time.monotonic() + max(wait, 0) > deadline:
+                waiting = True
                 log.warning(
                     "some notifications are still waiting for a retry; "
                     "they will be sent by the next run",
@@ -148,10 +160,31 @@ class Daemon:
             if wait > 0:
                 self.stop.wait(min(wait, 5.0))
         with self.app.db.session() as session:
-            counts = queries.outbox_counts(session)
-        outbox = {f"outbox_{status}": count for status, count in counts.items()}
-        log.info("run finished", extra=kv(**stats.summary(), **outbox))
-        return 0
+            after = queries.outbox_counts(session)
+        # This run's deliveries, not the table's totals: a run that sent nothing says 0.
+        sent, failed = (after.get(k, 0) - before.get(k, 0) for k in ("sent", "failed"))
+        held = after.get("held", 0)
+        if held:
+            log.info(
+                "notifications held for quiet hours or a digest; they go out when "
+                "their window ends (from the daemon, or a later run)",
+                extra=kv(held=held),
+            )
+        unfinished = waiting or bool(after.get("pending", 0) + after.get("sending", 0))
+        code = ONCE_INCOMPLETE if stats.failed or failed or unfinished else 0
+        log.log(
+            logging.WARNING if code else logging.INFO,
+            "run finished",
+            extra=kv(
+                **stats.summary(),
+                sent=sent,
+                failed_notifications=failed,
+                held=held,
+                waiting=after.get("pending", 0) + after.get("sending", 0),
+                exit_code=code,
+            ),
+        )
+        return code
 
     def _install_signals(self) -> None:
         if threading.current_thread() is not threading.main_thread():

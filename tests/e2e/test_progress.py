@@ -50,7 +50,7 @@ allow_private = true
     console = Console(file=screen, force_terminal=True, width=160, color_system=None)
     try:
         app.start()
-        assert run_once_with_progress(Daemon(app), console=console) == 0
+        assert run_once_with_progress(Daemon(app), console=console) == 1  # a source failed
         with app.db.session() as session:
             print_status(session, utcnow(), console=console)
     finally:

@@ -83,8 +83,11 @@ def test_failing_source_does_not_stop_the_others(
 ) -> None:
     feeds.resources["/forum.rss"] = Resource(b"boom", status=500)
 
-    assert main(["run", "--once", "--config", str(setup)]) == 0
+    # Status 1 tells cron the run was incomplete; the other source was still delivered.
+    assert main(["run", "--once", "--config", str(setup)]) == 1
     assert len(slack.messages) == 20  # top-level posts + story thread replies
+    err = capsys.readouterr().err
+    assert "run finished" in err and "failed=1" in err and "exit_code=1" in err
 
     assert main(["status", "--config", str(setup)]) == 0
     out = capsys.readouterr().out
@@ -104,7 +107,8 @@ def test_secrets_never_reach_logs_output_or_database(
     monkeypatch.setenv("SLACK_BOT_TOKEN", secret)  # the fake answers invalid_auth
     monkeypatch.setenv("SMTP_PASSWORD", "smtp-hunter2")
 
-    assert main(["--log-level", "DEBUG", "run", "--once", "--config", str(setup)]) == 0
+    # Slack refuses the token: its notifications wait, so the run is incomplete (status 1).
+    assert main(["--log-level", "DEBUG", "run", "--once", "--config", str(setup)]) == 1
     assert main(["status", "--config", str(setup)]) == 0
 
     shown = capsys.readouterr()
@@ -122,3 +126,23 @@ def test_secrets_never_reach_logs_output_or_database(
         engine.dispose()
     for text in (shown.out, shown.err, stored):
         assert secret not in text and "smtp-hunter2" not in text
+
+
+def test_run_once_releases_grouping_windows_instead_of_leaving_them_held(
+    setup: Path, slack: FakeSlack, database_url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    grouped = '\n[[rules]]\nname = "veille-slack"\nbrands = ["Slack"]\ngroup_wait = "10m"\n'
+    setup.write_text(setup.read_text(encoding="utf-8") + grouped, encoding="utf-8")
+
+    assert main(["run", "--once", "--config", str(setup)]) == 0
+
+    engine = make_engine(database_url)
+    with engine.connect() as conn:
+        query = sqlalchemy.text("SELECT status, count(*) FROM outbox GROUP BY status")
+        statuses = {status: count for status, count in conn.execute(query)}
+    engine.dispose()
+    assert "held" not in statuses and "pending" not in statuses
+    assert statuses.get("grouped", 0) >= 2  # the burst went out as one summary
+    assert any("mentions ·" in m["text"] for m in slack.posts())
+    err = capsys.readouterr().err
+    assert "sent=" in err and "held=0" in err and "exit_code=0" in err

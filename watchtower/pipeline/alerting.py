@@ -215,8 +215,11 @@ class Alerting:
             )
 
     # ------------------------------------------------------------------- jobs
-    def tick(self) -> None:
-        """Release due holds, check spikes (once per poll interval) and escalations."""
+    def tick(self, *, groups_now: bool = False) -> None:
+        """Release due holds, check spikes (once per poll interval) and escalations.
+
+        ``groups_now``: release grouping windows without waiting (``run --once``).
+        """
         now = self.app.clock()
         config = self.app.loaded.config
         periods = {
@@ -226,7 +229,9 @@ class Alerting:
             for t in r.notify
         }
         with self.app.db.session() as session:
-            released = grouping.release_due(session, now, chart=digest.chart_png, periods=periods)
+            released = grouping.release_due(
+                session, now, chart=digest.chart_png, periods=periods, groups_now=groups_now
+            )
         if released:
             log.info("held notifications released", extra=kv(rows=released))
         every = config.watchtower.poll_interval

@@ -24,7 +24,7 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from watchtower.models import Severity
@@ -106,17 +106,20 @@ def release_due(
     *,
     chart: ChartMaker | None = None,
     periods: dict[str, str] | None = None,
+    groups_now: bool = False,
 ) -> int:
     """Release every held group whose time has come; return how many rows it covered.
 
     ``periods`` maps a digest ``group_key`` to ``"daily"`` / ``"hourly"`` (for the title);
-    ``chart`` draws the per-brand PNG of a digest.
+    ``chart`` draws the per-brand PNG of a digest. ``groups_now`` releases grouping
+    windows before their time (``run --once`` has nothing more to wait for); quiet
+    hours and digests keep theirs.
     """
+    due = OutboxRow.hold_until <= now
+    if groups_now:
+        due = or_(due, OutboxRow.hold_reason == "group")
     query = (
-        select(OutboxRow)
-        .where(OutboxRow.status == "held", OutboxRow.hold_until <= now)
-        .order_by(OutboxRow.id)
-        .limit(5000)
+        select(OutboxRow).where(OutboxRow.status == "held", due).order_by(OutboxRow.id).limit(5000)
     )
     if session.get_bind().dialect.name == "postgresql":
         query = query.with_for_update(skip_locked=True)
