@@ -2,7 +2,8 @@
 
 ``watchtower run|check|status|schema|demo|db upgrade`` (``--config PATH``, default
 ``$WATCHTOWER_CONFIG`` or ``./watchtower.toml``). Exit codes: 0 ok, 2 invalid
-configuration or usage, 1 unexpected failure.
+configuration or usage, 1 a failure (database unreachable, an incomplete
+``run --once``).
 """
 
 from __future__ import annotations
@@ -13,16 +14,19 @@ import sys
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
+import sqlalchemy.exc
+
 from watchtower import __version__
 from watchtower.config import LoadedConfig, load_config
 from watchtower.errors import ConfigError
-from watchtower.logs import configure
+from watchtower.logs import configure, kv
 
 if TYPE_CHECKING:
     from watchtower.app import App
     from watchtower.scheduler import Daemon
 
 EXIT_CONFIG = 2
+EXIT_FAILURE = 1
 log = logging.getLogger("watchtower.cli")
 
 
@@ -128,13 +132,31 @@ def cmd_db_upgrade(args: argparse.Namespace) -> int:
     return 0
 
 
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
+
+
+def _logging_options(parser: argparse.ArgumentParser, *, defaults: bool) -> None:
+    parser.add_argument(
+        "--log-level",
+        type=str.upper,
+        choices=LOG_LEVELS,
+        default="INFO" if defaults else argparse.SUPPRESS,
+        help="DEBUG, INFO, WARNING or ERROR (default INFO)",
+    )
+    parser.add_argument(
+        "--log-format",
+        choices=("text", "json"),
+        default="text" if defaults else argparse.SUPPRESS,
+        help="key=value text (default) or JSON lines",
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="watchtower", description="Brand-mention monitoring daemon."
     )
     parser.add_argument("--version", action="version", version=f"watchtower {__version__}")
-    parser.add_argument("--log-level", default="INFO", help="DEBUG, INFO, WARNING, ERROR")
-    parser.add_argument("--log-format", choices=("text", "json"), default="text")
+    _logging_options(parser, defaults=True)
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     def command(
@@ -176,6 +198,10 @@ def build_parser() -> argparse.ArgumentParser:
     upgrade.set_defaults(func=cmd_db_upgrade)
     for extension in EXTENSIONS:
         extension(sub)
+    # The same options after the command (`watchtower run --log-level DEBUG`), without
+    # defaults there: they only override what was given before the command.
+    for command_parser in [*sub.choices.values(), *db_sub.choices.values()]:
+        _logging_options(command_parser, defaults=False)
     return parser
 
 
@@ -205,6 +231,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         for problem in exc.problems:
             print(problem, file=sys.stderr)
         return EXIT_CONFIG
+    except sqlalchemy.exc.OperationalError as exc:
+        # An unreachable or locked database: one line an operator can act on, not a
+        # traceback. The driver's message names host and port, never the password.
+        reason = str(exc.orig or exc).strip().splitlines()[0]
+        log.error("database unavailable", extra=kv(error=reason))
+        return EXIT_FAILURE
     except KeyboardInterrupt:
         return 130
 
