@@ -123,6 +123,10 @@ class Reloader:
         self.app = app
         self.path = app.loaded.path
         self._applied = content_hash(self.path)
+        # What the process runs with for the keys read once at start: a later
+        # config is compared with these, not with the last one applied, so
+        # undoing such a change does not ask for a restart.
+        self._running = app.loaded.config.watchtower
         self._files = self.watched_files()
         self._wake = threading.Event()
         self._stop = threading.Event()
@@ -228,7 +232,7 @@ class Reloader:
         pending = [
             key
             for key in RESTART_KEYS
-            if getattr(old.watchtower, key) != getattr(new.watchtower, key)
+            if getattr(self._running, key) != getattr(new.watchtower, key)
         ]
         log.info(
             "config reloaded",

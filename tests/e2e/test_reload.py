@@ -224,3 +224,33 @@ def test_unparseable_config_is_refused(
         assert app.loaded.config.brands[0].name == "Acmé"
     finally:
         app.close()
+
+
+def test_restart_is_asked_only_while_a_start_up_key_differs_from_the_running_value(
+    tmp_path: Path,
+    feeds: FeedServer,
+    slack: FakeSlack,
+    write_config: Callable[[str, str], Path],
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    text = config(f"sqlite:///{tmp_path / 'wt.db'}", feeds, slack)
+    path = write_config(text, "watchtower.toml")
+    app = App(load_config(path), console=io.StringIO())
+    try:
+        app.start()
+        reloader = Reloader(app)
+        edited = text.replace('poll_interval = "1s"', 'poll_interval = "7s"')
+        assert edited != text
+
+        def restart_asked(new_text: str) -> str | None:
+            caplog.clear()
+            path.write_text(new_text, "utf-8")
+            assert reloader.reload() is True
+            asked = [r for r in caplog.records if "next restart" in r.getMessage()]
+            return str(getattr(asked[0], "wt_fields", {}).get("keys")) if asked else None
+
+        assert restart_asked(edited) == "poll_interval"
+        # Back to the value the process runs with: nothing waits for a restart.
+        assert restart_asked(text + "\n# reverted\n") is None
+    finally:
+        app.close()
