@@ -18,6 +18,7 @@ from tests.servers.slack import FakeSlack
 from tests.servers.smtp import SmtpServer
 from tests.servers.webhook import Webhook
 from watchtower.app import App
+from watchtower.storage.tables import OutboxRow
 
 GROUPED = """
 [[rules]]
@@ -120,3 +121,32 @@ allow_private = true
     assert "Source en panne : mort" in printed
     assert f"Dernière erreur : {stats.errors['mort']}" in printed
     assert "Marques :" not in printed
+
+
+def test_a_follow_up_on_the_console_waits_for_its_story_held_in_a_group(
+    app_for: Callable[[str], App], clock: Clock
+) -> None:
+    app = app_for(GROUPED.format(target="console:"))
+    app.console = out = io.StringIO()
+    first = {"id": 7, "first": True, "sightings": 1, "edited": False}
+    later = {"id": 7, "first": False, "sightings": 2, "edited": False}
+    [parent] = queue(app, "console:", key="story", rules=["presse"], story=first)
+    with app.db.session() as session:
+        row = session.get(OutboxRow, parent)
+        assert row is not None
+        row.dedup_key = "story:7"  # as the pipeline keys a story's first message
+    queue(app, "console:", key="reply", rules=["presse"], story=later, source="blog-b")
+
+    app.outbox.drain()
+    app.alerting.tick()
+    app.outbox.drain()
+    assert out.getvalue() == ""  # the story is held for its group: so is its follow-up
+
+    clock.advance(seconds=31)
+    for _ in range(2):
+        app.alerting.tick()
+        app.outbox.drain()
+        clock.advance(seconds=6)
+    text = out.getvalue()
+    assert "Article story 0" in text and "↳ Aussi vu sur blog-b" in text
+    assert text.index("Article story 0") < text.index("↳ Aussi vu sur blog-b")

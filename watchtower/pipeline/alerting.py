@@ -89,6 +89,8 @@ class Alerting:
         threaded: Verdict | None = None
         if reply and kind == "slack" and story is not None:
             threaded = self._thread(row, int(story["id"]), int(story.get("sightings") or 0))
+        elif reply and story is not None:  # a follow-up line (console): after its story
+            threaded = self._after_parent(row, int(story["id"]))
         if not row.hold_reason and (quiet := self._quiet(row, now)):
             return quiet
         if threaded is not None:
@@ -122,17 +124,24 @@ class Alerting:
             return None
         return Verdict("hold", hold_reason="quiet", group_key=row.target, until=until)
 
+    def _after_parent(self, row: Claimed, story_id: int) -> Verdict | None:
+        """Wait while the story's first message to this target is held or unsent."""
+        with self.app.db.session() as session:
+            if threads.parent_pending(session, story_id, row.target):
+                return Verdict(
+                    "defer",
+                    delay=threads.WAIT_FOR_PARENT,
+                    reason="waiting for the story's first message",
+                )
+        return None
+
     def _thread(self, row: Claimed, story_id: int, sightings: int) -> Verdict:
         with self.app.db.session() as session:
             parent = threads.parent_of(session, story_id, row.target)
-            if parent is None:
-                if threads.parent_pending(session, story_id, row.target):
-                    return Verdict(
-                        "defer",
-                        delay=threads.WAIT_FOR_PARENT,
-                        reason="waiting for the story's first message",
-                    )
-                return SEND  # no parent will ever exist (failed): a top-level message
+        if parent is None:
+            # Still on its way: wait. Else none will ever exist (it failed, or went
+            # out inside a summary): a top-level message.
+            return self._after_parent(row, story_id) or SEND
         thread = {
             "channel": parent.channel,
             "ts": parent.ts,
