@@ -7,6 +7,7 @@ one per forum engine, each documented in its own comments. A preset fixes the
 
 from __future__ import annotations
 
+import difflib
 import functools
 import tomllib
 from dataclasses import dataclass
@@ -72,7 +73,9 @@ def expand_preset(entry: dict[str, Any]) -> dict[str, Any]:
     if preset.url is not None:
         base_url = expanded.pop("base_url", None)
         if not isinstance(base_url, str) or not base_url:
-            return _refused(entry, f"preset {preset.name!r} needs base_url")
+            typo = difflib.get_close_matches("base_url", [str(k) for k in entry], n=1)
+            hint = f" ({typo[0]!r}: did you mean 'base_url'?)" if typo else ""
+            return _refused(entry, f"preset {preset.name!r} needs base_url{hint}")
         if "url" in expanded:
             return _refused(entry, f"preset {preset.name!r} sets url from base_url; remove url")
         expanded["url"] = preset.url.format(base_url=base_url.rstrip("/"))

@@ -12,7 +12,7 @@ import pytest
 
 from tests.conftest import ROOT
 from watchtower.cli import main
-from watchtower.config import load_config
+from watchtower.config import load_config, parse_config
 from watchtower.durations import parse_duration
 from watchtower.errors import ConfigError
 from watchtower.tomllines import locate_keys
@@ -240,3 +240,10 @@ def test_locate_keys_handles_multiline_arrays() -> None:
     assert lines[("b",)] == 2
     assert lines[("t", 0, "k")] == 7
     assert lines[("t", 1, "k")] == 9
+
+
+def test_a_misspelt_base_url_of_a_preset_gets_a_hint(tmp_path: Path) -> None:
+    text = '[[sources]]\nname = "forum"\npreset = "phpbb"\nbsae_url = "https://forum.example.fr"\n'
+    with pytest.raises(ConfigError) as caught:
+        parse_config(text, tmp_path / "w.toml")
+    assert "needs base_url ('bsae_url': did you mean 'base_url'?)" in str(caught.value)
