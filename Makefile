@@ -25,7 +25,11 @@ else
 endif
 
 once: install ## poll every source of CONFIG once, deliver, exit
-	$(BIN)/watchtower run --once --config $(or $(CONFIG),config.example.toml)
+ifeq ($(CONFIG),)
+	@echo "make once needs CONFIG=your.toml (config.example.toml lists real sites: copy and edit it)" >&2; exit 2
+else
+	$(BIN)/watchtower run --once --config $(CONFIG)
+endif
 
 demo: install ## offline demo: bundled French sample feeds, temporary database, console output
 	$(BIN)/watchtower demo
