@@ -100,7 +100,11 @@ class WatchtowerSection(_Strict):
     drain_interval: Duration = timedelta(seconds=5)
     concurrency: int = Field(default=20, ge=1, le=500)
     per_host_concurrency: int = Field(default=2, ge=1, le=50)
-    retention: Duration = timedelta(days=90)
+    retention: Duration = Field(
+        default=timedelta(days=90),
+        description="How long finished notifications are kept, and items after their "
+        "source stopped listing them (an item still listed is kept, never notified twice).",
+    )
     max_response_bytes: int = Field(default=10_000_000, ge=10_000)
     request_timeout: Duration = timedelta(seconds=30)
     max_delivery_attempts: int = Field(default=12, ge=1, le=100)

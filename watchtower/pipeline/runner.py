@@ -1,6 +1,6 @@
 """The one place that fixes the order of the stages for a batch of fetched items.
 
-prepare (identity) → skip known / note edits → store item → story (dedup) →
+prepare (identity) → skip known (marked seen) / note edits → store item → story (dedup) →
 match → route → mentions + outbox, all in the caller's transaction.
 
 Per target, the first notification queued for a story is its top-level
@@ -31,6 +31,7 @@ from watchtower.pipeline.store import (
     Prepared,
     enqueue,
     known_guids,
+    mark_seen,
     store_items,
     store_mentions,
     update_content,
@@ -80,7 +81,8 @@ def run_batch(ctx: RunContext, source_id: int, source: str, items: Sequence[Item
     """Store what is new in ``items`` and queue its notifications."""
     stats = BatchStats()
     prepared = prepare(items, ctx.config.dedup.tracking_params)
-    known = known_guids(ctx.session, source_id, [p.item.guid for p in prepared])
+    known = known_guids(ctx.session, source_id, [p.item.guid for p in prepared], ctx.now)
+    mark_seen(ctx.session, known.values(), ctx.now)  # still listed: kept by cleanup
     new: list[Prepared] = []
     for p in prepared:
         old = known.get(p.item.guid)

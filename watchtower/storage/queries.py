@@ -22,6 +22,7 @@ from sqlalchemy import (
     func,
     or_,
     select,
+    union_all,
     update,
 )
 from sqlalchemy.dialects import postgresql, sqlite
@@ -29,9 +30,10 @@ from sqlalchemy.orm import Session
 
 from watchtower.adapters.base import SourceSettings
 from watchtower.storage.tables import (
+    ITEMS,
+    MENTIONS,
     SOURCES,
     ItemRow,
-    MentionRow,
     OutboxRow,
     SourceRow,
     StoryRow,
@@ -275,26 +277,79 @@ def oldest_pending(session: Session) -> datetime | None:
 
 FINISHED = ("sent", "failed", "grouped", "skipped")
 
+#: A known item's ``seen_at`` is rewritten only once it is older than this
+#: (:func:`watchtower.pipeline.store.mark_seen`): at most one UPDATE per item and day.
+SEEN_REFRESH = timedelta(days=1)
+#: So an item its source still lists was seen at most ``SEEN_REFRESH`` before the
+#: source's latest listing; one seen longer than this before it is no longer listed
+#: (twice the refresh: room for replicas whose clocks disagree a little).
+UNLISTED_AFTER = 2 * SEEN_REFRESH
+
+_ITEMS = ITEMS.c
+
+
+def _latest(column: Any) -> Any:
+    return select(func.max(column)).where(_ITEMS.source_id == SOURCES.c.id).scalar_subquery()
+
+
+# When each source last listed something: max(seen_at) is one index seek per source
+# (ix_items_source_seen); fetched_at only for a source whose rows all predate seen_at.
+_LATEST_LISTINGS = select(
+    SOURCES.c.id, func.coalesce(_latest(_ITEMS.seen_at), _latest(_ITEMS.fetched_at))
+)
+_BEFORE = bindparam("b_before", type_=ITEMS.c.seen_at.type)
+# Items a notification still waiting refers to. One != per status, not NOT IN: an
+# expanding IN cannot go in an executemany.
+_BUSY = select(OutboxRow.item_id).where(
+    *(OutboxRow.status != status for status in FINISHED), OutboxRow.item_id.is_not(None)
+)
+# A source's items last listed before b_before and not waiting in the outbox. Two
+# index seeks (ix_items_source_seen): with an OR the index would only narrow the source.
+_SOURCE = _ITEMS.source_id == bindparam("b_source")
+_UNLISTED = (
+    union_all(
+        select(_ITEMS.id).where(_SOURCE, _ITEMS.seen_at < _BEFORE),
+        select(_ITEMS.id).where(_SOURCE, _ITEMS.seen_at.is_(None), _ITEMS.fetched_at < _BEFORE),
+    )
+    .subquery()
+    .c.id
+)
+_GONE = select(_UNLISTED).where(_UNLISTED.not_in(_BUSY))
+_DELETE_MENTIONS = delete(MENTIONS).where(MENTIONS.c.item_id.in_(_GONE))
+_DELETE_ITEMS = delete(ITEMS).where(_ITEMS.id.in_(_GONE))
+
 
 def cleanup(session: Session, before: datetime) -> tuple[int, int]:
-    """Delete finished notifications, then items and stories older than ``before``.
+    """Delete finished notifications created before ``before``, items their source
+    has not listed since ``before``, and the stories left without items.
 
-    Items that a notification still waiting in the outbox refers to are kept.
+    An item still listed is kept however old: pruning it would make the next
+    poll take it for a new one and notify it again. "Still listed" is judged
+    against the source's latest listing, not the clock, because a source that
+    answers 304 (nothing changed), fails or is disabled refreshes nothing while
+    its page still shows the same items: only items seen ``UNLISTED_AFTER``
+    before that listing are gone from it. Items that a notification still
+    waiting in the outbox refers to are kept.
     """
     outbox = session.execute(
         delete(OutboxRow).where(OutboxRow.status.in_(FINISHED), OutboxRow.created_at < before)
     )
-    busy = select(OutboxRow.item_id).where(
-        OutboxRow.status.not_in(FINISHED), OutboxRow.item_id.is_not(None)
-    )
-    old = select(ItemRow.id).where(ItemRow.fetched_at < before, ItemRow.id.not_in(busy))
-    session.execute(delete(MentionRow).where(MentionRow.item_id.in_(old)))
-    items = session.execute(delete(ItemRow).where(ItemRow.id.in_(old)))
+    cutoffs = [
+        {"b_source": source_id, "b_before": min(before, latest - UNLISTED_AFTER)}
+        for source_id, latest in session.execute(_LATEST_LISTINGS)
+        if latest is not None
+    ]
+    items = 0
+    if cutoffs:
+        # Core statements, one executemany each (a source per parameter set).
+        connection = session.connection()
+        connection.execute(_DELETE_MENTIONS, cutoffs)
+        items = int(connection.execute(_DELETE_ITEMS, cutoffs).rowcount)
     live = select(ItemRow.story_id).where(ItemRow.story_id.is_not(None))
     session.execute(
         delete(StoryRow).where(StoryRow.last_seen_at < before, StoryRow.id.not_in(live))
     )
-    return int(getattr(outbox, "rowcount", 0)), int(getattr(items, "rowcount", 0))
+    return int(getattr(outbox, "rowcount", 0)), items
 
 
 def enqueue_notice(

@@ -101,6 +101,10 @@ class ItemRow(Base):
     lang: Mapped[str | None] = mapped_column(String(16))
     published_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     fetched_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    # When its source last listed it (migration 0005), refreshed at most once per
+    # ``queries.SEEN_REFRESH``: cleanup prunes what no listing has shown for the
+    # retention period. NULL (a row written before 0005 by an older replica): ``fetched_at``.
+    seen_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
 
     __table_args__ = (
         UniqueConstraint("source_id", "guid", name="uq_items_source_guid"),
@@ -108,6 +112,7 @@ class ItemRow(Base):
         Index("ix_items_content_hash", "content_hash"),
         Index("ix_items_fetched_at", "fetched_at"),
         Index("ix_items_story", "story_id"),
+        Index("ix_items_source_seen", "source_id", "seen_at"),
     )
 
 
@@ -242,4 +247,5 @@ class SpikeAlertRow(Base):
 # inserts and the per-batch hot path, where the ORM costs more than the query.
 SOURCES = cast(Table, SourceRow.__table__)
 ITEMS = cast(Table, ItemRow.__table__)
+MENTIONS = cast(Table, MentionRow.__table__)
 STORIES = cast(Table, StoryRow.__table__)
