@@ -27,12 +27,18 @@ class Item(BaseModel):
 
     Adapters build these and pydantic validates them at the edge, so the engine
     never sees a half-built item.
+
+    ``shared_url``: the URL is the page the item was found on (an App Store
+    review links to its app, a review without an address of its own gets the
+    page's), not the item's own address. Such a URL still links the
+    notification, but never groups items into one story (see docs/dedup.md).
     """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     guid: str = Field(min_length=1, max_length=2048)
     url: str = Field(default="", max_length=8192)
+    shared_url: bool = False
     title: str = Field(default="", max_length=10_000)
     text: str = Field(default="", max_length=1_000_000)
     published: datetime | None = None

@@ -78,7 +78,10 @@ class Row:
 _MAX_GUID = 2048
 _MAX_URL = 8192
 _MAX_AUTHOR = 500
-_FIELDS_SET = frozenset(("guid", "url", "title", "text", "published", "author", "lang", "extra"))
+# A feed entry's link is its own address: ``shared_url`` is set, to False.
+_FIELDS_SET = frozenset(
+    ("guid", "url", "shared_url", "title", "text", "published", "author", "lang", "extra")
+)
 _new = Item.__new__
 _set = object.__setattr__
 
@@ -112,6 +115,7 @@ def item(
         {
             "guid": guid,
             "url": url,
+            "shared_url": False,
             "title": title,
             "text": text,
             "published": published,

@@ -6,22 +6,31 @@ Two shapes are read, chosen by what the URL returns:
   (review sites, Google-style business pages, shops). JSON-LD in the wild is
   often not JSON: ``//`` and ``/* */`` comments and trailing commas are
   tolerated, as are arrays and ``@graph``. The aggregate becomes one item
-  whose guid changes when the average or the count does.
+  per page and subject: a new average or count is an edit of it.
 * an Apple App Store customer-review feed
   (``https://itunes.apple.com/{cc}/rss/customerreviews/id={app}/sortBy=mostRecent/json``
   or ``…/xml``): rating, author, title, body, date and app version.
 
 Ratings are scaled to 0–5 when a page declares another ``bestRating``, so a
 ``rating:<=2`` rule means the same everywhere; the raw value stays in ``extra``.
+
+App Store reviews all link to their app, and a review without a ``url`` of its
+own gets the page's: those items are marked ``shared_url``, so that the URL does
+not make one story of different reviews. Titles this module makes up (a review
+without a headline, an aggregate) are language-neutral — the subject, stars,
+the rating as given, the author — since notifications are written in the
+configured language, which adapters do not know.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import math
 import re
 from collections.abc import Iterator
 from typing import Any, Literal
+from urllib.parse import urldefrag, urljoin
 
 from selectolax.lexbor import LexborHTMLParser
 
@@ -133,6 +142,24 @@ def parse_jsonld_reviews(html: str, url: str) -> list[Item]:
     return items
 
 
+def _stars(rating: float | None, raw: str) -> str:
+    """``★★☆☆☆ 2/5``: the rating out of 5 as stars, then as the page gave it."""
+    if rating is None or not math.isfinite(rating):
+        return ""
+    full = min(5, max(0, int(rating + 0.5)))
+    return f"{'★' * full}{'☆' * (5 - full)} {raw}"
+
+
+def _link(node: dict[str, Any], page: str) -> tuple[str, bool]:
+    """``(link, shared)``: the review's ``url``, shared when it is only the page's
+    address (missing, unreadable, or an anchor on the page)."""
+    try:
+        link = urljoin(page, str(node.get("url") or "").strip())
+    except ValueError:  # "http://[::1": not an address
+        return page, True
+    return link, urldefrag(link)[0] == urldefrag(page)[0]
+
+
 def _review_item(node: dict[str, Any], subject: str, url: str) -> Item:
     rating, raw = _rating(node.get("reviewRating"))
     author = _name(node.get("author"))
@@ -145,11 +172,15 @@ def _review_item(node: dict[str, Any], subject: str, url: str) -> Item:
     extra = {"subject": subject} if subject else {}
     if raw:
         extra["rating_raw"] = raw
+    link, shared = _link(node, url)
+    # Without a headline: "Banque Acme – agence Lyon · ★★★★☆ 4/5 · Karim". The
+    # subject names the business, which the review itself rarely does.
+    made_up = " · ".join(p for p in (subject, _stars(rating, raw), author) if p) or "★"
     return Item(
         guid=guid[:2048],
-        url=str(node.get("url") or url),
-        title=html_to_text(str(node.get("name") or ""))
-        or (f"Review of {subject}" if subject else "Review"),
+        url=link[:8192],
+        shared_url=shared,
+        title=html_to_text(str(node.get("name") or "")) or made_up,
         text=body,
         published=parse_date(date),
         author=author or None,
@@ -160,18 +191,25 @@ def _review_item(node: dict[str, Any], subject: str, url: str) -> Item:
 
 
 def _aggregate_item(node: dict[str, Any], subject: str, url: str) -> Item:
+    """The average rating of ``subject``: "Banque Acme – agence Lyon · ★ 3.1/10 (57)".
+
+    One item per page and subject (a stable guid), so that a new average or
+    count is an edit of it, not a new story. No text: the title is all there
+    is, and the subject's words must not make it a near-duplicate of a review
+    that names the business.
+    """
     rating, raw = _rating(node)
-    count = str(node.get("ratingCount") or node.get("reviewCount") or "?")
-    title = f"Average rating{' of ' + subject if subject else ''}: {raw or '?'} ({count} ratings)"
+    count = str(node.get("ratingCount") or node.get("reviewCount") or "")
+    stars = f"★ {raw or '?'}" + (f" ({count})" if count else "")
     return Item(
-        guid=f"aggregate:{url}#{subject}:{raw}:{count}"[:2048],
+        guid=f"aggregate:{url}#{subject}"[:2048],
         url=url,
-        title=title,
-        text=title,
+        shared_url=True,
+        title=" · ".join(p for p in (subject, stars) if p),
         rating=rating,
         extra={
             "aggregate": "true",
-            "rating_count": count,
+            "rating_count": count or "?",
             **({"subject": subject} if subject else {}),
         },
     )
@@ -202,6 +240,7 @@ def _appstore_item(
     return Item(
         guid=f"appstore:{guid}"[:2048],
         url=link,
+        shared_url=True,  # every review links to the app
         title=collapse(title),
         text=collapse(body),
         published=parse_date(when),

@@ -123,6 +123,60 @@ def test_reviews_source_gives_low_ratings(
     assert low and all(i.title for i in low)
 
 
+@pytest.mark.parametrize(
+    ("name", "content_type"),
+    [
+        ("synthetic_appstore_customerreviews.json", "application/json"),
+        ("synthetic_appstore_customerreviews.xml", "application/atom+xml"),
+    ],
+)
+def test_app_store_reviews_share_the_app_link(
+    server: ScriptedServer, ctx: FetchContext, name: str, content_type: str
+) -> None:
+    server.routes["/reviews"] = reply(
+        (CORPUS / "reviews" / name).read_bytes(), content_type=content_type
+    )
+    settings = ReviewsSettings(name="r", url=server.url("/reviews"), allow_private=True)
+    items = ReviewsSource().fetch(settings, SourceState(), ctx).items
+    assert len(items) == 2 and len({i.url for i in items}) == 1
+    assert all(i.shared_url for i in items)
+
+
+JSONLD_PAGE = """<html><head><script type="application/ld+json">
+{"@context": "https://schema.org", "@type": "LocalBusiness", "name": "Banque Acme Lyon",
+ "aggregateRating": {"@type": "AggregateRating", "ratingValue": "2", "reviewCount": "12"},
+ "review": [
+  {"@type": "Review", "url": "/avis/1", "author": "Ana", "reviewBody": "Lent.",
+   "reviewRating": {"ratingValue": "1"}},
+  {"@type": "Review", "url": "#avis-2", "author": "Bruno", "reviewBody": "Lent.",
+   "reviewRating": {"ratingValue": "2.4"}},
+  {"@type": "Review", "author": {"name": "Chloé"}, "reviewBody": "Correct.", "name": "Bien"},
+  {"@type": "Review", "reviewBody": "Rien à dire."},
+  {"@type": "Review", "url": "http://[::1", "reviewBody": "?",
+   "reviewRating": {"ratingValue": "NaN"}}
+ ]}
+</script></head><body></body></html>"""
+
+
+def test_jsonld_reviews_own_url_or_the_page_and_neutral_titles(
+    server: ScriptedServer, ctx: FetchContext
+) -> None:
+    server.routes["/page"] = reply(JSONLD_PAGE.encode(), content_type="text/html")
+    settings = ReviewsSettings(name="r", url=server.url("/page"), allow_private=True)
+    items = ReviewsSource().fetch(settings, SourceState(), ctx).items
+    page = server.url("/page")
+    assert [(i.title, i.url, i.shared_url) for i in items] == [
+        ("Banque Acme Lyon · ★ 2/5 (12)", page, True),
+        ("Banque Acme Lyon · ★☆☆☆☆ 1/5 · Ana", server.url("/avis/1"), False),
+        # An anchor on the page is not an address of its own.
+        ("Banque Acme Lyon · ★★☆☆☆ 2.4/5 · Bruno", page + "#avis-2", True),
+        ("Bien", page, True),  # a real headline stays as it is
+        ("Banque Acme Lyon", page, True),
+        ("Banque Acme Lyon", page, True),  # an unreadable url, a rating that is no number
+    ]
+    assert items[0].text == "" and items[0].guid == f"aggregate:{page}#Banque Acme Lyon"
+
+
 def test_lenient_json() -> None:
     text = '{"a": "http://x//y", // comment\n "b": [1, 2,], /* c */ "c": "/* kept */",}'
     assert loads_lenient(text) == {"a": "http://x//y", "b": [1, 2], "c": "/* kept */"}
