@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import sqlalchemy.exc
@@ -42,7 +44,24 @@ def cmd_check(args: argparse.Namespace) -> int:
         f"{len(config.rules)} rule(s); database {loaded.database_url.split('://')[0]}; "
         f"language {config.watchtower.language}"
     )
+    for warning in environment_warnings(loaded):
+        print(f"warning: {warning}", file=sys.stderr)
     return 0
+
+
+def environment_warnings(loaded: LoadedConfig) -> list[str]:
+    """What this machine lacks for the config to run: unset password variables,
+    missing CA files. Warnings, not errors: ``check`` may run where the daemon
+    does not (a laptop, CI)."""
+    found = []
+    for source in loaded.sources:
+        name = getattr(source, "password_env", None)
+        if name and not os.environ.get(name):
+            found.append(f"source {source.name!r}: the environment variable {name} is not set here")
+        ca_file = getattr(source, "ca_file", None)
+        if ca_file and not Path(ca_file).is_file():
+            found.append(f"source {source.name!r}: ca_file {ca_file} does not exist here")
+    return found
 
 
 def cmd_run(args: argparse.Namespace) -> int:

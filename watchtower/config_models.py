@@ -24,7 +24,7 @@ from pydantic import (
 )
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from watchtower.adapters.base import Duration, HttpUrl, SourceSettings
+from watchtower.adapters.base import Duration, HttpUrl, PositiveDuration, SourceSettings
 from watchtower.notify.registry import TARGET_KINDS
 
 
@@ -96,17 +96,17 @@ class WatchtowerSection(_Strict):
         "(default: the Slack default channel, or the console).",
     )
     ops_notify: list[Target] = Field(default_factory=list)
-    poll_interval: Duration = timedelta(seconds=30)
-    drain_interval: Duration = timedelta(seconds=5)
+    poll_interval: PositiveDuration = timedelta(seconds=30)
+    drain_interval: PositiveDuration = timedelta(seconds=5)
     concurrency: int = Field(default=20, ge=1, le=500)
     per_host_concurrency: int = Field(default=2, ge=1, le=50)
-    retention: Duration = Field(
+    retention: PositiveDuration = Field(
         default=timedelta(days=90),
         description="How long finished notifications are kept, and items after their "
         "source stopped listing them (an item still listed is kept, never notified twice).",
     )
     max_response_bytes: int = Field(default=10_000_000, ge=10_000)
-    request_timeout: Duration = timedelta(seconds=30)
+    request_timeout: PositiveDuration = timedelta(seconds=30)
     max_delivery_attempts: int = Field(default=12, ge=1, le=100)
     source_alert_after: int = Field(
         default=5,
@@ -130,7 +130,7 @@ class WatchtowerSection(_Strict):
         description="Serve /healthz and /metrics on this HOST:PORT (e.g. '127.0.0.1:8080'); "
         "off when unset.",
     )
-    delivery_lease: Duration = Field(
+    delivery_lease: PositiveDuration = Field(
         default=timedelta(minutes=5),
         description="How long a claimed notification is reserved; after a crash it is "
         "claimed again (and checked against Slack before resending) once this expires.",
@@ -142,7 +142,7 @@ class SlackSection(_Strict):
 
     default_channel: str = Field(default="#veille", pattern=r"^[#@]?[\w.-]+$")
     api_url: HttpUrl = "https://slack.com/api/"
-    timeout: Duration = timedelta(seconds=15)
+    timeout: PositiveDuration = timedelta(seconds=15)
     channel_interval: Duration = Field(
         default=timedelta(seconds=1),
         description="Minimum time between two messages in one channel (Slack allows ~1/s).",
@@ -162,13 +162,13 @@ class EmailSection(_Strict):
     starttls: bool = True
     ssl: bool = False
     from_: str = Field(default="watchtower@localhost", alias="from")
-    timeout: Duration = timedelta(seconds=30)
+    timeout: PositiveDuration = timedelta(seconds=30)
 
 
 class DedupSection(_Strict):
     """``[dedup]``: when two items are the same story."""
 
-    window: Duration = Field(
+    window: PositiveDuration = Field(
         default=timedelta(days=7),
         description="How far back a new item is compared with earlier ones.",
     )
@@ -234,7 +234,7 @@ class SpikesSection(_Strict):
     """``[spikes]``: per-brand volume spikes against each brand's own baseline."""
 
     enabled: bool = True
-    window: Duration = timedelta(hours=1)
+    window: PositiveDuration = timedelta(hours=1)
     baseline_days: int = Field(default=14, ge=2, le=90)
     min_count: int = Field(default=10, ge=1)
     max_p: float = Field(default=0.001, gt=0, lt=1)

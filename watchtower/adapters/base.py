@@ -36,6 +36,16 @@ HttpUrl = Annotated[str, AfterValidator(_http_url)]
 Duration = Annotated[timedelta, BeforeValidator(parse_duration)]
 
 
+def _positive(value: timedelta) -> timedelta:
+    if value <= timedelta(0):
+        raise ValueError("must be longer than 0s")
+    return value
+
+
+#: A duration where 0 makes no sense (an interval, a timeout, a window).
+PositiveDuration = Annotated[timedelta, BeforeValidator(parse_duration), AfterValidator(_positive)]
+
+
 class SourceSettings(BaseModel):
     """Keys every source accepts. Each kind subclasses this with its own keys."""
 
@@ -43,7 +53,7 @@ class SourceSettings(BaseModel):
 
     name: str = Field(min_length=1, max_length=200, pattern=r"^[\w.@:/-]+$")
     kind: str
-    every: Duration = timedelta(minutes=10)
+    every: PositiveDuration = timedelta(minutes=10)
     allow_private: bool = False
     enabled: bool = True
 

@@ -247,3 +247,40 @@ def test_a_misspelt_base_url_of_a_preset_gets_a_hint(tmp_path: Path) -> None:
     with pytest.raises(ConfigError) as caught:
         parse_config(text, tmp_path / "w.toml")
     assert "needs base_url ('bsae_url': did you mean 'base_url'?)" in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    ("section", "key"),
+    [
+        ("[watchtower]", "poll_interval"),
+        ("[watchtower]", "drain_interval"),
+        ("[watchtower]", "request_timeout"),
+        ("[watchtower]", "retention"),
+        ("[dedup]", "window"),
+    ],
+)
+def test_a_zero_interval_or_timeout_is_refused(tmp_path: Path, section: str, key: str) -> None:
+    text = f'{section}\n{key} = "0s"\n\n[[brands]]\nname = "Acmé"\nterms = ["Acmé"]\n'
+    with pytest.raises(ConfigError) as caught:
+        parse_config(text, tmp_path / "w.toml")
+    assert f"{key}: " in str(caught.value) and "must be longer than 0s" in str(caught.value)
+
+
+def test_a_source_polled_every_0s_is_refused(tmp_path: Path) -> None:
+    text = '[[sources]]\nname = "f"\nkind = "rss"\nurl = "https://a.fr/f.xml"\nevery = "0s"\n'
+    with pytest.raises(ConfigError, match="must be longer than 0s"):
+        parse_config(text, tmp_path / "w.toml")
+
+
+def test_check_warns_about_what_this_machine_lacks(
+    write_config: Callable[[str], Path], capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = write_config(
+        '[[sources]]\nname = "boite"\nkind = "imap"\nhost = "imap.example.fr"\n'
+        'username = "veille@example.fr"\npassword_env = "WT_TEST_NO_SUCH_PASSWORD"\n'
+        'ca_file = "/nonexistent/ca.pem"\n'
+    )
+    assert main(["check", "--config", str(path)]) == 0  # the daemon may run elsewhere
+    err = capsys.readouterr().err
+    assert "WT_TEST_NO_SUCH_PASSWORD is not set here" in err
+    assert "ca_file /nonexistent/ca.pem does not exist here" in err
