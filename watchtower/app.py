@@ -76,7 +76,7 @@ class App:
 
     def _apply(self, loaded: LoadedConfig) -> None:
         config = loaded.config
-        self.matcher = Matcher(config.brands, config.rules)
+        self.matcher = Matcher(config.brands, config.rules, sources=loaded.sources)
         self._sources = {s.name: s for s in loaded.sources}
 
     def reload(self, loaded: LoadedConfig) -> None:

@@ -101,6 +101,15 @@ def _problem(path: str, loc: Sequence[str | int], message: str, lines: Lines) ->
     return ConfigProblem(path, line_for(loc, lines), dotted(loc), message)
 
 
+def _unknown(
+    path: str, loc: tuple[str | int, ...], name: str, known: set[str], lines: Lines
+) -> ConfigProblem:
+    """A reference to a brand or source the config does not define, with a hint."""
+    close = difflib.get_close_matches(name, sorted(known), n=1)
+    hint = f"; did you mean '{close[0]}'?" if close else ""
+    return _problem(path, loc, f"unknown {str(loc[-1])[:-1]} {name!r}{hint}", lines)
+
+
 def _validation_problems(
     path: str,
     error: ValidationError,
@@ -215,16 +224,7 @@ def _cross_check(path: str, config: Config, lines: Lines) -> list[ConfigProblem]
         ):
             for name in names or ():
                 if name not in known:
-                    close = difflib.get_close_matches(name, sorted(known), n=1)
-                    hint = f"; did you mean '{close[0]}'?" if close else ""
-                    problems.append(
-                        _problem(
-                            path,
-                            ("rules", index, key),
-                            f"unknown {key[:-1]} {name!r}{hint}",
-                            lines,
-                        )
-                    )
+                    problems.append(_unknown(path, ("rules", index, key), name, known, lines))
         if rule.query is not None:
             from watchtower.pipeline.match import QuerySyntaxError, parse_query
 
@@ -233,6 +233,12 @@ def _cross_check(path: str, config: Config, lines: Lines) -> list[ConfigProblem]
             except QuerySyntaxError as exc:
                 problems.append(_problem(path, ("rules", index, "query"), str(exc), lines))
         problems += _term_problems(path, ("rules", index, "exclude"), rule.exclude, lines)
+    for index, source in enumerate(config.sources):
+        for name in source.brands:
+            if name not in brand_names:
+                problems.append(
+                    _unknown(path, ("sources", index, "brands"), name, brand_names, lines)
+                )
     for index, brand in enumerate(config.brands):
         for key in ("terms", "exclude"):
             problems += _term_problems(path, ("brands", index, key), getattr(brand, key), lines)

@@ -263,3 +263,30 @@ def test_two_feeds_with_the_same_article_url_are_one_story(
     assert len(stories) == 2 and len(set(stories.values())) == 1
     [post] = slack.posts()
     assert len(slack.replies(post["ts"])) == 1
+
+
+def test_a_bad_review_that_does_not_name_the_brand_is_caught_by_its_source(
+    database_url: str,
+    feeds: FeedServer,
+    slack: FakeSlack,
+    write_config: Callable[[str], Path],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A review page of one's own agency: its reviews seldom say the brand's name."""
+    monkeypatch.setenv("SLACK_BOT_TOKEN", slack.token)
+    feeds.resources["/app.json"] = Resource(
+        appstore(
+            review("1", "Claire_B", "Trois rendez-vous annulés", "Je change de banque."),
+            review("2", "Marc", "Parfait", "Rien à redire.", rating="5"),
+        ),
+        "application/json",
+    )
+    text = config(database_url, feeds, slack, {"avis-app": "reviews:/app.json"})
+    about = text.replace("allow_private = true", 'allow_private = true\nbrands = ["Acme Banque"]')
+    assert main(["run", "--once", "--config", str(write_config(about))]) == 0
+
+    # Neither review names "Acme Banque"; both are about it, by their source.
+    by_channel = sorted((m["channel"], m["text"]) for m in slack.posts())
+    assert [c for c, _ in by_channel] == ["#avis", "#veille"]  # the 1-star rule; the 5-star
+    assert "Trois rendez-vous annulés" in by_channel[0][1]
+    assert "Parfait" in by_channel[1][1]

@@ -56,6 +56,11 @@ class SourceSettings(BaseModel):
     every: PositiveDuration = timedelta(minutes=10)
     allow_private: bool = False
     enabled: bool = True
+    brands: tuple[str, ...] = Field(
+        default=(),
+        description="Brands every item of this source is about, named or not (a review "
+        "page of your own agency: its reviews seldom say the brand's name).",
+    )
 
 
 class UrlSourceSettings(SourceSettings):

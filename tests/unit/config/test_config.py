@@ -284,3 +284,16 @@ def test_check_warns_about_what_this_machine_lacks(
     err = capsys.readouterr().err
     assert "WT_TEST_NO_SUCH_PASSWORD is not set here" in err
     assert "ca_file /nonexistent/ca.pem does not exist here" in err
+
+
+def test_a_source_brand_must_be_a_configured_brand(tmp_path: Path) -> None:
+    text = (
+        '[[brands]]\nname = "Acmé"\nterms = ["Acmé"]\n\n'
+        '[[sources]]\nname = "avis"\nkind = "reviews"\nurl = "https://a.fr/avis"\n'
+        'brands = ["Acme"]\n'
+    )
+    with pytest.raises(ConfigError) as caught:
+        parse_config(text, tmp_path / "w.toml")
+    assert "sources[0].brands: unknown brand 'Acme'; did you mean 'Acmé'?" in str(caught.value)
+    fixed = parse_config(text.replace('["Acme"]', '["Acmé"]'), tmp_path / "w.toml")
+    assert fixed.sources[0].brands == ("Acmé",)

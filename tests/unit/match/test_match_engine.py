@@ -246,3 +246,25 @@ def test_positions_in_a_long_item_are_exact() -> None:
     assert ("title", "Acmé", 17) in surfaces
     assert ("text", "Acmé", len(filler)) in surfaces
     assert ("text", "siècle", len(filler) + 20) in surfaces
+
+
+def test_a_source_about_a_brand_matches_items_that_do_not_name_it() -> None:
+    from watchtower.adapters.reviews import ReviewsSettings
+
+    agency = ReviewsSettings(
+        name="avis-lyon", kind="reviews", url="https://avis.example.fr/lyon", brands=("Acmé",)
+    )
+    bad = RuleConfig(name="avis-negatifs", brands=["Acmé"], query="rating:<=2")
+    matcher = Matcher([ACME, MUTUALIS], [bad], sources=[agency])
+    review = Item(guid="r1", title="Trois rendez-vous annulés", text="Je change.", rating=1)
+
+    [found] = matcher.match(review, "avis-lyon")
+    assert (found.brand, found.rule) == ("Acmé", "avis-negatifs")
+    assert found.hits[0].clause == "source" and found.terms[0] == "Acmé"
+    assert matcher.match(review.model_copy(update={"rating": 5}), "avis-lyon") == [
+        Match("Acmé", None, (Hit("Acmé", "", "title", 0, 0, "source"),))
+    ]
+    assert matcher.match(review, "another-source") == []  # only that source's items
+    # Named in the text too: the words are the hits, the brand counted once.
+    named = matcher.match(Item(guid="r2", text="Acmé, jamais plus", rating=1), "avis-lyon")
+    assert [(m.brand, m.hits[0].clause) for m in named] == [("Acmé", "brand")]

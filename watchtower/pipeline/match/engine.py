@@ -37,6 +37,7 @@ from watchtower.pipeline.match.query import (
 from watchtower.pipeline.normalise import SEPARATOR, normalise, normalise_quick, normalise_term
 
 if TYPE_CHECKING:
+    from watchtower.adapters.base import SourceSettings
     from watchtower.config import BrandConfig, RuleConfig
 
 __all__ = ["Matcher", "Trace"]
@@ -106,6 +107,7 @@ class Matcher:
         brands: Sequence[BrandConfig],
         rules: Sequence[RuleConfig],
         *,
+        sources: Sequence[SourceSettings] = (),
         detect_language: Callable[[Item], str | None] | None = None,
     ) -> None:
         if detect_language is None:
@@ -127,6 +129,13 @@ class Matcher:
             )
             for b in brands
         ]
+        # A source's ``brands``: every item it gives is about them, named or not.
+        index_of = {b.name: i for i, b in enumerate(self._brands)}
+        self._implied = {
+            s.name: tuple(index_of[name] for name in s.brands if name in index_of)
+            for s in sources
+            if s.brands
+        }
         self._brands_of: dict[int, list[int]] = {}
         for index, brand in enumerate(self._brands):
             for pid in brand.terms:
@@ -203,7 +212,8 @@ class Matcher:
             title, text = title.replace(SEPARATOR, " "), text.replace(SEPARATOR, " ")
         # Both fields at once: " title words \x02 text words ".
         joined = f"{title} {SEPARATOR} {text}"
-        if not self._brand_automaton.maybe(normalise_quick(joined)):
+        implied = self._implied.get(source, ())
+        if not implied and not self._brand_automaton.maybe(normalise_quick(joined)):
             return []  # the path of almost every item
         ctx = ItemContext(item, source, self._detect, (title, text), normalise(joined))
         found = self._brand_automaton.scan(ctx.text)
@@ -216,6 +226,12 @@ class Matcher:
             hits = self._brand_hits(brand, found, ctx)
             if hits or keep_excluded:
                 out.append((brand, hits, ctx))
+        named = {brand.name for brand, hits, _ in out if hits}
+        for index in implied:
+            brand = self._brands[index]
+            if brand.name not in named:  # about it by its source, not by its words
+                out = [entry for entry in out if entry[0].name != brand.name]
+                out.append((brand, [Hit(brand.name, "", "title", 0, 0, "source")], ctx))
         return out
 
     def _brand_hits(self, brand: _Brand, found: Spans, ctx: ItemContext) -> list[Hit]:
