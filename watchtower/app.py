@@ -7,6 +7,7 @@ and the CLI's one-shot commands all go through it.
 from __future__ import annotations
 
 import logging
+import sys
 import threading
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -16,7 +17,7 @@ from watchtower import source_alerts
 from watchtower.adapters._http import HttpFetcher
 from watchtower.adapters.base import SourceSettings
 from watchtower.config import LoadedConfig
-from watchtower.errors import DeliveryError
+from watchtower.errors import DeliveryError, TargetDisabled
 from watchtower.lang import load_model as load_language_model
 from watchtower.logs import kv
 from watchtower.notify.apprise import AppriseNotifier
@@ -133,8 +134,7 @@ class App:
             token = secrets.slack_bot_token
             slack = config.slack
             if token is None or not token.get_secret_value():
-                log.warning("SLACK_BOT_TOKEN is not set: Slack notifications go to the console")
-                return ConsoleNotifier(lang, tz, self.console)
+                return self._without_slack_token(lang, tz)
             return SlackNotifier(
                 token.get_secret_value(),
                 api_url=slack.api_url if slack else "https://slack.com/api/",
@@ -170,6 +170,22 @@ class App:
         if kind == "apprise":
             return AppriseNotifier(lang, tz)
         raise DeliveryError(f"unknown target kind {kind!r}", retryable=False)
+
+    def _without_slack_token(self, lang: str, tz: str) -> Notifier:
+        """Slack targets without ``SLACK_BOT_TOKEN``.
+
+        Someone trying a config in a terminal sees the messages printed. A service
+        (no terminal: systemd, Docker, cron) that lost its token must not mark
+        #crise's messages delivered after printing them to a journal nobody reads:
+        Slack is paused instead, its notifications wait and ops are told.
+        """
+        stream = self.console or sys.stdout
+        if self.console is not None or stream.isatty():
+            log.warning("SLACK_BOT_TOKEN is not set: Slack notifications go to the console")
+            return ConsoleNotifier(lang, tz, self.console)
+        raise TargetDisabled(
+            "slack", "SLACK_BOT_TOKEN is not set: Slack notifications wait until it is"
+        )
 
     def cleanup(self) -> tuple[int, int]:
         """Prune finished notifications and old items past the retention period."""

@@ -146,3 +146,32 @@ def test_run_once_releases_grouping_windows_instead_of_leaving_them_held(
     assert any("mentions ·" in m["text"] for m in slack.posts())
     err = capsys.readouterr().err
     assert "sent=" in err and "held=0" in err and "exit_code=0" in err
+
+
+def test_without_a_slack_token_a_service_keeps_slack_notifications_waiting(
+    setup: Path,
+    slack: FakeSlack,
+    smtp: SmtpServer,
+    database_url: str,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """No terminal (systemd, Docker, cron): printing #crise to a journal would lose it."""
+    monkeypatch.delenv("SLACK_BOT_TOKEN")
+
+    assert main(["run", "--once", "--config", str(setup)]) == 1  # not everything went out
+
+    assert slack.posts() == []
+    assert len(smtp.messages) == 1  # e-mail is not paused with Slack
+    engine = make_engine(database_url)
+    with engine.connect() as conn:
+        waiting = conn.execute(
+            sqlalchemy.text(
+                "SELECT count(*) FROM outbox WHERE target LIKE 'slack:%' AND status = 'pending'"
+            )
+        ).scalar_one()
+    engine.dispose()
+    assert waiting == 22
+    captured = capsys.readouterr()
+    assert "SLACK_BOT_TOKEN is not set: Slack notifications wait until it is" in captured.err
+    assert "[Mention]" not in captured.out  # nothing printed in Slack's place
