@@ -129,11 +129,25 @@ def insert_returning_id(
 
 
 def sync_sources(session: Session, sources: Sequence[SourceSettings], now: datetime) -> None:
-    """Make the sources table match the config, keeping state of unchanged sources."""
+    """Make the sources table match the config, keeping state of unchanged sources.
+
+    A source renamed in the config (a new name, and a name gone, for the same
+    kind and URL) keeps its row: its validators, history and items stay its
+    own, so its current items are not announced again as sightings elsewhere.
+    """
     rows = {r.name: r for r in session.scalars(select(SourceRow))}
+    names = {settings.name for settings in sources}
+    gone: dict[tuple[str, str], list[SourceRow]] = {}
+    for old in rows.values():
+        if old.name not in names and old.url:
+            gone.setdefault((old.kind, old.url), []).append(old)
     for settings in sources:
         url = getattr(settings, "url", None) or getattr(settings, "base_url", None)
         row = rows.pop(settings.name, None)
+        if row is None and url and len(renamed := gone.get((settings.kind, url), [])) == 1:
+            row = renamed.pop()
+            del rows[row.name]
+            row.name = settings.name
         if row is None:
             session.add(
                 SourceRow(

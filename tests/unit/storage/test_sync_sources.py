@@ -1,0 +1,62 @@
+"""The sources table follows the config; a renamed source keeps its row and state."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime
+
+import pytest
+from sqlalchemy import select
+
+from watchtower.adapters.rss import RssSettings
+from watchtower.storage.db import Database
+from watchtower.storage.queries import sync_sources
+from watchtower.storage.tables import SourceRow
+
+NOW = datetime(2026, 3, 4, 10, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+def db(database_url: str) -> Iterator[Database]:
+    database = Database(database_url)
+    database.upgrade()
+    yield database
+    database.dispose()
+
+
+def _rss(name: str, url: str) -> RssSettings:
+    return RssSettings(name=name, kind="rss", url=url)
+
+
+def _rows(db: Database) -> dict[str, tuple[int, str | None, bool]]:
+    with db.session() as session:
+        return {r.name: (r.id, r.etag, r.enabled) for r in session.scalars(select(SourceRow))}
+
+
+def test_a_renamed_source_keeps_its_row_and_validators(db: Database) -> None:
+    feed, other = "https://a.fr/flux.xml", "https://b.fr/flux.xml"
+    with db.session() as session:
+        sync_sources(session, [_rss("forum", feed), _rss("presse", other)], NOW)
+    with db.session() as session:
+        for row in session.scalars(select(SourceRow)):
+            row.etag = f'"{row.name}-v1"'
+    before = _rows(db)
+
+    with db.session() as session:
+        sync_sources(session, [_rss("forum-conso", feed), _rss("presse", other)], NOW)
+
+    after = _rows(db)
+    assert after == {
+        "forum-conso": (before["forum"][0], '"forum-v1"', True),  # same row, same state
+        "presse": before["presse"],
+    }
+
+
+def test_a_new_source_and_a_removed_one_at_another_url_are_not_a_rename(db: Database) -> None:
+    with db.session() as session:
+        sync_sources(session, [_rss("forum", "https://a.fr/flux.xml")], NOW)
+    with db.session() as session:
+        sync_sources(session, [_rss("presse", "https://b.fr/flux.xml")], NOW)
+    after = _rows(db)
+    assert after["forum"][2] is False and after["presse"][2] is True
+    assert after["forum"][0] != after["presse"][0]
