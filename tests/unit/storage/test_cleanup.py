@@ -4,12 +4,12 @@ what a source still lists, and what the outbox still needs, stays."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import select
 
+from tests.unit.storage.conftest import add_sources
 from watchtower.storage.db import Database
 from watchtower.storage.queries import UNLISTED_AFTER, cleanup
 from watchtower.storage.tables import ItemRow, MentionRow, OutboxRow, SourceRow, StoryRow
@@ -20,18 +20,9 @@ BEFORE = NOW - RETENTION
 
 
 @pytest.fixture
-def db(database_url: str) -> Iterator[Database]:
-    database = Database(database_url)
-    database.upgrade()
-    with database.session() as session:
-        for name in ("avis", "forum", "presse", "vide"):
-            session.add(
-                SourceRow(
-                    name=name, kind="rss", url=f"https://{name}.fr/", cursor={}, next_check_at=NOW
-                )
-            )
-    yield database
-    database.dispose()
+def db(migrated: Database) -> Database:
+    add_sources(migrated, "avis", "forum", "presse", "vide", now=NOW)
+    return migrated
 
 
 def add_item(

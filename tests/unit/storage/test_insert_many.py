@@ -3,12 +3,12 @@ the same rows stored, the same ids returned, whichever form the dialect uses."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import select
 
+from tests.unit.storage.conftest import add_sources
 from watchtower.storage.db import Database
 from watchtower.storage.queries import insert_ignoring_many
 from watchtower.storage.tables import ITEMS, SourceRow
@@ -17,15 +17,9 @@ NOW = datetime(2026, 11, 25, 9, 30, 15, 123456, tzinfo=UTC)
 
 
 @pytest.fixture
-def db(database_url: str) -> Iterator[Database]:
-    database = Database(database_url)
-    database.upgrade()
-    with database.session() as session:
-        session.add(
-            SourceRow(name="a", kind="rss", url="https://a.fr/", cursor={}, next_check_at=NOW)
-        )
-    yield database
-    database.dispose()
+def db(migrated: Database) -> Database:
+    add_sources(migrated, "a", now=NOW)
+    return migrated
 
 
 def item_row(source_id: int, guid: str, **values: object) -> dict[str, object]:

@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 from sqlalchemy import event, select
 
+from tests.unit.storage.conftest import add_sources
 from watchtower.config import Config
 from watchtower.models import Item
 from watchtower.pipeline.dedup import StoryIndex
@@ -24,15 +25,9 @@ NOW = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)
 
 
 @pytest.fixture
-def db(database_url: str) -> Iterator[Database]:
-    database = Database(database_url)
-    database.upgrade()
-    with database.session() as session:
-        session.add(
-            SourceRow(name="avis", kind="rss", url="https://avis.fr/", cursor={}, next_check_at=NOW)
-        )
-    yield database
-    database.dispose()
+def db(migrated: Database) -> Database:
+    add_sources(migrated, "avis", now=NOW)
+    return migrated
 
 
 @pytest.fixture

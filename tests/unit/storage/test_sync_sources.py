@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime
 
 import pytest
@@ -17,11 +16,8 @@ NOW = datetime(2026, 3, 4, 10, 0, tzinfo=UTC)
 
 
 @pytest.fixture
-def db(database_url: str) -> Iterator[Database]:
-    database = Database(database_url)
-    database.upgrade()
-    yield database
-    database.dispose()
+def db(migrated: Database) -> Database:
+    return migrated
 
 
 def _rss(name: str, url: str) -> RssSettings:
