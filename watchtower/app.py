@@ -179,8 +179,7 @@ class App:
         #crise's messages delivered after printing them to a journal nobody reads:
         Slack is paused instead, its notifications wait and ops are told.
         """
-        stream = self.console or sys.stdout
-        if self.console is not None or stream.isatty():
+        if self.console is not None or sys.stdout.isatty():
             log.warning("SLACK_BOT_TOKEN is not set: Slack notifications go to the console")
             return ConsoleNotifier(lang, tz, self.console)
         raise TargetDisabled(

@@ -138,7 +138,6 @@ class Daemon:
             before = queries.outbox_counts(session)
         stats = self.app.poller.poll(all_sources=True, stop=self.stop)
         deadline = time.monotonic() + max_wait
-        waiting = False
         while not self.stop.is_set():
             self.alerting_tick()
             self.app.outbox.drain(self.stop)
@@ -150,7 +149,6 @@ class Daemon:
                 break
             wait = (due - self.app.clock()).total_seconds()
             if time.monotonic() + max(wait, 0) > deadline:
-                waiting = True
                 log.warning(
                     "some notifications are still waiting for a retry; "
                     "they will be sent by the next run",
@@ -170,8 +168,8 @@ class Daemon:
                 "their window ends (from the daemon, or a later run)",
                 extra=kv(held=held),
             )
-        unfinished = waiting or bool(after.get("pending", 0) + after.get("sending", 0))
-        code = ONCE_INCOMPLETE if stats.failed or failed or unfinished else 0
+        waiting = after.get("pending", 0) + after.get("sending", 0)
+        code = ONCE_INCOMPLETE if stats.failed or failed or waiting else 0
         log.log(
             logging.WARNING if code else logging.INFO,
             "run finished",
@@ -180,7 +178,7 @@ class Daemon:
                 sent=sent,
                 failed_notifications=failed,
                 held=held,
-                waiting=after.get("pending", 0) + after.get("sending", 0),
+                waiting=waiting,
                 exit_code=code,
             ),
         )
