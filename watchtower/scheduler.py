@@ -139,7 +139,8 @@ class Daemon:
         stats = self.app.poller.poll(all_sources=True, stop=self.stop)
         deadline = time.monotonic() + max_wait
         while not self.stop.is_set():
-            self.alerting_tick()
+            # Send what is due (new rows may be held for a group), release the
+            # groups and every hold whose window ended, and send those.
             self.app.outbox.drain(self.stop)
             self.alerting_tick(groups_now=True)
             self.app.outbox.drain(self.stop)
