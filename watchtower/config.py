@@ -14,7 +14,7 @@ import difflib
 import os
 import re
 import tomllib
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Annotated, Any, Union
 
@@ -42,8 +42,9 @@ from watchtower.config_models import (
     WatchtowerSection,
     resolve_database_url,
 )
+from watchtower.config_refs import Parts, cross_check, problem
 from watchtower.errors import ConfigError, ConfigProblem
-from watchtower.tomllines import Lines, dotted, line_for, locate_keys
+from watchtower.tomllines import Lines, locate_keys
 
 __all__ = [
     "DEFAULT_CONFIG",
@@ -67,9 +68,16 @@ def _known_keys(model: type[BaseModel]) -> list[str]:
     return [f.alias or name for name, f in model.model_fields.items()]
 
 
-def _model_at(loc: Sequence[str | int], raw: dict[str, Any]) -> type[BaseModel] | None:
-    """The pydantic model that owns the key at ``loc`` (for "did you mean")."""
-    model: type[BaseModel] | None = Config
+def _model_at(
+    loc: Sequence[str | int], raw: dict[str, Any], root: type[BaseModel] = Config
+) -> type[BaseModel] | None:
+    """The pydantic model that owns the key at ``loc`` in ``raw`` (for "did you mean").
+
+    Sources are validated one by one against their kind's model (``root``).
+    """
+    if root is not Config:
+        return root if len(loc) == 1 else None
+    model: type[BaseModel] = Config
     node: Any = raw
     for part in loc[:-1]:
         if isinstance(part, int):
@@ -86,28 +94,9 @@ def _model_at(loc: Sequence[str | int], raw: dict[str, Any]) -> type[BaseModel] 
             "quiet_hours": QuietHoursConfig,
             "spikes": SpikesSection,
         }
-        if part == "sources":
-            model = None
-        elif part in mapping:
+        if part in mapping:
             model = mapping[part]
-    if model is None and isinstance(node, dict):
-        kind = node.get("kind")
-        if isinstance(kind, str) and kind in SOURCE_KINDS:
-            model = SOURCE_KINDS[kind].settings_model
     return model
-
-
-def _problem(path: str, loc: Sequence[str | int], message: str, lines: Lines) -> ConfigProblem:
-    return ConfigProblem(path, line_for(loc, lines), dotted(loc), message)
-
-
-def _unknown(
-    path: str, loc: tuple[str | int, ...], name: str, known: set[str], lines: Lines
-) -> ConfigProblem:
-    """A reference to a brand or source the config does not define, with a hint."""
-    close = difflib.get_close_matches(name, sorted(known), n=1)
-    hint = f"; did you mean '{close[0]}'?" if close else ""
-    return _problem(path, loc, f"unknown {str(loc[-1])[:-1]} {name!r}{hint}", lines)
 
 
 def _validation_problems(
@@ -116,12 +105,14 @@ def _validation_problems(
     lines: Lines,
     raw: dict[str, Any],
     prefix: tuple[str | int, ...] = (),
+    root: type[BaseModel] = Config,
 ) -> list[ConfigProblem]:
+    """One problem per error; ``raw`` is what ``root`` validated, found at ``prefix``."""
     problems = []
     for err in error.errors():
         loc = (*prefix, *err["loc"])
         if err["type"] == "extra_forbidden":
-            model = _model_at(loc, raw)
+            model = _model_at(err["loc"], raw, root)
             hint = ""
             if model is not None:
                 close = difflib.get_close_matches(str(loc[-1]), _known_keys(model), n=1)
@@ -132,37 +123,38 @@ def _validation_problems(
             message = "required key is missing"
         else:
             message = err["msg"].removeprefix("Value error, ")
-        problems.append(_problem(path, loc, message, lines))
+        problems.append(problem(path, loc, message, lines))
     return problems
 
 
 def _validate_sources(
-    path: str, raw_sources: Any, lines: Lines, raw: dict[str, Any]
-) -> tuple[list[SourceSettings], list[ConfigProblem]]:
+    path: str, raw_sources: Any, lines: Lines
+) -> tuple[list[tuple[int, SourceSettings]], list[ConfigProblem]]:
     problems: list[ConfigProblem] = []
-    sources: list[SourceSettings] = []
+    sources: list[tuple[int, SourceSettings]] = []
     if not isinstance(raw_sources, list):
-        return [], [_problem(path, ("sources",), "must be an array of tables [[sources]]", lines)]
+        return [], [problem(path, ("sources",), "must be an array of tables [[sources]]", lines)]
     for index, entry in enumerate(raw_sources):
         loc: tuple[str | int, ...] = ("sources", index)
         if not isinstance(entry, dict):
-            problems.append(_problem(path, loc, "must be a table", lines))
+            problems.append(problem(path, loc, "must be a table", lines))
             continue
         try:
             entry = expand_preset(entry)
         except ValueError as exc:
-            problems.append(_problem(path, (*loc, "preset"), str(exc), lines))
+            problems.append(problem(path, (*loc, "preset"), str(exc), lines))
             continue
         kind = entry.get("kind")
         if kind not in SOURCE_KINDS:
             known = ", ".join(sorted(SOURCE_KINDS))
             message = "required key is missing" if kind is None else f"unknown kind {kind!r}"
-            problems.append(_problem(path, (*loc, "kind"), f"{message} (one of: {known})", lines))
+            problems.append(problem(path, (*loc, "kind"), f"{message} (one of: {known})", lines))
             continue
+        settings = SOURCE_KINDS[kind].settings_model
         try:
-            sources.append(SOURCE_KINDS[kind].settings_model.model_validate(entry))
+            sources.append((index, settings.model_validate(entry)))
         except ValidationError as exc:
-            problems += _validation_problems(path, exc, lines, raw, loc)
+            problems += _validation_problems(path, exc, lines, entry, loc, settings)
     return sources, problems
 
 
@@ -178,90 +170,6 @@ def expand_includes(raw: dict[str, Any], config_path: Path) -> dict[str, Any]:
     from watchtower.packs import expand_includes as expand
 
     return expand(raw, config_path)
-
-
-def _cross_check(path: str, config: Config, lines: Lines) -> list[ConfigProblem]:
-    problems: list[ConfigProblem] = []
-
-    def unique(kind: str, names: Iterable[str]) -> None:
-        seen: set[str] = set()
-        for index, name in enumerate(names):
-            if name in seen:
-                problems.append(
-                    _problem(path, (kind, index, "name"), f"duplicate name {name!r}", lines)
-                )
-            seen.add(name)
-
-    unique("brands", (b.name for b in config.brands))
-    unique("sources", (s.name for s in config.sources))
-    unique("rules", (r.name for r in config.rules))
-    section_targets = [*(config.watchtower.default_notify or []), *config.watchtower.ops_notify]
-    if config.email is None and any(t.startswith("email:") for t in section_targets):
-        problems.append(
-            _problem(
-                path,
-                ("watchtower",),
-                "an email: target needs an [email] section with smtp_host and from",
-                lines,
-            )
-        )
-    for index, rule in enumerate(config.rules):
-        if config.email is None and any(t.startswith("email:") for t in rule.notify):
-            problems.append(
-                _problem(
-                    path,
-                    ("rules", index, "notify"),
-                    "an email: target needs an [email] section with smtp_host and from",
-                    lines,
-                )
-            )
-    brand_names = {b.name for b in config.brands}
-    source_names = {s.name for s in config.sources}
-    for index, rule in enumerate(config.rules):
-        for key, names, known in (
-            ("brands", rule.brands, brand_names),
-            ("sources", rule.sources, source_names),
-        ):
-            for name in names or ():
-                if name not in known:
-                    problems.append(_unknown(path, ("rules", index, key), name, known, lines))
-        if rule.query is not None:
-            from watchtower.pipeline.match import QuerySyntaxError, parse_query
-
-            try:
-                parse_query(rule.query)
-            except QuerySyntaxError as exc:
-                problems.append(_problem(path, ("rules", index, "query"), str(exc), lines))
-        problems += _term_problems(path, ("rules", index, "exclude"), rule.exclude, lines)
-    for index, source in enumerate(config.sources):
-        for name in source.brands:
-            if name not in brand_names:
-                problems.append(
-                    _unknown(path, ("sources", index, "brands"), name, brand_names, lines)
-                )
-    for index, brand in enumerate(config.brands):
-        for key in ("terms", "exclude"):
-            problems += _term_problems(path, ("brands", index, key), getattr(brand, key), lines)
-    return problems
-
-
-def _term_problems(
-    path: str,
-    loc: tuple[str | int, ...],
-    terms: Sequence[str],
-    lines: Lines,
-) -> list[ConfigProblem]:
-    """Brand terms and exclusions must be terms the matcher can use (``rembours*``, ``acme.fr``)."""
-    from watchtower.pipeline.match.query import QuerySyntaxError, parse_term
-
-    problems = []
-    for position, term in enumerate(terms):
-        try:
-            parse_term(term)
-        except QuerySyntaxError as exc:
-            message = str(exc).split(": ", 1)[-1] if str(exc).startswith("column") else str(exc)
-            problems.append(_problem(path, (*loc, position), message, lines))
-    return problems
 
 
 def load_config(path: str | os.PathLike[str] | None = None) -> LoadedConfig:
@@ -306,23 +214,28 @@ def parse_config(text: str, config_path: Path) -> LoadedConfig:
         raise ConfigError(located) from None
     raw_sources = raw.pop("sources", [])
     problems: list[ConfigProblem] = []
-    sources, source_problems = _validate_sources(shown, raw_sources, lines, raw)
+    sources, source_problems = _validate_sources(shown, raw_sources, lines)
+    config: Config | None
     try:
         config = Config.model_validate(raw)
     except ValidationError as exc:
         problems += _validation_problems(shown, exc, lines, raw)
         config = None
+    if config is not None:
+        config = config.model_copy(update={"sources": [s for _, s in sources]})
+    if config is not None and not source_problems:
+        parts = Parts.of(config)
+    else:
+        parts = Parts.salvage(raw, raw_sources, sources)
     problems += source_problems
-    if config is not None and not problems:
-        config = config.model_copy(update={"sources": sources})
-        overrides = EnvOverrides()
-        if overrides.database_url:
-            section = config.watchtower.model_copy(update={"database_url": overrides.database_url})
-            config = config.model_copy(update={"watchtower": section})
-        problems += _cross_check(shown, config, lines)
+    problems += cross_check(shown, parts, lines)
     if problems or config is None:
         problems.sort(key=lambda p: (p.line or 0, p.key))
         raise ConfigError(problems)
+    overrides = EnvOverrides()
+    if overrides.database_url:
+        section = config.watchtower.model_copy(update={"database_url": overrides.database_url})
+        config = config.model_copy(update={"watchtower": section})
     return LoadedConfig(path=config_path.resolve(), config=config, secrets=Secrets())
 
 

@@ -164,6 +164,36 @@ def test_every_problem_is_reported(write_config: Callable[[str], Path]) -> None:
     assert [p.key for p in caught.value.problems] == ["sources[0].every", "rules[0].sevrity"]
 
 
+def test_references_are_checked_in_the_same_pass(write_config: Callable[[str], Path]) -> None:
+    # A typo in one entry must not hide a wrong reference or query in another:
+    # marketing fixes the file once, not once per kind of problem.
+    text = (
+        GOOD.replace('every = "10m"', 'evry = "10m"')
+        .replace('brands = ["Acmé"]', 'brands = ["acne"]\nquery = "arnaque AND ("')
+        .replace('terms = ["Acmé"]', 'terms = ["Acmé"]\ncolour = "red"')
+    )
+    with pytest.raises(ConfigError) as caught:
+        load_config(write_config(text))
+    assert [(p.key, p.message) for p in caught.value.problems] == [
+        ("brands[0].colour", "unknown key"),
+        ("sources[0].evry", "unknown key; did you mean 'every'?"),
+        ("rules[0].brands", "unknown brand 'acne'; did you mean 'Acmé'?"),  # case, accent, typo
+        (
+            "rules[0].query",
+            "column 14: expected a term, a \"phrase\", '(' or a field such as title:,"
+            " found the end of the query",
+        ),
+    ]
+
+
+def test_an_invalid_entry_still_defines_its_name(write_config: Callable[[str], Path]) -> None:
+    # The brand has a bad key; the rule naming it is not wrong as well.
+    text = GOOD.replace('terms = ["Acmé"]', 'terms = ["Acmé"]\ncolour = "red"')
+    with pytest.raises(ConfigError) as caught:
+        load_config(write_config(text))
+    assert [p.key for p in caught.value.problems] == ["brands[0].colour"]
+
+
 def test_duplicate_names(write_config: Callable[[str], Path]) -> None:
     text = GOOD + '\n[[brands]]\nname = "Acmé"\nterms = ["x"]\n'
     with pytest.raises(ConfigError, match=r":21: brands\[1\]\.name: duplicate name 'Acmé'"):

@@ -1,0 +1,185 @@
+"""Checks that span sections of the config: unique names, references to brands
+and sources, queries and terms the matcher can use, e-mail targets without an
+``[email]`` section.
+
+They run on every entry that validated on its own, even when other entries did
+not, so ``watchtower check`` reports a file's problems in one pass rather than
+one kind after another.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import difflib
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from pydantic import ValidationError
+
+from watchtower.adapters.base import SourceSettings
+from watchtower.config_models import BrandConfig, Config, RuleConfig, WatchtowerSection
+from watchtower.errors import ConfigProblem
+from watchtower.tomllines import Lines, dotted, line_for
+
+_M = TypeVar("_M", BrandConfig, RuleConfig)
+
+_EMAIL_NEEDED = "an email: target needs an [email] section with smtp_host and from"
+
+
+def problem(path: str, loc: Sequence[str | int], message: str, lines: Lines) -> ConfigProblem:
+    """A problem at ``loc`` (``("rules", 2, "query")``), with the line it is on."""
+    return ConfigProblem(path, line_for(loc, lines), dotted(loc), message)
+
+
+def unknown(
+    path: str, loc: tuple[str | int, ...], name: str, known: Iterable[str], lines: Lines
+) -> ConfigProblem:
+    """A reference to a brand or source the config does not define, with a hint.
+
+    Names are compared without case and accents: ``Acne`` is a typo of ``Acmé``.
+    """
+    from watchtower.pipeline.normalise import normalise
+
+    by_form = {normalise(k).strip(): k for k in sorted(known)}
+    close = difflib.get_close_matches(normalise(name).strip(), list(by_form), n=1)
+    hint = f"; did you mean '{by_form[close[0]]}'?" if close else ""
+    return problem(path, loc, f"unknown {str(loc[-1])[:-1]} {name!r}{hint}", lines)
+
+
+@dataclass(frozen=True)
+class Parts:
+    """What validated of a config, each entry with its index in the file.
+
+    ``*_names`` are the names written in the file, valid entries or not: a brand
+    with a bad key is still defined, and a rule naming it is not wrong.
+    """
+
+    brands: list[tuple[int, BrandConfig]]
+    rules: list[tuple[int, RuleConfig]]
+    sources: list[tuple[int, SourceSettings]]
+    section: WatchtowerSection | None
+    has_email: bool
+    brand_names: list[str]
+    source_names: list[str]
+    rule_names: list[str]
+
+    @classmethod
+    def of(cls, config: Config) -> Parts:
+        """The parts of a config that validated as a whole."""
+        return cls(
+            brands=list(enumerate(config.brands)),
+            rules=list(enumerate(config.rules)),
+            sources=list(enumerate(config.sources)),
+            section=config.watchtower,
+            has_email=config.email is not None,
+            brand_names=[b.name for b in config.brands],
+            source_names=[s.name for s in config.sources],
+            rule_names=[r.name for r in config.rules],
+        )
+
+    @classmethod
+    def salvage(
+        cls, raw: dict[str, Any], raw_sources: Any, sources: list[tuple[int, SourceSettings]]
+    ) -> Parts:
+        """The entries of ``raw`` that validate on their own (the whole did not)."""
+        section: WatchtowerSection | None
+        try:
+            section = WatchtowerSection.model_validate(raw.get("watchtower", {}))
+        except ValidationError:
+            section = None
+        return cls(
+            brands=_valid(BrandConfig, raw.get("brands")),
+            rules=_valid(RuleConfig, raw.get("rules")),
+            sources=sources,
+            section=section,
+            has_email="email" in raw,
+            brand_names=_names(raw.get("brands")),
+            source_names=_names(raw_sources),
+            rule_names=_names(raw.get("rules")),
+        )
+
+
+def _valid(model: type[_M], entries: Any) -> list[tuple[int, _M]]:
+    valid: list[tuple[int, _M]] = []
+    for index, entry in enumerate(entries if isinstance(entries, list) else ()):
+        with contextlib.suppress(ValidationError):
+            valid.append((index, model.model_validate(entry)))
+    return valid
+
+
+def _names(entries: Any) -> list[str]:
+    if not isinstance(entries, list):
+        return []
+    return [e["name"] for e in entries if isinstance(e, dict) and isinstance(e.get("name"), str)]
+
+
+def cross_check(path: str, parts: Parts, lines: Lines) -> list[ConfigProblem]:
+    """Every problem that spans sections, for the entries in ``parts``."""
+    problems: list[ConfigProblem] = []
+    for kind, names in (
+        ("brands", parts.brand_names),
+        ("sources", parts.source_names),
+        ("rules", parts.rule_names),
+    ):
+        seen: set[str] = set()
+        for index, name in enumerate(names):
+            if name in seen:
+                problems.append(
+                    problem(path, (kind, index, "name"), f"duplicate name {name!r}", lines)
+                )
+            seen.add(name)
+    if parts.section is not None and not parts.has_email:
+        targets = [*(parts.section.default_notify or []), *parts.section.ops_notify]
+        if any(t.startswith("email:") for t in targets):
+            problems.append(problem(path, ("watchtower",), _EMAIL_NEEDED, lines))
+    brand_names = set(parts.brand_names)
+    source_names = set(parts.source_names)
+    for index, rule in parts.rules:
+        if not parts.has_email and any(t.startswith("email:") for t in rule.notify):
+            problems.append(problem(path, ("rules", index, "notify"), _EMAIL_NEEDED, lines))
+        refs: list[tuple[str, list[str] | None, set[str]]] = [
+            ("brands", rule.brands, brand_names),
+            ("sources", rule.sources, source_names),
+        ]
+        for key, refs_named, known in refs:
+            for name in refs_named or ():
+                if name not in known:
+                    problems.append(unknown(path, ("rules", index, key), name, known, lines))
+        if rule.query is not None:
+            from watchtower.pipeline.match import QuerySyntaxError, parse_query
+
+            try:
+                parse_query(rule.query)
+            except QuerySyntaxError as exc:
+                problems.append(problem(path, ("rules", index, "query"), str(exc), lines))
+        problems += _term_problems(path, ("rules", index, "exclude"), rule.exclude, lines)
+    for index, source in parts.sources:
+        for name in source.brands:
+            if name not in brand_names:
+                problems.append(
+                    unknown(path, ("sources", index, "brands"), name, brand_names, lines)
+                )
+    for index, brand in parts.brands:
+        for key in ("terms", "exclude"):
+            problems += _term_problems(path, ("brands", index, key), getattr(brand, key), lines)
+    return problems
+
+
+def _term_problems(
+    path: str,
+    loc: tuple[str | int, ...],
+    terms: Sequence[str],
+    lines: Lines,
+) -> list[ConfigProblem]:
+    """Brand terms and exclusions must be terms the matcher can use (``rembours*``, ``acme.fr``)."""
+    from watchtower.pipeline.match.query import QuerySyntaxError, parse_term
+
+    problems = []
+    for position, term in enumerate(terms):
+        try:
+            parse_term(term)
+        except QuerySyntaxError as exc:
+            message = str(exc).split(": ", 1)[-1] if str(exc).startswith("column") else str(exc)
+            problems.append(problem(path, (*loc, position), message, lines))
+    return problems
