@@ -180,6 +180,7 @@ def config_text(database: str, urls: list[str]) -> str:
         "[watchtower]",
         f'database_url = "{database}"',
         f"concurrency = {CONCURRENCY}",
+        'backlog = "all"  # every item is matched and queued: the worst first poll',
         "",
         "[[brands]]",
         'name = "Acmé"',

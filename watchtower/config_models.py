@@ -24,7 +24,13 @@ from pydantic import (
 )
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from watchtower.adapters.base import Duration, HttpUrl, PositiveDuration, SourceSettings
+from watchtower.adapters.base import (
+    Backlog,
+    Duration,
+    HttpUrl,
+    PositiveDuration,
+    SourceSettings,
+)
 from watchtower.notify.registry import TARGET_KINDS
 
 
@@ -96,6 +102,11 @@ class WatchtowerSection(_Strict):
         "(default: the Slack default channel, or the console).",
     )
     ops_notify: list[Target] = Field(default_factory=list)
+    backlog: Backlog = Field(
+        default=timedelta(days=3),
+        description="On a source's first poll, items published longer ago than this are "
+        "its history, not news: recorded without notification. 'all' notifies them too.",
+    )
     poll_interval: PositiveDuration = timedelta(seconds=30)
     drain_interval: PositiveDuration = timedelta(seconds=5)
     concurrency: int = Field(default=20, ge=1, le=500)

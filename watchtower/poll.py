@@ -19,8 +19,15 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import bindparam, update
 
 from watchtower import metrics, source_alerts
-from watchtower.adapters.base import FetchContext, FetchResult, SourceSettings, SourceState
+from watchtower.adapters.base import (
+    ALL_BACKLOG,
+    FetchContext,
+    FetchResult,
+    SourceSettings,
+    SourceState,
+)
 from watchtower.adapters.registry import REGISTRY
+from watchtower.durations import format_duration
 from watchtower.errors import SourceError
 from watchtower.logs import kv
 from watchtower.pipeline.runner import BatchStats, RunContext, run_batch
@@ -29,6 +36,7 @@ from watchtower.storage.tables import SOURCES, SourceRow
 
 if TYPE_CHECKING:
     from watchtower.app import App
+    from watchtower.config import Config
 
 log = logging.getLogger("watchtower.poll")
 
@@ -220,7 +228,14 @@ class Poller:
         else:
             with app.db.writing() as session:
                 if result.items:
-                    ctx = RunContext(app.loaded.config, app.matcher, app.stories, session, now)
+                    ctx = RunContext(
+                        app.loaded.config,
+                        app.matcher,
+                        app.stories,
+                        session,
+                        now,
+                        notify_after=_backlog_cutoff(app.loaded.config, settings, claim, now),
+                    )
                     batch = run_batch(ctx, claim.id, settings.name, result.items)
                 if batch.new_items:
                     session.execute(_SUCCESS_WITH_NEWS, {**outcome, "b_new": batch.new_items})
@@ -251,6 +266,15 @@ class Poller:
                 queued=batch.queued,
             ),
         )
+        if batch.backlog:
+            log.info(
+                "first poll: older items recorded without notification",
+                extra=kv(
+                    source=settings.name,
+                    items=batch.backlog,
+                    older_than=format_duration(_backlog(app.loaded.config, settings)),
+                ),
+            )
 
     def _note(self, outcome: dict[str, Any]) -> None:
         with self._lock:
@@ -305,3 +329,17 @@ class Poller:
                 next_check=when.isoformat(timespec="seconds"),
             ),
         )
+
+
+def _backlog_cutoff(
+    config: Config, settings: SourceSettings, claim: Claim, now: datetime
+) -> datetime | None:
+    """On a source's first poll, what it lists from before ``backlog`` is history."""
+    backlog = _backlog(config, settings)
+    if not claim.first_poll or backlog == ALL_BACKLOG:
+        return None
+    return now - backlog
+
+
+def _backlog(config: Config, settings: SourceSettings) -> timedelta:
+    return config.watchtower.backlog if settings.backlog is None else settings.backlog

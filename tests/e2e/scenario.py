@@ -18,6 +18,7 @@ ACME_FR = (ROOT / "tests" / "fixtures" / "feeds" / "acme_fr.rss.xml").read_bytes
 def targets(database_url: str, slack: FakeSlack, smtp: SmtpServer, watchtower: str = "") -> str:
     """The [watchtower], [slack] and [email] sections pointing at the local test servers."""
     return f"""[watchtower]
+backlog = "all"  # the fixtures are real feeds from past years
 database_url = "{database_url}"
 language = "fr"
 {watchtower}

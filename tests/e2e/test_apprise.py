@@ -30,6 +30,7 @@ def webhook() -> Iterator[Webhook]:
 def config(database_url: str, feeds: FeedServer, target: str, attempts: int = 12) -> str:
     return f"""
 [watchtower]
+backlog = "all"  # the fixtures are real feeds from past years
 database_url = "{database_url}"
 default_notify = ["{target}"]
 max_delivery_attempts = {attempts}

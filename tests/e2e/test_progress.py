@@ -24,6 +24,7 @@ def test_run_once_shows_a_summary_table_and_status_table(
     path = write_config(
         f"""
 [watchtower]
+backlog = "all"  # the fixtures are real feeds from past years
 database_url = "{database_url}"
 default_notify = ["console:#veille"]
 

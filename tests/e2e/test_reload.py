@@ -53,6 +53,7 @@ def config(
     severity = "sevrity" if typo else "severity"
     return f"""
 [watchtower]
+backlog = "all"  # the fixtures are real feeds from past years
 database_url = "{database_url}"
 ops_notify = ["slack:#ops"]
 poll_interval = "1s"

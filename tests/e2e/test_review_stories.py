@@ -40,6 +40,7 @@ allow_private = true
     )
     return f"""
 [watchtower]
+backlog = "all"  # the fixtures are real feeds from past years
 database_url = "{database_url}"
 language = "fr"
 

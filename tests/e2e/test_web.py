@@ -64,6 +64,7 @@ def running(
     path = write_config(
         f"""
 [watchtower]
+backlog = "all"  # the fixtures are real feeds from past years
 database_url = "sqlite:///{db_path}"
 default_notify = ["console:#veille"]
 poll_interval = "1s"

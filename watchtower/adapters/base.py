@@ -16,7 +16,14 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Annotated, Any, ClassVar
 from urllib.parse import urlsplit
 
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    WithJsonSchema,
+)
 
 from watchtower.durations import parse_duration
 from watchtower.models import Item
@@ -45,6 +52,21 @@ def _positive(value: timedelta) -> timedelta:
 #: A duration where 0 makes no sense (an interval, a timeout, a window).
 PositiveDuration = Annotated[timedelta, BeforeValidator(parse_duration), AfterValidator(_positive)]
 
+#: ``backlog = "all"``: a first poll notifies every item, however old.
+ALL_BACKLOG = timedelta.max
+
+
+def _backlog(value: object) -> timedelta:
+    return ALL_BACKLOG if value == "all" else parse_duration(value)
+
+
+#: How old an item on a source's first poll may be and still be notified.
+Backlog = Annotated[
+    timedelta,
+    BeforeValidator(_backlog),
+    WithJsonSchema({"type": "string", "description": "a duration such as '3d', or 'all'"}),
+]
+
 
 class SourceSettings(BaseModel):
     """Keys every source accepts. Each kind subclasses this with its own keys."""
@@ -60,6 +82,12 @@ class SourceSettings(BaseModel):
         default=(),
         description="Brands every item of this source is about, named or not (a review "
         "page of your own agency: its reviews seldom say the brand's name).",
+    )
+    backlog: Backlog | None = Field(
+        default=None,
+        description="On this source's first poll, items published longer ago than this "
+        "are recorded without notification ('all': notify them; default: [watchtower] "
+        "backlog).",
     )
 
 

@@ -51,6 +51,9 @@ class RunContext:
     stories: StoryIndex
     session: Session
     now: datetime
+    #: Items published before this are recorded without notification (a first
+    #: poll's backlog); ``None`` notifies every new item.
+    notify_after: datetime | None = None
 
 
 @dataclass
@@ -59,6 +62,7 @@ class BatchStats:
     mentions: int = 0
     queued: int = 0
     edited: int = 0
+    backlog: int = 0  # new items recorded silently: older than the first poll's backlog
 
 
 def payload_for(p: Prepared, source: str) -> dict[str, Any]:
@@ -94,7 +98,8 @@ def run_batch(ctx: RunContext, source_id: int, source: str, items: Sequence[Item
         return stats
     # Matching and the payload (language detection) need no lock: done before
     # the story lock, which every replica's batch waits for.
-    matched = [ctx.matcher.match(p.item, source) for p in new]
+    matched = [ctx.matcher.match(p.item, source) if _is_news(ctx, p) else [] for p in new]
+    stats.backlog = sum(not _is_news(ctx, p) for p in new)
     payloads = [payload_for(p, source) if m else None for p, m in zip(new, matched, strict=True)]
     candidates = [Candidate(p.url_hash, p.content_hash, p.fingerprint, p.item.title) for p in new]
     stories = ctx.stories.begin_batch(ctx.session, ctx.now, candidates)
@@ -111,6 +116,12 @@ def run_batch(ctx: RunContext, source_id: int, source: str, items: Sequence[Item
             _notify(ctx, stats, item_id, p, payload, matches, sighting, edited=False)
     stories.finish(stats.new_items)
     return stats
+
+
+def _is_news(ctx: RunContext, p: Prepared) -> bool:
+    """Undated items are news: better one old alert than a missed new one."""
+    published = p.item.published
+    return ctx.notify_after is None or published is None or published >= ctx.notify_after
 
 
 def _maybe_edited(ctx: RunContext, stats: BatchStats, old: Known, p: Prepared, source: str) -> None:

@@ -188,6 +188,7 @@ class Claim:
     cursor: dict[str, Any]
     alert_reason: str | None
     consecutive_failures: int
+    first_poll: bool = False  # never fetched successfully: what it lists is its backlog
 
 
 _CLAIMED = select(
@@ -198,6 +199,7 @@ _CLAIMED = select(
     SourceRow.cursor,
     SourceRow.alert_reason,
     SourceRow.consecutive_failures,
+    SourceRow.last_success_at,
 ).where(SourceRow.enabled.is_(True))
 # On the Table, not the ORM class: a list of parameter sets is then a plain
 # executemany (the ORM would read it as a bulk update by primary key).
@@ -228,6 +230,7 @@ def claim_due_sources(
             cursor=dict(row.cursor or {}),
             alert_reason=row.alert_reason,
             consecutive_failures=row.consecutive_failures,
+            first_poll=row.last_success_at is None,
         )
         for row in session.execute(query)
     ]

@@ -40,6 +40,7 @@ def app(
     feeds.resources["/f.xml"] = Resource(feed(1))
     path = write_config(f"""
 [watchtower]
+backlog = "all"  # the fixtures are real feeds from past years
 database_url = "{database_url}"
 ops_notify = ["console:#ops"]
 source_alert_after = 2

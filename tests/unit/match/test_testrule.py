@@ -15,6 +15,7 @@ from watchtower.testrule import add_parser, run
 CONFIG = """
 include = ["crisis-fr"]
 [watchtower]
+backlog = "all"  # the fixtures are real feeds from past years
 database_url = "sqlite:///{db}"
 
 [[brands]]
