@@ -164,10 +164,12 @@ def sync_sources(session: Session, sources: Sequence[SourceSettings], now: datet
             )
             continue
         if row.kind != settings.kind or row.url != url:
-            # A different feed: its validators and cursor mean nothing any more.
+            # A different feed: its validators and cursor mean nothing any more,
+            # and its next poll is a first one (what it lists is its backlog).
             row.kind, row.url = settings.kind, url
             row.etag = row.last_modified = None
             row.cursor = {}
+            row.last_success_at = None
             row.next_check_at = now
         if settings.enabled and not row.enabled:
             row.next_check_at = now

@@ -56,3 +56,21 @@ def test_a_new_source_and_a_removed_one_at_another_url_are_not_a_rename(db: Data
     after = _rows(db)
     assert after["forum"][2] is False and after["presse"][2] is True
     assert after["forum"][0] != after["presse"][0]
+
+
+def test_a_source_given_another_url_starts_over(db: Database) -> None:
+    """Validators of the old feed would be wrong, and the new feed's first poll is
+    a first poll: its history is recorded without notifications (``backlog``)."""
+    with db.session() as session:
+        sync_sources(session, [_rss("forum", "https://a.fr/flux.xml")], NOW)
+    with db.session() as session:
+        [row] = session.scalars(select(SourceRow))
+        row.etag, row.last_success_at, row.cursor = '"v1"', NOW, {"page": 2}
+    with db.session() as session:
+        sync_sources(session, [_rss("forum", "https://a.fr/flux.xml")], NOW)
+        [row] = session.scalars(select(SourceRow))
+        assert (row.etag, row.last_success_at, row.cursor) == ('"v1"', NOW, {"page": 2})
+    with db.session() as session:
+        sync_sources(session, [_rss("forum", "https://b.fr/flux.xml")], NOW)
+        [row] = session.scalars(select(SourceRow))
+        assert (row.etag, row.last_success_at, row.cursor) == (None, None, {})
