@@ -14,7 +14,10 @@ A new configuration is validated completely (:func:`load_config`, the same as
   as ``FILE:LINE: key: message`` and queues *one* message to ``ops_notify``
   through the outbox (so it is retried like any notification). Its dedup key is
   the hash of the rejected content: saving the same broken file twice, or the
-  watcher firing twice, does not send twice.
+  watcher firing twice, does not send twice. Once the file is good again (or
+  the edit is undone), the log and ``ops_notify`` say so, once.
+* **emptied**: a valid file without a single brand or source, when the running
+  one has some (a truncated save), is refused the same way.
 
 Keys read once at start-up (database, HTTP address, intervals, HTTP client
 limits) are applied at the next restart; the log says which.
@@ -27,6 +30,7 @@ import logging
 import signal
 import threading
 import tomllib
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -38,8 +42,9 @@ from watchtower.storage import queries
 
 if TYPE_CHECKING:
     from watchtower.app import App
+    from watchtower.config import Config
 
-__all__ = ["RESTART_KEYS", "Reloader", "ops_payload"]
+__all__ = ["RESTART_KEYS", "Reloader", "accepted_payload", "ops_payload"]
 
 log = logging.getLogger("watchtower.reload")
 
@@ -102,12 +107,25 @@ def ops_payload(problems: list[ConfigProblem], language: str, now: str) -> dict[
     lines = [str(p) for p in problems[:MAX_PROBLEMS_IN_MESSAGE]]
     if count > MAX_PROBLEMS_IN_MESSAGE:
         lines.append(f"… (+{count - MAX_PROBLEMS_IN_MESSAGE})")
+    return _notice(title, "\n".join(lines), language, now)
+
+
+def accepted_payload(language: str, now: str) -> dict[str, Any]:
+    """The outbox payload telling operators that the file is valid again."""
+    if language == "fr":
+        title = "Configuration de nouveau valide : watchtower l'applique"
+    else:
+        title = "Configuration valid again: watchtower applies it"
+    return _notice(title, "", language, now)
+
+
+def _notice(title: str, excerpt: str, language: str, now: str) -> dict[str, Any]:
     return {
         "title": title,
         "url": "",
         "source": "watchtower",
         "published": now,
-        "excerpt": "\n".join(lines),
+        "excerpt": excerpt,
         "brands": [],
         "terms": [],
         "rules": ["config"],
@@ -128,6 +146,7 @@ class Reloader:
         # undoing such a change does not ask for a restart.
         self._running = app.loaded.config.watchtower
         self._files = self.watched_files()
+        self._rejected = False  # the last file seen was refused: say when it is good again
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
@@ -209,6 +228,8 @@ class Reloader:
         self._files = self.watched_files()  # the include list may have changed
         fingerprint = content_hash(self.path)
         if fingerprint == self._applied:
+            if self._rejected:  # the refused edit was undone
+                self._accepted(fingerprint)
             return None
         # Packs are cached per process; an edited pack must be read again.
         for cached in (packs.load_pack, packs.pack_names, packs.vocabularies):
@@ -218,15 +239,29 @@ class Reloader:
         except ConfigError as exc:
             self._reject(exc.problems, fingerprint)
             return False
+        emptied = _emptied(self.app.loaded.config, loaded)
+        if emptied:
+            self._reject(emptied, fingerprint)
+            return False
         self._apply(loaded)
         self._applied = fingerprint
+        if self._rejected:
+            self._accepted(fingerprint)
         return True
+
+    def _accepted(self, fingerprint: str) -> None:
+        self._rejected = False
+        log.info("config valid again", extra=kv(config=str(self.path)))
+        self._tell_ops(f"config-accepted:{fingerprint[:40]}", accepted_payload)
 
     def _apply(self, loaded: LoadedConfig) -> None:
         old = self.app.loaded.config
         new = loaded.config
         if new == old:
-            log.info("config file saved without changes", extra=kv(config=str(self.path)))
+            log.info(
+                "config file saved; same settings as the running ones",
+                extra=kv(config=str(self.path)),
+            )
             return
         self.app.reload(loaded)
         pending = [
@@ -255,15 +290,34 @@ class Reloader:
         )
         for problem in problems:
             log.error(str(problem))
+        self._rejected = True
+        self._tell_ops(
+            f"config-rejected:{fingerprint[:40]}",
+            lambda language, now: ops_payload(problems, language, now),
+        )
+
+    def _tell_ops(self, key: str, payload: Callable[[str, str], dict[str, Any]]) -> None:
         config = self.app.loaded.config  # the last good one decides where ops alerts go
         targets = list(config.watchtower.ops_notify)
         if not targets:
             log.warning("no [watchtower] ops_notify target: nobody is told about this but the log")
             return
         now = self.app.clock()
-        payload = ops_payload(problems, config.watchtower.language, now.isoformat())
         with self.app.db.session() as session:
             queued = queries.enqueue_notice(
-                session, f"config-rejected:{fingerprint[:40]}", targets, payload, now
+                session, key, targets, payload(config.watchtower.language, now.isoformat()), now
             )
-        log.info("ops notified of the rejected config", extra=kv(queued=queued))
+        log.info("ops notified", extra=kv(notice=key.split(":")[0], queued=queued))
+
+
+def _emptied(running: Config, loaded: LoadedConfig) -> list[ConfigProblem]:
+    """A valid file that drops every brand or every source would stop all
+    listening: a truncated save, most likely. Pausing is ``enabled = false``."""
+    shown = str(loaded.path)
+    return [
+        ConfigProblem(
+            shown, None, key, f"no [[{key}]] left: nothing would be {what} (a truncated file?)"
+        )
+        for key, what in (("brands", "matched"), ("sources", "polled"))
+        if getattr(running, key) and not getattr(loaded.config, key)
+    ]

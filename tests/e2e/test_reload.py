@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import logging
 import os
 import signal
 import subprocess
@@ -253,5 +254,55 @@ def test_restart_is_asked_only_while_a_start_up_key_differs_from_the_running_val
         assert restart_asked(edited) == "poll_interval"
         # Back to the value the process runs with: nothing waits for a restart.
         assert restart_asked(text + "\n# reverted\n") is None
+    finally:
+        app.close()
+
+
+def test_a_truncated_file_is_refused_and_the_fix_is_announced(
+    tmp_path: Path,
+    feeds: FeedServer,
+    slack: FakeSlack,
+    write_config: Callable[[str, str], Path],
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """An empty or cut file is valid TOML with no brands and no sources: applying it
+    would silently stop all listening. Ops hear of the refusal, then of the fix."""
+    text = config(f"sqlite:///{tmp_path / 'wt.db'}", feeds, slack)
+    path = write_config(text, "watchtower.toml")
+    app = App(load_config(path), console=io.StringIO())
+    try:
+        app.start()
+        reloader = Reloader(app)
+        path.write_text("", "utf-8")
+        assert reloader.reload() is False
+        assert [s.name for s in app.loaded.sources] == ["forum"]
+        cut = text[: text.index("[[brands]]")]  # [watchtower] and [slack] only
+        path.write_text(cut, "utf-8")
+        assert reloader.reload() is False
+        problems = [r.getMessage() for r in caplog.records if "no [[" in r.getMessage()]
+        assert any("brands: no [[brands]] left: nothing would be matched" in m for m in problems)
+        assert any("sources: no [[sources]] left: nothing would be polled" in m for m in problems)
+
+        caplog.clear()
+        path.write_text(text, "utf-8")  # back to the running config: nothing to apply
+        with caplog.at_level(logging.INFO, logger="watchtower.reload"):
+            assert reloader.reload() is None
+        assert any(r.getMessage().startswith("config valid again") for r in caplog.records)
+        with app.db.session() as session:
+            keys = session.execute(
+                sqlalchemy.text(
+                    "SELECT dedup_key FROM outbox WHERE target = 'slack:#ops' ORDER BY id"
+                )
+            ).scalars()
+            kinds = [key.split(":")[0] for key in keys]
+        assert kinds == ["config-rejected", "config-rejected", "config-accepted"]
+        # A valid edit after a valid one announces nothing more.
+        path.write_text(text + "\n# comment\n", "utf-8")
+        assert reloader.reload() is True
+        with app.db.session() as session:
+            count = session.execute(
+                sqlalchemy.text("SELECT count(*) FROM outbox WHERE target = 'slack:#ops'")
+            ).scalar_one()
+        assert count == 3
     finally:
         app.close()
