@@ -90,6 +90,7 @@ class App:
             queries.sync_sources(session, loaded.sources, self.clock())
         self._apply(loaded)
         self.loaded = loaded
+        log_warnings(loaded)
         self.outbox.max_attempts = loaded.config.watchtower.max_delivery_attempts
         with self._notifiers_lock:
             # Built again on next use with the new settings; the old ones may be
@@ -119,6 +120,7 @@ class App:
                 stories_indexed=len(self.stories.index),
             ),
         )
+        log_warnings(self.loaded)
 
     def notifier_for(self, kind: str) -> Notifier:
         """The notifier for a target kind, built on first use."""
@@ -207,3 +209,9 @@ class App:
         self.poller.close()
         self.http.close()
         self.db.dispose()
+
+
+def log_warnings(loaded: LoadedConfig) -> None:
+    """What ``watchtower check`` warns about, in the daemon's log."""
+    for warning in loaded.warnings:
+        log.warning("config warning", extra=kv(problem=str(warning)))

@@ -44,6 +44,8 @@ def cmd_check(args: argparse.Namespace) -> int:
         f"{len(config.rules)} rule(s); database {loaded.database_url.split('://')[0]}; "
         f"language {config.watchtower.language}"
     )
+    for problem in loaded.warnings:
+        print(f"warning: {problem}", file=sys.stderr)
     for warning in environment_warnings(loaded):
         print(f"warning: {warning}", file=sys.stderr)
     return 0

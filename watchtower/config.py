@@ -27,6 +27,7 @@ from pydantic import (
 
 from watchtower.adapters.base import SourceSettings
 from watchtower.adapters.registry import REGISTRY as SOURCE_KINDS
+from watchtower.config_lint import config_warnings
 from watchtower.config_models import (
     BrandConfig,
     Config,
@@ -42,7 +43,7 @@ from watchtower.config_models import (
     WatchtowerSection,
     resolve_database_url,
 )
-from watchtower.config_refs import Parts, cross_check, problem
+from watchtower.config_refs import Parts, cross_check, problem, without_bad_keys
 from watchtower.errors import ConfigError, ConfigProblem
 from watchtower.tomllines import Lines, locate_keys
 
@@ -111,7 +112,10 @@ def _validation_problems(
     problems = []
     for err in error.errors():
         loc = (*prefix, *err["loc"])
-        if err["type"] == "extra_forbidden":
+        if err["type"] == "extra_forbidden" and loc[-1] == "include" and len(loc) > 1:
+            # TOML puts a key below a [table] header into that table.
+            message = "include is a top-level key: move it above the first [table]"
+        elif err["type"] == "extra_forbidden":
             model = _model_at(err["loc"], raw, root)
             hint = ""
             if model is not None:
@@ -155,6 +159,9 @@ def _validate_sources(
             sources.append((index, settings.model_validate(entry)))
         except ValidationError as exc:
             problems += _validation_problems(path, exc, lines, entry, loc, settings)
+            # Its references are still checked (the config is refused anyway).
+            if (kept := without_bad_keys(settings, entry, exc)) is not None:
+                sources.append((index, kept))
     return sources, problems
 
 
@@ -188,6 +195,18 @@ def load_config(path: str | os.PathLike[str] | None = None) -> LoadedConfig:
 _TOML_POS = re.compile(r"\(at line (\d+), column (\d+)\)")
 
 
+def _toml_hint(line: str) -> str:
+    """What usually causes a syntax error on this line, for people who write French."""
+    if any(q in line for q in "“”«»‘’"):
+        return '; “ ” « » ‘ ’ are not TOML quotes: write "…" (straight double quotes)'
+    if line.count("'") >= 3 and "'''" not in line:
+        return (
+            "; an apostrophe ends a '…' string: write \"L'Oréal\" in double quotes, "
+            "or a query in triple quotes"
+        )
+    return ""
+
+
 def parse_config(text: str, config_path: Path) -> LoadedConfig:
     """Validate configuration ``text`` as if read from ``config_path``."""
     shown = str(config_path)
@@ -200,6 +219,7 @@ def parse_config(text: str, config_path: Path) -> LoadedConfig:
         message = _TOML_POS.sub("", message).strip()
         if m:
             message += f" (column {m.group(2)})"
+            message += _toml_hint(text.splitlines()[line - 1] if line else "")
         raise ConfigError(
             [ConfigProblem(shown, line, "", f"TOML syntax error: {message}")]
         ) from None
@@ -236,7 +256,12 @@ def parse_config(text: str, config_path: Path) -> LoadedConfig:
     if overrides.database_url:
         section = config.watchtower.model_copy(update={"database_url": overrides.database_url})
         config = config.model_copy(update={"watchtower": section})
-    return LoadedConfig(path=config_path.resolve(), config=config, secrets=Secrets())
+    return LoadedConfig(
+        path=config_path.resolve(),
+        config=config,
+        secrets=Secrets(),
+        warnings=tuple(config_warnings(shown, config, lines)),
+    )
 
 
 def config_schema() -> dict[str, Any]:

@@ -20,7 +20,6 @@ from pydantic import (
     Field,
     SecretStr,
     WithJsonSchema,
-    field_validator,
 )
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -31,6 +30,7 @@ from watchtower.adapters.base import (
     PositiveDuration,
     SourceSettings,
 )
+from watchtower.errors import ConfigProblem
 from watchtower.notify.registry import TARGET_KINDS
 
 
@@ -196,21 +196,23 @@ class DedupSection(_Strict):
     )
 
 
+def _non_blank(value: str) -> str:
+    if not value.strip():
+        raise ValueError("a term cannot be blank")
+    return value
+
+
+#: Checked one by one, so that an error names the term (``terms[2]``).
+BrandTerm = Annotated[str, AfterValidator(_non_blank)]
+
+
 class BrandConfig(_Strict):
     """``[[brands]]``: a brand and the words that mean it."""
 
     name: str = Field(min_length=1, max_length=200)
-    terms: list[str] = Field(min_length=1)
-    exclude: list[str] = Field(default_factory=list)
+    terms: list[BrandTerm] = Field(min_length=1)
+    exclude: list[BrandTerm] = Field(default_factory=list)
     fuzzy: int = Field(default=0, ge=0, le=2)
-
-    @field_validator("terms", "exclude")
-    @classmethod
-    def _non_blank(cls, values: list[str]) -> list[str]:
-        for v in values:
-            if not v.strip():
-                raise ValueError("terms cannot be blank")
-        return values
 
 
 class RuleConfig(_Strict):
@@ -298,6 +300,8 @@ class LoadedConfig:
     config: Config
     secrets: Secrets
     files: tuple[Path, ...] = field(default=())
+    #: What is valid but probably not meant (``watchtower check`` prints them).
+    warnings: tuple[ConfigProblem, ...] = field(default=())
 
     @property
     def sources(self) -> list[SourceSettings]:

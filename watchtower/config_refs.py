@@ -9,13 +9,12 @@ one kind after another.
 
 from __future__ import annotations
 
-import contextlib
 import difflib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from watchtower.adapters.base import SourceSettings
 from watchtower.config_models import BrandConfig, Config, RuleConfig, WatchtowerSection
@@ -23,6 +22,7 @@ from watchtower.errors import ConfigProblem
 from watchtower.tomllines import Lines, dotted, line_for
 
 _M = TypeVar("_M", BrandConfig, RuleConfig)
+_B = TypeVar("_B", bound=BaseModel)
 
 _EMAIL_NEEDED = "an email: target needs an [email] section with smtp_host and from"
 
@@ -103,9 +103,24 @@ class Parts:
 def _valid(model: type[_M], entries: Any) -> list[tuple[int, _M]]:
     valid: list[tuple[int, _M]] = []
     for index, entry in enumerate(entries if isinstance(entries, list) else ()):
-        with contextlib.suppress(ValidationError):
+        try:
             valid.append((index, model.model_validate(entry)))
+        except ValidationError as exc:
+            if (kept := without_bad_keys(model, entry, exc)) is not None:
+                valid.append((index, kept))
     return valid
+
+
+def without_bad_keys(model: type[_B], entry: Any, error: ValidationError) -> _B | None:
+    """``entry`` validated once the keys ``error`` names are set aside, if it then
+    is valid: a rule with a misspelt key still has its references checked."""
+    if not isinstance(entry, dict):
+        return None
+    bad = {err["loc"][0] for err in error.errors() if err["loc"]}
+    try:
+        return model.model_validate({k: v for k, v in entry.items() if k not in bad})
+    except ValidationError:
+        return None
 
 
 def _names(entries: Any) -> list[str]:

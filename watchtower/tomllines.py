@@ -46,12 +46,14 @@ def locate_keys(text: str) -> Lines:
                 index = counters.get(names, -1) + 1
                 counters[names] = index
                 table = (*names, index)
+                lines.setdefault(names, number)  # the array itself: its first entry
             else:
                 table = names
             lines.setdefault(table, number)
         elif m := _KEY.match(line):
             key = tuple(p.strip().strip("\"'") for p in m.group(1).split("."))
-            lines.setdefault((*table, *key), number)
+            for end in range(1, len(key) + 1):  # a dotted key also defines its tables
+                lines.setdefault((*table, *key[:end]), number)
             value = line[m.end() :]
             for quote in ('"""', "'''"):
                 if value.count(quote) == 1:

@@ -1,0 +1,84 @@
+"""Warnings: a valid configuration that probably does not do what its author meant.
+
+``watchtower check`` prints them after its OK line, and the daemon logs them at
+start and on reload. They never stop a config: each names something that can be
+intended (a rule with no query fires on every mention, on purpose or not).
+"""
+
+from __future__ import annotations
+
+import difflib
+
+from watchtower.config_models import Config
+from watchtower.config_refs import problem
+from watchtower.errors import ConfigProblem
+from watchtower.tomllines import Lines
+
+
+def config_warnings(path: str, config: Config, lines: Lines) -> list[ConfigProblem]:
+    """Every warning for ``config``, read from ``path`` (``lines`` locates keys)."""
+    warnings: list[ConfigProblem] = []
+    if not config.brands:
+        warnings.append(problem(path, (), "no [[brands]]: no mention can be found", lines))
+    if not config.sources:
+        warnings.append(problem(path, (), "no [[sources]]: nothing is listened to", lines))
+    warnings += _fuzzy_without_effect(path, config, lines)
+    warnings += _pack_rule_lookalikes(path, config, lines)
+    return warnings
+
+
+def _fuzzy_without_effect(path: str, config: Config, lines: Lines) -> list[ConfigProblem]:
+    from watchtower.pipeline.match.automaton import FUZZY_MIN_LETTERS, Pattern
+    from watchtower.pipeline.match.query import QuerySyntaxError, parse_term
+
+    warnings = []
+    for index, brand in enumerate(config.brands):
+        if not brand.fuzzy:
+            continue
+        eligible = False
+        for text in brand.terms:
+            try:
+                term = parse_term(text)
+            except QuerySyntaxError:
+                continue  # reported as an error
+            if Pattern(term.words, term.prefix, brand.fuzzy).fuzzy_word is not None:
+                eligible = True
+                break
+        if not eligible:
+            warnings.append(
+                problem(
+                    path,
+                    ("brands", index, "fuzzy"),
+                    f"no effect: typos are tolerated only in single-word terms of "
+                    f"{FUZZY_MIN_LETTERS} letters or more",
+                    lines,
+                )
+            )
+    return warnings
+
+
+def _pack_rule_lookalikes(path: str, config: Config, lines: Lines) -> list[ConfigProblem]:
+    """A rule meant to override a pack rule, but misnamed, is a new rule; without
+    a query it fires on every mention of its brands."""
+    from watchtower import packs
+
+    pack_rules: set[str] = set()
+    for name in packs.pack_names():
+        pack_rules.update(str(r.get("name")) for r in packs.load_pack(name)["rules"])
+    names = sorted(pack_rules)
+    warnings = []
+    for index, rule in enumerate(config.rules):
+        if rule.query is not None or rule.name in pack_rules:
+            continue
+        close = difflib.get_close_matches(rule.name, names, n=1, cutoff=0.8)
+        if close:
+            warnings.append(
+                problem(
+                    path,
+                    ("rules", index, "name"),
+                    f"this rule has no query, so it fires on every mention; "
+                    f"did you mean to override the pack rule '{close[0]}'?",
+                    lines,
+                )
+            )
+    return warnings
