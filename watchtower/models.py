@@ -85,7 +85,8 @@ class Match:
 
     @property
     def surfaces(self) -> tuple[str, ...]:
-        return tuple(dict.fromkeys(h.surface for h in self.hits))
+        """The words found in the text; a brand a source implies has none."""
+        return tuple(dict.fromkeys(h.surface for h in self.hits if h.surface))
 
 
 @dataclass(frozen=True)

@@ -291,3 +291,6 @@ def test_a_bad_review_that_does_not_name_the_brand_is_caught_by_its_source(
     assert [c for c, _ in by_channel] == ["#avis", "#veille"]  # the 1-star rule; the 5-star
     assert "Trois rendez-vous annulés" in by_channel[0][1]
     assert "Parfait" in by_channel[1][1]
+    # No word of the text made them mentions: no "Termes" line, not an empty one.
+    details = [json.dumps(m["blocks"], ensure_ascii=False) for m in slack.posts()]
+    assert all("Marque" in d and "Termes" not in d for d in details), details

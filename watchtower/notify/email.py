@@ -92,7 +92,7 @@ class EmailNotifier(Notifier):
         rows = [
             (label(lang, "source"), n.source),
             (label(lang, "brands"), ", ".join(n.brands)),
-            (label(lang, "terms"), ", ".join(n.terms)),
+            (label(lang, "terms"), ", ".join(n.terms) or "-"),
             (label(lang, "rule"), ", ".join(n.rules) or "-"),
             (label(lang, "published"), published_text(n, lang, self.timezone)),
             (label(lang, "language"), n.lang or "-"),

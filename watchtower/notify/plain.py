@@ -54,7 +54,7 @@ def plain_text(n: Notification, language: str, timezone: str) -> PlainText:
         lines = [
             f"{label(language, 'source')}{n.source} · {label(language, 'brands')}"
             f"{', '.join(n.brands)}",
-            f"{label(language, 'terms')}{', '.join(n.terms)} · {label(language, 'rule')}"
+            f"{label(language, 'terms')}{', '.join(n.terms) or '-'} · {label(language, 'rule')}"
             f"{', '.join(n.rules) or '-'}",
             f"{label(language, 'published')}{published_text(n, language, timezone)}"
             + (f" · {label(language, 'language')}{n.lang}" if n.lang else ""),

@@ -117,6 +117,7 @@ def item_blocks(
             ("brands", ", ".join(n.brands)),
             ("terms", ", ".join(n.terms)),
         )
+        if value
     )
     when = f"{t(language, 'published')} {published_text(n, language, timezone)}"
     if n.rules:
