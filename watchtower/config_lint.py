@@ -22,9 +22,20 @@ def config_warnings(path: str, config: Config, lines: Lines) -> list[ConfigProbl
         warnings.append(problem(path, (), "no [[brands]]: no mention can be found", lines))
     if not config.sources:
         warnings.append(problem(path, (), "no [[sources]]: nothing is listened to", lines))
+    warnings += _query_warnings(path, config, lines)
     warnings += _fuzzy_without_effect(path, config, lines)
     warnings += _pack_rule_lookalikes(path, config, lines)
     return warnings
+
+
+def _query_warnings(path: str, config: Config, lines: Lines) -> list[ConfigProblem]:
+    from watchtower.pipeline.match.query_lint import query_warnings
+
+    return [
+        problem(path, ("rules", index, "query"), warning, lines)
+        for index, rule in enumerate(config.rules)
+        for warning in query_warnings(rule.query or "")
+    ]
 
 
 def _fuzzy_without_effect(path: str, config: Config, lines: Lines) -> list[ConfigProblem]:

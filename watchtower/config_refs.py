@@ -33,18 +33,21 @@ def problem(path: str, loc: Sequence[str | int], message: str, lines: Lines) -> 
 
 
 def unknown(
-    path: str, loc: tuple[str | int, ...], name: str, known: Iterable[str], lines: Lines
+    path: str, loc: tuple[str | int, ...], what: str, name: str, known: Iterable[str], lines: Lines
 ) -> ConfigProblem:
     """A reference to a brand or source the config does not define, with a hint.
 
     Names are compared without case and accents: ``Acne`` is a typo of ``Acmé``.
     """
+    return problem(path, loc, f"unknown {what} {name!r}{_did_you_mean(name, known)}", lines)
+
+
+def _did_you_mean(name: str, known: Iterable[str]) -> str:
     from watchtower.pipeline.normalise import normalise
 
     by_form = {normalise(k).strip(): k for k in sorted(known)}
     close = difflib.get_close_matches(normalise(name).strip(), list(by_form), n=1)
-    hint = f"; did you mean '{by_form[close[0]]}'?" if close else ""
-    return problem(path, loc, f"unknown {str(loc[-1])[:-1]} {name!r}{hint}", lines)
+    return f"; did you mean '{by_form[close[0]]}'?" if close else ""
 
 
 @dataclass(frozen=True)
@@ -160,24 +163,50 @@ def cross_check(path: str, parts: Parts, lines: Lines) -> list[ConfigProblem]:
         for key, refs_named, known in refs:
             for name in refs_named or ():
                 if name not in known:
-                    problems.append(unknown(path, ("rules", index, key), name, known, lines))
+                    problems.append(
+                        unknown(path, ("rules", index, key), key[:-1], name, known, lines)
+                    )
         if rule.query is not None:
-            from watchtower.pipeline.match import QuerySyntaxError, parse_query
-
-            try:
-                parse_query(rule.query)
-            except QuerySyntaxError as exc:
-                problems.append(problem(path, ("rules", index, "query"), str(exc), lines))
+            problems += _query_problems(path, ("rules", index, "query"), rule.query, parts, lines)
         problems += _term_problems(path, ("rules", index, "exclude"), rule.exclude, lines)
     for index, source in parts.sources:
         for name in source.brands:
             if name not in brand_names:
                 problems.append(
-                    unknown(path, ("sources", index, "brands"), name, brand_names, lines)
+                    unknown(path, ("sources", index, "brands"), "brand", name, brand_names, lines)
                 )
     for index, brand in parts.brands:
         for key in ("terms", "exclude"):
             problems += _term_problems(path, ("brands", index, key), getattr(brand, key), lines)
+    return problems
+
+
+def _query_problems(
+    path: str, loc: tuple[str | int, ...], text: str, parts: Parts, lines: Lines
+) -> list[ConfigProblem]:
+    """Syntax, and the names ``brand:`` and ``source:`` use (compared as the
+    matcher compares them: without case or accents)."""
+    from watchtower.pipeline.match.query import QuerySyntaxError, field_values, parse_query
+    from watchtower.pipeline.normalise import normalise
+
+    try:
+        query = parse_query(text)
+    except QuerySyntaxError as exc:
+        return [problem(path, loc, str(exc), lines)]
+    problems = []
+    for field, value in field_values(query):
+        known = parts.brand_names if field == "brand" else parts.source_names
+        wanted = normalise(value)
+        if any(normalise(k) == wanted for k in known):
+            continue
+        # brand:Crédit Agricole is brand:Crédit AND agricole: a name with spaces needs quotes.
+        longer = [k for k in known if normalise(k).startswith(wanted.rstrip() + " ")]
+        hint = (
+            f'; a name with spaces needs quotes: {field}:"{longer[0]}"'
+            if longer
+            else _did_you_mean(value, known)
+        )
+        problems.append(problem(path, loc, f"{field}:{value} names no {field}{hint}", lines))
     return problems
 
 

@@ -11,13 +11,15 @@ fired and why: the brand terms and query terms found with their surface form
 and position, and the value of each top-level clause of the query. With
 ``--stored`` it replays the items fetched in the window through the rule and
 compares with the mentions the rule actually produced then: how many more or
-fewer alerts it would have sent.
+fewer alerts it would have sent. Both build the matcher as the daemon does
+(with the sources' ``brands``), so they answer as it would.
 """
 
 from __future__ import annotations
 
 import argparse
 import difflib
+import os
 import sys
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -31,10 +33,12 @@ from watchtower.errors import ConfigError, ConfigProblem
 from watchtower.models import Hit, Item
 from watchtower.pipeline.match import Matcher, QuerySyntaxError, parse_query
 from watchtower.pipeline.match.engine import Trace
+from watchtower.pipeline.match.query_lint import query_warnings
 
 __all__ = ["add_parser", "run"]
 
 QUERY_RULE = "(query)"
+DEFAULT_SOURCE = "test-rule"
 SHOWN_CHANGES = 20
 SHOWN_CLAUSES = 12
 
@@ -58,26 +62,63 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
     data.add_argument("--stored", action="store_true", help="replay items from the database")
     p.add_argument("--since", default="7d", help="with --stored: how far back (default 7d)")
     p.add_argument("--title", default="", help="the item's title")
-    p.add_argument("--source", default="test-rule", help="the source name the item came from")
-    p.add_argument("--rating", type=float, help="the item's rating (reviews)")
+    p.add_argument("--source", default=DEFAULT_SOURCE, help="the source name the item came from")
+    p.add_argument("--rating", type=_rating, help="the item's rating (reviews): 2, 2.5 or 2,5")
     p.add_argument("--lang", help="the item's language (default: detected)")
     p.set_defaults(func=run)
 
 
+def _rating(value: str) -> float:
+    """``2,5`` as well as ``2.5``: queries accept a decimal comma (``rating:<=2,5``)."""
+    try:
+        return float(value.strip().replace(",", "."))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a number such as 2 or 2,5") from None
+
+
 def run(args: argparse.Namespace, out: TextIO = sys.stdout) -> int:
     """Run the command; ``ConfigError`` (exit 2) for anything the user must fix."""
+    try:
+        code = _run(args, out)
+        out.flush()  # inside the try: a closed pipe is reported here, not at exit
+    except BrokenPipeError:
+        # ``test-rule … | head -1``: the reader has gone, which is not an error of
+        # ours. Point stdout at devnull so the flush at interpreter exit does not
+        # raise again (https://docs.python.org/3/library/signal.html#note-on-sigpipe).
+        if out is sys.stdout:
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            try:
+                os.dup2(devnull, sys.stdout.fileno())
+            except (OSError, ValueError):  # not a real file: nothing will flush to a pipe
+                pass
+            finally:
+                os.close(devnull)
+        return 1
+    return code
+
+
+def _run(args: argparse.Namespace, out: TextIO) -> int:
     loaded = load_config(args.config)
     rule = _rule(loaded, args.rule, args.query)
-    matcher = Matcher(loaded.config.brands, [rule])
+    # As the daemon builds it (app.py): a source's ``brands`` mark every item of
+    # that source as mentioning them, whether it names them or not.
+    matcher = Matcher(loaded.config.brands, [rule], sources=loaded.sources)
     print(f"rule {rule.name!r}: " + (f"query {rule.query}" if rule.query else "no query"), file=out)
+    for warning in query_warnings(rule.query or ""):
+        print(f"warning: {warning}", file=out)
     if args.stored:
         return _replay(loaded, rule, matcher, _since(args.since), out)
     if args.file is not None:
         text = sys.stdin.read() if args.file == "-" else _read(args.file)
     else:
         text = args.text
+    sources = {s.name for s in loaded.sources}
+    if args.source != DEFAULT_SOURCE and args.source not in sources:
+        close = difflib.get_close_matches(args.source, sorted(sources), n=1)
+        hint = f" (did you mean {close[0]!r}?)" if close else ""
+        print(f"note: no source {args.source!r} in the config{hint}", file=out)
     item = Item(guid="test-rule", title=args.title, text=text, rating=args.rating, lang=args.lang)
-    _show(matcher.trace(item, args.source), item, out)
+    _show(matcher.trace(item, args.source), item, args.source, out)
     print("nothing was sent (test-rule never notifies)", file=out)
     return 0
 
@@ -124,7 +165,7 @@ def _position(item: Item, hit: Hit) -> str:
     return f"{hit.field} {hit.start}-{hit.end} (line {line}, col {column})"
 
 
-def _show(traces: Sequence[Trace], item: Item, out: TextIO) -> None:
+def _show(traces: Sequence[Trace], item: Item, source: str, out: TextIO) -> None:
     if not traces:
         print("no brand mentioned: no rule can fire", file=out)
         return
@@ -132,6 +173,10 @@ def _show(traces: Sequence[Trace], item: Item, out: TextIO) -> None:
         verdict = "FIRES" if trace.fired else "does not fire"
         print(f"\nbrand {trace.brand!r}: {verdict} — {trace.reason}", file=out)
         for hit in trace.hits:
+            # No words (a query term named "source" has some): the source's ``brands``.
+            if hit.clause == "source" and not hit.surface:
+                print(f"  mentioned by its source: {source!r} lists it in brands", file=out)
+                continue
             what = "brand term" if hit.clause == "brand" else f"clause {hit.clause!r}"
             print(f"  {hit.term!r} as {hit.surface!r} at {_position(item, hit)}, {what}", file=out)
         clauses = trace.clauses

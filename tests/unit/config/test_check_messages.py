@@ -107,3 +107,28 @@ def test_no_sources_is_a_warning(write_config: Callable[[str], Path]) -> None:
     text = GOOD[: GOOD.index("[[sources]]")] + GOOD[GOOD.index("[[rules]]") :]
     [warning] = load_config(write_config(text)).warnings
     assert warning.message == "no [[sources]]: nothing is listened to"
+
+
+def test_names_in_queries_are_checked(write_config: Callable[[str], Path]) -> None:
+    text = GOOD.replace(
+        '[[brands]]\nname = "Acmé"\nterms = ["Acmé"]\n',
+        '[[brands]]\nname = "Acmé"\nterms = ["Acmé"]\n\n'
+        '[[brands]]\nname = "Crédit Agricole"\nterms = ["Crédit Agricole"]\n',
+    ).replace(
+        'brands = ["Acmé"]',
+        "query = 'brand:acmee OR source:alertez OR brand:Crédit Agricole"
+        ' OR brand:ACME OR source:"alertes" OR brand:«crédit agricole»\'',
+    )
+    assert problems(write_config(text)) == [
+        "20: rules[0].query: brand:acmee names no brand; did you mean 'Acmé'?",
+        "20: rules[0].query: source:alertez names no source; did you mean 'alertes'?",
+        "20: rules[0].query: brand:Crédit names no brand; a name with spaces needs quotes: "
+        'brand:"Crédit Agricole"',
+    ]
+
+
+def test_query_warnings_in_check(write_config: Callable[[str], Path]) -> None:
+    text = GOOD.replace('brands = ["Acmé"]', "query = 'arnaque OU escroquerie'")
+    [warning] = load_config(write_config(text)).warnings
+    assert (warning.line, warning.key) == (16, "rules[0].query")
+    assert warning.message == "column 9: 'OU' is read as a word; for either word write OR"

@@ -90,7 +90,12 @@ def evaluate(node: Node, words: dict[str, list[str]], item: Item, source: str, b
         return value == normalise(brand)
     if node.name == "source":
         return value == normalise(source)
-    return item.lang is not None and value == normalise(item.lang)
+    if item.lang is None:
+        return False
+    # Language tags by subtags: "fr" is a prefix of "fr-FR"; case and "_" do not count.
+    have = item.lang.strip().lower().replace("_", "-").split("-")
+    want = node.value.strip().lower().replace("_", "-").split("-")
+    return have[: len(want)] == want
 
 
 def _positions(node: Node, words: dict[str, list[str]]) -> list[Occurrence]:

@@ -61,7 +61,7 @@ def texts(draw: st.DrawFn) -> str:
 def queries(draw: st.DrawFn, depth: int = 0) -> str:
     kind = draw(
         st.sampled_from(
-            ["term", "term", "and", "or", "not", "near", "field", "meta", "rating"]
+            ["term", "term", "and", "or", "not", "minus", "near", "field", "meta", "rating"]
             if depth < 3
             else ["term", "meta"]
         )
@@ -74,6 +74,8 @@ def queries(draw: st.DrawFn, depth: int = 0) -> str:
         return "(" + glue.join(parts) + ")"
     if kind == "not":
         return "NOT " + draw(queries(depth + 1))
+    if kind == "minus":  # Google's -word, glued to a term or a group
+        return "-" + draw(st.sampled_from([*QUERY_TERMS, "(client OR plainte)"]))
     if kind == "near":
         left = draw(st.sampled_from(QUERY_TERMS))
         right = draw(st.sampled_from([*QUERY_TERMS, "(client OR plainte)"]))
@@ -82,7 +84,9 @@ def queries(draw: st.DrawFn, depth: int = 0) -> str:
         return draw(st.sampled_from(["title:", "text:"])) + draw(st.sampled_from(QUERY_TERMS))
     if kind == "meta":
         return draw(
-            st.sampled_from(["lang:fr", "lang:en", "source:forum", "brand:acme", "brand:globex"])
+            st.sampled_from(
+                ["lang:fr", "lang:en", "lang:fr-CA", "source:forum", "brand:acme", "brand:globex"]
+            )
         )
     return draw(st.sampled_from(["rating:<=2", "rating:>3", "rating:=5"]))
 
@@ -100,7 +104,7 @@ BRANDS = [
     text=texts(),
     query=queries(),
     rating=st.sampled_from([None, 1.0, 4.0, 5.0]),
-    lang=st.sampled_from(["fr", "en"]),
+    lang=st.sampled_from(["fr", "en", "fr-FR", "fr_CA", "EN"]),
     source=st.sampled_from(["forum", "news"]),
     exclude=st.sampled_from([[], ["plainte"], ["rembours*"]]),
 )

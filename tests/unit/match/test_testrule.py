@@ -81,7 +81,7 @@ def test_pack_rule_and_file(config: Path, tmp_path: Path) -> None:
     item.write_text("C'est une escroquerie, Acmé !", encoding="utf-8")
     got = output("-c", str(config), "crisis-fr", "--file", str(item))
     assert "FIRES" in got and "'escroquerie*' as 'escroquerie'" in got
-    assert "other clauses false" in got
+    assert "[true ] (arnaqueur* OR " in got  # the @crisis_fr clause of the pack query
 
 
 @pytest.mark.parametrize(
@@ -148,3 +148,125 @@ def test_stored_without_database_tables(config: Path) -> None:
     with pytest.raises(ConfigError) as info:
         run(parse("-c", str(config), "remboursement", "--stored"), io.StringIO())
     assert "cannot read the database (no such table: items)" in str(info.value)
+
+
+IMPLIED = """
+[watchtower]
+database_url = "sqlite:///{db}"
+
+[[brands]]
+name = "Acmé"
+terms = ["Acmé"]
+
+[[sources]]
+name = "avis-agence"
+kind = "rss"
+url = "http://127.0.0.1:9/avis.xml"
+brands = ["Acmé"]
+
+[[rules]]
+name = "avis-negatifs"
+sources = ["avis-agence"]
+query = 'injoignable* OR rembours*'
+"""
+
+
+@pytest.fixture
+def implied(tmp_path: Path) -> Path:
+    path = tmp_path / "implied.toml"
+    path.write_text(IMPLIED.format(db=tmp_path / "w.db"), encoding="utf-8")
+    return path
+
+
+def test_text_of_a_source_with_brands_is_about_them(implied: Path) -> None:
+    # Reviews of an agency never name the brand: the source's brands say it, as in the daemon.
+    text = "Conseillère injoignable depuis un mois, une honte."
+    got = output("-c", str(implied), "avis-negatifs", "--source", "avis-agence", "--text", text)
+    assert "brand 'Acmé': FIRES — the query is true" in got
+    assert "mentioned by its source: 'avis-agence' lists it in brands" in got
+    assert "'injoignable*' as 'injoignable'" in got
+    got = output(
+        "-c", str(implied), "--query", "source", "--source", "avis-agence", "--text", "Acmé source"
+    )
+    assert "'source' as 'source' at text 5-11 (line 1, col 6), clause 'source'" in got
+    got = output("-c", str(implied), "avis-negatifs", "--source", "avis-agenc", "--text", text)
+    assert "note: no source 'avis-agenc' in the config (did you mean 'avis-agence'?)" in got
+    assert "no brand mentioned" in got
+
+
+def test_stored_items_of_a_source_with_brands(implied: Path, tmp_path: Path) -> None:
+    from watchtower.storage.db import Database
+    from watchtower.storage.tables import ItemRow, MentionRow, SourceRow
+
+    now = datetime.now(UTC)
+    db = Database(f"sqlite:///{tmp_path / 'w.db'}")
+    db.upgrade()
+    with db.session() as session:
+        source = SourceRow(name="avis-agence", kind="rss", next_check_at=now)
+        session.add(source)
+        session.flush()
+        row = ItemRow(source_id=source.id, guid="1", text="Conseillère injoignable", fetched_at=now)
+        session.add(row)
+        session.flush()
+        session.add(MentionRow(item_id=row.id, brand="Acmé", rule="avis-negatifs", created_at=now))
+    db.dispose()
+    got = output("-c", str(implied), "avis-negatifs", "--stored", "--since", "1d")
+    assert "the rule fires on 1 item(s) (1 brand mention(s))" in got
+    assert "0 more alert(s), 0 fewer" in got
+
+
+def test_query_warnings_are_printed(config: Path) -> None:
+    got = output("-c", str(config), "--query", "arnaque OU escroquerie", "--text", "Acmé")
+    assert "warning: column 9: 'OU' is read as a word; for either word write OR" in got
+
+
+@pytest.mark.parametrize(("given", "rating"), [("2,5", 2.5), ("2.5", 2.5), ("4", 4.0)])
+def test_rating_accepts_a_decimal_comma(config: Path, given: str, rating: float) -> None:
+    assert (
+        parse("-c", str(config), "remboursement", "--text", "x", "--rating", given).rating == rating
+    )
+    got = output("-c", str(config), "--query", "rating:<=2,5", "--rating", given, "--text", "Acmé")
+    assert ("FIRES" in got) is (rating <= 2.5)
+
+
+def test_bad_rating_is_a_usage_error(config: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit):
+        parse("-c", str(config), "remboursement", "--text", "x", "--rating", "bof")
+    assert "'bof' is not a number such as 2 or 2,5" in capsys.readouterr().err
+
+
+class _ClosedPipe(io.StringIO):
+    """Standard output read by ``head -1``, which has exited."""
+
+    def write(self, s: str) -> int:
+        raise BrokenPipeError(32, "Broken pipe")
+
+
+def test_closed_pipe_ends_quietly(config: Path) -> None:
+    args = parse("-c", str(config), "remboursement", "--text", "Acmé rembourse")
+    assert run(args, _ClosedPipe()) == 1
+
+
+def test_closed_pipe_in_a_real_process(config: Path) -> None:
+    import os
+    import subprocess
+    import sys
+
+    read, write = os.pipe()
+    os.close(read)  # the reader is gone before the first line
+    try:
+        proc = subprocess.run(
+            [
+                *(sys.executable, "-m", "watchtower", "test-rule", "-c", str(config)),
+                *("remboursement", "--text", "Acmé rembourse"),
+            ],
+            stdout=write,
+            stderr=subprocess.PIPE,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+    finally:
+        os.close(write)
+    assert "Traceback" not in proc.stderr and "BrokenPipeError" not in proc.stderr, proc.stderr
+    assert proc.returncode == 1

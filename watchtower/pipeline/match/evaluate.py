@@ -17,7 +17,7 @@ from watchtower.pipeline.match.automaton import Automaton, Pattern, Spans
 from watchtower.pipeline.match.query import And, Meta, Near, Node, Not, Or, Rating, Term
 from watchtower.pipeline.normalise import SEPARATOR, normalise, word_spans
 
-__all__ = ["MAX_HITS", "Evaluator", "ItemContext", "cheap_first"]
+__all__ = ["MAX_HITS", "Evaluator", "ItemContext", "cheap_first", "lang_matches"]
 
 MAX_HITS = 10  # occurrences reported per term: enough to explain, small enough to store
 _LONG = 20_000  # characters: beyond this, word positions come from a table, not a count
@@ -168,13 +168,12 @@ class Evaluator:
         return False
 
     def meta(self, node: Meta) -> bool:
+        if node.name == "lang":
+            return lang_matches(node.value, self.ctx.lang)
         value = normalise(node.value)
         if node.name == "brand":
             return value == self.brand_key
-        if node.name == "source":
-            return value == normalise(self.ctx.source)
-        lang = self.ctx.lang
-        return lang is not None and value == normalise(lang)
+        return value == normalise(self.ctx.source)
 
     def explain(self, node: Node, clause: str = "") -> list[Hit]:
         """Hits of the terms that made a true query true (negated parts give none)."""
@@ -228,3 +227,20 @@ def cheap_first(node: Node) -> Node:
     if isinstance(node, Or):
         return Or(tuple(sorted((cheap_first(c) for c in node.children), key=_cost)))
     return node
+
+
+def _lang_tag(code: str) -> str:
+    return code.strip().replace("_", "-").lower()
+
+
+def lang_matches(wanted: str, lang: str | None) -> bool:
+    """``lang:wanted`` for an item in ``lang``: RFC 4647 basic filtering.
+
+    Feeds say ``fr-FR`` (WordPress's default) as often as ``fr``, so ``fr``
+    matches ``fr``, ``fr-FR``, ``fr_CA``, ``FR``; ``fr-CA`` matches ``fr-CA``
+    only (and its own subtags, ``fr-CA-x-qc``). Case and ``_``/``-`` are ignored.
+    """
+    if lang is None:
+        return False
+    want, have = _lang_tag(wanted), _lang_tag(lang)
+    return have == want or have.startswith(want + "-")

@@ -6,21 +6,28 @@ Grammar (keywords are upper-case; ``docs/queries.md`` is the user guide)::
     or     := and ("OR" and)*
     and    := unary (["AND"] unary)*          implicit AND between neighbours
     unary  := "NOT" unary | near
-    near   := atom ["NEAR/" n atom]            n >= 1 words, either order
-    atom   := "(" or ")" | TERM | "PHRASE" | @vocabulary
+    near   := ["-"] atom ["NEAR/" n atom]      n >= 1 words, either order; NEAR/n in any case
+    atom   := "(" or ")" | TERM | PHRASE | @vocabulary
             | (title|text) ":" atom            restrict the terms inside to one field
-            | (source|lang|brand) ":" (TERM | "PHRASE")
+            | (source|lang|brand) ":" (TERM | PHRASE)
             | rating ":" [<|<=|>|>=|=] NUMBER
+    PHRASE := "…" | “…” | « … »
 
 Terms are normalised like item text (:mod:`watchtower.pipeline.normalise`), so
 ``l'Acmé`` is the word ``acme`` and ``ufc-que-choisir`` a three-word phrase;
-``rembours*`` matches words starting with ``rembours``. Errors are
-:class:`QuerySyntaxError` naming the column and what was expected.
+``rembours*`` matches words starting with ``rembours``. A ``-`` at the start of
+a word (after a space, a ``(`` or at the start of the query) is ``NOT`` of the
+atom it is glued to, as in Google Alerts; inside a word it is a hyphen. Errors
+are :class:`QuerySyntaxError` naming the column and what was expected.
+:func:`field_values` names the ``brand:`` and ``source:`` names a query uses,
+for the config checker; :mod:`.query_lint` what parses but probably does not
+mean what the writer meant (``OU``, commas).
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Literal, TypeAlias
 
@@ -37,6 +44,7 @@ __all__ = [
     "QuerySyntaxError",
     "Rating",
     "Term",
+    "field_values",
     "parse_query",
     "parse_term",
     "render",
@@ -126,33 +134,59 @@ class Query:
 
     def terms(self) -> list[Term]:
         """Every term of the tree, in order (the automaton is built from these)."""
-        out: list[Term] = []
-        stack: list[Node] = [self.root]
-        while stack:
-            node = stack.pop()
-            if isinstance(node, Term):
-                out.append(node)
-            elif isinstance(node, Not):
-                stack.append(node.child)
-            elif isinstance(node, And | Or):
-                stack.extend(reversed(node.children))
-            elif isinstance(node, Near):
-                stack.extend((node.right, node.left))
-        return out
+        return [node for node in _nodes(self.root) if isinstance(node, Term)]
+
+
+def _nodes(root: Node) -> Iterator[Node]:
+    """Every node of the tree, depth first, left to right (a stack: trees can be wide)."""
+    stack: list[Node] = [root]
+    while stack:
+        node = stack.pop()
+        yield node
+        if isinstance(node, Not):
+            stack.append(node.child)
+        elif isinstance(node, And | Or):
+            stack.extend(reversed(node.children))
+        elif isinstance(node, Near):
+            stack.extend((node.right, node.left))
+
+
+def field_values(query: Query) -> list[tuple[str, str]]:
+    """The ``brand:`` and ``source:`` names ``query`` uses, as written, in order, once each.
+
+    ``("brand", "Crédit")`` for ``brand:Crédit Agricole`` (unquoted, the value
+    stops at the space), so a checker can report names that match no brand or
+    source. Matching ignores case and accents (:func:`~watchtower.pipeline.
+    normalise.normalise` of both sides), so compare names that way.
+    """
+    found = (
+        (node.name, node.value)
+        for node in _nodes(query.root)
+        if isinstance(node, Meta) and node.name in ("brand", "source")
+    )
+    return list(dict.fromkeys(found))
 
 
 # ------------------------------------------------------------------ lexer
+# Curly quotes and guillemets come from word processors and French keyboards;
+# read as punctuation they would split a phrase into ANDed words, silently.
+_CLOSING = {'"': '"', "\u201c": "\u201d", "\u00ab": "\u00bb"}  # " “” «»
+_Q = '"\u201c\u201d\u00ab\u00bb'  # every quote, for character classes
 _TOKEN = re.compile(
-    r"""
+    rf"""
     (?P<space>\s+)
   | (?P<lpar>\()
   | (?P<rpar>\))
-  | (?P<phrase>"[^"]*"?)
-  | (?P<near>NEAR(?:/[^\s()"]*)?(?=[\s()"]|$))
-  | (?P<op>(?:AND|OR|NOT)(?=[\s()"]|$))
+  | (?P<phrase>"[^"]*"?|\u201c[^\u201d]*\u201d?|\u00ab[^\u00bb]*\u00bb?)
+  | (?P<stray>[\u201d\u00bb])
+  # NEAR/n in any case, but a bare "near" (no slash) in lower case is an English word.
+  | (?P<near>(?:NEAR(?:/[^\s(){_Q}]*)?|(?i:near)/[^\s(){_Q}]*)(?=[\s(){_Q}]|$))
+  | (?P<op>(?:AND|OR|NOT)(?=[\s(){_Q}]|$))
+  # Google's "-word": only where a word starts, so "procès-verbal" keeps its hyphen.
+  | (?P<minus>(?<![^\s(])-(?=[\w"\u201c\u00ab(@]))
   | (?P<field>[A-Za-z_]+:)
   | (?P<vocab>@[\w-]*)
-  | (?P<word>[^\s()"]+)
+  | (?P<word>[^\s(){_Q}]+)
     """,
     re.VERBOSE,
 )
@@ -177,6 +211,21 @@ def _lex(text: str) -> list[_Tok]:
 
 def _describe(tok: _Tok) -> str:
     return "the end of the query" if tok.kind == "end" else repr(tok.text)
+
+
+def _phrase(tok: _Tok) -> tuple[str, int]:
+    """The text between a phrase token's quotes, and the column where it starts."""
+    opening = tok.text[0]
+    closing = _CLOSING[opening]
+    if len(tok.text) < 2 or not tok.text.endswith(closing):
+        expected = "quote" if closing == '"' else repr(closing)
+        raise QuerySyntaxError(tok.column, f"unclosed {opening!r}: expected a closing {expected}")
+    body = tok.text[1:-1]
+    if opening == '"':
+        return body, tok.column + 1
+    # French typography puts a (non-breaking) space inside « » and “ ”: not part of the phrase.
+    stripped = body.lstrip()
+    return stripped.rstrip(), tok.column + 1 + len(body) - len(stripped)
 
 
 _RATING = re.compile(r"(<=|>=|<|>|=)?\s*(\d+(?:[.,]\d+)?)$")
@@ -250,7 +299,7 @@ class _Parser:
             if tok.kind == "op" and tok.text == "AND":
                 self.advance()
             elif not (
-                tok.kind in ("lpar", "phrase", "field", "vocab", "word")
+                tok.kind in ("lpar", "phrase", "field", "vocab", "word", "minus", "stray")
                 or (tok.kind == "op" and tok.text == "NOT")
             ):
                 break
@@ -268,11 +317,18 @@ class _Parser:
 
     def parse_near(self) -> Node:
         start = self.tok
-        left = self.parse_atom()
+        if start.kind == "minus":
+            # Binds to the atom alone: "-a NEAR/3 b" is an error below, not NOT (a NEAR b).
+            self.advance()
+            self.enter()
+            left: Node = Not(self.parse_atom())
+            self.depth -= 1
+        else:
+            left = self.parse_atom()
         if self.tok.kind != "near":
             return left
         op = self.advance()
-        m = re.fullmatch(r"NEAR/(\d+)", op.text)
+        m = re.fullmatch(r"NEAR/(\d+)", op.text, re.IGNORECASE)
         if not m:
             raise QuerySyntaxError(
                 op.column, f"expected NEAR/n with a number of words, found {op.text!r}"
@@ -313,9 +369,9 @@ class _Parser:
             return node
         if tok.kind == "phrase":
             self.advance()
-            if len(tok.text) < 2 or not tok.text.endswith('"'):
-                raise QuerySyntaxError(tok.column, "unclosed '\"': expected a closing quote")
-            return parse_term(tok.text[1:-1], tok.column + 1)
+            return parse_term(*_phrase(tok))
+        if tok.kind == "stray":
+            raise QuerySyntaxError(tok.column, f"{tok.text!r} closes no opening quote")
         if tok.kind == "word":
             self.advance()
             return parse_term(tok.text, tok.column)
@@ -352,7 +408,7 @@ class _Parser:
         if value.kind not in ("word", "phrase"):
             raise self.error(value, f"a name after {tok.text!r}")
         self.advance()
-        raw = value.text.strip('"')
+        raw = _phrase(value)[0] if value.kind == "phrase" else value.text
         if not raw.strip():
             raise self.error(value, f"a name after {tok.text!r}")
         return Meta(name, raw)  # type: ignore[arg-type]

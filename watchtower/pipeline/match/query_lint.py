@@ -1,0 +1,79 @@
+"""Warnings about queries: what parses but probably does not mean what was meant.
+
+``watchtower check`` and ``watchtower test-rule`` print them; they never refuse a
+query (it may really look for the word "ou").
+"""
+
+from __future__ import annotations
+
+import re
+
+from watchtower.pipeline.match.query import MAX_QUERY_LENGTH, _lex, _Tok
+
+__all__ = ["query_warnings"]
+
+_FRENCH_OPERATORS = {
+    "ou": "for either word write OR",
+    "et": "for both words write AND, or nothing (AND is implicit)",
+    "sauf": "to exclude a word write NOT word (or -word)",
+}
+_COMMA = re.compile(r"(?<!\d),|,(?!\d)")  # not a decimal comma (2,5)
+_LANG_CODE = re.compile(r"[A-Za-z]{2,3}(?:[-_][A-Za-z0-9]{1,8})*")
+
+
+def query_warnings(text: str) -> list[str]:
+    """What parses but probably does not mean what was meant, one sentence each.
+
+    French operators (``OU``, ``ET``, ``SAUF``) and commas are read as words, and
+    ``lang:`` wants a language code. They are not errors: a query may really
+    look for the word "ou". Works on queries that do not parse too (on their
+    tokens); the messages start with the column, like :class:`QuerySyntaxError`.
+    """
+    tokens = _lex(text[:MAX_QUERY_LENGTH])
+    out: list[str] = []
+    comma_seen = False
+    for i, tok in enumerate(tokens):
+        field = tokens[i - 1] if i else None
+        if field is None or field.kind != "field" or tok.column != field.column + len(field.text):
+            field = None
+        if field is not None and field.text == "lang:" and tok.kind == "word":
+            if not _LANG_CODE.fullmatch(tok.text):
+                out.append(
+                    f"column {tok.column}: lang:{tok.text} is never true; "
+                    "expected a language code such as lang:fr or lang:fr-CA"
+                )
+            continue
+        # A name or a rating ("rating:<=2,5") is not a word of the text; title:OU is.
+        if tok.kind != "word" or (field is not None and field.text not in ("title:", "text:")):
+            continue
+        hint = _FRENCH_OPERATORS.get(tok.text.casefold())
+        if hint:
+            out.append(f"column {tok.column}: {tok.text!r} is read as a word; {hint}")
+        comma = _COMMA.search(tok.text)
+        if comma and not comma_seen:
+            comma_seen = True  # once is enough to explain
+            out.append(_comma_warning(tokens, i, comma.start()))
+    return out
+
+
+def _comma_warning(tokens: list[_Tok], i: int, at: int) -> str:
+    """The comma warning, with the words around the comma at ``at`` in ``tokens[i]``."""
+    tok = tokens[i]
+    before = tokens[i - 1].text if i and tokens[i - 1].kind in ("word", "phrase") else ""
+    after = tokens[i + 1].text if tokens[i + 1].kind in ("word", "phrase") else ""
+    head, tail = tok.text[:at], tok.text[at + 1 :]
+    column = tok.column + at
+    if head and tail:  # "a,b": punctuation inside a word joins a phrase
+        left, right = head.strip(","), tail.split(",")[0]
+        if left and right:
+            return (
+                f"column {column}: commas separate nothing: '{left},{right}' is the phrase "
+                f'"{left} {right}"; for either word write {left} OR {right}'
+            )
+    left, right = (head or before).strip(","), (tail or after).strip(",").split(",")[0]
+    if not (left and right):
+        left, right = "a", "b"
+    return (
+        f"column {column}: commas separate nothing: '{left}, {right}' means "
+        f"{left} AND {right}; for either word write {left} OR {right}"
+    )
