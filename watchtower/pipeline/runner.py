@@ -4,9 +4,10 @@ prepare (identity) → skip known (marked seen) / note edits → store item → 
 match → route → mentions + outbox, all in the caller's transaction.
 
 Per target, the first notification queued for a story is its top-level
-message (``dedup_key = story:<id>``); later sightings from other sources, and
-edits that still match, become thread replies on targets that have threads
-(Slack, console) and nothing elsewhere (e-mail: one message per story).
+message (``dedup_key = story:<id>``), also when it comes from an edit that
+made the item match; later sightings from other sources, and edits that still
+match, become thread replies on targets that have threads (Slack, console) and
+nothing elsewhere (e-mail: one message per story).
 """
 
 from __future__ import annotations
@@ -158,7 +159,10 @@ def _notify(
     story = {"id": sighting.story_id, "sightings": sighting.sightings, "edited": edited}
     parent_key = f"story:{sighting.story_id}"
     for r in route(matches, ctx.config):
-        if not edited and enqueue(
+        # The story's first message on this target, even for an edit: an edit
+        # that now matches a rule (a post turned into a complaint) must reach
+        # that rule's targets as an alert, not as a reply under nothing.
+        if enqueue(
             ctx.session,
             item_id,
             parent_key,
