@@ -21,7 +21,7 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config as AlembicConfig
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.orm import Session, sessionmaker
 
 log = logging.getLogger("watchtower.db")
@@ -62,9 +62,20 @@ def alembic_config(engine: Engine) -> AlembicConfig:
     return cfg
 
 
+#: The advisory lock id that serialises migrations between replicas ("wtmig").
+MIGRATION_LOCK = 0x77746D6967
+
+
 def upgrade(engine: Engine) -> None:
-    """Apply every pending migration (idempotent; safe on each start)."""
+    """Apply every pending migration (idempotent; safe on each start).
+
+    On PostgreSQL, replicas started together take turns (a transaction-level
+    advisory lock): the first migrates, the others then find nothing to do
+    instead of racing to create the same tables.
+    """
     with engine.begin() as connection:
+        if is_postgres(engine):
+            connection.execute(text("SELECT pg_advisory_xact_lock(:id)"), {"id": MIGRATION_LOCK})
         cfg = alembic_config(engine)
         cfg.attributes["connection"] = connection
         command.upgrade(cfg, "head")

@@ -3,6 +3,7 @@ migrated schema is the one the tables describe."""
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
@@ -10,6 +11,7 @@ import pytest
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, insert, inspect, select
 
 from watchtower.storage.db import Database, alembic_config
@@ -99,3 +101,34 @@ def test_migrated_schema_matches_the_tables(db: Database) -> None:
     db.upgrade()
     with db.engine.connect() as conn:
         assert compare_metadata(MigrationContext.configure(conn), Base.metadata) == []
+
+
+def test_replicas_starting_together_migrate_once(database_url: str) -> None:
+    """Several replicas start on an empty database: one migrates, the others wait
+    and then find nothing to do (no duplicate-table error, no crashed replica)."""
+    if not database_url.startswith("postgresql"):
+        pytest.skip("replicas share PostgreSQL; one SQLite file has one daemon")
+    databases = [Database(database_url) for _ in range(4)]
+    start = threading.Barrier(len(databases))
+    errors: list[BaseException] = []
+
+    def replica(db: Database) -> None:
+        start.wait()
+        try:
+            db.upgrade()
+        except BaseException as exc:  # collected for the assertion below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=replica, args=(db,)) for db in databases]
+    try:
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(60)
+        assert errors == []
+        with databases[0].engine.connect() as conn:
+            head = ScriptDirectory.from_config(alembic_config(conn.engine)).get_current_head()
+            assert MigrationContext.configure(conn).get_current_revision() == head
+    finally:
+        for db in databases:
+            db.dispose()
