@@ -16,7 +16,11 @@ The definition, character by character (:func:`fold_char`):
   ``œ`` → ``oe``); combining marks are dropped, so decomposed text folds like NFC;
 * apostrophes (``'`` ``’`` ``ʼ`` …) end a word, and a word among the French
   elisions (``l d j m n s t c qu jusqu lorsqu puisqu``) right before one is
-  dropped: ``l’Acmé`` → ``acme``, ``aujourd'hui`` → ``aujourd hui``;
+  dropped when the next character (folded, invisibles skipped) is a vowel
+  (``a e i o u y``) or ``h``, the only place French elides: ``l’Acmé`` →
+  ``acme``, ``qu'il`` → ``il``, ``l'hôtel`` → ``hotel``, but ``M&M's`` →
+  ``m m s`` (not ``m``, which "25 m/s" would match), ``rock'n'roll`` →
+  ``rock n roll``, ``aujourd'hui`` → ``aujourd hui``;
 * zero-width characters (ZWSP, ZWJ, soft hyphen, BOM…) vanish, so ``Ac\u200bmé``
   is ``acme``;
 * everything else — spaces, hyphens, punctuation, symbols, emoji — is a word
@@ -42,10 +46,12 @@ from operator import add
 from typing import NamedTuple
 
 __all__ = [
+    "ELIDING_NEXT",
     "ELISIONS",
     "SEPARATOR",
     "Token",
     "fold_char",
+    "lossy_term",
     "normalise",
     "normalise_quick",
     "normalise_term",
@@ -56,6 +62,9 @@ __all__ = [
 # U+0002 stays a word of its own: the matcher joins title and text around it.
 SEPARATOR = "\x02"
 ELISIONS = frozenset(("l", "d", "j", "m", "n", "s", "t", "c", "qu", "jusqu", "lorsqu", "puisqu"))
+# French elides only before a vowel or a mute h: "l'", "d'" before anything else
+# ("M's", "rock'n'roll") are letters of a name or an abbreviation, to be kept.
+ELIDING_NEXT = frozenset("aeiouyh")
 _APOSTROPHES = frozenset("'’ʼ‘`´′")
 # Invisible characters used to split words (or evade filters): removed, not boundaries.
 _INVISIBLE = frozenset("\u00ad\u200b\u200c\u200d\u2060\ufeff\u180e\u2061\u2062\u2063\u2064")
@@ -179,8 +188,15 @@ def _fold(text: str) -> str:
 
 
 # "'" + a reversed elision, then a boundary: an elision and its apostrophe, reversed.
+# The lookbehind, placed after the literal "'" so the regex engine can still jump
+# from apostrophe to apostrophe, requires the character that followed the
+# apostrophe in the original order to be one before which French elides.
 _ELIDED_PATTERN = (
-    "'(?:" + "|".join(sorted((e[::-1] for e in ELISIONS), key=len, reverse=True)) + ")(?=[ ']|$)"
+    "'(?<=["
+    + "".join(sorted(ELIDING_NEXT))
+    + "]')(?:"
+    + "|".join(sorted((e[::-1] for e in ELISIONS), key=len, reverse=True))
+    + ")(?=[ ']|$)"
 )
 _ELIDED_REVERSED = re.compile(_ELIDED_PATTERN.encode())
 _ELIDED_REVERSED_STR = re.compile(_ELIDED_PATTERN)
@@ -271,7 +287,7 @@ def word_spans(text: str) -> list[tuple[int, int]]:
         while end > 0 and shape[end - 1] == "\x01":
             end -= 1
         index = bisect.bisect_left(ends, end)
-        if index < len(spans) and ends[index] == end:
+        if index < len(spans) and ends[index] == end and _elides_before(text, shape, at + 1):
             start = spans[index][0]
             run = text[start:end]
             if len(run) <= 12 and (run.lower() if run.isascii() else _fold(run)) in ELISIONS:
@@ -280,6 +296,14 @@ def word_spans(text: str) -> list[tuple[int, int]]:
     if dropped:
         spans = [span for index, span in enumerate(spans) if index not in dropped]
     return spans
+
+
+def _elides_before(text: str, shape: str, at: int) -> bool:
+    """Whether the first visible character from ``at`` is one French elides before."""
+    size = len(shape)
+    while at < size and shape[at] == "\x01":
+        at += 1
+    return at < size and shape[at] == "x" and fold_char(text[at])[:1] in ELIDING_NEXT
 
 
 # A word run in the shape: starts and ends on a word character, may hold invisibles.
@@ -323,21 +347,32 @@ def _tokenize_chars(text: str) -> list[Token]:
     tokens: list[Token] = []
     buf: list[str] = []
     start = end = 0
+    # An elision before an apostrophe waits for the next visible character,
+    # which decides whether it is dropped (a vowel or h) or kept.
+    pending: Token | None = None
     for index, char in enumerate(text):
         folded = fold_char(char)
         if folded == "":
             continue
+        if pending is not None:
+            if folded[0] not in ELIDING_NEXT:
+                tokens.append(pending)
+            pending = None
         if folded == " " or folded == "'":
             if buf:
-                word = "".join(buf)
-                if not (folded == "'" and word in ELISIONS):
-                    tokens.append(Token(word, start, end))
+                token = Token("".join(buf), start, end)
+                if folded == "'" and token.text in ELISIONS:
+                    pending = token
+                else:
+                    tokens.append(token)
                 buf = []
             continue
         if not buf:
             start = index
         buf.append(folded)
         end = index + 1
+    if pending is not None:
+        tokens.append(pending)
     if buf:
         tokens.append(Token("".join(buf), start, end))
     return tokens
@@ -346,3 +381,115 @@ def _tokenize_chars(text: str) -> list[Token]:
 def normalise_term(term: str) -> tuple[str, ...]:
     """A brand or query term as a sequence of normalised words."""
     return tuple(normalise(term).split())
+
+
+# ------------------------------------------------------------------ lossy terms
+# Punctuation that only separates words (sentence punctuation, quotes, brackets,
+# dashes, the dots and slashes of addresses): a term matched as the phrase of its
+# words loses nothing when it is dropped.
+_NEUTRAL_PUNCTUATION = frozenset('.,;:!?"()[]{}«»“”„…/\\_·•')
+# Marks that decorate a name without being part of it.
+_DECORATION = frozenset("®©™℠")
+# Short French words that differ from another word by their accents only; a
+# short term without accents (``CA``, ``LA``) also matches them, and nothing
+# else about the term can tell them apart.
+_SHORT_ACCENTED = {
+    "a": "à",
+    "age": "âge",
+    "ame": "âme",
+    "bat": "bât",
+    "ble": "blé",
+    "ca": "ça",
+    "cle": "clé",
+    "cru": "crû",
+    "de": "dé",
+    "des": "dès",
+    "du": "dû",
+    "elu": "élu",
+    "emu": "ému",
+    "epi": "épi",
+    "es": "ès",
+    "ete": "été",
+    "fee": "fée",
+    "gre": "gré",
+    "ile": "île",
+    "la": "là",
+    "les": "lès",
+    "lie": "lié",
+    "mat": "mât",
+    "mu": "mû",
+    "mur": "mûr",
+    "ne": "né",
+    "nie": "nié",
+    "ose": "osé",
+    "ou": "où",
+    "pre": "pré",
+    "re": "ré",
+    "sur": "sûr",
+    "the": "thé",
+    "tot": "tôt",
+    "use": "usé",
+}
+_SHORT_TERM_LETTERS = 3
+
+
+def _dropped_symbols(body: str) -> list[str]:
+    """Characters of ``body`` that normalisation drops and that may tell it apart."""
+    dropped: dict[str, None] = {}
+    for index, char in enumerate(body):
+        if char.isspace() or fold_char(char) != " ":
+            continue
+        if char in _NEUTRAL_PUNCTUATION or char in _DECORATION:
+            continue
+        if unicodedata.category(char) == "Pd":  # hyphens and dashes: word boundaries
+            continue
+        before = body[index - 1] if index else " "
+        after = body[index + 1] if index + 1 < len(body) else " "
+        if char == "@" and fold_char(before).isalnum() and fold_char(after).isalnum():
+            continue  # an e-mail address: matched as the phrase of its parts
+        if char == "&" and before.isspace() and after.isspace():
+            continue  # "Procter & Gamble": the "and" of a name, not part of a word
+        dropped[char] = None
+    return list(dropped)
+
+
+def lossy_term(term: str) -> str | None:
+    """Why a brand or query term may match text it does not mean, or ``None``.
+
+    Normalisation is the same for terms and text, so a term loses whatever
+    normalisation drops, and then matches text that never had it. This names
+    the losses that change what a term means, for the config checker to warn:
+
+    * punctuation or symbols that distinguish it (``Canal+`` is matched as
+      ``canal``, the waterway; ``M&M's`` as ``m m s``);
+    * a leading elision (``L'Équipe`` is matched as ``equipe``: any "équipe");
+    * accents, when they are the only difference and the term is short
+      (``CA`` also matches "ça", ``ÇA`` also matches "ca").
+
+    Returns a short English explanation (``"matched as 'canal': …"``); a
+    trailing ``*`` (a wildcard) is not a loss.
+    """
+    body = term[:-1] if term.endswith("*") else term
+    words = normalise_term(body)
+    if not words:
+        return None  # no words at all: reported as an invalid term elsewhere
+    reasons = []
+    dropped = _dropped_symbols(body)
+    if dropped:
+        shown = ", ".join(repr(c) for c in dropped)
+        reasons.append(f"punctuation and symbols are ignored ({shown})")
+    kept = normalise_quick(body).split()  # the same words with the elisions kept
+    if kept[0] != words[0]:
+        first = tokenize(body)[0].start
+        elided, rest = body[:first].strip(), body[first:].strip()
+        reasons.append(f"the leading elision {elided!r} is dropped, so it also matches {rest!r}")
+    if len(words) == 1 and sum(c.isalpha() for c in words[0]) <= _SHORT_TERM_LETTERS:
+        accented = any(c.isalpha() and fold_char(c) != c.casefold() for c in body)
+        if accented:
+            reasons.append(f"accents are ignored, so it also matches {words[0]!r}")
+        elif words[0] in _SHORT_ACCENTED:
+            also = _SHORT_ACCENTED[words[0]]
+            reasons.append(f"accents are ignored, so it also matches {also!r}")
+    if not reasons:
+        return None
+    return f"matched as {' '.join(words)!r}: " + "; ".join(reasons)

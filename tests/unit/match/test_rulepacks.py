@@ -6,10 +6,11 @@ from pathlib import Path
 
 import pytest
 
-from watchtower.config import parse_config
+from watchtower.config import BrandConfig, RuleConfig, parse_config
 from watchtower.errors import ConfigError
+from watchtower.models import Item
 from watchtower.packs import load_pack, pack_names, vocabularies
-from watchtower.pipeline.match import parse_query
+from watchtower.pipeline.match import Matcher, parse_query
 
 BASE = """
 [[brands]]
@@ -32,15 +33,18 @@ def test_shipped_packs_are_valid() -> None:
         "scandale*",
         "boycott*",
         "plainte*",
-        "rembours*",
         "injoignable*",
         "honteu*",
-        "avocat*",
         "60 millions",
         "UFC-Que Choisir",
     ):
         assert word in vocab["crisis_fr"], word
     assert "scam*" in vocab["crisis_en"]
+    # Everyday words are only in the rules, next to a complaint's words.
+    for word in ("rembours*", "avocat*", "volé*", "procès"):
+        assert word not in vocab["crisis_fr"], word
+    for word in ("refund*", "lawyer*", "attorney*", "recall*"):
+        assert word not in vocab["crisis_en"], word
 
 
 def test_include_appends_pack_rules() -> None:
@@ -61,7 +65,7 @@ notify = ["console:"]
 """
     )
     rules = {r.name: r for r in parse_config(text, Path("w.toml")).config.rules}
-    assert rules["crisis-fr"].query == "@crisis_fr"  # from the pack
+    assert rules["crisis-fr"].query == load_pack("crisis-fr")["rules"][0]["query"]  # from the pack
     assert rules["crisis-fr"].notify == ["console:"]  # from the config
     assert len(rules) == 2
 
@@ -89,3 +93,87 @@ query = "arnaque AND (rembours*"
         "w.toml:8: rules[0].query: column 23: expected ')' to close the '(' at column 13, "
         "found the end of the query"
     )
+
+
+def pack_rules_fired(pack: str, text: str, rating: float | None = None) -> set[str]:
+    """The pack's rules that fire for ``text`` about the brand Acmé."""
+    rules = [RuleConfig(name=r["name"], query=r["query"]) for r in load_pack(pack)["rules"]]
+    matcher = Matcher([BrandConfig(name="Acmé", terms=["Acmé"])], rules)
+    item = Item(guid="1", title="", text=text, rating=rating, lang=pack[-2:])
+    return {m.rule for m in matcher.match(item, "src") if m.rule is not None}
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # Everyday French that fired critical alerts (/tmp/review-match/repro/pack-fp).
+        "Le guacamole Acmé : un avocat bien mûr, du citron vert et de la coriandre.",
+        "Prendre un avocat bien mûr et un yaourt Acmé.",
+        "Acmé Habitat présente ses nouveaux volets roulants solaires.",
+        "Jusqu'à 30 € remboursés pour l'achat d'un robot Acmé, offre valable jusqu'au 31 mars.",
+        "Offre de remboursement Acmé : satisfait ou remboursé.",
+        "Le procès-verbal de l'assemblée générale d'Acmé est disponible en ligne.",
+        "Les procès-verbaux des conseils d'Acmé sont publiés.",
+        "Le vol Acmé AF123 a du retard.",
+    ],
+)
+def test_crisis_fr_ignores_everyday_words(text: str) -> None:
+    assert pack_rules_fired("crisis-fr", text) == set()
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Acmé ne m'a jamais remboursé.",
+        "Acmé ne m'a toujours pas remboursée, trois mois après.",
+        "Acmé : remboursement refusé.",
+        "J'attends mon remboursement d'Acmé depuis mars.",
+        "Aucun remboursement chez Acmé.",
+        "On m'a volé ma carte dans une agence Acmé.",
+        "Acmé m'a volé 200 €.",
+        "Acmé, c'est du vol !",
+        "Colis Acmé volé devant ma porte.",
+        "J'ai pris un avocat contre Acmé.",
+        "Mon avocat a écrit à Acmé.",
+        "Procès contre Acmé : l'audience est fixée.",
+        "Le procès Acmé s'ouvre lundi.",
+        "C'est une arnaque, Acmé !",
+    ],
+)
+def test_crisis_fr_still_fires_on_complaints(text: str) -> None:
+    assert "crisis-fr" in pack_rules_fired("crisis-fr", text)
+
+
+@pytest.mark.parametrize(
+    ("text", "fires"),
+    [
+        ("Acmé : 30-day money-back guarantee, full refund if not satisfied.", False),
+        ("Don't love it? Acmé gives you a full refund.", False),
+        ("Acmé hires a new lawyer as general counsel.", False),
+        ("I don't recall buying from Acmé.", False),
+        ("Acmé won't refund me.", True),
+        ("Still waiting for my Acmé refund after 3 months.", True),
+        ("Acmé refused to refund my order.", True),
+        ("Acmé never refunded me.", True),
+        ("I contacted a lawyer about Acmé.", True),
+        ("My attorney sent Acmé a letter.", True),
+        ("The attorney general is suing Acmé.", True),
+        ("Acmé recalled 10,000 heaters.", True),
+        ("Acmé announces a product recall.", True),
+    ],
+)
+def test_crisis_en_refunds_lawyers_recalls(text: str, fires: bool) -> None:
+    assert ("crisis-en" in pack_rules_fired("crisis-en", text)) is fires
+
+
+def test_service_rules_repeat_the_crisis_query() -> None:
+    # A pack has no shared clauses: "-service" spells out the crisis rule's query.
+    for pack, vocab in (("crisis-fr", "@crisis_fr_service"), ("crisis-en", "@crisis_en_service")):
+        crisis, service = (r["query"] for r in load_pack(pack)["rules"])
+        assert service == f"{vocab} AND (rating:<=2\n  OR {crisis})"
+    assert pack_rules_fired("crisis-fr", "SAV Acmé : jamais remboursé") == {
+        "crisis-fr",
+        "crisis-fr-service",
+    }
+    assert pack_rules_fired("crisis-fr", "Le SAV Acmé, nul", rating=1) == {"crisis-fr-service"}
+    assert pack_rules_fired("crisis-fr", "Le SAV Acmé : 30 € remboursés") == set()
