@@ -23,6 +23,7 @@ def config_warnings(path: str, config: Config, lines: Lines) -> list[ConfigProbl
     if not config.sources:
         warnings.append(problem(path, (), "no [[sources]]: nothing is listened to", lines))
     warnings += _query_warnings(path, config, lines)
+    warnings += _lossy_terms(path, config, lines)
     warnings += _fuzzy_without_effect(path, config, lines)
     warnings += _pack_rule_lookalikes(path, config, lines)
     return warnings
@@ -36,6 +37,22 @@ def _query_warnings(path: str, config: Config, lines: Lines) -> list[ConfigProbl
         for index, rule in enumerate(config.rules)
         for warning in query_warnings(rule.query or "")
     ]
+
+
+def _lossy_terms(path: str, config: Config, lines: Lines) -> list[ConfigProblem]:
+    """Terms matched as something more common than what was written (``Canal+`` is
+    the word "canal"): worth an ``exclude`` or a rule query."""
+    from watchtower.pipeline.normalise import lossy_term
+
+    warnings = []
+    for index, brand in enumerate(config.brands):
+        for position, term in enumerate(brand.terms):
+            lost = lossy_term(term)
+            if lost:
+                loc = ("brands", index, "terms", position)
+                message = f"{term!r} is {lost}; narrow it with exclude or a rule's query"
+                warnings.append(problem(path, loc, message, lines))
+    return warnings
 
 
 def _fuzzy_without_effect(path: str, config: Config, lines: Lines) -> list[ConfigProblem]:

@@ -132,3 +132,15 @@ def test_query_warnings_in_check(write_config: Callable[[str], Path]) -> None:
     [warning] = load_config(write_config(text)).warnings
     assert (warning.line, warning.key) == (16, "rules[0].query")
     assert warning.message == "column 9: 'OU' is read as a word; for either word write OR"
+
+
+def test_terms_that_lose_what_distinguishes_them_are_warned_about(
+    write_config: Callable[[str], Path],
+) -> None:
+    text = GOOD.replace('terms = ["Acmé"]', 'terms = ["Acmé", "Canal+", "acme.fr"]')
+    [warning] = load_config(write_config(text)).warnings
+    assert warning.key == "brands[0].terms[1]"
+    assert warning.message == (
+        "'Canal+' is matched as 'canal': punctuation and symbols are ignored ('+'); "
+        "narrow it with exclude or a rule's query"
+    )
