@@ -3,7 +3,9 @@
 ``item`` selects each entry on the page; ``title``, ``link``, ``date`` and
 ``text`` are selectors inside it. A selector ending in ``@attr`` reads that
 attribute (``h2 a@href``, ``time@datetime``) instead of the text. Links resolve
-against the page URL; the link is the item's identity.
+against the page's ``<base href>`` when it has one, else against the page URL;
+the link is the item's identity. The page is decoded as a browser would
+(:func:`~watchtower.adapters._text.decode_html`: HTTP charset, then ``<meta>``).
 """
 
 from __future__ import annotations
@@ -11,13 +13,13 @@ from __future__ import annotations
 import hashlib
 import re
 from typing import Literal
-from urllib.parse import urljoin
+from urllib.parse import urljoin, urlsplit
 
 from pydantic import Field, field_validator
 from selectolax.lexbor import LexborHTMLParser, LexborNode, SelectolaxError
 
 from watchtower.adapters._dates import parse_date
-from watchtower.adapters._text import collapse
+from watchtower.adapters._text import collapse, decode_html
 from watchtower.adapters.base import (
     FetchContext,
     FetchResult,
@@ -80,13 +82,37 @@ def _select(node: LexborNode, selector: str | None) -> str:
     return collapse(target.text(deep=True, separator=" "))
 
 
+def _base_url(tree: LexborHTMLParser, url: str) -> str:
+    """What relative links resolve against: the first ``<base href>``, resolved
+    against the page URL (browsers ignore later ones), else the page URL.
+
+    A base that is not an http(s) address (``javascript:``, unreadable) is
+    ignored, so it cannot turn every link into something no one can open.
+    """
+    base = tree.css_first("base[href]")
+    href = (base.attributes.get("href") or "").strip() if base is not None else ""
+    if not href:
+        return url
+    try:
+        resolved = urljoin(url, href)
+        parts = urlsplit(resolved)
+    except ValueError:  # "http://[::1": not an address
+        return url
+    return resolved if parts.scheme in ("http", "https") and parts.netloc else url
+
+
 def parse_html_list(html: str, url: str, settings: HtmlSettings) -> list[Item]:
     """The entries of a list page as items, in page order."""
     items = []
-    for node in LexborHTMLParser(html).css(settings.item):
+    tree = LexborHTMLParser(html)
+    base = _base_url(tree, url)
+    for node in tree.css(settings.item):
         title = _select(node, settings.title)
         link = _select(node, settings.link)
-        link = urljoin(url, link) if link else ""
+        try:
+            link = urljoin(base, link) if link else ""
+        except ValueError:  # "http://[::1": one unreadable link must not fail the page
+            link = ""
         text = _select(node, settings.text) if settings.text else ""
         if not (title or link):
             continue
@@ -116,11 +142,7 @@ class HtmlSource(Source):
         if page.not_modified:
             return page.result([])
         response = page.response
-        charset = response.headers.get("content-type", "").partition("charset=")[2].strip(' "')
-        try:
-            html = response.content.decode(charset or "utf-8", "replace")
-        except LookupError:
-            html = response.content.decode("utf-8", "replace")
+        html = decode_html(response.content, response.headers.get("content-type", ""))
         items = parse_html_list(html, response.url, settings)
         if not items:
             raise PermanentError(f"no element on the page matches item = {settings.item!r}")

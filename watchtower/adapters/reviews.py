@@ -16,27 +16,37 @@ Ratings are scaled to 0–5 when a page declares another ``bestRating``, so a
 
 App Store reviews all link to their app, and a review without a ``url`` of its
 own gets the page's: those items are marked ``shared_url``, so that the URL does
-not make one story of different reviews. Titles this module makes up (a review
-without a headline, an aggregate) are language-neutral — the subject, stars,
-the rating as given, the author — since notifications are written in the
-configured language, which adapters do not know.
+not make one story of different reviews. A review's guid is its ``@id`` or
+``url`` only when that is its own (not the page's, not the reviewed business's,
+not shared with other reviews); else it is made from its author and date
+(:mod:`~watchtower.adapters._review_ids`), so each review is its own item and
+an edit stays one.
+
+A page whose JSON-LD has no review and nothing reviewable (a redesign, a consent
+wall, a bot check) fails with :data:`NO_REVIEWS`, as ``kind = "html"`` fails
+when its selector finds nothing. Pages are decoded as browsers do
+(:func:`~watchtower.adapters._text.decode_html`).
+
+Titles this module makes up (a review without a headline, an aggregate) are
+language-neutral — the subject, stars, the rating as given, the author — since
+notifications are written in the configured language, which adapters do not know.
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
 import math
 import re
 from collections.abc import Iterator
 from typing import Any, Literal
-from urllib.parse import urldefrag, urljoin
+from urllib.parse import urldefrag
 
 from selectolax.lexbor import LexborHTMLParser
 
 from watchtower.adapters._dates import parse_date
 from watchtower.adapters._feed import ATOM
-from watchtower.adapters._text import collapse, html_to_text
+from watchtower.adapters._review_ids import REVIEW_KEYS, ReviewIds, name_of, resolve
+from watchtower.adapters._text import collapse, decode_html, html_to_text
 from watchtower.adapters._xml import parse_xml
 from watchtower.adapters.base import (
     FetchContext,
@@ -48,9 +58,19 @@ from watchtower.adapters.base import (
 from watchtower.errors import PermanentError
 from watchtower.models import Item
 
-__all__ = ["ReviewsSettings", "ReviewsSource", "parse_appstore", "parse_jsonld_reviews"]
+__all__ = [
+    "ReviewsSettings",
+    "ReviewsSource",
+    "parse_appstore",
+    "parse_jsonld_reviews",
+    "read_jsonld_reviews",
+    "read_reviews",
+]
 
 ITUNES = "{http://itunes.apple.com/rss}"
+NO_REVIEWS = (
+    "the page carries no schema.org reviews (JSON-LD): a new layout, a consent or bot-check page?"
+)
 _ACCEPT = "text/html, application/json;q=0.9, application/xml;q=0.8, */*;q=0.5"
 # Comments outside strings, and trailing commas: the usual ways JSON-LD breaks JSON.
 _JSON_JUNK = re.compile(r'("(?:[^"\\]|\\.)*")|//[^\n]*|/\*.*?\*/|,(\s*[}\]])', re.DOTALL)
@@ -102,14 +122,6 @@ def _types(node: dict[str, Any]) -> set[str]:
     return {str(k).rsplit("/", 1)[-1] for k in kinds if k}
 
 
-def _name(value: Any) -> str:
-    if isinstance(value, dict):
-        value = value.get("name") or ""
-    if isinstance(value, list):
-        return ", ".join(_name(v) for v in value)
-    return collapse(str(value or ""))
-
-
 def _rating(value: Any) -> tuple[float | None, str]:
     """``(rating out of 5, raw text)`` from a ``Rating`` object or a bare number."""
     best = 5.0
@@ -128,18 +140,50 @@ def _rating(value: Any) -> tuple[float | None, str]:
     return raw, f"{raw:g}/5"
 
 
-def parse_jsonld_reviews(html: str, url: str) -> list[Item]:
-    """Reviews and aggregate ratings of a page's JSON-LD, as items."""
-    items: list[Item] = []
+# Types a page about something reviewable carries even before its first review
+# (Google's review-snippet types, and the LocalBusiness kinds met on agency
+# pages). Organization is left out on purpose: sites put it on every page as
+# publisher markup, so it would hide a review page that lost its reviews.
+_REVIEWABLE_TYPES = (
+    "AutoDealer AutomotiveBusiness BankOrCreditUnion Book Course CreativeWorkSeries "
+    "Dentist Event FinancialService FoodEstablishment Game HealthAndBeautyBusiness "
+    "Hotel InsuranceAgency LocalBusiness LodgingBusiness MedicalBusiness "
+    "MobileApplication Movie MusicRecording Physician Product ProductGroup "
+    "ProfessionalService RealEstateAgent Recipe Restaurant Service SoftwareApplication "
+    "Store TravelAgency VideoGame WebApplication"
+)
+_REVIEWABLE = frozenset(_REVIEWABLE_TYPES.split())
+
+
+def read_jsonld_reviews(html: str, url: str) -> tuple[list[Item], bool]:
+    """``(items, reviewable)``: the reviews and aggregate ratings of a page's
+    JSON-LD, and whether that JSON-LD describes reviews or something reviewable
+    at all (a product or business with no review yet is; a bot-check page is not).
+    """
+    found: list[tuple[dict[str, Any], str, dict[str, Any] | None]] = []
+    reviewable = False
     for block in jsonld_blocks(html):
         for node, parent in _walk(block):
             kinds = _types(node)
-            subject = _name(node.get("itemReviewed")) or (_name(parent) if parent else "")
-            if "Review" in kinds:
-                items.append(_review_item(node, subject, url))
-            elif "AggregateRating" in kinds:
-                items.append(_aggregate_item(node, subject, url))
-    return items
+            if kinds & _REVIEWABLE or any(key in node for key in REVIEW_KEYS):
+                reviewable = True
+            if "Review" in kinds or "AggregateRating" in kinds:
+                subject = name_of(node.get("itemReviewed")) or (name_of(parent) if parent else "")
+                found.append((node, subject, parent))
+    reviews = [(node, parent) for node, _, parent in found if "Review" in _types(node)]
+    ids = ReviewIds(reviews, url)
+    items = [
+        _review_item(node, subject, url, ids)
+        if "Review" in _types(node)
+        else _aggregate_item(node, subject, url)
+        for node, subject, _ in found
+    ]
+    return items, reviewable or bool(found)
+
+
+def parse_jsonld_reviews(html: str, url: str) -> list[Item]:
+    """Reviews and aggregate ratings of a page's JSON-LD, as items."""
+    return read_jsonld_reviews(html, url)[0]
 
 
 def _stars(rating: float | None, raw: str) -> str:
@@ -150,34 +194,30 @@ def _stars(rating: float | None, raw: str) -> str:
     return f"{'★' * full}{'☆' * (5 - full)} {raw}"
 
 
-def _link(node: dict[str, Any], page: str) -> tuple[str, bool]:
-    """``(link, shared)``: the review's ``url``, shared when it is only the page's
-    address (missing, unreadable, or an anchor on the page)."""
-    try:
-        link = urljoin(page, str(node.get("url") or "").strip())
-    except ValueError:  # "http://[::1": not an address
+def _link(node: dict[str, Any], page: str, ids: ReviewIds) -> tuple[str, bool]:
+    """``(link, shared)``: the review's ``url``, shared when it is not its own
+    address (missing, unreadable, an anchor on the page, the page's or the
+    reviewed thing's address, or the same for several reviews)."""
+    link = resolve(page, node.get("url"))
+    if link is None:
         return page, True
-    return link, urldefrag(link)[0] == urldefrag(page)[0]
+    return link, urldefrag(link)[0] == urldefrag(page)[0] or not ids.own(node, "url")
 
 
-def _review_item(node: dict[str, Any], subject: str, url: str) -> Item:
+def _review_item(node: dict[str, Any], subject: str, url: str, ids: ReviewIds) -> Item:
     rating, raw = _rating(node.get("reviewRating"))
-    author = _name(node.get("author"))
+    author = name_of(node.get("author"))
     body = html_to_text(str(node.get("reviewBody") or node.get("description") or ""))
     date = str(node.get("datePublished") or node.get("dateCreated") or "")
-    guid = str(node.get("@id") or node.get("url") or "")
-    if not guid:
-        digest = hashlib.sha1(f"{url}\n{author}\n{date}\n{body}".encode()).hexdigest()[:20]
-        guid = f"review:{url}#{digest}"
     extra = {"subject": subject} if subject else {}
     if raw:
         extra["rating_raw"] = raw
-    link, shared = _link(node, url)
+    link, shared = _link(node, url, ids)
     # Without a headline: "Banque Acme – agence Lyon · ★★★★☆ 4/5 · Karim". The
     # subject names the business, which the review itself rarely does.
     made_up = " · ".join(p for p in (subject, _stars(rating, raw), author) if p) or "★"
     return Item(
-        guid=guid[:2048],
+        guid=ids.guid(node)[:2048],
         url=link[:8192],
         shared_url=shared,
         title=html_to_text(str(node.get("name") or "")) or made_up,
@@ -309,18 +349,26 @@ def parse_appstore(data: bytes, url: str) -> list[Item]:
     return items
 
 
-def parse_reviews(data: bytes, url: str, content_type: str = "") -> list[Item]:
-    """Pick the reader by what the bytes are: App Store JSON/XML, else an HTML page."""
+def read_reviews(data: bytes, url: str, content_type: str = "") -> tuple[list[Item], bool]:
+    """``(items, reviewable)``: the reviews of an App Store feed or an HTML page,
+    and whether the answer is about reviews at all (an App Store feed always is;
+    a page when its JSON-LD has reviews or something reviewable, see
+    :func:`read_jsonld_reviews`). The reader is picked by what the bytes are."""
     head = data.lstrip()[:1]
     if head in (b"{", b"[") or "json" in content_type:
-        return parse_appstore(data, url)
+        return parse_appstore(data, url), True
     if (
         head == b"<"
         and b"<html" not in data[:2048].lower()
         and (b"itunes.apple.com/rss" in data[:4096] or "xml" in content_type)
     ):
-        return parse_appstore(data, url)
-    return parse_jsonld_reviews(data.decode("utf-8", "replace"), url)
+        return parse_appstore(data, url), True
+    return read_jsonld_reviews(decode_html(data, content_type), url)
+
+
+def parse_reviews(data: bytes, url: str, content_type: str = "") -> list[Item]:
+    """Pick the reader by what the bytes are: App Store JSON/XML, else an HTML page."""
+    return read_reviews(data, url, content_type)[0]
 
 
 class ReviewsSource(Source):
@@ -338,9 +386,12 @@ class ReviewsSource(Source):
         if page.not_modified:
             return page.result([])
         response = page.response
-        items = parse_reviews(
+        items, reviewable = read_reviews(
             response.content, response.url, response.headers.get("content-type", "")
         )
-        return page.result(
-            items, ["" if items else "the page carries no schema.org reviews or App Store reviews"]
-        )
+        if not reviewable:
+            # An error, not a warning, as html does when its selector finds
+            # nothing: a redesign, a consent wall or a bot check silently
+            # ending the reviews must reach health and ops alerts.
+            raise PermanentError(NO_REVIEWS)
+        return page.result(items)

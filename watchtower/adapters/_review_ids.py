@@ -1,0 +1,129 @@
+"""Which address identifies a JSON-LD review, and the guid of one that has none.
+
+Many review pages give every review ``"url": <the page>``, or the address of
+the business reviewed: such a value is no review's own, and used as a guid it
+would make one item of all the page's reviews (the later ones taken for edits
+of the first). :class:`ReviewIds` tells own addresses from shared ones and makes
+a guid from the review itself when needed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Any
+from urllib.parse import urldefrag, urljoin
+
+from watchtower.adapters._dates import parse_date
+from watchtower.adapters._text import collapse, html_to_text
+
+__all__ = ["REVIEW_KEYS", "ReviewIds", "name_of", "resolve"]
+
+#: Keys that hold reviews or their aggregate on the thing reviewed.
+REVIEW_KEYS = ("review", "reviews", "aggregateRating")
+
+
+def name_of(value: Any) -> str:
+    """A JSON-LD name: a string, a ``{"name": …}`` object, or a list of them."""
+    if isinstance(value, dict):
+        value = value.get("name") or ""
+    if isinstance(value, list):
+        return ", ".join(name_of(v) for v in value)
+    return collapse(str(value or ""))
+
+
+def resolve(page: str, value: Any) -> str | None:
+    """``value`` as an absolute address (no empty ``#``), ``None`` if it is none."""
+    text = value.strip() if isinstance(value, str) else ""
+    if not text:
+        return None
+    try:
+        return urljoin(page, text).removesuffix("#")
+    except ValueError:  # "http://[::1": not an address
+        return None
+
+
+def _signature(node: dict[str, Any]) -> tuple[str, ...]:
+    """What tells two reviews apart; the same review given twice (two JSON-LD
+    blocks) has one signature."""
+    rating = node.get("reviewRating")
+    return (
+        name_of(node.get("author")),
+        _date_key(node),
+        html_to_text(str(node.get("name") or "")),
+        html_to_text(str(node.get("reviewBody") or node.get("description") or "")),
+        str(rating.get("ratingValue") if isinstance(rating, dict) else rating or ""),
+    )
+
+
+def _date_key(node: dict[str, Any]) -> str:
+    raw = collapse(str(node.get("datePublished") or node.get("dateCreated") or ""))
+    when = parse_date(raw)
+    return when.isoformat() if when else raw
+
+
+class ReviewIds:
+    """Which ``@id`` / ``url`` values of a page's reviews are their own.
+
+    A value is not a review's own address when it is the page's (many sites
+    give every review ``"url": <the page>``), the address of what is reviewed,
+    or is shared by several different reviews of the page.
+    """
+
+    def __init__(
+        self, reviews: list[tuple[dict[str, Any], dict[str, Any] | None]], page: str
+    ) -> None:
+        self.page = page
+        self.not_own = {page.removesuffix("#"), urldefrag(page)[0]}
+        users: dict[str, set[tuple[str, ...]]] = {}
+        self.keys: dict[str, set[tuple[str, ...]]] = {}
+        for node, parent in reviews:
+            signature = _signature(node)
+            # The parent is what is reviewed when it holds the review in its
+            # "review" list; not a wrapper such as an ItemList's ListItem,
+            # whose url may well be the review's own.
+            if parent is not None and not any(key in parent for key in REVIEW_KEYS):
+                parent = None
+            for reviewed in (parent, node.get("itemReviewed")):
+                if isinstance(reviewed, dict):
+                    self.not_own.update(
+                        a for a in (resolve(page, reviewed.get(k)) for k in ("@id", "url")) if a
+                    )
+            for key in ("@id", "url"):
+                address = resolve(page, node.get(key))
+                if address:
+                    users.setdefault(address, set()).add(signature)
+            self.keys.setdefault(_stable_key(node), set()).add(signature)
+        self.not_own.update(a for a, sigs in users.items() if len(sigs) > 1)
+
+    def own(self, node: dict[str, Any], key: str) -> bool:
+        """Whether ``node[key]`` identifies this review alone."""
+        address = resolve(self.page, node.get(key))
+        return address is not None and address not in self.not_own
+
+    def guid(self, node: dict[str, Any]) -> str:
+        """The review's ``@id`` or ``url`` if its own, else one made from its content.
+
+        Made-up guids come from the author and the date, which survive the page
+        being re-rendered and the review being edited: a new text or rating
+        under the same author and date is an edit of the review. Two different
+        reviews with the same author and date on one page (two "Anonymous" the
+        same day) add their headline and text; so does a review without author
+        or date: editing such a review makes it a new item, and an older review
+        whose author and date a new one repeats is notified once more.
+        """
+        for key in ("@id", "url"):
+            if self.own(node, key):
+                return str(node[key])
+        author, date, headline, body, _rating = _signature(node)
+        key = _stable_key(node)
+        if not (author and date):
+            # The same digest as before stable keys existed, so such reviews
+            # already stored keep their guid.
+            key = f"{self.page}\n{author}\n{date}\n{body}"
+        elif len(self.keys.get(key, ())) > 1:
+            key = f"{key}\n{headline}\n{body}"
+        return f"review:{self.page}#{hashlib.sha1(key.encode()).hexdigest()[:20]}"
+
+
+def _stable_key(node: dict[str, Any]) -> str:
+    return f"author+date\n{name_of(node.get('author'))}\n{_date_key(node)}"
