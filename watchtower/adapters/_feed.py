@@ -23,14 +23,16 @@ Where the time goes, and what keeps it low (per entry, ``docs/parsing.md``):
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from lxml import etree
 
 from watchtower.adapters._feed_items import (
     Base,
     Row,
+    distinct_guids,
     items,
 )
 from watchtower.adapters._text import collapse, html_to_text
@@ -58,36 +60,72 @@ XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
 
 @dataclass
 class ParsedFeed:
-    """Entries of a feed, and a warning when the feed was malformed but usable."""
+    """Entries of a feed, and warnings about a feed that was usable but faulty.
+
+    ``warnings`` are for the operator's log: a malformed feed whose good entries
+    were read, entries that share a guid.
+    """
 
     title: str
     items: list[Item]
-    warning: str | None = None
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def warning(self) -> str | None:
+        """All the warnings on one line, or ``None``."""
+        return "; ".join(self.warnings) or None
+
+
+_NOT_HTML = "the page is an HTML page, not an RSS/Atom feed"
+# An HTML page's start, whatever the case of its doctype, after a byte-order mark,
+# blank lines, comments or an XML declaration (a login wall or a CMS error page).
+# A comment cannot contain "-->", so each byte matches one way only: no backtracking
+# blow-up on a hostile page full of comments.
+_HTML_START = re.compile(
+    rb"(?:\xef\xbb\xbf)?\s*(?:(?:<!--(?:[^-]|-(?!->))*-->|<\?[^>]*>)\s*)*"
+    rb"<(?:!doctype\s+html|html)\b",
+    re.IGNORECASE,
+)
+
+
+def _is_html(data: bytes) -> bool:
+    return _HTML_START.match(data[:8192]) is not None
 
 
 def parse_feed(data: bytes, *, url: str = "") -> ParsedFeed:
     """Parse feed bytes; raise :class:`PermanentError` when nothing usable is there.
 
     ``url`` is where the feed was fetched from; relative links resolve against it
-    (and against any ``xml:base``).
+    and against the nearest ``xml:base`` (entry, then channel or feed, then root).
     """
     try:
         root, warning = parse_xml(data)
     except PermanentError as exc:
+        # libxml2 rejects a lowercase <!doctype html>: say what the page is instead.
+        if _is_html(data):
+            raise PermanentError(_NOT_HTML) from None
         raise PermanentError(
             exc.message.replace("readable XML", "a readable RSS/Atom feed")
         ) from None
     reader = _READERS.get(root.tag)
     if reader is None:
-        if isinstance(root.tag, str) and root.tag.lower().endswith("html"):
-            raise PermanentError("the page is an HTML page, not an RSS/Atom feed")
+        if (isinstance(root.tag, str) and root.tag.lower().endswith("html")) or _is_html(data):
+            raise PermanentError(_NOT_HTML)
         raise PermanentError("the page is not an RSS/Atom feed")
     title, items = reader(root, url)
+    warnings = []
     if warning is not None:
         if not items:
+            if _is_html(data):
+                raise PermanentError(_NOT_HTML)
             raise PermanentError(f"the page is not a readable RSS/Atom feed ({warning})")
-        warning = f"the feed is malformed but {len(items)} entries were read ({warning})"
-    return ParsedFeed(title=title, items=items, warning=warning)
+        warnings.append(f"the feed is malformed but {len(items)} entries were read ({warning})")
+    # One set over the feed's guids: the per-entry work stays in C unless two collide.
+    if len({entry.guid for entry in items}) < len(items):
+        items, shared = distinct_guids(items)
+        if shared is not None:
+            warnings.append(shared)
+    return ParsedFeed(title=title, items=items, warnings=warnings)
 
 
 # ---------------------------------------------------------------- RSS and RDF
@@ -149,6 +187,7 @@ def _rss_row(
     node: etree._Element, found: dict[str, str], permalink: bool, base: Base, lang: str | None
 ) -> Row:
     get = found.get
+    base = _inner_base(base, node)
     link = (get("link") or get("atom_link") or "").strip()
     guid = (get("guid") or "").strip() or node.get(RDF + "about", "")
     if not link and guid and permalink and guid.startswith(("http://", "https://")):
@@ -169,6 +208,12 @@ def _rss_row(
     )
 
 
+def _inner_base(base: Base, node: etree._Element) -> Base:
+    """The base for links inside ``node``: its ``xml:base``, resolved against ``base``."""
+    value = node.get(XML_BASE)
+    return Base(base.resolve(value.strip())) if value else base
+
+
 def _child(parent: etree._Element, tag: str) -> etree._Element | None:
     """The first child with this tag (``find`` without ElementPath's per-call cost)."""
     return next(parent.iterchildren(tag), None)
@@ -184,7 +229,7 @@ def _read_rss(root: etree._Element, url: str) -> tuple[str, list[Item]]:
     if channel is None:
         return "", []
     lang = _lang(_child_text(channel, "language") or _child_text(channel, DC + "language"))
-    base = Base(root.get(XML_BASE) or url)
+    base = _inner_base(_inner_base(Base(url), root), channel)
     rows = _rss_rows(channel, "item", base, lang)
     return html_to_text(_child_text(channel, "title")), items(rows)
 
@@ -193,7 +238,7 @@ def _read_rdf(root: etree._Element, url: str) -> tuple[str, list[Item]]:
     rows: list[Row] = []
     title = ""
     lang: str | None = None
-    base = Base(url)
+    base = _inner_base(Base(url), root)  # RDF items are the root's children
     for ns in (RSS10, RSS090):
         channel = _child(root, ns + "channel")
         if channel is not None:
@@ -281,9 +326,7 @@ def _text_of(node: etree._Element | None) -> str:
 
 def _read_atom(root: etree._Element, url: str) -> tuple[str, list[Item]]:
     ns = root.tag[: root.tag.index("}") + 1]
-    base = Base(url)
-    if root.get(XML_BASE):
-        base = Base(base.resolve(root.get(XML_BASE, "")))
+    base = _inner_base(Base(url), root)
     lang = _lang(root.get(XML_LANG))
     rows = [_atom_row(node, ns, base, lang) for node in root.iterchildren(ns + "entry")]
     return _atom_text(_child(root, ns + "title")), items(rows)

@@ -10,6 +10,7 @@ checks both.
 from __future__ import annotations
 
 import hashlib
+from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime
 from urllib.parse import urljoin, urlsplit
@@ -18,7 +19,16 @@ from watchtower.adapters._dates import parse_date
 from watchtower.adapters._text import html_to_text_many
 from watchtower.models import Item
 
-__all__ = ["MAX_TEXT", "MAX_TITLE", "Base", "Row", "item", "items", "rss_author"]
+__all__ = [
+    "MAX_TEXT",
+    "MAX_TITLE",
+    "Base",
+    "Row",
+    "distinct_guids",
+    "item",
+    "items",
+    "rss_author",
+]
 
 MAX_TITLE = 10_000
 MAX_TEXT = 1_000_000
@@ -146,24 +156,97 @@ def items(rows: list[Row]) -> list[Item]:
         author = texts[2 * n + i] if row.author_html else row.author
         if not author and row.author_fallback:
             author = rss_author(texts[3 * n + i])
+        published = parse_date(row.when)
         guid = row.guid
         if not guid:
             if not (title or text):
                 continue  # an empty entry: nothing to match, nothing to link to
-            guid = "sha1:" + hashlib.sha1((title + "\n" + text).encode()).hexdigest()
+            guid = _stable_guid(title, text, published)
         out.append(
             item(
                 guid[:_MAX_GUID],
                 row.link[:_MAX_URL],
                 title[:MAX_TITLE],
                 text[:MAX_TEXT],
-                parse_date(row.when),
+                published,
                 author[:_MAX_AUTHOR] or None,
                 row.lang,
                 row.extra or {},
             )
         )
     return out
+
+
+def _stable_guid(title: str, text: str, published: datetime | None) -> str:
+    """The identity of an entry with neither guid nor link: a hash of what an edit keeps.
+
+    A corrected text must stay the same item (an edit notice, not a second alert),
+    so the text counts only when there is no title to go on; the date tells apart
+    entries that share a title ("Update", "Communiqué").
+    """
+    when = published.isoformat() if published is not None else ""
+    return "sha1:" + hashlib.sha1(f"{title or text}\n{when}".encode()).hexdigest()
+
+
+def distinct_guids(entries: list[Item]) -> tuple[list[Item], str | None]:
+    """Tell apart the different entries of one feed that share a guid.
+
+    The pipeline knows an item by its guid, so when a CMS gives every entry the
+    same one (``<guid>1</guid>``) all but the first would be dropped. Each entry of
+    such a group gets a guid of its own: ``guid#link``, or ``guid#sha1:...`` of its
+    title and text when the links repeat too. All of them are renamed, not only
+    the later ones: feeds list the newest entry first, so a first entry keeping
+    the bare guid would make every new article look like an edit of the last one.
+    An entry listed twice word for word is kept once. Returns the entries and a
+    warning naming the shared guids (``None`` when there were only exact copies).
+
+    Called only when the feed's guids are not all distinct, so it may be slow.
+    """
+    groups: dict[str, list[int]] = {}
+    for at, entry in enumerate(entries):
+        groups.setdefault(entry.guid, []).append(at)
+    out: list[Item | None] = list(entries)
+    shared: list[str] = []
+    for guid, members in groups.items():
+        if len(members) == 1:
+            continue
+        unique: dict[tuple[str, str, str], int] = {}
+        for at in members:
+            entry = entries[at]
+            key = (entry.url, entry.title, entry.text)
+            if key in unique:
+                out[at] = None  # the same entry listed again
+            else:
+                unique[key] = at
+        if len(unique) == 1:
+            continue
+        shared.append(f"{guid[:80]!r} ({len(unique)} entries)")
+        links = Counter(url for url, _, _ in unique)
+        for (url, title, text), at in unique.items():
+            if url and links[url] == 1:
+                suffix = url
+            else:
+                suffix = "sha1:" + hashlib.sha1(f"{title}\n{text}".encode()).hexdigest()
+            entry = entries[at]
+            out[at] = item(
+                f"{guid}#{suffix}"[:_MAX_GUID],
+                entry.url,
+                entry.title,
+                entry.text,
+                entry.published,
+                entry.author,
+                entry.lang,
+                entry.extra,
+            )
+    warning = None
+    if shared:
+        warning = (
+            "the feed gives the same guid to different entries: "
+            + ", ".join(shared[:3])
+            + (f" and {len(shared) - 3} more" if len(shared) > 3 else "")
+            + "; each was told apart by its link (or its title and text)"
+        )
+    return [entry for entry in out if entry is not None], warning
 
 
 def rss_author(value: str) -> str:

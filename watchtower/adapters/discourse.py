@@ -3,8 +3,20 @@
 One poll reads ``/latest.json`` (conditional GET), then ``/t/{id}/posts.json``
 for each topic whose highest post number grew since the last poll; every new
 post becomes one item with its author and permalink. The cursor remembers the
-highest post number seen per topic (bounded to the most recent topics), so a
-post is read once. The first poll reads at most ``max_topics`` topics.
+highest post number read per topic (bounded to the most recent topics), so a
+post is read once.
+
+A poll reads at most ``max_topics`` topics. When more moved, the others wait in
+the cursor (``pending``) and are read first by the next polls, even while
+``/latest.json`` answers 304. On the first poll, the topics beyond ``max_topics``
+are recorded at their current post number instead: their posts are history (the
+first poll's backlog), and read later they would be announced as news.
+
+Edits: a topic whose ``bumped_at`` changed while its post count did not has its
+last post read again, and the pipeline reports the edit. Discourse bumps a topic
+only for an edit of its *last* post made after the few-minute grace period
+("ninja edits" are not bumps), so edits of earlier posts, and quick edits, are
+not seen.
 """
 
 from __future__ import annotations
@@ -50,6 +62,35 @@ class Topic:
     slug: str
     title: str
     highest_post_number: int
+    bumped_at: str = ""  # changes on a new post, and on a (non-ninja) edit of the last one
+
+
+@dataclass(frozen=True)
+class _Task:
+    """A topic to read: its new posts, or (``edited``) its last post again."""
+
+    topic: Topic
+    edited: bool = False
+
+    def saved(self) -> dict[str, Any]:
+        topic = self.topic
+        return {"id": topic.id, "slug": topic.slug, "title": topic.title,
+                "highest": topic.highest_post_number, "bumped_at": topic.bumped_at,
+                "edited": self.edited}  # fmt: skip
+
+    @classmethod
+    def restored(cls, raw: object) -> _Task | None:
+        """The task saved by :meth:`saved`; ``None`` for anything else (an old cursor)."""
+        if not isinstance(raw, dict) or not isinstance(raw.get("id"), int):
+            return None
+        topic = Topic(
+            id=raw["id"],
+            slug=str(raw.get("slug") or "topic"),
+            title=str(raw.get("title") or ""),
+            highest_post_number=int(raw.get("highest") or 0),
+            bumped_at=str(raw.get("bumped_at") or ""),
+        )
+        return cls(topic, edited=bool(raw.get("edited")))
 
 
 def _load(data: bytes, what: str) -> dict[str, Any]:
@@ -76,6 +117,7 @@ def parse_latest(payload: dict[str, Any]) -> list[Topic]:
                 slug=str(raw.get("slug") or "topic"),
                 title=html_to_text(str(raw.get("fancy_title") or raw.get("title") or "")),
                 highest_post_number=int(highest),
+                bumped_at=str(raw.get("bumped_at") or ""),
             )
         )
     return out
@@ -119,6 +161,29 @@ def parse_posts(
     return items
 
 
+def _plan(
+    listed: list[Topic], pending: list[_Task], seen: dict[str, int], bumped: dict[str, str]
+) -> list[_Task]:
+    """The topics to read, in order: the backlog of earlier polls first, then what moved.
+
+    A pending topic listed again is read with its latest figures. A topic is read
+    when its highest post number grew past the one read, or (``edited``) when it
+    was bumped without a new post, which is how Discourse shows an edit of its
+    last post.
+    """
+    fresh = {topic.id: topic for topic in listed}
+    queue = [(fresh.pop(task.topic.id, task.topic), task.edited) for task in pending]
+    queue += [(topic, False) for topic in fresh.values()]
+    tasks = []
+    for topic, was_edited in queue:
+        key = str(topic.id)
+        if topic.highest_post_number > seen.get(key, 0):
+            tasks.append(_Task(topic))
+        elif key in seen and (was_edited or bumped.get(key, topic.bumped_at) != topic.bumped_at):
+            tasks.append(_Task(topic, edited=True))
+    return tasks
+
+
 class DiscourseSource(Source):
     """Polls ``/latest.json`` and reads the new posts of the topics that moved."""
 
@@ -132,37 +197,85 @@ class DiscourseSource(Source):
         page = ctx.get_page(
             f"{base}/latest.json", state, accept=_JSON, allow_private=settings.allow_private
         )
+        cursor = state.cursor
+        first_poll = "topics" not in cursor
+        seen: dict[str, int] = dict(cursor.get("topics") or {})
+        bumped: dict[str, str] = dict(cursor.get("bumped") or {})
+        pending = [t for t in map(_Task.restored, cursor.get("pending") or []) if t]
         if page.not_modified:
-            return page.result([])
-        latest = page.response
-        seen: dict[str, int] = dict(state.cursor.get("topics") or {})
+            if not pending:
+                return page.result([])
+            listed: list[Topic] = []  # nothing moved, but earlier polls left work
+        else:
+            listed = parse_latest(_load(page.response.content, "/latest.json"))
+        tasks = _plan(listed, pending, seen, bumped)
+        if listed:
+            bumped = {str(t.id): t.bumped_at for t in listed if t.bumped_at}
+        this_poll, later = tasks[: settings.max_topics], tasks[settings.max_topics :]
+        if first_poll:
+            for task in later:
+                seen[str(task.topic.id)] = task.topic.highest_post_number
+            later = []
         items: list[Item] = []
-        moved = [
+        warnings: list[str] = []
+        queued = {task.topic.id for task in pending}
+        for task in this_poll:
+            try:
+                items += self._read(settings, ctx, base, task, seen)
+            except PermanentError as exc:
+                if task.topic.id not in queued:
+                    raise
+                # Deleted or made private since an earlier poll queued it: failing
+                # every poll on it would block the whole forum.
+                seen[str(task.topic.id)] = task.topic.highest_post_number
+                warnings.append(f"topic {task.topic.id} was skipped: {exc.message}")
+        # Topics left behind (not read, or a long topic read one chunk at a time)
+        # wait for the next polls; the unread ones go first.
+        later += [
             t
-            for t in parse_latest(_load(latest.content, "/latest.json"))
-            if t.highest_post_number > seen.get(str(t.id), 0)
+            for t in this_poll
+            if not t.edited and seen.get(str(t.topic.id), 0) < t.topic.highest_post_number
         ]
-        for topic in moved[: settings.max_topics]:
-            after = seen.get(str(topic.id), 0)
-            # posts.json returns the chunk starting at post_number: only the new posts.
-            response = ctx.http.get(
-                f"{base}/t/{topic.id}/posts.json?post_number={after + 1}",
-                accept=_JSON,
-                allow_private=settings.allow_private,
-            )
-            payload = _load(response.content, f"topic {topic.id}")
-            items += parse_posts(payload, base, title=topic.title, after=after)
-            # A long topic comes in chunks: remember the last post read, not the
-            # topic's highest, so the next poll continues where this one stopped.
-            numbers = [
-                int(p.get("post_number") or 0)
-                for p in (payload.get("post_stream") or {}).get("posts") or []
-                if isinstance(p, dict)
-            ]
-            reached = max([after, *numbers])
-            # No progress (a server ignoring post_number): skip to the topic's highest.
-            seen[str(topic.id)] = reached if reached > after else topic.highest_post_number
         remembered = dict(sorted(seen.items(), key=lambda kv: int(kv[0]))[-_REMEMBERED_TOPICS:])
-        result = page.result(items)
-        result.cursor = {"topics": remembered}
+        result = page.result(items, warnings)
+        result.cursor = {
+            "topics": remembered,
+            "bumped": bumped,
+            "pending": [task.saved() for task in later[:_REMEMBERED_TOPICS]],
+        }
         return result
+
+    def _read(
+        self,
+        settings: DiscourseSettings,
+        ctx: FetchContext,
+        base: str,
+        task: _Task,
+        seen: dict[str, int],
+    ) -> list[Item]:
+        """Read one topic's new posts (or its last post again); advance ``seen``."""
+        topic = task.topic
+        after = seen.get(str(topic.id), 0)
+        start = max(topic.highest_post_number - 1, 0) if task.edited else after
+        # posts.json returns the chunk starting at post_number: only the posts wanted.
+        response = ctx.http.get(
+            f"{base}/t/{topic.id}/posts.json?post_number={start + 1}",
+            accept=_JSON,
+            allow_private=settings.allow_private,
+        )
+        payload = _load(response.content, f"topic {topic.id}")
+        items = parse_posts(payload, base, title=topic.title, after=start)
+        # A long topic comes in chunks: remember the last post read, not the
+        # topic's highest, so the next poll continues where this one stopped.
+        numbers = [
+            int(p.get("post_number") or 0)
+            for p in (payload.get("post_stream") or {}).get("posts") or []
+            if isinstance(p, dict)
+        ]
+        reached = max([after, *numbers])
+        if reached > after:
+            seen[str(topic.id)] = reached
+        elif not task.edited:
+            # No progress (a server ignoring post_number): skip to the topic's highest.
+            seen[str(topic.id)] = topic.highest_post_number
+        return items

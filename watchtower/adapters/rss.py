@@ -34,7 +34,7 @@ class RssSource(Source):
         if page.not_modified:
             return page.result([])
         feed = parse_feed(page.response.content, url=page.response.url)
-        return page.result(self.adapt(feed.items), [feed.warning or ""])
+        return page.result(self.adapt(feed.items), feed.warnings)
 
     def adapt(self, items: list[Item]) -> list[Item]:
         """Hook for kinds that post-process feed entries."""
