@@ -20,7 +20,7 @@ import sqlalchemy.exc
 
 from watchtower import __version__
 from watchtower.config import LoadedConfig, load_config
-from watchtower.errors import ConfigError
+from watchtower.errors import ConfigError, DatabaseUnavailable
 from watchtower.logs import configure, kv
 
 if TYPE_CHECKING:
@@ -34,6 +34,15 @@ log = logging.getLogger("watchtower.cli")
 
 def _load(args: argparse.Namespace) -> LoadedConfig:
     return load_config(args.config)
+
+
+def _database_shown(args: argparse.Namespace) -> str:
+    """The command's database URL, password hidden ("?" if the config cannot say)."""
+    try:
+        url = _load(args).database_url
+        return sqlalchemy.engine.make_url(url).render_as_string(hide_password=True)
+    except Exception:  # only for a message: never a second failure
+        return "?"
 
 
 def cmd_check(args: argparse.Namespace) -> int:
@@ -252,11 +261,21 @@ def main(argv: Sequence[str] | None = None) -> int:
         for problem in exc.problems:
             print(problem, file=sys.stderr)
         return EXIT_CONFIG
-    except sqlalchemy.exc.OperationalError as exc:
-        # An unreachable or locked database: one line an operator can act on, not a
-        # traceback. The driver's message names host and port, never the password.
+    except DatabaseUnavailable as exc:
+        log.error("database unavailable", extra=kv(database=_database_shown(args), error=str(exc)))
+        return EXIT_FAILURE
+    except sqlalchemy.exc.DatabaseError as exc:
+        # An unreachable, locked or corrupt database: one line an operator can act
+        # on, not a traceback. The driver's message names host and port, never the
+        # password; the URL is shown with its password hidden.
         reason = str(exc.orig or exc).strip().splitlines()[0]
-        log.error("database unavailable", extra=kv(error=reason))
+        fields = {"database": _database_shown(args), "error": reason}
+        if "unable to open database file" in reason:
+            fields["hint"] = (
+                "the database file's folder must exist and be writable by this user; "
+                "set [watchtower] database_url (e.g. sqlite:////var/lib/watchtower/watchtower.db)"
+            )
+        log.error("database unavailable", extra=kv(**fields))
         return EXIT_FAILURE
     except KeyboardInterrupt:
         return 130

@@ -4,6 +4,7 @@
 
     WatchtowerError
      ├── ConfigError            invalid configuration; carries every problem found
+     ├── DatabaseUnavailable    the database cannot be opened (its folder, its file)
      ├── SourceError            a source could not be fetched or parsed
      │    ├── TransientError     worth retrying later (timeouts, 5xx, 429, network)
      │    └── PermanentError     retrying will not help until someone acts (404, bad feed)
@@ -24,6 +25,10 @@ from dataclasses import dataclass
 
 class WatchtowerError(Exception):
     """Base class of every error watchtower raises on purpose."""
+
+
+class DatabaseUnavailable(WatchtowerError):
+    """The database cannot be opened; the message says why, without a password."""
 
 
 @dataclass(frozen=True)

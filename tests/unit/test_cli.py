@@ -40,3 +40,32 @@ def test_an_unreachable_database_is_one_line_without_the_password(
     [line] = err.strip().splitlines()  # no traceback
     assert "ERROR watchtower.cli database unavailable" in line
     assert "127.0.0.1" in line and "hunter2" not in line
+    assert "database=postgresql://wt:***@127.0.0.1:9/test" in line
+
+
+@pytest.mark.parametrize(
+    ("setup", "error"),
+    [
+        (
+            lambda folder: (folder / "wt.db").write_text("not a database " * 20),
+            "file is not a database",
+        ),
+        (lambda folder: (folder / "wt.db").mkdir(), "unable to open database file"),
+        (lambda folder: (folder / "afile").write_text(""), "cannot create the folder of"),
+    ],
+)
+def test_a_broken_sqlite_file_is_one_line_naming_it(
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    setup: Callable[[Path], object],
+    error: str,
+) -> None:
+    setup(tmp_path)
+    name = "afile/wt.db" if "folder" in error else "wt.db"
+    path = tmp_path / "w.toml"
+    path.write_text(f'[watchtower]\ndatabase_url = "sqlite:///{name}"\n', encoding="utf-8")
+    for command in (["status"], ["db", "upgrade"]):
+        assert main([*command, "--config", str(path)]) == 1
+        [line] = capsys.readouterr().err.strip().splitlines()  # no traceback
+        assert "database unavailable" in line and error in line
+        assert f"database=sqlite:///{tmp_path / name}" in line
