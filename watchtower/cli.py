@@ -20,7 +20,7 @@ import sqlalchemy.exc
 
 from watchtower import __version__
 from watchtower.config import LoadedConfig, load_config
-from watchtower.errors import ConfigError, DatabaseUnavailable
+from watchtower.errors import CannotListen, ConfigError, DatabaseUnavailable
 from watchtower.logs import configure, kv
 
 if TYPE_CHECKING:
@@ -261,6 +261,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         for problem in exc.problems:
             print(problem, file=sys.stderr)
         return EXIT_CONFIG
+    except CannotListen as exc:
+        log.error("cannot start", extra=kv(error=str(exc)))
+        return EXIT_FAILURE
     except DatabaseUnavailable as exc:
         log.error("database unavailable", extra=kv(database=_database_shown(args), error=str(exc)))
         return EXIT_FAILURE

@@ -5,6 +5,7 @@
     WatchtowerError
      ├── ConfigError            invalid configuration; carries every problem found
      ├── DatabaseUnavailable    the database cannot be opened (its folder, its file)
+     ├── CannotListen           the HTTP endpoint's address is taken or not ours
      ├── SourceError            a source could not be fetched or parsed
      │    ├── TransientError     worth retrying later (timeouts, 5xx, 429, network)
      │    └── PermanentError     retrying will not help until someone acts (404, bad feed)
@@ -29,6 +30,10 @@ class WatchtowerError(Exception):
 
 class DatabaseUnavailable(WatchtowerError):
     """The database cannot be opened; the message says why, without a password."""
+
+
+class CannotListen(WatchtowerError):
+    """``[watchtower] http`` cannot be served (address in use, not this host's)."""
 
 
 @dataclass(frozen=True)

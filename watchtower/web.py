@@ -24,6 +24,7 @@ from prometheus_client.exposition import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.pool import NullPool
 
+from watchtower.errors import CannotListen
 from watchtower.logs import kv
 from watchtower.metrics import build_registry
 
@@ -68,7 +69,12 @@ class StatusServer:
         self.registry = build_registry(app.db, app.clock)
         self.probe = probe_engine(app.db.url)
         host, _, port = address.rpartition(":")
-        self.httpd = ThreadingHTTPServer((host.strip("[]"), int(port)), self._handler())
+        try:
+            self.httpd = ThreadingHTTPServer((host.strip("[]"), int(port)), self._handler())
+        except OSError as exc:
+            raise CannotListen(
+                f"cannot serve [watchtower] http on {address}: {exc.strerror or exc}"
+            ) from None
         self.httpd.daemon_threads = True
         self.thread = threading.Thread(target=self.httpd.serve_forever, name="http", daemon=True)
 

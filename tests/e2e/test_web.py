@@ -17,6 +17,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from tests.e2e.scenario import ACME_FR
 from tests.servers.http import FeedServer, Resource
 from watchtower.app import App
+from watchtower.cli import main
 from watchtower.config import load_config
 from watchtower.scheduler import Daemon
 from watchtower.web import StatusServer
@@ -160,3 +161,24 @@ def test_liveness_fails_when_the_scheduler_stops_ticking(
         assert status == 503 and json.loads(body)["live"] is False
     finally:
         stale.stop()
+
+
+def test_an_address_in_use_stops_the_start_with_one_line(
+    running: tuple[App, StatusServer, Path],
+    write_config: Callable[[str, str], Path],
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    _, server, db_path = running
+    taken = server.url.removeprefix("http://")
+    path = write_config(
+        f'[watchtower]\ndatabase_url = "sqlite:///{db_path}"\nhttp = "{taken}"\n'
+        '[[brands]]\nname = "Acmé"\nterms = ["Acmé"]\n',
+        "second.toml",
+    )
+    assert main(["run", "--config", str(path)]) == 1
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert "Traceback" not in "\n".join(lines)
+    assert (
+        f'ERROR watchtower.cli cannot start error="cannot serve [watchtower] http on {taken}'
+        in lines[-1]
+    )
