@@ -31,6 +31,7 @@ from watchtower.durations import format_duration
 from watchtower.errors import SourceError
 from watchtower.logs import kv
 from watchtower.pipeline.runner import BatchStats, RunContext, run_batch
+from watchtower.redact import redact_text
 from watchtower.storage.queries import Claim, claim_due_sources
 from watchtower.storage.tables import SOURCES, SourceRow
 
@@ -304,6 +305,7 @@ class Poller:
     ) -> None:
         app = self.app
         now = app.clock()
+        message = redact_text(message)  # stored, shown by status, sent to ops
         with app.db.writing() as session:
             row = session.get(SourceRow, source_id)
             if row is None:

@@ -1,4 +1,5 @@
-"""Hide secrets embedded in targets before they reach logs, metrics or ``status``.
+"""Hide secrets embedded in targets and URLs before they reach logs, metrics,
+``status`` or an ops notice.
 
 Slack channels and e-mail addresses are not secret, but Apprise URLs carry
 tokens in every position (``tgram://BOT_TOKEN/CHAT``, ``json://user:pass@host``),
@@ -16,6 +17,8 @@ __all__ = ["redact_target", "redact_text"]
 
 # An apprise target inside free text: stops at whitespace, quotes and brackets.
 _APPRISE_IN_TEXT = re.compile(r"apprise:[^\s\"'<>\])]+")
+# A password in a URL (``https://user:password@host/``), e.g. a source's feed URL.
+_URL_PASSWORD = re.compile(r"(\b[a-zA-Z][a-zA-Z0-9+.-]*://[^/\s:@]*):[^@\s/]*@")
 
 
 @lru_cache(maxsize=256)
@@ -40,7 +43,9 @@ def redact_target(target: str) -> str:
 
 
 def redact_text(text: str) -> str:
-    """Redact every ``apprise:…`` target found in ``text``."""
-    if "apprise:" not in text:
-        return text
-    return _APPRISE_IN_TEXT.sub(lambda m: redact_target(m.group(0)), text)
+    """Redact every ``apprise:…`` target, and every password in a URL, in ``text``."""
+    if "apprise:" in text:
+        text = _APPRISE_IN_TEXT.sub(lambda m: redact_target(m.group(0)), text)
+    if "@" in text and "://" in text:
+        text = _URL_PASSWORD.sub(r"\1:***@", text)
+    return text
