@@ -74,3 +74,14 @@ def configure(level: str = "INFO", fmt: str = "text") -> None:
     root.setLevel(level.upper())
     for noisy in ("httpx", "httpcore", "apscheduler", "slack_sdk", "alembic", "watchfiles"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
+    scheduler = logging.getLogger("apscheduler.scheduler")
+    if not any(isinstance(f, _RoundStillRunning) for f in scheduler.filters):
+        scheduler.addFilter(_RoundStillRunning())
+
+
+class _RoundStillRunning(logging.Filter):
+    """A poll round longer than ``poll_interval`` (one slow source) is normal: the
+    next round starts when it ends. APScheduler warns at every missed start."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "maximum number of running instances reached" not in record.getMessage()

@@ -307,7 +307,8 @@ class Reloader:
             queued = queries.enqueue_notice(
                 session, key, targets, payload(config.watchtower.language, now.isoformat()), now
             )
-        log.info("ops notified", extra=kv(notice=key.split(":")[0], queued=queued))
+        if queued:  # 0: this very file was already reported
+            log.info("ops notified", extra=kv(notice=key.split(":")[0], queued=queued))
 
 
 def _emptied(running: Config, loaded: LoadedConfig) -> list[ConfigProblem]:
