@@ -18,6 +18,7 @@ STRINGS: dict[str, dict[str, str]] = {
         "unknown_date": "date inconnue",
         "open": "Ouvrir",
         "severity.info": "Mention",
+        "severity.notice": "Info",
         "severity.warning": "À surveiller",
         "severity.critical": "CRITIQUE",
         "subject": "[veille] {severity} – {brands} : {title}",
@@ -52,8 +53,8 @@ STRINGS: dict[str, dict[str, str]] = {
         "ack_hint": "Réagissez avec ✅ ou répondez « ack » dans le fil pour prendre en charge.",
         "escalated": "Escalade : personne n'a pris en charge l'alerte en {timeout}.",
         "ops_auth_subject": "[veille] Slack est en pause : {reason}",
-        "ops_auth_body": "Slack a refusé le jeton du bot ({reason}). Les notifications Slack "
-        "sont conservées et repartiront dès qu'un jeton valide sera configuré.",
+        "ops_auth_body": "Les notifications Slack sont conservées et repartiront dès que "
+        "le service aura un jeton de bot valide (SLACK_BOT_TOKEN). Cause : {reason}",
     },
     "en": {
         "source": "Source",
@@ -65,6 +66,7 @@ STRINGS: dict[str, dict[str, str]] = {
         "unknown_date": "unknown date",
         "open": "Open",
         "severity.info": "Mention",
+        "severity.notice": "Info",
         "severity.warning": "Watch",
         "severity.critical": "CRITICAL",
         "subject": "[watchtower] {severity} – {brands}: {title}",
@@ -98,8 +100,8 @@ STRINGS: dict[str, dict[str, str]] = {
         "ack_hint": 'React with ✅ or reply "ack" in the thread to take charge.',
         "escalated": "Escalation: nobody took charge of the alert within {timeout}.",
         "ops_auth_subject": "[watchtower] Slack is paused: {reason}",
-        "ops_auth_body": "Slack refused the bot token ({reason}). Slack notifications are "
-        "kept and will go out once a valid token is configured.",
+        "ops_auth_body": "Slack notifications are kept and will go out once the service "
+        "has a valid bot token (SLACK_BOT_TOKEN). Cause: {reason}",
     },
 }
 
@@ -119,7 +121,21 @@ def published_text(n: Notification, language: str, timezone: str) -> str:
     return local.strftime(t(language, "date_format")) + f" ({local.tzname()})"
 
 
+def kind_of(n: Notification) -> str:
+    """``item``, ``summary``, ``spike`` or ``ops``.
+
+    A notice queued without a ``kind`` (a rejected configuration) names no
+    brand: no mention does, since every match is a brand's.
+    """
+    kind = str(n.extra.get("kind") or "item")
+    return "ops" if kind == "item" and not n.brands else kind
+
+
 def severity_text(n: Notification, language: str) -> str:
+    """The label of ``n``'s urgency; an ops notice that needs nothing (a source
+    back) is "Info", not "Mention"."""
+    if n.severity is Severity.info and kind_of(n) == "ops":
+        return t(language, "severity.notice")
     return t(language, f"severity.{n.severity.name}")
 
 

@@ -7,8 +7,9 @@ import threading
 from typing import TextIO
 
 from watchtower.models import Notification
+from watchtower.notify._text import kind_of
 from watchtower.notify.base import Message, Notifier, Receipt
-from watchtower.notify.plain import kind_of, plain_text, reply_text
+from watchtower.notify.plain import plain_text, reply_text
 
 
 class ConsoleNotifier(Notifier):

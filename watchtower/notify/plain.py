@@ -13,7 +13,14 @@ from dataclasses import dataclass
 
 from watchtower.models import Notification
 from watchtower.notify import email_render
-from watchtower.notify._text import label, published_text, severity_text, t, title_text
+from watchtower.notify._text import (
+    kind_of,
+    label,
+    published_text,
+    severity_text,
+    t,
+    title_text,
+)
 
 EXCERPT_CHARS = 500
 
@@ -24,16 +31,6 @@ class PlainText:
 
     title: str
     body: str
-
-
-def kind_of(n: Notification) -> str:
-    """``item``, ``summary``, ``spike`` or ``ops``.
-
-    A notice queued without a ``kind`` (a rejected configuration) names no
-    brand: no mention does, since every match is a brand's.
-    """
-    kind = str(n.extra.get("kind") or "item")
-    return "ops" if kind == "item" and not n.brands else kind
 
 
 def plain_text(n: Notification, language: str, timezone: str) -> PlainText:
