@@ -42,7 +42,7 @@ def _query_warnings(path: str, config: Config, lines: Lines) -> list[ConfigProbl
 def _lossy_terms(path: str, config: Config, lines: Lines) -> list[ConfigProblem]:
     """Terms matched as something more common than what was written (``Canal+`` is
     the word "canal"): worth an ``exclude`` or a rule query."""
-    from watchtower.pipeline.normalise import lossy_term
+    from watchtower.pipeline.lossy import lossy_term
 
     warnings = []
     for index, brand in enumerate(config.brands):

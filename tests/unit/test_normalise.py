@@ -8,11 +8,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from watchtower.pipeline.lossy import lossy_term
 from watchtower.pipeline.normalise import (
     ELISIONS,
     _tokenize_chars,
     fold_char,
-    lossy_term,
     normalise,
     normalise_quick,
     normalise_term,
