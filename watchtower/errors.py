@@ -11,6 +11,7 @@
      │    └── PermanentError     retrying will not help until someone acts (404, bad feed)
      └── DeliveryError          a notification could not be delivered (retryable flag)
           ├── OutcomeUnknown     the request may have been delivered (timeout): check first
+          ├── RateLimited        the provider said "slow down" (429): wait retry_after
           └── TargetDisabled     the whole target kind is unusable (revoked token): pause it
 
 Adapters and notifiers raise these; nobody else retries. The scheduler turns a
@@ -104,6 +105,20 @@ class OutcomeUnknown(DeliveryError):
     """
 
     def __init__(self, reason: str, *, retry_after: float | None = None) -> None:
+        super().__init__(reason, retryable=True, retry_after=retry_after)
+
+
+class RateLimited(DeliveryError):
+    """The provider refused the request for now (HTTP 429): nothing was delivered.
+
+    Always retryable, and ``retry_after`` (seconds, from the provider's
+    Retry-After, or a default) is always set. It is the provider's pacing, not a
+    failure of the message, so the outbox may wait without counting an attempt.
+    """
+
+    retry_after: float
+
+    def __init__(self, reason: str, *, retry_after: float) -> None:
         super().__init__(reason, retryable=True, retry_after=retry_after)
 
 

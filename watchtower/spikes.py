@@ -285,9 +285,18 @@ def check_escalations(db: Database, notifier_for: Callable[[str], Notifier], now
                 acknowledged = getattr(notifier, "acknowledged", None)
                 if acknowledged is not None:
                     try:
-                        if acknowledged(alert.channel, alert.ts):
+                        ack = acknowledged(alert.channel, alert.ts)
+                        if ack:
                             alert.acked_at = now
-                            log.info("spike alert acknowledged", extra=kv(alert=alert.dedup_key))
+                            log.info(
+                                "spike alert acknowledged",
+                                extra=kv(
+                                    alert=alert.dedup_key,
+                                    user=getattr(ack, "user", None),
+                                    via=getattr(ack, "via", None),
+                                    detail=getattr(ack, "detail", None),
+                                ),
+                            )
                             continue
                     except DeliveryError as exc:
                         log.warning(

@@ -16,13 +16,19 @@ Slack enforces:
 Knobs: ``rate_limit_next`` (next N posts → 429), ``fail_next`` (HTTP statuses),
 ``error_next`` (``ok: false`` errors), ``block`` (hold every request until set),
 ``hang_after_record`` (record the next post, then never answer: a crash between
-Slack's write and ours). Helpers: ``react``, ``human_reply``, ``posts``, ``replies``.
+Slack's write and ours), ``fail_after_record`` (HTTP statuses answered to the
+next posts *after* storing them: a gateway error after the write),
+``reset_after_record`` (store the next N posts, then drop the connection
+unanswered), ``private`` (channels ``conversations.join`` refuses with
+``method_not_supported_for_channel_type``, as for a private channel), ``bot_name``
+(the ``user`` of ``auth.test``). Helpers: ``react``, ``human_reply``, ``posts``, ``replies``.
 """
 
 from __future__ import annotations
 
 import itertools
 import json
+import socket
 import threading
 import time
 from collections.abc import Callable
@@ -76,6 +82,10 @@ class FakeSlack:
     files: list[dict[str, Any]] = field(default_factory=list)
     block: threading.Event | None = None
     hang_after_record: threading.Event | None = None
+    fail_after_record: list[int] = field(default_factory=list)
+    reset_after_record: int = 0
+    private: set[str] = field(default_factory=set)
+    bot_name: str = "watchtower"
     clock: Callable[[], float] = time.time
     rate_limited: int = 0
     _lock: threading.Lock = field(default_factory=threading.Lock)
@@ -128,6 +138,14 @@ class FakeSlack:
                         if hang is not None:
                             fake.hang_after_record = None
                             hang.wait()  # Slack stored it; the caller never hears back
+                        if fake.fail_after_record:
+                            status, headers = fake.fail_after_record.pop(0), {}
+                            answer = {"ok": False, "error": "service_unavailable"}
+                        elif fake.reset_after_record > 0:
+                            fake.reset_after_record -= 1
+                            self.close_connection = True
+                            self.connection.shutdown(socket.SHUT_RDWR)
+                            return  # Slack stored it; the connection drops before the answer
                 data = json.dumps(answer).encode()
                 self.send_response(status)
                 self.send_header("Content-Type", "application/json; charset=utf-8")
@@ -237,7 +255,7 @@ class FakeSlack:
                 "ok": True,
                 "url": "https://fake.slack.com/",
                 "team": "Fake",
-                "user": "watchtower",
+                "user": self.bot_name,
                 "team_id": "T0001",
                 "user_id": "U0001",
                 "bot_id": "B0001",
@@ -337,6 +355,8 @@ class FakeSlack:
 
     def _conversations_join(self, body: dict[str, Any]) -> Answer:
         channel = str(body.get("channel") or "")
+        if self.private and (channel in self.private or self.channel_id(channel) in self.private):
+            return 200, {}, {"ok": False, "error": "method_not_supported_for_channel_type"}
         self.not_member.discard(channel)
         for name, cid in self._channels.items():
             if channel in (name, cid):

@@ -30,6 +30,7 @@ from watchtower.models import Notification
 from watchtower.notify import slack_render as r
 from watchtower.notify._text import t
 from watchtower.notify.base import Limits, Message, Notifier, Receipt
+from watchtower.notify.slack_ack import Acknowledgement
 from watchtower.notify.slack_api import METADATA_EVENT, SlackApi, slack_error
 from watchtower.notify.slack_render import escape_mrkdwn, escape_url
 
@@ -188,9 +189,19 @@ class SlackNotifier(Notifier):
         except DeliveryError as exc:
             log.warning("Slack follow-up failed", extra=kv(step=what, error=exc.reason))
 
-    def acknowledged(self, channel: str, ts: str) -> bool:
-        """Whether someone took charge of the message (✅ reaction or "ack" reply)."""
-        return self.api.acknowledged(channel, ts)
+    def acknowledged(self, channel: str, ts: str) -> Acknowledgement | None:
+        """Who took charge of the message (✅ reaction or an "ack" reply), if anyone.
+
+        The result is truthy exactly when someone did, so callers may test it as a bool.
+        """
+        ack = self.api.acknowledged(channel, ts)
+        if ack is not None:
+            # Who and how: the spikes job logs it at INFO with the alert it cancels.
+            log.debug(
+                "Slack alert acknowledged",
+                extra=kv(channel=channel, ts=ts, user=ack.user, via=ack.via, detail=ack.detail),
+            )
+        return ack
 
     def close(self) -> None:
         pass

@@ -1,12 +1,18 @@
 """The Slack Web API calls watchtower makes, with pacing and error mapping in one place.
 
 - **Pacing**: at most one message per ``interval`` per channel (Slack allows about
-  one per second); a 429 still maps to a retryable error carrying Retry-After.
-- **Errors**: ``not_in_channel`` → ``conversations.join`` once, then one more try;
+  one per second); a 429 still maps to :class:`~watchtower.errors.RateLimited`
+  carrying Retry-After.
+- **Errors**: ``not_in_channel`` → ``conversations.join`` once, then one more try
+  (a private channel cannot be joined: the error says to ``/invite`` the bot);
   ``invalid_auth`` / ``token_revoked`` / ``account_inactive`` →
-  :class:`~watchtower.errors.TargetDisabled`; a timeout →
-  :class:`~watchtower.errors.OutcomeUnknown`; any other ``ok: false`` is permanent
+  :class:`~watchtower.errors.TargetDisabled`; any other ``ok: false`` is permanent
   with Slack's reason.
+- **Unknown outcome**: when ``chat.postMessage`` fails in a way that may come
+  *after* Slack stored the message (a timeout, a 5xx, the connection dropped
+  once the request was sent), the error is :class:`~watchtower.errors.OutcomeUnknown`
+  so the next attempt checks the history first. The same failures on read
+  calls are plain retryable errors: nothing was written.
 - **Reconciliation**: :meth:`SlackApi.find_posted` looks for a message by the
   outbox id carried in its ``metadata``, so a send whose outcome is unknown is
   not repeated.
@@ -14,7 +20,7 @@
 
 from __future__ import annotations
 
-import re
+import http.client
 import socket
 import threading
 import time
@@ -25,12 +31,15 @@ from typing import Any
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
 
-from watchtower.errors import DeliveryError, OutcomeUnknown, TargetDisabled
+from watchtower.errors import DeliveryError, OutcomeUnknown, RateLimited, TargetDisabled
+from watchtower.notify.slack_ack import ACK_REACTIONS, Acknowledgement, is_ack_reply, reply_detail
 
 METADATA_EVENT = "watchtower_notification"
 AUTH_ERRORS = frozenset({"invalid_auth", "token_revoked", "account_inactive", "not_authed"})
-ACK_REACTIONS = frozenset({"white_check_mark", "heavy_check_mark", "ballot_box_with_check"})
-_ACK_WORD = re.compile(r"(?i)(?<![\w])(ack|acquitt[ée]|pris en charge|je prends)(?![\w])")
+# Calls that create something: a failure after the request left may hide a success.
+# chat.update is absent on purpose: repeating it is harmless.
+WRITES = frozenset({"chat.postMessage"})
+DEFAULT_BOT_NAME = "watchtower"
 
 
 def metadata_for(outbox_id: int | str) -> dict[str, Any]:
@@ -38,8 +47,8 @@ def metadata_for(outbox_id: int | str) -> dict[str, Any]:
     return {"event_type": METADATA_EVENT, "event_payload": {"outbox_id": str(outbox_id)}}
 
 
-def slack_error(exc: SlackApiError) -> DeliveryError:
-    """Map a Slack API error to the outbox's vocabulary."""
+def slack_error(exc: SlackApiError, *, write: bool = False) -> DeliveryError:
+    """Map a Slack API error to the outbox's vocabulary (``write``: see :data:`WRITES`)."""
     response = exc.response
     status = response.status_code
     error = ""
@@ -51,8 +60,11 @@ def slack_error(exc: SlackApiError) -> DeliveryError:
             seconds = max(1.0, float(retry_after)) if retry_after else 1.0
         except ValueError:
             seconds = 1.0
-        return DeliveryError("Slack rate limit (429)", retryable=True, retry_after=seconds)
+        return RateLimited("Slack rate limit (429)", retry_after=seconds)
     if status >= 500:
+        # A gateway may answer 5xx after Slack stored the message: check before resending.
+        if write:
+            return OutcomeUnknown(f"Slack server error ({status})")
         return DeliveryError(f"Slack server error ({status})", retryable=True)
     if error in AUTH_ERRORS:
         return TargetDisabled("slack", f"Slack refused the bot token: {error}")
@@ -75,24 +87,33 @@ class SlackApi:
         self._monotonic, self._sleep = monotonic, sleep
         self._last_post: dict[str, float] = {}
         self._lock = threading.Lock()
+        self._bot_name: str | None = None
 
     # ------------------------------------------------------------ plumbing
     def call(self, method: str, **kwargs: Any) -> dict[str, Any]:
         """Call ``method`` and return its JSON, raising :class:`DeliveryError` on failure."""
+        write = method in WRITES
+
+        def maybe_delivered(reason: str) -> DeliveryError:
+            if write:
+                return OutcomeUnknown(reason)
+            return DeliveryError(reason, retryable=True)
+
         try:
             # slack-sdk's named methods pick the right verb and encoding per method.
             response = getattr(self.client, method.replace(".", "_"))(**kwargs)
         except SlackApiError as exc:
-            raise slack_error(exc) from None
+            raise slack_error(exc, write=write) from None
         except TimeoutError as exc:
-            raise OutcomeUnknown(f"Slack did not answer in time ({exc})") from None
+            raise maybe_delivered(f"Slack did not answer in time ({exc})") from None
         except urllib.error.URLError as exc:
+            # urllib wraps only errors raised while connecting or sending.
             if isinstance(exc.reason, socket.timeout | TimeoutError):
-                raise OutcomeUnknown(f"Slack did not answer in time ({exc.reason})") from None
+                raise maybe_delivered(f"Slack did not answer in time ({exc.reason})") from None
             raise DeliveryError(f"cannot reach Slack ({exc.reason})", retryable=True) from None
-        except ConnectionError as exc:
-            # The request may have been written before the connection broke.
-            raise OutcomeUnknown(f"connection to Slack lost ({exc})") from None
+        except (ConnectionError, http.client.HTTPException) as exc:
+            # Raised while reading the answer: the whole request had been sent.
+            raise maybe_delivered(f"connection to Slack lost ({exc})") from None
         except SlackClientError as exc:
             raise DeliveryError(f"Slack client error ({exc})", retryable=True) from None
         return dict(response.data) if isinstance(response.data, dict) else {}
@@ -134,12 +155,40 @@ class SlackApi:
             try:
                 data = self.call("chat.postMessage", **body)
             except DeliveryError as exc:
-                if attempt == 1 and exc.reason.endswith(": not_in_channel"):
-                    self.call("conversations.join", channel=channel)
+                if attempt == 1 and _refusal(exc) == "not_in_channel":
+                    self._join(channel)
                     continue
                 raise
             return str(data.get("channel") or channel), str(data.get("ts") or "")
         raise AssertionError("unreachable")  # pragma: no cover
+
+    def _join(self, channel: str) -> None:
+        """Join ``channel`` before posting again; say how to fix it when the bot cannot."""
+        try:
+            self.call("conversations.join", channel=channel)
+        except DeliveryError as exc:
+            if exc.retryable:
+                raise
+            # Only a member can add the bot to a private channel: tell the operator how.
+            invite = f"invite it with /invite @{self.bot_name()} in that channel"
+            code = _refusal(exc)
+            if code == "method_not_supported_for_channel_type":
+                reason = f"the bot is not in private channel {channel}: {invite}"
+            else:
+                reason = (
+                    f"the bot is not in channel {channel} and cannot join it ({code}): {invite}"
+                )
+            raise DeliveryError(reason, retryable=False) from None
+
+    def bot_name(self) -> str:
+        """The bot's user name (``auth.test``), or ``watchtower`` if Slack does not say."""
+        if self._bot_name is None:
+            try:
+                name = str(self.call("auth.test").get("user") or "")
+            except DeliveryError:
+                return DEFAULT_BOT_NAME  # not cached: a later error may get the real name
+            self._bot_name = name or DEFAULT_BOT_NAME
+        return self._bot_name
 
     def update(
         self, channel: str, ts: str, *, text: str, blocks: list[dict[str, Any]] | None
@@ -225,16 +274,30 @@ class SlackApi:
             raise DeliveryError(f"Slack file upload failed ({exc})", retryable=True) from None
 
     # ---------------------------------------------------------------- acks
-    def acknowledged(self, channel: str, ts: str, *, bot_user: str | None = None) -> bool:
-        """Whether someone put ✅ on the message or replied "ack" in its thread."""
+    def acknowledged(
+        self, channel: str, ts: str, *, bot_user: str | None = None
+    ) -> Acknowledgement | None:
+        """Who put ✅ on the message or took charge in its thread, if anyone did.
+
+        What a reply must say to count is in :mod:`~watchtower.notify.slack_ack`.
+        """
         data = self.call("reactions.get", channel=channel, timestamp=ts, full=True)
         for reaction in (data.get("message") or {}).get("reactions") or []:
-            if reaction.get("name") in ACK_REACTIONS:
-                return True
+            name = str(reaction.get("name") or "")
+            if name in ACK_REACTIONS:
+                users = reaction.get("users") or [""]
+                return Acknowledgement(str(users[0]), "reaction", name)
         replies = self.call("conversations.replies", channel=channel, ts=ts, limit=200)
         for message in replies.get("messages") or []:
             if message.get("ts") == ts or message.get("bot_id") or message.get("user") == bot_user:
                 continue
-            if _ACK_WORD.search(str(message.get("text") or "")):
-                return True
-        return False
+            text = str(message.get("text") or "")
+            if is_ack_reply(text):
+                return Acknowledgement(str(message.get("user") or ""), "reply", reply_detail(text))
+        return None
+
+
+def _refusal(exc: DeliveryError) -> str:
+    """Slack's error code in a permanent error made by :func:`slack_error`, else ``""``."""
+    prefix = "Slack refused the message: "
+    return exc.reason.removeprefix(prefix) if exc.reason.startswith(prefix) else ""

@@ -20,6 +20,7 @@ SCOPES = {
     "conversations.replies": {"channels:history", "groups:history"},
     "reactions.get": {"reactions:read"},
     "files_upload_v2": {"files:write"},
+    "auth.test": set(),  # any token may ask who it is (the bot's name, for hints)
 }
 
 
