@@ -34,6 +34,7 @@ from watchtower.durations import format_duration
 from watchtower.errors import DeliveryError
 from watchtower.logs import kv
 from watchtower.notify.base import Notifier
+from watchtower.pipeline.normalise import normalise
 from watchtower.pipeline.route import default_targets
 from watchtower.storage.db import Database
 from watchtower.storage.queries import enqueue_notice, insert_ignore
@@ -196,7 +197,15 @@ def _alert(
     )
     column = MentionRow.brand if scope.kind == "brand" else MentionRow.rule
     rows = session.execute(
-        select(SourceRow.name, ItemRow.title, ItemRow.url, MentionRow.terms, ItemRow.id)
+        select(
+            SourceRow.name,
+            ItemRow.title,
+            ItemRow.url,
+            MentionRow.terms,
+            MentionRow.surfaces,
+            MentionRow.severity,
+            ItemRow.id,
+        )
         .join(ItemRow, ItemRow.id == MentionRow.item_id)
         .join(SourceRow, SourceRow.id == ItemRow.source_id)
         .where(
@@ -208,15 +217,18 @@ def _alert(
     terms: Counter[str] = Counter()
     examples: list[dict[str, Any]] = []
     seen: set[int] = set()
-    for source, title, url, item_terms, item_id in rows:
+    written: dict[str, str] = {}
+    for source, title, url, item_terms, surfaces, severity, item_id in rows:
         terms.update(item_terms or [])
+        for surface in surfaces or ():
+            written.setdefault(normalise(surface).strip(), surface)
         if item_id in seen:
             continue
         seen.add(item_id)
         sources[source] += 1
         if len(examples) < 3:
             examples.append(
-                {"title": title, "url": url, "source": source, "severity": "critical", "brands": []}
+                {"title": title, "url": url, "source": source, "severity": severity, "brands": []}
             )
     spike = {
         "alert": key,
@@ -227,7 +239,8 @@ def _alert(
         "p": verdict.p,
         "window": format_duration(window),
         "top_sources": sources.most_common(TOP),
-        "top_terms": terms.most_common(TOP),
+        # The words as written ("Acmé"), not their matching form ("acme").
+        "top_terms": [(written.get(term, term), n) for term, n in terms.most_common(TOP)],
         "examples": examples,
         "escalate_to": list(scope.escalate_to),
         "escalation": False,

@@ -148,5 +148,6 @@ def test_a_follow_up_on_the_console_waits_for_its_story_held_in_a_group(
         app.outbox.drain()
         clock.advance(seconds=6)
     text = out.getvalue()
-    assert "Article story 0" in text and "↳ Aussi vu sur blog-b" in text
-    assert text.index("Article story 0") < text.index("↳ Aussi vu sur blog-b")
+    # The reply names its story (7), as the first message does.
+    assert "[#7] [Mention] Article story 0" in text and "↳ [#7] Aussi vu sur blog-b" in text
+    assert text.index("Article story 0") < text.index("↳ [#7] Aussi vu sur blog-b")

@@ -142,10 +142,6 @@ def block_texts(post: dict[str, Any]) -> list[str]:
     return texts
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="needs the slack_render.fit / link change for URLs too long to link (defect 2)",
-)
 @pytest.mark.parametrize("excerpt", ["Un extrait.", "x" * 50_000])
 def test_url_too_long_to_link_is_shortened_not_refused(
     app_for: Callable[[str], App], slack: FakeSlack, excerpt: str

@@ -114,7 +114,7 @@ def add_mentions(app: App, hours: list[tuple[datetime, int]], brand: str = "Acm�
                         brand=brand,
                         rule="",
                         severity="info",
-                        terms=["Acmé", "panne"],
+                        terms=["acme", "panne"],  # matching forms, as stored
                         surfaces=["Acmé"],
                         created_at=at,
                     )
@@ -146,6 +146,7 @@ def test_no_alert_on_weekly_rhythm_then_alert_within_one_poll_of_a_burst(
     text = str(alert["blocks"])
     assert "Pic de mentions : Acmé" in text and "<@U0123>" in text
     assert "presse (" in text and "panne" in text and "Acmé article" in text
+    assert "Acmé (" in text and "acme (" not in text  # terms as written
     # A second look in the same burst does not alert again (cooldown).
     clock.advance(minutes=5)
     assert spikes.check(app.db, app.loaded.config, clock.now) == 0

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime, time
 from zoneinfo import ZoneInfo
 
 from watchtower.models import Notification, Severity
@@ -25,7 +25,13 @@ STRINGS: dict[str, dict[str, str]] = {
         "language": "Langue",
         "untitled": "(sans titre)",
         "date_format": "%d/%m/%Y à %H:%M",
+        "date_only_format": "%d/%m/%Y",
         "colon": " : ",
+        "notice_subject": "[veille] {severity} : {title}",
+        "rating": "Note",
+        "author": "Auteur",
+        "mentions_one": "{count} mention",
+        "mentions_other": "{count} mentions",
         # alerting (grouping, quiet hours, digests, story threads, spikes)
         "also_seen": "Aussi vu sur {source}",
         "source_down": "Source en panne : {name}",
@@ -39,9 +45,9 @@ STRINGS: dict[str, dict[str, str]] = {
         "seen_on": "Vu sur {count} sources",
         "more": "… et {count} de plus",
         "read_more": "Lire la suite",
-        "group_title": "{count} mentions · {what}",
-        "quiet_title": "Pendant les heures calmes : {count} mentions",
-        "digest_title": "Résumé {period} : {count} mentions",
+        "group_title": "{mentions} · {what}",
+        "quiet_title": "Pendant les heures calmes : {mentions}",
+        "digest_title": "Résumé {period} : {mentions}",
         "digest_daily": "quotidien",
         "digest_hourly": "horaire",
         "chart_title": "Mentions par marque",
@@ -52,9 +58,14 @@ STRINGS: dict[str, dict[str, str]] = {
         "examples": "Exemples",
         "ack_hint": "Réagissez avec ✅ ou répondez « ack » dans le fil pour prendre en charge.",
         "escalated": "Escalade : personne n'a pris en charge l'alerte en {timeout}.",
-        "ops_auth_subject": "[veille] Slack est en pause : {reason}",
+        "ops_auth_subject": "Slack est en pause : {reason}",
         "ops_auth_body": "Les notifications Slack sont conservées et repartiront dès que "
         "le service aura un jeton de bot valide (SLACK_BOT_TOKEN). Cause : {reason}",
+        "ops_back_subject": "{kind} fonctionne à nouveau",
+        "ops_back_body": "Les notifications en attente repartent.",
+        "ops_failed_subject": "Notifications perdues pour {target}",
+        "ops_failed_body": "{count} notification(s) n'ont pas pu être livrées à {target} "
+        "et ne seront pas renvoyées. Dernière erreur : {reason}",
     },
     "en": {
         "source": "Source",
@@ -73,7 +84,13 @@ STRINGS: dict[str, dict[str, str]] = {
         "language": "Language",
         "untitled": "(untitled)",
         "date_format": "%Y-%m-%d %H:%M",
+        "date_only_format": "%Y-%m-%d",
         "colon": ": ",
+        "notice_subject": "[watchtower] {severity}: {title}",
+        "rating": "Rating",
+        "author": "Author",
+        "mentions_one": "{count} mention",
+        "mentions_other": "{count} mentions",
         "also_seen": "Also seen on {source}",
         "source_down": "Source down: {name}",
         "source_down_body": "{failures} failures in a row. Last error: {error}",
@@ -86,9 +103,9 @@ STRINGS: dict[str, dict[str, str]] = {
         "seen_on": "Seen on {count} sources",
         "more": "… and {count} more",
         "read_more": "Read more",
-        "group_title": "{count} mentions · {what}",
-        "quiet_title": "During quiet hours: {count} mentions",
-        "digest_title": "{period} digest: {count} mentions",
+        "group_title": "{mentions} · {what}",
+        "quiet_title": "During quiet hours: {mentions}",
+        "digest_title": "{period} digest: {mentions}",
         "digest_daily": "Daily",
         "digest_hourly": "Hourly",
         "chart_title": "Mentions per brand",
@@ -99,9 +116,14 @@ STRINGS: dict[str, dict[str, str]] = {
         "examples": "Examples",
         "ack_hint": 'React with ✅ or reply "ack" in the thread to take charge.',
         "escalated": "Escalation: nobody took charge of the alert within {timeout}.",
-        "ops_auth_subject": "[watchtower] Slack is paused: {reason}",
+        "ops_auth_subject": "Slack is paused: {reason}",
         "ops_auth_body": "Slack notifications are kept and will go out once the service "
         "has a valid bot token (SLACK_BOT_TOKEN). Cause: {reason}",
+        "ops_back_subject": "{kind} works again",
+        "ops_back_body": "The waiting notifications are going out.",
+        "ops_failed_subject": "Notifications lost for {target}",
+        "ops_failed_body": "{count} notification(s) could not be delivered to {target} "
+        "and will not be retried. Last error: {reason}",
     },
 }
 
@@ -117,8 +139,40 @@ def published_text(n: Notification, language: str, timezone: str) -> str:
     """The publication time in the configured zone, or "unknown date"."""
     if n.published is None:
         return t(language, "unknown_date")
+    if n.published.astimezone(UTC).time() == time(0):
+        # A date without a time (JSON-LD "2026-11-25") is stored as midnight UTC:
+        # shown in the local zone it would claim "01:00", an hour nobody wrote.
+        # An item really published at 00:00:00 UTC loses its time, which is rare.
+        return n.published.astimezone(UTC).strftime(t(language, "date_only_format"))
     local: datetime = n.published.astimezone(ZoneInfo(timezone))
     return local.strftime(t(language, "date_format")) + f" ({local.tzname()})"
+
+
+def mentions_text(language: str, count: int) -> str:
+    """``"1 mention"``, ``"3 mentions"``; French also says "0 mention"."""
+    one = count in (0, 1) if language == "fr" else count == 1
+    return t(language, "mentions_one" if one else "mentions_other").format(count=count)
+
+
+def rating_text(n: Notification, language: str) -> str:
+    """A review's rating as stars and a score ("★★☆☆☆ 2/5"), or "" without one."""
+    raw = n.extra.get("rating")
+    if raw is None or isinstance(raw, bool):
+        return ""
+    try:
+        rating = min(5.0, max(0.0, float(raw)))
+    except (TypeError, ValueError):
+        return ""
+    full = int(rating + 0.5)  # round half up: 2.5 shows three stars, as review sites do
+    score = f"{rating:g}"
+    if language == "fr":
+        score = score.replace(".", ",")
+    return "★" * full + "☆" * (5 - full) + f" {score}/5"
+
+
+def author_text(n: Notification) -> str:
+    """Who wrote the item (a review's author), or ""."""
+    return str(n.extra.get("author") or "").strip()
 
 
 def kind_of(n: Notification) -> str:

@@ -29,15 +29,19 @@ class ConsoleNotifier(Notifier):
         n, lang = notification, self.language
         # Control characters would let a feed rewrite the operator's terminal.
         clean = str.maketrans({c: " " for c in map(chr, range(32)) if c != "\n"})
+        # Replies are printed when they come, after whatever was printed last: the
+        # story's tag on both the first message and its replies links them.
+        story = n.story.get("id")
+        tag = f"[#{story}] " if story is not None else ""
         if n.is_reply:
-            text = f"  ↳ {reply_text(n, lang)}"
+            text = f"  ↳ {tag}{reply_text(n, lang)}"
             return Message(address=address, text=text.translate(clean))
         plain = plain_text(n, lang, self.timezone)
         body = plain.body.splitlines()
         head = f"  → {address or 'console'}"
         if kind_of(n) == "item" and body:  # the source and brands on the target's line
             head, body = f"{head} · {body[0]}", body[1:]
-        lines = [plain.title, head, *(f"  {line}" if line else "" for line in body)]
+        lines = [tag + plain.title, head, *(f"  {line}" if line else "" for line in body)]
         return Message(address=address, text="\n".join(line.translate(clean) for line in lines))
 
     def send(self, message: Message) -> Receipt:

@@ -8,6 +8,8 @@ headers. SMTP 4xx answers and network errors are retryable; 5xx are not.
 from __future__ import annotations
 
 import base64
+import dataclasses
+import hashlib
 import html
 import re
 import smtplib
@@ -19,8 +21,11 @@ from watchtower.errors import DeliveryError
 from watchtower.models import Notification
 from watchtower.notify._text import (
     SEVERITY_EMOJI,
+    author_text,
+    kind_of,
     label,
     published_text,
+    rating_text,
     severity_text,
     t,
     title_text,
@@ -28,11 +33,20 @@ from watchtower.notify._text import (
 from watchtower.notify.base import Limits, Message, Notifier, Receipt, truncate
 
 _ADDRESS = re.compile(r"^[^@\s,;<>]+@[^@\s,;<>]+\.[^@\s,;<>]+$")
+SMTP_REPLY_MAX = 200  # characters of the server's answer kept in the error
 
 
 def header_value(text: str) -> str:
     """A header value with CR, LF and other control characters removed."""
     return re.sub(r"[\x00-\x1f\x7f]+", " ", text).strip()
+
+
+def smtp_reply(code: int, reply: bytes | str) -> str:
+    """``SMTP error 550 (5.1.1 mailbox unknown)``: the code alone does not say which
+    of the many 5xx causes it was; the first line of the answer usually does."""
+    text = reply.decode("utf-8", "replace") if isinstance(reply, bytes) else str(reply)
+    first = header_value(text.splitlines()[0]) if text.strip() else ""
+    return f"SMTP error {code}" + (f" ({truncate(first, SMTP_REPLY_MAX)})" if first else "")
 
 
 class EmailNotifier(Notifier):
@@ -68,9 +82,31 @@ class EmailNotifier(Notifier):
         if not _ADDRESS.match(address):
             raise ValueError(f"not an e-mail address: {address!r}")
 
+    def message_id(self, n: Notification) -> str:
+        """The same Message-ID every time one outbox row is rendered.
+
+        A send cut short (kill -9 after the server stored the message, before it
+        answered) is sent again after the restart; SMTP offers no way to ask
+        whether the first copy arrived, but mail clients show two messages with
+        one Message-ID once. The hash of the sender, the target and the row's
+        creation time keeps ids apart across databases (two installs both
+        have an outbox row 1) without storing anything.
+        """
+        domain = header_value(self.sender.rpartition("@")[2]) or "watchtower.invalid"
+        seed = f"{self.sender}\0{n.target}\0{n.outbox_id}\0{n.extra.get('created_at', '')}"
+        digest = hashlib.sha256(seed.encode()).hexdigest()[:16]
+        return f"<wt-{n.outbox_id}.{digest}@{domain}>"
+
     def render(self, notification: Notification, address: str) -> Message:
+        message = self._render(notification, address)
+        extra = dict(message.extra, message_id=self.message_id(notification))
+        return dataclasses.replace(message, extra=extra)
+
+    def _render(self, notification: Notification, address: str) -> Message:
         n, lang = notification, self.language
-        kind = n.extra.get("kind")
+        kind = kind_of(n)
+        if kind == "ops":
+            return self._notice(n, address)
         if kind in ("summary", "spike"):
             # Grouped / quiet-hours / digest summaries and spike alerts (issue 7).
             from watchtower.notify import email_render
@@ -97,6 +133,12 @@ class EmailNotifier(Notifier):
             (label(lang, "published"), published_text(n, lang, self.timezone)),
             (label(lang, "language"), n.lang or "-"),
         ]
+        # A review's stars and author say more than its terms (often none).
+        rows[2:2] = [
+            (label(lang, key), value)
+            for key, value in (("rating", rating_text(n, lang)), ("author", author_text(n)))
+            if value
+        ]
         excerpt = truncate(n.excerpt, 1000)
         text = "\n".join(
             [f"{SEVERITY_EMOJI[n.severity]} {title}", n.url, ""]
@@ -113,13 +155,38 @@ class EmailNotifier(Notifier):
         )
         return Message(address=address, text=text, subject=subject, html=html_body)
 
+    def _notice(self, n: Notification, address: str) -> Message:
+        """An operational notice: its label, title and text, nothing about brands.
+
+        Its title is already the whole subject ("Source en panne : forum"), so the
+        subject has no brand slot to leave empty.
+        """
+        lang, e = self.language, html.escape
+        severity = severity_text(n, lang)
+        title = truncate(title_text(n, lang), self.limits.title_max)
+        subject = t(lang, "notice_subject").format(severity=severity, title=title)
+        body = truncate(n.excerpt.strip(), self.limits.body_max)
+        text = "\n".join(
+            [f"{SEVERITY_EMOJI[n.severity]} {severity} · {title}"]
+            + ([n.url] if n.url else [])
+            + (["", body] if body else [])
+        )
+        heading = f'<a href="{e(n.url)}">{e(title)}</a>' if n.url else e(title)
+        html_body = (
+            f"<p>{SEVERITY_EMOJI[n.severity]} <strong>{e(severity)}</strong> · {heading}</p>"
+            + (f"<p style='white-space:pre-wrap'>{e(body)}</p>" if body else "")
+        )
+        return Message(address=address, text=text, subject=subject, html=html_body)
+
     def build(self, message: Message) -> EmailMessage:
         """The MIME message: multipart/alternative, text then HTML."""
         mail = EmailMessage()
         mail["Subject"] = header_value(message.subject)
         mail["From"] = formataddr(("watchtower", header_value(self.sender)))
         mail["To"] = header_value(message.address)
-        mail["Message-ID"] = make_msgid(domain=self.sender.rpartition("@")[2] or None)
+        # render() names the message after its outbox row (see message_id).
+        stable = header_value(str(message.extra.get("message_id") or ""))
+        mail["Message-ID"] = stable or make_msgid(domain=self.sender.rpartition("@")[2] or None)
         mail.set_content(message.text)
         if message.html:
             mail.add_alternative(message.html, subtype="html")
@@ -161,10 +228,14 @@ class EmailNotifier(Notifier):
             raise
         except smtplib.SMTPAuthenticationError as exc:
             raise DeliveryError(f"SMTP login refused ({exc.smtp_code})", retryable=False) from None
-        except smtplib.SMTPRecipientsRefused:
-            raise DeliveryError("the SMTP server refused the recipient", retryable=False) from None
+        except smtplib.SMTPRecipientsRefused as exc:
+            answers = [smtp_reply(code, reply) for code, reply in exc.recipients.values()]
+            reason = "the SMTP server refused the recipient" + (
+                f": {answers[0]}" if answers else ""
+            )
+            raise DeliveryError(reason, retryable=False) from None
         except smtplib.SMTPResponseException as exc:
-            reason = f"SMTP error {exc.smtp_code}"
+            reason = smtp_reply(exc.smtp_code, exc.smtp_error)
             raise DeliveryError(reason, retryable=400 <= exc.smtp_code < 500) from None
         except (TimeoutError, smtplib.SMTPException, OSError) as exc:
             raise DeliveryError(f"cannot reach the SMTP server ({exc})", retryable=True) from None

@@ -81,7 +81,8 @@ def spike_email(n: Notification, language: str) -> tuple[str, str, str]:
     for key in ("top_sources", "top_terms"):
         pairs = spike.get(key) or []
         if pairs:
-            lines.append(f"{t(language, key)}: " + ", ".join(f"{a} ({b})" for a, b in pairs))
+            values = ", ".join(f"{a} ({b})" for a, b in pairs)
+            lines.append(f"{t(language, key)}{t(language, 'colon')}{values}")
     examples = spike.get("examples") or []
     text = "\n".join(lines + [""] + [_item_text(x) for x in examples])
     body = (

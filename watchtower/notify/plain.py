@@ -14,9 +14,11 @@ from dataclasses import dataclass
 from watchtower.models import Notification
 from watchtower.notify import email_render
 from watchtower.notify._text import (
+    author_text,
     kind_of,
     label,
     published_text,
+    rating_text,
     severity_text,
     t,
     title_text,
@@ -56,6 +58,13 @@ def plain_text(n: Notification, language: str, timezone: str) -> PlainText:
             f"{label(language, 'published')}{published_text(n, language, timezone)}"
             + (f" · {label(language, 'language')}{n.lang}" if n.lang else ""),
         ]
+        review = [
+            f"{label(language, key)}{value}"
+            for key, value in (("rating", rating_text(n, language)), ("author", author_text(n)))
+            if value
+        ]
+        if review:  # a review: its stars and author, under the source line
+            lines.insert(1, " · ".join(review))
         if n.excerpt:
             excerpt = n.excerpt.strip()
             cut = excerpt[:EXCERPT_CHARS] + ("…" if len(excerpt) > EXCERPT_CHARS else "")

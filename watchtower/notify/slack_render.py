@@ -15,8 +15,12 @@ from typing import Any
 from watchtower.models import Notification, Severity
 from watchtower.notify._text import (
     SEVERITY_EMOJI,
+    author_text,
+    kind_of,
     label,
+    mentions_text,
     published_text,
+    rating_text,
     severity_text,
     t,
     title_text,
@@ -27,6 +31,10 @@ TEXT_MAX = 40_000
 BLOCKS_MAX = 50
 BLOCK_TEXT_MAX = 3_000
 HEADER_MAX = 150
+# A longer URL is never made a link: with its label and the text around it, the
+# block would pass BLOCK_TEXT_MAX and Slack would refuse the whole message.
+LINK_URL_MAX = 2_000
+URL_SHOWN = 300  # characters of an unlinkable URL shown as plain text
 GROUP_SHOWN = 5  # items listed in a grouped message before "and N more"
 SUMMARY_SHOWN = 10  # items per brand in quiet-hours summaries and digests
 
@@ -43,9 +51,14 @@ def escape_url(url: str) -> str:
     return url.replace("<", "%3C").replace(">", "%3E").replace("|", "%7C").replace(" ", "%20")
 
 
+def linkable(url: str) -> bool:
+    """Whether ``url`` is short enough to be a link (see ``LINK_URL_MAX``)."""
+    return 0 < len(escape_url(url)) <= LINK_URL_MAX
+
+
 def link(url: str, text: str) -> str:
-    """``<url|text>`` (``text`` already escaped), or just ``text`` without a URL."""
-    return f"<{escape_url(url)}|{text}>" if url else text
+    """``<url|text>`` (``text`` already escaped), or just ``text`` without a linkable URL."""
+    return f"<{escape_url(url)}|{text}>" if linkable(url) else text
 
 
 def cut_mrkdwn(text: str, limit: int, more: str = "") -> str:
@@ -78,7 +91,16 @@ def fit(
     blocks: list[Block], text: str, *, url: str = "", language: str = "fr"
 ) -> tuple[list[Block], str]:
     """Blocks and fallback text within Slack's limits (see module docstring)."""
-    more = link(url, t(language, "read_more")) if url else ""
+    more = link(url, t(language, "read_more")) if linkable(url) else ""
+    if url and not linkable(url):
+        # Still show where the item is. verbatim: Slack must not turn the cut URL
+        # into a link to a page that does not exist.
+        shown = {
+            "type": "mrkdwn",
+            "text": escape_mrkdwn(truncate(url, URL_SHOWN)),
+            "verbatim": True,
+        }
+        blocks = [*blocks, {"type": "context", "elements": [shown]}]
     out: list[Block] = []
     for block in blocks:
         block = dict(block)
@@ -107,6 +129,8 @@ def item_blocks(
     n: Notification, language: str, timezone: str, *, sightings: int = 1
 ) -> tuple[list[Block], str]:
     """The top-level message for one item (with the story's sighting counter if > 1)."""
+    if kind_of(n) == "ops":
+        return notice_blocks(n, language)
     title = escape_mrkdwn(truncate(title_text(n, language), HEADER_MAX))
     emoji = SEVERITY_EMOJI[n.severity]
     headline = f"{emoji} *{escape_mrkdwn(severity_text(n, language))}* · {link(n.url, title)}"
@@ -116,6 +140,8 @@ def item_blocks(
             ("source", n.source),
             ("brands", ", ".join(n.brands)),
             ("terms", ", ".join(n.terms)),
+            ("rating", rating_text(n, language)),
+            ("author", author_text(n)),
         )
         if value
     )
@@ -132,6 +158,19 @@ def item_blocks(
         blocks.append(context("👀 " + t(language, "seen_on").format(count=sightings)))
     fallback = f"{emoji} {escape_mrkdwn(severity_text(n, language))}: {title} {n.url}"
     return fit(blocks, fallback, url=n.url, language=language)
+
+
+def notice_blocks(n: Notification, language: str) -> tuple[list[Block], str]:
+    """An operational notice (a source down or back, Slack paused, a refused
+    configuration): its label, title and text. It names no brand, source or
+    publication date; showing them empty made it look like a broken mention."""
+    title = escape_mrkdwn(truncate(title_text(n, language), HEADER_MAX))
+    emoji = SEVERITY_EMOJI[n.severity]
+    severity = escape_mrkdwn(severity_text(n, language))
+    blocks = [section(f"{emoji} *{severity}* · {link(n.url, title)}")]
+    if n.excerpt.strip():
+        blocks.append(section(escape_mrkdwn(n.excerpt.strip())))
+    return fit(blocks, f"{emoji} {severity}: {title}", url=n.url, language=language)
 
 
 def reply_blocks(n: Notification, language: str) -> tuple[list[Block], str]:
@@ -170,12 +209,15 @@ def summary_title(n: Notification, language: str) -> str:
     summary: dict[str, Any] = n.extra.get("summary") or {}
     count = int(summary.get("count", 0))
     reason = summary.get("reason")
+    mentions = mentions_text(language, count)
     if reason == "quiet":
-        return t(language, "quiet_title").format(count=count)
+        return t(language, "quiet_title").format(count=count, mentions=mentions)
     if reason == "digest":
         period = t(language, f"digest_{summary.get('period', 'daily')}")
-        return t(language, "digest_title").format(period=period, count=count)
-    return t(language, "group_title").format(count=count, what=summary.get("what", ""))
+        return t(language, "digest_title").format(period=period, count=count, mentions=mentions)
+    return t(language, "group_title").format(
+        count=count, mentions=mentions, what=summary.get("what", "")
+    )
 
 
 def summary_blocks(n: Notification, language: str) -> tuple[list[Block], str]:
@@ -234,7 +276,7 @@ def spike_blocks(n: Notification, language: str) -> tuple[list[Block], str]:
     ):
         if pairs:
             values = ", ".join(f"{escape_mrkdwn(str(name))} ({count})" for name, count in pairs)
-            blocks.append(section(f"*{t(language, key)}* : {values}"))
+            blocks.append(section(f"*{t(language, key)}*{t(language, 'colon')}{values}"))
     examples = spike.get("examples") or []
     if examples:
         lines = [f"*{t(language, 'examples')}*"] + [_item_line(e, language) for e in examples]
