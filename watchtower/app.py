@@ -108,6 +108,12 @@ class App:
             queries.sync_sources(session, self.loaded.sources, self.clock())
         with self.db.session() as session:
             self.stories.load(session, self.clock())
+        with self.db.session() as session:
+            # A restart is a natural retry point (a fixed token, a server back):
+            # waiting notifications are due now, not after their backoff or pause.
+            released = queries.release_pending(session, self.clock())
+        if released:
+            log.info("waiting notifications are due again", extra=kv(notifications=released))
         load_language_model()
         log.info(
             "watchtower ready",

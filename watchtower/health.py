@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from watchtower.redact import redact_target, redact_text
 from watchtower.storage import queries
 from watchtower.storage.tables import OUTBOX_STATUSES, SourceRow
 
@@ -90,4 +91,22 @@ def render_status(session: Session, now: datetime) -> str:
     lines.append(f"Outbox: {summary}")
     if oldest is not None:
         lines.append(f"  oldest unsent notification queued {ago(oldest, now)}")
+    lines += [f"  {line}" for line in delivery_problems(session)]
     return "\n".join(lines)
+
+
+def delivery_problems(session: Session) -> list[str]:
+    """Paused target kinds and targets with lost notifications, one line each.
+
+    What an operator must act on: a revoked token, a typo'd channel, a full mailbox.
+    """
+    lines = [
+        f"{kind.capitalize()} paused: its notifications wait (ops were told)"
+        for kind in sorted(queries.paused_kinds(session))
+    ]
+    for failed in queries.failed_targets(session):
+        lines.append(
+            f"failed for {redact_target(failed.target)}: {failed.count} · "
+            f"last error: {redact_text(failed.last_error or '-')}"
+        )
+    return lines

@@ -14,12 +14,14 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn
 from rich.table import Table
 
 from watchtower import metrics
-from watchtower.health import ago, source_health
+from watchtower.health import ago, delivery_problems, source_health
 from watchtower.storage import queries
+from watchtower.storage.tables import OUTBOX_STATUSES
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
@@ -144,9 +146,14 @@ def print_status(session: Session, now: datetime, console: Console | None = None
     counts = queries.outbox_counts(session)
     oldest = queries.oldest_pending(session)
     outbox = Table(title="Outbox", title_justify="left")
-    for status in ("pending", "sending", "sent", "failed"):
+    for status in OUTBOX_STATUSES:
         outbox.add_column(status, justify="right")
-    outbox.add_row(*(str(counts.get(s, 0)) for s in ("pending", "sending", "sent", "failed")))
-    if oldest is not None:
-        outbox.caption = f"oldest unsent notification queued {ago(oldest, now)}"
+    outbox.add_row(*(str(counts.get(s, 0)) for s in OUTBOX_STATUSES))
+    caption = [f"oldest unsent notification queued {ago(oldest, now)}"] if oldest else []
+    # What an operator must act on (a paused kind, a target that loses messages),
+    # in red under the counts, as the plain output lists it.
+    caption += [f"[red]{escape(line)}[/]" for line in delivery_problems(session)]
+    if caption:
+        outbox.caption = "\n".join(caption)
+        outbox.caption_justify = "left"
     console.print(outbox)

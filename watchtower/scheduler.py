@@ -25,6 +25,7 @@ from watchtower.storage import queries
 log = logging.getLogger("watchtower.scheduler")
 
 CLEANUP_EVERY = timedelta(hours=1)
+FLUSH_WAIT = 60.0  # seconds shutdown waits for a drain worker still sending
 ONCE_MAX_WAIT = 120.0  # seconds `run --once` waits for retries before giving up
 #: ``run --once`` exit code when a source failed or a notification was not delivered.
 ONCE_INCOMPLETE = 1
@@ -54,7 +55,9 @@ class Daemon:
         self.last_tick = datetime.now(UTC)
         self.alerting_tick()
         try:
-            self.app.outbox.drain(self.stop)
+            # Not waiting: a kind busy with a slow server keeps its worker, and
+            # the next round still drains the other kinds.
+            self.app.outbox.drain(self.stop, wait=False)
         except Exception:
             log.exception("drain round failed")
 
@@ -119,6 +122,7 @@ class Daemon:
     def flush(self) -> None:
         """Deliver what is due now (used on shutdown); retries wait for the next start."""
         try:
+            self.app.outbox.join(FLUSH_WAIT)  # workers of the last periodic round
             self.app.outbox.drain()
         except Exception:
             log.exception("final drain failed")

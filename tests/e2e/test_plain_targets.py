@@ -148,6 +148,6 @@ def test_a_follow_up_on_the_console_waits_for_its_story_held_in_a_group(
         app.outbox.drain()
         clock.advance(seconds=6)
     text = out.getvalue()
-    # The reply names its story (7), as the first message does.
-    assert "[#7] [Mention] Article story 0" in text and "↳ [#7] Aussi vu sur blog-b" in text
-    assert text.index("Article story 0") < text.index("↳ [#7] Aussi vu sur blog-b")
+    # The follow-up was held with its story: both come out in the one summary.
+    assert text.startswith("2 mentions · presse\n")
+    assert text.index("Article story 0 — presse") < text.index("Article reply 0 — blog-b")

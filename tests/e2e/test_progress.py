@@ -7,13 +7,17 @@ from collections.abc import Callable
 from pathlib import Path
 
 from rich.console import Console
+from sqlalchemy import update
 
+from tests.e2e.alerting_helpers import queue
 from tests.e2e.scenario import ACME_FR
 from tests.servers.http import FeedServer, Resource
+from tests.servers.slack import FakeSlack
 from watchtower.app import App, utcnow
 from watchtower.config import load_config
 from watchtower.progress import print_status, run_once_with_progress
 from watchtower.scheduler import Daemon
+from watchtower.storage.tables import OutboxRow
 
 
 def test_run_once_shows_a_summary_table_and_status_table(
@@ -63,3 +67,30 @@ allow_private = true
     assert "server error (500)" in out
     assert "notifications: " in out and " sent, 0 retried, 0 failed" in out
     assert "Outbox" in out and "Sources" in out
+
+
+def test_status_table_shows_held_rows_and_lost_targets(
+    app_for: Callable[[str], App], slack: FakeSlack
+) -> None:
+    """The terminal view says what the plain one says: held rows, and a target
+    that loses notifications with its error (what an operator must act on)."""
+    app = app_for("")
+    queue(app, "slack:#crsie")
+    slack.error_next = ["channel_not_found"]
+    app.outbox.drain()
+    queue(app, "slack:#veille", key="later")
+    with app.db.session() as session:
+        session.execute(update(OutboxRow).where(OutboxRow.dedup_key.like("later%"))
+                        .values(status="held", hold_reason="quiet hours"))  # fmt: skip
+    screen = io.StringIO()
+    console = Console(file=screen, force_terminal=True, width=200, color_system=None)
+    with app.db.session() as session:
+        print_status(session, utcnow(), console=console)
+    out = screen.getvalue()
+    header = next(line for line in out.splitlines() if "pending" in line)
+    assert "held" in header
+    words = " ".join(out.split())  # the caption wraps at the table's width
+    assert (
+        "failed for slack:#crsie: 1 · last error: Slack refused the message: channel_not_found"
+        in words
+    )

@@ -99,16 +99,18 @@ class SlackNotifier(Notifier):
         }
         if thread:
             extra["thread"] = thread
-            # The parent, re-rendered with the new counter (chat.update needs it whole).
-            sightings = int(thread.get("sightings") or 2)
-            parent_blocks = [
-                *thread.get("blocks", []),
-                r.context("👀 " + t(lang, "seen_on").format(count=sightings)),
-            ]
-            extra["parent"] = {
-                "blocks": r.fit(parent_blocks, "", language=lang)[0],
-                "text": str(thread.get("text") or ""),
-            }
+            # The parent, re-rendered with the new counter (chat.update needs it
+            # whole); an edit or a repeat from the same source adds no source.
+            sightings = int(thread.get("sightings") or 1)
+            if sightings >= 2:
+                parent_blocks = [
+                    *thread.get("blocks", []),
+                    r.context("👀 " + t(lang, "seen_on").format(count=sightings)),
+                ]
+                extra["parent"] = {
+                    "blocks": r.fit(parent_blocks, "", language=lang)[0],
+                    "text": str(thread.get("text") or ""),
+                }
         if n.extra.get("chart"):
             extra["chart"] = n.extra["chart"]
             extra["chart_title"] = t(lang, "chart_title")

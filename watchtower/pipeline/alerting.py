@@ -5,7 +5,8 @@ Order of :meth:`Alerting.before_send` for a claimed row, first match wins:
 1. summaries, spike alerts, ops notices and rows already released from a hold
    are sent as they are;
 2. a later sighting of a story on Slack replies in its parent's thread, waiting
-   (deferred, not failed) while the parent is still on its way;
+   (deferred, not failed) while the parent is still on its way, held with it
+   (same summary) while it is held, skipped if it went out inside a summary;
 3. quiet hours of the target hold it (``critical`` bypasses them);
 4. a rule with ``digest`` holds it until the digest time;
 5. a rule with ``group_wait`` holds it until its group flushes.
@@ -22,6 +23,7 @@ from datetime import datetime, timedelta
 from typing import Protocol
 
 from sqlalchemy import update
+from sqlalchemy.orm import Session
 
 from watchtower import digest, spikes
 from watchtower.config import LoadedConfig, RuleConfig
@@ -31,8 +33,15 @@ from watchtower.notify.base import Message, Notifier, Receipt
 from watchtower.notify.registry import split_target
 from watchtower.pipeline import grouping, threads
 from watchtower.pipeline.delivery import SEND, Claimed, Verdict
+from watchtower.redact import redact_target, redact_text
 from watchtower.storage.db import Database
-from watchtower.storage.queries import enqueue_notice
+from watchtower.storage.queries import (
+    BACK_KEY,
+    PAUSED_KEY,
+    enqueue_notice,
+    failed_targets,
+    paused_kinds,
+)
 from watchtower.storage.tables import OutboxRow
 from watchtower.timewindows import parse_window, quiet_until
 
@@ -88,7 +97,9 @@ class Alerting:
         reply = story is not None and not story.get("first", True)
         threaded: Verdict | None = None
         if reply and kind == "slack" and story is not None:
-            threaded = self._thread(row, int(story["id"]), int(story.get("sightings") or 0))
+            # An edit is no new source: the parent's counter stays as it is.
+            sightings = -1 if story.get("edited") else int(story.get("sightings") or 0)
+            threaded = self._thread(row, int(story["id"]), sightings)
         elif reply and story is not None:  # a follow-up line (console): after its story
             threaded = self._after_parent(row, int(story["id"]))
         if not row.hold_reason and (quiet := self._quiet(row, now)):
@@ -125,14 +136,31 @@ class Alerting:
         return Verdict("hold", hold_reason="quiet", group_key=row.target, until=until)
 
     def _after_parent(self, row: Claimed, story_id: int) -> Verdict | None:
-        """Wait while the story's first message to this target is held or unsent."""
+        """Follow the story's first message to this target while it is not out.
+
+        Unsent: wait for it. Held (a digest, a grouping window, quiet hours): held
+        with it, so the sighting is folded into the same summary. Gone out inside
+        a summary: the story is told there, so no top-level message of its own.
+        """
         with self.app.db.session() as session:
-            if threads.parent_pending(session, story_id, row.target):
-                return Verdict(
-                    "defer",
-                    delay=threads.WAIT_FOR_PARENT,
-                    reason="waiting for the story's first message",
-                )
+            parent = threads.parent_row(session, story_id, row.target)
+        if parent is None:
+            return None
+        if parent.status == "held":
+            return Verdict(
+                "hold",
+                hold_reason=parent.hold_reason,
+                group_key=parent.group_key,
+                until=parent.hold_until,
+            )
+        if parent.status == "grouped":
+            return Verdict("skip", reason="its story went out in a summary")
+        if parent.status in ("pending", "sending"):
+            return Verdict(
+                "defer",
+                delay=threads.WAIT_FOR_PARENT,
+                reason="waiting for the story's first message",
+            )
         return None
 
     def _thread(self, row: Claimed, story_id: int, sightings: int) -> Verdict:
@@ -147,7 +175,8 @@ class Alerting:
             "ts": parent.ts,
             "text": parent.text,
             "blocks": parent.blocks,
-            # The story's own count when the detector gives it; never lower the parent's.
+            # The story's own count (distinct sources) when the detector gives it,
+            # the parent's for an edit (-1); never lower the parent's.
             "sightings": max(sightings or parent.sightings + 1, parent.sightings),
         }
         return Verdict("send", extra={"thread": thread})
@@ -182,8 +211,7 @@ class Alerting:
     def target_disabled(self, kind: str, reason: str) -> None:
         """Keep every row of ``kind`` waiting and tell ops by e-mail (once a day)."""
         now = self.app.clock()
-        config = self.app.loaded.config
-        ops = [t for t in config.watchtower.ops_notify if split_target(t)[0] != kind]
+        ops = self._ops_outside(kind)
         with self.app.db.session() as session:
             session.execute(
                 update(OutboxRow)
@@ -200,28 +228,84 @@ class Alerting:
                     extra=kv(kind=kind, error=reason),
                 )
                 return
-            from watchtower.notify._text import t
+            key = PAUSED_KEY.format(kind=kind, day=now.date().isoformat())
+            self._notice(session, key, ops, "ops_auth", "critical", reason=reason)
 
-            lang = config.watchtower.language
-            payload = {
-                "kind": "ops",
-                "title": t(lang, "ops_auth_subject").format(reason=reason),
-                "url": "",
-                "source": "watchtower",
-                "brands": [],
-                "terms": [],
-                "rules": [],
-                "severity": "critical",
-                "excerpt": t(lang, "ops_auth_body").format(reason=reason),
-            }
-            enqueue_notice(
+    def target_back(self, kind: str) -> None:
+        """Tell ops a paused kind delivers again: once per pause (its notice's key)."""
+        with self.app.db.session() as session:
+            paused = paused_kinds(session).get(kind)
+            ops = self._ops_outside(kind)
+            if paused is None or not ops:  # nobody was told it was paused
+                return
+            key = BACK_KEY.format(kind=kind, day=paused.rpartition(":")[2])
+            if self._notice(session, key, ops, "ops_back", "info", kind=kind.capitalize()):
+                log.info("target kind delivers again: ops notified", extra=kv(kind=kind))
+
+    def delivery_failed(self, target: str, reason: str) -> None:
+        """Tell ops (once a day per target) that notifications to ``target`` are lost.
+
+        Never to ``target`` itself: it is the one failing.
+        """
+        now = self.app.clock()
+        ops = [o for o in self.app.loaded.config.watchtower.ops_notify if o != target]
+        # An Apprise target carries its tokens: the notice and the log name it redacted.
+        shown, reason = redact_target(target), redact_text(reason)
+        with self.app.db.session() as session:
+            failed = failed_targets(session, target)
+            count = failed[0].count if failed else 1
+            if not ops:
+                log.error(
+                    "no ops_notify target for a failing target: nobody is told",
+                    extra=kv(target=shown, failed=count, error=reason),
+                )
+                return
+            key = f"ops:delivery-failed:{now.date().isoformat()}:{target}"[:200]
+            if self._notice(
                 session,
-                f"ops:{kind}-paused:{now.date().isoformat()}",
+                key,
                 ops,
-                payload,
-                now,
-                severity="critical",
-            )
+                "ops_failed",
+                "warning",
+                target=shown,
+                count=count,
+                reason=reason,
+            ):
+                log.warning(
+                    "failing target: ops notified",
+                    extra=kv(target=shown, failed=count, error=reason),
+                )
+
+    def _ops_outside(self, kind: str) -> list[str]:
+        return [
+            t for t in self.app.loaded.config.watchtower.ops_notify if split_target(t)[0] != kind
+        ]
+
+    def _notice(
+        self,
+        session: Session,
+        key: str,
+        ops: list[str],
+        text: str,
+        severity: str,
+        **fields: object,
+    ) -> int:
+        """Queue the ops notice ``<text>_subject``/``_body``; skipped if ``key`` is known."""
+        from watchtower.notify._text import t
+
+        lang = self.app.loaded.config.watchtower.language
+        payload = {
+            "kind": "ops",
+            "title": t(lang, f"{text}_subject").format(**fields),
+            "url": "",
+            "source": "watchtower",
+            "brands": [],
+            "terms": [],
+            "rules": [],
+            "severity": severity,
+            "excerpt": t(lang, f"{text}_body").format(**fields),
+        }
+        return enqueue_notice(session, key, ops, payload, self.app.clock(), severity=severity)
 
     # ------------------------------------------------------------------- jobs
     def tick(self, *, groups_now: bool = False) -> None:

@@ -65,6 +65,19 @@ _SIGHTED = (
     .values(sightings=_STORIES.sightings + 1, last_seen_at=bindparam("now"))
     .returning(_STORIES.sightings)
 )
+# Another item of a source the story already counts (an edit, a second post of
+# the same forum): seen again, but "seen on N sources" counts sources.
+_SEEN_AGAIN = (
+    update(STORIES)
+    .where(_STORIES.id == bindparam("story"))
+    .values(last_seen_at=bindparam("now"))
+    .returning(_STORIES.sightings)
+)
+_SOURCE_IN_STORY = (
+    select(_ITEMS.id)
+    .where(_ITEMS.story_id == bindparam("story"), _ITEMS.source_id == bindparam("source"))
+    .limit(1)
+)
 _REPOST = (
     select(_ITEMS.id)
     .where(
@@ -323,8 +336,17 @@ class StoryBatch:
     def _sighted(
         self, source_id: int, story_id: int, item: Candidate, earlier: list[Candidate]
     ) -> Sighting:
-        """Count one more sighting of an existing story."""
-        sightings = self.connection.execute(_SIGHTED, {"story": story_id, "now": self.now}).scalar()
+        """Count one more sighting of an existing story (one more source, if it is new to it)."""
+        known_source = bool(earlier) or (
+            self.connection.execute(
+                _SOURCE_IN_STORY, {"story": story_id, "source": source_id}
+            ).scalar()
+            is not None
+        )
+        statement = _SEEN_AGAIN if known_source else _SIGHTED
+        sightings = self.connection.execute(
+            statement, {"story": story_id, "now": self.now}
+        ).scalar()
         # The same feed re-publishing the same URL (GUIDs that change on every
         # fetch) is not news; another source or another address is.
         repost = (

@@ -4,7 +4,8 @@ The outbox stays the one place that sends and retries; these hooks only decide,
 for a claimed row, whether to send it now (possibly as a thread reply), hold it
 for a window (quiet hours, a grouping window, a digest), defer it (its story's
 parent message is not sent yet) or skip it — and record what a send produced
-(the Slack ``ts`` of a story's parent, of a spike alert).
+(the Slack ``ts`` of a story's parent, of a spike alert) or what went wrong for
+a whole target (paused, back, failing for good), so ops hear of it.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from watchtower.notify.base import Message, Receipt
 from watchtower.storage.tables import OutboxRow
 
 #: Payload keys (besides the item fields) that notifiers read from ``Notification.extra``.
-PAYLOAD_EXTRAS = ("kind", "story", "summary", "spike", "chart")
+PAYLOAD_EXTRAS = ("kind", "story", "summary", "spike", "chart", "rating", "author")
 
 
 @dataclass(frozen=True)
@@ -82,6 +83,12 @@ class DeliveryHooks(Protocol):
     def after_send(self, row: Claimed, message: Message, receipt: Receipt) -> None: ...
 
     def target_disabled(self, kind: str, reason: str) -> None: ...
+
+    def target_back(self, kind: str) -> None:
+        """``kind`` delivered again after :meth:`target_disabled`."""
+
+    def delivery_failed(self, target: str, reason: str) -> None:
+        """Notifications to ``target`` failed for good (``reason``: the last error)."""
 
 
 def notification_for(row: Claimed, verdict: Verdict) -> Notification:

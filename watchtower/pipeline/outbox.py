@@ -3,8 +3,10 @@
 Each claimed row is rendered and sent by its notifier. Success records the
 provider's message id; a retryable :class:`DeliveryError` reschedules the row
 (Retry-After if given, else capped exponential backoff with jitter); anything
-else — or too many attempts — marks it failed with the reason. Rows claimed by
-a process that died are claimed again once their lease expires.
+else — or too many attempts — marks it failed with the reason, and ops are told
+once a day per target. A rate limit (Retry-After) is no failed attempt: the
+target waits, its remaining rows in order behind. Rows claimed by a process
+that died are claimed again once their lease expires.
 """
 
 from __future__ import annotations
@@ -17,14 +19,14 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from watchtower import metrics
-from watchtower.errors import DeliveryError, OutcomeUnknown, TargetDisabled
+from watchtower.errors import DeliveryError, OutcomeUnknown, RateLimited, TargetDisabled
 from watchtower.logs import kv
 from watchtower.models import Notification
-from watchtower.notify.base import Notifier
+from watchtower.notify.base import Message, Notifier, Receipt
 from watchtower.notify.registry import split_target
 from watchtower.pipeline.delivery import SEND, Claimed, DeliveryHooks, Verdict, notification_for
 from watchtower.storage.db import Database
-from watchtower.storage.queries import claim_outbox
+from watchtower.storage.queries import claim_outbox, due_kinds, paused_kinds
 from watchtower.storage.tables import OutboxRow
 
 log = logging.getLogger("watchtower.outbox")
@@ -32,6 +34,7 @@ log = logging.getLogger("watchtower.outbox")
 LEASE = timedelta(minutes=5)
 BACKOFF_BASE = 5.0  # seconds
 BACKOFF_CAP = 3600.0  # seconds
+ROUNDS = 4  # worker rounds of one drain: rows a round queued for another kind go too
 PAUSE = 600.0  # seconds a disabled target kind (revoked Slack token) waits before one more try
 
 
@@ -53,9 +56,34 @@ class DrainStats:
         return self.sent + self.retried + self.failed
 
 
+def rate_limited(error: DeliveryError) -> bool:
+    """Whether the provider asked us to slow down (Slack's 429 with Retry-After).
+
+    Not the row's fault and not a failed attempt: the whole target waits.
+    """
+    return isinstance(error, RateLimited)
+
+
+@dataclass
+class _Round:
+    """What one kind's worker did in a drain round."""
+
+    stats: DrainStats = field(default_factory=DrainStats)
+    paused: set[str] = field(default_factory=set)  # kinds refused (TargetDisabled) this round
+    failed: dict[str, str] = field(default_factory=dict)  # target → last error, failed for good
+
+
 @dataclass
 class Outbox:
-    """Sends due notifications with the notifier of each target kind."""
+    """Sends due notifications with the notifier of each target kind.
+
+    Each target kind (Slack, e-mail…) is drained by its own worker thread, so a
+    hung SMTP server never delays a Slack alert; rows of one kind go one after
+    another, which keeps each target's order. A kind whose worker is still busy
+    from an earlier round is left to it. Threads are bounded by the number of
+    target kinds (a handful); SQLite's single writer is respected by writing
+    through :meth:`Database.writing`.
+    """
 
     db: Database
     notifier_for: Callable[[str], Notifier]
@@ -65,27 +93,114 @@ class Outbox:
     lease: timedelta = LEASE
     hooks: DeliveryHooks | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock)
+    _workers: dict[str, threading.Thread] = field(default_factory=dict)
+    # Targets rate-limited by their provider: target → (until, reason). In memory:
+    # a Retry-After is seconds, and a restart is a natural retry point anyway.
+    _slowed: dict[str, tuple[datetime, str]] = field(default_factory=dict)
+    # Kinds paused (TargetDisabled) and not delivering since; None: not read yet.
+    _paused_kinds: set[str] | None = None
 
-    def drain(self, stop: threading.Event | None = None) -> DrainStats:
-        """Send everything due now; return what happened."""
+    def drain(self, stop: threading.Event | None = None, *, wait: bool = True) -> DrainStats:
+        """Send everything due now; return what happened.
+
+        ``wait=False`` (the daemon's periodic round) starts the workers and returns
+        at once: a kind still busy with a slow server then never holds up the next
+        round of the others.
+        """
         stats = DrainStats()
+        # A round can queue rows of another kind (an ops e-mail about Slack): look
+        # again once it is over, a few times at most.
+        for _ in range(ROUNDS):
+            started = self._start_workers(stop)
+            if not wait or not started:
+                break
+            for worker, work in started:
+                worker.join()
+                stats.sent += work.stats.sent
+                stats.retried += work.stats.retried
+                stats.failed += work.stats.failed
+                for target, n in work.stats.per_target.items():
+                    stats.per_target[target] = stats.per_target.get(target, 0) + n
+        return stats
+
+    def _start_workers(self, stop: threading.Event | None) -> list[tuple[threading.Thread, _Round]]:
+        """One worker per target kind with rows due, unless one is still running."""
+        with self.db.session() as session:
+            kinds = due_kinds(session, self.clock())
+            if self._paused_kinds is None:
+                self._paused_kinds = set(paused_kinds(session))
+        started = []
         with self._lock:
+            for kind in kinds:
+                if kind in self._workers:  # still busy from an earlier round
+                    continue
+                work = _Round()
+                worker = threading.Thread(
+                    target=self._drain_kind,
+                    args=(kind, stop, work),
+                    name=f"drain-{kind}",
+                    daemon=True,
+                )
+                self._workers[kind] = worker
+                started.append((worker, work))
+        for worker, _ in started:
+            worker.start()
+        return started
+
+    def join(self, timeout: float | None = None) -> None:
+        """Wait for the workers still running (shutdown)."""
+        with self._lock:
+            workers = list(self._workers.values())
+        for worker in workers:
+            worker.join(timeout)
+
+    def _drain_kind(self, kind: str, stop: threading.Event | None, work: _Round) -> None:
+        try:
             while stop is None or not stop.is_set():
-                with self.db.session() as session:
-                    rows = claim_outbox(session, self.clock(), self.lease, self.batch)
+                with self.db.writing() as session:
+                    rows = claim_outbox(session, self.clock(), self.lease, self.batch, kind=kind)
                     claimed = [Claimed.of(r) for r in rows]
                 if not claimed:
                     break
-                paused: set[str] = set()
                 for row in claimed:
-                    self._deliver(row, stats, paused)
-        return stats
+                    self._deliver(row, work)
+            self._report_failures(work)
+        except Exception:  # one kind's trouble (the database, a hook) must not kill the daemon
+            log.exception("drain round failed", extra=kv(kind=kind))
+        finally:
+            with self._lock:
+                self._workers.pop(kind, None)
 
-    def _deliver(self, row: Claimed, stats: DrainStats, paused: set[str]) -> None:
+    def _report_failures(self, work: _Round) -> None:
+        """Tell ops, once the round is over (so the count covers it), what failed for good."""
+        if not self.hooks:
+            return
+        for target, reason in work.failed.items():
+            try:
+                self.hooks.delivery_failed(target, reason)
+            except Exception:
+                log.exception("failure notice not queued", extra=kv(target=target))
+
+    def _slowed_until(self, target: str, now: datetime) -> tuple[datetime, str] | None:
+        with self._lock:
+            slowed = self._slowed.get(target)
+            if slowed is not None and slowed[0] <= now:
+                del self._slowed[target]
+                return None
+            return slowed
+
+    def _deliver(self, row: Claimed, work: _Round) -> None:
         row_id, target, attempts = row.id, row.target, row.attempts
+        stats = work.stats
         kind, address = split_target(target)
-        if kind in paused:  # its token was refused earlier in this batch: keep it waiting
+        if kind in work.paused:  # its token was refused earlier in this batch: keep it waiting
             self._park(row_id, Verdict("defer", delay=PAUSE, reason="target paused"))
+            return
+        if slowed := self._slowed_until(target, self.clock()):
+            # The provider asked this target to wait: the rows behind keep their
+            # place (same due time, then id) and no attempt is spent.
+            self._park(row_id, Verdict("defer", reason=slowed[1]), at=slowed[0])
+            stats.retried += 1
             return
         verdict = self.hooks.before_send(row) if self.hooks else SEND
         if verdict.action != "send":
@@ -99,7 +214,10 @@ class Outbox:
         except TargetDisabled as exc:
             # Not this row's fault: nothing of this kind can go out until someone
             # fixes the token. Keep every row waiting (never failed) and tell ops.
-            paused.add(exc.kind)
+            work.paused.add(exc.kind)
+            with self._lock:
+                if self._paused_kinds is not None:
+                    self._paused_kinds.add(exc.kind)
             self._park(row_id, Verdict("defer", delay=PAUSE, reason=exc.reason))
             log.error("target kind paused", extra=kv(kind=exc.kind, error=exc.reason))
             if self.hooks:
@@ -111,21 +229,26 @@ class Outbox:
             log.exception("notifier crashed", extra=kv(outbox_id=row_id, target=target))
             error = DeliveryError(f"internal error: {type(exc).__name__}: {exc}", retryable=True)
         else:
-            self._finish(row_id, "sent", message_id=receipt.message_id)
-            if self.hooks:
-                try:
-                    self.hooks.after_send(row, message, receipt)
-                except Exception:  # the message is out; bookkeeping must not resend it
-                    log.exception("after-send hook failed", extra=kv(outbox_id=row_id))
-            stats.sent += 1
-            stats.per_target[target] = stats.per_target.get(target, 0) + 1
-            metrics.notification_sent(target, notification, self.clock())
-            log.info(
-                "notification sent",
-                extra=kv(outbox_id=row_id, target=target, message_id=receipt.message_id or "-"),
-            )
+            self._sent(row, message, receipt, notification, stats)
             return
-        if error.retryable and attempts < self.max_attempts:
+        if rate_limited(error):
+            assert error.retry_after is not None
+            until = self.clock() + timedelta(seconds=error.retry_after)
+            with self._lock:
+                self._slowed[target] = (until, error.reason)
+            self._park(row_id, Verdict("defer", reason=error.reason), at=until)
+            stats.retried += 1
+            metrics.notification_retried(target)
+            log.warning(
+                "target rate-limited: paused",
+                extra=kv(
+                    outbox_id=row_id,
+                    target=target,
+                    retry_in=f"{error.retry_after:.1f}s",
+                    error=error.reason,
+                ),
+            )
+        elif error.retryable and attempts < self.max_attempts:
             delay = error.retry_after if error.retry_after is not None else backoff(attempts)
             self._finish(
                 row_id,
@@ -149,11 +272,45 @@ class Outbox:
         else:
             self._finish(row_id, "failed", error=error.reason)
             stats.failed += 1
+            work.failed[target] = error.reason
             metrics.notification_failed(target)
             log.error(
                 "notification failed",
                 extra=kv(outbox_id=row_id, target=target, attempts=attempts, error=error.reason),
             )
+
+    def _sent(
+        self,
+        row: Claimed,
+        message: Message,
+        receipt: Receipt,
+        notification: Notification,
+        stats: DrainStats,
+    ) -> None:
+        row_id, target = row.id, row.target
+        self._finish(row_id, "sent", message_id=receipt.message_id)
+        if self.hooks:
+            try:
+                self.hooks.after_send(row, message, receipt)
+            except Exception:  # the message is out; bookkeeping must not resend it
+                log.exception("after-send hook failed", extra=kv(outbox_id=row_id))
+        stats.sent += 1
+        stats.per_target[target] = stats.per_target.get(target, 0) + 1
+        metrics.notification_sent(target, notification, self.clock())
+        log.info(
+            "notification sent",
+            extra=kv(outbox_id=row_id, target=target, message_id=receipt.message_id or "-"),
+        )
+        kind = split_target(target)[0]
+        with self._lock:
+            back = self._paused_kinds is not None and kind in self._paused_kinds
+            if back and self._paused_kinds is not None:
+                self._paused_kinds.discard(kind)
+        if back and self.hooks:
+            try:
+                self.hooks.target_back(kind)
+            except Exception:
+                log.exception("back notice not queued", extra=kv(kind=kind))
 
     def _finish(
         self,
@@ -166,7 +323,7 @@ class Outbox:
         unknown: bool = False,
     ) -> None:
         now = self.clock()
-        with self.db.session() as session:
+        with self.db.writing() as session:
             row = session.get(OutboxRow, row_id)
             if row is None:  # pruned meanwhile
                 return
@@ -181,10 +338,13 @@ class Outbox:
                 row.last_error = error
                 row.next_attempt_at = now + timedelta(seconds=delay)
 
-    def _park(self, row_id: int, verdict: Verdict) -> None:
-        """Apply a hold / defer / skip verdict; none of them counts as a delivery attempt."""
+    def _park(self, row_id: int, verdict: Verdict, *, at: datetime | None = None) -> None:
+        """Apply a hold / defer / skip verdict; none of them counts as a delivery attempt.
+
+        ``at``: when a deferred row is due (else ``verdict.delay`` from now).
+        """
         now = self.clock()
-        with self.db.session() as session:
+        with self.db.writing() as session:
             row = session.get(OutboxRow, row_id)
             if row is None:
                 return
@@ -201,4 +361,4 @@ class Outbox:
             else:
                 row.status = "pending"
                 row.last_error = verdict.reason or row.last_error
-                row.next_attempt_at = now + timedelta(seconds=verdict.delay)
+                row.next_attempt_at = at or now + timedelta(seconds=verdict.delay)

@@ -37,14 +37,24 @@ def parent_of(session: Session, story_id: int, target: str) -> Parent | None:
     return Parent(row.channel, row.ts, row.text, list(row.blocks or []), row.sightings)
 
 
-def parent_pending(session: Session, story_id: int, target: str) -> bool:
-    """Whether the story's first message for ``target`` is still on its way."""
-    status = session.scalar(
-        select(OutboxRow.status).where(
-            OutboxRow.dedup_key == f"story:{story_id}", OutboxRow.target == target
-        )
-    )
-    return status in ("pending", "sending", "held")
+@dataclass(frozen=True)
+class ParentRow:
+    """Where the story's first message for a target is in the outbox."""
+
+    status: str
+    hold_reason: str | None
+    group_key: str | None
+    hold_until: datetime | None
+
+
+def parent_row(session: Session, story_id: int, target: str) -> ParentRow | None:
+    """The outbox state of the story's first message for ``target`` (``None``: none queued)."""
+    row = session.execute(
+        select(
+            OutboxRow.status, OutboxRow.hold_reason, OutboxRow.group_key, OutboxRow.hold_until
+        ).where(OutboxRow.dedup_key == f"story:{story_id}", OutboxRow.target == target)
+    ).first()
+    return ParentRow(*row) if row is not None else None
 
 
 def record_parent(
