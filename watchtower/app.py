@@ -30,7 +30,7 @@ from watchtower.pipeline.dedup import StoryIndex
 from watchtower.pipeline.match import Matcher
 from watchtower.pipeline.outbox import Outbox
 from watchtower.poll import Poller
-from watchtower.storage import queries
+from watchtower.storage import outbox_queries, queries
 from watchtower.storage.db import Database
 
 log = logging.getLogger("watchtower.app")
@@ -111,7 +111,7 @@ class App:
         with self.db.session() as session:
             # A restart is a natural retry point (a fixed token, a server back):
             # waiting notifications are due now, not after their backoff or pause.
-            released = queries.release_pending(session, self.clock())
+            released = outbox_queries.release_pending(session, self.clock())
         if released:
             log.info("waiting notifications are due again", extra=kv(notifications=released))
         load_language_model()

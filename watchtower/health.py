@@ -9,7 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from watchtower.redact import redact_target, redact_text
-from watchtower.storage import queries
+from watchtower.storage import outbox_queries
 from watchtower.storage.tables import OUTBOX_STATUSES, SourceRow
 
 
@@ -85,8 +85,8 @@ def render_status(session: Session, now: datetime) -> str:
         )
         if h.last_error and h.failures:
             lines.append(f"      last error: {h.last_error}")
-    counts = queries.outbox_counts(session)
-    oldest = queries.oldest_pending(session)
+    counts = outbox_queries.outbox_counts(session)
+    oldest = outbox_queries.oldest_pending(session)
     summary = ", ".join(f"{status} {counts.get(status, 0)}" for status in OUTBOX_STATUSES)
     lines.append(f"Outbox: {summary}")
     if oldest is not None:
@@ -102,9 +102,9 @@ def delivery_problems(session: Session) -> list[str]:
     """
     lines = [
         f"{kind.capitalize()} paused: its notifications wait (ops were told)"
-        for kind in sorted(queries.paused_kinds(session))
+        for kind in sorted(outbox_queries.paused_kinds(session))
     ]
-    for failed in queries.failed_targets(session):
+    for failed in outbox_queries.failed_targets(session):
         lines.append(
             f"failed for {redact_target(failed.target)}: {failed.count} · "
             f"last error: {redact_text(failed.last_error or '-')}"

@@ -20,7 +20,7 @@ from rich.table import Table
 
 from watchtower import metrics
 from watchtower.health import ago, delivery_problems, source_health
-from watchtower.storage import queries
+from watchtower.storage import outbox_queries
 from watchtower.storage.tables import OUTBOX_STATUSES
 
 if TYPE_CHECKING:
@@ -143,8 +143,8 @@ def print_status(session: Session, now: datetime, console: Console | None = None
     if not health:
         table.caption = "none yet: run `watchtower run` once"
     console.print(table)
-    counts = queries.outbox_counts(session)
-    oldest = queries.oldest_pending(session)
+    counts = outbox_queries.outbox_counts(session)
+    oldest = outbox_queries.oldest_pending(session)
     outbox = Table(title="Outbox", title_justify="left")
     for status in OUTBOX_STATUSES:
         outbox.add_column(status, justify="right")

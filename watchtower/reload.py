@@ -38,7 +38,7 @@ from watchtower import packs
 from watchtower.config import LoadedConfig, load_config
 from watchtower.errors import ConfigError, ConfigProblem
 from watchtower.logs import kv
-from watchtower.storage import queries
+from watchtower.storage import outbox_queries
 
 if TYPE_CHECKING:
     from watchtower.app import App
@@ -304,7 +304,7 @@ class Reloader:
             return
         now = self.app.clock()
         with self.app.db.session() as session:
-            queued = queries.enqueue_notice(
+            queued = outbox_queries.enqueue_notice(
                 session, key, targets, payload(config.watchtower.language, now.isoformat()), now
             )
         if queued:  # 0: this very file was already reported

@@ -20,7 +20,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 
 from watchtower.app import App
 from watchtower.logs import kv
-from watchtower.storage import queries
+from watchtower.storage import outbox_queries
 
 log = logging.getLogger("watchtower.scheduler")
 
@@ -139,7 +139,7 @@ class Daemon:
         """
         self._install_signals()
         with self.app.db.session() as session:
-            before = queries.outbox_counts(session)
+            before = outbox_queries.outbox_counts(session)
         stats = self.app.poller.poll(all_sources=True, stop=self.stop)
         deadline = time.monotonic() + max_wait
         while not self.stop.is_set():
@@ -149,7 +149,7 @@ class Daemon:
             self.alerting_tick(groups_now=True)
             self.app.outbox.drain(self.stop)
             with self.app.db.session() as session:
-                due = queries.next_outbox_attempt(session)
+                due = outbox_queries.next_outbox_attempt(session)
             if due is None:
                 break
             wait = (due - self.app.clock()).total_seconds()
@@ -163,7 +163,7 @@ class Daemon:
             if wait > 0:
                 self.stop.wait(min(wait, 5.0))
         with self.app.db.session() as session:
-            after = queries.outbox_counts(session)
+            after = outbox_queries.outbox_counts(session)
         # This run's deliveries, not the table's totals: a run that sent nothing says 0.
         sent, failed = (after.get(k, 0) - before.get(k, 0) for k in ("sent", "failed"))
         held = after.get("held", 0)

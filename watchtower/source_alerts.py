@@ -23,7 +23,7 @@ from watchtower.config import Config
 from watchtower.durations import format_duration
 from watchtower.logs import kv
 from watchtower.notify._text import t
-from watchtower.storage.queries import enqueue_notice
+from watchtower.storage.outbox_queries import enqueue_notice
 from watchtower.storage.tables import ItemRow, SourceRow
 
 log = logging.getLogger("watchtower.source_alerts")

@@ -37,7 +37,8 @@ from watchtower.notify.base import Notifier
 from watchtower.pipeline.normalise import normalise
 from watchtower.pipeline.route import default_targets
 from watchtower.storage.db import Database
-from watchtower.storage.queries import enqueue_notice, insert_ignore
+from watchtower.storage.outbox_queries import enqueue_notice
+from watchtower.storage.queries import insert_ignore
 from watchtower.storage.tables import ItemRow, MentionRow, OutboxRow, SourceRow, SpikeAlertRow
 
 log = logging.getLogger("watchtower.spikes")

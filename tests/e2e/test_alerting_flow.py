@@ -79,7 +79,7 @@ group_interval = "5m"
 
     [post] = slack.posts()
     body = str(post["blocks"])
-    assert "40 mentions · presse" in body and "… et 35 de plus" in body
+    assert "40 mentions · presse" in body and "… et 20 de plus" in body
     summary = [r for r in rows(app) if r.payload.get("kind") == "summary"]
     assert len(summary) == 1 and summary[0].status == "sent"
     grouped = [r for r in rows(app) if r.status == "grouped"]

@@ -35,7 +35,7 @@ HEADER_MAX = 150
 # block would pass BLOCK_TEXT_MAX and Slack would refuse the whole message.
 LINK_URL_MAX = 2_000
 URL_SHOWN = 300  # characters of an unlinkable URL shown as plain text
-GROUP_SHOWN = 5  # items listed in a grouped message before "and N more"
+GROUP_SHOWN = 20  # items listed (each linked) in a grouped message before "and N more"
 SUMMARY_SHOWN = 10  # items per brand in quiet-hours summaries and digests
 
 Block = dict[str, Any]

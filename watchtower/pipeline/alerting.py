@@ -35,7 +35,7 @@ from watchtower.pipeline import grouping, threads
 from watchtower.pipeline.delivery import SEND, Claimed, Verdict
 from watchtower.redact import redact_target, redact_text
 from watchtower.storage.db import Database
-from watchtower.storage.queries import (
+from watchtower.storage.outbox_queries import (
     BACK_KEY,
     PAUSED_KEY,
     enqueue_notice,

@@ -26,7 +26,7 @@ from watchtower.notify.base import Message, Notifier, Receipt
 from watchtower.notify.registry import split_target
 from watchtower.pipeline.delivery import SEND, Claimed, DeliveryHooks, Verdict, notification_for
 from watchtower.storage.db import Database
-from watchtower.storage.queries import claim_outbox, due_kinds, paused_kinds
+from watchtower.storage.outbox_queries import claim_outbox, due_kinds, paused_kinds
 from watchtower.storage.tables import OutboxRow
 
 log = logging.getLogger("watchtower.outbox")

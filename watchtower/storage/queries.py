@@ -20,7 +20,6 @@ from sqlalchemy import (
     cast,
     delete,
     func,
-    or_,
     select,
     union_all,
     update,
@@ -40,7 +39,7 @@ from watchtower.storage.tables import (
 )
 
 
-def _skip_locked(session: Session, query: Select[Any]) -> Select[Any]:
+def skip_locked(session: Session, query: Select[Any]) -> Select[Any]:
     if session.get_bind().dialect.name == "postgresql":
         return query.with_for_update(skip_locked=True)
     return query
@@ -222,7 +221,7 @@ def claim_due_sources(
     query = _CLAIMED
     if not all_sources:
         query = query.where(SourceRow.next_check_at <= now)
-    query = _skip_locked(session, query.order_by(SourceRow.next_check_at).limit(limit))
+    query = skip_locked(session, query.order_by(SourceRow.next_check_at).limit(limit))
     claims = [
         Claim(
             id=row.id,
@@ -240,135 +239,6 @@ def claim_due_sources(
         until = now + lease
         session.execute(_LEASE, [{"b_id": c.id, "b_until": until, "b_now": now} for c in claims])
     return claims
-
-
-def _due(now: datetime) -> Any:
-    return or_(
-        (OutboxRow.status == "pending") & (OutboxRow.next_attempt_at <= now),
-        (OutboxRow.status == "sending") & (OutboxRow.claimed_until < now),
-    )
-
-
-def _of_kind(kind: str) -> Any:
-    return OutboxRow.target.like(f"{kind}:%") | (OutboxRow.target == kind)
-
-
-def due_kinds(session: Session, now: datetime) -> list[str]:
-    """The target kinds (``slack``, ``email``…) that have notifications due now."""
-    targets = session.scalars(select(OutboxRow.target).where(_due(now)).distinct())
-    return sorted({target.partition(":")[0] for target in targets})
-
-
-def claim_outbox(
-    session: Session, now: datetime, lease: timedelta, limit: int, *, kind: str | None = None
-) -> list[OutboxRow]:
-    """Claim due notifications (of one target ``kind`` if given), including ones
-    whose sender died mid-send."""
-    query = select(OutboxRow).where(_due(now))
-    if kind is not None:
-        query = query.where(_of_kind(kind))
-    query = query.order_by(OutboxRow.next_attempt_at, OutboxRow.id).limit(limit)
-    rows = list(session.scalars(_skip_locked(session, query)))
-    for row in rows:
-        if row.status == "sending":
-            # Its sender died mid-send: the message may have gone out already.
-            row.outcome_unknown = True
-        row.status = "sending"
-        row.claimed_until = now + lease
-        row.attempts += 1
-    return rows
-
-
-def next_outbox_attempt(session: Session) -> datetime | None:
-    """When the earliest unsent notification is due (``None``: nothing left).
-
-    A row claimed by a process that died is due when its lease expires.
-    """
-    pending = session.scalar(
-        select(func.min(OutboxRow.next_attempt_at)).where(OutboxRow.status == "pending")
-    )
-    sending = session.scalar(
-        select(func.min(OutboxRow.claimed_until)).where(OutboxRow.status == "sending")
-    )
-    due = [d for d in (pending, sending) if d is not None]
-    return min(due) if due else None
-
-
-def release_pending(session: Session, now: datetime) -> int:
-    """Make every pending notification due now; return how many were waiting.
-
-    Called at start: a restart is a natural retry point (the operator may have
-    just fixed a token or a server), so backoffs and pauses of the previous run
-    end here. Held rows (quiet hours, grouping, digests) keep their windows.
-    """
-    result = session.execute(
-        update(OutboxRow)
-        .where(OutboxRow.status == "pending", OutboxRow.next_attempt_at > now)
-        .values(next_attempt_at=now)
-    )
-    return int(getattr(result, "rowcount", 0))
-
-
-@dataclass(frozen=True, slots=True)
-class FailedTarget:
-    """A target some notifications failed for good, for ``status`` and ops notices."""
-
-    target: str
-    count: int
-    last_error: str | None
-
-
-def failed_targets(session: Session, target: str | None = None) -> list[FailedTarget]:
-    """Targets with failed notifications: how many, and the latest failure's error."""
-    counts = select(OutboxRow.target, func.count(), func.max(OutboxRow.id)).where(
-        OutboxRow.status == "failed"
-    )
-    if target is not None:
-        counts = counts.where(OutboxRow.target == target)
-    out = []
-    for name, count, last_id in session.execute(counts.group_by(OutboxRow.target)).all():
-        error = session.scalar(select(OutboxRow.last_error).where(OutboxRow.id == last_id))
-        out.append(FailedTarget(name, int(count), error))
-    return sorted(out, key=lambda f: (-f.count, f.target))
-
-
-PAUSED_KEY = "ops:{kind}-paused:{day}"  # the notice queued when a target kind is paused
-BACK_KEY = "ops:{kind}-back:{day}"  # the notice queued when it delivers again
-
-
-def paused_kinds(session: Session) -> dict[str, str]:
-    """Target kinds paused (a "paused" notice queued) and not back since: kind → pause key.
-
-    The outbox rows of the notices are the record, so it survives a restart.
-    """
-    keys = session.scalars(
-        select(OutboxRow.dedup_key).where(OutboxRow.dedup_key.like("ops:%-paused:%")).distinct()
-    )
-    latest: dict[str, str] = {}
-    for key in keys:
-        kind, _, day = key.removeprefix("ops:").rpartition("-paused:")
-        if kind and key > latest.get(kind, ""):
-            latest[kind] = key
-    out = {}
-    for kind, key in latest.items():
-        day = key.rpartition(":")[2]
-        back = BACK_KEY.format(kind=kind, day=day)
-        if session.scalar(select(OutboxRow.id).where(OutboxRow.dedup_key == back).limit(1)) is None:
-            out[kind] = key
-    return out
-
-
-def outbox_counts(session: Session) -> dict[str, int]:
-    rows = session.execute(select(OutboxRow.status, func.count()).group_by(OutboxRow.status))
-    return {status: count for status, count in rows}
-
-
-def oldest_pending(session: Session) -> datetime | None:
-    return session.scalar(
-        select(func.min(OutboxRow.created_at)).where(
-            OutboxRow.status.in_(("pending", "sending", "held"))
-        )
-    )
 
 
 FINISHED = ("sent", "failed", "grouped", "skipped")
@@ -446,35 +316,3 @@ def cleanup(session: Session, before: datetime) -> tuple[int, int]:
         delete(StoryRow).where(StoryRow.last_seen_at < before, StoryRow.id.not_in(live))
     )
     return int(getattr(outbox, "rowcount", 0)), items
-
-
-def enqueue_notice(
-    session: Session,
-    dedup_key: str,
-    targets: Sequence[str],
-    payload: dict[str, Any],
-    now: datetime,
-    severity: str = "warning",
-) -> int:
-    """Queue an operational message (no item) to ``targets``; a known ``dedup_key`` is skipped."""
-    queued = 0
-    for target in targets:
-        inserted = session.scalar(
-            insert_ignore(session, OutboxRow)
-            .values(
-                item_id=None,
-                dedup_key=dedup_key,
-                target=target,
-                status="pending",
-                severity=severity,
-                reason="operations: " + dedup_key.split(":", 1)[0],
-                payload=payload,
-                attempts=0,
-                next_attempt_at=now,
-                created_at=now,
-            )
-            .on_conflict_do_nothing(index_elements=["dedup_key", "target"])
-            .returning(OutboxRow.id)
-        )
-        queued += inserted is not None
-    return queued
