@@ -39,6 +39,7 @@ from watchtower.config import LoadedConfig, load_config
 from watchtower.errors import ConfigError, ConfigProblem
 from watchtower.logs import kv
 from watchtower.storage import outbox_queries
+from watchtower.storage.outbox_queries import notice_payload
 
 if TYPE_CHECKING:
     from watchtower.app import App
@@ -120,18 +121,7 @@ def accepted_payload(language: str, now: str) -> dict[str, Any]:
 
 
 def _notice(title: str, excerpt: str, language: str, now: str) -> dict[str, Any]:
-    return {
-        "title": title,
-        "url": "",
-        "source": "watchtower",
-        "published": now,
-        "excerpt": excerpt,
-        "brands": [],
-        "terms": [],
-        "rules": ["config"],
-        "severity": "warning",
-        "lang": language,
-    }
+    return notice_payload(title, excerpt, "warning", published=now, rules=["config"], lang=language)
 
 
 class Reloader:

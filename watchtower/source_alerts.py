@@ -23,7 +23,7 @@ from watchtower.config import Config
 from watchtower.durations import format_duration
 from watchtower.logs import kv
 from watchtower.notify._text import t
-from watchtower.storage.outbox_queries import enqueue_notice
+from watchtower.storage.outbox_queries import enqueue_notice, notice_payload
 from watchtower.storage.tables import ItemRow, SourceRow
 
 log = logging.getLogger("watchtower.source_alerts")
@@ -35,17 +35,8 @@ RHYTHM_LOOKBACK = timedelta(days=30)
 
 def _payload(config: Config, key: str, body: str, severity: str, **values: Any) -> dict[str, Any]:
     lang = config.watchtower.language
-    return {
-        "kind": "ops",
-        "title": t(lang, key).format(**values),
-        "url": "",
-        "source": "watchtower",
-        "brands": [],
-        "terms": [],
-        "rules": [],
-        "severity": severity,
-        "excerpt": t(lang, body).format(**values),
-    }
+    title, text = t(lang, key).format(**values), t(lang, body).format(**values)
+    return notice_payload(title, text, severity)
 
 
 def _notify(

@@ -40,6 +40,7 @@ from watchtower.storage.outbox_queries import (
     PAUSED_KEY,
     enqueue_notice,
     failed_targets,
+    notice_payload,
     paused_kinds,
 )
 from watchtower.storage.tables import OutboxRow
@@ -294,17 +295,11 @@ class Alerting:
         from watchtower.notify._text import t
 
         lang = self.app.loaded.config.watchtower.language
-        payload = {
-            "kind": "ops",
-            "title": t(lang, f"{text}_subject").format(**fields),
-            "url": "",
-            "source": "watchtower",
-            "brands": [],
-            "terms": [],
-            "rules": [],
-            "severity": severity,
-            "excerpt": t(lang, f"{text}_body").format(**fields),
-        }
+        payload = notice_payload(
+            t(lang, f"{text}_subject").format(**fields),
+            t(lang, f"{text}_body").format(**fields),
+            severity,
+        )
         return enqueue_notice(session, key, ops, payload, self.app.clock(), severity=severity)
 
     # ------------------------------------------------------------------- jobs

@@ -147,6 +147,23 @@ def oldest_pending(session: Session) -> datetime | None:
     )
 
 
+def notice_payload(title: str, body: str, severity: str, **extra: Any) -> dict[str, Any]:
+    """The payload of an operational notice (no item, no brand): what
+    :func:`enqueue_notice` queues and the notifiers render as a notice."""
+    return {
+        "kind": "ops",
+        "title": title,
+        "url": "",
+        "source": "watchtower",
+        "brands": [],
+        "terms": [],
+        "rules": [],
+        "severity": severity,
+        "excerpt": body,
+        **extra,
+    }
+
+
 def enqueue_notice(
     session: Session,
     dedup_key: str,
