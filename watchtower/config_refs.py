@@ -10,6 +10,7 @@ one kind after another.
 from __future__ import annotations
 
 import difflib
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -192,7 +193,10 @@ def _query_problems(
     try:
         query = parse_query(text)
     except QuerySyntaxError as exc:
-        return [problem(path, loc, str(exc), lines)]
+        message = str(exc)
+        if "\n" in text:  # a multi-line query (triple quotes): "line 3, column 5"
+            message = _COLUMN.sub(lambda m: _line_and_column(text, int(m.group(1))), message)
+        return [problem(path, loc, message, lines)]
     problems = []
     for field, value in field_values(query):
         known = parts.brand_names if field == "brand" else parts.source_names
@@ -208,6 +212,14 @@ def _query_problems(
         )
         problems.append(problem(path, loc, f"{field}:{value} names no {field}{hint}", lines))
     return problems
+
+
+_COLUMN = re.compile(r"\bcolumn (\d+)")
+
+
+def _line_and_column(text: str, column: int) -> str:
+    before = text[: column - 1]
+    return f"line {before.count(chr(10)) + 1}, column {column - before.rfind(chr(10)) - 1}"
 
 
 def _term_problems(

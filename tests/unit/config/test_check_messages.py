@@ -144,3 +144,13 @@ def test_terms_that_lose_what_distinguishes_them_are_warned_about(
         "'Canal+' is matched as 'canal': punctuation and symbols are ignored ('+'); "
         "narrow it with exclude or a rule's query"
     )
+
+
+def test_an_error_in_a_multi_line_query_names_its_line(write_config: Callable[[str], Path]) -> None:
+    text = GOOD.replace(
+        'brands = ["Acmé"]', "query = '''arnaque\n  OR escroquerie\n  OR (plainte'''"
+    )
+    assert problems(write_config(text)) == [
+        "16: rules[0].query: line 3, column 14: expected ')' to close the '(' at line 3,"
+        " column 6, found the end of the query"
+    ]
