@@ -58,6 +58,7 @@ STRINGS: dict[str, dict[str, str]] = {
         "examples": "Exemples",
         "ack_hint": "Réagissez avec ✅ ou répondez « ack » dans le fil pour prendre en charge.",
         "escalated": "Escalade : personne n'a pris en charge l'alerte en {timeout}.",
+        "escalation_prefix": "ESCALADE – ",
         "ops_auth_subject": "Slack est en pause : {reason}",
         "ops_auth_body": "Les notifications Slack sont conservées et repartiront dès que "
         "le service aura un jeton de bot valide (SLACK_BOT_TOKEN). Cause : {reason}",
@@ -116,6 +117,7 @@ STRINGS: dict[str, dict[str, str]] = {
         "examples": "Examples",
         "ack_hint": 'React with ✅ or reply "ack" in the thread to take charge.',
         "escalated": "Escalation: nobody took charge of the alert within {timeout}.",
+        "escalation_prefix": "ESCALATION – ",
         "ops_auth_subject": "Slack is paused: {reason}",
         "ops_auth_body": "Slack notifications are kept and will go out once the service "
         "has a valid bot token (SLACK_BOT_TOKEN). Cause: {reason}",

@@ -91,5 +91,8 @@ def spike_email(n: Notification, language: str) -> tuple[str, str, str]:
         + "".join(_item_html(x) for x in examples)
         + "</ul>"
     )
-    subject = f"{'[veille]' if language == 'fr' else '[watchtower]'} {title}"
+    # An escalation is a new message to new people: its subject says so, so it
+    # is not read as a copy of the alert they may have seen.
+    prefix = "⏫ " + t(language, "escalation_prefix") if spike.get("escalation") else ""
+    subject = f"{'[veille]' if language == 'fr' else '[watchtower]'} {prefix}{title}"
     return subject, text, body
