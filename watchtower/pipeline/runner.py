@@ -99,8 +99,11 @@ def run_batch(ctx: RunContext, source_id: int, source: str, items: Sequence[Item
         return stats
     # Matching and the payload (language detection) need no lock: done before
     # the story lock, which every replica's batch waits for.
-    matched = [ctx.matcher.match(p.item, source) if _is_news(ctx, p) else [] for p in new]
-    stats.backlog = sum(not _is_news(ctx, p) for p in new)
+    news = [_is_news(ctx, p) for p in new]
+    matched = [
+        ctx.matcher.match(p.item, source) if n else [] for p, n in zip(new, news, strict=True)
+    ]
+    stats.backlog = news.count(False)
     payloads = [payload_for(p, source) if m else None for p, m in zip(new, matched, strict=True)]
     candidates = [Candidate(p.url_hash, p.content_hash, p.fingerprint, p.item.title) for p in new]
     stories = ctx.stories.begin_batch(ctx.session, ctx.now, candidates)
