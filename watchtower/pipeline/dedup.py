@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 
 from watchtower.pipeline.fingerprint import Fingerprint
 from watchtower.pipeline.neardup import NearDuplicateIndex, ProbeKeys
+from watchtower.storage.one_of import one_of
 from watchtower.storage.queries import insert_ignoring_many
 from watchtower.storage.tables import ITEMS, STORIES
 
@@ -35,7 +36,7 @@ def _first_by(kind: str, column: Any, keys: str) -> Any:
     return (
         select(literal(kind).label("kind"), column.label("hash"), func.min(_ITEMS.id).label("id"))
         .where(
-            column.in_(bindparam(keys, expanding=True)),
+            one_of(column, keys),
             _ITEMS.story_id.is_not(None),
             _ITEMS.fetched_at >= bindparam("since"),
         )
@@ -88,7 +89,7 @@ _REPOST = (
     .limit(1)
 )
 _STORIES_BY_KEY = select(_STORIES.id, _STORIES.key).where(
-    _STORIES.key.in_(bindparam("keys", expanding=True))
+    one_of(_STORIES.key, "keys")
 )
 _LOOKUP_CHUNK = 500
 STORY_LOCK = 0x77746F7779  # "wtowy": the advisory lock id of story assignment

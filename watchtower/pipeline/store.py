@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 from watchtower.models import Item, Match
 from watchtower.pipeline.fingerprint import Fingerprint
 from watchtower.pipeline.route import Route
+from watchtower.storage.one_of import one_of
 from watchtower.storage.queries import SEEN_REFRESH, insert_ignoring_many, insert_returning_id
 from watchtower.storage.tables import ITEMS, ItemRow, MentionRow, OutboxRow
 
@@ -98,7 +99,7 @@ _KNOWN = select(
     # Compared here: a boolean is cheaper to bring back than a datetime to parse.
     func.coalesce(_ITEMS.seen_at, _ITEMS.fetched_at) < bindparam("seen_before"),
 ).where(
-    _ITEMS.source_id == bindparam("source"), _ITEMS.guid.in_(bindparam("guids", expanding=True))
+    _ITEMS.source_id == bindparam("source"), one_of(_ITEMS.guid, "guids")
 )
 
 
