@@ -90,6 +90,8 @@ class App:
             queries.sync_sources(session, loaded.sources, self.clock())
         self._apply(loaded)
         self.loaded = loaded
+        dedup = loaded.config.dedup
+        self.stories.configure(dedup.window, dedup.similarity)
         log_warnings(loaded)
         self.outbox.max_attempts = loaded.config.watchtower.max_delivery_attempts
         with self._notifiers_lock:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -88,9 +88,7 @@ _REPOST = (
     )
     .limit(1)
 )
-_STORIES_BY_KEY = select(_STORIES.id, _STORIES.key).where(
-    one_of(_STORIES.key, "keys")
-)
+_STORIES_BY_KEY = select(_STORIES.id, _STORIES.key).where(one_of(_STORIES.key, "keys"))
 _LOOKUP_CHUNK = 500
 STORY_LOCK = 0x77746F7779  # "wtowy": the advisory lock id of story assignment
 
@@ -120,6 +118,14 @@ class StoryIndex:
         # Bumped when slots are renumbered (prune, rebuild): a batch that added
         # items before then cannot relabel them and has the index rebuilt.
         self.generation = 0
+
+    def configure(self, window: timedelta, threshold: float) -> None:
+        """New ``[dedup]`` settings (a config reload): the index is rebuilt for the next batch."""
+        with self.lock:
+            if (window, threshold) == (self.window, self.threshold):
+                return
+            self.window, self.threshold = window, threshold
+            self.stale = True
 
     def load(self, session: Session, now: datetime) -> None:
         """Rebuild from the database (at start): every fingerprint in the window."""
@@ -174,6 +180,7 @@ class StoryIndex:
         it, nobody else can add items until this batch commits, so one
         catch-up (and one exact lookup) per batch sees everything.
         """
+        candidates = [self._story_keys(c) for c in candidates]
         probes = [self.index.probe_keys(c.fingerprint) for c in candidates]
         connection = session.connection()
         if connection.dialect.name == "postgresql":
@@ -196,6 +203,24 @@ class StoryIndex:
             for kind, key, item_id, story_id in connection.execute(_FIRST_STORIES, params):
                 first[f"{kind}:{key}"] = (int(item_id), int(story_id))
         return StoryBatch(self, session, now, first, candidates, probes)
+
+    def _story_keys(self, candidate: Candidate) -> Candidate:
+        """``candidate`` with only the keys that may join it to another item's story.
+
+        Identical short content at two addresses is not a copy: two customers
+        writing "Nul.", two press releases titled "Communiqué de presse – Acmé".
+        Below ``min_words`` content words, where near-duplicates are not looked
+        for either, the content hash joins nothing; the URL still does. An item
+        without a URL key keeps it: its content is all it has (a review's hash
+        includes its guid, see ``normalise_items``).
+        """
+        if (
+            candidate.content_hash
+            and candidate.url_hash
+            and len(candidate.fingerprint.words) < self.index.min_words
+        ):
+            return replace(candidate, content_hash="")
+        return candidate
 
     def forget_batch(self) -> None:
         """The batch rolled back: what it indexed is not in the database."""

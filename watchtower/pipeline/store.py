@@ -98,9 +98,7 @@ _KNOWN = select(
     _ITEMS.story_id,
     # Compared here: a boolean is cheaper to bring back than a datetime to parse.
     func.coalesce(_ITEMS.seen_at, _ITEMS.fetched_at) < bindparam("seen_before"),
-).where(
-    _ITEMS.source_id == bindparam("source"), one_of(_ITEMS.guid, "guids")
-)
+).where(_ITEMS.source_id == bindparam("source"), one_of(_ITEMS.guid, "guids"))
 
 
 def known_guids(

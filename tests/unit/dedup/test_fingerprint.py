@@ -45,13 +45,30 @@ def test_words_drop_stopwords_and_are_capped() -> None:
 
 
 def plain_words(title: str, text: str, max_words: int) -> str:
-    """The definition of ``Fingerprint.words``, one word at a time."""
+    """The definition of ``Fingerprint.words``, one word at a time: the title's
+    words, then the text's, without the title again when the text starts with it."""
+    title_words, text_words = normalise(title).split(), normalise(text).split()
+    if title_words and text_words[: len(title_words)] == title_words:
+        text_words = text_words[len(title_words) :]
     codes = [
         chr(word_code(word))
-        for word in (*normalise(title).split(), *normalise(text).split())
+        for word in (*title_words, *text_words)
         if len(word) >= 2 and word not in STOPWORDS
     ]
     return "".join(codes[:max_words])
+
+
+def test_a_text_repeating_its_title_counts_the_title_once() -> None:
+    headline = "Banque Acmé : panne géante"
+    once = fingerprint(headline, "")
+    assert fingerprint(headline, headline).words == once.words
+    assert fingerprint(headline, f"{headline} - Ouest-France").words == (
+        fingerprint(f"{headline} - Ouest-France", "").words
+    )
+    # whole words only: "Acm" is not the start of "Acmé recrute"
+    assert fingerprint("Acm", "Acmé recrute").words == fingerprint("", "acm acme recrute").words
+    # the exact hash still covers both (an edit of the text is an edit)
+    assert fingerprint(headline, headline).content_hash != once.content_hash
 
 
 WORDS = st.sampled_from(["le", "de", "l'acme", "a", "x", "été", "banque", "mot", "the", "service"])
