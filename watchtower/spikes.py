@@ -11,9 +11,8 @@ all of these hold, so a handful of mentions or the normal weekly rhythm never is
 - a z-score ≥ 3 against the baseline's own spread (robust to bursty series).
 
 A spike queues a critical alert (top sources, terms, examples, the on-call
-people of ``escalate_to``) and a ``spike_alerts`` row. If nobody reacts with ✅
-or replies "ack" in its Slack thread within ``ack_timeout``, the alert is sent
-again to ``escalate_notify``.
+people of ``escalate_to``) and a ``spike_alerts`` row, which
+:mod:`watchtower.escalation` escalates when nobody acknowledges it.
 """
 
 from __future__ import annotations
@@ -21,7 +20,6 @@ from __future__ import annotations
 import logging
 import math
 from collections import Counter
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -31,15 +29,13 @@ from sqlalchemy.orm import Session
 
 from watchtower.config import Config, SpikesSection
 from watchtower.durations import format_duration
-from watchtower.errors import DeliveryError
 from watchtower.logs import kv
-from watchtower.notify.base import Notifier
 from watchtower.pipeline.normalise import normalise
 from watchtower.pipeline.route import default_targets
 from watchtower.storage.db import Database
 from watchtower.storage.outbox_queries import enqueue_notice
 from watchtower.storage.queries import insert_ignore
-from watchtower.storage.tables import ItemRow, MentionRow, OutboxRow, SourceRow, SpikeAlertRow
+from watchtower.storage.tables import ItemRow, MentionRow, SourceRow, SpikeAlertRow
 
 log = logging.getLogger("watchtower.spikes")
 
@@ -265,74 +261,3 @@ def _alert(
         ),
     )
     return 1 if enqueue_notice(session, key, scope.targets, payload, now, "critical") else 0
-
-
-def record_sent(
-    session: Session, payload: dict[str, Any], channel: str, ts: str, now: datetime
-) -> None:
-    """Remember where the first Slack copy of an alert went, to look for its ✅ later."""
-    spike = payload.get("spike") or {}
-    if spike.get("escalation"):
-        return
-    alert = session.scalars(
-        select(SpikeAlertRow).where(SpikeAlertRow.dedup_key == spike.get("alert"))
-    ).first()
-    if alert is not None and alert.channel is None:
-        alert.channel, alert.ts, alert.sent_at = channel, ts, now
-
-
-def check_escalations(db: Database, notifier_for: Callable[[str], Notifier], now: datetime) -> int:
-    """Escalate alerts nobody acknowledged within their ``ack_timeout``; return how many."""
-    escalated = 0
-    with db.session() as session:
-        open_alerts = session.scalars(
-            select(SpikeAlertRow).where(
-                SpikeAlertRow.acked_at.is_(None), SpikeAlertRow.escalated_at.is_(None)
-            )
-        ).all()
-        for alert in open_alerts:
-            deadline = alert.created_at + timedelta(seconds=alert.ack_timeout_s)
-            if not alert.escalate_notify or now < deadline:
-                continue
-            if alert.channel and alert.ts:
-                notifier = notifier_for("slack")
-                acknowledged = getattr(notifier, "acknowledged", None)
-                if acknowledged is not None:
-                    try:
-                        ack = acknowledged(alert.channel, alert.ts)
-                        if ack:
-                            alert.acked_at = now
-                            log.info(
-                                "spike alert acknowledged",
-                                extra=kv(
-                                    alert=alert.dedup_key,
-                                    user=getattr(ack, "user", None),
-                                    via=getattr(ack, "via", None),
-                                    detail=getattr(ack, "detail", None),
-                                ),
-                            )
-                            continue
-                    except DeliveryError as exc:
-                        log.warning(
-                            "cannot check acknowledgement; will retry",
-                            extra=kv(alert=alert.dedup_key, error=exc.reason),
-                        )
-                        continue
-            original = session.scalars(
-                select(OutboxRow.payload).where(OutboxRow.dedup_key == alert.dedup_key)
-            ).first()
-            if original is None:
-                continue
-            payload = dict(original, spike=dict(original["spike"], escalation=True))
-            enqueue_notice(
-                session,
-                f"{alert.dedup_key}:escalation"[:200],
-                list(alert.escalate_notify),
-                payload,
-                now,
-                "critical",
-            )
-            alert.escalated_at = now
-            escalated += 1
-            log.warning("spike alert escalated", extra=kv(alert=alert.dedup_key))
-    return escalated

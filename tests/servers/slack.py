@@ -1,6 +1,6 @@
 """A fake Slack Web API speaking the real JSON shapes, on 127.0.0.1.
 
-Implements ``auth.test``, ``chat.postMessage``, ``chat.update``,
+Implements ``auth.test``, ``chat.postMessage``, ``chat.update``, ``chat.getPermalink``,
 ``conversations.history`` / ``replies`` / ``list`` / ``join``, ``reactions.get``
 and files upload v2 (``files.getUploadURLExternal``, the upload URL itself,
 ``files.completeUploadExternal``); records every call. It enforces what real
@@ -21,7 +21,9 @@ next posts *after* storing them: a gateway error after the write),
 ``reset_after_record`` (store the next N posts, then drop the connection
 unanswered), ``private`` (channels ``conversations.join`` refuses with
 ``method_not_supported_for_channel_type``, as for a private channel), ``bot_name``
-(the ``user`` of ``auth.test``). Helpers: ``react``, ``human_reply``, ``posts``, ``replies``.
+(the ``user`` of ``auth.test``), ``refuse`` (method → the Slack error code, e.g.
+``missing_scope``, or the HTTP status answered to every call of that method).
+Helpers: ``react``, ``human_reply``, ``posts``, ``replies``, ``permalink``.
 """
 
 from __future__ import annotations
@@ -85,6 +87,7 @@ class FakeSlack:
     fail_after_record: list[int] = field(default_factory=list)
     reset_after_record: int = 0
     private: set[str] = field(default_factory=set)
+    refuse: dict[str, str | int] = field(default_factory=dict)
     bot_name: str = "watchtower"
     clock: Callable[[], float] = time.time
     rate_limited: int = 0
@@ -244,6 +247,15 @@ class FakeSlack:
             handler = getattr(self, "_" + method.replace(".", "_"), None)
             if handler is None:
                 return 200, {}, {"ok": False, "error": "unknown_method"}
+            refusal = self.refuse.get(method)
+            if isinstance(refusal, int):
+                return refusal, {}, {"ok": False, "error": "fatal_error"}
+            if refusal == "missing_scope":  # real Slack says which scope it wanted
+                needed = {"reactions.get": "reactions:read"}.get(method, "chat:write")
+                error = {"error": refusal, "needed": needed, "provided": "chat:write"}
+                return 200, {}, {"ok": False, **error}
+            if refusal:
+                return 200, {}, {"ok": False, "error": refusal}
             result: Answer = handler(body)
             return result
 
@@ -310,6 +322,24 @@ class FakeSlack:
                 "message": {"text": body.get("text"), "ts": ts},
             },
         )
+
+    def permalink(self, message: dict[str, Any]) -> str:
+        """The link real Slack gives (``p`` + the ts without its dot; a reply names its thread)."""
+        channel_id = message["channel_id"]
+        link = f"https://fake.slack.com/archives/{channel_id}/p{message['ts'].replace('.', '')}"
+        if message.get("thread_ts"):
+            link += f"?thread_ts={message['thread_ts']}&cid={channel_id}"
+        return link
+
+    def _chat_getPermalink(self, body: dict[str, Any]) -> Answer:
+        channel, ts = str(body.get("channel") or ""), str(body.get("message_ts") or "")
+        if not channel or channel.startswith("#"):  # real Slack: ids only
+            return 200, {}, {"ok": False, "error": "channel_not_found"}
+        for message in self.messages:
+            if message["ts"] == ts and self._matches(message, channel):
+                answer = {"ok": True, "channel": message["channel_id"]}
+                return 200, {}, dict(answer, permalink=self.permalink(message))
+        return 200, {}, {"ok": False, "error": "message_not_found"}
 
     def _chat_update(self, body: dict[str, Any]) -> Answer:
         for message in self.messages:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, time
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from watchtower.models import Notification, Severity
@@ -59,6 +60,11 @@ STRINGS: dict[str, dict[str, str]] = {
         "ack_hint": "Réagissez avec ✅ ou répondez « ack » dans le fil pour prendre en charge.",
         "escalated": "Escalade : personne n'a pris en charge l'alerte en {timeout}.",
         "escalation_prefix": "ESCALADE – ",
+        "original_alert": "Alerte initiale",
+        "original_sent": "{target} le {when}",
+        "original_failed": "{target} (non remise)",
+        "original_waiting": "{target} (pas encore remise)",
+        "original_link": "Ouvrir l'alerte initiale dans Slack",
         "ops_auth_subject": "Slack est en pause : {reason}",
         "ops_auth_body": "Les notifications Slack sont conservées et repartiront dès que "
         "le service aura un jeton de bot valide (SLACK_BOT_TOKEN). Cause : {reason}",
@@ -118,6 +124,11 @@ STRINGS: dict[str, dict[str, str]] = {
         "ack_hint": 'React with ✅ or reply "ack" in the thread to take charge.',
         "escalated": "Escalation: nobody took charge of the alert within {timeout}.",
         "escalation_prefix": "ESCALATION – ",
+        "original_alert": "Original alert",
+        "original_sent": "{target} on {when}",
+        "original_failed": "{target} (not delivered)",
+        "original_waiting": "{target} (not delivered yet)",
+        "original_link": "Open the original alert in Slack",
         "ops_auth_subject": "Slack is paused: {reason}",
         "ops_auth_body": "Slack notifications are kept and will go out once the service "
         "has a valid bot token (SLACK_BOT_TOKEN). Cause: {reason}",
@@ -146,8 +157,44 @@ def published_text(n: Notification, language: str, timezone: str) -> str:
         # shown in the local zone it would claim "01:00", an hour nobody wrote.
         # An item really published at 00:00:00 UTC loses its time, which is rare.
         return n.published.astimezone(UTC).strftime(t(language, "date_only_format"))
-    local: datetime = n.published.astimezone(ZoneInfo(timezone))
+    return local_time_text(n.published, language, timezone)
+
+
+def local_time_text(when: datetime, language: str, timezone: str) -> str:
+    """``when`` in the configured zone: "04/03/2026 à 11:00 (CET)"."""
+    local = when.astimezone(ZoneInfo(timezone))
     return local.strftime(t(language, "date_format")) + f" ({local.tzname()})"
+
+
+def original_text(spike: dict[str, Any], language: str, timezone: str) -> str:
+    """Where and when an escalated alert first went, or "" when unknown.
+
+    "Alerte initiale : slack:#crise le 04/03/2026 à 11:00 (CET), email:… (non remise)".
+    Plain text: each notifier escapes it for its format.
+    """
+    original = spike.get("original")
+    if not isinstance(original, dict):
+        return ""
+    parts = []
+    for copy in original.get("copies") or []:
+        target = str(copy.get("target") or "?")
+        at = copy.get("at")
+        if copy.get("status") == "sent" and at:
+            when = local_time_text(datetime.fromisoformat(str(at)), language, timezone)
+            parts.append(t(language, "original_sent").format(target=target, when=when))
+        elif copy.get("status") == "failed":
+            parts.append(t(language, "original_failed").format(target=target))
+        else:
+            parts.append(t(language, "original_waiting").format(target=target))
+    if not parts:
+        return ""
+    return label(language, "original_alert") + ", ".join(parts)
+
+
+def original_permalink(spike: dict[str, Any]) -> str:
+    """The Slack permalink of the escalated alert's first message, or ""."""
+    original = spike.get("original")
+    return str(original.get("permalink") or "") if isinstance(original, dict) else ""
 
 
 def mentions_text(language: str, count: int) -> str:

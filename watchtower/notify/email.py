@@ -111,8 +111,10 @@ class EmailNotifier(Notifier):
             # Grouped / quiet-hours / digest summaries and spike alerts (issue 7).
             from watchtower.notify import email_render
 
-            build = email_render.summary_email if kind == "summary" else email_render.spike_email
-            subject, text, html_body = build(n, lang)
+            if kind == "summary":
+                subject, text, html_body = email_render.summary_email(n, lang)
+            else:
+                subject, text, html_body = email_render.spike_email(n, lang, self.timezone)
             images = {email_render.CHART_CID: n.extra["chart"]} if n.extra.get("chart") else {}
             return Message(
                 address=address,

@@ -11,7 +11,7 @@ import html
 from typing import Any
 
 from watchtower.models import Notification, Severity
-from watchtower.notify._text import SEVERITY_EMOJI, t
+from watchtower.notify._text import SEVERITY_EMOJI, original_permalink, original_text, t
 from watchtower.notify.slack_render import summary_title
 
 CHART_CID = "chart@watchtower"
@@ -65,8 +65,14 @@ def summary_email(n: Notification, language: str) -> tuple[str, str, str]:
     return subject, "\n".join(text_lines), "".join(html_parts)
 
 
-def spike_email(n: Notification, language: str) -> tuple[str, str, str]:
-    """``(subject, text, html)`` of a spike alert (or its escalation)."""
+def spike_email(
+    n: Notification, language: str, timezone: str = "Europe/Paris"
+) -> tuple[str, str, str]:
+    """``(subject, text, html)`` of a spike alert (or its escalation).
+
+    An escalation says where and when the alert first went (targets, times in
+    ``timezone``) and links to its Slack message when Slack gave a permalink.
+    """
     e = html.escape
     spike: dict[str, Any] = n.extra.get("spike") or {}
     title = "🚨 " + t(language, "spike_title").format(name=spike.get("name", ""))
@@ -76,17 +82,27 @@ def spike_email(n: Notification, language: str) -> tuple[str, str, str]:
         baseline=float(spike.get("baseline", 0.0)),
     )
     lines = [title, stats]
+    html_lines = [e(title), e(stats)]
     if spike.get("escalation"):
-        lines.insert(1, t(language, "escalated").format(timeout=spike.get("timeout", "")))
+        escalated = [t(language, "escalated").format(timeout=spike.get("timeout", ""))]
+        if origin := original_text(spike, language, timezone):
+            escalated.append(origin)
+        lines[1:1] = escalated
+        html_lines[1:1] = [e(line) for line in escalated]
+        if permalink := original_permalink(spike):
+            name = t(language, "original_link")
+            lines.insert(1 + len(escalated), f"{name}{t(language, 'colon')}{permalink}")
+            html_lines.insert(1 + len(escalated), f'<a href="{e(permalink)}">{e(name)}</a>')
     for key in ("top_sources", "top_terms"):
         pairs = spike.get(key) or []
         if pairs:
             values = ", ".join(f"{a} ({b})" for a, b in pairs)
             lines.append(f"{t(language, key)}{t(language, 'colon')}{values}")
+            html_lines.append(e(lines[-1]))
     examples = spike.get("examples") or []
     text = "\n".join(lines + [""] + [_item_text(x) for x in examples])
     body = (
-        "".join(f"<p>{e(line)}</p>" for line in lines)
+        "".join(f"<p>{line}</p>" for line in html_lines)
         + "<ul>"
         + "".join(_item_html(x) for x in examples)
         + "</ul>"

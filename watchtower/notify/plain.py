@@ -43,8 +43,10 @@ def plain_text(n: Notification, language: str, timezone: str) -> PlainText:
         title, _, body = text.partition("\n")
         return PlainText(title, body.strip("\n"))
     if kind == "spike":
-        _, text, _ = email_render.spike_email(n, language)
+        _, text, _ = email_render.spike_email(n, language, timezone)
         title, _, body = text.partition("\n")
+        if (n.extra.get("spike") or {}).get("escalation"):  # not a copy of the alert
+            title = "⏫ " + t(language, "escalation_prefix") + title
         return PlainText(title, body.strip("\n"))
     title = f"[{severity_text(n, language)}] {title_text(n, language)}"
     if kind == "ops":

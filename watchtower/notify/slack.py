@@ -89,7 +89,7 @@ class SlackNotifier(Notifier):
         elif kind == "summary":
             blocks, text = r.summary_blocks(n, lang)
         elif kind == "spike":
-            blocks, text = r.spike_blocks(n, lang)
+            blocks, text = r.spike_blocks(n, lang, self.timezone)
         else:
             blocks, text = r.item_blocks(n, lang, self.timezone)
         extra: dict[str, Any] = {
@@ -194,9 +194,10 @@ class SlackNotifier(Notifier):
     def acknowledged(self, channel: str, ts: str) -> Acknowledgement | None:
         """Who took charge of the message (✅ reaction or an "ack" reply), if anyone.
 
+        ``channel`` is an id or a ``#name`` (read calls need the id: looked up).
         The result is truthy exactly when someone did, so callers may test it as a bool.
         """
-        ack = self.api.acknowledged(channel, ts)
+        ack = self.api.acknowledged(self._channel_id(channel), ts)
         if ack is not None:
             # Who and how: the spikes job logs it at INFO with the alert it cancels.
             log.debug(
@@ -204,6 +205,20 @@ class SlackNotifier(Notifier):
                 extra=kv(channel=channel, ts=ts, user=ack.user, via=ack.via, detail=ack.detail),
             )
         return ack
+
+    def permalink(self, channel: str, ts: str) -> str:
+        """The link to a message we posted (``chat.getPermalink``); raises DeliveryError."""
+        return self.api.permalink(self._channel_id(channel), ts)
+
+    def _channel_id(self, channel: str) -> str:
+        if channel.startswith("#"):
+            known = self._channel_ids.get(channel)
+            if known is None:
+                known = self.api.channel_id(channel)
+                if not known.startswith("#"):
+                    self._channel_ids[channel] = known
+            return known
+        return channel
 
     def close(self) -> None:
         pass

@@ -273,6 +273,17 @@ class SlackApi:
         except (SlackClientError, OSError) as exc:
             raise DeliveryError(f"Slack file upload failed ({exc})", retryable=True) from None
 
+    def permalink(self, channel: str, ts: str) -> str:
+        """The ``https://…/archives/C…/p…`` link to a message (``chat.getPermalink``).
+
+        No scope is needed; Slack still refuses an unknown channel or message.
+        """
+        data = self.call("chat.getPermalink", channel=channel, message_ts=ts)
+        link = str(data.get("permalink") or "")
+        if not link.startswith("https://"):
+            raise DeliveryError(f"Slack gave no permalink ({link or 'empty'})", retryable=False)
+        return link
+
     # ---------------------------------------------------------------- acks
     def acknowledged(
         self, channel: str, ts: str, *, bot_user: str | None = None

@@ -19,6 +19,8 @@ from watchtower.notify._text import (
     kind_of,
     label,
     mentions_text,
+    original_permalink,
+    original_text,
     published_text,
     rating_text,
     severity_text,
@@ -254,8 +256,14 @@ def summary_blocks(n: Notification, language: str) -> tuple[list[Block], str]:
     return fit(blocks, title, language=language)
 
 
-def spike_blocks(n: Notification, language: str) -> tuple[list[Block], str]:
-    """The critical alert for a volume spike, mentioning the on-call people."""
+def spike_blocks(
+    n: Notification, language: str, timezone: str = "Europe/Paris"
+) -> tuple[list[Block], str]:
+    """The critical alert for a volume spike, mentioning the on-call people.
+
+    Its escalation says where and when the alert first went and links to its
+    Slack message, so whoever it is escalated to lands on the thread at once.
+    """
     spike: dict[str, Any] = n.extra.get("spike") or {}
     title = t(language, "spike_title").format(name=spike.get("name", ""))
     mentions = " ".join(f"<{who}>" for who in spike.get("escalate_to") or [])
@@ -265,10 +273,18 @@ def spike_blocks(n: Notification, language: str) -> tuple[list[Block], str]:
         baseline=float(spike.get("baseline", 0.0)),
     )
     blocks: list[Block] = [header(f"🚨 {title}")]
+    original = ""
     if spike.get("escalation"):
         blocks.append(
             section("⏫ " + t(language, "escalated").format(timeout=spike.get("timeout", "")))
         )
+        permalink = original_permalink(spike)
+        if linkable(permalink):
+            original = link(permalink, t(language, "original_link"))
+        lines = [escape_mrkdwn(original_text(spike, language, timezone))]
+        lines += [f"🔗 {original}"] if original else []
+        if any(lines):
+            blocks.append(section("\n".join(line for line in lines if line)))
     blocks.append(section(f"{mentions} {escape_mrkdwn(stats)}".strip()))
     for key, pairs in (
         ("top_sources", spike.get("top_sources")),
@@ -283,5 +299,5 @@ def spike_blocks(n: Notification, language: str) -> tuple[list[Block], str]:
         blocks += _lines_blocks(lines)
     if not spike.get("escalation"):
         blocks.append(context(t(language, "ack_hint")))
-    fallback = f"🚨 {escape_mrkdwn(title)} {mentions} {escape_mrkdwn(stats)}"
+    fallback = f"🚨 {escape_mrkdwn(title)} {mentions} {escape_mrkdwn(stats)} {original}".rstrip()
     return fit(blocks, fallback, language=language)

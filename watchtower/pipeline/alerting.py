@@ -25,7 +25,7 @@ from typing import Protocol
 from sqlalchemy import update
 from sqlalchemy.orm import Session
 
-from watchtower import digest, spikes
+from watchtower import digest, escalation, spikes
 from watchtower.config import LoadedConfig, RuleConfig
 from watchtower.logs import kv
 from watchtower.models import Severity
@@ -207,7 +207,7 @@ class Alerting:
                     now=now,
                 )
             if row.kind == "spike":
-                spikes.record_sent(session, row.payload, str(channel), str(ts), now)
+                escalation.record_sent(session, row.payload, str(channel), str(ts), now)
 
     def target_disabled(self, kind: str, reason: str) -> None:
         """Keep every row of ``kind`` waiting and tell ops by e-mail (once a day)."""
@@ -326,4 +326,4 @@ class Alerting:
         if self._last_spike_check is None or now - self._last_spike_check >= every:
             self._last_spike_check = now
             spikes.check(self.app.db, config, now)
-        spikes.check_escalations(self.app.db, self.app.notifier_for, now)
+        escalation.check_escalations(self.app.db, self.app.notifier_for, now)

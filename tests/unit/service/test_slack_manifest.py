@@ -21,6 +21,7 @@ SCOPES = {
     "reactions.get": {"reactions:read"},
     "files_upload_v2": {"files:write"},
     "auth.test": set(),  # any token may ask who it is (the bot's name, for hints)
+    "chat.getPermalink": set(),  # no scope: the escalation's link to its Slack alert
 }
 
 
