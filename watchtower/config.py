@@ -3,7 +3,8 @@
 
 Every problem is collected and reported as ``PATH:LINE: key: message``; unknown
 keys are errors (with a "did you mean" hint), URLs must be http(s), durations are
-``90s``/``10m``/``1h``. Secrets come only from the environment
+``90s``/``10m``/``1h``; relative file paths (a SQLite database, a source's
+``ca_file``) are read from the config file's folder. Secrets come only from the environment
 (``SLACK_BOT_TOKEN``, ``SMTP_USERNAME``, ``SMTP_PASSWORD``) and are kept as
 :class:`~pydantic.SecretStr`, so they never print.
 """
@@ -32,6 +33,7 @@ from watchtower.config_models import (
     BrandConfig,
     Config,
     DedupSection,
+    DigestConfig,
     EmailSection,
     EnvOverrides,
     LoadedConfig,
@@ -93,6 +95,7 @@ def _model_at(
             "rules": RuleConfig,
             "dedup": DedupSection,
             "quiet_hours": QuietHoursConfig,
+            "digests": DigestConfig,
             "spikes": SpikesSection,
         }
         if part in mapping:
@@ -165,6 +168,22 @@ def _validate_sources(
     return sources, problems
 
 
+#: Source keys holding a file path; a relative one is read from the config's folder.
+_PATH_KEYS = ("ca_file",)
+
+
+def _resolve_paths(settings: SourceSettings, folder: Path) -> SourceSettings:
+    """``settings`` with its relative file paths made absolute from ``folder``."""
+    update: dict[str, str] = {}
+    for key in _PATH_KEYS:
+        value = getattr(settings, key, None)
+        if isinstance(value, str) and value:
+            path = Path(value).expanduser()
+            if not path.is_absolute():
+                update[key] = str(folder / path)
+    return settings.model_copy(update=update) if update else settings
+
+
 def expand_preset(entry: dict[str, Any]) -> dict[str, Any]:
     """Source presets (``preset = "phpbb"`` + ``base_url``): see ``sources/*.toml``."""
     from watchtower.adapters.presets import expand_preset as expand
@@ -235,6 +254,8 @@ def parse_config(text: str, config_path: Path) -> LoadedConfig:
     raw_sources = raw.pop("sources", [])
     problems: list[ConfigProblem] = []
     sources, source_problems = _validate_sources(shown, raw_sources, lines)
+    folder = config_path.resolve().parent
+    sources = [(index, _resolve_paths(settings, folder)) for index, settings in sources]
     config: Config | None
     try:
         config = Config.model_validate(raw)

@@ -243,6 +243,17 @@ class QuietHoursConfig(_Strict):
     timezone: Annotated[str, AfterValidator(_timezone)] | None = None
 
 
+class DigestConfig(_Strict):
+    """``[[digests]]``: these targets get one summary per period instead of each
+    notification (critical ones still go out at once)."""
+
+    targets: list[Target] = Field(min_length=1)
+    digest: Annotated[str, AfterValidator(_digest)] = Field(
+        description="'hourly' or 'daily HH:MM' (local time)."
+    )
+    timezone: Annotated[str, AfterValidator(_timezone)] | None = None
+
+
 class SpikesSection(_Strict):
     """``[spikes]``: per-brand volume spikes against each brand's own baseline."""
 
@@ -289,6 +300,7 @@ class Config(_Strict):
     sources: list[Any] = Field(default_factory=list)  # SourceSettings subclasses
     rules: list[RuleConfig] = Field(default_factory=list)
     quiet_hours: list[QuietHoursConfig] = Field(default_factory=list)
+    digests: list[DigestConfig] = Field(default_factory=list)
     spikes: SpikesSection | None = None
 
 

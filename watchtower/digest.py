@@ -1,9 +1,10 @@
 """Digests: the period's mentions, grouped by brand and severity, with a small PNG chart.
 
 A rule with ``digest = "daily 08:30"`` or ``"hourly"`` holds its notifications
-(see :mod:`watchtower.pipeline.grouping`); at the digest time they become one
-e-mail (text + HTML with the chart inline) or one Slack message (the chart
-uploaded in its thread). The chart is drawn with matplotlib's Agg backend: no
+(see :mod:`watchtower.pipeline.grouping`), and so does a target listed in
+``[[digests]]`` (all its notifications but critical ones); at the digest time
+they become one e-mail (text + HTML with the chart inline) or one Slack message
+(the chart uploaded in its thread). The chart is drawn with matplotlib's Agg backend: no
 display, no fonts to install, the same bytes on every platform.
 """
 
@@ -12,26 +13,46 @@ from __future__ import annotations
 import io
 from datetime import datetime
 
-from watchtower.config import RuleConfig
+from watchtower.config import Config
+from watchtower.config_models import DigestConfig
 from watchtower.timewindows import parse_digest
 
 SEVERITY_COLOURS = {"critical": "#d62728", "warning": "#ff7f0e", "info": "#1f77b4"}
 MAX_BRANDS = 12
+#: The rule part of a ``[[digests]]`` target's key: every rule (rule names are never blank).
+ALL_RULES = ""
 
 
 def digest_key(rule: str, target: str) -> str:
     return f"{rule}|{target}"
 
 
-def next_digest(rule: RuleConfig, now: datetime, zone: str) -> datetime | None:
-    """When ``rule``'s next digest goes out (``None``: the rule has no digest)."""
-    if not rule.digest:
-        return None
-    return parse_digest(rule.digest).next_after(now, zone)
+def next_digest(schedule: str, now: datetime, zone: str) -> datetime:
+    """When a digest on ``schedule`` (``"hourly"``, ``"daily 08:30"``) next goes out."""
+    return parse_digest(schedule).next_after(now, zone)
 
 
-def period_name(rule: RuleConfig) -> str:
-    return "hourly" if rule.digest and parse_digest(rule.digest).hourly else "daily"
+def period_name(schedule: str) -> str:
+    return "hourly" if parse_digest(schedule).hourly else "daily"
+
+
+def for_target(config: Config, target: str) -> DigestConfig | None:
+    """The ``[[digests]]`` entry listing ``target`` (the first one), if any."""
+    return next((d for d in config.digests if target in d.targets), None)
+
+
+def periods(config: Config) -> dict[str, str]:
+    """``"daily"``/``"hourly"`` by digest key, for the summaries' titles."""
+    by_key = {
+        digest_key(r.name, t): period_name(r.digest)
+        for r in config.rules
+        if r.digest
+        for t in r.notify
+    }
+    for entry in config.digests:
+        for target in entry.targets:
+            by_key.setdefault(digest_key(ALL_RULES, target), period_name(entry.digest))
+    return by_key
 
 
 def chart_png(by_brand: dict[str, dict[str, int]], title: str) -> bytes:

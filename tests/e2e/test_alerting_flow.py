@@ -193,3 +193,60 @@ digest = "hourly"
     [upload] = slack.files
     assert upload["content"].startswith(PNG)
     assert upload["thread_ts"] == post["ts"]
+
+
+def test_a_target_digest_holds_every_rule_but_lets_a_crisis_through(
+    app_for: Callable[[str], App], smtp: SmtpServer, slack: FakeSlack, clock: Clock
+) -> None:
+    app = app_for("""
+[[digests]]
+targets = ["email:direction@example.fr"]
+digest = "daily 08:30"
+""")
+    queue(app, "email:direction@example.fr", 2, key="presse", rules=["presse"])
+    queue(app, "email:direction@example.fr", 1, key="forum")  # default_notify, no rule
+    queue(app, "email:direction@example.fr", 1, key="crise", severity="critical")
+    queue(app, "slack:#veille", 1, key="veille")  # another target: not held
+    app.outbox.drain()
+    app.alerting.tick()
+
+    [crisis] = smtp.messages  # the crisis at once, nothing else
+    assert "Article crise 0" in crisis["Subject"]
+    assert len(slack.posts()) == 1
+    assert Counter(r.status for r in rows(app)) == {"held": 3, "sent": 2}
+
+    clock.now = clock.now.replace(hour=7, minute=31) + timedelta(days=1)  # 08:31 Paris
+    app.alerting.tick()
+    app.outbox.drain()
+
+    assert len(smtp.messages) == 2
+    digest = smtp.messages[1]
+    assert "Résumé quotidien : 3 mentions" in digest["Subject"]
+    text = next(p for p in digest.walk() if p.get_content_type() == "text/plain").get_content()
+    assert "Article presse 1" in text and "Article forum 0" in text
+    assert Counter(r.status for r in rows(app)) == {"grouped": 3, "sent": 3}
+
+
+def test_a_rule_digest_keeps_its_own_schedule_on_a_digest_target(
+    app_for: Callable[[str], App], slack: FakeSlack, clock: Clock
+) -> None:
+    app = app_for("""
+[[rules]]
+name = "flux"
+notify = ["slack:#veille"]
+digest = "hourly"
+
+[[digests]]
+targets = ["slack:#veille"]
+digest = "daily 08:30"
+""")
+    queue(app, "slack:#veille", 2, rules=["flux"])
+    queue(app, "slack:#veille", 1, key="autre")
+    app.outbox.drain()
+    clock.advance(hours=1)
+    app.alerting.tick()
+    app.outbox.drain()
+
+    [hourly] = slack.posts()
+    assert "Résumé horaire : 2 mentions" in str(hourly["blocks"])
+    assert Counter(r.status for r in rows(app)) == {"held": 1, "grouped": 2, "sent": 1}

@@ -9,7 +9,9 @@ Order of :meth:`Alerting.before_send` for a claimed row, first match wins:
    (same summary) while it is held, skipped if it went out inside a summary;
 3. quiet hours of the target hold it (``critical`` bypasses them);
 4. a rule with ``digest`` holds it until the digest time;
-5. a rule with ``group_wait`` holds it until its group flushes.
+5. a target in ``[[digests]]`` holds it until its digest time (``critical``
+   bypasses it);
+6. a rule with ``group_wait`` holds it until its group flushes.
 
 :meth:`Alerting.tick` (scheduler, every drain interval) releases due holds as
 summaries, checks spikes (at most once per poll interval) and escalations.
@@ -111,13 +113,22 @@ class Alerting:
             return SEND
         for rule in self._rules(row):
             if rule.digest:
-                until = digest.next_digest(rule, now, self._zone)
+                until = digest.next_digest(rule.digest, now, self._zone)
                 return Verdict(
                     "hold",
                     hold_reason="digest",
                     until=until,
                     group_key=digest.digest_key(rule.name, row.target),
                 )
+        # A target's own digest (a director's morning e-mail) still gets a crisis at once.
+        entry = digest.for_target(self.app.loaded.config, row.target)
+        if entry is not None and Severity[row.severity] < Severity.critical:
+            return Verdict(
+                "hold",
+                hold_reason="digest",
+                until=digest.next_digest(entry.digest, now, entry.timezone or self._zone),
+                group_key=digest.digest_key(digest.ALL_RULES, row.target),
+            )
         for rule in self._rules(row):
             if rule.group_wait > timedelta(0):
                 key = f"{rule.name}|{row.target}"
@@ -310,15 +321,13 @@ class Alerting:
         """
         now = self.app.clock()
         config = self.app.loaded.config
-        periods = {
-            digest.digest_key(r.name, t): digest.period_name(r)
-            for r in config.rules
-            if r.digest
-            for t in r.notify
-        }
         with self.app.db.session() as session:
             released = grouping.release_due(
-                session, now, chart=digest.chart_png, periods=periods, groups_now=groups_now
+                session,
+                now,
+                chart=digest.chart_png,
+                periods=digest.periods(config),
+                groups_now=groups_now,
             )
         if released:
             log.info("held notifications released", extra=kv(rows=released))
