@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 import random
 import threading
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, wait
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
@@ -32,8 +32,9 @@ from watchtower.errors import SourceError
 from watchtower.logs import kv
 from watchtower.pipeline.runner import BatchStats, RunContext, run_batch
 from watchtower.redact import redact_text
-from watchtower.storage.queries import Claim, claim_due_sources
+from watchtower.storage.queries import LEASE, Claim, claim_due_sources, release_leases
 from watchtower.storage.tables import SOURCES, SourceRow
+from watchtower.workers import Workers
 
 if TYPE_CHECKING:
     from watchtower.app import App
@@ -41,7 +42,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("watchtower.poll")
 
-LEASE = timedelta(minutes=10)
 MAX_BACKOFF = timedelta(hours=6)
 MAX_RETRY_AFTER = timedelta(hours=24)
 
@@ -76,6 +76,8 @@ class PollStats:
     new_items: int = 0
     mentions: int = 0
     queued: int = 0
+    #: Sources still being fetched when the round stopped waiting (they finish later).
+    running: int = 0
     errors: dict[str, str] = field(default_factory=dict)
 
     def add(self, batch: BatchStats) -> None:
@@ -92,6 +94,7 @@ class PollStats:
             "new": self.new_items,
             "mentions": self.mentions,
             "queued": self.queued,
+            **({"still_running": self.running} if self.running else {}),
         }
 
 
@@ -121,7 +124,10 @@ class Poller:
     """Runs one poll round for an :class:`~watchtower.app.App`.
 
     The worker threads live as long as the poller (starting a hundred threads
-    each round cost more CPU than the round's 304s). A success without items
+    each round cost more CPU than the round's 304s). A round of the daemon
+    waits at most ``poll_interval`` for its sources: one that hangs (a mail
+    server trickling its answer) finishes in the background, keeps its worker
+    and its lease, and the next round polls the other due sources. A success without items
     (a 304, an empty page) from a healthy source is only bookkeeping (validators,
     next check): such outcomes are written together, :data:`LEDGER_SIZE` at a time
     and at the end of the round, instead of one transaction each. Losing them
@@ -131,43 +137,79 @@ class Poller:
     def __init__(self, app: App) -> None:
         self.app = app
         self._lock = threading.Lock()
-        self._pool: ThreadPoolExecutor | None = None
-        self._workers = 0
+        self._pool: Workers | None = None
+        self._in_flight = 0  # sources submitted and not finished, all rounds together
         self._ledger: list[dict[str, Any]] = []
+        self._leases_checked = False
 
-    def _executor(self, workers: int) -> ThreadPoolExecutor:
+    def _workers(self, size: int) -> Workers:
         with self._lock:
-            if self._pool is None or self._workers != workers:
+            if self._pool is None or self._pool.size != size:
                 if self._pool is not None:
-                    self._pool.shutdown(wait=False)
-                self._pool, self._workers = ThreadPoolExecutor(workers, "poll"), workers
+                    self._pool.shutdown(timeout=0)  # its running fetches still finish
+                self._pool = Workers(size, "poll")
             return self._pool
 
-    def close(self) -> None:
-        """Stop the worker threads (after the running round)."""
+    def close(self, timeout: float | None = None) -> bool:
+        """Stop the worker threads, waiting up to ``timeout`` seconds for running
+        fetches (``None``: until they end); ``True`` when none was left behind."""
         with self._lock:
             pool, self._pool = self._pool, None
-        if pool is not None:
-            pool.shutdown(wait=True)
+        return pool is None or pool.shutdown(timeout)
 
     def poll(self, *, all_sources: bool = False, stop: threading.Event | None = None) -> PollStats:
-        """Claim due sources (every enabled one with ``all_sources``) and fetch them."""
+        """Claim due sources (every enabled one with ``all_sources``) and fetch them.
+
+        With ``all_sources`` (``run --once``) the round waits for every source;
+        otherwise for ``poll_interval`` at most (see the class docstring).
+        """
         app = self.app
         stats = PollStats()
         config = app.loaded.config
-        limit = max(config.watchtower.concurrency * 4, 1) if not all_sources else 1_000_000
+        if not self._leases_checked:
+            self._release_dead_leases()
+        with self._lock:
+            # Claims stay within what the workers can start soon: a source queued
+            # behind hung fetches for longer than its lease would be claimed twice.
+            room = max(config.watchtower.concurrency * 4 - self._in_flight, 0)
+        limit = room if not all_sources else 1_000_000
+        if not limit:
+            return stats
         with app.db.writing() as session:
             claimed = claim_due_sources(session, app.clock(), LEASE, limit, all_sources=all_sources)
         if not claimed:
             return stats
         stats.sources = len(claimed)
         try:
-            pool = self._executor(config.watchtower.concurrency)
-            for _ in pool.map(lambda c: self._poll_one(c, stats, stop), claimed):
-                pass
+            pool = self._workers(config.watchtower.concurrency)
+            with self._lock:
+                self._in_flight += len(claimed)
+            futures = [pool.submit(self._poll_tracked, c, stats, stop) for c in claimed]
+            patience = None if all_sources else config.watchtower.poll_interval.total_seconds()
+            done, running = wait(futures, timeout=patience)
+            stats.running = len(running)
+            _raise_first(done)
         finally:
             self._flush_ledger()
         return stats
+
+    def _release_dead_leases(self) -> None:
+        """On SQLite (one daemon per file), leases still held at the first round were
+        left by a process that died mid-poll: those sources are due now, not in 10 minutes."""
+        self._leases_checked = True
+        if self.app.db.postgres:  # another replica may hold them: they expire instead
+            return
+        with self.app.db.writing() as session:
+            released = release_leases(session, self.app.clock())
+        if released:
+            log.info("sources left leased by a stopped process are due", extra=kv(sources=released))
+
+    def _poll_tracked(self, claim: Claim, stats: PollStats, stop: threading.Event | None) -> None:
+        try:
+            self._poll_one(claim, stats, stop)
+        finally:
+            with self._lock:
+                self._in_flight -= 1
 
     def _poll_one(self, claim: Claim, stats: PollStats, stop: threading.Event | None) -> None:
         app = self.app
@@ -345,3 +387,12 @@ def _backlog_cutoff(
 
 def _backlog(config: Config, settings: SourceSettings) -> timedelta:
     return config.watchtower.backlog if settings.backlog is None else settings.backlog
+
+
+def _raise_first(done: set[Future[None]]) -> None:
+    """Re-raise the first error of a finished fetch (``_poll_one`` catches the
+    adapters' own; what escapes is a database error while recording)."""
+    for future in done:
+        error = future.exception()
+        if error is not None:
+            raise error

@@ -172,9 +172,23 @@ def sync_sources(session: Session, sources: Sequence[SourceSettings], now: datet
             row.next_check_at = now
         if settings.enabled and not row.enabled:
             row.next_check_at = now
+        elif _waits_longer_than_every(row, settings, now):
+            row.next_check_at = now + settings.every  # a shorter `every` applies now
         row.enabled = settings.enabled
     for row in rows.values():
         row.enabled = False
+
+
+def _waits_longer_than_every(row: SourceRow, settings: SourceSettings, now: datetime) -> bool:
+    """A healthy source's next check lies further than its ``every`` (with the
+    poller's 10% jitter) allows: ``every`` was made shorter. A failing source's
+    backoff and Retry-After are kept."""
+    if row.next_check_at is None or row.consecutive_failures or _leased(row):
+        return False
+    next_check = row.next_check_at
+    if next_check.tzinfo is None:  # SQLite gives back naive UTC
+        next_check = next_check.replace(tzinfo=now.tzinfo)
+    return next_check > now + settings.every * 1.1
 
 
 @dataclass(frozen=True, slots=True)
@@ -239,6 +253,45 @@ def claim_due_sources(
         until = now + lease
         session.execute(_LEASE, [{"b_id": c.id, "b_until": until, "b_now": now} for c in claims])
     return claims
+
+
+#: How long a claimed source is kept off other workers while it is fetched and
+#: recorded (a round queues up to four sources per worker before it starts them).
+LEASE = timedelta(minutes=10)
+
+
+def _leased(row: SourceRow) -> bool:
+    """Claimed and not yet recorded: a claim sets ``next_check_at`` to exactly
+    ``last_attempt_at + LEASE``, and an outcome always moves it elsewhere."""
+    next_check, attempt = row.next_check_at, row.last_attempt_at
+    return next_check is not None and attempt is not None and next_check - attempt == LEASE
+
+
+def release_leases(session: Session, now: datetime, lease: timedelta = LEASE) -> int:
+    """Make due now the sources whose lease is still held; return how many.
+
+    Such a row (see :func:`_leased`) is a claim whose outcome was never
+    recorded. Only for a database one process uses: another replica's leases
+    are live.
+    """
+    rows = session.execute(
+        select(SourceRow.id, SourceRow.next_check_at, SourceRow.last_attempt_at).where(
+            SourceRow.enabled.is_(True),
+            SourceRow.last_attempt_at.is_not(None),
+            SourceRow.next_check_at > now,
+        )
+    ).all()
+    held = [
+        {"b_id": source_id}
+        for source_id, next_check, attempt in rows
+        if next_check is not None and attempt is not None and next_check - attempt == lease
+    ]
+    if held:
+        session.execute(
+            update(SOURCES).where(SOURCES.c.id == bindparam("b_id")).values(next_check_at=now),
+            held,
+        )
+    return len(held)
 
 
 FINISHED = ("sent", "failed", "grouped", "skipped")

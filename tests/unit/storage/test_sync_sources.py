@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import select
 
 from watchtower.adapters.rss import RssSettings
 from watchtower.storage.db import Database
-from watchtower.storage.queries import sync_sources
+from watchtower.storage.queries import LEASE, release_leases, sync_sources
 from watchtower.storage.tables import SourceRow
 
 NOW = datetime(2026, 3, 4, 10, 0, tzinfo=UTC)
@@ -74,3 +74,51 @@ def test_a_source_given_another_url_starts_over(db: Database) -> None:
         sync_sources(session, [_rss("forum", "https://b.fr/flux.xml")], NOW)
         [row] = session.scalars(select(SourceRow))
         assert (row.etag, row.last_success_at, row.cursor) == (None, None, {})
+
+
+def _next_checks(db: Database) -> dict[str, datetime]:
+    with db.session() as session:
+        return {
+            r.name: r.next_check_at.replace(tzinfo=r.next_check_at.tzinfo or UTC)
+            for r in session.scalars(select(SourceRow))
+        }
+
+
+def test_a_shorter_every_moves_a_healthy_source_only(db: Database) -> None:
+    names = ("sain", "en-panne", "en-cours")
+    with db.session() as session:
+        sync_sources(session, [_rss(n, f"https://{n}.fr/") for n in names], NOW)
+    with db.session() as session:
+        rows = {r.name: r for r in session.scalars(select(SourceRow))}
+        rows["sain"].next_check_at = NOW + timedelta(hours=6)  # every = "6h"
+        rows["en-panne"].next_check_at = NOW + timedelta(hours=5)  # backing off
+        rows["en-panne"].consecutive_failures = 3
+        rows["en-cours"].last_attempt_at = NOW  # claimed, being fetched
+        rows["en-cours"].next_check_at = NOW + LEASE
+    later = NOW + timedelta(minutes=1)
+    shorter = [RssSettings(name=n, kind="rss", url=f"https://{n}.fr/", every="2m") for n in names]
+
+    with db.session() as session:
+        sync_sources(session, shorter, later)
+
+    assert _next_checks(db) == {
+        "sain": later + timedelta(minutes=2),
+        "en-panne": NOW + timedelta(hours=5),  # its backoff and Retry-After stand
+        "en-cours": NOW + LEASE,  # its lease stands until its outcome is recorded
+    }
+
+
+def test_leases_left_by_a_dead_process_are_released_and_no_other(db: Database) -> None:
+    with db.session() as session:
+        sync_sources(session, [_rss(n, f"https://{n}.fr/") for n in ("tue", "planifie")], NOW)
+    with db.session() as session:
+        rows = {r.name: r for r in session.scalars(select(SourceRow))}
+        rows["tue"].last_attempt_at, rows["tue"].next_check_at = NOW, NOW + LEASE
+        rows["planifie"].last_attempt_at = NOW
+        rows["planifie"].next_check_at = NOW + timedelta(minutes=9)  # recorded outcome
+    later = NOW + timedelta(minutes=1)
+
+    with db.session() as session:
+        assert release_leases(session, later) == 1
+
+    assert _next_checks(db) == {"tue": later, "planifie": NOW + timedelta(minutes=9)}
