@@ -1,9 +1,9 @@
 """Command line: one thin function per command.
 
-``watchtower run|check|status|schema|demo|db upgrade`` (``--config PATH``, default
-``$WATCHTOWER_CONFIG`` or ``./watchtower.toml``). Exit codes: 0 ok, 2 invalid
-configuration or usage, 1 a failure (database unreachable, an incomplete
-``run --once``).
+``watchtower run|check|status|schema|demo|db upgrade|db downgrade`` (``--config
+PATH``, default ``$WATCHTOWER_CONFIG`` or ``./watchtower.toml``). Exit codes: 0 ok,
+2 invalid configuration or usage, 1 a failure (database unreachable or missing, a
+schema from a newer version, an incomplete ``run --once``).
 """
 
 from __future__ import annotations
@@ -20,7 +20,13 @@ import sqlalchemy.exc
 
 from watchtower import __version__
 from watchtower.config import LoadedConfig, load_config
-from watchtower.errors import CannotListen, ConfigError, DatabaseUnavailable
+from watchtower.errors import (
+    CannotListen,
+    ConfigError,
+    DatabaseUnavailable,
+    NoDatabase,
+    SchemaMismatch,
+)
 from watchtower.logs import configure, kv
 
 if TYPE_CHECKING:
@@ -64,14 +70,18 @@ def environment_warnings(loaded: LoadedConfig) -> list[str]:
     """What this machine lacks for the config to run: unset password variables,
     missing CA files. Warnings, not errors: ``check`` may run where the daemon
     does not (a laptop, CI)."""
+    from watchtower.adapters.imap import ca_file_problem
+
     found = []
     for source in loaded.sources:
         name = getattr(source, "password_env", None)
         if name and not os.environ.get(name):
             found.append(f"source {source.name!r}: the environment variable {name} is not set here")
-        ca_file = getattr(source, "ca_file", None)
+        ca_file = getattr(source, "ca_file", None)  # made absolute by the config loader
         if ca_file and not Path(ca_file).is_file():
             found.append(f"source {source.name!r}: ca_file {ca_file} does not exist here")
+        elif ca_file and (unusable := ca_file_problem(ca_file)):
+            found.append(f"source {source.name!r}: {unusable}")
     return found
 
 
@@ -109,22 +119,44 @@ def _serve(app: App, daemon: Daemon) -> int:
             server.stop()
 
 
+#: What to do about a database at an older schema than this version's.
+UPGRADE_HINT = "the service migrates it when it starts; or run `watchtower db upgrade`"
+
+
 def cmd_status(args: argparse.Namespace) -> int:
-    from watchtower.app import App, utcnow
+    from watchtower.app import utcnow
     from watchtower.health import render_status
+    from watchtower.storage.db import Database, head_revision
 
-    app = App(_load(args))
+    # Read-only: a wrong path or a missing WATCHTOWER_DATABASE_URL must fail, not
+    # create an empty, healthy-looking database; and status never migrates.
+    db = Database(_load(args).database_url, readonly=True)
     try:
-        app.db.upgrade()
-        with app.db.session() as session:
-            if sys.stdout.isatty():  # a table for people; stable plain text for scripts
-                from watchtower.progress import print_status
+        revision = db.existing_revision()  # NoDatabase, or SchemaMismatch if newer
+        head = head_revision()
+        if revision != head:  # not migrated yet (the service not restarted since)
+            log.warning(
+                f"the database schema {revision} is older than this watchtower (latest {head})",
+                extra=kv(hint=UPGRADE_HINT),
+            )
+        try:
+            with db.session() as session:
+                if sys.stdout.isatty():  # a table for people; stable plain text for scripts
+                    from watchtower.progress import print_status
 
-                print_status(session, utcnow())
-            else:
-                print(render_status(session, utcnow()))
+                    print_status(session, utcnow())
+                else:
+                    print(render_status(session, utcnow()))
+        except sqlalchemy.exc.DatabaseError as exc:
+            if revision == head:
+                raise
+            raise SchemaMismatch(
+                f"the database schema {revision} is older than this watchtower (latest {head}) "
+                "and status cannot read it",
+                hint=UPGRADE_HINT,
+            ) from exc
     finally:
-        app.close()
+        db.dispose()
     return 0
 
 
@@ -155,14 +187,76 @@ def cmd_db_upgrade(args: argparse.Namespace) -> int:
     loaded = _load(args)
     db = Database(loaded.database_url)
     try:
-        db.upgrade()
+        before, after = db.upgrade()
     finally:
         db.dispose()
-    print("database is up to date")
+    if before == after:
+        print(f"database is up to date (schema {after})")
+    elif before is None:
+        print(f"database created (schema {after})")
+    else:
+        print(f"database upgraded from schema {before} to {after}")
     return 0
 
 
+def cmd_db_downgrade(args: argparse.Namespace) -> int:
+    from watchtower.storage.db import Database, revisions
+
+    known = revisions()
+    if args.revision not in known:
+        print(
+            f"unknown schema revision {args.revision!r}: this watchtower knows {', '.join(known)}",
+            file=sys.stderr,
+        )
+        return EXIT_CONFIG
+    url = _load(args).database_url
+    reader = Database(url, readonly=True)  # a missing database is an error, not created
+    try:
+        current = reader.existing_revision()
+    finally:
+        reader.dispose()
+    if known.index(args.revision) > known.index(current):
+        print(
+            f"the database is at schema {current}, older than {args.revision}: "
+            "to go forward, use `watchtower db upgrade`",
+            file=sys.stderr,
+        )
+        return EXIT_CONFIG
+    if args.revision == current:
+        print(f"database is already at schema {current}")
+        return 0
+    db = Database(url)
+    try:
+        before = db.downgrade(args.revision)
+    finally:
+        db.dispose()
+    print(
+        f"database downgraded from schema {before} to {args.revision}: now install the "
+        f"watchtower whose latest schema is {args.revision}, then start the service"
+    )
+    return 0
+
+
+def _no_database_hint(args: argparse.Namespace) -> str:
+    """Where the URL came from, since the likeliest cause is a shell that is not the service's."""
+    created = "the daemon creates its database at its first start"
+    if os.environ.get("WATCHTOWER_DATABASE_URL"):
+        return (
+            "the URL is WATCHTOWER_DATABASE_URL's, set in this shell: is it the service's? "
+            + created
+        )
+    try:
+        where = f"the database_url of {_load(args).path}"
+    except Exception:  # only for a message: never a second failure
+        where = "the config's database_url"
+    return (
+        f"the URL is {where}: if the service sets WATCHTOWER_DATABASE_URL "
+        f"(systemd EnvironmentFile=, docker -e), set it in this shell too; {created}"
+    )
+
+
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
+CONFIG_HELP = "config file (default: $WATCHTOWER_CONFIG or ./watchtower.toml)"
 
 
 def _logging_options(parser: argparse.ArgumentParser, *, defaults: bool) -> None:
@@ -193,9 +287,7 @@ def build_parser() -> argparse.ArgumentParser:
         name: str, func: Callable[[argparse.Namespace], int], help: str
     ) -> argparse.ArgumentParser:
         p = sub.add_parser(name, help=help, description=help)
-        p.add_argument(
-            "--config", "-c", help="config file (default: $WATCHTOWER_CONFIG or ./watchtower.toml)"
-        )
+        p.add_argument("--config", "-c", help=CONFIG_HELP)
         p.set_defaults(func=func)
         return p
 
@@ -221,11 +313,35 @@ def build_parser() -> argparse.ArgumentParser:
     )
     demo.add_argument("--verbose", "-v", action="store_true", help="show the daemon's log")
     demo.set_defaults(func=cmd_demo)
-    db = sub.add_parser("db", help="database maintenance")
+    db = sub.add_parser(
+        "db",
+        help="database maintenance",
+        description="database maintenance: apply or undo schema migrations",
+    )
     db_sub = db.add_subparsers(dest="db_command", required=True, metavar="ACTION")
-    upgrade = db_sub.add_parser("upgrade", help="apply database migrations")
-    upgrade.add_argument("--config", "-c")
+    upgrade = db_sub.add_parser(
+        "upgrade",
+        help="apply database migrations",
+        description="apply database migrations, creating the database if there is none "
+        "(the daemon also does it at each start)",
+    )
+    upgrade.add_argument("--config", "-c", help=CONFIG_HELP)
     upgrade.set_defaults(func=cmd_db_upgrade)
+    downgrade = db_sub.add_parser(
+        "downgrade",
+        help="undo migrations, to roll back to an older watchtower",
+        description="undo the migrations newer than REVISION, so that an older watchtower "
+        "can run on this database; run it with the newer version, before installing the "
+        "older one. What those migrations added (columns, tables, their rows) is dropped: "
+        "stop every watchtower using this database and take a backup first.",
+    )
+    downgrade.add_argument(
+        "revision",
+        metavar="REVISION",
+        help="the schema to go back to: the 'latest' the older watchtower names (e.g. 0004)",
+    )
+    downgrade.add_argument("--config", "-c", help=CONFIG_HELP)
+    downgrade.set_defaults(func=cmd_db_downgrade)
     for extension in EXTENSIONS:
         extension(sub)
     # The same options after the command (`watchtower run --log-level DEBUG`), without
@@ -263,6 +379,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_CONFIG
     except CannotListen as exc:
         log.error("cannot start", extra=kv(error=str(exc)))
+        return EXIT_FAILURE
+    except NoDatabase as exc:
+        log.error(str(exc), extra=kv(hint=_no_database_hint(args)))
+        return EXIT_FAILURE
+    except SchemaMismatch as exc:
+        # A database migrated by a newer watchtower (an upgrade rolled back): one
+        # line for every command, never Alembic's traceback.
+        log.error(str(exc), extra=kv(database=_database_shown(args), hint=exc.hint))
         return EXIT_FAILURE
     except DatabaseUnavailable as exc:
         log.error("database unavailable", extra=kv(database=_database_shown(args), error=str(exc)))

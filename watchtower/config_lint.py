@@ -26,6 +26,7 @@ def config_warnings(path: str, config: Config, lines: Lines) -> list[ConfigProbl
     warnings += _lossy_terms(path, config, lines)
     warnings += _fuzzy_without_effect(path, config, lines)
     warnings += _pack_rule_lookalikes(path, config, lines)
+    warnings += _imap_port_mismatch(path, config, lines)
     return warnings
 
 
@@ -109,4 +110,30 @@ def _pack_rule_lookalikes(path: str, config: Config, lines: Lines) -> list[Confi
                     lines,
                 )
             )
+    return warnings
+
+
+def _imap_port_mismatch(path: str, config: Config, lines: Lines) -> list[ConfigProblem]:
+    """An IMAP port used with the other kind of TLS: the server and the daemon
+    then wait for each other, and every check times out."""
+    from watchtower.adapters.imap import ImapSettings
+
+    warnings = []
+    for index, source in enumerate(config.sources):
+        if not isinstance(source, ImapSettings) or source.port not in (993, 143):
+            continue
+        if source.port == 993 and source.tls != "implicit":
+            message = (
+                f'port 993 expects TLS from the first byte, not tls = "{source.tls}": '
+                'write tls = "implicit", or port = 143'
+            )
+        elif source.port == 143 and source.tls == "implicit":
+            message = (
+                'port 143 starts without TLS, so tls = "implicit" cannot work: '
+                'write tls = "starttls", or port = 993'
+            )
+        else:
+            continue
+        key = "tls" if ("sources", index, "tls") in lines else "port"
+        warnings.append(problem(path, ("sources", index, key), message, lines))
     return warnings

@@ -2,38 +2,62 @@
 
 The folder is opened read-only (EXAMINE) and bodies are fetched with
 ``BODY.PEEK``, so nothing changes on the server unless ``mark_seen = true``.
-The cursor keeps the folder's UIDVALIDITY and the last UID read: each poll
-asks only for UIDs above it. When UIDVALIDITY changes (the mailbox was
-rebuilt), the old UIDs mean nothing, so the newest ``max_messages`` are read
-again; their item guids come from ``Message-ID``, so already-seen mails are
-deduplicated downstream rather than re-alerted. The password comes from the
-environment variable named by ``password_env`` and never appears in errors.
+
+The cursor keeps the folder's UIDVALIDITY, the last UID read and ``read_until``,
+the start of the last check that left nothing unread: each poll asks only for
+UIDs above the last one. When UIDVALIDITY changes (the mailbox was rebuilt or
+moved to another server), the old UIDs mean nothing, so the newest
+``max_messages`` are read again, and those dated more than a day before
+``read_until`` are skipped: they were read before, and their items may have been
+pruned since, so they would be announced again. The day of margin keeps a mail
+that was delivered late; items read again in it are the same items (their guid
+comes from ``Message-ID``) and are not announced twice.
+
+One e-mail that cannot be read is skipped with a warning naming its UID; the
+cursor moves past it, so it never blocks the mails after it.
+
+The password comes from the environment variable named by ``password_env`` and
+never appears in errors. Connecting, logging in (AUTHENTICATE PLAIN for a
+password outside ASCII) and naming failures: :mod:`._imap_session`.
 """
 
 from __future__ import annotations
 
-import imaplib
-import ipaddress
+import contextlib
 import os
-import socket
+import re
 import ssl
+from collections.abc import Iterator
+from datetime import datetime, timedelta
 from typing import Any, Literal
 
-from imap_tools import MailBox, MailBoxStartTls, MailBoxUnencrypted
-from imap_tools.errors import ImapToolsError
 from imap_tools.mailbox import BaseMailBox
 from imap_tools.query import AND, U
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 
-from watchtower.adapters._mail import parse_message
-from watchtower.adapters._net import address_problem
+from watchtower.adapters._imap_session import (
+    bare_host,
+    ca_file_problem,
+    check_host,
+    connect,
+    login,
+    server_errors,
+    tls_context,
+)
+from watchtower.adapters._mail import parse_email
 from watchtower.adapters.base import FetchContext, FetchResult, Source, SourceSettings, SourceState
-from watchtower.errors import PermanentError, TransientError
+from watchtower.errors import PermanentError
 from watchtower.models import Item
 
-__all__ = ["ImapSettings", "ImapSource"]
+__all__ = ["ImapSettings", "ImapSource", "ca_file_problem"]
 
-_TIMEOUT = 30.0
+#: E-mails asked for in one FETCH.
+_FETCH_CHUNK = 25
+#: After a UIDVALIDITY change, e-mails dated this long before ``read_until`` are
+#: still read again (delivery can lag behind the Date header).
+_REREAD_MARGIN = timedelta(days=1)
+_UID = re.compile(rb"\bUID (\d+)")
+_INTERNALDATE = re.compile(rb'INTERNALDATE "([^"]+)"')
 
 
 class ImapSettings(SourceSettings):
@@ -48,7 +72,15 @@ class ImapSettings(SourceSettings):
     folder: str = "INBOX"
     mark_seen: bool = False
     max_messages: int = Field(default=50, ge=1, le=1000)
-    ca_file: str | None = None
+    ca_file: str | None = Field(
+        default=None,
+        description="PEM file of CAs to trust; a relative path is read from the config's folder.",
+    )
+
+    @field_validator("host")
+    @classmethod
+    def _bare_host(cls, value: str) -> str:
+        return bare_host(value)
 
     @model_validator(mode="after")
     def _plain_only_locally(self) -> ImapSettings:
@@ -62,26 +94,78 @@ class ImapSettings(SourceSettings):
         return self.port or (993 if self.tls == "implicit" else 143)
 
 
-def _check_host(settings: ImapSettings) -> None:
+def _arrival(meta: bytes) -> datetime | None:
+    match = _INTERNALDATE.search(meta)
+    if match is None:
+        return None
     try:
-        infos = socket.getaddrinfo(settings.host, settings.effective_port, 0, socket.SOCK_STREAM)
-    except (socket.gaierror, UnicodeError) as exc:
-        raise TransientError(f"cannot resolve the mail server {settings.host} ({exc})") from None
-    for *_, sockaddr in infos:
-        address = ipaddress.ip_address(str(sockaddr[0]).split("%", 1)[0])
-        problem = address_problem(address, allow_private=settings.allow_private)
-        if problem is not None:
-            raise PermanentError(f"refused to connect to {settings.host}: {problem}")
+        return datetime.strptime(match.group(1).decode().strip(), "%d-%b-%Y %H:%M:%S %z")
+    except (ValueError, UnicodeDecodeError):
+        return None
 
 
-def _connect(settings: ImapSettings) -> BaseMailBox:
-    context = ssl.create_default_context(cafile=settings.ca_file)
-    port = settings.effective_port
-    if settings.tls == "implicit":
-        return MailBox(settings.host, port, timeout=_TIMEOUT, ssl_context=context)
-    if settings.tls == "starttls":
-        return MailBoxStartTls(settings.host, port, timeout=_TIMEOUT, ssl_context=context)
-    return MailBoxUnencrypted(settings.host, port, timeout=_TIMEOUT)
+def _fetched(data: list[Any]) -> Iterator[tuple[int, bytes, datetime | None]]:
+    """``(uid, raw e-mail, arrival)`` of each message in a UID FETCH answer."""
+    for index, entry in enumerate(data):
+        if not isinstance(entry, tuple) or len(entry) < 2 or not isinstance(entry[1], bytes):
+            continue
+        after = data[index + 1] if index + 1 < len(data) else b""
+        meta = bytes(entry[0]) + b" " + (after if isinstance(after, bytes) else b"")
+        uid = _UID.search(meta)
+        if uid is not None:
+            yield int(uid.group(1)), entry[1], _arrival(meta)
+
+
+class _Reader:
+    """One poll of one folder: the e-mails to read, their items, what to report."""
+
+    def __init__(self, mailbox: BaseMailBox, settings: ImapSettings) -> None:
+        self.mailbox = mailbox
+        self.settings = settings
+        self.warnings: list[str] = []
+        self.parts = (
+            "(UID INTERNALDATE BODY[])" if settings.mark_seen else "(UID INTERNALDATE BODY.PEEK[])"
+        )
+
+    def _fetch(self, uids: list[int]) -> list[tuple[int, bytes, datetime | None]] | None:
+        status, data = self.mailbox.client.uid("FETCH", ",".join(map(str, uids)), self.parts)
+        return list(_fetched(data)) if status == "OK" else None
+
+    def messages(self, uids: list[int]) -> Iterator[tuple[int, bytes, datetime | None]]:
+        """Each e-mail of ``uids``; one the server refuses to send is skipped with a warning."""
+        for start in range(0, len(uids), _FETCH_CHUNK):
+            chunk = uids[start : start + _FETCH_CHUNK]
+            found = self._fetch(chunk)
+            if found is not None:
+                yield from found
+                continue
+            for uid in chunk:  # find the one the server cannot send
+                single = self._fetch([uid])
+                if single is None:
+                    self.warnings.append(
+                        f"e-mail UID {uid} in {self.settings.folder} skipped: "
+                        "the mail server cannot send it"
+                    )
+                yield from single or ()
+
+    def items(self, uid: int, raw: bytes) -> list[Item] | None:
+        """The items of one e-mail; ``None`` (and a warning) when it cannot be read."""
+        try:
+            return parse_email(raw)
+        except Exception as exc:  # one malformed e-mail must never block the mailbox
+            self.warnings.append(
+                f"e-mail UID {uid} in {self.settings.folder} skipped: it cannot be read "
+                f"({type(exc).__name__})"
+            )
+            return None
+
+
+def _time(value: Any) -> datetime | None:
+    try:
+        when = datetime.fromisoformat(str(value)) if value else None
+    except ValueError:
+        return None
+    return when if when is not None and when.tzinfo is not None else None
 
 
 class ImapSource(Source):
@@ -94,53 +178,78 @@ class ImapSource(Source):
         password = os.environ.get(settings.password_env)
         if not password:
             raise PermanentError(f"the environment variable {settings.password_env} is not set")
-        _check_host(settings)
-        try:
-            return self._fetch(settings, password, state)
-        except ImapToolsError as exc:
-            # imap-tools errors quote the server's answer, never the password we sent.
-            message = str(exc).split("\n")[0][:200]
-            if "login" in type(exc).__name__.lower():
-                raise PermanentError(f"the mail server refused the login ({message})") from None
-            raise TransientError(f"the mail server answered with an error ({message})") from None
-        except ssl.SSLError as exc:
-            raise PermanentError(f"TLS with the mail server failed ({exc.reason})") from None
-        except TimeoutError:
-            raise TransientError(f"the mail server did not answer within {_TIMEOUT:g}s") from None
-        except (OSError, imaplib.IMAP4.error, EOFError) as exc:
-            reason = str(exc).split("\n")[0][:200] or type(exc).__name__
-            raise TransientError(f"cannot talk to the mail server ({reason})") from None
+        context = None if settings.tls == "none" else tls_context(settings.ca_file)
+        check_host(settings)
+        with server_errors(settings):
+            result = self._fetch(settings, password, context, state, ctx)
+        return result
 
-    def _fetch(self, settings: ImapSettings, password: str, state: SourceState) -> FetchResult:
-        cursor: dict[str, Any] = dict(state.cursor)
-        with _connect(settings) as mailbox:
-            mailbox.login(settings.username, password, initial_folder=None)
-            mailbox.folder.set(settings.folder, readonly=not settings.mark_seen)
-            validity = int(mailbox.folder.status(settings.folder, ["UIDVALIDITY"])["UIDVALIDITY"])
-            warnings: list[str] = []
-            last = int(cursor.get("last_uid") or 0)
-            if cursor.get("uidvalidity") not in (None, validity):
-                warnings.append(
-                    f"the folder {settings.folder} was rebuilt (UIDVALIDITY changed); "
-                    f"re-reading the newest {settings.max_messages} messages"
-                )
-                last = 0
-            uids = sorted(int(u) for u in mailbox.uids(AND(uid=U(str(last + 1), "*"))))
-            # "N:*" always matches the highest UID, even below N: filter again.
-            uids = [u for u in uids if u > last]
-            # First poll: only the newest; catching up: oldest first.
-            limit = settings.max_messages
-            uids = uids[-limit:] if last == 0 else uids[:limit]
-            items: list[Item] = []
-            for message in (
-                mailbox.fetch(
-                    uid_list=[str(u) for u in uids], mark_seen=settings.mark_seen, bulk=True
-                )
-                if uids
-                else ()
-            ):
-                items += parse_message(message.obj)
-            new_last = max([last, *uids])
-        return FetchResult(
-            items, cursor={"uidvalidity": validity, "last_uid": new_last}, warnings=warnings
+    def _fetch(
+        self,
+        settings: ImapSettings,
+        password: str,
+        context: ssl.SSLContext | None,
+        state: SourceState,
+        ctx: FetchContext,
+    ) -> FetchResult:
+        mailbox = connect(settings, context)
+        try:
+            login(mailbox, settings.username, password)
+            result = self._read(_Reader(mailbox, settings), state, ctx.now())
+        except BaseException:
+            # No LOGOUT: on a dead or silent connection it would fail or wait
+            # again, and its error would replace the real one.
+            with contextlib.suppress(Exception):
+                mailbox.client.shutdown()
+            raise
+        with contextlib.suppress(Exception):  # everything is read: a failed goodbye is harmless
+            mailbox.logout()
+        return result
+
+    def _read(self, reader: _Reader, state: SourceState, started: datetime) -> FetchResult:
+        mailbox, settings = reader.mailbox, reader.settings
+        cursor = state.cursor
+        mailbox.folder.set(settings.folder, readonly=not settings.mark_seen)
+        validity = int(mailbox.folder.status(settings.folder, ["UIDVALIDITY"])["UIDVALIDITY"])
+        last = int(cursor.get("last_uid") or 0)
+        read_until = _time(cursor.get("read_until"))
+        rebuilt = cursor.get("uidvalidity") not in (None, validity)
+        if rebuilt:
+            last = 0
+        # "N:*" always matches the highest UID, even below N: filter again.
+        found = sorted(
+            u for u in map(int, mailbox.uids(AND(uid=U(str(last + 1), "*")))) if u > last
         )
+        # First poll: only the newest; catching up: oldest first.
+        limit = settings.max_messages
+        uids = found[-limit:] if last == 0 else found[:limit]
+        cutoff = read_until - _REREAD_MARGIN if rebuilt and read_until else None
+        items: list[Item] = []
+        old = 0
+        for uid, raw, arrived in reader.messages(uids):
+            found_items = reader.items(uid, raw)
+            if found_items is None:
+                continue
+            # Dated by its Date header, else by its arrival; undated e-mails are read.
+            dated = (found_items[0].published if found_items else None) or arrived
+            if cutoff is not None and dated is not None and dated < cutoff:
+                old += 1
+                continue
+            items += found_items
+        if rebuilt:
+            note = (
+                f"; {old} of them, dated before the last complete check, were skipped"
+                if old
+                else ""
+            )
+            reader.warnings.insert(
+                0,
+                f"the folder {settings.folder} was rebuilt (UIDVALIDITY changed): "
+                f"re-read its newest {len(uids)} e-mails{note}",
+            )
+        caught_up = last == 0 or len(found) <= limit
+        until = started if caught_up else read_until
+        new_cursor: dict[str, Any] = {"uidvalidity": validity, "last_uid": max([last, *uids])}
+        if until is not None:
+            new_cursor["read_until"] = until.isoformat()
+        return FetchResult(items, cursor=new_cursor, warnings=reader.warnings)

@@ -7,6 +7,7 @@ import logging
 import ssl
 import uuid
 from datetime import UTC, datetime
+from email.utils import format_datetime
 from pathlib import Path
 from typing import Any
 
@@ -22,11 +23,12 @@ MAIL = Path(__file__).parent / "mail"
 pytestmark = pytest.mark.timeout(60)
 
 
-def plain_mail(subject: str, n: int) -> bytes:
+def plain_mail(subject: str, n: int, date: datetime | None = None) -> bytes:
+    sent = format_datetime(date) if date else f"Thu, 07 Mar 2024 10:0{n % 10}:00 +0100"
     return (
         f"From: Client {n} <client{n}@example.org>\r\nTo: veille@example.fr\r\n"
         f"Subject: {subject}\r\nMessage-ID: <m{n}-{uuid.uuid4().hex}@example.org>\r\n"
-        f"Date: Thu, 07 Mar 2024 10:0{n % 10}:00 +0100\r\n\r\nBody {n} about Acme.\r\n"
+        f"Date: {sent}\r\n\r\nBody {n} about Acme.\r\n"
     ).encode()
 
 
@@ -50,6 +52,13 @@ class Mailbox:
                 client.create(folder)  # "already exists" is fine
             status, _ = client.append(folder, None, None, data)
             assert status == "OK"
+        finally:
+            client.logout()
+
+    def delete_folder(self, folder: str) -> None:
+        client = self.imap()
+        try:
+            client.delete(folder)
         finally:
             client.logout()
 
@@ -125,10 +134,12 @@ def test_mark_seen_when_configured(mailbox: Mailbox) -> None:
 
 
 def test_uidvalidity_change_rereads_the_folder(mailbox: Mailbox) -> None:
-    mailbox.append(plain_mail("Avant", 1), folder="Alerts")
+    old = plain_mail("Avant", 1)  # dated 2024: read long before the last check
+    mailbox.append(old, folder="Alerts")
     settings = mailbox.settings(folder="Alerts")
     _, state = poll(settings, SourceState())
     old_validity = state.cursor["uidvalidity"]
+    assert datetime.fromisoformat(state.cursor["read_until"]) <= datetime.now(UTC)
 
     # Rebuild the folder: Dovecot gives the new one a new UIDVALIDITY, and UIDs restart.
     client = mailbox.imap()
@@ -136,13 +147,14 @@ def test_uidvalidity_change_rereads_the_folder(mailbox: Mailbox) -> None:
         client.delete("Alerts")
     finally:
         client.logout()
-    mailbox.append(plain_mail("Après", 2), folder="Alerts")
+    mailbox.append(old, folder="Alerts")
+    mailbox.append(plain_mail("Après", 2, datetime.now(UTC)), folder="Alerts")
 
     result, state = poll(settings, state)
     assert state.cursor["uidvalidity"] != old_validity
-    assert [i.title for i in result.items] == ["Après"]
-    assert any("UIDVALIDITY changed" in w for w in result.warnings)
-    assert state.cursor["last_uid"] == 1
+    assert [i.title for i in result.items] == ["Après"]  # "Avant" was read already
+    assert any("UIDVALIDITY changed" in w and "1 of them" in w for w in result.warnings)
+    assert state.cursor["last_uid"] == 2
 
 
 def test_a_stale_cursor_from_another_uidvalidity_is_not_trusted(mailbox: Mailbox) -> None:

@@ -1,0 +1,187 @@
+"""Talking to an IMAP server: where (``host`` checks), how (TLS, CA file), who
+(login), and what a failure means in plain words.
+
+* ``host`` is a name or an address; a URL (``imaps://…``) or ``name:port`` is
+  refused with the keys to write instead.
+* An unreadable ``ca_file`` is a permanent error, found before any connection.
+* A user name or password outside ASCII is sent with AUTHENTICATE PLAIN (UTF-8):
+  IMAP's LOGIN cannot carry it.
+* :func:`server_errors` turns every failure into a
+  :class:`~watchtower.errors.SourceError` that says what happened (a timeout,
+  a cut connection, a refused login, a TLS failure), quoting the server's
+  answer and never what was sent.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import imaplib
+import ipaddress
+import re
+import socket
+import ssl
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
+
+from imap_tools import MailBox, MailBoxStartTls, MailBoxUnencrypted
+from imap_tools.errors import ImapToolsError
+from imap_tools.mailbox import BaseMailBox
+
+from watchtower.adapters._net import address_problem
+from watchtower.errors import PermanentError, SourceError, TransientError
+
+if TYPE_CHECKING:
+    from watchtower.adapters.imap import ImapSettings
+
+__all__ = [
+    "bare_host",
+    "ca_file_problem",
+    "check_host",
+    "connect",
+    "login",
+    "server_errors",
+    "tls_context",
+]
+
+_TIMEOUT = 30.0
+_HOST_PORT = re.compile(r"\[?([^\[\]\s/]+?)\]?:(\d{1,5})")
+
+
+def bare_host(value: str) -> str:
+    """``value`` if it is a host name or an address; a URL or ``name:port`` gets a hint."""
+    if "://" in value:
+        parts = urlsplit(value)
+        try:
+            port = parts.port
+        except ValueError:
+            port = None
+        hint = f'host = "{parts.hostname or "imap.example.fr"}"'
+        if port:
+            hint += f" and port = {port}"
+        raise ValueError(
+            f"must be the mail server's name, not a URL: write {hint} "
+            '(tls = "implicit" | "starttls" | "none" chooses the encryption)'
+        )
+    with contextlib.suppress(ValueError):
+        ipaddress.ip_address(value)
+        return value  # an IPv4 or IPv6 address (":" is fine there)
+    match = _HOST_PORT.fullmatch(value)
+    if match:
+        raise ValueError(
+            f'must be the server\'s name without a port: write host = "{match.group(1)}" '
+            f"and port = {match.group(2)}"
+        )
+    if any(c.isspace() or c in "/@[]:?#" for c in value):
+        raise ValueError("must be a host name such as imap.example.fr, or an IP address")
+    return value
+
+
+def tls_context(ca_file: str | None) -> ssl.SSLContext:
+    """A verifying TLS context trusting ``ca_file`` (else the system's CAs)."""
+    try:
+        return ssl.create_default_context(cafile=ca_file)
+    except FileNotFoundError:
+        raise PermanentError(f"the CA file {ca_file} does not exist") from None
+    except (OSError, ValueError) as exc:  # ssl.SSLError is an OSError
+        reason = getattr(exc, "reason", None) or getattr(exc, "strerror", None)
+        raise PermanentError(
+            f"the CA file {ca_file} cannot be read as PEM certificates "
+            f"({reason or type(exc).__name__})"
+        ) from None
+
+
+def ca_file_problem(ca_file: str) -> str | None:
+    """Why ``ca_file`` cannot be used to check the mail server, or ``None``."""
+    try:
+        tls_context(ca_file)
+    except SourceError as exc:
+        return exc.message
+    return None
+
+
+def check_host(settings: ImapSettings) -> None:
+    """Refuse a server whose address is not allowed (private, loopback…)."""
+    try:
+        infos = socket.getaddrinfo(settings.host, settings.effective_port, 0, socket.SOCK_STREAM)
+    except (socket.gaierror, UnicodeError) as exc:
+        raise TransientError(f"cannot resolve the mail server {settings.host} ({exc})") from None
+    for *_, sockaddr in infos:
+        address = ipaddress.ip_address(str(sockaddr[0]).split("%", 1)[0])
+        problem = address_problem(address, allow_private=settings.allow_private)
+        if problem is not None:
+            raise PermanentError(f"refused to connect to {settings.host}: {problem}")
+
+
+def connect(settings: ImapSettings, context: ssl.SSLContext | None) -> BaseMailBox:
+    """An open connection (TLS as configured), not logged in yet."""
+    port = settings.effective_port
+    if settings.tls == "implicit":
+        return MailBox(settings.host, port, timeout=_TIMEOUT, ssl_context=context)
+    if settings.tls == "starttls":
+        if port == 993:  # imap-tools refuses it (ValueError): say what to change
+            raise PermanentError(
+                'port 993 expects TLS from the first byte: use tls = "implicit", '
+                "or port = 143 with STARTTLS"
+            )
+        return MailBoxStartTls(settings.host, port, timeout=_TIMEOUT, ssl_context=context)
+    return MailBoxUnencrypted(settings.host, port, timeout=_TIMEOUT)
+
+
+def _first_line(value: Any) -> str:
+    return str(value).split("\n")[0][:200]
+
+
+def login(mailbox: BaseMailBox, username: str, password: str) -> None:
+    """LOGIN, or AUTHENTICATE PLAIN when the name or password is not ASCII."""
+    if username.isascii() and password.isascii():
+        mailbox.login(username, password, initial_folder=None)
+        return
+    if "AUTH=PLAIN" not in mailbox.client.capabilities:
+        raise PermanentError(
+            "the user name or password has characters outside ASCII, which IMAP can "
+            "send only with AUTHENTICATE PLAIN, and this mail server does not offer it"
+        )
+    try:
+        mailbox.login_utf8(username, password, initial_folder=None)
+    except imaplib.IMAP4.abort:
+        raise
+    except imaplib.IMAP4.error as exc:  # the server's answer
+        raise PermanentError(f"the mail server refused the login ({_first_line(exc)})") from None
+
+
+@contextlib.contextmanager
+def server_errors(settings: ImapSettings) -> Iterator[None]:
+    """Turn any failure of the conversation into a :class:`SourceError` in plain words."""
+    try:
+        yield
+    except SourceError:
+        raise
+    except ImapToolsError as exc:
+        # imap-tools errors quote the server's answer, never the password we sent.
+        message = _first_line(exc)
+        if "login" in type(exc).__name__.lower():
+            raise PermanentError(f"the mail server refused the login ({message})") from None
+        raise TransientError(f"the mail server answered with an error ({message})") from None
+    except TimeoutError:
+        raise TransientError(f"the mail server did not answer within {_TIMEOUT:g}s") from None
+    except ConnectionRefusedError:
+        raise TransientError(
+            f"the mail server refused the connection on port {settings.effective_port}"
+        ) from None
+    except (ssl.SSLEOFError, ssl.SSLZeroReturnError, ConnectionError, EOFError):
+        raise TransientError("the mail server closed the connection") from None
+    except imaplib.IMAP4.abort as exc:
+        raise TransientError(
+            f"the mail server closed the connection ({_first_line(exc)})"
+        ) from None
+    except ssl.SSLError as exc:
+        reason = exc.reason or exc.strerror or type(exc).__name__
+        raise PermanentError(f"TLS with the mail server failed ({reason})") from None
+    except UnicodeError as exc:  # never quote it: it may hold what we tried to send
+        raise PermanentError(
+            f"a command to the mail server could not be encoded ({type(exc).__name__})"
+        ) from None
+    except (OSError, imaplib.IMAP4.error) as exc:
+        reason = _first_line(exc) or type(exc).__name__
+        raise TransientError(f"cannot talk to the mail server ({reason})") from None
