@@ -9,18 +9,16 @@ is recorded and logged and never stops the others.
 from __future__ import annotations
 
 import logging
-import random
 import threading
 from concurrent.futures import Future, wait
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import bindparam, update
 
 from watchtower import metrics, source_alerts
 from watchtower.adapters.base import (
-    ALL_BACKLOG,
     FetchContext,
     FetchResult,
     SourceSettings,
@@ -31,6 +29,7 @@ from watchtower.durations import format_duration
 from watchtower.errors import SourceError
 from watchtower.logs import kv
 from watchtower.pipeline.runner import BatchStats, RunContext, run_batch
+from watchtower.poll_timing import backlog_cutoff, backlog_of, next_check
 from watchtower.redact import redact_text
 from watchtower.storage.queries import LEASE, Claim, claim_due_sources, release_leases
 from watchtower.storage.tables import SOURCES, SourceRow
@@ -38,32 +37,8 @@ from watchtower.workers import Workers
 
 if TYPE_CHECKING:
     from watchtower.app import App
-    from watchtower.config import Config
 
 log = logging.getLogger("watchtower.poll")
-
-MAX_BACKOFF = timedelta(hours=6)
-MAX_RETRY_AFTER = timedelta(hours=24)
-
-
-def next_check(
-    every: timedelta,
-    now: datetime,
-    *,
-    failures: int = 0,
-    retry_after: float | None = None,
-    rng: random.Random | None = None,
-) -> datetime:
-    """When to check a source next: ``every`` ±10%, doubled per failure up to a cap,
-    and never sooner than Retry-After."""
-    rng = rng or random.Random()
-    delay = every
-    if failures:
-        delay = min(every * 2 ** min(failures - 1, 16), max(every, MAX_BACKOFF))
-    delay *= 0.9 + 0.2 * rng.random()
-    if retry_after is not None:
-        delay = max(delay, min(timedelta(seconds=retry_after), MAX_RETRY_AFTER))
-    return now + delay
 
 
 @dataclass
@@ -139,6 +114,7 @@ class Poller:
         self._lock = threading.Lock()
         self._pool: Workers | None = None
         self._in_flight = 0  # sources submitted and not finished, all rounds together
+        self._fetching: dict[int, datetime] = {}  # source id -> when its fetch started
         self._ledger: list[dict[str, Any]] = []
         self._leases_checked = False
 
@@ -177,6 +153,7 @@ class Poller:
             return stats
         with app.db.writing() as session:
             claimed = claim_due_sources(session, app.clock(), LEASE, limit, all_sources=all_sources)
+        claimed = self._not_already_fetching(claimed)
         if not claimed:
             return stats
         stats.sources = len(claimed)
@@ -204,12 +181,31 @@ class Poller:
         if released:
             log.info("sources left leased by a stopped process are due", extra=kv(sources=released))
 
+    def _not_already_fetching(self, claimed: list[Claim]) -> list[Claim]:
+        """``claimed`` without the sources whose fetch from an earlier round still
+        runs (its lease expired): a second fetch would hang the same way and hold
+        one more worker. The claim just extended their lease; the running fetch
+        records the outcome."""
+        now = self.app.clock()
+        with self._lock:
+            stuck = {c.id: self._fetching[c.id] for c in claimed if c.id in self._fetching}
+        for claim in claimed:
+            if claim.id in stuck:
+                log.warning(
+                    "source still being fetched",
+                    extra=kv(source=claim.name, running_for=format_duration(now - stuck[claim.id])),
+                )
+        return [c for c in claimed if c.id not in stuck]
+
     def _poll_tracked(self, claim: Claim, stats: PollStats, stop: threading.Event | None) -> None:
+        with self._lock:
+            self._fetching[claim.id] = self.app.clock()
         try:
             self._poll_one(claim, stats, stop)
         finally:
             with self._lock:
                 self._in_flight -= 1
+                self._fetching.pop(claim.id, None)
 
     def _poll_one(self, claim: Claim, stats: PollStats, stop: threading.Event | None) -> None:
         app = self.app
@@ -277,7 +273,7 @@ class Poller:
                         app.stories,
                         session,
                         now,
-                        notify_after=_backlog_cutoff(app.loaded.config, settings, claim, now),
+                        notify_after=backlog_cutoff(app.loaded.config, settings, claim, now),
                     )
                     batch = run_batch(ctx, claim.id, settings.name, result.items)
                 if batch.new_items:
@@ -315,7 +311,7 @@ class Poller:
                 extra=kv(
                     source=settings.name,
                     items=batch.backlog,
-                    older_than=format_duration(_backlog(app.loaded.config, settings)),
+                    older_than=format_duration(backlog_of(app.loaded.config, settings)),
                 ),
             )
 
@@ -373,20 +369,6 @@ class Poller:
                 next_check=when.isoformat(timespec="seconds"),
             ),
         )
-
-
-def _backlog_cutoff(
-    config: Config, settings: SourceSettings, claim: Claim, now: datetime
-) -> datetime | None:
-    """On a source's first poll, what it lists from before ``backlog`` is history."""
-    backlog = _backlog(config, settings)
-    if not claim.first_poll or backlog == ALL_BACKLOG:
-        return None
-    return now - backlog
-
-
-def _backlog(config: Config, settings: SourceSettings) -> timedelta:
-    return config.watchtower.backlog if settings.backlog is None else settings.backlog
 
 
 def _raise_first(done: set[Future[None]]) -> None:
