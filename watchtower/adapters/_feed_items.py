@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from urllib.parse import urljoin, urlsplit
 
+from watchtower.adapters._boilerplate import TRAILER_TAIL, strip_trailers
 from watchtower.adapters._dates import parse_date
 from watchtower.adapters._text import html_to_text_many
 from watchtower.models import Item
@@ -145,7 +146,7 @@ def items(rows: list[Row]) -> list[Item]:
     """Turn rows into items, converting all their HTML in one batched pass."""
     n = len(rows)
     fragments: list[str | None] = [r.title if r.title_html else None for r in rows]
-    fragments += [r.body if r.body_html else None for r in rows]
+    fragments += _bodies(rows)
     fragments += [r.author if r.author_html else None for r in rows]
     fragments += [r.author_fallback for r in rows]
     texts = html_to_text_many(fragments)
@@ -174,6 +175,25 @@ def items(rows: list[Row]) -> list[Item]:
                 row.extra or {},
             )
         )
+    return out
+
+
+def _bodies(rows: list[Row]) -> list[str | None]:
+    """Each row's HTML body (``None`` for plain text), without the forum or blog
+    boilerplate that ends it (:mod:`~watchtower.adapters._boilerplate`).
+
+    Boilerplate ends with a tag (and the whitespace of a template), its last
+    characters holding ``</a>`` or ``<hr``: the test, inlined because it runs
+    for every entry, looks at the last character first.
+    """
+    out: list[str | None] = []
+    for r in rows:
+        body = r.body if r.body_html else None
+        if body and (body[-1] == ">" or body[-1].isspace()):
+            tail = body[-TRAILER_TAIL:]
+            if "</a>" in tail or "<hr" in tail:
+                body = strip_trailers(body, r.link)
+        out.append(body)
     return out
 
 

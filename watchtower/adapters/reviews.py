@@ -6,7 +6,8 @@ Two shapes are read, chosen by what the URL returns:
   (review sites, Google-style business pages, shops). JSON-LD in the wild is
   often not JSON: ``//`` and ``/* */`` comments and trailing commas are
   tolerated, as are arrays and ``@graph``. The aggregate becomes one item
-  per page and subject: a new average or count is an edit of it.
+  per page and subject: a new average is an edit of it; a new review, which
+  only adds to the count, is not (see :func:`_aggregate_item`).
 * an Apple App Store customer-review feed
   (``https://itunes.apple.com/{cc}/rss/customerreviews/id={app}/sortBy=mostRecent/json``
   or ``…/xml``): rating, author, title, body, date and app version.
@@ -38,16 +39,16 @@ import json
 import math
 import re
 from collections.abc import Iterator
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any, Literal
 from urllib.parse import urldefrag
 
 from selectolax.lexbor import LexborHTMLParser
 
+from watchtower.adapters._appstore import parse_appstore
 from watchtower.adapters._dates import parse_date
-from watchtower.adapters._feed import ATOM
 from watchtower.adapters._review_ids import REVIEW_KEYS, ReviewIds, name_of, resolve
-from watchtower.adapters._text import collapse, decode_html, html_to_text
-from watchtower.adapters._xml import parse_xml
+from watchtower.adapters._text import decode_html, html_to_text
 from watchtower.adapters.base import (
     FetchContext,
     FetchResult,
@@ -67,10 +68,10 @@ __all__ = [
     "read_reviews",
 ]
 
-ITUNES = "{http://itunes.apple.com/rss}"
 NO_REVIEWS = (
     "the page carries no schema.org reviews (JSON-LD): a new layout, a consent or bot-check page?"
 )
+_TENTH = Decimal("0.1")
 _ACCEPT = "text/html, application/json;q=0.9, application/xml;q=0.8, */*;q=0.5"
 # Comments outside strings, and trailing commas: the usual ways JSON-LD breaks JSON.
 _JSON_JUNK = re.compile(r'("(?:[^"\\]|\\.)*")|//[^\n]*|/\*.*?\*/|,(\s*[}\]])', re.DOTALL)
@@ -231,122 +232,45 @@ def _review_item(node: dict[str, Any], subject: str, url: str, ids: ReviewIds) -
 
 
 def _aggregate_item(node: dict[str, Any], subject: str, url: str) -> Item:
-    """The average rating of ``subject``: "Banque Acme – agence Lyon · ★ 3.1/10 (57)".
+    """The average rating of ``subject``: "Banque Acme – agence Lyon · ★ 3.1/10".
 
-    One item per page and subject (a stable guid), so that a new average or
-    count is an edit of it, not a new story. No text: the title is all there
-    is, and the subject's words must not make it a near-duplicate of a review
-    that names the business.
+    One item per page and subject (a stable guid): a new average is an edit of
+    it, not a new story. Its title, which the pipeline compares to tell an
+    edit, holds the average to one decimal on the page's scale, as review
+    sites show it — not the count, nor further decimals, which every new
+    review changes: on a source with ``brands`` each would be an "edited"
+    reply next to the review's own alert. ``extra`` keeps the exact value and
+    the count; ``rating`` is the average shown, so a rule like ``rating:<=2``
+    agrees with the title. No text: the subject's words must not make it a
+    near-duplicate of a review that names the business.
     """
-    rating, raw = _rating(node)
+    rating, raw = _rating({**node, "ratingValue": _one_decimal(node.get("ratingValue"))})
+    exact = _rating(node)[1]
     count = str(node.get("ratingCount") or node.get("reviewCount") or "")
-    stars = f"★ {raw or '?'}" + (f" ({count})" if count else "")
     return Item(
         guid=f"aggregate:{url}#{subject}"[:2048],
         url=url,
         shared_url=True,
-        title=" · ".join(p for p in (subject, stars) if p),
+        title=" · ".join(p for p in (subject, f"★ {raw or '?'}") if p),
         rating=rating,
         extra={
             "aggregate": "true",
             "rating_count": count or "?",
+            **({"rating_raw": exact} if exact else {}),
             **({"subject": subject} if subject else {}),
         },
     )
 
 
-# ---------------------------------------------------------------- App Store
-def _label(entry: dict[str, Any], key: str) -> str:
-    value = entry.get(key)
-    if isinstance(value, dict):
-        value = value.get("label")
-    return str(value or "")
-
-
-def _appstore_item(
-    guid: str,
-    link: str,
-    title: str,
-    body: str,
-    when: str,
-    author: str,
-    rating: str,
-    version: str,
-) -> Item:
+def _one_decimal(value: Any) -> Any:
+    """A rating rounded half up to one decimal ("4.63" → "4.6"); others as they are."""
     try:
-        stars: float | None = float(rating)
-    except ValueError:
-        stars = None
-    return Item(
-        guid=f"appstore:{guid}"[:2048],
-        url=link,
-        shared_url=True,  # every review links to the app
-        title=collapse(title),
-        text=collapse(body),
-        published=parse_date(when),
-        author=collapse(author) or None,
-        rating=stars,
-        extra={"app_version": version} if version else {},
-    )
-
-
-def parse_appstore(data: bytes, url: str) -> list[Item]:
-    """Reviews of an App Store customer-review feed, JSON or Atom XML."""
-    if data.lstrip()[:1] in (b"{", b"["):
-        try:
-            entries = (json.loads(data).get("feed") or {}).get("entry") or []
-        except (ValueError, AttributeError):
-            raise PermanentError("the App Store review feed is not valid JSON") from None
-        if isinstance(entries, dict):  # a single review is not wrapped in a list
-            entries = [entries]
-        items = []
-        for entry in entries:
-            if not isinstance(entry, dict) or "im:rating" not in entry:
-                continue  # the first entry of older feeds describes the app itself
-            link = entry.get("link") or {}
-            href = (link.get("attributes") or {}).get("href", "") if isinstance(link, dict) else ""
-            author = entry.get("author") or {}
-            items.append(
-                _appstore_item(
-                    _label(entry, "id"),
-                    str(href or url),
-                    _label(entry, "title"),
-                    _label(entry, "content"),
-                    _label(entry, "updated"),
-                    _label(author, "name") if isinstance(author, dict) else "",
-                    _label(entry, "im:rating"),
-                    _label(entry, "im:version"),
-                )
-            )
-        return items
-    root, _warning = parse_xml(data)
-    items = []
-    for entry in root.iterchildren(ATOM + "entry"):
-        rating = entry.findtext(ITUNES + "rating")
-        if rating is None:
-            continue
-        link = entry.find(ATOM + "link")
-        content = next(
-            (
-                c.text or ""
-                for c in entry.iterchildren(ATOM + "content")
-                if c.get("type", "text") == "text"
-            ),
-            "",
-        )
-        items.append(
-            _appstore_item(
-                entry.findtext(ATOM + "id") or "",
-                (link.get("href") if link is not None else None) or url,
-                entry.findtext(ATOM + "title") or "",
-                content,
-                entry.findtext(ATOM + "updated") or "",
-                entry.findtext(f"{ATOM}author/{ATOM}name") or "",
-                rating,
-                entry.findtext(ITUNES + "version") or "",
-            )
-        )
-    return items
+        number = Decimal(str(value).replace(",", ".").strip())
+        if number.is_finite():
+            return str(number.quantize(_TENTH, rounding=ROUND_HALF_UP))
+    except (InvalidOperation, ValueError):
+        pass
+    return value
 
 
 def read_reviews(data: bytes, url: str, content_type: str = "") -> tuple[list[Item], bool]:

@@ -30,6 +30,8 @@ STRINGS: dict[str, dict[str, str]] = {
         "colon": " : ",
         "notice_subject": "[veille] {severity} : {title}",
         "rating": "Note",
+        "review": "avis",
+        "reviews": "avis",
         "author": "Auteur",
         "mentions_one": "{count} mention",
         "mentions_other": "{count} mentions",
@@ -95,6 +97,8 @@ STRINGS: dict[str, dict[str, str]] = {
         "colon": ": ",
         "notice_subject": "[watchtower] {severity}: {title}",
         "rating": "Rating",
+        "review": "review",
+        "reviews": "reviews",
         "author": "Author",
         "mentions_one": "{count} mention",
         "mentions_other": "{count} mentions",
@@ -216,7 +220,11 @@ def rating_text(n: Notification, language: str) -> str:
     score = f"{rating:g}"
     if language == "fr":
         score = score.replace(".", ",")
-    return "★" * full + "☆" * (5 - full) + f" {score}/5"
+    text = "★" * full + "☆" * (5 - full) + f" {score}/5"
+    count = str(n.extra.get("rating_count") or "")
+    if count.isdigit():  # an average: over how many reviews
+        text += f" ({count} {t(language, 'review' if count == '1' else 'reviews')})"
+    return text
 
 
 def author_text(n: Notification) -> str:

@@ -78,6 +78,8 @@ def payload_for(p: Prepared, source: str) -> dict[str, Any]:
         "excerpt": excerpt,
         "lang": detect_item(item),
         "rating": item.rating,
+        # An aggregate rating's number of reviews (its title shows only the average).
+        "rating_count": item.extra.get("rating_count"),
         "author": item.author,
     }
 

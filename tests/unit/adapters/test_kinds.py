@@ -166,7 +166,7 @@ def test_jsonld_reviews_own_url_or_the_page_and_neutral_titles(
     items = ReviewsSource().fetch(settings, SourceState(), ctx).items
     page = server.url("/page")
     assert [(i.title, i.url, i.shared_url) for i in items] == [
-        ("Banque Acme Lyon · ★ 2/5 (12)", page, True),
+        ("Banque Acme Lyon · ★ 2/5", page, True),
         ("Banque Acme Lyon · ★☆☆☆☆ 1/5 · Ana", server.url("/avis/1"), False),
         # An anchor on the page is not an address of its own.
         ("Banque Acme Lyon · ★★☆☆☆ 2.4/5 · Bruno", page + "#avis-2", True),

@@ -118,6 +118,15 @@ def test_a_review_shows_its_stars_and_author_everywhere() -> None:
     assert "★" not in plain.body and "Note" not in plain.body and "Auteur" not in plain.body
 
 
+def test_an_average_rating_says_over_how_many_reviews() -> None:
+    average = review(rating=1.6, author=None, rating_count="57")
+    for shown in (slack_text(average), mailer().render(average, "cm@example.fr").text):
+        assert "★★☆☆☆ 1,6/5 (57 avis)" in shown
+    assert "(1 review)" in plain_text(review(rating_count="1"), "en", "Europe/Paris").body
+    unknown = plain_text(review(rating_count="?"), "fr", "Europe/Paris").body
+    assert "★★☆☆☆ 2/5" in unknown and "?" not in unknown
+
+
 def test_a_date_without_time_is_shown_as_a_date() -> None:
     assert "Publié le : 25/11/2026\n" in mailer().render(review(), "cm@example.fr").text
     assert "01:00" not in slack_text(review())

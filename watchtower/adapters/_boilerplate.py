@@ -1,0 +1,210 @@
+"""Forum and blog boilerplate at the end of feed entries, removed before HTML→text.
+
+Forum engines and blog plugins append the same lines to every entry of their
+feeds. Left in, they fill the excerpt shown in Slack and can even match a rule
+(a user named "AcmeFan" in phpBB's footer). Each kind is recognised by its
+markup and its place — the very end of the entry's HTML — never by its words,
+which every board translates:
+
+* **phpBB** (``feed.php``, any language): the statistics paragraph its feed
+  template closes each entry with, ``<p>Statistics: Posted by <a …>X</a> — Sun
+  May 18, 2014 9:17 pm</p><hr />`` ("Statistiques : Posté par …"): a short
+  label and a colon, the author (a profile link or a plain name), em dashes,
+  then ``<hr />``.
+* **A link back to the entry itself** that ends it, alone on its line (its own
+  paragraph, after a line break or a block) or after an ellipsis: Discourse's
+  "Read full topic", XenForo's "Read more" / "Lire la suite" (XenForo 1 puts the
+  thread title there), WordPress themes' "Continue reading". Discourse's
+  "N posts - N participants" line just before it goes with it.
+* **WordPress (Yoast SEO)**: a last paragraph of two links, the first to the
+  entry: "The post <a>X</a> appeared first on <a>Y</a>." ("L'article … est
+  apparu en premier sur …").
+
+What is never removed: anything before the end, a link to another page (a
+Reddit "[comments]" link after other links, a source credit), a body that would
+be left with no text (Hacker News' "Comments" link *is* the entry), and plain
+text bodies (no markup to tell boilerplate by).
+
+Every HTML body of every feed is a candidate (``benchmarks/parse.py``), so the
+feed reader calls :func:`strip_trailers` only for a body that ends with a tag
+(or whitespace) and whose last :data:`TRAILER_TAIL` characters hold ``</a>`` or
+``<hr``; the function then rules out, with bounded string searches, a last
+link followed by text or whose target is not the entry. Entries without
+boilerplate pay only those searches.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+
+__all__ = ["TRAILER_TAIL", "strip_trailers"]
+
+#: How far from the end the last "</a>" may be for the entry to end with a link:
+#: closing tags and the whitespace of templated CDATA ("</a></p>\n        ").
+#: A body whose last TRAILER_TAIL characters hold neither "</a>" nor "<hr" has
+#: no trailer: callers may skip it.
+TRAILER_TAIL = 96
+# How far back the start of the last link, or of phpBB's paragraph, may be.
+_WINDOW = 2048
+
+# phpBB's feed template: <p>{{ lang('STATISTICS') }}: {{ row.statistics }}</p><hr />,
+# the statistics being "Posted by USER — DATE[ — Replies N — Views N]".
+_DASH = "(?:\u2014|&mdash;|&#8212;|&#x2014;)"
+_PHPBB = re.compile(
+    r"<p>[^<>:]{1,40}:\s*[^<>\u2014&]{0,80}"
+    r"(?:<a\s[^<>]*>[^<>]{0,255}</a>|<span\b[^<>]*>[^<>]{0,255}</span>)?"
+    rf"\s*{_DASH}[^<>]{{0,200}}</p>\s*<hr\s*/?>\s*\Z",
+    re.IGNORECASE,
+)
+# The href of an <a> tag.
+_HREF = re.compile(r"""(?<![\w-])href\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s>]+))""", re.IGNORECASE)
+# After the last </a>: only closing tags, whitespace and a full stop.
+_AFTER_LINK = re.compile(r"(?:\s|\.|</[A-Za-z][A-Za-z0-9]*\s*>)*\Z")
+# Tags that may open the link's own line and stay behind once it is gone ("<p>").
+_WRAPPER = re.compile(r"<(?:p|div|span|small|em|strong)\b[^<>]*>\Z", re.IGNORECASE)
+# Tags that end a line: a link right after one of them stands alone.
+_LINE_BREAK = re.compile(
+    r"</?(?:p|div|blockquote|aside|section|article|header|footer|figure|ul|ol|li|table|"
+    r"pre|h[1-6])\b[^<>]*>\Z|<(?:br|hr)\b[^<>]*>\Z",
+    re.IGNORECASE,
+)
+_ELLIPSES = ("…", "&hellip;", "&#8230;", "&#x2026;", "...")
+# Discourse's "<p><small>12 posts - 5 participants</small></p>" (translated words).
+_COUNTS = re.compile(
+    r"<p>\s*<small>\s*\d[\d\s.,\u00a0\u202f]*[^\W\d][^<>]{0,40}?\s[-\u2013]\s"
+    r"\d[\d\s.,\u00a0\u202f]*[^\W\d][^<>]{0,40}</small>\s*</p>\Z",
+    re.IGNORECASE,
+)
+# Yoast SEO's RSS footer: <p>The post <a href=ENTRY>X</a> appeared first on <a …>Y</a>.</p>
+_YOAST = re.compile(
+    r"<p\b[^<>]*>[^<>]{0,80}(<a\s[^<>]*>)[^<>]{1,500}</a>[^<>]{1,80}"
+    r"<a\s[^<>]*>[^<>]{1,200}</a>\s*\.?\s*</p>\s*\Z",
+    re.IGNORECASE,
+)
+# Visible text: a character outside tags, first or after a tag (a guard, so
+# approximate: the text of a <script> counts).
+_TEXT_FIRST = re.compile(r"\s*[^<\s]")
+_TEXT_AFTER_TAG = re.compile(r">\s*[^<\s]")
+
+
+def strip_trailers(body: str, link: str) -> str:
+    """``body`` without the boilerplate that ends it (see the module docstring).
+
+    ``link`` is the entry's own address. At most one link back to the entry is
+    removed (with Yoast's paragraph after it, if any): a second one before it
+    is the author's (Discourse writes a hidden spoiler as a link to the post).
+    Returns ``body`` itself when nothing is recognised, or when removing it
+    would leave no text.
+    """
+    cut = None
+    if "<hr" in body[-16:]:
+        phpbb = _PHPBB.search(body, max(0, len(body) - _WINDOW))
+        cut = None if phpbb is None else phpbb.start()
+    if cut is None:
+        # Most entries stop here: text follows their last link, or it is not the entry's.
+        end = body.rfind("</a>", max(0, len(body) - TRAILER_TAIL))
+        if end < 0 or body[end + 4 :].lstrip()[:1] not in ("", "<", "."):
+            return body
+        base = link.partition("#")[0]
+        start = max(0, end - _WINDOW)
+        if not base or (
+            body.rfind(base, start, end) < 0  # backwards: the href is near the end
+            and ("&" not in base or body.rfind(base.replace("&", "&amp;"), start, end) < 0)
+        ):
+            return body
+        cut = _link_trailer_start(body, end, link)
+    if cut is None or not (_TEXT_FIRST.match(body, 0, cut) or _TEXT_AFTER_TAG.search(body, 0, cut)):
+        return body
+    return body[:cut]
+
+
+def _link_trailer_start(body: str, end: int, link: str) -> int | None:
+    """Where the trailer ending with the link closed at ``end`` starts, or ``None``."""
+    if not _AFTER_LINK.match(body, end + 4):
+        return None
+    paragraph = body.rfind("<p", max(0, end - _WINDOW), end)
+    if paragraph >= 0 and body.find("</a>", paragraph, end) >= 0:  # two links in it
+        yoast = _YOAST.match(body, paragraph)
+        if yoast is not None and _is_entry(yoast.group(1), link):
+            # A theme's "Continue reading" link may come just before it.
+            before = _last_link_end(body, paragraph)
+            more = None if before is None else _self_link_start(body, before, link)
+            return paragraph if more is None else more
+    return _self_link_start(body, end, link)
+
+
+def _last_link_end(body: str, stop: int) -> int | None:
+    """Where the ``</a>`` ending ``body[:stop]`` is, if only closing tags follow it."""
+    end = body.rfind("</a>", max(0, stop - TRAILER_TAIL), stop)
+    if end < 0 or not _AFTER_LINK.match(body, end + 4, stop):
+        return None
+    return end
+
+
+def _self_link_start(body: str, end: int, link: str) -> int | None:
+    """Where the link closed at ``end`` starts, if it points to the entry and stands
+    alone on its line; with Discourse's counts line before it, if there is one."""
+    start = body.rfind("<a", max(0, end - _WINDOW), end)
+    start = max(start, body.rfind("<A", max(0, start), end))
+    opening = _opening_tag(body, start, end)
+    if opening is None:
+        return None
+    cut = _skip_space(body, start)
+    while cut > 0 and body[cut - 1] == ">":  # "<p>", "<div class=…>" opening its line
+        tag = body.rfind("<", max(0, cut - 200), cut)
+        if tag < 0 or not _WRAPPER.match(body, tag, cut):
+            break
+        cut = _skip_space(body, tag)
+    if not _stands_alone(body, cut) or not _is_entry(opening, link):
+        return None
+    if body.endswith("</p>", 0, cut):
+        counts = body.rfind("<p>", max(0, cut - 300), cut)
+        if counts >= 0 and _COUNTS.match(body, counts, cut):
+            return counts
+    return cut
+
+
+def _opening_tag(body: str, start: int, end: int) -> str | None:
+    """The ``<a …>`` tag at ``start`` (not ``<abbr>``), if it closes before ``end``."""
+    if start < 0 or body[start + 2 : start + 3] not in (" ", "\t", "\n", "\r", ">"):
+        return None
+    close = body.find(">", start, end)
+    if close < 0 or body.find("<", start + 1, close) >= 0:
+        return None
+    return body[start : close + 1]
+
+
+def _skip_space(body: str, at: int) -> int:
+    """Where the whitespace ending ``body[:at]`` starts."""
+    while True:
+        low = max(0, at - 64)
+        kept = low + len(body[low:at].rstrip())
+        if kept > low or low == 0:
+            return kept
+        at = low
+
+
+def _stands_alone(body: str, cut: int) -> bool:
+    """Whether what ends ``body[:cut]`` starts a line: a block tag, an ellipsis.
+
+    Not the start of the body: a link that is all the entry holds is its
+    content (Hacker News' "Comments"), not a trailer.
+    """
+    if cut == 0:
+        return False
+    if body[cut - 1] != ">":
+        return body.endswith(_ELLIPSES, 0, cut)
+    tag = body.rfind("<", max(0, cut - 200), cut)
+    return tag >= 0 and _LINE_BREAK.match(body, tag, cut) is not None
+
+
+def _is_entry(tag: str, link: str) -> bool:
+    """Whether the ``<a>`` tag ``tag`` points to ``link`` (fragments aside)."""
+    found = _HREF.search(tag)
+    if found is None or not link:
+        return False
+    href = (found.group(1) or found.group(2) or found.group(3) or "").strip()
+    if "&" in href:
+        href = html.unescape(href)
+    return href.partition("#")[0] == link.partition("#")[0]
