@@ -25,6 +25,7 @@ from watchtower.notify.base import Notifier
 from watchtower.notify.console import ConsoleNotifier
 from watchtower.notify.email import EmailNotifier
 from watchtower.notify.slack import SlackNotifier
+from watchtower.outage import watch
 from watchtower.pipeline.alerting import Alerting
 from watchtower.pipeline.dedup import StoryIndex
 from watchtower.pipeline.match import Matcher
@@ -94,6 +95,7 @@ class App:
         self.stories.configure(dedup.window, dedup.similarity)
         log_warnings(loaded)
         self.outbox.max_attempts = loaded.config.watchtower.max_delivery_attempts
+        self.outbox.lease = loaded.config.watchtower.delivery_lease
         with self._notifiers_lock:
             # Built again on next use with the new settings; the old ones may be
             # mid-send in the drain thread, so they are closed only at exit.
@@ -105,6 +107,7 @@ class App:
 
     def start(self) -> None:
         """Migrate the database and align the sources table with the config."""
+        watch(self.db.engine)  # from now on, a write the storage refuses shows in /readyz
         self.db.upgrade()
         with self.db.session() as session:
             queries.sync_sources(session, self.loaded.sources, self.clock())

@@ -28,8 +28,12 @@ from watchtower.errors import (
     SchemaMismatch,
 )
 from watchtower.logs import configure, kv
+from watchtower.redact import redact_text
 
 if TYPE_CHECKING:
+    import threading
+    from typing import NoReturn
+
     from watchtower.app import App
     from watchtower.scheduler import Daemon
 
@@ -38,21 +42,22 @@ EXIT_FAILURE = 1
 log = logging.getLogger("watchtower.cli")
 
 
-def _load(args: argparse.Namespace) -> LoadedConfig:
+def load_args(args: argparse.Namespace) -> LoadedConfig:
+    """The configuration a command's ``--config`` names."""
     return load_config(args.config)
 
 
 def _database_shown(args: argparse.Namespace) -> str:
     """The command's database URL, password hidden ("?" if the config cannot say)."""
     try:
-        url = _load(args).database_url
+        url = load_args(args).database_url
         return sqlalchemy.engine.make_url(url).render_as_string(hide_password=True)
     except Exception:  # only for a message: never a second failure
         return "?"
 
 
 def cmd_check(args: argparse.Namespace) -> int:
-    loaded = _load(args)
+    loaded = load_args(args)
     config = loaded.config
     print(
         f"{loaded.path}: OK — {len(config.brands)} brand(s), {len(config.sources)} source(s), "
@@ -60,9 +65,9 @@ def cmd_check(args: argparse.Namespace) -> int:
         f"language {config.watchtower.language}"
     )
     for problem in loaded.warnings:
-        print(f"warning: {problem}", file=sys.stderr)
+        print(f"warning: {redact_text(str(problem))}", file=sys.stderr)
     for warning in environment_warnings(loaded):
-        print(f"warning: {warning}", file=sys.stderr)
+        print(f"warning: {redact_text(warning)}", file=sys.stderr)
     return 0
 
 
@@ -86,10 +91,13 @@ def environment_warnings(loaded: LoadedConfig) -> list[str]:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
+    # First of all: SIGHUP's default action ends the process, and `systemctl
+    # reload` may come during a slow start (migrations, a locked database).
+    reload_asked = _note_sighup()
     from watchtower.app import App
     from watchtower.scheduler import Daemon
 
-    app = App(_load(args))
+    app = App(load_args(args))
     try:
         app.start()
         daemon = Daemon(app)
@@ -97,12 +105,39 @@ def cmd_run(args: argparse.Namespace) -> int:
             from watchtower.progress import run_once_with_progress
 
             return run_once_with_progress(daemon)
-        return _serve(app, daemon)
+        code = _serve(app, daemon, reload_asked)
+        if daemon.abandoned:  # a thread still stuck (a hung fetch): closing would wait for it
+            _exit_now(app, code)
+        return code
     finally:
         app.close()
 
 
-def _serve(app: App, daemon: Daemon) -> int:
+def _note_sighup() -> threading.Event:
+    """Until the reloader takes over, SIGHUP only notes that a reload was asked."""
+    import signal
+    import threading
+
+    asked = threading.Event()
+    if hasattr(signal, "SIGHUP") and threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGHUP, lambda _signum, _frame: asked.set())
+    return asked
+
+
+def _exit_now(app: App, code: int) -> NoReturn:
+    """End the process now: the shutdown deadline passed with a thread stuck
+    (leases make its work due again), and the interpreter would wait for it."""
+    import contextlib
+
+    with contextlib.suppress(Exception):
+        app.db.dispose()
+    logging.shutdown()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
+
+
+def _serve(app: App, daemon: Daemon, reload_asked: threading.Event) -> int:
     """Run the daemon with hot reload and, when configured, the HTTP endpoint."""
     from watchtower.reload import Reloader
     from watchtower.web import StatusServer
@@ -111,6 +146,9 @@ def _serve(app: App, daemon: Daemon) -> int:
     server = StatusServer(app, address, lambda: daemon.last_tick).start() if address else None
     reloader = Reloader(app).start()
     reloader.install_sighup()
+    if reload_asked.is_set():
+        log.info("reload asked during start-up (SIGHUP): reloading now")
+        reloader.request(force=True)
     try:
         return daemon.run_forever()
     finally:
@@ -120,46 +158,6 @@ def _serve(app: App, daemon: Daemon) -> int:
 
 
 #: What to do about a database at an older schema than this version's.
-UPGRADE_HINT = "the service migrates it when it starts; or run `watchtower db upgrade`"
-
-
-def cmd_status(args: argparse.Namespace) -> int:
-    from watchtower.app import utcnow
-    from watchtower.health import render_status
-    from watchtower.storage.db import Database, head_revision
-
-    # Read-only: a wrong path or a missing WATCHTOWER_DATABASE_URL must fail, not
-    # create an empty, healthy-looking database; and status never migrates.
-    db = Database(_load(args).database_url, readonly=True)
-    try:
-        revision = db.existing_revision()  # NoDatabase, or SchemaMismatch if newer
-        head = head_revision()
-        if revision != head:  # not migrated yet (the service not restarted since)
-            log.warning(
-                f"the database schema {revision} is older than this watchtower (latest {head})",
-                extra=kv(hint=UPGRADE_HINT),
-            )
-        try:
-            with db.session() as session:
-                if sys.stdout.isatty():  # a table for people; stable plain text for scripts
-                    from watchtower.progress import print_status
-
-                    print_status(session, utcnow())
-                else:
-                    print(render_status(session, utcnow()))
-        except sqlalchemy.exc.DatabaseError as exc:
-            if revision == head:
-                raise
-            raise SchemaMismatch(
-                f"the database schema {revision} is older than this watchtower (latest {head}) "
-                "and status cannot read it",
-                hint=UPGRADE_HINT,
-            ) from exc
-    finally:
-        db.dispose()
-    return 0
-
-
 def cmd_schema(args: argparse.Namespace) -> int:
     import json
 
@@ -179,80 +177,6 @@ def cmd_demo(args: argparse.Namespace) -> int:
     from watchtower.demo import run_demo
 
     return run_demo(later_after=args.later, duration=args.duration, verbose=args.verbose)
-
-
-def cmd_db_upgrade(args: argparse.Namespace) -> int:
-    from watchtower.storage.db import Database
-
-    loaded = _load(args)
-    db = Database(loaded.database_url)
-    try:
-        before, after = db.upgrade()
-    finally:
-        db.dispose()
-    if before == after:
-        print(f"database is up to date (schema {after})")
-    elif before is None:
-        print(f"database created (schema {after})")
-    else:
-        print(f"database upgraded from schema {before} to {after}")
-    return 0
-
-
-def cmd_db_downgrade(args: argparse.Namespace) -> int:
-    from watchtower.storage.db import Database, revisions
-
-    known = revisions()
-    if args.revision not in known:
-        print(
-            f"unknown schema revision {args.revision!r}: this watchtower knows {', '.join(known)}",
-            file=sys.stderr,
-        )
-        return EXIT_CONFIG
-    url = _load(args).database_url
-    reader = Database(url, readonly=True)  # a missing database is an error, not created
-    try:
-        current = reader.existing_revision()
-    finally:
-        reader.dispose()
-    if known.index(args.revision) > known.index(current):
-        print(
-            f"the database is at schema {current}, older than {args.revision}: "
-            "to go forward, use `watchtower db upgrade`",
-            file=sys.stderr,
-        )
-        return EXIT_CONFIG
-    if args.revision == current:
-        print(f"database is already at schema {current}")
-        return 0
-    db = Database(url)
-    try:
-        before = db.downgrade(args.revision)
-    finally:
-        db.dispose()
-    print(
-        f"database downgraded from schema {before} to {args.revision}: now install the "
-        f"watchtower whose latest schema is {args.revision}, then start the service"
-    )
-    return 0
-
-
-def _no_database_hint(args: argparse.Namespace) -> str:
-    """Where the URL came from, since the likeliest cause is a shell that is not the service's."""
-    created = "the daemon creates its database at its first start"
-    if os.environ.get("WATCHTOWER_DATABASE_URL"):
-        return (
-            "the URL is WATCHTOWER_DATABASE_URL's, set in this shell: is it the service's? "
-            + created
-        )
-    try:
-        where = f"the database_url of {_load(args).path}"
-    except Exception:  # only for a message: never a second failure
-        where = "the config's database_url"
-    return (
-        f"the URL is {where}: if the service sets WATCHTOWER_DATABASE_URL "
-        f"(systemd EnvironmentFile=, docker -e), set it in this shell too; {created}"
-    )
 
 
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
@@ -276,6 +200,8 @@ def _logging_options(parser: argparse.ArgumentParser, *, defaults: bool) -> None
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from watchtower.cli_db import cmd_db_downgrade, cmd_db_upgrade, cmd_status
+
     parser = argparse.ArgumentParser(
         prog="watchtower", description="Brand-mention monitoring daemon."
     )
@@ -374,14 +300,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         code: int = args.func(args)
         return code
     except ConfigError as exc:
-        for problem in exc.problems:
-            print(problem, file=sys.stderr)
+        for problem in exc.problems:  # quotes refused values: a URL's password is hidden
+            print(redact_text(str(problem)), file=sys.stderr)
         return EXIT_CONFIG
     except CannotListen as exc:
         log.error("cannot start", extra=kv(error=str(exc)))
         return EXIT_FAILURE
     except NoDatabase as exc:
-        log.error(str(exc), extra=kv(hint=_no_database_hint(args)))
+        from watchtower.cli_db import no_database_hint
+
+        log.error(str(exc), extra=kv(hint=no_database_hint(args)))
         return EXIT_FAILURE
     except SchemaMismatch as exc:
         # A database migrated by a newer watchtower (an upgrade rolled back): one

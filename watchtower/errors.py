@@ -5,6 +5,8 @@
     WatchtowerError
      ├── ConfigError            invalid configuration; carries every problem found
      ├── DatabaseUnavailable    the database cannot be opened (its folder, its file)
+     │    ├── NoDatabase         none where the config points (``status`` never creates one)
+     │    └── SchemaMismatch     its schema is newer (or, for ``status``, older) than this version's
      ├── CannotListen           the HTTP endpoint's address is taken or not ours
      ├── SourceError            a source could not be fetched or parsed
      │    ├── TransientError     worth retrying later (timeouts, 5xx, 429, network)
@@ -31,6 +33,18 @@ class WatchtowerError(Exception):
 
 class DatabaseUnavailable(WatchtowerError):
     """The database cannot be opened; the message says why, without a password."""
+
+
+class NoDatabase(DatabaseUnavailable):
+    """There is no watchtower database at the URL, and this command creates none."""
+
+
+class SchemaMismatch(DatabaseUnavailable):
+    """The database's schema is not this version's; ``hint`` says what to do."""
+
+    def __init__(self, message: str, *, hint: str) -> None:
+        super().__init__(message)
+        self.hint = hint
 
 
 class CannotListen(WatchtowerError):

@@ -9,6 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from watchtower.redact import redact_target, redact_text
+from watchtower.sanitise import printable
 from watchtower.storage import outbox_queries
 from watchtower.storage.tables import OUTBOX_STATUSES, SourceRow
 
@@ -83,8 +84,8 @@ def render_status(session: Session, now: datetime) -> str:
             f"errors {h.failures} · next check {ago(h.next_check, now) if h.enabled else '-'}"
             f" · items {h.items}"
         )
-        if h.last_error and h.failures:
-            lines.append(f"      last error: {h.last_error}")
+        if h.last_error and h.failures:  # quotes the server: no terminal control
+            lines.append(f"      last error: {printable(h.last_error, keep='')}")
     counts = outbox_queries.outbox_counts(session)
     oldest = outbox_queries.oldest_pending(session)
     summary = ", ".join(f"{status} {counts.get(status, 0)}" for status in OUTBOX_STATUSES)
@@ -107,6 +108,6 @@ def delivery_problems(session: Session) -> list[str]:
     for failed in outbox_queries.failed_targets(session):
         lines.append(
             f"failed for {redact_target(failed.target)}: {failed.count} · "
-            f"last error: {redact_text(failed.last_error or '-')}"
+            f"last error: {printable(redact_text(failed.last_error or '-'), keep='')}"
         )
     return lines

@@ -2,7 +2,11 @@
 
 Call sites pass fields with ``log.info("source fetched", extra=kv(source=name, items=3))``.
 Values are quoted when they contain spaces; secrets are never passed as fields, and
-``apprise:`` targets (which embed tokens) are redacted by both formatters.
+``apprise:`` targets (which embed tokens) are redacted by both formatters. A
+database outage logged with its exception (a lost connection, a full disk) is
+an expected event: both formatters show the first line of its message as
+``error=…`` instead of a traceback (:mod:`watchtower.outage`); any other
+exception keeps its traceback.
 """
 
 from __future__ import annotations
@@ -38,8 +42,11 @@ class KeyValueFormatter(logging.Formatter):
         fields = getattr(record, _FIELDS, {})
         parts = [when, record.levelname, record.name, redact_text(record.getMessage())]
         parts += [f"{k}={_quote(v)}" for k, v in fields.items()]
+        outage = _outage(record)
+        if outage is not None:
+            parts.append(f"error={_quote(outage)}")
         line = " ".join(parts)
-        if record.exc_info:
+        if record.exc_info and outage is None:
             line += "\n" + self.formatException(record.exc_info)
         return line
 
@@ -60,9 +67,21 @@ class JsonFormatter(logging.Formatter):
                 for k, v in getattr(record, _FIELDS, {}).items()
             }
         )
-        if record.exc_info:
+        outage = _outage(record)
+        if outage is not None:
+            data["error"] = outage
+        elif record.exc_info:
             data["exception"] = self.formatException(record.exc_info)
         return json.dumps(data, ensure_ascii=False, default=str)
+
+
+def _outage(record: logging.LogRecord) -> str | None:
+    """The first line of the record's exception when it is a database outage."""
+    if not record.exc_info or record.exc_info[1] is None:
+        return None
+    from watchtower.outage import outage_reason  # imports this module
+
+    return outage_reason(record.exc_info[1])
 
 
 def configure(level: str = "INFO", fmt: str = "text") -> None:
@@ -72,8 +91,12 @@ def configure(level: str = "INFO", fmt: str = "text") -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())
-    for noisy in ("httpx", "httpcore", "apscheduler", "slack_sdk", "alembic", "watchfiles"):
+    for noisy in ("httpx", "httpcore", "apscheduler", "alembic", "watchfiles"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
+    # slack_sdk logs an ERROR line of its own for each failed request (a timeout)
+    # before raising; the notifier turns the exception into a DeliveryError that
+    # the outbox logs once, as a warning when it will be retried.
+    logging.getLogger("slack_sdk").setLevel(logging.CRITICAL)
     scheduler = logging.getLogger("apscheduler.scheduler")
     if not any(isinstance(f, _RoundStillRunning) for f in scheduler.filters):
         scheduler.addFilter(_RoundStillRunning())

@@ -224,7 +224,7 @@ class DatabaseCollector(Collector):
         self.clock = clock
 
     def collect(self) -> Iterator[Metric]:
-        from watchtower.storage.tables import OutboxRow, SourceRow
+        from watchtower.storage.tables import OUTBOX_STATUSES, OutboxRow, SourceRow
 
         depth = GaugeMetricFamily(
             "watchtower_outbox_depth", "Notifications in the outbox by status.", labels=["status"]
@@ -260,7 +260,9 @@ class DatabaseCollector(Collector):
                 ).all()
         except Exception:  # the database is gone: /healthz says so; scrape the rest
             return
-        for status in ("pending", "sending", "sent", "failed"):
+        # Every status, 0 included (an alert on held > N needs the series to exist),
+        # then any this version does not know (written by a newer replica).
+        for status in (*OUTBOX_STATUSES, *sorted(set(counts) - set(OUTBOX_STATUSES))):
             depth.add_metric([status], counts.get(status, 0))
         age = (self.clock() - first).total_seconds() if first is not None else 0.0
         oldest.add_metric([], max(age, 0.0))

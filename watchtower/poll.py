@@ -181,6 +181,11 @@ class Poller:
         if released:
             log.info("sources left leased by a stopped process are due", extra=kv(sources=released))
 
+    def fetching(self) -> set[int]:
+        """The ids of the sources being fetched now (a hung one stays here)."""
+        with self._lock:
+            return set(self._fetching)
+
     def _not_already_fetching(self, claimed: list[Claim]) -> list[Claim]:
         """``claimed`` without the sources whose fetch from an earlier round still
         runs (its lease expired): a second fetch would hang the same way and hold

@@ -38,6 +38,7 @@ from watchtower import packs
 from watchtower.config import LoadedConfig, load_config
 from watchtower.errors import ConfigError, ConfigProblem
 from watchtower.logs import kv
+from watchtower.redact import redact_text
 from watchtower.storage import outbox_queries
 from watchtower.storage.outbox_queries import notice_payload
 
@@ -105,7 +106,8 @@ def ops_payload(problems: list[ConfigProblem], language: str, now: str) -> dict[
             f"Configuration rejected ({count} problem{'s' if count > 1 else ''}): "
             "watchtower keeps running on the previous one"
         )
-    lines = [str(p) for p in problems[:MAX_PROBLEMS_IN_MESSAGE]]
+    # A problem quotes the refused value: a source URL may hold its password.
+    lines = [redact_text(str(p)) for p in problems[:MAX_PROBLEMS_IN_MESSAGE]]
     if count > MAX_PROBLEMS_IN_MESSAGE:
         lines.append(f"… (+{count - MAX_PROBLEMS_IN_MESSAGE})")
     return _notice(title, "\n".join(lines), language, now)
@@ -138,6 +140,7 @@ class Reloader:
         self._files = self.watched_files()
         self._rejected = False  # the last file seen was refused: say when it is good again
         self._wake = threading.Event()
+        self._force = False  # the next reload reads the file even if it looks unchanged
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
 
@@ -156,15 +159,23 @@ class Reloader:
         if hasattr(signal, "SIGHUP") and threading.current_thread() is threading.main_thread():
             signal.signal(signal.SIGHUP, lambda _signum, _frame: self.request())
 
-    def request(self) -> None:
-        """Ask the worker for a reload; safe from a signal handler."""
+    def request(self, *, force: bool = False) -> None:
+        """Ask the worker for a reload; safe from a signal handler.
+
+        ``force``: even if the file looks unchanged since the reloader started (a
+        SIGHUP during start-up, for an edit made while the daemon was starting).
+        """
+        if force:
+            self._force = True
         self._wake.set()
 
     def stop(self) -> None:
+        """Stop the threads: the watcher checks its stop event every 50 ms; a reload
+        in progress gets a second (the daemon is stopping: its deadline counts)."""
         self._stop.set()
         self._wake.set()
         for thread in self._threads:
-            thread.join(timeout=5)
+            thread.join(timeout=1)
 
     def watched_files(self) -> set[Path]:
         try:
@@ -207,17 +218,21 @@ class Reloader:
             if self._stop.is_set():
                 return
             self._wake.clear()
+            force, self._force = self._force, False
             try:
-                self.reload()
+                self.reload(force=force)
             except Exception:
                 log.exception("reload failed; still running on the last good config")
 
     # ----------------------------------------------------------------- reload
-    def reload(self) -> bool | None:
-        """Reload now: ``True`` applied, ``False`` rejected, ``None`` nothing changed."""
+    def reload(self, *, force: bool = False) -> bool | None:
+        """Reload now: ``True`` applied, ``False`` rejected, ``None`` nothing changed.
+
+        ``force``: read the file even if its content looks already applied.
+        """
         self._files = self.watched_files()  # the include list may have changed
         fingerprint = content_hash(self.path)
-        if fingerprint == self._applied:
+        if fingerprint == self._applied and not force:
             if self._rejected:  # the refused edit was undone
                 self._accepted(fingerprint)
             return None

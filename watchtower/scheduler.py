@@ -3,29 +3,50 @@
 *poll* claims due sources, *drain* delivers the outbox, *cleanup* prunes old
 rows — no job per source (each source's ``next_check_at`` is its schedule). Jobs
 use ``coalesce=True, max_instances=1`` so a slow round is never doubled.
-SIGTERM/SIGINT: stop claiming, let running jobs finish, flush the outbox, exit 0.
+
+SIGTERM/SIGINT: stop claiming; running fetches get :data:`POLL_GRACE` to store
+their result, outbox workers stop after the row they are sending and hand back
+the rest, then :meth:`Outbox.flush` sends what was never tried — all within
+:data:`STOP_DEADLINE` (Docker kills after 10 s). Work still running then is
+abandoned (``abandoned``: the caller ends the process): a source's lease makes
+it due again, a notification's lease makes it claimed again (checked first).
+
+Liveness (``last_tick``, for ``/livez``) is the poller's progress on the
+monotonic clock: the end of the last poll round, or the start of a fetch still
+running if older. The main loop also watches the wall clock: a jump (an NTP
+step, a VM restored) reschedules the jobs, and a backward one moves the
+database schedule back by as much (:func:`shift_schedules`), so polling never
+freezes for the jump's length.
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import signal
 import threading
 import time
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from types import FrameType
 
 from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.schedulers.background import BackgroundScheduler
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
 
 from watchtower.app import App
 from watchtower.logs import kv
+from watchtower.outage import watch
 from watchtower.storage import outbox_queries
+from watchtower.storage.tables import OutboxRow, SourceRow
 
 log = logging.getLogger("watchtower.scheduler")
 
 CLEANUP_EVERY = timedelta(hours=1)
-FLUSH_WAIT = 60.0  # seconds shutdown waits for a drain worker still sending
+STOP_DEADLINE = 8.0  # seconds from SIGTERM to exit (Docker's default grace is 10 s)
+POLL_GRACE = 2.0  # seconds running fetches get to finish when stopping
+CLOCK_JUMP = 5.0  # seconds of disagreement between wall and monotonic clocks that is a jump
 ONCE_MAX_WAIT = 120.0  # seconds `run --once` waits for retries before giving up
 #: ``run --once`` exit code when a source failed or a notification was not delivered.
 ONCE_INCOMPLETE = 1
@@ -37,43 +58,96 @@ class Daemon:
     def __init__(self, app: App) -> None:
         self.app = app
         self.stop = threading.Event()
-        self.last_tick: datetime | None = None
+        #: Work still running when the stop deadline passed (the process should end anyway).
+        self.abandoned: list[str] = []
+        self.database = watch(app.db.engine)
+        self._jobs_lock = threading.Condition()
+        self._running: set[str] = set()
+        self._round_ended: float | None = None  # time.monotonic() at the end of a poll round
+        self._fetches: dict[int, float] = {}  # source id → first seen fetching (monotonic)
+        self._clocks = (time.time(), time.monotonic())
+
+    # ------------------------------------------------------------- liveness
+    @property
+    def last_tick(self) -> datetime | None:
+        """When the poller last showed progress (None: no round ended, no fetch seen yet).
+
+        The end of the last poll round, or the start of the oldest fetch still
+        running when older (a round no longer waits for a hung source). Measured
+        on the monotonic clock and shown as a wall-clock time: a jump of the
+        wall clock neither hides nor fakes a stall.
+        """
+        marks = list(self._fetches.values())
+        if self._round_ended is not None:
+            marks.append(self._round_ended)
+        if not marks:
+            return None
+        return datetime.now(UTC) - timedelta(seconds=time.monotonic() - min(marks))
+
+    def _watch_fetches(self, now: float) -> None:
+        """Note since when each fetch still running has been seen (the poller keeps
+        a hung one running in the background while its rounds go on)."""
+        running = self.app.poller.fetching()
+        self._fetches = {source: self._fetches.get(source, now) for source in running}
+
+    @contextlib.contextmanager
+    def _job(self, name: str) -> Iterator[None]:
+        """Track a running job (shutdown waits for them, a bounded time)."""
+        with self._jobs_lock:
+            self._running.add(name)
+        try:
+            yield
+        finally:
+            with self._jobs_lock:
+                self._running.discard(name)
+                self._jobs_lock.notify_all()
 
     # ------------------------------------------------------------------ jobs
     def poll_job(self) -> None:
-        self.last_tick = datetime.now(UTC)
-        if self.stop.is_set():
-            return
-        try:
-            stats = self.app.poller.poll(stop=self.stop)
-            if stats.sources:
-                log.info("poll round", extra=kv(**stats.summary()))
-        except Exception:
-            log.exception("poll round failed")
+        with self._job("poll"):
+            if self.stop.is_set():
+                return
+            try:
+                stats = self.app.poller.poll(stop=self.stop)
+            except Exception as exc:
+                if self.stop.is_set():  # cut short by the shutdown: its sources stay leased
+                    log.info("poll round interrupted: stopping", extra=kv(error=type(exc).__name__))
+                elif not self.database.failed(exc, job="poll"):
+                    log.exception("poll round failed")
+            else:
+                if stats.sources:
+                    self.database.ok()
+                    log.info("poll round", extra=kv(**stats.summary()))
+            finally:
+                self._round_ended = time.monotonic()
 
     def drain_job(self) -> None:
-        self.last_tick = datetime.now(UTC)
-        self.alerting_tick()
-        try:
-            # Not waiting: a kind busy with a slow server keeps its worker, and
-            # the next round still drains the other kinds.
-            self.app.outbox.drain(self.stop, wait=False)
-        except Exception:
-            log.exception("drain round failed")
+        with self._job("drain"):
+            self.alerting_tick()
+            try:
+                # Not waiting: a kind busy with a slow server keeps its worker, and
+                # the next round still drains the other kinds.
+                self.app.outbox.drain(self.stop, wait=False)
+            except Exception as exc:
+                if not self.database.failed(exc, job="drain"):
+                    log.exception("drain round failed")
 
     def alerting_tick(self, *, groups_now: bool = False) -> None:
         """Release held notifications whose window ended; check spikes and escalations."""
         try:
             self.app.alerting.tick(groups_now=groups_now)
-        except Exception:
-            log.exception("alerting round failed")
+        except Exception as exc:
+            if not self.database.failed(exc, job="alerting"):
+                log.exception("alerting round failed")
 
     def cleanup_job(self) -> None:
-        try:
-            self.app.cleanup()
-            self.app.check_silence()
-        except Exception:
-            log.exception("cleanup failed")
+        with self._job("cleanup"):
+            try:
+                self.app.cleanup()
+                self.app.check_silence()
+            except Exception as exc:
+                if not self.database.failed(exc, job="cleanup"):
+                    log.exception("cleanup failed")
 
     # --------------------------------------------------------------- running
     def run_forever(self) -> int:
@@ -109,23 +183,106 @@ class Daemon:
                 drain_every=section.drain_interval.total_seconds(),
             ),
         )
+        self._clocks = (time.time(), time.monotonic())
         try:
             while not self.stop.wait(1.0):
-                pass
+                self._tick(scheduler)
         finally:
-            log.info("stopping: finishing current work")
-            scheduler.shutdown(wait=True)
-            self.flush()
-            log.info("stopped")
+            self._shutdown(scheduler)
         return 0
 
-    def flush(self) -> None:
-        """Deliver what is due now (used on shutdown); retries wait for the next start."""
+    def _tick(self, scheduler: BackgroundScheduler) -> None:
+        """Once a second: note running fetches, and catch a jump of the wall clock."""
+        wall, mono = time.time(), time.monotonic()
+        self._watch_fetches(mono)
+        last_wall, last_mono = self._clocks
+        self._clocks = (wall, mono)
+        jump = (wall - last_wall) - (mono - last_mono)
+        if abs(jump) >= CLOCK_JUMP:
+            try:
+                self._clock_jumped(scheduler, jump)
+            except Exception as exc:
+                if not self.database.failed(exc, job="clock"):
+                    log.exception("could not reschedule after the clock jump")
+
+    def _clock_jumped(self, scheduler: BackgroundScheduler, jump: float) -> None:
+        """The wall clock moved by ``jump`` seconds more than time passed.
+
+        APScheduler's interval triggers count from the previous run's wall-clock
+        time, and ``next_check_at`` is wall clock too: after a step back of an
+        hour nothing would run for an hour. Jobs run now and count from here;
+        a step back moves every future check and retry back by as much.
+        """
+        now = datetime.now(UTC)
+        shifted = (0, 0)
+        if jump < 0:
+            with self.app.db.writing() as session:
+                shifted = shift_schedules(session, now, timedelta(seconds=-jump))
+        for job_id in ("poll", "drain"):
+            scheduler.modify_job(job_id, next_run_time=now)
+        scheduler.reschedule_job(
+            "cleanup", trigger="interval", seconds=CLEANUP_EVERY.total_seconds()
+        )
+        log.warning(
+            "wall clock jumped: jobs rescheduled",
+            extra=kv(
+                jump=f"{jump:+.0f}s", sources_moved=shifted[0], notifications_moved=shifted[1]
+            ),
+        )
+
+    def _shutdown(self, scheduler: BackgroundScheduler) -> None:
+        """Stop within :data:`STOP_DEADLINE`; what still runs then is abandoned."""
+        begun = time.monotonic()
+        deadline, grace = begun + STOP_DEADLINE, begun + POLL_GRACE
+        log.info("stopping: finishing current work", extra=kv(deadline=f"{STOP_DEADLINE:.0f}s"))
+        self.stop.set()  # also when the loop ended otherwise (an exception)
+        scheduler.shutdown(wait=False)
+        jobs_done = self._wait_for_jobs(grace)
+        fetches_done = self.app.poller.close(timeout=max(0.0, grace - time.monotonic()))
+        # Outbox workers stop after the row they are sending and hand back the rest.
+        self.app.outbox.join(max(0.0, deadline - time.monotonic()))
+        # In a thread: even its first query (a database that stopped answering)
+        # must not hold the process past the deadline.
+        flusher = threading.Thread(target=self.flush, args=(deadline,), name="flush", daemon=True)
+        flusher.start()
+        flusher.join(max(0.0, deadline - time.monotonic()))
+        left = [] if jobs_done else sorted(self._running)
+        if not fetches_done:
+            left.append("fetches")
+        if flusher.is_alive():
+            left.append("flush")
+        left += [f"outbox {kind}" for kind in self.app.outbox.busy()]
+        self.abandoned = left
+        if left:
+            log.warning(
+                "stopped with work still running",
+                extra=kv(
+                    running=",".join(left),
+                    hint="leased sources and claimed notifications are due again "
+                    "when their lease ends",
+                ),
+            )
+        log.info("stopped", extra=kv(seconds=f"{time.monotonic() - begun:.1f}"))
+
+    def _wait_for_jobs(self, until: float) -> bool:
+        with self._jobs_lock:
+            while self._running:
+                left = until - time.monotonic()
+                if left <= 0:
+                    return False
+                self._jobs_lock.wait(left)
+        return True
+
+    def flush(self, deadline: float | None = None) -> None:
+        """Send what was never tried, until ``deadline`` (``time.monotonic()``; default
+        :data:`STOP_DEADLINE` from now); nothing is retried (see :meth:`Outbox.flush`)."""
+        if deadline is None:
+            deadline = time.monotonic() + STOP_DEADLINE
         try:
-            self.app.outbox.join(FLUSH_WAIT)  # workers of the last periodic round
-            self.app.outbox.drain()
-        except Exception:
-            log.exception("final drain failed")
+            self.app.outbox.flush(deadline)
+        except Exception as exc:
+            if not self.database.failed(exc, job="flush"):
+                log.exception("final drain failed")
 
     def run_once(self, max_wait: float = ONCE_MAX_WAIT) -> int:
         """Poll every source once, deliver everything due, return the exit code.
@@ -199,3 +356,45 @@ class Daemon:
 
         signal.signal(signal.SIGTERM, handler)
         signal.signal(signal.SIGINT, handler)
+
+
+def shift_schedules(session: Session, now: datetime, back: timedelta) -> tuple[int, int]:
+    """After the wall clock stepped back by ``back``: what was due at T is due at T − back.
+
+    Sources checked later than ``now`` (their next check, with its lease: claim
+    time and next check move together) and notifications waiting for a retry or
+    claimed; held ones keep their windows (quiet hours are clock times). Returns
+    how many sources and notifications moved.
+    """
+    sources = [
+        {
+            "id": source_id,
+            "next_check_at": next_check - back,
+            "last_attempt_at": attempt - back if attempt is not None else None,
+        }
+        for source_id, next_check, attempt in session.execute(
+            select(SourceRow.id, SourceRow.next_check_at, SourceRow.last_attempt_at).where(
+                SourceRow.next_check_at > now
+            )
+        )
+    ]
+    if sources:
+        session.execute(update(SourceRow), sources)
+    notifications = [
+        {
+            "id": row_id,
+            "next_attempt_at": due - back if status == "pending" else due,
+            "claimed_until": claimed - back if claimed is not None else None,
+        }
+        for row_id, status, due, claimed in session.execute(
+            select(
+                OutboxRow.id, OutboxRow.status, OutboxRow.next_attempt_at, OutboxRow.claimed_until
+            ).where(
+                ((OutboxRow.status == "pending") & (OutboxRow.next_attempt_at > now))
+                | ((OutboxRow.status == "sending") & (OutboxRow.claimed_until > now))
+            )
+        )
+    ]
+    if notifications:
+        session.execute(update(OutboxRow), notifications)
+    return len(sources), len(notifications)

@@ -3,9 +3,14 @@
 Standard library only (``ThreadingHTTPServer`` in a daemon thread): two read-only
 routes do not justify an ASGI stack next to APScheduler's threads.
 
-* ``/livez``: the scheduler ticks (a job ran recently) — restart the process if not.
+* ``/livez``: the poller makes progress — a poll round ended, and no fetch has
+  been running, for longer than ``stale_after`` (measured on the monotonic
+  clock) — restart the process if not.
 * ``/readyz``: the database answers a real query on a fresh connection — not
-  the pool's, whose open SQLite handle keeps answering after the file is gone.
+  the pool's, whose open SQLite handle keeps answering after the file is gone —
+  and takes writes: after a write the storage refused (a full disk, a read-only
+  file system) it fails until a probe write works again; with SQLite, also
+  while the disk holding the database is nearly full.
 * ``/healthz``: both; 200 or 503 with a JSON body saying which part failed.
 * ``/metrics``: Prometheus text format (see :mod:`watchtower.metrics`).
 """
@@ -14,19 +19,22 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import threading
+import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import TYPE_CHECKING, Any
 
 from prometheus_client.exposition import CONTENT_TYPE_LATEST, generate_latest
-from sqlalchemy import Engine, create_engine, text
+from sqlalchemy import Engine, create_engine, make_url, text
 from sqlalchemy.pool import NullPool
 
 from watchtower.errors import CannotListen
 from watchtower.logs import kv
 from watchtower.metrics import build_registry
+from watchtower.outage import outage_reason, watch
 
 if TYPE_CHECKING:
     from watchtower.app import App
@@ -34,6 +42,11 @@ if TYPE_CHECKING:
 __all__ = ["StatusServer", "probe_engine"]
 
 log = logging.getLogger("watchtower.web")
+
+#: SQLite: not ready when the disk holding the database has less free space than
+#: this, or than this fraction of its size on a small disk.
+MIN_FREE_BYTES = 1 << 20
+MIN_FREE_FRACTION = 0.02
 
 
 def probe_engine(url: str) -> Engine:
@@ -61,13 +74,22 @@ class StatusServer:
         self.app = app
         self.last_tick = last_tick
         section = app.loaded.config.watchtower
-        # Three missed rounds of the slower job, plus slack for a slow database.
+        # Three missed rounds of the slower job, a few slow requests of one fetch,
+        # plus slack for a slow database.
         self.stale_after = stale_after or (
-            3 * max(section.poll_interval, section.drain_interval) + timedelta(seconds=30)
+            3 * max(section.poll_interval, section.drain_interval)
+            + 4 * section.request_timeout
+            + timedelta(seconds=30)
         )
-        self.started = datetime.now(UTC)
+        self.started = time.monotonic()
         self.registry = build_registry(app.db, app.clock)
         self.probe = probe_engine(app.db.url)
+        self.database = watch(app.db.engine)
+        self._ready = True  # what the last readiness check said
+        # SQLite: the folder of the database file, whose disk /readyz watches.
+        url = make_url(app.db.url)
+        path = url.database if url.get_backend_name() == "sqlite" else None
+        self.disk = os.path.dirname(os.path.abspath(path)) if path and path != ":memory:" else None
         host, _, port = address.rpartition(":")
         try:
             self.httpd = ThreadingHTTPServer((host.strip("[]"), int(port)), self._handler())
@@ -95,24 +117,76 @@ class StatusServer:
 
     # ---------------------------------------------------------------- checks
     def live(self) -> tuple[bool, dict[str, Any]]:
-        now = datetime.now(UTC)
         tick = self.last_tick()
-        reference = tick or self.started  # before the first tick, count from start-up
-        ok = now - reference <= self.stale_after
+        if tick is None:  # before the first tick, count from start-up (monotonic)
+            age = time.monotonic() - self.started
+        else:
+            age = (datetime.now(UTC) - tick).total_seconds()
+        ok = age <= self.stale_after.total_seconds()
         return ok, {
             "last_tick": tick.isoformat(timespec="seconds") if tick else None,
             "stale_after_seconds": self.stale_after.total_seconds(),
         }
 
     def ready(self) -> tuple[bool, dict[str, Any]]:
+        ok, body, why = self._readiness()
+        if ok != self._ready:  # probes come every few seconds: log the changes only
+            self._ready = ok
+            if ok:
+                log.info("ready again")
+            else:
+                log.warning("not ready", extra=kv(reason=why))
+        return ok, body
+
+    def _readiness(self) -> tuple[bool, dict[str, Any], str]:
+        """Ready or not, the JSON details, and why not in a sentence (for the log)."""
         try:
             with self.probe.connect() as connection:
                 connection.execute(text("SELECT count(*) FROM sources")).scalar_one()
         except Exception as exc:
-            # The driver's message can name hosts and users: log it, answer plainly.
-            log.warning("readiness check failed", extra=kv(error=type(exc).__name__))
-            return False, {"database": "unreachable"}
-        return True, {"database": "ok"}
+            # The driver's message can name hosts and users: the log gets its first
+            # line (never a password), the answer stays plain.
+            return False, {"database": "unreachable"}, outage_reason(exc) or type(exc).__name__
+        refused = self.database.write_refused
+        if refused is not None:
+            still = self._write_probe()
+            if still is not None:
+                return False, {"database": "writes refused", "error": refused}, still
+        low = self._disk_low()
+        if low is not None:
+            return False, {"database": "ok", "disk": low}, f"disk {low}"
+        return True, {"database": "ok"}, ""
+
+    def _write_probe(self) -> str | None:
+        """After a refused write: does one work now? None if so, else why not.
+
+        A one-row update of the schema version to itself: a real write, committed,
+        that changes nothing.
+        """
+        try:
+            with self.probe.begin() as connection:
+                if connection.dialect.name == "postgresql":
+                    connection.execute(text("SET LOCAL lock_timeout = '2s'"))
+                connection.execute(text("UPDATE alembic_version SET version_num = version_num"))
+        except Exception as exc:
+            return "write refused: " + (outage_reason(exc) or type(exc).__name__)
+        self.database.write_ok()
+        return None
+
+    def _disk_low(self) -> str | None:
+        """With SQLite: why the disk holding the database is too full to store a poll round."""
+        if self.disk is None:
+            return None
+        try:
+            stats = os.statvfs(self.disk)
+        except OSError as exc:
+            return f"cannot check the disk: {exc.strerror or exc}"
+        if stats.f_flag & os.ST_RDONLY:
+            return "read-only file system"
+        free, size = stats.f_bavail * stats.f_frsize, stats.f_blocks * stats.f_frsize
+        if free < min(MIN_FREE_BYTES, MIN_FREE_FRACTION * size):
+            return f"full: {free} bytes free of {size}"
+        return None
 
     def health(self, which: str) -> tuple[int, dict[str, Any]]:
         body: dict[str, Any] = {}

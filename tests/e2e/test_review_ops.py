@@ -283,12 +283,6 @@ def opened(pid: int, path: Path) -> bool:
         return False
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="SIGHUP before the reload handler is installed (all of App.start: migrations, "
-    "sources sync, story index, language model) kills the daemon: `systemctl reload` "
-    "during a slow start stops the service",
-)
 def test_sighup_during_start_up_does_not_kill_the_daemon(
     tmp_path: Path, feeds: FeedServer, slack: FakeSlack
 ) -> None:
@@ -321,12 +315,6 @@ def test_sighup_during_start_up_does_not_kill_the_daemon(
             daemon.kill()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="on SIGTERM, a drain worker finishes its whole claimed batch and the final "
-    "flush retries failing rows (no stop event): with Slack hanging the daemon takes "
-    "tens of seconds to stop and burns delivery attempts, notifications end 'failed'",
-)
 def test_sigterm_while_slack_hangs_exits_promptly_and_keeps_notifications(
     tmp_path: Path, feeds: FeedServer, slack: FakeSlack
 ) -> None:
@@ -433,11 +421,6 @@ def test_a_hung_imap_server_does_not_stop_the_other_sources(
     assert fetches(feeds) > before, "the RSS feed was not fetched for 3 s while IMAP hangs"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="SIGTERM waits without bound for the running poll round "
-    "(scheduler.shutdown(wait=True)): a hung source makes `systemctl stop` end in SIGKILL",
-)
 def test_sigterm_with_a_hung_source_exits_promptly(stalled_daemon: dict[str, Any]) -> None:
     daemon: Process = stalled_daemon["daemon"]
     assert daemon.alive()
@@ -445,11 +428,6 @@ def test_sigterm_with_a_hung_source_exits_promptly(stalled_daemon: dict[str, Any
     assert daemon.wait(4.0) == 0, "still running 4 s after SIGTERM"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="/livez counts any job start as a tick (drain_job sets last_tick), so a poll "
-    "round stuck for good leaves /healthz at 200 while nothing is polled",
-)
 def test_livez_fails_when_the_poll_round_is_stuck(
     tmp_path: Path, feeds: FeedServer, slack: FakeSlack, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -504,12 +482,6 @@ def test_a_shorter_every_applies_at_reload(
     assert next_check - datetime.now(UTC) <= timedelta(minutes=1, seconds=10)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a backward wall-clock jump (NTP step, VM restore) freezes the daemon for the "
-    "jump's length: APScheduler and next_check_at are wall-clock, and /livez accepts a "
-    "last tick in the future",
-)
 def test_a_backward_clock_jump_does_not_stop_polling(
     tmp_path: Path, feeds: FeedServer, slack: FakeSlack
 ) -> None:
@@ -551,12 +523,6 @@ def test_a_backward_clock_jump_does_not_stop_polling(
 
 
 # --------------------------------------------------------------- the database
-@pytest.mark.xfail(
-    strict=True,
-    reason="`watchtower status` creates and migrates a database where none exists "
-    "(cmd_status calls db.upgrade): a wrong path or a missing WATCHTOWER_DATABASE_URL "
-    "shows an empty, healthy-looking install and exits 0",
-)
 def test_status_on_a_missing_database_fails_instead_of_creating_one(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -574,12 +540,6 @@ def test_status_on_a_missing_database_fails_instead_of_creating_one(
     assert code == 1
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a database migrated by a newer watchtower (rolling back an upgrade) makes "
-    "every command die with a 70-line alembic traceback (CommandError is not caught in "
-    "cli.main) instead of one line saying the schema is newer; there is no downgrade",
-)
 def test_a_database_from_a_newer_version_is_one_line_not_a_traceback(tmp_path: Path) -> None:
     db = tmp_path / "wt.db"
     path = tmp_path / "watchtower.toml"
@@ -604,12 +564,6 @@ def test_a_database_from_a_newer_version_is_one_line_not_a_traceback(tmp_path: P
     assert len(done.stderr.strip().splitlines()) <= 2
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="while the database is unreachable every job logs a full traceback each "
-    "second (log.exception in scheduler.poll_job/drain_job/alerting_tick and "
-    "Outbox._drain_kind): a PostgreSQL restart floods the journal",
-)
 def test_a_database_outage_is_logged_without_tracebacks(
     tmp_path: Path, feeds: FeedServer, slack: FakeSlack
 ) -> None:
@@ -648,11 +602,6 @@ def test_a_database_outage_is_logged_without_tracebacks(
     assert len(lines) <= 10
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a full disk does not show in health: /readyz only runs a SELECT and answers "
-    "200 'ok' while no poll result can be stored",
-)
 def test_a_full_disk_makes_readyz_fail(tmp_path: Path, feeds: FeedServer, slack: FakeSlack) -> None:
     small = tmp_path / "small"
     small.mkdir()
@@ -695,11 +644,6 @@ def test_a_full_disk_makes_readyz_fail(tmp_path: Path, feeds: FeedServer, slack:
 
 
 # ------------------------------------------------------- metrics, logs, reload
-@pytest.mark.xfail(
-    strict=True,
-    reason="watchtower_outbox_depth only reports pending/sending/sent/failed "
-    "(metrics.DatabaseCollector): notifications held for quiet hours are invisible",
-)
 def test_outbox_depth_metric_counts_held_notifications(
     tmp_path: Path, feeds: FeedServer, slack: FakeSlack, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -726,12 +670,6 @@ def test_outbox_depth_metric_counts_held_notifications(
     assert 'watchtower_outbox_depth{status="held"} 3.0' in body.decode(), shown
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="slack_sdk logs its own ERROR line for every Slack timeout (not key=value, "
-    "next to watchtower's 'will be retried' warning): a retryable event pages whoever "
-    "alerts on ERROR lines",
-)
 def test_a_slack_timeout_is_one_warning_not_an_error(
     tmp_path: Path, feeds: FeedServer, slack: FakeSlack, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -765,11 +703,6 @@ def test_a_slack_timeout_is_one_warning_not_an_error(
     assert errors == []
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="delivery_lease is read once (App.__init__) but is not in reload.RESTART_KEYS: "
-    "a reload says 'config reloaded', keeps the old lease and asks for no restart",
-)
 def test_a_delivery_lease_change_is_applied_or_waits_for_a_restart_loudly(
     tmp_path: Path, feeds: FeedServer, slack: FakeSlack, caplog: pytest.LogCaptureFixture
 ) -> None:
@@ -790,11 +723,6 @@ def test_a_delivery_lease_change_is_applied_or_waits_for_a_restart_loudly(
         app.close()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="`watchtower db upgrade --help` has no description and its --config no help "
-    "text (cli.build_parser), unlike every other command",
-)
 def test_db_upgrade_help_explains_itself(capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit):
         build_parser().parse_args(["db", "upgrade", "--help"])

@@ -7,6 +7,12 @@ else — or too many attempts — marks it failed with the reason, and ops are t
 once a day per target. A rate limit (Retry-After) is no failed attempt: the
 target waits, its remaining rows in order behind. Rows claimed by a process
 that died are claimed again once their lease expires.
+
+Stopping (SIGTERM): workers stop between two rows and hand back the rows they
+claimed but did not try. The final :meth:`Outbox.flush` sends only rows never
+tried, to target kinds that were not failing, until its deadline; it retries
+nothing and a failure there spends no attempt (the row waits for the next
+start). A database outage is logged as one line (:mod:`watchtower.outage`).
 """
 
 from __future__ import annotations
@@ -14,6 +20,7 @@ from __future__ import annotations
 import logging
 import random
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -24,10 +31,11 @@ from watchtower.logs import kv
 from watchtower.models import Notification
 from watchtower.notify.base import Message, Notifier, Receipt
 from watchtower.notify.registry import split_target
+from watchtower.outage import watch
+from watchtower.pipeline import outbox_rows
 from watchtower.pipeline.delivery import SEND, Claimed, DeliveryHooks, Verdict, notification_for
 from watchtower.storage.db import Database
 from watchtower.storage.outbox_queries import claim_outbox, due_kinds, paused_kinds
-from watchtower.storage.tables import OutboxRow
 
 log = logging.getLogger("watchtower.outbox")
 
@@ -71,6 +79,8 @@ class _Round:
     stats: DrainStats = field(default_factory=DrainStats)
     paused: set[str] = field(default_factory=set)  # kinds refused (TargetDisabled) this round
     failed: dict[str, str] = field(default_factory=dict)  # target → last error, failed for good
+    final: bool = False  # the flush at shutdown: untried rows only, no retry, no attempt spent
+    done: bool = False  # the flush met a failure: this kind's other rows wait for the next start
 
 
 @dataclass
@@ -99,42 +109,86 @@ class Outbox:
     _slowed: dict[str, tuple[datetime, str]] = field(default_factory=dict)
     # Kinds paused (TargetDisabled) and not delivering since; None: not read yet.
     _paused_kinds: set[str] | None = None
+    # Kinds whose last send failed and could be retried (a timeout, a 5xx): the
+    # flush at shutdown leaves them alone instead of waiting on them again.
+    _failing: set[str] = field(default_factory=set)
 
-    def drain(self, stop: threading.Event | None = None, *, wait: bool = True) -> DrainStats:
+    def drain(
+        self,
+        stop: threading.Event | None = None,
+        *,
+        wait: bool = True,
+        final: bool = False,
+        deadline: float | None = None,
+    ) -> DrainStats:
         """Send everything due now; return what happened.
 
         ``wait=False`` (the daemon's periodic round) starts the workers and returns
         at once: a kind still busy with a slow server then never holds up the next
-        round of the others.
+        round of the others. ``final`` and ``deadline`` (a ``time.monotonic()``
+        value): see :meth:`flush`.
         """
         stats = DrainStats()
         # A round can queue rows of another kind (an ops e-mail about Slack): look
         # again once it is over, a few times at most.
         for _ in range(ROUNDS):
-            started = self._start_workers(stop)
+            started = self._start_workers(stop, final=final)
             if not wait or not started:
                 break
             for worker, work in started:
-                worker.join()
+                worker.join(None if deadline is None else max(0.0, deadline - time.monotonic()))
+                if worker.is_alive():  # past the deadline: its figures are not final
+                    continue
                 stats.sent += work.stats.sent
                 stats.retried += work.stats.retried
                 stats.failed += work.stats.failed
                 for target, n in work.stats.per_target.items():
                     stats.per_target[target] = stats.per_target.get(target, 0) + n
+            if deadline is not None and time.monotonic() >= deadline:
+                break
         return stats
 
-    def _start_workers(self, stop: threading.Event | None) -> list[tuple[threading.Thread, _Round]]:
+    def flush(self, deadline: float) -> DrainStats:
+        """The last delivery before the process stops (SIGTERM), until ``deadline``
+        (a ``time.monotonic()`` value).
+
+        Only rows never tried go, and only to target kinds that were not failing:
+        the flush retries nothing. A send that fails here spends no attempt and
+        its kind's other rows are left for the next start (where every waiting
+        row is due at once). At the deadline the workers stop between two rows;
+        a send still in flight keeps its row claimed until its lease expires, and
+        the row is then checked against the provider before it is sent again.
+        """
+        with self._lock:
+            failing = sorted(self._failing)
+        if failing:
+            log.info(
+                "not flushed, their last delivery failed: they go at the next start",
+                extra=kv(kinds=",".join(failing)),
+            )
+        stop = threading.Event()
+        try:
+            return self.drain(stop, final=True, deadline=deadline)
+        finally:
+            stop.set()
+
+    def _start_workers(
+        self, stop: threading.Event | None, *, final: bool = False
+    ) -> list[tuple[threading.Thread, _Round]]:
         """One worker per target kind with rows due, unless one is still running."""
         with self.db.session() as session:
             kinds = due_kinds(session, self.clock())
             if self._paused_kinds is None:
                 self._paused_kinds = set(paused_kinds(session))
+        watch(self.db.engine).ok()
         started = []
         with self._lock:
             for kind in kinds:
                 if kind in self._workers:  # still busy from an earlier round
                     continue
-                work = _Round()
+                if final and kind in self._failing:
+                    continue
+                work = _Round(final=final)
                 worker = threading.Thread(
                     target=self._drain_kind,
                     args=(kind, stop, work),
@@ -147,29 +201,68 @@ class Outbox:
             worker.start()
         return started
 
-    def join(self, timeout: float | None = None) -> None:
-        """Wait for the workers still running (shutdown)."""
+    def join(self, timeout: float | None = None) -> bool:
+        """Wait for the workers still running, ``timeout`` seconds at most (shutdown:
+        they stop after the row they are sending); True when none is left."""
         with self._lock:
             workers = list(self._workers.values())
+        deadline = None if timeout is None else time.monotonic() + timeout
         for worker in workers:
-            worker.join(timeout)
+            worker.join(None if deadline is None else max(0.0, deadline - time.monotonic()))
+        return not any(worker.is_alive() for worker in workers)
+
+    def busy(self) -> list[str]:
+        """The target kinds whose worker is still sending."""
+        with self._lock:
+            return sorted(kind for kind, worker in self._workers.items() if worker.is_alive())
 
     def _drain_kind(self, kind: str, stop: threading.Event | None, work: _Round) -> None:
+        untried: list[int] = []  # claimed rows not tried yet: handed back if the worker stops
         try:
-            while stop is None or not stop.is_set():
+            while not (work.done or (stop is not None and stop.is_set())):
                 with self.db.writing() as session:
-                    rows = claim_outbox(session, self.clock(), self.lease, self.batch, kind=kind)
+                    rows = claim_outbox(
+                        session,
+                        self.clock(),
+                        self.lease,
+                        self.batch,
+                        kind=kind,
+                        untried=work.final,
+                    )
                     claimed = [Claimed.of(r) for r in rows]
+                watch(self.db.engine).ok()
                 if not claimed:
                     break
+                untried = [row.id for row in reversed(claimed)]
                 for row in claimed:
+                    if work.done or (stop is not None and stop.is_set()):
+                        break  # stopping: between two rows, never in the middle of one
+                    untried.pop()
                     self._deliver(row, work)
+                self._release(untried)
+                untried = []
             self._report_failures(work)
-        except Exception:  # one kind's trouble (the database, a hook) must not kill the daemon
-            log.exception("drain round failed", extra=kv(kind=kind))
+        except Exception as exc:  # one kind's trouble (database, hook) must not kill the daemon
+            if not watch(self.db.engine).failed(exc, job=f"outbox {kind}"):
+                log.exception("drain round failed", extra=kv(kind=kind))
+            try:
+                self._release(untried)
+            except Exception as again:  # the database is gone: their lease expires instead
+                if not watch(self.db.engine).failed(again, job=f"outbox {kind}"):
+                    log.exception("claimed notifications not released", extra=kv(kind=kind))
         finally:
             with self._lock:
                 self._workers.pop(kind, None)
+
+    def _release(self, row_ids: list[int]) -> None:
+        """Hand back claimed rows that were not tried (stopping)."""
+        if not row_ids:
+            return
+        with self.db.writing() as session:
+            outbox_rows.release(session, row_ids)
+        log.info(
+            "claimed notifications handed back: stopping", extra=kv(notifications=len(row_ids))
+        )
 
     def _report_failures(self, work: _Round) -> None:
         """Tell ops, once the round is over (so the count covers it), what failed for good."""
@@ -229,7 +322,28 @@ class Outbox:
             log.exception("notifier crashed", extra=kv(outbox_id=row_id, target=target))
             error = DeliveryError(f"internal error: {type(exc).__name__}: {exc}", retryable=True)
         else:
+            with self._lock:
+                self._failing.discard(kind)
             self._sent(row, message, receipt, notification, stats)
+            return
+        if error.retryable and not rate_limited(error):
+            with self._lock:
+                self._failing.add(kind)
+        if work.final and error.retryable:
+            # The flush at shutdown retries nothing: the row waits for the next
+            # start without spending an attempt, and so do this kind's others.
+            work.done = True
+            self._finish(
+                row_id,
+                "pending",
+                error=error.reason,
+                unknown=isinstance(error, OutcomeUnknown),
+                spent=False,
+            )
+            log.warning(
+                "notification not sent before stopping; it goes at the next start",
+                extra=kv(outbox_id=row_id, target=target, error=error.reason),
+            )
             return
         if rate_limited(error):
             assert error.retry_after is not None
@@ -321,44 +435,23 @@ class Outbox:
         error: str | None = None,
         delay: float = 0.0,
         unknown: bool = False,
+        spent: bool = True,
     ) -> None:
-        now = self.clock()
+        """Record a send's outcome (see :func:`outbox_rows.finish`)."""
         with self.db.writing() as session:
-            row = session.get(OutboxRow, row_id)
-            if row is None:  # pruned meanwhile
-                return
-            row.status = status
-            row.claimed_until = None
-            row.outcome_unknown = row.outcome_unknown or unknown
-            if status == "sent":
-                row.sent_at = now
-                row.provider_message_id = message_id
-                row.last_error = None
-            else:
-                row.last_error = error
-                row.next_attempt_at = now + timedelta(seconds=delay)
+            outbox_rows.finish(
+                session,
+                row_id,
+                status,
+                self.clock(),
+                message_id=message_id,
+                error=error,
+                delay=delay,
+                unknown=unknown,
+                spent=spent,
+            )
 
     def _park(self, row_id: int, verdict: Verdict, *, at: datetime | None = None) -> None:
-        """Apply a hold / defer / skip verdict; none of them counts as a delivery attempt.
-
-        ``at``: when a deferred row is due (else ``verdict.delay`` from now).
-        """
-        now = self.clock()
+        """Apply a hold / defer / skip verdict, no delivery attempt (:func:`outbox_rows.park`)."""
         with self.db.writing() as session:
-            row = session.get(OutboxRow, row_id)
-            if row is None:
-                return
-            row.claimed_until = None
-            row.attempts = max(0, row.attempts - 1)
-            if verdict.action == "hold":
-                row.status = "held"
-                row.hold_reason = verdict.hold_reason
-                row.group_key = verdict.group_key
-                row.hold_until = verdict.until
-            elif verdict.action == "skip":
-                row.status = "skipped"
-                row.last_error = verdict.reason
-            else:
-                row.status = "pending"
-                row.last_error = verdict.reason or row.last_error
-                row.next_attempt_at = at or now + timedelta(seconds=verdict.delay)
+            outbox_rows.park(session, row_id, verdict, self.clock(), at=at)

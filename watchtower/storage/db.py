@@ -7,12 +7,22 @@ lock (:meth:`Database.writing`): a thread waiting on SQLite's busy handler
 sleeps in growing steps (up to 100 ms) and would hold a pooled connection
 meanwhile. PostgreSQL is used as-is; several replicas share it through
 ``FOR UPDATE SKIP LOCKED``.
+
+Migrations (Alembic, ``migrations/``) run at each start and with ``watchtower db
+upgrade``; ``db downgrade`` undoes them before installing an older version. A
+database whose schema this version does not know (migrated by a newer
+watchtower) is refused with one sentence (:class:`SchemaMismatch`), never
+migrated. Read-only commands (``status``) open the database with
+``Database(url, readonly=True)``: never created, never migrated, never written.
 """
 
 from __future__ import annotations
 
+import functools
 import logging
+import sqlite3
 import threading
+import urllib.parse
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from importlib import resources
@@ -21,10 +31,14 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config as AlembicConfig
-from sqlalchemy import Engine, create_engine, event, text
+from alembic.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Connection, Engine, create_engine, event, make_url, text
 from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.pool import NullPool
 
-from watchtower.errors import DatabaseUnavailable
+from watchtower.errors import DatabaseUnavailable, NoDatabase, SchemaMismatch
+from watchtower.logs import kv
 
 log = logging.getLogger("watchtower.db")
 
@@ -57,43 +71,179 @@ def make_engine(url: str) -> Engine:
     return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
 
 
+def readonly_engine(url: str) -> Engine:
+    """An engine that only reads, and never creates the database (``watchtower status``).
+
+    SQLite: the file opened with ``mode=ro`` (a missing file is an error, not a new
+    database). PostgreSQL: every transaction is ``READ ONLY`` (server-side).
+    """
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        path = parsed.database or ":memory:"
+        uri = f"file:{urllib.parse.quote(path)}?mode=ro"
+        if path == ":memory:":  # nothing outlives a process: an empty database
+            uri = "file::memory:"
+
+        def connect() -> sqlite3.Connection:
+            connection = sqlite3.connect(uri, uri=True, timeout=30, check_same_thread=False)
+            connection.execute("PRAGMA busy_timeout=30000")
+            return connection
+
+        return create_engine("sqlite://", creator=connect, poolclass=NullPool)
+    if parsed.drivername == "postgresql":
+        parsed = parsed.set(drivername="postgresql+psycopg")
+    connect_args: dict[str, Any] = {}
+    if parsed.get_backend_name() == "postgresql":
+        options = parsed.query.get("options", "")
+        options = " ".join(options) if isinstance(options, tuple) else options
+        read_only = f"{options} -c default_transaction_read_only=on".strip()
+        parsed = parsed.update_query_dict({"options": read_only})
+        connect_args["connect_timeout"] = 10
+    return create_engine(parsed, poolclass=NullPool, connect_args=connect_args)
+
+
 def is_postgres(engine: Engine) -> bool:
     return engine.dialect.name == "postgresql"
 
 
-def alembic_config(engine: Engine) -> AlembicConfig:
+def shown(url: str) -> str:
+    """The URL with its password hidden, for messages."""
+    return make_url(url).render_as_string(hide_password=True)
+
+
+def alembic_config(engine: Engine | None = None) -> AlembicConfig:
     script_location = str(resources.files("watchtower.migrations"))
     cfg = AlembicConfig()
     cfg.set_main_option("script_location", script_location)
-    cfg.attributes["engine"] = engine
+    if engine is not None:
+        cfg.attributes["engine"] = engine
     return cfg
+
+
+@functools.cache
+def revisions() -> tuple[str, ...]:
+    """Every schema revision this version knows, oldest first."""
+    script = ScriptDirectory.from_config(alembic_config())
+    return tuple(reversed([revision.revision for revision in script.walk_revisions()]))
+
+
+def head_revision() -> str:
+    """The schema this version writes (the newest migration)."""
+    return revisions()[-1]
+
+
+def current_revision(connection: Connection) -> str | None:
+    """The database's schema revision (None: no watchtower tables). Reads only."""
+    return MigrationContext.configure(connection).get_current_revision()
+
+
+def refuse_newer(revision: str | None) -> None:
+    """Raise :class:`SchemaMismatch` when a newer watchtower migrated the database."""
+    if revision is None or revision in revisions():
+        return
+    head = head_revision()
+    raise SchemaMismatch(
+        f"the database schema {revision} is newer than this watchtower (latest {head}): "
+        "run the newer version, or restore a backup",
+        hint=f"to keep this version, stop the service and run `watchtower db downgrade {head}` "
+        "with the newer version first (README: Upgrades and rollbacks)",
+    )
 
 
 #: The advisory lock id that serialises migrations between replicas ("wtmig").
 MIGRATION_LOCK = 0x77746D6967
 
 
-def upgrade(engine: Engine) -> None:
-    """Apply every pending migration (idempotent; safe on each start).
+@contextmanager
+def _migrating(engine: Engine) -> Iterator[Connection]:
+    """A connection in a transaction for migrations, serialised between replicas.
 
     On PostgreSQL, replicas started together take turns (a transaction-level
-    advisory lock): the first migrates, the others then find nothing to do
-    instead of racing to create the same tables.
+    advisory lock). On SQLite, foreign keys are off meanwhile: Alembic's batch
+    mode rebuilds a table (copy, drop, rename), and dropping ``items`` with
+    foreign keys on would delete every mention (``ON DELETE CASCADE``); the
+    caller checks them after migrating (:func:`_check_foreign_keys`).
     """
-    with engine.begin() as connection:
-        if is_postgres(engine):
-            connection.execute(text("SELECT pg_advisory_xact_lock(:id)"), {"id": MIGRATION_LOCK})
-        cfg = alembic_config(engine)
-        cfg.attributes["connection"] = connection
-        command.upgrade(cfg, "head")
+    sqlite = engine.dialect.name == "sqlite"
+    with engine.connect() as connection:
+        if sqlite:  # not inside a transaction: SQLite ignores it there
+            connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
+            connection.commit()
+        try:
+            with connection.begin():
+                if is_postgres(engine):
+                    connection.execute(
+                        text("SELECT pg_advisory_xact_lock(:id)"), {"id": MIGRATION_LOCK}
+                    )
+                yield connection
+        finally:
+            if sqlite:
+                connection.exec_driver_sql("PRAGMA foreign_keys=ON")
+                connection.commit()
+
+
+def _check_foreign_keys(connection: Connection) -> None:
+    """After a migration on SQLite (foreign keys were off): say if rows point nowhere.
+
+    A warning, not a failure: rows orphaned before the migration must not stop
+    every later start.
+    """
+    if connection.dialect.name != "sqlite":
+        return
+    orphans: dict[str, int] = {}
+    for table, *_ in connection.exec_driver_sql("PRAGMA foreign_key_check"):
+        orphans[table] = orphans.get(table, 0) + 1
+    if orphans:
+        log.warning(
+            "rows point at missing rows after the migration",
+            extra=kv(tables=",".join(f"{t}:{n}" for t, n in sorted(orphans.items()))),
+        )
+
+
+def _migrate(connection: Connection, revision: str, *, down: bool = False) -> None:
+    cfg = alembic_config(connection.engine)
+    cfg.attributes["connection"] = connection
+    (command.downgrade if down else command.upgrade)(cfg, revision)
+    _check_foreign_keys(connection)
+
+
+def upgrade(engine: Engine) -> tuple[str | None, str]:
+    """Apply every pending migration (idempotent; safe on each start).
+
+    Returns the schema revisions before and after (before is None for a new
+    database). A database migrated by a newer watchtower is refused, untouched.
+    """
+    with _migrating(engine) as connection:
+        before = current_revision(connection)
+        refuse_newer(before)
+        if before != head_revision():
+            _migrate(connection, "head")
+    return before, head_revision()
+
+
+def downgrade(engine: Engine, revision: str) -> str:
+    """Undo the migrations after ``revision`` (a revision of :func:`revisions`).
+
+    What they added goes: columns, tables and their rows. Returns the revision
+    the database was at. The caller checks that ``revision`` is not newer.
+    """
+    with _migrating(engine) as connection:
+        before = current_revision(connection)
+        if before is None:
+            raise NoDatabase(f"no database at {engine.url.render_as_string(hide_password=True)}")
+        refuse_newer(before)
+        if revisions().index(revision) < revisions().index(before):
+            _migrate(connection, revision, down=True)
+    return before
 
 
 class Database:
     """The engine and a session factory for one database URL."""
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, *, readonly: bool = False) -> None:
         self.url = url
-        self.engine = make_engine(url)
+        self.readonly = readonly
+        self.engine = readonly_engine(url) if readonly else make_engine(url)
         self.sessions = sessionmaker(self.engine, expire_on_commit=False)
         self._write_lock: AbstractContextManager[object] = (
             nullcontext() if self.postgres else threading.Lock()
@@ -103,8 +253,35 @@ class Database:
     def postgres(self) -> bool:
         return is_postgres(self.engine)
 
-    def upgrade(self) -> None:
-        upgrade(self.engine)
+    def upgrade(self) -> tuple[str | None, str]:
+        """Migrate to this version's schema; the revisions before and after."""
+        return upgrade(self.engine)
+
+    def downgrade(self, revision: str) -> str:
+        """Migrate back to ``revision``; the revision before."""
+        return downgrade(self.engine, revision)
+
+    def existing_revision(self) -> str:
+        """The schema revision of an existing database that this version can read.
+
+        Raises :class:`NoDatabase` when there is none (a missing SQLite file, or
+        no watchtower tables), :class:`SchemaMismatch` when a newer watchtower
+        migrated it. Creates and writes nothing with ``readonly=True``.
+        """
+        missing = NoDatabase(f"no database at {shown(self.url)}")
+        parsed = make_url(self.url)
+        if parsed.get_backend_name() == "sqlite":
+            path = parsed.database or ":memory:"
+            if path == ":memory:" or not Path(path).exists():
+                raise missing
+            if not Path(path).is_file():  # read-only, SQLite would say "disk I/O error"
+                raise DatabaseUnavailable(f"unable to open database file: {path} is not a file")
+        with self.engine.connect() as connection:
+            revision = current_revision(connection)
+        if revision is None:
+            raise missing
+        refuse_newer(revision)
+        return revision
 
     @contextmanager
     def session(self) -> Iterator[Session]:

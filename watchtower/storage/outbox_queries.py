@@ -36,13 +36,22 @@ def due_kinds(session: Session, now: datetime) -> list[str]:
 
 
 def claim_outbox(
-    session: Session, now: datetime, lease: timedelta, limit: int, *, kind: str | None = None
+    session: Session,
+    now: datetime,
+    lease: timedelta,
+    limit: int,
+    *,
+    kind: str | None = None,
+    untried: bool = False,
 ) -> list[OutboxRow]:
     """Claim due notifications (of one target ``kind`` if given), including ones
-    whose sender died mid-send."""
+    whose sender died mid-send; with ``untried``, only those never attempted
+    (the flush at shutdown, which retries nothing)."""
     query = select(OutboxRow).where(_due(now))
     if kind is not None:
         query = query.where(_of_kind(kind))
+    if untried:
+        query = query.where(OutboxRow.attempts == 0)
     query = query.order_by(OutboxRow.next_attempt_at, OutboxRow.id).limit(limit)
     rows = list(session.scalars(skip_locked(session, query)))
     for row in rows:

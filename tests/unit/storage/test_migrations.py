@@ -1,21 +1,25 @@
-"""Migrations on SQLite and PostgreSQL: 0005 gives stored items a ``seen_at``, and the
-migrated schema is the one the tables describe."""
+"""Migrations on SQLite and PostgreSQL: 0005 gives stored items a ``seen_at``, the
+migrated schema is the one the tables describe, a downgrade keeps what it does not
+drop, a newer schema is refused, and a read-only database is never written."""
 
 from __future__ import annotations
 
 import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine, insert, inspect, select
+from sqlalchemy import Engine, insert, inspect, select, text
+from sqlalchemy.exc import DBAPIError
 
-from watchtower.storage.db import Database, alembic_config
-from watchtower.storage.tables import ITEMS, SOURCES, Base
+from watchtower.errors import NoDatabase, SchemaMismatch
+from watchtower.storage.db import Database, alembic_config, current_revision, head_revision
+from watchtower.storage.tables import ITEMS, SOURCES, Base, MentionRow, OutboxRow
 
 NOW = datetime(2026, 11, 25, 9, 30, 15, 123456, tzinfo=UTC)
 
@@ -132,3 +136,109 @@ def test_replicas_starting_together_migrate_once(database_url: str) -> None:
     finally:
         for db in databases:
             db.dispose()
+
+
+def _source_item_mention_and_notification(db: Database) -> None:
+    with db.engine.begin() as conn:
+        source_id = conn.execute(
+            insert(SOURCES).returning(SOURCES.c.id),
+            {
+                "name": "forum",
+                "kind": "rss",
+                "url": "https://forum.example.fr/",
+                "enabled": True,
+                "cursor": {},
+                "next_check_at": NOW,
+                "consecutive_failures": 0,
+                "items_total": 1,
+                "alerting": False,
+            },
+        ).scalar_one()
+        item_id = conn.execute(
+            insert(ITEMS).returning(ITEMS.c.id),
+            {
+                "source_id": source_id,
+                "guid": "post-1",
+                "url": "",
+                "canonical_url": "",
+                "url_hash": "",
+                "content_hash": "",
+                "title": "Acmé",
+                "text": "",
+                "fetched_at": NOW,
+            },
+        ).scalar_one()
+        conn.execute(
+            insert(MentionRow.__table__),
+            {"item_id": item_id, "brand": "Acmé", "terms": [], "surfaces": [], "created_at": NOW},
+        )
+        conn.execute(
+            insert(OutboxRow.__table__),
+            {
+                "item_id": item_id,
+                "dedup_key": "post-1",
+                "target": "console:",
+                "payload": {},
+                "next_attempt_at": NOW,
+                "created_at": NOW,
+            },
+        )
+
+
+def test_a_downgrade_keeps_the_rows_of_rebuilt_tables(db: Database) -> None:
+    """SQLite rebuilds ``items`` to drop a column: with foreign keys on, dropping the
+    old table would delete every mention (ON DELETE CASCADE) and unlink the outbox."""
+    db.upgrade()
+    _source_item_mention_and_notification(db)
+    assert db.downgrade("0004") == head_revision()
+    with db.engine.connect() as conn:
+        assert conn.execute(select(MentionRow.__table__.c.brand)).scalars().all() == ["Acmé"]
+        assert conn.execute(select(OutboxRow.__table__.c.item_id)).scalar_one() is not None
+        assert current_revision(conn) == "0004"
+        if not db.postgres:
+            assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar_one() == 1  # back on
+    assert db.upgrade() == ("0004", head_revision())
+
+
+def test_a_schema_from_a_newer_version_is_refused_untouched(db: Database) -> None:
+    db.upgrade()
+    with db.engine.begin() as conn:
+        conn.execute(text("UPDATE alembic_version SET version_num = '0099_next_release'"))
+    for attempt in (db.upgrade, lambda: db.downgrade("0004")):
+        with pytest.raises(SchemaMismatch) as refused:
+            attempt()
+        assert str(refused.value) == (
+            f"the database schema 0099_next_release is newer than this watchtower "
+            f"(latest {head_revision()}): run the newer version, or restore a backup"
+        )
+        assert f"watchtower db downgrade {head_revision()}" in refused.value.hint
+    with db.engine.connect() as conn:
+        assert current_revision(conn) == "0099_next_release"
+        assert "seen_at" in {c["name"] for c in inspect(conn).get_columns("items")}
+
+
+def test_a_read_only_database_creates_nothing_and_writes_nothing(
+    database_url: str, tmp_path: Path
+) -> None:
+    if database_url.startswith("sqlite"):
+        missing = Database(f"sqlite:///{tmp_path / 'no' / 'such.db'}", readonly=True)
+        with pytest.raises(NoDatabase, match="no database at sqlite:///"):
+            missing.existing_revision()
+        missing.dispose()
+        assert not (tmp_path / "no").exists()
+    empty = Database(database_url, readonly=True)  # the schema exists, no tables yet
+    try:
+        with pytest.raises(NoDatabase):
+            empty.existing_revision()
+    finally:
+        empty.dispose()
+    writer = Database(database_url)
+    writer.upgrade()
+    writer.dispose()
+    reader = Database(database_url, readonly=True)
+    try:
+        assert reader.existing_revision() == head_revision()
+        with pytest.raises(DBAPIError, match=r"read-only|readonly"), reader.session() as session:
+            session.execute(text("DELETE FROM sources"))
+    finally:
+        reader.dispose()

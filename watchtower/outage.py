@@ -1,0 +1,182 @@
+"""Database outages are expected events, not bugs: one warning, then one line when it is back.
+
+A PostgreSQL restart, a network blip, a full disk or a read-only file system
+make every job fail each second; a traceback each time would flood the journal
+and bury the one line that matters. :func:`outage_reason` recognises such
+errors — the driver says the connection failed or the storage refused the
+work (``OperationalError``, a dropped connection, :class:`DatabaseUnavailable`)
+— and gives the first line of the message, passwords removed. Anything else
+(a wrong query, a constraint) is a bug and keeps its traceback.
+
+:class:`DatabaseWatch`, one per engine (:func:`watch`), turns the failures the
+jobs report into log lines: ``database unavailable`` at the first one, again
+every :data:`REMIND` while it lasts, ``database back`` when a job succeeds
+again. It also remembers a failed *write* (seen by the engine itself, wherever
+it happened) so that ``/readyz`` fails until a write works again.
+"""
+
+from __future__ import annotations
+
+import logging
+import sqlite3
+import threading
+import time
+import weakref
+from typing import Any
+
+from sqlalchemy import Engine, event
+from sqlalchemy.engine import ExceptionContext
+from sqlalchemy.exc import DBAPIError
+
+from watchtower.errors import DatabaseUnavailable
+from watchtower.logs import kv
+from watchtower.redact import redact_text
+
+__all__ = ["REMIND", "DatabaseWatch", "outage_reason", "watch"]
+
+log = logging.getLogger("watchtower.database")
+
+REMIND = 60.0  # seconds between two "still unavailable" lines of one outage
+
+# SQLite raises OperationalError for a syntax error or a missing table too (bugs):
+# only these messages are the environment's doing.
+_SQLITE_ENVIRONMENT = (
+    "database is locked",
+    "database table is locked",
+    "disk is full",
+    "disk i/o error",
+    "unable to open database",
+    "readonly database",
+    "database is busy",
+    "out of memory",
+)
+# The words of a write the storage refused (not a lost connection: the SELECT of
+# /readyz sees that one).
+_WRITE_REFUSED = ("full", "no space left", "read-only", "readonly", "i/o error")
+_DML = ("INSERT", "UPDATE", "DELETE")
+
+
+def _driver_error(exc: BaseException) -> bool:
+    """A DB-API ``OperationalError``/``InterfaceError`` of psycopg or sqlite3:
+    the server, the connection or the storage, not the query."""
+    for cls in type(exc).__mro__:
+        if cls.__name__ in ("OperationalError", "InterfaceError") and cls.__module__.startswith(
+            ("psycopg", "sqlite3")
+        ):
+            return True
+    return False
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    line = text.splitlines()[0].strip() if text else type(exc).__name__
+    return redact_text(line)
+
+
+def outage_reason(exc: BaseException) -> str | None:
+    """The first line of ``exc`` if it is a database outage (else None: a bug).
+
+    Looks through explicit causes (``raise … from exc``) too.
+    """
+    seen: BaseException | None = exc
+    for _ in range(5):
+        if seen is None:
+            return None
+        if isinstance(seen, DatabaseUnavailable):
+            return _first_line(seen)
+        original = seen.orig if isinstance(seen, DBAPIError) else seen
+        if isinstance(seen, DBAPIError) and seen.connection_invalidated:
+            return _first_line(original or seen)
+        if original is not None and _driver_error(original):
+            reason = _first_line(original)
+            if not isinstance(original, sqlite3.Error):
+                return reason
+            if any(words in reason.lower() for words in _SQLITE_ENVIRONMENT):
+                return reason
+            return None
+        seen = seen.__cause__
+    return None
+
+
+class DatabaseWatch:
+    """What the daemon knows of its database: down (since when, why), writes refused."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.down_since: float | None = None  # time.monotonic() of the first failure
+        self.reason: str | None = None
+        self.errors = 0
+        self._logged = 0.0
+        #: The last write the storage refused (full disk, read-only), until one works.
+        self.write_refused: str | None = None
+
+    def failed(self, exc: BaseException, *, job: str) -> bool:
+        """Report ``exc`` from ``job``: True when it is an outage (logged, rate-limited),
+        False when it is not (the caller logs it with its traceback)."""
+        reason = outage_reason(exc)
+        if reason is None:
+            return False
+        now = time.monotonic()
+        with self._lock:
+            first = self.down_since is None
+            if first:
+                self.down_since = now
+            since = self.down_since if self.down_since is not None else now
+            self.reason = reason
+            self.errors += 1
+            due = first or now - self._logged >= REMIND
+            if due:
+                self._logged = now
+            errors = self.errors
+        if due and first:
+            log.warning("database unavailable", extra=kv(job=job, error=reason))
+        elif due:
+            log.warning(
+                "database still unavailable",
+                extra=kv(job=job, error=reason, down_for=f"{now - since:.0f}s", errors=errors),
+            )
+        return True
+
+    def ok(self) -> None:
+        """A job used the database successfully: say so once if it was down."""
+        if self.down_since is None:  # the usual case: no lock
+            return
+        with self._lock:
+            if self.down_since is None:
+                return
+            down_for, errors = time.monotonic() - self.down_since, self.errors
+            self.down_since, self.reason, self.errors = None, None, 0
+        log.info("database back", extra=kv(down_for=f"{down_for:.0f}s", errors=errors))
+
+    def write_failed(self, reason: str) -> None:
+        self.write_refused = reason
+
+    def write_ok(self) -> None:
+        self.write_refused = None
+
+
+_WATCHES: weakref.WeakKeyDictionary[Engine, DatabaseWatch] = weakref.WeakKeyDictionary()
+_WATCHES_LOCK = threading.Lock()
+
+
+def watch(engine: Engine) -> DatabaseWatch:
+    """The :class:`DatabaseWatch` of ``engine``; the first call starts noting refused writes."""
+    with _WATCHES_LOCK:
+        found = _WATCHES.get(engine)
+        if found is None:
+            found = _WATCHES[engine] = DatabaseWatch()
+            _note_refused_writes(engine, found)
+        return found
+
+
+def _note_refused_writes(engine: Engine, database: DatabaseWatch) -> None:
+    def handle_error(context: ExceptionContext) -> None:
+        statement = (context.statement or "").lstrip()[:6].upper()
+        if context.statement is not None and statement not in _DML:
+            return  # a read: /readyz's own query sees what is wrong
+        reason = outage_reason(context.original_exception)
+        if reason is not None and any(words in reason.lower() for words in _WRITE_REFUSED):
+            database.write_failed(reason)
+
+    listener: Any = handle_error
+    event.listen(engine, "handle_error", listener)

@@ -1,0 +1,87 @@
+"""How a claimed outbox row changes state: sent, to retry, failed, parked, handed back.
+
+The outbox (:mod:`watchtower.pipeline.outbox`) decides; these write, each in
+the caller's transaction. A claim counts one attempt (``claim_outbox``): what
+is not a delivery attempt — a hold, a deferral, a row handed back untried —
+gives it back.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlalchemy import case, update
+from sqlalchemy.orm import Session
+
+from watchtower.pipeline.delivery import Verdict
+from watchtower.storage.tables import OutboxRow
+
+
+def finish(
+    session: Session,
+    row_id: int,
+    status: str,
+    now: datetime,
+    *,
+    message_id: str | None = None,
+    error: str | None = None,
+    delay: float = 0.0,
+    unknown: bool = False,
+    spent: bool = True,
+) -> None:
+    """Record a send's outcome; ``spent=False``: the try does not count as an attempt."""
+    row = session.get(OutboxRow, row_id)
+    if row is None:  # pruned meanwhile
+        return
+    row.status = status
+    row.claimed_until = None
+    row.outcome_unknown = row.outcome_unknown or unknown
+    if not spent:
+        row.attempts = max(0, row.attempts - 1)
+    if status == "sent":
+        row.sent_at = now
+        row.provider_message_id = message_id
+        row.last_error = None
+    else:
+        row.last_error = error
+        row.next_attempt_at = now + timedelta(seconds=delay)
+
+
+def park(
+    session: Session, row_id: int, verdict: Verdict, now: datetime, *, at: datetime | None = None
+) -> None:
+    """Apply a hold / defer / skip verdict; none of them counts as a delivery attempt.
+
+    ``at``: when a deferred row is due (else ``verdict.delay`` from now).
+    """
+    row = session.get(OutboxRow, row_id)
+    if row is None:
+        return
+    row.claimed_until = None
+    row.attempts = max(0, row.attempts - 1)
+    if verdict.action == "hold":
+        row.status = "held"
+        row.hold_reason = verdict.hold_reason
+        row.group_key = verdict.group_key
+        row.hold_until = verdict.until
+    elif verdict.action == "skip":
+        row.status = "skipped"
+        row.last_error = verdict.reason
+    else:
+        row.status = "pending"
+        row.last_error = verdict.reason or row.last_error
+        row.next_attempt_at = at or now + timedelta(seconds=verdict.delay)
+
+
+def release(session: Session, row_ids: list[int]) -> None:
+    """Hand back claimed rows that were not tried (stopping): due as before, no
+    attempt spent; a row claimed from a dead sender stays marked outcome unknown."""
+    session.execute(
+        update(OutboxRow)
+        .where(OutboxRow.id.in_(row_ids), OutboxRow.status == "sending")
+        .values(
+            status="pending",
+            claimed_until=None,
+            attempts=case((OutboxRow.attempts > 0, OutboxRow.attempts - 1), else_=0),
+        )
+    )
