@@ -20,6 +20,7 @@ from rich.table import Table
 
 from watchtower import metrics
 from watchtower.health import ago, delivery_problems, source_health
+from watchtower.sanitise import printable
 from watchtower.storage import outbox_queries
 from watchtower.storage.tables import OUTBOX_STATUSES
 
@@ -49,6 +50,13 @@ class RunSummary:
                 setattr(self, event, getattr(self, event) + 1)
 
 
+def _plain(text: str) -> str:
+    """Untrusted text (a source's error quotes its server) shown as written: Rich
+    markup escaped (``[/]`` would crash the table, ``[link=…]`` plant a hyperlink),
+    no terminal controls, one line."""
+    return escape(printable(text, keep=""))
+
+
 def summary_table(summary: RunSummary) -> Table:
     """Sources ok/failed, items, mentions, then the notifications line."""
     table = Table(title="watchtower run --once", title_justify="left")
@@ -61,10 +69,10 @@ def summary_table(summary: RunSummary) -> Table:
     table.add_column("time", justify="right")
     for name in sorted(summary.polls):
         p = summary.polls[name]
-        result = "[green]ok[/]" if p.ok else f"[red]failed[/] {p.error or ''}"
+        result = "[green]ok[/]" if p.ok else f"[red]failed[/] {_plain(p.error or '')}"
         table.add_row(
-            name,
-            p.kind,
+            _plain(name),
+            _plain(p.kind),
             result,
             str(p.items),
             str(p.new_items),
@@ -105,11 +113,11 @@ def run_once_with_progress(daemon: Daemon, console: Console | None = None) -> in
             summary.on_event(event, data)
             if event == "poll":
                 mark = "✓" if data.ok else "✗"
-                progress.update(task, advance=1, last=f"{mark} {data.source}")
+                progress.update(task, advance=1, last=f"{mark} {_plain(data.source)}")
                 if len(summary.polls) >= total:
                     progress.update(task, description="delivering notifications")
             elif event in ("sent", "retried", "failed"):
-                progress.update(task, last=f"{event} → {data}")
+                progress.update(task, last=f"{event} → {_plain(str(data))}")
 
         metrics.add_listener(listener)
         try:
@@ -130,8 +138,8 @@ def print_status(session: Session, now: datetime, console: Console | None = None
     health = source_health(session)
     for h in health:
         table.add_row(
-            h.name,
-            h.kind,
+            _plain(h.name),
+            _plain(h.kind),
             f"[{colours.get(h.state, 'white')}]{h.state}[/]",
             ago(h.last_success, now),
             str(h.failures),
@@ -139,7 +147,7 @@ def print_status(session: Session, now: datetime, console: Console | None = None
             str(h.items),
         )
         if h.last_error and h.failures:
-            table.add_row("", "", f"[red]{h.last_error}[/]", "", "", "", "")
+            table.add_row("", "", f"[red]{_plain(h.last_error)}[/]", "", "", "", "")
     if not health:
         table.caption = "none yet: run `watchtower run` once"
     console.print(table)
@@ -152,7 +160,7 @@ def print_status(session: Session, now: datetime, console: Console | None = None
     caption = [f"oldest unsent notification queued {ago(oldest, now)}"] if oldest else []
     # What an operator must act on (a paused kind, a target that loses messages),
     # in red under the counts, as the plain output lists it.
-    caption += [f"[red]{escape(line)}[/]" for line in delivery_problems(session)]
+    caption += [f"[red]{_plain(line)}[/]" for line in delivery_problems(session)]
     if caption:
         outbox.caption = "\n".join(caption)
         outbox.caption_justify = "left"

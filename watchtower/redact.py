@@ -6,12 +6,18 @@ tokens in every position (``tgram://BOT_TOKEN/CHAT``, ``json://user:pass@host``)
 so an ``apprise:`` target is shown as the host part of Apprise's own privacy URL
 (tokens cut to their first and last character) with the path and query replaced
 by ``…``, or only its scheme when Apprise cannot parse it.
+
+:func:`redact_text` is what every error message passes through before it is
+stored, logged or shown; since those messages quote remote servers, it also
+removes terminal and bidi controls (:func:`watchtower.sanitise.printable`).
 """
 
 from __future__ import annotations
 
 import re
 from functools import lru_cache
+
+from watchtower.sanitise import printable
 
 __all__ = ["redact_target", "redact_text"]
 
@@ -43,7 +49,9 @@ def redact_target(target: str) -> str:
 
 
 def redact_text(text: str) -> str:
-    """Redact every ``apprise:…`` target, and every password in a URL, in ``text``."""
+    """Redact every ``apprise:…`` target, and every password in a URL, in ``text``;
+    remove its control characters but line breaks and tabs (see :mod:`watchtower.sanitise`)."""
+    text = printable(text)
     if "apprise:" in text:
         text = _APPRISE_IN_TEXT.sub(lambda m: redact_target(m.group(0)), text)
     if "@" in text and "://" in text:

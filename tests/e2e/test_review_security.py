@@ -132,11 +132,6 @@ def _text_parts(smtp: SmtpServer) -> list[str]:
 
 
 # ------------------------------------------------- 1. non-http item links
-@pytest.mark.xfail(
-    strict=True,
-    reason="a non-http(s) item URL is put raw (unescaped) in Slack's fallback `text`: "
-    "a feed link 'javascript:…<!channel>' pings the whole channel",
-)
 def test_a_feed_link_cannot_ping_the_whole_channel_through_the_fallback_text(
     app_for: Callable[[str], App], feeds: FeedServer, slack: FakeSlack
 ) -> None:
@@ -153,11 +148,6 @@ def test_a_feed_link_cannot_ping_the_whole_channel_through_the_fallback_text(
         assert "<!channel>" not in sent
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="item URLs with any scheme (javascript:, data:) are linked in the e-mail HTML "
-    "part and in Slack (canonical_url keeps non-http URLs; no scheme check before linking)",
-)
 @pytest.mark.parametrize(
     "link",
     [
@@ -185,11 +175,6 @@ def test_a_non_http_item_url_is_never_a_link(
 
 
 # ------------------------------------------- 2. quadratic HTML-to-text (ReDoS)
-@pytest.mark.xfail(
-    strict=True,
-    reason="html_to_text's tag regexes are quadratic on unclosed tags ('<a <a <a …'): "
-    "24 kB of markup costs seconds, 1 MB hours, with the GIL held (whole daemon frozen)",
-)
 @pytest.mark.timeout(60)
 def test_hostile_markup_in_a_feed_is_parsed_in_bounded_time(
     app_for: Callable[[str], App], feeds: FeedServer, slack: FakeSlack
@@ -212,11 +197,6 @@ def test_hostile_markup_in_a_feed_is_parsed_in_bounded_time(
 
 
 # --------------------------------------------------------- 3. extreme dates
-@pytest.mark.xfail(
-    strict=True,
-    reason="a date near 9999-12-31 UTC overflows when shown in the local time zone: "
-    "every render raises OverflowError, so the (critical) alert is never delivered",
-)
 def test_a_far_future_date_does_not_stop_the_alert(
     app_for: Callable[[str], App], feeds: FeedServer, slack: FakeSlack, smtp: SmtpServer
 ) -> None:
@@ -239,12 +219,6 @@ def test_a_far_future_date_does_not_stop_the_alert(
     assert {r.status for r in rows(app)} == {"sent"}
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a date whose UTC value is out of datetime's range (9999-12-31T23:30-05:00, "
-    "0001-01-01T00:30+01:00) makes storing the batch fail on SQLite: the whole source "
-    "fails at every poll and none of its entries is ever announced",
-)
 @pytest.mark.parametrize("date", ["9999-12-31T23:30:00-05:00", "0001-01-01T00:30:00+01:00"])
 def test_one_entry_with_an_out_of_range_date_does_not_block_its_feed(
     database_url: str,
@@ -269,11 +243,6 @@ def test_one_entry_with_an_out_of_range_date_does_not_block_its_feed(
 
 
 # ------------------------------------------------------ 4. NaN review rating
-@pytest.mark.xfail(
-    strict=True,
-    reason="a review rated 'NaN' is queued with rating NaN in the JSON payload, which "
-    "PostgreSQL refuses: the review source fails at every poll (all its reviews lost)",
-)
 def test_a_nan_rating_does_not_stop_a_review_source(
     database_url: str, app_for: Callable[[str], App], feeds: FeedServer, slack: FakeSlack
 ) -> None:
@@ -296,11 +265,6 @@ def test_a_nan_rating_does_not_stop_a_review_source(
 
 
 # ------------------------------------------- 5. terminal control characters
-@pytest.mark.xfail(
-    strict=True,
-    reason="the console notifier strips only C0 controls: C1 controls (U+009B CSI, "
-    "U+009D OSC) and DEL from a feed reach the operator's terminal",
-)
 def test_the_console_prints_no_terminal_control_from_a_feed(
     app_for: Callable[[str], App], feeds: FeedServer
 ) -> None:
@@ -320,11 +284,6 @@ def test_the_console_prints_no_terminal_control_from_a_feed(
     assert not TERMINAL_CONTROLS & set(printed), sorted(TERMINAL_CONTROLS & set(printed))
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a source's last error quotes a response header verbatim (unsupported "
-    "Content-Encoding): `watchtower status` prints the server's ESC / C1 sequences raw",
-)
 def test_status_prints_no_terminal_control_from_a_server(
     database_url: str,
     feeds: FeedServer,
@@ -366,12 +325,6 @@ def _fetch(fetcher: HttpFetcher, url: str) -> Any:
     return RssSource().fetch(RssSettings(name="s", url=url), SourceState(), ctx)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="address_problem does not unwrap IPv4 embedded in IPv6 other than ::ffff:0:0/96 "
-    "(NAT64 64:ff9b::/96 and 64:ff9b:1::/48, 6to4 2002::/16, IPv4-compatible ::/96) nor "
-    "refuse site-local fec0::/10: without allow_private, the fetcher connects to them",
-)
 @pytest.mark.parametrize(
     "host",
     [
@@ -391,11 +344,6 @@ def test_ipv6_forms_of_private_addresses_are_refused_before_connecting(
 
 
 # ------------------------------------------- 7. spoofed hosts in shown URLs
-@pytest.mark.xfail(
-    strict=True,
-    reason="canonical_url keeps a host that is not valid IDNA as written: bidi controls "
-    "(U+202E) in an item's host are shown verbatim in the e-mail text and Slack text",
-)
 def test_bidi_controls_in_an_item_host_are_not_shown(
     app_for: Callable[[str], App], feeds: FeedServer, slack: FakeSlack, smtp: SmtpServer
 ) -> None:
@@ -409,11 +357,6 @@ def test_bidi_controls_in_an_item_host_are_not_shown(
     assert not BIDI_CONTROLS & set(shown)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="discourse builds a post's URL as base_url + post_url, so a post_url starting "
-    "with '@' or '.' moves the link to another host (https://forum@evil.example/…)",
-)
 def test_a_discourse_post_links_to_its_forum(
     app_for: Callable[[str], App], feeds: FeedServer, slack: FakeSlack
 ) -> None:
@@ -453,12 +396,6 @@ def test_a_discourse_post_links_to_its_forum(
 
 
 # ---------------------------------------------- 8. secrets in ops notices
-@pytest.mark.xfail(
-    strict=True,
-    reason="a refused configuration is sent to ops_notify with each problem quoting the "
-    "rejected value: a source URL's password goes to Slack and e-mail unredacted "
-    "(`watchtower check` prints it too)",
-)
 def test_a_rejected_config_sends_no_url_password_to_ops(
     database_url: str,
     slack: FakeSlack,
@@ -499,12 +436,6 @@ allow_private = true
 
 
 # ------------------------------------------ 9. Rich markup in the TTY tables
-@pytest.mark.xfail(
-    strict=True,
-    reason="`watchtower status` on a terminal puts a source's last error (quoting the "
-    "server) into Rich markup unescaped (progress.py print_status; the run --once summary "
-    "table too): '[/]' crashes it with MarkupError, '[link=…]' plants a hyperlink",
-)
 @pytest.mark.parametrize(
     "encoding",
     ["[/]", "[link=https://evil.example/]support acme[/link]"],
@@ -527,12 +458,6 @@ def test_status_on_a_terminal_shows_a_server_error_as_plain_text(
 
 
 # ------------------------------------- 10. deeply nested JSON is unclassified
-@pytest.mark.xfail(
-    strict=True,
-    reason="deeply nested JSON (Discourse answers, JSON-LD) raises RecursionError, which "
-    "the adapters do not catch (they catch ValueError): the poll logs 'adapter crashed' "
-    "with a traceback and the source shows 'internal error: RecursionError …'",
-)
 def test_deeply_nested_json_is_a_plain_source_error(
     app_for: Callable[[str], App], feeds: FeedServer
 ) -> None:

@@ -2,12 +2,14 @@
 
 Every review links to the app, so each is ``shared_url`` (its own story, told
 apart by its guid); ``rating`` is its stars, ``extra["app_version"]`` the
-version reviewed.
+version reviewed. A rating that is not a finite number ("NaN", "Infinity",
+"1e999999") is no rating; others are clamped to 0–5 (:func:`out_of_five`).
 """
 
 from __future__ import annotations
 
 import json
+import math
 from typing import Any
 
 from watchtower.adapters._dates import parse_date
@@ -18,6 +20,17 @@ from watchtower.errors import PermanentError
 from watchtower.models import Item
 
 ITUNES = "{http://itunes.apple.com/rss}"
+
+
+def out_of_five(value: float) -> float | None:
+    """A rating clamped to the 0–5 scale; ``None`` when not a finite number.
+
+    NaN would reach the outbox's JSON payload, which PostgreSQL refuses (the
+    source then fails at every poll), and no ``rating:`` rule can compare it.
+    """
+    if not math.isfinite(value):
+        return None
+    return min(5.0, max(0.0, value))
 
 
 def _label(entry: dict[str, Any], key: str) -> str:
@@ -38,7 +51,7 @@ def _appstore_item(
     version: str,
 ) -> Item:
     try:
-        stars: float | None = float(rating)
+        stars = out_of_five(float(rating))
     except ValueError:
         stars = None
     return Item(
@@ -61,6 +74,8 @@ def parse_appstore(data: bytes, url: str) -> list[Item]:
             entries = (json.loads(data).get("feed") or {}).get("entry") or []
         except (ValueError, AttributeError):
             raise PermanentError("the App Store review feed is not valid JSON") from None
+        except RecursionError:
+            raise PermanentError("the App Store review feed is nested too deeply to read") from None
         if isinstance(entries, dict):  # a single review is not wrapped in a list
             entries = [entries]
         items = []

@@ -8,6 +8,15 @@ resolves the name itself, refuses non-public addresses unless allowed, and
 connects to the very address it checked. Its streams also clamp every read and
 write to the request's overall deadline, so a server trickling bytes (even
 inside the headers) cannot hold a worker past it.
+
+An IPv6 address that carries an IPv4 one is judged by the IPv4 address, where
+the packets end up: IPv4-mapped ``::ffff:a.b.c.d``, IPv4-compatible
+``::a.b.c.d``, 6to4 ``2002:AABB:CCDD::/48`` and NAT64 ``64:ff9b::a.b.c.d``
+(``[64:ff9b::a9fe:a9fe]`` is the cloud metadata address through the host's
+NAT64 gateway). The local-use NAT64 prefix ``64:ff9b:1::/48`` (RFC 8215) and
+the deprecated site-local ``fec0::/10`` are private networks, refused unless
+allowed: Python 3.11's ``is_global`` calls them global, as it does every
+address above.
 """
 
 from __future__ import annotations
@@ -24,13 +33,22 @@ import httpcore
 
 from watchtower.errors import PermanentError
 
-__all__ = ["GuardedBackend", "address_problem", "deadline_scope"]
+__all__ = ["GuardedBackend", "address_problem", "deadline_scope", "embedded_ipv4"]
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 Resolver = Callable[..., Sequence[tuple[Any, ...]]]
 
 _state = threading.local()
+
+# Where an IPv6 address carries an IPv4 address in its last 32 bits.
+_NAT64 = ipaddress.IPv6Network("64:ff9b::/96")  # RFC 6052 well-known prefix
+_IPV4_COMPATIBLE = ipaddress.IPv6Network("::/96")  # RFC 4291, deprecated
+# Private IPv6 networks that ipaddress (3.11) counts as global.
+_PRIVATE_V6 = (
+    ipaddress.IPv6Network("64:ff9b:1::/48"),  # RFC 8215 local-use NAT64: IPv4 anywhere inside
+    ipaddress.IPv6Network("fec0::/10"),  # site-local, RFC 3879
+)
 
 
 class deadline_scope:
@@ -57,17 +75,35 @@ def _clamp(timeout: float | None) -> float | None:
     return remaining if timeout is None else min(timeout, remaining)
 
 
+def embedded_ipv4(address: ipaddress.IPv6Address) -> ipaddress.IPv4Address | None:
+    """The IPv4 address a connection to ``address`` reaches, if it carries one."""
+    if address.ipv4_mapped is not None:
+        return address.ipv4_mapped
+    if address.sixtofour is not None:
+        return address.sixtofour
+    if address in _NAT64 or (address in _IPV4_COMPATIBLE and int(address) > 1):  # not :: or ::1
+        return ipaddress.IPv4Address(int(address) & 0xFFFF_FFFF)
+    return None
+
+
 def address_problem(
     address: IPAddress, *, allow_private: bool, trusted: Iterable[IPNetwork] = ()
 ) -> str | None:
     """Why connecting to ``address`` is refused, or ``None`` when it is allowed."""
-    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped:
-        address = address.ipv4_mapped
+    shown = str(address)
+    if isinstance(address, ipaddress.IPv6Address):
+        ipv4 = embedded_ipv4(address)
+        if ipv4 is not None:
+            shown = str(ipv4) if address.ipv4_mapped else f"{address} ({ipv4})"
+            address = ipv4
     if any(address in network for network in trusted):
         return None
     if address.is_multicast or address.is_unspecified:
-        return f"{address} is not a host address"
-    if address.is_global or allow_private:
+        return f"{shown} is not a host address"
+    private_v6 = isinstance(address, ipaddress.IPv6Address) and any(
+        address in network for network in _PRIVATE_V6
+    )
+    if (address.is_global and not private_v6) or allow_private:
         return None
     if address.is_loopback:
         label = "a loopback"
@@ -75,7 +111,7 @@ def address_problem(
         label = "a link-local"
     else:
         label = "a private or reserved"
-    return f"{address} is {label} address (set allow_private = true on the source to permit it)"
+    return f"{shown} is {label} address (set allow_private = true on the source to permit it)"
 
 
 class _DeadlineStream(httpcore.NetworkStream):

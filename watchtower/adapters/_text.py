@@ -31,24 +31,38 @@ from collections.abc import Sequence
 
 __all__ = ["collapse", "decode_html", "html_to_text", "html_to_text_many"]
 
-# Elements whose content is not visible text; dropped with their content.
+# Elements whose content is not visible text; dropped with their content. Every
+# pattern below runs in linear time on any input, unclosed markup included (a
+# regex that scans to the end of the text from each "<" it cannot close makes
+# "<a <a <a …" quadratic: seconds for 24 kB, hours for 1 MB, daemon frozen):
+# - an element ends at its first closing tag, and is not one (its opening tag is
+#   then an ordinary tag, its text stays) when another opening of the same
+#   element comes first or there is no closing tag: each scan stops at the next
+#   opening of its kind, so a stray "<style>" in a post never hides what follows;
+# - a comment ends at the first "-->" or, unclosed, at the end of the fragment,
+#   as in a browser (so the first unclosed comment ends all scans);
+# - a tag, "<!…>" or "<?…>" cannot hold "<" outside quoted attribute values
+#   (HTML written by anyone never does): each scan stops at the next "<" unless
+#   a quote carries it further. A tag name stops at a quote. Quantifiers are
+#   possessive, so a failed match is not retried with a shorter name or body.
 _INVISIBLE = re.compile(
-    r"<(script|style|template|noscript|head|title)\b[^>\0]*>[^\0]*?</\1\s*>|<!--[^\0]*?-->",
+    r"<(script|style|template|noscript|head|title)\b[^<>\0]*+>"
+    r"[^<\0]*+(?:<(?!\1\b|/\1\s*>)[^<\0]*+)*+</\1\s*>"
+    r"|<!--(?:[^\0]*?-->|[^\0]*+)",
     re.IGNORECASE,
 )
 # Quoted attribute values may contain ">", so the tag body is matched attribute-aware.
 # (Written as an unrolled loop: an alternation per character is several times slower.)
-_TAG_BODY = r"""[^>"'\0]*(?:(?:"[^"\0]*"|'[^'\0]*')[^>"'\0]*)*"""
+_TAG_BODY = r"""[^<>"'\0]*+(?:(?:"[^"\0]*+"|'[^'\0]*+')[^<>"'\0]*+)*+"""
+_TAG_NAME = r"""(/?[A-Za-z][^\s/<>"'\0]*+)"""
 # Every tag (name captured), CDATA marker, doctype or processing instruction. One
 # split on this, then a set lookup per tag name, is faster than a regex per kind.
-_TAG = re.compile(
-    r"<(/?[A-Za-z][^\s/>\0]*)" + _TAG_BODY + r">|<!\[CDATA\[|\]\]>|<![^>\0]*>|<\?[^>\0]*>"
-)
+_TAG = re.compile("<" + _TAG_NAME + _TAG_BODY + r">|<!\[CDATA\[|\]\]>|<![^<>\0]*+>|<\?[^<>\0]*+>")
 # The same without the "]]>" alternative, used when the text holds no "]]>" (then the
 # two match the same spans): a pattern whose every branch starts with "<" lets the
 # regex engine skip ahead to the next "<", a third faster on typical markup.
 _TAG_NO_CDATA_END = re.compile(
-    r"<(?:(/?[A-Za-z][^\s/>\0]*)" + _TAG_BODY + r">|!\[CDATA\[|![^>\0]*>|\?[^>\0]*>)"
+    "<(?:" + _TAG_NAME + _TAG_BODY + r">|!\[CDATA\[|![^<>\0]*+>|\?[^<>\0]*+>)"
 )
 # Block-level and line-breaking elements separate words: "<p>a</p><p>b</p>" is "a b";
 # any other tag vanishes in place: "<b>Slack</b>'s" is "Slack's".

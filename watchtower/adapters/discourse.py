@@ -17,6 +17,13 @@ last post read again, and the pipeline reports the edit. Discourse bumps a topic
 only for an edit of its *last* post made after the few-minute grace period
 ("ninja edits" are not bumps), so edits of earlier posts, and quick edits, are
 not seen.
+
+A post links to its permalink (``post_url``, read below the base URL, as
+Discourse writes it for a subfolder install too), unless that link would leave
+the forum (another scheme, host or port, user info: ``"@evil.example/…"``
+glued to the base URL moves the host): then to the topic URL made from the
+base URL. Answers that are not JSON, or nested too deeply to read, fail the
+source with a plain message.
 """
 
 from __future__ import annotations
@@ -24,6 +31,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from typing import Any, Literal
+from urllib.parse import urljoin, urlsplit
 
 from pydantic import Field
 
@@ -40,7 +48,14 @@ from watchtower.adapters.base import (
 from watchtower.errors import PermanentError
 from watchtower.models import Item
 
-__all__ = ["DiscourseSettings", "DiscourseSource", "Topic", "parse_latest", "parse_posts"]
+__all__ = [
+    "DiscourseSettings",
+    "DiscourseSource",
+    "Topic",
+    "parse_latest",
+    "parse_posts",
+    "post_link",
+]
 
 _JSON = "application/json"
 _REMEMBERED_TOPICS = 500  # cursor size bound: older topics are forgotten
@@ -98,6 +113,9 @@ def _load(data: bytes, what: str) -> dict[str, Any]:
         payload = json.loads(data)
     except ValueError as exc:
         raise PermanentError(f"the forum did not answer with JSON for {what} ({exc})") from None
+    except RecursionError:
+        message = f"the forum's answer for {what} is nested too deeply to read"
+        raise PermanentError(message) from None
     if not isinstance(payload, dict):
         raise PermanentError(f"the forum's answer for {what} is not a JSON object")
     return payload
@@ -123,6 +141,35 @@ def parse_latest(payload: dict[str, Any]) -> list[Topic]:
     return out
 
 
+_MAX_URL = 8192  # Item.url's limit
+
+
+def _origin(url: str) -> tuple[str, str | None, int | None, str | None, str | None]:
+    parts = urlsplit(url)
+    return parts.scheme.lower(), parts.hostname, parts.port, parts.username, parts.password
+
+
+def post_link(base: str, path: str, fallback: str) -> str:
+    """``path`` (a post's ``post_url``) as a URL on the forum at ``base``, else ``fallback``.
+
+    ``/t/slug/7/1`` is read below ``base`` (Discourse writes it relative to the
+    forum, which may live in a subfolder); anything else is resolved with
+    ``urljoin``. The result must keep the forum's scheme, host, port and user
+    info (none), hold no backslash (which browsers read as ``/``) and fit an
+    item, or ``fallback`` (made from ``base``) is used.
+    """
+    base = base.rstrip("/")
+    try:
+        if path.startswith("/") and not path.startswith("//"):
+            link = base + path
+        else:
+            link = urljoin(base + "/", path)
+        same_forum = _origin(link) == _origin(base)
+    except ValueError:  # an invalid port or IPv6 literal
+        return fallback
+    return link if same_forum and "\\" not in link and len(link) <= _MAX_URL else fallback
+
+
 def parse_posts(
     payload: dict[str, Any], base_url: str, *, title: str = "", after: int = 0
 ) -> list[Item]:
@@ -142,13 +189,14 @@ def parse_posts(
             continue
         topic_id = post.get("topic_id") or payload.get("id")
         slug = str(post.get("topic_slug") or payload.get("slug") or "topic")
-        path = post.get("post_url") or f"/t/{slug}/{topic_id}/{number}"
+        topic_url = f"{base}/t/{slug}/{topic_id}/{number}"
+        path = post.get("post_url")
         name = collapse(str(post.get("name") or ""))
         username = str(post.get("username") or "")
         items.append(
             Item(
                 guid=f"{base}/p/{post.get('id')}",
-                url=base + str(path),
+                url=post_link(base, str(path), topic_url) if path else topic_url,
                 title=(title or slug.replace("-", " "))
                 if number <= 1
                 else f"Re: {title or slug.replace('-', ' ')}",

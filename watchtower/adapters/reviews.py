@@ -45,7 +45,7 @@ from urllib.parse import urldefrag
 
 from selectolax.lexbor import LexborHTMLParser
 
-from watchtower.adapters._appstore import parse_appstore
+from watchtower.adapters._appstore import out_of_five, parse_appstore
 from watchtower.adapters._dates import parse_date
 from watchtower.adapters._review_ids import REVIEW_KEYS, ReviewIds, name_of, resolve
 from watchtower.adapters._text import decode_html, html_to_text
@@ -74,7 +74,12 @@ NO_REVIEWS = (
 _TENTH = Decimal("0.1")
 _ACCEPT = "text/html, application/json;q=0.9, application/xml;q=0.8, */*;q=0.5"
 # Comments outside strings, and trailing commas: the usual ways JSON-LD breaks JSON.
-_JSON_JUNK = re.compile(r'("(?:[^"\\]|\\.)*")|//[^\n]*|/\*.*?\*/|,(\s*[}\]])', re.DOTALL)
+# Strings (group 1) and unclosed comments (group 2) are kept as they are; an
+# unclosed string or comment runs to the end, so that the scan from each of many
+# unclosed ones ("\"\"\… or /*a/*a…) does not go to the end again (quadratic).
+_JSON_JUNK = re.compile(
+    r'("(?:[^"\\]|\\.)*+(?:"|\\?\Z))|//[^\n]*|/\*.*?\*/|(/\*.*)|,(\s*[}\]])', re.DOTALL
+)
 
 
 class ReviewsSettings(UrlSourceSettings):
@@ -89,17 +94,18 @@ def loads_lenient(text: str) -> Any:
     try:
         return json.loads(text)
     except ValueError:
-        cleaned = _JSON_JUNK.sub(lambda m: m.group(1) or m.group(2) or "", text)
+        cleaned = _JSON_JUNK.sub(lambda m: m.group(1) or m.group(2) or m.group(3) or "", text)
         return json.loads(cleaned)
 
 
 def jsonld_blocks(html: str) -> list[Any]:
-    """Every ``application/ld+json`` block of a page that can be read (others skipped)."""
+    """Every ``application/ld+json`` block of a page that can be read (others skipped:
+    not JSON, or nested too deeply for the parser)."""
     blocks = []
     for node in LexborHTMLParser(html).css('script[type="application/ld+json"]'):
         try:
             blocks.append(loads_lenient(node.text(deep=True)))
-        except ValueError:
+        except (ValueError, RecursionError):
             continue
     return blocks
 
@@ -124,21 +130,32 @@ def _types(node: dict[str, Any]) -> set[str]:
 
 
 def _rating(value: Any) -> tuple[float | None, str]:
-    """``(rating out of 5, raw text)`` from a ``Rating`` object or a bare number."""
+    """``(rating out of 5, raw text)`` from a ``Rating`` object or a bare number.
+
+    A value that is not a finite number (``NaN``, ``Infinity``, ``1e999999``)
+    is no rating (see :func:`~watchtower.adapters._appstore.out_of_five`);
+    others are clamped to 0–5. A ``bestRating`` that is not a finite positive
+    number is ignored: the rating is read out of 5.
+    """
     best = 5.0
     if isinstance(value, dict):
         try:
             best = float(value.get("bestRating") or 5)
-        except (TypeError, ValueError):
+        except (TypeError, ValueError, OverflowError):
+            best = 5.0
+        if not (math.isfinite(best) and best > 0):
             best = 5.0
         value = value.get("ratingValue")
     try:
         raw = float(str(value).replace(",", "."))
     except (TypeError, ValueError):
         return None, ""
-    if best > 0 and best != 5.0:
-        return round(raw / best * 5, 2), f"{raw:g}/{best:g}"
-    return raw, f"{raw:g}/5"
+    if not math.isfinite(raw):
+        return None, ""
+    if best != 5.0:
+        share = min(max(raw / best, 0.0), 1.0)  # raw / best may overflow to ±inf
+        return out_of_five(round(share * 5, 2)), f"{raw:g}/{best:g}"
+    return out_of_five(raw), f"{raw:g}/5"
 
 
 # Types a page about something reviewable carries even before its first review
@@ -279,15 +296,18 @@ def read_reviews(data: bytes, url: str, content_type: str = "") -> tuple[list[It
     a page when its JSON-LD has reviews or something reviewable, see
     :func:`read_jsonld_reviews`). The reader is picked by what the bytes are."""
     head = data.lstrip()[:1]
-    if head in (b"{", b"[") or "json" in content_type:
-        return parse_appstore(data, url), True
-    if (
-        head == b"<"
-        and b"<html" not in data[:2048].lower()
-        and (b"itunes.apple.com/rss" in data[:4096] or "xml" in content_type)
-    ):
-        return parse_appstore(data, url), True
-    return read_jsonld_reviews(decode_html(data, content_type), url)
+    try:
+        if head in (b"{", b"[") or "json" in content_type:
+            return parse_appstore(data, url), True
+        if (
+            head == b"<"
+            and b"<html" not in data[:2048].lower()
+            and (b"itunes.apple.com/rss" in data[:4096] or "xml" in content_type)
+        ):
+            return parse_appstore(data, url), True
+        return read_jsonld_reviews(decode_html(data, content_type), url)
+    except RecursionError:  # JSON nested deeper than the parser (or a name list) can go
+        raise PermanentError("the reviews are nested too deeply to read") from None
 
 
 def parse_reviews(data: bytes, url: str, content_type: str = "") -> list[Item]:

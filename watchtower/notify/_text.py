@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, time
 from typing import Any
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 from watchtower.models import Notification, Severity
@@ -147,6 +148,21 @@ STRINGS: dict[str, dict[str, str]] = {
 SEVERITY_EMOJI = {Severity.info: "🔎", Severity.warning: "⚠️", Severity.critical: "🚨"}
 
 
+def http_url(url: str) -> str:
+    """``url`` if it is an absolute http(s) URL, else ``""``.
+
+    Items' URLs are already only http(s) (:func:`watchtower.pipeline.canonical.
+    canonical_url`); every notifier checks again before it makes a link or shows
+    an address, so a ``javascript:`` or ``data:`` URL that reached a payload by
+    another way (an old row, a new producer) is never one.
+    """
+    try:
+        parts = urlsplit(url.strip())
+    except ValueError:
+        return ""
+    return url.strip() if parts.scheme.lower() in ("http", "https") and parts.netloc else ""
+
+
 def t(language: str, key: str) -> str:
     """The text for ``key`` in ``language`` (falls back to French)."""
     return STRINGS.get(language, STRINGS["fr"]).get(key, STRINGS["fr"][key])
@@ -156,12 +172,15 @@ def published_text(n: Notification, language: str, timezone: str) -> str:
     """The publication time in the configured zone, or "unknown date"."""
     if n.published is None:
         return t(language, "unknown_date")
-    if n.published.astimezone(UTC).time() == time(0):
-        # A date without a time (JSON-LD "2026-11-25") is stored as midnight UTC:
-        # shown in the local zone it would claim "01:00", an hour nobody wrote.
-        # An item really published at 00:00:00 UTC loses its time, which is rare.
-        return n.published.astimezone(UTC).strftime(t(language, "date_only_format"))
-    return local_time_text(n.published, language, timezone)
+    try:
+        if n.published.astimezone(UTC).time() == time(0):
+            # A date without a time (JSON-LD "2026-11-25") is stored as midnight UTC:
+            # shown in the local zone it would claim "01:00", an hour nobody wrote.
+            # An item really published at 00:00:00 UTC loses its time, which is rare.
+            return n.published.astimezone(UTC).strftime(t(language, "date_only_format"))
+        return local_time_text(n.published, language, timezone)
+    except OverflowError:  # year 1 or 9999 moved to another zone: not a real date
+        return t(language, "unknown_date")
 
 
 def local_time_text(when: datetime, language: str, timezone: str) -> str:

@@ -11,7 +11,8 @@ the URL itself never appears in a reason, a log line, a metric label or
 ``watchtower status`` (see :mod:`watchtower.redact`).
 
 Text is sent as plain text: Apprise escapes it for HTML and Markdown targets
-itself. Control characters are removed and mass mentions (``@everyone``,
+itself. Control characters (C0, DEL, C1) and bidi controls are removed
+(:mod:`watchtower.sanitise`) and mass mentions (``@everyone``,
 ``@here``, ``@channel``, ``<!channel>``) are defused, so a feed cannot ping a
 whole team.
 """
@@ -31,6 +32,7 @@ from watchtower.models import Notification, Severity
 from watchtower.notify.base import Limits, Message, Notifier, Receipt, truncate
 from watchtower.notify.plain import plain_text
 from watchtower.redact import redact_target
+from watchtower.sanitise import printable
 
 __all__ = ["AppriseNotifier", "scrub"]
 
@@ -43,7 +45,6 @@ _NOTIFY_TYPE = {
     Severity.warning: apprise.NotifyType.WARNING,
     Severity.critical: apprise.NotifyType.FAILURE,
 }
-_CONTROL = str.maketrans({c: " " for c in map(chr, range(32)) if c != "\n"})
 _MASS_MENTION = re.compile(
     r"(@)(everyone|here|channel)\b|<!(channel|here|everyone)>", re.IGNORECASE
 )
@@ -54,7 +55,7 @@ def _defuse(text: str) -> str:
     """``@everyone`` → ``@\u200beveryone``: still readable, pings nobody."""
     return _MASS_MENTION.sub(
         lambda m: f"@\u200b{m.group(2)}" if m.group(1) else f"<\u200b!{m.group(3)}>",
-        text.translate(_CONTROL),
+        printable(text, keep="\n"),
     )
 
 

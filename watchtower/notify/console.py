@@ -10,6 +10,13 @@ from watchtower.models import Notification
 from watchtower.notify._text import kind_of
 from watchtower.notify.base import Message, Notifier, Receipt
 from watchtower.notify.plain import plain_text, reply_text
+from watchtower.sanitise import printable
+
+
+def _clean(text: str) -> str:
+    """Control characters (C0, DEL, C1) and bidi controls would let a feed rewrite
+    the operator's terminal (hide text, plant hyperlinks); tabs become spaces."""
+    return printable(text, keep="\n")
 
 
 class ConsoleNotifier(Notifier):
@@ -27,22 +34,20 @@ class ConsoleNotifier(Notifier):
 
     def render(self, notification: Notification, address: str) -> Message:
         n, lang = notification, self.language
-        # Control characters would let a feed rewrite the operator's terminal.
-        clean = str.maketrans({c: " " for c in map(chr, range(32)) if c != "\n"})
         # Replies are printed when they come, after whatever was printed last: the
         # story's tag on both the first message and its replies links them.
         story = n.story.get("id")
         tag = f"[#{story}] " if story is not None else ""
         if n.is_reply:
             text = f"  ↳ {tag}{reply_text(n, lang)}"
-            return Message(address=address, text=text.translate(clean))
+            return Message(address=address, text=_clean(text))
         plain = plain_text(n, lang, self.timezone)
         body = plain.body.splitlines()
         head = f"  → {address or 'console'}"
         if kind_of(n) == "item" and body:  # the source and brands on the target's line
             head, body = f"{head} · {body[0]}", body[1:]
         lines = [tag + plain.title, head, *(f"  {line}" if line else "" for line in body)]
-        return Message(address=address, text="\n".join(line.translate(clean) for line in lines))
+        return Message(address=address, text=_clean("\n".join(lines)))
 
     def send(self, message: Message) -> Receipt:
         stream = self.stream or sys.stdout

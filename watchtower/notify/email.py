@@ -19,9 +19,11 @@ from email.utils import formataddr, make_msgid
 
 from watchtower.errors import DeliveryError
 from watchtower.models import Notification
+from watchtower.notify import email_render
 from watchtower.notify._text import (
     SEVERITY_EMOJI,
     author_text,
+    http_url,
     kind_of,
     label,
     published_text,
@@ -31,6 +33,7 @@ from watchtower.notify._text import (
     title_text,
 )
 from watchtower.notify.base import Limits, Message, Notifier, Receipt, truncate
+from watchtower.notify.email_render import html_link
 
 _ADDRESS = re.compile(r"^[^@\s,;<>]+@[^@\s,;<>]+\.[^@\s,;<>]+$")
 SMTP_REPLY_MAX = 200  # characters of the server's answer kept in the error
@@ -109,8 +112,6 @@ class EmailNotifier(Notifier):
             return self._notice(n, address)
         if kind in ("summary", "spike"):
             # Grouped / quiet-hours / digest summaries and spike alerts (issue 7).
-            from watchtower.notify import email_render
-
             if kind == "summary":
                 subject, text, html_body = email_render.summary_email(n, lang)
             else:
@@ -142,15 +143,16 @@ class EmailNotifier(Notifier):
             if value
         ]
         excerpt = truncate(n.excerpt, 1000)
+        url = http_url(n.url)  # anything else is no link (javascript:, data:)
         text = "\n".join(
-            [f"{SEVERITY_EMOJI[n.severity]} {title}", n.url, ""]
+            [f"{SEVERITY_EMOJI[n.severity]} {title}", url, ""]
             + [f"{k}{v}" for k, v in rows]
             + (["", excerpt] if excerpt else [])
         )
         e = html.escape
         html_body = (
             f"<p>{SEVERITY_EMOJI[n.severity]} <strong>{e(severity_text(n, lang))}</strong> · "
-            f'<a href="{e(n.url)}">{e(title)}</a></p><table>'
+            f"{html_link(url, title)}</p><table>"
             + "".join(f"<tr><th align='left'>{e(k)}</th><td>{e(v)}</td></tr>" for k, v in rows)
             + "</table>"
             + (f"<blockquote>{e(excerpt)}</blockquote>" if excerpt else "")
@@ -168,12 +170,13 @@ class EmailNotifier(Notifier):
         title = truncate(title_text(n, lang), self.limits.title_max)
         subject = t(lang, "notice_subject").format(severity=severity, title=title)
         body = truncate(n.excerpt.strip(), self.limits.body_max)
+        url = http_url(n.url)
         text = "\n".join(
             [f"{SEVERITY_EMOJI[n.severity]} {severity} · {title}"]
-            + ([n.url] if n.url else [])
+            + ([url] if url else [])
             + (["", body] if body else [])
         )
-        heading = f'<a href="{e(n.url)}">{e(title)}</a>' if n.url else e(title)
+        heading = html_link(url, title)
         html_body = (
             f"<p>{SEVERITY_EMOJI[n.severity]} <strong>{e(severity)}</strong> · {heading}</p>"
             + (f"<p style='white-space:pre-wrap'>{e(body)}</p>" if body else "")

@@ -11,26 +11,40 @@ import html
 from typing import Any
 
 from watchtower.models import Notification, Severity
-from watchtower.notify._text import SEVERITY_EMOJI, original_permalink, original_text, t
+from watchtower.notify._text import (
+    SEVERITY_EMOJI,
+    http_url,
+    original_permalink,
+    original_text,
+    t,
+)
 from watchtower.notify.slack_render import summary_title
 
 CHART_CID = "chart@watchtower"
 SHOWN = 20  # items per brand in an e-mail summary
 
 
+def html_link(url: str, text: str) -> str:
+    """``<a href="url">text</a>`` (both escaped) for an http(s) URL, else ``text`` escaped:
+    a ``javascript:`` or ``data:`` URL is never a link in an e-mail."""
+    url = http_url(url)
+    if not url:
+        return html.escape(text)
+    return f'<a href="{html.escape(url)}">{html.escape(text)}</a>'
+
+
 def _item_text(item: dict[str, Any]) -> str:
     emoji = SEVERITY_EMOJI[Severity[str(item.get("severity", "info"))]]
-    return f"{emoji} {item.get('title') or ''} — {item.get('source') or ''}\n   {item.get('url')}"
+    url = http_url(str(item.get("url") or ""))
+    return f"{emoji} {item.get('title') or ''} — {item.get('source') or ''}" + (
+        f"\n   {url}" if url else ""
+    )
 
 
 def _item_html(item: dict[str, Any]) -> str:
-    e = html.escape
     emoji = SEVERITY_EMOJI[Severity[str(item.get("severity", "info"))]]
-    return (
-        f'<li>{emoji} <a href="{e(str(item.get("url") or ""))}">'
-        f"{e(str(item.get('title') or ''))}</a> — <em>{e(str(item.get('source') or ''))}"
-        "</em></li>"
-    )
+    title = html_link(str(item.get("url") or ""), str(item.get("title") or ""))
+    return f"<li>{emoji} {title} — <em>{html.escape(str(item.get('source') or ''))}</em></li>"
 
 
 def summary_email(n: Notification, language: str) -> tuple[str, str, str]:
@@ -89,7 +103,7 @@ def spike_email(
             escalated.append(origin)
         lines[1:1] = escalated
         html_lines[1:1] = [e(line) for line in escalated]
-        if permalink := original_permalink(spike):
+        if permalink := http_url(original_permalink(spike)):
             name = t(language, "original_link")
             lines.insert(1 + len(escalated), f"{name}{t(language, 'colon')}{permalink}")
             html_lines.insert(1 + len(escalated), f'<a href="{e(permalink)}">{e(name)}</a>')

@@ -15,6 +15,7 @@ from watchtower.models import Notification
 from watchtower.notify import email_render
 from watchtower.notify._text import (
     author_text,
+    http_url,
     kind_of,
     label,
     published_text,
@@ -71,8 +72,8 @@ def plain_text(n: Notification, language: str, timezone: str) -> PlainText:
             excerpt = n.excerpt.strip()
             cut = excerpt[:EXCERPT_CHARS] + ("…" if len(excerpt) > EXCERPT_CHARS else "")
             lines += ["", cut]
-    if n.url:
-        lines += ["", n.url]
+    if url := http_url(n.url):  # only http(s) is ever shown as an address
+        lines += ["", url]
     return PlainText(title, "\n".join(lines))
 
 
@@ -80,4 +81,5 @@ def reply_text(n: Notification, language: str) -> str:
     """One line for a later sighting or an edit, under its story's first message."""
     key = "edited_on" if n.story.get("edited") else "also_seen"
     line = t(language, key).format(source=n.source)
-    return f"{line}{t(language, 'colon')}{title_text(n, language)} — {n.url}"
+    url = http_url(n.url)
+    return f"{line}{t(language, 'colon')}{title_text(n, language)}" + (f" — {url}" if url else "")

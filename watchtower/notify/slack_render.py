@@ -9,13 +9,16 @@ more" link to the item, so a long notification is shortened, never refused.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from typing import Any
+from urllib.parse import quote
 
 from watchtower.models import Notification, Severity
 from watchtower.notify._text import (
     SEVERITY_EMOJI,
     author_text,
+    http_url,
     kind_of,
     label,
     mentions_text,
@@ -41,6 +44,8 @@ GROUP_SHOWN = 20  # items listed (each linked) in a grouped message before "and 
 SUMMARY_SHOWN = 10  # items per brand in quiet-hours summaries and digests
 
 Block = dict[str, Any]
+# In a link's URL: what would end it (<, >, |), whitespace, controls, bidi controls.
+_URL_UNSAFE = re.compile(r"[\x00-\x20\x7f-\x9f<>|\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 
 
 def escape_mrkdwn(text: str) -> str:
@@ -49,8 +54,8 @@ def escape_mrkdwn(text: str) -> str:
 
 
 def escape_url(url: str) -> str:
-    """A URL safe inside ``<url|label>``."""
-    return url.replace("<", "%3C").replace(">", "%3E").replace("|", "%7C").replace(" ", "%20")
+    """A URL safe inside ``<url|label>``; ``""`` for anything but http(s), never a link."""
+    return _URL_UNSAFE.sub(lambda m: quote(m.group(), safe=""), http_url(url))
 
 
 def linkable(url: str) -> bool:
@@ -59,7 +64,8 @@ def linkable(url: str) -> bool:
 
 
 def link(url: str, text: str) -> str:
-    """``<url|text>`` (``text`` already escaped), or just ``text`` without a linkable URL."""
+    """``<url|text>`` (``text`` already escaped), or just ``text`` without a linkable
+    (http(s), not too long) URL."""
     return f"<{escape_url(url)}|{text}>" if linkable(url) else text
 
 
@@ -94,7 +100,7 @@ def fit(
 ) -> tuple[list[Block], str]:
     """Blocks and fallback text within Slack's limits (see module docstring)."""
     more = link(url, t(language, "read_more")) if linkable(url) else ""
-    if url and not linkable(url):
+    if http_url(url) and not linkable(url):
         # Still show where the item is. verbatim: Slack must not turn the cut URL
         # into a link to a page that does not exist.
         shown = {
@@ -158,7 +164,9 @@ def item_blocks(
     blocks.append(context(when))
     if sightings > 1:
         blocks.append(context("👀 " + t(language, "seen_on").format(count=sightings)))
-    fallback = f"{emoji} {escape_mrkdwn(severity_text(n, language))}: {title} {n.url}"
+    # The fallback text is mrkdwn too: a raw URL there could hold "<!channel>".
+    url = escape_mrkdwn(http_url(n.url))
+    fallback = f"{emoji} {escape_mrkdwn(severity_text(n, language))}: {title} {url}".rstrip()
     return fit(blocks, fallback, url=n.url, language=language)
 
 

@@ -9,17 +9,24 @@ storage layer puts under a unique constraint.
 Unwrapping is offline and parameter-based: a redirector whose target is not in
 the link itself (a ``feedproxy`` ``~r/…/~3/…`` path, a new-style Google News
 ``AU_yqL…`` id) is left as it is rather than fetched.
+
+Only absolute http(s) URLs are kept: anything else (``javascript:``, ``data:``,
+``mailto:``, a relative or unparsable link, a host that is neither ASCII nor
+valid IDNA once its bidi controls are dropped) becomes ``""``, which every
+notifier shows as "no link". A feed decides what its links say, not what they
+do when clicked.
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
-import contextlib
 import re
 from collections.abc import Callable, Iterable
 from functools import lru_cache
 from urllib.parse import parse_qsl, quote, urlencode, urlsplit, urlunsplit
+
+from watchtower.sanitise import BIDI_CONTROLS
 
 __all__ = ["DEFAULT_TRACKING_PARAMS", "canonical_key", "canonical_url", "url_key"]
 
@@ -44,6 +51,11 @@ _MAX_UNWRAP = 5  # redirect chains nest (Facebook → Google → site); bound th
 _DEFAULT_PORTS = {"http": 80, "https": 443}
 _UNRESERVED_ESCAPE = re.compile(r"%([0-9A-Fa-f]{2})")
 _PATH_SAFE = "/%:@!$&'()*+,;=-._~"
+# What a host may hold once IDNA-encoded: a name, an IPv4 or (unbracketed) IPv6
+# address, an IPv6 zone ("%25eth0"). No space, control, quote or bracket.
+_HOST = re.compile(r"[a-z0-9._~%!$&'()*+,;=:-]+")
+_USERINFO_SAFE = "%!$&'()*+,;=-._~"
+_NO_BIDI = str.maketrans(dict.fromkeys(BIDI_CONTROLS))
 _GOOGLE_HOST = re.compile(r"^(?:www\.)?google\.[a-z]{2,3}(?:\.[a-z]{2})?$")
 
 # host → (path predicate, parameters that carry the target, in order of trust)
@@ -72,7 +84,7 @@ def canonical_url(url: str, extra_tracking: Iterable[str] = ()) -> str:
     (:data:`DEFAULT_TRACKING_PARAMS` plus ``extra_tracking``) and AMP variants
     (``amp.`` hosts, the AMP cache, ``/amp`` paths, ``?amp``), normalises
     percent-escapes and sorts the remaining query parameters. A value that is
-    not an absolute http(s) URL comes back stripped but otherwise unchanged.
+    not an absolute http(s) URL with a valid host comes back as ``""``.
     """
     url = url.strip()
     is_tracking = _tracking_predicate(tuple(extra_tracking))
@@ -84,12 +96,14 @@ def canonical_url(url: str, extra_tracking: Iterable[str] = ()) -> str:
     try:
         parts = urlsplit(url)
         port = parts.port
-    except ValueError:  # "http://[bad" or a non-numeric port: keep what we got
-        return url
+    except ValueError:  # "http://[bad" or a non-numeric port
+        return ""
     scheme = parts.scheme.lower()
     if scheme not in _DEFAULT_PORTS or not parts.hostname:
-        return url
+        return ""
     host = _normalise_host(parts.hostname)
+    if host is None:
+        return ""
     path = _normalise_path(parts.path)
     if host.startswith("amp.") and host.count(".") >= 2:
         host = host[4:]
@@ -100,9 +114,13 @@ def canonical_url(url: str, extra_tracking: Iterable[str] = ()) -> str:
         if not is_tracking(k) and not _is_amp_param(k, v)
     ]
     query = urlencode(sorted(pairs), quote_via=quote, safe="/:@!$'()*,;-._~")
+    if ":" in host:  # an IPv6 address
+        host = f"[{host}]"
     netloc = host if port in (None, _DEFAULT_PORTS[scheme]) else f"{host}:{port}"
     if parts.username:  # rare, but dropping credentials would change the resource
-        netloc = f"{parts.username}{':' + parts.password if parts.password else ''}@{netloc}"
+        user = quote(parts.username, safe=_USERINFO_SAFE)
+        password = quote(parts.password, safe=_USERINFO_SAFE) if parts.password else ""
+        netloc = f"{user}{':' + password if password else ''}@{netloc}"
     return urlunsplit((scheme, netloc, path or "/", query, ""))
 
 
@@ -222,12 +240,21 @@ def _varint(data: bytes, pos: int) -> tuple[int, int]:
     return value, pos
 
 
-def _normalise_host(host: str) -> str:
-    host = host.lower().rstrip(".")
+def _normalise_host(host: str) -> str | None:
+    """The lower-case ASCII host, IDNA-encoded; ``None`` when it cannot be one.
+
+    Bidi controls are dropped first: ``\u202erf.acme-banque.evil.example`` is
+    shown as the host it really is, never in an order that reads as another
+    site. A host still neither ASCII nor valid IDNA (a control character) would
+    be shown as written: it is no host.
+    """
+    host = host.translate(_NO_BIDI).lower().rstrip(".")
     if not host.isascii():
-        with contextlib.suppress(UnicodeError):  # not valid IDNA: keep it as written
+        try:
             host = host.encode("idna").decode("ascii")
-    return host
+        except UnicodeError:
+            return None
+    return host if _HOST.fullmatch(host) else None
 
 
 def _normalise_path(path: str) -> str:

@@ -21,6 +21,8 @@ def prepare(items: Sequence[Item], tracking_params: Iterable[str] = ()) -> list[
             continue
         seen.add(item.guid)
         url = canonical_url(item.url, extra) if item.url else ""
+        if item.url and not url:  # not an http(s) link (javascript:, data:…): none at all
+            item = item.model_copy(update={"url": ""})
         if item.shared_url:
             out.append(Prepared(item, url, "", *_found_on_a_page(item)))
             continue

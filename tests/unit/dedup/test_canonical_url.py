@@ -61,10 +61,22 @@ CASES = [
         "https%253A%252F%252Famp.site.fr%252Fa%253Futm_source%253Dfb",
         "https://site.fr/a",
     ),
-    ("mailto:press@acme.fr", "mailto:press@acme.fr"),
+    ("http://[::1]:8080/a", "http://[::1]:8080/a"),
+    ("https://café.fr/x", "https://xn--caf-dma.fr/x"),
+    # only absolute http(s) URLs with a real host are kept: nothing else is a link
+    ("mailto:press@acme.fr", ""),
+    ("javascript:alert(document.cookie)", ""),
+    ("JavaScript://%0Aalert(1)", ""),
+    ("data:text/html;base64,PHNjcmlwdD4=", ""),
+    ("/relative/path", ""),
     ("", ""),
-    ("not a url", "not a url"),
-    ("http://[::1", "http://[::1"),
+    ("not a url", ""),
+    ("http://[::1", ""),
+    ("https://ex\x1bample.com/a", ""),  # a control character in the host
+    ("https://exa mple.com/a", ""),
+    # a bidi override would show the host in another order: dropped, the real host shown
+    ("https://\u202erf.acme-banque.evil.example/login", "https://rf.acme-banque.evil.example/login"),
+    ("https://u\u202e:p@site.fr/a", "https://u%E2%80%AE:p@site.fr/a"),
 ]  # fmt: skip
 
 

@@ -95,3 +95,16 @@ def test_copies_of_a_long_review_are_still_near_duplicates() -> None:
     index.add(1, a.fingerprint, now)
     found = index.find(b.fingerprint, now=now)
     assert found is not None and found.doc_id == 1
+
+
+def test_a_non_http_link_is_no_link_at_all() -> None:
+    """``javascript:``/``data:`` links are dropped: not linked, not stored, not keyed."""
+    [js, data] = prepare(
+        [
+            Item(guid="1", url="javascript:alert(document.cookie)", title="Acme", text="A."),
+            Item(guid="2", url="data:text/html;base64,PHNjcmlwdD4=", title="Acme", text="B."),
+        ]
+    )
+    for p in (js, data):
+        assert p.canonical_url == p.item.url == p.url_hash == ""
+        assert p.content_hash  # still a story, found by its words
