@@ -16,7 +16,6 @@ import io
 import ipaddress
 import json
 import logging
-import socket
 import time
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
@@ -30,6 +29,7 @@ from rich.console import Console
 from tests.e2e.alerting_helpers import rows
 from tests.e2e.scenario import targets
 from tests.servers.http import FeedServer, Resource
+from tests.servers.loopback import guard_loopback
 from tests.servers.slack import FakeSlack
 from tests.servers.smtp import SmtpServer
 from watchtower.adapters._http import HttpFetcher
@@ -52,19 +52,7 @@ BIDI_CONTROLS = set("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
 @pytest.fixture(autouse=True)
 def _loopback_only(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, int]]:
     """Refuse (before any packet) every TCP connect outside loopback; record attempts."""
-    attempts: list[tuple[str, int]] = []
-    real_connect = socket.socket.connect
-
-    def guarded(sock: socket.socket, address: Any) -> None:
-        if sock.family in (socket.AF_INET, socket.AF_INET6):
-            host = str(address[0])
-            attempts.append((host, int(address[1])))
-            if not ipaddress.ip_address(host.split("%", 1)[0]).is_loopback:
-                raise ConnectionRefusedError(f"test guard: {host} is outside loopback")
-        real_connect(sock, address)
-
-    monkeypatch.setattr(socket.socket, "connect", guarded)
-    return attempts
+    return guard_loopback(monkeypatch, ConnectionRefusedError)
 
 
 def _rss(*items: str) -> bytes:

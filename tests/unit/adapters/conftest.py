@@ -4,8 +4,6 @@ guard, and a real Dovecot IMAP server (see ``tests/unit/adapters/dovecot.py``)."
 from __future__ import annotations
 
 import contextlib
-import ipaddress
-import socket
 import threading
 from collections.abc import Callable, Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -13,6 +11,7 @@ from typing import Any
 
 import pytest
 
+from tests.servers.loopback import guard_loopback
 from tests.unit.adapters.dovecot import Dovecot, dovecot_or_skip
 
 Route = Callable[[BaseHTTPRequestHandler], None]
@@ -95,19 +94,7 @@ def connections(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, int]]:
     Patched on the socket class, so it sees connections made by httpcore,
     imaplib and anything else, and stops them before a packet is sent.
     """
-    attempts: list[tuple[str, int]] = []
-    real_connect = socket.socket.connect
-
-    def guarded(sock: socket.socket, address: Any) -> None:
-        if sock.family in (socket.AF_INET, socket.AF_INET6):
-            host = str(address[0])
-            attempts.append((host, int(address[1])))
-            if not ipaddress.ip_address(host.split("%", 1)[0]).is_loopback:
-                raise AssertionError(f"a test tried to connect outside loopback: {address}")
-        real_connect(sock, address)
-
-    monkeypatch.setattr(socket.socket, "connect", guarded)
-    return attempts
+    return guard_loopback(monkeypatch)
 
 
 @pytest.fixture(autouse=True)
