@@ -162,6 +162,8 @@ class Poller:
             with self._lock:
                 self._in_flight += len(claimed)
             futures = [pool.submit(self._poll_tracked, c, stats, stop) for c in claimed]
+            for future in futures:  # also when cancelled unstarted (workers replaced)
+                future.add_done_callback(self._one_less)
             patience = None if all_sources else config.watchtower.poll_interval.total_seconds()
             done, running = wait(futures, timeout=patience)
             stats.running = len(running)
@@ -209,8 +211,11 @@ class Poller:
             self._poll_one(claim, stats, stop)
         finally:
             with self._lock:
-                self._in_flight -= 1
                 self._fetching.pop(claim.id, None)
+
+    def _one_less(self, _future: Future[None]) -> None:
+        with self._lock:
+            self._in_flight -= 1
 
     def _poll_one(self, claim: Claim, stats: PollStats, stop: threading.Event | None) -> None:
         app = self.app
