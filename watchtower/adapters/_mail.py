@@ -27,8 +27,8 @@ import hashlib
 from dataclasses import dataclass
 from datetime import datetime
 from email.message import Message
-from email.utils import parsedate_to_datetime
 
+from watchtower.adapters._dates import parse_date
 from watchtower.adapters._mail_decode import (
     address,
     attached_messages,
@@ -68,10 +68,9 @@ class _Envelope:
         subject = header(message, "Subject")
         name, sender = address(message, "From")
         date = header(message, "Date")
-        try:
-            published = parsedate_to_datetime(date) if date else None
-        except (TypeError, ValueError, IndexError, OverflowError):
-            published = None
+        # The feeds' reader: RFC 822 or ISO, made aware, and only plausible dates
+        # (a year-9999 Date header would make the batch unstorable).
+        published = parse_date(date)
         message_id = header(message, "Message-ID").strip("<>")
         identity = message_id or hashlib.sha1(f"{sender}\n{subject}\n{date}".encode()).hexdigest()
         return cls(subject, name, sender, identity, published)

@@ -9,6 +9,7 @@ structure of Google Alerts and LinkedIn group e-mails. No real person or post.
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -387,3 +388,20 @@ def test_a_long_text_part_is_kept_even_if_the_html_says_something_else() -> None
     text = "Banque Acmé : les frais de tenue de compte doublent au 1er avril.\r\n"
     [item] = parse_email(message(html, text=text, sender="lettre@presse.example"))
     assert item.text == "Banque Acmé : les frais de tenue de compte doublent au 1er avril."
+
+
+@pytest.mark.parametrize(
+    ("date", "published"),
+    [
+        ("Tue, 05 Mar 2024 08:01:12 -0800", "2024-03-05T16:01:12+00:00"),
+        ("Tue, 05 Mar 2024 08:01:12 -0000", "2024-03-05T08:01:12+00:00"),  # naive: UTC
+        ("Fri, 31 Dec 9999 23:30:00 -0500", None),  # would not fit a UTC datetime
+        ("Mon, 01 Jan 0001 00:30:00 +0100", None),
+        ("not a date", None),
+    ],
+)
+def test_mail_dates_are_read_like_feed_dates(date: str, published: str | None) -> None:
+    [item] = parse_email(message(text="Bonjour, un message sur Acmé.", sender="a@b.fr", date=date))
+    expected = datetime.fromisoformat(published) if published else None
+    assert item.published == expected
+    assert item.published is None or item.published.tzinfo is not None
