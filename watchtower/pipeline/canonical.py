@@ -54,7 +54,6 @@ _PATH_SAFE = "/%:@!$&'()*+,;=-._~"
 # What a host may hold once IDNA-encoded: a name, an IPv4 or (unbracketed) IPv6
 # address, an IPv6 zone ("%25eth0"). No space, control, quote or bracket.
 _HOST = re.compile(r"[a-z0-9._~%!$&'()*+,;=:-]+")
-_USERINFO_SAFE = "%!$&'()*+,;=-._~"
 _NO_BIDI = str.maketrans(dict.fromkeys(BIDI_CONTROLS))
 _GOOGLE_HOST = re.compile(r"^(?:www\.)?google\.[a-z]{2,3}(?:\.[a-z]{2})?$")
 
@@ -117,10 +116,9 @@ def canonical_url(url: str, extra_tracking: Iterable[str] = ()) -> str:
     if ":" in host:  # an IPv6 address
         host = f"[{host}]"
     netloc = host if port in (None, _DEFAULT_PORTS[scheme]) else f"{host}:{port}"
-    if parts.username:  # rare, but dropping credentials would change the resource
-        user = quote(parts.username, safe=_USERINFO_SAFE)
-        password = quote(parts.password, safe=_USERINFO_SAFE) if parts.password else ""
-        netloc = f"{user}{':' + password if password else ''}@{netloc}"
+    # User info is dropped: in an item's link it is a lure
+    # ("https://www.acme.fr@evil.example/" goes to evil.example), or a
+    # password that must not reach a Slack channel.
     return urlunsplit((scheme, netloc, path or "/", query, ""))
 
 

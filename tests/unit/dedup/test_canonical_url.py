@@ -76,7 +76,9 @@ CASES = [
     ("https://exa mple.com/a", ""),
     # a bidi override would show the host in another order: dropped, the real host shown
     ("https://\u202erf.acme-banque.evil.example/login", "https://rf.acme-banque.evil.example/login"),
-    ("https://u\u202e:p@site.fr/a", "https://u%E2%80%AE:p@site.fr/a"),
+    ("https://u\u202e:p@site.fr/a", "https://site.fr/a"),  # user info: a lure or a secret
+    ("https://www.acme.fr@evil.example/login", "https://evil.example/login"),
+    ("https://feed:s3cret@news.example.fr/a", "https://news.example.fr/a"),
 ]  # fmt: skip
 
 
