@@ -20,10 +20,16 @@ which every board translates:
   entry: "The post <a>X</a> appeared first on <a>Y</a>." ("L'article … est
   apparu en premier sur …").
 
+* **Reddit**: its feeds (English only, whatever the subreddit) end every entry
+  with "submitted by <a href=…/user/X>/u/X</a> <br/> <span><a>[link]</a></span>
+  <span><a href=ENTRY>[comments]</a></span>". The author is already the item's
+  ``author``; left in, a user name like "AcmeFan" is a mention. A link post
+  is then its title only.
+
 What is never removed: anything before the end, a link to another page (a
-Reddit "[comments]" link after other links, a source credit), a body that would
-be left with no text (Hacker News' "Comments" link *is* the entry), and plain
-text bodies (no markup to tell boilerplate by).
+source credit), a body that would be left with no text (Hacker News'
+"Comments" link *is* the entry) except Reddit's, and plain text bodies (no
+markup to tell boilerplate by).
 
 Every HTML body of every feed is a candidate (``benchmarks/parse.py``), so the
 feed reader calls :func:`strip_trailers` only for a body that ends with a tag
@@ -57,6 +63,19 @@ _PHPBB = re.compile(
     rf"\s*{_DASH}[^<>]{{0,200}}</p>\s*<hr\s*/?>\s*\Z",
     re.IGNORECASE,
 )
+# Reddit's trailer (its feed template, not translated): "&#32; submitted by &#32;
+# <a href=…/user/X> /u/X </a> <br/> <span><a …>[link]</a></span> &#32;
+# <span><a …>[comments]</a></span>", then the table's closing tags.
+_SPACE32 = r"(?:\s|&#32;)*"
+_REDDIT = re.compile(
+    # Right after a tag: the label is the template's, never the end of the author's text.
+    rf"(?<=>){_SPACE32}[^<>&]{{0,40}}{_SPACE32}"
+    r'<a href="https?://(?:www\.|old\.|new\.)?reddit\.com/u(?:ser)?/[^"<>]{1,100}">[^<>]{0,120}</a>'
+    r"\s*<br\s*/?>\s*<span><a href=\"[^\"<>]*\">\[link\]</a></span>"
+    rf"{_SPACE32}<span><a href=\"[^\"<>]*\">\[comments\]</a></span>"
+    r"(?:\s|</[A-Za-z]+\s*>)*\Z"
+)
+_REDDIT_TAIL = "[comments]</a></span>"
 # The href of an <a> tag.
 _HREF = re.compile(r"""(?<![\w-])href\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s>]+))""", re.IGNORECASE)
 # After the last </a>: only closing tags, whitespace and a full stop.
@@ -97,6 +116,10 @@ def strip_trailers(body: str, link: str) -> str:
     Returns ``body`` itself when nothing is recognised, or when removing it
     would leave no text.
     """
+    if _REDDIT_TAIL in body[-TRAILER_TAIL:]:
+        reddit = _REDDIT.search(body, max(0, len(body) - _WINDOW))
+        if reddit is not None:
+            return body[: reddit.start()]
     cut = None
     if "<hr" in body[-16:]:
         phpbb = _PHPBB.search(body, max(0, len(body) - _WINDOW))

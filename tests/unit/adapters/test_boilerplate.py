@@ -8,6 +8,7 @@ default RSS footer, WordPress themes' "Continue reading" links).
 
 from __future__ import annotations
 
+from html import escape
 from pathlib import Path
 
 import pytest
@@ -71,6 +72,42 @@ def test_xenforo_read_more_link_is_gone_from_the_synthetic_feed() -> None:
     data = (CORPUS / "forums" / "synthetic_xenforo_index.rss.xml").read_bytes()
     first = parse_feed(data, url="https://forum.example.fr/forums/-/index.rss").items[0]
     assert first.text.endswith("Quelqu'un d'autre ?")
+
+
+def test_reddit_submitted_by_trailer_is_gone_from_the_real_feed() -> None:
+    data = (CORPUS / "rss" / "reddit_r_thinkpad_top.atom.xml").read_bytes()
+    items = parse_feed(data, url="https://www.reddit.com/r/thinkpad/top/.rss").items
+    assert not [i.guid for i in items if "submitted by" in i.text or "[comments]" in i.text]
+    assert [bool(i.text) for i in items] == [False, False, False, True, True]  # links: titles
+    assert items[3].text.endswith("I'll promptly edit this)")
+    assert items[0].author == "/u/KasaneTeto_"  # the name stays where it belongs
+
+
+REDDIT = "https://www.reddit.com/r/france/comments/abc123/banque_acme/"
+
+
+def reddit_body(text: str, user: str = "https://www.reddit.com/user/AcmeFan") -> str:
+    return (
+        f'<!-- SC_OFF --><div class="md"><p>{text}</p></div><!-- SC_ON --> &#32; submitted by '
+        f'&#32; <a href="{user}"> /u/AcmeFan </a> <br/> <span><a href="{REDDIT}">[link]</a>'
+        f'</span> &#32; <span><a href="{REDDIT}">[comments]</a></span>'
+    )
+
+
+def test_a_reddit_user_name_is_no_mention() -> None:
+    [item] = parse_feed(
+        (
+            '<feed xmlns="http://www.w3.org/2005/Atom"><title>r/france</title><entry>'
+            f'<id>t3_abc123</id><title>Frais bancaires</title><link href="{REDDIT}"/>'
+            f'<content type="html">{escape(reddit_body("Mes frais ont doublé."))}</content>'
+            "</entry></feed>"
+        ).encode(),
+        url="https://www.reddit.com/r/france/.rss",
+    ).items
+    assert item.text == "Mes frais ont doublé."
+    # the same shape with a user link elsewhere than Reddit is not Reddit's trailer
+    other = reddit_body("Mes frais ont doublé.", user="https://evil.example/user/AcmeFan")
+    assert strip_trailers(other, REDDIT) is other
 
 
 # ------------------------------------------------------------------ table
