@@ -223,10 +223,25 @@ def _body(part: Message, depth: int) -> tuple[str, str]:
     if _is_attachment(part):
         return "plain", ""
     if content_type == "text/plain":
-        return "plain", collapse(leaf_text(part))
+        return "plain", collapse(without_signature(leaf_text(part)))
     if content_type == "text/html":
         return "html", html_to_text(leaf_text(part))
     return "plain", ""
+
+
+# RFC 3676's signature separator, "-- " alone on its line (often sent without the space).
+_SIGNATURE = re.compile(r"^-- ?\r?$", re.MULTILINE)
+
+
+def without_signature(text: str) -> str:
+    """``text`` without the signature after its last "-- " line: it repeats in every
+    e-mail of its sender, and "Client Banque Acmé depuis 2009" there is no mention."""
+    last = None
+    for last in _SIGNATURE.finditer(text):  # noqa: B007 - the last one is wanted
+        pass
+    if last is None or not text[: last.start()].strip():
+        return text
+    return text[: last.start()]
 
 
 def body_text(message: Message) -> str:

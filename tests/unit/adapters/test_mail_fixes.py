@@ -405,3 +405,15 @@ def test_mail_dates_are_read_like_feed_dates(date: str, published: str | None) -
     expected = datetime.fromisoformat(published) if published else None
     assert item.published == expected
     assert item.published is None or item.published.tzinfo is not None
+
+
+def test_a_signature_is_not_part_of_the_text() -> None:
+    body = (
+        "Bonjour,\r\nle conseiller ne rappelle jamais.\r\n-- not a separator\r\n"
+        "Merci.\r\n-- \r\nJean Dupont\r\nClient Banque Acmé depuis 2009\r\n"
+    )
+    [item] = parse_email(message(text=body, sender="jean@example.fr", subject="Réclamation"))
+    assert item.text == ("Bonjour, le conseiller ne rappelle jamais. -- not a separator Merci.")
+    # a message that is only a signature keeps it (there is nothing else to read)
+    [only] = parse_email(message(text="-- \r\nJean Dupont\r\n", sender="jean@example.fr"))
+    assert only.text == "-- Jean Dupont"
