@@ -35,6 +35,8 @@ from watchtower.storage import outbox_queries, queries
 from watchtower.storage.db import Database
 
 log = logging.getLogger("watchtower.app")
+#: Seconds ``close`` waits for fetches still running before abandoning them.
+CLOSE_WAIT = 2.0
 
 
 def utcnow() -> datetime:
@@ -217,7 +219,9 @@ class App:
     def close(self) -> None:
         for notifier in [*self._notifiers.values(), *self._retired_notifiers]:
             notifier.close()
-        self.poller.close()
+        # Bounded: a fetch stuck on a server that never answers is abandoned (its
+        # thread is a daemon thread, its source's lease makes it due again).
+        self.poller.close(timeout=CLOSE_WAIT)
         self.http.close()
         self.db.dispose()
 

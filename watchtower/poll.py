@@ -8,9 +8,10 @@ is recorded and logged and never stops the others.
 
 from __future__ import annotations
 
+import functools
 import logging
 import threading
-from concurrent.futures import Future, wait
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -33,7 +34,7 @@ from watchtower.poll_timing import backlog_cutoff, backlog_of, next_check
 from watchtower.redact import redact_text
 from watchtower.storage.queries import LEASE, Claim, claim_due_sources, release_leases
 from watchtower.storage.tables import SOURCES, SourceRow
-from watchtower.workers import Workers
+from watchtower.workers import Workers, wait_at_most
 
 if TYPE_CHECKING:
     from watchtower.app import App
@@ -93,6 +94,8 @@ _SUCCESS_WITH_NEWS = _SUCCESS.values(
 )
 #: Quiet successes (no items, healthy source) written together, at most this many at once.
 LEDGER_SIZE = 64
+#: Seconds running fetches get to store their result once a stop is asked.
+STOP_GRACE = 2.0
 
 
 class Poller:
@@ -119,12 +122,15 @@ class Poller:
         self._leases_checked = False
 
     def _workers(self, size: int) -> Workers:
+        old = None
         with self._lock:
             if self._pool is None or self._pool.size != size:
-                if self._pool is not None:
-                    self._pool.shutdown(timeout=0)  # its running fetches still finish
-                self._pool = Workers(size, "poll")
-            return self._pool
+                old, self._pool = self._pool, Workers(size, "poll")
+            pool = self._pool
+        if old is not None:
+            # Outside the lock: cancelling runs the futures' callbacks, which take it.
+            old.shutdown(timeout=0)  # its running fetches still finish
+        return pool
 
     def close(self, timeout: float | None = None) -> bool:
         """Stop the worker threads, waiting up to ``timeout`` seconds for running
@@ -144,6 +150,9 @@ class Poller:
         config = app.loaded.config
         if not self._leases_checked:
             self._release_dead_leases()
+        # First: new workers after a reload changed `concurrency` free (and make
+        # due) the sources queued in the old ones, which this round then claims.
+        pool = self._workers(config.watchtower.concurrency)
         with self._lock:
             # Claims stay within what the workers can start soon: a source queued
             # behind hung fetches for longer than its lease would be claimed twice.
@@ -158,14 +167,13 @@ class Poller:
             return stats
         stats.sources = len(claimed)
         try:
-            pool = self._workers(config.watchtower.concurrency)
             with self._lock:
                 self._in_flight += len(claimed)
             futures = [pool.submit(self._poll_tracked, c, stats, stop) for c in claimed]
-            for future in futures:  # also when cancelled unstarted (workers replaced)
-                future.add_done_callback(self._one_less)
+            for claim, future in zip(claimed, futures, strict=True):
+                future.add_done_callback(functools.partial(self._one_less, claim))
             patience = None if all_sources else config.watchtower.poll_interval.total_seconds()
-            done, running = wait(futures, timeout=patience)
+            done, running = wait_at_most(futures, patience, stop, grace=STOP_GRACE)
             stats.running = len(running)
             _raise_first(done)
         finally:
@@ -213,9 +221,16 @@ class Poller:
             with self._lock:
                 self._fetching.pop(claim.id, None)
 
-    def _one_less(self, _future: Future[None]) -> None:
+    def _one_less(self, claim: Claim, future: Future[None]) -> None:
+        """A source's place in the round is free; one cancelled before its fetch
+        started (workers replaced at a reload, a stop) is due again at once."""
         with self._lock:
             self._in_flight -= 1
+        if future.cancelled():
+            try:
+                self._release(claim.id)
+            except Exception:  # a database outage: its lease ends in 10 minutes anyway
+                log.warning("could not release a source not fetched", extra=kv(source=claim.name))
 
     def _poll_one(self, claim: Claim, stats: PollStats, stop: threading.Event | None) -> None:
         app = self.app

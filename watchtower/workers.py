@@ -14,7 +14,7 @@ import queue
 import threading
 import time
 from collections.abc import Callable
-from concurrent.futures import Future
+from concurrent.futures import Future, wait
 from typing import Any, TypeVar
 
 T = TypeVar("T")
@@ -65,3 +65,29 @@ class Workers:
         for thread in self._threads:
             thread.join(None if deadline is None else max(0.0, deadline - time.monotonic()))
         return not any(thread.is_alive() for thread in self._threads)
+
+
+def wait_at_most(
+    futures: list[Future[T]],
+    patience: float | None,
+    stop: threading.Event | None,
+    *,
+    grace: float,
+) -> tuple[set[Future[T]], set[Future[T]]]:
+    """``(done, running)`` after ``patience`` seconds (``None``: until all are done),
+    or ``grace`` seconds after ``stop`` is set (SIGTERM during ``run --once``)."""
+    deadline = None if patience is None else time.monotonic() + patience
+    pending: set[Future[T]] = set(futures)
+    done: set[Future[T]] = set()
+    while pending:
+        left = None if deadline is None else deadline - time.monotonic()
+        if left is not None and left <= 0:
+            break
+        if stop is not None and stop.is_set():
+            finished, pending = wait(pending, timeout=grace)
+            done |= finished
+            break
+        step = 1.0 if left is None else min(left, 1.0)
+        finished, pending = wait(pending, timeout=step)
+        done |= finished
+    return done, pending

@@ -7,7 +7,7 @@ import threading
 
 import pytest
 
-from watchtower.workers import Workers
+from watchtower.workers import Workers, wait_at_most
 
 
 def test_results_and_errors_come_back_through_futures() -> None:
@@ -39,3 +39,22 @@ def test_shutdown_waits_a_bounded_time_and_cancels_what_has_not_started() -> Non
     assert all(t.daemon for t in threading.enumerate() if t.name.startswith("test-"))
     release.set()
     assert hung.result(timeout=5) == "late"
+
+
+def test_waiting_ends_with_patience_or_a_stop_and_says_what_still_runs() -> None:
+    release = threading.Event()
+    workers = Workers(2, "test")
+    quick, stuck = workers.submit(str, "ok"), workers.submit(release.wait, 30)
+    try:
+        done, running = wait_at_most([quick, stuck], 0.2, None, grace=0)
+        assert done == {quick} and running == {stuck}
+        stop = threading.Event()
+        stop.set()
+        done, running = wait_at_most([quick, stuck], None, stop, grace=0.1)
+        assert done == {quick} and running == {stuck}
+        release.set()
+        done, running = wait_at_most([quick, stuck], None, None, grace=0)
+        assert done == {quick, stuck} and not running
+    finally:
+        release.set()
+        assert workers.shutdown(timeout=5)
