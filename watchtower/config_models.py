@@ -138,8 +138,8 @@ class WatchtowerSection(_Strict):
     )
     http: Annotated[str, AfterValidator(_listen_address)] | None = Field(
         default=None,
-        description="Serve /healthz and /metrics on this HOST:PORT (e.g. '127.0.0.1:8080'); "
-        "off when unset.",
+        description="Serve /livez, /readyz, /healthz and /metrics on this HOST:PORT "
+        "(e.g. '127.0.0.1:8080'); off when unset.",
     )
     delivery_lease: PositiveDuration = Field(
         default=timedelta(minutes=5),

@@ -1,6 +1,6 @@
-"""The operator's HTTP endpoint: ``/healthz`` and ``/metrics`` (``[watchtower] http``).
+"""The operator's HTTP endpoint: health and ``/metrics`` (``[watchtower] http``).
 
-Standard library only (``ThreadingHTTPServer`` in a daemon thread): two read-only
+Standard library only (``ThreadingHTTPServer`` in a daemon thread): a few read-only
 routes do not justify an ASGI stack next to APScheduler's threads.
 
 * ``/livez``: the poller makes progress — a poll round ended, and no fetch has
@@ -107,7 +107,10 @@ class StatusServer:
 
     def start(self) -> StatusServer:
         self.thread.start()
-        log.info("http endpoint listening", extra=kv(url=self.url, routes="/healthz /metrics"))
+        log.info(
+            "http endpoint listening",
+            extra=kv(url=self.url, routes="/livez /readyz /healthz /metrics"),
+        )
         return self
 
     def stop(self) -> None:
@@ -219,7 +222,11 @@ class StatusServer:
                     data = json.dumps(body).encode() + b"\n"
                     self._send(status, "application/json", data)
                 else:
-                    self._send(404, "text/plain; charset=utf-8", b"try /healthz or /metrics\n")
+                    self._send(
+                        404,
+                        "text/plain; charset=utf-8",
+                        b"try /livez, /readyz, /healthz or /metrics\n",
+                    )
 
             def _send(self, status: int, content_type: str, data: bytes) -> None:
                 self.send_response(status)
