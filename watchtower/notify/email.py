@@ -15,7 +15,7 @@ import re
 import smtplib
 import ssl
 from email.message import EmailMessage
-from email.utils import formataddr, make_msgid
+from email.utils import formataddr, formatdate, make_msgid
 
 from watchtower.errors import DeliveryError
 from watchtower.models import Notification
@@ -189,6 +189,8 @@ class EmailNotifier(Notifier):
         mail["Subject"] = header_value(message.subject)
         mail["From"] = formataddr(("watchtower", header_value(self.sender)))
         mail["To"] = header_value(message.address)
+        # RFC 5322 requires it, and spam filters penalise a message without one.
+        mail["Date"] = formatdate(localtime=False, usegmt=True)
         # render() names the message after its outbox row (see message_id).
         stable = header_value(str(message.extra.get("message_id") or ""))
         mail["Message-ID"] = stable or make_msgid(domain=self.sender.rpartition("@")[2] or None)

@@ -24,7 +24,7 @@ import binascii
 import re
 from collections.abc import Callable, Iterable
 from functools import lru_cache
-from urllib.parse import parse_qsl, quote, urlencode, urlsplit, urlunsplit
+from urllib.parse import parse_qsl, quote, unquote_plus, urlencode, urlsplit, urlunsplit
 
 from watchtower.sanitise import BIDI_CONTROLS
 
@@ -79,7 +79,7 @@ def canonical_url(url: str, extra_tracking: Iterable[str] = ()) -> str:
     """The one clickable spelling of ``url``.
 
     Unwraps known redirectors by their parameters, lower-cases scheme and
-    host, drops default ports, the fragment, tracking parameters
+    host, drops default ports, a fragment holding "=", tracking parameters
     (:data:`DEFAULT_TRACKING_PARAMS` plus ``extra_tracking``) and AMP variants
     (``amp.`` hosts, the AMP cache, ``/amp`` paths, ``?amp``), normalises
     percent-escapes and sorts the remaining query parameters. A value that is
@@ -107,19 +107,41 @@ def canonical_url(url: str, extra_tracking: Iterable[str] = ()) -> str:
     if host.startswith("amp.") and host.count(".") >= 2:
         host = host[4:]
     path = _strip_amp_path(path)
-    pairs = [
-        (k, v)
-        for k, v in parse_qsl(parts.query, keep_blank_values=True)
-        if not is_tracking(k) and not _is_amp_param(k, v)
-    ]
-    query = urlencode(sorted(pairs), quote_via=quote, safe="/:@!$'()*,;-._~")
+    query = _query(parts.query, is_tracking)
     if ":" in host:  # an IPv6 address
         host = f"[{host}]"
     netloc = host if port in (None, _DEFAULT_PORTS[scheme]) else f"{host}:{port}"
+    # A plain anchor ("#p12857": phpBB's post in its topic) is where the reader
+    # goes; one with "=" is tracking ("#xtor=RSS-1"). The key ignores both.
+    fragment = parts.fragment if "=" not in parts.fragment else ""
     # User info is dropped: in an item's link it is a lure
     # ("https://www.acme.fr@evil.example/" goes to evil.example), or a
     # password that must not reach a Slack channel.
-    return urlunsplit((scheme, netloc, path or "/", query, ""))
+    return urlunsplit((scheme, netloc, path or "/", query, quote(fragment, safe=_SAFE)))
+
+
+_SAFE = "/:@!$'()*,;-._~"
+
+
+def _query(query: str, is_tracking: Callable[[str], bool]) -> str:
+    """``query`` without tracking or AMP parameters: segments without "=" (a
+    path in the query: vBulletin's ``?812-garage-dupont``, Invision's
+    ``?/topic/123/``) first, in their order and without an "=" added; then the
+    ``name=value`` pairs, sorted."""
+    bare: list[str] = []
+    pairs: list[tuple[str, str]] = []
+    for segment in query.split("&"):
+        if not segment:
+            continue
+        name, eq, value = segment.partition("=")
+        name, value = unquote_plus(name), unquote_plus(value)
+        if is_tracking(name) or _is_amp_param(name, value):
+            continue
+        if eq:
+            pairs.append((name, value))
+        else:
+            bare.append(quote(name, safe=_SAFE))
+    return "&".join([*bare, urlencode(sorted(pairs), quote_via=quote, safe=_SAFE)]).strip("&")
 
 
 def url_key(url: str, extra_tracking: Iterable[str] = ()) -> str:

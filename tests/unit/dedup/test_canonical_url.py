@@ -18,7 +18,12 @@ def _gnews_id(target: str) -> str:
 CASES = [
     # (input, canonical)
     ("https://example.com/a", "https://example.com/a"),
-    ("  HTTPS://Example.COM:443/a#section  ", "https://example.com/a"),
+    ("  HTTPS://Example.COM:443/a#section  ", "https://example.com/a#section"),  # an anchor
+    ("https://site.fr/a#xtor=RSS-1", "https://site.fr/a"),  # a tracking fragment
+    # forum links: the post's anchor stays, a path in the query gets no "="
+    ("https://f.fr/viewtopic.php?t=2652&p=12857#p12857", "https://f.fr/viewtopic.php?p=12857&t=2652#p12857"),
+    ("https://f.fr/showthread.php?812-Garage-Dupont&goto=newpost", "https://f.fr/showthread.php?812-Garage-Dupont&goto=newpost"),
+    ("https://f.fr/index.php?/topic/123-sujet/&utm_source=x", "https://f.fr/index.php?/topic/123-sujet/"),
     ("http://example.com:80", "http://example.com/"),
     ("http://example.com:8080/a", "http://example.com:8080/a"),
     ("https://example.com/a?utm_source=x&utm_medium=y&id=3", "https://example.com/a?id=3"),

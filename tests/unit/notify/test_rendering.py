@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import io
 import json
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
 from typing import Any
 
 import pytest
@@ -156,6 +158,14 @@ def test_the_message_id_is_stable_per_outbox_row() -> None:
     assert first != message_id(13, 1_795_000_000.5)
     assert first != message_id(12, 1_795_000_100.0)  # another database's row 12
     assert first != message_id(12, 1_795_000_000.5, "alerts@example.fr")
+
+
+def test_an_email_has_a_date_header() -> None:
+    notifier = EmailNotifier("127.0.0.1", 25, "veille@example.fr")
+    mail = notifier.build(notifier.render(review(), "cm@example.fr"))
+    sent = parsedate_to_datetime(str(mail["Date"]))  # RFC 5322: required
+    assert sent.tzinfo is not None
+    assert abs((datetime.now(UTC) - sent).total_seconds()) < 3600
 
 
 def test_the_smtp_answer_is_in_the_error(smtp: SmtpServer) -> None:
