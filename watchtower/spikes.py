@@ -197,7 +197,8 @@ def _alert(
         select(
             SourceRow.name,
             ItemRow.title,
-            ItemRow.url,
+            # The link every other notification shows: tracking parameters gone.
+            func.coalesce(func.nullif(ItemRow.canonical_url, ""), ItemRow.url),
             MentionRow.terms,
             MentionRow.surfaces,
             MentionRow.severity,

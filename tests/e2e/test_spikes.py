@@ -102,7 +102,8 @@ def add_mentions(app: App, hours: list[tuple[datetime, int]], brand: str = "Acm�
                 item = ItemRow(
                     source_id=source.id,
                     guid=f"g{n}",
-                    url=f"https://x/{n}",
+                    url=f"https://x/{n}?utm_source=rss",  # as the feed gave it
+                    canonical_url=f"https://x/{n}",
                     title=f"Acmé article {n}",
                     fetched_at=at,
                 )
@@ -147,6 +148,7 @@ def test_no_alert_on_weekly_rhythm_then_alert_within_one_poll_of_a_burst(
     assert "Pic de mentions : Acmé" in text and "<@U0123>" in text
     assert "presse (" in text and "panne" in text and "Acmé article" in text
     assert "Acmé (" in text and "acme (" not in text  # terms as written
+    assert "https://x/" in text and "utm_source" not in text  # examples link as alerts do
     # A second look in the same burst does not alert again (cooldown).
     clock.advance(minutes=5)
     assert spikes.check(app.db, app.loaded.config, clock.now) == 0

@@ -69,7 +69,7 @@ class BatchStats:
 def payload_for(p: Prepared, source: str) -> dict[str, Any]:
     """What every notification of this item shows (the story part is added per target)."""
     item = p.item
-    excerpt = item.text[:EXCERPT_CHARS] + ("…" if len(item.text) > EXCERPT_CHARS else "")
+    excerpt = _excerpt(item.text)
     return {
         "title": item.title,
         "url": p.canonical_url or item.url,
@@ -122,6 +122,15 @@ def run_batch(ctx: RunContext, source_id: int, source: str, items: Sequence[Item
             _notify(ctx, stats, item_id, p, payload, matches, sighting, edited=False)
     stories.finish(stats.new_items)
     return stats
+
+
+def _excerpt(text: str) -> str:
+    """The first :data:`EXCERPT_CHARS` characters of ``text``, cut between words."""
+    if len(text) <= EXCERPT_CHARS:
+        return text
+    cut = text[: EXCERPT_CHARS + 1]
+    space = cut.rfind(" ", EXCERPT_CHARS // 2)  # a 200-letter "word" is cut anyway
+    return (cut[:space] if space > 0 else cut[:EXCERPT_CHARS]).rstrip(" ,;:") + "…"
 
 
 def _is_news(ctx: RunContext, p: Prepared) -> bool:
