@@ -21,7 +21,7 @@ import logging
 import math
 from collections import Counter
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import func, select
@@ -40,6 +40,8 @@ from watchtower.storage.tables import ItemRow, MentionRow, SourceRow, SpikeAlert
 log = logging.getLogger("watchtower.spikes")
 
 MIN_Z = 3.0
+#: Days of history (same window, same time of day) needed before any spike is called.
+MIN_HISTORY_DAYS = 2
 TOP = 5
 
 
@@ -87,6 +89,14 @@ def assess(observed: int, history: list[int], settings: SpikesSection) -> Verdic
         and z >= MIN_Z
     )
     return Verdict(observed, mean, p, z, spike)
+
+
+def _watching_since(session: Session) -> datetime | None:
+    """When watchtower stored its first item (what it listened to before is unknown)."""
+    first: datetime | None = session.scalar(select(func.min(ItemRow.fetched_at)))
+    if first is None:
+        return None
+    return first if first.tzinfo is not None else first.replace(tzinfo=UTC)
 
 
 def _counts(session: Session, column: Any, start: datetime, end: datetime) -> Counter[str]:
@@ -146,10 +156,16 @@ def check(db: Database, config: Config, now: datetime) -> int:
             "rule": _counts(session, MentionRow.rule, now - window, now),
         }
         history: dict[str, list[Counter[str]]] = {"brand": [], "rule": []}
+        watching_since = _watching_since(session)
         for day in range(1, settings.baseline_days + 1):
             end = now - timedelta(days=day)
+            if watching_since is None or end - window < watching_since:
+                break  # before watchtower listened: unknown, not zero
             history["brand"].append(_counts(session, MentionRow.brand, end - window, end))
             history["rule"].append(_counts(session, MentionRow.rule, end - window, end))
+        if len(history["brand"]) < MIN_HISTORY_DAYS:
+            # A new install has no "usual" yet: its first hour of mentions is not a crisis.
+            return 0
         for scope in scopes:
             observed = current[scope.kind].get(scope.name, 0)
             if observed < settings.min_count:

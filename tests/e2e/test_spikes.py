@@ -77,7 +77,13 @@ def weekly_rhythm(rng: random.Random, when: datetime) -> int:
     return k
 
 
-def add_mentions(app: App, hours: list[tuple[datetime, int]], brand: str = "Acmé") -> None:
+def add_mentions(
+    app: App,
+    hours: list[tuple[datetime, int]],
+    brand: str = "Acmé",
+    *,
+    since: datetime | None = START,
+) -> None:
     with app.db.session() as session:
         source = session.query(SourceRow).filter_by(name="presse").one_or_none()
         if source is None:
@@ -94,6 +100,11 @@ def add_mentions(app: App, hours: list[tuple[datetime, int]], brand: str = "Acm�
             )
             session.add(source)
             session.flush()
+            if since is not None:  # watchtower has listened since then (an item without mention)
+                session.add(
+                    ItemRow(source_id=source.id, guid="g0", url="https://x/0", fetched_at=since)
+                )
+                session.flush()
         n = session.query(ItemRow).count()
         for start, count in hours:
             for i in range(count):
@@ -196,3 +207,16 @@ def test_no_escalation_when_acknowledged(
     app.alerting.tick()
     app.outbox.drain()
     assert [m["channel"] for m in slack.posts()] == ["#crise"]
+
+
+def test_a_new_install_has_no_usual_level_so_no_spike(
+    app: App, clock: Clock, slack: FakeSlack
+) -> None:
+    burst = START + timedelta(days=20, hours=10)
+    add_mentions(app, [(burst, 40)], since=burst)  # installed an hour ago: all of it is new
+    clock.now = burst + timedelta(minutes=59)
+    assert spikes.check(app.db, app.loaded.config, clock.now) == 0
+    # Three days later the same burst, against two full quiet days, is one.
+    add_mentions(app, [(burst + timedelta(days=3), 40)])
+    clock.now = burst + timedelta(days=3, minutes=59)
+    assert spikes.check(app.db, app.loaded.config, clock.now) == 1
