@@ -129,7 +129,7 @@ def strip_trailers(body: str, link: str) -> str:
         end = body.rfind("</a>", max(0, len(body) - TRAILER_TAIL))
         if end < 0 or body[end + 4 :].lstrip()[:1] not in ("", "<", "."):
             return body
-        base = link.partition("#")[0]
+        base = _page(link)
         start = max(0, end - _WINDOW)
         if not base or (
             body.rfind(base, start, end) < 0  # backwards: the href is near the end
@@ -223,11 +223,22 @@ def _stands_alone(body: str, cut: int) -> bool:
 
 
 def _is_entry(tag: str, link: str) -> bool:
-    """Whether the ``<a>`` tag ``tag`` points to ``link`` (fragments aside)."""
+    """Whether the ``<a>`` tag ``tag`` points to ``link`` (fragments and ``utm_*`` aside)."""
     found = _HREF.search(tag)
     if found is None or not link:
         return False
     href = (found.group(1) or found.group(2) or found.group(3) or "").strip()
     if "&" in href:
         href = html.unescape(href)
-    return href.partition("#")[0] == link.partition("#")[0]
+    return _page(href) == _page(link)
+
+
+def _page(url: str) -> str:
+    """``url`` without its fragment and its ``utm_*`` parameters: feeds tag the
+    entry's own link (``?utm_source=rss``) and not the links in its text."""
+    url = url.partition("#")[0]
+    if "utm_" not in url:
+        return url
+    path, _, query = url.partition("?")
+    kept = [p for p in query.replace("&amp;", "&").split("&") if p and not p.startswith("utm_")]
+    return f"{path}?{'&'.join(kept)}" if kept else path

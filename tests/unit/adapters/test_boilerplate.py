@@ -281,3 +281,18 @@ def test_only_a_tail_is_ever_cut_and_text_remains(body: str, link: str) -> None:
     assert body.startswith(kept)
     if kept is not body:
         assert html_to_text(kept)
+
+
+def test_a_trailer_is_recognised_when_the_feed_tags_the_entry_link() -> None:
+    tagged = POST + "?utm_source=rss&utm_medium=flux"
+    yoast = (
+        f"<p>{KEPT}</p>"
+        f'<p>L’article <a href="{POST}">Frais</a> est apparu en premier sur '
+        '<a href="https://blog.example.fr/">Le Blog</a>.</p>'
+    )
+    assert rss_text(yoast, link=tagged) == KEPT
+    read_more = f'<p>{KEPT}</p><p><a href="{POST}">Lire la suite</a></p>'
+    assert rss_text(read_more, link=tagged) == KEPT
+    # another page of the same site is still not the entry
+    other = f'<p>{KEPT}</p><p><a href="{POST}autre/">Lire la suite</a></p>'
+    assert rss_text(other, link=tagged) == html_to_text(other)
