@@ -3,17 +3,15 @@ waits behind a slow one neither deadlocks nor leaves that source leased."""
 
 from __future__ import annotations
 
-import contextlib
 import io
 import threading
 from pathlib import Path
-from typing import Any
 
 import pytest
 import sqlalchemy
 
 from tests.e2e.test_review_ops import config, rss
-from tests.servers.http import FeedServer, Resource
+from tests.servers.http import FeedServer, Resource, answering_after
 from tests.servers.slack import FakeSlack
 from watchtower.app import App
 from watchtower.config import load_config
@@ -37,16 +35,7 @@ def test_a_reload_changing_concurrency_releases_what_was_waiting(
     release = threading.Event()
     body = rss("Acmé ouvre une agence")
 
-    def slow_feed(handler: Any) -> None:
-        release.wait(30)
-        handler.send_response(200)
-        handler.send_header("Content-Type", "application/rss+xml")
-        handler.send_header("Content-Length", str(len(body)))
-        handler.end_headers()
-        with contextlib.suppress(OSError):
-            handler.wfile.write(body)
-
-    feeds.handlers["/forum.rss"] = slow_feed
+    feeds.handlers["/forum.rss"] = answering_after(lambda: release.wait(30), body)
     feeds.resources["/presse.rss"] = Resource(rss("Acmé recrute"))
     extra = SECOND_SOURCE.format(url=feeds.url("/presse.rss"))
     path = tmp_path / "watchtower.toml"

@@ -36,7 +36,7 @@ import pytest
 import sqlalchemy
 
 from tests.conftest import ROOT
-from tests.servers.http import FeedServer, Resource
+from tests.servers.http import FeedServer, Resource, answering_after
 from tests.servers.slack import FakeSlack
 from watchtower.app import App
 from watchtower.cli import build_parser, main
@@ -353,17 +353,11 @@ def test_kill_9_mid_poll_then_restart_polls_the_source_again(
     fetching = threading.Event()
     body = rss("Acmé ouvre une agence")
 
-    def slow_feed(handler: Any) -> None:
+    def slow() -> None:
         fetching.set()
         time.sleep(3)
-        handler.send_response(200)
-        handler.send_header("Content-Type", "application/rss+xml")
-        handler.send_header("Content-Length", str(len(body)))
-        handler.end_headers()
-        with contextlib.suppress(OSError):
-            handler.wfile.write(body)
 
-    feeds.handlers["/forum.rss"] = slow_feed
+    feeds.handlers["/forum.rss"] = answering_after(slow, body)
     path = tmp_path / "watchtower.toml"
     path.write_text(config(f"sqlite:///{tmp_path / 'wt.db'}", feeds, slack, every="1m"), "utf-8")
     daemon = Process.watchtower(path, tmp_path / "daemon.log", {"SLACK_BOT_TOKEN": slack.token})

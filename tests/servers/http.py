@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import threading
 from collections.abc import Callable
@@ -23,6 +24,24 @@ class Resource:
 
 
 Handler = Callable[[BaseHTTPRequestHandler], None]
+
+
+def answering_after(
+    wait: Callable[[], object], body: bytes, content_type: str = "application/rss+xml"
+) -> Handler:
+    """A handler that calls ``wait`` (a sleep, an event) before answering 200 with ``body``:
+    a slow server, or one the test holds while it looks at what the client does."""
+
+    def handle(handler: BaseHTTPRequestHandler) -> None:
+        wait()
+        handler.send_response(200)
+        handler.send_header("Content-Type", content_type)
+        handler.send_header("Content-Length", str(len(body)))
+        handler.end_headers()
+        with contextlib.suppress(OSError):
+            handler.wfile.write(body)
+
+    return handle
 
 
 class FeedServer:
