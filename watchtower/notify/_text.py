@@ -56,7 +56,7 @@ STRINGS: dict[str, dict[str, str]] = {
         "digest_hourly": "horaire",
         "chart_title": "Mentions par marque",
         "spike_title": "Pic de mentions : {name}",
-        "spike_stats": "{observed} mentions sur {window} (d'habitude {baseline:.1f})",
+        "spike_stats": "{observed} mentions sur {window} (d'habitude {baseline})",
         "top_sources": "Principales sources",
         "top_terms": "Termes",
         "examples": "Exemples",
@@ -122,7 +122,7 @@ STRINGS: dict[str, dict[str, str]] = {
         "digest_hourly": "Hourly",
         "chart_title": "Mentions per brand",
         "spike_title": "Mention spike: {name}",
-        "spike_stats": "{observed} mentions in {window} (usually {baseline:.1f})",
+        "spike_stats": "{observed} mentions in {window} (usually {baseline})",
         "top_sources": "Top sources",
         "top_terms": "Terms",
         "examples": "Examples",
@@ -244,6 +244,16 @@ def rating_text(n: Notification, language: str) -> str:
     if count.isdigit():  # an average: over how many reviews
         text += f" ({count} {t(language, 'review' if count == '1' else 'reviews')})"
     return text
+
+
+def spike_stats(spike: dict[str, Any], language: str) -> str:
+    """ "13 mentions sur 1h (d'habitude 0,4)": the spike against its usual level."""
+    usual = f"{float(spike.get('baseline', 0.0)):.1f}"
+    return t(language, "spike_stats").format(
+        observed=spike.get("observed", 0),
+        window=spike.get("window", "1h"),
+        baseline=usual.replace(".", ",") if language == "fr" else usual,
+    )
 
 
 def author_text(n: Notification) -> str:

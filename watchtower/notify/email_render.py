@@ -16,6 +16,7 @@ from watchtower.notify._text import (
     http_url,
     original_permalink,
     original_text,
+    spike_stats,
     t,
 )
 from watchtower.notify.slack_render import summary_title
@@ -90,11 +91,7 @@ def spike_email(
     e = html.escape
     spike: dict[str, Any] = n.extra.get("spike") or {}
     title = "🚨 " + t(language, "spike_title").format(name=spike.get("name", ""))
-    stats = t(language, "spike_stats").format(
-        observed=spike.get("observed", 0),
-        window=spike.get("window", "1h"),
-        baseline=float(spike.get("baseline", 0.0)),
-    )
+    stats = spike_stats(spike, language)
     lines = [title, stats]
     html_lines = [e(title), e(stats)]
     if spike.get("escalation"):

@@ -27,6 +27,7 @@ from watchtower.notify._text import (
     published_text,
     rating_text,
     severity_text,
+    spike_stats,
     t,
     title_text,
 )
@@ -275,11 +276,7 @@ def spike_blocks(
     spike: dict[str, Any] = n.extra.get("spike") or {}
     title = t(language, "spike_title").format(name=spike.get("name", ""))
     mentions = " ".join(f"<{who}>" for who in spike.get("escalate_to") or [])
-    stats = t(language, "spike_stats").format(
-        observed=spike.get("observed", 0),
-        window=spike.get("window", "1h"),
-        baseline=float(spike.get("baseline", 0.0)),
-    )
+    stats = spike_stats(spike, language)
     blocks: list[Block] = [header(f"🚨 {title}")]
     original = ""
     if spike.get("escalation"):

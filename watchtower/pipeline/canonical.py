@@ -44,7 +44,7 @@ DEFAULT_TRACKING_PARAMS: tuple[str, ...] = (
     "s_cid", "sr_share", "spm", "guccounter", "guce_referrer", "guce_referrer_sig",
     "oly_enc_id", "oly_anon_id", "vero_id", "wickedid", "rb_clickid", "_ga", "_gl",
     "__twitter_impression", "ito", "ns_mchannel", "ns_source", "ns_campaign", "ns_linkname",
-    "smid",
+    "smid", "wt_mc", "wt_zmc",  # Webtrekk (heise, …)
 )  # fmt: skip
 
 _MAX_UNWRAP = 5  # redirect chains nest (Facebook → Google → site); bound the loop

@@ -20,6 +20,7 @@ CASES = [
     ("https://example.com/a", "https://example.com/a"),
     ("  HTTPS://Example.COM:443/a#section  ", "https://example.com/a#section"),  # an anchor
     ("https://site.fr/a#xtor=RSS-1", "https://site.fr/a"),  # a tracking fragment
+    ("https://www.heise.de/news/x.html?wt_mc=rss.ho.beitrag.rdf", "https://www.heise.de/news/x.html"),
     # forum links: the post's anchor stays, a path in the query gets no "="
     ("https://f.fr/viewtopic.php?t=2652&p=12857#p12857", "https://f.fr/viewtopic.php?p=12857&t=2652#p12857"),
     ("https://f.fr/showthread.php?812-Garage-Dupont&goto=newpost", "https://f.fr/showthread.php?812-Garage-Dupont&goto=newpost"),

@@ -228,6 +228,17 @@ def test_spike_labels_use_the_language_colon() -> None:
     assert "*Principales sources* : forum (30)" in shown("fr")
 
 
+def test_a_spike_s_usual_level_uses_the_language_decimal_mark() -> None:
+    spike = {"name": "Acmé", "observed": 13, "window": "1h", "baseline": 2.46}
+    n = Notification.from_payload(
+        1, "email:dircom@example.fr", {"title": "x", "extra": {"kind": "spike", "spike": spike}}
+    )
+    slack = json.dumps(spike_blocks(n, "fr")[0], ensure_ascii=False)
+    assert "13 mentions sur 1h (d'habitude 2,5)" in slack
+    assert "(d'habitude 2,5)" in mailer().render(n, "dircom@example.fr").text
+    assert "(usually 2.5)" in json.dumps(spike_blocks(n, "en")[0], ensure_ascii=False)
+
+
 # ------------------------------------------------------------------ console
 def test_console_replies_name_their_story() -> None:
     console = ConsoleNotifier(stream=io.StringIO())
