@@ -57,6 +57,11 @@ from watchtower.pipeline.normalise import (
         ("Straße", "strasse"),
         ("e\u0301cole", "ecole"),  # decomposed accents fold like composed ones
         ("ÇA VA", "ca va"),
+        # Compatibility forms: full-width and mathematical bold letters (tweets), "＇".
+        ("ＡＣＭＥ", "acme"),
+        ("\U0001d400\U0001d402\U0001d40c\U0001d404 nul", "acme nul"),
+        ("l＇Acmé", "acme"),
+        ("m² Ĳssel", "m2 ijssel"),
         ("Привет, мир", "привет мир"),
         ("« 60 millions » — vraiment…", "60 millions vraiment"),
         ("", ""),
@@ -105,7 +110,7 @@ def test_a_megabyte_item_is_linear() -> None:
 
 
 PIECES = [
-    *"aAeéÉèçœŒßæ'’ \n-.,!?\u200b\u00ad😀µﬁİ",
+    *"aAeéÉèçœŒßæ'’ \n-.,!?\u200b\u00ad😀µﬁİＡ＇²\U0001d400",
     *"hHÿYsSmM1&/\u0301",  # what may follow an apostrophe: vowels, h, consonants, marks
     "l'",
     "qu’",

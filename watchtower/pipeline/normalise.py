@@ -12,8 +12,10 @@ One definition, several implementations that must agree (property tests check it
 
 The definition, character by character (:func:`fold_char`):
 
-* letters and digits are casefolded and their accents folded (``É`` → ``e``,
-  ``œ`` → ``oe``); combining marks are dropped, so decomposed text folds like NFC;
+* letters and digits are casefolded, their accents folded (``É`` → ``e``,
+  ``œ`` → ``oe``) and their compatibility forms unified (full-width ``Ａ`` and
+  mathematical bold ``𝐀`` → ``a``, ``²`` → ``2``); combining marks are dropped,
+  so decomposed text folds like NFC;
 * apostrophes (``'`` ``’`` ``ʼ`` …) end a word, and a word among the French
   elisions (``l d j m n s t c qu jusqu lorsqu puisqu``) right before one is
   dropped when the next character (folded, invisibles skipped) is a vowel
@@ -80,17 +82,19 @@ def fold_char(char: str) -> str:
     """
     if char == SEPARATOR:
         return SEPARATOR
-    if char in _APOSTROPHES:
-        return "'"
+    if char in _APOSTROPHES or unicodedata.normalize("NFKC", char) in _APOSTROPHES:
+        return "'"  # also the full-width "＇"
     if char in _INVISIBLE or unicodedata.category(char) in ("Mn", "Me", "Cf"):
         return ""
     out = []
     for c in char.casefold():
         if c in _APOSTROPHES:  # "ŉ" casefolds to "ʼn"
             continue
+        # Compatibility decomposition: full-width "ＡＣＭＥ" and the mathematical
+        # "𝐀𝐂𝐌𝐄" that tweets use for bold are the letters A C M E.
         base = "".join(
             _SPECIAL.get(d, d)
-            for d in unicodedata.normalize("NFD", c)
+            for d in unicodedata.normalize("NFKD", c).casefold()
             if not unicodedata.combining(d)
         )
         if not base or not base.isalnum():
