@@ -10,7 +10,10 @@ another replica's recent items are seen too.
 
 from __future__ import annotations
 
+import functools
+import re
 import threading
+import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
@@ -54,7 +57,7 @@ _FIRST_STORIES = select(_FIRSTS.c.kind, _FIRSTS.c.hash, _ITEMS.id, _ITEMS.story_
 )
 # The catch-up before each batch, and the rebuild at start.
 _FINGERPRINTS = (
-    select(_ITEMS.id, _ITEMS.fingerprint, _ITEMS.fetched_at)
+    select(_ITEMS.id, _ITEMS.fingerprint, _ITEMS.fetched_at, _ITEMS.story_id, _ITEMS.canonical_url)
     .where(_ITEMS.fingerprint.is_not(None), _ITEMS.id > bindparam("after"))
     .order_by(_ITEMS.id)
 )
@@ -91,6 +94,37 @@ _REPOST = (
 _STORIES_BY_KEY = select(_STORIES.id, _STORIES.key).where(one_of(_STORIES.key, "keys"))
 _LOOKUP_CHUNK = 500
 STORY_LOCK = 0x77746F7779  # "wtowy": the advisory lock id of story assignment
+#: Hosts whose links are not the article's own (the target is not in the link,
+#: see ``canonical.py``): their items are of no known site.
+NO_SITE_HOSTS = frozenset({"news.google.com", "feedproxy.google.com", "t.co"})
+
+
+_HOST = re.compile(r"[a-z][a-z0-9+.-]*://([^/?#]*)", re.IGNORECASE)
+
+
+def site_key(url: str) -> int:
+    """A 32-bit key of the site an item's canonical URL is on (its host, without
+    ``www.``); 0 when there is none, or when the host only redirects.
+
+    Two different items of one site are held to a stricter bar
+    (:data:`~watchtower.pipeline.neardup.SAME_SITE_THRESHOLD`): a site
+    publishes a story once, and what its pages share is its template.
+    """
+    return _host_key(_host(url))
+
+
+def _host(url: str) -> str:
+    """The host (and port) of a canonical URL: lower-case, no user info (``canonical_url``)."""
+    found = _HOST.match(url)
+    return found.group(1) if found else ""
+
+
+@functools.lru_cache(maxsize=4096)
+def _host_key(host: str) -> int:
+    host = host.removeprefix("www.")
+    if not host or host in NO_SITE_HOSTS:
+        return 0
+    return zlib.crc32(host.encode("utf-8", "surrogatepass")) or 1
 
 
 @dataclass(frozen=True)
@@ -141,13 +175,14 @@ class StoryIndex:
 
     def _rows(
         self, session: Session, *, since: datetime | None = None, after: int = 0
-    ) -> list[tuple[int, bytes, datetime]]:
+    ) -> list[tuple[int, bytes, datetime, int, int]]:
+        """``(id, fingerprint, fetched_at, story, site)`` of the stored items."""
         query = _FINGERPRINTS if since is None else _FINGERPRINTS_SINCE
         params = {"after": after} if since is None else {"after": after, "since": since}
         out = []
-        for item_id, blob, fetched in session.connection().execute(query, params):
+        for item_id, blob, fetched, story, url in session.connection().execute(query, params):
             if blob is not None:
-                out.append((item_id, bytes(blob), fetched))
+                out.append((item_id, bytes(blob), fetched, int(story or 0), site_key(url or "")))
         return out
 
     @staticmethod
@@ -156,9 +191,10 @@ class StoryIndex:
 
     def _catch_up(self, session: Session) -> None:
         """Add items other workers or replicas stored since the last look."""
-        for item_id, blob, fetched in self._rows(session, after=self.synced_id):
+        for item_id, blob, fetched, story, site in self._rows(session, after=self.synced_id):
             try:
-                self.index.add(item_id, Fingerprint.from_bytes(blob), fetched)
+                fp = Fingerprint.from_bytes(blob)
+                self.index.add(item_id, fp, fetched, story=story, site=site)
             except ValueError:  # a fingerprint from another format version
                 continue
             self.synced_id = max(self.synced_id, item_id)
@@ -240,6 +276,8 @@ class Candidate:
     content_hash: str
     fingerprint: Fingerprint
     title: str
+    #: The canonical URL: its host is the item's site (:func:`site_key`).
+    url: str = ""
 
 
 class StoryBatch:
@@ -284,9 +322,10 @@ class StoryBatch:
         starts: dict[int, int] = {}  # placeholder -> the position of the item starting it
         by_key: dict[str, int] = {}  # story key -> placeholder
         for at, item in enumerate(items):
+            site = site_key(item.url)
             story = self._exact(item.url_hash, item.content_hash)
             if story is None:
-                story = self._near(item.fingerprint, self.probes[at], stories)
+                story = self._near(item.fingerprint, self.probes[at], stories, site)
             if story is None:
                 key = f"url:{item.url_hash}" if item.url_hash else f"content:{item.content_hash}"
                 story = by_key.get(key)
@@ -298,7 +337,9 @@ class StoryBatch:
                 self.first.setdefault(key, (after_stored + at, story))
             with self.index.lock:
                 self.slots.append(
-                    self.index.index.add(-1 - at, item.fingerprint, self.now, self.probes[at])
+                    self.index.index.add(
+                        -1 - at, item.fingerprint, self.now, self.probes[at], story=story, site=site
+                    )
                 )
         created, existing = self._create(new_stories)
         sightings: list[Sighting] = []
@@ -307,6 +348,10 @@ class StoryBatch:
             story_id = created.get(story) or existing.get(story) or story
             if story_id < 0:  # neither inserted nor found: never store an item without one
                 raise RuntimeError(f"story {new_stories[story][0]} was neither created nor found")
+            if story_id != story:  # a new story's placeholder: the index learns its id
+                with self.index.lock:
+                    if self.index.generation == self.generation:
+                        self.index.index.relabel(self.slots[at], story=story_id)
             earlier = seen.setdefault(story_id, [])
             if story in created and starts[story] == at:
                 sightings.append(Sighting(story_id, True, 1, False))
@@ -315,10 +360,12 @@ class StoryBatch:
             earlier.append(item)
         return sightings
 
-    def _near(self, fingerprint: Fingerprint, keys: ProbeKeys, stories: list[int]) -> int | None:
+    def _near(
+        self, fingerprint: Fingerprint, keys: ProbeKeys, stories: list[int], site: int
+    ) -> int | None:
         """The story of the closest near-copy, stored or earlier in this batch."""
         with self.index.lock:
-            found = self.index.index.find(fingerprint, now=self.now, keys=keys)
+            found = self.index.index.find(fingerprint, now=self.now, keys=keys, site=site)
         if found is None:
             return None
         if found.doc_id < 0:  # an item of this batch

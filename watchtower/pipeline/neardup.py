@@ -19,10 +19,14 @@ Candidates come from sampled word bigrams, confirmation from rapidfuzz:
    about the same brand finds a good part of its words, in order, in any long
    article (a 14-word question about card fees scored 0.64 against a dispatch
    about an outage).
+4. Templates are not stories: two items of one ``site`` must be alike at
+   :data:`SAME_SITE_THRESHOLD` over the longer text, and a candidate must also
+   pass without the words the item shares with :data:`TEMPLATE_STORIES`
+   different stories among its candidates (a signature, a title pattern).
 
 Memory is a handful of flat arrays — codes (2 bytes a word), offsets, ids,
-timestamps, postings (8 bytes a key) — about 340 bytes per item at the default
-settings, so a 7-day window of a million items fits in ~350 MB and is rebuilt
+timestamps, stories, sites, postings (8 bytes a key) — about 350 bytes per
+item at the default settings, so a 7-day window of a million items fits in ~350 MB and is rebuilt
 from the database at start with :meth:`NearDuplicateIndex.from_rows`.
 
 Not thread-safe: one writer at a time (the caller holds the lock that also
@@ -46,9 +50,21 @@ from watchtower.pipeline.fingerprint import Fingerprint
 
 #: The least containment of a text in another more than twice its length.
 UNEQUAL_THRESHOLD = 0.8
+#: The least similarity, over the *longer* text, of two items from the same site:
+#: a site publishes a story once; two of its pages that only look alike share
+#: its template (a signature, a title pattern), not a story.
+SAME_SITE_THRESHOLD = 0.9
+#: Words the checked item shares with this many different stories among its
+#: candidates are a template, not evidence of a copy.
+TEMPLATE_STORIES = 2
+#: Fewer words than this left once the template is set aside: only a nearly
+#: identical text (:data:`SAME_SITE_THRESHOLD`) is the same story.
+MIN_DISTINCT_WORDS = 4
 
 __all__ = [
     "MIN_KEYS",
+    "SAME_SITE_THRESHOLD",
+    "TEMPLATE_STORIES",
     "DuplicateOf",
     "NearDuplicateIndex",
     "ProbeKeys",
@@ -61,6 +77,12 @@ _MUL1, _MUL2 = 0x9E3779B97F4A7C15, 0xBF58476D1CE4E5B9
 _BULK_CHUNK = 65_536  # docs per vectorised batch: bounds the uint64 temporaries
 U32 = npt.NDArray[np.uint32]
 U64 = npt.NDArray[np.uint64]
+#: ``(doc_id, fingerprint, ts)`` or ``(doc_id, fingerprint, ts, story, site)``.
+Row = (
+    tuple[int, bytes | Fingerprint, datetime | float]
+    | tuple[int, bytes | Fingerprint, datetime | float, int, int]
+)
+_UNKNOWN = -(1 << 48)  # story keys of items of no known story: one each, below any placeholder
 #: Fewer sampled keys than this and an item is stored under all its bigrams.
 MIN_KEYS = 4
 
@@ -111,7 +133,11 @@ def _bigram_hashes(words: str) -> U64:
     µs instead of half a µs per bigram). Cached: an item is looked up, then added,
     in more than one index (a batch's own and the shared one). Never mutate the result."""
     codes = np.frombuffer(words.encode("utf-16-le"), dtype=np.uint16).astype(np.uint64)
-    x = (codes[:-1] << np.uint64(16)) | codes[1:]
+    return _mix((codes[:-1] << np.uint64(16)) | codes[1:])
+
+
+def _mix(x: U64) -> U64:
+    """The bigram hash, in place: (first code << 16 | second code) mixed to 64 bits."""
     x *= np.uint64(_MUL1)
     x ^= x >> np.uint64(29)
     x *= np.uint64(_MUL2)
@@ -133,11 +159,7 @@ def _sample_keys_bulk(
     ends = np.cumsum(lengths) - 1
     valid[ends[lengths > 0]] = False  # the last word of a doc starts no bigram
     pos = np.flatnonzero(valid)
-    x = (codes[pos].astype(np.uint64) << np.uint64(16)) | codes[pos + 1].astype(np.uint64)
-    x *= np.uint64(_MUL1)
-    x ^= x >> np.uint64(29)
-    x *= np.uint64(_MUL2)
-    x ^= x >> np.uint64(32)
+    x = _mix((codes[pos].astype(np.uint64) << np.uint64(16)) | codes[pos + 1].astype(np.uint64))
     keep = (x >> np.uint64(32)) % np.uint64(sample_rate) == 0
     short = np.bincount(doc[pos[keep]], minlength=n) < MIN_KEYS
     keep |= short[doc[pos]]
@@ -153,6 +175,23 @@ def _sample_keys_bulk(
 
 def _epoch(ts: datetime | float) -> int:
     return int(ts.timestamp() if isinstance(ts, datetime) else ts)
+
+
+def _distinct_score(
+    words: str, other: str, template: dict[int, None], score: float, same_site: bool
+) -> float:
+    """The similarity of two word strings once the ``template`` codes are set aside.
+
+    Over the shorter remainder (the longer one for two items of one site). When
+    fewer than :data:`MIN_DISTINCT_WORDS` remain, the texts are all template:
+    only a nearly identical pair (``score`` at :data:`SAME_SITE_THRESHOLD`)
+    keeps its score.
+    """
+    mine, theirs = words.translate(template), other.translate(template)
+    shorter, longer = sorted((len(mine), len(theirs)))
+    if shorter < MIN_DISTINCT_WORDS:
+        return score if score >= SAME_SITE_THRESHOLD else 0.0
+    return LCSseq.similarity(mine, theirs) / (longer if same_site else shorter)
 
 
 class NearDuplicateIndex:
@@ -185,6 +224,8 @@ class NearDuplicateIndex:
         self.window = window
         self._ids = array("q")
         self._ts = array("I")  # epoch seconds; uint32 lasts until 2106
+        self._stories = array("q")  # the item's story (0: unknown, its own)
+        self._sites = array("I")  # :func:`site_key` of its address (0: none)
         self._offsets = array("Q", [0])
         self._codes = array("H")
         self._keys: U32 = np.zeros(0, dtype=np.uint32)
@@ -195,19 +236,20 @@ class NearDuplicateIndex:
     # -- building ---------------------------------------------------------------
 
     @classmethod
-    def from_rows(
-        cls, rows: Iterable[tuple[int, bytes | Fingerprint, datetime | float]], **settings: object
-    ) -> NearDuplicateIndex:
-        """Build from ``(doc_id, fingerprint blob or object, ts)`` rows in one pass.
+    def from_rows(cls, rows: Iterable[Row], **settings: object) -> NearDuplicateIndex:
+        """Build from ``(doc_id, fingerprint blob or object, ts[, story, site])`` rows in one
+        pass (``story``, ``site``: as in :meth:`add`, 0 when left out).
 
         Vectorised: a million rows load in seconds, unlike a million :meth:`add`.
         ``settings`` are the constructor's keyword arguments.
         """
         index = cls(**settings)  # type: ignore[arg-type]
-        chunk: list[tuple[int, str, int]] = []
-        for doc_id, fp, ts in rows:
+        chunk: list[tuple[int, str, int, int, int]] = []
+        for row in rows:
+            doc_id, fp, ts = row[:3]
+            story, site = (row[3], row[4]) if len(row) == 5 else (0, 0)
             words = (fp if isinstance(fp, Fingerprint) else Fingerprint.from_bytes(fp)).words
-            chunk.append((doc_id, words, _epoch(ts)))
+            chunk.append((doc_id, words, _epoch(ts), story, site))
             if len(chunk) >= _BULK_CHUNK:
                 index._extend(chunk)
                 chunk = []
@@ -215,12 +257,14 @@ class NearDuplicateIndex:
             index._extend(chunk)
         return index
 
-    def _extend(self, chunk: list[tuple[int, str, int]]) -> None:
+    def _extend(self, chunk: list[tuple[int, str, int, int, int]]) -> None:
         first = len(self._ids)
-        codes = "".join(words for _, words, _ in chunk).encode("utf-16-le")
-        lengths = np.fromiter((len(w) for _, w, _ in chunk), dtype=np.int64, count=len(chunk))
-        self._ids.extend(doc_id for doc_id, _, _ in chunk)
-        self._ts.extend(ts for _, _, ts in chunk)
+        codes = "".join(row[1] for row in chunk).encode("utf-16-le")
+        lengths = np.fromiter((len(row[1]) for row in chunk), dtype=np.int64, count=len(chunk))
+        self._ids.extend(row[0] for row in chunk)
+        self._ts.extend(row[2] for row in chunk)
+        self._stories.extend(row[3] for row in chunk)
+        self._sites.extend(row[4] for row in chunk)
         ends = self._offsets[-1] + np.cumsum(lengths)
         self._offsets.extend(ends.tolist())
         self._codes.frombytes(codes)
@@ -240,15 +284,26 @@ class NearDuplicateIndex:
         return ProbeKeys(lookup, _sampled(hashes, self.sample_rate, self.keys_per_doc))
 
     def add(
-        self, doc_id: int, fp: Fingerprint, ts: datetime | float, keys: ProbeKeys | None = None
+        self,
+        doc_id: int,
+        fp: Fingerprint,
+        ts: datetime | float,
+        keys: ProbeKeys | None = None,
+        *,
+        story: int = 0,
+        site: int = 0,
     ) -> int:
         """Store one item's fingerprint; return its slot (for :meth:`relabel`).
 
-        ``keys``: :meth:`probe_keys` of ``fp``, if already computed.
+        ``keys``: :meth:`probe_keys` of ``fp``, if already computed. ``story``:
+        the item's story (0: unknown, the item counts as a story of its own);
+        ``site``: :func:`site_key` of its address (0: none known).
         """
         slot = len(self._ids)
         self._ids.append(doc_id)
         self._ts.append(_epoch(ts))
+        self._stories.append(story)
+        self._sites.append(site)
         self._codes.frombytes(fp.words.encode("utf-16-le"))
         self._offsets.append(len(self._codes))
         stored = (
@@ -264,9 +319,13 @@ class NearDuplicateIndex:
             self._flush()
         return slot
 
-    def relabel(self, slot: int, doc_id: int) -> None:
-        """Give the item in ``slot`` its final ``doc_id`` (added before its row had one)."""
-        self._ids[slot] = doc_id
+    def relabel(self, slot: int, doc_id: int | None = None, *, story: int | None = None) -> None:
+        """Give the item in ``slot`` its final ``doc_id`` and/or ``story`` (added before
+        its row, or its new story, had an id)."""
+        if doc_id is not None:
+            self._ids[slot] = doc_id
+        if story is not None:
+            self._stories[slot] = story
 
     def _flush(self) -> None:
         if not self._delta_size:
@@ -295,13 +354,21 @@ class NearDuplicateIndex:
         *,
         now: datetime | float | None = None,
         keys: ProbeKeys | None = None,
+        site: int = 0,
     ) -> DuplicateOf | None:
         """The stored item that ``fp`` near-duplicates, or ``None``.
 
         With ``now``, items older than ``now - window`` are ignored even before
         :meth:`prune` removes them. Items with fewer than ``min_words`` content
         words are never near-duplicates (exact ``content_hash`` only).
-        ``keys``: :meth:`probe_keys` of ``fp``, if already computed.
+        ``keys``: :meth:`probe_keys` of ``fp``, if already computed. ``site``:
+        the checked item's :func:`site_key`; a stored item of the same site must
+        be similar at :data:`SAME_SITE_THRESHOLD` over the longer text.
+
+        Words that the checked item shares with :data:`TEMPLATE_STORIES`
+        different stories among its candidates are a template (a signature, a
+        title pattern, a templated finance brief): a candidate must also pass
+        without them.
         """
         words = fp.words
         if len(words) < self.min_words or not len(self._ids):
@@ -312,22 +379,70 @@ class NearDuplicateIndex:
         if not counts:
             return None
         ranked = sorted(counts, key=counts.__getitem__, reverse=True)[: self.max_candidates]
-        oldest = _epoch(now) - int(self.window.total_seconds()) if now is not None else None
+        if now is not None:
+            oldest = _epoch(now) - int(self.window.total_seconds())
+            ranked = [slot for slot in ranked if self._ts[slot] >= oldest]
+        template: dict[int, None] | None = None  # computed when a candidate passes
         best: DuplicateOf | None = None
         for slot in ranked:
-            if oldest is not None and self._ts[slot] < oldest:
-                continue
             other = self._words(slot)
             shorter, longer = sorted((len(words), len(other)))
             if shorter < self.min_words:
                 continue
-            floor = self.threshold if longer <= 2 * shorter else self._unequal
-            need = max(best.score if best else 0.0, floor) * shorter
+            same_site = bool(site) and self._sites[slot] == site
+            if same_site:
+                floor, length = SAME_SITE_THRESHOLD, longer
+            else:
+                floor = self.threshold if longer <= 2 * shorter else self._unequal
+                length = shorter
+            need = max(best.score if best else 0.0, floor) * length
             common = LCSseq.similarity(words, other, score_cutoff=int(np.ceil(need)))
-            score = common / shorter
+            score = common / length
+            if score < floor or (best is not None and score <= best.score):
+                continue
+            if template is None:
+                template = self._template(words, lookup, ranked)
+            if template:
+                score = min(score, _distinct_score(words, other, template, score, same_site))
             if score >= floor and (best is None or score > best.score):
                 best = DuplicateOf(self._ids[slot], score)
         return best
+
+    def _template(self, words: str, lookup: U32, ranked: list[int]) -> dict[int, None]:
+        """Codes of ``words`` in bigrams shared with :data:`TEMPLATE_STORIES` different
+        stories among the candidates (``ranked``), as a ``str.translate`` table.
+
+        Counted per *story*, not per item: ten syndicated copies of a dispatch
+        are one story, so its words stay evidence; a forum signature or a
+        finance brief's template recurs in different stories.
+        """
+        story_of = {slot: self._stories[slot] or _UNKNOWN - slot for slot in ranked}
+        labels = {story: n for n, story in enumerate(dict.fromkeys(story_of.values()))}
+        if len(labels) < TEMPLATE_STORIES:
+            return {}
+        # Every bigram of every candidate at once, labelled with its story, as in
+        # _sample_keys_bulk: (story label << 32 | key), unique, then keys counted.
+        offsets = np.frombuffer(self._offsets, dtype=np.uint64)
+        slots = np.fromiter(ranked, dtype=np.int64, count=len(ranked))
+        starts, ends = offsets[slots].astype(np.int64), offsets[slots + 1].astype(np.int64)
+        lengths = ends - starts
+        at = np.repeat(starts - np.cumsum(lengths) + lengths, lengths) + np.arange(lengths.sum())
+        codes = np.frombuffer(self._codes, dtype=np.uint16)[at].astype(np.uint64)
+        labelled = np.fromiter(map(labels.__getitem__, story_of.values()), np.uint64)
+        owner = np.repeat(labelled, lengths)
+        doc = np.repeat(np.arange(len(slots)), lengths)
+        first = doc[:-1] == doc[1:]  # positions that start a bigram within one item
+        x = _mix((codes[:-1][first] << np.uint64(16)) | codes[1:][first])
+        keys = (x & np.uint64(0xFFFFFFFF)).astype(np.uint32)
+        mine = np.isin(keys, lookup)
+        pairs = np.unique((owner[:-1][first][mine] << np.uint64(32)) | keys[mine])
+        found, stories = np.unique(pairs.astype(np.uint32), return_counts=True)
+        shared = found[stories >= TEMPLATE_STORIES]
+        if not len(shared):
+            return {}
+        own = (_bigram_hashes(words) & np.uint64(0xFFFFFFFF)).astype(np.uint32)
+        hit = np.flatnonzero(np.isin(own, shared))
+        return dict.fromkeys(ord(words[i]) for i in (*hit.tolist(), *(hit + 1).tolist()))
 
     def _candidates(self, keys: U32) -> list[int]:
         """The slots stored under each of ``keys`` (sorted), key by key; crowded keys skipped."""
@@ -372,6 +487,8 @@ class NearDuplicateIndex:
         self._slots = new_slot[self._slots[live]].astype(np.uint32)
         self._ids = array("q", np.frombuffer(self._ids, dtype=np.int64)[keep].tobytes())
         self._ts = array("I", ts[keep].tobytes())
+        self._stories = array("q", np.frombuffer(self._stories, dtype=np.int64)[keep].tobytes())
+        self._sites = array("I", np.frombuffer(self._sites, dtype=np.uint32)[keep].tobytes())
         self._offsets = array("Q", [0])
         self._offsets.extend(np.cumsum(lengths[keep]).tolist())
         self._codes = array("H", codes.tobytes())
@@ -383,7 +500,8 @@ class NearDuplicateIndex:
     @property
     def nbytes(self) -> int:
         """Bytes held by the index's arrays (the delta dict estimated at ~90 B a key)."""
-        flat = sum(a.itemsize * len(a) for a in (self._ids, self._ts, self._offsets, self._codes))
+        arrays = (self._ids, self._ts, self._stories, self._sites, self._offsets, self._codes)
+        flat = sum(a.itemsize * len(a) for a in arrays)
         return flat + self._keys.nbytes + self._slots.nbytes + 90 * self._delta_size
 
     @property

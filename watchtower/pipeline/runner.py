@@ -107,7 +107,10 @@ def run_batch(ctx: RunContext, source_id: int, source: str, items: Sequence[Item
     ]
     stats.backlog = news.count(False)
     payloads = [payload_for(p, source) if m else None for p, m in zip(new, matched, strict=True)]
-    candidates = [Candidate(p.url_hash, p.content_hash, p.fingerprint, p.item.title) for p in new]
+    candidates = [
+        Candidate(p.url_hash, p.content_hash, p.fingerprint, p.item.title, p.canonical_url)
+        for p in new
+    ]
     stories = ctx.stories.begin_batch(ctx.session, ctx.now, candidates)
     sightings = stories.assign(source_id)
     ids = store_items(ctx.session, source_id, new, ctx.now, [s.story_id for s in sightings])

@@ -6,10 +6,10 @@ marketing team expects in Slack: one top-level message per *story*
 (outbox ``dedup_key = story:<id>``), later sightings as thread replies
 (``story:<id>:item:<item>``). Two different complaints must never be one story.
 
-Every test here reproduces a defect found in review (session 6). The two
-still marked ``xfail(strict=True)`` are boilerplate shared by different
-items (a forum signature, a review site's title template): known limits,
-see ``docs/dedup.md``.
+Every test here reproduces a defect found in review (session 6). Boilerplate
+shared by different items of one site (a forum signature, a review site's
+title template) is held to the same-site bar, see ``docs/dedup.md`` and
+``test_templates.py``.
 """
 
 from __future__ import annotations
@@ -171,11 +171,6 @@ SIGNATURE = (
 )
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a forum signature makes two complaints in two different threads near-duplicates "
-    "(similarity 0.81): the second complaint is only a thread reply under the first",
-)
 def test_a_forum_signature_does_not_merge_complaints_from_two_threads(channel: Channel) -> None:
     card = Item(
         guid="post-101",
@@ -197,11 +192,6 @@ def test_a_forum_signature_does_not_merge_complaints_from_two_threads(channel: C
     assert channel.top_level() == [card.title, fees.title]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a review site's title template outweighs two different short reviews "
-    "(similarity 0.70): one story, the second complaint is a thread reply",
-)
 def test_a_review_title_template_does_not_merge_two_different_reviews(channel: Channel) -> None:
     template = (
         "Avis client Banque Acmé – agence de Lyon Part-Dieu – note 1 sur 5 – "
