@@ -215,12 +215,30 @@ class BrandConfig(_Strict):
     fuzzy: int = Field(default=0, ge=0, le=2)
 
 
+def _some_brands(value: list[str] | None) -> list[str] | None:
+    if value == []:
+        raise ValueError(
+            "an empty list matches no brand: the rule would never fire; "
+            "remove the key to match every brand"
+        )
+    return value
+
+
+def _some_sources(value: list[str] | None) -> list[str] | None:
+    if value == []:
+        raise ValueError(
+            "an empty list matches no source: the rule would never fire; "
+            "remove the key to match every source"
+        )
+    return value
+
+
 class RuleConfig(_Strict):
     """``[[rules]]``: which mentions go where, and how urgent they are."""
 
     name: str = Field(min_length=1, max_length=200)
-    brands: list[str] | None = None
-    sources: list[str] | None = None
+    brands: Annotated[list[str] | None, AfterValidator(_some_brands)] = None
+    sources: Annotated[list[str] | None, AfterValidator(_some_sources)] = None
     query: str | None = None
     exclude: list[str] = Field(default_factory=list)
     severity: Literal["info", "warning", "critical"] = "info"

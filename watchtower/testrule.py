@@ -32,7 +32,7 @@ from watchtower.durations import format_duration, parse_duration
 from watchtower.errors import ConfigError, ConfigProblem
 from watchtower.models import Hit, Item
 from watchtower.pipeline.match import Matcher, QuerySyntaxError, parse_query
-from watchtower.pipeline.match.engine import Trace
+from watchtower.pipeline.match.engine import EXCLUSION, Trace
 from watchtower.pipeline.match.query_lint import query_warnings
 
 __all__ = ["add_parser", "run"]
@@ -177,7 +177,9 @@ def _show(traces: Sequence[Trace], item: Item, source: str, out: TextIO) -> None
             if hit.clause == "source" and not hit.surface:
                 print(f"  mentioned by its source: {source!r} lists it in brands", file=out)
                 continue
-            what = "brand term" if hit.clause == "brand" else f"clause {hit.clause!r}"
+            what = {"brand": "brand term", EXCLUSION: EXCLUSION}.get(
+                hit.clause, f"clause {hit.clause!r}"
+            )
             print(f"  {hit.term!r} as {hit.surface!r} at {_position(item, hit)}, {what}", file=out)
         clauses = trace.clauses
         if len(clauses) > SHOWN_CLAUSES:  # a vocabulary: the false ones are noise

@@ -7,7 +7,7 @@ import time
 import pytest
 
 from watchtower.pipeline.match import Query, QuerySyntaxError, parse_query
-from watchtower.pipeline.match.query import And, Meta, Near, Not, Or, Rating, Term
+from watchtower.pipeline.match.query import And, Meta, Near, Not, Or, Rating, Term, render
 
 
 def t(*words: str, prefix: bool = False, field: str | None = None, source: str = "") -> Term:
@@ -88,6 +88,13 @@ def test_constructs(query: str, expected: object) -> None:
         ('"unclosed', "column 1: unclosed '\"': expected a closing quote"),
         ("re*", "column 1: a wildcard needs at least 3 letters before '*', in 're*'"),
         ("*bours", "column 1: '*' is only allowed at the end of a word, in '*bours'"),
+        # Before: "only allowed at the end of a word", which is where it was.
+        (
+            '"carte* bloquée"',
+            "column 7: '*' is only allowed at the end of a phrase's last word, in "
+            "'carte* bloquée'; write each form as its own phrase, joined with OR, "
+            'e.g. "carte bloquée" OR "cartes bloquées"',
+        ),
         ("---", "column 1: '---' has no letters or digits; expected a term"),
         ("rating:bad", "column 8: expected a comparison such as rating:<=2, found 'bad'"),
         (
@@ -102,6 +109,42 @@ def test_errors_name_the_column(query: str, message: str) -> None:
         parse_query(query)
     assert str(info.value) == message
     assert isinstance(info.value, ValueError)
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        # A French keyboard's ≤ and ≥ (before: "expected a comparison").
+        ("rating:≤2", Rating("<=", 2.0)),
+        ("rating:≥4,5", Rating(">=", 4.5)),
+        ("rating:<=2", Rating("<=", 2.0)),
+    ],
+)
+def test_rating_operators(query: str, expected: Rating) -> None:
+    assert parse_query(query).root == expected
+
+
+def test_an_empty_vocabulary_is_an_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Before: IndexError from a pack with an empty list.
+    monkeypatch.setattr("watchtower.packs.vocabularies", lambda: {"vide": ()})
+    with pytest.raises(QuerySyntaxError) as info:
+        parse_query("arnaque OR @vide")
+    assert str(info.value) == "column 12: vocabulary '@vide' is empty; expected terms"
+
+
+@pytest.mark.parametrize(
+    ("query", "shown"),
+    [
+        # Before: normalised ("carte bloquee") and vocabularies spelt out in full.
+        ('"carte bloquée" OR « compte bloqué »', '("carte bloquée" OR "compte bloqué")'),
+        ("procès-verbal NOT rembours*", "(procès-verbal AND NOT rembours*)"),
+        ("@crisis_fr", "@crisis_fr"),
+        ("title:@crisis_fr", "title:@crisis_fr"),
+        ("title:(arnaque OR @crisis_fr)", "(title:arnaque OR title:@crisis_fr)"),
+    ],
+)
+def test_render_shows_terms_as_written(query: str, shown: str) -> None:
+    assert render(parse_query(query).root) == shown
 
 
 def test_vocabulary_expands_to_its_terms() -> None:

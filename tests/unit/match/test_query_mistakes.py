@@ -193,6 +193,24 @@ def test_bare_near_in_lower_case_is_still_a_word() -> None:
             ],
         ),
         ("lang:fr_CA", []),
+        # English operators not in capitals are words (before: no warning at all).
+        (
+            "carte and not concours",
+            [
+                "column 7: 'and' is read as a word (operators are written in capitals); "
+                "for both words write AND, or nothing (AND is implicit)",
+                "column 11: 'not' is read as a word (operators are written in capitals); "
+                "to exclude a word write NOT word (or -word)",
+            ],
+        ),
+        (
+            "carte Or compte",
+            [
+                "column 7: 'Or' is read as a word (operators are written in capitals); "
+                "for either word write OR"
+            ],
+        ),
+        ('"lingot d or"', []),
     ],
 )
 def test_query_warnings(query: str, warnings: list[str]) -> None:
@@ -279,3 +297,41 @@ def test_lang_clause_with_a_detected_language() -> None:
         [ACME], [RuleConfig(name="r", query="lang:fr")], detect_language=lambda _: "fr"
     )
     assert [m.rule for m in matcher.match(Item(guid="1", text="Acmé"), "src")] == ["r"]
+
+
+# ------------------------------------------------------------------ config errors
+def _config_errors(rule: str) -> str:
+    from pathlib import Path
+
+    from watchtower.config import parse_config
+    from watchtower.errors import ConfigError
+
+    text = f'[[brands]]\nname = "Banque Acmé"\nterms = ["Acmé"]\n\n[[rules]]\nname = "r"\n{rule}\n'
+    with pytest.raises(ConfigError) as info:
+        parse_config(text, Path("w.toml"))
+    return str(info.value)
+
+
+@pytest.mark.parametrize(
+    ("rule", "message"),
+    [
+        # Before: accepted, and the rule silently never fired.
+        (
+            "brands = []",
+            "w.toml:7: rules[0].brands: an empty list matches no brand: "
+            "the rule would never fire; remove the key to match every brand",
+        ),
+        (
+            "sources = []",
+            "w.toml:7: rules[0].sources: an empty list matches no source: "
+            "the rule would never fire; remove the key to match every source",
+        ),
+        (
+            "query = 'rating:<= 2'",
+            "w.toml:7: rules[0].query: column 8: expected a number right after "
+            "'rating:<=' (no space), such as rating:<=2",
+        ),
+    ],
+)
+def test_rule_config_errors(rule: str, message: str) -> None:
+    assert _config_errors(rule) == message

@@ -29,19 +29,19 @@ def test_shipped_packs_are_valid() -> None:
     vocab = vocabularies()
     for word in (
         "arnaqué*",
-        "escroquerie*",
+        "escroqué*",
         "scandale*",
         "boycott*",
         "plainte*",
         "injoignable*",
         "honteu*",
-        "60 millions",
+        "60 millions de consommateurs",
         "UFC-Que Choisir",
     ):
         assert word in vocab["crisis_fr"], word
     assert "scam*" in vocab["crisis_en"]
     # Everyday words are only in the rules, next to a complaint's words.
-    for word in ("rembours*", "avocat*", "volé*", "procès"):
+    for word in ("rembours*", "avocat*", "volé*", "procès", "a volé", "60 millions", "que choisir"):
         assert word not in vocab["crisis_fr"], word
     for word in ("refund*", "lawyer*", "attorney*", "recall*"):
         assert word not in vocab["crisis_en"], word
@@ -115,6 +115,15 @@ def pack_rules_fired(pack: str, text: str, rating: float | None = None) -> set[s
         "Le procès-verbal de l'assemblée générale d'Acmé est disponible en ligne.",
         "Les procès-verbaux des conseils d'Acmé sont publiés.",
         "Le vol Acmé AF123 a du retard.",
+        # Everyday French that fired critical alerts (Banque Acmé review).
+        "Acmé investit 60 millions d'euros dans ses agences.",
+        "Que choisir : Livret A ou Livret Acmé+ ?",
+        "Acmé sponsorise le bateau pirate du parc.",
+        "Open Acmé : Dupont a volé la vedette.",
+        "L'arbitre nous a volé la victoire, dit le capitaine du club Acmé.",
+        "La nouvelle appli Acmé, dangereusement addictive.",
+        "Prêt Acmé : pas de remboursement anticipé sans frais.",
+        "Acmé : les frais de dossier ne sont pas remboursables.",
     ],
 )
 def test_crisis_fr_ignores_everyday_words(text: str) -> None:
@@ -138,6 +147,19 @@ def test_crisis_fr_ignores_everyday_words(text: str) -> None:
         "Procès contre Acmé : l'audience est fixée.",
         "Le procès Acmé s'ouvre lundi.",
         "C'est une arnaque, Acmé !",
+        # Plural, feminine and verb forms, and crisis words the pack lacked.
+        "Acmé, des escrocs !",
+        "Je me suis fait escroquer par un conseiller Acmé.",
+        "Acmé : fuites de données chez un prestataire.",
+        "Acmé traînée devant les tribunaux.",
+        "Acmé condamnée à 2 M€ d'amende.",
+        "Saisir la médiatrice d'Acmé.",
+        "Acmé : victime d'un faux conseiller, j'ai perdu 5 000 €.",
+        "Attention, phishing aux couleurs d'Acmé.",
+        "Mon compte Acmé a été piraté.",
+        "L’appli Acmé est encore en panne.",
+        "Frais abusifs chez Acmé.",
+        "Acmé m'a volé 300 € !",
     ],
 )
 def test_crisis_fr_still_fires_on_complaints(text: str) -> None:
@@ -151,6 +173,8 @@ def test_crisis_fr_still_fires_on_complaints(text: str) -> None:
         ("Don't love it? Acmé gives you a full refund.", False),
         ("Acmé hires a new lawyer as general counsel.", False),
         ("I don't recall buying from Acmé.", False),
+        ("The new Acmé app is dangerously good.", False),
+        ("Acmé: dangerous chargers recalled.", True),
         ("Acmé won't refund me.", True),
         ("Still waiting for my Acmé refund after 3 months.", True),
         ("Acmé refused to refund my order.", True),

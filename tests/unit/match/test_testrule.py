@@ -80,8 +80,48 @@ def test_pack_rule_and_file(config: Path, tmp_path: Path) -> None:
     item = tmp_path / "item.txt"
     item.write_text("C'est une escroquerie, Acmé !", encoding="utf-8")
     got = output("-c", str(config), "crisis-fr", "--file", str(item))
-    assert "FIRES" in got and "'escroquerie*' as 'escroquerie'" in got
-    assert "[true ] (arnaqueur* OR " in got  # the @crisis_fr clause of the pack query
+    assert "FIRES" in got and "'escroque*' as 'escroquerie'" in got
+    # The @crisis_fr clause is named, not spelt out as its fifty terms.
+    assert "'escroque*' as 'escroquerie' at text 10-21 (line 1, col 11), clause '@crisis_fr'" in got
+    assert "[true ] @crisis_fr\n" in got and "(arnaqu" not in got.split("\n\n")[1]
+
+
+def test_clauses_are_shown_as_written(config: Path) -> None:
+    # Before: '[true ] ("carte bloquee" OR "compte bloque")', accents gone.
+    got = output(
+        "-c",
+        str(config),
+        "--query",
+        '("carte bloquée" OR « compte bloqué ») AND NOT concours',
+        "--text",
+        "Acmé : carte bloquée",
+    )
+    assert '[true ] ("carte bloquée" OR "compte bloqué")' in got
+    assert "clause 'carte bloquée'" in got
+
+
+def test_why_not_shows_the_words_that_made_it_false(config: Path) -> None:
+    # Before: only "[false] NOT concours", without saying where "concours" is.
+    got = output(
+        "-c",
+        str(config),
+        "--query",
+        '"carte bloquée" NOT concours',
+        "--text",
+        "Acmé : carte bloquée.\nGrand concours !",
+    )
+    assert "does not fire — the query is false" in got
+    assert "'concours' as 'concours' at text 28-36 (line 2, col 7), clause 'NOT concours'" in got
+
+
+def test_why_not_names_the_brand_exclusion(config: Path) -> None:
+    # Before: "every mention is inside a brand exclusion", which one unsaid.
+    got = output("-c", str(config), "remboursement", "--text", "ACME CORPORATION rembourse")
+    assert "every mention is inside a brand exclusion" in got
+    assert (
+        "'acme corporation' as 'ACME CORPORATION' at text 0-16 (line 1, col 1), brand exclusion"
+        in got
+    )
 
 
 @pytest.mark.parametrize(

@@ -40,7 +40,10 @@ if TYPE_CHECKING:
     from watchtower.adapters.base import SourceSettings
     from watchtower.config import BrandConfig, RuleConfig
 
-__all__ = ["Matcher", "Trace"]
+__all__ = ["EXCLUSION", "Matcher", "Trace"]
+
+#: ``Hit.clause`` of a brand exclusion found in a :class:`Trace` (brand terms: ``"brand"``).
+EXCLUSION = "brand exclusion"
 
 
 @dataclass(frozen=True)
@@ -179,29 +182,53 @@ class Matcher:
         out: list[Trace] = []
         for brand, hits, ctx in self._mentions(item, source, keep_excluded=True):
             if not hits:
-                out.append(
-                    Trace(brand.name, None, False, "every mention is inside a brand exclusion")
-                )
+                reason = "every mention is inside a brand exclusion"
+                out.append(Trace(brand.name, None, False, reason, self._excluded(brand, ctx)))
                 continue
             for rule in self._rules:
                 fired, reason = self._rule_fires(rule, brand, ctx)
                 clauses: tuple[tuple[str, bool], ...] = ()
+                found: list[Hit] = []
                 if rule.query is not None and ctx.rule_hits is not None:
                     evaluator = Evaluator(self._rule_automaton, ctx, brand.key)
                     root = rule.query.root
-                    parts = root.children if isinstance(root, And | Or) else (root,)
-                    clauses = tuple((render(c), evaluator.eval(c)) for c in parts)
+                    parts = (
+                        root.children
+                        if isinstance(root, And | Or)
+                        and not (isinstance(root, Or) and root.vocabulary)
+                        else (root,)
+                    )
+                    rendered = [render(c) for c in parts]
+                    clauses = tuple(
+                        (text, evaluator.eval(c)) for text, c in zip(rendered, parts, strict=True)
+                    )
+                    if fired is None:  # the words it found anyway: "concours" in NOT concours
+                        found = [
+                            h
+                            for text, c in zip(rendered, parts, strict=True)
+                            for h in evaluator.found(c, text)
+                        ]
                 out.append(
                     Trace(
                         brand.name,
                         rule.name,
                         fired is not None,
                         reason,
-                        (*hits, *(fired or ())),
+                        (*hits, *(fired or found)),
                         clauses,
                     )
                 )
         return out
+
+    def _excluded(self, brand: _Brand, ctx: ItemContext) -> tuple[Hit, ...]:
+        """The brand's exclusions found in the item (for :meth:`trace`)."""
+        found = self._brand_automaton.scan(ctx.text)
+        patterns = self._brand_automaton.patterns
+        return tuple(
+            ctx.hit(patterns[pid].term, start, end, len(patterns[pid].words), EXCLUSION)
+            for pid in brand.exclude
+            for start, end in list(found.get(pid, {}).items())[:MAX_HITS]
+        )
 
     def _mentions(
         self, item: Item, source: str, *, keep_excluded: bool = False

@@ -14,7 +14,18 @@ from operator import add
 
 from watchtower.models import Hit, Item
 from watchtower.pipeline.match.automaton import Automaton, Pattern, Spans
-from watchtower.pipeline.match.query import And, Meta, Near, Node, Not, Or, Rating, Term
+from watchtower.pipeline.match.query import (
+    And,
+    Field,
+    Meta,
+    Near,
+    Node,
+    Not,
+    Or,
+    Rating,
+    Term,
+    node_terms,
+)
 from watchtower.pipeline.normalise import SEPARATOR, normalise, word_spans
 
 __all__ = ["MAX_HITS", "Evaluator", "ItemContext", "cheap_first", "lang_matches"]
@@ -188,11 +199,29 @@ class Evaluator:
                 )
                 for s, e in self.spans(node)[:MAX_HITS]
             ]
+        if isinstance(node, Or) and node.vocabulary:
+            clause = clause or node.vocabulary  # "@crisis_fr", not each of its terms
         if isinstance(node, And | Or):
             return [h for c in node.children if self.eval(c) for h in self.explain(c, clause)]
         if isinstance(node, Near):
             return [*self.explain(node.left, node.source), *self.explain(node.right, node.source)]
         return []
+
+    def found(self, node: Node, clause: str) -> list[Hit]:
+        """Hits of every term of ``node`` in the item, whether it made ``node`` true or
+        false (``concours`` in a false ``NOT concours``), labelled ``clause``."""
+        out: list[Hit] = []
+        seen: set[tuple[tuple[str, ...], bool, Field | None]] = set()
+        for term in node_terms(node):
+            if (term.words, term.prefix, term.field) in seen:
+                continue
+            seen.add((term.words, term.prefix, term.field))
+            word = " ".join(term.words) + ("*" if term.prefix else "")
+            out += [
+                self.ctx.hit(word, s, e, len(term.words), clause)
+                for s, e in self.spans(term)[:MAX_HITS]
+            ]
+        return out
 
 
 def _compare(rating: float | None, node: Rating) -> bool:
@@ -225,7 +254,8 @@ def cheap_first(node: Node) -> Node:
     if isinstance(node, And):
         return And(tuple(sorted((cheap_first(c) for c in node.children), key=_cost)))
     if isinstance(node, Or):
-        return Or(tuple(sorted((cheap_first(c) for c in node.children), key=_cost)))
+        children = tuple(sorted((cheap_first(c) for c in node.children), key=_cost))
+        return Or(children, node.vocabulary)
     return node
 
 

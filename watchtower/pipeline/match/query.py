@@ -45,6 +45,7 @@ __all__ = [
     "Rating",
     "Term",
     "field_values",
+    "node_terms",
     "parse_query",
     "parse_term",
     "render",
@@ -109,7 +110,10 @@ class And:
 
 @dataclass(frozen=True)
 class Or:
+    """Either child; ``vocabulary``: the ``@name`` it was written as, for explanations."""
+
     children: tuple[Node, ...]
+    vocabulary: str = ""
 
 
 @dataclass(frozen=True)
@@ -134,7 +138,12 @@ class Query:
 
     def terms(self) -> list[Term]:
         """Every term of the tree, in order (the automaton is built from these)."""
-        return [node for node in _nodes(self.root) if isinstance(node, Term)]
+        return node_terms(self.root)
+
+
+def node_terms(root: Node) -> list[Term]:
+    """Every term of the tree under ``root``, in order."""
+    return [node for node in _nodes(root) if isinstance(node, Term)]
 
 
 def _nodes(root: Node) -> Iterator[Node]:
@@ -228,7 +237,9 @@ def _phrase(tok: _Tok) -> tuple[str, int]:
     return stripped.rstrip(), tok.column + 1 + len(body) - len(stripped)
 
 
-_RATING = re.compile(r"(<=|>=|<|>|=)?\s*(\d+(?:[.,]\d+)?)$")
+# "≤" and "≥" as a French keyboard (or a word processor) writes them.
+_RATING = re.compile(r"(<=|>=|<|>|=|\u2264|\u2265)?(\d+(?:[.,]\d+)?)$")
+_RATING_OPS = {"\u2264": "<=", "\u2265": ">="}
 
 
 def parse_term(text: str, column: int = 1) -> Term:
@@ -237,9 +248,15 @@ def parse_term(text: str, column: int = 1) -> Term:
     prefix = raw.endswith("*")
     body = raw[:-1] if prefix else raw
     if "*" in body:
-        raise QuerySyntaxError(
-            column + body.index("*"), f"'*' is only allowed at the end of a word, in {raw!r}"
-        )
+        at = body.index("*")
+        message = f"'*' is only allowed at the end of a word, in {raw!r}"
+        if at and not normalise_term(body[at + 1 : at + 2]):  # "carte* bloquée"
+            message = (
+                f"'*' is only allowed at the end of a phrase's last word, in {raw!r}; "
+                'write each form as its own phrase, joined with OR, e.g. "carte bloquée" '
+                'OR "cartes bloquées"'
+            )
+        raise QuerySyntaxError(column + at, message)
     words = normalise_term(body)
     if not words:
         raise QuerySyntaxError(column, f"{raw!r} has no letters or digits; expected a term")
@@ -395,8 +412,14 @@ class _Parser:
             self.advance()
             m = _RATING.match(value.text) if value.kind == "word" else None
             if not m or value.column != tok.column + len(tok.text):
+                if value.kind == "word" and _RATING.match(value.text + "1"):  # "rating:<= 2"
+                    raise QuerySyntaxError(
+                        value.column,
+                        f"expected a number right after 'rating:{value.text}' (no space), "
+                        "such as rating:<=2",
+                    )
                 raise self.error(value, "a comparison such as rating:<=2")
-            op = m.group(1) or "="
+            op = _RATING_OPS.get(m.group(1), m.group(1) or "=")
             return Rating(op, float(m.group(2).replace(",", ".")))  # type: ignore[arg-type]
         if value.column != tok.column + len(tok.text) or value.kind == "end":
             raise self.error(value, f"a value right after {tok.text!r} (no space)")
@@ -429,7 +452,7 @@ def _scoped(node: Node, field: Field) -> Node:
     if isinstance(node, And):
         return And(tuple(_scoped(c, field) for c in node.children))
     if isinstance(node, Or):
-        return Or(tuple(_scoped(c, field) for c in node.children))
+        return Or(tuple(_scoped(c, field) for c in node.children), node.vocabulary)
     if isinstance(node, Near):
         return Near(
             _scoped(node.left, field), _scoped(node.right, field), node.distance, node.source
@@ -447,8 +470,10 @@ def _vocabulary(tok: _Tok) -> Node:
         raise QuerySyntaxError(
             tok.column, f"unknown vocabulary {tok.text!r}; expected one of {names}"
         )
+    if not known[name]:
+        raise QuerySyntaxError(tok.column, f"vocabulary {tok.text!r} is empty; expected terms")
     terms = tuple(parse_term(t) for t in known[name])
-    return Or(terms) if len(terms) > 1 else terms[0]
+    return Or(terms, tok.text) if len(terms) > 1 else terms[0]
 
 
 def parse_query(text: str) -> Query:
@@ -459,11 +484,22 @@ def parse_query(text: str) -> Query:
 
 
 def render(node: Node) -> str:
-    """A tree back as query text (normalised terms), to name a clause in explanations."""
+    """A tree back as query text, to name a clause in explanations.
+
+    Terms are shown as written (``"carte bloquée"``, not ``"carte bloquee"``) and
+    a vocabulary as its ``@name``, not the fifty terms it stands for.
+    """
     if isinstance(node, Term):
-        text = " ".join(node.words) + ("*" if node.prefix else "")
-        text = f'"{text}"' if len(node.words) > 1 else text
+        text = node.source.strip()
+        if not text:
+            text = " ".join(node.words) + ("*" if node.prefix else "")
+        # A phrase written "procès-verbal" (one word) stays unquoted.
+        text = f'"{text}"' if text.split(maxsplit=1)[1:] else text
         return f"{node.field}:{text}" if node.field else text
+    if isinstance(node, Or) and node.vocabulary:
+        fields = {c.field for c in node.children if isinstance(c, Term)}
+        field = fields.pop() if len(fields) == 1 else None
+        return f"{field}:{node.vocabulary}" if field else node.vocabulary
     if isinstance(node, Meta):
         return f"{node.name}:{node.value}"
     if isinstance(node, Rating):

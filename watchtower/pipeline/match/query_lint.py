@@ -17,6 +17,12 @@ _FRENCH_OPERATORS = {
     "et": "for both words write AND, or nothing (AND is implicit)",
     "sauf": "to exclude a word write NOT word (or -word)",
 }
+# English operators not in capitals: "or" is also a French word (gold; now).
+_LOWER_OPERATORS = {
+    "and": "for both words write AND, or nothing (AND is implicit)",
+    "or": "for either word write OR",
+    "not": "to exclude a word write NOT word (or -word)",
+}
 _COMMA = re.compile(r"(?<!\d),|,(?!\d)")  # not a decimal comma (2,5)
 _LANG_CODE = re.compile(r"[A-Za-z]{2,3}(?:[-_][A-Za-z0-9]{1,8})*")
 
@@ -24,7 +30,8 @@ _LANG_CODE = re.compile(r"[A-Za-z]{2,3}(?:[-_][A-Za-z0-9]{1,8})*")
 def query_warnings(text: str) -> list[str]:
     """What parses but probably does not mean what was meant, one sentence each.
 
-    French operators (``OU``, ``ET``, ``SAUF``) and commas are read as words, and
+    French operators (``OU``, ``ET``, ``SAUF``), English ones not in capitals
+    (``and``, ``or``, ``not``) and commas are read as words, and
     ``lang:`` wants a language code. They are not errors: a query may really
     look for the word "ou". Works on queries that do not parse too (on their
     tokens); the messages start with the column, like :class:`QuerySyntaxError`.
@@ -49,6 +56,12 @@ def query_warnings(text: str) -> list[str]:
         hint = _FRENCH_OPERATORS.get(tok.text.casefold())
         if hint:
             out.append(f"column {tok.column}: {tok.text!r} is read as a word; {hint}")
+        hint = _LOWER_OPERATORS.get(tok.text.casefold())
+        if hint:  # "AND" itself is an operator token, never a word
+            out.append(
+                f"column {tok.column}: {tok.text!r} is read as a word (operators are written "
+                f"in capitals); {hint}"
+            )
         comma = _COMMA.search(tok.text)
         if comma and not comma_seen:
             comma_seen = True  # once is enough to explain
