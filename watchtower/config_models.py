@@ -7,6 +7,7 @@ reports every problem at its line.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
@@ -215,30 +216,26 @@ class BrandConfig(_Strict):
     fuzzy: int = Field(default=0, ge=0, le=2)
 
 
-def _some_brands(value: list[str] | None) -> list[str] | None:
-    if value == []:
-        raise ValueError(
-            "an empty list matches no brand: the rule would never fire; "
-            "remove the key to match every brand"
-        )
-    return value
+def _some(what: str) -> Callable[[list[str] | None], list[str] | None]:
+    """A check that ``[]`` (which matches no ``what``: the rule would never fire) is refused."""
 
+    def check(value: list[str] | None) -> list[str] | None:
+        if value == []:
+            raise ValueError(
+                f"an empty list matches no {what}: the rule would never fire; "
+                f"remove the key to match every {what}"
+            )
+        return value
 
-def _some_sources(value: list[str] | None) -> list[str] | None:
-    if value == []:
-        raise ValueError(
-            "an empty list matches no source: the rule would never fire; "
-            "remove the key to match every source"
-        )
-    return value
+    return check
 
 
 class RuleConfig(_Strict):
     """``[[rules]]``: which mentions go where, and how urgent they are."""
 
     name: str = Field(min_length=1, max_length=200)
-    brands: Annotated[list[str] | None, AfterValidator(_some_brands)] = None
-    sources: Annotated[list[str] | None, AfterValidator(_some_sources)] = None
+    brands: Annotated[list[str] | None, AfterValidator(_some("brand"))] = None
+    sources: Annotated[list[str] | None, AfterValidator(_some("source"))] = None
     query: str | None = None
     exclude: list[str] = Field(default_factory=list)
     severity: Literal["info", "warning", "critical"] = "info"
