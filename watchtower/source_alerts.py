@@ -20,9 +20,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from watchtower.config import Config
-from watchtower.durations import format_duration
 from watchtower.logs import kv
-from watchtower.notify._text import t
+from watchtower.notify._text import duration_text, local_time_text, t
 from watchtower.storage.outbox_queries import enqueue_notice, notice_payload
 from watchtower.storage.tables import ItemRow, SourceRow
 
@@ -70,7 +69,7 @@ def after_failure(session: Session, config: Config, row: SourceRow, now: datetim
     payload = _payload(
         config,
         "source_down",
-        "source_down_body",
+        "source_down_body_one" if row.consecutive_failures == 1 else "source_down_body",
         "warning",
         name=row.name,
         failures=row.consecutive_failures,
@@ -130,7 +129,8 @@ def check_silence(session: Session, config: Config, now: datetime) -> int:
         row.alert_reason = "silent"
         row.alerting = True
         lang = section.language
-        since = row.last_item_at.strftime(t(lang, "date_format"))
+        # In the configured zone, with its name: a UTC time read as local is an hour off.
+        since = local_time_text(row.last_item_at, lang, section.timezone)
         payload = _payload(
             config,
             "source_silent",
@@ -138,7 +138,7 @@ def check_silence(session: Session, config: Config, now: datetime) -> int:
             "warning",
             name=row.name,
             since=since,
-            gap=format_duration(gap),
+            gap=duration_text(gap, lang),
         )
         _notify(session, config, row, "silent", payload, now, "warning")
         flagged += 1

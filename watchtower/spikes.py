@@ -30,6 +30,7 @@ from sqlalchemy.orm import Session
 from watchtower.config import Config, SpikesSection
 from watchtower.durations import format_duration
 from watchtower.logs import kv
+from watchtower.notify._text import t
 from watchtower.pipeline.normalise import normalise
 from watchtower.pipeline.route import default_targets
 from watchtower.storage.db import Database
@@ -186,12 +187,17 @@ def check(db: Database, config: Config, now: datetime) -> int:
             )
             if recent:
                 continue
-            alerts += _alert(session, scope, verdict, window, now)
+            alerts += _alert(session, scope, verdict, window, now, config.watchtower.language)
     return alerts
 
 
 def _alert(
-    session: Session, scope: Scope, verdict: Verdict, window: timedelta, now: datetime
+    session: Session,
+    scope: Scope,
+    verdict: Verdict,
+    window: timedelta,
+    now: datetime,
+    language: str = "fr",
 ) -> int:
     key = f"spike:{scope.kind}:{scope.name}:{now.strftime('%Y%m%dT%H%M')}"[:200]
     session.execute(
@@ -262,7 +268,8 @@ def _alert(
     }
     payload = {
         "kind": "spike",
-        "title": f"Spike: {scope.name}",
+        # Notifiers write their own heading; this one is for lists (outbox, logs).
+        "title": t(language, "spike_title").format(name=scope.name),
         "url": "",
         "source": "",
         "brands": [scope.name] if scope.kind == "brand" else [],

@@ -24,7 +24,14 @@ def test_story_sightings_are_thread_replies_and_the_parent_counts_them(
 ) -> None:
     app = app_for("")
     # The reply is queued before its parent is sent: it waits, it does not go top-level.
-    queue(app, "slack:#veille", key="reply1", story=story(7, False, 2), source="blog-b")
+    queue(
+        app,
+        "slack:#veille",
+        key="reply1",
+        story=story(7, False, 2),
+        source="blog-b",
+        url="https://www.blog-b.example/acme",
+    )
     parent_ids = queue(app, "slack:#veille", key="parent", story=story(7, True, 1))
     with app.db.session() as session:
         from watchtower.storage.tables import OutboxRow
@@ -40,7 +47,14 @@ def test_story_sightings_are_thread_replies_and_the_parent_counts_them(
     assert waiting.status == "pending" and waiting.attempts == 0
 
     clock.advance(seconds=31)
-    queue(app, "slack:#veille", key="reply2", story=story(7, False, 3), source="forum-c")
+    queue(
+        app,
+        "slack:#veille",
+        key="reply2",
+        story=story(7, False, 3),
+        source="forum-c",
+        url="https://forum-c.example/t/9",
+    )
     app.outbox.drain()
     clock.advance(seconds=6)
     app.outbox.drain()
@@ -49,8 +63,8 @@ def test_story_sightings_are_thread_replies_and_the_parent_counts_them(
     replies = slack.replies(top["ts"])
     assert len(replies) == 2
     assert {r["text"].split(" : ")[0] for r in replies} == {
-        "Aussi vu sur blog-b",
-        "Aussi vu sur forum-c",
+        "Aussi vu sur blog-b.example",  # the site, not the source's name
+        "Aussi vu sur forum-c.example",
     }
     assert top.get("edited") and "Vu sur 3 sources" in str(top["blocks"])
     assert {r.status for r in rows(app)} == {"sent"}

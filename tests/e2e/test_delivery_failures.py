@@ -80,7 +80,7 @@ def test_a_permanent_failure_tells_ops_once_per_target_and_day(
     body = mail.get_body(("plain",))
     assert body is not None
     text = body.get_content()
-    assert "2 notification(s)" in text and "channel_not_found" in text
+    assert "qui ne seront pas renvoyées : 2" in text and "channel_not_found" in text
 
     clock.advance(hours=1)
     queue(app, "slack:#crsie", key="later")

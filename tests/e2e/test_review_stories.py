@@ -204,7 +204,7 @@ def test_a_review_without_url_and_the_aggregate_are_separate_stories(
     assert len(rows) == 3
     assert len({story for _, _, story in rows}) == 3
     titles = [title for _, title, _ in rows]
-    assert titles[0] == "Banque Acme – agence Lyon Part-Dieu · ★ 3.1/10"
+    assert titles[0] == "Banque Acme – agence Lyon Part-Dieu · ★ 1.6/5"
     assert titles[2] == "Banque Acme – agence Lyon Part-Dieu · ★★★★☆ 4/5 · Karim"
     # The aggregate (1.55/5) goes to #avis by the rule, the 4-star review to the
     # default channel; the 2/10 review does not name the bank.
@@ -237,11 +237,11 @@ def test_a_new_average_is_an_edit_of_the_aggregate_not_a_new_story(
     run({"avis": "reviews:/avis"})
 
     rows = query(database_url, "SELECT title FROM items WHERE guid LIKE 'aggregate:%'")
-    assert rows == [("Banque Acme – agence Lyon Part-Dieu · ★ 2.6/10",)]
+    assert rows == [("Banque Acme – agence Lyon Part-Dieu · ★ 1.3/5",)]
     assert len(query(database_url, "SELECT id FROM stories")) == 3
     assert len(slack.posts()) == 2  # no new top-level message
     [reply] = slack.replies(aggregate_post["ts"])
-    assert "2.6/10" in reply["text"]
+    assert "1,3/5" in reply["text"]  # on the /5 scale, with the French decimal mark
 
 
 def _rss(title: str, link: str, description: str) -> bytes:

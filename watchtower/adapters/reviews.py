@@ -249,26 +249,29 @@ def _review_item(node: dict[str, Any], subject: str, url: str, ids: ReviewIds) -
 
 
 def _aggregate_item(node: dict[str, Any], subject: str, url: str) -> Item:
-    """The average rating of ``subject``: "Banque Acme – agence Lyon · ★ 3.1/10".
+    """The average rating of ``subject``: "Banque Acme – agence Lyon · ★ 1.6/5".
 
     One item per page and subject (a stable guid): a new average is an edit of
     it, not a new story. Its title, which the pipeline compares to tell an
-    edit, holds the average to one decimal on the page's scale, as review
-    sites show it — not the count, nor further decimals, which every new
+    edit, holds the average to one decimal out of 5 — the scale every
+    notification uses, so a page's "3.1/10" is "1.6/5" in the title as in the
+    rating line — not the count, nor further decimals, which every new
     review changes: on a source with ``brands`` each would be an "edited"
-    reply next to the review's own alert. ``extra`` keeps the exact value and
-    the count; ``rating`` is the average shown, so a rule like ``rating:<=2``
-    agrees with the title. No text: the subject's words must not make it a
-    near-duplicate of a review that names the business.
+    reply next to the review's own alert. ``extra`` keeps the exact value on
+    the page's scale and the count; ``rating``, which a rule like
+    ``rating:<=2`` reads, is the page's one-decimal average brought to 5
+    (1.55 for 3.1/10). No text: the subject's words must not make it a
+    near-duplicate of a review that names the business. Notifications show
+    the score with the language's decimal mark ("1,6/5" in French).
     """
-    rating, raw = _rating({**node, "ratingValue": _one_decimal(node.get("ratingValue"))})
+    rating = _rating({**node, "ratingValue": _one_decimal(node.get("ratingValue"))})[0]
     exact = _rating(node)[1]
     count = str(node.get("ratingCount") or node.get("reviewCount") or "")
     return Item(
         guid=f"aggregate:{url}#{subject}"[:2048],
         url=url,
         shared_url=True,
-        title=" · ".join(p for p in (subject, f"★ {raw or '?'}") if p),
+        title=" · ".join(p for p in (subject, f"★ {_out_of_five_text(rating)}") if p),
         rating=rating,
         extra={
             "aggregate": "true",
@@ -277,6 +280,13 @@ def _aggregate_item(node: dict[str, Any], subject: str, url: str) -> Item:
             **({"subject": subject} if subject else {}),
         },
     )
+
+
+def _out_of_five_text(rating: float | None) -> str:
+    """``"1.6/5"``: a rating out of 5 to one decimal (half up), ``"?"`` without one."""
+    if rating is None:
+        return "?"
+    return f"{float(_one_decimal(rating)):g}/5"
 
 
 def _one_decimal(value: Any) -> Any:

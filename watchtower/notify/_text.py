@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, time
+import contextlib
+import re
+from datetime import UTC, datetime, time, timedelta
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
+from watchtower.durations import parse_duration
 from watchtower.models import Notification, Severity
 
 STRINGS: dict[str, dict[str, str]] = {
@@ -17,7 +21,7 @@ STRINGS: dict[str, dict[str, str]] = {
         "terms": "Termes",
         "rule": "Règle",
         "published": "Publié le",
-        "unknown_date": "date inconnue",
+        "published_label": "Publication",
         "open": "Ouvrir",
         "severity.info": "Mention",
         "severity.notice": "Info",
@@ -29,7 +33,7 @@ STRINGS: dict[str, dict[str, str]] = {
         "date_format": "%d/%m/%Y à %H:%M",
         "date_only_format": "%d/%m/%Y",
         "colon": " : ",
-        "notice_subject": "[veille] {severity} : {title}",
+        "notice_subject": "[veille] {severity} – {title}",
         "rating": "Note",
         "review": "avis",
         "reviews": "avis",
@@ -37,15 +41,18 @@ STRINGS: dict[str, dict[str, str]] = {
         "mentions_one": "{count} mention",
         "mentions_other": "{count} mentions",
         # alerting (grouping, quiet hours, digests, story threads, spikes)
-        "also_seen": "Aussi vu sur {source}",
+        "day_one": "{count} jour",
+        "day_other": "{count} jours",
+        "also_seen": "Aussi vu sur {site}",
         "source_down": "Source en panne : {name}",
+        "source_down_body_one": "La vérification a échoué. Dernière erreur : {error}",
         "source_down_body": "{failures} échecs consécutifs. Dernière erreur : {error}",
         "source_silent": "Source silencieuse : {name}",
-        "source_silent_body": "Aucun nouvel élément depuis {since} (d'habitude, un toutes les "
-        "{gap}). Le flux a peut-être changé d'adresse ou de format.",
+        "source_silent_body": "Aucun nouvel élément depuis le {since}, alors qu'il y a d'habitude "
+        "{gap} entre deux éléments. Le flux a peut-être changé d'adresse ou de format.",
         "source_up": "Source rétablie : {name}",
         "source_up_body": "La source fonctionne de nouveau.",
-        "edited_on": "Modifié sur {source}",
+        "edited_on": "Modifié sur {site}",
         "seen_on": "Vu sur {count} sources",
         "more": "… et {count} de plus",
         "read_more": "Lire la suite",
@@ -56,11 +63,12 @@ STRINGS: dict[str, dict[str, str]] = {
         "digest_hourly": "horaire",
         "chart_title": "Mentions par marque",
         "spike_title": "Pic de mentions : {name}",
-        "spike_stats": "{observed} mentions sur {window} (d'habitude {baseline})",
+        "spike_stats": "{mentions} sur {window} (d'habitude {baseline})",
         "top_sources": "Principales sources",
         "top_terms": "Termes",
         "examples": "Exemples",
-        "ack_hint": "Réagissez avec ✅ ou répondez « ack » dans le fil pour prendre en charge.",
+        "ack_hint": "Réagissez avec ✅ ou répondez « ack » dans le fil pour prendre l'alerte "
+        "en charge.",
         "escalated": "Escalade : personne n'a pris en charge l'alerte en {timeout}.",
         "escalation_prefix": "ESCALADE – ",
         "original_alert": "Alerte initiale",
@@ -74,8 +82,8 @@ STRINGS: dict[str, dict[str, str]] = {
         "ops_back_subject": "{kind} fonctionne à nouveau",
         "ops_back_body": "Les notifications en attente repartent.",
         "ops_failed_subject": "Notifications perdues pour {target}",
-        "ops_failed_body": "{count} notification(s) n'ont pas pu être livrées à {target} "
-        "et ne seront pas renvoyées. Dernière erreur : {reason}",
+        "ops_failed_body": "Notifications non livrées à {target}, qui ne seront pas renvoyées : "
+        "{count}. Dernière erreur : {reason}",
     },
     "en": {
         "source": "Source",
@@ -84,7 +92,7 @@ STRINGS: dict[str, dict[str, str]] = {
         "terms": "Terms",
         "rule": "Rule",
         "published": "Published",
-        "unknown_date": "unknown date",
+        "published_label": "Published",
         "open": "Open",
         "severity.info": "Mention",
         "severity.notice": "Info",
@@ -96,22 +104,25 @@ STRINGS: dict[str, dict[str, str]] = {
         "date_format": "%Y-%m-%d %H:%M",
         "date_only_format": "%Y-%m-%d",
         "colon": ": ",
-        "notice_subject": "[watchtower] {severity}: {title}",
+        "notice_subject": "[watchtower] {severity} – {title}",
         "rating": "Rating",
         "review": "review",
         "reviews": "reviews",
         "author": "Author",
         "mentions_one": "{count} mention",
         "mentions_other": "{count} mentions",
-        "also_seen": "Also seen on {source}",
+        "day_one": "{count} day",
+        "day_other": "{count} days",
+        "also_seen": "Also seen on {site}",
         "source_down": "Source down: {name}",
+        "source_down_body_one": "The check failed. Last error: {error}",
         "source_down_body": "{failures} failures in a row. Last error: {error}",
         "source_silent": "Source silent: {name}",
-        "source_silent_body": "Nothing new since {since} (usually one item every {gap}). "
+        "source_silent_body": "Nothing new since {since}, while items usually come {gap} apart. "
         "The feed may have moved or changed format.",
         "source_up": "Source back: {name}",
         "source_up_body": "The source works again.",
-        "edited_on": "Edited on {source}",
+        "edited_on": "Edited on {site}",
         "seen_on": "Seen on {count} sources",
         "more": "… and {count} more",
         "read_more": "Read more",
@@ -122,7 +133,7 @@ STRINGS: dict[str, dict[str, str]] = {
         "digest_hourly": "Hourly",
         "chart_title": "Mentions per brand",
         "spike_title": "Mention spike: {name}",
-        "spike_stats": "{observed} mentions in {window} (usually {baseline})",
+        "spike_stats": "{mentions} in {window} (usually {baseline})",
         "top_sources": "Top sources",
         "top_terms": "Terms",
         "examples": "Examples",
@@ -140,8 +151,29 @@ STRINGS: dict[str, dict[str, str]] = {
         "ops_back_subject": "{kind} works again",
         "ops_back_body": "The waiting notifications are going out.",
         "ops_failed_subject": "Notifications lost for {target}",
-        "ops_failed_body": "{count} notification(s) could not be delivered to {target} "
-        "and will not be retried. Last error: {reason}",
+        "ops_failed_body": "Notifications that could not be delivered to {target} and will "
+        "not be retried: {count}. Last error: {reason}",
+    },
+}
+
+LANGUAGE_NAMES: dict[str, dict[str, str]] = {
+    "fr": {
+        "fr": "français",
+        "en": "anglais",
+        "de": "allemand",
+        "es": "espagnol",
+        "it": "italien",
+        "nl": "néerlandais",
+        "pt": "portugais",
+    },
+    "en": {
+        "fr": "French",
+        "en": "English",
+        "de": "German",
+        "es": "Spanish",
+        "it": "Italian",
+        "nl": "Dutch",
+        "pt": "Portuguese",
     },
 }
 
@@ -169,9 +201,13 @@ def t(language: str, key: str) -> str:
 
 
 def published_text(n: Notification, language: str, timezone: str) -> str:
-    """The publication time in the configured zone, or "unknown date"."""
+    """The publication time in the configured zone, or ``""`` when unknown.
+
+    An unknown date is no line at all (Slack, e-mail and plain text alike):
+    "Publié le date inconnue" said nothing a reader could use.
+    """
     if n.published is None:
-        return t(language, "unknown_date")
+        return ""
     try:
         if n.published.astimezone(UTC).time() == time(0):
             # A date without a time (JSON-LD "2026-11-25") is stored as midnight UTC:
@@ -180,11 +216,16 @@ def published_text(n: Notification, language: str, timezone: str) -> str:
             return n.published.astimezone(UTC).strftime(t(language, "date_only_format"))
         return local_time_text(n.published, language, timezone)
     except OverflowError:  # year 1 or 9999 moved to another zone: not a real date
-        return t(language, "unknown_date")
+        return ""
 
 
 def local_time_text(when: datetime, language: str, timezone: str) -> str:
-    """``when`` in the configured zone: "04/03/2026 à 11:00 (CET)"."""
+    """``when`` in the configured zone: "04/03/2026 à 11:00 (CET)".
+
+    A naive ``when`` (a SQLite column) is UTC, never the server's own zone.
+    """
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
     local = when.astimezone(ZoneInfo(timezone))
     return local.strftime(t(language, "date_format")) + f" ({local.tzname()})"
 
@@ -226,8 +267,22 @@ def mentions_text(language: str, count: int) -> str:
     return t(language, "mentions_one" if one else "mentions_other").format(count=count)
 
 
+def number_text(value: float, language: str) -> str:
+    """``value`` to one decimal (half up), without a useless ",0": "1,6", "4" in French."""
+    try:
+        rounded = Decimal(str(value)).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
+    except InvalidOperation:
+        return str(value)
+    text = f"{rounded:f}".removesuffix(".0")
+    return text.replace(".", ",") if language == "fr" else text
+
+
 def rating_text(n: Notification, language: str) -> str:
-    """A review's rating as stars and a score ("★★☆☆☆ 2/5"), or "" without one."""
+    """A review's rating as stars and a score ("★★☆☆☆ 2/5"), or "" without one.
+
+    One decimal, as review sites show a rating, with the language's decimal
+    mark: an average of 3.1/10 is "1,6/5" in French, as in its title.
+    """
     raw = n.extra.get("rating")
     if raw is None or isinstance(raw, bool):
         return ""
@@ -235,23 +290,48 @@ def rating_text(n: Notification, language: str) -> str:
         rating = min(5.0, max(0.0, float(raw)))
     except (TypeError, ValueError):
         return ""
+    if rating != rating:  # NaN
+        return ""
     full = int(rating + 0.5)  # round half up: 2.5 shows three stars, as review sites do
-    score = f"{rating:g}"
-    if language == "fr":
-        score = score.replace(".", ",")
-    text = "★" * full + "☆" * (5 - full) + f" {score}/5"
+    text = "★" * full + "☆" * (5 - full) + f" {number_text(rating, language)}/5"
     count = str(n.extra.get("rating_count") or "")
     if count.isdigit():  # an average: over how many reviews
-        text += f" ({count} {t(language, 'review' if count == '1' else 'reviews')})"
+        text += f" ({count} {t(language, 'review' if int(count) <= 1 else 'reviews')})"
     return text
 
 
+# "Banque Acme – agence Lyon · ★ 1.6/5": the title reviews.py gives an aggregate rating.
+_AGGREGATE_TITLE = re.compile(r"^(?P<subject>.*)★ (?P<score>\d+(?:\.\d+)?)/5$")
+
+
+def duration_text(value: str | timedelta, language: str) -> str:
+    """A duration for people: "30 min", "1 h 30 min", "2 jours" ("1h30m" is config syntax).
+
+    Two units at most: a source's usual gap of "3h27m14s" is "3 h 27 min".
+    Anything that is no duration is shown as it is.
+    """
+    try:
+        seconds = int(parse_duration(value).total_seconds())
+    except ValueError:
+        return str(value)
+    days, rest = divmod(seconds, 86_400)
+    hours, rest = divmod(rest, 3_600)
+    minutes, secs = divmod(rest, 60)
+    parts = []
+    if days:
+        parts.append(t(language, "day_one" if days == 1 else "day_other").format(count=days))
+    parts += [f"{number} {unit}" for number, unit in ((hours, "h"), (minutes, "min")) if number]
+    if secs or not parts:
+        parts.append(f"{secs} s")
+    return " ".join(parts[:2])
+
+
 def spike_stats(spike: dict[str, Any], language: str) -> str:
-    """ "13 mentions sur 1h (d'habitude 0,4)": the spike against its usual level."""
+    """ "13 mentions sur 1 h (d'habitude 0,4)": the spike against its usual level."""
     usual = f"{float(spike.get('baseline', 0.0)):.1f}"
     return t(language, "spike_stats").format(
-        observed=spike.get("observed", 0),
-        window=spike.get("window", "1h"),
+        mentions=mentions_text(language, int(spike.get("observed", 0))),
+        window=duration_text(str(spike.get("window", "1h")), language),
         baseline=usual.replace(".", ",") if language == "fr" else usual,
     )
 
@@ -279,8 +359,55 @@ def severity_text(n: Notification, language: str) -> str:
     return t(language, f"severity.{n.severity.name}")
 
 
+def one_line(text: str) -> str:
+    """``text`` on one line: newlines and runs of spaces in a feed's title become one space."""
+    return " ".join(text.split())
+
+
 def title_text(n: Notification, language: str) -> str:
-    return n.title.strip() or t(language, "untitled")
+    """The item's title on one line; an aggregate rating's score in the language
+    ("★ 1,6/5" in French, as its rating line says)."""
+    title = one_line(n.title)
+    if not title:
+        return t(language, "untitled")
+    aggregate = _AGGREGATE_TITLE.match(title)
+    if aggregate and str(n.extra.get("rating_count") or ""):
+        score = number_text(float(aggregate["score"]), language)
+        return f"{aggregate['subject']}★ {score}/5"
+    return title
+
+
+def site_of(url: str) -> str:
+    """The site of an http(s) URL, as people name it: "lemonde.fr" for
+    "https://www.lemonde.fr/…", or ``""`` without one."""
+    try:
+        host = (urlsplit(http_url(url)).hostname or "").rstrip(".")
+    except ValueError:
+        return ""
+    host = host.removeprefix("www.")
+    if "xn--" in host:  # "xn--acm-bma.fr" is "acmé.fr" to its readers
+        with contextlib.suppress(UnicodeError):
+            host = host.encode("ascii").decode("idna")
+    return host
+
+
+def reply_line(n: Notification, language: str) -> str:
+    """ "Aussi vu sur lemonde.fr": where a story was seen again (or edited).
+
+    The site comes from the item's address; the configured source name
+    ("google-alerts-acme") says where watchtower listened, not where the story
+    is, so it is shown only for an item without an address.
+    """
+    key = "edited_on" if n.story.get("edited") else "also_seen"
+    return t(language, key).format(site=site_of(n.url) or one_line(n.source) or "?")
+
+
+def language_text(code: str | None, language: str) -> str:
+    """The name of an item's language ("anglais" for ``en`` in French), or its code."""
+    if not code:
+        return ""
+    names = LANGUAGE_NAMES.get(language, LANGUAGE_NAMES["fr"])
+    return names.get(code.split("-")[0].split("_")[0].lower(), code)
 
 
 def label(language: str, key: str) -> str:

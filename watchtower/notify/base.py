@@ -72,8 +72,27 @@ class Notifier(ABC):
         """Release connections."""
 
 
+#: A cut goes back to the last space when that keeps this share of the text.
+WORD_CUT_KEEP = 0.6
+
+
 def truncate(text: str, limit: int, ellipsis: str = "…") -> str:
-    """Cut ``text`` to ``limit`` characters, ending with an ellipsis when cut."""
+    """Cut ``text`` to ``limit`` characters, ending with an ellipsis when cut.
+
+    The cut falls between words ("Acmé rachète…", not "Acmé rach…") unless the
+    last space is too far back (a long URL, a 200-letter "word").
+    """
     if len(text) <= limit:
         return text
-    return text[: max(0, limit - len(ellipsis))].rstrip() + ellipsis
+    room = max(0, limit - len(ellipsis))
+    return word_cut(text[:room], text[room : room + 1]) + ellipsis
+
+
+def word_cut(cut: str, after: str) -> str:
+    """``cut`` (a prefix of a text, ``after`` the character that followed it)
+    ended between words, without trailing spaces or dangling punctuation."""
+    if after and not after.isspace() and cut and not cut[-1].isspace():
+        space = max(cut.rfind(" "), cut.rfind("\n"))
+        if space >= len(cut) * WORD_CUT_KEEP:
+            cut = cut[:space]
+    return cut.rstrip().rstrip(",;:–—-·").rstrip()

@@ -26,6 +26,8 @@ from watchtower.notify._text import (
     http_url,
     kind_of,
     label,
+    language_text,
+    one_line,
     published_text,
     rating_text,
     severity_text,
@@ -37,11 +39,21 @@ from watchtower.notify.email_render import html_link
 
 _ADDRESS = re.compile(r"^[^@\s,;<>]+@[^@\s,;<>]+\.[^@\s,;<>]+$")
 SMTP_REPLY_MAX = 200  # characters of the server's answer kept in the error
+#: Characters of a subject: mail clients show 60 to 100, and a long one is folded.
+SUBJECT_MAX = 140
 
 
 def header_value(text: str) -> str:
     """A header value with CR, LF and other control characters removed."""
     return re.sub(r"[\x00-\x1f\x7f]+", " ", text).strip()
+
+
+def subject_line(template: str, title: str, **values: str) -> str:
+    """``template`` filled, its ``{title}`` cut (between words) so that the
+    subject stays within :data:`SUBJECT_MAX` characters, on one line."""
+    values = {k: header_value(v) for k, v in values.items()}
+    room = SUBJECT_MAX - len(template.format(title="", **values))
+    return template.format(title=truncate(header_value(title), max(20, room)), **values)
 
 
 def smtp_reply(code: int, reply: bytes | str) -> str:
@@ -125,27 +137,30 @@ class EmailNotifier(Notifier):
                 extra={"images": images},
             )
         title = truncate(title_text(n, lang), self.limits.title_max)
-        subject = t(lang, "subject").format(
-            severity=severity_text(n, lang), brands=", ".join(n.brands), title=title
+        subject = subject_line(
+            t(lang, "subject"), title, severity=severity_text(n, lang), brands=", ".join(n.brands)
         )
+        # What is unknown or empty is no row (as in Slack): no "Termes : -",
+        # no "Publié le : date inconnue". A review's stars and author come
+        # before its terms (often none): they say more.
         rows = [
-            (label(lang, "source"), n.source),
-            (label(lang, "brands"), ", ".join(n.brands)),
-            (label(lang, "terms"), ", ".join(n.terms) or "-"),
-            (label(lang, "rule"), ", ".join(n.rules) or "-"),
-            (label(lang, "published"), published_text(n, lang, self.timezone)),
-            (label(lang, "language"), n.lang or "-"),
-        ]
-        # A review's stars and author say more than its terms (often none).
-        rows[2:2] = [
             (label(lang, key), value)
-            for key, value in (("rating", rating_text(n, lang)), ("author", author_text(n)))
+            for key, value in (
+                ("source", one_line(n.source)),
+                ("brands", ", ".join(n.brands)),
+                ("rating", rating_text(n, lang)),
+                ("author", one_line(author_text(n))),
+                ("terms", ", ".join(n.terms)),
+                ("rule", ", ".join(n.rules)),
+                ("published_label", published_text(n, lang, self.timezone)),
+                ("language", language_text(n.lang, lang)),
+            )
             if value
         ]
-        excerpt = truncate(n.excerpt, 1000)
+        excerpt = truncate(n.excerpt.strip(), 1000)
         url = http_url(n.url)  # anything else is no link (javascript:, data:)
         text = "\n".join(
-            [f"{SEVERITY_EMOJI[n.severity]} {title}", url, ""]
+            [f"{SEVERITY_EMOJI[n.severity]} {severity_text(n, lang)} · {title}", url, ""]
             + [f"{k}{v}" for k, v in rows]
             + (["", excerpt] if excerpt else [])
         )
@@ -168,7 +183,7 @@ class EmailNotifier(Notifier):
         lang, e = self.language, html.escape
         severity = severity_text(n, lang)
         title = truncate(title_text(n, lang), self.limits.title_max)
-        subject = t(lang, "notice_subject").format(severity=severity, title=title)
+        subject = subject_line(t(lang, "notice_subject"), title, severity=severity)
         body = truncate(n.excerpt.strip(), self.limits.body_max)
         url = http_url(n.url)
         text = "\n".join(

@@ -13,7 +13,9 @@ from typing import Any
 from watchtower.models import Notification, Severity
 from watchtower.notify._text import (
     SEVERITY_EMOJI,
+    duration_text,
     http_url,
+    one_line,
     original_permalink,
     original_text,
     spike_stats,
@@ -34,18 +36,24 @@ def html_link(url: str, text: str) -> str:
     return f'<a href="{html.escape(url)}">{html.escape(text)}</a>'
 
 
-def _item_text(item: dict[str, Any]) -> str:
+def _title_source(item: dict[str, Any], language: str) -> tuple[str, str]:
+    """An item's title (or "(sans titre)") and source, each on one line."""
+    title = one_line(str(item.get("title") or "")) or t(language, "untitled")
+    return title, one_line(str(item.get("source") or ""))
+
+
+def _item_text(item: dict[str, Any], language: str) -> str:
     emoji = SEVERITY_EMOJI[Severity[str(item.get("severity", "info"))]]
     url = http_url(str(item.get("url") or ""))
-    return f"{emoji} {item.get('title') or ''} — {item.get('source') or ''}" + (
-        f"\n   {url}" if url else ""
-    )
+    title, source = _title_source(item, language)
+    return f"{emoji} {title}" + (f" — {source}" if source else "") + (f"\n   {url}" if url else "")
 
 
-def _item_html(item: dict[str, Any]) -> str:
+def _item_html(item: dict[str, Any], language: str) -> str:
     emoji = SEVERITY_EMOJI[Severity[str(item.get("severity", "info"))]]
-    title = html_link(str(item.get("url") or ""), str(item.get("title") or ""))
-    return f"<li>{emoji} {title} — <em>{html.escape(str(item.get('source') or ''))}</em></li>"
+    title, source = _title_source(item, language)
+    line = f"{emoji} {html_link(str(item.get('url') or ''), title)}"
+    return f"<li>{line}" + (f" — <em>{html.escape(source)}</em>" if source else "") + "</li>"
 
 
 def summary_email(n: Notification, language: str) -> tuple[str, str, str]:
@@ -66,10 +74,10 @@ def summary_email(n: Notification, language: str) -> tuple[str, str, str]:
             if severities.get(s.name)
         )
         mine = [i for i in items if brand in (i.get("brands") or [])][:SHOWN]
-        text_lines += [f"{brand} — {counts}", *(_item_text(i) for i in mine), ""]
+        text_lines += [f"{brand} — {counts}", *(_item_text(i, language) for i in mine), ""]
         html_parts += [
             f"<h3>{e(brand)} — {e(counts)}</h3><ul>",
-            *(_item_html(i) for i in mine),
+            *(_item_html(i, language) for i in mine),
             "</ul>",
         ]
         more = sum(severities.values()) - len(mine)
@@ -90,12 +98,13 @@ def spike_email(
     """
     e = html.escape
     spike: dict[str, Any] = n.extra.get("spike") or {}
-    title = "🚨 " + t(language, "spike_title").format(name=spike.get("name", ""))
+    title = "🚨 " + t(language, "spike_title").format(name=one_line(str(spike.get("name", ""))))
     stats = spike_stats(spike, language)
     lines = [title, stats]
     html_lines = [e(title), e(stats)]
     if spike.get("escalation"):
-        escalated = [t(language, "escalated").format(timeout=spike.get("timeout", ""))]
+        timeout = duration_text(str(spike.get("timeout", "")), language)
+        escalated = [t(language, "escalated").format(timeout=timeout)]
         if origin := original_text(spike, language, timezone):
             escalated.append(origin)
         lines[1:1] = escalated
@@ -111,13 +120,17 @@ def spike_email(
             lines.append(f"{t(language, key)}{t(language, 'colon')}{values}")
             html_lines.append(e(lines[-1]))
     examples = spike.get("examples") or []
-    text = "\n".join(lines + [""] + [_item_text(x) for x in examples])
-    body = (
-        "".join(f"<p>{line}</p>" for line in html_lines)
-        + "<ul>"
-        + "".join(_item_html(x) for x in examples)
-        + "</ul>"
+    examples_title = t(language, "examples")
+    text = "\n".join(
+        lines
+        + ([""] if examples else [])
+        + ([f"{examples_title}{t(language, 'colon')}".rstrip()] if examples else [])
+        + [_item_text(x, language) for x in examples]
     )
+    body = "".join(f"<p>{line}</p>" for line in html_lines)
+    if examples:
+        body += f"<p><strong>{e(examples_title)}</strong></p><ul>"
+        body += "".join(_item_html(x, language) for x in examples) + "</ul>"
     # An escalation is a new message to new people: its subject says so, so it
     # is not read as a copy of the alert they may have seen.
     prefix = "⏫ " + t(language, "escalation_prefix") if spike.get("escalation") else ""

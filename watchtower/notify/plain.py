@@ -18,8 +18,11 @@ from watchtower.notify._text import (
     http_url,
     kind_of,
     label,
+    language_text,
+    one_line,
     published_text,
     rating_text,
+    reply_line,
     severity_text,
     t,
     title_text,
@@ -53,21 +56,25 @@ def plain_text(n: Notification, language: str, timezone: str) -> PlainText:
     if kind == "ops":
         lines = [n.excerpt] if n.excerpt else []
     else:
+        # What is unknown or empty is left out, as in Slack and e-mail.
         lines = [
-            f"{label(language, 'source')}{n.source} · {label(language, 'brands')}"
-            f"{', '.join(n.brands)}",
-            f"{label(language, 'terms')}{', '.join(n.terms) or '-'} · {label(language, 'rule')}"
-            f"{', '.join(n.rules) or '-'}",
-            f"{label(language, 'published')}{published_text(n, language, timezone)}"
-            + (f" · {label(language, 'language')}{n.lang}" if n.lang else ""),
+            line
+            for line in (
+                _fields(language, ("source", one_line(n.source)), ("brands", ", ".join(n.brands))),
+                _fields(language, ("terms", ", ".join(n.terms)), ("rule", ", ".join(n.rules))),
+                _fields(
+                    language,
+                    ("published_label", published_text(n, language, timezone)),
+                    ("language", language_text(n.lang, language)),
+                ),
+            )
+            if line
         ]
-        review = [
-            f"{label(language, key)}{value}"
-            for key, value in (("rating", rating_text(n, language)), ("author", author_text(n)))
-            if value
-        ]
+        review = _fields(
+            language, ("rating", rating_text(n, language)), ("author", one_line(author_text(n)))
+        )
         if review:  # a review: its stars and author, under the source line
-            lines.insert(1, " · ".join(review))
+            lines.insert(1, review)
         if n.excerpt:
             excerpt = n.excerpt.strip()
             cut = excerpt[:EXCERPT_CHARS] + ("…" if len(excerpt) > EXCERPT_CHARS else "")
@@ -77,9 +84,14 @@ def plain_text(n: Notification, language: str, timezone: str) -> PlainText:
     return PlainText(title, "\n".join(lines))
 
 
+def _fields(language: str, *fields: tuple[str, str]) -> str:
+    """ "Source : forum · Marques : Acmé", leaving out the empty fields."""
+    return " · ".join(f"{label(language, key)}{value}" for key, value in fields if value)
+
+
 def reply_text(n: Notification, language: str) -> str:
-    """One line for a later sighting or an edit, under its story's first message."""
-    key = "edited_on" if n.story.get("edited") else "also_seen"
-    line = t(language, key).format(source=n.source)
+    """One line for a later sighting or an edit, under its story's first message:
+    "Aussi vu sur lemonde.fr : <title> — <url>"."""
+    line = reply_line(n, language)
     url = http_url(n.url)
     return f"{line}{t(language, 'colon')}{title_text(n, language)}" + (f" — {url}" if url else "")

@@ -18,20 +18,24 @@ from watchtower.models import Notification, Severity
 from watchtower.notify._text import (
     SEVERITY_EMOJI,
     author_text,
+    duration_text,
     http_url,
     kind_of,
     label,
+    language_text,
     mentions_text,
+    one_line,
     original_permalink,
     original_text,
     published_text,
     rating_text,
+    reply_line,
     severity_text,
     spike_stats,
     t,
     title_text,
 )
-from watchtower.notify.base import truncate
+from watchtower.notify.base import truncate, word_cut
 
 TEXT_MAX = 40_000
 BLOCKS_MAX = 50
@@ -46,12 +50,25 @@ SUMMARY_SHOWN = 10  # items per brand in quiet-hours summaries and digests
 
 Block = dict[str, Any]
 # In a link's URL: what would end it (<, >, |), whitespace, controls, bidi controls.
+_FORMATTING = re.compile(r"[*_~`]")
 _URL_UNSAFE = re.compile(r"[\x00-\x20\x7f-\x9f<>|\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 
 
 def escape_mrkdwn(text: str) -> str:
     """Escape the three characters Slack treats as control sequences."""
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def escape_text(text: str) -> str:
+    """Text from a feed (a title, a source, an excerpt) shown as written in mrkdwn.
+
+    :func:`escape_mrkdwn`, and Slack's formatting marks made inert: mrkdwn has
+    no escape for ``*``, ``_``, ``~`` and ````` ``, so a title "*GRATUIT*" would be
+    bold and "~prix~" struck through. A zero-width space on each side of the
+    mark keeps the character (and copy-paste) while no word boundary matches.
+    Never for a URL: the spaces would break it.
+    """
+    return _FORMATTING.sub("\u200b\\g<0>\u200b", escape_mrkdwn(text))
 
 
 def escape_url(url: str) -> str:
@@ -75,7 +92,8 @@ def cut_mrkdwn(text: str, limit: int, more: str = "") -> str:
     if len(text) <= limit:
         return text
     tail = "…" + (f" {more}" if more else "")
-    cut = text[: max(0, limit - len(tail))]
+    room = max(0, limit - len(tail))
+    cut = word_cut(text[:room], text[room : room + 1])  # between words
     if cut.rfind("<") > cut.rfind(">"):  # inside <url|label>
         cut = cut[: cut.rfind("<")]
     amp = cut.rfind("&")
@@ -140,34 +158,38 @@ def item_blocks(
     """The top-level message for one item (with the story's sighting counter if > 1)."""
     if kind_of(n) == "ops":
         return notice_blocks(n, language)
-    title = escape_mrkdwn(truncate(title_text(n, language), HEADER_MAX))
+    title = escape_text(truncate(title_text(n, language), HEADER_MAX))
     emoji = SEVERITY_EMOJI[n.severity]
-    headline = f"{emoji} *{escape_mrkdwn(severity_text(n, language))}* · {link(n.url, title)}"
+    severity = escape_mrkdwn(severity_text(n, language))
+    headline = f"{emoji} *{severity}* · {link(n.url, title)}"
     details = " · ".join(
-        f"*{label(language, key).rstrip()}* {escape_mrkdwn(value)}"
+        f"*{label(language, key).rstrip()}* {escape_text(value)}"
         for key, value in (
-            ("source", n.source),
+            ("source", one_line(n.source)),
             ("brands", ", ".join(n.brands)),
             ("terms", ", ".join(n.terms)),
             ("rating", rating_text(n, language)),
-            ("author", author_text(n)),
+            ("author", one_line(author_text(n))),
         )
         if value
     )
-    when = f"{t(language, 'published')} {published_text(n, language, timezone)}"
+    # No line for what is unknown: no "Publié le date inconnue", no empty rule.
+    published = published_text(n, language, timezone)
+    when = [f"{t(language, 'published')} {published}"] if published else []
     if n.rules:
-        when += f" · {label(language, 'rule')}{escape_mrkdwn(', '.join(n.rules))}"
+        when.append(f"{label(language, 'rule')}{escape_text(', '.join(n.rules))}")
     if n.lang:
-        when += f" · {label(language, 'language')}{escape_mrkdwn(n.lang)}"
-    blocks = [section(headline), section(details)]
-    if n.excerpt:
-        blocks.append(section(">" + escape_mrkdwn(truncate(n.excerpt, 500))))
-    blocks.append(context(when))
+        when.append(f"{label(language, 'language')}{escape_text(language_text(n.lang, language))}")
+    blocks = [section(headline)] + ([section(details)] if details else [])
+    if n.excerpt.strip():
+        blocks.append(section(">" + escape_text(one_line(truncate(n.excerpt.strip(), 500)))))
+    if when:
+        blocks.append(context(" · ".join(when)))
     if sightings > 1:
         blocks.append(context("👀 " + t(language, "seen_on").format(count=sightings)))
     # The fallback text is mrkdwn too: a raw URL there could hold "<!channel>".
     url = escape_mrkdwn(http_url(n.url))
-    fallback = f"{emoji} {escape_mrkdwn(severity_text(n, language))}: {title} {url}".rstrip()
+    fallback = f"{emoji} {severity}{t(language, 'colon')}{title} {url}".rstrip()
     return fit(blocks, fallback, url=n.url, language=language)
 
 
@@ -175,20 +197,21 @@ def notice_blocks(n: Notification, language: str) -> tuple[list[Block], str]:
     """An operational notice (a source down or back, Slack paused, a refused
     configuration): its label, title and text. It names no brand, source or
     publication date; showing them empty made it look like a broken mention."""
-    title = escape_mrkdwn(truncate(title_text(n, language), HEADER_MAX))
+    title = escape_text(truncate(title_text(n, language), HEADER_MAX))
     emoji = SEVERITY_EMOJI[n.severity]
     severity = escape_mrkdwn(severity_text(n, language))
     blocks = [section(f"{emoji} *{severity}* · {link(n.url, title)}")]
     if n.excerpt.strip():
-        blocks.append(section(escape_mrkdwn(n.excerpt.strip())))
-    return fit(blocks, f"{emoji} {severity}: {title}", url=n.url, language=language)
+        blocks.append(section(escape_text(n.excerpt.strip())))
+    fallback = f"{emoji} {severity}{t(language, 'colon')}{title}"
+    return fit(blocks, fallback, url=n.url, language=language)
 
 
 def reply_blocks(n: Notification, language: str) -> tuple[list[Block], str]:
-    """A later sighting of a story, posted in the story's thread."""
-    key = "edited_on" if n.story.get("edited") else "also_seen"
-    line = t(language, key).format(source=escape_mrkdwn(n.source or "?"))
-    title = escape_mrkdwn(truncate(title_text(n, language), HEADER_MAX))
+    """A later sighting of a story, posted in the story's thread: "Aussi vu sur
+    lemonde.fr : <title>" (the site, from the item's address)."""
+    line = escape_text(reply_line(n, language))
+    title = escape_text(truncate(title_text(n, language), HEADER_MAX))
     text = f"{line}{t(language, 'colon')}{link(n.url, title)}"
     return fit([section(text)], text, url=n.url, language=language)
 
@@ -196,9 +219,11 @@ def reply_blocks(n: Notification, language: str) -> tuple[list[Block], str]:
 # ---------------------------------------------------------------- summaries
 def _item_line(item: dict[str, Any], language: str) -> str:
     severity = Severity[str(item.get("severity", "info"))]
-    title = escape_mrkdwn(truncate(str(item.get("title") or t(language, "untitled")), 200))
-    source = escape_mrkdwn(str(item.get("source", "")))
-    return f"{SEVERITY_EMOJI[severity]} {link(str(item.get('url', '')), title)} · _{source}_"
+    title = one_line(str(item.get("title") or "")) or t(language, "untitled")
+    title = escape_text(truncate(title, 200))
+    source = escape_text(one_line(str(item.get("source") or "")))
+    line = f"{SEVERITY_EMOJI[severity]} {link(str(item.get('url') or ''), title)}"
+    return f"{line} · _{source}_" if source else line
 
 
 def _lines_blocks(lines: Sequence[str]) -> list[Block]:
@@ -254,7 +279,7 @@ def summary_blocks(n: Notification, language: str) -> tuple[list[Block], str]:
             )
             mine = [i for i in items if brand in (i.get("brands") or [])]
             mine.sort(key=lambda i: -Severity[str(i.get("severity", "info"))])
-            lines = [f"*{escape_mrkdwn(brand)}* — {counts}"]
+            lines = [f"*{escape_text(brand)}* — {counts}"]
             lines += [_item_line(i, language) for i in mine[:SUMMARY_SHOWN]]
             total = sum(severities.values())
             if total > min(len(mine), SUMMARY_SHOWN):
@@ -274,15 +299,14 @@ def spike_blocks(
     Slack message, so whoever it is escalated to lands on the thread at once.
     """
     spike: dict[str, Any] = n.extra.get("spike") or {}
-    title = t(language, "spike_title").format(name=spike.get("name", ""))
+    title = t(language, "spike_title").format(name=one_line(str(spike.get("name", ""))))
     mentions = " ".join(f"<{who}>" for who in spike.get("escalate_to") or [])
     stats = spike_stats(spike, language)
     blocks: list[Block] = [header(f"🚨 {title}")]
     original = ""
     if spike.get("escalation"):
-        blocks.append(
-            section("⏫ " + t(language, "escalated").format(timeout=spike.get("timeout", "")))
-        )
+        timeout = duration_text(str(spike.get("timeout", "")), language)
+        blocks.append(section("⏫ " + t(language, "escalated").format(timeout=timeout)))
         permalink = original_permalink(spike)
         if linkable(permalink):
             original = link(permalink, t(language, "original_link"))
@@ -296,7 +320,7 @@ def spike_blocks(
         ("top_terms", spike.get("top_terms")),
     ):
         if pairs:
-            values = ", ".join(f"{escape_mrkdwn(str(name))} ({count})" for name, count in pairs)
+            values = ", ".join(f"{escape_text(str(name))} ({count})" for name, count in pairs)
             blocks.append(section(f"*{t(language, key)}*{t(language, 'colon')}{values}"))
     examples = spike.get("examples") or []
     if examples:
@@ -304,5 +328,5 @@ def spike_blocks(
         blocks += _lines_blocks(lines)
     if not spike.get("escalation"):
         blocks.append(context(t(language, "ack_hint")))
-    fallback = f"🚨 {escape_mrkdwn(title)} {mentions} {escape_mrkdwn(stats)} {original}".rstrip()
+    fallback = f"🚨 {escape_text(title)} {mentions} {escape_mrkdwn(stats)} {original}".rstrip()
     return fit(blocks, fallback, language=language)

@@ -45,7 +45,7 @@ def test_text_and_html_parts_with_escaped_html(smtp: SmtpServer) -> None:
     text = mail.get_body(("plain",)).get_content()
     assert "<script>" not in html and "&lt;script&gt;" in html
     assert "https://forum.example.fr/t/1?a=1&amp;b=&lt;2&gt;" in html
-    assert "Publié le : 24/11/2026 à 09:15 (CET)" in text
+    assert "Publication : 24/11/2026 à 09:15 (CET)" in text
 
 
 def test_header_injection_is_neutralised(smtp: SmtpServer) -> None:

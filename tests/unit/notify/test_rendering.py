@@ -84,9 +84,9 @@ def test_a_notice_on_slack_shows_no_mention_fields() -> None:
 @pytest.mark.parametrize(
     ("n", "language", "subject"),
     [
-        (notice(), "fr", "[veille] À surveiller : Source en panne : forum"),
-        (paused("fr"), "fr", "[veille] CRITIQUE : Slack est en pause : invalid_auth"),
-        (paused("en"), "en", "[watchtower] CRITICAL: Slack is paused: invalid_auth"),
+        (notice(), "fr", "[veille] À surveiller – Source en panne : forum"),
+        (paused("fr"), "fr", "[veille] CRITIQUE – Slack est en pause : invalid_auth"),
+        (paused("en"), "en", "[watchtower] CRITICAL – Slack is paused: invalid_auth"),
     ],
 )
 def test_a_notice_by_email_has_no_empty_brand_nor_doubled_prefix(
@@ -94,7 +94,7 @@ def test_a_notice_by_email_has_no_empty_brand_nor_doubled_prefix(
 ) -> None:
     message = mailer(language=language).render(n, "ops@example.fr")
     assert message.subject == subject
-    for absent in ("Marques", "Brands", "Termes", "Règle", "date inconnue", "Langue", "–"):
+    for absent in ("Marques", "Brands", "Termes", "Règle", "date inconnue", "Langue", " – "):
         assert absent not in message.text
         assert message.html is not None and absent not in message.html
     assert n.excerpt in message.text
@@ -130,7 +130,7 @@ def test_an_average_rating_says_over_how_many_reviews() -> None:
 
 
 def test_a_date_without_time_is_shown_as_a_date() -> None:
-    assert "Publié le : 25/11/2026\n" in mailer().render(review(), "cm@example.fr").text
+    assert "Publication : 25/11/2026\n" in mailer().render(review(), "cm@example.fr").text
     assert "01:00" not in slack_text(review())
     timed = mailer().render(
         Notification.from_payload(
@@ -234,7 +234,7 @@ def test_a_spike_s_usual_level_uses_the_language_decimal_mark() -> None:
         1, "email:dircom@example.fr", {"title": "x", "extra": {"kind": "spike", "spike": spike}}
     )
     slack = json.dumps(spike_blocks(n, "fr")[0], ensure_ascii=False)
-    assert "13 mentions sur 1h (d'habitude 2,5)" in slack
+    assert "13 mentions sur 1 h (d'habitude 2,5)" in slack
     assert "(d'habitude 2,5)" in mailer().render(n, "dircom@example.fr").text
     assert "(usually 2.5)" in json.dumps(spike_blocks(n, "en")[0], ensure_ascii=False)
 
@@ -259,6 +259,6 @@ def test_console_replies_name_their_story() -> None:
     parent = console.render(story(True, "Acmé ouvre une agence"), "").text
     reply = console.render(story(False, "Acmé à Lyon"), "").text
     assert parent.startswith("[#12] ")
-    assert reply.startswith("  ↳ [#12] Aussi vu sur blog-b : Acmé à Lyon")
+    assert reply.startswith("  ↳ [#12] Aussi vu sur b.example.fr : Acmé à Lyon")
     plain = Notification.from_payload(2, "console:", {"title": "x", "brands": ["Acmé"]})
     assert not console.render(plain, "").text.startswith("[#")
