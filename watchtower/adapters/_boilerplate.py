@@ -37,6 +37,40 @@ feed reader calls :func:`strip_trailers` only for a body that ends with a tag
 ``<hr``; the function then rules out, with bounded string searches, a last
 link followed by text or whose target is not the entry. Entries without
 boilerplate pay only those searches.
+
+**Other people's words and page decorations** (:func:`strip_foreign`, anywhere in
+the body, for feeds and for Discourse's JSON alike): a reply quoting a complaint
+about "Banque Acmé" would otherwise be a mention of its own, and every reply
+quoting it one more alert. Each is recognised by the markup its engine writes,
+never by words:
+
+* quotes of a forum post: Discourse ``<aside class="quote" data-username=…>``
+  (with its "Name:" title); phpBB ``<blockquote class="uncited">`` (every quote
+  of a 3.2+ feed, whose quote helper drops the author) and ``<blockquote><div>
+  <cite>Name wrote:</cite>``, ``quotetitle``/``quotecontent`` (older styles);
+  XenForo 2 ``bbCodeBlock--quote``, XenForo 1 ``bbCodeQuote``; vBulletin 4
+  ``bbcode_quote`` (with its ``bbcode_container`` and "Quote:" label);
+  Discourse chat transcripts (``chat-transcript``). They are removed with
+  nothing in their place: the excerpt shows the author's words, the link the
+  context, and a placeholder such as "[citation]" would be one more word for
+  rules to match. A quote that names no post (Discourse's bare ``[quote]``, a
+  Markdown ``>``, a plain ``<blockquote>`` in a news feed) is usually an
+  outside text the author brings in, never seen by watchtower: it stays;
+* signatures: ``signature`` (phpBB, XenForo 1), ``message-signature``
+  (XenForo 2), ``signaturecontainer`` (vBulletin). Standard feeds carry none,
+  but modified boards and page scrapes do, and a signature repeats on every post;
+* link previews, which show another site's page (its title, description and
+  picture): Discourse oneboxes (``<aside class="onebox">``) and XenForo 2
+  unfurls (``bbCodeBlock--unfurl``) become the address the author pasted
+  (``data-onebox-src``, ``data-url``), or nothing if they lack one;
+* Discourse's image details (``<div class="meta">`` with the file name and size
+  inside a lightbox) and a poll's voter count (``poll-info``).
+
+Kept: mentions (``@name``), spoilers, code blocks, poll options and the
+author's own ``<blockquote>``; only what its markup marks goes. A body is
+scanned only when a few substring searches find a hint of them
+(:func:`may_hold_foreign`); the scan is one linear pass over its tags
+(:func:`~watchtower.adapters._text.drop_elements`).
 """
 
 from __future__ import annotations
@@ -44,7 +78,15 @@ from __future__ import annotations
 import html
 import re
 
-__all__ = ["TRAILER_TAIL", "strip_trailers"]
+from watchtower.adapters._text import class_names, drop_elements
+
+__all__ = [
+    "TRAILER_TAIL",
+    "drop_foreign",
+    "may_hold_foreign",
+    "strip_foreign",
+    "strip_trailers",
+]
 
 #: How far from the end the last "</a>" may be for the entry to end with a link:
 #: closing tags and the whitespace of templated CDATA ("</a></p>\n        ").
@@ -242,3 +284,92 @@ def _page(url: str) -> str:
     path, _, query = url.partition("?")
     kept = [p for p in query.replace("&amp;", "&").split("&") if p and not p.startswith("utm_")]
     return f"{path}?{'&'.join(kept)}" if kept else path
+
+
+# ------------------------------------------------------- other people's words
+# Classes whose element goes whole, wherever it is (see the module docstring).
+_QUOTES = frozenset(
+    {"quotetitle", "quotecontent", "bbCodeBlock--quote", "bbCodeQuote", "bbcode_quote"}
+)
+_SIGNATURES = frozenset({"signature", "message-signature", "signaturecontainer"})
+_DROPPED = _QUOTES | _SIGNATURES | {"chat-transcript", "poll-info"}
+# How far into an element its first children are looked for (bounded: linear time).
+_PEEK = 400
+# phpBB's quote of a named author: <blockquote><div><cite>Name wrote:</cite>…
+_CITED = re.compile(r"\s*<div>\s*<cite\b", re.IGNORECASE)
+# A link preview's address: Discourse's data-onebox-src, XenForo's data-url.
+_PREVIEW_SRC = re.compile(
+    r"""(?<![^\s])data-(?:onebox-src|url)\s*=\s*(?:"([^"<>]*)"|'([^'<>]*)')""", re.IGNORECASE
+)
+
+
+def may_hold_foreign(body: str) -> bool:
+    """Whether :func:`strip_foreign` may find something in ``body`` (no false "no").
+
+    It runs on every feed entry, so it is a few substring searches (each a fast
+    scan in C), ordered so that common bodies stop early: one with no ``class``
+    attribute and no ``<cite`` is done after two or three. Every quote kind holds
+    "quote" and a class or phpBB's ``<cite>``; the rest are class names:
+    signatures, Discourse's oneboxes and lightboxes ("box"), XenForo's unfurls,
+    Discourse's chat transcripts (``data-username``) and polls. A false "yes"
+    costs one scan of the tags.
+    """
+    has_class = "class" in body
+    if "quote" in body and (has_class or "<cite" in body):
+        return True
+    return has_class and (
+        "ignature" in body
+        or "box" in body
+        or "unfurl" in body
+        or "data-username" in body
+        or "poll-info" in body
+    )
+
+
+def _foreign(name: str, attributes: str, body: str, end: int) -> str | None:
+    """What replaces the element opened by ``<name attributes>`` (ending at ``end``
+    in ``body``), or ``None`` when it is the author's own (see :func:`strip_foreign`)."""
+    classes = class_names(attributes)
+    if not classes:
+        if name == "blockquote" and _CITED.match(body, end):
+            return " "
+        return None
+    if not _DROPPED.isdisjoint(classes):
+        return " "
+    if name == "blockquote":
+        return " " if "uncited" in classes else None
+    if name == "aside":
+        if "quote" in classes:
+            return " " if "data-username" in attributes else None
+        if "onebox" in classes:
+            return _preview(attributes)
+        return None
+    if name != "div":
+        return None
+    if "bbCodeBlock--unfurl" in classes:
+        return _preview(attributes)
+    if "bbcode_container" in classes:
+        return " " if body.find("bbcode_quote", end, end + _PEEK) >= 0 else None
+    if "meta" in classes:  # Discourse's lightbox: file name and size
+        return " " if body.find('class="filename"', end, end + _PEEK) >= 0 else None
+    return None
+
+
+def _preview(attributes: str) -> str:
+    """A link preview's replacement: the address it previews, as text."""
+    found = _PREVIEW_SRC.search(attributes)
+    if found is None:
+        return " "
+    return f" {found.group(1) or found.group(2) or ''} "
+
+
+def strip_foreign(body: str) -> str:
+    """``body`` without quotes of other posts, signatures, link previews and image
+    details (see the module docstring); ``body`` itself when it holds no hint of
+    them (:func:`may_hold_foreign`)."""
+    return drop_foreign(body) if may_hold_foreign(body) else body
+
+
+def drop_foreign(body: str) -> str:
+    """:func:`strip_foreign` without the :func:`may_hold_foreign` test (done by the caller)."""
+    return drop_elements(body, _foreign)

@@ -192,6 +192,8 @@ def _rss_row(
     guid = (get("guid") or "").strip() or node.get(RDF + "about", "")
     if not link and guid and permalink and guid.startswith(("http://", "https://")):
         link = guid
+    if "goto=newpost" in link:
+        link = _without_goto_newpost(link)
     link = base.resolve(link)
     comments = (get("comments") or "").strip()
     return Row(
@@ -206,6 +208,20 @@ def _rss_row(
         author_html=True,
         author_fallback=get("author"),
     )
+
+
+def _without_goto_newpost(link: str) -> str:
+    """vBulletin's thread link without its ``goto=newpost`` parameter.
+
+    ``external.php`` links each thread as ``showthread.php?812-title&goto=newpost``:
+    the first unread post, which for a reader without the forum's cookies is the
+    last one, pages away from the post the item is about. The thread's own
+    address (the entry's guid) opens on its first post, which is the item's text.
+    """
+    address, hash_mark, fragment = link.partition("#")
+    path, _, query = address.partition("?")
+    kept = "&".join(p for p in query.split("&") if p and p != "goto=newpost")
+    return path + ("?" + kept if kept else "") + hash_mark + fragment
 
 
 def _inner_base(base: Base, node: etree._Element) -> Base:

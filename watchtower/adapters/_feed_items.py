@@ -10,12 +10,19 @@ checks both.
 from __future__ import annotations
 
 import hashlib
+import html
+import re
 from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime
 from urllib.parse import urljoin, urlsplit
 
-from watchtower.adapters._boilerplate import TRAILER_TAIL, strip_trailers
+from watchtower.adapters._boilerplate import (
+    TRAILER_TAIL,
+    drop_foreign,
+    may_hold_foreign,
+    strip_trailers,
+)
 from watchtower.adapters._dates import parse_date
 from watchtower.adapters._text import html_to_text_many
 from watchtower.models import Item
@@ -25,6 +32,7 @@ __all__ = [
     "MAX_TITLE",
     "Base",
     "Row",
+    "decode_leftover_entities",
     "distinct_guids",
     "item",
     "items",
@@ -157,6 +165,10 @@ def items(rows: list[Row]) -> list[Item]:
         author = texts[2 * n + i] if row.author_html else row.author
         if not author and row.author_fallback:
             author = rss_author(texts[3 * n + i])
+        if "&" in title and ";" in title:
+            title = decode_leftover_entities(title)
+        if "&" in author and ";" in author:
+            author = decode_leftover_entities(author)
         published = parse_date(row.when)
         guid = row.guid
         if not guid:
@@ -180,19 +192,25 @@ def items(rows: list[Row]) -> list[Item]:
 
 def _bodies(rows: list[Row]) -> list[str | None]:
     """Each row's HTML body (``None`` for plain text), without the forum or blog
-    boilerplate that ends it (:mod:`~watchtower.adapters._boilerplate`).
+    boilerplate that ends it, nor quotes of other posts, signatures and link
+    previews (:mod:`~watchtower.adapters._boilerplate`).
 
     Boilerplate ends with a tag (and the whitespace of a template), its last
     characters holding ``</a>`` or ``<hr``: the test, inlined because it runs
-    for every entry, looks at the last character first.
+    for every entry, looks at the last character first. Quotes and the like
+    are looked for only where :func:`may_hold_foreign` finds a hint of them.
     """
     out: list[str | None] = []
     for r in rows:
         body = r.body if r.body_html else None
-        if body and (body[-1] == ">" or body[-1].isspace()):
-            tail = body[-TRAILER_TAIL:]
-            if "</a>" in tail or "<hr" in tail:
-                body = strip_trailers(body, r.link)
+        if body:
+            if body[-1] == ">" or body[-1].isspace():
+                tail = body[-TRAILER_TAIL:]
+                if "</a>" in tail or "<hr" in tail:
+                    body = strip_trailers(body, r.link)
+            # Inlined first step of may_hold_foreign: most bodies have neither.
+            if ("class" in body or "<cite" in body) and may_hold_foreign(body):
+                body = drop_foreign(body)
         out.append(body)
     return out
 
@@ -274,3 +292,28 @@ def rss_author(value: str) -> str:
     if value.endswith(")") and "(" in value:
         return value[value.index("(") + 1 : -1].strip() or value
     return value
+
+
+# A character reference left in a title or name once its markup was read: named
+# (letters and digits, as &eacute; &frac12;), decimal or hexadecimal, with its ";".
+_LEFTOVER_ENTITY = re.compile(r"&(?:[A-Za-z][A-Za-z0-9]{1,31}|#[0-9]{1,7}|#[xX][0-9A-Fa-f]{1,6});")
+
+
+def decode_leftover_entities(text: str) -> str:
+    """``text`` with the character references still in it decoded (once more).
+
+    Titles and author names escaped twice show their entities after one decoding:
+    phpBB stores user names HTML-escaped and its Atom feed writes them as they
+    are (``<name><![CDATA[O&#039;Brien]]></name>``, Atom names being plain text);
+    feeds escape a title again inside a plain-text ``<title>`` (``Acm&amp;eacute;``).
+    "Acm&eacute;" would match no brand and read badly in Slack. Only complete
+    references (with their ``;``) are decoded, so "AT&T" and "R&D" stay as they are;
+    unknown names stay too. A title meant to show a literal "&amp;" would need
+    three escapings in the feed, and is rarer than the twice-escaped ones.
+    """
+    decoded = _LEFTOVER_ENTITY.sub(_decode_entity, text)
+    return text if decoded == text else " ".join(decoded.split())
+
+
+def _decode_entity(found: re.Match[str]) -> str:
+    return html.unescape(found.group())

@@ -27,9 +27,17 @@ from __future__ import annotations
 import codecs
 import html
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
-__all__ = ["collapse", "decode_html", "html_to_text", "html_to_text_many"]
+__all__ = [
+    "Chooser",
+    "class_names",
+    "collapse",
+    "decode_html",
+    "drop_elements",
+    "html_to_text",
+    "html_to_text_many",
+]
 
 # Elements whose content is not visible text; dropped with their content. Every
 # pattern below runs in linear time on any input, unclosed markup included (a
@@ -214,6 +222,68 @@ def html_to_text_many(fragments: Sequence[str | None]) -> list[str]:
         for index, text in zip(positions, _unescape(joined).split(_SEPARATOR), strict=True):
             out[index] = " ".join(text.split())
     return out
+
+
+# ------------------------------------------------------------ whole elements
+# The opening and closing tags of the elements :func:`drop_elements` may drop.
+_ELEMENT = re.compile(
+    r"<(/?)(div|span|aside|blockquote)(?=[\s/>])(" + _TAG_BODY + ")>", re.IGNORECASE
+)
+_CLASS = re.compile(r"""(?<![^\s])class\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s"'<>`=]+))""", re.I)
+
+#: Decides, for the opening tag of a ``div``, ``span``, ``aside`` or ``blockquote``
+#: (lower-case name, attributes, the markup scanned, where the tag ends in it),
+#: whether the element goes: ``None`` keeps it, a string replaces it (markup,
+#: often ``" "`` to keep the words around it apart).
+Chooser = Callable[[str, str, str, int], str | None]
+
+
+def class_names(attributes: str) -> list[str]:
+    """The class names in a tag's attributes (``'class="a b" id=c'`` → ``["a", "b"]``)."""
+    found = _CLASS.search(attributes)
+    if found is None:
+        return []
+    return (found.group(1) or found.group(2) or found.group(3) or "").split()
+
+
+def drop_elements(markup: str, choose: Chooser) -> str:
+    """``markup`` without the elements ``choose`` picks, each replaced by what it returns.
+
+    One pass over the tags of the four element names, in linear time whatever
+    the nesting: an element picked ends at the closing tag that brings its own
+    name's depth back to zero (other names inside it do not count, as a browser
+    closes them with it) and runs to the end of the markup when never closed,
+    as in a browser. Elements inside a dropped one are not offered to ``choose``.
+    Comments, scripts and styles are removed first, so a tag inside them is
+    never taken for an element.
+    """
+    markup = _INVISIBLE.sub(" ", markup)
+    out: list[str] = []
+    kept = 0  # markup[kept:] has not been copied yet
+    dropping = ""  # the name of the element being dropped
+    depth = start = 0
+    replacement = ""
+    for tag in _ELEMENT.finditer(markup):
+        name = tag.group(2).lower()
+        if dropping:
+            if name == dropping:
+                depth += -1 if tag.group(1) else 1
+                if not depth:
+                    out += (markup[kept:start], replacement)
+                    kept, dropping = tag.end(), ""
+            continue
+        if tag.group(1):
+            continue
+        chosen = choose(name, tag.group(3), markup, tag.end())
+        if chosen is not None:
+            dropping, depth, start, replacement = name, 1, tag.start(), chosen
+    if dropping:
+        out += (markup[kept:start], replacement)
+    elif not out:
+        return markup
+    else:
+        out.append(markup[kept:])
+    return "".join(out)
 
 
 # ------------------------------------------------------------------ encodings

@@ -24,6 +24,11 @@ the forum (another scheme, host or port, user info: ``"@evil.example/…"``
 glued to the base URL moves the host): then to the topic URL made from the
 base URL. Answers that are not JSON, or nested too deeply to read, fail the
 source with a plain message.
+
+A post's text is its own words: quotes of other posts, link previews
+(oneboxes) and image details are left out
+(:func:`~watchtower.adapters._boilerplate.strip_foreign`), and the posts Discourse
+writes itself (pins, closes: ``_SYSTEM_POSTS``) are no items.
 """
 
 from __future__ import annotations
@@ -35,6 +40,7 @@ from urllib.parse import urljoin, urlsplit
 
 from pydantic import Field
 
+from watchtower.adapters._boilerplate import strip_foreign
 from watchtower.adapters._dates import parse_date
 from watchtower.adapters._text import collapse, html_to_text
 from watchtower.adapters.base import (
@@ -142,6 +148,12 @@ def parse_latest(payload: dict[str, Any]) -> list[Topic]:
 
 
 _MAX_URL = 8192  # Item.url's limit
+# Post types that Discourse writes itself, not a member: 2 moderator action ("This
+# topic is now pinned", "…automatically closed…"), 3 small action ("closed the
+# topic", "split this topic"). Read as replies titled after the topic, each pin or
+# close of a topic about the brand would be one more alert. (1 is a regular post,
+# 4 a staff whisper: both are someone's words.)
+_SYSTEM_POSTS = (2, 3)
 
 
 def _origin(url: str) -> tuple[str, str | None, int | None, str | None, str | None]:
@@ -184,6 +196,8 @@ def parse_posts(
     for post in (payload.get("post_stream") or {}).get("posts") or []:
         if not isinstance(post, dict) or post.get("hidden") or post.get("deleted_at"):
             continue
+        if post.get("post_type") in _SYSTEM_POSTS:
+            continue
         number = int(post.get("post_number") or 0)
         if number <= after:
             continue
@@ -200,7 +214,7 @@ def parse_posts(
                 title=(title or slug.replace("-", " "))
                 if number <= 1
                 else f"Re: {title or slug.replace('-', ' ')}",
-                text=html_to_text(str(post.get("cooked") or "")),
+                text=html_to_text(strip_foreign(str(post.get("cooked") or ""))),
                 published=parse_date(str(post.get("created_at") or "")),
                 author=username or name or None,
                 extra={"author_name": name} if name and name != username else {},
