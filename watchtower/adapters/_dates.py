@@ -64,9 +64,9 @@ def _zone(text: str | None) -> timezone | None:
     if text is None:
         return UTC
     if text[0] in "+-":
-        if len(text) not in (5, 6) or not text[1:3].isdigit():
-            return None
-        digits = text[1:].replace(":", "")
+        digits = text[1:].replace(":", "", 1) if len(text) == 6 else text[1:]
+        if len(digits) != 4 or not digits.isascii() or not digits.isdigit():
+            return None  # "+01!0", "+0１00": not an offset
         minutes = int(digits[:2]) * 60 + int(digits[2:])
         if minutes > _MAX_OFFSET_MINUTES:  # "+9999": not a zone
             return None
