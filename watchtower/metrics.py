@@ -8,7 +8,10 @@ Two kinds of numbers:
   :mod:`watchtower.pipeline.outbox`.
 * **State** (outbox depth and oldest age, each source's last success and error
   count) is read from the database at scrape time by :class:`DatabaseCollector`,
-  so it is right after a restart and across replicas.
+  so it is right after a restart and across replicas. The oldest age counts
+  from when a notification became deliverable
+  (:func:`~watchtower.storage.outbox_queries.oldest_deliverable`): one released
+  from quiet hours does not look stuck since the evening before.
 
 Hooks also notify *listeners* (``add_listener``): the terminal progress display
 of ``run --once`` follows a run through them without poll or drain knowing it.
@@ -224,6 +227,7 @@ class DatabaseCollector(Collector):
         self.clock = clock
 
     def collect(self) -> Iterator[Metric]:
+        from watchtower.storage.outbox_queries import oldest_deliverable
         from watchtower.storage.tables import OUTBOX_STATUSES, OutboxRow, SourceRow
 
         depth = GaugeMetricFamily(
@@ -231,7 +235,9 @@ class DatabaseCollector(Collector):
         )
         oldest = GaugeMetricFamily(
             "watchtower_outbox_oldest_age_seconds",
-            "Age of the oldest unsent notification (0: none).",
+            "How long the oldest notification waiting for delivery has been deliverable: "
+            "since it was queued, or since the quiet hours, digest or grouping window that "
+            "held it ended; held ones do not count, ones waiting for a retry do (0: none).",
         )
         success = GaugeMetricFamily(
             "watchtower_source_last_success_timestamp_seconds",
@@ -248,11 +254,7 @@ class DatabaseCollector(Collector):
                         select(OutboxRow.status, func.count()).group_by(OutboxRow.status)
                     ).all()
                 )
-                first = session.scalar(
-                    select(func.min(OutboxRow.created_at)).where(
-                        OutboxRow.status.in_(("pending", "sending"))
-                    )
-                )
+                first = oldest_deliverable(session)
                 sources = session.execute(
                     select(
                         SourceRow.name, SourceRow.last_success_at, SourceRow.consecutive_failures

@@ -1,18 +1,23 @@
 """Database outages are expected events, not bugs: one warning, then one line when it is back.
 
-A PostgreSQL restart, a network blip, a full disk or a read-only file system
-make every job fail each second; a traceback each time would flood the journal
+A PostgreSQL restart, a network blip, a full disk, a read-only file system or
+a PostgreSQL that turned read-only (a failover left us on a standby: SQLSTATE
+25006, ``cannot execute INSERT in a read-only transaction``) make every job
+fail each second; a traceback each time would flood the journal
 and bury the one line that matters. :func:`outage_reason` recognises such
 errors — the driver says the connection failed or the storage refused the
-work (``OperationalError``, a dropped connection, :class:`DatabaseUnavailable`)
-— and gives the first line of the message, passwords removed. Anything else
-(a wrong query, a constraint) is a bug and keeps its traceback.
+work (``OperationalError``, a dropped connection, a read-only transaction,
+:class:`DatabaseUnavailable`) — and gives the first line of the message,
+passwords removed. Anything else (a wrong query, a constraint) is a bug and
+keeps its traceback.
 
 :class:`DatabaseWatch`, one per engine (:func:`watch`), turns the failures the
 jobs report into log lines: ``database unavailable`` at the first one, again
 every :data:`REMIND` while it lasts, ``database back`` when a job succeeds
-again. It also remembers a failed *write* (seen by the engine itself, wherever
-it happened) so that ``/readyz`` fails until a write works again.
+again — when the outage was a refused write, only a job that wrote counts: a
+read-only database still answers reads. It also remembers a failed *write*
+(seen by the engine itself, wherever it happened) so that ``/readyz`` fails
+until a write works again.
 """
 
 from __future__ import annotations
@@ -32,7 +37,14 @@ from watchtower.errors import DatabaseUnavailable
 from watchtower.logs import kv
 from watchtower.redact import redact_text
 
-__all__ = ["REMIND", "DatabaseWatch", "outage_reason", "watch"]
+__all__ = [
+    "READ_ONLY_SQLSTATE",
+    "REMIND",
+    "DatabaseWatch",
+    "outage_reason",
+    "watch",
+    "write_refusal",
+]
 
 log = logging.getLogger("watchtower.database")
 
@@ -54,6 +66,8 @@ _SQLITE_ENVIRONMENT = (
 # /readyz sees that one).
 _WRITE_REFUSED = ("full", "no space left", "read-only", "readonly", "i/o error")
 _DML = ("INSERT", "UPDATE", "DELETE")
+#: PostgreSQL's read_only_sql_transaction: a standby, or default_transaction_read_only.
+READ_ONLY_SQLSTATE = "25006"
 
 
 def _driver_error(exc: BaseException) -> bool:
@@ -65,6 +79,16 @@ def _driver_error(exc: BaseException) -> bool:
         ):
             return True
     return False
+
+
+def _read_only(exc: BaseException) -> bool:
+    """PostgreSQL refused a write (or ``SELECT … FOR UPDATE``): the transaction is read-only."""
+    return getattr(exc, "sqlstate", None) == READ_ONLY_SQLSTATE
+
+
+def write_refusal(reason: str) -> bool:
+    """Whether an outage's ``reason`` says the storage refused a write (not the connection)."""
+    return any(words in reason.lower() for words in _WRITE_REFUSED)
 
 
 def _first_line(exc: BaseException) -> str:
@@ -87,6 +111,8 @@ def outage_reason(exc: BaseException) -> str | None:
         original = seen.orig if isinstance(seen, DBAPIError) else seen
         if isinstance(seen, DBAPIError) and seen.connection_invalidated:
             return _first_line(original or seen)
+        if original is not None and _read_only(original):
+            return _first_line(original)
         if original is not None and _driver_error(original):
             reason = _first_line(original)
             if not isinstance(original, sqlite3.Error):
@@ -109,6 +135,8 @@ class DatabaseWatch:
         self._logged = 0.0
         #: The last write the storage refused (full disk, read-only), until one works.
         self.write_refused: str | None = None
+        #: The current outage is a refused write: reads still work, so only a write ends it.
+        self._writes_down = False
 
     def failed(self, exc: BaseException, *, job: str) -> bool:
         """Report ``exc`` from ``job``: True when it is an outage (logged, rate-limited),
@@ -123,6 +151,7 @@ class DatabaseWatch:
                 self.down_since = now
             since = self.down_since if self.down_since is not None else now
             self.reason = reason
+            self._writes_down = write_refusal(reason)
             self.errors += 1
             due = first or now - self._logged >= REMIND
             if due:
@@ -137,15 +166,20 @@ class DatabaseWatch:
             )
         return True
 
-    def ok(self) -> None:
-        """A job used the database successfully: say so once if it was down."""
+    def ok(self, *, wrote: bool = True) -> None:
+        """A job used the database successfully: say so once if it was down.
+
+        ``wrote=False``: the job only read, which proves nothing while the
+        outage is a refused write (a read-only database answers reads).
+        """
         if self.down_since is None:  # the usual case: no lock
             return
         with self._lock:
-            if self.down_since is None:
+            if self.down_since is None or (self._writes_down and not wrote):
                 return
             down_for, errors = time.monotonic() - self.down_since, self.errors
             self.down_since, self.reason, self.errors = None, None, 0
+            self._writes_down = False
         log.info("database back", extra=kv(down_for=f"{down_for:.0f}s", errors=errors))
 
     def write_failed(self, reason: str) -> None:
@@ -171,11 +205,14 @@ def watch(engine: Engine) -> DatabaseWatch:
 
 def _note_refused_writes(engine: Engine, database: DatabaseWatch) -> None:
     def handle_error(context: ExceptionContext) -> None:
+        original = context.original_exception
         statement = (context.statement or "").lstrip()[:6].upper()
-        if context.statement is not None and statement not in _DML:
-            return  # a read: /readyz's own query sees what is wrong
-        reason = outage_reason(context.original_exception)
-        if reason is not None and any(words in reason.lower() for words in _WRITE_REFUSED):
+        # A read fails for the reasons /readyz's own query sees, except a claim
+        # (SELECT … FOR UPDATE) in a read-only transaction.
+        if context.statement is not None and statement not in _DML and not _read_only(original):
+            return
+        reason = outage_reason(original)
+        if reason is not None and write_refusal(reason):
             database.write_failed(reason)
 
     listener: Any = handle_error

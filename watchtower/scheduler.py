@@ -39,7 +39,7 @@ from watchtower.app import App
 from watchtower.logs import kv
 from watchtower.outage import watch
 from watchtower.storage import outbox_queries
-from watchtower.storage.tables import OutboxRow, SourceRow
+from watchtower.storage.tables import NotifyGroupRow, OutboxRow, SourceRow
 
 log = logging.getLogger("watchtower.scheduler")
 
@@ -362,9 +362,11 @@ def shift_schedules(session: Session, now: datetime, back: timedelta) -> tuple[i
     """After the wall clock stepped back by ``back``: what was due at T is due at T − back.
 
     Sources checked later than ``now`` (their next check, with its lease: claim
-    time and next check move together) and notifications waiting for a retry or
-    claimed; held ones keep their windows (quiet hours are clock times). Returns
-    how many sources and notifications moved.
+    time and next check move together), notifications waiting for a retry or
+    claimed, and grouping windows (``group_wait``/``group_interval`` are
+    durations: the window and the rows it holds, and when each group last went
+    out). Quiet hours and digests keep their windows: they are clock times.
+    Returns how many sources and notifications moved.
     """
     sources = [
         {
@@ -397,4 +399,36 @@ def shift_schedules(session: Session, now: datetime, back: timedelta) -> tuple[i
     ]
     if notifications:
         session.execute(update(OutboxRow), notifications)
-    return len(sources), len(notifications)
+    grouped = _shift_group_windows(session, now, back)
+    return len(sources), len(notifications) + grouped
+
+
+def _shift_group_windows(session: Session, now: datetime, back: timedelta) -> int:
+    """Move grouping windows back by ``back``; return how many held rows moved."""
+    groups = [
+        {
+            "key": key,
+            "flush_at": flush - back if flush is not None and flush > now else flush,
+            "last_sent_at": last - back if last is not None else None,
+        }
+        for key, flush, last in session.execute(
+            select(NotifyGroupRow.key, NotifyGroupRow.flush_at, NotifyGroupRow.last_sent_at)
+        )
+        if (flush is not None and flush > now) or last is not None
+    ]
+    if groups:
+        session.execute(update(NotifyGroupRow), groups)
+    held = [
+        {"id": row_id, "hold_until": until - back}
+        for row_id, until in session.execute(
+            select(OutboxRow.id, OutboxRow.hold_until).where(
+                OutboxRow.status == "held",
+                OutboxRow.hold_reason == "group",
+                OutboxRow.hold_until > now,
+            )
+        )
+        if until is not None
+    ]
+    if held:
+        session.execute(update(OutboxRow), held)
+    return len(held)

@@ -9,7 +9,8 @@ routes do not justify an ASGI stack next to APScheduler's threads.
 * ``/readyz``: the database answers a real query on a fresh connection — not
   the pool's, whose open SQLite handle keeps answering after the file is gone —
   and takes writes: after a write the storage refused (a full disk, a read-only
-  file system) it fails until a probe write works again; with SQLite, also
+  file system, a PostgreSQL turned read-only by a failover) it fails until a
+  probe write works again; with SQLite, also
   while the disk holding the database is nearly full.
 * ``/healthz``: both; 200 or 503 with a JSON body saying which part failed.
 * ``/metrics``: Prometheus text format (see :mod:`watchtower.metrics`).

@@ -8,7 +8,7 @@ import sqlite3
 
 import pytest
 import sqlalchemy
-from sqlalchemy.exc import IntegrityError, OperationalError, ProgrammingError
+from sqlalchemy.exc import IntegrityError, InternalError, OperationalError, ProgrammingError
 
 from watchtower.errors import DatabaseUnavailable
 from watchtower.logs import configure
@@ -86,3 +86,36 @@ def test_the_formatters_show_an_outage_as_its_first_line(monkeypatch: pytest.Mon
     outage, bug = stream.getvalue().split("\n", 1)
     assert outage.endswith('processing failed error="database or disk is full"')
     assert "Traceback" in bug and "KeyError" in bug
+
+
+def _read_only() -> InternalError:
+    psycopg = pytest.importorskip("psycopg")
+    orig = psycopg.errors.ReadOnlySqlTransaction("cannot execute INSERT in a read-only transaction")
+    return InternalError("INSERT INTO items …", {}, orig)
+
+
+def test_a_read_only_postgresql_is_an_outage_not_a_bug() -> None:
+    # SQLSTATE 25006 is an InternalError for psycopg, not an OperationalError.
+    assert outage_reason(_read_only()) == "cannot execute INSERT in a read-only transaction"
+
+
+def test_a_refused_write_ends_with_a_write_not_with_a_read(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    watch = DatabaseWatch()
+    with caplog.at_level(logging.INFO, logger="watchtower.database"):
+        assert watch.failed(_read_only(), job="poll") is True
+        watch.ok(wrote=False)  # a read-only database still answers reads
+        assert watch.down_since is not None
+        watch.ok()
+    lines = [(r.levelname, r.getMessage()) for r in caplog.records]
+    assert lines == [("WARNING", "database unavailable"), ("INFO", "database back")]
+
+
+def test_after_a_lost_connection_a_read_is_enough(caplog: pytest.LogCaptureFixture) -> None:
+    watch = DatabaseWatch()
+    with caplog.at_level(logging.INFO, logger="watchtower.database"):
+        watch.failed(_wrapped(sqlite3.OperationalError("unable to open database file")), job="x")
+        watch.ok(wrote=False)
+    assert watch.down_since is None
+    assert [r.getMessage() for r in caplog.records][-1] == "database back"

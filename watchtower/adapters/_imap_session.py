@@ -6,6 +6,8 @@
 * An unreadable ``ca_file`` is a permanent error, found before any connection.
 * A user name or password outside ASCII is sent with AUTHENTICATE PLAIN (UTF-8):
   IMAP's LOGIN cannot carry it.
+* Every connect and every read waits at most ``timeout`` seconds: the
+  daemon passes ``[watchtower] request_timeout``, the same bound as for HTTP.
 * :func:`server_errors` turns every failure into a
   :class:`~watchtower.errors.SourceError` that says what happened (a timeout,
   a cut connection, a refused login, a TLS failure), quoting the server's
@@ -44,7 +46,6 @@ __all__ = [
     "tls_context",
 ]
 
-_TIMEOUT = 30.0
 _HOST_PORT = re.compile(r"\[?([^\[\]\s/]+?)\]?:(\d{1,5})")
 
 
@@ -113,19 +114,22 @@ def check_host(settings: ImapSettings) -> None:
             raise PermanentError(f"refused to connect to {settings.host}: {problem}")
 
 
-def connect(settings: ImapSettings, context: ssl.SSLContext | None) -> BaseMailBox:
-    """An open connection (TLS as configured), not logged in yet."""
+def connect(settings: ImapSettings, context: ssl.SSLContext | None, timeout: float) -> BaseMailBox:
+    """An open connection (TLS as configured), not logged in yet.
+
+    ``timeout`` bounds the connection and each read on it, in seconds.
+    """
     port = settings.effective_port
     if settings.tls == "implicit":
-        return MailBox(settings.host, port, timeout=_TIMEOUT, ssl_context=context)
+        return MailBox(settings.host, port, timeout=timeout, ssl_context=context)
     if settings.tls == "starttls":
         if port == 993:  # imap-tools refuses it (ValueError): say what to change
             raise PermanentError(
                 'port 993 expects TLS from the first byte: use tls = "implicit", '
                 "or port = 143 with STARTTLS"
             )
-        return MailBoxStartTls(settings.host, port, timeout=_TIMEOUT, ssl_context=context)
-    return MailBoxUnencrypted(settings.host, port, timeout=_TIMEOUT)
+        return MailBoxStartTls(settings.host, port, timeout=timeout, ssl_context=context)
+    return MailBoxUnencrypted(settings.host, port, timeout=timeout)
 
 
 def _first_line(value: Any) -> str:
@@ -151,8 +155,11 @@ def login(mailbox: BaseMailBox, username: str, password: str) -> None:
 
 
 @contextlib.contextmanager
-def server_errors(settings: ImapSettings) -> Iterator[None]:
-    """Turn any failure of the conversation into a :class:`SourceError` in plain words."""
+def server_errors(settings: ImapSettings, timeout: float) -> Iterator[None]:
+    """Turn any failure of the conversation into a :class:`SourceError` in plain words.
+
+    ``timeout`` is the one :func:`connect` was given, named when it ran out.
+    """
     try:
         yield
     except SourceError:
@@ -164,7 +171,7 @@ def server_errors(settings: ImapSettings) -> Iterator[None]:
             raise PermanentError(f"the mail server refused the login ({message})") from None
         raise TransientError(f"the mail server answered with an error ({message})") from None
     except TimeoutError:
-        raise TransientError(f"the mail server did not answer within {_TIMEOUT:g}s") from None
+        raise TransientError(f"the mail server did not answer within {timeout:g}s") from None
     except ConnectionRefusedError:
         raise TransientError(
             f"the mail server refused the connection on port {settings.effective_port}"

@@ -17,8 +17,10 @@ One e-mail that cannot be read is skipped with a warning naming its UID; the
 cursor moves past it, so it never blocks the mails after it.
 
 The password comes from the environment variable named by ``password_env`` and
-never appears in errors. Connecting, logging in (AUTHENTICATE PLAIN for a
-password outside ASCII) and naming failures: :mod:`._imap_session`.
+never appears in errors. Connecting and every read wait at most ``[watchtower]
+request_timeout``, which the injected HTTP fetcher carries (``ctx.http.timeout``).
+Connecting, logging in (AUTHENTICATE PLAIN for a password outside ASCII) and
+naming failures: :mod:`._imap_session`.
 """
 
 from __future__ import annotations
@@ -180,7 +182,8 @@ class ImapSource(Source):
             raise PermanentError(f"the environment variable {settings.password_env} is not set")
         context = None if settings.tls == "none" else tls_context(settings.ca_file)
         check_host(settings)
-        with server_errors(settings):
+        timeout = ctx.http.timeout  # [watchtower] request_timeout
+        with server_errors(settings, timeout):
             result = self._fetch(settings, password, context, state, ctx)
         return result
 
@@ -192,7 +195,7 @@ class ImapSource(Source):
         state: SourceState,
         ctx: FetchContext,
     ) -> FetchResult:
-        mailbox = connect(settings, context)
+        mailbox = connect(settings, context, ctx.http.timeout)
         try:
             login(mailbox, settings.username, password)
             result = self._read(_Reader(mailbox, settings), state, ctx.now())

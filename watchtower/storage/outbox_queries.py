@@ -156,6 +156,24 @@ def oldest_pending(session: Session) -> datetime | None:
     )
 
 
+def oldest_deliverable(session: Session) -> datetime | None:
+    """Since when the notification waiting longest for delivery could have gone out.
+
+    Counted over rows not sent yet (pending, sending), from when each became
+    deliverable: its creation, or the end of the hold it came out of (quiet
+    hours, a grouping window: ``hold_until``, kept after the release). Held rows
+    do not count, since they are meant to wait; a row waiting for a retry does,
+    since it is late. So a notification released from a night of quiet hours
+    counts from the morning, not from the evening before.
+    """
+    unsent = OutboxRow.status.in_(("pending", "sending"))
+    held_later = OutboxRow.hold_until.is_not(None) & (OutboxRow.hold_until > OutboxRow.created_at)
+    queued = session.scalar(select(func.min(OutboxRow.created_at)).where(unsent, ~held_later))
+    released = session.scalar(select(func.min(OutboxRow.hold_until)).where(unsent, held_later))
+    found = [when for when in (queued, released) if when is not None]
+    return min(found) if found else None
+
+
 def notice_payload(title: str, body: str, severity: str, **extra: Any) -> dict[str, Any]:
     """The payload of an operational notice (no item, no brand): what
     :func:`enqueue_notice` queues and the notifiers render as a notice."""

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import base64
 import contextlib
+import logging
 import socket
 import threading
 from datetime import UTC, datetime
@@ -25,9 +26,9 @@ from tests.e2e.alerting_helpers import Clock, make_app
 from tests.servers.slack import FakeSlack
 from tests.unit.adapters.dovecot import PASSWORD, Dovecot
 from tests.unit.adapters.test_imap import Mailbox, poll
-from watchtower.adapters import _imap_session
 from watchtower.adapters import imap as imap_module
-from watchtower.adapters.base import SourceState
+from watchtower.adapters._http import HttpFetcher
+from watchtower.adapters.base import FetchContext, SourceState
 from watchtower.adapters.imap import ImapSettings
 from watchtower.cli import main
 from watchtower.config import load_config, parse_config
@@ -201,13 +202,15 @@ def test_a_non_ascii_password_without_authenticate_plain_is_a_clear_error(
 def test_a_server_that_stops_answering_is_reported_as_a_timeout(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setattr(_imap_session, "_TIMEOUT", 1.0)
     monkeypatch.setenv(ENV, "secret")
     server = FakeImap("silent")
+    fetcher = HttpFetcher(timeout=1.0)  # [watchtower] request_timeout = "1s"
+    ctx = FetchContext(http=fetcher, now=lambda: datetime.now(UTC), log=logging.getLogger("t"))
     try:
         with pytest.raises(TransientError) as caught:
-            poll(server.settings(), SourceState())
+            imap_module.ImapSource().fetch(server.settings(), SourceState(), ctx)
     finally:
+        fetcher.close()
         server.close()
     assert "did not answer within 1s" in str(caught.value)
 

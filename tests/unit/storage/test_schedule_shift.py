@@ -11,7 +11,7 @@ from watchtower.scheduler import shift_schedules
 from watchtower.storage.db import Database
 from watchtower.storage.outbox_queries import enqueue_notice, notice_payload
 from watchtower.storage.queries import LEASE, release_leases, sync_sources
-from watchtower.storage.tables import OutboxRow, SourceRow
+from watchtower.storage.tables import NotifyGroupRow, OutboxRow, SourceRow
 
 NOW = datetime(2026, 3, 4, 10, 0, tzinfo=UTC)
 BEFORE = NOW + timedelta(hours=1)  # the wall clock said this before it stepped back
@@ -54,3 +54,31 @@ def test_future_checks_and_retries_move_back_held_windows_stay(migrated: Databas
         assert _utc(held.hold_until) == BEFORE + timedelta(hours=8)  # a clock time: kept
         # The lease moved as a whole: still recognised as a lease.
         assert release_leases(session, NOW) == 1
+
+
+def test_grouping_windows_move_back_quiet_hours_stay(migrated: Database) -> None:
+    """``group_wait`` is a duration: a window that flushed in 30 s still does after
+    the step, instead of an hour and 30 s later. Quiet hours are a clock time."""
+    with migrated.session() as session:
+        payload = notice_payload("t", "", "info")
+        enqueue_notice(session, "g", ["slack:#a", "slack:#b"], payload, BEFORE)
+        grouped, quiet = session.scalars(select(OutboxRow).order_by(OutboxRow.id))
+        grouped.status, grouped.hold_reason, grouped.group_key = "held", "group", "r|slack:#a"
+        grouped.hold_until = BEFORE + timedelta(seconds=30)
+        quiet.status, quiet.hold_reason = "held", "quiet"
+        quiet.hold_until = BEFORE + timedelta(hours=8)
+        session.add(NotifyGroupRow(key="r|slack:#a", flush_at=BEFORE + timedelta(seconds=30)))
+        session.add(NotifyGroupRow(key="r|slack:#b", last_sent_at=BEFORE - timedelta(minutes=1)))
+
+    with migrated.writing() as session:
+        moved = shift_schedules(session, NOW, timedelta(hours=1))
+
+    assert moved == (0, 1)
+    with migrated.session() as session:
+        grouped, quiet = session.scalars(select(OutboxRow).order_by(OutboxRow.id))
+        assert _utc(grouped.hold_until) == NOW + timedelta(seconds=30)
+        assert _utc(quiet.hold_until) == BEFORE + timedelta(hours=8)
+        groups = {g.key: g for g in session.scalars(select(NotifyGroupRow))}
+        assert _utc(groups["r|slack:#a"].flush_at) == NOW + timedelta(seconds=30)
+        # The next window counts group_interval from when the last group really went.
+        assert _utc(groups["r|slack:#b"].last_sent_at) == NOW - timedelta(minutes=1)

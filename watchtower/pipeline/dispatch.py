@@ -1,0 +1,276 @@
+"""One claimed outbox row: sent with its target's notifier, or parked; the outcome recorded.
+
+Before a send, a row waits (parked, no attempt spent) when its target kind was
+paused earlier in the round, when its target is rate-limited, or when the
+alerting hooks hold, defer or skip it. A send that works records the provider's
+message id; a :class:`TargetDisabled` pauses the whole kind and tells ops; any
+other failure follows :func:`~watchtower.pipeline.retry_policy.after_failure`
+(retry with backoff, wait for a rate-limited target, give up, or — in the flush
+at shutdown — hand the row back for the next start).
+
+:class:`~watchtower.pipeline.outbox.Outbox` runs the workers that claim rows
+and hand each to :meth:`Dispatcher.deliver`.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Protocol
+
+from watchtower import metrics
+from watchtower.errors import DeliveryError, OutcomeUnknown, TargetDisabled
+from watchtower.logs import kv
+from watchtower.models import Notification
+from watchtower.notify.base import Message, Notifier, Receipt
+from watchtower.notify.registry import split_target
+from watchtower.pipeline import outbox_rows
+from watchtower.pipeline.delivery import SEND, Claimed, DeliveryHooks, Verdict, notification_for
+from watchtower.pipeline.retry_policy import PAUSE, after_failure, rate_limited
+from watchtower.pipeline.target_health import TargetHealth
+from watchtower.storage.db import Database
+
+__all__ = ["DeliverySettings", "Dispatcher", "DrainStats", "KindRound"]
+
+log = logging.getLogger("watchtower.outbox")
+
+
+@dataclass
+class DrainStats:
+    sent: int = 0
+    retried: int = 0
+    failed: int = 0
+    per_target: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def handled(self) -> int:
+        return self.sent + self.retried + self.failed
+
+
+@dataclass
+class KindRound:
+    """What one kind's worker did in a drain round."""
+
+    stats: DrainStats = field(default_factory=DrainStats)
+    paused: set[str] = field(default_factory=set)  # kinds refused (TargetDisabled) this round
+    failed: dict[str, str] = field(default_factory=dict)  # target → last error, failed for good
+    final: bool = False  # the flush at shutdown: untried rows only, no retry, no attempt spent
+    done: bool = False  # the flush met a failure: this kind's other rows wait for the next start
+
+
+class DeliverySettings(Protocol):
+    """The outbox's settings a reload changes, read at each use."""
+
+    max_attempts: int
+    hooks: DeliveryHooks | None
+
+
+@dataclass
+class Dispatcher:
+    """Delivers claimed rows one at a time; each outcome is written in its own transaction."""
+
+    db: Database
+    notifier_for: Callable[[str], Notifier]
+    clock: Callable[[], datetime]
+    targets: TargetHealth
+    settings: DeliverySettings = field(repr=False)
+
+    def deliver(self, row: Claimed, work: KindRound) -> None:
+        """Send ``row`` now, or park it if it must wait; record what happened."""
+        kind, address = split_target(row.target)
+        verdict = self._verdict(row, kind, work)
+        if verdict is None:
+            return
+        notification: Notification = notification_for(row, verdict)
+        try:
+            notifier = self.notifier_for(kind)
+            message = notifier.render(notification, address)
+            receipt = notifier.send(message)
+        except TargetDisabled as exc:
+            self._pause(row, exc, work)
+            return
+        except DeliveryError as exc:
+            error = exc
+        except Exception as exc:  # a bug in one notifier must not stop the drain
+            log.exception("notifier crashed", extra=kv(outbox_id=row.id, target=row.target))
+            error = DeliveryError(f"internal error: {type(exc).__name__}: {exc}", retryable=True)
+        else:
+            self.targets.answering(kind)
+            self._sent(row, message, receipt, notification, work.stats)
+            return
+        self._failed(row, kind, error, work)
+
+    def _verdict(self, row: Claimed, kind: str, work: KindRound) -> Verdict | None:
+        """The verdict to send ``row`` with, or None: it was parked to wait, no attempt spent."""
+        if kind in work.paused:  # its token was refused earlier in this batch: keep it waiting
+            self._park(row.id, Verdict("defer", delay=PAUSE, reason="target paused"))
+            return None
+        if slowed := self.targets.slowed_until(row.target, self.clock()):
+            # The provider asked this target to wait: the rows behind keep their
+            # place (same due time, then id) and no attempt is spent.
+            self._park(row.id, Verdict("defer", reason=slowed[1]), at=slowed[0])
+            work.stats.retried += 1
+            return None
+        hooks = self.settings.hooks
+        verdict = hooks.before_send(row) if hooks else SEND
+        if verdict.action != "send":
+            self._park(row.id, verdict)
+            return None
+        return verdict
+
+    def _pause(self, row: Claimed, exc: TargetDisabled, work: KindRound) -> None:
+        """Not this row's fault: nothing of this kind can go out until someone fixes
+        the token. Keep every row waiting (never failed) and tell ops."""
+        work.paused.add(exc.kind)
+        self.targets.pause(exc.kind)
+        self._park(row.id, Verdict("defer", delay=PAUSE, reason=exc.reason))
+        log.error("target kind paused", extra=kv(kind=exc.kind, error=exc.reason))
+        hooks = self.settings.hooks
+        if hooks:
+            hooks.target_disabled(exc.kind, exc.reason)
+
+    def _sent(
+        self,
+        row: Claimed,
+        message: Message,
+        receipt: Receipt,
+        notification: Notification,
+        stats: DrainStats,
+    ) -> None:
+        row_id, target = row.id, row.target
+        self._finish(row_id, "sent", message_id=receipt.message_id)
+        hooks = self.settings.hooks
+        if hooks:
+            try:
+                hooks.after_send(row, message, receipt)
+            except Exception:  # the message is out; bookkeeping must not resend it
+                log.exception("after-send hook failed", extra=kv(outbox_id=row_id))
+        stats.sent += 1
+        stats.per_target[target] = stats.per_target.get(target, 0) + 1
+        metrics.notification_sent(target, notification, self.clock())
+        log.info(
+            "notification sent",
+            extra=kv(outbox_id=row_id, target=target, message_id=receipt.message_id or "-"),
+        )
+        kind = split_target(target)[0]
+        if self.targets.back(kind) and hooks:
+            try:
+                hooks.target_back(kind)
+            except Exception:
+                log.exception("back notice not queued", extra=kv(kind=kind))
+
+    # ------------------------------------------------------------- failures
+    def _failed(self, row: Claimed, kind: str, error: DeliveryError, work: KindRound) -> None:
+        """Apply the retry policy's step to a send that failed with ``error``."""
+        if error.retryable and not rate_limited(error):
+            self.targets.failing(kind)
+        step = after_failure(error, row.attempts, self.settings.max_attempts, final=work.final)
+        if step.action == "hand_back":
+            self._hand_back(row, error, work)
+        elif step.action == "wait_for_target":
+            self._wait_for_target(row, error, step.delay, work.stats)
+        elif step.action == "retry":
+            self._retry(row, error, step.delay, work.stats)
+        else:
+            self._give_up(row, error, work)
+
+    def _hand_back(self, row: Claimed, error: DeliveryError, work: KindRound) -> None:
+        """The flush at shutdown retries nothing: the row waits for the next start
+        without spending an attempt, and so do this kind's others."""
+        work.done = True
+        self._finish(
+            row.id,
+            "pending",
+            error=error.reason,
+            unknown=isinstance(error, OutcomeUnknown),
+            spent=False,
+        )
+        log.warning(
+            "notification not sent before stopping; it goes at the next start",
+            extra=kv(outbox_id=row.id, target=row.target, error=error.reason),
+        )
+
+    def _wait_for_target(
+        self, row: Claimed, error: DeliveryError, delay: float, stats: DrainStats
+    ) -> None:
+        """Rate-limited: the target waits ``delay`` seconds, its rows in order behind."""
+        until = self.clock() + timedelta(seconds=delay)
+        self.targets.slow(row.target, until, error.reason)
+        self._park(row.id, Verdict("defer", reason=error.reason), at=until)
+        stats.retried += 1
+        metrics.notification_retried(row.target)
+        log.warning(
+            "target rate-limited: paused",
+            extra=kv(
+                outbox_id=row.id,
+                target=row.target,
+                retry_in=f"{delay:.1f}s",
+                error=error.reason,
+            ),
+        )
+
+    def _retry(self, row: Claimed, error: DeliveryError, delay: float, stats: DrainStats) -> None:
+        self._finish(
+            row.id,
+            "pending",
+            error=error.reason,
+            delay=delay,
+            unknown=isinstance(error, OutcomeUnknown),
+        )
+        stats.retried += 1
+        metrics.notification_retried(row.target)
+        log.warning(
+            "notification will be retried",
+            extra=kv(
+                outbox_id=row.id,
+                target=row.target,
+                attempt=row.attempts,
+                retry_in=f"{delay:.1f}s",
+                error=error.reason,
+            ),
+        )
+
+    def _give_up(self, row: Claimed, error: DeliveryError, work: KindRound) -> None:
+        self._finish(row.id, "failed", error=error.reason)
+        work.stats.failed += 1
+        work.failed[row.target] = error.reason
+        metrics.notification_failed(row.target)
+        log.error(
+            "notification failed",
+            extra=kv(
+                outbox_id=row.id, target=row.target, attempts=row.attempts, error=error.reason
+            ),
+        )
+
+    # -------------------------------------------------------------- writing
+    def _finish(
+        self,
+        row_id: int,
+        status: str,
+        *,
+        message_id: str | None = None,
+        error: str | None = None,
+        delay: float = 0.0,
+        unknown: bool = False,
+        spent: bool = True,
+    ) -> None:
+        """Record a send's outcome (see :func:`outbox_rows.finish`)."""
+        with self.db.writing() as session:
+            outbox_rows.finish(
+                session,
+                row_id,
+                status,
+                self.clock(),
+                message_id=message_id,
+                error=error,
+                delay=delay,
+                unknown=unknown,
+                spent=spent,
+            )
+
+    def _park(self, row_id: int, verdict: Verdict, *, at: datetime | None = None) -> None:
+        """Apply a hold / defer / skip verdict, no delivery attempt (:func:`outbox_rows.park`)."""
+        with self.db.writing() as session:
+            outbox_rows.park(session, row_id, verdict, self.clock(), at=at)

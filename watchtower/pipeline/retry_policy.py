@@ -1,0 +1,74 @@
+"""When a notification whose send failed is tried again, and when it is given up.
+
+Pure decisions, no I/O: :func:`after_failure` turns a :class:`DeliveryError`
+into a :class:`Step`, which :mod:`watchtower.pipeline.dispatch` applies. Only
+``retryable`` errors are retried, with capped exponential backoff and jitter
+(or the provider's Retry-After), up to ``max_delivery_attempts``. A rate limit
+(Retry-After on a 429) is the provider's pacing, not a failed attempt: the
+whole target waits. The flush at shutdown retries nothing.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+from typing import Literal
+
+from watchtower.errors import DeliveryError, RateLimited
+
+__all__ = [
+    "BACKOFF_BASE",
+    "BACKOFF_CAP",
+    "PAUSE",
+    "Step",
+    "after_failure",
+    "backoff",
+    "rate_limited",
+]
+
+BACKOFF_BASE = 5.0  # seconds
+BACKOFF_CAP = 3600.0  # seconds
+PAUSE = 600.0  # seconds a disabled target kind (revoked Slack token) waits before one more try
+
+
+def backoff(attempt: int, rng: random.Random | None = None) -> float:
+    """Seconds before retry number ``attempt`` (1-based): 5s, 10s, 20s … capped at 1h, ±20%."""
+    delay = min(BACKOFF_CAP, BACKOFF_BASE * 2 ** max(0, attempt - 1))
+    return float(delay * (0.8 + 0.4 * (rng or random).random()))
+
+
+def rate_limited(error: DeliveryError) -> bool:
+    """Whether the provider asked us to slow down (Slack's 429 with Retry-After).
+
+    Not the row's fault and not a failed attempt: the whole target waits.
+    """
+    return isinstance(error, RateLimited)
+
+
+@dataclass(frozen=True)
+class Step:
+    """What becomes of a row whose send failed.
+
+    - ``hand_back``: the flush at shutdown; pending for the next start, no attempt spent;
+    - ``wait_for_target``: rate-limited; the target waits ``delay`` seconds, no attempt spent;
+    - ``retry``: pending again in ``delay`` seconds;
+    - ``give_up``: failed for good.
+    """
+
+    action: Literal["hand_back", "wait_for_target", "retry", "give_up"]
+    delay: float = 0.0
+
+
+def after_failure(
+    error: DeliveryError, attempts: int, max_attempts: int, *, final: bool = False
+) -> Step:
+    """The step for a send that failed with ``error`` on attempt number ``attempts``."""
+    if final and error.retryable:
+        return Step("hand_back")
+    if rate_limited(error):
+        assert error.retry_after is not None
+        return Step("wait_for_target", error.retry_after)
+    if error.retryable and attempts < max_attempts:
+        delay = error.retry_after if error.retry_after is not None else backoff(attempts)
+        return Step("retry", delay)
+    return Step("give_up")
