@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import difflib
 import os
-import re
 import tomllib
 from collections.abc import Sequence
 from pathlib import Path
@@ -29,6 +28,12 @@ from pydantic import (
 from watchtower.adapters.base import SourceSettings
 from watchtower.adapters.registry import REGISTRY as SOURCE_KINDS
 from watchtower.config_lint import config_warnings
+from watchtower.config_messages import (
+    bare_number_durations,
+    decode_config,
+    plain_message,
+    toml_problem,
+)
 from watchtower.config_models import (
     BrandConfig,
     Config,
@@ -71,6 +76,60 @@ def _known_keys(model: type[BaseModel]) -> list[str]:
     return [f.alias or name for name, f in model.model_fields.items()]
 
 
+#: The model of each table; ``[[brands]]`` and the like are arrays of tables.
+_SECTIONS: dict[str, type[BaseModel]] = {
+    "watchtower": WatchtowerSection,
+    "slack": SlackSection,
+    "email": EmailSection,
+    "dedup": DedupSection,
+    "spikes": SpikesSection,
+    "brands": BrandConfig,
+    "rules": RuleConfig,
+    "quiet_hours": QuietHoursConfig,
+    "digests": DigestConfig,
+}
+_ARRAYS = ("brands", "rules", "quiet_hours", "digests", "sources")
+
+
+def _table(name: str) -> str:
+    return f"[[{name}]]" if name in _ARRAYS else f"[{name}]"
+
+
+def _homes(key: str, here: type[BaseModel]) -> list[str]:
+    """The other tables where ``key`` is a key: ``timezone`` → [watchtower], [[digests]]…"""
+    if key in Config.model_fields and here is not Config:
+        return [f"its own {_table(key)} table"]
+    homes = [
+        _table(name)
+        for name, model in _SECTIONS.items()
+        if model is not here and key in _known_keys(model)
+    ]
+    kinds = [
+        kind
+        for kind, adapter in sorted(SOURCE_KINDS.items())
+        if adapter.settings_model is not here and key in _known_keys(adapter.settings_model)
+    ]
+    if kinds and issubclass(here, SourceSettings):
+        homes.append("[[sources]] of kind " + " or ".join(f"'{k}'" for k in kinds))
+    elif kinds:
+        homes.append("[[sources]]")
+    return homes
+
+
+def _unknown_key(key: str, model: type[BaseModel] | None) -> str:
+    """ "unknown key" with the likeliest fix: a misspelling, or a key of another table."""
+    if model is None:
+        return "unknown key"
+    known = _known_keys(model)
+    close = difflib.get_close_matches(key, known, n=1, cutoff=0.8)
+    homes = [] if close else _homes(key, model)
+    if homes:
+        where = ", ".join(homes[:-1]) + (" or " if len(homes) > 1 else "") + homes[-1]
+        return f"unknown key here; {key} belongs in {where}"
+    close = close or difflib.get_close_matches(key, known, n=1)
+    return f"unknown key; did you mean '{close[0]}'?" if close else "unknown key"
+
+
 def _model_at(
     loc: Sequence[str | int], raw: dict[str, Any], root: type[BaseModel] = Config
 ) -> type[BaseModel] | None:
@@ -87,19 +146,8 @@ def _model_at(
             node = node[part] if isinstance(node, list) and part < len(node) else {}
             continue
         node = node.get(part, {}) if isinstance(node, dict) else {}
-        mapping: dict[str, type[BaseModel]] = {
-            "watchtower": WatchtowerSection,
-            "slack": SlackSection,
-            "email": EmailSection,
-            "brands": BrandConfig,
-            "rules": RuleConfig,
-            "dedup": DedupSection,
-            "quiet_hours": QuietHoursConfig,
-            "digests": DigestConfig,
-            "spikes": SpikesSection,
-        }
-        if part in mapping:
-            model = mapping[part]
+        if part in _SECTIONS:
+            model = _SECTIONS[part]
     return model
 
 
@@ -119,19 +167,26 @@ def _validation_problems(
             # TOML puts a key below a [table] header into that table.
             message = "include is a top-level key: move it above the first [table]"
         elif err["type"] == "extra_forbidden":
-            model = _model_at(err["loc"], raw, root)
-            hint = ""
-            if model is not None:
-                close = difflib.get_close_matches(str(loc[-1]), _known_keys(model), n=1)
-                if close:
-                    hint = f"; did you mean '{close[0]}'?"
-            message = f"unknown key{hint}"
+            message = _unknown_key(str(loc[-1]), _model_at(err["loc"], raw, root))
         elif err["type"] == "missing":
             message = "required key is missing"
         else:
-            message = err["msg"].removeprefix("Value error, ")
+            message = plain_message(err, loc)
         problems.append(problem(path, loc, message, lines))
     return problems
+
+
+def _bare_numbers(raw: dict[str, Any]) -> list[tuple[tuple[str | int, ...], str]]:
+    """Durations written as a bare number (``every = 15``) in the tables of ``raw``."""
+    found = bare_number_durations(Config, raw, ())
+    for name, model in _SECTIONS.items():
+        entries = raw.get(name)
+        if name in _ARRAYS and isinstance(entries, list):
+            for index, entry in enumerate(entries):
+                found += bare_number_durations(model, entry, (name, index))
+        else:
+            found += bare_number_durations(model, entries, (name,))
+    return found
 
 
 def _validate_sources(
@@ -140,7 +195,8 @@ def _validate_sources(
     problems: list[ConfigProblem] = []
     sources: list[tuple[int, SourceSettings]] = []
     if not isinstance(raw_sources, list):
-        return [], [problem(path, ("sources",), "must be an array of tables [[sources]]", lines)]
+        message = "write [[sources]] (two brackets): each source is its own [[sources]] table"
+        return [], [problem(path, ("sources",), message, lines)]
     for index, entry in enumerate(raw_sources):
         loc: tuple[str | int, ...] = ("sources", index)
         if not isinstance(entry, dict):
@@ -155,9 +211,15 @@ def _validate_sources(
         if kind not in SOURCE_KINDS:
             known = ", ".join(sorted(SOURCE_KINDS))
             message = "required key is missing" if kind is None else f"unknown kind {kind!r}"
-            problems.append(problem(path, (*loc, "kind"), f"{message} (one of: {known})", lines))
+            close = difflib.get_close_matches(str(kind).lower(), sorted(SOURCE_KINDS), n=1)
+            hint = f"; did you mean '{close[0]}'?" if kind is not None and close else ""
+            problems.append(
+                problem(path, (*loc, "kind"), f"{message}{hint} (one of: {known})", lines)
+            )
             continue
         settings = SOURCE_KINDS[kind].settings_model
+        for where, message in bare_number_durations(settings, entry, loc):
+            problems.append(problem(path, where, message, lines))
         try:
             sources.append((index, settings.model_validate(entry)))
         except ValidationError as exc:
@@ -203,45 +265,25 @@ def load_config(path: str | os.PathLike[str] | None = None) -> LoadedConfig:
     config_path = Path(path or os.environ.get("WATCHTOWER_CONFIG") or DEFAULT_CONFIG)
     shown = str(config_path)
     try:
-        text = config_path.read_text(encoding="utf-8")
+        data = config_path.read_bytes()
     except FileNotFoundError:
         raise ConfigError([ConfigProblem(shown, None, "", "file not found")]) from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError([ConfigProblem(shown, None, "", f"cannot read: {exc}")]) from None
-    return parse_config(text, config_path)
-
-
-_TOML_POS = re.compile(r"\(at line (\d+), column (\d+)\)")
-
-
-def _toml_hint(line: str) -> str:
-    """What usually causes a syntax error on this line, for people who write French."""
-    if any(q in line for q in "“”«»‘’"):
-        return '; “ ” « » ‘ ’ are not TOML quotes: write "…" (straight double quotes)'
-    if line.count("'") >= 3 and "'''" not in line:
-        return (
-            "; an apostrophe ends a '…' string: write \"L'Oréal\" in double quotes, "
-            "or a query in triple quotes"
-        )
-    return ""
+    except IsADirectoryError:
+        raise ConfigError([ConfigProblem(shown, None, "", "is a folder, not a file")]) from None
+    except OSError as exc:
+        reason = exc.strerror or str(exc)
+        raise ConfigError([ConfigProblem(shown, None, "", f"cannot read: {reason}")]) from None
+    return parse_config(decode_config(data, shown), config_path)
 
 
 def parse_config(text: str, config_path: Path) -> LoadedConfig:
     """Validate configuration ``text`` as if read from ``config_path``."""
     shown = str(config_path)
+    text = text.removeprefix("\ufeff")  # a BOM (Windows Notepad) is not an error
     try:
         raw = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        message = str(exc)
-        m = _TOML_POS.search(message)
-        line = int(m.group(1)) if m else None
-        message = _TOML_POS.sub("", message).strip()
-        if m:
-            message += f" (column {m.group(2)})"
-            message += _toml_hint(text.splitlines()[line - 1] if line else "")
-        raise ConfigError(
-            [ConfigProblem(shown, line, "", f"TOML syntax error: {message}")]
-        ) from None
+        raise ConfigError([toml_problem(shown, text, exc)]) from None
     lines = locate_keys(text)
     try:
         raw = expand_includes(raw, config_path)
@@ -256,6 +298,8 @@ def parse_config(text: str, config_path: Path) -> LoadedConfig:
     sources, source_problems = _validate_sources(shown, raw_sources, lines)
     folder = config_path.resolve().parent
     sources = [(index, _resolve_paths(settings, folder)) for index, settings in sources]
+    for where, message in _bare_numbers(raw):
+        problems.append(problem(shown, where, message, lines))
     config: Config | None
     try:
         config = Config.model_validate(raw)

@@ -31,6 +31,7 @@ from watchtower.adapters.base import (
     PositiveDuration,
     SourceSettings,
 )
+from watchtower.config_messages import schedule_hint, zone_hint
 from watchtower.errors import ConfigProblem
 from watchtower.notify.registry import TARGET_KINDS
 
@@ -43,7 +44,7 @@ def _timezone(value: str) -> str:
     try:
         ZoneInfo(value)
     except (ZoneInfoNotFoundError, ValueError):
-        raise ValueError(f"unknown time zone {value!r} (e.g. 'Europe/Paris')") from None
+        raise ValueError(f"unknown time zone {value!r}{zone_hint(value)}") from None
     return value
 
 
@@ -52,7 +53,13 @@ def _target(value: str) -> str:
     if not sep or kind not in TARGET_KINDS:
         kinds = ", ".join(f"'{k}:…'" for k in TARGET_KINDS)
         raise ValueError(f"unknown target {value!r}; use one of {kinds}")
-    TARGET_KINDS[kind].validate_address(address)
+    try:
+        TARGET_KINDS[kind].validate_address(address)
+    except ValueError as exc:
+        hint = ""
+        if kind == "slack" and address and address[0] not in "#@":
+            hint = f"; did you mean 'slack:#{address.strip()}'?"
+        raise ValueError(f"{exc}{hint}") from None
     return value
 
 
@@ -73,14 +80,20 @@ Target = Annotated[
 def _digest(value: str) -> str:
     from watchtower.timewindows import parse_digest
 
-    parse_digest(value)
+    try:
+        parse_digest(value)
+    except ValueError as exc:
+        raise ValueError(f"{exc}{schedule_hint(value, parse_digest)}") from None
     return value
 
 
 def _window(value: str) -> str:
     from watchtower.timewindows import parse_window
 
-    parse_window(value)
+    try:
+        parse_window(value)
+    except ValueError as exc:
+        raise ValueError(f"{exc}{schedule_hint(value, parse_window)}") from None
     return value
 
 

@@ -128,6 +128,8 @@ def without_bad_keys(model: type[_B], entry: Any, error: ValidationError) -> _B 
 
 
 def _names(entries: Any) -> list[str]:
+    if isinstance(entries, dict):  # [brands] for [[brands]]: refused, but its name is defined
+        entries = [entries]
     if not isinstance(entries, list):
         return []
     return [e["name"] for e in entries if isinstance(e, dict) and isinstance(e.get("name"), str)]
@@ -190,6 +192,8 @@ def _query_problems(
     from watchtower.pipeline.match.query import QuerySyntaxError, field_values, parse_query
     from watchtower.pipeline.normalise import normalise
 
+    if regex := _looks_like_regex(text):
+        return [problem(path, loc, regex, lines)]
     try:
         query = parse_query(text)
     except QuerySyntaxError as exc:
@@ -233,9 +237,35 @@ def _term_problems(
 
     problems = []
     for position, term in enumerate(terms):
+        if regex := _looks_like_regex(term, query=False):
+            problems.append(problem(path, (*loc, position), regex, lines))
+            continue
         try:
             parse_term(term)
         except QuerySyntaxError as exc:
             message = str(exc).split(": ", 1)[-1] if str(exc).startswith("column") else str(exc)
             problems.append(problem(path, (*loc, position), message, lines))
     return problems
+
+
+#: What a regular expression has and a query never means: | for "or", .* .+ for
+#: "anything", \b \w \d \s classes, [Aa] sets, ^ and $ anchors, (es)? options.
+_REGEX = re.compile(
+    r"\||\.[*+]|\\[bBwWdDsS]|\[[^\]\s]{1,8}\](?=\w)|\[\w-\w\]|^\^|(?<=[^\W\d])\$$|\)\?"
+)
+
+
+def _looks_like_regex(text: str, *, query: bool = True) -> str:
+    """A sentence for a query or term written as a regular expression, else ""."""
+    found = _REGEX.search(text.strip())
+    if found is None:
+        return ""
+    column = found.start() + len(text) - len(text.lstrip()) + 1
+    rewrite = re.sub(r"\\[bB]|^\^|\$$", "", text.strip())
+    rewrite = re.sub(r"\s*\|\s*", " OR ", re.sub(r"\.[*+]", "*", rewrite)).strip()
+    message = f"column {column}: '{found.group(0)}' is regular-expression syntax, which "
+    if query and rewrite and not _REGEX.search(rewrite):
+        return message + f"queries do not use; did you mean '{rewrite}'?"
+    if query:
+        return message + "queries do not use: join words with OR, write rembours* for a prefix"
+    return message + 'terms do not use: list each form ("arnaque", "arnaques") or write arnaque*'

@@ -12,10 +12,14 @@ A new configuration is validated completely (:func:`load_config`, the same as
   and the outbox is not touched, so queued notifications are still sent.
 * **invalid**: the daemon keeps the last good configuration, logs every problem
   as ``FILE:LINE: key: message`` and queues *one* message to ``ops_notify``
-  through the outbox (so it is retried like any notification). Its dedup key is
-  the hash of the rejected content: saving the same broken file twice, or the
-  watcher firing twice, does not send twice. Once the file is good again (or
-  the edit is undone), the log and ``ops_notify`` say so, once.
+  through the outbox (so it is retried like any notification). Saving the same
+  broken content again, the watcher firing twice or a SIGHUP neither repeats the
+  problems in the log (one line says the file is still refused) nor sends again;
+  a different broken content is logged and told. The notice's dedup key is the
+  content's hash and the time the file was saved, so replicas reading one file
+  send one notice, and the same mistake made again after a fix is told again.
+  Once the file is good again (or the edit is undone), the log and
+  ``ops_notify`` say so, once per refusal told.
 * **emptied**: a valid file without a single brand or source, when the running
   one has some (a truncated save), is refused the same way.
 
@@ -80,17 +84,39 @@ def pack_files(config_text: str) -> list[Path]:
     return found
 
 
+def _read_text(path: Path) -> str:
+    """The file's text as far as it can be read (a Latin-1 file too: it is hashed, then refused)."""
+    try:
+        return path.read_bytes().decode("utf-8", "replace").removeprefix("\ufeff")
+    except OSError:
+        return ""
+
+
 def content_hash(config_path: Path) -> str:
-    """Hash of the config text and of every pack it includes (what a reload would read)."""
+    """Hash of the config file's bytes and of every pack it includes (what a reload
+    would read). Bytes, not text: two different unreadable files differ."""
     digest = hashlib.sha256()
     try:
-        text = config_path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError):
+        data = config_path.read_bytes()
+    except OSError:
         return "unreadable"
-    digest.update(text.encode("utf-8"))
-    for path in pack_files(text):
+    digest.update(data)
+    for path in pack_files(data.decode("utf-8", "replace").removeprefix("\ufeff")):
         digest.update(b"\0" + path.read_bytes())
     return digest.hexdigest()
+
+
+def _saved_at(path: Path) -> str:
+    """When the file was last written or replaced (the same for every replica reading it)."""
+    try:
+        stat = path.stat()
+    except OSError:
+        return ""
+    return f"{stat.st_mtime_ns}:{stat.st_ctime_ns}"
+
+
+def _notice_id(*parts: str) -> str:
+    return hashlib.sha256("\0".join(parts).encode()).hexdigest()[:40]
 
 
 def ops_payload(problems: list[ConfigProblem], language: str, now: str) -> dict[str, Any]:
@@ -110,7 +136,7 @@ def ops_payload(problems: list[ConfigProblem], language: str, now: str) -> dict[
     lines = [redact_text(str(p)) for p in problems[:MAX_PROBLEMS_IN_MESSAGE]]
     if count > MAX_PROBLEMS_IN_MESSAGE:
         lines.append(f"… (+{count - MAX_PROBLEMS_IN_MESSAGE})")
-    return _notice(title, "\n".join(lines), language, now)
+    return _notice(title, "\n".join(lines), language, now, "warning")
 
 
 def accepted_payload(language: str, now: str) -> dict[str, Any]:
@@ -119,11 +145,11 @@ def accepted_payload(language: str, now: str) -> dict[str, Any]:
         title = "Configuration de nouveau valide : watchtower l'applique"
     else:
         title = "Configuration valid again: watchtower applies it"
-    return _notice(title, "", language, now)
+    return _notice(title, "", language, now, "info")  # good news: no "À surveiller" badge
 
 
-def _notice(title: str, excerpt: str, language: str, now: str) -> dict[str, Any]:
-    return notice_payload(title, excerpt, "warning", published=now, rules=["config"], lang=language)
+def _notice(title: str, excerpt: str, language: str, now: str, severity: str) -> dict[str, Any]:
+    return notice_payload(title, excerpt, severity, published=now, rules=["config"], lang=language)
 
 
 class Reloader:
@@ -139,6 +165,10 @@ class Reloader:
         self._running = app.loaded.config.watchtower
         self._files = self.watched_files()
         self._rejected = False  # the last file seen was refused: say when it is good again
+        # The refused content, and the id of the ops notice that told about it:
+        # saving it again (or SIGHUP) repeats neither the problems nor the notice.
+        self._rejected_content = ""
+        self._rejected_notice = ""
         self._wake = threading.Event()
         self._force = False  # the next reload reads the file even if it looks unchanged
         self._stop = threading.Event()
@@ -178,11 +208,7 @@ class Reloader:
             thread.join(timeout=1)
 
     def watched_files(self) -> set[Path]:
-        try:
-            text = self.path.read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError):
-            text = ""
-        return {self.path, *pack_files(text)}
+        return {self.path, *pack_files(_read_text(self.path))}
 
     def _watch(self) -> None:
         import watchfiles
@@ -236,6 +262,13 @@ class Reloader:
             if self._rejected:  # the refused edit was undone
                 self._accepted(fingerprint)
             return None
+        if self._rejected and fingerprint == self._rejected_content and not force:
+            log.warning(
+                "config file saved again without change; still refused, still running on "
+                "the last good config (problems above, or run watchtower check)",
+                extra=kv(config=str(self.path)),
+            )
+            return False
         # Packs are cached per process; an edited pack must be read again.
         for cached in (packs.load_pack, packs.pack_names, packs.vocabularies):
             cached.cache_clear()
@@ -256,8 +289,12 @@ class Reloader:
 
     def _accepted(self, fingerprint: str) -> None:
         self._rejected = False
+        self._rejected_content = ""
         log.info("config valid again", extra=kv(config=str(self.path)))
-        self._tell_ops(f"config-accepted:{fingerprint[:40]}", accepted_payload)
+        # One notice per refusal told: the id names this recovery, so the same good
+        # file after a later refusal is announced again.
+        notice = _notice_id(fingerprint, _saved_at(self.path), self._rejected_notice)
+        self._tell_ops(f"config-accepted:{notice}", accepted_payload)
 
     def _apply(self, loaded: LoadedConfig) -> None:
         old = self.app.loaded.config
@@ -295,9 +332,15 @@ class Reloader:
         )
         for problem in problems:
             log.error(str(problem))
+        if self._rejected and fingerprint == self._rejected_content:
+            return  # read again on SIGHUP: the same content was reported already
         self._rejected = True
+        self._rejected_content = fingerprint
+        # The content and the time it was saved: replicas reading the same file
+        # queue one notice, and the same mistake made again next week is told again.
+        self._rejected_notice = _notice_id(fingerprint, _saved_at(self.path))
         self._tell_ops(
-            f"config-rejected:{fingerprint[:40]}",
+            f"config-rejected:{self._rejected_notice}",
             lambda language, now: ops_payload(problems, language, now),
         )
 
@@ -309,8 +352,9 @@ class Reloader:
             return
         now = self.app.clock()
         with self.app.db.session() as session:
+            body = payload(config.watchtower.language, now.isoformat())
             queued = outbox_queries.enqueue_notice(
-                session, key, targets, payload(config.watchtower.language, now.isoformat()), now
+                session, key, targets, body, now, severity=body["severity"]
             )
         if queued:  # 0: this very file was already reported
             log.info("ops notified", extra=kv(notice=key.split(":")[0], queued=queued))

@@ -289,13 +289,18 @@ def test_a_truncated_file_is_refused_and_the_fix_is_announced(
             assert reloader.reload() is None
         assert any(r.getMessage().startswith("config valid again") for r in caplog.records)
         with app.db.session() as session:
-            keys = session.execute(
+            rows = session.execute(
                 sqlalchemy.text(
-                    "SELECT dedup_key FROM outbox WHERE target = 'slack:#ops' ORDER BY id"
+                    "SELECT dedup_key, severity FROM outbox WHERE target = 'slack:#ops' ORDER BY id"
                 )
-            ).scalars()
-            kinds = [key.split(":")[0] for key in keys]
-        assert kinds == ["config-rejected", "config-rejected", "config-accepted"]
+            ).all()
+            kinds = [(key.split(":")[0], severity) for key, severity in rows]
+        # The fix is good news: not shown as something to watch.
+        assert kinds == [
+            ("config-rejected", "warning"),
+            ("config-rejected", "warning"),
+            ("config-accepted", "info"),
+        ]
         # A valid edit after a valid one announces nothing more.
         path.write_text(text + "\n# comment\n", "utf-8")
         assert reloader.reload() is True

@@ -77,7 +77,7 @@ def test_lines_of_array_tables_dotted_keys_and_blank_terms(
         '[[brands]]\nname = "B"\nterms = [\n  "b",\n  " ",\n]\n'
     )
     assert problems(write_config(text)) == [
-        "3: watchtower.brands: unknown key",
+        "3: watchtower.brands: unknown key here; brands belongs in its own [[brands]] table",
         "5: brand: unknown key; did you mean 'brands'?",
         "10: brands[0].terms[1]: a term cannot be blank",
     ]

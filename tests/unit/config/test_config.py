@@ -75,7 +75,7 @@ def test_database_url_env_override(
         (
             'every = "10m"',
             'every = "10 minutes"',
-            "12: sources[0].every: '10 minutes' is not a duration; use e.g.",
+            "12: sources[0].every: '10 minutes' is not a duration; did you mean '10m'?",
         ),
         (
             'brands = ["Acmé"]',
@@ -95,9 +95,14 @@ def test_database_url_env_override(
         (
             'severity = "critical"',
             'severity = "urgent"',
-            "17: rules[0].severity: Input should be 'info', 'warning' or 'critical'",
+            "17: rules[0].severity: must be 'info', 'warning' or 'critical', got 'urgent'",
         ),
-        ('terms = ["Acmé"]', "terms = []", "6: brands[0].terms: List should have at least 1 item"),
+        (
+            'terms = ["Acmé"]',
+            "terms = []",
+            "6: brands[0].terms: cannot be empty: a brand needs at least one term, e.g. "
+            'terms = ["Acmé"]',
+        ),
     ],
 )
 def test_bad_config_names_line_and_key(
