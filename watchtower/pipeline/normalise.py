@@ -29,11 +29,31 @@ The definition, character by character (:func:`fold_char`):
   boundary. ``acme.fr`` becomes ``acme fr``, which a term ``acme.fr`` (normalised
   the same way) matches as a phrase.
 
+Two rules look at more than one character, and apply first (:func:`_prepare`):
+
+* a word cut at a line end — a hyphen (``-``, ``‐``, soft hyphen), spaces or
+  tabs, one line break, spaces or tabs, between a letter and a *lower-case*
+  letter — is joined: ``rembour-⏎sement`` → ``remboursement``. ``Saint-⏎Étienne``
+  stays two words; ``après-⏎vente`` becomes ``apresvente`` (a compound cut at
+  its own hyphen cannot be told from a cut word without a dictionary);
+* a hashtag or handle — the word right after ``#`` or ``@``, itself not right
+  after a word character (invisibles skipped), so never ``contact@AcmeFR`` — in
+  camel case is preceded by its parts: ``#BoycottAcme`` → ``boycott acme
+  boycottacme``. Parts start at a capital after a small letter, at the last of
+  several capitals followed by a small letter (``ACMEFail``) and where letters
+  and digits meet (:func:`_part_starts`); one-case tags (``#boycottacme``) have
+  no parts. The whole word stays, so a term written as one word (terms are never
+  split, see :func:`normalise_term`) matches every spelling of the tag; the parts
+  come *before* it so that the whole word keeps its neighbours (an apostrophe
+  after it still decides elisions as before). Running text is never split:
+  ``McDonald``, ``iPhone``, ``PayPal`` are names, not tags.
+
 Speed: ``unicodedata.normalize`` per item and ``str.translate`` with a dict both
 cost more than the whole automaton scan, so Latin text goes through
 ``str.encode('latin-1')`` + ``bytes.translate`` (a 256-byte table, in C); the
 few characters outside Latin-1 (``’``, ``œ``, dashes, emoji) go through a cached
-codec error handler, and other scripts fall back to ``str.translate``.
+codec error handler, and other scripts fall back to ``str.translate``. The two
+rules above cost a few ``in`` tests on text without ``#``, ``@`` or line breaks.
 """
 
 from __future__ import annotations
@@ -43,7 +63,7 @@ import codecs
 import re
 import unicodedata
 from functools import lru_cache
-from itertools import accumulate, compress, repeat
+from itertools import accumulate, compress, pairwise, repeat
 from operator import add
 from typing import NamedTuple
 
@@ -205,8 +225,12 @@ _ELIDED_REVERSED = re.compile(_ELIDED_PATTERN.encode())
 _ELIDED_REVERSED_STR = re.compile(_ELIDED_PATTERN)
 
 
-def normalise(text: str) -> str:
-    """``" w1 w2 … wn "``: the folded words of ``text``, space-separated and padded."""
+def normalise(text: str, *, tags: bool = True) -> str:
+    """``" w1 w2 … wn "``: the folded words of ``text``, space-separated and padded.
+
+    ``tags=False`` leaves camel-case hashtags whole (for terms, see :func:`normalise_term`).
+    """
+    text = _prepare(text, tags=tags)
     data = _fold_latin1(text)
     if data is None:
         return _normalise_str(text.translate(_TABLE))
@@ -232,12 +256,177 @@ def normalise_quick(text: str) -> str:
     Every word of ``normalise(text)`` is in it between spaces, but elisions are
     kept (``l'acme`` → ``l acme``) and spaces are not squeezed: dropping
     elisions and squeezing spaces cost as much as folding, and a prefilter
-    looking for whole single words needs neither.
+    looking for whole single words needs neither. The parts of hashtags are
+    at the end (``#AcmeFail`` → ``acmefail … acme fail``), not before the tag.
     """
+    text = _prepare(text, quick=True)
     data = _fold_latin1(text)
     if data is None:
         return f" {text.translate(_TABLE).replace(chr(39), ' ')} "
     return (b" " + data.replace(b"'", b" ") + b" ").decode("latin-1")
+
+
+# ------------------------------------------------------- line breaks and tags
+# A hyphen, then a line break with spaces or tabs around it: a word cut at the end
+# of a line (PDF-to-text, e-mail wrapped at 72 columns) when it is between a
+# letter and a lower-case letter (see :func:`_breaks`).
+_BREAK = re.compile("[-\u2010\u00ad][ \t]*(?:\r\n|\n|\r)[ \t]*")
+_SIGILS = "#@"
+
+
+def _breaks(text: str) -> list[tuple[int, int]]:
+    """Spans of the hyphens + line breaks that join the two halves of a word.
+
+    Joined only between a letter and a *lower-case* letter: ``rembour-⏎sement``
+    is one word, ``Saint-⏎Étienne`` stays two (a compound cut at its own hyphen
+    keeps it; lower-case compounds, ``après-⏎vente``, are joined: the hyphen
+    cannot be told from a syllable break without a dictionary).
+    """
+    if ("\n" not in text and "\r" not in text) or (
+        "-" not in text and "\u2010" not in text and "\u00ad" not in text
+    ):
+        return []
+    out = []
+    for m in _BREAK.finditer(text):
+        start, end = m.span()
+        if (
+            start
+            and end < len(text)
+            and unicodedata.category(text[start - 1])[0] == "L"
+            and unicodedata.category(text[end]) == "Ll"
+        ):
+            out.append((start, end))
+    return out
+
+
+def _cut(text: str, spans: list[tuple[int, int]]) -> str:
+    """``text`` without the characters in ``spans`` (sorted, disjoint)."""
+    pieces, last = [], 0
+    for start, end in spans:
+        pieces.append(text[last:start])
+        last = end
+    pieces.append(text[last:])
+    return "".join(pieces)
+
+
+@lru_cache(maxsize=65536)
+def _kind(char: str) -> str:
+    """``U`` upper-case (or title-case) letter, ``L`` lower-case, ``D`` digit, ``O`` other."""
+    category = unicodedata.category(char)
+    if category in ("Lu", "Lt"):
+        return "U"
+    return {"Ll": "L", "Nd": "D"}.get(category, "O")
+
+
+def _part_starts(kinds: str) -> list[int]:
+    """Where the parts of a hashtag start, from its characters' :func:`_kind` (not 0).
+
+    ``aB`` (``boycottAcme``), ``ABc`` (``ACMEFail``: an acronym ends before the
+    capital of the next part), a letter next to a digit (``Acme2024``).
+    """
+    out = []
+    for i in range(1, len(kinds)):
+        a, b = kinds[i - 1], kinds[i]
+        if (
+            (a == "L" and b == "U")
+            or (a == "U" and b == "U" and kinds[i + 1 : i + 2] == "L")
+            or (a in "UL" and b == "D")
+            or (a == "D" and b in "UL")
+        ):
+            out.append(i)
+    return out
+
+
+class _KindTable(dict[int, str]):
+    """``str.translate`` table: each character's :func:`_kind`."""
+
+    def __missing__(self, code: int) -> str:
+        kind = _kind(chr(code))
+        self[code] = kind
+        return kind
+
+
+_KINDS = _KindTable()
+# :func:`_part_starts` as one regex over the kinds: the same rules, run in C.
+_PART_START = re.compile(r"(?<=L)(?=U)|(?<=U)(?=UL)|(?<=[UL])(?=D)|(?<=D)(?=[UL])")
+# The word after a sigil in the shape: invisibles skipped, ends on a word character.
+_TAG_WORD = re.compile("\x01*(x(?:[x\x01]*x)?)")
+
+
+def _tags(text: str, shape: str) -> list[tuple[int, list[tuple[int, int]]]]:
+    """Each hashtag or handle with parts: its sigil's index and its parts' spans.
+
+    A tag is a word right after ``#`` or ``@``, itself not right after a word
+    character (``contact@AcmeSupport`` is an address); ``shape`` is
+    :func:`_shape` of ``text``, where ``\\x01`` (removed characters, line-break
+    hyphens) is skipped everywhere. Tags without a case change or a digit next
+    to a letter (``#acme``, ``#ACMEFAIL``) have no parts and are left out.
+    """
+    out = []
+    for sigil in _sigils(text):
+        before = sigil - 1
+        while before >= 0 and shape[before] == "\x01":
+            before -= 1
+        if before >= 0 and shape[before] == "x":
+            continue
+        word = _TAG_WORD.match(shape, sigil + 1)
+        if word is None:
+            continue
+        start, end = word.span(1)
+        tag = text[start:end]
+        if tag.isalpha() and (tag.isupper() or tag[1:].islower()):
+            continue  # "#acme", "#ACME", "#Acme": letters, in one case after the first
+        kinds = tag.translate(_KINDS)
+        visible = None
+        if "\x01" in shape[start:end]:
+            visible = [i for i in range(start, end) if shape[i] == "x"]
+            kinds = "".join(kinds[i - start] for i in visible)
+        starts = [m.start() for m in _PART_START.finditer(kinds)]
+        if starts:
+            bounds = pairwise([0, *starts, len(kinds)])
+            if visible is None:
+                parts = [(start + a, start + b) for a, b in bounds]
+            else:
+                parts = [(visible[a], visible[b - 1] + 1) for a, b in bounds]
+            out.append((sigil, parts))
+    return out
+
+
+def _sigils(text: str) -> list[int]:
+    """Indexes of ``#`` and ``@`` in ``text``, in order (``str.find``: faster than a regex)."""
+    found = []
+    for sigil in _SIGILS:
+        at = text.find(sigil)
+        while at >= 0:
+            found.append(at)
+            at = text.find(sigil, at + 1)
+    return sorted(found)
+
+
+def _prepare(text: str, *, tags: bool = True, quick: bool = False) -> str:
+    """``text`` with line-break hyphens removed and each tag's parts written before it.
+
+    ``#BoycottAcme`` → `` Boycott Acme #BoycottAcme``: the parts, then the whole
+    word, as separate words of the same text. ``quick``: the parts are written
+    at the end instead (:func:`normalise_quick` needs the words, not their order).
+    """
+    breaks = _breaks(text)
+    if breaks:
+        text = _cut(text, breaks)
+    if tags and ("#" in text or "@" in text):
+        found = _tags(text, _shape(text))
+        if found and quick:
+            parts = [text[start:end] for _, spans in found for start, end in spans]
+            text = f"{text} {' '.join(parts)}"
+        elif found:
+            pieces, last = [], 0
+            for sigil, spans in found:
+                words = " ".join(text[start:end] for start, end in spans)
+                pieces += [text[last:sigil], " ", words, " "]
+                last = sigil
+            pieces.append(text[last:])
+            text = "".join(pieces)
+    return text
 
 
 # ------------------------------------------------------------------ slow path
@@ -268,10 +457,19 @@ def word_spans(text: str) -> list[tuple[int, int]]:
     """The span in ``text`` of each word of :func:`normalise`, in order.
 
     Found on a same-length "shape" of the text (word character, boundary,
-    apostrophe or invisible) by one regex; elisions are then dropped by looking
-    only at the apostrophes.
+    apostrophe or invisible; line-break hyphens count as invisible) by one
+    regex; elisions are then dropped by looking only at the apostrophes, and
+    the parts of hashtags put before them. A joined word's span includes its
+    hyphen and line break (``rembour-⏎sement``); parts overlap their hashtag's span.
     """
     shape = _shape(text)
+    breaks = _breaks(text)
+    if breaks:  # line-break hyphens: removed, like invisible characters
+        pieces, last = [], 0
+        for start, end in breaks:
+            pieces += [shape[last:start], "\x01" * (end - start)]
+            last = end
+        shape = "".join(pieces) + shape[last:]
     if "\x01" in shape:  # invisible characters: runs must not start or end on them
         spans = [m.span() for m in _RUN.finditer(shape)]
     else:
@@ -280,8 +478,25 @@ def word_spans(text: str) -> list[tuple[int, int]]:
         lengths = list(map(len, shape.replace("'", " ").split(" ")))
         starts = list(accumulate(map(add, lengths, repeat(1)), initial=0))
         spans = list(compress(zip(starts, map(add, starts, lengths), strict=False), lengths))
-    if "'" not in shape:
-        return spans
+    if "'" in shape:
+        spans = _drop_elisions(text, shape, spans)
+    if "#" in text or "@" in text:
+        found = _tags(text, shape)
+        if found:  # each tag's parts come right before it (see _prepare)
+            starts = [start for start, _ in spans]
+            out: list[tuple[int, int]] = []
+            last = 0
+            for sigil, parts in found:
+                index = bisect.bisect_left(starts, sigil)
+                out += spans[last:index]
+                out += parts
+                last = index
+            spans = out + spans[last:]
+    return spans
+
+
+def _drop_elisions(text: str, shape: str, spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """``spans`` without the elisions (the words before an apostrophe, see above)."""
     ends = [end for _, end in spans]
     dropped = set()
     at = shape.find("'")
@@ -348,14 +563,19 @@ def _shape(text: str) -> str:
 def _tokenize_chars(text: str) -> list[Token]:
     """:func:`tokenize`, one character at a time: any script."""
     tokens: list[Token] = []
+    removed = {i for start, end in _breaks(text) for i in range(start, end)}
     buf: list[str] = []
     start = end = 0
     # An elision before an apostrophe waits for the next visible character,
     # which decides whether it is dropped (a vowel or h) or kept.
     pending: Token | None = None
+    # Hashtags and handles: a word right after "#" or "@" that is not itself
+    # right after a word; its characters are kept to cut it into parts.
+    after_word = after_sigil = in_tag = False
+    chars: list[tuple[int, str, str]] = []  # (index, character, folded) of a tag
     for index, char in enumerate(text):
         folded = fold_char(char)
-        if folded == "":
+        if folded == "" or index in removed:
             continue
         if pending is not None:
             if folded[0] not in ELIDING_NEXT:
@@ -363,24 +583,50 @@ def _tokenize_chars(text: str) -> list[Token]:
             pending = None
         if folded == " " or folded == "'":
             if buf:
+                if in_tag:
+                    tokens += _tag_tokens(chars)
                 token = Token("".join(buf), start, end)
                 if folded == "'" and token.text in ELISIONS:
                     pending = token
                 else:
                     tokens.append(token)
                 buf = []
+            after_sigil = char in _SIGILS and not after_word
+            after_word = False
             continue
         if not buf:
             start = index
+            in_tag, chars = after_sigil, []
+        if in_tag:
+            chars.append((index, char, folded))
+        after_word, after_sigil = True, False
         buf.append(folded)
         end = index + 1
     if pending is not None:
         tokens.append(pending)
     if buf:
+        if in_tag:
+            tokens += _tag_tokens(chars)
         tokens.append(Token("".join(buf), start, end))
     return tokens
 
 
+def _tag_tokens(chars: list[tuple[int, str, str]]) -> list[Token]:
+    """The parts of a tag as tokens, from its (index, character, folded) list."""
+    starts = _part_starts("".join(_kind(char) for _, char, _ in chars))
+    if not starts:
+        return []
+    bounds = [0, *starts, len(chars)]
+    return [
+        Token("".join(f for _, _, f in chars[a:b]), chars[a][0], chars[b - 1][0] + 1)
+        for a, b in pairwise(bounds)
+    ]
+
+
 def normalise_term(term: str) -> tuple[str, ...]:
-    """A brand or query term as a sequence of normalised words."""
-    return tuple(normalise(term).split())
+    """A brand or query term as a sequence of normalised words.
+
+    A term is not split at its case changes: ``#BanqueAcme`` or ``BanqueAcme``
+    is the one word ``banqueacme``, which every hashtag keeps whole.
+    """
+    return tuple(normalise(term, tags=False).split())

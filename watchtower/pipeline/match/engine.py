@@ -262,29 +262,42 @@ class Matcher:
         return out
 
     def _brand_hits(self, brand: _Brand, found: Spans, ctx: ItemContext) -> list[Hit]:
-        excluded = sorted(
-            (start, end) for pid in brand.exclude for start, end in found.get(pid, {}).items()
-        )
+        patterns = self._brand_automaton.patterns
         # A hit is excluded when it overlaps an excluded span ("notre banque : Acme
-        # Corporation" must not match the phrase "Banque Acmé"): among the spans
-        # starting before the hit ends, does the furthest end reach past its start?
-        # Spans include their anchor spaces (" acme "), so neighbours share one
-        # character without sharing a word: compare one character inside.
+        # Corporation" must not match the phrase "Banque Acmé"), compared in the
+        # original text: a hashtag's parts come before it in the normalised text
+        # (" mc donald mcdonald "), so an exclusion "McDonald" covers "#McDonald"'s
+        # "donald" only there. Among the spans starting before the hit ends, does
+        # the furthest end reach past its start?
+        excluded = sorted(
+            self._offsets(ctx.hit(patterns[pid].term, start, end, len(patterns[pid].words), ""))
+            for pid in brand.exclude
+            for start, end in found.get(pid, {}).items()
+        )
         starts = [start for start, _ in excluded]
         reach = list(accumulate((end for _, end in excluded), max))
         hits = []
         for pid in brand.terms:
-            pattern = self._brand_automaton.patterns[pid]
+            pattern = patterns[pid]
             kept = 0
             for start, end in found.get(pid, {}).items():
-                i = bisect_left(starts, end - 1) - 1
-                if i >= 0 and reach[i] > start + 1:
-                    continue
-                hits.append(ctx.hit(pattern.term, start, end, len(pattern.words), "brand"))
+                hit = ctx.hit(pattern.term, start, end, len(pattern.words), "brand")
+                if excluded:
+                    hit_start, hit_end = self._offsets(hit)
+                    i = bisect_left(starts, hit_end) - 1
+                    if i >= 0 and reach[i] > hit_start:
+                        continue
+                hits.append(hit)
                 kept += 1
                 if kept == MAX_HITS:
                     break
         return hits
+
+    @staticmethod
+    def _offsets(hit: Hit) -> tuple[int, int]:
+        """A hit's span in title + text, the text after the title (for overlaps)."""
+        shift = 0 if hit.field == "title" else 1 << 40
+        return hit.start + shift, hit.end + shift
 
     def _rule_fires(
         self, rule: _Rule, brand: _Brand, ctx: ItemContext
