@@ -41,7 +41,7 @@ Two rules look at more than one character, and apply first (:func:`_prepare`):
   camel case is preceded by its parts: ``#BoycottAcme`` → ``boycott acme
   boycottacme``. Parts start at a capital after a small letter, at the last of
   several capitals followed by a small letter (``ACMEFail``) and where letters
-  and digits meet (:func:`_part_starts`); one-case tags (``#boycottacme``) have
+  and digits meet (:func:`part_starts`); one-case tags (``#boycottacme``) have
   no parts. The whole word stays, so a term written as one word (terms are never
   split, see :func:`normalise_term`) matches every spelling of the tag; the parts
   come *before* it so that the whole word keeps its neighbours (an apostrophe
@@ -66,6 +66,10 @@ from functools import lru_cache
 from itertools import accumulate, compress, pairwise, repeat
 from operator import add
 from typing import NamedTuple
+
+from watchtower.pipeline.tags_and_breaks import SIGILS, char_kind, cut, part_starts
+from watchtower.pipeline.tags_and_breaks import breaks as find_breaks
+from watchtower.pipeline.tags_and_breaks import tags as find_tags
 
 __all__ = [
     "ELIDING_NEXT",
@@ -266,143 +270,6 @@ def normalise_quick(text: str) -> str:
     return (b" " + data.replace(b"'", b" ") + b" ").decode("latin-1")
 
 
-# ------------------------------------------------------- line breaks and tags
-# A hyphen, then a line break with spaces or tabs around it: a word cut at the end
-# of a line (PDF-to-text, e-mail wrapped at 72 columns) when it is between a
-# letter and a lower-case letter (see :func:`_breaks`).
-_BREAK = re.compile("[-\u2010\u00ad][ \t]*(?:\r\n|\n|\r)[ \t]*")
-_SIGILS = "#@"
-
-
-def _breaks(text: str) -> list[tuple[int, int]]:
-    """Spans of the hyphens + line breaks that join the two halves of a word.
-
-    Joined only between a letter and a *lower-case* letter: ``rembour-⏎sement``
-    is one word, ``Saint-⏎Étienne`` stays two (a compound cut at its own hyphen
-    keeps it; lower-case compounds, ``après-⏎vente``, are joined: the hyphen
-    cannot be told from a syllable break without a dictionary).
-    """
-    if ("\n" not in text and "\r" not in text) or (
-        "-" not in text and "\u2010" not in text and "\u00ad" not in text
-    ):
-        return []
-    out = []
-    for m in _BREAK.finditer(text):
-        start, end = m.span()
-        if (
-            start
-            and end < len(text)
-            and unicodedata.category(text[start - 1])[0] == "L"
-            and unicodedata.category(text[end]) == "Ll"
-        ):
-            out.append((start, end))
-    return out
-
-
-def _cut(text: str, spans: list[tuple[int, int]]) -> str:
-    """``text`` without the characters in ``spans`` (sorted, disjoint)."""
-    pieces, last = [], 0
-    for start, end in spans:
-        pieces.append(text[last:start])
-        last = end
-    pieces.append(text[last:])
-    return "".join(pieces)
-
-
-@lru_cache(maxsize=65536)
-def _kind(char: str) -> str:
-    """``U`` upper-case (or title-case) letter, ``L`` lower-case, ``D`` digit, ``O`` other."""
-    category = unicodedata.category(char)
-    if category in ("Lu", "Lt"):
-        return "U"
-    return {"Ll": "L", "Nd": "D"}.get(category, "O")
-
-
-def _part_starts(kinds: str) -> list[int]:
-    """Where the parts of a hashtag start, from its characters' :func:`_kind` (not 0).
-
-    ``aB`` (``boycottAcme``), ``ABc`` (``ACMEFail``: an acronym ends before the
-    capital of the next part), a letter next to a digit (``Acme2024``).
-    """
-    out = []
-    for i in range(1, len(kinds)):
-        a, b = kinds[i - 1], kinds[i]
-        if (
-            (a == "L" and b == "U")
-            or (a == "U" and b == "U" and kinds[i + 1 : i + 2] == "L")
-            or (a in "UL" and b == "D")
-            or (a == "D" and b in "UL")
-        ):
-            out.append(i)
-    return out
-
-
-class _KindTable(dict[int, str]):
-    """``str.translate`` table: each character's :func:`_kind`."""
-
-    def __missing__(self, code: int) -> str:
-        kind = _kind(chr(code))
-        self[code] = kind
-        return kind
-
-
-_KINDS = _KindTable()
-# :func:`_part_starts` as one regex over the kinds: the same rules, run in C.
-_PART_START = re.compile(r"(?<=L)(?=U)|(?<=U)(?=UL)|(?<=[UL])(?=D)|(?<=D)(?=[UL])")
-# The word after a sigil in the shape: invisibles skipped, ends on a word character.
-_TAG_WORD = re.compile("\x01*(x(?:[x\x01]*x)?)")
-
-
-def _tags(text: str, shape: str) -> list[tuple[int, list[tuple[int, int]]]]:
-    """Each hashtag or handle with parts: its sigil's index and its parts' spans.
-
-    A tag is a word right after ``#`` or ``@``, itself not right after a word
-    character (``contact@AcmeSupport`` is an address); ``shape`` is
-    :func:`_shape` of ``text``, where ``\\x01`` (removed characters, line-break
-    hyphens) is skipped everywhere. Tags without a case change or a digit next
-    to a letter (``#acme``, ``#ACMEFAIL``) have no parts and are left out.
-    """
-    out = []
-    for sigil in _sigils(text):
-        before = sigil - 1
-        while before >= 0 and shape[before] == "\x01":
-            before -= 1
-        if before >= 0 and shape[before] == "x":
-            continue
-        word = _TAG_WORD.match(shape, sigil + 1)
-        if word is None:
-            continue
-        start, end = word.span(1)
-        tag = text[start:end]
-        if tag.isalpha() and (tag.isupper() or tag[1:].islower()):
-            continue  # "#acme", "#ACME", "#Acme": letters, in one case after the first
-        kinds = tag.translate(_KINDS)
-        visible = None
-        if "\x01" in shape[start:end]:
-            visible = [i for i in range(start, end) if shape[i] == "x"]
-            kinds = "".join(kinds[i - start] for i in visible)
-        starts = [m.start() for m in _PART_START.finditer(kinds)]
-        if starts:
-            bounds = pairwise([0, *starts, len(kinds)])
-            if visible is None:
-                parts = [(start + a, start + b) for a, b in bounds]
-            else:
-                parts = [(visible[a], visible[b - 1] + 1) for a, b in bounds]
-            out.append((sigil, parts))
-    return out
-
-
-def _sigils(text: str) -> list[int]:
-    """Indexes of ``#`` and ``@`` in ``text``, in order (``str.find``: faster than a regex)."""
-    found = []
-    for sigil in _SIGILS:
-        at = text.find(sigil)
-        while at >= 0:
-            found.append(at)
-            at = text.find(sigil, at + 1)
-    return sorted(found)
-
-
 def _prepare(text: str, *, tags: bool = True, quick: bool = False) -> str:
     """``text`` with line-break hyphens removed and each tag's parts written before it.
 
@@ -410,11 +277,11 @@ def _prepare(text: str, *, tags: bool = True, quick: bool = False) -> str:
     word, as separate words of the same text. ``quick``: the parts are written
     at the end instead (:func:`normalise_quick` needs the words, not their order).
     """
-    breaks = _breaks(text)
+    breaks = find_breaks(text)
     if breaks:
-        text = _cut(text, breaks)
+        text = cut(text, breaks)
     if tags and ("#" in text or "@" in text):
-        found = _tags(text, _shape(text))
+        found = find_tags(text, _shape(text))
         if found and quick:
             parts = [text[start:end] for _, spans in found for start, end in spans]
             text = f"{text} {' '.join(parts)}"
@@ -463,7 +330,7 @@ def word_spans(text: str) -> list[tuple[int, int]]:
     hyphen and line break (``rembour-⏎sement``); parts overlap their hashtag's span.
     """
     shape = _shape(text)
-    breaks = _breaks(text)
+    breaks = find_breaks(text)
     if breaks:  # line-break hyphens: removed, like invisible characters
         pieces, last = [], 0
         for start, end in breaks:
@@ -481,7 +348,7 @@ def word_spans(text: str) -> list[tuple[int, int]]:
     if "'" in shape:
         spans = _drop_elisions(text, shape, spans)
     if "#" in text or "@" in text:
-        found = _tags(text, shape)
+        found = find_tags(text, shape)
         if found:  # each tag's parts come right before it (see _prepare)
             starts = [start for start, _ in spans]
             out: list[tuple[int, int]] = []
@@ -563,7 +430,7 @@ def _shape(text: str) -> str:
 def _tokenize_chars(text: str) -> list[Token]:
     """:func:`tokenize`, one character at a time: any script."""
     tokens: list[Token] = []
-    removed = {i for start, end in _breaks(text) for i in range(start, end)}
+    removed = {i for start, end in find_breaks(text) for i in range(start, end)}
     buf: list[str] = []
     start = end = 0
     # An elision before an apostrophe waits for the next visible character,
@@ -591,7 +458,7 @@ def _tokenize_chars(text: str) -> list[Token]:
                 else:
                     tokens.append(token)
                 buf = []
-            after_sigil = char in _SIGILS and not after_word
+            after_sigil = char in SIGILS and not after_word
             after_word = False
             continue
         if not buf:
@@ -613,7 +480,7 @@ def _tokenize_chars(text: str) -> list[Token]:
 
 def _tag_tokens(chars: list[tuple[int, str, str]]) -> list[Token]:
     """The parts of a tag as tokens, from its (index, character, folded) list."""
-    starts = _part_starts("".join(_kind(char) for _, char, _ in chars))
+    starts = part_starts("".join(char_kind(char) for _, char, _ in chars))
     if not starts:
         return []
     bounds = [0, *starts, len(chars)]
