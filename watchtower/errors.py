@@ -24,7 +24,11 @@ plain sentence an operator can read, and never contains a secret.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
+
+from watchtower.source_errors_text import source_error_text
 
 
 class WatchtowerError(Exception):
@@ -74,14 +78,41 @@ class ConfigError(WatchtowerError):
 
 
 class SourceError(WatchtowerError):
-    """A source failed. ``message`` is a sentence for the operator."""
+    """A source failed. ``message`` is a sentence for the operator, in English.
+
+    The common failures are raised by ``code`` and ``params`` (``PermanentError(
+    code="http_forbidden", params={"status": 403})``): ``message`` then comes
+    from :mod:`watchtower.source_errors_text`, which also says it in the
+    configured language (:meth:`sentence`) for ops alerts. Rare ones pass a free
+    English ``message`` and have no code.
+    """
 
     retryable: bool = True
 
-    def __init__(self, message: str, *, retry_after: float | None = None) -> None:
+    def __init__(
+        self,
+        message: str | None = None,
+        *,
+        code: str | None = None,
+        params: Mapping[str, Any] | None = None,
+        retry_after: float | None = None,
+    ) -> None:
+        if (message is None) == (code is None):
+            raise TypeError("a SourceError has either a message or a code, not both")
+        self.code = code
+        self.params: dict[str, Any] = dict(params or {})
+        if code is not None:
+            message = source_error_text(code, self.params, "en")
+        assert message is not None
         super().__init__(message)
         self.message = message
         self.retry_after = retry_after
+
+    def sentence(self, language: str) -> str:
+        """What went wrong, in ``language``; the English ``message`` for an error without code."""
+        if self.code is None:
+            return self.message
+        return source_error_text(self.code, self.params, language)
 
 
 class TransientError(SourceError):

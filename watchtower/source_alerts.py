@@ -20,8 +20,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from watchtower.config import Config
+from watchtower.errors import SourceError
 from watchtower.logs import kv
 from watchtower.notify._text import duration_text, local_time_text, t
+from watchtower.redact import redact_text
 from watchtower.storage.outbox_queries import enqueue_notice, notice_payload
 from watchtower.storage.tables import ItemRow, SourceRow
 
@@ -57,8 +59,19 @@ def _notify(
         enqueue_notice(session, key, targets, payload, now, severity)
 
 
-def after_failure(session: Session, config: Config, row: SourceRow, now: datetime) -> None:
-    """Call after recording a failure on ``row`` (in the same transaction)."""
+def after_failure(
+    session: Session,
+    config: Config,
+    row: SourceRow,
+    now: datetime,
+    error: SourceError | None = None,
+) -> None:
+    """Call after recording a failure on ``row`` (in the same transaction).
+
+    ``error`` is the failure just recorded: the alert says it in the configured
+    language when it has a code (:mod:`watchtower.source_errors_text`), else it
+    quotes ``row.last_error``, the English sentence ``status`` and logs show.
+    """
     if (
         row.alert_reason == "failing"
         or row.consecutive_failures < config.watchtower.source_alert_after
@@ -73,9 +86,16 @@ def after_failure(session: Session, config: Config, row: SourceRow, now: datetim
         "warning",
         name=row.name,
         failures=row.consecutive_failures,
-        error=row.last_error or "?",
+        error=_error_text(config, row, error),
     )
     _notify(session, config, row, "down", payload, now, "warning")
+
+
+def _error_text(config: Config, row: SourceRow, error: SourceError | None) -> str:
+    if error is None or error.code is None:
+        return row.last_error or "?"
+    # Redacted as the stored message is: a refused URL may carry a password.
+    return redact_text(error.sentence(config.watchtower.language))
 
 
 def after_success(

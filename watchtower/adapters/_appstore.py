@@ -73,7 +73,7 @@ def parse_appstore(data: bytes, url: str) -> list[Item]:
         try:
             entries = (json.loads(data).get("feed") or {}).get("entry") or []
         except (ValueError, AttributeError):
-            raise PermanentError("the App Store review feed is not valid JSON") from None
+            raise PermanentError(code="appstore_not_json") from None
         except RecursionError:
             raise PermanentError("the App Store review feed is nested too deeply to read") from None
         if isinstance(entries, dict):  # a single review is not wrapped in a list

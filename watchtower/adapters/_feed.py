@@ -76,7 +76,7 @@ class ParsedFeed:
         return "; ".join(self.warnings) or None
 
 
-_NOT_HTML = "the page is an HTML page, not an RSS/Atom feed"
+_NOT_HTML = "the page is an HTML page, not an RSS/Atom feed"  # the message of code feed_is_html
 # An HTML page's start, whatever the case of its doctype, after a byte-order mark,
 # blank lines, comments or an XML declaration (a login wall or a CMS error page).
 # A comment cannot contain "-->", so each byte matches one way only: no backtracking
@@ -103,22 +103,22 @@ def parse_feed(data: bytes, *, url: str = "") -> ParsedFeed:
     except PermanentError as exc:
         # libxml2 rejects a lowercase <!doctype html>: say what the page is instead.
         if _is_html(data):
-            raise PermanentError(_NOT_HTML) from None
-        raise PermanentError(
-            exc.message.replace("readable XML", "a readable RSS/Atom feed")
-        ) from None
+            raise PermanentError(code="feed_is_html") from None
+        if exc.code == "xml_unreadable":  # said of a feed
+            raise PermanentError(code="feed_unreadable", params=exc.params) from None
+        raise
     reader = _READERS.get(root.tag)
     if reader is None:
         if (isinstance(root.tag, str) and root.tag.lower().endswith("html")) or _is_html(data):
-            raise PermanentError(_NOT_HTML)
-        raise PermanentError("the page is not an RSS/Atom feed")
+            raise PermanentError(code="feed_is_html")
+        raise PermanentError(code="not_a_feed")
     title, items = reader(root, url)
     warnings = []
     if warning is not None:
         if not items:
             if _is_html(data):
-                raise PermanentError(_NOT_HTML)
-            raise PermanentError(f"the page is not a readable RSS/Atom feed ({warning})")
+                raise PermanentError(code="feed_is_html")
+            raise PermanentError(code="feed_unreadable", params={"reason": warning})
         warnings.append(f"the feed is malformed but {len(items)} entries were read ({warning})")
     # One set over the feed's guids: the per-entry work stays in C unless two collide.
     if len({entry.guid for entry in items}) < len(items):

@@ -17,6 +17,7 @@ from __future__ import annotations
 import email.utils
 import ipaddress
 import socket
+import ssl
 import threading
 import time
 import zlib
@@ -33,8 +34,9 @@ from watchtower import __version__
 from watchtower.adapters._net import (
     GuardedBackend,
     IPNetwork,
+    ResolveError,
     Resolver,
-    address_problem,
+    address_refusal,
     deadline_scope,
 )
 from watchtower.adapters._transport import OriginPoolTransport
@@ -70,7 +72,7 @@ class _Inflater:
         elif encoding in ("", "identity"):
             self._z = None
         else:
-            raise PermanentError(f"the server used an unsupported compression ({encoding})")
+            raise PermanentError(code="unsupported_compression", params={"encoding": encoding})
         self._raw_deflate = encoding == "deflate"
 
     def feed(self, chunk: bytes, budget: int) -> Iterator[bytes]:
@@ -173,22 +175,30 @@ class HttpFetcher:
             headers["If-Modified-Since"] = last_modified
         deadline = time.monotonic() + self.timeout
         seen: list[str] = []
-        for _ in range(MAX_REDIRECTS + 1):
-            check_url(url, allow_private=allow_private, trusted=self._trusted)
-            seen.append(url)
-            host = urlsplit(url).hostname or ""
-            with self._host_slot(host, deadline):
-                response = self._get_once(url, headers, deadline, allow_private)
+        for hop in range(MAX_REDIRECTS + 1):
+            try:
+                check_url(url, allow_private=allow_private, trusted=self._trusted)
+                seen.append(url)
+                host = urlsplit(url).hostname or ""
+                with self._host_slot(host, deadline):
+                    response = self._get_once(url, headers, deadline, allow_private)
+            except PermanentError as exc:
+                if hop and exc.code in _REDIRECTED:
+                    # The same English message; the ops alert says it was a redirect.
+                    raise PermanentError(code=_REDIRECTED[exc.code], params=exc.params) from None
+                raise
             if response.status in (301, 302, 303, 307, 308):
                 location = response.headers.get("location")
                 if not location:
-                    raise PermanentError(f"the server redirected ({response.status}) nowhere")
+                    raise PermanentError(
+                        code="redirect_nowhere", params={"status": response.status}
+                    )
                 url = urljoin(url, location.strip())
                 if url in seen:
-                    raise PermanentError("the server redirects in a loop")
+                    raise PermanentError(code="redirect_loop")
                 continue
             return classify(response)
-        raise PermanentError(f"too many redirects (more than {MAX_REDIRECTS})")
+        raise PermanentError(code="redirect_too_many", params={"limit": MAX_REDIRECTS})
 
     def _get_once(
         self, url: str, headers: dict[str, str], deadline: float, allow_private: bool
@@ -215,20 +225,66 @@ class HttpFetcher:
         except SourceError:
             raise
         except httpx.TimeoutException:
-            if time.monotonic() >= deadline:
-                raise TransientError(
-                    f"the server took longer than {self.timeout:g}s to send its answer"
-                ) from None
-            raise TransientError(f"the server did not answer within {self.timeout:g}s") from None
+            code = "timeout_total" if time.monotonic() >= deadline else "timeout"
+            raise TransientError(code=code, params={"seconds": self.timeout}) from None
         except zlib.error:
-            raise PermanentError("the server sent a body that cannot be decompressed") from None
+            raise PermanentError(code="bad_compression") from None
         except httpx.ConnectError as exc:
-            raise TransientError(f"cannot connect to the server ({_reason(exc)})") from None
+            params = {"reason": _reason(exc), "host": urlsplit(url).hostname or ""}
+            raise TransientError(code=_connect_code(exc), params=params) from None
         except httpx.HTTPError as exc:
-            raise TransientError(f"network error ({_reason(exc)})") from None
+            network = _network_code(exc)
+            if network is None:
+                raise TransientError(f"network error ({_reason(exc)})") from None
+            raise TransientError(code=network, params={"reason": _reason(exc)}) from None
 
     def _too_big(self) -> PermanentError:
-        return PermanentError(f"the response is larger than the {self.max_bytes:,} byte limit")
+        return PermanentError(code="too_large", params={"limit": self.max_bytes})
+
+
+# An address refused on a redirect's hop, rather than the source's own URL.
+_REDIRECTED = {
+    "url_address_refused": "redirect_url_refused",
+    "host_address_refused": "redirect_host_refused",
+}
+
+
+def _causes(exc: BaseException) -> Iterator[BaseException]:
+    """``exc`` and the exceptions under it (httpx wraps httpcore, which wraps the OS error)."""
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        yield current
+        current = current.__cause__ or current.__context__
+
+
+def _connect_code(exc: httpx.ConnectError) -> str:
+    """Which of the catalogue's connection failures ``exc`` is."""
+    for cause in _causes(exc):
+        if isinstance(cause, ResolveError | socket.gaierror):
+            return "dns"
+        if isinstance(cause, ssl.SSLCertVerificationError):
+            return "tls_certificate"
+        if isinstance(cause, ssl.SSLError):
+            return "tls_failed"
+        if isinstance(cause, ConnectionRefusedError):
+            return "connect_refused"
+        if isinstance(cause, ConnectionResetError | BrokenPipeError):
+            return "connect_reset"
+    return "connect_failed"
+
+
+def _network_code(exc: httpx.HTTPError) -> str | None:
+    """Which of the catalogue's network failures ``exc`` is, or ``None`` for a rare one."""
+    for cause in _causes(exc):
+        if isinstance(cause, ConnectionResetError | BrokenPipeError):
+            return "network_reset"
+    if isinstance(exc, httpx.RemoteProtocolError) and "disconnected" in str(exc).lower():
+        return "network_closed"
+    if isinstance(exc, httpx.ReadError | httpx.WriteError):
+        return "network_error"
+    return None
 
 
 def _reason(exc: Exception) -> str:
@@ -244,14 +300,17 @@ def check_url(url: str, *, allow_private: bool = False, trusted: Iterable[IPNetw
     """
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise PermanentError(f"refused to fetch {parts.scheme or 'a'}:// URL; only http(s)")
+        raise PermanentError(code="scheme_refused", params={"scheme": parts.scheme or "a"})
     try:
         address = ipaddress.ip_address(parts.hostname)
     except ValueError:
         return
-    problem = address_problem(address, allow_private=allow_private, trusted=trusted)
-    if problem is not None:
-        raise PermanentError(f"refused to fetch {url}: {problem}")
+    refusal = address_refusal(address, allow_private=allow_private, trusted=trusted)
+    if refusal is not None:
+        shown, problem = refusal
+        raise PermanentError(
+            code="url_address_refused", params={"url": url, "problem": problem, "address": shown}
+        )
 
 
 def retry_after_seconds(value: str | None, now: datetime | None = None) -> float | None:
@@ -271,13 +330,14 @@ def retry_after_seconds(value: str | None, now: datetime | None = None) -> float
     return max(0.0, (when - now).total_seconds())
 
 
-_STATUS_SENTENCES = {
-    400: "the server rejected the request (400)",
-    401: "the site requires a login (401)",
-    403: "the site refused access (403)",
-    404: "the page does not exist (404)",
-    410: "the page was removed (410)",
-    429: "the site asks us to slow down (429)",
+_STATUS_CODES = {
+    400: "http_bad_request",
+    401: "http_unauthorized",
+    403: "http_forbidden",
+    404: "http_not_found",
+    408: "http_timeout",
+    410: "http_gone",
+    429: "http_rate_limited",
 }
 
 
@@ -287,11 +347,10 @@ def classify(response: Response) -> Response:
     if status < 300 or status == 304:
         return response
     retry_after = retry_after_seconds(response.headers.get("retry-after"))
-    sentence = _STATUS_SENTENCES.get(status)
+    params = {"status": status}
     if status == 429 or status == 408:
-        raise TransientError(
-            sentence or f"the server timed out ({status})", retry_after=retry_after
-        )
+        raise TransientError(code=_STATUS_CODES[status], params=params, retry_after=retry_after)
     if status >= 500:
-        raise TransientError(f"the site has a server error ({status})", retry_after=retry_after)
-    raise PermanentError(sentence or f"the server answered HTTP {status}", retry_after=retry_after)
+        raise TransientError(code="http_server_error", params=params, retry_after=retry_after)
+    code = _STATUS_CODES.get(status, "http_status")
+    raise PermanentError(code=code, params=params, retry_after=retry_after)

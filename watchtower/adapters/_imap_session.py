@@ -27,10 +27,10 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from imap_tools import MailBox, MailBoxStartTls, MailBoxUnencrypted
-from imap_tools.errors import ImapToolsError
+from imap_tools.errors import ImapToolsError, MailboxFolderSelectError
 from imap_tools.mailbox import BaseMailBox
 
-from watchtower.adapters._net import address_problem
+from watchtower.adapters._net import address_refusal
 from watchtower.errors import PermanentError, SourceError, TransientError
 
 if TYPE_CHECKING:
@@ -106,12 +106,15 @@ def check_host(settings: ImapSettings) -> None:
     try:
         infos = socket.getaddrinfo(settings.host, settings.effective_port, 0, socket.SOCK_STREAM)
     except (socket.gaierror, UnicodeError) as exc:
-        raise TransientError(f"cannot resolve the mail server {settings.host} ({exc})") from None
+        params = {"host": settings.host, "reason": str(exc)}
+        raise TransientError(code="imap_dns", params=params) from None
     for *_, sockaddr in infos:
         address = ipaddress.ip_address(str(sockaddr[0]).split("%", 1)[0])
-        problem = address_problem(address, allow_private=settings.allow_private)
-        if problem is not None:
-            raise PermanentError(f"refused to connect to {settings.host}: {problem}")
+        refusal = address_refusal(address, allow_private=settings.allow_private)
+        if refusal is not None:
+            shown, problem = refusal
+            params = {"host": settings.host, "problem": problem, "address": shown}
+            raise PermanentError(code="host_address_refused", params=params)
 
 
 def connect(settings: ImapSettings, context: ssl.SSLContext | None, timeout: float) -> BaseMailBox:
@@ -151,7 +154,8 @@ def login(mailbox: BaseMailBox, username: str, password: str) -> None:
     except imaplib.IMAP4.abort:
         raise
     except imaplib.IMAP4.error as exc:  # the server's answer
-        raise PermanentError(f"the mail server refused the login ({_first_line(exc)})") from None
+        params = {"reason": _first_line(exc)}
+        raise PermanentError(code="imap_login_refused", params=params) from None
 
 
 @contextlib.contextmanager
@@ -166,29 +170,28 @@ def server_errors(settings: ImapSettings, timeout: float) -> Iterator[None]:
         raise
     except ImapToolsError as exc:
         # imap-tools errors quote the server's answer, never the password we sent.
-        message = _first_line(exc)
+        params = {"reason": _first_line(exc), "folder": settings.folder}
         if "login" in type(exc).__name__.lower():
-            raise PermanentError(f"the mail server refused the login ({message})") from None
-        raise TransientError(f"the mail server answered with an error ({message})") from None
+            raise PermanentError(code="imap_login_refused", params=params) from None
+        code = "imap_folder_missing" if isinstance(exc, MailboxFolderSelectError) else "imap_error"
+        raise TransientError(code=code, params=params) from None
     except TimeoutError:
-        raise TransientError(f"the mail server did not answer within {timeout:g}s") from None
+        raise TransientError(code="imap_timeout", params={"seconds": timeout}) from None
     except ConnectionRefusedError:
-        raise TransientError(
-            f"the mail server refused the connection on port {settings.effective_port}"
-        ) from None
+        port = {"port": settings.effective_port}
+        raise TransientError(code="imap_connect_refused", params=port) from None
     except (ssl.SSLEOFError, ssl.SSLZeroReturnError, ConnectionError, EOFError):
-        raise TransientError("the mail server closed the connection") from None
+        raise TransientError(code="imap_closed") from None
     except imaplib.IMAP4.abort as exc:
-        raise TransientError(
-            f"the mail server closed the connection ({_first_line(exc)})"
-        ) from None
+        params = {"reason": _first_line(exc)}
+        raise TransientError(code="imap_closed_reason", params=params) from None
     except ssl.SSLError as exc:
         reason = exc.reason or exc.strerror or type(exc).__name__
-        raise PermanentError(f"TLS with the mail server failed ({reason})") from None
+        raise PermanentError(code="imap_tls_failed", params={"reason": reason}) from None
     except UnicodeError as exc:  # never quote it: it may hold what we tried to send
         raise PermanentError(
             f"a command to the mail server could not be encoded ({type(exc).__name__})"
         ) from None
     except (OSError, imaplib.IMAP4.error) as exc:
-        reason = _first_line(exc) or type(exc).__name__
-        raise TransientError(f"cannot talk to the mail server ({reason})") from None
+        params = {"reason": _first_line(exc) or type(exc).__name__}
+        raise TransientError(code="imap_unreachable", params=params) from None

@@ -33,7 +33,14 @@ import httpcore
 
 from watchtower.errors import PermanentError
 
-__all__ = ["GuardedBackend", "address_problem", "deadline_scope", "embedded_ipv4"]
+__all__ = [
+    "GuardedBackend",
+    "ResolveError",
+    "address_problem",
+    "address_refusal",
+    "deadline_scope",
+    "embedded_ipv4",
+]
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
@@ -86,10 +93,22 @@ def embedded_ipv4(address: ipaddress.IPv6Address) -> ipaddress.IPv4Address | Non
     return None
 
 
+class ResolveError(httpcore.ConnectError):
+    """The host name could not be resolved (the error code ``dns``, not a refused connection)."""
+
+
 def address_problem(
     address: IPAddress, *, allow_private: bool, trusted: Iterable[IPNetwork] = ()
 ) -> str | None:
     """Why connecting to ``address`` is refused, or ``None`` when it is allowed."""
+    refusal = address_refusal(address, allow_private=allow_private, trusted=trusted)
+    return None if refusal is None else refusal[1]
+
+
+def address_refusal(
+    address: IPAddress, *, allow_private: bool, trusted: Iterable[IPNetwork] = ()
+) -> tuple[str, str] | None:
+    """``(address as shown, why it is refused)``, or ``None`` when it is allowed."""
     shown = str(address)
     if isinstance(address, ipaddress.IPv6Address):
         ipv4 = embedded_ipv4(address)
@@ -99,7 +118,7 @@ def address_problem(
     if any(address in network for network in trusted):
         return None
     if address.is_multicast or address.is_unspecified:
-        return f"{shown} is not a host address"
+        return shown, f"{shown} is not a host address"
     private_v6 = isinstance(address, ipaddress.IPv6Address) and any(
         address in network for network in _PRIVATE_V6
     )
@@ -111,7 +130,9 @@ def address_problem(
         label = "a link-local"
     else:
         label = "a private or reserved"
-    return f"{shown} is {label} address (set allow_private = true on the source to permit it)"
+    return shown, (
+        f"{shown} is {label} address (set allow_private = true on the source to permit it)"
+    )
 
 
 class _DeadlineStream(httpcore.NetworkStream):
@@ -167,12 +188,12 @@ class GuardedBackend(httpcore.SyncBackend):
         try:
             infos = self.resolver(host, port, 0, socket.SOCK_STREAM)
         except (socket.gaierror, UnicodeError) as exc:
-            raise httpcore.ConnectError(f"cannot resolve {host} ({exc})") from None
+            raise ResolveError(f"cannot resolve {host} ({exc})") from None
         allowed: list[str] = []
-        refused: str | None = None
+        refused: tuple[str, str] | None = None
         for _family, _type, _proto, _name, sockaddr in infos:
             text = str(sockaddr[0])
-            problem = address_problem(
+            problem = address_refusal(
                 ipaddress.ip_address(text.split("%", 1)[0]),
                 allow_private=self.allow_private,
                 trusted=self.trusted,
@@ -183,7 +204,12 @@ class GuardedBackend(httpcore.SyncBackend):
                 refused = refused or problem
         if not allowed:
             # Refused before any socket exists: nothing left the machine but a DNS query.
-            raise PermanentError(f"refused to connect to {host}: {refused or 'no address'}")
+            if refused is None:
+                raise PermanentError(f"refused to connect to {host}: no address")
+            shown, why = refused
+            raise PermanentError(
+                code="host_address_refused", params={"host": host, "problem": why, "address": shown}
+            )
         error: httpcore.ConnectError | None = None
         for address in dict.fromkeys(allowed):
             try:

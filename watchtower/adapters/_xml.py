@@ -72,10 +72,7 @@ def _to_utf8_if_needed(data: bytes) -> tuple[bytes, str | None]:
 def _refuse_entities(tree: etree._ElementTree) -> None:
     dtd = tree.docinfo.internalDTD
     if dtd is not None and any(True for _ in dtd.iterentities()):
-        raise PermanentError(
-            "the feed declares XML entities, which are refused for safety "
-            "(entity expansion and external entities)"
-        )
+        raise PermanentError(code="xml_entities")
 
 
 def _first_error(parser: etree.XMLParser) -> str | None:
@@ -98,10 +95,10 @@ def parse_xml(data: bytes) -> tuple[etree._Element, str | None]:
     try:
         root = etree.fromstring(data, parser)
     except etree.XMLSyntaxError as exc:
-        raise PermanentError(f"the page is not readable XML ({exc})") from None
+        raise PermanentError(code="xml_unreadable", params={"reason": str(exc)}) from None
     if root is None:
         reason = _first_error(parser) or "empty document"
-        raise PermanentError(f"the page is not readable XML ({reason})")
+        raise PermanentError(code="xml_unreadable", params={"reason": reason})
     _refuse_entities(root.getroottree())
     error = _first_error(parser)
     if error is not None and _has_undefined_entities(parser):

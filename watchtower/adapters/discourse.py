@@ -118,12 +118,13 @@ def _load(data: bytes, what: str) -> dict[str, Any]:
     try:
         payload = json.loads(data)
     except ValueError as exc:
-        raise PermanentError(f"the forum did not answer with JSON for {what} ({exc})") from None
+        params = {"what": what, "reason": str(exc)}
+        raise PermanentError(code="forum_not_json", params=params) from None
     except RecursionError:
         message = f"the forum's answer for {what} is nested too deeply to read"
         raise PermanentError(message) from None
     if not isinstance(payload, dict):
-        raise PermanentError(f"the forum's answer for {what} is not a JSON object")
+        raise PermanentError(code="forum_not_object", params={"what": what})
     return payload
 
 

@@ -145,5 +145,5 @@ class HtmlSource(Source):
         html = decode_html(response.content, response.headers.get("content-type", ""))
         items = parse_html_list(html, response.url, settings)
         if not items:
-            raise PermanentError(f"no element on the page matches item = {settings.item!r}")
+            raise PermanentError(code="html_no_match", params={"selector": settings.item})
         return page.result(items)

@@ -179,7 +179,8 @@ class ImapSource(Source):
     def fetch(self, settings: ImapSettings, state: SourceState, ctx: FetchContext) -> FetchResult:
         password = os.environ.get(settings.password_env)
         if not password:
-            raise PermanentError(f"the environment variable {settings.password_env} is not set")
+            params = {"variable": settings.password_env}
+            raise PermanentError(code="password_env_missing", params=params)
         context = None if settings.tls == "none" else tls_context(settings.ca_file)
         check_host(settings)
         timeout = ctx.http.timeout  # [watchtower] request_timeout

@@ -68,7 +68,7 @@ __all__ = [
     "read_reviews",
 ]
 
-NO_REVIEWS = (
+NO_REVIEWS = (  # the message of code no_reviews
     "the page carries no schema.org reviews (JSON-LD): a new layout, a consent or bot-check page?"
 )
 _TENTH = Decimal("0.1")
@@ -347,5 +347,5 @@ class ReviewsSource(Source):
             # An error, not a warning, as html does when its selector finds
             # nothing: a redesign, a consent wall or a bot check silently
             # ending the reviews must reach health and ops alerts.
-            raise PermanentError(NO_REVIEWS)
+            raise PermanentError(code="no_reviews")
         return page.result(items)
