@@ -7,8 +7,12 @@ import threading
 import time
 from collections.abc import Callable
 from datetime import timedelta
+from pathlib import Path
 
-from tests.e2e.alerting_helpers import Clock, queue, rows
+import pytest
+
+from tests.e2e.alerting_helpers import Clock, make_app, queue, rows
+from tests.e2e.scenario import targets
 from tests.servers.slack import FakeSlack
 from tests.servers.smtp import SmtpServer
 from watchtower.app import App
@@ -212,3 +216,37 @@ def test_a_hung_smtp_server_does_not_hold_up_slack(
         first.join(40)
     second.join(10)
     assert {r.status for r in rows(app)} == {"sent"}
+
+
+def test_a_refused_sender_pauses_email_and_ops_hear_it_in_slack(
+    database_url: str,
+    slack: FakeSlack,
+    smtp: SmtpServer,
+    clock: Clock,
+    write_config: Callable[[str], Path],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """E-mail paused (here: the sender refused) is told as an e-mail problem, with
+    what to fix, through a target that still works; then that it works again."""
+    monkeypatch.setenv("SLACK_BOT_TOKEN", slack.token)
+    slack.clock = clock.timestamp
+    text = targets(database_url, slack, smtp, 'ops_notify = ["slack:#ops"]')
+    app = make_app(write_config(text + '[[brands]]\nname = "Acmé"\nterms = ["Acmé"]\n'), clock)
+    try:
+        queue(app, "email:dircom@example.fr", 2)
+        smtp.handler.refuse_mail_from = "550 5.7.1 sender not allowed"
+        app.outbox.drain()
+        assert smtp.messages == []
+        [paused] = [p for p in slack.posts() if p["channel"] == "#ops"]
+        assert "L'e-mail est en pause" in paused["text"] and "Slack" not in paused["text"]
+        mails = [r for r in rows(app) if r.target.startswith("email:")]
+        assert {r.status for r in mails} == {"pending"}  # kept, not failed
+
+        smtp.handler.refuse_mail_from = None
+        clock.advance(minutes=11)
+        app.outbox.drain()
+        assert len(smtp.messages) == 2
+        [_, back] = [p for p in slack.posts() if p["channel"] == "#ops"]
+        assert "L'envoi d'e-mails fonctionne à nouveau" in back["text"]
+    finally:
+        app.close()

@@ -79,7 +79,14 @@ STRINGS: dict[str, dict[str, str]] = {
         "ops_auth_subject": "Slack est en pause : {reason}",
         "ops_auth_body": "Les notifications Slack sont conservées et repartiront dès que "
         "le service aura un jeton de bot valide (SLACK_BOT_TOKEN). Cause : {reason}",
+        # E-mail paused (login refused, TLS not trusted, sender refused): for
+        # alerting.target_disabled to pick when the kind is "email".
+        "ops_auth_email_subject": "L'e-mail est en pause : {reason}",
+        "ops_auth_email_body": "Les e-mails sont conservés et repartiront dès que le serveur "
+        "SMTP les acceptera (section [email], SMTP_USERNAME, SMTP_PASSWORD). Cause : {reason}",
         "ops_back_subject": "{kind} fonctionne à nouveau",
+        "ops_back_email_subject": "L'envoi d'e-mails fonctionne à nouveau",
+        "ops_back_email_body": "Les e-mails en attente repartent.",
         "ops_back_body": "Les notifications en attente repartent.",
         "ops_failed_subject": "Notifications perdues pour {target}",
         "ops_failed_body": "Notifications non livrées à {target}, qui ne seront pas renvoyées : "
@@ -148,7 +155,12 @@ STRINGS: dict[str, dict[str, str]] = {
         "ops_auth_subject": "Slack is paused: {reason}",
         "ops_auth_body": "Slack notifications are kept and will go out once the service "
         "has a valid bot token (SLACK_BOT_TOKEN). Cause: {reason}",
+        "ops_auth_email_subject": "E-mail is paused: {reason}",
+        "ops_auth_email_body": "E-mails are kept and will go out once the SMTP server accepts "
+        "them ([email] section, SMTP_USERNAME, SMTP_PASSWORD). Cause: {reason}",
         "ops_back_subject": "{kind} works again",
+        "ops_back_email_subject": "E-mail delivery works again",
+        "ops_back_email_body": "The waiting e-mails are going out.",
         "ops_back_body": "The waiting notifications are going out.",
         "ops_failed_subject": "Notifications lost for {target}",
         "ops_failed_body": "Notifications that could not be delivered to {target} and will "

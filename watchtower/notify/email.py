@@ -1,8 +1,15 @@
 """``email:someone@example.fr``: one text + HTML message per notification over SMTP.
 
-STARTTLS fails closed: if it is requested and the server does not offer it,
-nothing is sent. Header values lose their CR/LF so a feed title cannot inject
-headers. SMTP 4xx answers and network errors are retryable; 5xx are not.
+One address per target, so one message per recipient: each reader sees only
+their own address in To (a director list does not learn each other's), and a
+bad address fails its own outbox row, never the others'.
+
+TLS: ``ssl = true`` is TLS from the first byte (port 465); otherwise STARTTLS
+(port 587), which fails closed: a server that does not offer it gets nothing.
+A password is never sent over a clear connection, except to a loopback relay.
+How each failure maps to a retry, a failed row or a paused e-mail kind is in
+:meth:`EmailNotifier._failure`. Header values lose their CR/LF so a feed title
+cannot inject headers.
 """
 
 from __future__ import annotations
@@ -11,25 +18,21 @@ import base64
 import dataclasses
 import hashlib
 import html
+import ipaddress
 import re
 import smtplib
 import ssl
+from email.headerregistry import Address
 from email.message import EmailMessage
-from email.utils import formataddr, formatdate, make_msgid
+from email.utils import formatdate, make_msgid, parseaddr
 
-from watchtower.errors import DeliveryError
+from watchtower.errors import DeliveryError, OutcomeUnknown, TargetDisabled
 from watchtower.models import Notification
 from watchtower.notify import email_render
 from watchtower.notify._text import (
     SEVERITY_EMOJI,
-    author_text,
     http_url,
     kind_of,
-    label,
-    language_text,
-    one_line,
-    published_text,
-    rating_text,
     severity_text,
     t,
     title_text,
@@ -37,7 +40,8 @@ from watchtower.notify._text import (
 from watchtower.notify.base import Limits, Message, Notifier, Receipt, truncate
 from watchtower.notify.email_render import html_link
 
-_ADDRESS = re.compile(r"^[^@\s,;<>]+@[^@\s,;<>]+\.[^@\s,;<>]+$")
+_LOCAL = re.compile(r"^[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*$")
+_LABEL = re.compile(r"^(?!-)[A-Za-z0-9-]{1,63}(?<!-)$")
 SMTP_REPLY_MAX = 200  # characters of the server's answer kept in the error
 #: Characters of a subject: mail clients show 60 to 100, and a long one is folded.
 SUBJECT_MAX = 140
@@ -85,7 +89,11 @@ class EmailNotifier(Notifier):
         timezone: str = "Europe/Paris",
         ssl_context: ssl.SSLContext | None = None,
     ) -> None:
-        self.host, self.port, self.sender = host, port, sender
+        # ``from = "Veille Acmé <veille@acme.fr>"`` names the sender; a bare address
+        # is shown as "watchtower".
+        name, address = parseaddr(sender)
+        self.host, self.port = host, port
+        self.sender, self.sender_name = address or sender, name or "watchtower"
         self.starttls, self.use_ssl = starttls, use_ssl
         self.username, self.password = username, password
         self.timeout = timeout
@@ -94,8 +102,30 @@ class EmailNotifier(Notifier):
 
     @classmethod
     def validate_address(cls, address: str) -> None:
-        if not _ADDRESS.match(address):
+        """One plain address (``dircom@example.fr``), checked by ``watchtower check``."""
+        if re.search(r"[,;\s]", address.strip()):
+            raise ValueError(
+                f"one address per e-mail target: {address!r}; write one target per"
+                ' reader ("email:a@example.fr", "email:b@example.fr"), each gets their own'
+                " message"
+            )
+        if "<" in address or ">" in address:
+            raise ValueError(f"only the address, without a name or <>: {address!r}")
+        local, at, domain = address.rpartition("@")
+        if at and not local.isascii():
+            raise ValueError(
+                f"an address with accents before the @ needs SMTPUTF8, which many servers"
+                f" lack: {address!r}"
+            )
+        if not at or not _LOCAL.match(local):
             raise ValueError(f"not an e-mail address: {address!r}")
+        try:
+            ascii_domain = domain.encode("idna").decode("ascii")
+        except UnicodeError:
+            raise ValueError(f"not an e-mail address (domain {domain!r}): {address!r}") from None
+        labels = ascii_domain.split(".")
+        if len(labels) < 2 or not all(_LABEL.match(label) for label in labels):
+            raise ValueError(f"not an e-mail address (domain {domain!r}): {address!r}")
 
     def message_id(self, n: Notification) -> str:
         """The same Message-ID every time one outbox row is rendered.
@@ -114,7 +144,9 @@ class EmailNotifier(Notifier):
 
     def render(self, notification: Notification, address: str) -> Message:
         message = self._render(notification, address)
-        extra = dict(message.extra, message_id=self.message_id(notification))
+        extra = dict(
+            message.extra, message_id=self.message_id(notification), kind=kind_of(notification)
+        )
         return dataclasses.replace(message, extra=extra)
 
     def _render(self, notification: Notification, address: str) -> Message:
@@ -140,38 +172,7 @@ class EmailNotifier(Notifier):
         subject = subject_line(
             t(lang, "subject"), title, severity=severity_text(n, lang), brands=", ".join(n.brands)
         )
-        # What is unknown or empty is no row (as in Slack): no "Termes : -",
-        # no "Publié le : date inconnue". A review's stars and author come
-        # before its terms (often none): they say more.
-        rows = [
-            (label(lang, key), value)
-            for key, value in (
-                ("source", one_line(n.source)),
-                ("brands", ", ".join(n.brands)),
-                ("rating", rating_text(n, lang)),
-                ("author", one_line(author_text(n))),
-                ("terms", ", ".join(n.terms)),
-                ("rule", ", ".join(n.rules)),
-                ("published_label", published_text(n, lang, self.timezone)),
-                ("language", language_text(n.lang, lang)),
-            )
-            if value
-        ]
-        excerpt = truncate(n.excerpt.strip(), 1000)
-        url = http_url(n.url)  # anything else is no link (javascript:, data:)
-        text = "\n".join(
-            [f"{SEVERITY_EMOJI[n.severity]} {severity_text(n, lang)} · {title}", url, ""]
-            + [f"{k}{v}" for k, v in rows]
-            + (["", excerpt] if excerpt else [])
-        )
-        e = html.escape
-        html_body = (
-            f"<p>{SEVERITY_EMOJI[n.severity]} <strong>{e(severity_text(n, lang))}</strong> · "
-            f"{html_link(url, title)}</p><table>"
-            + "".join(f"<tr><th align='left'>{e(k)}</th><td>{e(v)}</td></tr>" for k, v in rows)
-            + "</table>"
-            + (f"<blockquote>{e(excerpt)}</blockquote>" if excerpt else "")
-        )
+        text, html_body = email_render.mention_email(n, lang, self.timezone, title)
         return Message(address=address, text=text, subject=subject, html=html_body)
 
     def _notice(self, n: Notification, address: str) -> Message:
@@ -199,19 +200,33 @@ class EmailNotifier(Notifier):
         return Message(address=address, text=text, subject=subject, html=html_body)
 
     def build(self, message: Message) -> EmailMessage:
-        """The MIME message: multipart/alternative, text then HTML."""
+        """The MIME message: multipart/alternative, text then HTML (the last part is
+        the one clients prefer), with headers that keep auto-replies away and let
+        readers filter (``List-Id``: Gmail's ``list:``; ``X-Watchtower-Kind``)."""
         mail = EmailMessage()
+        domain = ascii_address(self.sender).rpartition("@")[2] or "watchtower.invalid"
         mail["Subject"] = header_value(message.subject)
-        mail["From"] = formataddr(("watchtower", header_value(self.sender)))
-        mail["To"] = header_value(message.address)
+        mail["From"] = Address(header_value(self.sender_name), addr_spec=ascii_address(self.sender))
+        mail["To"] = ascii_address(header_value(message.address))
         # RFC 5322 requires it, and spam filters penalise a message without one.
         mail["Date"] = formatdate(localtime=False, usegmt=True)
         # render() names the message after its outbox row (see message_id).
         stable = header_value(str(message.extra.get("message_id") or ""))
-        mail["Message-ID"] = stable or make_msgid(domain=self.sender.rpartition("@")[2] or None)
-        mail.set_content(message.text)
+        mail["Message-ID"] = stable or make_msgid(domain=domain)
+        # No out-of-office or "read receipt" answers to a robot (RFC 3834; Exchange
+        # reads the second one).
+        mail["Auto-Submitted"] = "auto-generated"
+        mail["X-Auto-Response-Suppress"] = "All"
+        kind = str(message.extra.get("kind") or "mention")
+        list_label = "ops.watchtower" if kind == "ops" else "watchtower"
+        mail["List-Id"] = f"watchtower <{list_label}.{domain}>"
+        mail["X-Watchtower-Kind"] = kind
+        # Quoted-printable: 7-bit clean for any relay (no 8BITMIME needed), and
+        # lines stay under SMTP's 998 even for a long URL or a one-line HTML.
+        mail.set_content(message.text, cte="quoted-printable")
         if message.html:
-            mail.add_alternative(message.html, subtype="html")
+            html_body = email_render.document(message.html)
+            mail.add_alternative(html_body, subtype="html", cte="quoted-printable")
             images: dict[str, str] = message.extra.get("images") or {}
             if images:
                 html_part = mail.get_body(preferencelist=("html",))
@@ -224,41 +239,174 @@ class EmailNotifier(Notifier):
 
     def send(self, message: Message) -> Receipt:
         mail = self.build(message)
+        clear = not self.use_ssl and not self.starttls
+        if (self.username or self.password) and clear and not _loopback(self.host):
+            raise TargetDisabled(
+                "email",
+                f"refusing to send the SMTP password in clear text to {self.host}:"
+                f"{self.port}: set ssl = true (port 465) or starttls = true (port 587)",
+            )
+        stage = "connect"
         try:
-            smtp: smtplib.SMTP
-            if self.use_ssl:
-                smtp = smtplib.SMTP_SSL(
-                    self.host, self.port, timeout=self.timeout, context=self.ssl_context
-                )
-            else:
-                smtp = smtplib.SMTP(self.host, self.port, timeout=self.timeout)
-            with smtp:
+            with self._connect() as smtp:
                 smtp.ehlo()
                 if self.starttls and not self.use_ssl:
+                    stage = "starttls"
                     if not smtp.has_extn("starttls"):
-                        raise DeliveryError(
-                            "the SMTP server does not offer STARTTLS; refusing to send in clear"
-                            " text (set starttls = false to allow it)",
-                            retryable=False,
+                        raise TargetDisabled(
+                            "email",
+                            f"the SMTP server {self.host}:{self.port} does not offer STARTTLS;"
+                            " refusing to send in clear text (set starttls = false to allow"
+                            " it on a trusted network)",
                         )
                     smtp.starttls(context=self.ssl_context)
                     smtp.ehlo()
-                if self.username and self.password:
-                    smtp.login(self.username, self.password)
+                if self.username or self.password:
+                    stage = "login"
+                    smtp.login(self.username or "", self.password or "")
+                stage = "send"
                 smtp.send_message(mail)
         except DeliveryError:
             raise
-        except smtplib.SMTPAuthenticationError as exc:
-            raise DeliveryError(f"SMTP login refused ({exc.smtp_code})", retryable=False) from None
-        except smtplib.SMTPRecipientsRefused as exc:
-            answers = [smtp_reply(code, reply) for code, reply in exc.recipients.values()]
-            reason = "the SMTP server refused the recipient" + (
-                f": {answers[0]}" if answers else ""
-            )
-            raise DeliveryError(reason, retryable=False) from None
-        except smtplib.SMTPResponseException as exc:
-            reason = smtp_reply(exc.smtp_code, exc.smtp_error)
-            raise DeliveryError(reason, retryable=400 <= exc.smtp_code < 500) from None
-        except (TimeoutError, smtplib.SMTPException, OSError) as exc:
-            raise DeliveryError(f"cannot reach the SMTP server ({exc})", retryable=True) from None
+        except OSError as exc:  # smtplib's, ssl's and socket's errors all are
+            raise self._failure(exc, stage) from None
         return Receipt(str(mail["Message-ID"]))
+
+    def _connect(self) -> smtplib.SMTP:
+        if self.use_ssl:
+            return smtplib.SMTP_SSL(
+                self.host, self.port, timeout=self.timeout, context=self.ssl_context
+            )
+        return smtplib.SMTP(self.host, self.port, timeout=self.timeout)
+
+    def _failure(self, exc: Exception, stage: str) -> DeliveryError:
+        """One line an operator can act on, for what went wrong at ``stage``
+        (connect, starttls, login, send). Never the password: smtplib's errors
+        carry the server's answer, not what was sent.
+
+        What no message of this kind can get past until someone acts (login
+        refused, TLS that cannot be trusted, the sender refused) pauses e-mail
+        (:class:`TargetDisabled`: rows wait, ops are told through another
+        target); a 4xx or a network error is retried; a 5xx about this message
+        or its recipient fails this row only.
+        """
+        server = f"{self.host}:{self.port}"
+        if isinstance(exc, smtplib.SMTPAuthenticationError):
+            reply = smtp_reply(exc.smtp_code, exc.smtp_error)
+            if 400 <= exc.smtp_code < 500:
+                return DeliveryError(f"SMTP login failed for now ({reply})", retryable=True)
+            return TargetDisabled(
+                "email",
+                f"the SMTP server {server} refused the login ({reply}):"
+                " check SMTP_USERNAME and SMTP_PASSWORD",
+            )
+        if isinstance(exc, smtplib.SMTPNotSupportedError) and stage == "login":
+            return TargetDisabled(
+                "email",
+                f"the SMTP server {server} offers no login (AUTH) on this connection"
+                + ("" if self.starttls or self.use_ssl else "; it may need starttls = true"),
+            )
+        if isinstance(exc, smtplib.SMTPNotSupportedError):
+            return DeliveryError(
+                f"the SMTP server {server} cannot take this message ({exc})", retryable=False
+            )
+        if isinstance(exc, smtplib.SMTPRecipientsRefused):
+            codes = [code for code, _ in exc.recipients.values()]
+            answers = "; ".join(smtp_reply(c, r) for c, r in exc.recipients.values())
+            if 530 in codes:
+                return self._login_required(answers)
+            temporary = bool(codes) and all(400 <= c < 500 for c in codes)
+            what = "deferred" if temporary else "refused"
+            return DeliveryError(
+                f"the SMTP server {what} the recipient" + (f": {answers}" if answers else ""),
+                retryable=temporary,
+            )
+        if isinstance(exc, smtplib.SMTPSenderRefused):
+            reply = smtp_reply(exc.smtp_code, exc.smtp_error)
+            if exc.smtp_code == 530:
+                return self._login_required(reply)
+            if 400 <= exc.smtp_code < 500:
+                return DeliveryError(
+                    f"the SMTP server deferred the sender ({reply})", retryable=True
+                )
+            return TargetDisabled(
+                "email",
+                f"the SMTP server {server} refuses the sender {exc.sender!s} ({reply}):"
+                " check [email] from and what this login may send as",
+            )
+        if isinstance(exc, smtplib.SMTPResponseException):
+            reply = smtp_reply(exc.smtp_code, exc.smtp_error)
+            return DeliveryError(reply, retryable=400 <= exc.smtp_code < 500)
+        if isinstance(exc, ssl.SSLCertVerificationError):
+            return TargetDisabled(
+                "email",
+                f"the TLS certificate of {server} cannot be trusted ({exc.verify_message}):"
+                " check smtp_host (it must be a name on the certificate) or the CA"
+                " (SSL_CERT_FILE)",
+            )
+        if isinstance(exc, ssl.SSLError):
+            return TargetDisabled(
+                "email", f"TLS with {server} failed ({exc.reason}): " + self._tls_hint()
+            )
+        if isinstance(exc, smtplib.SMTPServerDisconnected) and isinstance(
+            exc.__context__, TimeoutError
+        ):  # smtplib turns a timeout waiting for an answer into "unexpectedly closed"
+            exc = exc.__context__
+        if isinstance(exc, TimeoutError):
+            reason = f"the SMTP server {server} did not answer within {self.timeout:g} s"
+            if stage == "connect" and not self.use_ssl:
+                reason += _NO_GREETING
+            return (
+                OutcomeUnknown(reason) if stage == "send" else DeliveryError(reason, retryable=True)
+            )
+        if isinstance(exc, smtplib.SMTPServerDisconnected):
+            reason = f"the SMTP server {server} closed the connection"
+            if stage == "send":
+                return OutcomeUnknown(reason + " while the message was being sent")
+            if stage == "connect" and not self.use_ssl:
+                reason += _NO_GREETING
+            return DeliveryError(reason, retryable=True)
+        if isinstance(exc, OSError | smtplib.SMTPException):
+            detail = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+            return DeliveryError(
+                f"cannot reach the SMTP server {server} ({detail})", retryable=True
+            )
+        return DeliveryError(f"SMTP: {type(exc).__name__}: {exc}", retryable=True)
+
+    def _login_required(self, reply: str) -> TargetDisabled:
+        return TargetDisabled(
+            "email",
+            f"the SMTP server {self.host}:{self.port} requires a login ({reply}):"
+            " set SMTP_USERNAME and SMTP_PASSWORD",
+        )
+
+    def _tls_hint(self) -> str:
+        if self.use_ssl:
+            return "does this port expect STARTTLS? (587: ssl = false, starttls = true)"
+        return "check the server's TLS setup"
+
+
+#: A TLS port (465) waits for a handshake: a plain client hears no greeting.
+_NO_GREETING = " (no greeting: if this port expects TLS at once, usually 465, set ssl = true)"
+
+
+def ascii_address(address: str) -> str:
+    """``address`` with its domain in IDNA (``société.fr`` → ``xn--socit-esab.fr``),
+    which every SMTP server takes without SMTPUTF8."""
+    local, at, domain = address.rpartition("@")
+    if not at or domain.isascii():
+        return address
+    try:
+        return f"{local}@{domain.encode('idna').decode('ascii')}"
+    except UnicodeError:
+        return address
+
+
+def _loopback(host: str) -> bool:
+    """Whether ``host`` is this machine (a local relay): no password crosses a network."""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False

@@ -13,18 +13,50 @@ from typing import Any
 from watchtower.models import Notification, Severity
 from watchtower.notify._text import (
     SEVERITY_EMOJI,
+    author_text,
     duration_text,
     http_url,
+    label,
+    language_text,
     one_line,
     original_permalink,
     original_text,
+    published_text,
+    rating_text,
+    severity_text,
     spike_stats,
     t,
 )
+from watchtower.notify.base import truncate
 from watchtower.notify.slack_render import summary_title
 
 CHART_CID = "chart@watchtower"
 SHOWN = 20  # items per brand in an e-mail summary
+
+# Inline styles only: Outlook and Gmail drop <style> blocks and external CSS.
+# No colours: a client in dark mode keeps the text readable by inverting them.
+_TH = "text-align:left;vertical-align:top;padding:0 12px 2px 0;white-space:nowrap"
+_TD = "vertical-align:top;padding:0 0 2px 0"
+_QUOTE = "margin:12px 0 0 0;padding:0 0 0 10px;border-left:3px solid #999999"
+_BODY = "margin:0;padding:8px;font-family:Arial,Helvetica,sans-serif;font-size:15px;line-height:1.4"
+
+
+def document(body: str) -> str:
+    """A whole HTML document around ``body``, as mail clients expect it.
+
+    ``color-scheme`` tells Apple Mail and Outlook the message suits dark mode;
+    ``overflow-wrap`` breaks a title or URL longer than a phone's width instead
+    of widening the message; ``max-width`` keeps lines readable on a desktop.
+    """
+    return (
+        '<!DOCTYPE html><html><head><meta charset="utf-8">'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">'
+        '<meta name="color-scheme" content="light dark">'
+        '<meta name="supported-color-schemes" content="light dark">'
+        f'</head><body style="{_BODY}">'
+        '<div style="max-width:640px;overflow-wrap:anywhere;word-wrap:break-word">'
+        f"{body}</div></body></html>"
+    )
 
 
 def html_link(url: str, text: str) -> str:
@@ -136,3 +168,45 @@ def spike_email(
     prefix = "⏫ " + t(language, "escalation_prefix") if spike.get("escalation") else ""
     subject = f"{'[veille]' if language == 'fr' else '[watchtower]'} {prefix}{title}"
     return subject, text, body
+
+
+def mention_email(n: Notification, lang: str, timezone: str, title: str) -> tuple[str, str]:
+    """``(text, html)`` of one mention, ``title`` already cut to the notifier's limit.
+
+    What is unknown or empty is no row (as in Slack): no "Termes : -", no
+    "Publié le : date inconnue". A review's stars and author come before its
+    terms (often none): they say more.
+    """
+    rows = [
+        (label(lang, key), value)
+        for key, value in (
+            ("source", one_line(n.source)),
+            ("brands", ", ".join(n.brands)),
+            ("rating", rating_text(n, lang)),
+            ("author", one_line(author_text(n))),
+            ("terms", ", ".join(n.terms)),
+            ("rule", ", ".join(n.rules)),
+            ("published_label", published_text(n, lang, timezone)),
+            ("language", language_text(n.lang, lang)),
+        )
+        if value
+    ]
+    excerpt = truncate(n.excerpt.strip(), 1000)
+    url = http_url(n.url)  # anything else is no link (javascript:, data:)
+    text = "\n".join(
+        [f"{SEVERITY_EMOJI[n.severity]} {severity_text(n, lang)} · {title}", url, ""]
+        + [f"{k}{v}" for k, v in rows]
+        + (["", excerpt] if excerpt else [])
+    )
+    e = html.escape
+    html_body = (
+        f"<p>{SEVERITY_EMOJI[n.severity]} <strong>{e(severity_text(n, lang))}</strong> · "
+        f"{html_link(url, title)}</p><table role='presentation'>"
+        + "".join(
+            f"<tr><th align='left' style='{_TH}'>{e(k)}</th><td style='{_TD}'>{e(v)}</td></tr>"
+            for k, v in rows
+        )
+        + "</table>"
+        + (f"<blockquote style='{_QUOTE}'>{e(excerpt)}</blockquote>" if excerpt else "")
+    )
+    return text, html_body

@@ -241,7 +241,8 @@ class Alerting:
                 )
                 return
             key = PAUSED_KEY.format(kind=kind, day=now.date().isoformat())
-            self._notice(session, key, ops, "ops_auth", "critical", reason=reason)
+            text = "ops_auth" if kind == "slack" else f"ops_auth_{kind}"  # what to fix differs
+            self._notice(session, key, ops, text, "critical", reason=reason)
 
     def target_back(self, kind: str) -> None:
         """Tell ops a paused kind delivers again: once per pause (its notice's key)."""
@@ -251,7 +252,8 @@ class Alerting:
             if paused is None or not ops:  # nobody was told it was paused
                 return
             key = BACK_KEY.format(kind=kind, day=paused.rpartition(":")[2])
-            if self._notice(session, key, ops, "ops_back", "info", kind=kind.capitalize()):
+            text = "ops_back" if kind == "slack" else f"ops_back_{kind}"
+            if self._notice(session, key, ops, text, "info", kind=kind.capitalize()):
                 log.info("target kind delivers again: ops notified", extra=kv(kind=kind))
 
     def delivery_failed(self, target: str, reason: str) -> None:

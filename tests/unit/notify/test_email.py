@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 import pytest
 
 from tests.servers.smtp import SmtpServer, free_port
-from watchtower.errors import DeliveryError
+from watchtower.errors import DeliveryError, TargetDisabled
 from watchtower.models import Notification, Severity
 from watchtower.notify.email import EmailNotifier
 
@@ -59,10 +59,12 @@ def test_header_injection_is_neutralised(smtp: SmtpServer) -> None:
 
 
 def test_starttls_requested_but_not_offered_fails_closed(smtp: SmtpServer) -> None:
+    """Nothing goes out in clear, and e-mail pauses (rows wait, ops are told)
+    instead of every notification failing for good."""
     mailer = notifier(smtp.port, starttls=True)
-    with pytest.raises(DeliveryError) as caught:
+    with pytest.raises(TargetDisabled) as caught:
         mailer.send(mailer.render(notification(), "dircom@example.fr"))
-    assert not caught.value.retryable
+    assert caught.value.kind == "email"
     assert "STARTTLS" in caught.value.reason
     assert smtp.messages == []
 
