@@ -109,7 +109,8 @@ def _homes(key: str, here: type[BaseModel]) -> list[str]:
         for kind, adapter in sorted(SOURCE_KINDS.items())
         if adapter.settings_model is not here and key in _known_keys(adapter.settings_model)
     ]
-    if kinds and issubclass(here, SourceSettings):
+    every_kind = len(kinds) == len(SOURCE_KINDS) - issubclass(here, SourceSettings)
+    if kinds and not every_kind:  # "timezone": html sources only
         homes.append("[[sources]] of kind " + " or ".join(f"'{k}'" for k in kinds))
     elif kinds:
         homes.append("[[sources]]")

@@ -21,9 +21,11 @@ from __future__ import annotations
 import email.utils
 import functools
 import re
-from datetime import UTC, datetime, timedelta, timezone
+import threading
+from datetime import UTC, datetime, timedelta, timezone, tzinfo
+from typing import Any
 
-__all__ = ["EARLIEST", "LATEST", "parse_date", "plausible"]
+__all__ = ["EARLIEST", "LATEST", "parse_date", "parse_human_date", "plausible"]
 
 #: :func:`parse_date` returns only instants after this one (the Unix epoch, what
 #: a feed writes for an unset timestamp) ...
@@ -99,13 +101,14 @@ def _rfc822_common(text: str) -> datetime | None:
         return None
 
 
-def _rfc822(text: str) -> datetime | None:
+def _rfc822(text: str, local: tzinfo = UTC) -> datetime | None:
+    """``local``: the zone of a time written without one (a date alone stays UTC midnight)."""
     match = _RFC822.match(text)
     if match is None:
         return None
     day, mon, year, hour, minute, second, zone = match.groups()
     month = _MONTHS.get(mon.lower())
-    tz = _zone(zone)
+    tz = local if zone is None and hour is not None else _zone(zone)
     if month is None or tz is None:
         return None
     y = int(year)
@@ -162,3 +165,200 @@ def parse_date(text: str | None) -> datetime | None:
     except (TypeError, ValueError, IndexError, OverflowError):
         return None
     return plausible(when if when.tzinfo is not None else when.replace(tzinfo=UTC))
+
+
+# ------------------------------------------------------------------ human dates
+# Web pages write dates for people: "25 nov. 2026 à 14h32", "hier à 18:40", "il y a
+# 3 heures", "Nov 25, 2026". parse_human_date reads them, French and English, after
+# the machine forms above (a <time datetime> attribute stays on the fast path).
+
+#: The longest human date worth reading, spaces collapsed ("Publié le mercredi 25
+#: novembre 2026 à 14h32, mis à jour le jeudi 26 novembre 2026 à 08h15" is 87).
+_MAX_HUMAN_LENGTH = 160
+# How far in the future a date may lie (clocks, zones) before it is taken for a
+# mistake: nothing is published tomorrow.
+_FUTURE_SLACK = timedelta(days=1)
+_APOSTROPHES = str.maketrans({"’": "'", "ʼ": "'", "´": "'"})
+# Words before the date: "Publié le", "Mis à jour :", "Posted on", "Le".
+_LEAD = re.compile(
+    r"^(?:(?:publi[ée]e?s?|mise?s? à jour|mise?s? en ligne|modifi[ée]e?s?|actualis[ée]e?s?"
+    r"|cr[ée]{2}e?s?|post[ée]e?s?|derni[èe]re (?:mise à jour|modification)|published|posted"
+    r"|(?:last )?updated|edited|modified|date|le|on|at)\b\s*:?\s*)+",
+    re.IGNORECASE,
+)
+# A byline before the date: "Par Jean Dupont, le 25 novembre", "By Jane Doe on Nov 25".
+_BYLINE = re.compile(r"^(?:par|by)\s+[^,]{1,60}?(?:,\s*(?:le|on)?|\s+(?:le|on))\s+", re.IGNORECASE)
+# An update after the publication date: what comes before is the publication.
+_UPDATE = re.compile(
+    r"[\s,;(–—-]+(?:mise?s? à jour|modifi[ée]e?|actualis[ée]e?|(?:last )?updated|edited)\b.*$",
+    re.IGNORECASE,
+)
+# "25 nov. 2026 | 3 min de lecture", "Actualités · 25 nov.": the date is one of the parts.
+_PARTS = re.compile(r"\s*[|•·]\s*")
+_MAX_PARTS = 4
+# A publication date is never ahead: "dans 3 jours", "demain", "in 2 days" are not one.
+_FUTURE = re.compile(r"\b(?:dans|demain|tomorrow|from now|in (?:\d|an? |one ))", re.IGNORECASE)
+_NOW = frozenset(
+    (
+        "à l'instant", "a l'instant", "maintenant", "il y a quelques secondes",
+        "il y a moins d'une minute", "just now", "now", "a few seconds ago", "seconds ago",
+        "less than a minute ago", "moments ago",
+    )
+)  # fmt: skip
+_RELATIVE = re.compile(r"\b(?:il y a|ago)\b", re.IGNORECASE)
+# "25/11/2026", "25.11.26", "25-11-2026 14:32", "25/11/2026 à 8h05" (day first).
+_NUMERIC = re.compile(
+    r"^(\d{1,2})([/.-])(\d{1,2})\2(\d{4}|\d{2})"
+    r"(?:\s*,?\s*(?:à|a|at|-)?\s*(\d{1,2})\s*[h:]\s*(\d{2})?(?::(\d{2}))?)?$",
+    re.IGNORECASE,
+)
+# "14h32", "14:32" alone: today (a list page's entries of the day).
+_CLOCK = re.compile(r"^(\d{1,2})\s*[h:]\s*(\d{2})$")
+# "14h32", "10 h 05" → "14:32"; "à 9h" → "à 9:00": the forms dateparser reads.
+_HOURS = re.compile(r"\b(\d{1,2})\s*h\s*(\d{2})\b")
+_HOUR = re.compile(r"\b(à|a|at)\s*(\d{1,2})\s*h\b", re.IGNORECASE)
+# dateparser is not thread-safe (scrapinghub/dateparser#441); sources are polled
+# in threads. A date costs about 1 ms, so waiting for another thread is cheap.
+_DATEPARSER_LOCK = threading.Lock()
+
+
+def parse_human_date(
+    text: str | None, *, now: datetime | None, zone: tzinfo = UTC
+) -> datetime | None:
+    """A date as a web page shows it, French or English, or ``None``.
+
+    Machine forms first, as :func:`parse_date` reads them, but a time written
+    without a zone is in ``zone`` (the site's: "2026-11-25T14:32" on a French
+    page is Paris time). Then human ones: "25 nov. 2026 à 14h32", "mercredi 25
+    novembre 2026, 14:32", "Publié le 25/11/2026", "1er décembre", "Nov 25,
+    2026 2:32 PM" (absolute, in ``zone``), and "il y a 3 heures", "hier à
+    18:40", "aujourd'hui", "3 hours ago", "14h32" alone (relative to ``now``,
+    the fetch time). A date without a time is midnight UTC of that day, as
+    everywhere else (notifications then show the date alone).
+
+    With ``now`` ``None`` only dates that name their year are read (the result
+    then depends on the text alone). ``None`` for anything else: not a date,
+    outside :func:`plausible`'s window, or more than a day ahead of ``now``.
+    """
+    if not text:
+        return None
+    text = " ".join(text.split())
+    if not text or len(text) > _MAX_HUMAN_LENGTH:
+        return None
+    when = _machine(text, zone)
+    if when is None:
+        when = _human(text, now, zone)
+    when = plausible(when)
+    if when is not None and now is not None and when > now + _FUTURE_SLACK:
+        return None
+    return when
+
+
+def _machine(text: str, zone: tzinfo) -> datetime | None:
+    """ISO 8601, RFC 822 or a Unix timestamp; a time without a zone is in ``zone``."""
+    if text[0].isdigit() and len(text) >= 10 and text[4] == "-":
+        try:
+            when = datetime.fromisoformat(text.replace(" ", "T", 1) if text[10:11] == " " else text)
+        except ValueError:
+            return None
+        if when.tzinfo is None:
+            when = when.replace(tzinfo=zone if len(text) > 10 else UTC)
+        return when
+    if text.isascii() and text.isdigit() and len(text) in (10, 13):  # data-timestamp="…"
+        return datetime.fromtimestamp(int(text) / (1000 if len(text) == 13 else 1), UTC)
+    return _rfc822_common(text) or _rfc822(text, zone)
+
+
+def _human(text: str, now: datetime | None, zone: tzinfo) -> datetime | None:
+    text = text.translate(_APOSTROPHES)
+    local_now = now.astimezone(zone) if now is not None else None
+    for part in _PARTS.split(text)[:_MAX_PARTS]:
+        part = _UPDATE.sub("", part)
+        part = _LEAD.sub("", _BYLINE.sub("", part)).strip(" ,;:-–—")
+        if not part or _FUTURE.search(part):
+            continue
+        if local_now is not None and part.lower().rstrip(".!") in _NOW:
+            return now
+        when = (
+            _numeric(part, zone)
+            or _machine(part, zone)
+            or _clock(part, local_now)
+            or _dateparser(part, local_now, zone)
+        )
+        if when is not None:
+            return when
+    return None
+
+
+def _numeric(text: str, zone: tzinfo) -> datetime | None:
+    """``25/11/2026 à 14h32``: day first, as in France, unless the day cannot be one."""
+    match = _NUMERIC.match(text)
+    if match is None:
+        return None
+    day, _sep, month, year, hour, minute, second = match.groups()
+    d, m, y = int(day), int(month), int(year)
+    if m > 12 >= d:  # 11/25/2026: only month first makes sense
+        d, m = m, d
+    if len(year) == 2:
+        y += 2000 if y < 70 else 1900
+    try:
+        if hour is None:
+            return datetime(y, m, d, tzinfo=UTC)
+        return datetime(y, m, d, int(hour), int(minute or 0), int(second or 0), tzinfo=zone)
+    except ValueError:
+        return None
+
+
+def _clock(text: str, local_now: datetime | None) -> datetime | None:
+    """``14h32`` alone: today at that time, or yesterday if that is still ahead."""
+    match = _CLOCK.match(text)
+    if match is None or local_now is None:
+        return None
+    try:
+        when = local_now.replace(
+            hour=int(match.group(1)), minute=int(match.group(2)), second=0, microsecond=0
+        )
+    except ValueError:
+        return None
+    return when - timedelta(days=1) if when > local_now + timedelta(minutes=5) else when
+
+
+@functools.lru_cache(maxsize=4)
+def _date_data_parser(base: datetime | None) -> Any:
+    # ~150 ms to import, and more to load its French and English data: only when needed.
+    from dateparser.date import DateDataParser  # type: ignore[import-untyped]
+
+    settings: dict[str, Any] = {
+        "PREFER_DATES_FROM": "past",
+        "DATE_ORDER": "DMY",
+        "RETURN_TIME_AS_PERIOD": True,
+    }
+    if base is None:  # nothing relative, nothing guessed from today
+        settings.update(PARSERS=["absolute-time"], REQUIRE_PARTS=["day", "month", "year"])
+    else:
+        settings.update(
+            RELATIVE_BASE=base,
+            PARSERS=["relative-time", "absolute-time"],
+            REQUIRE_PARTS=["day", "month"],
+        )
+    return DateDataParser(languages=["fr", "en"], settings=settings, try_previous_locales=False)
+
+
+def _dateparser(text: str, local_now: datetime | None, zone: tzinfo) -> datetime | None:
+    """French and English words, through dateparser (about 1 ms a date)."""
+    if not _RELATIVE.search(text):
+        text = _HOUR.sub(r"\1 \2:00", _HOURS.sub(r"\1:\2", text))
+    base = local_now.replace(tzinfo=None, microsecond=0) if local_now is not None else None
+    try:
+        with _DATEPARSER_LOCK:
+            data = _date_data_parser(base).get_date_data(text)
+    except Exception:  # a third-party parser on text from the network: never fail the page
+        return None
+    when, period = data.date_obj, data.period
+    if not isinstance(when, datetime):
+        return None
+    if when.tzinfo is not None:  # the text named its zone: "14:32 UTC"
+        return when
+    if period == "time":
+        return when.replace(tzinfo=zone)
+    return datetime(when.year, when.month, when.day, tzinfo=UTC)

@@ -148,6 +148,9 @@ class FetchContext:
     http: HttpFetcher
     now: Callable[[], datetime]
     log: logging.Logger
+    #: The reader's zone (``[watchtower] timezone``): what a page means by a time
+    #: written without a zone, unless its source names another (``html``: ``timezone``).
+    timezone: str = "Europe/Paris"
 
     def get_page(self, url: str, state: SourceState, *, accept: str, allow_private: bool) -> Page:
         """GET ``url`` conditionally (ETag / Last-Modified from ``state``)."""

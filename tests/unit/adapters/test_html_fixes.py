@@ -131,7 +131,8 @@ def test_an_unreadable_link_does_not_fail_the_page() -> None:
     html = (
         '<ul><li><a href="http://[::1">Acmé un</a></li><li><a href="/deux">Acmé deux</a></li></ul>'
     )
-    assert links(html) == ["", "http://example.org/deux"]
+    # The unreadable one links to the page it was found on (shared_url), not nowhere.
+    assert links(html) == ["http://example.org/list/page.html", "http://example.org/deux"]
 
 
 def test_html_source_uses_base_href(server: ScriptedServer, ctx: FetchContext) -> None:

@@ -89,7 +89,7 @@ MISTAKES: list[tuple[str, str, str, list[str]]] = [
         'notify = ["console:"]\ntimezone = "Europe/Paris"',
         [
             "19: rules[0].timezone: unknown key here; timezone belongs in [watchtower], "
-            "[[quiet_hours]] or [[digests]]"
+            "[[quiet_hours]], [[digests]] or [[sources]] of kind 'html'"
         ],
     ),
     (
