@@ -47,7 +47,12 @@ def test_ok_false_is_permanent_and_recorded(
     assert stats.failed == 1
     [row] = [r for r in rows(app) if r.target == "slack:#veille"]
     assert row.status == "failed"
-    assert row.last_error == "Slack refused the message: channel_not_found"
+    assert row.last_error == (
+        "Slack refused the message: channel_not_found — the bot sees no channel #veille: "
+        "check the name (a renamed channel keeps its id: write slack:C… in notify to "
+        "survive renames) or, for a private channel, invite the bot with /invite "
+        "@watchtower in it"
+    )
 
 
 def test_not_in_channel_joins_once_then_posts(

@@ -23,7 +23,8 @@ def api(slack: FakeSlack) -> Iterator[SlackApi]:
 
 
 def post(api: SlackApi, channel: str = "#veille") -> tuple[str, str]:
-    return api.post(channel, text="alerte", blocks=None, outbox_id=1)
+    posted = api.post(channel, text="alerte", blocks=None, outbox_id=1)
+    return posted.channel, posted.ts
 
 
 # ------------------------------------------------- stored, then the answer is lost

@@ -7,13 +7,25 @@ and files upload v2 (``files.getUploadURLExternal``, the upload URL itself,
 Slack enforces:
 
 - ``msg_too_long`` when ``text`` exceeds 40,000 characters; ``invalid_blocks``
-  for more than 50 blocks, a text object over 3,000 or a header over 150;
+  for more than 50 blocks, a text object over 3,000 or empty, or a header over
+  150; ``msg_blocks_too_long`` when all the blocks' text passes 13,000
+  characters (not in Slack's reference; seen in slackapi/bolt-js#2509);
 - ``not_in_channel`` for channels in ``not_member`` until ``conversations.join``;
 - ``invalid_auth`` for a wrong token, ``token_revoked`` once ``revoked`` is set;
 - 429 + Retry-After when ``min_interval`` > 0 and a channel gets two posts closer
-  than that (Slack: about one message per second per channel).
+  than that (Slack: about one message per second per channel);
+- channel names are lower case and resolve whatever their case; read calls,
+  ``chat.update`` and ``reactions.get`` take channel ids only
+  (``channel_not_found`` for a ``#name``);
+- a reply whose parent is gone (``delete``) goes in the channel as a top-level
+  message (``orphan_reply = ""``) or is refused with that error code;
+- ``rename`` (the id stays, the old name no longer resolves) and ``archive``
+  (``is_archived``); a successful post echoes the stored ``message`` (with its
+  ``thread_ts`` for a reply), as Slack does.
 
-Knobs: ``rate_limit_next`` (next N posts → 429), ``fail_next`` (HTTP statuses),
+Knobs: ``rate_limit_next`` (next N posts → 429), ``rate_limit_calls`` (method →
+the next N calls of it answered 429), ``orphan_reply``, ``archived`` (channels
+answering ``is_archived``), ``fail_next`` (HTTP statuses),
 ``error_next`` (``ok: false`` errors), ``block`` (hold every request until set),
 ``hang_after_record`` (record the next post, then never answer: a crash between
 Slack's write and ours), ``fail_after_record`` (HTTP statuses answered to the
@@ -23,7 +35,8 @@ unanswered), ``private`` (channels ``conversations.join`` refuses with
 ``method_not_supported_for_channel_type``, as for a private channel), ``bot_name``
 (the ``user`` of ``auth.test``), ``refuse`` (method → the Slack error code, e.g.
 ``missing_scope``, or the HTTP status answered to every call of that method).
-Helpers: ``react``, ``human_reply``, ``posts``, ``replies``, ``permalink``.
+Helpers: ``react``, ``human_reply``, ``posts``, ``replies``, ``permalink``,
+``rename``, ``delete``.
 """
 
 from __future__ import annotations
@@ -40,6 +53,7 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 TEXT_MAX, BLOCKS_MAX, BLOCK_TEXT_MAX, HEADER_MAX = 40_000, 50, 3_000, 150
+BLOCKS_TEXT_TOTAL = 13_000
 
 Answer = tuple[int, dict[str, str], dict[str, Any]]
 
@@ -58,14 +72,19 @@ def _blocks_error(blocks: Any) -> str | None:
         return None
     if len(blocks) > BLOCKS_MAX:
         return "invalid_blocks"
+    total = 0
     for block in blocks:
         texts = [block.get("text"), *(block.get("elements") or [])]
         for obj in texts:
             if not isinstance(obj, dict):
                 continue
             limit = HEADER_MAX if block.get("type") == "header" else BLOCK_TEXT_MAX
-            if len(str(obj.get("text", ""))) > limit:
+            size = len(str(obj.get("text", "")))
+            if size > limit or size == 0:
                 return "invalid_blocks"
+            total += size
+    if total > BLOCKS_TEXT_TOTAL:
+        return "msg_blocks_too_long"
     return None
 
 
@@ -89,11 +108,15 @@ class FakeSlack:
     private: set[str] = field(default_factory=set)
     refuse: dict[str, str | int] = field(default_factory=dict)
     bot_name: str = "watchtower"
+    orphan_reply: str = ""
+    rate_limit_calls: dict[str, int] = field(default_factory=dict)
+    archived: set[str] = field(default_factory=set)
     clock: Callable[[], float] = time.time
     rate_limited: int = 0
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _ts: int = 0
     _channels: dict[str, str] = field(default_factory=dict)
+    _gone: set[str] = field(default_factory=set)  # names of renamed channels
     _last_post: dict[str, float] = field(default_factory=dict)
     _uploads: dict[str, dict[str, Any]] = field(default_factory=dict)
     _ids: Any = field(default_factory=lambda: itertools.count(1))
@@ -190,12 +213,28 @@ class FakeSlack:
         ]
 
     def channel_id(self, channel: str) -> str:
-        """The id of a channel name (created on first use); ids map to themselves."""
+        """The id of a channel name (created on first use); ids map to themselves.
+
+        Names are lower case in Slack: ``#Veille`` is ``#veille``.
+        """
         if channel in self._channels.values():
             return channel
+        if channel.startswith("#"):
+            channel = channel.lower()
         if channel not in self._channels:
             self._channels[channel] = f"C{next(self._ids):08d}"
         return self._channels[channel]
+
+    def rename(self, old: str, new: str) -> None:
+        """Rename channel ``old`` (``#name``): same id, the old name is no more."""
+        with self._lock:
+            self._channels[new] = self._channels.pop(old)
+            self._gone.add(old)
+
+    def delete(self, ts: str) -> None:
+        """Delete a message, as a member would in Slack."""
+        with self._lock:
+            self.messages = [m for m in self.messages if m["ts"] != ts]
 
     def react(self, ts: str, name: str, user: str = "U0HUMAN") -> None:
         with self._lock:
@@ -247,11 +286,22 @@ class FakeSlack:
             handler = getattr(self, "_" + method.replace(".", "_"), None)
             if handler is None:
                 return 200, {}, {"ok": False, "error": "unknown_method"}
+            if self.rate_limit_calls.get(method, 0) > 0:
+                self.rate_limit_calls[method] -= 1
+                self.rate_limited += 1
+                headers = {"Retry-After": str(self.retry_after)}
+                return 429, headers, {"ok": False, "error": "ratelimited"}
             refusal = self.refuse.get(method)
             if isinstance(refusal, int):
                 return refusal, {}, {"ok": False, "error": "fatal_error"}
             if refusal == "missing_scope":  # real Slack says which scope it wanted
-                needed = {"reactions.get": "reactions:read"}.get(method, "chat:write")
+                needed = {
+                    "reactions.get": "reactions:read",
+                    "conversations.history": "channels:history",
+                    "conversations.replies": "channels:history",
+                    "conversations.list": "channels:read",
+                    "conversations.join": "channels:join",
+                }.get(method, "chat:write")
                 error = {"error": refusal, "needed": needed, "provided": "chat:write"}
                 return 200, {}, {"ok": False, **error}
             if refusal:
@@ -288,10 +338,12 @@ class FakeSlack:
         if self.error_next:
             return 200, {}, {"ok": False, "error": self.error_next.pop(0)}
         channel = str(body.get("channel") or "")
-        if not channel:
+        if not channel or channel.lower() in self._gone:
             return 200, {}, {"ok": False, "error": "channel_not_found"}
         channel_id = self.channel_id(channel)
-        if channel in self.not_member or channel_id in self.not_member:
+        if channel in self.archived or channel_id in self.archived:
+            return 200, {}, {"ok": False, "error": "is_archived"}
+        if {channel, channel.lower(), channel_id} & self.not_member:
             return 200, {}, {"ok": False, "error": "not_in_channel"}
         if len(str(body.get("text") or "")) > TEXT_MAX:
             return 200, {}, {"ok": False, "error": "msg_too_long"}
@@ -307,21 +359,33 @@ class FakeSlack:
                 {"Retry-After": str(self.retry_after)},
                 {"ok": False, "error": "ratelimited"},
             )
+        thread_ts = body.get("thread_ts")
+        if thread_ts and not any(
+            m["ts"] == thread_ts and m["channel_id"] == channel_id and not m.get("thread_ts")
+            for m in self.messages
+        ):
+            if self.orphan_reply:
+                return 200, {}, {"ok": False, "error": self.orphan_reply}
+            body = {k: v for k, v in body.items() if k != "thread_ts"}  # in the channel
         self._last_post[channel_id] = now
         self._ts += 1
         ts = f"{self.clock():.0f}.{self._ts:06d}"
         message = dict(body, ts=ts, channel_id=channel_id, bot=True)
         self.messages.append(message)
-        return (
-            200,
-            {},
-            {
-                "ok": True,
-                "channel": channel_id,
-                "ts": ts,
-                "message": {"text": body.get("text"), "ts": ts},
-            },
-        )
+        echo = {
+            "type": "message",
+            "subtype": "bot_message",
+            "text": body.get("text"),
+            "ts": ts,
+            "bot_id": "B0001",
+            "app_id": "A0001",
+        }
+        if body.get("blocks"):
+            echo["blocks"] = body["blocks"]
+        if body.get("thread_ts"):
+            echo["thread_ts"] = body["thread_ts"]
+            echo["parent_user_id"] = "U0001"
+        return 200, {}, {"ok": True, "channel": channel_id, "ts": ts, "message": echo}
 
     def permalink(self, message: dict[str, Any]) -> str:
         """The link real Slack gives (``p`` + the ts without its dot; a reply names its thread)."""
@@ -342,6 +406,8 @@ class FakeSlack:
         return 200, {}, {"ok": False, "error": "message_not_found"}
 
     def _chat_update(self, body: dict[str, Any]) -> Answer:
+        if str(body.get("channel") or "#").startswith("#"):  # real Slack: ids only
+            return 200, {}, {"ok": False, "error": "channel_not_found"}
         for message in self.messages:
             if message["ts"] == body.get("ts") and self._matches(message, str(body["channel"])):
                 if error := _blocks_error(body.get("blocks")):
@@ -366,6 +432,8 @@ class FakeSlack:
 
     def _conversations_replies(self, body: dict[str, Any]) -> Answer:
         channel, ts = str(body.get("channel") or ""), str(body.get("ts") or "")
+        if channel.startswith("#"):
+            return 200, {}, {"ok": False, "error": "channel_not_found"}  # real Slack: ids only
         metadata = str(body.get("include_all_metadata", "")).lower() in ("1", "true")
         found = [
             self._view(m, metadata)
@@ -396,6 +464,8 @@ class FakeSlack:
 
     def _reactions_get(self, body: dict[str, Any]) -> Answer:
         channel, ts = str(body.get("channel") or ""), str(body.get("timestamp") or "")
+        if channel.startswith("#"):
+            return 200, {}, {"ok": False, "error": "channel_not_found"}  # real Slack: ids only
         for message in self.messages:
             if message["ts"] == ts and self._matches(message, channel):
                 return (

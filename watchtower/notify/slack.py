@@ -24,14 +24,21 @@ from typing import Any
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from watchtower.errors import DeliveryError
+from watchtower.errors import DeliveryError, RateLimited
 from watchtower.logs import kv
 from watchtower.models import Notification
 from watchtower.notify import slack_render as r
 from watchtower.notify._text import t
 from watchtower.notify.base import Limits, Message, Notifier, Receipt
 from watchtower.notify.slack_ack import Acknowledgement
-from watchtower.notify.slack_api import METADATA_EVENT, SlackApi, slack_error
+from watchtower.notify.slack_api import (
+    METADATA_EVENT,
+    TOO_BIG,
+    Posted,
+    SlackApi,
+    SlackRefused,
+    slack_error,
+)
 from watchtower.notify.slack_render import escape_mrkdwn, escape_url
 
 __all__ = ["METADATA_EVENT", "SlackNotifier", "escape_mrkdwn", "escape_url", "slack_delivery_error"]
@@ -39,11 +46,20 @@ __all__ = ["METADATA_EVENT", "SlackNotifier", "escape_mrkdwn", "escape_url", "sl
 log = logging.getLogger("watchtower.slack")
 
 RECONCILE_MARGIN = 120.0  # seconds of history before the row was queued to search
+UPDATE_WAIT_MAX = 30.0  # seconds a rate-limited chat.update of a story's parent is waited for
+# A reply whose parent message is gone (deleted).
+THREAD_GONE = frozenset({"thread_not_found", "message_not_found", "invalid_thread_ts"})
 
 
 def slack_delivery_error(exc: SlackApiError) -> DeliveryError:
     """Map a Slack API error to a retryable or permanent :class:`DeliveryError`."""
     return slack_error(exc)
+
+
+def channel_name(address: str) -> str:
+    """``#Veille`` → ``#veille``: Slack channel names are lower case, and
+    ``conversations.list`` (the id of a name, for reconciliation) says them so."""
+    return address.lower() if address.startswith("#") else address
 
 
 class SlackNotifier(Notifier):
@@ -99,12 +115,17 @@ class SlackNotifier(Notifier):
         }
         if thread:
             extra["thread"] = thread
+            # If the parent is gone, this sighting is posted as a message of its own.
+            standalone, standalone_text = r.item_blocks(n, lang, self.timezone)
+            extra["standalone"] = {"blocks": standalone, "text": standalone_text}
             # The parent, re-rendered with the new counter (chat.update needs it
             # whole); an edit or a repeat from the same source adds no source.
             sightings = int(thread.get("sightings") or 1)
             if sightings >= 2:
+                # A parent sent as plain text (its blocks refused) has no blocks: its text.
+                shown = thread.get("blocks") or [r.section(str(thread.get("text") or ""))]
                 parent_blocks = [
-                    *thread.get("blocks", []),
+                    *shown,
                     r.context("👀 " + t(lang, "seen_on").format(count=sightings)),
                 ]
                 extra["parent"] = {
@@ -115,7 +136,10 @@ class SlackNotifier(Notifier):
             extra["chart"] = n.extra["chart"]
             extra["chart_title"] = t(lang, "chart_title")
         return Message(
-            address=address or self.default_channel, text=text, blocks=blocks, extra=extra
+            address=channel_name(address or self.default_channel),
+            text=text,
+            blocks=blocks,
+            extra=extra,
         )
 
     # ------------------------------------------------------------------ send
@@ -129,30 +153,30 @@ class SlackNotifier(Notifier):
         thread_ts = str(thread["ts"]) if thread else None
         if extra.get("verify") and self.reconcile:
             found = self._find(parent_channel, outbox_id, extra, thread_ts)
+            if found is None and thread_ts:  # the parent was gone: posted in the channel?
+                found = self._find(parent_channel, outbox_id, extra, None)
             if found is not None:
                 log.info(
                     "message already in Slack: not sent again",
                     extra=kv(outbox_id=outbox_id, ts=found[1]),
                 )
                 return Receipt(found[1], {"channel": found[0], "ts": found[1], "reconciled": True})
-        channel_id, ts = self.api.post(
-            channel,
-            text=message.text,
-            blocks=message.blocks,
-            outbox_id=outbox_id,
-            thread_ts=thread_ts,
-        )
-        self._channel_ids[message.address] = channel_id
+        try:
+            posted = self._post(message, thread_ts)
+        except SlackRefused as exc:
+            if not (thread_ts and exc.code in THREAD_GONE):
+                raise
+            posted = None
+        self._channel_ids[message.address] = posted.channel if posted else channel
+        if thread_ts and (posted is None or posted.thread_ts != thread_ts):
+            return self._without_parent(message, posted, thread_ts)
+        assert posted is not None
+        channel_id, ts = posted.channel, posted.ts
+        raw: dict[str, Any] = {"channel": channel_id, "ts": ts}
         # From here the message is out: follow-ups are best effort, never a resend.
         if thread and extra.get("parent"):
-            self._best_effort(
-                "chat.update",
-                lambda: self.api.update(
-                    parent_channel,
-                    str(thread["ts"]),
-                    text=extra["parent"]["text"] or message.text,
-                    blocks=extra["parent"]["blocks"],
-                ),
+            raw["parent_updated"] = self._update_parent(
+                parent_channel, str(thread["ts"]), extra["parent"], message, outbox_id
             )
         if extra.get("chart"):
             png = base64.b64decode(extra["chart"])
@@ -166,7 +190,98 @@ class SlackNotifier(Notifier):
                     thread_ts=ts,
                 ),
             )
-        return Receipt(ts, {"channel": channel_id, "ts": ts})
+        return Receipt(ts, raw)
+
+    def _post(self, message: Message, thread_ts: str | None, *, top: bool = False) -> Posted:
+        """``chat.postMessage``; a message Slack finds too big goes again as plain text.
+
+        ``top``: post the standalone rendering in the channel (the thread is gone).
+        """
+        text, blocks = message.text, message.blocks
+        if top:
+            standalone = message.extra.get("standalone") or {}
+            text = str(standalone.get("text") or text)
+            blocks = standalone.get("blocks") or blocks
+        outbox_id = message.extra.get("outbox_id", "")
+        try:
+            return self.api.post(
+                message.address, text=text, blocks=blocks, outbox_id=outbox_id, thread_ts=thread_ts
+            )
+        except SlackRefused as exc:
+            if exc.code not in TOO_BIG or not blocks:
+                raise
+            # Refused, so nothing was stored: the same content, as plain text, cut to
+            # what Slack shows in full.
+            log.warning(
+                "Slack refused the blocks: sent as plain text",
+                extra=kv(outbox_id=outbox_id, error=exc.code),
+            )
+            return self.api.post(
+                message.address,
+                text=r.plain_text(blocks, text),
+                blocks=None,
+                outbox_id=outbox_id,
+                thread_ts=thread_ts,
+            )
+
+    def _without_parent(self, message: Message, posted: Posted | None, thread_ts: str) -> Receipt:
+        """The story's parent message is gone (deleted): this sighting stands on its own,
+        as a full message in the channel, instead of a bare "also seen on…" line."""
+        outbox_id = message.extra.get("outbox_id", "")
+        standalone = message.extra.get("standalone") or {}
+        if posted is None:  # Slack refused the reply: post the full message instead
+            posted = self._post(message, None, top=True)
+        elif standalone:  # Slack put the reply in the channel: make it the full message
+            self._best_effort(
+                "chat.update",
+                lambda: self.api.update(
+                    posted.channel,
+                    posted.ts,
+                    text=str(standalone.get("text") or message.text),
+                    blocks=standalone.get("blocks"),
+                ),
+            )
+        log.warning(
+            "story thread gone from Slack: sent as a message of its own",
+            extra=kv(outbox_id=outbox_id, thread_ts=thread_ts, ts=posted.ts),
+        )
+        raw = {"channel": posted.channel, "ts": posted.ts, "thread_lost": True}
+        return Receipt(posted.ts, raw)
+
+    def _update_parent(
+        self,
+        channel: str,
+        ts: str,
+        parent: dict[str, Any],
+        message: Message,
+        outbox_id: Any,
+    ) -> bool:
+        """``chat.update`` the story's parent with the sighting counter; True if done.
+
+        A rate limit is waited out once (the reply is already posted: the row is
+        never retried for the counter); any other failure is logged with where
+        the parent is, and the next sighting shows the right count.
+        """
+        for attempt in (1, 2):
+            try:
+                self.api.update(
+                    channel,
+                    ts,
+                    text=parent["text"] or message.text,
+                    blocks=parent["blocks"],
+                )
+                return True
+            except DeliveryError as exc:
+                wait = exc.retry_after or 0.0
+                if attempt == 1 and isinstance(exc, RateLimited) and wait <= UPDATE_WAIT_MAX:
+                    self.api.wait(wait)
+                    continue
+                log.warning(
+                    "the story's Slack message was not updated with its sighting count",
+                    extra=kv(outbox_id=outbox_id, channel=channel, ts=ts, error=exc.reason),
+                )
+                return False
+        return False  # pragma: no cover
 
     def _find(
         self, channel: str, outbox_id: Any, extra: dict[str, Any], thread_ts: str | None

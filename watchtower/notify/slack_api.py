@@ -1,13 +1,32 @@
 """The Slack Web API calls watchtower makes, with pacing and error mapping in one place.
 
 - **Pacing**: at most one message per ``interval`` per channel (Slack allows about
-  one per second); a 429 still maps to :class:`~watchtower.errors.RateLimited`
-  carrying Retry-After.
-- **Errors**: ``not_in_channel`` → ``conversations.join`` once, then one more try
-  (a private channel cannot be joined: the error says to ``/invite`` the bot);
-  ``invalid_auth`` / ``token_revoked`` / ``account_inactive`` →
-  :class:`~watchtower.errors.TargetDisabled`; any other ``ok: false`` is permanent
-  with Slack's reason.
+  one per second, with short bursts); ``#name`` and the channel's id share one
+  pace once the id is known. A 429 still maps to
+  :class:`~watchtower.errors.RateLimited` carrying Retry-After.
+- **Errors** (:func:`slack_error`, one table for every call):
+
+  ============================== ==============================================
+  the whole of Slack is paused   ``invalid_auth``, ``not_authed``,
+  (:class:`TargetDisabled`)      ``token_revoked``, ``token_expired``,
+                                 ``account_inactive``, ``not_allowed_token_type``,
+                                 ``ekm_access_denied``; ``missing_scope`` on a post
+                                 (the error names the scope to add)
+  retried (may have been stored: ``fatal_error``, ``internal_error``, a 5xx, a
+  :class:`OutcomeUnknown`)       timeout or a dropped connection after the request
+  retried                        ``service_unavailable``, ``request_timeout``,
+                                 ``message_limit_exceeded``, ``team_added_to_org``,
+                                 ``org_login_required``; ``ratelimited`` (429,
+                                 Retry-After: the target waits, no attempt spent)
+  this channel only (failed,     ``channel_not_found``, ``is_archived``,
+  with what to do)               ``not_in_channel`` (after one
+                                 ``conversations.join``; a private channel says to
+                                 ``/invite`` the bot), ``restricted_action*``,
+                                 ``no_permission``
+  this message only              ``msg_too_long``, ``msg_blocks_too_long``,
+                                 ``invalid_blocks``: sent again once as plain text
+  ============================== ==============================================
+
 - **Unknown outcome**: when ``chat.postMessage`` fails in a way that may come
   *after* Slack stored the message (a timeout, a 5xx, the connection dropped
   once the request was sent), the error is :class:`~watchtower.errors.OutcomeUnknown`
@@ -26,7 +45,7 @@ import threading
 import time
 import urllib.error
 from collections.abc import Callable
-from typing import Any
+from typing import Any, NamedTuple
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
@@ -35,11 +54,64 @@ from watchtower.errors import DeliveryError, OutcomeUnknown, RateLimited, Target
 from watchtower.notify.slack_ack import ACK_REACTIONS, Acknowledgement, is_ack_reply, reply_detail
 
 METADATA_EVENT = "watchtower_notification"
-AUTH_ERRORS = frozenset({"invalid_auth", "token_revoked", "account_inactive", "not_authed"})
+# The token or the app cannot post anywhere: pause every Slack target until fixed.
+AUTH_ERRORS = frozenset(
+    {
+        "invalid_auth",
+        "not_authed",
+        "token_revoked",
+        "token_expired",
+        "account_inactive",
+        "not_allowed_token_type",
+        "ekm_access_denied",
+    }
+)
+# "It's possible some aspect of the operation succeeded before the error was raised."
+MAYBE_DONE = frozenset({"fatal_error", "internal_error"})
+# Slack could not do it now; nothing was stored.
+TRANSIENT = frozenset(
+    {
+        "service_unavailable",
+        "request_timeout",
+        "message_limit_exceeded",
+        "team_added_to_org",
+        "org_login_required",
+    }
+)
+RATE_LIMITED = frozenset({"ratelimited", "rate_limited"})
+# The message itself is refused: sent again as plain text (see SlackNotifier.send).
+TOO_BIG = frozenset(
+    {"msg_too_long", "msg_blocks_too_long", "invalid_blocks", "invalid_blocks_format"}
+)
 # Calls that create something: a failure after the request left may hide a success.
 # chat.update is absent on purpose: repeating it is harmless.
 WRITES = frozenset({"chat.postMessage"})
 DEFAULT_BOT_NAME = "watchtower"
+REFUSED = "Slack refused the message: "
+# What to do about a refusal that concerns one channel ({channel}, {bot}).
+CHANNEL_HINTS = {
+    "channel_not_found": "the bot sees no channel {channel}: check the name (a renamed "
+    "channel keeps its id: write slack:C… in notify to survive renames) or, for a "
+    "private channel, invite the bot with /invite @{bot} in it",
+    "is_archived": "channel {channel} is archived: unarchive it or send these "
+    "notifications to another channel",
+    "restricted_action": "a workspace or channel setting stops the bot from posting in "
+    "{channel}: ask a Slack admin to let it post there",
+    "restricted_action_read_only_channel": "only admins may post in {channel}: "
+    "pick another channel",
+    "restricted_action_thread_only_channel": "{channel} accepts thread replies only: "
+    "pick another channel",
+    "restricted_action_non_threadable_channel": "{channel} accepts no thread replies",
+    "no_permission": "the bot may not post in {channel}: invite it with /invite @{bot}",
+}
+
+
+class SlackRefused(DeliveryError):
+    """Slack answered ``ok: false`` with ``code`` (``channel_not_found``…)."""
+
+    def __init__(self, code: str, reason: str = "", *, retryable: bool = False) -> None:
+        super().__init__(reason or f"{REFUSED}{code}", retryable=retryable)
+        self.code = code
 
 
 def metadata_for(outbox_id: int | str) -> dict[str, Any]:
@@ -47,28 +119,56 @@ def metadata_for(outbox_id: int | str) -> dict[str, Any]:
     return {"event_type": METADATA_EVENT, "event_payload": {"outbox_id": str(outbox_id)}}
 
 
+def _retry_after(headers: Any) -> float:
+    value = headers.get("Retry-After") or headers.get("retry-after")
+    try:
+        return max(1.0, float(value)) if value else 1.0
+    except ValueError:
+        return 1.0
+
+
 def slack_error(exc: SlackApiError, *, write: bool = False) -> DeliveryError:
-    """Map a Slack API error to the outbox's vocabulary (``write``: see :data:`WRITES`)."""
+    """Map a Slack API error to the outbox's vocabulary (``write``: see :data:`WRITES`;
+    the table is in the module docstring)."""
     response = exc.response
     status = response.status_code
-    error = ""
-    if isinstance(response.data, dict):
-        error = str(response.data.get("error") or "")
-    if status == 429:
-        retry_after = response.headers.get("Retry-After") or response.headers.get("retry-after")
-        try:
-            seconds = max(1.0, float(retry_after)) if retry_after else 1.0
-        except ValueError:
-            seconds = 1.0
-        return RateLimited("Slack rate limit (429)", retry_after=seconds)
-    if status >= 500:
+    data = response.data if isinstance(response.data, dict) else {}
+    error = str(data.get("error") or "")
+    if status == 429 or error in RATE_LIMITED:
+        what = f"Slack rate limit ({status if status == 429 else error})"
+        return RateLimited(what, retry_after=_retry_after(response.headers))
+    if status >= 500 or error in MAYBE_DONE:
+        what = (
+            f"Slack server error ({status})" if status >= 500 else f"Slack server error ({error})"
+        )
         # A gateway may answer 5xx after Slack stored the message: check before resending.
         if write:
-            return OutcomeUnknown(f"Slack server error ({status})")
-        return DeliveryError(f"Slack server error ({status})", retryable=True)
+            return OutcomeUnknown(what)
+        return SlackRefused(error, what, retryable=True)
     if error in AUTH_ERRORS:
         return TargetDisabled("slack", f"Slack refused the bot token: {error}")
-    return DeliveryError(f"Slack refused the message: {error or status}", retryable=False)
+    if error in TRANSIENT:
+        return SlackRefused(error, f"Slack is unavailable for now ({error})", retryable=True)
+    if error == "missing_scope":
+        needed = str(data.get("needed") or "")
+        scope = f"the scope {needed}" if needed else "a scope"
+        reason = (
+            f"{REFUSED}missing_scope — the Slack app lacks {scope}: add it under OAuth & "
+            "Permissions → Bot Token Scopes (slack-app-manifest.yml lists every scope "
+            "watchtower needs), then reinstall the app to the workspace"
+        )
+        if write:  # no channel can receive anything: keep every row waiting, tell ops
+            return TargetDisabled("slack", reason)
+        return SlackRefused(error, reason)
+    return SlackRefused(error or str(status))
+
+
+class Posted(NamedTuple):
+    """Where a posted message is: its channel id, its ``ts``, its thread (if any)."""
+
+    channel: str
+    ts: str
+    thread_ts: str | None
 
 
 class SlackApi:
@@ -86,6 +186,7 @@ class SlackApi:
         self.interval = interval
         self._monotonic, self._sleep = monotonic, sleep
         self._last_post: dict[str, float] = {}
+        self._ids: dict[str, str] = {}  # "#name" → "C…", learnt from posts
         self._lock = threading.Lock()
         self._bot_name: str | None = None
 
@@ -119,14 +220,23 @@ class SlackApi:
         return dict(response.data) if isinstance(response.data, dict) else {}
 
     def pace(self, channel: str) -> None:
-        """Wait until ``channel`` may receive another message (one per ``interval``)."""
+        """Wait until ``channel`` may receive another message (one per ``interval``).
+
+        ``#veille`` and its id ``C…`` are one channel: paced together once a post
+        has told us the id.
+        """
         with self._lock:
+            key = self._ids.get(channel, channel)
             now = self._monotonic()
-            wait = self._last_post.get(channel, -1e18) + self.interval - now
+            wait = self._last_post.get(key, -1e18) + self.interval - now
             if wait > 0:
                 self._sleep(wait)
                 now += wait
-            self._last_post[channel] = now
+            self._last_post[key] = now
+
+    def wait(self, seconds: float) -> None:
+        """Sleep ``seconds`` (a short Retry-After on a follow-up call)."""
+        self._sleep(seconds)
 
     # ------------------------------------------------------------ messages
     def post(
@@ -137,8 +247,12 @@ class SlackApi:
         blocks: list[dict[str, Any]] | None,
         outbox_id: int | str,
         thread_ts: str | None = None,
-    ) -> tuple[str, str]:
-        """Post a message; return ``(channel_id, ts)``. Joins the channel once if needed."""
+    ) -> Posted:
+        """Post a message; joins the channel once if needed.
+
+        :attr:`Posted.thread_ts` is the thread Slack put the message in: ``None``
+        for a reply whose parent is gone (Slack posts it in the channel).
+        """
         body: dict[str, Any] = {
             "channel": channel,
             "text": text,
@@ -155,11 +269,23 @@ class SlackApi:
             try:
                 data = self.call("chat.postMessage", **body)
             except DeliveryError as exc:
-                if attempt == 1 and _refusal(exc) == "not_in_channel":
+                code = _refusal(exc)
+                if attempt == 1 and code == "not_in_channel":
                     self._join(channel)
                     continue
+                if code in CHANNEL_HINTS:
+                    hint = CHANNEL_HINTS[code].format(channel=channel, bot=self.bot_name())
+                    raise SlackRefused(code, f"{REFUSED}{code} — {hint}") from None
                 raise
-            return str(data.get("channel") or channel), str(data.get("ts") or "")
+            channel_id = str(data.get("channel") or channel)
+            with self._lock:
+                if self._ids.get(channel) != channel_id:  # paced by its id from now on
+                    self._ids[channel] = channel_id
+                    last = max(self._last_post.get(k, -1e18) for k in (channel, channel_id))
+                    self._last_post[channel_id] = last
+            message = data.get("message")
+            landed = message.get("thread_ts") if isinstance(message, dict) else thread_ts
+            return Posted(channel_id, str(data.get("ts") or ""), str(landed) if landed else None)
         raise AssertionError("unreachable")  # pragma: no cover
 
     def _join(self, channel: str) -> None:
@@ -236,7 +362,11 @@ class SlackApi:
         """The id of ``#name`` (read calls need ids); ids and ``@user`` pass through."""
         if not channel.startswith("#"):
             return channel
-        name = channel[1:]
+        with self._lock:
+            known = self._ids.get(channel) or self._ids.get(channel.lower())
+        if known:
+            return known
+        name = channel[1:].lower()  # Slack channel names are lower case
         cursor: str | None = None
         for _ in range(50):
             args: dict[str, Any] = {
@@ -248,7 +378,7 @@ class SlackApi:
                 args["cursor"] = cursor
             data = self.call("conversations.list", **args)
             for entry in data.get("channels") or []:
-                if entry.get("name") == name:
+                if str(entry.get("name") or "").lower() == name:
                     return str(entry["id"])
             cursor = (data.get("response_metadata") or {}).get("next_cursor") or None
             if not cursor:
@@ -310,5 +440,4 @@ class SlackApi:
 
 def _refusal(exc: DeliveryError) -> str:
     """Slack's error code in a permanent error made by :func:`slack_error`, else ``""``."""
-    prefix = "Slack refused the message: "
-    return exc.reason.removeprefix(prefix) if exc.reason.startswith(prefix) else ""
+    return exc.code if isinstance(exc, SlackRefused) and not exc.retryable else ""

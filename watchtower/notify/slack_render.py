@@ -2,9 +2,12 @@
 
 Slack rejects a message whose ``text`` exceeds 40,000 characters
 (``msg_too_long``), that has more than 50 blocks, a text object over 3,000
-characters or a header over 150 (``invalid_blocks``). :func:`fit` cuts every
-piece to its limit with an ellipsis and, where the format allows it, a "read
-more" link to the item, so a long notification is shortened, never refused.
+characters or a header over 150 (``invalid_blocks``), or whose blocks hold
+more than about 13,000 characters in all (``msg_blocks_too_long``: not in the
+reference, seen in slackapi/bolt-js#2509). :func:`fit` cuts every piece to its
+limit with an ellipsis and, where the format allows it, a "read more" link to
+the item, so a long notification is shortened, never refused; should Slack
+still refuse the blocks, :func:`plain_text` is what is sent instead.
 """
 
 from __future__ import annotations
@@ -41,6 +44,8 @@ TEXT_MAX = 40_000
 BLOCKS_MAX = 50
 BLOCK_TEXT_MAX = 3_000
 HEADER_MAX = 150
+BLOCKS_TEXT_TOTAL = 12_000  # all blocks' text together (msg_blocks_too_long beyond ~13,000)
+PLAIN_MAX = 4_000  # a plain-text message: Slack shows longer ones cut
 # A longer URL is never made a link: with its label and the text around it, the
 # block would pass BLOCK_TEXT_MAX and Slack would refuse the whole message.
 LINK_URL_MAX = 2_000
@@ -145,10 +150,40 @@ def fit(
                 for e in block.get("elements", [])[:10]
             ]
         out.append(block)
+    out = _within_total(out, language)
     if len(out) > BLOCKS_MAX:
         dropped = len(out) - (BLOCKS_MAX - 1)
         out = [*out[: BLOCKS_MAX - 1], context(t(language, "more").format(count=dropped))]
     return out, cut_mrkdwn(text, TEXT_MAX, more)
+
+
+def _texts(block: Block) -> list[str]:
+    objects = [block.get("text"), *(block.get("elements") or [])]
+    return [str(o.get("text", "")) for o in objects if isinstance(o, dict)]
+
+
+def _within_total(blocks: list[Block], language: str) -> list[Block]:
+    """The first blocks whose text fits ``BLOCKS_TEXT_TOTAL``, then "and N more"."""
+    room = BLOCKS_TEXT_TOTAL - 100  # for the "and N more" line
+    for index, block in enumerate(blocks):
+        size = sum(len(text) for text in _texts(block))
+        if size > room:
+            dropped = len(blocks) - index
+            return [*blocks[:index], context(t(language, "more").format(count=dropped))]
+        room -= size
+    return blocks
+
+
+def plain_text(blocks: Sequence[Block], text: str) -> str:
+    """The blocks' content as one mrkdwn text of at most ``PLAIN_MAX`` characters:
+    what is posted when Slack refuses the blocks themselves."""
+    lines: list[str] = []
+    for block in blocks:
+        if block.get("type") == "header":
+            lines.append(f"*{escape_text(str(block['text'].get('text', '')))}*")
+        else:
+            lines += [line for line in _texts(block) if line]
+    return cut_mrkdwn("\n".join(lines) or text, PLAIN_MAX)
 
 
 # ------------------------------------------------------------------ one item
@@ -287,7 +322,14 @@ def summary_blocks(n: Notification, language: str) -> tuple[list[Block], str]:
                     t(language, "more").format(count=total - min(len(mine), SUMMARY_SHOWN))
                 )
             blocks += _lines_blocks(lines)
-    return fit(blocks, title, language=language)
+    # The fallback text is mrkdwn: a group named after a title must ping nobody.
+    return fit(blocks, escape_text(title), language=language)
+
+
+def mention(who: str) -> str:
+    """``@U0123`` → ``<@U0123>``; a user group ``@S0123`` → ``<!subteam^S0123>``."""
+    ident = who.removeprefix("@")
+    return f"<!subteam^{ident}>" if ident.startswith("S") else f"<@{ident}>"
 
 
 def spike_blocks(
@@ -300,7 +342,7 @@ def spike_blocks(
     """
     spike: dict[str, Any] = n.extra.get("spike") or {}
     title = t(language, "spike_title").format(name=one_line(str(spike.get("name", ""))))
-    mentions = " ".join(f"<{who}>" for who in spike.get("escalate_to") or [])
+    mentions = " ".join(mention(str(who)) for who in spike.get("escalate_to") or [])
     stats = spike_stats(spike, language)
     blocks: list[Block] = [header(f"🚨 {title}")]
     original = ""

@@ -201,7 +201,19 @@ class Alerting:
         story = row.story
         with self.app.db.session() as session:
             thread = message.extra.get("thread")
-            if thread and story is not None:
+            if thread and story is not None and receipt.extra.get("thread_lost"):
+                standalone = message.extra.get("standalone") or {}
+                threads.replace_parent(
+                    session,
+                    story_id=int(story["id"]),
+                    target=row.target,
+                    outbox_id=row.id,
+                    channel=str(channel),
+                    ts=str(ts),
+                    text=str(standalone.get("text") or message.text),
+                    blocks=list(standalone.get("blocks") or []),
+                )
+            elif thread and story is not None:
                 threads.count_sighting(
                     session, int(story["id"]), row.target, int(thread.get("sightings") or 2)
                 )

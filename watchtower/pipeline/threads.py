@@ -86,6 +86,26 @@ def record_parent(
     )
 
 
+def replace_parent(
+    session: Session,
+    *,
+    story_id: int,
+    target: str,
+    outbox_id: int,
+    channel: str,
+    ts: str,
+    text: str,
+    blocks: list[dict[str, Any]],
+) -> None:
+    """The story's message was deleted and a sighting went out as a full message
+    (``thread_lost``): later sightings reply under that one instead."""
+    session.execute(
+        update(StoryMessageRow)
+        .where(StoryMessageRow.story_id == story_id, StoryMessageRow.target == target)
+        .values(outbox_id=outbox_id, channel=channel, ts=ts, text=text, blocks=blocks)
+    )
+
+
 def count_sighting(session: Session, story_id: int, target: str, sightings: int) -> None:
     """Remember the counter shown on the parent (monotonic: a late reply never lowers it)."""
     session.execute(

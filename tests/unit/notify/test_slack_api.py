@@ -12,7 +12,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.slack_response import SlackResponse
 
 from watchtower.errors import DeliveryError, OutcomeUnknown, RateLimited, TargetDisabled
-from watchtower.notify.slack_api import SlackApi, slack_error
+from watchtower.notify.slack_api import SlackApi, SlackRefused, slack_error
 
 
 def api_error(status: int, error: str = "", headers: dict[str, str] | None = None) -> SlackApiError:
@@ -46,10 +46,10 @@ class RaisingClient:
     [
         (api_error(503), True, OutcomeUnknown, "Slack server error (503)"),
         (api_error(500, "fatal_error"), True, OutcomeUnknown, "Slack server error (500)"),
-        (api_error(503), False, DeliveryError, "Slack server error (503)"),
+        (api_error(503), False, SlackRefused, "Slack server error (503)"),
         (api_error(429, "ratelimited", {"Retry-After": "30"}), True, RateLimited, ""),
         (api_error(200, "token_revoked"), True, TargetDisabled, ""),
-        (api_error(200, "channel_not_found"), True, DeliveryError, ""),
+        (api_error(200, "channel_not_found"), True, SlackRefused, ""),
     ],
 )
 def test_slack_error_mapping(
@@ -59,6 +59,66 @@ def test_slack_error_mapping(
     assert type(mapped) is expected
     if reason:
         assert mapped.reason == reason
+
+
+# What each documented error code means for the outbox (HTTP 200, ``ok: false``):
+# "pause" stops every Slack target until someone fixes the app, "unknown" may
+# have been stored (check the history before resending), "retry" is plainly
+# retried, "failed" concerns this channel or this message only.
+@pytest.mark.parametrize(
+    ("code", "outcome"),
+    [
+        ("invalid_auth", "pause"),
+        ("not_authed", "pause"),
+        ("account_inactive", "pause"),
+        ("token_revoked", "pause"),
+        ("token_expired", "pause"),
+        ("not_allowed_token_type", "pause"),
+        ("ekm_access_denied", "pause"),
+        ("missing_scope", "pause"),
+        ("fatal_error", "unknown"),
+        ("internal_error", "unknown"),
+        ("service_unavailable", "retry"),
+        ("request_timeout", "retry"),
+        ("message_limit_exceeded", "retry"),
+        ("team_added_to_org", "retry"),
+        ("ratelimited", "rate"),
+        ("channel_not_found", "failed"),
+        ("is_archived", "failed"),
+        ("not_in_channel", "failed"),
+        ("restricted_action", "failed"),
+        ("msg_too_long", "failed"),
+        ("invalid_blocks", "failed"),
+    ],
+)
+def test_each_slack_error_code_on_a_post(code: str, outcome: str) -> None:
+    mapped = slack_error(api_error(200, code), write=True)
+    kinds = {
+        TargetDisabled: "pause",
+        OutcomeUnknown: "unknown",
+        RateLimited: "rate",
+    }
+    got = kinds.get(type(mapped)) or ("retry" if mapped.retryable else "failed")
+    assert got == outcome
+    if outcome == "failed":
+        assert isinstance(mapped, SlackRefused) and mapped.code == code
+
+
+def test_server_errors_on_a_read_are_retried_not_unknown() -> None:
+    mapped = slack_error(api_error(200, "internal_error"), write=False)
+    assert mapped.retryable and not isinstance(mapped, OutcomeUnknown)
+
+
+def test_missing_scope_names_the_scope_to_add() -> None:
+    error = api_error(200, "missing_scope")
+    error.response.data = {"ok": False, "error": "missing_scope", "needed": "chat:write"}
+    mapped = slack_error(error, write=True)
+    assert isinstance(mapped, TargetDisabled)
+    assert "the Slack app lacks the scope chat:write" in mapped.reason
+    assert "OAuth & Permissions" in mapped.reason and "reinstall the app" in mapped.reason
+    # On a read (history, reactions), only that feature is lost: not a pause.
+    read = slack_error(error, write=False)
+    assert type(read) is SlackRefused and not read.retryable
 
 
 def test_429_carries_retry_after_seconds() -> None:
