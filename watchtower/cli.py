@@ -199,11 +199,90 @@ def _logging_options(parser: argparse.ArgumentParser, *, defaults: bool) -> None
     )
 
 
+class _HelpFormatter(argparse.HelpFormatter):
+    """Wraps one-line paragraphs (descriptions); keeps those already laid out
+    (examples, the exit status table) as written."""
+
+    def _fill_text(self, text: str, width: int, indent: str) -> str:
+        fill = super()._fill_text
+        return "\n\n".join(
+            paragraph if "\n" in paragraph else fill(paragraph, width, indent)
+            for paragraph in text.split("\n\n")
+        )
+
+
+EXIT_CODES = """exit status:
+  0  ok
+  1  a failure: the database is unreachable, missing (status) or migrated by a
+     newer watchtower; the [watchtower] http address cannot be used; run --once:
+     a source failed or a notification was not delivered; status --live: the
+     daemon is not live
+  2  invalid configuration or usage"""
+
+#: Examples shown at the end of each command's ``--help``.
+EXAMPLES = {
+    "": """examples:
+  watchtower check --config /etc/watchtower/watchtower.toml
+  watchtower run --config /etc/watchtower/watchtower.toml
+  watchtower status --config /etc/watchtower/watchtower.toml
+  watchtower demo
+
+Every command that reads a config takes --config PATH (default:
+$WATCHTOWER_CONFIG, else ./watchtower.toml); WATCHTOWER_DATABASE_URL overrides
+its database_url. Secrets come from the environment: SLACK_BOT_TOKEN,
+SMTP_USERNAME, SMTP_PASSWORD. Logs go to stderr.
+`watchtower COMMAND --help` shows a command's options and examples.""",
+    "run": """examples:
+  watchtower run --config /etc/watchtower/watchtower.toml
+  watchtower run --once --log-level WARNING     # from cron: status 1 if anything failed
+  watchtower run --log-format json              # JSON lines for a log shipper
+
+The daemon re-reads its config when the file changes and on SIGHUP
+(systemctl reload), and stops cleanly on SIGTERM or Ctrl-C.""",
+    "check": """examples:
+  watchtower check --config watchtower.toml
+  WATCHTOWER_CONFIG=/etc/watchtower/watchtower.toml watchtower check
+
+Prints every problem as FILE:LINE: key: message (exit 2), then warnings about
+what is valid but probably not meant (exit 0).""",
+    "status": """examples:
+  watchtower status --config /etc/watchtower/watchtower.toml
+  watchtower status --json | jq '.sources[] | select(.state == "failing")'
+  watchtower status --live     # Docker HEALTHCHECK: exit 0 only if the daemon is live
+
+Reads only: never creates, migrates or writes the database. Sources needing a
+look come first (failing, silent, never checked); beyond 20 sources only those
+are listed (--all lists every one). Whether the daemon runs is asked of its
+/livez when [watchtower] http is set.""",
+    "schema": """examples:
+  watchtower schema -o watchtower.schema.json
+then put `#:schema ./watchtower.schema.json` as the first line of watchtower.toml.""",
+    "demo": """examples:
+  watchtower demo
+  watchtower demo --verbose --duration 60""",
+    "db": """examples:
+  watchtower db upgrade --config /etc/watchtower/watchtower.toml
+  watchtower db downgrade 0004 --config /etc/watchtower/watchtower.toml""",
+    "upgrade": """examples:
+  watchtower db upgrade --config /etc/watchtower/watchtower.toml""",
+    "downgrade": """examples:
+  watchtower db downgrade 0004 --config /etc/watchtower/watchtower.toml""",
+    "test-rule": """examples:
+  watchtower test-rule crise --text "Acmé, quelle arnaque"
+  watchtower test-rule --query 'arnaque OR escroquerie' --file article.txt
+  watchtower test-rule crise --stored --since 7d""",
+}
+
+
 def build_parser() -> argparse.ArgumentParser:
     from watchtower.cli_db import cmd_db_downgrade, cmd_db_upgrade, cmd_status
 
     parser = argparse.ArgumentParser(
-        prog="watchtower", description="Brand-mention monitoring daemon."
+        prog="watchtower",
+        description="Brand-mention monitoring daemon: polls sources, matches brands and "
+        "rules, and delivers notifications to Slack, e-mail or the console.",
+        epilog=f"{EXAMPLES['']}\n\n{EXIT_CODES}",
+        formatter_class=_HelpFormatter,
     )
     parser.add_argument("--version", action="version", version=f"watchtower {__version__}")
     _logging_options(parser, defaults=True)
@@ -225,11 +304,38 @@ def build_parser() -> argparse.ArgumentParser:
         "failed or a notification was not delivered)",
     )
     command("check", cmd_check, "validate the configuration")
-    command("status", cmd_status, "show source health and the outbox")
-    schema = sub.add_parser("schema", help="write the config file's JSON Schema (for editors)")
+    status = command(
+        "status",
+        cmd_status,
+        "show whether the daemon runs, each source's health, the outbox and the targets "
+        "that need a hand",
+    )
+    status.add_argument(
+        "--json", action="store_true", help="one JSON document, for scripts and monitoring"
+    )
+    status.add_argument(
+        "--all", action="store_true", help="list every source, even beyond 20 when all is well"
+    )
+    status.add_argument(
+        "--live",
+        action="store_true",
+        help="only ask the running daemon's /livez ([watchtower] http): exit 0 if live, "
+        "1 if not (no database access)",
+    )
+    schema = sub.add_parser(
+        "schema",
+        help="write the config file's JSON Schema (for editors)",
+        description="write the config file's JSON Schema, for editors that complete and "
+        "check TOML keys (VS Code with Even Better TOML)",
+    )
     schema.add_argument("--output", "-o", help="file to write (default: standard output)")
     schema.set_defaults(func=cmd_schema)
-    demo = sub.add_parser("demo", help="run an offline demo on bundled sample feeds")
+    demo = sub.add_parser(
+        "demo",
+        help="run an offline demo on bundled sample feeds",
+        description="run the real daemon on bundled sample feeds served on 127.0.0.1, with a "
+        "temporary config and database, printing notifications here; no account, no network",
+    )
     demo.add_argument("--duration", type=float, help="stop after this many seconds")
     demo.add_argument(
         "--later",
@@ -270,6 +376,12 @@ def build_parser() -> argparse.ArgumentParser:
     downgrade.set_defaults(func=cmd_db_downgrade)
     for extension in EXTENSIONS:
         extension(sub)
+    for name, command_parser in [*sub.choices.items(), *db_sub.choices.items()]:
+        command_parser.formatter_class = _HelpFormatter
+        if command_parser.description:  # docstring markup is not for a terminal
+            command_parser.description = command_parser.description.replace("``", "")
+        if name in EXAMPLES:
+            command_parser.epilog = f"{EXAMPLES[name]}\n\n{EXIT_CODES}"
     # The same options after the command (`watchtower run --log-level DEBUG`), without
     # defaults there: they only override what was given before the command.
     for command_parser in [*sub.choices.values(), *db_sub.choices.values()]:
@@ -298,6 +410,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     configure(args.log_level, args.log_format)
     try:
         code: int = args.func(args)
+        sys.stdout.flush()  # here, so that a closed pipe is caught below
         return code
     except ConfigError as exc:
         for problem in exc.problems:  # quotes refused values: a URL's password is hidden
@@ -334,6 +447,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_FAILURE
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:  # `watchtower status | head`: the reader had enough
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())  # no second error when Python flushes stdout
+        return 141  # as a process ended by SIGPIPE
 
 
 if __name__ == "__main__":  # pragma: no cover

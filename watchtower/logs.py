@@ -7,15 +7,24 @@ database outage logged with its exception (a lost connection, a full disk) is
 an expected event: both formatters show the first line of its message as
 ``error=…`` instead of a traceback (:mod:`watchtower.outage`); any other
 exception keeps its traceback.
+
+Under systemd (stderr connected to the journal, ``$JOURNAL_STREAM``), text lines
+drop the timestamp (the journal keeps its own) and start with the syslog
+priority (``<4>`` for a warning), so ``journalctl -p warning`` finds warnings.
+
+At INFO, a source fetched with nothing new is not logged (one line per source
+and poll would flood the log of a daemon with hundreds of sources): each poll
+round logs one ``poll round`` summary, and ``--log-level DEBUG`` shows every fetch.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import os
 import sys
 from datetime import UTC, datetime
-from typing import Any
+from typing import IO, Any
 
 from watchtower.redact import redact_text
 
@@ -34,20 +43,39 @@ def _quote(value: Any) -> str:
     return text
 
 
+#: syslog priorities (sd-daemon(3) prefixes) of the logging levels.
+_PRIORITY = {logging.DEBUG: 7, logging.INFO: 6, logging.WARNING: 4, logging.ERROR: 3}
+
+
 class KeyValueFormatter(logging.Formatter):
-    """``2026-11-25T10:00:00Z INFO watchtower.poll source fetched source=x items=3``."""
+    """``2026-11-25T10:00:00Z INFO watchtower.poll source fetched source=x items=3``.
+
+    ``journal=True``: ``<6>INFO watchtower.poll source fetched …`` (the journal
+    timestamps each line and reads its priority from the prefix)."""
+
+    def __init__(self, *, journal: bool = False) -> None:
+        super().__init__()
+        self.journal = journal
 
     def format(self, record: logging.LogRecord) -> str:
-        when = datetime.fromtimestamp(record.created, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
         fields = getattr(record, _FIELDS, {})
-        parts = [when, record.levelname, record.name, redact_text(record.getMessage())]
+        parts = [record.levelname, record.name, redact_text(record.getMessage())]
+        prefix = ""
+        if self.journal:
+            level = max((n for n in _PRIORITY if n <= record.levelno), default=logging.DEBUG)
+            prefix = f"<{_PRIORITY[level] if record.levelno < logging.CRITICAL else 2}>"
+            parts[0] = prefix + record.levelname
+        else:
+            when = datetime.fromtimestamp(record.created, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+            parts.insert(0, when)
         parts += [f"{k}={_quote(v)}" for k, v in fields.items()]
         outage = _outage(record)
         if outage is not None:
             parts.append(f"error={_quote(outage)}")
         line = " ".join(parts)
-        if record.exc_info and outage is None:
-            line += "\n" + self.formatException(record.exc_info)
+        if record.exc_info and outage is None:  # in the journal, each line has the priority
+            trace = self.formatException(record.exc_info).splitlines()
+            line += "".join(f"\n{prefix}{text}" for text in trace)
         return line
 
 
@@ -84,10 +112,25 @@ def _outage(record: logging.LogRecord) -> str | None:
     return outage_reason(record.exc_info[1])
 
 
-def configure(level: str = "INFO", fmt: str = "text") -> None:
-    """Send watchtower's logs to stderr in the chosen format."""
-    handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(JsonFormatter() if fmt == "json" else KeyValueFormatter())
+def to_journal(stream: IO[str]) -> bool:
+    """Whether ``stream`` is the systemd journal: ``$JOURNAL_STREAM`` names its device
+    and inode (a pipe or file the service redirected elsewhere does not match)."""
+    expected = os.environ.get("JOURNAL_STREAM", "")
+    try:
+        info = os.fstat(stream.fileno())
+    except (OSError, ValueError, AttributeError):  # a StringIO, a closed stream
+        return False
+    return bool(expected) and expected == f"{info.st_dev}:{info.st_ino}"
+
+
+def configure(level: str = "INFO", fmt: str = "text", stream: IO[str] | None = None) -> None:
+    """Send watchtower's logs to ``stream`` (stderr) in the chosen format."""
+    stream = stream if stream is not None else sys.stderr
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(
+        JsonFormatter() if fmt == "json" else KeyValueFormatter(journal=to_journal(stream))
+    )
+    handler.addFilter(_NothingNew())
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())
@@ -108,3 +151,18 @@ class _RoundStillRunning(logging.Filter):
 
     def filter(self, record: logging.LogRecord) -> bool:
         return "maximum number of running instances reached" not in record.getMessage()
+
+
+class _NothingNew(logging.Filter):
+    """``source fetched`` with no new item is a DEBUG line: at INFO, a round of
+    300 sources is one ``poll round`` line plus what changed (new items, failures)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.name != "watchtower.poll" or record.getMessage() != "source fetched":
+            return True
+        if getattr(record, _FIELDS, {}).get("new"):
+            return True
+        if not logging.getLogger(record.name).isEnabledFor(logging.DEBUG):
+            return False
+        record.levelno, record.levelname = logging.DEBUG, "DEBUG"
+        return True

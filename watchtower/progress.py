@@ -19,17 +19,15 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn
 from rich.table import Table
 
 from watchtower import metrics
-from watchtower.health import ago, delivery_problems, source_health
+from watchtower.health import ago
 from watchtower.sanitise import printable
-from watchtower.storage import outbox_queries
-from watchtower.storage.tables import OUTBOX_STATUSES
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
     from watchtower.scheduler import Daemon
 
-__all__ = ["RunSummary", "print_status", "run_once_with_progress", "summary_table"]
+__all__ = ["RunSummary", "print_report", "print_status", "run_once_with_progress", "summary_table"]
 
 
 @dataclass
@@ -129,38 +127,72 @@ def run_once_with_progress(daemon: Daemon, console: Console | None = None) -> in
 
 
 def print_status(session: Session, now: datetime, console: Console | None = None) -> None:
-    """``watchtower status`` as tables: sources, then the outbox."""
+    """The sources and outbox tables of ``watchtower status``, from the database alone."""
+    from watchtower.cli_db import status_report
+
+    print_report(status_report(session, None, now), now, console)
+
+
+def print_report(
+    report: dict[str, Any],
+    now: datetime,
+    console: Console | None = None,
+    *,
+    every_source: bool = False,
+) -> None:
+    """``watchtower status`` as tables: the daemon and database, sources needing a look
+    first, then the outbox and the targets that need a hand."""
+    from watchtower.cli_db import daemon_line, database_line, shown_sources, target_lines
+
     console = console or Console()
-    table = Table(title="Sources", title_justify="left")
+    if "live" in report["daemon"]:
+        live = report["daemon"]["live"]
+        colour = "green" if live else ("red" if live is False else "yellow")
+        console.print(f"[{colour}]{_plain(daemon_line(report['daemon'], now))}[/]", highlight=False)
+    if report["database"]:
+        console.print(_plain(database_line(report["database"])), highlight=False)
+    listed, header = shown_sources(report["sources"], every_source)
+    table = Table(title=_plain(f"Sources: {header}"), title_justify="left")
     for column in ("source", "kind", "state", "last success", "errors", "next check", "items"):
         table.add_column(column, justify="right" if column in ("errors", "items") else "left")
-    colours = {"ok": "green", "failing": "red", "never checked": "yellow", "disabled": "dim"}
-    health = source_health(session)
-    for h in health:
+    colours = {
+        "ok": "green",
+        "failing": "red",
+        "silent": "yellow",
+        "never checked": "yellow",
+        "disabled": "dim",
+        "removed": "dim",
+    }
+    errors = []
+    for s in listed:
+        if s["last_error"]:
+            ago_ = ago(s["last_error_at"], now)
+            errors.append(f"  {_plain(s['name'])} ({ago_}): [red]{_plain(s['last_error'])}[/]")
         table.add_row(
-            _plain(h.name),
-            _plain(h.kind),
-            f"[{colours.get(h.state, 'white')}]{h.state}[/]",
-            ago(h.last_success, now),
-            str(h.failures),
-            ago(h.next_check, now) if h.enabled else "-",
-            str(h.items),
+            _plain(s["name"]),
+            _plain(s["kind"]),
+            f"[{colours.get(s['state'], 'white')}]{s['state']}[/]",
+            ago(s["last_success"], now),
+            str(s["failures"]),
+            ago(s["next_check"], now) if s["next_check"] else "-",
+            str(s["items"]),
         )
-        if h.last_error and h.failures:
-            table.add_row("", "", f"[red]{_plain(h.last_error)}[/]", "", "", "", "")
-    if not health:
-        table.caption = "none yet: run `watchtower run` once"
     console.print(table)
-    counts = outbox_queries.outbox_counts(session)
-    oldest = outbox_queries.oldest_pending(session)
+    if errors:  # under the table, full width: a server's words do not fit a column
+        console.print("Last errors:", *errors, sep="\n", highlight=False)
     outbox = Table(title="Outbox", title_justify="left")
-    for status in OUTBOX_STATUSES:
+    counts = report["outbox"]["counts"]
+    for status in counts:
         outbox.add_column(status, justify="right")
-    outbox.add_row(*(str(counts.get(s, 0)) for s in OUTBOX_STATUSES))
-    caption = [f"oldest unsent notification queued {ago(oldest, now)}"] if oldest else []
+    outbox.add_row(*(str(count) for count in counts.values()))
+    oldest = report["outbox"]["oldest_waiting"]
+    waiting = report["outbox"]["waiting"]
+    caption = [f"{waiting} waiting; oldest unsent notification queued {ago(oldest, now)}"]
+    if not oldest:
+        caption = []
     # What an operator must act on (a paused kind, a target that loses messages),
     # in red under the counts, as the plain output lists it.
-    caption += [f"[red]{_plain(line)}[/]" for line in delivery_problems(session)]
+    caption += [f"[red]{_plain(line)}[/]" for line in target_lines(report["targets"], now)]
     if caption:
         outbox.caption = "\n".join(caption)
         outbox.caption_justify = "left"
