@@ -54,4 +54,5 @@ def detect_item(item: Item) -> str | None:
     """The item's own ``lang`` if it has one, else the language of its title and text."""
     if item.lang:
         return item.lang.split("-")[0].lower()
-    return detect(f"{item.title}\n{item.text}")
+    # Only the first MAX_CHARS are read: no need to copy a long text whole.
+    return detect(f"{item.title}\n{item.text[:MAX_CHARS]}")

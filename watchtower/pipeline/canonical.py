@@ -86,6 +86,16 @@ def canonical_url(url: str, extra_tracking: Iterable[str] = ()) -> str:
     not an absolute http(s) URL with a valid host comes back as ``""``.
     """
     url = url.strip()
+    plain = _PLAIN.fullmatch(url)
+    if plain is not None:
+        scheme, host, path = plain.groups()
+        if not _may_rewrite_host(host):
+            return f"{scheme}://{host}{_strip_amp_path(path or '') or '/'}"
+    return _canonical(url, extra_tracking)
+
+
+def _canonical(url: str, extra_tracking: Iterable[str]) -> str:
+    """:func:`canonical_url` of a stripped ``url``, step by step."""
     is_tracking = _tracking_predicate(tuple(extra_tracking))
     for _ in range(_MAX_UNWRAP):
         target = _unwrap(url)
@@ -121,6 +131,21 @@ def canonical_url(url: str, extra_tracking: Iterable[str] = ()) -> str:
 
 
 _SAFE = "/:@!$'()*,;-._~"
+# Most links: lower-case http(s), a plain lower-case host name, a path of
+# unreserved characters, no port, user, query or fragment. Every step of
+# canonical_url leaves such a link as it is, except the AMP path rule and
+# the hosts below, so it skips them.
+_PLAIN = re.compile(r"(https?)://([a-z0-9-]+(?:\.[a-z0-9-]+)+)(/[A-Za-z0-9._~/-]*)?")
+
+
+def _may_rewrite_host(host: str) -> bool:
+    """A redirector, Google, the AMP cache or an ``amp.`` host: the full path decides."""
+    return (
+        host in _REDIRECTORS
+        or host.startswith("amp.")
+        or host.endswith(".cdn.ampproject.org")
+        or _GOOGLE_HOST.match(host) is not None
+    )
 
 
 def _query(query: str, is_tracking: Callable[[str], bool]) -> str:
@@ -156,6 +181,16 @@ def url_key(url: str, extra_tracking: Iterable[str] = ()) -> str:
 
 def canonical_key(canon: str) -> str:
     """:func:`url_key` of a URL already passed through :func:`canonical_url`."""
+    plain = _PLAIN.fullmatch(canon)
+    if plain is not None:
+        _, host, path = plain.groups()
+        path = path or ""
+        return host.removeprefix("www.") + (path.rstrip("/") if path != "/" else "")
+    return _key(canon)
+
+
+def _key(canon: str) -> str:
+    """:func:`canonical_key`, step by step."""
     parts = urlsplit(canon)
     if parts.scheme not in _DEFAULT_PORTS or not parts.netloc:
         return canon

@@ -19,12 +19,12 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import bindparam, func, literal, or_, select, text, union_all, update
+from sqlalchemy import bindparam, exists, func, literal, or_, select, text, union_all, update
 from sqlalchemy.orm import Session
 
 from watchtower.pipeline.fingerprint import Fingerprint
 from watchtower.pipeline.neardup import NearDuplicateIndex, ProbeKeys
-from watchtower.storage.one_of import one_of
+from watchtower.storage.one_of import fetch_all, one_of
 from watchtower.storage.queries import insert_ignoring_many
 from watchtower.storage.tables import ITEMS, STORIES
 
@@ -77,11 +77,6 @@ _SEEN_AGAIN = (
     .values(last_seen_at=bindparam("now"))
     .returning(_STORIES.sightings)
 )
-_SOURCE_IN_STORY = (
-    select(_ITEMS.id)
-    .where(_ITEMS.story_id == bindparam("story"), _ITEMS.source_id == bindparam("source"))
-    .limit(1)
-)
 _REPOST = (
     select(_ITEMS.id)
     .where(
@@ -90,6 +85,16 @@ _REPOST = (
         or_(_ITEMS.url_hash == bindparam("url"), _ITEMS.content_hash == bindparam("content")),
     )
     .limit(1)
+)
+# Both questions of a first sighting from a source at once: is the source in the
+# story already, and with this URL key or content (a re-post)?
+_IN_STORY = (_ITEMS.story_id == bindparam("story"), _ITEMS.source_id == bindparam("source"))
+_SOURCE_AND_REPOST = select(
+    exists().where(*_IN_STORY),
+    exists().where(
+        *_IN_STORY,
+        or_(_ITEMS.url_hash == bindparam("url"), _ITEMS.content_hash == bindparam("content")),
+    ),
 )
 _STORIES_BY_KEY = select(_STORIES.id, _STORIES.key).where(one_of(_STORIES.key, "keys"))
 _LOOKUP_CHUNK = 500
@@ -180,7 +185,14 @@ class StoryIndex:
         query = _FINGERPRINTS if since is None else _FINGERPRINTS_SINCE
         params = {"after": after} if since is None else {"after": after, "since": since}
         out = []
-        for item_id, blob, fetched, story, url in session.connection().execute(query, params):
+        connection = session.connection()
+        # The rebuild streams up to the whole window; a catch-up is a few rows.
+        rows = (
+            connection.execute(query, params)
+            if since is not None
+            else fetch_all(connection, query, params)
+        )
+        for item_id, blob, fetched, story, url in rows:
             if blob is not None:
                 out.append((item_id, bytes(blob), fetched, int(story or 0), site_key(url or "")))
         return out
@@ -217,7 +229,7 @@ class StoryIndex:
         catch-up (and one exact lookup) per batch sees everything.
         """
         candidates = [self._story_keys(c) for c in candidates]
-        probes = [self.index.probe_keys(c.fingerprint) for c in candidates]
+        probes = self.index.probe_keys_many([c.fingerprint for c in candidates])
         connection = session.connection()
         if connection.dialect.name == "postgresql":
             connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": STORY_LOCK})
@@ -236,7 +248,7 @@ class StoryIndex:
                 "contents": contents[at : at + _LOOKUP_CHUNK] or ["-"],
                 "since": now - self.window,
             }
-            for kind, key, item_id, story_id in connection.execute(_FIRST_STORIES, params):
+            for kind, key, item_id, story_id in fetch_all(connection, _FIRST_STORIES, params):
                 first[f"{kind}:{key}"] = (int(item_id), int(story_id))
         return StoryBatch(self, session, now, first, candidates, probes)
 
@@ -400,8 +412,8 @@ class StoryBatch:
         missing = [key for key, ph in placeholder.items() if ph not in created]
         existing: dict[int, int] = {}
         for at in range(0, len(missing), _LOOKUP_CHUNK):
-            found = self.connection.execute(
-                _STORIES_BY_KEY, {"keys": missing[at : at + _LOOKUP_CHUNK]}
+            found = fetch_all(
+                self.connection, _STORIES_BY_KEY, {"keys": missing[at : at + _LOOKUP_CHUNK]}
             )
             existing.update((placeholder[key], int(sid)) for sid, key in found)
         return created, existing
@@ -410,34 +422,32 @@ class StoryBatch:
         self, source_id: int, story_id: int, item: Candidate, earlier: list[Candidate]
     ) -> Sighting:
         """Count one more sighting of an existing story (one more source, if it is new to it)."""
-        known_source = bool(earlier) or (
-            self.connection.execute(
-                _SOURCE_IN_STORY, {"story": story_id, "source": source_id}
-            ).scalar()
-            is not None
-        )
+        params = {
+            "story": story_id,
+            "source": source_id,
+            "url": item.url_hash or "-",
+            "content": item.content_hash or "-",
+        }
+        stored_repost: bool | None = None  # asked with the source when there is no earlier
+        if earlier:
+            known_source = True
+        else:
+            row = self.connection.execute(_SOURCE_AND_REPOST, params).one()
+            known_source, stored_repost = bool(row[0]), bool(row[1])
         statement = _SEEN_AGAIN if known_source else _SIGHTED
         sightings = self.connection.execute(
             statement, {"story": story_id, "now": self.now}
         ).scalar()
         # The same feed re-publishing the same URL (GUIDs that change on every
         # fetch) is not news; another source or another address is.
-        repost = (
-            any(
-                (item.url_hash and other.url_hash == item.url_hash)
-                or (item.content_hash and other.content_hash == item.content_hash)
-                for other in earlier
-            )
-            or self.connection.execute(
-                _REPOST,
-                {
-                    "story": story_id,
-                    "source": source_id,
-                    "url": item.url_hash or "-",
-                    "content": item.content_hash or "-",
-                },
-            ).scalar()
-            is not None
+        repost = any(
+            (item.url_hash and other.url_hash == item.url_hash)
+            or (item.content_hash and other.content_hash == item.content_hash)
+            for other in earlier
+        ) or (
+            stored_repost
+            if stored_repost is not None
+            else self.connection.execute(_REPOST, params).scalar() is not None
         )
         return Sighting(story_id, False, int(sightings or 1), not repost)
 

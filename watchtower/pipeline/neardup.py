@@ -38,9 +38,10 @@ from __future__ import annotations
 import functools
 from array import array
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from itertools import compress
 
 import numpy as np
 import numpy.typing as npt
@@ -99,7 +100,7 @@ class DuplicateOf:
 class ProbeKeys:
     """An item's keys, computed before the index's lock is taken (they read no state)."""
 
-    lookup: U32  # every bigram key, unique: what :meth:`NearDuplicateIndex.find` looks up
+    lookup: U32  # every bigram key, unique, sorted: what :meth:`NearDuplicateIndex.find` looks up
     stored: list[int]  # the sampled keys :meth:`NearDuplicateIndex.add` files it under
 
 
@@ -171,6 +172,27 @@ def _sample_keys_bulk(
     rank = np.arange(len(key_doc)) - starts[key_doc]
     pairs = pairs[rank < limit]
     return (pairs >> np.uint64(32)).astype(np.uint32), pairs.astype(np.uint32)
+
+
+def _among(values: U32, known: U32) -> npt.NDArray[np.bool_]:
+    """``np.isin(values, known)`` for a sorted ``known`` of a few keys.
+
+    ``isin`` sorts both arrays again, which was most of a template's cost; here
+    a 64 KB bitmap of the keys' low 16 bits rules out nearly every value in one
+    gather, and the few left are looked up.
+    """
+    found = np.zeros(len(values), dtype=bool)
+    if not len(known) or not len(values):
+        return found
+    bitmap = np.zeros(1 << 16, dtype=bool)
+    bitmap[known & np.uint32(0xFFFF)] = True
+    maybe = np.flatnonzero(bitmap[values & np.uint32(0xFFFF)])
+    if len(maybe):
+        some = values[maybe]
+        at = np.searchsorted(known, some)
+        at[at == len(known)] = 0
+        found[maybe] = known[at] == some
+    return found
 
 
 def _epoch(ts: datetime | float) -> int:
@@ -282,6 +304,44 @@ class NearDuplicateIndex:
         # All bigrams on the lookup side: a stored snippet is keyed by unsampled bigrams.
         lookup = np.unique((hashes & np.uint64(0xFFFFFFFF)).astype(np.uint32))
         return ProbeKeys(lookup, _sampled(hashes, self.sample_rate, self.keys_per_doc))
+
+    def probe_keys_many(self, fps: Sequence[Fingerprint]) -> list[ProbeKeys]:
+        """:meth:`probe_keys` of each of ``fps``, the same keys, computed for all at once:
+        numpy costs a few µs a call whatever the size, and an item has under 100
+        bigrams, so a batch's items go through each step together."""
+        n = len(fps)
+        if n < 2:
+            return [self.probe_keys(fp) for fp in fps]
+        words = [fp.words for fp in fps]
+        lengths = np.fromiter(map(len, words), dtype=np.int64, count=n)
+        codes = np.frombuffer("".join(words).encode("utf-16-le"), dtype=np.uint16)
+        doc = np.repeat(np.arange(n, dtype=np.uint64), lengths)
+        pair = doc[:-1] == doc[1:]  # positions that start a bigram within one item
+        wide = codes.astype(np.uint64)
+        hashes = _mix((wide[:-1][pair] << np.uint64(16)) | wide[1:][pair])  # item by item
+        owner = doc[:-1][pair]
+        low = hashes & np.uint64(0xFFFFFFFF)
+        # (item << 32 | key), unique: each item's keys sorted, items in order.
+        lookups = np.unique((owner << np.uint64(32)) | low)
+        ranks = np.arange(n + 1, dtype=np.uint64)
+        lookup_at = np.searchsorted(lookups >> np.uint64(32), ranks).tolist()
+        lookups32 = lookups.astype(np.uint32)
+        at = np.searchsorted(owner, ranks).tolist()
+        keys: list[int] = low.tolist()
+        sampled: list[bool] = (
+            (hashes >> np.uint64(32)) % np.uint64(self.sample_rate) == 0
+        ).tolist()
+        limit = self.keys_per_doc
+        out: list[ProbeKeys] = []
+        for i in range(n):
+            start, end = at[i], at[i + 1]
+            own = keys[start:end]
+            chosen = list(compress(own, sampled[start:end]))
+            if len(chosen) < MIN_KEYS:
+                chosen = own
+            stored = list(dict.fromkeys(chosen))[:limit]
+            out.append(ProbeKeys(lookups32[lookup_at[i] : lookup_at[i + 1]], stored))
+        return out
 
     def add(
         self,
@@ -434,15 +494,21 @@ class NearDuplicateIndex:
         first = doc[:-1] == doc[1:]  # positions that start a bigram within one item
         x = _mix((codes[:-1][first] << np.uint64(16)) | codes[1:][first])
         keys = (x & np.uint64(0xFFFFFFFF)).astype(np.uint32)
-        mine = np.isin(keys, lookup)
-        pairs = np.unique((owner[:-1][first][mine] << np.uint64(32)) | keys[mine])
-        found, stories = np.unique(pairs.astype(np.uint32), return_counts=True)
-        shared = found[stories >= TEMPLATE_STORIES]
-        if not len(shared):
+        mine = _among(keys, lookup)
+        # The few bigrams shared with the item: counted in Python, cheaper than
+        # numpy's calls on arrays this small. Distinct stories per key:
+        stories = Counter(
+            key
+            for _, key in set(
+                zip(owner[:-1][first][mine].tolist(), keys[mine].tolist(), strict=True)
+            )
+        )
+        shared = {key for key, count in stories.items() if count >= TEMPLATE_STORIES}
+        if not shared:
             return {}
-        own = (_bigram_hashes(words) & np.uint64(0xFFFFFFFF)).astype(np.uint32)
-        hit = np.flatnonzero(np.isin(own, shared))
-        return dict.fromkeys(ord(words[i]) for i in (*hit.tolist(), *(hit + 1).tolist()))
+        own = (_bigram_hashes(words) & np.uint64(0xFFFFFFFF)).tolist()
+        hit = [at for at, key in enumerate(own) if key in shared]
+        return dict.fromkeys(ord(words[i]) for i in (*hit, *(at + 1 for at in hit)))
 
     def _candidates(self, keys: U32) -> list[int]:
         """The slots stored under each of ``keys`` (sorted), key by key; crowded keys skipped."""

@@ -127,6 +127,20 @@ def run_batch(ctx: RunContext, source_id: int, source: str, items: Sequence[Item
     return stats
 
 
+_severities_of: tuple[Config, dict[str, str]] | None = None
+
+
+def _severities(config: Config) -> dict[str, str]:
+    """Each rule's severity, by rule name: built once per config, not once per mention."""
+    global _severities_of
+    known = _severities_of
+    if known is not None and known[0] is config:
+        return known[1]
+    severities: dict[str, str] = {r.name: r.severity for r in config.rules}
+    _severities_of = (config, severities)
+    return severities
+
+
 def _excerpt(text: str) -> str:
     """The first :data:`EXCERPT_CHARS` characters of ``text``, cut between words."""
     if len(text) <= EXCERPT_CHARS:
@@ -170,8 +184,7 @@ def _notify(
 ) -> None:
     """Store the mentions and queue one notification per route; ``payload`` is
     :func:`payload_for` the item, built once (language detection is its costly part)."""
-    severities = {r.name: r.severity for r in ctx.config.rules}
-    store_mentions(ctx.session, item_id, matches, severities, ctx.now)
+    store_mentions(ctx.session, item_id, matches, _severities(ctx.config), ctx.now)
     stats.mentions += len(matches)
     story = {"id": sighting.story_id, "sightings": sighting.sightings, "edited": edited}
     parent_key = f"story:{sighting.story_id}"

@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 from watchtower.models import Item, Match
 from watchtower.pipeline.fingerprint import Fingerprint
 from watchtower.pipeline.route import Route
-from watchtower.storage.one_of import one_of
+from watchtower.storage.one_of import fetch_all, one_of
 from watchtower.storage.queries import SEEN_REFRESH, insert_ignoring_many, insert_returning_id
 from watchtower.storage.tables import ITEMS, ItemRow, MentionRow, OutboxRow
 
@@ -110,7 +110,9 @@ def known_guids(
     params: dict[str, Any] = {"source": source_id, "seen_before": now - SEEN_REFRESH}
     for start in range(0, len(guids), 500):
         params["guids"] = list(guids[start : start + 500])
-        for guid, item_id, content_hash, story_id, long_ago in connection.execute(_KNOWN, params):
+        for guid, item_id, content_hash, story_id, long_ago in fetch_all(
+            connection, _KNOWN, params
+        ):
             known[guid] = Known(item_id, content_hash, story_id, bool(long_ago))
     return known
 

@@ -11,9 +11,11 @@ instead; elsewhere it is the plain expanding ``IN``.
 
 from __future__ import annotations
 
+import weakref
+from collections.abc import Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import any_, bindparam
+from sqlalchemy import Connection, Dialect, any_, bindparam
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.compiler import SQLCompiler
@@ -21,7 +23,7 @@ from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.sql.visitors import InternalTraversal, _TraverseInternalsType
 from sqlalchemy.types import Boolean, String
 
-__all__ = ["one_of"]
+__all__ = ["fetch_all", "one_of"]
 
 
 class OneOf(ColumnElement[bool]):
@@ -63,3 +65,109 @@ def _any_array(element: OneOf, compiler: SQLCompiler, **kw: Any) -> str:
     )
     text: str = compiler.process(element.column == any_(array), **kw)
     return text
+
+
+def fetch_all(connection: Connection, statement: Any, params: Mapping[str, Any]) -> Sequence[Any]:
+    """``connection.execute(statement, params).all()``, cheaper on SQLite.
+
+    There SQLAlchemy renders an expanding ``IN`` anew on every run (the cached
+    compiled form still has to be post-processed for the list's length), which
+    cost more than the lookup. The statement is compiled once instead, its text
+    kept per list length, and the parameters and results go through the same
+    type processors SQLAlchemy applies.
+    """
+    if connection.dialect.name != "sqlite":
+        return connection.execute(statement, params).all()
+    plans = _PLANS.get(connection.dialect)
+    if plans is None:
+        plans = _PLANS[connection.dialect] = {}
+    if statement not in plans:
+        plans[statement] = _SqlitePlan.of(connection.dialect, statement)
+    plan = plans[statement]
+    if plan is None:
+        return connection.execute(statement, params).all()
+    return plan.run(connection, params)
+
+
+#: Statement texts kept per plan: one per combination of list lengths up to this.
+_KEPT_TEXTS = 256
+# By dialect (one per engine, which may configure its types), then statement (module
+# constants, built once).
+_PLANS: weakref.WeakKeyDictionary[Dialect, dict[Any, _SqlitePlan | None]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+class _SqlitePlan:
+    """A statement compiled once for SQLite, run with :meth:`Connection.exec_driver_sql`."""
+
+    @classmethod
+    def of(cls, dialect: Dialect, statement: Any) -> _SqlitePlan | None:
+        """The plan, or ``None`` for what it does not reproduce (SQLAlchemy then runs it)."""
+        compiled = statement.compile(dialect=dialect)
+        binds = {name: compiled.binds[name] for name in compiled.positiontup or []}
+        if (
+            dialect.paramstyle != "qmark"
+            or any(bind.literal_execute or bind.callable for bind in binds.values())
+            or compiled.string.count("__[POSTCOMPILE_")
+            != sum(bind.expanding for bind in binds.values())
+        ):
+            return None
+        return cls(dialect, statement, compiled)
+
+    def __init__(self, dialect: Dialect, statement: Any, compiled: Any) -> None:
+        self.statement = statement
+        text: str = compiled.string
+        self.names: list[str] = list(compiled.positiontup or [])
+        binds = {name: compiled.binds[name] for name in self.names}
+        self.expanding = frozenset(name for name, bind in binds.items() if bind.expanding)
+        self.defaults = {name: bind.value for name, bind in binds.items() if not bind.required}
+        self.binds = {
+            name: bind.type.dialect_impl(dialect).bind_processor(dialect)
+            for name, bind in binds.items()
+        }
+        # The text between the expanding lists, in the order of ``names``.
+        self.pieces: list[str] = []
+        for name in self.names:
+            if name in self.expanding:
+                marker = f"__[POSTCOMPILE_{name}]"
+                before, _, text = text.partition(marker)
+                self.pieces.append(before)
+        self.pieces.append(text)
+        results = [
+            column.type.dialect_impl(dialect).result_processor(dialect, None)
+            for column in statement.exported_columns
+        ]
+        self.results = results if any(p is not None for p in results) else None
+        self.texts: dict[tuple[int, ...], str] = {}
+
+    def run(self, connection: Connection, params: Mapping[str, Any]) -> Sequence[Any]:
+        values: list[Any] = []
+        lengths: list[int] = []
+        for name in self.names:
+            value = (
+                params[name] if name in params or name not in self.defaults else self.defaults[name]
+            )
+            bind = self.binds[name]
+            if name in self.expanding:
+                if not value:  # SQLAlchemy renders an empty IN specially
+                    return connection.execute(self.statement, params).all()
+                lengths.append(len(value))
+                values.extend(value if bind is None else map(bind, value))
+            else:
+                values.append(value if bind is None else bind(value))
+        key = tuple(lengths)
+        text = self.texts.get(key)
+        if text is None:
+            marks = [", ".join("?" * n) for n in lengths]
+            text = "".join(p + m for p, m in zip(self.pieces, [*marks, ""], strict=True))
+            if len(self.texts) < _KEPT_TEXTS:
+                self.texts[key] = text
+        rows = connection.exec_driver_sql(text, tuple(values)).all()
+        if self.results is None:
+            return rows
+        processors = self.results
+        return [
+            tuple(v if p is None else p(v) for v, p in zip(row, processors, strict=True))
+            for row in rows
+        ]

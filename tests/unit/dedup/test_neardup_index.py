@@ -136,3 +136,25 @@ def test_common_keys_are_skipped_but_rest_still_matches() -> None:
         index.add(i, fingerprint("", text), T0)
     found = index.find(fingerprint("", docs[7]))
     assert found is not None and found.doc_id == 7
+
+
+def test_keys_of_a_batch_are_each_items_keys() -> None:
+    """``probe_keys_many`` computes a batch's keys together: the same keys, item by item
+    (empty, one-word and short items included)."""
+    index = NearDuplicateIndex()
+    fps = [
+        *_corpus(60),
+        Fingerprint(0, ""),
+        Fingerprint(0, "\u4e00"),
+        Fingerprint(0, "\u4e00\u4e01"),
+        fingerprint("", "a b " * 40),
+        Fingerprint(0, "\uffff\u0800\ud7ff\uffff\u0800"),
+    ]
+    for batch in (fps, fps[::-1], fps[-6:], fps[:1], []):
+        many = index.probe_keys_many(batch)
+        assert len(many) == len(batch)
+        for fp, keys in zip(batch, many, strict=True):
+            one = index.probe_keys(fp)
+            assert keys.stored == one.stored
+            assert keys.lookup.dtype == one.lookup.dtype
+            assert keys.lookup.tolist() == one.lookup.tolist()

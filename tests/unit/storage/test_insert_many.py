@@ -10,8 +10,8 @@ from sqlalchemy import select
 
 from tests.unit.storage.conftest import add_sources
 from watchtower.storage.db import Database
-from watchtower.storage.queries import insert_ignoring_many
-from watchtower.storage.tables import ITEMS, SourceRow
+from watchtower.storage.queries import insert_ignoring, insert_ignoring_many, insert_returning_id
+from watchtower.storage.tables import ITEMS, OutboxRow, SourceRow
 
 NOW = datetime(2026, 11, 25, 9, 30, 15, 123456, tzinfo=UTC)
 
@@ -93,3 +93,48 @@ def test_rows_are_stored_exactly_and_conflicts_are_skipped(db: Database) -> None
     assert two["title"] == "Banque Acmé : « prélèvements » en double"  # not "changed"
     assert two["text"].endswith("emoji 🏦")
     assert (two["author"], two["rating"], two["published_at"]) == (None, None, None)
+
+
+def test_one_row_inserts_store_what_sqlalchemy_stores(db: Database) -> None:
+    """``insert_returning_id`` (its own statement text on SQLite) stores the row, the
+    defaults of the columns left out included, as SQLAlchemy's statement does."""
+    with db.writing() as session:
+        source_id = session.scalar(select(SourceRow.id))
+        assert source_id is not None
+        [(item_id,)] = insert_ignoring_many(
+            session.connection(), ITEMS, [item_row(source_id, "1")], ("source_id", "guid"), ()
+        )
+        outbox = {
+            "item_id": item_id,
+            "target": "slack:#veille",
+            "status": "pending",
+            "severity": "warning",
+            "reason": "rule « crise »",
+            "payload": {"title": "Acmé", "terms": ["panne"], "n": 1.5, "none": None},
+            "attempts": 0,
+            "next_attempt_at": NOW,
+            "created_at": NOW,
+        }
+        ids = []
+        for key in ("ours", "theirs"):
+            values = {**outbox, "dedup_key": key}
+            if key == "ours":
+                ids.append(insert_returning_id(session, OutboxRow, ("dedup_key", "target"), values))
+            else:
+                statement = insert_ignoring(
+                    db.engine.dialect.name, OutboxRow.__table__, ("dedup_key", "target")
+                )
+                ids.append(session.connection().execute(statement, values).scalar())
+        again = insert_returning_id(
+            session, OutboxRow, ("dedup_key", "target"), {**outbox, "dedup_key": "ours"}
+        )
+        assert again is None
+        assert ids[0] is not None and ids[1] is not None and ids[0] != ids[1]
+    with db.session() as session:
+        ours, theirs = (
+            session.execute(select(OutboxRow.__table__).where(OutboxRow.id == i)).mappings().one()
+            for i in ids
+        )
+    assert {**ours, "id": 0, "dedup_key": ""} == {**theirs, "id": 0, "dedup_key": ""}
+    assert ours["outcome_unknown"] is False
+    assert ours["payload"] == outbox["payload"]

@@ -7,11 +7,11 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 
 import pytest
-from sqlalchemy import Connection, event, select
+from sqlalchemy import Connection, bindparam, event, literal, or_, select
 
 from tests.unit.storage.conftest import add_sources
 from watchtower.storage.db import Database
-from watchtower.storage.one_of import one_of
+from watchtower.storage.one_of import fetch_all, one_of
 from watchtower.storage.tables import SOURCES
 
 NOW = datetime(2026, 11, 26, 9, 0, tzinfo=UTC)
@@ -62,3 +62,32 @@ def test_statement_text_does_not_grow_with_the_values_on_postgresql(
     else:  # SQLite: one placeholder per value, and no "= 1" that no index serves
         assert len(texts) == 3, texts
         assert all(" IN (" in text and "= 1" not in text for text in texts)
+
+
+@pytest.mark.parametrize(
+    "wanted",
+    [[], ["acmé"], NAMES, ["acmé", "absent", "NULL", LONG], NAMES * 3],
+    ids=["none", "one", "all", "some", "repeated"],
+)
+def test_fetch_all_gives_what_execute_gives(db: Database, wanted: list[str]) -> None:
+    """On SQLite ``fetch_all`` runs its own statement text: same rows, same types."""
+    both = (
+        select(SOURCES.c.id, SOURCES.c.name, SOURCES.c.next_check_at, SOURCES.c.enabled)
+        .where(
+            one_of(SOURCES.c.name, "names"),
+            SOURCES.c.next_check_at <= bindparam("now"),
+            or_(one_of(SOURCES.c.kind, "kinds"), SOURCES.c.name == literal("NULL")),
+        )
+        .order_by(SOURCES.c.name)
+    )
+    params = {"names": wanted, "now": NOW, "kinds": ["rss", "html"]}
+    with db.session() as session:
+        connection = session.connection()
+        expected = [tuple(row) for row in connection.execute(both, params)]
+        for _ in range(2):  # the second time from the kept statement text
+            found = [tuple(row) for row in fetch_all(connection, both, params)]
+            assert found == expected
+            assert [type(v) for row in found for v in row] == [
+                type(v) for row in expected for v in row
+            ]
+    assert len(expected) == len(set(wanted) & set(NAMES))
