@@ -238,13 +238,15 @@ class Poller:
         if settings is None or (stop is not None and stop.is_set()):
             self._release(claim.id)
             return
-        ctx = FetchContext(http=app.http, now=app.clock, log=log)
+        ctx = FetchContext(
+            http=app.http, now=app.clock, log=log, timezone=app.loaded.config.watchtower.timezone
+        )
         state = SourceState(claim.etag, claim.last_modified, dict(claim.cursor))
         metrics.poll_started()
         try:
             result = REGISTRY[settings.kind].fetch(settings, state, ctx)
         except SourceError as exc:
-            self._record_failure(claim.id, settings, exc.message, exc.retry_after, stats)
+            self._record_failure(claim.id, settings, exc.message, exc.retry_after, stats, exc)
             return
         except Exception as exc:  # a bug in one adapter must not stop the others
             log.exception("adapter crashed", extra=kv(source=claim.name))
@@ -369,7 +371,9 @@ class Poller:
         message: str,
         retry_after: float | None,
         stats: PollStats,
+        error: SourceError | None = None,
     ) -> None:
+        """Count a failed fetch; ``error`` lets the ops alert say it in the configured language."""
         app = self.app
         now = app.clock()
         message = redact_text(message)  # stored, shown by status, sent to ops
@@ -384,7 +388,7 @@ class Poller:
                 settings.every, now, failures=row.consecutive_failures, retry_after=retry_after
             )
             failures, when = row.consecutive_failures, row.next_check_at
-            source_alerts.after_failure(session, app.loaded.config, row, now)
+            source_alerts.after_failure(session, app.loaded.config, row, now, error)
         with self._lock:
             stats.failed += 1
             stats.errors[settings.name] = message

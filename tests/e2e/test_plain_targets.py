@@ -119,7 +119,9 @@ allow_private = true
 
     printed = out.getvalue()
     assert "Source en panne : mort" in printed
-    assert f"Dernière erreur : {stats.errors['mort']}" in printed
+    # The error in the configured language (the log and status keep the English).
+    assert "Dernière erreur : le site a refusé la connexion" in printed
+    assert "refused" in stats.errors["mort"] or "connect" in stats.errors["mort"]
     assert "Marques :" not in printed
 
 

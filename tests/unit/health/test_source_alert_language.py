@@ -146,11 +146,6 @@ def test_an_address_in_the_localized_sentence_is_redacted(apps: Callable[[str], 
     assert "s3cret" not in sent["excerpt"]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="needs watchtower/poll.py to pass the SourceError to source_alerts.after_failure; "
-    "remove this marker once it does",
-)
 def test_through_the_poller_the_alert_is_in_french(
     apps: Callable[[str], App], feeds: FeedServer
 ) -> None:

@@ -500,7 +500,7 @@ def test_one_failure_is_one_failure(health_app: tuple[App, Clock], feeds: FeedSe
     app.poller.poll(all_sources=True)
     assert ops_notice(app, "down") == (
         "Source en panne : flux",
-        "La vérification a échoué. Dernière erreur : the site has a server error (503)",
+        "La vérification a échoué. Dernière erreur : le site a un problème technique (503)",
     )
 
 
