@@ -119,7 +119,9 @@ _CODE_CHARS = _CodeChars()
 
 def fingerprint(title: str, text: str, *, max_words: int = MAX_WORDS) -> Fingerprint:
     """Fingerprint an item from its title and plain text."""
-    norm_title, norm_text = normalise(title), normalise(text)
+    # Hashtag parts (#BoycottAcme → boycott acme) help matching, not identity:
+    # without them the words (and the hash of an item stored before) stay as written.
+    norm_title, norm_text = normalise(title, tags=False), normalise(text, tags=False)
     digest = hashlib.blake2b(f"{norm_title}\x1e{norm_text}".encode(), digest_size=8)
     content_hash = int.from_bytes(digest.digest(), "big", signed=True)
     # A headline-only item often repeats its title as its text (Google News

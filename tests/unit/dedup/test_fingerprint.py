@@ -117,3 +117,18 @@ def test_similarity_is_containment() -> None:
     assert similarity("xyz" + words + "uvw", words) == 1.0  # boilerplate around
     assert similarity(words, "") == 0.0
     assert 0.8 < similarity(words[:5] + "q" + words[6:], words) < 1.0
+
+
+def test_hashtag_parts_do_not_change_an_item_identity() -> None:
+    """Matching splits #BoycottAcme into its parts; the fingerprint keeps the tag as
+    written, so an item stored before that rule is not seen as edited."""
+    tagged = fingerprint("Service client", "Trois semaines sans réponse #BoycottAcme @AcmeSupport")
+    assert tagged.words == fingerprint("Service client", "Trois semaines sans réponse").words + (
+        fingerprint("", "boycottacme acmesupport").words
+    )
+    assert (
+        tagged.content_hash
+        == fingerprint(
+            "Service client", "Trois semaines sans réponse #boycottacme @acmesupport"
+        ).content_hash
+    )
