@@ -7,7 +7,6 @@ the work without taking the same row; on SQLite the single writer lock does it.
 from __future__ import annotations
 
 import functools
-import weakref
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -27,7 +26,6 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
-from sqlalchemy.schema import ColumnDefault
 
 from watchtower.adapters.base import SourceSettings
 from watchtower.storage.tables import (
@@ -39,6 +37,7 @@ from watchtower.storage.tables import (
     SourceRow,
     StoryRow,
 )
+from watchtower.storage.values_insert import values_insert
 
 
 def skip_locked(session: Session, query: Select[Any]) -> Select[Any]:
@@ -83,7 +82,7 @@ def insert_ignoring_many(
     The statement text is then the same whatever the number of rows. psycopg
     caches its conversion and, after a few runs, prepares it on the server.
     On SQLite, one multi-row ``VALUES`` as SQLAlchemy's "insertmanyvalues"
-    would send it, from a text written once (:class:`_ValuesInsert`).
+    would send it, from a text written once (:mod:`watchtower.storage.values_insert`).
     """
     if not rows:
         return []
@@ -93,151 +92,12 @@ def insert_ignoring_many(
         arrays = {f"u_{name}": [row[name] for row in rows] for name in columns}
         return list(connection.execute(_unnest_insert(table, columns, conflict, also), arrays))
     plan = (
-        _values_insert(dialect, table, columns, conflict, also)
-        if dialect.name == "sqlite"
-        else None
+        values_insert(dialect, table, columns, conflict, also) if dialect.name == "sqlite" else None
     )
     if plan is None:
         statement = insert_ignoring(dialect.name, table, conflict, also)
         return list(connection.execute(statement, list(rows)))
     return plan.run(connection, rows)
-
-
-_NONE = object()  # no value seen yet
-
-#: Statement texts kept per plan: one per batch size up to this (a feed's page).
-_KEPT_TEXTS = 128
-
-
-class _ValuesInsert:
-    """What SQLAlchemy's "insertmanyvalues" sends to SQLite, written once.
-
-    The same multi-row ``VALUES`` text, the same parameters converted by the
-    columns' own bind processors, the same page size; without compiling and
-    post-processing the statement on every call, which cost more than
-    SQLite's own insert of a batch of ten items.
-    """
-
-    def __init__(
-        self,
-        dialect: Any,
-        table: Table,
-        columns: tuple[str, ...],
-        conflict: tuple[str, ...],
-        also: tuple[str, ...],
-        constants: dict[str, Any],
-    ) -> None:
-        quote = dialect.identifier_preparer.quote
-        returned = (table.c.id, *(table.c[name] for name in also))
-        named = (*columns, *constants)
-        self.head = f"INSERT INTO {quote(table.name)} ({', '.join(map(quote, named))}) VALUES "
-        self.row = f"({', '.join('?' * len(named))})"
-        self.tail = (
-            f" ON CONFLICT ({', '.join(map(quote, conflict))}) DO NOTHING"
-            f" RETURNING {', '.join(quote(c.name) for c in returned)}"
-        )
-        # SQLAlchemy calls a column's processor on every value, None included.
-        self.binds = tuple(
-            (name, table.c[name].type.dialect_impl(dialect).bind_processor(dialect))
-            for name in columns
-        )
-        # The scalar defaults of the columns left out, as SQLAlchemy sends them.
-        self.constants = tuple(
-            value
-            if (bind := table.c[name].type.dialect_impl(dialect).bind_processor(dialect)) is None
-            else bind(value)
-            for name, value in constants.items()
-        )
-        self.results = tuple(
-            c.type.dialect_impl(dialect).result_processor(dialect, None) for c in returned
-        )
-        self.page = max(
-            1,
-            min(
-                dialect.insertmanyvalues_page_size,
-                dialect.insertmanyvalues_max_parameters // len(named),
-            ),
-        )
-        self.texts: dict[int, str] = {}
-
-    def run(self, connection: Connection, rows: Sequence[dict[str, Any]]) -> list[Any]:
-        binds = self.binds
-        out: list[Any] = []
-        for start in range(0, len(rows), self.page):
-            chunk = rows[start : start + self.page]
-            params: list[Any] = []
-            # A batch's rows share values (``now`` in every row's dates): a value
-            # that is the previous row's object is converted once.
-            last: list[Any] = [_NONE] * len(binds)
-            done: list[Any] = [None] * len(binds)
-            for row in chunk:
-                for at, (name, bind) in enumerate(binds):
-                    value = row[name]
-                    if bind is not None:
-                        if value is not last[at]:
-                            last[at], done[at] = value, bind(value)
-                        value = done[at]
-                    params.append(value)
-                params.extend(self.constants)
-            text = self.texts.get(len(chunk))
-            if text is None:
-                text = self.head + ", ".join([self.row] * len(chunk)) + self.tail
-                if len(chunk) <= _KEPT_TEXTS:
-                    self.texts[len(chunk)] = text
-            found: Sequence[Any] = connection.exec_driver_sql(text, tuple(params)).all()
-            if any(p is not None for p in self.results):
-                found = [
-                    tuple(v if p is None else p(v) for v, p in zip(r, self.results, strict=True))
-                    for r in found
-                ]
-            out.extend(found)
-        return out
-
-
-# By dialect (one per engine, which may configure its types, e.g. JSON), then by
-# table and columns.
-_INSERT_PLANS: weakref.WeakKeyDictionary[Any, dict[tuple[Any, ...], _ValuesInsert | None]] = (
-    weakref.WeakKeyDictionary()
-)
-
-
-def _values_insert(
-    dialect: Any,
-    table: Table,
-    columns: tuple[str, ...],
-    conflict: tuple[str, ...],
-    also: tuple[str, ...],
-) -> _ValuesInsert | None:
-    """The plan of :func:`insert_ignoring_many` on SQLite, or ``None`` where SQLAlchemy
-    would add something of its own (a Python-side default of a column left out)."""
-    plans = _INSERT_PLANS.get(dialect)
-    if plans is None:
-        plans = _INSERT_PLANS[dialect] = {}
-    key = (table, columns, conflict, also)
-    if key not in plans:
-        plans[key] = _new_values_insert(dialect, table, columns, conflict, also)
-    return plans[key]
-
-
-def _new_values_insert(
-    dialect: Any,
-    table: Table,
-    columns: tuple[str, ...],
-    conflict: tuple[str, ...],
-    also: tuple[str, ...],
-) -> _ValuesInsert | None:
-    given = set(columns)
-    if dialect.paramstyle != "qmark" or not given <= set(table.c.keys()):
-        return None
-    constants: dict[str, Any] = {}
-    for column in table.c:
-        default = column.default
-        if column.name in given or default is None:
-            continue
-        if not (isinstance(default, ColumnDefault) and default.is_scalar):
-            return None  # a callable or SQL default: SQLAlchemy's to run
-        constants[column.name] = default.arg
-    return _ValuesInsert(dialect, table, columns, conflict, also, constants)
 
 
 @functools.cache
@@ -273,7 +133,7 @@ def insert_returning_id(
     connection = session.connection()
     dialect = connection.dialect
     plan = (
-        _values_insert(dialect, table.__table__, tuple(values), conflict, ())
+        values_insert(dialect, table.__table__, tuple(values), conflict, ())
         if dialect.name == "sqlite"
         else None
     )
