@@ -35,7 +35,6 @@ serialises "find, then insert story").
 
 from __future__ import annotations
 
-import functools
 from array import array
 from collections import Counter
 from collections.abc import Iterable, Sequence
@@ -44,9 +43,17 @@ from datetime import datetime, timedelta
 from itertools import compress
 
 import numpy as np
-import numpy.typing as npt
 from rapidfuzz.distance import LCSseq
 
+from watchtower.pipeline.bigrams import (
+    MIN_KEYS,
+    U32,
+    among,
+    bigram_hashes,
+    mix,
+    sample_keys_bulk,
+    sampled,
+)
 from watchtower.pipeline.fingerprint import Fingerprint
 
 #: The least containment of a text in another more than twice its length.
@@ -69,23 +76,15 @@ __all__ = [
     "DuplicateOf",
     "NearDuplicateIndex",
     "ProbeKeys",
-    "bigram_keys",
-    "sample_keys",
 ]
 
-_M64 = (1 << 64) - 1
-_MUL1, _MUL2 = 0x9E3779B97F4A7C15, 0xBF58476D1CE4E5B9
 _BULK_CHUNK = 65_536  # docs per vectorised batch: bounds the uint64 temporaries
-U32 = npt.NDArray[np.uint32]
-U64 = npt.NDArray[np.uint64]
 #: ``(doc_id, fingerprint, ts)`` or ``(doc_id, fingerprint, ts, story, site)``.
 Row = (
     tuple[int, bytes | Fingerprint, datetime | float]
     | tuple[int, bytes | Fingerprint, datetime | float, int, int]
 )
 _UNKNOWN = -(1 << 48)  # story keys of items of no known story: one each, below any placeholder
-#: Fewer sampled keys than this and an item is stored under all its bigrams.
-MIN_KEYS = 4
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,97 +101,6 @@ class ProbeKeys:
 
     lookup: U32  # every bigram key, unique, sorted: what :meth:`NearDuplicateIndex.find` looks up
     stored: list[int]  # the sampled keys :meth:`NearDuplicateIndex.add` files it under
-
-
-def sample_keys(words: str, sample_rate: int = 4, limit: int | None = None) -> list[int]:
-    """The keys an item is *stored* under, in document order, unique.
-
-    Bigrams whose hash falls in the 1-in-``sample_rate`` bucket, the first
-    ``limit`` of them. An item with fewer than :data:`MIN_KEYS` sampled bigrams
-    (a short snippet) is stored under all its bigrams instead, so it still has
-    keys to be found by.
-    """
-    return _sampled(_bigram_hashes(words), sample_rate, limit)
-
-
-def _sampled(hashes: U64, sample_rate: int, limit: int | None) -> list[int]:
-    sampled = hashes[(hashes >> np.uint64(32)) % np.uint64(sample_rate) == 0]
-    chosen = sampled if len(sampled) >= MIN_KEYS else hashes
-    keys = list(dict.fromkeys((chosen & np.uint64(0xFFFFFFFF)).tolist()))
-    return keys[:limit] if limit is not None else keys
-
-
-def bigram_keys(words: str) -> list[int]:
-    """64-bit mixed hashes of every word bigram: low 32 bits key, high bits sample."""
-    hashes: list[int] = _bigram_hashes(words).tolist()
-    return hashes
-
-
-@functools.lru_cache(maxsize=1024)
-def _bigram_hashes(words: str) -> U64:
-    """:func:`bigram_keys` as an array: the same mix, vectorised (one item costs a few
-    µs instead of half a µs per bigram). Cached: an item is looked up, then added,
-    in more than one index (a batch's own and the shared one). Never mutate the result."""
-    codes = np.frombuffer(words.encode("utf-16-le"), dtype=np.uint16).astype(np.uint64)
-    return _mix((codes[:-1] << np.uint64(16)) | codes[1:])
-
-
-def _mix(x: U64) -> U64:
-    """The bigram hash, in place: (first code << 16 | second code) mixed to 64 bits."""
-    x *= np.uint64(_MUL1)
-    x ^= x >> np.uint64(29)
-    x *= np.uint64(_MUL2)
-    x ^= x >> np.uint64(32)
-    return x
-
-
-def _sample_keys_bulk(
-    codes: npt.NDArray[np.uint16], lengths: npt.NDArray[np.int64], sample_rate: int, limit: int
-) -> tuple[U32, U32]:
-    """Vectorised :func:`sample_keys` for many docs: (doc index, key) pairs.
-
-    Same keys as the scalar path: unique within a doc, first ``limit`` in
-    document order.
-    """
-    n = len(lengths)
-    doc = np.repeat(np.arange(n, dtype=np.uint32), lengths)
-    valid = np.ones(len(codes), dtype=bool)
-    ends = np.cumsum(lengths) - 1
-    valid[ends[lengths > 0]] = False  # the last word of a doc starts no bigram
-    pos = np.flatnonzero(valid)
-    x = _mix((codes[pos].astype(np.uint64) << np.uint64(16)) | codes[pos + 1].astype(np.uint64))
-    keep = (x >> np.uint64(32)) % np.uint64(sample_rate) == 0
-    short = np.bincount(doc[pos[keep]], minlength=n) < MIN_KEYS
-    keep |= short[doc[pos]]
-    pairs = (doc[pos[keep]].astype(np.uint64) << np.uint64(32)) | (x[keep] & np.uint64(0xFFFFFFFF))
-    _, first = np.unique(pairs, return_index=True)  # first occurrence of a key in its doc
-    pairs = pairs[np.sort(first)]
-    key_doc = (pairs >> np.uint64(32)).astype(np.uint32)
-    starts = np.searchsorted(key_doc, np.arange(n, dtype=np.uint32))
-    rank = np.arange(len(key_doc)) - starts[key_doc]
-    pairs = pairs[rank < limit]
-    return (pairs >> np.uint64(32)).astype(np.uint32), pairs.astype(np.uint32)
-
-
-def _among(values: U32, known: U32) -> npt.NDArray[np.bool_]:
-    """``np.isin(values, known)`` for a sorted ``known`` of a few keys.
-
-    ``isin`` sorts both arrays again, which was most of a template's cost; here
-    a 64 KB bitmap of the keys' low 16 bits rules out nearly every value in one
-    gather, and the few left are looked up.
-    """
-    found = np.zeros(len(values), dtype=bool)
-    if not len(known) or not len(values):
-        return found
-    bitmap = np.zeros(1 << 16, dtype=bool)
-    bitmap[known & np.uint32(0xFFFF)] = True
-    maybe = np.flatnonzero(bitmap[values & np.uint32(0xFFFF)])
-    if len(maybe):
-        some = values[maybe]
-        at = np.searchsorted(known, some)
-        at[at == len(known)] = 0
-        found[maybe] = known[at] == some
-    return found
 
 
 def _epoch(ts: datetime | float) -> int:
@@ -291,7 +199,7 @@ class NearDuplicateIndex:
         self._offsets.extend(ends.tolist())
         self._codes.frombytes(codes)
         flat = np.frombuffer(codes, dtype=np.uint16)
-        docs, keys = _sample_keys_bulk(flat, lengths, self.sample_rate, self.keys_per_doc)
+        docs, keys = sample_keys_bulk(flat, lengths, self.sample_rate, self.keys_per_doc)
         self._merge(keys, docs + np.uint32(first))
 
     def probe_keys(self, fp: Fingerprint) -> ProbeKeys:
@@ -300,10 +208,10 @@ class NearDuplicateIndex:
         Reads only the index's settings, so callers compute them before taking
         the lock that serialises :meth:`find` and :meth:`add`.
         """
-        hashes = _bigram_hashes(fp.words)
+        hashes = bigram_hashes(fp.words)
         # All bigrams on the lookup side: a stored snippet is keyed by unsampled bigrams.
         lookup = np.unique((hashes & np.uint64(0xFFFFFFFF)).astype(np.uint32))
-        return ProbeKeys(lookup, _sampled(hashes, self.sample_rate, self.keys_per_doc))
+        return ProbeKeys(lookup, sampled(hashes, self.sample_rate, self.keys_per_doc))
 
     def probe_keys_many(self, fps: Sequence[Fingerprint]) -> list[ProbeKeys]:
         """:meth:`probe_keys` of each of ``fps``, the same keys, computed for all at once:
@@ -318,7 +226,7 @@ class NearDuplicateIndex:
         doc = np.repeat(np.arange(n, dtype=np.uint64), lengths)
         pair = doc[:-1] == doc[1:]  # positions that start a bigram within one item
         wide = codes.astype(np.uint64)
-        hashes = _mix((wide[:-1][pair] << np.uint64(16)) | wide[1:][pair])  # item by item
+        hashes = mix((wide[:-1][pair] << np.uint64(16)) | wide[1:][pair])  # item by item
         owner = doc[:-1][pair]
         low = hashes & np.uint64(0xFFFFFFFF)
         # (item << 32 | key), unique: each item's keys sorted, items in order.
@@ -369,7 +277,7 @@ class NearDuplicateIndex:
         stored = (
             keys.stored
             if keys is not None
-            else _sampled(_bigram_hashes(fp.words), self.sample_rate, self.keys_per_doc)
+            else sampled(bigram_hashes(fp.words), self.sample_rate, self.keys_per_doc)
         )
         for key in stored:
             self._delta.setdefault(key, []).append(slot)
@@ -481,7 +389,7 @@ class NearDuplicateIndex:
         if len(labels) < TEMPLATE_STORIES:
             return {}
         # Every bigram of every candidate at once, labelled with its story, as in
-        # _sample_keys_bulk: (story label << 32 | key), unique, then keys counted.
+        # sample_keys_bulk: (story label << 32 | key), unique, then keys counted.
         offsets = np.frombuffer(self._offsets, dtype=np.uint64)
         slots = np.fromiter(ranked, dtype=np.int64, count=len(ranked))
         starts, ends = offsets[slots].astype(np.int64), offsets[slots + 1].astype(np.int64)
@@ -492,9 +400,9 @@ class NearDuplicateIndex:
         owner = np.repeat(labelled, lengths)
         doc = np.repeat(np.arange(len(slots)), lengths)
         first = doc[:-1] == doc[1:]  # positions that start a bigram within one item
-        x = _mix((codes[:-1][first] << np.uint64(16)) | codes[1:][first])
+        x = mix((codes[:-1][first] << np.uint64(16)) | codes[1:][first])
         keys = (x & np.uint64(0xFFFFFFFF)).astype(np.uint32)
-        mine = _among(keys, lookup)
+        mine = among(keys, lookup)
         # The few bigrams shared with the item: counted in Python, cheaper than
         # numpy's calls on arrays this small. Distinct stories per key:
         stories = Counter(
@@ -506,7 +414,7 @@ class NearDuplicateIndex:
         shared = {key for key, count in stories.items() if count >= TEMPLATE_STORIES}
         if not shared:
             return {}
-        own = (_bigram_hashes(words) & np.uint64(0xFFFFFFFF)).tolist()
+        own = (bigram_hashes(words) & np.uint64(0xFFFFFFFF)).tolist()
         hit = [at for at, key in enumerate(own) if key in shared]
         return dict.fromkeys(ord(words[i]) for i in (*hit, *(at + 1 for at in hit)))
 

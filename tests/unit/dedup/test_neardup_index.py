@@ -8,13 +8,9 @@ from datetime import UTC, datetime, timedelta
 
 import numpy as np
 
+from watchtower.pipeline.bigrams import bigram_keys, sample_keys, sample_keys_bulk
 from watchtower.pipeline.fingerprint import Fingerprint, fingerprint
-from watchtower.pipeline.neardup import (
-    NearDuplicateIndex,
-    _sample_keys_bulk,
-    bigram_keys,
-    sample_keys,
-)
+from watchtower.pipeline.neardup import NearDuplicateIndex
 
 T0 = datetime(2024, 3, 1, tzinfo=UTC)
 VOCAB = [f"mot{i}" for i in range(3000)]
@@ -33,7 +29,7 @@ def test_bulk_keys_equal_scalar_keys() -> None:
     fps = [*_corpus(300), fingerprint("", "a b " * 40), fingerprint("", ""), fingerprint("", "x")]
     codes = np.frombuffer("".join(f.words for f in fps).encode("utf-16-le"), dtype=np.uint16)
     lengths = np.array([len(f.words) for f in fps], dtype=np.int64)
-    docs, keys = _sample_keys_bulk(codes, lengths, 4, 16)
+    docs, keys = sample_keys_bulk(codes, lengths, 4, 16)
     bulk: dict[int, set[int]] = {}
     for d, k in zip(docs.tolist(), keys.tolist(), strict=True):
         bulk.setdefault(d, set()).add(k)
