@@ -208,6 +208,14 @@ class DedupSection(_Strict):
         description="Extra URL query parameters to ignore (``utm_*`` and the usual trackers "
         "are always ignored); a trailing ``*`` matches a prefix.",
     )
+    max_thread_replies: int = Field(
+        default=5,
+        ge=0,
+        le=1000,
+        description='Thread replies ("Aussi vu sur…") per story and target; later sightings '
+        'only update the story\'s "Vu sur N sources" counter (Slack, at most once a minute) '
+        "and print nothing on the console. 0: no replies, only the counter.",
+    )
 
 
 def _non_blank(value: str) -> str:

@@ -11,7 +11,8 @@ What a send does, by the notification's ``extra``:
 - ``verify`` (the previous attempt may have reached Slack): look for the
   message by its outbox id in the channel's history (or the thread) first.
 - ``thread`` (a later sighting of a story): reply in the parent's thread, then
-  ``chat.update`` the parent with the sighting counter.
+  ``chat.update`` the parent with the sighting counter; with ``counter_only``
+  (a sighting beyond ``[dedup] max_thread_replies``), only the update.
 - ``chart`` (a digest): upload the PNG in the message's thread.
 """
 
@@ -115,6 +116,7 @@ class SlackNotifier(Notifier):
         }
         if thread:
             extra["thread"] = thread
+            extra["counter_only"] = bool(thread.get("counter_only"))
             # If the parent is gone, this sighting is posted as a message of its own.
             standalone, standalone_text = r.item_blocks(n, lang, self.timezone)
             extra["standalone"] = {"blocks": standalone, "text": standalone_text}
@@ -151,6 +153,8 @@ class SlackNotifier(Notifier):
         channel = message.address
         parent_channel = str(thread["channel"]) if thread else channel
         thread_ts = str(thread["ts"]) if thread else None
+        if thread_ts and extra.get("counter_only"):
+            return self._update_counter(parent_channel, thread_ts, message)
         if extra.get("verify") and self.reconcile:
             found = self._find(parent_channel, outbox_id, extra, thread_ts)
             if found is None and thread_ts:  # the parent was gone: posted in the channel?
@@ -247,6 +251,31 @@ class SlackNotifier(Notifier):
         )
         raw = {"channel": posted.channel, "ts": posted.ts, "thread_lost": True}
         return Receipt(posted.ts, raw)
+
+    def _update_counter(self, channel: str, ts: str, message: Message) -> Receipt:
+        """Only ``chat.update`` the story's parent with its counter (nothing posted).
+
+        Nothing was posted, so a retryable error is raised for the outbox to retry
+        (or wait out a rate limit); a parent Slack refuses to update (deleted) is
+        logged and left as it is.
+        """
+        parent = message.extra.get("parent")
+        if not parent:
+            return Receipt(None)
+        outbox_id = message.extra.get("outbox_id", "")
+        try:
+            self.api.update(
+                channel, ts, text=parent["text"] or message.text, blocks=parent["blocks"]
+            )
+        except DeliveryError as exc:
+            if exc.retryable:
+                raise
+            log.warning(
+                "the story's Slack message was not updated with its sighting count",
+                extra=kv(outbox_id=outbox_id, channel=channel, ts=ts, error=exc.reason),
+            )
+            return Receipt(None)
+        return Receipt(ts, {"channel": channel, "ts": ts, "counter_only": True})
 
     def _update_parent(
         self,

@@ -7,6 +7,9 @@ Order of :meth:`Alerting.before_send` for a claimed row, first match wins:
 2. a later sighting of a story on Slack replies in its parent's thread, waiting
    (deferred, not failed) while the parent is still on its way, held with it
    (same summary) while it is held, skipped if it went out inside a summary;
+   beyond ``[dedup] max_thread_replies`` sightings it posts no reply: on Slack
+   it waits for the next minute boundary, then the newest one updates the
+   parent's counter and the others are skipped; on the console it is skipped;
 3. quiet hours of the target hold it (``critical`` bypasses them);
 4. a rule with ``digest`` holds it until the digest time;
 5. a target in ``[[digests]]`` holds it until its digest time (``critical``
@@ -51,6 +54,8 @@ from watchtower.timewindows import parse_window, quiet_until
 log = logging.getLogger("watchtower.alerting")
 
 UNGATED_KINDS = frozenset({"summary", "spike", "ops"})
+BEYOND_CAP = "beyond max_thread_replies: no thread reply"
+COALESCED = "counted in a later sighting's update of the story's counter"
 
 
 class AppLike(Protocol):
@@ -99,12 +104,20 @@ class Alerting:
         story = row.story
         reply = story is not None and not story.get("first", True)
         threaded: Verdict | None = None
-        if reply and kind == "slack" and story is not None:
-            # An edit is no new source: the parent's counter stays as it is.
-            sightings = -1 if story.get("edited") else int(story.get("sightings") or 0)
-            threaded = self._thread(row, int(story["id"]), sightings)
-        elif reply and story is not None:  # a follow-up line (console): after its story
-            threaded = self._after_parent(row, int(story["id"]))
+        if reply and story is not None:
+            story_id, edited = int(story["id"]), bool(story.get("edited"))
+            # An edit is no new source: never capped, the parent's counter stays as it is.
+            beyond = not edited and self._beyond_cap(row, story_id)
+            if kind == "slack":
+                sightings = -1 if edited else int(story.get("sightings") or 0)
+                if beyond:
+                    threaded = self._counter(row, story_id, sightings, now)
+                else:
+                    threaded = self._thread(row, story_id, sightings)
+            elif beyond:  # the console has no counter to update: nothing to print
+                return Verdict("skip", reason=BEYOND_CAP)
+            else:  # a follow-up line (console): after its story
+                threaded = self._after_parent(row, story_id)
         if not row.hold_reason and (quiet := self._quiet(row, now)):
             return quiet
         if threaded is not None:
@@ -190,6 +203,48 @@ class Alerting:
             # The story's own count (distinct sources) when the detector gives it,
             # the parent's for an edit (-1); never lower the parent's.
             "sightings": max(sightings or parent.sightings + 1, parent.sightings),
+        }
+        return Verdict("send", extra={"thread": thread})
+
+    def _beyond_cap(self, row: Claimed, story_id: int) -> bool:
+        """Whether the story already has its ``max_thread_replies`` replies to this target."""
+        cap = self.app.loaded.config.dedup.max_thread_replies
+        with self.app.db.session() as session:
+            return threads.replies_before(session, story_id, row.target, row.id) >= cap
+
+    def _counter(self, row: Claimed, story_id: int, sightings: int, now: datetime) -> Verdict:
+        """A sighting beyond the cap: no reply, the parent's counter only, coalesced.
+
+        It waits for the minute boundary after it was queued; then, if a later
+        sighting due by the same boundary will update the counter, it is skipped,
+        else it updates the counter (if the parent does not say as much already).
+        """
+        slot = threads.counter_slot(row.created_at)
+        if now < slot:
+            return Verdict(
+                "defer",
+                delay=(slot - now).total_seconds(),
+                reason="beyond max_thread_replies: the story's counter is updated once a minute",
+            )
+        with self.app.db.session() as session:
+            parent = threads.parent_of(session, story_id, row.target)
+            newer = threads.newer_sighting_due(session, story_id, row.target, row.id, now)
+        if parent is None:
+            # Still on its way: wait. Else no message will ever show a counter.
+            return self._after_parent(row, story_id) or Verdict(
+                "skip", reason="beyond max_thread_replies: the story has no message to count on"
+            )
+        if newer:
+            return Verdict("skip", reason=COALESCED)
+        if sightings <= parent.sightings:
+            return Verdict("skip", reason="the story's counter says as much already")
+        thread = {
+            "channel": parent.channel,
+            "ts": parent.ts,
+            "text": parent.text,
+            "blocks": parent.blocks,
+            "sightings": sightings,
+            "counter_only": True,
         }
         return Verdict("send", extra={"thread": thread})
 

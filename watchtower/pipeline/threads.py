@@ -4,21 +4,32 @@
 ``ts`` plus the blocks it was posted with, so a reply can ``chat.update`` the
 parent with a sighting counter. Rows are written after the parent is sent
 (upsert: a racing worker's write wins harmlessly, both hold the same message).
+
+A story seen on hundreds of sites must not flood its thread: only the first
+``[dedup] max_thread_replies`` sightings per (story, target) reply
+(:func:`replies_before`); later ones only update the parent's counter, at most
+once a minute. Such a sighting waits for the minute boundary after it was
+queued (:func:`counter_slot`); then the newest due one updates the counter and
+the older ones are skipped (:func:`newer_sighting_due`). Edits
+(``story:<id>:edit:…``) are no sightings: never capped, never counted.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from watchtower.storage.queries import insert_ignore
 from watchtower.storage.tables import OutboxRow, StoryMessageRow
 
 WAIT_FOR_PARENT = 5.0  # seconds between looks for a parent that is not sent yet
+COUNTER_EVERY = timedelta(minutes=1)  # at most one counter-only update per story and target
+# Statuses of a sighting that replied or may still reply (not skipped, failed, summarised).
+_LIVE = ("pending", "sending", "sent", "held")
 
 
 @dataclass(frozen=True)
@@ -117,3 +128,53 @@ def count_sighting(session: Session, story_id: int, target: str, sightings: int)
         )
         .values(sightings=sightings)
     )
+
+
+def _sightings_of(story_id: int, target: str) -> tuple[Any, ...]:
+    """The outbox rows of the story's later sightings (``story:<id>:item:…``) to
+    ``target``, as a key range so the ``(dedup_key, target)`` index serves it."""
+    prefix = f"story:{story_id}:item:"
+    return (
+        OutboxRow.target == target,
+        OutboxRow.dedup_key >= prefix,
+        OutboxRow.dedup_key < prefix[:-1] + ";",  # ";" follows ":"
+    )
+
+
+def replies_before(session: Session, story_id: int, target: str, outbox_id: int) -> int:
+    """How many sightings of the story to ``target`` queued before ``outbox_id`` replied
+    or may still reply: the row replies only while this is under the cap."""
+    return int(
+        session.scalar(
+            select(func.count()).where(
+                *_sightings_of(story_id, target),
+                OutboxRow.id < outbox_id,
+                OutboxRow.status.in_(_LIVE),
+            )
+        )
+        or 0
+    )
+
+
+def counter_slot(created_at: datetime) -> datetime:
+    """When a sighting beyond the cap may update the counter: the next minute boundary."""
+    return created_at.replace(second=0, microsecond=0) + COUNTER_EVERY
+
+
+def newer_sighting_due(
+    session: Session, story_id: int, target: str, outbox_id: int, now: datetime
+) -> bool:
+    """Whether a later sighting of the story to ``target``, unsent and due by the same
+    minute boundary as ``outbox_id`` (queued before the current minute), will
+    update the counter: then ``outbox_id`` need not."""
+    found = session.scalar(
+        select(OutboxRow.id)
+        .where(
+            *_sightings_of(story_id, target),
+            OutboxRow.id > outbox_id,
+            OutboxRow.status.in_(("pending", "sending")),
+            OutboxRow.created_at < now.replace(second=0, microsecond=0),
+        )
+        .limit(1)
+    )
+    return found is not None

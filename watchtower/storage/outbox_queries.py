@@ -1,7 +1,10 @@
 """The outbox's queries: what is due, claims, failures, pauses, operational notices.
 
 Claims use ``FOR UPDATE SKIP LOCKED`` on PostgreSQL (see :mod:`.queries`), so
-several replicas deliver without taking the same row.
+several replicas deliver without taking the same row, and take the most urgent
+due rows first (:data:`URGENCY`): a crisis never waits behind a backlog of
+ordinary mentions. A story's thread reply that comes out before its parent is
+deferred by the alerting hooks (:meth:`~watchtower.pipeline.alerting.Alerting.before_send`).
 """
 
 from __future__ import annotations
@@ -11,11 +14,18 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import case, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from watchtower.storage.queries import insert_ignore, skip_locked
 from watchtower.storage.tables import OutboxRow
+
+#: Claim order among due rows: critical, then warning, then info (then due time, id).
+URGENCY = case(
+    (OutboxRow.severity == "critical", 0),
+    (OutboxRow.severity == "warning", 1),
+    else_=2,
+)
 
 
 def _due(now: datetime) -> Any:
@@ -46,13 +56,14 @@ def claim_outbox(
 ) -> list[OutboxRow]:
     """Claim due notifications (of one target ``kind`` if given), including ones
     whose sender died mid-send; with ``untried``, only those never attempted
-    (the flush at shutdown, which retries nothing)."""
+    (the flush at shutdown, which retries nothing). The most urgent first
+    (:data:`URGENCY`), then by due time and id."""
     query = select(OutboxRow).where(_due(now))
     if kind is not None:
         query = query.where(_of_kind(kind))
     if untried:
         query = query.where(OutboxRow.attempts == 0)
-    query = query.order_by(OutboxRow.next_attempt_at, OutboxRow.id).limit(limit)
+    query = query.order_by(URGENCY, OutboxRow.next_attempt_at, OutboxRow.id).limit(limit)
     rows = list(session.scalars(skip_locked(session, query)))
     for row in rows:
         if row.status == "sending":
