@@ -256,23 +256,14 @@ class Alerting:
         story = row.story
         with self.app.db.session() as session:
             thread = message.extra.get("thread")
-            if thread and story is not None and receipt.extra.get("thread_lost"):
-                standalone = message.extra.get("standalone") or {}
-                threads.replace_parent(
-                    session,
-                    story_id=int(story["id"]),
-                    target=row.target,
-                    outbox_id=row.id,
-                    channel=str(channel),
-                    ts=str(ts),
-                    text=str(standalone.get("text") or message.text),
-                    blocks=list(standalone.get("blocks") or []),
-                )
-            elif thread and story is not None:
+            lost = bool(thread) and bool(receipt.extra.get("thread_lost"))
+            if thread and story is not None and not lost:
                 threads.count_sighting(
                     session, int(story["id"]), row.target, int(thread.get("sightings") or 2)
                 )
-            elif story is not None and story.get("first", True):
+            elif story is not None and (lost or story.get("first", True)):
+                # A lost thread's sighting went out as its full ("standalone") message.
+                shown = (message.extra.get("standalone") or {}) if lost else {}
                 threads.record_parent(
                     session,
                     story_id=int(story["id"]),
@@ -280,9 +271,10 @@ class Alerting:
                     outbox_id=row.id,
                     channel=str(channel),
                     ts=str(ts),
-                    text=message.text,
-                    blocks=list(message.blocks or []),
+                    text=str(shown.get("text") or message.text),
+                    blocks=list(shown.get("blocks") or ([] if lost else message.blocks or [])),
                     now=now,
+                    replace=lost,
                 )
             if row.kind == "spike":
                 escalation.record_sent(session, row.payload, str(channel), str(ts), now)

@@ -79,41 +79,24 @@ def record_parent(
     text: str,
     blocks: list[dict[str, Any]],
     now: datetime,
+    replace: bool = False,
 ) -> None:
+    """Remember the story's message on ``target`` (the first one kept), or with
+    ``replace``, the message that now stands for it: the first was deleted and a
+    sighting went out as a full message (``thread_lost``); later sightings reply
+    under that one."""
+    shown = {"outbox_id": outbox_id, "channel": channel, "ts": ts, "text": text, "blocks": blocks}
+    if replace:
+        session.execute(
+            update(StoryMessageRow)
+            .where(StoryMessageRow.story_id == story_id, StoryMessageRow.target == target)
+            .values(**shown)
+        )
+        return
     session.execute(
         insert_ignore(session, StoryMessageRow)
-        .values(
-            story_id=story_id,
-            target=target,
-            outbox_id=outbox_id,
-            channel=channel,
-            ts=ts,
-            text=text,
-            blocks=blocks,
-            sightings=1,
-            created_at=now,
-        )
+        .values(story_id=story_id, target=target, sightings=1, created_at=now, **shown)
         .on_conflict_do_nothing(index_elements=["story_id", "target"])
-    )
-
-
-def replace_parent(
-    session: Session,
-    *,
-    story_id: int,
-    target: str,
-    outbox_id: int,
-    channel: str,
-    ts: str,
-    text: str,
-    blocks: list[dict[str, Any]],
-) -> None:
-    """The story's message was deleted and a sighting went out as a full message
-    (``thread_lost``): later sightings reply under that one instead."""
-    session.execute(
-        update(StoryMessageRow)
-        .where(StoryMessageRow.story_id == story_id, StoryMessageRow.target == target)
-        .values(outbox_id=outbox_id, channel=channel, ts=ts, text=text, blocks=blocks)
     )
 
 
