@@ -7,6 +7,7 @@ reports every problem at its line.
 
 from __future__ import annotations
 
+import email.utils
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -179,6 +180,19 @@ class SlackSection(_Strict):
     )
 
 
+def _sender(value: str) -> str:
+    """``[email] from``: an address, with an optional display name; refused at
+    ``check`` rather than by the SMTP server at the first alert."""
+    _, address = email.utils.parseaddr(value)
+    local, at, domain = address.rpartition("@")
+    if "\n" in value or "\r" in value or not (local and at and domain) or " " in address:
+        raise ValueError(
+            f'not a sender address: {value!r}; write from = "veille@example.fr" or '
+            f'from = "Veille Acmé <veille@example.fr>"'
+        )
+    return value
+
+
 class EmailSection(_Strict):
     """``[email]``; credentials come from ``SMTP_USERNAME`` / ``SMTP_PASSWORD``."""
 
@@ -186,7 +200,9 @@ class EmailSection(_Strict):
     smtp_port: int = Field(default=587, ge=1, le=65535)
     starttls: bool = True
     ssl: bool = False
-    from_: str = Field(default="watchtower@localhost", alias="from")
+    from_: Annotated[str, AfterValidator(_sender)] = Field(
+        default="watchtower@localhost", alias="from"
+    )
     timeout: PositiveDuration = timedelta(seconds=30)
 
 

@@ -298,6 +298,15 @@ MISTAKES: list[tuple[str, str, str, list[str]]] = [
         ["18: TOML syntax error: remove the ',' after the value (commas only separate list items)"],
     ),
     (
+        "a sender that is not an address",
+        'database_url = "sqlite:///state/wt.db"',
+        'database_url = "sqlite:///state/wt.db"\n[email]\nfrom = "Veille Acmé"',
+        [
+            "4: email.from: not a sender address: 'Veille Acmé'; write from = "
+            '"veille@example.fr" or from = "Veille Acmé <veille@example.fr>"'
+        ],
+    ),
+    (
         "a Windows path in double quotes",
         'database_url = "sqlite:///state/wt.db"',
         'database_url = "sqlite:///C:\\dossier\\wt.db"',
