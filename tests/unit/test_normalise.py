@@ -304,6 +304,7 @@ def test_any_text(text: str) -> None:
         ("CA", "matched as 'ca': accents are ignored, so it also matches 'ça'"),
         ("ÇA", "matched as 'ca': accents are ignored, so it also matches 'ca'"),
         ("LA", "matched as 'la': accents are ignored, so it also matches 'là'"),
+        ("BA", "matched as 'ba': case is ignored, so the acronym also matches the word 'ba'"),
         # A hashtag term is one word (never split), and no elision.
         ("#BanqueAcme", "matched as 'banqueacme': punctuation and symbols are ignored ('#')"),
     ],

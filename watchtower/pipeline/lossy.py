@@ -119,6 +119,9 @@ def lossy_term(term: str) -> str | None:
         elif words[0] in _SHORT_ACCENTED:
             also = _SHORT_ACCENTED[words[0]]
             reasons.append(f"accents are ignored, so it also matches {also!r}")
+        elif len(words[0]) <= 2 and body.strip().isalpha() and body.strip().isupper():
+            # "BA" (Banque Acmé) is also the word "ba" of "le b.a.-ba", "ba ba ba".
+            reasons.append(f"case is ignored, so the acronym also matches the word {words[0]!r}")
     if not reasons:
         return None
     return f"matched as {' '.join(words)!r}: " + "; ".join(reasons)
