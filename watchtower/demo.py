@@ -175,9 +175,9 @@ watchtower demo — everything runs on this machine: no account, no network.
 What to watch:
   • brand mentions go to #veille; posts saying "arnaque" or "escroquerie" about
     Acmé go to #crise as CRITIQUE (rule "crise")
-  • the Bretagne article is in two feeds: watchtower knows it is one story
-    (dedup) — the second sighting is a follow-up in that story's thread
-    (a reply on Slack), not a new story
+  • the Bretagne article is in two feeds, at the same address: watchtower
+    knows it is one story (dedup) and announces it once (a copy on another
+    site would be a follow-up in that story's thread, a reply on Slack)
   • "Acme Corporation" (excluded) and "Acmébis" (another word) are not mentions
   • in about {later:.0f} s the forum publishes a new post: watch it arrive
 Stop with Ctrl-C.

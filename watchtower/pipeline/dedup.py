@@ -19,7 +19,18 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import bindparam, exists, func, literal, or_, select, text, union_all, update
+from sqlalchemy import (
+    and_,
+    bindparam,
+    exists,
+    func,
+    literal,
+    or_,
+    select,
+    text,
+    union_all,
+    update,
+)
 from sqlalchemy.orm import Session
 
 from watchtower.pipeline.fingerprint import Fingerprint
@@ -77,24 +88,20 @@ _SEEN_AGAIN = (
     .values(last_seen_at=bindparam("now"))
     .returning(_STORIES.sightings)
 )
-_REPOST = (
-    select(_ITEMS.id)
-    .where(
-        _ITEMS.story_id == bindparam("story"),
-        _ITEMS.source_id == bindparam("source"),
-        or_(_ITEMS.url_hash == bindparam("url"), _ITEMS.content_hash == bindparam("content")),
-    )
-    .limit(1)
+# A re-post: the same source again with this URL key or content (GUIDs that change
+# on every fetch), or any source with the very address of an item of the story
+# (Google Alerts finding the article a site's own feed gave): nothing new to say.
+_SEEN_HERE = or_(
+    _ITEMS.url_hash == bindparam("url"),
+    and_(_ITEMS.source_id == bindparam("source"), _ITEMS.content_hash == bindparam("content")),
 )
+_REPOST = select(_ITEMS.id).where(_ITEMS.story_id == bindparam("story"), _SEEN_HERE).limit(1)
 # Both questions of a first sighting from a source at once: is the source in the
-# story already, and with this URL key or content (a re-post)?
+# story already, and is this a re-post?
 _IN_STORY = (_ITEMS.story_id == bindparam("story"), _ITEMS.source_id == bindparam("source"))
 _SOURCE_AND_REPOST = select(
     exists().where(*_IN_STORY),
-    exists().where(
-        *_IN_STORY,
-        or_(_ITEMS.url_hash == bindparam("url"), _ITEMS.content_hash == bindparam("content")),
-    ),
+    exists().where(_ITEMS.story_id == bindparam("story"), _SEEN_HERE),
 )
 _STORIES_BY_KEY = select(_STORIES.id, _STORIES.key).where(one_of(_STORIES.key, "keys"))
 _LOOKUP_CHUNK = 500
@@ -439,7 +446,8 @@ class StoryBatch:
             statement, {"story": story_id, "now": self.now}
         ).scalar()
         # The same feed re-publishing the same URL (GUIDs that change on every
-        # fetch) is not news; another source or another address is.
+        # fetch), or another source listing the story's very address, is not
+        # news; another address is.
         repost = any(
             (item.url_hash and other.url_hash == item.url_hash)
             or (item.content_hash and other.content_hash == item.content_hash)

@@ -364,3 +364,40 @@ def test_a_reloaded_dedup_similarity_applies_to_the_next_poll(
         assert story_of["figaro-1"] == story_of["20min-1"]
     finally:
         app.close()
+
+
+# --------------------------------------------------------------------------------------
+# 5. Another source listing the story's very address says nothing new.
+
+
+def _replies(channel: Channel) -> list[str]:
+    with channel.db.session() as session:
+        keys = session.scalars(select(OutboxRow.dedup_key).order_by(OutboxRow.id)).all()
+    return [key for key in keys if ":item:" in key]
+
+
+def test_another_source_with_the_same_address_is_no_thread_reply(channel: Channel) -> None:
+    """Google Alerts finding the Figaro article the Figaro feed gave: "Aussi vu sur
+    lefigaro.fr" under the Figaro message would say nothing. A copy on another
+    site still gets its reply."""
+    channel.poll("figaro", [FIGARO])
+    alert = Item(
+        guid="gnews-1",
+        url=FIGARO.url + "?utm_source=google_alerts",
+        title="Banque Acmé : une panne géante prive des milliers de clients",
+        text="Des milliers de clients de la Banque Acmé n'ont pas pu payer par carte…",
+    )
+    channel.poll("gnews", [alert], NOW + timedelta(minutes=5))
+    stories = channel.story_of()
+    assert stories["gnews-1"] == stories["figaro-1"]
+    assert _replies(channel) == []
+
+    copy = Item(
+        guid="20min-1",
+        url="https://www.20minutes.fr/economie/banque-acme-panne",
+        title="Panne géante chez Banque Acmé",
+        text=AFP,
+    )
+    channel.poll("20minutes", [copy], NOW + timedelta(minutes=10))
+    assert channel.story_of()["20min-1"] == stories["figaro-1"]
+    assert len(_replies(channel)) == 1
