@@ -12,9 +12,8 @@ Under systemd (stderr connected to the journal, ``$JOURNAL_STREAM``), text lines
 drop the timestamp (the journal keeps its own) and start with the syslog
 priority (``<4>`` for a warning), so ``journalctl -p warning`` finds warnings.
 
-At INFO, a source fetched with nothing new is not logged (one line per source
-and poll would flood the log of a daemon with hundreds of sources): each poll
-round logs one ``poll round`` summary, and ``--log-level DEBUG`` shows every fetch.
+A source fetched with nothing new is a DEBUG line (``watchtower.poll``): at
+INFO each poll round logs one ``poll round`` summary and what changed.
 """
 
 from __future__ import annotations
@@ -130,7 +129,6 @@ def configure(level: str = "INFO", fmt: str = "text", stream: IO[str] | None = N
     handler.setFormatter(
         JsonFormatter() if fmt == "json" else KeyValueFormatter(journal=to_journal(stream))
     )
-    handler.addFilter(_NothingNew())
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())
@@ -151,18 +149,3 @@ class _RoundStillRunning(logging.Filter):
 
     def filter(self, record: logging.LogRecord) -> bool:
         return "maximum number of running instances reached" not in record.getMessage()
-
-
-class _NothingNew(logging.Filter):
-    """``source fetched`` with no new item is a DEBUG line: at INFO, a round of
-    300 sources is one ``poll round`` line plus what changed (new items, failures)."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        if record.name != "watchtower.poll" or record.getMessage() != "source fetched":
-            return True
-        if getattr(record, _FIELDS, {}).get("new"):
-            return True
-        if not logging.getLogger(record.name).isEnabledFor(logging.DEBUG):
-            return False
-        record.levelno, record.levelname = logging.DEBUG, "DEBUG"
-        return True

@@ -325,7 +325,9 @@ class Poller:
         metrics.source_ok(settings, len(result.items), batch.new_items, batch.mentions)
         for warning in result.warnings:
             log.warning("source warning", extra=kv(source=settings.name, warning=warning))
-        log.info(
+        # Only what changed at INFO: a round of 300 sources is one "poll round" line.
+        log.log(
+            logging.INFO if batch.new_items else logging.DEBUG,
             "source fetched",
             extra=kv(
                 source=settings.name,

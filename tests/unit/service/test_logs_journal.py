@@ -6,12 +6,15 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import IO
 
 import pytest
 
+from tests.servers.http import FeedServer, Resource
+from watchtower.app import App
+from watchtower.config import load_config
 from watchtower.logs import configure, kv
 
 
@@ -59,25 +62,72 @@ def test_elsewhere_lines_keep_their_timestamp(
     assert line.endswith("Z WARNING watchtower.poll source failed") and line[:2] == "20"
 
 
-def _fetched(new: int) -> None:
-    logging.getLogger("watchtower.poll").info(
-        "source fetched", extra=kv(source=f"s{new}", not_modified=not new, items=3, new=new)
-    )
+@pytest.fixture
+def poller(
+    database_url: str, feeds: FeedServer, write_config: Callable[[str], Path]
+) -> Iterator[App]:
+    """An app with two feeds: one with a new item on every poll, one unchanged."""
+    feeds.resources["/calme.xml"] = Resource(RSS.format(n=0).encode())
+    path = write_config(f"""
+[watchtower]
+database_url = "{database_url}"
+backlog = "all"
+
+[[brands]]
+name = "Acmé"
+terms = ["Acmé"]
+
+[[sources]]
+name = "calme"
+kind = "rss"
+url = "{feeds.url("/calme.xml")}"
+allow_private = true
+
+[[sources]]
+name = "vivant"
+kind = "rss"
+url = "{feeds.url("/vivant.xml")}"
+allow_private = true
+""")
+    app = App(load_config(path))
+    app.start()
+    try:
+        yield app
+    finally:
+        app.close()
 
 
-def test_a_fetch_with_nothing_new_is_not_logged_at_info(log_file: IO[str]) -> None:
+RSS = (
+    '<?xml version="1.0"?><rss version="2.0"><channel><title>f</title>'
+    "<item><title>Article {n}</title><link>https://e.example.fr/{n}</link>"
+    "<guid>{n}</guid></item></channel></rss>"
+)
+
+
+def _second_round(app: App, feeds: FeedServer) -> None:
+    feeds.resources["/vivant.xml"] = Resource(RSS.format(n=1).encode())
+    app.poller.poll(all_sources=True)
+    feeds.resources["/vivant.xml"] = Resource(RSS.format(n=2).encode())
+    app.poller.poll(all_sources=True)
+
+
+def test_a_fetch_with_nothing_new_is_not_logged_at_info(
+    log_file: IO[str], poller: App, feeds: FeedServer
+) -> None:
     configure("INFO", stream=log_file)
-    for _ in range(300):
-        _fetched(0)
-    _fetched(2)
-    logging.getLogger("watchtower.scheduler").info("poll round", extra=kv(sources=301, new=2))
-    lines = written(log_file)
-    assert len(lines) == 2
-    assert "source fetched source=s2" in lines[0] and "poll round sources=301" in lines[1]
+    _second_round(poller, feeds)
+    fetched = [line for line in written(log_file) if "source fetched" in line]
+    # "calme" brought something only the first time, "vivant" both times.
+    assert sorted(line.split("source=")[1].split()[0] for line in fetched) == [
+        "calme",
+        "vivant",
+        "vivant",
+    ]
+    assert all(" INFO " in line for line in fetched)
 
 
-def test_debug_shows_every_fetch(log_file: IO[str]) -> None:
+def test_debug_shows_every_fetch(log_file: IO[str], poller: App, feeds: FeedServer) -> None:
     configure("DEBUG", stream=log_file)
-    _fetched(0)
-    [line] = written(log_file)
-    assert " DEBUG watchtower.poll source fetched source=s0 not_modified=True" in line
+    _second_round(poller, feeds)
+    quiet = [line for line in written(log_file) if "DEBUG watchtower.poll source fetched" in line]
+    assert len(quiet) == 1 and "source=calme" in quiet[0] and "new=0" in quiet[0]
