@@ -12,7 +12,6 @@ from hypothesis import strategies as st
 from watchtower.pipeline.lossy import lossy_term
 from watchtower.pipeline.normalise import (
     ELISIONS,
-    _tokenize_chars,
     fold_char,
     normalise,
     normalise_quick,
@@ -20,6 +19,7 @@ from watchtower.pipeline.normalise import (
     tokenize,
     word_spans,
 )
+from watchtower.pipeline.spans import tokenize_chars as _tokenize_chars
 
 
 @pytest.mark.parametrize(

@@ -11,6 +11,9 @@ sample an item is stored under. Vectorised with numpy: one item costs a few
 from __future__ import annotations
 
 import functools
+from collections.abc import Sequence
+from dataclasses import dataclass
+from itertools import compress
 
 import numpy as np
 import numpy.typing as npt
@@ -19,10 +22,14 @@ __all__ = [
     "MIN_KEYS",
     "U32",
     "U64",
+    "ProbeKeys",
     "among",
     "bigram_hashes",
     "bigram_keys",
+    "bigrams_by_doc",
     "mix",
+    "probe_keys",
+    "probe_keys_many",
     "sample_keys",
     "sample_keys_bulk",
     "sampled",
@@ -77,6 +84,20 @@ def mix(x: U64) -> U64:
     return x
 
 
+def bigrams_by_doc(
+    codes: npt.NDArray[np.uint16] | U64, lengths: npt.NDArray[np.int64]
+) -> tuple[npt.NDArray[np.int64], U64]:
+    """``(doc index, hash)`` of every bigram of docs laid end to end, in order.
+
+    ``codes`` holds the docs' word codes one after the other, ``lengths`` their
+    sizes; a bigram never spans two docs.
+    """
+    doc = np.repeat(np.arange(len(lengths)), lengths)
+    first = doc[:-1] == doc[1:]  # positions that start a bigram within one doc
+    wide = codes.astype(np.uint64)
+    return doc[:-1][first], mix((wide[:-1][first] << np.uint64(16)) | wide[1:][first])
+
+
 def sample_keys_bulk(
     codes: npt.NDArray[np.uint16], lengths: npt.NDArray[np.int64], sample_rate: int, limit: int
 ) -> tuple[U32, U32]:
@@ -124,3 +145,51 @@ def among(values: U32, known: U32) -> npt.NDArray[np.bool_]:
         at[at == len(known)] = 0
         found[maybe] = known[at] == some
     return found
+
+
+@dataclass(frozen=True, slots=True)
+class ProbeKeys:
+    """An item's keys, computed before the index's lock is taken (they read no state)."""
+
+    lookup: U32  # every bigram key, unique, sorted: what the index's ``find`` looks up
+    stored: list[int]  # the sampled keys the index's ``add`` files it under
+
+
+def probe_keys(words: str, sample_rate: int, limit: int) -> ProbeKeys:
+    """The keys an item is looked up by (all its bigrams) and stored under (a sample)."""
+    hashes = bigram_hashes(words)
+    # All bigrams on the lookup side: a stored snippet is keyed by unsampled bigrams.
+    lookup = np.unique((hashes & np.uint64(0xFFFFFFFF)).astype(np.uint32))
+    return ProbeKeys(lookup, sampled(hashes, sample_rate, limit))
+
+
+def probe_keys_many(words: Sequence[str], sample_rate: int, limit: int) -> list[ProbeKeys]:
+    """:func:`probe_keys` of each of ``words``, the same keys, computed for all at once:
+    numpy costs a few µs a call whatever the size, and an item has under 100
+    bigrams, so a batch's items go through each step together."""
+    n = len(words)
+    if n < 2:
+        return [probe_keys(w, sample_rate, limit) for w in words]
+    lengths = np.fromiter(map(len, words), dtype=np.int64, count=n)
+    codes = np.frombuffer("".join(words).encode("utf-16-le"), dtype=np.uint16)
+    doc, hashes = bigrams_by_doc(codes, lengths)  # item by item
+    owner = doc.astype(np.uint64)
+    low = hashes & np.uint64(0xFFFFFFFF)
+    # (item << 32 | key), unique: each item's keys sorted, items in order.
+    lookups = np.unique((owner << np.uint64(32)) | low)
+    ranks = np.arange(n + 1, dtype=np.uint64)
+    lookup_at = np.searchsorted(lookups >> np.uint64(32), ranks).tolist()
+    lookups32 = lookups.astype(np.uint32)
+    at = np.searchsorted(owner, ranks).tolist()
+    keys: list[int] = low.tolist()
+    in_sample: list[bool] = ((hashes >> np.uint64(32)) % np.uint64(sample_rate) == 0).tolist()
+    out: list[ProbeKeys] = []
+    for i in range(n):
+        start, end = at[i], at[i + 1]
+        own = keys[start:end]
+        chosen = list(compress(own, in_sample[start:end]))
+        if len(chosen) < MIN_KEYS:
+            chosen = own
+        stored = list(dict.fromkeys(chosen))[:limit]
+        out.append(ProbeKeys(lookups32[lookup_at[i] : lookup_at[i + 1]], stored))
+    return out

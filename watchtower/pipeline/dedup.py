@@ -10,133 +10,46 @@ another replica's recent items are seen too.
 
 from __future__ import annotations
 
-import functools
-import re
 import threading
-import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
-from typing import Any
 
-from sqlalchemy import (
-    and_,
-    bindparam,
-    exists,
-    func,
-    literal,
-    or_,
-    select,
-    text,
-    union_all,
-    update,
-)
+from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from watchtower.pipeline.bigrams import ProbeKeys
 from watchtower.pipeline.fingerprint import Fingerprint
-from watchtower.pipeline.neardup import NearDuplicateIndex, ProbeKeys
-from watchtower.storage.one_of import fetch_all, one_of
+from watchtower.pipeline.neardup import NearDuplicateIndex
+from watchtower.pipeline.sites import NO_SITE_HOSTS, site_key
+from watchtower.storage.one_of import fetch_all
 from watchtower.storage.queries import insert_ignoring_many
-from watchtower.storage.tables import ITEMS, STORIES
+from watchtower.storage.story_queries import (
+    FINGERPRINTS,
+    FINGERPRINTS_SINCE,
+    FIRST_STORIES,
+    MAX_ITEM_ID,
+    REPOST,
+    SEEN_AGAIN,
+    SIGHTED,
+    SOURCE_AND_REPOST,
+    STORIES_BY_KEY,
+    STORY_OF_ITEM,
+)
+from watchtower.storage.tables import STORIES
 
-# Built once, on the tables (Core): building a statement per item, or running
-# it through the ORM, cost more than the query itself.
-_ITEMS = ITEMS.c
-_STORIES = STORIES.c
+__all__ = [
+    "NO_SITE_HOSTS",
+    "STORY_LOCK",
+    "Candidate",
+    "Sighting",
+    "StoryBatch",
+    "StoryIndex",
+    "site_key",
+]
 
-
-def _first_by(kind: str, column: Any, keys: str) -> Any:
-    """The first stored item (lowest id) with each of the given hashes, in stories."""
-    return (
-        select(literal(kind).label("kind"), column.label("hash"), func.min(_ITEMS.id).label("id"))
-        .where(
-            one_of(column, keys),
-            _ITEMS.story_id.is_not(None),
-            _ITEMS.fetched_at >= bindparam("since"),
-        )
-        .group_by(column)
-    )
-
-
-# One statement for the batch: the first item of each URL key and of each
-# content hash, with its story.
-_FIRSTS = union_all(
-    _first_by("u", _ITEMS.url_hash, "urls"), _first_by("c", _ITEMS.content_hash, "contents")
-).subquery()
-_FIRST_STORIES = select(_FIRSTS.c.kind, _FIRSTS.c.hash, _ITEMS.id, _ITEMS.story_id).join_from(
-    _FIRSTS, ITEMS, _FIRSTS.c.id == _ITEMS.id
-)
-# The catch-up before each batch, and the rebuild at start.
-_FINGERPRINTS = (
-    select(_ITEMS.id, _ITEMS.fingerprint, _ITEMS.fetched_at, _ITEMS.story_id, _ITEMS.canonical_url)
-    .where(_ITEMS.fingerprint.is_not(None), _ITEMS.id > bindparam("after"))
-    .order_by(_ITEMS.id)
-)
-_FINGERPRINTS_SINCE = _FINGERPRINTS.where(_ITEMS.fetched_at >= bindparam("since"))
-_STORY_OF_ITEM = select(_ITEMS.story_id).where(_ITEMS.id == bindparam("item"))
-_SIGHTED = (
-    update(STORIES)
-    .where(_STORIES.id == bindparam("story"))
-    .values(sightings=_STORIES.sightings + 1, last_seen_at=bindparam("now"))
-    .returning(_STORIES.sightings)
-)
-# Another item of a source the story already counts (an edit, a second post of
-# the same forum): seen again, but "seen on N sources" counts sources.
-_SEEN_AGAIN = (
-    update(STORIES)
-    .where(_STORIES.id == bindparam("story"))
-    .values(last_seen_at=bindparam("now"))
-    .returning(_STORIES.sightings)
-)
-# A re-post: the same source again with this URL key or content (GUIDs that change
-# on every fetch), or any source with the very address of an item of the story
-# (Google Alerts finding the article a site's own feed gave): nothing new to say.
-_SEEN_HERE = or_(
-    _ITEMS.url_hash == bindparam("url"),
-    and_(_ITEMS.source_id == bindparam("source"), _ITEMS.content_hash == bindparam("content")),
-)
-_REPOST = select(_ITEMS.id).where(_ITEMS.story_id == bindparam("story"), _SEEN_HERE).limit(1)
-# Both questions of a first sighting from a source at once: is the source in the
-# story already, and is this a re-post?
-_IN_STORY = (_ITEMS.story_id == bindparam("story"), _ITEMS.source_id == bindparam("source"))
-_SOURCE_AND_REPOST = select(
-    exists().where(*_IN_STORY),
-    exists().where(_ITEMS.story_id == bindparam("story"), _SEEN_HERE),
-)
-_STORIES_BY_KEY = select(_STORIES.id, _STORIES.key).where(one_of(_STORIES.key, "keys"))
 _LOOKUP_CHUNK = 500
 STORY_LOCK = 0x77746F7779  # "wtowy": the advisory lock id of story assignment
-#: Hosts whose links are not the article's own (the target is not in the link,
-#: see ``canonical.py``): their items are of no known site.
-NO_SITE_HOSTS = frozenset({"news.google.com", "feedproxy.google.com", "t.co"})
-
-
-_HOST = re.compile(r"[a-z][a-z0-9+.-]*://([^/?#]*)", re.IGNORECASE)
-
-
-def site_key(url: str) -> int:
-    """A 32-bit key of the site an item's canonical URL is on (its host, without
-    ``www.``); 0 when there is none, or when the host only redirects.
-
-    Two different items of one site are held to a stricter bar
-    (:data:`~watchtower.pipeline.neardup.SAME_SITE_THRESHOLD`): a site
-    publishes a story once, and what its pages share is its template.
-    """
-    return _host_key(_host(url))
-
-
-def _host(url: str) -> str:
-    """The host (and port) of a canonical URL: lower-case, no user info (``canonical_url``)."""
-    found = _HOST.match(url)
-    return found.group(1) if found else ""
-
-
-@functools.lru_cache(maxsize=4096)
-def _host_key(host: str) -> int:
-    host = host.removeprefix("www.")
-    if not host or host in NO_SITE_HOSTS:
-        return 0
-    return zlib.crc32(host.encode("utf-8", "surrogatepass")) or 1
 
 
 @dataclass(frozen=True)
@@ -189,7 +102,7 @@ class StoryIndex:
         self, session: Session, *, since: datetime | None = None, after: int = 0
     ) -> list[tuple[int, bytes, datetime, int, int]]:
         """``(id, fingerprint, fetched_at, story, site)`` of the stored items."""
-        query = _FINGERPRINTS if since is None else _FINGERPRINTS_SINCE
+        query = FINGERPRINTS if since is None else FINGERPRINTS_SINCE
         params = {"after": after} if since is None else {"after": after, "since": since}
         out = []
         connection = session.connection()
@@ -206,7 +119,7 @@ class StoryIndex:
 
     @staticmethod
     def _max_id(session: Session) -> int:
-        return int(session.connection().execute(select(func.max(_ITEMS.id))).scalar() or 0)
+        return int(session.connection().execute(MAX_ITEM_ID).scalar() or 0)
 
     def _catch_up(self, session: Session) -> None:
         """Add items other workers or replicas stored since the last look."""
@@ -255,7 +168,7 @@ class StoryIndex:
                 "contents": contents[at : at + _LOOKUP_CHUNK] or ["-"],
                 "since": now - self.window,
             }
-            for kind, key, item_id, story_id in fetch_all(connection, _FIRST_STORIES, params):
+            for kind, key, item_id, story_id in fetch_all(connection, FIRST_STORIES, params):
                 first[f"{kind}:{key}"] = (int(item_id), int(story_id))
         return StoryBatch(self, session, now, first, candidates, probes)
 
@@ -390,7 +303,7 @@ class StoryBatch:
         if found.doc_id < 0:  # an item of this batch
             return stories[-1 - found.doc_id]
         # Batches never overlap (begin_batch): the database knows this item's story.
-        story_id = self.connection.execute(_STORY_OF_ITEM, {"item": found.doc_id}).scalar()
+        story_id = self.connection.execute(STORY_OF_ITEM, {"item": found.doc_id}).scalar()
         return int(story_id) if story_id is not None else None
 
     def _create(
@@ -420,7 +333,7 @@ class StoryBatch:
         existing: dict[int, int] = {}
         for at in range(0, len(missing), _LOOKUP_CHUNK):
             found = fetch_all(
-                self.connection, _STORIES_BY_KEY, {"keys": missing[at : at + _LOOKUP_CHUNK]}
+                self.connection, STORIES_BY_KEY, {"keys": missing[at : at + _LOOKUP_CHUNK]}
             )
             existing.update((placeholder[key], int(sid)) for sid, key in found)
         return created, existing
@@ -439,9 +352,9 @@ class StoryBatch:
         if earlier:
             known_source = True
         else:
-            row = self.connection.execute(_SOURCE_AND_REPOST, params).one()
+            row = self.connection.execute(SOURCE_AND_REPOST, params).one()
             known_source, stored_repost = bool(row[0]), bool(row[1])
-        statement = _SEEN_AGAIN if known_source else _SIGHTED
+        statement = SEEN_AGAIN if known_source else SIGHTED
         sightings = self.connection.execute(
             statement, {"story": story_id, "now": self.now}
         ).scalar()
@@ -455,7 +368,7 @@ class StoryBatch:
         ) or (
             stored_repost
             if stored_repost is not None
-            else self.connection.execute(_REPOST, params).scalar() is not None
+            else self.connection.execute(REPOST, params).scalar() is not None
         )
         return Sighting(story_id, False, int(sightings or 1), not repost)
 

@@ -22,7 +22,10 @@ Candidates come from sampled word bigrams, confirmation from rapidfuzz:
 4. Templates are not stories: two items of one ``site`` must be alike at
    :data:`SAME_SITE_THRESHOLD` over the longer text, and a candidate must also
    pass without the words the item shares with :data:`TEMPLATE_STORIES`
-   different stories among its candidates (a signature, a title pattern).
+   different stories among its candidates (a signature, a title pattern; see
+   :mod:`watchtower.pipeline.templates`).
+
+The keys of steps 1 and 2 are computed in :mod:`watchtower.pipeline.bigrams`.
 
 Memory is a handful of flat arrays — codes (2 bytes a word), offsets, ids,
 timestamps, stories, sites, postings (8 bytes a key) — about 350 bytes per
@@ -40,7 +43,6 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from itertools import compress
 
 import numpy as np
 from rapidfuzz.distance import LCSseq
@@ -48,26 +50,23 @@ from rapidfuzz.distance import LCSseq
 from watchtower.pipeline.bigrams import (
     MIN_KEYS,
     U32,
-    among,
+    ProbeKeys,
     bigram_hashes,
-    mix,
+    probe_keys,
+    probe_keys_many,
     sample_keys_bulk,
     sampled,
 )
 from watchtower.pipeline.fingerprint import Fingerprint
+from watchtower.pipeline.templates import (
+    SAME_SITE_THRESHOLD,
+    TEMPLATE_STORIES,
+    distinct_score,
+    template_codes,
+)
 
 #: The least containment of a text in another more than twice its length.
 UNEQUAL_THRESHOLD = 0.8
-#: The least similarity, over the *longer* text, of two items from the same site:
-#: a site publishes a story once; two of its pages that only look alike share
-#: its template (a signature, a title pattern), not a story.
-SAME_SITE_THRESHOLD = 0.9
-#: Words the checked item shares with this many different stories among its
-#: candidates are a template, not evidence of a copy.
-TEMPLATE_STORIES = 2
-#: Fewer words than this left once the template is set aside: only a nearly
-#: identical text (:data:`SAME_SITE_THRESHOLD`) is the same story.
-MIN_DISTINCT_WORDS = 4
 
 __all__ = [
     "MIN_KEYS",
@@ -84,7 +83,6 @@ Row = (
     tuple[int, bytes | Fingerprint, datetime | float]
     | tuple[int, bytes | Fingerprint, datetime | float, int, int]
 )
-_UNKNOWN = -(1 << 48)  # story keys of items of no known story: one each, below any placeholder
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,33 +93,8 @@ class DuplicateOf:
     score: float
 
 
-@dataclass(frozen=True, slots=True)
-class ProbeKeys:
-    """An item's keys, computed before the index's lock is taken (they read no state)."""
-
-    lookup: U32  # every bigram key, unique, sorted: what :meth:`NearDuplicateIndex.find` looks up
-    stored: list[int]  # the sampled keys :meth:`NearDuplicateIndex.add` files it under
-
-
 def _epoch(ts: datetime | float) -> int:
     return int(ts.timestamp() if isinstance(ts, datetime) else ts)
-
-
-def _distinct_score(
-    words: str, other: str, template: dict[int, None], score: float, same_site: bool
-) -> float:
-    """The similarity of two word strings once the ``template`` codes are set aside.
-
-    Over the shorter remainder (the longer one for two items of one site). When
-    fewer than :data:`MIN_DISTINCT_WORDS` remain, the texts are all template:
-    only a nearly identical pair (``score`` at :data:`SAME_SITE_THRESHOLD`)
-    keeps its score.
-    """
-    mine, theirs = words.translate(template), other.translate(template)
-    shorter, longer = sorted((len(mine), len(theirs)))
-    if shorter < MIN_DISTINCT_WORDS:
-        return score if score >= SAME_SITE_THRESHOLD else 0.0
-    return LCSseq.similarity(mine, theirs) / (longer if same_site else shorter)
 
 
 class NearDuplicateIndex:
@@ -208,48 +181,11 @@ class NearDuplicateIndex:
         Reads only the index's settings, so callers compute them before taking
         the lock that serialises :meth:`find` and :meth:`add`.
         """
-        hashes = bigram_hashes(fp.words)
-        # All bigrams on the lookup side: a stored snippet is keyed by unsampled bigrams.
-        lookup = np.unique((hashes & np.uint64(0xFFFFFFFF)).astype(np.uint32))
-        return ProbeKeys(lookup, sampled(hashes, self.sample_rate, self.keys_per_doc))
+        return probe_keys(fp.words, self.sample_rate, self.keys_per_doc)
 
     def probe_keys_many(self, fps: Sequence[Fingerprint]) -> list[ProbeKeys]:
-        """:meth:`probe_keys` of each of ``fps``, the same keys, computed for all at once:
-        numpy costs a few µs a call whatever the size, and an item has under 100
-        bigrams, so a batch's items go through each step together."""
-        n = len(fps)
-        if n < 2:
-            return [self.probe_keys(fp) for fp in fps]
-        words = [fp.words for fp in fps]
-        lengths = np.fromiter(map(len, words), dtype=np.int64, count=n)
-        codes = np.frombuffer("".join(words).encode("utf-16-le"), dtype=np.uint16)
-        doc = np.repeat(np.arange(n, dtype=np.uint64), lengths)
-        pair = doc[:-1] == doc[1:]  # positions that start a bigram within one item
-        wide = codes.astype(np.uint64)
-        hashes = mix((wide[:-1][pair] << np.uint64(16)) | wide[1:][pair])  # item by item
-        owner = doc[:-1][pair]
-        low = hashes & np.uint64(0xFFFFFFFF)
-        # (item << 32 | key), unique: each item's keys sorted, items in order.
-        lookups = np.unique((owner << np.uint64(32)) | low)
-        ranks = np.arange(n + 1, dtype=np.uint64)
-        lookup_at = np.searchsorted(lookups >> np.uint64(32), ranks).tolist()
-        lookups32 = lookups.astype(np.uint32)
-        at = np.searchsorted(owner, ranks).tolist()
-        keys: list[int] = low.tolist()
-        sampled: list[bool] = (
-            (hashes >> np.uint64(32)) % np.uint64(self.sample_rate) == 0
-        ).tolist()
-        limit = self.keys_per_doc
-        out: list[ProbeKeys] = []
-        for i in range(n):
-            start, end = at[i], at[i + 1]
-            own = keys[start:end]
-            chosen = list(compress(own, sampled[start:end]))
-            if len(chosen) < MIN_KEYS:
-                chosen = own
-            stored = list(dict.fromkeys(chosen))[:limit]
-            out.append(ProbeKeys(lookups32[lookup_at[i] : lookup_at[i + 1]], stored))
-        return out
+        """:meth:`probe_keys` of each of ``fps``, computed for all at once."""
+        return probe_keys_many([fp.words for fp in fps], self.sample_rate, self.keys_per_doc)
 
     def add(
         self,
@@ -369,54 +305,19 @@ class NearDuplicateIndex:
             if score < floor or (best is not None and score <= best.score):
                 continue
             if template is None:
-                template = self._template(words, lookup, ranked)
+                template = template_codes(
+                    words,
+                    lookup,
+                    ranked,
+                    codes=self._codes,
+                    offsets=self._offsets,
+                    stories=self._stories,
+                )
             if template:
-                score = min(score, _distinct_score(words, other, template, score, same_site))
+                score = min(score, distinct_score(words, other, template, score, same_site))
             if score >= floor and (best is None or score > best.score):
                 best = DuplicateOf(self._ids[slot], score)
         return best
-
-    def _template(self, words: str, lookup: U32, ranked: list[int]) -> dict[int, None]:
-        """Codes of ``words`` in bigrams shared with :data:`TEMPLATE_STORIES` different
-        stories among the candidates (``ranked``), as a ``str.translate`` table.
-
-        Counted per *story*, not per item: ten syndicated copies of a dispatch
-        are one story, so its words stay evidence; a forum signature or a
-        finance brief's template recurs in different stories.
-        """
-        story_of = {slot: self._stories[slot] or _UNKNOWN - slot for slot in ranked}
-        labels = {story: n for n, story in enumerate(dict.fromkeys(story_of.values()))}
-        if len(labels) < TEMPLATE_STORIES:
-            return {}
-        # Every bigram of every candidate at once, labelled with its story, as in
-        # sample_keys_bulk: (story label << 32 | key), unique, then keys counted.
-        offsets = np.frombuffer(self._offsets, dtype=np.uint64)
-        slots = np.fromiter(ranked, dtype=np.int64, count=len(ranked))
-        starts, ends = offsets[slots].astype(np.int64), offsets[slots + 1].astype(np.int64)
-        lengths = ends - starts
-        at = np.repeat(starts - np.cumsum(lengths) + lengths, lengths) + np.arange(lengths.sum())
-        codes = np.frombuffer(self._codes, dtype=np.uint16)[at].astype(np.uint64)
-        labelled = np.fromiter(map(labels.__getitem__, story_of.values()), np.uint64)
-        owner = np.repeat(labelled, lengths)
-        doc = np.repeat(np.arange(len(slots)), lengths)
-        first = doc[:-1] == doc[1:]  # positions that start a bigram within one item
-        x = mix((codes[:-1][first] << np.uint64(16)) | codes[1:][first])
-        keys = (x & np.uint64(0xFFFFFFFF)).astype(np.uint32)
-        mine = among(keys, lookup)
-        # The few bigrams shared with the item: counted in Python, cheaper than
-        # numpy's calls on arrays this small. Distinct stories per key:
-        stories = Counter(
-            key
-            for _, key in set(
-                zip(owner[:-1][first][mine].tolist(), keys[mine].tolist(), strict=True)
-            )
-        )
-        shared = {key for key, count in stories.items() if count >= TEMPLATE_STORIES}
-        if not shared:
-            return {}
-        own = (bigram_hashes(words) & np.uint64(0xFFFFFFFF)).tolist()
-        hit = [at for at, key in enumerate(own) if key in shared]
-        return dict.fromkeys(ord(words[i]) for i in (*hit, *(at + 1 for at in hit)))
 
     def _candidates(self, keys: U32) -> list[int]:
         """The slots stored under each of ``keys`` (sorted), key by key; crowded keys skipped."""

@@ -18,6 +18,8 @@ import unicodedata
 from functools import lru_cache
 from itertools import pairwise
 
+from watchtower.pipeline.folding import TranslateTable
+
 __all__ = ["SIGILS", "breaks", "char_kind", "cut", "part_starts", "tags"]
 
 # A hyphen, then a line break with spaces or tabs around it: a word cut at the end
@@ -90,16 +92,8 @@ def part_starts(kinds: str) -> list[int]:
     return out
 
 
-class _KindTable(dict[int, str]):
-    """``str.translate`` table: each character's :func:`char_kind`."""
-
-    def __missing__(self, code: int) -> str:
-        kind = char_kind(chr(code))
-        self[code] = kind
-        return kind
-
-
-_KINDS = _KindTable()
+# ``str.translate`` table: each character's :func:`char_kind`.
+_KINDS = TranslateTable(char_kind)
 # :func:`part_starts` as one regex over the kinds: the same rules, run in C.
 _PART_START = re.compile(r"(?<=L)(?=U)|(?<=U)(?=UL)|(?<=[UL])(?=D)|(?<=D)(?=[UL])")
 # The word after a sigil in the shape: invisibles skipped, ends on a word character.
@@ -111,9 +105,10 @@ def tags(text: str, shape: str) -> list[tuple[int, list[tuple[int, int]]]]:
 
     A tag is a word right after ``#`` or ``@``, itself not right after a word
     character (``contact@AcmeSupport`` is an address); ``shape`` is
-    :func:`_shape` of ``text``, where ``\\x01`` (removed characters, line-break
-    hyphens) is skipped everywhere. Tags without a case change or a digit next
-    to a letter (``#acme``, ``#ACMEFAIL``) have no parts and are left out.
+    :func:`~watchtower.pipeline.folding.shape` of ``text``, where ``\\x01``
+    (removed characters, line-break hyphens) is skipped everywhere. Tags
+    without a case change or a digit next to a letter (``#acme``,
+    ``#ACMEFAIL``) have no parts and are left out.
     """
     out = []
     for sigil in _sigils(text):

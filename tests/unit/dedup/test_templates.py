@@ -23,9 +23,9 @@ from tests.unit.dedup.test_review_stories import AFP, FIGARO, NOW, SIGNATURE, Ch
 from watchtower.adapters._feed import parse_feed
 from watchtower.adapters.google_alerts import GoogleAlertsSource
 from watchtower.models import Item
-from watchtower.pipeline.dedup import site_key
 from watchtower.pipeline.fingerprint import fingerprint, similarity
 from watchtower.pipeline.neardup import NearDuplicateIndex
+from watchtower.pipeline.sites import site_key
 
 T0 = datetime(2026, 11, 24, tzinfo=UTC)
 CORPUS = Path(__file__).resolve().parents[2] / "corpus" / "google_alerts"

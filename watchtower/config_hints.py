@@ -1,0 +1,119 @@
+"""What a refused value was probably meant to be: ``"did you mean …?"`` hints.
+
+People write durations, schedules and time zones the way they say them
+(``1h30``, ``15 minutes``, ``22h-7h``, ``tous les jours``, ``Paris``); each hint
+here rewrites the value in the form the config accepts, and offers it only if
+that form really parses.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from collections.abc import Callable
+from typing import Any
+
+from watchtower.durations import parse_duration
+
+__all__ = ["duration_hint", "schedule_hint", "zone_hint"]
+
+
+def _parses(parse: Callable[[str], Any], text: str) -> bool:
+    """Whether ``parse`` accepts ``text`` (raises no ``ValueError``)."""
+    try:
+        parse(text)
+    except ValueError:
+        return False
+    return True
+
+
+_UNIT_WORDS = (
+    (r"(?:milliseconde?s?|ms)", "ms"),
+    (r"(?:secondes?|seconds?|secs?|sec|s)", "s"),
+    (r"(?:minutes?|mins?|mn|m)", "m"),
+    (r"(?:heures?|hours?|hrs?|h)", "h"),
+    (r"(?:jours?|days?|j|d)", "d"),
+    (r"(?:semaines?|weeks?|w)", "w"),
+)
+_NUMBER_UNIT = re.compile(r"(\d+(?:[.,]\d+)?)\s*([a-zé]*)")
+
+
+def duration_hint(value: str) -> str:
+    """What ``value`` (refused as a duration) was probably meant to be ("" if unsure)."""
+    text = value.strip().lower()
+    if re.fullmatch(r"\d+(?:[.,]\d+)?", text):
+        return f"it needs a unit: '{text}s' (seconds), '{text}m' (minutes) or '{text}h' (hours)"
+    parts = []
+    pos = 0
+    last_unit = ""
+    for m in _NUMBER_UNIT.finditer(text):
+        if text[pos : m.start()].strip(" ,et&and"):
+            return ""
+        number, word = m.group(1).replace(",", "."), m.group(2)
+        unit = next((u for pattern, u in _UNIT_WORDS if re.fullmatch(pattern, word)), None)
+        if unit is None and not word and last_unit in ("h", "m"):
+            unit = "m" if last_unit == "h" else "s"  # "1h30" is 1h30m, "2m30" is 2m30s
+        if unit is None:
+            return ""
+        parts.append(number + unit)
+        last_unit = unit
+        pos = m.end()
+    if not parts or text[pos:].strip():
+        return ""
+    suggestion = "".join(parts)
+    if not _parses(parse_duration, suggestion):
+        return ""
+    return f"did you mean '{suggestion}'?"
+
+
+_FRENCH_DAYS = {
+    "lundi": "mon",
+    "lun": "mon",
+    "mardi": "tue",
+    "mar": "tue",
+    "mercredi": "wed",
+    "mer": "wed",
+    "jeudi": "thu",
+    "jeu": "thu",
+    "vendredi": "fri",
+    "ven": "fri",
+    "samedi": "sat",
+    "sam": "sat",
+    "dimanche": "sun",
+    "dim": "sun",
+    "week-end": "weekends",
+    "weekend": "weekends",
+    "week-ends": "weekends",
+}
+
+
+def schedule_hint(value: str, parse: Any) -> str:
+    """``"; did you mean 'daily 22:00-07:00'?"`` for ``22h-7h``, if that form parses."""
+    text = value.strip().lower()
+    text = re.sub(r"\btous les jours\b|\bchaque jour\b|\bquotidien(?:ne)?\b", "daily", text)
+    text = re.sub(r"\btoutes les heures\b|\bhoraire\b", "hourly", text)
+    text = re.sub(
+        r"\b(\d{1,2})\s*[h:]\s*(\d{2})?\b",
+        lambda m: f"{int(m.group(1)):02d}:{m.group(2) or '00'}",
+        text,
+    )
+    text = re.sub(r"\s*(?:-|à|a)\s*(?=\d{2}:)", "-", text)
+    text = re.sub(r"[a-zé-]+", lambda m: _FRENCH_DAYS.get(m.group(0), m.group(0)), text)
+    if re.fullmatch(r"\d{2}:\d{2}(?:-\d{2}:\d{2})?", text):
+        text = f"daily {text}"
+    if text == value.strip() or not _parses(parse, text):
+        return ""
+    return f"; did you mean '{text}'?"
+
+
+def zone_hint(value: str) -> str:
+    """``"; did you mean 'Europe/Paris'?"`` for ``Paris``, ``europe/paris``, ``Europe/Pari``."""
+    from zoneinfo import available_timezones
+
+    zones = sorted(available_timezones())
+    folded = value.strip().casefold().replace(" ", "_")
+    same = [z for z in zones if folded in (z.casefold(), z.casefold().rsplit("/", 1)[-1])]
+    same = same or difflib.get_close_matches(value, zones, n=1, cutoff=0.8)
+    if same:
+        return f"; did you mean {same[0]!r}?"
+    return " (a zone name such as 'Europe/Paris', which follows summer time)"
