@@ -7,6 +7,7 @@ it. :func:`lossy_term` names those losses for ``watchtower check`` to warn.
 
 from __future__ import annotations
 
+import re
 import unicodedata
 
 from watchtower.pipeline.normalise import fold_char, normalise_quick, normalise_term, tokenize
@@ -82,6 +83,10 @@ def _dropped_symbols(body: str) -> list[str]:
     return list(dropped)
 
 
+# A wildcard: a "*" that ends a word ("carte* bloqu*").
+_WILDCARD = re.compile(r"\*(?=\s|$)")
+
+
 def lossy_term(term: str) -> str | None:
     """Why a brand or query term may match text it does not mean, or ``None``.
 
@@ -96,9 +101,9 @@ def lossy_term(term: str) -> str | None:
       (``CA`` also matches "ça", ``ÇA`` also matches "ca").
 
     Returns a short English explanation (``"matched as 'canal': …"``); a
-    trailing ``*`` (a wildcard) is not a loss.
+    ``*`` ending a word (a wildcard, on any word of a phrase) is not a loss.
     """
-    body = term[:-1] if term.endswith("*") else term
+    body = _WILDCARD.sub("", term)
     words = normalise_term(body)
     if not words:
         return None  # no words at all: reported as an invalid term elsewhere

@@ -25,6 +25,14 @@ def t(*words: str, prefix: bool = False, field: str | None = None, source: str =
         ("acme.fr", t("acme", "fr", source="acme.fr")),
         ("rembours*", t("rembours", prefix=True, source="rembours*")),
         ('"service clien*"', t("service", "clien", prefix=True, source="service clien*")),
+        (
+            '"carte* bloqu*"',
+            Term(("carte", "bloqu"), True, None, "carte* bloqu*", inner_prefixes=(0,)),
+        ),
+        (
+            '"carte* bloquée"',
+            Term(("carte", "bloquee"), False, None, "carte* bloquée", inner_prefixes=(0,)),
+        ),
         ("a1 AND b2", And((t("a1"), t("b2")))),
         ("a1 b2", And((t("a1"), t("b2")))),
         ("a1 OR b2 c3", Or((t("a1"), And((t("b2"), t("c3")))))),
@@ -88,12 +96,14 @@ def test_constructs(query: str, expected: object) -> None:
         ('"unclosed', "column 1: unclosed '\"': expected a closing quote"),
         ("re*", "column 1: a wildcard needs at least 3 letters before '*', in 're*'"),
         ("*bours", "column 1: '*' is only allowed at the end of a word, in '*bours'"),
-        # Before: "only allowed at the end of a word", which is where it was.
+        # A '*' may end any word of a phrase now, but still only the end of a word.
         (
-            '"carte* bloquée"',
-            "column 7: '*' is only allowed at the end of a phrase's last word, in "
-            "'carte* bloquée'; write each form as its own phrase, joined with OR, "
-            'e.g. "carte bloquée" OR "cartes bloquées"',
+            '"car*te bloquée"',
+            "column 5: '*' is only allowed at the end of a word, in 'car*te bloquée'",
+        ),
+        (
+            '"ca* bloqu*"',
+            "column 2: a wildcard needs at least 3 letters before '*', in 'ca* bloqu*'",
         ),
         ("---", "column 1: '---' has no letters or digits; expected a term"),
         ("rating:bad", "column 8: expected a comparison such as rating:<=2, found 'bad'"),

@@ -6,6 +6,12 @@ is needed afterwards:
 
 * a term or phrase ``acme corp`` → ``" acme corp "``;
 * a wildcard ``rembours*`` → ``" rembours"`` (a word prefix);
+* a phrase with a ``*`` before its last word (``"carte* bloqu*"``,
+  ``"service* client"``) cannot be one key: it is keyed on its most selective
+  word (the longest; a whole word wins over a prefix of the same length), as
+  ``" client "`` or ``" carte"``, and each candidate is confirmed word by word
+  around that word (:meth:`Automaton._confirm_phrase`), each word of the phrase
+  against its own word of the text;
 * a fuzzy term with ``fuzzy = 1`` → every string one edit away (deletion,
   insertion, substitution, transposition), as whole-word keys: the scan itself
   decides, there is no per-word distance computation at all;
@@ -23,6 +29,8 @@ from dataclasses import dataclass
 import ahocorasick
 from rapidfuzz.distance import DamerauLevenshtein
 
+from watchtower.pipeline.match.query import starred
+
 __all__ = ["FUZZY_MIN_LETTERS", "Automaton", "Pattern", "edits1"]
 
 FUZZY_MIN_LETTERS = 6
@@ -31,15 +39,29 @@ _ALPHABET = "abcdefghijklmnopqrstuvwxyz0123456789"
 
 @dataclass(frozen=True)
 class Pattern:
-    """One thing to find: consecutive words, the last maybe a prefix, maybe fuzzy."""
+    """One thing to find: consecutive words, the last maybe a prefix, maybe fuzzy.
+
+    ``inner_prefixes``: indices of the other words that are prefixes too
+    (``(0,)`` for ``"carte* bloqu*"``).
+    """
 
     words: tuple[str, ...]
     prefix: bool = False
     fuzzy: int = 0
+    inner_prefixes: tuple[int, ...] = ()
 
     @property
     def term(self) -> str:
-        return " ".join(self.words) + ("*" if self.prefix else "")
+        """The words as matched, each prefix with its ``*``: ``carte* bloqu*``."""
+        if not self.inner_prefixes:
+            return " ".join(self.words) + ("*" if self.prefix else "")
+        return starred(self.words, self.prefix, self.inner_prefixes)
+
+    def is_prefix(self, index: int) -> bool:
+        """Whether word ``index`` is matched as a prefix."""
+        if index == len(self.words) - 1 and self.prefix:
+            return True
+        return index in self.inner_prefixes
 
     @property
     def fuzzy_word(self) -> str | None:
@@ -76,6 +98,8 @@ class Automaton:
         self._ids: dict[Pattern, int] = {}
         self._keys: dict[str, _Value] = {}
         self._anchors: set[str] = set()
+        # A phrase with inner prefixes → the index of the word it is keyed on.
+        self._keyed_on: dict[int, int] = {}
         for pattern in patterns:
             self.add(pattern)
         self._automaton = ahocorasick.Automaton()
@@ -95,9 +119,9 @@ class Automaton:
 
         ``quick`` is :func:`~watchtower.pipeline.normalise.normalise_quick` output
         (a cheaper superset of the normalised words). Each pattern contributes
-        single-word keys (a phrase: its longest word), which occur in ``quick``
-        whenever the pattern occurs in the normalised text; the scan stops at
-        the first one.
+        single-word keys (a phrase: its longest word; a phrase with inner
+        prefixes: the word it is keyed on), which occur in ``quick`` whenever
+        the pattern occurs in the normalised text; the scan stops at the first one.
         """
         if self._prefilter is None:
             return bool(self._keys)
@@ -113,6 +137,9 @@ class Automaton:
         pid = len(self.patterns)
         self.patterns.append(pattern)
         self._ids[pattern] = pid
+        if pattern.inner_prefixes:
+            self._add_starred_phrase(pattern, pid)
+            return pid
         exact = " " + " ".join(pattern.words) + ("" if pattern.prefix else " ")
         self._key(exact, pid, confirm=False)
         if len(pattern.words) > 1:  # a phrase: its longest word is the rarest guess
@@ -131,6 +158,23 @@ class Automaton:
             for variant in edits1(word[half:]) | {word[half:]}:
                 self._key(f"{variant} ", pid, confirm=True)
         return pid
+
+    def _add_starred_phrase(self, pattern: Pattern, pid: int) -> None:
+        """Key a phrase with inner prefixes on one word; the scan confirms the rest.
+
+        The longest word is the rarest guess; a whole word wins a tie, since a
+        prefix also matches every longer word. ``" de "`` in ``"frais* de dossier*"``
+        would be confirmed at every "de" of the text; ``" dossier"`` seldom.
+        The key is a single word, so it is also the prefilter's anchor: it occurs
+        in the text whenever the phrase does.
+        """
+        index = max(
+            range(len(pattern.words)),
+            key=lambda i: (len(pattern.words[i]), not pattern.is_prefix(i), -i),
+        )
+        self._keyed_on[pid] = index
+        word = pattern.words[index]
+        self._key(f" {word}" if pattern.is_prefix(index) else f" {word} ", pid, confirm=True)
 
     def _key(self, key: str, pid: int, *, confirm: bool) -> None:
         if key.count(" ") <= 2:  # one word (or part of one): also a prefilter key
@@ -161,14 +205,54 @@ class Automaton:
         return found
 
     def _confirm(self, text: str, start: int, end: int, pids: list[int], found: Spans) -> None:
-        inside = start + 1 if text[start] == " " else start
-        word_start = text.rfind(" ", 0, inside) + 1
-        word_end = text.find(" ", end - 1 if text[end - 1] == " " else end)
-        word = text[word_start:word_end]
+        word: str | None = None
+        word_start = word_end = 0
         for pid in pids:
             pattern = self.patterns[pid]
+            if pattern.inner_prefixes:  # keyed on a whole word or a word's start
+                self._confirm_phrase(text, start + 1, pid, found)
+                continue
+            if word is None:  # fuzzy: the word around the key, computed once
+                inside = start + 1 if text[start] == " " else start
+                word_start = text.rfind(" ", 0, inside) + 1
+                word_end = text.find(" ", end - 1 if text[end - 1] == " " else end)
+                word = text[word_start:word_end]
             target = pattern.words[0]
             if DamerauLevenshtein.distance(word, target, score_cutoff=pattern.fuzzy) <= (
                 pattern.fuzzy
             ):
                 found.setdefault(pid, {})[word_start - 1] = word_end + 1
+
+    def _confirm_phrase(self, text: str, anchor: int, pid: int, found: Spans) -> None:
+        """Record the phrase ``pid`` in ``found`` if it is around the word at ``anchor``.
+
+        The key matched that word. The phrase's words before the key are
+        compared with the text's words before ``anchor``, right to left, and
+        those after it left to right: each word of the phrase with one word of
+        the text, a prefix by its start, another word whole.
+        """
+        pattern = self.patterns[pid]
+        index = self._keyed_on[pid]
+        first = anchor  # start of the phrase's first word found so far
+        for i in range(index - 1, -1, -1):
+            if first < 2:  # the text's first word: nothing before it
+                return
+            before = text.rfind(" ", 0, first - 1) + 1
+            if not self._word_fits(pattern, i, text, before, first - 1):
+                return
+            first = before
+        last_end = text.find(" ", anchor)  # the space after the phrase's last word so far
+        for i in range(index + 1, len(pattern.words)):
+            after = text.find(" ", last_end + 1)
+            if after < 0 or not self._word_fits(pattern, i, text, last_end + 1, after):
+                return
+            last_end = after
+        found.setdefault(pid, {})[first - 1] = last_end + 1
+
+    @staticmethod
+    def _word_fits(pattern: Pattern, index: int, text: str, start: int, end: int) -> bool:
+        """Whether ``text[start:end]`` (one word) is what word ``index`` of ``pattern`` wants."""
+        word = pattern.words[index]
+        if pattern.is_prefix(index):
+            return text.startswith(word, start, end)
+        return end - start == len(word) and text.startswith(word, start)

@@ -23,7 +23,13 @@ from typing import TYPE_CHECKING
 
 from watchtower.models import Hit, Item, Match
 from watchtower.pipeline.match.automaton import Automaton, Pattern, Spans
-from watchtower.pipeline.match.evaluate import MAX_HITS, Evaluator, ItemContext, cheap_first
+from watchtower.pipeline.match.evaluate import (
+    MAX_HITS,
+    Evaluator,
+    ItemContext,
+    cheap_first,
+    term_pattern,
+)
 from watchtower.pipeline.match.query import (
     And,
     Node,
@@ -62,7 +68,8 @@ class Trace:
 
 
 def _patterns(texts: Sequence[str], fuzzy: int = 0) -> list[Pattern]:
-    """Brand terms and exclusions as patterns (``acme*`` allowed, like in queries).
+    """Brand terms and exclusions as patterns (``acme*``, ``"carte* bloqu*"`` allowed,
+    like in queries; ``fuzzy`` applies to single words only, see :class:`Pattern`).
 
     A term the query syntax rejects (no letters, ``*`` inside a word) is matched
     as plain words, or skipped when it has none: a brand must never stop the daemon.
@@ -76,7 +83,7 @@ def _patterns(texts: Sequence[str], fuzzy: int = 0) -> list[Pattern]:
             if words:
                 out.append(Pattern(words, False, fuzzy))
             continue
-        out.append(Pattern(term.words, term.prefix, fuzzy))
+        out.append(Pattern(term.words, term.prefix, fuzzy, term.inner_prefixes))
     return out
 
 
@@ -148,7 +155,7 @@ class Matcher:
         rule_patterns: list[Pattern] = []
         for query, config in zip(queries, rules, strict=True):
             if query is not None:
-                rule_patterns += [Pattern(t.words, t.prefix) for t in query.terms()]
+                rule_patterns += [term_pattern(t) for t in query.terms()]
             rule_patterns += _patterns(config.exclude)
         self._rule_automaton = ra = Automaton(rule_patterns)
         self._rules = [

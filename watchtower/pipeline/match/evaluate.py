@@ -28,7 +28,14 @@ from watchtower.pipeline.match.query import (
 )
 from watchtower.pipeline.normalise import SEPARATOR, normalise, word_spans
 
-__all__ = ["MAX_HITS", "Evaluator", "ItemContext", "cheap_first", "lang_matches"]
+__all__ = [
+    "MAX_HITS",
+    "Evaluator",
+    "ItemContext",
+    "cheap_first",
+    "lang_matches",
+    "term_pattern",
+]
 
 MAX_HITS = 10  # occurrences reported per term: enough to explain, small enough to store
 _LONG = 20_000  # characters: beyond this, word positions come from a table, not a count
@@ -121,7 +128,7 @@ class Evaluator:
         self.brand_key = brand_key  # the brand's normalised name, for brand:
 
     def spans(self, term: Term) -> list[tuple[int, int]]:
-        pid = self.automaton.id(Pattern(term.words, term.prefix))
+        pid = self.automaton.id(term_pattern(term))
         spans = self.ctx.rule_hits.get(pid, {}) if self.ctx.rule_hits else {}
         if term.field is None:
             return list(spans.items())
@@ -191,7 +198,7 @@ class Evaluator:
         if isinstance(node, Term):
             return [
                 self.ctx.hit(
-                    " ".join(node.words) + ("*" if node.prefix else ""),
+                    node.matched,
                     s,
                     e,
                     len(node.words),
@@ -211,17 +218,21 @@ class Evaluator:
         """Hits of every term of ``node`` in the item, whether it made ``node`` true or
         false (``concours`` in a false ``NOT concours``), labelled ``clause``."""
         out: list[Hit] = []
-        seen: set[tuple[tuple[str, ...], bool, Field | None]] = set()
+        seen: set[tuple[tuple[tuple[str, ...], bool, tuple[int, ...]], Field | None]] = set()
         for term in node_terms(node):
-            if (term.words, term.prefix, term.field) in seen:
+            if (term.key, term.field) in seen:
                 continue
-            seen.add((term.words, term.prefix, term.field))
-            word = " ".join(term.words) + ("*" if term.prefix else "")
+            seen.add((term.key, term.field))
             out += [
-                self.ctx.hit(word, s, e, len(term.words), clause)
+                self.ctx.hit(term.matched, s, e, len(term.words), clause)
                 for s, e in self.spans(term)[:MAX_HITS]
             ]
         return out
+
+
+def term_pattern(term: Term) -> Pattern:
+    """The automaton pattern a query term is found by (its field is checked afterwards)."""
+    return Pattern(term.words, term.prefix, inner_prefixes=term.inner_prefixes)
 
 
 def _compare(rating: float | None, node: Rating) -> bool:

@@ -15,9 +15,10 @@ Grammar (keywords are upper-case; ``docs/queries.md`` is the user guide)::
 
 Terms are normalised like item text (:mod:`watchtower.pipeline.normalise`), so
 ``l'Acmé`` is the word ``acme`` and ``ufc-que-choisir`` a three-word phrase;
-``rembours*`` matches words starting with ``rembours``. A ``-`` at the start of
-a word (after a space, a ``(`` or at the start of the query) is ``NOT`` of the
-atom it is glued to, as in Google Alerts; inside a word it is a hyphen. Errors
+``rembours*`` matches words starting with ``rembours``, on any word of a
+phrase (``"carte* bloqu*"``). A ``-`` at the start of a word (after a space, a
+``(`` or at the start of the query) is ``NOT`` of the atom it is glued to, as in
+Google Alerts; inside a word it is a hyphen. Errors
 are :class:`QuerySyntaxError` naming the column and what was expected.
 :func:`field_values` names the ``brand:`` and ``source:`` names a query uses,
 for the config checker; :mod:`.query_lint` what parses but probably does not
@@ -28,7 +29,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from itertools import pairwise
 from typing import Literal, TypeAlias
 
 from watchtower.pipeline.normalise import normalise_term
@@ -49,6 +51,7 @@ __all__ = [
     "parse_query",
     "parse_term",
     "render",
+    "starred",
 ]
 
 MAX_QUERY_LENGTH = 200_000
@@ -69,17 +72,36 @@ class QuerySyntaxError(ValueError):
 
 @dataclass(frozen=True)
 class Term:
-    """Consecutive words (a phrase when several); ``prefix``: the last word is a prefix."""
+    """Consecutive words (a phrase when several); ``prefix``: the last word is a prefix.
+
+    ``inner_prefixes``: the indices of the other words written with a ``*``
+    (``(0,)`` for ``"carte* bloqu*"``); empty for every term without one.
+    """
 
     words: tuple[str, ...]
     prefix: bool = False
     field: Field | None = None
     source: str = ""  # as written in the query, for explanations
+    inner_prefixes: tuple[int, ...] = ()
 
     @property
-    def key(self) -> tuple[tuple[str, ...], bool]:
+    def key(self) -> tuple[tuple[str, ...], bool, tuple[int, ...]]:
         """Identity of the pattern in the automaton (the field is checked afterwards)."""
-        return self.words, self.prefix
+        return self.words, self.prefix, self.inner_prefixes
+
+    @property
+    def matched(self) -> str:
+        """The words as matched, each prefix with its ``*``: ``carte* bloqu*``."""
+        return starred(self.words, self.prefix, self.inner_prefixes)
+
+
+def starred(words: tuple[str, ...], prefix: bool, inner_prefixes: tuple[int, ...]) -> str:
+    """Normalised words joined by spaces, a ``*`` after each prefix word."""
+    last = len(words) - 1
+    return " ".join(
+        word + ("*" if i in inner_prefixes or (prefix and i == last) else "")
+        for i, word in enumerate(words)
+    )
 
 
 @dataclass(frozen=True)
@@ -243,28 +265,68 @@ _RATING_OPS = {"\u2264": "<=", "\u2265": ">="}
 
 
 def parse_term(text: str, column: int = 1) -> Term:
-    """A term or phrase as written (``rembours*``, ``acme.fr``) → :class:`Term`."""
+    """A term or phrase as written (``rembours*``, ``"carte* bloqu*"``, ``acme.fr``).
+
+    A ``*`` at the end of a word, on any word of a phrase, makes that word a
+    prefix of at least :data:`MIN_PREFIX` letters; it applies to the last of
+    the words normalisation makes of what precedes it (``ufc-que-choi*``: ``choi``).
+    """
     raw = text
     prefix = raw.endswith("*")
     body = raw[:-1] if prefix else raw
     if "*" in body:
-        at = body.index("*")
-        message = f"'*' is only allowed at the end of a word, in {raw!r}"
-        if at and not normalise_term(body[at + 1 : at + 2]):  # "carte* bloquée"
-            message = (
-                f"'*' is only allowed at the end of a phrase's last word, in {raw!r}; "
-                'write each form as its own phrase, joined with OR, e.g. "carte bloquée" '
-                'OR "cartes bloquées"'
-            )
-        raise QuerySyntaxError(column + at, message)
+        return _starred_phrase(raw, body, prefix, column)
     words = normalise_term(body)
     if not words:
         raise QuerySyntaxError(column, f"{raw!r} has no letters or digits; expected a term")
     if prefix and (body[-1:].isspace() or len(words[-1]) < MIN_PREFIX):
-        raise QuerySyntaxError(
-            column, f"a wildcard needs at least {MIN_PREFIX} letters before '*', in {raw!r}"
-        )
+        raise _short_prefix(raw, column)
     return Term(words, prefix, None, raw)
+
+
+def _short_prefix(raw: str, column: int) -> QuerySyntaxError:
+    return QuerySyntaxError(
+        column, f"a wildcard needs at least {MIN_PREFIX} letters before '*', in {raw!r}"
+    )
+
+
+def _starred_phrase(raw: str, body: str, prefix: bool, column: int) -> Term:
+    """:func:`parse_term` for a ``*`` before the end: ``"carte* bloqu*"``, ``"service* client"``.
+
+    The text is read piece by piece between the stars: each piece's words are
+    normalised alone (a ``*`` is a word boundary, so this gives the words of the
+    whole), and the last word of each piece followed by a ``*`` is a prefix.
+    """
+    pieces = body.split("*")
+    words: list[str] = []
+    prefixes: set[int] = set()
+    at = 0  # index in ``raw`` of the star after the current piece
+    for piece, following in pairwise(pieces):
+        at += len(piece)
+        piece_words = normalise_term(piece)
+        # "car*te", "*bours", "carte** x": the star must end a word of its own piece.
+        if not piece_words or normalise_term(following[:1]):
+            raise QuerySyntaxError(
+                column + at, f"'*' is only allowed at the end of a word, in {raw!r}"
+            )
+        words += piece_words
+        if piece[-1].isspace() or len(words[-1]) < MIN_PREFIX:
+            raise _short_prefix(raw, column)
+        prefixes.add(len(words) - 1)
+        at += 1
+    words += normalise_term(pieces[-1])
+    last = len(words) - 1
+    if prefix:
+        if last in prefixes:  # "carte*.*": the final star ends no word of its own
+            raise QuerySyntaxError(
+                column + len(body), f"'*' is only allowed at the end of a word, in {raw!r}"
+            )
+        if body[-1].isspace() or len(words[-1]) < MIN_PREFIX:
+            raise _short_prefix(raw, column)
+    elif last in prefixes:  # "carte*." or a phrase's "carte* ": the last word is the prefix
+        prefixes.discard(last)
+        prefix = True
+    return Term(tuple(words), prefix, None, raw, tuple(sorted(prefixes)))
 
 
 class _Parser:
@@ -446,7 +508,7 @@ def _positional(node: Node) -> bool:
 def _scoped(node: Node, field: Field) -> Node:
     """Push a ``title:`` / ``text:`` scope down to the terms (an inner scope wins)."""
     if isinstance(node, Term):
-        return node if node.field else Term(node.words, node.prefix, field, node.source)
+        return node if node.field else replace(node, field=field)
     if isinstance(node, Not):
         return Not(_scoped(node.child, field))
     if isinstance(node, And):
@@ -492,7 +554,7 @@ def render(node: Node) -> str:
     if isinstance(node, Term):
         text = node.source.strip()
         if not text:
-            text = " ".join(node.words) + ("*" if node.prefix else "")
+            text = node.matched
         # A phrase written "procès-verbal" (one word) stays unquoted.
         text = f'"{text}"' if text.split(maxsplit=1)[1:] else text
         return f"{node.field}:{text}" if node.field else text
