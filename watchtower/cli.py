@@ -3,7 +3,8 @@
 ``watchtower run|check|status|schema|demo|db upgrade|db downgrade`` (``--config
 PATH``, default ``$WATCHTOWER_CONFIG`` or ``./watchtower.toml``). Exit codes: 0 ok,
 2 invalid configuration or usage, 1 a failure (database unreachable or missing, a
-schema from a newer version, an incomplete ``run --once``).
+schema from a newer version, an incomplete ``run --once``, ``status`` seeing no
+watchtower polling).
 """
 
 from __future__ import annotations
@@ -216,8 +217,9 @@ EXIT_CODES = """exit status:
   1  a failure: the database is unreachable, missing (status) or migrated by a
      newer watchtower; the [watchtower] http address cannot be used; run --once:
      a source failed or a notification was not delivered; status --live: the
-     daemon is not live
-  2  invalid configuration or usage"""
+     daemon is not live; status: no watchtower seen polling recently while the
+     config has sources to poll
+  2  invalid configuration or usage (status still shows the database's side)"""
 
 #: Examples shown at the end of each command's ``--help``.
 EXAMPLES = {
@@ -250,10 +252,12 @@ what is valid but probably not meant (exit 0).""",
   watchtower status --json | jq '.sources[] | select(.state == "failing")'
   watchtower status --live     # Docker HEALTHCHECK: exit 0 only if the daemon is live
 
-Reads only: never creates, migrates or writes the database. Sources needing a
-look come first (failing, silent, never checked); beyond 20 sources only those
-are listed (--all lists every one). Whether the daemon runs is asked of its
-/livez when [watchtower] http is set.""",
+Reads only: never creates, migrates or writes the database. Whether the daemon
+runs comes from the heartbeat each watchtower process records in the database
+(each replica, its last poll round, a config file it refused), and from its
+/livez when [watchtower] http is set. Sources needing a look come first
+(failing, with since when; silent; never checked); beyond 20 sources only those
+are listed (--all lists every one).""",
     "schema": """examples:
   watchtower schema -o watchtower.schema.json
 then put `#:schema ./watchtower.schema.json` as the first line of watchtower.toml.""",
@@ -307,14 +311,16 @@ def build_parser() -> argparse.ArgumentParser:
     status = command(
         "status",
         cmd_status,
-        "show whether the daemon runs, each source's health, the outbox and the targets "
-        "that need a hand",
+        "show whether the daemon runs (each process's heartbeat, a refused config), each "
+        "source's health, the outbox and the targets that need a hand",
     )
     status.add_argument(
         "--json", action="store_true", help="one JSON document, for scripts and monitoring"
     )
     status.add_argument(
-        "--all", action="store_true", help="list every source, even beyond 20 when all is well"
+        "--all",
+        action="store_true",
+        help="list every source (even beyond 20 when all is well) and every process",
     )
     status.add_argument(
         "--live",

@@ -18,8 +18,17 @@ import sqlalchemy.exc
 from sqlalchemy import func, select, text
 
 from watchtower.cli import EXIT_CONFIG, EXIT_FAILURE, load_args
-from watchtower.errors import SchemaMismatch
+from watchtower.errors import ConfigError, SchemaMismatch
 from watchtower.logs import kv
+from watchtower.status_life import (
+    heartbeat_head,
+    instance_lines,
+    instances_report,
+    nobody_polling,
+    refused_config_database,
+    source_lines,
+    source_notes,
+)
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
@@ -35,12 +44,22 @@ def cmd_status(args: argparse.Namespace) -> int:
     from watchtower.app import utcnow
     from watchtower.storage.db import Database, head_revision
 
-    loaded = load_args(args)
-    if args.live:
-        return _live_check(loaded)
+    loaded: LoadedConfig | None = None
+    try:
+        valid = load_args(args)
+    except ConfigError as exc:
+        if args.live:
+            raise
+        # The daemon keeps running on its last good config: what the database
+        # says (and that this file was refused) matters most now.
+        database_url = refused_config_database(args, exc)
+    else:
+        if args.live:
+            return _live_check(valid)
+        loaded, database_url = valid, valid.database_url
     # Read-only: a wrong path or a missing WATCHTOWER_DATABASE_URL must fail, not
     # create an empty, healthy-looking database; and status never migrates.
-    db = Database(loaded.database_url, readonly=True)
+    db = Database(database_url, readonly=True)
     try:
         revision = db.existing_revision()  # NoDatabase, or SchemaMismatch if newer
         head = head_revision()
@@ -51,7 +70,9 @@ def cmd_status(args: argparse.Namespace) -> int:
             )
         try:
             with db.session() as session:
-                report = status_report(session, loaded, utcnow(), schema=(revision, head))
+                report = status_report(
+                    session, loaded, utcnow(), schema=(revision, head), database_url=database_url
+                )
         except sqlalchemy.exc.DatabaseError as exc:
             if revision == head:
                 raise
@@ -62,19 +83,23 @@ def cmd_status(args: argparse.Namespace) -> int:
             ) from exc
     finally:
         db.dispose()
-    report["daemon"].update(daemon_liveness(loaded.config.watchtower.http))
+    report["daemon"].update(daemon_liveness(loaded.config.watchtower.http if loaded else None))
     if args.json:
         print(json.dumps(report, indent=2, ensure_ascii=False, default=_iso))
     elif sys.stdout.isatty():  # a table for people; stable plain text for scripts
         from watchtower.progress import print_report
 
         print_report(report, utcnow(), every_source=args.all)
+        notes = instance_lines(report, utcnow(), every=args.all) + source_notes(report, utcnow())
+        if notes:
+            print("\n".join(notes))
     else:
         print(render_report(report, utcnow(), every_source=args.all))
-    return 0
+    if nobody_polling(report):
+        return EXIT_FAILURE
+    return 0 if loaded else EXIT_CONFIG
 
 
-# --------------------------------------------------------------------- status
 #: Sources listed one per line up to this many; beyond, only those needing a look
 #: (``--all`` lists every one).
 SOURCES_SHOWN = 20
@@ -83,10 +108,32 @@ STATE_ORDER = ("failing", "silent", "never checked", "ok", "disabled", "removed"
 NEEDS_A_LOOK = ("failing", "silent", "never checked")
 
 
+#: The fields of a source not polled yet, all empty.
+NOT_POLLED_YET = (
+    "last_error",
+    "last_error_at",
+    "failing_since",
+    "last_warning",
+    "last_success",
+    "last_attempt",
+    "next_check",
+)
+
+
 def _iso(value: object) -> str:
     if isinstance(value, datetime):
         return value.isoformat(timespec="seconds")
     raise TypeError(f"not JSON: {type(value).__name__}")
+
+
+def _schema_has(schema: tuple[str, str] | None, revision: str) -> bool:
+    """Whether the database's schema includes ``revision`` (``None``: assume so)."""
+    from watchtower.storage.db import revisions
+
+    if schema is None:
+        return True
+    known = revisions()
+    return schema[0] in known and known.index(schema[0]) >= known.index(revision)
 
 
 def status_report(
@@ -95,11 +142,14 @@ def status_report(
     now: datetime,
     *,
     schema: tuple[str, str] | None = None,
+    database_url: str | None = None,
 ) -> dict[str, Any]:
     """Everything ``watchtower status`` shows, as JSON-ready data (datetimes aside).
 
     Without ``loaded``, what the database alone says (no database line, no
-    "removed" sources, no source not polled yet)."""
+    "removed" sources, no source not polled yet). On a schema older than 0006
+    (not migrated yet), no heartbeats (``daemon.seen`` is ``None``), no
+    "failing since" and no source warning."""
     from watchtower.health import source_health
     from watchtower.redact import redact_target, redact_text
     from watchtower.sanitise import printable
@@ -108,16 +158,19 @@ def status_report(
     from watchtower.storage.tables import OUTBOX_STATUSES, OutboxRow, SourceRow
 
     configured = {s.name for s in loaded.sources} if loaded else None
-    times = {
-        name: (attempt, error_at)
-        for name, attempt, error_at in session.execute(
-            select(SourceRow.name, SourceRow.last_attempt_at, SourceRow.last_error_at)
-        )
+    current = _schema_has(schema, "0006")
+    columns = [SourceRow.name, SourceRow.last_attempt_at, SourceRow.last_error_at]
+    if current:
+        columns += [SourceRow.failing_since, SourceRow.last_warning]
+    more: dict[str, dict[str, Any]] = {
+        row.name: row._asdict() for row in session.execute(select(*columns))
     }
     sources: list[dict[str, Any]] = []
     for h in source_health(session):
         state = h.state if configured is None or h.name in configured else "removed"
         error = printable(h.last_error, keep="") if h.last_error and h.failures else None
+        row = more[h.name]
+        warning = row.get("last_warning")
         sources.append(
             {
                 "name": h.name,
@@ -125,9 +178,11 @@ def status_report(
                 "state": state,
                 "failures": h.failures,
                 "last_error": error,
-                "last_error_at": times[h.name][1] if error else None,
+                "last_error_at": row["last_error_at"] if error else None,
+                "failing_since": row.get("failing_since") if h.failures else None,
+                "last_warning": printable(warning, keep="") if warning else None,
                 "last_success": h.last_success,
-                "last_attempt": times[h.name][0],
+                "last_attempt": row["last_attempt_at"],
                 "next_check": h.next_check if h.enabled else None,
                 "items": h.items,
             }
@@ -138,9 +193,7 @@ def status_report(
             state = "never checked" if settings.enabled else "disabled"
             sources.append(
                 {"name": settings.name, "kind": settings.kind, "state": state, "failures": 0}
-                | dict.fromkeys(
-                    ("last_error", "last_error_at", "last_success", "last_attempt", "next_check")
-                )
+                | dict.fromkeys(NOT_POLLED_YET)
                 | {"items": 0}
             )
     sources.sort(key=lambda s: (STATE_ORDER.index(s["state"]), -s["failures"], s["name"]))
@@ -169,21 +222,29 @@ def status_report(
         }
         for f in outbox_queries.failed_targets(session)
     ]
+    instances = instances_report(session, now) if current else None
+    url = loaded.database_url if loaded else database_url
     return {
         "now": now,
+        "timezone": loaded.config.watchtower.timezone if loaded else "UTC",
         "daemon": {
             "last_fetch": max(
                 (s["last_attempt"] for s in sources if s["last_attempt"]), default=None
             ),
             "last_delivery": session.scalar(select(func.max(OutboxRow.sent_at))),
+            # None: a schema without heartbeats (not migrated yet): cannot tell.
+            "seen": None
+            if instances is None
+            else any(i["state"] in ("running", "ran") for i in instances),
+            "instances": instances,
         },
         "database": {
-            "url": shown(loaded.database_url),
+            "url": shown(url),
             "schema": schema[0] if schema else None,
             "latest_schema": schema[1] if schema else None,
-            "size_bytes": database_size(session, loaded.database_url),
+            "size_bytes": database_size(session, url),
         }
-        if loaded
+        if url
         else None,
         "config": str(loaded.path) if loaded else None,
         "sources": sources,
@@ -279,12 +340,13 @@ def database_line(db: dict[str, Any]) -> str:
     return f"Database: {db['url']} · schema {db['schema']} · {human_size(db['size_bytes'])}"
 
 
-def daemon_line(daemon: dict[str, Any], now: datetime) -> str:
-    """Is it running? The daemon's own answer when it serves http, then the database's clues."""
+def daemon_line(daemon: dict[str, Any], now: datetime, tz: str = "UTC") -> str:
+    """Is it running? The daemon's own answer when it serves http, else its heartbeats;
+    then the database's clues."""
     from watchtower.health import ago
 
     if daemon["live"] is None:
-        head = "unknown (set [watchtower] http to ask it)"
+        head = heartbeat_head(daemon, now, tz)
     else:
         head = (
             "live" if daemon["live"] else "NOT LIVE"
@@ -317,7 +379,11 @@ def render_report(report: dict[str, Any], now: datetime, *, every_source: bool =
     """The plain text of ``watchtower status`` (not a terminal: scripts, ``watch``, mail)."""
     from watchtower.health import ago
 
-    lines = [daemon_line(report["daemon"], now), database_line(report["database"])]
+    tz = report.get("timezone", "UTC")
+    lines = [daemon_line(report["daemon"], now, tz)]
+    lines += instance_lines(report, now, every=every_source)
+    if report["database"]:
+        lines.append(database_line(report["database"]))
     listed, header = shown_sources(report["sources"], every_source)
     lines.append(f"Sources: {header}")
     for s in listed:
@@ -329,6 +395,7 @@ def render_report(report: dict[str, Any], now: datetime, *, every_source: bool =
         lines.append(line)
         if s["last_error"]:
             lines.append(f"      last error ({ago(s['last_error_at'], now)}): {s['last_error']}")
+        lines += [f"      {line}" for line in source_lines(s, now, tz)]
     outbox = report["outbox"]
     summary = ", ".join(f"{status} {count}" for status, count in outbox["counts"].items())
     lines.append(f"Outbox: {summary}")

@@ -27,11 +27,13 @@ from watchtower.adapters.base import (
 )
 from watchtower.adapters.registry import REGISTRY
 from watchtower.durations import format_duration
-from watchtower.errors import SourceError
+from watchtower.errors import SourceError, TransientError
+from watchtower.heartbeat import Heartbeat
 from watchtower.logs import kv
 from watchtower.pipeline.runner import BatchStats, RunContext, run_batch
 from watchtower.poll_timing import backlog_cutoff, backlog_of, next_check
 from watchtower.redact import redact_text
+from watchtower.sanitise import printable
 from watchtower.storage.queries import LEASE, Claim, claim_due_sources, release_leases
 from watchtower.storage.tables import SOURCES, SourceRow
 from watchtower.workers import Workers, wait_at_most
@@ -85,7 +87,9 @@ _SUCCESS = (
         cursor=bindparam("b_cursor"),
         last_success_at=bindparam("b_now"),
         consecutive_failures=0,
+        failing_since=None,
         last_error=None,
+        last_warning=bindparam("b_warning"),
         next_check_at=bindparam("b_next"),
     )
 )
@@ -96,6 +100,17 @@ _SUCCESS_WITH_NEWS = _SUCCESS.values(
 LEDGER_SIZE = 64
 #: Seconds running fetches get to store their result once a stop is asked.
 STOP_GRACE = 2.0
+#: A source's stored warning (``status``) is cut to this many characters.
+WARNING_MAX = 500
+
+
+def stored_warning(warnings: list[str]) -> str | None:
+    """What ``status`` shows of a fetch's warnings: one line, redacted (an adapter
+    may quote the page), cut; ``None`` when the fetch warned about nothing."""
+    if not warnings:
+        return None
+    text = printable(redact_text("; ".join(warnings)), keep="")
+    return text if len(text) <= WARNING_MAX else text[: WARNING_MAX - 1] + "…"
 
 
 class Poller:
@@ -120,6 +135,10 @@ class Poller:
         self._fetching: dict[int, datetime] = {}  # source id -> when its fetch started
         self._ledger: list[dict[str, Any]] = []
         self._leases_checked = False
+        #: This process's row in ``daemons``, for ``watchtower status``.
+        self.heartbeat = Heartbeat(
+            str(app.loaded.path), app.loaded.config.watchtower.poll_interval, app.clock()
+        )
 
     def _workers(self, size: int) -> Workers:
         old = None
@@ -143,8 +162,18 @@ class Poller:
         """Claim due sources (every enabled one with ``all_sources``) and fetch them.
 
         With ``all_sources`` (``run --once``) the round waits for every source;
-        otherwise for ``poll_interval`` at most (see the class docstring).
+        otherwise for ``poll_interval`` at most (see the class docstring). The
+        first round records this process in ``daemons``, each round that ends
+        records the heartbeat (:mod:`watchtower.heartbeat`): one upsert each.
         """
+        db = self.app.db
+        if not self.heartbeat.started:
+            self.heartbeat.start(db, self.app.clock(), once=all_sources)
+        stats = self._round(all_sources, stop)
+        self.heartbeat.round_ended(db, self.app.clock(), stats.sources, stats.ok, stats.failed)
+        return stats
+
+    def _round(self, all_sources: bool, stop: threading.Event | None) -> PollStats:
         app = self.app
         stats = PollStats()
         config = app.loaded.config
@@ -250,22 +279,16 @@ class Poller:
             return
         except Exception as exc:  # a bug in one adapter must not stop the others
             log.exception("adapter crashed", extra=kv(source=claim.name))
-            self._record_failure(
-                claim.id, settings, f"internal error: {type(exc).__name__}: {exc}", None, stats
-            )
+            crash = internal_error("adapter_crashed", exc)
+            self._record_failure(claim.id, settings, crash.message, None, stats, crash)
             return
         try:
             self._record_success(claim, settings, result, stats)
         except Exception as exc:  # nothing stored: the items are fetched again next time
             log.exception("processing failed", extra=kv(source=claim.name))
             app.stories.forget_batch()  # it may have indexed items that were rolled back
-            self._record_failure(
-                claim.id,
-                settings,
-                f"internal error while processing items: {type(exc).__name__}: {exc}",
-                None,
-                stats,
-            )
+            crash = internal_error("processing_failed", exc)
+            self._record_failure(claim.id, settings, crash.message, None, stats, crash)
 
     def _release(self, source_id: int) -> None:
         with self.app.db.writing() as session:
@@ -287,6 +310,7 @@ class Poller:
             "b_cursor": result.cursor if result.cursor is not None else claim.cursor,
             "b_now": now,
             "b_next": next_check(settings.every, now),
+            "b_warning": stored_warning(result.warnings),
         }
         batch = BatchStats()
         if not result.items and claim.alert_reason is None:
@@ -383,6 +407,8 @@ class Poller:
             row = session.get(SourceRow, source_id)
             if row is None:
                 return
+            if not row.consecutive_failures:  # the first failure of a run: it starts now
+                row.failing_since = now
             row.consecutive_failures += 1
             row.last_error = message
             row.last_error_at = now
@@ -404,6 +430,12 @@ class Poller:
                 next_check=when.isoformat(timespec="seconds"),
             ),
         )
+
+
+def internal_error(code: str, exc: Exception) -> SourceError:
+    """A bug (an adapter crashed, processing failed) as a source error with a code,
+    so that the ops alert says it in the configured language."""
+    return TransientError(code=code, params={"error": f"{type(exc).__name__}: {exc}"})
 
 
 def _raise_first(done: set[Future[None]]) -> None:

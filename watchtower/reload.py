@@ -23,6 +23,11 @@ A new configuration is validated completely (:func:`load_config`, the same as
 * **emptied**: a valid file without a single brand or source, when the running
   one has some (a truncated save), is refused the same way.
 
+Each outcome is also recorded on this process's row of ``daemons``
+(:mod:`watchtower.heartbeat`), so that ``watchtower status`` shows a refused
+file, why (redacted as the ops notice is), and when the running config was
+loaded, until a later reload succeeds.
+
 Keys read once at start-up (database, HTTP address, intervals, HTTP client
 limits) are applied at the next restart; the log says which.
 """
@@ -41,14 +46,18 @@ from typing import TYPE_CHECKING, Any
 from watchtower import packs
 from watchtower.config import LoadedConfig, load_config
 from watchtower.errors import ConfigError, ConfigProblem
+from watchtower.heartbeat import refusal_reason
 from watchtower.logs import kv
 from watchtower.redact import redact_text
 from watchtower.storage import outbox_queries
 from watchtower.storage.outbox_queries import notice_payload
 
 if TYPE_CHECKING:
+    from datetime import datetime
+
     from watchtower.app import App
     from watchtower.config import Config
+    from watchtower.storage.db import Database
 
 __all__ = ["RESTART_KEYS", "Reloader", "accepted_payload", "ops_payload"]
 
@@ -291,6 +300,8 @@ class Reloader:
         self._rejected = False
         self._rejected_content = ""
         log.info("config valid again", extra=kv(config=str(self.path)))
+        heartbeat = self.app.poller.heartbeat
+        self._record(lambda db, now: heartbeat.config_loaded(db, now, applied=False))
         # One notice per refusal told: the id names this recovery, so the same good
         # file after a later refusal is announced again.
         notice = _notice_id(fingerprint, _saved_at(self.path), self._rejected_notice)
@@ -299,6 +310,7 @@ class Reloader:
     def _apply(self, loaded: LoadedConfig) -> None:
         old = self.app.loaded.config
         new = loaded.config
+        self._record(lambda db, now: self.app.poller.heartbeat.config_loaded(db, now))
         if new == old:
             log.info(
                 "config file saved; same settings as the running ones",
@@ -336,6 +348,8 @@ class Reloader:
             return  # read again on SIGHUP: the same content was reported already
         self._rejected = True
         self._rejected_content = fingerprint
+        reason = refusal_reason(problems)
+        self._record(lambda db, now: self.app.poller.heartbeat.config_refused(db, now, reason))
         # The content and the time it was saved: replicas reading the same file
         # queue one notice, and the same mistake made again next week is told again.
         self._rejected_notice = _notice_id(fingerprint, _saved_at(self.path))
@@ -343,6 +357,17 @@ class Reloader:
             f"config-rejected:{self._rejected_notice}",
             lambda language, now: ops_payload(problems, language, now),
         )
+
+    def _record(self, write: Callable[[Database, datetime], None]) -> None:
+        """Record a reload's outcome for ``status``; a database that fails here
+        must not stop the reload (the log already says what happened)."""
+        try:
+            write(self.app.db, self.app.clock())
+        except Exception as exc:
+            log.warning(
+                "could not record the reload outcome for status",
+                extra=kv(error=type(exc).__name__),
+            )
 
     def _tell_ops(self, key: str, payload: Callable[[str, str], dict[str, Any]]) -> None:
         config = self.app.loaded.config  # the last good one decides where ops alerts go

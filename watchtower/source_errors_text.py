@@ -223,6 +223,60 @@ SOURCE_ERRORS: dict[str, dict[str, str]] = {
         "en": "cannot talk to the mail server ({reason})",
         "fr": "impossible de joindre le serveur de messagerie",
     },
+    "imap_starttls_port": {
+        "en": 'port 993 expects TLS from the first byte: use tls = "implicit", '
+        "or port = 143 with STARTTLS",
+        "fr": "le port 993 attend une connexion chiffrée dès le premier échange : "
+        'mettre tls = "implicit", ou port = 143 avec STARTTLS',
+    },
+    "imap_login_not_ascii": {
+        "en": "the user name or password has characters outside ASCII, which IMAP can "
+        "send only with AUTHENTICATE PLAIN, and this mail server does not offer it",
+        "fr": "l'identifiant ou le mot de passe contient des caractères accentués ou "
+        "spéciaux, que ce serveur de messagerie ne sait pas recevoir",
+    },
+    "imap_encoding": {
+        "en": "a command to the mail server could not be encoded ({kind})",
+        "fr": "une commande n'a pas pu être envoyée au serveur de messagerie "
+        "(caractères non pris en charge)",
+    },
+    "ca_file_missing": {
+        "en": "the CA file {path} does not exist",
+        "fr": "le fichier de certificats (ca_file) {path} est introuvable",
+    },
+    "ca_file_unreadable": {
+        "en": "the CA file {path} cannot be read as PEM certificates ({reason})",
+        "fr": "le fichier de certificats (ca_file) {path} est illisible : "
+        "il doit contenir des certificats au format PEM",
+    },
+    # Names and nesting
+    "host_no_address": {
+        "en": "refused to connect to {host}: no address",
+        "fr": "le nom {host} ne mène à aucune adresse",
+    },
+    "reviews_too_deep": {
+        "en": "the reviews are nested too deeply to read",
+        "fr": "les avis de la page sont imbriqués trop profondément pour être lus",
+    },
+    "appstore_too_deep": {
+        "en": "the App Store review feed is nested too deeply to read",
+        "fr": "le flux d'avis de l'App Store est imbriqué trop profondément pour être lu",
+    },
+    "forum_too_deep": {
+        "en": "the forum's answer for {what} is nested too deeply to read",
+        "fr": "la réponse du forum est imbriquée trop profondément pour être lue ({what})",
+    },
+    # Bugs: the English names the exception; the French says who can fix it.
+    "adapter_crashed": {
+        "en": "internal error: {error}",
+        "fr": "erreur interne de watchtower en lisant cette source "
+        "(à signaler à l'équipe technique)",
+    },
+    "processing_failed": {
+        "en": "internal error while processing items: {error}",
+        "fr": "erreur interne de watchtower en traitant les articles de cette source "
+        "(à signaler à l'équipe technique)",
+    },
 }
 
 

@@ -83,13 +83,11 @@ def tls_context(ca_file: str | None) -> ssl.SSLContext:
     try:
         return ssl.create_default_context(cafile=ca_file)
     except FileNotFoundError:
-        raise PermanentError(f"the CA file {ca_file} does not exist") from None
+        raise PermanentError(code="ca_file_missing", params={"path": ca_file}) from None
     except (OSError, ValueError) as exc:  # ssl.SSLError is an OSError
         reason = getattr(exc, "reason", None) or getattr(exc, "strerror", None)
-        raise PermanentError(
-            f"the CA file {ca_file} cannot be read as PEM certificates "
-            f"({reason or type(exc).__name__})"
-        ) from None
+        params = {"path": ca_file, "reason": reason or type(exc).__name__}
+        raise PermanentError(code="ca_file_unreadable", params=params) from None
 
 
 def ca_file_problem(ca_file: str) -> str | None:
@@ -127,10 +125,7 @@ def connect(settings: ImapSettings, context: ssl.SSLContext | None, timeout: flo
         return MailBox(settings.host, port, timeout=timeout, ssl_context=context)
     if settings.tls == "starttls":
         if port == 993:  # imap-tools refuses it (ValueError): say what to change
-            raise PermanentError(
-                'port 993 expects TLS from the first byte: use tls = "implicit", '
-                "or port = 143 with STARTTLS"
-            )
+            raise PermanentError(code="imap_starttls_port")
         return MailBoxStartTls(settings.host, port, timeout=timeout, ssl_context=context)
     return MailBoxUnencrypted(settings.host, port, timeout=timeout)
 
@@ -145,10 +140,7 @@ def login(mailbox: BaseMailBox, username: str, password: str) -> None:
         mailbox.login(username, password, initial_folder=None)
         return
     if "AUTH=PLAIN" not in mailbox.client.capabilities:
-        raise PermanentError(
-            "the user name or password has characters outside ASCII, which IMAP can "
-            "send only with AUTHENTICATE PLAIN, and this mail server does not offer it"
-        )
+        raise PermanentError(code="imap_login_not_ascii")
     try:
         mailbox.login_utf8(username, password, initial_folder=None)
     except imaplib.IMAP4.abort:
@@ -189,9 +181,8 @@ def server_errors(settings: ImapSettings, timeout: float) -> Iterator[None]:
         reason = exc.reason or exc.strerror or type(exc).__name__
         raise PermanentError(code="imap_tls_failed", params={"reason": reason}) from None
     except UnicodeError as exc:  # never quote it: it may hold what we tried to send
-        raise PermanentError(
-            f"a command to the mail server could not be encoded ({type(exc).__name__})"
-        ) from None
+        params = {"kind": type(exc).__name__}
+        raise PermanentError(code="imap_encoding", params=params) from None
     except (OSError, imaplib.IMAP4.error) as exc:
         params = {"reason": _first_line(exc) or type(exc).__name__}
         raise TransientError(code="imap_unreachable", params=params) from None

@@ -205,7 +205,7 @@ class GuardedBackend(httpcore.SyncBackend):
         if not allowed:
             # Refused before any socket exists: nothing left the machine but a DNS query.
             if refused is None:
-                raise PermanentError(f"refused to connect to {host}: no address")
+                raise PermanentError(code="host_no_address", params={"host": host})
             shown, why = refused
             raise PermanentError(
                 code="host_address_refused", params={"host": host, "problem": why, "address": shown}

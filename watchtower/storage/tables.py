@@ -74,6 +74,12 @@ class SourceRow(Base):
     alerting: Mapped[bool] = mapped_column(default=False)
     # Why ops were told about this source: "failing" or "silent" (migration 0004).
     alert_reason: Mapped[str | None] = mapped_column(String(16))
+    # Migration 0006, deferred: ``status`` still reads a database not migrated yet
+    # through ``select(SourceRow)``. When the current run of failures began (set
+    # by its first failure, cleared by a success), and what the last successful
+    # fetch warned about (an unreadable date), NULL when it warned about nothing.
+    failing_since: Mapped[datetime | None] = mapped_column(UtcDateTime, deferred=True)
+    last_warning: Mapped[str | None] = mapped_column(Text, deferred=True)
 
     __table_args__ = (Index("ix_sources_due", "enabled", "next_check_at"),)
 
@@ -243,9 +249,41 @@ class SpikeAlertRow(Base):
     __table_args__ = (Index("ix_spike_alerts_scope", "scope", "name", "created_at"),)
 
 
+class DaemonRow(Base):
+    """One running watchtower process (a replica, or a ``run --once``), and its heartbeat.
+
+    Written by the process itself (:mod:`watchtower.heartbeat`): at start, at the
+    end of each poll round (``seen_at``), after each config reload; ``status``
+    reads it. Rows of processes not seen for a while are pruned.
+    """
+
+    __tablename__ = "daemons"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    mode: Mapped[str] = mapped_column(String(16))  # daemon | once
+    host: Mapped[str] = mapped_column(String(255))
+    pid: Mapped[int] = mapped_column()
+    version: Mapped[str] = mapped_column(String(50))
+    config: Mapped[str] = mapped_column(Text, default="")
+    poll_interval_s: Mapped[float] = mapped_column()
+    started_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    seen_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    round_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    round_sources: Mapped[int] = mapped_column(default=0)
+    round_ok: Mapped[int] = mapped_column(default=0)
+    round_failed: Mapped[int] = mapped_column(default=0)
+    stopped_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    config_loaded_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    config_refused_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    config_refused: Mapped[str | None] = mapped_column(Text)
+
+    __table_args__ = (Index("ix_daemons_seen", "seen_at"),)
+
+
 # Core handles, for statements that run as plain SQL: executemany, multi-row
 # inserts and the per-batch hot path, where the ORM costs more than the query.
 SOURCES = cast(Table, SourceRow.__table__)
 ITEMS = cast(Table, ItemRow.__table__)
 MENTIONS = cast(Table, MentionRow.__table__)
 STORIES = cast(Table, StoryRow.__table__)
+DAEMONS = cast(Table, DaemonRow.__table__)

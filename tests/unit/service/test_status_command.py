@@ -86,11 +86,14 @@ def test_status_json_puts_failing_sources_first_with_their_error_and_the_databas
 
     assert main(["status", "--config", str(path)]) == 0
     lines = capsys.readouterr().out.splitlines()
-    assert lines[0].startswith("Daemon: unknown (set [watchtower] http to ask it)")
-    assert lines[1].startswith("Database: ") and "schema " in lines[1]
-    assert lines[2] == "Sources: 3 (1 failing, 1 ok, 1 disabled)"
-    assert lines[3].startswith("  b-gone [rss] failing")
-    assert lines[4].startswith("      last error (") and "the page does not exist (404)" in lines[4]
+    # No [watchtower] http: the heartbeat of the `run --once` says what ran.
+    assert lines[0].startswith("Daemon: not running; `run --once` last polled ")
+    assert lines[1].startswith("  run --once on ") and "2 sources, 1 ok, 1 failed" in lines[1]
+    assert lines[2].startswith("Database: ") and "schema " in lines[2]
+    assert lines[3] == "Sources: 3 (1 failing, 1 ok, 1 disabled)"
+    assert lines[4].startswith("  b-gone [rss] failing")
+    assert lines[5].startswith("      last error (") and "the page does not exist (404)" in lines[5]
+    assert lines[6].startswith("      failing since 20")
 
 
 def test_status_with_300_sources_lists_those_needing_a_look(
@@ -127,14 +130,16 @@ def test_status_with_300_sources_lists_those_needing_a_look(
     db.dispose()
     capsys.readouterr()
 
-    assert main(["status", "--config", str(path)]) == 0
+    # No watchtower ever polled the database while the config has sources: status 1.
+    assert main(["status", "--config", str(path)]) == 1
     out = capsys.readouterr().out.splitlines()
+    assert out[0].startswith("Daemon: NOT SEEN: no watchtower has polled this database yet")
     assert len(out) < 15, out  # fits a terminal
     assert "Sources: 300 (2 failing, 298 ok); 298 not listed: --all lists them" in out
     listed = [line.split()[0] for line in out if line.startswith("  s")]
     assert listed == ["s250", "s007"]  # the most failures first
 
-    assert main(["status", "--all", "--config", str(path)]) == 0
+    assert main(["status", "--all", "--config", str(path)]) == 1
     assert len(capsys.readouterr().out.splitlines()) > 300
 
 
