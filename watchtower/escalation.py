@@ -36,7 +36,7 @@ def record_sent(
 ) -> None:
     """Remember where the first Slack copy of an alert went, to look for its ✅ later."""
     spike = payload.get("spike") or {}
-    if spike.get("escalation"):
+    if spike.get("escalation") or spike.get("calm"):
         return
     alert = session.scalars(
         select(SpikeAlertRow).where(SpikeAlertRow.dedup_key == spike.get("alert"))

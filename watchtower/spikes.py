@@ -12,7 +12,9 @@ all of these hold, so a handful of mentions or the normal weekly rhythm never is
 
 A spike queues a critical alert (top sources, terms, examples, the on-call
 people of ``escalate_to``) and a ``spike_alerts`` row, which
-:mod:`watchtower.escalation` escalates when nobody acknowledges it.
+:mod:`watchtower.escalation` escalates when nobody acknowledges it. A rule
+that spikes in the same check as a brand holding all its items is told by
+that brand's alert ("Banque Acmé · crisis-fr"): one crisis, one page.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from __future__ import annotations
 import logging
 import math
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -30,13 +33,14 @@ from sqlalchemy.orm import Session
 from watchtower.config import Config, SpikesSection
 from watchtower.durations import format_duration
 from watchtower.logs import kv
+from watchtower.models import Severity
 from watchtower.notify._text import t
 from watchtower.pipeline.normalise import normalise
 from watchtower.pipeline.route import default_targets
 from watchtower.storage.db import Database
 from watchtower.storage.outbox_queries import enqueue_notice
 from watchtower.storage.queries import insert_ignore
-from watchtower.storage.tables import ItemRow, MentionRow, SourceRow, SpikeAlertRow
+from watchtower.storage.tables import ItemRow, MentionRow, OutboxRow, SourceRow, SpikeAlertRow
 
 log = logging.getLogger("watchtower.spikes")
 
@@ -117,6 +121,70 @@ class Scope:
     escalate_to: list[str]
     ack_timeout: timedelta
     escalate_notify: list[str]
+    #: Rules whose spike in the same check this alert also tells (see :func:`_merged`).
+    rules: tuple[str, ...] = ()
+
+    @property
+    def label(self) -> str:
+        """The alert's name for people: "Banque Acmé · crisis-fr" when it tells a rule too."""
+        return " · ".join((self.name, *self.rules))
+
+
+def _union(*lists: list[str]) -> list[str]:
+    return list(dict.fromkeys(x for values in lists for x in values))
+
+
+def _items(session: Session, scope: Scope, start: datetime, end: datetime) -> set[int]:
+    column = MentionRow.brand if scope.kind == "brand" else MentionRow.rule
+    return set(
+        session.scalars(
+            select(MentionRow.item_id)
+            .where(
+                column == scope.name, MentionRow.created_at >= start, MentionRow.created_at < end
+            )
+            .distinct()
+        )
+    )
+
+
+def _merged(
+    session: Session, spiking: list[tuple[Scope, Verdict]], start: datetime, end: datetime
+) -> tuple[list[tuple[Scope, Verdict]], list[tuple[Scope, Verdict]]]:
+    """Fold each rule spike into a brand spike of the same check that holds all its items.
+
+    A crisis makes the brand's volume and its crisis rule's volume jump in the
+    same minute: two alerts, two pages and two escalations for one event drown
+    the channel. Such a rule spike is told by the brand's alert (which goes to
+    the rule's targets and escalates to its people too); returns the alerts to
+    send and the folded rule spikes (recorded for their cooldown only).
+    """
+    brands = [(s, v, _items(session, s, start, end)) for s, v in spiking if s.kind == "brand"]
+    alerts: dict[str, tuple[Scope, Verdict]] = {s.name: (s, v) for s, v, _ in brands}
+    folded: list[tuple[Scope, Verdict]] = []
+    rest: list[tuple[Scope, Verdict]] = []
+    for scope, verdict in spiking:
+        if scope.kind != "rule":
+            continue
+        items = _items(session, scope, start, end)
+        home = next((b for b, _, held in brands if items <= held), None)
+        if home is None:
+            rest.append((scope, verdict))
+            continue
+        brand, brand_verdict = alerts[home.name]
+        alerts[home.name] = (
+            Scope(
+                brand.kind,
+                brand.name,
+                _union(brand.targets, scope.targets),
+                _union(brand.escalate_to, scope.escalate_to),
+                min(brand.ack_timeout, scope.ack_timeout),
+                _union(brand.escalate_notify, scope.escalate_notify),
+                (*brand.rules, scope.name),
+            ),
+            brand_verdict,
+        )
+        folded.append((scope, verdict))
+    return [*alerts.values(), *rest], folded
 
 
 def _scopes(config: Config) -> list[Scope]:
@@ -164,9 +232,11 @@ def check(db: Database, config: Config, now: datetime) -> int:
                 break  # before watchtower listened: unknown, not zero
             history["brand"].append(_counts(session, MentionRow.brand, end - window, end))
             history["rule"].append(_counts(session, MentionRow.rule, end - window, end))
+        calm(session, current, settings, now, config.watchtower.language)
         if len(history["brand"]) < MIN_HISTORY_DAYS:
             # A new install has no "usual" yet: its first hour of mentions is not a crisis.
             return 0
+        spiking: list[tuple[Scope, Verdict]] = []
         for scope in scopes:
             observed = current[scope.kind].get(scope.name, 0)
             if observed < settings.min_count:
@@ -187,8 +257,179 @@ def check(db: Database, config: Config, now: datetime) -> int:
             )
             if recent:
                 continue
+            spiking.append((scope, verdict))
+        to_send, folded = _merged(session, spiking, now - window, now)
+        for scope, verdict in folded:
+            _record(session, scope, verdict, now, escalate=False)
+        for scope, verdict in to_send:
             alerts += _alert(session, scope, verdict, window, now, config.watchtower.language)
     return alerts
+
+
+def _rank(severity: str) -> int:
+    return int(Severity.__members__.get(severity, Severity.info))
+
+
+def _summary(
+    rows: Sequence[Any],
+) -> tuple[Counter[str], Counter[str], list[dict[str, Any]], dict[str, str]]:
+    """Top sources, terms, examples and the terms as written, from the window's mention rows.
+
+    An item has one mention row per brand and rule it matched: the numbers count
+    items, as the alert's total does (an article matched by two rules is not two
+    uses of its words). The examples are distinct stories, newest first: three
+    copies of one syndicated dispatch tell the reader less than three stories.
+    """
+    items: dict[int, dict[str, Any]] = {}
+    written: dict[str, str] = {}
+    for source, title, url, item_terms, surfaces, severity, item_id, story_id in rows:
+        for surface in surfaces or ():
+            written.setdefault(normalise(surface).strip(), surface)
+        item = items.setdefault(
+            item_id,
+            {
+                "source": source,
+                "title": title,
+                "url": url,
+                "story": story_id if story_id is not None else f"item:{item_id}",
+                "terms": set(),
+                "severity": severity,
+            },
+        )
+        item["terms"].update(item_terms or [])
+        if _rank(severity) > _rank(item["severity"]):
+            item["severity"] = severity
+    sources: Counter[str] = Counter()
+    terms: Counter[str] = Counter()
+    examples: list[dict[str, Any]] = []
+    told: set[object] = set()
+    for item in items.values():
+        sources[item["source"]] += 1
+        terms.update(item["terms"])
+        if len(examples) < 3 and item["story"] not in told:
+            told.add(item["story"])
+            examples.append(
+                {
+                    "title": item["title"],
+                    "url": item["url"],
+                    "source": item["source"],
+                    "severity": item["severity"],
+                    "brands": [],
+                }
+            )
+    return sources, terms, examples, written
+
+
+#: How long after a spike alert its end is still told (a spike lasting longer is news anyway).
+CALM_WITHIN = timedelta(days=1)
+
+
+def is_calm(observed: int, baseline: float, settings: SpikesSection) -> bool:
+    """Whether a spike's volume fell back under half the volume that makes one
+    (``min_count``, or ``min_ratio`` × the usual level for a busy brand): half,
+    so that a crisis wavering around the threshold is not told over twice."""
+    threshold = max(settings.min_count, settings.min_ratio * max(baseline, 1.0))
+    return observed * 2 < threshold
+
+
+def calm(
+    session: Session,
+    current: dict[str, Counter[str]],
+    settings: SpikesSection,
+    now: datetime,
+    language: str = "fr",
+) -> int:
+    """Tell where each spike alert went that its volume fell back; once per alert.
+
+    The team that dropped everything for a crisis must hear when it is over, and
+    so must whoever it was escalated to. Not before a full ``window`` after the
+    alert: the window still holds the spike's own mentions until then.
+    """
+    told = 0
+    alerts = session.scalars(
+        select(SpikeAlertRow).where(
+            SpikeAlertRow.created_at > now - CALM_WITHIN,
+            SpikeAlertRow.created_at <= now - settings.window,
+        )
+    ).all()
+    for alert in alerts:
+        observed = current.get(alert.scope, Counter()).get(alert.name, 0)
+        if not is_calm(observed, alert.baseline, settings):
+            continue
+        copies = session.scalars(
+            select(OutboxRow).where(OutboxRow.dedup_key == alert.dedup_key).order_by(OutboxRow.id)
+        ).all()
+        if not copies:  # a rule spike folded into its brand's alert: told there
+            continue
+        targets = _union(
+            [c.target for c in copies],
+            list(alert.escalate_notify or []) if alert.escalated_at is not None else [],
+        )
+        created = (
+            alert.created_at if alert.created_at.tzinfo else alert.created_at.replace(tzinfo=UTC)
+        )
+        column = MentionRow.brand if alert.scope == "brand" else MentionRow.rule
+        total = session.scalar(
+            select(func.count(func.distinct(MentionRow.item_id))).where(
+                column == alert.name,
+                MentionRow.created_at >= created - settings.window,
+                MentionRow.created_at < now,
+            )
+        )
+        shown = dict(copies[0].payload.get("spike") or {})
+        spike = {
+            "alert": alert.dedup_key,
+            "calm": True,
+            "scope": alert.scope,
+            "name": shown.get("name") or alert.name,
+            "observed": observed,
+            "baseline": round(alert.baseline, 2),
+            "window": format_duration(settings.window),
+            "since": created.isoformat(),
+            "total": int(total or 0),
+            "escalation": False,
+        }
+        payload = {
+            "kind": "spike",
+            "title": t(language, "calm_title").format(name=spike["name"]),
+            "url": "",
+            "source": "",
+            "brands": list(copies[0].payload.get("brands") or []),
+            "terms": [],
+            "rules": list(copies[0].payload.get("rules") or []),
+            "severity": "info",
+            "spike": spike,
+        }
+        key = f"calm:{alert.dedup_key}"[:200]
+        if enqueue_notice(session, key, targets, payload, now, "info"):
+            told += 1
+            log.info(
+                "mention spike over",
+                extra=kv(scope=alert.scope, name=alert.name, observed=observed, total=total),
+            )
+    return told
+
+
+def _record(
+    session: Session, scope: Scope, verdict: Verdict, now: datetime, *, escalate: bool = True
+) -> str:
+    """Insert the ``spike_alerts`` row (its cooldown; its escalation unless folded)."""
+    key = f"spike:{scope.kind}:{scope.name}:{now.strftime('%Y%m%dT%H%M')}"[:200]
+    session.execute(
+        insert_ignore(session, SpikeAlertRow)
+        .values(
+            dedup_key=key,
+            scope=scope.kind,
+            name=scope.name,
+            observed=verdict.observed,
+            baseline=verdict.mean,
+            escalate_notify=list(scope.escalate_notify) if escalate else [],
+            ack_timeout_s=scope.ack_timeout.total_seconds(),
+            created_at=now,
+        )
+        .on_conflict_do_nothing(index_elements=["dedup_key"])
+    )
+    return key
 
 
 def _alert(
@@ -199,21 +440,7 @@ def _alert(
     now: datetime,
     language: str = "fr",
 ) -> int:
-    key = f"spike:{scope.kind}:{scope.name}:{now.strftime('%Y%m%dT%H%M')}"[:200]
-    session.execute(
-        insert_ignore(session, SpikeAlertRow)
-        .values(
-            dedup_key=key,
-            scope=scope.kind,
-            name=scope.name,
-            observed=verdict.observed,
-            baseline=verdict.mean,
-            escalate_notify=list(scope.escalate_notify),
-            ack_timeout_s=scope.ack_timeout.total_seconds(),
-            created_at=now,
-        )
-        .on_conflict_do_nothing(index_elements=["dedup_key"])
-    )
+    key = _record(session, scope, verdict, now)
     column = MentionRow.brand if scope.kind == "brand" else MentionRow.rule
     rows = session.execute(
         select(
@@ -225,35 +452,20 @@ def _alert(
             MentionRow.surfaces,
             MentionRow.severity,
             ItemRow.id,
+            ItemRow.story_id,
         )
         .join(ItemRow, ItemRow.id == MentionRow.item_id)
         .join(SourceRow, SourceRow.id == ItemRow.source_id)
         .where(
             column == scope.name, MentionRow.created_at >= now - window, MentionRow.created_at < now
         )
-        .order_by(MentionRow.created_at.desc())
+        .order_by(MentionRow.created_at.desc(), MentionRow.id)
     ).all()
-    sources: Counter[str] = Counter()
-    terms: Counter[str] = Counter()
-    examples: list[dict[str, Any]] = []
-    seen: set[int] = set()
-    written: dict[str, str] = {}
-    for source, title, url, item_terms, surfaces, severity, item_id in rows:
-        terms.update(item_terms or [])
-        for surface in surfaces or ():
-            written.setdefault(normalise(surface).strip(), surface)
-        if item_id in seen:
-            continue
-        seen.add(item_id)
-        sources[source] += 1
-        if len(examples) < 3:
-            examples.append(
-                {"title": title, "url": url, "source": source, "severity": severity, "brands": []}
-            )
+    sources, terms, examples, written = _summary(rows)
     spike = {
         "alert": key,
         "scope": scope.kind,
-        "name": scope.name,
+        "name": scope.label,
         "observed": verdict.observed,
         "baseline": round(verdict.mean, 2),
         "p": verdict.p,
@@ -269,12 +481,12 @@ def _alert(
     payload = {
         "kind": "spike",
         # Notifiers write their own heading; this one is for lists (outbox, logs).
-        "title": t(language, "spike_title").format(name=scope.name),
+        "title": t(language, "spike_title").format(name=scope.label),
         "url": "",
         "source": "",
         "brands": [scope.name] if scope.kind == "brand" else [],
         "terms": [],
-        "rules": [scope.name] if scope.kind == "rule" else [],
+        "rules": [scope.name] if scope.kind == "rule" else list(scope.rules),
         "severity": "critical",
         "spike": spike,
     }

@@ -51,11 +51,12 @@ def app(app_for: Callable[[str], App], clock: Clock) -> App:
 
 
 def cycle(app: App, slack: FakeSlack, clock: Clock, **advance: float) -> list[str]:
-    """Let time pass, run the alerting job and the drain; the channels posted to so far."""
+    """Let time pass, run the alerting job and the drain; the channels the alert and
+    its escalation were posted to so far (not its calm-down, hours later)."""
     clock.advance(**advance)
     app.alerting.tick()
     app.outbox.drain()
-    return [str(m["channel"]) for m in slack.posts()]
+    return [str(m["channel"]) for m in slack.posts() if "Retour au calme" not in m["text"]]
 
 
 def acked_at(app: App) -> object:

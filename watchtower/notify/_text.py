@@ -59,11 +59,15 @@ STRINGS: dict[str, dict[str, str]] = {
         "group_title": "{mentions} · {what}",
         "quiet_title": "Pendant les heures calmes : {mentions}",
         "digest_title": "Résumé {period} : {mentions}",
+        "sent_apart_one": "🚨 En plus, {count} alerte critique envoyée dès son arrivée.",
+        "sent_apart_other": "🚨 En plus, {count} alertes critiques envoyées dès leur arrivée.",
         "digest_daily": "quotidien",
         "digest_hourly": "horaire",
         "chart_title": "Mentions par marque",
         "spike_title": "Pic de mentions : {name}",
         "spike_stats": "{mentions} sur {window} (d'habitude {baseline})",
+        "calm_title": "Retour au calme : {name}",
+        "calm_since": "Pic signalé le {when} : {mentions} depuis.",
         "top_sources": "Principales sources",
         "top_terms": "Termes",
         "examples": "Exemples",
@@ -136,11 +140,15 @@ STRINGS: dict[str, dict[str, str]] = {
         "group_title": "{mentions} · {what}",
         "quiet_title": "During quiet hours: {mentions}",
         "digest_title": "{period} digest: {mentions}",
+        "sent_apart_one": "🚨 Also {count} critical alert, sent as it came.",
+        "sent_apart_other": "🚨 Also {count} critical alerts, sent as they came.",
         "digest_daily": "Daily",
         "digest_hourly": "Hourly",
         "chart_title": "Mentions per brand",
         "spike_title": "Mention spike: {name}",
         "spike_stats": "{mentions} in {window} (usually {baseline})",
+        "calm_title": "Back to normal: {name}",
+        "calm_since": "Spike reported on {when}: {mentions} since.",
         "top_sources": "Top sources",
         "top_terms": "Terms",
         "examples": "Examples",
@@ -267,10 +275,36 @@ def original_text(spike: dict[str, Any], language: str, timezone: str) -> str:
     return label(language, "original_alert") + ", ".join(parts)
 
 
+def spike_heading(spike: dict[str, Any], language: str) -> str:
+    """ "🚨 Pic de mentions : Acmé", or "✅ Retour au calme : Acmé" when it is over."""
+    name = one_line(str(spike.get("name", "")))
+    if spike.get("calm"):
+        return "✅ " + t(language, "calm_title").format(name=name)
+    return "🚨 " + t(language, "spike_title").format(name=name)
+
+
+def calm_text(spike: dict[str, Any], language: str, timezone: str) -> str:
+    """ "Pic signalé le 04/03/2026 à 08:06 (CET) : 62 mentions depuis.", or "" for an alert."""
+    since = spike.get("since")
+    if not spike.get("calm") or not since:
+        return ""
+    when = local_time_text(datetime.fromisoformat(str(since)), language, timezone)
+    mentions = mentions_text(language, int(spike.get("total", 0)))
+    return t(language, "calm_since").format(when=when, mentions=mentions)
+
+
 def original_permalink(spike: dict[str, Any]) -> str:
     """The Slack permalink of the escalated alert's first message, or ""."""
     original = spike.get("original")
     return str(original.get("permalink") or "") if isinstance(original, dict) else ""
+
+
+def sent_apart_text(summary: dict[str, Any], language: str) -> str:
+    """A digest's line for the critical alerts its target got at once, or ""."""
+    count = int(summary.get("sent_apart") or 0)
+    if not count:
+        return ""
+    return t(language, "sent_apart_one" if count == 1 else "sent_apart_other").format(count=count)
 
 
 def mentions_text(language: str, count: int) -> str:
@@ -340,11 +374,11 @@ def duration_text(value: str | timedelta, language: str) -> str:
 
 def spike_stats(spike: dict[str, Any], language: str) -> str:
     """ "13 mentions sur 1 h (d'habitude 0,4)": the spike against its usual level."""
-    usual = f"{float(spike.get('baseline', 0.0)):.1f}"
     return t(language, "spike_stats").format(
         mentions=mentions_text(language, int(spike.get("observed", 0))),
         window=duration_text(str(spike.get("window", "1h")), language),
-        baseline=usual.replace(".", ",") if language == "fr" else usual,
+        # "0", not "0,0": a usual level of nothing is said as a whole number.
+        baseline=number_text(float(spike.get("baseline", 0.0)), language),
     )
 
 

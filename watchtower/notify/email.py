@@ -22,6 +22,7 @@ import ipaddress
 import re
 import smtplib
 import ssl
+from email import policy
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid, parseaddr
@@ -43,6 +44,13 @@ from watchtower.notify.email_render import html_link
 _LOCAL = re.compile(r"^[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*$")
 _LABEL = re.compile(r"^(?!-)[A-Za-z0-9-]{1,63}(?<!-)$")
 SMTP_REPLY_MAX = 200  # characters of the server's answer kept in the error
+#: How the headers are written. The standard library folds a long encoded
+#: header at 78 columns and, when the fold falls on the space between two words
+#: of encoded text, drops that space ("Panne géante" arrives as "Pannegéante":
+#: CPython's refolding of RFC 2047 words). A subject is at most SUBJECT_MAX
+#: characters, so within SMTP's 998 it needs no folding at all. The bodies are
+#: encoded before this applies (quoted-printable, base64 at 76 columns).
+HEADERS_POLICY = policy.default.clone(max_line_length=998)
 #: Characters of a subject: mail clients show 60 to 100, and a long one is folded.
 SUBJECT_MAX = 140
 
@@ -235,6 +243,7 @@ class EmailNotifier(Notifier):
                     html_part.add_related(
                         base64.b64decode(data), "image", "png", cid=f"<{cid}>", disposition="inline"
                     )
+        mail.policy = HEADERS_POLICY
         return mail
 
     def send(self, message: Message) -> Receipt:

@@ -14,6 +14,7 @@ from watchtower.models import Notification, Severity
 from watchtower.notify._text import (
     SEVERITY_EMOJI,
     author_text,
+    calm_text,
     duration_text,
     http_url,
     label,
@@ -23,7 +24,9 @@ from watchtower.notify._text import (
     original_text,
     published_text,
     rating_text,
+    sent_apart_text,
     severity_text,
+    spike_heading,
     spike_stats,
     t,
 )
@@ -95,6 +98,9 @@ def summary_email(n: Notification, language: str) -> tuple[str, str, str]:
     title = summary_title(n, language)
     items: list[dict[str, Any]] = list(summary.get("items") or [])
     text_lines, html_parts = [title, ""], [f"<h2>{e(title)}</h2>"]
+    if apart := sent_apart_text(summary, language):
+        text_lines[1:1] = [apart]
+        html_parts.append(f"<p>{e(apart)}</p>")
     if n.extra.get("chart"):
         html_parts.append(
             f'<p><img src="cid:{CHART_CID}" alt="{e(t(language, "chart_title"))}"></p>'
@@ -130,10 +136,13 @@ def spike_email(
     """
     e = html.escape
     spike: dict[str, Any] = n.extra.get("spike") or {}
-    title = "🚨 " + t(language, "spike_title").format(name=one_line(str(spike.get("name", ""))))
+    title = spike_heading(spike, language)
     stats = spike_stats(spike, language)
     lines = [title, stats]
     html_lines = [e(title), e(stats)]
+    if over := calm_text(spike, language, timezone):
+        lines.append(over)
+        html_lines.append(e(over))
     if spike.get("escalation"):
         timeout = duration_text(str(spike.get("timeout", "")), language)
         escalated = [t(language, "escalated").format(timeout=timeout)]

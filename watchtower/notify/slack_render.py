@@ -21,6 +21,7 @@ from watchtower.models import Notification, Severity
 from watchtower.notify._text import (
     SEVERITY_EMOJI,
     author_text,
+    calm_text,
     duration_text,
     http_url,
     kind_of,
@@ -33,7 +34,9 @@ from watchtower.notify._text import (
     published_text,
     rating_text,
     reply_line,
+    sent_apart_text,
     severity_text,
+    spike_heading,
     spike_stats,
     t,
     title_text,
@@ -298,6 +301,8 @@ def summary_blocks(n: Notification, language: str) -> tuple[list[Block], str]:
     count = int(summary.get("count", len(items)))
     title = summary_title(n, language)
     blocks: list[Block] = [header(f"{SEVERITY_EMOJI[n.severity]} {title}")]
+    if apart := sent_apart_text(summary, language):
+        blocks.append(section(escape_text(apart)))
     if summary.get("reason") == "group":
         shown = items[:GROUP_SHOWN]
         lines = [_item_line(i, language) for i in shown]
@@ -341,10 +346,10 @@ def spike_blocks(
     Slack message, so whoever it is escalated to lands on the thread at once.
     """
     spike: dict[str, Any] = n.extra.get("spike") or {}
-    title = t(language, "spike_title").format(name=one_line(str(spike.get("name", ""))))
+    heading = spike_heading(spike, language)
     mentions = " ".join(mention(str(who)) for who in spike.get("escalate_to") or [])
     stats = spike_stats(spike, language)
-    blocks: list[Block] = [header(f"🚨 {title}")]
+    blocks: list[Block] = [header(heading)]
     original = ""
     if spike.get("escalation"):
         timeout = duration_text(str(spike.get("timeout", "")), language)
@@ -357,6 +362,8 @@ def spike_blocks(
         if any(lines):
             blocks.append(section("\n".join(line for line in lines if line)))
     blocks.append(section(f"{mentions} {escape_mrkdwn(stats)}".strip()))
+    if over := calm_text(spike, language, timezone):
+        blocks.append(section(escape_mrkdwn(over)))
     for key, pairs in (
         ("top_sources", spike.get("top_sources")),
         ("top_terms", spike.get("top_terms")),
@@ -368,7 +375,8 @@ def spike_blocks(
     if examples:
         lines = [f"*{t(language, 'examples')}*"] + [_item_line(e, language) for e in examples]
         blocks += _lines_blocks(lines)
-    if not spike.get("escalation"):
+    if not spike.get("escalation") and not spike.get("calm"):
         blocks.append(context(t(language, "ack_hint")))
-    fallback = f"🚨 {escape_text(title)} {mentions} {escape_mrkdwn(stats)} {original}".rstrip()
+    parts = (escape_text(heading), mentions, escape_mrkdwn(stats), original)
+    fallback = " ".join(part for part in parts if part)
     return fit(blocks, fallback, language=language)

@@ -9,11 +9,14 @@ Order of :meth:`Alerting.before_send` for a claimed row, first match wins:
    (same summary) while it is held, skipped if it went out inside a summary;
    beyond ``[dedup] max_thread_replies`` sightings it posts no reply: on Slack
    it waits for the next minute boundary, then the newest one updates the
-   parent's counter and the others are skipped; on the console it is skipped;
-3. quiet hours of the target hold it (``critical`` bypasses them);
-4. a rule with ``digest`` holds it until the digest time;
-5. a target in ``[[digests]]`` holds it until its digest time (``critical``
-   bypasses it);
+   parent's counter and the others are skipped; on the console it is skipped.
+   A sighting that is no news (``count_only``) takes that counter path at
+   once, on Slack only, and is never held;
+3. a rule with ``digest`` holds it until the digest time;
+4. a target in ``[[digests]]`` holds it until its digest time (``critical``
+   bypasses it); before quiet hours, so that a mention of the night reaches a
+   digest target in its digest, not alone when the night ends;
+5. quiet hours of the target hold it (``critical`` bypasses them);
 6. a rule with ``group_wait`` holds it until its group flushes.
 
 :meth:`Alerting.tick` (scheduler, every drain interval) releases due holds as
@@ -56,6 +59,7 @@ log = logging.getLogger("watchtower.alerting")
 UNGATED_KINDS = frozenset({"summary", "spike", "ops"})
 BEYOND_CAP = "beyond max_thread_replies: no thread reply"
 COALESCED = "counted in a later sighting's update of the story's counter"
+COUNT_ONLY = "the story's very address from another source: no reply, no counter here"
 
 
 class AppLike(Protocol):
@@ -106,6 +110,18 @@ class Alerting:
         threaded: Verdict | None = None
         if reply and story is not None:
             story_id, edited = int(story["id"]), bool(story.get("edited"))
+            if story.get("count_only"):
+                # Only the parent's counter changes (chat.update, no sound): nothing
+                # for quiet hours or a summary to hold, nothing for the console.
+                if kind != "slack":
+                    return Verdict("skip", reason=COUNT_ONLY)
+                counted = self._counter(row, story_id, int(story.get("sightings") or 0), now)
+                if counted.action == "hold" and counted.until is not None:
+                    # The story's message is held (a digest, the night): no summary
+                    # must count this row as a mention; look again once it is out.
+                    wait = max((counted.until - now).total_seconds(), threads.WAIT_FOR_PARENT)
+                    return Verdict("defer", delay=wait, reason="waiting for the story's message")
+                return counted
             # An edit is no new source: never capped, the parent's counter stays as it is.
             beyond = not edited and self._beyond_cap(row, story_id)
             if kind == "slack":
@@ -118,12 +134,28 @@ class Alerting:
                 return Verdict("skip", reason=BEYOND_CAP)
             else:  # a follow-up line (console): after its story
                 threaded = self._after_parent(row, story_id)
+        # A digest holds before quiet hours do: released at the end of the night,
+        # the row would go out alone, when the target asked for one summary a day.
+        if not reply and not row.hold_reason and (digested := self._digest(row, now)):
+            return digested
         if not row.hold_reason and (quiet := self._quiet(row, now)):
             return quiet
         if threaded is not None:
             return threaded
         if reply or row.hold_reason:  # released from a hold: not held again
             return SEND
+        for rule in self._rules(row):
+            if rule.group_wait > timedelta(0):
+                key = f"{rule.name}|{row.target}"
+                with self.app.db.session() as session:
+                    until = grouping.open_window(
+                        session, key, now, rule.group_wait, rule.group_interval
+                    )
+                return Verdict("hold", hold_reason="group", group_key=key, until=until)
+        return SEND
+
+    def _digest(self, row: Claimed, now: datetime) -> Verdict | None:
+        """Hold for the rule's digest, else the target's (which a crisis skips)."""
         for rule in self._rules(row):
             if rule.digest:
                 until = digest.next_digest(rule.digest, now, self._zone)
@@ -142,15 +174,7 @@ class Alerting:
                 until=digest.next_digest(entry.digest, now, entry.timezone or self._zone),
                 group_key=digest.digest_key(digest.ALL_RULES, row.target),
             )
-        for rule in self._rules(row):
-            if rule.group_wait > timedelta(0):
-                key = f"{rule.name}|{row.target}"
-                with self.app.db.session() as session:
-                    until = grouping.open_window(
-                        session, key, now, rule.group_wait, rule.group_interval
-                    )
-                return Verdict("hold", hold_reason="group", group_key=key, until=until)
-        return SEND
+        return None
 
     def _quiet(self, row: Claimed, now: datetime) -> Verdict | None:
         if Severity[row.severity] >= Severity.critical:

@@ -24,7 +24,7 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from watchtower.models import Severity
@@ -99,6 +99,32 @@ def summary_payload(
 
 ChartMaker = Callable[[dict[str, dict[str, int]], str], bytes]
 
+#: How far back a digest looks for the critical alerts its target got at once.
+PERIOD_SPAN = {"hourly": timedelta(hours=1), "daily": timedelta(days=1)}
+
+
+def _sent_apart(session: Session, target: str, now: datetime, period: str) -> int:
+    """Critical mentions sent to ``target`` at once during the digest's period.
+
+    A digest skips what a crisis sent at once; without this count, the evening
+    digest of a crisis day says "2 mentions" to a manager who got thirteen
+    alerts that morning, and reads as if the day was quiet.
+    """
+    return int(
+        session.scalar(
+            select(func.count()).where(
+                OutboxRow.target == target,
+                OutboxRow.status == "sent",
+                OutboxRow.severity == Severity.critical.name,
+                # Mentions and spike alerts; not ops notices nor other summaries.
+                OutboxRow.dedup_key.not_like("ops:%"),
+                OutboxRow.dedup_key.not_like("summary:%"),
+                OutboxRow.created_at > now - PERIOD_SPAN.get(period, timedelta(days=1)),
+            )
+        )
+        or 0
+    )
+
 
 def release_due(
     session: Session,
@@ -141,6 +167,7 @@ def release_due(
         what = key.split("|", 1)[0]
         if reason == "digest":
             extra["period"] = (periods or {}).get(key, "daily")
+            extra["sent_apart"] = _sent_apart(session, target, now, extra["period"])
         payload = summary_payload(reason, what, rows, extra)
         if reason == "digest" and chart is not None:
             png = chart(payload["summary"]["by_brand"], what)

@@ -7,7 +7,10 @@ Per target, the first notification queued for a story is its top-level
 message (``dedup_key = story:<id>``), also when it comes from an edit that
 made the item match; later sightings from other sources, and edits that still
 match, become thread replies on targets that have threads (Slack, console) and
-nothing elsewhere (e-mail: one message per story).
+nothing elsewhere (e-mail: one message per story). A later sighting that is no
+news (another source listing the story's very address) posts no reply, but on
+Slack it still updates the story's "Vu sur N sources" counter
+(``story:<id>:seen:<item>``, coalesced like the sightings beyond the reply cap).
 """
 
 from __future__ import annotations
@@ -41,6 +44,8 @@ from watchtower.pipeline.store import (
 EXCERPT_CHARS = 300
 #: Target kinds that can put a later sighting in the thread of the first message.
 THREADED_KINDS = frozenset({"slack", "console"})
+#: Target kinds whose first message shows the story's counter of sources.
+COUNTED_KINDS = frozenset({"slack"})
 
 
 @dataclass
@@ -202,14 +207,19 @@ def _notify(
         ):
             stats.queued += 1
             continue
-        if not (sighting.notify and split_target(r.target)[0] in THREADED_KINDS):
+        kind = split_target(r.target)[0]
+        if kind not in THREADED_KINDS:
             continue
-        key = (
-            f"{parent_key}:edit:{item_id}:{p.content_hash}"
-            if edited
-            else f"{parent_key}:item:{item_id}"
-        )
-        if enqueue(
-            ctx.session, item_id, key, r, dict(payload, story=dict(story, first=False)), ctx.now
-        ):
+        later = dict(story, first=False)
+        if edited:
+            key = f"{parent_key}:edit:{item_id}:{p.content_hash}"
+        elif sighting.notify:
+            key = f"{parent_key}:item:{item_id}"
+        elif kind in COUNTED_KINDS and sighting.sightings > 1:
+            # No reply (nothing new to read), but the story's counter must not
+            # stay at the number it had before this source saw it.
+            key, later = f"{parent_key}:seen:{item_id}", dict(later, count_only=True)
+        else:
+            continue
+        if enqueue(ctx.session, item_id, key, r, dict(payload, story=later), ctx.now):
             stats.queued += 1

@@ -11,7 +11,10 @@ A story seen on hundreds of sites must not flood its thread: only the first
 once a minute. Such a sighting waits for the minute boundary after it was
 queued (:func:`counter_slot`); then the newest due one updates the counter and
 the older ones are skipped (:func:`newer_sighting_due`). Edits
-(``story:<id>:edit:…``) are no sightings: never capped, never counted.
+(``story:<id>:edit:…``) are no sightings: never capped, never counted. A
+sighting that is no news (``story:<id>:seen:…``: another source listing the
+story's very address) never replies and takes no place under the cap: it only
+updates the counter, the same way.
 """
 
 from __future__ import annotations
@@ -113,6 +116,17 @@ def count_sighting(session: Session, story_id: int, target: str, sightings: int)
     )
 
 
+def _counted_of(story_id: int, target: str) -> tuple[Any, ...]:
+    """The outbox rows of the story's sightings that only count (``story:<id>:seen:…``:
+    another source at the story's very address), never replies nor under the cap."""
+    prefix = f"story:{story_id}:seen:"
+    return (
+        OutboxRow.target == target,
+        OutboxRow.dedup_key >= prefix,
+        OutboxRow.dedup_key < prefix[:-1] + ";",
+    )
+
+
 def _sightings_of(story_id: int, target: str) -> tuple[Any, ...]:
     """The outbox rows of the story's later sightings (``story:<id>:item:…``) to
     ``target``, as a key range so the ``(dedup_key, target)`` index serves it."""
@@ -150,14 +164,17 @@ def newer_sighting_due(
     """Whether a later sighting of the story to ``target``, unsent and due by the same
     minute boundary as ``outbox_id`` (queued before the current minute), will
     update the counter: then ``outbox_id`` need not."""
-    found = session.scalar(
-        select(OutboxRow.id)
-        .where(
-            *_sightings_of(story_id, target),
-            OutboxRow.id > outbox_id,
-            OutboxRow.status.in_(("pending", "sending")),
-            OutboxRow.created_at < now.replace(second=0, microsecond=0),
+    for sightings in (_sightings_of, _counted_of):
+        found = session.scalar(
+            select(OutboxRow.id)
+            .where(
+                *sightings(story_id, target),
+                OutboxRow.id > outbox_id,
+                OutboxRow.status.in_(("pending", "sending")),
+                OutboxRow.created_at < now.replace(second=0, microsecond=0),
+            )
+            .limit(1)
         )
-        .limit(1)
-    )
-    return found is not None
+        if found is not None:
+            return True
+    return False

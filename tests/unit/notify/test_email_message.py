@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from typing import Any
 
@@ -112,3 +113,25 @@ def test_addresses_checked_at_check_time(address: str, error: str | None) -> Non
         return
     with pytest.raises(ValueError, match=re.escape(error)):
         EmailNotifier.validate_address(address)
+
+
+@pytest.mark.parametrize("language", ["fr", "en"])
+@pytest.mark.parametrize(
+    "title",
+    [
+        "Panne géante chez Banque Acmé : des milliers de clients privés de leurs comptes",
+        "Acmé: l'appli en panne, les clients furieux, la banque promet un retour à la normale",
+    ],
+)
+def test_a_long_encoded_subject_keeps_its_spaces(
+    smtp: SmtpServer, title: str, language: str
+) -> None:
+    # The standard library folded such a subject at 78 columns between two
+    # encoded words, and the reader joined them: "Pannegéante".
+    m = EmailNotifier(
+        "127.0.0.1", smtp.port, "veille@example.fr", starttls=False, timeout=5, language=language
+    )
+    n = dataclasses.replace(notification(title), brands=("Banque Acmé",))
+    m.send(m.render(n, "dircom@example.fr"))
+    [mail] = smtp.messages
+    assert title in str(mail["Subject"])

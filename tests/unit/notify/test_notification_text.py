@@ -519,3 +519,12 @@ def test_a_silent_source_says_when_in_the_configured_zone(
         "Aucun nouvel élément depuis le 02/11/2026 à 16:00 (CET), alors qu'il y a d'habitude "
         "1 h entre deux éléments. Le flux a peut-être changé d'adresse ou de format.",
     )
+
+
+def test_a_usual_level_of_nothing_is_said_as_a_whole_number() -> None:
+    from watchtower.notify._text import spike_stats
+
+    spike = {"observed": 10, "baseline": 0.0, "window": "1h"}
+    assert spike_stats(spike, "fr") == "10 mentions sur 1 h (d'habitude 0)"  # not "0,0"
+    assert spike_stats(dict(spike, baseline=2.25), "fr").endswith("(d'habitude 2,3)")
+    assert spike_stats(spike, "en") == "10 mentions in 1 h (usually 0)"
