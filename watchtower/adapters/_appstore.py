@@ -75,7 +75,7 @@ def parse_appstore(data: bytes, url: str) -> list[Item]:
         except (ValueError, AttributeError):
             raise PermanentError(code="appstore_not_json") from None
         except RecursionError:
-            raise PermanentError("the App Store review feed is nested too deeply to read") from None
+            raise PermanentError(code="appstore_too_deep") from None
         if isinstance(entries, dict):  # a single review is not wrapped in a list
             entries = [entries]
         items = []

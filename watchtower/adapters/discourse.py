@@ -121,8 +121,7 @@ def _load(data: bytes, what: str) -> dict[str, Any]:
         params = {"what": what, "reason": str(exc)}
         raise PermanentError(code="forum_not_json", params=params) from None
     except RecursionError:
-        message = f"the forum's answer for {what} is nested too deeply to read"
-        raise PermanentError(message) from None
+        raise PermanentError(code="forum_too_deep", params={"what": what}) from None
     if not isinstance(payload, dict):
         raise PermanentError(code="forum_not_object", params={"what": what})
     return payload

@@ -317,7 +317,7 @@ def read_reviews(data: bytes, url: str, content_type: str = "") -> tuple[list[It
             return parse_appstore(data, url), True
         return read_jsonld_reviews(decode_html(data, content_type), url)
     except RecursionError:  # JSON nested deeper than the parser (or a name list) can go
-        raise PermanentError("the reviews are nested too deeply to read") from None
+        raise PermanentError(code="reviews_too_deep") from None
 
 
 def parse_reviews(data: bytes, url: str, content_type: str = "") -> list[Item]:

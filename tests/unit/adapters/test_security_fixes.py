@@ -257,10 +257,14 @@ def test_app_store_ratings_are_finite_and_on_the_scale(value: str) -> None:
 
 # ------------------------------------------------------------- deep JSON
 @pytest.mark.parametrize(
-    ("data", "message"),
+    ("data", "message", "code"),
     [
-        (b"[" * 100_000, "App Store review feed is nested too deeply"),
-        (b'{"feed":' * 100_000, "App Store review feed is nested too deeply"),
+        (b"[" * 100_000, "App Store review feed is nested too deeply", "appstore_too_deep"),
+        (
+            b'{"feed":' * 100_000,
+            "App Store review feed is nested too deeply",
+            "appstore_too_deep",
+        ),
         (
             (
                 '<script type="application/ld+json">{"@type": "Review", "author": '
@@ -269,12 +273,17 @@ def test_app_store_ratings_are_finite_and_on_the_scale(value: str) -> None:
                 + "}</script>"
             ).encode(),
             "reviews are nested too deeply",
+            "reviews_too_deep",
         ),
     ],
 )
-def test_deeply_nested_reviews_are_a_plain_source_error(data: bytes, message: str) -> None:
-    with pytest.raises(PermanentError, match=message):
+def test_deeply_nested_reviews_are_a_plain_source_error(
+    data: bytes, message: str, code: str
+) -> None:
+    # The code gives ops alerts their French text.
+    with pytest.raises(PermanentError, match=message) as raised:
         read_reviews(data, "https://avis.example.fr/acme")
+    assert raised.value.code == code
 
 
 def test_a_json_ld_block_too_deep_to_parse_is_skipped() -> None:
@@ -296,8 +305,11 @@ def test_a_deeply_nested_discourse_answer_is_a_plain_source_error(
 ) -> None:
     server.routes["/latest.json"] = reply(b"[" * 100_000, content_type="application/json")
     settings = DiscourseSettings(name="d", base_url=server.url(""), allow_private=True)
-    with pytest.raises(PermanentError, match=r"/latest\.json is nested too deeply to read"):
+    with pytest.raises(
+        PermanentError, match=r"/latest\.json is nested too deeply to read"
+    ) as raised:
         DiscourseSource().fetch(settings, SourceState(), ctx)
+    assert raised.value.code == "forum_too_deep"
 
 
 # ------------------------------------------------------------ discourse links
