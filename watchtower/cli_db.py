@@ -1,6 +1,12 @@
 """The commands that read or migrate the database without running the daemon:
 ``status`` (read-only: never creates, migrates or writes), ``db upgrade`` and
-``db downgrade``."""
+``db downgrade``.
+
+``status`` gathers :mod:`watchtower.status_report` and prints it as JSON, as
+tables or as :mod:`watchtower.status_text`; it exits 1 when nobody polls. When
+the config file itself is refused (the daemon keeps running on its last good
+one), it shows the database's side all the same.
+"""
 
 from __future__ import annotations
 
@@ -9,31 +15,45 @@ import json
 import logging
 import os
 import sys
-import urllib.error
-import urllib.request
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 import sqlalchemy.exc
-from sqlalchemy import func, select, text
 
 from watchtower.cli import EXIT_CONFIG, EXIT_FAILURE, load_args
 from watchtower.errors import ConfigError, SchemaMismatch
 from watchtower.logs import kv
-from watchtower.status_life import (
-    heartbeat_head,
+from watchtower.status_report import daemon_liveness, status_report
+from watchtower.status_text import (
+    daemon_line,
+    database_line,
     instance_lines,
-    instances_report,
-    nobody_polling,
-    refused_config_database,
-    source_lines,
+    render_report,
+    shown_sources,
     source_notes,
+    target_lines,
 )
 
 if TYPE_CHECKING:
-    from sqlalchemy.orm import Session
-
     from watchtower.config import LoadedConfig
+
+# The report and its text moved to status_report and status_text; these names
+# stay importable from here for watchtower.progress.
+__all__ = [
+    "cmd_db_downgrade",
+    "cmd_db_upgrade",
+    "cmd_status",
+    "daemon_line",
+    "daemon_liveness",
+    "database_line",
+    "no_database_hint",
+    "nobody_polling",
+    "refused_config_database",
+    "render_report",
+    "shown_sources",
+    "status_report",
+    "target_lines",
+]
 
 log = logging.getLogger("watchtower.cli")
 
@@ -100,219 +120,10 @@ def cmd_status(args: argparse.Namespace) -> int:
     return 0 if loaded else EXIT_CONFIG
 
 
-#: Sources listed one per line up to this many; beyond, only those needing a look
-#: (``--all`` lists every one).
-SOURCES_SHOWN = 20
-#: The order of ``status``: what needs a look first.
-STATE_ORDER = ("failing", "silent", "never checked", "ok", "disabled", "removed")
-NEEDS_A_LOOK = ("failing", "silent", "never checked")
-
-
-#: The fields of a source not polled yet, all empty.
-NOT_POLLED_YET = (
-    "last_error",
-    "last_error_at",
-    "failing_since",
-    "last_warning",
-    "last_success",
-    "last_attempt",
-    "next_check",
-)
-
-
 def _iso(value: object) -> str:
     if isinstance(value, datetime):
         return value.isoformat(timespec="seconds")
     raise TypeError(f"not JSON: {type(value).__name__}")
-
-
-def _schema_has(schema: tuple[str, str] | None, revision: str) -> bool:
-    """Whether the database's schema includes ``revision`` (``None``: assume so)."""
-    from watchtower.storage.db import revisions
-
-    if schema is None:
-        return True
-    known = revisions()
-    return schema[0] in known and known.index(schema[0]) >= known.index(revision)
-
-
-def status_report(
-    session: Session,
-    loaded: LoadedConfig | None,
-    now: datetime,
-    *,
-    schema: tuple[str, str] | None = None,
-    database_url: str | None = None,
-) -> dict[str, Any]:
-    """Everything ``watchtower status`` shows, as JSON-ready data (datetimes aside).
-
-    Without ``loaded``, what the database alone says (no database line, no
-    "removed" sources, no source not polled yet). On a schema older than 0006
-    (not migrated yet), no heartbeats (``daemon.seen`` is ``None``), no
-    "failing since" and no source warning."""
-    from watchtower.health import source_health
-    from watchtower.redact import redact_target, redact_text
-    from watchtower.sanitise import printable
-    from watchtower.storage import outbox_queries
-    from watchtower.storage.db import shown
-    from watchtower.storage.tables import OUTBOX_STATUSES, OutboxRow, SourceRow
-
-    configured = {s.name for s in loaded.sources} if loaded else None
-    current = _schema_has(schema, "0006")
-    columns = [SourceRow.name, SourceRow.last_attempt_at, SourceRow.last_error_at]
-    if current:
-        columns += [SourceRow.failing_since, SourceRow.last_warning]
-    more: dict[str, dict[str, Any]] = {
-        row.name: row._asdict() for row in session.execute(select(*columns))
-    }
-    sources: list[dict[str, Any]] = []
-    for h in source_health(session):
-        state = h.state if configured is None or h.name in configured else "removed"
-        error = printable(h.last_error, keep="") if h.last_error and h.failures else None
-        row = more[h.name]
-        warning = row.get("last_warning")
-        sources.append(
-            {
-                "name": h.name,
-                "kind": h.kind,
-                "state": state,
-                "failures": h.failures,
-                "last_error": error,
-                "last_error_at": row["last_error_at"] if error else None,
-                "failing_since": row.get("failing_since") if h.failures else None,
-                "last_warning": printable(warning, keep="") if warning else None,
-                "last_success": h.last_success,
-                "last_attempt": row["last_attempt_at"],
-                "next_check": h.next_check if h.enabled else None,
-                "items": h.items,
-            }
-        )
-    known = {s["name"] for s in sources}
-    for settings in loaded.sources if loaded else []:
-        if settings.name not in known:  # in the config, not polled yet (a new source)
-            state = "never checked" if settings.enabled else "disabled"
-            sources.append(
-                {"name": settings.name, "kind": settings.kind, "state": state, "failures": 0}
-                | dict.fromkeys(NOT_POLLED_YET)
-                | {"items": 0}
-            )
-    sources.sort(key=lambda s: (STATE_ORDER.index(s["state"]), -s["failures"], s["name"]))
-
-    counts = outbox_queries.outbox_counts(session)
-    paused = []
-    for kind, key in sorted(outbox_queries.paused_kinds(session).items()):
-        notice = session.execute(
-            select(OutboxRow.created_at, OutboxRow.payload)
-            .where(OutboxRow.dedup_key == key)
-            .order_by(OutboxRow.id)
-            .limit(1)
-        ).first()
-        paused.append(
-            {
-                "kind": kind,
-                "since": notice[0] if notice else None,
-                "reason": printable(str(notice[1].get("title", "")), keep="") if notice else "",
-            }
-        )
-    failed = [
-        {
-            "target": redact_target(f.target),
-            "failed": f.count,
-            "last_error": printable(redact_text(f.last_error or "-"), keep=""),
-        }
-        for f in outbox_queries.failed_targets(session)
-    ]
-    instances = instances_report(session, now) if current else None
-    url = loaded.database_url if loaded else database_url
-    return {
-        "now": now,
-        "timezone": loaded.config.watchtower.timezone if loaded else "UTC",
-        "daemon": {
-            "last_fetch": max(
-                (s["last_attempt"] for s in sources if s["last_attempt"]), default=None
-            ),
-            "last_delivery": session.scalar(select(func.max(OutboxRow.sent_at))),
-            # None: a schema without heartbeats (not migrated yet): cannot tell.
-            "seen": None
-            if instances is None
-            else any(i["state"] in ("running", "ran") for i in instances),
-            "instances": instances,
-        },
-        "database": {
-            "url": shown(url),
-            "schema": schema[0] if schema else None,
-            "latest_schema": schema[1] if schema else None,
-            "size_bytes": database_size(session, url),
-        }
-        if url
-        else None,
-        "config": str(loaded.path) if loaded else None,
-        "sources": sources,
-        "outbox": {
-            "counts": {status: counts.get(status, 0) for status in OUTBOX_STATUSES},
-            "waiting": sum(counts.get(s, 0) for s in ("pending", "sending", "held")),
-            "oldest_waiting": outbox_queries.oldest_pending(session),
-            "oldest_due": outbox_queries.oldest_deliverable(session),
-        },
-        "targets": {"paused": paused, "failed": failed},
-    }
-
-
-def database_size(session: Session, url: str) -> int | None:
-    """Bytes on disk: the SQLite file and its WAL; on PostgreSQL, watchtower's tables
-    (with their indexes) in the schema it uses. ``None`` when it cannot say."""
-    parsed = sqlalchemy.engine.make_url(url)
-    if parsed.get_backend_name() == "sqlite":
-        path = parsed.database
-        if not path or path == ":memory:":
-            return None
-        return sum(os.path.getsize(f) for f in (path, path + "-wal") if os.path.isfile(f))
-    if parsed.get_backend_name() == "postgresql":
-        size = session.scalar(
-            text(
-                "SELECT coalesce(sum(pg_total_relation_size(c.oid)), 0) FROM pg_class c "
-                "JOIN pg_namespace n ON n.oid = c.relnamespace "
-                "WHERE n.nspname = current_schema() AND c.relkind IN ('r', 'm')"
-            )
-        )
-        return int(size) if size is not None else None
-    return None
-
-
-def daemon_liveness(address: str | None, timeout: float = 3.0) -> dict[str, Any]:
-    """Ask the running daemon's ``/livez`` (``[watchtower] http``) on this machine.
-
-    ``live``: True (200), False (503, or nothing answers), None (no ``http``: the
-    database alone cannot tell whether a daemon runs)."""
-    if not address:
-        return {"live": None, "livez": None, "detail": "no [watchtower] http: cannot ask it"}
-    host, _, port = address.rpartition(":")
-    host = host.strip("[]")
-    if host in ("", "0.0.0.0"):
-        host = "127.0.0.1"
-    elif host == "::":
-        host = "::1"
-    url = f"http://{'[' + host + ']' if ':' in host else host}:{port}/livez"
-    try:
-        # No proxy: the daemon is on this machine, whatever http_proxy this shell has.
-        opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
-        with opener.open(url, timeout=timeout) as response:
-            body = json.loads(response.read() or b"{}")
-            return {"live": True, "livez": url, "detail": "answering", **_tick(body)}
-    except urllib.error.HTTPError as exc:  # 503: the poller is stuck
-        try:
-            body = json.loads(exc.read() or b"{}")
-        except ValueError:
-            body = {}
-        return {"live": False, "livez": url, "detail": f"stuck ({exc.code})", **_tick(body)}
-    except (OSError, ValueError) as exc:
-        reason = getattr(exc, "reason", exc)
-        return {"live": False, "livez": url, "detail": f"not answering ({reason})"}
-
-
-def _tick(body: dict[str, Any]) -> dict[str, Any]:
-    tick = body.get("last_tick")
-    return {"last_tick": datetime.fromisoformat(tick)} if isinstance(tick, str) else {}
 
 
 def _live_check(loaded: LoadedConfig) -> int:
@@ -325,104 +136,57 @@ def _live_check(loaded: LoadedConfig) -> int:
     return 0 if found["live"] else EXIT_FAILURE
 
 
-def human_size(size: int | None) -> str:
-    if size is None:
-        return "size unknown"
-    value = float(size)
-    for unit in ("B", "KiB", "MiB", "GiB"):
-        if value < 1024 or unit == "GiB":
-            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
-        value /= 1024
-    return f"{size} B"  # pragma: no cover
-
-
-def database_line(db: dict[str, Any]) -> str:
-    return f"Database: {db['url']} · schema {db['schema']} · {human_size(db['size_bytes'])}"
-
-
-def daemon_line(daemon: dict[str, Any], now: datetime, tz: str = "UTC") -> str:
-    """Is it running? The daemon's own answer when it serves http, else its heartbeats;
-    then the database's clues."""
-    from watchtower.health import ago
-
-    if daemon["live"] is None:
-        head = heartbeat_head(daemon, now, tz)
-    else:
-        head = (
-            "live" if daemon["live"] else "NOT LIVE"
-        ) + f": {daemon['livez']} {daemon['detail']}"
-        if daemon.get("last_tick"):
-            head += f", last tick {ago(daemon['last_tick'], now)}"
-    return (
-        f"Daemon: {head} · last fetch {ago(daemon['last_fetch'], now)} · "
-        f"last delivery {ago(daemon['last_delivery'], now)}"
+def nobody_polling(report: dict[str, Any]) -> bool:
+    """Whether there are sources to poll and no watchtower has been seen polling
+    recently (a daemon's heartbeat within a few poll ticks, a ``run --once`` within a
+    day): ``status`` then exits with :data:`EXIT_FAILURE`, and says so on stderr."""
+    to_poll = any(s["state"] not in ("disabled", "removed") for s in report["sources"])
+    if report["daemon"]["seen"] is not False or not to_poll:
+        return False
+    log.error(
+        "no watchtower seen polling recently",
+        extra=kv(hint="start the service (systemctl start watchtower), or see its log"),
     )
+    return True
 
 
-def shown_sources(
-    sources: list[dict[str, Any]], every_source: bool
-) -> tuple[list[dict[str, Any]], str]:
-    """The sources to list and the header's counts; beyond :data:`SOURCES_SHOWN`,
-    only those needing a look."""
-    by_state: dict[str, int] = {}
-    for s in sources:
-        by_state[s["state"]] = by_state.get(s["state"], 0) + 1
-    counts = ", ".join(f"{by_state[state]} {state}" for state in STATE_ORDER if state in by_state)
-    header = f"{len(sources)} ({counts})" if sources else "none yet: run `watchtower run` once"
-    if every_source or len(sources) <= SOURCES_SHOWN:
-        return sources, header
-    listed = [s for s in sources if s["state"] in NEEDS_A_LOOK]
-    return listed, f"{header}; {len(sources) - len(listed)} not listed: --all lists them"
+def refused_config_database(args: argparse.Namespace, refused: ConfigError) -> str:
+    """The database of a config file ``load_config`` refused, so that ``status``
+    can still show the daemon (running on its last good config) and that refusal.
 
+    ``WATCHTOWER_DATABASE_URL``, else the file's ``[watchtower] database_url`` when
+    the file is TOML at all, else the default next to it. Re-raises ``refused``
+    when the file is missing, or unparseable without that variable (its database
+    cannot be known). Prints the problems on stderr, as ``check`` does.
+    """
+    import tomllib
+    from pathlib import Path
 
-def render_report(report: dict[str, Any], now: datetime, *, every_source: bool = False) -> str:
-    """The plain text of ``watchtower status`` (not a terminal: scripts, ``watch``, mail)."""
-    from watchtower.health import ago
+    from watchtower.config import DEFAULT_CONFIG
+    from watchtower.config_models import WatchtowerSection, resolve_database_url
+    from watchtower.redact import redact_text
 
-    tz = report.get("timezone", "UTC")
-    lines = [daemon_line(report["daemon"], now, tz)]
-    lines += instance_lines(report, now, every=every_source)
-    if report["database"]:
-        lines.append(database_line(report["database"]))
-    listed, header = shown_sources(report["sources"], every_source)
-    lines.append(f"Sources: {header}")
-    for s in listed:
-        line = (
-            f"  {s['name']} [{s['kind']}] {s['state']} · last success {ago(s['last_success'], now)}"
-            f" · errors {s['failures']} · next check "
-            f"{ago(s['next_check'], now) if s['next_check'] else '-'} · items {s['items']}"
-        )
-        lines.append(line)
-        if s["last_error"]:
-            lines.append(f"      last error ({ago(s['last_error_at'], now)}): {s['last_error']}")
-        lines += [f"      {line}" for line in source_lines(s, now, tz)]
-    outbox = report["outbox"]
-    summary = ", ".join(f"{status} {count}" for status, count in outbox["counts"].items())
-    lines.append(f"Outbox: {summary}")
-    if outbox["oldest_waiting"] is not None:
-        lines.append(
-            f"  {outbox['waiting']} waiting; oldest unsent notification queued "
-            f"{ago(outbox['oldest_waiting'], now)}"
-        )
-    lines += [f"  {line}" for line in target_lines(report["targets"], now)]
-    return "\n".join(lines)
-
-
-def target_lines(targets: dict[str, Any], now: datetime) -> list[str]:
-    """Paused target kinds and targets with lost notifications, one line each."""
-    from watchtower.health import ago
-
-    lines = [
-        f"{p['kind'].capitalize()} paused since {ago(p['since'], now)}"
-        f"{' (' + p['reason'] + ')' if p['reason'] else ''}: its notifications wait "
-        "(ops were told)"
-        for p in targets["paused"]
-    ]
-    lines += [
-        f"failed for {f['target']}: {f['failed']} · last error: {f['last_error']}"
-        for f in targets["failed"]
-    ]
-    return lines
+    path = Path(args.config or os.environ.get("WATCHTOWER_CONFIG") or DEFAULT_CONFIG)
+    url = os.environ.get("WATCHTOWER_DATABASE_URL")
+    if url is None and path.is_file():
+        try:
+            raw = tomllib.loads(path.read_bytes().decode("utf-8", "replace").lstrip("\ufeff"))
+        except tomllib.TOMLDecodeError:
+            raw = None
+        section = raw.get("watchtower") if raw is not None else None
+        if raw is not None:
+            found = section.get("database_url") if isinstance(section, dict) else None
+            default = WatchtowerSection.model_fields["database_url"].default
+            url = found if isinstance(found, str) else default
+    if url is None or not path.is_file():
+        raise refused
+    for problem in refused.problems:
+        print(redact_text(str(problem)), file=sys.stderr)
+    log.warning(
+        "config file refused (see above): status shows what the database says",
+        extra=kv(config=str(path)),
+    )
+    return resolve_database_url(url, path.resolve().parent)
 
 
 def cmd_db_upgrade(args: argparse.Namespace) -> int:

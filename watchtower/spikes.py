@@ -10,19 +10,18 @@ all of these hold, so a handful of mentions or the normal weekly rhythm never is
 - a Poisson tail ``P(X ≥ observed | λ = mean)`` below ``max_p``;
 - a z-score ≥ 3 against the baseline's own spread (robust to bursty series).
 
-A spike queues a critical alert (top sources, terms, examples, the on-call
-people of ``escalate_to``) and a ``spike_alerts`` row, which
+A spike queues a critical alert (:mod:`watchtower.spike_alert`: top sources,
+terms, examples, the on-call people of ``escalate_to``), which
 :mod:`watchtower.escalation` escalates when nobody acknowledges it. A rule
 that spikes in the same check as a brand holding all its items is told by
-that brand's alert ("Banque Acmé · crisis-fr"): one crisis, one page.
+that brand's alert ("Banque Acmé · crisis-fr"): one crisis, one page. When
+the volume falls back, :mod:`watchtower.spike_calm` tells the same people.
 """
 
 from __future__ import annotations
 
-import logging
 import math
 from collections import Counter
-from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -31,23 +30,28 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from watchtower.config import Config, SpikesSection
-from watchtower.durations import format_duration
-from watchtower.logs import kv
-from watchtower.models import Severity
-from watchtower.notify._text import t
-from watchtower.pipeline.normalise import normalise
 from watchtower.pipeline.route import default_targets
+from watchtower.spike_alert import queue_alert, record_alert
+from watchtower.spike_calm import CALM_WITHIN, calm, is_calm
 from watchtower.storage.db import Database
-from watchtower.storage.outbox_queries import enqueue_notice
-from watchtower.storage.queries import insert_ignore
-from watchtower.storage.tables import ItemRow, MentionRow, OutboxRow, SourceRow, SpikeAlertRow
+from watchtower.storage.tables import ItemRow, MentionRow, SpikeAlertRow
 
-log = logging.getLogger("watchtower.spikes")
+__all__ = [
+    "CALM_WITHIN",
+    "MIN_HISTORY_DAYS",
+    "MIN_Z",
+    "Scope",
+    "Verdict",
+    "assess",
+    "calm",
+    "check",
+    "is_calm",
+    "poisson_tail",
+]
 
 MIN_Z = 3.0
 #: Days of history (same window, same time of day) needed before any spike is called.
 MIN_HISTORY_DAYS = 2
-TOP = 5
 
 
 def poisson_tail(k: int, lam: float) -> float:
@@ -260,240 +264,7 @@ def check(db: Database, config: Config, now: datetime) -> int:
             spiking.append((scope, verdict))
         to_send, folded = _merged(session, spiking, now - window, now)
         for scope, verdict in folded:
-            _record(session, scope, verdict, now, escalate=False)
+            record_alert(session, scope, verdict, now, escalate=False)
         for scope, verdict in to_send:
-            alerts += _alert(session, scope, verdict, window, now, config.watchtower.language)
+            alerts += queue_alert(session, scope, verdict, window, now, config.watchtower.language)
     return alerts
-
-
-def _rank(severity: str) -> int:
-    return int(Severity.__members__.get(severity, Severity.info))
-
-
-def _summary(
-    rows: Sequence[Any],
-) -> tuple[Counter[str], Counter[str], list[dict[str, Any]], dict[str, str]]:
-    """Top sources, terms, examples and the terms as written, from the window's mention rows.
-
-    An item has one mention row per brand and rule it matched: the numbers count
-    items, as the alert's total does (an article matched by two rules is not two
-    uses of its words). The examples are distinct stories, newest first: three
-    copies of one syndicated dispatch tell the reader less than three stories.
-    """
-    items: dict[int, dict[str, Any]] = {}
-    written: dict[str, str] = {}
-    for source, title, url, item_terms, surfaces, severity, item_id, story_id in rows:
-        for surface in surfaces or ():
-            written.setdefault(normalise(surface).strip(), surface)
-        item = items.setdefault(
-            item_id,
-            {
-                "source": source,
-                "title": title,
-                "url": url,
-                "story": story_id if story_id is not None else f"item:{item_id}",
-                "terms": set(),
-                "severity": severity,
-            },
-        )
-        item["terms"].update(item_terms or [])
-        if _rank(severity) > _rank(item["severity"]):
-            item["severity"] = severity
-    sources: Counter[str] = Counter()
-    terms: Counter[str] = Counter()
-    examples: list[dict[str, Any]] = []
-    told: set[object] = set()
-    for item in items.values():
-        sources[item["source"]] += 1
-        terms.update(item["terms"])
-        if len(examples) < 3 and item["story"] not in told:
-            told.add(item["story"])
-            examples.append(
-                {
-                    "title": item["title"],
-                    "url": item["url"],
-                    "source": item["source"],
-                    "severity": item["severity"],
-                    "brands": [],
-                }
-            )
-    return sources, terms, examples, written
-
-
-#: How long after a spike alert its end is still told (a spike lasting longer is news anyway).
-CALM_WITHIN = timedelta(days=1)
-
-
-def is_calm(observed: int, baseline: float, settings: SpikesSection) -> bool:
-    """Whether a spike's volume fell back under half the volume that makes one
-    (``min_count``, or ``min_ratio`` × the usual level for a busy brand): half,
-    so that a crisis wavering around the threshold is not told over twice."""
-    threshold = max(settings.min_count, settings.min_ratio * max(baseline, 1.0))
-    return observed * 2 < threshold
-
-
-def calm(
-    session: Session,
-    current: dict[str, Counter[str]],
-    settings: SpikesSection,
-    now: datetime,
-    language: str = "fr",
-) -> int:
-    """Tell where each spike alert went that its volume fell back; once per alert.
-
-    The team that dropped everything for a crisis must hear when it is over, and
-    so must whoever it was escalated to. Not before a full ``window`` after the
-    alert: the window still holds the spike's own mentions until then.
-    """
-    told = 0
-    alerts = session.scalars(
-        select(SpikeAlertRow).where(
-            SpikeAlertRow.created_at > now - CALM_WITHIN,
-            SpikeAlertRow.created_at <= now - settings.window,
-        )
-    ).all()
-    for alert in alerts:
-        observed = current.get(alert.scope, Counter()).get(alert.name, 0)
-        if not is_calm(observed, alert.baseline, settings):
-            continue
-        copies = session.scalars(
-            select(OutboxRow).where(OutboxRow.dedup_key == alert.dedup_key).order_by(OutboxRow.id)
-        ).all()
-        if not copies:  # a rule spike folded into its brand's alert: told there
-            continue
-        targets = _union(
-            [c.target for c in copies],
-            list(alert.escalate_notify or []) if alert.escalated_at is not None else [],
-        )
-        created = (
-            alert.created_at if alert.created_at.tzinfo else alert.created_at.replace(tzinfo=UTC)
-        )
-        column = MentionRow.brand if alert.scope == "brand" else MentionRow.rule
-        total = session.scalar(
-            select(func.count(func.distinct(MentionRow.item_id))).where(
-                column == alert.name,
-                MentionRow.created_at >= created - settings.window,
-                MentionRow.created_at < now,
-            )
-        )
-        shown = dict(copies[0].payload.get("spike") or {})
-        spike = {
-            "alert": alert.dedup_key,
-            "calm": True,
-            "scope": alert.scope,
-            "name": shown.get("name") or alert.name,
-            "observed": observed,
-            "baseline": round(alert.baseline, 2),
-            "window": format_duration(settings.window),
-            "since": created.isoformat(),
-            "total": int(total or 0),
-            "escalation": False,
-        }
-        payload = {
-            "kind": "spike",
-            "title": t(language, "calm_title").format(name=spike["name"]),
-            "url": "",
-            "source": "",
-            "brands": list(copies[0].payload.get("brands") or []),
-            "terms": [],
-            "rules": list(copies[0].payload.get("rules") or []),
-            "severity": "info",
-            "spike": spike,
-        }
-        key = f"calm:{alert.dedup_key}"[:200]
-        if enqueue_notice(session, key, targets, payload, now, "info"):
-            told += 1
-            log.info(
-                "mention spike over",
-                extra=kv(scope=alert.scope, name=alert.name, observed=observed, total=total),
-            )
-    return told
-
-
-def _record(
-    session: Session, scope: Scope, verdict: Verdict, now: datetime, *, escalate: bool = True
-) -> str:
-    """Insert the ``spike_alerts`` row (its cooldown; its escalation unless folded)."""
-    key = f"spike:{scope.kind}:{scope.name}:{now.strftime('%Y%m%dT%H%M')}"[:200]
-    session.execute(
-        insert_ignore(session, SpikeAlertRow)
-        .values(
-            dedup_key=key,
-            scope=scope.kind,
-            name=scope.name,
-            observed=verdict.observed,
-            baseline=verdict.mean,
-            escalate_notify=list(scope.escalate_notify) if escalate else [],
-            ack_timeout_s=scope.ack_timeout.total_seconds(),
-            created_at=now,
-        )
-        .on_conflict_do_nothing(index_elements=["dedup_key"])
-    )
-    return key
-
-
-def _alert(
-    session: Session,
-    scope: Scope,
-    verdict: Verdict,
-    window: timedelta,
-    now: datetime,
-    language: str = "fr",
-) -> int:
-    key = _record(session, scope, verdict, now)
-    column = MentionRow.brand if scope.kind == "brand" else MentionRow.rule
-    rows = session.execute(
-        select(
-            SourceRow.name,
-            ItemRow.title,
-            # The link every other notification shows: tracking parameters gone.
-            func.coalesce(func.nullif(ItemRow.canonical_url, ""), ItemRow.url),
-            MentionRow.terms,
-            MentionRow.surfaces,
-            MentionRow.severity,
-            ItemRow.id,
-            ItemRow.story_id,
-        )
-        .join(ItemRow, ItemRow.id == MentionRow.item_id)
-        .join(SourceRow, SourceRow.id == ItemRow.source_id)
-        .where(
-            column == scope.name, MentionRow.created_at >= now - window, MentionRow.created_at < now
-        )
-        .order_by(MentionRow.created_at.desc(), MentionRow.id)
-    ).all()
-    sources, terms, examples, written = _summary(rows)
-    spike = {
-        "alert": key,
-        "scope": scope.kind,
-        "name": scope.label,
-        "observed": verdict.observed,
-        "baseline": round(verdict.mean, 2),
-        "p": verdict.p,
-        "window": format_duration(window),
-        "top_sources": sources.most_common(TOP),
-        # The words as written ("Acmé"), not their matching form ("acme").
-        "top_terms": [(written.get(term, term), n) for term, n in terms.most_common(TOP)],
-        "examples": examples,
-        "escalate_to": list(scope.escalate_to),
-        "escalation": False,
-        "timeout": format_duration(scope.ack_timeout),
-    }
-    payload = {
-        "kind": "spike",
-        # Notifiers write their own heading; this one is for lists (outbox, logs).
-        "title": t(language, "spike_title").format(name=scope.label),
-        "url": "",
-        "source": "",
-        "brands": [scope.name] if scope.kind == "brand" else [],
-        "terms": [],
-        "rules": [scope.name] if scope.kind == "rule" else list(scope.rules),
-        "severity": "critical",
-        "spike": spike,
-    }
-    log.warning(
-        "mention spike",
-        extra=kv(
-            scope=scope.kind, name=scope.name, observed=verdict.observed, baseline=verdict.mean
-        ),
-    )
-    return 1 if enqueue_notice(session, key, scope.targets, payload, now, "critical") else 0

@@ -20,10 +20,12 @@ import pytest
 from tests.servers.http import FeedServer, Resource
 from watchtower.app import App
 from watchtower.cli import main
-from watchtower.cli_db import _iso, daemon_liveness, render_report, status_report
+from watchtower.cli_db import _iso
 from watchtower.config import load_config
 from watchtower.heartbeat import FORGET_AFTER, Heartbeat
 from watchtower.reload import Reloader
+from watchtower.status_report import daemon_liveness, status_report
+from watchtower.status_text import render_report
 from watchtower.storage.daemons import daemon_rows
 from watchtower.storage.db import Database
 from watchtower.storage.tables import SourceRow

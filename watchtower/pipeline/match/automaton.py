@@ -29,7 +29,7 @@ from dataclasses import dataclass
 import ahocorasick
 from rapidfuzz.distance import DamerauLevenshtein
 
-from watchtower.pipeline.match.query import starred
+from watchtower.pipeline.match.query_tree import starred
 
 __all__ = ["FUZZY_MIN_LETTERS", "Automaton", "Pattern", "edits1"]
 

@@ -30,16 +30,9 @@ from watchtower.pipeline.match.evaluate import (
     cheap_first,
     term_pattern,
 )
-from watchtower.pipeline.match.query import (
-    And,
-    Node,
-    Or,
-    Query,
-    QuerySyntaxError,
-    parse_query,
-    parse_term,
-    render,
-)
+from watchtower.pipeline.match.query import parse_query
+from watchtower.pipeline.match.query_terms import parse_term
+from watchtower.pipeline.match.query_tree import And, Node, Or, Query, QuerySyntaxError, render
 from watchtower.pipeline.normalise import SEPARATOR, normalise, normalise_quick, normalise_term
 
 if TYPE_CHECKING:

@@ -14,7 +14,7 @@ from operator import add
 
 from watchtower.models import Hit, Item
 from watchtower.pipeline.match.automaton import Automaton, Pattern, Spans
-from watchtower.pipeline.match.query import (
+from watchtower.pipeline.match.query_tree import (
     And,
     Field,
     Meta,

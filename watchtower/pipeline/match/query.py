@@ -13,28 +13,43 @@ Grammar (keywords are upper-case; ``docs/queries.md`` is the user guide)::
             | rating ":" [<|<=|>|>=|=] NUMBER
     PHRASE := "…" | “…” | « … »
 
-Terms are normalised like item text (:mod:`watchtower.pipeline.normalise`), so
-``l'Acmé`` is the word ``acme`` and ``ufc-que-choisir`` a three-word phrase;
-``rembours*`` matches words starting with ``rembours``, on any word of a
-phrase (``"carte* bloqu*"``). A ``-`` at the start of a word (after a space, a
-``(`` or at the start of the query) is ``NOT`` of the atom it is glued to, as in
-Google Alerts; inside a word it is a hyphen. Errors
-are :class:`QuerySyntaxError` naming the column and what was expected.
-:func:`field_values` names the ``brand:`` and ``source:`` names a query uses,
-for the config checker; :mod:`.query_lint` what parses but probably does not
-mean what the writer meant (``OU``, commas).
+Each TERM and PHRASE is read by :mod:`.query_terms` (normalised like item text;
+``rembours*``, ``"carte* bloqu*"``), and the result is the tree of
+:mod:`.query_tree`. A ``-`` at the start of a word (after a space, a ``(`` or at
+the start of the query) is ``NOT`` of the atom it is glued to, as in Google
+Alerts; inside a word it is a hyphen. Errors are :class:`QuerySyntaxError`
+naming the column and what was expected. :func:`field_values` names the
+``brand:`` and ``source:`` names a query uses, for the config checker;
+:mod:`.query_lint` what parses but probably does not mean what the writer meant
+(``OU``, commas).
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from dataclasses import dataclass, replace
-from itertools import pairwise
-from typing import Literal, TypeAlias
 
-from watchtower.pipeline.normalise import normalise_term
+from watchtower.pipeline.match.query_terms import parse_term
+from watchtower.pipeline.match.query_tree import (
+    And,
+    Field,
+    Meta,
+    Near,
+    Node,
+    Not,
+    Or,
+    Query,
+    QuerySyntaxError,
+    Rating,
+    Term,
+    field_values,
+    node_terms,
+    render,
+    starred,
+)
 
+# The tree and the term reader live in .query_tree and .query_terms; callers
+# outside this package import their names from here, with the parser's.
 __all__ = [
     "And",
     "Meta",
@@ -57,145 +72,7 @@ __all__ = [
 MAX_QUERY_LENGTH = 200_000
 MAX_DEPTH = 64
 MAX_NEAR = 1000
-MIN_PREFIX = 3
-Field = Literal["title", "text"]
 FIELDS = ("title", "text", "source", "lang", "brand", "rating")
-
-
-class QuerySyntaxError(ValueError):
-    """A query that cannot be parsed; the message names the column (1-based)."""
-
-    def __init__(self, column: int, message: str) -> None:
-        super().__init__(f"column {column}: {message}")
-        self.column = column
-
-
-@dataclass(frozen=True)
-class Term:
-    """Consecutive words (a phrase when several); ``prefix``: the last word is a prefix.
-
-    ``inner_prefixes``: the indices of the other words written with a ``*``
-    (``(0,)`` for ``"carte* bloqu*"``); empty for every term without one.
-    """
-
-    words: tuple[str, ...]
-    prefix: bool = False
-    field: Field | None = None
-    source: str = ""  # as written in the query, for explanations
-    inner_prefixes: tuple[int, ...] = ()
-
-    @property
-    def key(self) -> tuple[tuple[str, ...], bool, tuple[int, ...]]:
-        """Identity of the pattern in the automaton (the field is checked afterwards)."""
-        return self.words, self.prefix, self.inner_prefixes
-
-    @property
-    def matched(self) -> str:
-        """The words as matched, each prefix with its ``*``: ``carte* bloqu*``."""
-        return starred(self.words, self.prefix, self.inner_prefixes)
-
-
-def starred(words: tuple[str, ...], prefix: bool, inner_prefixes: tuple[int, ...]) -> str:
-    """Normalised words joined by spaces, a ``*`` after each prefix word."""
-    last = len(words) - 1
-    return " ".join(
-        word + ("*" if i in inner_prefixes or (prefix and i == last) else "")
-        for i, word in enumerate(words)
-    )
-
-
-@dataclass(frozen=True)
-class Meta:
-    """``source:``, ``lang:`` or ``brand:`` compared with the item's metadata."""
-
-    name: Literal["source", "lang", "brand"]
-    value: str
-
-
-@dataclass(frozen=True)
-class Rating:
-    """``rating:<=2``: true when the item has a rating satisfying the comparison."""
-
-    op: Literal["<", "<=", ">", ">=", "="]
-    value: float
-
-
-@dataclass(frozen=True)
-class Not:
-    child: Node
-
-
-@dataclass(frozen=True)
-class And:
-    children: tuple[Node, ...]
-
-
-@dataclass(frozen=True)
-class Or:
-    """Either child; ``vocabulary``: the ``@name`` it was written as, for explanations."""
-
-    children: tuple[Node, ...]
-    vocabulary: str = ""
-
-
-@dataclass(frozen=True)
-class Near:
-    """Both sides occur in the same field within ``distance`` words, either order."""
-
-    left: Node
-    right: Node
-    distance: int
-    source: str = ""
-
-
-Node: TypeAlias = Term | Meta | Rating | Not | And | Or | Near
-
-
-@dataclass(frozen=True)
-class Query:
-    """A parsed query: the text as written and its tree."""
-
-    text: str
-    root: Node
-
-    def terms(self) -> list[Term]:
-        """Every term of the tree, in order (the automaton is built from these)."""
-        return node_terms(self.root)
-
-
-def node_terms(root: Node) -> list[Term]:
-    """Every term of the tree under ``root``, in order."""
-    return [node for node in _nodes(root) if isinstance(node, Term)]
-
-
-def _nodes(root: Node) -> Iterator[Node]:
-    """Every node of the tree, depth first, left to right (a stack: trees can be wide)."""
-    stack: list[Node] = [root]
-    while stack:
-        node = stack.pop()
-        yield node
-        if isinstance(node, Not):
-            stack.append(node.child)
-        elif isinstance(node, And | Or):
-            stack.extend(reversed(node.children))
-        elif isinstance(node, Near):
-            stack.extend((node.right, node.left))
-
-
-def field_values(query: Query) -> list[tuple[str, str]]:
-    """The ``brand:`` and ``source:`` names ``query`` uses, as written, in order, once each.
-
-    ``("brand", "Crédit")`` for ``brand:Crédit Agricole`` (unquoted, the value
-    stops at the space), so a checker can report names that match no brand or
-    source. Matching ignores case and accents (:func:`~watchtower.pipeline.
-    normalise.normalise` of both sides), so compare names that way.
-    """
-    found = (
-        (node.name, node.value)
-        for node in _nodes(query.root)
-        if isinstance(node, Meta) and node.name in ("brand", "source")
-    )
-    return list(dict.fromkeys(found))
 
 
 # ------------------------------------------------------------------ lexer
@@ -262,71 +139,6 @@ def _phrase(tok: _Tok) -> tuple[str, int]:
 # "≤" and "≥" as a French keyboard (or a word processor) writes them.
 _RATING = re.compile(r"(<=|>=|<|>|=|\u2264|\u2265)?(\d+(?:[.,]\d+)?)$")
 _RATING_OPS = {"\u2264": "<=", "\u2265": ">="}
-
-
-def parse_term(text: str, column: int = 1) -> Term:
-    """A term or phrase as written (``rembours*``, ``"carte* bloqu*"``, ``acme.fr``).
-
-    A ``*`` at the end of a word, on any word of a phrase, makes that word a
-    prefix of at least :data:`MIN_PREFIX` letters; it applies to the last of
-    the words normalisation makes of what precedes it (``ufc-que-choi*``: ``choi``).
-    """
-    raw = text
-    prefix = raw.endswith("*")
-    body = raw[:-1] if prefix else raw
-    if "*" in body:
-        return _starred_phrase(raw, body, prefix, column)
-    words = normalise_term(body)
-    if not words:
-        raise QuerySyntaxError(column, f"{raw!r} has no letters or digits; expected a term")
-    if prefix and (body[-1:].isspace() or len(words[-1]) < MIN_PREFIX):
-        raise _short_prefix(raw, column)
-    return Term(words, prefix, None, raw)
-
-
-def _short_prefix(raw: str, column: int) -> QuerySyntaxError:
-    return QuerySyntaxError(
-        column, f"a wildcard needs at least {MIN_PREFIX} letters before '*', in {raw!r}"
-    )
-
-
-def _starred_phrase(raw: str, body: str, prefix: bool, column: int) -> Term:
-    """:func:`parse_term` for a ``*`` before the end: ``"carte* bloqu*"``, ``"service* client"``.
-
-    The text is read piece by piece between the stars: each piece's words are
-    normalised alone (a ``*`` is a word boundary, so this gives the words of the
-    whole), and the last word of each piece followed by a ``*`` is a prefix.
-    """
-    pieces = body.split("*")
-    words: list[str] = []
-    prefixes: set[int] = set()
-    at = 0  # index in ``raw`` of the star after the current piece
-    for piece, following in pairwise(pieces):
-        at += len(piece)
-        piece_words = normalise_term(piece)
-        # "car*te", "*bours", "carte** x": the star must end a word of its own piece.
-        if not piece_words or normalise_term(following[:1]):
-            raise QuerySyntaxError(
-                column + at, f"'*' is only allowed at the end of a word, in {raw!r}"
-            )
-        words += piece_words
-        if piece[-1].isspace() or len(words[-1]) < MIN_PREFIX:
-            raise _short_prefix(raw, column)
-        prefixes.add(len(words) - 1)
-        at += 1
-    words += normalise_term(pieces[-1])
-    last = len(words) - 1
-    if prefix:
-        if last in prefixes:  # "carte*.*": the final star ends no word of its own
-            raise QuerySyntaxError(
-                column + len(body), f"'*' is only allowed at the end of a word, in {raw!r}"
-            )
-        if body[-1].isspace() or len(words[-1]) < MIN_PREFIX:
-            raise _short_prefix(raw, column)
-    elif last in prefixes:  # "carte*." or a phrase's "carte* ": the last word is the prefix
-        prefixes.discard(last)
-        prefix = True
-    return Term(tuple(words), prefix, None, raw, tuple(sorted(prefixes)))
 
 
 class _Parser:
@@ -543,32 +355,3 @@ def parse_query(text: str) -> Query:
     if len(text) > MAX_QUERY_LENGTH:
         raise QuerySyntaxError(1, f"query longer than {MAX_QUERY_LENGTH} characters")
     return Query(text, _Parser(text).parse())
-
-
-def render(node: Node) -> str:
-    """A tree back as query text, to name a clause in explanations.
-
-    Terms are shown as written (``"carte bloquée"``, not ``"carte bloquee"``) and
-    a vocabulary as its ``@name``, not the fifty terms it stands for.
-    """
-    if isinstance(node, Term):
-        text = node.source.strip()
-        if not text:
-            text = node.matched
-        # A phrase written "procès-verbal" (one word) stays unquoted.
-        text = f'"{text}"' if text.split(maxsplit=1)[1:] else text
-        return f"{node.field}:{text}" if node.field else text
-    if isinstance(node, Or) and node.vocabulary:
-        fields = {c.field for c in node.children if isinstance(c, Term)}
-        field = fields.pop() if len(fields) == 1 else None
-        return f"{field}:{node.vocabulary}" if field else node.vocabulary
-    if isinstance(node, Meta):
-        return f"{node.name}:{node.value}"
-    if isinstance(node, Rating):
-        return f"rating:{node.op}{node.value:g}"
-    if isinstance(node, Not):
-        return f"NOT {render(node.child)}"
-    if isinstance(node, Near):
-        return f"{render(node.left)} NEAR/{node.distance} {render(node.right)}"
-    glue = " AND " if isinstance(node, And) else " OR "
-    return "(" + glue.join(render(c) for c in node.children) + ")"

@@ -1,0 +1,117 @@
+"""The calm-down message ("Retour au calme"): telling where a spike alert went that it is over.
+
+:mod:`watchtower.spikes` calls :func:`calm` on each check with the window's
+current counts, before it looks for new spikes. Once per alert, not before a
+full ``window`` after it and not after :data:`CALM_WITHIN`, an ``info`` notice
+goes to the alert's targets, and to its ``escalate_notify`` when it was
+escalated. A rule spike folded into its brand's alert is told by that alert's
+calm-down.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import Counter
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from watchtower.config import SpikesSection
+from watchtower.durations import format_duration
+from watchtower.logs import kv
+from watchtower.notify._text import t
+from watchtower.storage.outbox_queries import enqueue_notice
+from watchtower.storage.tables import MentionRow, OutboxRow, SpikeAlertRow
+
+__all__ = ["CALM_WITHIN", "calm", "is_calm"]
+
+log = logging.getLogger("watchtower.spikes")  # the spikes job's log, as before the split
+
+
+#: How long after a spike alert its end is still told (a spike lasting longer is news anyway).
+CALM_WITHIN = timedelta(days=1)
+
+
+def is_calm(observed: int, baseline: float, settings: SpikesSection) -> bool:
+    """Whether a spike's volume fell back under half the volume that makes one
+    (``min_count``, or ``min_ratio`` × the usual level for a busy brand): half,
+    so that a crisis wavering around the threshold is not told over twice."""
+    threshold = max(settings.min_count, settings.min_ratio * max(baseline, 1.0))
+    return observed * 2 < threshold
+
+
+def calm(
+    session: Session,
+    current: dict[str, Counter[str]],
+    settings: SpikesSection,
+    now: datetime,
+    language: str = "fr",
+) -> int:
+    """Tell where each spike alert went that its volume fell back; once per alert.
+
+    The team that dropped everything for a crisis must hear when it is over, and
+    so must whoever it was escalated to. Not before a full ``window`` after the
+    alert: the window still holds the spike's own mentions until then.
+    """
+    told = 0
+    alerts = session.scalars(
+        select(SpikeAlertRow).where(
+            SpikeAlertRow.created_at > now - CALM_WITHIN,
+            SpikeAlertRow.created_at <= now - settings.window,
+        )
+    ).all()
+    for alert in alerts:
+        observed = current.get(alert.scope, Counter()).get(alert.name, 0)
+        if not is_calm(observed, alert.baseline, settings):
+            continue
+        copies = session.scalars(
+            select(OutboxRow).where(OutboxRow.dedup_key == alert.dedup_key).order_by(OutboxRow.id)
+        ).all()
+        if not copies:  # a rule spike folded into its brand's alert: told there
+            continue
+        escalated = list(alert.escalate_notify or []) if alert.escalated_at is not None else []
+        targets = list(dict.fromkeys([*(c.target for c in copies), *escalated]))  # once each
+        created = (
+            alert.created_at if alert.created_at.tzinfo else alert.created_at.replace(tzinfo=UTC)
+        )
+        column = MentionRow.brand if alert.scope == "brand" else MentionRow.rule
+        total = session.scalar(
+            select(func.count(func.distinct(MentionRow.item_id))).where(
+                column == alert.name,
+                MentionRow.created_at >= created - settings.window,
+                MentionRow.created_at < now,
+            )
+        )
+        shown = dict(copies[0].payload.get("spike") or {})
+        spike = {
+            "alert": alert.dedup_key,
+            "calm": True,
+            "scope": alert.scope,
+            "name": shown.get("name") or alert.name,
+            "observed": observed,
+            "baseline": round(alert.baseline, 2),
+            "window": format_duration(settings.window),
+            "since": created.isoformat(),
+            "total": int(total or 0),
+            "escalation": False,
+        }
+        payload = {
+            "kind": "spike",
+            "title": t(language, "calm_title").format(name=spike["name"]),
+            "url": "",
+            "source": "",
+            "brands": list(copies[0].payload.get("brands") or []),
+            "terms": [],
+            "rules": list(copies[0].payload.get("rules") or []),
+            "severity": "info",
+            "spike": spike,
+        }
+        key = f"calm:{alert.dedup_key}"[:200]
+        if enqueue_notice(session, key, targets, payload, now, "info"):
+            told += 1
+            log.info(
+                "mention spike over",
+                extra=kv(scope=alert.scope, name=alert.name, observed=observed, total=total),
+            )
+    return told

@@ -1,0 +1,277 @@
+"""What ``watchtower status`` knows, as JSON-ready data (datetimes aside).
+
+From the database, read-only: each source's health, the outbox, the paused and
+failing targets, the database's size and schema, and each watchtower process's
+heartbeat row (:mod:`watchtower.heartbeat`): whether one polls, when each last
+finished a round and how it went, a config file it refused. From the running
+daemon itself, its ``/livez`` answer (:func:`daemon_liveness`). ``status
+--json`` prints this; :mod:`watchtower.status_text` and
+:func:`watchtower.progress.print_report` show it to people.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import urllib.error
+import urllib.request
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+import sqlalchemy.engine
+from sqlalchemy import func, select, text
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
+    from watchtower.config import LoadedConfig
+
+__all__ = [
+    "NOT_POLLED_YET",
+    "STATE_ORDER",
+    "daemon_liveness",
+    "database_size",
+    "instances_report",
+    "status_report",
+]
+
+#: The order of ``status``: what needs a look first.
+STATE_ORDER = ("failing", "silent", "never checked", "ok", "disabled", "removed")
+
+
+#: The fields of a source not polled yet, all empty.
+NOT_POLLED_YET = (
+    "last_error",
+    "last_error_at",
+    "failing_since",
+    "last_warning",
+    "last_success",
+    "last_attempt",
+    "next_check",
+)
+
+
+def _schema_has(schema: tuple[str, str] | None, revision: str) -> bool:
+    """Whether the database's schema includes ``revision`` (``None``: assume so)."""
+    from watchtower.storage.db import revisions
+
+    if schema is None:
+        return True
+    known = revisions()
+    return schema[0] in known and known.index(schema[0]) >= known.index(revision)
+
+
+def status_report(
+    session: Session,
+    loaded: LoadedConfig | None,
+    now: datetime,
+    *,
+    schema: tuple[str, str] | None = None,
+    database_url: str | None = None,
+) -> dict[str, Any]:
+    """Everything ``watchtower status`` shows, as JSON-ready data (datetimes aside).
+
+    Without ``loaded``, what the database alone says (no database line, no
+    "removed" sources, no source not polled yet). On a schema older than 0006
+    (not migrated yet), no heartbeats (``daemon.seen`` is ``None``), no
+    "failing since" and no source warning."""
+    from watchtower.health import source_health
+    from watchtower.redact import redact_target, redact_text
+    from watchtower.sanitise import printable
+    from watchtower.storage import outbox_queries
+    from watchtower.storage.db import shown
+    from watchtower.storage.tables import OUTBOX_STATUSES, OutboxRow, SourceRow
+
+    configured = {s.name for s in loaded.sources} if loaded else None
+    current = _schema_has(schema, "0006")
+    columns = [SourceRow.name, SourceRow.last_attempt_at, SourceRow.last_error_at]
+    if current:
+        columns += [SourceRow.failing_since, SourceRow.last_warning]
+    more: dict[str, dict[str, Any]] = {
+        row.name: row._asdict() for row in session.execute(select(*columns))
+    }
+    sources: list[dict[str, Any]] = []
+    for h in source_health(session):
+        state = h.state if configured is None or h.name in configured else "removed"
+        error = printable(h.last_error, keep="") if h.last_error and h.failures else None
+        row = more[h.name]
+        warning = row.get("last_warning")
+        sources.append(
+            {
+                "name": h.name,
+                "kind": h.kind,
+                "state": state,
+                "failures": h.failures,
+                "last_error": error,
+                "last_error_at": row["last_error_at"] if error else None,
+                "failing_since": row.get("failing_since") if h.failures else None,
+                "last_warning": printable(warning, keep="") if warning else None,
+                "last_success": h.last_success,
+                "last_attempt": row["last_attempt_at"],
+                "next_check": h.next_check if h.enabled else None,
+                "items": h.items,
+            }
+        )
+    known = {s["name"] for s in sources}
+    for settings in loaded.sources if loaded else []:
+        if settings.name not in known:  # in the config, not polled yet (a new source)
+            state = "never checked" if settings.enabled else "disabled"
+            sources.append(
+                {"name": settings.name, "kind": settings.kind, "state": state, "failures": 0}
+                | dict.fromkeys(NOT_POLLED_YET)
+                | {"items": 0}
+            )
+    sources.sort(key=lambda s: (STATE_ORDER.index(s["state"]), -s["failures"], s["name"]))
+
+    counts = outbox_queries.outbox_counts(session)
+    paused = []
+    for kind, key in sorted(outbox_queries.paused_kinds(session).items()):
+        notice = session.execute(
+            select(OutboxRow.created_at, OutboxRow.payload)
+            .where(OutboxRow.dedup_key == key)
+            .order_by(OutboxRow.id)
+            .limit(1)
+        ).first()
+        paused.append(
+            {
+                "kind": kind,
+                "since": notice[0] if notice else None,
+                "reason": printable(str(notice[1].get("title", "")), keep="") if notice else "",
+            }
+        )
+    failed = [
+        {
+            "target": redact_target(f.target),
+            "failed": f.count,
+            "last_error": printable(redact_text(f.last_error or "-"), keep=""),
+        }
+        for f in outbox_queries.failed_targets(session)
+    ]
+    instances = instances_report(session, now) if current else None
+    url = loaded.database_url if loaded else database_url
+    return {
+        "now": now,
+        "timezone": loaded.config.watchtower.timezone if loaded else "UTC",
+        "daemon": {
+            "last_fetch": max(
+                (s["last_attempt"] for s in sources if s["last_attempt"]), default=None
+            ),
+            "last_delivery": session.scalar(select(func.max(OutboxRow.sent_at))),
+            # None: a schema without heartbeats (not migrated yet): cannot tell.
+            "seen": None
+            if instances is None
+            else any(i["state"] in ("running", "ran") for i in instances),
+            "instances": instances,
+        },
+        "database": {
+            "url": shown(url),
+            "schema": schema[0] if schema else None,
+            "latest_schema": schema[1] if schema else None,
+            "size_bytes": database_size(session, url),
+        }
+        if url
+        else None,
+        "config": str(loaded.path) if loaded else None,
+        "sources": sources,
+        "outbox": {
+            "counts": {status: counts.get(status, 0) for status in OUTBOX_STATUSES},
+            "waiting": sum(counts.get(s, 0) for s in ("pending", "sending", "held")),
+            "oldest_waiting": outbox_queries.oldest_pending(session),
+            "oldest_due": outbox_queries.oldest_deliverable(session),
+        },
+        "targets": {"paused": paused, "failed": failed},
+    }
+
+
+def database_size(session: Session, url: str) -> int | None:
+    """Bytes on disk: the SQLite file and its WAL; on PostgreSQL, watchtower's tables
+    (with their indexes) in the schema it uses. ``None`` when it cannot say."""
+    parsed = sqlalchemy.engine.make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        path = parsed.database
+        if not path or path == ":memory:":
+            return None
+        return sum(os.path.getsize(f) for f in (path, path + "-wal") if os.path.isfile(f))
+    if parsed.get_backend_name() == "postgresql":
+        size = session.scalar(
+            text(
+                "SELECT coalesce(sum(pg_total_relation_size(c.oid)), 0) FROM pg_class c "
+                "JOIN pg_namespace n ON n.oid = c.relnamespace "
+                "WHERE n.nspname = current_schema() AND c.relkind IN ('r', 'm')"
+            )
+        )
+        return int(size) if size is not None else None
+    return None
+
+
+def instances_report(session: Session, now: datetime) -> list[dict[str, Any]]:
+    """Each watchtower process recorded in ``daemons`` (:mod:`watchtower.heartbeat`):
+    running ones first, then the most recently seen."""
+    from watchtower.heartbeat import instance_state
+    from watchtower.sanitise import printable
+    from watchtower.storage.daemons import daemon_rows
+
+    found = []
+    for row in daemon_rows(session):
+        found.append(
+            {
+                "id": row.id,
+                "mode": row.mode,
+                "state": instance_state(row, now),
+                "host": printable(row.host, keep=""),
+                "pid": row.pid,
+                "version": row.version,
+                "config": printable(row.config, keep=""),
+                "poll_interval_s": row.poll_interval_s,
+                "started_at": row.started_at,
+                "seen_at": row.seen_at,
+                "stopped_at": row.stopped_at,
+                "round_at": row.round_at,
+                "round_sources": row.round_sources,
+                "round_ok": row.round_ok,
+                "round_failed": row.round_failed,
+                "config_loaded_at": row.config_loaded_at,
+                "config_refused_at": row.config_refused_at,
+                "config_refused": printable(row.config_refused, keep="")
+                if row.config_refused
+                else None,
+            }
+        )
+    found.sort(key=lambda i: i["state"] not in ("running", "ran"))  # stable: seen_at order
+    return found
+
+
+def daemon_liveness(address: str | None, timeout: float = 3.0) -> dict[str, Any]:
+    """Ask the running daemon's ``/livez`` (``[watchtower] http``) on this machine.
+
+    ``live``: True (200), False (503, or nothing answers), None (no ``http``: the
+    database alone cannot tell whether a daemon runs)."""
+    if not address:
+        return {"live": None, "livez": None, "detail": "no [watchtower] http: cannot ask it"}
+    host, _, port = address.rpartition(":")
+    host = host.strip("[]")
+    if host in ("", "0.0.0.0"):
+        host = "127.0.0.1"
+    elif host == "::":
+        host = "::1"
+    url = f"http://{'[' + host + ']' if ':' in host else host}:{port}/livez"
+    try:
+        # No proxy: the daemon is on this machine, whatever http_proxy this shell has.
+        opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+        with opener.open(url, timeout=timeout) as response:
+            body = json.loads(response.read() or b"{}")
+            return {"live": True, "livez": url, "detail": "answering", **_tick(body)}
+    except urllib.error.HTTPError as exc:  # 503: the poller is stuck
+        try:
+            body = json.loads(exc.read() or b"{}")
+        except ValueError:
+            body = {}
+        return {"live": False, "livez": url, "detail": f"stuck ({exc.code})", **_tick(body)}
+    except (OSError, ValueError) as exc:
+        reason = getattr(exc, "reason", exc)
+        return {"live": False, "livez": url, "detail": f"not answering ({reason})"}
+
+
+def _tick(body: dict[str, Any]) -> dict[str, Any]:
+    tick = body.get("last_tick")
+    return {"last_tick": datetime.fromisoformat(tick)} if isinstance(tick, str) else {}

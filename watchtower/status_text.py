@@ -1,0 +1,236 @@
+"""How ``watchtower status`` reads for people, from :mod:`watchtower.status_report`'s data.
+
+:func:`render_report` is the plain text (not a terminal: scripts, ``watch``,
+mail); :func:`watchtower.progress.print_report` draws the terminal's tables with
+the same lines (:func:`daemon_line`, :func:`shown_sources`, …). Beyond the
+sources and the outbox: one line per watchtower process from its heartbeats, a
+config file it refused and runs without, and under each source since when it
+fails and what its last fetch warned about.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from watchtower.health import ago
+from watchtower.status_report import STATE_ORDER
+
+__all__ = [
+    "INSTANCES_SHOWN",
+    "NEEDS_A_LOOK",
+    "SOURCES_SHOWN",
+    "daemon_line",
+    "database_line",
+    "heartbeat_head",
+    "human_size",
+    "instance_lines",
+    "moment",
+    "render_report",
+    "shown_sources",
+    "source_lines",
+    "source_notes",
+    "target_lines",
+]
+
+#: Sources listed one per line up to this many; beyond, only those needing a look
+#: (``--all`` lists every one).
+SOURCES_SHOWN = 20
+NEEDS_A_LOOK = ("failing", "silent", "never checked")
+
+
+def human_size(size: int | None) -> str:
+    if size is None:
+        return "size unknown"
+    value = float(size)
+    for unit in ("B", "KiB", "MiB", "GiB"):
+        if value < 1024 or unit == "GiB":
+            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
+        value /= 1024
+    return f"{size} B"  # pragma: no cover
+
+
+def database_line(db: dict[str, Any]) -> str:
+    return f"Database: {db['url']} · schema {db['schema']} · {human_size(db['size_bytes'])}"
+
+
+def daemon_line(daemon: dict[str, Any], now: datetime, tz: str = "UTC") -> str:
+    """Is it running? The daemon's own answer when it serves http, else its heartbeats;
+    then the database's clues."""
+    if daemon["live"] is None:
+        head = heartbeat_head(daemon, now, tz)
+    else:
+        head = (
+            "live" if daemon["live"] else "NOT LIVE"
+        ) + f": {daemon['livez']} {daemon['detail']}"
+        if daemon.get("last_tick"):
+            head += f", last tick {ago(daemon['last_tick'], now)}"
+    return (
+        f"Daemon: {head} · last fetch {ago(daemon['last_fetch'], now)} · "
+        f"last delivery {ago(daemon['last_delivery'], now)}"
+    )
+
+
+def shown_sources(
+    sources: list[dict[str, Any]], every_source: bool
+) -> tuple[list[dict[str, Any]], str]:
+    """The sources to list and the header's counts; beyond :data:`SOURCES_SHOWN`,
+    only those needing a look."""
+    by_state: dict[str, int] = {}
+    for s in sources:
+        by_state[s["state"]] = by_state.get(s["state"], 0) + 1
+    counts = ", ".join(f"{by_state[state]} {state}" for state in STATE_ORDER if state in by_state)
+    header = f"{len(sources)} ({counts})" if sources else "none yet: run `watchtower run` once"
+    if every_source or len(sources) <= SOURCES_SHOWN:
+        return sources, header
+    listed = [s for s in sources if s["state"] in NEEDS_A_LOOK]
+    return listed, f"{header}; {len(sources) - len(listed)} not listed: --all lists them"
+
+
+def render_report(report: dict[str, Any], now: datetime, *, every_source: bool = False) -> str:
+    """The plain text of ``watchtower status`` (not a terminal: scripts, ``watch``, mail)."""
+    tz = report.get("timezone", "UTC")
+    lines = [daemon_line(report["daemon"], now, tz)]
+    lines += instance_lines(report, now, every=every_source)
+    if report["database"]:
+        lines.append(database_line(report["database"]))
+    listed, header = shown_sources(report["sources"], every_source)
+    lines.append(f"Sources: {header}")
+    for s in listed:
+        line = (
+            f"  {s['name']} [{s['kind']}] {s['state']} · last success {ago(s['last_success'], now)}"
+            f" · errors {s['failures']} · next check "
+            f"{ago(s['next_check'], now) if s['next_check'] else '-'} · items {s['items']}"
+        )
+        lines.append(line)
+        if s["last_error"]:
+            lines.append(f"      last error ({ago(s['last_error_at'], now)}): {s['last_error']}")
+        lines += [f"      {line}" for line in source_lines(s, now, tz)]
+    outbox = report["outbox"]
+    summary = ", ".join(f"{status} {count}" for status, count in outbox["counts"].items())
+    lines.append(f"Outbox: {summary}")
+    if outbox["oldest_waiting"] is not None:
+        lines.append(
+            f"  {outbox['waiting']} waiting; oldest unsent notification queued "
+            f"{ago(outbox['oldest_waiting'], now)}"
+        )
+    lines += [f"  {line}" for line in target_lines(report["targets"], now)]
+    return "\n".join(lines)
+
+
+def target_lines(targets: dict[str, Any], now: datetime) -> list[str]:
+    """Paused target kinds and targets with lost notifications, one line each."""
+    lines = [
+        f"{p['kind'].capitalize()} paused since {ago(p['since'], now)}"
+        f"{' (' + p['reason'] + ')' if p['reason'] else ''}: its notifications wait "
+        "(ops were told)"
+        for p in targets["paused"]
+    ]
+    lines += [
+        f"failed for {f['target']}: {f['failed']} · last error: {f['last_error']}"
+        for f in targets["failed"]
+    ]
+    return lines
+
+
+def moment(when: datetime | None, now: datetime, tz: str = "UTC") -> str:
+    """``"2026-11-25 15:02 CET (3h)"``: a time in the config's zone, and how long ago."""
+    from zoneinfo import ZoneInfo
+
+    if when is None:
+        return "never"
+    local = when.astimezone(ZoneInfo(tz))
+    return f"{local:%Y-%m-%d %H:%M} {local.tzname()} ({ago(when, now).removesuffix(' ago')})"
+
+
+def heartbeat_head(daemon: dict[str, Any], now: datetime, tz: str = "UTC") -> str:
+    """What the heartbeats say, in a few words: running, or since when nobody polls."""
+
+    instances = daemon.get("instances")
+    if instances is None:
+        return "unknown (set [watchtower] http to ask it)"
+    running = [i for i in instances if i["state"] == "running"]
+    if running:
+        latest = max(i["seen_at"] for i in running)
+        plural = "s" if len(running) > 1 else ""
+        return f"running ({len(running)} instance{plural}, last heartbeat {ago(latest, now)})"
+    once = [i for i in instances if i["state"] == "ran"]
+    if once:
+        return f"not running; `run --once` last polled {ago(once[0]['seen_at'], now)}"
+    if not instances:
+        return "NOT SEEN: no watchtower has polled this database yet"
+    return f"NOT SEEN since {moment(instances[0]['seen_at'], now, tz)}"
+
+
+#: Instances listed by ``status`` (``--all``: every one; ``--json`` always lists all).
+INSTANCES_SHOWN = 5
+
+
+def instance_lines(report: dict[str, Any], now: datetime, *, every: bool = False) -> list[str]:
+    """One line per recorded watchtower process (running ones first), and a line for
+    a config it refused and still runs without."""
+
+    tz = report.get("timezone", "UTC")
+    instances = report["daemon"].get("instances") or []
+    listed = instances if every else instances[:INSTANCES_SHOWN]
+    lines = []
+    for i in listed:
+        who = f"{i['host']} pid {i['pid']}"
+        rounds = (
+            f"last round with fetches {ago(i['round_at'], now)}: {i['round_sources']} "
+            f"source{'s' if i['round_sources'] != 1 else ''}, "
+            f"{i['round_ok']} ok, {i['round_failed']} failed"
+            if i["round_at"]
+            else "no source fetched yet"
+        )
+        if i["mode"] == "once":
+            line = f"run --once on {who} · watchtower {i['version']} · {rounds}"
+            if i["state"] != "ran":
+                line += f" · NOT SEEN since {moment(i['seen_at'], now, tz)}"
+        elif i["state"] == "running":
+            line = (
+                f"{who} · watchtower {i['version']} · started {moment(i['started_at'], now, tz)}"
+                f" · heartbeat {ago(i['seen_at'], now)} · {rounds}"
+            )
+        elif i["state"] == "stopped":
+            line = f"{who} · stopped {moment(i['stopped_at'], now, tz)}"
+        else:
+            line = (
+                f"{who} · NOT SEEN since {moment(i['seen_at'], now, tz)}"
+                f" · started {moment(i['started_at'], now, tz)}"
+            )
+        lines.append(f"  {line}")
+        if i["config_refused_at"] and i["state"] in ("running", "not seen"):
+            lines.append(
+                f"    config: refused at {moment(i['config_refused_at'], now, tz)}: "
+                f"{i['config_refused']}; running the config loaded at "
+                f"{moment(i['config_loaded_at'], now, tz)}"
+            )
+    if len(instances) > len(listed):
+        lines.append(f"  {len(instances) - len(listed)} more not listed: --all lists them")
+    return lines
+
+
+def source_lines(source: dict[str, Any], now: datetime, tz: str = "UTC") -> list[str]:
+    """Under a source: since when it fails, and what its last fetch warned about."""
+
+    lines = []
+    if source["state"] == "failing":
+        since = source.get("failing_since")
+        lines.append(
+            f"failing since {moment(since, now, tz)}"
+            if since
+            else "failing since: unknown (before this watchtower kept it)"
+        )
+    if source.get("last_warning"):
+        lines.append(f"last warning ({ago(source['last_success'], now)}): {source['last_warning']}")
+    return lines
+
+
+def source_notes(report: dict[str, Any], now: datetime) -> list[str]:
+    """:func:`source_lines` of every source that has some, named (after the tables)."""
+    tz = report.get("timezone", "UTC")
+    notes = []
+    for s in report["sources"]:
+        notes += [f"  {s['name']}: {line}" for line in source_lines(s, now, tz)]
+    return notes
