@@ -66,7 +66,7 @@ def test_story_sightings_are_thread_replies_and_the_parent_counts_them(
         "Aussi vu sur blog-b.example",  # the site, not the source's name
         "Aussi vu sur forum-c.example",
     }
-    assert top.get("edited") and "Vu sur 3 sources" in str(top["blocks"])
+    assert top.get("edited") and "Vu sur 3 sites" in str(top["blocks"])
     assert {r.status for r in rows(app)} == {"sent"}
 
 

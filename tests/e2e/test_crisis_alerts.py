@@ -31,11 +31,12 @@ TEXT = (
 
 
 # ------------------------------------------------------------ the story counter
-def test_a_source_listing_the_storys_very_address_still_counts_on_the_parent(
+def test_a_source_listing_the_storys_very_address_is_no_new_site(
     app_for: Callable[[str], App], feeds: FeedServer, slack: FakeSlack, clock: Clock
 ) -> None:
-    """The site's feed, then a Google Alert of the same article: no thread reply
-    (nothing new to read), but "Vu sur 2 sources", as the story's row says."""
+    """The site's feed, then a Google Alert of the same article (its link unwrapped
+    to lemonde): no thread reply (nothing new to read), and no counter either: the
+    story is still on one site, as the story's row says."""
     rss = (
         f'<?xml version="1.0"?><rss version="2.0"><channel><title>lemonde</title><item>'
         f"<title>{TITLE}</title><link>{ARTICLE}</link><guid>{ARTICLE}</guid>"
@@ -89,9 +90,9 @@ allow_private = true
 
     assert slack.replies(parent["ts"]) == []  # the message already links there
     [parent] = slack.posts()
-    assert re.findall(r"Vu sur (\d+) sources", str(parent["blocks"])) == ["2"]
+    assert re.findall(r"Vu sur (\d+) sites?", str(parent["blocks"])) == []
     with app.db.session() as session:
-        assert session.scalars(select(StoryRow.sightings)).one() == 2
+        assert session.scalars(select(StoryRow.sightings)).one() == 1
 
 
 # ------------------------------------------------------------------ spike alerts
@@ -375,5 +376,5 @@ timezone = "Europe/Paris"
 
     [post] = slack.posts()  # the story alone, not "2 mentions" during the night
     assert "Article parent 0" in post["text"]
-    assert re.findall(r"Vu sur (\d+) sources", str(post["blocks"])) == ["2"]
+    assert re.findall(r"Vu sur (\d+) sites", str(post["blocks"])) == ["2"]
     assert slack.replies() == []

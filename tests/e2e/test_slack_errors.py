@@ -247,6 +247,6 @@ def test_a_rate_limited_parent_update_is_waited_for_not_lost(
     app.outbox.drain()
 
     [top] = slack.posts()
-    assert top.get("edited") and "Vu sur 3 sources" in str(top["blocks"])
+    assert top.get("edited") and "Vu sur 3 sites" in str(top["blocks"])
     assert time.monotonic() - started >= 1.0  # Retry-After: 1
     assert len(slack.replies(top["ts"])) == 1

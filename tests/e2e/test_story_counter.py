@@ -1,4 +1,4 @@
-"""The "👀 Vu sur N sources" counter counts a story's distinct sources, not items or edits."""
+"""The "👀 Vu sur N sites" counter counts a story's distinct sites, not items or edits."""
 
 from __future__ import annotations
 
@@ -59,7 +59,7 @@ def run_once(
 
 
 def _counters(slack: FakeSlack) -> list[int]:
-    return [int(n) for n in re.findall(r"Vu sur (\d+) sources", str(slack.messages))]
+    return [int(n) for n in re.findall(r"Vu sur (\d+) sites", str(slack.messages))]
 
 
 def _sightings(database_url: str) -> list[int]:

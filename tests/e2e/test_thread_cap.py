@@ -2,7 +2,7 @@
 
 The same dispatch on dozens of sites must not hold the channel for minutes with
 "Aussi vu sur" lines: beyond ``[dedup] max_thread_replies`` a sighting posts no
-reply, and the parent's "Vu sur N sources" is updated at most once a minute.
+reply, and the parent's "Vu sur N sites" is updated at most once a minute.
 """
 
 from __future__ import annotations
@@ -54,7 +54,7 @@ def updates(slack: FakeSlack) -> int:
 
 def counter(slack: FakeSlack) -> int:
     [top] = slack.posts()
-    found = re.findall(r"Vu sur (\d+) sources", str(top["blocks"]))
+    found = re.findall(r"Vu sur (\d+) sites", str(top["blocks"]))
     return int(found[-1]) if found else 1
 
 

@@ -53,7 +53,9 @@ STRINGS: dict[str, dict[str, str]] = {
         "source_up": "Source rétablie : {name}",
         "source_up_body": "La source fonctionne de nouveau.",
         "edited_on": "Modifié sur {site}",
-        "seen_on": "Vu sur {count} sources",
+        # A story's counter: the distinct sites it was seen on (see docs/dedup.md).
+        "seen_on": "Vu sur {count} sites",
+        "seen_on_one": "Vu sur {count} site",
         "more": "… et {count} de plus",
         "read_more": "Lire la suite",
         "group_title": "{mentions} · {what}",
@@ -134,7 +136,8 @@ STRINGS: dict[str, dict[str, str]] = {
         "source_up": "Source back: {name}",
         "source_up_body": "The source works again.",
         "edited_on": "Edited on {site}",
-        "seen_on": "Seen on {count} sources",
+        "seen_on": "Seen on {count} sites",
+        "seen_on_one": "Seen on {count} site",
         "more": "… and {count} more",
         "read_more": "Read more",
         "group_title": "{mentions} · {what}",
@@ -305,6 +308,12 @@ def sent_apart_text(summary: dict[str, Any], language: str) -> str:
     if not count:
         return ""
     return t(language, "sent_apart_one" if count == 1 else "sent_apart_other").format(count=count)
+
+
+def seen_on_text(language: str, count: int) -> str:
+    """A story's counter: ``"Vu sur 1 site"``, ``"Vu sur 30 sites"``."""
+    one = count in (0, 1) if language == "fr" else count == 1
+    return t(language, "seen_on_one" if one else "seen_on").format(count=count)
 
 
 def mentions_text(language: str, count: int) -> str:

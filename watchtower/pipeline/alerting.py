@@ -59,7 +59,7 @@ log = logging.getLogger("watchtower.alerting")
 UNGATED_KINDS = frozenset({"summary", "spike", "ops"})
 BEYOND_CAP = "beyond max_thread_replies: no thread reply"
 COALESCED = "counted in a later sighting's update of the story's counter"
-COUNT_ONLY = "the story's very address from another source: no reply, no counter here"
+COUNT_ONLY = "a repost at a place new to the story: no reply, no counter here"
 
 
 class AppLike(Protocol):
@@ -122,7 +122,7 @@ class Alerting:
                     wait = max((counted.until - now).total_seconds(), threads.WAIT_FOR_PARENT)
                     return Verdict("defer", delay=wait, reason="waiting for the story's message")
                 return counted
-            # An edit is no new source: never capped, the parent's counter stays as it is.
+            # An edit is no new site: never capped, the parent's counter stays as it is.
             beyond = not edited and self._beyond_cap(row, story_id)
             if kind == "slack":
                 sightings = -1 if edited else int(story.get("sightings") or 0)
@@ -224,7 +224,7 @@ class Alerting:
             "ts": parent.ts,
             "text": parent.text,
             "blocks": parent.blocks,
-            # The story's own count (distinct sources) when the detector gives it,
+            # The story's own count (distinct sites) when the detector gives it,
             # the parent's for an edit (-1); never lower the parent's.
             "sightings": max(sightings or parent.sightings + 1, parent.sightings),
         }

@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 from watchtower.pipeline.bigrams import ProbeKeys
 from watchtower.pipeline.fingerprint import Fingerprint
 from watchtower.pipeline.neardup import NearDuplicateIndex
-from watchtower.pipeline.sites import NO_SITE_HOSTS, site_key
+from watchtower.pipeline.sites import NO_SITE_HOSTS, place, site_host, site_key
 from watchtower.storage.one_of import fetch_all
 from watchtower.storage.queries import insert_ignoring_many
 from watchtower.storage.story_queries import (
@@ -29,12 +29,13 @@ from watchtower.storage.story_queries import (
     FINGERPRINTS_SINCE,
     FIRST_STORIES,
     MAX_ITEM_ID,
-    REPOST,
     SEEN_AGAIN,
+    SEEN_IN_STORY,
     SIGHTED,
-    SOURCE_AND_REPOST,
     STORIES_BY_KEY,
     STORY_OF_ITEM,
+    STORY_PLACES,
+    site_patterns,
 )
 from watchtower.storage.tables import STORIES
 
@@ -59,7 +60,8 @@ class Sighting:
     story_id: int
     first: bool
     sightings: int
-    notify: bool  # a later sighting worth a thread reply (not the same feed re-posting)
+    notify: bool  # a later sighting worth a thread reply (not a repost)
+    counted: bool = False  # a place new to the story: its counter changed
 
 
 class StoryIndex:
@@ -341,36 +343,54 @@ class StoryBatch:
     def _sighted(
         self, source_id: int, story_id: int, item: Candidate, earlier: list[Candidate]
     ) -> Sighting:
-        """Count one more sighting of an existing story (one more source, if it is new to it)."""
+        """One more sighting of an existing story: is it news, and is it a new place?
+
+        A repost is no news: the story's very address again (from any source:
+        Google Alerts finding the article a site's own feed gave), or the same
+        text at the same place (a feed re-listing its item under a new URL or
+        GUID). The same text on another site is a copy: news, even from the
+        same feed (an aggregator, a Google Alert listing it on two sites).
+
+        The story's counter counts places (``sites.place``): set from the
+        database when this one is new to it, so replicas, and stories counted
+        by an older rule, agree.
+        """
+        site = site_host(item.url)
+        mine = place(site, source_id)
         params = {
             "story": story_id,
-            "source": source_id,
             "url": item.url_hash or "-",
-            "content": item.content_hash or "-",
+            "source": 0 if site else source_id,  # ids start at 1: 0 selects nothing
+            **site_patterns(site),
         }
-        stored_repost: bool | None = None  # asked with the source when there is no earlier
-        if earlier:
-            known_source = True
-        else:
-            row = self.connection.execute(SOURCE_AND_REPOST, params).one()
-            known_source, stored_repost = bool(row[0]), bool(row[1])
-        statement = SEEN_AGAIN if known_source else SIGHTED
-        sightings = self.connection.execute(
-            statement, {"story": story_id, "now": self.now}
-        ).scalar()
-        # The same feed re-publishing the same URL (GUIDs that change on every
-        # fetch), or another source listing the story's very address, is not
-        # news; another address is.
+        seen = [
+            (place(site_host(url or ""), int(source)), url_hash, content_hash)
+            for source, url_hash, content_hash, url in self.connection.execute(
+                SEEN_IN_STORY, params
+            )
+        ]
+        seen += [(place(site_host(o.url), source_id), o.url_hash, o.content_hash) for o in earlier]
         repost = any(
-            (item.url_hash and other.url_hash == item.url_hash)
-            or (item.content_hash and other.content_hash == item.content_hash)
-            for other in earlier
-        ) or (
-            stored_repost
-            if stored_repost is not None
-            else self.connection.execute(REPOST, params).scalar() is not None
+            (item.url_hash and url_hash == item.url_hash)
+            or (item.content_hash and content_hash == item.content_hash and where == mine)
+            for where, url_hash, content_hash in seen
         )
-        return Sighting(story_id, False, int(sightings or 1), not repost)
+        new_place = all(where != mine for where, _, _ in seen)
+        if new_place:
+            places = {
+                place(site_host(url or ""), int(source))
+                for source, url in self.connection.execute(STORY_PLACES, {"story": story_id})
+            }
+            places.update(place(site_host(o.url), source_id) for o in earlier)
+            places.add(mine)
+            sightings = self.connection.execute(
+                SIGHTED, {"story": story_id, "now": self.now, "count": len(places)}
+            ).scalar()
+        else:
+            sightings = self.connection.execute(
+                SEEN_AGAIN, {"story": story_id, "now": self.now}
+            ).scalar()
+        return Sighting(story_id, False, int(sightings or 1), not repost, new_place)
 
     def added(self, at: int, item_id: int) -> None:
         """The item at position ``at`` of :meth:`assign` is stored as ``item_id``."""

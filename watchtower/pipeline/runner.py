@@ -8,9 +8,11 @@ message (``dedup_key = story:<id>``), also when it comes from an edit that
 made the item match; later sightings from other sources, and edits that still
 match, become thread replies on targets that have threads (Slack, console) and
 nothing elsewhere (e-mail: one message per story). A later sighting that is no
-news (another source listing the story's very address) posts no reply, but on
-Slack it still updates the story's "Vu sur N sources" counter
-(``story:<id>:seen:<item>``, coalesced like the sightings beyond the reply cap).
+news (a repost: the story's very address, or its text again at the same place)
+posts no reply; if it is still a new place for the story (a link through a
+redirector from another source), on Slack it updates the story's "Vu sur N
+sites" counter (``story:<id>:seen:<item>``, coalesced like the sightings beyond
+the reply cap).
 """
 
 from __future__ import annotations
@@ -44,7 +46,7 @@ from watchtower.pipeline.store import (
 EXCERPT_CHARS = 300
 #: Target kinds that can put a later sighting in the thread of the first message.
 THREADED_KINDS = frozenset({"slack", "console"})
-#: Target kinds whose first message shows the story's counter of sources.
+#: Target kinds whose first message shows the story's counter of sites.
 COUNTED_KINDS = frozenset({"slack"})
 
 
@@ -215,9 +217,9 @@ def _notify(
             key = f"{parent_key}:edit:{item_id}:{p.content_hash}"
         elif sighting.notify:
             key = f"{parent_key}:item:{item_id}"
-        elif kind in COUNTED_KINDS and sighting.sightings > 1:
+        elif kind in COUNTED_KINDS and sighting.counted and sighting.sightings > 1:
             # No reply (nothing new to read), but the story's counter must not
-            # stay at the number it had before this source saw it.
+            # stay at the number it had before this place saw it.
             key, later = f"{parent_key}:seen:{item_id}", dict(later, count_only=True)
         else:
             continue

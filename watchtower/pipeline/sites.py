@@ -1,8 +1,10 @@
-"""The site an item is on: the host of its canonical URL, as a 32-bit key.
+"""The site an item is on: the host of its canonical URL (without ``www.``).
 
 Two different items of one site are held to a stricter bar
 (:data:`~watchtower.pipeline.templates.SAME_SITE_THRESHOLD`): a site publishes
-a story once, and what its pages share is its template.
+a story once, and what its pages share is its template. A story's counter
+("Vu sur N sites") counts the distinct sites of its items
+(:mod:`watchtower.pipeline.dedup`).
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ import functools
 import re
 import zlib
 
-__all__ = ["NO_SITE_HOSTS", "site_key"]
+__all__ = ["NO_SITE_HOSTS", "place", "site_host", "site_key"]
 
 #: Hosts whose links are not the article's own (the target is not in the link,
 #: see ``canonical.py``): their items are of no known site.
@@ -28,15 +30,34 @@ def site_key(url: str) -> int:
     return _host_key(_host(url))
 
 
+def site_host(url: str) -> str:
+    """The site an item's canonical URL is on: its host (and port), lower-case,
+    without ``www.``; ``""`` when there is none, or when the host only redirects."""
+    return _site(_host(url))
+
+
+def place(site: str, source_id: int) -> tuple[str, int]:
+    """Where an item was seen, as a story's counter counts it: its site
+    (:func:`site_host`), or, with none (no URL, a redirector's link), the source
+    that gave it."""
+    return (site, 0) if site else ("", source_id)
+
+
 def _host(url: str) -> str:
     """The host (and port) of a canonical URL: lower-case, no user info (``canonical_url``)."""
     found = _HOST.match(url)
-    return found.group(1) if found else ""
+    return found.group(1).lower() if found else ""
+
+
+@functools.lru_cache(maxsize=4096)
+def _site(host: str) -> str:
+    host = host.removeprefix("www.")
+    return "" if host in NO_SITE_HOSTS else host
 
 
 @functools.lru_cache(maxsize=4096)
 def _host_key(host: str) -> int:
-    host = host.removeprefix("www.")
-    if not host or host in NO_SITE_HOSTS:
+    site = _site(host)
+    if not site:
         return 0
-    return zlib.crc32(host.encode("utf-8", "surrogatepass")) or 1
+    return zlib.crc32(site.encode("utf-8", "surrogatepass")) or 1

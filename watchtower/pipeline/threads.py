@@ -12,9 +12,10 @@ once a minute. Such a sighting waits for the minute boundary after it was
 queued (:func:`counter_slot`); then the newest due one updates the counter and
 the older ones are skipped (:func:`newer_sighting_due`). Edits
 (``story:<id>:edit:…``) are no sightings: never capped, never counted. A
-sighting that is no news (``story:<id>:seen:…``: another source listing the
-story's very address) never replies and takes no place under the cap: it only
-updates the counter, the same way.
+sighting that is no news but a new place for the story (``story:<id>:seen:…``:
+a repost that still raises its "Vu sur N sites", see ``runner.py``) never
+replies and takes no place under the cap: it only updates the counter, the
+same way.
 """
 
 from __future__ import annotations
@@ -118,7 +119,7 @@ def count_sighting(session: Session, story_id: int, target: str, sightings: int)
 
 def _counted_of(story_id: int, target: str) -> tuple[Any, ...]:
     """The outbox rows of the story's sightings that only count (``story:<id>:seen:…``:
-    another source at the story's very address), never replies nor under the cap."""
+    a repost at a place new to the story), never replies nor under the cap."""
     prefix = f"story:{story_id}:seen:"
     return (
         OutboxRow.target == target,

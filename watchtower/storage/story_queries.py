@@ -10,9 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import (
-    and_,
     bindparam,
-    exists,
     func,
     literal,
     or_,
@@ -29,12 +27,13 @@ __all__ = [
     "FINGERPRINTS_SINCE",
     "FIRST_STORIES",
     "MAX_ITEM_ID",
-    "REPOST",
     "SEEN_AGAIN",
+    "SEEN_IN_STORY",
     "SIGHTED",
-    "SOURCE_AND_REPOST",
     "STORIES_BY_KEY",
     "STORY_OF_ITEM",
+    "STORY_PLACES",
+    "site_patterns",
 ]
 
 _ITEMS = ITEMS.c
@@ -71,33 +70,53 @@ FINGERPRINTS = (
 FINGERPRINTS_SINCE = FINGERPRINTS.where(_ITEMS.fetched_at >= bindparam("since"))
 MAX_ITEM_ID = select(func.max(_ITEMS.id))
 STORY_OF_ITEM = select(_ITEMS.story_id).where(_ITEMS.id == bindparam("item"))
+# A new site for the story: its counter ("Vu sur N sites") is set to the number
+# of places counted from its items (:data:`STORY_PLACES`), not incremented, so
+# a story counted by an older rule (sources) is counted again by sites.
 SIGHTED = (
     update(STORIES)
     .where(_STORIES.id == bindparam("story"))
-    .values(sightings=_STORIES.sightings + 1, last_seen_at=bindparam("now"))
+    .values(sightings=bindparam("count"), last_seen_at=bindparam("now"))
     .returning(_STORIES.sightings)
 )
-# Another item of a source the story already counts (an edit, a second post of
-# the same forum): seen again, but "seen on N sources" counts sources.
+# Another item on a site the story already counts (an edit, a second post of
+# the same forum, a Google Alert of a site's own article): seen again, same count.
 SEEN_AGAIN = (
     update(STORIES)
     .where(_STORIES.id == bindparam("story"))
     .values(last_seen_at=bindparam("now"))
     .returning(_STORIES.sightings)
 )
-# A re-post: the same source again with this URL key or content (GUIDs that change
-# on every fetch), or any source with the very address of an item of the story
-# (Google Alerts finding the article a site's own feed gave): nothing new to say.
-_SEEN_HERE = or_(
-    _ITEMS.url_hash == bindparam("url"),
-    and_(_ITEMS.source_id == bindparam("source"), _ITEMS.content_hash == bindparam("content")),
+# What a later sighting needs to know of the story's stored items: those at the
+# same address, and those at the same place (a repost if the text is the same;
+# no new place for the counter). ``site0``…``site3`` are the site's URL prefixes
+# (``http(s)://`` and ``www.``), to be confirmed on the host: "lemonde.fr" is a
+# prefix of "lemonde.fr.example". ``source`` is the source's id when the item
+# has no site (its source is then its place), else 0 (no source has it). Copies
+# on other sites are not read: a dispatch on 300 sites reads a row or two.
+_ON_SITE = or_(*(_ITEMS.canonical_url.like(bindparam(f"site{i}"), escape="!") for i in range(4)))
+SEEN_IN_STORY = select(
+    _ITEMS.source_id, _ITEMS.url_hash, _ITEMS.content_hash, _ITEMS.canonical_url
+).where(
+    _ITEMS.story_id == bindparam("story"),
+    or_(_ITEMS.url_hash == bindparam("url"), _ITEMS.source_id == bindparam("source"), _ON_SITE),
 )
-REPOST = select(_ITEMS.id).where(_ITEMS.story_id == bindparam("story"), _SEEN_HERE).limit(1)
-# Both questions of a first sighting from a source at once: is the source in the
-# story already, and is this a re-post?
-_IN_STORY = (_ITEMS.story_id == bindparam("story"), _ITEMS.source_id == bindparam("source"))
-SOURCE_AND_REPOST = select(
-    exists().where(*_IN_STORY),
-    exists().where(_ITEMS.story_id == bindparam("story"), _SEEN_HERE),
+
+
+def site_patterns(site: str) -> dict[str, str]:
+    """The ``site0``…``site3`` parameters of :data:`SEEN_IN_STORY` for ``site``
+    (``site_host``); with no site, patterns no URL matches."""
+    if not site:
+        return {f"site{i}": "-" for i in range(4)}
+    escaped = site.replace("!", "!!").replace("%", "!%").replace("_", "!_")
+    prefixes = ("http://", "https://", "http://www.", "https://www.")
+    return {f"site{i}": f"{prefix}{escaped}%" for i, prefix in enumerate(prefixes)}
+
+
+# Every place the story was seen: the (source, canonical URL) of its items.
+STORY_PLACES = (
+    select(_ITEMS.source_id, _ITEMS.canonical_url)
+    .where(_ITEMS.story_id == bindparam("story"))
+    .distinct()
 )
 STORIES_BY_KEY = select(_STORIES.id, _STORIES.key).where(one_of(_STORIES.key, "keys"))
