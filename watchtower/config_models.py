@@ -229,7 +229,7 @@ class DedupSection(_Strict):
         ge=0,
         le=1000,
         description='Thread replies ("Aussi vu sur…") per story and target; later sightings '
-        'only update the story\'s "Vu sur N sources" counter (Slack, at most once a minute) '
+        'only update the story\'s "Vu sur N sites" counter (Slack, at most once a minute) '
         "and print nothing on the console. 0: no replies, only the counter.",
     )
 

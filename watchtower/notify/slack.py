@@ -29,7 +29,7 @@ from watchtower.errors import DeliveryError, RateLimited
 from watchtower.logs import kv
 from watchtower.models import Notification
 from watchtower.notify import slack_render as r
-from watchtower.notify._text import t
+from watchtower.notify._text import seen_on_text, t
 from watchtower.notify.base import Limits, Message, Notifier, Receipt
 from watchtower.notify.slack_ack import Acknowledgement
 from watchtower.notify.slack_api import (
@@ -128,7 +128,7 @@ class SlackNotifier(Notifier):
                 shown = thread.get("blocks") or [r.section(str(thread.get("text") or ""))]
                 parent_blocks = [
                     *shown,
-                    r.context("👀 " + t(lang, "seen_on").format(count=sightings)),
+                    r.context("👀 " + seen_on_text(lang, sightings)),
                 ]
                 extra["parent"] = {
                     "blocks": r.fit(parent_blocks, "", language=lang)[0],

@@ -34,6 +34,7 @@ from watchtower.notify._text import (
     published_text,
     rating_text,
     reply_line,
+    seen_on_text,
     sent_apart_text,
     severity_text,
     spike_heading,
@@ -224,7 +225,7 @@ def item_blocks(
     if when:
         blocks.append(context(" · ".join(when)))
     if sightings > 1:
-        blocks.append(context("👀 " + t(language, "seen_on").format(count=sightings)))
+        blocks.append(context("👀 " + seen_on_text(language, sightings)))
     # The fallback text is mrkdwn too: a raw URL there could hold "<!channel>".
     url = escape_mrkdwn(http_url(n.url))
     fallback = f"{emoji} {severity}{t(language, 'colon')}{title} {url}".rstrip()
