@@ -160,6 +160,9 @@ def test_crisis_fr_ignores_everyday_words(text: str) -> None:
         "L’appli Acmé est encore en panne.",
         "Frais abusifs chez Acmé.",
         "Acmé m'a volé 300 € !",
+        # Phrases with a wildcard on every word: plural and feminine forms.
+        "Victime d'une fausse conseillère Acmé, j'ai tout perdu.",
+        "Rappels produits chez Acmé : les lots concernés.",
     ],
 )
 def test_crisis_fr_still_fires_on_complaints(text: str) -> None:
@@ -200,4 +203,7 @@ def test_service_rules_repeat_the_crisis_query() -> None:
         "crisis-fr-service",
     }
     assert pack_rules_fired("crisis-fr", "Le SAV Acmé, nul", rating=1) == {"crisis-fr-service"}
+    assert pack_rules_fired("crisis-fr", "Le service clientèle Acmé, nul", rating=1) == {
+        "crisis-fr-service"
+    }
     assert pack_rules_fired("crisis-fr", "Le SAV Acmé : 30 € remboursés") == set()
