@@ -10,7 +10,7 @@ import logging
 import sys
 import threading
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import TextIO
 
 from watchtower import source_alerts
@@ -37,6 +37,10 @@ from watchtower.storage.db import Database
 log = logging.getLogger("watchtower.app")
 #: Seconds ``close`` waits for fetches still running before abandoning them.
 CLOSE_WAIT = 2.0
+#: A notifier replaced by a reload may still be mid-send in a delivery thread; it
+#: is closed and dropped at a later reload once retired this long (far more than
+#: a send takes), so a config edited every day for months does not keep them all.
+RETIRED_NOTIFIER_KEEP = timedelta(minutes=15)
 
 
 def utcnow() -> datetime:
@@ -62,7 +66,7 @@ class App:
         self._apply(loaded)
         self._notifiers: dict[str, Notifier] = {}
         self._notifiers_lock = threading.Lock()
-        self._retired_notifiers: list[Notifier] = []
+        self._retired_notifiers: list[tuple[datetime, Notifier]] = []
         section = loaded.config.watchtower
         self.http = HttpFetcher(
             timeout=section.request_timeout.total_seconds(),
@@ -98,11 +102,21 @@ class App:
         log_warnings(loaded)
         self.outbox.max_attempts = loaded.config.watchtower.max_delivery_attempts
         self.outbox.lease = loaded.config.watchtower.delivery_lease
+        now = self.clock()
         with self._notifiers_lock:
             # Built again on next use with the new settings; the old ones may be
-            # mid-send in the drain thread, so they are closed only at exit.
-            self._retired_notifiers.extend(self._notifiers.values())
+            # mid-send in the drain thread, so they are closed at a later reload
+            # (or at exit), once surely idle.
+            done = [n for when, n in self._retired_notifiers if now - when >= RETIRED_NOTIFIER_KEEP]
+            self._retired_notifiers = [
+                (when, n)
+                for when, n in self._retired_notifiers
+                if now - when < RETIRED_NOTIFIER_KEEP
+            ]
+            self._retired_notifiers += [(now, n) for n in self._notifiers.values()]
             self._notifiers = {}
+        for notifier in done:
+            notifier.close()
 
     def source_settings(self, name: str) -> SourceSettings | None:
         return self._sources.get(name)
@@ -204,7 +218,7 @@ class App:
     def cleanup(self) -> tuple[int, int]:
         """Prune finished notifications and old items past the retention period."""
         before = self.clock() - self.loaded.config.watchtower.retention
-        with self.db.session() as session:
+        with self.db.writing() as session:  # SQLite: queued with the poll's writers
             outbox, items = queries.cleanup(session, before)
         self.stories.prune(self.clock())
         if outbox or items:
@@ -213,11 +227,11 @@ class App:
 
     def check_silence(self) -> int:
         """Flag sources that stopped publishing (ops are told once)."""
-        with self.db.session() as session:
+        with self.db.writing() as session:
             return source_alerts.check_silence(session, self.loaded.config, self.clock())
 
     def close(self) -> None:
-        for notifier in [*self._notifiers.values(), *self._retired_notifiers]:
+        for notifier in [*self._notifiers.values(), *(n for _, n in self._retired_notifiers)]:
             notifier.close()
         # Bounded: a fetch stuck on a server that never answers is abandoned (its
         # thread is a daemon thread, its source's lease makes it due again).

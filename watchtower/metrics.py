@@ -22,6 +22,7 @@ URL's token never reaches a scrape.
 from __future__ import annotations
 
 import functools
+import logging
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -34,6 +35,7 @@ from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 from sqlalchemy import func, select
 
+from watchtower.outage import outage_reason
 from watchtower.redact import redact_target
 
 if TYPE_CHECKING:
@@ -56,6 +58,8 @@ __all__ = [
     "source_failed",
     "source_ok",
 ]
+
+log = logging.getLogger("watchtower.metrics")
 
 # Not registered in prometheus-client's global registry: each HTTP endpoint
 # builds its own registry (build_registry), so tests can run several apps.
@@ -260,7 +264,11 @@ class DatabaseCollector(Collector):
                         SourceRow.name, SourceRow.last_success_at, SourceRow.consecutive_failures
                     ).where(SourceRow.enabled.is_(True))
                 ).all()
-        except Exception:  # the database is gone: /healthz says so; scrape the rest
+        except Exception as exc:
+            # The database is gone: /readyz says so; the rest is still scraped. Any
+            # other error is a bug, and these gauges would vanish without a word.
+            if outage_reason(exc) is None:
+                log.exception("cannot read the outbox and source state for /metrics")
             return
         # Every status, 0 included (an alert on held > N needs the series to exist),
         # then any this version does not know (written by a newer replica).

@@ -1,7 +1,8 @@
 """The daemon: a few APScheduler interval jobs over the database schedule.
 
 *poll* claims due sources, *drain* delivers the outbox, *cleanup* prunes old
-rows — no job per source (each source's ``next_check_at`` is its schedule). Jobs
+rows (:data:`CLEANUP_FIRST` after start, then hourly; ``run --once`` at its end)
+— no job per source (each source's ``next_check_at`` is its schedule). Jobs
 use ``coalesce=True, max_instances=1`` so a slow round is never doubled.
 
 SIGTERM/SIGINT: stop claiming; running fetches get :data:`POLL_GRACE` to store
@@ -44,6 +45,10 @@ from watchtower.storage.tables import NotifyGroupRow, OutboxRow, SourceRow
 log = logging.getLogger("watchtower.scheduler")
 
 CLEANUP_EVERY = timedelta(hours=1)
+#: The first prune after a start. Not only hourly: a daemon restarted more often
+#: than that (a deploy a day is fine, a crash loop is not) would never prune, and
+#: the database would grow for ever. Soon, but after the first rounds' writes.
+CLEANUP_FIRST = timedelta(seconds=30)
 STOP_DEADLINE = 8.0  # seconds from SIGTERM to exit (Docker's default grace is 10 s)
 POLL_GRACE = 2.0  # seconds running fetches get to finish when stopping
 CLOCK_JUMP = 5.0  # seconds of disagreement between wall and monotonic clocks that is a jump
@@ -140,11 +145,18 @@ class Daemon:
             if not self.database.failed(exc, job="alerting"):
                 log.exception("alerting round failed")
 
-    def cleanup_job(self) -> None:
+    def cleanup_job(self, *, silence: bool = True) -> None:
+        """Prune what ``retention`` lets go; with ``silence``, also flag silent sources.
+
+        Silence is not judged in the first minutes after a start: until the first
+        rounds have fetched them, sources look silent for as long as the daemon
+        was down.
+        """
         with self._job("cleanup"):
             try:
                 self.app.cleanup()
-                self.app.check_silence()
+                if silence:
+                    self.app.check_silence()
             except Exception as exc:
                 if not self.database.failed(exc, job="cleanup"):
                     log.exception("cleanup failed")
@@ -174,6 +186,13 @@ class Daemon:
         )
         scheduler.add_job(
             self.cleanup_job, "interval", id="cleanup", seconds=CLEANUP_EVERY.total_seconds()
+        )
+        scheduler.add_job(
+            self.cleanup_job,
+            "date",
+            id="first-cleanup",
+            run_date=now + CLEANUP_FIRST,
+            kwargs={"silence": False},
         )
         scheduler.start()
         log.info(
@@ -321,6 +340,10 @@ class Daemon:
                 self.stop.wait(min(wait, 5.0))
         with self.app.db.session() as session:
             after = outbox_queries.outbox_counts(session)
+        # A cron job may be all there is: it prunes too, or the database grows for
+        # ever (after counting: pruned rows are not this run's).
+        if not self.stop.is_set():
+            self.cleanup_job(silence=False)
         # This run's deliveries, not the table's totals: a run that sent nothing says 0.
         sent, failed = (after.get(k, 0) - before.get(k, 0) for k in ("sent", "failed"))
         held = after.get("held", 0)

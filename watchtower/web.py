@@ -48,6 +48,11 @@ log = logging.getLogger("watchtower.web")
 #: this, or than this fraction of its size on a small disk.
 MIN_FREE_BYTES = 1 << 20
 MIN_FREE_FRACTION = 0.02
+#: Seconds a client may stay silent on its connection before it is closed. Without
+#: a limit, a connection that never sends its request (a TCP-only health check
+#: whose close was lost, a half-open NAT entry) holds a thread and a descriptor
+#: for the life of the daemon.
+REQUEST_TIMEOUT = 10.0
 
 
 def probe_engine(url: str) -> Engine:
@@ -211,6 +216,8 @@ class StatusServer:
         server = self
 
         class Handler(BaseHTTPRequestHandler):
+            timeout = REQUEST_TIMEOUT  # socket timeout: a silent client is dropped
+
             def log_message(self, format: str, *args: Any) -> None:
                 pass  # scrapes every 15s would drown the daemon's own log
 

@@ -68,7 +68,34 @@ def make_engine(url: str) -> Engine:
             cursor.close()
 
         return engine
-    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
+    return create_engine(
+        url,
+        pool_pre_ping=True,
+        pool_size=10,
+        max_overflow=20,
+        connect_args=_postgres_timeouts(make_url(url).query),
+    )
+
+
+#: Seconds PostgreSQL has to accept a connection (libpq's own default is for ever).
+CONNECT_TIMEOUT = 10
+#: TCP keepalives on PostgreSQL connections: a server that vanished without a word
+#: (a host powered off, a NAT entry dropped) is noticed after about a minute
+#: (idle 30 s, then 3 probes 10 s apart) instead of a query waiting for ever.
+KEEPALIVES = {"keepalives": 1, "keepalives_idle": 30, "keepalives_interval": 10}
+KEEPALIVES_COUNT = 3
+
+
+def _postgres_timeouts(query: Any) -> dict[str, Any]:
+    """Connection arguments that bound how long a dead or silent server can hold a
+    job (the daemon then logs ``database unavailable`` and tries again), unless the
+    URL sets its own (``?connect_timeout=30``)."""
+    defaults: dict[str, Any] = {
+        "connect_timeout": CONNECT_TIMEOUT,
+        **KEEPALIVES,
+        "keepalives_count": KEEPALIVES_COUNT,
+    }
+    return {key: value for key, value in defaults.items() if key not in query}
 
 
 def readonly_engine(url: str) -> Engine:
