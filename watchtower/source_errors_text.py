@@ -105,6 +105,10 @@ SOURCE_ERRORS: dict[str, dict[str, str]] = {
         "en": "the server did not answer within {seconds:g}s",
         "fr": "le site n'a pas répondu dans les {seconds:g} s",
     },
+    "host_busy": {
+        "en": "waited {seconds:g}s for other fetches from the same site to finish",
+        "fr": "d'autres lectures du même site ont occupé la connexion pendant {seconds:g} s",
+    },
     "timeout_total": {
         "en": "the server took longer than {seconds:g}s to send its answer",
         "fr": "le site a mis plus de {seconds:g} s à envoyer sa réponse",

@@ -147,16 +147,28 @@ class HttpFetcher:
 
     @contextmanager
     def _host_slot(self, host: str, deadline: float) -> Iterator[None]:
+        """Hold one of the host's ``per_host`` slots, after its politeness delay.
+
+        The wait counts against the request's deadline: a fetch stuck behind
+        hung fetches of the same site fails as ``host_busy`` (not as a slow
+        answer of a server it never asked) when its time is up.
+        """
         with self._lock:
             slot = self._hosts[host]
-        with slot:
+        if not slot.acquire(timeout=max(0.0, deadline - time.monotonic())):
+            raise TransientError(code="host_busy", params={"seconds": self.timeout})
+        try:
             with self._lock:
                 now = time.monotonic()
                 start = max(now, self._next_at.get(host, now))
+                if start >= deadline:
+                    raise TransientError(code="host_busy", params={"seconds": self.timeout})
                 self._next_at[host] = start + self.politeness_delay
             if start > now:
-                self.sleep(min(start, deadline) - now)
+                self.sleep(start - now)
             yield
+        finally:
+            slot.release()
 
     def get(
         self,

@@ -11,6 +11,7 @@ import logging
 import re
 import socket
 import string
+import threading
 import time
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
@@ -124,6 +125,37 @@ def test_a_silent_server_is_a_timeout_in_seconds_said_the_french_way(
     }
     assert error.code is not None
     assert (error.message, error.sentence("fr")) == said[error.code]
+
+
+@pytest.mark.parametrize("politeness", [0.0, 5.0])
+def test_a_fetch_waiting_past_its_deadline_for_the_sites_slot_says_so(
+    server: ScriptedServer, politeness: float
+) -> None:
+    """Hung fetches of the same site hold its slots: the fetch queued behind them
+    is not "a slow server" (it never asked it), and a politeness wait then must
+    not become a negative sleep (``ValueError``, logged as an adapter crash)."""
+    server.routes["/f"] = answer(200, b"<rss/>")
+    fetcher = make_fetcher(timeout=0.5, per_host=1, politeness_delay=politeness)
+    url = server.url("/f")
+    try:
+        fetcher.get(url)  # the politeness delay now runs from this fetch
+        slot = fetcher._hosts["127.0.0.1"]  # held as by a hung fetch of the site
+        slot.acquire()
+        held = threading.Timer(1.5, slot.release)
+        held.start()
+        try:
+            with pytest.raises(TransientError) as caught:
+                fetcher.get(url)
+        finally:
+            held.join()
+    finally:
+        fetcher.close()
+    error = caught.value
+    assert error.code == "host_busy"
+    assert error.message == "waited 0.5s for other fetches from the same site to finish"
+    assert error.sentence("fr") == (
+        "d'autres lectures du même site ont occupé la connexion pendant 0,5 s"
+    )
 
 
 def test_connection_refused() -> None:
