@@ -6,10 +6,15 @@ BIN := $(VENV)/bin
 # machine (works offline). `make run CONFIG=watchtower.toml`: on your config.
 CONFIG ?=
 PYTEST_ARGS ?=
+BENCH_ARGS ?=
 
 .PHONY: install run once demo schema test lint typecheck bench clean
 
 $(BIN)/watchtower: pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null || { \
+	  echo "watchtower needs Python 3.11 or later; $(PYTHON) is $$($(PYTHON) --version 2>&1)." >&2; \
+	  echo "Name another one: make run PYTHON=python3.12" >&2; exit 2; }
+	@echo "Installing watchtower and its dependencies in $(VENV) (the first time: a minute or two)…"
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e '.[dev]'

@@ -41,9 +41,16 @@ def test_the_wheel_runs_on_its_own(tmp_path: Path) -> None:
 
     modules = {str(p.relative_to(ROOT)) for p in (ROOT / "watchtower").rglob("*.py")}
     assert modules - names == set(), "modules missing from the wheel"
+    # Every preset, rule pack, migration and demo feed (`watchtower demo`, the
+    # README's first command, reads them from the package).
     shipped = {
-        "watchtower/presets/phpbb.toml",
-        "watchtower/rulepacks/crisis-fr.toml",
+        *(f"watchtower/presets/{p.name}" for p in (ROOT / "sources").glob("*.toml")),
+        *(f"watchtower/rulepacks/{p.name}" for p in (ROOT / "rules").glob("*.toml")),
+        *(f"watchtower/data/demo/{p.name}" for p in (ROOT / "watchtower/data/demo").iterdir()),
+        *(
+            f"watchtower/migrations/versions/{p.name}"
+            for p in (ROOT / "migrations/versions").glob("*.py")
+        ),
         "watchtower/migrations/env.py",
         "watchtower/py.typed",
     }

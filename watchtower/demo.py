@@ -7,8 +7,9 @@ notifications go to the console. The daemon then runs as in production:
 
 * brand mentions reach ``#veille``; the ``crise`` rule sends "arnaque" /
   "escroquerie" posts to ``#crise`` as critical (routing);
-* the same article in two feeds is one story (dedup): the second sighting is a
-  follow-up in the story's thread, not a new story;
+* the same article in two feeds, at the same address, is one story (dedup),
+  announced once: the second feed adds no reply (a copy on another site would
+  be a reply in the story's thread);
 * "Acme Corporation" (excluded) and "Acmébis" (another word) are not mentions;
 * after ``LATER_AFTER`` seconds the forum publishes a new post, which the next
   poll picks up (the other feeds answer 304 Not Modified).
@@ -180,8 +181,19 @@ What to watch:
     site would be a follow-up in that story's thread, a reply on Slack)
   • "Acme Corporation" (excluded) and "Acmébis" (another word) are not mentions
   • in about {later:.0f} s the forum publishes a new post: watch it arrive
+  • edit the config while it runs (add a brand): the daemon reloads it. In
+    another terminal: {command} status --config {config}
 Stop with Ctrl-C.
 """
+
+
+def _command() -> str:
+    """How this process was started, for the commands the demo suggests
+    (``.venv/bin/watchtower`` after ``make run``: not on the PATH)."""
+    argv0 = sys.argv[0] if sys.argv else ""
+    if Path(argv0).name == "watchtower":
+        return argv0
+    return "python -m watchtower"
 
 
 def run_demo(
@@ -211,6 +223,7 @@ def run_demo(
                 config=config_path,
                 database=database,
                 later=later_after,
+                command=_command(),
             )
         )
         out.write("\n")
@@ -232,6 +245,9 @@ def run_demo(
                 reloader.stop()
             app.close()
             feeds.stop()
-    out.write("demo stopped; its temporary files are deleted.\n")
+    out.write(
+        "demo stopped; its temporary files are deleted.\n"
+        'Next, your own config: README.md, section "Configuration (for marketing)".\n'
+    )
     out.flush()
     return code
