@@ -262,7 +262,9 @@ class Daemon:
         self.app.outbox.join(max(0.0, deadline - time.monotonic()))
         # In a thread: even its first query (a database that stopped answering)
         # must not hold the process past the deadline.
-        flusher = threading.Thread(target=self.flush, args=(deadline,), name="flush", daemon=True)
+        flusher = threading.Thread(
+            target=self._flush_and_sign_off, args=(deadline,), name="flush", daemon=True
+        )
         flusher.start()
         flusher.join(max(0.0, deadline - time.monotonic()))
         left = [] if jobs_done else sorted(self._running)
@@ -282,6 +284,18 @@ class Daemon:
                 ),
             )
         log.info("stopped", extra=kv(seconds=f"{time.monotonic() - begun:.1f}"))
+
+    def _flush_and_sign_off(self, deadline: float) -> None:
+        """Flush the outbox, then record the clean stop, so that ``status`` says
+        "stopped" rather than "not seen" (:mod:`watchtower.heartbeat`)."""
+        self.flush(deadline)
+        heartbeat = self.app.poller.heartbeat
+        if not heartbeat.started:
+            return
+        try:
+            heartbeat.stopped(self.app.db, self.app.clock())
+        except Exception as exc:  # a database outage: status will say "not seen"
+            log.warning("could not record the stop", extra=kv(error=type(exc).__name__))
 
     def _wait_for_jobs(self, until: float) -> bool:
         with self._jobs_lock:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import gc
 import io
+import json
 import logging
 import socket
 import sqlite3
@@ -201,3 +202,29 @@ def test_metrics_say_why_the_database_state_is_missing(
         db.dispose()
     assert "watchtower_outbox_depth{" not in text
     assert any("/metrics" in record.getMessage() for record in caplog.records)
+
+
+def test_a_daemon_stopped_cleanly_says_stopped_in_status(
+    forum: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """After SIGTERM or Ctrl-C, ``status`` says "stopped": not "running" until the
+    heartbeat goes stale, then "not seen" as if the daemon had died."""
+    config = str(tmp_path / "forum.toml")
+    app = App(load_config(Path(config)), console=io.StringIO())
+    app.start()
+    daemon = Daemon(app)
+    thread = threading.Thread(target=daemon.run_forever, daemon=True)
+    thread.start()
+    try:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and not app.poller.heartbeat.started:
+            time.sleep(0.2)
+        assert app.poller.heartbeat.started, "the daemon never polled"
+    finally:
+        daemon.stop.set()
+        thread.join(timeout=30)
+        app.close()
+    capsys.readouterr()
+    assert main(["status", "--json", "--config", config]) == 1  # nobody polls now
+    [instance] = json.loads(capsys.readouterr().out)["daemon"]["instances"]
+    assert instance["state"] == "stopped"
