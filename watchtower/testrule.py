@@ -202,7 +202,7 @@ def _stored_items(loaded: LoadedConfig, cutoff: datetime) -> Iterator[_Stored]:
     from watchtower.storage.db import Database
     from watchtower.storage.tables import ItemRow, SourceRow
 
-    db = Database(loaded.database_url)
+    db = Database(loaded.database_url, readonly=True)
     try:
         with db.session() as session:
             query = (
@@ -234,7 +234,7 @@ def _stored_alerts(loaded: LoadedConfig, rule: str, cutoff: datetime) -> set[int
     from watchtower.storage.db import Database
     from watchtower.storage.tables import ItemRow, MentionRow
 
-    db = Database(loaded.database_url)
+    db = Database(loaded.database_url, readonly=True)
     try:
         with db.session() as session:
             query = (
@@ -252,6 +252,15 @@ def _replay(
 ) -> int:
     from sqlalchemy.exc import SQLAlchemyError
 
+    from watchtower.storage.db import Database
+
+    # Read-only, and refused when missing (NoDatabase: exit 1 with where the URL
+    # came from): a wrong path must not leave an empty database behind.
+    probe = Database(loaded.database_url, readonly=True)
+    try:
+        probe.existing_revision()
+    finally:
+        probe.dispose()
     cutoff = datetime.now(UTC) - window
     fired: dict[int, _Stored] = {}
     replayed = mentions = 0

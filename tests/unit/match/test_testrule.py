@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import argparse
 import io
+import sqlite3
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
+from watchtower.cli import main
 from watchtower.errors import ConfigError
+from watchtower.storage.db import head_revision
 from watchtower.testrule import add_parser, run
 
 CONFIG = """
@@ -184,7 +187,22 @@ def test_stored_replays_and_compares(config: Path, tmp_path: Path) -> None:
     assert f"- item #{rows[2].id} would no longer alert" in got
 
 
-def test_stored_without_database_tables(config: Path) -> None:
+def test_stored_without_a_database_creates_none(
+    config: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A wrong path (or a shell without the service's WATCHTOWER_DATABASE_URL) is
+    said as such, exit 1 like ``status``: no empty database is left behind."""
+    assert main(["test-rule", "-c", str(config), "remboursement", "--stored"]) == 1
+    assert not (tmp_path / "w.db").exists()
+    said = capsys.readouterr().err
+    assert "no database at" in said
+    assert "the daemon creates its database at its first start" in said
+
+
+def test_stored_without_database_tables(config: Path, tmp_path: Path) -> None:
+    with sqlite3.connect(tmp_path / "w.db") as db:  # a schema revision, and no tables
+        db.execute("CREATE TABLE alembic_version (version_num TEXT)")
+        db.execute("INSERT INTO alembic_version VALUES (?)", (head_revision(),))
     with pytest.raises(ConfigError) as info:
         run(parse("-c", str(config), "remboursement", "--stored"), io.StringIO())
     assert "cannot read the database (no such table: items)" in str(info.value)
