@@ -4,6 +4,13 @@ If nobody reacts with ✅ or replies "ack" in a spike alert's Slack thread withi
 ``ack_timeout`` of its Slack post, the alert is sent again to ``escalate_notify``,
 saying where and when it first went, with a link to its Slack message
 (``chat.getPermalink``) when Slack gives one.
+
+The deadline is decided once, when the alert reaches Slack, and stored
+(``spike_alerts.escalate_at``). The wall clock may step afterwards (an NTP
+correction, a VM restored): the daemon, which watches for such jumps, moves
+the deadlines of open alerts by the jump (:func:`shift_deadlines`), so a step
+back of an hour does not delay a crisis's escalation by an hour, and a step
+forward does not escalate at once alerts people still have time to answer.
 """
 
 from __future__ import annotations
@@ -13,7 +20,7 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any, Literal
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from watchtower.errors import DeliveryError
@@ -43,6 +50,50 @@ def record_sent(
     ).first()
     if alert is not None and alert.channel is None:
         alert.channel, alert.ts, alert.sent_at = channel, ts, now
+        # People get the whole ``ack_timeout`` from the post, however late it went.
+        alert.escalate_at = now + timedelta(seconds=alert.ack_timeout_s)
+
+
+def deadline(alert: SpikeAlertRow) -> datetime:
+    """When ``alert`` escalates unless acknowledged.
+
+    ``escalate_at`` once known; before its Slack post (or on a row an older
+    replica wrote), ``ack_timeout`` after its post, else after its creation.
+    """
+    if alert.escalate_at is not None:
+        return alert.escalate_at
+    posted = alert.sent_at if alert.channel and alert.sent_at else alert.created_at
+    return posted + timedelta(seconds=alert.ack_timeout_s)
+
+
+def shift_deadlines(session: Session, now: datetime, jump: timedelta) -> int:
+    """The wall clock moved by ``jump`` more than time passed, and reads ``now``:
+    move the deadline of every open alert by ``jump``; return how many moved.
+
+    A deadline is a duration after the Slack post, stored as a clock time: after
+    a step back of an hour (``jump`` = −1 h) the clock reads an hour less, and
+    the alert must escalate at the same moment, so its deadline reads an hour
+    less too; after a step forward, an hour more (people keep the time they had
+    left). Alerts not on Slack yet get their deadline here, moved the same way.
+
+    For the daemon's clock watch (``scheduler``), once per jump. Replicas on one
+    host each see the same step: a deadline is never moved past a whole
+    ``ack_timeout`` from ``now``, so a step forward counted twice delays an
+    escalation by less than ``ack_timeout``, not by the step (a step back
+    counted twice escalates early: one message too many, never a late one).
+    """
+    moved = 0
+    open_alerts = session.scalars(
+        select(SpikeAlertRow).where(
+            SpikeAlertRow.acked_at.is_(None), SpikeAlertRow.escalated_at.is_(None)
+        )
+    )
+    for alert in open_alerts:
+        if alert.escalate_notify:
+            whole = now + timedelta(seconds=alert.ack_timeout_s)
+            alert.escalate_at = min(deadline(alert) + jump, whole)
+            moved += 1
+    return moved
 
 
 def check_escalations(db: Database, notifier_for: Callable[[str], Notifier], now: datetime) -> int:
@@ -59,19 +110,20 @@ def check_escalations(db: Database, notifier_for: Callable[[str], Notifier], now
     with db.session() as session:
         open_alerts = session.scalars(
             select(SpikeAlertRow).where(
-                SpikeAlertRow.acked_at.is_(None), SpikeAlertRow.escalated_at.is_(None)
+                SpikeAlertRow.acked_at.is_(None),
+                SpikeAlertRow.escalated_at.is_(None),
+                or_(SpikeAlertRow.escalate_at.is_(None), SpikeAlertRow.escalate_at <= now),
             )
         ).all()
         for alert in open_alerts:
             if not alert.escalate_notify:
                 continue
-            posted = alert.sent_at if alert.channel and alert.sent_at else alert.created_at
-            deadline = posted + timedelta(seconds=alert.ack_timeout_s)
-            if now < deadline:
+            due = deadline(alert)
+            if now < due:
                 continue
             slack = _slack(notifier_for) if alert.channel and alert.ts else None
             if slack is not None:
-                verdict = _acknowledgement(session, alert, slack, now - deadline)
+                verdict = _acknowledgement(session, alert, slack, now - due)
                 if verdict == "acked":
                     alert.acked_at = now
                     continue

@@ -36,6 +36,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from watchtower import escalation
 from watchtower.app import App
 from watchtower.logs import kv
 from watchtower.outage import watch
@@ -234,9 +235,11 @@ class Daemon:
         """
         now = datetime.now(UTC)
         shifted = (0, 0)
-        if jump < 0:
-            with self.app.db.writing() as session:
+        with self.app.db.writing() as session:
+            if jump < 0:
                 shifted = shift_schedules(session, now, timedelta(seconds=-jump))
+            # Both ways: an escalation's deadline is a duration after its Slack post.
+            deadlines = escalation.shift_deadlines(session, now, timedelta(seconds=jump))
         for job_id in ("poll", "drain"):
             scheduler.modify_job(job_id, next_run_time=now)
         scheduler.reschedule_job(
@@ -245,7 +248,10 @@ class Daemon:
         log.warning(
             "wall clock jumped: jobs rescheduled",
             extra=kv(
-                jump=f"{jump:+.0f}s", sources_moved=shifted[0], notifications_moved=shifted[1]
+                jump=f"{jump:+.0f}s",
+                sources_moved=shifted[0],
+                notifications_moved=shifted[1],
+                escalations_moved=deadlines,
             ),
         )
 

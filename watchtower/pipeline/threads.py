@@ -10,7 +10,8 @@ A story seen on hundreds of sites must not flood its thread: only the first
 (:func:`replies_before`); later ones only update the parent's counter, at most
 once a minute. Such a sighting waits for the minute boundary after it was
 queued (:func:`counter_slot`); then the newest due one updates the counter and
-the older ones are skipped (:func:`newer_sighting_due`). Edits
+the older ones are skipped, also after it went (:func:`newer_sighting_due`: on
+another replica, an older one never lowers the counter). Edits
 (``story:<id>:edit:…``) are no sightings: never capped, never counted. A
 sighting that is no news but a new place for the story (``story:<id>:seen:…``:
 a repost that still raises its "Vu sur N sites", see ``runner.py``) never
@@ -162,17 +163,26 @@ def counter_slot(created_at: datetime) -> datetime:
 def newer_sighting_due(
     session: Session, story_id: int, target: str, outbox_id: int, now: datetime
 ) -> bool:
-    """Whether a later sighting of the story to ``target``, unsent and due by the same
-    minute boundary as ``outbox_id`` (queued before the current minute), will
-    update the counter: then ``outbox_id`` need not."""
+    """Whether a later sighting of the story to ``target`` will update the counter,
+    or already did: then ``outbox_id`` need not.
+
+    Unsent and due by the same minute boundary (queued before the current
+    minute), or sent: a later sighting's count is never lower (sightings are
+    counted in the order they are queued, under the story lock), so this one's
+    would lower what the parent shows. Sent counts too because the count a send
+    showed is recorded only after it (:func:`count_sighting`): another replica
+    looking at this row in between would otherwise update the parent again,
+    with the older, lower count.
+    """
+    minute = now.replace(second=0, microsecond=0)
+    due = OutboxRow.status.in_(("pending", "sending")) & (OutboxRow.created_at < minute)
     for sightings in (_sightings_of, _counted_of):
         found = session.scalar(
             select(OutboxRow.id)
             .where(
                 *sightings(story_id, target),
                 OutboxRow.id > outbox_id,
-                OutboxRow.status.in_(("pending", "sending")),
-                OutboxRow.created_at < now.replace(second=0, microsecond=0),
+                due | (OutboxRow.status == "sent"),
             )
             .limit(1)
         )

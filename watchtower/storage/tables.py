@@ -245,6 +245,11 @@ class SpikeAlertRow(Base):
     sent_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     acked_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     escalated_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    # When it escalates unless acknowledged (migration 0007): set when it reaches
+    # Slack (``ack_timeout`` later), moved by a wall-clock step (``escalation``).
+    # NULL: not on Slack yet (or recorded by a replica older than 0007): its post,
+    # else its creation, plus ``ack_timeout``.
+    escalate_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
 
     __table_args__ = (Index("ix_spike_alerts_scope", "scope", "name", "created_at"),)
 
