@@ -2,7 +2,7 @@
 # Install the system packages the test suite needs (idempotent; safe to run twice).
 #   dovecot-imapd  real IMAP server for tests/unit/adapters/test_imap.py
 #   openssl        makes the test server's self-signed certificate
-# Called by .ci/run on a fresh machine; run it by hand before `make test` locally.
+# Called by `make test` (and so by .ci/run) before the tests; nothing to run by hand.
 set -euo pipefail
 
 missing=()

@@ -30,6 +30,7 @@ from watchtower.durations import format_duration
 from watchtower.errors import SourceError, TransientError
 from watchtower.heartbeat import Heartbeat
 from watchtower.logs import kv
+from watchtower.outage import outage_reason
 from watchtower.pipeline.runner import BatchStats, RunContext, run_batch
 from watchtower.poll_timing import backlog_cutoff, backlog_of, next_check
 from watchtower.redact import redact_text
@@ -285,10 +286,24 @@ class Poller:
         try:
             self._record_success(claim, settings, result, stats)
         except Exception as exc:  # nothing stored: the items are fetched again next time
-            log.exception("processing failed", extra=kv(source=claim.name))
             app.stories.forget_batch()  # it may have indexed items that were rolled back
+            if outage_reason(exc) is not None:
+                # The database, not the source: the round's error is logged once as
+                # "database unavailable", and no failure is counted against the source
+                # (a restart would tell ops every source is down, with SQL as the reason).
+                self._release_after_outage(claim)
+                raise
+            log.exception("processing failed", extra=kv(source=claim.name))
             crash = internal_error("processing_failed", exc)
             self._record_failure(claim.id, settings, crash.message, None, stats, crash)
+
+    def _release_after_outage(self, claim: Claim) -> None:
+        """Due again at once if the database is back (a connection lost, not the
+        server); else the lease ends in 10 minutes, as for a crashed process."""
+        try:
+            self._release(claim.id)
+        except Exception:
+            log.debug("could not release a source after an outage", extra=kv(source=claim.name))
 
     def _release(self, source_id: int) -> None:
         with self.app.db.writing() as session:
