@@ -272,9 +272,10 @@ class Reloader:
                 self._accepted(fingerprint)
             return None
         if self._rejected and fingerprint == self._rejected_content and not force:
+            # Said the same for a save, the watcher firing twice or a SIGHUP.
             log.warning(
-                "config file saved again without change; still refused, still running on "
-                "the last good config (problems above, or run watchtower check)",
+                "config file unchanged since it was refused; still running on the last "
+                "good config (problems above, or run watchtower check)",
                 extra=kv(config=str(self.path)),
             )
             return False

@@ -100,7 +100,7 @@ def test_saving_the_same_broken_file_again_logs_one_line_and_tells_nobody_again(
         f"{path}:15: sources[0].evry: unknown key; did you mean 'every'?",
     ]
     assert again == [
-        "config file saved again without change; still refused, still running on the last "
+        "config file unchanged since it was refused; still running on the last "
         "good config (problems above, or run watchtower check)"
     ]
     assert forced == first[:2]
