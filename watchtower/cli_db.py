@@ -27,10 +27,8 @@ from watchtower.status_report import daemon_liveness, status_report
 from watchtower.status_text import (
     daemon_line,
     database_line,
-    instance_lines,
     render_report,
     shown_sources,
-    source_notes,
     target_lines,
 )
 
@@ -110,9 +108,6 @@ def cmd_status(args: argparse.Namespace) -> int:
         from watchtower.progress import print_report
 
         print_report(report, utcnow(), every_source=args.all)
-        notes = instance_lines(report, utcnow(), every=args.all) + source_notes(report, utcnow())
-        if notes:
-            print("\n".join(notes))
     else:
         print(render_report(report, utcnow(), every_source=args.all))
     if nobody_polling(report):

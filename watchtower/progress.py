@@ -142,13 +142,24 @@ def print_report(
 ) -> None:
     """``watchtower status`` as tables: the daemon and database, sources needing a look
     first, then the outbox and the targets that need a hand."""
-    from watchtower.cli_db import daemon_line, database_line, shown_sources, target_lines
+    from watchtower.status_text import (
+        daemon_line,
+        database_line,
+        instance_lines,
+        shown_sources,
+        source_lines,
+        target_lines,
+    )
 
     console = console or Console()
+    tz = report.get("timezone", "UTC")
     if "live" in report["daemon"]:
         live = report["daemon"]["live"]
         colour = "green" if live else ("red" if live is False else "yellow")
-        console.print(f"[{colour}]{_plain(daemon_line(report['daemon'], now))}[/]", highlight=False)
+        line = _plain(daemon_line(report["daemon"], now, tz))
+        console.print(f"[{colour}]{line}[/]", highlight=False)
+    for line in instance_lines(report, now, every=every_source):
+        console.print(_plain(line), highlight=False)
     if report["database"]:
         console.print(_plain(database_line(report["database"])), highlight=False)
     listed, header = shown_sources(report["sources"], every_source)
@@ -165,9 +176,13 @@ def print_report(
     }
     errors = []
     for s in listed:
+        notes = source_lines(s, now, tz)  # failing since, the last warning
         if s["last_error"]:
             ago_ = ago(s["last_error_at"], now)
             errors.append(f"  {_plain(s['name'])} ({ago_}): [red]{_plain(s['last_error'])}[/]")
+        elif notes:
+            errors.append(f"  {_plain(s['name'])}:")
+        errors += [f"      {_plain(note)}" for note in notes]
         table.add_row(
             _plain(s["name"]),
             _plain(s["kind"]),
@@ -179,7 +194,7 @@ def print_report(
         )
     console.print(table)
     if errors:  # under the table, full width: a server's words do not fit a column
-        console.print("Last errors:", *errors, sep="\n", highlight=False)
+        console.print("Last errors and warnings:", *errors, sep="\n", highlight=False)
     outbox = Table(title="Outbox", title_justify="left")
     counts = report["outbox"]["counts"]
     for status in counts:

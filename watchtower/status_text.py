@@ -29,7 +29,6 @@ __all__ = [
     "render_report",
     "shown_sources",
     "source_lines",
-    "source_notes",
     "target_lines",
 ]
 
@@ -75,7 +74,7 @@ def shown_sources(
     sources: list[dict[str, Any]], every_source: bool
 ) -> tuple[list[dict[str, Any]], str]:
     """The sources to list and the header's counts; beyond :data:`SOURCES_SHOWN`,
-    only those needing a look."""
+    only those needing a look (or whose last fetch warned)."""
     by_state: dict[str, int] = {}
     for s in sources:
         by_state[s["state"]] = by_state.get(s["state"], 0) + 1
@@ -83,7 +82,7 @@ def shown_sources(
     header = f"{len(sources)} ({counts})" if sources else "none yet: run `watchtower run` once"
     if every_source or len(sources) <= SOURCES_SHOWN:
         return sources, header
-    listed = [s for s in sources if s["state"] in NEEDS_A_LOOK]
+    listed = [s for s in sources if s["state"] in NEEDS_A_LOOK or s.get("last_warning")]
     return listed, f"{header}; {len(sources) - len(listed)} not listed: --all lists them"
 
 
@@ -225,12 +224,3 @@ def source_lines(source: dict[str, Any], now: datetime, tz: str = "UTC") -> list
     if source.get("last_warning"):
         lines.append(f"last warning ({ago(source['last_success'], now)}): {source['last_warning']}")
     return lines
-
-
-def source_notes(report: dict[str, Any], now: datetime) -> list[str]:
-    """:func:`source_lines` of every source that has some, named (after the tables)."""
-    tz = report.get("timezone", "UTC")
-    notes = []
-    for s in report["sources"]:
-        notes += [f"  {s['name']}: {line}" for line in source_lines(s, now, tz)]
-    return notes

@@ -374,7 +374,7 @@ def test_a_database_that_fails_the_record_does_not_fail_the_reload(
     assert "could not record the reload outcome for status" in caplog.text
 
 
-def test_on_a_terminal_the_processes_and_failing_since_follow_the_tables(
+def test_on_a_terminal_processes_and_failing_since_are_in_their_places(
     setup: tuple[Path, Callable[..., App]],
     feeds: FeedServer,
     capsys: pytest.CaptureFixture[str],
@@ -389,6 +389,11 @@ def test_on_a_terminal_the_processes_and_failing_since_follow_the_tables(
 
     assert main(["status", "--config", str(path)]) == 0
     out = capsys.readouterr().out
-    assert f"  {socket.gethostname()} pid {os.getpid()} · watchtower " in out
+    lines = out.splitlines()
+    process = next(i for i, line in enumerate(lines) if f"pid {os.getpid()} · watchtower" in line)
+    assert lines[process].startswith(f"  {socket.gethostname()} pid ")
     assert "2 sources, 1 ok, 1 failed" in out
-    assert "  forum: failing since " in out
+    # Under the daemon line, before the tables; failing since under the source's error.
+    assert process < next(i for i, line in enumerate(lines) if "Sources: " in line)
+    error = next(i for i, line in enumerate(lines) if line.startswith("  forum ("))
+    assert lines[error + 1].startswith("      failing since ")
