@@ -13,7 +13,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import TextIO
 
-from watchtower import source_alerts
+from watchtower import metrics, source_alerts
 from watchtower.adapters._http import HttpFetcher
 from watchtower.adapters.base import SourceSettings
 from watchtower.config import LoadedConfig
@@ -95,8 +95,10 @@ class App:
         """
         with self.db.session() as session:
             queries.sync_sources(session, loaded.sources, self.clock())
+        removed = set(self._sources) - {s.name for s in loaded.sources}
         self._apply(loaded)
         self.loaded = loaded
+        metrics.forget_sources(removed)
         dedup = loaded.config.dedup
         self.stories.configure(dedup.window, dedup.similarity)
         log_warnings(loaded)

@@ -228,3 +228,36 @@ def test_a_daemon_stopped_cleanly_says_stopped_in_status(
     assert main(["status", "--json", "--config", config]) == 1  # nobody polls now
     [instance] = json.loads(capsys.readouterr().out)["daemon"]["instances"]
     assert instance["state"] == "stopped"
+
+
+def test_metrics_keep_no_series_of_removed_sources_nor_created_samples(
+    forum: Path, tmp_path: Path, write_config: Callable[[str], Path]
+) -> None:
+    """A daemon running for months exports the sources it has, once each: not every
+    source it ever had, and not a ``*_created`` sample beside each series."""
+    path = tmp_path / "forum.toml"
+    app = App(load_config(path), console=io.StringIO())
+    app.start()
+    try:
+        app.poller.poll(all_sources=True)
+        registry = build_registry(app.db, app.clock)
+        before = generate_latest(registry).decode()
+        assert 'watchtower_items_fetched_total{source="forum-conso"} ' in before
+        assert "_created" not in before
+
+        text = path.read_text("utf-8")
+        path.write_text(text.replace('name = "forum-conso"', 'name = "forum-renamed"'), "utf-8")
+        app.reload(load_config(path))
+        app.poller.poll(all_sources=True)
+        after = generate_latest(registry).decode()
+    finally:
+        app.close()
+    counted = ("items_fetched", "new_items", "mentions", "polls")
+    removed = [
+        line
+        for line in after.splitlines()
+        if line.startswith(tuple(f"watchtower_{name}_total{{" for name in counted))
+        and 'source="forum-conso"' in line
+    ]
+    assert removed == []
+    assert 'watchtower_items_fetched_total{source="forum-renamed"} ' in after
