@@ -146,12 +146,15 @@ class HttpFetcher:
             client.close()
 
     @contextmanager
-    def _host_slot(self, host: str, deadline: float) -> Iterator[None]:
-        """Hold one of the host's ``per_host`` slots, after its politeness delay.
+    def _host_slot(self, host: str, deadline: float) -> Iterator[float]:
+        """Hold one of the host's ``per_host`` slots, after its politeness delay;
+        yield how long that delay was.
 
-        The wait counts against the request's deadline: a fetch stuck behind
-        hung fetches of the same site fails as ``host_busy`` (not as a slow
-        answer of a server it never asked) when its time is up.
+        Waiting for a slot counts against the request's deadline: a fetch stuck
+        behind hung fetches of the same site fails as ``host_busy`` (not as a
+        slow answer of a server it never asked) when its time is up. The
+        politeness delay is ours, not the server's: the caller moves the
+        deadline by it.
         """
         with self._lock:
             slot = self._hosts[host]
@@ -161,12 +164,10 @@ class HttpFetcher:
             with self._lock:
                 now = time.monotonic()
                 start = max(now, self._next_at.get(host, now))
-                if start >= deadline:
-                    raise TransientError(code="host_busy", params={"seconds": self.timeout})
                 self._next_at[host] = start + self.politeness_delay
             if start > now:
                 self.sleep(start - now)
-            yield
+            yield max(0.0, start - now)
         finally:
             slot.release()
 
@@ -192,7 +193,8 @@ class HttpFetcher:
                 check_url(url, allow_private=allow_private, trusted=self._trusted)
                 seen.append(url)
                 host = urlsplit(url).hostname or ""
-                with self._host_slot(host, deadline):
+                with self._host_slot(host, deadline) as polite:
+                    deadline += polite
                     response = self._get_once(url, headers, deadline, allow_private)
             except PermanentError as exc:
                 if hop and exc.code in _REDIRECTED:
