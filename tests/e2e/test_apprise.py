@@ -82,7 +82,7 @@ def test_apprise_failure_is_retried_then_recorded_without_secrets(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     feeds.resources["/forum.rss"] = Resource(ACME_FR, "application/rss+xml")
-    webhook.fail_next = 100
+    webhook.fail_next, webhook.fail_status = 100, 400  # the service refuses these messages
     target = f"apprise:json://user:{SECRET}@127.0.0.1:{webhook.port}/{SECRET}"
     path = write_config(config(database_url, feeds, target, attempts=1), "watchtower.toml")
 

@@ -172,9 +172,11 @@ def test_unknown_outcome_not_found_is_sent(
     assert len(slack.posts()) == 1
 
 
-def test_5xx_is_retried_with_growing_backoff_then_sent(
+def test_5xx_holds_slack_with_growing_backoff_then_sent(
     app_for: Callable[[str], App], slack: FakeSlack, clock: Clock
 ) -> None:
+    # A 5xx says Slack is down, not that this message is wrong: Slack is probed
+    # with growing waits, and the row spends no attempt meanwhile.
     app = app_for("")
     queue(app, "slack:#veille", 1)
     slack.fail_next = [500, 503]
@@ -182,18 +184,19 @@ def test_5xx_is_retried_with_growing_backoff_then_sent(
     assert app.outbox.drain().retried == 1
     [row] = list(rows(app))
     assert row.status == "pending" and row.last_error == "Slack server error (500)"
+    assert row.attempts == 0
     first_delay = (row.next_attempt_at - clock.now).total_seconds()
-    assert 4 <= first_delay <= 6  # 5 s ± 20 %
+    assert 8 <= first_delay <= 12  # 10 s ± 20 %
 
     assert app.outbox.drain().handled == 0  # not due yet: nothing is sent early
     clock.advance(seconds=first_delay + 0.1)
     assert app.outbox.drain().retried == 1
     [row] = list(rows(app))
     second_delay = (row.next_attempt_at - clock.now).total_seconds()
-    assert 8 <= second_delay <= 12  # doubled
+    assert 16 <= second_delay <= 24  # doubled
 
     clock.advance(seconds=second_delay + 0.1)
     assert app.outbox.drain().sent == 1
     [row] = list(rows(app))
-    assert row.status == "sent" and row.attempts == 3 and row.last_error is None
+    assert row.status == "sent" and row.attempts == 1 and row.last_error is None
     assert len(slack.posts()) == 1

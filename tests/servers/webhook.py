@@ -9,12 +9,14 @@ from typing import Any
 
 
 class Webhook:
-    """Records ``posts`` (parsed JSON bodies); ``fail_next`` answers the next N with 500."""
+    """Records ``posts`` (parsed JSON bodies); ``fail_next`` answers the next N with
+    ``fail_status`` (500 unless set)."""
 
     def __init__(self) -> None:
         self.posts: list[dict[str, Any]] = []
         self.headers: list[dict[str, str]] = []
         self.fail_next = 0
+        self.fail_status = 500
         hook = self
 
         class _Handler(BaseHTTPRequestHandler):
@@ -28,7 +30,7 @@ class Webhook:
                 status = 200
                 if hook.fail_next > 0:
                     hook.fail_next -= 1
-                    status = 500
+                    status = hook.fail_status
                 else:
                     hook.posts.append(json.loads(raw or b"{}"))
                     hook.headers.append(dict(self.headers))

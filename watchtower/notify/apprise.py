@@ -4,7 +4,10 @@
 
 Apprise's ``notify()`` returns only a boolean, which cannot drive an outbox, so
 a ``False`` becomes a *retryable* :class:`DeliveryError`: the outbox retries it
-with backoff up to ``max_delivery_attempts`` and then records it as failed. The
+with backoff up to ``max_delivery_attempts`` and then records it as failed. When
+what Apprise logged says the service is down (a connection error, a timeout, an
+HTTP 5xx), it is a :class:`~watchtower.notify.base.TargetUnreachable` instead:
+this target's notifications wait, no attempt spent, until it answers. The
 reason is taken from what Apprise logged during that one send (captured, not
 propagated) with the URL's secret parts cut out: Apprise URLs embed tokens, so
 the URL itself never appears in a reason, a log line, a metric label or
@@ -29,7 +32,7 @@ import apprise
 
 from watchtower.errors import DeliveryError
 from watchtower.models import Notification, Severity
-from watchtower.notify.base import Limits, Message, Notifier, Receipt, truncate
+from watchtower.notify.base import Limits, Message, Notifier, Receipt, TargetUnreachable, truncate
 from watchtower.notify.plain import plain_text
 from watchtower.redact import redact_target
 from watchtower.sanitise import printable
@@ -47,6 +50,11 @@ _NOTIFY_TYPE = {
 }
 _MASS_MENTION = re.compile(
     r"(@)(everyone|here|channel)\b|<!(channel|here|everyone)>", re.IGNORECASE
+)
+# What Apprise's plugins log when the service, not the message, is the problem:
+# "A Connection error occurred sending …", a timeout, "…error=503.".
+_SERVICE_DOWN = re.compile(
+    r"connection error|timed out|timeout|\berror=5\d\d\b|\b5\d\d - ", re.IGNORECASE
 )
 _SECRET_PART = re.compile(r"[^/:@?&=#+,]{4,}")
 
@@ -151,4 +159,7 @@ class AppriseNotifier(Notifier):
         ]
         detail = problems[-1] if problems else "the service did not accept the message"
         scheme = message.address.split("://", 1)[0]
-        raise DeliveryError(scrub(f"Apprise {scheme}: {detail}", message.address), retryable=True)
+        reason = scrub(f"Apprise {scheme}: {detail}", message.address)
+        if any(_SERVICE_DOWN.search(line) for line in problems):
+            raise TargetUnreachable(reason)
+        raise DeliveryError(reason, retryable=True)

@@ -4,6 +4,12 @@ Escaping and truncation happen in ``render`` (once, per notifier, for its own
 format); ``send`` does the I/O and either returns a :class:`Receipt` or raises
 :class:`~watchtower.errors.DeliveryError` with ``retryable`` set, which the
 outbox turns into a retry or a recorded failure. Notifiers never retry.
+
+A failure that says nothing about the message — the target did not answer or
+said it is down (connection refused or reset, a timeout, a 5xx, Slack's
+``service_unavailable``, SMTP's 421) — is raised as :class:`TargetUnreachable`:
+the outbox then holds the whole target and probes it with backoff, and the
+waiting notifications spend no attempt.
 """
 
 from __future__ import annotations
@@ -12,7 +18,27 @@ from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
+from watchtower.errors import DeliveryError, OutcomeUnknown
 from watchtower.models import Notification
+
+
+class TargetUnreachable(DeliveryError):
+    """The target is down or cannot be reached: not this message's fault.
+
+    Always retryable. The outbox keeps every row of the target waiting, without
+    spending their attempts, and tries one row now and then until the target
+    answers (:mod:`watchtower.pipeline.target_health`). ``reason`` names the
+    target and the cause, never a secret.
+    """
+
+    def __init__(self, reason: str) -> None:
+        DeliveryError.__init__(self, reason, retryable=True)
+
+
+class UnreachableMaybeSent(TargetUnreachable, OutcomeUnknown):
+    """The target stopped answering after the request left (a timeout, a dropped
+    connection, a gateway's 5xx): down, and the message may have got through, so
+    the next try checks before sending again."""
 
 
 @dataclass(frozen=True)

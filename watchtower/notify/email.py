@@ -27,7 +27,7 @@ from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid, parseaddr
 
-from watchtower.errors import DeliveryError, OutcomeUnknown, TargetDisabled
+from watchtower.errors import DeliveryError, TargetDisabled
 from watchtower.models import Notification
 from watchtower.notify import email_render
 from watchtower.notify._text import (
@@ -38,7 +38,15 @@ from watchtower.notify._text import (
     t,
     title_text,
 )
-from watchtower.notify.base import Limits, Message, Notifier, Receipt, truncate
+from watchtower.notify.base import (
+    Limits,
+    Message,
+    Notifier,
+    Receipt,
+    TargetUnreachable,
+    UnreachableMaybeSent,
+    truncate,
+)
 from watchtower.notify.email_render import html_link
 
 _LOCAL = re.compile(r"^[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*$")
@@ -296,14 +304,19 @@ class EmailNotifier(Notifier):
         What no message of this kind can get past until someone acts (login
         refused, TLS that cannot be trusted, the sender refused) pauses e-mail
         (:class:`TargetDisabled`: rows wait, ops are told through another
-        target); a 4xx or a network error is retried; a 5xx about this message
-        or its recipient fails this row only.
+        target); a server that cannot be reached, does not answer, hangs up or
+        says it is not available (421) holds every e-mail
+        (:class:`TargetUnreachable`: rows wait, no attempt spent); another 4xx
+        is retried; a 5xx about this message or its recipient fails this row only.
         """
         server = f"{self.host}:{self.port}"
+        if isinstance(exc, smtplib.SMTPResponseException) and exc.smtp_code == 421:
+            reply = smtp_reply(exc.smtp_code, exc.smtp_error)
+            return TargetUnreachable(f"the SMTP server {server} is not available ({reply})")
         if isinstance(exc, smtplib.SMTPAuthenticationError):
             reply = smtp_reply(exc.smtp_code, exc.smtp_error)
-            if 400 <= exc.smtp_code < 500:
-                return DeliveryError(f"SMTP login failed for now ({reply})", retryable=True)
+            if 400 <= exc.smtp_code < 500:  # the server's login service, not our password
+                return TargetUnreachable(f"SMTP login failed for now ({reply})")
             return TargetDisabled(
                 "email",
                 f"the SMTP server {server} refused the login ({reply}):"
@@ -324,6 +337,8 @@ class EmailNotifier(Notifier):
             answers = "; ".join(smtp_reply(c, r) for c, r in exc.recipients.values())
             if 530 in codes:
                 return self._login_required(answers)
+            if codes and all(code == 421 for code in codes):  # closing down, not this address
+                return TargetUnreachable(f"the SMTP server {server} is not available ({answers})")
             temporary = bool(codes) and all(400 <= c < 500 for c in codes)
             what = "deferred" if temporary else "refused"
             return DeliveryError(
@@ -365,21 +380,20 @@ class EmailNotifier(Notifier):
             reason = f"the SMTP server {server} did not answer within {self.timeout:g} s"
             if stage == "connect" and not self.use_ssl:
                 reason += _NO_GREETING
-            return (
-                OutcomeUnknown(reason) if stage == "send" else DeliveryError(reason, retryable=True)
-            )
+            return UnreachableMaybeSent(reason) if stage == "send" else TargetUnreachable(reason)
         if isinstance(exc, smtplib.SMTPServerDisconnected):
             reason = f"the SMTP server {server} closed the connection"
             if stage == "send":
-                return OutcomeUnknown(reason + " while the message was being sent")
+                return UnreachableMaybeSent(reason + " while the message was being sent")
             if stage == "connect" and not self.use_ssl:
                 reason += _NO_GREETING
-            return DeliveryError(reason, retryable=True)
-        if isinstance(exc, OSError | smtplib.SMTPException):
-            detail = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
-            return DeliveryError(
-                f"cannot reach the SMTP server {server} ({detail})", retryable=True
-            )
+            return TargetUnreachable(reason)
+        if isinstance(exc, OSError) and not isinstance(exc, smtplib.SMTPException):
+            # refused, reset, no route, unknown host: nothing to do with the message
+            detail = exc.strerror or str(exc)
+            return TargetUnreachable(f"cannot reach the SMTP server {server} ({detail})")
+        if isinstance(exc, smtplib.SMTPException):
+            return DeliveryError(f"the SMTP server {server} failed ({exc})", retryable=True)
         return DeliveryError(f"SMTP: {type(exc).__name__}: {exc}", retryable=True)
 
     def _login_required(self, reply: str) -> TargetDisabled:

@@ -46,6 +46,23 @@ __all__ = ["METADATA_EVENT", "SlackNotifier", "escape_mrkdwn", "escape_url", "sl
 
 log = logging.getLogger("watchtower.slack")
 
+
+def _failed_request_to_debug(record: logging.LogRecord) -> bool:
+    """slack-sdk logs at ERROR each request it could not send and each answer that
+    is not JSON (a gateway's 503 page), then raises; the outbox reports the failure
+    (once for a whole outage), so the sdk's line is DEBUG."""
+    message = record.getMessage()
+    if record.levelno > logging.DEBUG and message.startswith(
+        ("Failed to send a request", "Failed to decode Slack API response")
+    ):
+        record.levelno, record.levelname = logging.DEBUG, "DEBUG"
+    return True
+
+
+#: The logger slack-sdk's client writes to.
+SDK_LOG = logging.getLogger("watchtower.slack.sdk")
+SDK_LOG.addFilter(_failed_request_to_debug)
+
 RECONCILE_MARGIN = 120.0  # seconds of history before the row was queued to search
 UPDATE_WAIT_MAX = 30.0  # seconds a rate-limited chat.update of a story's parent is waited for
 # A reply whose parent message is gone (deleted).
@@ -82,7 +99,11 @@ class SlackNotifier(Notifier):
         reconcile: bool = True,
     ) -> None:
         self.client = WebClient(
-            token=token, base_url=api_url, timeout=int(max(1, timeout)), retry_handlers=[]
+            token=token,
+            base_url=api_url,
+            timeout=int(max(1, timeout)),
+            retry_handlers=[],
+            logger=SDK_LOG,
         )
         self.api = SlackApi(self.client, interval=channel_interval)
         self.language = language

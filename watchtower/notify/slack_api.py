@@ -12,12 +12,16 @@
                                  ``account_inactive``, ``not_allowed_token_type``,
                                  ``ekm_access_denied``; ``missing_scope`` on a post
                                  (the error names the scope to add)
-  retried (may have been stored: ``fatal_error``, ``internal_error``, a 5xx, a
-  :class:`OutcomeUnknown`)       timeout or a dropped connection after the request
-  retried                        ``service_unavailable``, ``request_timeout``,
-                                 ``message_limit_exceeded``, ``team_added_to_org``,
-                                 ``org_login_required``; ``ratelimited`` (429,
-                                 Retry-After: the target waits, no attempt spent)
+  Slack is down: every Slack     connection refused or reset, a timeout, a 5xx;
+  notification waits, one is     ``service_unavailable``, ``request_timeout``,
+  tried now and then, no         ``message_limit_exceeded``, ``team_added_to_org``,
+  attempt spent                  ``org_login_required``
+  (:class:`TargetUnreachable`;   (on a post, a timeout, a dropped answer or a 5xx
+  :class:`UnreachableMaybeSent`  may come after Slack stored the message)
+  when it may have been stored)
+  retried (may have been stored: ``fatal_error``, ``internal_error`` (HTTP 200)
+  :class:`OutcomeUnknown`)
+  the channel waits              ``ratelimited`` (429, Retry-After; no attempt spent)
   this channel only (failed,     ``channel_not_found``, ``is_archived``,
   with what to do)               ``not_in_channel`` (after one
                                  ``conversations.join``; a private channel says to
@@ -29,9 +33,10 @@
 
 - **Unknown outcome**: when ``chat.postMessage`` fails in a way that may come
   *after* Slack stored the message (a timeout, a 5xx, the connection dropped
-  once the request was sent), the error is :class:`~watchtower.errors.OutcomeUnknown`
-  so the next attempt checks the history first. The same failures on read
-  calls are plain retryable errors: nothing was written.
+  once the request was sent), the error is an :class:`~watchtower.errors.OutcomeUnknown`
+  (:class:`UnreachableMaybeSent` when Slack looks down) so the next attempt
+  checks the history first. The same failures on read calls are not: nothing
+  was written.
 - **Reconciliation**: :meth:`SlackApi.find_posted` looks for a message by the
   outbox id carried in its ``metadata``, so a send whose outcome is unknown is
   not repeated.
@@ -51,6 +56,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
 
 from watchtower.errors import DeliveryError, OutcomeUnknown, RateLimited, TargetDisabled
+from watchtower.notify.base import TargetUnreachable, UnreachableMaybeSent
 from watchtower.notify.slack_ack import ACK_REACTIONS, Acknowledgement, is_ack_reply, reply_detail
 
 METADATA_EVENT = "watchtower_notification"
@@ -68,7 +74,7 @@ AUTH_ERRORS = frozenset(
 )
 # "It's possible some aspect of the operation succeeded before the error was raised."
 MAYBE_DONE = frozenset({"fatal_error", "internal_error"})
-# Slack could not do it now; nothing was stored.
+# Slack could not do it now, for any message; nothing was stored: Slack is down.
 TRANSIENT = frozenset(
     {
         "service_unavailable",
@@ -137,18 +143,19 @@ def slack_error(exc: SlackApiError, *, write: bool = False) -> DeliveryError:
     if status == 429 or error in RATE_LIMITED:
         what = f"Slack rate limit ({status if status == 429 else error})"
         return RateLimited(what, retry_after=_retry_after(response.headers))
-    if status >= 500 or error in MAYBE_DONE:
-        what = (
-            f"Slack server error ({status})" if status >= 500 else f"Slack server error ({error})"
-        )
+    if status >= 500:
+        what = f"Slack server error ({status})"
         # A gateway may answer 5xx after Slack stored the message: check before resending.
+        return UnreachableMaybeSent(what) if write else TargetUnreachable(what)
+    if error in MAYBE_DONE:
+        what = f"Slack server error ({error})"
         if write:
             return OutcomeUnknown(what)
         return SlackRefused(error, what, retryable=True)
     if error in AUTH_ERRORS:
         return TargetDisabled("slack", f"Slack refused the bot token: {error}")
     if error in TRANSIENT:
-        return SlackRefused(error, f"Slack is unavailable for now ({error})", retryable=True)
+        return TargetUnreachable(f"Slack is unavailable for now ({error})")
     if error == "missing_scope":
         needed = str(data.get("needed") or "")
         scope = f"the scope {needed}" if needed else "a scope"
@@ -195,10 +202,8 @@ class SlackApi:
         """Call ``method`` and return its JSON, raising :class:`DeliveryError` on failure."""
         write = method in WRITES
 
-        def maybe_delivered(reason: str) -> DeliveryError:
-            if write:
-                return OutcomeUnknown(reason)
-            return DeliveryError(reason, retryable=True)
+        def maybe_delivered(reason: str) -> TargetUnreachable:
+            return UnreachableMaybeSent(reason) if write else TargetUnreachable(reason)
 
         try:
             # slack-sdk's named methods pick the right verb and encoding per method.
@@ -211,7 +216,7 @@ class SlackApi:
             # urllib wraps only errors raised while connecting or sending.
             if isinstance(exc.reason, socket.timeout | TimeoutError):
                 raise maybe_delivered(f"Slack did not answer in time ({exc.reason})") from None
-            raise DeliveryError(f"cannot reach Slack ({exc.reason})", retryable=True) from None
+            raise TargetUnreachable(f"cannot reach Slack ({exc.reason})") from None
         except (ConnectionError, http.client.HTTPException) as exc:
             # Raised while reading the answer: the whole request had been sent.
             raise maybe_delivered(f"connection to Slack lost ({exc})") from None

@@ -1,12 +1,20 @@
 """One claimed outbox row: sent with its target's notifier, or parked; the outcome recorded.
 
 Before a send, a row waits (parked, no attempt spent) when its target kind was
-paused earlier in the round, when its target is rate-limited, or when the
-alerting hooks hold, defer or skip it. A send that works records the provider's
-message id; a :class:`TargetDisabled` pauses the whole kind and tells ops; any
-other failure follows :func:`~watchtower.pipeline.retry_policy.after_failure`
-(retry with backoff, wait for a rate-limited target, give up, or — in the flush
-at shutdown — hand the row back for the next start).
+paused earlier in the round, when its target is unreachable and not due for a
+probe, when its target is rate-limited, or when the alerting hooks hold, defer
+or skip it. A send that works records the provider's message id; a
+:class:`TargetDisabled` pauses the whole kind and tells ops; any other failure
+follows :func:`~watchtower.pipeline.retry_policy.after_failure` (retry with
+backoff, wait for a rate-limited target, hold an unreachable one, give up, or —
+in the flush at shutdown — hand the row back for the next start).
+
+An unreachable target (:class:`~watchtower.notify.base.TargetUnreachable`) is
+logged once (a WARNING when it goes, an INFO when it is back); its rows keep
+their attempts and wait for the next probe, new ones behind them. If it lasts
+:data:`TELL_OPS_AFTER`, its kind is paused the way a refused token pauses it
+(``DeliveryHooks.target_disabled``: ops are told once through another kind,
+``status`` shows it) and ops hear when it delivers again.
 
 :class:`~watchtower.pipeline.outbox.Outbox` runs the workers that claim rows
 and hand each to :meth:`Dispatcher.deliver`.
@@ -29,12 +37,16 @@ from watchtower.notify.registry import split_target
 from watchtower.pipeline import outbox_rows
 from watchtower.pipeline.delivery import SEND, Claimed, DeliveryHooks, Verdict, notification_for
 from watchtower.pipeline.retry_policy import PAUSE, after_failure, rate_limited
-from watchtower.pipeline.target_health import TargetHealth
+from watchtower.pipeline.target_health import PER_TARGET_KINDS, Outage, TargetHealth, scope
+from watchtower.redact import redact_target, redact_text
 from watchtower.storage.db import Database
 
-__all__ = ["DeliverySettings", "Dispatcher", "DrainStats", "KindRound"]
+__all__ = ["TELL_OPS_AFTER", "DeliverySettings", "Dispatcher", "DrainStats", "KindRound"]
 
 log = logging.getLogger("watchtower.outbox")
+
+#: How long a target stays unreachable before its kind is paused and ops are told.
+TELL_OPS_AFTER = timedelta(minutes=10)
 
 
 @dataclass
@@ -98,6 +110,7 @@ class Dispatcher:
             error = DeliveryError(f"internal error: {type(exc).__name__}: {exc}", retryable=True)
         else:
             self.targets.answering(kind)
+            self.back(row.target)
             self._sent(row, message, receipt, notification, work.stats)
             return
         self._failed(row, kind, error, work)
@@ -106,6 +119,11 @@ class Dispatcher:
         """The verdict to send ``row`` with, or None: it was parked to wait, no attempt spent."""
         if kind in work.paused:  # its token was refused earlier in this batch: keep it waiting
             self._park(row.id, Verdict("defer", delay=PAUSE, reason="target paused"))
+            return None
+        if outage := self.targets.waiting(scope(row.target), self.clock()):
+            # Unreachable: only the probe goes; the others wait for it, attempts kept.
+            self._park(row.id, Verdict("defer", reason=outage.reason), at=outage.next_probe)
+            work.stats.retried += 1
             return None
         if slowed := self.targets.slowed_until(row.target, self.clock()):
             # The provider asked this target to wait: the rows behind keep their
@@ -171,6 +189,8 @@ class Dispatcher:
             self._hand_back(row, error, work)
         elif step.action == "wait_for_target":
             self._wait_for_target(row, error, step.delay, work.stats)
+        elif step.action == "hold_target":
+            self._hold_target(row, kind, error, work.stats)
         elif step.action == "retry":
             self._retry(row, error, step.delay, work.stats)
         else:
@@ -210,6 +230,75 @@ class Dispatcher:
                 error=error.reason,
             ),
         )
+
+    def _hold_target(
+        self, row: Claimed, kind: str, error: DeliveryError, stats: DrainStats
+    ) -> None:
+        """Unreachable: this row and every waiting row of its scope wait for the
+        next probe, no attempt spent; logged when it starts, ops told if it lasts."""
+        where, now = scope(row.target), self.clock()
+        outage, new = self.targets.unreachable(where, now, error.reason)
+        with self.db.writing() as session:
+            outbox_rows.finish(
+                session,
+                row.id,
+                "pending",
+                now,
+                error=error.reason,
+                delay=(outage.next_probe - now).total_seconds(),
+                unknown=isinstance(error, OutcomeUnknown),
+                spent=False,
+            )
+            outbox_rows.hold_scope(session, where, outage.next_probe)
+        stats.retried += 1
+        metrics.notification_retried(row.target)
+        fields = {
+            "target": redact_target(where),
+            "error": redact_text(error.reason),
+            "retry_in": f"{(outage.next_probe - now).total_seconds():.0f}s",
+        }
+        if new:
+            log.warning(
+                "target unreachable: its notifications wait, none is lost", extra=kv(**fields)
+            )
+        else:
+            log.debug("target still unreachable", extra=kv(tries=outage.probes, **fields))
+        if not outage.told and now - outage.since >= TELL_OPS_AFTER:
+            self._tell_ops(where, kind, outage)
+
+    def _tell_ops(self, where: str, kind: str, outage: Outage) -> None:
+        """The outage lasts: pause the kind as a refused token does (ops told once,
+        through another kind; ``status`` shows it; ops hear when it is back)."""
+        self.targets.told(where)
+        since = outage.since.strftime("%Y-%m-%d %H:%M UTC")
+        reason = f"unreachable since {since}: {redact_text(outage.reason)}"
+        if kind in PER_TARGET_KINDS:  # the pause is for a whole kind: say it in the log only
+            log.error(
+                "target unreachable for a while: its notifications wait",
+                extra=kv(target=redact_target(where), error=reason),
+            )
+            return
+        self.targets.pause(kind)
+        hooks = self.settings.hooks
+        if hooks:
+            try:
+                hooks.target_disabled(kind, reason)
+            except Exception:
+                log.exception("unreachable notice not queued", extra=kv(kind=kind))
+
+    def back(self, target: str) -> None:
+        """``target`` delivers again (here or from another replica): the end of
+        its scope's outage, if any, logged once."""
+        outage = self.targets.reachable(scope(target))
+        if outage is not None:
+            log.info(
+                "target back: delivering again",
+                extra=kv(
+                    target=redact_target(scope(target)),
+                    down_for=f"{(self.clock() - outage.since).total_seconds():.0f}s",
+                    tries=outage.probes + 1,
+                ),
+            )
 
     def _retry(self, row: Claimed, error: DeliveryError, delay: float, stats: DrainStats) -> None:
         self._finish(

@@ -10,6 +10,11 @@ ops are told once a day per target. A rate limit (Retry-After) is no failed
 attempt: the target waits, its remaining rows in order behind. Rows claimed by
 a process that died are claimed again once their lease expires.
 
+A target that cannot be reached (Slack or the SMTP server down) is not a failed
+attempt either: the whole target waits and one row at a time probes it, with
+capped backoff (:mod:`watchtower.pipeline.target_health`); a kind in that state
+claims one row per probe. Another replica's delivery to it ends the wait here too.
+
 Stopping (SIGTERM): workers stop between two rows and hand back the rows they
 claimed but did not try. The final :meth:`Outbox.flush` sends only rows never
 tried, to target kinds that were not failing, until its deadline; it retries
@@ -28,6 +33,7 @@ from datetime import datetime, timedelta
 
 from watchtower.logs import kv
 from watchtower.notify.base import Notifier
+from watchtower.notify.registry import split_target
 from watchtower.outage import watch
 from watchtower.pipeline import outbox_rows
 from watchtower.pipeline.delivery import Claimed, DeliveryHooks
@@ -178,13 +184,16 @@ class Outbox:
     def _drain_kind(self, kind: str, stop: threading.Event | None, work: KindRound) -> None:
         untried: list[int] = []  # claimed rows not tried yet: handed back if the worker stops
         try:
+            self._seen_back(kind)
             while not (work.done or (stop is not None and stop.is_set())):
+                # Unreachable: one row probes it; the rest wait for its answer.
+                batch = 1 if self.targets.down(kind) else self.batch
                 with self.db.writing() as session:
                     rows = claim_outbox(
                         session,
                         self.clock(),
                         self.lease,
-                        self.batch,
+                        batch,
                         kind=kind,
                         untried=work.final,
                     )
@@ -212,6 +221,25 @@ class Outbox:
         finally:
             with self._lock:
                 self._workers.pop(kind, None)
+
+    def _seen_back(self, kind: str) -> None:
+        """End the outages of ``kind``'s targets that another replica delivered to
+        since this one last failed to reach them."""
+        outages = {
+            where: outage
+            for where, outage in self.targets.outages().items()
+            if split_target(where)[0] == kind
+        }
+        if not outages:
+            return
+        with self.db.session() as session:
+            back = [
+                where
+                for where, outage in outages.items()
+                if outbox_rows.sent_since(session, where, outage.failed_at)
+            ]
+        for where in back:
+            self._dispatcher.back(where)
 
     def _release(self, row_ids: list[int]) -> None:
         """Hand back claimed rows that were not tried (stopping)."""

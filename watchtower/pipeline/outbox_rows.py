@@ -1,4 +1,5 @@
-"""How a claimed outbox row changes state: sent, to retry, failed, parked, handed back.
+"""How a claimed outbox row changes state: sent, to retry, failed, parked, handed back;
+and how a target that cannot be reached holds its waiting rows (:func:`hold_scope`).
 
 The outbox (:mod:`watchtower.pipeline.outbox`) decides; these write, each in
 the caller's transaction. A claim counts one attempt (``claim_outbox``): what
@@ -9,8 +10,9 @@ gives it back.
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import case, update
+from sqlalchemy import case, select, update
 from sqlalchemy.orm import Session
 
 from watchtower.pipeline.delivery import Verdict
@@ -85,3 +87,32 @@ def release(session: Session, row_ids: list[int]) -> None:
             attempts=case((OutboxRow.attempts > 0, OutboxRow.attempts - 1), else_=0),
         )
     )
+
+
+def hold_scope(session: Session, scope: str, until: datetime) -> int:
+    """Make the pending rows of ``scope`` due no earlier than ``until`` (its next
+    probe); return how many moved. ``scope``: a kind (``slack``: every Slack
+    target) or one target (``apprise:…``). Their order stays (claims go by
+    severity, due time, id): they all come due at ``until``, critical first.
+    Every replica sees it, so none tries them before the probe."""
+    result = session.execute(
+        update(OutboxRow)
+        .where(_of_scope(scope), OutboxRow.status == "pending", OutboxRow.next_attempt_at < until)
+        .values(next_attempt_at=until)
+    )
+    return int(getattr(result, "rowcount", 0))
+
+
+def sent_since(session: Session, scope: str, since: datetime) -> bool:
+    """Whether a row of ``scope`` was sent after ``since`` (another replica found
+    the target back)."""
+    query = select(OutboxRow.id).where(
+        _of_scope(scope), OutboxRow.status == "sent", OutboxRow.sent_at > since
+    )
+    return session.scalar(query.limit(1)) is not None
+
+
+def _of_scope(scope: str) -> Any:
+    if ":" in scope:  # one target
+        return OutboxRow.target == scope
+    return OutboxRow.target.like(f"{scope}:%") | (OutboxRow.target == scope)

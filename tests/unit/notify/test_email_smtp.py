@@ -1,9 +1,10 @@
 """SMTP setups and failures against aiosmtpd's real TLS, STARTTLS and AUTH.
 
 Each failure gives the operator one line to act on, never the password, and
-the outbox the right outcome: retry (4xx, network), this row failed (a 5xx
-about this message or recipient), or e-mail paused until someone acts
-(``TargetDisabled``: login, TLS, sender).
+the outbox the right outcome: retry (a 4xx about this message), every e-mail
+waiting for the server (``TargetUnreachable``: network, no answer, 421), this
+row failed (a 5xx about this message or recipient), or e-mail paused until
+someone acts (``TargetDisabled``: login, TLS, sender).
 """
 
 from __future__ import annotations
@@ -13,9 +14,10 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.servers.smtp import SmtpServer, silent_server
+from tests.servers.smtp import SmtpServer, free_port, silent_server
 from tests.unit.notify.test_email import notification
 from watchtower.errors import DeliveryError, OutcomeUnknown, TargetDisabled
+from watchtower.notify.base import TargetUnreachable, UnreachableMaybeSent
 from watchtower.notify.email import EmailNotifier
 
 PASSWORD = "s3cr3t-Pa55"
@@ -160,8 +162,9 @@ def test_sender_refused_pauses_email(server: SmtpServer) -> None:
 def test_connection_cut_during_data(server: SmtpServer) -> None:
     """The server may have stored it: retried as "outcome unknown" (same Message-ID)."""
     server.handler.cut_data = True
-    with pytest.raises(OutcomeUnknown) as caught:
+    with pytest.raises(UnreachableMaybeSent) as caught:
         send(mailer(server))
+    assert isinstance(caught.value, OutcomeUnknown)
     assert "closed the connection while the message was being sent" in caught.value.reason
 
 
@@ -179,3 +182,32 @@ def test_internationalised_domain_is_sent_as_idna(server: SmtpServer) -> None:
     """aiosmtpd, like many servers, does not offer SMTPUTF8: the domain goes as IDNA."""
     send(mailer(server), "dircom@société.fr")
     assert server.handler.envelopes[0][1] == ["dircom@xn--socit-esab.fr"]
+
+
+def test_server_down_holds_every_email() -> None:
+    """Nothing listens: not this message's fault, every e-mail waits for the server."""
+    with pytest.raises(TargetUnreachable) as caught:
+        send(mailer(None, port=free_port()))
+    assert "cannot reach the SMTP server 127.0.0.1:" in caught.value.reason
+    assert not isinstance(caught.value, OutcomeUnknown)  # nothing was sent
+
+
+@pytest.mark.parametrize("server", [(None, False)], indirect=True)
+@pytest.mark.parametrize("stage", ["rcpt", "data"])
+def test_421_service_not_available_holds_every_email(server: SmtpServer, stage: str) -> None:
+    reply = "421 4.3.2 Service shutting down"
+    if stage == "rcpt":
+        server.handler.refuse_rcpt["dircom@example.fr"] = reply
+    else:
+        server.handler.refuse_with = reply
+    with pytest.raises(TargetUnreachable) as caught:
+        send(mailer(server))
+    assert "not available" in caught.value.reason and "Service shutting down" in caught.value.reason
+
+
+@pytest.mark.parametrize("server", [(None, False)], indirect=True)
+def test_a_refused_recipient_is_about_this_row_only(server: SmtpServer) -> None:
+    server.handler.refuse_rcpt["dircom@example.fr"] = "550 5.1.1 User unknown"
+    with pytest.raises(DeliveryError) as caught:
+        send(mailer(server))
+    assert not isinstance(caught.value, TargetUnreachable) and not caught.value.retryable

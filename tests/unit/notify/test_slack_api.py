@@ -1,5 +1,7 @@
 """How Slack failures map to the outbox's errors: a write that may have landed is
-"outcome unknown", a read is plainly retryable, a 429 is ``RateLimited``."""
+"outcome unknown", a read is plainly retryable, a 429 is ``RateLimited``, Slack
+down (no connection, a timeout, a 5xx, ``service_unavailable``) is
+``TargetUnreachable``: the whole target waits, not this message."""
 
 from __future__ import annotations
 
@@ -12,6 +14,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.slack_response import SlackResponse
 
 from watchtower.errors import DeliveryError, OutcomeUnknown, RateLimited, TargetDisabled
+from watchtower.notify.base import TargetUnreachable, UnreachableMaybeSent
 from watchtower.notify.slack_api import SlackApi, SlackRefused, slack_error
 
 
@@ -44,9 +47,10 @@ class RaisingClient:
 @pytest.mark.parametrize(
     ("error", "write", "expected", "reason"),
     [
-        (api_error(503), True, OutcomeUnknown, "Slack server error (503)"),
-        (api_error(500, "fatal_error"), True, OutcomeUnknown, "Slack server error (500)"),
-        (api_error(503), False, SlackRefused, "Slack server error (503)"),
+        (api_error(503), True, UnreachableMaybeSent, "Slack server error (503)"),
+        (api_error(500, "fatal_error"), True, UnreachableMaybeSent, "Slack server error (500)"),
+        (api_error(200, "fatal_error"), True, OutcomeUnknown, "Slack server error (fatal_error)"),
+        (api_error(503), False, TargetUnreachable, "Slack server error (503)"),
         (api_error(429, "ratelimited", {"Retry-After": "30"}), True, RateLimited, ""),
         (api_error(200, "token_revoked"), True, TargetDisabled, ""),
         (api_error(200, "channel_not_found"), True, SlackRefused, ""),
@@ -63,8 +67,9 @@ def test_slack_error_mapping(
 
 # What each documented error code means for the outbox (HTTP 200, ``ok: false``):
 # "pause" stops every Slack target until someone fixes the app, "unknown" may
-# have been stored (check the history before resending), "retry" is plainly
-# retried, "failed" concerns this channel or this message only.
+# have been stored (check the history before resending), "down" holds every
+# Slack notification (Slack is down), "failed" concerns this channel or this
+# message only.
 @pytest.mark.parametrize(
     ("code", "outcome"),
     [
@@ -78,10 +83,10 @@ def test_slack_error_mapping(
         ("missing_scope", "pause"),
         ("fatal_error", "unknown"),
         ("internal_error", "unknown"),
-        ("service_unavailable", "retry"),
-        ("request_timeout", "retry"),
-        ("message_limit_exceeded", "retry"),
-        ("team_added_to_org", "retry"),
+        ("service_unavailable", "down"),
+        ("request_timeout", "down"),
+        ("message_limit_exceeded", "down"),
+        ("team_added_to_org", "down"),
         ("ratelimited", "rate"),
         ("channel_not_found", "failed"),
         ("is_archived", "failed"),
@@ -97,6 +102,7 @@ def test_each_slack_error_code_on_a_post(code: str, outcome: str) -> None:
         TargetDisabled: "pause",
         OutcomeUnknown: "unknown",
         RateLimited: "rate",
+        TargetUnreachable: "down",
     }
     got = kinds.get(type(mapped)) or ("retry" if mapped.retryable else "failed")
     assert got == outcome
@@ -142,16 +148,16 @@ def test_lost_answer_to_a_post_is_outcome_unknown_but_a_read_is_retryable(
 ) -> None:
     api = SlackApi(RaisingClient(failure), interval=0.0)  # type: ignore[arg-type]
 
-    with pytest.raises(OutcomeUnknown):
+    with pytest.raises(UnreachableMaybeSent):
         api.call("chat.postMessage", channel="#veille", text="x")
-    with pytest.raises(DeliveryError) as caught:
+    with pytest.raises(TargetUnreachable) as caught:
         api.call("conversations.history", channel="C1")
     assert caught.value.retryable and not isinstance(caught.value, OutcomeUnknown)
 
 
-def test_refused_connection_is_retryable_not_unknown() -> None:
+def test_refused_connection_is_unreachable_not_unknown() -> None:
     # Nothing was sent when the connection could not even be opened.
     api = SlackApi(RaisingClient(urllib.error.URLError(ConnectionRefusedError(111))))  # type: ignore[arg-type]
-    with pytest.raises(DeliveryError) as caught:
+    with pytest.raises(TargetUnreachable) as caught:
         api.call("chat.postMessage", channel="#veille", text="x")
     assert caught.value.retryable and not isinstance(caught.value, OutcomeUnknown)
