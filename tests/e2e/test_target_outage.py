@@ -172,6 +172,9 @@ def test_slack_unreachable_for_six_hours_loses_nothing_and_says_it_once(
     [paused] = smtp.messages
     assert paused["To"] == "ops@example.fr" and "Slack" in paused["Subject"]
     assert "unreachable since" in str(paused["Subject"])
+    # An outage, not a token to fix: said so (it ends by itself).
+    assert "CRITIQUE – Slack est injoignable : " in str(paused["Subject"])
+    assert "jeton" not in paused.get_body().get_content()
     # What status and the metrics say: 50 waiting, the oldest for six hours.
     with app.db.session() as session:
         status = render_status(session, clock.now)
@@ -239,6 +242,8 @@ def test_smtp_server_down_for_six_hours_loses_nothing(
     # Ops were told through Slack (e-mail is the one down), once.
     [notice] = slack.posts()
     assert notice["channel"] in ("#ops", slack.channel_id("#ops"))
+    assert "Le serveur d'e-mail est injoignable" in notice["text"]
+    assert "SMTP_PASSWORD" not in notice["text"]  # nothing to fix: it ends by itself
 
     expected = claim_order(app, "email:veille")
     smtp_gate.open = True

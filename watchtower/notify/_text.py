@@ -90,6 +90,13 @@ STRINGS: dict[str, dict[str, str]] = {
         "ops_auth_email_subject": "L'e-mail est en pause : {reason}",
         "ops_auth_email_body": "Les e-mails sont conservés et repartiront dès que le serveur "
         "SMTP les acceptera (section [email], SMTP_USERNAME, SMTP_PASSWORD). Cause : {reason}",
+        # Slack or the SMTP server unreachable for a while: nothing to fix here.
+        "ops_down_subject": "Slack est injoignable : {reason}",
+        "ops_down_body": "Les notifications Slack sont conservées et repartiront d'elles-mêmes "
+        "dès que Slack répondra ; watchtower réessaie jusqu'à toutes les 10 min. Cause : {reason}",
+        "ops_down_email_subject": "Le serveur d'e-mail est injoignable : {reason}",
+        "ops_down_email_body": "Les e-mails sont conservés et repartiront d'eux-mêmes dès que le "
+        "serveur SMTP répondra ; watchtower réessaie jusqu'à toutes les 10 min. Cause : {reason}",
         "ops_back_subject": "{kind} fonctionne à nouveau",
         "ops_back_email_subject": "L'envoi d'e-mails fonctionne à nouveau",
         "ops_back_email_body": "Les e-mails en attente repartent.",
@@ -169,6 +176,12 @@ STRINGS: dict[str, dict[str, str]] = {
         "ops_auth_email_subject": "E-mail is paused: {reason}",
         "ops_auth_email_body": "E-mails are kept and will go out once the SMTP server accepts "
         "them ([email] section, SMTP_USERNAME, SMTP_PASSWORD). Cause: {reason}",
+        "ops_down_subject": "Slack is unreachable: {reason}",
+        "ops_down_body": "Slack notifications are kept and will go out by themselves once "
+        "Slack answers; watchtower tries again up to every 10 min. Cause: {reason}",
+        "ops_down_email_subject": "The mail server is unreachable: {reason}",
+        "ops_down_email_body": "E-mails are kept and will go out by themselves once the SMTP "
+        "server answers; watchtower tries again up to every 10 min. Cause: {reason}",
         "ops_back_subject": "{kind} works again",
         "ops_back_email_subject": "E-mail delivery works again",
         "ops_back_email_body": "The waiting e-mails are going out.",

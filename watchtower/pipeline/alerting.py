@@ -303,8 +303,10 @@ class Alerting:
             if row.kind == "spike":
                 escalation.record_sent(session, row.payload, str(channel), str(ts), now)
 
-    def target_disabled(self, kind: str, reason: str) -> None:
-        """Keep every row of ``kind`` waiting and tell ops by e-mail (once a day)."""
+    def target_disabled(self, kind: str, reason: str, *, down: bool = False) -> None:
+        """Keep every row of ``kind`` waiting and tell ops through another kind (once
+        a day): what to fix after a refusal, or, with ``down``, that it is unreachable
+        and its notifications will go out by themselves once it answers."""
         now = self.app.clock()
         ops = self._ops_outside(kind)
         with self.app.db.session() as session:
@@ -324,7 +326,8 @@ class Alerting:
                 )
                 return
             key = PAUSED_KEY.format(kind=kind, day=now.date().isoformat())
-            text = "ops_auth" if kind == "slack" else f"ops_auth_{kind}"  # what to fix differs
+            cause = "ops_down" if down else "ops_auth"
+            text = cause if kind == "slack" else f"{cause}_{kind}"  # what to fix differs
             self._notice(session, key, ops, text, "critical", reason=reason)
 
     def target_back(self, kind: str) -> None:

@@ -82,7 +82,9 @@ class DeliveryHooks(Protocol):
 
     def after_send(self, row: Claimed, message: Message, receipt: Receipt) -> None: ...
 
-    def target_disabled(self, kind: str, reason: str) -> None: ...
+    def target_disabled(self, kind: str, reason: str, *, down: bool = False) -> None:
+        """Every row of ``kind`` waits; ops are told why: a refusal to fix (a token,
+        a login) or, with ``down``, an outage that ends by itself."""
 
     def target_back(self, kind: str) -> None:
         """``kind`` delivered again after :meth:`target_disabled`."""

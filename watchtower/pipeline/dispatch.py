@@ -282,7 +282,7 @@ class Dispatcher:
         hooks = self.settings.hooks
         if hooks:
             try:
-                hooks.target_disabled(kind, reason)
+                hooks.target_disabled(kind, reason, down=True)
             except Exception:
                 log.exception("unreachable notice not queued", extra=kv(kind=kind))
 
