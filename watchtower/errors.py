@@ -167,6 +167,25 @@ class RateLimited(DeliveryError):
         super().__init__(reason, retryable=True, retry_after=retry_after)
 
 
+class TargetUnreachable(DeliveryError):
+    """The target is down or cannot be reached: not this message's fault.
+
+    Always retryable. The outbox keeps every row of the target waiting, without
+    spending their attempts, and tries one row now and then until the target
+    answers (:mod:`watchtower.pipeline.target_health`). ``reason`` names the
+    target and the cause, never a secret.
+    """
+
+    def __init__(self, reason: str) -> None:
+        DeliveryError.__init__(self, reason, retryable=True)
+
+
+class UnreachableMaybeSent(TargetUnreachable, OutcomeUnknown):
+    """The target stopped answering after the request left (a timeout, a dropped
+    connection, a gateway's 5xx): down, and the message may have got through, so
+    the next try checks before sending again."""
+
+
 class TargetDisabled(DeliveryError):
     """Nothing can be delivered to this target kind until someone acts (revoked token).
 

@@ -18,27 +18,21 @@ from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
-from watchtower.errors import DeliveryError, OutcomeUnknown
+# The delivery errors notifiers raise; they live with the others in watchtower.errors.
+from watchtower.errors import DeliveryError, TargetUnreachable, UnreachableMaybeSent
+
+__all__ = [
+    "DeliveryError",
+    "Limits",
+    "Message",
+    "Notifier",
+    "Receipt",
+    "TargetUnreachable",
+    "UnreachableMaybeSent",
+    "truncate",
+    "word_cut",
+]
 from watchtower.models import Notification
-
-
-class TargetUnreachable(DeliveryError):
-    """The target is down or cannot be reached: not this message's fault.
-
-    Always retryable. The outbox keeps every row of the target waiting, without
-    spending their attempts, and tries one row now and then until the target
-    answers (:mod:`watchtower.pipeline.target_health`). ``reason`` names the
-    target and the cause, never a secret.
-    """
-
-    def __init__(self, reason: str) -> None:
-        DeliveryError.__init__(self, reason, retryable=True)
-
-
-class UnreachableMaybeSent(TargetUnreachable, OutcomeUnknown):
-    """The target stopped answering after the request left (a timeout, a dropped
-    connection, a gateway's 5xx): down, and the message may have got through, so
-    the next try checks before sending again."""
 
 
 @dataclass(frozen=True)
