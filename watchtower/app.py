@@ -135,8 +135,18 @@ class App:
             # A restart is a natural retry point (a fixed token, a server back):
             # waiting notifications are due now, not after their backoff or pause.
             released = outbox_queries.release_pending(session, self.clock())
+            # One daemon per SQLite file: what is still being sent was left by a
+            # process that died mid-send (checked for before sending again).
+            mid_send = 0
+            if not self.db.postgres:
+                mid_send = outbox_queries.release_claims(session, self.clock())
         if released:
             log.info("waiting notifications are due again", extra=kv(notifications=released))
+        if mid_send:
+            log.info(
+                "notifications left mid-send by a stopped process are due",
+                extra=kv(notifications=mid_send),
+            )
         load_language_model()
         log.info(
             "watchtower ready",

@@ -200,3 +200,30 @@ def test_5xx_holds_slack_with_growing_backoff_then_sent(
     [row] = list(rows(app))
     assert row.status == "sent" and row.attempts == 1 and row.last_error is None
     assert len(slack.posts()) == 1
+
+
+def test_a_row_left_mid_send_by_a_killed_process_is_due_at_restart(
+    app_for: Callable[[str], App], slack: FakeSlack, clock: Clock, database_url: str
+) -> None:
+    """``kill -9`` mid-send left a row ``sending`` under its lease. With one daemon
+    per SQLite file, the restarted daemon sends it at once (as an unknown
+    outcome: looked for in Slack first), not after ``delivery_lease``; on
+    PostgreSQL another replica may be sending it, so its lease is kept."""
+    app = app_for("")
+    [row_id] = queue(app, "slack:#veille")
+    with app.db.session() as session:
+        row = session.get(OutboxRow, row_id)
+        assert row is not None
+        row.status, row.claimed_until = "sending", clock.now + timedelta(minutes=5)
+        row.attempts = 1  # claimed, then killed
+
+    restarted = app_for("")  # a new process on the same database
+
+    sent = restarted.outbox.drain().sent
+    if database_url.startswith("postgresql"):
+        assert sent == 0
+        return
+    assert sent == 1
+    assert len(slack.posts()) == 1
+    [row] = list(rows(restarted))
+    assert row.status == "sent" and row.outcome_unknown  # looked for in Slack first

@@ -105,6 +105,24 @@ def release_pending(session: Session, now: datetime) -> int:
     return int(getattr(result, "rowcount", 0))
 
 
+def release_claims(session: Session, now: datetime) -> int:
+    """Make due now the notifications still claimed; return how many.
+
+    Only for a database one process uses (SQLite): at start, a row still
+    ``sending`` was claimed by a process that died mid-send (``kill -9``, a
+    power cut). Its lease would hold it for ``delivery_lease``; due now, its
+    claim marks it "outcome unknown" (:func:`claim_outbox`), so the notifier
+    looks for it before sending again. Another replica's claims on PostgreSQL
+    may be alive: they expire instead.
+    """
+    result = session.execute(
+        update(OutboxRow)
+        .where(OutboxRow.status == "sending", OutboxRow.claimed_until >= now)
+        .values(claimed_until=now - timedelta(microseconds=1))
+    )
+    return int(getattr(result, "rowcount", 0))
+
+
 @dataclass(frozen=True, slots=True)
 class FailedTarget:
     """A target some notifications failed for good, for ``status`` and ops notices."""
