@@ -280,7 +280,9 @@ def test_a_replica_does_not_retry_what_another_found_down_and_hears_it_is_back(
     assert slack_ids(slack)[-1] == late
 
 
-def test_an_apprise_service_down_waits_alone(gated_app: Callable[[], App], clock: Clock) -> None:
+def test_an_apprise_service_down_waits_alone(
+    gated_app: Callable[[], App], clock: Clock, slack: FakeSlack, smtp: SmtpServer
+) -> None:
     down, up = Webhook().start(), Webhook().start()
     try:
         app = gated_app()
@@ -294,10 +296,15 @@ def test_an_apprise_service_down_waits_alone(gated_app: Callable[[], App], clock
         waiting = [r for r in rows(app) if str(down.port) in r.target]
         assert {(r.status, r.attempts) for r in waiting} == {("pending", 0)}
         assert 10_000 - down.fail_next <= 20  # probes, not one try per row
+        # Ops were told once, by e-mail and in #ops, naming the service without its token.
+        [mail] = smtp.messages
+        assert "Service injoignable : apprise:json://127.0.0.1:" in str(mail["Subject"])
+        assert [p["channel"] for p in slack.posts()] in (["#ops"], [slack.channel_id("#ops")])
 
         down.fail_next = 0
         drain_for([app], clock, 0.25)
         assert len(down.posts) == 5
+        assert "fonctionne à nouveau" in str(smtp.messages[-1]["Subject"])  # and it is back
     finally:
         down.stop()
         up.stop()

@@ -97,6 +97,12 @@ STRINGS: dict[str, dict[str, str]] = {
         "ops_down_email_subject": "Le serveur d'e-mail est injoignable : {reason}",
         "ops_down_email_body": "Les e-mails sont conservés et repartiront d'eux-mêmes dès que le "
         "serveur SMTP répondra ; watchtower réessaie jusqu'à toutes les 10 min. Cause : {reason}",
+        "ops_down_service_subject": "Service injoignable : {target}",
+        "ops_down_service_body": "Les notifications pour {target} sont conservées et "
+        "repartiront d'elles-mêmes dès qu'il répondra ; watchtower réessaie jusqu'à toutes "
+        "les 10 min. Cause : {reason}",
+        "ops_back_service_subject": "{target} fonctionne à nouveau",
+        "ops_back_service_body": "Les notifications en attente pour {target} repartent.",
         "ops_back_subject": "{kind} fonctionne à nouveau",
         "ops_back_email_subject": "L'envoi d'e-mails fonctionne à nouveau",
         "ops_back_email_body": "Les e-mails en attente repartent.",
@@ -182,6 +188,11 @@ STRINGS: dict[str, dict[str, str]] = {
         "ops_down_email_subject": "The mail server is unreachable: {reason}",
         "ops_down_email_body": "E-mails are kept and will go out by themselves once the SMTP "
         "server answers; watchtower tries again up to every 10 min. Cause: {reason}",
+        "ops_down_service_subject": "Service unreachable: {target}",
+        "ops_down_service_body": "Notifications for {target} are kept and will go out by "
+        "themselves once it answers; watchtower tries again up to every 10 min. Cause: {reason}",
+        "ops_back_service_subject": "{target} works again",
+        "ops_back_service_body": "The waiting notifications for {target} are going out.",
         "ops_back_subject": "{kind} works again",
         "ops_back_email_subject": "E-mail delivery works again",
         "ops_back_email_body": "The waiting e-mails are going out.",

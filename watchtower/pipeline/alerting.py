@@ -342,6 +342,29 @@ class Alerting:
             if self._notice(session, key, ops, text, "info", kind=kind.capitalize()):
                 log.info("target kind delivers again: ops notified", extra=kv(kind=kind))
 
+    def service_down(self, target: str, reason: str) -> None:
+        """Tell ops (once a day per service) that an Apprise service is unreachable
+        and its notifications wait; never through ``target`` itself."""
+        self._service_notice(target, "ops_down_service", "critical", reason=redact_text(reason))
+
+    def service_back(self, target: str) -> None:
+        """Tell ops a service told as down delivers again (once a day, as the down)."""
+        self._service_notice(target, "ops_back_service", "info")
+
+    def _service_notice(self, target: str, text: str, severity: str, **fields: str) -> None:
+        now = self.app.clock()
+        ops = [o for o in self.app.loaded.config.watchtower.ops_notify if o != target]
+        shown = redact_target(target)  # an Apprise URL carries its tokens
+        if not ops:
+            log.error(
+                "no ops_notify target for an unreachable service: nobody is told",
+                extra=kv(target=shown),
+            )
+            return
+        key = f"ops:{text}:{now.date().isoformat()}:{target}"[:200]  # once a day
+        with self.app.db.session() as session:
+            self._notice(session, key, ops, text, severity, target=shown, **fields)
+
     def delivery_failed(self, target: str, reason: str) -> None:
         """Tell ops (once a day per target) that notifications to ``target`` are lost.
 

@@ -89,6 +89,13 @@ class DeliveryHooks(Protocol):
     def target_back(self, kind: str) -> None:
         """``kind`` delivered again after :meth:`target_disabled`."""
 
+    def service_down(self, target: str, reason: str) -> None:
+        """One service of its own (an Apprise URL) has been unreachable for a while:
+        its notifications wait; tell ops through the other targets."""
+
+    def service_back(self, target: str) -> None:
+        """``target`` delivers again after :meth:`service_down`."""
+
     def delivery_failed(self, target: str, reason: str) -> None:
         """Notifications to ``target`` failed for good (``reason``: the last error)."""
 

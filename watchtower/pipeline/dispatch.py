@@ -272,14 +272,19 @@ class Dispatcher:
         self.targets.told(where)
         since = outage.since.strftime("%Y-%m-%d %H:%M UTC")
         reason = f"unreachable since {since}: {redact_text(outage.reason)}"
-        if kind in PER_TARGET_KINDS:  # the pause is for a whole kind: say it in the log only
+        hooks = self.settings.hooks
+        if kind in PER_TARGET_KINDS:  # one service down, not the kind: no pause
             log.error(
                 "target unreachable for a while: its notifications wait",
                 extra=kv(target=redact_target(where), error=reason),
             )
+            if hooks:
+                try:
+                    hooks.service_down(where, reason)
+                except Exception:
+                    log.exception("unreachable notice not queued", extra=kv(kind=kind))
             return
         self.targets.pause(kind)
-        hooks = self.settings.hooks
         if hooks:
             try:
                 hooks.target_disabled(kind, reason, down=True)
@@ -289,7 +294,15 @@ class Dispatcher:
     def back(self, target: str) -> None:
         """``target`` delivers again (here or from another replica): the end of
         its scope's outage, if any, logged once."""
-        outage = self.targets.reachable(scope(target))
+        where = scope(target)
+        outage = self.targets.reachable(where)
+        hooks = self.settings.hooks
+        told_alone = split_target(where)[0] in PER_TARGET_KINDS  # not through a pause
+        if outage is not None and outage.told and told_alone and hooks:
+            try:
+                hooks.service_back(where)
+            except Exception:
+                log.exception("back notice not queued", extra=kv(target=redact_target(where)))
         if outage is not None:
             log.info(
                 "target back: delivering again",
