@@ -32,14 +32,8 @@ from watchtower.notify import slack_render as r
 from watchtower.notify._text import seen_on_text, t
 from watchtower.notify.base import Limits, Message, Notifier, Receipt
 from watchtower.notify.slack_ack import Acknowledgement
-from watchtower.notify.slack_api import (
-    METADATA_EVENT,
-    TOO_BIG,
-    Posted,
-    SlackApi,
-    SlackRefused,
-    slack_error,
-)
+from watchtower.notify.slack_api import METADATA_EVENT, Posted, SlackApi
+from watchtower.notify.slack_errors import TOO_BIG, SlackRefused, slack_error
 from watchtower.notify.slack_render import escape_mrkdwn, escape_url
 
 __all__ = ["METADATA_EVENT", "SlackNotifier", "escape_mrkdwn", "escape_url", "slack_delivery_error"]

@@ -4,33 +4,7 @@
   one per second, with short bursts); ``#name`` and the channel's id share one
   pace once the id is known. A 429 still maps to
   :class:`~watchtower.errors.RateLimited` carrying Retry-After.
-- **Errors** (:func:`slack_error`, one table for every call):
-
-  ============================== ==============================================
-  the whole of Slack is paused   ``invalid_auth``, ``not_authed``,
-  (:class:`TargetDisabled`)      ``token_revoked``, ``token_expired``,
-                                 ``account_inactive``, ``not_allowed_token_type``,
-                                 ``ekm_access_denied``; ``missing_scope`` on a post
-                                 (the error names the scope to add)
-  Slack is down: every Slack     connection refused or reset, a timeout, a 5xx;
-  notification waits, one is     ``service_unavailable``, ``request_timeout``,
-  tried now and then, no         ``message_limit_exceeded``, ``team_added_to_org``,
-  attempt spent                  ``org_login_required``
-  (:class:`TargetUnreachable`;   (on a post, a timeout, a dropped answer or a 5xx
-  :class:`UnreachableMaybeSent`  may come after Slack stored the message)
-  when it may have been stored)
-  retried (may have been stored: ``fatal_error``, ``internal_error`` (HTTP 200)
-  :class:`OutcomeUnknown`)
-  the channel waits              ``ratelimited`` (429, Retry-After; no attempt spent)
-  this channel only (failed,     ``channel_not_found``, ``is_archived``,
-  with what to do)               ``not_in_channel`` (after one
-                                 ``conversations.join``; a private channel says to
-                                 ``/invite`` the bot), ``restricted_action*``,
-                                 ``no_permission``
-  this message only              ``msg_too_long``, ``msg_blocks_too_long``,
-                                 ``invalid_blocks``: sent again once as plain text
-  ============================== ==============================================
-
+- **Errors**: one table for every call, in :mod:`watchtower.notify.slack_errors`.
 - **Unknown outcome**: when ``chat.postMessage`` fails in a way that may come
   *after* Slack stored the message (a timeout, a 5xx, the connection dropped
   once the request was sent), the error is an :class:`~watchtower.errors.OutcomeUnknown`
@@ -55,119 +29,25 @@ from typing import Any, NamedTuple
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
 
-from watchtower.errors import DeliveryError, OutcomeUnknown, RateLimited, TargetDisabled
+from watchtower.errors import DeliveryError
 from watchtower.notify.base import TargetUnreachable, UnreachableMaybeSent
 from watchtower.notify.slack_ack import ACK_REACTIONS, Acknowledgement, is_ack_reply, reply_detail
+from watchtower.notify.slack_errors import (
+    CHANNEL_HINTS,
+    REFUSED,
+    WRITES,
+    SlackRefused,
+    refusal,
+    slack_error,
+)
 
 METADATA_EVENT = "watchtower_notification"
-# The token or the app cannot post anywhere: pause every Slack target until fixed.
-AUTH_ERRORS = frozenset(
-    {
-        "invalid_auth",
-        "not_authed",
-        "token_revoked",
-        "token_expired",
-        "account_inactive",
-        "not_allowed_token_type",
-        "ekm_access_denied",
-    }
-)
-# "It's possible some aspect of the operation succeeded before the error was raised."
-MAYBE_DONE = frozenset({"fatal_error", "internal_error"})
-# Slack could not do it now, for any message; nothing was stored: Slack is down.
-TRANSIENT = frozenset(
-    {
-        "service_unavailable",
-        "request_timeout",
-        "message_limit_exceeded",
-        "team_added_to_org",
-        "org_login_required",
-    }
-)
-RATE_LIMITED = frozenset({"ratelimited", "rate_limited"})
-# The message itself is refused: sent again as plain text (see SlackNotifier.send).
-TOO_BIG = frozenset(
-    {"msg_too_long", "msg_blocks_too_long", "invalid_blocks", "invalid_blocks_format"}
-)
-# Calls that create something: a failure after the request left may hide a success.
-# chat.update is absent on purpose: repeating it is harmless.
-WRITES = frozenset({"chat.postMessage"})
 DEFAULT_BOT_NAME = "watchtower"
-REFUSED = "Slack refused the message: "
-# What to do about a refusal that concerns one channel ({channel}, {bot}).
-CHANNEL_HINTS = {
-    "channel_not_found": "the bot sees no channel {channel}: check the name (a renamed "
-    "channel keeps its id: write slack:C… in notify to survive renames) or, for a "
-    "private channel, invite the bot with /invite @{bot} in it",
-    "is_archived": "channel {channel} is archived: unarchive it or send these "
-    "notifications to another channel",
-    "restricted_action": "a workspace or channel setting stops the bot from posting in "
-    "{channel}: ask a Slack admin to let it post there",
-    "restricted_action_read_only_channel": "only admins may post in {channel}: "
-    "pick another channel",
-    "restricted_action_thread_only_channel": "{channel} accepts thread replies only: "
-    "pick another channel",
-    "restricted_action_non_threadable_channel": "{channel} accepts no thread replies",
-    "no_permission": "the bot may not post in {channel}: invite it with /invite @{bot}",
-}
-
-
-class SlackRefused(DeliveryError):
-    """Slack answered ``ok: false`` with ``code`` (``channel_not_found``…)."""
-
-    def __init__(self, code: str, reason: str = "", *, retryable: bool = False) -> None:
-        super().__init__(reason or f"{REFUSED}{code}", retryable=retryable)
-        self.code = code
 
 
 def metadata_for(outbox_id: int | str) -> dict[str, Any]:
     """The message metadata that lets us find a message again by its outbox id."""
     return {"event_type": METADATA_EVENT, "event_payload": {"outbox_id": str(outbox_id)}}
-
-
-def _retry_after(headers: Any) -> float:
-    value = headers.get("Retry-After") or headers.get("retry-after")
-    try:
-        return max(1.0, float(value)) if value else 1.0
-    except ValueError:
-        return 1.0
-
-
-def slack_error(exc: SlackApiError, *, write: bool = False) -> DeliveryError:
-    """Map a Slack API error to the outbox's vocabulary (``write``: see :data:`WRITES`;
-    the table is in the module docstring)."""
-    response = exc.response
-    status = response.status_code
-    data = response.data if isinstance(response.data, dict) else {}
-    error = str(data.get("error") or "")
-    if status == 429 or error in RATE_LIMITED:
-        what = f"Slack rate limit ({status if status == 429 else error})"
-        return RateLimited(what, retry_after=_retry_after(response.headers))
-    if status >= 500:
-        what = f"Slack server error ({status})"
-        # A gateway may answer 5xx after Slack stored the message: check before resending.
-        return UnreachableMaybeSent(what) if write else TargetUnreachable(what)
-    if error in MAYBE_DONE:
-        what = f"Slack server error ({error})"
-        if write:
-            return OutcomeUnknown(what)
-        return SlackRefused(error, what, retryable=True)
-    if error in AUTH_ERRORS:
-        return TargetDisabled("slack", f"Slack refused the bot token: {error}")
-    if error in TRANSIENT:
-        return TargetUnreachable(f"Slack is unavailable for now ({error})")
-    if error == "missing_scope":
-        needed = str(data.get("needed") or "")
-        scope = f"the scope {needed}" if needed else "a scope"
-        reason = (
-            f"{REFUSED}missing_scope — the Slack app lacks {scope}: add it under OAuth & "
-            "Permissions → Bot Token Scopes (slack-app-manifest.yml lists every scope "
-            "watchtower needs), then reinstall the app to the workspace"
-        )
-        if write:  # no channel can receive anything: keep every row waiting, tell ops
-            return TargetDisabled("slack", reason)
-        return SlackRefused(error, reason)
-    return SlackRefused(error or str(status))
 
 
 class Posted(NamedTuple):
@@ -274,7 +154,7 @@ class SlackApi:
             try:
                 data = self.call("chat.postMessage", **body)
             except DeliveryError as exc:
-                code = _refusal(exc)
+                code = refusal(exc)
                 if attempt == 1 and code == "not_in_channel":
                     self._join(channel)
                     continue
@@ -302,7 +182,7 @@ class SlackApi:
                 raise
             # Only a member can add the bot to a private channel: tell the operator how.
             invite = f"invite it with /invite @{self.bot_name()} in that channel"
-            code = _refusal(exc)
+            code = refusal(exc)
             if code == "method_not_supported_for_channel_type":
                 reason = f"the bot is not in private channel {channel}: {invite}"
             else:
@@ -441,8 +321,3 @@ class SlackApi:
             if is_ack_reply(text):
                 return Acknowledgement(str(message.get("user") or ""), "reply", reply_detail(text))
         return None
-
-
-def _refusal(exc: DeliveryError) -> str:
-    """Slack's error code in a permanent error made by :func:`slack_error`, else ``""``."""
-    return exc.code if isinstance(exc, SlackRefused) and not exc.retryable else ""

@@ -15,7 +15,8 @@ from slack_sdk.web.slack_response import SlackResponse
 
 from watchtower.errors import DeliveryError, OutcomeUnknown, RateLimited, TargetDisabled
 from watchtower.notify.base import TargetUnreachable, UnreachableMaybeSent
-from watchtower.notify.slack_api import SlackApi, SlackRefused, slack_error
+from watchtower.notify.slack_api import SlackApi
+from watchtower.notify.slack_errors import SlackRefused, slack_error
 
 
 def api_error(status: int, error: str = "", headers: dict[str, str] | None = None) -> SlackApiError:

@@ -1,0 +1,162 @@
+"""What Slack's answers mean for the outbox: one table for every Web API call.
+
+:func:`slack_error` maps a :class:`~slack_sdk.errors.SlackApiError` to the
+outbox's vocabulary (:mod:`watchtower.errors`); :mod:`watchtower.notify.slack_api`
+makes the calls and maps the network failures around them.
+
+  ============================== ==============================================
+  the whole of Slack is paused   ``invalid_auth``, ``not_authed``,
+  (:class:`TargetDisabled`)      ``token_revoked``, ``token_expired``,
+                                 ``account_inactive``, ``not_allowed_token_type``,
+                                 ``ekm_access_denied``; ``missing_scope`` on a post
+                                 (the error names the scope to add)
+  Slack is down: every Slack     connection refused or reset, a timeout, a 5xx;
+  notification waits, one is     ``service_unavailable``, ``request_timeout``,
+  tried now and then, no         ``message_limit_exceeded``, ``team_added_to_org``,
+  attempt spent                  ``org_login_required``
+  (:class:`TargetUnreachable`;   (on a post, a timeout, a dropped answer or a 5xx
+  :class:`UnreachableMaybeSent`  may come after Slack stored the message)
+  when it may have been stored)
+  retried (may have been stored: ``fatal_error``, ``internal_error`` (HTTP 200)
+  :class:`OutcomeUnknown`)
+  the channel waits              ``ratelimited`` (429, Retry-After; no attempt spent)
+  this channel only (failed,     ``channel_not_found``, ``is_archived``,
+  with what to do)               ``not_in_channel`` (after one
+                                 ``conversations.join``; a private channel says to
+                                 ``/invite`` the bot), ``restricted_action*``,
+                                 ``no_permission``
+  this message only              ``msg_too_long``, ``msg_blocks_too_long``,
+                                 ``invalid_blocks``: sent again once as plain text
+  ============================== ==============================================
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from slack_sdk.errors import SlackApiError
+
+from watchtower.errors import DeliveryError, OutcomeUnknown, RateLimited, TargetDisabled
+from watchtower.notify.base import TargetUnreachable, UnreachableMaybeSent
+
+__all__ = [
+    "AUTH_ERRORS",
+    "CHANNEL_HINTS",
+    "MAYBE_DONE",
+    "RATE_LIMITED",
+    "REFUSED",
+    "TOO_BIG",
+    "TRANSIENT",
+    "WRITES",
+    "SlackRefused",
+    "refusal",
+    "slack_error",
+]
+
+# The token or the app cannot post anywhere: pause every Slack target until fixed.
+AUTH_ERRORS = frozenset(
+    {
+        "invalid_auth",
+        "not_authed",
+        "token_revoked",
+        "token_expired",
+        "account_inactive",
+        "not_allowed_token_type",
+        "ekm_access_denied",
+    }
+)
+# "It's possible some aspect of the operation succeeded before the error was raised."
+MAYBE_DONE = frozenset({"fatal_error", "internal_error"})
+# Slack could not do it now, for any message; nothing was stored: Slack is down.
+TRANSIENT = frozenset(
+    {
+        "service_unavailable",
+        "request_timeout",
+        "message_limit_exceeded",
+        "team_added_to_org",
+        "org_login_required",
+    }
+)
+RATE_LIMITED = frozenset({"ratelimited", "rate_limited"})
+# The message itself is refused: sent again as plain text (see SlackNotifier.send).
+TOO_BIG = frozenset(
+    {"msg_too_long", "msg_blocks_too_long", "invalid_blocks", "invalid_blocks_format"}
+)
+# Calls that create something: a failure after the request left may hide a success.
+# chat.update is absent on purpose: repeating it is harmless.
+WRITES = frozenset({"chat.postMessage"})
+REFUSED = "Slack refused the message: "
+# What to do about a refusal that concerns one channel ({channel}, {bot}).
+CHANNEL_HINTS = {
+    "channel_not_found": "the bot sees no channel {channel}: check the name (a renamed "
+    "channel keeps its id: write slack:C… in notify to survive renames) or, for a "
+    "private channel, invite the bot with /invite @{bot} in it",
+    "is_archived": "channel {channel} is archived: unarchive it or send these "
+    "notifications to another channel",
+    "restricted_action": "a workspace or channel setting stops the bot from posting in "
+    "{channel}: ask a Slack admin to let it post there",
+    "restricted_action_read_only_channel": "only admins may post in {channel}: "
+    "pick another channel",
+    "restricted_action_thread_only_channel": "{channel} accepts thread replies only: "
+    "pick another channel",
+    "restricted_action_non_threadable_channel": "{channel} accepts no thread replies",
+    "no_permission": "the bot may not post in {channel}: invite it with /invite @{bot}",
+}
+
+
+class SlackRefused(DeliveryError):
+    """Slack answered ``ok: false`` with ``code`` (``channel_not_found``…)."""
+
+    def __init__(self, code: str, reason: str = "", *, retryable: bool = False) -> None:
+        super().__init__(reason or f"{REFUSED}{code}", retryable=retryable)
+        self.code = code
+
+
+def _retry_after(headers: Any) -> float:
+    value = headers.get("Retry-After") or headers.get("retry-after")
+    try:
+        return max(1.0, float(value)) if value else 1.0
+    except ValueError:
+        return 1.0
+
+
+def slack_error(exc: SlackApiError, *, write: bool = False) -> DeliveryError:
+    """Map a Slack API error to the outbox's vocabulary (``write``: see :data:`WRITES`;
+    the table is in the module docstring)."""
+    response = exc.response
+    status = response.status_code
+    data = response.data if isinstance(response.data, dict) else {}
+    error = str(data.get("error") or "")
+    if status == 429 or error in RATE_LIMITED:
+        what = f"Slack rate limit ({status if status == 429 else error})"
+        return RateLimited(what, retry_after=_retry_after(response.headers))
+    if status >= 500:
+        what = f"Slack server error ({status})"
+        # A gateway may answer 5xx after Slack stored the message: check before resending.
+        return UnreachableMaybeSent(what) if write else TargetUnreachable(what)
+    if error in MAYBE_DONE:
+        what = f"Slack server error ({error})"
+        if write:
+            return OutcomeUnknown(what)
+        return SlackRefused(error, what, retryable=True)
+    if error in AUTH_ERRORS:
+        return TargetDisabled("slack", f"Slack refused the bot token: {error}")
+    if error in TRANSIENT:
+        return TargetUnreachable(f"Slack is unavailable for now ({error})")
+    if error == "missing_scope":
+        needed = str(data.get("needed") or "")
+        scope = f"the scope {needed}" if needed else "a scope"
+        reason = (
+            f"{REFUSED}missing_scope — the Slack app lacks {scope}: add it under OAuth & "
+            "Permissions → Bot Token Scopes (slack-app-manifest.yml lists every scope "
+            "watchtower needs), then reinstall the app to the workspace"
+        )
+        if write:  # no channel can receive anything: keep every row waiting, tell ops
+            return TargetDisabled("slack", reason)
+        return SlackRefused(error, reason)
+    return SlackRefused(error or str(status))
+
+
+def refusal(exc: DeliveryError) -> str:
+    """Slack's error code in a permanent error made by :func:`slack_error`, else ``""``."""
+    return exc.code if isinstance(exc, SlackRefused) and not exc.retryable else ""
