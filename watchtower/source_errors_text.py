@@ -208,8 +208,10 @@ SOURCE_ERRORS: dict[str, dict[str, str]] = {
         "fr": "le serveur de messagerie a coupé la connexion",
     },
     "imap_folder_missing": {
-        "en": "the mail server answered with an error ({reason})",
-        "fr": "le dossier {folder} est introuvable ou inaccessible sur le serveur de messagerie",
+        "en": "the folder {folder} cannot be opened on the mail server ({reason}); "
+        "its folders: {folders}",
+        "fr": "le dossier {folder} est introuvable ou inaccessible sur le serveur de messagerie "
+        "(renommé ou supprimé ?) ; dossiers présents : {folders}",
     },
     "imap_error": {
         "en": "the mail server answered with an error ({reason})",

@@ -27,7 +27,11 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from imap_tools import MailBox, MailBoxStartTls, MailBoxUnencrypted
-from imap_tools.errors import ImapToolsError, MailboxFolderSelectError
+from imap_tools.errors import (
+    ImapToolsError,
+    MailboxFolderSelectError,
+    UnexpectedCommandStatusError,
+)
 from imap_tools.mailbox import BaseMailBox
 
 from watchtower.adapters._net import address_refusal
@@ -42,6 +46,7 @@ __all__ = [
     "check_host",
     "connect",
     "login",
+    "open_folder",
     "server_errors",
     "tls_context",
 ]
@@ -134,6 +139,44 @@ def _first_line(value: Any) -> str:
     return str(value).split("\n")[0][:200]
 
 
+# Dovecot's timing suffix: "Mailbox doesn't exist: X (0.001 + 0.000 secs)."
+_TIMING = re.compile(r"\s*\([\d.+ ]+secs\)\.?$")
+
+
+def _server_words(exc: Exception) -> str:
+    """What the server said (``Mailbox doesn't exist: Alertes``), not imap-tools'
+    wrapping (``Response status "OK" expected, but "NO" received. Data: [b'…']``)."""
+    if isinstance(exc, UnexpectedCommandStatusError):
+        data = exc.command_result[1] if len(exc.command_result) > 1 else None
+        lines = [
+            line.decode("utf-8", "replace") if isinstance(line, bytes) else str(line)
+            for line in (data if isinstance(data, list) else [data])
+            if line
+        ]
+        said = _TIMING.sub("", " ".join(lines).strip())
+        if said:
+            return _first_line(said)
+    return _first_line(exc)
+
+
+#: Folder names quoted in the "folder not found" error, at most.
+_LISTED_FOLDERS = 20
+
+
+def open_folder(mailbox: BaseMailBox, folder: str, readonly: bool) -> None:
+    """SELECT (or EXAMINE) ``folder``; when the server refuses it (renamed, deleted,
+    a typo), the error names the folders that do exist."""
+    try:
+        mailbox.folder.set(folder, readonly=readonly)
+    except MailboxFolderSelectError as exc:
+        names: list[str] = []
+        with contextlib.suppress(ImapToolsError, imaplib.IMAP4.error):
+            names = sorted(info.name for info in mailbox.folder.list())
+        shown = ", ".join(names[:_LISTED_FOLDERS]) + (" …" if len(names) > _LISTED_FOLDERS else "")
+        params = {"folder": folder, "reason": _server_words(exc), "folders": shown or "?"}
+        raise TransientError(code="imap_folder_missing", params=params) from None
+
+
 def login(mailbox: BaseMailBox, username: str, password: str) -> None:
     """LOGIN, or AUTHENTICATE PLAIN when the name or password is not ASCII."""
     if username.isascii() and password.isascii():
@@ -162,10 +205,12 @@ def server_errors(settings: ImapSettings, timeout: float) -> Iterator[None]:
         raise
     except ImapToolsError as exc:
         # imap-tools errors quote the server's answer, never the password we sent.
-        params = {"reason": _first_line(exc), "folder": settings.folder}
+        params = {"reason": _server_words(exc), "folder": settings.folder}
         if "login" in type(exc).__name__.lower():
             raise PermanentError(code="imap_login_refused", params=params) from None
-        code = "imap_folder_missing" if isinstance(exc, MailboxFolderSelectError) else "imap_error"
+        code = "imap_error"
+        if isinstance(exc, MailboxFolderSelectError):  # open_folder names the folders
+            code, params["folders"] = "imap_folder_missing", "?"
         raise TransientError(code=code, params=params) from None
     except TimeoutError:
         raise TransientError(code="imap_timeout", params={"seconds": timeout}) from None

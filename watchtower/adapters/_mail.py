@@ -8,7 +8,10 @@
   (``/groups/ID/…``, ``/feed/update/…``) becomes an item; LinkedIn's tracking
   (``/comm/`` prefix, ``trk``, ``midToken``…) is removed to give the real URL.
 * A digest forwarded as an attachment (``message/rfc822``) is split the same
-  way, by the attached e-mail's own sender.
+  way, by the attached e-mail's own sender; one forwarded inline (a colleague's
+  "Fwd:" or "TR :") too, by the sender its forward header names ("De : Alertes
+  Google <googlealerts-noreply@google.com>"): the colleague's own words are no
+  article.
 * Any other e-mail is one item: subject, sender, date, and the text of every
   inline part (attached e-mails included).
 
@@ -24,6 +27,7 @@ from __future__ import annotations
 import email
 import email.policy
 import hashlib
+import re
 from dataclasses import dataclass
 from datetime import datetime
 from email.message import Message
@@ -43,6 +47,7 @@ from watchtower.adapters._mail_digest import (
     html_articles,
     text_articles,
 )
+from watchtower.adapters._text import html_to_text
 from watchtower.models import Item
 
 __all__ = ["clean_linkedin_url", "parse_email", "parse_message"]
@@ -90,10 +95,30 @@ def _digest_target(sender: str) -> Target | None:
     return None
 
 
-def _digest_items(message: Message) -> list[Item]:
-    """One item per article when ``message`` is a digest; ``[]`` otherwise."""
+#: A forward header's sender line: "From: Name <addr>", "De : addr", "[mailto:addr]".
+_FORWARDED_FROM = re.compile(
+    r"\b(?:From|De|Von|Da|Van)\s?:\s*[^:<>\[\]\n]{0,200}?[<\[]?\s*(?:mailto:)?"
+    r"([\w.+-]+@[\w-]+(?:\.[\w-]+)+)"
+)
+
+
+def _forwarded_target(message: Message) -> Target | None:
+    """How the digest forwarded inline in ``message`` links its articles, if any:
+    the first sender named in the body that sends digests."""
+    html = own_text(message, "html")
+    for text in (own_text(message, "plain"), html_to_text(html) if html else ""):
+        for match in _FORWARDED_FROM.finditer(text):
+            target = _digest_target(match.group(1))
+            if target is not None:
+                return target
+    return None
+
+
+def _digest_items(message: Message, target: Target | None = None) -> list[Item]:
+    """One item per article when ``message`` is a digest (or, with ``target``,
+    holds one forwarded inline); ``[]`` otherwise."""
     envelope = _Envelope.of(message)
-    target = _digest_target(envelope.sender)
+    target = target or _digest_target(envelope.sender)
     if target is None:
         return []
     html = own_text(message, "html")
@@ -125,6 +150,10 @@ def parse_message(message: Message) -> list[Item]:
             forwarded.setdefault(item.guid, item)
     if forwarded:
         return list(forwarded.values())
+    target = _forwarded_target(message)
+    items = _digest_items(message, target) if target is not None else []
+    if items:
+        return items
     envelope = _Envelope.of(message)
     return [
         Item(

@@ -45,9 +45,14 @@ Article = tuple[str, str, str]
 Target = Callable[[str], "str | None"]
 
 _MAX_TEXT = 2000
-_LINKEDIN_TRACKING = {"trk", "trkemail", "midtoken", "midsig", "lipi", "eid", "otptoken", "loid"}
 _LINKEDIN_CONTENT = ("/groups/", "/feed/update/", "/posts/", "/pulse/")
-_GROUP_HOME = re.compile(r"^/groups/[^/]+/?$")
+#: Query parameters that are LinkedIn's tracking or a button's action, not the discussion.
+_LINKEDIN_TRACKING = {
+    *("trk", "trkemail", "midtoken", "midsig", "lipi", "eid", "otptoken", "loid"),
+    *("refid", "trackingid", "commenturn", "replyurn", "dashcommenturn", "actiontype"),
+}
+#: Google's own pages, never an article: a search, the alerts' settings.
+_GOOGLE_PAGES = ("/search", "/alerts", "/url")
 _ARTICLE_TYPES = ("Article", "NewsArticle", "BlogPosting", "Report", "ScholarlyArticle")
 # "<https://…>" at the end of a line (a URL never holds spaces: a wrapped one is rejoined).
 _ANGLE_URL = re.compile(r"<(https?://[^<>]{1,8000}?)>")
@@ -55,13 +60,29 @@ _URL_AT_END = re.compile(r"(?:<(https?://[^<>\s]+)>|(https?://\S+))\s*$")
 
 
 def google_target(href: str) -> str | None:
-    """The article behind a Google ``/url`` redirect; ``None`` for Google's own links."""
+    """The article behind a Google ``/url`` redirect; ``None`` for Google's own links,
+    redirected or not ("Voir plus de résultats" to a search, the alert's settings)."""
     target = unwrap_google_url(href)
-    return target if target != href else None
+    if target == href:
+        return None
+    parts = urlsplit(target)
+    host = (parts.hostname or "").lower()
+    google = host in ("google.com", "www.google.com") or host.startswith("www.google.")
+    if google and parts.path.startswith(_GOOGLE_PAGES):
+        return None
+    return target
 
 
 def clean_linkedin_url(href: str) -> str | None:
-    """A LinkedIn discussion link without tracking; ``None`` for anything else."""
+    """A LinkedIn discussion link, reduced to the discussion's own address; ``None``
+    for anything else (the group's pages, "Voir toutes les discussions", settings…).
+
+    LinkedIn's tracking (``trk``, ``midToken``, ``refId``, ``trackingId``,
+    ``utm_*``…) and the parameters of the "Commenter" and "J'aime" buttons
+    (``commentUrn``, ``actionType``) are dropped, as are a trailing slash and
+    ``%3A`` in ``urn%3Ali%3Aactivity``, so every link to one discussion gives one
+    URL; other parameters are kept.
+    """
     parts = urlsplit(href)
     host = (parts.hostname or "").lower()
     if not (host == "linkedin.com" or host.endswith(".linkedin.com")):
@@ -69,9 +90,23 @@ def clean_linkedin_url(href: str) -> str | None:
     path = parts.path
     if path.startswith("/comm/"):
         path = path[len("/comm") :]
-    if not path.startswith(_LINKEDIN_CONTENT) or _GROUP_HOME.match(path):
-        return None  # settings, help, profiles, and the group's home page
-    query = [(k, v) for k, v in parse_qsl(parts.query) if k.lower() not in _LINKEDIN_TRACKING]
+    path = re.sub("%3a", ":", path, flags=re.IGNORECASE).rstrip("/")
+    if not path.startswith(_LINKEDIN_CONTENT):
+        return None  # settings, help, profiles
+    segments = path.split("/")[2:]  # after "/groups", "/feed", "/posts", "/pulse"
+    if segments[:1] == ["update"]:
+        segments = segments[1:]
+    if path.startswith("/groups/") and not any(
+        any(c.isdigit() for c in segment) for segment in segments[1:]
+    ):
+        return None  # the group's home, its members, "all discussions"…
+    if not any(segments):
+        return None
+    query = [
+        (key, value)
+        for key, value in parse_qsl(parts.query)
+        if key.lower() not in _LINKEDIN_TRACKING and not key.lower().startswith("utm_")
+    ]
     return urlunsplit(("https", "www.linkedin.com", path, urlencode(query), ""))
 
 

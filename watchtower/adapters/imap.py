@@ -14,7 +14,12 @@ that was delivered late; items read again in it are the same items (their guid
 comes from ``Message-ID``) and are not announced twice.
 
 One e-mail that cannot be read is skipped with a warning naming its UID; the
-cursor moves past it, so it never blocks the mails after it.
+cursor moves past it, so it never blocks the mails after it. A warning also
+says when e-mails were left unread: older than the newest ``max_messages`` on
+the first check, or still waiting while a backlog is caught up.
+
+A folder the server refuses (renamed, deleted, a typo) is an error that names
+the folders that do exist.
 
 The password comes from the environment variable named by ``password_env`` and
 never appears in errors. Connecting and every read wait at most ``[watchtower]
@@ -43,6 +48,7 @@ from watchtower.adapters._imap_session import (
     check_host,
     connect,
     login,
+    open_folder,
     server_errors,
     tls_context,
 )
@@ -213,7 +219,7 @@ class ImapSource(Source):
     def _read(self, reader: _Reader, state: SourceState, started: datetime) -> FetchResult:
         mailbox, settings = reader.mailbox, reader.settings
         cursor = state.cursor
-        mailbox.folder.set(settings.folder, readonly=not settings.mark_seen)
+        open_folder(mailbox, settings.folder, readonly=not settings.mark_seen)
         validity = int(mailbox.folder.status(settings.folder, ["UIDVALIDITY"])["UIDVALIDITY"])
         last = int(cursor.get("last_uid") or 0)
         read_until = _time(cursor.get("read_until"))
@@ -250,6 +256,17 @@ class ImapSource(Source):
                 0,
                 f"the folder {settings.folder} was rebuilt (UIDVALIDITY changed): "
                 f"re-read its newest {len(uids)} e-mails{note}",
+            )
+        left = len(found) - len(uids)
+        if left > 0 and last == 0 and not rebuilt:
+            reader.warnings.append(
+                f"first check of {settings.folder}: read its newest {len(uids)} e-mails; "
+                f"the {left} older ones are not read (max_messages = {limit})"
+            )
+        elif left > 0 and last:
+            reader.warnings.append(
+                f"{left} more e-mails wait in {settings.folder}: "
+                f"{limit} are read per check (max_messages)"
             )
         caught_up = last == 0 or len(found) <= limit
         until = started if caught_up else read_until

@@ -402,9 +402,12 @@ def test_a_missing_folder_on_dovecot(mailbox: Mailbox) -> None:
     with pytest.raises(TransientError) as caught:
         poll(mailbox.settings(folder="Veille"), SourceState())
     assert caught.value.code == "imap_folder_missing"
-    assert caught.value.message.startswith("the mail server answered with an error (")
+    assert caught.value.message.startswith(
+        "the folder Veille cannot be opened on the mail server ("
+    )
     assert caught.value.sentence("fr") == (
-        "le dossier Veille est introuvable ou inaccessible sur le serveur de messagerie"
+        "le dossier Veille est introuvable ou inaccessible sur le serveur de messagerie "
+        "(renommé ou supprimé ?) ; dossiers présents : INBOX"
     )
 
 
