@@ -379,6 +379,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="the schema to go back to: the 'latest' the older watchtower names (e.g. 0004)",
     )
     downgrade.add_argument("--config", "-c", help=CONFIG_HELP)
+    downgrade.add_argument(
+        "--force",
+        action="store_true",
+        help="downgrade even if a daemon's recent heartbeat says it still runs (one killed "
+        "without stopping, whose heartbeat is not stale yet)",
+    )
     downgrade.set_defaults(func=cmd_db_downgrade)
     for extension in EXTENSIONS:
         extension(sub)

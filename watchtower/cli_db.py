@@ -1,6 +1,6 @@
 """The commands that read or migrate the database without running the daemon:
 ``status`` (read-only: never creates, migrates or writes), ``db upgrade`` and
-``db downgrade``.
+``db downgrade`` (refused while a daemon's heartbeat says it runs, unless ``--force``).
 
 ``status`` gathers :mod:`watchtower.status_report` and prints it as JSON, as
 tables or as :mod:`watchtower.status_text`; it exits 1 when nobody polls. When
@@ -15,7 +15,8 @@ import json
 import logging
 import os
 import sys
-from datetime import datetime
+from datetime import datetime, timedelta
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import sqlalchemy.exc
@@ -23,7 +24,7 @@ import sqlalchemy.exc
 from watchtower.cli import EXIT_CONFIG, EXIT_FAILURE, load_args
 from watchtower.errors import ConfigError, SchemaMismatch
 from watchtower.logs import kv
-from watchtower.status_report import daemon_liveness, status_report
+from watchtower.status_report import daemon_liveness, refused_config, status_report
 from watchtower.status_text import (
     daemon_line,
     database_line,
@@ -34,6 +35,7 @@ from watchtower.status_text import (
 
 if TYPE_CHECKING:
     from watchtower.config import LoadedConfig
+    from watchtower.storage.db import Database
 
 # The report and its text moved to status_report and status_text; these names
 # stay importable from here for watchtower.progress.
@@ -63,6 +65,7 @@ def cmd_status(args: argparse.Namespace) -> int:
     from watchtower.storage.db import Database, head_revision
 
     loaded: LoadedConfig | None = None
+    refused: dict[str, Any] | None = None
     try:
         valid = load_args(args)
     except ConfigError as exc:
@@ -71,6 +74,7 @@ def cmd_status(args: argparse.Namespace) -> int:
         # The daemon keeps running on its last good config: what the database
         # says (and that this file was refused) matters most now.
         database_url = refused_config_database(args, exc)
+        refused = refused_config(config_path(args), exc)  # and its times' zone
     else:
         if args.live:
             return _live_check(valid)
@@ -89,7 +93,12 @@ def cmd_status(args: argparse.Namespace) -> int:
         try:
             with db.session() as session:
                 report = status_report(
-                    session, loaded, utcnow(), schema=(revision, head), database_url=database_url
+                    session,
+                    loaded,
+                    utcnow(),
+                    schema=(revision, head),
+                    database_url=database_url,
+                    refused=refused,
                 )
         except sqlalchemy.exc.DatabaseError as exc:
             if revision == head:
@@ -145,6 +154,13 @@ def nobody_polling(report: dict[str, Any]) -> bool:
     return True
 
 
+def config_path(args: argparse.Namespace) -> Path:
+    """The config file a command reads: ``--config``, ``$WATCHTOWER_CONFIG``, the default."""
+    from watchtower.config import DEFAULT_CONFIG
+
+    return Path(args.config or os.environ.get("WATCHTOWER_CONFIG") or DEFAULT_CONFIG)
+
+
 def refused_config_database(args: argparse.Namespace, refused: ConfigError) -> str:
     """The database of a config file ``load_config`` refused, so that ``status``
     can still show the daemon (running on its last good config) and that refusal.
@@ -155,13 +171,11 @@ def refused_config_database(args: argparse.Namespace, refused: ConfigError) -> s
     cannot be known). Prints the problems on stderr, as ``check`` does.
     """
     import tomllib
-    from pathlib import Path
 
-    from watchtower.config import DEFAULT_CONFIG
     from watchtower.config_models import WatchtowerSection, resolve_database_url
     from watchtower.redact import redact_text
 
-    path = Path(args.config or os.environ.get("WATCHTOWER_CONFIG") or DEFAULT_CONFIG)
+    path = config_path(args)
     url = os.environ.get("WATCHTOWER_DATABASE_URL")
     if url is None and path.is_file():
         try:
@@ -216,6 +230,8 @@ def cmd_db_downgrade(args: argparse.Namespace) -> int:
     reader = Database(url, readonly=True)  # a missing database is an error, not created
     try:
         current = reader.existing_revision()
+        going_back = known.index(args.revision) < known.index(current)
+        running = _running_daemons(reader, current) if going_back and not args.force else []
     finally:
         reader.dispose()
     if known.index(args.revision) > known.index(current):
@@ -228,6 +244,15 @@ def cmd_db_downgrade(args: argparse.Namespace) -> int:
     if args.revision == current:
         print(f"database is already at schema {current}")
         return 0
+    if running:  # step 1 of the way back (README: Upgrades and rollbacks)
+        print(
+            f"{len(running)} watchtower daemon(s) still run on this database "
+            f"({'; '.join(running)}): stop every one first (systemctl stop watchtower), "
+            "or it fails on the older schema; a daemon killed without stopping shows as "
+            "running for a few minutes after its last heartbeat: wait, or pass --force",
+            file=sys.stderr,
+        )
+        return EXIT_FAILURE
     db = Database(url)
     try:
         before = db.downgrade(args.revision)
@@ -238,6 +263,30 @@ def cmd_db_downgrade(args: argparse.Namespace) -> int:
         f"watchtower whose latest schema is {args.revision}, then start the service"
     )
     return 0
+
+
+def _running_daemons(db: Database, revision: str) -> list[str]:
+    """The daemons whose heartbeat says they run now (``host pid N, seen Xs ago``):
+    a downgrade under a running daemon leaves it writing columns that are gone."""
+    from watchtower.app import utcnow
+    from watchtower.heartbeat import instance_state
+    from watchtower.storage.daemons import daemon_rows
+    from watchtower.storage.db import revisions
+
+    if revisions().index(revision) < revisions().index("0006"):  # no heartbeats before
+        return []
+    now = utcnow()
+    with db.session() as session:
+        rows = daemon_rows(session)
+    return [
+        f"{row.host} pid {row.pid}, last heartbeat {_seconds(now - row.seen_at)}s ago"
+        for row in rows
+        if row.mode != "once" and instance_state(row, now) == "running"
+    ]
+
+
+def _seconds(delta: timedelta) -> int:
+    return max(0, int(delta.total_seconds()))
 
 
 def no_database_hint(args: argparse.Namespace) -> str:

@@ -29,6 +29,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+import sqlalchemy.exc
 from alembic import command
 from alembic.config import Config as AlembicConfig
 from alembic.migration import MigrationContext
@@ -190,6 +191,16 @@ def _migrating(engine: Engine) -> Iterator[Connection]:
     mode rebuilds a table (copy, drop, rename), and dropping ``items`` with
     foreign keys on would delete every mention (``ON DELETE CASCADE``); the
     caller checks them after migrating (:func:`_check_foreign_keys`).
+
+    Either every pending migration is applied or none: PostgreSQL's DDL is
+    transactional, and on SQLite the transaction is opened explicitly
+    (``BEGIN IMMEDIATE``), since Python's ``sqlite3`` runs ``CREATE``, ``ALTER``
+    and ``DROP`` outside any transaction otherwise. A migration killed half-way
+    (``kill -9``, a power cut, a full disk) thus leaves the schema it started
+    from, and the next ``db upgrade`` or start applies it again from there
+    (instead of failing on ``table stories already exists``). ``IMMEDIATE``
+    takes the write lock first, so a ``db upgrade`` and a start on the same
+    file also take turns.
     """
     sqlite = engine.dialect.name == "sqlite"
     with engine.connect() as connection:
@@ -198,6 +209,8 @@ def _migrating(engine: Engine) -> Iterator[Connection]:
             connection.commit()
         try:
             with connection.begin():
+                if sqlite:
+                    connection.exec_driver_sql("BEGIN IMMEDIATE")
                 if is_postgres(engine):
                     connection.execute(
                         text("SELECT pg_advisory_xact_lock(:id)"), {"id": MIGRATION_LOCK}
@@ -234,17 +247,56 @@ def _migrate(connection: Connection, revision: str, *, down: bool = False) -> No
     _check_foreign_keys(connection)
 
 
+def migration_failed(before: str | None, target: str, error: Exception) -> SchemaMismatch:
+    """What an operator reads when a migration failed: it changed nothing (it runs
+    in one transaction), why it failed, and what to do about the usual causes."""
+    orig = getattr(error, "orig", None) or error
+    lines = str(orig).strip().splitlines()
+    reason = lines[0] if lines else type(orig).__name__
+    if before is None:
+        message = f"the database could not be created at schema {target}: {reason}"
+    else:
+        message = (
+            f"the database schema {before} could not be migrated to {target} "
+            f"and is left at {before}, unchanged: {reason}"
+        )
+    again = "then run `watchtower db upgrade` again (or restart the service)"
+    low = reason.lower()
+    if "full" in low or "no space" in low:
+        hint = (
+            "free space where the database lives (a migration may copy a whole table, "
+            f"so it needs room for the largest one), {again}"
+        )
+    elif "readonly" in low or "read-only" in low or "permission denied" in low:
+        hint = f"the database (and, for SQLite, its folder) must be writable by this user; {again}"
+    else:
+        hint = (
+            f"{again}; if it fails the same way, restore the backup taken before the "
+            "upgrade and keep the older watchtower (README: Upgrades and rollbacks)"
+        )
+    return SchemaMismatch(message, hint=hint)
+
+
 def upgrade(engine: Engine) -> tuple[str | None, str]:
     """Apply every pending migration (idempotent; safe on each start).
 
     Returns the schema revisions before and after (before is None for a new
     database). A database migrated by a newer watchtower is refused, untouched.
+    A migration that fails (a full disk, a read-only file) changes nothing and
+    raises :class:`SchemaMismatch` saying so (:func:`migration_failed`).
     """
-    with _migrating(engine) as connection:
-        before = current_revision(connection)
-        refuse_newer(before)
-        if before != head_revision():
-            _migrate(connection, "head")
+    started: list[str | None] = []
+    try:
+        with _migrating(engine) as connection:
+            before = current_revision(connection)
+            refuse_newer(before)
+            if before != head_revision():
+                started.append(before)
+                _migrate(connection, "head")
+    except sqlalchemy.exc.DBAPIError as exc:
+        if not started:  # could not even read the schema: the database is unavailable
+            raise
+        raise migration_failed(started[0], head_revision(), exc) from exc
     return before, head_revision()
 
 
@@ -252,15 +304,29 @@ def downgrade(engine: Engine, revision: str) -> str:
     """Undo the migrations after ``revision`` (a revision of :func:`revisions`).
 
     What they added goes: columns, tables and their rows. Returns the revision
-    the database was at. The caller checks that ``revision`` is not newer.
+    the database was at. The caller checks that ``revision`` is not newer. A
+    downgrade that fails changes nothing, as :func:`upgrade`.
     """
-    with _migrating(engine) as connection:
-        before = current_revision(connection)
-        if before is None:
-            raise NoDatabase(f"no database at {engine.url.render_as_string(hide_password=True)}")
-        refuse_newer(before)
-        if revisions().index(revision) < revisions().index(before):
-            _migrate(connection, revision, down=True)
+    started = False
+    try:
+        with _migrating(engine) as connection:
+            before = current_revision(connection)
+            if before is None:
+                raise NoDatabase(
+                    f"no database at {engine.url.render_as_string(hide_password=True)}"
+                )
+            refuse_newer(before)
+            if revisions().index(revision) < revisions().index(before):
+                started = True
+                _migrate(connection, revision, down=True)
+    except sqlalchemy.exc.DBAPIError as exc:
+        if not started:
+            raise
+        failed = migration_failed(before, revision, exc)
+        failed.hint = failed.hint.replace(
+            "watchtower db upgrade", f"watchtower db downgrade {revision}"
+        )
+        raise failed from exc
     return before
 
 

@@ -285,8 +285,8 @@ def test_status_on_a_schema_without_heartbeats_cannot_tell_and_does_not_fail(
     path, build = setup
     app = build()
     app.poller.poll()
-    app.close()
-    assert main(["db", "downgrade", "0005", "--config", str(path)]) == 0
+    app.close()  # not a Daemon's stop: its heartbeat still says it runs, hence --force
+    assert main(["db", "downgrade", "0005", "--force", "--config", str(path)]) == 0
 
     code, out, err = status(path, capsys)
     assert code == 0
