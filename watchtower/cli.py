@@ -158,7 +158,6 @@ def _serve(app: App, daemon: Daemon, reload_asked: threading.Event) -> int:
             server.stop()
 
 
-#: What to do about a database at an older schema than this version's.
 def cmd_schema(args: argparse.Namespace) -> int:
     import json
 
