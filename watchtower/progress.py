@@ -143,9 +143,12 @@ def print_report(
     """``watchtower status`` as tables: the daemon and database, sources needing a look
     first, then the outbox and the targets that need a hand."""
     from watchtower.status_text import (
+        config_lines,
         daemon_line,
         database_line,
         instance_lines,
+        next_check,
+        outbox_lines,
         shown_sources,
         source_lines,
         target_lines,
@@ -162,6 +165,8 @@ def print_report(
         console.print(_plain(line), highlight=False)
     if report["database"]:
         console.print(_plain(database_line(report["database"])), highlight=False)
+    for i, line in enumerate(config_lines(report)):  # a file that does not validate
+        console.print(f"[red]{_plain(line)}[/]" if i == 0 else _plain(line), highlight=False)
     listed, header = shown_sources(report["sources"], every_source)
     table = Table(title=_plain(f"Sources: {header}"), title_justify="left")
     for column in ("source", "kind", "state", "last success", "errors", "next check", "items"):
@@ -189,7 +194,7 @@ def print_report(
             f"[{colours.get(s['state'], 'white')}]{s['state']}[/]",
             ago(s["last_success"], now),
             str(s["failures"]),
-            ago(s["next_check"], now) if s["next_check"] else "-",
+            next_check(s["next_check"], now),
             str(s["items"]),
         )
     console.print(table)
@@ -200,14 +205,11 @@ def print_report(
     for status in counts:
         outbox.add_column(status, justify="right")
     outbox.add_row(*(str(count) for count in counts.values()))
-    oldest = report["outbox"]["oldest_waiting"]
-    waiting = report["outbox"]["waiting"]
-    caption = [f"{waiting} waiting; oldest unsent notification queued {ago(oldest, now)}"]
-    if not oldest:
-        caption = []
-    # What an operator must act on (a paused kind, a target that loses messages),
-    # in red under the counts, as the plain output lists it.
-    caption += [f"[red]{_plain(line)}[/]" for line in target_lines(report["targets"], now)]
+    # What waits (to send, held on purpose), then what an operator must act on (a
+    # paused kind or service, a target that loses messages) in red, as the plain
+    # output lists them.
+    caption = [_plain(line) for line in outbox_lines(report["outbox"], now, tz)]
+    caption += [f"[red]{_plain(line)}[/]" for line in target_lines(report["targets"], now, tz)]
     if caption:
         outbox.caption = "\n".join(caption)
         outbox.caption_justify = "left"

@@ -9,8 +9,12 @@ SIGTERM/SIGINT: stop claiming; running fetches get :data:`POLL_GRACE` to store
 their result, outbox workers stop after the row they are sending and hand back
 the rest, then :meth:`Outbox.flush` sends what was never tried — all within
 :data:`STOP_DEADLINE` (Docker kills after 10 s). Work still running then is
-abandoned (``abandoned``: the caller ends the process): a source's lease makes
-it due again, a notification's lease makes it claimed again (checked first).
+abandoned (``abandoned``: the caller ends the process). A fetch still running
+(a slow server) is part of a normal stop: its source's lease is released, so it
+is due at the next start (:func:`release_abandoned`), and the log says so at
+INFO, naming the source. Anything else left (a delivery in flight, a flush or
+a job stuck on the database) is a WARNING: a notification's lease makes it
+claimed again (checked first).
 
 Liveness (``last_tick``, for ``/livez``) is the poller's progress on the
 monotonic clock: the end of the last poll round, or the start of a fetch still
@@ -41,6 +45,7 @@ from watchtower.app import App
 from watchtower.logs import kv
 from watchtower.outage import watch
 from watchtower.storage import outbox_queries
+from watchtower.storage.queries import LEASE
 from watchtower.storage.tables import NotifyGroupRow, OutboxRow, SourceRow
 
 log = logging.getLogger("watchtower.scheduler")
@@ -264,12 +269,17 @@ class Daemon:
         scheduler.shutdown(wait=False)
         jobs_done = self._wait_for_jobs(grace)
         fetches_done = self.app.poller.close(timeout=max(0.0, grace - time.monotonic()))
+        slow = set() if fetches_done else self.app.poller.fetching()
         # Outbox workers stop after the row they are sending and hand back the rest.
         self.app.outbox.join(max(0.0, deadline - time.monotonic()))
         # In a thread: even its first query (a database that stopped answering)
         # must not hold the process past the deadline.
+        released: list[list[str]] = []
         flusher = threading.Thread(
-            target=self._flush_and_sign_off, args=(deadline,), name="flush", daemon=True
+            target=self._flush_and_sign_off,
+            args=(deadline, slow, released),
+            name="flush",
+            daemon=True,
         )
         flusher.start()
         flusher.join(max(0.0, deadline - time.monotonic()))
@@ -280,20 +290,42 @@ class Daemon:
             left.append("flush")
         left += [f"outbox {kind}" for kind in self.app.outbox.busy()]
         self.abandoned = left
-        if left:
+        # A slow fetch abandoned, its source released, is a normal stop (the poll
+        # round waits for it too): said once at INFO. Anything else warns.
+        normal = ("fetches", "poll") if released else ()
+        problems = [work for work in left if work not in normal]
+        if released:
+            log.info(
+                "stopped during a slow fetch: abandoned, due at the next start",
+                extra=kv(sources=",".join(released[0])),
+            )
+        if problems:
             log.warning(
                 "stopped with work still running",
                 extra=kv(
-                    running=",".join(left),
+                    running=",".join(problems),
                     hint="leased sources and claimed notifications are due again "
                     "when their lease ends",
                 ),
             )
         log.info("stopped", extra=kv(seconds=f"{time.monotonic() - begun:.1f}"))
 
-    def _flush_and_sign_off(self, deadline: float) -> None:
-        """Flush the outbox, then record the clean stop, so that ``status`` says
-        "stopped" rather than "not seen" (:mod:`watchtower.heartbeat`)."""
+    def _flush_and_sign_off(
+        self, deadline: float, slow: set[int], released: list[list[str]]
+    ) -> None:
+        """Release the sources of the fetches abandoned (``slow``: due at the next
+        start, their names appended to ``released``), flush the outbox, then record
+        the clean stop, so that ``status`` says "stopped" rather than "not seen"
+        (:mod:`watchtower.heartbeat`)."""
+        if slow:
+            try:
+                with self.app.db.writing() as session:
+                    released.append(release_abandoned(session, slow, self.app.clock()))
+            except Exception as exc:  # a database outage: their lease ends instead
+                log.warning(
+                    "could not release the sources of abandoned fetches",
+                    extra=kv(error=type(exc).__name__),
+                )
         self.flush(deadline)
         heartbeat = self.app.poller.heartbeat
         if not heartbeat.started:
@@ -399,6 +431,27 @@ class Daemon:
 
         signal.signal(signal.SIGTERM, handler)
         signal.signal(signal.SIGINT, handler)
+
+
+def release_abandoned(session: Session, source_ids: set[int], now: datetime) -> list[str]:
+    """At a stop, the sources whose fetch is abandoned (a slow server) are due
+    ``now`` (the next start fetches them), not when their lease ends; the names
+    of all of them, sorted. A source whose outcome was recorded meanwhile (no
+    longer leased, see :func:`watchtower.storage.queries.release_leases`) keeps
+    its schedule."""
+    rows = session.execute(
+        select(
+            SourceRow.id, SourceRow.name, SourceRow.next_check_at, SourceRow.last_attempt_at
+        ).where(SourceRow.id.in_(source_ids))
+    ).all()
+    leased = [
+        source_id
+        for source_id, _, next_check, attempt in rows
+        if next_check is not None and attempt is not None and next_check - attempt == LEASE
+    ]
+    if leased:
+        session.execute(update(SourceRow).where(SourceRow.id.in_(leased)).values(next_check_at=now))
+    return sorted(name for _, name, _, _ in rows)
 
 
 def shift_schedules(session: Session, now: datetime, back: timedelta) -> tuple[int, int]:

@@ -22,9 +22,12 @@ import sqlalchemy.engine
 from sqlalchemy import func, select, text
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from sqlalchemy.orm import Session
 
     from watchtower.config import LoadedConfig
+    from watchtower.errors import ConfigError
 
 __all__ = [
     "NOT_POLLED_YET",
@@ -32,6 +35,7 @@ __all__ = [
     "daemon_liveness",
     "database_size",
     "instances_report",
+    "refused_config",
     "status_report",
 ]
 
@@ -48,6 +52,7 @@ NOT_POLLED_YET = (
     "last_success",
     "last_attempt",
     "next_check",
+    "last_new_item",
 )
 
 
@@ -68,13 +73,16 @@ def status_report(
     *,
     schema: tuple[str, str] | None = None,
     database_url: str | None = None,
+    refused: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """Everything ``watchtower status`` shows, as JSON-ready data (datetimes aside).
 
     Without ``loaded``, what the database alone says (no database line, no
-    "removed" sources, no source not polled yet). On a schema older than 0006
-    (not migrated yet), no heartbeats (``daemon.seen`` is ``None``), no
-    "failing since" and no source warning."""
+    "removed" sources, no source not polled yet); ``refused``
+    (:func:`refused_config`) says why the config file was not loaded and gives
+    the zone its times are shown in. On a schema older than 0006 (not migrated
+    yet), no heartbeats (``daemon.seen`` is ``None``), no "failing since" and no
+    source warning."""
     from watchtower.health import source_health
     from watchtower.redact import redact_target, redact_text
     from watchtower.sanitise import printable
@@ -84,7 +92,12 @@ def status_report(
 
     configured = {s.name for s in loaded.sources} if loaded else None
     current = _schema_has(schema, "0006")
-    columns = [SourceRow.name, SourceRow.last_attempt_at, SourceRow.last_error_at]
+    columns = [
+        SourceRow.name,
+        SourceRow.last_attempt_at,
+        SourceRow.last_error_at,
+        SourceRow.last_item_at,
+    ]
     if current:
         columns += [SourceRow.failing_since, SourceRow.last_warning]
     more: dict[str, dict[str, Any]] = {
@@ -109,6 +122,7 @@ def status_report(
                 "last_success": h.last_success,
                 "last_attempt": row["last_attempt_at"],
                 "next_check": h.next_check if h.enabled else None,
+                "last_new_item": row["last_item_at"],
                 "items": h.items,
             }
         )
@@ -132,11 +146,38 @@ def status_report(
             .order_by(OutboxRow.id)
             .limit(1)
         ).first()
+        waiting, next_try = outbox_queries.waiting_rows(session, kind=kind)
         paused.append(
             {
                 "kind": kind,
+                "target": None,
                 "since": notice[0] if notice else None,
                 "reason": printable(str(notice[1].get("title", "")), keep="") if notice else "",
+                "waiting": waiting,
+                "next_try": next_try,
+            }
+        )
+    # An Apprise service down for a while (each URL its own service): paused alone.
+    for target, told in sorted(outbox_queries.paused_services(session).items()):
+        waiting, next_try = outbox_queries.waiting_rows(session, target=target)
+        error = session.scalar(
+            select(OutboxRow.last_error)
+            .where(
+                OutboxRow.target == target,
+                OutboxRow.status == "pending",
+                OutboxRow.last_error.is_not(None),
+            )
+            .order_by(OutboxRow.id.desc())
+            .limit(1)
+        )
+        paused.append(
+            {
+                "kind": target.partition(":")[0],
+                "target": redact_target(target),
+                "since": told,
+                "reason": printable(redact_text(error), keep="") if error else "unreachable",
+                "waiting": waiting,
+                "next_try": next_try,
             }
         )
     failed = [
@@ -149,9 +190,13 @@ def status_report(
     ]
     instances = instances_report(session, now) if current else None
     url = loaded.database_url if loaded else database_url
+    if loaded:
+        zone = loaded.config.watchtower.timezone
+    else:
+        zone = refused["timezone"] if refused and refused.get("timezone") else "UTC"
     return {
         "now": now,
-        "timezone": loaded.config.watchtower.timezone if loaded else "UTC",
+        "timezone": zone,
         "daemon": {
             "last_fetch": max(
                 (s["last_attempt"] for s in sources if s["last_attempt"]), default=None
@@ -172,14 +217,55 @@ def status_report(
         if url
         else None,
         "config": str(loaded.path) if loaded else None,
+        "config_refused": refused,
         "sources": sources,
         "outbox": {
             "counts": {status: counts.get(status, 0) for status in OUTBOX_STATUSES},
             "waiting": sum(counts.get(s, 0) for s in ("pending", "sending", "held")),
             "oldest_waiting": outbox_queries.oldest_pending(session),
             "oldest_due": outbox_queries.oldest_deliverable(session),
+            "next_release": session.scalar(
+                select(func.min(OutboxRow.hold_until)).where(OutboxRow.status == "held")
+            ),
         },
         "targets": {"paused": paused, "failed": failed},
+    }
+
+
+def refused_config(path: Path, refused: ConfigError) -> dict[str, Any]:
+    """What ``status`` says of a config file that does not validate (a typo after
+    an edit): its path, its problems (passwords in URLs hidden) and the zone of
+    its times. The file's ``[watchtower] timezone`` (or the default zone when it
+    names none) is still read from the raw TOML when only another part is
+    invalid; when the TOML does not parse or the zone is unknown, ``timezone`` is
+    ``None`` and the times are in UTC, said so (``timezone_problem``)."""
+    import tomllib
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    from watchtower.config_models import WatchtowerSection
+    from watchtower.redact import redact_text
+
+    zone: str | None = None
+    problem = None
+    try:
+        raw = tomllib.loads(path.read_bytes().decode("utf-8", "replace").lstrip("\ufeff"))
+    except (OSError, tomllib.TOMLDecodeError):
+        problem = "the file is not readable TOML"
+    else:
+        section = raw.get("watchtower")
+        found = section.get("timezone") if isinstance(section, dict) else None
+        found = found if found is not None else WatchtowerSection.model_fields["timezone"].default
+        try:
+            zone = str(ZoneInfo(found)) if isinstance(found, str) else None
+        except (ZoneInfoNotFoundError, ValueError):
+            zone = None
+        if zone is None:
+            problem = "its [watchtower] timezone is not a known zone"
+    return {
+        "path": str(path),
+        "problems": [redact_text(str(p)) for p in refused.problems],
+        "timezone": zone,
+        "timezone_problem": problem,
     }
 
 

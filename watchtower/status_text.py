@@ -5,7 +5,9 @@ mail); :func:`watchtower.progress.print_report` draws the terminal's tables with
 the same lines (:func:`daemon_line`, :func:`shown_sources`, …). Beyond the
 sources and the outbox: one line per watchtower process from its heartbeats, a
 config file it refused and runs without, and under each source since when it
-fails and what its last fetch warned about.
+fails (or is silent) and what its last fetch warned about; what waits to be sent
+apart from what is held on purpose; each paused target kind or Apprise service
+with its next try. Absolute times are in the config's zone, with how long ago.
 """
 
 from __future__ import annotations
@@ -20,12 +22,15 @@ __all__ = [
     "INSTANCES_SHOWN",
     "NEEDS_A_LOOK",
     "SOURCES_SHOWN",
+    "config_lines",
     "daemon_line",
     "database_line",
     "heartbeat_head",
     "human_size",
     "instance_lines",
     "moment",
+    "next_check",
+    "outbox_lines",
     "render_report",
     "shown_sources",
     "source_lines",
@@ -93,13 +98,14 @@ def render_report(report: dict[str, Any], now: datetime, *, every_source: bool =
     lines += instance_lines(report, now, every=every_source)
     if report["database"]:
         lines.append(database_line(report["database"]))
+    lines += config_lines(report)
     listed, header = shown_sources(report["sources"], every_source)
     lines.append(f"Sources: {header}")
     for s in listed:
         line = (
             f"  {s['name']} [{s['kind']}] {s['state']} · last success {ago(s['last_success'], now)}"
             f" · errors {s['failures']} · next check "
-            f"{ago(s['next_check'], now) if s['next_check'] else '-'} · items {s['items']}"
+            f"{next_check(s['next_check'], now)} · items {s['items']}"
         )
         lines.append(line)
         if s["last_error"]:
@@ -108,23 +114,80 @@ def render_report(report: dict[str, Any], now: datetime, *, every_source: bool =
     outbox = report["outbox"]
     summary = ", ".join(f"{status} {count}" for status, count in outbox["counts"].items())
     lines.append(f"Outbox: {summary}")
-    if outbox["oldest_waiting"] is not None:
-        lines.append(
-            f"  {outbox['waiting']} waiting; oldest unsent notification queued "
-            f"{ago(outbox['oldest_waiting'], now)}"
-        )
-    lines += [f"  {line}" for line in target_lines(report["targets"], now)]
+    lines += [f"  {line}" for line in outbox_lines(outbox, now, tz)]
+    lines += [f"  {line}" for line in target_lines(report["targets"], now, tz)]
     return "\n".join(lines)
 
 
-def target_lines(targets: dict[str, Any], now: datetime) -> list[str]:
-    """Paused target kinds and targets with lost notifications, one line each."""
-    lines = [
-        f"{p['kind'].capitalize()} paused since {ago(p['since'], now)}"
-        f"{' (' + p['reason'] + ')' if p['reason'] else ''}: its notifications wait "
-        "(ops were told)"
-        for p in targets["paused"]
-    ]
+def next_check(when: datetime | None, now: datetime) -> str:
+    """``"in 5m"``; ``"due 1h ago"`` when overdue (no daemon polls, or it is behind)."""
+    if when is None:
+        return "-"
+    return ago(when, now) if when > now else f"due {ago(when, now)}"
+
+
+def config_lines(report: dict[str, Any]) -> list[str]:
+    """A config file that does not validate: where, its first problem, and the
+    zone of the times shown (UTC, said so, when the file cannot tell)."""
+    refused = report.get("config_refused")
+    if not refused:
+        return []
+    problems = refused["problems"] or ["(no detail)"]
+    more = len(problems) - 1
+    line = f"Config: NOT VALID, status shows what the database says: {problems[0]}"
+    if more:
+        line += f" (and {more} more: `watchtower check` lists them)"
+    if refused.get("timezone"):
+        zone = f"  times in {refused['timezone']} ([watchtower] timezone, read from the file)"
+    else:
+        zone = f"  times in UTC: {refused.get('timezone_problem') or 'the zone is unknown'}"
+    return [line, zone]
+
+
+def outbox_lines(outbox: dict[str, Any], now: datetime, tz: str = "UTC") -> list[str]:
+    """What waits: notifications to send (late since when) apart from those held on
+    purpose (quiet hours, a digest, a grouping window: when the next goes out)."""
+    counts = outbox["counts"]
+    to_send = counts.get("pending", 0) + counts.get("sending", 0)
+    held = counts.get("held", 0)
+    lines = []
+    if to_send:
+        due = outbox.get("oldest_due")
+        lines.append(
+            f"{to_send} to send"
+            + (f", the oldest due since {moment(due, now, tz)}" if due is not None else "")
+        )
+    if held:
+        release = outbox.get("next_release")
+        line = f"{held} held for quiet hours, a digest or a grouping window"
+        if release is not None:
+            when = moment(release, now, tz) if release > now else "at the next delivery round"
+            line += f", the next going out {when}"
+        lines.append(line)
+    return lines
+
+
+def target_lines(targets: dict[str, Any], now: datetime, tz: str = "UTC") -> list[str]:
+    """Paused target kinds and services (since when, why, what waits and when it is
+    tried next), and targets with lost notifications, one line each."""
+    lines = []
+    for p in targets["paused"]:
+        who = p["kind"].capitalize()
+        if p.get("target"):  # one service (an Apprise URL) down alone
+            who += f" service {p['target']}"
+        reason = f" ({p['reason']})" if p["reason"] else ""
+        waiting = p.get("waiting")
+        if waiting is None:
+            what = "its notifications wait"
+        else:
+            what = f"{waiting or 'no'} notification{'s' if waiting != 1 else ''} waiting"
+        next_try = p.get("next_try")
+        if next_try is not None:
+            when = moment(next_try, now, tz) if next_try > now else "at the next delivery round"
+            what += f", next try {when}"
+        lines.append(
+            f"{who} paused since {moment(p['since'], now, tz)}{reason}: {what} (ops were told)"
+        )
     lines += [
         f"failed for {f['target']}: {f['failed']} · last error: {f['last_error']}"
         for f in targets["failed"]
@@ -133,13 +196,14 @@ def target_lines(targets: dict[str, Any], now: datetime) -> list[str]:
 
 
 def moment(when: datetime | None, now: datetime, tz: str = "UTC") -> str:
-    """``"2026-11-25 15:02 CET (3h)"``: a time in the config's zone, and how long ago."""
+    """``"2026-11-25 15:02 CET (3h ago)"``, ``"… (in 5m)"``: a time in the config's
+    zone, and how long ago (or how soon)."""
     from zoneinfo import ZoneInfo
 
     if when is None:
         return "never"
     local = when.astimezone(ZoneInfo(tz))
-    return f"{local:%Y-%m-%d %H:%M} {local.tzname()} ({ago(when, now).removesuffix(' ago')})"
+    return f"{local:%Y-%m-%d %H:%M} {local.tzname()} ({ago(when, now)})"
 
 
 def heartbeat_head(daemon: dict[str, Any], now: datetime, tz: str = "UTC") -> str:
@@ -214,6 +278,8 @@ def source_lines(source: dict[str, Any], now: datetime, tz: str = "UTC") -> list
     """Under a source: since when it fails, and what its last fetch warned about."""
 
     lines = []
+    if source["state"] == "silent":
+        lines.append(f"silent: no new item since {moment(source.get('last_new_item'), now, tz)}")
     if source["state"] == "failing":
         since = source.get("failing_since")
         lines.append(

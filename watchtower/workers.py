@@ -4,8 +4,9 @@
 interpreter exits, so a fetch stuck on a server that trickles its answer
 would keep a stopping daemon alive until systemd or Docker kills it. These
 threads are daemon threads: :meth:`Workers.shutdown` waits a bounded time,
-and what is still stuck is abandoned (its source's lease makes it due again;
-an uncommitted transaction is rolled back by the database).
+and what is still stuck is abandoned (the daemon's stop releases its source's
+lease, so it is due at the next start; an uncommitted transaction is rolled
+back by the database).
 """
 
 from __future__ import annotations

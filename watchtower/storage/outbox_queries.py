@@ -172,6 +172,59 @@ def paused_kinds(session: Session) -> dict[str, str]:
     return out
 
 
+def paused_services(session: Session) -> dict[str, datetime]:
+    """Apprise services (each URL its own service) told down to ops and not told
+    back since: target → when ops were told. The record is the outbox rows of the
+    notices (``ops:ops_down_service:DAY:TARGET``, ``ops:ops_back_service:…``,
+    queued by :class:`~watchtower.pipeline.alerting.Alerting`), as for
+    :func:`paused_kinds`; a key cut at 200 characters is matched back to the
+    waiting rows' full target."""
+    told: dict[str, datetime] = {}
+    back: dict[str, datetime] = {}
+    notices = session.execute(
+        select(OutboxRow.dedup_key, func.min(OutboxRow.created_at))
+        .where(
+            OutboxRow.dedup_key.like("ops:ops_down_service:%")
+            | OutboxRow.dedup_key.like("ops:ops_back_service:%")
+        )
+        .group_by(OutboxRow.dedup_key)
+    )
+    for key, created in notices:
+        _, text, _, target = key.split(":", 3)
+        found = told if text == "ops_down_service" else back
+        if target not in found or created > found[target]:
+            found[target] = created
+    down = {t: when for t, when in told.items() if t not in back or back[t] < when}
+    out = {}
+    for target, when in down.items():
+        if len(f"ops:ops_down_service:0000-00-00:{target}") >= 200:  # cut: the full one
+            full = session.scalar(
+                select(OutboxRow.target)
+                .where(OutboxRow.target.startswith(target, autoescape=True))
+                .where(OutboxRow.status.in_(("pending", "sending", "held")))
+                .limit(1)
+            )
+            target = full or target
+        out[target] = when
+    return out
+
+
+def waiting_rows(
+    session: Session, *, kind: str | None = None, target: str | None = None
+) -> tuple[int, datetime | None]:
+    """How many notifications of a target ``kind`` (or for one ``target``) wait
+    (pending), and when the next one is tried."""
+    query = select(func.count(), func.min(OutboxRow.next_attempt_at)).where(
+        OutboxRow.status == "pending"
+    )
+    if kind is not None:
+        query = query.where(_of_kind(kind))
+    if target is not None:
+        query = query.where(OutboxRow.target == target)
+    count, due = session.execute(query).one()
+    return int(count), due
+
+
 def outbox_counts(session: Session) -> dict[str, int]:
     rows = session.execute(select(OutboxRow.status, func.count()).group_by(OutboxRow.status))
     return {status: count for status, count in rows}

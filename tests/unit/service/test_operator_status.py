@@ -136,7 +136,7 @@ def test_failing_since_is_the_first_failure_of_the_run_and_a_success_clears_it(
     assert forum["failures"] == 2 and forum["failing_since"] == NOW
     assert '"failing_since": "2026-11-25T13:02:00+00:00"' in json.dumps(report, default=_iso)
     text = render_report(report, NOW + timedelta(hours=3))
-    assert "      failing since 2026-11-25 14:02 CET (3h)" in text.splitlines()
+    assert "      failing since 2026-11-25 14:02 CET (3h ago)" in text.splitlines()
 
     feeds.resources["/f.xml"] = Resource(EMPTY_FEED)  # a quiet success (no items)
     app.poller.poll(all_sources=True)
@@ -210,7 +210,7 @@ def test_a_daemon_without_heartbeat_for_a_few_ticks_is_not_seen_and_status_fails
     code, out, err = status(path, capsys)
     assert code == 1  # the exit table's "a failure"
     assert out.splitlines()[0].startswith("Daemon: NOT SEEN since ")
-    assert " · NOT SEEN since " in out.splitlines()[1] and "(1h)" in out.splitlines()[1]
+    assert " · NOT SEEN since " in out.splitlines()[1] and "(1h ago)" in out.splitlines()[1]
     assert "no watchtower seen polling recently" in err
 
     code, out, _ = status(path, capsys, "--json")

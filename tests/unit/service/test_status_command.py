@@ -247,7 +247,11 @@ def test_status_names_paused_targets_since_when_and_why(
 
     assert main(["status", "--config", str(path)]) == 0
     text = capsys.readouterr().out
-    assert "  1 waiting; oldest unsent notification queued 50m ago" in text
-    paused_line = "  Slack paused since 1h ago (Slack is paused: invalid_auth): its notifications"
-    assert paused_line + " wait (ops were told)" in text
+    assert "  1 to send, the oldest due since 20" in text and " (50m ago)\n" in text
+    [paused_line] = [x for x in text.splitlines() if "paused since" in x]
+    assert paused_line.startswith("  Slack paused since 20") and " (1h ago) " in paused_line
+    assert paused_line.endswith(
+        " (Slack is paused: invalid_auth): 1 notification waiting, next try at the next "
+        "delivery round (ops were told)"
+    )
     assert "  failed for apprise:tgram://" in text and "SECRETTOKEN" not in text
