@@ -7,10 +7,10 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import select
 
 from watchtower.adapters.rss import RssSettings
-from watchtower.scheduler import shift_schedules
 from watchtower.storage.db import Database
 from watchtower.storage.outbox_queries import enqueue_notice, notice_payload
 from watchtower.storage.queries import LEASE, release_leases, sync_sources
+from watchtower.storage.schedules import shift_schedules
 from watchtower.storage.tables import NotifyGroupRow, OutboxRow, SourceRow
 
 NOW = datetime(2026, 3, 4, 10, 0, tzinfo=UTC)
