@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING
 import sqlalchemy.exc
 
 from watchtower import __version__
+from watchtower.cli_help import EXAMPLES, EXIT_CODES, HelpFormatter
 from watchtower.config import LoadedConfig, load_config
 from watchtower.errors import (
     CannotListen,
@@ -199,84 +200,6 @@ def _logging_options(parser: argparse.ArgumentParser, *, defaults: bool) -> None
     )
 
 
-class _HelpFormatter(argparse.HelpFormatter):
-    """Wraps one-line paragraphs (descriptions); keeps those already laid out
-    (examples, the exit status table) as written."""
-
-    def _fill_text(self, text: str, width: int, indent: str) -> str:
-        fill = super()._fill_text
-        return "\n\n".join(
-            paragraph if "\n" in paragraph else fill(paragraph, width, indent)
-            for paragraph in text.split("\n\n")
-        )
-
-
-EXIT_CODES = """exit status:
-  0  ok
-  1  a failure: the database is unreachable, missing (status) or migrated by a
-     newer watchtower; the [watchtower] http address cannot be used; run --once:
-     a source failed or a notification was not delivered; status --live: the
-     daemon is not live; status: no watchtower seen polling recently while the
-     config has sources to poll
-  2  invalid configuration or usage (status still shows the database's side)"""
-
-#: Examples shown at the end of each command's ``--help``.
-EXAMPLES = {
-    "": """examples:
-  watchtower check --config /etc/watchtower/watchtower.toml
-  watchtower run --config /etc/watchtower/watchtower.toml
-  watchtower status --config /etc/watchtower/watchtower.toml
-  watchtower demo
-
-Every command that reads a config takes --config PATH (default:
-$WATCHTOWER_CONFIG, else ./watchtower.toml); WATCHTOWER_DATABASE_URL overrides
-its database_url. Secrets come from the environment: SLACK_BOT_TOKEN,
-SMTP_USERNAME, SMTP_PASSWORD. Logs go to stderr.
-`watchtower COMMAND --help` shows a command's options and examples.""",
-    "run": """examples:
-  watchtower run --config /etc/watchtower/watchtower.toml
-  watchtower run --once --log-level WARNING     # from cron: status 1 if anything failed
-  watchtower run --log-format json              # JSON lines for a log shipper
-
-The daemon re-reads its config when the file changes and on SIGHUP
-(systemctl reload), and stops cleanly on SIGTERM or Ctrl-C.""",
-    "check": """examples:
-  watchtower check --config watchtower.toml
-  WATCHTOWER_CONFIG=/etc/watchtower/watchtower.toml watchtower check
-
-Prints every problem as FILE:LINE: key: message (exit 2), then warnings about
-what is valid but probably not meant (exit 0).""",
-    "status": """examples:
-  watchtower status --config /etc/watchtower/watchtower.toml
-  watchtower status --json | jq '.sources[] | select(.state == "failing")'
-  watchtower status --live     # Docker HEALTHCHECK: exit 0 only if the daemon is live
-
-Reads only: never creates, migrates or writes the database. Whether the daemon
-runs comes from the heartbeat each watchtower process records in the database
-(each replica, its last poll round, a config file it refused), and from its
-/livez when [watchtower] http is set. Sources needing a look come first
-(failing, with since when; silent; never checked); beyond 20 sources only those
-are listed (--all lists every one).""",
-    "schema": """examples:
-  watchtower schema -o watchtower.schema.json
-then put `#:schema ./watchtower.schema.json` as the first line of watchtower.toml.""",
-    "demo": """examples:
-  watchtower demo
-  watchtower demo --verbose --duration 60""",
-    "db": """examples:
-  watchtower db upgrade --config /etc/watchtower/watchtower.toml
-  watchtower db downgrade 0004 --config /etc/watchtower/watchtower.toml""",
-    "upgrade": """examples:
-  watchtower db upgrade --config /etc/watchtower/watchtower.toml""",
-    "downgrade": """examples:
-  watchtower db downgrade 0004 --config /etc/watchtower/watchtower.toml""",
-    "test-rule": """examples:
-  watchtower test-rule crise --text "Acmé, quelle arnaque"
-  watchtower test-rule --query 'arnaque OR escroquerie' --file article.txt
-  watchtower test-rule crise --stored --since 7d""",
-}
-
-
 def build_parser() -> argparse.ArgumentParser:
     from watchtower.cli_db import cmd_db_downgrade, cmd_db_upgrade, cmd_status
 
@@ -285,7 +208,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="Brand-mention monitoring daemon: polls sources, matches brands and "
         "rules, and delivers notifications to Slack, e-mail or the console.",
         epilog=f"{EXAMPLES['']}\n\n{EXIT_CODES}",
-        formatter_class=_HelpFormatter,
+        formatter_class=HelpFormatter,
     )
     parser.add_argument("--version", action="version", version=f"watchtower {__version__}")
     _logging_options(parser, defaults=True)
@@ -388,7 +311,7 @@ def build_parser() -> argparse.ArgumentParser:
     for extension in EXTENSIONS:
         extension(sub)
     for name, command_parser in [*sub.choices.items(), *db_sub.choices.items()]:
-        command_parser.formatter_class = _HelpFormatter
+        command_parser.formatter_class = HelpFormatter
         if command_parser.description:  # docstring markup is not for a terminal
             command_parser.description = command_parser.description.replace("``", "")
         if name in EXAMPLES:
