@@ -168,9 +168,9 @@ def test_the_crisis_day_in_french(run_day: Callable[[str], Day]) -> None:
     # The manager's e-mails: each crisis item once, in French, nothing lost.
     manager = day.mails("manager@acme.example")
     subjects = [str(m["Subject"]) for m in manager]
-    assert len(subjects) == len(set(subjects)) or all(
-        "Re:" in s for s in subjects if subjects.count(s) > 1
-    )
+    # (Two days' digests may have the same subject: "Résumé quotidien : 1 mention".)
+    alerts = [s for s in subjects if "Résumé quotidien" not in s]
+    assert len(alerts) == len(set(alerts)) or all("Re:" in s for s in alerts if alerts.count(s) > 1)
     assert all(s.startswith("[veille] ") for s in subjects)
     assert any("Panne géante chez Banque Acmé : des milliers" in s for s in subjects)
 

@@ -30,18 +30,33 @@ def test_shipped_packs_are_valid() -> None:
     for word in (
         "arnaqué*",
         "escroqué*",
-        "scandale*",
+        "scandale",
         "boycott*",
         "plainte*",
-        "injoignable*",
-        "honteu*",
-        "60 millions de consommateurs",
-        "UFC-Que Choisir",
+        "fuite* de données",
+        "en panne",
+        "rappel conso",
     ):
         assert word in vocab["crisis_fr"], word
+    # One customer's anger is a warning, not a page.
+    for word in ("injoignable*", "honteu*", "abusi*", "c'est du vol", "pas remboursé*"):
+        assert word in vocab["crisis_fr_service"], word
+        assert word not in vocab["crisis_fr"], word
     assert "scam*" in vocab["crisis_en"]
     # Everyday words are only in the rules, next to a complaint's words.
-    for word in ("rembours*", "avocat*", "volé*", "procès", "a volé", "60 millions", "que choisir"):
+    for word in (
+        "rembours*",
+        "avocat*",
+        "volé*",
+        "procès",
+        "a volé",
+        "panne*",
+        "rappel*",
+        "60 millions",
+        "que choisir",
+        "UFC-Que Choisir",
+        "scandale*",  # "scandaleux, 15 € de frais" is a complaint
+    ):
         assert word not in vocab["crisis_fr"], word
     for word in ("refund*", "lawyer*", "attorney*", "recall*"):
         assert word not in vocab["crisis_en"], word
@@ -124,6 +139,19 @@ def pack_rules_fired(pack: str, text: str, rating: float | None = None) -> set[s
         "La nouvelle appli Acmé, dangereusement addictive.",
         "Prêt Acmé : pas de remboursement anticipé sans frais.",
         "Acmé : les frais de dossier ne sont pas remboursables.",
+        # Everyday words next to the crisis words the pack now reads in context.
+        "Panne d'inspiration ? Les recettes Acmé pour vos dîners.",
+        "Acmé : quelles aides en cas de panne de chaudière ?",
+        "Acmé rappelle les règles de sécurité pour vos achats en ligne.",
+        "Crise du logement : des prix inaccessibles, selon l'économiste d'Acmé.",
+        "Selon l'UFC-Que Choisir, Acmé est la banque la moins chère de l'année.",
+        "Acmé Bricolage : promotion sur le parquet en chêne.",
+        "Acmé organise un hackathon pour les étudiants.",
+        "Mentions légales : Banque Acmé, toute reproduction non autorisée est interdite.",
+        "Le médiateur de la Banque Acmé publie son rapport annuel.",
+        "Acmé Assurances rembourse désormais les lunettes à 100 %.",
+        "Le service client Acmé élu service client de l'année.",
+        "Tuto : comment résilier son assurance chez Acmé.",
     ],
 )
 def test_crisis_fr_ignores_everyday_words(text: str) -> None:
@@ -133,15 +161,6 @@ def test_crisis_fr_ignores_everyday_words(text: str) -> None:
 @pytest.mark.parametrize(
     "text",
     [
-        "Acmé ne m'a jamais remboursé.",
-        "Acmé ne m'a toujours pas remboursée, trois mois après.",
-        "Acmé : remboursement refusé.",
-        "J'attends mon remboursement d'Acmé depuis mars.",
-        "Aucun remboursement chez Acmé.",
-        "On m'a volé ma carte dans une agence Acmé.",
-        "Acmé m'a volé 200 €.",
-        "Acmé, c'est du vol !",
-        "Colis Acmé volé devant ma porte.",
         "J'ai pris un avocat contre Acmé.",
         "Mon avocat a écrit à Acmé.",
         "Procès contre Acmé : l'audience est fixée.",
@@ -153,20 +172,61 @@ def test_crisis_fr_ignores_everyday_words(text: str) -> None:
         "Acmé : fuites de données chez un prestataire.",
         "Acmé traînée devant les tribunaux.",
         "Acmé condamnée à 2 M€ d'amende.",
-        "Saisir la médiatrice d'Acmé.",
         "Acmé : victime d'un faux conseiller, j'ai perdu 5 000 €.",
         "Attention, phishing aux couleurs d'Acmé.",
         "Mon compte Acmé a été piraté.",
         "L’appli Acmé est encore en panne.",
-        "Frais abusifs chez Acmé.",
-        "Acmé m'a volé 300 € !",
         # Phrases with a wildcard on every word: plural and feminine forms.
         "Victime d'une fausse conseillère Acmé, j'ai tout perdu.",
         "Rappels produits chez Acmé : les lots concernés.",
+        # Crises the pack missed (tests/fixtures/crisis_fr_labelled.jsonl).
+        "Panne géante chez Banque Acmé : impossible de payer par carte.",
+        "Distributeurs Acmé hors service dans toute la région.",
+        "Une fuite massive de données touche les clients Acmé.",
+        "Acmé : mon compte a été hacké, 1 500 € envolés.",
+        "Acmé piratée : les mots de passe de 80 000 clients dans la nature.",
+        "Listeria : Acmé rappelle plusieurs lots de fromage râpé.",
+        "Rappel : Acmé retire de la vente des biberons.",
+        "Grève chez Acmé : les agences fermées ce jeudi.",
+        "Polémique : la pub Acmé retirée après un tollé.",
+        "L'ACPR sanctionne Banque Acmé.",
+        "Mise en examen du PDG d'Acmé.",
+        "Action collective contre Acmé : 800 victimes.",
+        "60 Millions de consommateurs alerte sur les frais cachés d'Acmé.",
     ],
 )
-def test_crisis_fr_still_fires_on_complaints(text: str) -> None:
+def test_crisis_fr_still_fires_on_crises(text: str) -> None:
     assert "crisis-fr" in pack_rules_fired("crisis-fr", text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # One customer's complaint: a warning, not a critical page (these were
+        # critical before, with "injoignable", "honteux", "frais abusifs"…).
+        "Acmé ne m'a jamais remboursé.",
+        "Acmé ne m'a toujours pas remboursée, trois mois après.",
+        "Acmé : remboursement refusé.",
+        "J'attends mon remboursement d'Acmé depuis mars.",
+        "Aucun remboursement chez Acmé.",
+        "On m'a volé ma carte dans une agence Acmé.",
+        "Acmé m'a volé 200 €.",
+        "Acmé, c'est du vol !",
+        "Colis Acmé volé devant ma porte.",
+        "Saisir la médiatrice d'Acmé.",
+        "Frais abusifs chez Acmé.",
+        "Acmé m'a volé 300 € !",
+        "Service client Acmé injoignable depuis 3 jours.",
+        "Acmé, votre service client est une honte.",
+        "Frais bancaires Acmé : c'est scandaleux, 15 € pour un courrier.",
+        "Ma carte Acmé est bloquée depuis une semaine.",
+        # A blocked card is one customer's problem, not an outage.
+        "Acmé : carte bloquée sans raison, impossible de payer mes courses.",
+        "Aucune réponse du SAV Acmé depuis un mois.",
+    ],
+)
+def test_crisis_fr_service_warns_on_one_customers_complaint(text: str) -> None:
+    assert pack_rules_fired("crisis-fr", text) == {"crisis-fr-service"}
 
 
 @pytest.mark.parametrize(
@@ -177,33 +237,52 @@ def test_crisis_fr_still_fires_on_complaints(text: str) -> None:
         ("Acmé hires a new lawyer as general counsel.", False),
         ("I don't recall buying from Acmé.", False),
         ("The new Acmé app is dangerously good.", False),
+        ("Acmé strikes a deal with Spotify.", False),
         ("Acmé: dangerous chargers recalled.", True),
-        ("Acmé won't refund me.", True),
-        ("Still waiting for my Acmé refund after 3 months.", True),
-        ("Acmé refused to refund my order.", True),
-        ("Acmé never refunded me.", True),
         ("I contacted a lawyer about Acmé.", True),
         ("My attorney sent Acmé a letter.", True),
         ("The attorney general is suing Acmé.", True),
         ("Acmé recalled 10,000 heaters.", True),
         ("Acmé announces a product recall.", True),
+        ("Acmé recalls 50,000 baby monitors over fire risk.", True),
+        ("Acmé ATMs not working across London this morning.", True),
+        ("Fake Acmé texts are stealing banking logins.", True),
+        ("Acmé workers vote to strike over pay.", True),
     ],
 )
 def test_crisis_en_refunds_lawyers_recalls(text: str, fires: bool) -> None:
     assert ("crisis-en" in pack_rules_fired("crisis-en", text)) is fires
 
 
-def test_service_rules_repeat_the_crisis_query() -> None:
-    # A pack has no shared clauses: "-service" spells out the crisis rule's query.
-    for pack, vocab in (("crisis-fr", "@crisis_fr_service"), ("crisis-en", "@crisis_en_service")):
-        crisis, service = (r["query"] for r in load_pack(pack)["rules"])
-        assert service == f"{vocab} AND (rating:<=2\n  OR {crisis})"
-    assert pack_rules_fired("crisis-fr", "SAV Acmé : jamais remboursé") == {
-        "crisis-fr",
-        "crisis-fr-service",
-    }
+@pytest.mark.parametrize(
+    "text",
+    [
+        # One customer's refund or anger: a warning (these were critical before).
+        "Acmé won't refund me.",
+        "Still waiting for my Acmé refund after 3 months.",
+        "Acmé refused to refund my order.",
+        "Acmé never refunded me.",
+        "Acmé customer service is unreachable, 2 hours on hold.",
+        "Acmé charged me a £25 fee without warning, disgraceful.",
+    ],
+)
+def test_crisis_en_service_warns_on_one_customers_complaint(text: str) -> None:
+    assert pack_rules_fired("crisis-en", text) == {"crisis-en-service"}
+
+
+def test_service_rules_warn_on_complaints_and_low_ratings() -> None:
+    # A review rated 2 or less that names the service is a complaint.
+    assert pack_rules_fired("crisis-fr", "SAV Acmé : jamais remboursé") == {"crisis-fr-service"}
     assert pack_rules_fired("crisis-fr", "Le SAV Acmé, nul", rating=1) == {"crisis-fr-service"}
     assert pack_rules_fired("crisis-fr", "Le service clientèle Acmé, nul", rating=1) == {
         "crisis-fr-service"
     }
+    assert pack_rules_fired("crisis-fr", "Le service clientèle Acmé, nul", rating=4) == set()
     assert pack_rules_fired("crisis-fr", "Le SAV Acmé : 30 € remboursés") == set()
+    # A crisis told with a complaint's words pages and warns.
+    assert pack_rules_fired("crisis-fr", "Fuite de données chez Acmé, SAV injoignable") == {
+        "crisis-fr",
+        "crisis-fr-service",
+    }
+    assert pack_rules_fired("crisis-en", "Acmé support, meh", rating=1) == {"crisis-en-service"}
+    assert pack_rules_fired("crisis-en", "How to cancel your Acmé subscription") == set()

@@ -1,0 +1,264 @@
+"""How well the crisis packs sort real-looking mentions: precision and recall per rule.
+
+``tests/fixtures/crisis_fr_labelled.jsonl`` holds short French texts as they
+come from Google Alerts, forums, reviews and social posts, each about the brand
+Acmé and labelled by a crisis-communication lead:
+
+- ``critical``: something that can become a crisis (fraud or phishing wave,
+  data breach, outage, recall, health risk, legal action, regulator, strike,
+  boycott, scandal): ``crisis-fr`` must fire;
+- ``service``: one customer's complaint (waiting, nobody answers, a blocked
+  card, fees, a refund): ``crisis-fr-service`` must fire, ``crisis-fr`` must not
+  (a page at 3 a.m. for "frais abusifs" costs the tool its trust);
+- ``none``: benign (ads, jobs, sponsorship, prevention articles, negations,
+  figures of speech, film titles): neither fires.
+
+Rows with ``"set": "holdout"`` were written after the pack was tuned on the
+others, and measured blind before any term was added for them (the figures
+are in the comments of the tests below). ``crisis_en_labelled.jsonl`` does the same for
+``crisis-en``, smaller.
+
+Each test runs the shipped pack through the real matcher, prints the scores
+(``pytest -s`` shows them) and asserts floors and the exact list of mistakes
+that were accepted, each with the reason a keyword language cannot do better:
+a new miss or false alarm fails, and so does a fixed one (remove it from the
+list, and raise the floor if it moved).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from watchtower.config import BrandConfig, RuleConfig
+from watchtower.models import Item
+from watchtower.packs import load_pack
+from watchtower.pipeline.match import Matcher
+
+FIXTURES = Path(__file__).resolve().parents[2] / "fixtures"
+LABELS = ("critical", "service", "none")
+
+
+@dataclass(frozen=True)
+class Row:
+    text: str
+    label: str
+    why: str
+    holdout: bool
+
+
+def load_rows(name: str) -> list[Row]:
+    rows = []
+    for number, line in enumerate((FIXTURES / name).read_text(encoding="utf-8").splitlines(), 1):
+        data = json.loads(line)
+        assert set(data) <= {"text", "label", "why", "set"}, (name, number)
+        assert data["label"] in LABELS, (name, number)
+        assert data["why"], (name, number)
+        rows.append(Row(data["text"], data["label"], data["why"], data.get("set") == "holdout"))
+    assert len({r.text for r in rows}) == len(rows), f"{name}: duplicate texts"
+    return rows
+
+
+def outcomes(pack: str, rows: list[Row]) -> dict[str, str]:
+    """Each text's outcome: ``critical`` if the pack's critical rule fires, else
+    ``service`` if its service rule does, else ``none``."""
+    rules = [RuleConfig(name=r["name"], query=r["query"]) for r in load_pack(pack)["rules"]]
+    matcher = Matcher([BrandConfig(name="Acmé", terms=["Acmé"])], rules)
+    out = {}
+    for number, row in enumerate(rows):
+        item = Item(guid=str(number), title="", text=row.text, lang=pack[-2:])
+        matches = matcher.match(item, "src")
+        assert matches, f"the text does not mention the brand: {row.text!r}"
+        fired = {m.rule for m in matches}
+        out[row.text] = (
+            "critical" if pack in fired else "service" if f"{pack}-service" in fired else "none"
+        )
+    return out
+
+
+@dataclass(frozen=True)
+class Score:
+    precision: float
+    recall: float
+    fired: int
+    relevant: int
+
+    def __str__(self) -> str:
+        return (
+            f"precision {self.precision:.3f} recall {self.recall:.3f} "
+            f"(fired {self.fired}, labelled {self.relevant})"
+        )
+
+
+def score(rows: list[Row], got: dict[str, str], level: str) -> Score:
+    """Precision and recall of the rule of ``level``, from the outcomes.
+
+    The service rule is judged on the items the critical rule let through: a
+    critical item that also warns is no false alarm, and a service item that
+    pages is a miss of the service rule (and a false alarm of the critical one).
+    """
+    fired = [r for r in rows if got[r.text] == level]
+    relevant = [r for r in rows if r.label == level]
+    hits = [r for r in fired if r.label == level]
+    return Score(
+        precision=len(hits) / len(fired) if fired else 1.0,
+        recall=len(hits) / len(relevant) if relevant else 1.0,
+        fired=len(fired),
+        relevant=len(relevant),
+    )
+
+
+def report(pack: str, rows: list[Row], got: dict[str, str]) -> dict[str, Score]:
+    scores = {level: score(rows, got, level) for level in ("critical", "service")}
+    holdout = [r for r in rows if r.holdout]
+    print(f"\n{pack}: {len(rows)} labelled texts ({len(holdout)} holdout)")
+    for level, s in scores.items():
+        print(f"  {level:8} {s}")
+        if holdout:
+            print(f"  {level:8} holdout only: {score(holdout, got, level)}")
+    for row in rows:
+        if got[row.text] != row.label:
+            print(f"  {row.label:8} -> {got[row.text]:8} {row.text}")
+    return scores
+
+
+def mistakes(rows: list[Row], got: dict[str, str]) -> dict[str, tuple[str, str]]:
+    return {r.text: (r.label, got[r.text]) for r in rows if got[r.text] != r.label}
+
+
+# The mistakes a crisis lead accepts from a keyword language, with the reason.
+# (label, outcome) by text.
+FR_ACCEPTED: dict[str, tuple[str, str]] = {
+    # Misses. Each needs a word that is far more often harmless, or knowledge of
+    # the world ("virements n'arrivent plus" is an outage).
+    "#AcmeDown encore ?? plus de réseau depuis 2h": ("critical", "none"),  # English "down"
+    "Grosse inquiétude chez les clients d'Acmé : les virements n'arrivent plus": (
+        "critical",
+        "none",
+    ),
+    # "pesticides", "blessé", "discrimination", "manifestation": as often in
+    # CSR pages, sports news and event listings as in a crisis.
+    "Des traces de pesticides dans les compotes Acmé, révèle une enquête": ("critical", "none"),
+    "Un enfant blessé par un jouet Acmé, la mère alerte les réseaux": ("critical", "none"),
+    "Acmé accusée de discrimination à l'embauche": ("critical", "none"),
+    "Manifestation devant le siège d'Acmé contre les expulsions": ("critical", "none"),
+    # "plantée" and "assignée" also mean planted and assigned.
+    "L'appli Acmé plantée depuis ce matin, des milliers de clients bloqués": ("critical", "none"),
+    "Acmé assignée par l'association CLCV pour frais illégaux": ("critical", "none"),
+    "Box Acmé coupée depuis 5 jours chez moi, le technicien ne vient pas": ("service", "none"),
+    "Mon chat a plus de patience que la hotline Acmé 😂": ("service", "none"),  # irony
+    "Livraison Acmé en retard de deux semaines, personne ne sait où est mon colis": (
+        "service",
+        "none",
+    ),
+    "Service client Acmé : 3 interlocuteurs, 3 réponses différentes, fatigué": ("service", "none"),
+    # False alarms. A prevention article, a job offer or an anti-fraud team uses
+    # the words of the crime; excluding "comment reconnaître" or "lutte contre"
+    # would also silence the news of a real wave, which carries the same advice.
+    "Banque Acmé : comment reconnaître une arnaque au faux conseiller ? Nos 5 conseils": (
+        "none",
+        "critical",
+    ),
+    "Acmé lance une campagne de sensibilisation contre le phishing": ("none", "critical"),
+    "Acmé s'engage contre la fraude : une nouvelle équipe dédiée": ("none", "critical"),
+    "Webinaire Acmé : protéger son entreprise des cyberattaques": ("none", "critical"),
+    "Offre d'emploi : analyste lutte contre la fraude H/F chez Acmé": ("none", "critical"),
+    "Comment se protéger du phishing ? Les conseils de l'expert sécurité d'Acmé": (
+        "none",
+        "critical",
+    ),
+    # Negation is beyond keywords: "aucune fuite de données" cannot be told from
+    # "Acmé dément toute fuite de données", which is a rumour to answer (critical).
+    "Audit annuel : aucune fuite de données constatée chez Acmé": ("none", "critical"),
+    "Acmé n'est pas concernée par la fuite de données de Free, assure la banque": (
+        "none",
+        "critical",
+    ),
+    "Acmé est-elle une arnaque ? Mon avis après 2 ans : pas du tout !": ("none", "critical"),
+    # Titles, and crises of others that name the brand.
+    "L'Arnaque, le film culte avec Paul Newman, ce soir sur Acmé TV": ("none", "critical"),
+    "Le film « Arnaque à la carte » tourné dans une agence Acmé": ("none", "critical"),
+    "Grève SNCF : Acmé propose le télétravail à ses salariés": ("none", "critical"),
+    "La panne de courant géante en Espagne n'a pas touché les clients Acmé": ("none", "critical"),
+    "Le scandale des frais bancaires : Acmé parmi les banques les moins chères": (
+        "none",
+        "critical",
+    ),
+    # "en panne" is the word of every outage post; an insurer's ad uses it too.
+    "Acmé Assurances : votre voiture est en panne ? Notre assistance 24h/24": ("none", "critical"),
+}
+
+
+@pytest.fixture(scope="module")
+def fr() -> tuple[list[Row], dict[str, str]]:
+    rows = load_rows("crisis_fr_labelled.jsonl")
+    return rows, outcomes("crisis-fr", rows)
+
+
+def test_the_french_set_is_large_and_balanced(fr: tuple[list[Row], dict[str, str]]) -> None:
+    rows, _ = fr
+    counts = {level: sum(r.label == level for r in rows) for level in LABELS}
+    assert len(rows) >= 150 and min(counts.values()) >= 40, counts
+    assert sum(r.holdout for r in rows) >= 40
+
+
+def test_crisis_fr_precision_and_recall(fr: tuple[list[Row], dict[str, str]]) -> None:
+    rows, got = fr
+    scores = report("crisis-fr", rows, got)
+    # Measured on 270 texts (48 holdout): critical 0.882 / 0.933, service 1.0 / 0.926.
+    # Before this set existed the pack scored critical 0.624 / 0.483, service 1.0 / 0.056.
+    # The 48 holdout texts, measured blind: critical 0.750 / 0.545 and service
+    # 1.0 / 0.500 (the old pack: 0.500 / 0.273 and 0 / 0). Expect such figures,
+    # not the tuned ones, on mentions nobody has read yet.
+    assert scores["critical"].recall >= 0.93
+    assert scores["critical"].precision >= 0.88
+    assert scores["service"].recall >= 0.92
+    assert scores["service"].precision >= 0.98
+
+
+def test_crisis_fr_makes_only_the_accepted_mistakes(fr: tuple[list[Row], dict[str, str]]) -> None:
+    rows, got = fr
+    assert mistakes(rows, got) == FR_ACCEPTED
+
+
+def test_crisis_fr_never_pages_for_one_customers_complaint(
+    fr: tuple[list[Row], dict[str, str]],
+) -> None:
+    rows, got = fr
+    assert [r.text for r in rows if r.label == "service" and got[r.text] == "critical"] == []
+
+
+EN_ACCEPTED: dict[str, tuple[str, str]] = {
+    # As in French: prevention, an anti-fraud team, a film, a negation.
+    "How to spot a scam: tips from Acmé's security team": ("none", "critical"),
+    "The Sting, the classic con-artist movie, tonight on Acmé TV": ("none", "critical"),
+    "No data breach at Acmé, the audit confirms": ("none", "critical"),
+    "Acmé fraud prevention team expands with 50 new hires": ("none", "critical"),
+}
+
+
+@pytest.fixture(scope="module")
+def en() -> tuple[list[Row], dict[str, str]]:
+    rows = load_rows("crisis_en_labelled.jsonl")
+    return rows, outcomes("crisis-en", rows)
+
+
+def test_crisis_en_precision_and_recall(en: tuple[list[Row], dict[str, str]]) -> None:
+    rows, got = en
+    assert len(rows) >= 60 and sum(r.holdout for r in rows) >= 20
+    scores = report("crisis-en", rows, got)
+    # Measured on 80 texts (20 holdout): critical 0.895 / 1.0, service 1.0 / 1.0.
+    # Before: critical 0.480 / 0.353, service 1.0 / 0.158. The 20 holdout texts,
+    # measured blind: critical 1.0 / 0.400, service 1.0 / 0.800 (old: 0.600 / 0.300, 0 / 0).
+    assert scores["critical"].recall >= 0.97
+    assert scores["critical"].precision >= 0.89
+    assert scores["service"].recall >= 0.97
+    assert scores["service"].precision >= 0.97
+
+
+def test_crisis_en_makes_only_the_accepted_mistakes(en: tuple[list[Row], dict[str, str]]) -> None:
+    rows, got = en
+    assert mistakes(rows, got) == EN_ACCEPTED
