@@ -324,7 +324,7 @@ class Poller:
             "b_last_modified": result.last_modified,
             "b_cursor": result.cursor if result.cursor is not None else claim.cursor,
             "b_now": now,
-            "b_next": next_check(settings.every, now),
+            "b_next": now if _catching_up(claim, result) else next_check(settings.every, now),
             "b_warning": stored_warning(result.warnings),
         }
         batch = BatchStats()
@@ -445,6 +445,15 @@ class Poller:
                 next_check=when.isoformat(timespec="seconds"),
             ),
         )
+
+
+def _catching_up(claim: Claim, result: FetchResult) -> bool:
+    """A source that says more is waiting (``FetchResult.more``) is due again at the
+    next round, not after ``every``: a backlog is read chunk after chunk. Only while
+    its cursor moves: one that says ``more`` without progress keeps its rhythm.
+    Other due sources are claimed first (claims go by ``next_check_at``), and a
+    failure backs off as usual."""
+    return result.more and result.cursor is not None and result.cursor != claim.cursor
 
 
 def internal_error(code: str, exc: Exception) -> SourceError:

@@ -50,12 +50,17 @@ from watchtower.adapters._mail_digest import (
 from watchtower.adapters._text import html_to_text
 from watchtower.models import Item
 
-__all__ = ["clean_linkedin_url", "parse_email", "parse_message"]
+__all__ = ["clean_linkedin_url", "mail_subject", "parse_email", "parse_message"]
 
 
 def parse_email(data: bytes) -> list[Item]:
     """Items of one raw RFC 822 message."""
     return parse_message(email.message_from_bytes(data, policy=email.policy.compat32))
+
+
+def mail_subject(data: bytes) -> str:
+    """The decoded subject of a raw message (its header block is enough), or ""."""
+    return header(email.message_from_bytes(data, policy=email.policy.compat32), "Subject")
 
 
 @dataclass(frozen=True)

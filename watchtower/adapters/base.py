@@ -116,6 +116,10 @@ class FetchResult:
     last_modified: str | None = None
     cursor: dict[str, Any] | None = None
     warnings: list[str] = field(default_factory=list)
+    #: More waits at the source than this fetch read (a backlog read in bounded
+    #: chunks, oldest first): the poller checks it again at its next round
+    #: instead of after ``every``, as long as the cursor moves.
+    more: bool = False
 
 
 @dataclass

@@ -16,7 +16,14 @@ comes from ``Message-ID``) and are not announced twice.
 One e-mail that cannot be read is skipped with a warning naming its UID; the
 cursor moves past it, so it never blocks the mails after it. A warning also
 says when e-mails were left unread: older than the newest ``max_messages`` on
-the first check, or still waiting while a backlog is caught up.
+the first check, or still waiting while a backlog is caught up. While catching
+up, the result says ``more``, so the poller checks again at its next round
+(``poll_interval``) instead of after ``every``, ``max_messages`` at a time.
+
+Sizes are asked first (``RFC822.SIZE``, one FETCH): bodies are then fetched in
+batches bounded in count and bytes, and an e-mail over ``max_message_bytes`` (a
+40 MB attachment) is read in part, its header and the start of its body, with a
+warning naming its UID, subject and size; it never blocks the mails after it.
 
 A folder the server refuses (renamed, deleted, a typo) is an error that names
 the folders that do exist.
@@ -52,19 +59,21 @@ from watchtower.adapters._imap_session import (
     server_errors,
     tls_context,
 )
-from watchtower.adapters._mail import parse_email
+from watchtower.adapters._mail import mail_subject, parse_email
 from watchtower.adapters.base import FetchContext, FetchResult, Source, SourceSettings, SourceState
 from watchtower.errors import PermanentError
 from watchtower.models import Item
 
 __all__ = ["ImapSettings", "ImapSource", "ca_file_problem"]
 
-#: E-mails asked for in one FETCH.
+#: E-mails asked for in one FETCH, at most; their sizes add up to at most twice
+#: ``max_message_bytes`` (sizes are asked first).
 _FETCH_CHUNK = 25
 #: After a UIDVALIDITY change, e-mails dated this long before ``read_until`` are
 #: still read again (delivery can lag behind the Date header).
 _REREAD_MARGIN = timedelta(days=1)
 _UID = re.compile(rb"\bUID (\d+)")
+_SIZE = re.compile(rb"\bRFC822\.SIZE (\d+)")
 _INTERNALDATE = re.compile(rb'INTERNALDATE "([^"]+)"')
 
 
@@ -80,6 +89,13 @@ class ImapSettings(SourceSettings):
     folder: str = "INBOX"
     mark_seen: bool = False
     max_messages: int = Field(default=50, ge=1, le=1000)
+    max_message_bytes: int = Field(
+        default=5_000_000,
+        ge=10_000,
+        le=100_000_000,
+        description="An e-mail larger than this (a big attachment) is read in part: its "
+        "header and this many bytes of its body, with a warning naming it.",
+    )
     ca_file: str | None = Field(
         default=None,
         description="PEM file of CAs to trust; a relative path is read from the config's folder.",
@@ -124,6 +140,46 @@ def _fetched(data: list[Any]) -> Iterator[tuple[int, bytes, datetime | None]]:
             yield int(uid.group(1)), entry[1], _arrival(meta)
 
 
+def _sizes(data: list[Any]) -> dict[int, int]:
+    """``uid -> RFC822.SIZE`` from a ``UID FETCH (UID RFC822.SIZE)`` answer."""
+    sizes: dict[int, int] = {}
+    for entry in data:
+        meta = entry[0] if isinstance(entry, tuple) else entry
+        if not isinstance(meta, bytes):
+            continue
+        uid, size = _UID.search(meta), _SIZE.search(meta)
+        if uid is not None and size is not None:
+            sizes[int(uid.group(1))] = int(size.group(1))
+    return sizes
+
+
+def _batches(uids: list[int], sizes: dict[int, int], cap: int) -> Iterator[tuple[list[int], bool]]:
+    """``uids`` in order, as FETCH batches of at most :data:`_FETCH_CHUNK` e-mails
+    and ``2 * cap`` bytes; ``(batch, True)`` is one e-mail over ``cap``, read in
+    part. An unknown size counts as ``cap``."""
+    batch: list[int] = []
+    total = 0
+    for uid in uids:
+        size = sizes.get(uid, cap)
+        if size > cap:
+            if batch:
+                yield batch, False
+                batch, total = [], 0
+            yield [uid], True
+            continue
+        if batch and (len(batch) >= _FETCH_CHUNK or total + size > 2 * cap):
+            yield batch, False
+            batch, total = [], 0
+        batch.append(uid)
+        total += size
+    if batch:
+        yield batch, False
+
+
+def _megabytes(size: int) -> str:
+    return f"{size / 1_000_000:.1f} MB"
+
+
 class _Reader:
     """One poll of one folder: the e-mails to read, their items, what to report."""
 
@@ -131,18 +187,35 @@ class _Reader:
         self.mailbox = mailbox
         self.settings = settings
         self.warnings: list[str] = []
-        self.parts = (
-            "(UID INTERNALDATE BODY[])" if settings.mark_seen else "(UID INTERNALDATE BODY.PEEK[])"
-        )
+        # BODY[] sets \Seen; BODY.PEEK[] does not.
+        self.body = "BODY" if settings.mark_seen else "BODY.PEEK"
+
+    def _uid_fetch(self, uids: list[int], parts: str) -> list[Any] | None:
+        status, data = self.mailbox.client.uid("FETCH", ",".join(map(str, uids)), parts)
+        return list(data) if status == "OK" else None
 
     def _fetch(self, uids: list[int]) -> list[tuple[int, bytes, datetime | None]] | None:
-        status, data = self.mailbox.client.uid("FETCH", ",".join(map(str, uids)), self.parts)
-        return list(_fetched(data)) if status == "OK" else None
+        data = self._uid_fetch(uids, f"(UID INTERNALDATE {self.body}[])")
+        return None if data is None else list(_fetched(data))
+
+    def _sizes(self, uids: list[int]) -> dict[int, int]:
+        """Each e-mail's size, asked in one cheap FETCH before any body is read."""
+        data = self._uid_fetch(uids, "(UID RFC822.SIZE)") if uids else None
+        return {} if data is None else _sizes(data)
 
     def messages(self, uids: list[int]) -> Iterator[tuple[int, bytes, datetime | None]]:
-        """Each e-mail of ``uids``; one the server refuses to send is skipped with a warning."""
-        for start in range(0, len(uids), _FETCH_CHUNK):
-            chunk = uids[start : start + _FETCH_CHUNK]
+        """Each e-mail of ``uids``, in order; one the server refuses to send is
+        skipped with a warning, one over ``max_message_bytes`` is read in part.
+
+        Each FETCH answer holds at most twice ``max_message_bytes``: memory stays
+        bounded however big the e-mails or the backlog.
+        """
+        cap = self.settings.max_message_bytes
+        sizes = self._sizes(uids)
+        for chunk, too_big in _batches(uids, sizes, cap):
+            if too_big:
+                yield from self._in_part(chunk[0], sizes.get(chunk[0]))
+                continue
             found = self._fetch(chunk)
             if found is not None:
                 yield from found
@@ -155,6 +228,40 @@ class _Reader:
                         "the mail server cannot send it"
                     )
                 yield from single or ()
+
+    def _in_part(self, uid: int, size: int | None) -> Iterator[tuple[int, bytes, datetime | None]]:
+        """An e-mail over the cap: its header and the first ``max_message_bytes`` of
+        its body (the text parts come before the attachments in practice), with a
+        warning naming it; never the whole of it."""
+        cap, folder = self.settings.max_message_bytes, self.settings.folder
+        shown = _megabytes(size) if size is not None else "of unknown size"
+        data = self._uid_fetch(
+            [uid], f"(UID INTERNALDATE {self.body}[HEADER]<0.{cap}> {self.body}[TEXT]<0.{cap}>)"
+        )
+        head, text, arrived = b"", b"", None
+        for entry in data or ():
+            meta = entry[0] if isinstance(entry, tuple) else entry
+            if not isinstance(meta, bytes):
+                continue
+            arrived = arrived or _arrival(meta)
+            if isinstance(entry, tuple) and isinstance(entry[1], bytes):
+                if b"HEADER]" in meta.upper():
+                    head = entry[1]
+                elif b"TEXT]" in meta.upper():
+                    text = entry[1]
+        if not head:
+            self.warnings.append(
+                f"e-mail UID {uid} in {folder} skipped: it is {shown}, over "
+                f"max_message_bytes ({_megabytes(cap)}), and the mail server cannot send its header"
+            )
+            return
+        subject = mail_subject(head) or "(no subject)"
+        self.warnings.append(
+            f'e-mail UID {uid} in {folder} ("{subject[:100]}") is {shown}, over '
+            f"max_message_bytes ({_megabytes(cap)}): only its header and first "
+            f"{_megabytes(cap)} were read"
+        )
+        yield uid, head + text, arrived
 
     def items(self, uid: int, raw: bytes) -> list[Item] | None:
         """The items of one e-mail; ``None`` (and a warning) when it cannot be read."""
@@ -273,4 +380,6 @@ class ImapSource(Source):
         new_cursor: dict[str, Any] = {"uidvalidity": validity, "last_uid": max([last, *uids])}
         if until is not None:
             new_cursor["read_until"] = until.isoformat()
-        return FetchResult(items, cursor=new_cursor, warnings=reader.warnings)
+        # Catching up: the poller checks again at its next round, not after `every`.
+        more = bool(last) and left > 0
+        return FetchResult(items, cursor=new_cursor, warnings=reader.warnings, more=more)
