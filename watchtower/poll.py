@@ -12,11 +12,10 @@ import functools
 import logging
 import threading
 from concurrent.futures import Future
-from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-from sqlalchemy import bindparam, update
+from sqlalchemy import update
 
 from watchtower import metrics, source_alerts
 from watchtower.adapters.base import (
@@ -32,9 +31,15 @@ from watchtower.heartbeat import Heartbeat
 from watchtower.logs import kv
 from watchtower.outage import outage_reason
 from watchtower.pipeline.runner import BatchStats, RunContext, run_batch
+from watchtower.poll_outcome import (
+    SUCCESS,
+    SUCCESS_WITH_NEWS,
+    PollStats,
+    QuietSuccesses,
+    success_outcome,
+)
 from watchtower.poll_timing import backlog_cutoff, backlog_of, next_check
 from watchtower.redact import redact_text
-from watchtower.sanitise import printable
 from watchtower.storage.queries import LEASE, Claim, claim_due_sources, release_leases
 from watchtower.storage.tables import SOURCES, SourceRow
 from watchtower.workers import Workers, wait_at_most
@@ -45,73 +50,8 @@ if TYPE_CHECKING:
 log = logging.getLogger("watchtower.poll")
 
 
-@dataclass
-class PollStats:
-    sources: int = 0
-    ok: int = 0
-    failed: int = 0
-    not_modified: int = 0
-    items: int = 0
-    new_items: int = 0
-    mentions: int = 0
-    queued: int = 0
-    #: Sources still being fetched when the round stopped waiting (they finish later).
-    running: int = 0
-    errors: dict[str, str] = field(default_factory=dict)
-
-    def add(self, batch: BatchStats) -> None:
-        self.new_items += batch.new_items
-        self.mentions += batch.mentions
-        self.queued += batch.queued
-
-    def summary(self) -> dict[str, int]:
-        """The figures a log line reports for a round."""
-        return {
-            "sources": self.sources,
-            "ok": self.ok,
-            "failed": self.failed,
-            "new": self.new_items,
-            "mentions": self.mentions,
-            "queued": self.queued,
-            **({"still_running": self.running} if self.running else {}),
-        }
-
-
-# The outcome of a success, as parameters of one UPDATE (``b_`` names: a bind
-# parameter may not share a column's name in an UPDATE).
-_SUCCESS = (
-    update(SOURCES)
-    .where(SOURCES.c.id == bindparam("b_id"))
-    .values(
-        etag=bindparam("b_etag"),
-        last_modified=bindparam("b_last_modified"),
-        cursor=bindparam("b_cursor"),
-        last_success_at=bindparam("b_now"),
-        consecutive_failures=0,
-        failing_since=None,
-        last_error=None,
-        last_warning=bindparam("b_warning"),
-        next_check_at=bindparam("b_next"),
-    )
-)
-_SUCCESS_WITH_NEWS = _SUCCESS.values(
-    last_item_at=bindparam("b_now"), items_total=SOURCES.c.items_total + bindparam("b_new")
-)
-#: Quiet successes (no items, healthy source) written together, at most this many at once.
-LEDGER_SIZE = 64
 #: Seconds running fetches get to store their result once a stop is asked.
 STOP_GRACE = 2.0
-#: A source's stored warning (``status``) is cut to this many characters.
-WARNING_MAX = 500
-
-
-def stored_warning(warnings: list[str]) -> str | None:
-    """What ``status`` shows of a fetch's warnings: one line, redacted (an adapter
-    may quote the page), cut; ``None`` when the fetch warned about nothing."""
-    if not warnings:
-        return None
-    text = printable(redact_text("; ".join(warnings)), keep="")
-    return text if len(text) <= WARNING_MAX else text[: WARNING_MAX - 1] + "…"
 
 
 class Poller:
@@ -121,11 +61,8 @@ class Poller:
     each round cost more CPU than the round's 304s). A round of the daemon
     waits at most ``poll_interval`` for its sources: one that hangs (a mail
     server trickling its answer) finishes in the background, keeps its worker
-    and its lease, and the next round polls the other due sources. A success without items
-    (a 304, an empty page) from a healthy source is only bookkeeping (validators,
-    next check): such outcomes are written together, :data:`LEDGER_SIZE` at a time
-    and at the end of the round, instead of one transaction each. Losing them
-    in a crash is harmless: the lease expires and the source is fetched again.
+    and its lease, and the next round polls the other due sources. Quiet
+    successes are written together (:class:`~watchtower.poll_outcome.QuietSuccesses`).
     """
 
     def __init__(self, app: App) -> None:
@@ -134,7 +71,7 @@ class Poller:
         self._pool: Workers | None = None
         self._in_flight = 0  # sources submitted and not finished, all rounds together
         self._fetching: dict[int, datetime] = {}  # source id -> when its fetch started
-        self._ledger: list[dict[str, Any]] = []
+        self._quiet = QuietSuccesses()
         self._leases_checked = False
         #: This process's row in ``daemons``, for ``watchtower status``.
         self.heartbeat = Heartbeat(
@@ -207,7 +144,7 @@ class Poller:
             stats.running = len(running)
             _raise_first(done)
         finally:
-            self._flush_ledger()
+            self._quiet.flush(self.app.db)
         return stats
 
     def _release_dead_leases(self) -> None:
@@ -318,18 +255,10 @@ class Poller:
     ) -> None:
         app = self.app
         now = app.clock()
-        outcome: dict[str, Any] = {
-            "b_id": claim.id,
-            "b_etag": result.etag,
-            "b_last_modified": result.last_modified,
-            "b_cursor": result.cursor if result.cursor is not None else claim.cursor,
-            "b_now": now,
-            "b_next": now if _catching_up(claim, result) else next_check(settings.every, now),
-            "b_warning": stored_warning(result.warnings),
-        }
+        outcome = success_outcome(claim, settings, result, now)
         batch = BatchStats()
         if not result.items and claim.alert_reason is None:
-            self._note(outcome)
+            self._quiet.note(outcome, app.db)
         else:
             with app.db.writing() as session:
                 if result.items:
@@ -346,10 +275,10 @@ class Poller:
                 # ORM handling, which cost more than the UPDATE.
                 if batch.new_items:
                     session.connection().execute(
-                        _SUCCESS_WITH_NEWS, {**outcome, "b_new": batch.new_items}
+                        SUCCESS_WITH_NEWS, {**outcome, "b_new": batch.new_items}
                     )
                 else:
-                    session.connection().execute(_SUCCESS, outcome)
+                    session.connection().execute(SUCCESS, outcome)
                 if claim.alert_reason is not None:
                     row = session.get(SourceRow, claim.id)
                     if row is not None:
@@ -386,24 +315,6 @@ class Poller:
                     older_than=format_duration(backlog_of(app.loaded.config, settings)),
                 ),
             )
-
-    def _note(self, outcome: dict[str, Any]) -> None:
-        with self._lock:
-            self._ledger.append(outcome)
-            full = len(self._ledger) >= LEDGER_SIZE
-        if full:
-            self._flush_ledger()
-
-    def _flush_ledger(self) -> None:
-        with self._lock:
-            pending, self._ledger = self._ledger, []
-        if not pending:
-            return
-        try:
-            with self.app.db.writing() as session:
-                session.execute(_SUCCESS, pending)
-        except Exception:  # the lease expires and these sources are simply fetched again
-            log.exception("could not record quiet successes", extra=kv(sources=len(pending)))
 
     def _record_failure(
         self,
@@ -445,15 +356,6 @@ class Poller:
                 next_check=when.isoformat(timespec="seconds"),
             ),
         )
-
-
-def _catching_up(claim: Claim, result: FetchResult) -> bool:
-    """A source that says more is waiting (``FetchResult.more``) is due again at the
-    next round, not after ``every``: a backlog is read chunk after chunk. Only while
-    its cursor moves: one that says ``more`` without progress keeps its rhythm.
-    Other due sources are claimed first (claims go by ``next_check_at``), and a
-    failure backs off as usual."""
-    return result.more and result.cursor is not None and result.cursor != claim.cursor
 
 
 def internal_error(code: str, exc: Exception) -> SourceError:
