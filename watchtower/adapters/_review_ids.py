@@ -16,18 +16,27 @@ from urllib.parse import urldefrag, urljoin
 from watchtower.adapters._dates import parse_date
 from watchtower.adapters._text import collapse, html_to_text
 
-__all__ = ["REVIEW_KEYS", "ReviewIds", "name_of", "resolve"]
+__all__ = ["REVIEW_KEYS", "ReviewIds", "name_of", "raw_name_of", "resolve"]
 
 #: Keys that hold reviews or their aggregate on the thing reviewed.
 REVIEW_KEYS = ("review", "reviews", "aggregateRating")
 
 
 def name_of(value: Any) -> str:
-    """A JSON-LD name: a string, a ``{"name": …}`` object, or a list of them."""
+    """A JSON-LD name as people read it: a string, a ``{"name": …}`` object, or a
+    list of them, with the HTML entities many sites leave in JSON-LD decoded
+    ("Jos&eacute; &amp; Marie" is "José & Marie") and tags dropped."""
+    return html_to_text(raw_name_of(value))
+
+
+def raw_name_of(value: Any) -> str:
+    """:func:`name_of` as written on the page (entities left as they are): what
+    review and aggregate identities are made of, so that guids stored before
+    names were decoded stay the same."""
     if isinstance(value, dict):
         value = value.get("name") or ""
     if isinstance(value, list):
-        return ", ".join(name_of(v) for v in value)
+        return ", ".join(raw_name_of(v) for v in value)
     return collapse(str(value or ""))
 
 
@@ -47,7 +56,7 @@ def _signature(node: dict[str, Any]) -> tuple[str, ...]:
     blocks) has one signature."""
     rating = node.get("reviewRating")
     return (
-        name_of(node.get("author")),
+        raw_name_of(node.get("author")),
         _date_key(node),
         html_to_text(str(node.get("name") or "")),
         html_to_text(str(node.get("reviewBody") or node.get("description") or "")),
@@ -126,4 +135,4 @@ class ReviewIds:
 
 
 def _stable_key(node: dict[str, Any]) -> str:
-    return f"author+date\n{name_of(node.get('author'))}\n{_date_key(node)}"
+    return f"author+date\n{raw_name_of(node.get('author'))}\n{_date_key(node)}"

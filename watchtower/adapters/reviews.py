@@ -14,6 +14,10 @@ Two shapes are read, chosen by what the URL returns:
 
 Ratings are scaled to 0–5 when a page declares another ``bestRating``, so a
 ``rating:<=2`` rule means the same everywhere; the raw value stays in ``extra``.
+Pages write ratings, dates and names loosely, and are read as people read them:
+"4/5", "12 sur 20", "3 étoiles"; "20/11/2026"; "Jos&eacute;" (entities left in
+JSON-LD strings) — identities keep the text as written, so that reviews stored
+before are not announced again.
 
 App Store reviews all link to their app, and a review without a ``url`` of its
 own gets the page's: those items are marked ``shared_url``, so that the URL does
@@ -38,7 +42,8 @@ from __future__ import annotations
 import json
 import math
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any, Literal
 from urllib.parse import urldefrag
@@ -46,8 +51,8 @@ from urllib.parse import urldefrag
 from selectolax.lexbor import LexborHTMLParser
 
 from watchtower.adapters._appstore import out_of_five, parse_appstore
-from watchtower.adapters._dates import parse_date
-from watchtower.adapters._review_ids import REVIEW_KEYS, ReviewIds, name_of, resolve
+from watchtower.adapters._dates import parse_date, parse_human_date
+from watchtower.adapters._review_ids import REVIEW_KEYS, ReviewIds, name_of, raw_name_of, resolve
 from watchtower.adapters._text import decode_html, html_to_text
 from watchtower.adapters.base import (
     FetchContext,
@@ -79,6 +84,16 @@ _ACCEPT = "text/html, application/json;q=0.9, application/xml;q=0.8, */*;q=0.5"
 # unclosed ones ("\"\"\… or /*a/*a…) does not go to the end again (quadratic).
 _JSON_JUNK = re.compile(
     r'("(?:[^"\\]|\\.)*+(?:"|\\?\Z))|//[^\n]*|/\*.*?\*/|(/\*.*)|,(\s*[}\]])', re.DOTALL
+)
+
+
+# A rating written as text rather than a number: "4/5", "8 / 10", "4,5 sur 5",
+# "4.5 out of 5", "3 étoiles", "2★". Anything else is no rating.
+_NUMBER = r"\d{1,6}(?:[.,]\d{1,6})?"
+_WRITTEN_RATING = re.compile(
+    rf"\s*(?P<value>{_NUMBER})\s*(?:(?:/|sur|out\s+of|of)\s*(?P<best>{_NUMBER}))?"
+    r"\s*(?:★|☆|⭐|étoiles?|etoiles?|stars?|points?|pts?)?\s*\Z",
+    re.IGNORECASE,
 )
 
 
@@ -149,7 +164,16 @@ def _rating(value: Any) -> tuple[float | None, str]:
     try:
         raw = float(str(value).replace(",", "."))
     except (TypeError, ValueError):
-        return None, ""
+        written = _WRITTEN_RATING.match(str(value)) if isinstance(value, str) else None
+        if written is None:
+            return None, ""
+        # "4/5", "8 / 10", "4,5 sur 5", "3 étoiles": the number, and its scale
+        # when the text gives one (it wins over a bestRating it contradicts).
+        raw = float(written["value"].replace(",", "."))
+        if written["best"]:
+            best = float(written["best"].replace(",", "."))
+            if not (math.isfinite(best) and best > 0):
+                return None, ""
     if not math.isfinite(raw):
         return None, ""
     if best != 5.0:
@@ -178,25 +202,50 @@ def read_jsonld_reviews(html: str, url: str) -> tuple[list[Item], bool]:
     JSON-LD, and whether that JSON-LD describes reviews or something reviewable
     at all (a product or business with no review yet is; a bot-check page is not).
     """
-    found: list[tuple[dict[str, Any], str, dict[str, Any] | None]] = []
+    found: list[tuple[dict[str, Any], dict[str, Any] | None]] = []
+    named: dict[str, dict[str, Any]] = {}  # nodes by @id, to read {"@id": …} references
     reviewable = False
     for block in jsonld_blocks(html):
         for node, parent in _walk(block):
+            if isinstance(node.get("@id"), str) and node.get("name"):
+                named.setdefault(node["@id"], node)
             kinds = _types(node)
             if kinds & _REVIEWABLE or any(key in node for key in REVIEW_KEYS):
                 reviewable = True
             if "Review" in kinds or "AggregateRating" in kinds:
-                subject = name_of(node.get("itemReviewed")) or (name_of(parent) if parent else "")
-                found.append((node, subject, parent))
-    reviews = [(node, parent) for node, _, parent in found if "Review" in _types(node)]
+                found.append((node, parent))
+    reviews = [(node, parent) for node, parent in found if "Review" in _types(node)]
     ids = ReviewIds(reviews, url)
     items = [
-        _review_item(node, subject, url, ids)
+        _review_item(node, _subject(node, parent, name_of, named), url, ids)
         if "Review" in _types(node)
-        else _aggregate_item(node, subject, url)
-        for node, subject, _ in found
+        else _aggregate_item(
+            node, _subject(node, parent, name_of, named), url, _subject(node, parent)
+        )
+        for node, parent in found
     ]
     return items, reviewable or bool(found)
+
+
+def _subject(
+    node: dict[str, Any],
+    parent: dict[str, Any] | None,
+    name: Callable[[Any], str] = raw_name_of,
+    named: dict[str, dict[str, Any]] | None = None,
+) -> str:
+    """The name of what ``node`` reviews or rates (``itemReviewed``, else the
+    object holding it): as people read it with :func:`name_of`, as written
+    with :func:`raw_name_of`.
+
+    With ``named`` (the page's nodes by ``@id``), an ``itemReviewed`` that is
+    only a reference (``{"@id": …}``, as review sites write their ``@graph``)
+    is the node it refers to. Identities (an aggregate's guid) are made
+    without: they stay what they were before references were followed.
+    """
+    reviewed = node.get("itemReviewed")
+    if named and isinstance(reviewed, dict) and not reviewed.get("name"):
+        reviewed = named.get(str(reviewed.get("@id")), reviewed)
+    return name(reviewed) or (name(parent) if parent else "")
 
 
 def parse_jsonld_reviews(html: str, url: str) -> list[Item]:
@@ -238,17 +287,52 @@ def _review_item(node: dict[str, Any], subject: str, url: str, ids: ReviewIds) -
         guid=ids.guid(node)[:2048],
         url=link[:8192],
         shared_url=shared,
-        title=html_to_text(str(node.get("name") or "")) or made_up,
+        title=html_to_text(str(node.get("name") or node.get("headline") or "")) or made_up,
         text=body,
-        published=parse_date(date),
+        published=_published(date),
         author=author or None,
         rating=rating,
-        lang=str(node.get("inLanguage") or "")[:35] or None,
+        lang=_language(node.get("inLanguage")),
         extra=extra,
     )
 
 
-def _aggregate_item(node: dict[str, Any], subject: str, url: str) -> Item:
+def _published(text: str) -> datetime | None:
+    """A review's date: ISO 8601 as schema.org asks, or as pages show it
+    ("20/11/2026", "20 novembre 2026", "Nov 20, 2026"; a written year only,
+    so that the result depends on the text alone). An undated review is
+    news on a source's first poll: without this, every review of a page that
+    writes "20/11/2026" would be announced when the page is added."""
+    return parse_date(text) or parse_human_date(text, now=None)
+
+
+# A language tag: "fr", "fr-FR", "en_GB", "zh-Hant-TW".
+_LANGUAGE_TAG = re.compile(r"[A-Za-z]{2,3}(?:[-_][A-Za-z0-9]{1,8})*")
+
+
+def _language(value: Any) -> str | None:
+    """``inLanguage`` as a tag: a string, or a ``Language`` object's
+    ``alternateName`` / ``name`` ("fr"); ``None`` for anything that is no tag
+    ("French", an object printed whole), so that the text's language is
+    detected instead and a ``lang:fr`` rule compares a language."""
+    if isinstance(value, list):
+        value = value[0] if value else None
+    if isinstance(value, dict):
+        value = next(
+            (v for k in ("alternateName", "name", "@value") if _is_tag(v := value.get(k))), None
+        )
+    return value.strip() if _is_tag(value) else None
+
+
+def _is_tag(value: Any) -> bool:
+    return (
+        isinstance(value, str)
+        and len(value.strip()) <= 35
+        and _LANGUAGE_TAG.fullmatch(value.strip()) is not None
+    )
+
+
+def _aggregate_item(node: dict[str, Any], subject: str, url: str, written: str) -> Item:
     """The average rating of ``subject``: "Banque Acme – agence Lyon · ★ 1.6/5".
 
     One item per page and subject (a stable guid): a new average is an edit of
@@ -262,13 +346,15 @@ def _aggregate_item(node: dict[str, Any], subject: str, url: str) -> Item:
     ``rating:<=2`` reads, is the page's one-decimal average brought to 5
     (1.55 for 3.1/10). No text: the subject's words must not make it a
     near-duplicate of a review that names the business. Notifications show
-    the score with the language's decimal mark ("1,6/5" in French).
+    the score with the language's decimal mark ("1,6/5" in French). The guid
+    holds the subject as ``written`` on the page (entities and all), which
+    guids stored before names were decoded hold too.
     """
     rating = _rating({**node, "ratingValue": _one_decimal(node.get("ratingValue"))})[0]
     exact = _rating(node)[1]
     count = str(node.get("ratingCount") or node.get("reviewCount") or "")
     return Item(
-        guid=f"aggregate:{url}#{subject}"[:2048],
+        guid=f"aggregate:{url}#{written}"[:2048],
         url=url,
         shared_url=True,
         title=" · ".join(p for p in (subject, f"★ {_out_of_five_text(rating)}") if p),

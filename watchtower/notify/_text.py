@@ -38,6 +38,8 @@ STRINGS: dict[str, dict[str, str]] = {
         "review": "avis",
         "reviews": "avis",
         "author": "Auteur",
+        "app_version": "Version de l'appli",
+        "reviewed": "Avis sur",
         "mentions_one": "{count} mention",
         "mentions_other": "{count} mentions",
         # alerting (grouping, quiet hours, digests, story threads, spikes)
@@ -135,6 +137,8 @@ STRINGS: dict[str, dict[str, str]] = {
         "review": "review",
         "reviews": "reviews",
         "author": "Author",
+        "app_version": "App version",
+        "reviewed": "Review of",
         "mentions_one": "{count} mention",
         "mentions_other": "{count} mentions",
         "day_one": "{count} day",
@@ -420,6 +424,18 @@ def author_text(n: Notification) -> str:
     return str(n.extra.get("author") or "").strip()
 
 
+def reviewed_text(n: Notification) -> str:
+    """What a review is about ("Banque Acmé – agence Lyon"), or "" when its
+    title already says it (a review without a headline, an average)."""
+    reviewed = one_line(str(n.extra.get("reviewed") or ""))
+    return "" if reviewed in one_line(n.title) else reviewed
+
+
+def app_version_text(n: Notification) -> str:
+    """The app version an App Store review is about ("5.12.0"), or ""."""
+    return one_line(str(n.extra.get("app_version") or ""))
+
+
 def kind_of(n: Notification) -> str:
     """``item``, ``summary``, ``spike`` or ``ops``.
 
@@ -479,6 +495,14 @@ def reply_line(n: Notification, language: str) -> str:
     """
     key = "edited_on" if n.story.get("edited") else "also_seen"
     return t(language, key).format(site=site_of(n.url) or one_line(n.source) or "?")
+
+
+def edited_stars_text(n: Notification, language: str) -> str:
+    """An edited review's stars now ("★★★★☆ 4/5"), shown after its reply line;
+    "" for anything else, and for an average, whose title says its score."""
+    if not n.story.get("edited") or n.extra.get("rating_count"):
+        return ""
+    return rating_text(n, language)
 
 
 def language_text(code: str | None, language: str) -> str:

@@ -13,6 +13,7 @@ from typing import Any
 from watchtower.models import Notification, Severity
 from watchtower.notify._text import (
     SEVERITY_EMOJI,
+    app_version_text,
     author_text,
     calm_text,
     duration_text,
@@ -24,6 +25,7 @@ from watchtower.notify._text import (
     original_text,
     published_text,
     rating_text,
+    reviewed_text,
     sent_apart_text,
     severity_text,
     spike_heading,
@@ -191,8 +193,10 @@ def mention_email(n: Notification, lang: str, timezone: str, title: str) -> tupl
         for key, value in (
             ("source", one_line(n.source)),
             ("brands", ", ".join(n.brands)),
+            ("reviewed", reviewed_text(n)),
             ("rating", rating_text(n, lang)),
             ("author", one_line(author_text(n))),
+            ("app_version", app_version_text(n)),
             ("terms", ", ".join(n.terms)),
             ("rule", ", ".join(n.rules)),
             ("published_label", published_text(n, lang, timezone)),

@@ -14,7 +14,9 @@ from dataclasses import dataclass
 from watchtower.models import Notification
 from watchtower.notify import email_render
 from watchtower.notify._text import (
+    app_version_text,
     author_text,
+    edited_stars_text,
     http_url,
     kind_of,
     label,
@@ -23,6 +25,7 @@ from watchtower.notify._text import (
     published_text,
     rating_text,
     reply_line,
+    reviewed_text,
     severity_text,
     t,
     title_text,
@@ -71,7 +74,11 @@ def plain_text(n: Notification, language: str, timezone: str) -> PlainText:
             if line
         ]
         review = _fields(
-            language, ("rating", rating_text(n, language)), ("author", one_line(author_text(n)))
+            language,
+            ("reviewed", reviewed_text(n)),
+            ("rating", rating_text(n, language)),
+            ("author", one_line(author_text(n))),
+            ("app_version", app_version_text(n)),
         )
         if review:  # a review: its stars and author, under the source line
             lines.insert(1, review)
@@ -94,4 +101,6 @@ def reply_text(n: Notification, language: str) -> str:
     "Aussi vu sur lemonde.fr : <title> — <url>"."""
     line = reply_line(n, language)
     url = http_url(n.url)
-    return f"{line}{t(language, 'colon')}{title_text(n, language)}" + (f" — {url}" if url else "")
+    stars = edited_stars_text(n, language)  # an edited review's stars now
+    title = title_text(n, language) + (f" · {stars}" if stars else "")
+    return f"{line}{t(language, 'colon')}{title}" + (f" — {url}" if url else "")

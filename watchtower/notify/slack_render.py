@@ -20,9 +20,11 @@ from urllib.parse import quote
 from watchtower.models import Notification, Severity
 from watchtower.notify._text import (
     SEVERITY_EMOJI,
+    app_version_text,
     author_text,
     calm_text,
     duration_text,
+    edited_stars_text,
     http_url,
     kind_of,
     label,
@@ -34,6 +36,7 @@ from watchtower.notify._text import (
     published_text,
     rating_text,
     reply_line,
+    reviewed_text,
     seen_on_text,
     sent_apart_text,
     severity_text,
@@ -207,8 +210,10 @@ def item_blocks(
             ("source", one_line(n.source)),
             ("brands", ", ".join(n.brands)),
             ("terms", ", ".join(n.terms)),
+            ("reviewed", reviewed_text(n)),
             ("rating", rating_text(n, language)),
             ("author", one_line(author_text(n))),
+            ("app_version", app_version_text(n)),
         )
         if value
     )
@@ -252,6 +257,9 @@ def reply_blocks(n: Notification, language: str) -> tuple[list[Block], str]:
     line = escape_text(reply_line(n, language))
     title = escape_text(truncate(title_text(n, language), HEADER_MAX))
     text = f"{line}{t(language, 'colon')}{link(n.url, title)}"
+    stars = edited_stars_text(n, language)
+    if stars:  # an edited review: "… · ★★★★☆ 4/5"
+        text += f" · {escape_text(stars)}"
     return fit([section(text)], text, url=n.url, language=language)
 
 

@@ -20,7 +20,10 @@ from watchtower.notify.base import Message, Receipt
 from watchtower.storage.tables import OutboxRow
 
 #: Payload keys (besides the item fields) that notifiers read from ``Notification.extra``.
-PAYLOAD_EXTRAS = ("kind", "story", "summary", "spike", "chart", "rating", "rating_count", "author")
+PAYLOAD_EXTRAS = (
+    *("kind", "story", "summary", "spike", "chart"),
+    *("rating", "rating_count", "author", "reviewed", "app_version"),  # a review's
+)
 
 
 @dataclass(frozen=True)

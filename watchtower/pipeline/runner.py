@@ -27,11 +27,12 @@ from sqlalchemy.orm import Session
 from watchtower.config import Config
 from watchtower.lang import detect_item
 from watchtower.models import Item, Match
+from watchtower.notify._text import number_text
 from watchtower.notify.registry import split_target
 from watchtower.pipeline.dedup import Candidate, Sighting, StoryIndex
 from watchtower.pipeline.match import Matcher
 from watchtower.pipeline.normalise_items import prepare
-from watchtower.pipeline.route import route
+from watchtower.pipeline.route import Route, route
 from watchtower.pipeline.store import (
     Known,
     Prepared,
@@ -40,6 +41,7 @@ from watchtower.pipeline.store import (
     mark_seen,
     store_items,
     store_mentions,
+    story_targets,
     update_content,
 )
 
@@ -88,6 +90,10 @@ def payload_for(p: Prepared, source: str) -> dict[str, Any]:
         # An aggregate rating's number of reviews (its title shows only the average).
         "rating_count": item.extra.get("rating_count"),
         "author": item.author,
+        # What a review is about ("Banque Acmé – agence Lyon"), and an App Store
+        # review's app version (reviews.py puts them in extra).
+        **({"reviewed": item.extra["subject"]} if "subject" in item.extra else {}),
+        **({"app_version": item.extra["app_version"]} if "app_version" in item.extra else {}),
     }
 
 
@@ -164,18 +170,66 @@ def _is_news(ctx: RunContext, p: Prepared) -> bool:
 
 
 def _maybe_edited(ctx: RunContext, stats: BatchStats, old: Known, p: Prepared, source: str) -> None:
-    """Same source, same GUID: an edited post or review is noted in its story's thread."""
-    if old.content_hash == p.content_hash or not p.content_hash:
+    """Same source, same GUID: an edited post or review is noted in its story's
+    thread. A review whose author changed only its stars is edited too: a 4★
+    turned 1★ must reach the rules on bad ratings. Ratings are compared as
+    notifications show them, to one decimal: an average going from 1.55 to
+    1.6 out of 5 (3.1 then 3.2 out of 10) still reads "1,6/5", no news.
+
+    Stars read where none were stored (an older watchtower could not read
+    "2/5") are stored without a word: the author changed nothing.
+    """
+    restarred = _shown(old.rating) != _shown(p.item.rating)
+    if (old.content_hash == p.content_hash and not restarred) or not p.content_hash:
         return
     update_content(ctx.session, old.item_id, p)
+    rerated = restarred and old.rating is not None and p.item.rating is not None
+    if old.content_hash == p.content_hash and not rerated:
+        return
     stats.edited += 1
     if old.story_id is None:
         return
     matches = ctx.matcher.match(p.item, source)
+    payload = payload_for(p, source) if matches or rerated else {}
     if matches:
         sighting = Sighting(old.story_id, False, 0, True)
-        payload = payload_for(p, source)
         _notify(ctx, stats, old.item_id, p, payload, matches, sighting, edited=True)
+    if rerated:
+        _rerated_elsewhere(ctx, stats, old.story_id, old.item_id, p, payload, matches)
+
+
+def _shown(rating: float | None) -> str:
+    return "" if rating is None else number_text(rating, "en")
+
+
+def _rerated_elsewhere(
+    ctx: RunContext,
+    stats: BatchStats,
+    story_id: int,
+    item_id: int,
+    p: Prepared,
+    payload: dict[str, Any],
+    matches: Sequence[Match],
+) -> None:
+    """A review's new stars, told in the thread of each target that had its
+    first message and that its matches no longer reach: a 1★ turned 4★ leaves
+    the bad-review channel's rule, yet who read the 1★ there must see the 4★."""
+    routed = {r.target for r in route(matches, ctx.config)}
+    story = {"id": story_id, "sightings": 0, "edited": True, "first": False}
+    key = _edit_key(story_id, item_id, p)
+    for target, brands in story_targets(ctx.session, story_id).items():
+        if target in routed or split_target(target)[0] not in THREADED_KINDS:
+            continue
+        reply = Route(target, brands=brands or sorted({m.brand for m in matches}))
+        if enqueue(ctx.session, item_id, key, reply, dict(payload, story=story), ctx.now):
+            stats.queued += 1
+
+
+def _edit_key(story_id: int, item_id: int, p: Prepared) -> str:
+    """The outbox key of an edit's reply: its content and its stars (1★ → 4★ →
+    1★ under one text is two edits, each told)."""
+    key = f"story:{story_id}:edit:{item_id}:{p.content_hash}"
+    return key if p.item.rating is None else f"{key}:{p.item.rating:g}"
 
 
 def _notify(
@@ -214,7 +268,7 @@ def _notify(
             continue
         later = dict(story, first=False)
         if edited:
-            key = f"{parent_key}:edit:{item_id}:{p.content_hash}"
+            key = _edit_key(sighting.story_id, item_id, p)
         elif sighting.notify:
             key = f"{parent_key}:item:{item_id}"
         elif kind in COUNTED_KINDS and sighting.counted and sighting.sightings > 1:

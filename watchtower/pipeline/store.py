@@ -89,6 +89,8 @@ class Known:
     story_id: int | None
     #: Its ``seen_at`` is older than ``SEEN_REFRESH``: :func:`mark_seen` rewrites it.
     seen_long_ago: bool
+    #: Its stored rating: a review whose stars alone change is edited too.
+    rating: float | None = None
 
 
 _KNOWN = select(
@@ -98,6 +100,7 @@ _KNOWN = select(
     _ITEMS.story_id,
     # Compared here: a boolean is cheaper to bring back than a datetime to parse.
     func.coalesce(_ITEMS.seen_at, _ITEMS.fetched_at) < bindparam("seen_before"),
+    _ITEMS.rating,
 ).where(_ITEMS.source_id == bindparam("source"), one_of(_ITEMS.guid, "guids"))
 
 
@@ -110,10 +113,10 @@ def known_guids(
     params: dict[str, Any] = {"source": source_id, "seen_before": now - SEEN_REFRESH}
     for start in range(0, len(guids), 500):
         params["guids"] = list(guids[start : start + 500])
-        for guid, item_id, content_hash, story_id, long_ago in fetch_all(
+        for guid, item_id, content_hash, story_id, long_ago, rating in fetch_all(
             connection, _KNOWN, params
         ):
-            known[guid] = Known(item_id, content_hash, story_id, bool(long_ago))
+            known[guid] = Known(item_id, content_hash, story_id, bool(long_ago), rating)
     return known
 
 
@@ -151,6 +154,17 @@ def update_content(session: Session, item_id: int, prepared: Prepared) -> None:
             rating=item.rating,
         )
     )
+
+
+def story_targets(session: Session, story_id: int) -> dict[str, list[str]]:
+    """The targets queued the story's first message (``story:<id>``), with the
+    brands it named there."""
+    rows = session.execute(
+        select(OutboxRow.target, OutboxRow.payload).where(
+            OutboxRow.dedup_key == f"story:{story_id}"
+        )
+    )
+    return {target: list((payload or {}).get("brands") or []) for target, payload in rows}
 
 
 def store_mentions(
