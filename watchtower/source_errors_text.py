@@ -182,6 +182,12 @@ SOURCE_ERRORS: dict[str, dict[str, str]] = {
         "en": "no element on the page matches item = {selector!r}",
         "fr": "aucun élément de la page ne correspond à item = {selector!r}",
     },
+    # Discourse
+    "api_key_env_missing": {
+        "en": "the environment variable {variable} (the forum's API key) is not set",
+        "fr": "clé d'API du forum introuvable : la variable d'environnement {variable} "
+        "n'est pas définie",
+    },
     # IMAP
     "password_env_missing": {
         "en": "the environment variable {variable} is not set",

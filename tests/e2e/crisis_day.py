@@ -267,7 +267,8 @@ class CrisisWeb:
                 for n, (at, author, text) in enumerate(posts)
                 if n >= start
             ]
-            self.feeds.resources[f"/communaute/t/42/posts.json?post_number={start + 1}"] = Resource(
+            query = f"?post_number={start}&asc=true" if start else ""  # Discourse: posts after N
+            self.feeds.resources[f"/communaute/t/42/posts.json{query}"] = Resource(
                 json.dumps({"post_stream": {"posts": chunk}}).encode(), "application/json"
             )
         self.feeds.resources["/appstore/reviews.json"] = Resource(

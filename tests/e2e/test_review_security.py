@@ -368,9 +368,7 @@ def test_a_discourse_post_links_to_its_forum(
         }
     }
     feeds.resources["/latest.json"] = Resource(json.dumps(latest).encode(), "application/json")
-    feeds.resources["/t/7/posts.json?post_number=1"] = Resource(
-        json.dumps(posts).encode(), "application/json"
-    )
+    feeds.resources["/t/7/posts.json"] = Resource(json.dumps(posts).encode(), "application/json")
     base = feeds.base_url
     app = app_for(
         f'\n[[sources]]\nname = "forum"\nkind = "discourse"\nbase_url = "{base}"\n'

@@ -22,7 +22,7 @@ import threading
 import time
 import zlib
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -179,9 +179,15 @@ class HttpFetcher:
         last_modified: str | None = None,
         accept: str = "*/*",
         allow_private: bool = False,
+        credentials: Mapping[str, str] | None = None,
     ) -> Response:
-        """GET ``url`` with conditional headers; raise ``SourceError`` on any failure."""
-        headers = {"Accept": accept}
+        """GET ``url`` with conditional headers; raise ``SourceError`` on any failure.
+
+        ``credentials`` (headers such as Discourse's ``Api-Key``) go only to
+        ``url``'s origin: a redirect elsewhere is followed without them.
+        """
+        headers = {"Accept": accept, **(credentials or {})}
+        origin = urlsplit(url)[:2]
         if etag:
             headers["If-None-Match"] = etag
         if last_modified:
@@ -208,6 +214,8 @@ class HttpFetcher:
                         code="redirect_nowhere", params={"status": response.status}
                     )
                 url = urljoin(url, location.strip())
+                if credentials and urlsplit(url)[:2] != origin:
+                    headers = {k: v for k, v in headers.items() if k not in credentials}
                 if url in seen:
                     raise PermanentError(code="redirect_loop")
                 continue

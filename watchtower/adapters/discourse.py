@@ -6,11 +6,25 @@ post becomes one item with its author and permalink. The cursor remembers the
 highest post number read per topic (bounded to the most recent topics), so a
 post is read once.
 
+Discourse's ``posts.json?post_number=N`` answers the posts *before* N, newest
+first; the posts after N need ``asc=true`` (``TopicView#filter_posts_by_post_number``,
+20 posts a chunk), and a topic read from its start is ``posts.json`` with no
+query (its first page).
+
+A busy evening moves more topics than one ``/latest.json`` page lists (30): while
+the last topic of a page was bumped after the newest bump the previous poll saw
+(``since``), the next page is read too, up to :data:`_PAGES` pages a poll. An
+old topic the cursor does not know (beyond the first poll's page, or forgotten)
+revived by a reply is read from its last chunk, and only its posts made after
+``since`` are items: a reply in a 2019 thread is one alert, not the thread.
+
 A poll reads at most ``max_topics`` topics. When more moved, the others wait in
 the cursor (``pending``) and are read first by the next polls, even while
 ``/latest.json`` answers 304. On the first poll, the topics beyond ``max_topics``
 are recorded at their current post number instead: their posts are history (the
-first poll's backlog), and read later they would be announced as news.
+first poll's backlog), and read later they would be announced as news. While
+topics wait, the result says ``more``: the poller checks the forum again at its
+next round instead of after ``every``.
 
 Edits: a topic whose ``bumped_at`` changed while its post count did not has its
 last post read again, and the pipeline reports the edit. Discourse bumps a topic
@@ -25,20 +39,34 @@ glued to the base URL moves the host): then to the topic URL made from the
 base URL. Answers that are not JSON, or nested too deeply to read, fail the
 source with a plain message.
 
+What the public does not see is no item, even if the forum shows it to the
+reader: private messages (``archetype = "private_message"``), staff whispers
+(``post_type`` 4), hidden and deleted posts, and posts their author withdrew
+(``user_deleted``: "(post deleted by author)" until Discourse removes them).
+
 A post's text is its own words: quotes of other posts, link previews
 (oneboxes) and image details are left out
-(:func:`~watchtower.adapters._boilerplate.strip_foreign`), and the posts Discourse
-writes itself (pins, closes: ``_SYSTEM_POSTS``) are no items.
+(:func:`~watchtower.adapters._boilerplate.strip_foreign`), emoji keep their short
+name (``:smile:``), and the posts Discourse writes itself (pins, closes:
+``_SYSTEM_POSTS``) are no items.
+
+A forum behind a login is read with an API key: ``api_key_env`` names the
+environment variable holding it, sent as the ``Api-Key`` header (with
+``Api-Username``), never in a URL, a log or an error, and not to another site
+a redirect points to.
 """
 
 from __future__ import annotations
 
 import json
+import os
+import re
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any, Literal
 from urllib.parse import urljoin, urlsplit
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from watchtower.adapters._boilerplate import strip_foreign
 from watchtower.adapters._dates import parse_date
@@ -47,6 +75,7 @@ from watchtower.adapters.base import (
     FetchContext,
     FetchResult,
     HttpUrl,
+    Page,
     Source,
     SourceSettings,
     SourceState,
@@ -65,6 +94,8 @@ __all__ = [
 
 _JSON = "application/json"
 _REMEMBERED_TOPICS = 500  # cursor size bound: older topics are forgotten
+_PAGES = 10  # /latest.json pages (30 topics each) read in one poll
+_CHUNK = 20  # posts in one posts.json answer (Discourse's TopicView.chunk_size)
 
 
 class DiscourseSettings(SourceSettings):
@@ -73,6 +104,74 @@ class DiscourseSettings(SourceSettings):
     kind: Literal["discourse"] = "discourse"
     base_url: HttpUrl
     max_topics: int = Field(default=10, ge=1, le=100)
+    api_key_env: str | None = Field(
+        default=None,
+        pattern=r"^[A-Za-z_][A-Za-z0-9_]*$",
+        description="Environment variable holding a Discourse API key (sent as the "
+        "Api-Key header, never in the URL), for a forum that requires a login.",
+    )
+    api_username: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=60,
+        description="The member the API key acts as (Api-Username header): a member "
+        "who sees only what the public sees, not an administrator.",
+    )
+
+    @model_validator(mode="after")
+    def _username_needs_a_key(self) -> DiscourseSettings:
+        if self.api_username and not self.api_key_env:
+            raise ValueError("api_username needs api_key_env (the API key's variable)")
+        return self
+
+
+@dataclass(frozen=True)
+class _Forum:
+    """The forum's JSON API: its base URL, address policy and API credentials."""
+
+    ctx: FetchContext
+    base: str
+    allow_private: bool
+    credentials: dict[str, str]
+
+    @classmethod
+    def of(cls, settings: DiscourseSettings, ctx: FetchContext) -> _Forum:
+        credentials = {}
+        if settings.api_key_env:
+            key = os.environ.get(settings.api_key_env, "").strip()
+            if not key:
+                params = {"variable": settings.api_key_env}
+                raise PermanentError(code="api_key_env_missing", params=params)
+            credentials["Api-Key"] = key
+            if settings.api_username:
+                credentials["Api-Username"] = settings.api_username
+        return cls(ctx, settings.base_url.rstrip("/"), settings.allow_private, credentials)
+
+    def latest(self, state: SourceState) -> Page:
+        """``/latest.json``, conditionally (ETag / Last-Modified from ``state``)."""
+        response = self.ctx.http.get(
+            f"{self.base}/latest.json",
+            etag=state.etag,
+            last_modified=state.last_modified,
+            accept=_JSON,
+            allow_private=self.allow_private,
+            credentials=self.credentials or None,
+        )
+        return Page(
+            response,
+            response.headers.get("etag") or state.etag,
+            response.headers.get("last-modified") or state.last_modified,
+        )
+
+    def get(self, path: str, what: str) -> dict[str, Any]:
+        """The JSON object at ``path`` below the base URL."""
+        response = self.ctx.http.get(
+            f"{self.base}{path}",
+            accept=_JSON,
+            allow_private=self.allow_private,
+            credentials=self.credentials or None,
+        )
+        return _load(response.content, what)
 
 
 @dataclass(frozen=True)
@@ -84,20 +183,28 @@ class Topic:
     title: str
     highest_post_number: int
     bumped_at: str = ""  # changes on a new post, and on a (non-ninja) edit of the last one
+    created_at: str = ""
 
 
 @dataclass(frozen=True)
 class _Task:
-    """A topic to read: its new posts, or (``edited``) its last post again."""
+    """A topic to read: its new posts, or (``edited``) its last post again.
+
+    ``since``: an old topic the cursor does not know (beyond the first poll's
+    page, or forgotten) revived by a reply; only its last posts made after
+    ``since`` (the newest bump the previous poll saw) are news, not its history.
+    """
 
     topic: Topic
     edited: bool = False
+    since: str = ""
 
     def saved(self) -> dict[str, Any]:
         topic = self.topic
         return {"id": topic.id, "slug": topic.slug, "title": topic.title,
                 "highest": topic.highest_post_number, "bumped_at": topic.bumped_at,
-                "edited": self.edited}  # fmt: skip
+                "created_at": topic.created_at, "edited": self.edited,
+                "since": self.since}  # fmt: skip
 
     @classmethod
     def restored(cls, raw: object) -> _Task | None:
@@ -110,8 +217,9 @@ class _Task:
             title=str(raw.get("title") or ""),
             highest_post_number=int(raw.get("highest") or 0),
             bumped_at=str(raw.get("bumped_at") or ""),
+            created_at=str(raw.get("created_at") or ""),
         )
-        return cls(topic, edited=bool(raw.get("edited")))
+        return cls(topic, edited=bool(raw.get("edited")), since=str(raw.get("since") or ""))
 
 
 def _load(data: bytes, what: str) -> dict[str, Any]:
@@ -128,11 +236,16 @@ def _load(data: bytes, what: str) -> dict[str, Any]:
 
 
 def parse_latest(payload: dict[str, Any]) -> list[Topic]:
-    """Topics of a ``/latest.json`` answer, most recently active first."""
+    """Topics of a ``/latest.json`` answer, most recently active first.
+
+    Private messages are left out: an administrator's view can list them.
+    """
     topics = (payload.get("topic_list") or {}).get("topics") or []
     out = []
     for raw in topics:
         if not isinstance(raw, dict) or not isinstance(raw.get("id"), int):
+            continue
+        if raw.get("archetype") == "private_message":
             continue
         highest = raw.get("highest_post_number") or raw.get("posts_count") or 0
         out.append(
@@ -142,6 +255,7 @@ def parse_latest(payload: dict[str, Any]) -> list[Topic]:
                 title=html_to_text(str(raw.get("fancy_title") or raw.get("title") or "")),
                 highest_post_number=int(highest),
                 bumped_at=str(raw.get("bumped_at") or ""),
+                created_at=str(raw.get("created_at") or ""),
             )
         )
     return out
@@ -151,9 +265,33 @@ _MAX_URL = 8192  # Item.url's limit
 # Post types that Discourse writes itself, not a member: 2 moderator action ("This
 # topic is now pinned", "…automatically closed…"), 3 small action ("closed the
 # topic", "split this topic"). Read as replies titled after the topic, each pin or
-# close of a topic about the brand would be one more alert. (1 is a regular post,
-# 4 a staff whisper: both are someone's words.)
+# close of a topic about the brand would be one more alert. (1 is a regular post.)
 _SYSTEM_POSTS = (2, 3)
+# Discourse writes an emoji as <img class="emoji" alt=":smile:">: its short name stays
+# in the text (Slack shows it as the emoji), where the image alone would leave
+# nothing ("+1" replies). Custom emoji (``emoji-custom``, a forum's own pictures,
+# maybe its logo named after the brand) are left out.
+_IMG = re.compile(r"<img\b[^>]*>", re.IGNORECASE)
+_CLASS = re.compile(r"""\bclass=["']([^"']*)["']""", re.IGNORECASE)
+_ALT = re.compile(r"""\balt=["'](:[\w+-]{1,60}:)["']""", re.IGNORECASE)
+
+
+def _emoji_name(match: re.Match[str]) -> str:
+    tag = match.group(0)
+    classes = _CLASS.search(tag)
+    alt = _ALT.search(tag)
+    names = classes.group(1).lower().split() if classes else []
+    if alt and "emoji" in names and "emoji-custom" not in names:
+        return f" {alt.group(1)} "
+    return tag
+
+
+def _emoji_names(cooked: str) -> str:
+    """``cooked`` with each standard emoji image replaced by its short name."""
+    return _IMG.sub(_emoji_name, cooked) if "emoji" in cooked else cooked
+
+
+_WHISPER = 4  # staff-only: never for a channel, even when the forum shows it to us
 
 
 def _origin(url: str) -> tuple[str, str | None, int | None, str | None, str | None]:
@@ -196,7 +334,7 @@ def parse_posts(
     for post in (payload.get("post_stream") or {}).get("posts") or []:
         if not isinstance(post, dict) or post.get("hidden") or post.get("deleted_at"):
             continue
-        if post.get("post_type") in _SYSTEM_POSTS:
+        if post.get("user_deleted") or post.get("post_type") in (*_SYSTEM_POSTS, _WHISPER):
             continue
         number = int(post.get("post_number") or 0)
         if number <= after:
@@ -214,7 +352,7 @@ def parse_posts(
                 title=(title or slug.replace("-", " "))
                 if number <= 1
                 else f"Re: {title or slug.replace('-', ' ')}",
-                text=html_to_text(strip_foreign(str(post.get("cooked") or ""))),
+                text=html_to_text(strip_foreign(_emoji_names(str(post.get("cooked") or "")))),
                 published=parse_date(str(post.get("created_at") or "")),
                 author=username or name or None,
                 extra={"author_name": name} if name and name != username else {},
@@ -223,24 +361,41 @@ def parse_posts(
     return items
 
 
+def _bump_key(value: str) -> datetime:
+    """A ``bumped_at`` as a time to compare (the earliest time when unreadable)."""
+    return parse_date(value) or datetime.min.replace(tzinfo=UTC)
+
+
 def _plan(
-    listed: list[Topic], pending: list[_Task], seen: dict[str, int], bumped: dict[str, str]
+    listed: list[Topic],
+    pending: list[_Task],
+    seen: dict[str, int],
+    bumped: dict[str, str],
+    since: str = "",
 ) -> list[_Task]:
     """The topics to read, in order: the backlog of earlier polls first, then what moved.
 
     A pending topic listed again is read with its latest figures. A topic is read
     when its highest post number grew past the one read, or (``edited``) when it
     was bumped without a new post, which is how Discourse shows an edit of its
-    last post.
+    last post. A topic the cursor does not know, created before ``since``, is an
+    old one revived: its task keeps ``since``.
     """
     fresh = {topic.id: topic for topic in listed}
-    queue = [(fresh.pop(task.topic.id, task.topic), task.edited) for task in pending]
-    queue += [(topic, False) for topic in fresh.values()]
+    queue = [
+        (fresh.pop(task.topic.id, task.topic), task.edited, task.since, True) for task in pending
+    ]
+    queue += [(topic, False, "", False) for topic in fresh.values()]
     tasks = []
-    for topic, was_edited in queue:
+    for topic, was_edited, was_since, queued in queue:
         key = str(topic.id)
         if topic.highest_post_number > seen.get(key, 0):
-            tasks.append(_Task(topic))
+            if key in seen:
+                was_since = ""
+            elif not queued and since and topic.created_at:
+                revived = _bump_key(topic.created_at) <= _bump_key(since)
+                was_since = since if revived else ""
+            tasks.append(_Task(topic, since=was_since))
         elif key in seen and (was_edited or bumped.get(key, topic.bumped_at) != topic.bumped_at):
             tasks.append(_Task(topic, edited=True))
     return tasks
@@ -255,35 +410,38 @@ class DiscourseSource(Source):
     def fetch(
         self, settings: DiscourseSettings, state: SourceState, ctx: FetchContext
     ) -> FetchResult:
-        base = settings.base_url.rstrip("/")
-        page = ctx.get_page(
-            f"{base}/latest.json", state, accept=_JSON, allow_private=settings.allow_private
-        )
+        forum = _Forum.of(settings, ctx)
+        page = forum.latest(state)
         cursor = state.cursor
         first_poll = "topics" not in cursor
         seen: dict[str, int] = dict(cursor.get("topics") or {})
         bumped: dict[str, str] = dict(cursor.get("bumped") or {})
         pending = [t for t in map(_Task.restored, cursor.get("pending") or []) if t]
+        since = str(cursor.get("since") or "")
+        warnings: list[str] = []
         if page.not_modified:
             if not pending:
                 return page.result([])
             listed: list[Topic] = []  # nothing moved, but earlier polls left work
         else:
-            listed = parse_latest(_load(page.response.content, "/latest.json"))
-        tasks = _plan(listed, pending, seen, bumped)
+            payload = _load(page.response.content, "/latest.json")
+            listed = parse_latest(payload)
+            if not first_poll:
+                listed += self._more_pages(forum, payload, since, warnings)
+        tasks = _plan(listed, pending, seen, bumped, since)
         if listed:
             bumped = {str(t.id): t.bumped_at for t in listed if t.bumped_at}
+            since = max([since, *(t.bumped_at for t in listed)], key=_bump_key)
         this_poll, later = tasks[: settings.max_topics], tasks[settings.max_topics :]
         if first_poll:
             for task in later:
                 seen[str(task.topic.id)] = task.topic.highest_post_number
             later = []
         items: list[Item] = []
-        warnings: list[str] = []
         queued = {task.topic.id for task in pending}
         for task in this_poll:
             try:
-                items += self._read(settings, ctx, base, task, seen)
+                items += self._read(forum, task, seen)
             except PermanentError as exc:
                 if task.topic.id not in queued:
                     raise
@@ -303,30 +461,60 @@ class DiscourseSource(Source):
         result.cursor = {
             "topics": remembered,
             "bumped": bumped,
+            "since": since,
             "pending": [task.saved() for task in later[:_REMEMBERED_TOPICS]],
         }
+        result.more = bool(later)  # a busy evening: read on at the next poll round
         return result
 
-    def _read(
+    def _more_pages(
         self,
-        settings: DiscourseSettings,
-        ctx: FetchContext,
-        base: str,
-        task: _Task,
-        seen: dict[str, int],
-    ) -> list[Item]:
+        forum: _Forum,
+        payload: dict[str, Any],
+        since: str,
+        warnings: list[str],
+    ) -> list[Topic]:
+        """The topics of the next ``/latest.json`` pages that moved since ``since``.
+
+        A page is read while the one before it is full (``more_topics_url``) and
+        its last topic was bumped after ``since``: every topic on it moved, so
+        the next page may hold more that did.
+        """
+        topics = parse_latest(payload)
+        out: list[Topic] = []
+        for number in range(1, _PAGES + 1):
+            more = (payload.get("topic_list") or {}).get("more_topics_url")
+            if not (
+                more and topics and since and _bump_key(topics[-1].bumped_at) > _bump_key(since)
+            ):
+                break
+            if number == _PAGES:
+                warnings.append(
+                    f"more than {_PAGES} pages of topics moved since the last check; "
+                    "the older ones are read when they move again"
+                )
+                break
+            payload = forum.get(f"/latest.json?page={number}", "/latest.json")
+            topics = parse_latest(payload)
+            out += topics
+        return out
+
+    def _read(self, forum: _Forum, task: _Task, seen: dict[str, int]) -> list[Item]:
         """Read one topic's new posts (or its last post again); advance ``seen``."""
         topic = task.topic
         after = seen.get(str(topic.id), 0)
         start = max(topic.highest_post_number - 1, 0) if task.edited else after
-        # posts.json returns the chunk starting at post_number: only the posts wanted.
-        response = ctx.http.get(
-            f"{base}/t/{topic.id}/posts.json?post_number={start + 1}",
-            accept=_JSON,
-            allow_private=settings.allow_private,
-        )
-        payload = _load(response.content, f"topic {topic.id}")
-        items = parse_posts(payload, base, title=topic.title, after=start)
+        revived = not task.edited and not after and task.since
+        if revived:  # an old topic unknown to the cursor: its last chunk, not its history
+            start = max(topic.highest_post_number - _CHUNK, 0)
+        # posts.json?post_number=N&asc=true: the chunk of posts after N (without
+        # asc, the posts before N); with no query, the topic's first page.
+        query = f"?post_number={start}&asc=true" if start else ""
+        payload = forum.get(f"/t/{topic.id}/posts.json{query}", f"topic {topic.id}")
+        items = parse_posts(payload, forum.base, title=topic.title, after=start)
+        if revived:
+            cutoff = _bump_key(task.since)
+            items = [i for i in items if i.published is not None and i.published > cutoff]
         # A long topic comes in chunks: remember the last post read, not the
         # topic's highest, so the next poll continues where this one stopped.
         numbers = [

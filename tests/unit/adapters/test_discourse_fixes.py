@@ -17,21 +17,33 @@ from watchtower.adapters.discourse import DiscourseSettings, DiscourseSource
 
 
 class Forum:
-    """A fake Discourse: ``/latest.json`` with an ETag (304 when unchanged) and
-    ``/t/{id}/posts.json?post_number=N`` answering ``chunk`` posts from N."""
+    """A fake Discourse, on the real wire: ``/latest.json`` with an ETag (304 when
+    unchanged), 30 topics a page (``?page=N``, ``more_topics_url``), and
+    ``/t/{id}/posts.json``: its first ``chunk`` posts with no query, the ``chunk``
+    posts after N with ``post_number=N&asc=true``, the posts before N (newest
+    first) with ``post_number=N`` alone (``TopicView#filter_posts_by_post_number``)."""
+
+    PAGE = 30
 
     def __init__(self, server: ScriptedServer, chunk: int = 20) -> None:
         self.server = server
         self.chunk = chunk
         self.topics: dict[int, dict[str, Any]] = {}
         self.texts: dict[tuple[int, int], str] = {}
+        self.fields: dict[tuple[int, int], dict[str, Any]] = {}  # a post's other keys
+        self.created: dict[tuple[int, int], str] = {}  # a post's created_at
         self.version = 0
         server.routes["/latest.json"] = self._latest
         self.state = SourceState()
 
     def topic(self, tid: int, posts: int, bumped_at: str = "2024-03-01T10:00:00Z") -> None:
+        """Create topic ``tid`` or give it ``posts`` posts; new posts are made at ``bumped_at``."""
+        before = self.topics.get(tid, {"highest_post_number": 0, "created_at": bumped_at})
+        for n in range(before["highest_post_number"] + 1, posts + 1):
+            self.created.setdefault((tid, n), bumped_at)
         self.topics[tid] = {"id": tid, "slug": f"s{tid}", "title": f"Topic {tid}",
-                            "highest_post_number": posts, "bumped_at": bumped_at}  # fmt: skip
+                            "highest_post_number": posts, "bumped_at": bumped_at,
+                            "created_at": before["created_at"]}  # fmt: skip
         self.server.routes[f"/t/{tid}/posts.json"] = self._posts
         self.version += 1
 
@@ -49,24 +61,42 @@ class Forum:
             self._send(handler, 304, b"", etag)
             return
         topics = sorted(self.topics.values(), key=lambda t: str(t["bumped_at"]), reverse=True)
-        self._send(handler, 200, json.dumps({"topic_list": {"topics": topics}}).encode(), etag)
+        page = int(parse_qs(urlsplit(handler.path).query).get("page", ["0"])[0])
+        shown = topics[page * self.PAGE : (page + 1) * self.PAGE]
+        listing: dict[str, Any] = {"topics": shown}
+        if len(topics) > (page + 1) * self.PAGE:
+            listing["more_topics_url"] = f"/latest?page={page + 1}"
+        self._send(handler, 200, json.dumps({"topic_list": listing}).encode(), etag)
 
     def _posts(self, handler: BaseHTTPRequestHandler) -> None:
         url = urlsplit(handler.path)
         tid = int(url.path.split("/")[2])
-        start = int(parse_qs(url.query).get("post_number", ["1"])[0])
+        query = parse_qs(url.query)
         highest = self.topics[tid]["highest_post_number"]
-        numbers = range(start, min(start + self.chunk, highest + 1))
+        if "post_number" not in query:
+            numbers: list[int] = list(range(1, min(self.chunk, highest) + 1))
+        elif query.get("asc") == ["true"]:
+            after = int(query["post_number"][0])
+            numbers = list(range(after + 1, min(after + self.chunk, highest) + 1))
+        else:
+            before = int(query["post_number"][0])
+            numbers = list(range(before - 1, max(before - 1 - self.chunk, 0), -1))
         posts = [{"id": tid * 1000 + n, "post_number": n, "topic_id": tid,
                   "topic_slug": f"s{tid}", "username": "u",
-                  "created_at": "2019-01-01T09:00:00Z",
-                  "cooked": self.texts.get((tid, n), f"post {n} of {tid}")}
+                  "created_at": self.created.get((tid, n), "2019-01-01T09:00:00Z"),
+                  "post_type": 1,
+                  "cooked": self.texts.get((tid, n), f"post {n} of {tid}"),
+                  **self.fields.get((tid, n), {})}
                  for n in numbers]  # fmt: skip
         self._send(handler, 200, json.dumps({"post_stream": {"posts": posts}}).encode(), '"p"')
 
-    def poll(self, max_topics: int = 1) -> FetchResult:
+    def poll(self, max_topics: int = 1, **keys: Any) -> FetchResult:
         settings = DiscourseSettings(
-            name="d", base_url=self.server.url(""), max_topics=max_topics, allow_private=True
+            name="d",
+            base_url=self.server.url(""),
+            max_topics=max_topics,
+            allow_private=True,
+            **keys,
         )
         fetcher = HttpFetcher(timeout=5.0, politeness_delay=0.0)
         try:
@@ -103,7 +133,7 @@ def test_topics_beyond_max_topics_are_read_by_the_next_polls_even_on_304(
     assert texts(forum.poll()) == ["post 2 of 23"]
     assert texts(forum.poll()) == ["post 2 of 22"]
     assert texts(forum.poll()) == ["post 2 of 21"]
-    assert forum.reads() == [f"/t/{tid}/posts.json?post_number=2" for tid in (23, 22, 21)]
+    assert forum.reads() == [f"/t/{tid}/posts.json?post_number=1&asc=true" for tid in (23, 22, 21)]
     assert forum.poll().items == [] and forum.reads() == []
     assert forum.state.cursor["pending"] == []
 
@@ -129,7 +159,7 @@ def test_a_first_polls_leftover_topics_are_history_not_news(server: ScriptedServ
     assert forum.poll().items == []  # 304
     forum.version += 1  # latest.json changes (a view counter), nothing was posted
     assert forum.poll().items == []
-    assert forum.reads() == ["/t/23/posts.json?post_number=1"]
+    assert forum.reads() == ["/t/23/posts.json"]
     forum.topic(21, 2, bumped_at="2024-03-02T10:00:00Z")  # a real reply: only it is news
     assert texts(forum.poll()) == ["post 2 of 21"]
 
@@ -144,10 +174,10 @@ def test_a_long_topic_is_read_one_chunk_per_poll_even_on_304(server: ScriptedSer
     assert len(forum.poll().items) == 4
     assert forum.poll().items == []
     assert forum.reads() == [
-        "/t/21/posts.json?post_number=1",
-        "/t/21/posts.json?post_number=2",
-        "/t/21/posts.json?post_number=22",
-        "/t/21/posts.json?post_number=42",
+        "/t/21/posts.json",
+        "/t/21/posts.json?post_number=1&asc=true",
+        "/t/21/posts.json?post_number=21&asc=true",
+        "/t/21/posts.json?post_number=41&asc=true",
     ]
 
 
@@ -180,5 +210,5 @@ def test_an_edit_of_the_last_post_is_read_again(server: ScriptedServer) -> None:
     assert [(i.guid, i.text) for i in edited.items] == [
         (first.items[1].guid, "post 2, edited: escroquerie")
     ]
-    assert forum.reads() == ["/t/11/posts.json?post_number=2"]
+    assert forum.reads() == ["/t/11/posts.json?post_number=1&asc=true"]
     assert forum.poll().items == []  # read once

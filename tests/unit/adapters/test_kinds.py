@@ -92,7 +92,7 @@ def test_discourse_reads_each_post_once(server: ScriptedServer, ctx: FetchContex
     server.routes["/t/57/posts.json"] = reply(posts([2, 3]), content_type="application/json")
     newer = DiscourseSource().fetch(settings, state, ctx)
     assert [i.author for i in newer.items] == ["user3"]
-    assert "/t/57/posts.json?post_number=3" in server.hits
+    assert "/t/57/posts.json?post_number=2&asc=true" in server.hits
 
 
 def test_discourse_not_json(server: ScriptedServer, ctx: FetchContext) -> None:
