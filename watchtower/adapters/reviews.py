@@ -39,19 +39,17 @@ notifications are written in the configured language, which adapters do not know
 
 from __future__ import annotations
 
-import json
 import math
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any, Literal
 from urllib.parse import urldefrag
 
-from selectolax.lexbor import LexborHTMLParser
-
 from watchtower.adapters._appstore import out_of_five, parse_appstore
 from watchtower.adapters._dates import parse_date, parse_human_date
+from watchtower.adapters._jsonld import jsonld_blocks, types, walk
 from watchtower.adapters._review_ids import REVIEW_KEYS, ReviewIds, name_of, raw_name_of, resolve
 from watchtower.adapters._text import decode_html, html_to_text
 from watchtower.adapters.base import (
@@ -78,13 +76,6 @@ NO_REVIEWS = (  # the message of code no_reviews
 )
 _TENTH = Decimal("0.1")
 _ACCEPT = "text/html, application/json;q=0.9, application/xml;q=0.8, */*;q=0.5"
-# Comments outside strings, and trailing commas: the usual ways JSON-LD breaks JSON.
-# Strings (group 1) and unclosed comments (group 2) are kept as they are; an
-# unclosed string or comment runs to the end, so that the scan from each of many
-# unclosed ones ("\"\"\… or /*a/*a…) does not go to the end again (quadratic).
-_JSON_JUNK = re.compile(
-    r'("(?:[^"\\]|\\.)*+(?:"|\\?\Z))|//[^\n]*|/\*.*?\*/|(/\*.*)|,(\s*[}\]])', re.DOTALL
-)
 
 
 # A rating written as text rather than a number: "4/5", "8 / 10", "4,5 sur 5",
@@ -101,47 +92,6 @@ class ReviewsSettings(UrlSourceSettings):
     """Keys of a review source: a page with JSON-LD reviews, or an App Store review feed."""
 
     kind: Literal["reviews"] = "reviews"
-
-
-# ------------------------------------------------------------------ JSON-LD
-def loads_lenient(text: str) -> Any:
-    """``json.loads`` that forgives JavaScript comments and trailing commas."""
-    try:
-        return json.loads(text)
-    except ValueError:
-        cleaned = _JSON_JUNK.sub(lambda m: m.group(1) or m.group(2) or m.group(3) or "", text)
-        return json.loads(cleaned)
-
-
-def jsonld_blocks(html: str) -> list[Any]:
-    """Every ``application/ld+json`` block of a page that can be read (others skipped:
-    not JSON, or nested too deeply for the parser)."""
-    blocks = []
-    for node in LexborHTMLParser(html).css('script[type="application/ld+json"]'):
-        try:
-            blocks.append(loads_lenient(node.text(deep=True)))
-        except (ValueError, RecursionError):
-            continue
-    return blocks
-
-
-def _walk(
-    value: Any, parent: dict[str, Any] | None = None
-) -> Iterator[tuple[dict[str, Any], dict[str, Any] | None]]:
-    if isinstance(value, list):
-        for element in value:
-            yield from _walk(element, parent)
-    elif isinstance(value, dict):
-        yield value, parent
-        for key, child in value.items():
-            if isinstance(child, dict | list) and key != "@context":
-                yield from _walk(child, value)
-
-
-def _types(node: dict[str, Any]) -> set[str]:
-    kind = node.get("@type")
-    kinds = kind if isinstance(kind, list) else [kind]
-    return {str(k).rsplit("/", 1)[-1] for k in kinds if k}
 
 
 def _rating(value: Any) -> tuple[float | None, str]:
@@ -206,19 +156,19 @@ def read_jsonld_reviews(html: str, url: str) -> tuple[list[Item], bool]:
     named: dict[str, dict[str, Any]] = {}  # nodes by @id, to read {"@id": …} references
     reviewable = False
     for block in jsonld_blocks(html):
-        for node, parent in _walk(block):
+        for node, parent in walk(block):
             if isinstance(node.get("@id"), str) and node.get("name"):
                 named.setdefault(node["@id"], node)
-            kinds = _types(node)
+            kinds = types(node)
             if kinds & _REVIEWABLE or any(key in node for key in REVIEW_KEYS):
                 reviewable = True
             if "Review" in kinds or "AggregateRating" in kinds:
                 found.append((node, parent))
-    reviews = [(node, parent) for node, parent in found if "Review" in _types(node)]
+    reviews = [(node, parent) for node, parent in found if "Review" in types(node)]
     ids = ReviewIds(reviews, url)
     items = [
         _review_item(node, _subject(node, parent, name_of, named), url, ids)
-        if "Review" in _types(node)
+        if "Review" in types(node)
         else _aggregate_item(
             node, _subject(node, parent, name_of, named), url, _subject(node, parent)
         )

@@ -15,9 +15,10 @@ from typing import Any
 import pytest
 
 from watchtower.adapters._feed import parse_feed
+from watchtower.adapters._jsonld import jsonld_blocks
 from watchtower.adapters.discourse import parse_posts
 from watchtower.adapters.google_alerts import GoogleAlertsSource
-from watchtower.adapters.reviews import jsonld_blocks, parse_reviews
+from watchtower.adapters.reviews import parse_reviews
 from watchtower.models import Item
 
 CORPUS = Path(__file__).resolve().parents[2] / "corpus"

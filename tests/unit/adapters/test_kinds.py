@@ -13,12 +13,13 @@ from pydantic import ValidationError
 
 from tests.unit.adapters.conftest import ScriptedServer, reply
 from watchtower.adapters._http import HttpFetcher
+from watchtower.adapters._jsonld import loads_lenient
 from watchtower.adapters._mail import clean_linkedin_url, parse_email
 from watchtower.adapters.base import FetchContext, SourceState
 from watchtower.adapters.discourse import DiscourseSettings, DiscourseSource
 from watchtower.adapters.html import HtmlSettings, HtmlSource
 from watchtower.adapters.presets import PresetError, expand_preset, presets
-from watchtower.adapters.reviews import ReviewsSettings, ReviewsSource, loads_lenient
+from watchtower.adapters.reviews import ReviewsSettings, ReviewsSource
 from watchtower.adapters.rss import RssSettings
 from watchtower.errors import PermanentError
 

@@ -27,11 +27,12 @@ from watchtower.adapters._appstore import parse_appstore
 from watchtower.adapters._dates import parse_date
 from watchtower.adapters._feed import parse_feed
 from watchtower.adapters._http import HttpFetcher
+from watchtower.adapters._jsonld import loads_lenient
 from watchtower.adapters._net import address_problem
 from watchtower.adapters._text import html_to_text, html_to_text_many
 from watchtower.adapters.base import FetchContext, SourceState
 from watchtower.adapters.discourse import DiscourseSettings, DiscourseSource, parse_posts, post_link
-from watchtower.adapters.reviews import loads_lenient, parse_jsonld_reviews, read_reviews
+from watchtower.adapters.reviews import parse_jsonld_reviews, read_reviews
 from watchtower.errors import PermanentError
 
 GROWTH = 16
