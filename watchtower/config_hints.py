@@ -106,10 +106,39 @@ def schedule_hint(value: str, parse: Any) -> str:
     return f"; did you mean '{text}'?"
 
 
+#: Summer-time abbreviations people write for a zone; none of them is a zone name.
+_ABBREVIATIONS = {
+    "cest": "Europe/Paris",
+    "bst": "Europe/London",
+    "edt": "America/New_York",
+    "cdt": "America/Chicago",
+    "mdt": "America/Denver",
+    "pdt": "America/Los_Angeles",
+    "pst": "America/Los_Angeles",
+}
+_OFFSET = re.compile(r"(?:utc|gmt)?\s*[+-]\s*\d{1,2}(?::?\d{2})?")
+
+
 def zone_hint(value: str) -> str:
-    """``"; did you mean 'Europe/Paris'?"`` for ``Paris``, ``europe/paris``, ``Europe/Pari``."""
+    """``"; did you mean 'Europe/Paris'?"`` for ``Paris``, ``europe/paris``, ``Europe/Pari``.
+
+    Never an ``Etc/GMT+1`` for ``GMT+1``: that name means UTC−1 (its sign is
+    reversed), and a fixed offset misses summer time anyway; nor ``EST`` (New
+    York's winter offset all year) for ``CEST``.
+    """
     from zoneinfo import available_timezones
 
+    folded_value = value.strip().casefold()
+    if _OFFSET.fullmatch(folded_value):
+        return (
+            ": an offset does not follow summer time; use the place's zone name,"
+            " such as 'Europe/Paris' (UTC+1 in winter, UTC+2 in summer)"
+        )
+    if folded_value in _ABBREVIATIONS:
+        return (
+            f"; did you mean {_ABBREVIATIONS[folded_value]!r}?"
+            f" ({value.strip()} is an abbreviation, not a zone)"
+        )
     zones = sorted(available_timezones())
     folded = value.strip().casefold().replace(" ", "_")
     same = [z for z in zones if folded in (z.casefold(), z.casefold().rsplit("/", 1)[-1])]

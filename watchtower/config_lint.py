@@ -27,6 +27,41 @@ def config_warnings(path: str, config: Config, lines: Lines) -> list[ConfigProbl
     warnings += _fuzzy_without_effect(path, config, lines)
     warnings += _pack_rule_lookalikes(path, config, lines)
     warnings += _imap_port_mismatch(path, config, lines)
+    warnings += _fixed_offset_zones(path, config, lines)
+    return warnings
+
+
+def _fixed_offset_zones(path: str, config: Config, lines: Lines) -> list[ConfigProblem]:
+    """``EST`` or ``Etc/GMT-1``: valid zones that never change for summer time, so
+    quiet hours, digests and times in messages are an hour off half the year. A
+    place's zone without summer time (``Asia/Tokyo``) and UTC are not warned about."""
+    from datetime import UTC, datetime
+    from zoneinfo import ZoneInfo
+
+    found: list[tuple[tuple[str | int, ...], str]] = [
+        (("watchtower", "timezone"), config.watchtower.timezone)
+    ]
+    found += [
+        (("quiet_hours", i, "timezone"), q.timezone)
+        for i, q in enumerate(config.quiet_hours)
+        if q.timezone
+    ]
+    found += [
+        (("digests", i, "timezone"), d.timezone) for i, d in enumerate(config.digests) if d.timezone
+    ]
+    warnings = []
+    for loc, name in found:
+        zone = ZoneInfo(name)
+        year = datetime.now(UTC).year
+        winter = datetime(year, 1, 15, tzinfo=UTC).astimezone(zone).utcoffset()
+        summer = datetime(year, 7, 15, tzinfo=UTC).astimezone(zone).utcoffset()
+        legacy = "/" not in name or name.startswith("Etc/")  # not a place's name
+        if legacy and winter == summer and winter:  # UTC itself (offset 0) is meant
+            message = (
+                f"{name!r} is a fixed offset that never changes for summer time; use the"
+                " place's zone name, such as 'Europe/Paris' or 'America/New_York'"
+            )
+            warnings.append(problem(path, loc, message, lines))
     return warnings
 
 

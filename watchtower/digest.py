@@ -32,6 +32,15 @@ def next_digest(schedule: str, now: datetime, zone: str) -> datetime:
     return parse_digest(schedule).next_after(now, zone)
 
 
+def period_start(schedule: str, now: datetime, zone: str) -> datetime:
+    """When the period of the digest due at ``now`` began (the digest time before it).
+
+    The morning after a change of summer time, a daily digest covers the 23 or
+    25 hours since yesterday's, not the last 24 hours.
+    """
+    return parse_digest(schedule).period_start(now, zone)
+
+
 def period_name(schedule: str) -> str:
     return "hourly" if parse_digest(schedule).hourly else "daily"
 
@@ -52,6 +61,24 @@ def periods(config: Config) -> dict[str, str]:
     for entry in config.digests:
         for target in entry.targets:
             by_key.setdefault(digest_key(ALL_RULES, target), period_name(entry.digest))
+    return by_key
+
+
+def period_starts(config: Config, now: datetime) -> dict[str, datetime]:
+    """When the period of each digest due at ``now`` began, by digest key (as :func:`periods`)."""
+    zone = config.watchtower.timezone
+    by_key = {
+        digest_key(r.name, t): period_start(r.digest, now, zone)
+        for r in config.rules
+        if r.digest
+        for t in r.notify
+    }
+    for entry in config.digests:
+        for target in entry.targets:
+            by_key.setdefault(
+                digest_key(ALL_RULES, target),
+                period_start(entry.digest, now, entry.timezone or zone),
+            )
     return by_key
 
 

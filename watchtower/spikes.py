@@ -35,6 +35,7 @@ from watchtower.spike_alert import queue_alert, record_alert
 from watchtower.spike_calm import CALM_WITHIN, calm, is_calm
 from watchtower.storage.db import Database
 from watchtower.storage.tables import ItemRow, MentionRow, SpikeAlertRow
+from watchtower.timewindows import days_before
 
 __all__ = [
     "CALM_WITHIN",
@@ -231,7 +232,9 @@ def check(db: Database, config: Config, now: datetime) -> int:
         history: dict[str, list[Counter[str]]] = {"brand": [], "rule": []}
         watching_since = _watching_since(session)
         for day in range(1, settings.baseline_days + 1):
-            end = now - timedelta(days=day)
+            # The same clock time on the team's previous days: after a change of
+            # summer time, ``now - 24h`` would compare 09:00 with yesterday's 08:00.
+            end = days_before(now, day, config.watchtower.timezone)
             if watching_since is None or end - window < watching_since:
                 break  # before watchtower listened: unknown, not zero
             history["brand"].append(_counts(session, MentionRow.brand, end - window, end))

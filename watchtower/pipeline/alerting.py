@@ -439,6 +439,7 @@ class Alerting:
                 chart=digest.chart_png,
                 periods=digest.periods(config),
                 groups_now=groups_now,
+                since=digest.period_starts(config, now),
             )
         if released:
             log.info("held notifications released", extra=kv(rows=released))

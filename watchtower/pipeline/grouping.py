@@ -103,8 +103,12 @@ ChartMaker = Callable[[dict[str, dict[str, int]], str], bytes]
 PERIOD_SPAN = {"hourly": timedelta(hours=1), "daily": timedelta(days=1)}
 
 
-def _sent_apart(session: Session, target: str, now: datetime, period: str) -> int:
-    """Critical mentions sent to ``target`` at once during the digest's period.
+def _sent_apart(
+    session: Session, target: str, now: datetime, period: str, since: datetime | None = None
+) -> int:
+    """Critical mentions sent to ``target`` at once during the digest's period
+    (from ``since``, the previous digest time, when known: 23 or 25 hours on the
+    day summer time changes).
 
     A digest skips what a crisis sent at once; without this count, the evening
     digest of a crisis day says "2 mentions" to a manager who got thirteen
@@ -119,7 +123,7 @@ def _sent_apart(session: Session, target: str, now: datetime, period: str) -> in
                 # Mentions and spike alerts; not ops notices nor other summaries.
                 OutboxRow.dedup_key.not_like("ops:%"),
                 OutboxRow.dedup_key.not_like("summary:%"),
-                OutboxRow.created_at > now - PERIOD_SPAN.get(period, timedelta(days=1)),
+                OutboxRow.created_at > (since or now - PERIOD_SPAN.get(period, timedelta(days=1))),
             )
         )
         or 0
@@ -133,13 +137,15 @@ def release_due(
     chart: ChartMaker | None = None,
     periods: dict[str, str] | None = None,
     groups_now: bool = False,
+    since: dict[str, datetime] | None = None,
 ) -> int:
     """Release every held group whose time has come; return how many rows it covered.
 
     ``periods`` maps a digest ``group_key`` to ``"daily"`` / ``"hourly"`` (for the title);
     ``chart`` draws the per-brand PNG of a digest. ``groups_now`` releases grouping
     windows before their time (``run --once`` has nothing more to wait for); quiet
-    hours and digests keep theirs.
+    hours and digests keep theirs. ``since`` maps a digest ``group_key`` to the start
+    of its period (the previous digest time).
     """
     due = OutboxRow.hold_until <= now
     if groups_now:
@@ -167,7 +173,9 @@ def release_due(
         what = key.split("|", 1)[0]
         if reason == "digest":
             extra["period"] = (periods or {}).get(key, "daily")
-            extra["sent_apart"] = _sent_apart(session, target, now, extra["period"])
+            extra["sent_apart"] = _sent_apart(
+                session, target, now, extra["period"], (since or {}).get(key)
+            )
         payload = summary_payload(reason, what, rows, extra)
         if reason == "digest" and chart is not None:
             png = chart(payload["summary"]["by_brand"], what)
