@@ -12,9 +12,15 @@ from __future__ import annotations
 
 import io
 from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from watchtower.config import Config
 from watchtower.config_models import DigestConfig
+from watchtower.models import Severity
+from watchtower.storage.tables import OutboxRow, StoryRow
 from watchtower.timewindows import parse_digest
 
 SEVERITY_COLOURS = {"critical": "#d62728", "warning": "#ff7f0e", "info": "#1f77b4"}
@@ -105,3 +111,51 @@ def chart_png(by_brand: dict[str, dict[str, int]], title: str) -> bytes:
     buffer = io.BytesIO()
     figure.savefig(buffer, format="png")
     return buffer.getvalue()
+
+
+#: Critical alerts listed by name in a digest (the count says how many there were).
+APART_LISTED = 10
+
+
+def enrich(session: Session, summary: dict[str, Any], target: str, since: datetime) -> None:
+    """Add what a digest's reader needs and its held rows do not say.
+
+    Each item gets ``sites``: on how many sites its story has been seen by now
+    (a dispatch syndicated on 12 sites is one row, the first sighting, whose
+    payload said "1 site"). ``apart``: the critical alerts ``target`` got at
+    once since ``since``, by title, so the digest lists them first instead of
+    only counting them.
+    """
+    summary["since"] = since.isoformat()
+    items: list[dict[str, Any]] = summary.get("items") or []
+    ids = {int(i["story"]) for i in items if isinstance(i.get("story"), int)}
+    if ids:
+        query = select(StoryRow.id, StoryRow.sightings).where(StoryRow.id.in_(ids))
+        sites = {int(story): int(seen) for story, seen in session.execute(query)}
+        for item in items:
+            if item.get("story") in sites:
+                item["sites"] = int(sites[item["story"]])
+    rows = session.scalars(
+        select(OutboxRow)
+        .where(
+            OutboxRow.target == target,
+            OutboxRow.status == "sent",
+            OutboxRow.severity == Severity.critical.name,
+            OutboxRow.dedup_key.not_like("ops:%"),
+            OutboxRow.dedup_key.not_like("summary:%"),
+            OutboxRow.created_at > since,
+        )
+        .order_by(OutboxRow.id)
+        .limit(APART_LISTED)
+    )
+    summary["apart"] = [
+        {
+            "title": row.payload.get("title"),
+            "url": row.payload.get("url"),
+            "source": row.payload.get("source"),
+            "severity": Severity.critical.name,
+            "brands": row.payload.get("brands") or [],
+        }
+        for row in rows
+        if (row.payload or {}).get("kind", "item") in ("item", "spike")
+    ]

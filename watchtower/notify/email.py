@@ -173,7 +173,7 @@ class EmailNotifier(Notifier):
         if kind in ("summary", "spike"):
             # Grouped / quiet-hours / digest summaries and spike alerts (issue 7).
             if kind == "summary":
-                subject, text, html_body = email_render.summary_email(n, lang)
+                subject, text, html_body = email_render.summary_email(n, lang, self.timezone)
             else:
                 subject, text, html_body = email_render.spike_email(n, lang, self.timezone)
             images = {email_render.CHART_CID: n.extra["chart"]} if n.extra.get("chart") else {}

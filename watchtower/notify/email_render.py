@@ -8,7 +8,10 @@ as ``cid:`` and attached inline by :meth:`EmailNotifier.build` (``Message.extra
 from __future__ import annotations
 
 import html
+import re
+from datetime import UTC, datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from watchtower.models import Notification, Severity
 from watchtower.notify._text import (
@@ -26,6 +29,7 @@ from watchtower.notify._text import (
     published_text,
     rating_text,
     reviewed_text,
+    seen_on_text,
     sent_apart_text,
     severity_text,
     spike_heading,
@@ -93,10 +97,14 @@ def _item_html(item: dict[str, Any], language: str) -> str:
     return f"<li>{line}" + (f" — <em>{html.escape(source)}</em>" if source else "") + "</li>"
 
 
-def summary_email(n: Notification, language: str) -> tuple[str, str, str]:
-    """``(subject, text, html)`` of a summary notification."""
+def summary_email(
+    n: Notification, language: str, timezone: str = "Europe/Paris"
+) -> tuple[str, str, str]:
+    """``(subject, text, html)`` of a summary notification (a digest: :func:`digest_email`)."""
     e = html.escape
     summary: dict[str, Any] = n.extra.get("summary") or {}
+    if summary.get("reason") == "digest":
+        return digest_email(n, language, timezone)
     title = summary_title(n, language)
     items: list[dict[str, Any]] = list(summary.get("items") or [])
     text_lines, html_parts = [title, ""], [f"<h2>{e(title)}</h2>"]
@@ -223,3 +231,202 @@ def mention_email(n: Notification, lang: str, timezone: str, title: str) -> tupl
         + (f"<blockquote style='{_QUOTE}'>{e(excerpt)}</blockquote>" if excerpt else "")
     )
     return text, html_body
+
+
+# ------------------------------------------------------------------ the digest
+_ORDER = {s.name: int(s) for s in Severity}
+_H2 = "margin:0 0 4px 0;font-size:20px;line-height:1.3"
+_H3 = "margin:16px 0 4px 0;font-size:17px;line-height:1.3"
+_P = "margin:0 0 6px 0"
+_UL = "margin:0 0 6px 0;padding:0 0 0 20px"
+_LI = "margin:0 0 4px 0"
+
+
+def number(value: int, language: str) -> str:
+    """``1 234`` in French (a no-break space), ``1,234`` in English."""
+    text = f"{value:,}"
+    return text.replace(",", "\u00a0") if language == "fr" else text
+
+
+def typography(text: str, language: str) -> str:
+    """French spacing: a no-break space before ``: ; ! ? »`` and after ``«``,
+    so a phone never starts a line with the colon."""
+    if language != "fr":
+        return text
+    text = re.sub(r" ([:;!?»])", "\u00a0\\1", text)
+    return text.replace("« ", "«\u00a0")
+
+
+def _counted(language: str, key: str, count: int) -> str:
+    one = count in (0, 1) if language == "fr" else count == 1
+    return t(language, f"{key}_{'one' if one else 'other'}").format(count=number(count, language))
+
+
+def _when(moment: datetime, language: str, timezone: str, *, clock: bool) -> str:
+    local = moment.astimezone(ZoneInfo(timezone))
+    month = t(language, "months").split()[local.month - 1]
+    key = "day_month_time" if clock else "day_month"
+    return t(language, key).format(day=local.day, month=month, time=f"{local:%H:%M}")
+
+
+def _moment(value: Any) -> datetime | None:
+    try:
+        if isinstance(value, int | float):
+            return datetime.fromtimestamp(float(value), UTC)
+        moment = datetime.fromisoformat(str(value))
+    except (TypeError, ValueError, OverflowError):
+        return None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def stories(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """One entry per story, the most important first: critical, then by reach
+    (the sites a story was seen on), then in the order they came.
+
+    Rows of one story (its id, else its URL) become one entry with ``mentions``
+    (how many rows) and ``sites`` (its story's count, at least its sources).
+    """
+    by_key: dict[str, dict[str, Any]] = {}
+    sources: dict[str, set[str]] = {}
+    for item in items:
+        key = f"story:{item['story']}" if item.get("story") is not None else ""
+        key = key or f"url:{item.get('url') or ''}:{item.get('title') or ''}"
+        entry = by_key.get(key)
+        if entry is None:
+            entry = by_key[key] = dict(item, mentions=0, sites=int(item.get("sites") or 1))
+            sources[key] = set()
+        entry["mentions"] += 1
+        sources[key].add(str(item.get("source") or ""))
+        if _ORDER.get(str(item.get("severity")), 0) > _ORDER.get(str(entry["severity"]), 0):
+            entry["severity"] = item.get("severity")
+        entry["sites"] = max(entry["sites"], int(item.get("sites") or 1), len(sources[key]))
+    ranked = list(by_key.values())
+    ranked.sort(key=lambda s: (-_ORDER.get(str(s.get("severity")), 0), -int(s["sites"])))
+    return ranked
+
+
+def _reach(story: dict[str, Any], language: str) -> str:
+    sites = int(story.get("sites") or 1)
+    if sites < 2:
+        return ""
+    text = seen_on_text(language, sites).replace(str(sites), number(sites, language))
+    return text[:1].lower() + text[1:]
+
+
+def _stars(story: dict[str, Any], language: str) -> str:
+    """A review's rating ("★☆☆☆☆ 1/5"), or ""."""
+    if story.get("rating") is None:
+        return ""
+    payload = {"extra": {"rating": story["rating"]}}
+    return rating_text(Notification.from_payload(0, "", payload), language)
+
+
+def _story_text(story: dict[str, Any], language: str) -> str:
+    emoji = SEVERITY_EMOJI[Severity[str(story.get("severity") or "info")]]
+    url = http_url(str(story.get("url") or ""))
+    title, source = _title_source(story, language)
+    tail = " · ".join(x for x in (source, _stars(story, language), _reach(story, language)) if x)
+    return f"{emoji} {title}" + (f" — {tail}" if tail else "") + (f"\n   {url}" if url else "")
+
+
+def _story_html(story: dict[str, Any], language: str) -> str:
+    e = html.escape
+    emoji = SEVERITY_EMOJI[Severity[str(story.get("severity") or "info")]]
+    title, source = _title_source(story, language)
+    line = f"{emoji} {html_link(str(story.get('url') or ''), title)}"
+    if source:
+        line += f" — <em>{e(source)}</em>"
+    if stars := _stars(story, language):
+        line += f" · {e(stars)}"
+    if reach := _reach(story, language):
+        line += f" · <strong>{e(reach)}</strong>"
+    return f"<li style='{_LI}'>{line}</li>"
+
+
+def digest_email(n: Notification, language: str, timezone: str) -> tuple[str, str, str]:
+    """``(subject, text, html)`` of a digest, as a director reads it on a phone.
+
+    The subject says the count, the critical alerts and the day (each day's
+    subject differs, so Gmail does not thread them into one conversation). The
+    body: the period in ``timezone``; the critical alerts sent at once, listed;
+    the chart; then each brand's stories, one line per story (not one per
+    copy), critical first and then by the number of sites; beyond
+    :data:`SHOWN`, how many more stories and mentions.
+    """
+    e = html.escape
+    summary: dict[str, Any] = n.extra.get("summary") or {}
+    count = int(summary.get("count", 0))
+    period = t(language, f"digest_{summary.get('period', 'daily')}")
+    mentions = _counted(language, "mentions", count)
+    title = t(language, "digest_title").format(period=period, count=count, mentions=mentions)
+    apart = int(summary.get("sent_apart") or 0)
+    critical = _counted(language, "digest_critical", apart) if apart else ""
+    end = _moment(n.extra.get("created_at")) or _moment(summary.get("last"))
+    hourly = summary.get("period") == "hourly"
+    day = _when(end, language, timezone, clock=hourly) if end else ""
+    prefix = "[veille]" if language == "fr" else "[watchtower]"
+    subject = f"{prefix} {title}" + (f", {critical}" if critical else "")
+    subject += f" — {day}" if day else ""
+
+    ranked = stories(list(summary.get("items") or []))
+    heading = typography(title + (f", {critical}" if critical else ""), language)
+    lines = [heading]
+    parts = [f"<h2 style='{_H2}'>{e(heading)}</h2>"]
+    start = _moment(summary.get("since"))
+    if start and end:
+        when = t(language, "digest_period").format(
+            start=_when(start, language, timezone, clock=True),
+            end=_when(end, language, timezone, clock=True),
+        )
+        told = f"{when} · {mentions} · {_counted(language, 'stories', len(ranked))}"
+        if count > len(summary.get("items") or []):  # not every row is in the payload
+            told = f"{when} · {mentions}"
+        lines.append(typography(told, language))
+        parts.append(f"<p style='{_P}'>{e(typography(told, language))}</p>")
+    lines.append("")
+    if text := sent_apart_text(summary, language):
+        listed = [dict(a, sites=1) for a in summary.get("apart") or []]
+        lines += [typography(text, language), *(_story_text(a, language) for a in listed), ""]
+        parts.append(f"<p style='{_P}'><strong>{e(typography(text, language))}</strong></p>")
+        if listed:
+            parts.append(f"<ul style='{_UL}'>")
+            parts += [_story_html(a, language) for a in listed]
+            parts.append("</ul>")
+    by_brand: dict[str, dict[str, int]] = summary.get("by_brand") or {}
+    if n.extra.get("chart"):
+        alt = ", ".join(
+            f"{brand} {number(sum(v.values()), language)}" for brand, v in by_brand.items()
+        )
+        alt = typography(f"{t(language, 'chart_title')} : {alt}", language)
+        if language != "fr":
+            alt = alt.replace(" : ", ": ")
+        parts.append(
+            f'<p style=\'{_P}\'><img src="cid:{CHART_CID}" alt="{e(alt)}" width="600" '
+            'style="display:block;width:100%;max-width:600px;height:auto;border:0"></p>'
+        )
+    for brand, severities in by_brand.items():
+        counts = " · ".join(
+            f"{SEVERITY_EMOJI[s]} {number(severities[s.name], language)}"
+            for s in sorted(Severity, reverse=True)
+            if severities.get(s.name)
+        )
+        mine = [s for s in ranked if brand in (s.get("brands") or [])]
+        shown = mine[:SHOWN]
+        total = sum(severities.values())
+        lines += [f"{brand} — {counts}", *(_story_text(s, language) for s in shown)]
+        parts += [f"<h3 style='{_H3}'>{e(brand)} — {e(counts)}</h3><ul style='{_UL}'>"]
+        parts += [_story_html(s, language) for s in shown] + ["</ul>"]
+        rest = total - sum(int(s["mentions"]) for s in shown)
+        if rest > 0:
+            # Stories not in the payload (beyond its items) count one mention each.
+            others = len(mine) - len(shown) + max(0, total - sum(int(s["mentions"]) for s in mine))
+            more = typography(
+                t(language, "digest_more").format(
+                    count=number(rest, language), stories=_counted(language, "stories", others)
+                ),
+                language,
+            )
+            lines.append(more)
+            parts.append(f"<p style='{_P}'>{e(more)}</p>")
+        lines.append("")
+    return subject, "\n".join(lines).rstrip() + "\n", "".join(parts)

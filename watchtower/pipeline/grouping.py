@@ -27,6 +27,7 @@ from typing import Any
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
+from watchtower import digest
 from watchtower.models import Severity
 from watchtower.storage.queries import insert_ignore
 from watchtower.storage.tables import NotifyGroupRow, OutboxRow
@@ -56,7 +57,13 @@ def open_window(
 
 
 def _item(payload: dict[str, Any]) -> dict[str, Any]:
-    return {k: payload.get(k) for k in ("title", "url", "source", "severity", "brands")}
+    item = {k: payload.get(k) for k in ("title", "url", "source", "severity", "brands")}
+    story = payload.get("story")
+    if isinstance(story, dict) and isinstance(story.get("id"), int):
+        item["story"] = story["id"]  # a digest shows each story once, with its reach
+    if payload.get("rating") is not None:
+        item["rating"] = payload["rating"]  # a review's stars
+    return item
 
 
 def summary_payload(
@@ -177,6 +184,9 @@ def release_due(
                 session, target, now, extra["period"], (since or {}).get(key)
             )
         payload = summary_payload(reason, what, rows, extra)
+        if reason == "digest":
+            cutoff = (since or {}).get(key) or now - PERIOD_SPAN.get(extra["period"], timedelta(1))
+            digest.enrich(session, payload["summary"], target, cutoff)
         if reason == "digest" and chart is not None:
             png = chart(payload["summary"]["by_brand"], what)
             payload["chart"] = base64.b64encode(png).decode("ascii")
