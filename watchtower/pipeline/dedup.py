@@ -21,7 +21,14 @@ from sqlalchemy.orm import Session
 from watchtower.pipeline.bigrams import ProbeKeys
 from watchtower.pipeline.fingerprint import Fingerprint
 from watchtower.pipeline.neardup import NearDuplicateIndex
-from watchtower.pipeline.sites import NO_SITE_HOSTS, place, site_host, site_key
+from watchtower.pipeline.sites import (
+    NO_SITE_HOSTS,
+    author_key,
+    other_authors,
+    place,
+    site_host,
+    site_key,
+)
 from watchtower.storage.one_of import fetch_all
 from watchtower.storage.queries import insert_ignoring_many
 from watchtower.storage.story_queries import (
@@ -102,8 +109,8 @@ class StoryIndex:
 
     def _rows(
         self, session: Session, *, since: datetime | None = None, after: int = 0
-    ) -> list[tuple[int, bytes, datetime, int, int]]:
-        """``(id, fingerprint, fetched_at, story, site)`` of the stored items."""
+    ) -> list[tuple[int, bytes, datetime, int, int, int]]:
+        """``(id, fingerprint, fetched_at, story, site, author)`` of the stored items."""
         query = FINGERPRINTS if since is None else FINGERPRINTS_SINCE
         params = {"after": after} if since is None else {"after": after, "since": since}
         out = []
@@ -114,9 +121,18 @@ class StoryIndex:
             if since is not None
             else fetch_all(connection, query, params)
         )
-        for item_id, blob, fetched, story, url in rows:
+        for item_id, blob, fetched, story, url, author in rows:
             if blob is not None:
-                out.append((item_id, bytes(blob), fetched, int(story or 0), site_key(url or "")))
+                out.append(
+                    (
+                        item_id,
+                        bytes(blob),
+                        fetched,
+                        int(story or 0),
+                        site_key(url or ""),
+                        author_key(author),
+                    )
+                )
         return out
 
     @staticmethod
@@ -125,10 +141,12 @@ class StoryIndex:
 
     def _catch_up(self, session: Session) -> None:
         """Add items other workers or replicas stored since the last look."""
-        for item_id, blob, fetched, story, site in self._rows(session, after=self.synced_id):
+        for item_id, blob, fetched, story, site, author in self._rows(
+            session, after=self.synced_id
+        ):
             try:
                 fp = Fingerprint.from_bytes(blob)
-                self.index.add(item_id, fp, fetched, story=story, site=site)
+                self.index.add(item_id, fp, fetched, story=story, site=site, author=author)
             except ValueError:  # a fingerprint from another format version
                 continue
             self.synced_id = max(self.synced_id, item_id)
@@ -159,7 +177,7 @@ class StoryIndex:
             self.load(session, now)
         with self.lock:
             self._catch_up(session)
-        first: dict[str, tuple[int, int]] = {}
+        first: dict[str, First] = {}
         urls, contents = (
             sorted({c.url_hash for c in candidates if c.url_hash}),
             sorted({c.content_hash for c in candidates if c.content_hash}),
@@ -170,8 +188,12 @@ class StoryIndex:
                 "contents": contents[at : at + _LOOKUP_CHUNK] or ["-"],
                 "since": now - self.window,
             }
-            for kind, key, item_id, story_id in fetch_all(connection, FIRST_STORIES, params):
-                first[f"{kind}:{key}"] = (int(item_id), int(story_id))
+            for kind, key, item_id, story_id, url, author in fetch_all(
+                connection, FIRST_STORIES, params
+            ):
+                first[f"{kind}:{key}"] = First(
+                    int(item_id), int(story_id), site_key(url or ""), author_key(author)
+                )
         return StoryBatch(self, session, now, first, candidates, probes)
 
     def _story_keys(self, candidate: Candidate) -> Candidate:
@@ -212,6 +234,19 @@ class Candidate:
     title: str
     #: The canonical URL: its host is the item's site (:func:`site_key`).
     url: str = ""
+    #: Who wrote it (``Item.author``): two items of one site by two authors are
+    #: two stories (:func:`~watchtower.pipeline.sites.other_authors`).
+    author: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class First:
+    """The first item with a URL key or content hash: its id, story, site and author."""
+
+    item_id: int
+    story_id: int
+    site: int = 0
+    author: int = 0
 
 
 class StoryBatch:
@@ -231,14 +266,14 @@ class StoryBatch:
         index: StoryIndex,
         session: Session,
         now: datetime,
-        first: dict[str, tuple[int, int]],
+        first: dict[str, First],
         candidates: Sequence[Candidate],
         probes: Sequence[ProbeKeys],
     ) -> None:
         self.index = index
         self.connection = session.connection()
         self.now = now
-        self.first = first  # "u:<url hash>" / "c:<content hash>" -> (item id, story id)
+        self.first = first  # "u:<url hash>" / "c:<content hash>" -> its first item
         self.candidates = candidates
         self.probes = probes  # near-duplicate keys of each candidate
         self.slots: list[int] = []  # near-duplicate index slot of each assigned item
@@ -256,10 +291,10 @@ class StoryBatch:
         starts: dict[int, int] = {}  # placeholder -> the position of the item starting it
         by_key: dict[str, int] = {}  # story key -> placeholder
         for at, item in enumerate(items):
-            site = site_key(item.url)
-            story = self._exact(item.url_hash, item.content_hash)
+            site, author = site_key(item.url), author_key(item.author)
+            story = self._exact(item.url_hash, item.content_hash, site, author)
             if story is None:
-                story = self._near(item.fingerprint, self.probes[at], stories, site)
+                story = self._near(item.fingerprint, self.probes[at], stories, site, author)
             if story is None:
                 key = f"url:{item.url_hash}" if item.url_hash else f"content:{item.content_hash}"
                 story = by_key.get(key)
@@ -268,11 +303,17 @@ class StoryBatch:
                 new_stories[story], starts[story] = (key, item.title[:500]), at
             stories.append(story)
             for key in self._keys(item.url_hash, item.content_hash):
-                self.first.setdefault(key, (after_stored + at, story))
+                self.first.setdefault(key, First(after_stored + at, story, site, author))
             with self.index.lock:
                 self.slots.append(
                     self.index.index.add(
-                        -1 - at, item.fingerprint, self.now, self.probes[at], story=story, site=site
+                        -1 - at,
+                        item.fingerprint,
+                        self.now,
+                        self.probes[at],
+                        story=story,
+                        site=site,
+                        author=author,
                     )
                 )
         created, existing = self._create(new_stories)
@@ -295,11 +336,13 @@ class StoryBatch:
         return sightings
 
     def _near(
-        self, fingerprint: Fingerprint, keys: ProbeKeys, stories: list[int], site: int
+        self, fingerprint: Fingerprint, keys: ProbeKeys, stories: list[int], site: int, author: int
     ) -> int | None:
         """The story of the closest near-copy, stored or earlier in this batch."""
         with self.index.lock:
-            found = self.index.index.find(fingerprint, now=self.now, keys=keys, site=site)
+            found = self.index.index.find(
+                fingerprint, now=self.now, keys=keys, site=site, author=author
+            )
         if found is None:
             return None
         if found.doc_id < 0:  # an item of this batch
@@ -413,7 +456,21 @@ class StoryBatch:
             k for k in (url_hash and f"u:{url_hash}", content_hash and f"c:{content_hash}") if k
         ]
 
-    def _exact(self, url_hash: str, content_hash: str) -> int | None:
-        """The story of the first item with the same URL key or the same content."""
-        hits = [self.first[key] for key in self._keys(url_hash, content_hash) if key in self.first]
-        return min(hits)[1] if hits else None
+    def _exact(self, url_hash: str, content_hash: str, site: int, author: int) -> int | None:
+        """The story of the first item with the same URL key or the same content.
+
+        The same address is the same item, whoever the feeds say wrote it. The
+        same content is not when another author wrote it on the same site: two
+        members pasting one complaint are two people to answer (the item may
+        still join a post of its own author's through the near-duplicates).
+        """
+        hits = [
+            self.first[key]
+            for key in self._keys(url_hash, content_hash)
+            if key in self.first
+            and (
+                key.startswith("u:")
+                or not other_authors(site, author, self.first[key].site, self.first[key].author)
+            )
+        ]
+        return min(hits, key=lambda hit: hit.item_id).story_id if hits else None

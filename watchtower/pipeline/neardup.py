@@ -20,7 +20,9 @@ Candidates come from sampled word bigrams, confirmation from rapidfuzz:
    article (a 14-word question about card fees scored 0.64 against a dispatch
    about an outage).
 4. Templates are not stories: two items of one ``site`` must be alike at
-   :data:`SAME_SITE_THRESHOLD` over the longer text, and a candidate must also
+   :data:`SAME_SITE_THRESHOLD` over the longer text (and are never alike when
+   two different authors wrote them: two members' posts, two reviews; see
+   :func:`~watchtower.pipeline.sites.other_authors`), and a candidate must also
    pass without the words the item shares with :data:`TEMPLATE_STORIES`
    different stories among its candidates (a signature, a title pattern; see
    :mod:`watchtower.pipeline.templates`).
@@ -28,7 +30,7 @@ Candidates come from sampled word bigrams, confirmation from rapidfuzz:
 The keys of steps 1 and 2 are computed in :mod:`watchtower.pipeline.bigrams`.
 
 Memory is a handful of flat arrays — codes (2 bytes a word), offsets, ids,
-timestamps, stories, sites, postings (8 bytes a key) — about 350 bytes per
+timestamps, stories, sites, authors, postings (8 bytes a key) — about 350 bytes per
 item at the default settings, so a 7-day window of a million items fits in ~350 MB and is rebuilt
 from the database at start with :meth:`NearDuplicateIndex.from_rows`.
 
@@ -58,6 +60,7 @@ from watchtower.pipeline.bigrams import (
     sampled,
 )
 from watchtower.pipeline.fingerprint import Fingerprint
+from watchtower.pipeline.sites import other_authors
 from watchtower.pipeline.templates import (
     SAME_SITE_THRESHOLD,
     TEMPLATE_STORIES,
@@ -78,10 +81,12 @@ __all__ = [
 ]
 
 _BULK_CHUNK = 65_536  # docs per vectorised batch: bounds the uint64 temporaries
-#: ``(doc_id, fingerprint, ts)`` or ``(doc_id, fingerprint, ts, story, site)``.
+#: ``(doc_id, fingerprint, ts)``, ``(doc_id, fingerprint, ts, story, site)`` or
+#: ``(doc_id, fingerprint, ts, story, site, author)``.
 Row = (
     tuple[int, bytes | Fingerprint, datetime | float]
     | tuple[int, bytes | Fingerprint, datetime | float, int, int]
+    | tuple[int, bytes | Fingerprint, datetime | float, int, int, int]
 )
 
 
@@ -129,6 +134,7 @@ class NearDuplicateIndex:
         self._ts = array("I")  # epoch seconds; uint32 lasts until 2106
         self._stories = array("q")  # the item's story (0: unknown, its own)
         self._sites = array("I")  # :func:`site_key` of its address (0: none)
+        self._authors = array("I")  # :func:`author_key` of its author (0: unknown)
         self._offsets = array("Q", [0])
         self._codes = array("H")
         self._keys: U32 = np.zeros(0, dtype=np.uint32)
@@ -140,19 +146,20 @@ class NearDuplicateIndex:
 
     @classmethod
     def from_rows(cls, rows: Iterable[Row], **settings: object) -> NearDuplicateIndex:
-        """Build from ``(doc_id, fingerprint blob or object, ts[, story, site])`` rows in one
-        pass (``story``, ``site``: as in :meth:`add`, 0 when left out).
+        """Build from ``(doc_id, fingerprint blob or object, ts[, story, site[, author]]])``
+        rows in one pass (``story``, ``site``, ``author``: as in :meth:`add`, 0 when left out).
 
         Vectorised: a million rows load in seconds, unlike a million :meth:`add`.
         ``settings`` are the constructor's keyword arguments.
         """
         index = cls(**settings)  # type: ignore[arg-type]
-        chunk: list[tuple[int, str, int, int, int]] = []
+        chunk: list[tuple[int, str, int, int, int, int]] = []
         for row in rows:
             doc_id, fp, ts = row[:3]
-            story, site = (row[3], row[4]) if len(row) == 5 else (0, 0)
+            story, site = (row[3], row[4]) if len(row) >= 5 else (0, 0)
+            author = row[5] if len(row) == 6 else 0
             words = (fp if isinstance(fp, Fingerprint) else Fingerprint.from_bytes(fp)).words
-            chunk.append((doc_id, words, _epoch(ts), story, site))
+            chunk.append((doc_id, words, _epoch(ts), story, site, author))
             if len(chunk) >= _BULK_CHUNK:
                 index._extend(chunk)
                 chunk = []
@@ -160,7 +167,7 @@ class NearDuplicateIndex:
             index._extend(chunk)
         return index
 
-    def _extend(self, chunk: list[tuple[int, str, int, int, int]]) -> None:
+    def _extend(self, chunk: list[tuple[int, str, int, int, int, int]]) -> None:
         first = len(self._ids)
         codes = "".join(row[1] for row in chunk).encode("utf-16-le")
         lengths = np.fromiter((len(row[1]) for row in chunk), dtype=np.int64, count=len(chunk))
@@ -168,6 +175,7 @@ class NearDuplicateIndex:
         self._ts.extend(row[2] for row in chunk)
         self._stories.extend(row[3] for row in chunk)
         self._sites.extend(row[4] for row in chunk)
+        self._authors.extend(row[5] for row in chunk)
         ends = self._offsets[-1] + np.cumsum(lengths)
         self._offsets.extend(ends.tolist())
         self._codes.frombytes(codes)
@@ -196,18 +204,21 @@ class NearDuplicateIndex:
         *,
         story: int = 0,
         site: int = 0,
+        author: int = 0,
     ) -> int:
         """Store one item's fingerprint; return its slot (for :meth:`relabel`).
 
         ``keys``: :meth:`probe_keys` of ``fp``, if already computed. ``story``:
         the item's story (0: unknown, the item counts as a story of its own);
-        ``site``: :func:`site_key` of its address (0: none known).
+        ``site``: :func:`site_key` of its address (0: none known); ``author``:
+        :func:`~watchtower.pipeline.sites.author_key` of its author (0: unknown).
         """
         slot = len(self._ids)
         self._ids.append(doc_id)
         self._ts.append(_epoch(ts))
         self._stories.append(story)
         self._sites.append(site)
+        self._authors.append(author)
         self._codes.frombytes(fp.words.encode("utf-16-le"))
         self._offsets.append(len(self._codes))
         stored = (
@@ -259,6 +270,7 @@ class NearDuplicateIndex:
         now: datetime | float | None = None,
         keys: ProbeKeys | None = None,
         site: int = 0,
+        author: int = 0,
     ) -> DuplicateOf | None:
         """The stored item that ``fp`` near-duplicates, or ``None``.
 
@@ -268,6 +280,9 @@ class NearDuplicateIndex:
         ``keys``: :meth:`probe_keys` of ``fp``, if already computed. ``site``:
         the checked item's :func:`site_key`; a stored item of the same site must
         be similar at :data:`SAME_SITE_THRESHOLD` over the longer text.
+        ``author``: the checked item's ``author_key``; a stored item of the same
+        site by another known author is never its duplicate, however alike
+        (two members' posts, two reviews: each its author's own words).
 
         Words that the checked item shares with :data:`TEMPLATE_STORIES`
         different stories among its candidates are a template (a signature, a
@@ -294,6 +309,8 @@ class NearDuplicateIndex:
             if shorter < self.min_words:
                 continue
             same_site = bool(site) and self._sites[slot] == site
+            if same_site and other_authors(site, author, site, self._authors[slot]):
+                continue
             if same_site:
                 floor, length = SAME_SITE_THRESHOLD, longer
             else:
@@ -364,6 +381,7 @@ class NearDuplicateIndex:
         self._ts = array("I", ts[keep].tobytes())
         self._stories = array("q", np.frombuffer(self._stories, dtype=np.int64)[keep].tobytes())
         self._sites = array("I", np.frombuffer(self._sites, dtype=np.uint32)[keep].tobytes())
+        self._authors = array("I", np.frombuffer(self._authors, dtype=np.uint32)[keep].tobytes())
         self._offsets = array("Q", [0])
         self._offsets.extend(np.cumsum(lengths[keep]).tolist())
         self._codes = array("H", codes.tobytes())
@@ -375,7 +393,15 @@ class NearDuplicateIndex:
     @property
     def nbytes(self) -> int:
         """Bytes held by the index's arrays (the delta dict estimated at ~90 B a key)."""
-        arrays = (self._ids, self._ts, self._stories, self._sites, self._offsets, self._codes)
+        arrays = (
+            self._ids,
+            self._ts,
+            self._stories,
+            self._sites,
+            self._authors,
+            self._offsets,
+            self._codes,
+        )
         flat = sum(a.itemsize * len(a) for a in arrays)
         return flat + self._keys.nbytes + self._slots.nbytes + 90 * self._delta_size
 

@@ -121,7 +121,14 @@ def run_batch(ctx: RunContext, source_id: int, source: str, items: Sequence[Item
     stats.backlog = news.count(False)
     payloads = [payload_for(p, source) if m else None for p, m in zip(new, matched, strict=True)]
     candidates = [
-        Candidate(p.url_hash, p.content_hash, p.fingerprint, p.item.title, p.canonical_url)
+        Candidate(
+            p.url_hash,
+            p.content_hash,
+            p.fingerprint,
+            p.item.title,
+            p.canonical_url,
+            p.item.author or "",
+        )
         for p in new
     ]
     stories = ctx.stories.begin_batch(ctx.session, ctx.now, candidates)

@@ -1,8 +1,11 @@
-"""The site an item is on: the host of its canonical URL (without ``www.``).
+"""The site an item is on: the host of its canonical URL (without ``www.``), and
+who wrote it there.
 
 Two different items of one site are held to a stricter bar
 (:data:`~watchtower.pipeline.templates.SAME_SITE_THRESHOLD`): a site publishes
-a story once, and what its pages share is its template. A story's counter
+a story once, and what its pages share is its template. Two items of one site
+by two different authors (:func:`author_key`) are never one story: two members'
+posts on a forum, two reviews, each the words of its author. A story's counter
 ("Vu sur N sites") counts the distinct sites of its items
 (:mod:`watchtower.pipeline.dedup`).
 """
@@ -11,9 +14,10 @@ from __future__ import annotations
 
 import functools
 import re
+import unicodedata
 import zlib
 
-__all__ = ["NO_SITE_HOSTS", "place", "site_host", "site_key"]
+__all__ = ["NO_SITE_HOSTS", "author_key", "other_authors", "place", "site_host", "site_key"]
 
 #: Hosts whose links are not the article's own (the target is not in the link,
 #: see ``canonical.py``): their items are of no known site.
@@ -61,3 +65,29 @@ def _host_key(host: str) -> int:
     if not site:
         return 0
     return zlib.crc32(site.encode("utf-8", "surrogatepass")) or 1
+
+
+def author_key(author: str | None) -> int:
+    """A 32-bit key of who wrote an item (its ``author``); 0 when unknown.
+
+    Case, accents, spacing and punctuation do not count, nor a leading ``@``
+    (Discourse's RSS writes ``@name`` where its JSON says ``name``), so one
+    person spelled two ways by two feeds of one site is one author.
+    """
+    return _author_key(author or "")
+
+
+def other_authors(site: int, author: int, other_site: int, other_author: int) -> bool:
+    """Two items of one site (``site_key``) by two known, different authors: two
+    people's own words, never one story. Across sites, bylines say nothing
+    (a syndicated dispatch is signed differently by each site)."""
+    return bool(site and author and other_author) and site == other_site and author != other_author
+
+
+@functools.lru_cache(maxsize=65536)
+def _author_key(author: str) -> int:
+    folded = unicodedata.normalize("NFKD", author.strip().removeprefix("@")).casefold()
+    kept = "".join(c for c in folded if c.isalnum())
+    if not kept:
+        return 0
+    return zlib.crc32(kept.encode("utf-8", "surrogatepass")) or 1

@@ -54,16 +54,29 @@ def _first_by(kind: str, column: Any, keys: str) -> Any:
 
 
 # One statement for the batch: the first item of each URL key and of each
-# content hash, with its story.
+# content hash, with its story, and its address and author (two items of one
+# site by two authors are two stories, even with the same text).
 _FIRSTS = union_all(
     _first_by("u", _ITEMS.url_hash, "urls"), _first_by("c", _ITEMS.content_hash, "contents")
 ).subquery()
-FIRST_STORIES = select(_FIRSTS.c.kind, _FIRSTS.c.hash, _ITEMS.id, _ITEMS.story_id).join_from(
-    _FIRSTS, ITEMS, _FIRSTS.c.id == _ITEMS.id
-)
+FIRST_STORIES = select(
+    _FIRSTS.c.kind,
+    _FIRSTS.c.hash,
+    _ITEMS.id,
+    _ITEMS.story_id,
+    _ITEMS.canonical_url,
+    _ITEMS.author,
+).join_from(_FIRSTS, ITEMS, _FIRSTS.c.id == _ITEMS.id)
 # The catch-up before each batch, and the rebuild at start.
 FINGERPRINTS = (
-    select(_ITEMS.id, _ITEMS.fingerprint, _ITEMS.fetched_at, _ITEMS.story_id, _ITEMS.canonical_url)
+    select(
+        _ITEMS.id,
+        _ITEMS.fingerprint,
+        _ITEMS.fetched_at,
+        _ITEMS.story_id,
+        _ITEMS.canonical_url,
+        _ITEMS.author,
+    )
     .where(_ITEMS.fingerprint.is_not(None), _ITEMS.id > bindparam("after"))
     .order_by(_ITEMS.id)
 )
