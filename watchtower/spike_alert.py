@@ -159,6 +159,9 @@ def queue_alert(
         "escalate_to": list(scope.escalate_to),
         "escalation": False,
         "timeout": format_duration(scope.ack_timeout),
+        # Escalated unless acknowledged on its Slack copy: told where Slack is not.
+        "ack_in_slack": bool(scope.escalate_notify)
+        and any(target.split(":", 1)[0] == "slack" for target in scope.targets),
     }
     payload = {
         "kind": "spike",

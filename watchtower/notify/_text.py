@@ -88,6 +88,9 @@ STRINGS: dict[str, dict[str, str]] = {
         "examples": "Exemples",
         "ack_hint": "Réagissez avec ✅ ou répondez « ack » dans le fil pour prendre l'alerte "
         "en charge.",
+        # A spike alert outside Slack (Teams, Telegram, the console): acks are read in Slack only.
+        "ack_hint_elsewhere": "Pour prendre l'alerte en charge : réagissez avec ✅ ou répondez "
+        "« ack » dans le fil de son message Slack, sinon elle est escaladée après {timeout}.",
         "escalated": "Escalade : personne n'a pris en charge l'alerte en {timeout}.",
         "escalation_prefix": "ESCALADE – ",
         "original_alert": "Alerte initiale",
@@ -194,6 +197,8 @@ STRINGS: dict[str, dict[str, str]] = {
         "top_terms": "Terms",
         "examples": "Examples",
         "ack_hint": 'React with ✅ or reply "ack" in the thread to take charge.',
+        "ack_hint_elsewhere": 'To take charge of the alert, react with ✅ or reply "ack" in '
+        "the thread of its Slack message, or it is escalated after {timeout}.",
         "escalated": "Escalation: nobody took charge of the alert within {timeout}.",
         "escalation_prefix": "ESCALATION – ",
         "original_alert": "Original alert",

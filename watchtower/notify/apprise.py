@@ -1,6 +1,7 @@
 """``apprise:URL``: Microsoft Teams, Discord, Telegram, Matrix, SMS… through Apprise.
 
-``notify = ["apprise:msteams://…", "apprise:tgram://BOT_TOKEN/CHAT_ID"]``.
+``notify = ["apprise:workflows://…", "apprise:tgram://BOT_TOKEN/CHAT_ID"]`` (Teams: a
+workflow's webhook URL; Apprise no longer knows ``msteams://``).
 
 Apprise's ``notify()`` returns only a boolean, which cannot drive an outbox, so
 a ``False`` becomes a *retryable* :class:`DeliveryError`: the outbox retries it
@@ -13,11 +14,31 @@ propagated) with the URL's secret parts cut out: Apprise URLs embed tokens, so
 the URL itself never appears in a reason, a log line, a metric label or
 ``watchtower status`` (see :mod:`watchtower.redact`).
 
-Text is sent as plain text: Apprise escapes it for HTML and Markdown targets
-itself. Control characters (C0, DEL, C1) and bidi controls are removed
-(:mod:`watchtower.sanitise`) and mass mentions (``@everyone``,
-``@here``, ``@channel``, ``<!channel>``) are defused, so a feed cannot ping a
+A service that refuses the request itself (HTTP 4xx but 408 and 429: a
+revoked or deleted webhook, a wrong token, a message it will never take) is a
+*permanent* failure: retrying the same request cannot help, so the row is
+recorded as failed at once with "fix the URL" for 401/403/404/410. A 429 is
+:class:`~watchtower.errors.RateLimited`: it waits without spending an attempt.
+
+Text goes as plain text to services that take it (Telegram, Discord, ntfy…:
+Apprise escapes it for their HTML). Services that only take Markdown (Teams
+through ``workflows://``, Google Chat) get Markdown written here, because
+Apprise's own escaping puts a backslash before every ``.``, ``-`` and ``_`` —
+shown as is on Teams' phone app and Google Chat, and breaking every link:
+text that would format (``*``, ``_``, ``[label](url)``, a ``#`` heading) is
+neutralised without backslashes, links stay intact and clickable, and on Teams
+each line is its own paragraph (a single line break is not one there). Control
+characters (C0, DEL, C1) and bidi controls are removed
+(:mod:`watchtower.sanitise`) and mass mentions are defused (``@everyone``,
+``@here``, ``@channel``, ``<!channel>``, Discord's ``<@&role>`` and ``<@user>``,
+Teams' ``<at>…</at>``, Google Chat's ``<users/all>``), so a feed cannot ping a
 whole team.
+
+Each message fits the service's own limits (Apprise's ``title_maxlen`` and
+``body_maxlen``; a service without a title field, such as Telegram or Google
+Chat, or one that counts it in the body, such as Discord, gets the title's
+room taken from the body). A cut falls between lines, ends with "…" and never
+in a link: a mention keeps its link, the last line.
 """
 
 from __future__ import annotations
@@ -30,8 +51,9 @@ from urllib.parse import urlsplit
 
 import apprise
 
-from watchtower.errors import DeliveryError
+from watchtower.errors import DeliveryError, RateLimited
 from watchtower.models import Notification, Severity
+from watchtower.notify._text import http_url
 from watchtower.notify.base import Limits, Message, Notifier, Receipt, TargetUnreachable, truncate
 from watchtower.notify.plain import plain_text
 from watchtower.redact import redact_target
@@ -51,6 +73,35 @@ _NOTIFY_TYPE = {
 _MASS_MENTION = re.compile(
     r"(@)(everyone|here|channel)\b|<!(channel|here|everyone)>", re.IGNORECASE
 )
+# Pings that name their target: Discord's <@123>, <@!123>, <@&role>; Teams'
+# <at>…</at> (Apprise's workflows plugin turns it into a mention entity);
+# Google Chat's <users/all> and <users/123>.
+_TAG_MENTION = re.compile(r"<(?=@|at>|users/)", re.IGNORECASE)
+# Apprise logs "…, error=404." when the service answered with that status.
+_HTTP_STATUS = re.compile(r"\berror=(\d{3})\b")
+# 4xx statuses worth another try: a timeout on the service's side, "too early".
+_RETRYABLE_4XX = frozenset({408, 425})
+_URL_REFUSED = frozenset({401, 403, 404, 410})
+#: Seconds a 429 waits: Apprise does not pass the service's Retry-After on.
+RATE_LIMIT_WAIT = 60.0
+_URL = re.compile(r"https?://\S+")
+# Markdown that would format text from a feed: emphasis, code, a link's "](",
+# a heading, a quote or a rule at the start of a line.
+_EMPHASIS = str.maketrans({"*": "\u2217", "`": "\u02cb", "~": "\u02dc"})
+_LINE_START = re.compile(r"^(\s*)([#>=+]|-{3,}|_{3,})")
+# Schemes Apprise no longer knows, with what to use instead.
+_RETIRED = {
+    "msteams": "Apprise no longer supports msteams:// URLs: Microsoft retired the "
+    "Office 365 connectors (incoming webhooks) they used. In Teams, add the "
+    "workflow 'Post to a channel when a webhook request is received' to the "
+    "channel and use its URL: 'apprise:https://…logic.azure.com…/invoke?…' as "
+    "Teams gives it, or 'apprise:workflows://…' (see the README)",
+}
+#: Services that format plain text as Markdown.
+_RENDERS_MARKDOWN = frozenset({"discord"})
+_MAX_CUT_SHARE = 0.5  # cut a line in two only when at least this share of it fits
+#: A link's label on Teams and Google Chat: its address, cut beyond this.
+LINK_LABEL_CHARS = 80
 # What Apprise's plugins log when the service, not the message, is the problem:
 # "A Connection error occurred sending …", a timeout, "…error=503.".
 _SERVICE_DOWN = re.compile(
@@ -60,11 +111,77 @@ _SECRET_PART = re.compile(r"[^/:@?&=#+,]{4,}")
 
 
 def _defuse(text: str) -> str:
-    """``@everyone`` → ``@\u200beveryone``: still readable, pings nobody."""
-    return _MASS_MENTION.sub(
+    """``@everyone`` → ``@\u200beveryone``, ``<@&42>`` → ``<\u200b@&42>``: still
+    readable, pings nobody."""
+    text = _MASS_MENTION.sub(
         lambda m: f"@\u200b{m.group(2)}" if m.group(1) else f"<\u200b!{m.group(3)}>",
         printable(text, keep="\n"),
     )
+    return _TAG_MENTION.sub("<\u200b", text)
+
+
+def _markdown_text(text: str) -> str:
+    """Text outside links, unable to format: ``*gras*`` and ``[x](y)`` shown as
+    written, no backslash (Teams' phone app and Google Chat show those as is)."""
+    text = _LINE_START.sub(lambda m: m.group(1) + "\u200b" + m.group(2), text)
+    text = text.translate(_EMPHASIS).replace("](", "]\u200b(")
+    # "_" formats only at a word's edge ("post_du_forum" stays as it is).
+    return re.sub(r"(?<![^\W_])_|_(?![^\W_])", "\u02cd", text)
+
+
+def _markdown_line(line: str, whole_link: bool) -> str:
+    """One line of Markdown: its text neutralised, its links left whole (a line
+    that is only a link becomes ``[url](url)``, clickable everywhere; a long
+    address is shown cut, ``[https://news.google.com/rss/articles/CBMi…](url)``)."""
+    if whole_link and _URL.fullmatch(line.strip()):
+        url = line.strip()
+        href = url.replace("(", "%28").replace(")", "%29")
+        shown = _markdown_text(truncate(url, LINK_LABEL_CHARS))
+        return f"{line[: len(line) - len(line.lstrip())]}[{shown}]({href})"
+    parts, last = [], 0
+    for m in _URL.finditer(line):
+        parts += [_markdown_text(line[last : m.start()]), m.group(0)]
+        last = m.end()
+    return "".join([*parts, _markdown_text(line[last:])])
+
+
+def _is_link(line: str) -> bool:
+    return bool(_URL.fullmatch(line.strip()))
+
+
+def fit_lines(
+    lines: list[str], limit: int, render: Any, sep: str, *, keep_last: bool = False
+) -> str:
+    """``lines`` rendered and joined by ``sep`` in at most ``limit`` characters.
+
+    The cut falls between lines and ends with "…"; a line is cut in two only if
+    it holds no link and most of it fits; with ``keep_last``, a last line that is
+    a link (a mention's) is always kept.
+    """
+
+    def join(rendered: list[str]) -> str:
+        return sep.join(rendered).strip("\n")
+
+    whole = join([render(line) for line in lines])
+    if len(whole) <= limit:
+        return whole
+    tail = [lines[-1]] if keep_last and lines and _is_link(lines[-1]) else []
+    kept_tail = [render(line) for line in tail]
+    room = limit - len(join(kept_tail)) - 2 * len(sep) - 1
+    kept: list[str] = []
+    for line in lines[: len(lines) - len(tail)]:
+        rendered = render(line)
+        if len(join([*kept, rendered])) <= room:
+            kept.append(rendered)
+            continue
+        left = room - len(join(kept)) - len(sep)
+        growth = len(rendered) - len(line)
+        if not _URL.search(line) and left - growth >= len(line) * _MAX_CUT_SHARE:
+            kept.append(render(truncate(line, left - growth)))
+        else:
+            kept.append("…")
+        break
+    return join([*kept, *kept_tail])
 
 
 def scrub(text: str, address: str) -> str:
@@ -96,9 +213,11 @@ class AppriseNotifier(Notifier):
         if not scheme:
             raise ValueError(
                 "an Apprise target looks like 'apprise:SCHEME://…' "
-                "(e.g. 'apprise:msteams://…'); see the Apprise documentation"
+                "(e.g. 'apprise:tgram://…'); see the Apprise documentation"
             )
         if not apprise.Apprise.instantiate(address, suppress_exceptions=True):
+            if scheme.lower() in _RETIRED:
+                raise ValueError(_RETIRED[scheme.lower()])
             raise ValueError(
                 f"Apprise cannot use this {scheme}:// URL (unknown service or "
                 "missing parts); check it with the Apprise documentation"
@@ -119,17 +238,42 @@ class AppriseNotifier(Notifier):
     def render(self, notification: Notification, address: str) -> Message:
         n, lang = notification, self.language
         plugin = self._plugin(address)
-        title_max = min(self.limits.title_max, int(getattr(plugin, "title_maxlen", 250) or 250))
+        markdown = _markdown_only(plugin)
+        # Discord takes plain text, then shows it as Markdown all the same.
+        neutral = markdown or bool(_RENDERS_MARKDOWN & set(_schemes(plugin)))
+        # Teams (workflows://) joins lines that a single line break separates.
+        sep = "\n\n" if markdown and "workflow" in _schemes(plugin) else "\n"
+        service_title_max = int(getattr(plugin, "title_maxlen", 250) or 0)
+        title_max = min(self.limits.title_max, service_title_max or self.limits.title_max)
         body_max = min(self.limits.body_max, int(getattr(plugin, "body_maxlen", 4000) or 4000))
         # Never a story's later sighting: those go only to targets with threads.
         plain = plain_text(n, lang, self.timezone)
-        title = truncate(plain.title, title_max)
-        body = truncate(plain.body, body_max)
+        title = _defuse(truncate(plain.title, title_max))
+        if neutral:
+            title = _markdown_line(title, whole_link=False)
+        if service_title_max <= 0 or getattr(plugin, "overflow_amalgamate_title", False):
+            # The title is put in the body ("<b>title</b>\r\n…", "# title\n…").
+            body_max -= len(title) + 12
+
+        def render_line(line: str) -> str:
+            line = _defuse(line)
+            return _markdown_line(line, whole_link=markdown) if neutral else line
+
+        lines = plain.body.split("\n")
+        if sep != "\n":
+            lines = [line for line in lines if line.strip()]
+        # A mention's link, its last line, stays whatever is cut before it.
+        keep_last = bool(http_url(n.url)) and plain.body.endswith(n.url)
         return Message(
             address=address,
-            subject=_defuse(title),
-            text=_defuse(body),
-            extra={"notify_type": _NOTIFY_TYPE[n.severity]},
+            subject=title,
+            text=fit_lines(lines, body_max, render_line, sep, keep_last=keep_last),
+            extra={
+                "notify_type": _NOTIFY_TYPE[n.severity],
+                "body_format": apprise.NotifyFormat.MARKDOWN
+                if markdown
+                else apprise.NotifyFormat.TEXT,
+            },
         )
 
     def send(self, message: Message) -> Receipt:
@@ -142,7 +286,7 @@ class AppriseNotifier(Notifier):
                     body=message.text,
                     title=message.subject,
                     notify_type=message.extra.get("notify_type", apprise.NotifyType.INFO),
-                    body_format=apprise.NotifyFormat.TEXT,
+                    body_format=message.extra.get("body_format", apprise.NotifyFormat.TEXT),
                 )
             except Exception as exc:  # a plugin bug: worth another try later
                 raise DeliveryError(
@@ -162,4 +306,38 @@ class AppriseNotifier(Notifier):
         reason = scrub(f"Apprise {scheme}: {detail}", message.address)
         if any(_SERVICE_DOWN.search(line) for line in problems):
             raise TargetUnreachable(reason)
+        status = _HTTP_STATUS.search(detail)
+        code = int(status.group(1)) if status else 0
+        if code == 429:
+            raise RateLimited(reason, retry_after=RATE_LIMIT_WAIT)
+        if 400 <= code < 500 and code not in _RETRYABLE_4XX:
+            # The same request will be refused again: no retry, and the reason
+            # says what to do.
+            if code in _URL_REFUSED:
+                reason += (
+                    f" The service refused this URL (HTTP {code}): the webhook was "
+                    "probably deleted or its token revoked. Permanently failed: fix the "
+                    "URL in the configuration."
+                )
+            else:
+                reason += f" The service refused this message (HTTP {code}): not retried."
+            raise DeliveryError(reason, retryable=False)
         raise DeliveryError(reason, retryable=True)
+
+
+def _schemes(plugin: Any) -> tuple[str, ...]:
+    """The URL schemes of an Apprise plugin (``("workflow", "workflows")``)."""
+    found: list[str] = []
+    for attr in ("protocol", "secure_protocol"):
+        value = getattr(plugin, attr, None)
+        found += [value] if isinstance(value, str) else list(value or ())
+    return tuple(found)
+
+
+def _markdown_only(plugin: Any) -> bool:
+    """Whether the service takes only Markdown (Teams' workflows, Google Chat)."""
+    formats = plugin.notify_format
+    if isinstance(formats, str):
+        formats = (formats,)
+    accepted = {str(getattr(f, "value", f)) for f in formats}
+    return accepted == {"markdown"}

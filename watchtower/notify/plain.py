@@ -16,6 +16,7 @@ from watchtower.notify import email_render
 from watchtower.notify._text import (
     app_version_text,
     author_text,
+    duration_text,
     edited_stars_text,
     http_url,
     kind_of,
@@ -52,9 +53,17 @@ def plain_text(n: Notification, language: str, timezone: str) -> PlainText:
     if kind == "spike":
         _, text, _ = email_render.spike_email(n, language, timezone)
         title, _, body = text.partition("\n")
-        if (n.extra.get("spike") or {}).get("escalation"):  # not a copy of the alert
+        spike = n.extra.get("spike") or {}
+        if spike.get("escalation"):  # not a copy of the alert
             title = "⏫ " + t(language, "escalation_prefix") + title
-        return PlainText(title, body.strip("\n"))
+        body = body.strip("\n")
+        if spike.get("ack_in_slack") and not spike.get("escalation") and not spike.get("calm"):
+            # Not Slack's "react ✅ in the thread": there is no thread here.
+            timeout = duration_text(str(spike.get("timeout", "")), language)
+            hint = t(language, "ack_hint_elsewhere").format(timeout=timeout)
+            head, sep, examples = body.partition("\n\n")
+            body = f"{head}\n{hint}{sep}{examples}"
+        return PlainText(title, body)
     title = f"[{severity_text(n, language)}] {title_text(n, language)}"
     if kind == "ops":
         lines = [n.excerpt] if n.excerpt else []
