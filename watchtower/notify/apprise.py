@@ -88,6 +88,9 @@ _URL = re.compile(r"https?://\S+")
 # Markdown that would format text from a feed: emphasis, code, a link's "](",
 # a heading, a quote or a rule at the start of a line.
 _EMPHASIS = str.maketrans({"*": "\u2217", "`": "\u02cb", "~": "\u02dc"})
+# What would end or open a Markdown link inside an address, percent-encoded
+# (the address still leads to the same page).
+_URL_MARKDOWN = str.maketrans({c: f"%{ord(c):02X}" for c in "[]()<>"})
 _LINE_START = re.compile(r"^(\s*)([#>=+]|-{3,}|_{3,})")
 # Schemes Apprise no longer knows, with what to use instead.
 _RETIRED = {
@@ -135,12 +138,14 @@ def _markdown_line(line: str, whole_link: bool) -> str:
     address is shown cut, ``[https://news.google.com/rss/articles/CBMi…](url)``)."""
     if whole_link and _URL.fullmatch(line.strip()):
         url = line.strip()
-        href = url.replace("(", "%28").replace(")", "%29")
+        href = url.translate(_URL_MARKDOWN)
         shown = _markdown_text(truncate(url, LINK_LABEL_CHARS))
         return f"{line[: len(line) - len(line.lstrip())]}[{shown}]({href})"
     parts, last = [], 0
     for m in _URL.finditer(line):
-        parts += [_markdown_text(line[last : m.start()]), m.group(0)]
+        # An address in a feed's text ends no link label and opens none: in
+        # "[site officiel https://acme.fr](https://evil.example)" it would.
+        parts += [_markdown_text(line[last : m.start()]), m.group(0).translate(_URL_MARKDOWN)]
         last = m.end()
     return "".join([*parts, _markdown_text(line[last:])])
 

@@ -8,8 +8,9 @@ TLS: ``ssl = true`` is TLS from the first byte (port 465); otherwise STARTTLS
 (port 587), which fails closed: a server that does not offer it gets nothing.
 A password is never sent over a clear connection, except to a loopback relay.
 How each failure maps to a retry, a failed row or a paused e-mail kind is in
-:meth:`EmailNotifier._failure`. Header values lose their CR/LF so a feed title
-cannot inject headers.
+:meth:`EmailNotifier._failure`. Header values lose their CR/LF (and every other
+line break) and an RFC 2047 encoded word in them stays text, so a feed title
+cannot inject headers (:func:`header_value`).
 """
 
 from __future__ import annotations
@@ -48,6 +49,7 @@ from watchtower.notify.base import (
     truncate,
 )
 from watchtower.notify.email_render import html_link
+from watchtower.sanitise import printable
 
 _LOCAL = re.compile(r"^[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*$")
 _LABEL = re.compile(r"^(?!-)[A-Za-z0-9-]{1,63}(?<!-)$")
@@ -63,9 +65,21 @@ HEADERS_POLICY = policy.default.clone(max_line_length=998)
 SUBJECT_MAX = 140
 
 
+#: Control characters and the line breaks ``str.splitlines`` knows (NEL,
+#: U+2028, U+2029): the email package refuses a header holding one.
+_HEADER_BREAKS = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]+")
+
+
 def header_value(text: str) -> str:
-    """A header value with CR, LF and other control characters removed."""
-    return re.sub(r"[\x00-\x1f\x7f]+", " ", text).strip()
+    """A header value with CR, LF, other control characters and bidi controls removed.
+
+    An RFC 2047 encoded word written in a feed's title ("=?utf-8?q?…=0D=0ABcc=3A…?=")
+    would be decoded by the email package when the header is set, and its CR LF
+    written out as a header of the attacker's: a word joiner after each ``=``
+    of ``=?`` keeps it literal text, shown as the feed wrote it.
+    """
+    text = printable(_HEADER_BREAKS.sub(" ", text), keep="")
+    return text.replace("=?", "=\u2060?").strip()
 
 
 def subject_line(template: str, title: str, **values: str) -> str:
@@ -239,9 +253,11 @@ class EmailNotifier(Notifier):
         mail["X-Watchtower-Kind"] = kind
         # Quoted-printable: 7-bit clean for any relay (no 8BITMIME needed), and
         # lines stay under SMTP's 998 even for a long URL or a one-line HTML.
-        mail.set_content(message.text, cte="quoted-printable")
+        # A feed's text reaches the bodies without controls (C0, C1) nor bidi
+        # overrides, which would show a title or a link's text reordered.
+        mail.set_content(printable(message.text), cte="quoted-printable")
         if message.html:
-            html_body = email_render.document(message.html)
+            html_body = email_render.document(printable(message.html))
             mail.add_alternative(html_body, subtype="html", cte="quoted-printable")
             images: dict[str, str] = message.extra.get("images") or {}
             if images:

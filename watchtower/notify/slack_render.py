@@ -46,6 +46,7 @@ from watchtower.notify._text import (
     title_text,
 )
 from watchtower.notify.base import truncate, word_cut
+from watchtower.sanitise import printable
 
 TEXT_MAX = 40_000
 BLOCKS_MAX = 50
@@ -78,9 +79,11 @@ def escape_text(text: str) -> str:
     no escape for ``*``, ``_``, ``~`` and ````` ``, so a title "*GRATUIT*" would be
     bold and "~prix~" struck through. A zero-width space on each side of the
     mark keeps the character (and copy-paste) while no word boundary matches.
-    Never for a URL: the spaces would break it.
+    Never for a URL: the spaces would break it. Control characters and bidi
+    overrides go (:func:`watchtower.sanitise.printable`): U+202E before
+    "gpj.exe" would show "exe.jpg".
     """
-    return _FORMATTING.sub("\u200b\\g<0>\u200b", escape_mrkdwn(text))
+    return _FORMATTING.sub("\u200b\\g<0>\u200b", escape_mrkdwn(printable(text)))
 
 
 def escape_url(url: str) -> str:
