@@ -12,7 +12,7 @@ import difflib
 from watchtower.config_models import Config
 from watchtower.config_refs import problem
 from watchtower.errors import ConfigProblem
-from watchtower.tomllines import Lines
+from watchtower.tomllines import Lines, line_for
 
 
 def config_warnings(path: str, config: Config, lines: Lines) -> list[ConfigProblem]:
@@ -28,6 +28,50 @@ def config_warnings(path: str, config: Config, lines: Lines) -> list[ConfigProbl
     warnings += _pack_rule_lookalikes(path, config, lines)
     warnings += _imap_port_mismatch(path, config, lines)
     warnings += _fixed_offset_zones(path, config, lines)
+    warnings += _defaults_across_clients(path, config, lines)
+    return warnings
+
+
+def _defaults_across_clients(path: str, config: Config, lines: Lines) -> list[ConfigProblem]:
+    """Brands sent to their own targets by rules (an agency's client channels),
+    yet a rule without ``notify`` (a pack rule such as crisis-fr) sends their
+    mentions to ``default_notify``: every client's crises in one place."""
+    from watchtower import packs
+    from watchtower.pipeline.route import default_targets
+
+    own: dict[str, list[str]] = {}  # brand → the rules sending it to its own targets
+    for rule in config.rules:
+        if rule.notify and rule.brands and len(rule.brands) < len(config.brands):
+            for brand in rule.brands:
+                own.setdefault(brand, []).append(rule.name)
+    routed = {b.name for b in config.brands if b.notify}
+    defaults = ", ".join(default_targets(config))
+    warnings = []
+    for index, rule in enumerate(config.rules):
+        if rule.notify:
+            continue
+        names = [b.name for b in config.brands if rule.brands is None or b.name in rule.brands]
+        leaking = [n for n in names if n in own and n not in routed]
+        if not leaking or len(names) < 2:
+            continue
+        example = leaking[0]
+        base = rule.extends or (rule.name if rule.name in packs.pack_rules() else None)
+        per_brand = f'`extends = "{base}"`, ' if base else ""
+        loc: tuple[str | int, ...] = ("rules", index, "name")
+        if line_for(loc[:2], lines) is None:  # a rule of an included pack
+            loc = ("include",)
+        warnings.append(
+            problem(
+                path,
+                loc,
+                f"rule {rule.name!r} has no notify: its mentions of "
+                f"{', '.join(repr(n) for n in leaking)} go to default_notify ({defaults}), "
+                f"not where rule {own[example][0]!r} sends {example!r}; give each brand "
+                f"its own `notify` in [[brands]], or write one rule per brand with "
+                f"{per_brand}`brands` and `notify`",
+                lines,
+            )
+        )
     return warnings
 
 

@@ -251,6 +251,13 @@ class BrandConfig(_Strict):
     terms: list[BrandTerm] = Field(min_length=1)
     exclude: list[BrandTerm] = Field(default_factory=list)
     fuzzy: int = Field(default=0, ge=0, le=2)
+    notify: list[Target] = Field(
+        default_factory=list,
+        description="Where this brand's mentions go when no rule with its own `notify` "
+        "claims them, instead of [watchtower] default_notify: its unclaimed mentions, "
+        "rules without `notify` (the pack rules) and its [spikes] alerts (one client's "
+        "channel, for an agency watching several brands).",
+    )
 
 
 def _some(what: str) -> Callable[[list[str] | None], list[str] | None]:
@@ -267,10 +274,23 @@ def _some(what: str) -> Callable[[list[str] | None], list[str] | None]:
     return check
 
 
+def _pack_rule(value: str) -> str:
+    from watchtower.packs import pack_rule
+
+    pack_rule(value)  # ValueError: unknown, with the known ones
+    return value
+
+
 class RuleConfig(_Strict):
     """``[[rules]]``: which mentions go where, and how urgent they are."""
 
     name: str = Field(min_length=1, max_length=200)
+    extends: Annotated[str, AfterValidator(_pack_rule)] | None = Field(
+        default=None,
+        description="A pack rule ('crisis-fr') this rule copies under its own name: "
+        "its query, exclude and severity, unless set here. An included pack rule "
+        "that a rule extends is not added itself.",
+    )
     brands: Annotated[list[str] | None, AfterValidator(_some("brand"))] = None
     sources: Annotated[list[str] | None, AfterValidator(_some("source"))] = None
     query: str | None = None
@@ -304,6 +324,9 @@ class DigestConfig(_Strict):
         description="'hourly' or 'daily HH:MM' (local time)."
     )
     timezone: Annotated[str, AfterValidator(_timezone)] | None = None
+    #: A period with no mention and no critical alert: a short "nothing to report"
+    #: digest (with the sources' health), or no message at all.
+    when_empty: Literal["send", "skip"] = "send"
 
 
 class SpikesSection(_Strict):

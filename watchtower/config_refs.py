@@ -156,6 +156,9 @@ def cross_check(path: str, parts: Parts, lines: Lines) -> list[ConfigProblem]:
             problems.append(problem(path, ("watchtower",), _EMAIL_NEEDED, lines))
     brand_names = set(parts.brand_names)
     source_names = set(parts.source_names)
+    for index, brand in parts.brands:
+        if not parts.has_email and any(t.startswith("email:") for t in brand.notify):
+            problems.append(problem(path, ("brands", index, "notify"), _EMAIL_NEEDED, lines))
     for index, rule in parts.rules:
         if not parts.has_email and any(t.startswith("email:") for t in rule.notify):
             problems.append(problem(path, ("rules", index, "notify"), _EMAIL_NEEDED, lines))

@@ -11,16 +11,17 @@ display, no fonts to install, the same bytes on every platform.
 from __future__ import annotations
 
 import io
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select, true
 from sqlalchemy.orm import Session
 
 from watchtower.config import Config
 from watchtower.config_models import DigestConfig
 from watchtower.models import Severity
-from watchtower.storage.tables import OutboxRow, StoryRow
+from watchtower.storage.tables import DaemonRow, OutboxRow, SourceRow, StoryRow
 from watchtower.timewindows import parse_digest
 
 SEVERITY_COLOURS = {"critical": "#d62728", "warning": "#ff7f0e", "info": "#1f77b4"}
@@ -88,6 +89,78 @@ def period_starts(config: Config, now: datetime) -> dict[str, datetime]:
     return by_key
 
 
+@dataclass(frozen=True)
+class Due:
+    """The last digest time of a ``[[digests]]`` target at or before now.
+
+    ``key`` is its digest key, ``since`` the start of its period (the digest
+    time before ``due``: 23 or 25 hours back the morning after a change of
+    summer time), ``when_empty`` its ``[[digests]]`` entry's setting.
+    """
+
+    key: str
+    target: str
+    due: datetime
+    since: datetime
+    period: str
+    when_empty: str
+
+
+def due_digests(config: Config, now: datetime) -> list[Due]:
+    """Every ``[[digests]]`` target's latest digest time at or before ``now``.
+
+    A target's digest goes at its time even when nothing was held for it (a
+    day of critical alerts only, or an empty day): the alerting tick sends the
+    ones no held row made (:func:`watchtower.pipeline.grouping.release_scheduled`).
+    A rule's own ``digest`` is not here: it goes only when the rule held mentions.
+    """
+    zone = config.watchtower.timezone
+    seen: set[str] = set()
+    due: list[Due] = []
+    for entry in config.digests:
+        schedule = parse_digest(entry.digest)
+        local = entry.timezone or zone
+        for target in entry.targets:
+            if target in seen:  # a target in several [[digests]] follows the first
+                continue
+            seen.add(target)
+            due.append(
+                Due(
+                    key=digest_key(ALL_RULES, target),
+                    target=target,
+                    due=schedule.last_at_or_before(now, local),
+                    since=schedule.period_start(now, local),
+                    period="hourly" if schedule.hourly else "daily",
+                    when_empty=entry.when_empty,
+                )
+            )
+    return due
+
+
+def watched_since(session: Session) -> datetime | None:
+    """When the earliest watchtower process on record started (``None``: none yet).
+
+    A digest time before it was not watched (a first start at 14:00 sends no
+    "nothing to report" for the 08:30 digest of that morning); a process started
+    again after a digest time still sends that digest, late, as the held rows are.
+    """
+    return session.scalar(select(func.min(DaemonRow.started_at)))
+
+
+def health(session: Session) -> dict[str, int]:
+    """How many sources are watched (enabled) and how many of them fail now."""
+    sources = int(session.scalar(select(func.count()).where(SourceRow.enabled.is_(True))) or 0)
+    failing = int(
+        session.scalar(
+            select(func.count()).where(
+                SourceRow.enabled.is_(True), SourceRow.consecutive_failures > 0
+            )
+        )
+        or 0
+    )
+    return {"sources": sources, "failing": failing}
+
+
 def chart_png(by_brand: dict[str, dict[str, int]], title: str) -> bytes:
     """A horizontal stacked bar chart of mentions per brand and severity, as PNG bytes."""
     import matplotlib
@@ -117,14 +190,20 @@ def chart_png(by_brand: dict[str, dict[str, int]], title: str) -> bytes:
 APART_LISTED = 10
 
 
-def enrich(session: Session, summary: dict[str, Any], target: str, since: datetime) -> None:
+def enrich(
+    session: Session,
+    summary: dict[str, Any],
+    target: str,
+    since: datetime,
+    until: datetime | None = None,
+) -> None:
     """Add what a digest's reader needs and its held rows do not say.
 
     Each item gets ``sites``: on how many sites its story has been seen by now
     (a dispatch syndicated on 12 sites is one row, the first sighting, whose
     payload said "1 site"). ``apart``: the critical alerts ``target`` got at
-    once since ``since``, by title, so the digest lists them first instead of
-    only counting them.
+    once since ``since`` (and up to ``until``, when given), by title, so the
+    digest lists them first instead of only counting them.
     """
     summary["since"] = since.isoformat()
     items: list[dict[str, Any]] = summary.get("items") or []
@@ -144,6 +223,7 @@ def enrich(session: Session, summary: dict[str, Any], target: str, since: dateti
             OutboxRow.dedup_key.not_like("ops:%"),
             OutboxRow.dedup_key.not_like("summary:%"),
             OutboxRow.created_at > since,
+            OutboxRow.created_at <= until if until is not None else true(),
         )
         .order_by(OutboxRow.id)
         .limit(APART_LISTED)

@@ -6,11 +6,16 @@ A pack has a ``description``, named ``[vocabularies]`` (lists of terms usable in
 any query as ``@name``) and ``[[rules]]`` tables (the same keys as a config rule).
 ``include = ["crisis-fr"]`` in the config appends the pack's rules; a config rule
 with the same ``name`` as a pack rule overrides the keys it sets (e.g. ``notify``).
-Vocabularies need no ``include``: ``@crisis_fr`` works in every query.
+A config rule with ``extends = "crisis-fr"`` is a copy of that pack rule under its
+own name, its keys winning (an agency narrows the pack per client: one rule per
+brand, each with its own ``notify``); an included pack rule that some config rule
+extends is not added itself, unless a config rule overrides it by name.
+Vocabularies and ``extends`` need no ``include``: ``@crisis_fr`` works in every query.
 """
 
 from __future__ import annotations
 
+import difflib
 import tomllib
 from functools import cache
 from importlib import resources
@@ -19,7 +24,15 @@ from typing import Any
 
 from watchtower.errors import ConfigError, ConfigProblem
 
-__all__ = ["Pack", "expand_includes", "load_pack", "pack_names", "vocabularies"]
+__all__ = [
+    "Pack",
+    "expand_includes",
+    "load_pack",
+    "pack_names",
+    "pack_rule",
+    "pack_rules",
+    "vocabularies",
+]
 
 PACKAGE = "watchtower.rulepacks"
 _PACK_KEYS = {"description", "vocabularies", "rules"}
@@ -77,22 +90,66 @@ def vocabularies() -> dict[str, tuple[str, ...]]:
     return out
 
 
+def pack_rules() -> dict[str, dict[str, Any]]:
+    """Every shipped pack rule by name (``crisis-fr`` → its keys), for ``extends``
+    (not cached itself: a reload clears :func:`load_pack`'s cache)."""
+    out: dict[str, dict[str, Any]] = {}
+    for name in pack_names():
+        for rule in load_pack(name)["rules"]:
+            out.setdefault(str(rule.get("name")), rule)
+    return out
+
+
+def pack_rule(name: str) -> dict[str, Any]:
+    """The pack rule a config rule ``extends``; :class:`ValueError` naming the known ones."""
+    rules = pack_rules()
+    if name in rules:
+        return rules[name]
+    close = difflib.get_close_matches(name, list(rules), n=1, cutoff=0.6)
+    hint = f"; did you mean {close[0]!r}?" if close else ""
+    known = ", ".join(sorted(rules)) or "none"
+    raise ValueError(f"unknown pack rule {name!r}{hint} (pack rules: {known})")
+
+
+def _extended(rules: list[Any]) -> set[str]:
+    """Resolve ``extends`` in place: each such rule gets the pack rule's keys it
+    does not set. Returns the pack rules extended (an unknown name is left for
+    the Config model, which reports it at its line)."""
+    names: set[str] = set()
+    for rule in rules:
+        if not isinstance(rule, dict) or not isinstance(rule.get("extends"), str):
+            continue
+        try:
+            base = pack_rule(rule["extends"])
+        except ValueError:
+            continue
+        names.add(rule["extends"])
+        merged = {**{k: v for k, v in base.items() if k != "name"}, **rule}
+        rule.clear()
+        rule.update(merged)
+    return names
+
+
 def expand_includes(raw: dict[str, Any], config_path: Path | str) -> dict[str, Any]:
     """Return ``raw`` with the rules of every included pack appended.
 
     A config rule named like a pack rule is merged over it (its keys win) instead
-    of being a duplicate. Unknown packs raise :class:`ConfigError`.
+    of being a duplicate. A config rule with ``extends = "crisis-fr"`` gets that
+    pack rule's keys it does not set; an included pack rule so extended is not
+    appended itself (each extension, narrowed to its brands, replaces it), unless
+    a config rule overrides it by name. Unknown packs raise :class:`ConfigError`.
     """
     includes = raw.get("include", [])
-    if not includes:
-        return raw
-    if not isinstance(includes, list) or not all(isinstance(i, str) for i in includes):
-        return raw  # the Config model reports the type error with its line
-    problems: list[ConfigProblem] = []
     own_rules = raw.get("rules", [])
     if not isinstance(own_rules, list):
         return raw  # the Config model reports it
     rules = [dict(r) if isinstance(r, dict) else r for r in own_rules]
+    extended = _extended(rules)
+    if not includes:
+        return {**raw, "rules": rules} if extended else raw
+    if not isinstance(includes, list) or not all(isinstance(i, str) for i in includes):
+        return {**raw, "rules": rules}  # the Config model reports the type error with its line
+    problems: list[ConfigProblem] = []
     by_name = {r.get("name"): r for r in rules if isinstance(r, dict)}
     for index, name in enumerate(includes):
         try:
@@ -100,12 +157,13 @@ def expand_includes(raw: dict[str, Any], config_path: Path | str) -> dict[str, A
         except ValueError as exc:
             problems.append(ConfigProblem(str(config_path), None, f"include[{index}]", str(exc)))
             continue
-        for pack_rule in pack["rules"]:
-            own = by_name.get(pack_rule.get("name"))
+        for keys in pack["rules"]:
+            own = by_name.get(keys.get("name"))
             if own is None:
-                rules.append(dict(pack_rule))
+                if keys.get("name") not in extended:
+                    rules.append(dict(keys))
             else:  # the config's keys win; the merged rule keeps the config's place
-                merged = {**pack_rule, **own}
+                merged = {**keys, **own}
                 own.clear()
                 own.update(merged)
     if problems:

@@ -128,6 +128,8 @@ class Scope:
     escalate_notify: list[str]
     #: Rules whose spike in the same check this alert also tells (see :func:`_merged`).
     rules: tuple[str, ...] = ()
+    #: A rule's ``brands``: its spike folds only into one of these brands' alerts.
+    brands: tuple[str, ...] | None = None
 
     @property
     def label(self) -> str:
@@ -171,7 +173,16 @@ def _merged(
         if scope.kind != "rule":
             continue
         items = _items(session, scope, start, end)
-        home = next((b for b, _, held in brands if items <= held), None)
+        # Only into a brand the rule is about: a client's crisis rule whose
+        # items all name another client too must not page that other client.
+        home = next(
+            (
+                b
+                for b, _, held in brands
+                if items <= held and (scope.brands is None or b.name in scope.brands)
+            ),
+            None,
+        )
         if home is None:
             rest.append((scope, verdict))
             continue
@@ -192,6 +203,17 @@ def _merged(
     return [*alerts.values(), *rest], folded
 
 
+def _brands_targets(config: Config, brands: list[str] | None) -> list[str]:
+    """The brands' own ``notify`` for a rule without one, when every brand it
+    is limited to has one (else the defaults)."""
+    if not brands:
+        return []
+    own = [b.notify for b in config.brands if b.name in brands]
+    if len(own) < len(set(brands)) or not all(own):
+        return []
+    return _union(*own)
+
+
 def _scopes(config: Config) -> list[Scope]:
     out: list[Scope] = []
     section = config.spikes
@@ -201,7 +223,8 @@ def _scopes(config: Config) -> list[Scope]:
             Scope(
                 "brand",
                 b.name,
-                section.notify or defaults,
+                # The client's own channel too (brand ``notify``), never another's.
+                _union(section.notify, b.notify) or defaults,
                 section.escalate_to,
                 section.ack_timeout,
                 section.escalate_notify,
@@ -209,7 +232,15 @@ def _scopes(config: Config) -> list[Scope]:
             for b in config.brands
         ]
     out += [
-        Scope("rule", r.name, r.notify or defaults, r.escalate_to, r.ack_timeout, r.escalate_notify)
+        Scope(
+            "rule",
+            r.name,
+            r.notify or _brands_targets(config, r.brands) or defaults,
+            r.escalate_to,
+            r.ack_timeout,
+            r.escalate_notify,
+            brands=tuple(r.brands) if r.brands is not None else None,
+        )
         for r in config.rules
         if r.spikes
     ]

@@ -75,6 +75,14 @@ STRINGS: dict[str, dict[str, str]] = {
         "stories_other": "{count} sujets",
         "digest_period": "Du {start} au {end}",
         "digest_more": "… et {count} de plus ({stories})",
+        # a digest with no mention (digest.due_digests): the day was quiet, or critical only
+        "digest_nothing": "rien à signaler",
+        "sent_apart_only_one": "🚨 {count} alerte critique envoyée dès son arrivée.",
+        "sent_apart_only_other": "🚨 {count} alertes critiques envoyées dès leur arrivée.",
+        "digest_watching_one": "watchtower veille toujours : {count} source suivie",
+        "digest_watching_other": "watchtower veille toujours : {count} sources suivies",
+        "digest_failing_none": "aucune en panne",
+        "digest_failing": "dont {count} en panne",
         "months": "janvier février mars avril mai juin juillet août septembre octobre "
         "novembre décembre",
         "day_month": "{day} {month}",
@@ -185,6 +193,13 @@ STRINGS: dict[str, dict[str, str]] = {
         "stories_other": "{count} stories",
         "digest_period": "From {start} to {end}",
         "digest_more": "… and {count} more ({stories})",
+        "digest_nothing": "nothing to report",
+        "sent_apart_only_one": "🚨 {count} critical alert, sent as it came.",
+        "sent_apart_only_other": "🚨 {count} critical alerts, sent as they came.",
+        "digest_watching_one": "watchtower is still watching: {count} source",
+        "digest_watching_other": "watchtower is still watching: {count} sources",
+        "digest_failing_none": "none failing",
+        "digest_failing": "{count} failing",
         "months": "January February March April May June July August September October "
         "November December",
         "day_month": "{month} {day}",
@@ -542,3 +557,27 @@ def language_text(code: str | None, language: str) -> str:
 def label(language: str, key: str) -> str:
     """``"Source : "`` in French, ``"Source: "`` in English."""
     return t(language, key) + t(language, "colon")
+
+
+def watching_text(summary: dict[str, Any], language: str) -> str:
+    """A digest's health line when it has no mention, or "": "watchtower veille
+    toujours : 15 sources suivies, dont 1 en panne." — a quiet day, not a dead
+    daemon (the sources are the enabled ones; failing: their last check failed)."""
+    health = summary.get("health")
+    if not isinstance(health, dict) or int(summary.get("count") or 0):
+        return ""
+    sources, failing = int(health.get("sources") or 0), int(health.get("failing") or 0)
+    one = sources in (0, 1) if language == "fr" else sources == 1
+    watching = t(language, "digest_watching_one" if one else "digest_watching_other")
+    state = t(language, "digest_failing" if failing else "digest_failing_none")
+    return f"{watching.format(count=sources)}, {state.format(count=failing)}."
+
+
+def digest_apart_text(summary: dict[str, Any], language: str) -> str:
+    """:func:`sent_apart_text`, without its "also" in a digest with no mention
+    (a night of critical alerts only): "🚨 5 alertes critiques envoyées dès leur arrivée."."""
+    count = int(summary.get("sent_apart") or 0)
+    if not count or int(summary.get("count") or 0):
+        return sent_apart_text(summary, language)
+    key = "sent_apart_only_one" if count == 1 else "sent_apart_only_other"
+    return t(language, key).format(count=count)

@@ -19,6 +19,7 @@ from watchtower.notify._text import (
     app_version_text,
     author_text,
     calm_text,
+    digest_apart_text,
     duration_text,
     http_url,
     label,
@@ -35,6 +36,7 @@ from watchtower.notify._text import (
     spike_heading,
     spike_stats,
     t,
+    watching_text,
 )
 from watchtower.notify.base import truncate
 from watchtower.notify.slack_render import summary_title
@@ -358,8 +360,12 @@ def digest_email(n: Notification, language: str, timezone: str) -> tuple[str, st
     count = int(summary.get("count", 0))
     period = t(language, f"digest_{summary.get('period', 'daily')}")
     mentions = _counted(language, "mentions", count)
-    title = t(language, "digest_title").format(period=period, count=count, mentions=mentions)
     apart = int(summary.get("sent_apart") or 0)
+    # A quiet day: "Résumé quotidien : rien à signaler", not "0 mention".
+    nothing = t(language, "digest_nothing") if not count and not apart else ""
+    title = t(language, "digest_title").format(
+        period=period, count=count, mentions=nothing or mentions
+    )
     critical = _counted(language, "digest_critical", apart) if apart else ""
     end = _moment(n.extra.get("created_at")) or _moment(summary.get("last"))
     hourly = summary.get("period") == "hourly"
@@ -381,10 +387,15 @@ def digest_email(n: Notification, language: str, timezone: str) -> tuple[str, st
         told = f"{when} · {mentions} · {_counted(language, 'stories', len(ranked))}"
         if count > len(summary.get("items") or []):  # not every row is in the payload
             told = f"{when} · {mentions}"
+        if not count:  # no mention: say so, and the critical alerts (0 too)
+            told = f"{when} · {mentions} · {_counted(language, 'digest_critical', apart)}"
         lines.append(typography(told, language))
         parts.append(f"<p style='{_P}'>{e(typography(told, language))}</p>")
+    if watching := watching_text(summary, language):  # a quiet day, not a dead daemon
+        lines.append(typography(watching, language))
+        parts.append(f"<p style='{_P}'>{e(typography(watching, language))}</p>")
     lines.append("")
-    if text := sent_apart_text(summary, language):
+    if text := digest_apart_text(summary, language):
         listed = [dict(a, sites=1) for a in summary.get("apart") or []]
         lines += [typography(text, language), *(_story_text(a, language) for a in listed), ""]
         parts.append(f"<p style='{_P}'><strong>{e(typography(text, language))}</strong></p>")

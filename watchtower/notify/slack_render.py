@@ -23,6 +23,7 @@ from watchtower.notify._text import (
     app_version_text,
     author_text,
     calm_text,
+    digest_apart_text,
     duration_text,
     edited_stars_text,
     http_url,
@@ -38,12 +39,12 @@ from watchtower.notify._text import (
     reply_line,
     reviewed_text,
     seen_on_text,
-    sent_apart_text,
     severity_text,
     spike_heading,
     spike_stats,
     t,
     title_text,
+    watching_text,
 )
 from watchtower.notify.base import truncate, word_cut
 from watchtower.sanitise import printable
@@ -300,6 +301,8 @@ def summary_title(n: Notification, language: str) -> str:
         return t(language, "quiet_title").format(count=count, mentions=mentions)
     if reason == "digest":
         period = t(language, f"digest_{summary.get('period', 'daily')}")
+        if not count and not summary.get("sent_apart"):  # a quiet day: "rien à signaler"
+            mentions = t(language, "digest_nothing")
         return t(language, "digest_title").format(period=period, count=count, mentions=mentions)
     return t(language, "group_title").format(
         count=count, mentions=mentions, what=summary.get("what", "")
@@ -313,8 +316,10 @@ def summary_blocks(n: Notification, language: str) -> tuple[list[Block], str]:
     count = int(summary.get("count", len(items)))
     title = summary_title(n, language)
     blocks: list[Block] = [header(f"{SEVERITY_EMOJI[n.severity]} {title}")]
-    if apart := sent_apart_text(summary, language):
+    if apart := digest_apart_text(summary, language):
         blocks.append(section(escape_text(apart)))
+    if watching := watching_text(summary, language):  # a digest with no mention
+        blocks.append(section(escape_text(watching)))
     if summary.get("reason") == "group":
         shown = items[:GROUP_SHOWN]
         lines = [_item_line(i, language) for i in shown]

@@ -20,7 +20,9 @@ Order of :meth:`Alerting.before_send` for a claimed row, first match wins:
 6. a rule with ``group_wait`` holds it until its group flushes.
 
 :meth:`Alerting.tick` (scheduler, every drain interval) releases due holds as
-summaries, checks spikes (at most once per poll interval) and escalations.
+summaries, sends the ``[[digests]]`` digests due with nothing held (a day of
+critical alerts only, an empty day), checks spikes (at most once per poll
+interval) and escalations.
 """
 
 from __future__ import annotations
@@ -78,6 +80,8 @@ class Alerting:
     def __init__(self, app: AppLike) -> None:
         self.app = app
         self._last_spike_check: datetime | None = None
+        #: Digest key -> the digest time already decided (grouping.release_scheduled).
+        self._digests_settled: dict[str, datetime] = {}
 
     # ------------------------------------------------------------ config views
     @property
@@ -441,8 +445,19 @@ class Alerting:
                 groups_now=groups_now,
                 since=digest.period_starts(config, now),
             )
+            # A [[digests]] digest with nothing held (only critical alerts, or an
+            # empty day) still goes at its time, once.
+            settled = dict(self._digests_settled)
+            scheduled = grouping.release_scheduled(
+                session, now, digest.due_digests(config, now), settled
+            )
+        self._digests_settled = settled  # once committed: a failed tick decided nothing
         if released:
             log.info("held notifications released", extra=kv(rows=released))
+        if scheduled:
+            log.info(
+                "digests sent at their time with no held notification", extra=kv(digests=scheduled)
+            )
         every = config.watchtower.poll_interval
         if self._last_spike_check is None or now - self._last_spike_check >= every:
             self._last_spike_check = now

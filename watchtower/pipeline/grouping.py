@@ -24,7 +24,7 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import exists, func, or_, select, true
 from sqlalchemy.orm import Session
 
 from watchtower import digest
@@ -87,9 +87,10 @@ def summary_payload(
         "count": len(rows),
         "items": [_item(r.payload) for r in ordered[:ITEMS_KEPT]],
         "by_brand": {b: dict(c) for b, c in sorted(by_brand.items(), key=lambda x: -x[1].total())},
-        "first": min(r.created_at for r in rows).isoformat(),
-        "last": max(r.created_at for r in rows).isoformat(),
     }
+    if rows:  # a digest sent at its time with no held row has neither
+        summary["first"] = min(r.created_at for r in rows).isoformat()
+        summary["last"] = max(r.created_at for r in rows).isoformat()
     summary.update(extra or {})
     return {
         "kind": "summary",
@@ -111,7 +112,12 @@ PERIOD_SPAN = {"hourly": timedelta(hours=1), "daily": timedelta(days=1)}
 
 
 def _sent_apart(
-    session: Session, target: str, now: datetime, period: str, since: datetime | None = None
+    session: Session,
+    target: str,
+    now: datetime,
+    period: str,
+    since: datetime | None = None,
+    until: datetime | None = None,
 ) -> int:
     """Critical mentions sent to ``target`` at once during the digest's period
     (from ``since``, the previous digest time, when known: 23 or 25 hours on the
@@ -119,8 +125,10 @@ def _sent_apart(
 
     A digest skips what a crisis sent at once; without this count, the evening
     digest of a crisis day says "2 mentions" to a manager who got thirteen
-    alerts that morning, and reads as if the day was quiet.
+    alerts that morning, and reads as if the day was quiet. ``until``: the end
+    of the period, when the digest counts none sent after its time.
     """
+    late = OutboxRow.created_at <= until if until is not None else true()
     return int(
         session.scalar(
             select(func.count()).where(
@@ -131,6 +139,7 @@ def _sent_apart(
                 OutboxRow.dedup_key.not_like("ops:%"),
                 OutboxRow.dedup_key.not_like("summary:%"),
                 OutboxRow.created_at > (since or now - PERIOD_SPAN.get(period, timedelta(days=1))),
+                late,
             )
         )
         or 0
@@ -204,6 +213,8 @@ def release_due(
                 next_attempt_at=now,
                 created_at=now,
                 hold_reason=reason,
+                # Which digest this is: release_scheduled sends no second one.
+                group_key=key if reason == "digest" else None,
                 outcome_unknown=False,
             )
             .on_conflict_do_nothing(index_elements=["dedup_key", "target"])
@@ -212,3 +223,109 @@ def release_due(
         for row in rows:
             row.status, row.parent_id = "grouped", summary_id
     return released
+
+
+def release_scheduled(
+    session: Session,
+    now: datetime,
+    due: list[digest.Due],
+    settled: dict[str, datetime] | None = None,
+) -> int:
+    """Send each ``[[digests]]`` digest whose time has come and no held row made.
+
+    A critical alert skips its target's digest, so on a day of crisis alerts only,
+    or a day with no mention at all, nothing is held and :func:`release_due` sends
+    nothing. The digest still goes at its time: it says how many critical alerts
+    went out at once during its period and lists them, or, on an empty day (unless
+    ``when_empty = "skip"``), that there is nothing to report, with the health of
+    the sources. Once per period: its outbox key is the digest time (replicas
+    insert the same row once), and none goes when its period's digest went out of
+    held rows already, or when held rows of that digest are due (another
+    replica is releasing them). Not for a digest time before the first watchtower
+    process on record started: nobody watched that period. Returns how many
+    digests it queued.
+
+    ``settled`` (the caller's, kept between ticks): digest key -> the digest time
+    already decided (sent, or nothing to send); those are not looked at again.
+    """
+    settled = {} if settled is None else settled
+    due = [d for d in due if settled.get(d.key) != d.due]
+    if not due:
+        return 0
+    started = digest.watched_since(session)
+    queued = 0
+    for entry in due:
+        if started is None:
+            continue  # no process on record yet: look again at the next tick
+        if started > entry.due:
+            settled[entry.key] = entry.due
+            continue
+        done = session.scalar(
+            select(
+                exists().where(
+                    OutboxRow.target == entry.target,
+                    OutboxRow.hold_reason == "digest",
+                    OutboxRow.item_id.is_(None),
+                    OutboxRow.created_at >= entry.due,
+                    or_(
+                        OutboxRow.group_key == entry.key,
+                        # summaries queued before group_key was set on them
+                        OutboxRow.dedup_key.startswith(
+                            f"summary:digest:{entry.key}:"[:200], autoescape=True
+                        ),
+                    ),
+                )
+            )
+        )
+        held = session.scalar(
+            select(
+                exists().where(
+                    OutboxRow.status == "held",
+                    OutboxRow.hold_reason == "digest",
+                    OutboxRow.group_key == entry.key,
+                    OutboxRow.target == entry.target,
+                    OutboxRow.hold_until <= now,
+                )
+            )
+        )
+        if held:  # their digest is on its way: look again at the next tick
+            continue
+        settled[entry.key] = entry.due
+        if done:
+            continue
+        # Its period ends at its time: a crisis after it is the next digest's, and
+        # does not send this one late (when it was skipped as empty).
+        apart = _sent_apart(session, entry.target, now, entry.period, entry.since, entry.due)
+        if not apart and entry.when_empty == "skip":
+            continue
+        extra: dict[str, Any] = {
+            "period": entry.period,
+            "sent_apart": apart,
+            "health": digest.health(session),
+        }
+        payload = summary_payload("digest", "", [], extra)
+        digest.enrich(session, payload["summary"], entry.target, entry.since, entry.due)
+        reason = "digest at its time, no held notification"
+        inserted = session.scalar(
+            insert_ignore(session, OutboxRow)
+            .values(
+                item_id=None,
+                # The digest time, before the key: a long target cut at 200 keeps it.
+                dedup_key=f"summary:digest:{entry.due.isoformat()}:{entry.key}"[:200],
+                target=entry.target,
+                status="pending",
+                severity=payload["severity"],
+                reason=reason,
+                payload=payload,
+                attempts=0,
+                next_attempt_at=now,
+                created_at=now,
+                hold_reason="digest",
+                group_key=entry.key,
+                outcome_unknown=False,
+            )
+            .on_conflict_do_nothing(index_elements=["dedup_key", "target"])
+            .returning(OutboxRow.id)
+        )
+        queued += inserted is not None
+    return queued

@@ -1,7 +1,11 @@
 """Route matches to targets: one notification per (item, distinct target).
 
 A mention matched by several rules that share a target is sent there once,
-with every rule named as the reason and the highest severity.
+with every rule named as the reason and the highest severity. A rule without
+``notify`` (a pack rule) and a mention no rule claims go to the brand's own
+``notify`` when it has one (an agency's client channel), else to
+``[watchtower] default_notify``: one client's mention never reaches another
+client's channel through the defaults.
 """
 
 from __future__ import annotations
@@ -49,11 +53,14 @@ def route(matches: Sequence[Match], config: Config) -> list[Route]:
     """Group ``matches`` by target."""
     rules = {r.name: r for r in config.rules}
     defaults = default_targets(config)
+    by_brand = {b.name: list(b.notify) for b in config.brands if b.notify}
     routes: dict[str, Route] = {}
     for match in matches:
         rule = rules.get(match.rule) if match.rule else None
         severity = Severity[rule.severity] if rule else Severity.info
-        targets = rule.notify if rule and rule.notify else defaults
+        # A rule's own targets, else the brand's (a client's channel), else the defaults.
+        own = rule.notify if rule else None
+        targets = own or by_brand.get(match.brand, defaults)
         for target in targets:
             routes.setdefault(target, Route(target)).add(match, severity)
     return list(routes.values())
