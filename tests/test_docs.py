@@ -217,7 +217,7 @@ def test_the_readme_typo_example_is_what_check_says(tmp_path: Path) -> None:
 
 
 #: Texts of notifications that the docs quote, with the key of the French
-#: template that writes them (``watchtower/notify/_text.py``).
+#: template that writes them (``watchtower/notify/_strings.py``).
 QUOTED_TEXTS = [
     (README, "Aussi vu sur lemonde.fr", "also_seen"),
     (README, "Vu sur 3 sites", "seen_on"),
@@ -234,7 +234,7 @@ QUOTED_TEXTS = [
 def test_notification_texts_quoted_in_the_docs_are_the_real_ones(
     path: Path, quoted: str, key: str
 ) -> None:
-    from watchtower.notify._text import STRINGS
+    from watchtower.notify._strings import STRINGS
 
     template = STRINGS["fr"][key]
     pattern = "".join(
