@@ -28,32 +28,17 @@ interval) and escalations.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
 from datetime import datetime, timedelta
-from typing import Protocol
-
-from sqlalchemy import update
-from sqlalchemy.orm import Session
 
 from watchtower import digest, escalation, spikes
-from watchtower.config import LoadedConfig, RuleConfig
+from watchtower.config import RuleConfig
 from watchtower.logs import kv
 from watchtower.models import Severity
-from watchtower.notify.base import Message, Notifier, Receipt
+from watchtower.notify.base import Message, Receipt
 from watchtower.notify.registry import split_target
 from watchtower.pipeline import grouping, threads
 from watchtower.pipeline.delivery import SEND, Claimed, Verdict
-from watchtower.redact import redact_target, redact_text
-from watchtower.storage.db import Database
-from watchtower.storage.outbox_queries import (
-    BACK_KEY,
-    PAUSED_KEY,
-    enqueue_notice,
-    failed_targets,
-    notice_payload,
-    paused_kinds,
-)
-from watchtower.storage.tables import OutboxRow
+from watchtower.pipeline.ops_notices import AppLike, OpsNotices
 from watchtower.timewindows import parse_window, quiet_until
 
 log = logging.getLogger("watchtower.alerting")
@@ -64,21 +49,12 @@ COALESCED = "counted in a later sighting's update of the story's counter"
 COUNT_ONLY = "a repost at a place new to the story: no reply, no counter here"
 
 
-class AppLike(Protocol):
-    """What the hooks need from :class:`watchtower.app.App`."""
-
-    db: Database
-    loaded: LoadedConfig
-    clock: Callable[[], datetime]
-
-    def notifier_for(self, kind: str) -> Notifier: ...
-
-
-class Alerting:
-    """Implements :class:`~watchtower.pipeline.delivery.DeliveryHooks` for an app."""
+class Alerting(OpsNotices):
+    """Implements :class:`~watchtower.pipeline.delivery.DeliveryHooks` for an app
+    (its ops notices: :class:`~watchtower.pipeline.ops_notices.OpsNotices`)."""
 
     def __init__(self, app: AppLike) -> None:
-        self.app = app
+        super().__init__(app)
         self._last_spike_check: datetime | None = None
         #: Digest key -> the digest time already decided (grouping.release_scheduled).
         self._digests_settled: dict[str, datetime] = {}
@@ -306,127 +282,6 @@ class Alerting:
                 )
             if row.kind == "spike":
                 escalation.record_sent(session, row.payload, str(channel), str(ts), now)
-
-    def target_disabled(self, kind: str, reason: str, *, down: bool = False) -> None:
-        """Keep every row of ``kind`` waiting and tell ops through another kind (once
-        a day): what to fix after a refusal, or, with ``down``, that it is unreachable
-        and its notifications will go out by themselves once it answers."""
-        now = self.app.clock()
-        ops = self._ops_outside(kind)
-        with self.app.db.session() as session:
-            session.execute(
-                update(OutboxRow)
-                .where(
-                    OutboxRow.status == "pending",
-                    OutboxRow.target.like(f"{kind}:%"),
-                    OutboxRow.next_attempt_at < now + timedelta(minutes=10),
-                )
-                .values(next_attempt_at=now + timedelta(minutes=10))
-            )
-            if not ops:
-                log.error(
-                    "no ops_notify target outside the paused kind: nobody is told",
-                    extra=kv(kind=kind, error=reason),
-                )
-                return
-            key = PAUSED_KEY.format(kind=kind, day=now.date().isoformat())
-            cause = "ops_down" if down else "ops_auth"
-            text = cause if kind == "slack" else f"{cause}_{kind}"  # what to fix differs
-            self._notice(session, key, ops, text, "critical", reason=reason)
-
-    def target_back(self, kind: str) -> None:
-        """Tell ops a paused kind delivers again: once per pause (its notice's key)."""
-        with self.app.db.session() as session:
-            paused = paused_kinds(session).get(kind)
-            ops = self._ops_outside(kind)
-            if paused is None or not ops:  # nobody was told it was paused
-                return
-            key = BACK_KEY.format(kind=kind, day=paused.rpartition(":")[2])
-            text = "ops_back" if kind == "slack" else f"ops_back_{kind}"
-            if self._notice(session, key, ops, text, "info", kind=kind.capitalize()):
-                log.info("target kind delivers again: ops notified", extra=kv(kind=kind))
-
-    def service_down(self, target: str, reason: str) -> None:
-        """Tell ops (once a day per service) that an Apprise service is unreachable
-        and its notifications wait; never through ``target`` itself."""
-        self._service_notice(target, "ops_down_service", "critical", reason=redact_text(reason))
-
-    def service_back(self, target: str) -> None:
-        """Tell ops a service told as down delivers again (once a day, as the down)."""
-        self._service_notice(target, "ops_back_service", "info")
-
-    def _service_notice(self, target: str, text: str, severity: str, **fields: str) -> None:
-        now = self.app.clock()
-        ops = [o for o in self.app.loaded.config.watchtower.ops_notify if o != target]
-        shown = redact_target(target)  # an Apprise URL carries its tokens
-        if not ops:
-            log.error(
-                "no ops_notify target for an unreachable service: nobody is told",
-                extra=kv(target=shown),
-            )
-            return
-        key = f"ops:{text}:{now.date().isoformat()}:{target}"[:200]  # once a day
-        with self.app.db.session() as session:
-            self._notice(session, key, ops, text, severity, target=shown, **fields)
-
-    def delivery_failed(self, target: str, reason: str) -> None:
-        """Tell ops (once a day per target) that notifications to ``target`` are lost.
-
-        Never to ``target`` itself: it is the one failing.
-        """
-        now = self.app.clock()
-        ops = [o for o in self.app.loaded.config.watchtower.ops_notify if o != target]
-        # An Apprise target carries its tokens: the notice and the log name it redacted.
-        shown, reason = redact_target(target), redact_text(reason)
-        with self.app.db.session() as session:
-            failed = failed_targets(session, target)
-            count = failed[0].count if failed else 1
-            if not ops:
-                log.error(
-                    "no ops_notify target for a failing target: nobody is told",
-                    extra=kv(target=shown, failed=count, error=reason),
-                )
-                return
-            key = f"ops:delivery-failed:{now.date().isoformat()}:{target}"[:200]
-            if self._notice(
-                session,
-                key,
-                ops,
-                "ops_failed",
-                "warning",
-                target=shown,
-                count=count,
-                reason=reason,
-            ):
-                log.warning(
-                    "failing target: ops notified",
-                    extra=kv(target=shown, failed=count, error=reason),
-                )
-
-    def _ops_outside(self, kind: str) -> list[str]:
-        return [
-            t for t in self.app.loaded.config.watchtower.ops_notify if split_target(t)[0] != kind
-        ]
-
-    def _notice(
-        self,
-        session: Session,
-        key: str,
-        ops: list[str],
-        text: str,
-        severity: str,
-        **fields: object,
-    ) -> int:
-        """Queue the ops notice ``<text>_subject``/``_body``; skipped if ``key`` is known."""
-        from watchtower.notify._text import t
-
-        lang = self.app.loaded.config.watchtower.language
-        payload = notice_payload(
-            t(lang, f"{text}_subject").format(**fields),
-            t(lang, f"{text}_body").format(**fields),
-            severity,
-        )
-        return enqueue_notice(session, key, ops, payload, self.app.clock(), severity=severity)
 
     # ------------------------------------------------------------------- jobs
     def tick(self, *, groups_now: bool = False) -> None:
