@@ -186,7 +186,7 @@ def _maybe_edited(ctx: RunContext, stats: BatchStats, old: Known, p: Prepared, s
     Stars read where none were stored (an older watchtower could not read
     "2/5") are stored without a word: the author changed nothing.
     """
-    restarred = _shown(old.rating) != _shown(p.item.rating)
+    restarred = old.rating != p.item.rating and _shown(old.rating) != _shown(p.item.rating)
     if (old.content_hash == p.content_hash and not restarred) or not p.content_hash:
         return
     update_content(ctx.session, old.item_id, p)
