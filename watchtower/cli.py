@@ -2,9 +2,10 @@
 
 ``watchtower run|check|status|schema|demo|db upgrade|db downgrade`` (``--config
 PATH``, default ``$WATCHTOWER_CONFIG`` or ``./watchtower.toml``). Exit codes: 0 ok,
-2 invalid configuration or usage, 1 a failure (database unreachable or missing, a
-schema from a newer version, an incomplete ``run --once``, ``status`` seeing no
-watchtower polling).
+2 invalid configuration or usage, 3 a database schema from a newer version (which
+no restart fixes: systemd's ``RestartPreventExitStatus``), 1 another failure
+(database unreachable or missing, a failed migration, an incomplete ``run --once``,
+``status`` seeing no watchtower polling).
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from watchtower.errors import (
     DatabaseUnavailable,
     NoDatabase,
     SchemaMismatch,
+    SchemaNewer,
 )
 from watchtower.logs import configure, kv
 from watchtower.redact import redact_text
@@ -41,6 +43,8 @@ if TYPE_CHECKING:
 
 EXIT_CONFIG = 2
 EXIT_FAILURE = 1
+#: The database was migrated by a newer watchtower: restarting cannot fix it.
+EXIT_NEWER_SCHEMA = 3
 log = logging.getLogger("watchtower.cli")
 
 
@@ -359,10 +363,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         log.error(str(exc), extra=kv(hint=no_database_hint(args)))
         return EXIT_FAILURE
     except SchemaMismatch as exc:
-        # A database migrated by a newer watchtower (an upgrade rolled back): one
-        # line for every command, never Alembic's traceback.
+        # A database migrated by a newer watchtower (an upgrade rolled back), or a
+        # migration that failed: one line for every command, never Alembic's
+        # traceback. Only the failed migration may succeed on a restart.
         log.error(str(exc), extra=kv(database=_database_shown(args), hint=exc.hint))
-        return EXIT_FAILURE
+        return EXIT_NEWER_SCHEMA if isinstance(exc, SchemaNewer) else EXIT_FAILURE
     except DatabaseUnavailable as exc:
         log.error("database unavailable", extra=kv(database=_database_shown(args), error=str(exc)))
         return EXIT_FAILURE

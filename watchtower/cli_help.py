@@ -22,12 +22,15 @@ class HelpFormatter(argparse.HelpFormatter):
 
 EXIT_CODES = """exit status:
   0  ok
-  1  a failure: the database is unreachable, missing (status) or migrated by a
-     newer watchtower; the [watchtower] http address cannot be used; run --once:
-     a source failed or a notification was not delivered; status --live: the
-     daemon is not live; status: no watchtower seen polling recently while the
-     config has sources to poll
-  2  invalid configuration or usage (status still shows the database's side)"""
+  1  a failure: the database is unreachable or missing (status), or a migration
+     failed; the [watchtower] http address cannot be used; run --once: a source
+     failed or a notification was not delivered; status --live: the daemon is
+     not live; status: no watchtower seen polling recently while the config has
+     sources to poll
+  2  invalid configuration or usage (status still shows the database's side)
+  3  the database schema is newer than this watchtower (migrated by a newer
+     version): run the newer version, or `watchtower db downgrade` with it;
+     systemd does not restart the service for it"""
 
 #: Examples shown at the end of each command's ``--help``.
 EXAMPLES = {

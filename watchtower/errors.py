@@ -6,7 +6,8 @@
      ├── ConfigError            invalid configuration; carries every problem found
      ├── DatabaseUnavailable    the database cannot be opened (its folder, its file)
      │    ├── NoDatabase         none where the config points (``status`` never creates one)
-     │    └── SchemaMismatch     its schema is newer (or, for ``status``, older) than this version's
+     │    └── SchemaMismatch     its schema is not this version's, or a migration failed
+     │         └── SchemaNewer      migrated by a newer watchtower: restarting cannot help
      ├── CannotListen           the HTTP endpoint's address is taken or not ours
      ├── SourceError            a source could not be fetched or parsed
      │    ├── TransientError     worth retrying later (timeouts, 5xx, 429, network)
@@ -49,6 +50,12 @@ class SchemaMismatch(DatabaseUnavailable):
     def __init__(self, message: str, *, hint: str) -> None:
         super().__init__(message)
         self.hint = hint
+
+
+class SchemaNewer(SchemaMismatch):
+    """A newer watchtower migrated the database (an upgrade rolled back without
+    ``db downgrade``): only the newer version, or a backup, can use it, so the
+    command line gives it an exit status of its own that systemd does not restart."""
 
 
 class CannotListen(WatchtowerError):

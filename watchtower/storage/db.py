@@ -11,7 +11,7 @@ meanwhile. PostgreSQL is used as-is; several replicas share it through
 Migrations (Alembic, ``migrations/``) run at each start and with ``watchtower db
 upgrade``; ``db downgrade`` undoes them before installing an older version. A
 database whose schema this version does not know (migrated by a newer
-watchtower) is refused with one sentence (:class:`SchemaMismatch`), never
+watchtower) is refused with one sentence (:class:`SchemaNewer`), never
 migrated. Read-only commands (``status``) open the database with
 ``Database(url, readonly=True)``: never created, never migrated, never written.
 """
@@ -38,7 +38,7 @@ from sqlalchemy import Connection, Engine, create_engine, event, make_url, text
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import NullPool
 
-from watchtower.errors import DatabaseUnavailable, NoDatabase, SchemaMismatch
+from watchtower.errors import DatabaseUnavailable, NoDatabase, SchemaMismatch, SchemaNewer
 from watchtower.logs import kv
 
 log = logging.getLogger("watchtower.db")
@@ -166,11 +166,11 @@ def current_revision(connection: Connection) -> str | None:
 
 
 def refuse_newer(revision: str | None) -> None:
-    """Raise :class:`SchemaMismatch` when a newer watchtower migrated the database."""
+    """Raise :class:`SchemaNewer` when a newer watchtower migrated the database."""
     if revision is None or revision in revisions():
         return
     head = head_revision()
-    raise SchemaMismatch(
+    raise SchemaNewer(
         f"the database schema {revision} is newer than this watchtower (latest {head}): "
         "run the newer version, or restore a backup",
         hint=f"to keep this version, stop the service and run `watchtower db downgrade {head}` "

@@ -38,6 +38,15 @@ def test_the_unit_does_not_restart_on_an_invalid_config() -> None:
     assert int(settings["TimeoutStopSec"]) >= 10  # the daemon needs 8 s to stop
 
 
+def test_the_unit_does_not_restart_on_a_newer_schema_but_does_on_a_failed_migration() -> None:
+    # exit 3: a database migrated by a newer watchtower; restarting every 10 s only
+    # fills the journal. exit 1 (a failed migration, a database not up yet) restarts.
+    text = UNIT.read_text("utf-8")
+    assert service()["RestartPreventExitStatus"].split() == ["2", "3"]
+    assert "exit 3" in text and "db downgrade" in text  # the comment says what to do
+    assert "1" not in service()["RestartPreventExitStatus"].split()
+
+
 def test_reload_checks_the_config_then_sends_sighup() -> None:
     check, hup = values("ExecReload")
     assert check.endswith("watchtower check --config /etc/watchtower/watchtower.toml")
