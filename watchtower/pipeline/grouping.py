@@ -138,7 +138,8 @@ def _sent_apart(
                 # Mentions and spike alerts; not ops notices nor other summaries.
                 OutboxRow.dedup_key.not_like("ops:%"),
                 OutboxRow.dedup_key.not_like("summary:%"),
-                OutboxRow.created_at > (since or now - PERIOD_SPAN.get(period, timedelta(days=1))),
+                OutboxRow.created_at
+                > (since or (until or now) - PERIOD_SPAN.get(period, timedelta(days=1))),
                 late,
             )
         )
@@ -187,15 +188,19 @@ def release_due(
             continue
         extra: dict[str, Any] = {}
         what = key.split("|", 1)[0]
+        # A digest's period ends at its own time (the time its rows were held
+        # for), not at its release: released late (the daemon was down at 08:30
+        # and starts at 09:10), a critical alert at 08:50 is the next digest's.
+        at = max((r.hold_until for r in rows if r.hold_until is not None), default=now)
         if reason == "digest":
             extra["period"] = (periods or {}).get(key, "daily")
             extra["sent_apart"] = _sent_apart(
-                session, target, now, extra["period"], (since or {}).get(key)
+                session, target, now, extra["period"], (since or {}).get(key), at
             )
         payload = summary_payload(reason, what, rows, extra)
         if reason == "digest":
-            cutoff = (since or {}).get(key) or now - PERIOD_SPAN.get(extra["period"], timedelta(1))
-            digest.enrich(session, payload["summary"], target, cutoff)
+            cutoff = (since or {}).get(key) or at - PERIOD_SPAN.get(extra["period"], timedelta(1))
+            digest.enrich(session, payload["summary"], target, cutoff, at)
         if reason == "digest" and chart is not None:
             png = chart(payload["summary"]["by_brand"], what)
             payload["chart"] = base64.b64encode(png).decode("ascii")
