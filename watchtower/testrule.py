@@ -34,6 +34,7 @@ from watchtower.models import Hit, Item
 from watchtower.pipeline.match import Matcher, QuerySyntaxError, parse_query
 from watchtower.pipeline.match.engine import EXCLUSION, Trace
 from watchtower.pipeline.match.query_lint import query_warnings
+from watchtower.sanitise import printable
 
 __all__ = ["add_parser", "run"]
 
@@ -294,7 +295,13 @@ def _replay(
         )
         for item_id in sorted(added)[:SHOWN_CHANGES]:
             s = fired[item_id]
-            print(f"  + [{s.source}] {s.item.title or s.item.text[:80]!r} {s.item.url}", file=out)
+            # A stored item's title and URL are a remote site's: no terminal
+            # controls (``ESC [2J``) nor bidi overrides reach the operator's terminal.
+            shown = printable(s.item.title or s.item.text[:80], keep="")
+            print(
+                f"  + [{printable(s.source, keep='')}] {shown!r} {printable(s.item.url, keep='')}",
+                file=out,
+            )
         for item_id in sorted(removed)[:SHOWN_CHANGES]:
             print(f"  - item #{item_id} would no longer alert", file=out)
     print("nothing was sent (test-rule never notifies)", file=out)
