@@ -258,6 +258,10 @@ class BrandConfig(_Strict):
         "rules without `notify` (the pack rules) and its [spikes] alerts (one client's "
         "channel, for an agency watching several brands).",
     )
+    #: This brand's own on-call for its [spikes] alerts, on top of [spikes]
+    #: escalate_to/escalate_notify (an agency's account manager for one client).
+    escalate_to: list[Annotated[str, Field(pattern=r"^@[A-Z0-9]+$")]] = Field(default_factory=list)
+    escalate_notify: list[Target] = Field(default_factory=list)
 
 
 def _some(what: str) -> Callable[[list[str] | None], list[str] | None]:

@@ -225,9 +225,10 @@ def _scopes(config: Config) -> list[Scope]:
                 b.name,
                 # The client's own channel too (brand ``notify``), never another's.
                 _union(section.notify, b.notify) or defaults,
-                section.escalate_to,
+                # The client's own on-call too, never another client's.
+                _union(section.escalate_to, b.escalate_to),
                 section.ack_timeout,
-                section.escalate_notify,
+                _union(section.escalate_notify, b.escalate_notify),
             )
             for b in config.brands
         ]

@@ -561,3 +561,81 @@ def test_a_client_rule_spike_is_told_in_its_own_brand_alert_not_another_client(
         assert any("Pic de mentions : Boulangeries Durand · crise-durand" in t for t in room)
     finally:
         app.close()
+
+
+BRAND_ONCALL_CONFIG = """
+[[brands]]
+name = "Banque Acmé"
+terms = ["Banque Acmé"]
+
+[[brands]]
+name = "Boulangeries Durand"
+terms = ["Boulangeries Durand"]
+escalate_to = ["@UDURAND"]
+escalate_notify = ["slack:#durand-gerant"]
+
+[spikes]
+min_count = 10
+notify = ["slack:#agence-crise"]
+escalate_to = ["@UAGENCE"]
+ack_timeout = "15m"
+escalate_notify = ["slack:#agence-astreinte"]
+"""
+
+
+def test_a_brand_own_oncall_is_paged_for_that_brand_spike_only(
+    database_url: str,
+    slack: FakeSlack,
+    smtp: SmtpServer,
+    write_config: Callable[[str], Path],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Durand's account manager (the brand's own ``escalate_to`` and
+    ``escalate_notify``) is paged for Durand's spike, on top of the agency's
+    on-call, and never for Acmé's."""
+    monkeypatch.setenv("SLACK_BOT_TOKEN", slack.token)
+    start = datetime(2026, 2, 2, 0, 0, tzinfo=UTC)
+    clock = Clock(now=start)
+    slack.clock = clock.timestamp
+    app = _spike_app(database_url, slack, smtp, write_config, clock, BRAND_ONCALL_CONFIG)
+    try:
+        for day in range(14):  # a quiet usual level: one a day each
+            _mentions(app, start + timedelta(days=day, hours=10), 1, ["Banque Acmé"])
+            _mentions(app, start + timedelta(days=day, hours=10), 1, ["Boulangeries Durand"])
+        burst = start + timedelta(days=15, hours=10)
+        _mentions(app, burst, 30, ["Banque Acmé"])
+        _mentions(app, burst, 30, ["Boulangeries Durand"])
+        clock.now = burst + timedelta(minutes=59)
+        assert spikes.check(app.db, app.loaded.config, clock.now) == 2
+        app.outbox.drain()
+        room = {
+            name: shown(m)
+            for m in slack.posts()
+            if m["channel"] == "#agence-crise"
+            for name in ("Banque Acmé", "Boulangeries Durand")
+            if f"Pic de mentions : {name}" in shown(m)
+        }
+        assert "<@UAGENCE>" in room["Banque Acmé"]
+        assert "<@UDURAND>" not in room["Banque Acmé"]
+        assert "<@UAGENCE>" in room["Boulangeries Durand"]
+        assert "<@UDURAND>" in room["Boulangeries Durand"]
+        clock.now += timedelta(minutes=16)  # nobody acknowledged either alert
+        app.alerting.tick()
+        app.outbox.drain()
+        escalations = [m for m in slack.posts() if m["channel"] != "#agence-crise"]
+        by_channel = {
+            channel: sorted(
+                name
+                for m in escalations
+                if m["channel"] == channel
+                for name in ("Banque Acmé", "Boulangeries Durand")
+                if name in shown(m)
+            )
+            for channel in ("#agence-astreinte", "#durand-gerant")
+        }
+        assert by_channel == {
+            "#agence-astreinte": ["Banque Acmé", "Boulangeries Durand"],
+            "#durand-gerant": ["Boulangeries Durand"],
+        }
+    finally:
+        app.close()
