@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import difflib
 
-from watchtower.config_models import Config
+from watchtower.config_models import BrandConfig, Config
 from watchtower.config_refs import problem
 from watchtower.errors import ConfigProblem
 from watchtower.tomllines import Lines, line_for
@@ -24,6 +24,7 @@ def config_warnings(path: str, config: Config, lines: Lines) -> list[ConfigProbl
         warnings.append(problem(path, (), "no [[sources]]: nothing is listened to", lines))
     warnings += _query_warnings(path, config, lines)
     warnings += _lossy_terms(path, config, lines)
+    warnings += _everyday_terms(path, config, lines)
     warnings += _fuzzy_without_effect(path, config, lines)
     warnings += _pack_rule_lookalikes(path, config, lines)
     warnings += _imap_port_mismatch(path, config, lines)
@@ -131,8 +132,71 @@ def _lossy_terms(path: str, config: Config, lines: Lines) -> list[ConfigProblem]
             if lost:
                 loc = ("brands", index, "terms", position)
                 message = f"{term!r} is {lost}; narrow it with exclude or a rule's query"
+                if _acronym(term) and ("case is" in lost or "accents are" in lost):
+                    message += f', or move it to match_case = ["{term}"] to match it in capitals'
                 warnings.append(problem(path, loc, message, lines))
     return warnings
+
+
+def _everyday_terms(path: str, config: Config, lines: Lines) -> list[ConfigProblem]:
+    """Terms that are everyday words (``Orange``, ``Printemps``, ``Free``): every text
+    using the word is a mention, and the brand's channel floods. A brand already
+    narrowed (``exclude``, or only rules with a query and nowhere for the rest to
+    go) or marked ``allow_everyday_words`` is left alone, and so is a term that
+    :func:`_lossy_terms` already reports (``Canal+``, ``BA``: one warning a term)."""
+    from watchtower.common_words import LANGUAGE_NAMES, everyday_languages
+    from watchtower.pipeline.lossy import lossy_term
+
+    warnings = []
+    for index, brand in enumerate(config.brands):
+        if _narrowed(brand, config):
+            continue
+        for position, term in enumerate(brand.terms):
+            languages = everyday_languages(term)
+            if not languages or lossy_term(term):
+                continue  # "Canal+", "BA": its own warning says more, one a term
+            named = " and ".join(LANGUAGE_NAMES[language] for language in languages)
+            kind = "phrase" if len(term.split()) > 1 else "word"
+            written = f'"{term}"' if len(term.split()) > 1 else term
+            query = _toml_string(f"{written} AND (forfait OR fibre OR box OR réseau)")
+            message = (
+                f"{term!r} is an everyday {named} {kind}: every text using it is a mention "
+                f"of {brand.name!r}; exclude its other meanings (exclude = [...]), or let "
+                f"only rules whose query needs your context claim its mentions (a telecom "
+                f"operator: query = {query}, "
+                f"with [watchtower] default_notify = []), or set allow_everyday_words = true "
+                f'to keep them all (docs/queries.md, "Everyday words")'
+            )
+            warnings.append(problem(path, ("brands", index, "terms", position), message, lines))
+    return warnings
+
+
+def _toml_string(value: str) -> str:
+    """``value`` as a TOML string to paste: ``'…'`` unless it holds an apostrophe."""
+    import json
+
+    return f"'{value}'" if "'" not in value else json.dumps(value, ensure_ascii=False)
+
+
+def _narrowed(brand: BrandConfig, config: Config) -> bool:
+    """Whether ``brand``'s mentions are already narrowed down on purpose: by
+    ``exclude``, by ``allow_everyday_words``, or because every rule for it has a
+    query and the mentions no rule claims go nowhere (no brand ``notify``,
+    ``default_notify = []``)."""
+    from watchtower.pipeline.route import default_targets
+
+    if brand.exclude or brand.allow_everyday_words:
+        return True
+    rules = [r for r in config.rules if r.brands is None or brand.name in r.brands]
+    if not rules or any(r.query is None for r in rules):
+        return False
+    return not brand.notify and not default_targets(config)
+
+
+def _acronym(term: str) -> bool:
+    """``BA``, ``SG``: letters, all capitals (what ``match_case`` is for)."""
+    letters = term.strip()
+    return letters.isalpha() and letters.isupper()
 
 
 def _fuzzy_without_effect(path: str, config: Config, lines: Lines) -> list[ConfigProblem]:

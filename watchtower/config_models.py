@@ -244,6 +244,20 @@ def _non_blank(value: str) -> str:
 BrandTerm = Annotated[str, AfterValidator(_non_blank)]
 
 
+def _matchable(value: str) -> str:
+    """A term the matcher can use (``BA``, ``acme.fr``), for keys that
+    ``config_refs`` does not check (``match_case``)."""
+    from watchtower.pipeline.match.query import QuerySyntaxError, parse_term
+
+    try:
+        parse_term(value)
+    except QuerySyntaxError as exc:
+        message = str(exc)
+        short = message.split(": ", 1)[-1] if message.startswith("column") else message
+        raise ValueError(short) from None
+    return value
+
+
 class BrandConfig(_Strict):
     """``[[brands]]``: a brand and the words that mean it."""
 
@@ -251,6 +265,17 @@ class BrandConfig(_Strict):
     terms: list[BrandTerm] = Field(min_length=1)
     exclude: list[BrandTerm] = Field(default_factory=list)
     fuzzy: int = Field(default=0, ge=0, le=2)
+    match_case: list[Annotated[BrandTerm, AfterValidator(_matchable)]] = Field(
+        default_factory=list,
+        description="More terms, matched only where the text writes their letters in "
+        "the same case: 'BA' matches 'la BA', not 'le b.a.-ba' nor 'Ba'; "
+        "'CA' not 'ça' (accents are still ignored).",
+    )
+    allow_everyday_words: bool = Field(
+        default=False,
+        description="Every mention of a term that is an everyday word ('Orange', 'Printemps') "
+        "is wanted, fruit and seasons included: `watchtower check` no longer warns about it.",
+    )
     notify: list[Target] = Field(
         default_factory=list,
         description="Where this brand's mentions go when no rule with its own `notify` "

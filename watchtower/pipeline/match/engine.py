@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING
 
 from watchtower.models import Hit, Item, Match
 from watchtower.pipeline.match.automaton import Automaton, Pattern, Spans
+from watchtower.pipeline.match.case import same_case
 from watchtower.pipeline.match.evaluate import (
     MAX_HITS,
     Evaluator,
@@ -80,12 +81,29 @@ def _patterns(texts: Sequence[str], fuzzy: int = 0) -> list[Pattern]:
     return out
 
 
+def _cased(brand: BrandConfig, automaton: Automaton) -> tuple[tuple[int, tuple[str, ...]], ...]:
+    """``brand``'s ``match_case`` terms as (pattern id, the ways it is written:
+    ``BA`` and ``Ba`` are one pattern), leaving out a pattern its ``terms``
+    already match in any case."""
+    plain = {automaton.id(p) for p in _patterns(brand.terms, brand.fuzzy)}
+    cased: dict[int, tuple[str, ...]] = {}
+    for text in brand.match_case:
+        for pattern in _patterns([text]):
+            pid = automaton.id(pattern)
+            if pid not in plain:
+                cased[pid] = (*cased.get(pid, ()), text)
+    return tuple(cased.items())
+
+
 @dataclass(frozen=True)
 class _Brand:
     name: str
     key: str  # normalised name, for brand:
     terms: tuple[int, ...]
     exclude: tuple[int, ...]
+    # ``match_case`` terms: (pattern id, the ways it is written, whose case a hit
+    # must have), for the patterns not also among ``terms`` (those: any case).
+    cased: tuple[tuple[int, tuple[str, ...]], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -121,6 +139,7 @@ class Matcher:
         brand_patterns: list[Pattern] = []
         for b in brands:
             brand_patterns += _patterns(b.terms, b.fuzzy) + _patterns(b.exclude)
+            brand_patterns += _patterns(b.match_case)
         self._brand_automaton = Automaton(brand_patterns, prefilter=True)
         ba = self._brand_automaton
         self._brands = [
@@ -129,6 +148,7 @@ class Matcher:
                 normalise(b.name),
                 tuple(dict.fromkeys(ba.id(p) for p in _patterns(b.terms, b.fuzzy))),
                 tuple(ba.id(p) for p in _patterns(b.exclude)),
+                _cased(b, ba),
             )
             for b in brands
         ]
@@ -141,7 +161,7 @@ class Matcher:
         }
         self._brands_of: dict[int, list[int]] = {}
         for index, brand in enumerate(self._brands):
-            for pid in brand.terms:
+            for pid in (*brand.terms, *(pid for pid, _ in brand.cased)):
                 self._brands_of.setdefault(pid, []).append(index)
         # Every rule's terms and exclusions in one automaton, scanned once per candidate.
         queries = [parse_query(r.query) if r.query else None for r in rules]
@@ -277,11 +297,14 @@ class Matcher:
         starts = [start for start, _ in excluded]
         reach = list(accumulate((end for _, end in excluded), max))
         hits = []
-        for pid in brand.terms:
+        cased = dict(brand.cased)
+        for pid in (*brand.terms, *cased):
             pattern = patterns[pid]
             kept = 0
             for start, end in found.get(pid, {}).items():
                 hit = ctx.hit(pattern.term, start, end, len(pattern.words), "brand")
+                if pid in cased and not any(same_case(w, hit.surface) for w in cased[pid]):
+                    continue  # "BA" in match_case: not the "ba" of "b.a.-ba"
                 if excluded:
                     hit_start, hit_end = self._offsets(hit)
                     i = bisect_left(starts, hit_end) - 1

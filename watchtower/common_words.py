@@ -1,0 +1,88 @@
+"""Brand terms that are everyday words: ``Orange``, ``Printemps``, ``Free``, ``Total``.
+
+Such a brand is found in every text about fruit, spring or free shipping, and
+its channel floods. ``watchtower check`` warns about these terms
+(:mod:`watchtower.config_lint`); this module only says whether a term is one.
+
+What counts as everyday:
+
+* a single word among the most frequent words of French or English — bundled
+  lists made by ``scripts/common_words.py`` from pyspellchecker's frequency
+  dictionaries (provenance and licence in ``watchtower/data/common-words.md``).
+  Those dictionaries leave out proper nouns, so ``Renault``, ``Decathlon`` or
+  ``SNCF`` are not everyday words, while ``Carrefour`` (a crossroads) is;
+* a phrase from the short list below. A phrase is not everyday because its
+  words are: ``La Poste`` or ``Crédit Agricole`` are common words whose
+  phrase mostly means the brand, and users want those mentions. The list names
+  brands whose phrase is an everyday expression (``le bon coin``, ``bon marché``).
+
+Terms are compared as the matcher reads them (:func:`normalise_term`): case,
+accents and a leading elision do not count, so ``l'Orange`` is ``orange`` and
+``L'Oréal`` (``oreal``) is no word. A wildcard term (``orang*``) is never
+reported: it is meant to match many words.
+"""
+
+from __future__ import annotations
+
+import gzip
+from functools import cache
+from importlib import resources
+
+from watchtower.pipeline.normalise import normalise_term
+
+__all__ = ["LANGUAGE_NAMES", "everyday_languages"]
+
+#: Language code → its English name, for messages.
+LANGUAGE_NAMES = {"fr": "French", "en": "English"}
+
+#: Brand names that are everyday phrases, as written; compared after normalisation.
+_EVERYDAY_PHRASES = {
+    "fr": (
+        "le bon coin",  # "the right spot" (Leboncoin)
+        "bon coin",
+        "bon marché",  # "cheap" (Le Bon Marché)
+        "le bon marché",
+        "grand frais",  # "à grands frais" (Grand Frais)
+        "la fourchette",  # "the fork" (TheFork's former name)
+        "la centrale",  # a power plant (La Centrale)
+        "se loger",  # "to find a home" (SeLoger)
+        "bien ici",  # "well here" (Bien'ici)
+        "vente privée",  # any private sale (Veepee's former name)
+        "petit bateau",  # "small boat"
+        "bonne maman",  # "granny"
+        "côte d'or",  # the département
+        "maisons du monde",
+        "société générale",  # many a company's name, "la politique générale"
+        "le printemps",  # the season
+        "au printemps",
+    ),
+    "en": (
+        "best buy",
+        "whole foods",
+        "new balance",
+        "the ordinary",
+        "body shop",
+        "the body shop",
+    ),
+}
+
+
+@cache
+def _words(language: str) -> frozenset[tuple[str, ...]]:
+    """The bundled everyday words and phrases of ``language``, normalised."""
+    data = (resources.files("watchtower") / "data" / f"common-words-{language}.txt.gz").read_bytes()
+    lines = gzip.decompress(data).decode("utf-8").splitlines()
+    words = {normalise_term(line) for line in lines if line and not line.startswith("#")}
+    words |= {normalise_term(phrase) for phrase in _EVERYDAY_PHRASES[language]}
+    return frozenset(words)
+
+
+def everyday_languages(term: str) -> tuple[str, ...]:
+    """The languages (``"fr"``, ``"en"``) in which ``term`` is an everyday word
+    or phrase, as the matcher reads it; ``()`` if none, or if it is a wildcard."""
+    if "*" in term:
+        return ()
+    words = normalise_term(term)
+    if not words:
+        return ()
+    return tuple(language for language in LANGUAGE_NAMES if words in _words(language))
