@@ -30,7 +30,27 @@ def config_warnings(path: str, config: Config, lines: Lines) -> list[ConfigProbl
     warnings += _imap_port_mismatch(path, config, lines)
     warnings += _fixed_offset_zones(path, config, lines)
     warnings += _defaults_across_clients(path, config, lines)
+    warnings += _brand_oncall_without_spikes(path, config, lines)
     return warnings
+
+
+def _brand_oncall_without_spikes(path: str, config: Config, lines: Lines) -> list[ConfigProblem]:
+    """A brand's ``escalate_to``/``escalate_notify`` serve its [spikes] alerts only:
+    without the per-brand check nobody is ever paged, and nothing says so."""
+    if config.spikes is not None and config.spikes.enabled:
+        return []
+    why = "there is no [spikes] section" if config.spikes is None else "[spikes] enabled = false"
+    return [
+        problem(
+            path,
+            ("brands", index, key),
+            f"no effect: a brand's {key} serves its [spikes] alerts, and {why}",
+            lines,
+        )
+        for index, brand in enumerate(config.brands)
+        for key in ("escalate_to", "escalate_notify")
+        if getattr(brand, key)
+    ]
 
 
 def _defaults_across_clients(path: str, config: Config, lines: Lines) -> list[ConfigProblem]:

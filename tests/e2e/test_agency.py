@@ -639,3 +639,23 @@ def test_a_brand_own_oncall_is_paged_for_that_brand_spike_only(
         }
     finally:
         app.close()
+
+
+@pytest.mark.parametrize(
+    ("spikes_section", "why"),
+    [("", "there is no [spikes] section"), ("[spikes]\nenabled = false\n", "enabled = false")],
+)
+def test_check_warns_that_a_brand_oncall_needs_spikes(
+    write_config: Callable[[str], Path], spikes_section: str, why: str
+) -> None:
+    text = BRAND_ONCALL_CONFIG.split("[spikes]")[0] + spikes_section
+    warnings = [str(w) for w in load_config(write_config(text)).warnings if "no effect" in str(w)]
+    assert len(warnings) == 2
+    assert (
+        "brands[1].escalate_to: no effect: a brand's escalate_to serves its [spikes]"
+        in (warnings[0])
+    )
+    assert "brands[1].escalate_notify" in warnings[1]
+    assert all(why in w for w in warnings)
+    full = load_config(write_config(BRAND_ONCALL_CONFIG)).warnings
+    assert not [w for w in full if "serves its [spikes]" in str(w)]
