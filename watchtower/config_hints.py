@@ -84,6 +84,13 @@ _FRENCH_DAYS = {
     "week-end": "weekends",
     "weekend": "weekends",
     "week-ends": "weekends",
+    "monday": "mon",
+    "tuesday": "tue",
+    "wednesday": "wed",
+    "thursday": "thu",
+    "friday": "fri",
+    "saturday": "sat",
+    "sunday": "sun",
 }
 
 
@@ -92,15 +99,23 @@ def schedule_hint(value: str, parse: Any) -> str:
     text = value.strip().lower()
     text = re.sub(r"\btous les jours\b|\bchaque jour\b|\bquotidien(?:ne)?\b", "daily", text)
     text = re.sub(r"\btoutes les heures\b|\bhoraire\b", "hourly", text)
+    # "hebdo lundi 8h30", "chaque lundi à 8h30", "every monday at 8:30": "weekly mon 08:30".
+    text = re.sub(r"\bhebdo(?:madaire)?\b|\bchaque semaine\b|\bevery week\b", "weekly", text)
+    text = re.sub(r"^(?:chaque|tous les|every|le|on)\s+([a-z]+?)s?\b", r"weekly \1", text)
     text = re.sub(
         r"\b(\d{1,2})\s*[h:]\s*(\d{2})?\b",
         lambda m: f"{int(m.group(1)):02d}:{m.group(2) or '00'}",
         text,
     )
+    text = re.sub(r"(?<=[a-z])\s+(?:à|at)\s+(?=\d{2}:)", " ", text)  # a day, then its time
     text = re.sub(r"\s*(?:-|à|a)\s*(?=\d{2}:)", "-", text)
     text = re.sub(r"[a-zé-]+", lambda m: _FRENCH_DAYS.get(m.group(0), m.group(0)), text)
     if re.fullmatch(r"\d{2}:\d{2}(?:-\d{2}:\d{2})?", text):
         text = f"daily {text}"
+    week = re.fullmatch(r"weekly(?: (\d{2}:\d{2}))?", text)
+    if week and _parses(parse, "weekly mon 08:30"):  # "hebdo", "weekly 08:30": which day?
+        at = week.group(1) or "08:30"
+        return f"; a weekly digest names its day and time, e.g. 'weekly mon {at}'"
     if text == value.strip() or not _parses(parse, text):
         return ""
     return f"; did you mean '{text}'?"

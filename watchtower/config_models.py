@@ -350,7 +350,7 @@ class DigestConfig(_Strict):
 
     targets: list[Target] = Field(min_length=1)
     digest: Annotated[str, AfterValidator(_digest)] = Field(
-        description="'hourly' or 'daily HH:MM' (local time)."
+        description="'hourly', 'daily HH:MM' or 'weekly DAY HH:MM' (mon…sun; local time)."
     )
     timezone: Annotated[str, AfterValidator(_timezone)] | None = None
     #: A period with no mention and no critical alert: a short "nothing to report"

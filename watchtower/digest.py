@@ -1,19 +1,21 @@
 """Digests: the period's mentions, grouped by brand and severity, with a small PNG chart.
 
-A rule with ``digest = "daily 08:30"`` or ``"hourly"`` holds its notifications
-(see :mod:`watchtower.pipeline.grouping`), and so does a target listed in
-``[[digests]]`` (all its notifications but critical ones); at the digest time
-they become one e-mail (text + HTML with the chart inline) or one Slack message
-(the chart uploaded in its thread). The chart is drawn with matplotlib's Agg backend: no
-display, no fonts to install, the same bytes on every platform.
+A rule with ``digest = "daily 08:30"``, ``"weekly mon 08:30"`` or ``"hourly"``
+holds its notifications (see :mod:`watchtower.pipeline.grouping`), and so does a
+target listed in ``[[digests]]`` (all its notifications but critical ones); at
+the digest time they become one e-mail (text + HTML with the chart inline) or
+one Slack message (the chart uploaded in its thread). The chart is drawn with
+matplotlib's Agg backend: no display, no fonts to install, the same bytes on
+every platform.
 """
 
 from __future__ import annotations
 
 import io
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select, true
 from sqlalchemy.orm import Session
@@ -21,6 +23,7 @@ from sqlalchemy.orm import Session
 from watchtower.config import Config
 from watchtower.config_models import DigestConfig
 from watchtower.models import Severity
+from watchtower.pipeline.route import default_targets
 from watchtower.storage.tables import DaemonRow, OutboxRow, SourceRow, StoryRow
 from watchtower.timewindows import parse_digest
 
@@ -35,7 +38,8 @@ def digest_key(rule: str, target: str) -> str:
 
 
 def next_digest(schedule: str, now: datetime, zone: str) -> datetime:
-    """When a digest on ``schedule`` (``"hourly"``, ``"daily 08:30"``) next goes out."""
+    """When a digest on ``schedule`` (``"hourly"``, ``"daily 08:30"``,
+    ``"weekly mon 08:30"``) next goes out."""
     return parse_digest(schedule).next_after(now, zone)
 
 
@@ -43,13 +47,42 @@ def period_start(schedule: str, now: datetime, zone: str) -> datetime:
     """When the period of the digest due at ``now`` began (the digest time before it).
 
     The morning after a change of summer time, a daily digest covers the 23 or
-    25 hours since yesterday's, not the last 24 hours.
+    25 hours since yesterday's, not the last 24 hours; a weekly one the 167 or
+    169 hours since last week's. The instant is given at ``zone``'s offset then
+    (see :func:`in_zone`): its clock reading names the period's first day, which
+    :func:`enrich` writes in the digest for its title ("semaine du 16 au 22
+    novembre").
     """
-    return parse_digest(schedule).period_start(now, zone)
+    return in_zone(parse_digest(schedule).period_start(now, zone), zone)
+
+
+def in_zone(instant: datetime, zone: str) -> datetime:
+    """``instant`` as the clocks of ``zone`` show it, at a fixed UTC offset.
+
+    A fixed offset, not the :class:`ZoneInfo`: Python never finds an instant of
+    a repeated hour in a ``ZoneInfo`` equal to the same instant in UTC (PEP 495);
+    with the offset it is the same instant, equal and hashed as such.
+    """
+    offset = instant.astimezone(ZoneInfo(zone)).utcoffset()
+    return instant.astimezone(timezone(offset or timedelta(0)))
 
 
 def period_name(schedule: str) -> str:
-    return "hourly" if parse_digest(schedule).hourly else "daily"
+    """``"hourly"``, ``"daily"`` or ``"weekly"``: the digest's title and period."""
+    return parse_digest(schedule).name
+
+
+def _rule_targets(config: Config) -> dict[str, list[str]]:
+    """Every target a digest of each rule with ``digest`` can hold rows for.
+
+    A rule without ``notify`` (a pack rule) sends to each brand's ``notify``, or to
+    the defaults (:func:`watchtower.pipeline.route.route`): its digest keys are
+    those targets', which must get its period and title too.
+    """
+    anywhere = list(default_targets(config))
+    for brand in config.brands:
+        anywhere += [t for t in brand.notify if t not in anywhere]
+    return {r.name: list(r.notify) or anywhere for r in config.rules if r.digest}
 
 
 def for_target(config: Config, target: str) -> DigestConfig | None:
@@ -58,12 +91,13 @@ def for_target(config: Config, target: str) -> DigestConfig | None:
 
 
 def periods(config: Config) -> dict[str, str]:
-    """``"daily"``/``"hourly"`` by digest key, for the summaries' titles."""
+    """``"hourly"``/``"daily"``/``"weekly"`` by digest key, for the summaries' titles."""
+    targets = _rule_targets(config)
     by_key = {
         digest_key(r.name, t): period_name(r.digest)
         for r in config.rules
         if r.digest
-        for t in r.notify
+        for t in targets[r.name]
     }
     for entry in config.digests:
         for target in entry.targets:
@@ -74,11 +108,12 @@ def periods(config: Config) -> dict[str, str]:
 def period_starts(config: Config, now: datetime) -> dict[str, datetime]:
     """When the period of each digest due at ``now`` began, by digest key (as :func:`periods`)."""
     zone = config.watchtower.timezone
+    targets = _rule_targets(config)
     by_key = {
         digest_key(r.name, t): period_start(r.digest, now, zone)
         for r in config.rules
         if r.digest
-        for t in r.notify
+        for t in targets[r.name]
     }
     for entry in config.digests:
         for target in entry.targets:
@@ -95,7 +130,9 @@ class Due:
 
     ``key`` is its digest key, ``since`` the start of its period (the digest
     time before ``due``: 23 or 25 hours back the morning after a change of
-    summer time), ``when_empty`` its ``[[digests]]`` entry's setting.
+    summer time; at the offset of the digest's zone, as :func:`period_start`),
+    ``period`` ``"hourly"``/``"daily"``/``"weekly"``, ``when_empty`` its
+    ``[[digests]]`` entry's setting.
     """
 
     key: str
@@ -129,8 +166,8 @@ def due_digests(config: Config, now: datetime) -> list[Due]:
                     key=digest_key(ALL_RULES, target),
                     target=target,
                     due=schedule.last_at_or_before(now, local),
-                    since=schedule.period_start(now, local),
-                    period="hourly" if schedule.hourly else "daily",
+                    since=in_zone(schedule.period_start(now, local), local),
+                    period=schedule.name,
                     when_empty=entry.when_empty,
                 )
             )
@@ -159,6 +196,17 @@ def health(session: Session) -> dict[str, int]:
         or 0
     )
     return {"sources": sources, "failing": failing}
+
+
+def week_days(since: datetime) -> list[str]:
+    """The first and last days (ISO dates) of the weekly period that began at
+    ``since``, as the clocks of its zone show it (:func:`period_start`).
+
+    Monday 16 November 08:30 to Monday 23 November 08:30 is "the week of 16–22
+    November": 7 days, the last the day before the digest's.
+    """
+    first = since.date()
+    return [first.isoformat(), (first + timedelta(days=6)).isoformat()]
 
 
 def chart_png(by_brand: dict[str, dict[str, int]], title: str) -> bytes:
@@ -204,8 +252,17 @@ def enrich(
     payload said "1 site"). ``apart``: the critical alerts ``target`` got at
     once since ``since`` (and up to ``until``, when given), by title, so the
     digest lists them first instead of only counting them.
+
+    ``until`` is the digest's own time, which ends its period even when it goes
+    out late (the daemon was down then). A weekly digest gets ``week``: the
+    first and last local days it covers (``since`` is at the offset of the
+    digest's zone, as :func:`period_start` gives it), which its title names.
     """
-    summary["since"] = since.isoformat()
+    summary["since"] = since.astimezone(UTC).isoformat()
+    if until is not None:
+        summary["until"] = until.astimezone(UTC).isoformat()
+        if summary.get("period") == "weekly":
+            summary["week"] = week_days(since)
     items: list[dict[str, Any]] = summary.get("items") or []
     ids = {int(i["story"]) for i in items if isinstance(i.get("story"), int)}
     if ids:

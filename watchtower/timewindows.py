@@ -2,9 +2,10 @@
 
 Quiet windows are written ``"mon-fri 20:00-08:00"``, ``"sat,sun"`` (all day) or
 ``"daily 22:00-07:00"``; a window whose end is before its start runs past
-midnight into the next day. Digest schedules are ``"hourly"`` or
-``"daily 08:30"``. Every function takes ``now`` (aware, any zone) so tests drive
-them with a simulated clock.
+midnight into the next day. Digest schedules are ``"hourly"``,
+``"daily 08:30"`` or ``"weekly mon 08:30"`` (one day, written as in quiet
+windows). Every function takes ``now`` (aware, any zone) so tests drive them
+with a simulated clock.
 
 Clock times meet summer time twice a year (in Paris, 02:00 → 03:00 on the last
 Sunday of March, 03:00 → 02:00 on the last Sunday of October). A clock time is
@@ -25,7 +26,11 @@ from zoneinfo import ZoneInfo
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 _TIME = r"([01]?\d|2[0-4]):([0-5]\d)"
 _WINDOW = re.compile(rf"^\s*(?P<days>[a-z,\- ]+?)?\s*(?:(?P<range>{_TIME}-{_TIME}))?\s*$")
-_DIGEST = re.compile(rf"^\s*(?:(?P<hourly>hourly)|daily\s+(?P<at>{_TIME}))\s*$")
+_DIGEST = re.compile(
+    rf"^\s*(?:(?P<hourly>hourly)|daily\s+(?P<at>{_TIME})"
+    rf"|weekly\s+(?P<day>[a-z]+)\s+(?P<week_at>{_TIME}))\s*$"
+)
+DIGEST_FORMS = "'hourly', 'daily 08:30' or 'weekly mon 08:30'"
 
 
 def at_local(day: date, at: time, zone: ZoneInfo, *, last: bool = False) -> datetime:
@@ -169,16 +174,30 @@ def quiet_until(windows: list[Window], now: datetime, zone: str) -> datetime | N
 
 @dataclass(frozen=True)
 class DigestSchedule:
-    """``hourly`` or ``daily HH:MM`` (local time)."""
+    """``hourly``, ``daily HH:MM`` or ``weekly DAY HH:MM`` (local time).
+
+    ``weekday`` (0 = Monday) is set for a weekly digest only.
+    """
 
     hourly: bool
     at: time = time(0, 0)
+    weekday: int | None = None
+
+    @property
+    def name(self) -> str:
+        """``"hourly"``, ``"daily"`` or ``"weekly"``: the digest's title and period."""
+        if self.hourly:
+            return "hourly"
+        return "daily" if self.weekday is None else "weekly"
+
+    def _on(self, day: date) -> bool:
+        return self.weekday is None or day.weekday() == self.weekday
 
     def next_after(self, now: datetime, zone: str) -> datetime:
         """The first digest time in ``zone`` strictly after ``now`` (in UTC).
 
-        One a day: at 02:30 on a night the clocks skip it, when they jump (03:00);
-        on a night they show it twice, at its first showing only.
+        One a day (a week): at 02:30 on a night the clocks skip it, when they
+        jump (03:00); on a night they show it twice, at its first showing only.
         """
         tz = ZoneInfo(zone)
         instant = now.astimezone(UTC)
@@ -189,7 +208,7 @@ class DigestSchedule:
                 nxt += timedelta(hours=1)
             return nxt
         day = now.astimezone(tz).date() - timedelta(days=1)
-        while (candidate := at_local(day, self.at, tz)) <= instant:
+        while not self._on(day) or (candidate := at_local(day, self.at, tz)) <= instant:
             day += timedelta(days=1)
         return candidate
 
@@ -201,7 +220,7 @@ class DigestSchedule:
             top = now.astimezone(tz).replace(minute=0, second=0, microsecond=0)
             return top.astimezone(UTC)
         day = now.astimezone(tz).date() + timedelta(days=1)
-        while (candidate := at_local(day, self.at, tz)) > instant:
+        while not self._on(day) or (candidate := at_local(day, self.at, tz)) > instant:
             day -= timedelta(days=1)
         return candidate
 
@@ -209,23 +228,40 @@ class DigestSchedule:
         """When the period of the digest due at ``now`` began: the digest time before.
 
         A daily digest the morning after a change of summer time covers 23 or 25
-        hours, from yesterday's digest to today's, not the last 24 hours.
+        hours, from yesterday's digest to today's, not the last 24 hours; a
+        weekly one, 167 or 169 hours: the same clock time 7 days before.
         """
         due = self.last_at_or_before(now, zone)
         return self.last_at_or_before(due - timedelta(microseconds=1), zone)
 
     def period(self) -> timedelta:
-        return timedelta(hours=1) if self.hourly else timedelta(days=1)
+        """The usual length of a period (a week of a change of summer time differs)."""
+        if self.hourly:
+            return timedelta(hours=1)
+        return timedelta(days=1 if self.weekday is None else 7)
+
+
+def _weekday(word: str) -> int:
+    if word not in DAYS:
+        raise ValueError(
+            f"{word!r} is not a day for a weekly digest; use mon, tue, wed, thu, fri, sat or sun"
+        )
+    return DAYS.index(word)
 
 
 def parse_digest(text: str) -> DigestSchedule:
-    """Parse ``"hourly"`` or ``"daily 08:30"``."""
+    """Parse ``"hourly"``, ``"daily 08:30"`` or ``"weekly mon 08:30"``."""
     m = _DIGEST.match(text.lower())
     if m is None:
-        raise ValueError(f"{text!r} is not a digest schedule; use 'hourly' or 'daily 08:30'")
+        raise ValueError(f"{text!r} is not a digest schedule; use {DIGEST_FORMS}")
     if m.group("hourly"):
         return DigestSchedule(hourly=True)
-    at = _clock(m.group(3), m.group(4))
+    weekday = None
+    if m.group("day"):
+        weekday = _weekday(m.group("day"))
+        at = _clock(m.group(7), m.group(8))
+    else:
+        at = _clock(m.group(3), m.group(4))
     if at >= timedelta(hours=24):
         raise ValueError("a digest time must be before 24:00")
-    return DigestSchedule(hourly=False, at=(datetime.min + at).time())
+    return DigestSchedule(hourly=False, at=(datetime.min + at).time(), weekday=weekday)

@@ -210,8 +210,9 @@ def test_a_night_of_critical_alerts_only_still_gets_its_morning_digest(
     )
     text = plain_of(mail)
     lines = [line for line in text.splitlines() if line.strip()]
+    # The period ends at the digest time (08:30), not when the tick sent it.
     assert lines[1] == (
-        "Du 25 novembre à 08:30 au 26 novembre à 08:31 · 0 mention · 5 alertes critiques"
+        "Du 25 novembre à 08:30 au 26 novembre à 08:30 · 0 mention · 5 alertes critiques"
     )
     assert "🚨 5 alertes critiques envoyées dès leur arrivée." in lines
     assert "En plus" not in text  # there is nothing else to add them to
@@ -243,7 +244,7 @@ def test_an_empty_day_says_nothing_to_report_once_with_two_replicas(
     lines = [line for line in plain_of(mail).splitlines() if line.strip()]
     assert lines == [
         "Résumé quotidien\u00a0: rien à signaler",
-        "Du 25 novembre à 08:30 au 26 novembre à 08:31 · 0 mention · 0 alerte critique",
+        "Du 25 novembre à 08:30 au 26 novembre à 08:30 · 0 mention · 0 alerte critique",
         "watchtower veille toujours\u00a0: 2 sources suivies, dont 1 en panne.",
     ]
     assert "cid:" not in html_of(mail)  # no chart of nothing
@@ -257,7 +258,7 @@ def test_an_empty_day_in_english(daemons: Callable[..., Daemons], feeds: FeedSer
     [mail] = run.digests()
     assert str(mail["Subject"]) == "[watchtower] Daily digest: nothing to report — November 26"
     text = plain_of(mail)
-    assert "From November 25 at 08:30 to November 26 at 08:31 · 0 mentions · 0 critical alerts" in (
+    assert "From November 25 at 08:30 to November 26 at 08:30 · 0 mentions · 0 critical alerts" in (
         text
     )
     assert "watchtower is still watching: 2 sources, 1 failing." in text

@@ -30,7 +30,6 @@ from watchtower.notify._text import (
     published_text,
     rating_text,
     reviewed_text,
-    seen_on_text,
     sent_apart_text,
     severity_text,
     spike_heading,
@@ -39,6 +38,15 @@ from watchtower.notify._text import (
     watching_text,
 )
 from watchtower.notify.base import truncate
+from watchtower.notify.digest_text import (
+    day_text,
+    digest_title,
+    number,
+    reach_text,
+    severity_counts,
+    stories,
+    week_text,
+)
 from watchtower.notify.slack_render import summary_title
 
 CHART_CID = "chart@watchtower"
@@ -118,11 +126,7 @@ def summary_email(
             f'<p><img src="cid:{CHART_CID}" alt="{e(t(language, "chart_title"))}"></p>'
         )
     for brand, severities in (summary.get("by_brand") or {}).items():
-        counts = " · ".join(
-            f"{SEVERITY_EMOJI[s]} {severities[s.name]}"
-            for s in sorted(Severity, reverse=True)
-            if severities.get(s.name)
-        )
+        counts = severity_counts(severities, language, grouped=False)
         mine = [i for i in items if brand in (i.get("brands") or [])][:SHOWN]
         text_lines += [f"{brand} — {counts}", *(_item_text(i, language) for i in mine), ""]
         html_parts += [
@@ -236,18 +240,11 @@ def mention_email(n: Notification, lang: str, timezone: str, title: str) -> tupl
 
 
 # ------------------------------------------------------------------ the digest
-_ORDER = {s.name: int(s) for s in Severity}
 _H2 = "margin:0 0 4px 0;font-size:20px;line-height:1.3"
 _H3 = "margin:16px 0 4px 0;font-size:17px;line-height:1.3"
 _P = "margin:0 0 6px 0"
 _UL = "margin:0 0 6px 0;padding:0 0 0 20px"
 _LI = "margin:0 0 4px 0"
-
-
-def number(value: int, language: str) -> str:
-    """``1 234`` in French (a no-break space), ``1,234`` in English."""
-    text = f"{value:,}"
-    return text.replace(",", "\u00a0") if language == "fr" else text
 
 
 def typography(text: str, language: str) -> str:
@@ -268,7 +265,8 @@ def _when(moment: datetime, language: str, timezone: str, *, clock: bool) -> str
     local = moment.astimezone(ZoneInfo(timezone))
     month = t(language, "months").split()[local.month - 1]
     key = "day_month_time" if clock else "day_month"
-    return t(language, key).format(day=local.day, month=month, time=f"{local:%H:%M}")
+    day = day_text(local.day, language)  # "1er décembre" in French
+    return t(language, key).format(day=day, month=month, time=f"{local:%H:%M}")
 
 
 def _moment(value: Any) -> datetime | None:
@@ -279,40 +277,6 @@ def _moment(value: Any) -> datetime | None:
     except (TypeError, ValueError, OverflowError):
         return None
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-
-
-def stories(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """One entry per story, the most important first: critical, then by reach
-    (the sites a story was seen on), then in the order they came.
-
-    Rows of one story (its id, else its URL) become one entry with ``mentions``
-    (how many rows) and ``sites`` (its story's count, at least its sources).
-    """
-    by_key: dict[str, dict[str, Any]] = {}
-    sources: dict[str, set[str]] = {}
-    for item in items:
-        key = f"story:{item['story']}" if item.get("story") is not None else ""
-        key = key or f"url:{item.get('url') or ''}:{item.get('title') or ''}"
-        entry = by_key.get(key)
-        if entry is None:
-            entry = by_key[key] = dict(item, mentions=0, sites=int(item.get("sites") or 1))
-            sources[key] = set()
-        entry["mentions"] += 1
-        sources[key].add(str(item.get("source") or ""))
-        if _ORDER.get(str(item.get("severity")), 0) > _ORDER.get(str(entry["severity"]), 0):
-            entry["severity"] = item.get("severity")
-        entry["sites"] = max(entry["sites"], int(item.get("sites") or 1), len(sources[key]))
-    ranked = list(by_key.values())
-    ranked.sort(key=lambda s: (-_ORDER.get(str(s.get("severity")), 0), -int(s["sites"])))
-    return ranked
-
-
-def _reach(story: dict[str, Any], language: str) -> str:
-    sites = int(story.get("sites") or 1)
-    if sites < 2:
-        return ""
-    text = seen_on_text(language, sites).replace(str(sites), number(sites, language))
-    return text[:1].lower() + text[1:]
 
 
 def _stars(story: dict[str, Any], language: str) -> str:
@@ -327,7 +291,9 @@ def _story_text(story: dict[str, Any], language: str) -> str:
     emoji = SEVERITY_EMOJI[Severity[str(story.get("severity") or "info")]]
     url = http_url(str(story.get("url") or ""))
     title, source = _title_source(story, language)
-    tail = " · ".join(x for x in (source, _stars(story, language), _reach(story, language)) if x)
+    tail = " · ".join(
+        x for x in (source, _stars(story, language), reach_text(story, language)) if x
+    )
     return f"{emoji} {title}" + (f" — {tail}" if tail else "") + (f"\n   {url}" if url else "")
 
 
@@ -340,7 +306,7 @@ def _story_html(story: dict[str, Any], language: str) -> str:
         line += f" — <em>{e(source)}</em>"
     if stars := _stars(story, language):
         line += f" · {e(stars)}"
-    if reach := _reach(story, language):
+    if reach := reach_text(story, language):
         line += f" · <strong>{e(reach)}</strong>"
     return f"<li style='{_LI}'>{line}</li>"
 
@@ -348,28 +314,33 @@ def _story_html(story: dict[str, Any], language: str) -> str:
 def digest_email(n: Notification, language: str, timezone: str) -> tuple[str, str, str]:
     """``(subject, text, html)`` of a digest, as a director reads it on a phone.
 
-    The subject says the count, the critical alerts and the day (each day's
-    subject differs, so Gmail does not thread them into one conversation). The
-    body: the period in ``timezone``; the critical alerts sent at once, listed;
-    the chart; then each brand's stories, one line per story (not one per
+    The subject says the count, the critical alerts and the day, or for a
+    weekly digest the week (each subject differs, so Gmail does not thread them
+    into one conversation). The body: the period in ``timezone``, ending at the
+    digest's own time even when it went out late; the critical alerts sent at
+    once, listed; the chart; then each brand's stories, one line per story (not one per
     copy), critical first and then by the number of sites; beyond
     :data:`SHOWN`, how many more stories and mentions.
     """
     e = html.escape
     summary: dict[str, Any] = n.extra.get("summary") or {}
     count = int(summary.get("count", 0))
-    period = t(language, f"digest_{summary.get('period', 'daily')}")
     mentions = _counted(language, "mentions", count)
     apart = int(summary.get("sent_apart") or 0)
     # A quiet day: "Résumé quotidien : rien à signaler", not "0 mention".
     nothing = t(language, "digest_nothing") if not count and not apart else ""
-    title = t(language, "digest_title").format(
-        period=period, count=count, mentions=nothing or mentions
-    )
+    # The subject names the week (below); the heading is the short title.
+    title = digest_title(summary, language, nothing or mentions, with_week=False)
     critical = _counted(language, "digest_critical", apart) if apart else ""
-    end = _moment(n.extra.get("created_at")) or _moment(summary.get("last"))
+    end = (
+        _moment(summary.get("until"))
+        or _moment(n.extra.get("created_at"))
+        or _moment(summary.get("last"))
+    )
     hourly = summary.get("period") == "hourly"
-    day = _when(end, language, timezone, clock=hourly) if end else ""
+    day = week_text(summary, language) or (
+        _when(end, language, timezone, clock=hourly) if end else ""
+    )
     prefix = "[veille]" if language == "fr" else "[watchtower]"
     subject = f"{prefix} {title}" + (f", {critical}" if critical else "")
     subject += f" — {day}" if day else ""
@@ -416,11 +387,7 @@ def digest_email(n: Notification, language: str, timezone: str) -> tuple[str, st
             'style="display:block;width:100%;max-width:600px;height:auto;border:0"></p>'
         )
     for brand, severities in by_brand.items():
-        counts = " · ".join(
-            f"{SEVERITY_EMOJI[s]} {number(severities[s.name], language)}"
-            for s in sorted(Severity, reverse=True)
-            if severities.get(s.name)
-        )
+        counts = severity_counts(severities, language, grouped=True)
         mine = [s for s in ranked if brand in (s.get("brands") or [])]
         shown = mine[:SHOWN]
         total = sum(severities.values())

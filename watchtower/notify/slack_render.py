@@ -47,6 +47,7 @@ from watchtower.notify._text import (
     watching_text,
 )
 from watchtower.notify.base import truncate, word_cut
+from watchtower.notify.digest_text import digest_title, reach_text, severity_counts, stories
 from watchtower.sanitise import printable
 
 TEXT_MAX = 40_000
@@ -277,6 +278,13 @@ def _item_line(item: dict[str, Any], language: str) -> str:
     return f"{line} · _{source}_" if source else line
 
 
+def _story_line(story: dict[str, Any], language: str) -> str:
+    """A digest's line for one story: its first sighting, and on how many sites."""
+    line = _item_line(story, language)
+    reach = reach_text(story, language)
+    return f"{line} · {reach}" if reach else line
+
+
 def _lines_blocks(lines: Sequence[str]) -> list[Block]:
     """Pack lines into sections of at most 3,000 characters each."""
     blocks: list[Block] = []
@@ -299,11 +307,10 @@ def summary_title(n: Notification, language: str) -> str:
     mentions = mentions_text(language, count)
     if reason == "quiet":
         return t(language, "quiet_title").format(count=count, mentions=mentions)
-    if reason == "digest":
-        period = t(language, f"digest_{summary.get('period', 'daily')}")
+    if reason == "digest":  # a weekly one names its week: Slack has no subject line
         if not count and not summary.get("sent_apart"):  # a quiet day: "rien à signaler"
             mentions = t(language, "digest_nothing")
-        return t(language, "digest_title").format(period=period, count=count, mentions=mentions)
+        return digest_title(summary, language, mentions)
     return t(language, "group_title").format(
         count=count, mentions=mentions, what=summary.get("what", "")
     )
@@ -329,20 +336,21 @@ def summary_blocks(n: Notification, language: str) -> tuple[list[Block], str]:
     else:
         by_brand: dict[str, dict[str, int]] = summary.get("by_brand") or {}
         for brand, severities in by_brand.items():
-            counts = " · ".join(
-                f"{SEVERITY_EMOJI[s]} {severities[s.name]}"
-                for s in sorted(Severity, reverse=True)
-                if severities.get(s.name)
-            )
+            counts = severity_counts(severities, language, grouped=False)
             mine = [i for i in items if brand in (i.get("brands") or [])]
-            mine.sort(key=lambda i: -Severity[str(i.get("severity", "info"))])
             lines = [f"*{escape_text(brand)}* — {counts}"]
-            lines += [_item_line(i, language) for i in mine[:SUMMARY_SHOWN]]
+            if summary.get("reason") == "digest":
+                # As the e-mail digest: one line per story, critical first, then by reach.
+                shown = stories(mine)[:SUMMARY_SHOWN]
+                lines += [_story_line(s, language) for s in shown]
+                listed = sum(int(s["mentions"]) for s in shown)
+            else:
+                mine.sort(key=lambda i: -Severity[str(i.get("severity", "info"))])
+                lines += [_item_line(i, language) for i in mine[:SUMMARY_SHOWN]]
+                listed = min(len(mine), SUMMARY_SHOWN)
             total = sum(severities.values())
-            if total > min(len(mine), SUMMARY_SHOWN):
-                lines.append(
-                    t(language, "more").format(count=total - min(len(mine), SUMMARY_SHOWN))
-                )
+            if total > listed:
+                lines.append(t(language, "more").format(count=total - listed))
             blocks += _lines_blocks(lines)
     # The fallback text is mrkdwn: a group named after a title must ping nobody.
     return fit(blocks, escape_text(title), language=language)

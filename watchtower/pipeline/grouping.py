@@ -9,7 +9,8 @@ Three reasons hold a row (status ``held``, ``hold_reason``, ``group_key``,
   message listing the first few and "and N more".
 - ``quiet``: the target is in quiet hours; everything held comes out as one
   summary when the window ends.
-- ``digest``: the rule has ``digest = "daily 08:30"`` / ``"hourly"``.
+- ``digest``: the rule has ``digest = "daily 08:30"`` / ``"weekly mon 08:30"`` /
+  ``"hourly"``, or the target is in ``[[digests]]``.
 
 :func:`release_due` turns each due group into one new ``summary`` outbox row
 and marks the held rows ``grouped`` with ``parent_id`` pointing at it — so every
@@ -108,7 +109,11 @@ def summary_payload(
 ChartMaker = Callable[[dict[str, dict[str, int]], str], bytes]
 
 #: How far back a digest looks for the critical alerts its target got at once.
-PERIOD_SPAN = {"hourly": timedelta(hours=1), "daily": timedelta(days=1)}
+PERIOD_SPAN = {
+    "hourly": timedelta(hours=1),
+    "daily": timedelta(days=1),
+    "weekly": timedelta(days=7),
+}
 
 
 def _sent_apart(
@@ -158,7 +163,7 @@ def release_due(
 ) -> int:
     """Release every held group whose time has come; return how many rows it covered.
 
-    ``periods`` maps a digest ``group_key`` to ``"daily"`` / ``"hourly"`` (for the title);
+    ``periods`` maps a digest ``group_key`` to ``"hourly"``/``"daily"``/``"weekly"`` (the title);
     ``chart`` draws the per-brand PNG of a digest. ``groups_now`` releases grouping
     windows before their time (``run --once`` has nothing more to wait for); quiet
     hours and digests keep theirs. ``since`` maps a digest ``group_key`` to the start

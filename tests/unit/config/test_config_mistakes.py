@@ -189,7 +189,7 @@ MISTAKES: list[tuple[str, str, str, list[str]]] = [
         'notify = ["console:"]\ndigest = "tous les jours 8h30"',
         [
             "19: rules[0].digest: 'tous les jours 8h30' is not a digest schedule; use "
-            "'hourly' or 'daily 08:30'; did you mean 'daily 08:30'?"
+            "'hourly', 'daily 08:30' or 'weekly mon 08:30'; did you mean 'daily 08:30'?"
         ],
     ),
     (

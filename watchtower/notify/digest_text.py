@@ -1,0 +1,133 @@
+"""Digest wording shared by the e-mail and Slack renderers.
+
+A digest's title (its period, and for a weekly one the week it covers) and the
+per-brand severity counts read the same in an e-mail and in Slack; each
+renderer keeps its own layout and escaping.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from watchtower.models import Severity
+from watchtower.notify._text import SEVERITY_EMOJI, seen_on_text, t
+
+_ORDER = {s.name: int(s) for s in Severity}
+
+__all__ = [
+    "day_text",
+    "digest_title",
+    "number",
+    "reach_text",
+    "severity_counts",
+    "stories",
+    "week_text",
+]
+
+
+def number(value: int, language: str) -> str:
+    """``1 234`` in French (a no-break space), ``1,234`` in English."""
+    text = f"{value:,}"
+    return text.replace(",", "\u00a0") if language == "fr" else text
+
+
+def severity_counts(severities: dict[str, int], language: str, *, grouped: bool) -> str:
+    """A brand's counts, most severe first: ``"🚨 2 · 🔎 1 234"``.
+
+    ``grouped``: thousands grouped as the language writes them (the e-mail
+    digest); else plain digits (Slack, whose title counts are plain too).
+    """
+    shown = [s for s in sorted(Severity, reverse=True) if severities.get(s.name)]
+    counts = [int(severities[s.name]) for s in shown]
+    return " · ".join(
+        f"{SEVERITY_EMOJI[s]} {number(c, language) if grouped else c}"
+        for s, c in zip(shown, counts, strict=True)
+    )
+
+
+def day_text(day: int, language: str) -> str:
+    """A day of the month as a date says it: "1er" in French ("le 1er décembre")."""
+    return "1er" if language == "fr" and day == 1 else str(day)
+
+
+def _day(day: date, language: str, *, year: bool) -> str:
+    month = t(language, "months").split()[day.month - 1]
+    key = "day_month_year" if year else "day_month"
+    return t(language, key).format(day=day_text(day.day, language), month=month, year=day.year)
+
+
+def week_text(summary: dict[str, Any], language: str) -> str:
+    """The week a weekly digest covers, or "" (not weekly, or an old payload).
+
+    "semaine du 16 au 22 novembre", "semaine du 26 octobre au 1er novembre",
+    "semaine du 28 décembre 2026 au 3 janvier 2027"; "week of November 16–22",
+    "week of October 26 – November 1".
+    The days are those of the digest's zone (:func:`watchtower.digest.enrich`).
+    """
+    week = summary.get("week")
+    if summary.get("period") != "weekly" or not isinstance(week, list) or len(week) != 2:
+        return ""
+    try:
+        first, last = date.fromisoformat(str(week[0])), date.fromisoformat(str(week[1]))
+    except ValueError:
+        return ""
+    if (first.year, first.month) == (last.year, last.month):
+        month = t(language, "months").split()[first.month - 1]
+        return t(language, "digest_week").format(
+            first=day_text(first.day, language), last=day_text(last.day, language), month=month
+        )
+    year = first.year != last.year
+    return t(language, "digest_week_span").format(
+        first=_day(first, language, year=year), last=_day(last, language, year=year)
+    )
+
+
+def digest_title(
+    summary: dict[str, Any], language: str, mentions: str, *, with_week: bool = True
+) -> str:
+    """A digest's title: "Résumé quotidien : 38 mentions"; a weekly one names its
+    week, "Résumé hebdomadaire, semaine du 16 au 22 novembre : 240 mentions".
+
+    ``mentions`` is the count as the renderer writes it, or "rien à signaler".
+    ``with_week=False``: the short title (an e-mail's subject names the week).
+    """
+    period = t(language, f"digest_{summary.get('period', 'daily')}")
+    if with_week and (week := week_text(summary, language)):
+        return t(language, "digest_title_week").format(period=period, week=week, mentions=mentions)
+    return t(language, "digest_title").format(period=period, mentions=mentions)
+
+
+def stories(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """One entry per story, the most important first: critical, then by reach
+    (the sites a story was seen on), then in the order they came.
+
+    Rows of one story (its id, else its URL) become one entry with ``mentions``
+    (how many rows) and ``sites`` (its story's count, at least its sources).
+    """
+    by_key: dict[str, dict[str, Any]] = {}
+    sources: dict[str, set[str]] = {}
+    for item in items:
+        key = f"story:{item['story']}" if item.get("story") is not None else ""
+        key = key or f"url:{item.get('url') or ''}:{item.get('title') or ''}"
+        entry = by_key.get(key)
+        if entry is None:
+            entry = by_key[key] = dict(item, mentions=0, sites=int(item.get("sites") or 1))
+            sources[key] = set()
+        entry["mentions"] += 1
+        sources[key].add(str(item.get("source") or ""))
+        if _ORDER.get(str(item.get("severity")), 0) > _ORDER.get(str(entry["severity"]), 0):
+            entry["severity"] = item.get("severity")
+        entry["sites"] = max(entry["sites"], int(item.get("sites") or 1), len(sources[key]))
+    ranked = list(by_key.values())
+    ranked.sort(key=lambda s: (-_ORDER.get(str(s.get("severity")), 0), -int(s["sites"])))
+    return ranked
+
+
+def reach_text(story: dict[str, Any], language: str) -> str:
+    """A story's reach in a digest line, "vu sur 12 sites", or "" for one site."""
+    sites = int(story.get("sites") or 1)
+    if sites < 2:
+        return ""
+    text = seen_on_text(language, sites).replace(str(sites), number(sites, language))
+    return text[:1].lower() + text[1:]
