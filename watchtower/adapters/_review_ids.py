@@ -5,6 +5,13 @@ the business reviewed: such a value is no review's own, and used as a guid it
 would make one item of all the page's reviews (the later ones taken for edits
 of the first). :class:`ReviewIds` tells own addresses from shared ones and makes
 a guid from the review itself when needed.
+
+A review without an author or a date has a guid made from its text, which an
+edit changes. :meth:`ReviewIds.anchor` gives such a review a key that does not
+depend on its words (what it reviews, its author or date), when that key is
+the page's only review to have it; :mod:`~watchtower.adapters._review_memory`
+remembers which guid each key was first given, so an edit stays the item it
+was.
 """
 
 from __future__ import annotations
@@ -85,8 +92,14 @@ class ReviewIds:
         self.not_own = {page.removesuffix("#"), urldefrag(page)[0]}
         users: dict[str, set[tuple[str, ...]]] = {}
         self.keys: dict[str, set[tuple[str, ...]]] = {}
+        anchors: dict[str, set[tuple[str, ...]]] = {}
+        self._anchors: dict[int, str] = {}  # by id() of the review node
         for node, parent in reviews:
             signature = _signature(node)
+            anchor = _anchor_key(node, parent)
+            if anchor:
+                anchors.setdefault(anchor, set()).add(signature)
+                self._anchors[id(node)] = anchor
             # The parent is what is reviewed when it holds the review in its
             # "review" list; not a wrapper such as an ItemList's ListItem,
             # whose url may well be the review's own.
@@ -103,6 +116,11 @@ class ReviewIds:
                     users.setdefault(address, set()).add(signature)
             self.keys.setdefault(_stable_key(node), set()).add(signature)
         self.not_own.update(a for a, sigs in users.items() if len(sigs) > 1)
+        # Two different reviews with one anchor (the same author's two undated
+        # reviews of one agency) cannot be told apart without their words.
+        self._anchors = {
+            node: anchor for node, anchor in self._anchors.items() if len(anchors[anchor]) == 1
+        }
 
     def own(self, node: dict[str, Any], key: str) -> bool:
         """Whether ``node[key]`` identifies this review alone."""
@@ -117,8 +135,9 @@ class ReviewIds:
         under the same author and date is an edit of the review. Two different
         reviews with the same author and date on one page (two "Anonymous" the
         same day) add their headline and text; so does a review without author
-        or date: editing such a review makes it a new item, and an older review
-        whose author and date a new one repeats is notified once more.
+        or date, whose edit would make it a new item but for the source's
+        memory of its :meth:`anchor`; an older review whose author and date a
+        new one repeats is notified once more.
         """
         for key in ("@id", "url"):
             if self.own(node, key):
@@ -132,6 +151,29 @@ class ReviewIds:
         elif len(self.keys.get(key, ())) > 1:
             key = f"{key}\n{headline}\n{body}"
         return f"review:{self.page}#{hashlib.sha1(key.encode()).hexdigest()[:20]}"
+
+    def anchor(self, node: dict[str, Any]) -> str | None:
+        """A key for a review whose guid is made from its text (it has no own
+        address, and no author or no date): what it reviews, its author and its
+        date, none of which an edit changes. ``None`` when the review has
+        neither author nor date, or another review of the page has the same key.
+        """
+        if self.own(node, "@id") or self.own(node, "url"):
+            return None
+        author, date, *_ = _signature(node)
+        if author and date:
+            return None  # its guid is made from them already
+        return self._anchors.get(id(node))
+
+
+def _anchor_key(node: dict[str, Any], parent: dict[str, Any] | None) -> str:
+    """``subject, author, date`` of a review with an author or a date, else ``""``."""
+    author, date = raw_name_of(node.get("author")), _date_key(node)
+    if not (author or date):
+        return ""
+    holder = parent if parent is not None and any(k in parent for k in REVIEW_KEYS) else None
+    subject = raw_name_of(node.get("itemReviewed")) or raw_name_of(holder)
+    return f"anchor\n{subject}\n{author}\n{date}"
 
 
 def _stable_key(node: dict[str, Any]) -> str:

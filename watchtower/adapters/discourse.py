@@ -17,6 +17,9 @@ the last topic of a page was bumped after the newest bump the previous poll saw
 old topic the cursor does not know (beyond the first poll's page, or forgotten)
 revived by a reply is read from its last chunk, and only its posts made after
 ``since`` are items: a reply in a 2019 thread is one alert, not the thread.
+When that chunk holds only new posts (an incident thread), the chunks before
+it are read backwards until one reaches ``since``, a few a poll
+(:mod:`~watchtower.adapters._discourse_backfill`): the first replies too.
 
 A poll reads at most ``max_topics`` topics. When more moved, the others wait in
 the cursor (``pending``) and are read first by the next polls, even while
@@ -29,8 +32,10 @@ next round instead of after ``every``.
 Edits: a topic whose ``bumped_at`` changed while its post count did not has its
 last post read again, and the pipeline reports the edit. Discourse bumps a topic
 only for an edit of its *last* post made after the few-minute grace period
-("ninja edits" are not bumps), so edits of earlier posts, and quick edits, are
-not seen.
+("ninja edits" are not bumps). Edits of earlier posts show only in the posts'
+own ``version`` / ``updated_at``: the posts read stay watched for a day, and one
+request every 15 minutes re-reads those of one topic
+(:mod:`~watchtower.adapters._discourse_watch`).
 
 A post links to its permalink (``post_url``, read below the base URL, as
 Discourse writes it for a subfolder install too), unless that link would leave
@@ -67,7 +72,9 @@ from typing import Any, Literal
 from pydantic import Field, model_validator
 
 from watchtower.adapters._dates import parse_date
+from watchtower.adapters._discourse_backfill import Backfill, chunk_start, read_back, still_new
 from watchtower.adapters._discourse_posts import Topic, parse_latest, parse_posts, post_link
+from watchtower.adapters._discourse_watch import Watchlist
 from watchtower.adapters.base import (
     FetchContext,
     FetchResult,
@@ -92,7 +99,6 @@ __all__ = [
 _JSON = "application/json"
 _REMEMBERED_TOPICS = 500  # cursor size bound: older topics are forgotten
 _PAGES = 10  # /latest.json pages (30 topics each) read in one poll
-_CHUNK = 20  # posts in one posts.json answer (Discourse's TopicView.chunk_size)
 
 
 class DiscourseSettings(SourceSettings):
@@ -276,12 +282,14 @@ class DiscourseSource(Source):
         seen: dict[str, int] = dict(cursor.get("topics") or {})
         bumped: dict[str, str] = dict(cursor.get("bumped") or {})
         pending = [t for t in map(_Task.restored, cursor.get("pending") or []) if t]
+        backfills = [b for b in map(Backfill.restored, cursor.get("backfill") or []) if b]
+        watch = Watchlist.restored(cursor.get("watch"), ctx.now())
         since = str(cursor.get("since") or "")
         warnings: list[str] = []
         if page.not_modified:
-            if not pending:
+            if not (pending or backfills or watch.due()):
                 return page.result([])
-            listed: list[Topic] = []  # nothing moved, but earlier polls left work
+            listed: list[Topic] = []  # nothing moved, but there is work left or posts to watch
         else:
             payload = _load(page.response.content, "/latest.json")
             listed = parse_latest(payload)
@@ -300,7 +308,7 @@ class DiscourseSource(Source):
         queued = {task.topic.id for task in pending}
         for task in this_poll:
             try:
-                items += self._read(forum, task, seen)
+                items += self._read(forum, task, seen, backfills, watch)
             except PermanentError as exc:
                 if task.topic.id not in queued:
                     raise
@@ -315,15 +323,22 @@ class DiscourseSource(Source):
             for t in this_poll
             if not t.edited and seen.get(str(t.topic.id), 0) < t.topic.highest_post_number
         ]
+        # A revived topic's first replies, read backwards: before its last ones.
+        earlier, backfills = read_back(forum.get, forum.base, backfills, warnings, watch.note)
+        # Earlier posts edited: Discourse's listing does not show it (see _discourse_watch).
+        items += watch.recheck(forum.get, forum.base, warnings)
         remembered = dict(sorted(seen.items(), key=lambda kv: int(kv[0]))[-_REMEMBERED_TOPICS:])
-        result = page.result(items, warnings)
+        result = page.result(earlier + items, warnings)
         result.cursor = {
             "topics": remembered,
             "bumped": bumped,
             "since": since,
             "pending": [task.saved() for task in later[:_REMEMBERED_TOPICS]],
+            "backfill": [b.saved() for b in backfills[:_REMEMBERED_TOPICS]],
+            "watch": watch.saved(),
         }
-        result.more = bool(later)  # a busy evening: read on at the next poll round
+        # A busy evening: read on at the next poll round.
+        result.more = bool(later or backfills)
         return result
 
     def _more_pages(
@@ -358,14 +373,26 @@ class DiscourseSource(Source):
             out += topics
         return out
 
-    def _read(self, forum: _Forum, task: _Task, seen: dict[str, int]) -> list[Item]:
-        """Read one topic's new posts (or its last post again); advance ``seen``."""
+    def _read(
+        self,
+        forum: _Forum,
+        task: _Task,
+        seen: dict[str, int],
+        backfills: list[Backfill],
+        watch: Watchlist,
+    ) -> list[Item]:
+        """Read one topic's new posts (or its last post again); advance ``seen``.
+
+        A revived topic whose last chunk holds only new posts is added to
+        ``backfills``: its earlier new posts are read backwards (see
+        :mod:`~watchtower.adapters._discourse_backfill`).
+        """
         topic = task.topic
         after = seen.get(str(topic.id), 0)
         start = max(topic.highest_post_number - 1, 0) if task.edited else after
         revived = not task.edited and not after and task.since
         if revived:  # an old topic unknown to the cursor: its last chunk, not its history
-            start = max(topic.highest_post_number - _CHUNK, 0)
+            start = chunk_start(topic.highest_post_number)
         # posts.json?post_number=N&asc=true: the chunk of posts after N (without
         # asc, the posts before N); with no query, the topic's first page.
         query = f"?post_number={start}&asc=true" if start else ""
@@ -374,6 +401,10 @@ class DiscourseSource(Source):
         if revived:
             cutoff = _bump_key(task.since)
             items = [i for i in items if i.published is not None and i.published > cutoff]
+            if still_new(payload, start, topic.highest_post_number, task.since):
+                # More replies than one chunk: the first ones are read backwards.
+                backfills.append(Backfill(topic, task.since, start))
+        watch.note(topic, payload, items)
         # A long topic comes in chunks: remember the last post read, not the
         # topic's highest, so the next poll continues where this one stopped.
         numbers = [

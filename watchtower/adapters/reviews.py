@@ -25,7 +25,10 @@ not make one story of different reviews. A review's guid is its ``@id`` or
 ``url`` only when that is its own (not the page's, not the reviewed business's,
 not shared with other reviews); else it is made from its author and date
 (:mod:`~watchtower.adapters._review_ids`), so each review is its own item and
-an edit stays one.
+an edit stays one. A review with no author or no date has a guid made from its
+text; the source's cursor remembers it under what the review is about and its
+author or date (:mod:`~watchtower.adapters._review_memory`), so that its
+author's edit is an edit too, not a new review.
 
 A page whose JSON-LD has no review and nothing reviewable (a redesign, a consent
 wall, a bot check) fails with :data:`NO_REVIEWS`, as ``kind = "html"`` fails
@@ -51,6 +54,7 @@ from watchtower.adapters._appstore import out_of_five, parse_appstore
 from watchtower.adapters._dates import parse_date, parse_human_date
 from watchtower.adapters._jsonld import jsonld_blocks, types, walk
 from watchtower.adapters._review_ids import REVIEW_KEYS, ReviewIds, name_of, raw_name_of, resolve
+from watchtower.adapters._review_memory import CURSOR_KEY, remember
 from watchtower.adapters._text import decode_html, html_to_text
 from watchtower.adapters.base import (
     FetchContext,
@@ -152,6 +156,14 @@ def read_jsonld_reviews(html: str, url: str) -> tuple[list[Item], bool]:
     JSON-LD, and whether that JSON-LD describes reviews or something reviewable
     at all (a product or business with no review yet is; a bot-check page is not).
     """
+    items, _anchors, reviewable = _read_jsonld(html, url)
+    return items, reviewable
+
+
+def _read_jsonld(html: str, url: str) -> tuple[list[Item], list[str | None], bool]:
+    """:func:`read_jsonld_reviews`, with each item's anchor (see
+    :meth:`~watchtower.adapters._review_ids.ReviewIds.anchor`; ``None`` for
+    aggregates and reviews that need none)."""
     found: list[tuple[dict[str, Any], dict[str, Any] | None]] = []
     named: dict[str, dict[str, Any]] = {}  # nodes by @id, to read {"@id": …} references
     reviewable = False
@@ -174,7 +186,8 @@ def read_jsonld_reviews(html: str, url: str) -> tuple[list[Item], bool]:
         )
         for node, parent in found
     ]
-    return items, reviewable or bool(found)
+    anchors = [ids.anchor(node) if "Review" in types(node) else None for node, _ in found]
+    return items, anchors, reviewable or bool(found)
 
 
 def _subject(
@@ -341,17 +354,28 @@ def read_reviews(data: bytes, url: str, content_type: str = "") -> tuple[list[It
     and whether the answer is about reviews at all (an App Store feed always is;
     a page when its JSON-LD has reviews or something reviewable, see
     :func:`read_jsonld_reviews`). The reader is picked by what the bytes are."""
+    items, _anchors, reviewable = _read_answer(data, url, content_type)
+    return items, reviewable
+
+
+def _read_answer(
+    data: bytes, url: str, content_type: str
+) -> tuple[list[Item], list[str | None], bool]:
+    """:func:`read_reviews`, with each item's anchor (App Store reviews need
+    none: each has its own id)."""
     head = data.lstrip()[:1]
     try:
         if head in (b"{", b"[") or "json" in content_type:
-            return parse_appstore(data, url), True
+            items = parse_appstore(data, url)
+            return items, [None] * len(items), True
         if (
             head == b"<"
             and b"<html" not in data[:2048].lower()
             and (b"itunes.apple.com/rss" in data[:4096] or "xml" in content_type)
         ):
-            return parse_appstore(data, url), True
-        return read_jsonld_reviews(decode_html(data, content_type), url)
+            items = parse_appstore(data, url)
+            return items, [None] * len(items), True
+        return _read_jsonld(decode_html(data, content_type), url)
     except RecursionError:  # JSON nested deeper than the parser (or a name list) can go
         raise PermanentError(code="reviews_too_deep") from None
 
@@ -370,13 +394,20 @@ class ReviewsSource(Source):
     def fetch(
         self, settings: ReviewsSettings, state: SourceState, ctx: FetchContext
     ) -> FetchResult:
+        # A cursor without the memory of undated reviews (a new source, or one
+        # stored by an older version): the page is read in full once, so that
+        # its undated reviews are remembered before their authors edit them.
+        remembers = CURSOR_KEY in state.cursor
         page = ctx.get_page(
-            settings.url, state, accept=_ACCEPT, allow_private=settings.allow_private
+            settings.url,
+            state if remembers else SourceState(cursor=state.cursor),
+            accept=_ACCEPT,
+            allow_private=settings.allow_private,
         )
         if page.not_modified:
             return page.result([])
         response = page.response
-        items, reviewable = read_reviews(
+        items, anchors, reviewable = _read_answer(
             response.content, response.url, response.headers.get("content-type", "")
         )
         if not reviewable:
@@ -384,4 +415,8 @@ class ReviewsSource(Source):
             # nothing: a redesign, a consent wall or a bot check silently
             # ending the reviews must reach health and ops alerts.
             raise PermanentError(code="no_reviews")
-        return page.result(items)
+        items, memory = remember(items, anchors, state.cursor)
+        result = page.result(items)
+        if not remembers or memory != state.cursor[CURSOR_KEY]:
+            result.cursor = {**state.cursor, CURSOR_KEY: memory}
+        return result
