@@ -169,9 +169,10 @@ def test_a_teams_mention_from_a_feed_pings_nobody(
     assert "<at>" not in json.dumps(payload, ensure_ascii=False)
 
 
-def test_a_revoked_teams_webhook_fails_once_and_says_fix_the_url(
+def test_a_revoked_teams_webhook_keeps_its_alerts_and_says_fix_the_url(
     app_for: Callable[[str], App], https: Service, clock: Clock, caplog: pytest.LogCaptureFixture
 ) -> None:
+    # A refused URL no longer fails each notification: they wait (test_revoked_webhook.py).
     https.status = 404  # the workflow was deleted
     target = teams(https)
     app = app_for(rule(target))
@@ -180,19 +181,17 @@ def test_a_revoked_teams_webhook_fails_once_and_says_fix_the_url(
         app.outbox.drain()
         clock.advance(minutes=30)
 
-    assert len(https.requests) == 2  # one try each, not max_delivery_attempts
-    done = [r for r in rows(app) if r.target == target]
-    assert [r.status for r in done] == ["failed", "failed"]
-    assert [r.attempts for r in done] == [1, 1]
-    reason = done[0].last_error or ""
+    assert len(https.requests) == 3  # one probe a round, not one try per notification
+    waiting = [r for r in rows(app) if r.target == target]
+    assert [(r.status, r.attempts) for r in waiting] == [("pending", 0)] * 2
+    reason = waiting[0].last_error or ""
     assert "error=404" in reason and "fix the URL" in reason
     assert SECRET not in reason
-    logged = [r for r in caplog.records if r.getMessage() == "notification failed"]
-    assert len(logged) == 2  # one line per notification, no retry lines
+    assert not [r for r in caplog.records if r.getMessage() == "notification failed"]
     assert SECRET not in caplog.text
-    # Ops are told once, by e-mail, with the reason and the URL redacted.
+    # Ops are told once, at once, by e-mail, with the reason and the URL redacted.
     [notice] = [r.payload for r in rows(app) if r.target != target]
-    assert notice["title"].startswith("Notifications perdues pour apprise:workflows://127.0.0.1")
+    assert notice["title"].startswith("Service injoignable : apprise:workflows://127.0.0.1")
     assert "fix the URL" in notice["excerpt"] and SECRET not in str(notice)
 
 

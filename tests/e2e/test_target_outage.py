@@ -216,7 +216,10 @@ def test_slack_answering_503_for_six_hours_loses_nothing(
     expected = claim_order(app, "slack:#veille")
     del slack.refuse["chat.postMessage"]
     drain_for([app], clock, 0.25)
-    assert slack_ids(slack) == expected
+    # In claim order; but a 5xx may be one message's own (test_poisoned_notification.py),
+    # so the row that failed last does not probe twice in a row: the probe that finds
+    # Slack back may be the next one in line.
+    assert slack_ids(slack) in (expected, [expected[1], expected[0], *expected[2:]])
 
 
 def test_smtp_server_down_for_six_hours_loses_nothing(

@@ -8,17 +8,22 @@ a ``False`` becomes a *retryable* :class:`DeliveryError`: the outbox retries it
 with backoff up to ``max_delivery_attempts`` and then records it as failed. When
 what Apprise logged says the service is down (a connection error, a timeout, an
 HTTP 5xx), it is a :class:`~watchtower.notify.base.TargetUnreachable` instead:
-this target's notifications wait, no attempt spent, until it answers. The
+this target's notifications wait, no attempt spent, until it answers (a 5xx
+is a :class:`~watchtower.notify.base.ServerError`: if the service takes the
+other notifications, it is this one's own failure, retried then failed). The
 reason is taken from what Apprise logged during that one send (captured, not
 propagated) with the URL's secret parts cut out: Apprise URLs embed tokens, so
 the URL itself never appears in a reason, a log line, a metric label or
 ``watchtower status`` (see :mod:`watchtower.redact`).
 
-A service that refuses the request itself (HTTP 4xx but 408 and 429: a
-revoked or deleted webhook, a wrong token, a message it will never take) is a
-*permanent* failure: retrying the same request cannot help, so the row is
-recorded as failed at once with "fix the URL" for 401/403/404/410. A 429 is
-:class:`~watchtower.errors.RateLimited`: it waits without spending an attempt.
+A service that refuses the URL itself (HTTP 401, 403, 404, 410: a revoked or
+deleted webhook, a wrong token) is :class:`~watchtower.notify.base.AddressRefused`:
+every message to it would be refused, so this target waits as when it is down
+(nothing lost, no attempt spent, a probe now and then) and ops are told at
+once to fix the URL. A service that refuses the message (another 4xx but 408
+and 425) is a *permanent* failure of that row only: recorded as failed at once.
+A 429 is :class:`~watchtower.errors.RateLimited`: it waits without spending an
+attempt.
 
 Text goes as plain text to services that take it (Telegram, Discord, ntfy…:
 Apprise escapes it for their HTML). Services that only take Markdown (Teams
@@ -34,6 +39,12 @@ characters (C0, DEL, C1) and bidi controls are removed
 Teams' ``<at>…</at>``, Google Chat's ``<users/all>``), so a feed cannot ping a
 whole team.
 
+Services that ring louder for urgent messages get the alert's severity as
+their priority, unless the URL sets ``priority=`` itself (:data:`PRIORITY`):
+ntfy ``max`` (5, through Do Not Disturb) for a critical alert and ``high``
+(4) for a warning; Pushover ``high`` (1, through quiet hours) for a critical
+alert. Info keeps the service's default.
+
 Each message fits the service's own limits (Apprise's ``title_maxlen`` and
 ``body_maxlen``; a service without a title field, such as Telegram or Google
 Chat, or one that counts it in the body, such as Discord, gets the title's
@@ -47,14 +58,23 @@ import logging
 import re
 import threading
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import parse_qsl, urlsplit, urlunsplit
 
 import apprise
 
 from watchtower.errors import DeliveryError, RateLimited
 from watchtower.models import Notification, Severity
 from watchtower.notify._text import http_url
-from watchtower.notify.base import Limits, Message, Notifier, Receipt, TargetUnreachable, truncate
+from watchtower.notify.base import (
+    AddressRefused,
+    Limits,
+    Message,
+    Notifier,
+    Receipt,
+    ServerError,
+    TargetUnreachable,
+    truncate,
+)
 from watchtower.notify.plain import plain_text
 from watchtower.redact import redact_target
 from watchtower.sanitise import printable
@@ -110,7 +130,15 @@ LINK_LABEL_CHARS = 80
 _SERVICE_DOWN = re.compile(
     r"connection error|timed out|timeout|\berror=5\d\d\b|\b5\d\d - ", re.IGNORECASE
 )
+# Of those, the service's own answer: it may choke on this one message only.
+_SERVER_ERROR = re.compile(r"\berror=5\d\d\b|\b5\d\d - ")
 _SECRET_PART = re.compile(r"[^/:@?&=#+,]{4,}")
+#: The ``priority=`` an alert of each severity gets, by the service's URL scheme
+#: (Apprise's own values); a severity not listed keeps the service's default.
+PRIORITY: dict[str, dict[Severity, str]] = {
+    "ntfy": {Severity.critical: "max", Severity.warning: "high"},
+    "pover": {Severity.critical: "high"},  # "emergency" would repeat until acknowledged
+}
 
 
 def _defuse(text: str) -> str:
@@ -278,11 +306,13 @@ class AppriseNotifier(Notifier):
                 "body_format": apprise.NotifyFormat.MARKDOWN
                 if markdown
                 else apprise.NotifyFormat.TEXT,
+                "priority": _priority(plugin, address, n.severity),
             },
         )
 
     def send(self, message: Message) -> Receipt:
-        plugin = self._plugin(message.address)
+        priority = message.extra.get("priority")
+        plugin = self._plugin(_with_priority(message.address, priority))
         sender = apprise.Apprise()
         sender.add(plugin)
         with self._lock, apprise.LogCapture(level=logging.INFO) as captured:  # type: ignore[no-untyped-call]
@@ -310,22 +340,24 @@ class AppriseNotifier(Notifier):
         scheme = message.address.split("://", 1)[0]
         reason = scrub(f"Apprise {scheme}: {detail}", message.address)
         if any(_SERVICE_DOWN.search(line) for line in problems):
+            if any(_SERVER_ERROR.search(line) for line in problems):
+                raise ServerError(reason)
             raise TargetUnreachable(reason)
         status = _HTTP_STATUS.search(detail)
         code = int(status.group(1)) if status else 0
         if code == 429:
             raise RateLimited(reason, retry_after=RATE_LIMIT_WAIT)
+        if code in _URL_REFUSED:
+            # Every message to this URL will be refused: the target waits, its
+            # notifications kept, until the URL works again; ops hear what to do.
+            raise AddressRefused(
+                f"{reason} The service refused this URL (HTTP {code}): the webhook was "
+                "probably deleted or its token revoked. Notifications wait: fix the URL "
+                "in the configuration (or the webhook on the service's side)."
+            )
         if 400 <= code < 500 and code not in _RETRYABLE_4XX:
-            # The same request will be refused again: no retry, and the reason
-            # says what to do.
-            if code in _URL_REFUSED:
-                reason += (
-                    f" The service refused this URL (HTTP {code}): the webhook was "
-                    "probably deleted or its token revoked. Permanently failed: fix the "
-                    "URL in the configuration."
-                )
-            else:
-                reason += f" The service refused this message (HTTP {code}): not retried."
+            # The same request will be refused again: no retry, and the reason says so.
+            reason += f" The service refused this message (HTTP {code}): not retried."
             raise DeliveryError(reason, retryable=False)
         raise DeliveryError(reason, retryable=True)
 
@@ -337,6 +369,26 @@ def _schemes(plugin: Any) -> tuple[str, ...]:
         value = getattr(plugin, attr, None)
         found += [value] if isinstance(value, str) else list(value or ())
     return tuple(found)
+
+
+def _priority(plugin: Any, address: str, severity: Severity) -> str | None:
+    """The ``priority=`` for an alert of ``severity`` (:data:`PRIORITY`); None when
+    the service has none, the severity keeps its default, or the URL sets one."""
+    by_severity = next((PRIORITY[s] for s in _schemes(plugin) if s in PRIORITY), None)
+    if by_severity is None or severity not in by_severity:
+        return None
+    if any(key.lower() == "priority" for key, _ in parse_qsl(urlsplit(address).query)):
+        return None  # the user's choice wins
+    return by_severity[severity]
+
+
+def _with_priority(address: str, priority: str | None) -> str:
+    """``address`` with ``priority=`` added to its query (``None``: as it is)."""
+    if not priority:
+        return address
+    parts = urlsplit(address)
+    query = f"{parts.query}&priority={priority}" if parts.query else f"priority={priority}"
+    return urlunsplit(parts._replace(query=query))
 
 
 def _markdown_only(plugin: Any) -> bool:

@@ -9,7 +9,13 @@ A failure that says nothing about the message — the target did not answer or
 said it is down (connection refused or reset, a timeout, a 5xx, Slack's
 ``service_unavailable``, SMTP's 421) — is raised as :class:`TargetUnreachable`:
 the outbox then holds the whole target and probes it with backoff, and the
-waiting notifications spend no attempt.
+waiting notifications spend no attempt. A server error (HTTP 5xx) the service
+*answered* is :class:`ServerError`: down too, unless the service takes other
+messages — then it is choking on this one, which the outbox finds out by
+probing with another notification. A service that refuses the address
+itself — a deleted webhook, a revoked token: every message to it would be
+refused — is :class:`AddressRefused`: held the same way (nothing is lost, the
+next probe delivers once it is fixed), and ops are told at once what to fix.
 """
 
 from __future__ import annotations
@@ -22,17 +28,48 @@ from typing import Any, ClassVar
 from watchtower.errors import DeliveryError, TargetUnreachable, UnreachableMaybeSent
 
 __all__ = [
+    "AddressRefused",
     "DeliveryError",
     "Limits",
     "Message",
     "Notifier",
     "Receipt",
+    "ServerError",
+    "ServerErrorMaybeSent",
     "TargetUnreachable",
     "UnreachableMaybeSent",
     "truncate",
     "word_cut",
 ]
 from watchtower.models import Notification
+
+
+class ServerError(TargetUnreachable):
+    """The service answered with a server error (HTTP 5xx, Slack's 500): down — or,
+    when it takes other messages, choking on this one (its content).
+
+    Held like any unreachable target; but the next probe is another notification,
+    and once the target delivers others, this row's failures are its own
+    (retried with backoff, then failed): see
+    :mod:`watchtower.pipeline.target_health`. A connection refused or reset, or a
+    timeout, is never the message's fault: plain :class:`TargetUnreachable`.
+    """
+
+
+class ServerErrorMaybeSent(ServerError, UnreachableMaybeSent):
+    """A server error answered after the request left (a gateway's 5xx to a post):
+    the message may have been stored, so the next try checks before sending."""
+
+
+class AddressRefused(TargetUnreachable):
+    """The service refuses this target's address itself (HTTP 401, 403, 404, 410 on
+    a webhook: deleted, or its token revoked), whatever the message.
+
+    Not the message's fault, so held like an unreachable target (its notifications
+    wait, no attempt spent, one probe now and then) rather than failed one by one;
+    ops are told at once, since it does not end by itself: ``reason`` says what to
+    fix, never with a secret.
+    """
 
 
 @dataclass(frozen=True)

@@ -15,8 +15,9 @@ makes the calls and maps the network failures around them.
   tried now and then, no         ``message_limit_exceeded``, ``team_added_to_org``,
   attempt spent                  ``org_login_required``
   (:class:`TargetUnreachable`;   (on a post, a timeout, a dropped answer or a 5xx
-  :class:`UnreachableMaybeSent`  may come after Slack stored the message)
-  when it may have been stored)
+  :class:`UnreachableMaybeSent`  may come after Slack stored the message; a 5xx is
+  when it may have been stored)  a :class:`ServerError`: if Slack takes other
+                                 messages, this one's own failure, retried then failed)
   retried (may have been stored: ``fatal_error``, ``internal_error`` (HTTP 200)
   :class:`OutcomeUnknown`)
   the channel waits              ``ratelimited`` (429, Retry-After; no attempt spent)
@@ -37,7 +38,7 @@ from typing import Any
 from slack_sdk.errors import SlackApiError
 
 from watchtower.errors import DeliveryError, OutcomeUnknown, RateLimited, TargetDisabled
-from watchtower.notify.base import TargetUnreachable, UnreachableMaybeSent
+from watchtower.notify.base import ServerError, ServerErrorMaybeSent, TargetUnreachable
 
 __all__ = [
     "AUTH_ERRORS",
@@ -132,8 +133,9 @@ def slack_error(exc: SlackApiError, *, write: bool = False) -> DeliveryError:
         return RateLimited(what, retry_after=_retry_after(response.headers))
     if status >= 500:
         what = f"Slack server error ({status})"
-        # A gateway may answer 5xx after Slack stored the message: check before resending.
-        return UnreachableMaybeSent(what) if write else TargetUnreachable(what)
+        # A gateway may answer 5xx after Slack stored the message: check before
+        # resending. Slack may also answer 5xx to one message only: ServerError.
+        return ServerErrorMaybeSent(what) if write else ServerError(what)
     if error in MAYBE_DONE:
         what = f"Slack server error ({error})"
         if write:

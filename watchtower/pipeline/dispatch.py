@@ -14,7 +14,15 @@ logged once (a WARNING when it goes, an INFO when it is back); its rows keep
 their attempts and wait for the next probe, new ones behind them. If it lasts
 :data:`TELL_OPS_AFTER`, its kind is paused the way a refused token pauses it
 (``DeliveryHooks.target_disabled``: ops are told once through another kind,
-``status`` shows it) and ops hear when it delivers again.
+``status`` shows it) and ops hear when it delivers again. A refused address
+(:class:`~watchtower.notify.base.AddressRefused`: a deleted webhook) waits the
+same way, and ops are told at once: it does not end by itself.
+
+A row that found its target answering a server error (:class:`ServerError`)
+is a suspect: the next probe is another row, and once the target delivered
+others since, the row's own failures spend attempts (retried behind them, then
+failed and told to ops like any other): one message a service answers 5xx to
+never holds the target for ever.
 
 :class:`~watchtower.pipeline.outbox.Outbox` runs the workers that claim rows
 and hand each to :meth:`Dispatcher.deliver`.
@@ -32,7 +40,7 @@ from watchtower import metrics
 from watchtower.errors import DeliveryError, OutcomeUnknown, TargetDisabled
 from watchtower.logs import kv
 from watchtower.models import Notification
-from watchtower.notify.base import Message, Notifier, Receipt
+from watchtower.notify.base import AddressRefused, Message, Notifier, Receipt, ServerError
 from watchtower.notify.registry import split_target
 from watchtower.pipeline import outbox_rows
 from watchtower.pipeline.delivery import SEND, Claimed, DeliveryHooks, Verdict, notification_for
@@ -110,6 +118,7 @@ class Dispatcher:
             error = DeliveryError(f"internal error: {type(exc).__name__}: {exc}", retryable=True)
         else:
             self.targets.answering(kind)
+            self.targets.forget(row.id)
             self.back(row.target)
             self._sent(row, message, receipt, notification, work.stats)
             return
@@ -184,7 +193,16 @@ class Dispatcher:
         """Apply the retry policy's step to a send that failed with ``error``."""
         if error.retryable and not rate_limited(error):
             self.targets.failing(kind)
-        step = after_failure(error, row.attempts, self.settings.max_attempts, final=work.final)
+        alone = isinstance(error, ServerError) and self._failed_alone(row)
+        step = after_failure(
+            error, row.attempts, self.settings.max_attempts, final=work.final, alone=alone
+        )
+        if alone and step.action in ("retry", "give_up"):
+            log.warning(
+                "the target delivers other notifications but not this one: "
+                "retried behind them, not holding the target",
+                extra=kv(outbox_id=row.id, target=redact_target(row.target)),
+            )
         if step.action == "hand_back":
             self._hand_back(row, error, work)
         elif step.action == "wait_for_target":
@@ -195,6 +213,19 @@ class Dispatcher:
             self._retry(row, error, step.delay, work.stats)
         else:
             self._give_up(row, error, work)
+
+    def _failed_alone(self, row: Claimed) -> bool:
+        """Whether ``row`` found its target "unreachable" while the target delivers
+        others (see :meth:`TargetHealth.failed_alone`); remembers it as a suspect."""
+        where = scope(row.target)
+
+        def delivered_since(since: datetime) -> bool:
+            with self.db.session() as session:
+                return outbox_rows.sent_since(session, where, since)
+
+        alone = self.targets.failed_alone(row.id, where, delivered_since)
+        self.targets.suspect(row.id, self.clock())
+        return alone
 
     def _hand_back(self, row: Claimed, error: DeliveryError, work: KindRound) -> None:
         """The flush at shutdown retries nothing: the row waits for the next start
@@ -237,7 +268,10 @@ class Dispatcher:
         """Unreachable: this row and every waiting row of its scope wait for the
         next probe, no attempt spent; logged when it starts, ops told if it lasts."""
         where, now = scope(row.target), self.clock()
-        outage, new = self.targets.unreachable(where, now, error.reason)
+        # A server error may be this row's own: the next probe is another row.
+        suspect = row.id if isinstance(error, ServerError) else None
+        outage, new = self.targets.unreachable(where, now, error.reason, row_id=suspect)
+        refused = isinstance(error, AddressRefused)
         with self.db.writing() as session:
             outbox_rows.finish(
                 session,
@@ -258,20 +292,22 @@ class Dispatcher:
             "retry_in": f"{(outage.next_probe - now).total_seconds():.0f}s",
         }
         if new:
-            log.warning(
-                "target unreachable: its notifications wait, none is lost", extra=kv(**fields)
-            )
+            what = "target refuses its address" if refused else "target unreachable"
+            log.warning(f"{what}: its notifications wait, none is lost", extra=kv(**fields))
         else:
             log.debug("target still unreachable", extra=kv(tries=outage.probes, **fields))
-        if not outage.told and now - outage.since >= TELL_OPS_AFTER:
-            self._tell_ops(where, kind, outage)
+        # A refused address does not come back by itself: ops hear of it at once.
+        if not outage.told and (refused or now - outage.since >= TELL_OPS_AFTER):
+            self._tell_ops(where, kind, outage, refused=refused)
 
-    def _tell_ops(self, where: str, kind: str, outage: Outage) -> None:
-        """The outage lasts: pause the kind as a refused token does (ops told once,
-        through another kind; ``status`` shows it; ops hear when it is back)."""
+    def _tell_ops(self, where: str, kind: str, outage: Outage, *, refused: bool = False) -> None:
+        """The outage lasts (or the address is refused): pause the kind as a refused
+        token does (ops told once, through another kind; ``status`` shows it; ops
+        hear when it is back)."""
         self.targets.told(where)
         since = outage.since.strftime("%Y-%m-%d %H:%M UTC")
-        reason = f"unreachable since {since}: {redact_text(outage.reason)}"
+        state = "refused" if refused else "unreachable"
+        reason = f"{state} since {since}: {redact_text(outage.reason)}"
         hooks = self.settings.hooks
         if kind in PER_TARGET_KINDS:  # one service down, not the kind: no pause
             log.error(
@@ -335,6 +371,7 @@ class Dispatcher:
         )
 
     def _give_up(self, row: Claimed, error: DeliveryError, work: KindRound) -> None:
+        self.targets.forget(row.id)
         self._finish(row.id, "failed", error=error.reason)
         work.stats.failed += 1
         work.failed[row.target] = error.reason

@@ -14,6 +14,10 @@ A target that cannot be reached (Slack or the SMTP server down) is not a failed
 attempt either: the whole target waits and one row at a time probes it, with
 capped backoff (:mod:`watchtower.pipeline.target_health`); a kind in that state
 claims one row per probe. Another replica's delivery to it ends the wait here too.
+The row whose send failed last does not probe again while another row is due: a
+5xx may be the service choking on that one message, and another row's success
+shows it; that row's later failures then count as its own (retried with backoff,
+then failed) instead of holding the whole target.
 
 Stopping (SIGTERM): workers stop between two rows and hand back the rows they
 claimed but did not try. The final :meth:`Outbox.flush` sends only rows never
@@ -187,7 +191,11 @@ class Outbox:
             self._seen_back(kind)
             while not (work.done or (stop is not None and stop.is_set())):
                 # Unreachable: one row probes it; the rest wait for its answer.
-                batch = 1 if self.targets.down(kind) else self.batch
+                # The last failed probe goes after another row (it may be the one
+                # message the service chokes on), or alone if nothing else is due;
+                # one row probes, so the rest keep their order once it answers.
+                behind = self.targets.last_probes(kind)
+                batch = 1 if behind or self.targets.down(kind) else self.batch
                 with self.db.writing() as session:
                     rows = claim_outbox(
                         session,
@@ -196,7 +204,17 @@ class Outbox:
                         batch,
                         kind=kind,
                         untried=work.final,
+                        exclude=behind,
                     )
+                    if not rows and behind:
+                        rows = claim_outbox(
+                            session,
+                            self.clock(),
+                            self.lease,
+                            batch,
+                            kind=kind,
+                            untried=work.final,
+                        )
                     claimed = [Claimed.of(r) for r in rows]
                 watch(self.db.engine).ok(wrote=bool(claimed))
                 if not claimed:

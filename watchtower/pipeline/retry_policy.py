@@ -9,6 +9,11 @@ whole target waits. Neither is a target that cannot be reached
 (:class:`~watchtower.notify.base.TargetUnreachable`: refused, reset, timed out,
 5xx): the whole target waits and is probed, one row at a time, every
 :func:`probe_delay` — however long the outage, its rows are never given up.
+Unless the row fails *alone*: its target delivered other notifications since
+the row first failed (a 5xx the service answers to that one message), so the
+row is retried with backoff behind them and given up after
+``max_delivery_attempts``, like any retryable failure. A refused address
+(:class:`~watchtower.notify.base.AddressRefused`) is never the row's own.
 The flush at shutdown retries nothing.
 """
 
@@ -19,7 +24,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from watchtower.errors import DeliveryError, RateLimited
-from watchtower.notify.base import TargetUnreachable
+from watchtower.notify.base import AddressRefused, TargetUnreachable
 
 __all__ = [
     "BACKOFF_BASE",
@@ -78,16 +83,22 @@ class Step:
 
 
 def after_failure(
-    error: DeliveryError, attempts: int, max_attempts: int, *, final: bool = False
+    error: DeliveryError,
+    attempts: int,
+    max_attempts: int,
+    *,
+    final: bool = False,
+    alone: bool = False,
 ) -> Step:
-    """The step for a send that failed with ``error`` on attempt number ``attempts``."""
+    """The step for a send that failed with ``error`` on attempt number ``attempts``;
+    ``alone``: the row's target delivers others, so an "unreachable" is the row's own."""
     if final and error.retryable:
         return Step("hand_back")
     if rate_limited(error):
         assert error.retry_after is not None
         return Step("wait_for_target", error.retry_after)
-    if isinstance(error, TargetUnreachable):  # not this row's fault: no attempt, never given up
-        return Step("hold_target")
+    if isinstance(error, TargetUnreachable) and (isinstance(error, AddressRefused) or not alone):
+        return Step("hold_target")  # not this row's fault: no attempt, never given up
     if error.retryable and attempts < max_attempts:
         delay = error.retry_after if error.retry_after is not None else backoff(attempts)
         return Step("retry", delay)

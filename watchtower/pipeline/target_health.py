@@ -19,6 +19,12 @@
   (:func:`~watchtower.pipeline.outbox_rows.sent_since`), and an outage that
   lasts is a pause, recorded by its ops notice like the others. A replica that
   never saw the outage tries one row before it knows (one probe, one warning).
+- a **suspect** row is one whose send found its target unreachable (a 5xx can be
+  the service choking on that one message). The next probe is another row when
+  one is due (:meth:`TargetHealth.last_probes`), so one poisoned notification
+  cannot keep the target down; once the target delivered others since the
+  row's first failure, the row is **proven** to fail alone: its failures spend
+  attempts and no longer hold the target (:meth:`TargetHealth.failed_alone`).
 
 Thread-safe: each target kind has its own worker thread.
 """
@@ -27,14 +33,18 @@ from __future__ import annotations
 
 import dataclasses
 import threading
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from watchtower.notify.registry import split_target
 from watchtower.pipeline.retry_policy import probe_delay
 
-__all__ = ["PER_TARGET_KINDS", "Outage", "TargetHealth", "scope"]
+__all__ = ["PER_TARGET_KINDS", "SUSPECTS_KEPT", "Outage", "TargetHealth", "scope"]
+
+#: Suspect rows remembered at most (the oldest half is dropped beyond): a row
+#: forgotten costs one more probe, not a notification.
+SUSPECTS_KEPT = 10_000
 
 #: Kinds whose targets are separate services (each Apprise URL): one can be down alone.
 PER_TARGET_KINDS = frozenset({"apprise"})
@@ -57,6 +67,7 @@ class Outage:
     failed_at: datetime  # the latest failed send
     next_probe: datetime  # when one row may be tried again
     told: bool = False  # ops were told (it lasted): the scope's kind is paused
+    last_row: int | None = None  # the row whose send failed last: another one probes next
 
 
 class TargetHealth:
@@ -68,6 +79,8 @@ class TargetHealth:
         self._paused: set[str] | None = None  # None: not read from the database yet
         self._failing: set[str] = set()
         self._outages: dict[str, Outage] = {}  # scope → outage
+        self._suspects: dict[int, datetime] = {}  # row id → its first unreachable failure
+        self._proven: set[int] = set()  # suspects that failed while their target delivered
 
     # ------------------------------------------------------------ rate limits
     def slow(self, target: str, until: datetime, reason: str) -> None:
@@ -127,9 +140,11 @@ class TargetHealth:
             return sorted(self._failing)
 
     # ------------------------------------------------------------ unreachable
-    def unreachable(self, scope: str, now: datetime, reason: str) -> tuple[Outage, bool]:
-        """A send to ``scope`` found it unreachable: the outage (its next probe
-        moved back) and whether it is new (its first failure)."""
+    def unreachable(
+        self, scope: str, now: datetime, reason: str, *, row_id: int | None = None
+    ) -> tuple[Outage, bool]:
+        """A send (of row ``row_id``) to ``scope`` found it unreachable: the outage
+        (its next probe moved back) and whether it is new (its first failure)."""
         with self._lock:
             known = self._outages.get(scope)
             probes = known.probes + 1 if known else 1
@@ -140,6 +155,7 @@ class TargetHealth:
                 failed_at=now,
                 next_probe=now + timedelta(seconds=probe_delay(probes)),
                 told=known.told if known else False,
+                last_row=row_id,
             )
             self._outages[scope] = outage
         return outage, known is None
@@ -171,3 +187,50 @@ class TargetHealth:
         """A send to ``scope`` worked: the outage it ends, if there was one."""
         with self._lock:
             return self._outages.pop(scope, None)
+
+    def last_probes(self, kind: str) -> list[int]:
+        """The rows of ``kind`` whose send failed last in an outage still on: the
+        next probe should be another row (a message the service chokes on would
+        otherwise probe, and fail, for ever)."""
+        with self._lock:
+            return [
+                outage.last_row
+                for where, outage in self._outages.items()
+                if outage.last_row is not None and split_target(where)[0] == kind
+            ]
+
+    # --------------------------------------------------------------- suspects
+    def suspect(self, row_id: int, now: datetime) -> datetime:
+        """Row ``row_id`` found its target unreachable: since when it is suspect."""
+        with self._lock:
+            if len(self._suspects) >= SUSPECTS_KEPT:  # rows pruned or long gone
+                oldest = sorted(self._suspects, key=self._suspects.__getitem__)
+                for stale in oldest[: SUSPECTS_KEPT // 2]:
+                    del self._suspects[stale]
+                    self._proven.discard(stale)
+            return self._suspects.setdefault(row_id, now)
+
+    def failed_alone(
+        self, row_id: int, scope: str, delivered_since: Callable[[datetime], bool]
+    ) -> bool:
+        """Whether the failure of ``row_id`` is its own, not ``scope``'s: its
+        target delivered other notifications since the row first failed
+        (``delivered_since(when)``, asked of the database, so another replica's
+        deliveries count) and is not known down now."""
+        with self._lock:
+            since = self._suspects.get(row_id)
+            proven = row_id in self._proven
+            down = scope in self._outages
+        if since is None or down:
+            return False
+        if not proven and delivered_since(since):
+            with self._lock:
+                self._proven.add(row_id)
+            proven = True
+        return proven
+
+    def forget(self, row_id: int) -> None:
+        """``row_id`` is done (sent or failed for good): no longer a suspect."""
+        with self._lock:
+            self._suspects.pop(row_id, None)
+            self._proven.discard(row_id)

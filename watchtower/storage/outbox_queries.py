@@ -53,16 +53,19 @@ def claim_outbox(
     *,
     kind: str | None = None,
     untried: bool = False,
+    exclude: Sequence[int] = (),
 ) -> list[OutboxRow]:
     """Claim due notifications (of one target ``kind`` if given), including ones
     whose sender died mid-send; with ``untried``, only those never attempted
-    (the flush at shutdown, which retries nothing). The most urgent first
-    (:data:`URGENCY`), then by due time and id."""
+    (the flush at shutdown, which retries nothing); never the rows ``exclude``
+    names. The most urgent first (:data:`URGENCY`), then by due time and id."""
     query = select(OutboxRow).where(_due(now))
     if kind is not None:
         query = query.where(_of_kind(kind))
     if untried:
         query = query.where(OutboxRow.attempts == 0)
+    if exclude:
+        query = query.where(OutboxRow.id.not_in(list(exclude)))
     query = query.order_by(URGENCY, OutboxRow.next_attempt_at, OutboxRow.id).limit(limit)
     rows = list(session.scalars(skip_locked(session, query)))
     for row in rows:

@@ -14,7 +14,12 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.slack_response import SlackResponse
 
 from watchtower.errors import DeliveryError, OutcomeUnknown, RateLimited, TargetDisabled
-from watchtower.notify.base import TargetUnreachable, UnreachableMaybeSent
+from watchtower.notify.base import (
+    ServerError,
+    ServerErrorMaybeSent,
+    TargetUnreachable,
+    UnreachableMaybeSent,
+)
 from watchtower.notify.slack_api import SlackApi
 from watchtower.notify.slack_errors import SlackRefused, slack_error
 
@@ -48,10 +53,10 @@ class RaisingClient:
 @pytest.mark.parametrize(
     ("error", "write", "expected", "reason"),
     [
-        (api_error(503), True, UnreachableMaybeSent, "Slack server error (503)"),
-        (api_error(500, "fatal_error"), True, UnreachableMaybeSent, "Slack server error (500)"),
+        (api_error(503), True, ServerErrorMaybeSent, "Slack server error (503)"),
+        (api_error(500, "fatal_error"), True, ServerErrorMaybeSent, "Slack server error (500)"),
         (api_error(200, "fatal_error"), True, OutcomeUnknown, "Slack server error (fatal_error)"),
-        (api_error(503), False, TargetUnreachable, "Slack server error (503)"),
+        (api_error(503), False, ServerError, "Slack server error (503)"),
         (api_error(429, "ratelimited", {"Retry-After": "30"}), True, RateLimited, ""),
         (api_error(200, "token_revoked"), True, TargetDisabled, ""),
         (api_error(200, "channel_not_found"), True, SlackRefused, ""),
