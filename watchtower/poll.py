@@ -12,6 +12,7 @@ import functools
 import logging
 import threading
 from concurrent.futures import Future
+from dataclasses import replace
 from datetime import datetime
 from typing import TYPE_CHECKING
 
@@ -52,6 +53,12 @@ log = logging.getLogger("watchtower.poll")
 
 #: Seconds running fetches get to store their result once a stop is asked.
 STOP_GRACE = 2.0
+#: ``run --once`` reads a source that says more waits (``FetchResult.more``: a
+#: mailbox catching up) again at once, up to this many reads in all, each
+#: recorded on its own. The daemon reads one per round instead (the source is
+#: due again at the next round): a round waits at most ``poll_interval`` for its
+#: sources, and a source reading on would hold its worker from the others.
+ONCE_MAX_READS = 20
 
 
 class Poller:
@@ -136,7 +143,9 @@ class Poller:
         try:
             with self._lock:
                 self._in_flight += len(claimed)
-            futures = [pool.submit(self._poll_tracked, c, stats, stop) for c in claimed]
+            futures = [
+                pool.submit(self._poll_tracked, c, stats, stop, all_sources) for c in claimed
+            ]
             for claim, future in zip(claimed, futures, strict=True):
                 future.add_done_callback(functools.partial(self._one_less, claim))
             patience = None if all_sources else config.watchtower.poll_interval.total_seconds()
@@ -179,11 +188,13 @@ class Poller:
                 )
         return [c for c in claimed if c.id not in stuck]
 
-    def _poll_tracked(self, claim: Claim, stats: PollStats, stop: threading.Event | None) -> None:
+    def _poll_tracked(
+        self, claim: Claim, stats: PollStats, stop: threading.Event | None, drain: bool = False
+    ) -> None:
         with self._lock:
             self._fetching[claim.id] = self.app.clock()
         try:
-            self._poll_one(claim, stats, stop)
+            self._poll_one(claim, stats, stop, drain)
         finally:
             with self._lock:
                 self._fetching.pop(claim.id, None)
@@ -199,12 +210,39 @@ class Poller:
             except Exception:  # a database outage: its lease ends in 10 minutes anyway
                 log.warning("could not release a source not fetched", extra=kv(source=claim.name))
 
-    def _poll_one(self, claim: Claim, stats: PollStats, stop: threading.Event | None) -> None:
+    def _poll_one(
+        self, claim: Claim, stats: PollStats, stop: threading.Event | None, drain: bool = False
+    ) -> None:
+        """Fetch one source and record the outcome; with ``drain`` (``run --once``),
+        again while it says more waits, :data:`ONCE_MAX_READS` reads at most."""
+        for read in range(1, ONCE_MAX_READS + 1):
+            result = self._read_one(claim, stats, stop, first=read == 1)
+            more = result is not None and result.more and result.cursor not in (None, claim.cursor)
+            if not (drain and more) or (stop is not None and stop.is_set()):
+                return
+            assert result is not None and result.cursor is not None
+            claim = replace(
+                claim,
+                etag=result.etag,
+                last_modified=result.last_modified,
+                cursor=dict(result.cursor),
+                alert_reason=None,  # the first success recorded the recovery
+                first_poll=False,
+            )
+        log.warning(
+            "run --once stopped catching up a source; the next run reads on",
+            extra=kv(source=claim.name, reads=ONCE_MAX_READS),
+        )
+
+    def _read_one(
+        self, claim: Claim, stats: PollStats, stop: threading.Event | None, first: bool
+    ) -> FetchResult | None:
+        """One fetch of ``claim`` and its outcome recorded; the result when it succeeded."""
         app = self.app
         settings = app.source_settings(claim.name)
         if settings is None or (stop is not None and stop.is_set()):
             self._release(claim.id)
-            return
+            return None
         ctx = FetchContext(
             http=app.http, now=app.clock, log=log, timezone=app.loaded.config.watchtower.timezone
         )
@@ -214,14 +252,14 @@ class Poller:
             result = REGISTRY[settings.kind].fetch(settings, state, ctx)
         except SourceError as exc:
             self._record_failure(claim.id, settings, exc.message, exc.retry_after, stats, exc)
-            return
+            return None
         except Exception as exc:  # a bug in one adapter must not stop the others
             log.exception("adapter crashed", extra=kv(source=claim.name))
             crash = internal_error("adapter_crashed", exc)
             self._record_failure(claim.id, settings, crash.message, None, stats, crash)
-            return
+            return None
         try:
-            self._record_success(claim, settings, result, stats)
+            self._record_success(claim, settings, result, stats, first)
         except Exception as exc:  # nothing stored: the items are fetched again next time
             app.stories.forget_batch()  # it may have indexed items that were rolled back
             if outage_reason(exc) is not None:
@@ -233,6 +271,8 @@ class Poller:
             log.exception("processing failed", extra=kv(source=claim.name))
             crash = internal_error("processing_failed", exc)
             self._record_failure(claim.id, settings, crash.message, None, stats, crash)
+            return None
+        return result
 
     def _release_after_outage(self, claim: Claim) -> None:
         """Due again at once if the database is back (a connection lost, not the
@@ -251,7 +291,12 @@ class Poller:
             )
 
     def _record_success(
-        self, claim: Claim, settings: SourceSettings, result: FetchResult, stats: PollStats
+        self,
+        claim: Claim,
+        settings: SourceSettings,
+        result: FetchResult,
+        stats: PollStats,
+        first: bool = True,
     ) -> None:
         app = self.app
         now = app.clock()
@@ -286,7 +331,7 @@ class Poller:
                             session, app.loaded.config, row, batch.new_items, now
                         )
         with self._lock:
-            stats.ok += 1
+            stats.ok += first  # a source read again by `run --once` is one source
             stats.not_modified += result.not_modified
             stats.items += len(result.items)
             stats.add(batch)

@@ -41,9 +41,10 @@ from watchtower.adapters._mail_decode import (
     own_text,
 )
 from watchtower.adapters._mail_digest import (
-    Target,
+    GOOGLE_ALERTS,
+    LINKEDIN,
+    Digest,
     clean_linkedin_url,
-    google_target,
     html_articles,
     text_articles,
 )
@@ -90,13 +91,13 @@ class _Envelope:
         return (f"{self.name} <{self.sender}>" if self.name else self.sender)[:500] or None
 
 
-def _digest_target(sender: str) -> Target | None:
-    """How a digest from ``sender`` links its articles; ``None`` for other senders."""
+def _digest_target(sender: str) -> Digest | None:
+    """How a digest from ``sender`` is read; ``None`` for other senders."""
     local, _, domain = sender.lower().rpartition("@")
     if domain == "google.com" and local.startswith("googlealerts"):
-        return google_target
+        return GOOGLE_ALERTS
     if domain == "linkedin.com" or domain.endswith(".linkedin.com"):
-        return clean_linkedin_url
+        return LINKEDIN
     return None
 
 
@@ -107,7 +108,7 @@ _FORWARDED_FROM = re.compile(
 )
 
 
-def _forwarded_target(message: Message) -> Target | None:
+def _forwarded_target(message: Message) -> Digest | None:
     """How the digest forwarded inline in ``message`` links its articles, if any:
     the first sender named in the body that sends digests."""
     html = own_text(message, "html")
@@ -119,7 +120,7 @@ def _forwarded_target(message: Message) -> Target | None:
     return None
 
 
-def _digest_items(message: Message, target: Target | None = None) -> list[Item]:
+def _digest_items(message: Message, target: Digest | None = None) -> list[Item]:
     """One item per article when ``message`` is a digest (or, with ``target``,
     holds one forwarded inline); ``[]`` otherwise."""
     envelope = _Envelope.of(message)
@@ -137,10 +138,11 @@ def _digest_items(message: Message, target: Target | None = None) -> list[Item]:
             title=title[:10_000],
             text=(snippet or title)[:1_000_000],
             published=envelope.published,
-            author=envelope.name or envelope.sender or None,
+            # Who wrote it, as the digest names them; never the digest's sender.
+            author=author[:500] if author else None,
             extra={"mail_subject": envelope.subject[:500]},
         )
-        for url, title, snippet in articles
+        for url, title, snippet, author in articles
     ]
 
 

@@ -17,12 +17,25 @@ An article's text is its own and nobody else's, whatever the layout:
 
 A text-only digest (no HTML part) is split the same way: each article is the
 paragraph that ends with its ``<URL>`` line, title first.
+
+Who wrote an article is what the digest says, never its sender ("LinkedIn",
+"Google Alerts" wrote nothing):
+
+* a LinkedIn discussion: the member who started it, named by the one profile
+  link (``/in/…``) of the article's own region, else by the "Marie D. · …"
+  that starts its text;
+* a Google Alerts article: the publication (schema.org ``publisher``, the grey
+  ``<font>`` of the classic layout, the line under the title in the text part).
+
+When the digest does not say, or names several people, the author is empty.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Literal
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from selectolax.lexbor import LexborHTMLParser, LexborNode
@@ -31,7 +44,10 @@ from watchtower.adapters._text import collapse, html_to_text
 from watchtower.adapters.google_alerts import unwrap_google_url
 
 __all__ = [
+    "GOOGLE_ALERTS",
+    "LINKEDIN",
     "Article",
+    "Digest",
     "Target",
     "clean_linkedin_url",
     "google_target",
@@ -39,10 +55,20 @@ __all__ = [
     "text_articles",
 ]
 
-#: ``(url, title, text)`` of one article.
-Article = tuple[str, str, str]
+#: ``(url, title, text, author)`` of one article; ``author`` is ``None`` when unknown.
+Article = tuple[str, str, str, "str | None"]
 #: The article URL a link points to, or ``None`` for any other link.
 Target = Callable[[str], "str | None"]
+
+
+@dataclass(frozen=True)
+class Digest:
+    """How one sender's digests link their articles (``target``) and who wrote
+    them: a ``"member"`` of a group, or a ``"publication"``."""
+
+    target: Target
+    byline: Literal["member", "publication"]
+
 
 _MAX_TEXT = 2000
 _LINKEDIN_CONTENT = ("/groups/", "/feed/update/", "/posts/", "/pulse/")
@@ -110,11 +136,96 @@ def clean_linkedin_url(href: str) -> str | None:
     return urlunsplit(("https", "www.linkedin.com", path, urlencode(query), ""))
 
 
+GOOGLE_ALERTS = Digest(google_target, "publication")
+LINKEDIN = Digest(clean_linkedin_url, "member")
+
+#: A member's name: letters, spaces, dots, hyphens, apostrophes; no digits or URL.
+_NAME = re.compile(r"[^\W\d_][^\d@/:|·—–<>()\[\]{}\n]{0,58}")
+#: "Marie D. · Conseillère clientèle — …": the name before the first " · ".
+_NAME_FIRST = re.compile(r"\s*(" + _NAME.pattern + r"?)\s+·\s")
+_MAX_NAME_WORDS = 5
+_MAX_PUBLICATION = 80
+_MAX_PUBLICATION_LINE = 50
+_SENTENCE_END = (".", ",", ";", ":", "…", "!", "?")
+
+
+def _name(text: str) -> str | None:
+    """``text`` if it reads as a person's name, else ``None``."""
+    text = collapse(text)
+    if _NAME.fullmatch(text) and len(text.split()) <= _MAX_NAME_WORDS:
+        return text
+    return None
+
+
+def _publication(text: str) -> str | None:
+    """``text`` as a publication's name; a bare address ("www.example.fr/page",
+    the classic layout's web results) gives its site."""
+    text = collapse(text)
+    if text and " " not in text and "/" in text and "://" not in text:
+        text = text.split("/", 1)[0]
+    return text if 0 < len(text) <= _MAX_PUBLICATION and "://" not in text else None
+
+
+def _publication_line(line: str) -> str | None:
+    """The line under a text alert's title, when it reads as a publication's name
+    ("Le Parisien") and not as the start of a wrapped snippet (a web result has
+    no publication line: its snippet comes right under the title)."""
+    line = collapse(line)
+    short = len(line) <= _MAX_PUBLICATION_LINE and len(line.split()) <= _MAX_NAME_WORDS + 1
+    return _publication(line) if short and not line.endswith(_SENTENCE_END) else None
+
+
+def _is_profile(href: str) -> bool:
+    """A link to a LinkedIn member's profile (``/in/…``, tracked or not)."""
+    parts = urlsplit(href)
+    host = (parts.hostname or "").lower()
+    linkedin = host == "linkedin.com" or host.endswith(".linkedin.com")
+    return linkedin and parts.path.removeprefix("/comm").startswith("/in/")
+
+
+def _member(region: list[LexborNode], text: str) -> str | None:
+    """The member named by the region's profile links (only when they name one
+    person), else by the name that starts its text."""
+    links = [
+        link
+        for node in region
+        if node.is_element_node
+        for link in ([node] if node.tag == "a" else []) + list(node.css("a[href]"))
+    ]
+    names = {
+        name
+        for link in links
+        if _is_profile(link.attributes.get("href") or "")
+        and (name := _name(html_to_text(link.html)))
+    }
+    if names:
+        return names.pop() if len(names) == 1 else None
+    return _member_in_text(text)
+
+
+def _member_in_text(text: str) -> str | None:
+    found = _NAME_FIRST.match(text)
+    return _name(found.group(1)) if found else None
+
+
+def _grey_publication(region: list[LexborNode]) -> str | None:
+    """The classic Google layout's source: the first ``<font color=…>`` of the region."""
+    for node in region:
+        if not node.is_element_node:
+            continue
+        fonts = ([node] if node.tag == "font" else []) + list(node.css("font"))
+        for font in fonts:
+            if font.attributes.get("color"):
+                return _publication(html_to_text(font.html))
+    return None
+
+
 # ----------------------------------------------------------------------- HTML
 
 
-def html_articles(html: str, target: Target) -> list[Article]:
+def html_articles(html: str, digest: Digest) -> list[Article]:
     """Every article of a digest's HTML, in page order."""
+    target = digest.target
     links: dict[str, list[LexborNode]] = {}
     for link in LexborHTMLParser(html).css("a[href]"):
         url = target(link.attributes.get("href") or "")
@@ -132,16 +243,21 @@ def html_articles(html: str, target: Target) -> list[Article]:
     articles: list[Article] = []
     span = 0
     for index, (url, title, first, titled_link) in enumerate(anchors):
-        text = _microdata_text(first, url, target)
+        micro = _microdata(first, url, target)
         region, span = _region(nodes, index, span)
-        if text is None:
+        if micro is not None:
+            text, publisher = micro
+        else:
             text = _region_text(region, titled_link, title)
-        articles.append((url, title, text[:_MAX_TEXT]))
+            publisher = _grey_publication(region) if digest.byline == "publication" else None
+        author = _member(region, text) if digest.byline == "member" else publisher
+        articles.append((url, title, text[:_MAX_TEXT], author))
     return articles
 
 
-def _microdata_text(link: LexborNode, url: str, target: Target) -> str | None:
-    """Publisher and description of the schema.org article scope around ``link``."""
+def _microdata(link: LexborNode, url: str, target: Target) -> tuple[str, str | None] | None:
+    """The text (publisher and description) and the publisher of the schema.org
+    article scope around ``link``."""
     node = link.parent
     while node is not None and node.tag not in ("body", "html"):
         attributes = node.attributes
@@ -154,11 +270,9 @@ def _microdata_text(link: LexborNode, url: str, target: Target) -> str | None:
             ):
                 return None  # no description, or a scope shared by several articles
             publisher = node.css_first('[itemprop="publisher"] [itemprop="name"]')
-            parts = (
-                html_to_text(publisher.html) if publisher else "",
-                html_to_text(description.html),
-            )
-            return " ".join(part for part in parts if part)
+            name = html_to_text(publisher.html) if publisher else ""
+            parts = (name, html_to_text(description.html))
+            return " ".join(part for part in parts if part), _publication(name)
         node = node.parent
     return None
 
@@ -243,8 +357,10 @@ def _region_text(region: list[LexborNode], link: LexborNode, title: str) -> str:
 # ----------------------------------------------------------------------- text
 
 
-def text_articles(text: str, target: Target) -> list[Article]:
-    """Every article of a text-only digest: the paragraph ending with its URL line."""
+def text_articles(text: str, digest: Digest) -> list[Article]:
+    """Every article of a text-only digest: the paragraph ending with its URL line
+    (title, for Google the publication, then the snippet)."""
+    target = digest.target
     text = _ANGLE_URL.sub(lambda m: "<" + "".join(m.group(1).split()) + ">", text)
     articles: list[Article] = []
     seen: set[str] = set()
@@ -268,6 +384,11 @@ def text_articles(text: str, target: Target) -> list[Article]:
         if url not in seen:
             seen.add(url)
             title = block[0] if block else url
-            articles.append((url, title, collapse(" ".join(block[1:]))[:_MAX_TEXT]))
+            snippet = collapse(" ".join(block[1:]))
+            if digest.byline == "member":
+                author = _member_in_text(snippet)
+            else:  # title, publication, snippet: a line under the title alone says nothing
+                author = _publication_line(block[1]) if len(block) >= 3 else None
+            articles.append((url, title, snippet[:_MAX_TEXT], author))
         block = []
     return articles

@@ -14,11 +14,17 @@ that was delivered late; items read again in it are the same items (their guid
 comes from ``Message-ID``) and are not announced twice.
 
 One e-mail that cannot be read is skipped with a warning naming its UID; the
-cursor moves past it, so it never blocks the mails after it. A warning also
-says when e-mails were left unread: older than the newest ``max_messages`` on
-the first check, or still waiting while a backlog is caught up. While catching
-up, the result says ``more``, so the poller checks again at its next round
-(``poll_interval``) instead of after ``every``, ``max_messages`` at a time.
+cursor moves past it, so it never blocks the mails after it. One the server
+never manages to send (a FETCH that times out, or that makes the server hang
+up or answer BAD, while login, SELECT and SEARCH work) is retried alone at the
+next checks and skipped after three in a row, with a warning naming its UID,
+subject and folder that stays in the source's warnings for a day; the e-mails
+before it are read at once, those after it once it is skipped
+(:mod:`._imap_stuck`). A warning also says when e-mails were left unread: older
+than the newest ``max_messages`` on the first check, or still waiting while a
+backlog is caught up. While catching up, the result says ``more``, so the
+poller checks again at its next round (``poll_interval``) instead of after
+``every``, ``max_messages`` at a time (``run --once`` reads on at once).
 
 Sizes are asked first (``RFC822.SIZE``, one FETCH): bodies are then fetched in
 batches bounded in count and bytes, and an e-mail over ``max_message_bytes`` (a
@@ -32,23 +38,22 @@ The password comes from the environment variable named by ``password_env`` and
 never appears in errors. Connecting and every read wait at most ``[watchtower]
 request_timeout``, which the injected HTTP fetcher carries (``ctx.http.timeout``).
 Connecting, logging in (AUTHENTICATE PLAIN for a password outside ASCII) and
-naming failures: :mod:`._imap_session`.
+naming failures: :mod:`._imap_session`; the FETCHes: :mod:`._imap_reader`.
 """
 
 from __future__ import annotations
 
 import contextlib
 import os
-import re
 import ssl
-from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Literal
 
-from imap_tools.mailbox import BaseMailBox
 from imap_tools.query import AND, U
 from pydantic import Field, field_validator, model_validator
 
+from watchtower.adapters._imap_reader import FetchFailed, Reader
 from watchtower.adapters._imap_session import (
     bare_host,
     ca_file_problem,
@@ -59,22 +64,17 @@ from watchtower.adapters._imap_session import (
     server_errors,
     tls_context,
 )
-from watchtower.adapters._mail import mail_subject, parse_email
+from watchtower.adapters._imap_stuck import NOTES_KEPT, Stop, Stuck, after_failure, reminders
+from watchtower.adapters._mail import parse_email
 from watchtower.adapters.base import FetchContext, FetchResult, Source, SourceSettings, SourceState
 from watchtower.errors import PermanentError
 from watchtower.models import Item
 
 __all__ = ["ImapSettings", "ImapSource", "ca_file_problem"]
 
-#: E-mails asked for in one FETCH, at most; their sizes add up to at most twice
-#: ``max_message_bytes`` (sizes are asked first).
-_FETCH_CHUNK = 25
 #: After a UIDVALIDITY change, e-mails dated this long before ``read_until`` are
 #: still read again (delivery can lag behind the Date header).
 _REREAD_MARGIN = timedelta(days=1)
-_UID = re.compile(rb"\bUID (\d+)")
-_SIZE = re.compile(rb"\bRFC822\.SIZE (\d+)")
-_INTERNALDATE = re.compile(rb'INTERNALDATE "([^"]+)"')
 
 
 class ImapSettings(SourceSettings):
@@ -118,169 +118,25 @@ class ImapSettings(SourceSettings):
         return self.port or (993 if self.tls == "implicit" else 143)
 
 
-def _arrival(meta: bytes) -> datetime | None:
-    match = _INTERNALDATE.search(meta)
-    if match is None:
-        return None
-    try:
-        return datetime.strptime(match.group(1).decode().strip(), "%d-%b-%Y %H:%M:%S %z")
-    except (ValueError, UnicodeDecodeError):
-        return None
-
-
-def _fetched(data: list[Any]) -> Iterator[tuple[int, bytes, datetime | None]]:
-    """``(uid, raw e-mail, arrival)`` of each message in a UID FETCH answer."""
-    for index, entry in enumerate(data):
-        if not isinstance(entry, tuple) or len(entry) < 2 or not isinstance(entry[1], bytes):
-            continue
-        after = data[index + 1] if index + 1 < len(data) else b""
-        meta = bytes(entry[0]) + b" " + (after if isinstance(after, bytes) else b"")
-        uid = _UID.search(meta)
-        if uid is not None:
-            yield int(uid.group(1)), entry[1], _arrival(meta)
-
-
-def _sizes(data: list[Any]) -> dict[int, int]:
-    """``uid -> RFC822.SIZE`` from a ``UID FETCH (UID RFC822.SIZE)`` answer."""
-    sizes: dict[int, int] = {}
-    for entry in data:
-        meta = entry[0] if isinstance(entry, tuple) else entry
-        if not isinstance(meta, bytes):
-            continue
-        uid, size = _UID.search(meta), _SIZE.search(meta)
-        if uid is not None and size is not None:
-            sizes[int(uid.group(1))] = int(size.group(1))
-    return sizes
-
-
-def _batches(uids: list[int], sizes: dict[int, int], cap: int) -> Iterator[tuple[list[int], bool]]:
-    """``uids`` in order, as FETCH batches of at most :data:`_FETCH_CHUNK` e-mails
-    and ``2 * cap`` bytes; ``(batch, True)`` is one e-mail over ``cap``, read in
-    part. An unknown size counts as ``cap``."""
-    batch: list[int] = []
-    total = 0
-    for uid in uids:
-        size = sizes.get(uid, cap)
-        if size > cap:
-            if batch:
-                yield batch, False
-                batch, total = [], 0
-            yield [uid], True
-            continue
-        if batch and (len(batch) >= _FETCH_CHUNK or total + size > 2 * cap):
-            yield batch, False
-            batch, total = [], 0
-        batch.append(uid)
-        total += size
-    if batch:
-        yield batch, False
-
-
-def _megabytes(size: int) -> str:
-    return f"{size / 1_000_000:.1f} MB"
-
-
-class _Reader:
-    """One poll of one folder: the e-mails to read, their items, what to report."""
-
-    def __init__(self, mailbox: BaseMailBox, settings: ImapSettings) -> None:
-        self.mailbox = mailbox
-        self.settings = settings
-        self.warnings: list[str] = []
-        # BODY[] sets \Seen; BODY.PEEK[] does not.
-        self.body = "BODY" if settings.mark_seen else "BODY.PEEK"
-
-    def _uid_fetch(self, uids: list[int], parts: str) -> list[Any] | None:
-        status, data = self.mailbox.client.uid("FETCH", ",".join(map(str, uids)), parts)
-        return list(data) if status == "OK" else None
-
-    def _fetch(self, uids: list[int]) -> list[tuple[int, bytes, datetime | None]] | None:
-        data = self._uid_fetch(uids, f"(UID INTERNALDATE {self.body}[])")
-        return None if data is None else list(_fetched(data))
-
-    def _sizes(self, uids: list[int]) -> dict[int, int]:
-        """Each e-mail's size, asked in one cheap FETCH before any body is read."""
-        data = self._uid_fetch(uids, "(UID RFC822.SIZE)") if uids else None
-        return {} if data is None else _sizes(data)
-
-    def messages(self, uids: list[int]) -> Iterator[tuple[int, bytes, datetime | None]]:
-        """Each e-mail of ``uids``, in order; one the server refuses to send is
-        skipped with a warning, one over ``max_message_bytes`` is read in part.
-
-        Each FETCH answer holds at most twice ``max_message_bytes``: memory stays
-        bounded however big the e-mails or the backlog.
-        """
-        cap = self.settings.max_message_bytes
-        sizes = self._sizes(uids)
-        for chunk, too_big in _batches(uids, sizes, cap):
-            if too_big:
-                yield from self._in_part(chunk[0], sizes.get(chunk[0]))
-                continue
-            found = self._fetch(chunk)
-            if found is not None:
-                yield from found
-                continue
-            for uid in chunk:  # find the one the server cannot send
-                single = self._fetch([uid])
-                if single is None:
-                    self.warnings.append(
-                        f"e-mail UID {uid} in {self.settings.folder} skipped: "
-                        "the mail server cannot send it"
-                    )
-                yield from single or ()
-
-    def _in_part(self, uid: int, size: int | None) -> Iterator[tuple[int, bytes, datetime | None]]:
-        """An e-mail over the cap: its header and the first ``max_message_bytes`` of
-        its body (the text parts come before the attachments in practice), with a
-        warning naming it; never the whole of it."""
-        cap, folder = self.settings.max_message_bytes, self.settings.folder
-        shown = _megabytes(size) if size is not None else "of unknown size"
-        data = self._uid_fetch(
-            [uid], f"(UID INTERNALDATE {self.body}[HEADER]<0.{cap}> {self.body}[TEXT]<0.{cap}>)"
-        )
-        head, text, arrived = b"", b"", None
-        for entry in data or ():
-            meta = entry[0] if isinstance(entry, tuple) else entry
-            if not isinstance(meta, bytes):
-                continue
-            arrived = arrived or _arrival(meta)
-            if isinstance(entry, tuple) and isinstance(entry[1], bytes):
-                if b"HEADER]" in meta.upper():
-                    head = entry[1]
-                elif b"TEXT]" in meta.upper():
-                    text = entry[1]
-        if not head:
-            self.warnings.append(
-                f"e-mail UID {uid} in {folder} skipped: it is {shown}, over "
-                f"max_message_bytes ({_megabytes(cap)}), and the mail server cannot send its header"
-            )
-            return
-        subject = mail_subject(head) or "(no subject)"
-        self.warnings.append(
-            f'e-mail UID {uid} in {folder} ("{subject[:100]}") is {shown}, over '
-            f"max_message_bytes ({_megabytes(cap)}): only its header and first "
-            f"{_megabytes(cap)} were read"
-        )
-        yield uid, head + text, arrived
-
-    def items(self, uid: int, raw: bytes) -> list[Item] | None:
-        """The items of one e-mail; ``None`` (and a warning) when it cannot be read."""
-        try:
-            return parse_email(raw)
-        except Exception as exc:  # one malformed e-mail must never block the mailbox
-            self.warnings.append(
-                f"e-mail UID {uid} in {self.settings.folder} skipped: it cannot be read "
-                f"({type(exc).__name__})"
-            )
-            return None
-
-
 def _time(value: Any) -> datetime | None:
     try:
         when = datetime.fromisoformat(str(value)) if value else None
     except ValueError:
         return None
     return when if when is not None and when.tzinfo is not None else None
+
+
+@dataclass(frozen=True)
+class _Chunk:
+    """What one check reads: the UIDs found above the cursor, the ones read now,
+    and how older re-read e-mails are told apart after a UIDVALIDITY change."""
+
+    validity: int
+    found: list[int]
+    uids: list[int]
+    last: int
+    rebuilt: bool
+    cutoff: datetime | None
 
 
 class ImapSource(Source):
@@ -310,29 +166,36 @@ class ImapSource(Source):
         ctx: FetchContext,
     ) -> FetchResult:
         mailbox = connect(settings, context, ctx.http.timeout)
+        reader = Reader(mailbox, settings, ctx.http.timeout)
         try:
             login(mailbox, settings.username, password)
-            result = self._read(_Reader(mailbox, settings), state, ctx.now())
+            result = self._read(reader, state, ctx.now())
         except BaseException:
-            # No LOGOUT: on a dead or silent connection it would fail or wait
-            # again, and its error would replace the real one.
-            with contextlib.suppress(Exception):
-                mailbox.client.shutdown()
+            reader.broken = True
             raise
-        with contextlib.suppress(Exception):  # everything is read: a failed goodbye is harmless
-            mailbox.logout()
+        finally:
+            # No LOGOUT after a failure: on a dead or silent connection it would
+            # fail or wait again, and its error would replace the real one.
+            if reader.broken:
+                with contextlib.suppress(Exception):
+                    mailbox.client.shutdown()
+        if not reader.broken:
+            with contextlib.suppress(Exception):  # all is read: a failed goodbye is harmless
+                mailbox.logout()
         return result
 
-    def _read(self, reader: _Reader, state: SourceState, started: datetime) -> FetchResult:
+    def _chunk(self, reader: Reader, cursor: dict[str, Any]) -> _Chunk:
+        """Open the folder and choose the UIDs this check reads."""
         mailbox, settings = reader.mailbox, reader.settings
-        cursor = state.cursor
         open_folder(mailbox, settings.folder, readonly=not settings.mark_seen)
         validity = int(mailbox.folder.status(settings.folder, ["UIDVALIDITY"])["UIDVALIDITY"])
         last = int(cursor.get("last_uid") or 0)
         read_until = _time(cursor.get("read_until"))
         rebuilt = cursor.get("uidvalidity") not in (None, validity)
+        cutoff = None if rebuilt else _time(cursor.get("reread_cutoff"))
         if rebuilt:
             last = 0
+            cutoff = read_until - _REREAD_MARGIN if read_until else None
         # "N:*" always matches the highest UID, even below N: filter again.
         found = sorted(
             u for u in map(int, mailbox.uids(AND(uid=U(str(last + 1), "*")))) if u > last
@@ -340,20 +203,36 @@ class ImapSource(Source):
         # First poll: only the newest; catching up: oldest first.
         limit = settings.max_messages
         uids = found[-limit:] if last == 0 else found[:limit]
-        cutoff = read_until - _REREAD_MARGIN if rebuilt and read_until else None
+        return _Chunk(validity, found, uids, last, rebuilt, cutoff)
+
+    def _read(self, reader: Reader, state: SourceState, started: datetime) -> FetchResult:
+        settings = reader.settings
+        cursor = state.cursor
+        chunk = self._chunk(reader, cursor)
+        stuck = None if chunk.rebuilt else Stuck.of(cursor.get("stuck"))
         items: list[Item] = []
         old = 0
-        for uid, raw, arrived in reader.messages(uids):
-            found_items = reader.items(uid, raw)
-            if found_items is None:
-                continue
-            # Dated by its Date header, else by its arrival; undated e-mails are read.
-            dated = (found_items[0].published if found_items else None) or arrived
-            if cutoff is not None and dated is not None and dated < cutoff:
-                old += 1
-                continue
-            items += found_items
-        if rebuilt:
+        stop: Stop | None = None
+        suspects = stuck.suspects(chunk.uids) if stuck else set()
+        try:
+            for uid, raw, arrived in reader.messages(chunk.uids, suspects):
+                found_items = _items(reader, uid, raw)
+                if found_items is None:
+                    continue
+                # Dated by its Date header, else by its arrival; undated e-mails are read.
+                dated = (found_items[0].published if found_items else None) or arrived
+                if chunk.cutoff is not None and dated is not None and dated < chunk.cutoff:
+                    old += 1
+                    continue
+                items += found_items
+        except FetchFailed as failed:
+            if not reader.answered:
+                # Not one FETCH answered (the sizes, a subject): the server, not
+                # one e-mail. The check fails as any other, and counts nothing.
+                raise failed.error from None
+            waiting = sum(u > failed.uids[-1] for u in chunk.found)
+            stop = after_failure(failed, stuck, chunk.last, settings.folder, waiting, started)
+        if chunk.rebuilt:
             note = (
                 f"; {old} of them, dated before the last complete check, were skipped"
                 if old
@@ -362,24 +241,75 @@ class ImapSource(Source):
             reader.warnings.insert(
                 0,
                 f"the folder {settings.folder} was rebuilt (UIDVALIDITY changed): "
-                f"re-read its newest {len(uids)} e-mails{note}",
+                f"re-read its newest {len(chunk.uids)} e-mails{note}",
             )
-        left = len(found) - len(uids)
-        if left > 0 and last == 0 and not rebuilt:
-            reader.warnings.append(
-                f"first check of {settings.folder}: read its newest {len(uids)} e-mails; "
-                f"the {left} older ones are not read (max_messages = {limit})"
-            )
-        elif left > 0 and last:
-            reader.warnings.append(
-                f"{left} more e-mails wait in {settings.folder}: "
-                f"{limit} are read per check (max_messages)"
-            )
-        caught_up = last == 0 or len(found) <= limit
-        until = started if caught_up else read_until
-        new_cursor: dict[str, Any] = {"uidvalidity": validity, "last_uid": max([last, *uids])}
-        if until is not None:
-            new_cursor["read_until"] = until.isoformat()
-        # Catching up: the poller checks again at its next round, not after `every`.
-        more = bool(last) and left > 0
+        if stop is not None:
+            reader.warnings.append(stop.warning)
+        else:
+            _backlog_warning(reader, chunk)
+        new_cursor = _new_cursor(cursor, chunk, stuck, stop, started)
+        # Reminders of e-mails skipped at earlier checks (status shows the last warnings).
+        notes, shown = reminders(cursor.get("skipped"), started)
+        reader.warnings += shown
+        if stop is not None and stop.skipped is not None:
+            notes = [*notes, stop.skipped][-NOTES_KEPT:]
+        if notes:
+            new_cursor["skipped"] = notes
+        left = sum(u > new_cursor["last_uid"] for u in chunk.found)
+        if stop is None:
+            # Catching up: the poller checks again at its next round, not after `every`.
+            more = bool(chunk.last) and left > 0
+        else:
+            # Past a skipped e-mail, the rest is read at the next round; an e-mail
+            # retried waits for `every` (the server may be busy for a while).
+            more = stop.skipped is not None and left > 0
         return FetchResult(items, cursor=new_cursor, warnings=reader.warnings, more=more)
+
+
+def _items(reader: Reader, uid: int, raw: bytes) -> list[Item] | None:
+    """The items of one e-mail; ``None`` (and a warning) when it cannot be read."""
+    try:
+        return parse_email(raw)
+    except Exception as exc:  # one malformed e-mail must never block the mailbox
+        reader.warnings.append(
+            f"e-mail UID {uid} in {reader.settings.folder} skipped: it cannot be read "
+            f"({type(exc).__name__})"
+        )
+        return None
+
+
+def _backlog_warning(reader: Reader, chunk: _Chunk) -> None:
+    """Say when e-mails were left unread by a check that read all it chose to."""
+    folder, limit = reader.settings.folder, reader.settings.max_messages
+    left = len(chunk.found) - len(chunk.uids)
+    if left > 0 and chunk.last == 0 and not chunk.rebuilt:
+        reader.warnings.append(
+            f"first check of {folder}: read its newest {len(chunk.uids)} e-mails; "
+            f"the {left} older ones are not read (max_messages = {limit})"
+        )
+    elif left > 0 and chunk.last:
+        reader.warnings.append(
+            f"{left} more e-mails wait in {folder}: {limit} are read per check (max_messages)"
+        )
+
+
+def _new_cursor(
+    cursor: dict[str, Any], chunk: _Chunk, stuck: Stuck | None, stop: Stop | None, started: datetime
+) -> dict[str, Any]:
+    """The cursor after a check (see the module docstring)."""
+    if stop is None:
+        last_uid = max([chunk.last, *chunk.uids])
+        still = stuck.after(last_uid) if stuck else None
+    else:
+        last_uid, still = stop.last_uid, stop.stuck
+    new: dict[str, Any] = {"uidvalidity": chunk.validity, "last_uid": last_uid}
+    if still is not None:
+        new["stuck"] = still.cursor()
+    caught_up = stop is None and (chunk.last == 0 or len(chunk.found) == len(chunk.uids))
+    until = started if caught_up else _time(cursor.get("read_until"))
+    if until is not None:
+        new["read_until"] = until.isoformat()
+    if chunk.cutoff is not None and not caught_up:
+        # A rebuilt folder read in several checks: the rest is told apart the same way.
+        new["reread_cutoff"] = chunk.cutoff.isoformat()
+    return new

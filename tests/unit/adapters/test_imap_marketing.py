@@ -232,11 +232,12 @@ def test_a_connection_cut_mid_fetch_loses_nothing_and_reads_nothing_twice(
     append_many(mailbox, range(1, 31))
 
     cut = mailbox.settings(tls="none", port=proxy.port, ca_file=None)
-    with pytest.raises(TransientError) as caught:
-        poll(cut, state)
+    # The session worked (login, SELECT, SEARCH): the FETCH's e-mails are suspects,
+    # retried one at a time (tests/unit/adapters/test_imap_stuck.py), not skipped.
+    cut_result, state = poll(cut, state)
     assert proxy.cut.is_set()
-    assert caught.value.code in ("imap_closed", "imap_closed_reason")
-    # The failed check moved no cursor: the next one reads all 30, once.
+    assert cut_result.items == [] and "could not be fetched" in cut_result.warnings[0]
+    # The cut check moved the cursor past nothing: the next one reads all 30, once.
     result, state = poll(direct, state)
     assert [item.title for item in result.items] == [f"Réclamation {n}" for n in range(1, 31)]
     again, _ = poll(direct, state)
