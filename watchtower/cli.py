@@ -205,7 +205,7 @@ def _logging_options(parser: argparse.ArgumentParser, *, defaults: bool) -> None
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from watchtower.cli_db import cmd_db_downgrade, cmd_db_upgrade, cmd_status
+    from watchtower.cli_db import add_file_commands, cmd_db_downgrade, cmd_db_upgrade, cmd_status
 
     parser = argparse.ArgumentParser(
         prog="watchtower",
@@ -312,6 +312,7 @@ def build_parser() -> argparse.ArgumentParser:
         "without stopping, whose heartbeat is not stale yet)",
     )
     downgrade.set_defaults(func=cmd_db_downgrade)
+    add_file_commands(db_sub)  # db backup, db restore, db vacuum
     for extension in EXTENSIONS:
         extension(sub)
     for name, command_parser in [*sub.choices.items(), *db_sub.choices.items()]:

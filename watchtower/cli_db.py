@@ -1,6 +1,7 @@
 """The commands that read or migrate the database without running the daemon:
 ``status`` (read-only: never creates, migrates or writes), ``db upgrade`` and
-``db downgrade`` (refused while a daemon's heartbeat says it runs, unless ``--force``).
+``db downgrade`` (refused while a daemon's heartbeat says it runs, unless ``--force``);
+``db backup``, ``db restore`` and ``db vacuum`` live in :mod:`watchtower.cli_db_files`.
 
 ``status`` gathers :mod:`watchtower.status_report` and prints it as JSON, as
 tables or as :mod:`watchtower.status_text`; it exits 1 when nobody polls. When
@@ -22,6 +23,12 @@ from typing import TYPE_CHECKING, Any
 import sqlalchemy.exc
 
 from watchtower.cli import EXIT_CONFIG, EXIT_FAILURE, load_args
+from watchtower.cli_db_files import (
+    add_file_commands,
+    cmd_db_backup,
+    cmd_db_restore,
+    cmd_db_vacuum,
+)
 from watchtower.errors import ConfigError, SchemaMismatch
 from watchtower.logs import kv
 from watchtower.status_report import daemon_liveness, refused_config, status_report
@@ -40,8 +47,12 @@ if TYPE_CHECKING:
 # The report and its text moved to status_report and status_text; these names
 # stay importable from here for watchtower.progress.
 __all__ = [
+    "add_file_commands",
+    "cmd_db_backup",
     "cmd_db_downgrade",
+    "cmd_db_restore",
     "cmd_db_upgrade",
+    "cmd_db_vacuum",
     "cmd_status",
     "daemon_line",
     "daemon_liveness",
@@ -50,6 +61,7 @@ __all__ = [
     "nobody_polling",
     "refused_config_database",
     "render_report",
+    "running_daemons",
     "shown_sources",
     "status_report",
     "target_lines",
@@ -231,7 +243,7 @@ def cmd_db_downgrade(args: argparse.Namespace) -> int:
     try:
         current = reader.existing_revision()
         going_back = known.index(args.revision) < known.index(current)
-        running = _running_daemons(reader, current) if going_back and not args.force else []
+        running = running_daemons(reader, current) if going_back and not args.force else []
     finally:
         reader.dispose()
     if known.index(args.revision) > known.index(current):
@@ -265,7 +277,7 @@ def cmd_db_downgrade(args: argparse.Namespace) -> int:
     return 0
 
 
-def _running_daemons(db: Database, revision: str) -> list[str]:
+def running_daemons(db: Database, revision: str) -> list[str]:
     """The daemons whose heartbeat says they run now (``host pid N, seen Xs ago``):
     a downgrade under a running daemon leaves it writing columns that are gone."""
     from watchtower.app import utcnow

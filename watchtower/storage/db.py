@@ -1,9 +1,10 @@
 """Engine creation and migrations.
 
-SQLite is the embedded default: WAL journal (readers never block the writer)
-and a busy timeout (concurrent writers wait instead of failing). SQLite has
-one writer at a time anyway, so the poll threads queue for it on an in-process
-lock (:meth:`Database.writing`): a thread waiting on SQLite's busy handler
+SQLite is the embedded default: WAL journal (readers never block the writer;
+truncated back to :data:`~watchtower.storage.sqlite_space.WAL_SIZE_LIMIT` once
+checkpointed) and a busy timeout (concurrent writers wait instead of failing).
+SQLite has one writer at a time anyway, so the poll threads queue for it on an
+in-process lock (:meth:`Database.writing`): a thread waiting on SQLite's busy handler
 sleeps in growing steps (up to 100 ms) and would hold a pooled connection
 meanwhile. PostgreSQL is used as-is; several replicas share it through
 ``FOR UPDATE SKIP LOCKED``.
@@ -40,6 +41,7 @@ from sqlalchemy.pool import NullPool
 
 from watchtower.errors import DatabaseUnavailable, NoDatabase, SchemaMismatch, SchemaNewer
 from watchtower.logs import kv
+from watchtower.storage.sqlite_space import WAL_SIZE_LIMIT
 
 log = logging.getLogger("watchtower.db")
 
@@ -66,6 +68,9 @@ def make_engine(url: str) -> Engine:
             cursor.execute("PRAGMA busy_timeout=30000")
             cursor.execute("PRAGMA foreign_keys=ON")
             cursor.execute("PRAGMA synchronous=NORMAL")
+            # Without it, the WAL keeps the size of the largest transaction ever
+            # (a big prune, a migration): truncated back once checkpointed.
+            cursor.execute(f"PRAGMA journal_size_limit={WAL_SIZE_LIMIT}")
             cursor.close()
 
         return engine
