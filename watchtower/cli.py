@@ -337,6 +337,12 @@ def _extensions() -> list[Callable[[argparse._SubParsersAction[argparse.Argument
         found.append(add_test_rule)
     except ImportError:
         pass
+    try:
+        from watchtower.noise import add_parser as add_noise
+
+        found.append(add_noise)
+    except ImportError:
+        pass
     return found
 
 

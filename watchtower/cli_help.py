@@ -86,4 +86,12 @@ then put `#:schema ./watchtower.schema.json` as the first line of watchtower.tom
   watchtower test-rule crise --text "Acmé, quelle arnaque"
   watchtower test-rule --query 'arnaque OR escroquerie' --file article.txt
   watchtower test-rule crise --stored --since 7d""",
+    "noise": """examples:
+  watchtower noise
+  watchtower noise --since 7d --json | jq '.reports[] | select(.share > 0.2)'
+
+Reads only. An alert is "not relevant" once someone put 🚫, ❌ or 👎 on its
+Slack message (the daemon reads the reactions of the alerts it posted, 30
+minutes to 48 hours after posting). Paste the suggestion into the brand or
+rule, then replay the stored items with the test-rule command it shows.""",
 }

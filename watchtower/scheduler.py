@@ -2,7 +2,9 @@
 
 *poll* claims due sources, *drain* delivers the outbox, *cleanup* prunes old
 rows (:data:`CLEANUP_FIRST` after start, then hourly; ``run --once`` at its end)
-— no job per source (each source's ``next_check_at`` is its schedule). Jobs
+— no job per source (each source's ``next_check_at`` is its schedule) — and
+*feedback* reads the reactions on recent Slack alerts every 5 minutes
+(:mod:`watchtower.feedback`; ``run --once`` at its end). Jobs
 use ``coalesce=True, max_instances=1`` so a slow round is never doubled.
 
 SIGTERM/SIGINT: stop claiming; running fetches get :data:`POLL_GRACE` to store
@@ -40,6 +42,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 
 from watchtower import escalation
 from watchtower.app import App
+from watchtower.feedback import FEEDBACK_EVERY, FeedbackReader
 from watchtower.logs import kv
 from watchtower.outage import watch
 from watchtower.storage import outbox_queries
@@ -74,6 +77,8 @@ class Daemon:
         self._round_ended: float | None = None  # time.monotonic() at the end of a poll round
         self._fetches: dict[int, float] = {}  # source id → first seen fetching (monotonic)
         self._clocks = (time.time(), time.monotonic())
+        #: Reactions on Slack alerts (🚫: not relevant), its own job: never holds a delivery.
+        self.feedback = FeedbackReader(app.db, app.notifier_for, app.clock)
 
     # ------------------------------------------------------------- liveness
     @property
@@ -148,6 +153,15 @@ class Daemon:
             if not self.database.failed(exc, job="alerting"):
                 log.exception("alerting round failed")
 
+    def feedback_job(self) -> None:
+        """Read the reactions of recent Slack alerts (:mod:`watchtower.feedback`)."""
+        with self._job("feedback"):
+            try:
+                self.feedback.run(self.stop)
+            except Exception as exc:
+                if not self.database.failed(exc, job="feedback"):
+                    log.exception("feedback round failed")
+
     def cleanup_job(self, *, silence: bool = True) -> None:
         """Prune what ``retention`` lets go; with ``silence``, also flag silent sources.
 
@@ -189,6 +203,9 @@ class Daemon:
         )
         scheduler.add_job(
             self.cleanup_job, "interval", id="cleanup", seconds=CLEANUP_EVERY.total_seconds()
+        )
+        scheduler.add_job(
+            self.feedback_job, "interval", id="feedback", seconds=FEEDBACK_EVERY.total_seconds()
         )
         scheduler.add_job(
             self.cleanup_job,
@@ -392,6 +409,7 @@ class Daemon:
         # A cron job may be all there is: it prunes too, or the database grows for
         # ever (after counting: pruned rows are not this run's).
         if not self.stop.is_set():
+            self.feedback_job()  # a cron job may be all there is: reactions too
             self.cleanup_job(silence=False)
         # This run's deliveries, not the table's totals: a run that sent nothing says 0.
         sent, failed = (after.get(k, 0) - before.get(k, 0) for k in ("sent", "failed"))

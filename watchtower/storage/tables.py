@@ -285,6 +285,26 @@ class DaemonRow(Base):
     __table_args__ = (Index("ix_daemons_seen", "seen_at"),)
 
 
+class AlertFeedbackRow(Base):
+    """What people said of one Slack alert with their reactions (migration 0008).
+
+    One row per outbox row whose Slack message the feedback job read
+    (:mod:`watchtower.feedback`): how often it was read, and whether someone marked
+    it *not relevant* (🚫, ❌ or 👎). ``watchtower noise`` sums them per brand and rule.
+    """
+
+    __tablename__ = "alert_feedback"
+
+    outbox_id: Mapped[int] = mapped_column(
+        Id, ForeignKey("outbox.id", ondelete="CASCADE"), primary_key=True
+    )
+    checks: Mapped[int] = mapped_column(default=0)
+    checked_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    not_relevant_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    reaction: Mapped[str | None] = mapped_column(String(100))
+    marked_by: Mapped[str | None] = mapped_column(String(100))
+
+
 # Core handles, for statements that run as plain SQL: executemany, multi-row
 # inserts and the per-batch hot path, where the ORM costs more than the query.
 SOURCES = cast(Table, SourceRow.__table__)
