@@ -197,16 +197,8 @@ class Outbox:
                 behind = self.targets.last_probes(kind)
                 batch = 1 if behind or self.targets.down(kind) else self.batch
                 with self.db.writing() as session:
-                    rows = claim_outbox(
-                        session,
-                        self.clock(),
-                        self.lease,
-                        batch,
-                        kind=kind,
-                        untried=work.final,
-                        exclude=behind,
-                    )
-                    if not rows and behind:
+                    rows = []
+                    for exclude in (behind, []) if behind else ([],):
                         rows = claim_outbox(
                             session,
                             self.clock(),
@@ -214,7 +206,10 @@ class Outbox:
                             batch,
                             kind=kind,
                             untried=work.final,
+                            exclude=exclude,
                         )
+                        if rows:
+                            break
                     claimed = [Claimed.of(r) for r in rows]
                 watch(self.db.engine).ok(wrote=bool(claimed))
                 if not claimed:
