@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import sys
 import threading
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -43,9 +43,24 @@ class RunSummary:
     def on_event(self, event: str, data: Any) -> None:
         with self._lock:
             if event == "poll":
-                self.polls[data.source] = data
+                self.polls[data.source] = _added(self.polls.get(data.source), data)
             elif event in ("sent", "retried", "failed"):
                 setattr(self, event, getattr(self, event) + 1)
+
+
+def _added(earlier: metrics.PollEvent | None, read: metrics.PollEvent) -> metrics.PollEvent:
+    """A source's reads in one run added up: a mailbox catching up is read several
+    times, and its row counts every read's items, not the last one's. The result
+    (ok, error) is the last read's: where the source stands at the end of the run."""
+    if earlier is None:
+        return read
+    return replace(
+        read,
+        seconds=earlier.seconds + read.seconds,
+        items=earlier.items + read.items,
+        new_items=earlier.new_items + read.new_items,
+        mentions=earlier.mentions + read.mentions,
+    )
 
 
 def _plain(text: str) -> str:

@@ -25,7 +25,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from watchtower.adapters._dates import parse_date
-from watchtower.adapters._discourse_posts import Topic, parse_posts
+from watchtower.adapters._discourse_posts import Topic, parse_posts, saved_category
 from watchtower.errors import PermanentError
 from watchtower.models import Item
 
@@ -51,7 +51,8 @@ class Backfill:
     def saved(self) -> dict[str, Any]:
         topic = self.topic
         return {"id": topic.id, "slug": topic.slug, "title": topic.title,
-                "since": self.since, "until": self.until}  # fmt: skip
+                "category": topic.category_id, "since": self.since,
+                "until": self.until}  # fmt: skip
 
     @classmethod
     def restored(cls, raw: object) -> Backfill | None:
@@ -61,7 +62,13 @@ class Backfill:
         until = raw.get("until")
         if not isinstance(until, int) or until <= 0 or not raw.get("since"):
             return None
-        topic = Topic(raw["id"], str(raw.get("slug") or "topic"), str(raw.get("title") or ""), 0)
+        topic = Topic(
+            raw["id"],
+            str(raw.get("slug") or "topic"),
+            str(raw.get("title") or ""),
+            0,
+            category_id=saved_category(raw),
+        )
         return cls(topic, str(raw["since"]), until)
 
 

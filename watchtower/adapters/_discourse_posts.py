@@ -14,7 +14,7 @@ from watchtower.adapters._dates import parse_date
 from watchtower.adapters._text import collapse, html_to_text
 from watchtower.models import Item
 
-__all__ = ["Topic", "parse_latest", "parse_posts", "post_link"]
+__all__ = ["Topic", "parse_latest", "parse_posts", "post_link", "saved_category"]
 
 
 @dataclass(frozen=True)
@@ -27,6 +27,13 @@ class Topic:
     highest_post_number: int
     bumped_at: str = ""  # changes on a new post, and on a (non-ninja) edit of the last one
     created_at: str = ""
+    category_id: int | None = None  # None: not said (old cursor entries, odd answers)
+
+
+def saved_category(raw: dict[str, Any]) -> int | None:
+    """The ``category`` a cursor entry saved for its topic (``None``: an older cursor)."""
+    category = raw.get("category")
+    return category if isinstance(category, int) else None
 
 
 def parse_latest(payload: dict[str, Any]) -> list[Topic]:
@@ -42,6 +49,7 @@ def parse_latest(payload: dict[str, Any]) -> list[Topic]:
         if raw.get("archetype") == "private_message":
             continue
         highest = raw.get("highest_post_number") or raw.get("posts_count") or 0
+        category = raw.get("category_id")
         out.append(
             Topic(
                 id=raw["id"],
@@ -50,6 +58,7 @@ def parse_latest(payload: dict[str, Any]) -> list[Topic]:
                 highest_post_number=int(highest),
                 bumped_at=str(raw.get("bumped_at") or ""),
                 created_at=str(raw.get("created_at") or ""),
+                category_id=category if isinstance(category, int) else None,
             )
         )
     return out

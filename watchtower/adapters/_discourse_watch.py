@@ -34,7 +34,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from watchtower.adapters._dates import parse_date
-from watchtower.adapters._discourse_posts import Topic, parse_posts
+from watchtower.adapters._discourse_posts import Topic, parse_posts, saved_category
 from watchtower.errors import PermanentError
 from watchtower.models import Item
 
@@ -63,7 +63,8 @@ class _Watched:
 
     def saved(self) -> dict[str, Any]:
         topic = self.topic
-        return {"id": topic.id, "slug": topic.slug, "title": topic.title, "posts": self.posts,
+        return {"id": topic.id, "slug": topic.slug, "title": topic.title,
+                "category": topic.category_id, "posts": self.posts,
                 "until": self.until, "checked": self.checked}  # fmt: skip
 
 
@@ -73,7 +74,8 @@ def _restored(raw: object) -> _Watched | None:
     posts = raw.get("posts")
     if not isinstance(posts, dict) or not raw.get("until"):
         return None
-    topic = Topic(raw["id"], str(raw.get("slug") or "topic"), str(raw.get("title") or ""), 0)
+    slug, title = str(raw.get("slug") or "topic"), str(raw.get("title") or "")
+    topic = Topic(raw["id"], slug, title, 0, category_id=saved_category(raw))
     stamps = {str(k): str(v) for k, v in posts.items()}
     return _Watched(topic, stamps, str(raw["until"]), str(raw.get("checked") or ""))
 
@@ -125,6 +127,15 @@ class Watchlist:
             watched.until = (self.now + WATCH_FOR).isoformat()
         if not self.last:  # the first re-read comes RECHECK_EVERY after the first post
             self.last = self.now.isoformat()
+
+    def watched(self) -> list[Topic]:
+        """The topics whose posts are watched."""
+        return [w.topic for w in self.topics.values()]
+
+    def forget(self, topic_ids: set[int]) -> None:
+        """Stop watching these topics (moved where the channel must not see them)."""
+        for topic_id in topic_ids & self.topics.keys():
+            del self.topics[topic_id]
 
     def due(self) -> bool:
         """Whether a watched topic is to be re-read now: one request every

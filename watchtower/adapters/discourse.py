@@ -59,6 +59,10 @@ A forum behind a login is read with an API key: ``api_key_env`` names the
 environment variable holding it, sent as the ``Api-Key`` header (with
 ``Api-Username``), never in a URL, a log or an error, and not to another site
 a redirect points to.
+
+With a moderator's key, the topics of staff-only and private-group categories
+are no items unless ``include_restricted = true``; a topic whose category is not
+known to be public is skipped (:mod:`~watchtower.adapters._discourse_categories`).
 """
 
 from __future__ import annotations
@@ -66,13 +70,13 @@ from __future__ import annotations
 import json
 import os
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any, Literal
 
 from pydantic import Field, model_validator
 
-from watchtower.adapters._dates import parse_date
 from watchtower.adapters._discourse_backfill import Backfill, chunk_start, read_back, still_new
+from watchtower.adapters._discourse_categories import Categories
+from watchtower.adapters._discourse_plan import Task, bump_key, plan
 from watchtower.adapters._discourse_posts import Topic, parse_latest, parse_posts, post_link
 from watchtower.adapters._discourse_watch import Watchlist
 from watchtower.adapters.base import (
@@ -120,12 +124,29 @@ class DiscourseSettings(SourceSettings):
         description="The member the API key acts as (Api-Username header): a member "
         "who sees only what the public sees, not an administrator.",
     )
+    include_restricted: bool = Field(
+        default=False,
+        description="Also announce the topics of restricted categories (staff, "
+        "moderators, private groups) that the API key's account can read. Off: they "
+        "are skipped, so a moderator's key does not leak staff discussions.",
+    )
 
     @model_validator(mode="after")
     def _username_needs_a_key(self) -> DiscourseSettings:
         if self.api_username and not self.api_key_env:
             raise ValueError("api_username needs api_key_env (the API key's variable)")
+        if self.include_restricted and not self.api_key_env:
+            raise ValueError(
+                "include_restricted needs api_key_env: without an API key only public "
+                "categories can be read"
+            )
         return self
+
+    @property
+    def screens_categories(self) -> bool:
+        """Whether topics of restricted categories are to be left out: only an API
+        key's account can see them (an anonymous reader sees public categories only)."""
+        return bool(self.api_key_env) and not self.include_restricted
 
 
 @dataclass(frozen=True)
@@ -177,42 +198,6 @@ class _Forum:
         return _load(response.content, what)
 
 
-@dataclass(frozen=True)
-class _Task:
-    """A topic to read: its new posts, or (``edited``) its last post again.
-
-    ``since``: an old topic the cursor does not know (beyond the first poll's
-    page, or forgotten) revived by a reply; only its last posts made after
-    ``since`` (the newest bump the previous poll saw) are news, not its history.
-    """
-
-    topic: Topic
-    edited: bool = False
-    since: str = ""
-
-    def saved(self) -> dict[str, Any]:
-        topic = self.topic
-        return {"id": topic.id, "slug": topic.slug, "title": topic.title,
-                "highest": topic.highest_post_number, "bumped_at": topic.bumped_at,
-                "created_at": topic.created_at, "edited": self.edited,
-                "since": self.since}  # fmt: skip
-
-    @classmethod
-    def restored(cls, raw: object) -> _Task | None:
-        """The task saved by :meth:`saved`; ``None`` for anything else (an old cursor)."""
-        if not isinstance(raw, dict) or not isinstance(raw.get("id"), int):
-            return None
-        topic = Topic(
-            id=raw["id"],
-            slug=str(raw.get("slug") or "topic"),
-            title=str(raw.get("title") or ""),
-            highest_post_number=int(raw.get("highest") or 0),
-            bumped_at=str(raw.get("bumped_at") or ""),
-            created_at=str(raw.get("created_at") or ""),
-        )
-        return cls(topic, edited=bool(raw.get("edited")), since=str(raw.get("since") or ""))
-
-
 def _load(data: bytes, what: str) -> dict[str, Any]:
     try:
         payload = json.loads(data)
@@ -224,46 +209,6 @@ def _load(data: bytes, what: str) -> dict[str, Any]:
     if not isinstance(payload, dict):
         raise PermanentError(code="forum_not_object", params={"what": what})
     return payload
-
-
-def _bump_key(value: str) -> datetime:
-    """A ``bumped_at`` as a time to compare (the earliest time when unreadable)."""
-    return parse_date(value) or datetime.min.replace(tzinfo=UTC)
-
-
-def _plan(
-    listed: list[Topic],
-    pending: list[_Task],
-    seen: dict[str, int],
-    bumped: dict[str, str],
-    since: str = "",
-) -> list[_Task]:
-    """The topics to read, in order: the backlog of earlier polls first, then what moved.
-
-    A pending topic listed again is read with its latest figures. A topic is read
-    when its highest post number grew past the one read, or (``edited``) when it
-    was bumped without a new post, which is how Discourse shows an edit of its
-    last post. A topic the cursor does not know, created before ``since``, is an
-    old one revived: its task keeps ``since``.
-    """
-    fresh = {topic.id: topic for topic in listed}
-    queue = [
-        (fresh.pop(task.topic.id, task.topic), task.edited, task.since, True) for task in pending
-    ]
-    queue += [(topic, False, "", False) for topic in fresh.values()]
-    tasks = []
-    for topic, was_edited, was_since, queued in queue:
-        key = str(topic.id)
-        if topic.highest_post_number > seen.get(key, 0):
-            if key in seen:
-                was_since = ""
-            elif not queued and since and topic.created_at:
-                revived = _bump_key(topic.created_at) <= _bump_key(since)
-                was_since = since if revived else ""
-            tasks.append(_Task(topic, since=was_since))
-        elif key in seen and (was_edited or bumped.get(key, topic.bumped_at) != topic.bumped_at):
-            tasks.append(_Task(topic, edited=True))
-    return tasks
 
 
 class DiscourseSource(Source):
@@ -281,10 +226,11 @@ class DiscourseSource(Source):
         first_poll = "topics" not in cursor
         seen: dict[str, int] = dict(cursor.get("topics") or {})
         bumped: dict[str, str] = dict(cursor.get("bumped") or {})
-        pending = [t for t in map(_Task.restored, cursor.get("pending") or []) if t]
+        pending = [t for t in map(Task.restored, cursor.get("pending") or []) if t]
         backfills = [b for b in map(Backfill.restored, cursor.get("backfill") or []) if b]
         watch = Watchlist.restored(cursor.get("watch"), ctx.now())
         since = str(cursor.get("since") or "")
+        categories = Categories.restored(cursor.get("categories"), ctx.now())
         warnings: list[str] = []
         if page.not_modified:
             if not (pending or backfills or watch.due()):
@@ -295,10 +241,23 @@ class DiscourseSource(Source):
             listed = parse_latest(payload)
             if not first_poll:
                 listed += self._more_pages(forum, payload, since, warnings)
-        tasks = _plan(listed, pending, seen, bumped, since)
-        if listed:
+        # Every topic that moved, shown or not, sets ``since``: a topic skipped for an
+        # unknown category and later known public is then read as a revived one
+        # (its posts after this poll), never from its history.
+        moved = listed
+        if settings.screens_categories:
+            # What the cursor holds too: a topic moved to a staff category since it
+            # was queued or read, an older cursor's entries (no category saved).
+            kept = [*listed, *(t.topic for t in pending), *(b.topic for b in backfills)]
+            hidden = categories.hidden([*kept, *watch.watched()], forum.get, warnings)
+            listed = [t for t in listed if t.id not in hidden]
+            pending = [t for t in pending if t.topic.id not in hidden]
+            backfills = [b for b in backfills if b.topic.id not in hidden]
+            watch.forget(hidden)
+        tasks = plan(listed, pending, seen, bumped, since)
+        if moved:
             bumped = {str(t.id): t.bumped_at for t in listed if t.bumped_at}
-            since = max([since, *(t.bumped_at for t in listed)], key=_bump_key)
+            since = max([since, *(t.bumped_at for t in moved)], key=bump_key)
         this_poll, later = tasks[: settings.max_topics], tasks[settings.max_topics :]
         if first_poll:
             for task in later:
@@ -337,6 +296,8 @@ class DiscourseSource(Source):
             "backfill": [b.saved() for b in backfills[:_REMEMBERED_TOPICS]],
             "watch": watch.saved(),
         }
+        if settings.screens_categories:
+            result.cursor["categories"] = categories.saved()
         # A busy evening: read on at the next poll round.
         result.more = bool(later or backfills)
         return result
@@ -358,9 +319,7 @@ class DiscourseSource(Source):
         out: list[Topic] = []
         for number in range(1, _PAGES + 1):
             more = (payload.get("topic_list") or {}).get("more_topics_url")
-            if not (
-                more and topics and since and _bump_key(topics[-1].bumped_at) > _bump_key(since)
-            ):
+            if not (more and topics and since and bump_key(topics[-1].bumped_at) > bump_key(since)):
                 break
             if number == _PAGES:
                 warnings.append(
@@ -376,7 +335,7 @@ class DiscourseSource(Source):
     def _read(
         self,
         forum: _Forum,
-        task: _Task,
+        task: Task,
         seen: dict[str, int],
         backfills: list[Backfill],
         watch: Watchlist,
@@ -399,7 +358,7 @@ class DiscourseSource(Source):
         payload = forum.get(f"/t/{topic.id}/posts.json{query}", f"topic {topic.id}")
         items = parse_posts(payload, forum.base, title=topic.title, after=start)
         if revived:
-            cutoff = _bump_key(task.since)
+            cutoff = bump_key(task.since)
             items = [i for i in items if i.published is not None and i.published > cutoff]
             if still_new(payload, start, topic.highest_post_number, task.since):
                 # More replies than one chunk: the first ones are read backwards.

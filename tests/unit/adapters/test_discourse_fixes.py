@@ -34,6 +34,10 @@ class Forum:
         self.created: dict[tuple[int, int], str] = {}  # a post's created_at
         self.version = 0
         server.routes["/latest.json"] = self._latest
+        # One public category: what an API key's account is told of (see test_discourse_staff).
+        public = {"id": 1, "name": "General", "slug": "general", "read_restricted": False}
+        site = json.dumps({"categories": [public]}).encode()
+        server.routes["/site.json"] = lambda h: self._send(h, 200, site, '"s"')
         self.state = SourceState()
 
     def topic(self, tid: int, posts: int, bumped_at: str = "2024-03-01T10:00:00Z") -> None:
@@ -43,7 +47,7 @@ class Forum:
             self.created.setdefault((tid, n), bumped_at)
         self.topics[tid] = {"id": tid, "slug": f"s{tid}", "title": f"Topic {tid}",
                             "highest_post_number": posts, "bumped_at": bumped_at,
-                            "created_at": before["created_at"]}  # fmt: skip
+                            "created_at": before["created_at"], "category_id": 1}  # fmt: skip
         self.server.routes[f"/t/{tid}/posts.json"] = self._posts
         self.version += 1
 

@@ -1,0 +1,100 @@
+"""A Discourse forum as a moderator's API key sees it, served by a :class:`FeedServer`.
+
+Its categories, public and restricted (staff, private groups, a restricted
+subcategory of a public one), are listed in ``/site.json`` as Discourse's
+``SiteCategorySerializer`` writes them (``id``, ``name``, ``slug``,
+``read_restricted``, ``permission``, ``parent_category_id`` for a
+subcategory); ``/latest.json`` lists every topic the key can read with its
+``category_id``; ``/t/{id}/posts.json`` (first 20 posts) and
+``?post_number=N&asc=true`` (the 20 after N) answer a topic's posts.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from typing import Any
+
+from tests.servers.http import FeedServer, Resource
+
+CHUNK = 20
+
+
+def stamp(when: datetime) -> str:
+    return when.strftime("%Y-%m-%dT%H:%M:%S.000Z")
+
+
+def json_resource(payload: dict[str, Any], status: int = 200) -> Resource:
+    return Resource(json.dumps(payload).encode(), "application/json; charset=utf-8", status)
+
+
+class StaffForum:
+    """The forum below ``prefix`` on ``feeds``; ``site_status`` makes ``/site.json`` fail."""
+
+    def __init__(self, feeds: FeedServer, prefix: str = "/forum") -> None:
+        self.feeds = feeds
+        self.prefix = prefix
+        self.categories: list[dict[str, Any]] = []
+        self.topics: dict[int, dict[str, Any]] = {}
+        self.posts: dict[int, list[dict[str, Any]]] = {}
+        self.site_status = 200
+
+    @property
+    def url(self) -> str:
+        return self.feeds.url(self.prefix)
+
+    def category(
+        self, cid: int, name: str, *, restricted: bool = False, parent: int | None = None
+    ) -> None:
+        row: dict[str, Any] = {
+            "id": cid, "name": name, "slug": name.lower(), "color": "0088CC",
+            "text_color": "FFFFFF", "topic_count": 0, "post_count": 0,
+            "read_restricted": restricted, "permission": 1,
+            "topic_url": f"/t/about-the-{name.lower()}-category/{cid}",
+        }  # fmt: skip
+        if parent is not None:
+            row["parent_category_id"] = parent
+        self.categories.append(row)
+        self.publish()
+
+    def post(self, tid: int, category: int, at: datetime, username: str, cooked: str) -> None:
+        posts = self.posts.setdefault(tid, [])
+        number = len(posts) + 1
+        title = f"Sujet {tid}"
+        topic = self.topics.setdefault(
+            tid,
+            {"id": tid, "slug": f"sujet-{tid}", "title": title, "fancy_title": title,
+             "archetype": "regular", "created_at": stamp(at), "category_id": category},
+        )  # fmt: skip
+        topic.update(highest_post_number=number, posts_count=number, bumped_at=stamp(at))
+        posts.append(
+            {"id": tid * 100 + number, "post_number": number, "topic_id": tid,
+             "topic_slug": topic["slug"], "username": username, "name": username.title(),
+             "created_at": stamp(at), "updated_at": stamp(at), "post_type": 1,
+             "hidden": False, "deleted_at": None, "user_deleted": False, "version": 1,
+             "post_url": f"/t/{topic['slug']}/{tid}/{number}", "cooked": cooked}
+        )  # fmt: skip
+        self.publish()
+
+    def publish(self) -> None:
+        res, prefix = self.feeds.resources, self.prefix
+        site = {"categories": self.categories} if self.site_status == 200 else {"errors": ["x"]}
+        res[f"{prefix}/site.json"] = json_resource(site, self.site_status)
+        ordered = sorted(self.topics.values(), key=lambda t: str(t["bumped_at"]), reverse=True)
+        res[f"{prefix}/latest.json"] = json_resource({"topic_list": {"topics": ordered}})
+        for tid, posts in self.posts.items():
+            stream = {"post_stream": {"posts": posts[:CHUNK]}, "id": tid}
+            res[f"{prefix}/t/{tid}/posts.json"] = json_resource(stream)
+            for after in range(1, len(posts) + 1):
+                stream = {"post_stream": {"posts": posts[after : after + CHUNK]}, "id": tid}
+                res[f"{prefix}/t/{tid}/posts.json?post_number={after}&asc=true"] = json_resource(
+                    stream
+                )
+
+    def site_reads(self) -> int:
+        """How many times ``/site.json`` was asked for."""
+        return len(self.feeds.statuses(f"{self.prefix}/site.json"))
+
+    def keys_sent(self) -> set[str | None]:
+        """The ``Api-Key`` headers the forum received."""
+        return {headers.get("Api-Key") for _, headers, _ in self.feeds.requests}
