@@ -9,7 +9,9 @@ A new configuration is validated completely (:func:`load_config`, the same as
 
 * **valid**: :meth:`App.reload` swaps the matcher, routes and source settings;
   ``sync_sources`` keeps the ETags, cursors and schedules of unchanged sources,
-  and the outbox is not touched, so queued notifications are still sent.
+  queued notifications are still sent; those waiting for a target the new
+  config no longer names (a corrected webhook URL, a renamed channel) go where
+  their rule routes now (:mod:`watchtower.pipeline.readdress`), and ops are told.
 * **invalid**: the daemon keeps the last good configuration, logs every problem
   as ``FILE:LINE: key: message`` and queues *one* message to ``ops_notify``
   through the outbox (so it is retried like any notification). Saving the same
@@ -48,7 +50,8 @@ from watchtower.config import LoadedConfig, load_config
 from watchtower.errors import ConfigError, ConfigProblem
 from watchtower.heartbeat import refusal_reason
 from watchtower.logs import kv
-from watchtower.redact import redact_text
+from watchtower.pipeline.readdress import Readdressed, readdress
+from watchtower.redact import redact_target, redact_text
 from watchtower.storage import outbox_queries
 from watchtower.storage.outbox_queries import notice_payload
 
@@ -59,7 +62,7 @@ if TYPE_CHECKING:
     from watchtower.config import Config
     from watchtower.storage.db import Database
 
-__all__ = ["RESTART_KEYS", "Reloader", "accepted_payload", "ops_payload"]
+__all__ = ["RESTART_KEYS", "Reloader", "accepted_payload", "ops_payload", "readdressed_payload"]
 
 log = logging.getLogger("watchtower.reload")
 
@@ -157,6 +160,24 @@ def accepted_payload(language: str, now: str) -> dict[str, Any]:
     return _notice(title, "", language, now, "info")  # good news: no "À surveiller" badge
 
 
+def readdressed_payload(moved: list[Readdressed], language: str, now: str) -> dict[str, Any]:
+    """The outbox payload telling operators where waiting notifications went."""
+    count = sum(done.moved for done in moved)
+    plural = "s" if count > 1 else ""
+    lines = []
+    for done in moved:
+        old, new = redact_target(done.old), ", ".join(redact_target(t) for t in done.new)
+        if language == "fr":
+            lines.append(f"{done.moved} de {old} vers {new}")
+        else:
+            lines.append(f"{done.moved} from {old} to {new}")
+    if language == "fr":
+        title = f"{count} notification{plural} en attente ré-adressée{plural} après rechargement"
+    else:
+        title = f"{count} waiting notification{plural} re-addressed after the reload"
+    return _notice(title, "\n".join(lines), language, now, "info")
+
+
 def _notice(title: str, excerpt: str, language: str, now: str, severity: str) -> dict[str, Any]:
     return notice_payload(title, excerpt, severity, published=now, rules=["config"], lang=language)
 
@@ -248,6 +269,9 @@ class Reloader:
             log.exception("config file watcher stopped; reload with SIGHUP")
 
     def _work(self) -> None:
+        # The file may have been corrected while the daemon was stopped: what waits
+        # for a target it no longer names follows, as after a reload.
+        self.readdress_waiting()
         while True:
             self._wake.wait()
             if self._stop.is_set():
@@ -319,6 +343,7 @@ class Reloader:
             )
             return
         self.app.reload(loaded)
+        self.readdress_waiting()
         pending = [
             key
             for key in RESTART_KEYS
@@ -336,6 +361,27 @@ class Reloader:
         if pending:
             log.warning(
                 "some changes take effect at the next restart", extra=kv(keys=",".join(pending))
+            )
+
+    def readdress_waiting(self) -> None:
+        """Send what waits for a target the running config no longer names (a
+        corrected webhook URL, a renamed channel) where its rule routes now, and
+        tell ops; after each applied reload, and once when the worker starts."""
+        try:
+            with self.app.db.session() as session:
+                moved = readdress(session, self.app.loaded.config, self.app.clock())
+        except Exception:  # the reload itself stands; the rows wait as before
+            log.exception("waiting notifications not re-addressed; they stay queued")
+            return
+        moved = [done for done in moved if done.moved]  # all already there: nothing to tell
+        if moved:
+            lines = [f"re-addressed {done.describe()}" for done in moved]
+            # The moves are the notice's identity: a replica that found nothing
+            # left to move queues nothing, and one that races it the same notice.
+            notice = _notice_id(*lines)
+            self._tell_ops(
+                f"config-readdressed:{notice}",
+                lambda language, now: readdressed_payload(moved, language, now),
             )
 
     def _reject(self, problems: list[ConfigProblem], fingerprint: str) -> None:

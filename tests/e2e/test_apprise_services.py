@@ -191,7 +191,7 @@ def test_a_revoked_teams_webhook_keeps_its_alerts_and_says_fix_the_url(
     assert SECRET not in caplog.text
     # Ops are told once, at once, by e-mail, with the reason and the URL redacted.
     [notice] = [r.payload for r in rows(app) if r.target != target]
-    assert notice["title"].startswith("Service injoignable : apprise:workflows://127.0.0.1")
+    assert notice["title"].startswith("Adresse refusée : apprise:workflows://127.0.0.1")
     assert "fix the URL" in notice["excerpt"] and SECRET not in str(notice)
 
 

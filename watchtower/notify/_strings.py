@@ -126,6 +126,13 @@ STRINGS: dict[str, dict[str, str]] = {
         "les 10 min. Cause : {reason}",
         "ops_back_service_subject": "{target} fonctionne à nouveau",
         "ops_back_service_body": "Les notifications en attente pour {target} repartent.",
+        # An Apprise service refused its URL (401/403/404/410): only a new URL helps,
+        # and a reload sends what waits there (watchtower.pipeline.readdress).
+        "ops_refused_service_subject": "Adresse refusée : {target} — corrigez l'URL dans la "
+        "configuration",
+        "ops_refused_service_body": "{count} notification(s) attendent et partiront vers la "
+        "nouvelle adresse après rechargement (SIGHUP, ou à l'enregistrement du fichier) ; si "
+        "le webhook est rétabli à la même adresse, elles partiront d'elles-mêmes. Cause : {reason}",
         "ops_back_subject": "{kind} fonctionne à nouveau",
         "ops_back_email_subject": "L'envoi d'e-mails fonctionne à nouveau",
         "ops_back_email_body": "Les e-mails en attente repartent.",
@@ -242,6 +249,11 @@ STRINGS: dict[str, dict[str, str]] = {
         "themselves once it answers; watchtower tries again up to every 10 min. Cause: {reason}",
         "ops_back_service_subject": "{target} works again",
         "ops_back_service_body": "The waiting notifications for {target} are going out.",
+        "ops_refused_service_subject": "Address refused: {target} — fix the URL in the "
+        "configuration",
+        "ops_refused_service_body": "{count} notification(s) are waiting and will go to the new "
+        "address after a reload (SIGHUP, or when the file is saved); if the webhook is "
+        "restored at the same address, they go out by themselves. Cause: {reason}",
         "ops_back_subject": "{kind} works again",
         "ops_back_email_subject": "E-mail delivery works again",
         "ops_back_email_body": "The waiting e-mails are going out.",

@@ -10,7 +10,7 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Protocol
 
-from sqlalchemy import update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from watchtower.config import LoadedConfig
@@ -32,6 +32,10 @@ from watchtower.storage.tables import OutboxRow
 __all__ = ["AppLike", "OpsNotices"]
 
 log = logging.getLogger("watchtower.alerting")
+
+#: How :mod:`~watchtower.pipeline.dispatch` begins the reason of a refused address.
+REFUSED = "refused"
+_WAITING = ("pending", "sending", "held")
 
 
 class AppLike(Protocol):
@@ -91,14 +95,39 @@ class OpsNotices:
 
     def service_down(self, target: str, reason: str) -> None:
         """Tell ops (once a day per service) that an Apprise service is unreachable
-        and its notifications wait; never through ``target`` itself."""
+        and its notifications wait; never through ``target`` itself.
+
+        A service that refuses its URL (``reason`` starts with ``refused``: a
+        revoked webhook) does not come back by itself: the notice says so, how
+        many notifications wait, and that a reload with the corrected URL sends
+        them there (:mod:`watchtower.pipeline.readdress`)."""
+        if reason.startswith(REFUSED):
+            with self.app.db.session() as session:
+                count = session.scalar(
+                    select(func.count()).where(
+                        OutboxRow.target == target, OutboxRow.status.in_(_WAITING)
+                    )
+                )
+            self._service_notice(
+                target,
+                "ops_down_service",
+                "critical",
+                wording="ops_refused_service",
+                reason=redact_text(reason),
+                count=str(count or 0),
+            )
+            return
         self._service_notice(target, "ops_down_service", "critical", reason=redact_text(reason))
 
     def service_back(self, target: str) -> None:
         """Tell ops a service told as down delivers again (once a day, as the down)."""
         self._service_notice(target, "ops_back_service", "info")
 
-    def _service_notice(self, target: str, text: str, severity: str, **fields: str) -> None:
+    def _service_notice(
+        self, target: str, text: str, severity: str, *, wording: str = "", **fields: str
+    ) -> None:
+        """``text``: the notice's key (what ``status`` reads back); ``wording``: its
+        strings when they differ from the key's."""
         now = self.app.clock()
         ops = [o for o in self.app.loaded.config.watchtower.ops_notify if o != target]
         shown = redact_target(target)  # an Apprise URL carries its tokens
@@ -110,7 +139,7 @@ class OpsNotices:
             return
         key = f"ops:{text}:{now.date().isoformat()}:{target}"[:200]  # once a day
         with self.app.db.session() as session:
-            self._notice(session, key, ops, text, severity, target=shown, **fields)
+            self._notice(session, key, ops, wording or text, severity, target=shown, **fields)
 
     def delivery_failed(self, target: str, reason: str) -> None:
         """Tell ops (once a day per target) that notifications to ``target`` are lost.

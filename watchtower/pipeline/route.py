@@ -64,3 +64,41 @@ def route(matches: Sequence[Match], config: Config) -> list[Route]:
         for target in targets:
             routes.setdefault(target, Route(target)).add(match, severity)
     return list(routes.values())
+
+
+def configured_targets(config: Config) -> set[str]:
+    """Every target some part of ``config`` names: a row queued for another one
+    was addressed by an earlier config (a webhook URL or a channel since corrected)."""
+    found = set(default_targets(config)) | set(config.watchtower.ops_notify)
+    for rule in config.rules:
+        found.update(rule.notify, rule.escalate_notify)
+    for brand in config.brands:
+        found.update(brand.notify, brand.escalate_notify)
+    if config.spikes is not None:
+        found.update(config.spikes.notify, config.spikes.escalate_notify)
+    for quiet in config.quiet_hours:
+        found.update(quiet.targets)
+    for entry in config.digests:
+        found.update(entry.targets)
+    return found
+
+
+def targets_now(config: Config, rules: Sequence[str], brands: Sequence[str]) -> list[str] | None:
+    """Where a notification queued for ``rules`` and ``brands`` would go under
+    ``config`` (as :func:`route` sends it); ``None`` when one of its rules (or,
+    for one no rule claimed, one of its brands) is no longer in the config: what
+    it was for is gone, so it is not sent anywhere new."""
+    by_rule = {r.name: r for r in config.rules}
+    by_brand = {b.name: list(b.notify) for b in config.brands}
+    if any(name not in by_rule for name in rules):
+        return None
+    if not rules and (not brands or any(name not in by_brand for name in brands)):
+        return None
+    defaults = default_targets(config)
+    brand_targets = [t for name in brands for t in (by_brand.get(name) or defaults)]
+    found: list[str] = []
+    for name in rules or [""]:
+        rule = by_rule.get(name)
+        own = rule.notify if rule else None
+        found.extend(t for t in (own or brand_targets or defaults) if t not in found)
+    return found

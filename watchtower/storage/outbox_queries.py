@@ -181,7 +181,8 @@ def paused_services(session: Session) -> dict[str, datetime]:
     notices (``ops:ops_down_service:DAY:TARGET``, ``ops:ops_back_service:…``,
     queued by :class:`~watchtower.pipeline.alerting.Alerting`), as for
     :func:`paused_kinds`; a key cut at 200 characters is matched back to the
-    waiting rows' full target."""
+    waiting rows' full target. A service whose notifications were all
+    re-addressed to a corrected URL after a reload is no longer listed."""
     told: dict[str, datetime] = {}
     back: dict[str, datetime] = {}
     notices = session.execute(
@@ -208,8 +209,30 @@ def paused_services(session: Session) -> dict[str, datetime]:
                 .limit(1)
             )
             target = full or target
-        out[target] = when
+        if not _readdressed_away(session, target):
+            out[target] = when
     return out
+
+
+#: How a row re-addressed after a reload ends its ``last_error`` (see
+#: :mod:`watchtower.pipeline.readdress`).
+READDRESSED = "(config changed)"
+
+
+def _readdressed_away(session: Session, target: str) -> bool:
+    """Whether ``target``'s notifications went to a corrected address after a
+    reload and none waits for it: a URL the config dropped is no paused service."""
+    waiting = select(OutboxRow.id).where(
+        OutboxRow.target == target, OutboxRow.status.in_(("pending", "sending", "held"))
+    )
+    if session.scalar(waiting.limit(1)) is not None:
+        return False
+    moved = select(OutboxRow.id).where(
+        OutboxRow.target == target,
+        OutboxRow.status == "skipped",
+        OutboxRow.last_error.endswith(READDRESSED, autoescape=True),
+    )
+    return session.scalar(moved.limit(1)) is not None
 
 
 def waiting_rows(
