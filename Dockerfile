@@ -20,6 +20,10 @@ RUN pip install --no-cache-dir /wheels/*.whl && rm -rf /wheels
 USER watchtower
 WORKDIR /data
 ENV WATCHTOWER_CONFIG=/config/watchtower.toml PYTHONUNBUFFERED=1 PYTHONDONTWRITEBYTECODE=1
+# Two malloc arenas instead of one per poll thread (up to 8 per core): memory freed
+# by one thread is reused by the others, so a daemon storing new items grows about
+# 2.5 KiB per item instead of 6.5 (README, "Resources"; scripts/memory.py).
+ENV MALLOC_ARENA_MAX=2
 # The database (when SQLite). A host folder mounted here must be writable by uid 10001.
 VOLUME ["/data"]
 # [watchtower] http, when set to 0.0.0.0:8080 (/livez, /readyz, /healthz, /metrics).

@@ -6,6 +6,13 @@ Slack and e-mail notifications through a persistent outbox.
 
 from __future__ import annotations
 
-__version__ = "0.1.0"
+#: The one place the version is written: the package metadata reads it at build
+#: time (pyproject.toml, ``[tool.setuptools.dynamic]``), and the daemon reports it
+#: in its start log line, its heartbeat row (``watchtower status``), ``/metrics``
+#: (``watchtower_build_info``), its User-Agent and ``watchtower --version``. Read
+#: from the code, not from installed metadata, so a source checkout or an editable
+#: install never reports a stale number. Bump it for each release (semantic
+#: versioning: a new migration or config key is at least a minor version).
+__version__ = "0.2.0"
 
 __all__ = ["__version__"]

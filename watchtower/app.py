@@ -20,11 +20,9 @@ from watchtower.config import LoadedConfig
 from watchtower.errors import DeliveryError, TargetDisabled
 from watchtower.lang import load_model as load_language_model
 from watchtower.logs import kv
-from watchtower.notify.apprise import AppriseNotifier
 from watchtower.notify.base import Notifier
 from watchtower.notify.console import ConsoleNotifier
 from watchtower.notify.email import EmailNotifier
-from watchtower.notify.slack import SlackNotifier
 from watchtower.outage import watch
 from watchtower.pipeline.alerting import Alerting
 from watchtower.pipeline.dedup import StoryIndex
@@ -176,6 +174,9 @@ class App:
             slack = config.slack
             if token is None or not token.get_secret_value():
                 return self._without_slack_token(lang, tz)
+            # Imported here: slack_sdk is a few MiB a daemon without Slack targets never needs.
+            from watchtower.notify.slack import SlackNotifier
+
             return SlackNotifier(
                 token.get_secret_value(),
                 api_url=slack.api_url if slack else "https://slack.com/api/",
@@ -209,6 +210,9 @@ class App:
         if kind == "console":
             return ConsoleNotifier(lang, tz, self.console)
         if kind == "apprise":
+            # Imported here: Apprise loads its hundred plugins at import.
+            from watchtower.notify.apprise import AppriseNotifier
+
             return AppriseNotifier(lang, tz)
         raise DeliveryError(f"unknown target kind {kind!r}", retryable=False)
 

@@ -100,6 +100,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     # First of all: SIGHUP's default action ends the process, and `systemctl
     # reload` may come during a slow start (migrations, a locked database).
     reload_asked = _note_sighup()
+    _log_start()
     from watchtower.app import App
     from watchtower.scheduler import Daemon
 
@@ -117,6 +118,23 @@ def cmd_run(args: argparse.Namespace) -> int:
         return code
     finally:
         app.close()
+
+
+def _log_start() -> None:
+    """Which code starts, first of all (before a config or database error): in a
+    rolling upgrade, the log tells which replica ran which version."""
+    import platform
+    import socket
+
+    log.info(
+        "starting",
+        extra=kv(
+            version=__version__,
+            python=platform.python_version(),
+            host=socket.gethostname(),
+            pid=os.getpid(),
+        ),
+    )
 
 
 def _note_sighup() -> threading.Event:

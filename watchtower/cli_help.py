@@ -39,6 +39,7 @@ EXAMPLES = {
   watchtower run --config /etc/watchtower/watchtower.toml
   watchtower status --config /etc/watchtower/watchtower.toml
   watchtower demo
+  watchtower --version
 
 Every command that reads a config takes --config PATH (default:
 $WATCHTOWER_CONFIG, else ./watchtower.toml); WATCHTOWER_DATABASE_URL overrides
@@ -65,10 +66,11 @@ what is valid but probably not meant (exit 0).""",
 
 Reads only: never creates, migrates or writes the database. Whether the daemon
 runs comes from the heartbeat each watchtower process records in the database
-(each replica, its last poll round, a config file it refused), and from its
-/livez when [watchtower] http is set. Sources needing a look come first
-(failing, with since when; silent; never checked); beyond 20 sources only those
-are listed (--all lists every one).""",
+(each replica with its host, pid, version, up since and last seen, its last
+poll round, a config file it refused; a warning when the running replicas run
+different versions), and from its /livez when [watchtower] http is set.
+Sources needing a look come first (failing, with since when; silent; never
+checked); beyond 20 sources only those are listed (--all lists every one).""",
     "schema": """examples:
   watchtower schema -o watchtower.schema.json
 then put `#:schema ./watchtower.schema.json` as the first line of watchtower.toml.""",

@@ -102,8 +102,17 @@ class Heartbeat:
     :meth:`Database.writing`; a failure raises, as any write of the caller's job.
     """
 
-    def __init__(self, config_path: str, poll_interval: timedelta, started_at: datetime) -> None:
+    def __init__(
+        self,
+        config_path: str,
+        poll_interval: timedelta,
+        started_at: datetime,
+        *,
+        version: str = __version__,
+    ) -> None:
         self.id = uuid.uuid4().hex
+        #: The code this process runs, for ``status`` to tell replicas apart.
+        self.version = version
         self.mode = "daemon"
         self.host = socket.gethostname()
         self.pid = os.getpid()
@@ -120,7 +129,7 @@ class Heartbeat:
             "mode": self.mode,
             "host": self.host[:255],
             "pid": self.pid,
-            "version": __version__,
+            "version": self.version[:50],
             "config": self.config_path,
             "poll_interval_s": self.poll_interval_s,
             "started_at": self.started_at,

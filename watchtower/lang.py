@@ -30,9 +30,22 @@ def _identifier() -> Any:
     # Imported by name: the package has no type hints, and loading its model
     # takes half a second, so it happens on first use only.
     langid = importlib.import_module("py3langid.langid")
-    identifier = langid.LanguageIdentifier.from_model_file(langid.MODEL_FILE, norm_probs=True)
-    identifier.set_languages(list(LANGUAGES))
-    return identifier
+    modelio = importlib.import_module("py3langid.modelio")
+    ptc, pc, classes, nextmove, row, output = modelio.load_model(
+        langid.MODEL_DIR / langid.MODEL_FILE
+    )
+    # Only our languages' columns are kept: `set_languages` would keep the whole
+    # 97-language table beside its subset (27 MiB of the daemon's memory, for ever).
+    kept = [i for i, code in enumerate(classes) if code in LANGUAGES]
+    return langid.LanguageIdentifier(
+        ptc[:, kept].copy(),
+        pc[kept].copy(),
+        [classes[i] for i in kept],
+        nextmove,
+        output,
+        norm_probs=True,
+        tk_row=row,
+    )
 
 
 def load_model() -> None:

@@ -12,6 +12,8 @@ Two kinds of numbers:
   from when a notification became deliverable
   (:func:`~watchtower.storage.outbox_queries.oldest_deliverable`): one released
   from quiet hours does not look stuck since the evening before.
+* **Build**: ``watchtower_build_info{version, python}``, always 1: which code
+  answers the scrape (two versions across replicas: a rolling upgrade).
 
 Hooks also notify *listeners* (``add_listener``): the terminal progress display
 of ``run --once`` follows a run through them without poll or drain knowing it.
@@ -24,6 +26,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import logging
+import platform
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
@@ -31,11 +34,18 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from prometheus_client import CollectorRegistry, Counter, Histogram, disable_created_metrics
+from prometheus_client import (
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    disable_created_metrics,
+)
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 from sqlalchemy import func, select
 
+from watchtower import __version__
 from watchtower.outage import outage_reason
 from watchtower.redact import redact_target
 
@@ -47,6 +57,7 @@ if TYPE_CHECKING:
     from watchtower.storage.db import Database
 
 __all__ = [
+    "BUILD_INFO",
     "DatabaseCollector",
     "PollEvent",
     "add_listener",
@@ -110,6 +121,15 @@ LATENCY_SECONDS = Histogram(
     buckets=(30, 60, 300, 900, 1800, 3600, 3 * 3600, 6 * 3600, 24 * 3600, 7 * 24 * 3600),
     registry=None,
 )
+#: Always 1; its labels say which code answers the scrape. Summed over replicas by
+#: version, it shows a rolling upgrade (two versions) and one left behind.
+BUILD_INFO = Gauge(
+    "watchtower_build_info",
+    "The watchtower version (and Python) this process runs; the value is always 1.",
+    ["version", "python"],
+    registry=None,
+)
+BUILD_INFO.labels(__version__, platform.python_version()).set(1)
 EVENT_METRICS = (
     ITEMS_FETCHED,
     NEW_ITEMS,
@@ -306,8 +326,10 @@ class DatabaseCollector(Collector):
 
 
 def build_registry(db: Database, clock: Callable[[], datetime]) -> CollectorRegistry:
-    """A registry with every event metric plus the database state, for one endpoint."""
+    """A registry with the build info, every event metric and the database state,
+    for one endpoint."""
     registry = CollectorRegistry(auto_describe=True)
+    registry.register(BUILD_INFO)
     for metric in EVENT_METRICS:
         registry.register(metric)
     registry.register(DatabaseCollector(db, clock))

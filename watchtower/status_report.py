@@ -36,6 +36,7 @@ __all__ = [
     "database_size",
     "instances_report",
     "refused_config",
+    "running_versions",
     "status_report",
 ]
 
@@ -207,6 +208,8 @@ def status_report(
             if instances is None
             else any(i["state"] in ("running", "ran") for i in instances),
             "instances": instances,
+            # Replicas of different code (a rolling upgrade, or one left behind).
+            "versions": None if instances is None else running_versions(instances),
         },
         "database": {
             "url": shown(url),
@@ -306,7 +309,7 @@ def instances_report(session: Session, now: datetime) -> list[dict[str, Any]]:
                 "state": instance_state(row, now),
                 "host": printable(row.host, keep=""),
                 "pid": row.pid,
-                "version": row.version,
+                "version": printable(row.version, keep=""),
                 "config": printable(row.config, keep=""),
                 "poll_interval_s": row.poll_interval_s,
                 "started_at": row.started_at,
@@ -325,6 +328,17 @@ def instances_report(session: Session, now: datetime) -> list[dict[str, Any]]:
         )
     found.sort(key=lambda i: i["state"] not in ("running", "ran"))  # stable: seen_at order
     return found
+
+
+def running_versions(instances: list[dict[str, Any]]) -> dict[str, list[str]]:
+    """The versions the running daemons run, each with who runs it (``"host pid
+    N"``), the most common first: more than one key means replicas of different
+    code share the database (a rolling upgrade under way, or one left behind)."""
+    found: dict[str, list[str]] = {}
+    for i in instances:
+        if i["mode"] == "daemon" and i["state"] == "running":
+            found.setdefault(i["version"], []).append(f"{i['host']} pid {i['pid']}")
+    return dict(sorted(found.items(), key=lambda kv: (-len(kv[1]), kv[0])))
 
 
 def daemon_liveness(address: str | None, timeout: float = 3.0) -> dict[str, Any]:

@@ -3,11 +3,12 @@
 :func:`render_report` is the plain text (not a terminal: scripts, ``watch``,
 mail); :func:`watchtower.progress.print_report` draws the terminal's tables with
 the same lines (:func:`daemon_line`, :func:`shown_sources`, …). Beyond the
-sources and the outbox: one line per watchtower process from its heartbeats, a
-config file it refused and runs without, and under each source since when it
-fails (or is silent) and what its last fetch warned about; what waits to be sent
-apart from what is held on purpose; each paused target kind or Apprise service
-with its next try. Absolute times are in the config's zone, with how long ago.
+sources and the outbox: one line per watchtower process from its heartbeats (a
+warning first when the running ones run different versions), a config file it
+refused and runs without, and under each source since when it fails (or is
+silent) and what its last fetch warned about; what waits to be sent apart from
+what is held on purpose; each paused target kind or Apprise service with its
+next try. Absolute times are in the config's zone, with how long ago.
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ __all__ = [
     "shown_sources",
     "source_lines",
     "target_lines",
+    "version_lines",
 ]
 
 #: Sources listed one per line up to this many; beyond, only those needing a look
@@ -236,7 +238,7 @@ def instance_lines(report: dict[str, Any], now: datetime, *, every: bool = False
     tz = report.get("timezone", "UTC")
     instances = report["daemon"].get("instances") or []
     listed = instances if every else instances[:INSTANCES_SHOWN]
-    lines = []
+    lines = version_lines(report["daemon"].get("versions") or {})
     for i in listed:
         who = f"{i['host']} pid {i['pid']}"
         rounds = (
@@ -246,20 +248,21 @@ def instance_lines(report: dict[str, Any], now: datetime, *, every: bool = False
             if i["round_at"]
             else "no source fetched yet"
         )
+        version = f"watchtower {i['version']}"
         if i["mode"] == "once":
-            line = f"run --once on {who} · watchtower {i['version']} · {rounds}"
+            line = f"run --once on {who} · {version} · {rounds}"
             if i["state"] != "ran":
                 line += f" · NOT SEEN since {moment(i['seen_at'], now, tz)}"
         elif i["state"] == "running":
             line = (
-                f"{who} · watchtower {i['version']} · started {moment(i['started_at'], now, tz)}"
-                f" · heartbeat {ago(i['seen_at'], now)} · {rounds}"
+                f"{who} · {version} · up since {moment(i['started_at'], now, tz)}"
+                f" · last seen {ago(i['seen_at'], now)} · {rounds}"
             )
         elif i["state"] == "stopped":
-            line = f"{who} · stopped {moment(i['stopped_at'], now, tz)}"
+            line = f"{who} · {version} · stopped {moment(i['stopped_at'], now, tz)}"
         else:
             line = (
-                f"{who} · NOT SEEN since {moment(i['seen_at'], now, tz)}"
+                f"{who} · {version} · NOT SEEN since {moment(i['seen_at'], now, tz)}"
                 f" · started {moment(i['started_at'], now, tz)}"
             )
         lines.append(f"  {line}")
@@ -272,6 +275,18 @@ def instance_lines(report: dict[str, Any], now: datetime, *, every: bool = False
     if len(instances) > len(listed):
         lines.append(f"  {len(instances) - len(listed)} more not listed: --all lists them")
     return lines
+
+
+def version_lines(versions: dict[str, list[str]]) -> list[str]:
+    """A warning when the running daemons run different versions (from
+    :func:`~watchtower.status_report.running_versions`), naming who runs which."""
+    if len(versions) < 2:
+        return []
+    runs = "; ".join(f"{version} on {', '.join(who)}" for version, who in versions.items())
+    return [
+        f"  WARNING: the running daemons run {len(versions)} different versions: {runs}. "
+        "Finish the upgrade (or the rollback) on every replica."
+    ]
 
 
 def source_lines(source: dict[str, Any], now: datetime, tz: str = "UTC") -> list[str]:

@@ -65,7 +65,9 @@ def test_run_on_a_newer_schema_exits_3_and_says_what_to_do(
 
     assert result.returncode == 3, result.stderr
     assert getattr(cli, "EXIT_NEWER_SCHEMA", None) == 3
-    [line] = result.stderr.strip().splitlines()
+    # One line for the problem, after the one saying which version started.
+    start, line = result.stderr.strip().splitlines()
+    assert " starting version=" in start
     assert "the database schema 0099_next_release is newer than this watchtower" in line
     assert "run the newer version, or restore a backup" in line
     assert f"`watchtower db downgrade {head_revision()}` with the newer version" in line
