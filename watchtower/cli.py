@@ -298,7 +298,8 @@ def build_parser() -> argparse.ArgumentParser:
     db = sub.add_parser(
         "db",
         help="database maintenance",
-        description="database maintenance: apply or undo schema migrations",
+        description="database maintenance: apply or undo schema migrations; back up, "
+        "restore or compact a SQLite file",
     )
     db_sub = db.add_subparsers(dest="db_command", required=True, metavar="ACTION")
     upgrade = db_sub.add_parser(
