@@ -100,6 +100,10 @@ class Automaton:
         self._anchors: set[str] = set()
         # A phrase with inner prefixes → the index of the word it is keyed on.
         self._keyed_on: dict[int, int] = {}
+        #: ``id(obj)`` → (obj, pattern id): the ids of query terms, asked once per
+        #: term and item by rule evaluation (a rule pack's vocabulary is hundreds
+        #: of terms); the object is kept so that a reused ``id()`` is never trusted.
+        self.memo: dict[int, tuple[object, int]] = {}
         for pattern in patterns:
             self.add(pattern)
         self._automaton = ahocorasick.Automaton()

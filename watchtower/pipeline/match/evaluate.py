@@ -128,7 +128,12 @@ class Evaluator:
         self.brand_key = brand_key  # the brand's normalised name, for brand:
 
     def spans(self, term: Term) -> list[tuple[int, int]]:
-        pid = self.automaton.id(term_pattern(term))
+        memo = self.automaton.memo.get(id(term))
+        if memo is not None and memo[0] is term:
+            pid = memo[1]
+        else:  # building and hashing the pattern costs more than the lookup of its hits
+            pid = self.automaton.id(term_pattern(term))
+            self.automaton.memo[id(term)] = (term, pid)
         spans = self.ctx.rule_hits.get(pid, {}) if self.ctx.rule_hits else {}
         if term.field is None:
             return list(spans.items())
