@@ -81,7 +81,7 @@ def _patterns(texts: Sequence[str], fuzzy: int = 0) -> list[Pattern]:
     return out
 
 
-def _cased(brand: BrandConfig, automaton: Automaton) -> tuple[tuple[int, tuple[str, ...]], ...]:
+def _cased(brand: BrandConfig, automaton: Automaton) -> dict[int, tuple[str, ...]]:
     """``brand``'s ``match_case`` terms as (pattern id, the ways it is written:
     ``BA`` and ``Ba`` are one pattern), leaving out a pattern its ``terms``
     already match in any case."""
@@ -92,7 +92,7 @@ def _cased(brand: BrandConfig, automaton: Automaton) -> tuple[tuple[int, tuple[s
             pid = automaton.id(pattern)
             if pid not in plain:
                 cased[pid] = (*cased.get(pid, ()), text)
-    return tuple(cased.items())
+    return cased
 
 
 @dataclass(frozen=True)
@@ -101,9 +101,9 @@ class _Brand:
     key: str  # normalised name, for brand:
     terms: tuple[int, ...]
     exclude: tuple[int, ...]
-    # ``match_case`` terms: (pattern id, the ways it is written, whose case a hit
-    # must have), for the patterns not also among ``terms`` (those: any case).
-    cased: tuple[tuple[int, tuple[str, ...]], ...] = ()
+    # ``match_case`` terms: pattern id → the ways it is written (whose case a hit
+    # must have), built once; for the patterns not also among ``terms`` (those: any case).
+    cased: dict[int, tuple[str, ...]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -161,7 +161,7 @@ class Matcher:
         }
         self._brands_of: dict[int, list[int]] = {}
         for index, brand in enumerate(self._brands):
-            for pid in (*brand.terms, *(pid for pid, _ in brand.cased)):
+            for pid in (*brand.terms, *brand.cased):
                 self._brands_of.setdefault(pid, []).append(index)
         # Every rule's terms and exclusions in one automaton, scanned once per candidate.
         queries = [parse_query(r.query) if r.query else None for r in rules]
@@ -297,7 +297,7 @@ class Matcher:
         starts = [start for start, _ in excluded]
         reach = list(accumulate((end for _, end in excluded), max))
         hits = []
-        cased = dict(brand.cased)
+        cased = brand.cased
         for pid in (*brand.terms, *cased):
             pattern = patterns[pid]
             kept = 0
