@@ -7,6 +7,13 @@ subcategory of a public one), are listed in ``/site.json`` as Discourse's
 subcategory); ``/latest.json`` lists every topic the key can read with its
 ``category_id``; ``/t/{id}/posts.json`` (first 20 posts) and
 ``?post_number=N&asc=true`` (the 20 after N) answer a topic's posts.
+
+A large forum loads some categories lazily (``lazy_load_categories_groups``):
+those in ``lazy`` are left out of ``/site.json``. Every category answers
+``/c/{id}/show.json`` as ``CategoriesController#show`` does: ``{"category": …}``
+(``CategorySerializer``, which holds ``read_restricted`` and
+``parent_category_id``), with ``site_status`` too (the forum's category answers
+fail together).
 """
 
 from __future__ import annotations
@@ -38,13 +45,20 @@ class StaffForum:
         self.topics: dict[int, dict[str, Any]] = {}
         self.posts: dict[int, list[dict[str, Any]]] = {}
         self.site_status = 200
+        self.lazy: set[int] = set()  # categories /site.json leaves out
 
     @property
     def url(self) -> str:
         return self.feeds.url(self.prefix)
 
     def category(
-        self, cid: int, name: str, *, restricted: bool = False, parent: int | None = None
+        self,
+        cid: int,
+        name: str,
+        *,
+        restricted: bool = False,
+        parent: int | None = None,
+        lazy: bool = False,
     ) -> None:
         row: dict[str, Any] = {
             "id": cid, "name": name, "slug": name.lower(), "color": "0088CC",
@@ -55,6 +69,15 @@ class StaffForum:
         if parent is not None:
             row["parent_category_id"] = parent
         self.categories.append(row)
+        if lazy:
+            self.lazy.add(cid)
+        self.publish()
+
+    def restrict(self, cid: int, restricted: bool = True) -> None:
+        """Change who may read category ``cid`` (a moderator edits its security)."""
+        for row in self.categories:
+            if row["id"] == cid:
+                row["read_restricted"] = restricted
         self.publish()
 
     def post(self, tid: int, category: int, at: datetime, username: str, cooked: str) -> None:
@@ -78,8 +101,19 @@ class StaffForum:
 
     def publish(self) -> None:
         res, prefix = self.feeds.resources, self.prefix
-        site = {"categories": self.categories} if self.site_status == 200 else {"errors": ["x"]}
+        listed = [c for c in self.categories if c["id"] not in self.lazy]
+        site = {"categories": listed} if self.site_status == 200 else {"errors": ["x"]}
         res[f"{prefix}/site.json"] = json_resource(site, self.site_status)
+        for row in self.categories:
+            shown: dict[str, Any] = {
+                **row, "description": None, "topics_day": 0, "topics_week": 0,
+                "available_groups": [], "auto_close_hours": None,
+                "group_permissions": [{"permission_type": 1, "group_name": "staff"}]
+                if row["read_restricted"]
+                else [{"permission_type": 1, "group_name": "everyone"}],
+            }  # fmt: skip
+            answer = {"category": shown} if self.site_status == 200 else {"errors": ["x"]}
+            res[f"{prefix}/c/{row['id']}/show.json"] = json_resource(answer, self.site_status)
         ordered = sorted(self.topics.values(), key=lambda t: str(t["bumped_at"]), reverse=True)
         res[f"{prefix}/latest.json"] = json_resource({"topic_list": {"topics": ordered}})
         for tid, posts in self.posts.items():
@@ -94,6 +128,15 @@ class StaffForum:
     def site_reads(self) -> int:
         """How many times ``/site.json`` was asked for."""
         return len(self.feeds.statuses(f"{self.prefix}/site.json"))
+
+    def lookups(self) -> list[int]:
+        """The categories looked up by themselves (``/c/{id}/show.json``), in order."""
+        found = []
+        for path, _, _ in self.feeds.requests:
+            head = f"{self.prefix}/c/"
+            if path.startswith(head) and path.endswith("/show.json"):
+                found.append(int(path[len(head) :].split("/")[0]))
+        return found
 
     def keys_sent(self) -> set[str | None]:
         """The ``Api-Key`` headers the forum received."""

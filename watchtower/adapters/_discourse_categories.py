@@ -18,11 +18,27 @@ A category is restricted when it, or a category above it, is
 
 The list is read when a poll has topics to decide about and the last reading is
 :data:`REFRESH_EVERY` old, or when a topic names a category not in it (created
-since): then once, before deciding. It is kept in the source's cursor. A topic
-whose category is still unknown (the list could not be read, or does not name
-it: a forum loading its categories lazily) is skipped with a warning, never
-announced: not knowing is not public. Warnings name topic and category ids
-only, never a title: what is skipped is what must not be shown.
+since): then once, before deciding. It is kept in the source's cursor.
+
+A forum may leave categories out of ``/site.json`` (Discourse's
+``lazy_load_categories_groups``, on large forums: only the account's sidebar
+categories are listed, the others are loaded when shown). A category still
+unknown after that reading is looked up by itself, ``/c/{id}/show.json``
+(``CategoriesController#show``: ``{"category": {...}}`` with ``read_restricted``
+and ``parent_category_id``, the parents looked up too), at most
+:data:`LOOKUPS` requests a poll; the answer is kept like the list's and asked
+again after :data:`REFRESH_EVERY`, when a topic needs it (kept meanwhile when
+it cannot be asked). A category the forum will not show (403, 404, an answer
+about another category) is not public: its topics are skipped, saying why, and
+it is asked again an hour later. A category that cannot be decided *for now*
+(the lookups of this poll spent, the forum asking us to slow down, a server
+error) leaves its topics *undecided*: they wait in the backlog and are decided
+at the next poll, so their posts are neither shown unchecked nor lost.
+
+A topic whose category is still unknown (the list could not be read and the
+lookup failed, a cursor entry saved without category) is skipped with a
+warning, never announced: not knowing is not public. Warnings name topic and
+category ids only, never a title: what is skipped is what must not be shown.
 """
 
 from __future__ import annotations
@@ -35,16 +51,25 @@ from typing import Any
 
 from watchtower.adapters._dates import parse_date
 from watchtower.adapters._discourse_posts import Topic
-from watchtower.errors import SourceError
+from watchtower.errors import PermanentError, SourceError
 from watchtower.logs import kv
 
-__all__ = ["MAX_CATEGORIES", "REFRESH_EVERY", "Categories", "restricted_ids"]
+__all__ = [
+    "LOOKUPS",
+    "MAX_CATEGORIES",
+    "REFRESH_EVERY",
+    "Categories",
+    "Screening",
+    "restricted_ids",
+]
 
 log = logging.getLogger(__name__)
 
 REFRESH_EVERY = timedelta(hours=1)
 MAX_CATEGORIES = 5000  # cursor size bound; a forum has tens, a very large one hundreds
 _SHOWN_IDS = 10  # topic ids named in one warning
+#: ``/c/{id}/show.json`` requests a poll spends on categories ``/site.json`` leaves out.
+LOOKUPS = 5
 
 #: ``get(path, what)``: the JSON object at ``path`` below the forum's base URL.
 Getter = Callable[[str, str], dict[str, Any]]
@@ -80,6 +105,25 @@ def restricted_ids(payload: dict[str, Any]) -> dict[int, bool]:
     return dict(list(out.items())[:MAX_CATEGORIES])
 
 
+def _stamps(raw: object) -> dict[int, str]:
+    """``{category id: ISO time}`` from a cursor's ``{"12": "2026-…"}``."""
+    out: dict[int, str] = {}
+    for key, value in raw.items() if isinstance(raw, dict) else []:
+        if isinstance(key, str) and key.isdigit() and isinstance(value, str):
+            out[int(key)] = value
+    return dict(list(out.items())[:MAX_CATEGORIES])
+
+
+@dataclass(frozen=True)
+class Screening:
+    """What :meth:`Categories.screen` decided of a poll's topics."""
+
+    #: Not to be read: restricted, or of a category not known to be public.
+    hidden: set[int]
+    #: Not decided for now (see the module docstring): to read later, not now.
+    undecided: set[int]
+
+
 @dataclass
 class Categories:
     """The forum's categories as last read, kept in the source's cursor."""
@@ -88,6 +132,12 @@ class Categories:
     restricted: dict[int, bool] = field(default_factory=dict)
     read_at: str = ""  # ISO time of the last successful reading
     refreshed: bool = False  # read during this poll: not again
+    #: Categories known by their own lookup (``/site.json`` leaves them out): when.
+    looked_up: dict[int, str] = field(default_factory=dict)
+    #: Categories the forum would not show when looked up: when (asked again an hour later).
+    unreadable: dict[int, str] = field(default_factory=dict)
+    lookups: int = 0  # lookups made during this poll
+    halted: bool = False  # a lookup failed for now: no more this poll
 
     @classmethod
     def restored(cls, raw: object, now: datetime) -> Categories:
@@ -98,19 +148,34 @@ class Categories:
             ids = saved.get(key)
             if isinstance(ids, list):
                 flags.update({i: value for i in ids if isinstance(i, int)})
-        return cls(now, flags, str(saved.get("read_at") or "") if flags else "")
+        looked_up = {i: t for i, t in _stamps(saved.get("looked_up")).items() if i in flags}
+        out = cls(now, flags, str(saved.get("read_at") or "") if flags else "")
+        out.looked_up = looked_up
+        out.unreadable = {
+            i: t for i, t in _stamps(saved.get("unreadable")).items() if not out._old(t)
+        }
+        return out
 
     def saved(self) -> dict[str, Any]:
-        return {
+        out: dict[str, Any] = {
             "read_at": self.read_at,
             "restricted": sorted(i for i, r in self.restricted.items() if r),
             "public": sorted(i for i, r in self.restricted.items() if not r),
         }
+        if self.looked_up:
+            out["looked_up"] = {str(i): t for i, t in sorted(self.looked_up.items())}
+        if self.unreadable:
+            out["unreadable"] = {str(i): t for i, t in sorted(self.unreadable.items())}
+        return out
+
+    def _old(self, when: str) -> bool:
+        """Whether a reading made at ``when`` is :data:`REFRESH_EVERY` old (or unreadable)."""
+        read_at = parse_date(when)
+        return read_at is None or self.now - read_at >= REFRESH_EVERY
 
     def stale(self) -> bool:
         """Whether the list is older than :data:`REFRESH_EVERY` (or was never read)."""
-        read_at = parse_date(self.read_at)
-        return read_at is None or self.now - read_at >= REFRESH_EVERY
+        return self._old(self.read_at)
 
     def _refresh(self, get: Getter, warnings: list[str]) -> None:
         """Read ``/site.json`` once this poll; on failure keep the old list (and
@@ -124,52 +189,153 @@ class Categories:
             # Said once, by the poll's "source warning" log line and in `status`.
             warnings.append(
                 f"the forum's categories could not be read ({exc.message}); "
-                "topics of categories not known yet are skipped until they can be"
+                "the categories not known yet are looked up by themselves"
             )
             return
         found = restricted_ids(payload)
-        if not found:
+        if not found and not isinstance(payload.get("categories"), list):
             warnings.append("the forum's /site.json lists no category; its topics are skipped")
             return
-        self.restricted = found
+        # What the list leaves out (loaded lazily) stays known by its own lookup.
+        self.looked_up = {i: t for i, t in self.looked_up.items() if i not in found}
+        kept = {i: self.restricted[i] for i in self.looked_up if i in self.restricted}
+        self.restricted = dict(list({**found, **kept}.items())[:MAX_CATEGORIES])
         self.read_at = self.now.isoformat()
         log.info(
             "forum categories read",
             extra=kv(categories=len(found), restricted=sum(found.values())),
         )
 
-    def hidden(self, topics: list[Topic], get: Getter, warnings: list[str]) -> set[int]:
-        """The ids of the topics of ``topics`` not known to be in a public category.
+    def _fetch(self, category: int, get: Getter, warnings: list[str]) -> dict[str, Any] | None:
+        """``/c/{id}/show.json``'s category; ``None`` when the forum will not show
+        it (noted in :attr:`unreadable`) or cannot now (:attr:`halted`)."""
+        self.lookups += 1
+        try:
+            payload = get(f"/c/{category}/show.json", f"category {category}")
+        except PermanentError as exc:
+            reason = exc.message
+        except SourceError as exc:
+            self.halted = True
+            warnings.append(
+                f"category {category} could not be looked up ({exc.message}); the topics "
+                "of categories not known yet wait for the next check"
+            )
+            return None
+        else:
+            row = payload.get("category")
+            if isinstance(row, dict) and row.get("id") == category:
+                self.unreadable.pop(category, None)
+                return row
+            reason = "the answer is not about this category"
+        self.unreadable[category] = self.now.isoformat()
+        warnings.append(
+            f"category {category} could not be looked up ({reason}); "
+            "its topics are skipped as not known to be public"
+        )
+        return None
+
+    def _look_up(self, category: int, get: Getter, warnings: list[str]) -> None:
+        """Learn whether ``category`` is restricted from its lookup and its parents'
+        (those not known), within this poll's :data:`LOOKUPS`. Left unknown when
+        it cannot be told now; a parent the forum will not show makes it restricted."""
+        chain: list[tuple[int, bool]] = []  # looked up, child first: (id, own flag)
+        current: int | None = category
+        above = False  # restricted by a parent already known
+        while current is not None:
+            known = self.restricted.get(current)
+            # A category known by its own lookup an hour ago is asked again (its
+            # permissions may have changed), the one to decide in any case.
+            again = current in self.looked_up and (
+                current == category or self._old(self.looked_up[current])
+            )
+            if known is not None and not again:
+                above = known
+                break
+            if any(current == c for c, _ in chain):
+                above = True  # a parent loop: fail safe
+                break
+            if self.halted or self.lookups >= LOOKUPS:
+                return
+            if current != category and current in self.unreadable:
+                above = True  # a parent the account cannot see is not public
+                break
+            row = self._fetch(current, get, warnings)
+            if row is None:
+                if self.halted:
+                    return  # what was known stays known until it can be asked
+                if current == category:  # not shown any more: no longer known public
+                    self.restricted.pop(category, None)
+                    self.looked_up.pop(category, None)
+                    return
+                above = True
+                break
+            # Anything but an explicit false is restricted (as restricted_ids).
+            chain.append((current, row.get("read_restricted") is not False))
+            parent = row.get("parent_category_id")
+            current = parent if isinstance(parent, int) else None
+        flag = above
+        for cid, own in reversed(chain):
+            flag = flag or own
+            if len(self.restricted) < MAX_CATEGORIES or cid in self.restricted:
+                self.restricted[cid] = flag
+                self.looked_up[cid] = self.now.isoformat()
+
+    def screen(self, topics: list[Topic], get: Getter, warnings: list[str]) -> Screening:
+        """Which of ``topics`` are not to be read now: not known to be public
+        (``hidden``), or not decided yet (``undecided``: they wait).
 
         A topic listed twice is judged by its first entry (the freshest: the
         listing before the cursor). Reads the category list first when it is
         stale or a topic names a category it does not hold (at most once a
-        poll). Topics of restricted categories are left out silently (that is
-        the setting); topics of a category still unknown with a warning.
+        poll), then looks up the categories it leaves out. Topics of restricted
+        categories are left out silently (that is the setting); topics of a
+        category still unknown with a warning.
         """
         first: dict[int, Topic] = {}
         for topic in topics:
             first.setdefault(topic.id, topic)
         if not first:
-            return set()
+            return Screening(set(), set())
         if self.stale() or any(t.category_id not in self.restricted for t in first.values()):
             self._refresh(get, warnings)
+        wanted = {t.category_id for t in first.values()}
+        for category in dict.fromkeys(t.category_id for t in first.values()):
+            if category is None or category in self.restricted or category in self.unreadable:
+                continue
+            self._look_up(category, get, warnings)
+        # Answers of an hour ago are asked again, as the list is, when there is room.
+        due = [c for c, at in self.looked_up.items() if c in wanted and self._old(at)]
+        for category in due:
+            self._look_up(category, get, warnings)
         restricted: set[int] = set()
-        unknown: list[int] = []
+        unknown_topics: list[int] = []
+        undecided: set[int] = set()
         for topic in first.values():
-            flag = None if topic.category_id is None else self.restricted.get(topic.category_id)
-            if flag is None:
-                unknown.append(topic.id)
+            category = topic.category_id
+            flag = None if category is None else self.restricted.get(category)
+            if flag is None and category is not None and category not in self.unreadable:
+                undecided.add(topic.id)
+            elif flag is None:
+                unknown_topics.append(topic.id)
             elif flag:
                 restricted.add(topic.id)
         if restricted:
             log.debug("restricted topics skipped", extra=kv(topics=len(restricted)))
-        if unknown:
-            ids = ", ".join(map(str, unknown[:_SHOWN_IDS]))
-            more = f" and {len(unknown) - _SHOWN_IDS} more" if len(unknown) > _SHOWN_IDS else ""
+        if unknown_topics:
             warnings.append(
-                f"{len(unknown)} topic(s) of a category not known to be public were skipped "
-                f"(topics {ids}{more}); they are read when listed again in a category "
-                "known to be public"
+                f"{len(unknown_topics)} topic(s) of a category not known to be public were "
+                f"skipped (topics {_ids(unknown_topics)}); they are read when listed again "
+                "in a category known to be public"
             )
-        return restricted | set(unknown)
+        if undecided:
+            warnings.append(
+                f"{len(undecided)} topic(s) of a category not known to be public yet wait "
+                f"for the next check (topics {_ids(sorted(undecided))})"
+            )
+        return Screening(restricted | set(unknown_topics), undecided)
+
+
+def _ids(topics: list[int]) -> str:
+    shown = ", ".join(map(str, topics[:_SHOWN_IDS]))
+    more = f" and {len(topics) - _SHOWN_IDS} more" if len(topics) > _SHOWN_IDS else ""
+    return shown + more

@@ -17,6 +17,14 @@ and the posts whose version or ``updated_at`` changed are items again: the
 pipeline, which knows them by guid, reports the edit ("Modifié"), or
 announces the post if the edit made it match.
 
+The re-check is secondary: when it fails for now (the forum asks us to slow
+down, 429; a server error, a timeout), the poll keeps its new posts and is no
+failure of the source; it warns (shown by ``watchtower status``) and the watched
+posts stay watched, re-read after :data:`RECHECK_EVERY` or the forum's
+``Retry-After`` if later (at most :data:`WATCH_FOR`). A 429 leaves the same
+topic first in line; after another failure the next topic's turn comes (one
+broken topic does not stop the others).
+
 The cost is fixed: at most 4 requests an hour per forum, only while posts are
 watched. The price is delay: with four active topics, an edit is seen within
 an hour; with twenty, within five hours; a post edited more than a day after
@@ -29,13 +37,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import urlencode
 
 from watchtower.adapters._dates import parse_date
 from watchtower.adapters._discourse_posts import Topic, parse_posts, saved_category
-from watchtower.errors import PermanentError
+from watchtower.errors import PermanentError, TransientError
 from watchtower.models import Item
 
 __all__ = ["RECHECK_EVERY", "WATCHED_POSTS", "WATCHED_TOPICS", "WATCH_FOR", "Watchlist"]
@@ -92,6 +100,8 @@ class Watchlist:
     now: datetime
     topics: dict[int, _Watched] = field(default_factory=dict)
     last: str = ""  # ISO time of the last re-read (or of the first post watched)
+    held: str = ""  # ISO time before which no re-read is made: the last one failed
+    held_why: str = ""  # why (the failure's sentence, for the warning)
 
     @classmethod
     def restored(cls, raw: object, now: datetime) -> Watchlist:
@@ -100,11 +110,38 @@ class Watchlist:
         topics = saved.get("topics")
         watched = [w for w in map(_restored, topics if isinstance(topics, list) else []) if w]
         live = {w.topic.id: w for w in watched if (parse_date(w.until) or now) > now}
-        return cls(now, live, str(saved.get("last") or "") if live else "")
+        out = cls(now, live, str(saved.get("last") or "") if live else "")
+        held = parse_date(str(saved.get("held") or ""))
+        if live and held is not None and held > now:
+            out.held, out.held_why = held.isoformat(), str(saved.get("held_why") or "")
+        return out
 
     def saved(self) -> dict[str, Any]:
         newest = sorted(self.topics.values(), key=lambda w: w.until, reverse=True)
-        return {"last": self.last, "topics": [w.saved() for w in newest[:WATCHED_TOPICS]]}
+        out: dict[str, Any] = {
+            "last": self.last,
+            "topics": [w.saved() for w in newest[:WATCHED_TOPICS]],
+        }
+        if self._holding():
+            out.update(held=self.held, held_why=self.held_why)
+        return out
+
+    def _holding(self) -> datetime | None:
+        """Until when re-reads wait after a failed one (``None``: they do not)."""
+        held = parse_date(self.held)
+        return held if held is not None and held > self.now and self.topics else None
+
+    def notes(self) -> list[str]:
+        """The warning to show while re-reads wait after a failed one (every poll
+        until then, so ``watchtower status`` tells it as long as it lasts)."""
+        held = self._holding()
+        if held is None:
+            return []
+        when = held.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
+        return [
+            f"edits of earlier posts could not be checked ({self.held_why}); "
+            f"the watched posts are checked again after {when}"
+        ]
 
     def note(self, topic: Topic, payload: dict[str, Any], items: list[Item]) -> None:
         """Watch the posts of ``payload`` that became ``items`` (and follow the
@@ -141,14 +178,18 @@ class Watchlist:
         """Whether a watched topic is to be re-read now: one request every
         :data:`RECHECK_EVERY` at most."""
         last = parse_date(self.last)
-        return bool(self.topics) and (last is None or self.now - last >= RECHECK_EVERY)
+        if not self.topics or self._holding() is not None:
+            return False
+        return last is None or self.now - last >= RECHECK_EVERY
 
     def recheck(self, get: Getter, base: str, warnings: list[str]) -> list[Item]:
         """Re-read the watched posts of the topic checked longest ago; the
-        edited ones as items."""
+        edited ones as items. A failure for now (:class:`TransientError`) is
+        no failure of the poll: the re-reads wait (see :meth:`notes`)."""
         if not self.due():
             return []
         self.last = self.now.isoformat()
+        self.held = self.held_why = ""
         watched = min(self.topics.values(), key=lambda w: (w.checked, w.topic.id))
         topic = watched.topic
         query = urlencode([("post_ids[]", post_id) for post_id in watched.posts])
@@ -157,6 +198,11 @@ class Watchlist:
         except PermanentError as exc:  # deleted or made private: nothing to watch
             del self.topics[topic.id]
             warnings.append(f"topic {topic.id} is no longer watched for edits: {exc.message}")
+            return []
+        except TransientError as exc:
+            self._hold(exc)
+            if exc.code != "http_rate_limited":
+                watched.checked = self.now.isoformat()  # the next topic's turn
             return []
         watched.checked = self.now.isoformat()
         edited = [
@@ -168,3 +214,11 @@ class Watchlist:
             watched.posts[str(post["id"])] = _stamp(post)
         chunk = {**payload, "post_stream": {"posts": edited}}
         return parse_posts(chunk, base, title=topic.title) if edited else []
+
+    def _hold(self, exc: TransientError) -> None:
+        """No re-read before the forum's ``Retry-After`` (at least
+        :data:`RECHECK_EVERY`, at most :data:`WATCH_FOR`: a day is all a post is
+        watched for)."""
+        wait = timedelta(seconds=min(exc.retry_after or 0.0, WATCH_FOR.total_seconds()))
+        self.held = (self.now + max(wait, RECHECK_EVERY)).isoformat()
+        self.held_why = exc.message

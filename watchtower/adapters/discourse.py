@@ -35,7 +35,10 @@ only for an edit of its *last* post made after the few-minute grace period
 ("ninja edits" are not bumps). Edits of earlier posts show only in the posts'
 own ``version`` / ``updated_at``: the posts read stay watched for a day, and one
 request every 15 minutes re-reads those of one topic
-(:mod:`~watchtower.adapters._discourse_watch`).
+(:mod:`~watchtower.adapters._discourse_watch`). That re-read is secondary: when
+it fails for now (429, 5xx, timeout), the poll keeps its new posts and warns,
+and the re-reads wait (``Retry-After``); a 429 on ``/latest.json`` or a topic's
+new posts fails the poll as before.
 
 A post links to its permalink (``post_url``, read below the base URL, as
 Discourse writes it for a subfolder install too), unless that link would leave
@@ -61,8 +64,10 @@ environment variable holding it, sent as the ``Api-Key`` header (with
 a redirect points to.
 
 With a moderator's key, the topics of staff-only and private-group categories
-are no items unless ``include_restricted = true``; a topic whose category is not
-known to be public is skipped (:mod:`~watchtower.adapters._discourse_categories`).
+are no items unless ``include_restricted = true``; a category ``/site.json``
+leaves out (loaded lazily) is looked up by itself, a topic whose category is
+not known to be public is skipped, and one whose category cannot be told for
+now waits in the backlog (:mod:`~watchtower.adapters._discourse_categories`).
 """
 
 from __future__ import annotations
@@ -234,7 +239,7 @@ class DiscourseSource(Source):
         warnings: list[str] = []
         if page.not_modified:
             if not (pending or backfills or watch.due()):
-                return page.result([])
+                return page.result([], watch.notes())
             listed: list[Topic] = []  # nothing moved, but there is work left or posts to watch
         else:
             payload = _load(page.response.content, "/latest.json")
@@ -245,24 +250,30 @@ class DiscourseSource(Source):
         # unknown category and later known public is then read as a revived one
         # (its posts after this poll), never from its history.
         moved = listed
+        undecided: set[int] = set()  # of a category not decided yet: they wait
+        waiting_backfills: list[Backfill] = []
         if settings.screens_categories:
             # What the cursor holds too: a topic moved to a staff category since it
             # was queued or read, an older cursor's entries (no category saved).
             kept = [*listed, *(t.topic for t in pending), *(b.topic for b in backfills)]
-            hidden = categories.hidden([*kept, *watch.watched()], forum.get, warnings)
+            screening = categories.screen([*kept, *watch.watched()], forum.get, warnings)
+            hidden, undecided = screening.hidden, screening.undecided
             listed = [t for t in listed if t.id not in hidden]
             pending = [t for t in pending if t.topic.id not in hidden]
-            backfills = [b for b in backfills if b.topic.id not in hidden]
-            watch.forget(hidden)
+            waiting_backfills = [b for b in backfills if b.topic.id in undecided]
+            backfills = [b for b in backfills if b.topic.id not in hidden | undecided]
+            watch.forget(hidden | undecided)
         tasks = plan(listed, pending, seen, bumped, since)
+        waiting = [t for t in tasks if t.topic.id in undecided]
+        tasks = [t for t in tasks if t.topic.id not in undecided]
         if moved:
             bumped = {str(t.id): t.bumped_at for t in listed if t.bumped_at}
             since = max([since, *(t.bumped_at for t in moved)], key=bump_key)
         this_poll, later = tasks[: settings.max_topics], tasks[settings.max_topics :]
         if first_poll:
-            for task in later:
+            for task in [*later, *waiting]:
                 seen[str(task.topic.id)] = task.topic.highest_post_number
-            later = []
+            later, waiting = [], []
         items: list[Item] = []
         queued = {task.topic.id for task in pending}
         for task in this_poll:
@@ -286,19 +297,21 @@ class DiscourseSource(Source):
         earlier, backfills = read_back(forum.get, forum.base, backfills, warnings, watch.note)
         # Earlier posts edited: Discourse's listing does not show it (see _discourse_watch).
         items += watch.recheck(forum.get, forum.base, warnings)
+        warnings += watch.notes()  # a re-check put off: said while it waits
         remembered = dict(sorted(seen.items(), key=lambda kv: int(kv[0]))[-_REMEMBERED_TOPICS:])
         result = page.result(earlier + items, warnings)
         result.cursor = {
             "topics": remembered,
             "bumped": bumped,
             "since": since,
-            "pending": [task.saved() for task in later[:_REMEMBERED_TOPICS]],
-            "backfill": [b.saved() for b in backfills[:_REMEMBERED_TOPICS]],
+            "pending": [task.saved() for task in [*later, *waiting][:_REMEMBERED_TOPICS]],
+            "backfill": [b.saved() for b in [*backfills, *waiting_backfills][:_REMEMBERED_TOPICS]],
             "watch": watch.saved(),
         }
         if settings.screens_categories:
             result.cursor["categories"] = categories.saved()
-        # A busy evening: read on at the next poll round.
+        # A busy evening: read on at the next poll round (not for undecided topics:
+        # their category is asked again at the next check, at its usual pace).
         result.more = bool(later or backfills)
         return result
 
