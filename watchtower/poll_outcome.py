@@ -125,7 +125,7 @@ def success_outcome(
         "b_cursor": result.cursor if result.cursor is not None else claim.cursor,
         "b_now": now,
         "b_next": now if _catching_up(claim, result) else next_check(settings.every, now),
-        "b_warning": stored_warning(result.warnings),
+        "b_warning": stored_warning([*result.warnings, *result.reminders]),
     }
 
 

@@ -15,6 +15,7 @@ simulated clock; the real ``status`` command.
 from __future__ import annotations
 
 import io
+import logging
 import tempfile
 import uuid
 from collections.abc import Iterator
@@ -32,6 +33,7 @@ from tests.unit.adapters.test_imap_stuck import BlockingProxy
 from watchtower.app import App
 from watchtower.cli import main
 from watchtower.config import load_config
+from watchtower.logs import KeyValueFormatter
 from watchtower.storage.tables import SourceRow
 
 pytestmark = pytest.mark.timeout(120)
@@ -51,18 +53,7 @@ def last_warning(app: App) -> str:
         return session.scalars(query).one() or ""
 
 
-def test_the_daemon_reads_past_an_email_the_server_never_sends(
-    tmp_path: Path,
-    dovecot: Dovecot,
-    slack: FakeSlack,
-    monkeypatch: pytest.MonkeyPatch,
-    capsys: pytest.CaptureFixture[str],
-) -> None:
-    monkeypatch.setenv(ENV, PASSWORD)
-    monkeypatch.setenv("SLACK_BOT_TOKEN", slack.token)
-    user = f"u{uuid.uuid4().hex[:10]}"
-    append(dovecot, user, [mail(1, "Bienvenue", "Premier message.")])
-    proxy = BlockingProxy(dovecot.plain_port, uid=3)
+def write_config(tmp_path: Path, slack: FakeSlack, user: str, port: int) -> Path:
     path = tmp_path / "watchtower.toml"
     path.write_text(
         f"""
@@ -84,7 +75,7 @@ terms = ["Acmé"]
 name = "veille-mail"
 kind = "imap"
 host = "127.0.0.1"
-port = {proxy.port}
+port = {port}
 tls = "none"
 username = "{user}"
 password_env = "{ENV}"
@@ -93,22 +84,49 @@ every = "5m"
 """,
         "utf-8",
     )
+    return path
+
+
+def skipping_daemon(
+    tmp_path: Path, dovecot: Dovecot, slack: FakeSlack, monkeypatch: pytest.MonkeyPatch
+) -> tuple[App, Clock, Path, BlockingProxy, str]:
+    """A started daemon that read "Bienvenue"; UID 3, yet to arrive, is never sent."""
+    monkeypatch.setenv(ENV, PASSWORD)
+    monkeypatch.setenv("SLACK_BOT_TOKEN", slack.token)
+    user = f"u{uuid.uuid4().hex[:10]}"
+    append(dovecot, user, [mail(1, "Bienvenue", "Premier message.")])
+    proxy = BlockingProxy(dovecot.plain_port, uid=3)
+    path = write_config(tmp_path, slack, user, proxy.port)
     clock = Clock(now=datetime.now(UTC))
     app = App(load_config(path), clock=clock, console=io.StringIO())
+    app.start()
+    app.poller.poll()  # the first check: "Bienvenue"
+    return app, clock, path, proxy, user
+
+
+def test_the_daemon_reads_past_an_email_the_server_never_sends(
+    tmp_path: Path,
+    dovecot: Dovecot,
+    slack: FakeSlack,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    app, clock, path, proxy, user = skipping_daemon(tmp_path, dovecot, slack, monkeypatch)
     try:
-        app.start()
-        app.poller.poll()  # the first check: "Bienvenue"
         append(
             dovecot,
             user,
             [
                 mail(2, "Lettre 2", "Rien à signaler."),
                 mail(3, "Newsletter cassée", "Le serveur ne l'envoie jamais."),
-                mail(4, "Acmé : carte bloquée ce matin", "Client mécontent d'Acmé."),
+                mail(4, "Lettre 4", "Rien de neuf."),
+                mail(5, "Acmé : carte bloquée ce matin", "Client mécontent d'Acmé."),
             ],
         )
         warnings = []
-        for _ in range(4):  # the FETCH of 2-4, then 3 alone three times
+        # The FETCH of 2-5, then 3 alone three times (the last one after 4, the
+        # proof that the server sends other e-mails).
+        for _ in range(4):
             clock.advance(minutes=6)
             assert app.poller.poll().failed == 0
             warnings.append(last_warning(app))
@@ -133,3 +151,40 @@ every = "5m"
     main(["status", "--config", str(path)])
     shown = capsys.readouterr().out
     assert 'e-mail UID 3 in INBOX ("Newsletter cassée") was skipped at ' in shown
+
+
+def test_a_skipped_email_is_logged_once_and_stays_in_status(
+    tmp_path: Path,
+    dovecot: Dovecot,
+    slack: FakeSlack,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """Before, the skip was a WARNING line at every check for a day (288 lines at
+    `every = "5m"`); now the journal says it once, and `status` still shows it."""
+    app, clock, path, proxy, user = skipping_daemon(tmp_path, dovecot, slack, monkeypatch)
+    try:
+        append(
+            dovecot,
+            user,
+            [mail(2, "Lettre 2", "Rien."), mail(3, "Newsletter cassée", "Jamais envoyée.")],
+        )
+        append(dovecot, user, [mail(4, "Lettre 4", "Rien de neuf.")])
+        caplog.set_level("DEBUG", logger="watchtower")
+        for _ in range(4 + 12):  # skipped at the 4th check, then an hour of checks
+            clock.advance(minutes=6)
+            assert app.poller.poll().failed == 0
+        assert "was skipped at" in last_warning(app)
+    finally:
+        app.close()
+        proxy.close()
+    formatter = KeyValueFormatter()
+    lines = [formatter.format(r) for r in caplog.records if r.levelno >= logging.WARNING]
+    told = [line for line in lines if ") skipped:" in line or "was skipped at" in line]
+    assert len(told) == 1, told
+    assert "skipped: it could not be fetched at 3 checks in a row" in told[0]
+
+    capsys.readouterr()
+    main(["status", "--config", str(path)])
+    assert 'e-mail UID 3 in INBOX ("Newsletter cassée") was skipped at ' in capsys.readouterr().out

@@ -132,6 +132,8 @@ class Reader:
         self.broken = False
         #: A FETCH was answered: the server sends what it is asked, in general.
         self.answered = False
+        #: Body FETCHes answered: the server sends e-mails, not only their sizes.
+        self.bodies = 0
         # BODY[] sets \Seen; BODY.PEEK[] does not.
         self.body = "BODY" if settings.mark_seen else "BODY.PEEK"
 
@@ -159,6 +161,7 @@ class Reader:
 
     def _fetch(self, uids: list[int], subject: str | None = None) -> list[Message] | None:
         data = self._uid_fetch(uids, f"(UID INTERNALDATE {self.body}[])", subject)
+        self.bodies += 1
         return None if data is None else list(_fetched(data))
 
     def _sizes(self, uids: list[int]) -> dict[int, int]:
@@ -175,15 +178,22 @@ class Reader:
                 subject = mail_subject(entry[1]) or None
         return _sizes(data or []).get(uid), subject
 
-    def messages(self, uids: list[int], suspects: Collection[int] = ()) -> Iterator[Message]:
+    def messages(
+        self, uids: list[int], suspects: Collection[int] = (), probe: int | None = None
+    ) -> Iterator[Message]:
         """Each e-mail of ``uids``, in order; one the server refuses to send (NO) is
         skipped with a warning, one over ``max_message_bytes`` is read in part,
-        ``suspects`` are fetched one at a time.
+        ``suspects`` are fetched one at a time. ``probe`` (one of ``uids``) is
+        fetched alone before them: whether the server sends another e-mail than
+        the suspect about to be skipped.
 
         Each FETCH answer holds at most twice ``max_message_bytes``: memory stays
         bounded however big the e-mails or the backlog.
         """
         cap = self.settings.max_message_bytes
+        if probe is not None:
+            yield from self._alone(probe)
+            uids = [uid for uid in uids if uid != probe]
         # Suspects are where the last check stopped: the first UIDs to read.
         alone = list(itertools.takewhile(lambda uid: uid in suspects, uids))
         for uid in alone:
@@ -227,6 +237,7 @@ class Reader:
         data = self._uid_fetch(
             [uid], f"(UID INTERNALDATE {self.body}[HEADER]<0.{cap}> {self.body}[TEXT]<0.{cap}>)"
         )
+        self.bodies += 1
         head, text, arrived = b"", b"", None
         for entry in data or ():
             meta = entry[0] if isinstance(entry, tuple) else entry

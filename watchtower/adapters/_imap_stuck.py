@@ -18,9 +18,22 @@ sizes, or the suspect's subject) fails the check as well: that is the source's
 usual failure (visible in ``status``, told to ops), which counts nothing
 against any e-mail.
 
-A skipped e-mail is also listed in the warnings of the next checks for
-:data:`SKIPPED_SHOWN` (``watchtower status`` shows the last check's warnings), so
-an operator who looks later still sees it.
+An e-mail is skipped only when the server sent another one in the same check:
+proof that it is this e-mail, not the server. The check that would skip it
+first fetches the e-mail after it (the *probe*, then kept as any other). A
+server that sends sizes and headers but breaks on every body thus loses
+nothing: when the probe breaks too, two different e-mails failed with none
+sent, and the check fails as the source's usual failure (the server's own
+error, counted against no e-mail; ``status`` and ops alerts show it) until the
+server sends bodies again. An e-mail with none after it blocks nothing: it is
+retried at each check, with a warning, until one arrives to probe with. Two
+e-mails in a row that the server never sends cannot be told from a broken
+server: the checks fail until one of them is deleted or the server heals.
+
+A skipped e-mail stays in the source's warnings for :data:`SKIPPED_SHOWN`
+(``watchtower status`` shows the last check's warnings), so an operator who
+looks later still sees it; the log says it once, at the skip (later checks
+return it as a ``reminder``, which ``status`` shows and the poller does not log).
 """
 
 from __future__ import annotations
@@ -120,9 +133,11 @@ def after_failure(
     folder: str,
     waiting: int,
     now: datetime,
+    vouched: bool,
 ) -> Stop:
     """The outcome of a check ended by ``failed``; ``last`` is the last UID read
-    before it, ``waiting`` how many e-mails come after the failed FETCH's UIDs."""
+    before it, ``waiting`` how many e-mails come after the failed FETCH's UIDs,
+    ``vouched`` whether the server sent another e-mail's body in this check."""
     first = failed.uids[0]
     before = max(last, first - 1)
     after = f"the {waiting} e-mails after it wait" if waiting else "no e-mail waits after it"
@@ -146,6 +161,16 @@ def after_failure(
             stuck,
             f"{named} could not be fetched: {failed.reason} (check {failures} of "
             f"{SKIP_AFTER}: it is skipped if it still fails; {after})",
+        )
+    if not vouched:
+        # Nothing proves the server sends any e-mail (none after it to probe with):
+        # skipping it would lose one e-mail per check on a server broken on bodies.
+        stuck = Stuck(first, first, failures, failed.reason, subject)
+        return Stop(
+            before,
+            stuck,
+            f"{named} could not be fetched: {failed.reason} ({failures} checks in a row; "
+            "it is skipped once an e-mail after it arrives and can be fetched)",
         )
     note = {
         "uid": first,

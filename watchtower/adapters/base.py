@@ -115,7 +115,12 @@ class FetchResult:
     etag: str | None = None
     last_modified: str | None = None
     cursor: dict[str, Any] | None = None
+    #: Logged (WARNING) and shown by ``status`` until the next fetch.
     warnings: list[str] = field(default_factory=list)
+    #: Shown by ``status`` after ``warnings``, never logged: what an earlier fetch
+    #: already warned about and ``status`` keeps showing for a while (an e-mail
+    #: skipped at an earlier check), so the log says it once.
+    reminders: list[str] = field(default_factory=list)
     #: More waits at the source than this fetch read (a backlog read in bounded
     #: chunks, oldest first): the poller checks it again at its next round
     #: instead of after ``every``, as long as the cursor moves.

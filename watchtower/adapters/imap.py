@@ -18,11 +18,14 @@ cursor moves past it, so it never blocks the mails after it. One the server
 never manages to send (a FETCH that times out, or that makes the server hang
 up or answer BAD, while login, SELECT and SEARCH work) is retried alone at the
 next checks and skipped after three in a row, with a warning naming its UID,
-subject and folder that stays in the source's warnings for a day; the e-mails
-before it are read at once, those after it once it is skipped
-(:mod:`._imap_stuck`). A warning also says when e-mails were left unread: older
-than the newest ``max_messages`` on the first check, or still waiting while a
-backlog is caught up. While catching up, the result says ``more``, so the
+subject and folder, logged once and shown by ``status`` for a day (a
+``reminder``); the e-mails before it are read at once, those after it once it is
+skipped. It is skipped only at a check where the server sent the e-mail after
+it (fetched first for that): a server that breaks on every body skips nothing,
+its checks fail as the source's usual failure (:mod:`._imap_stuck`). A warning
+also says when e-mails were left unread: older than the newest
+``max_messages`` on the first check, or still waiting while a backlog is
+caught up. While catching up, the result says ``more``, so the
 poller checks again at its next round (``poll_interval``) instead of after
 ``every``, ``max_messages`` at a time (``run --once`` reads on at once).
 
@@ -44,6 +47,7 @@ naming failures: :mod:`._imap_session`; the FETCHes: :mod:`._imap_reader`.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import os
 import ssl
 from dataclasses import dataclass
@@ -64,7 +68,14 @@ from watchtower.adapters._imap_session import (
     server_errors,
     tls_context,
 )
-from watchtower.adapters._imap_stuck import NOTES_KEPT, Stop, Stuck, after_failure, reminders
+from watchtower.adapters._imap_stuck import (
+    NOTES_KEPT,
+    SKIP_AFTER,
+    Stop,
+    Stuck,
+    after_failure,
+    reminders,
+)
 from watchtower.adapters._mail import parse_email
 from watchtower.adapters.base import FetchContext, FetchResult, Source, SourceSettings, SourceState
 from watchtower.errors import PermanentError
@@ -210,12 +221,15 @@ class ImapSource(Source):
         cursor = state.cursor
         chunk = self._chunk(reader, cursor)
         stuck = None if chunk.rebuilt else Stuck.of(cursor.get("stuck"))
-        items: list[Item] = []
+        probe = _probe(stuck, chunk)
+        if probe is not None and probe not in chunk.uids:  # max_messages = 1
+            chunk = dataclasses.replace(chunk, uids=[*chunk.uids, probe])
+        by_uid: list[tuple[int, list[Item]]] = []
         old = 0
         stop: Stop | None = None
         suspects = stuck.suspects(chunk.uids) if stuck else set()
         try:
-            for uid, raw, arrived in reader.messages(chunk.uids, suspects):
+            for uid, raw, arrived in reader.messages(chunk.uids, suspects, probe):
                 found_items = _items(reader, uid, raw)
                 if found_items is None:
                     continue
@@ -224,14 +238,25 @@ class ImapSource(Source):
                 if chunk.cutoff is not None and dated is not None and dated < chunk.cutoff:
                     old += 1
                     continue
-                items += found_items
+                by_uid.append((uid, found_items))
         except FetchFailed as failed:
             if not reader.answered:
                 # Not one FETCH answered (the sizes, a subject): the server, not
                 # one e-mail. The check fails as any other, and counts nothing.
                 raise failed.error from None
+            if failed.uids == [probe]:
+                # The e-mail after the one about to be skipped fails as well, none
+                # was sent: the server, not one e-mail (see _imap_stuck).
+                raise failed.error from None
             waiting = sum(u > failed.uids[-1] for u in chunk.found)
-            stop = after_failure(failed, stuck, chunk.last, settings.folder, waiting, started)
+            stop = after_failure(
+                failed, stuck, chunk.last, settings.folder, waiting, started, reader.bodies > 0
+            )
+            if stop.skipped is not None and probe is not None:
+                # The probe, read before the skipped e-mail, is the next UID after it.
+                stop = dataclasses.replace(stop, last_uid=max(stop.last_uid, probe))
+        # In the mailbox's order, the probe (read first) in its place.
+        items = [item for _, found in sorted(by_uid, key=lambda pair: pair[0]) for item in found]
         if chunk.rebuilt:
             note = (
                 f"; {old} of them, dated before the last complete check, were skipped"
@@ -248,9 +273,8 @@ class ImapSource(Source):
         else:
             _backlog_warning(reader, chunk)
         new_cursor = _new_cursor(cursor, chunk, stuck, stop, started)
-        # Reminders of e-mails skipped at earlier checks (status shows the last warnings).
+        # E-mails skipped at earlier checks: status shows them, the log said them once.
         notes, shown = reminders(cursor.get("skipped"), started)
-        reader.warnings += shown
         if stop is not None and stop.skipped is not None:
             notes = [*notes, stop.skipped][-NOTES_KEPT:]
         if notes:
@@ -263,7 +287,19 @@ class ImapSource(Source):
             # Past a skipped e-mail, the rest is read at the next round; an e-mail
             # retried waits for `every` (the server may be busy for a while).
             more = stop.skipped is not None and left > 0
-        return FetchResult(items, cursor=new_cursor, warnings=reader.warnings, more=more)
+        return FetchResult(
+            items, cursor=new_cursor, warnings=reader.warnings, reminders=shown, more=more
+        )
+
+
+def _probe(stuck: Stuck | None, chunk: _Chunk) -> int | None:
+    """The e-mail fetched first at the check that would skip ``stuck``: the next
+    one after it, if any (proof that the server sends other e-mails)."""
+    if stuck is None or stuck.first != stuck.last or stuck.failures < SKIP_AFTER - 1:
+        return None
+    if not chunk.uids or chunk.uids[0] != stuck.first:
+        return None
+    return next((uid for uid in chunk.found if uid > stuck.first), None)
 
 
 def _items(reader: Reader, uid: int, raw: bytes) -> list[Item] | None:
