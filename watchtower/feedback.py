@@ -16,7 +16,14 @@ bounds:
   :data:`LAST_CHECK`, never once marked. A read late (Slack was down) counts for
   every age it passed, so a late alert is not read three times in a row;
 - at most :data:`MAX_CALLS` Slack calls per round (one round every
-  :data:`FEEDBACK_EVERY`, in the daemon's own ``feedback`` job);
+  :data:`FEEDBACK_EVERY`, in the daemon's own ``feedback`` job): reads for
+  about 1,900 alerts a day. Beyond, reads wait; once the oldest due read is
+  :data:`LATE` late, rounds make up to :data:`BUSY_FACTOR` times as many calls
+  (60 per 5 minutes, 12 a minute: a quarter of what Slack allows
+  ``reactions.get``, its tier 3), for about 5,700 alerts a day, until they
+  catch up. Still more than an hour late after that, the log says once that
+  reads fall behind (later marks, alerts past 48 hours never read), and again
+  when they caught up;
 - a 429 ends the round, and no round calls Slack before its Retry-After; an
   outage (Slack unreachable, a 5xx) ends the round without spending the
   alert's read, as the escalation check waits for Slack
@@ -24,6 +31,14 @@ bounds:
   channel gone) spends the read; a refusal of every read (the token, the
   ``reactions:read`` scope) ends the round and pauses the job for
   :data:`REFUSED_PAUSE`, said once in the log.
+
+Each read is claimed before its call, across replicas and processes (a daemon
+and a ``run --once`` on one SQLite file; :mod:`watchtower.storage.feedback_queries`),
+stamped with the claim's time: a read claimed less than :data:`CLAIM_LEASE` ago
+is nobody else's, so two replicas never spend their budgets (nor Slack's rate
+limit) on the same alert. The outcome is recorded after the call; an outage or
+a rate limit gives the claim back, and a read left by a process that died
+mid-call is the others' once the lease is over.
 
 The job never sleeps on a Retry-After and shares nothing with the outbox
 workers but the Slack client: a rate limit or an outage here never holds a
@@ -43,20 +58,31 @@ from sqlalchemy import and_, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from watchtower.durations import format_duration
 from watchtower.errors import DeliveryError, RateLimited, TargetDisabled
 from watchtower.logs import kv
 from watchtower.notify.base import Notifier
 from watchtower.notify.registry import split_target
 from watchtower.storage.db import Database
+from watchtower.storage.feedback_queries import (
+    claim_read,
+    free_to_claim,
+    record_read,
+    release_read,
+)
 from watchtower.storage.tables import AlertFeedbackRow, OutboxRow, StoryMessageRow
 
 if TYPE_CHECKING:  # slack_sdk is a few MiB a daemon without Slack never loads
     from watchtower.notify.slack_api import SlackApi
 
 __all__ = [
+    "BEHIND",
+    "BUSY_FACTOR",
     "CHECK_AGES",
+    "CLAIM_LEASE",
     "FEEDBACK_EVERY",
     "LAST_CHECK",
+    "LATE",
     "MAX_CALLS",
     "NOT_RELEVANT_REACTIONS",
     "FeedbackReader",
@@ -77,8 +103,17 @@ MAX_CALLS = 20
 FEEDBACK_EVERY = timedelta(minutes=5)
 #: Every read refused (the token, a missing scope): wait this long before trying again.
 REFUSED_PAUSE = timedelta(hours=1)
-#: Alerts considered per round: more than MAX_CALLS, for those sharing one message.
-CANDIDATES = 4 * MAX_CALLS
+#: A due read waiting this long means the base budget does not keep up (or
+#: Slack was down a while): rounds may make BUSY_FACTOR times more calls.
+LATE = timedelta(minutes=30)
+BUSY_FACTOR = 3
+#: Reads still this late with the larger budget: said in the log (once).
+BEHIND = timedelta(hours=1)
+#: Alerts considered per round: more than a busy round's calls, for those sharing one message.
+CANDIDATES = 2 * BUSY_FACTOR * MAX_CALLS
+#: A read claimed this long ago and not recorded was left by a process that died
+#: mid-read: another may claim it. Far above one call's time (Slack's timeout).
+CLAIM_LEASE = timedelta(minutes=5)
 #: Refusals that concern every read, not one message.
 EVERY_READ_REFUSED = frozenset({"missing_scope", "not_allowed_token_type"})
 
@@ -90,6 +125,9 @@ class FeedbackRound:
     read: int = 0  # alerts whose reactions were read
     marked: int = 0  # alerts newly marked not relevant
     calls: int = 0  # Slack calls made
+    taken: int = 0  # alerts due here whose read another process claimed first
+    budget: int = 0  # the calls it could make (more when reads are late)
+    late: timedelta = timedelta(0)  # how late the most overdue read due was
     stopped: str = ""  # why the round ended early ("" when it did not)
 
 
@@ -99,6 +137,13 @@ class _Alert:
     channel: str  # a channel id, the ``#name`` posted to, "" for the default channel
     ts: str
     sent_at: datetime
+    checks: int  # reads recorded when the alert was found due
+    checked_at: datetime | None  # when it was last read (or claimed)
+
+    @property
+    def due_at(self) -> datetime:
+        """When its next read came due."""
+        return self.sent_at + CHECK_AGES[min(self.checks, len(CHECK_AGES) - 1)]
 
 
 def not_relevant(reactions: list[dict[str, Any]]) -> tuple[str, str] | None:
@@ -134,6 +179,7 @@ class FeedbackReader:
         #: No Slack call before this time (a Retry-After, a refusal of every read).
         self.resume_at: datetime | None = None
         self._unavailable = False  # the last round found Slack down (warned once)
+        self._behind = False  # reads fell behind (warned once, until they catch up)
 
     def run(self, stop: threading.Event | None = None) -> FeedbackRound:
         """One round: read the reactions of the alerts due, record the marks."""
@@ -147,21 +193,30 @@ class FeedbackReader:
         with self.db.session() as session:
             alerts = _due(session, now)
         if not alerts:
+            self._say_if_behind(result)
             return result
         slack = self._slack()
         if slack is None:
             result.stopped = "no Slack"
             return result
         api, default_channel = slack
+        result.late = max(now - alert.due_at for alert in alerts)
+        result.budget = self.max_calls * (BUSY_FACTOR if result.late >= LATE else 1)
         channel_ids: dict[str, str] = {}
         seen: dict[tuple[str, str], tuple[str, str] | None] = {}
         for alert in alerts:
             if stop is not None and stop.is_set():
                 result.stopped = "stopping"
                 break
-            if result.calls >= self.max_calls:  # the rest waits for the next round
+            if result.calls >= result.budget:  # the rest waits for the next round
                 result.stopped = "call budget spent"
                 break
+            # Stamped with the time of the claim, not of the round: a slow round's
+            # last claims keep their whole lease.
+            claimed_at = self._claim(alert, self.clock())
+            if claimed_at is None:  # another replica read it, or is reading it
+                result.taken += 1
+                continue
             name = alert.channel or default_channel
             try:
                 channel = channel_ids.get(name)
@@ -176,6 +231,7 @@ class FeedbackReader:
                     seen[key] = _read(api, channel, alert.ts)
                 mark = seen[key]
             except RateLimited as exc:
+                self._release(alert, claimed_at)
                 self.resume_at = now + timedelta(seconds=exc.retry_after)
                 result.stopped = "rate limited"
                 log.info(
@@ -185,6 +241,7 @@ class FeedbackReader:
                 break
             except DeliveryError as exc:
                 if exc.retryable:  # an outage: the alert's read is not spent
+                    self._release(alert, claimed_at)
                     result.stopped = "Slack unavailable"
                     log.log(
                         logging.INFO if self._unavailable else logging.WARNING,
@@ -195,6 +252,7 @@ class FeedbackReader:
                     break
                 code = str(getattr(exc, "code", "") or "")  # Slack's error (SlackRefused)
                 if isinstance(exc, TargetDisabled) or code in EVERY_READ_REFUSED:
+                    self._release(alert, claimed_at)
                     self.resume_at = now + REFUSED_PAUSE
                     result.stopped = "refused"
                     log.warning(
@@ -212,8 +270,29 @@ class FeedbackReader:
             if self._record(alert, mark, now):
                 result.marked += 1
         if result.read or result.stopped:
-            log.info("feedback round", extra=kv(**vars(result)))
+            late = format_duration(result.late)
+            log.info("feedback round", extra=kv(**(vars(result) | {"late": late})))
+        self._say_if_behind(result)
         return result
+
+    def _say_if_behind(self, result: FeedbackRound) -> None:
+        """Warn once when a busy round leaves reads due for over :data:`BEHIND`; say
+        when they caught up."""
+        if result.stopped == "call budget spent" and result.late >= BEHIND:
+            if not self._behind:
+                log.warning(
+                    "reading Slack reactions falls behind: marks come late, and alerts "
+                    "older than 48 hours are never read",
+                    extra=kv(
+                        late=format_duration(result.late),
+                        calls=result.calls,
+                        every=format_duration(FEEDBACK_EVERY),
+                    ),
+                )
+            self._behind = True
+        elif self._behind and not result.stopped:
+            log.info("reading Slack reactions caught up", extra=kv(read=result.read))
+            self._behind = False
 
     def _slack(self) -> tuple[SlackApi, str] | None:
         """The Slack API and the default channel; ``None`` when Slack cannot be read."""
@@ -227,22 +306,27 @@ class FeedbackReader:
             return None
         return api, str(getattr(notifier, "default_channel", "") or "")
 
-    def _record(self, alert: _Alert, mark: tuple[str, str] | None, now: datetime) -> bool:
-        """Store one read; True when it newly marks the alert not relevant."""
+    def _claim(self, alert: _Alert, now: datetime) -> datetime | None:
+        """Take the alert's next read for this process (:func:`claim_read`): the
+        claim's time, ``None`` when another process took it."""
         try:
             with self.db.writing() as session:
-                row = session.get(AlertFeedbackRow, alert.outbox_id)
-                if row is None:
-                    row = AlertFeedbackRow(outbox_id=alert.outbox_id, checks=0)
-                    session.add(row)
-                row.checks = max(row.checks + 1, checks_passed(now - alert.sent_at))
-                row.checked_at = now
-                if mark is None or row.not_relevant_at is not None:
-                    return False
-                row.not_relevant_at = now
-                row.reaction, row.marked_by = mark
-        except IntegrityError:  # another replica recorded it first
-            return False
+                claimed = claim_read(session, alert.outbox_id, alert.checks, now, CLAIM_LEASE)
+        except IntegrityError:  # the alert is gone (retention pruned its outbox row)
+            return None
+        return now if claimed else None
+
+    def _release(self, alert: _Alert, claimed_at: datetime) -> None:
+        """Give a claimed read back, unspent (Slack down or rate-limiting): due again now."""
+        with self.db.writing() as session:
+            release_read(session, alert.outbox_id, alert.checks, claimed_at, alert.checked_at)
+
+    def _record(self, alert: _Alert, mark: tuple[str, str] | None, now: datetime) -> bool:
+        """Store one claimed read; True when it newly marks the alert not relevant."""
+        checks = (alert.checks, max(alert.checks + 1, checks_passed(now - alert.sent_at)))
+        with self.db.writing() as session:
+            if not record_read(session, alert.outbox_id, checks, now, mark) or mark is None:
+                return False
         log.info(
             "alert marked not relevant",
             extra=kv(outbox_id=alert.outbox_id, reaction=mark[0], user=mark[1]),
@@ -272,6 +356,8 @@ def _due(session: Session, now: datetime) -> list[_Alert]:
             OutboxRow.provider_message_id,
             OutboxRow.sent_at,
             StoryMessageRow.channel,
+            checks,
+            AlertFeedbackRow.checked_at,
         )
         .outerjoin(AlertFeedbackRow, AlertFeedbackRow.outbox_id == OutboxRow.id)
         .outerjoin(StoryMessageRow, StoryMessageRow.outbox_id == OutboxRow.id)
@@ -283,14 +369,15 @@ def _due(session: Session, now: datetime) -> list[_Alert]:
             OutboxRow.sent_at > now - LAST_CHECK,
             AlertFeedbackRow.not_relevant_at.is_(None),
             due,
+            free_to_claim(now, CLAIM_LEASE),  # not being read by another process
         )
         .order_by(OutboxRow.sent_at, OutboxRow.id)
         .limit(CANDIDATES)
     ).all()
     alerts: dict[int, _Alert] = {}
-    for outbox_id, target, ts, sent_at, story_channel in rows:
+    for outbox_id, target, ts, sent_at, story_channel, done, checked_at in rows:
         # A story's parent recorded its channel id; "" for a bare ``slack`` target.
         channel = story_channel or split_target(target)[1]
         if ts and sent_at is not None and outbox_id not in alerts:
-            alerts[outbox_id] = _Alert(outbox_id, channel, str(ts), sent_at)
+            alerts[outbox_id] = _Alert(outbox_id, channel, str(ts), sent_at, done, checked_at)
     return list(alerts.values())

@@ -28,15 +28,18 @@ if TYPE_CHECKING:
 
     from watchtower.config import LoadedConfig
     from watchtower.errors import ConfigError
+    from watchtower.storage.sqlite_space import Space
 
 __all__ = [
     "NOT_POLLED_YET",
     "STATE_ORDER",
     "daemon_liveness",
+    "database_report",
     "database_size",
     "instances_report",
     "refused_config",
     "running_versions",
+    "sqlite_space",
     "status_report",
 ]
 
@@ -88,7 +91,6 @@ def status_report(
     from watchtower.redact import redact_target, redact_text
     from watchtower.sanitise import printable
     from watchtower.storage import outbox_queries
-    from watchtower.storage.db import shown
     from watchtower.storage.tables import OUTBOX_STATUSES, OutboxRow, SourceRow
 
     configured = {s.name for s in loaded.sources} if loaded else None
@@ -211,14 +213,7 @@ def status_report(
             # Replicas of different code (a rolling upgrade, or one left behind).
             "versions": None if instances is None else running_versions(instances),
         },
-        "database": {
-            "url": shown(url),
-            "schema": schema[0] if schema else None,
-            "latest_schema": schema[1] if schema else None,
-            "size_bytes": database_size(session, url),
-        }
-        if url
-        else None,
+        "database": database_report(session, url, schema) if url else None,
         "config": str(loaded.path) if loaded else None,
         "config_refused": refused,
         "sources": sources,
@@ -270,6 +265,48 @@ def refused_config(path: Path, refused: ConfigError) -> dict[str, Any]:
         "timezone": zone,
         "timezone_problem": problem,
     }
+
+
+def database_report(
+    session: Session, url: str, schema: tuple[str, str] | None = None
+) -> dict[str, Any]:
+    """The database line's data: where, which schema, how big; for a SQLite file,
+    its WAL and its free pages too (``None`` on PostgreSQL, whose autovacuum
+    reuses the space), and whether ``watchtower db vacuum`` is worth running."""
+    from watchtower.storage.db import shown
+    from watchtower.storage.sqlite_space import worth_vacuuming
+
+    space = sqlite_space(session, url)
+    return {
+        "url": shown(url),
+        "schema": schema[0] if schema else None,
+        "latest_schema": schema[1] if schema else None,
+        "size_bytes": database_size(session, url),
+        "wal_bytes": space.wal if space else None,
+        "free_bytes": space.free if space else None,
+        "vacuum_advised": worth_vacuuming(space) if space else None,
+    }
+
+
+def sqlite_space(session: Session, url: str) -> Space | None:
+    """The SQLite file's size, its WAL's and its free pages' (``None`` elsewhere).
+
+    Read through the status's own read-only connection (``PRAGMA page_size`` and
+    ``freelist_count`` only read) and the file sizes: nothing is written."""
+    from watchtower.storage.sqlite_space import Space
+
+    parsed = sqlalchemy.engine.make_url(url)
+    path = parsed.database if parsed.get_backend_name() == "sqlite" else None
+    if not path or path == ":memory:" or not os.path.isfile(path):
+        return None
+    page_size = int(session.scalar(text("PRAGMA page_size")) or 0)
+    free_pages = int(session.scalar(text("PRAGMA freelist_count")) or 0)
+    wal = path + "-wal"
+    return Space(
+        os.path.getsize(path),
+        os.path.getsize(wal) if os.path.isfile(wal) else 0,
+        page_size * free_pages,
+    )
 
 
 def database_size(session: Session, url: str) -> int | None:

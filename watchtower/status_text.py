@@ -57,7 +57,18 @@ def human_size(size: int | None) -> str:
 
 
 def database_line(db: dict[str, Any]) -> str:
-    return f"Database: {db['url']} · schema {db['schema']} · {human_size(db['size_bytes'])}"
+    """Where, which schema, how big; for a SQLite file, how much of that is its WAL,
+    and the space ``watchtower db vacuum`` would give back when that is worth it
+    (after lowering ``retention`` or a burst of items: the file never shrinks)."""
+    line = f"Database: {db['url']} · schema {db['schema']} · {human_size(db['size_bytes'])}"
+    if db.get("wal_bytes"):
+        line += f" (WAL {human_size(db['wal_bytes'])})"
+    if db.get("vacuum_advised"):
+        line += (
+            f" · {human_size(db['free_bytes'])} free inside the file could be given back: "
+            "watchtower db vacuum"
+        )
+    return line
 
 
 def daemon_line(daemon: dict[str, Any], now: datetime, tz: str = "UTC") -> str:

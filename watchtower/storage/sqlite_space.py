@@ -26,13 +26,29 @@ from pathlib import Path
 
 from watchtower.errors import NoDatabase, WatchtowerError
 
-__all__ = ["WAL_SIZE_LIMIT", "Space", "VacuumFailed", "measure", "vacuum_sqlite"]
+__all__ = [
+    "VACUUM_MIN_FREE",
+    "VACUUM_MIN_SHARE",
+    "WAL_SIZE_LIMIT",
+    "Space",
+    "VacuumFailed",
+    "measure",
+    "vacuum_sqlite",
+    "worth_vacuuming",
+]
 
 #: Bytes the WAL is truncated to once checkpointed (``PRAGMA journal_size_limit``):
 #: twice what 1,000 pages of 4 KiB (the automatic checkpoint) make, so a daemon's
 #: ordinary WAL is never truncated and regrown, while the one a big transaction
 #: inflated goes back.
 WAL_SIZE_LIMIT = 8 * 1024 * 1024
+
+
+#: ``watchtower status`` suggests ``db vacuum`` when the free pages are more than
+#: this share of the file and more than :data:`VACUUM_MIN_FREE`: less is what a
+#: steady retention window frees and reuses every day, not worth a rebuild.
+VACUUM_MIN_SHARE = 0.25
+VACUUM_MIN_FREE = 10 * 1024 * 1024
 
 
 class VacuumFailed(WatchtowerError):
@@ -47,6 +63,11 @@ class Space:
     file: int
     wal: int
     free: int
+
+
+def worth_vacuuming(space: Space) -> bool:
+    """Whether ``db vacuum`` would give back enough of the file to say so."""
+    return space.free > VACUUM_MIN_FREE and space.free > space.file * VACUUM_MIN_SHARE
 
 
 def _size(path: Path) -> int:
