@@ -12,10 +12,11 @@ every platform.
 from __future__ import annotations
 
 import io
+from bisect import bisect_right
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import UTC, datetime, time, timedelta, timezone, tzinfo
 from typing import Any
-from zoneinfo import ZoneInfo
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy import func, select, true
 from sqlalchemy.orm import Session
@@ -61,10 +62,21 @@ def in_zone(instant: datetime, zone: str) -> datetime:
 
     A fixed offset, not the :class:`ZoneInfo`: Python never finds an instant of
     a repeated hour in a ``ZoneInfo`` equal to the same instant in UTC (PEP 495);
-    with the offset it is the same instant, equal and hashed as such.
+    with the offset it is the same instant, equal and hashed as such. The
+    offset is named after ``zone`` (its ``tzname()``; offsets compare and hash
+    without their names): :func:`enrich` cuts a weekly digest's period into the
+    zone's days with it, 23 or 25 hours long across a change of summer time.
     """
     offset = instant.astimezone(ZoneInfo(zone)).utcoffset()
-    return instant.astimezone(timezone(offset or timedelta(0)))
+    return instant.astimezone(timezone(offset or timedelta(0), zone))
+
+
+def _zone_of(instant: datetime) -> tzinfo:
+    """The zone :func:`in_zone` named ``instant``'s offset after, else the offset itself."""
+    try:
+        return ZoneInfo(instant.tzname() or "")
+    except (ValueError, OSError, ZoneInfoNotFoundError):  # "UTC+01:00": an unnamed offset
+        return instant.tzinfo or UTC
 
 
 def period_name(schedule: str) -> str:
@@ -209,6 +221,75 @@ def week_days(since: datetime) -> list[str]:
     return [first.isoformat(), (first + timedelta(days=6)).isoformat()]
 
 
+def week_midnights(since: datetime) -> list[datetime]:
+    """When the 2nd to the 7th day of the weekly period that began at ``since``
+    begin: their midnights on the clocks of the digest's zone (:func:`in_zone`).
+
+    Across a change of summer time the day holding it is 23 or 25 hours long:
+    still 7 days, each named by its date (:func:`week_days`).
+    """
+    zone = _zone_of(since)
+    first = since.astimezone(zone).date()
+    return [
+        datetime.combine(first + timedelta(days=k), time(0), zone).astimezone(UTC)
+        for k in range(1, 7)
+    ]
+
+
+def week_counts(
+    session: Session, summary: dict[str, Any], target: str, since: datetime, until: datetime
+) -> list[dict[str, Any]]:
+    """A weekly digest's mentions per local day (:func:`week_midnights`): 7
+    entries ``{"day": "2026-11-16", "count": 12, "critical": 1}``.
+
+    What the digest counts: its held rows (``summary["what"]`` is its rule,
+    its key's first part) and the critical alerts its target got at once (its
+    "N alertes critiques"), on the day they were queued. The period's days are
+    those its title names ("semaine du 16 au 22 novembre"): the first from the
+    digest time on, and the last also holds the hours before the digest on its
+    own day (Monday before 08:30). A row queued before the period (held first
+    for the night) counts on the first day.
+    """
+    key = digest_key(str(summary.get("what") or ""), target)
+    held = session.execute(
+        select(OutboxRow.created_at, OutboxRow.severity).where(
+            OutboxRow.target == target,
+            OutboxRow.status == "held",
+            OutboxRow.hold_reason == "digest",
+            OutboxRow.group_key == key,
+            OutboxRow.hold_until <= until,
+        )
+    ).all()
+    apart = session.scalars(
+        select(OutboxRow.created_at).where(
+            OutboxRow.target == target,
+            OutboxRow.status == "sent",
+            OutboxRow.severity == Severity.critical.name,
+            OutboxRow.dedup_key.not_like("ops:%"),
+            OutboxRow.dedup_key.not_like("summary:%"),
+            OutboxRow.created_at > since,
+            OutboxRow.created_at <= until,
+        )
+    ).all()
+    starts = week_midnights(since)
+    counts, critical = [0] * 7, [0] * 7
+    rows = [(at, severity) for at, severity in held]
+    rows += [(at, Severity.critical.name) for at in apart]
+    for at, severity in rows:
+        day = bisect_right(starts, at)
+        counts[day] += 1
+        critical[day] += severity == Severity.critical.name
+    first = since.astimezone(_zone_of(since)).date()
+    return [
+        {
+            "day": (first + timedelta(days=k)).isoformat(),
+            "count": counts[k],
+            "critical": critical[k],
+        }
+        for k in range(7)
+    ]
+
+
 def chart_png(by_brand: dict[str, dict[str, int]], title: str) -> bytes:
     """A horizontal stacked bar chart of mentions per brand and severity, as PNG bytes."""
     import matplotlib
@@ -256,13 +337,15 @@ def enrich(
     ``until`` is the digest's own time, which ends its period even when it goes
     out late (the daemon was down then). A weekly digest gets ``week``: the
     first and last local days it covers (``since`` is at the offset of the
-    digest's zone, as :func:`period_start` gives it), which its title names.
+    digest's zone, as :func:`period_start` gives it), which its title names,
+    and ``days``: its mentions on each of them (:func:`week_counts`).
     """
     summary["since"] = since.astimezone(UTC).isoformat()
     if until is not None:
         summary["until"] = until.astimezone(UTC).isoformat()
         if summary.get("period") == "weekly":
             summary["week"] = week_days(since)
+            summary["days"] = week_counts(session, summary, target, since, until)
     items: list[dict[str, Any]] = summary.get("items") or []
     ids = {int(i["story"]) for i in items if isinstance(i.get("story"), int)}
     if ids:

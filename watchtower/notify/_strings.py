@@ -39,6 +39,10 @@ STRINGS: dict[str, dict[str, str]] = {
         "day_one": "{count} jour",
         "day_other": "{count} jours",
         "also_seen": "Aussi vu sur {site}",
+        # a later sighting at a place the story was already seen at (its own site
+        # republishing the page under a new address): not "Aussi vu sur" its own site
+        "republished_on": "Republié sur {site} (nouvelle adresse)",
+        "republished": "Republié sur {site}",  # an item without an address: its source
         "source_down": "Source en panne : {name}",
         "source_down_body_one": "La vérification a échoué. Dernière erreur : {error}",
         "source_down_body": "{failures} échecs consécutifs. Dernière erreur : {error}",
@@ -86,6 +90,13 @@ STRINGS: dict[str, dict[str, str]] = {
         "novembre décembre",
         "day_month": "{day} {month}",
         "day_month_time": "{day} {month} à {time}",
+        # a period across the new year (a weekly digest of 28 December)
+        "day_month_year_time": "{day} {month} {year} à {time}",
+        # a weekly digest's mentions per day (digest_text.week_bars), Monday first
+        "weekdays": "lun. mar. mer. jeu. ven. sam. dim.",
+        "weekday_day": "{weekday} {day}",
+        "digest_days": "Mentions par jour",
+        "digest_day_critical": "dont 🚨 {count}",
         "spike_title": "Pic de mentions : {name}",
         "spike_stats": "{mentions} sur {window} (d'habitude {baseline})",
         "calm_title": "Retour au calme : {name}",
@@ -172,6 +183,8 @@ STRINGS: dict[str, dict[str, str]] = {
         "day_one": "{count} day",
         "day_other": "{count} days",
         "also_seen": "Also seen on {site}",
+        "republished_on": "Republished on {site} (new address)",
+        "republished": "Republished on {site}",
         "source_down": "Source down: {name}",
         "source_down_body_one": "The check failed. Last error: {error}",
         "source_down_body": "{failures} failures in a row. Last error: {error}",
@@ -215,6 +228,11 @@ STRINGS: dict[str, dict[str, str]] = {
         "November December",
         "day_month": "{month} {day}",
         "day_month_time": "{month} {day} at {time}",
+        "day_month_year_time": "{month} {day}, {year} at {time}",
+        "weekdays": "Mon Tue Wed Thu Fri Sat Sun",
+        "weekday_day": "{weekday} {day}",
+        "digest_days": "Mentions per day",
+        "digest_day_critical": "incl. 🚨 {count}",
         "spike_title": "Mention spike: {name}",
         "spike_stats": "{mentions} in {window} (usually {baseline})",
         "calm_title": "Back to normal: {name}",

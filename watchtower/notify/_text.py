@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 from watchtower.durations import parse_duration
 from watchtower.models import Notification, Severity
 from watchtower.notify._strings import LANGUAGE_NAMES, STRINGS
+from watchtower.pipeline.sites import NO_SITE_HOSTS
 
 SEVERITY_EMOJI = {Severity.info: "🔎", Severity.warning: "⚠️", Severity.critical: "🚨"}
 
@@ -278,9 +279,24 @@ def reply_line(n: Notification, language: str) -> str:
     The site comes from the item's address; the configured source name
     ("google-alerts-acme") says where watchtower listened, not where the story
     is, so it is shown only for an item without an address.
+
+    At a place the story was already seen at (``same_place``: the site
+    republishing its page under a new address, a member's cross-post, the
+    article through a second feed), it is "Republié sur lemonde.fr (nouvelle
+    adresse)": "Aussi vu sur lemonde.fr" under the lemonde.fr message reads as
+    a bug. Such a sighting adds no site to the story's counter.
     """
-    key = "edited_on" if n.story.get("edited") else "also_seen"
-    return t(language, key).format(site=site_of(n.url) or one_line(n.source) or "?")
+    site = site_of(n.url)
+    if n.story.get("edited"):
+        key = "edited_on"
+    elif n.story.get("same_place"):
+        # A redirector's link (Google News) is no site: the source is the place.
+        addressed = bool(site) and site not in NO_SITE_HOSTS
+        key = "republished_on" if addressed else "republished"
+        site = site if addressed else ""
+    else:
+        key = "also_seen"
+    return t(language, key).format(site=site or one_line(n.source) or "?")
 
 
 def edited_stars_text(n: Notification, language: str) -> str:

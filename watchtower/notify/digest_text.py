@@ -11,7 +11,7 @@ from datetime import date
 from typing import Any
 
 from watchtower.models import Severity
-from watchtower.notify._text import SEVERITY_EMOJI, seen_on_text, t
+from watchtower.notify._text import SEVERITY_EMOJI, seen_on_text, site_of, t
 
 _ORDER = {s.name: int(s) for s in Severity}
 
@@ -22,6 +22,8 @@ __all__ = [
     "reach_text",
     "severity_counts",
     "stories",
+    "week_bars",
+    "week_lines",
     "week_text",
 ]
 
@@ -83,6 +85,59 @@ def week_text(summary: dict[str, Any], language: str) -> str:
     )
 
 
+#: The longest bar of a weekly digest's days, in characters.
+BAR_WIDTH = 20
+
+
+def week_bars(summary: dict[str, Any], language: str) -> list[tuple[str, str]]:
+    """A weekly digest's mentions per day, ``(day, bar)`` for each of its 7 days,
+    or ``[]`` (not weekly, an old payload, a week without a mention)::
+
+        lun. 16  ████████████████████ 42 (dont 🚨 3)
+        mar. 17  █████ 9
+        mer. 18  0
+
+    The days are the digest's (:func:`watchtower.digest.week_counts`): 7 local
+    days from its period's first, named by their dates across a change of
+    summer time. :func:`week_lines` lays them out as text; the e-mail's HTML
+    as a table.
+    """
+    days = summary.get("days")
+    if summary.get("period") != "weekly" or not isinstance(days, list) or len(days) != 7:
+        return []
+    try:
+        parsed = [
+            (date.fromisoformat(str(d["day"])), int(d["count"]), int(d.get("critical") or 0))
+            for d in days
+        ]
+    except (TypeError, KeyError, ValueError, AttributeError):
+        return []
+    most = max(count for _, count, _ in parsed)
+    if most <= 0:
+        return []
+    names = t(language, "weekdays").split()
+    shown = []
+    for day, count, critical in parsed:
+        label = t(language, "weekday_day").format(
+            weekday=names[day.weekday()], day=day_text(day.day, language)
+        )
+        # A day with one mention among hundreds still shows a bar: it was not empty.
+        bar = "█" * max(1, round(count * BAR_WIDTH / most)) if count > 0 else ""
+        text = f"{bar + ' ' if bar else ''}{number(count, language)}"
+        if critical:
+            told = t(language, "digest_day_critical").format(count=number(critical, language))
+            text += f" ({told})"
+        shown.append((label, text))
+    return shown
+
+
+def week_lines(summary: dict[str, Any], language: str) -> list[str]:
+    """:func:`week_bars` as text lines, the days padded so the bars line up."""
+    bars = week_bars(summary, language)
+    width = max((len(label) for label, _ in bars), default=0)
+    return [f"{label.ljust(width)}  {bar}" for label, bar in bars]
+
+
 def digest_title(
     summary: dict[str, Any], language: str, mentions: str, *, with_week: bool = True
 ) -> str:
@@ -103,22 +158,26 @@ def stories(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
     (the sites a story was seen on), then in the order they came.
 
     Rows of one story (its id, else its URL) become one entry with ``mentions``
-    (how many rows) and ``sites`` (its story's count, at least its sources).
+    (how many rows) and ``sites`` (its story's count, at least the places of its
+    rows). A place is a row's site, or its source without an address, as the
+    story's counter counts them: the site republishing its page under a new
+    address, or the same page through a second feed, is no second site.
     """
     by_key: dict[str, dict[str, Any]] = {}
-    sources: dict[str, set[str]] = {}
+    places: dict[str, set[str]] = {}
     for item in items:
         key = f"story:{item['story']}" if item.get("story") is not None else ""
         key = key or f"url:{item.get('url') or ''}:{item.get('title') or ''}"
         entry = by_key.get(key)
         if entry is None:
             entry = by_key[key] = dict(item, mentions=0, sites=int(item.get("sites") or 1))
-            sources[key] = set()
+            places[key] = set()
         entry["mentions"] += 1
-        sources[key].add(str(item.get("source") or ""))
+        site = site_of(str(item.get("url") or ""))
+        places[key].add(f"site:{site}" if site else f"source:{item.get('source') or ''}")
         if _ORDER.get(str(item.get("severity")), 0) > _ORDER.get(str(entry["severity"]), 0):
             entry["severity"] = item.get("severity")
-        entry["sites"] = max(entry["sites"], int(item.get("sites") or 1), len(sources[key]))
+        entry["sites"] = max(entry["sites"], int(item.get("sites") or 1), len(places[key]))
     ranked = list(by_key.values())
     ranked.sort(key=lambda s: (-_ORDER.get(str(s.get("severity")), 0), -int(s["sites"])))
     return ranked

@@ -45,6 +45,8 @@ from watchtower.notify.digest_text import (
     reach_text,
     severity_counts,
     stories,
+    week_bars,
+    week_lines,
     week_text,
 )
 from watchtower.notify.slack_render import summary_title
@@ -245,6 +247,7 @@ _H3 = "margin:16px 0 4px 0;font-size:17px;line-height:1.3"
 _P = "margin:0 0 6px 0"
 _UL = "margin:0 0 6px 0;padding:0 0 0 20px"
 _LI = "margin:0 0 4px 0"
+_BARS = "margin:0 0 6px 0;border-collapse:collapse"
 
 
 def typography(text: str, language: str) -> str:
@@ -261,12 +264,16 @@ def _counted(language: str, key: str, count: int) -> str:
     return t(language, f"{key}_{'one' if one else 'other'}").format(count=number(count, language))
 
 
-def _when(moment: datetime, language: str, timezone: str, *, clock: bool) -> str:
+def _when(
+    moment: datetime, language: str, timezone: str, *, clock: bool, year: bool = False
+) -> str:
+    """ "25 novembre à 08:30"; with ``year`` (a period across the new year),
+    "28 décembre 2026 à 08:30"."""
     local = moment.astimezone(ZoneInfo(timezone))
     month = t(language, "months").split()[local.month - 1]
-    key = "day_month_time" if clock else "day_month"
+    key = "day_month_year_time" if clock and year else "day_month_time" if clock else "day_month"
     day = day_text(local.day, language)  # "1er décembre" in French
-    return t(language, key).format(day=day, month=month, time=f"{local:%H:%M}")
+    return t(language, key).format(day=day, month=month, time=f"{local:%H:%M}", year=local.year)
 
 
 def _moment(value: Any) -> datetime | None:
@@ -351,9 +358,12 @@ def digest_email(n: Notification, language: str, timezone: str) -> tuple[str, st
     parts = [f"<h2 style='{_H2}'>{e(heading)}</h2>"]
     start = _moment(summary.get("since"))
     if start and end:
+        zone = ZoneInfo(timezone)
+        # Across the new year, each end names its year, as the week's name does.
+        year = start.astimezone(zone).year != end.astimezone(zone).year
         when = t(language, "digest_period").format(
-            start=_when(start, language, timezone, clock=True),
-            end=_when(end, language, timezone, clock=True),
+            start=_when(start, language, timezone, clock=True, year=year),
+            end=_when(end, language, timezone, clock=True, year=year),
         )
         told = f"{when} · {mentions} · {_counted(language, 'stories', len(ranked))}"
         if count > len(summary.get("items") or []):  # not every row is in the payload
@@ -386,6 +396,16 @@ def digest_email(n: Notification, language: str, timezone: str) -> tuple[str, st
             f'<p style=\'{_P}\'><img src="cid:{CHART_CID}" alt="{e(alt)}" width="600" '
             'style="display:block;width:100%;max-width:600px;height:auto;border:0"></p>'
         )
+    if bars := week_bars(summary, language):  # a weekly digest: its 7 days
+        days = typography(t(language, "digest_days") + t(language, "colon"), language).rstrip()
+        lines += [days, *week_lines(summary, language), ""]
+        parts.append(f"<p style='{_P}'><strong>{e(days)}</strong></p>")
+        parts.append(f"<table role='presentation' style='{_BARS}'>")
+        parts += [
+            f"<tr><td style='{_TH}'>{e(label)}</td><td style='{_TD}'>{e(bar)}</td></tr>"
+            for label, bar in bars
+        ]
+        parts.append("</table>")
     for brand, severities in by_brand.items():
         counts = severity_counts(severities, language, grouped=True)
         mine = [s for s in ranked if brand in (s.get("brands") or [])]

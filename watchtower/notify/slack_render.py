@@ -47,7 +47,13 @@ from watchtower.notify._text import (
     watching_text,
 )
 from watchtower.notify.base import truncate, word_cut
-from watchtower.notify.digest_text import digest_title, reach_text, severity_counts, stories
+from watchtower.notify.digest_text import (
+    digest_title,
+    reach_text,
+    severity_counts,
+    stories,
+    week_lines,
+)
 from watchtower.sanitise import printable
 
 TEXT_MAX = 40_000
@@ -327,6 +333,9 @@ def summary_blocks(n: Notification, language: str) -> tuple[list[Block], str]:
         blocks.append(section(escape_text(apart)))
     if watching := watching_text(summary, language):  # a digest with no mention
         blocks.append(section(escape_text(watching)))
+    if days := week_lines(summary, language):  # a weekly digest's 7 days, bars aligned
+        bars = escape_mrkdwn("\n".join(days))
+        blocks.append(section(f"*{escape_mrkdwn(t(language, 'digest_days'))}*\n```{bars}```"))
     if summary.get("reason") == "group":
         shown = items[:GROUP_SHOWN]
         lines = [_item_line(i, language) for i in shown]

@@ -278,6 +278,9 @@ def _notify(
             key = _edit_key(sighting.story_id, item_id, p)
         elif sighting.notify:
             key = f"{parent_key}:item:{item_id}"
+            # A place the story was seen at already (its site, under a new
+            # address): the reply says "Republié sur", not "Aussi vu sur" its own site.
+            later = dict(later, same_place=not sighting.counted)
         elif kind in COUNTED_KINDS and sighting.counted and sighting.sightings > 1:
             # No reply (nothing new to read), but the story's counter must not
             # stay at the number it had before this place saw it.
