@@ -379,6 +379,74 @@ def test_the_readme_command_table_lists_every_command_and_its_options() -> None:
             assert option in options, f"README: `watchtower {command} {option}` does not exist"
 
 
+def test_every_documented_make_target_is_in_the_readme() -> None:
+    # A target with a `## what it does` comment is meant for users: `make once`
+    # and `make install` existed without the README ever naming them.
+    documented = re.findall(r"^([a-z][\w-]*):.*##", text(ROOT / "Makefile"), re.M)
+    readme = text(README)
+    assert documented
+    missing = [t for t in documented if not re.search(rf"`make {t}\b|^make {t}\b", readme, re.M)]
+    assert not missing, f"Makefile targets the README never names: {missing}"
+
+
+def _code_block_after(markdown: str, heading: str) -> str:
+    section = markdown.split(f"\n{heading}\n")[1]
+    return section.split("```sh\n")[1].split("```")[0]
+
+
+def test_the_deployment_steps_set_the_database_before_the_service_starts() -> None:
+    # Followed as written, the steps used to start the service on the default
+    # database_url (next to the config, which the service cannot write): it
+    # stopped at once and restarted every 10 s. The folder named must be the
+    # one the unit, or the image, lets it write.
+    readme = text(README)
+    unit = text(ROOT / "deploy" / "watchtower.service")
+    systemd = _code_block_after(readme, "### pip + systemd")
+    folder = "/var/lib/" + re.search(r"^StateDirectory=(\S+)$", unit, re.M).group(1)
+    assert f'database_url = "sqlite:///{folder}/' in systemd
+    assert systemd.index("database_url") < systemd.index("systemctl enable --now")
+    assert systemd.index("database_url") < systemd.index("watchtower check")
+
+    docker = _code_block_after(readme, "### Docker")
+    [volume] = re.findall(r'^VOLUME \["(\S+)"\]$', text(ROOT / "Dockerfile"), re.M)
+    assert f'database_url = "sqlite:///{volume}/' in docker
+    assert docker.index("database_url") < docker.index("docker run")
+    # The image's HEALTHCHECK asks /livez: without `http` it is unhealthy.
+    assert re.search(r'http = "127\.0\.0\.1:\d+"', docker)
+
+
+#: (arguments, exit status) a newcomer meets; each command's --help must list
+#: that status in its own table.
+EXITS = [
+    (["check", "--config", "{broken}"], 2),
+    (["status", "--config", "{good}"], 1),  # no database yet
+    (["noise", "--config", "{good}"], 1),
+    (["test-rule", "--config", "{good}", "nope", "--text", "x"], 2),
+    (["db", "downgrade", "9999", "--config", "{good}"], 2),
+    (["db", "backup", "{missing}", "--config", "{good}"], 1),  # no database yet
+    (["db", "restore", "{missing}", "--config", "{good}"], 2),
+    (["db", "vacuum", "--config", "{good}"], 1),  # no database
+]
+
+
+@pytest.mark.parametrize(("argv", "code"), EXITS, ids=[" ".join(a[:2]) for a, _ in EXITS])
+def test_each_command_help_gives_the_exit_status_it_returns(
+    argv: list[str], code: int, tmp_path: Path
+) -> None:
+    from watchtower.cli import main
+
+    good = tmp_path / "watchtower.toml"
+    good.write_text('[[brands]]\nname = "Acmé"\nterms = ["Acmé"]\n', encoding="utf-8")
+    broken = tmp_path / "broken.toml"
+    broken.write_text('[[brands]]\nname = "Acmé"\nterms = "Acmé"\n', encoding="utf-8")
+    missing = tmp_path / "missing.db"
+    argv = [a.format(good=good, broken=broken, missing=missing) for a in argv]
+    assert main(argv) == code
+    command = _commands()[" ".join(argv[:2]) if argv[0] == "db" else argv[0]]
+    table = command.format_help().split("exit status:")[1]
+    assert re.search(rf"^  {code}  ", table, re.M), table
+
+
 # ------------------------------------------------------------------ the demo
 
 

@@ -181,8 +181,10 @@ What to watch:
     site would be a follow-up in that story's thread, a reply on Slack)
   • "Acme Corporation" (excluded) and "Acmébis" (another word) are not mentions
   • in about {later:.0f} s the forum publishes a new post: watch it arrive
-  • edit the config while it runs (add a brand): the daemon reloads it. In
-    another terminal: {command} status --config {config}
+  • edit the config while it runs (add a brand): the daemon reloads it and
+    logs "config reloaded" (a mistake is named with its line, and the daemon
+    goes on with the last good config). In another terminal:
+    {command} status --config {config}
 Stop with Ctrl-C.
 """
 
@@ -212,22 +214,14 @@ def run_demo(
     out = out or sys.stdout
     if not verbose:  # the console notifications are the show; logs only for problems
         logging.getLogger("watchtower").setLevel(logging.WARNING)
+        # ...and for the reloads the intro invites: an edit the daemon applied
+        # would otherwise show nothing at all.
+        logging.getLogger("watchtower.reload").setLevel(logging.INFO)
     feeds = DemoFeeds(later_after).start()
     with tempfile.TemporaryDirectory(prefix="watchtower-demo-") as folder:
         config_path = Path(folder) / "watchtower.toml"
         database = Path(folder) / "demo.db"
         config_path.write_text(demo_config(feeds, database), encoding="utf-8")
-        out.write(
-            INTRO.format(
-                feeds=feeds.url("")[:-1] + " (" + ", ".join(FEEDS) + ")",
-                config=config_path,
-                database=database,
-                later=later_after,
-                command=_command(),
-            )
-        )
-        out.write("\n")
-        out.flush()
         app = App(load_config(config_path), console=out)
         reloader: Reloader | None = None
         try:
@@ -235,6 +229,19 @@ def run_demo(
             daemon = Daemon(app)
             reloader = Reloader(app).start()
             reloader.install_sighup()
+            # Only now, the reloader watching: an edit made as soon as the intro
+            # names the config is applied, not lost to the start-up.
+            out.write(
+                INTRO.format(
+                    feeds=feeds.url("")[:-1] + " (" + ", ".join(FEEDS) + ")",
+                    config=config_path,
+                    database=database,
+                    later=later_after,
+                    command=_command(),
+                )
+            )
+            out.write("\n")
+            out.flush()
             if duration is not None:
                 timer = threading.Timer(duration, daemon.stop.set)
                 timer.daemon = True
