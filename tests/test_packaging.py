@@ -47,6 +47,8 @@ def test_the_wheel_runs_on_its_own(tmp_path: Path) -> None:
         *(f"watchtower/presets/{p.name}" for p in (ROOT / "sources").glob("*.toml")),
         *(f"watchtower/rulepacks/{p.name}" for p in (ROOT / "rules").glob("*.toml")),
         *(f"watchtower/data/demo/{p.name}" for p in (ROOT / "watchtower/data/demo").iterdir()),
+        # `check`'s everyday words and first names
+        *(f"watchtower/data/{p.name}" for p in (ROOT / "watchtower/data").glob("*.gz")),
         *(
             f"watchtower/migrations/versions/{p.name}"
             for p in (ROOT / "migrations/versions").glob("*.py")
