@@ -92,15 +92,24 @@ class DeliveryHooks(Protocol):
     def target_back(self, kind: str) -> None:
         """``kind`` delivered again after :meth:`target_disabled`."""
 
-    def service_down(self, target: str, reason: str) -> None:
+    def service_down(self, target: str, reason: str, *, refused: bool = False) -> None:
         """One service of its own (an Apprise URL) has been unreachable for a while:
-        its notifications wait; tell ops through the other targets."""
+        its notifications wait; tell ops through the other targets. ``refused``:
+        it refuses its address (a revoked webhook), which does not end by itself;
+        ``reason`` is only shown, never read for that."""
 
     def service_back(self, target: str) -> None:
         """``target`` delivers again after :meth:`service_down`."""
 
     def delivery_failed(self, target: str, reason: str) -> None:
         """Notifications to ``target`` failed for good (``reason``: the last error)."""
+
+    def readdress(self, row: Claimed, *, claimed: bool = False) -> bool:
+        """A reload dropped ``row``'s target while the row was claimed (a corrected
+        URL): queue it where it routes now and return ``True`` (it is not sent
+        here); ``False``: no such reload, or the row stays (its rule is gone).
+        ``claimed``: asked before the send or before a failure is recorded, the
+        row still ``sending``; else once a failed or parked outcome is written."""
 
 
 def notification_for(row: Claimed, verdict: Verdict) -> Notification:

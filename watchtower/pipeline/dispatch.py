@@ -24,6 +24,10 @@ others since, the row's own failures spend attempts (retried behind them, then
 failed and told to ops like any other): one message a service answers 5xx to
 never holds the target for ever.
 
+A row claimed when a reload dropped its target goes where it routes now
+(:func:`~watchtower.pipeline.readdress.readdress_row`), asked before the send
+and after a failed or parked outcome: never sent to both targets.
+
 :class:`~watchtower.pipeline.outbox.Outbox` runs the workers that claim rows
 and hand each to :meth:`Dispatcher.deliver`.
 """
@@ -42,6 +46,7 @@ from watchtower.logs import kv
 from watchtower.models import Notification
 from watchtower.notify.base import AddressRefused, Message, Notifier, Receipt, ServerError
 from watchtower.notify.registry import split_target
+from watchtower.outage import watch
 from watchtower.pipeline import outbox_rows
 from watchtower.pipeline.delivery import SEND, Claimed, DeliveryHooks, Verdict, notification_for
 from watchtower.pipeline.retry_policy import PAUSE, after_failure, rate_limited
@@ -98,10 +103,22 @@ class Dispatcher:
     settings: DeliverySettings = field(repr=False)
 
     def deliver(self, row: Claimed, work: KindRound) -> None:
-        """Send ``row`` now, or park it if it must wait; record what happened."""
+        """Send ``row`` now, or park it if it must wait; record what happened.
+
+        A row whose target a reload dropped while it was claimed goes where it
+        routes now instead (:meth:`DeliveryHooks.readdress`): asked before the
+        send, and again once a failed or parked outcome is written — the reload
+        may have come while the row was on its way, when it could not move it.
+        """
+        if self._follows(row, claimed=True):
+            return
+        self._deliver(row, work)
+
+    def _deliver(self, row: Claimed, work: KindRound) -> None:
         kind, address = split_target(row.target)
         verdict = self._verdict(row, kind, work)
         if verdict is None:
+            self._follows(row)
             return
         notification: Notification = notification_for(row, verdict)
         try:
@@ -110,6 +127,7 @@ class Dispatcher:
             receipt = notifier.send(message)
         except TargetDisabled as exc:
             self._pause(row, exc, work)
+            self._follows(row)
             return
         except DeliveryError as exc:
             error = exc
@@ -122,7 +140,34 @@ class Dispatcher:
             self.back(row.target)
             self._sent(row, message, receipt, notification, work.stats)
             return
+        # The config may have dropped the target while the row was on its way:
+        # then it goes where it routes now, the old target's failure aside (no
+        # outage, no ops notice for a target nobody names). Else the failure is
+        # recorded, and asked again: a reload between the two found it claimed.
+        if self._follows(row, claimed=True):
+            log.info(
+                "send to a target the config no longer names failed: re-addressed",
+                extra=kv(outbox_id=row.id, error=redact_text(error.reason)),
+            )
+            return
         self._failed(row, kind, error, work)
+        self._follows(row)
+
+    def _follows(self, row: Claimed, *, claimed: bool = False) -> bool:
+        """Whether ``row`` was re-addressed: a reload dropped its target while the
+        row was claimed (see :func:`~watchtower.pipeline.readdress.readdress_row`)."""
+        hooks = self.settings.hooks
+        if hooks is None:
+            return False
+        try:
+            moved = hooks.readdress(row, claimed=claimed)
+        except Exception as exc:  # the row stays as it is: sent, or waiting, as before
+            if not watch(self.db.engine).failed(exc, job="outbox re-address"):
+                log.exception("notification not re-addressed", extra=kv(outbox_id=row.id))
+            return False
+        if moved:
+            self.targets.forget(row.id)
+        return moved
 
     def _verdict(self, row: Claimed, kind: str, work: KindRound) -> Verdict | None:
         """The verdict to send ``row`` with, or None: it was parked to wait, no attempt spent."""
@@ -316,7 +361,7 @@ class Dispatcher:
             )
             if hooks:
                 try:
-                    hooks.service_down(where, reason)
+                    hooks.service_down(where, reason, refused=refused)
                 except Exception:
                     log.exception("unreachable notice not queued", extra=kv(kind=kind))
             return

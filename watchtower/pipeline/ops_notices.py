@@ -1,7 +1,9 @@
 """What the outbox tells ``[watchtower] ops_notify`` about delivery: a target kind
 paused (refused credentials, or unreachable) and back, an Apprise service down
 and back, notifications lost to a failing target — each once a day at most
-(the notice's outbox key), never through the target concerned."""
+(the notice's outbox key), never through the target concerned. Also the hook
+that sends a claimed row elsewhere when a reload dropped its target meanwhile
+(:meth:`OpsNotices.readdress`)."""
 
 from __future__ import annotations
 
@@ -17,6 +19,9 @@ from watchtower.config import LoadedConfig
 from watchtower.logs import kv
 from watchtower.notify.base import Notifier
 from watchtower.notify.registry import split_target
+from watchtower.pipeline.delivery import Claimed
+from watchtower.pipeline.readdress import about as about_scope
+from watchtower.pipeline.readdress import readdress_row
 from watchtower.redact import redact_target, redact_text
 from watchtower.storage.db import Database
 from watchtower.storage.outbox_queries import (
@@ -33,8 +38,6 @@ __all__ = ["AppLike", "OpsNotices"]
 
 log = logging.getLogger("watchtower.alerting")
 
-#: How :mod:`~watchtower.pipeline.dispatch` begins the reason of a refused address.
-REFUSED = "refused"
 _WAITING = ("pending", "sending", "held")
 
 
@@ -79,7 +82,7 @@ class OpsNotices:
             key = PAUSED_KEY.format(kind=kind, day=now.date().isoformat())
             cause = "ops_down" if down else "ops_auth"
             text = cause if kind == "slack" else f"{cause}_{kind}"  # what to fix differs
-            self._notice(session, key, ops, text, "critical", reason=reason)
+            self._notice(session, key, ops, text, "critical", about=kind, reason=reason)
 
     def target_back(self, kind: str) -> None:
         """Tell ops a paused kind delivers again: once per pause (its notice's key)."""
@@ -90,18 +93,19 @@ class OpsNotices:
                 return
             key = BACK_KEY.format(kind=kind, day=paused.rpartition(":")[2])
             text = "ops_back" if kind == "slack" else f"ops_back_{kind}"
-            if self._notice(session, key, ops, text, "info", kind=kind.capitalize()):
+            if self._notice(session, key, ops, text, "info", about=kind, kind=kind.capitalize()):
                 log.info("target kind delivers again: ops notified", extra=kv(kind=kind))
 
-    def service_down(self, target: str, reason: str) -> None:
+    def service_down(self, target: str, reason: str, *, refused: bool = False) -> None:
         """Tell ops (once a day per service) that an Apprise service is unreachable
         and its notifications wait; never through ``target`` itself.
 
-        A service that refuses its URL (``reason`` starts with ``refused``: a
-        revoked webhook) does not come back by itself: the notice says so, how
-        many notifications wait, and that a reload with the corrected URL sends
-        them there (:mod:`watchtower.pipeline.readdress`)."""
-        if reason.startswith(REFUSED):
+        A service that refuses its URL (``refused``: a revoked webhook, as the
+        dispatcher classified the error; ``reason`` is only quoted) does not come
+        back by itself: the notice says so, how many notifications wait, and
+        that a reload with the corrected URL sends them there
+        (:mod:`watchtower.pipeline.readdress`)."""
+        if refused:
             with self.app.db.session() as session:
                 count = session.scalar(
                     select(func.count()).where(
@@ -139,7 +143,9 @@ class OpsNotices:
             return
         key = f"ops:{text}:{now.date().isoformat()}:{target}"[:200]  # once a day
         with self.app.db.session() as session:
-            self._notice(session, key, ops, wording or text, severity, target=shown, **fields)
+            self._notice(
+                session, key, ops, wording or text, severity, about=target, target=shown, **fields
+            )
 
     def delivery_failed(self, target: str, reason: str) -> None:
         """Tell ops (once a day per target) that notifications to ``target`` are lost.
@@ -166,6 +172,7 @@ class OpsNotices:
                 ops,
                 "ops_failed",
                 "warning",
+                about=target,
                 target=shown,
                 count=count,
                 reason=reason,
@@ -174,6 +181,14 @@ class OpsNotices:
                     "failing target: ops notified",
                     extra=kv(target=shown, failed=count, error=reason),
                 )
+
+    def readdress(self, row: Claimed, *, claimed: bool = False) -> bool:
+        """Send ``row`` where its rule (or ``ops_notify``) routes now if a reload
+        dropped its target while a sender held the row (:func:`readdress_row`).
+        ``True``: it moved; the caller must not send or record it."""
+        return readdress_row(
+            self.app.db, self.app.loaded.config, self.app.clock(), row.id, claimed=claimed
+        )
 
     def _ops_outside(self, kind: str) -> list[str]:
         return [
@@ -187,9 +202,15 @@ class OpsNotices:
         ops: list[str],
         text: str,
         severity: str,
+        *,
+        about: str,
         **fields: object,
     ) -> int:
-        """Queue the ops notice ``<text>_subject``/``_body``; skipped if ``key`` is known."""
+        """Queue the ops notice ``<text>_subject``/``_body``; skipped if ``key`` is known.
+
+        ``about``: the kind or the target the notice is about; if its ops target
+        leaves the config, the notice follows ``ops_notify`` but never there
+        (:mod:`watchtower.pipeline.readdress`)."""
         from watchtower.notify._text import t
 
         lang = self.app.loaded.config.watchtower.language
@@ -197,5 +218,6 @@ class OpsNotices:
             t(lang, f"{text}_subject").format(**fields),
             t(lang, f"{text}_body").format(**fields),
             severity,
+            about=about_scope(about),
         )
         return enqueue_notice(session, key, ops, payload, self.app.clock(), severity=severity)

@@ -20,13 +20,26 @@ and brands it records, and the old row is ``skipped`` with where it went.
 * A row whose rule (or brand) is gone from the config is left as it is.
 * One transaction; rows locked (``FOR UPDATE`` on PostgreSQL): replicas that
   reload the same file re-address each row once, the later ones find nothing.
-* Summaries, spike alerts and ops notices are not re-addressed (they record no
-  rule to route by).
+* Ops notices (``kind = "ops"``: a source failing or back, a target down, a
+  refused config…) go to the current ``[watchtower] ops_notify``, except the
+  targets the notice is about (its payload's ``about``: a kind, or one
+  target's digest, see :func:`about`): a notice says what broke through
+  something else.
+* Summaries and spike alerts are not re-addressed (they record no rule to
+  route by).
+* A row a sender holds when the config changes (``sending``: it may be on
+  its way) is not touched here but listed; that sender asks
+  (:func:`readdress_row`) before it sends it and once a failed or parked
+  outcome is written, and moves it then: a send that fails on the old target
+  does not leave the row waiting for a target nobody names, and a row is
+  never both sent to the old target and copied to the new one.
 """
 
 from __future__ import annotations
 
+import hashlib
 import logging
+import threading
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -36,13 +49,15 @@ from sqlalchemy.orm import Session
 
 from watchtower.config import Config
 from watchtower.logs import kv
+from watchtower.notify.registry import split_target
 from watchtower.pipeline.route import configured_targets, targets_now
 from watchtower.redact import redact_target
+from watchtower.storage.db import Database
 from watchtower.storage.outbox_queries import READDRESSED
 from watchtower.storage.queries import insert_ignore
 from watchtower.storage.tables import OutboxRow
 
-__all__ = ["Readdressed", "readdress"]
+__all__ = ["Readdressed", "about", "readdress", "readdress_row"]
 
 log = logging.getLogger("watchtower.reload")
 
@@ -70,13 +85,67 @@ class Readdressed:
 
 def readdress(session: Session, config: Config, now: datetime) -> list[Readdressed]:
     """Re-address the waiting notifications of targets ``config`` no longer names;
-    return what moved, by old target (see the module docstring)."""
+    return what moved, by old target (see the module docstring).
+
+    The rows of such targets a sender holds now are remembered: the sender
+    re-addresses them itself (:func:`readdress_row`) unless it delivers them."""
     known = configured_targets(config)
-    query = (
-        select(OutboxRow)
-        .where(OutboxRow.status.in_(WAITING), OutboxRow.target.not_in(sorted(known)))
-        .order_by(OutboxRow.id)  # copies keep the queue's order among equals
+    with _lock:  # a sender asking about its row waits for this list
+        held = session.scalars(
+            select(OutboxRow.id).where(
+                OutboxRow.status == "sending", OutboxRow.target.not_in(sorted(known))
+            )
+        )
+        # Replaced, not added to: a row still claimed is listed again, the
+        # others are sent, failed, or waiting (then moved just below).
+        _claimed.clear()
+        _claimed.update(held)
+        return _readdress(session, config, known, now, None)
+
+
+def readdress_row(db: Database, config: Config, now: datetime, row: int, *, claimed: bool) -> bool:
+    """Re-address row ``row`` if a sender held it when ``config`` dropped its
+    target (:func:`readdress` could not touch it then); asked by that sender
+    before the send (``claimed``: the row is still ``sending``, held by the
+    caller) and once a failed or parked outcome is written. ``True``: it is
+    ``skipped``, queued where it goes now (or already there): not sent here.
+
+    A row nobody listed costs no query; a listed one is asked about once."""
+    with _lock:
+        if row not in _claimed:
+            return False
+        _claimed.discard(row)
+    known = configured_targets(config)
+    with db.writing() as session:
+        return bool(_readdress(session, config, known, now, row, claimed=claimed))
+
+
+#: Rows a sender held (``sending``) when the last :func:`readdress` ran, for a
+#: target it no longer names; guarded by ``_lock``, which :func:`readdress`
+#: holds while it looks, so a sender asking after it wrote an outcome either
+#: finds its row listed or was seen waiting (and moved).
+_claimed: set[int] = set()
+_lock = threading.Lock()
+
+
+def _readdress(
+    session: Session,
+    config: Config,
+    known: set[str],
+    now: datetime,
+    only: int | None,
+    *,
+    claimed: bool = False,
+) -> list[Readdressed]:
+    """Move the waiting rows (``only`` that one; ``claimed``: ``sending`` too) of
+    targets not in ``known``."""
+    query = select(OutboxRow).where(
+        OutboxRow.status.in_((*WAITING, "sending") if claimed else WAITING),
+        OutboxRow.target.not_in(sorted(known)),
     )
+    if only is not None:
+        query = query.where(OutboxRow.id == only)
+    query = query.order_by(OutboxRow.id)  # copies keep the queue's order among equals
     if session.get_bind().dialect.name == "postgresql":
         # Wait for another replica doing the same: its committed change takes
         # the row out of this query (the target no longer matches).
@@ -84,15 +153,9 @@ def readdress(session: Session, config: Config, now: datetime) -> list[Readdress
     out: dict[str, Readdressed] = {}
     for row in session.scalars(query).all():
         payload: dict[str, Any] = dict(row.payload or {})
-        if payload.get("kind") not in (None, "item"):
-            continue  # a summary, a spike alert, an ops notice: no rule to route by
-        new = targets_now(
-            config,
-            [str(r) for r in payload.get("rules") or []],
-            [str(b) for b in payload.get("brands") or []],
-        )
+        new = _targets_now(config, payload)
         if not new:
-            continue  # its rule is gone: as before, left where it is
+            continue  # its rule is gone, nowhere to tell ops, a summary: left where it is
         done = out.setdefault(row.target, Readdressed(row.target))
         copied = [t for t in new if _copy(session, row, t, payload, now)]
         done.moved += bool(copied)
@@ -109,6 +172,39 @@ def readdress(session: Session, config: Config, now: datetime) -> list[Readdress
     for done in out.values():
         log.info(f"re-addressed {done.describe()}", extra=kv(target=redact_target(done.old)))
     return list(out.values())
+
+
+def _targets_now(config: Config, payload: dict[str, Any]) -> list[str] | None:
+    """Where a notification with ``payload`` goes under ``config``; ``None``: it stays."""
+    kind = payload.get("kind") or "item"
+    if kind == "item":
+        return targets_now(
+            config,
+            [str(r) for r in payload.get("rules") or []],
+            [str(b) for b in payload.get("brands") or []],
+        )
+    if kind == "ops":
+        concerned = str(payload.get("about") or "")
+        ops = [t for t in config.watchtower.ops_notify if not _concerns(t, concerned)]
+        return ops or None
+    return None  # a summary, a spike alert: no rule to route by
+
+
+def about(scope: str) -> str:
+    """What an ops notice records it is about: a kind (``slack``) as it is, one
+    target as a digest (an Apprise URL carries its token; payloads hold none)."""
+    if ":" not in scope:
+        return scope
+    return "sha256:" + hashlib.sha256(scope.encode()).hexdigest()
+
+
+def _concerns(target: str, concerned: str) -> bool:
+    """Whether an ops notice :func:`about` ``concerned`` concerns ``target``."""
+    if not concerned:
+        return False
+    if concerned.startswith("sha256:"):
+        return about(target) == concerned
+    return split_target(target)[0] == concerned
 
 
 def _copy(
