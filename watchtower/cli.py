@@ -5,7 +5,7 @@ PATH``, default ``$WATCHTOWER_CONFIG`` or ``./watchtower.toml``). Exit codes: 0 
 2 invalid configuration or usage, 3 a database schema from a newer version (which
 no restart fixes: systemd's ``RestartPreventExitStatus``), 1 another failure
 (database unreachable or missing, a failed migration, an incomplete ``run --once``,
-``status`` seeing no watchtower polling).
+``status`` seeing no watchtower polling, a file ``schema -o`` cannot write).
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ import sqlalchemy.exc
 from watchtower import __version__
 from watchtower.cli_help import EXAMPLES, EXIT_CODES, HelpFormatter
 from watchtower.config import LoadedConfig, load_config
+from watchtower.config_env import environment_warnings
 from watchtower.errors import (
     CannotListen,
     ConfigError,
@@ -75,25 +76,6 @@ def cmd_check(args: argparse.Namespace) -> int:
     for warning in environment_warnings(loaded):
         print(f"warning: {redact_text(warning)}", file=sys.stderr)
     return 0
-
-
-def environment_warnings(loaded: LoadedConfig) -> list[str]:
-    """What this machine lacks for the config to run: unset password variables,
-    missing CA files. Warnings, not errors: ``check`` may run where the daemon
-    does not (a laptop, CI)."""
-    from watchtower.adapters.imap import ca_file_problem
-
-    found = []
-    for source in loaded.sources:
-        name = getattr(source, "password_env", None)
-        if name and not os.environ.get(name):
-            found.append(f"source {source.name!r}: the environment variable {name} is not set here")
-        ca_file = getattr(source, "ca_file", None)  # made absolute by the config loader
-        if ca_file and not Path(ca_file).is_file():
-            found.append(f"source {source.name!r}: ca_file {ca_file} does not exist here")
-        elif ca_file and (unusable := ca_file_problem(ca_file)):
-            found.append(f"source {source.name!r}: {unusable}")
-    return found
 
 
 def cmd_run(args: argparse.Namespace) -> int:
@@ -189,11 +171,32 @@ def cmd_schema(args: argparse.Namespace) -> int:
     text = json.dumps(config_schema(), indent=2, ensure_ascii=False) + "\n"
     if args.output in (None, "-"):
         sys.stdout.write(text)
-    else:
+        return 0
+    try:
         with open(args.output, "w", encoding="utf-8") as f:
             f.write(text)
-        print(f"JSON Schema written to {args.output}", file=sys.stderr)
+    except OSError as exc:
+        # One line, no traceback; status 1 as `db backup` into a missing folder.
+        print(f"watchtower schema: {cannot_write(args.output, exc)}", file=sys.stderr)
+        return EXIT_FAILURE
+    print(f"JSON Schema written to {args.output}", file=sys.stderr)
     return 0
+
+
+def cannot_write(path: str, exc: OSError) -> str:
+    """Why ``path`` cannot be written, in words (a missing folder is named)."""
+    folder = Path(path).absolute().parent
+    if isinstance(exc, FileNotFoundError) and not folder.is_dir():
+        reason = f"the folder {folder} does not exist"
+    elif isinstance(exc, NotADirectoryError):
+        reason = f"{folder} is not a folder"
+    elif isinstance(exc, IsADirectoryError):
+        reason = "it is a folder"
+    elif isinstance(exc, PermissionError):
+        reason = "permission denied (this user may not write there)"
+    else:
+        reason = (exc.strerror or str(exc)).lower()
+    return f"cannot write {path}: {reason}"
 
 
 def cmd_demo(args: argparse.Namespace) -> int:

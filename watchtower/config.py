@@ -268,13 +268,28 @@ def load_config(path: str | os.PathLike[str] | None = None) -> LoadedConfig:
     try:
         data = config_path.read_bytes()
     except FileNotFoundError:
-        raise ConfigError([ConfigProblem(shown, None, "", "file not found")]) from None
+        message = _not_found(path, config_path)
+        raise ConfigError([ConfigProblem(shown, None, "", message)]) from None
     except IsADirectoryError:
         raise ConfigError([ConfigProblem(shown, None, "", "is a folder, not a file")]) from None
     except OSError as exc:
         reason = exc.strerror or str(exc)
         raise ConfigError([ConfigProblem(shown, None, "", f"cannot read: {reason}")]) from None
     return parse_config(decode_config(data, shown), config_path)
+
+
+def _not_found(named: str | os.PathLike[str] | None, config_path: Path) -> str:
+    """What to do about a missing config file, by where its name came from."""
+    if named:  # --config: the user knows which file they meant
+        return "file not found"
+    if os.environ.get("WATCHTOWER_CONFIG"):
+        return "file not found (named by the environment variable WATCHTOWER_CONFIG)"
+    folder = config_path.absolute().parent
+    return (
+        f"file not found in {folder}: copy config.example.toml to {DEFAULT_CONFIG} "
+        f'and edit it (README, "Configuration"), or name your config file with '
+        f"--config FILE or the environment variable WATCHTOWER_CONFIG"
+    )
 
 
 def parse_config(text: str, config_path: Path) -> LoadedConfig:

@@ -12,7 +12,7 @@ import difflib
 from watchtower.config_models import BrandConfig, Config
 from watchtower.config_refs import problem
 from watchtower.errors import ConfigProblem
-from watchtower.tomllines import Lines, line_for
+from watchtower.tomllines import Lines
 
 
 def config_warnings(path: str, config: Config, lines: Lines) -> list[ConfigProblem]:
@@ -31,7 +31,84 @@ def config_warnings(path: str, config: Config, lines: Lines) -> list[ConfigProbl
     warnings += _fixed_offset_zones(path, config, lines)
     warnings += _defaults_across_clients(path, config, lines)
     warnings += _brand_oncall_without_spikes(path, config, lines)
+    warnings += _example_placeholders(path, config, lines)
     return warnings
+
+
+#: The sources of config.example.toml and of the presets' docs (sources/*.toml),
+#: which a newcomer may start with unchanged. Exact addresses only: tests and
+#: docs use other example.* hosts for real configs. (Kept in step with those
+#: files by tests/unit/config/test_newcomer_check.py.)
+_EXAMPLE_URLS = frozenset(
+    {
+        "https://www.google.com/alerts/feeds/00000/11111",
+        "https://www.example.fr/rss.xml",
+        "https://www.example.fr/actualites",
+        "https://avis.example.fr/banque-acme-lyon",
+        "https://communaute.example.fr",  # discourse, by kind or preset
+        "https://forum.example.fr/feed.php",  # the phpbb preset
+        "https://forum.example.fr/forums/-/index.rss",  # the xenforo preset
+        "https://forum.example.fr/forum/external.php?type=rss2",  # the vbulletin preset
+    }
+)
+#: The example's mailbox: its server and its user (``imap.example.fr`` alone is
+#: also the host of many tests of other keys).
+_EXAMPLE_MAILBOX = ("imap.example.fr", "veille@example.fr")
+#: What to write instead, by source kind.
+_YOUR_OWN = {
+    "google_alerts": 'your own Google Alerts feed (in Google Alerts: "Deliver to: RSS feed")',
+    "rss": "your own feed's address",
+    "reviews": "your own review page's address",
+    "html": "your own page's address",
+    "discourse": "your own forum's address",
+    "imap": "your own mail server, username and password_env",
+}
+
+
+def _example_placeholders(path: str, config: Config, lines: Lines) -> list[ConfigProblem]:
+    """Sources still pointing at config.example.toml's placeholders: the daemon
+    would poll them and find nothing of the user's, without a word."""
+    warnings = []
+    for index, source in enumerate(config.sources):
+        if not source.enabled:
+            continue
+        if source.kind == "imap":
+            mailbox = (str(source.host).casefold(), str(source.username).casefold())
+            if mailbox != _EXAMPLE_MAILBOX:
+                continue
+            key = "host"
+        else:
+            address = getattr(source, "url", None) or getattr(source, "base_url", None)
+            if str(address).rstrip("/").casefold() not in _EXAMPLE_URLS:
+                continue
+            # A preset's url is made from its base_url, the key written in the file.
+            key = next((k for k in ("url", "base_url") if ("sources", index, k) in lines), "url")
+        what = _YOUR_OWN.get(source.kind, "your own address")
+        if key == "base_url":
+            what = "your own forum's address"
+        message = (
+            f"still the example's placeholder: replace it with {what}, or remove this "
+            f"source; until then it brings nothing"
+        )
+        warnings.append(problem(path, ("sources", index, key), message, lines))
+    return warnings
+
+
+def _rule_loc(index: int, key: str, lines: Lines) -> tuple[str | int, ...]:
+    """Where a warning about rule ``index`` points: its key, or ``include`` for a
+    rule that an included pack added (it has no line in the file; the next
+    lines would be another rule's)."""
+    return ("rules", index, key) if ("rules", index) in lines else ("include",)
+
+
+def _pack_of(rule: str, config: Config) -> str | None:
+    """The included pack a rule comes from."""
+    from watchtower import packs
+
+    for name in config.include:
+        if any(r.get("name") == rule for r in packs.load_pack(name)["rules"]):
+            return name
+    return None
 
 
 def _brand_oncall_without_spikes(path: str, config: Config, lines: Lines) -> list[ConfigProblem]:
@@ -78,14 +155,14 @@ def _defaults_across_clients(path: str, config: Config, lines: Lines) -> list[Co
         example = leaking[0]
         base = rule.extends or (rule.name if rule.name in packs.pack_rules() else None)
         per_brand = f'`extends = "{base}"`, ' if base else ""
-        loc: tuple[str | int, ...] = ("rules", index, "name")
-        if line_for(loc[:2], lines) is None:  # a rule of an included pack
-            loc = ("include",)
+        loc = _rule_loc(index, "name", lines)
+        pack = _pack_of(rule.name, config) if loc == ("include",) else None
+        origin = f" (a rule of the included pack {pack!r})" if pack else ""
         warnings.append(
             problem(
                 path,
                 loc,
-                f"rule {rule.name!r} has no notify: its mentions of "
+                f"rule {rule.name!r} has no notify{origin}: its mentions of "
                 f"{', '.join(repr(n) for n in leaking)} go to default_notify ({defaults}), "
                 f"not where rule {own[example][0]!r} sends {example!r}; give each brand "
                 f"its own `notify` in [[brands]], or write one rule per brand with "
@@ -133,11 +210,13 @@ def _fixed_offset_zones(path: str, config: Config, lines: Lines) -> list[ConfigP
 def _query_warnings(path: str, config: Config, lines: Lines) -> list[ConfigProblem]:
     from watchtower.pipeline.match.query_lint import query_warnings
 
-    return [
-        problem(path, ("rules", index, "query"), warning, lines)
-        for index, rule in enumerate(config.rules)
-        for warning in query_warnings(rule.query or "")
-    ]
+    warnings = []
+    for index, rule in enumerate(config.rules):
+        loc = _rule_loc(index, "query", lines)
+        named = f"rule {rule.name!r}: " if loc == ("include",) else ""
+        for warning in query_warnings(rule.query or ""):
+            warnings.append(problem(path, loc, named + warning, lines))
+    return warnings
 
 
 def _lossy_terms(path: str, config: Config, lines: Lines) -> list[ConfigProblem]:
