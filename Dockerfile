@@ -1,12 +1,14 @@
 # watchtower — a small image that runs the daemon as a non-root user.
 #   docker build -t watchtower .
+#   docker run --rm watchtower init - > watchtower.toml    # the documented example, to edit
 #   docker run -d --name watchtower -e SLACK_BOT_TOKEN \
 #     -v "$PWD/watchtower.toml:/config/watchtower.toml:ro" -v watchtower-data:/data watchtower
 # In the config: database_url = "sqlite:////data/watchtower.db" (or PostgreSQL), and
 # http = "127.0.0.1:8080" for the health check ("0.0.0.0:8080" to scrape /metrics).
 FROM python:3.11-slim AS build
 WORKDIR /src
-COPY pyproject.toml README.md ./
+# config.example.toml: shipped in the package for `watchtower init`.
+COPY pyproject.toml README.md config.example.toml ./
 COPY watchtower ./watchtower
 COPY sources ./sources
 COPY rules ./rules

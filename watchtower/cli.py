@@ -1,6 +1,6 @@
 """Command line: one thin function per command.
 
-``watchtower run|check|status|schema|demo|db upgrade|db downgrade`` (``--config
+``watchtower init|run|check|status|schema|demo|db upgrade|db downgrade`` (``--config
 PATH``, default ``$WATCHTOWER_CONFIG`` or ``./watchtower.toml``). Exit codes: 0 ok,
 2 invalid configuration or usage, 3 a database schema from a newer version (which
 no restart fixes: systemd's ``RestartPreventExitStatus``), 1 another failure
@@ -227,6 +227,7 @@ def _logging_options(parser: argparse.ArgumentParser, *, defaults: bool) -> None
 
 def build_parser() -> argparse.ArgumentParser:
     from watchtower.cli_db import add_file_commands, cmd_db_downgrade, cmd_db_upgrade, cmd_status
+    from watchtower.init_config import add_parser as add_init
 
     parser = argparse.ArgumentParser(
         prog="watchtower",
@@ -238,6 +239,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"watchtower {__version__}")
     _logging_options(parser, defaults=True)
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    add_init(sub)  # listed first: a newcomer's first command
 
     def command(
         name: str, func: Callable[[argparse.Namespace], int], help: str

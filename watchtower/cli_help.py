@@ -35,6 +35,7 @@ EXIT_CODES = """exit status:
 #: Examples shown at the end of each command's ``--help``.
 EXAMPLES = {
     "": """examples:
+  watchtower init                 # writes ./watchtower.toml, the documented example
   watchtower check --config /etc/watchtower/watchtower.toml
   watchtower run --config /etc/watchtower/watchtower.toml
   watchtower status --config /etc/watchtower/watchtower.toml
@@ -46,6 +47,17 @@ $WATCHTOWER_CONFIG, else ./watchtower.toml); WATCHTOWER_DATABASE_URL overrides
 its database_url. Secrets come from the environment: SLACK_BOT_TOKEN,
 SMTP_USERNAME, SMTP_PASSWORD. Logs go to stderr.
 `watchtower COMMAND --help` shows a command's options and examples.""",
+    "init": """examples:
+  watchtower init                          # ./watchtower.toml (or $WATCHTOWER_CONFIG)
+  watchtower init /etc/watchtower/watchtower.toml
+  watchtower init - > watchtower.toml      # to standard output
+  docker run --rm watchtower init - > watchtower.toml
+
+Writes config.example.toml as shipped with this watchtower: every key
+explained, with its default; its sources are placeholders that `watchtower
+check` names until they are replaced. An existing file is never replaced
+(exit 2) unless --force; a file that cannot be written (a missing folder, no
+permission) exits 1.""",
     "run": """examples:
   watchtower run --config /etc/watchtower/watchtower.toml
   watchtower run --once --log-level WARNING     # from cron: status 1 if anything failed

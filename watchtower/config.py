@@ -286,9 +286,9 @@ def _not_found(named: str | os.PathLike[str] | None, config_path: Path) -> str:
         return "file not found (named by the environment variable WATCHTOWER_CONFIG)"
     folder = config_path.absolute().parent
     return (
-        f"file not found in {folder}: copy config.example.toml to {DEFAULT_CONFIG} "
-        f'and edit it (README, "Configuration"), or name your config file with '
-        f"--config FILE or the environment variable WATCHTOWER_CONFIG"
+        f"file not found in {folder}: run `watchtower init` (or copy config.example.toml "
+        f'to {DEFAULT_CONFIG}) and edit it (README, "Configuration"), or name your config '
+        f"file with --config FILE or the environment variable WATCHTOWER_CONFIG"
     )
 
 
