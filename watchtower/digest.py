@@ -24,6 +24,8 @@ from sqlalchemy.orm import Session
 from watchtower.config import Config
 from watchtower.config_models import DigestConfig
 from watchtower.models import Severity
+from watchtower.notify._text import t
+from watchtower.notify.digest_text import SEVERITIES, shown_days
 from watchtower.pipeline.route import default_targets
 from watchtower.storage.tables import DaemonRow, OutboxRow, SourceRow, StoryRow
 from watchtower.timewindows import parse_digest
@@ -240,15 +242,18 @@ def week_counts(
     session: Session, summary: dict[str, Any], target: str, since: datetime, until: datetime
 ) -> list[dict[str, Any]]:
     """A weekly digest's mentions per local day (:func:`week_midnights`): 7
-    entries ``{"day": "2026-11-16", "count": 12, "critical": 1}``.
+    entries ``{"day": "2026-11-16", "count": 12, "critical": 1, "warning": 3,
+    "info": 8}``, and an 8th for the digest's own day up to its time, with
+    ``"before": "08:30"`` (none for a digest at midnight).
 
     What the digest counts: its held rows (``summary["what"]`` is its rule,
     its key's first part) and the critical alerts its target got at once (its
     "N alertes critiques"), on the day they were queued. The period's days are
     those its title names ("semaine du 16 au 22 novembre"): the first from the
-    digest time on, and the last also holds the hours before the digest on its
-    own day (Monday before 08:30). A row queued before the period (held first
-    for the night) counts on the first day.
+    digest time on; the hours before the digest on its own day (Monday before
+    08:30) are that day's, not Sunday's: a crisis on Monday at 07:00 reads as
+    Monday's. A row queued before the period (held first for the night) counts
+    on the first day.
     """
     key = digest_key(str(summary.get("what") or ""), target)
     held = session.execute(
@@ -271,45 +276,97 @@ def week_counts(
             OutboxRow.created_at <= until,
         )
     ).all()
+    zone = _zone_of(since)
+    first = since.astimezone(zone).date()
     starts = week_midnights(since)
-    counts, critical = [0] * 7, [0] * 7
+    eighth = datetime.combine(first + timedelta(days=7), time(0), zone).astimezone(UTC)
+    morning = eighth < until  # a digest at midnight has no morning of its own
+    if morning:
+        starts.append(eighth)
+    counts: list[dict[str, int]] = [{s.name: 0 for s in Severity} for _ in range(len(starts) + 1)]
     rows = [(at, severity) for at, severity in held]
     rows += [(at, Severity.critical.name) for at in apart]
     for at, severity in rows:
-        day = bisect_right(starts, at)
-        counts[day] += 1
-        critical[day] += severity == Severity.critical.name
-    first = since.astimezone(_zone_of(since)).date()
-    return [
+        day = counts[bisect_right(starts, at)]
+        day[severity if severity in day else Severity.info.name] += 1
+    days: list[dict[str, Any]] = [
         {
             "day": (first + timedelta(days=k)).isoformat(),
-            "count": counts[k],
-            "critical": critical[k],
+            "count": sum(day.values()),
+            "critical": day["critical"],
+            "warning": day["warning"],
+            "info": day["info"],
         }
-        for k in range(7)
+        for k, day in enumerate(counts)
     ]
+    if morning:
+        days[7]["before"] = f"{until.astimezone(zone):%H:%M}"
+    return days
 
 
-def chart_png(by_brand: dict[str, dict[str, int]], title: str) -> bytes:
-    """A horizontal stacked bar chart of mentions per brand and severity, as PNG bytes."""
+def chart_png(
+    by_brand: dict[str, dict[str, int]],
+    title: str,
+    *,
+    days: list[dict[str, Any]] | None = None,
+    language: str = "fr",
+) -> bytes:
+    """The digest's chart as PNG bytes, its words in ``language``.
+
+    A weekly digest's (``days``, :func:`week_counts`): the week's shape, one
+    vertical bar per local day ("lun. 16"), stacked by severity. Else (a daily
+    or hourly digest, or a week without a mention) a horizontal stacked bar
+    chart of mentions per brand and severity.
+    """
     import matplotlib
 
     matplotlib.use("Agg")
     from matplotlib.figure import Figure
+    from matplotlib.ticker import MaxNLocator
 
-    brands = list(by_brand)[:MAX_BRANDS]
-    figure = Figure(figsize=(6, 0.5 + 0.45 * max(1, len(brands))), dpi=100)
-    axes = figure.add_subplot()
-    left = [0] * len(brands)
-    for severity in ("critical", "warning", "info"):
-        values = [by_brand[b].get(severity, 0) for b in brands]
-        if any(values):
-            axes.barh(brands, values, left=left, color=SEVERITY_COLOURS[severity], label=severity)
-            left = [a + b for a, b in zip(left, values, strict=True)]
-    axes.invert_yaxis()
-    axes.set_title(title[:80])
-    axes.legend(loc="lower right", fontsize="small")
-    figure.tight_layout()
+    shown = shown_days(days, language) if days else []
+    # Constrained layout keeps the legend outside the bars: inside, it covered
+    # the only bar of a one-brand chart.
+    if shown:
+        figure = Figure(figsize=(6, 2.6), dpi=100, layout="constrained")
+        axes = figure.add_subplot()
+        before = t(language, "digest_day_before")
+        labels = [
+            d.label + (f"\n{before.format(time=d.before)}" if d.before else "") for d in shown
+        ]
+        bottom = [0] * len(shown)
+        for severity in SEVERITIES:
+            values = [d.severities[severity] for d in shown]
+            if any(values):
+                name = t(language, f"severity.{severity}")
+                axes.bar(
+                    labels, values, bottom=bottom, color=SEVERITY_COLOURS[severity], label=name
+                )
+                bottom = [a + b for a, b in zip(bottom, values, strict=True)]
+        for x, total in enumerate(bottom):
+            if total:
+                axes.annotate(f"{total}", (x, total), ha="center", va="bottom", fontsize="small")
+        axes.margins(y=0.15)
+        axes.yaxis.set_major_locator(MaxNLocator(integer=True))
+        axes.spines[["top", "right"]].set_visible(False)
+    else:
+        brands = list(by_brand)[:MAX_BRANDS]
+        figure = Figure(
+            figsize=(6, 0.8 + 0.45 * max(1, len(brands))), dpi=100, layout="constrained"
+        )
+        axes = figure.add_subplot()
+        left = [0] * len(brands)
+        for severity in SEVERITIES:
+            values = [by_brand[b].get(severity, 0) for b in brands]
+            if any(values):
+                name = t(language, f"severity.{severity}")
+                axes.barh(brands, values, left=left, color=SEVERITY_COLOURS[severity], label=name)
+                left = [a + b for a, b in zip(left, values, strict=True)]
+        axes.invert_yaxis()
+        axes.xaxis.set_major_locator(MaxNLocator(integer=True))
+    if title:
+        axes.set_title(title[:80])
+    figure.legend(loc="outside lower center", ncols=3, fontsize="small", frameon=False)
     buffer = io.BytesIO()
     figure.savefig(buffer, format="png")
     return buffer.getvalue()

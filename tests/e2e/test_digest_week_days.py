@@ -13,7 +13,9 @@ outbox drains, aiosmtpd, the fake Slack Web API) on an injected clock in Paris.
 
 from __future__ import annotations
 
+import html
 import re
+import struct
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
@@ -40,7 +42,7 @@ def days_of(text: str) -> list[str]:
     at = next(
         i for i, line in enumerate(lines) if line.startswith(("Mentions par", "Mentions per"))
     )
-    return lines[at : at + 8]
+    return lines[at : next((i for i in range(at, len(lines)) if not lines[i]), len(lines))]
 
 
 def test_the_week_the_clocks_go_back_has_seven_days(
@@ -58,7 +60,7 @@ def test_the_week_the_clocks_go_back_has_seven_days(
     news.add(article(run.clock.now, "nuit", "Banque Acmé : une nuit d'une heure de plus"))
     run.until(datetime(2026, 10, 25, 22, 30, tzinfo=UTC), every=timedelta(hours=6))  # 23:30
     news.add(article(run.clock.now, "dimanche", "Banque Acmé sponsorise le marathon"))
-    # Monday 26, 08:00, before the digest: counted with the last day of the week.
+    # Monday 26, 08:00, before the digest: Monday's, an 8th day (it was Sunday's).
     run.until(AUTUMN_DIGEST - timedelta(minutes=30), every=timedelta(hours=6))
     news.add(article(run.clock.now, "lundi", "Banque Acmé : les résultats du trimestre"))
     run.until(AUTUMN_DIGEST + timedelta(minutes=1))
@@ -66,32 +68,32 @@ def test_the_week_the_clocks_go_back_has_seven_days(
     [mail] = run.digests()
     assert "— semaine du 19 au 25 octobre" in str(mail["Subject"])
     text = plain_of(mail)
-    assert days_of(text) == [
-        f"Mentions par jour{NBSP}:",
-        "lun. 19  █████████████ 2 (dont 🚨 1)",
+    week = [
+        "lun. 19  ████████████████████ 2 (dont 🚨 1)",
         "mar. 20  0",
         "mer. 21  0",
-        "jeu. 22  ███████ 1",
+        "jeu. 22  ██████████ 1",
         "ven. 23  0",
         "sam. 24  0",
-        "dim. 25  ████████████████████ 3",
+        "dim. 25  ████████████████████ 2",
+        "lun. 26  ██████████ 1 (avant 08:30)",
     ]
+    assert days_of(text) == [f"Mentions par jour{NBSP}:", *week]
+    # The HTML: the daemon's chart of the days, its alt each day's count, no table.
     page = html_of(mail)
-    cells = re.findall(r"<tr><td style='[^']*'>([^<]*)</td><td style='[^']*'>([^<]*)</td>", page)
-    assert cells[:7] == [
-        ("lun. 19", "█████████████ 2 (dont 🚨 1)"),
-        ("mar. 20", "0"),
-        ("mer. 21", "0"),
-        ("jeu. 22", "███████ 1"),
-        ("ven. 23", "0"),
-        ("sam. 24", "0"),
-        ("dim. 25", "████████████████████ 3"),
-    ]
+    assert "<table" not in page
+    [alt] = re.findall(r'<img src="cid:chart@watchtower" alt="([^"]*)"', page)
+    assert html.unescape(alt) == f"Mentions par jour{NBSP}: " + ", ".join(
+        " ".join(line.replace("█", "").split()) for line in week
+    )
+    [png] = [p.get_payload(decode=True) for p in mail.walk() if p.get_content_type() == "image/png"]
+    assert isinstance(png, bytes) and struct.unpack(">II", png[16:24]) == (600, 260)
     # The days add up to what the digest says: 5 mentions and the crisis.
     assert "5 mentions" in text and "1 alerte critique" in str(mail["Subject"])
     [summary] = run.summaries()
     days = summary.payload["summary"]["days"]
-    assert [d["day"] for d in days] == [f"2026-10-{day}" for day in range(19, 26)]
+    assert [d["day"] for d in days] == [f"2026-10-{day}" for day in range(19, 27)]
+    assert days[7]["before"] == "08:30" and summary.payload["summary"]["chart"] == "days"
 
 
 def test_the_weekly_digest_in_slack_in_english(
@@ -117,3 +119,7 @@ def test_the_weekly_digest_in_slack_in_english(
         "Sat 21  0\n"
         "Sun 22  ████████████████████ 2```"
     )
+    # Its chart is the week's days, named so in the thread, in English.
+    [chart] = slack.files
+    assert chart["title"] == "Mentions per day"
+    assert chart["thread_ts"] == post["ts"]

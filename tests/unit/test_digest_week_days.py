@@ -101,6 +101,7 @@ def test_the_days_count_the_digest_rows_and_the_crises_sent_at_once(db: Database
     add(db, "lundi-soir", local(PARIS, 2026, 10, 19, 22, 0), **held)
     add(db, "jeudi", local(PARIS, 2026, 10, 22, 12, 0), **held)
     add(db, "jeudi-critique", local(PARIS, 2026, 10, 22, 13, 0), severity="critical", **held)
+    add(db, "vendredi", local(PARIS, 2026, 10, 23, 9, 0), severity="warning", **held)
     # 02:15 the second time (after the clocks went back): Sunday.
     add(db, "nuit", local(PARIS, 2026, 10, 25, 2, 15, fold=1), **held)
     add(db, "dimanche-soir", local(PARIS, 2026, 10, 25, 23, 59), **held)
@@ -129,16 +130,46 @@ def test_the_days_count_the_digest_rows_and_the_crises_sent_at_once(db: Database
             for r in session.query(OutboxRow).filter(OutboxRow.target == DIRECTOR)
             if r.payload.get("kind") == "summary"
         ]
-    assert summary["count"] == 6 and summary["sent_apart"] == 1
+    assert summary["count"] == 7 and summary["sent_apart"] == 1
+
+    def day(date: str, info: int = 0, warning: int = 0, critical: int = 0) -> dict[str, object]:
+        count = info + warning + critical
+        return {"day": date, "count": count, "critical": critical, "warning": warning, "info": info}
+
     assert summary["days"] == [
-        {"day": "2026-10-19", "count": 1, "critical": 0},
-        {"day": "2026-10-20", "count": 0, "critical": 0},
-        {"day": "2026-10-21", "count": 1, "critical": 1},
-        {"day": "2026-10-22", "count": 2, "critical": 1},
-        {"day": "2026-10-23", "count": 0, "critical": 0},
-        {"day": "2026-10-24", "count": 0, "critical": 0},
-        {"day": "2026-10-25", "count": 3, "critical": 0},
+        day("2026-10-19", info=1),
+        day("2026-10-20"),
+        day("2026-10-21", critical=1),
+        day("2026-10-22", info=1, critical=1),
+        day("2026-10-23", warning=1),
+        day("2026-10-24"),
+        day("2026-10-25", info=2),
+        # Monday 26 before 08:30 is Monday's, not Sunday's: the digest's morning.
+        day("2026-10-26", info=1) | {"before": "08:30"},
     ]
+
+
+def test_a_digest_at_midnight_has_no_morning_of_its_own(db: Database) -> None:
+    """A guard: "weekly mon 00:00" covers Monday to Sunday, 7 days and no 8th."""
+    due = local(PARIS, 2026, 11, 23, 0, 0)
+    held = {"hold_reason": "digest", "group_key": KEY, "hold_until": due}
+    add(db, "dimanche-soir", local(PARIS, 2026, 11, 22, 23, 59), **held)
+    now = due + timedelta(minutes=1)
+    with db.writing() as session:
+        grouping.release_due(
+            session,
+            now,
+            periods={KEY: "weekly"},
+            since={KEY: digest.period_start("weekly mon 00:00", now, PARIS)},
+        )
+    with db.session() as session:
+        [summary] = [
+            r.payload["summary"]
+            for r in session.query(OutboxRow)
+            if r.payload.get("kind") == "summary"
+        ]
+    assert [d["day"] for d in summary["days"]] == [f"2026-11-{d}" for d in range(16, 23)]
+    assert summary["days"][6]["count"] == 1 and "before" not in summary["days"][6]
 
 
 def test_a_daily_digest_has_no_days(db: Database) -> None:

@@ -98,6 +98,8 @@ STRINGS: dict[str, dict[str, str]] = {
         "digest_days": "Mentions par jour",
         "digest_day_critical": "dont 🚨 {count}",
         "spike_title": "Pic de mentions : {name}",
+        # the digest's own morning, shown as an 8th day (Monday before 08:30)
+        "digest_day_before": "avant {time}",
         "spike_stats": "{mentions} sur {window} (d'habitude {baseline})",
         "calm_title": "Retour au calme : {name}",
         "calm_since": "Pic signalé le {when} : {mentions} depuis.",
@@ -241,6 +243,7 @@ STRINGS: dict[str, dict[str, str]] = {
         "top_terms": "Terms",
         "examples": "Examples",
         "ack_hint": 'React with ✅ or reply "ack" in the thread to take charge.',
+        "digest_day_before": "before {time}",
         "ack_hint_elsewhere": 'To take charge of the alert, react with ✅ or reply "ack" in '
         "the thread of its Slack message, or it is escalated after {timeout}.",
         "escalated": "Escalation: nobody took charge of the alert within {timeout}.",

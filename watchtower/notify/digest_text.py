@@ -7,6 +7,7 @@ renderer keeps its own layout and escaping.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
@@ -16,11 +17,14 @@ from watchtower.notify._text import SEVERITY_EMOJI, seen_on_text, site_of, t
 _ORDER = {s.name: int(s) for s in Severity}
 
 __all__ = [
+    "Day",
+    "bar_of",
     "day_text",
     "digest_title",
     "number",
     "reach_text",
     "severity_counts",
+    "shown_days",
     "stories",
     "week_bars",
     "week_lines",
@@ -88,47 +92,97 @@ def week_text(summary: dict[str, Any], language: str) -> str:
 #: The longest bar of a weekly digest's days, in characters.
 BAR_WIDTH = 20
 
+#: A day's mentions by severity, most severe first (the chart stacks them so).
+SEVERITIES = ("critical", "warning", "info")
+
+
+@dataclass(frozen=True)
+class Day:
+    """One day of a weekly digest as its reader sees it.
+
+    ``before``: the digest's own morning ("08:30"), shown only when something
+    happened then; ``severities``: its mentions by severity (:data:`SEVERITIES`).
+    """
+
+    date: date
+    label: str
+    count: int
+    severities: dict[str, int]
+    before: str = ""
+
+
+def shown_days(days: Any, language: str) -> list[Day]:
+    """The days of a weekly digest's ``days`` (:func:`watchtower.digest.week_counts`)
+    to show, or ``[]`` (an unusable payload, a week without a mention).
+
+    The 7 days of the week, and the digest's own morning (Monday to 08:30) as an
+    8th day when it had mentions: a Monday-morning crisis is not Sunday's. A
+    payload queued by an older watchtower has 7 days, the last holding that
+    morning, and only ``critical`` among the severities: the rest count as info.
+    """
+    if not isinstance(days, list) or len(days) not in (7, 8):
+        return []
+    names = t(language, "weekdays").split()
+    shown = []
+    try:
+        for k, entry in enumerate(days):
+            day, count = date.fromisoformat(str(entry["day"])), int(entry["count"])
+            severities = {s: max(0, int(entry.get(s) or 0)) for s in ("critical", "warning")}
+            rest = count - sum(severities.values())
+            severities["info"] = max(0, int(entry["info"]) if "info" in entry else rest)
+            before = str(entry.get("before") or "") if k == 7 else ""
+            if k == 7 and (count <= 0 or not before):
+                continue
+            label = t(language, "weekday_day").format(
+                weekday=names[day.weekday()], day=day_text(day.day, language)
+            )
+            shown.append(Day(day, label, count, severities, before))
+    except (TypeError, KeyError, ValueError, AttributeError):
+        return []
+    if max(d.count for d in shown) <= 0:
+        return []
+    return shown
+
 
 def week_bars(summary: dict[str, Any], language: str) -> list[tuple[str, str]]:
-    """A weekly digest's mentions per day, ``(day, bar)`` for each of its 7 days,
-    or ``[]`` (not weekly, an old payload, a week without a mention)::
+    """A weekly digest's mentions per day, ``(day, bar)`` for each of its 7 days
+    (and the digest's morning when it had mentions), or ``[]`` (not weekly, an
+    old payload, a week without a mention)::
 
         lun. 16  ████████████████████ 42 (dont 🚨 3)
         mar. 17  █████ 9
         mer. 18  0
+        …
+        lun. 23  █ 2 (avant 08:30)
 
-    The days are the digest's (:func:`watchtower.digest.week_counts`): 7 local
+    The days are the digest's (:func:`watchtower.digest.week_counts`): local
     days from its period's first, named by their dates across a change of
     summer time. :func:`week_lines` lays them out as text; the e-mail's HTML
     as a table.
     """
-    days = summary.get("days")
-    if summary.get("period") != "weekly" or not isinstance(days, list) or len(days) != 7:
+    if summary.get("period") != "weekly":
         return []
-    try:
-        parsed = [
-            (date.fromisoformat(str(d["day"])), int(d["count"]), int(d.get("critical") or 0))
-            for d in days
-        ]
-    except (TypeError, KeyError, ValueError, AttributeError):
-        return []
-    most = max(count for _, count, _ in parsed)
-    if most <= 0:
-        return []
-    names = t(language, "weekdays").split()
+    days = shown_days(summary.get("days"), language)
+    most = max((d.count for d in days), default=0)
     shown = []
-    for day, count, critical in parsed:
-        label = t(language, "weekday_day").format(
-            weekday=names[day.weekday()], day=day_text(day.day, language)
-        )
+    for day in days:
         # A day with one mention among hundreds still shows a bar: it was not empty.
-        bar = "█" * max(1, round(count * BAR_WIDTH / most)) if count > 0 else ""
-        text = f"{bar + ' ' if bar else ''}{number(count, language)}"
-        if critical:
-            told = t(language, "digest_day_critical").format(count=number(critical, language))
-            text += f" ({told})"
-        shown.append((label, text))
+        bar = bar_of(day.count, most)
+        text = f"{bar + ' ' if bar else ''}{number(day.count, language)}"
+        told = []
+        if critical := day.severities["critical"]:
+            told.append(t(language, "digest_day_critical").format(count=number(critical, language)))
+        if day.before:
+            told.append(t(language, "digest_day_before").format(time=day.before))
+        if told:
+            text += f" ({', '.join(told)})"
+        shown.append((day.label, text))
     return shown
+
+
+def bar_of(count: int, most: int) -> str:
+    """``count``'s bar against the longest, ``most`` (:data:`BAR_WIDTH` blocks)."""
+    return "█" * max(1, round(count * BAR_WIDTH / most)) if count > 0 else ""
 
 
 def week_lines(summary: dict[str, Any], language: str) -> list[str]:

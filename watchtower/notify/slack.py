@@ -151,7 +151,10 @@ class SlackNotifier(Notifier):
                 }
         if n.extra.get("chart"):
             extra["chart"] = n.extra["chart"]
-            extra["chart_title"] = t(lang, "chart_title")
+            summary = n.extra.get("summary") or {}
+            # A weekly digest's chart is its days (grouping.release_due says which).
+            days = isinstance(summary, dict) and summary.get("chart") == "days"
+            extra["chart_title"] = t(lang, "digest_days" if days else "chart_title")
         return Message(
             address=channel_name(address or self.default_channel),
             text=text,

@@ -299,6 +299,7 @@ class Alerting(OpsNotices):
                 periods=digest.periods(config),
                 groups_now=groups_now,
                 since=digest.period_starts(config, now),
+                language=config.watchtower.language,
             )
             # A [[digests]] digest with nothing held (only critical alerts, or an
             # empty day) still goes at its time, once.

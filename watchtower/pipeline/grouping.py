@@ -21,15 +21,15 @@ from __future__ import annotations
 
 import base64
 from collections import Counter, defaultdict
-from collections.abc import Callable
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import exists, func, or_, select, true
 from sqlalchemy.orm import Session
 
 from watchtower import digest
 from watchtower.models import Severity
+from watchtower.notify import digest_text
 from watchtower.storage.queries import insert_ignore
 from watchtower.storage.tables import NotifyGroupRow, OutboxRow
 
@@ -106,7 +106,19 @@ def summary_payload(
     }
 
 
-ChartMaker = Callable[[dict[str, dict[str, int]], str], bytes]
+class ChartMaker(Protocol):
+    """Draws a digest's chart (:func:`watchtower.digest.chart_png`): per brand,
+    or for a weekly digest given its ``days``, per day."""
+
+    def __call__(
+        self,
+        by_brand: dict[str, dict[str, int]],
+        title: str,
+        *,
+        days: list[dict[str, Any]] | None = None,
+        language: str = "fr",
+    ) -> bytes: ...
+
 
 #: How far back a digest looks for the critical alerts its target got at once.
 PERIOD_SPAN = {
@@ -160,11 +172,14 @@ def release_due(
     periods: dict[str, str] | None = None,
     groups_now: bool = False,
     since: dict[str, datetime] | None = None,
+    language: str = "fr",
 ) -> int:
     """Release every held group whose time has come; return how many rows it covered.
 
     ``periods`` maps a digest ``group_key`` to ``"hourly"``/``"daily"``/``"weekly"`` (the title);
-    ``chart`` draws the per-brand PNG of a digest. ``groups_now`` releases grouping
+    ``chart`` draws the PNG of a digest, its words in ``language``: per brand, or
+    for a weekly digest its days (the summary's ``chart`` says which, ``"brands"``
+    or ``"days"``). ``groups_now`` releases grouping
     windows before their time (``run --once`` has nothing more to wait for); quiet
     hours and digests keep theirs. ``since`` maps a digest ``group_key`` to the start
     of its period (the previous digest time).
@@ -207,8 +222,12 @@ def release_due(
             cutoff = (since or {}).get(key) or at - PERIOD_SPAN.get(extra["period"], timedelta(1))
             digest.enrich(session, payload["summary"], target, cutoff, at)
         if reason == "digest" and chart is not None:
-            png = chart(payload["summary"]["by_brand"], what)
+            summary = payload["summary"]
+            days = summary.get("days")  # a weekly digest's: the week's shape, not its brands
+            png = chart(summary["by_brand"], what, days=days, language=language)
             payload["chart"] = base64.b64encode(png).decode("ascii")
+            # Which chart it is: the e-mail names and describes the one it shows.
+            summary["chart"] = "days" if digest_text.shown_days(days, language) else "brands"
         summary_id = session.scalar(
             insert_ignore(session, OutboxRow)
             .values(
