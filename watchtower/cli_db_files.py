@@ -46,7 +46,7 @@ exit status:
   0  the backup is written and checked
   1  it failed (folder missing or not writable, disk full, database locked for
      longer than --wait, a copy that fails its check, no database): nothing is
-     left under PATH
+     left under PATH; a missing folder is not created (mkdir -p it first)
   2  refused: PATH exists (without --force), a PostgreSQL database (use
      pg_dump: the command to run is printed), or an invalid configuration"""
 
@@ -186,8 +186,18 @@ def cmd_db_backup(args: argparse.Namespace) -> int:
         print(pg_dump_hint(url, args.path), file=sys.stderr)
         return EXIT_CONFIG
     target = Path(args.path)
-    if args.path.endswith(("/", os.sep)) and not target.is_dir():  # meant a folder
-        print(f"backup failed: the folder {target} does not exist", file=sys.stderr)
+    # "PATH/" names a folder; otherwise the file's folder. Not created here: a typo
+    # run as root would leave a folder nobody asked for (and a backup nobody
+    # finds), so the message says how to create it.
+    folder = target if args.path.endswith(("/", os.sep)) else target.parent
+    if not folder.is_dir():
+        why = (
+            f"{folder} is a file, not a folder"
+            if folder.exists()
+            else f"the folder {folder} does not exist: create it first "
+            f"(mkdir -p {shlex.quote(str(folder))}), or give a folder that exists"
+        )
+        print(f"backup failed: {why}", file=sys.stderr)
         return EXIT_FAILURE
     try:
         copy = backup_sqlite(path, target, force=args.force, wait=args.wait)

@@ -4,14 +4,15 @@
 
     watchtower noise --config PATH [--since 30d] [--json]
 
-Per brand and per rule: the mentions alerted on Slack in the window, how many
-got a 🚫, ❌ or 👎 reaction (read by the daemon, :mod:`watchtower.feedback`),
-the words and phrases most over-represented in the marked ones, and a
-suggestion to paste into the config (``exclude = [...]`` for a brand, ``NOT
-(...)`` added to a rule's query), checked with the real matcher on the stored
-mentions: it stops marked ones and none of the others. Then the command to
-replay it: ``watchtower test-rule RULE --stored --since 30d``. Sends nothing,
-writes nothing.
+Per brand and per rule: the mentions alerted on Slack in the window (really
+posted there: those printed on the console, without ``SLACK_BOT_TOKEN``, carry
+no reactions and are not counted), how many got a 🚫, ❌ or 👎 reaction (read by
+the daemon, :mod:`watchtower.feedback`), the words and phrases most
+over-represented in the marked ones, and a suggestion to paste into the config
+(``exclude = [...]`` for a brand, ``NOT (...)`` added to a rule's query),
+checked with the real matcher on the stored mentions: it stops marked ones and
+none of the others. Then the command to replay it: ``watchtower test-rule RULE
+--stored --since 30d``. Sends nothing, writes nothing.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ import sys
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 from watchtower.config import LoadedConfig, load_config
 from watchtower.durations import format_duration, parse_duration
@@ -39,7 +40,12 @@ from watchtower.noise_terms import (
     suggest,
 )
 
-__all__ = ["NoiseReport", "add_parser", "noise_report", "run"]
+if TYPE_CHECKING:
+    from sqlalchemy import ColumnElement
+
+    from watchtower.storage.db import Database
+
+__all__ = ["NoiseReport", "add_parser", "noise_report", "printed_only", "run"]
 
 FEEDBACK_SCHEMA = "0008"  # the migration that added ``alert_feedback``
 
@@ -108,12 +114,18 @@ def run(args: argparse.Namespace, out: TextIO | None = None) -> int:
         since = parse_duration(args.since)
     except ValueError as exc:
         raise ConfigError([ConfigProblem("noise", None, "--since", str(exc))]) from None
-    reports = noise_report(loaded, since, datetime.now(UTC), config_arg=args.config)
+    now = datetime.now(UTC)
+    reports = noise_report(loaded, since, now, config_arg=args.config)
+    printed = printed_only(loaded, now - since)
     if args.json:
-        document = {"since": format_duration(since), "reports": [r.as_dict() for r in reports]}
+        document = {
+            "since": format_duration(since),
+            "reports": [r.as_dict() for r in reports],
+            "printed_not_posted": printed,
+        }
         print(json.dumps(document, ensure_ascii=False, indent=2), file=out)
     else:
-        _print(reports, since, out)
+        _print(reports, since, out, printed=printed)
     return 0
 
 
@@ -146,12 +158,9 @@ def noise_report(
     return reports
 
 
-def _alerted(loaded: LoadedConfig, cutoff: datetime) -> Iterator[Mention]:
-    """The items alerted on Slack since ``cutoff``, one per item, marked if any alert was."""
-    from sqlalchemy import or_, select
-
+def _feedback_db(loaded: LoadedConfig) -> Database:
+    """The database, read-only, refused when missing or without ``alert_feedback``."""
     from watchtower.storage.db import Database
-    from watchtower.storage.tables import AlertFeedbackRow, ItemRow, OutboxRow, SourceRow
 
     db = Database(loaded.database_url, readonly=True)
     try:
@@ -162,6 +171,56 @@ def _alerted(loaded: LoadedConfig, cutoff: datetime) -> Iterator[Mention]:
                 "no Slack reactions yet",
                 hint="the service migrates it when it starts; or run `watchtower db upgrade`",
             )
+    except BaseException:
+        db.dispose()
+        raise
+    return db
+
+
+def _on_slack_target() -> ColumnElement[bool]:
+    from sqlalchemy import or_
+
+    from watchtower.storage.tables import OutboxRow
+
+    return or_(OutboxRow.target == "slack", OutboxRow.target.like("slack:%"))
+
+
+def printed_only(loaded: LoadedConfig, cutoff: datetime) -> int:
+    """Mention alerts for Slack targets since ``cutoff`` that were printed on the
+    console (no ``SLACK_BOT_TOKEN`` in a terminal): "sent", without a Slack message."""
+    from sqlalchemy import func, select
+
+    from watchtower.storage.tables import OutboxRow
+
+    db = _feedback_db(loaded)
+    try:
+        with db.session() as session:
+            return session.execute(
+                select(func.count(func.distinct(OutboxRow.item_id))).where(
+                    OutboxRow.status == "sent",
+                    OutboxRow.item_id.is_not(None),
+                    _on_slack_target(),
+                    OutboxRow.provider_message_id.is_(None),
+                    OutboxRow.sent_at >= cutoff,
+                )
+            ).scalar_one()
+    finally:
+        db.dispose()
+
+
+def _alerted(loaded: LoadedConfig, cutoff: datetime) -> Iterator[Mention]:
+    """The items alerted on Slack since ``cutoff``, one per item, marked if any alert was.
+
+    Only alerts really posted (a Slack message id, what the reactions are read
+    on): without a token, a terminal's daemon prints Slack alerts on the console
+    and records them as sent, which nobody can react to.
+    """
+    from sqlalchemy import select
+
+    from watchtower.storage.tables import AlertFeedbackRow, ItemRow, OutboxRow, SourceRow
+
+    db = _feedback_db(loaded)
+    try:
         with db.session() as session:
             rows = session.execute(
                 select(OutboxRow.payload, AlertFeedbackRow.not_relevant_at, ItemRow, SourceRow.name)
@@ -170,7 +229,8 @@ def _alerted(loaded: LoadedConfig, cutoff: datetime) -> Iterator[Mention]:
                 .outerjoin(AlertFeedbackRow, AlertFeedbackRow.outbox_id == OutboxRow.id)
                 .where(
                     OutboxRow.status == "sent",
-                    or_(OutboxRow.target == "slack", OutboxRow.target.like("slack:%")),
+                    _on_slack_target(),
+                    OutboxRow.provider_message_id.is_not(None),
                     OutboxRow.sent_at >= cutoff,
                 )
                 .order_by(OutboxRow.id)
@@ -251,21 +311,39 @@ def _toml_list(items: list[str]) -> str:
     return "[" + ", ".join(json.dumps(i, ensure_ascii=False) for i in items) + "]"
 
 
-def _print(reports: list[NoiseReport], since: timedelta, out: TextIO) -> None:
+def _n(count: int, word: str, plural: str = "") -> str:
+    """``1 alert``, ``2 alerts``."""
+    return f"{count} {word if count == 1 else plural or word + 's'}"
+
+
+def _print(reports: list[NoiseReport], since: timedelta, out: TextIO, *, printed: int = 0) -> None:
     window = format_duration(since)
+    # Alerts printed on the console were "sent" but carry no reactions: say why
+    # they are not counted, rather than let them pass for Slack alerts.
+    console = (
+        f"{_n(printed, 'alert')} for Slack printed on the console (no SLACK_BOT_TOKEN) "
+        f"{'is' if printed == 1 else 'are'} not counted"
+    )
     if not reports:
-        print(f"no mention alerted on Slack in the last {window}", file=out)
+        print(
+            f"no alert was posted on Slack in the last {window}: reactions are read on Slack only",
+            file=out,
+        )
+        if printed:
+            print(f"({console})", file=out)
         return
     print(f"alerts marked not relevant on Slack (🚫 ❌ 👎), last {window}", file=out)
+    if printed:
+        print(f"({console})", file=out)
     for report in reports:
         print(
-            f"\n{report.scope} {report.name!r}: {report.alerts} alerts, "
+            f"\n{report.scope} {report.name!r}: {_n(report.alerts, 'alert')}, "
             f"{report.not_relevant} not relevant ({report.share:.0%})",
             file=out,
         )
         if report.phrases:
             shown = ", ".join(
-                f'"{p.text}" ({p.marked} marked, {p.others} others)' for p in report.phrases
+                f'"{p.text}" ({p.marked} marked, {_n(p.others, "other")})' for p in report.phrases
             )
             print(f"  over-represented in the marked ones: {shown}", file=out)
         found = report.suggestion
@@ -273,10 +351,18 @@ def _print(reports: list[NoiseReport], since: timedelta, out: TextIO) -> None:
             if report.not_relevant:
                 print("  no exclusion stops a marked alert without stopping others", file=out)
             continue
-        others = f"none of the {found.others} others" if found.others else "no other alert"
-        print(
-            f"  suggestion (stops {found.stopped} of the {found.marked} marked alerts, {others}):",
-            file=out,
-        )
+        if not found.others:
+            others = "no other alert"
+        elif found.others == 1:
+            others = "not the other one"
+        else:
+            others = f"none of the {found.others} others"
+        if found.marked == 1:
+            stops = "stops the marked alert"
+        elif found.stopped == found.marked:
+            stops = f"stops all {found.marked} marked alerts"
+        else:
+            stops = f"stops {found.stopped} of the {found.marked} marked alerts"
+        print(f"  suggestion ({stops}, {others}):", file=out)
         print(f"    {report.config}", file=out)
         print(f"  check it: {report.check}", file=out)

@@ -1,8 +1,10 @@
 """Hot reload: apply an edited configuration to a running daemon, or refuse it safely.
 
 Triggers: a change to the config file or to an included rule pack (watchfiles,
-in a thread) and ``SIGHUP``. Both only wake one worker thread, so reloads never
-overlap and a signal handler never touches the database.
+in a thread) and ``SIGHUP``; an edit saved while the daemon was starting, after
+it read the file, is applied as soon as the reloader runs (:func:`loaded_hash`).
+Both only wake one worker thread, so reloads never overlap and a signal handler
+never touches the database.
 
 A new configuration is validated completely (:func:`load_config`, the same as
 ``watchtower check``) before anything changes:
@@ -62,7 +64,14 @@ if TYPE_CHECKING:
     from watchtower.config import Config
     from watchtower.storage.db import Database
 
-__all__ = ["RESTART_KEYS", "Reloader", "accepted_payload", "ops_payload", "readdressed_payload"]
+__all__ = [
+    "RESTART_KEYS",
+    "Reloader",
+    "accepted_payload",
+    "loaded_hash",
+    "ops_payload",
+    "readdressed_payload",
+]
 
 log = logging.getLogger("watchtower.reload")
 
@@ -116,6 +125,31 @@ def content_hash(config_path: Path) -> str:
     for path in pack_files(data.decode("utf-8", "replace").removeprefix("\ufeff")):
         digest.update(b"\0" + path.read_bytes())
     return digest.hexdigest()
+
+
+def loaded_hash(loaded: LoadedConfig) -> str:
+    """:func:`content_hash` of the file ``loaded`` was read from, or ``""`` when the
+    file no longer gives that configuration.
+
+    The daemon reads its config, then starts (migrations, sources: seconds, or
+    minutes waiting for a locked database) before the reloader exists. Hashing
+    the file then took an edit saved meanwhile for the running config, and it
+    was never applied. The file is read again here, between two hashes (an edit
+    during this read is not taken for the content either): the same settings,
+    and the hash is the loaded content's; other settings, a broken file or a
+    file gone, and ``""`` has the first check reload it.
+    """
+    before = content_hash(loaded.path)
+    # Packs are cached per process: a pack edited since must be read again.
+    for cached in (packs.load_pack, packs.pack_names, packs.vocabularies):
+        cached.cache_clear()
+    try:
+        again = load_config(loaded.path)
+    except ConfigError:
+        return ""
+    if again.config != loaded.config or content_hash(loaded.path) != before:
+        return ""
+    return before
 
 
 def _saved_at(path: Path) -> str:
@@ -188,7 +222,9 @@ class Reloader:
     def __init__(self, app: App) -> None:
         self.app = app
         self.path = app.loaded.path
-        self._applied = content_hash(self.path)
+        # What the running config was loaded from, not what the file holds now:
+        # an edit saved while the daemon started is applied by the first check.
+        self._applied = loaded_hash(app.loaded)
         # What the process runs with for the keys read once at start: a later
         # config is compared with these, not with the last one applied, so
         # undoing such a change does not ask for a restart.
@@ -212,6 +248,12 @@ class Reloader:
             self._threads.append(threading.Thread(target=self._watch, name="watch", daemon=True))
         for thread in self._threads:
             thread.start()
+        if not self._applied:  # the file changed since it was loaded: read it now
+            log.info(
+                "config file edited since the daemon read it: reloading",
+                extra=kv(config=str(self.path)),
+            )
+            self.request()
         return self
 
     def install_sighup(self) -> None:
@@ -255,16 +297,23 @@ class Reloader:
         def ours(_change: watchfiles.Change, path: str) -> bool:
             return Path(path).resolve() in self._files
 
+        armed = False
         try:
-            for _changes in watchfiles.watch(
+            for changes in watchfiles.watch(
                 *folders,
                 watch_filter=ours,
                 stop_event=self._stop,
                 debounce=300,
                 rust_timeout=1000,
+                yield_on_timeout=True,
                 raise_interrupt=False,
             ):
-                self.request()
+                # The first yield (a change, or a second without any) says the
+                # watch is in place: one check then catches an edit saved between
+                # the reloader's start and that moment, which no event reports.
+                if changes or not armed:
+                    self.request()
+                armed = True
         except Exception:  # no inotify, too many watches…: SIGHUP still works
             log.exception("config file watcher stopped; reload with SIGHUP")
 

@@ -7,12 +7,14 @@
                          [--title T] [--source NAME] [--rating N] [--lang CODE]
 
 For a text or a file it prints, for every brand mentioned, whether the rule
-fired and why: the brand terms and query terms found with their surface form
-and position, and the value of each top-level clause of the query. With
-``--stored`` it replays the items fetched in the window through the rule and
-compares with the mentions the rule actually produced then: how many more or
-fewer alerts it would have sent. Both build the matcher as the daemon does
-(with the sources' ``brands``), so they answer as it would.
+fired and why (a text has no source: a rule limited to some sources tries it as
+from its first one, and says so; ``--source`` chooses): the brand terms and
+query terms found with their surface form and position, and the value of each
+top-level clause of the query. With ``--stored`` it replays the items fetched
+in the window through the rule and compares with the mentions the rule actually
+produced then: how many more or fewer alerts it would have sent. Both build the
+matcher as the daemon does (with the sources' ``brands``), so they answer as it
+would.
 """
 
 from __future__ import annotations
@@ -63,7 +65,11 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
     data.add_argument("--stored", action="store_true", help="replay items from the database")
     p.add_argument("--since", default="7d", help="with --stored: how far back (default 7d)")
     p.add_argument("--title", default="", help="the item's title")
-    p.add_argument("--source", default=DEFAULT_SOURCE, help="the source name the item came from")
+    p.add_argument(
+        "--source",
+        help="with --text or --file: the source the item came from (default: the rule's "
+        "first source when it has `sources`, else none)",
+    )
     p.add_argument("--rating", type=_rating, help="the item's rating (reviews): 2, 2.5 or 2,5")
     p.add_argument("--lang", help="the item's language (default: detected)")
     p.set_defaults(func=run)
@@ -101,6 +107,13 @@ def run(args: argparse.Namespace, out: TextIO = sys.stdout) -> int:
 def _run(args: argparse.Namespace, out: TextIO) -> int:
     loaded = load_config(args.config)
     rule = _rule(loaded, args.rule, args.query)
+    if args.stored and args.source is not None:
+        # Stored items keep the source they were fetched from: pretending another
+        # would make the comparison with what the rule produced then meaningless.
+        raise _problem(
+            "--source",
+            "--stored replays each item from its own source; --source is for --text and --file",
+        )
     # As the daemon builds it (app.py): a source's ``brands`` mark every item of
     # that source as mentioning them, whether it names them or not.
     matcher = Matcher(loaded.config.brands, [rule], sources=loaded.sources)
@@ -113,15 +126,43 @@ def _run(args: argparse.Namespace, out: TextIO) -> int:
         text = sys.stdin.read() if args.file == "-" else _read(args.file)
     else:
         text = args.text
-    sources = {s.name for s in loaded.sources}
-    if args.source != DEFAULT_SOURCE and args.source not in sources:
-        close = difflib.get_close_matches(args.source, sorted(sources), n=1)
-        hint = f" (did you mean {close[0]!r}?)" if close else ""
-        print(f"note: no source {args.source!r} in the config{hint}", file=out)
+    source = _source(loaded, rule, args.source, out)
     item = Item(guid="test-rule", title=args.title, text=text, rating=args.rating, lang=args.lang)
-    _show(matcher.trace(item, args.source), item, args.source, out)
+    _show(matcher.trace(item, source), item, source, out)
     print("nothing was sent (test-rule never notifies)", file=out)
     return 0
+
+
+def _source(loaded: LoadedConfig, rule: RuleConfig, given: str | None, out: TextIO) -> str:
+    """The source a text is tried as coming from.
+
+    A text typed on the command line comes from no source, and a rule limited to
+    some sources never fires on it: the documented ``crise --text "…"`` answered
+    "source 'test-rule' is not in the rule's sources". It is tried as from the
+    rule's first source instead, and the output says which.
+    """
+    if given is not None:
+        sources = {s.name for s in loaded.sources}
+        if given not in sources:
+            close = difflib.get_close_matches(given, sorted(sources), n=1)
+            hint = f" (did you mean {close[0]!r}?)" if close else ""
+            print(f"note: no source {given!r} in the config{hint}", file=out)
+        return given
+    if not rule.sources:
+        return DEFAULT_SOURCE
+    first = rule.sources[0]
+    which = (
+        "the rule's only source"
+        if len(rule.sources) == 1
+        else f"the first of the rule's {len(rule.sources)} sources"
+    )
+    print(f"tried as from source {first!r} ({which}); `--source NAME` to choose", file=out)
+    return first
+
+
+def _n(count: int, word: str, plural: str = "") -> str:
+    """``1 item``, ``2 items``."""
+    return f"{count} {word if count == 1 else plural or word + 's'}"
 
 
 def _problem(key: str, message: str) -> ConfigError:
@@ -185,7 +226,8 @@ def _show(traces: Sequence[Trace], item: Item, source: str, out: TextIO) -> None
         clauses = trace.clauses
         if len(clauses) > SHOWN_CLAUSES:  # a vocabulary: the false ones are noise
             clauses = tuple(c for c in clauses if c[1])
-            print(f"  ({len(trace.clauses) - len(clauses)} other clauses false)", file=out)
+            hidden = len(trace.clauses) - len(clauses)
+            print(f"  ({_n(hidden, 'other clause')} false)", file=out)
         for clause, value in clauses:
             print(f"  [{'true ' if value else 'false'}] {clause}", file=out)
 
@@ -282,15 +324,15 @@ def _replay(
         ) from None
     span = format_duration(window)
     print(
-        f"replayed {replayed} item(s) fetched in the last {span}: the rule fires on "
-        f"{len(fired)} item(s) ({mentions} brand mention(s))",
+        f"replayed {_n(replayed, 'item')} fetched in the last {span}: the rule fires on "
+        f"{_n(len(fired), 'item')} ({_n(mentions, 'brand mention')})",
         file=out,
     )
     if rule.name != QUERY_RULE:
         added, removed = set(fired) - before, before - set(fired)
         print(
             f"it fired on {len(before)} of them when they were fetched: "
-            f"{len(added)} more alert(s), {len(removed)} fewer",
+            f"{_n(len(added), 'more alert', 'more alerts')}, {len(removed)} fewer",
             file=out,
         )
         for item_id in sorted(added)[:SHOWN_CHANGES]:

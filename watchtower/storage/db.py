@@ -14,7 +14,9 @@ upgrade``; ``db downgrade`` undoes them before installing an older version. A
 database whose schema this version does not know (migrated by a newer
 watchtower) is refused with one sentence (:class:`SchemaNewer`), never
 migrated. Read-only commands (``status``) open the database with
-``Database(url, readonly=True)``: never created, never migrated, never written.
+``Database(url, readonly=True)``: never created, never migrated, never written
+(nor left with the empty ``-wal`` and ``-shm`` files reading it creates:
+:func:`readonly_engine`).
 """
 
 from __future__ import annotations
@@ -109,6 +111,19 @@ def readonly_engine(url: str) -> Engine:
 
     SQLite: the file opened with ``mode=ro`` (a missing file is an error, not a new
     database). PostgreSQL: every transaction is ``READ ONLY`` (server-side).
+
+    A WAL database (the daemon's) cannot be read without its ``-wal`` and
+    ``-shm`` files: ``mode=ro`` creates them, empty, when no daemon has the file
+    open, and a read-only connection cannot remove them when it closes, so
+    ``status`` on a stopped daemon's database left them behind. ``immutable=1``
+    would create nothing, but it also takes no lock and ignores the WAL: a
+    daemon starting during the read (its checkpoints rewrite the main file) would
+    make status read pages from two moments, and nothing can tell that no
+    daemon starts. So reads stay ``mode=ro`` (a live daemon's WAL is read as it
+    is), and when the engine is disposed, files this engine saw appear and that
+    are still empty (no frame written) are handed back to SQLite itself
+    (:func:`_close_as_last`): it deletes them only if no other connection has
+    the database open, as a daemon's last connection does when it stops.
     """
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
@@ -116,13 +131,25 @@ def readonly_engine(url: str) -> Engine:
         uri = f"file:{urllib.parse.quote(path)}?mode=ro"
         if path == ":memory:":  # nothing outlives a process: an empty database
             uri = "file::memory:"
+        sidecars = [Path(path + "-wal"), Path(path + "-shm")]
+        found: list[bool] = []  # at the first connection: were they there already?
 
         def connect() -> sqlite3.Connection:
+            if not found:
+                found.append(any(f.exists() for f in sidecars))
             connection = sqlite3.connect(uri, uri=True, timeout=30, check_same_thread=False)
             connection.execute("PRAGMA busy_timeout=30000")
             return connection
 
-        return create_engine("sqlite://", creator=connect, poolclass=NullPool)
+        engine = create_engine("sqlite://", creator=connect, poolclass=NullPool)
+        if path != ":memory:":
+
+            @event.listens_for(engine, "engine_disposed")
+            def _disposed(_engine: Engine) -> None:
+                if found == [False]:  # ours, not a running (or crashed) daemon's
+                    _close_as_last(path, sidecars[0])
+
+        return engine
     if parsed.drivername == "postgresql":
         parsed = parsed.set(drivername="postgresql+psycopg")
     connect_args: dict[str, Any] = {}
@@ -133,6 +160,28 @@ def readonly_engine(url: str) -> Engine:
         parsed = parsed.update_query_dict({"options": read_only})
         connect_args["connect_timeout"] = 10
     return create_engine(parsed, poolclass=NullPool, connect_args=connect_args)
+
+
+def _close_as_last(path: str, wal: Path) -> None:
+    """Let SQLite remove the ``-wal`` and ``-shm`` a read-only connection created.
+
+    A read-write connection that reads, then closes, runs SQLite's own end of a
+    WAL database: with the exclusive lock, which it gets only when no other
+    connection anywhere has the file open, it checkpoints and deletes both
+    files; otherwise it leaves them to whoever has it open. Only for an empty
+    ``-wal``: there is nothing to checkpoint, so the database file is not written.
+    """
+    try:
+        if not wal.is_file() or wal.stat().st_size:  # gone, or frames someone wrote
+            return
+        uri = f"file:{urllib.parse.quote(path)}?mode=rw"  # never creates a database
+        connection = sqlite3.connect(uri, uri=True, timeout=0)
+        try:
+            connection.execute("PRAGMA schema_version").fetchone()
+        finally:
+            connection.close()
+    except (OSError, sqlite3.Error) as exc:  # not writable by this user, locked: left as is
+        log.debug("read-only leftovers kept", extra=kv(error=type(exc).__name__))
 
 
 def is_postgres(engine: Engine) -> bool:

@@ -181,8 +181,8 @@ def test_stored_replays_and_compares(config: Path, tmp_path: Path) -> None:
             )
     db.dispose()
     got = output("-c", str(config), "remboursement", "--stored", "--since", "7d")
-    assert "replayed 5 item(s) fetched in the last 7d: the rule fires on 3 item(s)" in got
-    assert "it fired on 2 of them when they were fetched: 2 more alert(s), 1 fewer" in got
+    assert "replayed 5 items fetched in the last 7d: the rule fires on 3 items" in got
+    assert "it fired on 2 of them when they were fetched: 2 more alerts, 1 fewer" in got
     assert "+ [forum] 't1'" in got and "+ [forum] 't4'" in got
     assert f"- item #{rows[2].id} would no longer alert" in got
 
@@ -269,8 +269,8 @@ def test_stored_items_of_a_source_with_brands(implied: Path, tmp_path: Path) -> 
         session.add(MentionRow(item_id=row.id, brand="Acmé", rule="avis-negatifs", created_at=now))
     db.dispose()
     got = output("-c", str(implied), "avis-negatifs", "--stored", "--since", "1d")
-    assert "the rule fires on 1 item(s) (1 brand mention(s))" in got
-    assert "0 more alert(s), 0 fewer" in got
+    assert "the rule fires on 1 item (1 brand mention)" in got
+    assert "0 more alerts, 0 fewer" in got
 
 
 def test_query_warnings_are_printed(config: Path) -> None:
