@@ -31,7 +31,7 @@ endif
 
 once: install ## poll every source of CONFIG once, deliver, exit
 ifeq ($(CONFIG),)
-	@echo "make once needs CONFIG=your.toml (config.example.toml lists real sites: copy and edit it)" >&2; exit 2
+	@echo "make once needs CONFIG=your.toml ($(BIN)/watchtower init writes the documented example to watchtower.toml; replace its placeholder sources)" >&2; exit 2
 else
 	$(BIN)/watchtower run --once --config $(CONFIG)
 endif
