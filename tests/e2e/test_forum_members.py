@@ -186,3 +186,62 @@ def test_a_dispatch_signed_differently_on_three_sites_is_one_story(
     replies = sorted(r["text"].split(" : ")[0] for r in slack.replies(top["ts"]))
     assert len(replies) == 2 and all(r.startswith("Aussi vu sur") for r in replies)
     assert re.findall(r"Vu sur (\d+ \w+)", str(top.get("blocks")))[-1:] == ["3 sites"]
+
+
+# ------------------------------------ a news site's republication, signed again
+def site_feed(*articles: tuple[str, str, str]) -> Resource:
+    """A news site's RSS feed of the dispatch at each ``(link, byline, text)``."""
+    items = "".join(
+        f"<item><title>{TITLE}</title><link>{link}</link><guid>{link}</guid>"
+        f"<dc:creator>{escape(byline)}</dc:creator><description>{escape(text)}</description>"
+        "</item>"
+        for link, byline, text in articles
+    )
+    body = (
+        '<?xml version="1.0"?><rss version="2.0" '
+        'xmlns:dc="http://purl.org/dc/elements/1.1/"><channel><title>Le Monde</title>'
+        f"{items}</channel></rss>"
+    )
+    return Resource(body.encode(), "application/rss+xml")
+
+
+def test_a_site_republishing_its_article_signed_again_is_one_story(
+    app_for: Callable[[str], App], feeds: FeedServer, slack: FakeSlack, clock: Clock
+) -> None:
+    """The site moves its article to a new address signed "Le Monde avec AFP",
+    then updates it under a third one with a reporter's name added: one message
+    (no second alert for "another author"); the update is told in its thread as
+    the site's republication, and the site is counted once."""
+    first = ("https://www.lemonde.example/eco/panne-acme", "Le Monde", TEXT)
+    feeds.resources["/lemonde"] = site_feed(first)
+    source = f'\n[[sources]]\nname = "lemonde"\nkind = "rss"\nurl = "{feeds.url("/lemonde")}"\n'
+    app = app_for(source + "allow_private = true\n")
+    poll(app, clock)
+    moved = ("https://www.lemonde.example/economie/panne-acme-afp", "Le Monde avec AFP", TEXT)
+    feeds.resources["/lemonde"] = site_feed(moved, first)
+    poll(app, clock)
+    updated = TEXT.replace("est saturé", "est débordé")
+    third = ("https://www.lemonde.example/economie/panne-acme-maj", "Marie Dupont, Le Monde")
+    feeds.resources["/lemonde"] = site_feed((*third, updated), moved, first)
+    poll(app, clock)
+
+    [top] = slack.posts()
+    [reply] = slack.replies(top["ts"])  # the move (the same text) is a repost: no reply
+    assert reply["text"].startswith("Republié sur lemonde.example (nouvelle adresse) : ")
+    assert "panne-acme-maj" in reply["text"]
+    assert "Vu sur" not in str(top.get("blocks"))  # one site
+    with app.db.session() as session:
+        assert len(set(session.scalars(select(ItemRow.story_id)))) == 1
+
+
+def test_two_journalists_of_one_site_with_near_identical_articles_are_two_alerts(
+    app_for: Callable[[str], App], feeds: FeedServer, slack: FakeSlack, clock: Clock
+) -> None:
+    """Bylines without a contributor in common are two authors, as on a forum."""
+    first = ("https://www.lemonde.example/eco/panne-acme", "Marie Dupont", TEXT)
+    other = ("https://www.lemonde.example/eco/acme-panne", "Jean Martin", TEXT)
+    feeds.resources["/lemonde"] = site_feed(other, first)
+    source = f'\n[[sources]]\nname = "lemonde"\nkind = "rss"\nurl = "{feeds.url("/lemonde")}"\n'
+    app = app_for(source + "allow_private = true\n")
+    poll(app, clock)
+    assert len(slack.posts()) == 2

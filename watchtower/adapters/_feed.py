@@ -141,6 +141,7 @@ _RSS_FIELDS: dict[object, str] = {
     DC + "creator": "creator",
     "comments": "comments",
     ATOM + "link": "atom_link",
+    "source": "source",
 }
 _RSS_TAGS = tuple(str(tag) for tag in _RSS_FIELDS)
 
@@ -177,6 +178,8 @@ def _rss_rows(container: etree._Element, item_tag: str, base: Base, lang: str | 
             continue
         if name == "guid":
             permalink = (el.get("isPermaLink") or "true").lower() != "false"
+        elif name == "source":
+            found["source_url"] = (el.get("url") or "").strip()
         found[name] = el.text or ""
     if item is not None:
         entries.append((item, found, permalink))
@@ -196,6 +199,9 @@ def _rss_row(
         link = _without_goto_newpost(link)
     link = base.resolve(link)
     comments = (get("comments") or "").strip()
+    extra = {"comments": base.resolve(comments)} if comments else None
+    if "source" in found and _NEWS_GOOGLE.match(link):
+        extra = _publisher(extra, found)
     return Row(
         guid or link,
         link,
@@ -204,10 +210,39 @@ def _rss_row(
         get("date") or get("updated") or "",
         get("creator") or "",
         lang,
-        {"comments": base.resolve(comments)} if comments else None,
+        extra,
         author_html=True,
         author_fallback=get("author"),
     )
+
+
+# A link through Google News: its entries name their publisher in <source>.
+_NEWS_GOOGLE = re.compile(r"https?://news\.google\.com[/:?#]", re.IGNORECASE)
+
+
+def _publisher(extra: dict[str, str] | None, found: dict[str, str]) -> dict[str, str] | None:
+    """``extra`` with a Google News entry's ``<source url="…">Name</source>``.
+
+    Google News links every entry through ``news.google.com/rss/articles/…``
+    (the article's address is not in the link) and names the publisher there:
+    ``<source url="https://www.lemonde.fr">Le Monde</source>``, kept as
+    ``publisher_url`` (an absolute http(s) address: the site the article is
+    on, ``pipeline.sites.publisher_site``) and ``publisher`` (its name). Read
+    for such links only: elsewhere RSS 2.0's ``<source>`` is the feed an item
+    was copied from (Discourse names its topic's feed), not a publisher.
+    """
+    url = found.get("source_url", "")
+    name = collapse(found.get("source"))[:500]  # plain text, as <title> of RSS 2.0
+    if len(url) > 2048 or not url.lower().startswith(("http://", "https://")):
+        url = ""  # a cut address would name another site
+    if not (url or name):
+        return extra
+    out = dict(extra or {})
+    if url:
+        out["publisher_url"] = url
+    if name:
+        out["publisher"] = name
+    return out
 
 
 def _without_goto_newpost(link: str) -> str:

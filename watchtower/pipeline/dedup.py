@@ -168,7 +168,11 @@ class StoryIndex:
                 connection, FIRST_STORIES, params
             ):
                 first[f"{kind}:{key}"] = First(
-                    int(item_id), int(story_id), site_key(url or ""), author_key(author)
+                    int(item_id),
+                    int(story_id),
+                    site_key(url or ""),
+                    author_key(author),
+                    author or "",
                 )
         return StoryBatch(self, session, now, first, candidates, probes)
 

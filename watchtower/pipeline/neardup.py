@@ -22,7 +22,9 @@ Candidates come from sampled word bigrams, confirmation from rapidfuzz:
 4. Templates are not stories: two items of one ``site`` must be alike at
    :data:`SAME_SITE_THRESHOLD` over the longer text (and are never alike when
    two different authors wrote them: two members' posts, two reviews; see
-   :func:`~watchtower.pipeline.sites.other_authors`), and a candidate must also
+   :func:`~watchtower.pipeline.sites.other_authors`; unless the caller's
+   ``related`` finds their bylines are one: a news site's republication signed
+   "Le Monde avec AFP" after "Le Monde"), and a candidate must also
    pass without the words the item shares with :data:`TEMPLATE_STORIES`
    different stories among its candidates (a signature, a title pattern; see
    :mod:`watchtower.pipeline.templates`).
@@ -42,7 +44,7 @@ from __future__ import annotations
 
 from array import array
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -271,6 +273,7 @@ class NearDuplicateIndex:
         keys: ProbeKeys | None = None,
         site: int = 0,
         author: int = 0,
+        related: Callable[[int], bool] | None = None,
     ) -> DuplicateOf | None:
         """The stored item that ``fp`` near-duplicates, or ``None``.
 
@@ -282,7 +285,11 @@ class NearDuplicateIndex:
         be similar at :data:`SAME_SITE_THRESHOLD` over the longer text.
         ``author``: the checked item's ``author_key``; a stored item of the same
         site by another known author is never its duplicate, however alike
-        (two members' posts, two reviews: each its author's own words).
+        (two members' posts, two reviews: each its author's own words), unless
+        ``related(doc_id)`` says its byline and the checked item's are one
+        (:func:`~watchtower.pipeline.sites.one_byline`, a site's republished
+        article). It is called only for such a candidate once it would win, so
+        the names it reads (the index holds only their keys) are seldom read.
 
         Words that the checked item shares with :data:`TEMPLATE_STORIES`
         different stories among its candidates are a template (a signature, a
@@ -309,7 +316,8 @@ class NearDuplicateIndex:
             if shorter < self.min_words:
                 continue
             same_site = bool(site) and self._sites[slot] == site
-            if same_site and other_authors(site, author, site, self._authors[slot]):
+            by_other = same_site and other_authors(site, author, site, self._authors[slot])
+            if by_other and related is None:
                 continue
             if same_site:
                 floor, length = SAME_SITE_THRESHOLD, longer
@@ -332,8 +340,11 @@ class NearDuplicateIndex:
                 )
             if template:
                 score = min(score, distinct_score(words, other, template, score, same_site))
-            if score >= floor and (best is None or score > best.score):
-                best = DuplicateOf(self._ids[slot], score)
+            if score < floor or (best is not None and score <= best.score):
+                continue
+            if by_other and related is not None and not related(self._ids[slot]):
+                continue
+            best = DuplicateOf(self._ids[slot], score)
         return best
 
     def _candidates(self, keys: U32) -> list[int]:

@@ -8,12 +8,14 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING
 
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from watchtower.pipeline.bigrams import ProbeKeys
 from watchtower.pipeline.fingerprint import Fingerprint
 from watchtower.pipeline.sites import (
     author_key,
+    one_byline,
     other_authors,
     place,
     site_host,
@@ -30,7 +32,7 @@ from watchtower.storage.story_queries import (
     STORY_PLACES,
     site_patterns,
 )
-from watchtower.storage.tables import STORIES
+from watchtower.storage.tables import ITEMS, STORIES
 
 if TYPE_CHECKING:
     from watchtower.pipeline.dedup import StoryIndex
@@ -39,6 +41,9 @@ __all__ = ["LOOKUP_CHUNK", "Candidate", "First", "Sighting", "StoryBatch"]
 
 #: Keys looked up in one statement.
 LOOKUP_CHUNK = 500
+#: The byline of a stored item, read only when a near-copy of the same site by
+#: another author could join: the index holds author keys, not names.
+_AUTHOR_OF_ITEM = select(ITEMS.c.author).where(ITEMS.c.id == bindparam("item"))
 
 
 @dataclass(frozen=True)
@@ -63,18 +68,21 @@ class Candidate:
     #: The canonical URL: its host is the item's site (:func:`site_key`).
     url: str = ""
     #: Who wrote it (``Item.author``): two items of one site by two authors are
-    #: two stories (:func:`~watchtower.pipeline.sites.other_authors`).
+    #: two stories (:func:`~watchtower.pipeline.sites.other_authors`), unless
+    #: their bylines are one (:func:`~watchtower.pipeline.sites.one_byline`).
     author: str = ""
 
 
 @dataclass(frozen=True, slots=True)
 class First:
-    """The first item with a URL key or content hash: its id, story, site and author."""
+    """The first item with a URL key or content hash: its id, story, site and author
+    (its key, and its byline as written)."""
 
     item_id: int
     story_id: int
     site: int = 0
     author: int = 0
+    byline: str = ""
 
 
 class StoryBatch:
@@ -120,9 +128,9 @@ class StoryBatch:
         by_key: dict[str, int] = {}  # story key -> placeholder
         for at, item in enumerate(items):
             site, author = site_key(item.url), author_key(item.author)
-            story = self._exact(item.url_hash, item.content_hash, site, author)
+            story = self._exact(item, site, author)
             if story is None:
-                story = self._near(item.fingerprint, self.probes[at], stories, site, author)
+                story = self._near(item, self.probes[at], stories, site, author)
             if story is None:
                 key = f"url:{item.url_hash}" if item.url_hash else f"content:{item.content_hash}"
                 story = by_key.get(key)
@@ -131,7 +139,9 @@ class StoryBatch:
                 new_stories[story], starts[story] = (key, item.title[:500]), at
             stories.append(story)
             for key in self._keys(item.url_hash, item.content_hash):
-                self.first.setdefault(key, First(after_stored + at, story, site, author))
+                self.first.setdefault(
+                    key, First(after_stored + at, story, site, author, item.author)
+                )
             with self.index.lock:
                 self.slots.append(
                     self.index.index.add(
@@ -164,12 +174,29 @@ class StoryBatch:
         return sightings
 
     def _near(
-        self, fingerprint: Fingerprint, keys: ProbeKeys, stories: list[int], site: int, author: int
+        self, item: Candidate, keys: ProbeKeys, stories: list[int], site: int, author: int
     ) -> int | None:
-        """The story of the closest near-copy, stored or earlier in this batch."""
+        """The story of the closest near-copy, stored or earlier in this batch.
+
+        A near-copy of the same site by another author joins only when the two
+        bylines are one (a site's republication, "Le Monde avec AFP" after
+        "Le Monde"): its byline is read then, from the batch or the database.
+        """
+
+        def related(doc_id: int) -> bool:
+            if doc_id < 0:  # an item of this batch
+                return one_byline(item.author, self.candidates[-1 - doc_id].author)
+            byline = self.connection.execute(_AUTHOR_OF_ITEM, {"item": doc_id}).scalar()
+            return one_byline(item.author, byline)
+
         with self.index.lock:
             found = self.index.index.find(
-                fingerprint, now=self.now, keys=keys, site=site, author=author
+                item.fingerprint,
+                now=self.now,
+                keys=keys,
+                site=site,
+                author=author,
+                related=related if author else None,
             )
         if found is None:
             return None
@@ -284,21 +311,24 @@ class StoryBatch:
             k for k in (url_hash and f"u:{url_hash}", content_hash and f"c:{content_hash}") if k
         ]
 
-    def _exact(self, url_hash: str, content_hash: str, site: int, author: int) -> int | None:
+    def _exact(self, item: Candidate, site: int, author: int) -> int | None:
         """The story of the first item with the same URL key or the same content.
 
         The same address is the same item, whoever the feeds say wrote it. The
         same content is not when another author wrote it on the same site: two
         members pasting one complaint are two people to answer (the item may
-        still join a post of its own author's through the near-duplicates).
+        still join a post of its own author's through the near-duplicates);
+        unless the two bylines are one: the site republishing its article
+        signed "Le Monde avec AFP" after "Le Monde" (``one_byline``).
         """
         hits = [
-            self.first[key]
-            for key in self._keys(url_hash, content_hash)
-            if key in self.first
+            first
+            for key in self._keys(item.url_hash, item.content_hash)
+            if (first := self.first.get(key)) is not None
             and (
                 key.startswith("u:")
-                or not other_authors(site, author, self.first[key].site, self.first[key].author)
+                or not other_authors(site, author, first.site, first.author)
+                or one_byline(item.author, first.byline)
             )
         ]
         return min(hits, key=lambda hit: hit.item_id).story_id if hits else None

@@ -20,6 +20,7 @@ from sqlalchemy import func, select
 
 from watchtower.config import Config
 from watchtower.models import Item
+from watchtower.pipeline import sites
 from watchtower.pipeline.dedup import StoryIndex
 from watchtower.pipeline.fingerprint import fingerprint
 from watchtower.pipeline.match import Matcher
@@ -210,3 +211,116 @@ def test_a_restarted_or_other_replicas_index_reads_the_authors_from_the_items(
     assert stories["p3"] == stories["p1"]  # client1's own cross-post
     assert stories["p5"] == stories["p2"]
     assert len({stories["p1"], stories["p2"], stories["p4"]}) == 3
+
+
+# ------------------------------------------- a news site's republication, re-signed
+# A news site republishing its article under a new URL signs it again: "Le Monde"
+# then "Le Monde avec AFP", or a reporter added. One byline, not two members.
+ARTICLE = "https://www.lemonde.example/economie/article/2026/11/24/{slug}.html"
+HEADLINE = "Banque Acmé : des prélèvements en double après la migration informatique"
+
+
+def article(n: int, author: str | None, *, text: str = DISPATCH) -> Item:
+    return Item(
+        guid=f"a{n}",
+        url=ARTICLE.format(slug=f"acme-prelevements-{n}"),
+        title=HEADLINE,
+        text=text,
+        author=author,
+    )
+
+
+@pytest.mark.parametrize(
+    ("first", "second", "one"),
+    [
+        ("Le Monde", "Le Monde avec AFP", True),
+        ("AFP", "Le Monde avec AFP", True),
+        ("Le Monde", "Marie Dupont, Le Monde", True),
+        ("Le Monde avec AFP", "Le Monde", True),
+        ("Le Monde", "Le Monde (AFP)", True),
+        ("Le Monde", "Le Monde - Marie Dupont", True),
+        ("Par Marie Dupont", "marie  dupont", True),
+        ("Marie Dupont et Jean Martin", "Jean Martin", True),
+        ("Le Monde", "Marie Dupont", False),  # a byline replaced: two authors
+        ("Marie Dupont", "Jean Martin", False),
+        ("Le Monde avec AFP", "Le Figaro avec AFP", False),
+        ("membre1", "membre7", False),
+        ("marie", "marie_dupont", False),  # a member name is one contributor
+        ("Jean", "Jean Dupont", False),
+        ("jean-pierre", "jean", False),
+        (None, "Le Monde", False),
+        ("", "", False),
+    ],
+)
+def test_one_byline_is_one_bylines_contributors_among_the_others(
+    first: str | None, second: str | None, one: bool
+) -> None:
+    assert sites.one_byline(first, second) is one
+    assert sites.one_byline(second, first) is one
+
+
+def test_a_site_republishing_its_article_with_the_agency_added_is_one_story(
+    db: Database,
+) -> None:
+    """Same title and text at a new URL, signed "Le Monde avec AFP" (the same content)."""
+    stories = StoryIndex()
+    batch(db, stories, "presse", article(1, "Le Monde"))
+    batch(db, stories, "presse", article(2, "Le Monde avec AFP"))
+    # In one batch too, and with a reporter's name added to the byline.
+    batch(db, stories, "presse", article(3, "Marie Dupont, Le Monde"), article(4, "AFP"))
+    assert story_count(db) == 1
+
+
+def test_a_republished_and_edited_article_signed_again_is_one_story(db: Database) -> None:
+    """A near-copy (a word changed), the byline with a reporter added: the
+    near-duplicates join it too, and a restarted index reads the stored byline."""
+    stories = StoryIndex()
+    batch(db, stories, "presse", article(1, "Le Monde"))
+    restarted = StoryIndex()
+    with db.session() as session:
+        restarted.load(session, NOW)
+    edited = DISPATCH.replace("semaine dernière", "semaine passée")
+    batch(db, restarted, "presse", article(2, "Le Monde - Marie Dupont", text=edited))
+    assert story_count(db) == 1
+
+
+def test_two_journalists_near_identical_articles_on_one_site_stay_two_stories(
+    db: Database,
+) -> None:
+    """Bylines that share no contributor are two authors, as on a forum."""
+    stories = StoryIndex()
+    batch(db, stories, "presse", article(1, "Marie Dupont"))
+    batch(db, stories, "presse", article(2, "Jean Martin"))
+    edited = DISPATCH.replace("semaine dernière", "semaine passée")
+    batch(db, stories, "presse", article(3, "Le Monde"), article(4, "Paul Durand", text=edited))
+    assert story_count(db) == 4  # "Le Monde" is neither Marie Dupont nor Jean Martin
+
+
+def test_members_whose_names_share_a_word_are_still_two_stories(db: Database) -> None:
+    stories = StoryIndex()
+    same = ENDS[1]
+    batch(db, stories, "forum", post(1, "marie", topic=7, end=same))
+    batch(db, stories, "forum", post(2, "marie_dupont", topic=7, end=same))
+    batch(db, stories, "forum", post(3, "Jean", end=same), post(4, "Jean Dupont", end=same))
+    assert len(set(story_of(db).values())) == 4
+
+
+def test_the_index_asks_about_bylines_only_for_another_authors_winning_candidate() -> None:
+    index = NearDuplicateIndex()
+    site = site_key(ARTICLE)
+    first = fingerprint(HEADLINE, DISPATCH)
+    index.add(1, first, NOW, story=1, site=site, author=author_key("Le Monde"))
+    asked: list[int] = []
+
+    def related(doc_id: int) -> bool:
+        asked.append(doc_id)
+        return doc_id == 1
+
+    found = index.find(first, site=site, author=author_key("Le Monde avec AFP"), related=related)
+    assert found is not None and found.doc_id == 1 and asked == [1]
+    # Without the callback, as before: another author of the site is never a copy.
+    assert index.find(first, site=site, author=author_key("Le Monde avec AFP")) is None
+    # The same author, another site: no byline to read.
+    index.find(first, site=site, author=author_key("le monde"), related=related)
+    index.find(first, site=site_key("https://autre.example/a"), author=7, related=related)
+    assert asked == [1]
