@@ -273,7 +273,7 @@ def test_a_spike_alert_on_telegram_says_how_to_take_charge(
     [(_, payload)] = http.requests
     text = payload["text"]
     assert "🚨 Pic de mentions : Acmé" in text
-    assert "réagissez avec ✅ ou répondez « ack » dans le fil de son message Slack" in text
+    assert "réagissez avec ✅ ou répondez « je prends » dans le fil de son message Slack" in text
     assert "escaladée après 30 min" in text
 
 
@@ -372,7 +372,7 @@ def test_a_spike_alert_in_teams_says_to_acknowledge_it_in_slack(
 
     title, body = card(https)
     assert title == "🚨 Pic de mentions : Acmé · crise"
-    hint = "réagissez avec ✅ ou répondez « ack » dans le fil de son message Slack"
+    hint = "réagissez avec ✅ ou répondez « je prends » dans le fil de son message Slack"
     # Without an escalation nobody needs to acknowledge: no line about it.
     assert (hint in body) is escalates
-    assert "Réagissez avec ✅ ou répondez « ack » dans le fil pour" not in body  # Slack's
+    assert "répondez « je prends » dans le fil." not in body  # Slack's

@@ -115,7 +115,7 @@ def test_the_slack_escalation_links_to_the_alert_message(
     escalation = slack.posts()[1]
     blocks = str(escalation["blocks"])
     assert f"<{permalink}|Ouvrir l'alerte initiale dans Slack>" in blocks
-    assert "Alerte initiale : slack:#crise le 22/02/2026 à 11:59 (CET)" in blocks
+    assert "Alerte initiale : Slack #crise le 22/02/2026 à 11:59 (CET)" in blocks
     assert permalink in escalation["text"]  # the notification's text too (push, search)
     assert "https://x/" in blocks  # the example items keep their links
     assert all(r.status == "sent" for r in rows(app))
@@ -131,8 +131,8 @@ def test_the_email_and_console_escalations_say_where_and_when_the_alert_went(
 
     text, html = parts(escalation_mail(smtp))
     where = (
-        "Alerte initiale : slack:#crise le 22/02/2026 à 11:59 (CET), "
-        "email:dircom@example.fr le 22/02/2026 à 11:59 (CET), "
+        "Alerte initiale : Slack #crise le 22/02/2026 à 11:59 (CET), "
+        "e-mail à dircom@example.fr le 22/02/2026 à 11:59 (CET), "
         f"apprise:json://127.0.0.1:{webhook.port}/… le 22/02/2026 à 11:59 (CET)"
     )
     assert where in text
@@ -142,7 +142,7 @@ def test_the_email_and_console_escalations_say_where_and_when_the_alert_went(
 
     console = app.console.getvalue() if isinstance(app.console, io.StringIO) else ""
     assert "⏫ ESCALADE – 🚨 Pic de mentions : Acmé" in console
-    assert "Alerte initiale : slack:#crise le 22/02/2026 à 11:59 (CET)" in console
+    assert "Alerte initiale : Slack #crise le 22/02/2026 à 11:59 (CET)" in console
     assert permalink in console and "https://x/" in console
     # The Apprise copy's URL holds a token: the escalation names it redacted.
     assert SECRET not in text + html + console + str(slack.posts())
@@ -158,9 +158,9 @@ def test_the_escalation_speaks_english_when_configured(
 
     blocks = str(slack.posts()[1]["blocks"])
     assert f"<{permalink}|Open the original alert in Slack>" in blocks
-    assert "Original alert: slack:#crise on 2026-02-22 11:59 (CET)" in blocks
+    assert "Original alert: Slack #crise on 2026-02-22 11:59 (CET)" in blocks
     text, _ = parts(escalation_mail(smtp))
-    assert "Original alert: slack:#crise on 2026-02-22 11:59 (CET)" in text
+    assert "Original alert: Slack #crise on 2026-02-22 11:59 (CET)" in text
     assert f"Open the original alert in Slack: {permalink}" in text
     console = app.console.getvalue() if isinstance(app.console, io.StringIO) else ""
     assert "⏫ ESCALATION – 🚨 Mention spike: Acmé" in console
@@ -185,10 +185,10 @@ def test_without_a_permalink_the_escalation_still_goes_out(
         original = alert_then_escalate(app, clock, slack)
 
     blocks = str(slack.posts()[1]["blocks"])
-    assert "Alerte initiale : slack:#crise le 22/02/2026 à 11:59 (CET)" in blocks
+    assert "Alerte initiale : Slack #crise le 22/02/2026 à 11:59 (CET)" in blocks
     assert "https://x/" in blocks and "fake.slack.com/archives" not in blocks
     text, _ = parts(escalation_mail(smtp))
-    assert "Alerte initiale : slack:#crise" in text and "https://x/" in text
+    assert "Alerte initiale : Slack #crise" in text and "https://x/" in text
     assert "Ouvrir l'alerte initiale" not in text
     assert all(r.status == "sent" for r in rows(app))
     [record] = [

@@ -100,7 +100,7 @@ def test_a_corrected_webhook_url_gets_what_waited_for_the_old_one(
     [(subject, body)] = ops_mails(smtp)
     assert "Adresse refusée : apprise:json://127.0.0.1" in subject
     assert "corrigez l'URL dans la configuration" in subject
-    assert "3 notification(s) attendent" in body and "après rechargement" in body
+    assert "Notifications en attente : 3." in body and "après rechargement" in body
     assert OLD_SECRET not in subject + body
 
     # The operator puts the new webhook URL in the file; the daemon reloads it.

@@ -48,4 +48,4 @@ def test_the_notice_follows_the_refusal_the_dispatcher_saw(
     assert subject in told
     assert "s3cretW3bhook" not in told + body
     if refused:
-        assert "2 notification(s) attendent" in body
+        assert "Notifications en attente : 2." in body

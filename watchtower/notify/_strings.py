@@ -28,8 +28,9 @@ STRINGS: dict[str, dict[str, str]] = {
         "colon": " : ",
         "notice_subject": "[veille] {severity} – {title}",
         "rating": "Note",
-        "review": "avis",
-        "reviews": "avis",
+        # counted texts: <key>_one and <key>_other, chosen by _text.plural
+        "reviews_one": "{count} avis",
+        "reviews_other": "{count} avis",
         "author": "Auteur",
         "app_version": "Version de l'appli",
         "reviewed": "Avis sur",
@@ -106,14 +107,20 @@ STRINGS: dict[str, dict[str, str]] = {
         "top_sources": "Principales sources",
         "top_terms": "Termes",
         "examples": "Exemples",
-        "ack_hint": "Réagissez avec ✅ ou répondez « ack » dans le fil pour prendre l'alerte "
-        "en charge.",
+        # "je prends" is one of slack_ack.ACK_PHRASES: a French reader types French.
+        "ack_hint": "Pour prendre l'alerte en charge : réagissez avec ✅ ou répondez "
+        "« je prends » dans le fil.",
         # A spike alert outside Slack (Teams, Telegram, the console): acks are read in Slack only.
         "ack_hint_elsewhere": "Pour prendre l'alerte en charge : réagissez avec ✅ ou répondez "
-        "« ack » dans le fil de son message Slack, sinon elle est escaladée après {timeout}.",
+        "« je prends » dans le fil de son message Slack, sinon elle est escaladée après "
+        "{timeout}.",
         "escalated": "Escalade : personne n'a pris en charge l'alerte en {timeout}.",
         "escalation_prefix": "ESCALADE – ",
         "original_alert": "Alerte initiale",
+        # where a copy of the alert went, for people ("slack:#crise" is config syntax)
+        "target_slack": "Slack {address}",
+        "target_email": "e-mail à {address}",
+        "target_console": "console",
         "original_sent": "{target} le {when}",
         "original_failed": "{target} (non remise)",
         "original_waiting": "{target} (pas encore remise)",
@@ -143,7 +150,8 @@ STRINGS: dict[str, dict[str, str]] = {
         # and a reload sends what waits there (watchtower.pipeline.readdress).
         "ops_refused_service_subject": "Adresse refusée : {target} — corrigez l'URL dans la "
         "configuration",
-        "ops_refused_service_body": "{count} notification(s) attendent et partiront vers la "
+        # {count} after a label: the caller passes no number to agree with
+        "ops_refused_service_body": "Notifications en attente : {count}. Elles partiront vers la "
         "nouvelle adresse après rechargement (SIGHUP, ou à l'enregistrement du fichier) ; si "
         "le webhook est rétabli à la même adresse, elles partiront d'elles-mêmes. Cause : {reason}",
         "ops_back_subject": "{kind} fonctionne à nouveau",
@@ -175,8 +183,8 @@ STRINGS: dict[str, dict[str, str]] = {
         "colon": ": ",
         "notice_subject": "[watchtower] {severity} – {title}",
         "rating": "Rating",
-        "review": "review",
-        "reviews": "reviews",
+        "reviews_one": "{count} review",
+        "reviews_other": "{count} reviews",
         "author": "Author",
         "app_version": "App version",
         "reviewed": "Review of",
@@ -255,6 +263,9 @@ STRINGS: dict[str, dict[str, str]] = {
         "original_link": "Open the original alert in Slack",
         "ops_auth_subject": "Slack is paused: {reason}",
         "ops_auth_body": "Slack notifications are kept and will go out once the service "
+        "target_slack": "Slack {address}",
+        "target_email": "e-mail to {address}",
+        "target_console": "console",
         "has a valid bot token (SLACK_BOT_TOKEN). Cause: {reason}",
         "ops_auth_email_subject": "E-mail is paused: {reason}",
         "ops_auth_email_body": "E-mails are kept and will go out once the SMTP server accepts "
@@ -272,7 +283,7 @@ STRINGS: dict[str, dict[str, str]] = {
         "ops_back_service_body": "The waiting notifications for {target} are going out.",
         "ops_refused_service_subject": "Address refused: {target} — fix the URL in the "
         "configuration",
-        "ops_refused_service_body": "{count} notification(s) are waiting and will go to the new "
+        "ops_refused_service_body": "Notifications waiting: {count}. They will go to the new "
         "address after a reload (SIGHUP, or when the file is saved); if the webhook is "
         "restored at the same address, they go out by themselves. Cause: {reason}",
         "ops_back_subject": "{kind} works again",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import re
+import unicodedata
 from datetime import UTC, datetime, time, timedelta
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
@@ -13,6 +14,7 @@ from zoneinfo import ZoneInfo
 from watchtower.durations import parse_duration
 from watchtower.models import Notification, Severity
 from watchtower.notify._strings import LANGUAGE_NAMES, STRINGS
+from watchtower.notify.base import word_cut
 from watchtower.pipeline.sites import NO_SITE_HOSTS
 
 SEVERITY_EMOJI = {Severity.info: "🔎", Severity.warning: "⚠️", Severity.critical: "🚨"}
@@ -36,6 +38,75 @@ def http_url(url: str) -> str:
 def t(language: str, key: str) -> str:
     """The text for ``key`` in ``language`` (falls back to French)."""
     return STRINGS.get(language, STRINGS["fr"]).get(key, STRINGS["fr"][key])
+
+
+def is_singular(language: str, count: int) -> bool:
+    """Whether ``count`` takes the singular: 0 and 1 in French ("0 mention"),
+    only 1 in English ("0 mentions")."""
+    return count in (0, 1) if language == "fr" else count == 1
+
+
+def plural_keys(key: str) -> tuple[str, str]:
+    """The singular and plural keys of a counted text: ``<key>_one`` and
+    ``<key>_other``, or ``<key>`` itself for the two older pairs written so
+    ("seen_on", "source_down_body": the docs and other modules name them)."""
+    other = f"{key}_other"
+    return f"{key}_one", other if other in STRINGS["fr"] else key
+
+
+def plural(language: str, key: str, count: int, *, shown: str | None = None) -> str:
+    """The counted text ``key`` for ``count``, in the right number: every count
+    a reader sees goes through here, so "1 alerte critique envoyée" and
+    "2 alertes critiques envoyées" agree, in both languages.
+
+    ``shown``: the number as written when it is not plain digits ("1 234").
+    """
+    one, other = plural_keys(key)
+    template = t(language, one if is_singular(language, count) else other)
+    return template.format(count=str(count) if shown is None else shown)
+
+
+def _joins_previous(char: str) -> bool:
+    """Whether ``char`` is drawn with the character before it: an accent, the
+    emoji presentation selector (the U+FE0F of "⚠️"), a skin tone, a ZWJ, a
+    flag's tag or a keycap's frame."""
+    code = ord(char)
+    return (
+        unicodedata.category(char) in ("Mn", "Me", "Mc")
+        or char in "\u200d\ufe0e\ufe0f"
+        or 0x1F3FB <= code <= 0x1F3FF
+        or 0xE0020 <= code <= 0xE007F
+    )
+
+
+def _regional(char: str) -> bool:
+    return 0x1F1E6 <= ord(char) <= 0x1F1FF  # half of a flag: "🇫🇷" is two of them
+
+
+def whole_room(text: str, room: int) -> int:
+    """The longest prefix of ``text`` up to ``room`` characters that ends between
+    two characters as shown: a cut never leaves "⚠" without its U+FE0F, a skin
+    tone alone, a family emoji split at a ZWJ, or half a flag (a lone letter)."""
+    room = max(0, min(room, len(text)))
+    while 0 < room < len(text) and (_joins_previous(text[room]) or text[room - 1] == "\u200d"):
+        room -= 1
+    if 0 < room < len(text) and _regional(text[room]):
+        start = room
+        while start > 0 and _regional(text[start - 1]):
+            start -= 1
+        room -= (room - start) % 2  # flags pair up from the first of the run
+    return room
+
+
+def clip(text: str, limit: int, ellipsis: str = "…") -> str:
+    """``text`` cut to ``limit`` characters with an ellipsis, between words when a
+    space is near (:func:`watchtower.notify.base.word_cut`), and never inside a
+    character as shown (:func:`whole_room`): "Acmé rachète…", not "Acmé rach…"
+    nor a flag cut in half. Every cut of a notifier's text goes through here."""
+    if len(text) <= limit:
+        return text
+    room = whole_room(text, limit - len(ellipsis))
+    return word_cut(text[:room], text[room : room + 1]) + ellipsis
 
 
 def published_text(n: Notification, language: str, timezone: str) -> str:
@@ -71,7 +142,7 @@ def local_time_text(when: datetime, language: str, timezone: str) -> str:
 def original_text(spike: dict[str, Any], language: str, timezone: str) -> str:
     """Where and when an escalated alert first went, or "" when unknown.
 
-    "Alerte initiale : slack:#crise le 04/03/2026 à 11:00 (CET), email:… (non remise)".
+    "Alerte initiale : Slack #crise le 04/03/2026 à 11:00 (CET), e-mail à … (non remise)".
     Plain text: each notifier escapes it for its format.
     """
     original = spike.get("original")
@@ -79,7 +150,7 @@ def original_text(spike: dict[str, Any], language: str, timezone: str) -> str:
         return ""
     parts = []
     for copy in original.get("copies") or []:
-        target = str(copy.get("target") or "?")
+        target = target_text(str(copy.get("target") or "?"), language)
         at = copy.get("at")
         if copy.get("status") == "sent" and at:
             when = local_time_text(datetime.fromisoformat(str(at)), language, timezone)
@@ -91,6 +162,17 @@ def original_text(spike: dict[str, Any], language: str, timezone: str) -> str:
     if not parts:
         return ""
     return label(language, "original_alert") + ", ".join(parts)
+
+
+def target_text(target: str, language: str) -> str:
+    """A target as people say it: "Slack #crise", "e-mail à cm@acme.fr", not the
+    configuration's "slack:#crise". Another kind (an Apprise URL, already
+    redacted by its caller) is shown as it is."""
+    kind, sep, address = target.partition(":")
+    key = f"target_{kind}"
+    if not sep or key not in STRINGS["fr"]:
+        return target
+    return t(language, key).format(address=address)
 
 
 def spike_heading(spike: dict[str, Any], language: str) -> str:
@@ -122,19 +204,17 @@ def sent_apart_text(summary: dict[str, Any], language: str) -> str:
     count = int(summary.get("sent_apart") or 0)
     if not count:
         return ""
-    return t(language, "sent_apart_one" if count == 1 else "sent_apart_other").format(count=count)
+    return plural(language, "sent_apart", count)
 
 
 def seen_on_text(language: str, count: int) -> str:
     """A story's counter: ``"Vu sur 1 site"``, ``"Vu sur 30 sites"``."""
-    one = count in (0, 1) if language == "fr" else count == 1
-    return t(language, "seen_on_one" if one else "seen_on").format(count=count)
+    return plural(language, "seen_on", count)
 
 
 def mentions_text(language: str, count: int) -> str:
     """``"1 mention"``, ``"3 mentions"``; French also says "0 mention"."""
-    one = count in (0, 1) if language == "fr" else count == 1
-    return t(language, "mentions_one" if one else "mentions_other").format(count=count)
+    return plural(language, "mentions", count)
 
 
 def number_text(value: float, language: str) -> str:
@@ -166,7 +246,7 @@ def rating_text(n: Notification, language: str) -> str:
     text = "★" * full + "☆" * (5 - full) + f" {number_text(rating, language)}/5"
     count = str(n.extra.get("rating_count") or "")
     if count.isdigit():  # an average: over how many reviews
-        text += f" ({count} {t(language, 'review' if int(count) <= 1 else 'reviews')})"
+        text += f" ({plural(language, 'reviews', int(count))})"
     return text
 
 
@@ -189,7 +269,7 @@ def duration_text(value: str | timedelta, language: str) -> str:
     minutes, secs = divmod(rest, 60)
     parts = []
     if days:
-        parts.append(t(language, "day_one" if days == 1 else "day_other").format(count=days))
+        parts.append(plural(language, "day", days))
     parts += [f"{number} {unit}" for number, unit in ((hours, "h"), (minutes, "min")) if number]
     if secs or not parts:
         parts.append(f"{secs} s")
@@ -328,10 +408,9 @@ def watching_text(summary: dict[str, Any], language: str) -> str:
     if not isinstance(health, dict) or int(summary.get("count") or 0):
         return ""
     sources, failing = int(health.get("sources") or 0), int(health.get("failing") or 0)
-    one = sources in (0, 1) if language == "fr" else sources == 1
-    watching = t(language, "digest_watching_one" if one else "digest_watching_other")
+    watching = plural(language, "digest_watching", sources)
     state = t(language, "digest_failing" if failing else "digest_failing_none")
-    return f"{watching.format(count=sources)}, {state.format(count=failing)}."
+    return f"{watching}, {state.format(count=failing)}."
 
 
 def digest_apart_text(summary: dict[str, Any], language: str) -> str:
@@ -340,5 +419,4 @@ def digest_apart_text(summary: dict[str, Any], language: str) -> str:
     count = int(summary.get("sent_apart") or 0)
     if not count or int(summary.get("count") or 0):
         return sent_apart_text(summary, language)
-    key = "sent_apart_only_one" if count == 1 else "sent_apart_only_other"
-    return t(language, key).format(count=count)
+    return plural(language, "sent_apart_only", count)

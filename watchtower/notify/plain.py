@@ -16,6 +16,7 @@ from watchtower.notify import email_render
 from watchtower.notify._text import (
     app_version_text,
     author_text,
+    clip,
     duration_text,
     edited_stars_text,
     http_url,
@@ -91,10 +92,9 @@ def plain_text(n: Notification, language: str, timezone: str) -> PlainText:
         )
         if review:  # a review: its stars and author, under the source line
             lines.insert(1, review)
-        if n.excerpt:
-            excerpt = n.excerpt.strip()
-            cut = excerpt[:EXCERPT_CHARS] + ("…" if len(excerpt) > EXCERPT_CHARS else "")
-            lines += ["", cut]
+        if n.excerpt.strip():
+            # Cut between words, as Slack and e-mail cut it: "… la colère…", not "… la col…".
+            lines += ["", clip(n.excerpt.strip(), EXCERPT_CHARS)]
     if url := http_url(n.url):  # only http(s) is ever shown as an address
         lines += ["", url]
     return PlainText(title, "\n".join(lines))

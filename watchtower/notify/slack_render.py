@@ -23,6 +23,7 @@ from watchtower.notify._text import (
     app_version_text,
     author_text,
     calm_text,
+    clip,
     digest_apart_text,
     duration_text,
     edited_stars_text,
@@ -45,8 +46,9 @@ from watchtower.notify._text import (
     t,
     title_text,
     watching_text,
+    whole_room,
 )
-from watchtower.notify.base import truncate, word_cut
+from watchtower.notify.base import word_cut
 from watchtower.notify.digest_text import (
     digest_title,
     reach_text,
@@ -115,7 +117,7 @@ def cut_mrkdwn(text: str, limit: int, more: str = "") -> str:
     if len(text) <= limit:
         return text
     tail = "…" + (f" {more}" if more else "")
-    room = max(0, limit - len(tail))
+    room = whole_room(text, limit - len(tail))  # never inside an emoji
     cut = word_cut(text[:room], text[room : room + 1])  # between words
     if cut.rfind("<") > cut.rfind(">"):  # inside <url|label>
         cut = cut[: cut.rfind("<")]
@@ -147,7 +149,7 @@ def fit(
         # into a link to a page that does not exist.
         shown = {
             "type": "mrkdwn",
-            "text": escape_mrkdwn(truncate(url, URL_SHOWN)),
+            "text": escape_mrkdwn(clip(url, URL_SHOWN)),
             "verbatim": True,
         }
         blocks = [*blocks, {"type": "context", "elements": [shown]}]
@@ -156,7 +158,7 @@ def fit(
         block = dict(block)
         if block.get("type") == "header":
             inner = dict(block["text"])
-            inner["text"] = truncate(str(inner["text"]), HEADER_MAX)
+            inner["text"] = clip(str(inner["text"]), HEADER_MAX)
             block["text"] = inner
         elif isinstance(block.get("text"), dict):
             inner = dict(block["text"])
@@ -211,7 +213,7 @@ def item_blocks(
     """The top-level message for one item (with the story's sighting counter if > 1)."""
     if kind_of(n) == "ops":
         return notice_blocks(n, language)
-    title = escape_text(truncate(title_text(n, language), HEADER_MAX))
+    title = escape_text(clip(title_text(n, language), HEADER_MAX))
     emoji = SEVERITY_EMOJI[n.severity]
     severity = escape_mrkdwn(severity_text(n, language))
     headline = f"{emoji} *{severity}* · {link(n.url, title)}"
@@ -237,7 +239,7 @@ def item_blocks(
         when.append(f"{label(language, 'language')}{escape_text(language_text(n.lang, language))}")
     blocks = [section(headline)] + ([section(details)] if details else [])
     if n.excerpt.strip():
-        blocks.append(section(">" + escape_text(one_line(truncate(n.excerpt.strip(), 500)))))
+        blocks.append(section(">" + escape_text(one_line(clip(n.excerpt.strip(), 500)))))
     if when:
         blocks.append(context(" · ".join(when)))
     if sightings > 1:
@@ -252,7 +254,7 @@ def notice_blocks(n: Notification, language: str) -> tuple[list[Block], str]:
     """An operational notice (a source down or back, Slack paused, a refused
     configuration): its label, title and text. It names no brand, source or
     publication date; showing them empty made it look like a broken mention."""
-    title = escape_text(truncate(title_text(n, language), HEADER_MAX))
+    title = escape_text(clip(title_text(n, language), HEADER_MAX))
     emoji = SEVERITY_EMOJI[n.severity]
     severity = escape_mrkdwn(severity_text(n, language))
     blocks = [section(f"{emoji} *{severity}* · {link(n.url, title)}")]
@@ -266,7 +268,7 @@ def reply_blocks(n: Notification, language: str) -> tuple[list[Block], str]:
     """A later sighting of a story, posted in the story's thread: "Aussi vu sur
     lemonde.fr : <title>" (the site, from the item's address)."""
     line = escape_text(reply_line(n, language))
-    title = escape_text(truncate(title_text(n, language), HEADER_MAX))
+    title = escape_text(clip(title_text(n, language), HEADER_MAX))
     text = f"{line}{t(language, 'colon')}{link(n.url, title)}"
     stars = edited_stars_text(n, language)
     if stars:  # an edited review: "… · ★★★★☆ 4/5"
@@ -278,7 +280,7 @@ def reply_blocks(n: Notification, language: str) -> tuple[list[Block], str]:
 def _item_line(item: dict[str, Any], language: str) -> str:
     severity = Severity[str(item.get("severity", "info"))]
     title = one_line(str(item.get("title") or "")) or t(language, "untitled")
-    title = escape_text(truncate(title, 200))
+    title = escape_text(clip(title, 200))
     source = escape_text(one_line(str(item.get("source") or "")))
     line = f"{SEVERITY_EMOJI[severity]} {link(str(item.get('url') or ''), title)}"
     return f"{line} · _{source}_" if source else line

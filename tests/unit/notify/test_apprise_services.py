@@ -188,7 +188,7 @@ def spike(**overrides: Any) -> Notification:
 def test_a_spike_alert_outside_slack_says_where_to_acknowledge_it() -> None:
     fr = plain_text(spike(), "fr", "Europe/Paris").body
     assert (
-        "Pour prendre l'alerte en charge : réagissez avec ✅ ou répondez « ack » dans le fil "
+        "Pour prendre l'alerte en charge : réagissez avec ✅ ou répondez « je prends » dans le fil "
         "de son message Slack, sinon elle est escaladée après 30 min." in fr
     )
     assert fr.index("escaladée") < fr.index("Exemples")

@@ -43,14 +43,15 @@ ORIGINAL = {"copies": COPIES, "permalink": LINK}
         (
             "fr",
             "Europe/Paris",
-            "Alerte initiale : slack:#crise le 01/07/2026 à 10:30 (CEST), "
-            "email:dircom@example.fr (non remise), apprise:json://127.0.0.1/… (pas encore remise)",
+            "Alerte initiale : Slack #crise le 01/07/2026 à 10:30 (CEST), "
+            "e-mail à dircom@example.fr (non remise), apprise:json://127.0.0.1/… "
+            "(pas encore remise)",
         ),
         (
             "en",
             "America/New_York",
-            "Original alert: slack:#crise on 2026-07-01 04:30 (EDT), "
-            "email:dircom@example.fr (not delivered), apprise:json://127.0.0.1/… "
+            "Original alert: Slack #crise on 2026-07-01 04:30 (EDT), "
+            "e-mail to dircom@example.fr (not delivered), apprise:json://127.0.0.1/… "
             "(not delivered yet)",
         ),
     ],
@@ -63,7 +64,7 @@ def test_slack_links_the_escalation_to_the_alert() -> None:
     blocks, text = spike_blocks(notification(escalation=True, original=ORIGINAL), "fr")
     shown = str(blocks)
     assert f"<{LINK}|Ouvrir l'alerte initiale dans Slack>" in shown
-    assert "Alerte initiale : slack:#crise le 01/07/2026 à 10:30 (CEST)" in shown
+    assert "Alerte initiale : Slack #crise le 01/07/2026 à 10:30 (CEST)" in shown
     assert LINK in text and "<https://x/1|Panne>" in shown
 
 
@@ -90,10 +91,10 @@ def test_an_escalation_queued_by_an_older_version_still_renders() -> None:
 def test_without_a_permalink_the_escalation_shows_where_it_went() -> None:
     n = notification(escalation=True, original={"copies": COPIES[:1], "permalink": ""})
     blocks, text = spike_blocks(n, "en")
-    assert "Original alert: slack:#crise on" in str(blocks)
+    assert "Original alert: Slack #crise on" in str(blocks)
     assert "Open the original alert" not in str(blocks) + text
     _, mail, html = spike_email(n, "en")
-    assert "Original alert: slack:#crise on" in mail and '<a href="https://x/1">' in html
+    assert "Original alert: Slack #crise on" in mail and '<a href="https://x/1">' in html
     assert "Open the original alert" not in mail + html
 
 
@@ -105,4 +106,4 @@ def test_the_console_prints_the_escalation_as_such() -> None:
     lines = out.getvalue().splitlines()
     assert lines[0] == "⏫ ESCALADE – 🚨 Pic de mentions : Acmé"
     assert f"  Ouvrir l'alerte initiale dans Slack : {LINK}" in lines
-    assert any(line.startswith("  Alerte initiale : slack:#crise le 01/07/2026") for line in lines)
+    assert any(line.startswith("  Alerte initiale : Slack #crise le 01/07/2026") for line in lines)

@@ -325,8 +325,9 @@ def spike(**changes: Any) -> Notification:
 def test_spike_durations_are_written_for_people() -> None:
     slack = json.dumps(spike_blocks(spike(), "fr")[0], ensure_ascii=False)
     assert "13 mentions sur 1 h 30 min (d'habitude 0,4)" in slack
-    assert "Réagissez avec ✅ ou répondez « ack » dans le fil pour prendre l'alerte en charge." in (
-        slack
+    assert (
+        "Pour prendre l'alerte en charge : réagissez avec ✅ ou répondez « je prends » dans le fil."
+        in slack
     )
     escalation = spike(escalation=True)
     shown = json.dumps(spike_blocks(escalation, "fr")[0], ensure_ascii=False)
