@@ -3,7 +3,10 @@
 The database is the schedule (as in Miniflux): each source row carries
 ``next_check_at``, computed here from ``every`` with jitter, pushed back by
 Retry-After and by capped exponential backoff after failures. A failing source
-is recorded and logged and never stops the others.
+is recorded and logged and never stops the others. A database that refuses the
+round's writes is an outage, not the sources' failure; a full one keeps the
+claims' leases and tells ops once, without the outbox
+(:mod:`watchtower.database_full`).
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ from watchtower.adapters.base import (
     SourceState,
 )
 from watchtower.adapters.registry import REGISTRY
+from watchtower.database_full import FullDatabase, full_reason
 from watchtower.durations import format_duration
 from watchtower.errors import SourceError, TransientError
 from watchtower.heartbeat import Heartbeat
@@ -84,6 +88,8 @@ class Poller:
         self.heartbeat = Heartbeat(
             str(app.loaded.path), app.loaded.config.watchtower.poll_interval, app.clock()
         )
+        #: A database that cannot grow: ops told once, without the outbox.
+        self.full = FullDatabase(app)
 
     def _workers(self, size: int) -> Workers:
         old = None
@@ -112,10 +118,16 @@ class Poller:
         records the heartbeat (:mod:`watchtower.heartbeat`): one upsert each.
         """
         db = self.app.db
-        if not self.heartbeat.started:
-            self.heartbeat.start(db, self.app.clock(), once=all_sources)
-        stats = self._round(all_sources, stop)
-        self.heartbeat.round_ended(db, self.app.clock(), stats.sources, stats.ok, stats.failed)
+        try:
+            if not self.heartbeat.started:
+                self.heartbeat.start(db, self.app.clock(), once=all_sources)
+            stats = self._round(all_sources, stop)
+            self.heartbeat.round_ended(db, self.app.clock(), stats.sources, stats.ok, stats.failed)
+        except Exception as exc:
+            self.full.failed(exc)  # the caller logs it (one line per outage)
+            raise
+        if stats.new_items:  # a new row stored: the database grows again
+            self.full.stored()
         return stats
 
     def _round(self, all_sources: bool, stop: threading.Event | None) -> PollStats:
@@ -266,7 +278,10 @@ class Poller:
                 # The database, not the source: the round's error is logged once as
                 # "database unavailable", and no failure is counted against the source
                 # (a restart would tell ops every source is down, with SQL as the reason).
-                self._release_after_outage(claim)
+                # A full database keeps the claim's lease: made due at once, the source
+                # would be fetched again every round, for nothing, until space returns.
+                if full_reason(exc) is None:
+                    self._release_after_outage(claim)
                 raise
             log.exception("processing failed", extra=kv(source=claim.name))
             crash = internal_error("processing_failed", exc)

@@ -161,6 +161,12 @@ STRINGS: dict[str, dict[str, str]] = {
         "ops_failed_subject": "Notifications perdues pour {target}",
         "ops_failed_body": "Notifications non livrées à {target}, qui ne seront pas renvoyées : "
         "{count}. Dernière erreur : {reason}",
+        # Sent directly, not through the outbox: the database cannot take a row.
+        "ops_db_full_subject": "La base de données de watchtower est pleine",
+        "ops_db_full_body": "watchtower ne peut plus rien enregistrer ({database}) : les sources "
+        "ne sont plus relevées et les nouvelles mentions attendent. Rien de ce qui est déjà "
+        "enregistré n'est perdu. Libérez de l'espace disque : tout reprend de soi-même, sans "
+        "redémarrage. Cause : {reason}",
     },
     "en": {
         "source": "Source",
@@ -293,6 +299,10 @@ STRINGS: dict[str, dict[str, str]] = {
         "ops_failed_subject": "Notifications lost for {target}",
         "ops_failed_body": "Notifications that could not be delivered to {target} and will "
         "not be retried: {count}. Last error: {reason}",
+        "ops_db_full_subject": "The watchtower database is full",
+        "ops_db_full_body": "watchtower cannot store anything ({database}): sources are not "
+        "read and new mentions wait. Nothing already stored is lost. Free some disk space: "
+        "everything resumes by itself, no restart needed. Cause: {reason}",
     },
 }
 

@@ -1,0 +1,119 @@
+"""A database that cannot grow (a full disk, a quota): ops are told once, directly.
+
+SQLite says ``database or disk is full`` (SQLITE_FULL), PostgreSQL ``could not
+extend file …: No space left on device`` (SQLSTATE 53100): both are outages
+(:mod:`watchtower.outage`: one log line, the daemon goes on). Ops notices
+normally go through the outbox table, which is exactly what cannot take a row
+now, so this one is rendered and sent by the ``ops_notify`` notifiers
+themselves, once per outage and process (Slack and e-mail need no disk). It is
+not recorded anywhere: a restart during the outage tells ops again, which is
+the right side to err on.
+
+While the database is full, a source that was fetched keeps the lease its claim
+took (:data:`~watchtower.storage.queries.LEASE`) instead of being made due at
+once: every poll round would otherwise fetch every source again, for nothing,
+all night long. So sources resume at most one lease after space returns.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import threading
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+from watchtower.logs import kv
+from watchtower.models import Notification
+from watchtower.outage import outage_reason
+from watchtower.redact import redact_target
+from watchtower.storage.db import shown
+from watchtower.storage.outbox_queries import notice_payload
+
+if TYPE_CHECKING:
+    from watchtower.app import App
+
+__all__ = ["FULL_WORDS", "TELL_AGAIN", "FullDatabase", "full_reason"]
+
+log = logging.getLogger("watchtower.database")
+
+#: The words of a database that cannot grow: SQLite's SQLITE_FULL, the OS's ENOSPC
+#: and EDQUOT (PostgreSQL quotes them), PostgreSQL's own ``disk full``.
+FULL_WORDS = ("disk is full", "no space left", "quota exceeded", "disk full")
+#: A process tells ops again after this long if the database is still (or again) full.
+TELL_AGAIN = timedelta(hours=24)
+
+
+def full_reason(exc: BaseException) -> str | None:
+    """The first line of ``exc`` when it says the database cannot grow, else None."""
+    reason = outage_reason(exc)
+    if reason is not None and any(words in reason.lower() for words in FULL_WORDS):
+        return reason
+    return None
+
+
+class FullDatabase:
+    """Tells ``ops_notify`` once that the database is full, without writing to it."""
+
+    def __init__(self, app: App) -> None:
+        self.app = app
+        self._lock = threading.Lock()
+        #: When ops were told of the current outage (None: not full, or not told yet).
+        self.told_at: datetime | None = None
+
+    def failed(self, exc: BaseException) -> bool:
+        """Whether ``exc`` says the database is full; if so, tell ops (once)."""
+        reason = full_reason(exc)
+        if reason is None:
+            return False
+        now = self.app.clock()
+        with self._lock:
+            if self.told_at is not None and now - self.told_at < TELL_AGAIN:
+                return True
+            self.told_at = now
+        self._tell(reason)
+        return True
+
+    def stored(self) -> None:
+        """Something new was written: the outage is over; the next one is told again."""
+        if self.told_at is None:  # the usual case: no lock
+            return
+        with self._lock:
+            self.told_at = None
+        log.info("database takes new rows again")
+
+    def _tell(self, reason: str) -> None:
+        from watchtower.notify._text import t
+        from watchtower.notify.registry import split_target
+
+        config = self.app.loaded.config
+        ops = config.watchtower.ops_notify
+        if not ops:
+            log.error("database full: no ops_notify target, nobody is told", extra=kv(error=reason))
+            return
+        lang = config.watchtower.language
+        fields = {"reason": reason, "database": shown(self.app.db.url)}
+        payload = notice_payload(
+            t(lang, "ops_db_full_subject").format(**fields),
+            t(lang, "ops_db_full_body").format(**fields),
+            "critical",
+        )
+        extra: dict[str, Any] = {"kind": "ops", "verify": False}
+        extra["created_at"] = self.app.clock().timestamp()
+        for target in ops:
+            kind, address = split_target(target)
+            notification = Notification.from_payload(0, target, payload)
+            notification = dataclasses.replace(notification, extra={**notification.extra, **extra})
+            try:
+                notifier = self.app.notifier_for(kind)
+                notifier.send(notifier.render(notification, address))
+            except Exception as exc:  # one target down must not keep the others from hearing
+                log.warning(
+                    "database full: ops target not told",
+                    extra=kv(target=redact_target(target), error=type(exc).__name__),
+                )
+            else:
+                log.warning(
+                    "database full: ops told directly (not through the outbox)",
+                    extra=kv(target=redact_target(target), error=reason),
+                )
