@@ -263,15 +263,15 @@ STRINGS: dict[str, dict[str, str]] = {
         "escalated": "Escalation: nobody took charge of the alert within {timeout}.",
         "escalation_prefix": "ESCALATION – ",
         "original_alert": "Original alert",
+        "target_slack": "Slack {address}",
+        "target_email": "e-mail to {address}",
+        "target_console": "console",
         "original_sent": "{target} on {when}",
         "original_failed": "{target} (not delivered)",
         "original_waiting": "{target} (not delivered yet)",
         "original_link": "Open the original alert in Slack",
         "ops_auth_subject": "Slack is paused: {reason}",
         "ops_auth_body": "Slack notifications are kept and will go out once the service "
-        "target_slack": "Slack {address}",
-        "target_email": "e-mail to {address}",
-        "target_console": "console",
         "has a valid bot token (SLACK_BOT_TOKEN). Cause: {reason}",
         "ops_auth_email_subject": "E-mail is paused: {reason}",
         "ops_auth_email_body": "E-mails are kept and will go out once the SMTP server accepts "
