@@ -27,6 +27,7 @@ from email import policy
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid, parseaddr
+from typing import TYPE_CHECKING
 
 from watchtower.errors import DeliveryError, TargetDisabled
 from watchtower.models import Notification
@@ -44,12 +45,15 @@ from watchtower.notify.base import (
     Message,
     Notifier,
     Receipt,
+    ServerErrorMaybeSent,
     TargetUnreachable,
-    UnreachableMaybeSent,
     truncate,
 )
 from watchtower.notify.email_render import html_link
 from watchtower.sanitise import printable
+
+if TYPE_CHECKING:
+    from _typeshed import ReadableBuffer
 
 _LOCAL = re.compile(r"^[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*$")
 _LABEL = re.compile(r"^(?!-)[A-Za-z0-9-]{1,63}(?<!-)$")
@@ -280,6 +284,7 @@ class EmailNotifier(Notifier):
                 f"{self.port}: set ssl = true (port 465) or starttls = true (port 587)",
             )
         stage = "connect"
+        smtp: _Client | None = None
         try:
             with self._connect() as smtp:
                 smtp.ehlo()
@@ -297,25 +302,29 @@ class EmailNotifier(Notifier):
                 if self.username or self.password:
                     stage = "login"
                     smtp.login(self.username or "", self.password or "")
-                stage = "send"
+                stage = "envelope"
                 smtp.send_message(mail)
+                stage = "quit"
         except DeliveryError:
             raise
         except OSError as exc:  # smtplib's, ssl's and socket's errors all are
+            if stage == "quit":  # the server took the message (250): sending it again duplicates it
+                return Receipt(str(mail["Message-ID"]))
+            if stage == "envelope" and smtp is not None and smtp.data_started:
+                stage = "data"
             raise self._failure(exc, stage) from None
         return Receipt(str(mail["Message-ID"]))
 
-    def _connect(self) -> smtplib.SMTP:
+    def _connect(self) -> _Client:
         if self.use_ssl:
-            return smtplib.SMTP_SSL(
-                self.host, self.port, timeout=self.timeout, context=self.ssl_context
-            )
-        return smtplib.SMTP(self.host, self.port, timeout=self.timeout)
+            return _ClientSSL(self.host, self.port, timeout=self.timeout, context=self.ssl_context)
+        return _Client(self.host, self.port, timeout=self.timeout)
 
     def _failure(self, exc: Exception, stage: str) -> DeliveryError:
         """One line an operator can act on, for what went wrong at ``stage``
-        (connect, starttls, login, send). Never the password: smtplib's errors
-        carry the server's answer, not what was sent.
+        (connect, starttls, login, envelope: MAIL FROM and RCPT TO, data: DATA
+        and the message). Never the password: smtplib's errors carry the
+        server's answer, not what was sent.
 
         What no message of this kind can get past until someone acts (login
         refused, TLS that cannot be trusted, the sender refused) pauses e-mail
@@ -324,6 +333,13 @@ class EmailNotifier(Notifier):
         says it is not available (421) holds every e-mail
         (:class:`TargetUnreachable`: rows wait, no attempt spent); another 4xx
         is retried; a 5xx about this message or its recipient fails this row only.
+
+        A server that took the envelope and then stops answering or hangs up
+        during DATA may be choking on this one message (a content filter, a
+        huge message) while it takes the others: :class:`ServerErrorMaybeSent`,
+        held like an outage until another message gets through, then this
+        row's own failure (retried behind the others, then failed). It may
+        also have kept the message: the retry carries the same Message-ID.
         """
         server = f"{self.host}:{self.port}"
         if isinstance(exc, smtplib.SMTPResponseException) and exc.smtp_code == 421:
@@ -394,13 +410,15 @@ class EmailNotifier(Notifier):
             exc = exc.__context__
         if isinstance(exc, TimeoutError):
             reason = f"the SMTP server {server} did not answer within {self.timeout:g} s"
+            if stage == "data":
+                return ServerErrorMaybeSent(reason + " to this message (DATA)")
             if stage == "connect" and not self.use_ssl:
                 reason += _NO_GREETING
-            return UnreachableMaybeSent(reason) if stage == "send" else TargetUnreachable(reason)
+            return TargetUnreachable(reason)
         if isinstance(exc, smtplib.SMTPServerDisconnected):
             reason = f"the SMTP server {server} closed the connection"
-            if stage == "send":
-                return UnreachableMaybeSent(reason + " while the message was being sent")
+            if stage == "data":
+                return ServerErrorMaybeSent(reason + " while the message was being sent")
             if stage == "connect" and not self.use_ssl:
                 reason += _NO_GREETING
             return TargetUnreachable(reason)
@@ -423,6 +441,21 @@ class EmailNotifier(Notifier):
         if self.use_ssl:
             return "does this port expect STARTTLS? (587: ssl = false, starttls = true)"
         return "check the server's TLS setup"
+
+
+class _Client(smtplib.SMTP):
+    """An SMTP connection that notes when DATA starts: a failure before it is
+    the server's (nothing was sent), one after it may be this message's."""
+
+    data_started = False
+
+    def data(self, msg: ReadableBuffer | str) -> tuple[int, bytes]:
+        self.data_started = True
+        return super().data(msg)
+
+
+class _ClientSSL(_Client, smtplib.SMTP_SSL):
+    """:class:`_Client` over TLS from the first byte (port 465)."""
 
 
 #: A TLS port (465) waits for a handshake: a plain client hears no greeting.

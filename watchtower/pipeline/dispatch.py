@@ -10,16 +10,13 @@ backoff, wait for a rate-limited target, hold an unreachable one, give up, or â€
 in the flush at shutdown â€” hand the row back for the next start).
 
 An unreachable target (:class:`~watchtower.notify.base.TargetUnreachable`) is
-logged once (a WARNING when it goes, an INFO when it is back); its rows keep
-their attempts and wait for the next probe, new ones behind them. If it lasts
-:data:`TELL_OPS_AFTER`, its kind is paused the way a refused token pauses it
-(``DeliveryHooks.target_disabled``: ops are told once through another kind,
-``status`` shows it) and ops hear when it delivers again. A refused address
-(:class:`~watchtower.notify.base.AddressRefused`: a deleted webhook) waits the
-same way, and ops are told at once: it does not end by itself.
+held: its rows keep their attempts and wait for the next probe, new ones behind
+them; logged once, ops told if it lasts or if its address is refused
+(:mod:`watchtower.pipeline.target_outages`).
 
-A row that found its target answering a server error (:class:`ServerError`)
-is a suspect: the next probe is another row, and once the target delivered
+A row that found its target answering a server error (:class:`ServerError`:
+a 5xx, or an SMTP server that took the envelope and hung on the message) is a
+suspect: the next probe is another row, and once the target delivered
 others since, the row's own failures spend attempts (retried behind them, then
 failed and told to ops like any other): one message a service answers 5xx to
 never holds the target for ever.
@@ -44,22 +41,20 @@ from watchtower import metrics
 from watchtower.errors import DeliveryError, OutcomeUnknown, TargetDisabled
 from watchtower.logs import kv
 from watchtower.models import Notification
-from watchtower.notify.base import AddressRefused, Message, Notifier, Receipt, ServerError
+from watchtower.notify.base import Message, Notifier, Receipt, ServerError
 from watchtower.notify.registry import split_target
 from watchtower.outage import watch
 from watchtower.pipeline import outbox_rows
 from watchtower.pipeline.delivery import SEND, Claimed, DeliveryHooks, Verdict, notification_for
-from watchtower.pipeline.retry_policy import PAUSE, after_failure, rate_limited
-from watchtower.pipeline.target_health import PER_TARGET_KINDS, Outage, TargetHealth, scope
+from watchtower.pipeline.retry_policy import PAUSE, PROBE_BASE, after_failure, rate_limited
+from watchtower.pipeline.target_health import TargetHealth, scope
+from watchtower.pipeline.target_outages import TELL_OPS_AFTER, TargetOutages, forget
 from watchtower.redact import redact_target, redact_text
 from watchtower.storage.db import Database
 
 __all__ = ["TELL_OPS_AFTER", "DeliverySettings", "Dispatcher", "DrainStats", "KindRound"]
 
 log = logging.getLogger("watchtower.outbox")
-
-#: How long a target stays unreachable before its kind is paused and ops are told.
-TELL_OPS_AFTER = timedelta(minutes=10)
 
 
 @dataclass
@@ -101,6 +96,10 @@ class Dispatcher:
     clock: Callable[[], datetime]
     targets: TargetHealth
     settings: DeliverySettings = field(repr=False)
+    _outages: TargetOutages = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self._outages = TargetOutages(self.db, self.clock, self.targets, self.settings)
 
     def deliver(self, row: Claimed, work: KindRound) -> None:
         """Send ``row`` now, or park it if it must wait; record what happened.
@@ -167,6 +166,10 @@ class Dispatcher:
             return False
         if moved:
             self.targets.forget(row.id)
+            if scope(row.target) == row.target:
+                # A service of its own nobody names now (its failure may have just
+                # begun an outage, the reload being under way): nothing ends it.
+                forget(self.targets, row.target)
         return moved
 
     def _verdict(self, row: Claimed, kind: str, work: KindRound) -> Verdict | None:
@@ -177,6 +180,16 @@ class Dispatcher:
         if outage := self.targets.waiting(scope(row.target), self.clock()):
             # Unreachable: only the probe goes; the others wait for it, attempts kept.
             self._park(row.id, Verdict("defer", reason=outage.reason), at=outage.next_probe)
+            work.stats.retried += 1
+            return None
+        if self._outages.probe_elsewhere(row, self.clock()):
+            # Its copy for another reader failed in this outage (the message
+            # a service chokes on?): another notification probes first.
+            self._park(
+                row.id,
+                Verdict("defer"),  # its own error stays its last one
+                at=self.clock() + timedelta(seconds=PROBE_BASE),
+            )
             work.stats.retried += 1
             return None
         if slowed := self.targets.slowed_until(row.target, self.clock()):
@@ -261,7 +274,8 @@ class Dispatcher:
 
     def _failed_alone(self, row: Claimed) -> bool:
         """Whether ``row`` found its target "unreachable" while the target delivers
-        others (see :meth:`TargetHealth.failed_alone`); remembers it as a suspect."""
+        others (see :meth:`TargetHealth.failed_alone`), or is a copy of such a
+        notification for another reader; remembers it as a suspect."""
         where = scope(row.target)
 
         def delivered_since(since: datetime) -> bool:
@@ -270,7 +284,7 @@ class Dispatcher:
 
         alone = self.targets.failed_alone(row.id, where, delivered_since)
         self.targets.suspect(row.id, self.clock())
-        return alone
+        return self._outages.alone_as_copy(row, alone)
 
     def _hand_back(self, row: Claimed, error: DeliveryError, work: KindRound) -> None:
         """The flush at shutdown retries nothing: the row waits for the next start
@@ -310,89 +324,15 @@ class Dispatcher:
     def _hold_target(
         self, row: Claimed, kind: str, error: DeliveryError, stats: DrainStats
     ) -> None:
-        """Unreachable: this row and every waiting row of its scope wait for the
-        next probe, no attempt spent; logged when it starts, ops told if it lasts."""
-        where, now = scope(row.target), self.clock()
-        # A server error may be this row's own: the next probe is another row.
-        suspect = row.id if isinstance(error, ServerError) else None
-        outage, new = self.targets.unreachable(where, now, error.reason, row_id=suspect)
-        refused = isinstance(error, AddressRefused)
-        with self.db.writing() as session:
-            outbox_rows.finish(
-                session,
-                row.id,
-                "pending",
-                now,
-                error=error.reason,
-                delay=(outage.next_probe - now).total_seconds(),
-                unknown=isinstance(error, OutcomeUnknown),
-                spent=False,
-            )
-            outbox_rows.hold_scope(session, where, outage.next_probe)
+        """Unreachable: the row and its scope wait for the next probe
+        (:meth:`TargetOutages.hold`)."""
+        self._outages.hold(row, kind, error)
         stats.retried += 1
-        metrics.notification_retried(row.target)
-        fields = {
-            "target": redact_target(where),
-            "error": redact_text(error.reason),
-            "retry_in": f"{(outage.next_probe - now).total_seconds():.0f}s",
-        }
-        if new:
-            what = "target refuses its address" if refused else "target unreachable"
-            log.warning(f"{what}: its notifications wait, none is lost", extra=kv(**fields))
-        else:
-            log.debug("target still unreachable", extra=kv(tries=outage.probes, **fields))
-        # A refused address does not come back by itself: ops hear of it at once.
-        if not outage.told and (refused or now - outage.since >= TELL_OPS_AFTER):
-            self._tell_ops(where, kind, outage, refused=refused)
-
-    def _tell_ops(self, where: str, kind: str, outage: Outage, *, refused: bool = False) -> None:
-        """The outage lasts (or the address is refused): pause the kind as a refused
-        token does (ops told once, through another kind; ``status`` shows it; ops
-        hear when it is back)."""
-        self.targets.told(where)
-        since = outage.since.strftime("%Y-%m-%d %H:%M UTC")
-        state = "refused" if refused else "unreachable"
-        reason = f"{state} since {since}: {redact_text(outage.reason)}"
-        hooks = self.settings.hooks
-        if kind in PER_TARGET_KINDS:  # one service down, not the kind: no pause
-            log.error(
-                "target unreachable for a while: its notifications wait",
-                extra=kv(target=redact_target(where), error=reason),
-            )
-            if hooks:
-                try:
-                    hooks.service_down(where, reason, refused=refused)
-                except Exception:
-                    log.exception("unreachable notice not queued", extra=kv(kind=kind))
-            return
-        self.targets.pause(kind)
-        if hooks:
-            try:
-                hooks.target_disabled(kind, reason, down=True)
-            except Exception:
-                log.exception("unreachable notice not queued", extra=kv(kind=kind))
 
     def back(self, target: str) -> None:
         """``target`` delivers again (here or from another replica): the end of
         its scope's outage, if any, logged once."""
-        where = scope(target)
-        outage = self.targets.reachable(where)
-        hooks = self.settings.hooks
-        told_alone = split_target(where)[0] in PER_TARGET_KINDS  # not through a pause
-        if outage is not None and outage.told and told_alone and hooks:
-            try:
-                hooks.service_back(where)
-            except Exception:
-                log.exception("back notice not queued", extra=kv(target=redact_target(where)))
-        if outage is not None:
-            log.info(
-                "target back: delivering again",
-                extra=kv(
-                    target=redact_target(scope(target)),
-                    down_for=f"{(self.clock() - outage.since).total_seconds():.0f}s",
-                    tries=outage.probes + 1,
-                ),
-            )
+        self._outages.back(target)
 
     def _retry(self, row: Claimed, error: DeliveryError, delay: float, stats: DrainStats) -> None:
         self._finish(
