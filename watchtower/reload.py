@@ -53,6 +53,8 @@ from watchtower.errors import ConfigError, ConfigProblem
 from watchtower.heartbeat import refusal_reason
 from watchtower.logs import kv
 from watchtower.pipeline.readdress import Readdressed, readdress
+from watchtower.pipeline.route import configured_targets
+from watchtower.pipeline.target_outages import forget_targets
 from watchtower.redact import redact_target, redact_text
 from watchtower.storage import outbox_queries
 from watchtower.storage.outbox_queries import notice_payload
@@ -393,6 +395,8 @@ class Reloader:
             return
         self.app.reload(loaded)
         self.readdress_waiting()
+        # After the re-addressing: a send failing mid-reload cannot recreate the outage.
+        forget_targets(self.app.outbox.targets, configured_targets(new))
         pending = [
             key
             for key in RESTART_KEYS
