@@ -4,7 +4,8 @@
 ``db backup``, ``db restore`` and ``db vacuum`` live in :mod:`watchtower.cli_db_files`.
 
 ``status`` gathers :mod:`watchtower.status_report` and prints it as JSON, as
-tables or as :mod:`watchtower.status_text`; it exits 1 when nobody polls. When
+tables or as :mod:`watchtower.status_text`; it exits 1 when nobody polls, or
+when the disk holding a SQLite database is full. When
 the config file itself is refused (the daemon keeps running on its last good
 one), it shows the database's side all the same.
 """
@@ -57,6 +58,7 @@ __all__ = [
     "daemon_line",
     "daemon_liveness",
     "database_line",
+    "disk_full",
     "no_database_hint",
     "nobody_polling",
     "refused_config_database",
@@ -131,7 +133,8 @@ def cmd_status(args: argparse.Namespace) -> int:
         print_report(report, utcnow(), every_source=args.all)
     else:
         print(render_report(report, utcnow(), every_source=args.all))
-    if nobody_polling(report):
+    full = disk_full(report)
+    if nobody_polling(report) or full:
         return EXIT_FAILURE
     return 0 if loaded else EXIT_CONFIG
 
@@ -162,6 +165,28 @@ def nobody_polling(report: dict[str, Any]) -> bool:
     log.error(
         "no watchtower seen polling recently",
         extra=kv(hint="start the service (systemctl start watchtower), or see its log"),
+    )
+    return True
+
+
+def disk_full(report: dict[str, Any]) -> bool:
+    """Whether the disk holding the SQLite database is too full to store a poll round:
+    ``status`` then exits with :data:`EXIT_FAILURE`, and says so on stderr. The
+    daemon may still be seen running (its last heartbeat is recent, and a
+    heartbeat rewrites a row in place, which may still fit), but it stores
+    nothing new until space is freed."""
+    from watchtower.status_text import human_size
+
+    database = report["database"] or {}
+    if not database.get("disk_full"):
+        return False
+    log.error(
+        "the disk holding the database is full",
+        extra=kv(
+            folder=database["disk_folder"],
+            free=human_size(database["disk_free_bytes"]),
+            hint="free some space: watchtower resumes by itself",
+        ),
     )
     return True
 

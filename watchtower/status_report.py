@@ -1,7 +1,9 @@
 """What ``watchtower status`` knows, as JSON-ready data (datetimes aside).
 
 From the database, read-only: each source's health, the outbox, the paused and
-failing targets, the database's size and schema, and each watchtower process's
+failing targets, the database's size and schema (for a SQLite file, the free
+space of its disk too: :mod:`watchtower.disk_space`, as ``/readyz`` measures
+it), and each watchtower process's
 heartbeat row (:mod:`watchtower.heartbeat`): whether one polls, when each last
 finished a round and how it went, a config file it refused. From the running
 daemon itself, its ``/livez`` answer (:func:`daemon_liveness`). ``status
@@ -27,6 +29,7 @@ if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
     from watchtower.config import LoadedConfig
+    from watchtower.disk_space import StatVfs
     from watchtower.errors import ConfigError
     from watchtower.storage.sqlite_space import Space
 
@@ -36,6 +39,7 @@ __all__ = [
     "daemon_liveness",
     "database_report",
     "database_size",
+    "disk_report",
     "instances_report",
     "refused_config",
     "running_versions",
@@ -78,6 +82,7 @@ def status_report(
     schema: tuple[str, str] | None = None,
     database_url: str | None = None,
     refused: dict[str, Any] | None = None,
+    statvfs: StatVfs = os.statvfs,
 ) -> dict[str, Any]:
     """Everything ``watchtower status`` shows, as JSON-ready data (datetimes aside).
 
@@ -86,7 +91,8 @@ def status_report(
     (:func:`refused_config`) says why the config file was not loaded and gives
     the zone its times are shown in. On a schema older than 0006 (not migrated
     yet), no heartbeats (``daemon.seen`` is ``None``), no "failing since" and no
-    source warning."""
+    source warning. ``statvfs`` measures the disk of a SQLite file (tests give a
+    full one)."""
     from watchtower.health import source_health
     from watchtower.redact import redact_target, redact_text
     from watchtower.sanitise import printable
@@ -213,7 +219,7 @@ def status_report(
             # Replicas of different code (a rolling upgrade, or one left behind).
             "versions": None if instances is None else running_versions(instances),
         },
-        "database": database_report(session, url, schema) if url else None,
+        "database": database_report(session, url, schema, statvfs=statvfs) if url else None,
         "config": str(loaded.path) if loaded else None,
         "config_refused": refused,
         "sources": sources,
@@ -268,11 +274,16 @@ def refused_config(path: Path, refused: ConfigError) -> dict[str, Any]:
 
 
 def database_report(
-    session: Session, url: str, schema: tuple[str, str] | None = None
+    session: Session,
+    url: str,
+    schema: tuple[str, str] | None = None,
+    *,
+    statvfs: StatVfs = os.statvfs,
 ) -> dict[str, Any]:
     """The database line's data: where, which schema, how big; for a SQLite file,
     its WAL and its free pages too (``None`` on PostgreSQL, whose autovacuum
-    reuses the space), and whether ``watchtower db vacuum`` is worth running."""
+    reuses the space), whether ``watchtower db vacuum`` is worth running, and
+    the free space of its disk (:func:`disk_report`)."""
     from watchtower.storage.db import shown
     from watchtower.storage.sqlite_space import worth_vacuuming
 
@@ -285,7 +296,29 @@ def database_report(
         "wal_bytes": space.wal if space else None,
         "free_bytes": space.free if space else None,
         "vacuum_advised": worth_vacuuming(space) if space else None,
-    }
+    } | disk_report(url, statvfs)
+
+
+def disk_report(url: str, statvfs: StatVfs = os.statvfs) -> dict[str, Any]:
+    """The disk holding a SQLite file and its WAL: its folder, the bytes still free
+    and whether that is too little to store a poll round (the daemon's writes then
+    fail with ``database or disk is full``; ``/readyz`` fails on the same measure).
+
+    All ``None`` on PostgreSQL (the server's disk), or when the disk cannot be
+    measured (``disk_folder`` still says where). A full disk is the
+    one thing ``status`` can see of a database the daemon cannot write: status
+    itself only reads."""
+    from watchtower.disk_space import disk_space, sqlite_folder
+
+    folder = sqlite_folder(url)
+    found: dict[str, Any] = {"disk_folder": folder, "disk_free_bytes": None, "disk_full": None}
+    if folder is None:
+        return found
+    try:
+        disk = disk_space(folder, statvfs)
+    except OSError:
+        return found
+    return found | {"disk_free_bytes": disk.free, "disk_full": disk.full}
 
 
 def sqlite_space(session: Session, url: str) -> Space | None:

@@ -58,15 +58,21 @@ def human_size(size: int | None) -> str:
 
 def database_line(db: dict[str, Any]) -> str:
     """Where, which schema, how big; for a SQLite file, how much of that is its WAL,
-    and the space ``watchtower db vacuum`` would give back when that is worth it
-    (after lowering ``retention`` or a burst of items: the file never shrinks)."""
+    the space ``watchtower db vacuum`` would give back when that is worth it
+    (after lowering ``retention`` or a burst of items: the file never shrinks),
+    and a disk too full to store anything (what to do about it)."""
     line = f"Database: {db['url']} · schema {db['schema']} · {human_size(db['size_bytes'])}"
     if db.get("wal_bytes"):
         line += f" (WAL {human_size(db['wal_bytes'])})"
-    if db.get("vacuum_advised"):
+    if db.get("vacuum_advised") and not db.get("disk_full"):  # a vacuum needs room
         line += (
             f" · {human_size(db['free_bytes'])} free inside the file could be given back: "
             "watchtower db vacuum"
+        )
+    if db.get("disk_full"):
+        line += (
+            f" · disk FULL: {human_size(db['disk_free_bytes'])} free on {db['disk_folder']}"
+            " — free some space: watchtower resumes by itself"
         )
     return line
 

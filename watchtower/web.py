@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import threading
 import time
 from collections.abc import Callable
@@ -29,9 +28,10 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import TYPE_CHECKING, Any
 
 from prometheus_client.exposition import CONTENT_TYPE_LATEST, generate_latest
-from sqlalchemy import Engine, create_engine, make_url, text
+from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.pool import NullPool
 
+from watchtower.disk_space import disk_space, sqlite_folder
 from watchtower.errors import CannotListen
 from watchtower.logs import kv
 from watchtower.metrics import build_registry
@@ -44,10 +44,6 @@ __all__ = ["StatusServer", "probe_engine"]
 
 log = logging.getLogger("watchtower.web")
 
-#: SQLite: not ready when the disk holding the database has less free space than
-#: this, or than this fraction of its size on a small disk.
-MIN_FREE_BYTES = 1 << 20
-MIN_FREE_FRACTION = 0.02
 #: Seconds a client may stay silent on its connection before it is closed. Without
 #: a limit, a connection that never sends its request (a TCP-only health check
 #: whose close was lost, a half-open NAT entry) holds a thread and a descriptor
@@ -93,9 +89,7 @@ class StatusServer:
         self.database = watch(app.db.engine)
         self._ready = True  # what the last readiness check said
         # SQLite: the folder of the database file, whose disk /readyz watches.
-        url = make_url(app.db.url)
-        path = url.database if url.get_backend_name() == "sqlite" else None
-        self.disk = os.path.dirname(os.path.abspath(path)) if path and path != ":memory:" else None
+        self.disk = sqlite_folder(app.db.url)
         host, _, port = address.rpartition(":")
         try:
             self.httpd = ThreadingHTTPServer((host.strip("[]"), int(port)), self._handler())
@@ -183,18 +177,18 @@ class StatusServer:
         return None
 
     def _disk_low(self) -> str | None:
-        """With SQLite: why the disk holding the database is too full to store a poll round."""
+        """With SQLite: why the disk holding the database is too full to store a poll round
+        (the same measure as ``watchtower status``: :mod:`watchtower.disk_space`)."""
         if self.disk is None:
             return None
         try:
-            stats = os.statvfs(self.disk)
+            space = disk_space(self.disk)
         except OSError as exc:
             return f"cannot check the disk: {exc.strerror or exc}"
-        if stats.f_flag & os.ST_RDONLY:
+        if space.read_only:
             return "read-only file system"
-        free, size = stats.f_bavail * stats.f_frsize, stats.f_blocks * stats.f_frsize
-        if free < min(MIN_FREE_BYTES, MIN_FREE_FRACTION * size):
-            return f"full: {free} bytes free of {size}"
+        if space.full:
+            return f"full: {space.free} bytes free of {space.size}"
         return None
 
     def health(self, which: str) -> tuple[int, dict[str, Any]]:

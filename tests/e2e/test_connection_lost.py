@@ -1,6 +1,6 @@
 """A PostgreSQL connection lost while a source's items are recorded (a server
 restart, ``pg_terminate_backend``, a failover) is a database outage, not a
-failure of that source: one "database unavailable" line, no "processing failed"
+failure of that source: one "database unreachable" line, no "processing failed"
 traceback, no failure counted against the source (a restart would otherwise
 tell ops that every source is down), no SQL in its last error, and the source
 due again at once (found by ``scripts/soak.py``).
@@ -93,7 +93,7 @@ allow_private = true
         said = [(r.levelname, r.getMessage()) for r in caplog.records]
         assert ("ERROR", "processing failed") not in said
         assert not [m for level, m in said if m == "source failed"]
-        assert [m for _, m in said if m.startswith("database unavailable")] != []
+        assert [m for _, m in said if m.startswith("database unreachable")] != []
         with app.db.session() as session:
             source = session.execute(
                 select(

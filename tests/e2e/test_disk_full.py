@@ -164,12 +164,12 @@ def test_a_full_database_fails_polls_clearly_tells_ops_once_and_resumes_by_itsel
 
     # One line for the outage, one per ops target told; never a traceback.
     assert sorted(warnings(full)) == [
+        "watchtower.database database full",
         "watchtower.database database full: ops told directly (not through the outbox)",
         "watchtower.database database full: ops told directly (not through the outbox)",
-        "watchtower.database database unavailable",
     ], warnings(full)
     assert not any(r.exc_info for r in full), "a full disk is no traceback"
-    [line] = [r for r in full if r.getMessage() == "database unavailable"]
+    [line] = [r for r in full if r.getMessage() == "database full"]
     assert getattr(line, FIELDS)["error"] == "database or disk is full"
     # Told once, by e-mail and on Slack, straight from the notifiers: the outbox
     # cannot take a row.

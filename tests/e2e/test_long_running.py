@@ -110,7 +110,7 @@ def test_a_postgresql_server_that_never_answers_fails_the_connection() -> None:
         attempt.join(CONNECT_TIMEOUT + 30)  # far longer than the limit
         db.dispose()
     assert outcome, "connecting to a silent server never gave up"
-    assert outage_reason(outcome[0]) is not None  # logged as "database unavailable"
+    assert outage_reason(outcome[0]) is not None  # logged as "database unreachable"
 
 
 FORUM_CONFIG = """

@@ -144,10 +144,10 @@ allow_private = true
     # One line from the jobs, one from /readyz (which logs its changes), over 3 rounds.
     warnings = shown(outage)
     assert warnings == [
-        "WARNING watchtower.database database unavailable",
+        "WARNING watchtower.database database read-only",
         "WARNING watchtower.web not ready",
     ], warnings
-    [line] = [r for r in outage if r.getMessage() == "database unavailable"]
+    [line] = [r for r in outage if r.getMessage() == "database read-only"]
     assert "read-only" in str(getattr(line, FIELDS)["error"])
     assert not any(r.exc_info for r in outage), "an outage is no traceback"
     assert down == 503

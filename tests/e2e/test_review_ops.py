@@ -632,7 +632,7 @@ def test_a_full_disk_makes_readyz_fail(tmp_path: Path, feeds: FeedServer, slack:
                 server.stop()
             app.close()
         # The poll did fail, on the database: the source is not blamed for it
-        # (a full disk is an outage: "database unavailable", once), /readyz says so.
+        # (a full disk is an outage: "database full", once), /readyz says so.
         assert "forum [rss] ok" in status and "errors 0" in status
         assert ready == 503, f"/readyz: {body!r}"
     finally:
