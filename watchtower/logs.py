@@ -73,7 +73,7 @@ class KeyValueFormatter(logging.Formatter):
             parts.append(f"error={_quote(outage)}")
         line = " ".join(parts)
         if record.exc_info and outage is None:  # in the journal, each line has the priority
-            trace = self.formatException(record.exc_info).splitlines()
+            trace = redact_text(self.formatException(record.exc_info)).splitlines()
             line += "".join(f"\n{prefix}{text}" for text in trace)
         return line
 
@@ -88,18 +88,26 @@ class JsonFormatter(logging.Formatter):
             "logger": record.name,
             "event": redact_text(record.getMessage()),
         }
-        data.update(
-            {
-                k: redact_text(v) if isinstance(v, str) else v
-                for k, v in getattr(record, _FIELDS, {}).items()
-            }
-        )
+        data.update({k: _redacted(v) for k, v in getattr(record, _FIELDS, {}).items()})
         outage = _outage(record)
         if outage is not None:
-            data["error"] = outage
+            data["error"] = redact_text(outage)
         elif record.exc_info:
-            data["exception"] = self.formatException(record.exc_info)
-        return json.dumps(data, ensure_ascii=False, default=str)
+            # A traceback quotes exception messages: an Apprise URL, a feed URL's password.
+            data["exception"] = redact_text(self.formatException(record.exc_info))
+        return json.dumps(data, ensure_ascii=False)
+
+
+def _redacted(value: Any) -> Any:
+    """A JSON field value with every string in it redacted; objects (an exception,
+    a path) as their redacted text, as the text format shows them."""
+    if value is None or isinstance(value, bool | int | float):
+        return value
+    if isinstance(value, list | tuple | set | frozenset):
+        return [_redacted(v) for v in value]
+    if isinstance(value, dict):
+        return {str(k): _redacted(v) for k, v in value.items()}
+    return redact_text(str(value))
 
 
 def _outage(record: logging.LogRecord) -> str | None:

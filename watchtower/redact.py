@@ -7,9 +7,13 @@ so an ``apprise:`` target is shown as the host part of Apprise's own privacy URL
 (tokens cut to their first and last character) with the path and query replaced
 by ``…``, or only its scheme when Apprise cannot parse it.
 
-:func:`redact_text` is what every error message passes through before it is
-stored, logged or shown; since those messages quote remote servers, it also
-removes terminal and bidi controls (:func:`watchtower.sanitise.printable`).
+:func:`redact_text` is what every error message (and every log line, traceback
+included) passes through before it is stored, logged or shown. Besides Apprise
+targets it hides URL passwords, query parameters named as secrets (``?token=``,
+``&api_key=``, ``X-Amz-Signature``) and the ids of a Google Alerts feed URL,
+which reads the alert without a login. Since those messages quote remote
+servers, it also removes terminal and bidi controls
+(:func:`watchtower.sanitise.printable`).
 """
 
 from __future__ import annotations
@@ -23,8 +27,17 @@ __all__ = ["redact_target", "redact_text"]
 
 # An apprise target inside free text: stops at whitespace, quotes and brackets.
 _APPRISE_IN_TEXT = re.compile(r"apprise:[^\s\"'<>\])]+")
-# A password in a URL (``https://user:password@host/``), e.g. a source's feed URL.
-_URL_PASSWORD = re.compile(r"(\b[a-zA-Z][a-zA-Z0-9+.-]*://[^/\s:@]*):[^@\s/]*@")
+# A password in a URL (``https://user:password@host/``), e.g. a source's feed URL,
+# up to the last "@" of the authority as urllib splits it (a raw "@" in a password).
+# Schemes of at most 32 characters: unbounded, "a.a.a.…://" cost quadratic time.
+_URL_PASSWORD = re.compile(r"(\b[a-zA-Z][a-zA-Z0-9+.-]{0,31}://[^/\s:@]*):[^\s/?#]*@")
+# A query parameter named as a secret: ?token=, &api_key=, access_token, X-Amz-Signature…
+_QUERY_SECRET = re.compile(
+    r"([?&;][\w.-]*(?:token|key|secret|password|passwd|pwd|sig|signature)=)[^&#\s\"'<>]+",
+    re.IGNORECASE,
+)
+# A Google Alerts feed: /alerts/feeds/USER_ID/ALERT_ID reads the alert without a login.
+_GOOGLE_ALERTS = re.compile(r"(\bgoogle\.[a-z.]+/alerts/feeds/)\d+/\d+")
 
 
 @lru_cache(maxsize=256)
@@ -49,11 +62,17 @@ def redact_target(target: str) -> str:
 
 
 def redact_text(text: str) -> str:
-    """Redact every ``apprise:…`` target, and every password in a URL, in ``text``;
+    """Redact every ``apprise:…`` target, every password in a URL, query parameters
+    named as secrets (``?token=``, ``&api_key=``) and Google Alerts feed ids in ``text``;
     remove its control characters but line breaks and tabs (see :mod:`watchtower.sanitise`)."""
     text = printable(text)
     if "apprise:" in text:
         text = _APPRISE_IN_TEXT.sub(lambda m: redact_target(m.group(0)), text)
-    if "@" in text and "://" in text:
-        text = _URL_PASSWORD.sub(r"\1:***@", text)
+    if "://" in text:
+        if "@" in text:
+            text = _URL_PASSWORD.sub(r"\1:***@", text)
+        if "=" in text:
+            text = _QUERY_SECRET.sub(r"\1***", text)
+        if "/alerts/feeds/" in text:
+            text = _GOOGLE_ALERTS.sub(r"\1…", text)
     return text

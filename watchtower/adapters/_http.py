@@ -7,7 +7,9 @@ decompressing (a gzip bomb stops at the cap, memory stays bounded); redirects
 followed by hand so each hop is re-checked (http/https only); private, loopback
 and link-local addresses refused where the connection is made unless the
 source allows them (:mod:`watchtower.adapters._net`); a per-host concurrency
-limit and politeness delay; a User-Agent naming watchtower. Every failure
+limit and politeness delay; a User-Agent naming watchtower; cookies kept for
+one fetch (its redirects) only; a URL the client cannot request (a redirect to
+"http://[::1", an octal IPv4 host) refused as a plain error. Every failure
 becomes a :class:`TransientError` or :class:`PermanentError` carrying a plain
 sentence for the operator, as Miniflux's ``response_handler.go`` does.
 """
@@ -26,7 +28,8 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from urllib.parse import urljoin, urlsplit
+from http.cookiejar import CookieJar, DefaultCookiePolicy
+from urllib.parse import SplitResult, urljoin, urlsplit
 
 import httpx
 
@@ -44,6 +47,7 @@ from watchtower.errors import PermanentError, SourceError, TransientError
 
 USER_AGENT = f"watchtower/{__version__} (+https://github.com/watchtower-veille/watchtower)"
 MAX_REDIRECTS = 5
+RETRY_AFTER_MAX = 30 * 86_400.0  # seconds
 
 
 @dataclass
@@ -72,7 +76,9 @@ class _Inflater:
         elif encoding in ("", "identity"):
             self._z = None
         else:
-            raise PermanentError(code="unsupported_compression", params={"encoding": encoding})
+            # The header is the server's words: shown, but never at any length.
+            shown = encoding if len(encoding) <= 100 else encoding[:100] + "…"
+            raise PermanentError(code="unsupported_compression", params={"encoding": shown})
         self._raw_deflate = encoding == "deflate"
 
     def feed(self, chunk: bytes, budget: int) -> Iterator[bytes]:
@@ -133,7 +139,9 @@ class HttpFetcher:
                     per_origin=self.per_host,
                 ),
                 timeout=httpx.Timeout(self.timeout, connect=self.connect_timeout),
+                cookies=CookieJar(policy=_NO_COOKIES),
                 follow_redirects=False,
+                event_hooks={"response": [_check_location]},
                 headers={"User-Agent": self.user_agent, "Accept-Encoding": "gzip, deflate"},
             )
             for allow in (False, True)
@@ -187,12 +195,15 @@ class HttpFetcher:
         ``url``'s origin: a redirect elsewhere is followed without them.
         """
         headers = {"Accept": accept, **(credentials or {})}
-        origin = urlsplit(url)[:2]
+        origin = _parse_url(url)[0][:2]
         if etag:
             headers["If-None-Match"] = etag
         if last_modified:
             headers["If-Modified-Since"] = last_modified
         deadline = time.monotonic() + self.timeout
+        # Cookies live as long as one fetch: a cookie-check redirect works, but no
+        # site grows a jar kept for the daemon's life, nor follows it across sources.
+        cookies = httpx.Cookies()
         seen: list[str] = []
         for hop in range(MAX_REDIRECTS + 1):
             try:
@@ -201,7 +212,7 @@ class HttpFetcher:
                 host = urlsplit(url).hostname or ""
                 with self._host_slot(host, deadline) as polite:
                     deadline += polite
-                    response = self._get_once(url, headers, deadline, allow_private)
+                    response = self._get_once(url, headers, deadline, allow_private, cookies)
             except PermanentError as exc:
                 if hop and exc.code in _REDIRECTED:
                     # The same English message; the ops alert says it was a redirect.
@@ -213,7 +224,7 @@ class HttpFetcher:
                     raise PermanentError(
                         code="redirect_nowhere", params={"status": response.status}
                     )
-                url = urljoin(url, location.strip())
+                url = _redirect_target(url, location)
                 if credentials and urlsplit(url)[:2] != origin:
                     headers = {k: v for k, v in headers.items() if k not in credentials}
                 if url in seen:
@@ -223,11 +234,19 @@ class HttpFetcher:
         raise PermanentError(code="redirect_too_many", params={"limit": MAX_REDIRECTS})
 
     def _get_once(
-        self, url: str, headers: dict[str, str], deadline: float, allow_private: bool
+        self,
+        url: str,
+        headers: dict[str, str],
+        deadline: float,
+        allow_private: bool,
+        cookies: httpx.Cookies,
     ) -> Response:
         client = self._clients[allow_private]
         try:
-            with deadline_scope(deadline), client.stream("GET", url, headers=headers) as response:
+            request = client.build_request("GET", url, headers=headers)
+            cookies.set_cookie_header(request)
+            with deadline_scope(deadline), _streamed(client.send(request, stream=True)) as response:
+                cookies.extract_cookies(response)
                 declared = response.headers.get("content-length", "")
                 if declared.isdigit() and int(declared) > self.max_bytes:
                     raise self._too_big()
@@ -254,6 +273,10 @@ class HttpFetcher:
         except httpx.ConnectError as exc:
             params = {"reason": _reason(exc), "host": urlsplit(url).hostname or ""}
             raise TransientError(code=_connect_code(exc), params=params) from None
+        except httpx.InvalidURL as exc:
+            # The request's URL was checked: httpx choked on a Location ("http:x")
+            # that _check_location let through.
+            raise _invalid_url(exc, redirect=True) from None
         except httpx.HTTPError as exc:
             network = _network_code(exc)
             if network is None:
@@ -262,6 +285,46 @@ class HttpFetcher:
 
     def _too_big(self) -> PermanentError:
         return PermanentError(code="too_large", params={"limit": self.max_bytes})
+
+
+#: The shared clients store no cookie: :meth:`HttpFetcher.get` keeps its own per fetch.
+_NO_COOKIES = DefaultCookiePolicy(allowed_domains=[])
+
+
+@contextmanager
+def _streamed(response: httpx.Response) -> Iterator[httpx.Response]:
+    """Close a streamed response (its connection back to the pool) however reading ends."""
+    try:
+        yield response
+    finally:
+        response.close()
+
+
+def _check_location(response: httpx.Response) -> None:
+    """A response hook: refuse a redirect's ``Location`` before httpx reads it.
+
+    httpx builds the next request of every redirect, followed or not, and a
+    Location such as ``javascript:alert(1)``, ``mailto:`` or ``data:`` raised
+    ``InvalidURL`` (no ``httpx.HTTPError``) there: the adapter crashed.
+    """
+    location = response.headers.get("location")
+    if response.has_redirect_location and location:
+        _redirect_target(str(response.request.url), location)
+
+
+def _redirect_target(url: str, location: str) -> str:
+    """Where a redirect from ``url`` to ``location`` leads; :class:`PermanentError`
+    when it is not an http(s) URL the client can request."""
+    try:
+        target = urljoin(url, location.strip())
+    except ValueError as exc:  # "http://[::1": urllib raises on a bad IPv6 host
+        raise _invalid_url(exc, redirect=True) from None
+    parts, hostname = _parse_url(target, redirect=True)
+    if parts.scheme not in ("http", "https"):
+        raise PermanentError(code="scheme_refused", params={"scheme": parts.scheme or "a"})
+    if not hostname:
+        raise _invalid_url(ValueError("no host name"), redirect=True)
+    return target
 
 
 # An address refused on a redirect's hop, rather than the source's own URL.
@@ -320,11 +383,13 @@ def check_url(url: str, *, allow_private: bool = False, trusted: Iterable[IPNetw
     Names are checked again after resolution, where the connection is made
     (:class:`~watchtower.adapters._net.GuardedBackend`).
     """
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
+    parts, hostname = _parse_url(url)
+    if parts.scheme not in ("http", "https"):
         raise PermanentError(code="scheme_refused", params={"scheme": parts.scheme or "a"})
+    if not hostname:
+        raise _invalid_url(ValueError("no host name"))
     try:
-        address = ipaddress.ip_address(parts.hostname)
+        address = ipaddress.ip_address(hostname)
     except ValueError:
         return
     refusal = address_refusal(address, allow_private=allow_private, trusted=trusted)
@@ -335,13 +400,45 @@ def check_url(url: str, *, allow_private: bool = False, trusted: Iterable[IPNetw
         )
 
 
+def _parse_url(url: str, *, redirect: bool = False) -> tuple[SplitResult, str | None]:
+    """``url`` split, and its host name; :class:`PermanentError` if the client could
+    not request it.
+
+    httpx refuses octal IPv4 hosts ("0177.0.0.1"), invalid IDNA ("ⓛⓞⓒⓐⓛⓗⓞⓢⓣ"),
+    bad ports and control characters with ``InvalidURL``, which is no
+    ``httpx.HTTPError``: left to the request, a source's URL or a redirect's
+    ``Location`` would crash the adapter.
+    """
+    try:
+        parts = urlsplit(url)
+        hostname = parts.hostname
+        if parts.scheme in ("http", "https"):
+            httpx.URL(url)
+    except (httpx.InvalidURL, ValueError) as exc:
+        raise _invalid_url(exc, redirect=redirect) from None
+    return parts, hostname
+
+
+def _invalid_url(exc: Exception, *, redirect: bool = False) -> PermanentError:
+    """A URL the client cannot request, as a plain sentence without the URL itself
+    (a redirect's is the server's words, a source's may carry a token)."""
+    reason = _reason(exc)
+    if redirect:
+        return PermanentError(f"the server redirected to an invalid URL ({reason})")
+    return PermanentError(f"the address is not a valid URL ({reason})")
+
+
 def retry_after_seconds(value: str | None, now: datetime | None = None) -> float | None:
-    """Parse ``Retry-After`` as seconds or an HTTP-date; ``None`` if absent or invalid."""
+    """Parse ``Retry-After`` as seconds or an HTTP-date; ``None`` if absent or invalid.
+
+    At most 30 days: the number is the server's, of any length, and "9" * 30
+    seconds overflowed the scheduler's ``timedelta`` (which caps it lower again).
+    """
     if not value:
         return None
     value = value.strip()
     if value.isdigit():
-        return float(value)
+        return min(float(value), RETRY_AFTER_MAX)
     try:
         when = email.utils.parsedate_to_datetime(value)
     except (TypeError, ValueError):
@@ -349,7 +446,7 @@ def retry_after_seconds(value: str | None, now: datetime | None = None) -> float
     if when.tzinfo is None:
         when = when.replace(tzinfo=UTC)
     now = now or datetime.now(UTC)
-    return max(0.0, (when - now).total_seconds())
+    return min(max(0.0, (when - now).total_seconds()), RETRY_AFTER_MAX)
 
 
 _STATUS_CODES = {
