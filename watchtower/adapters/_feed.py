@@ -23,6 +23,7 @@ Where the time goes, and what keeps it low (per entry, ``docs/parsing.md``):
 
 from __future__ import annotations
 
+import html
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -200,15 +201,20 @@ def _rss_row(
     link = base.resolve(link)
     comments = (get("comments") or "").strip()
     extra = {"comments": base.resolve(comments)} if comments else None
+    creator = get("creator") or ""
     if "source" in found and _NEWS_GOOGLE.match(link):
         extra = _publisher(extra, found)
+        if extra and "publisher" in extra and not (creator.strip() or get("author")):
+            # Its byline, as a Google Alerts e-mail names an article's publication
+            # (markup here: the plain name is escaped, not read as tags).
+            creator = html.escape(extra["publisher"], quote=False)
     return Row(
         guid or link,
         link,
         get("title") or "",
         get("content") or get("description") or "",
         get("date") or get("updated") or "",
-        get("creator") or "",
+        creator,
         lang,
         extra,
         author_html=True,

@@ -356,9 +356,11 @@ def site_of(url: str) -> str:
 def reply_line(n: Notification, language: str) -> str:
     """ "Aussi vu sur lemonde.fr": where a story was seen again (or edited).
 
-    The site comes from the item's address; the configured source name
-    ("google-alerts-acme") says where watchtower listened, not where the story
-    is, so it is shown only for an item without an address.
+    The site comes from the item's address, or from the story part's ``site``
+    when the address names none (a Google News link: its publisher's site); the
+    configured source name ("google-alerts-acme") says where watchtower
+    listened, not where the story is, so it is shown only for an item without
+    either.
 
     At a place the story was already seen at (``same_place``: the site
     republishing its page under a new address, a member's cross-post, the
@@ -366,7 +368,8 @@ def reply_line(n: Notification, language: str) -> str:
     adresse)": "Aussi vu sur lemonde.fr" under the lemonde.fr message reads as
     a bug. Such a sighting adds no site to the story's counter.
     """
-    site = site_of(n.url)
+    named = n.story.get("site")
+    site = site_of(f"https://{named}/") if isinstance(named, str) and named else site_of(n.url)
     if n.story.get("edited"):
         key = "edited_on"
     elif n.story.get("same_place"):

@@ -33,6 +33,7 @@ from watchtower.pipeline.dedup import Candidate, Sighting, StoryIndex
 from watchtower.pipeline.match import Matcher
 from watchtower.pipeline.normalise_items import prepare
 from watchtower.pipeline.route import Route, route
+from watchtower.pipeline.sites import publisher_site, site_host
 from watchtower.pipeline.store import (
     Known,
     Prepared,
@@ -80,7 +81,7 @@ def payload_for(p: Prepared, source: str) -> dict[str, Any]:
     item = p.item
     excerpt = _excerpt(item.text)
     return {
-        "title": item.title,
+        "title": shown_title(item),
         "url": p.canonical_url or item.url,
         "source": source,
         "published": item.published.isoformat() if item.published else None,
@@ -125,9 +126,10 @@ def run_batch(ctx: RunContext, source_id: int, source: str, items: Sequence[Item
             p.url_hash,
             p.content_hash,
             p.fingerprint,
-            p.item.title,
+            shown_title(p.item),
             p.canonical_url,
             p.item.author or "",
+            _named_site(p),
         )
         for p in new
     ]
@@ -159,6 +161,37 @@ def _severities(config: Config) -> dict[str, str]:
     severities: dict[str, str] = {r.name: r.severity for r in config.rules}
     _severities_of = (config, severities)
     return severities
+
+
+def shown_title(item: Item) -> str:
+    """The item's title as notifications show it: a Google News title without
+    the `` - Le Monde`` its feed appends, when that is the publisher it names
+    (the reply line and the author say it already).
+
+    Stripped here, not by the parser: the stored title is the feed's, so the
+    content hash of an item stored before stays the same (a changed title
+    would make every listed Google News item an edit)."""
+    publisher = item.extra.get("publisher")
+    suffix = f" - {publisher}" if isinstance(publisher, str) and publisher else ""
+    if suffix and item.title.endswith(suffix):
+        return item.title.removesuffix(suffix).rstrip() or item.title
+    return item.title
+
+
+def _named_site(p: Prepared) -> str:
+    """The site of an item whose link names none, told another way: a Google
+    News link's publisher (``Item.extra["publisher_url"]``); else ``""``."""
+    publisher = p.item.extra.get("publisher_url")
+    if not isinstance(publisher, str) or not publisher or site_host(p.canonical_url):
+        return ""
+    return publisher_site(p.canonical_url, publisher)
+
+
+def _story(p: Prepared, **fields: Any) -> dict[str, Any]:
+    """The story part of a notification's payload; ``site``: where this item is
+    when its link does not say (``reply_line`` names it, not news.google.com)."""
+    site = _named_site(p)
+    return {**fields, "site": site} if site else fields
 
 
 def _excerpt(text: str) -> str:
@@ -222,7 +255,7 @@ def _rerated_elsewhere(
     first message and that its matches no longer reach: a 1★ turned 4★ leaves
     the bad-review channel's rule, yet who read the 1★ there must see the 4★."""
     routed = {r.target for r in route(matches, ctx.config)}
-    story = {"id": story_id, "sightings": 0, "edited": True, "first": False}
+    story = _story(p, id=story_id, sightings=0, edited=True, first=False)
     key = _edit_key(story_id, item_id, p)
     for target, brands in story_targets(ctx.session, story_id).items():
         if target in routed or split_target(target)[0] not in THREADED_KINDS:
@@ -254,7 +287,7 @@ def _notify(
     :func:`payload_for` the item, built once (language detection is its costly part)."""
     store_mentions(ctx.session, item_id, matches, _severities(ctx.config), ctx.now)
     stats.mentions += len(matches)
-    story = {"id": sighting.story_id, "sightings": sighting.sightings, "edited": edited}
+    story = _story(p, id=sighting.story_id, sightings=sighting.sightings, edited=edited)
     parent_key = f"story:{sighting.story_id}"
     for r in route(matches, ctx.config):
         # The story's first message on this target, even for an edit: an edit

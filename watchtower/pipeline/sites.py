@@ -24,6 +24,7 @@ from watchtower.pipeline.canonical import canonical_url
 __all__ = [
     "NO_SITE_HOSTS",
     "author_key",
+    "item_site",
     "one_byline",
     "other_authors",
     "place",
@@ -69,6 +70,13 @@ def publisher_site(url: str, publisher_url: str | None) -> str:
     if site or not publisher_url or _host(url).removeprefix("www.") not in PUBLISHER_NAMED_HOSTS:
         return site
     return site_host(canonical_url(publisher_url))
+
+
+def item_site(url: str, site: str | None) -> str:
+    """The site an item is on: ``site`` when its link names none and it was told
+    another way (a Google News link's publisher, :func:`publisher_site`, stored
+    in ``items.site``), else the host of its canonical ``url`` (:func:`site_host`)."""
+    return site or site_host(url)
 
 
 def place(site: str, source_id: int) -> tuple[str, int]:

@@ -15,15 +15,16 @@ from watchtower.pipeline.bigrams import ProbeKeys
 from watchtower.pipeline.fingerprint import Fingerprint
 from watchtower.pipeline.sites import (
     author_key,
+    item_site,
     one_byline,
     other_authors,
     place,
-    site_host,
     site_key,
 )
 from watchtower.storage.one_of import fetch_all
 from watchtower.storage.queries import insert_ignoring_many
 from watchtower.storage.story_queries import (
+    ITEM_SITE,
     SEEN_AGAIN,
     SEEN_IN_STORY,
     SIGHTED,
@@ -71,6 +72,12 @@ class Candidate:
     #: two stories (:func:`~watchtower.pipeline.sites.other_authors`), unless
     #: their bylines are one (:func:`~watchtower.pipeline.sites.one_byline`).
     author: str = ""
+    #: The site it is on when its link names none (a Google News link: its
+    #: publisher's, :func:`~watchtower.pipeline.sites.publisher_site`), stored
+    #: with it; ``""``: the host of ``url``. Where it counts for the story's
+    #: places and replies; near-duplicates still compare by ``url``'s site (a
+    #: headline through Google News is no page of the site, held to its bar).
+    site: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,6 +121,7 @@ class StoryBatch:
         self.probes = probes  # near-duplicate keys of each candidate
         self.slots: list[int] = []  # near-duplicate index slot of each assigned item
         self.generation = index.generation
+        self.sites: list[dict[str, object]] = []  # stored items' sites, for ITEM_SITE
 
     def assign(self, source_id: int) -> list[Sighting]:
         """The story of each candidate, in order, as if they were stored one by one."""
@@ -253,7 +261,7 @@ class StoryBatch:
         database when this one is new to it, so replicas, and stories counted
         by an older rule, agree.
         """
-        site = site_host(item.url)
+        site = item_site(item.url, item.site)
         mine = place(site, source_id)
         params = {
             "story": story_id,
@@ -262,12 +270,15 @@ class StoryBatch:
             **site_patterns(site),
         }
         seen = [
-            (place(site_host(url or ""), int(source)), url_hash, content_hash)
-            for source, url_hash, content_hash, url in self.connection.execute(
+            (place(item_site(url or "", named), int(source)), url_hash, content_hash)
+            for source, url_hash, content_hash, url, named in self.connection.execute(
                 SEEN_IN_STORY, params
             )
         ]
-        seen += [(place(site_host(o.url), source_id), o.url_hash, o.content_hash) for o in earlier]
+        seen += [
+            (place(item_site(o.url, o.site), source_id), o.url_hash, o.content_hash)
+            for o in earlier
+        ]
         repost = any(
             (item.url_hash and url_hash == item.url_hash)
             or (item.content_hash and content_hash == item.content_hash and where == mine)
@@ -276,10 +287,10 @@ class StoryBatch:
         new_place = all(where != mine for where, _, _ in seen)
         if new_place:
             places = {
-                place(site_host(url or ""), int(source))
-                for source, url in self.connection.execute(STORY_PLACES, {"story": story_id})
+                place(item_site(url or "", named), int(source))
+                for source, url, named in self.connection.execute(STORY_PLACES, {"story": story_id})
             }
-            places.update(place(site_host(o.url), source_id) for o in earlier)
+            places.update(place(item_site(o.url, o.site), source_id) for o in earlier)
             places.add(mine)
             sightings = self.connection.execute(
                 SIGHTED, {"story": story_id, "now": self.now, "count": len(places)}
@@ -292,6 +303,8 @@ class StoryBatch:
 
     def added(self, at: int, item_id: int) -> None:
         """The item at position ``at`` of :meth:`assign` is stored as ``item_id``."""
+        if self.candidates[at].site:
+            self.sites.append({"item": item_id, "item_site": self.candidates[at].site})
         with self.index.lock:
             if self.index.generation != self.generation:  # pruned meanwhile: slots moved
                 self.index.stale = True
@@ -301,7 +314,14 @@ class StoryBatch:
 
     def finish(self, stored: int) -> None:
         """After :meth:`added` for ``stored`` items: if some item was not stored, its
-        placeholder must not outlive the batch, so the index is rebuilt next time."""
+        placeholder must not outlive the batch, so the index is rebuilt next time.
+
+        Items whose link names no site get the site they were placed by, so the
+        story's places are counted the same after a restart and on other replicas.
+        """
+        if self.sites:
+            self.connection.execute(ITEM_SITE, self.sites)
+            self.sites = []
         if stored != len(self.slots):
             self.index.forget_batch()
 

@@ -26,6 +26,7 @@ __all__ = [
     "FINGERPRINTS",
     "FINGERPRINTS_SINCE",
     "FIRST_STORIES",
+    "ITEM_SITE",
     "MAX_ITEM_ID",
     "SEEN_AGAIN",
     "SEEN_IN_STORY",
@@ -106,10 +107,15 @@ SEEN_AGAIN = (
 # (``http(s)://`` and ``www.``), to be confirmed on the host: "lemonde.fr" is a
 # prefix of "lemonde.fr.example". ``source`` is the source's id when the item
 # has no site (its source is then its place), else 0 (no source has it). Copies
-# on other sites are not read: a dispatch on 300 sites reads a row or two.
-_ON_SITE = or_(*(_ITEMS.canonical_url.like(bindparam(f"site{i}"), escape="!") for i in range(4)))
+# on other sites are not read: a dispatch on 300 sites reads a row or two. An
+# item whose link names no site stored it in ``site`` (a Google News link's
+# publisher): ``named`` is the site itself.
+_ON_SITE = or_(
+    *(_ITEMS.canonical_url.like(bindparam(f"site{i}"), escape="!") for i in range(4)),
+    _ITEMS.site == bindparam("named"),
+)
 SEEN_IN_STORY = select(
-    _ITEMS.source_id, _ITEMS.url_hash, _ITEMS.content_hash, _ITEMS.canonical_url
+    _ITEMS.source_id, _ITEMS.url_hash, _ITEMS.content_hash, _ITEMS.canonical_url, _ITEMS.site
 ).where(
     _ITEMS.story_id == bindparam("story"),
     or_(_ITEMS.url_hash == bindparam("url"), _ITEMS.source_id == bindparam("source"), _ON_SITE),
@@ -117,19 +123,23 @@ SEEN_IN_STORY = select(
 
 
 def site_patterns(site: str) -> dict[str, str]:
-    """The ``site0``…``site3`` parameters of :data:`SEEN_IN_STORY` for ``site``
-    (``site_host``); with no site, patterns no URL matches."""
+    """The ``site0``…``site3`` and ``named`` parameters of :data:`SEEN_IN_STORY`
+    for ``site`` (``site_host``); with no site, values nothing matches."""
     if not site:
-        return {f"site{i}": "-" for i in range(4)}
+        return {**{f"site{i}": "-" for i in range(4)}, "named": "-"}
     escaped = site.replace("!", "!!").replace("%", "!%").replace("_", "!_")
     prefixes = ("http://", "https://", "http://www.", "https://www.")
-    return {f"site{i}": f"{prefix}{escaped}%" for i, prefix in enumerate(prefixes)}
+    patterns = {f"site{i}": f"{prefix}{escaped}%" for i, prefix in enumerate(prefixes)}
+    return {**patterns, "named": site}
 
 
-# Every place the story was seen: the (source, canonical URL) of its items.
+# Every place the story was seen: the (source, canonical URL, stored site) of its items.
 STORY_PLACES = (
-    select(_ITEMS.source_id, _ITEMS.canonical_url)
+    select(_ITEMS.source_id, _ITEMS.canonical_url, _ITEMS.site)
     .where(_ITEMS.story_id == bindparam("story"))
     .distinct()
 )
+# The site of a stored item whose link names none (``item_site`` and ``item`` bound
+# per row): written right after the batch's insert, in its transaction.
+ITEM_SITE = update(ITEMS).where(_ITEMS.id == bindparam("item")).values(site=bindparam("item_site"))
 STORIES_BY_KEY = select(_STORIES.id, _STORIES.key).where(one_of(_STORIES.key, "keys"))

@@ -111,6 +111,11 @@ class ItemRow(Base):
     # ``queries.SEEN_REFRESH``: cleanup prunes what no listing has shown for the
     # retention period. NULL (a row written before 0005 by an older replica): ``fetched_at``.
     seen_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    # The site it is on when its link does not say (a Google News link: its
+    # publisher's, ``sites.publisher_site``), as a story's places count it
+    # (migration 0009); NULL: the host of ``canonical_url``. Deferred, so
+    # ``select(ItemRow)`` still reads a database not migrated yet.
+    site: Mapped[str | None] = mapped_column(Text, deferred=True)
 
     __table_args__ = (
         UniqueConstraint("source_id", "guid", name="uq_items_source_guid"),
