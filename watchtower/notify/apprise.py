@@ -95,8 +95,9 @@ _MASS_MENTION = re.compile(
 )
 # Pings that name their target: Discord's <@123>, <@!123>, <@&role>; Teams'
 # <at>…</at> (Apprise's workflows plugin turns it into a mention entity);
-# Google Chat's <users/all> and <users/123>.
-_TAG_MENTION = re.compile(r"<(?=@|at>|users/)", re.IGNORECASE)
+# Google Chat's <users/all> and <users/123>; Slack's every <!…> command
+# (<!subteam^S1> pings a user group, <!here|here> the channel, whatever its label).
+_TAG_MENTION = re.compile(r"<(?=@|!|at>|users/)", re.IGNORECASE)
 # Apprise logs "…, error=404." when the service answered with that status.
 _HTTP_STATUS = re.compile(r"\berror=(\d{3})\b")
 # 4xx statuses worth another try: a timeout on the service's side, "too early".

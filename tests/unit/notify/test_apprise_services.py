@@ -28,6 +28,7 @@ TELEGRAM = "tgram://123456789:AAbbCCddEEffGGhhIIjj/4242"
 DISCORD = "discord://112233445566/AbCdEfGhIjKlMn"
 GCHAT = "gchat://AAAAwork/keyKEYkey/tokTOKtok"
 NTFY = "ntfy://127.0.0.1:8080/veille"
+SLACK = "slack://T1ABCDEFG/B1ABCDEFG/abcdefghijklmnopqrstuvwx/#veille"
 # A Google News link as the alerts give them: long, and full of "_" and "-".
 LONG_URL = "https://news.google.com/rss/articles/CBMi" + "a_B-c" * 90 + "?oc=5&hl=fr"
 
@@ -87,6 +88,11 @@ def test_the_teams_workflow_url_is_taken_as_teams_gives_it() -> None:
         (DISCORD, "<@123456789>"),
         (DISCORD, "<@!123456789>"),
         (TELEGRAM, "@everyone"),
+        (SLACK, "<!subteam^S0614TZR7>"),  # a user group
+        (SLACK, "<!subteam^S0614TZR7|@direction>"),
+        (SLACK, "<!here|here>"),  # a labelled @here still pings
+        (SLACK, "<!channel|tout le monde>"),
+        (SLACK, "<@U012AB3CD>"),
     ],
 )
 def test_a_feed_cannot_ping_people(address: str, ping: str) -> None:
