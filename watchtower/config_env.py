@@ -1,7 +1,8 @@
 """What this machine lacks for a valid config to run: ``watchtower check``'s
 environment warnings.
 
-Unset secret variables (an IMAP source's ``password_env``, ``SLACK_BOT_TOKEN``
+Unset secret variables (an IMAP source's ``password_env``, or its OAuth 2.0
+``client_secret_env`` and ``refresh_token_env``, ``SLACK_BOT_TOKEN``
 for Slack targets, an SMTP login half set) and missing CA files. Warnings, not
 errors: ``check`` may run where the daemon does not (a laptop, CI). They name
 variables, never their values.
@@ -32,9 +33,13 @@ def _source_warnings(loaded: LoadedConfig) -> list[str]:
 
     found = []
     for source in loaded.sources:
-        name = getattr(source, "password_env", None)
-        if name and not _is_set(name):
-            found.append(f"source {source.name!r}: the environment variable {name} is not set here")
+        # An IMAP source's password_env, or client_secret_env / refresh_token_env (oauth2).
+        names = getattr(source, "secret_envs", None) or (getattr(source, "password_env", None),)
+        for name in names:
+            if name and not _is_set(name):
+                found.append(
+                    f"source {source.name!r}: the environment variable {name} is not set here"
+                )
         ca_file = getattr(source, "ca_file", None)  # made absolute by the config loader
         if ca_file and not Path(ca_file).is_file():
             found.append(f"source {source.name!r}: ca_file {ca_file} does not exist here")

@@ -18,7 +18,7 @@ import string
 from collections.abc import Mapping
 from typing import Any
 
-__all__ = ["LANGUAGES", "SOURCE_ERRORS", "source_error_text"]
+__all__ = ["LANGUAGES", "SOURCE_ERRORS", "catalogue_text", "source_error_text"]
 
 LANGUAGES = ("en", "fr")
 
@@ -252,6 +252,59 @@ SOURCE_ERRORS: dict[str, dict[str, str]] = {
         "fr": "une commande n'a pas pu être envoyée au serveur de messagerie "
         "(caractères non pris en charge)",
     },
+    # IMAP with OAuth 2.0 (adapters/_oauth.py): the token endpoint, then the login
+    "oauth_invalid_client": {
+        "en": "the token server {host} refused to give an access token ({status}, "
+        "invalid_client{said}): check client_id and the secret in {variable}",
+        "fr": "la messagerie ({host}) refuse l'application : vérifier client_id et son "
+        "secret (variable {variable}), peut-être expiré ou révoqué",
+    },
+    "oauth_invalid_grant": {
+        "en": "the token server {host} refused to give an access token ({status}, "
+        "invalid_grant{said}): the refresh token in {variable} was revoked or has "
+        "expired: create a new one",
+        "fr": "la messagerie ({host}) refuse le jeton de renouvellement (variable "
+        "{variable}) : révoqué ou expiré, il faut en créer un nouveau",
+    },
+    "oauth_refused": {
+        "en": "the token server {host} refused to give an access token ({status}{error}"
+        "{said}): {fix}",
+        "fr": "la messagerie ({host}) refuse de donner un jeton d'accès ({status}) : "
+        "vérifier token_url, client_id, tenant et scope",
+    },
+    "oauth_server_error": {
+        "en": "the token server {host} failed ({status}); the mailbox is read again later",
+        "fr": "le serveur d'authentification de la messagerie ({host}) est en panne "
+        "({status}) ; nouvel essai plus tard",
+    },
+    "oauth_timeout": {
+        "en": "the token server {host} did not answer within {seconds:g}s",
+        "fr": "le serveur d'authentification de la messagerie ({host}) n'a pas répondu "
+        "dans les {seconds:g} s",
+    },
+    "oauth_unreachable": {
+        "en": "cannot reach the token server {host} ({reason})",
+        "fr": "impossible de joindre le serveur d'authentification de la messagerie ({host})",
+    },
+    "oauth_bad_answer": {
+        "en": "the token server {host} {problem}: check token_url",
+        "fr": "la réponse du serveur d'authentification ({host}) n'est pas un jeton "
+        "d'accès : vérifier token_url",
+    },
+    "imap_token_refused": {
+        "en": "the mail server refused the access token for {user} ({reason}): check that "
+        "the app may read this mailbox (Microsoft 365: IMAP.AccessAsApp granted, its "
+        "service principal given access with Add-MailboxPermission; Google: scope "
+        "https://mail.google.com/, the user who consented)",
+        "fr": "le serveur de messagerie refuse le jeton d'accès pour {user} : l'application "
+        "n'a pas (ou plus) accès à cette boîte, droits à donner par l'administrateur",
+    },
+    "imap_no_xoauth2": {
+        "en": 'the mail server does not offer AUTHENTICATE XOAUTH2: use auth = "password", '
+        "or check host",
+        "fr": "ce serveur de messagerie n'accepte pas la connexion OAuth 2.0 : vérifier "
+        'host, ou mettre auth = "password"',
+    },
     "ca_file_missing": {
         "en": "the CA file {path} does not exist",
         "fr": "le fichier de certificats (ca_file) {path} est introuvable",
@@ -311,6 +364,18 @@ def source_error_text(code: str, params: Mapping[str, Any], language: str = "en"
     Raises ``KeyError`` for an unknown code or a missing parameter: a raise site
     that does not match the catalogue fails its tests, not an operator's alert.
     """
-    templates = SOURCE_ERRORS[code]
+    return catalogue_text(SOURCE_ERRORS, code, params, language)
+
+
+def catalogue_text(
+    catalogue: Mapping[str, Mapping[str, str]],
+    code: str,
+    params: Mapping[str, Any],
+    language: str = "en",
+) -> str:
+    """The sentence for ``code`` of ``catalogue`` (code → {language: template}) in
+    ``language``, English when it has none, numbers as the language writes them;
+    also the delivery errors' (:mod:`watchtower.notify.delivery_errors_text`)."""
+    templates = catalogue[code]
     template = templates.get(language, templates["en"])
     return str(_Formatter(language).vformat(template, (), dict(params)))

@@ -6,6 +6,8 @@
 * An unreadable ``ca_file`` is a permanent error, found before any connection.
 * A user name or password outside ASCII is sent with AUTHENTICATE PLAIN (UTF-8):
   IMAP's LOGIN cannot carry it.
+* ``auth = "oauth2"`` logs in with AUTHENTICATE XOAUTH2 (:func:`login_xoauth2`):
+  an access token (:mod:`._oauth`) in place of the password.
 * Every connect and every read waits at most ``timeout`` seconds: the
   daemon passes ``[watchtower] request_timeout``, the same bound as for HTTP.
 * :func:`server_errors` turns every failure into a
@@ -19,6 +21,7 @@ from __future__ import annotations
 import contextlib
 import imaplib
 import ipaddress
+import os
 import re
 import socket
 import ssl
@@ -35,17 +38,24 @@ from imap_tools.errors import (
 from imap_tools.mailbox import BaseMailBox
 
 from watchtower.adapters._net import address_refusal
+from watchtower.adapters._oauth import OAuthApp, Token, TokenCache, xoauth2
 from watchtower.errors import PermanentError, SourceError, TransientError
 
 if TYPE_CHECKING:
+    from watchtower.adapters.base import FetchContext
     from watchtower.adapters.imap import ImapSettings
 
 __all__ = [
+    "OAUTH_KEYS",
     "bare_host",
     "ca_file_problem",
     "check_host",
     "connect",
+    "credentials",
     "login",
+    "login_oauth",
+    "login_problem",
+    "login_xoauth2",
     "open_folder",
     "server_errors",
     "tls_context",
@@ -191,6 +201,132 @@ def login(mailbox: BaseMailBox, username: str, password: str) -> None:
     except imaplib.IMAP4.error as exc:  # the server's answer
         params = {"reason": _first_line(exc)}
         raise PermanentError(code="imap_login_refused", params=params) from None
+
+
+def login_xoauth2(mailbox: BaseMailBox, username: str, token: str) -> str | None:
+    """AUTHENTICATE XOAUTH2 with ``token``: ``None`` once logged in, else the
+    server's refusal in its words (the caller may try a new token)."""
+    if "AUTH=XOAUTH2" not in mailbox.client.capabilities:
+        raise PermanentError(code="imap_no_xoauth2")
+    challenges: list[bytes] = []
+
+    def respond(challenge: bytes) -> bytes:
+        challenges.append(challenge)
+        # A refusal comes as a second challenge (a JSON error): the answer to it
+        # is empty (RFC 7628 §3.2.3), never the token again.
+        return xoauth2(username, token) if len(challenges) == 1 else b""
+
+    try:
+        mailbox.client.authenticate("XOAUTH2", respond)
+    except imaplib.IMAP4.abort:
+        raise
+    except imaplib.IMAP4.error as exc:  # the server's answer, never what was sent
+        return _first_line(exc) or "refused"
+    return None
+
+
+#: Keys that only ``auth = "oauth2"`` uses.
+OAUTH_KEYS = (
+    "provider",
+    "tenant",
+    "token_url",
+    "client_id",
+    "client_secret_env",
+    "refresh_token_env",
+    "scope",
+)
+
+
+def login_problem(settings: ImapSettings) -> str | None:
+    """What is missing or extra for the chosen ``auth``, or ``None``."""
+    oauth_keys = [key for key in OAUTH_KEYS if getattr(settings, key) is not None]
+    if settings.auth == "password":
+        if oauth_keys:
+            return f'{", ".join(oauth_keys)}: only with auth = "oauth2"'
+        if settings.password_env is None:
+            return (
+                "password_env is required: the name of the environment variable holding "
+                'the password (or auth = "oauth2" for Microsoft 365 and Google)'
+            )
+        return None
+    if settings.password_env is not None:
+        return 'password_env is not used with auth = "oauth2": remove it'
+    if settings.client_id is None:
+        return 'auth = "oauth2" needs client_id (the app\'s ID)'
+    if settings.provider is None and settings.token_url is None:
+        return (
+            'auth = "oauth2" needs provider = "microsoft" (with tenant) or "google", or token_url'
+        )
+    if settings.provider == "microsoft" and settings.tenant is None:
+        return (
+            'provider = "microsoft" needs tenant: the directory (tenant) ID or the '
+            "domain, e.g. entreprise.onmicrosoft.com"
+        )
+    if settings.tenant is not None and settings.provider != "microsoft":
+        return 'tenant: only with provider = "microsoft"'
+    if settings.provider == "google" and settings.refresh_token_env is None:
+        return (
+            'provider = "google" needs refresh_token_env: Google gives mailbox tokens '
+            "through a refresh token (client credentials are Microsoft's)"
+        )
+    if settings.refresh_token_env is None and settings.client_secret_env is None:
+        return (
+            'auth = "oauth2" needs client_secret_env (client credentials, Microsoft 365) '
+            "or refresh_token_env (Google)"
+        )
+    return None
+
+
+def _env(name: str | None) -> str:
+    """The secret in the environment variable ``name``; a permanent error when unset."""
+    value = os.environ.get(name or "")
+    if not value:
+        raise PermanentError(code="password_env_missing", params={"variable": name})
+    return value
+
+
+def credentials(settings: ImapSettings) -> str | OAuthApp:
+    """The password, or the app asking for access tokens (``auth = "oauth2"``), its
+    secrets read from the environment; a permanent error naming an unset variable."""
+    if settings.auth == "password":
+        return _env(settings.password_env)
+    assert settings.client_id is not None  # login_problem
+    secret = _env(settings.client_secret_env) if settings.client_secret_env else None
+    refresh = _env(settings.refresh_token_env) if settings.refresh_token_env else None
+    return OAuthApp(
+        token_url=settings.oauth_token_url,
+        client_id=settings.client_id,
+        client_secret=secret,
+        refresh_token=refresh,
+        scope=settings.oauth_scope,
+        secret_env=settings.client_secret_env,
+        refresh_env=settings.refresh_token_env,
+        allow_private=settings.allow_private,
+    )
+
+
+def login_oauth(
+    mailbox: BaseMailBox,
+    username: str,
+    app: OAuthApp,
+    token: Token,
+    tokens: TokenCache,
+    ctx: FetchContext,
+) -> None:
+    """AUTHENTICATE XOAUTH2 with ``token``; a cached token the server refuses
+    (revoked, expired early) is replaced once by a new one, a new one refused is
+    a permanent error (the app may not read this mailbox)."""
+    refused = login_xoauth2(mailbox, username, token.value)
+    if refused is None:
+        return
+    tokens.forget(app, token)
+    if not token.fresh:
+        token = tokens.get(app, ctx.http, ctx.now())
+        refused = login_xoauth2(mailbox, username, token.value)
+        if refused is None:
+            return
+        tokens.forget(app, token)
+    raise PermanentError(code="imap_token_refused", params={"user": username, "reason": refused})
 
 
 @contextlib.contextmanager

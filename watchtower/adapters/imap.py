@@ -38,7 +38,10 @@ A folder the server refuses (renamed, deleted, a typo) is an error that names
 the folders that do exist.
 
 The password comes from the environment variable named by ``password_env`` and
-never appears in errors. Connecting and every read wait at most ``[watchtower]
+never appears in errors. With ``auth = "oauth2"`` (Microsoft 365, Google) the
+login is AUTHENTICATE XOAUTH2 with an access token (:mod:`._oauth`), asked for
+before connecting and kept by :attr:`ImapSource.tokens` until shortly before
+it expires. Connecting and every read wait at most ``[watchtower]
 request_timeout``, which the injected HTTP fetcher carries (``ctx.http.timeout``).
 Connecting, logging in (AUTHENTICATE PLAIN for a password outside ASCII) and
 naming failures: :mod:`._imap_session`; the FETCHes: :mod:`._imap_reader`.
@@ -48,14 +51,13 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-import os
 import ssl
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Literal
 
 from imap_tools.query import AND, U
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, HttpUrl, field_validator, model_validator
 
 from watchtower.adapters._imap_reader import FetchFailed, Reader
 from watchtower.adapters._imap_session import (
@@ -63,7 +65,10 @@ from watchtower.adapters._imap_session import (
     ca_file_problem,
     check_host,
     connect,
+    credentials,
     login,
+    login_oauth,
+    login_problem,
     open_folder,
     server_errors,
     tls_context,
@@ -77,11 +82,13 @@ from watchtower.adapters._imap_stuck import (
     reminders,
 )
 from watchtower.adapters._mail import parse_email
+from watchtower.adapters._oauth import OAuthApp, TokenCache
 from watchtower.adapters.base import FetchContext, FetchResult, Source, SourceSettings, SourceState
-from watchtower.errors import PermanentError
 from watchtower.models import Item
 
 __all__ = ["ImapSettings", "ImapSource", "ca_file_problem"]
+
+_ENV_NAME = r"^[A-Za-z_][A-Za-z0-9_]*$"
 
 #: After a UIDVALIDITY change, e-mails dated this long before ``read_until`` are
 #: still read again (delivery can lag behind the Date header).
@@ -96,7 +103,33 @@ class ImapSettings(SourceSettings):
     port: int | None = Field(default=None, ge=1, le=65535)
     tls: Literal["implicit", "starttls", "none"] = "implicit"
     username: str = Field(min_length=1)
-    password_env: str = Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")
+    auth: Literal["password", "oauth2"] = Field(
+        default="password",
+        description="password: LOGIN with password_env; oauth2: AUTHENTICATE XOAUTH2 with "
+        "an access token (Microsoft 365, Google Workspace, Gmail).",
+    )
+    password_env: str | None = Field(default=None, pattern=_ENV_NAME)
+    provider: Literal["microsoft", "google"] | None = Field(
+        default=None, description="oauth2: fills token_url and scope for this provider."
+    )
+    tenant: str | None = Field(
+        default=None,
+        pattern=r"^[A-Za-z0-9.-]{1,100}$",
+        description='oauth2 with provider = "microsoft": the directory (tenant) ID or '
+        "domain, e.g. entreprise.onmicrosoft.com.",
+    )
+    token_url: HttpUrl | None = Field(
+        default=None, description="oauth2: the token endpoint (default: the provider's)."
+    )
+    client_id: str | None = Field(default=None, min_length=1, max_length=200)
+    client_secret_env: str | None = Field(default=None, pattern=_ENV_NAME)
+    refresh_token_env: str | None = Field(default=None, pattern=_ENV_NAME)
+    scope: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=500,
+        description="oauth2: the scope asked for (default: the provider's).",
+    )
     folder: str = "INBOX"
     mark_seen: bool = False
     max_messages: int = Field(default=50, ge=1, le=1000)
@@ -120,8 +153,42 @@ class ImapSettings(SourceSettings):
     @model_validator(mode="after")
     def _plain_only_locally(self) -> ImapSettings:
         if self.tls == "none" and not self.allow_private:
-            raise ValueError('tls = "none" sends the password in clear; only with allow_private')
+            secret = "password" if self.auth == "password" else "access token"
+            raise ValueError(f'tls = "none" sends the {secret} in clear; only with allow_private')
         return self
+
+    @model_validator(mode="after")
+    def _one_way_to_log_in(self) -> ImapSettings:
+        problem = login_problem(self)
+        if problem is not None:
+            raise ValueError(problem)
+        return self
+
+    @property
+    def oauth_token_url(self) -> str:
+        """``token_url``, else the provider's token endpoint."""
+        if self.token_url is not None:
+            return str(self.token_url)
+        if self.provider == "microsoft":
+            return f"https://login.microsoftonline.com/{self.tenant}/oauth2/v2.0/token"
+        return "https://oauth2.googleapis.com/token"
+
+    @property
+    def oauth_scope(self) -> str | None:
+        """``scope``, else the provider's for the grant used; ``None``: none is sent."""
+        if self.scope is not None or self.provider is None:
+            return self.scope
+        if self.provider == "google":
+            return "https://mail.google.com/"
+        if self.refresh_token_env is not None:  # delegated access, a user's consent
+            return "https://outlook.office365.com/IMAP.AccessAsUser.All offline_access"
+        return "https://outlook.office365.com/.default"
+
+    @property
+    def secret_envs(self) -> tuple[str, ...]:
+        """The environment variables this source reads its secrets from."""
+        names = (self.password_env, self.client_secret_env, self.refresh_token_env)
+        return tuple(name for name in names if name is not None)
 
     @property
     def effective_port(self) -> int:
@@ -156,30 +223,39 @@ class ImapSource(Source):
     kind = "imap"
     settings_model = ImapSettings
 
+    def __init__(self) -> None:
+        # Access tokens of auth = "oauth2" sources, shared by those of one app.
+        self.tokens = TokenCache()
+
     def fetch(self, settings: ImapSettings, state: SourceState, ctx: FetchContext) -> FetchResult:
-        password = os.environ.get(settings.password_env)
-        if not password:
-            params = {"variable": settings.password_env}
-            raise PermanentError(code="password_env_missing", params=params)
+        secret = credentials(settings)
         context = None if settings.tls == "none" else tls_context(settings.ca_file)
         check_host(settings)
         timeout = ctx.http.timeout  # [watchtower] request_timeout
         with server_errors(settings, timeout):
-            result = self._fetch(settings, password, context, state, ctx)
+            result = self._fetch(settings, secret, context, state, ctx)
         return result
 
     def _fetch(
         self,
         settings: ImapSettings,
-        password: str,
+        secret: str | OAuthApp,
         context: ssl.SSLContext | None,
         state: SourceState,
         ctx: FetchContext,
     ) -> FetchResult:
+        # The token first: a token server that is down opens no IMAP connection.
+        token = (
+            self.tokens.get(secret, ctx.http, ctx.now()) if isinstance(secret, OAuthApp) else None
+        )
         mailbox = connect(settings, context, ctx.http.timeout)
         reader = Reader(mailbox, settings, ctx.http.timeout)
         try:
-            login(mailbox, settings.username, password)
+            if isinstance(secret, str):
+                login(mailbox, settings.username, secret)
+            else:
+                assert token is not None
+                login_oauth(mailbox, settings.username, secret, token, self.tokens, ctx)
             result = self._read(reader, state, ctx.now())
         except BaseException:
             reader.broken = True

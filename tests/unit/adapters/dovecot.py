@@ -3,7 +3,9 @@
 Generated config in a temp dir: one plain listener (``tls = "none"`` and
 STARTTLS) and one implicit-TLS listener with a fresh self-signed certificate;
 a static password for every user; maildir storage in the temp dir. Messages
-are placed with IMAP APPEND by the tests themselves. Installed by
+are placed with IMAP APPEND by the tests themselves. :class:`OAuthDovecot` takes
+OAuth 2.0 bearer tokens (AUTHENTICATE XOAUTH2) instead of the password, checked
+against a token server's introspection URL (``tests/servers/oauth.py``). Installed by
 ``scripts/install-test-deps.sh`` (Debian package ``dovecot-imapd``).
 """
 
@@ -48,6 +50,8 @@ def _free_port() -> int:
 
 class Dovecot:
     """Start, reach and stop one Dovecot instance."""
+
+    auth_mechanisms = "plain login"
 
     def __init__(self, binary: str, workdir: Path) -> None:
         self.binary = binary
@@ -110,7 +114,7 @@ default_internal_user = {internal_user}
 first_valid_uid = {mail.pw_uid}
 last_valid_uid = {mail.pw_uid}
 disable_plaintext_auth = no
-auth_mechanisms = plain login
+auth_mechanisms = {self.auth_mechanisms}
 ssl = yes
 ssl_cert = <{self.cert}
 ssl_key = <{key}
@@ -134,10 +138,7 @@ service stats {{
     mode = 0666
   }}
 }}
-passdb {{
-  driver = static
-  args = password={PASSWORD}
-}}
+{self._passdb()}
 userdb {{
   driver = static
   args = uid={mail.pw_uid} gid={mail.pw_gid} home={self.root}/mail/%u
@@ -146,6 +147,9 @@ userdb {{
             encoding="utf-8",
         )
         return config
+
+    def _passdb(self) -> str:
+        return f"passdb {{\n  driver = static\n  args = password={PASSWORD}\n}}"
 
     def start(self) -> None:
         config = self._write_config()
@@ -187,3 +191,36 @@ userdb {{
     def reset_mailbox(self, user: str) -> None:
         """Delete a user's maildir (a new one gets a new UIDVALIDITY)."""
         shutil.rmtree(self.root / "mail" / user, ignore_errors=True)
+
+
+class OAuthDovecot(Dovecot):
+    """A Dovecot whose only login is AUTHENTICATE XOAUTH2 with a bearer token that
+    ``introspection_url`` says is active for that user (as Microsoft 365 or Gmail)."""
+
+    auth_mechanisms = "xoauth2 oauthbearer"
+
+    def __init__(self, binary: str, workdir: Path, introspection_url: str) -> None:
+        super().__init__(binary, workdir)
+        self.introspection_url = introspection_url
+
+    def _passdb(self) -> str:
+        settings = self.root / "dovecot-oauth2.conf.ext"
+        settings.write_text(
+            f"""introspection_mode = post
+introspection_url = {self.introspection_url}
+force_introspection = yes
+username_attribute = username
+active_attribute = active
+active_value = true
+timeout_msecs = 5000
+""",
+            encoding="utf-8",
+        )
+        settings.chmod(0o644)
+        # No failure delay: tests refuse tokens on purpose. (Dovecot's anvil still
+        # slows an address down after each refusal, up to 15 s: one server per test.)
+        return (
+            f"auth_failure_delay = 0\n"
+            f"passdb {{\n  driver = oauth2\n  mechanisms = xoauth2 oauthbearer\n"
+            f"  args = {settings}\n}}"
+        )

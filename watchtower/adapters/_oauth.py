@@ -1,0 +1,259 @@
+"""OAuth 2.0 access tokens for a mailbox read with AUTHENTICATE XOAUTH2
+(Microsoft 365, Google Workspace, Gmail).
+
+Two grants, as the providers document them:
+
+* client credentials (RFC 6749 §4.4): Microsoft 365 app-only access, the app's
+  ``client_id`` and secret, scope ``https://outlook.office365.com/.default``;
+* refresh token (§6): Google, a refresh token obtained once by consent, with
+  the app's ``client_id`` (and secret), scope ``https://mail.google.com/``.
+
+A token is kept in memory (never in the database, never logged) until a
+minute before its ``expires_in`` (a tenth of it for short-lived ones), and
+shared by the sources using the same app, secret and scope. After a refused
+login, :meth:`TokenCache.forget` drops it so that the next one is new.
+
+The token request is a POST through the same guarded sockets as every fetch
+(:mod:`watchtower.adapters._net`: addresses refused unless ``allow_private``,
+an overall deadline of ``[watchtower] request_timeout``, the answer capped),
+without redirects (the secret is in the body) nor cookies. Its failures are
+typed: the endpoint refusing the app or the grant (``invalid_client``,
+``invalid_grant``…) is a :class:`PermanentError` saying what to fix; a 5xx,
+a 429, a timeout or a connection failure is a :class:`TransientError`. No
+message quotes what was sent.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import ipaddress
+import json
+import threading
+import time
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from urllib.parse import urlsplit
+
+import httpx
+
+from watchtower.adapters._http import HttpFetcher, check_url, retry_after_seconds
+from watchtower.adapters._net import GuardedBackend, deadline_scope
+from watchtower.adapters._transport import OriginPoolTransport
+from watchtower.errors import PermanentError, SourceError, TransientError
+
+__all__ = ["OAuthApp", "Token", "TokenCache", "xoauth2"]
+
+#: A token is renewed this long before it expires (at most a tenth of its life).
+RENEW_BEFORE = timedelta(seconds=60)
+#: Bytes of a token endpoint's answer read at most (a JSON object of a few kB).
+MAX_ANSWER = 64_000
+
+#: What the operator has to do when the endpoint answers another ``error``
+#: (RFC 6749 §5.2) than ``invalid_client`` or ``invalid_grant``, which have
+#: their own codes. Any 4xx is permanent: retrying cannot fix it.
+_FIXES = {
+    "unauthorized_client": "check client_id and tenant (the app must be registered there)",
+    "invalid_scope": "check scope",
+    "unsupported_grant_type": "the token server does not offer this grant",
+}
+_FIX = "check token_url, client_id, tenant and scope"
+
+
+def xoauth2(user: str, token: str) -> bytes:
+    """The SASL XOAUTH2 initial response (sent base64-encoded by imaplib)."""
+    return f"user={user}\x01auth=Bearer {token}\x01\x01".encode()
+
+
+@dataclass(frozen=True)
+class OAuthApp:
+    """Who asks for a token, and how: the refresh-token grant when
+    ``refresh_token`` is set, the client-credentials grant otherwise."""
+
+    token_url: str
+    client_id: str
+    client_secret: str | None = field(repr=False)  # never in a traceback or a log
+    refresh_token: str | None = field(repr=False)
+    scope: str | None
+    #: Names of the environment variables, for error messages.
+    secret_env: str | None = None
+    refresh_env: str | None = None
+    allow_private: bool = False
+
+    @property
+    def grant(self) -> str:
+        return "refresh_token" if self.refresh_token else "client_credentials"
+
+    def key(self) -> tuple[str, ...]:
+        """Which cached token this app may use: a changed secret gets a new one."""
+        secret = hashlib.sha256(
+            f"{self.client_secret}\x00{self.refresh_token}".encode()
+        ).hexdigest()
+        return (self.token_url, self.client_id, self.scope or "", self.grant, secret)
+
+    def form(self) -> dict[str, str]:
+        """The token request's body."""
+        form = {"grant_type": self.grant, "client_id": self.client_id}
+        if self.client_secret:
+            form["client_secret"] = self.client_secret
+        if self.refresh_token:
+            form["refresh_token"] = self.refresh_token
+        if self.scope:
+            form["scope"] = self.scope
+        return form
+
+
+@dataclass(frozen=True)
+class Token:
+    """An access token and when it stops being used; ``fresh`` when just issued."""
+
+    value: str
+    renew_at: datetime
+    fresh: bool
+
+    def __repr__(self) -> str:  # never the token itself, in a traceback or a log
+        return f"Token(renew_at={self.renew_at.isoformat()}, fresh={self.fresh})"
+
+
+class TokenCache:
+    """Access tokens by app, kept until shortly before they expire; thread-safe."""
+
+    def __init__(self) -> None:
+        self._tokens: dict[tuple[str, ...], Token] = {}
+        self._lock = threading.Lock()
+
+    def get(self, app: OAuthApp, http: HttpFetcher, now: datetime) -> Token:
+        """A valid token for ``app``: the cached one, else a new one from its endpoint."""
+        key = app.key()
+        with self._lock:
+            cached = self._tokens.get(key)
+        if cached is not None and now < cached.renew_at:
+            return Token(cached.value, cached.renew_at, fresh=False)
+        token = request_token(app, http, now)
+        with self._lock:
+            self._tokens[key] = token
+        return token
+
+    def forget(self, app: OAuthApp, token: Token) -> None:
+        """Drop ``token`` (the server refused it): the next :meth:`get` asks for a new one."""
+        with self._lock:
+            cached = self._tokens.get(app.key())
+            if cached is not None and cached.value == token.value:
+                del self._tokens[app.key()]
+
+
+def request_token(app: OAuthApp, http: HttpFetcher, now: datetime) -> Token:
+    """Ask ``app.token_url`` for a new access token; raise a typed :class:`SourceError`."""
+    host = urlsplit(app.token_url).hostname or "?"
+    status, headers, body = _post_form(app, http, host)
+    answer = _json(body)
+    if status == 200:
+        value = answer.get("access_token") if answer is not None else None
+        if answer is None or not isinstance(value, str) or not value:
+            problem = "answered without an access token"
+            raise PermanentError(code="oauth_bad_answer", params={"host": host, "problem": problem})
+        lifetime = _lifetime(answer)
+        margin = min(RENEW_BEFORE, lifetime / 10)
+        return Token(value, now + lifetime - margin, fresh=True)
+    if status == 429 or status >= 500:
+        retry_after = retry_after_seconds(headers.get("retry-after"))
+        params = {"host": host, "status": status}
+        raise TransientError(code="oauth_server_error", params=params, retry_after=retry_after)
+    error = answer.get("error") if answer is not None else None
+    error = error if isinstance(error, str) and error.isascii() else ""
+    said = _description(answer)
+    params = {"host": host, "status": status, "said": f": {said}" if said else ""}
+    if error == "invalid_client":
+        variable = app.secret_env or "client_secret_env"
+        raise PermanentError(code="oauth_invalid_client", params={**params, "variable": variable})
+    if error == "invalid_grant" and app.refresh_env:
+        raise PermanentError(
+            code="oauth_invalid_grant", params={**params, "variable": app.refresh_env}
+        )
+    params.update(error=f", {error[:50]}" if error else "", fix=_FIXES.get(error, _FIX))
+    raise PermanentError(code="oauth_refused", params=params)
+
+
+def _lifetime(answer: dict[str, object]) -> timedelta:
+    """``expires_in`` as a duration; an hour when absent or nonsense (the usual one)."""
+    raw = answer.get("expires_in")
+    try:
+        seconds = float(raw) if isinstance(raw, int | float | str) else 3600.0
+    except ValueError:
+        seconds = 3600.0
+    if not 0 < seconds < 366 * 86_400:
+        seconds = 3600.0
+    return timedelta(seconds=seconds)
+
+
+def _json(body: bytes) -> dict[str, object] | None:
+    try:
+        value = json.loads(body)
+    except (ValueError, UnicodeError):
+        return None
+    return value if isinstance(value, dict) else None
+
+
+def _description(answer: dict[str, object] | None) -> str:
+    """The first line of ``error_description`` (Microsoft's AADSTS…), at most 200 characters."""
+    said = answer.get("error_description") if answer is not None else None
+    if not isinstance(said, str):
+        return ""
+    return said.strip().split("\n")[0][:200]
+
+
+def _post_form(app: OAuthApp, http: HttpFetcher, host: str) -> tuple[int, httpx.Headers, bytes]:
+    """POST the token request; its status, headers and (capped) body."""
+    url = app.token_url
+    trusted = tuple(ipaddress.ip_network(n) for n in http.trusted_networks)
+    check_url(url, allow_private=app.allow_private, trusted=trusted)
+    deadline = time.monotonic() + http.timeout
+    transport = OriginPoolTransport(
+        GuardedBackend(allow_private=app.allow_private, trusted=trusted, resolver=http.resolver),
+        per_origin=1,
+    )
+    client = httpx.Client(
+        transport=transport,
+        timeout=httpx.Timeout(http.timeout, connect=http.connect_timeout),
+        follow_redirects=False,
+        # identity: a compressed answer could inflate far past MAX_ANSWER in one chunk.
+        headers={
+            "User-Agent": http.user_agent,
+            "Accept": "application/json",
+            "Accept-Encoding": "identity",
+        },
+    )
+    try:
+        with (
+            client,
+            deadline_scope(deadline),
+            client.stream("POST", url, data=app.form()) as response,
+        ):
+            declared = response.headers.get("content-length", "")
+            too_big = PermanentError(
+                code="oauth_bad_answer",
+                params={"host": host, "problem": "sent an oversized answer"},
+            )
+            if declared.isdigit() and int(declared) > MAX_ANSWER:
+                raise too_big
+            chunks: list[bytes] = []
+            size = 0
+            for chunk in response.iter_bytes():
+                size += len(chunk)
+                if size > MAX_ANSWER:
+                    raise too_big
+                chunks.append(chunk)
+            status, headers = response.status_code, response.headers
+    except SourceError:
+        raise
+    except httpx.TimeoutException:
+        params = {"host": host, "seconds": http.timeout}
+        raise TransientError(code="oauth_timeout", params=params) from None
+    except httpx.HTTPError as exc:
+        reason = (str(exc) or type(exc).__name__).split("\n")[0][:200]
+        raise TransientError(
+            code="oauth_unreachable", params={"host": host, "reason": reason}
+        ) from None
+    if 300 <= status < 400:
+        problem = f"redirects ({status}): write its final address as token_url"
+        raise PermanentError(code="oauth_bad_answer", params={"host": host, "problem": problem})
+    return status, headers, b"".join(chunks)
