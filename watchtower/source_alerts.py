@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 from watchtower.config import Config
 from watchtower.errors import SourceError
 from watchtower.logs import kv
-from watchtower.notify._text import duration_text, local_time_text, t
+from watchtower.notify._text import duration_text, is_singular, local_time_text, plural_keys, t
 from watchtower.redact import redact_text
 from watchtower.storage.outbox_queries import enqueue_notice, notice_payload
 from watchtower.storage.tables import ItemRow, SourceRow
@@ -79,10 +79,12 @@ def after_failure(
         return
     row.alert_reason = "failing"
     row.alerting = True
+    lang = config.watchtower.language
+    one, other = plural_keys("source_down_body")
     payload = _payload(
         config,
         "source_down",
-        "source_down_body_one" if row.consecutive_failures == 1 else "source_down_body",
+        one if is_singular(lang, row.consecutive_failures) else other,
         "warning",
         name=row.name,
         failures=row.consecutive_failures,

@@ -192,7 +192,8 @@ def test_a_revoked_teams_webhook_keeps_its_alerts_and_says_fix_the_url(
     # Ops are told once, at once, by e-mail, with the reason and the URL redacted.
     [notice] = [r.payload for r in rows(app) if r.target != target]
     assert notice["title"].startswith("Adresse refusée : apprise:workflows://127.0.0.1")
-    assert "fix the URL" in notice["excerpt"] and SECRET not in str(notice)
+    assert "corrigez l'URL dans la configuration" in notice["excerpt"]
+    assert "fix the URL" not in notice["excerpt"] and SECRET not in str(notice)
 
 
 def test_a_teams_429_waits_without_failing(

@@ -239,11 +239,6 @@ def test_the_outbox_delivers_what_it_holds_and_sends_nothing_twice_when_space_re
     assert set(statuses) == {"sent"}
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="pipeline/dispatch.py logs the after-send hook's refused write (a story's Slack "
-    "parent not recorded) with a traceback instead of as a database outage",
-)
 def test_the_outbox_on_a_full_database_logs_no_traceback(
     daemon: Daemon, caplog: pytest.LogCaptureFixture
 ) -> None:

@@ -171,7 +171,8 @@ def test_slack_unreachable_for_six_hours_loses_nothing_and_says_it_once(
     # Ops were told once, by e-mail (the other kind), with the reason.
     [paused] = smtp.messages
     assert paused["To"] == "ops@example.fr" and "Slack" in paused["Subject"]
-    assert "unreachable since" in str(paused["Subject"])
+    assert "injoignable depuis le" in str(paused["Subject"])  # the reason said in French
+    assert "unreachable since" not in str(paused["Subject"])
     # An outage, not a token to fix: said so (it ends by itself).
     assert "CRITIQUE – Slack est injoignable : " in str(paused["Subject"])
     assert "jeton" not in paused.get_body().get_content()

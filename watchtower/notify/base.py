@@ -137,12 +137,14 @@ def truncate(text: str, limit: int, ellipsis: str = "…") -> str:
     """Cut ``text`` to ``limit`` characters, ending with an ellipsis when cut.
 
     The cut falls between words ("Acmé rachète…", not "Acmé rach…") unless the
-    last space is too far back (a long URL, a 200-letter "word").
+    last space is too far back (a long URL, a 200-letter "word"), and never
+    inside a character as shown (an emoji's selector, a flag's half): it is
+    :func:`watchtower.notify._text.clip`, the one cut every notifier uses.
     """
-    if len(text) <= limit:
-        return text
-    room = max(0, limit - len(ellipsis))
-    return word_cut(text[:room], text[room : room + 1]) + ellipsis
+    # Imported here: _text imports word_cut from this module.
+    from watchtower.notify._text import clip
+
+    return clip(text, limit, ellipsis)
 
 
 def word_cut(cut: str, after: str) -> str:

@@ -8,9 +8,9 @@ TLS: ``ssl = true`` is TLS from the first byte (port 465); otherwise STARTTLS
 (port 587), which fails closed: a server that does not offer it gets nothing.
 A password is never sent over a clear connection, except to a loopback relay.
 How each failure maps to a retry, a failed row or a paused e-mail kind is in
-:meth:`EmailNotifier._failure`. Header values lose their CR/LF (and every other
-line break) and an RFC 2047 encoded word in them stays text, so a feed title
-cannot inject headers (:func:`header_value`).
+:func:`watchtower.notify.smtp_errors.smtp_failure`. Header values lose their
+CR/LF (and every other line break) and an RFC 2047 encoded word in them stays
+text, so a feed title cannot inject headers (:func:`header_value`).
 """
 
 from __future__ import annotations
@@ -45,11 +45,11 @@ from watchtower.notify.base import (
     Message,
     Notifier,
     Receipt,
-    ServerErrorMaybeSent,
-    TargetUnreachable,
     truncate,
 )
+from watchtower.notify.delivery_errors_text import delivery_error_text
 from watchtower.notify.email_render import html_link
+from watchtower.notify.smtp_errors import smtp_failure
 from watchtower.sanitise import printable
 
 if TYPE_CHECKING:
@@ -57,7 +57,6 @@ if TYPE_CHECKING:
 
 _LOCAL = re.compile(r"^[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*$")
 _LABEL = re.compile(r"^(?!-)[A-Za-z0-9-]{1,63}(?<!-)$")
-SMTP_REPLY_MAX = 200  # characters of the server's answer kept in the error
 #: How the headers are written. The standard library folds a long encoded
 #: header at 78 columns and, when the fold falls on the space between two words
 #: of encoded text, drops that space ("Panne géante" arrives as "Pannegéante":
@@ -92,14 +91,6 @@ def subject_line(template: str, title: str, **values: str) -> str:
     values = {k: header_value(v) for k, v in values.items()}
     room = SUBJECT_MAX - len(template.format(title="", **values))
     return template.format(title=truncate(header_value(title), max(20, room)), **values)
-
-
-def smtp_reply(code: int, reply: bytes | str) -> str:
-    """``SMTP error 550 (5.1.1 mailbox unknown)``: the code alone does not say which
-    of the many 5xx causes it was; the first line of the answer usually does."""
-    text = reply.decode("utf-8", "replace") if isinstance(reply, bytes) else str(reply)
-    first = header_value(text.splitlines()[0]) if text.strip() else ""
-    return f"SMTP error {code}" + (f" ({truncate(first, SMTP_REPLY_MAX)})" if first else "")
 
 
 class EmailNotifier(Notifier):
@@ -280,8 +271,7 @@ class EmailNotifier(Notifier):
         if (self.username or self.password) and clear and not _loopback(self.host):
             raise TargetDisabled(
                 "email",
-                f"refusing to send the SMTP password in clear text to {self.host}:"
-                f"{self.port}: set ssl = true (port 465) or starttls = true (port 587)",
+                delivery_error_text("smtp_clear_password", {"server": f"{self.host}:{self.port}"}),
             )
         stage = "connect"
         smtp: _Client | None = None
@@ -293,9 +283,9 @@ class EmailNotifier(Notifier):
                     if not smtp.has_extn("starttls"):
                         raise TargetDisabled(
                             "email",
-                            f"the SMTP server {self.host}:{self.port} does not offer STARTTLS;"
-                            " refusing to send in clear text (set starttls = false to allow"
-                            " it on a trusted network)",
+                            delivery_error_text(
+                                "smtp_no_starttls", {"server": f"{self.host}:{self.port}"}
+                            ),
                         )
                     smtp.starttls(context=self.ssl_context)
                     smtp.ehlo()
@@ -312,135 +302,13 @@ class EmailNotifier(Notifier):
                 return Receipt(str(mail["Message-ID"]))
             if stage == "envelope" and smtp is not None and smtp.data_started:
                 stage = "data"
-            raise self._failure(exc, stage) from None
+            raise smtp_failure(exc, stage, self) from None
         return Receipt(str(mail["Message-ID"]))
 
     def _connect(self) -> _Client:
         if self.use_ssl:
             return _ClientSSL(self.host, self.port, timeout=self.timeout, context=self.ssl_context)
         return _Client(self.host, self.port, timeout=self.timeout)
-
-    def _failure(self, exc: Exception, stage: str) -> DeliveryError:
-        """One line an operator can act on, for what went wrong at ``stage``
-        (connect, starttls, login, envelope: MAIL FROM and RCPT TO, data: DATA
-        and the message). Never the password: smtplib's errors carry the
-        server's answer, not what was sent.
-
-        What no message of this kind can get past until someone acts (login
-        refused, TLS that cannot be trusted, the sender refused) pauses e-mail
-        (:class:`TargetDisabled`: rows wait, ops are told through another
-        target); a server that cannot be reached, does not answer, hangs up or
-        says it is not available (421) holds every e-mail
-        (:class:`TargetUnreachable`: rows wait, no attempt spent); another 4xx
-        is retried; a 5xx about this message or its recipient fails this row only.
-
-        A server that took the envelope and then stops answering or hangs up
-        during DATA may be choking on this one message (a content filter, a
-        huge message) while it takes the others: :class:`ServerErrorMaybeSent`,
-        held like an outage until another message gets through, then this
-        row's own failure (retried behind the others, then failed). It may
-        also have kept the message: the retry carries the same Message-ID.
-        """
-        server = f"{self.host}:{self.port}"
-        if isinstance(exc, smtplib.SMTPResponseException) and exc.smtp_code == 421:
-            reply = smtp_reply(exc.smtp_code, exc.smtp_error)
-            return TargetUnreachable(f"the SMTP server {server} is not available ({reply})")
-        if isinstance(exc, smtplib.SMTPAuthenticationError):
-            reply = smtp_reply(exc.smtp_code, exc.smtp_error)
-            if 400 <= exc.smtp_code < 500:  # the server's login service, not our password
-                return TargetUnreachable(f"SMTP login failed for now ({reply})")
-            return TargetDisabled(
-                "email",
-                f"the SMTP server {server} refused the login ({reply}):"
-                " check SMTP_USERNAME and SMTP_PASSWORD",
-            )
-        if isinstance(exc, smtplib.SMTPNotSupportedError) and stage == "login":
-            return TargetDisabled(
-                "email",
-                f"the SMTP server {server} offers no login (AUTH) on this connection"
-                + ("" if self.starttls or self.use_ssl else "; it may need starttls = true"),
-            )
-        if isinstance(exc, smtplib.SMTPNotSupportedError):
-            return DeliveryError(
-                f"the SMTP server {server} cannot take this message ({exc})", retryable=False
-            )
-        if isinstance(exc, smtplib.SMTPRecipientsRefused):
-            codes = [code for code, _ in exc.recipients.values()]
-            answers = "; ".join(smtp_reply(c, r) for c, r in exc.recipients.values())
-            if 530 in codes:
-                return self._login_required(answers)
-            if codes and all(code == 421 for code in codes):  # closing down, not this address
-                return TargetUnreachable(f"the SMTP server {server} is not available ({answers})")
-            temporary = bool(codes) and all(400 <= c < 500 for c in codes)
-            what = "deferred" if temporary else "refused"
-            return DeliveryError(
-                f"the SMTP server {what} the recipient" + (f": {answers}" if answers else ""),
-                retryable=temporary,
-            )
-        if isinstance(exc, smtplib.SMTPSenderRefused):
-            reply = smtp_reply(exc.smtp_code, exc.smtp_error)
-            if exc.smtp_code == 530:
-                return self._login_required(reply)
-            if 400 <= exc.smtp_code < 500:
-                return DeliveryError(
-                    f"the SMTP server deferred the sender ({reply})", retryable=True
-                )
-            return TargetDisabled(
-                "email",
-                f"the SMTP server {server} refuses the sender {exc.sender!s} ({reply}):"
-                " check [email] from and what this login may send as",
-            )
-        if isinstance(exc, smtplib.SMTPResponseException):
-            reply = smtp_reply(exc.smtp_code, exc.smtp_error)
-            return DeliveryError(reply, retryable=400 <= exc.smtp_code < 500)
-        if isinstance(exc, ssl.SSLCertVerificationError):
-            return TargetDisabled(
-                "email",
-                f"the TLS certificate of {server} cannot be trusted ({exc.verify_message}):"
-                " check smtp_host (it must be a name on the certificate) or the CA"
-                " (SSL_CERT_FILE)",
-            )
-        if isinstance(exc, ssl.SSLError):
-            return TargetDisabled(
-                "email", f"TLS with {server} failed ({exc.reason}): " + self._tls_hint()
-            )
-        if isinstance(exc, smtplib.SMTPServerDisconnected) and isinstance(
-            exc.__context__, TimeoutError
-        ):  # smtplib turns a timeout waiting for an answer into "unexpectedly closed"
-            exc = exc.__context__
-        if isinstance(exc, TimeoutError):
-            reason = f"the SMTP server {server} did not answer within {self.timeout:g} s"
-            if stage == "data":
-                return ServerErrorMaybeSent(reason + " to this message (DATA)")
-            if stage == "connect" and not self.use_ssl:
-                reason += _NO_GREETING
-            return TargetUnreachable(reason)
-        if isinstance(exc, smtplib.SMTPServerDisconnected):
-            reason = f"the SMTP server {server} closed the connection"
-            if stage == "data":
-                return ServerErrorMaybeSent(reason + " while the message was being sent")
-            if stage == "connect" and not self.use_ssl:
-                reason += _NO_GREETING
-            return TargetUnreachable(reason)
-        if isinstance(exc, OSError) and not isinstance(exc, smtplib.SMTPException):
-            # refused, reset, no route, unknown host: nothing to do with the message
-            detail = exc.strerror or str(exc)
-            return TargetUnreachable(f"cannot reach the SMTP server {server} ({detail})")
-        if isinstance(exc, smtplib.SMTPException):
-            return DeliveryError(f"the SMTP server {server} failed ({exc})", retryable=True)
-        return DeliveryError(f"SMTP: {type(exc).__name__}: {exc}", retryable=True)
-
-    def _login_required(self, reply: str) -> TargetDisabled:
-        return TargetDisabled(
-            "email",
-            f"the SMTP server {self.host}:{self.port} requires a login ({reply}):"
-            " set SMTP_USERNAME and SMTP_PASSWORD",
-        )
-
-    def _tls_hint(self) -> str:
-        if self.use_ssl:
-            return "does this port expect STARTTLS? (587: ssl = false, starttls = true)"
-        return "check the server's TLS setup"
 
 
 class _Client(smtplib.SMTP):
@@ -456,10 +324,6 @@ class _Client(smtplib.SMTP):
 
 class _ClientSSL(_Client, smtplib.SMTP_SSL):
     """:class:`_Client` over TLS from the first byte (port 465)."""
-
-
-#: A TLS port (465) waits for a handshake: a plain client hears no greeting.
-_NO_GREETING = " (no greeting: if this port expects TLS at once, usually 465, set ssl = true)"
 
 
 def ascii_address(address: str) -> str:

@@ -27,6 +27,7 @@ from watchtower.notify._text import (
     one_line,
     original_permalink,
     original_text,
+    plural,
     published_text,
     rating_text,
     reviewed_text,
@@ -261,8 +262,7 @@ def typography(text: str, language: str) -> str:
 
 
 def _counted(language: str, key: str, count: int) -> str:
-    one = count in (0, 1) if language == "fr" else count == 1
-    return t(language, f"{key}_{'one' if one else 'other'}").format(count=number(count, language))
+    return plural(language, key, count, shown=number(count, language))
 
 
 def _when(

@@ -40,6 +40,10 @@ from slack_sdk.errors import SlackApiError
 from watchtower.errors import DeliveryError, OutcomeUnknown, RateLimited, TargetDisabled
 from watchtower.notify.base import ServerError, ServerErrorMaybeSent, TargetUnreachable
 
+# What to do about a refusal that concerns one channel ({channel}, {bot}): with
+# the other reasons, in English and French (ops notices).
+from watchtower.notify.delivery_errors_text import CHANNEL_HINTS, delivery_error_text
+
 __all__ = [
     "AUTH_ERRORS",
     "CHANNEL_HINTS",
@@ -87,29 +91,14 @@ TOO_BIG = frozenset(
 # chat.update is absent on purpose: repeating it is harmless.
 WRITES = frozenset({"chat.postMessage"})
 REFUSED = "Slack refused the message: "
-# What to do about a refusal that concerns one channel ({channel}, {bot}).
-CHANNEL_HINTS = {
-    "channel_not_found": "the bot sees no channel {channel}: check the name (a renamed "
-    "channel keeps its id: write slack:C… in notify to survive renames) or, for a "
-    "private channel, invite the bot with /invite @{bot} in it",
-    "is_archived": "channel {channel} is archived: unarchive it or send these "
-    "notifications to another channel",
-    "restricted_action": "a workspace or channel setting stops the bot from posting in "
-    "{channel}: ask a Slack admin to let it post there",
-    "restricted_action_read_only_channel": "only admins may post in {channel}: "
-    "pick another channel",
-    "restricted_action_thread_only_channel": "{channel} accepts thread replies only: "
-    "pick another channel",
-    "restricted_action_non_threadable_channel": "{channel} accepts no thread replies",
-    "no_permission": "the bot may not post in {channel}: invite it with /invite @{bot}",
-}
 
 
 class SlackRefused(DeliveryError):
     """Slack answered ``ok: false`` with ``code`` (``channel_not_found``…)."""
 
     def __init__(self, code: str, reason: str = "", *, retryable: bool = False) -> None:
-        super().__init__(reason or f"{REFUSED}{code}", retryable=retryable)
+        reason = reason or delivery_error_text("slack_refused", {"code": code})
+        super().__init__(reason, retryable=retryable)
         self.code = code
 
 
@@ -129,30 +118,31 @@ def slack_error(exc: SlackApiError, *, write: bool = False) -> DeliveryError:
     data = response.data if isinstance(response.data, dict) else {}
     error = str(data.get("error") or "")
     if status == 429 or error in RATE_LIMITED:
-        what = f"Slack rate limit ({status if status == 429 else error})"
-        return RateLimited(what, retry_after=_retry_after(response.headers))
+        what = str(status) if status == 429 else error
+        return RateLimited(
+            delivery_error_text("slack_rate_limited", {"what": what}),
+            retry_after=_retry_after(response.headers),
+        )
     if status >= 500:
-        what = f"Slack server error ({status})"
+        what = delivery_error_text("slack_server_error", {"status": status})
         # A gateway may answer 5xx after Slack stored the message: check before
         # resending. Slack may also answer 5xx to one message only: ServerError.
         return ServerErrorMaybeSent(what) if write else ServerError(what)
     if error in MAYBE_DONE:
-        what = f"Slack server error ({error})"
+        what = delivery_error_text("slack_server_error", {"status": error})
         if write:
             return OutcomeUnknown(what)
         return SlackRefused(error, what, retryable=True)
     if error in AUTH_ERRORS:
-        return TargetDisabled("slack", f"Slack refused the bot token: {error}")
+        return TargetDisabled("slack", delivery_error_text("slack_token_refused", {"error": error}))
     if error in TRANSIENT:
-        return TargetUnreachable(f"Slack is unavailable for now ({error})")
+        return TargetUnreachable(delivery_error_text("slack_unavailable", {"error": error}))
     if error == "missing_scope":
         needed = str(data.get("needed") or "")
-        scope = f"the scope {needed}" if needed else "a scope"
-        reason = (
-            f"{REFUSED}missing_scope — the Slack app lacks {scope}: add it under OAuth & "
-            "Permissions → Bot Token Scopes (slack-app-manifest.yml lists every scope "
-            "watchtower needs), then reinstall the app to the workspace"
-        )
+        if needed:
+            reason = delivery_error_text("slack_missing_scope", {"needed": needed})
+        else:
+            reason = delivery_error_text("slack_missing_scope_unnamed", {})
         if write:  # no channel can receive anything: keep every row waiting, tell ops
             return TargetDisabled("slack", reason)
         return SlackRefused(error, reason)

@@ -230,8 +230,11 @@ class Dispatcher:
         if hooks:
             try:
                 hooks.after_send(row, message, receipt)
-            except Exception:  # the message is out; bookkeeping must not resend it
-                log.exception("after-send hook failed", extra=kv(outbox_id=row_id))
+            except Exception as exc:  # the message is out; bookkeeping must not resend it
+                # A full or unreachable database is an outage, told once by its
+                # watcher; only a real bug deserves a traceback.
+                if not watch(self.db.engine).failed(exc, job="outbox after-send"):
+                    log.exception("after-send hook failed", extra=kv(outbox_id=row_id))
         stats.sent += 1
         stats.per_target[target] = stats.per_target.get(target, 0) + 1
         metrics.notification_sent(target, notification, self.clock())
@@ -243,8 +246,9 @@ class Dispatcher:
         if self.targets.back(kind) and hooks:
             try:
                 hooks.target_back(kind)
-            except Exception:
-                log.exception("back notice not queued", extra=kv(kind=kind))
+            except Exception as exc:
+                if not watch(self.db.engine).failed(exc, job="outbox back notice"):
+                    log.exception("back notice not queued", extra=kv(kind=kind))
 
     # ------------------------------------------------------------- failures
     def _failed(self, row: Claimed, kind: str, error: DeliveryError, work: KindRound) -> None:

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from watchtower.config import LoadedConfig
 from watchtower.logs import kv
 from watchtower.notify.base import Notifier
+from watchtower.notify.delivery_errors_text import reason_in
 from watchtower.notify.registry import split_target
 from watchtower.pipeline.delivery import Claimed
 from watchtower.pipeline.readdress import about as about_scope
@@ -207,13 +208,20 @@ class OpsNotices:
         **fields: object,
     ) -> int:
         """Queue the ops notice ``<text>_subject``/``_body``; skipped if ``key`` is known.
+        Its ``reason``, an English delivery reason, is said in the configured
+        language (:func:`~watchtower.notify.delivery_errors_text.reason_in`).
 
         ``about``: the kind or the target the notice is about; if its ops target
         leaves the config, the notice follows ``ops_notify`` but never there
         (:mod:`watchtower.pipeline.readdress`)."""
         from watchtower.notify._text import t
 
-        lang = self.app.loaded.config.watchtower.language
+        section = self.app.loaded.config.watchtower
+        lang = section.language
+        if isinstance(fields.get("reason"), str):
+            # The notifiers' reasons are English (the logs keep them so): the
+            # reader gets them in the notice's language when the catalogue knows them.
+            fields["reason"] = reason_in(str(fields["reason"]), lang, section.timezone)
         payload = notice_payload(
             t(lang, f"{text}_subject").format(**fields),
             t(lang, f"{text}_body").format(**fields),

@@ -1,0 +1,151 @@
+"""What an SMTP failure means for the outbox: one line an operator can act on,
+and whether the row is retried, failed, held or e-mail paused.
+
+:func:`smtp_failure` maps what :class:`~watchtower.notify.email.EmailNotifier`
+met at each stage of its SMTP session to the outbox's vocabulary
+(:mod:`watchtower.errors`); its English reasons come from
+:mod:`watchtower.notify.delivery_errors_text`, which also says them in French
+for ops notices.
+"""
+
+from __future__ import annotations
+
+import smtplib
+import ssl
+from typing import Any, Protocol
+
+from watchtower.errors import DeliveryError, TargetDisabled
+from watchtower.notify.base import ServerErrorMaybeSent, TargetUnreachable, truncate
+from watchtower.notify.delivery_errors_text import delivery_error_text
+
+__all__ = ["SMTP_REPLY_MAX", "SmtpSettings", "smtp_failure", "smtp_reply"]
+
+SMTP_REPLY_MAX = 200  # characters of the server's answer kept in the error
+
+
+class SmtpSettings(Protocol):
+    """What the mapping needs to know of the notifier's connection settings."""
+
+    host: str
+    port: int
+    starttls: bool
+    use_ssl: bool
+    timeout: float
+
+
+def _reason(code: str, **params: Any) -> str:
+    """The English reason ``code`` (:mod:`watchtower.notify.delivery_errors_text`)."""
+    return delivery_error_text(code, params)
+
+
+def smtp_reply(code: int, reply: bytes | str) -> str:
+    """``SMTP error 550 (5.1.1 mailbox unknown)``: the code alone does not say which
+    of the many 5xx causes it was; the first line of the answer usually does."""
+    text = reply.decode("utf-8", "replace") if isinstance(reply, bytes) else str(reply)
+    # Imported here: email.py imports this module. Cleaned as a header value is.
+    from watchtower.notify.email import header_value
+
+    first = header_value(text.splitlines()[0]) if text.strip() else ""
+    return f"SMTP error {code}" + (f" ({truncate(first, SMTP_REPLY_MAX)})" if first else "")
+
+
+def smtp_failure(exc: Exception, stage: str, server: SmtpSettings) -> DeliveryError:
+    """One line an operator can act on, for what went wrong at ``stage``
+    (connect, starttls, login, envelope: MAIL FROM and RCPT TO, data: DATA
+    and the message). Never the password: smtplib's errors carry the
+    server's answer, not what was sent.
+
+    What no message of this kind can get past until someone acts (login
+    refused, TLS that cannot be trusted, the sender refused) pauses e-mail
+    (:class:`TargetDisabled`: rows wait, ops are told through another
+    target); a server that cannot be reached, does not answer, hangs up or
+    says it is not available (421) holds every e-mail
+    (:class:`TargetUnreachable`: rows wait, no attempt spent); another 4xx
+    is retried; a 5xx about this message or its recipient fails this row only.
+
+    A server that took the envelope and then stops answering or hangs up
+    during DATA may be choking on this one message (a content filter, a
+    huge message) while it takes the others: :class:`ServerErrorMaybeSent`,
+    held like an outage until another message gets through, then this
+    row's own failure (retried behind the others, then failed). It may
+    also have kept the message: the retry carries the same Message-ID.
+    """
+    where = f"{server.host}:{server.port}"
+    if isinstance(exc, smtplib.SMTPResponseException) and exc.smtp_code == 421:
+        reply = smtp_reply(exc.smtp_code, exc.smtp_error)
+        return TargetUnreachable(_reason("smtp_unavailable", server=where, reply=reply))
+    if isinstance(exc, smtplib.SMTPAuthenticationError):
+        reply = smtp_reply(exc.smtp_code, exc.smtp_error)
+        if 400 <= exc.smtp_code < 500:  # the server's login service, not our password
+            return TargetUnreachable(_reason("smtp_login_later", reply=reply))
+        return TargetDisabled("email", _reason("smtp_login_refused", server=where, reply=reply))
+    if isinstance(exc, smtplib.SMTPNotSupportedError) and stage == "login":
+        code = "smtp_no_auth" if server.starttls or server.use_ssl else "smtp_no_auth_clear"
+        return TargetDisabled("email", _reason(code, server=where))
+    if isinstance(exc, smtplib.SMTPNotSupportedError):
+        return DeliveryError(
+            f"the SMTP server {server} cannot take this message ({exc})", retryable=False
+        )
+    if isinstance(exc, smtplib.SMTPRecipientsRefused):
+        codes = [code for code, _ in exc.recipients.values()]
+        answers = "; ".join(smtp_reply(c, r) for c, r in exc.recipients.values())
+        if 530 in codes:
+            return _login_required(server, answers)
+        if codes and all(code == 421 for code in codes):  # closing down, not this address
+            return TargetUnreachable(_reason("smtp_unavailable", server=where, reply=answers))
+        temporary = bool(codes) and all(400 <= c < 500 for c in codes)
+        what = "deferred" if temporary else "refused"
+        return DeliveryError(
+            f"the SMTP server {what} the recipient" + (f": {answers}" if answers else ""),
+            retryable=temporary,
+        )
+    if isinstance(exc, smtplib.SMTPSenderRefused):
+        reply = smtp_reply(exc.smtp_code, exc.smtp_error)
+        if exc.smtp_code == 530:
+            return _login_required(server, reply)
+        if 400 <= exc.smtp_code < 500:
+            return DeliveryError(f"the SMTP server deferred the sender ({reply})", retryable=True)
+        return TargetDisabled(
+            "email",
+            _reason("smtp_sender_refused", server=where, sender=str(exc.sender), reply=reply),
+        )
+    if isinstance(exc, smtplib.SMTPResponseException):
+        reply = smtp_reply(exc.smtp_code, exc.smtp_error)
+        return DeliveryError(reply, retryable=400 <= exc.smtp_code < 500)
+    if isinstance(exc, ssl.SSLCertVerificationError):
+        return TargetDisabled(
+            "email",
+            _reason("smtp_tls_certificate", server=where, detail=exc.verify_message),
+        )
+    if isinstance(exc, ssl.SSLError):
+        code = "smtp_tls_failed_ssl" if server.use_ssl else "smtp_tls_failed"
+        return TargetDisabled("email", _reason(code, server=where, detail=exc.reason))
+    if isinstance(exc, smtplib.SMTPServerDisconnected) and isinstance(
+        exc.__context__, TimeoutError
+    ):  # smtplib turns a timeout waiting for an answer into "unexpectedly closed"
+        exc = exc.__context__
+    if isinstance(exc, TimeoutError):
+        seconds = server.timeout
+        if stage == "data":
+            return ServerErrorMaybeSent(_reason("smtp_timeout_data", server=where, seconds=seconds))
+        greeting = stage == "connect" and not server.use_ssl
+        code = "smtp_timeout_greeting" if greeting else "smtp_timeout"
+        return TargetUnreachable(_reason(code, server=where, seconds=seconds))
+    if isinstance(exc, smtplib.SMTPServerDisconnected):
+        if stage == "data":
+            return ServerErrorMaybeSent(_reason("smtp_closed_data", server=where))
+        greeting = stage == "connect" and not server.use_ssl
+        code = "smtp_closed_greeting" if greeting else "smtp_closed"
+        return TargetUnreachable(_reason(code, server=where))
+    if isinstance(exc, OSError) and not isinstance(exc, smtplib.SMTPException):
+        # refused, reset, no route, unknown host: nothing to do with the message
+        detail = exc.strerror or str(exc)
+        return TargetUnreachable(_reason("smtp_unreachable", server=where, detail=detail))
+    if isinstance(exc, smtplib.SMTPException):
+        return DeliveryError(f"the SMTP server {server} failed ({exc})", retryable=True)
+    return DeliveryError(f"SMTP: {type(exc).__name__}: {exc}", retryable=True)
+
+
+def _login_required(server: SmtpSettings, reply: str) -> TargetDisabled:
+    where = f"{server.host}:{server.port}"
+    return TargetDisabled("email", _reason("smtp_login_required", server=where, reply=reply))
