@@ -38,6 +38,16 @@ _QUERY_SECRET = re.compile(
 )
 # A Google Alerts feed: /alerts/feeds/USER_ID/ALERT_ID reads the alert without a login.
 _GOOGLE_ALERTS = re.compile(r"(\bgoogle\.[a-z.]+/alerts/feeds/)\d+/\d+")
+# An OAuth bearer token: an Authorization header, IMAP XOAUTH2's "auth=Bearer <token>",
+# and the secrets of a token request's form ("client_secret=…&refresh_token=…").
+# Only a token-like word after "Bearer" (RFC 6750's b64token, 16 characters or more):
+# "the bearer of bad news" in a title is left alone.
+_BEARER = re.compile(r"(\b[Bb]earer\s+)[A-Za-z0-9\-._~+/]{16,}=*")
+_FORM_SECRET = re.compile(
+    r"(\b(?:client_secret|refresh_token|access_token|id_token)=)[^&\s\"'<>]+"
+    r"|(\"(?:client_secret|refresh_token|access_token|id_token)\"\s*:\s*\")[^\"]+",
+    re.IGNORECASE,
+)
 
 
 @lru_cache(maxsize=256)
@@ -63,7 +73,8 @@ def redact_target(target: str) -> str:
 
 def redact_text(text: str) -> str:
     """Redact every ``apprise:…`` target, every password in a URL, query parameters
-    named as secrets (``?token=``, ``&api_key=``) and Google Alerts feed ids in ``text``;
+    named as secrets (``?token=``, ``&api_key=``), Google Alerts feed ids, OAuth bearer
+    tokens and a token request's secrets in ``text``;
     remove its control characters but line breaks and tabs (see :mod:`watchtower.sanitise`)."""
     text = printable(text)
     if "apprise:" in text:
@@ -75,4 +86,8 @@ def redact_text(text: str) -> str:
             text = _QUERY_SECRET.sub(r"\1***", text)
         if "/alerts/feeds/" in text:
             text = _GOOGLE_ALERTS.sub(r"\1…", text)
+    if "earer" in text:
+        text = _BEARER.sub(r"\1***", text)
+    if "_token" in text or "_secret" in text:
+        text = _FORM_SECRET.sub(lambda m: (m.group(1) or m.group(2)) + "***", text)
     return text

@@ -75,3 +75,23 @@ def test_secrets_in_urls_are_hidden(text: str, shown: str) -> None:
 def test_redaction_is_linear_on_many_dotted_words_before_a_url() -> None:
     # "a.a.a.…://x@": every "a" began a scheme that was scanned to the end (quadratic).
     assert_linear(lambda text: redact_text(text + "://x@"), "a.", 2_000)
+
+
+@pytest.mark.parametrize(
+    ("text", "shown"),
+    [
+        # An IMAP XOAUTH2 login string, an Authorization header, a token request and its answer.
+        ("user=veille@acme.fr\x01auth=Bearer ya29.a0AfH6SMBxxxxxxxx\x01\x01",
+         "user=veille@acme.fr auth=Bearer ***  "),
+        ("Authorization: Bearer eyJ0eXAiOiJKV1QiLCJhbGciOi.eyJzdWIi.sig",
+         "Authorization: Bearer ***"),
+        ("grant_type=refresh_token&refresh_token=1//0gAbCdEf&client_id=app&client_secret=s3cr3t",
+         "grant_type=refresh_token&refresh_token=***&client_id=app&client_secret=***"),
+        ('{"token_type": "Bearer", "access_token": "ya29.abc", "expires_in": 3599}',
+         '{"token_type": "Bearer", "access_token": "***", "expires_in": 3599}'),
+        # Kept: prose and a short word are not tokens.
+        ("The bearer of bad news; Bearer token", "The bearer of bad news; Bearer token"),
+    ],
+)  # fmt: skip
+def test_oauth_tokens_and_secrets_are_hidden(text: str, shown: str) -> None:
+    assert redact_text(text) == shown
