@@ -353,6 +353,17 @@ def site_of(url: str) -> str:
     return host
 
 
+def link_site(n: Notification) -> str:
+    """The site an item's link leads to, to show beside a link whose label is
+    the item's own title ("lemonde.fr"): a title cannot pass a link to another
+    site off as the brand's. The story part's ``site`` when the address names
+    none (a Google News link: its publisher); ``""`` for a redirector's link
+    with no publisher, or no link."""
+    named = n.story.get("site")
+    site = site_of(f"https://{named}/") if isinstance(named, str) and named else site_of(n.url)
+    return "" if site in NO_SITE_HOSTS else site
+
+
 def reply_line(n: Notification, language: str) -> str:
     """ "Aussi vu sur lemonde.fr": where a story was seen again (or edited).
 

@@ -31,6 +31,7 @@ from watchtower.notify._text import (
     kind_of,
     label,
     language_text,
+    link_site,
     mentions_text,
     one_line,
     original_permalink,
@@ -217,6 +218,9 @@ def item_blocks(
     emoji = SEVERITY_EMOJI[n.severity]
     severity = escape_mrkdwn(severity_text(n, language))
     headline = f"{emoji} *{severity}* · {link(n.url, title)}"
+    site = link_site(n)
+    if site and http_url(n.url):  # the link's label is the feed's: say where it leads
+        headline += f" · {escape_text(site)}"
     details = " · ".join(
         f"*{label(language, key).rstrip()}* {escape_text(value)}"
         for key, value in (

@@ -183,7 +183,7 @@ def test_an_aggregate_shows_one_score_with_the_language_decimal_mark(
     blocks, text = item_blocks(n, language, "Europe/Paris")
     mail = mailer(language).render(n, "cm@example.fr")
     label = "Note : " if language == "fr" else "Rating: "
-    assert blocks[0]["text"]["text"].endswith(f"|{title}>")
+    assert blocks[0]["text"]["text"].endswith(f"|{title}> · avis.example.fr")
     assert title in text
     assert f"{label}{rating}" in mail.text and mail.subject.endswith(title)
     for shown in everything(n, language):
@@ -368,7 +368,7 @@ def test_formatting_marks_in_a_title_stay_characters() -> None:
     inert = {mark: f"{ZWSP}{mark}{ZWSP}" for mark in "*_~`"}
     assert headline.endswith(
         f"|{inert['*']}GRATUIT{inert['*']} chez Acmé : {inert['_']}promo{inert['_']} "
-        f"{inert['~']}prix{inert['~']} {inert['`']}code{inert['`']}>"
+        f"{inert['~']}prix{inert['~']} {inert['`']}code{inert['`']}> · lemonde.fr"
     )
     assert headline.startswith("🚨 *CRITIQUE* · <")  # our own bold still bold
     assert f"forum{inert['_']}conso" in blocks[1]["text"]["text"]
@@ -404,7 +404,7 @@ def test_a_cut_falls_between_words() -> None:
 def test_a_long_slack_title_is_cut_between_words() -> None:
     title = "Acmé " + " ".join(["rachètera"] * 40)
     blocks, _ = item_blocks(mention(title=title), "fr", "Europe/Paris")
-    label = blocks[0]["text"]["text"].split("|", 1)[1].removesuffix(">")
+    label = blocks[0]["text"]["text"].split("|", 1)[1].removesuffix("> · lemonde.fr")
     assert len(label) <= HEADER_MAX and label.endswith(" rachètera…")
 
 
@@ -529,3 +529,23 @@ def test_a_usual_level_of_nothing_is_said_as_a_whole_number() -> None:
     assert spike_stats(spike, "fr") == "10 mentions sur 1 h (d'habitude 0)"  # not "0,0"
     assert spike_stats(dict(spike, baseline=2.25), "fr").endswith("(d'habitude 2,3)")
     assert spike_stats(spike, "en") == "10 mentions in 1 h (usually 0)"
+
+
+@pytest.mark.parametrize(
+    ("url", "story", "shown"),
+    [
+        # The link's label is the feed's title: the site it leads to is said beside it.
+        ("https://evil.example/acme", {}, " · evil.example"),
+        ("https://www.lemonde.fr/eco/a.html", {}, " · lemonde.fr"),
+        # A Google News link: its publisher, when the story part names it; else nothing.
+        ("https://news.google.com/rss/articles/CBMi", {"site": "www.lefigaro.fr"}, " · lefigaro.fr"),
+        ("https://news.google.com/rss/articles/CBMi", {}, ""),
+    ],
+)
+def test_a_slack_headline_says_where_its_link_leads(
+    url: str, story: dict[str, str], shown: str
+) -> None:
+    """A title such as "acme.fr – espace client" cannot pass a link elsewhere off as ours."""
+    n = mention(title="acme.fr – espace client", url=url, extra={"story": story} if story else {})
+    headline = item_blocks(n, "fr", "Europe/Paris")[0][0]["text"]["text"]
+    assert headline.endswith("|acme.fr – espace client>" + shown)
