@@ -531,6 +531,9 @@ def test_a_usual_level_of_nothing_is_said_as_a_whole_number() -> None:
     assert spike_stats(spike, "en") == "10 mentions in 1 h (usually 0)"
 
 
+GOOGLE_NEWS = "https://news.google.com/rss/articles/CBMi"
+
+
 @pytest.mark.parametrize(
     ("url", "story", "shown"),
     [
@@ -538,8 +541,8 @@ def test_a_usual_level_of_nothing_is_said_as_a_whole_number() -> None:
         ("https://evil.example/acme", {}, " · evil.example"),
         ("https://www.lemonde.fr/eco/a.html", {}, " · lemonde.fr"),
         # A Google News link: its publisher, when the story part names it; else nothing.
-        ("https://news.google.com/rss/articles/CBMi", {"site": "www.lefigaro.fr"}, " · lefigaro.fr"),
-        ("https://news.google.com/rss/articles/CBMi", {}, ""),
+        (GOOGLE_NEWS, {"site": "www.lefigaro.fr"}, " · lefigaro.fr"),
+        (GOOGLE_NEWS, {}, ""),
     ],
 )
 def test_a_slack_headline_says_where_its_link_leads(
