@@ -27,19 +27,38 @@ from watchtower.logs import kv
 from watchtower.models import Notification
 from watchtower.outage import outage_reason
 from watchtower.redact import redact_target
+from watchtower.source_errors_text import catalogue_text
 from watchtower.storage.db import shown
 from watchtower.storage.outbox_queries import notice_payload
 
 if TYPE_CHECKING:
     from watchtower.app import App
 
-__all__ = ["FULL_WORDS", "TELL_AGAIN", "FullDatabase", "full_reason"]
+__all__ = ["FULL_CAUSES", "FULL_WORDS", "TELL_AGAIN", "FullDatabase", "full_cause", "full_reason"]
 
 log = logging.getLogger("watchtower.database")
 
-#: The words of a database that cannot grow: SQLite's SQLITE_FULL, the OS's ENOSPC
-#: and EDQUOT (PostgreSQL quotes them), PostgreSQL's own ``disk full``.
-FULL_WORDS = ("disk is full", "no space left", "quota exceeded", "disk full")
+#: The words of a database that cannot grow — SQLite's SQLITE_FULL, the OS's ENOSPC
+#: and EDQUOT (PostgreSQL quotes them), PostgreSQL's own ``disk full`` — and what
+#: each means in the notice's language, the database's own words after it
+#: ({detail}: the reason as the log says it, which English keeps as it is).
+FULL_CAUSES: dict[str, dict[str, str]] = {
+    "disk is full": {
+        "en": "{detail}",
+        "fr": "le disque est plein, ou la base a atteint la taille que SQLite lui permet "
+        "({detail})",
+    },
+    "no space left": {
+        "en": "{detail}",
+        "fr": "il ne reste plus de place sur le disque ({detail})",
+    },
+    "quota exceeded": {
+        "en": "{detail}",
+        "fr": "le quota d'espace disque est dépassé ({detail})",
+    },
+    "disk full": {"en": "{detail}", "fr": "le disque est plein ({detail})"},
+}
+FULL_WORDS = tuple(FULL_CAUSES)
 #: A process tells ops again after this long if the database is still (or again) full.
 TELL_AGAIN = timedelta(hours=24)
 
@@ -50,6 +69,16 @@ def full_reason(exc: BaseException) -> str | None:
     if reason is not None and any(words in reason.lower() for words in FULL_WORDS):
         return reason
     return None
+
+
+def full_cause(reason: str, language: str) -> str:
+    """``reason`` (:func:`full_reason`'s) said in ``language``: what it means, then
+    the database's own words; ``reason`` as it is in English."""
+    lowered = reason.lower()
+    for words in FULL_CAUSES:
+        if words in lowered:
+            return catalogue_text(FULL_CAUSES, words, {"detail": reason}, language)
+    return reason
 
 
 class FullDatabase:
@@ -92,7 +121,8 @@ class FullDatabase:
             log.error("database full: no ops_notify target, nobody is told", extra=kv(error=reason))
             return
         lang = config.watchtower.language
-        fields = {"reason": reason, "database": shown(self.app.db.url)}
+        # The log line keeps the database's English; the notice says what it means.
+        fields = {"reason": full_cause(reason, lang), "database": shown(self.app.db.url)}
         payload = notice_payload(
             t(lang, "ops_db_full_subject").format(**fields),
             t(lang, "ops_db_full_body").format(**fields),

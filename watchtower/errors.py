@@ -12,7 +12,8 @@
      ├── SourceError            a source could not be fetched or parsed
      │    ├── TransientError     worth retrying later (timeouts, 5xx, 429, network)
      │    └── PermanentError     retrying will not help until someone acts (404, bad feed)
-     └── DeliveryError          a notification could not be delivered (retryable flag)
+     └── DeliveryError          a notification could not be delivered (retryable flag; its
+          │                      DeliveryReason ``cause``: English text, catalogue code, params)
           ├── OutcomeUnknown     the request may have been delivered (timeout): check first
           ├── RateLimited        the provider said "slow down" (429): wait retry_after
           └── TargetDisabled     the whole target kind is unusable (revoked token): pause it
@@ -26,7 +27,7 @@ plain sentence an operator can read, and never contains a secret.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from watchtower.source_errors_text import source_error_text
@@ -134,17 +135,48 @@ class PermanentError(SourceError):
     retryable = False
 
 
+@dataclass(frozen=True, eq=False)
+class DeliveryReason:
+    """Why a delivery failed: the English ``text`` (logs, ``status``, the outbox
+    row) and, for the failures :mod:`watchtower.notify.delivery_errors_text`
+    knows, its ``code`` and ``params``, so that an ops notice says it in the
+    configured language without reading the English back. A ``params`` value
+    may itself be a reason (an outage's cause).
+    """
+
+    text: str
+    code: str | None = None
+    params: Mapping[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, code: str, /, **params: Any) -> DeliveryReason:
+        """The reason ``code`` of the catalogue, its English text filled with ``params``."""
+        # Imported here: the catalogue's module imports this one.
+        from watchtower.notify.delivery_errors_text import delivery_error_text
+
+        return cls(delivery_error_text(code, params), code, dict(params))
+
+    def __str__(self) -> str:
+        return self.text
+
+
 class DeliveryError(WatchtowerError):
     """A notification could not be delivered.
 
     ``retryable`` drives the outbox: retryable errors are retried with capped
     backoff (or after ``retry_after`` seconds); others are recorded as failed
-    with ``reason``.
+    with ``reason``. ``reason`` is the English sentence; ``cause`` carries it
+    with its catalogue ``code`` and ``params`` when the notifier raised it from
+    :meth:`DeliveryReason.of` (ops notices say it in their language from those).
     """
 
-    def __init__(self, reason: str, *, retryable: bool, retry_after: float | None = None) -> None:
-        super().__init__(reason)
-        self.reason = reason
+    def __init__(
+        self, reason: str | DeliveryReason, *, retryable: bool, retry_after: float | None = None
+    ) -> None:
+        cause = reason if isinstance(reason, DeliveryReason) else DeliveryReason(reason)
+        super().__init__(cause.text)
+        self.cause = cause
+        self.reason = cause.text
         self.retryable = retryable
         self.retry_after = retry_after
 
@@ -156,7 +188,7 @@ class OutcomeUnknown(DeliveryError):
     message before sending it again.
     """
 
-    def __init__(self, reason: str, *, retry_after: float | None = None) -> None:
+    def __init__(self, reason: str | DeliveryReason, *, retry_after: float | None = None) -> None:
         super().__init__(reason, retryable=True, retry_after=retry_after)
 
 
@@ -170,7 +202,7 @@ class RateLimited(DeliveryError):
 
     retry_after: float
 
-    def __init__(self, reason: str, *, retry_after: float) -> None:
+    def __init__(self, reason: str | DeliveryReason, *, retry_after: float) -> None:
         super().__init__(reason, retryable=True, retry_after=retry_after)
 
 
@@ -183,7 +215,7 @@ class TargetUnreachable(DeliveryError):
     target and the cause, never a secret.
     """
 
-    def __init__(self, reason: str) -> None:
+    def __init__(self, reason: str | DeliveryReason) -> None:
         DeliveryError.__init__(self, reason, retryable=True)
 
 
@@ -199,6 +231,6 @@ class TargetDisabled(DeliveryError):
     The outbox keeps every row of the kind waiting (not failed) and alerts ops.
     """
 
-    def __init__(self, kind: str, reason: str) -> None:
+    def __init__(self, kind: str, reason: str | DeliveryReason) -> None:
         super().__init__(reason, retryable=True)
         self.kind = kind

@@ -62,7 +62,7 @@ from urllib.parse import parse_qsl, urlsplit, urlunsplit
 
 import apprise
 
-from watchtower.errors import DeliveryError, RateLimited
+from watchtower.errors import DeliveryError, DeliveryReason, RateLimited
 from watchtower.models import Notification, Severity
 from watchtower.notify._text import http_url
 from watchtower.notify.base import (
@@ -262,10 +262,7 @@ class AppriseNotifier(Notifier):
         if plugin is None:
             plugin = apprise.Apprise.instantiate(address, suppress_exceptions=True)
             if not plugin:
-                raise DeliveryError(
-                    "Apprise cannot use this URL (unknown service or missing parts)",
-                    retryable=False,
-                )
+                raise DeliveryError(DeliveryReason.of("apprise_unusable"), retryable=False)
             self._plugins[address] = plugin
         return plugin
 
@@ -339,12 +336,13 @@ class AppriseNotifier(Notifier):
         ]
         detail = problems[-1] if problems else "the service did not accept the message"
         scheme = message.address.split("://", 1)[0]
-        reason = scrub(f"Apprise {scheme}: {detail}", message.address)
+        status = _HTTP_STATUS.search(detail)  # read before the URL's parts are cut out
+        detail = scrub(detail, message.address)
+        reason = DeliveryReason.of("apprise_failed", scheme=scheme, detail=detail)
         if any(_SERVICE_DOWN.search(line) for line in problems):
             if any(_SERVER_ERROR.search(line) for line in problems):
                 raise ServerError(reason)
             raise TargetUnreachable(reason)
-        status = _HTTP_STATUS.search(detail)
         code = int(status.group(1)) if status else 0
         if code == 429:
             raise RateLimited(reason, retry_after=RATE_LIMIT_WAIT)
@@ -352,14 +350,14 @@ class AppriseNotifier(Notifier):
             # Every message to this URL will be refused: the target waits, its
             # notifications kept, until the URL works again; ops hear what to do.
             raise AddressRefused(
-                f"{reason} The service refused this URL (HTTP {code}): the webhook was "
-                "probably deleted or its token revoked. Notifications wait: fix the URL "
-                "in the configuration (or the webhook on the service's side)."
+                DeliveryReason.of("apprise_url_refused", scheme=scheme, detail=detail, code=code)
             )
         if 400 <= code < 500 and code not in _RETRYABLE_4XX:
             # The same request will be refused again: no retry, and the reason says so.
-            reason += f" The service refused this message (HTTP {code}): not retried."
-            raise DeliveryError(reason, retryable=False)
+            refused = DeliveryReason.of(
+                "apprise_message_refused", scheme=scheme, detail=detail, code=code
+            )
+            raise DeliveryError(refused, retryable=False)
         raise DeliveryError(reason, retryable=True)
 
 

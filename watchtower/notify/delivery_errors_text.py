@@ -8,12 +8,17 @@ service refusing its URL…) has a stable ``code`` and one sentence per
 language, filled with ``params``. The notifiers build their English
 :attr:`~watchtower.errors.DeliveryError.reason` with :func:`delivery_error_text`.
 
-The hooks that tell ops (:class:`~watchtower.pipeline.delivery.DeliveryHooks`)
-carry that reason as a string, through the outbox row and the outage
-bookkeeping; :func:`reason_in` reads the code and params back from it (each
-English template is also a pattern) and says it in the reader's language. A
-reason no template matches — a rare failure, a remote server's own words —
-is shown in English as it is: nothing is lost.
+The notifiers raise with a :class:`~watchtower.errors.DeliveryReason`
+(:meth:`~watchtower.errors.DeliveryReason.of`): the English text with its code
+and params, which the hooks that tell ops
+(:class:`~watchtower.pipeline.delivery.DeliveryHooks`) carry through the
+outage bookkeeping; :func:`reason_text` says it in the reader's language from
+the code, so rewording an English template never changes a French notice.
+A reason that comes as a bare string (one queued before codes travelled, a
+notifier that gives none) falls back on :func:`reason_in`, which reads the
+code and params back from the English (each template is also a pattern). A
+reason neither knows — a rare failure, a remote server's own words — is shown
+in English as it is: nothing is lost.
 
 French sentences keep what an operator can act on (the server, the reply code,
 the setting to check) and quote the remote server's own answer as it is.
@@ -28,10 +33,11 @@ from datetime import UTC, datetime
 from functools import cache
 from typing import Any
 
+from watchtower.errors import DeliveryReason
 from watchtower.notify._text import local_time_text
 from watchtower.source_errors_text import catalogue_text
 
-__all__ = ["CHANNEL_HINTS", "DELIVERY_ERRORS", "delivery_error_text", "reason_in"]
+__all__ = ["CHANNEL_HINTS", "DELIVERY_ERRORS", "delivery_error_text", "reason_in", "reason_text"]
 
 _SCOPES = (
     "add it under OAuth & Permissions → Bot Token Scopes (slack-app-manifest.yml lists every "
@@ -101,6 +107,14 @@ DELIVERY_ERRORS: dict[str, dict[str, str]] = {
     "slack_connection_lost": {
         "en": "connection to Slack lost ({detail})",
         "fr": "connexion à Slack perdue ({detail})",
+    },
+    "slack_client_error": {
+        "en": "Slack client error ({detail})",
+        "fr": "erreur du client Slack ({detail})",
+    },
+    "slack_upload_failed": {
+        "en": "Slack file upload failed ({detail})",
+        "fr": "l'envoi du fichier à Slack a échoué ({detail})",
     },
     "slack_not_in_private_channel": {
         "en": "the bot is not in private channel {channel}: " + _INVITE,
@@ -207,6 +221,31 @@ DELIVERY_ERRORS: dict[str, dict[str, str]] = {
         "en": "the SMTP server refused the recipient: {answers}",
         "fr": "le serveur SMTP refuse le destinataire : {answers}",
     },
+    "smtp_recipient_deferred": {
+        "en": "the SMTP server deferred the recipient: {answers}",
+        "fr": "le serveur SMTP refuse le destinataire pour le moment : {answers}",
+    },
+    "smtp_sender_deferred": {
+        "en": "the SMTP server deferred the sender ({reply})",
+        "fr": "le serveur SMTP refuse l'expéditeur pour le moment ({reply})",
+    },
+    "smtp_not_supported": {
+        "en": "the SMTP server {server} cannot take this message ({detail})",
+        "fr": "le serveur SMTP {server} ne peut pas accepter ce message ({detail})",
+    },
+    "smtp_failed": {
+        "en": "the SMTP server {server} failed ({detail})",
+        "fr": "le serveur SMTP {server} a échoué ({detail})",
+    },
+    # A reply no other reason explains, as smtp_errors.smtp_reply writes it
+    "smtp_answer": {
+        "en": "SMTP error {status} ({answer})",
+        "fr": "le serveur SMTP a répondu par l'erreur {status} ({answer})",
+    },
+    "smtp_answer_bare": {
+        "en": "SMTP error {status}",
+        "fr": "le serveur SMTP a répondu par l'erreur {status}",
+    },
     # Apprise (notify/apprise.py); {detail} is Apprise's own words
     "apprise_url_refused": {
         "en": "Apprise {scheme}: {detail} The service refused this URL (HTTP {code}): the "
@@ -225,6 +264,10 @@ DELIVERY_ERRORS: dict[str, dict[str, str]] = {
     "apprise_failed": {
         "en": "Apprise {scheme}: {detail}",
         "fr": "le service {scheme} a répondu : {detail}",
+    },
+    "apprise_unusable": {
+        "en": "Apprise cannot use this URL (unknown service or missing parts)",
+        "fr": "Apprise ne sait pas utiliser cette URL (service inconnu ou éléments manquants)",
     },
     # The outage bookkeeping's prefix (pipeline/target_outages.py): {since} in UTC
     "outage_unreachable": {
@@ -327,9 +370,40 @@ def _read(code: str, match: re.Match[str], specs: dict[str, str]) -> dict[str, A
     return params
 
 
+def reason_text(reason: str | DeliveryReason, language: str, timezone: str = "UTC") -> str:
+    """``reason`` said in ``language``: from its code and params when it has them
+    (its English words play no part), else read back from its English text
+    (:func:`reason_in`); the English text for ``language`` English.
+
+    An outage's start (``since``) is shown in ``timezone``, as every time a
+    reader sees.
+    """
+    if isinstance(reason, str) or reason.code is None:
+        return reason_in(str(reason), language, timezone)
+    if language == "en":
+        return reason.text
+    params = _localised(dict(reason.params), language, timezone)
+    return delivery_error_text(reason.code, params, language)
+
+
+def _localised(params: dict[str, Any], language: str, timezone: str) -> dict[str, Any]:
+    """An outage's ``since`` in the reader's zone, its cause in their language."""
+    if isinstance(params.get("since"), str):
+        try:
+            when = datetime.strptime(params["since"], _SINCE).replace(tzinfo=UTC)
+        except ValueError:  # not the outage bookkeeping's: shown as it is
+            pass
+        else:
+            params["since"] = local_time_text(when, language, timezone)
+    if isinstance(params.get("reason"), str | DeliveryReason):
+        params["reason"] = reason_text(params["reason"], language, timezone)
+    return params
+
+
 def reason_in(reason: str, language: str, timezone: str = "UTC", *, _depth: int = 0) -> str:
     """``reason``, an English delivery reason, said in ``language``; as it is when
-    no catalogue template matches it (or ``language`` is English).
+    no catalogue template matches it (or ``language`` is English). The fallback
+    of :func:`reason_text` for a reason that comes without its code.
 
     An outage's start (``since``) is shown in ``timezone``, as every time a
     reader sees.

@@ -29,7 +29,7 @@ from email.message import EmailMessage
 from email.utils import formatdate, make_msgid, parseaddr
 from typing import TYPE_CHECKING
 
-from watchtower.errors import DeliveryError, TargetDisabled
+from watchtower.errors import DeliveryError, DeliveryReason, TargetDisabled
 from watchtower.models import Notification
 from watchtower.notify import email_render
 from watchtower.notify._text import (
@@ -47,7 +47,6 @@ from watchtower.notify.base import (
     Receipt,
     truncate,
 )
-from watchtower.notify.delivery_errors_text import delivery_error_text
 from watchtower.notify.email_render import html_link
 from watchtower.notify.smtp_errors import smtp_failure
 from watchtower.sanitise import printable
@@ -271,7 +270,7 @@ class EmailNotifier(Notifier):
         if (self.username or self.password) and clear and not _loopback(self.host):
             raise TargetDisabled(
                 "email",
-                delivery_error_text("smtp_clear_password", {"server": f"{self.host}:{self.port}"}),
+                DeliveryReason.of("smtp_clear_password", server=f"{self.host}:{self.port}"),
             )
         stage = "connect"
         smtp: _Client | None = None
@@ -283,8 +282,8 @@ class EmailNotifier(Notifier):
                     if not smtp.has_extn("starttls"):
                         raise TargetDisabled(
                             "email",
-                            delivery_error_text(
-                                "smtp_no_starttls", {"server": f"{self.host}:{self.port}"}
+                            DeliveryReason.of(
+                                "smtp_no_starttls", server=f"{self.host}:{self.port}"
                             ),
                         )
                     smtp.starttls(context=self.ssl_context)

@@ -29,12 +29,11 @@ from typing import Any, NamedTuple
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
 
-from watchtower.errors import DeliveryError
+from watchtower.errors import DeliveryError, DeliveryReason
 from watchtower.notify.base import TargetUnreachable, UnreachableMaybeSent
 from watchtower.notify.slack_ack import ACK_REACTIONS, Acknowledgement, is_ack_reply, reply_detail
 from watchtower.notify.slack_errors import (
     CHANNEL_HINTS,
-    REFUSED,
     WRITES,
     SlackRefused,
     refusal,
@@ -82,7 +81,7 @@ class SlackApi:
         """Call ``method`` and return its JSON, raising :class:`DeliveryError` on failure."""
         write = method in WRITES
 
-        def maybe_delivered(reason: str) -> TargetUnreachable:
+        def maybe_delivered(reason: DeliveryReason) -> TargetUnreachable:
             return UnreachableMaybeSent(reason) if write else TargetUnreachable(reason)
 
         try:
@@ -91,17 +90,20 @@ class SlackApi:
         except SlackApiError as exc:
             raise slack_error(exc, write=write) from None
         except TimeoutError as exc:
-            raise maybe_delivered(f"Slack did not answer in time ({exc})") from None
+            raise maybe_delivered(DeliveryReason.of("slack_timeout", detail=str(exc))) from None
         except urllib.error.URLError as exc:
             # urllib wraps only errors raised while connecting or sending.
+            detail = str(exc.reason)
             if isinstance(exc.reason, socket.timeout | TimeoutError):
-                raise maybe_delivered(f"Slack did not answer in time ({exc.reason})") from None
-            raise TargetUnreachable(f"cannot reach Slack ({exc.reason})") from None
+                raise maybe_delivered(DeliveryReason.of("slack_timeout", detail=detail)) from None
+            raise TargetUnreachable(DeliveryReason.of("slack_unreachable", detail=detail)) from None
         except (ConnectionError, http.client.HTTPException) as exc:
             # Raised while reading the answer: the whole request had been sent.
-            raise maybe_delivered(f"connection to Slack lost ({exc})") from None
+            lost = DeliveryReason.of("slack_connection_lost", detail=str(exc))
+            raise maybe_delivered(lost) from None
         except SlackClientError as exc:
-            raise DeliveryError(f"Slack client error ({exc})", retryable=True) from None
+            error = DeliveryReason.of("slack_client_error", detail=str(exc))
+            raise DeliveryError(error, retryable=True) from None
         return dict(response.data) if isinstance(response.data, dict) else {}
 
     def pace(self, channel: str) -> None:
@@ -159,8 +161,10 @@ class SlackApi:
                     self._join(channel)
                     continue
                 if code in CHANNEL_HINTS:
-                    hint = CHANNEL_HINTS[code].format(channel=channel, bot=self.bot_name())
-                    raise SlackRefused(code, f"{REFUSED}{code} — {hint}") from None
+                    reason = DeliveryReason.of(
+                        f"slack_{code}", channel=channel, bot=self.bot_name()
+                    )
+                    raise SlackRefused(code, reason) from None
                 raise
             channel_id = str(data.get("channel") or channel)
             with self._lock:
@@ -181,14 +185,11 @@ class SlackApi:
             if exc.retryable:
                 raise
             # Only a member can add the bot to a private channel: tell the operator how.
-            invite = f"invite it with /invite @{self.bot_name()} in that channel"
-            code = refusal(exc)
+            bot, code = self.bot_name(), refusal(exc)
             if code == "method_not_supported_for_channel_type":
-                reason = f"the bot is not in private channel {channel}: {invite}"
+                reason = DeliveryReason.of("slack_not_in_private_channel", channel=channel, bot=bot)
             else:
-                reason = (
-                    f"the bot is not in channel {channel} and cannot join it ({code}): {invite}"
-                )
+                reason = DeliveryReason.of("slack_cannot_join", channel=channel, code=code, bot=bot)
             raise DeliveryError(reason, retryable=False) from None
 
     def bot_name(self) -> str:
@@ -286,7 +287,8 @@ class SlackApi:
         except SlackApiError as exc:
             raise slack_error(exc) from None
         except (SlackClientError, OSError) as exc:
-            raise DeliveryError(f"Slack file upload failed ({exc})", retryable=True) from None
+            failed = DeliveryReason.of("slack_upload_failed", detail=str(exc))
+            raise DeliveryError(failed, retryable=True) from None
 
     def permalink(self, channel: str, ts: str) -> str:
         """The ``https://…/archives/C…/p…`` link to a message (``chat.getPermalink``).

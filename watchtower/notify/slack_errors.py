@@ -37,12 +37,18 @@ from typing import Any
 
 from slack_sdk.errors import SlackApiError
 
-from watchtower.errors import DeliveryError, OutcomeUnknown, RateLimited, TargetDisabled
+from watchtower.errors import (
+    DeliveryError,
+    DeliveryReason,
+    OutcomeUnknown,
+    RateLimited,
+    TargetDisabled,
+)
 from watchtower.notify.base import ServerError, ServerErrorMaybeSent, TargetUnreachable
 
 # What to do about a refusal that concerns one channel ({channel}, {bot}): with
 # the other reasons, in English and French (ops notices).
-from watchtower.notify.delivery_errors_text import CHANNEL_HINTS, delivery_error_text
+from watchtower.notify.delivery_errors_text import CHANNEL_HINTS
 
 __all__ = [
     "AUTH_ERRORS",
@@ -94,10 +100,13 @@ REFUSED = "Slack refused the message: "
 
 
 class SlackRefused(DeliveryError):
-    """Slack answered ``ok: false`` with ``code`` (``channel_not_found``…)."""
+    """Slack answered ``ok: false`` with ``code`` (``channel_not_found``…); the
+    catalogue's code of its reason is ``cause.code``."""
 
-    def __init__(self, code: str, reason: str = "", *, retryable: bool = False) -> None:
-        reason = reason or delivery_error_text("slack_refused", {"code": code})
+    def __init__(
+        self, code: str, reason: str | DeliveryReason = "", *, retryable: bool = False
+    ) -> None:
+        reason = reason or DeliveryReason.of("slack_refused", code=code)
         super().__init__(reason, retryable=retryable)
         self.code = code
 
@@ -118,31 +127,31 @@ def slack_error(exc: SlackApiError, *, write: bool = False) -> DeliveryError:
     data = response.data if isinstance(response.data, dict) else {}
     error = str(data.get("error") or "")
     if status == 429 or error in RATE_LIMITED:
-        what = str(status) if status == 429 else error
+        slowed = str(status) if status == 429 else error
         return RateLimited(
-            delivery_error_text("slack_rate_limited", {"what": what}),
+            DeliveryReason.of("slack_rate_limited", what=slowed),
             retry_after=_retry_after(response.headers),
         )
     if status >= 500:
-        what = delivery_error_text("slack_server_error", {"status": status})
+        what = DeliveryReason.of("slack_server_error", status=status)
         # A gateway may answer 5xx after Slack stored the message: check before
         # resending. Slack may also answer 5xx to one message only: ServerError.
         return ServerErrorMaybeSent(what) if write else ServerError(what)
     if error in MAYBE_DONE:
-        what = delivery_error_text("slack_server_error", {"status": error})
+        what = DeliveryReason.of("slack_server_error", status=error)
         if write:
             return OutcomeUnknown(what)
         return SlackRefused(error, what, retryable=True)
     if error in AUTH_ERRORS:
-        return TargetDisabled("slack", delivery_error_text("slack_token_refused", {"error": error}))
+        return TargetDisabled("slack", DeliveryReason.of("slack_token_refused", error=error))
     if error in TRANSIENT:
-        return TargetUnreachable(delivery_error_text("slack_unavailable", {"error": error}))
+        return TargetUnreachable(DeliveryReason.of("slack_unavailable", error=error))
     if error == "missing_scope":
         needed = str(data.get("needed") or "")
         if needed:
-            reason = delivery_error_text("slack_missing_scope", {"needed": needed})
+            reason = DeliveryReason.of("slack_missing_scope", needed=needed)
         else:
-            reason = delivery_error_text("slack_missing_scope_unnamed", {})
+            reason = DeliveryReason.of("slack_missing_scope_unnamed")
         if write:  # no channel can receive anything: keep every row waiting, tell ops
             return TargetDisabled("slack", reason)
         return SlackRefused(error, reason)

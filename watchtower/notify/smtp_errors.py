@@ -14,9 +14,8 @@ import smtplib
 import ssl
 from typing import Any, Protocol
 
-from watchtower.errors import DeliveryError, TargetDisabled
+from watchtower.errors import DeliveryError, DeliveryReason, TargetDisabled
 from watchtower.notify.base import ServerErrorMaybeSent, TargetUnreachable, truncate
-from watchtower.notify.delivery_errors_text import delivery_error_text
 
 __all__ = ["SMTP_REPLY_MAX", "SmtpSettings", "smtp_failure", "smtp_reply"]
 
@@ -33,20 +32,27 @@ class SmtpSettings(Protocol):
     timeout: float
 
 
-def _reason(code: str, **params: Any) -> str:
-    """The English reason ``code`` (:mod:`watchtower.notify.delivery_errors_text`)."""
-    return delivery_error_text(code, params)
+def _reason(code: str, **params: Any) -> DeliveryReason:
+    """The reason ``code`` (:mod:`watchtower.notify.delivery_errors_text`)."""
+    return DeliveryReason.of(code, **params)
 
 
 def smtp_reply(code: int, reply: bytes | str) -> str:
     """``SMTP error 550 (5.1.1 mailbox unknown)``: the code alone does not say which
     of the many 5xx causes it was; the first line of the answer usually does."""
+    return _reply_reason(code, reply).text
+
+
+def _reply_reason(code: int, reply: bytes | str) -> DeliveryReason:
+    """:func:`smtp_reply` as a reason of its own (a reply no other reason explains)."""
     text = reply.decode("utf-8", "replace") if isinstance(reply, bytes) else str(reply)
     # Imported here: email.py imports this module. Cleaned as a header value is.
     from watchtower.notify.email import header_value
 
     first = header_value(text.splitlines()[0]) if text.strip() else ""
-    return f"SMTP error {code}" + (f" ({truncate(first, SMTP_REPLY_MAX)})" if first else "")
+    if not first:
+        return _reason("smtp_answer_bare", status=code)
+    return _reason("smtp_answer", status=code, answer=truncate(first, SMTP_REPLY_MAX))
 
 
 def smtp_failure(exc: Exception, stage: str, server: SmtpSettings) -> DeliveryError:
@@ -84,7 +90,7 @@ def smtp_failure(exc: Exception, stage: str, server: SmtpSettings) -> DeliveryEr
         return TargetDisabled("email", _reason(code, server=where))
     if isinstance(exc, smtplib.SMTPNotSupportedError):
         return DeliveryError(
-            f"the SMTP server {server} cannot take this message ({exc})", retryable=False
+            _reason("smtp_not_supported", server=where, detail=str(exc)), retryable=False
         )
     if isinstance(exc, smtplib.SMTPRecipientsRefused):
         codes = [code for code, _ in exc.recipients.values()]
@@ -94,24 +100,22 @@ def smtp_failure(exc: Exception, stage: str, server: SmtpSettings) -> DeliveryEr
         if codes and all(code == 421 for code in codes):  # closing down, not this address
             return TargetUnreachable(_reason("smtp_unavailable", server=where, reply=answers))
         temporary = bool(codes) and all(400 <= c < 500 for c in codes)
-        what = "deferred" if temporary else "refused"
-        return DeliveryError(
-            f"the SMTP server {what} the recipient" + (f": {answers}" if answers else ""),
-            retryable=temporary,
-        )
+        what = "smtp_recipient_deferred" if temporary else "smtp_recipient_refused"
+        # One address per message: smtplib names it with the server's answer.
+        return DeliveryError(_reason(what, answers=answers), retryable=temporary)
     if isinstance(exc, smtplib.SMTPSenderRefused):
         reply = smtp_reply(exc.smtp_code, exc.smtp_error)
         if exc.smtp_code == 530:
             return _login_required(server, reply)
         if 400 <= exc.smtp_code < 500:
-            return DeliveryError(f"the SMTP server deferred the sender ({reply})", retryable=True)
+            return DeliveryError(_reason("smtp_sender_deferred", reply=reply), retryable=True)
         return TargetDisabled(
             "email",
             _reason("smtp_sender_refused", server=where, sender=str(exc.sender), reply=reply),
         )
     if isinstance(exc, smtplib.SMTPResponseException):
-        reply = smtp_reply(exc.smtp_code, exc.smtp_error)
-        return DeliveryError(reply, retryable=400 <= exc.smtp_code < 500)
+        answer = _reply_reason(exc.smtp_code, exc.smtp_error)
+        return DeliveryError(answer, retryable=400 <= exc.smtp_code < 500)
     if isinstance(exc, ssl.SSLCertVerificationError):
         return TargetDisabled(
             "email",
@@ -142,7 +146,7 @@ def smtp_failure(exc: Exception, stage: str, server: SmtpSettings) -> DeliveryEr
         detail = exc.strerror or str(exc)
         return TargetUnreachable(_reason("smtp_unreachable", server=where, detail=detail))
     if isinstance(exc, smtplib.SMTPException):
-        return DeliveryError(f"the SMTP server {server} failed ({exc})", retryable=True)
+        return DeliveryError(_reason("smtp_failed", server=where, detail=str(exc)), retryable=True)
     return DeliveryError(f"SMTP: {type(exc).__name__}: {exc}", retryable=True)
 
 

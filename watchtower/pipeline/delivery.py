@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal, Protocol
 
+from watchtower.errors import DeliveryReason
 from watchtower.models import Notification
 from watchtower.notify.base import Message, Receipt
 from watchtower.storage.tables import OutboxRow
@@ -85,14 +86,21 @@ class DeliveryHooks(Protocol):
 
     def after_send(self, row: Claimed, message: Message, receipt: Receipt) -> None: ...
 
-    def target_disabled(self, kind: str, reason: str, *, down: bool = False) -> None:
+    def target_disabled(
+        self, kind: str, reason: str | DeliveryReason, *, down: bool = False
+    ) -> None:
         """Every row of ``kind`` waits; ops are told why: a refusal to fix (a token,
-        a login) or, with ``down``, an outage that ends by itself."""
+        a login) or, with ``down``, an outage that ends by itself.
+
+        Every ``reason`` here is the error's :class:`DeliveryReason` (its code said
+        in the reader's language) or, from an older caller, its English text."""
 
     def target_back(self, kind: str) -> None:
         """``kind`` delivered again after :meth:`target_disabled`."""
 
-    def service_down(self, target: str, reason: str, *, refused: bool = False) -> None:
+    def service_down(
+        self, target: str, reason: str | DeliveryReason, *, refused: bool = False
+    ) -> None:
         """One service of its own (an Apprise URL) has been unreachable for a while:
         its notifications wait; tell ops through the other targets. ``refused``:
         it refuses its address (a revoked webhook), which does not end by itself;
@@ -101,7 +109,7 @@ class DeliveryHooks(Protocol):
     def service_back(self, target: str) -> None:
         """``target`` delivers again after :meth:`service_down`."""
 
-    def delivery_failed(self, target: str, reason: str) -> None:
+    def delivery_failed(self, target: str, reason: str | DeliveryReason) -> None:
         """Notifications to ``target`` failed for good (``reason``: the last error)."""
 
     def readdress(self, row: Claimed, *, claimed: bool = False) -> bool:

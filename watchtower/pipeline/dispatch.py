@@ -38,7 +38,7 @@ from datetime import datetime, timedelta
 from typing import Protocol
 
 from watchtower import metrics
-from watchtower.errors import DeliveryError, OutcomeUnknown, TargetDisabled
+from watchtower.errors import DeliveryError, DeliveryReason, OutcomeUnknown, TargetDisabled
 from watchtower.logs import kv
 from watchtower.models import Notification
 from watchtower.notify.base import Message, Notifier, Receipt, ServerError
@@ -75,7 +75,7 @@ class KindRound:
 
     stats: DrainStats = field(default_factory=DrainStats)
     paused: set[str] = field(default_factory=set)  # kinds refused (TargetDisabled) this round
-    failed: dict[str, str] = field(default_factory=dict)  # target → last error, failed for good
+    failed: dict[str, DeliveryReason] = field(default_factory=dict)  # target → last error (failed)
     final: bool = False  # the flush at shutdown: untried rows only, no retry, no attempt spent
     done: bool = False  # the flush met a failure: this kind's other rows wait for the next start
 
@@ -214,7 +214,7 @@ class Dispatcher:
         log.error("target kind paused", extra=kv(kind=exc.kind, error=exc.reason))
         hooks = self.settings.hooks
         if hooks:
-            hooks.target_disabled(exc.kind, exc.reason)
+            hooks.target_disabled(exc.kind, exc.cause)
 
     def _sent(
         self,
@@ -363,7 +363,7 @@ class Dispatcher:
         self.targets.forget(row.id)
         self._finish(row.id, "failed", error=error.reason)
         work.stats.failed += 1
-        work.failed[row.target] = error.reason
+        work.failed[row.target] = error.cause
         metrics.notification_failed(row.target)
         log.error(
             "notification failed",

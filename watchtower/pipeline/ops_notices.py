@@ -16,9 +16,10 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from watchtower.config import LoadedConfig
+from watchtower.errors import DeliveryReason
 from watchtower.logs import kv
 from watchtower.notify.base import Notifier
-from watchtower.notify.delivery_errors_text import reason_in
+from watchtower.notify.delivery_errors_text import reason_text
 from watchtower.notify.registry import split_target
 from watchtower.pipeline.delivery import Claimed
 from watchtower.pipeline.readdress import about as about_scope
@@ -58,7 +59,9 @@ class OpsNotices:
     def __init__(self, app: AppLike) -> None:
         self.app = app
 
-    def target_disabled(self, kind: str, reason: str, *, down: bool = False) -> None:
+    def target_disabled(
+        self, kind: str, reason: str | DeliveryReason, *, down: bool = False
+    ) -> None:
         """Keep every row of ``kind`` waiting and tell ops through another kind (once
         a day): what to fix after a refusal, or, with ``down``, that it is unreachable
         and its notifications will go out by themselves once it answers."""
@@ -77,7 +80,7 @@ class OpsNotices:
             if not ops:
                 log.error(
                     "no ops_notify target outside the paused kind: nobody is told",
-                    extra=kv(kind=kind, error=reason),
+                    extra=kv(kind=kind, error=redact_text(str(reason))),
                 )
                 return
             key = PAUSED_KEY.format(kind=kind, day=now.date().isoformat())
@@ -97,7 +100,9 @@ class OpsNotices:
             if self._notice(session, key, ops, text, "info", about=kind, kind=kind.capitalize()):
                 log.info("target kind delivers again: ops notified", extra=kv(kind=kind))
 
-    def service_down(self, target: str, reason: str, *, refused: bool = False) -> None:
+    def service_down(
+        self, target: str, reason: str | DeliveryReason, *, refused: bool = False
+    ) -> None:
         """Tell ops (once a day per service) that an Apprise service is unreachable
         and its notifications wait; never through ``target`` itself.
 
@@ -118,18 +123,24 @@ class OpsNotices:
                 "ops_down_service",
                 "critical",
                 wording="ops_refused_service",
-                reason=redact_text(reason),
+                reason=reason,
                 count=str(count or 0),
             )
             return
-        self._service_notice(target, "ops_down_service", "critical", reason=redact_text(reason))
+        self._service_notice(target, "ops_down_service", "critical", reason=reason)
 
     def service_back(self, target: str) -> None:
         """Tell ops a service told as down delivers again (once a day, as the down)."""
         self._service_notice(target, "ops_back_service", "info")
 
     def _service_notice(
-        self, target: str, text: str, severity: str, *, wording: str = "", **fields: str
+        self,
+        target: str,
+        text: str,
+        severity: str,
+        *,
+        wording: str = "",
+        **fields: str | DeliveryReason,
     ) -> None:
         """``text``: the notice's key (what ``status`` reads back); ``wording``: its
         strings when they differ from the key's."""
@@ -148,7 +159,7 @@ class OpsNotices:
                 session, key, ops, wording or text, severity, about=target, target=shown, **fields
             )
 
-    def delivery_failed(self, target: str, reason: str) -> None:
+    def delivery_failed(self, target: str, reason: str | DeliveryReason) -> None:
         """Tell ops (once a day per target) that notifications to ``target`` are lost.
 
         Never to ``target`` itself: it is the one failing.
@@ -156,14 +167,14 @@ class OpsNotices:
         now = self.app.clock()
         ops = [o for o in self.app.loaded.config.watchtower.ops_notify if o != target]
         # An Apprise target carries its tokens: the notice and the log name it redacted.
-        shown, reason = redact_target(target), redact_text(reason)
+        shown, error = redact_target(target), redact_text(str(reason))
         with self.app.db.session() as session:
             failed = failed_targets(session, target)
             count = failed[0].count if failed else 1
             if not ops:
                 log.error(
                     "no ops_notify target for a failing target: nobody is told",
-                    extra=kv(target=shown, failed=count, error=reason),
+                    extra=kv(target=shown, failed=count, error=error),
                 )
                 return
             key = f"ops:delivery-failed:{now.date().isoformat()}:{target}"[:200]
@@ -180,7 +191,7 @@ class OpsNotices:
             ):
                 log.warning(
                     "failing target: ops notified",
-                    extra=kv(target=shown, failed=count, error=reason),
+                    extra=kv(target=shown, failed=count, error=error),
                 )
 
     def readdress(self, row: Claimed, *, claimed: bool = False) -> bool:
@@ -208,8 +219,9 @@ class OpsNotices:
         **fields: object,
     ) -> int:
         """Queue the ops notice ``<text>_subject``/``_body``; skipped if ``key`` is known.
-        Its ``reason``, an English delivery reason, is said in the configured
-        language (:func:`~watchtower.notify.delivery_errors_text.reason_in`).
+        Its ``reason``, a delivery reason, is said in the configured language
+        (:func:`~watchtower.notify.delivery_errors_text.reason_text`: from its
+        code, else read back from its English text), without a secret.
 
         ``about``: the kind or the target the notice is about; if its ops target
         leaves the config, the notice follows ``ops_notify`` but never there
@@ -218,10 +230,12 @@ class OpsNotices:
 
         section = self.app.loaded.config.watchtower
         lang = section.language
-        if isinstance(fields.get("reason"), str):
-            # The notifiers' reasons are English (the logs keep them so): the
-            # reader gets them in the notice's language when the catalogue knows them.
-            fields["reason"] = reason_in(str(fields["reason"]), lang, section.timezone)
+        reason = fields.get("reason")
+        if isinstance(reason, str | DeliveryReason):
+            # The logs keep the notifiers' English; the reader gets the notice's
+            # language when the catalogue knows the reason. An Apprise URL in it
+            # carries its tokens: cut out of what is shown.
+            fields["reason"] = redact_text(reason_text(reason, lang, section.timezone))
         payload = notice_payload(
             t(lang, f"{text}_subject").format(**fields),
             t(lang, f"{text}_body").format(**fields),

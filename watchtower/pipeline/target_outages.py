@@ -41,7 +41,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from watchtower import metrics
-from watchtower.errors import DeliveryError, OutcomeUnknown
+from watchtower.errors import DeliveryError, DeliveryReason, OutcomeUnknown
 from watchtower.logs import kv
 from watchtower.notify.base import AddressRefused, ServerError
 from watchtower.notify.registry import split_target
@@ -83,6 +83,8 @@ class TargetOutages:
     _lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
     #: dedup keys of notifications a copy of which failed alone (oldest first, bounded)
     _proven: dict[str, None] = field(default_factory=dict, init=False, repr=False)
+    #: scope → its outage's latest cause with its code (the outage keeps the text only)
+    _causes: dict[str, DeliveryReason] = field(default_factory=dict, init=False, repr=False)
 
     def hold(self, row: Claimed, kind: str, error: DeliveryError) -> None:
         """Unreachable: ``row`` and every waiting row of its scope wait for the
@@ -97,6 +99,7 @@ class TargetOutages:
                 failed.clear()
             if suspect is not None:
                 failed.add(suspect)
+            self._causes[where] = error.cause
         refused = isinstance(error, AddressRefused)
         with self.db.writing() as session:
             outbox_rows.finish(
@@ -173,13 +176,17 @@ class TargetOutages:
         hear when it is back)."""
         self.targets.told(where)
         since = outage.since.strftime("%Y-%m-%d %H:%M UTC")
-        state = "refused" if refused else "unreachable"
-        reason = f"{state} since {since}: {redact_text(outage.reason)}"
+        with self._lock:
+            cause: str | DeliveryReason = self._causes.get(where) or outage.reason
+        if str(cause) != outage.reason:  # not this outage's latest failure after all
+            cause = outage.reason
+        state = "outage_refused" if refused else "outage_unreachable"
+        reason = DeliveryReason.of(state, since=since, reason=cause)
         hooks = self.settings.hooks
         if kind in PER_TARGET_KINDS:  # one service down, not the kind: no pause
             log.error(
                 "target unreachable for a while: its notifications wait",
-                extra=kv(target=redact_target(where), error=reason),
+                extra=kv(target=redact_target(where), error=redact_text(reason.text)),
             )
             if hooks:
                 try:
@@ -202,6 +209,7 @@ class TargetOutages:
         if outage is not None:
             with self._lock:
                 self._failed.pop(where, None)
+                self._causes.pop(where, None)
         hooks = self.settings.hooks
         told_alone = split_target(where)[0] in PER_TARGET_KINDS  # not through a pause
         if outage is not None and outage.told and told_alone and hooks:
