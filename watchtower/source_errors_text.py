@@ -87,6 +87,11 @@ SOURCE_ERRORS: dict[str, dict[str, str]] = {
         "en": _REFUSED_HOST,
         "fr": "le site redirige vers une adresse non publique ({address}), refusée par sécurité",
     },
+    # A Location the client cannot request (adapters/_urls.py)
+    "redirect_invalid": {
+        "en": "the server redirected to an invalid URL ({reason})",
+        "fr": "le site redirige vers une adresse invalide",
+    },
     # Addresses refused before connecting (adapters/_net.py address_problem)
     "url_address_refused": {
         "en": _REFUSED_URL,
@@ -95,6 +100,11 @@ SOURCE_ERRORS: dict[str, dict[str, str]] = {
     "host_address_refused": {
         "en": _REFUSED_HOST,
         "fr": "{host} mène à une adresse non publique ({address}), refusée par sécurité",
+    },
+    # A source URL the client cannot request (adapters/_urls.py)
+    "url_invalid": {
+        "en": "the address is not a valid URL ({reason})",
+        "fr": "l'adresse de la source n'est pas une URL valide : à corriger dans la configuration",
     },
     "scheme_refused": {
         "en": "refused to fetch {scheme}:// URL; only http(s)",

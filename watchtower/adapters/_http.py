@@ -4,14 +4,16 @@ Caps and timeouts: connect/read timeouts and an overall deadline per request,
 enforced on every socket read (a server trickling one byte at a time, even in
 its headers, cannot hold a worker); a cap on *decoded* bytes, enforced while
 decompressing (a gzip bomb stops at the cap, memory stays bounded); redirects
-followed by hand so each hop is re-checked (http/https only); private, loopback
-and link-local addresses refused where the connection is made unless the
-source allows them (:mod:`watchtower.adapters._net`); a per-host concurrency
-limit and politeness delay; a User-Agent naming watchtower; cookies kept for
-one fetch (its redirects) only; a URL the client cannot request (a redirect to
-"http://[::1", an octal IPv4 host) refused as a plain error. Every failure
+followed by hand so each hop is re-checked (:mod:`watchtower.adapters._urls`:
+http/https only, a URL the client cannot request refused as a plain error);
+private, loopback and link-local addresses refused where the connection is
+made unless the source allows them (:mod:`watchtower.adapters._net`); a
+per-host concurrency limit and politeness delay; a User-Agent naming
+watchtower; cookies kept for one fetch (its redirects) only. Every failure
 becomes a :class:`TransientError` or :class:`PermanentError` carrying a plain
-sentence for the operator, as Miniflux's ``response_handler.go`` does.
+sentence for the operator, as Miniflux's ``response_handler.go`` does. A form
+POST (an OAuth token request) goes through the same guards, deadline, cap and
+error mapping (:meth:`HttpFetcher.post_form`).
 """
 
 from __future__ import annotations
@@ -29,20 +31,29 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from http.cookiejar import CookieJar, DefaultCookiePolicy
-from urllib.parse import SplitResult, urljoin, urlsplit
+from urllib.parse import urlsplit
 
 import httpx
 
 from watchtower import __version__
+from watchtower.adapters._inflate import Inflater
 from watchtower.adapters._net import (
     GuardedBackend,
     IPNetwork,
     ResolveError,
     Resolver,
-    address_refusal,
     deadline_scope,
 )
 from watchtower.adapters._transport import OriginPoolTransport
+from watchtower.adapters._urls import (
+    check_location,
+    check_url,
+    invalid_url,
+    parse_url,
+    reason,
+    redirect_target,
+    redirected,
+)
 from watchtower.errors import PermanentError, SourceError, TransientError
 
 USER_AGENT = f"watchtower/{__version__} (+https://github.com/watchtower-veille/watchtower)"
@@ -62,43 +73,6 @@ class Response:
     @property
     def not_modified(self) -> bool:
         return self.status == 304
-
-
-class _Inflater:
-    """Decodes ``Content-Encoding`` without ever producing more than ``budget`` bytes."""
-
-    def __init__(self, encoding: str) -> None:
-        encoding = encoding.strip().lower()
-        if encoding in ("gzip", "x-gzip"):
-            self._z: zlib._Decompress | None = zlib.decompressobj(16 + zlib.MAX_WBITS)
-        elif encoding == "deflate":
-            self._z = zlib.decompressobj(32 + zlib.MAX_WBITS)  # zlib or gzip header
-        elif encoding in ("", "identity"):
-            self._z = None
-        else:
-            # The header is the server's words: shown, but never at any length.
-            shown = encoding if len(encoding) <= 100 else encoding[:100] + "…"
-            raise PermanentError(code="unsupported_compression", params={"encoding": shown})
-        self._raw_deflate = encoding == "deflate"
-
-    def feed(self, chunk: bytes, budget: int) -> Iterator[bytes]:
-        if self._z is None:
-            yield chunk
-            return
-        try:
-            data = self._z.decompress(chunk, budget + 1)
-        except zlib.error:
-            if not self._raw_deflate:
-                raise
-            # Some servers send raw deflate without the zlib header.
-            self._z = zlib.decompressobj(-zlib.MAX_WBITS)
-            data = self._z.decompress(chunk, budget + 1)
-        self._raw_deflate = False  # the format is settled after the first chunk
-        yield data
-        while self._z.unconsumed_tail:
-            budget -= len(data)
-            data = self._z.decompress(self._z.unconsumed_tail, max(budget, 0) + 1)
-            yield data
 
 
 @dataclass
@@ -141,7 +115,7 @@ class HttpFetcher:
                 timeout=httpx.Timeout(self.timeout, connect=self.connect_timeout),
                 cookies=CookieJar(policy=_NO_COOKIES),
                 follow_redirects=False,
-                event_hooks={"response": [_check_location]},
+                event_hooks={"response": [check_location]},
                 headers={"User-Agent": self.user_agent, "Accept-Encoding": "gzip, deflate"},
             )
             for allow in (False, True)
@@ -195,7 +169,7 @@ class HttpFetcher:
         ``url``'s origin: a redirect elsewhere is followed without them.
         """
         headers = {"Accept": accept, **(credentials or {})}
-        origin = _parse_url(url)[0][:2]
+        origin = parse_url(url)[0][:2]
         if etag:
             headers["If-None-Match"] = etag
         if last_modified:
@@ -212,11 +186,13 @@ class HttpFetcher:
                 host = urlsplit(url).hostname or ""
                 with self._host_slot(host, deadline) as polite:
                     deadline += polite
-                    response = self._get_once(url, headers, deadline, allow_private, cookies)
+                    response = self._send(
+                        "GET", url, headers, deadline, allow_private, cookies=cookies
+                    )
             except PermanentError as exc:
-                if hop and exc.code in _REDIRECTED:
-                    # The same English message; the ops alert says it was a redirect.
-                    raise PermanentError(code=_REDIRECTED[exc.code], params=exc.params) from None
+                moved = redirected(exc) if hop else None
+                if moved is not None:
+                    raise moved from None
                 raise
             if response.status in (301, 302, 303, 307, 308):
                 location = response.headers.get("location")
@@ -224,7 +200,7 @@ class HttpFetcher:
                     raise PermanentError(
                         code="redirect_nowhere", params={"status": response.status}
                     )
-                url = _redirect_target(url, location)
+                url = redirect_target(url, location)
                 if credentials and urlsplit(url)[:2] != origin:
                     headers = {k: v for k, v in headers.items() if k not in credentials}
                 if url in seen:
@@ -233,32 +209,71 @@ class HttpFetcher:
             return classify(response)
         raise PermanentError(code="redirect_too_many", params={"limit": MAX_REDIRECTS})
 
-    def _get_once(
+    def post_form(
         self,
+        url: str,
+        data: Mapping[str, str],
+        *,
+        accept: str = "*/*",
+        allow_private: bool = False,
+        max_bytes: int | None = None,
+    ) -> Response:
+        """POST ``data`` form-encoded to ``url``, once; its response, whatever its status.
+
+        The same guards, deadline, cap (``max_bytes``, the fetcher's by default)
+        and error mapping as :meth:`get`, but the status is the caller's to read
+        (a token endpoint says what is wrong in a 400's body), and no redirect is
+        followed: the form may carry a secret, which a 307 would send on.
+        """
+        check_url(url, allow_private=allow_private, trusted=self._trusted)
+        deadline = time.monotonic() + self.timeout
+        with self._host_slot(urlsplit(url).hostname or "", deadline) as polite:
+            return self._send(
+                "POST",
+                url,
+                {"Accept": accept},
+                deadline + polite,
+                allow_private,
+                data=data,
+                max_bytes=max_bytes,
+            )
+
+    def _send(
+        self,
+        method: str,
         url: str,
         headers: dict[str, str],
         deadline: float,
         allow_private: bool,
-        cookies: httpx.Cookies,
+        *,
+        cookies: httpx.Cookies | None = None,
+        data: Mapping[str, str] | None = None,
+        max_bytes: int | None = None,
     ) -> Response:
+        """One request, its body read under the cap; every failure a ``SourceError``."""
         client = self._clients[allow_private]
+        limit = self.max_bytes if max_bytes is None else max_bytes
+        too_big = PermanentError(code="too_large", params={"limit": limit})
         try:
-            request = client.build_request("GET", url, headers=headers)
-            cookies.set_cookie_header(request)
+            request = client.build_request(method, url, headers=headers, data=data)
+            if cookies is not None:
+                cookies.set_cookie_header(request)
             with deadline_scope(deadline), _streamed(client.send(request, stream=True)) as response:
-                cookies.extract_cookies(response)
+                if cookies is not None:
+                    cookies.extract_cookies(response)
                 declared = response.headers.get("content-length", "")
-                if declared.isdigit() and int(declared) > self.max_bytes:
-                    raise self._too_big()
-                inflater = _Inflater(response.headers.get("content-encoding", ""))
+                # isascii: "²" (byte 0xB2 read as latin-1) is a digit to isdigit(), not to int()
+                if declared.isascii() and declared.isdigit() and int(declared) > limit:
+                    raise too_big
+                inflater = Inflater(response.headers.get("content-encoding", ""))
                 chunks: list[bytes] = []
                 size = raw_size = 0
                 for raw in response.iter_raw():
                     raw_size += len(raw)
-                    for chunk in inflater.feed(raw, self.max_bytes - size):
+                    for chunk in inflater.feed(raw, limit - size):
                         size += len(chunk)
-                        if size > self.max_bytes or raw_size > self.max_bytes:
-                            raise self._too_big()
+                        if size > limit or raw_size > limit:
+                            raise too_big
                         chunks.append(chunk)
                 return Response(
                     str(response.url), response.status_code, response.headers, b"".join(chunks)
@@ -271,20 +286,17 @@ class HttpFetcher:
         except zlib.error:
             raise PermanentError(code="bad_compression") from None
         except httpx.ConnectError as exc:
-            params = {"reason": _reason(exc), "host": urlsplit(url).hostname or ""}
+            params = {"reason": reason(exc), "host": urlsplit(url).hostname or ""}
             raise TransientError(code=_connect_code(exc), params=params) from None
         except httpx.InvalidURL as exc:
             # The request's URL was checked: httpx choked on a Location ("http:x")
-            # that _check_location let through.
-            raise _invalid_url(exc, redirect=True) from None
+            # that check_location let through.
+            raise invalid_url(exc, redirect=True) from None
         except httpx.HTTPError as exc:
             network = _network_code(exc)
             if network is None:
-                raise TransientError(f"network error ({_reason(exc)})") from None
-            raise TransientError(code=network, params={"reason": _reason(exc)}) from None
-
-    def _too_big(self) -> PermanentError:
-        return PermanentError(code="too_large", params={"limit": self.max_bytes})
+                raise TransientError(f"network error ({reason(exc)})") from None
+            raise TransientError(code=network, params={"reason": reason(exc)}) from None
 
 
 #: The shared clients store no cookie: :meth:`HttpFetcher.get` keeps its own per fetch.
@@ -298,40 +310,6 @@ def _streamed(response: httpx.Response) -> Iterator[httpx.Response]:
         yield response
     finally:
         response.close()
-
-
-def _check_location(response: httpx.Response) -> None:
-    """A response hook: refuse a redirect's ``Location`` before httpx reads it.
-
-    httpx builds the next request of every redirect, followed or not, and a
-    Location such as ``javascript:alert(1)``, ``mailto:`` or ``data:`` raised
-    ``InvalidURL`` (no ``httpx.HTTPError``) there: the adapter crashed.
-    """
-    location = response.headers.get("location")
-    if response.has_redirect_location and location:
-        _redirect_target(str(response.request.url), location)
-
-
-def _redirect_target(url: str, location: str) -> str:
-    """Where a redirect from ``url`` to ``location`` leads; :class:`PermanentError`
-    when it is not an http(s) URL the client can request."""
-    try:
-        target = urljoin(url, location.strip())
-    except ValueError as exc:  # "http://[::1": urllib raises on a bad IPv6 host
-        raise _invalid_url(exc, redirect=True) from None
-    parts, hostname = _parse_url(target, redirect=True)
-    if parts.scheme not in ("http", "https"):
-        raise PermanentError(code="scheme_refused", params={"scheme": parts.scheme or "a"})
-    if not hostname:
-        raise _invalid_url(ValueError("no host name"), redirect=True)
-    return target
-
-
-# An address refused on a redirect's hop, rather than the source's own URL.
-_REDIRECTED = {
-    "url_address_refused": "redirect_url_refused",
-    "host_address_refused": "redirect_host_refused",
-}
 
 
 def _causes(exc: BaseException) -> Iterator[BaseException]:
@@ -372,62 +350,6 @@ def _network_code(exc: httpx.HTTPError) -> str | None:
     return None
 
 
-def _reason(exc: Exception) -> str:
-    text = str(exc) or type(exc).__name__
-    return text.split("\n")[0][:200]
-
-
-def check_url(url: str, *, allow_private: bool = False, trusted: Iterable[IPNetwork] = ()) -> None:
-    """Refuse, before any connection, non-http(s) URLs and hosts written as refused addresses.
-
-    Names are checked again after resolution, where the connection is made
-    (:class:`~watchtower.adapters._net.GuardedBackend`).
-    """
-    parts, hostname = _parse_url(url)
-    if parts.scheme not in ("http", "https"):
-        raise PermanentError(code="scheme_refused", params={"scheme": parts.scheme or "a"})
-    if not hostname:
-        raise _invalid_url(ValueError("no host name"))
-    try:
-        address = ipaddress.ip_address(hostname)
-    except ValueError:
-        return
-    refusal = address_refusal(address, allow_private=allow_private, trusted=trusted)
-    if refusal is not None:
-        shown, problem = refusal
-        raise PermanentError(
-            code="url_address_refused", params={"url": url, "problem": problem, "address": shown}
-        )
-
-
-def _parse_url(url: str, *, redirect: bool = False) -> tuple[SplitResult, str | None]:
-    """``url`` split, and its host name; :class:`PermanentError` if the client could
-    not request it.
-
-    httpx refuses octal IPv4 hosts ("0177.0.0.1"), invalid IDNA ("ⓛⓞⓒⓐⓛⓗⓞⓢⓣ"),
-    bad ports and control characters with ``InvalidURL``, which is no
-    ``httpx.HTTPError``: left to the request, a source's URL or a redirect's
-    ``Location`` would crash the adapter.
-    """
-    try:
-        parts = urlsplit(url)
-        hostname = parts.hostname
-        if parts.scheme in ("http", "https"):
-            httpx.URL(url)
-    except (httpx.InvalidURL, ValueError) as exc:
-        raise _invalid_url(exc, redirect=redirect) from None
-    return parts, hostname
-
-
-def _invalid_url(exc: Exception, *, redirect: bool = False) -> PermanentError:
-    """A URL the client cannot request, as a plain sentence without the URL itself
-    (a redirect's is the server's words, a source's may carry a token)."""
-    reason = _reason(exc)
-    if redirect:
-        return PermanentError(f"the server redirected to an invalid URL ({reason})")
-    return PermanentError(f"the address is not a valid URL ({reason})")
-
-
 def retry_after_seconds(value: str | None, now: datetime | None = None) -> float | None:
     """Parse ``Retry-After`` as seconds or an HTTP-date; ``None`` if absent or invalid.
 
@@ -437,7 +359,7 @@ def retry_after_seconds(value: str | None, now: datetime | None = None) -> float
     if not value:
         return None
     value = value.strip()
-    if value.isdigit():
+    if value.isascii() and value.isdigit():  # "²" is a digit to isdigit(), not to float()
         return min(float(value), RETRY_AFTER_MAX)
     try:
         when = email.utils.parsedate_to_datetime(value)

@@ -13,33 +13,28 @@ minute before its ``expires_in`` (a tenth of it for short-lived ones), and
 shared by the sources using the same app, secret and scope. After a refused
 login, :meth:`TokenCache.forget` drops it so that the next one is new.
 
-The token request is a POST through the same guarded sockets as every fetch
-(:mod:`watchtower.adapters._net`: addresses refused unless ``allow_private``,
-an overall deadline of ``[watchtower] request_timeout``, the answer capped),
-without redirects (the secret is in the body) nor cookies. Its failures are
-typed: the endpoint refusing the app or the grant (``invalid_client``,
-``invalid_grant``…) is a :class:`PermanentError` saying what to fix; a 5xx,
-a 429, a timeout or a connection failure is a :class:`TransientError`. No
-message quotes what was sent.
+The token request is the shared client's form POST
+(:meth:`~watchtower.adapters._http.HttpFetcher.post_form`: the URL checked,
+addresses refused unless ``allow_private``, an overall deadline of
+``[watchtower] request_timeout``, the answer capped, failures typed), without
+redirects (the secret is in the body) nor cookies. The endpoint refusing the
+app or the grant (``invalid_client``, ``invalid_grant``…) is a
+:class:`PermanentError` saying what to fix; a 5xx, a 429, a timeout or a
+connection failure is a :class:`TransientError` naming the token server, not
+"the site". No message quotes what was sent.
 """
 
 from __future__ import annotations
 
 import hashlib
-import ipaddress
 import json
 import threading
-import time
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from urllib.parse import urlsplit
 
-import httpx
-
-from watchtower.adapters._http import HttpFetcher, check_url, retry_after_seconds
-from watchtower.adapters._net import GuardedBackend, deadline_scope
-from watchtower.adapters._transport import OriginPoolTransport
-from watchtower.errors import PermanentError, SourceError, TransientError
+from watchtower.adapters._http import HttpFetcher, Response, retry_after_seconds
+from watchtower.errors import PermanentError, TransientError
 
 __all__ = ["OAuthApp", "Token", "TokenCache", "xoauth2"]
 
@@ -144,8 +139,8 @@ class TokenCache:
 def request_token(app: OAuthApp, http: HttpFetcher, now: datetime) -> Token:
     """Ask ``app.token_url`` for a new access token; raise a typed :class:`SourceError`."""
     host = urlsplit(app.token_url).hostname or "?"
-    status, headers, body = _post_form(app, http, host)
-    answer = _json(body)
+    response = _post(app, http, host)
+    status, answer = response.status, _json(response.content)
     if status == 200:
         value = answer.get("access_token") if answer is not None else None
         if answer is None or not isinstance(value, str) or not value:
@@ -155,7 +150,7 @@ def request_token(app: OAuthApp, http: HttpFetcher, now: datetime) -> Token:
         margin = min(RENEW_BEFORE, lifetime / 10)
         return Token(value, now + lifetime - margin, fresh=True)
     if status == 429 or status >= 500:
-        retry_after = retry_after_seconds(headers.get("retry-after"))
+        retry_after = retry_after_seconds(response.headers.get("retry-after"))
         params = {"host": host, "status": status}
         raise TransientError(code="oauth_server_error", params=params, retry_after=retry_after)
     error = answer.get("error") if answer is not None else None
@@ -201,59 +196,35 @@ def _description(answer: dict[str, object] | None) -> str:
     return said.strip().split("\n")[0][:200]
 
 
-def _post_form(app: OAuthApp, http: HttpFetcher, host: str) -> tuple[int, httpx.Headers, bytes]:
-    """POST the token request; its status, headers and (capped) body."""
-    url = app.token_url
-    trusted = tuple(ipaddress.ip_network(n) for n in http.trusted_networks)
-    check_url(url, allow_private=app.allow_private, trusted=trusted)
-    deadline = time.monotonic() + http.timeout
-    transport = OriginPoolTransport(
-        GuardedBackend(allow_private=app.allow_private, trusted=trusted, resolver=http.resolver),
-        per_origin=1,
-    )
-    client = httpx.Client(
-        transport=transport,
-        timeout=httpx.Timeout(http.timeout, connect=http.connect_timeout),
-        follow_redirects=False,
-        # identity: a compressed answer could inflate far past MAX_ANSWER in one chunk.
-        headers={
-            "User-Agent": http.user_agent,
-            "Accept": "application/json",
-            "Accept-Encoding": "identity",
-        },
-    )
+def _post(app: OAuthApp, http: HttpFetcher, host: str) -> Response:
+    """POST the token request; its answer, of any status but a redirect.
+
+    The fetcher's failures say "the site" or "the server": those of the network
+    and of the answer's size are said again of the token server, for the IMAP
+    source's operator. A refused address or URL keeps its own words.
+    """
     try:
-        with (
-            client,
-            deadline_scope(deadline),
-            client.stream("POST", url, data=app.form()) as response,
-        ):
-            declared = response.headers.get("content-length", "")
-            too_big = PermanentError(
-                code="oauth_bad_answer",
-                params={"host": host, "problem": "sent an oversized answer"},
-            )
-            if declared.isdigit() and int(declared) > MAX_ANSWER:
-                raise too_big
-            chunks: list[bytes] = []
-            size = 0
-            for chunk in response.iter_bytes():
-                size += len(chunk)
-                if size > MAX_ANSWER:
-                    raise too_big
-                chunks.append(chunk)
-            status, headers = response.status_code, response.headers
-    except SourceError:
-        raise
-    except httpx.TimeoutException:
-        params = {"host": host, "seconds": http.timeout}
-        raise TransientError(code="oauth_timeout", params=params) from None
-    except httpx.HTTPError as exc:
-        reason = (str(exc) or type(exc).__name__).split("\n")[0][:200]
-        raise TransientError(
-            code="oauth_unreachable", params={"host": host, "reason": reason}
+        response = http.post_form(
+            app.token_url,
+            app.form(),
+            accept="application/json",
+            allow_private=app.allow_private,
+            max_bytes=MAX_ANSWER,
+        )
+    except TransientError as exc:
+        if exc.code in ("timeout", "timeout_total"):
+            params = {"host": host, "seconds": http.timeout}
+            raise TransientError(code="oauth_timeout", params=params) from None
+        params = {"host": host, "reason": exc.params.get("reason", exc.message)}
+        raise TransientError(code="oauth_unreachable", params=params) from None
+    except PermanentError as exc:
+        if exc.code != "too_large":
+            raise
+        problem = "sent an oversized answer"
+        raise PermanentError(
+            code="oauth_bad_answer", params={"host": host, "problem": problem}
         ) from None
-    if 300 <= status < 400:
-        problem = f"redirects ({status}): write its final address as token_url"
+    if 300 <= response.status < 400:
+        problem = f"redirects ({response.status}): write its final address as token_url"
         raise PermanentError(code="oauth_bad_answer", params={"host": host, "problem": problem})
-    return status, headers, b"".join(chunks)
+    return response

@@ -18,12 +18,14 @@ Route = Callable[[BaseHTTPRequestHandler], None]
 
 
 class ScriptedServer:
-    """A threaded HTTP server on 127.0.0.1; ``routes[path](handler)`` writes the answer."""
+    """A threaded HTTP server on 127.0.0.1; ``routes[path](handler)`` writes the answer
+    (to a GET or a POST, whose body ``posted`` records)."""
 
     def __init__(self) -> None:
         self.routes: dict[str, Route] = {}
         self.hits: list[str] = []
-        routes, hits = self.routes, self.hits
+        self.posted: list[bytes] = []
+        routes, hits, posted = self.routes, self.hits, self.posted
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
@@ -40,6 +42,10 @@ class ScriptedServer:
                 # The client giving up mid-answer is what hostile tests expect.
                 with contextlib.suppress(BrokenPipeError, ConnectionResetError):
                     route(self)
+
+            def do_POST(self) -> None:
+                posted.append(self.rfile.read(int(self.headers.get("Content-Length") or 0)))
+                self.do_GET()
 
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self._server.daemon_threads = True

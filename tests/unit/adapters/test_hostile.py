@@ -20,7 +20,8 @@ from typing import Any
 import pytest
 
 from tests.unit.adapters.conftest import ScriptedServer, reply
-from watchtower.adapters._http import HttpFetcher, check_url, retry_after_seconds
+from watchtower.adapters._http import HttpFetcher, retry_after_seconds
+from watchtower.adapters._urls import check_url
 from watchtower.adapters.base import FetchContext, SourceState
 from watchtower.adapters.rss import RssSettings, RssSource
 from watchtower.errors import PermanentError, SourceError, TransientError

@@ -229,6 +229,19 @@ def test_a_huge_retry_after_cannot_break_the_schedule(
     assert later == now + MAX_RETRY_AFTER
 
 
+@pytest.mark.timeout(10)
+@pytest.mark.parametrize("value", ["\xb2", "\xb9\xb2"])  # "²", "¹²": latin-1 bytes 0xB9, 0xB2
+def test_a_retry_after_of_superscript_digits_is_ignored_not_a_crash(
+    fetcher: HttpFetcher, server: ScriptedServer, value: str
+) -> None:
+    # str.isdigit() accepts "²", float() does not: a ValueError escaped the fetch
+    # ("adapter crashed", a traceback, the server's answer lost). Found by review.
+    server.routes["/busy"] = reply(b"", status=503, headers={"Retry-After": value})
+    with pytest.raises(TransientError) as caught:
+        fetcher.get(server.url("/busy"))
+    assert caught.value.retry_after is None
+
+
 @pytest.mark.parametrize(
     "location",
     [
