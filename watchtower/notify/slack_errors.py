@@ -33,6 +33,7 @@ makes the calls and maps the network failures around them.
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from slack_sdk.errors import SlackApiError
@@ -111,12 +112,18 @@ class SlackRefused(DeliveryError):
         self.code = code
 
 
+#: The longest Slack's Retry-After is followed (seconds): its rate limits reset
+#: within a minute; "1e20" or "inf" would overflow a datetime and stop the outbox.
+RETRY_AFTER_MAX = 3600.0
+
+
 def _retry_after(headers: Any) -> float:
     value = headers.get("Retry-After") or headers.get("retry-after")
     try:
-        return max(1.0, float(value)) if value else 1.0
+        seconds = float(value) if value else 1.0
     except ValueError:
         return 1.0
+    return 1.0 if math.isnan(seconds) else min(max(1.0, seconds), RETRY_AFTER_MAX)
 
 
 def slack_error(exc: SlackApiError, *, write: bool = False) -> DeliveryError:

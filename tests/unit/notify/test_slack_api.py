@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import http.client
 import urllib.error
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -137,6 +138,18 @@ def test_429_carries_retry_after_seconds() -> None:
     mapped = slack_error(api_error(429, "ratelimited", {"retry-after": "12"}))
     assert isinstance(mapped, RateLimited)
     assert mapped.retryable and mapped.retry_after == 12.0
+
+
+@pytest.mark.parametrize(
+    ("value", "seconds"),
+    [("1e20", 3600.0), ("inf", 3600.0), ("99999999999999", 3600.0), ("nan", 1.0), ("-5", 1.0)],
+)
+def test_an_absurd_retry_after_is_capped(value: str, seconds: float) -> None:
+    """The outbox and the feedback job add it to a datetime: "1e20" overflowed and
+    stopped them (found by review; the sources' own cap came in 05d5a10)."""
+    mapped = slack_error(api_error(429, "ratelimited", {"retry-after": value}))
+    assert isinstance(mapped, RateLimited) and mapped.retry_after == seconds
+    datetime.now(UTC) + timedelta(seconds=mapped.retry_after)  # no OverflowError
 
 
 @pytest.mark.parametrize(
