@@ -223,6 +223,20 @@ def week_days(since: datetime) -> list[str]:
     return [first.isoformat(), (first + timedelta(days=6)).isoformat()]
 
 
+def _sent_apart(target: str, since: datetime, until: datetime | None) -> list[Any]:
+    """The conditions of the critical alerts ``target`` got at once in the period
+    (a digest's "N alertes critiques"): sent, neither ops notices nor summaries."""
+    return [
+        OutboxRow.target == target,
+        OutboxRow.status == "sent",
+        OutboxRow.severity == Severity.critical.name,
+        OutboxRow.dedup_key.not_like("ops:%"),
+        OutboxRow.dedup_key.not_like("summary:%"),
+        OutboxRow.created_at > since,
+        OutboxRow.created_at <= until if until is not None else true(),
+    ]
+
+
 def week_midnights(since: datetime) -> list[datetime]:
     """When the 2nd to the 7th day of the weekly period that began at ``since``
     begin: their midnights on the clocks of the digest's zone (:func:`in_zone`).
@@ -266,15 +280,7 @@ def week_counts(
         )
     ).all()
     apart = session.scalars(
-        select(OutboxRow.created_at).where(
-            OutboxRow.target == target,
-            OutboxRow.status == "sent",
-            OutboxRow.severity == Severity.critical.name,
-            OutboxRow.dedup_key.not_like("ops:%"),
-            OutboxRow.dedup_key.not_like("summary:%"),
-            OutboxRow.created_at > since,
-            OutboxRow.created_at <= until,
-        )
+        select(OutboxRow.created_at).where(*_sent_apart(target, since, until))
     ).all()
     zone = _zone_of(since)
     first = since.astimezone(zone).date()
@@ -413,15 +419,7 @@ def enrich(
                 item["sites"] = int(sites[item["story"]])
     rows = session.scalars(
         select(OutboxRow)
-        .where(
-            OutboxRow.target == target,
-            OutboxRow.status == "sent",
-            OutboxRow.severity == Severity.critical.name,
-            OutboxRow.dedup_key.not_like("ops:%"),
-            OutboxRow.dedup_key.not_like("summary:%"),
-            OutboxRow.created_at > since,
-            OutboxRow.created_at <= until if until is not None else true(),
-        )
+        .where(*_sent_apart(target, since, until))
         .order_by(OutboxRow.id)
         .limit(APART_LISTED)
     )
