@@ -197,3 +197,142 @@ def test_the_digest_says_on_how_many_sites(
     [mail] = run.digests()
     [line] = [line for line in plain_of(mail).splitlines() if title in line]
     assert "vu sur 3 sites" in line
+
+
+# ------------------------------------------- a headline and the site's own article
+ARTICLE = "https://www.lemonde.fr/economie/article/2026/03/04/panne-acme_6123.html"
+LEAD = (
+    "Depuis ce mercredi matin, les clients d'Acmé ne peuvent plus se connecter à leur "
+    "application ni payer par carte, et le service client est saturé. La banque évoque "
+    "une panne d'un prestataire informatique et promet un retour à la normale dans la soirée."
+)
+
+
+def own_feed(*articles: tuple[str, str, str, str]) -> Resource:
+    """The publisher's own RSS: ``(link, title, author, description)`` per article."""
+    items = "".join(
+        f"<item><title>{escape(title)}</title><link>{link}</link><guid>{link}</guid>"
+        f"<dc:creator>{escape(author)}</dc:creator>"
+        "<pubDate>Wed, 04 Mar 2026 09:12:00 GMT</pubDate>"
+        f"<description>{escape(text)}</description></item>"
+        for link, title, author, text in articles
+    )
+    body = (
+        '<?xml version="1.0" encoding="UTF-8"?><rss version="2.0" '
+        'xmlns:dc="http://purl.org/dc/elements/1.1/"><channel><title>Le Monde - Économie</title>'
+        f"{items}</channel></rss>"
+    )
+    return Resource(body.encode(), "application/rss+xml")
+
+
+def stories_of(app: App) -> list[tuple[str, int | None]]:
+    with app.db.session() as session:
+        rows = session.execute(select(ItemRow.canonical_url, ItemRow.story_id).order_by(ItemRow.id))
+        return [(url.split("/")[2], story) for url, story in rows]
+
+
+@pytest.mark.parametrize("first", ["own", "gnews"])
+def test_a_google_news_headline_and_the_publishers_own_article_are_one_alert(
+    first: str, start: Callable[[str], App], feeds: FeedServer, slack: FakeSlack, clock: Clock
+) -> None:
+    """A brand followed through a Google News search and Le Monde's own feed: the
+    headline (" - Le Monde", its text the title again) and the article (same
+    title, a lead, a journalist's byline) are one article: one message, no
+    reply, one site; whichever feed gives it first."""
+    feeds.resources["/gnews"] = google_news()
+    feeds.resources["/lemonde"] = own_feed()
+    app = start(sources(feeds, gnews="rss", lemonde="rss"))
+    poll(app, clock)
+    gnews, own = google_news("lemonde"), own_feed((ARTICLE, TITLE, "Marie Dupont", LEAD))
+    feeds.resources[f"/{'lemonde' if first == 'own' else 'gnews'}"] = (
+        own if first == "own" else gnews
+    )
+    poll(app, clock)
+    feeds.resources["/gnews"], feeds.resources["/lemonde"] = gnews, own
+    poll(app, clock)
+
+    top, replies = top_and_replies(slack)
+    assert replies == []
+    assert counters(top) == []
+    [(_, one), (_, other)] = stories_of(app)
+    assert one == other
+
+
+def test_a_headline_pairs_with_one_article_of_its_title(
+    start: Callable[[str], App], feeds: FeedServer, slack: FakeSlack, clock: Clock
+) -> None:
+    """A guard for two journalists on one site: Le Monde's article pairs with
+    the headline; a second Le Monde article under the same title (another
+    journalist's, another text) is another alert, as it is without the headline."""
+    feeds.resources["/gnews"] = google_news("lemonde")
+    feeds.resources["/lemonde"] = own_feed()
+    app = start(sources(feeds, gnews="rss", lemonde="rss"))
+    poll(app, clock)
+    other_text = (
+        "Le médiateur de la banque Acmé publie son rapport annuel : les réclamations sur "
+        "les frais de tenue de compte ont doublé, notamment chez les jeunes clients."
+    )
+    feeds.resources["/lemonde"] = own_feed(
+        (ARTICLE, TITLE, "Marie Dupont", LEAD),
+        (ARTICLE.replace("6123", "6124"), TITLE, "Jean Martin", other_text),
+    )
+    poll(app, clock)
+
+    assert len(slack.posts()) == 2
+    [(_, headline), (_, article), (_, second)] = stories_of(app)
+    assert headline == article != second
+
+
+def test_a_short_headline_does_not_pair_by_title(
+    start: Callable[[str], App], feeds: FeedServer, slack: FakeSlack, clock: Clock
+) -> None:
+    """A guard: "Communiqué de presse – Banque Acmé" recurs on one site; a title
+    of fewer than five content words pairs nothing (two alerts, as before)."""
+    title = "Communiqué de presse – Banque Acmé"
+    feeds.resources["/gnews"] = google_news("lemonde", title=title)
+    feeds.resources["/lemonde"] = own_feed()
+    app = start(sources(feeds, gnews="rss", lemonde="rss"))
+    poll(app, clock)
+    feeds.resources["/lemonde"] = own_feed((ARTICLE, title, "Service presse", LEAD))
+    poll(app, clock)
+
+    assert len(slack.posts()) == 2
+
+
+def test_a_headline_of_another_site_is_not_paired_by_title(
+    start: Callable[[str], App], feeds: FeedServer, slack: FakeSlack, clock: Clock
+) -> None:
+    """A guard: the title pairs a headline only with its own publisher's article;
+    Le Figaro's headline of the same title is a copy on another site (a reply)."""
+    feeds.resources["/gnews"] = google_news()
+    feeds.resources["/lemonde"] = own_feed((ARTICLE, TITLE, "Marie Dupont", LEAD))
+    app = start(sources(feeds, gnews="rss", lemonde="rss"))
+    poll(app, clock)
+    feeds.resources["/gnews"] = google_news("lefigaro")
+    poll(app, clock)
+
+    posts = slack.posts()
+    replies = [r["text"].split(" : ")[0] for p in posts for r in slack.replies(p["ts"])]
+    assert "Republié sur lemonde.fr (nouvelle adresse)" not in replies
+    stored = stories_of(app)
+    assert len(stored) == 2
+
+
+def test_a_headline_stored_before_a_restart_still_pairs_with_the_article(
+    start: Callable[[str], App], feeds: FeedServer, slack: FakeSlack, clock: Clock
+) -> None:
+    """The headlines are read back from the database at start (the stored title
+    still ends with " - Le Monde"; the publisher is its author)."""
+    feeds.resources["/gnews"] = google_news("lemonde")
+    feeds.resources["/lemonde"] = own_feed()
+    app = start(sources(feeds, gnews="rss", lemonde="rss"))
+    poll(app, clock)
+    app.close()
+    feeds.resources["/lemonde"] = own_feed((ARTICLE, TITLE, "Marie Dupont", LEAD))
+    app = start(sources(feeds, gnews="rss", lemonde="rss"))
+    poll(app, clock)
+
+    _, replies = top_and_replies(slack)
+    assert replies == []
+    [(_, one), (_, other)] = stories_of(app)
+    assert one == other

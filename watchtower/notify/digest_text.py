@@ -13,6 +13,7 @@ from typing import Any
 
 from watchtower.models import Severity
 from watchtower.notify._text import SEVERITY_EMOJI, seen_on_text, site_of, t
+from watchtower.pipeline.sites import NO_SITE_HOSTS
 
 _ORDER = {s.name: int(s) for s in Severity}
 
@@ -215,7 +216,9 @@ def stories(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
     (how many rows) and ``sites`` (its story's count, at least the places of its
     rows). A place is a row's site, or its source without an address, as the
     story's counter counts them: the site republishing its page under a new
-    address, or the same page through a second feed, is no second site.
+    address, or the same page through a second feed, is no second site; a
+    Google News row is on its publisher's site (``site``), so it and the
+    site's own row are one.
     """
     by_key: dict[str, dict[str, Any]] = {}
     places: dict[str, set[str]] = {}
@@ -227,7 +230,7 @@ def stories(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
             entry = by_key[key] = dict(item, mentions=0, sites=int(item.get("sites") or 1))
             places[key] = set()
         entry["mentions"] += 1
-        site = site_of(str(item.get("url") or ""))
+        site = _site(item)
         places[key].add(f"site:{site}" if site else f"source:{item.get('source') or ''}")
         if _ORDER.get(str(item.get("severity")), 0) > _ORDER.get(str(entry["severity"]), 0):
             entry["severity"] = item.get("severity")
@@ -235,6 +238,16 @@ def stories(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
     ranked = list(by_key.values())
     ranked.sort(key=lambda s: (-_ORDER.get(str(s.get("severity")), 0), -int(s["sites"])))
     return ranked
+
+
+def _site(item: dict[str, Any]) -> str:
+    """A digest row's site: its publisher's for a Google News link (``site``),
+    else its link's; ``""`` for a link through a redirector (its source counts)."""
+    named = item.get("site")
+    if isinstance(named, str) and named:
+        return site_of(f"https://{named}/")
+    site = site_of(str(item.get("url") or ""))
+    return "" if site in NO_SITE_HOSTS else site
 
 
 def reach_text(story: dict[str, Any], language: str) -> str:

@@ -14,11 +14,13 @@ import threading
 from collections.abc import Sequence
 from dataclasses import replace
 from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import text
+from sqlalchemy import bindparam, select, text
 from sqlalchemy.orm import Session
 
 from watchtower.pipeline.fingerprint import Fingerprint
+from watchtower.pipeline.headlines import Headline, headline_key, headline_title
 from watchtower.pipeline.neardup import NearDuplicateIndex
 from watchtower.pipeline.sites import (
     NO_SITE_HOSTS,
@@ -33,6 +35,7 @@ from watchtower.storage.story_queries import (
     FIRST_STORIES,
     MAX_ITEM_ID,
 )
+from watchtower.storage.tables import ITEMS
 
 __all__ = [
     "NO_SITE_HOSTS",
@@ -45,6 +48,15 @@ __all__ = [
 ]
 
 STORY_LOCK = 0x77746F7779  # "wtowy": the advisory lock id of story assignment
+
+# Stored Google News headlines (an item whose link names no site, with its
+# publisher's site in ``items.site``): paired by title with the site's own
+# article (``watchtower.pipeline.headlines``).
+_HEADLINES = select(
+    ITEMS.c.id, ITEMS.c.story_id, ITEMS.c.site, ITEMS.c.title, ITEMS.c.author, ITEMS.c.fetched_at
+).where(ITEMS.c.site.is_not(None), ITEMS.c.story_id.is_not(None))
+_HEADLINES_SINCE = _HEADLINES.where(ITEMS.c.fetched_at >= bindparam("since"))
+_HEADLINES_AFTER = _HEADLINES.where(ITEMS.c.id > bindparam("after"))
 
 
 class StoryIndex:
@@ -62,6 +74,12 @@ class StoryIndex:
         # Bumped when slots are renumbered (prune, rebuild): a batch that added
         # items before then cannot relabel them and has the index rebuilt.
         self.generation = 0
+        # (site, headline_key) -> the first Google News headline of that title
+        # in the window, and the sites having one (an item of another site
+        # never normalises its title for the lookup).
+        self.headlines: dict[tuple[str, str], Headline] = {}
+        self.headline_sites: set[str] = set()
+        self.headline_ids: dict[int, tuple[str, int]] = {}  # item id -> (site, ts)
 
     def configure(self, window: timedelta, threshold: float) -> None:
         """New ``[dedup]`` settings (a config reload): the index is rebuilt for the next batch."""
@@ -79,6 +97,8 @@ class StoryIndex:
                 window=self.window,
                 threshold=self.threshold,
             )
+            self.headlines, self.headline_sites, self.headline_ids = {}, set(), {}
+            self._add_headlines(session, _HEADLINES_SINCE, {"since": now - self.window})
             self.synced_id = self._max_id(session)
             self.stale = False
             self.generation += 1
@@ -115,8 +135,30 @@ class StoryIndex:
     def _max_id(session: Session) -> int:
         return int(session.connection().execute(MAX_ITEM_ID).scalar() or 0)
 
+    def add_headline(self, site: str, title: str, headline: Headline) -> None:
+        """Remember a stored Google News headline (``title`` without Google's suffix)."""
+        if not site:
+            return
+        self.headline_ids[headline.item_id] = (site, headline.ts)
+        key = headline_key(title)
+        if key:
+            self.headlines.setdefault((site, key), headline)
+            self.headline_sites.add(site)
+
+    def _add_headlines(self, session: Session, query: Any, params: dict[str, Any]) -> None:
+        for item_id, story, site, title, author, fetched in session.connection().execute(
+            query, params
+        ):
+            stamp = int(fetched.timestamp()) if isinstance(fetched, datetime) else 0
+            self.add_headline(
+                site or "",
+                headline_title(title or "", author),
+                Headline(int(item_id), int(story), stamp),
+            )
+
     def _catch_up(self, session: Session) -> None:
         """Add items other workers or replicas stored since the last look."""
+        self._add_headlines(session, _HEADLINES_AFTER, {"after": self.synced_id})
         for item_id, blob, fetched, story, site, author in self._rows(
             session, after=self.synced_id
         ):
@@ -201,4 +243,8 @@ class StoryIndex:
     def prune(self, now: datetime) -> int:
         with self.lock:
             self.generation += 1
+            oldest = int((now - self.window).timestamp())
+            self.headlines = {k: h for k, h in self.headlines.items() if h.ts >= oldest}
+            self.headline_sites = {site for site, _ in self.headlines}
+            self.headline_ids = {i: h for i, h in self.headline_ids.items() if h[1] >= oldest}
             return self.index.prune(now - self.window)

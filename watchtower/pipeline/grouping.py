@@ -62,6 +62,9 @@ def _item(payload: dict[str, Any]) -> dict[str, Any]:
     story = payload.get("story")
     if isinstance(story, dict) and isinstance(story.get("id"), int):
         item["story"] = story["id"]  # a digest shows each story once, with its reach
+    if isinstance(story, dict) and isinstance(story.get("site"), str) and story["site"]:
+        # Where a Google News link is (its publisher): the digest counts sites by it.
+        item["site"] = story["site"]
     if payload.get("rating") is not None:
         item["rating"] = payload["rating"]  # a review's stars
     return item

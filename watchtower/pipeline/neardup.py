@@ -347,6 +347,38 @@ class NearDuplicateIndex:
             best = DuplicateOf(self._ids[slot], score)
         return best
 
+    def starting_with(
+        self, prefix: str, *, site: int, now: datetime | float | None = None
+    ) -> list[int]:
+        """The ``doc_id`` of each item of ``site`` whose words start with ``prefix``
+        (word codes), oldest slot first; with ``now``, within the window.
+
+        A scan of the site's items, not a key lookup: a headline's few words are
+        seldom among an article's sampled keys (``watchtower.pipeline.headlines``).
+        Vectorised on the first two words; the survivors are checked whole.
+        """
+        if not site or not prefix or not len(self._ids):
+            return []
+        mask = np.frombuffer(self._sites, dtype=np.uint32) == site
+        if now is not None:
+            oldest = max(0, _epoch(now) - int(self.window.total_seconds()))
+            mask &= np.frombuffer(self._ts, dtype=np.uint32) >= oldest
+        slots = np.flatnonzero(mask)
+        if not len(slots):
+            return []
+        offsets = np.frombuffer(self._offsets, dtype=np.uint64)
+        starts = offsets[slots].astype(np.int64)
+        lengths = offsets[slots + 1].astype(np.int64) - starts
+        keep = lengths >= len(prefix)
+        slots, starts = slots[keep], starts[keep]
+        if not len(slots):
+            return []
+        codes = np.frombuffer(self._codes, dtype=np.uint16)
+        for at, char in enumerate(prefix[:2]):
+            keep = codes[starts + at] == ord(char)
+            slots, starts = slots[keep], starts[keep]
+        return [self._ids[slot] for slot in slots.tolist() if self._words(slot).startswith(prefix)]
+
     def _candidates(self, keys: U32) -> list[int]:
         """The slots stored under each of ``keys`` (sorted), key by key; crowded keys skipped."""
         found: list[int] = []

@@ -33,13 +33,13 @@ from watchtower.pipeline.dedup import Candidate, Sighting, StoryIndex
 from watchtower.pipeline.match import Matcher
 from watchtower.pipeline.normalise_items import prepare
 from watchtower.pipeline.route import Route, route
-from watchtower.pipeline.sites import publisher_site, site_host
 from watchtower.pipeline.store import (
     Known,
     Prepared,
     enqueue,
     known_guids,
     mark_seen,
+    named_site,
     store_items,
     store_mentions,
     story_targets,
@@ -129,7 +129,7 @@ def run_batch(ctx: RunContext, source_id: int, source: str, items: Sequence[Item
             shown_title(p.item),
             p.canonical_url,
             p.item.author or "",
-            _named_site(p),
+            named_site(p),
         )
         for p in new
     ]
@@ -178,19 +178,10 @@ def shown_title(item: Item) -> str:
     return item.title
 
 
-def _named_site(p: Prepared) -> str:
-    """The site of an item whose link names none, told another way: a Google
-    News link's publisher (``Item.extra["publisher_url"]``); else ``""``."""
-    publisher = p.item.extra.get("publisher_url")
-    if not isinstance(publisher, str) or not publisher or site_host(p.canonical_url):
-        return ""
-    return publisher_site(p.canonical_url, publisher)
-
-
 def _story(p: Prepared, **fields: Any) -> dict[str, Any]:
     """The story part of a notification's payload; ``site``: where this item is
     when its link does not say (``reply_line`` names it, not news.google.com)."""
-    site = _named_site(p)
+    site = named_site(p)
     return {**fields, "site": site} if site else fields
 
 

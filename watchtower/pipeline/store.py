@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 from watchtower.models import Item, Match
 from watchtower.pipeline.fingerprint import Fingerprint
 from watchtower.pipeline.route import Route
+from watchtower.pipeline.sites import publisher_site, site_host
 from watchtower.storage.one_of import fetch_all, one_of
 from watchtower.storage.queries import SEEN_REFRESH, insert_ignoring_many, insert_returning_id
 from watchtower.storage.tables import ITEMS, ItemRow, MentionRow, OutboxRow
@@ -40,6 +41,15 @@ class Prepared:
     url_hash: str
     content_hash: str
     fingerprint: Fingerprint
+
+
+def named_site(p: Prepared) -> str:
+    """The site of an item whose link names none, told another way: a Google
+    News link's publisher (``Item.extra["publisher_url"]``); else ``""``."""
+    publisher = p.item.extra.get("publisher_url")
+    if not isinstance(publisher, str) or not publisher or site_host(p.canonical_url):
+        return ""
+    return publisher_site(p.canonical_url, publisher)
 
 
 def store_items(
@@ -71,6 +81,9 @@ def store_items(
             "published_at": p.item.published,
             "fetched_at": now,
             "seen_at": now,
+            # Where a link through Google News is (NULL: the host of canonical_url),
+            # so restarts and replicas count the story's places alike.
+            "site": named_site(p) or None,
         }
         for p, story_id in zip(items, story_ids, strict=True)
     ]

@@ -8,23 +8,24 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import bindparam, or_, select
 from sqlalchemy.orm import Session
 
 from watchtower.pipeline.bigrams import ProbeKeys
-from watchtower.pipeline.fingerprint import Fingerprint
+from watchtower.pipeline.fingerprint import Fingerprint, fingerprint
+from watchtower.pipeline.headlines import Headline, headline_key
 from watchtower.pipeline.sites import (
     author_key,
     item_site,
     one_byline,
     other_authors,
     place,
+    site_host,
     site_key,
 )
 from watchtower.storage.one_of import fetch_all
 from watchtower.storage.queries import insert_ignoring_many
 from watchtower.storage.story_queries import (
-    ITEM_SITE,
     SEEN_AGAIN,
     SEEN_IN_STORY,
     SIGHTED,
@@ -45,6 +46,21 @@ LOOKUP_CHUNK = 500
 #: The byline of a stored item, read only when a near-copy of the same site by
 #: another author could join: the index holds author keys, not names.
 _AUTHOR_OF_ITEM = select(ITEMS.c.author).where(ITEMS.c.id == bindparam("item"))
+_URL_OF_ITEM = select(ITEMS.c.canonical_url).where(ITEMS.c.id == bindparam("item"))
+#: Titles and stories of stored items of a headline's site whose words start
+#: with the headline's (``watchtower.pipeline.headlines``).
+_TITLES = (
+    select(ITEMS.c.id, ITEMS.c.title, ITEMS.c.story_id)
+    .where(ITEMS.c.id.in_(bindparam("items", expanding=True)), ITEMS.c.story_id.is_not(None))
+    .order_by(ITEMS.c.id)
+)
+#: The story's items on a site by their own link (``site0``..``site3``: its URL
+#: prefixes, ``site_patterns``), to be confirmed on the host.
+_OWN_ON_SITE = select(ITEMS.c.canonical_url).where(
+    ITEMS.c.story_id == bindparam("story"),
+    ITEMS.c.site.is_(None),
+    or_(*(ITEMS.c.canonical_url.like(bindparam(f"site{i}"), escape="!") for i in range(4))),
+)
 
 
 @dataclass(frozen=True)
@@ -76,7 +92,9 @@ class Candidate:
     #: publisher's, :func:`~watchtower.pipeline.sites.publisher_site`), stored
     #: with it; ``""``: the host of ``url``. Where it counts for the story's
     #: places and replies; near-duplicates still compare by ``url``'s site (a
-    #: headline through Google News is no page of the site, held to its bar).
+    #: headline through Google News is no page of the site, held to its bar),
+    #: and its title pairs it with the site's own article
+    #: (:mod:`~watchtower.pipeline.headlines`).
     site: str = ""
 
 
@@ -121,7 +139,7 @@ class StoryBatch:
         self.probes = probes  # near-duplicate keys of each candidate
         self.slots: list[int] = []  # near-duplicate index slot of each assigned item
         self.generation = index.generation
-        self.sites: list[dict[str, object]] = []  # stored items' sites, for ITEM_SITE
+        self.story_ids: list[int] = []  # the story of each assigned item
 
     def assign(self, source_id: int) -> list[Sighting]:
         """The story of each candidate, in order, as if they were stored one by one."""
@@ -134,9 +152,14 @@ class StoryBatch:
         new_stories: dict[int, tuple[str, str]] = {}  # placeholder -> (key, title)
         starts: dict[int, int] = {}  # placeholder -> the position of the item starting it
         by_key: dict[str, int] = {}  # story key -> placeholder
+        titled: set[int] = set()  # positions paired by title: a headline and its article
         for at, item in enumerate(items):
             site, author = site_key(item.url), author_key(item.author)
             story = self._exact(item, site, author)
+            if story is None:
+                story = self._titled(item, stories)
+                if story is not None:
+                    titled.add(at)
             if story is None:
                 story = self._near(item, self.probes[at], stories, site, author)
             if story is None:
@@ -177,9 +200,60 @@ class StoryBatch:
             if story in created and starts[story] == at:
                 sightings.append(Sighting(story_id, True, 1, False))
             else:
-                sightings.append(self._sighted(source_id, story_id, item, earlier))
+                sightings.append(
+                    self._sighted(source_id, story_id, item, earlier, repost=at in titled)
+                )
             earlier.append(item)
+            self.story_ids.append(story_id)
         return sightings
+
+    def _titled(self, item: Candidate, stories: list[int]) -> int | None:
+        """The story of the item this one pairs with by title
+        (:mod:`~watchtower.pipeline.headlines`): for a Google News headline, the
+        first item of its publisher's site with its title, stored or earlier in
+        this batch; for an item of a site, a stored headline of that site with
+        its title, unless that headline's story holds an article of the site
+        already (then this is another article of that title: a recurring one).
+        """
+        if item.site:  # a headline: Candidate.title is without Google's suffix
+            key = headline_key(item.title)
+            if not key:
+                return None
+            prefix = fingerprint(item.title, "").words
+            with self.index.lock:
+                found = self.index.index.starting_with(
+                    prefix, site=site_key(f"https://{item.site}/"), now=self.now
+                )
+            stored = [doc for doc in found if doc > 0]
+            if stored:  # stored items come first, as if the batch were stored one by one
+                for _, title, story_id in self.connection.execute(_TITLES, {"items": stored}):
+                    if headline_key(title or "") == key:
+                        return int(story_id)
+            for doc in sorted((doc for doc in found if doc < 0), reverse=True):
+                if headline_key(self.candidates[-1 - doc].title) == key:
+                    return stories[-1 - doc]
+            return None
+        site = site_host(item.url)
+        with self.index.lock:
+            if site not in self.index.headline_sites:
+                return None
+            headline = self.index.headlines.get((site, headline_key(item.title)))
+        if headline is None or headline.ts < self._oldest():
+            return None
+        if any(
+            story == headline.story_id and site_host(other.url) == site
+            for other, story in zip(self.candidates, stories, strict=False)
+        ):
+            return None  # an article of the site joined it earlier in this batch
+        own = self.connection.execute(
+            _OWN_ON_SITE, {"story": headline.story_id, **_prefixes(site)}
+        ).scalars()
+        if any(site_host(url or "") == site for url in own):
+            return None
+        return headline.story_id
+
+    def _oldest(self) -> int:
+        return int((self.now - self.index.window).timestamp())
 
     def _near(
         self, item: Candidate, keys: ProbeKeys, stories: list[int], site: int, author: int
@@ -206,13 +280,32 @@ class StoryBatch:
                 author=author,
                 related=related if author else None,
             )
-        if found is None:
+        if found is None or self._headline_and_article(item, found.doc_id):
             return None
         if found.doc_id < 0:  # an item of this batch
             return stories[-1 - found.doc_id]
         # Batches never overlap (begin_batch): the database knows this item's story.
         story_id = self.connection.execute(STORY_OF_ITEM, {"item": found.doc_id}).scalar()
         return int(story_id) if story_id is not None else None
+
+    def _headline_and_article(self, item: Candidate, doc_id: int) -> bool:
+        """A Google News headline and an item of its publisher's site: paired by
+        their title only (:meth:`_titled`). A headline's words are its title, so
+        it near-duplicates any article of the site starting with those words:
+        another article under the same title (two journalists, a recurring
+        title) would join it, and through it each other."""
+        if doc_id < 0:  # an item of this batch
+            other = self.candidates[-1 - doc_id]
+            other_site, other_named = site_host(other.url), other.site
+        else:
+            other_named = self.index.headline_ids.get(doc_id, ("", 0))[0]
+            other_site = ""
+            if item.site and not other_named:
+                url = self.connection.execute(_URL_OF_ITEM, {"item": doc_id}).scalar()
+                other_site = site_host(url or "")
+        if item.site:
+            return other_site == item.site
+        return bool(other_named) and other_named == site_host(item.url)
 
     def _create(
         self, new_stories: dict[int, tuple[str, str]]
@@ -247,7 +340,13 @@ class StoryBatch:
         return created, existing
 
     def _sighted(
-        self, source_id: int, story_id: int, item: Candidate, earlier: list[Candidate]
+        self,
+        source_id: int,
+        story_id: int,
+        item: Candidate,
+        earlier: list[Candidate],
+        *,
+        repost: bool = False,
     ) -> Sighting:
         """One more sighting of an existing story: is it news, and is it a new place?
 
@@ -260,6 +359,10 @@ class StoryBatch:
         The story's counter counts places (``sites.place``): set from the
         database when this one is new to it, so replicas, and stories counted
         by an older rule, agree.
+
+        ``repost``: paired by title (a Google News headline and the site's own
+        article, :mod:`~watchtower.pipeline.headlines`): the same article, the
+        story's message shows it already.
         """
         site = item_site(item.url, item.site)
         mine = place(site, source_id)
@@ -279,7 +382,7 @@ class StoryBatch:
             (place(item_site(o.url, o.site), source_id), o.url_hash, o.content_hash)
             for o in earlier
         ]
-        repost = any(
+        repost = repost or any(
             (item.url_hash and url_hash == item.url_hash)
             or (item.content_hash and content_hash == item.content_hash and where == mine)
             for where, url_hash, content_hash in seen
@@ -303,9 +406,12 @@ class StoryBatch:
 
     def added(self, at: int, item_id: int) -> None:
         """The item at position ``at`` of :meth:`assign` is stored as ``item_id``."""
-        if self.candidates[at].site:
-            self.sites.append({"item": item_id, "item_site": self.candidates[at].site})
+        item = self.candidates[at]
         with self.index.lock:
+            if item.site:  # a headline: later articles of its site find it by title
+                stamp = int(self.now.timestamp())
+                headline = Headline(item_id, self.story_ids[at], stamp)
+                self.index.add_headline(item.site, item.title, headline)
             if self.index.generation != self.generation:  # pruned meanwhile: slots moved
                 self.index.stale = True
                 return
@@ -315,13 +421,7 @@ class StoryBatch:
     def finish(self, stored: int) -> None:
         """After :meth:`added` for ``stored`` items: if some item was not stored, its
         placeholder must not outlive the batch, so the index is rebuilt next time.
-
-        Items whose link names no site get the site they were placed by, so the
-        story's places are counted the same after a restart and on other replicas.
         """
-        if self.sites:
-            self.connection.execute(ITEM_SITE, self.sites)
-            self.sites = []
         if stored != len(self.slots):
             self.index.forget_batch()
 
@@ -352,3 +452,8 @@ class StoryBatch:
             )
         ]
         return min(hits, key=lambda hit: hit.item_id).story_id if hits else None
+
+
+def _prefixes(site: str) -> dict[str, str]:
+    """The ``site0``..``site3`` URL prefixes of :data:`_OWN_ON_SITE`."""
+    return {k: v for k, v in site_patterns(site).items() if k.startswith("site")}

@@ -26,7 +26,6 @@ __all__ = [
     "FINGERPRINTS",
     "FINGERPRINTS_SINCE",
     "FIRST_STORIES",
-    "ITEM_SITE",
     "MAX_ITEM_ID",
     "SEEN_AGAIN",
     "SEEN_IN_STORY",
@@ -139,7 +138,4 @@ STORY_PLACES = (
     .where(_ITEMS.story_id == bindparam("story"))
     .distinct()
 )
-# The site of a stored item whose link names none (``item_site`` and ``item`` bound
-# per row): written right after the batch's insert, in its transaction.
-ITEM_SITE = update(ITEMS).where(_ITEMS.id == bindparam("item")).values(site=bindparam("item_site"))
 STORIES_BY_KEY = select(_STORIES.id, _STORIES.key).where(one_of(_STORIES.key, "keys"))
