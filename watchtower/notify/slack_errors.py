@@ -56,7 +56,6 @@ __all__ = [
     "CHANNEL_HINTS",
     "MAYBE_DONE",
     "RATE_LIMITED",
-    "REFUSED",
     "TOO_BIG",
     "TRANSIENT",
     "WRITES",
@@ -97,7 +96,6 @@ TOO_BIG = frozenset(
 # Calls that create something: a failure after the request left may hide a success.
 # chat.update is absent on purpose: repeating it is harmless.
 WRITES = frozenset({"chat.postMessage"})
-REFUSED = "Slack refused the message: "
 
 
 class SlackRefused(DeliveryError):
