@@ -45,6 +45,15 @@ def app_for(
 
 
 @pytest.fixture
+def configure(
+    database_url: str, slack: FakeSlack, smtp: SmtpServer, write_config: Callable[[str], Path]
+) -> Callable[[str], Path]:
+    """Write (or rewrite, as the operator does) the config file of :func:`app_for`
+    with other ``extra`` TOML: what a reload then reads."""
+    return lambda extra: write_config(base_config(database_url, slack, smtp, extra))
+
+
+@pytest.fixture
 def setup(
     database_url: str,
     feeds: FeedServer,

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.alerting_helpers import Clock, base_config, queue, rows
+from tests.e2e.alerting_helpers import Clock, queue, rows
 from tests.servers.answering import AnsweringService
 from tests.servers.slack import FakeSlack
 from tests.servers.smtp import SmtpServer
@@ -44,14 +44,6 @@ def new_hook() -> Iterator[AnsweringService]:
     server = AnsweringService()
     yield server
     server.stop()
-
-
-@pytest.fixture
-def configure(
-    database_url: str, slack: FakeSlack, smtp: SmtpServer, write_config: Callable[[str], Path]
-) -> Callable[[str], Path]:
-    """Write (or rewrite, as the operator does) the config file with ``extra`` TOML."""
-    return lambda extra: write_config(base_config(database_url, slack, smtp, extra))
 
 
 def rule(name: str, target: str) -> str:

@@ -17,24 +17,14 @@ from typing import Any
 
 import pytest
 
-from tests.e2e.alerting_helpers import Clock, base_config, queue, rows
+from tests.e2e.alerting_helpers import Clock, queue, rows
 from tests.e2e.test_readdress_after_reload import drain_for, rule
 from tests.servers.answering import AnsweringService
-from tests.servers.slack import FakeSlack
-from tests.servers.smtp import SmtpServer
 from watchtower.app import App
 from watchtower.reload import Reloader
 
 OLD_SECRET = "vieuxJet0nRevoque"
 NEW_SECRET = "n0uveauJetonValide"
-
-
-@pytest.fixture
-def configure(
-    database_url: str, slack: FakeSlack, smtp: SmtpServer, write_config: Callable[[str], Path]
-) -> Callable[[str], Path]:
-    """Rewrite the config file with ``extra`` TOML, as the operator does."""
-    return lambda extra: write_config(base_config(database_url, slack, smtp, extra))
 
 
 @pytest.fixture
@@ -51,19 +41,32 @@ def new_hook() -> Iterator[AnsweringService]:
     server.stop()
 
 
-def reload_during_first_post(
-    hook: AnsweringService, reload: Callable[[], bool | None], status: int
-) -> list[bool | None]:
-    """``hook`` answers ``status``; its first request waits for ``reload`` first."""
+def correct_during_first_post(
+    app_for: Callable[[str], App],
+    configure: Callable[[str], Path],
+    old_hook: AnsweringService,
+    new_hook: AnsweringService,
+    status: int,
+) -> tuple[App, str, str, list[bool | None]]:
+    """An app with 3 notifications queued for the old URL, whose service answers
+    ``status``; the operator corrects the URL (and the daemon reloads) while the
+    first post is on its way. Returns the app, the old and new targets and the
+    reload's outcome (``[True]`` once it took place)."""
+    old = f"apprise:json://127.0.0.1:{old_hook.port}/webhooks/{OLD_SECRET}"
+    new = f"apprise:json://127.0.0.1:{new_hook.port}/webhooks/{NEW_SECRET}"
+    app = app_for(rule("équipe", old))
+    reloader = Reloader(app)
+    queue(app, old, 3, key="matin", rules=["équipe"])
     done: list[bool | None] = []
 
     def answer(_body: dict[str, Any]) -> int:
         if not done:
-            done.append(reload())
+            configure(rule("équipe", new))
+            done.append(reloader.reload())
         return status
 
-    hook.answer = answer
-    return done
+    old_hook.answer = answer
+    return app, old, new, done
 
 
 @pytest.mark.parametrize(
@@ -82,17 +85,9 @@ def test_a_batch_on_its_way_when_the_url_is_corrected_goes_to_the_new_url(
     clock: Clock,
     status: int,
 ) -> None:
-    old = f"apprise:json://127.0.0.1:{old_hook.port}/webhooks/{OLD_SECRET}"
-    new = f"apprise:json://127.0.0.1:{new_hook.port}/webhooks/{NEW_SECRET}"
-    app = app_for(rule("équipe", old))
-    reloader = Reloader(app)
-    queue(app, old, 3, key="matin", rules=["équipe"])
-
-    def corrected() -> bool | None:
-        configure(rule("équipe", new))
-        return reloader.reload()
-
-    reloaded = reload_during_first_post(old_hook, corrected, status)
+    app, old, new, reloaded = correct_during_first_post(
+        app_for, configure, old_hook, new_hook, status
+    )
     drain_for(app, clock, 30)
 
     assert reloaded == [True]
@@ -111,17 +106,7 @@ def test_a_post_the_old_url_accepted_is_not_sent_again(
     clock: Clock,
 ) -> None:
     # Guard: whatever the moment of the reload, each notification reaches one URL once.
-    old = f"apprise:json://127.0.0.1:{old_hook.port}/webhooks/{OLD_SECRET}"
-    new = f"apprise:json://127.0.0.1:{new_hook.port}/webhooks/{NEW_SECRET}"
-    app = app_for(rule("équipe", old))
-    reloader = Reloader(app)
-    queue(app, old, 3, key="matin", rules=["équipe"])
-
-    def corrected() -> bool | None:
-        configure(rule("équipe", new))
-        return reloader.reload()
-
-    reloaded = reload_during_first_post(old_hook, corrected, 200)
+    app, _, _, reloaded = correct_during_first_post(app_for, configure, old_hook, new_hook, 200)
     drain_for(app, clock, 5)
 
     assert reloaded == [True]

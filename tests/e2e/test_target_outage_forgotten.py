@@ -19,10 +19,8 @@ from typing import Any
 import pytest
 from sqlalchemy import event
 
-from tests.e2e.alerting_helpers import Clock, base_config, queue, rows
+from tests.e2e.alerting_helpers import Clock, queue, rows
 from tests.servers.answering import AnsweringService
-from tests.servers.slack import FakeSlack
-from tests.servers.smtp import SmtpServer
 from watchtower.app import App
 from watchtower.pipeline.route import configured_targets
 from watchtower.pipeline.target_outages import forget_targets
@@ -37,13 +35,6 @@ def hooks() -> Iterator[tuple[AnsweringService, AnsweringService, AnsweringServi
     yield servers
     for server in servers:
         server.stop()
-
-
-@pytest.fixture
-def configure(
-    database_url: str, slack: FakeSlack, smtp: SmtpServer, write_config: Callable[[str], Path]
-) -> Callable[[str], Path]:
-    return lambda extra: write_config(base_config(database_url, slack, smtp, extra))
 
 
 def rule(name: str, target: str) -> str:

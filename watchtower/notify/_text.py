@@ -359,9 +359,15 @@ def link_site(n: Notification) -> str:
     site off as the brand's. The story part's ``site`` when the address names
     none (a Google News link: its publisher); ``""`` for a redirector's link
     with no publisher, or no link."""
-    named = n.story.get("site")
-    site = site_of(f"https://{named}/") if isinstance(named, str) and named else site_of(n.url)
+    site = _story_site(n)
     return "" if site in NO_SITE_HOSTS else site
+
+
+def _story_site(n: Notification) -> str:
+    """The story part's ``site`` when it names one (a Google News link: its
+    publisher's), else the site of the item's link."""
+    named = n.story.get("site")
+    return site_of(f"https://{named}/") if isinstance(named, str) and named else site_of(n.url)
 
 
 def reply_line(n: Notification, language: str) -> str:
@@ -379,8 +385,7 @@ def reply_line(n: Notification, language: str) -> str:
     adresse)": "Aussi vu sur lemonde.fr" under the lemonde.fr message reads as
     a bug. Such a sighting adds no site to the story's counter.
     """
-    named = n.story.get("site")
-    site = site_of(f"https://{named}/") if isinstance(named, str) and named else site_of(n.url)
+    site = _story_site(n)
     if n.story.get("edited"):
         key = "edited_on"
     elif n.story.get("same_place"):

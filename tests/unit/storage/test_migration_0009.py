@@ -6,18 +6,16 @@ back drops only the column, never the items' mentions."""
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import UTC, datetime
 
 import pytest
-from sqlalchemy import insert, inspect, select, update
+from sqlalchemy import inspect, select, update
 
-from tests.unit.storage.test_migrations import migrate
+from tests.unit.storage.test_migrations import _source_item_mention_and_notification, migrate
 from watchtower.storage.db import Database, current_revision
-from watchtower.storage.tables import ITEMS, SOURCES, MentionRow
+from watchtower.storage.tables import ITEMS, MentionRow, OutboxRow
 
-NOW = datetime(2026, 11, 25, 9, 30, tzinfo=UTC)
 MENTIONS = MentionRow.__table__
-GOOGLE_NEWS = "https://news.google.com/rss/articles/CBMiX?oc=5"
+OUTBOX = OutboxRow.__table__
 
 
 @pytest.fixture
@@ -34,40 +32,7 @@ def _columns(db: Database) -> set[str]:
 def test_0009_adds_items_site_and_goes_back(db: Database) -> None:
     migrate(db.engine, "0008")
     assert "site" not in _columns(db)
-    with db.engine.begin() as conn:
-        # Core, with the columns 0008 has: the mapped table already knows site.
-        source_id = conn.execute(
-            insert(SOURCES).returning(SOURCES.c.id),
-            {
-                "name": "gnews",
-                "kind": "rss",
-                "url": "https://news.google.com/rss/search?q=acme",
-                "enabled": True,
-                "cursor": {},
-                "next_check_at": NOW,
-                "consecutive_failures": 0,
-                "items_total": 1,
-                "alerting": False,
-            },
-        ).scalar_one()
-        item_id = conn.execute(
-            insert(ITEMS).returning(ITEMS.c.id),
-            {
-                "source_id": source_id,
-                "guid": "CBMiX",
-                "url": GOOGLE_NEWS,
-                "canonical_url": GOOGLE_NEWS,
-                "url_hash": "",
-                "content_hash": "",
-                "title": "Acmé",
-                "text": "",
-                "fetched_at": NOW,
-            },
-        ).scalar_one()
-        conn.execute(
-            insert(MENTIONS),
-            {"item_id": item_id, "brand": "Acmé", "terms": [], "surfaces": [], "created_at": NOW},
-        )
+    _source_item_mention_and_notification(db)  # Core, with the columns 0008 has
 
     migrate(db.engine, "0009")
     with db.engine.begin() as conn:
@@ -79,8 +44,9 @@ def test_0009_adds_items_site_and_goes_back(db: Database) -> None:
     assert "site" not in _columns(db)
     with db.engine.connect() as conn:
         assert current_revision(conn) == "0008"
-        assert conn.execute(select(ITEMS.c.guid)).scalars().all() == ["CBMiX"]
+        item_id = conn.execute(select(ITEMS.c.id).where(ITEMS.c.guid == "post-1")).scalar_one()
         assert conn.execute(select(MENTIONS.c.item_id)).scalars().all() == [item_id]
+        assert conn.execute(select(OUTBOX.c.item_id)).scalars().all() == [item_id]
 
     migrate(db.engine, "0009")  # and up again
     assert "site" in _columns(db)
