@@ -162,6 +162,13 @@ def nobody_polling(report: dict[str, Any]) -> bool:
     to_poll = any(s["state"] not in ("disabled", "removed") for s in report["sources"])
     if report["daemon"]["seen"] is not False or not to_poll:
         return False
+    blocked = report["daemon"].get("heartbeat_blocked")
+    if blocked:  # a full disk refuses the heartbeat too: a restart would not help
+        log.error(
+            f"no heartbeat seen recently: {blocked}",
+            extra=kv(hint="free some space: a running daemon resumes by itself, no restart"),
+        )
+        return True
     log.error(
         "no watchtower seen polling recently",
         extra=kv(hint="start the service (systemctl start watchtower), or see its log"),

@@ -78,7 +78,9 @@ def _slack_warnings(loaded: LoadedConfig) -> list[str]:
 
 def _smtp_warnings(loaded: LoadedConfig) -> list[str]:
     """An SMTP login half set is refused by every server; none at all is refused
-    by a submission port's server, at the first alert rather than at ``check``."""
+    by a submission port's server, at the first alert rather than at ``check``,
+    unless ``[email] login = false`` says the relay needs none (then a login set
+    anyway is the surprise)."""
     email = loaded.config.email
     targets = _targets(loaded.config, "email")
     if email is None or not targets:
@@ -95,12 +97,23 @@ def _smtp_warnings(loaded: LoadedConfig) -> list[str]:
             f"{where}: {have} is set here but not {lack}; the server will refuse the "
             f"login, and e-mail ({_shown(targets)}) waits until both are set"
         ]
-    if not username and email.smtp_port in _SUBMISSION_PORTS and not _loopback(email.smtp_host):
+    if username and not email.login:
+        # The notifier logs in whenever they are set: a relay offering no AUTH refuses that.
+        return [
+            f"{where}: login = false, yet SMTP_USERNAME and SMTP_PASSWORD are set here and "
+            f"watchtower logs in with them; unset them, or remove login = false"
+        ]
+    if (
+        not username
+        and email.login
+        and email.smtp_port in _SUBMISSION_PORTS
+        and not _loopback(email.smtp_host)
+    ):
         return [
             f"{where}: the environment variables SMTP_USERNAME and SMTP_PASSWORD are not "
             f"set here; a server on port {email.smtp_port} usually requires a login, and "
-            f"e-mail ({_shown(targets)}) would wait until they are set (unless this server "
-            f"relays without one)"
+            f"e-mail ({_shown(targets)}) would wait until they are set; if this server "
+            f"relays without a login on purpose, write login = false in [email]"
         ]
     return []
 

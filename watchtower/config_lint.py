@@ -25,6 +25,7 @@ def config_warnings(path: str, config: Config, lines: Lines) -> list[ConfigProbl
     warnings += _query_warnings(path, config, lines)
     warnings += _lossy_terms(path, config, lines)
     warnings += _everyday_terms(path, config, lines)
+    warnings += _everyday_match_case(path, config, lines)
     warnings += _fuzzy_without_effect(path, config, lines)
     warnings += _pack_rule_lookalikes(path, config, lines)
     warnings += _imap_port_mismatch(path, config, lines)
@@ -275,6 +276,38 @@ def _everyday_terms(path: str, config: Config, lines: Lines) -> list[ConfigProbl
                 f'to keep them all (docs/queries.md, "Everyday words")'
             )
             warnings.append(problem(path, ("brands", index, "terms", position), message, lines))
+    return warnings
+
+
+def _everyday_match_case(path: str, config: Config, lines: Lines) -> list[ConfigProblem]:
+    """``match_case = ["Orange"]``: the capitalised form of an everyday word is still
+    how every sentence starts and every title writes it, so case narrows less than
+    meant. Left alone like :func:`_everyday_terms` (a brand narrowed on purpose),
+    and for a term also in ``terms`` (its own warning), or not written capitalised
+    (``ORANGE``, ``BA``: capitals are rare in running text)."""
+    from watchtower.common_words import everyday_languages
+    from watchtower.pipeline.normalise import normalise_term
+
+    warnings = []
+    for index, brand in enumerate(config.brands):
+        if _narrowed(brand, config):
+            continue
+        in_terms = {normalise_term(term) for term in brand.terms}
+        for position, term in enumerate(brand.match_case):
+            letters = [char for char in term if char.isalpha()]
+            capitalised = len(letters) > 1 and letters[0].isupper()
+            if not capitalised or not all(char.islower() for char in letters[1:]):
+                continue
+            if normalise_term(term) in in_terms or not everyday_languages(term):
+                continue
+            message = (
+                f"match_case does not narrow the everyday word {term!r} at the start of a "
+                f'sentence or in a title ("{term} …" still matches); narrow it with '
+                f"exclude = [...] or a rule's query with context "
+                f'(docs/queries.md, "Everyday words")'
+            )
+            loc = ("brands", index, "match_case", position)
+            warnings.append(problem(path, loc, message, lines))
     return warnings
 
 

@@ -204,6 +204,12 @@ class EmailSection(_Strict):
         default="watchtower@localhost", alias="from"
     )
     timeout: PositiveDuration = timedelta(seconds=30)
+    login: bool = Field(
+        default=True,
+        description="false: the server relays without a login on purpose (it trusts this "
+        "machine's address); `watchtower check` then does not ask for SMTP_USERNAME and "
+        "SMTP_PASSWORD. Set, they are still sent.",
+    )
 
 
 class DedupSection(_Strict):

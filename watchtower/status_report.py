@@ -34,6 +34,7 @@ if TYPE_CHECKING:
     from watchtower.storage.sqlite_space import Space
 
 __all__ = [
+    "HEARTBEAT_BLOCKED",
     "NOT_POLLED_YET",
     "STATE_ORDER",
     "daemon_liveness",
@@ -46,6 +47,10 @@ __all__ = [
     "sqlite_space",
     "status_report",
 ]
+
+#: ``daemon.heartbeat_blocked`` when the database's disk is full: a daemon that
+#: still runs cannot record its heartbeat either, so "not seen" proves nothing.
+HEARTBEAT_BLOCKED = "heartbeat cannot be written: disk full"
 
 #: The order of ``status``: what needs a look first.
 STATE_ORDER = ("failing", "silent", "never checked", "ok", "disabled", "removed")
@@ -92,7 +97,8 @@ def status_report(
     the zone its times are shown in. On a schema older than 0006 (not migrated
     yet), no heartbeats (``daemon.seen`` is ``None``), no "failing since" and no
     source warning. ``statvfs`` measures the disk of a SQLite file (tests give a
-    full one)."""
+    full one); when it is full, ``daemon.heartbeat_blocked`` says why a daemon
+    may be "not seen" and still run (:data:`HEARTBEAT_BLOCKED`)."""
     from watchtower.health import source_health
     from watchtower.redact import redact_target, redact_text
     from watchtower.sanitise import printable
@@ -199,6 +205,7 @@ def status_report(
     ]
     instances = instances_report(session, now) if current else None
     url = loaded.database_url if loaded else database_url
+    database = database_report(session, url, schema, statvfs=statvfs) if url else None
     if loaded:
         zone = loaded.config.watchtower.timezone
     else:
@@ -218,8 +225,13 @@ def status_report(
             "instances": instances,
             # Replicas of different code (a rolling upgrade, or one left behind).
             "versions": None if instances is None else running_versions(instances),
+            # Why a heartbeat may be stale while the daemon still runs: on a full
+            # disk its write fails too (None: no such reason seen).
+            "heartbeat_blocked": HEARTBEAT_BLOCKED
+            if database and database.get("disk_full")
+            else None,
         },
-        "database": database_report(session, url, schema, statvfs=statvfs) if url else None,
+        "database": database,
         "config": str(loaded.path) if loaded else None,
         "config_refused": refused,
         "sources": sources,

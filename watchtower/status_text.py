@@ -226,7 +226,8 @@ def moment(when: datetime | None, now: datetime, tz: str = "UTC") -> str:
 
 
 def heartbeat_head(daemon: dict[str, Any], now: datetime, tz: str = "UTC") -> str:
-    """What the heartbeats say, in a few words: running, or since when nobody polls."""
+    """What the heartbeats say, in a few words: running, or since when nobody polls
+    (on a full disk, that no heartbeat can be written: the daemon may well run)."""
 
     instances = daemon.get("instances")
     if instances is None:
@@ -241,6 +242,12 @@ def heartbeat_head(daemon: dict[str, Any], now: datetime, tz: str = "UTC") -> st
         return f"not running; `run --once` last polled {ago(once[0]['seen_at'], now)}"
     if not instances:
         return "NOT SEEN: no watchtower has polled this database yet"
+    blocked = daemon.get("heartbeat_blocked")
+    if blocked:  # a full disk refuses the heartbeat too: restarting would not help
+        return (
+            f"{blocked} (last heartbeat {moment(instances[0]['seen_at'], now, tz)}); "
+            "a running daemon resumes by itself once space is freed"
+        )
     return f"NOT SEEN since {moment(instances[0]['seen_at'], now, tz)}"
 
 
@@ -254,9 +261,10 @@ def instance_lines(report: dict[str, Any], now: datetime, *, every: bool = False
 
     tz = report.get("timezone", "UTC")
     instances = report["daemon"].get("instances") or []
+    blocked = report["daemon"].get("heartbeat_blocked")
     listed = instances if every else instances[:INSTANCES_SHOWN]
     lines = version_lines(report["daemon"].get("versions") or {})
-    for i in listed:
+    for n, i in enumerate(listed):
         who = f"{i['host']} pid {i['pid']}"
         rounds = (
             f"last round with fetches {ago(i['round_at'], now)}: {i['round_sources']} "
@@ -266,10 +274,15 @@ def instance_lines(report: dict[str, Any], now: datetime, *, every: bool = False
             else "no source fetched yet"
         )
         version = f"watchtower {i['version']}"
+        stale = f"NOT SEEN since {moment(i['seen_at'], now, tz)}"
+        # Only the latest process (first when none runs) can have been cut off by
+        # the full disk: an older one stopped beating before (SQLite: one daemon per file).
+        if blocked and n == 0:
+            stale = f"last heartbeat {moment(i['seen_at'], now, tz)} ({blocked})"
         if i["mode"] == "once":
             line = f"run --once on {who} · {version} · {rounds}"
             if i["state"] != "ran":
-                line += f" · NOT SEEN since {moment(i['seen_at'], now, tz)}"
+                line += f" · {stale}"
         elif i["state"] == "running":
             line = (
                 f"{who} · {version} · up since {moment(i['started_at'], now, tz)}"
@@ -278,10 +291,7 @@ def instance_lines(report: dict[str, Any], now: datetime, *, every: bool = False
         elif i["state"] == "stopped":
             line = f"{who} · {version} · stopped {moment(i['stopped_at'], now, tz)}"
         else:
-            line = (
-                f"{who} · {version} · NOT SEEN since {moment(i['seen_at'], now, tz)}"
-                f" · started {moment(i['started_at'], now, tz)}"
-            )
+            line = f"{who} · {version} · {stale} · started {moment(i['started_at'], now, tz)}"
         lines.append(f"  {line}")
         if i["config_refused_at"] and i["state"] in ("running", "not seen"):
             lines.append(
