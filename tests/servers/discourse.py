@@ -14,6 +14,11 @@ those in ``lazy`` are left out of ``/site.json``. Every category answers
 (``CategorySerializer``, which holds ``read_restricted`` and
 ``parent_category_id``), with ``site_status`` too (the forum's category answers
 fail together).
+
+An account in ``lazy_load_categories_groups`` is also told, by ``/latest.json``,
+the categories of the topics listed and their parents (``topic_list.categories``:
+``TopicList#categories``, ``CategoryBadgeSerializer``, with ``read_restricted``
+and ``parent_category_id``): ``listing_categories`` does so.
 """
 
 from __future__ import annotations
@@ -46,6 +51,7 @@ class StaffForum:
         self.posts: dict[int, list[dict[str, Any]]] = {}
         self.site_status = 200
         self.lazy: set[int] = set()  # categories /site.json leaves out
+        self.listing_categories = False  # /latest.json carries topic_list.categories
 
     @property
     def url(self) -> str:
@@ -115,7 +121,10 @@ class StaffForum:
             answer = {"category": shown} if self.site_status == 200 else {"errors": ["x"]}
             res[f"{prefix}/c/{row['id']}/show.json"] = json_resource(answer, self.site_status)
         ordered = sorted(self.topics.values(), key=lambda t: str(t["bumped_at"]), reverse=True)
-        res[f"{prefix}/latest.json"] = json_resource({"topic_list": {"topics": ordered}})
+        listing: dict[str, Any] = {"topics": ordered}
+        if self.listing_categories:
+            listing["categories"] = self._badges(ordered)
+        res[f"{prefix}/latest.json"] = json_resource({"topic_list": listing})
         for tid, posts in self.posts.items():
             stream = {"post_stream": {"posts": posts[:CHUNK]}, "id": tid}
             res[f"{prefix}/t/{tid}/posts.json"] = json_resource(stream)
@@ -124,6 +133,26 @@ class StaffForum:
                 res[f"{prefix}/t/{tid}/posts.json?post_number={after}&asc=true"] = json_resource(
                     stream
                 )
+
+    def _badges(self, topics: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """The listed topics' categories and their parents (one level, as Discourse)."""
+        rows = {row["id"]: row for row in self.categories}
+        wanted: list[int] = []
+        for topic in topics:
+            row = rows.get(topic["category_id"])
+            if row is not None:
+                wanted += [*([row["parent_category_id"]] if "parent_category_id" in row else []),
+                           row["id"]]  # fmt: skip
+        badges = []
+        for cid in dict.fromkeys(wanted):
+            row = rows[cid]
+            badge = {key: row[key] for key in ("id", "name", "slug", "color", "text_color",
+                                               "read_restricted")}  # fmt: skip
+            badge.update(style_type="square", icon=None, emoji=None)
+            if "parent_category_id" in row:
+                badge["parent_category_id"] = row["parent_category_id"]
+            badges.append(badge)
+        return badges
 
     def site_reads(self) -> int:
         """How many times ``/site.json`` was asked for."""

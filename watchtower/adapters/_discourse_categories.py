@@ -35,6 +35,18 @@ it is asked again an hour later. A category that cannot be decided *for now*
 error) leaves its topics *undecided*: they wait in the backlog and are decided
 at the next poll, so their posts are neither shown unchecked nor lost.
 
+Such a forum also tells the account, in ``/latest.json`` itself, the categories
+of the topics listed and their parents (``topic_list.categories``, sent exactly
+when the account's categories are loaded lazily: ``TopicListSerializer#include_categories?``
+is ``can_lazy_load_categories?``; rows of ``CategoryBadgeSerializer`` with
+``read_restricted`` and ``parent_category_id``). They are taken as they come
+(:meth:`Categories.learn`), like a lookup made now: no ``/c/{id}/show.json``
+request for them, and a category made staff-only is noticed at the next listing.
+Only rows saying ``read_restricted`` as a boolean count (an older Discourse's
+rows do not say it), and a category whose grandparent the listing leaves out
+(only one level of parents is sent) is decided by what is known of it, else
+looked up as before.
+
 A topic whose category is still unknown (the list could not be read and the
 lookup failed, a cursor entry saved without category) is skipped with a
 warning, never announced: not knowing is not public. Warnings name topic and
@@ -60,6 +72,7 @@ __all__ = [
     "REFRESH_EVERY",
     "Categories",
     "Screening",
+    "listing_flags",
     "restricted_ids",
 ]
 
@@ -105,6 +118,45 @@ def restricted_ids(payload: dict[str, Any]) -> dict[int, bool]:
     return dict(list(out.items())[:MAX_CATEGORIES])
 
 
+def listing_flags(payload: dict[str, Any], known: dict[int, bool]) -> dict[int, bool]:
+    """``{category id: restricted}`` from a ``/latest.json`` answer's
+    ``topic_list.categories`` (none when it has none).
+
+    A row counts when it says ``read_restricted`` as a boolean; a category is
+    restricted when it or a parent is. A parent neither in the rows nor in
+    ``known`` leaves a category not restricted by itself undecided (left out);
+    a loop is restricted (fail safe).
+    """
+    rows = (payload.get("topic_list") or {}).get("categories")
+    own: dict[int, tuple[bool, int | None]] = {}
+    for row in rows if isinstance(rows, list) else []:
+        if not isinstance(row, dict) or not isinstance(row.get("id"), int):
+            continue
+        flag, parent = row.get("read_restricted"), row.get("parent_category_id")
+        if isinstance(flag, bool):
+            own[row["id"]] = (flag, parent if isinstance(parent, int) else None)
+    out: dict[int, bool] = {}
+    for category in own:
+        seen: set[int] = set()
+        current: int | None = category
+        decided: bool | None = False
+        while current is not None:
+            if current in seen:
+                decided = True
+                break
+            seen.add(current)
+            if current not in own:
+                decided = known.get(current)
+                break
+            restricted, current = own[current]
+            if restricted:
+                decided = True
+                break
+        if decided is not None:
+            out[category] = decided
+    return dict(list(out.items())[:MAX_CATEGORIES])
+
+
 def _stamps(raw: object) -> dict[int, str]:
     """``{category id: ISO time}`` from a cursor's ``{"12": "2026-…"}``."""
     out: dict[int, str] = {}
@@ -132,7 +184,8 @@ class Categories:
     restricted: dict[int, bool] = field(default_factory=dict)
     read_at: str = ""  # ISO time of the last successful reading
     refreshed: bool = False  # read during this poll: not again
-    #: Categories known by their own lookup (``/site.json`` leaves them out): when.
+    #: Categories known by their own lookup or the listing's ``categories``
+    #: (``/site.json`` leaves them out): when.
     looked_up: dict[int, str] = field(default_factory=dict)
     #: Categories the forum would not show when looked up: when (asked again an hour later).
     unreadable: dict[int, str] = field(default_factory=dict)
@@ -205,6 +258,18 @@ class Categories:
             "forum categories read",
             extra=kv(categories=len(found), restricted=sum(found.values())),
         )
+
+    def learn(self, payload: dict[str, Any]) -> None:
+        """Take what a ``/latest.json`` answer says of its topics' categories
+        (see the module docstring): fresher than the list or a lookup."""
+        for category, flag in listing_flags(payload, self.restricted).items():
+            if len(self.restricted) >= MAX_CATEGORIES and category not in self.restricted:
+                continue
+            if category not in self.restricted or category in self.looked_up:
+                # Not in /site.json: kept as a lookup is (the list does not drop it).
+                self.looked_up[category] = self.now.isoformat()
+            self.restricted[category] = flag
+            self.unreadable.pop(category, None)
 
     def _fetch(self, category: int, get: Getter, warnings: list[str]) -> dict[str, Any] | None:
         """``/c/{id}/show.json``'s category; ``None`` when the forum will not show

@@ -37,8 +37,11 @@ own ``version`` / ``updated_at``: the posts read stay watched for a day, and one
 request every 15 minutes re-reads those of one topic
 (:mod:`~watchtower.adapters._discourse_watch`). That re-read is secondary: when
 it fails for now (429, 5xx, timeout), the poll keeps its new posts and warns,
-and the re-reads wait (``Retry-After``); a 429 on ``/latest.json`` or a topic's
-new posts fails the poll as before.
+and the re-reads wait (``Retry-After``). So does reading a revived topic's
+first replies backwards: what was read is kept, the chunks left are read at
+the next check, after ``Retry-After`` (and no re-check is asked of a forum that
+just failed). A 429 on ``/latest.json`` or a topic's new posts fails the poll
+as before (the cursor does not move: nothing is lost).
 
 A post links to its permalink (``post_url``, read below the base URL, as
 Discourse writes it for a subfolder install too), unless that link would leave
@@ -68,6 +71,8 @@ are no items unless ``include_restricted = true``; a category ``/site.json``
 leaves out (loaded lazily) is looked up by itself, a topic whose category is
 not known to be public is skipped, and one whose category cannot be told for
 now waits in the backlog (:mod:`~watchtower.adapters._discourse_categories`).
+A forum loading categories lazily lists its topics' categories in
+``/latest.json`` (``topic_list.categories``): they are used as they come.
 """
 
 from __future__ import annotations
@@ -79,7 +84,13 @@ from typing import Any, Literal
 
 from pydantic import Field, model_validator
 
-from watchtower.adapters._discourse_backfill import Backfill, chunk_start, read_back, still_new
+from watchtower.adapters._discourse_backfill import (
+    Backfill,
+    Pause,
+    chunk_start,
+    read_back,
+    still_new,
+)
 from watchtower.adapters._discourse_categories import Categories
 from watchtower.adapters._discourse_plan import Task, bump_key, plan
 from watchtower.adapters._discourse_posts import Topic, parse_latest, parse_posts, post_link
@@ -240,12 +251,12 @@ class DiscourseSource(Source):
         if page.not_modified:
             if not (pending or backfills or watch.due()):
                 return page.result([], watch.notes())
-            listed: list[Topic] = []  # nothing moved, but there is work left or posts to watch
+            pages: list[dict[str, Any]] = []  # nothing moved, but there is work left
         else:
-            payload = _load(page.response.content, "/latest.json")
-            listed = parse_latest(payload)
+            pages = [_load(page.response.content, "/latest.json")]
             if not first_poll:
-                listed += self._more_pages(forum, payload, since, warnings)
+                pages += self._more_pages(forum, pages[0], since, warnings)
+        listed = [topic for payload in pages for topic in parse_latest(payload)]
         # Every topic that moved, shown or not, sets ``since``: a topic skipped for an
         # unknown category and later known public is then read as a revived one
         # (its posts after this poll), never from its history.
@@ -256,6 +267,8 @@ class DiscourseSource(Source):
             # What the cursor holds too: a topic moved to a staff category since it
             # was queued or read, an older cursor's entries (no category saved).
             kept = [*listed, *(t.topic for t in pending), *(b.topic for b in backfills)]
+            for payload in pages:  # the categories a lazy-loading forum lists with its topics
+                categories.learn(payload)
             screening = categories.screen([*kept, *watch.watched()], forum.get, warnings)
             hidden, undecided = screening.hidden, screening.undecided
             listed = [t for t in listed if t.id not in hidden]
@@ -294,12 +307,18 @@ class DiscourseSource(Source):
             if not t.edited and seen.get(str(t.topic.id), 0) < t.topic.highest_post_number
         ]
         # A revived topic's first replies, read backwards: before its last ones.
-        earlier, backfills = read_back(forum.get, forum.base, backfills, warnings, watch.note)
-        # Earlier posts edited: Discourse's listing does not show it (see _discourse_watch).
-        items += watch.recheck(forum.get, forum.base, warnings)
+        pause = Pause.restored(cursor.get("backfill_pause"), ctx.now())
+        back = read_back(
+            forum.get, forum.base, backfills, warnings, watch.note, now=ctx.now(), pause=pause
+        )
+        backfills = back.left
+        # Earlier posts edited: Discourse's listing does not show it (see _discourse_watch);
+        # not asked of a forum that just failed a read for now (429, 5xx, timeout).
+        if not back.failed:
+            items += watch.recheck(forum.get, forum.base, warnings)
         warnings += watch.notes()  # a re-check put off: said while it waits
         remembered = dict(sorted(seen.items(), key=lambda kv: int(kv[0]))[-_REMEMBERED_TOPICS:])
-        result = page.result(earlier + items, warnings)
+        result = page.result(back.items + items, warnings)
         result.cursor = {
             "topics": remembered,
             "bumped": bumped,
@@ -308,11 +327,14 @@ class DiscourseSource(Source):
             "backfill": [b.saved() for b in [*backfills, *waiting_backfills][:_REMEMBERED_TOPICS]],
             "watch": watch.saved(),
         }
+        if back.pause.saved():
+            result.cursor["backfill_pause"] = back.pause.saved()
         if settings.screens_categories:
             result.cursor["categories"] = categories.saved()
         # A busy evening: read on at the next poll round (not for undecided topics:
-        # their category is asked again at the next check, at its usual pace).
-        result.more = bool(later or backfills)
+        # their category is asked again at the next check, at its usual pace; nor
+        # for backward reads the forum failed or paused: they wait for the next check).
+        result.more = bool(later or (backfills and not back.stopped))
         return result
 
     def _more_pages(
@@ -321,15 +343,15 @@ class DiscourseSource(Source):
         payload: dict[str, Any],
         since: str,
         warnings: list[str],
-    ) -> list[Topic]:
-        """The topics of the next ``/latest.json`` pages that moved since ``since``.
+    ) -> list[dict[str, Any]]:
+        """The next ``/latest.json`` pages, while their topics moved since ``since``.
 
         A page is read while the one before it is full (``more_topics_url``) and
         its last topic was bumped after ``since``: every topic on it moved, so
         the next page may hold more that did.
         """
         topics = parse_latest(payload)
-        out: list[Topic] = []
+        out: list[dict[str, Any]] = []
         for number in range(1, _PAGES + 1):
             more = (payload.get("topic_list") or {}).get("more_topics_url")
             if not (more and topics and since and bump_key(topics[-1].bumped_at) > bump_key(since)):
@@ -342,7 +364,7 @@ class DiscourseSource(Source):
                 break
             payload = forum.get(f"/latest.json?page={number}", "/latest.json")
             topics = parse_latest(payload)
-            out += topics
+            out.append(payload)
         return out
 
     def _read(
