@@ -124,8 +124,8 @@ def test_the_daemon_reads_past_an_email_the_server_never_sends(
             ],
         )
         warnings = []
-        # The FETCH of 2-5, then 3 alone three times (the last one after 4, the
-        # proof that the server sends other e-mails).
+        # The FETCH of 2-5, then 3 alone three times (the last one after the start
+        # of 2, the proof that the server sends other e-mails).
         for _ in range(4):
             clock.advance(minutes=6)
             assert app.poller.poll().failed == 0
@@ -138,7 +138,7 @@ def test_the_daemon_reads_past_an_email_the_server_never_sends(
         )
 
         clock.advance(seconds=31)  # the rest at the next round, not after `every`
-        assert app.poller.poll().new_items == 1
+        assert app.poller.poll().new_items == 2  # Lettre 4 and the complaint
         app.outbox.drain()
         texts = [post["text"] for post in slack.posts()]
         assert sum("carte bloquée ce matin" in text for text in texts) == 1
@@ -188,3 +188,44 @@ def test_a_skipped_email_is_logged_once_and_stays_in_status(
     capsys.readouterr()
     main(["status", "--config", str(path)])
     assert 'e-mail UID 3 in INBOX ("Newsletter cassée") was skipped at ' in capsys.readouterr().out
+
+
+def test_the_daemon_reads_past_two_emails_in_a_row_the_server_never_sends(
+    tmp_path: Path,
+    dovecot: Dovecot,
+    slack: FakeSlack,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """Before, the second one was taken for a broken server: every check failed
+    from the third on, and the complaint after them never reached Slack."""
+    app, clock, path, proxy, user = skipping_daemon(tmp_path, dovecot, slack, monkeypatch)
+    proxy.uids = {3, 4}
+    try:
+        append(
+            dovecot,
+            user,
+            [
+                mail(2, "Lettre 2", "Rien à signaler."),
+                mail(3, "Newsletter cassée", "Le serveur ne l'envoie jamais."),
+                mail(4, "Newsletter cassée aussi", "Celle-ci non plus."),
+                mail(5, "Acmé : carte bloquée ce matin", "Client mécontent d'Acmé."),
+            ],
+        )
+        # Each of 3 and 4: the FETCH it is in, then alone three times; then 5.
+        for _ in range(9):
+            clock.advance(minutes=6)
+            assert app.poller.poll().failed == 0
+        app.outbox.drain()
+        texts = [post["text"] for post in slack.posts()]
+        assert sum("carte bloquée ce matin" in text for text in texts) == 1
+        assert not any("Newsletter cassée" in text for text in texts)
+    finally:
+        app.close()
+        proxy.close()
+
+    capsys.readouterr()
+    main(["status", "--config", str(path)])
+    shown = capsys.readouterr().out
+    assert 'e-mail UID 3 in INBOX ("Newsletter cassée") was skipped at ' in shown
+    assert 'e-mail UID 4 in INBOX ("Newsletter cassée aussi") was skipped at ' in shown

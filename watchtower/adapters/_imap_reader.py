@@ -6,7 +6,9 @@ answers BAD) ends the read with :class:`FetchFailed`, naming the UIDs that
 FETCH asked for: everything before them was read, and the connection is not
 used again. E-mails suspected of such a failure (``suspects``) are fetched one
 at a time, each with its subject first, so that the next failure names one
-e-mail (:mod:`._imap_stuck` decides when it is skipped).
+e-mail (:mod:`._imap_stuck` decides when it is skipped). :meth:`Reader.vouch`
+asks for the start of an e-mail read at an earlier check: whether the server
+sends bodies at all, before one that fails is skipped.
 """
 
 from __future__ import annotations
@@ -35,6 +37,8 @@ Message = tuple[int, bytes, datetime | None]
 #: E-mails asked for in one FETCH, at most; their sizes add up to at most twice
 #: ``max_message_bytes`` (sizes are asked first).
 _FETCH_CHUNK = 25
+#: Bytes of an earlier e-mail asked for to see that the server sends bodies.
+_VOUCH_BYTES = 65_536
 _UID = re.compile(rb"\bUID (\d+)")
 _SIZE = re.compile(rb"\bRFC822\.SIZE (\d+)")
 _INTERNALDATE = re.compile(rb'INTERNALDATE "([^"]+)"')
@@ -132,8 +136,8 @@ class Reader:
         self.broken = False
         #: A FETCH was answered: the server sends what it is asked, in general.
         self.answered = False
-        #: Body FETCHes answered: the server sends e-mails, not only their sizes.
-        self.bodies = 0
+        #: The highest UID whose body (or part of it) the server sent in this check.
+        self.sent: int | None = None
         # BODY[] sets \Seen; BODY.PEEK[] does not.
         self.body = "BODY" if settings.mark_seen else "BODY.PEEK"
 
@@ -161,8 +165,27 @@ class Reader:
 
     def _fetch(self, uids: list[int], subject: str | None = None) -> list[Message] | None:
         data = self._uid_fetch(uids, f"(UID INTERNALDATE {self.body}[])", subject)
-        self.bodies += 1
-        return None if data is None else list(_fetched(data))
+        if data is None:
+            return None
+        found = list(_fetched(data))
+        for uid, _, _ in found:
+            self._got(uid)
+        return found
+
+    def _got(self, uid: int) -> None:
+        self.sent = uid if self.sent is None else max(self.sent, uid)
+
+    def vouch(self, uid: int | None) -> bool:
+        """Whether the server sends the start of e-mail ``uid`` (one it sent at an
+        earlier check), never marking it \\Seen; ``False`` when it is gone.
+        :class:`FetchFailed` when the conversation breaks: no body is sent at all."""
+        if uid is None:
+            return False
+        data = self._uid_fetch([uid], f"(UID BODY.PEEK[]<0.{_VOUCH_BYTES}>)")
+        if not any(found == uid and raw for found, raw, _ in _fetched(data or [])):
+            return False
+        self._got(uid)
+        return True
 
     def _sizes(self, uids: list[int]) -> dict[int, int]:
         """Each e-mail's size, asked in one cheap FETCH before any body is read."""
@@ -237,7 +260,6 @@ class Reader:
         data = self._uid_fetch(
             [uid], f"(UID INTERNALDATE {self.body}[HEADER]<0.{cap}> {self.body}[TEXT]<0.{cap}>)"
         )
-        self.bodies += 1
         head, text, arrived = b"", b"", None
         for entry in data or ():
             meta = entry[0] if isinstance(entry, tuple) else entry
@@ -255,6 +277,7 @@ class Reader:
                 f"max_message_bytes ({megabytes(cap)}), and the mail server cannot send its header"
             )
             return
+        self._got(uid)
         subject = mail_subject(head) or "(no subject)"
         self.warnings.append(
             f'e-mail UID {uid} in {folder} ("{subject[:100]}") is {shown}, over '

@@ -20,15 +20,18 @@ against any e-mail.
 
 An e-mail is skipped only when the server sent another one in the same check:
 proof that it is this e-mail, not the server. The check that would skip it
-first fetches the e-mail after it (the *probe*, then kept as any other). A
-server that sends sizes and headers but breaks on every body thus loses
-nothing: when the probe breaks too, two different e-mails failed with none
-sent, and the check fails as the source's usual failure (the server's own
-error, counted against no e-mail; ``status`` and ops alerts show it) until the
-server sends bodies again. An e-mail with none after it blocks nothing: it is
-retried at each check, with a warning, until one arrives to probe with. Two
-e-mails in a row that the server never sends cannot be told from a broken
-server: the checks fail until one of them is deleted or the server heals.
+first asks for the start of an e-mail the server sent at an earlier check (the
+cursor's ``sent``, else its last UID; ``BODY.PEEK``, so never marked \\Seen).
+A server that sends sizes and headers but breaks on every body thus loses
+nothing: when that breaks too, two different e-mails failed with none sent,
+and the check fails as the source's usual failure (the server's own error,
+counted against no e-mail; ``status`` and ops alerts show it) until the server
+sends bodies again. Several e-mails in a row that the server never sends are
+thus each skipped in turn, and so is the newest one in the folder. When that
+earlier e-mail is gone (deleted) or there is none, the e-mail after the
+suspect is fetched first instead (the *probe*, then kept as any other); with
+none after it either, the suspect blocks nothing and is retried at each check,
+with a warning, until one arrives to probe with.
 
 A skipped e-mail stays in the source's warnings for :data:`SKIPPED_SHOWN`
 (``watchtower status`` shows the last check's warnings), so an operator who
@@ -163,8 +166,9 @@ def after_failure(
             f"{SKIP_AFTER}: it is skipped if it still fails; {after})",
         )
     if not vouched:
-        # Nothing proves the server sends any e-mail (none after it to probe with):
-        # skipping it would lose one e-mail per check on a server broken on bodies.
+        # Nothing proves the server sends any e-mail (no earlier one left, none
+        # after it to probe with): skipping it would lose one e-mail per check on
+        # a server broken on bodies.
         stuck = Stuck(first, first, failures, failed.reason, subject)
         return Stop(
             before,

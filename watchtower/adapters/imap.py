@@ -5,13 +5,14 @@ The folder is opened read-only (EXAMINE) and bodies are fetched with
 
 The cursor keeps the folder's UIDVALIDITY, the last UID read and ``read_until``,
 the start of the last check that left nothing unread: each poll asks only for
-UIDs above the last one. When UIDVALIDITY changes (the mailbox was rebuilt or
-moved to another server), the old UIDs mean nothing, so the newest
-``max_messages`` are read again, and those dated more than a day before
-``read_until`` are skipped: they were read before, and their items may have been
-pruned since, so they would be announced again. The day of margin keeps a mail
-that was delivered late; items read again in it are the same items (their guid
-comes from ``Message-ID``) and are not announced twice.
+UIDs above the last one. ``sent``, the last e-mail the server did send, is kept
+when it is not the last UID (that one was skipped). When UIDVALIDITY changes
+(the mailbox was rebuilt or moved to another server), the old UIDs mean
+nothing, so the newest ``max_messages`` are read again, and those dated more
+than a day before ``read_until`` are skipped: they were read before, and their
+items may have been pruned since, so they would be announced again. The day
+of margin keeps a mail that was delivered late; items read again in it are the
+same items (their guid comes from ``Message-ID``) and are not announced twice.
 
 One e-mail that cannot be read is skipped with a warning naming its UID; the
 cursor moves past it, so it never blocks the mails after it. One the server
@@ -20,10 +21,12 @@ up or answer BAD, while login, SELECT and SEARCH work) is retried alone at the
 next checks and skipped after three in a row, with a warning naming its UID,
 subject and folder, logged once and shown by ``status`` for a day (a
 ``reminder``); the e-mails before it are read at once, those after it once it is
-skipped. It is skipped only at a check where the server sent the e-mail after
-it (fetched first for that): a server that breaks on every body skips nothing,
-its checks fail as the source's usual failure (:mod:`._imap_stuck`). A warning
-also says when e-mails were left unread: older than the newest
+skipped. It is skipped only at a check where the server sent another e-mail
+(the start of one read before, asked for first): a server that breaks on every
+body skips nothing, its checks fail as the source's usual failure, while
+several e-mails in a row that it never sends are each skipped, the newest
+included (:mod:`._imap_stuck`). A warning also says when e-mails were left
+unread: older than the newest
 ``max_messages`` on the first check, or still waiting while a backlog is
 caught up. While catching up, the result says ``more``, so the
 poller checks again at its next round (``poll_interval``) instead of after
@@ -297,14 +300,19 @@ class ImapSource(Source):
         cursor = state.cursor
         chunk = self._chunk(reader, cursor)
         stuck = None if chunk.rebuilt else Stuck.of(cursor.get("stuck"))
-        probe = _probe(stuck, chunk)
-        if probe is not None and probe not in chunk.uids:  # max_messages = 1
-            chunk = dataclasses.replace(chunk, uids=[*chunk.uids, probe])
+        good = _known_good(cursor, chunk)
         by_uid: list[tuple[int, list[Item]]] = []
         old = 0
         stop: Stop | None = None
+        probe: int | None = None
         suspects = stuck.suspects(chunk.uids) if stuck else set()
         try:
+            # The check that would skip an e-mail first sees that the server sends
+            # bodies: an earlier e-mail's start, else the next e-mail (see _imap_stuck).
+            if stuck is not None and _deciding(stuck, chunk) and not reader.vouch(good):
+                probe = _probe(stuck, chunk)
+                if probe is not None and probe not in chunk.uids:  # max_messages = 1
+                    chunk = dataclasses.replace(chunk, uids=[*chunk.uids, probe])
             for uid, raw, arrived in reader.messages(chunk.uids, suspects, probe):
                 found_items = _items(reader, uid, raw)
                 if found_items is None:
@@ -317,16 +325,18 @@ class ImapSource(Source):
                 by_uid.append((uid, found_items))
         except FetchFailed as failed:
             if not reader.answered:
-                # Not one FETCH answered (the sizes, a subject): the server, not
-                # one e-mail. The check fails as any other, and counts nothing.
+                # Not one FETCH answered (the earlier e-mail's start, the sizes, a
+                # subject): the server, not one e-mail. The check fails as any
+                # other, and counts nothing.
                 raise failed.error from None
             if failed.uids == [probe]:
                 # The e-mail after the one about to be skipped fails as well, none
                 # was sent: the server, not one e-mail (see _imap_stuck).
                 raise failed.error from None
             waiting = sum(u > failed.uids[-1] for u in chunk.found)
+            vouched = reader.sent is not None  # the server sent a body in this check
             stop = after_failure(
-                failed, stuck, chunk.last, settings.folder, waiting, started, reader.bodies > 0
+                failed, stuck, chunk.last, settings.folder, waiting, started, vouched
             )
             if stop.skipped is not None and probe is not None:
                 # The probe, read before the skipped e-mail, is the next UID after it.
@@ -348,7 +358,8 @@ class ImapSource(Source):
             reader.warnings.append(stop.warning)
         else:
             _backlog_warning(reader, chunk)
-        new_cursor = _new_cursor(cursor, chunk, stuck, stop, started)
+        sent = reader.sent if reader.sent is not None else good
+        new_cursor = _new_cursor(cursor, chunk, stuck, stop, started, sent)
         # E-mails skipped at earlier checks: status shows them, the log said them once.
         notes, shown = reminders(cursor.get("skipped"), started)
         if stop is not None and stop.skipped is not None:
@@ -368,13 +379,28 @@ class ImapSource(Source):
         )
 
 
-def _probe(stuck: Stuck | None, chunk: _Chunk) -> int | None:
-    """The e-mail fetched first at the check that would skip ``stuck``: the next
-    one after it, if any (proof that the server sends other e-mails)."""
-    if stuck is None or stuck.first != stuck.last or stuck.failures < SKIP_AFTER - 1:
+def _deciding(stuck: Stuck, chunk: _Chunk) -> bool:
+    """Whether this check skips ``stuck`` if it fails again (it is read first)."""
+    if stuck.first != stuck.last or stuck.failures < SKIP_AFTER - 1:
+        return False
+    return bool(chunk.uids) and chunk.uids[0] == stuck.first
+
+
+def _known_good(cursor: dict[str, Any], chunk: _Chunk) -> int | None:
+    """An e-mail the server sent at an earlier check (the cursor's ``sent``, else
+    the last one read), to see that it still sends bodies; ``None`` if none."""
+    if chunk.rebuilt:
         return None
-    if not chunk.uids or chunk.uids[0] != stuck.first:
+    try:
+        good = int(cursor.get("sent") or chunk.last)
+    except (TypeError, ValueError):
         return None
+    return good if 0 < good <= chunk.last else None
+
+
+def _probe(stuck: Stuck, chunk: _Chunk) -> int | None:
+    """The e-mail fetched first at the check that would skip ``stuck`` when no
+    earlier one can be: the next one after it, if any."""
     return next((uid for uid in chunk.found if uid > stuck.first), None)
 
 
@@ -406,15 +432,24 @@ def _backlog_warning(reader: Reader, chunk: _Chunk) -> None:
 
 
 def _new_cursor(
-    cursor: dict[str, Any], chunk: _Chunk, stuck: Stuck | None, stop: Stop | None, started: datetime
+    cursor: dict[str, Any],
+    chunk: _Chunk,
+    stuck: Stuck | None,
+    stop: Stop | None,
+    started: datetime,
+    sent: int | None,
 ) -> dict[str, Any]:
-    """The cursor after a check (see the module docstring)."""
+    """The cursor after a check (see the module docstring); ``sent`` is the last
+    e-mail the server sent, kept only when it is not ``last_uid``."""
     if stop is None:
         last_uid = max([chunk.last, *chunk.uids])
         still = stuck.after(last_uid) if stuck else None
     else:
         last_uid, still = stop.last_uid, stop.stuck
     new: dict[str, Any] = {"uidvalidity": chunk.validity, "last_uid": last_uid}
+    if sent is not None and sent != last_uid:
+        # last_uid is a skipped e-mail, or one the server refused (NO): not proof.
+        new["sent"] = sent
     if still is not None:
         new["stuck"] = still.cursor()
     caught_up = stop is None and (chunk.last == 0 or len(chunk.found) == len(chunk.uids))

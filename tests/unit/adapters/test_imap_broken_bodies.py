@@ -3,11 +3,11 @@
 Before, each e-mail in turn was "stuck" and skipped after ``SKIP_AFTER`` checks:
 one e-mail lost every few checks, and the source looked healthy. Now an e-mail
 is skipped only when the server sent another one in the same check (the check
-that would skip it fetches the e-mail after it first, the *probe*): when the
-probe breaks as well, the check fails as the source's usual failure, counted
-against no e-mail, until the server sends bodies again. An e-mail with none
-after it blocks nothing and is not skipped until one arrives to probe with.
-The single poisoned e-mail among readable ones is still skipped.
+that would skip it first asks for the start of an e-mail read at an earlier
+check): when that breaks as well, the check fails as the source's usual
+failure, counted against no e-mail, until the server sends bodies again. The
+single poisoned e-mail among readable ones is still skipped, the newest in the
+folder included (before, it waited for another e-mail to arrive).
 
 Against a real Dovecot on 127.0.0.1, reached through the loopback TCP proxy of
 ``test_imap_stuck`` that swallows FETCHes of bodies; the e-mails are SYNTHETIC.
@@ -70,8 +70,8 @@ def test_a_server_broken_on_every_body_fails_the_check_and_skips_nothing(
         "reason": TIMED_OUT,
         "subject": "Réclamation 6",
     }
-    # The check that would skip 6 fetches 7 first: it breaks too, none was sent.
-    # The server, not an e-mail: the usual failure, and nothing is counted.
+    # The check that would skip 6 first asks for the start of 5, read before: it
+    # breaks too. The server, not an e-mail: the usual failure, nothing is counted.
     for _ in range(2):
         with pytest.raises(TransientError) as caught:
             poll_within(broken, state, timeout=1.0)
@@ -83,24 +83,23 @@ def test_a_server_broken_on_every_body_fails_the_check_and_skips_nothing(
     assert state.cursor["last_uid"] == 9 and "stuck" not in state.cursor
 
 
-def test_a_lone_email_on_a_server_broken_on_bodies_is_never_skipped(
+def test_a_lone_email_on_a_server_broken_on_bodies_fails_the_check_and_is_never_skipped(
     mailbox: Mailbox, proxies: list[BlockingProxy]
 ) -> None:
-    """A quiet mailbox: one e-mail at a time, none after it to prove the server
-    sends others. It blocks nothing, so it waits (with a warning) instead of
-    being lost; the next one to arrive tells the server's failure."""
+    """A quiet mailbox: one new e-mail, none after it. The check that would skip it
+    asks for the start of the last e-mail read: that breaks too, so the check
+    fails (the server, not the e-mail) and it is not lost."""
     state = read_first(mailbox, 2)
     mailbox.append(plain_mail("Réclamation 3", 3))
     broken = through(mailbox, proxies, uid=0, mode="every_body")
-    for check in range(1, SKIP_AFTER + 3):
+    for check in range(1, SKIP_AFTER):
         result, state = poll_within(broken, state, timeout=1.0)
         assert result.items == [] and state.cursor["last_uid"] == 2
         assert state.cursor["stuck"]["failures"] == check
-    assert result.warnings == [
-        f'e-mail UID 3 in INBOX ("Réclamation 3") could not be fetched: {TIMED_OUT} '
-        f"({SKIP_AFTER + 2} checks in a row; it is skipped once an e-mail after it "
-        "arrives and can be fetched)"
-    ]
+    for _ in range(3):
+        with pytest.raises(TransientError) as caught:
+            poll_within(broken, state, timeout=1.0)
+        assert caught.value.message == TIMED_OUT
     mailbox.append(plain_mail("Réclamation 4", 4))
     with pytest.raises(TransientError):
         poll_within(broken, state, timeout=1.0)
@@ -110,26 +109,32 @@ def test_a_lone_email_on_a_server_broken_on_bodies_is_never_skipped(
     assert state.cursor["last_uid"] == 4 and "stuck" not in state.cursor
 
 
-def test_a_lone_poisoned_email_is_skipped_once_the_next_one_is_read(
+def test_the_newest_poisoned_email_is_skipped_after_three_checks(
     mailbox: Mailbox, proxies: list[BlockingProxy]
 ) -> None:
-    """The single poisoned e-mail, newest in the box: retried until the next one
-    arrives, then skipped at the check that reads that one."""
+    """The single poisoned e-mail, newest in the box. Before, it was retried with a
+    warning at every check until another e-mail arrived; now the server sends the
+    start of the last e-mail read, which is proof enough: it is skipped at its
+    third check, and the e-mail that arrives later is read."""
     state = read_first(mailbox, 2)
     mailbox.append(plain_mail("Newsletter cassée", 3))
     blocking = through(mailbox, proxies, uid=3, mode="stall")
-    for _ in range(SKIP_AFTER + 1):
+    for check in range(1, SKIP_AFTER):
         result, state = poll_within(blocking, state, timeout=1.0)
         assert "skipped" not in state.cursor and state.cursor["last_uid"] == 2
-    mailbox.append(plain_mail("Réclamation 4", 4))
+        assert state.cursor["stuck"]["failures"] == check
     result, state = poll_within(blocking, state, timeout=1.0)
-    assert titles(result) == ["Réclamation 4"]
+    assert result.items == []
     assert result.warnings == [
         f'e-mail UID 3 in INBOX ("Newsletter cassée") skipped: it could not be fetched at '
         f"{SKIP_AFTER} checks in a row ({TIMED_OUT}); the e-mails after it are read"
     ]
-    assert state.cursor["last_uid"] == 4 and "stuck" not in state.cursor
-    assert not result.more
+    assert state.cursor["last_uid"] == 3 and "stuck" not in state.cursor
+    assert not result.more  # nothing waits after it
+    mailbox.append(plain_mail("Réclamation 4", 4))
+    result, state = poll_within(blocking, state, timeout=1.0)
+    assert titles(result) == ["Réclamation 4"] and result.warnings == []
+    assert state.cursor["last_uid"] == 4 and "sent" not in state.cursor
     again, _ = poll(direct(mailbox), state)
     assert again.items == []  # nothing is read twice
 
