@@ -20,7 +20,7 @@ from sqlalchemy import bindparam, select, text
 from sqlalchemy.orm import Session
 
 from watchtower.pipeline.fingerprint import Fingerprint
-from watchtower.pipeline.headlines import Headline, headline_key, headline_title
+from watchtower.pipeline.headlines import Headline, Headlines, headline_title
 from watchtower.pipeline.neardup import NearDuplicateIndex
 from watchtower.pipeline.sites import (
     NO_SITE_HOSTS,
@@ -74,12 +74,9 @@ class StoryIndex:
         # Bumped when slots are renumbered (prune, rebuild): a batch that added
         # items before then cannot relabel them and has the index rebuilt.
         self.generation = 0
-        # (site, headline_key) -> the first Google News headline of that title
-        # in the window, and the sites having one (an item of another site
-        # never normalises its title for the lookup).
-        self.headlines: dict[tuple[str, str], Headline] = {}
-        self.headline_sites: set[str] = set()
-        self.headline_ids: dict[int, tuple[str, int]] = {}  # item id -> (site, ts)
+        # The window's Google News headlines by their publisher's site (an
+        # item of another site never normalises its title for the lookup).
+        self.headlines = Headlines()
 
     def configure(self, window: timedelta, threshold: float) -> None:
         """New ``[dedup]`` settings (a config reload): the index is rebuilt for the next batch."""
@@ -97,7 +94,7 @@ class StoryIndex:
                 window=self.window,
                 threshold=self.threshold,
             )
-            self.headlines, self.headline_sites, self.headline_ids = {}, set(), {}
+            self.headlines = Headlines()
             self._add_headlines(session, _HEADLINES_SINCE, {"since": now - self.window})
             self.synced_id = self._max_id(session)
             self.stale = False
@@ -137,13 +134,7 @@ class StoryIndex:
 
     def add_headline(self, site: str, title: str, headline: Headline) -> None:
         """Remember a stored Google News headline (``title`` without Google's suffix)."""
-        if not site:
-            return
-        self.headline_ids[headline.item_id] = (site, headline.ts)
-        key = headline_key(title)
-        if key:
-            self.headlines.setdefault((site, key), headline)
-            self.headline_sites.add(site)
+        self.headlines.add(site, title, headline)
 
     def _add_headlines(self, session: Session, query: Any, params: dict[str, Any]) -> None:
         for item_id, story, site, title, author, fetched in session.connection().execute(
@@ -244,7 +235,5 @@ class StoryIndex:
         with self.lock:
             self.generation += 1
             oldest = int((now - self.window).timestamp())
-            self.headlines = {k: h for k, h in self.headlines.items() if h.ts >= oldest}
-            self.headline_sites = {site for site, _ in self.headlines}
-            self.headline_ids = {i: h for i, h in self.headline_ids.items() if h[1] >= oldest}
+            self.headlines.prune(oldest)
             return self.index.prune(now - self.window)

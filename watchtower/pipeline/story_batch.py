@@ -12,8 +12,15 @@ from sqlalchemy import bindparam, or_, select
 from sqlalchemy.orm import Session
 
 from watchtower.pipeline.bigrams import ProbeKeys
-from watchtower.pipeline.fingerprint import Fingerprint, fingerprint
-from watchtower.pipeline.headlines import Headline, headline_key
+from watchtower.pipeline.fingerprint import Fingerprint
+from watchtower.pipeline.headlines import (
+    NEAR_MIN_WORDS,
+    Headline,
+    Headlines,
+    Title,
+    cut_pairs,
+    near_titles,
+)
 from watchtower.pipeline.sites import (
     author_key,
     item_site,
@@ -48,7 +55,7 @@ LOOKUP_CHUNK = 500
 _AUTHOR_OF_ITEM = select(ITEMS.c.author).where(ITEMS.c.id == bindparam("item"))
 _URL_OF_ITEM = select(ITEMS.c.canonical_url).where(ITEMS.c.id == bindparam("item"))
 #: Titles and stories of stored items of a headline's site whose words start
-#: with the headline's (``watchtower.pipeline.headlines``).
+#: like the headline's (``watchtower.pipeline.headlines``).
 _TITLES = (
     select(ITEMS.c.id, ITEMS.c.title, ITEMS.c.story_id)
     .where(ITEMS.c.id.in_(bindparam("items", expanding=True)), ITEMS.c.story_id.is_not(None))
@@ -153,11 +160,15 @@ class StoryBatch:
         starts: dict[int, int] = {}  # placeholder -> the position of the item starting it
         by_key: dict[str, int] = {}  # story key -> placeholder
         titled: set[int] = set()  # positions paired by title: a headline and its article
+        # This batch's headlines, for an article after them in it (their stories
+        # as in ``stories``: placeholders until created).
+        pending = Headlines()
+        stamp = int(self.now.timestamp())
         for at, item in enumerate(items):
             site, author = site_key(item.url), author_key(item.author)
             story = self._exact(item, site, author)
             if story is None:
-                story = self._titled(item, stories)
+                story = self._titled(item, stories, pending)
                 if story is not None:
                     titled.add(at)
             if story is None:
@@ -169,6 +180,8 @@ class StoryBatch:
                 story = by_key[key] = -1 - len(new_stories)
                 new_stories[story], starts[story] = (key, item.title[:500]), at
             stories.append(story)
+            if item.site:
+                pending.add(item.site, item.title, Headline(-1 - at, story, stamp))
             for key in self._keys(item.url_hash, item.content_hash):
                 self.first.setdefault(
                     key, First(after_stored + at, story, site, author, item.author)
@@ -207,50 +220,78 @@ class StoryBatch:
             self.story_ids.append(story_id)
         return sightings
 
-    def _titled(self, item: Candidate, stories: list[int]) -> int | None:
+    def _titled(self, item: Candidate, stories: list[int], pending: Headlines) -> int | None:
         """The story of the item this one pairs with by title
         (:mod:`~watchtower.pipeline.headlines`): for a Google News headline, the
-        first item of its publisher's site with its title, stored or earlier in
-        this batch; for an item of a site, a stored headline of that site with
-        its title, unless that headline's story holds an article of the site
-        already (then this is another article of that title: a recurring one).
+        item of its publisher's site with its title (:meth:`_article_of`); for
+        an item of a site, a headline of that site with its title, stored or
+        earlier in this batch (``pending``), unless that headline's story holds
+        an article of the site already (then this is another article of that
+        title: a recurring one).
         """
         if item.site:  # a headline: Candidate.title is without Google's suffix
-            key = headline_key(item.title)
-            if not key:
-                return None
-            prefix = fingerprint(item.title, "").words
-            with self.index.lock:
-                found = self.index.index.starting_with(
-                    prefix, site=site_key(f"https://{item.site}/"), now=self.now
-                )
-            stored = [doc for doc in found if doc > 0]
-            if stored:  # stored items come first, as if the batch were stored one by one
-                for _, title, story_id in self.connection.execute(_TITLES, {"items": stored}):
-                    if headline_key(title or "") == key:
-                        return int(story_id)
-            for doc in sorted((doc for doc in found if doc < 0), reverse=True):
-                if headline_key(self.candidates[-1 - doc].title) == key:
-                    return stories[-1 - doc]
-            return None
+            return self._article_of(item, stories)
         site = site_host(item.url)
         with self.index.lock:
-            if site not in self.index.headline_sites:
-                return None
-            headline = self.index.headlines.get((site, headline_key(item.title)))
-        if headline is None or headline.ts < self._oldest():
+            headline = self.index.headlines.find(site, item.title, self._oldest())
+        if headline is None and pending.sites:
+            headline = pending.find(site, item.title, 0)
+        if headline is None:
             return None
         if any(
             story == headline.story_id and site_host(other.url) == site
             for other, story in zip(self.candidates, stories, strict=False)
         ):
             return None  # an article of the site joined it earlier in this batch
+        if headline.story_id < 0:  # a story of this batch: nothing of it is stored
+            return headline.story_id
         own = self.connection.execute(
             _OWN_ON_SITE, {"story": headline.story_id, **_prefixes(site)}
         ).scalars()
         if any(site_host(url or "") == site for url in own):
             return None
         return headline.story_id
+
+    def _article_of(self, headline: Candidate, stories: list[int]) -> int | None:
+        """The story of the item of a headline's site that it pairs with: the
+        first of its very title, stored or earlier in this batch; else, for a cut
+        or an edited title, the one story whose items' titles it pairs with."""
+        shape = Title.of(headline.title)
+        key = shape.key
+        if not key and not shape.kept:
+            return None
+        site = site_key(f"https://{headline.site}/")
+        with self.index.lock:
+            if shape.kept:
+                found = self.index.index.starting_with(shape.kept, site=site, now=self.now)
+            elif len(shape.codes) >= NEAR_MIN_WORDS:  # the very title among them
+                found = self.index.index.opening_like(shape.codes, site=site, now=self.now)
+            else:
+                found = self.index.index.starting_with(shape.codes, site=site, now=self.now)
+        titles = [(Title.of(title), story) for title, story in self._titles(found, stories)]
+        if key:
+            exact = [story for title, story in titles if title.key == key]
+            if exact:
+                return exact[0]
+
+        def pairs(other: Title) -> bool:
+            return cut_pairs(shape.kept, other.codes) if shape.kept else near_titles(shape, other)
+
+        alike = {story for title, story in titles if pairs(title)}
+        return alike.pop() if len(alike) == 1 else None
+
+    def _titles(self, found: list[int], stories: list[int]) -> list[tuple[str, int]]:
+        """``(title, story)`` of the items ``found`` in the index: stored ones
+        first, as if the batch were stored one by one, then this batch's."""
+        out: list[tuple[str, int]] = []
+        stored = [doc for doc in found if doc > 0]
+        for at in range(0, len(stored), LOOKUP_CHUNK):
+            chunk = {"items": stored[at : at + LOOKUP_CHUNK]}
+            for _, title, story_id in self.connection.execute(_TITLES, chunk):
+                out.append((title or "", int(story_id)))
+        for doc in sorted((doc for doc in found if doc < 0), reverse=True):
+            out.append((self.candidates[-1 - doc].title, stories[-1 - doc]))
+        return out
 
     def _oldest(self) -> int:
         return int((self.now - self.index.window).timestamp())
@@ -298,7 +339,7 @@ class StoryBatch:
             other = self.candidates[-1 - doc_id]
             other_site, other_named = site_host(other.url), other.site
         else:
-            other_named = self.index.headline_ids.get(doc_id, ("", 0))[0]
+            other_named = self.index.headlines.site_of(doc_id)
             other_site = ""
             if item.site and not other_named:
                 url = self.connection.execute(_URL_OF_ITEM, {"item": doc_id}).scalar()
