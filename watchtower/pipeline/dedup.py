@@ -30,7 +30,7 @@ from watchtower.pipeline.sites import (
 from watchtower.pipeline.story_batch import LOOKUP_CHUNK, Candidate, First, Sighting, StoryBatch
 from watchtower.storage.one_of import fetch_all
 from watchtower.storage.story_queries import (
-    FINGERPRINTS,
+    CAUGHT_UP,
     FINGERPRINTS_SINCE,
     FIRST_STORIES,
     MAX_ITEM_ID,
@@ -56,7 +56,6 @@ _HEADLINES = select(
     ITEMS.c.id, ITEMS.c.story_id, ITEMS.c.site, ITEMS.c.title, ITEMS.c.author, ITEMS.c.fetched_at
 ).where(ITEMS.c.site.is_not(None), ITEMS.c.story_id.is_not(None))
 _HEADLINES_SINCE = _HEADLINES.where(ITEMS.c.fetched_at >= bindparam("since"))
-_HEADLINES_AFTER = _HEADLINES.where(ITEMS.c.id > bindparam("after"))
 
 
 class StoryIndex:
@@ -101,32 +100,25 @@ class StoryIndex:
             self.generation += 1
 
     def _rows(
-        self, session: Session, *, since: datetime | None = None, after: int = 0
+        self, session: Session, *, since: datetime
     ) -> list[tuple[int, bytes, datetime, int, int, int]]:
-        """``(id, fingerprint, fetched_at, story, site, author)`` of the stored items."""
-        query = FINGERPRINTS if since is None else FINGERPRINTS_SINCE
-        params = {"after": after} if since is None else {"after": after, "since": since}
-        out = []
-        connection = session.connection()
-        # The rebuild streams up to the whole window; a catch-up is a few rows.
-        rows = (
-            connection.execute(query, params)
-            if since is not None
-            else fetch_all(connection, query, params)
-        )
-        for item_id, blob, fetched, story, url, author in rows:
-            if blob is not None:
-                out.append(
-                    (
-                        item_id,
-                        bytes(blob),
-                        fetched,
-                        int(story or 0),
-                        site_key(url or ""),
-                        author_key(author),
-                    )
-                )
-        return out
+        """``(id, fingerprint, fetched_at, story, site, author)`` of the items
+        stored since ``since`` (the rebuild streams up to the whole window)."""
+        params = {"after": 0, "since": since}
+        return [
+            (
+                item_id,
+                bytes(blob),
+                fetched,
+                int(story or 0),
+                site_key(url or ""),
+                author_key(author),
+            )
+            for item_id, blob, fetched, story, url, author in session.connection().execute(
+                FINGERPRINTS_SINCE, params
+            )
+            if blob is not None
+        ]
 
     @staticmethod
     def _max_id(session: Session) -> int:
@@ -149,13 +141,24 @@ class StoryIndex:
 
     def _catch_up(self, session: Session) -> None:
         """Add items other workers or replicas stored since the last look."""
-        self._add_headlines(session, _HEADLINES_AFTER, {"after": self.synced_id})
-        for item_id, blob, fetched, story, site, author in self._rows(
-            session, after=self.synced_id
-        ):
+        rows = fetch_all(session.connection(), CAUGHT_UP, {"after": self.synced_id})
+        for item_id, blob, fetched, story, url, author, named, title in rows:
+            if named is not None and story is not None:  # a Google News headline
+                stamp = int(fetched.timestamp()) if isinstance(fetched, datetime) else 0
+                self.add_headline(
+                    named, headline_title(title or "", author), Headline(item_id, story, stamp)
+                )
+            if blob is None:
+                continue
             try:
-                fp = Fingerprint.from_bytes(blob)
-                self.index.add(item_id, fp, fetched, story=story, site=site, author=author)
+                self.index.add(
+                    item_id,
+                    Fingerprint.from_bytes(bytes(blob)),
+                    fetched,
+                    story=int(story or 0),
+                    site=site_key(url or ""),
+                    author=author_key(author),
+                )
             except ValueError:  # a fingerprint from another format version
                 continue
             self.synced_id = max(self.synced_id, item_id)

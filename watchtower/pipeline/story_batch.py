@@ -231,6 +231,8 @@ class StoryBatch:
         """
         if item.site:  # a headline: Candidate.title is without Google's suffix
             return self._article_of(item, stories)
+        if not self.index.headlines.sites and not pending.sites:
+            return None  # no headline known: spare the URL parse (most batches)
         site = site_host(item.url)
         with self.index.lock:
             headline = self.index.headlines.find(site, item.title, self._oldest())

@@ -23,6 +23,7 @@ from watchtower.storage.one_of import one_of
 from watchtower.storage.tables import ITEMS, STORIES
 
 __all__ = [
+    "CAUGHT_UP",
     "FINGERPRINTS",
     "FINGERPRINTS_SINCE",
     "FIRST_STORIES",
@@ -81,6 +82,26 @@ FINGERPRINTS = (
     .order_by(_ITEMS.id)
 )
 FINGERPRINTS_SINCE = FINGERPRINTS.where(_ITEMS.fetched_at >= bindparam("since"))
+# A catch-up reads the new fingerprints and the new Google News headlines (a
+# ``site`` and a story) in one statement: it runs before every batch, and a
+# second statement there cost 1.2% of a first poll's instructions (session 12).
+CAUGHT_UP = (
+    select(
+        _ITEMS.id,
+        _ITEMS.fingerprint,
+        _ITEMS.fetched_at,
+        _ITEMS.story_id,
+        _ITEMS.canonical_url,
+        _ITEMS.author,
+        _ITEMS.site,
+        _ITEMS.title,
+    )
+    .where(
+        or_(_ITEMS.fingerprint.is_not(None), _ITEMS.site.is_not(None)),
+        _ITEMS.id > bindparam("after"),
+    )
+    .order_by(_ITEMS.id)
+)
 MAX_ITEM_ID = select(func.max(_ITEMS.id))
 STORY_OF_ITEM = select(_ITEMS.story_id).where(_ITEMS.id == bindparam("item"))
 # A new site for the story: its counter ("Vu sur N sites") is set to the number
