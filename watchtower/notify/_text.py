@@ -414,6 +414,17 @@ def language_text(code: str | None, language: str) -> str:
     return names.get(code.split("-")[0].split("_")[0].lower(), code)
 
 
+def french_spacing(text: str, language: str) -> str:
+    """French spacing: a no-break space (U+00A0) before ``: ; ! ? »`` and after
+    ``«``, so a phone never starts a line with the colon; ``text`` as it is in
+    another language. The digest e-mail applies it; the string tables still
+    write a plain space, which clients may break a line at."""
+    if language != "fr":
+        return text
+    text = re.sub(r" ([:;!?»])", "\u00a0\\1", text)
+    return text.replace("« ", "«\u00a0")
+
+
 def label(language: str, key: str) -> str:
     """``"Source : "`` in French, ``"Source: "`` in English."""
     return t(language, key) + t(language, "colon")

@@ -376,14 +376,21 @@ def reason_text(reason: str | DeliveryReason, language: str, timezone: str = "UT
     (:func:`reason_in`); the English text for ``language`` English.
 
     An outage's start (``since``) is shown in ``timezone``, as every time a
-    reader sees.
+    reader sees, in English too: "refused since 2026-11-26 20:38 (CET)", not
+    the bookkeeping's UTC beside local times everywhere else in the notice.
     """
     if isinstance(reason, str) or reason.code is None:
         return reason_in(str(reason), language, timezone)
-    if language == "en":
+    if language == "en" and not _has_since(reason):
         return reason.text
     params = _localised(dict(reason.params), language, timezone)
     return delivery_error_text(reason.code, params, language)
+
+
+def _has_since(reason: DeliveryReason) -> bool:
+    """Whether ``reason`` (or the cause it quotes) holds an outage's start."""
+    cause = reason.params.get("reason")
+    return "since" in reason.params or (isinstance(cause, DeliveryReason) and _has_since(cause))
 
 
 def _localised(params: dict[str, Any], language: str, timezone: str) -> dict[str, Any]:

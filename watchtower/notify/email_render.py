@@ -8,7 +8,6 @@ as ``cid:`` and attached inline by :meth:`EmailNotifier.build` (``Message.extra
 from __future__ import annotations
 
 import html
-import re
 from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -21,6 +20,7 @@ from watchtower.notify._text import (
     calm_text,
     digest_apart_text,
     duration_text,
+    french_spacing,
     http_url,
     label,
     language_text,
@@ -252,13 +252,8 @@ _BARS = "margin:0 0 6px 0;border-collapse:collapse"
 _NOWRAP = "white-space:nowrap"
 
 
-def typography(text: str, language: str) -> str:
-    """French spacing: a no-break space before ``: ; ! ? »`` and after ``«``,
-    so a phone never starts a line with the colon."""
-    if language != "fr":
-        return text
-    text = re.sub(r" ([:;!?»])", "\u00a0\\1", text)
-    return text.replace("« ", "«\u00a0")
+#: French spacing (:func:`watchtower.notify._text.french_spacing`), by its older name.
+typography = french_spacing
 
 
 def _counted(language: str, key: str, count: int) -> str:
