@@ -21,7 +21,7 @@ from watchtower.config import SpikesSection
 from watchtower.durations import format_duration
 from watchtower.logs import kv
 from watchtower.notify._text import t
-from watchtower.storage.outbox_queries import enqueue_notice
+from watchtower.storage.outbox_queries import READDRESSED, enqueue_notice
 from watchtower.storage.tables import MentionRow, OutboxRow, SpikeAlertRow
 
 __all__ = ["CALM_WITHIN", "calm", "is_calm"]
@@ -65,8 +65,14 @@ def calm(
         observed = current.get(alert.scope, Counter()).get(alert.name, 0)
         if not is_calm(observed, alert.baseline, settings):
             continue
+        # Not a copy re-addressed after a reload: its target is no longer named.
+        moved = (OutboxRow.status == "skipped") & func.coalesce(OutboxRow.last_error, "").endswith(
+            READDRESSED, autoescape=True
+        )
         copies = session.scalars(
-            select(OutboxRow).where(OutboxRow.dedup_key == alert.dedup_key).order_by(OutboxRow.id)
+            select(OutboxRow)
+            .where(OutboxRow.dedup_key == alert.dedup_key, ~moved)
+            .order_by(OutboxRow.id)
         ).all()
         if not copies:  # a rule spike folded into its brand's alert: told there
             continue

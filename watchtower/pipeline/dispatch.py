@@ -19,7 +19,13 @@ a 5xx, or an SMTP server that took the envelope and hung on the message) is a
 suspect: the next probe is another row, and once the target delivered
 others since, the row's own failures spend attempts (retried behind them, then
 failed and told to ops like any other): one message a service answers 5xx to
-never holds the target for ever.
+never holds the target for ever. When nothing else waits for the target to
+prove it works, once the row has failed for a few minutes
+(:data:`~watchtower.pipeline.target_checks.CHECK_AFTER`), a check that sends nothing does
+(:func:`~watchtower.pipeline.target_checks.answers`: Slack's ``auth.test``, an
+SMTP session up to ``RCPT TO``): a service that answers it is not down, so the
+row spends its own attempts the same way; a target with no check (Apprise)
+is held until another notification gets through.
 
 A row claimed when a reload dropped its target goes where it routes now
 (:func:`~watchtower.pipeline.readdress.readdress_row`), asked before the send
@@ -47,6 +53,7 @@ from watchtower.outage import watch
 from watchtower.pipeline import outbox_rows
 from watchtower.pipeline.delivery import SEND, Claimed, DeliveryHooks, Verdict, notification_for
 from watchtower.pipeline.retry_policy import PAUSE, PROBE_BASE, after_failure, rate_limited
+from watchtower.pipeline.target_checks import CHECK_AFTER, answers
 from watchtower.pipeline.target_health import TargetHealth, scope
 from watchtower.pipeline.target_outages import TELL_OPS_AFTER, TargetOutages, forget
 from watchtower.redact import redact_target, redact_text
@@ -255,14 +262,22 @@ class Dispatcher:
         """Apply the retry policy's step to a send that failed with ``error``."""
         if error.retryable and not rate_limited(error):
             self.targets.failing(kind)
-        alone = isinstance(error, ServerError) and self._failed_alone(row)
+        proof = ""  # why a server error is this row's own, if it is
+        if isinstance(error, ServerError):
+            # A few minutes of 5xx are more often a glitch than a poisoned message.
+            since = self.targets.suspected_since(row.id)
+            lasting = since is not None and self.clock() - since >= CHECK_AFTER
+            if self._failed_alone(row):
+                proof = "the target delivers other notifications but not this one"
+            elif lasting and not work.final and self._alone_and_answering(row, kind):
+                proof = "the target answers a check but not this notification, nothing else waits"
+        alone = bool(proof)
         step = after_failure(
             error, row.attempts, self.settings.max_attempts, final=work.final, alone=alone
         )
         if alone and step.action in ("retry", "give_up"):
             log.warning(
-                "the target delivers other notifications but not this one: "
-                "retried behind them, not holding the target",
+                f"{proof}: its attempts are spent, the target is not held",
                 extra=kv(outbox_id=row.id, target=redact_target(row.target)),
             )
         if step.action == "hand_back":
@@ -289,6 +304,21 @@ class Dispatcher:
         alone = self.targets.failed_alone(row.id, where, delivered_since)
         self.targets.suspect(row.id, self.clock())
         return self._outages.alone_as_copy(row, alone)
+
+    def _alone_and_answering(self, row: Claimed, kind: str) -> bool:
+        """Whether nothing but ``row`` (and its copies for other readers) waits
+        for its target, so no other notification can show the target works,
+        and the target's service answers a check that sends nothing
+        (:func:`~watchtower.pipeline.target_checks.answers`): then its server
+        error is its own. A target with no check (Apprise) is held as before."""
+        with self.db.session() as session:
+            if outbox_rows.others_waiting(session, scope(row.target), row.id):
+                return False
+        try:
+            notifier = self.notifier_for(kind)
+        except DeliveryError:
+            return False
+        return bool(answers(notifier, split_target(row.target)[1]))
 
     def _hand_back(self, row: Claimed, error: DeliveryError, work: KindRound) -> None:
         """The flush at shutdown retries nothing: the row waits for the next start

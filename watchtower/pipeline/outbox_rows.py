@@ -112,6 +112,20 @@ def sent_since(session: Session, scope: str, since: datetime) -> bool:
     return session.scalar(query.limit(1)) is not None
 
 
+def others_waiting(session: Session, scope: str, row_id: int) -> bool:
+    """Whether a notification other than row ``row_id`` (and its copies for
+    other readers: same ``dedup_key``) waits to be sent to ``scope``: one
+    that can prove the target works, or fail as well."""
+    key = select(OutboxRow.dedup_key).where(OutboxRow.id == row_id).scalar_subquery()
+    query = select(OutboxRow.id).where(
+        _of_scope(scope),
+        OutboxRow.status.in_(("pending", "sending")),
+        OutboxRow.id != row_id,
+        OutboxRow.dedup_key != key,
+    )
+    return session.scalar(query.limit(1)) is not None
+
+
 def _of_scope(scope: str) -> Any:
     if ":" in scope:  # one target
         return OutboxRow.target == scope

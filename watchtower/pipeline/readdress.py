@@ -25,8 +25,21 @@ and brands it records, and the old row is ``skipped`` with where it went.
   targets the notice is about (its payload's ``about``: a kind, or one
   target's digest, see :func:`about`): a notice says what broke through
   something else.
-* Summaries and spike alerts are not re-addressed (they record no rule to
-  route by).
+* Spike alerts go where the config sends a spike of their brand or rule now
+  (``[spikes] notify`` and the brand's ``notify``, or the rule's targets); an
+  escalation to the current ``escalate_notify``; a calm-down where its alert
+  goes now, and its escalation if it was escalated (see :func:`_spike_targets`).
+  Open alerts that would escalate to a target no longer named escalate to the
+  current ``escalate_notify`` instead (:func:`_escalate_now`).
+* Summaries (grouping windows, quiet hours, digests) go where their rule
+  routes now (a digest's or window's rule; the rules of a night's summary),
+  except to a target that has some of the summed-up notifications already: it
+  got them on its own (see :func:`_summary_targets`).
+* A spike alert or summary no route can be decided for (its brand or rule
+  gone, ``[spikes]`` disabled, a ``[[digests]]`` target corrected: nothing says
+  which of the current ones it was) goes to ``ops_notify`` instead of waiting
+  for ever, recorded as such (the old row's ``last_error``, the copy's
+  ``reason``, the log and the ops notice's count).
 * A row a sender holds when the config changes (``sending``: it may be on
   its way) is not touched here but listed; that sender asks
   (:func:`readdress_row`) before it sends it and once a failed or parked
@@ -52,16 +65,21 @@ from watchtower.logs import kv
 from watchtower.notify.registry import split_target
 from watchtower.pipeline.route import configured_targets, targets_now
 from watchtower.redact import redact_target
+from watchtower.spike_calm import CALM_WITHIN
+from watchtower.spikes import _scopes as spike_scopes  # the one place that routes spikes
 from watchtower.storage.db import Database
 from watchtower.storage.outbox_queries import READDRESSED
 from watchtower.storage.queries import insert_ignore
-from watchtower.storage.tables import OutboxRow
+from watchtower.storage.tables import OutboxRow, SpikeAlertRow
 
 __all__ = ["Readdressed", "about", "readdress", "readdress_row"]
 
 log = logging.getLogger("watchtower.reload")
 
 WAITING = ("pending", "held")
+
+#: How a spike alert or summary sent to ``ops_notify`` for want of a route says so.
+NO_ROUTE = "(no route for it now: sent to ops_notify)"
 
 
 @dataclass
@@ -72,12 +90,16 @@ class Readdressed:
     new: list[str] = field(default_factory=list)
     moved: int = 0  # notifications now queued for a new target
     already: int = 0  # copies not made: the new target had that notification already
+    #: Spike alerts or summaries no route could be decided for: sent to ``ops_notify``.
+    fallback: bool = False
 
     def describe(self) -> str:
         """``3 notifications from apprise:… to apprise:…`` (URLs redacted)."""
         to = ", ".join(redact_target(t) for t in self.new)
         text = f"{self.moved} notification{'s' if self.moved != 1 else ''} from "
         text += f"{redact_target(self.old)} to {to}"
+        if self.fallback:
+            text += f" {NO_ROUTE}"
         if self.already:
             text += f" ({self.already} already queued there)"
         return text
@@ -100,7 +122,9 @@ def readdress(session: Session, config: Config, now: datetime) -> list[Readdress
         # others are sent, failed, or waiting (then moved just below).
         _claimed.clear()
         _claimed.update(held)
-        return _readdress(session, config, known, now, None)
+        moved = _readdress(session, config, known, now, None)
+    _escalate_now(session, config, known, now)
+    return moved
 
 
 def readdress_row(db: Database, config: Config, now: datetime, row: int, *, claimed: bool) -> bool:
@@ -150,22 +174,24 @@ def _readdress(
         # Wait for another replica doing the same: its committed change takes
         # the row out of this query (the target no longer matches).
         query = query.with_for_update(of=OutboxRow)
-    out: dict[str, Readdressed] = {}
+    out: dict[tuple[str, bool], Readdressed] = {}
     for row in session.scalars(query).all():
         payload: dict[str, Any] = dict(row.payload or {})
-        new = _targets_now(config, payload)
-        if not new:
-            continue  # its rule is gone, nowhere to tell ops, a summary: left where it is
-        done = out.setdefault(row.target, Readdressed(row.target))
-        copied = [t for t in new if _copy(session, row, t, payload, now)]
+        found = _destination(session, config, row, payload)
+        if found is None:
+            continue  # its rule is gone, nowhere to tell ops: left where it is
+        new, fallback = found
+        done = out.setdefault((row.target, fallback), Readdressed(row.target, fallback=fallback))
+        note = f" {NO_ROUTE}" if fallback else ""
+        copied = [t for t in new if _copy(session, row, t, payload, now, note)]
         done.moved += bool(copied)
         done.already += not copied
         done.new.extend(t for t in new if t not in done.new)
         row.status = "skipped"
         row.claimed_until = None
-        where = ", ".join(redact_target(t) for t in new)
+        where = ", ".join(redact_target(t) for t in new) or "the targets it has gone to"
         row.last_error = (
-            f"re-addressed to {where} {READDRESSED}"
+            f"re-addressed to {where}{note} {READDRESSED}"
             if copied
             else f"already queued for {where} {READDRESSED}"
         )
@@ -174,20 +200,136 @@ def _readdress(
     return list(out.values())
 
 
-def _targets_now(config: Config, payload: dict[str, Any]) -> list[str] | None:
-    """Where a notification with ``payload`` goes under ``config``; ``None``: it stays."""
+def _destination(
+    session: Session, config: Config, row: OutboxRow, payload: dict[str, Any]
+) -> tuple[list[str], bool] | None:
+    """Where row ``row`` goes under ``config``, and whether that is ``ops_notify``
+    for want of a route (a spike alert, a summary); ``None``: it stays.
+
+    An empty list: the targets it routes to have its notifications already."""
     kind = payload.get("kind") or "item"
+    rules = [str(r) for r in payload.get("rules") or []]
+    brands = [str(b) for b in payload.get("brands") or []]
     if kind == "item":
-        return targets_now(
-            config,
-            [str(r) for r in payload.get("rules") or []],
-            [str(b) for b in payload.get("brands") or []],
-        )
+        found = targets_now(config, rules, brands)
+        return (found, False) if found else None
     if kind == "ops":
         concerned = str(payload.get("about") or "")
         ops = [t for t in config.watchtower.ops_notify if not _concerns(t, concerned)]
-        return ops or None
-    return None  # a summary, a spike alert: no rule to route by
+        return (ops, False) if ops else None
+    if kind == "spike":
+        found = _spike_targets(session, config, row, payload)
+    elif kind == "summary":
+        found = _summary_targets(session, config, row, payload)
+    else:
+        return None
+    if found is not None:
+        return found, False
+    # What it was for is gone, or nothing says which current target it was
+    # for: ops get it rather than nobody, the old target never.
+    ops = [t for t in config.watchtower.ops_notify if t != row.target]
+    return (ops, True) if ops else None
+
+
+def _escalate_now(session: Session, config: Config, known: set[str], now: datetime) -> None:
+    """Point the open spike alerts that would escalate (or tell their end) to a
+    target the config no longer names at the current ``escalate_notify`` of
+    their brand or rule (the targets still named kept); with no such scope left,
+    at ``ops_notify``: an escalation queued later must not wait for a target
+    nobody names."""
+    scopes = {(scope.kind, scope.name): scope for scope in spike_scopes(config)}
+    # Not escalated yet, or recent enough for its calm-down to be told there.
+    open_alerts = select(SpikeAlertRow).where(
+        SpikeAlertRow.acked_at.is_(None),
+        SpikeAlertRow.escalated_at.is_(None) | (SpikeAlertRow.created_at > now - CALM_WITHIN),
+    )
+    for alert in session.scalars(open_alerts):
+        old = list(alert.escalate_notify or [])
+        if all(target in known for target in old):
+            continue
+        scope = scopes.get((alert.scope, alert.name))
+        kept = [target for target in old if target in known]
+        current = scope.escalate_notify if scope else kept or config.watchtower.ops_notify
+        alert.escalate_notify = list(dict.fromkeys([*kept, *current]))
+        log.info(
+            "spike alert escalates to the targets the config names now",
+            extra=kv(
+                alert=alert.dedup_key,
+                to=",".join(redact_target(t) for t in alert.escalate_notify) or "-",
+            ),
+        )
+
+
+def _spike_targets(
+    session: Session, config: Config, row: OutboxRow, payload: dict[str, Any]
+) -> list[str] | None:
+    """Where a spike alert (or its escalation, or its calm-down) goes now, as
+    :mod:`watchtower.spikes` would send it; ``None``: no route (its brand or
+    rule gone, ``[spikes]`` disabled, no ``escalate_notify`` left).
+
+    A brand's alert tells the rules folded into it (``rules``) too, so it goes
+    to their targets as well. A calm-down goes where its alert goes now, and
+    where its escalation does if it was escalated."""
+    spike: dict[str, Any] = payload.get("spike") or {}
+    scopes = {(scope.kind, scope.name): scope for scope in spike_scopes(config)}
+    rules = [str(r) for r in payload.get("rules") or []]
+    if spike.get("scope") == "brand":
+        names = [("brand", str(b)) for b in payload.get("brands") or []]
+        names += [("rule", r) for r in rules]
+    else:
+        names = [("rule", r) for r in rules[:1]]
+    if not names or names[0] not in scopes:
+        return None
+    found = [scopes[name] for name in names if name in scopes]
+    alerted = not spike.get("escalation")
+    escalated = not alerted
+    if spike.get("calm"):
+        alert = session.scalars(
+            select(SpikeAlertRow).where(SpikeAlertRow.dedup_key == spike.get("alert"))
+        ).first()
+        # Where the alert went, and its escalation if any; the copies already
+        # queued there keep the calm-down told once.
+        escalated = alert is not None and alert.escalated_at is not None
+    targets = [
+        target
+        for scope in found
+        for target in [
+            *(scope.targets if alerted else []),
+            *(scope.escalate_notify if escalated else []),
+        ]
+    ]
+    return list(dict.fromkeys(targets)) or None
+
+
+def _summary_targets(
+    session: Session, config: Config, row: OutboxRow, payload: dict[str, Any]
+) -> list[str] | None:
+    """Where a summary goes now: where its rule routes (a grouping window's or
+    digest's rule), or the rules and brands it sums up (quiet hours); without
+    the targets that have some of its notifications already (they got them on
+    their own). ``None``: no route (its rule gone, or a ``[[digests]]``
+    target's digest: which current target it was is not known)."""
+    summary: dict[str, Any] = payload.get("summary") or {}
+    brands = [str(b) for b in payload.get("brands") or []]
+    if summary.get("reason") in ("group", "digest"):
+        rule = str(summary.get("what") or "")
+        if not rule:  # a [[digests]] target's own digest: no rule to route by
+            return None
+        found = targets_now(config, [rule], brands)
+    else:
+        rules = [str(r) for r in payload.get("rules") or []]
+        found = targets_now(config, rules, brands) if rules or brands else None
+    if not found:
+        return None
+    summed = select(OutboxRow.dedup_key).where(OutboxRow.parent_id == row.id)
+    have = set(
+        session.scalars(
+            select(OutboxRow.target).where(
+                OutboxRow.target.in_(found), OutboxRow.dedup_key.in_(summed)
+            )
+        )
+    )
+    return [target for target in found if target not in have]
 
 
 def about(scope: str) -> str:
@@ -208,7 +350,12 @@ def _concerns(target: str, concerned: str) -> bool:
 
 
 def _copy(
-    session: Session, row: OutboxRow, target: str, payload: dict[str, Any], now: datetime
+    session: Session,
+    row: OutboxRow,
+    target: str,
+    payload: dict[str, Any],
+    now: datetime,
+    note: str = "",
 ) -> bool:
     """Queue ``row`` again for ``target``, untried and due now (the new target's own
     quiet hours, digest and grouping apply); ``False``: it has this notification."""
@@ -220,7 +367,7 @@ def _copy(
             target=target,
             status="pending",
             severity=row.severity,
-            reason=f"{row.reason}; re-addressed from {redact_target(row.target)}",
+            reason=f"{row.reason}; re-addressed from {redact_target(row.target)}{note}",
             payload=payload,
             attempts=0,
             next_attempt_at=now,

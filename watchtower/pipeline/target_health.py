@@ -25,6 +25,9 @@
   cannot keep the target down; once the target delivered others since the
   row's first failure, the row is **proven** to fail alone: its failures spend
   attempts and no longer hold the target (:meth:`TargetHealth.failed_alone`).
+  With nothing else waiting, a check that sends nothing proves it once the
+  row has failed for :data:`~watchtower.pipeline.target_checks.CHECK_AFTER`
+  (:mod:`watchtower.pipeline.target_checks`).
 
 Thread-safe: each target kind has its own worker thread.
 """
@@ -209,6 +212,11 @@ class TargetHealth:
                     del self._suspects[stale]
                     self._proven.discard(stale)
             return self._suspects.setdefault(row_id, now)
+
+    def suspected_since(self, row_id: int) -> datetime | None:
+        """When ``row_id`` first found its target unreachable (None: never, or done)."""
+        with self._lock:
+            return self._suspects.get(row_id)
 
     def failed_alone(
         self, row_id: int, scope: str, delivered_since: Callable[[datetime], bool]
