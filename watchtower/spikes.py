@@ -48,6 +48,7 @@ __all__ = [
     "check",
     "is_calm",
     "poisson_tail",
+    "scopes",
 ]
 
 MIN_Z = 3.0
@@ -214,7 +215,8 @@ def _brands_targets(config: Config, brands: list[str] | None) -> list[str]:
     return _union(*own)
 
 
-def _scopes(config: Config) -> list[Scope]:
+def scopes(config: Config) -> list[Scope]:
+    """What spikes are watched under ``config`` and where each one's alert goes."""
     out: list[Scope] = []
     section = config.spikes
     defaults = default_targets(config)
@@ -250,8 +252,8 @@ def _scopes(config: Config) -> list[Scope]:
 
 def check(db: Database, config: Config, now: datetime) -> int:
     """Look for spikes ending ``now``; queue an alert for each new one; return how many."""
-    scopes = _scopes(config)
-    if not scopes:
+    scopes_now = scopes(config)
+    if not scopes_now:
         return 0
     settings = config.spikes or SpikesSection()
     window = settings.window
@@ -276,7 +278,7 @@ def check(db: Database, config: Config, now: datetime) -> int:
             # A new install has no "usual" yet: its first hour of mentions is not a crisis.
             return 0
         spiking: list[tuple[Scope, Verdict]] = []
-        for scope in scopes:
+        for scope in scopes_now:
             observed = current[scope.kind].get(scope.name, 0)
             if observed < settings.min_count:
                 continue

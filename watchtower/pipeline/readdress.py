@@ -66,7 +66,7 @@ from watchtower.notify.registry import split_target
 from watchtower.pipeline.route import configured_targets, targets_now
 from watchtower.redact import redact_target
 from watchtower.spike_calm import CALM_WITHIN
-from watchtower.spikes import _scopes as spike_scopes  # the one place that routes spikes
+from watchtower.spikes import scopes as spike_scopes  # the one place that routes spikes
 from watchtower.storage.db import Database
 from watchtower.storage.outbox_queries import READDRESSED
 from watchtower.storage.queries import insert_ignore
