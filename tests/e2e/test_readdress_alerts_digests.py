@@ -29,7 +29,7 @@ from watchtower.config import SpikesSection
 from watchtower.reload import Reloader
 from watchtower.spike_alert import queue_alert
 from watchtower.spike_calm import calm
-from watchtower.spikes import Verdict, _scopes
+from watchtower.spikes import Verdict, scopes
 from watchtower.storage.tables import OutboxRow
 
 WINDOW = timedelta(hours=1)
@@ -44,7 +44,7 @@ def spikes(notify: str, escalate: str) -> str:
 
 def alert(app: App, kind: str = "brand", name: str = "Acmé") -> str:
     """Queue the spike alert of a brand or rule as the spikes job does; return its key."""
-    [scope] = [s for s in _scopes(app.loaded.config) if (s.kind, s.name) == (kind, name)]
+    [scope] = [s for s in scopes(app.loaded.config) if (s.kind, s.name) == (kind, name)]
     with app.db.session() as session:
         queue_alert(session, scope, Verdict(40, 2.0, 1e-9, 9.0, True), WINDOW, app.clock())
         spike = OutboxRow.dedup_key.startswith(f"spike:{kind}:")
