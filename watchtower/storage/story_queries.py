@@ -68,16 +68,17 @@ FIRST_STORIES = select(
     _ITEMS.canonical_url,
     _ITEMS.author,
 ).join_from(_FIRSTS, ITEMS, _FIRSTS.c.id == _ITEMS.id)
-# The catch-up before each batch, and the rebuild at start.
+# The near-duplicate index: its rebuild at start, and its catch-up before each batch.
+_FINGERPRINT_COLUMNS = (
+    _ITEMS.id,
+    _ITEMS.fingerprint,
+    _ITEMS.fetched_at,
+    _ITEMS.story_id,
+    _ITEMS.canonical_url,
+    _ITEMS.author,
+)
 FINGERPRINTS = (
-    select(
-        _ITEMS.id,
-        _ITEMS.fingerprint,
-        _ITEMS.fetched_at,
-        _ITEMS.story_id,
-        _ITEMS.canonical_url,
-        _ITEMS.author,
-    )
+    select(*_FINGERPRINT_COLUMNS)
     .where(_ITEMS.fingerprint.is_not(None), _ITEMS.id > bindparam("after"))
     .order_by(_ITEMS.id)
 )
@@ -86,16 +87,7 @@ FINGERPRINTS_SINCE = FINGERPRINTS.where(_ITEMS.fetched_at >= bindparam("since"))
 # ``site`` and a story) in one statement: it runs before every batch, and a
 # second statement there cost 1.2% of a first poll's instructions (session 12).
 CAUGHT_UP = (
-    select(
-        _ITEMS.id,
-        _ITEMS.fingerprint,
-        _ITEMS.fetched_at,
-        _ITEMS.story_id,
-        _ITEMS.canonical_url,
-        _ITEMS.author,
-        _ITEMS.site,
-        _ITEMS.title,
-    )
+    select(*_FINGERPRINT_COLUMNS, _ITEMS.site, _ITEMS.title)
     .where(
         or_(_ITEMS.fingerprint.is_not(None), _ITEMS.site.is_not(None)),
         _ITEMS.id > bindparam("after"),
