@@ -133,7 +133,7 @@ def test_status_warns_when_running_replicas_run_different_versions(
     app: App, config_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     app.poller.poll()  # this process: the current version
-    replica(app, "0.3.0", "web-2", 4242, started=timedelta(minutes=5))  # upgraded first
+    replica(app, "99.0.0", "web-2", 4242, started=timedelta(minutes=5))  # upgraded first
     left = replica(app, "0.1.0", "web-3", 77, started=timedelta(days=3))
     left.stopped(app.db, datetime.now(UTC))  # stopped: its version no longer runs
 
@@ -144,15 +144,15 @@ def test_status_warns_when_running_replicas_run_different_versions(
     me = f"{socket.gethostname()} pid {os.getpid()}"
     assert lines[1] == (
         "  WARNING: the running daemons run 2 different versions: "
-        f"{watchtower.__version__} on {me}; 0.3.0 on web-2 pid 4242. "
+        f"{watchtower.__version__} on {me}; 99.0.0 on web-2 pid 4242. "
         "Finish the upgrade (or the rollback) on every replica."
     )
-    assert any(line.startswith("  web-2 pid 4242 · watchtower 0.3.0 · up since ") for line in lines)
+    assert any(line.startswith("  web-2 pid 4242 · watchtower 99.0.0 · up since ") for line in lines)
     assert any(line.startswith("  web-3 pid 77 · watchtower 0.1.0 · stopped ") for line in lines)
 
     code, out = status(config_path, capsys, "--json")
     versions = json.loads(out)["daemon"]["versions"]
-    assert versions == {watchtower.__version__: [me], "0.3.0": ["web-2 pid 4242"]}
+    assert versions == {watchtower.__version__: [me], "99.0.0": ["web-2 pid 4242"]}
 
 
 def test_the_running_version_is_on_metrics(app: App) -> None:
