@@ -45,9 +45,12 @@ def answering_after(
 
 
 class FeedServer:
-    """Serve ``resources[path]``; answer 304 to a matching If-None-Match; log requests."""
+    """Serve ``resources[path]``; answer 304 to a matching If-None-Match; log requests.
 
-    def __init__(self) -> None:
+    ``host``: another loopback address (``127.0.0.2``) is another web site to a client
+    that limits its fetches per site."""
+
+    def __init__(self, host: str = "127.0.0.1") -> None:
         self.resources: dict[str, Resource] = {}
         self.handlers: dict[str, Handler] = {}
         self.requests: list[tuple[str, dict[str, str], int]] = []
@@ -86,7 +89,7 @@ class FeedServer:
                 if status != 304:
                     self.wfile.write(body)
 
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
+        self.httpd = ThreadingHTTPServer((host, 0), _Handler)
         self.httpd.daemon_threads = True
         self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
 

@@ -113,6 +113,8 @@ def parse_feed(data: bytes, *, url: str = "") -> ParsedFeed:
         if (isinstance(root.tag, str) and root.tag.lower().endswith("html")) or _is_html(data):
             raise PermanentError(code="feed_is_html")
         raise PermanentError(code="not_a_feed")
+    if warning is not None:
+        _drop_cut_entries(root, data)
     title, items = reader(root, url)
     warnings = []
     if warning is not None:
@@ -127,6 +129,30 @@ def parse_feed(data: bytes, *, url: str = "") -> ParsedFeed:
         if shared is not None:
             warnings.append(shared)
     return ParsedFeed(title=title, items=items, warnings=warnings)
+
+
+# An entry's closing tag in the raw bytes (``</item>``, ``</atom:entry>``).
+_ENTRY_END = re.compile(rb"</(?:[\w.-]+:)?(?:item|entry)\s*>")
+_ENTRY_TAGS = ("item", RSS10 + "item", RSS090 + "item", ATOM + "entry", ATOM03 + "entry")
+
+
+def _drop_cut_entries(root: etree._Element, data: bytes) -> None:
+    """Remove the entries of a malformed document whose closing tag is not in ``data``.
+
+    libxml2's recovery closes what is still open where the data ends, so a feed
+    cut short mid-entry (a dropped connection, a half-written cache file served
+    as 200) gave a last entry with a cut title, a cut link or none: announced
+    with a wrong link, then announced again once the feed came whole. The cut
+    entries are the last ones; the next poll reads them whole.
+    """
+    if b"\x00" in data[:256]:
+        return  # UTF-16: tags cannot be counted in the raw bytes
+    closed = len(_ENTRY_END.findall(data))
+    entries = list(root.iter(*_ENTRY_TAGS))
+    for entry in entries[closed:]:
+        parent = entry.getparent()
+        if parent is not None:
+            parent.remove(entry)
 
 
 # ---------------------------------------------------------------- RSS and RDF
