@@ -147,7 +147,9 @@ def test_status_warns_when_running_replicas_run_different_versions(
         f"{watchtower.__version__} on {me}; 99.0.0 on web-2 pid 4242. "
         "Finish the upgrade (or the rollback) on every replica."
     )
-    assert any(line.startswith("  web-2 pid 4242 · watchtower 99.0.0 · up since ") for line in lines)
+    assert any(
+        line.startswith("  web-2 pid 4242 · watchtower 99.0.0 · up since ") for line in lines
+    )
     assert any(line.startswith("  web-3 pid 77 · watchtower 0.1.0 · stopped ") for line in lines)
 
     code, out = status(config_path, capsys, "--json")
