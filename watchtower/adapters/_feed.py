@@ -6,7 +6,9 @@ struct). It replaced feedparser because it is far faster on the same golden
 files (``benchmarks/parse.py``, ``docs/parsing.md``). Safety lives in
 :mod:`watchtower.adapters._xml` (no DTD, no network, no entity expansion;
 declared entities refused); a malformed feed still yields its good entries,
-together with a warning.
+together with a warning: each entry is then parsed on its own
+(:mod:`watchtower.adapters._feed_recover`), so a stray tag in one entry's
+text cannot hide the entries after it.
 
 Where the time goes, and what keeps it low (per entry, ``docs/parsing.md``):
 
@@ -36,8 +38,9 @@ from watchtower.adapters._feed_items import (
     distinct_guids,
     items,
 )
+from watchtower.adapters._feed_recover import recover_entries
 from watchtower.adapters._text import collapse, html_to_text
-from watchtower.adapters._xml import parse_xml
+from watchtower.adapters._xml import XmlDocument, read_xml
 from watchtower.errors import PermanentError
 from watchtower.models import Item
 
@@ -100,7 +103,7 @@ def parse_feed(data: bytes, *, url: str = "") -> ParsedFeed:
     and against the nearest ``xml:base`` (entry, then channel or feed, then root).
     """
     try:
-        root, warning = parse_xml(data)
+        document = read_xml(data)
     except PermanentError as exc:
         # libxml2 rejects a lowercase <!doctype html>: say what the page is instead.
         if _is_html(data):
@@ -108,13 +111,17 @@ def parse_feed(data: bytes, *, url: str = "") -> ParsedFeed:
         if exc.code == "xml_unreadable":  # said of a feed
             raise PermanentError(code="feed_unreadable", params=exc.params) from None
         raise
+    root, warning = document.root, document.warning
     reader = _READERS.get(root.tag)
     if reader is None:
         if (isinstance(root.tag, str) and root.tag.lower().endswith("html")) or _is_html(data):
             raise PermanentError(code="feed_is_html")
         raise PermanentError(code="not_a_feed")
+    lost = None
     if warning is not None:
         _drop_cut_entries(root, data)
+        if document.error is not None:
+            lost = _recover_entries(root, document)
     title, items = reader(root, url)
     warnings = []
     if warning is not None:
@@ -123,6 +130,8 @@ def parse_feed(data: bytes, *, url: str = "") -> ParsedFeed:
                 raise PermanentError(code="feed_is_html")
             raise PermanentError(code="feed_unreadable", params={"reason": warning})
         warnings.append(f"the feed is malformed but {len(items)} entries were read ({warning})")
+        if lost is not None:
+            warnings.append(lost)
     # One set over the feed's guids: the per-entry work stays in C unless two collide.
     if len({entry.guid for entry in items}) < len(items):
         items, shared = distinct_guids(items)
@@ -153,6 +162,33 @@ def _drop_cut_entries(root: etree._Element, data: bytes) -> None:
         parent = entry.getparent()
         if parent is not None:
             parent.remove(entry)
+
+
+def _recover_entries(root: etree._Element, document: XmlDocument) -> str | None:
+    """Read each entry of a feed that is not well-formed on its own (:mod:`._feed_recover`).
+
+    The container and the entries' names in the bytes follow the dialect:
+    ``<item>`` in RSS 2.0's channel, the RSS 1.0/0.9 and Atom namespaces'
+    entries under the root, under whatever prefix the feed gives them.
+    """
+    if root.tag == "rss":
+        channel = _child(root, "channel")
+        if channel is None:
+            return None
+        return recover_entries(channel, document, ("item",), [b"item"], _RSS_TAGS)
+    tags: tuple[str, ...]
+    if root.tag == RDF + "RDF":
+        tags, fields = (RSS10 + "item", RSS090 + "item"), _RSS_TAGS
+    else:
+        ns = root.tag[: root.tag.index("}") + 1]
+        tags, fields = (ns + "entry",), tuple(str(tag) for tag in _ATOM_FIELDS[ns])
+    qnames = [
+        (f"{prefix}:{tag.rpartition('}')[2]}" if prefix else tag.rpartition("}")[2]).encode()
+        for prefix, uri in root.nsmap.items()
+        for tag in tags
+        if tag.startswith("{" + uri + "}")
+    ]
+    return recover_entries(root, document, tags, qnames, fields)
 
 
 # ---------------------------------------------------------------- RSS and RDF

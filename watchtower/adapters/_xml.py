@@ -11,13 +11,16 @@ from __future__ import annotations
 
 import re
 import threading
+from collections.abc import Mapping
+from dataclasses import dataclass
 from html.entities import name2codepoint
+from xml.sax.saxutils import quoteattr
 
 from lxml import etree
 
 from watchtower.errors import PermanentError
 
-__all__ = ["parse_xml"]
+__all__ = ["XmlDocument", "parse_fragment", "parse_xml", "read_xml"]
 
 _DECLARATION = re.compile(rb"^\s*<\?xml[^>]*?\?>")
 _DECLARED_ENCODING = re.compile(rb"^\s*<\?xml[^>]*?encoding\s*=\s*[\"']([A-Za-z0-9._:-]+)")
@@ -82,6 +85,22 @@ def _first_error(parser: etree.XMLParser) -> str | None:
     return None
 
 
+@dataclass(frozen=True, slots=True)
+class XmlDocument:
+    """A parsed document, with what a second, finer recovery needs to know.
+
+    ``error`` is libxml2's first error (``None`` for well-formed XML, even when
+    the bytes had to be re-encoded); ``data`` the bytes that were parsed, with
+    their ``encoding`` (``None`` for UTF-16/32, which cannot be cut on ``<``).
+    """
+
+    root: etree._Element
+    warning: str | None
+    error: str | None
+    data: bytes
+    encoding: str | None
+
+
 def parse_xml(data: bytes) -> tuple[etree._Element, str | None]:
     """Parse untrusted XML safely; return the root and a warning if it was malformed.
 
@@ -90,15 +109,63 @@ def parse_xml(data: bytes) -> tuple[etree._Element, str | None]:
     are read as Windows-1252. Raises :class:`PermanentError` when no element
     can be recovered.
     """
+    document = read_xml(data)
+    return document.root, document.warning
+
+
+def read_xml(data: bytes) -> XmlDocument:
+    """:func:`parse_xml`, returning the whole :class:`XmlDocument`."""
     data, warning = _to_utf8_if_needed(data.lstrip())
+    root, error, _ = _recover(data)
+    if root is None:
+        raise PermanentError(code="xml_unreadable", params={"reason": error or "empty document"})
+    if error is not None:
+        warning = warning or f"malformed XML ({error})"
+    return XmlDocument(root, warning, error, data, _encoding(data))
+
+
+def parse_fragment(
+    fragment: bytes, nsmap: Mapping[str | None, str], encoding: str
+) -> tuple[etree._Element | None, bool]:
+    """Parse a piece of a document (an entry) under a root declaring ``nsmap``.
+
+    Returns the wrapping root (``None`` when nothing could be recovered) and
+    whether the piece was well-formed. The piece gets the same parser and the
+    same refusals as a whole document: a ``<!DOCTYPE`` inside it is never in the
+    prolog, so it declares nothing, and entities are not expanded.
+    """
+    declarations = "".join(
+        f" xmlns:{prefix}={quoteattr(uri)}" if prefix else f" xmlns={quoteattr(uri)}"
+        for prefix, uri in nsmap.items()
+    )
+    head = f'<?xml version="1.0" encoding="{encoding}"?><_w{declarations}>'
+    # An ASCII head reads the same in every encoding a piece can be cut from.
+    wrapped = head.encode("ascii", "xmlcharrefreplace") + fragment + b"</_w>"
+    root, _, clean = _recover(wrapped)
+    return root, clean
+
+
+def _encoding(data: bytes) -> str | None:
+    """The encoding ``data`` is in, when it can be cut on ASCII ``<`` bytes."""
+    declared = _DECLARED_ENCODING.match(data[:512])
+    name = declared.group(1).decode("ascii").lower() if declared else "utf-8"
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")) or b"\x00" in data[:256]:
+        return None
+    if name.startswith(("utf-16", "utf16", "utf-32", "utf32", "ucs")):
+        return None
+    return name
+
+
+def _recover(data: bytes) -> tuple[etree._Element | None, str | None, bool]:
+    """The root libxml2 recovers from ``data``, its first error and whether the
+    entity rewrite below left it well-formed."""
     parser = _parser()
     try:
         root = etree.fromstring(data, parser)
     except etree.XMLSyntaxError as exc:
         raise PermanentError(code="xml_unreadable", params={"reason": str(exc)}) from None
     if root is None:
-        reason = _first_error(parser) or "empty document"
-        raise PermanentError(code="xml_unreadable", params={"reason": reason})
+        return None, _first_error(parser), False
     _refuse_entities(root.getroottree())
     error = _first_error(parser)
     if error is not None and _has_undefined_entities(parser):
@@ -107,8 +174,9 @@ def parse_xml(data: bytes) -> tuple[etree._Element, str | None]:
         fixed = etree.fromstring(_HTML_ENTITY.sub(_entity_reference, data), parser)
         if fixed is not None:
             root = fixed
-            error = _first_error(parser) or error
-    return root, warning or (f"malformed XML ({error})" if error else None)
+            remaining = _first_error(parser)
+            return root, remaining or error, remaining is None
+    return root, error, error is None
 
 
 _HTML_ENTITY = re.compile(rb"&([A-Za-z][A-Za-z0-9]{1,31});")
