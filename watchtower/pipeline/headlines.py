@@ -18,8 +18,9 @@ publisher's site whose titles are one, within the dedup window, are one story
   titles of one site);
 * or the site edited its title by one word (changed, added or dropped), both
   titles having :data:`NEAR_MIN_WORDS` content words or more, and that word is
-  no number, day or month: "… perturbé jeudi" and "… perturbé vendredi" are
-  two articles of a series.
+  no number, day or month ("… perturbé jeudi" and "… perturbé vendredi" are
+  two articles of a series) nor a name ("… de Lyon" and "… de Paris"), the
+  two negated alike.
 
 A cut or edited title pairs only when it finds one story: a headline whose
 kept words start two stories' titles pairs with neither.
@@ -31,7 +32,8 @@ Acmé"); titles under :data:`HEADLINE_MIN_WORDS` content words do not pair.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import re
+from dataclasses import dataclass, field
 
 from rapidfuzz import process
 from rapidfuzz.distance import Indel, LCSseq
@@ -68,6 +70,13 @@ _SERIES_TEXT = """lundi mardi mercredi jeudi vendredi samedi dimanche janvier fe
     friday saturday sunday january february march april may june july august september
     october november december"""
 _SERIES_WORDS = frozenset(_SERIES_TEXT.split())
+# Words that turn a title into its opposite ("Acmé ne fermera pas …"); most are
+# stop words, which the content words leave out. ("plus" is left out: "n'a plus"
+# and "plus de" read the same once "n'" is gone.)
+_NEGATIONS_TEXT = "ne pas non sans jamais aucun aucune rien ni not no never without nor none"
+_NEGATIONS = frozenset(_NEGATIONS_TEXT.split())
+# A word of a title, with what an elision glues to it ("l'Acmé").
+_RAW_WORD = re.compile(r"[\w'’-]+")
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,6 +99,11 @@ class Title:
     codes: str
     key: str = ""
     kept: str = ""
+    #: Its negation words, in order (two titles that differ there are opposites).
+    negations: tuple[str, ...] = ()
+    #: Its words written with a capital after the first word: names of places,
+    #: companies, people ("Lyon", "Globex"), which tell one story from another.
+    names: frozenset[str] = field(default_factory=frozenset)
 
     @classmethod
     def of(cls, title: str) -> Title:
@@ -108,7 +122,19 @@ class Title:
         codes = "".join(chr(word_code(w)) for w in words)
         if cut:
             return cls(words, codes, kept=codes if len(codes) >= CUT_MIN_WORDS else "")
-        return cls(words, codes, norm.strip() if len(codes) >= HEADLINE_MIN_WORDS else "")
+        key = norm.strip() if len(codes) >= HEADLINE_MIN_WORDS else ""
+        negations = tuple(w for w in norm.split() if w in _NEGATIONS)
+        return cls(words, codes, key, negations=negations, names=_names(text))
+
+
+def _names(text: str) -> frozenset[str]:
+    """The normalised words of ``text`` written with a capital, its first word aside."""
+    names: set[str] = set()
+    for raw in _RAW_WORD.findall(text)[1:]:
+        word = re.split(r"['’]", raw)[-1]  # "l'Acmé" -> "Acmé"
+        if word[:1].isupper():
+            names.update(normalise(word, tags=False).split())
+    return frozenset(names)
 
 
 def _core(title: str) -> str:
@@ -145,9 +171,13 @@ def cut_pairs(kept: str, codes: str) -> bool:
 def near_titles(a: Title, b: Title) -> bool:
     """Two whole titles one content word apart at most (changed, added or
     dropped), both of :data:`NEAR_MIN_WORDS` content words or more, the word
-    being no number, day or month."""
+    being no number, day, month nor name (a word written with a capital: "Lyon"
+    and "Paris" are two strikes), and the titles negated alike ("Acmé va
+    fermer …" is not "Acmé ne va pas fermer …")."""
     shorter, longer = sorted((len(a.codes), len(b.codes)))
     if a.kept or b.kept or shorter < NEAR_MIN_WORDS or longer - shorter > 1:
+        return False
+    if a.negations != b.negations:
         return False
     if LCSseq.similarity(a.codes, b.codes, score_cutoff=longer - 1) < longer - 1:
         return False  # (a score under the cutoff comes back as 0)
@@ -155,7 +185,8 @@ def near_titles(a: Title, b: Title) -> bool:
         a.words[op.src_pos] if op.tag == "delete" else b.words[op.dest_pos]
         for op in Indel.editops(a.codes, b.codes)
     ]
-    return not any(w in _SERIES_WORDS or any(c.isdigit() for c in w) for w in changed)
+    names = a.names | b.names
+    return not any(w in _SERIES_WORDS or w in names or any(c.isdigit() for c in w) for w in changed)
 
 
 class _Bucket:
