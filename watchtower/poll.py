@@ -36,6 +36,7 @@ from watchtower.heartbeat import Heartbeat
 from watchtower.logs import kv
 from watchtower.outage import outage_reason
 from watchtower.pipeline.runner import BatchStats, RunContext, run_batch
+from watchtower.poll_deferral import put_off_host, record_put_off
 from watchtower.poll_outcome import (
     SUCCESS,
     SUCCESS_WITH_NEWS,
@@ -263,6 +264,10 @@ class Poller:
         try:
             result = REGISTRY[settings.kind].fetch(settings, state, ctx)
         except SourceError as exc:
+            host = put_off_host(exc)
+            if host is not None:  # queued behind our fetches of its site: not its failure
+                record_put_off(app.db, claim.id, settings.name, host, app.clock())
+                return None
             self._record_failure(claim.id, settings, exc.message, exc.retry_after, stats, exc)
             return None
         except Exception as exc:  # a bug in one adapter must not stop the others

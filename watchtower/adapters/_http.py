@@ -8,7 +8,8 @@ followed by hand so each hop is re-checked (:mod:`watchtower.adapters._urls`:
 http/https only, a URL the client cannot request refused as a plain error);
 private, loopback and link-local addresses refused where the connection is
 made unless the source allows them (:mod:`watchtower.adapters._net`); a
-per-host concurrency limit and politeness delay; a User-Agent naming
+per-host concurrency limit and politeness delay (a fetch that waits too long
+for its site's slot is put off, not failed: :meth:`HttpFetcher._host_slot`); a User-Agent naming
 watchtower; cookies kept for one fetch (its redirects) only. Every failure
 becomes a :class:`TransientError` or :class:`PermanentError` carrying a plain
 sentence for the operator, as Miniflux's ``response_handler.go`` does. A form
@@ -20,6 +21,7 @@ from __future__ import annotations
 
 import email.utils
 import ipaddress
+import logging
 import socket
 import ssl
 import threading
@@ -55,10 +57,13 @@ from watchtower.adapters._urls import (
     redirected,
 )
 from watchtower.errors import PermanentError, SourceError, TransientError
+from watchtower.logs import kv
 
 USER_AGENT = f"watchtower/{__version__} (+https://github.com/watchtower-veille/watchtower)"
 MAX_REDIRECTS = 5
 RETRY_AFTER_MAX = 30 * 86_400.0  # seconds
+
+log = logging.getLogger("watchtower.http")
 
 
 @dataclass
@@ -82,7 +87,8 @@ class HttpFetcher:
     ``trusted_networks`` are always reachable, whatever a source's
     ``allow_private`` says (an intranet proxy; tests trust loopback so they can
     watch a redirect to a private address being refused). ``resolver`` replaces
-    DNS in tests.
+    DNS in tests. ``host_wait`` bounds the wait for a site's slot (``None``:
+    twice ``timeout``, see :meth:`_host_slot`).
     """
 
     timeout: float = 30.0
@@ -90,6 +96,7 @@ class HttpFetcher:
     max_bytes: int = 10_000_000
     per_host: int = 2
     politeness_delay: float = 0.25
+    host_wait: float | None = None
     user_agent: str = USER_AGENT
     trusted_networks: Iterable[str] = ()
     resolver: Resolver = socket.getaddrinfo
@@ -98,6 +105,10 @@ class HttpFetcher:
     _clients: dict[bool, httpx.Client] = field(init=False, repr=False)
     _hosts: dict[str, threading.BoundedSemaphore] = field(init=False, repr=False)
     _next_at: dict[str, float] = field(init=False, repr=False)
+    #: Per host: fetches holding or waiting for one of its slots; its episode of
+    #: fetches put off (``host_busy``), until none is left.
+    _active: dict[str, int] = field(init=False, repr=False, default_factory=dict)
+    _busy: dict[str, _BusySite] = field(init=False, repr=False, default_factory=dict)
     _lock: threading.Lock = field(init=False, repr=False, default_factory=threading.Lock)
 
     def __post_init__(self) -> None:
@@ -127,31 +138,88 @@ class HttpFetcher:
         for client in self._clients.values():
             client.close()
 
-    @contextmanager
-    def _host_slot(self, host: str, deadline: float) -> Iterator[float]:
-        """Hold one of the host's ``per_host`` slots, after its politeness delay;
-        yield how long that delay was.
+    @property
+    def slot_wait(self) -> float:
+        """Seconds a fetch waits for one of its site's slots before it is put off."""
+        return 2 * self.timeout if self.host_wait is None else self.host_wait
 
-        Waiting for a slot counts against the request's deadline: a fetch stuck
-        behind hung fetches of the same site fails as ``host_busy`` (not as a
-        slow answer of a server it never asked) when its time is up. The
-        politeness delay is ours, not the server's: the caller moves the
-        deadline by it.
+    @contextmanager
+    def _host_slot(self, host: str, url: str) -> Iterator[float]:
+        """Hold one of the host's ``per_host`` slots, after its politeness delay;
+        yield how long the fetch waited for both.
+
+        Neither wait counts against the request's deadline (the caller moves it
+        by the yielded seconds): the deadline bounds how long *the server* takes,
+        and the time spent queued behind our own fetches of the same site is not
+        the server's. The wait for a slot has its own bound, :attr:`slot_wait`
+        (twice the request timeout by default): every fetch holding a slot gives
+        it back within its own deadline, so a fetch queued behind one wave of
+        hung fetches, and behind the fast ones queued with it, gets its turn;
+        and the bound stays short, because a waiting fetch holds a poll worker
+        that the sources of other sites need (waiting up to a source's interval,
+        an hour, would starve them). Past it the fetch raises ``host_busy``: it
+        never asked the server, and the poll puts the source off to its next
+        round instead of counting a failure (:mod:`watchtower.poll_deferral`).
+        The first fetch put off logs a warning for the host; when no fetch of it
+        is left, one line says how many sources waited (:meth:`_left`).
         """
+        began = time.monotonic()
         with self._lock:
             slot = self._hosts[host]
-        if not slot.acquire(timeout=max(0.0, deadline - time.monotonic())):
-            raise TransientError(code="host_busy", params={"seconds": self.timeout})
+            self._active[host] = self._active.get(host, 0) + 1
         try:
-            with self._lock:
-                now = time.monotonic()
-                start = max(now, self._next_at.get(host, now))
-                self._next_at[host] = start + self.politeness_delay
-            if start > now:
-                self.sleep(start - now)
-            yield max(0.0, start - now)
+            if not slot.acquire(timeout=self.slot_wait):
+                self._put_off(host, url)
+                raise TransientError(
+                    code="host_busy", params={"seconds": self.slot_wait, "host": host}
+                )
+            try:
+                with self._lock:
+                    now = time.monotonic()
+                    start = max(now, self._next_at.get(host, now))
+                    self._next_at[host] = start + self.politeness_delay
+                if start > now:
+                    self.sleep(start - now)
+                yield max(0.0, start - began)
+            finally:
+                slot.release()
         finally:
-            slot.release()
+            self._left(host)
+
+    def _put_off(self, host: str, url: str) -> None:
+        """Count a fetch of ``host`` put off; the first of an episode is logged."""
+        with self._lock:
+            busy = self._busy.get(host)
+            if busy is None:
+                busy = self._busy[host] = _BusySite(time.monotonic())
+            first = not busy.urls
+            busy.urls.add(url)  # in memory only: a feed's URL may carry a token
+            busy.put_off += 1
+        if first:
+            log.warning(
+                "fetches waited too long for other fetches of the same site: "
+                "put off to the next round, not counted as failures",
+                extra=kv(host=host, waited=f"{self.slot_wait:g}s", per_host=self.per_host),
+            )
+
+    def _left(self, host: str) -> None:
+        """A fetch of ``host`` is done with its slot; the last one ends its episode."""
+        with self._lock:
+            self._active[host] -= 1
+            if self._active[host]:
+                return
+            del self._active[host]
+            busy = self._busy.pop(host, None)
+        if busy is not None:
+            log.info(
+                "site free again after fetches waited for it",
+                extra=kv(
+                    host=host,
+                    sources=len(busy.urls),
+                    put_off=busy.put_off,
+                    lasted=f"{time.monotonic() - busy.since:.0f}s",
+                ),
+            )
 
     def get(
         self,
@@ -184,8 +252,8 @@ class HttpFetcher:
                 check_url(url, allow_private=allow_private, trusted=self._trusted)
                 seen.append(url)
                 host = urlsplit(url).hostname or ""
-                with self._host_slot(host, deadline) as polite:
-                    deadline += polite
+                with self._host_slot(host, url) as waited:
+                    deadline += waited
                     response = self._send(
                         "GET", url, headers, deadline, allow_private, cookies=cookies
                     )
@@ -227,12 +295,12 @@ class HttpFetcher:
         """
         check_url(url, allow_private=allow_private, trusted=self._trusted)
         deadline = time.monotonic() + self.timeout
-        with self._host_slot(urlsplit(url).hostname or "", deadline) as polite:
+        with self._host_slot(urlsplit(url).hostname or "", url) as waited:
             return self._send(
                 "POST",
                 url,
                 {"Accept": accept},
-                deadline + polite,
+                deadline + waited,
                 allow_private,
                 data=data,
                 max_bytes=max_bytes,
@@ -297,6 +365,15 @@ class HttpFetcher:
             if network is None:
                 raise TransientError(f"network error ({reason(exc)})") from None
             raise TransientError(code=network, params={"reason": reason(exc)}) from None
+
+
+@dataclass
+class _BusySite:
+    """An episode of a site whose fetches were put off (``host_busy``)."""
+
+    since: float  # time.monotonic()
+    urls: set[str] = field(default_factory=set)
+    put_off: int = 0
 
 
 #: The shared clients store no cookie: :meth:`HttpFetcher.get` keeps its own per fetch.

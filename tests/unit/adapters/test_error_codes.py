@@ -135,7 +135,7 @@ def test_a_fetch_waiting_past_its_deadline_for_the_sites_slot_says_so(
     is not "a slow server" (it never asked it), and a politeness wait then must
     not become a negative sleep (``ValueError``, logged as an adapter crash)."""
     server.routes["/f"] = answer(200, b"<rss/>")
-    fetcher = make_fetcher(timeout=0.5, per_host=1, politeness_delay=politeness)
+    fetcher = make_fetcher(timeout=0.5, host_wait=0.5, per_host=1, politeness_delay=politeness)
     url = server.url("/f")
     try:
         fetcher.get(url)  # the politeness delay now runs from this fetch
