@@ -14,6 +14,7 @@ import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
 from itertools import compress
+from typing import TypeVar
 
 import numpy as np
 import numpy.typing as npt
@@ -38,6 +39,7 @@ __all__ = [
 _MUL1, _MUL2 = 0x9E3779B97F4A7C15, 0xBF58476D1CE4E5B9
 U32 = npt.NDArray[np.uint32]
 U64 = npt.NDArray[np.uint64]
+_Key = TypeVar("_Key", np.uint32, np.uint64)
 #: Fewer sampled keys than this and an item is stored under all its bigrams.
 MIN_KEYS = 4
 
@@ -159,8 +161,22 @@ def probe_keys(words: str, sample_rate: int, limit: int) -> ProbeKeys:
     """The keys an item is looked up by (all its bigrams) and stored under (a sample)."""
     hashes = bigram_hashes(words)
     # All bigrams on the lookup side: a stored snippet is keyed by unsampled bigrams.
-    lookup = np.unique((hashes & np.uint64(0xFFFFFFFF)).astype(np.uint32))
+    lookup = sorted_unique((hashes & np.uint64(0xFFFFFFFF)).astype(np.uint32))
     return ProbeKeys(lookup, sampled(hashes, sample_rate, limit))
+
+
+def sorted_unique(values: npt.NDArray[_Key]) -> npt.NDArray[_Key]:
+    """``np.unique(values)`` of a fresh array (sorted in place), by sorting it.
+
+    numpy 2.3+ finds the unique values of a plain ``np.unique`` with a hash table,
+    then sorts them: for the thousand keys of a batch, 3.8% of a first poll's
+    recording instructions (session 12), four times what the sort alone costs.
+    """
+    values.sort()
+    keep = np.empty(len(values), dtype=np.bool_)
+    keep[:1] = True
+    np.not_equal(values[1:], values[:-1], out=keep[1:])
+    return values[keep]
 
 
 def probe_keys_many(words: Sequence[str], sample_rate: int, limit: int) -> list[ProbeKeys]:
@@ -176,7 +192,7 @@ def probe_keys_many(words: Sequence[str], sample_rate: int, limit: int) -> list[
     owner = doc.astype(np.uint64)
     low = hashes & np.uint64(0xFFFFFFFF)
     # (item << 32 | key), unique: each item's keys sorted, items in order.
-    lookups = np.unique((owner << np.uint64(32)) | low)
+    lookups = sorted_unique((owner << np.uint64(32)) | low)
     ranks = np.arange(n + 1, dtype=np.uint64)
     lookup_at = np.searchsorted(lookups >> np.uint64(32), ranks).tolist()
     lookups32 = lookups.astype(np.uint32)

@@ -3,7 +3,8 @@
 What SQLAlchemy's "insertmanyvalues" sends to SQLite for
 :func:`watchtower.storage.queries.insert_ignoring_many`, without compiling and
 post-processing the statement on every call: for a batch of ten items that
-cost more than SQLite's own insert. The same text, the same parameters
+cost more than SQLite's own insert. It runs on the DB-API cursor
+(:mod:`watchtower.storage.sqlite_cursor`). The same text, the same parameters
 converted by the columns' own bind processors, the same page size; anything
 SQLAlchemy would add of its own (a Python-side or SQL default of a column left
 out) makes :func:`values_insert` return ``None`` and the caller use SQLAlchemy.
@@ -17,6 +18,8 @@ from typing import Any
 
 from sqlalchemy import Connection, Table
 from sqlalchemy.schema import ColumnDefault
+
+from watchtower.storage.sqlite_cursor import sqlite_rows
 
 __all__ = ["ValuesInsert", "values_insert"]
 
@@ -101,7 +104,7 @@ class ValuesInsert:
                 text = self.head + ", ".join([self.row] * len(chunk)) + self.tail
                 if len(chunk) <= _KEPT_TEXTS:
                     self.texts[len(chunk)] = text
-            found: Sequence[Any] = connection.exec_driver_sql(text, tuple(params)).all()
+            found: Sequence[Any] = sqlite_rows(connection, text, tuple(params))
             if any(p is not None for p in self.results):
                 found = [
                     tuple(v if p is None else p(v) for v, p in zip(r, self.results, strict=True))
