@@ -58,6 +58,7 @@ from watchtower.pipeline.target_outages import forget_targets
 from watchtower.redact import redact_target, redact_text
 from watchtower.storage import outbox_queries
 from watchtower.storage.outbox_queries import notice_payload
+from watchtower.typography import french_spacing
 
 if TYPE_CHECKING:
     from datetime import datetime
@@ -171,9 +172,10 @@ def ops_payload(problems: list[ConfigProblem], language: str, now: str) -> dict[
     """The outbox payload telling operators that a configuration was refused."""
     count = len(problems)
     if language == "fr":
-        title = (
+        title = french_spacing(
             f"Configuration refusée ({count} problème{'s' if count > 1 else ''}) : "
-            "watchtower continue avec la précédente"
+            "watchtower continue avec la précédente",
+            language,
         )
     else:
         title = (
@@ -190,7 +192,7 @@ def ops_payload(problems: list[ConfigProblem], language: str, now: str) -> dict[
 def accepted_payload(language: str, now: str) -> dict[str, Any]:
     """The outbox payload telling operators that the file is valid again."""
     if language == "fr":
-        title = "Configuration de nouveau valide : watchtower l'applique"
+        title = french_spacing("Configuration de nouveau valide : watchtower l'applique", language)
     else:
         title = "Configuration valid again: watchtower applies it"
     return _notice(title, "", language, now, "info")  # good news: no "À surveiller" badge

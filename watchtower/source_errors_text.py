@@ -9,7 +9,10 @@ which the ops alert then shows as it is.
 
 English sentences quote technical details (an OS error, a parser's complaint);
 the French ones, read by a community manager, keep only what helps: the status,
-the delay, the address. Numbers follow the language ("2,5 s", "10 000 000 octets").
+the delay, the address. Numbers follow the language ("2,5 s", "10 000 000 octets",
+grouped with a no-break space), and a French template gets its no-break spaces
+before ``: ; ! ?`` (:func:`~watchtower.typography.french_spacing`); the values
+filled in (an address, a server's answer) are shown as they are.
 """
 
 from __future__ import annotations
@@ -17,6 +20,8 @@ from __future__ import annotations
 import string
 from collections.abc import Mapping
 from typing import Any
+
+from watchtower.typography import NBSP, french_spacing
 
 __all__ = ["LANGUAGES", "SOURCE_ERRORS", "catalogue_text", "source_error_text"]
 
@@ -356,7 +361,9 @@ SOURCE_ERRORS: dict[str, dict[str, str]] = {
 
 
 class _Formatter(string.Formatter):
-    """``str.format`` with the language's number marks: "2,5" and "10 000 000" in French."""
+    """``str.format`` with the language's number marks: "2,5" and "10 000 000" in
+    French, the thousands grouped by a no-break space (U+00A0), as the digests
+    group theirs."""
 
     def __init__(self, language: str) -> None:
         self.language = language
@@ -364,7 +371,7 @@ class _Formatter(string.Formatter):
     def format_field(self, value: Any, format_spec: str) -> str:
         text = str(super().format_field(value, format_spec))
         if self.language == "fr" and isinstance(value, int | float) and not isinstance(value, bool):
-            text = text.replace(",", "\u202f").replace(".", ",")
+            text = text.replace(",", NBSP).replace(".", ",")
         return text
 
 
@@ -387,5 +394,8 @@ def catalogue_text(
     ``language``, English when it has none, numbers as the language writes them;
     also the delivery errors' (:mod:`watchtower.notify.delivery_errors_text`)."""
     templates = catalogue[code]
-    template = templates.get(language, templates["en"])
+    if language in templates:  # spaced before it is filled: the values stay as they are
+        template = french_spacing(templates[language], language)
+    else:
+        template = templates["en"]
     return str(_Formatter(language).vformat(template, (), dict(params)))

@@ -24,6 +24,7 @@ import pytest
 from tests.conftest import ROOT
 from tests.e2e.alerting_helpers import Clock, make_app, rows
 from tests.e2e.scenario import targets
+from tests.french import nb, readable
 from tests.servers.http import FeedServer, Resource
 from tests.servers.slack import FakeSlack
 from tests.servers.smtp import SmtpServer
@@ -210,7 +211,7 @@ def cycle(app: App) -> None:
 
 
 def shown(message: dict[str, Any]) -> str:
-    return str(message.get("blocks") or message["text"])
+    return readable(message.get("blocks") or message["text"])
 
 
 def brands_line(message: dict[str, Any]) -> str:
@@ -491,7 +492,7 @@ def _spike_app(
 
 def test_a_brand_spike_goes_to_the_crisis_room_and_its_own_client_channel() -> None:
     config = load_config(AGENCY).config
-    scopes = {s.name: s for s in spikes._scopes(config) if s.kind == "brand"}
+    scopes = {s.name: s for s in spikes.scopes(config) if s.kind == "brand"}
     for brand in config.brands:
         assert scopes[brand.name].targets == ["slack:#agence-crise", *brand.notify]
     assert scopes["Groupe Orion"].targets == ["slack:#agence-crise", "slack:#client-orion"]
@@ -554,11 +555,11 @@ def test_a_client_rule_spike_is_told_in_its_own_brand_alert_not_another_client(
         assert spikes.check(app.db, app.loaded.config, clock.now) == 2
         app.outbox.drain()
         [durand] = [m for m in slack.posts() if m["channel"] == "#client-durand"]
-        assert "Pic de mentions : Boulangeries Durand · crise-durand" in shown(durand)
+        assert nb("Pic de mentions : Boulangeries Durand · crise-durand") in shown(durand)
         room = [shown(m) for m in slack.posts() if m["channel"] == "#agence-crise"]
-        [acme] = [t for t in room if "Pic de mentions : Banque Acmé" in t]
+        [acme] = [t for t in room if nb("Pic de mentions : Banque Acmé") in t]
         assert "crise-durand" not in acme
-        assert any("Pic de mentions : Boulangeries Durand · crise-durand" in t for t in room)
+        assert any(nb("Pic de mentions : Boulangeries Durand · crise-durand") in t for t in room)
     finally:
         app.close()
 
@@ -613,7 +614,7 @@ def test_a_brand_own_oncall_is_paged_for_that_brand_spike_only(
             for m in slack.posts()
             if m["channel"] == "#agence-crise"
             for name in ("Banque Acmé", "Boulangeries Durand")
-            if f"Pic de mentions : {name}" in shown(m)
+            if nb(f"Pic de mentions : {name}") in shown(m)
         }
         assert "<@UAGENCE>" in room["Banque Acmé"]
         assert "<@UDURAND>" not in room["Banque Acmé"]

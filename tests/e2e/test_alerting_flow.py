@@ -7,6 +7,7 @@ from collections.abc import Callable
 from datetime import timedelta
 
 from tests.e2e.alerting_helpers import Clock, queue, rows
+from tests.french import nb, readable
 from tests.servers.slack import FakeSlack
 from tests.servers.smtp import SmtpServer
 from watchtower.app import App
@@ -62,7 +63,7 @@ def test_story_sightings_are_thread_replies_and_the_parent_counts_them(
     [top] = slack.posts()
     replies = slack.replies(top["ts"])
     assert len(replies) == 2
-    assert {r["text"].split(" : ")[0] for r in replies} == {
+    assert {r["text"].split("\u00a0: ")[0] for r in replies} == {
         "Aussi vu sur blog-b.example",  # the site, not the source's name
         "Aussi vu sur forum-c.example",
     }
@@ -146,7 +147,7 @@ def test_quiet_hours_hold_then_one_summary_and_critical_bypasses(
     app.alerting.tick()
     app.outbox.drain()
     assert len(slack.posts()) == 2
-    assert "Pendant les heures calmes : 5 mentions" in str(slack.posts()[1]["blocks"])
+    assert nb("Pendant les heures calmes : 5 mentions") in readable(slack.posts()[1]["blocks"])
     assert Counter(r.status for r in rows(app)) == {"grouped": 5, "sent": 2}
 
 
@@ -177,7 +178,7 @@ digest = "daily 08:30"
     app.outbox.drain()
 
     [mail] = smtp.messages
-    assert "Résumé quotidien : 5 mentions" in mail["Subject"]
+    assert nb("Résumé quotidien : 5 mentions") in mail["Subject"]
     parts = {p.get_content_type(): p for p in mail.walk() if not p.is_multipart()}
     assert set(parts) == {"text/plain", "text/html", "image/png"}
     png = parts["image/png"].get_content()
@@ -203,7 +204,7 @@ digest = "hourly"
     app.outbox.drain()
 
     [post] = slack.posts()
-    assert "Résumé horaire : 4 mentions" in str(post["blocks"])
+    assert nb("Résumé horaire : 4 mentions") in readable(post["blocks"])
     [upload] = slack.files
     assert upload["content"].startswith(PNG)
     assert upload["thread_ts"] == post["ts"]
@@ -235,7 +236,7 @@ digest = "daily 08:30"
 
     assert len(smtp.messages) == 2
     digest = smtp.messages[1]
-    assert "Résumé quotidien : 3 mentions" in digest["Subject"]
+    assert nb("Résumé quotidien : 3 mentions") in digest["Subject"]
     text = next(p for p in digest.walk() if p.get_content_type() == "text/plain").get_content()
     assert "Article presse 1" in text and "Article forum 0" in text
     assert Counter(r.status for r in rows(app)) == {"grouped": 3, "sent": 3}
@@ -262,5 +263,5 @@ digest = "daily 08:30"
     app.outbox.drain()
 
     [hourly] = slack.posts()
-    assert "Résumé horaire : 2 mentions" in str(hourly["blocks"])
+    assert nb("Résumé horaire : 2 mentions") in readable(hourly["blocks"])
     assert Counter(r.status for r in rows(app)) == {"held": 1, "grouped": 2, "sent": 1}

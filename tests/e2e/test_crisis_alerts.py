@@ -13,6 +13,7 @@ from sqlalchemy import select
 
 from tests.e2e.alerting_helpers import Clock, base_config, make_app, queue
 from tests.e2e.crisis_day import google_redirect
+from tests.french import nb, readable
 from tests.servers.http import FeedServer, Resource
 from tests.servers.slack import FakeSlack
 from tests.servers.smtp import SmtpServer
@@ -262,10 +263,10 @@ def test_the_calm_down_is_told_once_where_the_alert_and_its_escalation_went(
 
     calm = [m for m in slack.posts() if "Retour au calme" in m["text"]]
     assert sorted(m["channel"] for m in calm) == ["#crise", "#direction"]
-    text = str(calm[0]["blocks"])
-    assert "Retour au calme : Acmé · crise" in text
+    text = readable(calm[0]["blocks"])
+    assert nb("Retour au calme : Acmé · crise") in text
     assert "0 mention sur 1 h (d'habitude 0)" in text  # "0", not "0,0"
-    assert "Pic signalé le 05/02/2026 à 09:55 (CET) : 24 mentions depuis." in text
+    assert nb("Pic signalé le 05/02/2026 à 09:55 (CET) : 24 mentions depuis.") in text
     assert "<@" not in text and "ack" not in text  # nobody paged, nothing to take
     mails = {m["To"]: str(m["Subject"]) for m in smtp.messages if "calme" in str(m["Subject"])}
     assert set(mails) == {"manager@example.fr", "senior@example.fr"}
@@ -305,7 +306,7 @@ digest = "daily 18:00"
     app.alerting.tick()
     app.outbox.drain()
     assert [str(m["Subject"]) for m in smtp.messages] == [
-        "[veille] CRITIQUE – Acmé : Article crise 0"  # a crisis goes out, night or not
+        nb("[veille] CRITIQUE – Acmé : Article crise 0")  # a crisis goes out, night or not
     ]
 
     clock.now = datetime(2026, 3, 4, 7, 1, tzinfo=UTC)  # 08:01: the night is over
@@ -317,7 +318,7 @@ digest = "daily 18:00"
     app.alerting.tick()
     app.outbox.drain()
     assert len(smtp.messages) == 2
-    assert "Résumé quotidien : 1 mention" in str(smtp.messages[1]["Subject"])
+    assert nb("Résumé quotidien : 1 mention") in str(smtp.messages[1]["Subject"])
     assert "Article nuit 0" in str(smtp.messages[1].get_body(("plain",)).get_content())  # type: ignore[union-attr]
 
 
@@ -342,7 +343,7 @@ digest = "daily 18:00"
     app.alerting.tick()
     app.outbox.drain()
     digest = smtp.messages[-1]
-    assert "Résumé quotidien : 2 mentions" in str(digest["Subject"])
+    assert nb("Résumé quotidien : 2 mentions") in str(digest["Subject"])
     text = str(digest.get_body(("plain",)).get_content())  # type: ignore[union-attr]
     assert "🚨 En plus, 3 alertes critiques envoyées dès leur arrivée." in text
 

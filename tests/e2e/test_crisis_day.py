@@ -22,6 +22,7 @@ import pytest
 
 from tests.e2e.alerting_helpers import Clock, make_app, rows
 from tests.e2e.crisis_day import BREAK, CrisisWeb, config
+from tests.french import nb
 from tests.servers.http import FeedServer
 from tests.servers.slack import FakeSlack
 from tests.servers.smtp import SmtpServer
@@ -160,7 +161,7 @@ def test_the_crisis_day_in_french(run_day: Callable[[str], Day]) -> None:
     assert sorted(m["channel"] for m in calm) == ["#crise", "#direction"]
     assert "Pic signalé le 04/03/2026 à 08:" in shown(calm[0])
     assert [str(m["Subject"]) for m in senior_rest] == [
-        "[veille] ✅ Retour au calme : Banque Acmé · crisis-fr"
+        nb("[veille] ✅ Retour au calme : Banque Acmé · crisis-fr")
     ]
     assert any("Retour au calme" in str(m["Subject"]) for m in day.mails("manager@acme.example"))
     assert float(calm[0]["ts"]) < (BREAK + timedelta(hours=3)).timestamp()

@@ -13,6 +13,7 @@ import pytest
 
 from tests.e2e.alerting_helpers import Clock, make_app, queue, rows
 from tests.e2e.scenario import targets
+from tests.french import nb
 from tests.servers.slack import FakeSlack
 from tests.servers.smtp import SmtpServer
 from watchtower.app import App
@@ -84,7 +85,7 @@ def test_a_permanent_failure_tells_ops_once_per_target_and_day(
     body = mail.get_body(("plain",))
     assert body is not None
     text = body.get_content()
-    assert "qui ne seront pas renvoyées : 2" in text and "channel_not_found" in text
+    assert nb("qui ne seront pas renvoyées : 2") in text and "channel_not_found" in text
 
     clock.advance(hours=1)
     queue(app, "slack:#crsie", key="later")

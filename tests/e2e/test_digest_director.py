@@ -257,7 +257,7 @@ def test_the_directors_morning_digest(night_for: Callable[[str], Night]) -> None
     # At a glance: the count, the crises, the day (each morning's subject differs).
     subject = str(mail["Subject"])
     assert re.fullmatch(
-        r"\[veille\] Résumé quotidien : \d+ mentions, 5 alertes critiques — 26 novembre", subject
+        r"\[veille\] Résumé quotidien\xa0: \d+ mentions, 5 alertes critiques — 26 novembre", subject
     )
     text = plain_of(mail)
     lines = [line for line in text.splitlines() if line.strip()]

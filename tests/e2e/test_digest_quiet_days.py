@@ -23,6 +23,7 @@ import pytest
 
 from tests.e2e.alerting_helpers import Clock, make_app
 from tests.e2e.crisis_day import Article, rss
+from tests.french import nb, readable
 from tests.servers.http import FeedServer, Resource
 from tests.servers.slack import FakeSlack
 from tests.servers.smtp import SmtpServer
@@ -206,7 +207,7 @@ def test_a_night_of_critical_alerts_only_still_gets_its_morning_digest(
     run.until(MORNING)
     [mail] = run.digests()
     assert str(mail["Subject"]) == (
-        "[veille] Résumé quotidien : 0 mention, 5 alertes critiques — 26 novembre"
+        nb("[veille] Résumé quotidien : 0 mention, 5 alertes critiques — 26 novembre")
     )
     text = plain_of(mail)
     lines = [line for line in text.splitlines() if line.strip()]
@@ -240,7 +241,7 @@ def test_an_empty_day_says_nothing_to_report_once_with_two_replicas(
     run.until(MORNING + timedelta(hours=1), every=timedelta(minutes=15))
 
     [mail] = run.digests()
-    assert str(mail["Subject"]) == "[veille] Résumé quotidien : rien à signaler — 26 novembre"
+    assert str(mail["Subject"]) == nb("[veille] Résumé quotidien : rien à signaler — 26 novembre")
     lines = [line for line in plain_of(mail).splitlines() if line.strip()]
     assert lines == [
         "Résumé quotidien\u00a0: rien à signaler",
@@ -278,7 +279,7 @@ def test_when_empty_skip_sends_nothing_on_an_empty_day_but_still_tells_a_crisis(
     run.until(MORNING + timedelta(days=1), every=timedelta(hours=6))
     [mail] = run.digests()
     assert str(mail["Subject"]) == (
-        "[veille] Résumé quotidien : 0 mention, 5 alertes critiques — 27 novembre"
+        nb("[veille] Résumé quotidien : 0 mention, 5 alertes critiques — 27 novembre")
     )
 
 
@@ -288,11 +289,11 @@ def test_a_slack_digest_on_an_empty_day(
     serve(feeds, unrelated(START - timedelta(hours=1)))
     run = daemons(target="slack:#direction")
     run.until(MORNING)
-    posted = [str(m.get("text") or "") + str(m.get("blocks") or "") for m in slack.messages]
+    posted = [str(m.get("text") or "") + readable(m.get("blocks") or "") for m in slack.messages]
     digests = [p for p in posted if "Résumé quotidien" in p]
     assert len(digests) == 1
     assert "rien à signaler" in digests[0]
-    assert "watchtower veille toujours : 2 sources suivies, dont 1 en panne." in digests[0]
+    assert nb("watchtower veille toujours : 2 sources suivies, dont 1 en panne.") in digests[0]
 
 
 def test_an_empty_0230_digest_goes_once_on_the_25_hour_night(
@@ -304,7 +305,7 @@ def test_an_empty_0230_digest_goes_once_on_the_25_hour_night(
     run = daemons(digest="daily 02:30", start=saturday)
     run.until(datetime(2026, 10, 25, 3, tzinfo=UTC), every=timedelta(minutes=10))  # 03:00 CET
     [mail] = run.digests()
-    assert str(mail["Subject"]) == "[veille] Résumé quotidien : rien à signaler — 25 octobre"
+    assert str(mail["Subject"]) == nb("[veille] Résumé quotidien : rien à signaler — 25 octobre")
     [row] = run.summaries()
     assert row.created_at == datetime(2026, 10, 25, 0, 30, tzinfo=UTC)  # 02:30 CEST
     # Its period: the 25 hours since Saturday's 02:30.

@@ -23,6 +23,7 @@ import pytest
 from tests.e2e.alerting_helpers import Clock, make_app
 from tests.e2e.crisis_day import Article, rss
 from tests.e2e.test_digest_quiet_days import plain_of
+from tests.french import nb
 from tests.servers.http import FeedServer, Resource
 from tests.servers.slack import FakeSlack
 from tests.servers.smtp import SmtpServer
@@ -149,7 +150,7 @@ def test_an_hourly_rule_digest_without_notify_is_titled_and_counted_hourly(
     run.until(START + timedelta(hours=4), every=timedelta(minutes=10))  # 13:10
     [mail] = run.digests()
     # The hour's digest: its title says so, and the 09:10 crisis is not in its hour.
-    assert str(mail["Subject"]) == "[veille] Résumé horaire : 2 mentions — 26 novembre à 13:00"
+    assert str(mail["Subject"]) == nb("[veille] Résumé horaire : 2 mentions — 26 novembre à 13:00")
     text = plain_of(mail)
     assert text.splitlines()[1].startswith("Du 26 novembre à 12:00 au 26 novembre à 13:00 · ")
     assert "alerte critique" not in text
@@ -164,4 +165,4 @@ def test_a_weekly_rule_digest_without_notify_goes_to_the_brands_channel_weekly(
     run.until(datetime(2026, 11, 30, 7, 31, tzinfo=UTC), every=timedelta(hours=12))
     [post] = [p for p in slack.posts() if "Résumé" in p["text"]]
     assert post["channel"] == "#client-zephyr"
-    assert "Résumé hebdomadaire, semaine du 23 au 29 novembre : 1 mention" in post["text"]
+    assert nb("Résumé hebdomadaire, semaine du 23 au 29 novembre : 1 mention") in post["text"]

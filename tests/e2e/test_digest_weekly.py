@@ -20,6 +20,7 @@ import pytest
 from tests.e2e.alerting_helpers import Clock, make_app
 from tests.e2e.crisis_day import Article, rss
 from tests.e2e.test_digest_quiet_days import Daemons, config, plain_of, unrelated
+from tests.french import nb
 from tests.servers.http import FeedServer, Resource
 from tests.servers.slack import FakeSlack
 from tests.servers.smtp import SmtpServer
@@ -136,7 +137,7 @@ def test_monday_morning_one_email_tells_last_week(
     [mail] = run.digests()
     subject = str(mail["Subject"])
     assert re.fullmatch(
-        r"\[veille\] Résumé hebdomadaire : \d+ mentions, 1 alerte critique"
+        r"\[veille\] Résumé hebdomadaire\xa0: \d+ mentions, 1 alerte critique"
         r" — semaine du 16 au 22 novembre",
         subject,
     ), subject
@@ -161,7 +162,7 @@ def test_monday_morning_one_email_tells_last_week(
     assert len(run.digests()) == 2
     second = run.digests()[1]
     assert str(second["Subject"]) == (
-        "[veille] Résumé hebdomadaire : 1 mention — semaine du 23 au 29 novembre"
+        nb("[veille] Résumé hebdomadaire : 1 mention — semaine du 23 au 29 novembre")
     )
     body = plain_of(second)
     assert "recrute 200 conseillers" in body
@@ -202,7 +203,7 @@ def test_an_empty_week(week: Callable[..., tuple[Daemons, Feeds]], when_empty: s
         return
     [mail] = run.digests()
     assert str(mail["Subject"]) == (
-        "[veille] Résumé hebdomadaire : rien à signaler — semaine du 16 au 22 novembre"
+        nb("[veille] Résumé hebdomadaire : rien à signaler — semaine du 16 au 22 novembre")
     )
     assert lines_of(plain_of(mail))[1] == (
         "Du 16 novembre à 08:30 au 23 novembre à 08:30 · 0 mention · 0 alerte critique"
@@ -241,7 +242,7 @@ def test_the_week_the_clocks_go_back_released_late_counts_its_own_169_hours(
     run.step()
     [mail] = run.digests()
     assert re.fullmatch(
-        r"\[veille\] Résumé hebdomadaire : 2 mentions, 1 alerte critique"
+        r"\[veille\] Résumé hebdomadaire\xa0: 2 mentions, 1 alerte critique"
         r" — semaine du 19 au 25 octobre",
         str(mail["Subject"]),
     ), mail["Subject"]
@@ -262,7 +263,7 @@ def test_the_week_the_clocks_go_back_released_late_counts_its_own_169_hours(
     assert second.payload["summary"]["since"] == AUTUMN_DIGEST.isoformat()
     assert second.payload["summary"]["sent_apart"] == 1
     assert [a["title"] for a in second.payload["summary"]["apart"]] == [LATE_ALERT]
-    assert str(run.digests()[1]["Subject"]) == (
+    assert str(run.digests()[1]["Subject"]) == nb(
         "[veille] Résumé hebdomadaire : 0 mention, 1 alerte critique"
         " — semaine du 26 octobre au 1er novembre"
     )

@@ -21,6 +21,7 @@ from zoneinfo import ZoneInfo
 
 from tests.e2e.alerting_helpers import Clock, queue, rows
 from tests.e2e.test_spikes import add_mentions
+from tests.french import nb, readable
 from tests.servers.slack import FakeSlack
 from tests.servers.smtp import SmtpServer
 from watchtower.app import App
@@ -57,7 +58,7 @@ def summaries(app: App, reason: str) -> list[OutboxRow]:
 def digest_counts(smtp: SmtpServer) -> list[int]:
     counts = []
     for mail in smtp.messages:
-        if m := re.search(r"Résumé quotidien : (\d+) mention", str(mail["Subject"])):
+        if m := re.search(r"Résumé quotidien\xa0: (\d+) mention", str(mail["Subject"])):
             counts.append(int(m.group(1)))
     return counts
 
@@ -236,7 +237,7 @@ windows = ["daily 22:00-02:30"]
         clock.advance(minutes=5)
     # Released once, when the clocks show 02:30 for the last time, in one summary.
     assert posted == ["2026-10-25 02:30 CET"]
-    assert "Pendant les heures calmes : 3 mentions" in str(slack.posts()[0]["blocks"])
+    assert nb("Pendant les heures calmes : 3 mentions") in readable(slack.posts()[0]["blocks"])
 
 
 # ------------------------------------------------------------------ spikes

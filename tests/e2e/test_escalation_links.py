@@ -21,6 +21,7 @@ import pytest
 
 from tests.e2e.alerting_helpers import Clock, base_config, make_app, rows
 from tests.e2e.test_spikes import START, add_mentions
+from tests.french import nb, readable
 from tests.servers.slack import FakeSlack
 from tests.servers.smtp import SmtpServer
 from tests.servers.webhook import Webhook
@@ -113,9 +114,9 @@ def test_the_slack_escalation_links_to_the_alert_message(
     permalink = slack.permalink(original)
     assert permalink.startswith(f"https://fake.slack.com/archives/{original['channel_id']}/p")
     escalation = slack.posts()[1]
-    blocks = str(escalation["blocks"])
+    blocks = readable(escalation["blocks"])
     assert f"<{permalink}|Ouvrir l'alerte initiale dans Slack>" in blocks
-    assert "Alerte initiale : Slack #crise le 22/02/2026 à 11:59 (CET)" in blocks
+    assert nb("Alerte initiale : Slack #crise le 22/02/2026 à 11:59 (CET)") in blocks
     assert permalink in escalation["text"]  # the notification's text too (push, search)
     assert "https://x/" in blocks  # the example items keep their links
     assert all(r.status == "sent" for r in rows(app))
@@ -130,19 +131,19 @@ def test_the_email_and_console_escalations_say_where_and_when_the_alert_went(
     permalink = slack.permalink(original)
 
     text, html = parts(escalation_mail(smtp))
-    where = (
+    where = nb(
         "Alerte initiale : Slack #crise le 22/02/2026 à 11:59 (CET), "
         "e-mail à dircom@example.fr le 22/02/2026 à 11:59 (CET), "
         f"apprise:json://127.0.0.1:{webhook.port}/… le 22/02/2026 à 11:59 (CET)"
     )
     assert where in text
-    assert f"Ouvrir l'alerte initiale dans Slack : {permalink}" in text
+    assert nb("Ouvrir l'alerte initiale dans Slack : ") + permalink in text
     assert f'<a href="{permalink}">Ouvrir l&#x27;alerte initiale dans Slack</a>' in html
     assert "https://x/" in text and 'href="https://x/' in html  # the items' own links
 
     console = app.console.getvalue() if isinstance(app.console, io.StringIO) else ""
-    assert "⏫ ESCALADE – 🚨 Pic de mentions : Acmé" in console
-    assert "Alerte initiale : Slack #crise le 22/02/2026 à 11:59 (CET)" in console
+    assert nb("⏫ ESCALADE – 🚨 Pic de mentions : Acmé") in console
+    assert nb("Alerte initiale : Slack #crise le 22/02/2026 à 11:59 (CET)") in console
     assert permalink in console and "https://x/" in console
     # The Apprise copy's URL holds a token: the escalation names it redacted.
     assert SECRET not in text + html + console + str(slack.posts())
@@ -156,7 +157,7 @@ def test_the_escalation_speaks_english_when_configured(
     original = alert_then_escalate(app, clock, slack)
     permalink = slack.permalink(original)
 
-    blocks = str(slack.posts()[1]["blocks"])
+    blocks = readable(slack.posts()[1]["blocks"])
     assert f"<{permalink}|Open the original alert in Slack>" in blocks
     assert "Original alert: Slack #crise on 2026-02-22 11:59 (CET)" in blocks
     text, _ = parts(escalation_mail(smtp))
@@ -184,11 +185,11 @@ def test_without_a_permalink_the_escalation_still_goes_out(
     with caplog.at_level(logging.WARNING, logger="watchtower"):
         original = alert_then_escalate(app, clock, slack)
 
-    blocks = str(slack.posts()[1]["blocks"])
-    assert "Alerte initiale : Slack #crise le 22/02/2026 à 11:59 (CET)" in blocks
+    blocks = readable(slack.posts()[1]["blocks"])
+    assert nb("Alerte initiale : Slack #crise le 22/02/2026 à 11:59 (CET)") in blocks
     assert "https://x/" in blocks and "fake.slack.com/archives" not in blocks
     text, _ = parts(escalation_mail(smtp))
-    assert "Alerte initiale : Slack #crise" in text and "https://x/" in text
+    assert nb("Alerte initiale : Slack #crise") in text and "https://x/" in text
     assert "Ouvrir l'alerte initiale" not in text
     assert all(r.status == "sent" for r in rows(app))
     [record] = [

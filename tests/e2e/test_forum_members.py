@@ -27,6 +27,7 @@ from xml.sax.saxutils import escape
 from sqlalchemy import select
 
 from tests.e2e.alerting_helpers import Clock
+from tests.french import nb
 from tests.servers.http import FeedServer, Resource
 from tests.servers.slack import FakeSlack
 from watchtower.app import App
@@ -136,7 +137,7 @@ def test_thirty_six_members_complaining_alike_get_36_messages_and_one_spike_aler
     assert "p=106" in shown(membre7) and "p=201" in shown(reply)
 
     [alert] = [m for m in slack.posts() if m["channel"] == "#crise"]
-    assert "Pic de mentions : Acmé" in shown(alert)
+    assert nb("Pic de mentions : Acmé") in shown(alert)
     with app.db.session() as session:
         rows = session.execute(select(ItemRow.guid, ItemRow.story_id))
         story = {guid: story_id for guid, story_id in rows}
@@ -183,7 +184,7 @@ def test_a_dispatch_signed_differently_on_three_sites_is_one_story(
     poll(app, clock)
 
     [top] = slack.posts()
-    replies = sorted(r["text"].split(" : ")[0] for r in slack.replies(top["ts"]))
+    replies = sorted(r["text"].split("\u00a0: ")[0] for r in slack.replies(top["ts"]))
     assert len(replies) == 2 and all(r.startswith("Aussi vu sur") for r in replies)
     assert re.findall(r"Vu sur (\d+ \w+)", str(top.get("blocks")))[-1:] == ["3 sites"]
 
@@ -227,7 +228,7 @@ def test_a_site_republishing_its_article_signed_again_is_one_story(
 
     [top] = slack.posts()
     [reply] = slack.replies(top["ts"])  # the move (the same text) is a repost: no reply
-    assert reply["text"].startswith("Republié sur lemonde.example (nouvelle adresse) : ")
+    assert reply["text"].startswith(nb("Republié sur lemonde.example (nouvelle adresse) : "))
     assert "panne-acme-maj" in reply["text"]
     assert "Vu sur" not in str(top.get("blocks"))  # one site
     with app.db.session() as session:

@@ -312,7 +312,7 @@ def test_a_headline_of_another_site_is_not_paired_by_title(
     poll(app, clock)
 
     posts = slack.posts()
-    replies = [r["text"].split(" : ")[0] for p in posts for r in slack.replies(p["ts"])]
+    replies = [r["text"].split("\u00a0: ")[0] for p in posts for r in slack.replies(p["ts"])]
     assert "Republié sur lemonde.fr (nouvelle adresse)" not in replies
     stored = stories_of(app)
     assert len(stored) == 2

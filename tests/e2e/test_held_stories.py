@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from tests.e2e.alerting_helpers import Clock, queue, rows
+from tests.french import nb, readable
 from tests.servers.slack import FakeSlack
 from watchtower.app import App
 from watchtower.storage.tables import OutboxRow
@@ -53,7 +54,7 @@ def test_a_later_sighting_joins_its_story_in_the_digest(
         clock.advance(seconds=10)
 
     [post] = slack.posts()  # the digest only: no top-level message for the blog
-    assert "Résumé horaire : 2 mentions" in str(post["blocks"])
+    assert nb("Résumé horaire : 2 mentions") in readable(post["blocks"])
     by_id = {r.id: r for r in rows(app)}
     assert by_id[parent].status == by_id[reply].status == "grouped"
     assert by_id[parent].parent_id == by_id[reply].parent_id

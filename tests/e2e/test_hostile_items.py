@@ -119,9 +119,10 @@ def test_an_encoded_word_in_a_title_adds_no_email_header(hostile: Path, smtp: Sm
         assert str(mail["To"]) == "dircom@example.fr"
     # The encoded word is shown as the feed wrote it (a word joiner keeps it inert).
     subjects = [subject.replace("\u2060", "") for _, subject, _, _ in mails]
-    assert f"[veille] CRITIQUE – Acmé : Arnaque Banque Acmé {ENCODED_WORD} fin" in subjects
+    # The template's colon takes a no-break space; the title after it is the feed's.
+    assert f"[veille] CRITIQUE – Acmé\u00a0: Arnaque Banque Acmé {ENCODED_WORD} fin" in subjects
     assert (
-        "[veille] CRITIQUE – Acmé : Arnaque Banque Acmé Bcc: leak@attacker.example corps"
+        "[veille] CRITIQUE – Acmé\u00a0: Arnaque Banque Acmé Bcc: leak@attacker.example corps"
         in subjects
     )
 

@@ -28,6 +28,7 @@ import pytest
 
 from tests.e2e.alerting_helpers import Clock
 from tests.e2e.test_imap_catch_up import ENV, append
+from tests.french import nb
 from tests.servers.slack import FakeSlack
 from tests.unit.adapters.dovecot import PASSWORD, Dovecot, dovecot_or_skip
 from watchtower.app import App
@@ -124,7 +125,7 @@ allow_private = true
         first = slack.posts()
         assert len(first) == 2  # two members, two messages
         shown = [json.dumps(post, ensure_ascii=False) for post in first]
-        assert "*Auteur :* Marie Dupont" in shown[0] and "*Auteur :* Paul Roux" in shown[1]
+        assert nb("*Auteur :* Marie Dupont") in shown[0] and nb("*Auteur :* Paul Roux") in shown[1]
         assert not any("LinkedIn" in text for text in shown)
 
         # Tuesday's digest repeats Marie's discussion (new tracking) with a new one.
@@ -145,6 +146,7 @@ allow_private = true
         app.poller.poll(all_sources=True)
         app.outbox.drain()
         new = slack.posts()[len(first) :]
-        assert len(new) == 1 and "*Auteur :* Lina Ben" in json.dumps(new[0], ensure_ascii=False)
+        assert len(new) == 1 and nb("*Auteur :* Lina Ben") in json.dumps(new[0], ensure_ascii=False)
+
     finally:
         app.close()

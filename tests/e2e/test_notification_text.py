@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from tests.e2e.alerting_helpers import Clock, queue, rows
+from tests.french import nb
 from tests.servers.slack import FakeSlack
 from tests.servers.smtp import SmtpServer
 from watchtower.app import App
@@ -54,8 +55,8 @@ def test_thread_replies_name_the_site_the_story_was_seen_on(
 
     [top] = slack.posts()
     assert sorted(r["text"] for r in slack.replies(top["ts"])) == [
-        "Aussi vu sur forum-conso : Acmé et Zeta",  # no address: the source's name
-        f"Aussi vu sur lemonde.fr : <{LEMONDE}|Acmé rachète Zeta>",
+        nb("Aussi vu sur forum-conso : Acmé et Zeta"),  # no address: the source's name
+        nb(f"Aussi vu sur lemonde.fr : <{LEMONDE}|Acmé rachète Zeta>"),
     ]
     assert {r.status for r in rows(app)} == {"sent"}
 
@@ -78,8 +79,8 @@ def test_an_undated_mention_has_no_publication_line(
     shown = [str(post["blocks"]), post["text"], body.get_content(), html.get_content()]
     for text in shown:
         assert "date inconnue" not in text and "Publié" not in text and "Publication" not in text
-    assert mail["Subject"] == "[veille] Mention – Acmé : Acmé sans date"
-    assert "Langue : français" in body.get_content()
+    assert mail["Subject"] == nb("[veille] Mention – Acmé : Acmé sans date")
+    assert nb("Langue : français") in body.get_content()
 
 
 def test_an_aggregate_rating_reads_one_scale_in_slack(
@@ -98,6 +99,6 @@ def test_an_aggregate_rating_reads_one_scale_in_slack(
     )
     app.outbox.drain()
     [post] = slack.posts()
-    assert post["text"].startswith("🔎 Mention : Banque Acme – agence Lyon · ★ 1,6/5 ")
+    assert post["text"].startswith(nb("🔎 Mention : Banque Acme – agence Lyon · ★ 1,6/5 "))
     assert "★★☆☆☆ 1,6/5 (57 avis)" in str(post["blocks"])
     assert "1,55" not in str(post["blocks"]) and "/10" not in str(post["blocks"])

@@ -7,6 +7,7 @@ import re
 
 from tests.e2e.alerting_helpers import Clock
 from tests.e2e.test_spikes import app, burst_alert, clock  # noqa: F401  (fixtures)
+from tests.french import readable
 from tests.servers.slack import FakeSlack
 from watchtower.app import App
 
@@ -17,7 +18,8 @@ def test_the_french_ack_hint_names_a_french_reply_that_takes_charge(
     slack: FakeSlack,
 ) -> None:
     ts = burst_alert(app, clock, slack)
-    [hint] = re.findall(r"répondez « (.+?) » dans le fil", str(slack.posts()[0]["blocks"]))
+    blocks = readable(slack.posts()[0]["blocks"])
+    [hint] = re.findall(r"répondez «\xa0(.+?)\xa0» dans le fil", blocks)
     assert hint == "je prends"  # French, not "ack"
     slack.human_reply(ts, hint)
     clock.advance(minutes=16)

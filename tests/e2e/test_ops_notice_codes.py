@@ -22,6 +22,7 @@ import pytest
 from tests.e2e.alerting_helpers import Clock, make_app, queue
 from tests.e2e.scenario import targets
 from tests.e2e.test_ops_notice_language import _ops_mail
+from tests.french import nb
 from tests.servers.slack import FakeSlack
 from tests.servers.smtp import SmtpServer, free_port
 from watchtower.app import App
@@ -58,8 +59,8 @@ def test_a_reworded_token_refusal_still_reaches_ops_in_french(
     app.outbox.drain()
 
     subject, text = _ops_mail(smtp)
-    assert "Slack est en pause : Slack refuse le jeton du bot (token_revoked)" in subject
-    assert "Cause : Slack refuse le jeton du bot (token_revoked)" in text
+    assert nb("Slack est en pause : Slack refuse le jeton du bot (token_revoked)") in subject
+    assert nb("Cause : Slack refuse le jeton du bot (token_revoked)") in text
     assert "no good" not in subject + text
     # The logs keep the English, in its new words.
     [paused] = [r for r in caplog.records if r.getMessage() == "target kind paused"]

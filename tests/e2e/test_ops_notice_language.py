@@ -17,6 +17,7 @@ import pytest
 
 from tests.e2e.alerting_helpers import Clock, make_app, queue
 from tests.e2e.scenario import targets
+from tests.french import nb
 from tests.servers.slack import FakeSlack
 from tests.servers.smtp import SmtpServer
 from watchtower.app import App
@@ -43,8 +44,8 @@ def test_a_revoked_slack_token_is_told_in_french_and_logged_in_english(
     app.outbox.drain()
 
     subject, text = _ops_mail(smtp)
-    assert "Slack est en pause : Slack refuse le jeton du bot (token_revoked)" in subject
-    assert "Cause : Slack refuse le jeton du bot (token_revoked)" in text
+    assert nb("Slack est en pause : Slack refuse le jeton du bot (token_revoked)") in subject
+    assert nb("Cause : Slack refuse le jeton du bot (token_revoked)") in text
     assert "refused the bot token" not in subject + text
     [paused] = [r for r in caplog.records if r.getMessage() == "target kind paused"]
     assert "Slack refused the bot token: token_revoked" in str(vars(paused))
@@ -61,7 +62,7 @@ def test_a_channel_the_bot_cannot_see_is_told_in_french_with_what_to_do(
 
     subject, text = _ops_mail(smtp)
     assert "Notifications perdues pour slack:#crsie" in subject
-    assert "le bot ne voit aucun canal #crsie : vérifier le nom" in text
+    assert nb("le bot ne voit aucun canal #crsie : vérifier le nom") in text
     assert "Slack refuse le message (channel_not_found)" in text
     assert "the bot sees no channel" not in text
 

@@ -14,6 +14,7 @@ import pytest
 
 from tests.e2e.alerting_helpers import Clock, make_app, queue, rows
 from tests.e2e.scenario import targets
+from tests.french import nb
 from tests.servers.slack import FakeSlack
 from tests.servers.smtp import SmtpServer
 from tests.servers.webhook import Webhook
@@ -57,7 +58,7 @@ def test_a_grouped_summary_on_the_console_lists_its_items(
     shown = [i for i in range(25) if f"Article item {i} —" in text]
     assert len(shown) == 20 and "… et 5 de plus" in text
     assert "https://news.example.fr/item/0" in text
-    assert "Marques :" not in text  # not laid out as an (empty) mention
+    assert nb("Marques :") not in text  # not laid out as an (empty) mention
     summary = [r for r in rows(app) if r.payload.get("kind") == "summary"]
     assert [r.status for r in summary] == ["sent"]
 
@@ -85,7 +86,7 @@ def test_a_mention_on_the_console_shows_its_excerpt(
 
     text = out.getvalue()
     assert "[Mention] Article item 0" in text
-    assert "→ console · Source : presse · Marques : Acmé" in text
+    assert nb("→ console · Source : presse · Marques : Acmé") in text
     assert "La Banque Acmé a encore perdu mon dossier." in text
 
 
@@ -118,11 +119,11 @@ allow_private = true
         app.close()
 
     printed = out.getvalue()
-    assert "Source en panne : mort" in printed
+    assert nb("Source en panne : mort") in printed
     # The error in the configured language (the log and status keep the English).
-    assert "Dernière erreur : le site a refusé la connexion" in printed
+    assert nb("Dernière erreur : le site a refusé la connexion") in printed
     assert "refused" in stats.errors["mort"] or "connect" in stats.errors["mort"]
-    assert "Marques :" not in printed
+    assert nb("Marques :") not in printed
 
 
 def test_a_follow_up_on_the_console_waits_for_its_story_held_in_a_group(

@@ -19,6 +19,7 @@ from pathlib import Path
 import pytest
 
 from tests.e2e.alerting_helpers import Clock, queue, rows
+from tests.french import nb
 from tests.servers.answering import AnsweringService
 from tests.servers.slack import FakeSlack
 from tests.servers.smtp import SmtpServer
@@ -90,9 +91,9 @@ def test_a_corrected_webhook_url_gets_what_waited_for_the_old_one(
 
     # Ops are told the address is refused, how many wait, and that a reload sends them.
     [(subject, body)] = ops_mails(smtp)
-    assert "Adresse refusée : apprise:json://127.0.0.1" in subject
+    assert nb("Adresse refusée : apprise:json://127.0.0.1") in subject
     assert "corrigez l'URL dans la configuration" in subject
-    assert "Notifications en attente : 3." in body and "après rechargement" in body
+    assert nb("Notifications en attente : 3.") in body and "après rechargement" in body
     assert OLD_SECRET not in subject + body
 
     # The operator puts the new webhook URL in the file; the daemon reloads it.

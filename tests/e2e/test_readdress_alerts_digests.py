@@ -137,7 +137,7 @@ def test_a_rule_digest_follows_its_rule_to_the_corrected_address(
     drain_for(app, clock, 2)
 
     [subject] = mails_to(smtp, "dircom@example.fr")
-    assert "Résumé quotidien : 3 mentions" in subject
+    assert "Résumé quotidien\u00a0: 3 mentions" in subject
     assert mails_to(smtp, "dircom@exemple.fr") == []
     summaries = [r for r in rows(app) if r.dedup_key.startswith("summary:digest:")]
     assert len({r.dedup_key for r in summaries}) == 1  # one digest, re-addressed

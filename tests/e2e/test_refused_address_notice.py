@@ -16,6 +16,7 @@ import pytest
 
 from tests.e2e.alerting_helpers import queue
 from tests.e2e.test_readdress_after_reload import ops_mails
+from tests.french import nb
 from tests.servers.smtp import SmtpServer
 from watchtower.app import App
 
@@ -26,13 +27,13 @@ TARGET = "apprise:json://127.0.0.1:9/webhooks/s3cretW3bhook"
     ("refused", "reason", "subject"),
     [
         # A revoked webhook, worded in any way: the URL is to fix.
-        (True, "gone since 2026-03-04 10:00 UTC: HTTP 404", "Adresse refusée : apprise:json"),
-        (True, "HTTP 410 Gone", "Adresse refusée : apprise:json"),
+        (True, "gone since 2026-03-04 10:00 UTC: HTTP 404", nb("Adresse refusée : apprise:json")),
+        (True, "HTTP 410 Gone", nb("Adresse refusée : apprise:json")),
         # An outage whose cause starts with "refused": it ends by itself.
         (
             False,
             "refused connection since 2026-03-04 10:00 UTC: [Errno 111] Connection refused",
-            "Service injoignable : apprise:json",
+            nb("Service injoignable : apprise:json"),
         ),
     ],
 )
@@ -48,4 +49,4 @@ def test_the_notice_follows_the_refusal_the_dispatcher_saw(
     assert subject in told
     assert "s3cretW3bhook" not in told + body
     if refused:
-        assert "Notifications en attente : 2." in body
+        assert nb("Notifications en attente : 2.") in body

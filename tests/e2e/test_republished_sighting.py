@@ -80,7 +80,7 @@ def test_a_site_republishing_its_article_under_a_new_address_says_so(
     top = only_post(slack)
     [reply] = slack.replies(top["ts"])
     assert reply["text"] == (
-        f"Republié sur lemonde.example (nouvelle adresse) : <{LEMONDE}-mise-a-jour|{TITLE}>"
+        f"Republié sur lemonde.example (nouvelle adresse)\u00a0: <{LEMONDE}-mise-a-jour|{TITLE}>"
     )
     assert "Aussi vu" not in str(slack.messages)
     # One site: the message has no counter, and no update gave it one.

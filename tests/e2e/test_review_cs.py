@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 import sqlalchemy
 
+from tests.french import nb
 from tests.servers.http import FeedServer, Resource
 from tests.servers.slack import FakeSlack
 from tests.servers.smtp import SmtpServer
@@ -185,7 +186,7 @@ def test_a_review_whose_author_lowers_only_the_stars_reaches_the_bad_review_rule
     assert [p["channel"] for p in slack.posts()] == ["#veille", "#avis"]
     assert "★☆☆☆☆ 1/5" in str(slack.posts()[1]["blocks"])
     [mail] = smtp.messages
-    assert "Note : ★☆☆☆☆ 1/5" in mail_text(mail)
+    assert nb("Note : ★☆☆☆☆ 1/5") in mail_text(mail)
 
     # Polled again unchanged: nothing more.
     run()
@@ -215,7 +216,7 @@ def test_a_bad_review_rated_again_keeps_its_stored_rating_and_its_thread_up_to_d
     assert mention["channel"] == "#veille"
     assert "★★★★☆ 4/5" in str(mention["blocks"])
     # … and who read the 1★ in #avis sees the 4★ in its thread.
-    told = f"Modifié sur apps.apple.com : <{APP_LINK}|Virement bloqué> · "
+    told = nb(f"Modifié sur apps.apple.com : <{APP_LINK}|Virement bloqué> · ")
     assert [r["text"] for r in slack.replies(post["ts"])] == [told + "★★★★☆ 4/5"]
 
     feeds.resources["/app.json"] = Resource(appstore(dict(served, rating="1")), "application/json")
@@ -278,7 +279,7 @@ def test_new_bad_reviews_reach_slack_and_mail_with_stars_author_and_version(
     assert {p["channel"] for p in posts.values()} == {"#avis"}  # both under the rule
     page = json.dumps(posts["agence"]["blocks"], ensure_ascii=False)
     assert "Banque Acmé – agence Lyon · ★★☆☆☆ 2/5 · José &amp; Marie 😡" in page
-    colon = " : " if language == "fr" else ": "
+    colon = "\u00a0: " if language == "fr" else ": "
     assert f"*{words['rating']}{colon.rstrip()}* ★★☆☆☆ 2/5" in page
     assert "★★☆☆☆ 2/5" in page and "&amp;eacute;" not in page
     assert "…" in page and LONG not in page  # the long text is cut, the title links
@@ -391,12 +392,12 @@ def test_a_review_site_page_tells_each_review_with_its_headline_and_agency(
     assert sorted(p["channel"] for p in slack.posts()) == ["#avis", "#veille", "#veille"]
     [bad] = [json.dumps(p, ensure_ascii=False) for p in slack.posts() if p["channel"] == "#avis"]
     assert "|Conseiller injoignable>" in bad
-    assert "*Avis sur :* Banque Acmé" in bad and "*Auteur :* Sophie L." in bad
+    assert nb("*Avis sur :* Banque Acmé") in bad and nb("*Auteur :* Sophie L.") in bad
     assert "Trois semaines d'attente" in bad and "&#39;" not in bad
     assert "Publié le 25/11/2026" in bad
     [mail] = smtp.messages
-    assert mail["Subject"] == "[veille] Mention – Acmé : Conseiller injoignable"
-    assert "Avis sur : Banque Acmé" in mail_text(mail)
+    assert mail["Subject"] == nb("[veille] Mention – Acmé : Conseiller injoignable")
+    assert nb("Avis sur : Banque Acmé") in mail_text(mail)
 
 
 def test_stars_an_older_watchtower_could_not_read_are_stored_without_a_word(

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from tests.e2e.alerting_helpers import Clock, base_config, make_app, rows
+from tests.french import nb, readable
 from tests.servers.slack import FakeSlack
 from tests.servers.smtp import SmtpServer
 from watchtower import spikes
@@ -155,8 +156,8 @@ def test_no_alert_on_weekly_rhythm_then_alert_within_one_poll_of_a_burst(
 
     [alert] = slack.posts()
     assert alert["channel"] == "#crise"
-    text = str(alert["blocks"])
-    assert "Pic de mentions : Acmé" in text and "<@U0123>" in text
+    text = readable(alert["blocks"])
+    assert nb("Pic de mentions : Acmé") in text and "<@U0123>" in text
     assert "presse (" in text and "panne" in text and "Acmé article" in text
     assert "Acmé (" in text and "acme (" not in text  # terms as written
     assert "https://x/" in text and "utm_source" not in text  # examples link as alerts do

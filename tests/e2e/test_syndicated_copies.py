@@ -89,7 +89,7 @@ def counters(message: dict[str, Any], word: str = "Vu sur") -> list[str]:
 
 
 def reply_sites(slack: FakeSlack, top: dict[str, Any]) -> list[str]:
-    return [r["text"].split(" : ")[0] for r in slack.replies(top["ts"])]
+    return [r["text"].split("\u00a0: ")[0] for r in slack.replies(top["ts"])]
 
 
 def sightings(app: App) -> list[int]:

@@ -23,6 +23,7 @@ from prometheus_client.exposition import generate_latest
 from prometheus_client.parser import text_string_to_metric_families
 
 from tests.e2e.alerting_helpers import Clock, base_config, make_app, queue, rows
+from tests.french import nb
 from tests.servers.gate import Gate
 from tests.servers.slack import FakeSlack
 from tests.servers.smtp import SmtpServer
@@ -174,7 +175,7 @@ def test_slack_unreachable_for_six_hours_loses_nothing_and_says_it_once(
     assert "injoignable depuis le" in str(paused["Subject"])  # the reason said in French
     assert "unreachable since" not in str(paused["Subject"])
     # An outage, not a token to fix: said so (it ends by itself).
-    assert "CRITIQUE – Slack est injoignable : " in str(paused["Subject"])
+    assert nb("CRITIQUE – Slack est injoignable : ") in str(paused["Subject"])
     assert "jeton" not in paused.get_body().get_content()
     # What status and the metrics say: 50 waiting, the oldest for six hours.
     with app.db.session() as session:
@@ -302,7 +303,7 @@ def test_an_apprise_service_down_waits_alone(
         assert 10_000 - down.fail_next <= 20  # probes, not one try per row
         # Ops were told once, by e-mail and in #ops, naming the service without its token.
         [mail] = smtp.messages
-        assert "Service injoignable : apprise:json://127.0.0.1:" in str(mail["Subject"])
+        assert nb("Service injoignable : apprise:json://127.0.0.1:") in str(mail["Subject"])
         assert [p["channel"] for p in slack.posts()] in (["#ops"], [slack.channel_id("#ops")])
 
         down.fail_next = 0

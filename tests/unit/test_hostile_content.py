@@ -100,7 +100,7 @@ def test_bidi_controls_never_reach_an_email() -> None:
         assert RLO not in shown and PDF not in shown and "\x1b" not in shown
     subject, text, html = parts(mail)
     assert subject.endswith("Arnaque Banque Acmé gpj.exe")
-    assert "Auteur : nimda" in text and "nimda" in html
+    assert "Auteur\u00a0: nimda" in text and "nimda" in html
 
 
 class _Links(HTMLParser):

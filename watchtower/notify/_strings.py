@@ -1,6 +1,10 @@
 """The notification texts, in French (the default) and English: one key, one
 template, read through :func:`watchtower.notify._text.t` (the wording code is
-in :mod:`watchtower.notify._text`). A new key goes in both languages."""
+in :mod:`watchtower.notify._text`). A new key goes in both languages.
+
+French templates are written with plain spaces ("Source en panne : {name}"),
+easy to read and edit: :func:`~watchtower.notify._text.t` gives them their
+no-break spaces before ``: ; ! ?`` and inside « » before the values go in."""
 
 from __future__ import annotations
 

@@ -16,6 +16,7 @@ from watchtower.models import Notification, Severity
 from watchtower.notify._strings import LANGUAGE_NAMES, STRINGS
 from watchtower.notify.base import word_cut
 from watchtower.pipeline.sites import NO_SITE_HOSTS
+from watchtower.typography import french_spacing as french_spacing  # re-exported
 
 SEVERITY_EMOJI = {Severity.info: "🔎", Severity.warning: "⚠️", Severity.critical: "🚨"}
 
@@ -36,8 +37,17 @@ def http_url(url: str) -> str:
 
 
 def t(language: str, key: str) -> str:
-    """The text for ``key`` in ``language`` (falls back to French)."""
-    return STRINGS.get(language, STRINGS["fr"]).get(key, STRINGS["fr"][key])
+    """The text for ``key`` in ``language`` (falls back to French), French with
+    its no-break spaces (:func:`~watchtower.typography.french_spacing`).
+
+    The template is spaced before the caller fills it: a value put in by
+    ``.format`` (a feed's title "Prix : en hausse", a URL with "?") is never
+    changed.
+    """
+    table = STRINGS.get(language)
+    if table is not None and key in table:
+        return french_spacing(table[key], language)
+    return french_spacing(STRINGS["fr"][key], "fr")
 
 
 def is_singular(language: str, count: int) -> bool:
@@ -321,9 +331,15 @@ def severity_text(n: Notification, language: str) -> str:
     return t(language, f"severity.{n.severity.name}")
 
 
+#: Whitespace a line may break at: every kind but the no-break spaces.
+_BREAKING_SPACE = re.compile(r"[^\S\u00a0\u2007\u202f]+")
+
+
 def one_line(text: str) -> str:
-    """``text`` on one line: newlines and runs of spaces in a feed's title become one space."""
-    return " ".join(text.split())
+    """``text`` on one line: newlines and runs of spaces in a feed's title become
+    one space. A no-break space is kept: French text ("Source en panne : x") keeps
+    its colon on the line of its word."""
+    return _BREAKING_SPACE.sub(" ", text).strip()
 
 
 def title_text(n: Notification, language: str) -> str:
@@ -412,17 +428,6 @@ def language_text(code: str | None, language: str) -> str:
         return ""
     names = LANGUAGE_NAMES.get(language, LANGUAGE_NAMES["fr"])
     return names.get(code.split("-")[0].split("_")[0].lower(), code)
-
-
-def french_spacing(text: str, language: str) -> str:
-    """French spacing: a no-break space (U+00A0) before ``: ; ! ? »`` and after
-    ``«``, so a phone never starts a line with the colon; ``text`` as it is in
-    another language. The digest e-mail applies it; the string tables still
-    write a plain space, which clients may break a line at."""
-    if language != "fr":
-        return text
-    text = re.sub(r" ([:;!?»])", "\u00a0\\1", text)
-    return text.replace("« ", "«\u00a0")
 
 
 def label(language: str, key: str) -> str:

@@ -12,7 +12,7 @@ from datetime import date
 from typing import Any
 
 from watchtower.models import Severity
-from watchtower.notify._text import SEVERITY_EMOJI, seen_on_text, site_of, t
+from watchtower.notify._text import SEVERITY_EMOJI, plural, seen_on_text, site_of, t
 from watchtower.pipeline.sites import NO_SITE_HOSTS
 
 _ORDER = {s.name: int(s) for s in Severity}
@@ -21,6 +21,7 @@ __all__ = [
     "Day",
     "bar_of",
     "day_text",
+    "digest_heading",
     "digest_title",
     "number",
     "reach_text",
@@ -206,6 +207,27 @@ def digest_title(
     if with_week and (week := week_text(summary, language)):
         return t(language, "digest_title_week").format(period=period, week=week, mentions=mentions)
     return t(language, "digest_title").format(period=period, mentions=mentions)
+
+
+def digest_heading(
+    summary: dict[str, Any], language: str, *, grouped: bool, with_week: bool = True
+) -> str:
+    """A digest's heading, the same in Slack and in an e-mail: its title
+    (:func:`digest_title`) and the critical alerts sent at once, if any —
+    "Résumé quotidien : 0 mention, 1 alerte critique"; a quiet day says
+    "Résumé quotidien : rien à signaler".
+
+    ``grouped``: numbers with their thousands grouped (the e-mail), else plain
+    digits (Slack, as its other counts).
+    """
+    count, apart = int(summary.get("count", 0)), int(summary.get("sent_apart") or 0)
+
+    def counted(key: str, value: int) -> str:
+        return plural(language, key, value, shown=number(value, language) if grouped else None)
+
+    mentions = counted("mentions", count) if count or apart else t(language, "digest_nothing")
+    title = digest_title(summary, language, mentions, with_week=with_week)
+    return title + (f", {counted('digest_critical', apart)}" if apart else "")
 
 
 def stories(items: list[dict[str, Any]]) -> list[dict[str, Any]]:

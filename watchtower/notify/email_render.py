@@ -20,7 +20,6 @@ from watchtower.notify._text import (
     calm_text,
     digest_apart_text,
     duration_text,
-    french_spacing,
     http_url,
     label,
     language_text,
@@ -41,7 +40,7 @@ from watchtower.notify._text import (
 from watchtower.notify.base import truncate
 from watchtower.notify.digest_text import (
     day_text,
-    digest_title,
+    digest_heading,
     number,
     reach_text,
     severity_counts,
@@ -252,10 +251,6 @@ _BARS = "margin:0 0 6px 0;border-collapse:collapse"
 _NOWRAP = "white-space:nowrap"
 
 
-#: French spacing (:func:`watchtower.notify._text.french_spacing`), by its older name.
-typography = french_spacing
-
-
 def _counted(language: str, key: str, count: int) -> str:
     return plural(language, key, count, shown=number(count, language))
 
@@ -318,7 +313,8 @@ def _chart_html(name: str, alt: str, language: str) -> str:
     """The inline chart, 600 px wide on a desktop and the phone's width on a
     phone; its ``alt`` names it and gives its numbers ("Mentions par jour :
     lun. 16 3, …"), for a reader whose client does not show it."""
-    alt = typography(f"{name}{t(language, 'colon')}{alt}", language)
+    # The alt holds brand names: its spacing is the templates', never applied to it.
+    alt = f"{name}{t(language, 'colon')}{alt}"
     return (
         f'<p style=\'{_P}\'><img src="cid:{CHART_CID}" alt="{html.escape(alt)}" width="600" '
         'style="display:block;width:100%;max-width:600px;height:auto;border:0"></p>'
@@ -359,11 +355,9 @@ def digest_email(n: Notification, language: str, timezone: str) -> tuple[str, st
     count = int(summary.get("count", 0))
     mentions = _counted(language, "mentions", count)
     apart = int(summary.get("sent_apart") or 0)
-    # A quiet day: "Résumé quotidien : rien à signaler", not "0 mention".
-    nothing = t(language, "digest_nothing") if not count and not apart else ""
-    # The subject names the week (below); the heading is the short title.
-    title = digest_title(summary, language, nothing or mentions, with_week=False)
-    critical = _counted(language, "digest_critical", apart) if apart else ""
+    # The subject names the week (below); the heading is the short title, as
+    # Slack's but for the week: "Résumé quotidien : 0 mention, 1 alerte critique".
+    heading = digest_heading(summary, language, grouped=True, with_week=False)
     end = (
         _moment(summary.get("until"))
         or _moment(n.extra.get("created_at"))
@@ -374,11 +368,9 @@ def digest_email(n: Notification, language: str, timezone: str) -> tuple[str, st
         _when(end, language, timezone, clock=hourly) if end else ""
     )
     prefix = "[veille]" if language == "fr" else "[watchtower]"
-    subject = f"{prefix} {title}" + (f", {critical}" if critical else "")
-    subject += f" — {day}" if day else ""
+    subject = f"{prefix} {heading}" + (f" — {day}" if day else "")
 
     ranked = stories(list(summary.get("items") or []))
-    heading = typography(title + (f", {critical}" if critical else ""), language)
     lines = [heading]
     parts = [f"<h2 style='{_H2}'>{e(heading)}</h2>"]
     start = _moment(summary.get("since"))
@@ -395,16 +387,16 @@ def digest_email(n: Notification, language: str, timezone: str) -> tuple[str, st
             told = f"{when} · {mentions}"
         if not count:  # no mention: say so, and the critical alerts (0 too)
             told = f"{when} · {mentions} · {_counted(language, 'digest_critical', apart)}"
-        lines.append(typography(told, language))
-        parts.append(f"<p style='{_P}'>{e(typography(told, language))}</p>")
+        lines.append(told)
+        parts.append(f"<p style='{_P}'>{e(told)}</p>")
     if watching := watching_text(summary, language):  # a quiet day, not a dead daemon
-        lines.append(typography(watching, language))
-        parts.append(f"<p style='{_P}'>{e(typography(watching, language))}</p>")
+        lines.append(watching)
+        parts.append(f"<p style='{_P}'>{e(watching)}</p>")
     lines.append("")
     if text := digest_apart_text(summary, language):
         listed = [dict(a, sites=1) for a in summary.get("apart") or []]
-        lines += [typography(text, language), *(_story_text(a, language) for a in listed), ""]
-        parts.append(f"<p style='{_P}'><strong>{e(typography(text, language))}</strong></p>")
+        lines += [text, *(_story_text(a, language) for a in listed), ""]
+        parts.append(f"<p style='{_P}'><strong>{e(text)}</strong></p>")
         if listed:
             parts.append(f"<ul style='{_UL}'>")
             parts += [_story_html(a, language) for a in listed]
@@ -421,7 +413,7 @@ def digest_email(n: Notification, language: str, timezone: str) -> tuple[str, st
         )
         parts.append(_chart_html(t(language, "chart_title"), alt, language))
     if bars:
-        days = typography(t(language, "digest_days") + t(language, "colon"), language).rstrip()
+        days = (t(language, "digest_days") + t(language, "colon")).rstrip()
         lines += [days, *week_lines(summary, language), ""]
         parts.append(f"<p style='{_P}'><strong>{e(days)}</strong></p>")
         if days_chart:
@@ -447,11 +439,8 @@ def digest_email(n: Notification, language: str, timezone: str) -> tuple[str, st
         if rest > 0:
             # Stories not in the payload (beyond its items) count one mention each.
             others = len(mine) - len(shown) + max(0, total - sum(int(s["mentions"]) for s in mine))
-            more = typography(
-                t(language, "digest_more").format(
-                    count=number(rest, language), stories=_counted(language, "stories", others)
-                ),
-                language,
+            more = t(language, "digest_more").format(
+                count=number(rest, language), stories=_counted(language, "stories", others)
             )
             lines.append(more)
             parts.append(f"<p style='{_P}'>{e(more)}</p>")

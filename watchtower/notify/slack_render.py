@@ -51,7 +51,7 @@ from watchtower.notify._text import (
 )
 from watchtower.notify.base import word_cut
 from watchtower.notify.digest_text import (
-    digest_title,
+    digest_heading,
     reach_text,
     severity_counts,
     stories,
@@ -320,9 +320,7 @@ def summary_title(n: Notification, language: str) -> str:
     if reason == "quiet":
         return t(language, "quiet_title").format(count=count, mentions=mentions)
     if reason == "digest":  # a weekly one names its week: Slack has no subject line
-        if not count and not summary.get("sent_apart"):  # a quiet day: "rien à signaler"
-            mentions = t(language, "digest_nothing")
-        return digest_title(summary, language, mentions)
+        return digest_heading(summary, language, grouped=False)
     return t(language, "group_title").format(
         count=count, mentions=mentions, what=summary.get("what", "")
     )

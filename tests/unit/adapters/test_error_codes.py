@@ -20,6 +20,7 @@ from typing import Any
 
 import pytest
 
+from tests.french import nb
 from tests.unit.adapters.conftest import ScriptedServer
 from tests.unit.adapters.dovecot import PASSWORD, Dovecot
 from tests.unit.adapters.test_imap import Mailbox, poll
@@ -196,7 +197,9 @@ def test_a_private_address_is_refused(server: ScriptedServer) -> None:
         f"refused to fetch {url}: 127.0.0.1 is a loopback address "
         "(set allow_private = true on the source to permit it)"
     )
-    assert error.sentence("fr") == "l'adresse 127.0.0.1 n'est pas publique : refusée par sécurité"
+    assert error.sentence("fr") == nb(
+        "l'adresse 127.0.0.1 n'est pas publique : refusée par sécurité"
+    )
 
 
 def test_a_name_resolving_to_a_private_address_is_refused() -> None:
@@ -268,7 +271,7 @@ def test_a_response_over_the_cap(server: ScriptedServer) -> None:
     error = failure(server.url("/f"), max_bytes=10_000)
     assert error.code == "too_large"
     assert error.message == "the response is larger than the 10,000 byte limit"
-    assert error.sentence("fr") == "la réponse du site dépasse la limite de 10\u202f000 octets"
+    assert error.sentence("fr") == "la réponse du site dépasse la limite de 10\u00a0000 octets"
 
 
 def test_a_decompression_bomb_is_over_the_cap(server: ScriptedServer) -> None:
@@ -278,7 +281,7 @@ def test_a_decompression_bomb_is_over_the_cap(server: ScriptedServer) -> None:
     error = failure(server.url("/f"), max_bytes=1_000_000)
     assert error.code == "too_large"
     assert (
-        error.sentence("fr") == "la réponse du site dépasse la limite de 1\u202f000\u202f000 octets"
+        error.sentence("fr") == "la réponse du site dépasse la limite de 1\u00a0000\u00a0000 octets"
     )
 
 
@@ -338,7 +341,7 @@ def test_a_missing_password_variable(monkeypatch: pytest.MonkeyPatch) -> None:
     finally:
         server.close()
     assert error.message == f"the environment variable {ENV} is not set"
-    assert error.sentence("fr") == (
+    assert error.sentence("fr") == nb(
         f"mot de passe introuvable : la variable d'environnement {ENV} n'est pas définie"
     )
 
@@ -405,7 +408,7 @@ def test_a_missing_folder_on_dovecot(mailbox: Mailbox) -> None:
     assert caught.value.message.startswith(
         "the folder Veille cannot be opened on the mail server ("
     )
-    assert caught.value.sentence("fr") == (
+    assert caught.value.sentence("fr") == nb(
         "le dossier Veille est introuvable ou inaccessible sur le serveur de messagerie "
         "(renommé ou supprimé ?) ; dossiers présents : INBOX"
     )

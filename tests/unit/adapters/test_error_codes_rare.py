@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.french import nb
 from watchtower.adapters._imap_session import connect, tls_context
 from watchtower.adapters._net import GuardedBackend
 from watchtower.adapters.imap import ImapSettings
@@ -33,7 +34,7 @@ def test_a_ca_file_that_is_not_pem(tmp_path: Path) -> None:
         tls_context(str(garbage))
     assert raised.value.code == "ca_file_unreadable"
     assert raised.value.message.startswith(f"the CA file {garbage} cannot be read as PEM ")
-    assert raised.value.sentence("fr") == (
+    assert raised.value.sentence("fr") == nb(
         f"le fichier de certificats (ca_file) {garbage} est illisible : "
         "il doit contenir des certificats au format PEM"
     )

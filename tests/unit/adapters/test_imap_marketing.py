@@ -23,6 +23,7 @@ import pytest
 from imap_tools.imap_utf7 import utf7_encode
 
 from tests.e2e.alerting_helpers import Clock, make_app
+from tests.french import nb
 from tests.servers.slack import FakeSlack
 from tests.unit.adapters.dovecot import PASSWORD, Dovecot
 from tests.unit.adapters.mail.test_mail_marketing import (
@@ -103,7 +104,7 @@ def test_a_renamed_folder_is_named_with_the_folders_that_exist(mailbox: Mailbox)
         "the folder Alertes cannot be opened on the mail server "
         "(Mailbox doesn't exist: Alertes); its folders: Alertes Google, INBOX"
     )
-    assert error.sentence("fr") == (
+    assert error.sentence("fr") == nb(
         "le dossier Alertes est introuvable ou inaccessible sur le serveur de messagerie "
         "(renommé ou supprimé ?) ; dossiers présents : Alertes Google, INBOX"
     )
@@ -309,7 +310,7 @@ allow_private = true
         app.close()
     ops = [json.dumps(post, ensure_ascii=False) for post in slack.posts()[5:]]
     assert len(ops) == 1, ops
-    assert "Source en panne : veille-mail" in ops[0]
+    assert nb("Source en panne : veille-mail") in ops[0]
     assert "dossier Veille est introuvable" in ops[0]
-    assert "dossiers présents : INBOX, Veille Acmé" in ops[0]
+    assert nb("dossiers présents : INBOX, Veille Acmé") in ops[0]
     assert PASSWORD not in ops[0]

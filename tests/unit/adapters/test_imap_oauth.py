@@ -19,6 +19,7 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
+from tests.french import nb
 from tests.servers.oauth import (
     CLIENT_ID,
     CLIENT_SECRET,
@@ -223,7 +224,7 @@ def test_a_revoked_client_is_permanent_and_says_what_to_fix(box: Box) -> None:
     assert "Invalid client secret provided" in error.message  # the server's words
     assert_no_secret(error.message, box.tokens)
     # The ops alert, in French: what to fix, without the server's English.
-    assert error.sentence("fr") == (
+    assert error.sentence("fr") == nb(
         "la messagerie (127.0.0.1) refuse l'application : vérifier client_id et son "
         f"secret (variable {SECRET_ENV}), peut-être expiré ou révoqué"
     )

@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 
+from tests.french import nb
 from watchtower.adapters.reviews import parse_reviews
 from watchtower.models import Notification
 from watchtower.notify.email_render import mention_email
@@ -55,7 +56,7 @@ def test_the_app_version_is_shown_with_the_stars_and_the_author(
     language: str, version: str
 ) -> None:
     n = notification("1")
-    colon = " : " if language == "fr" else ": "
+    colon = "\u00a0: " if language == "fr" else ": "
     blocks, _ = item_blocks(n, language, "Europe/Paris")
     details = json.dumps(blocks, ensure_ascii=False)
     assert "★☆☆☆☆ 1/5" in details
@@ -74,7 +75,7 @@ def test_a_review_without_a_version_has_no_version_line() -> None:
 @pytest.mark.parametrize(
     ("language", "expected"),
     [
-        ("fr", f"Modifié sur apps.apple.com : <{APP}|Plante au démarrage> · ★★★★☆ 4/5"),
+        ("fr", nb(f"Modifié sur apps.apple.com : <{APP}|Plante au démarrage> · ★★★★☆ 4/5")),
         ("en", f"Edited on apps.apple.com: <{APP}|Plante au démarrage> · ★★★★☆ 4/5"),
     ],
 )
@@ -86,7 +87,7 @@ def test_an_edited_review_s_reply_says_its_stars_now(language: str, expected: st
 
 def test_an_edited_review_s_console_reply_says_its_stars_now() -> None:
     edited = {"id": 1, "first": False, "sightings": 0, "edited": True}
-    assert reply_text(notification("4", edited), "fr") == (
+    assert reply_text(notification("4", edited), "fr") == nb(
         f"Modifié sur apps.apple.com : Plante au démarrage · ★★★★☆ 4/5 — {APP}"
     )
 
@@ -95,8 +96,8 @@ def test_a_later_sighting_s_reply_has_no_stars() -> None:
     """Only an edit can have changed the stars; "Aussi vu sur" stays as it was."""
     seen = {"id": 1, "first": False, "sightings": 2, "edited": False}
     _, text = reply_blocks(notification("4", seen), "fr")
-    assert text == f"Aussi vu sur apps.apple.com : <{APP}|Plante au démarrage>"
-    assert reply_text(notification("4", seen), "fr") == (
+    assert text == nb(f"Aussi vu sur apps.apple.com : <{APP}|Plante au démarrage>")
+    assert reply_text(notification("4", seen), "fr") == nb(
         f"Aussi vu sur apps.apple.com : Plante au démarrage — {APP}"
     )
 
@@ -135,7 +136,7 @@ def test_a_review_with_a_headline_says_which_agency_it_is_about(
     language: str, reviewed: str
 ) -> None:
     n = page_review("Jamais de réponse")
-    colon = " : " if language == "fr" else ": "
+    colon = "\u00a0: " if language == "fr" else ": "
     blocks, _ = item_blocks(n, language, "Europe/Paris")
     details = json.dumps(blocks, ensure_ascii=False)
     assert f"*{reviewed}{colon.rstrip()}* Banque Acmé – agence Lyon" in details

@@ -16,12 +16,13 @@ from urllib.parse import parse_qs
 
 import pytest
 
+from tests.french import nb
 from tests.unit.adapters.conftest import ScriptedServer, reply
 from watchtower.adapters._http import HttpFetcher
 from watchtower.adapters._oauth import OAuthApp, request_token
 from watchtower.errors import PermanentError, TransientError
 
-FRENCH_INVALID = (
+FRENCH_INVALID = nb(
     "l'adresse de la source n'est pas une URL valide : à corriger dans la configuration"
 )
 FRENCH_REDIRECT = "le site redirige vers une adresse invalide"

@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
+from tests.french import nb
 from tests.servers.http import FeedServer, Resource
 from watchtower import source_alerts
 from watchtower.app import App
@@ -91,8 +92,8 @@ def test_the_alert_says_the_error_in_french(apps: Callable[[str], App]) -> None:
     error = PermanentError(code="http_forbidden", params={"status": 403})
     sent = record_failure(app, error, error=error)
     assert (sent["title"], sent["excerpt"]) == (
-        "Source en panne : forum-conso",
-        "La vérification a échoué. Dernière erreur : le site a refusé l'accès (403)",
+        nb("Source en panne : forum-conso"),
+        nb("La vérification a échoué. Dernière erreur : le site a refusé l'accès (403)"),
     )
     assert last_error(app) == "the site refused access (403)"  # status and logs: English
 
@@ -101,7 +102,7 @@ def test_the_alert_says_a_timeout_in_french_seconds(apps: Callable[[str], App]) 
     app = apps("")
     error = TransientError(code="timeout", params={"seconds": 30.0})
     sent = record_failure(app, error, error=error)
-    assert sent["excerpt"] == (
+    assert sent["excerpt"] == nb(
         "La vérification a échoué. Dernière erreur : le site n'a pas répondu dans les 30 s"
     )
     assert last_error(app) == "the server did not answer within 30s"
@@ -121,8 +122,9 @@ def test_an_error_without_a_code_is_quoted_in_english(apps: Callable[[str], App]
     app = apps("")
     error = PermanentError("port 993 expects TLS from the first byte")
     sent = record_failure(app, error, error=error)
+    # The English sentence is a value: the template's colon is spaced, not its words.
     assert sent["excerpt"] == (
-        "La vérification a échoué. Dernière erreur : port 993 expects TLS from the first byte"
+        "La vérification a échoué. Dernière erreur\u00a0: port 993 expects TLS from the first byte"
     )
 
 
@@ -132,7 +134,7 @@ def test_without_the_error_the_alert_quotes_the_stored_sentence(
     """What poll.py calls today: the alert is as before, English inside French."""
     app = apps("")
     sent = record_failure(app, PermanentError(code="http_forbidden", params={"status": 403}))
-    assert sent["excerpt"] == (
+    assert sent["excerpt"] == nb(
         "La vérification a échoué. Dernière erreur : the site refused access (403)"
     )
 
@@ -152,7 +154,8 @@ def test_through_the_poller_the_alert_is_in_french(
     app = apps("")
     feeds.resources["/f.xml"] = Resource(b"interdit", status=403)
     app.poller.poll(all_sources=True)
-    assert payload(app)["excerpt"] == (
+    assert payload(app)["excerpt"] == nb(
         "La vérification a échoué. Dernière erreur : le site a refusé l'accès (403)"
     )
+
     assert last_error(app) == "the site refused access (403)"

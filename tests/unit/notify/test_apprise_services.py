@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 
+from tests.french import nb
 from watchtower.config import load_config
 from watchtower.errors import ConfigError
 from watchtower.models import Notification
@@ -194,9 +195,13 @@ def spike(**overrides: Any) -> Notification:
 def test_a_spike_alert_outside_slack_says_where_to_acknowledge_it() -> None:
     fr = plain_text(spike(), "fr", "Europe/Paris").body
     assert (
-        "Pour prendre l'alerte en charge : réagissez avec ✅ ou répondez « je prends » dans le fil "
-        "de son message Slack, sinon elle est escaladée après 30 min." in fr
+        nb(
+            "Pour prendre l'alerte en charge : réagissez avec ✅ ou répondez « je prends » dans "
+            "le fil de son message Slack, sinon elle est escaladée après 30 min."
+        )
+        in fr
     )
+
     assert fr.index("escaladée") < fr.index("Exemples")
     en = plain_text(spike(), "en", "Europe/Paris").body
     assert 'reply "ack" in the thread of its Slack message, or it is escalated after' in en

@@ -10,6 +10,7 @@ import pytest
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web import SlackResponse
 
+from tests.french import nb
 from tests.servers.smtp import SmtpServer, free_port, silent_server
 from tests.unit.notify.test_email import notification
 from watchtower.errors import DeliveryError
@@ -67,7 +68,7 @@ def test_an_outage_says_its_start_in_the_configured_zone_and_its_cause_in_french
         "unreachable since 2026-07-01 08:00 UTC: "
         "cannot reach Slack ([Errno 111] Connection refused)"
     )
-    assert reason_in(reason, "fr", "Europe/Paris") == (
+    assert reason_in(reason, "fr", "Europe/Paris") == nb(
         "injoignable depuis le 01/07/2026 à 10:00 (CEST) : "
         "impossible de joindre Slack ([Errno 111] Connection refused)"
     )
@@ -154,7 +155,7 @@ def test_an_unreachable_or_silent_smtp_server_is_known() -> None:
     )
     with silent_server() as silent:
         reason = _reason(_mailer(silent, timeout=0.3))
-    assert reason_in(reason, "fr") == (
+    assert reason_in(reason, "fr") == nb(
         f"le serveur SMTP 127.0.0.1:{silent} n'a pas répondu dans les 0,3 s (aucun message "
         "d'accueil : si ce port attend TLS dès la connexion, en général le 465, mettre ssl = true)"
     )
@@ -168,4 +169,4 @@ def test_a_tls_failure_is_known() -> None:
         server.stop()
     french = reason_in(reason, "fr")
     assert french.startswith(f"la connexion sécurisée (TLS) avec 127.0.0.1:{server.port} a échoué")
-    assert french.endswith("ce port attend-il STARTTLS ? (587 : ssl = false, starttls = true)")
+    assert french.endswith(nb("ce port attend-il STARTTLS ? (587 : ssl = false, starttls = true)"))

@@ -16,6 +16,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web import SlackResponse
 
+from tests.french import nb
 from tests.servers.smtp import SmtpServer, free_port
 from tests.unit.notify.test_email import notification
 from watchtower.database_full import FULL_WORDS, full_cause
@@ -86,7 +87,7 @@ def test_a_deferred_recipient_is_said_in_french(smtp: SmtpServer) -> None:
     assert error.reason == (
         "the SMTP server deferred the recipient: SMTP error 450 (4.2.1 mailbox busy, try later)"
     )
-    assert _french(error) == (
+    assert _french(error) == nb(
         "le serveur SMTP refuse le destinataire pour le moment : "
         "SMTP error 450 (4.2.1 mailbox busy, try later)"
     )
@@ -158,7 +159,7 @@ def test_an_outage_cause_is_said_with_its_start_in_the_readers_zone() -> None:
         "unreachable since 2026-07-01 08:00 UTC: "
         "cannot reach Slack ([Errno 111] Connection refused)"
     )
-    assert reason_text(outage, "fr", "Europe/Paris") == (
+    assert reason_text(outage, "fr", "Europe/Paris") == nb(
         "injoignable depuis le 01/07/2026 à 10:00 (CEST) : "
         "impossible de joindre Slack ([Errno 111] Connection refused)"
     )

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 
+from tests.french import nb
 from watchtower.models import Notification
 from watchtower.notify.digest_text import digest_title, severity_counts, week_text
 from watchtower.notify.email_render import digest_email
@@ -43,7 +44,9 @@ def test_only_a_weekly_digest_names_a_week() -> None:
     assert week_text({"period": "daily", "week": ["2026-11-16", "2026-11-22"]}, "fr") == ""
     assert week_text({"period": "weekly"}, "fr") == ""  # a payload without its days
     assert week_text(weekly("16 nov", "22 nov"), "fr") == ""
-    assert digest_title({"period": "daily"}, "fr", "3 mentions") == "Résumé quotidien : 3 mentions"
+    assert digest_title({"period": "daily"}, "fr", "3 mentions") == nb(
+        "Résumé quotidien : 3 mentions"
+    )
 
 
 def test_the_weekly_title_in_slack_and_in_an_email_subject() -> None:
@@ -60,12 +63,16 @@ def test_the_weekly_title_in_slack_and_in_an_email_subject() -> None:
     n = Notification.from_payload(
         1, "email:dircom@acme.example", {"kind": "summary", "extra": {"summary": summary}}
     )
-    assert summary_title(n, "fr") == (
-        "Résumé hebdomadaire, semaine du 16 au 22 novembre : 2 mentions"
+    # Its critical alert sent at once is in the title, as in the e-mail's subject.
+    assert summary_title(n, "fr") == nb(
+        "Résumé hebdomadaire, semaine du 16 au 22 novembre : 2 mentions, 1 alerte critique"
     )
-    assert summary_title(n, "en") == "Weekly digest, week of November 16–22: 2 mentions"
+    assert summary_title(n, "en") == (
+        "Weekly digest, week of November 16–22: 2 mentions, 1 critical alert"
+    )
+
     subject, text, _ = digest_email(n, "fr", "Europe/Paris")
-    assert subject == (
+    assert subject == nb(
         "[veille] Résumé hebdomadaire : 2 mentions, 1 alerte critique"
         " — semaine du 16 au 22 novembre"
     )

@@ -40,12 +40,15 @@ def test_text_and_html_parts_with_escaped_html(smtp: SmtpServer) -> None:
     assert receipt.message_id and receipt.message_id.startswith("<")
     [mail] = smtp.messages
     assert mail["To"] == "dircom@example.fr"
-    assert mail["Subject"].startswith("[veille] CRITIQUE – Acmé : Arnaque chez Acmé ?")
+    # The template's colon takes a no-break space; the title, a feed's words, is as it came.
+    assert mail["Subject"].startswith("[veille] CRITIQUE – Acmé\u00a0: Arnaque chez Acmé ?")
+
     html = mail.get_body(("html",)).get_content()
     text = mail.get_body(("plain",)).get_content()
     assert "<script>" not in html and "&lt;script&gt;" in html
     assert "https://forum.example.fr/t/1?a=1&amp;b=&lt;2&gt;" in html
-    assert "Publication : 24/11/2026 à 09:15 (CET)" in text
+    assert "Publication\u00a0: 24/11/2026 à 09:15 (CET)" in text
+
 
 
 def test_header_injection_is_neutralised(smtp: SmtpServer) -> None:

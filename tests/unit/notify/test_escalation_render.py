@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import dataclasses
 import io
+import json
 from typing import Any
 
 import pytest
 
+from tests.french import nb
 from watchtower.models import Notification
 from watchtower.notify._text import original_text
 from watchtower.notify.console import ConsoleNotifier
@@ -43,9 +45,11 @@ ORIGINAL = {"copies": COPIES, "permalink": LINK}
         (
             "fr",
             "Europe/Paris",
-            "Alerte initiale : Slack #crise le 01/07/2026 à 10:30 (CEST), "
-            "e-mail à dircom@example.fr (non remise), apprise:json://127.0.0.1/… "
-            "(pas encore remise)",
+            nb(
+                "Alerte initiale : Slack #crise le 01/07/2026 à 10:30 (CEST), "
+                "e-mail à dircom@example.fr (non remise), apprise:json://127.0.0.1/… "
+                "(pas encore remise)"
+            ),
         ),
         (
             "en",
@@ -62,9 +66,9 @@ def test_where_and_when_the_alert_went(language: str, timezone: str, expected: s
 
 def test_slack_links_the_escalation_to_the_alert() -> None:
     blocks, text = spike_blocks(notification(escalation=True, original=ORIGINAL), "fr")
-    shown = str(blocks)
+    shown = json.dumps(blocks, ensure_ascii=False)  # str() would write "\xa0"
     assert f"<{LINK}|Ouvrir l'alerte initiale dans Slack>" in shown
-    assert "Alerte initiale : Slack #crise le 01/07/2026 à 10:30 (CEST)" in shown
+    assert nb("Alerte initiale : Slack #crise le 01/07/2026 à 10:30 (CEST)") in shown
     assert LINK in text and "<https://x/1|Panne>" in shown
 
 
@@ -104,6 +108,8 @@ def test_the_console_prints_the_escalation_as_such() -> None:
     n = dataclasses.replace(notification(escalation=True, original=ORIGINAL), target="console:")
     console.send(console.render(n, ""))
     lines = out.getvalue().splitlines()
-    assert lines[0] == "⏫ ESCALADE – 🚨 Pic de mentions : Acmé"
-    assert f"  Ouvrir l'alerte initiale dans Slack : {LINK}" in lines
-    assert any(line.startswith("  Alerte initiale : Slack #crise le 01/07/2026") for line in lines)
+    assert lines[0] == nb("⏫ ESCALADE – 🚨 Pic de mentions : Acmé")
+    assert nb("  Ouvrir l'alerte initiale dans Slack : ") + LINK in lines
+    assert any(
+        line.startswith(nb("  Alerte initiale : Slack #crise le 01/07/2026")) for line in lines
+    )

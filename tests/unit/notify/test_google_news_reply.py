@@ -36,7 +36,8 @@ from watchtower.models import Notification
     ],
 )
 def test_the_reply_names_the_publishers_site(language: str, n: Notification, line: str) -> None:
-    colon = " : " if language == "fr" else ": "
+    colon = "\u00a0: " if language == "fr" else ": "
+
     slack, console, plain = shown(n, language)
     assert slack == f"{line}{colon}<{GOOGLE_NEWS}|{TITLE}>"
     assert console == f"  ↳ [#7] {line}{colon}{TITLE} — {GOOGLE_NEWS}"

@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 
+from tests.french import nb
 from watchtower.models import Notification
 from watchtower.notify._text import severity_text
 
@@ -50,6 +51,9 @@ def test_an_escalation_email_subject_says_so() -> None:
         return dataclasses.replace(n, extra={"kind": "spike", "spike": dict(spike, **fields)})
 
     alert, escalation = spike_notification(), spike_notification(escalation=True)
-    assert spike_email(alert, "fr")[0] == "[veille] 🚨 Pic de mentions : Acmé"
-    assert spike_email(escalation, "fr")[0] == "[veille] ⏫ ESCALADE – 🚨 Pic de mentions : Acmé"
+    assert spike_email(alert, "fr")[0] == nb("[veille] 🚨 Pic de mentions : Acmé")
+    assert spike_email(escalation, "fr")[0] == nb(
+        "[veille] ⏫ ESCALADE – 🚨 Pic de mentions : Acmé"
+    )
+
     assert spike_email(escalation, "en")[0].startswith("[watchtower] ⏫ ESCALATION – 🚨 ")

@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
+from tests.french import nb
 from tests.servers.http import FeedServer, Resource
 from watchtower.adapters.reviews import parse_jsonld_reviews
 from watchtower.app import App
@@ -89,9 +90,9 @@ def everything(n: Notification, language: str = "fr") -> list[str]:
 @pytest.mark.parametrize(
     ("language", "edited", "line"),
     [
-        ("fr", False, "Aussi vu sur lemonde.fr : "),
+        ("fr", False, nb("Aussi vu sur lemonde.fr : ")),
         ("en", False, "Also seen on lemonde.fr: "),
-        ("fr", True, "Modifié sur lemonde.fr : "),
+        ("fr", True, nb("Modifié sur lemonde.fr : ")),
         ("en", True, "Edited on lemonde.fr: "),
     ],
 )
@@ -110,7 +111,7 @@ def test_a_later_sighting_names_the_site_not_the_configured_source(
 
 def test_a_sighting_without_an_address_names_its_source() -> None:
     _, text = reply_blocks(sighting(url="", source="forum-conso"), "fr")
-    assert text == "Aussi vu sur forum-conso : Acmé rachète Zeta"
+    assert text == nb("Aussi vu sur forum-conso : Acmé rachète Zeta")
 
 
 @pytest.mark.parametrize(
@@ -132,7 +133,7 @@ def test_the_slack_notifier_renders_a_thread_reply_with_the_site() -> None:
     thread = {"channel": "C1", "ts": "1.0", "sightings": 2, "blocks": [], "text": "x"}
     n = mention(extra={"story": {"id": 7, "first": False, "sightings": 2}, "thread": thread})
     message = SlackNotifier("xoxb-test", language="fr").render(n, "#veille")
-    assert message.text.startswith("Aussi vu sur lemonde.fr : ")
+    assert message.text.startswith(nb("Aussi vu sur lemonde.fr : "))
 
 
 # ------------------------------------------- 2. an aggregate rating: one scale
@@ -182,7 +183,7 @@ def test_an_aggregate_shows_one_score_with_the_language_decimal_mark(
     n = aggregate_notification()
     blocks, text = item_blocks(n, language, "Europe/Paris")
     mail = mailer(language).render(n, "cm@example.fr")
-    label = "Note : " if language == "fr" else "Rating: "
+    label = nb("Note : ") if language == "fr" else "Rating: "
     assert blocks[0]["text"]["text"].endswith(f"|{title}> · avis.example.fr")
     assert title in text
     assert f"{label}{rating}" in mail.text and mail.subject.endswith(title)
@@ -208,7 +209,7 @@ def test_an_unknown_date_is_no_line(language: str) -> None:
     blocks, _ = item_blocks(n, language, "Europe/Paris")
     context = blocks[-1]["elements"][0]["text"]
     assert context == (
-        "Règle : crise · Langue : français"
+        nb("Règle : crise · Langue : français")
         if language == "fr"
         else ("Rule: crise · Language: French")
     )
@@ -217,11 +218,11 @@ def test_an_unknown_date_is_no_line(language: str) -> None:
 def test_a_known_date_reads_as_french() -> None:
     n = mention()
     blocks, _ = item_blocks(n, "fr", "Europe/Paris")
-    assert blocks[-1]["elements"][0]["text"] == (
+    assert blocks[-1]["elements"][0]["text"] == nb(
         "Publié le 04/03/2026 à 11:00 (CET) · Règle : crise · Langue : français"
     )
     mail = mailer().render(n, "cm@example.fr").text
-    assert "\nPublication : 04/03/2026 à 11:00 (CET)\n" in mail  # not "Publié le : …"
+    assert nb("\nPublication : 04/03/2026 à 11:00 (CET)\n") in mail  # not "Publié le : …"
 
 
 def test_an_undated_item_with_nothing_else_has_no_empty_context() -> None:
@@ -239,13 +240,13 @@ def test_empty_fields_are_left_out_of_e_mails_and_plain_text() -> None:
         for absent in ("Termes", "Règle", "Langue", ": -", "None"):
             assert absent not in shown, shown
     assert mail.text.splitlines()[3:6] == [
-        "Source : google-alerts-acme",
-        "Marques : Acmé",
-        "Publication : 04/03/2026 à 11:00 (CET)",
+        nb("Source : google-alerts-acme"),
+        nb("Marques : Acmé"),
+        nb("Publication : 04/03/2026 à 11:00 (CET)"),
     ]
     assert plain.splitlines()[:2] == [
-        "Source : google-alerts-acme · Marques : Acmé",
-        "Publication : 04/03/2026 à 11:00 (CET)",
+        nb("Source : google-alerts-acme · Marques : Acmé"),
+        nb("Publication : 04/03/2026 à 11:00 (CET)"),
     ]
 
 
@@ -261,26 +262,27 @@ def test_the_e_mail_text_says_how_urgent_as_the_html_does() -> None:
     ("code", "fr", "en"), [("en", "anglais", "English"), ("fr-FR", "français", "French")]
 )
 def test_the_item_language_is_named(code: str, fr: str, en: str) -> None:
-    assert f"Langue : {fr}" in mailer().render(mention(lang=code), "x@example.fr").text
+    assert nb(f"Langue : {fr}") in mailer().render(mention(lang=code), "x@example.fr").text
     assert f"Language: {en}" in mailer("en").render(mention(lang=code), "x@example.fr").text
 
 
 # ------------------------------------------------------ French typography
 def test_the_slack_fallback_uses_the_language_colon() -> None:
     _, text = item_blocks(mention(), "fr", "Europe/Paris")
-    assert text == f"🚨 CRITIQUE : Acmé rachète Zeta {LEMONDE}"
+    assert text == nb(f"🚨 CRITIQUE : Acmé rachète Zeta {LEMONDE}")
     _, english = item_blocks(mention(), "en", "Europe/Paris")
     assert english == f"🚨 CRITICAL: Acmé rachète Zeta {LEMONDE}"
     notice = Notification.from_payload(
         1, "slack:#ops", {"kind": "ops", "title": "Source en panne : forum", "severity": "warning"}
     )
-    assert notice_blocks(notice, "fr")[1] == "⚠️ À surveiller : Source en panne : forum"
+    # The notice's title is a value (a row queued before French spacing): as it came.
+    assert notice_blocks(notice, "fr")[1] == "⚠️ À surveiller\u00a0: Source en panne : forum"
 
 
 @pytest.mark.parametrize(
     ("language", "subject"),
     [
-        ("fr", "[veille] À surveiller – Source en panne : forum"),
+        ("fr", nb("[veille] À surveiller – Source en panne : forum")),
         ("en", "[watchtower] Watch – Source down: forum"),
     ],
 )
@@ -299,7 +301,7 @@ def test_lost_notifications_need_no_parenthesised_plural() -> None:
                 target="email:x@example.fr", count=count, reason="SMTP error 550"
             )
             assert "(s)" not in body
-    assert t("fr", "ops_failed_body").format(target="slack:#crise", count=2, reason="x") == (
+    assert t("fr", "ops_failed_body").format(target="slack:#crise", count=2, reason="x") == nb(
         "Notifications non livrées à slack:#crise, qui ne seront pas renvoyées : 2. "
         "Dernière erreur : x"
     )
@@ -326,12 +328,15 @@ def test_spike_durations_are_written_for_people() -> None:
     slack = json.dumps(spike_blocks(spike(), "fr")[0], ensure_ascii=False)
     assert "13 mentions sur 1 h 30 min (d'habitude 0,4)" in slack
     assert (
-        "Pour prendre l'alerte en charge : réagissez avec ✅ ou répondez « je prends » dans le fil."
+        nb(
+            "Pour prendre l'alerte en charge : réagissez avec ✅ ou répondez « je prends » "
+            "dans le fil."
+        )
         in slack
     )
     escalation = spike(escalation=True)
     shown = json.dumps(spike_blocks(escalation, "fr")[0], ensure_ascii=False)
-    assert "⏫ Escalade : personne n'a pris en charge l'alerte en 30 min." in shown
+    assert nb("⏫ Escalade : personne n'a pris en charge l'alerte en 30 min.") in shown
     mail = mailer("en").render(escalation, "dircom@example.fr").text
     assert "Escalation: nobody took charge of the alert within 30 min." in mail
     assert "13 mentions in 1 h 30 min (usually 0.4)" in mail
@@ -339,7 +344,8 @@ def test_spike_durations_are_written_for_people() -> None:
 
 def test_a_spike_e_mail_names_its_examples_and_an_item_without_source_has_no_dash() -> None:
     text = mailer().render(spike(), "dircom@example.fr").text
-    assert text.endswith("\n\nExemples :\n🚨 Arnaque ?")
+    # "Arnaque ?" is an example's title, a value: its space is as it came.
+    assert text.endswith("\n\nExemples\u00a0:\n🚨 Arnaque ?")
 
 
 @pytest.mark.parametrize(
@@ -414,7 +420,7 @@ def test_a_long_or_multi_line_title_makes_a_short_one_line_subject() -> None:
     n = mention(title=title)
     subject = mailer().render(n, "cm@example.fr").subject
     assert len(subject) <= SUBJECT_MAX
-    assert subject.startswith("[veille] CRITIQUE – Acmé : Acmé rachète Zeta et encore")
+    assert subject.startswith(nb("[veille] CRITIQUE – Acmé : Acmé rachète Zeta et encore"))
     assert subject.endswith(("encore…", " et…")) and "\n" not in subject and "\r" not in subject
     mail = mailer().render(n, "cm@example.fr").text
     assert mail.startswith("🚨 CRITIQUE · Acmé rachète Zeta et encore")  # one line too
@@ -429,7 +435,7 @@ def test_the_rejected_config_notice_reads_well() -> None:
     payload = ops_payload([Problem()], "fr", "2026-03-04T10:00:00+00:00")  # type: ignore[list-item]
     n = Notification.from_payload(1, "email:ops@example.fr", payload)
     mail = mailer().render(n, "ops@example.fr")
-    assert mail.subject == (
+    assert mail.subject == nb(
         "[veille] À surveiller – Configuration refusée (1 problème) : "
         "watchtower continue avec la précédente"
     )
@@ -500,8 +506,8 @@ def test_one_failure_is_one_failure(health_app: tuple[App, Clock], feeds: FeedSe
     feeds.resources["/f.xml"] = Resource(b"down", status=503)
     app.poller.poll(all_sources=True)
     assert ops_notice(app, "down") == (
-        "Source en panne : flux",
-        "La vérification a échoué. Dernière erreur : le site a un problème technique (503)",
+        nb("Source en panne : flux"),
+        nb("La vérification a échoué. Dernière erreur : le site a un problème technique (503)"),
     )
 
 
@@ -516,7 +522,7 @@ def test_a_silent_source_says_when_in_the_configured_zone(
     clock.now += timedelta(hours=7)
     assert app.check_silence() == 1
     assert ops_notice(app, "silent") == (
-        "Source silencieuse : flux",
+        nb("Source silencieuse : flux"),
         "Aucun nouvel élément depuis le 02/11/2026 à 16:00 (CET), alors qu'il y a d'habitude "
         "1 h entre deux éléments. Le flux a peut-être changé d'adresse ou de format.",
     )

@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 
+from tests.french import nb
 from tests.servers.smtp import SmtpServer
 from watchtower.errors import DeliveryError
 from watchtower.models import Notification
@@ -77,7 +78,7 @@ def slack_text(n: Notification, language: str = "fr") -> str:
 def test_a_notice_on_slack_shows_no_mention_fields() -> None:
     shown = slack_text(notice())
     assert "Source en panne : forum" in shown and "Dernière erreur" in shown
-    for absent in ("Source :", "watchtower", "Publié le", "date inconnue", "Marques"):
+    for absent in (nb("Source :"), "watchtower", "Publié le", "date inconnue", "Marques"):
         assert absent not in shown
 
 
@@ -85,7 +86,7 @@ def test_a_notice_on_slack_shows_no_mention_fields() -> None:
     ("n", "language", "subject"),
     [
         (notice(), "fr", "[veille] À surveiller – Source en panne : forum"),
-        (paused("fr"), "fr", "[veille] CRITIQUE – Slack est en pause : invalid_auth"),
+        (paused("fr"), "fr", nb("[veille] CRITIQUE – Slack est en pause : invalid_auth")),
         (paused("en"), "en", "[watchtower] CRITICAL – Slack is paused: invalid_auth"),
     ],
 )
@@ -102,7 +103,7 @@ def test_a_notice_by_email_has_no_empty_brand_nor_doubled_prefix(
 
 def test_a_notice_in_plain_text_has_one_prefix() -> None:
     plain = plain_text(paused("fr"), "fr", "Europe/Paris")
-    assert plain.title == "[CRITIQUE] Slack est en pause : invalid_auth"
+    assert plain.title == nb("[CRITIQUE] Slack est en pause : invalid_auth")
     assert "SLACK_BOT_TOKEN" in plain.body and "Marques" not in plain.body
 
 
@@ -113,7 +114,7 @@ def test_a_review_shows_its_stars_and_author_everywhere() -> None:
     plain = plain_text(review(), "fr", "Europe/Paris")
     for shown in (slack, mail.text, mail.html or "", plain.body):
         assert "★★☆☆☆ 2/5" in shown and "Karim B." in shown
-    assert "Note : ★★☆☆☆ 2/5" in mail.text and "Auteur : Karim B." in mail.text
+    assert nb("Note : ★★☆☆☆ 2/5") in mail.text and nb("Auteur : Karim B.") in mail.text
     english = plain_text(review(rating=3.5), "en", "Europe/Paris")
     assert "Rating: ★★★★☆ 3.5/5" in english.body
     plain = plain_text(review(rating=None, author=None), "fr", "Europe/Paris")
@@ -130,7 +131,7 @@ def test_an_average_rating_says_over_how_many_reviews() -> None:
 
 
 def test_a_date_without_time_is_shown_as_a_date() -> None:
-    assert "Publication : 25/11/2026\n" in mailer().render(review(), "cm@example.fr").text
+    assert nb("Publication : 25/11/2026\n") in mailer().render(review(), "cm@example.fr").text
     assert "01:00" not in slack_text(review())
     timed = mailer().render(
         Notification.from_payload(
@@ -184,14 +185,14 @@ def test_the_smtp_answer_is_in_the_error(smtp: SmtpServer) -> None:
         (
             {"reason": "digest", "period": "daily"},
             "fr",
-            "Résumé quotidien : 1 mention",
-            "Résumé quotidien : 3 mentions",
+            nb("Résumé quotidien : 1 mention"),
+            nb("Résumé quotidien : 3 mentions"),
         ),
         (
             {"reason": "quiet"},
             "fr",
-            "Pendant les heures calmes : 1 mention",
-            "Pendant les heures calmes : 3 mentions",
+            nb("Pendant les heures calmes : 1 mention"),
+            nb("Pendant les heures calmes : 3 mentions"),
         ),
         (
             {"reason": "quiet"},
@@ -225,7 +226,7 @@ def test_spike_labels_use_the_language_colon() -> None:
         return json.dumps(spike_blocks(n, language)[0], ensure_ascii=False)
 
     assert "*Top sources*: forum (30)" in shown("en") and " : " not in shown("en")
-    assert "*Principales sources* : forum (30)" in shown("fr")
+    assert nb("*Principales sources* : forum (30)") in shown("fr")
 
 
 def test_a_spike_s_usual_level_uses_the_language_decimal_mark() -> None:
@@ -259,6 +260,6 @@ def test_console_replies_name_their_story() -> None:
     parent = console.render(story(True, "Acmé ouvre une agence"), "").text
     reply = console.render(story(False, "Acmé à Lyon"), "").text
     assert parent.startswith("[#12] ")
-    assert reply.startswith("  ↳ [#12] Aussi vu sur b.example.fr : Acmé à Lyon")
+    assert reply.startswith(nb("  ↳ [#12] Aussi vu sur b.example.fr : Acmé à Lyon"))
     plain = Notification.from_payload(2, "console:", {"title": "x", "brands": ["Acmé"]})
     assert not console.render(plain, "").text.startswith("[#")

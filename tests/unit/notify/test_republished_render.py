@@ -66,7 +66,7 @@ def shown(n: Notification, language: str) -> tuple[str, str, str]:
 def test_the_reply_line_everywhere_a_sighting_shows(
     language: str, n: Notification, line: str, where: str
 ) -> None:
-    colon = " : " if language == "fr" else ": "
+    colon = "\u00a0: " if language == "fr" else ": "
     slack, console, plain = shown(n, language)
     assert slack == f"{line}{colon}" + (f"<{where}|{TITLE}>" if where else TITLE)
     assert console == f"  ↳ [#7] {line}{colon}{TITLE}" + (f" — {where}" if where else "")
@@ -79,7 +79,8 @@ def test_the_slack_notifier_posts_it_in_the_thread_without_raising_the_counter()
     story = {"id": 7, "first": False, "sightings": 1, "same_place": True}
     n = mention(extra={"story": story, "thread": thread})
     message = SlackNotifier("xoxb-test", language="fr").render(n, "#veille")
-    assert message.text.startswith("Republié sur lemonde.fr (nouvelle adresse) : ")
+    assert message.text.startswith("Republié sur lemonde.fr (nouvelle adresse)\u00a0: ")
+
     assert "parent" not in message.extra  # no chat.update of the story's message
 
 

@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 
+from tests.french import nb
 from watchtower.lang import LANGUAGES
 from watchtower.models import Notification, Severity
 from watchtower.notify._strings import LANGUAGE_NAMES, STRINGS
@@ -118,7 +119,7 @@ def test_the_ack_hints_name_a_reply_that_acknowledges() -> None:
         ("fr", "reviews", 1, "1 avis"),
         ("en", "reviews", 0, "0 reviews"),
         ("en", "reviews", 1, "1 review"),
-        ("fr", "digest_watching", 1, "watchtower veille toujours : 1 source suivie"),
+        ("fr", "digest_watching", 1, nb("watchtower veille toujours : 1 source suivie")),
         ("en", "digest_watching", 3, "watchtower is still watching: 3 sources"),
     ],
 )
@@ -167,7 +168,7 @@ def test_an_escalation_names_where_the_alert_went_without_config_syntax() -> Non
         {"target": "email:cm@acme.fr", "status": "failed"},
     ]
     text = original_text({"original": {"copies": copies}}, "fr", "Europe/Paris")
-    assert text == (
+    assert text == nb(
         "Alerte initiale : Slack #crise le 04/03/2026 à 08:06 (CET), "
         "e-mail à cm@acme.fr (non remise)"
     )
