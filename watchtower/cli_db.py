@@ -320,8 +320,9 @@ def running_daemons(db: Database, revision: str) -> list[str]:
     if revisions().index(revision) < revisions().index("0006"):  # no heartbeats before
         return []
     now = utcnow()
+    put_off = revisions().index(revision) >= revisions().index("0010")  # its column since
     with db.session() as session:
-        rows = daemon_rows(session)
+        rows = daemon_rows(session, put_off=put_off)
     return [
         f"{row.host} pid {row.pid}, last heartbeat {_seconds(now - row.seen_at)}s ago"
         for row in rows

@@ -137,6 +137,7 @@ class Heartbeat:
             "round_sources": 0,
             "round_ok": 0,
             "round_failed": 0,
+            "round_put_off": 0,
             # The config read at start is the one running until a reload says otherwise.
             "config_loaded_at": self.started_at,
         }
@@ -168,6 +169,7 @@ class Heartbeat:
                 "round_sources": 0,
                 "round_ok": 0,
                 "round_failed": 0,
+                "round_put_off": 0,
                 "config_loaded_at": self.started_at,
                 "config_refused_at": None,
                 "config_refused": None,
@@ -175,9 +177,12 @@ class Heartbeat:
         self._write(db, now, changes)
         self._prune(db, now)
 
-    def round_ended(self, db: Database, now: datetime, sources: int, ok: int, failed: int) -> None:
+    def round_ended(
+        self, db: Database, now: datetime, sources: int, ok: int, failed: int, put_off: int = 0
+    ) -> None:
         """The heartbeat: a poll round ended. The counts are kept from the last
-        round that fetched something (most rounds find no source due)."""
+        round that fetched something (most rounds find no source due); ``put_off``:
+        sources neither ok nor failed, put off behind other fetches of their site."""
         if not self.started:
             self.start(db, now)
         changes: dict[str, Any] = {"seen_at": now, "stopped_at": None}
@@ -187,6 +192,7 @@ class Heartbeat:
                 "round_sources": sources,
                 "round_ok": ok,
                 "round_failed": failed,
+                "round_put_off": put_off,
             }
         self._write(db, now, changes)
         if self._pruned_at is None or now - self._pruned_at >= PRUNE_EVERY:

@@ -70,6 +70,7 @@ __all__ = [
     "remove_listener",
     "source_failed",
     "source_ok",
+    "source_put_off",
 ]
 
 log = logging.getLogger("watchtower.metrics")
@@ -92,7 +93,8 @@ NEW_ITEMS = Counter(
 MENTIONS = Counter("watchtower_mentions", "Brand mentions found.", ["source"], registry=None)
 POLLS = Counter(
     "watchtower_polls",
-    "Source fetches by outcome (ok, failed).",
+    "Source fetches by outcome (ok, failed, put_off: it waited too long for other "
+    "fetches of its site and goes to the next round, not counted as a failure).",
     ["source", "outcome"],
     registry=None,
 )
@@ -163,7 +165,8 @@ _started = threading.local()
 
 
 def add_listener(listener: Listener) -> None:
-    """Call ``listener(event, data)`` on each ``poll``, ``sent``, ``retried``, ``failed``."""
+    """Call ``listener(event, data)`` on each ``poll``, ``put_off`` (a :class:`PollEvent`
+    whose ``error`` says why), ``sent``, ``retried``, ``failed`` (a target)."""
     _listeners.append(listener)
 
 
@@ -227,7 +230,7 @@ def forget_sources(names: Iterable[str]) -> None:
         for counter in (ITEMS_FETCHED, NEW_ITEMS, MENTIONS):
             with contextlib.suppress(KeyError):
                 counter.remove(name)
-        for outcome in ("ok", "failed"):
+        for outcome in ("ok", "failed", "put_off"):
             with contextlib.suppress(KeyError):
                 POLLS.remove(name, outcome)
 
@@ -237,6 +240,16 @@ def source_failed(settings: SourceSettings, error: str) -> None:
     POLLS.labels(settings.name, "failed").inc()
     POLL_SECONDS.labels(settings.kind).observe(seconds)
     _emit("poll", PollEvent(settings.name, settings.kind, False, seconds, error=error))
+
+
+def source_put_off(settings: SourceSettings, note: str) -> None:
+    """A fetch put off behind other fetches of its site (``note`` says which):
+    counted by source as the other outcomes are, not as a failure. Per source,
+    not per host: the sources are the config's, a site's name is whatever their
+    URLs (and redirects) say."""
+    seconds = _elapsed()
+    POLLS.labels(settings.name, "put_off").inc()
+    _emit("put_off", PollEvent(settings.name, settings.kind, False, seconds, error=note))
 
 
 # ------------------------------------------------------------------ drain hooks

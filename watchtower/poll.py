@@ -36,7 +36,7 @@ from watchtower.heartbeat import Heartbeat
 from watchtower.logs import kv
 from watchtower.outage import outage_reason
 from watchtower.pipeline.runner import BatchStats, RunContext, run_batch
-from watchtower.poll_deferral import put_off_host, record_put_off
+from watchtower.poll_deferral import put_off_host, record_put_off, retry_put_off
 from watchtower.poll_outcome import (
     SUCCESS,
     SUCCESS_WITH_NEWS,
@@ -124,7 +124,11 @@ class Poller:
             if not self.heartbeat.started:
                 self.heartbeat.start(db, self.app.clock(), once=all_sources)
             stats = self._round(all_sources, stop)
-            self.heartbeat.round_ended(db, self.app.clock(), stats.sources, stats.ok, stats.failed)
+            if all_sources:  # run --once has no next round for the sources put off
+                retry_put_off(self, stats, stop)
+            self.heartbeat.round_ended(
+                db, self.app.clock(), stats.sources, stats.ok, stats.failed, stats.put_off
+            )
         except Exception as exc:
             self.full.failed(exc)  # the caller logs it (one line per outage)
             raise
@@ -267,7 +271,7 @@ class Poller:
         except SourceError as exc:
             host = put_off_host(exc)
             if host is not None:  # queued behind our fetches of its site: not its failure
-                record_put_off(app.db, claim.id, settings.name, host, app.clock())
+                record_put_off(app.db, claim, settings, host, app.clock(), stats)
                 return None
             self._record_failure(claim.id, settings, exc.message, exc.retry_after, stats, exc)
             return None

@@ -49,9 +49,16 @@ LEDGER_SIZE = 64
 
 @dataclass
 class PollStats:
+    """The figures of one poll round (of a whole ``run --once``, its retry included)."""
+
     sources: int = 0
     ok: int = 0
     failed: int = 0
+    #: Sources whose fetch waited too long for other fetches of its site: neither ok
+    #: nor failed (:mod:`watchtower.poll_deferral`); their claims, for ``run --once``
+    #: to try them again once those fetches are done.
+    put_off: int = 0
+    put_off_claims: list[Claim] = field(default_factory=list)
     not_modified: int = 0
     items: int = 0
     new_items: int = 0
@@ -60,6 +67,21 @@ class PollStats:
     #: Sources still being fetched when the round stopped waiting (they finish later).
     running: int = 0
     errors: dict[str, str] = field(default_factory=dict)
+
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
+
+    def note_put_off(self, claim: Claim) -> None:
+        """Count ``claim``'s source as put off (poll threads call this together)."""
+        with self._lock:
+            self.put_off += 1
+            self.put_off_claims.append(claim)
+
+    def take_put_off(self) -> list[Claim]:
+        """The claims put off so far, no longer counted: a retry counts them again."""
+        with self._lock:
+            claims, self.put_off_claims = self.put_off_claims, []
+            self.put_off -= len(claims)
+            return claims
 
     def add(self, batch: BatchStats) -> None:
         self.new_items += batch.new_items
@@ -72,6 +94,7 @@ class PollStats:
             "sources": self.sources,
             "ok": self.ok,
             "failed": self.failed,
+            **({"put_off": self.put_off} if self.put_off else {}),
             "new": self.new_items,
             "mentions": self.mentions,
             "queued": self.queued,

@@ -20,6 +20,7 @@ from rich.table import Table
 
 from watchtower import metrics
 from watchtower.health import ago
+from watchtower.poll_deferral import put_off_site
 from watchtower.sanitise import printable
 
 if TYPE_CHECKING:
@@ -35,6 +36,10 @@ class RunSummary:
     """What one ``run --once`` did, collected from metrics events."""
 
     polls: dict[str, metrics.PollEvent] = field(default_factory=dict)
+    #: Sources put off behind other fetches of their site: the site, and how often.
+    put_off: dict[str, tuple[str, int]] = field(default_factory=dict)
+    #: Of those, the ones whose last word in the run is that they were put off.
+    still_put_off: set[str] = field(default_factory=set)
     sent: int = 0
     retried: int = 0
     failed: int = 0
@@ -44,8 +49,32 @@ class RunSummary:
         with self._lock:
             if event == "poll":
                 self.polls[data.source] = _added(self.polls.get(data.source), data)
+                self.still_put_off.discard(data.source)
+            elif event == "put_off":
+                _, times = self.put_off.get(data.source, ("", 0))
+                host = put_off_site(data.error) or "the same site"
+                self.put_off[data.source] = (host, times + 1)
+                self.still_put_off.add(data.source)
+                if data.source not in self.polls:  # its row, with nothing read
+                    self.polls[data.source] = data
             elif event in ("sent", "retried", "failed"):
                 setattr(self, event, getattr(self, event) + 1)
+
+    def result(self, source: str) -> str:
+        """The table's ``result`` cell (Rich markup): ok or failed, and for a source
+        put off behind other fetches of its site, whether the retry at the end of
+        the run fetched it."""
+        p = self.polls[source]
+        if source not in self.put_off:
+            return "[green]ok[/]" if p.ok else f"[red]failed[/] {_plain(p.error or '')}"
+        host, times = self.put_off[source]
+        waiting = f"waiting for other fetches of {_plain(host)}"
+        if source in self.still_put_off:
+            again = f"still {waiting} when tried again" if times > 1 else waiting
+            return f"[yellow]put off[/]: {again}; not counted as a failure, the next run fetches it"
+        if p.ok:
+            return f"[green]ok[/] on retry (put off first: {waiting})"
+        return f"[red]failed[/] on retry (put off first: {waiting}): {_plain(p.error or '')}"
 
 
 def _added(earlier: metrics.PollEvent | None, read: metrics.PollEvent) -> metrics.PollEvent:
@@ -82,19 +111,22 @@ def summary_table(summary: RunSummary) -> Table:
     table.add_column("time", justify="right")
     for name in sorted(summary.polls):
         p = summary.polls[name]
-        result = "[green]ok[/]" if p.ok else f"[red]failed[/] {_plain(p.error or '')}"
         table.add_row(
             _plain(name),
             _plain(p.kind),
-            result,
+            summary.result(name),
             str(p.items),
             str(p.new_items),
             str(p.mentions),
             f"{p.seconds:.1f}s",
         )
-    ok = sum(p.ok for p in summary.polls.values())
+    put_off = len(summary.still_put_off)
+    ok = sum(p.ok for name, p in summary.polls.items() if name not in summary.still_put_off)
+    failed = len(summary.polls) - ok - put_off
     table.caption = (
-        f"sources: {ok} ok, {len(summary.polls) - ok} failed · items "
+        f"sources: {ok} ok, {failed} failed"
+        + (f", {put_off} put off" if put_off else "")
+        + " · items "
         f"{sum(p.items for p in summary.polls.values())} · mentions "
         f"{sum(p.mentions for p in summary.polls.values())} · notifications: "
         f"{summary.sent} sent, {summary.retried} retried, {summary.failed} failed"
@@ -123,10 +155,13 @@ def run_once_with_progress(daemon: Daemon, console: Console | None = None) -> in
         task = progress.add_task("polling sources", total=total, last="")
 
         def listener(event: str, data: Any) -> None:
+            first = event in ("poll", "put_off") and data.source not in summary.polls
             summary.on_event(event, data)
-            if event == "poll":
-                mark = "✓" if data.ok else "✗"
-                progress.update(task, advance=1, last=f"{mark} {_plain(data.source)}")
+            if event in ("poll", "put_off"):
+                # A source counts once: read again (a mailbox catching up, a source
+                # put off then fetched at the end) it moves the bar no further.
+                mark = "⏸" if event == "put_off" else ("✓" if data.ok else "✗")
+                progress.update(task, advance=int(first), last=f"{mark} {_plain(data.source)}")
                 if len(summary.polls) >= total:
                     progress.update(task, description="delivering notifications")
             elif event in ("sent", "retried", "failed"):

@@ -377,7 +377,10 @@ class Daemon:
         their window ends. Notifications waiting for a retry are awaited up to
         ``max_wait`` seconds. The exit code is 0 when every source was fetched
         and nothing was left undelivered, else :data:`ONCE_INCOMPLETE` (cron and
-        systemd timers then report the run); the log line says what failed.
+        systemd timers then report the run); the log line says what failed. A
+        source put off behind other fetches of its site is fetched again at the
+        end of the poll (:func:`~watchtower.poll_deferral.retry_put_off`); one
+        still put off then was not fetched: the run is incomplete.
         """
         self._install_signals()
         with self.app.db.session() as session:
@@ -421,7 +424,7 @@ class Daemon:
                 extra=kv(held=held),
             )
         waiting = after.get("pending", 0) + after.get("sending", 0)
-        code = ONCE_INCOMPLETE if stats.failed or failed or waiting else 0
+        code = ONCE_INCOMPLETE if stats.failed or stats.put_off or failed or waiting else 0
         log.log(
             logging.WARNING if code else logging.INFO,
             "run finished",

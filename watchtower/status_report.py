@@ -62,6 +62,7 @@ NOT_POLLED_YET = (
     "last_error_at",
     "failing_since",
     "last_warning",
+    "put_off_at",
     "last_success",
     "last_attempt",
     "next_check",
@@ -100,6 +101,7 @@ def status_report(
     full one); when it is full, ``daemon.heartbeat_blocked`` says why a daemon
     may be "not seen" and still run (:data:`HEARTBEAT_BLOCKED`)."""
     from watchtower.health import source_health
+    from watchtower.poll_deferral import put_off_site
     from watchtower.redact import redact_target, redact_text
     from watchtower.sanitise import printable
     from watchtower.storage import outbox_queries
@@ -134,6 +136,9 @@ def status_report(
                 "last_error_at": row["last_error_at"] if error else None,
                 "failing_since": row.get("failing_since") if h.failures else None,
                 "last_warning": printable(warning, keep="") if warning else None,
+                # When the last fetch was put off behind other fetches of its site
+                # (its warning says so): the note is dated by that, not by a success.
+                "put_off_at": row["last_attempt_at"] if put_off_site(warning) else None,
                 "last_success": h.last_success,
                 "last_attempt": row["last_attempt_at"],
                 "next_check": h.next_check if h.enabled else None,
@@ -203,7 +208,9 @@ def status_report(
         }
         for f in outbox_queries.failed_targets(session)
     ]
-    instances = instances_report(session, now) if current else None
+    instances = (
+        instances_report(session, now, put_off=_schema_has(schema, "0010")) if current else None
+    )
     url = loaded.database_url if loaded else database_url
     database = database_report(session, url, schema, statvfs=statvfs) if url else None
     if loaded:
@@ -375,15 +382,18 @@ def database_size(session: Session, url: str) -> int | None:
     return None
 
 
-def instances_report(session: Session, now: datetime) -> list[dict[str, Any]]:
+def instances_report(
+    session: Session, now: datetime, *, put_off: bool = True
+) -> list[dict[str, Any]]:
     """Each watchtower process recorded in ``daemons`` (:mod:`watchtower.heartbeat`):
-    running ones first, then the most recently seen."""
+    running ones first, then the most recently seen. Without ``put_off`` (a schema
+    before 0010), ``round_put_off`` is 0."""
     from watchtower.heartbeat import instance_state
     from watchtower.sanitise import printable
     from watchtower.storage.daemons import daemon_rows
 
     found = []
-    for row in daemon_rows(session):
+    for row in daemon_rows(session, put_off=put_off):
         found.append(
             {
                 "id": row.id,
@@ -401,6 +411,7 @@ def instances_report(session: Session, now: datetime) -> list[dict[str, Any]]:
                 "round_sources": row.round_sources,
                 "round_ok": row.round_ok,
                 "round_failed": row.round_failed,
+                "round_put_off": row.round_put_off if put_off else 0,
                 "config_loaded_at": row.config_loaded_at,
                 "config_refused_at": row.config_refused_at,
                 "config_refused": printable(row.config_refused, keep="")

@@ -17,6 +17,7 @@ from datetime import datetime
 from typing import Any
 
 from watchtower.health import ago
+from watchtower.poll_deferral import put_off_note, put_off_site
 from watchtower.status_report import STATE_ORDER
 
 __all__ = [
@@ -270,6 +271,7 @@ def instance_lines(report: dict[str, Any], now: datetime, *, every: bool = False
             f"last round with fetches {ago(i['round_at'], now)}: {i['round_sources']} "
             f"source{'s' if i['round_sources'] != 1 else ''}, "
             f"{i['round_ok']} ok, {i['round_failed']} failed"
+            + (f", {i['round_put_off']} put off" if i.get("round_put_off") else "")
             if i["round_at"]
             else "no source fetched yet"
         )
@@ -317,7 +319,8 @@ def version_lines(versions: dict[str, list[str]]) -> list[str]:
 
 
 def source_lines(source: dict[str, Any], now: datetime, tz: str = "UTC") -> list[str]:
-    """Under a source: since when it fails, and what its last fetch warned about."""
+    """Under a source: since when it fails, and what its last fetch warned about (a
+    fetch put off behind other fetches of its site: when, not a warning)."""
 
     lines = []
     if source["state"] == "silent":
@@ -329,6 +332,10 @@ def source_lines(source: dict[str, Any], now: datetime, tz: str = "UTC") -> list
             if since
             else "failing since: unknown (before this watchtower kept it)"
         )
-    if source.get("last_warning"):
+    host = put_off_site(source.get("last_warning"))
+    if host is not None:
+        when = source.get("put_off_at")
+        lines.append(put_off_note(host, moment(when, now, tz) if when else None))
+    elif source.get("last_warning"):
         lines.append(f"last warning ({ago(source['last_success'], now)}): {source['last_warning']}")
     return lines

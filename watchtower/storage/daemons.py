@@ -12,7 +12,7 @@ from typing import Any
 
 from sqlalchemy import delete, select
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, defer
 
 from watchtower.storage.tables import DAEMONS, DaemonRow
 
@@ -38,6 +38,10 @@ def forget_daemons(session: Session, seen_before: datetime, keep: str) -> int:
     return int(getattr(result, "rowcount", 0) or 0)
 
 
-def daemon_rows(session: Session) -> list[DaemonRow]:
-    """Every recorded process, the most recently seen first."""
-    return list(session.scalars(select(DaemonRow).order_by(DaemonRow.seen_at.desc())))
+def daemon_rows(session: Session, *, put_off: bool = True) -> list[DaemonRow]:
+    """Every recorded process, the most recently seen first; without ``put_off``
+    (a schema before 0010), ``round_put_off`` is not read (do not touch it)."""
+    query = select(DaemonRow).order_by(DaemonRow.seen_at.desc())
+    if not put_off:
+        query = query.options(defer(DaemonRow.round_put_off, raiseload=True))
+    return list(session.scalars(query))

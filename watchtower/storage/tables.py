@@ -282,6 +282,8 @@ class DaemonRow(Base):
     round_sources: Mapped[int] = mapped_column(default=0)
     round_ok: Mapped[int] = mapped_column(default=0)
     round_failed: Mapped[int] = mapped_column(default=0)
+    # Sources put off behind other fetches of their site (migration 0010).
+    round_put_off: Mapped[int] = mapped_column(default=0, server_default="0")
     stopped_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     config_loaded_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     config_refused_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
