@@ -144,6 +144,9 @@ class NearDuplicateIndex:
         self._slots: U32 = np.zeros(0, dtype=np.uint32)
         self._delta: dict[int, list[int]] = {}  # recent postings, merged in batches
         self._delta_size = 0
+        # The same postings, flat and in the order they came, for the merge.
+        self._delta_keys = array("I")
+        self._delta_slots = array("I")
 
     # -- building ---------------------------------------------------------------
 
@@ -229,9 +232,12 @@ class NearDuplicateIndex:
             if keys is not None
             else sampled(bigram_hashes(fp.words), self.sample_rate, self.keys_per_doc)
         )
+        delta = self._delta
         for key in stored:
-            self._delta.setdefault(key, []).append(slot)
-            self._delta_size += 1
+            delta.setdefault(key, []).append(slot)
+        self._delta_keys.extend(stored)
+        self._delta_slots.extend([slot] * len(stored))
+        self._delta_size += len(stored)
         # Merging is O(stored keys); batching makes it a few µs per add amortised.
         if self._delta_size >= max(4096, len(self._keys) // 32):
             self._flush()
@@ -248,13 +254,14 @@ class NearDuplicateIndex:
     def _flush(self) -> None:
         if not self._delta_size:
             return
-        keys = np.fromiter(
-            (k for k, slots in self._delta.items() for _ in slots), np.uint32, self._delta_size
-        )
-        slots = np.fromiter(
-            (s for v in self._delta.values() for s in v), np.uint32, self._delta_size
-        )
+        # From the flat copies: read back from the dict by a Python loop over
+        # every posting, merging cost 1.8% of a first poll's recording (session
+        # 12). Sorted stably by key, each key's slots stay in the order they
+        # came, as they are in the dict.
+        keys = np.frombuffer(self._delta_keys, dtype=np.uint32).copy()
+        slots = np.frombuffer(self._delta_slots, dtype=np.uint32).copy()
         self._delta, self._delta_size = {}, 0
+        self._delta_keys, self._delta_slots = array("I"), array("I")
         self._merge(keys, slots)
 
     def _merge(self, keys: U32, slots: U32) -> None:
@@ -424,9 +431,14 @@ class NearDuplicateIndex:
                 shift = np.repeat(lo - (np.cumsum(sizes) - sizes), sizes)
                 found = self._slots[shift + np.arange(len(shift))].tolist()
         if self._delta:
+            # Few of an item's keys are among the recent postings: the set
+            # intersection finds them in C, where a dict lookup per key in Python
+            # cost 1.0% of a first poll's recording (session 12). ``keys`` are
+            # sorted, so are the shared ones: the same slots in the same order.
             limit = self.max_postings
-            for slots in map(self._delta.get, keys.tolist()):
-                if slots and len(slots) <= limit:
+            for key in sorted(self._delta.keys() & keys.tolist()):
+                slots = self._delta[key]
+                if len(slots) <= limit:
                     found.extend(slots)
         return found
 
