@@ -50,7 +50,6 @@ def test_text_and_html_parts_with_escaped_html(smtp: SmtpServer) -> None:
     assert "Publication\u00a0: 24/11/2026 à 09:15 (CET)" in text
 
 
-
 def test_header_injection_is_neutralised(smtp: SmtpServer) -> None:
     mailer = notifier(smtp.port)
     title = "Acmé\r\nBcc: attacker@evil.example\r\n\r\nfake body"
