@@ -264,10 +264,15 @@ class EmailNotifier(Notifier):
         mail.policy = HEADERS_POLICY
         return mail
 
+    def password_in_clear(self) -> bool:
+        """Whether logging in would send the password unencrypted over a network
+        (refused: only a relay on this machine may take it in clear)."""
+        clear = not self.use_ssl and not self.starttls
+        return bool(self.username or self.password) and clear and not _loopback(self.host)
+
     def send(self, message: Message) -> Receipt:
         mail = self.build(message)
-        clear = not self.use_ssl and not self.starttls
-        if (self.username or self.password) and clear and not _loopback(self.host):
+        if self.password_in_clear():
             raise TargetDisabled(
                 "email",
                 DeliveryReason.of("smtp_clear_password", server=f"{self.host}:{self.port}"),

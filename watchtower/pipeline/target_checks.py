@@ -70,6 +70,8 @@ def _slack(notifier: SlackNotifier) -> bool:
 def _smtp(notifier: EmailNotifier, address: str) -> bool:
     from watchtower.notify.email import ascii_address
 
+    if notifier.password_in_clear():  # as a send refuses it (it never gets here)
+        return False
     ssl_client = notifier.use_ssl
     smtp: smtplib.SMTP | None = None
     try:
