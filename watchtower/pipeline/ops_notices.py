@@ -196,10 +196,16 @@ class OpsNotices:
 
     def readdress(self, row: Claimed, *, claimed: bool = False) -> bool:
         """Send ``row`` where its rule (or ``ops_notify``) routes now if a reload
-        dropped its target while a sender held the row (:func:`readdress_row`).
+        dropped its target while a sender held the row, or the config no longer
+        names its target (:func:`readdress_row`).
         ``True``: it moved; the caller must not send or record it."""
         return readdress_row(
-            self.app.db, self.app.loaded.config, self.app.clock(), row.id, claimed=claimed
+            self.app.db,
+            self.app.loaded.config,
+            self.app.clock(),
+            row.id,
+            claimed=claimed,
+            target=row.target,
         )
 
     def _ops_outside(self, kind: str) -> list[str]:

@@ -23,18 +23,19 @@ and brands it records, and the old row is ``skipped`` with where it went.
 * Ops notices (``kind = "ops"``: a source failing or back, a target down, a
   refused config…) go to the current ``[watchtower] ops_notify``, except the
   targets the notice is about (its payload's ``about``: a kind, or one
-  target's digest, see :func:`about`): a notice says what broke through
-  something else.
+  target's digest, see :func:`~watchtower.pipeline.readdress_routes.about`):
+  a notice says what broke through something else.
 * Spike alerts go where the config sends a spike of their brand or rule now
   (``[spikes] notify`` and the brand's ``notify``, or the rule's targets); an
   escalation to the current ``escalate_notify``; a calm-down where its alert
-  goes now, and its escalation if it was escalated (see :func:`_spike_targets`).
+  goes now, and its escalation if it was escalated (see
+  :func:`~watchtower.pipeline.readdress_routes.spike_targets`).
   Open alerts that would escalate to a target no longer named escalate to the
   current ``escalate_notify`` instead (:func:`_escalate_now`).
 * Summaries (grouping windows, quiet hours, digests) go where their rule
   routes now (a digest's or window's rule; the rules of a night's summary),
   except to a target that has some of the summed-up notifications already: it
-  got them on its own (see :func:`_summary_targets`).
+  got them on its own (see :func:`~watchtower.pipeline.readdress_routes.summary_targets`).
 * A spike alert or summary no route can be decided for (its brand or rule
   gone, ``[spikes]`` disabled, a ``[[digests]]`` target corrected: nothing says
   which of the current ones it was) goes to ``ops_notify`` instead of waiting
@@ -46,13 +47,16 @@ and brands it records, and the old row is ``skipped`` with where it went.
   outcome is written, and moves it then: a send that fails on the old target
   does not leave the row waiting for a target nobody names, and a row is
   never both sent to the old target and copied to the new one.
+* A row queued for a dropped target after this looked (the spikes job's
+  thread, or a replica not reloaded yet, still on the old config) is moved by
+  its sender the same way, under its claim, when it finds the target unnamed.
 """
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import threading
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -62,8 +66,8 @@ from sqlalchemy.orm import Session
 
 from watchtower.config import Config
 from watchtower.logs import kv
-from watchtower.notify.registry import split_target
-from watchtower.pipeline.route import configured_targets, targets_now
+from watchtower.pipeline.readdress_routes import about, destination
+from watchtower.pipeline.route import configured_targets
 from watchtower.redact import redact_target
 from watchtower.spike_calm import CALM_WITHIN
 from watchtower.spikes import scopes as spike_scopes  # the one place that routes spikes
@@ -127,21 +131,50 @@ def readdress(session: Session, config: Config, now: datetime) -> list[Readdress
     return moved
 
 
-def readdress_row(db: Database, config: Config, now: datetime, row: int, *, claimed: bool) -> bool:
+def readdress_row(
+    db: Database,
+    config: Config,
+    now: datetime,
+    row: int,
+    *,
+    claimed: bool,
+    target: str | None = None,
+) -> bool:
     """Re-address row ``row`` if a sender held it when ``config`` dropped its
-    target (:func:`readdress` could not touch it then); asked by that sender
-    before the send (``claimed``: the row is still ``sending``, held by the
-    caller) and once a failed or parked outcome is written. ``True``: it is
-    ``skipped``, queued where it goes now (or already there): not sent here.
+    target (:func:`readdress` could not touch it then), or if its ``target``
+    is one ``config`` does not name (queued with an older config after
+    :func:`readdress` looked); asked by that sender before the send
+    (``claimed``: the row is still ``sending``, held by the caller) and once a
+    failed or parked outcome is written. ``True``: it is ``skipped``, queued
+    where it goes now (or already there): not sent here.
 
-    A row nobody listed costs no query; a listed one is asked about once."""
+    A row nobody listed, for a target the config names, costs no query; a
+    listed one is asked about once."""
+    known = _known(config)
     with _lock:
-        if row not in _claimed:
-            return False
+        listed = row in _claimed
         _claimed.discard(row)
-    known = configured_targets(config)
+    if not listed and (target is None or target in known):
+        return False
     with db.writing() as session:
-        return bool(_readdress(session, config, known, now, row, claimed=claimed))
+        moved = _readdress(session, config, known, now, row, claimed=claimed)
+    if moved and not listed:
+        # Not the reload's doing: say where such a late row came from.
+        log.info(
+            "notification queued for a target the config no longer names: re-addressed",
+            extra=kv(outbox_id=row, target=redact_target(moved[0].old)),
+        )
+    return bool(moved)
+
+
+def _known(config: Config) -> frozenset[str]:
+    """:func:`configured_targets` of ``config``, worked out once per config: it is
+    asked about every row sent."""
+    global _targets_of
+    cached = _targets_of
+    if cached is None or cached[0] is not config:
+        cached = _targets_of = (config, frozenset(configured_targets(config)))
+    return cached[1]
 
 
 #: Rows a sender held (``sending``) when the last :func:`readdress` ran, for a
@@ -150,12 +183,14 @@ def readdress_row(db: Database, config: Config, now: datetime, row: int, *, clai
 #: finds its row listed or was seen waiting (and moved).
 _claimed: set[int] = set()
 _lock = threading.Lock()
+#: The last config :func:`_known` was asked about, and the targets it names.
+_targets_of: tuple[Config, frozenset[str]] | None = None
 
 
 def _readdress(
     session: Session,
     config: Config,
-    known: set[str],
+    known: AbstractSet[str],
     now: datetime,
     only: int | None,
     *,
@@ -177,7 +212,7 @@ def _readdress(
     out: dict[tuple[str, bool], Readdressed] = {}
     for row in session.scalars(query).all():
         payload: dict[str, Any] = dict(row.payload or {})
-        found = _destination(session, config, row, payload)
+        found = destination(session, config, row, payload)
         if found is None:
             continue  # its rule is gone, nowhere to tell ops: left where it is
         new, fallback = found
@@ -198,37 +233,6 @@ def _readdress(
     for done in out.values():
         log.info(f"re-addressed {done.describe()}", extra=kv(target=redact_target(done.old)))
     return list(out.values())
-
-
-def _destination(
-    session: Session, config: Config, row: OutboxRow, payload: dict[str, Any]
-) -> tuple[list[str], bool] | None:
-    """Where row ``row`` goes under ``config``, and whether that is ``ops_notify``
-    for want of a route (a spike alert, a summary); ``None``: it stays.
-
-    An empty list: the targets it routes to have its notifications already."""
-    kind = payload.get("kind") or "item"
-    rules = [str(r) for r in payload.get("rules") or []]
-    brands = [str(b) for b in payload.get("brands") or []]
-    if kind == "item":
-        found = targets_now(config, rules, brands)
-        return (found, False) if found else None
-    if kind == "ops":
-        concerned = str(payload.get("about") or "")
-        ops = [t for t in config.watchtower.ops_notify if not _concerns(t, concerned)]
-        return (ops, False) if ops else None
-    if kind == "spike":
-        found = _spike_targets(session, config, row, payload)
-    elif kind == "summary":
-        found = _summary_targets(session, config, row, payload)
-    else:
-        return None
-    if found is not None:
-        return found, False
-    # What it was for is gone, or nothing says which current target it was
-    # for: ops get it rather than nobody, the old target never.
-    ops = [t for t in config.watchtower.ops_notify if t != row.target]
-    return (ops, True) if ops else None
 
 
 def _escalate_now(session: Session, config: Config, known: set[str], now: datetime) -> None:
@@ -258,95 +262,6 @@ def _escalate_now(session: Session, config: Config, known: set[str], now: dateti
                 to=",".join(redact_target(t) for t in alert.escalate_notify) or "-",
             ),
         )
-
-
-def _spike_targets(
-    session: Session, config: Config, row: OutboxRow, payload: dict[str, Any]
-) -> list[str] | None:
-    """Where a spike alert (or its escalation, or its calm-down) goes now, as
-    :mod:`watchtower.spikes` would send it; ``None``: no route (its brand or
-    rule gone, ``[spikes]`` disabled, no ``escalate_notify`` left).
-
-    A brand's alert tells the rules folded into it (``rules``) too, so it goes
-    to their targets as well. A calm-down goes where its alert goes now, and
-    where its escalation does if it was escalated."""
-    spike: dict[str, Any] = payload.get("spike") or {}
-    scopes = {(scope.kind, scope.name): scope for scope in spike_scopes(config)}
-    rules = [str(r) for r in payload.get("rules") or []]
-    if spike.get("scope") == "brand":
-        names = [("brand", str(b)) for b in payload.get("brands") or []]
-        names += [("rule", r) for r in rules]
-    else:
-        names = [("rule", r) for r in rules[:1]]
-    if not names or names[0] not in scopes:
-        return None
-    found = [scopes[name] for name in names if name in scopes]
-    alerted = not spike.get("escalation")
-    escalated = not alerted
-    if spike.get("calm"):
-        alert = session.scalars(
-            select(SpikeAlertRow).where(SpikeAlertRow.dedup_key == spike.get("alert"))
-        ).first()
-        # Where the alert went, and its escalation if any; the copies already
-        # queued there keep the calm-down told once.
-        escalated = alert is not None and alert.escalated_at is not None
-    targets = [
-        target
-        for scope in found
-        for target in [
-            *(scope.targets if alerted else []),
-            *(scope.escalate_notify if escalated else []),
-        ]
-    ]
-    return list(dict.fromkeys(targets)) or None
-
-
-def _summary_targets(
-    session: Session, config: Config, row: OutboxRow, payload: dict[str, Any]
-) -> list[str] | None:
-    """Where a summary goes now: where its rule routes (a grouping window's or
-    digest's rule), or the rules and brands it sums up (quiet hours); without
-    the targets that have some of its notifications already (they got them on
-    their own). ``None``: no route (its rule gone, or a ``[[digests]]``
-    target's digest: which current target it was is not known)."""
-    summary: dict[str, Any] = payload.get("summary") or {}
-    brands = [str(b) for b in payload.get("brands") or []]
-    if summary.get("reason") in ("group", "digest"):
-        rule = str(summary.get("what") or "")
-        if not rule:  # a [[digests]] target's own digest: no rule to route by
-            return None
-        found = targets_now(config, [rule], brands)
-    else:
-        rules = [str(r) for r in payload.get("rules") or []]
-        found = targets_now(config, rules, brands) if rules or brands else None
-    if not found:
-        return None
-    summed = select(OutboxRow.dedup_key).where(OutboxRow.parent_id == row.id)
-    have = set(
-        session.scalars(
-            select(OutboxRow.target).where(
-                OutboxRow.target.in_(found), OutboxRow.dedup_key.in_(summed)
-            )
-        )
-    )
-    return [target for target in found if target not in have]
-
-
-def about(scope: str) -> str:
-    """What an ops notice records it is about: a kind (``slack``) as it is, one
-    target as a digest (an Apprise URL carries its token; payloads hold none)."""
-    if ":" not in scope:
-        return scope
-    return "sha256:" + hashlib.sha256(scope.encode()).hexdigest()
-
-
-def _concerns(target: str, concerned: str) -> bool:
-    """Whether an ops notice :func:`about` ``concerned`` concerns ``target``."""
-    if not concerned:
-        return False
-    if concerned.startswith("sha256:"):
-        return about(target) == concerned
-    return split_target(target)[0] == concerned
 
 
 def _copy(
