@@ -1,4 +1,4 @@
-"""The one HTTP client every adapter shares, and the one place fetch failures are classified.
+"""The one HTTP client every adapter shares.
 
 Caps and timeouts: connect/read timeouts and an overall deadline per request,
 enforced on every socket read (a server trickling one byte at a time, even in
@@ -9,59 +9,63 @@ http/https only, a URL the client cannot request refused as a plain error);
 private, loopback and link-local addresses refused where the connection is
 made unless the source allows them (:mod:`watchtower.adapters._net`); a
 per-host concurrency limit and politeness delay (a fetch that waits too long
-for its site's slot is put off, not failed: :meth:`HttpFetcher._host_slot`); a User-Agent naming
-watchtower; cookies kept for one fetch (its redirects) only. Every failure
-becomes a :class:`TransientError` or :class:`PermanentError` carrying a plain
-sentence for the operator, as Miniflux's ``response_handler.go`` does. A form
-POST (an OAuth token request) goes through the same guards, deadline, cap and
-error mapping (:meth:`HttpFetcher.post_form`).
+for its site's slot is put off, not failed: :meth:`HttpFetcher._host_slot`); a
+User-Agent naming watchtower; cookies kept for one fetch (its redirects) only.
+Every failure becomes a :class:`TransientError` or :class:`PermanentError`
+carrying a plain sentence for the operator, classified in one place
+(:mod:`watchtower.adapters._http_errors`). A form POST (an OAuth token request)
+goes through the same guards, deadline, cap and error mapping
+(:meth:`HttpFetcher.post_form`).
 """
 
 from __future__ import annotations
 
-import email.utils
 import ipaddress
 import logging
 import socket
-import ssl
 import threading
 import time
-import zlib
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from http.cookiejar import CookieJar, DefaultCookiePolicy
 from urllib.parse import urlsplit
 
 import httpx
 
 from watchtower import __version__
-from watchtower.adapters._inflate import Inflater
-from watchtower.adapters._net import (
-    GuardedBackend,
-    IPNetwork,
-    ResolveError,
-    Resolver,
-    deadline_scope,
+from watchtower.adapters._http_errors import (
+    REQUEST_FAILURES,
+    classify,
+    request_error,
+    retry_after_seconds,
 )
+from watchtower.adapters._inflate import Inflater
+from watchtower.adapters._net import GuardedBackend, IPNetwork, Resolver, deadline_scope
 from watchtower.adapters._transport import OriginPoolTransport
 from watchtower.adapters._urls import (
     check_location,
     check_url,
-    invalid_url,
     parse_url,
-    reason,
     redirect_target,
     redirected,
 )
-from watchtower.errors import PermanentError, SourceError, TransientError
+from watchtower.errors import PermanentError, TransientError
 from watchtower.logs import kv
+
+# classify and retry_after_seconds are imported from here by the adapters.
+__all__ = [
+    "MAX_REDIRECTS",
+    "USER_AGENT",
+    "HttpFetcher",
+    "Response",
+    "classify",
+    "retry_after_seconds",
+]
 
 USER_AGENT = f"watchtower/{__version__} (+https://github.com/watchtower-veille/watchtower)"
 MAX_REDIRECTS = 5
-RETRY_AFTER_MAX = 30 * 86_400.0  # seconds
 
 log = logging.getLogger("watchtower.http")
 
@@ -346,25 +350,8 @@ class HttpFetcher:
                 return Response(
                     str(response.url), response.status_code, response.headers, b"".join(chunks)
                 )
-        except SourceError:
-            raise
-        except httpx.TimeoutException:
-            code = "timeout_total" if time.monotonic() >= deadline else "timeout"
-            raise TransientError(code=code, params={"seconds": self.timeout}) from None
-        except zlib.error:
-            raise PermanentError(code="bad_compression") from None
-        except httpx.ConnectError as exc:
-            params = {"reason": reason(exc), "host": urlsplit(url).hostname or ""}
-            raise TransientError(code=_connect_code(exc), params=params) from None
-        except httpx.InvalidURL as exc:
-            # The request's URL was checked: httpx choked on a Location ("http:x")
-            # that check_location let through.
-            raise invalid_url(exc, redirect=True) from None
-        except httpx.HTTPError as exc:
-            network = _network_code(exc)
-            if network is None:
-                raise TransientError(f"network error ({reason(exc)})") from None
-            raise TransientError(code=network, params={"reason": reason(exc)}) from None
+        except REQUEST_FAILURES as exc:
+            raise request_error(exc, url=url, deadline=deadline, timeout=self.timeout) from None
 
 
 @dataclass
@@ -387,88 +374,3 @@ def _streamed(response: httpx.Response) -> Iterator[httpx.Response]:
         yield response
     finally:
         response.close()
-
-
-def _causes(exc: BaseException) -> Iterator[BaseException]:
-    """``exc`` and the exceptions under it (httpx wraps httpcore, which wraps the OS error)."""
-    seen: set[int] = set()
-    current: BaseException | None = exc
-    while current is not None and id(current) not in seen:
-        seen.add(id(current))
-        yield current
-        current = current.__cause__ or current.__context__
-
-
-def _connect_code(exc: httpx.ConnectError) -> str:
-    """Which of the catalogue's connection failures ``exc`` is."""
-    for cause in _causes(exc):
-        if isinstance(cause, ResolveError | socket.gaierror):
-            return "dns"
-        if isinstance(cause, ssl.SSLCertVerificationError):
-            return "tls_certificate"
-        if isinstance(cause, ssl.SSLError):
-            return "tls_failed"
-        if isinstance(cause, ConnectionRefusedError):
-            return "connect_refused"
-        if isinstance(cause, ConnectionResetError | BrokenPipeError):
-            return "connect_reset"
-    return "connect_failed"
-
-
-def _network_code(exc: httpx.HTTPError) -> str | None:
-    """Which of the catalogue's network failures ``exc`` is, or ``None`` for a rare one."""
-    for cause in _causes(exc):
-        if isinstance(cause, ConnectionResetError | BrokenPipeError):
-            return "network_reset"
-    if isinstance(exc, httpx.RemoteProtocolError) and "disconnected" in str(exc).lower():
-        return "network_closed"
-    if isinstance(exc, httpx.ReadError | httpx.WriteError):
-        return "network_error"
-    return None
-
-
-def retry_after_seconds(value: str | None, now: datetime | None = None) -> float | None:
-    """Parse ``Retry-After`` as seconds or an HTTP-date; ``None`` if absent or invalid.
-
-    At most 30 days: the number is the server's, of any length, and "9" * 30
-    seconds overflowed the scheduler's ``timedelta`` (which caps it lower again).
-    """
-    if not value:
-        return None
-    value = value.strip()
-    if value.isascii() and value.isdigit():  # "²" is a digit to isdigit(), not to float()
-        return min(float(value), RETRY_AFTER_MAX)
-    try:
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=UTC)
-    now = now or datetime.now(UTC)
-    return min(max(0.0, (when - now).total_seconds()), RETRY_AFTER_MAX)
-
-
-_STATUS_CODES = {
-    400: "http_bad_request",
-    401: "http_unauthorized",
-    403: "http_forbidden",
-    404: "http_not_found",
-    408: "http_timeout",
-    410: "http_gone",
-    429: "http_rate_limited",
-}
-
-
-def classify(response: Response) -> Response:
-    """Return successful responses; raise the right ``SourceError`` for the others."""
-    status = response.status
-    if status < 300 or status == 304:
-        return response
-    retry_after = retry_after_seconds(response.headers.get("retry-after"))
-    params = {"status": status}
-    if status == 429 or status == 408:
-        raise TransientError(code=_STATUS_CODES[status], params=params, retry_after=retry_after)
-    if status >= 500:
-        raise TransientError(code="http_server_error", params=params, retry_after=retry_after)
-    code = _STATUS_CODES.get(status, "http_status")
-    raise PermanentError(code=code, params=params, retry_after=retry_after)

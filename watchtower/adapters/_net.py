@@ -13,10 +13,17 @@ An IPv6 address that carries an IPv4 one is judged by the IPv4 address, where
 the packets end up: IPv4-mapped ``::ffff:a.b.c.d``, IPv4-compatible
 ``::a.b.c.d``, 6to4 ``2002:AABB:CCDD::/48`` and NAT64 ``64:ff9b::a.b.c.d``
 (``[64:ff9b::a9fe:a9fe]`` is the cloud metadata address through the host's
-NAT64 gateway). The local-use NAT64 prefix ``64:ff9b:1::/48`` (RFC 8215) and
-the deprecated site-local ``fec0::/10`` are private networks, refused unless
-allowed: Python 3.11's ``is_global`` calls them global, as it does every
-address above.
+NAT64 gateway).
+
+Every other address is judged by ``ipaddress``'s ``is_global``, whose tables
+depend on the interpreter's patch release (CPython corrected them in 2024,
+gh-113171, and unpatched 3.11 builds remain) and predate some IANA blocks. Two
+rules refuse what one build or another calls global: an IPv6 address outside
+``2000::/3``, the only block IANA allocates for global unicast, is never
+global (local-use NAT64 ``64:ff9b:1::/48``, site-local ``fec0::/10``, SIIT's
+IPv4-translated ``::ffff:0:a.b.c.d``, SRv6 ``5f00::/16``), nor is
+``192.0.0.0/24`` (IETF protocol assignments, global past ``192.0.0.7`` to an
+unpatched build).
 """
 
 from __future__ import annotations
@@ -51,11 +58,10 @@ _state = threading.local()
 # Where an IPv6 address carries an IPv4 address in its last 32 bits.
 _NAT64 = ipaddress.IPv6Network("64:ff9b::/96")  # RFC 6052 well-known prefix
 _IPV4_COMPATIBLE = ipaddress.IPv6Network("::/96")  # RFC 4291, deprecated
-# Private IPv6 networks that ipaddress (3.11) counts as global.
-_PRIVATE_V6 = (
-    ipaddress.IPv6Network("64:ff9b:1::/48"),  # RFC 8215 local-use NAT64: IPv4 anywhere inside
-    ipaddress.IPv6Network("fec0::/10"),  # site-local, RFC 3879
-)
+# The IPv6 global unicast space; IANA has allocated nothing global outside it.
+_GLOBAL_UNICAST_V6 = ipaddress.IPv6Network("2000::/3")
+# Not globally reachable, yet global to unpatched interpreters (before gh-113171).
+_PRIVATE_V4 = ipaddress.IPv4Network("192.0.0.0/24")
 
 
 class deadline_scope:
@@ -119,10 +125,7 @@ def address_refusal(
         return None
     if address.is_multicast or address.is_unspecified:
         return shown, f"{shown} is not a host address"
-    private_v6 = isinstance(address, ipaddress.IPv6Address) and any(
-        address in network for network in _PRIVATE_V6
-    )
-    if (address.is_global and not private_v6) or allow_private:
+    if allow_private or (address.is_global and _globally_routed(address)):
         return None
     if address.is_loopback:
         label = "a loopback"
@@ -133,6 +136,13 @@ def address_refusal(
     return shown, (
         f"{shown} is {label} address (set allow_private = true on the source to permit it)"
     )
+
+
+def _globally_routed(address: IPAddress) -> bool:
+    """False in the blocks that ``is_global`` calls global on some builds only."""
+    if isinstance(address, ipaddress.IPv6Address):
+        return address in _GLOBAL_UNICAST_V6
+    return address not in _PRIVATE_V4
 
 
 class _DeadlineStream(httpcore.NetworkStream):
