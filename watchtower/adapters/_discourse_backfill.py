@@ -44,6 +44,7 @@ __all__ = [
     "Pause",
     "chunk_start",
     "read_back",
+    "read_when",
     "still_new",
 ]
 
@@ -188,8 +189,8 @@ def _waiting(backfills: list[Backfill], why: str, when: str) -> str:
     )
 
 
-def _after(pause: Pause) -> str:
-    """When the chunks left are read: after the pause, else at the next check."""
+def read_when(pause: Pause) -> str:
+    """When what a failure left is read: after the pause, else at the next check."""
     until = parse_date(pause.until)
     if until is None:
         return "at the next check"
@@ -214,7 +215,7 @@ def read_back(
     items (to watch them for edits)."""
     now = now or datetime.now(UTC)
     if backfills and pause.holds(now):
-        warnings.append(_waiting(backfills, pause.why, _after(pause)))
+        warnings.append(_waiting(backfills, pause.why, read_when(pause)))
         return BackRead([], backfills, pause, stopped=True)
     items: list[Item] = []
     left: list[Backfill] = []
@@ -248,5 +249,5 @@ def read_back(
     if failure is None:
         return BackRead(items, left)
     pause = Pause.after(failure, now)
-    warnings.append(_waiting(left, failure.message, _after(pause)))
+    warnings.append(_waiting(left, failure.message, read_when(pause)))
     return BackRead(items, left, pause, stopped=True, failed=True)

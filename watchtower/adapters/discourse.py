@@ -13,7 +13,8 @@ query (its first page).
 
 A busy evening moves more topics than one ``/latest.json`` page lists (30): while
 the last topic of a page was bumped after the newest bump the previous poll saw
-(``since``), the next page is read too, up to :data:`_PAGES` pages a poll. An
+(``since``), the next page is read too, up to 10 pages a poll
+(:mod:`~watchtower.adapters._discourse_listing`). An
 old topic the cursor does not know (beyond the first poll's page, or forgotten)
 revived by a reply is read from its last chunk, and only its posts made after
 ``since`` are items: a reply in a 2019 thread is one alert, not the thread.
@@ -40,8 +41,16 @@ it fails for now (429, 5xx, timeout), the poll keeps its new posts and warns,
 and the re-reads wait (``Retry-After``). So does reading a revived topic's
 first replies backwards: what was read is kept, the chunks left are read at
 the next check, after ``Retry-After`` (and no re-check is asked of a forum that
-just failed). A 429 on ``/latest.json`` or a topic's new posts fails the poll
-as before (the cursor does not move: nothing is lost).
+just failed).
+
+When the forum fails a later request of the poll for now (a ``/latest.json``
+page after the first, a topic's new posts), the poll keeps what it read: the
+topics read are recorded, those left and the pages not read wait in the cursor,
+nothing more is asked of the forum, and the next poll reads on, not before the
+forum's ``Retry-After`` (at most an hour): until then a poll asks nothing. The
+poll's first answer failing (``/latest.json``; the first topic after a 304)
+fails the poll as before (the cursor does not move: nothing is lost), so a
+forum that is down shows as a failing source.
 
 A post links to its permalink (``post_url``, read below the base URL, as
 Discourse writes it for a subfolder install too), unless that link would leave
@@ -77,21 +86,22 @@ A forum loading categories lazily lists its topics' categories in
 
 from __future__ import annotations
 
-import json
-import os
-from dataclasses import dataclass
 from typing import Any, Literal
 
 from pydantic import Field, model_validator
 
 from watchtower.adapters._discourse_backfill import (
     Backfill,
+    BackRead,
     Pause,
     chunk_start,
     read_back,
+    read_when,
     still_new,
 )
 from watchtower.adapters._discourse_categories import Categories
+from watchtower.adapters._discourse_forum import Forum, load
+from watchtower.adapters._discourse_listing import Gap, Listing, deferred, read_pages
 from watchtower.adapters._discourse_plan import Task, bump_key, plan
 from watchtower.adapters._discourse_posts import Topic, parse_latest, parse_posts, post_link
 from watchtower.adapters._discourse_watch import Watchlist
@@ -99,12 +109,11 @@ from watchtower.adapters.base import (
     FetchContext,
     FetchResult,
     HttpUrl,
-    Page,
     Source,
     SourceSettings,
     SourceState,
 )
-from watchtower.errors import PermanentError
+from watchtower.errors import PermanentError, TransientError
 from watchtower.models import Item
 
 __all__ = [
@@ -116,9 +125,7 @@ __all__ = [
     "post_link",
 ]
 
-_JSON = "application/json"
 _REMEMBERED_TOPICS = 500  # cursor size bound: older topics are forgotten
-_PAGES = 10  # /latest.json pages (30 topics each) read in one poll
 
 
 class DiscourseSettings(SourceSettings):
@@ -165,68 +172,6 @@ class DiscourseSettings(SourceSettings):
         return bool(self.api_key_env) and not self.include_restricted
 
 
-@dataclass(frozen=True)
-class _Forum:
-    """The forum's JSON API: its base URL, address policy and API credentials."""
-
-    ctx: FetchContext
-    base: str
-    allow_private: bool
-    credentials: dict[str, str]
-
-    @classmethod
-    def of(cls, settings: DiscourseSettings, ctx: FetchContext) -> _Forum:
-        credentials = {}
-        if settings.api_key_env:
-            key = os.environ.get(settings.api_key_env, "").strip()
-            if not key:
-                params = {"variable": settings.api_key_env}
-                raise PermanentError(code="api_key_env_missing", params=params)
-            credentials["Api-Key"] = key
-            if settings.api_username:
-                credentials["Api-Username"] = settings.api_username
-        return cls(ctx, settings.base_url.rstrip("/"), settings.allow_private, credentials)
-
-    def latest(self, state: SourceState) -> Page:
-        """``/latest.json``, conditionally (ETag / Last-Modified from ``state``)."""
-        response = self.ctx.http.get(
-            f"{self.base}/latest.json",
-            etag=state.etag,
-            last_modified=state.last_modified,
-            accept=_JSON,
-            allow_private=self.allow_private,
-            credentials=self.credentials or None,
-        )
-        return Page(
-            response,
-            response.headers.get("etag") or state.etag,
-            response.headers.get("last-modified") or state.last_modified,
-        )
-
-    def get(self, path: str, what: str) -> dict[str, Any]:
-        """The JSON object at ``path`` below the base URL."""
-        response = self.ctx.http.get(
-            f"{self.base}{path}",
-            accept=_JSON,
-            allow_private=self.allow_private,
-            credentials=self.credentials or None,
-        )
-        return _load(response.content, what)
-
-
-def _load(data: bytes, what: str) -> dict[str, Any]:
-    try:
-        payload = json.loads(data)
-    except ValueError as exc:
-        params = {"what": what, "reason": str(exc)}
-        raise PermanentError(code="forum_not_json", params=params) from None
-    except RecursionError:
-        raise PermanentError(code="forum_too_deep", params={"what": what}) from None
-    if not isinstance(payload, dict):
-        raise PermanentError(code="forum_not_object", params={"what": what})
-    return payload
-
-
 class DiscourseSource(Source):
     """Polls ``/latest.json`` and reads the new posts of the topics that moved."""
 
@@ -236,9 +181,19 @@ class DiscourseSource(Source):
     def fetch(
         self, settings: DiscourseSettings, state: SourceState, ctx: FetchContext
     ) -> FetchResult:
-        forum = _Forum.of(settings, ctx)
-        page = forum.latest(state)
+        forum = Forum.of(settings, ctx)
         cursor = state.cursor
+        hold = Pause.restored(cursor.get("pause"), ctx.now())
+        if hold.holds(ctx.now()):  # the forum asked us to slow down: nothing before then
+            note = f"the forum asked to wait ({hold.why}); it is read {read_when(hold)}"
+            return FetchResult(
+                [],
+                not_modified=True,
+                etag=state.etag,
+                last_modified=state.last_modified,
+                warnings=[note],
+            )
+        page = forum.latest(state)
         first_poll = "topics" not in cursor
         seen: dict[str, int] = dict(cursor.get("topics") or {})
         bumped: dict[str, str] = dict(cursor.get("bumped") or {})
@@ -246,16 +201,21 @@ class DiscourseSource(Source):
         backfills = [b for b in map(Backfill.restored, cursor.get("backfill") or []) if b]
         watch = Watchlist.restored(cursor.get("watch"), ctx.now())
         since = str(cursor.get("since") or "")
+        gap = Gap.restored(cursor.get("gap"))
         categories = Categories.restored(cursor.get("categories"), ctx.now())
         warnings: list[str] = []
         if page.not_modified:
-            if not (pending or backfills or watch.due()):
+            if not (pending or backfills or gap or watch.due()):
                 return page.result([], watch.notes())
             pages: list[dict[str, Any]] = []  # nothing moved, but there is work left
         else:
-            pages = [_load(page.response.content, "/latest.json")]
-            if not first_poll:
-                pages += self._more_pages(forum, pages[0], since, warnings)
+            pages = [load(page.response.content, "/latest.json")]
+        listing = Listing()
+        if not first_poll:
+            listing = read_pages(forum.get, pages[0] if pages else None, since, gap, warnings)
+            if listing.failure is not None and not (pages or listing.pages):
+                raise listing.failure  # nothing read: the forum fails, as the source does
+            pages += listing.pages
         listed = [topic for payload in pages for topic in parse_latest(payload)]
         # Every topic that moved, shown or not, sets ``since``: a topic skipped for an
         # unknown category and later known public is then read as a revived one
@@ -276,11 +236,16 @@ class DiscourseSource(Source):
             waiting_backfills = [b for b in backfills if b.topic.id in undecided]
             backfills = [b for b in backfills if b.topic.id not in hidden | undecided]
             watch.forget(hidden | undecided)
-        tasks = plan(listed, pending, seen, bumped, since)
+        # While listing pages are left unread, an unknown topic may have been among
+        # them: its posts are news since the oldest bump not listed yet.
+        tasks = plan(listed, pending, seen, bumped, gap.since if gap else since)
         waiting = [t for t in tasks if t.topic.id in undecided]
         tasks = [t for t in tasks if t.topic.id not in undecided]
         if moved:
-            bumped = {str(t.id): t.bumped_at for t in listed if t.bumped_at}
+            fresh = {str(t.id): t.bumped_at for t in listed if t.bumped_at}
+            # A partial listing keeps what it did not see (an edit's bump is told apart).
+            partial = gap or listing.gap or page.not_modified
+            bumped = {**bumped, **fresh} if partial else fresh
             since = max([since, *(t.bumped_at for t in moved)], key=bump_key)
         this_poll, later = tasks[: settings.max_topics], tasks[settings.max_topics :]
         if first_poll:
@@ -288,29 +253,32 @@ class DiscourseSource(Source):
                 seen[str(task.topic.id)] = task.topic.highest_post_number
             later, waiting = [], []
         items: list[Item] = []
-        queued = {task.topic.id for task in pending}
-        for task in this_poll:
-            try:
-                items += self._read(forum, task, seen, backfills, watch)
-            except PermanentError as exc:
-                if task.topic.id not in queued:
-                    raise
-                # Deleted or made private since an earlier poll queued it: failing
-                # every poll on it would block the whole forum.
+        failure, done = listing.failure, 0
+        if failure is None:
+            queued = {task.topic.id for task in pending}
+            reading = (forum, this_poll, queued, seen, backfills, watch, warnings)
+            items, done, failure = self._read_all(*reading, started=bool(pages))
+        read, unread = this_poll[:done], this_poll[done:]
+        if first_poll:  # history too, as the topics beyond max_topics
+            for task in unread:
                 seen[str(task.topic.id)] = task.topic.highest_post_number
-                warnings.append(f"topic {task.topic.id} was skipped: {exc.message}")
+            unread = []
         # Topics left behind (not read, or a long topic read one chunk at a time)
         # wait for the next polls; the unread ones go first.
+        later = [*unread, *later]
         later += [
             t
-            for t in this_poll
+            for t in read
             if not t.edited and seen.get(str(t.topic.id), 0) < t.topic.highest_post_number
         ]
         # A revived topic's first replies, read backwards: before its last ones.
         pause = Pause.restored(cursor.get("backfill_pause"), ctx.now())
-        back = read_back(
-            forum.get, forum.base, backfills, warnings, watch.note, now=ctx.now(), pause=pause
-        )
+        if failure is None:
+            back = read_back(
+                forum.get, forum.base, backfills, warnings, watch.note, now=ctx.now(), pause=pause
+            )
+        else:  # the forum just failed: nothing more is asked of it in this poll
+            back = BackRead([], backfills, pause, stopped=True, failed=True)
         backfills = back.left
         # Earlier posts edited: Discourse's listing does not show it (see _discourse_watch);
         # not asked of a forum that just failed a read for now (429, 5xx, timeout).
@@ -331,45 +299,60 @@ class DiscourseSource(Source):
             result.cursor["backfill_pause"] = back.pause.saved()
         if settings.screens_categories:
             result.cursor["categories"] = categories.saved()
+        if listing.gap is not None:
+            result.cursor["gap"] = listing.gap.saved()
+        if failure is not None:
+            hold = Pause.after(failure, ctx.now())
+            if hold.saved():
+                result.cursor["pause"] = hold.saved()
+            result.warnings.append(
+                deferred(failure.message, read_when(hold), len(later), listing.gap)
+            )
         # A busy evening: read on at the next poll round (not for undecided topics:
         # their category is asked again at the next check, at its usual pace; nor
-        # for backward reads the forum failed or paused: they wait for the next check).
-        result.more = bool(later or (backfills and not back.stopped))
+        # for what the forum failed or paused: it waits for the next check).
+        result.more = failure is None and bool(later or (backfills and not back.stopped))
         return result
 
-    def _more_pages(
+    def _read_all(
         self,
-        forum: _Forum,
-        payload: dict[str, Any],
-        since: str,
+        forum: Forum,
+        tasks: list[Task],
+        queued: set[int],
+        seen: dict[str, int],
+        backfills: list[Backfill],
+        watch: Watchlist,
         warnings: list[str],
-    ) -> list[dict[str, Any]]:
-        """The next ``/latest.json`` pages, while their topics moved since ``since``.
+        *,
+        started: bool,
+    ) -> tuple[list[Item], int, TransientError | None]:
+        """The new posts of ``tasks`` read in order, how many tasks were done, and
+        the failure for now that stopped the reading (``None``: none did).
 
-        A page is read while the one before it is full (``more_topics_url``) and
-        its last topic was bumped after ``since``: every topic on it moved, so
-        the next page may hold more that did.
+        A failure for now fails the poll when it is the poll's first answer
+        (``started`` false: ``/latest.json`` answered 304 and no topic was read
+        yet), as the forum is then failing; after one, what was read is kept.
         """
-        topics = parse_latest(payload)
-        out: list[dict[str, Any]] = []
-        for number in range(1, _PAGES + 1):
-            more = (payload.get("topic_list") or {}).get("more_topics_url")
-            if not (more and topics and since and bump_key(topics[-1].bumped_at) > bump_key(since)):
-                break
-            if number == _PAGES:
-                warnings.append(
-                    f"more than {_PAGES} pages of topics moved since the last check; "
-                    "the older ones are read when they move again"
-                )
-                break
-            payload = forum.get(f"/latest.json?page={number}", "/latest.json")
-            topics = parse_latest(payload)
-            out.append(payload)
-        return out
+        items: list[Item] = []
+        for done, task in enumerate(tasks):
+            try:
+                items += self._read(forum, task, seen, backfills, watch)
+            except PermanentError as exc:
+                if task.topic.id not in queued:
+                    raise
+                # Deleted or made private since an earlier poll queued it: failing
+                # every poll on it would block the whole forum.
+                seen[str(task.topic.id)] = task.topic.highest_post_number
+                warnings.append(f"topic {task.topic.id} was skipped: {exc.message}")
+            except TransientError as exc:
+                if not (started or done):
+                    raise
+                return items, done, exc
+        return items, len(tasks), None
 
     def _read(
         self,
-        forum: _Forum,
+        forum: Forum,
         task: Task,
         seen: dict[str, int],
         backfills: list[Backfill],

@@ -3,8 +3,9 @@
 
 A 429 (or a 5xx, a timeout) on ``posts.json?post_ids[]=…`` keeps the round's new
 posts, warns while the re-check waits, honours ``Retry-After`` and re-reads the
-watched posts later. A 429 on ``/latest.json`` or a topic's new posts still fails
-the poll (nothing is lost: the cursor does not move).
+watched posts later. A 429 on ``/latest.json`` still fails the poll (nothing is
+lost: the cursor does not move); see ``test_discourse_later_failures`` for the
+later requests of a poll.
 """
 
 from __future__ import annotations
