@@ -14,6 +14,7 @@ from typing import Any
 
 from watchtower.adapters._dates import parse_date
 from watchtower.adapters._feed import ATOM
+from watchtower.adapters._jsonld import without_nul
 from watchtower.adapters._text import collapse
 from watchtower.adapters._xml import parse_xml
 from watchtower.errors import PermanentError
@@ -71,7 +72,10 @@ def parse_appstore(data: bytes, url: str) -> list[Item]:
     """Reviews of an App Store customer-review feed, JSON or Atom XML."""
     if data.lstrip()[:1] in (b"{", b"["):
         try:
-            entries = (json.loads(data).get("feed") or {}).get("entry") or []
+            feed = json.loads(data)
+            if b"\\u0000" in data:
+                feed = without_nul(feed)
+            entries = (feed.get("feed") or {}).get("entry") or []
         except (ValueError, AttributeError):
             raise PermanentError(code="appstore_not_json") from None
         except RecursionError:

@@ -1,17 +1,26 @@
 """schema.org JSON-LD as pages carry it: ``application/ld+json`` blocks read
-leniently (comments, trailing commas: JSON-LD in the wild is often not JSON),
-and walked node by node."""
+leniently, and walked node by node.
+
+JSON-LD in the wild is often not JSON. Forgiven, as search engines forgive
+them: ``//`` and ``/* */`` comments, trailing commas, raw newlines and tabs
+inside strings (templates pasting a review's text as typed), a byte-order
+mark, a ``<![CDATA[ … ]]>`` wrapper, the whole block HTML-escaped
+(``{&quot;@type&quot;: …``), several values one after the other, and a
+``type`` attribute with parameters (``application/ld+json; charset=utf-8``).
+A block that still cannot be read is skipped; the page's other blocks are not.
+"""
 
 from __future__ import annotations
 
 import json
 import re
 from collections.abc import Iterator
+from html import unescape
 from typing import Any
 
 from selectolax.lexbor import LexborHTMLParser
 
-__all__ = ["jsonld_blocks", "loads_lenient", "types", "walk"]
+__all__ = ["jsonld_blocks", "loads_lenient", "types", "walk", "without_nul"]
 
 # Comments outside strings, and trailing commas: the usual ways JSON-LD breaks JSON.
 # Strings (group 1) and unclosed comments (group 2) are kept as they are; an
@@ -22,22 +31,61 @@ _JSON_JUNK = re.compile(
 )
 
 
+_CDATA = re.compile(r"\A\s*<!\[CDATA\[(.*)\]\]>\s*\Z", re.DOTALL)
+# Control characters are allowed inside strings (strict=False): a raw newline
+# in a review's text must not lose every review of the block.
+_DECODER = json.JSONDecoder(strict=False)
+_GAP = re.compile(r"[\s;]*")
+
+
 def loads_lenient(text: str) -> Any:
-    """``json.loads`` that forgives JavaScript comments and trailing commas."""
+    """``json.loads`` that forgives what pages do to JSON-LD (see the module's
+    docstring); several values one after the other are returned as a list."""
+    text = text.removeprefix("\ufeff")
+    if cdata := _CDATA.match(text):
+        text = cdata[1]
     try:
-        return json.loads(text)
+        return _loads(text)
+    except ValueError:
+        # Escaped by a template that took the JSON for text: unescaping valid
+        # JSON would break its strings' own "&quot;", so only when it failed.
+        if "&quot;" not in text and "&#34;" not in text:
+            raise
+        return _loads(unescape(text))
+
+
+def _loads(text: str) -> Any:
+    try:
+        return _DECODER.decode(text)
     except ValueError:
         cleaned = _JSON_JUNK.sub(lambda m: m.group(1) or m.group(2) or m.group(3) or "", text)
-        return json.loads(cleaned)
+        return _values(cleaned)
+
+
+def _values(text: str) -> Any:
+    """One JSON value, or several separated by blanks or ``;`` (as a list)."""
+    values: list[Any] = []
+    end = 0
+    while (end := _GAP.match(text, end).end()) < len(text):  # type: ignore[union-attr]
+        value, end = _DECODER.raw_decode(text, end)
+        values.append(value)
+    if not values:
+        raise ValueError("no JSON value")
+    return values[0] if len(values) == 1 else values
 
 
 def jsonld_blocks(html: str) -> list[Any]:
     """Every ``application/ld+json`` block of a page that can be read (others skipped:
     not JSON, or nested too deeply for the parser)."""
     blocks = []
-    for node in LexborHTMLParser(html).css('script[type="application/ld+json"]'):
+    for node in LexborHTMLParser(html).css("script[type]"):
+        kind = (node.attributes.get("type") or "").split(";", 1)[0].strip().lower()
+        if kind != "application/ld+json":
+            continue
+        text = node.text(deep=True)
         try:
-            blocks.append(loads_lenient(node.text(deep=True)))
+            value = loads_lenient(text)
+            blocks.append(without_nul(value) if "\\u0000" in text else value)
         except (ValueError, RecursionError):
             continue
     return blocks
@@ -62,3 +110,19 @@ def types(node: dict[str, Any]) -> set[str]:
     kind = node.get("@type")
     kinds = kind if isinstance(kind, list) else [kind]
     return {str(k).rsplit("/", 1)[-1] for k in kinds if k}
+
+
+def without_nul(value: Any) -> Any:
+    """``value`` with the NUL characters of its strings dropped.
+
+    JSON may write one (``"\\u0000"``); PostgreSQL refuses it in a text column,
+    so one review carrying it failed its source at every poll, losing the
+    page's other reviews with it.
+    """
+    if isinstance(value, str):
+        return value.replace("\x00", "")
+    if isinstance(value, list):
+        return [without_nul(v) for v in value]
+    if isinstance(value, dict):
+        return {without_nul(k): without_nul(v) for k, v in value.items()}
+    return value

@@ -23,7 +23,7 @@ from urllib.parse import urldefrag, urljoin
 from watchtower.adapters._dates import parse_date
 from watchtower.adapters._text import collapse, html_to_text
 
-__all__ = ["REVIEW_KEYS", "ReviewIds", "name_of", "raw_name_of", "resolve"]
+__all__ = ["REVIEW_KEYS", "ReviewIds", "name_of", "raw_name_of", "repeats", "resolve"]
 
 #: Keys that hold reviews or their aggregate on the thing reviewed.
 REVIEW_KEYS = ("review", "reviews", "aggregateRating")
@@ -69,6 +69,50 @@ def _signature(node: dict[str, Any]) -> tuple[str, ...]:
         html_to_text(str(node.get("reviewBody") or node.get("description") or "")),
         str(rating.get("ratingValue") if isinstance(rating, dict) else rating or ""),
     )
+
+
+# Reviews one copy is compared with when they share author, date, text and
+# stars. A real page has one or two; a page of thousands of such reviews with
+# different headlines must not make the comparison quadratic (beyond these,
+# a review is kept, as before copies were told).
+_COMPARED = 8
+
+
+def repeats(reviews: list[tuple[dict[str, Any], str]]) -> set[int]:
+    """The ``id()`` of each review that repeats an earlier one of the page.
+
+    ``reviews`` are ``(node, subject)`` in page order, the subject as people
+    read it (:func:`name_of`). Pages often give a review twice (in the
+    product's ``review`` list and again in a block of its own, or in two
+    plugins' blocks), one copy with fewer fields: without its headline, its
+    subject or its address. Those copies make guids of their own (the
+    headline is part of some), so each would be announced. A review repeats an
+    earlier one when its author, date, text and stars are the same and its
+    subject, headline and address are too, or missing from one of the two.
+    Guids are still made from every copy, as before, so that stored ones stay.
+    """
+    kept: dict[tuple[str, ...], list[tuple[str, ...]]] = {}
+    repeated: set[int] = set()
+    for node, subject in reviews:
+        _raw_author, date, headline, body, rating = _signature(node)
+        author = name_of(node.get("author"))  # "Jos&eacute;" in one copy, "José" in the other
+        details = (subject, headline, str(node.get("@id") or ""), str(node.get("url") or ""))
+        earlier = kept.setdefault((author, date, body, _number(rating)), [])
+        if any(
+            all(a == b or not a or not b for a, b in zip(d, details, strict=True)) for d in earlier
+        ):
+            repeated.add(id(node))
+        elif len(earlier) < _COMPARED:
+            earlier.append(details)
+    return repeated
+
+
+def _number(rating: str) -> str:
+    """A rating value compared as a number ("4,0" is 4), else as written."""
+    try:
+        return repr(float(rating.replace(",", ".").strip()))
+    except ValueError:
+        return rating.strip()
 
 
 def _date_key(node: dict[str, Any]) -> str:

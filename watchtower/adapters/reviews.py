@@ -13,7 +13,10 @@ Two shapes are read, chosen by what the URL returns:
   or ``…/xml``): rating, author, title, body, date and app version.
 
 Ratings are scaled to 0–5 when a page declares another ``bestRating``, so a
-``rating:<=2`` rule means the same everywhere; the raw value stays in ``extra``.
+``rating:<=2`` rule means the same everywhere; the raw value stays in ``extra``
+(:mod:`~watchtower.adapters._review_ratings`, docs/forums-and-reviews.md). A
+review a page gives twice (two blocks, one copy with fewer fields) is one item
+(:func:`~watchtower.adapters._review_ids.repeats`).
 Pages write ratings, dates and names loosely, and are read as people read them:
 "4/5", "12 sur 20", "3 étoiles"; "20/11/2026"; "Jos&eacute;" (entities left in
 JSON-LD strings) — identities keep the text as written, so that reviews stored
@@ -42,19 +45,25 @@ notifications are written in the configured language, which adapters do not know
 
 from __future__ import annotations
 
-import math
 import re
 from collections.abc import Callable
 from datetime import datetime
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any, Literal
 from urllib.parse import urldefrag
 
-from watchtower.adapters._appstore import out_of_five, parse_appstore
+from watchtower.adapters._appstore import parse_appstore
 from watchtower.adapters._dates import parse_date, parse_human_date
 from watchtower.adapters._jsonld import jsonld_blocks, types, walk
-from watchtower.adapters._review_ids import REVIEW_KEYS, ReviewIds, name_of, raw_name_of, resolve
+from watchtower.adapters._review_ids import (
+    REVIEW_KEYS,
+    ReviewIds,
+    name_of,
+    raw_name_of,
+    repeats,
+    resolve,
+)
 from watchtower.adapters._review_memory import CURSOR_KEY, remember
+from watchtower.adapters._review_ratings import one_decimal, out_of_five_text, read_rating, stars
 from watchtower.adapters._text import decode_html, html_to_text
 from watchtower.adapters.base import (
     FetchContext,
@@ -78,62 +87,13 @@ __all__ = [
 NO_REVIEWS = (  # the message of code no_reviews
     "the page carries no schema.org reviews (JSON-LD): a new layout, a consent or bot-check page?"
 )
-_TENTH = Decimal("0.1")
 _ACCEPT = "text/html, application/json;q=0.9, application/xml;q=0.8, */*;q=0.5"
-
-
-# A rating written as text rather than a number: "4/5", "8 / 10", "4,5 sur 5",
-# "4.5 out of 5", "3 étoiles", "2★". Anything else is no rating.
-_NUMBER = r"\d{1,6}(?:[.,]\d{1,6})?"
-_WRITTEN_RATING = re.compile(
-    rf"\s*(?P<value>{_NUMBER})\s*(?:(?:/|sur|out\s+of|of)\s*(?P<best>{_NUMBER}))?"
-    r"\s*(?:★|☆|⭐|étoiles?|etoiles?|stars?|points?|pts?)?\s*\Z",
-    re.IGNORECASE,
-)
 
 
 class ReviewsSettings(UrlSourceSettings):
     """Keys of a review source: a page with JSON-LD reviews, or an App Store review feed."""
 
     kind: Literal["reviews"] = "reviews"
-
-
-def _rating(value: Any) -> tuple[float | None, str]:
-    """``(rating out of 5, raw text)`` from a ``Rating`` object or a bare number.
-
-    A value that is not a finite number (``NaN``, ``Infinity``, ``1e999999``)
-    is no rating (see :func:`~watchtower.adapters._appstore.out_of_five`);
-    others are clamped to 0–5. A ``bestRating`` that is not a finite positive
-    number is ignored: the rating is read out of 5.
-    """
-    best = 5.0
-    if isinstance(value, dict):
-        try:
-            best = float(value.get("bestRating") or 5)
-        except (TypeError, ValueError, OverflowError):
-            best = 5.0
-        if not (math.isfinite(best) and best > 0):
-            best = 5.0
-        value = value.get("ratingValue")
-    try:
-        raw = float(str(value).replace(",", "."))
-    except (TypeError, ValueError):
-        written = _WRITTEN_RATING.match(str(value)) if isinstance(value, str) else None
-        if written is None:
-            return None, ""
-        # "4/5", "8 / 10", "4,5 sur 5", "3 étoiles": the number, and its scale
-        # when the text gives one (it wins over a bestRating it contradicts).
-        raw = float(written["value"].replace(",", "."))
-        if written["best"]:
-            best = float(written["best"].replace(",", "."))
-            if not (math.isfinite(best) and best > 0):
-                return None, ""
-    if not math.isfinite(raw):
-        return None, ""
-    if best != 5.0:
-        share = min(max(raw / best, 0.0), 1.0)  # raw / best may overflow to ±inf
-        return out_of_five(round(share * 5, 2)), f"{raw:g}/{best:g}"
-    return out_of_five(raw), f"{raw:g}/5"
 
 
 # Types a page about something reviewable carries even before its first review
@@ -178,8 +138,10 @@ def _read_jsonld(html: str, url: str) -> tuple[list[Item], list[str | None], boo
                 found.append((node, parent))
     reviews = [(node, parent) for node, parent in found if "Review" in types(node)]
     ids = ReviewIds(reviews, url)
+    copies = repeats([(node, _subject(node, parent, name_of, named)) for node, parent in reviews])
+    found = [(node, parent) for node, parent in found if id(node) not in copies]
     items = [
-        _review_item(node, _subject(node, parent, name_of, named), url, ids)
+        _review_item(node, _subject(node, parent, name_of, named), url, ids, named)
         if "Review" in types(node)
         else _aggregate_item(
             node, _subject(node, parent, name_of, named), url, _subject(node, parent)
@@ -205,23 +167,20 @@ def _subject(
     is the node it refers to. Identities (an aggregate's guid) are made
     without: they stay what they were before references were followed.
     """
-    reviewed = node.get("itemReviewed")
-    if named and isinstance(reviewed, dict) and not reviewed.get("name"):
-        reviewed = named.get(str(reviewed.get("@id")), reviewed)
+    reviewed = _referred(node.get("itemReviewed"), named or {})
     return name(reviewed) or (name(parent) if parent else "")
+
+
+def _referred(value: Any, named: dict[str, dict[str, Any]]) -> Any:
+    """The node a nameless ``{"@id": …}`` refers to, else ``value``."""
+    if isinstance(value, dict) and not value.get("name"):
+        return named.get(str(value.get("@id")), value)
+    return value
 
 
 def parse_jsonld_reviews(html: str, url: str) -> list[Item]:
     """Reviews and aggregate ratings of a page's JSON-LD, as items."""
     return read_jsonld_reviews(html, url)[0]
-
-
-def _stars(rating: float | None, raw: str) -> str:
-    """``★★☆☆☆ 2/5``: the rating out of 5 as stars, then as the page gave it."""
-    if rating is None or not math.isfinite(rating):
-        return ""
-    full = min(5, max(0, int(rating + 0.5)))
-    return f"{'★' * full}{'☆' * (5 - full)} {raw}"
 
 
 def _link(node: dict[str, Any], page: str, ids: ReviewIds) -> tuple[str, bool]:
@@ -234,9 +193,13 @@ def _link(node: dict[str, Any], page: str, ids: ReviewIds) -> tuple[str, bool]:
     return link, urldefrag(link)[0] == urldefrag(page)[0] or not ids.own(node, "url")
 
 
-def _review_item(node: dict[str, Any], subject: str, url: str, ids: ReviewIds) -> Item:
-    rating, raw = _rating(node.get("reviewRating"))
-    author = name_of(node.get("author"))
+def _review_item(
+    node: dict[str, Any], subject: str, url: str, ids: ReviewIds, named: dict[str, dict[str, Any]]
+) -> Item:
+    rating, raw = read_rating(node.get("reviewRating"))
+    # An author given as {"@id": …} (a Person of the @graph) is named; the
+    # guid stays made from the author as written, as before.
+    author = name_of(_referred(node.get("author"), named))
     body = html_to_text(str(node.get("reviewBody") or node.get("description") or ""))
     date = str(node.get("datePublished") or node.get("dateCreated") or "")
     extra = {"subject": subject} if subject else {}
@@ -245,7 +208,7 @@ def _review_item(node: dict[str, Any], subject: str, url: str, ids: ReviewIds) -
     link, shared = _link(node, url, ids)
     # Without a headline: "Banque Acme – agence Lyon · ★★★★☆ 4/5 · Karim". The
     # subject names the business, which the review itself rarely does.
-    made_up = " · ".join(p for p in (subject, _stars(rating, raw), author) if p) or "★"
+    made_up = " · ".join(p for p in (subject, stars(rating, raw), author) if p) or "★"
     return Item(
         guid=ids.guid(node)[:2048],
         url=link[:8192],
@@ -313,14 +276,14 @@ def _aggregate_item(node: dict[str, Any], subject: str, url: str, written: str) 
     holds the subject as ``written`` on the page (entities and all), which
     guids stored before names were decoded hold too.
     """
-    rating = _rating({**node, "ratingValue": _one_decimal(node.get("ratingValue"))})[0]
-    exact = _rating(node)[1]
+    rating = read_rating({**node, "ratingValue": one_decimal(node.get("ratingValue"))})[0]
+    exact = read_rating(node)[1]
     count = str(node.get("ratingCount") or node.get("reviewCount") or "")
     return Item(
         guid=f"aggregate:{url}#{written}"[:2048],
         url=url,
         shared_url=True,
-        title=" · ".join(p for p in (subject, f"★ {_out_of_five_text(rating)}") if p),
+        title=" · ".join(p for p in (subject, f"★ {out_of_five_text(rating)}") if p),
         rating=rating,
         extra={
             "aggregate": "true",
@@ -329,24 +292,6 @@ def _aggregate_item(node: dict[str, Any], subject: str, url: str, written: str) 
             **({"subject": subject} if subject else {}),
         },
     )
-
-
-def _out_of_five_text(rating: float | None) -> str:
-    """``"1.6/5"``: a rating out of 5 to one decimal (half up), ``"?"`` without one."""
-    if rating is None:
-        return "?"
-    return f"{float(_one_decimal(rating)):g}/5"
-
-
-def _one_decimal(value: Any) -> Any:
-    """A rating rounded half up to one decimal ("4.63" → "4.6"); others as they are."""
-    try:
-        number = Decimal(str(value).replace(",", ".").strip())
-        if number.is_finite():
-            return str(number.quantize(_TENTH, rounding=ROUND_HALF_UP))
-    except (InvalidOperation, ValueError):
-        pass
-    return value
 
 
 def read_reviews(data: bytes, url: str, content_type: str = "") -> tuple[list[Item], bool]:
