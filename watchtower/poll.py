@@ -36,7 +36,7 @@ from watchtower.heartbeat import Heartbeat
 from watchtower.logs import kv
 from watchtower.outage import outage_reason
 from watchtower.pipeline.runner import BatchStats, RunContext, run_batch
-from watchtower.poll_deferral import put_off_host, record_put_off, retry_put_off
+from watchtower.poll_deferral import put_off_host, put_off_site, record_put_off, retry_put_off
 from watchtower.poll_outcome import (
     SUCCESS,
     SUCCESS_WITH_NEWS,
@@ -410,6 +410,8 @@ class Poller:
                 row.failing_since = now
             row.consecutive_failures += 1
             row.last_error = message
+            if put_off_site(row.last_warning) is not None:  # how the fetch before went
+                row.last_warning = None
             row.last_error_at = now
             row.next_check_at = next_check(
                 settings.every, now, failures=row.consecutive_failures, retry_after=retry_after

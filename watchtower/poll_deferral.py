@@ -9,8 +9,9 @@ no backoff, no "source down" alert; its validators and cursor are kept, so no
 item is lost. The source is due again at once: the next round claims it ahead
 of the sources due later (claims go by ``next_check_at``). ``status`` shows
 :data:`WAITING` under it, with when it was put off (:func:`put_off_site`),
-until a fetch of it succeeds; the log says it once per site (the fetcher's
-warning, then how many sources waited); the round counts it apart
+until its next fetch succeeds or fails (either replaces the note); the log
+says it once per site (the fetcher's warning, then how many sources waited);
+the round counts it apart
 (:attr:`~watchtower.poll_outcome.PollStats.put_off`), and so does
 ``watchtower_polls{outcome="put_off"}``. ``run --once`` has no next round: it
 tries the sources put off once more at its end (:func:`retry_put_off`), when
@@ -148,8 +149,13 @@ def retry_put_off(poller: Poller, stats: PollStats, stop: threading.Event | None
     # The poller's own workers and bookkeeping (the fetch under way, the outcome
     # recorded as in the round): only the claiming differs.
     pool = poller._workers(poller.app.loaded.config.watchtower.concurrency)
-    futures = [pool.submit(poller._poll_tracked, c, stats, stop, True) for c in again]
-    done, _running = wait_at_most(futures, None, stop, grace=STOP_GRACE)
+    try:
+        futures = [pool.submit(poller._poll_tracked, c, stats, stop, True) for c in again]
+        done, _running = wait_at_most(futures, None, stop, grace=STOP_GRACE)
+    finally:
+        # As at the end of a round: a retry that found nothing new (a 304) is a
+        # quiet success, and this run has no later round to write it.
+        poller._quiet.flush(poller.app.db)
     for future in done:
         error = future.exception()
         if error is not None:  # a database error while recording: the run's error

@@ -21,7 +21,10 @@ redirects (the secret is in the body) nor cookies. The endpoint refusing the
 app or the grant (``invalid_client``, ``invalid_grant``…) is a
 :class:`PermanentError` saying what to fix; a 5xx, a 429, a timeout or a
 connection failure is a :class:`TransientError` naming the token server, not
-"the site". No message quotes what was sent.
+"the site". A request that waited too long for other fetches of the token
+server's site keeps its ``host_busy`` error: it was never sent, and the poll
+puts the source off to the next round (:mod:`watchtower.poll_deferral`) as it
+does a feed's fetch. No message quotes what was sent.
 """
 
 from __future__ import annotations
@@ -212,6 +215,10 @@ def _post(app: OAuthApp, http: HttpFetcher, host: str) -> Response:
             max_bytes=MAX_ANSWER,
         )
     except TransientError as exc:
+        if exc.code == "host_busy":  # HttpFetcher._host_slot's
+            # Queued behind our own fetches of the token server's site, never sent:
+            # the poll puts the source off, as it does a feed fetch, not a failure.
+            raise
         if exc.code in ("timeout", "timeout_total"):
             params = {"host": host, "seconds": http.timeout}
             raise TransientError(code="oauth_timeout", params=params) from None
