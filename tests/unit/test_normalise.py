@@ -76,7 +76,9 @@ from watchtower.pipeline.spans import tokenize_chars as _tokenize_chars
         ("#Acme2024 #COVID19", "acme 2024 acme2024 covid 19 covid19"),
         ("#ПриветМир", "привет мир приветмир"),
         ("#Ac\u200bmeFail", "acme fail acmefail"),  # invisible characters stay invisible
-        ("l'#AcmeFail", "l acme fail acmefail"),  # "#" is no vowel: "l'" stays
+        # Elided before the tag's first letter, as "l'Acme": a consonant keeps "l'".
+        ("l'#AcmeFail", "acme fail acmefail"),
+        ("d’@Acme l'#Bcme", "acme l bcme"),
         ("#AcmeFail's", "acme fail acmefail s"),
         # All lower-case or all capitals: no way to split without a dictionary.
         ("#boycottacme #ACMEFAIL #acme", "boycottacme acmefail acme"),
@@ -235,6 +237,8 @@ def reference_words(text: str) -> list[str]:
     is_word = [f not in (" ", "'") for _, f in visible]
     out = []
     for k, (char, folded) in enumerate(visible):
+        # "l’#Acme" elides as "l’Acme": the sigil is dropped, the parts follow the "’".
+        elided = char in "#@" and k > 0 and visible[k - 1][1] == "'"
         if char in "#@" and not (k and is_word[k - 1]):
             end = k + 1
             while end < len(visible) and is_word[end]:
@@ -244,9 +248,11 @@ def reference_words(text: str) -> list[str]:
             if len(lengths) > 1:
                 at = 0
                 for n in lengths:
-                    out.append(" " + "".join(f for _, f in word[at : at + n]) + " ")
+                    lead = "" if elided and at == 0 else " "
+                    out.append(lead + "".join(f for _, f in word[at : at + n]) + " ")
                     at += n
-        out.append(folded)
+                elided = False
+        out.append("" if elided else folded)
     folded = "".join(out)
     words = []
     for m in re.finditer(r"[^ ']+", folded):

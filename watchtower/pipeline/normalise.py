@@ -35,7 +35,10 @@ with the spans :mod:`watchtower.pipeline.tags_and_breaks` finds):
   matches every spelling of the tag; the parts come *before* it so that the
   whole word keeps its neighbours (an apostrophe after it still decides
   elisions as before). Running text is never split: ``McDonald``, ``iPhone``,
-  ``PayPal`` are names, not tags.
+  ``PayPal`` are names, not tags. A ``#`` or ``@`` right after an apostrophe
+  is dropped (the parts written in its place), so that ``l’@Acme`` elides as
+  ``l’Acme`` does: else an exclusion ``Fondation de l'Acme`` would miss
+  ``Fondation de l’@Acme`` while the brand ``Acme`` matched it.
 
 The two rules cost a few ``in`` tests on text without ``#``, ``@`` or line breaks.
 """
@@ -138,20 +141,51 @@ def _prepare(text: str, *, tags: bool = True, quick: bool = False) -> str:
     breaks = find_breaks(text)
     if breaks:
         text = cut(text, breaks)
-    if tags and ("#" in text or "@" in text):
-        found = find_tags(text, shape(text))
-        if found and quick:
-            parts = [text[start:end] for _, spans in found for start, end in spans]
-            text = f"{text} {' '.join(parts)}"
-        elif found:
-            pieces, last = [], 0
-            for sigil, spans in found:
-                words = " ".join(text[start:end] for start, end in spans)
-                pieces += [text[last:sigil], " ", words, " "]
-                last = sigil
-            pieces.append(text[last:])
-            text = "".join(pieces)
+    if "#" not in text and "@" not in text:
+        return text
+    kinds = shape(text)
+    found = find_tags(text, kinds) if tags else []
+    if found and quick:
+        parts = [text[start:end] for _, spans in found for start, end in spans]
+        return f"{text} {' '.join(parts)}"
+    elided = set() if quick else _elided_sigils(text, kinds)
+    if found or elided:
+        parts_of = dict(found)
+        pieces, last = [], 0
+        for sigil in sorted({*parts_of, *elided}):
+            pieces.append(text[last:sigil])
+            if sigil in parts_of:
+                words = " ".join(text[start:end] for start, end in parts_of[sigil])
+                # Right after the apostrophe, so that "l’#AcmeFail" elides like "l’Acme".
+                pieces += [words, " "] if sigil in elided else [" ", words, " "]
+                last = sigil  # the whole tag follows its parts
+            else:
+                last = sigil + 1  # "l’@Acme" is read as "l’Acme"
+        pieces.append(text[last:])
+        text = "".join(pieces)
     return text
+
+
+def _elided_sigils(text: str, kinds: str) -> set[int]:
+    """The ``#`` and ``@`` right after an apostrophe (invisibles between skipped).
+
+    French elides before the tag's first letter, so ``l’@Acme`` is ``acme`` as
+    ``l’Acme`` is; without its sigil, the elision is decided as everywhere else.
+    ``kinds`` is :func:`~watchtower.pipeline.folding.shape` of ``text``.
+    """
+    out: set[int] = set()
+    if "'" not in kinds:
+        return out
+    for char in "#@":
+        sigil = text.find(char)
+        while sigil >= 0:
+            before = sigil - 1
+            while before >= 0 and kinds[before] == "\x01":
+                before -= 1
+            if before >= 0 and kinds[before] == "'":
+                out.add(sigil)
+            sigil = text.find(char, sigil + 1)
+    return out
 
 
 def tokenize(text: str) -> list[Token]:

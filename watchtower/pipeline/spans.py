@@ -101,10 +101,15 @@ def _drop_elisions(text: str, shape: str, spans: list[tuple[int, int]]) -> list[
 
 
 def _elides_before(text: str, shape: str, at: int) -> bool:
-    """Whether the first visible character from ``at`` is one French elides before."""
+    """Whether the first visible character from ``at`` is one French elides before
+    (a ``#`` or ``@`` right after the apostrophe skipped: ``l’@Acme``)."""
     size = len(shape)
     while at < size and shape[at] == "\x01":
         at += 1
+    if at < size and text[at] in SIGILS:
+        at += 1
+        while at < size and shape[at] == "\x01":
+            at += 1
     return at < size and shape[at] == "x" and fold_char(text[at])[:1] in ELIDING_NEXT
 
 
@@ -121,6 +126,7 @@ def tokenize_chars(text: str) -> list[Token]:
     # An elision before an apostrophe waits for the next visible character,
     # which decides whether it is dropped (a vowel or h) or kept.
     pending: Token | None = None
+    sigil_skipped = False
     # Hashtags and handles: a word right after "#" or "@" that is not itself
     # right after a word; its characters are kept to cut it into parts.
     after_word = after_sigil = in_tag = False
@@ -129,7 +135,9 @@ def tokenize_chars(text: str) -> list[Token]:
         folded = fold_char(char)
         if folded == "" or index in removed:
             continue
-        if pending is not None:
+        if pending is not None and char in SIGILS and not sigil_skipped:
+            sigil_skipped = True  # "l’@Acme": the tag's first letter decides
+        elif pending is not None:
             if folded[0] not in ELIDING_NEXT:
                 tokens.append(pending)
             pending = None
@@ -139,7 +147,7 @@ def tokenize_chars(text: str) -> list[Token]:
                     tokens += _tag_tokens(chars)
                 token = Token("".join(buf), start, end)
                 if folded == "'" and token.text in ELISIONS:
-                    pending = token
+                    pending, sigil_skipped = token, False
                 else:
                     tokens.append(token)
                 buf = []

@@ -310,11 +310,31 @@ class Matcher:
                     i = bisect_left(starts, hit_end) - 1
                     if i >= 0 and reach[i] > hit_start:
                         continue
+                if brand.exclude and self._typo_excluded(brand, pattern, start, end, ctx.text):
+                    continue
                 hits.append(hit)
                 kept += 1
                 if kept == MAX_HITS:
                     break
         return hits
+
+    def _typo_excluded(
+        self, brand: _Brand, pattern: Pattern, start: int, end: int, text: str
+    ) -> bool:
+        """Whether a typo hit (``Mutualiss`` for ``Mutualis``) lies in an exclusion once
+        spelt as the term: exclusions are matched as written, yet must cover every
+        spelling the term catches, or "Mutualiss Corporation" leaks past
+        ``exclude = ["Mutualis Corporation"]``. Only typo hits pay for the second scan."""
+        word = pattern.fuzzy_word
+        if word is None or text[start + 1 : end - 1] == word:
+            return False
+        found = self._brand_automaton.scan(f"{text[:start]} {word} {text[end:]}")
+        after = start + 1 + len(word)  # the space after the word spelt right
+        return any(
+            s < after and e > start + 1
+            for pid in brand.exclude
+            for s, e in found.get(pid, {}).items()
+        )
 
     @staticmethod
     def _offsets(hit: Hit) -> tuple[int, int]:
