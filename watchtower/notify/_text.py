@@ -8,7 +8,7 @@ import unicodedata
 from datetime import UTC, datetime, time, timedelta
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 from zoneinfo import ZoneInfo
 
 from watchtower.durations import parse_duration
@@ -19,6 +19,8 @@ from watchtower.pipeline.sites import NO_SITE_HOSTS
 from watchtower.typography import french_spacing as french_spacing  # re-exported
 
 SEVERITY_EMOJI = {Severity.info: "🔎", Severity.warning: "⚠️", Severity.critical: "🚨"}
+# In an address: whitespace (line separators included), controls, bidi controls.
+_URL_UNSAFE = re.compile(r"[\s\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 
 
 def http_url(url: str) -> str:
@@ -27,13 +29,19 @@ def http_url(url: str) -> str:
     Items' URLs are already only http(s) (:func:`watchtower.pipeline.canonical.
     canonical_url`); every notifier checks again before it makes a link or shows
     an address, so a ``javascript:`` or ``data:`` URL that reached a payload by
-    another way (an old row, a new producer) is never one.
+    another way (an old row, a new producer) is never one. For the same reason
+    whitespace, controls and bidi controls inside it are percent-encoded, as
+    canonical_url does: a line break would start a forged line ("Bcc: …") in a
+    text body, U+202E would show the address reordered.
     """
+    url = url.strip()
     try:
-        parts = urlsplit(url.strip())
+        parts = urlsplit(url)
     except ValueError:
         return ""
-    return url.strip() if parts.scheme.lower() in ("http", "https") and parts.netloc else ""
+    if parts.scheme.lower() not in ("http", "https") or not parts.netloc:
+        return ""
+    return _URL_UNSAFE.sub(lambda m: quote(m.group(), safe=""), url)
 
 
 def t(language: str, key: str) -> str:

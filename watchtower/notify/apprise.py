@@ -37,7 +37,7 @@ characters (C0, DEL, C1) and bidi controls are removed
 (:mod:`watchtower.sanitise`) and mass mentions are defused (``@everyone``,
 ``@here``, ``@channel``, ``<!channel>``, Discord's ``<@&role>`` and ``<@user>``,
 Teams' ``<at>…</at>``, Google Chat's ``<users/all>``), so a feed cannot ping a
-whole team.
+whole team, nor label a link of its own (Google Chat's ``<url|label>``).
 
 Services that ring louder for urgent messages get the alert's severity as
 their priority, unless the URL sets ``priority=`` itself (:data:`PRIORITY`):
@@ -98,6 +98,9 @@ _MASS_MENTION = re.compile(
 # Google Chat's <users/all> and <users/123>; Slack's every <!…> command
 # (<!subteam^S1> pings a user group, <!here|here> the channel, whatever its label).
 _TAG_MENTION = re.compile(r"<(?=@|!|at>|users/)", re.IGNORECASE)
+# Google Chat shows "<https://evil.example|acme.fr>" (passed on by Apprise) as a
+# link labelled "acme.fr": a feed's link must not pass for the brand's site.
+_ANGLE_LINK = re.compile(r"<(?=[a-z][a-z0-9+.-]*:)", re.IGNORECASE)
 # Apprise logs "…, error=404." when the service answered with that status.
 _HTTP_STATUS = re.compile(r"\berror=(\d{3})\b")
 # 4xx statuses worth another try: a timeout on the service's side, "too early".
@@ -143,13 +146,14 @@ PRIORITY: dict[str, dict[Severity, str]] = {
 
 
 def _defuse(text: str) -> str:
-    """``@everyone`` → ``@\u200beveryone``, ``<@&42>`` → ``<\u200b@&42>``: still
-    readable, pings nobody."""
+    """``@everyone`` → ``@\u200beveryone``, ``<@&42>`` → ``<\u200b@&42>``,
+    ``<https://…|label>`` → ``<\u200bhttps://…|label>``: still readable, pings
+    nobody, links nowhere."""
     text = _MASS_MENTION.sub(
         lambda m: f"@\u200b{m.group(2)}" if m.group(1) else f"<\u200b!{m.group(3)}>",
         printable(text, keep="\n"),
     )
-    return _TAG_MENTION.sub("<\u200b", text)
+    return _ANGLE_LINK.sub("<\u200b", _TAG_MENTION.sub("<\u200b", text))
 
 
 def _markdown_text(text: str) -> str:
@@ -294,7 +298,8 @@ class AppriseNotifier(Notifier):
         if sep != "\n":
             lines = [line for line in lines if line.strip()]
         # A mention's link, its last line, stays whatever is cut before it.
-        keep_last = bool(http_url(n.url)) and plain.body.endswith(n.url)
+        url = http_url(n.url)
+        keep_last = bool(url) and plain.body.endswith(url)
         return Message(
             address=address,
             subject=title,

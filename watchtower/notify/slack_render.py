@@ -12,10 +12,8 @@ still refuse the blocks, :func:`plain_text` is what is sent instead.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from typing import Any
-from urllib.parse import quote
 
 from watchtower.models import Notification, Severity
 from watchtower.notify._text import (
@@ -47,9 +45,7 @@ from watchtower.notify._text import (
     t,
     title_text,
     watching_text,
-    whole_room,
 )
-from watchtower.notify.base import word_cut
 from watchtower.notify.digest_text import (
     digest_heading,
     reach_text,
@@ -57,7 +53,14 @@ from watchtower.notify.digest_text import (
     stories,
     week_lines,
 )
-from watchtower.sanitise import printable
+
+# Imported from here by slack.py and tests: re-exported.
+from watchtower.notify.slack_mrkdwn import cut_mrkdwn as cut_mrkdwn
+from watchtower.notify.slack_mrkdwn import escape_mrkdwn as escape_mrkdwn
+from watchtower.notify.slack_mrkdwn import escape_text as escape_text
+from watchtower.notify.slack_mrkdwn import escape_url as escape_url
+from watchtower.notify.slack_mrkdwn import link as link
+from watchtower.notify.slack_mrkdwn import linkable, shown_url
 
 TEXT_MAX = 40_000
 BLOCKS_MAX = 50
@@ -65,67 +68,11 @@ BLOCK_TEXT_MAX = 3_000
 HEADER_MAX = 150
 BLOCKS_TEXT_TOTAL = 12_000  # all blocks' text together (msg_blocks_too_long beyond ~13,000)
 PLAIN_MAX = 4_000  # a plain-text message: Slack shows longer ones cut
-# A longer URL is never made a link: with its label and the text around it, the
-# block would pass BLOCK_TEXT_MAX and Slack would refuse the whole message.
-LINK_URL_MAX = 2_000
 URL_SHOWN = 300  # characters of an unlinkable URL shown as plain text
 GROUP_SHOWN = 20  # items listed (each linked) in a grouped message before "and N more"
 SUMMARY_SHOWN = 10  # items per brand in quiet-hours summaries and digests
 
 Block = dict[str, Any]
-# In a link's URL: what would end it (<, >, |), whitespace, controls, bidi controls.
-_FORMATTING = re.compile(r"[*_~`]")
-_URL_UNSAFE = re.compile(r"[\x00-\x20\x7f-\x9f<>|\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
-
-
-def escape_mrkdwn(text: str) -> str:
-    """Escape the three characters Slack treats as control sequences."""
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-
-
-def escape_text(text: str) -> str:
-    """Text from a feed (a title, a source, an excerpt) shown as written in mrkdwn.
-
-    :func:`escape_mrkdwn`, and Slack's formatting marks made inert: mrkdwn has
-    no escape for ``*``, ``_``, ``~`` and ````` ``, so a title "*GRATUIT*" would be
-    bold and "~prix~" struck through. A zero-width space on each side of the
-    mark keeps the character (and copy-paste) while no word boundary matches.
-    Never for a URL: the spaces would break it. Control characters and bidi
-    overrides go (:func:`watchtower.sanitise.printable`): U+202E before
-    "gpj.exe" would show "exe.jpg".
-    """
-    return _FORMATTING.sub("\u200b\\g<0>\u200b", escape_mrkdwn(printable(text)))
-
-
-def escape_url(url: str) -> str:
-    """A URL safe inside ``<url|label>``; ``""`` for anything but http(s), never a link."""
-    return _URL_UNSAFE.sub(lambda m: quote(m.group(), safe=""), http_url(url))
-
-
-def linkable(url: str) -> bool:
-    """Whether ``url`` is short enough to be a link (see ``LINK_URL_MAX``)."""
-    return 0 < len(escape_url(url)) <= LINK_URL_MAX
-
-
-def link(url: str, text: str) -> str:
-    """``<url|text>`` (``text`` already escaped), or just ``text`` without a linkable
-    (http(s), not too long) URL."""
-    return f"<{escape_url(url)}|{text}>" if linkable(url) else text
-
-
-def cut_mrkdwn(text: str, limit: int, more: str = "") -> str:
-    """Cut mrkdwn to ``limit`` characters without breaking a link or an ``&amp;`` entity."""
-    if len(text) <= limit:
-        return text
-    tail = "…" + (f" {more}" if more else "")
-    room = whole_room(text, limit - len(tail))  # never inside an emoji
-    cut = word_cut(text[:room], text[room : room + 1])  # between words
-    if cut.rfind("<") > cut.rfind(">"):  # inside <url|label>
-        cut = cut[: cut.rfind("<")]
-    amp = cut.rfind("&")
-    if amp >= 0 and ";" not in cut[amp:]:
-        cut = cut[:amp]
-    return cut.rstrip() + tail
 
 
 def section(text: str) -> Block:
@@ -150,7 +97,7 @@ def fit(
         # into a link to a page that does not exist.
         shown = {
             "type": "mrkdwn",
-            "text": escape_mrkdwn(clip(url, URL_SHOWN)),
+            "text": shown_url(url, URL_SHOWN),
             "verbatim": True,
         }
         blocks = [*blocks, {"type": "context", "elements": [shown]}]
@@ -249,7 +196,7 @@ def item_blocks(
     if sightings > 1:
         blocks.append(context("👀 " + seen_on_text(language, sightings)))
     # The fallback text is mrkdwn too: a raw URL there could hold "<!channel>".
-    url = escape_mrkdwn(http_url(n.url))
+    url = shown_url(n.url)
     fallback = f"{emoji} {severity}{t(language, 'colon')}{title} {url}".rstrip()
     return fit(blocks, fallback, url=n.url, language=language)
 

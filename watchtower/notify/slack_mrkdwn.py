@@ -1,0 +1,101 @@
+"""Text in Slack's mrkdwn: a feed's words escaped, links made safe, cuts that
+break neither a link nor an entity.
+
+Slack reads ``&``, ``<`` and ``>`` as control characters (``<!channel>``,
+``<@U123>``, ``<url|label>``); everything a stranger wrote goes through
+:func:`escape_text` (or :func:`escape_mrkdwn`), every address through
+:func:`escape_url` or :func:`shown_url`. :mod:`watchtower.notify.slack_render`
+builds the blocks with these.
+"""
+
+from __future__ import annotations
+
+import re
+from urllib.parse import quote
+
+from watchtower.notify._text import clip, http_url, whole_room
+from watchtower.notify.base import word_cut
+from watchtower.sanitise import printable
+
+__all__ = [
+    "LINK_URL_MAX",
+    "cut_mrkdwn",
+    "escape_mrkdwn",
+    "escape_text",
+    "escape_url",
+    "link",
+    "linkable",
+    "shown_url",
+]
+
+# A longer URL is never made a link: with its label and the text around it, the
+# block would pass Slack's 3,000 characters and Slack would refuse the whole message.
+LINK_URL_MAX = 2_000
+
+_FORMATTING = re.compile(r"[*_~`]")
+# In a link's URL: what would end it (<, >, |), whitespace, controls, bidi controls.
+_URL_UNSAFE = re.compile(r"[\x00-\x20\x7f-\x9f<>|\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+# Slack parses "some mentions" in mrkdwn on its own (text objects' ``verbatim``
+# is false): a title's plain "@channel" must not be one of them.
+_MASS_MENTION = re.compile(r"@(?=(?:channel|here|everyone)\b)", re.IGNORECASE)
+# The start of an entity cut short ("&am"): what remains of "&amp;" at a cut.
+_CUT_ENTITY = re.compile(r"&[a-z]*$")
+
+
+def escape_mrkdwn(text: str) -> str:
+    """Escape the three characters Slack treats as control sequences."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def escape_text(text: str) -> str:
+    """Text from a feed (a title, a source, an excerpt) shown as written in mrkdwn.
+
+    :func:`escape_mrkdwn`, and Slack's formatting marks made inert: mrkdwn has
+    no escape for ``*``, ``_``, ``~`` and ````` ``, so a title "*GRATUIT*" would be
+    bold and "~prix~" struck through. A zero-width space on each side of the
+    mark keeps the character (and copy-paste) while no word boundary matches.
+    Never for a URL: the spaces would break it. Control characters and bidi
+    overrides go (:func:`watchtower.sanitise.printable`): U+202E before
+    "gpj.exe" would show "exe.jpg". A mass mention written out ("@here") gets a
+    zero-width space after its "@": still readable, pings nobody.
+    """
+    text = _FORMATTING.sub("\u200b\\g<0>\u200b", escape_mrkdwn(printable(text)))
+    return _MASS_MENTION.sub("@\u200b", text)
+
+
+def shown_url(url: str, limit: int | None = None) -> str:
+    """An http(s) URL written out as text (not a link), in mrkdwn: cut to
+    ``limit`` and escaped, its controls and bidi overrides percent-encoded by
+    :func:`~watchtower.notify._text.http_url` (``""`` for another scheme)."""
+    url = http_url(url)
+    return escape_mrkdwn(clip(url, limit) if limit is not None else url)
+
+
+def escape_url(url: str) -> str:
+    """A URL safe inside ``<url|label>``; ``""`` for anything but http(s), never a link."""
+    return _URL_UNSAFE.sub(lambda m: quote(m.group(), safe=""), http_url(url))
+
+
+def linkable(url: str) -> bool:
+    """Whether ``url`` is short enough to be a link (see ``LINK_URL_MAX``)."""
+    return 0 < len(escape_url(url)) <= LINK_URL_MAX
+
+
+def link(url: str, text: str) -> str:
+    """``<url|text>`` (``text`` already escaped), or just ``text`` without a linkable
+    (http(s), not too long) URL."""
+    return f"<{escape_url(url)}|{text}>" if linkable(url) else text
+
+
+def cut_mrkdwn(text: str, limit: int, more: str = "") -> str:
+    """Cut mrkdwn to ``limit`` characters without breaking a link or an ``&amp;`` entity."""
+    if len(text) <= limit:
+        return text
+    tail = "…" + (f" {more}" if more else "")
+    room = whole_room(text, limit - len(tail))  # never inside an emoji
+    cut = word_cut(text[:room], text[room : room + 1])  # between words
+    if cut.rfind("<") > cut.rfind(">"):  # inside <url|label>
+        cut = cut[: cut.rfind("<")]
+    # Only an entity cut short: a link's URL keeps its "&" ("?a=1&b=2") whole.
+    cut = _CUT_ENTITY.sub("", cut)
+    return cut.rstrip() + tail
