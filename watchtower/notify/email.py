@@ -23,6 +23,8 @@ import ipaddress
 import re
 import smtplib
 import ssl
+from collections.abc import Iterator
+from contextlib import contextmanager
 from email import policy
 from email.headerregistry import Address
 from email.message import EmailMessage
@@ -272,6 +274,24 @@ class EmailNotifier(Notifier):
 
     def send(self, message: Message) -> Receipt:
         mail = self.build(message)
+        with self.session() as smtp:
+            smtp.send_message(mail)
+        return Receipt(str(mail["Message-ID"]))
+
+    @contextmanager
+    def session(self) -> Iterator[smtplib.SMTP]:
+        """An SMTP session ready for ``MAIL FROM``: connected, TLS as configured,
+        logged in; QUIT once the ``with`` block is done.
+
+        The one way to open a session, for a send and for the check that sends
+        nothing (:mod:`watchtower.pipeline.target_checks`), so both refuse and
+        fail alike. A password that would cross a network in clear and a server
+        without STARTTLS get nothing (:class:`TargetDisabled`); an ``OSError``
+        here or in the block becomes the :class:`DeliveryError` of its stage
+        (:func:`~watchtower.notify.smtp_errors.smtp_failure`). A QUIT that fails
+        after the block is ignored: the server already answered what was asked
+        of it (a 250 to DATA: raising would send the message again).
+        """
         if self.password_in_clear():
             raise TargetDisabled(
                 "email",
@@ -297,17 +317,16 @@ class EmailNotifier(Notifier):
                     stage = "login"
                     smtp.login(self.username or "", self.password or "")
                 stage = "envelope"
-                smtp.send_message(mail)
+                yield smtp
                 stage = "quit"
         except DeliveryError:
             raise
         except OSError as exc:  # smtplib's, ssl's and socket's errors all are
             if stage == "quit":  # the server took the message (250): sending it again duplicates it
-                return Receipt(str(mail["Message-ID"]))
+                return
             if stage == "envelope" and smtp is not None and smtp.data_started:
                 stage = "data"
             raise smtp_failure(exc, stage, self) from None
-        return Receipt(str(mail["Message-ID"]))
 
     def _connect(self) -> _Client:
         if self.use_ssl:

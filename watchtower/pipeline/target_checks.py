@@ -11,8 +11,8 @@ so the message's failures are its own (see
 
 - Slack: ``auth.test`` with the bot's token (the Web API is up and serves
   authenticated calls);
-- e-mail: a session to the SMTP server up to the envelope, as a send does
-  (EHLO, STARTTLS, login, ``MAIL FROM``, ``RCPT TO`` the reader), then ``RSET``:
+- e-mail: the session a send opens (:meth:`~watchtower.notify.email.EmailNotifier.session`:
+  EHLO, STARTTLS, login), ``MAIL FROM``, ``RCPT TO`` the reader, then ``RSET``:
   the server takes mail for that reader; no DATA, so nothing is delivered;
 - anything else (an Apprise URL, the console): no check; ``None``, and the
   target is held as an outage until another notification gets through.
@@ -21,7 +21,6 @@ so the message's failures are its own (see
 from __future__ import annotations
 
 import logging
-import smtplib
 from datetime import timedelta
 from typing import TYPE_CHECKING, cast
 
@@ -70,40 +69,17 @@ def _slack(notifier: SlackNotifier) -> bool:
 def _smtp(notifier: EmailNotifier, address: str) -> bool:
     from watchtower.notify.email import ascii_address
 
-    if notifier.password_in_clear():  # as a send refuses it (it never gets here)
-        return False
-    ssl_client = notifier.use_ssl
-    smtp: smtplib.SMTP | None = None
     try:
-        if ssl_client:
-            smtp = smtplib.SMTP_SSL(
-                notifier.host,
-                notifier.port,
-                timeout=notifier.timeout,
-                context=notifier.ssl_context,
-            )
-        else:
-            smtp = smtplib.SMTP(notifier.host, notifier.port, timeout=notifier.timeout)
-        smtp.ehlo()
-        if notifier.starttls and not ssl_client:
-            smtp.starttls(context=notifier.ssl_context)
-            smtp.ehlo()
-        if notifier.username or notifier.password:
-            smtp.login(notifier.username or "", notifier.password or "")
-        code, _ = smtp.mail(ascii_address(notifier.sender))
-        if code != 250:
-            return False
-        code, _ = smtp.rcpt(ascii_address(address))
-        if code not in (250, 251):
-            return False
-        smtp.rset()
-        return True
-    except (OSError, smtplib.SMTPException) as exc:  # smtplib's errors are OSErrors too
-        log.info("SMTP check failed", extra=kv(error=type(exc).__name__))
+        # The session a send opens (it refuses a password in clear, a missing STARTTLS).
+        with notifier.session() as smtp:
+            code, _ = smtp.mail(ascii_address(notifier.sender))
+            if code != 250:
+                return False
+            code, _ = smtp.rcpt(ascii_address(address))
+            if code not in (250, 251):
+                return False
+            smtp.rset()
+            return True
+    except DeliveryError as exc:
+        log.info("SMTP check failed", extra=kv(error=exc.cause.code or exc.reason))
         return False
-    finally:
-        if smtp is not None:
-            try:
-                smtp.quit()
-            except (OSError, smtplib.SMTPException):
-                smtp.close()

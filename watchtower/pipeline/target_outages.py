@@ -21,6 +21,9 @@ the others do not probe while another notification is due, so the copies
 cannot take turns at failing while everything else waits; and once one copy
 is proven to fail alone, the others' failures are theirs too
 (:meth:`TargetOutages.alone_as_copy`): each copy does not hold the target again.
+Two different messages the service chokes on would take turns the same way:
+until ops are told, a row that failed in the outage lets a notification that
+has not probe first.
 
 An outage lives in this process's memory
 (:class:`~watchtower.pipeline.target_health.TargetHealth`) until the target
@@ -130,23 +133,27 @@ class TargetOutages:
 
     def probe_elsewhere(self, row: Claimed, now: datetime) -> bool:
         """Whether ``row``, due to probe its target, should let another row do
-        it: another copy of its notification (same ``dedup_key``, another
+        it: it or another copy of its notification (same ``dedup_key``, another
         reader) failed with a server error in this outage, and a notification
         none of whose copies failed in it is due. False when the target answers.
 
-        Its own earlier failure is no reason: in a plain outage every probe
-        fails, and the most urgent row must still be the one that finds the
-        target back."""
+        Its own earlier failure counts only until ops are told of the outage:
+        two messages the service chokes on would otherwise take turns at
+        probing, each failing, while the notifications that would show the
+        service works wait, and ops would hear of an outage that is none. Once
+        told (a plain outage, where every probe fails), the most urgent row
+        probes again, so that it is the one that finds the target back."""
         where = scope(row.target)
         with self._lock:
-            failed = self._failed.get(where)
-            if not failed or failed == {row.id}:
-                return False
-            others = failed - {row.id}
-        if self.targets.down(where) is None:  # it answered since: nothing to probe
+            failed = set(self._failed.get(where, ()))
+        if not failed or failed == {row.id}:
+            return False
+        outage = self.targets.down(where)
+        if outage is None:  # it answered since: nothing to probe
             with self._lock:
                 self._failed.pop(where, None)
             return False
+        others = failed if not outage.told else failed - {row.id}
         with self.db.session() as session:
             return _copy_failed(session, where, now, row.id, others)
 
