@@ -30,7 +30,7 @@ from watchtower import __version__
 from watchtower.logs import kv
 from watchtower.redact import redact_text
 from watchtower.sanitise import printable
-from watchtower.storage.daemons import forget_daemons, upsert_daemon
+from watchtower.storage.daemons import forget_daemons, newer_config_elsewhere, upsert_daemon
 
 if TYPE_CHECKING:
     from watchtower.errors import ConfigProblem
@@ -119,6 +119,8 @@ class Heartbeat:
         self.config_path = config_path
         self.poll_interval_s = poll_interval.total_seconds()
         self.started_at = started_at
+        #: When the config this process runs was loaded (start, then each reload applied).
+        self.config_loaded_at = started_at
         self.started = False
         self._pruned_at: datetime | None = None
 
@@ -203,12 +205,26 @@ class Heartbeat:
         refused edit was undone, and the config running stays as loaded before."""
         changes: dict[str, Any] = {"config_refused_at": None, "config_refused": None}
         if applied:
+            self.config_loaded_at = now
             changes["config_loaded_at"] = now
         self._write(db, now, changes)
 
     def config_refused(self, db: Database, now: datetime, reason: str) -> None:
         """A reload was refused; ``reason`` from :func:`refusal_reason` (no secret)."""
         self._write(db, now, {"config_refused_at": now, "config_refused": reason})
+
+    def config_behind(self, db: Database, now: datetime) -> bool:
+        """Whether another running daemon loaded its config after this one did.
+        Replicas read their own copy of the file, updated one after the other: a
+        target this process's config does not name may then be one a newer config
+        added, not one an older config had."""
+        with db.session() as session:
+            return newer_config_elsewhere(
+                session,
+                self.id,
+                self.config_loaded_at,
+                seen_since=now - stale_after(self.poll_interval_s),
+            )
 
     def stopped(self, db: Database, now: datetime) -> None:
         """A clean stop: ``status`` shows "stopped", not "not seen"."""

@@ -183,3 +183,54 @@ def test_two_replicas_draining_together_readdress_each_late_row_once(
     assert titles == [f"[Mention] Article tard {i}" for i in range(6)]
     late = [r for r in rows(first) if r.dedup_key.startswith("tard:")]
     assert Counter((r.target, r.status) for r in late) == {(new, "sent"): 6, (old, "skipped"): 6}
+
+
+def test_a_replica_still_on_the_old_file_sends_what_the_newer_config_queued_as_addressed(
+    app_for: Callable[[str], App],
+    configure: Callable[[str], Path],
+    old_hook: AnsweringService,
+    new_hook: AnsweringService,
+    clock: Clock,
+) -> None:
+    # Replicas read their own copy of the file, updated one after the other: the
+    # one not updated yet must not send what the newer config queued for its new
+    # target back to the old one, while the updated one still moves what the
+    # older config queued.
+    old, new = hooks(old_hook, new_hook)
+    newer = app_for(rule("équipe", new))
+    older = make_app(configure(rule("équipe", old)), clock)
+    try:
+        for app in (newer, older):
+            app.poller.heartbeat.start(app.db, clock())
+        clock.advance(minutes=1)
+        newer.poller.heartbeat.config_loaded(newer.db, clock())  # the file changed here first
+
+        queue(newer, new, 2, key="neuf", rules=["équipe"])
+        older.outbox.drain()
+        assert old_hook.requests == []
+        assert sorted(str(r.body["title"]) for r in new_hook.accepted()) == [
+            "[Mention] Article neuf 0",
+            "[Mention] Article neuf 1",
+        ]
+
+        queue(older, old, 1, key="tard", rules=["équipe"])
+        newer.outbox.drain()
+        assert old_hook.requests == []
+        assert len(new_hook.accepted()) == 3
+
+        clock.advance(minutes=1)
+        configure(rule("équipe", new))  # its copy of the file caught up
+        assert Reloader(older).reload() is True
+        queue(newer, old, 1, key="encore", rules=["équipe"])  # nobody names it now
+        older.outbox.drain()
+        assert old_hook.requests == []
+        assert len(new_hook.accepted()) == 4
+    finally:
+        older.close()
+    late = {r.dedup_key: (r.target, r.status) for r in rows(newer) if r.target == new}
+    assert late == {
+        "neuf:0": (new, "sent"),
+        "neuf:1": (new, "sent"),
+        "tard:0": (new, "sent"),
+        "encore:0": (new, "sent"),
+    }

@@ -206,7 +206,17 @@ class OpsNotices:
             row.id,
             claimed=claimed,
             target=row.target,
+            behind=self._config_behind,
         )
+
+    def _config_behind(self) -> bool:
+        """Whether another replica runs a newer config than this process (see
+        :meth:`Heartbeat.config_behind`); a process without a heartbeat is alone."""
+        heartbeat = getattr(getattr(self.app, "poller", None), "heartbeat", None)
+        if heartbeat is None:
+            return False
+        behind: bool = heartbeat.config_behind(self.app.db, self.app.clock())
+        return behind
 
     def _ops_outside(self, kind: str) -> list[str]:
         return [

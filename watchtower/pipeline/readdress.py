@@ -56,6 +56,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Callable
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -139,6 +140,7 @@ def readdress_row(
     *,
     claimed: bool,
     target: str | None = None,
+    behind: Callable[[], bool] | None = None,
 ) -> bool:
     """Re-address row ``row`` if a sender held it when ``config`` dropped its
     target (:func:`readdress` could not touch it then), or if its ``target``
@@ -149,12 +151,21 @@ def readdress_row(
     where it goes now (or already there): not sent here.
 
     A row nobody listed, for a target the config names, costs no query; a
-    listed one is asked about once."""
+    listed one is asked about once. ``behind``, asked only about a target the
+    config does not name: whether another replica runs a newer config, which
+    may have queued it (then it is sent where it says, as that config wants)."""
     known = _known(config)
     with _lock:
         listed = row in _claimed
         _claimed.discard(row)
     if not listed and (target is None or target in known):
+        return False
+    if not listed and behind is not None and behind():
+        log.info(
+            "notification for a target this config does not name, "
+            "but another replica runs a newer config: sent as addressed",
+            extra=kv(outbox_id=row, target=redact_target(target or "")),
+        )
         return False
     with db.writing() as session:
         moved = _readdress(session, config, known, now, row, claimed=claimed)
