@@ -48,6 +48,21 @@ terms = ["Globex"]
 """
 
 
+def naming(*targets: str, rule: str = "queued") -> str:
+    """TOML of a rule sending to ``targets``: an ``extra`` for :func:`base_config`
+    naming the targets a test queues rows for with :func:`queue`.
+
+    The pipeline only queues for targets the config names; a row for one it
+    does not name was queued by an older config and is re-addressed at delivery
+    (``watchtower.pipeline.readdress.readdress_row``), not sent where it says."""
+    listed = ", ".join(f'"{target}"' for target in targets)
+    return f"""
+[[rules]]
+name = "{rule}"
+notify = [{listed}]
+"""
+
+
 def make_app(path: Path, clock: Clock) -> App:
     app = App(load_config(path), clock=clock)
     app.start()
@@ -65,7 +80,11 @@ def queue(
     brands: list[str] | None = None,
     **payload: Any,
 ) -> list[int]:
-    """Put ``n`` notifications straight into the outbox (as the pipeline would)."""
+    """Put ``n`` notifications straight into the outbox (as the pipeline would).
+
+    ``target`` must be one the App's config names (the Slack default channel,
+    ``ops_notify``, or see :func:`naming`): a row for another one is re-addressed
+    to the current route when it is sent."""
     ids = []
     now = app.clock()
     with app.db.session() as session:

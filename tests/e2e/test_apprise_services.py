@@ -254,7 +254,7 @@ def test_a_spike_alert_on_telegram_says_how_to_take_charge(
     app_for: Callable[[str], App], http: Service
 ) -> None:
     target = "apprise:tgram://123456789:AAbbCCddEEffGGhhIIjj/4242"
-    app = app_for()
+    app = app_for(f'[spikes]\nnotify = ["{target}"]\n')
     point_at(app, target, f"http://127.0.0.1:{http.port}/bot")
     spike = {
         "name": "Acmé",

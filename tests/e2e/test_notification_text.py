@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from tests.e2e.alerting_helpers import Clock, queue, rows
+from tests.e2e.alerting_helpers import Clock, naming, queue, rows
 from tests.french import nb
 from tests.servers.slack import FakeSlack
 from tests.servers.smtp import SmtpServer
@@ -64,7 +64,7 @@ def test_thread_replies_name_the_site_the_story_was_seen_on(
 def test_an_undated_mention_has_no_publication_line(
     app_for: Callable[[str], App], slack: FakeSlack, smtp: SmtpServer, clock: Clock
 ) -> None:
-    app = app_for("")
+    app = app_for(naming("email:cm@example.fr"))
     queue(app, "slack:#veille", key="s", published=None, title="Acmé sans date")
     queue(app, "email:cm@example.fr", key="e", published=None, title="Acmé sans date")
     app.outbox.drain()
@@ -86,7 +86,7 @@ def test_an_undated_mention_has_no_publication_line(
 def test_an_aggregate_rating_reads_one_scale_in_slack(
     app_for: Callable[[str], App], slack: FakeSlack, clock: Clock
 ) -> None:
-    app = app_for("")
+    app = app_for(naming("slack:#avis"))
     queue(
         app,
         "slack:#avis",

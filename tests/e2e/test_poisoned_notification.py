@@ -20,7 +20,7 @@ from typing import Any
 
 import pytest
 
-from tests.e2e.alerting_helpers import Clock, queue, rows
+from tests.e2e.alerting_helpers import Clock, naming, queue, rows
 from tests.servers.answering import AnsweringService
 from tests.servers.slack import Answer, FakeSlack
 from tests.servers.smtp import SmtpServer
@@ -87,7 +87,7 @@ def test_one_message_an_apprise_service_chokes_on_holds_no_other(
 ) -> None:
     caplog.set_level(logging.INFO, logger="watchtower")
     target = f"apprise:json://127.0.0.1:{service.port}/hook"
-    app = app_for()
+    app = app_for(naming(target))
     [poisoned] = queue(app, target, key=POISON, severity="critical")  # first in line
     others = queue(app, target, 5, key="normal")
 
@@ -126,7 +126,7 @@ def test_a_service_that_is_down_still_holds_everything_in_order(
 ) -> None:
     # Guard: when every message gets a 500, nothing is the message's own fault.
     target = f"apprise:json://127.0.0.1:{service.port}/hook"
-    app = app_for()
+    app = app_for(naming(target))
     service.status = 500
     queue(app, target, key="crise", severity="critical")
     queue(app, target, 5, key="normal")
@@ -147,7 +147,7 @@ def test_a_service_that_is_down_still_holds_everything_in_order(
 def test_one_message_slack_answers_500_to_holds_no_other_channel(
     app_for: Callable[[str], App], slack: FakeSlack, smtp: SmtpServer, clock: Clock
 ) -> None:
-    app = app_for()
+    app = app_for(naming("slack:#crise"))
     [poisoned] = queue(app, "slack:#veille", key=POISON, severity="critical")
     others = queue(app, "slack:#veille", 3, key="normal") + queue(app, "slack:#crise", 3)
 

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from slack_sdk import WebClient
 
-from tests.e2e.alerting_helpers import Clock, queue, rows
+from tests.e2e.alerting_helpers import Clock, naming, queue, rows
 from tests.servers.slack import FakeSlack
 from tests.servers.smtp import SmtpServer
 from watchtower.app import App
@@ -82,7 +82,7 @@ def test_missing_chat_write_scope_pauses_slack_and_names_the_scope(
 def test_archived_channel_fails_its_rows_only_and_says_what_to_do(
     app_for: Callable[[str], App], slack: FakeSlack
 ) -> None:
-    app = app_for("")
+    app = app_for(naming("slack:#ancien"))
     queue(app, "slack:#ancien")
     queue(app, "slack:#veille", key="other")
     slack.archived = {"#ancien"}
@@ -100,10 +100,11 @@ def test_archived_channel_fails_its_rows_only_and_says_what_to_do(
 def test_renamed_channel_says_to_use_the_channel_id(
     app_for: Callable[[str], App], slack: FakeSlack
 ) -> None:
-    app = app_for("")
+    channel_id = slack.channel_id("#veille")
+    app = app_for(naming(f"slack:{channel_id}"))
     queue(app, "slack:#veille")
     assert app.outbox.drain().sent == 1
-    channel_id = slack.posts()[0]["channel_id"]
+    assert slack.posts()[0]["channel_id"] == channel_id
     slack.rename("#veille", "#veille-marque")
     queue(app, "slack:#veille", key="after")
     queue(app, f"slack:{channel_id}", key="by-id")
@@ -121,7 +122,7 @@ def test_renamed_channel_says_to_use_the_channel_id(
 def test_a_capitalised_channel_name_is_reconciled_not_posted_twice(
     app_for: Callable[[str], App], slack: FakeSlack, clock: Clock
 ) -> None:
-    app = app_for("")
+    app = app_for(naming("slack:#Veille"))
     queue(app, "slack:#Veille")
     slack.fail_after_record = [503]  # stored, then the gateway fails
 

@@ -114,8 +114,10 @@ class DeliveryHooks(Protocol):
 
     def readdress(self, row: Claimed, *, claimed: bool = False) -> bool:
         """A reload dropped ``row``'s target while the row was claimed (a corrected
-        URL): queue it where it routes now and return ``True`` (it is not sent
-        here); ``False``: no such reload, or the row stays (its rule is gone).
+        URL), or the row was queued for a target the config no longer names (by
+        an older config): queue it where it routes now and return ``True`` (it
+        is not sent here); ``False``: its target is named and no such reload
+        came, or the row stays (its rule is gone).
         ``claimed``: asked before the send or before a failure is recorded, the
         row still ``sending``; else once a failed or parked outcome is written."""
 

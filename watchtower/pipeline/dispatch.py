@@ -27,7 +27,9 @@ SMTP session up to ``RCPT TO``): a service that answers it is not down, so the
 row spends its own attempts the same way; a target with no check (Apprise)
 is held until another notification gets through.
 
-A row claimed when a reload dropped its target goes where it routes now
+A row claimed when a reload dropped its target, or queued for a target the
+config no longer names (by an older config: a replica not reloaded yet, the
+spikes job's thread), goes where it routes now
 (:func:`~watchtower.pipeline.readdress.readdress_row`), asked before the send
 and after a failed or parked outcome: never sent to both targets.
 
@@ -111,10 +113,11 @@ class Dispatcher:
     def deliver(self, row: Claimed, work: KindRound) -> None:
         """Send ``row`` now, or park it if it must wait; record what happened.
 
-        A row whose target a reload dropped while it was claimed goes where it
-        routes now instead (:meth:`DeliveryHooks.readdress`): asked before the
-        send, and again once a failed or parked outcome is written — the reload
-        may have come while the row was on its way, when it could not move it.
+        A row whose target a reload dropped while it was claimed, or whose
+        target the config no longer names, goes where it routes now instead
+        (:meth:`DeliveryHooks.readdress`): asked before the send, and again once
+        a failed or parked outcome is written — the reload may have come while
+        the row was on its way, when it could not move it.
         """
         if self._follows(row, claimed=True):
             return
@@ -161,7 +164,8 @@ class Dispatcher:
 
     def _follows(self, row: Claimed, *, claimed: bool = False) -> bool:
         """Whether ``row`` was re-addressed: a reload dropped its target while the
-        row was claimed (see :func:`~watchtower.pipeline.readdress.readdress_row`)."""
+        row was claimed, or it was queued for a target the config no longer names
+        (see :func:`~watchtower.pipeline.readdress.readdress_row`)."""
         hooks = self.settings.hooks
         if hooks is None:
             return False
