@@ -31,6 +31,9 @@ class Inflater:
             shown = encoding if len(encoding) <= 100 else encoding[:100] + "…"
             raise PermanentError(code="unsupported_compression", params={"encoding": shown})
         self._raw_deflate = encoding == "deflate"
+        #: gzip members may follow one another; ``False`` once bytes that are
+        #: none ended the body.
+        self._members = encoding in ("gzip", "x-gzip")
 
     def feed(self, chunk: bytes, budget: int) -> Iterator[bytes]:
         """``chunk`` decoded, in pieces; past ``budget`` bytes in all, the caller
@@ -48,7 +51,27 @@ class Inflater:
             data = self._z.decompress(chunk, budget + 1)
         self._raw_deflate = False  # the format is settled after the first chunk
         yield data
-        while self._z.unconsumed_tail:
+        while True:
             budget -= len(data)
-            data = self._z.decompress(self._z.unconsumed_tail, max(budget, 0) + 1)
+            if self._z.unconsumed_tail:
+                data = self._z.decompress(self._z.unconsumed_tail, max(budget, 0) + 1)
+            elif self._members and self._z.eof and self._z.unused_data.strip(b"\0"):
+                data = self._next_member(self._z.unused_data, budget)
+            else:
+                return
             yield data
+
+    def _next_member(self, rest: bytes, budget: int) -> bytes:
+        """The start of the gzip member after the one that ended: a body may be
+        several members one after the other (RFC 1952, 2.2), as ``gzip -c a b``
+        writes them; reading only the first cut the feed short without a word.
+        Bytes after the last member that are no gzip member (padding, garbage)
+        end the body, as they did before."""
+        following = zlib.decompressobj(16 + zlib.MAX_WBITS)
+        try:
+            data = following.decompress(rest, max(budget, 0) + 1)
+        except zlib.error:
+            self._members = False  # what follows is read no more, as before
+            return b""
+        self._z = following
+        return data

@@ -282,3 +282,44 @@ def test_unknown_compression_is_refused(fetcher: HttpFetcher, server: ScriptedSe
     server.routes["/br.xml"] = reply(b"\x00\x01", headers={"Content-Encoding": "br"})
     with pytest.raises(PermanentError, match="unsupported compression"):
         fetch(fetcher, server.url("/br.xml"))
+
+
+TWO_ITEMS = (
+    b'<?xml version="1.0"?><rss version="2.0"><channel><title>ok</title>'
+    b"<item><title>Acme news</title><link>https://example.org/1</link></item>"
+    b"<item><title>Acme again</title><link>https://example.org/2</link></item>"
+    b"</channel></rss>"
+)
+
+
+@pytest.mark.parametrize(
+    "trailer", [b"", b"\0" * 8, b"not gzip at all"], ids=["members", "zero-padding", "garbage"]
+)
+def test_a_body_of_several_gzip_members_is_read_whole(
+    fetcher: HttpFetcher, server: ScriptedServer, trailer: bytes
+) -> None:
+    # RFC 1952 lets a gzip body be several members one after the other (`gzip -c a b`);
+    # reading only the first one cut the feed short: here, after the first item.
+    cut = TWO_ITEMS.index(b"<item><title>Acme again")
+    body = gzip.compress(TWO_ITEMS[:cut]) + gzip.compress(TWO_ITEMS[cut:]) + trailer
+    server.routes["/m.xml"] = reply(body, headers={"Content-Encoding": "gzip"})
+    titles = [i.title for i in fetch(fetcher, server.url("/m.xml")).items]
+    assert titles == ["Acme news", "Acme again"]
+
+
+@pytest.mark.timeout(20)
+def test_a_gzip_bomb_in_a_second_member_stops_at_the_cap(
+    fetcher: HttpFetcher, server: ScriptedServer, gzip_bomb: bytes
+) -> None:
+    server.routes["/bomb2.xml"] = reply(
+        gzip.compress(b"<rss>") + gzip_bomb, headers={"Content-Encoding": "gzip"}
+    )
+    tracemalloc.start()
+    try:
+        with pytest.raises(PermanentError, match="larger than the 2,000,000 byte limit"):
+            fetch(fetcher, server.url("/bomb2.xml"))
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak < 30_000_000
+    assert_next_source_still_works(fetcher, server)
