@@ -9,9 +9,19 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ModelWrapValidatorHandler,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+
+from watchtower.sanitise import storable
 
 
 class Severity(enum.IntEnum):
@@ -20,6 +30,12 @@ class Severity(enum.IntEnum):
     info = 1
     warning = 2
     critical = 3
+
+
+#: A str pydantic measures, hence also refuses when it holds a lone surrogate
+#: (``string_unicode``), which :meth:`Item._storable` then replaces: the limit is
+#: there for that check, no value comes near it.
+_Checked = Annotated[str, Field(max_length=1_000_000)]
 
 
 class Item(BaseModel):
@@ -32,6 +48,10 @@ class Item(BaseModel):
     review links to its app, a review without an address of its own gets the
     page's), not the item's own address. Such a URL still links the
     notification, but never groups items into one story (see docs/dedup.md).
+
+    Text a database cannot store is made storable here, for every adapter: a
+    NUL is dropped and a lone surrogate becomes U+FFFD (see
+    :func:`watchtower.sanitise.storable`), in every str field and ``extra``.
     """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
@@ -42,10 +62,10 @@ class Item(BaseModel):
     title: str = Field(default="", max_length=10_000)
     text: str = Field(default="", max_length=1_000_000)
     published: datetime | None = None
-    author: str | None = None
+    author: _Checked | None = None
     rating: float | None = None
-    lang: str | None = None
-    extra: dict[str, str] = Field(default_factory=dict)
+    lang: _Checked | None = None
+    extra: dict[_Checked, _Checked] = Field(default_factory=dict)
 
     @field_validator("published")
     @classmethod
@@ -54,6 +74,50 @@ class Item(BaseModel):
         if value is not None and value.tzinfo is None:
             return value.replace(tzinfo=UTC)
         return value
+
+    @model_validator(mode="wrap")
+    @classmethod
+    def _storable(cls, data: Any, handler: ModelWrapValidatorHandler[Item]) -> Item:
+        # One Python call per item, not one per field; a NUL is looked for with
+        # ``in`` (memchr). pydantic refuses a lone surrogate in every str field
+        # (each has a length limit, see ``_Checked``): no cost until one is there.
+        if isinstance(data, dict) and _has_nul(data):
+            data = _storable_values(data)
+        try:
+            return handler(data)
+        except ValidationError as exc:
+            if not isinstance(data, dict) or all(
+                e["type"] != "string_unicode" for e in exc.errors()
+            ):
+                raise
+            return handler(_storable_values(data))
+
+
+def _has_nul(data: dict[str, Any]) -> bool:
+    for value in data.values():
+        if value.__class__ is str:
+            if "\x00" in value:
+                return True
+        elif value.__class__ is dict:  # extra
+            for pair in value.items():
+                for s in pair:
+                    if s.__class__ is str and "\x00" in s:
+                        return True
+    return False
+
+
+def _storable_values(data: dict[str, Any]) -> dict[str, Any]:
+    """``data`` with each str value, and each str key and value of a dict, storable."""
+
+    def clean(value: Any) -> Any:
+        return storable(value) if isinstance(value, str) else value
+
+    return {
+        key: {clean(k): clean(v) for k, v in value.items()}
+        if isinstance(value, dict)
+        else clean(value)
+        for key, value in data.items()
+    }
 
 
 @dataclass(frozen=True)

@@ -20,6 +20,8 @@ from typing import Any
 
 from selectolax.lexbor import LexborHTMLParser
 
+from watchtower.sanitise import storable
+
 __all__ = ["jsonld_blocks", "loads_lenient", "types", "walk", "without_nul"]
 
 # Comments outside strings, and trailing commas: the usual ways JSON-LD breaks JSON.
@@ -36,6 +38,9 @@ _CDATA = re.compile(r"\A\s*<!\[CDATA\[(.*)\]\]>\s*\Z", re.DOTALL)
 # in a review's text must not lose every review of the block.
 _DECODER = json.JSONDecoder(strict=False)
 _GAP = re.compile(r"[\s;]*")
+# A NUL or a surrogate written as an escape: json makes of a lone one a str that
+# no database stores, nor (a surrogate) UTF-8 encodes, as a review's guid digest does.
+_UNSTORABLE_ESCAPE = re.compile(r"\\u(?:0000|[dD][89a-fA-F])")
 
 
 def loads_lenient(text: str) -> Any:
@@ -85,7 +90,7 @@ def jsonld_blocks(html: str) -> list[Any]:
         text = node.text(deep=True)
         try:
             value = loads_lenient(text)
-            blocks.append(without_nul(value) if "\\u0000" in text else value)
+            blocks.append(without_nul(value) if _UNSTORABLE_ESCAPE.search(text) else value)
         except (ValueError, RecursionError):
             continue
     return blocks
@@ -113,14 +118,16 @@ def types(node: dict[str, Any]) -> set[str]:
 
 
 def without_nul(value: Any) -> Any:
-    """``value`` with the NUL characters of its strings dropped.
+    """``value`` with the NUL characters of its strings dropped, and each lone
+    surrogate replaced by U+FFFD (:func:`watchtower.sanitise.storable`).
 
-    JSON may write one (``"\\u0000"``); PostgreSQL refuses it in a text column,
-    so one review carrying it failed its source at every poll, losing the
-    page's other reviews with it.
+    JSON may write one (``"\\u0000"``, ``"\\ud800"``); PostgreSQL refuses a NUL
+    in a text column, no UTF-8 encoder takes a lone surrogate, so one review
+    carrying it failed its source at every poll, losing the page's other
+    reviews with it.
     """
     if isinstance(value, str):
-        return value.replace("\x00", "")
+        return storable(value)
     if isinstance(value, list):
         return [without_nul(v) for v in value]
     if isinstance(value, dict):

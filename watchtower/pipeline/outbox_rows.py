@@ -16,6 +16,7 @@ from sqlalchemy import case, select, update
 from sqlalchemy.orm import Session
 
 from watchtower.pipeline.delivery import Verdict
+from watchtower.sanitise import storable
 from watchtower.storage.tables import OutboxRow
 
 
@@ -45,8 +46,14 @@ def finish(
         row.provider_message_id = message_id
         row.last_error = None
     else:
-        row.last_error = error
+        row.last_error = _stored(error)
         row.next_attempt_at = now + timedelta(seconds=delay)
+
+
+def _stored(error: str | None) -> str | None:
+    # A target's answer (a Slack error code, an SMTP reply) is the stranger's text:
+    # a NUL or a lone surrogate in it made the write fail and the row stay claimed.
+    return None if error is None else storable(error)
 
 
 def park(
@@ -68,10 +75,10 @@ def park(
         row.hold_until = verdict.until
     elif verdict.action == "skip":
         row.status = "skipped"
-        row.last_error = verdict.reason
+        row.last_error = _stored(verdict.reason)
     else:
         row.status = "pending"
-        row.last_error = verdict.reason or row.last_error
+        row.last_error = _stored(verdict.reason) or row.last_error
         row.next_attempt_at = at or now + timedelta(seconds=verdict.delay)
 
 
