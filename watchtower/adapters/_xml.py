@@ -72,6 +72,26 @@ def _to_utf8_if_needed(data: bytes) -> tuple[bytes, str | None]:
     return data, None
 
 
+def _without_nul(data: bytes) -> bytes:
+    """``data`` without its NUL bytes when it is in an ASCII-compatible encoding.
+
+    XML forbids NUL, and there a 0 byte can only be one (a broken writer's):
+    libxml2 stops reading at it, and with a stray tag in the same entry the
+    entries after it were lost. UTF-16 and UTF-32, where 0 bytes are ordinary,
+    are left alone.
+    """
+    if b"\0" not in data or data.startswith((b"\xff\xfe", b"\xfe\xff", b"\0", b"<\0")):
+        return data
+    declared = _DECLARED_ENCODING.match(data[:512])
+    if declared and declared.group(1).decode("ascii").lower().startswith(_WIDE):
+        return data
+    return data.replace(b"\0", b"")
+
+
+#: Encodings in which a 0 byte is part of ordinary characters.
+_WIDE = ("utf-16", "utf16", "utf-32", "utf32", "ucs")
+
+
 def _refuse_entities(tree: etree._ElementTree) -> None:
     dtd = tree.docinfo.internalDTD
     if dtd is not None and any(True for _ in dtd.iterentities()):
@@ -116,6 +136,7 @@ def parse_xml(data: bytes) -> tuple[etree._Element, str | None]:
 def read_xml(data: bytes) -> XmlDocument:
     """:func:`parse_xml`, returning the whole :class:`XmlDocument`."""
     data, warning = _to_utf8_if_needed(data.lstrip())
+    data = _without_nul(data)
     root, error, _ = _recover(data)
     if root is None:
         raise PermanentError(code="xml_unreadable", params={"reason": error or "empty document"})
@@ -151,7 +172,7 @@ def _encoding(data: bytes) -> str | None:
     name = declared.group(1).decode("ascii").lower() if declared else "utf-8"
     if data.startswith((b"\xff\xfe", b"\xfe\xff")) or b"\x00" in data[:256]:
         return None
-    if name.startswith(("utf-16", "utf16", "utf-32", "utf32", "ucs")):
+    if name.startswith(_WIDE):
         return None
     return name
 
