@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.alerting_helpers import Clock, make_app, queue, rows
+from tests.e2e.alerting_helpers import Clock, make_app, naming, queue, rows
 from tests.e2e.scenario import targets
 from tests.french import nb
 from tests.servers.slack import FakeSlack
@@ -48,7 +48,7 @@ def test_429s_spend_no_attempt_and_the_row_is_sent(
 def test_a_429_pauses_its_target_and_keeps_the_order(
     app_for: Callable[[str], App], slack: FakeSlack, clock: Clock
 ) -> None:
-    app = app_for("")
+    app = app_for(naming("slack:#autre"))
     ids = queue(app, "slack:#veille", 3)
     [other] = queue(app, "slack:#autre", key="other")
     slack.rate_limit_next, slack.retry_after = 1, 3
@@ -73,7 +73,7 @@ def test_a_429_pauses_its_target_and_keeps_the_order(
 def test_a_permanent_failure_tells_ops_once_per_target_and_day(
     app_for: Callable[[str], App], slack: FakeSlack, smtp: SmtpServer, clock: Clock
 ) -> None:
-    app = app_for("")
+    app = app_for(naming("slack:#crsie"))
     queue(app, "slack:#crsie", 2)
     slack.error_next = ["channel_not_found", "channel_not_found"]
 
@@ -120,7 +120,7 @@ def test_a_failing_ops_target_is_told_to_the_other_ops_targets_only(
 def test_a_restart_makes_waiting_rows_due_and_leaves_held_ones(
     app_for: Callable[[str], App], slack: FakeSlack, clock: Clock
 ) -> None:
-    app = app_for("")
+    app = app_for(naming("slack:#crise"))
     [waiting, held] = queue(app, "slack:#crise", 2, severity="critical")
     later = clock.now + timedelta(minutes=10)
     with app.db.session() as session:
@@ -188,7 +188,7 @@ class _HungNotifier(Notifier):
 def test_a_hung_smtp_server_does_not_hold_up_slack(
     app_for: Callable[[str], App], slack: FakeSlack
 ) -> None:
-    app = app_for("")
+    app = app_for(naming("email:dircom@example.fr", "slack:#crise"))
     hung = _HungNotifier()
     app._notifiers["email"] = hung
     queue(app, "email:dircom@example.fr", 3, key="mail")
@@ -232,7 +232,8 @@ def test_a_refused_sender_pauses_email_and_ops_hear_it_in_slack(
     monkeypatch.setenv("SLACK_BOT_TOKEN", slack.token)
     slack.clock = clock.timestamp
     text = targets(database_url, slack, smtp, 'ops_notify = ["slack:#ops"]')
-    app = make_app(write_config(text + '[[brands]]\nname = "Acmé"\nterms = ["Acmé"]\n'), clock)
+    brands = '[[brands]]\nname = "Acmé"\nterms = ["Acmé"]\n'
+    app = make_app(write_config(text + brands + naming("email:dircom@example.fr")), clock)
     try:
         queue(app, "email:dircom@example.fr", 2)
         smtp.handler.refuse_mail_from = "550 5.7.1 sender not allowed"

@@ -22,7 +22,7 @@ from typing import Any
 
 import pytest
 
-from tests.e2e.alerting_helpers import Clock, make_app, queue, rows
+from tests.e2e.alerting_helpers import Clock, make_app, naming, queue, rows
 from tests.e2e.scenario import targets
 from tests.servers.slack import FakeSlack
 from tests.servers.smtp import SmtpServer
@@ -35,6 +35,7 @@ ATTEMPTS = 12  # max_delivery_attempts' default
 TIMEOUT = 0.4  # [email] timeout, seconds
 HANG = 1.2  # how long the server sits on a message it chokes on
 TARGET = "email:dircom@example.fr"
+READERS = [TARGET, "email:presse@example.fr", "email:veille@example.fr"]  # a rule's readers
 
 
 @pytest.fixture
@@ -46,13 +47,15 @@ def app(
     write_config: Callable[[str], Path],
     monkeypatch: pytest.MonkeyPatch,
 ) -> Iterator[App]:
-    """E-mail with a short timeout; ops are told in Slack's #ops."""
+    """E-mail with a short timeout, a rule sending to :data:`READERS`; ops are told
+    in Slack's #ops."""
     monkeypatch.setenv("SLACK_BOT_TOKEN", slack.token)
     slack.clock = clock.timestamp
     text = targets(database_url, slack, smtp, 'ops_notify = ["slack:#ops"]').replace(
         'from = "veille@example.fr"', f'from = "veille@example.fr"\ntimeout = "{TIMEOUT}s"'
     )
-    app = make_app(write_config(text + '[[brands]]\nname = "Acmé"\nterms = ["Acmé"]\n'), clock)
+    brands = '[[brands]]\nname = "Acmé"\nterms = ["Acmé"]\n'
+    app = make_app(write_config(text + brands + naming(*READERS)), clock)
     yield app
     app.close()
 
@@ -167,8 +170,7 @@ def test_one_message_hung_for_each_of_its_readers_holds_no_other(
     # and once one is proven at fault, the others do not hold e-mail again.
     caplog.set_level(logging.INFO, logger="watchtower")
     hang_on(smtp, lambda content: POISON.encode() in content)
-    readers = ["email:dircom@example.fr", "email:presse@example.fr", "email:veille@example.fr"]
-    poisoned = [queue(app, reader, key=POISON, severity="critical")[0] for reader in readers]
+    poisoned = [queue(app, reader, key=POISON, severity="critical")[0] for reader in READERS]
     others = queue(app, TARGET, 3, key="normal")
 
     drain_for(app, clock, 30)

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.alerting_helpers import Clock, make_app, queue
+from tests.e2e.alerting_helpers import Clock, make_app, naming, queue
 from tests.e2e.scenario import targets
 from tests.e2e.test_ops_notice_language import _ops_mail
 from tests.french import nb
@@ -83,7 +83,8 @@ def test_a_reworded_cause_of_a_lasting_outage_still_reaches_ops_in_french(
     text = targets(database_url, slack, smtp, "ops_notify = ['slack:#ops']").replace(
         f"smtp_port = {smtp.port}", f"smtp_port = {closed}"
     )
-    app = make_app(write_config(text + '[[brands]]\nname = "Acmé"\nterms = ["Acmé"]\n'), clock)
+    brands = '[[brands]]\nname = "Acmé"\nterms = ["Acmé"]\n'
+    app = make_app(write_config(text + brands + naming("email:dircom@example.fr")), clock)
     try:
         queue(app, "email:dircom@example.fr")
         for _ in range(25):  # well past TELL_OPS_AFTER, probing every few minutes

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.alerting_helpers import Clock, make_app, queue
+from tests.e2e.alerting_helpers import Clock, make_app, naming, queue
 from tests.e2e.scenario import targets
 from tests.french import nb
 from tests.servers.slack import FakeSlack
@@ -54,7 +54,7 @@ def test_a_revoked_slack_token_is_told_in_french_and_logged_in_english(
 def test_a_channel_the_bot_cannot_see_is_told_in_french_with_what_to_do(
     app_for: Callable[[str], App], slack: FakeSlack, smtp: SmtpServer
 ) -> None:
-    app = app_for("")
+    app = app_for(naming("slack:#crsie"))
     queue(app, "slack:#crsie", 2)
     slack.error_next = ["channel_not_found", "channel_not_found"]
 
@@ -77,12 +77,14 @@ def _app(
     *,
     ops: str,
     language: str = "fr",
+    extra: str = "",
 ) -> App:
     monkeypatch.setenv("SLACK_BOT_TOKEN", slack.token)
     slack.clock = clock.timestamp
     text = targets(database_url, slack, smtp, f"ops_notify = [{ops!r}]")
     text = text.replace('language = "fr"', f"language = {language!r}")
-    return make_app(write_config(text + '[[brands]]\nname = "Acmé"\nterms = ["Acmé"]\n'), clock)
+    brands = '[[brands]]\nname = "Acmé"\nterms = ["Acmé"]\n'
+    return make_app(write_config(text + brands + extra), clock)
 
 
 def test_an_english_configuration_keeps_the_english_reason(
@@ -122,7 +124,16 @@ def test_a_refused_smtp_sender_is_told_in_french_in_slack(
     write_config: Callable[[str], Path],
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    app = _app(database_url, slack, smtp, clock, write_config, monkeypatch, ops="slack:#ops")
+    app = _app(
+        database_url,
+        slack,
+        smtp,
+        clock,
+        write_config,
+        monkeypatch,
+        ops="slack:#ops",
+        extra=naming("email:dircom@example.fr"),
+    )
     try:
         queue(app, "email:dircom@example.fr")
         smtp.handler.refuse_mail_from = "550 5.7.1 sender not allowed"

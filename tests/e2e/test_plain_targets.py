@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.alerting_helpers import Clock, make_app, queue, rows
+from tests.e2e.alerting_helpers import Clock, make_app, naming, queue, rows
 from tests.e2e.scenario import targets
 from tests.french import nb
 from tests.servers.slack import FakeSlack
@@ -79,7 +79,7 @@ def test_a_grouped_summary_through_apprise_lists_its_items(
 def test_a_mention_on_the_console_shows_its_excerpt(
     app_for: Callable[[str], App], clock: Clock
 ) -> None:
-    app = app_for()
+    app = app_for(naming("console:"))
     app.console = out = io.StringIO()
     queue(app, "console:", 1, excerpt="La Banque Acmé a encore perdu mon dossier.")
     app.outbox.drain()

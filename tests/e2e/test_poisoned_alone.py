@@ -21,7 +21,7 @@ from typing import Any
 
 import pytest
 
-from tests.e2e.alerting_helpers import Clock, make_app, queue, rows
+from tests.e2e.alerting_helpers import Clock, make_app, naming, queue, rows
 from tests.e2e.scenario import targets
 from tests.e2e.test_email_poisoned import hang_on
 from tests.servers.slack import Answer, FakeSlack
@@ -61,13 +61,15 @@ def mail_app(
     write_config: Callable[[str], Path],
     monkeypatch: pytest.MonkeyPatch,
 ) -> Iterator[App]:
-    """E-mail with a short timeout; ops are told in Slack's #ops."""
+    """E-mail with a short timeout, a rule sending to :data:`TARGET`; ops are
+    told in Slack's #ops."""
     monkeypatch.setenv("SLACK_BOT_TOKEN", slack.token)
     slack.clock = clock.timestamp
     text = targets(database_url, slack, smtp, 'ops_notify = ["slack:#ops"]').replace(
         'from = "veille@example.fr"', 'from = "veille@example.fr"\ntimeout = "0.4s"'
     )
-    app = make_app(write_config(text + '[[brands]]\nname = "Acmé"\nterms = ["Acmé"]\n'), clock)
+    brands = '[[brands]]\nname = "Acmé"\nterms = ["Acmé"]\n'
+    app = make_app(write_config(text + brands + naming(TARGET)), clock)
     yield app
     app.close()
 

@@ -9,7 +9,7 @@ from pathlib import Path
 from rich.console import Console
 from sqlalchemy import update
 
-from tests.e2e.alerting_helpers import queue
+from tests.e2e.alerting_helpers import naming, queue
 from tests.e2e.scenario import ACME_FR
 from tests.servers.http import FeedServer, Resource
 from tests.servers.slack import FakeSlack
@@ -74,7 +74,7 @@ def test_status_table_shows_held_rows_and_lost_targets(
 ) -> None:
     """The terminal view says what the plain one says: held rows, and a target
     that loses notifications with its error (what an operator must act on)."""
-    app = app_for("")
+    app = app_for(naming("slack:#crsie"))
     queue(app, "slack:#crsie")
     slack.error_next = ["channel_not_found"]
     app.outbox.drain()

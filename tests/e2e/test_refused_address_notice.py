@@ -14,7 +14,7 @@ from collections.abc import Callable
 
 import pytest
 
-from tests.e2e.alerting_helpers import queue
+from tests.e2e.alerting_helpers import naming, queue
 from tests.e2e.test_readdress_after_reload import ops_mails
 from tests.french import nb
 from tests.servers.smtp import SmtpServer
@@ -40,7 +40,7 @@ TARGET = "apprise:json://127.0.0.1:9/webhooks/s3cretW3bhook"
 def test_the_notice_follows_the_refusal_the_dispatcher_saw(
     app_for: Callable[[str], App], smtp: SmtpServer, refused: bool, reason: str, subject: str
 ) -> None:
-    app = app_for()
+    app = app_for(naming(TARGET))
     queue(app, TARGET, 2, key="attente")
     app.alerting.service_down(TARGET, reason, refused=refused)
     app.outbox.drain()

@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterator
 
 import pytest
 
-from tests.e2e.alerting_helpers import Clock, queue, rows
+from tests.e2e.alerting_helpers import Clock, naming, queue, rows
 from tests.servers.answering import AnsweringService
 from tests.servers.smtp import SmtpServer
 from watchtower.app import App
@@ -64,7 +64,7 @@ def test_a_deleted_webhook_keeps_its_alerts_and_tells_ops_once(
 ) -> None:
     caplog.set_level(logging.INFO, logger="watchtower")
     target = f"apprise:json://127.0.0.1:{service.port}/webhooks/{SECRET}"
-    app = app_for()
+    app = app_for(naming(target))
     service.status = status  # the webhook was deleted, or its token revoked
     queue(app, target, 2, key="matin", severity="warning")
 
@@ -107,7 +107,7 @@ def test_a_message_the_service_refuses_fails_alone(
 ) -> None:
     # Guard: a 400 is about that one message; the others go, nothing waits for it.
     target = f"apprise:json://127.0.0.1:{service.port}/hook"
-    app = app_for()
+    app = app_for(naming(target))
     service.answer = lambda body: 400 if "refusé" in str(body.get("title")) else 200
     [refused] = queue(app, target, key="refusé")
     others = queue(app, target, 3, key="ok")

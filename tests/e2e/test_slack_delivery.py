@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import timedelta
 
-from tests.e2e.alerting_helpers import Clock, queue, rows, statuses
+from tests.e2e.alerting_helpers import Clock, naming, queue, rows, statuses
 from tests.servers.slack import FakeSlack
 from tests.servers.smtp import SmtpServer
 from watchtower.app import App
@@ -99,7 +99,7 @@ def test_pacing_keeps_one_message_per_second_per_channel(
     app_for: Callable[[str], App], slack: FakeSlack
 ) -> None:
     slack.min_interval = 1.0
-    built = app_for("")
+    built = app_for(naming("slack:#autre"))
     notifier = built.notifier_for("slack")
     notifier.api.interval = 1.0  # type: ignore[attr-defined]
     queue(built, "slack:#veille", 3)

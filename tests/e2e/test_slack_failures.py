@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from slack_sdk import WebClient
 
-from tests.e2e.alerting_helpers import Clock, queue, rows
+from tests.e2e.alerting_helpers import Clock, naming, queue, rows
 from tests.servers.slack import FakeSlack
 from watchtower.app import App
 from watchtower.errors import DeliveryError, OutcomeUnknown, RateLimited
@@ -62,7 +62,7 @@ def test_5xx_on_post_is_outcome_unknown(api: SlackApi, slack: FakeSlack) -> None
 def test_private_channel_without_the_bot_says_to_invite_it(
     app_for: Callable[[str], App], slack: FakeSlack
 ) -> None:
-    app = app_for("")
+    app = app_for(naming("slack:#prive"))
     queue(app, "slack:#prive")
     slack.not_member = {"#prive"}
     slack.private = {"#prive"}

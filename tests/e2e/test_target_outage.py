@@ -22,7 +22,7 @@ import pytest
 from prometheus_client.exposition import generate_latest
 from prometheus_client.parser import text_string_to_metric_families
 
-from tests.e2e.alerting_helpers import Clock, base_config, make_app, queue, rows
+from tests.e2e.alerting_helpers import Clock, base_config, make_app, naming, queue, rows
 from tests.french import nb
 from tests.servers.gate import Gate
 from tests.servers.slack import FakeSlack
@@ -63,9 +63,9 @@ def gated_app(
     clock: Clock,
     write_config: Callable[[str], Path],
     monkeypatch: pytest.MonkeyPatch,
-) -> Iterator[Callable[[], App]]:
-    """Apps (replicas) on one database whose Slack and SMTP server are behind gates;
-    ops are told by e-mail and in Slack's #ops."""
+) -> Iterator[Callable[[str], App]]:
+    """Apps (replicas) on one database whose Slack and SMTP server are behind gates,
+    on the base config plus ``extra`` TOML; ops are told by e-mail and in Slack's #ops."""
     monkeypatch.setenv("SLACK_BOT_TOKEN", slack.token)
     slack.clock = clock.timestamp
     text = (
@@ -76,11 +76,10 @@ def gated_app(
         )
         .replace(f"smtp_port = {smtp.port}", f"smtp_port = {smtp_gate.port}")
     )
-    path = write_config(text)
     apps: list[App] = []
 
-    def build() -> App:
-        app = make_app(path, clock)
+    def build(extra: str = "") -> App:
+        app = make_app(write_config(text + extra), clock)
         app.loaded.config.watchtower.ops_notify.append("slack:#ops")
         apps.append(app)
         return app
@@ -225,7 +224,7 @@ def test_slack_answering_503_for_six_hours_loses_nothing(
 
 
 def test_smtp_server_down_for_six_hours_loses_nothing(
-    gated_app: Callable[[], App],
+    gated_app: Callable[[str], App],
     slack: FakeSlack,
     smtp: SmtpServer,
     smtp_gate: Gate,
@@ -233,7 +232,7 @@ def test_smtp_server_down_for_six_hours_loses_nothing(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     caplog.set_level(logging.INFO, logger="watchtower")
-    app = gated_app()
+    app = gated_app(naming("email:veille@example.fr"))
     smtp_gate.open = False
     queue_mix(app, "email:veille@example.fr", "a")
     queue_mix(app, "email:veille@example.fr", "b")
@@ -286,14 +285,16 @@ def test_a_replica_does_not_retry_what_another_found_down_and_hears_it_is_back(
 
 
 def test_an_apprise_service_down_waits_alone(
-    gated_app: Callable[[], App], clock: Clock, slack: FakeSlack, smtp: SmtpServer
+    gated_app: Callable[[str], App], clock: Clock, slack: FakeSlack, smtp: SmtpServer
 ) -> None:
     down, up = Webhook().start(), Webhook().start()
     try:
-        app = gated_app()
+        down_hook = f"apprise:json://127.0.0.1:{down.port}/hook"
+        up_hook = f"apprise:json://127.0.0.1:{up.port}/hook"
+        app = gated_app(naming(down_hook, up_hook))
         down.fail_next = 10_000  # HTTP 500: the service is down
-        queue(app, f"apprise:json://127.0.0.1:{down.port}/hook", 5, key="down")
-        queue(app, f"apprise:json://127.0.0.1:{up.port}/hook", 5, key="up")
+        queue(app, down_hook, 5, key="down")
+        queue(app, up_hook, 5, key="up")
 
         drain_for([app], clock, 1)
 
@@ -316,10 +317,10 @@ def test_an_apprise_service_down_waits_alone(
 
 
 def test_a_row_refused_by_slack_still_spends_its_attempts(
-    gated_app: Callable[[], App], slack: FakeSlack, clock: Clock
+    gated_app: Callable[[str], App], slack: FakeSlack, clock: Clock
 ) -> None:
     # Only answers about the row itself count: the channel does not exist.
-    app = gated_app()
+    app = gated_app(naming("slack:#nulle-part"))
     queue(app, "slack:#nulle-part")
     slack.error_next = ["channel_not_found"]
 

@@ -12,7 +12,7 @@ import re
 from collections import Counter
 from collections.abc import Callable
 
-from tests.e2e.alerting_helpers import Clock, queue, rows
+from tests.e2e.alerting_helpers import Clock, naming, queue, rows
 from tests.servers.slack import FakeSlack
 from watchtower.app import App
 from watchtower.storage.tables import OutboxRow
@@ -149,7 +149,7 @@ def test_edits_are_not_sightings_and_still_reply(
 def test_the_console_prints_nothing_beyond_the_cap(
     app_for: Callable[[str], App], clock: Clock
 ) -> None:
-    app = app_for(cap(2))
+    app = app_for(cap(2) + naming("console:"))
     app.console = out = io.StringIO()
     queue_parent(app, "console:")
     for n in range(2, 8):
