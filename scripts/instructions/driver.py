@@ -61,7 +61,6 @@ def main() -> None:
     assert Path(watchtower.__file__).resolve().is_relative_to(tree), watchtower.__file__
     print("watchtower:", watchtower.__file__, file=sys.stderr)
 
-    import watchtower.poll as poll_module
     import watchtower.poll_timing as poll_timing
     from watchtower.adapters._feed import parse_feed
     from watchtower.adapters.base import FetchResult
@@ -69,6 +68,13 @@ def main() -> None:
     from watchtower.config import parse_config
     from watchtower.poll_outcome import PollStats
     from watchtower.storage.queries import LEASE, claim_due_sources
+
+    # The module calling run_batch (``--split`` wraps it): watchtower.poll in
+    # trees from before the outcome recording moved to watchtower.poll_record.
+    split_out = (tree / "watchtower" / "poll_record.py").exists()
+    poll_module = importlib.import_module(
+        "watchtower.poll_record" if split_out else "watchtower.poll"
+    )
 
     # Jitter from a seeded generator: the same values every run.
     seeded = random.Random(1)

@@ -13,27 +13,29 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from watchtower.models import Notification, Severity
+from watchtower.notify._spike_text import (
+    calm_text,
+    original_permalink,
+    original_text,
+    spike_heading,
+    spike_stats,
+)
 from watchtower.notify._text import (
     SEVERITY_EMOJI,
     app_version_text,
     author_text,
-    calm_text,
     digest_apart_text,
     duration_text,
     http_url,
     label,
     language_text,
     one_line,
-    original_permalink,
-    original_text,
     plural,
     published_text,
     rating_text,
     reviewed_text,
     sent_apart_text,
     severity_text,
-    spike_heading,
-    spike_stats,
     t,
     watching_text,
 )

@@ -16,11 +16,17 @@ from collections.abc import Sequence
 from typing import Any
 
 from watchtower.models import Notification, Severity
+from watchtower.notify._spike_text import (
+    calm_text,
+    original_permalink,
+    original_text,
+    spike_heading,
+    spike_stats,
+)
 from watchtower.notify._text import (
     SEVERITY_EMOJI,
     app_version_text,
     author_text,
-    calm_text,
     clip,
     digest_apart_text,
     duration_text,
@@ -32,16 +38,12 @@ from watchtower.notify._text import (
     link_site,
     mentions_text,
     one_line,
-    original_permalink,
-    original_text,
     published_text,
     rating_text,
     reply_line,
     reviewed_text,
     seen_on_text,
     severity_text,
-    spike_heading,
-    spike_stats,
     t,
     title_text,
     watching_text,

@@ -27,7 +27,8 @@ from watchtower.pipeline.sites import (
     author_key,
     site_key,
 )
-from watchtower.pipeline.story_batch import LOOKUP_CHUNK, Candidate, First, Sighting, StoryBatch
+from watchtower.pipeline.story_batch import Candidate, First, Sighting, StoryBatch
+from watchtower.pipeline.story_pairing import LOOKUP_CHUNK
 from watchtower.storage.one_of import fetch_all
 from watchtower.storage.story_queries import (
     CAUGHT_UP,

@@ -49,7 +49,6 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import numpy as np
-import numpy.typing as npt
 from rapidfuzz.distance import LCSseq
 
 from watchtower.pipeline.bigrams import (
@@ -70,6 +69,7 @@ from watchtower.pipeline.templates import (
     distinct_score,
     template_codes,
 )
+from watchtower.pipeline.title_scans import TitleScans, epoch
 
 #: The least containment of a text in another more than twice its length.
 UNEQUAL_THRESHOLD = 0.8
@@ -101,11 +101,7 @@ class DuplicateOf:
     score: float
 
 
-def _epoch(ts: datetime | float) -> int:
-    return int(ts.timestamp() if isinstance(ts, datetime) else ts)
-
-
-class NearDuplicateIndex:
+class NearDuplicateIndex(TitleScans):
     """Near-duplicate lookup over the fingerprints of a time window.
 
     ``doc_id`` is the caller's key (the item row id); the index never touches
@@ -165,7 +161,7 @@ class NearDuplicateIndex:
             story, site = (row[3], row[4]) if len(row) >= 5 else (0, 0)
             author = row[5] if len(row) == 6 else 0
             words = (fp if isinstance(fp, Fingerprint) else Fingerprint.from_bytes(fp)).words
-            chunk.append((doc_id, words, _epoch(ts), story, site, author))
+            chunk.append((doc_id, words, epoch(ts), story, site, author))
             if len(chunk) >= _BULK_CHUNK:
                 index._extend(chunk)
                 chunk = []
@@ -221,7 +217,7 @@ class NearDuplicateIndex:
         """
         slot = len(self._ids)
         self._ids.append(doc_id)
-        self._ts.append(_epoch(ts))
+        self._ts.append(epoch(ts))
         self._stories.append(story)
         self._sites.append(site)
         self._authors.append(author)
@@ -314,7 +310,7 @@ class NearDuplicateIndex:
             return None
         ranked = sorted(counts, key=counts.__getitem__, reverse=True)[: self.max_candidates]
         if now is not None:
-            oldest = _epoch(now) - int(self.window.total_seconds())
+            oldest = epoch(now) - int(self.window.total_seconds())
             ranked = [slot for slot in ranked if self._ts[slot] >= oldest]
         template: dict[int, None] | None = None  # computed when a candidate passes
         best: DuplicateOf | None = None
@@ -355,69 +351,6 @@ class NearDuplicateIndex:
             best = DuplicateOf(self._ids[slot], score)
         return best
 
-    def starting_with(
-        self, prefix: str, *, site: int, now: datetime | float | None = None
-    ) -> list[int]:
-        """The ``doc_id`` of each item of ``site`` whose words start with ``prefix``
-        (word codes), oldest slot first; with ``now``, within the window.
-
-        A scan of the site's items, not a key lookup: a headline's few words are
-        seldom among an article's sampled keys (``watchtower.pipeline.headlines``).
-        Vectorised on the first two words; the survivors are checked whole.
-        """
-        slots, starts = self._site_slots(prefix, site, now, len(prefix))
-        codes = np.frombuffer(self._codes, dtype=np.uint16)
-        for at, char in enumerate(prefix[:2]):
-            keep = codes[starts + at] == ord(char)
-            slots, starts = slots[keep], starts[keep]
-        return [self._ids[slot] for slot in slots.tolist() if self._words(slot).startswith(prefix)]
-
-    def opening_like(
-        self, words: str, *, site: int, now: datetime | float | None = None
-    ) -> list[int]:
-        """The ``doc_id`` of each item of ``site`` whose first ``len(words) + 1``
-        words hold ``words`` but one at most (a title edited by one word: changed,
-        added or dropped), oldest slot first; with ``now``, within the window.
-
-        The same scan as :meth:`starting_with`; one of the item's first two words
-        is one of ``words``' first two (else two words differ), and the
-        survivors are confirmed with rapidfuzz LCS.
-        """
-        slots, starts = self._site_slots(words, site, now, len(words) - 1)
-        if len(words) < 2:
-            return []
-        codes = np.frombuffer(self._codes, dtype=np.uint16)
-        ends = np.frombuffer(self._offsets, dtype=np.uint64)[slots + 1].astype(np.int64)
-        heads = (ord(words[0]), ord(words[1]))
-        first = np.isin(codes[starts], heads)
-        second = np.isin(codes[np.minimum(starts + 1, ends - 1)], heads) & (ends - starts > 1)
-        keep = first | second
-        need = len(words) - 1
-        return [
-            self._ids[slot]
-            for slot in slots[keep].tolist()
-            if LCSseq.similarity(words, self._words(slot)[: need + 2], score_cutoff=need) >= need
-        ]
-
-    def _site_slots(
-        self, words: str, site: int, now: datetime | float | None, least: int
-    ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
-        """The slots (and their first code's offset) of ``site``'s items of
-        ``least`` words or more; with ``now``, within the window."""
-        none = np.zeros(0, dtype=np.int64)
-        if not site or not words or not len(self._ids):
-            return none, none
-        mask = np.frombuffer(self._sites, dtype=np.uint32) == site
-        if now is not None:
-            oldest = max(0, _epoch(now) - int(self.window.total_seconds()))
-            mask &= np.frombuffer(self._ts, dtype=np.uint32) >= oldest
-        slots = np.flatnonzero(mask)
-        offsets = np.frombuffer(self._offsets, dtype=np.uint64)
-        starts = offsets[slots].astype(np.int64)
-        lengths = offsets[slots + 1].astype(np.int64) - starts
-        keep = lengths >= max(least, 1)
-        return slots[keep], starts[keep]
-
     def _candidates(self, keys: U32) -> list[int]:
         """The slots stored under each of ``keys`` (sorted), key by key; crowded keys skipped."""
         found: list[int] = []
@@ -442,18 +375,13 @@ class NearDuplicateIndex:
                     found.extend(slots)
         return found
 
-    def _words(self, slot: int) -> str:
-        return (
-            self._codes[self._offsets[slot] : self._offsets[slot + 1]].tobytes().decode("utf-16-le")
-        )
-
     # -- housekeeping -----------------------------------------------------------
 
     def prune(self, before: datetime | float) -> int:
         """Drop items stored with a timestamp before ``before``; return how many."""
         self._flush()
         ts = np.frombuffer(self._ts, dtype=np.uint32) if len(self._ts) else np.zeros(0, np.uint32)
-        keep = ts >= _epoch(before)
+        keep = ts >= epoch(before)
         removed = int(len(keep) - keep.sum())
         if not removed:
             return 0

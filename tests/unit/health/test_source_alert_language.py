@@ -64,7 +64,7 @@ def apps(
 
 
 def record_failure(app: App, failure: SourceError, **kwargs: Any) -> dict[str, Any]:
-    """What poll.py's ``_record_failure`` does with a failure, then the ops payload."""
+    """What poll_record.py's ``_record_failure`` does with a failure, then the ops payload."""
     with app.db.writing() as session:
         row = session.scalars(select(SourceRow)).one()
         row.consecutive_failures += 1

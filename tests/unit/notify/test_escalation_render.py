@@ -11,7 +11,7 @@ import pytest
 
 from tests.french import nb
 from watchtower.models import Notification
-from watchtower.notify._text import original_text
+from watchtower.notify._spike_text import original_text
 from watchtower.notify.console import ConsoleNotifier
 from watchtower.notify.email_render import spike_email
 from watchtower.notify.slack_render import spike_blocks

@@ -529,7 +529,7 @@ def test_a_silent_source_says_when_in_the_configured_zone(
 
 
 def test_a_usual_level_of_nothing_is_said_as_a_whole_number() -> None:
-    from watchtower.notify._text import spike_stats
+    from watchtower.notify._spike_text import spike_stats
 
     spike = {"observed": 10, "baseline": 0.0, "window": "1h"}
     assert spike_stats(spike, "fr") == "10 mentions sur 1 h (d'habitude 0)"  # not "0,0"

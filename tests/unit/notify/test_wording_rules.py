@@ -16,16 +16,15 @@ import pytest
 from tests.french import nb
 from watchtower.lang import LANGUAGES
 from watchtower.models import Notification, Severity
+from watchtower.notify._spike_text import original_text, target_text
 from watchtower.notify._strings import LANGUAGE_NAMES, STRINGS
 from watchtower.notify._text import (
     clip,
     mentions_text,
-    original_text,
     plural,
     plural_keys,
     rating_text,
     seen_on_text,
-    target_text,
     watching_text,
     whole_room,
 )
