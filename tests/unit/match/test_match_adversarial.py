@@ -252,6 +252,37 @@ def test_typo_outside_an_exclusion_is_kept(brand: BrandConfig, text: str) -> Non
     assert found(text, [brand]) == {"Mutualis"}
 
 
+@pytest.mark.parametrize("brand", MUTUALIS, ids=["fuzzy1", "fuzzy2"])
+def test_typos_side_by_side_are_each_checked_against_the_exclusion(brand: BrandConfig) -> None:
+    # Each word's hit spans its spaces, so two typo hits in a row share one.
+    item = Item(guid="1", title="", text="Mutualiss Mutualiss Corporation Mutualiss")
+    [match] = Matcher([brand], []).match(item, "s")
+    assert [hit.surface for hit in match.hits] == ["Mutualiss", "Mutualiss"]  # 1st and 3rd
+
+
+def test_a_text_full_of_excluded_typos_is_scanned_twice_not_once_per_typo(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # One more scan per typo made a hostile 1 MB post cost its length squared
+    # (minutes of a poll worker); all of them are spelt right in one copy.
+    from watchtower.pipeline.match import automaton
+
+    scans = 0
+    real = automaton.Automaton.scan
+
+    def counted(self: automaton.Automaton, text: str) -> automaton.Spans:
+        nonlocal scans
+        scans += 1
+        return real(self, text)
+
+    monkeypatch.setattr(automaton.Automaton, "scan", counted)
+    text = "Mutualiss Corporation. " * 2000 + "Mutualiss seul."
+    [match] = Matcher([MUTUALIS[0]], []).match(Item(guid="1", title="", text=text), "s")
+    assert [hit.surface for hit in match.hits] == ["Mutualiss"]
+    assert match.hits[0].start == len("Mutualiss Corporation. ") * 2000
+    assert scans <= 3
+
+
 # ------------------------------------------------------ hostile queries in config
 @pytest.mark.parametrize(
     "query",

@@ -298,6 +298,7 @@ class Matcher:
         reach = list(accumulate((end for _, end in excluded), max))
         hits = []
         cased = brand.cased
+        typo_excluded = self._typo_excluded(brand, found, ctx.text) if brand.exclude else ()
         for pid in (*brand.terms, *cased):
             pattern = patterns[pid]
             kept = 0
@@ -310,7 +311,7 @@ class Matcher:
                     i = bisect_left(starts, hit_end) - 1
                     if i >= 0 and reach[i] > hit_start:
                         continue
-                if brand.exclude and self._typo_excluded(brand, pattern, start, end, ctx.text):
+                if (pid, start) in typo_excluded:
                     continue
                 hits.append(hit)
                 kept += 1
@@ -318,23 +319,50 @@ class Matcher:
                     break
         return hits
 
-    def _typo_excluded(
-        self, brand: _Brand, pattern: Pattern, start: int, end: int, text: str
-    ) -> bool:
-        """Whether a typo hit (``Mutualiss`` for ``Mutualis``) lies in an exclusion once
-        spelt as the term: exclusions are matched as written, yet must cover every
-        spelling the term catches, or "Mutualiss Corporation" leaks past
-        ``exclude = ["Mutualis Corporation"]``. Only typo hits pay for the second scan."""
-        word = pattern.fuzzy_word
-        if word is None or text[start + 1 : end - 1] == word:
-            return False
-        found = self._brand_automaton.scan(f"{text[:start]} {word} {text[end:]}")
-        after = start + 1 + len(word)  # the space after the word spelt right
-        return any(
-            s < after and e > start + 1
-            for pid in brand.exclude
-            for s, e in found.get(pid, {}).items()
+    def _typo_excluded(self, brand: _Brand, found: Spans, text: str) -> frozenset[tuple[int, int]]:
+        """The typo hits (``Mutualiss`` for ``Mutualis``) that lie in an exclusion
+        once spelt as the term, as ``(pattern id, start)``: exclusions are matched
+        as written, yet must cover every spelling the term catches, or "Mutualiss
+        Corporation" leaks past ``exclude = ["Mutualis Corporation"]``.
+
+        Every typo hit is spelt right in one copy of the text, scanned once: a
+        scan per hit made a text full of them cost its length squared (a 1 MB
+        post, minutes). Only items with typo hits pay for the second scan."""
+        patterns = self._brand_automaton.patterns
+        typos = sorted(
+            (start, end, pid, word)
+            for pid in brand.terms
+            if (word := patterns[pid].fuzzy_word) is not None
+            for start, end in found.get(pid, {}).items()
+            if text[start + 1 : end - 1] != word
         )
+        if not typos:
+            return frozenset()
+        pieces: list[str] = []
+        spans: list[tuple[int, int, int, int]] = []  # (pid, start, new start, new end)
+        at = size = 0
+        for start, end, pid, word in typos:
+            if start < at - 1:  # two terms' hits on one word: the first is spelt right
+                continue
+            # Hits span their word's spaces: the next word's hit starts on the
+            # space the one before ended with, written once.
+            lead = " " if start >= at else ""
+            pieces.append(text[at:start] + lead + word + " ")
+            size += max(start - at, 0) + len(lead)
+            spans.append((pid, start, size, size + len(word)))
+            size += len(word) + 1
+            at = end
+        pieces.append(text[at:])
+        scanned = self._brand_automaton.scan("".join(pieces))
+        excluded = sorted((s, e) for pid in brand.exclude for s, e in scanned.get(pid, {}).items())
+        starts = [s for s, _ in excluded]
+        reach = list(accumulate((e for _, e in excluded), max))
+        out = set()
+        for pid, start, word_start, word_end in spans:
+            i = bisect_left(starts, word_end) - 1
+            if i >= 0 and reach[i] > word_start:
+                out.add((pid, start))
+        return frozenset(out)
 
     @staticmethod
     def _offsets(hit: Hit) -> tuple[int, int]:
