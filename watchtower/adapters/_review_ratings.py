@@ -3,7 +3,9 @@
 ``ratingValue`` may be a number or text: "4", "4,5" (French decimal comma),
 "4/5", "8 / 10", "12 sur 20", "3 étoiles". It is read out of ``bestRating``
 (5 when absent or unreadable; "10,0" is 10) and scaled to 5:
-``value / bestRating × 5``, clamped to 0–5. ``worstRating`` is not used: a
+``value / bestRating × 5``, clamped to 0–5. A value above 5 on a page that
+gives no scale is read out of 10 when it fits, else out of 100 (none past
+100). ``worstRating`` is not used: a
 1/10 is 0.5/5 whether the page's scale starts at 0 or 1, so a rule like
 ``rating:<=2`` catches the same reviews on every site. The value as the page
 gave it ("8/10") is kept for display.
@@ -41,13 +43,15 @@ def read_rating(value: Any) -> tuple[float | None, str]:
     number is ignored: the rating is read out of 5.
     """
     best = 5.0
+    scaled = False  # whether the page said out of what
     if isinstance(value, dict):
         try:
             best = float(str(value.get("bestRating") or 5).replace(",", "."))  # "10,0"
+            scaled = value.get("bestRating") is not None
         except (TypeError, ValueError, OverflowError):
             best = 5.0
         if not (math.isfinite(best) and best > 0):
-            best = 5.0
+            best, scaled = 5.0, False
         value = value.get("ratingValue")
     try:
         raw = float(str(value).replace(",", "."))
@@ -59,15 +63,29 @@ def read_rating(value: Any) -> tuple[float | None, str]:
         # when the text gives one (it wins over a bestRating it contradicts).
         raw = float(written["value"].replace(",", "."))
         if written["best"]:
-            best = float(written["best"].replace(",", "."))
+            best, scaled = float(written["best"].replace(",", ".")), True
             if not (math.isfinite(best) and best > 0):
                 return None, ""
     if not math.isfinite(raw):
         return None, ""
+    if not scaled and raw > best:
+        inferred = _scale_of(raw)
+        if inferred is None:
+            return None, ""
+        best = inferred
     if best != 5.0:
         share = min(max(raw / best, 0.0), 1.0)  # raw / best may overflow to ±inf
         return out_of_five(round(share * 5, 2)), f"{raw:g}/{best:g}"
     return out_of_five(raw), f"{raw:g}/5"
+
+
+def _scale_of(raw: float) -> float | None:
+    """The scale of a value above 5 on a page that does not give one: 10 when
+    it fits, else 100 (percent); past 100, none. Read out of 5 and clamped, a
+    20/100 would have been a full 5 stars, and a bad review missed by a
+    ``rating:<=2`` rule. A 12 that meant 12/20 reads as 0.6/5: where a guess
+    may be wrong, it errs towards showing the review to someone."""
+    return next((scale for scale in (10.0, 100.0) if raw <= scale), None)
 
 
 def stars(rating: float | None, raw: str) -> str:

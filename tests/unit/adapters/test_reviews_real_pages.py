@@ -399,3 +399,25 @@ def test_appstore_xml_rating_version_and_app_entry() -> None:
 def test_appstore_xml_without_reviews_is_empty_not_an_error(entries: str) -> None:
     data = (ATOM_HEAD + entries + "</feed>").encode()
     assert read_reviews(data, "https://itunes.apple.com/x", "text/xml") == ([], True)
+
+
+@pytest.mark.parametrize(
+    ("rating", "expected"),
+    [
+        ({"ratingValue": 3}, (3.0, "3/5")),  # schema.org's default scale
+        ({"ratingValue": "8"}, (4.0, "8/10")),
+        ({"ratingValue": 7.5}, (3.75, "7.5/10")),
+        ({"ratingValue": 20}, (1.0, "20/100")),  # a bad review, not five stars
+        ({"ratingValue": "85"}, (4.25, "85/100")),
+        ({"ratingValue": 150}, (None, "")),  # no scale fits: no rating
+        ({"ratingValue": 6, "bestRating": 5}, (5.0, "6/5")),  # the page's scale holds
+        ({"ratingValue": 12, "bestRating": "20"}, (3.0, "12/20")),
+        ("12 sur 20", (3.0, "12/20")),
+    ],
+)
+def test_a_value_above_5_without_a_scale_is_read_out_of_10_or_100(
+    rating: Any, expected: tuple[float | None, str]
+) -> None:
+    from watchtower.adapters._review_ratings import read_rating
+
+    assert read_rating(rating) == expected
