@@ -446,7 +446,7 @@ def wait_until(condition: Any, timeout: float) -> bool:
 def query(url: str, sql: str) -> list[Any]:
     import sqlalchemy
 
-    from watchtower.storage.db import make_engine
+    from watchtower.storage.engines import make_engine
 
     engine = make_engine(url)
     try:

@@ -357,7 +357,7 @@ def database_size(url: str) -> int:
         return sum(p.stat().st_size for p in path.parent.glob(path.name + "*") if p.is_file())
     import sqlalchemy
 
-    from watchtower.storage.db import make_engine
+    from watchtower.storage.engines import make_engine
 
     engine = make_engine(url)
     try:
@@ -374,7 +374,7 @@ def database_size(url: str) -> int:
 def query(url: str, sql: str) -> list[Any]:
     import sqlalchemy
 
-    from watchtower.storage.db import make_engine
+    from watchtower.storage.engines import make_engine
 
     engine = make_engine(url)
     try:

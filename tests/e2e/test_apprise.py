@@ -15,7 +15,7 @@ from watchtower.cli import main
 from watchtower.config import load_config
 from watchtower.errors import ConfigError
 from watchtower.redact import redact_target, redact_text
-from watchtower.storage.db import make_engine
+from watchtower.storage.engines import make_engine
 
 SECRET = "s3cr3t-t0ken"
 

@@ -16,7 +16,7 @@ from tests.conftest import ROOT
 from tests.servers.slack import FakeSlack
 from tests.servers.smtp import SmtpServer
 from watchtower.cli import main
-from watchtower.storage.db import make_engine
+from watchtower.storage.engines import make_engine
 
 
 def start_daemon(config: Path, token: str) -> subprocess.Popen[bytes]:

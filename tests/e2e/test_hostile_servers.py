@@ -17,7 +17,7 @@ import sqlalchemy
 
 from tests.servers.http import FeedServer, Resource
 from watchtower.cli import main
-from watchtower.storage.db import make_engine
+from watchtower.storage.engines import make_engine
 
 GOOD = b"""<?xml version="1.0"?><rss version="2.0"><channel><title>Forum</title>
 <item><title>Arnaque Banque Acme</title><link>https://forum.example.fr/t/1</link>

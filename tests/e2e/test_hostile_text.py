@@ -33,7 +33,7 @@ from tests.servers.slack import FakeSlack
 from tests.unit.adapters.dovecot import PASSWORD, Dovecot, dovecot_or_skip
 from watchtower.app import App
 from watchtower.config import load_config
-from watchtower.storage.db import make_engine
+from watchtower.storage.engines import make_engine
 
 pytestmark = pytest.mark.timeout(180)
 

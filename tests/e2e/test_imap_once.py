@@ -26,7 +26,7 @@ from tests.servers.slack import FakeSlack
 from tests.unit.adapters.dovecot import PASSWORD, Dovecot, dovecot_or_skip
 from watchtower.cli import main
 from watchtower.poll import ONCE_MAX_READS
-from watchtower.storage.db import make_engine
+from watchtower.storage.engines import make_engine
 from watchtower.storage.tables import ItemRow
 
 pytestmark = pytest.mark.timeout(180)

@@ -33,7 +33,8 @@ from watchtower.config import load_config
 from watchtower.metrics import build_registry
 from watchtower.outage import outage_reason
 from watchtower.scheduler import CLEANUP_FIRST, Daemon
-from watchtower.storage.db import CONNECT_TIMEOUT, Database
+from watchtower.storage.db import Database
+from watchtower.storage.engines import CONNECT_TIMEOUT
 from watchtower.web import REQUEST_TIMEOUT, StatusServer
 
 

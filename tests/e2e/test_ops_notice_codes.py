@@ -26,7 +26,8 @@ from tests.french import nb
 from tests.servers.slack import FakeSlack
 from tests.servers.smtp import SmtpServer, free_port
 from watchtower.app import App
-from watchtower.notify.delivery_errors_text import DELIVERY_ERRORS, _patterns, reason_in
+from watchtower.notify.delivery_errors_text import DELIVERY_ERRORS
+from watchtower.notify.delivery_reason_text import _patterns, reason_in
 
 Reword = Callable[[str, str], None]
 

@@ -20,7 +20,7 @@ from tests.servers.http import FeedServer, Resource
 from tests.servers.slack import FakeSlack
 from tests.servers.smtp import SmtpServer
 from watchtower.cli import main
-from watchtower.storage.db import make_engine
+from watchtower.storage.engines import make_engine
 
 APP_LINK = "https://apps.apple.com/fr/app/banque-acme/id1400000000"
 

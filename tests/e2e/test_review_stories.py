@@ -20,7 +20,7 @@ from tests.conftest import CORPUS
 from tests.servers.http import FeedServer, Resource
 from tests.servers.slack import FakeSlack
 from watchtower.cli import main
-from watchtower.storage.db import make_engine
+from watchtower.storage.engines import make_engine
 
 APP_LINK = "https://itunes.apple.com/fr/review?id=1400000000&type=Purple%20Software"
 LOCAL_BUSINESS = (CORPUS / "reviews" / "synthetic_localbusiness_graph_comments.html").read_bytes()

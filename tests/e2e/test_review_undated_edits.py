@@ -16,7 +16,7 @@ from tests.e2e.test_review_cs import agency, jsonld_review, query
 from tests.e2e.test_review_cs import run as run  # the fixture the tests use (explicit re-export)
 from tests.servers.http import FeedServer, Resource
 from tests.servers.slack import FakeSlack
-from watchtower.storage.db import make_engine
+from watchtower.storage.engines import make_engine
 
 HTML = "text/html; charset=utf-8"
 FIRST = "Attente longue au guichet, conseiller peu aimable."

@@ -11,7 +11,7 @@ from tests.servers.http import FeedServer, Resource
 from tests.servers.slack import FakeSlack
 from tests.servers.smtp import SmtpServer
 from watchtower.cli import main
-from watchtower.storage.db import make_engine
+from watchtower.storage.engines import make_engine
 
 
 def test_run_once_delivers_each_mention_once(

@@ -15,7 +15,7 @@ from tests.servers.slack import FakeSlack
 from watchtower.app import App
 from watchtower.cli import main
 from watchtower.config import load_config
-from watchtower.storage.db import make_engine
+from watchtower.storage.engines import make_engine
 
 FIXTURES = ROOT / "tests" / "fixtures" / "stories"
 

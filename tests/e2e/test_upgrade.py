@@ -26,7 +26,8 @@ from watchtower.app import utcnow
 from watchtower.cli import main
 from watchtower.config import load_config
 from watchtower.heartbeat import Heartbeat
-from watchtower.storage.db import Database, current_revision, head_revision, make_engine
+from watchtower.storage.db import Database, current_revision, head_revision
+from watchtower.storage.engines import make_engine
 
 pytestmark = pytest.mark.timeout(120)
 

@@ -12,7 +12,7 @@ import sqlalchemy
 from tests.servers.http import FeedServer
 from watchtower.cli import main
 from watchtower.redact import redact_text
-from watchtower.storage.db import make_engine
+from watchtower.storage.engines import make_engine
 
 
 def test_redact_text_hides_url_passwords_only() -> None:

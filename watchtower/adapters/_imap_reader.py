@@ -27,7 +27,7 @@ from watchtower.adapters._mail import mail_subject
 from watchtower.errors import SourceError
 
 if TYPE_CHECKING:
-    from watchtower.adapters.imap import ImapSettings
+    from watchtower.adapters._imap_settings import ImapSettings
 
 __all__ = ["FetchFailed", "Message", "Reader"]
 

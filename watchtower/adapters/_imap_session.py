@@ -42,8 +42,8 @@ from watchtower.adapters._oauth import OAuthApp, Token, TokenCache, xoauth2
 from watchtower.errors import PermanentError, SourceError, TransientError
 
 if TYPE_CHECKING:
+    from watchtower.adapters._imap_settings import ImapSettings
     from watchtower.adapters.base import FetchContext
-    from watchtower.adapters.imap import ImapSettings
 
 __all__ = [
     "OAUTH_KEYS",

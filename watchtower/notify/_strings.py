@@ -76,7 +76,7 @@ STRINGS: dict[str, dict[str, str]] = {
         "digest_week_span": "semaine du {first} au {last}",
         "day_month_year": "{day} {month} {year}",
         "chart_title": "Mentions par marque",
-        # the morning digest e-mail (email_render.digest_email)
+        # the morning digest e-mail (email_digest.digest_email)
         "digest_critical_one": "{count} alerte critique",
         "digest_critical_other": "{count} alertes critiques",
         "stories_one": "{count} sujet",

@@ -19,7 +19,7 @@ from watchtower.config import LoadedConfig
 from watchtower.errors import DeliveryReason
 from watchtower.logs import kv
 from watchtower.notify.base import Notifier
-from watchtower.notify.delivery_errors_text import reason_text
+from watchtower.notify.delivery_reason_text import reason_text
 from watchtower.notify.registry import split_target
 from watchtower.pipeline.delivery import Claimed
 from watchtower.pipeline.readdress import about as about_scope
@@ -236,7 +236,7 @@ class OpsNotices:
     ) -> int:
         """Queue the ops notice ``<text>_subject``/``_body``; skipped if ``key`` is known.
         Its ``reason``, a delivery reason, is said in the configured language
-        (:func:`~watchtower.notify.delivery_errors_text.reason_text`: from its
+        (:func:`~watchtower.notify.delivery_reason_text.reason_text`: from its
         code, else read back from its English text), without a secret.
 
         ``about``: the kind or the target the notice is about; if its ops target

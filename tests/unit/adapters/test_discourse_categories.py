@@ -9,7 +9,8 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
-from watchtower.adapters._discourse_categories import Categories, restricted_ids
+from watchtower.adapters._discourse_categories import Categories
+from watchtower.adapters._discourse_category_flags import restricted_ids
 from watchtower.adapters.discourse import DiscourseSettings
 
 NOW = datetime(2026, 3, 4, 20, 0, tzinfo=UTC)

@@ -16,7 +16,7 @@ from tests.servers.discourse import StaffForum
 from tests.servers.http import FeedServer
 from tests.unit.adapters.test_discourse_lazy_categories import MODERATION, SUPPORT, later
 from tests.unit.adapters.test_discourse_staff_cursor import NOW, PUBLIC, Reader, topic_reads
-from watchtower.adapters._discourse_categories import listing_flags
+from watchtower.adapters._discourse_category_flags import listing_flags
 
 OLD = NOW - timedelta(days=30)
 

@@ -14,11 +14,8 @@ from tests.french import nb
 from tests.servers.smtp import SmtpServer, free_port, silent_server
 from tests.unit.notify.test_email import notification
 from watchtower.errors import DeliveryError
-from watchtower.notify.delivery_errors_text import (
-    DELIVERY_ERRORS,
-    delivery_error_text,
-    reason_in,
-)
+from watchtower.notify.delivery_errors_text import DELIVERY_ERRORS, delivery_error_text
+from watchtower.notify.delivery_reason_text import reason_in
 from watchtower.notify.email import EmailNotifier
 from watchtower.notify.slack_errors import slack_error
 

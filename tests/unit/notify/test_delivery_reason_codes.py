@@ -22,7 +22,8 @@ from tests.unit.notify.test_email import notification
 from watchtower.database_full import FULL_WORDS, full_cause
 from watchtower.errors import DeliveryError, DeliveryReason
 from watchtower.notify.apprise import AppriseNotifier
-from watchtower.notify.delivery_errors_text import delivery_error_text, reason_in, reason_text
+from watchtower.notify.delivery_errors_text import delivery_error_text
+from watchtower.notify.delivery_reason_text import reason_in, reason_text
 from watchtower.notify.email import EmailNotifier
 from watchtower.notify.slack_api import SlackApi
 from watchtower.notify.slack_errors import slack_error

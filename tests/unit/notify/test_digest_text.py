@@ -8,7 +8,7 @@ import pytest
 from tests.french import nb
 from watchtower.models import Notification
 from watchtower.notify.digest_text import digest_title, severity_counts, week_text
-from watchtower.notify.email_render import digest_email
+from watchtower.notify.email_digest import digest_email
 from watchtower.notify.slack_render import summary_blocks, summary_title
 
 

@@ -33,7 +33,7 @@ from tests.unit.notify.test_digest_week_render import FRENCH, digest, new_year
 from tests.unit.test_digest_week_days import DIRECTOR, KEY, PARIS, WEEKLY, add, local
 from watchtower import digest as digests
 from watchtower.notify import digest_text
-from watchtower.notify.email_render import digest_email
+from watchtower.notify.email_digest import digest_email
 from watchtower.pipeline import grouping
 from watchtower.storage.db import Database
 from watchtower.storage.tables import OutboxRow

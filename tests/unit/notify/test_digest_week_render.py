@@ -12,7 +12,7 @@ import pytest
 
 from watchtower.models import Notification
 from watchtower.notify import digest_text
-from watchtower.notify.email_render import digest_email
+from watchtower.notify.email_digest import digest_email
 from watchtower.notify.slack_render import summary_blocks
 
 NBSP = "\u00a0"

@@ -33,7 +33,7 @@ from watchtower.models import Notification
 from watchtower.notify._text import local_time_text, plural, t
 from watchtower.notify.apprise import AppriseNotifier
 from watchtower.notify.console import ConsoleNotifier
-from watchtower.notify.delivery_errors_text import reason_text
+from watchtower.notify.delivery_reason_text import reason_text
 from watchtower.notify.email import EmailNotifier
 from watchtower.notify.slack import SlackNotifier
 from watchtower.notify.slack_render import plain_text as slack_plain_text
