@@ -226,7 +226,7 @@ def _page(*ratings: object) -> str:
         ({"ratingValue": "-inf"}, None),
         ({"ratingValue": "1e999999"}, None),
         ("nan", None),
-        ({"ratingValue": "7"}, 5.0),  # clamped to the scale
+        ({"ratingValue": "7"}, 3.5),  # above 5 with no scale: read out of 10
         ({"ratingValue": "-1"}, 0.0),
         ({"ratingValue": "8", "bestRating": "10"}, 4.0),
         ({"ratingValue": "4", "bestRating": "NaN"}, 4.0),  # an unusable scale: out of 5
