@@ -30,7 +30,12 @@ from watchtower import __version__
 from watchtower.logs import kv
 from watchtower.redact import redact_text
 from watchtower.sanitise import printable
-from watchtower.storage.daemons import forget_daemons, newer_config_elsewhere, upsert_daemon
+from watchtower.storage.daemons import (
+    daemon_rows,
+    forget_daemons,
+    newer_config_elsewhere,
+    upsert_daemon,
+)
 
 if TYPE_CHECKING:
     from watchtower.errors import ConfigProblem
@@ -77,6 +82,17 @@ def instance_state(row: DaemonRow, now: datetime) -> str:
     if row.stopped_at is not None:
         return "stopped"
     return "running" if quiet <= stale_after(row.poll_interval_s) else "not seen"
+
+
+def _pid_alive(pid: int) -> bool:
+    """Whether a process ``pid`` exists on this host (signal 0 checks, sends nothing)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # another user's process, or no right to ask: it exists
+        return True
+    return True
 
 
 def refusal_reason(problems: list[ConfigProblem]) -> str:
@@ -225,6 +241,24 @@ class Heartbeat:
                 self.config_loaded_at,
                 seen_since=now - stale_after(self.poll_interval_s),
             )
+
+    def alone(self, db: Database, now: datetime) -> bool:
+        """Whether no other watchtower process uses the database now: each other
+        row is stopped, not seen for :func:`stale_after`, or a process of this
+        host that is gone (killed: its pid no longer exists). A process started
+        again with the same pid (pid 1 in a container) cannot tell its earlier
+        self from a live one: not alone."""
+        with db.session() as session:
+            rows = daemon_rows(session)
+        for row in rows:
+            if row.id == self.id or row.stopped_at is not None:
+                continue
+            if now - row.seen_at > stale_after(row.poll_interval_s):
+                continue
+            if row.host == self.host and row.pid != self.pid and not _pid_alive(row.pid):
+                continue
+            return False
+        return True
 
     def stopped(self, db: Database, now: datetime) -> None:
         """A clean stop: ``status`` shows "stopped", not "not seen"."""

@@ -161,10 +161,13 @@ class Poller(OutcomeRecording):
         return stats
 
     def _release_dead_leases(self) -> None:
-        """On SQLite (one daemon per file), leases still held at the first round were
-        left by a process that died mid-poll: those sources are due now, not in 10 minutes."""
+        """Leases still held at the first round were left by a process that died
+        mid-poll: those sources are due now, not in 10 minutes. On SQLite (one
+        daemon per file) always; on PostgreSQL when no other process uses the
+        database (:meth:`Heartbeat.alone`: a daemon killed and started again on
+        the same host), else another replica may hold them: they expire."""
         self._leases_checked = True
-        if self.app.db.postgres:  # another replica may hold them: they expire instead
+        if self.app.db.postgres and not self.heartbeat.alone(self.app.db, self.app.clock()):
             return
         with self.app.db.writing() as session:
             released = release_leases(session, self.app.clock())
