@@ -34,7 +34,7 @@ from watchtower.durations import format_duration, parse_duration
 from watchtower.errors import ConfigError, ConfigProblem
 from watchtower.models import Hit, Item
 from watchtower.pipeline.match import Matcher, QuerySyntaxError, parse_query
-from watchtower.pipeline.match.engine import EXCLUSION, Trace
+from watchtower.pipeline.match.engine import EXCLUSION, Stopped, Trace
 from watchtower.pipeline.match.query_lint import query_warnings
 from watchtower.sanitise import printable
 
@@ -207,6 +207,19 @@ def _position(item: Item, hit: Hit) -> str:
     return f"{hit.field} {hit.start}-{hit.end} (line {line}, col {column})"
 
 
+def _stop(item: Item, stop: Stopped) -> str:
+    """Which brand hit an exclusion stopped: ``stops brand term 'acme' as 'ACME' at …``.
+
+    A typo hit (``Mutualiss``) is stopped by an exclusion written with the term
+    (``Mutualis Corporation``): exclusions read a typo as the term it stands for.
+    """
+    hit = stop.hit
+    line = f"stops brand term {hit.term!r} as {hit.surface!r} at {_position(item, hit)}"
+    if stop.typo:
+        line += f", a typo the exclusion reads as {hit.term!r}"
+    return line
+
+
 def _show(traces: Sequence[Trace], item: Item, source: str, out: TextIO) -> None:
     if not traces:
         print("no brand mentioned: no rule can fire", file=out)
@@ -223,6 +236,10 @@ def _show(traces: Sequence[Trace], item: Item, source: str, out: TextIO) -> None
                 hit.clause, f"clause {hit.clause!r}"
             )
             print(f"  {hit.term!r} as {hit.surface!r} at {_position(item, hit)}, {what}", file=out)
+            if hit.clause == EXCLUSION:
+                for stop in trace.stopped:
+                    if stop.exclusion == hit:
+                        print(f"    {_stop(item, stop)}", file=out)
         clauses = trace.clauses
         if len(clauses) > SHOWN_CLAUSES:  # a vocabulary: the false ones are noise
             clauses = tuple(c for c in clauses if c[1])

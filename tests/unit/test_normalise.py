@@ -62,7 +62,7 @@ from watchtower.pipeline.spans import tokenize_chars as _tokenize_chars
         ("ＡＣＭＥ", "acme"),
         ("\U0001d400\U0001d402\U0001d40c\U0001d404 nul", "acme nul"),
         ("l＇Acmé", "acme"),
-        ("m² Ĳssel", "m2 ijssel"),
+        ("m² Ĳssel", "m ijssel"),  # superscript digits are footnote marks: boundaries
         ("Привет, мир", "привет мир"),
         ("« 60 millions » — vraiment…", "60 millions vraiment"),
         ("", ""),
@@ -238,6 +238,7 @@ def reference_words(text: str) -> list[str]:
     out = []
     for k, (char, folded) in enumerate(visible):
         # "l’#Acme" elides as "l’Acme": the sigil is dropped, the parts follow the "’".
+        char = unicodedata.normalize("NFKC", char) if char in "＃﹟＠﹫" else char
         elided = char in "#@" and k > 0 and visible[k - 1][1] == "'"
         if char in "#@" and not (k and is_word[k - 1]):
             end = k + 1

@@ -5,8 +5,12 @@ The definition, character by character (:func:`fold_char`), that
 
 * letters and digits are casefolded, their accents folded (``É`` → ``e``,
   ``œ`` → ``oe``) and their compatibility forms unified (full-width ``Ａ`` and
-  mathematical bold ``𝐀`` → ``a``, ``²`` → ``2``); combining marks are dropped,
-  so decomposed text folds like NFC;
+  mathematical bold ``𝐀`` → ``a``, full-width ``１`` → ``1``); combining marks
+  are dropped, so decomposed text folds like NFC;
+* superscript and subscript digits (``¹ ² ³ ⁴ … ₀ ₁ …``) are footnote marks
+  and exponents, not part of a word: boundaries, so ``Acme¹`` is ``acme`` as
+  ``Acme.`` is, and ``m²`` is ``m`` (an ordinary digit stays part of its word:
+  ``Acme2`` is ``acme2``);
 * apostrophes (``'`` ``’`` ``ʼ`` …) end a word, and a word among the French
   elisions (``l d j m n s t c qu jusqu lorsqu puisqu``) right before one is
   dropped when the next character (folded, invisibles skipped) is a vowel
@@ -19,6 +23,11 @@ The definition, character by character (:func:`fold_char`), that
 * everything else — spaces, hyphens, punctuation, symbols, emoji — is a word
   boundary. ``acme.fr`` becomes ``acme fr``, which a term ``acme.fr`` (normalised
   the same way) matches as a phrase.
+
+The hashtag and handle sigils have compatibility forms too (full-width ``＃``
+``＠`` typed on CJK and some mobile keyboards, small ``﹟`` ``﹫``):
+:func:`ascii_sigils` writes them as ``#`` and ``@``, one character for one,
+before tags are looked for.
 
 Speed: ``unicodedata.normalize`` per item and ``str.translate`` with a dict both
 cost more than the whole automaton scan, so Latin text goes through
@@ -42,9 +51,11 @@ __all__ = [
     "FOLD_TABLE",
     "SEPARATOR",
     "TranslateTable",
+    "ascii_sigils",
     "fold",
     "fold_char",
     "fold_latin1",
+    "has_sigil_forms",
     "shape",
 ]
 
@@ -59,13 +70,43 @@ _APOSTROPHES = frozenset("'’ʼ‘`´′")
 _INVISIBLE = frozenset("\u00ad\u200b\u200c\u200d\u2060\ufeff\u180e\u2061\u2062\u2063\u2064")
 # Letters whose accent-stripped form is not given by their canonical decomposition.
 _SPECIAL = {"œ": "oe", "æ": "ae", "ø": "o", "đ": "d", "ł": "l", "ı": "i", "ŀ": "l", "ħ": "h"}
+# Characters whose NFKC form is a sigil: full-width and small "#" and "@"
+# (a test checks the list against every code point).
+_SIGIL_FORMS = {"\uff03": "#", "\ufe5f": "#", "\uff20": "@", "\ufe6b": "@"}
+_SIGIL_TABLE = str.maketrans(_SIGIL_FORMS)
+
+
+def has_sigil_forms(text: str) -> bool:
+    """Whether ``text`` holds a full-width or small ``＃ ﹟ ＠ ﹫``.
+
+    Four ``in`` tests (``＠``'s low byte is a space's, so on text beyond
+    Latin-1 that one is a scan with many false starts): ask it only of text
+    :func:`fold_latin1` refused, which it does for text holding these.
+    """
+    return not text.isascii() and any(form in text for form in _SIGIL_FORMS)
+
+
+def ascii_sigils(text: str) -> str:
+    """``text`` with the full-width and small ``＃ ﹟ ＠ ﹫`` written ``# # @ @``.
+
+    The same length, so spans in the result are spans in ``text``.
+    """
+    return text.translate(_SIGIL_TABLE) if has_sigil_forms(text) else text
+
+
+def _script_digit(char: str) -> bool:
+    """Whether ``char`` is a superscript or subscript digit (``¹``, ``⁴``, ``₂``)."""
+    return unicodedata.decomposition(char).startswith(("<super>", "<sub>")) and (
+        unicodedata.normalize("NFKD", char).isdigit()
+    )
 
 
 @lru_cache(maxsize=65536)
 def fold_char(char: str) -> str:
     """What one character becomes: folded letters, ``"'"``, ``" "`` or ``""``.
 
-    Letters and digits → casefolded, accent-folded letters; apostrophes → ``"'"``;
+    Letters and digits (not superscript or subscript ones) → casefolded,
+    accent-folded letters; apostrophes → ``"'"``;
     zero-width characters and combining marks → ``""``; anything else → ``" "``.
     """
     if char == SEPARATOR:
@@ -74,6 +115,8 @@ def fold_char(char: str) -> str:
         return "'"  # also the full-width "＇"
     if char in _INVISIBLE or unicodedata.category(char) in ("Mn", "Me", "Cf"):
         return ""
+    if _script_digit(char):  # a footnote mark or an exponent: "Acme¹" is "Acme"
+        return " "
     out = []
     for c in char.casefold():
         if c in _APOSTROPHES:  # "ŉ" casefolds to "ʼn"
@@ -141,6 +184,8 @@ def _fold_unencodable(error: UnicodeError) -> tuple[str, int]:
         raise error
     out = []
     for char in error.object[error.start : error.end]:
+        if char in _SIGIL_FORMS:  # "＃Acme": the caller must read it as "#Acme" first
+            raise _NotLatin
         folded = fold_char(char)
         if not folded:
             out.append("\xad")  # the soft hyphen: translated to the "removed" marker
@@ -161,7 +206,8 @@ _COMMON = tuple((c, fold_char(c) or "\xad") for c in "’‘“”…–—•�
 
 
 def fold_latin1(text: str) -> bytes | None:
-    """Fold ``text`` to Latin-1 bytes in C, or ``None`` if it needs the general path."""
+    """Fold ``text`` to Latin-1 bytes in C, or ``None`` if it needs the general path
+    (always for text with a full-width or small sigil, see :func:`has_sigil_forms`)."""
     if not text.isascii():
         for char, replacement in _COMMON:
             if char in text:

@@ -27,8 +27,10 @@ with the spans :mod:`watchtower.pipeline.tags_and_breaks` finds):
 * a hashtag or handle — the word right after ``#`` or ``@``, itself not right
   after a word character (invisibles skipped), so never ``contact@AcmeFR`` — in
   camel case is preceded by its parts: ``#BoycottAcme`` → ``boycott acme
-  boycottacme``. Parts start at a capital after a small letter, at the last of
-  several capitals followed by a small letter (``ACMEFail``) and where letters
+  boycottacme`` (the full-width and small ``＃ ＠ ﹟ ﹫`` are sigils too,
+  :func:`~watchtower.pipeline.folding.ascii_sigils`). Parts start at a capital
+  after a small letter, at the last of several capitals followed by a small
+  letter (``ACMEFail``) and where letters
   and digits meet (:func:`~watchtower.pipeline.tags_and_breaks.part_starts`);
   one-case tags (``#boycottacme``) have no parts. The whole word stays, so a
   term written as one word (terms are never split, see :func:`normalise_term`)
@@ -52,8 +54,10 @@ from watchtower.pipeline.folding import (
     ELISIONS,
     FOLD_TABLE,
     SEPARATOR,
+    ascii_sigils,
     fold_char,
     fold_latin1,
+    has_sigil_forms,
     shape,
 )
 from watchtower.pipeline.spans import Token, tokenize_chars, word_spans
@@ -95,8 +99,7 @@ def normalise(text: str, *, tags: bool = True) -> str:
 
     ``tags=False`` leaves camel-case hashtags whole (for terms, see :func:`normalise_term`).
     """
-    text = _prepare(text, tags=tags)
-    data = fold_latin1(text)
+    text, data = _prepare_and_fold(text, tags=tags)
     if data is None:
         return _normalise_str(text.translate(FOLD_TABLE))
     if b"'" in data:
@@ -124,11 +127,28 @@ def normalise_quick(text: str) -> str:
     looking for whole single words needs neither. The parts of hashtags are
     at the end (``#AcmeFail`` → ``acmefail … acme fail``), not before the tag.
     """
-    text = _prepare(text, quick=True)
-    data = fold_latin1(text)
+    text, data = _prepare_and_fold(text, quick=True)
     if data is None:
         return f" {text.translate(FOLD_TABLE).replace(chr(39), ' ')} "
     return (b" " + data.replace(b"'", b" ") + b" ").decode("latin-1")
+
+
+def _prepare_and_fold(
+    text: str, *, tags: bool = True, quick: bool = False
+) -> tuple[str, bytes | None]:
+    """:func:`_prepare` and :func:`~watchtower.pipeline.folding.fold_latin1` of ``text``.
+
+    A full-width or small sigil (``＃BoycottAcme``) is read as ``#`` or ``@``.
+    Looking for one costs a scan of the text, so only text ``fold_latin1``
+    refused is searched, and ``fold_latin1`` refuses text holding one: French
+    and English text pays nothing.
+    """
+    prepared = _prepare(text, tags=tags, quick=quick)
+    data = fold_latin1(prepared)
+    if data is None and has_sigil_forms(text):
+        prepared = _prepare(ascii_sigils(text), tags=tags, quick=quick)
+        data = fold_latin1(prepared)
+    return prepared, data
 
 
 def _prepare(text: str, *, tags: bool = True, quick: bool = False) -> str:

@@ -14,11 +14,19 @@ from __future__ import annotations
 
 import bisect
 import re
+import unicodedata
 from itertools import accumulate, compress, pairwise, repeat
 from operator import add
 from typing import NamedTuple
 
-from watchtower.pipeline.folding import ELIDING_NEXT, ELISIONS, fold, fold_char, shape
+from watchtower.pipeline.folding import (
+    ELIDING_NEXT,
+    ELISIONS,
+    ascii_sigils,
+    fold,
+    fold_char,
+    shape,
+)
 from watchtower.pipeline.tags_and_breaks import SIGILS, char_kind, part_starts
 from watchtower.pipeline.tags_and_breaks import breaks as find_breaks
 from watchtower.pipeline.tags_and_breaks import tags as find_tags
@@ -45,7 +53,10 @@ def word_spans(text: str) -> list[tuple[int, int]]:
     regex; elisions are then dropped by looking only at the apostrophes, and
     the parts of hashtags put before them. A joined word's span includes its
     hyphen and line break (``rembour-⏎sement``); parts overlap their hashtag's span.
+    A word's span ends after the combining marks that follow its last letter
+    (see :func:`_over_marks`).
     """
+    text = ascii_sigils(text)  # the same length: spans in it are spans in the text
     kinds = shape(text)
     breaks = find_breaks(text)
     if breaks:  # line-break hyphens: removed, like invisible characters
@@ -76,7 +87,30 @@ def word_spans(text: str) -> list[tuple[int, int]]:
                 out += parts
                 last = index
             spans = out + spans[last:]
+    if "\x01" in kinds:  # removed characters, among them maybe combining marks
+        spans = _over_marks(text, kinds, spans)
     return spans
+
+
+_MARKS = ("Mn", "Me")
+
+
+def _over_marks(text: str, kinds: str, spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """``spans``, each end moved over the combining marks right after it.
+
+    Folding drops the marks, so a word's span ends on its last letter; but a
+    mark belongs to the letter before it, and a surface ``Acme`` cut from the
+    decomposed (NFD) ``Acme\u0301`` loses the accent of ``Acmé``. Marks before
+    a word's first letter belong to the character before the word: left out.
+    Run only on text with removed characters (``kinds`` is its shape).
+    """
+    size = len(text)
+    out = []
+    for start, end in spans:
+        while end < size and kinds[end] == "\x01" and unicodedata.category(text[end]) in _MARKS:
+            end += 1
+        out.append((start, end))
+    return out
 
 
 def _drop_elisions(text: str, shape: str, spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
@@ -119,6 +153,7 @@ _RUN = re.compile(r"[^ '\x01](?:[^ ']*[^ '\x01])?")
 
 def tokenize_chars(text: str) -> list[Token]:
     """:func:`~watchtower.pipeline.normalise.tokenize`, one character at a time: any script."""
+    text = ascii_sigils(text)
     tokens: list[Token] = []
     removed = {i for start, end in find_breaks(text) for i in range(start, end)}
     buf: list[str] = []
@@ -168,7 +203,9 @@ def tokenize_chars(text: str) -> list[Token]:
         if in_tag:
             tokens += _tag_tokens(chars)
         tokens.append(Token("".join(buf), start, end))
-    return tokens
+    # A word ends after the combining marks of its last letter (see word_spans).
+    marks = _over_marks(text, shape(text), [(t.start, t.end) for t in tokens])
+    return [Token(t.text, *span) for t, span in zip(tokens, marks, strict=True)]
 
 
 def _tag_tokens(chars: list[tuple[int, str, str]]) -> list[Token]:

@@ -31,6 +31,12 @@ from watchtower.pipeline.match.evaluate import (
     cheap_first,
     term_pattern,
 )
+from watchtower.pipeline.match.exclusions import (
+    EXCLUSION,
+    Stopped,
+    stopped_hits,
+    typo_exclusions,
+)
 from watchtower.pipeline.match.query import parse_query
 from watchtower.pipeline.match.query_terms import parse_term
 from watchtower.pipeline.match.query_tree import And, Node, Or, Query, QuerySyntaxError, render
@@ -40,17 +46,16 @@ if TYPE_CHECKING:
     from watchtower.adapters.base import SourceSettings
     from watchtower.config import BrandConfig, RuleConfig
 
-__all__ = ["EXCLUSION", "Matcher", "Trace"]
-
-#: ``Hit.clause`` of a brand exclusion found in a :class:`Trace` (brand terms: ``"brand"``).
-EXCLUSION = "brand exclusion"
+__all__ = ["EXCLUSION", "Matcher", "Stopped", "Trace"]
 
 
 @dataclass(frozen=True)
 class Trace:
     """Why a rule did or did not fire for a brand mention (for ``test-rule``).
 
-    ``clauses``: each top-level clause of the query as text, and its value.
+    ``clauses``: each top-level clause of the query as text, and its value;
+    ``stopped``: the brand hits a brand exclusion stopped, and which (the
+    exclusions are among ``hits``).
     """
 
     brand: str
@@ -59,6 +64,7 @@ class Trace:
     reason: str
     hits: tuple[Hit, ...] = ()
     clauses: tuple[tuple[str, bool], ...] = field(default=())
+    stopped: tuple[Stopped, ...] = ()
 
 
 def _patterns(texts: Sequence[str], fuzzy: int = 0) -> list[Pattern]:
@@ -201,10 +207,18 @@ class Matcher:
         """Like :meth:`match`, but says for every brand mention why each rule fired or not."""
         out: list[Trace] = []
         for brand, hits, ctx in self._mentions(item, source, keep_excluded=True):
+            exclusions: tuple[Hit, ...] = ()
+            stopped: tuple[Stopped, ...] = ()
+            if brand.exclude:
+                exclusions, stopped = stopped_hits(
+                    self._brand_automaton, ctx, brand.terms, brand.exclude, brand.cased
+                )
             if not hits:
                 reason = "every mention is inside a brand exclusion"
-                out.append(Trace(brand.name, None, False, reason, self._excluded(brand, ctx)))
+                out.append(Trace(brand.name, None, False, reason, exclusions, stopped=stopped))
                 continue
+            # With some mentions left, the exclusions that stopped the others.
+            exclusions = tuple(dict.fromkeys(s.exclusion for s in stopped))
             for rule in self._rules:
                 fired, reason = self._rule_fires(rule, brand, ctx)
                 clauses: tuple[tuple[str, bool], ...] = ()
@@ -234,21 +248,12 @@ class Matcher:
                         rule.name,
                         fired is not None,
                         reason,
-                        (*hits, *(fired or found)),
+                        (*hits, *exclusions, *(fired or found)),
                         clauses,
+                        stopped,
                     )
                 )
         return out
-
-    def _excluded(self, brand: _Brand, ctx: ItemContext) -> tuple[Hit, ...]:
-        """The brand's exclusions found in the item (for :meth:`trace`)."""
-        found = self._brand_automaton.scan(ctx.text)
-        patterns = self._brand_automaton.patterns
-        return tuple(
-            ctx.hit(patterns[pid].term, start, end, len(patterns[pid].words), EXCLUSION)
-            for pid in brand.exclude
-            for start, end in list(found.get(pid, {}).items())[:MAX_HITS]
-        )
 
     def _mentions(
         self, item: Item, source: str, *, keep_excluded: bool = False
@@ -298,7 +303,11 @@ class Matcher:
         reach = list(accumulate((end for _, end in excluded), max))
         hits = []
         cased = brand.cased
-        typo_excluded = self._typo_excluded(brand, found, ctx.text) if brand.exclude else ()
+        typo_excluded = (
+            typo_exclusions(self._brand_automaton, brand.terms, brand.exclude, found, ctx.text)
+            if brand.exclude
+            else {}
+        )
         for pid in (*brand.terms, *cased):
             pattern = patterns[pid]
             kept = 0
@@ -318,51 +327,6 @@ class Matcher:
                 if kept == MAX_HITS:
                     break
         return hits
-
-    def _typo_excluded(self, brand: _Brand, found: Spans, text: str) -> frozenset[tuple[int, int]]:
-        """The typo hits (``Mutualiss`` for ``Mutualis``) that lie in an exclusion
-        once spelt as the term, as ``(pattern id, start)``: exclusions are matched
-        as written, yet must cover every spelling the term catches, or "Mutualiss
-        Corporation" leaks past ``exclude = ["Mutualis Corporation"]``.
-
-        Every typo hit is spelt right in one copy of the text, scanned once: a
-        scan per hit made a text full of them cost its length squared (a 1 MB
-        post, minutes). Only items with typo hits pay for the second scan."""
-        patterns = self._brand_automaton.patterns
-        typos = sorted(
-            (start, end, pid, word)
-            for pid in brand.terms
-            if (word := patterns[pid].fuzzy_word) is not None
-            for start, end in found.get(pid, {}).items()
-            if text[start + 1 : end - 1] != word
-        )
-        if not typos:
-            return frozenset()
-        pieces: list[str] = []
-        spans: list[tuple[int, int, int, int]] = []  # (pid, start, new start, new end)
-        at = size = 0
-        for start, end, pid, word in typos:
-            if start < at - 1:  # two terms' hits on one word: the first is spelt right
-                continue
-            # Hits span their word's spaces: the next word's hit starts on the
-            # space the one before ended with, written once.
-            lead = " " if start >= at else ""
-            pieces.append(text[at:start] + lead + word + " ")
-            size += max(start - at, 0) + len(lead)
-            spans.append((pid, start, size, size + len(word)))
-            size += len(word) + 1
-            at = end
-        pieces.append(text[at:])
-        scanned = self._brand_automaton.scan("".join(pieces))
-        excluded = sorted((s, e) for pid in brand.exclude for s, e in scanned.get(pid, {}).items())
-        starts = [s for s, _ in excluded]
-        reach = list(accumulate((e for _, e in excluded), max))
-        out = set()
-        for pid, start, word_start, word_end in spans:
-            i = bisect_left(starts, word_end) - 1
-            if i >= 0 and reach[i] > word_start:
-                out.add((pid, start))
-        return frozenset(out)
 
     @staticmethod
     def _offsets(hit: Hit) -> tuple[int, int]:
