@@ -57,6 +57,7 @@ from watchtower.pipeline.retry_policy import PAUSE, PROBE_BASE
 from watchtower.pipeline.send_failures import FailureSteps
 from watchtower.pipeline.target_health import TargetHealth, scope
 from watchtower.pipeline.target_outages import TELL_OPS_AFTER, TargetOutages, forget
+from watchtower.pipeline.unrecorded import LateMarks
 from watchtower.redact import redact_text
 from watchtower.storage.db import Database
 
@@ -105,9 +106,12 @@ class Dispatcher(FailureSteps):
     targets: TargetHealth
     settings: DeliverySettings = field(repr=False)
     _outages: TargetOutages = field(init=False, repr=False)
+    #: Rows sent whose "sent" mark the database refused: never sent again here.
+    late: LateMarks = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
         self._outages = TargetOutages(self.db, self.clock, self.targets, self.settings)
+        self.late = LateMarks(self.db, self._after_send)
 
     def deliver(self, row: Claimed, work: KindRound) -> None:
         """Send ``row`` now, or park it if it must wait; record what happened.
@@ -117,7 +121,13 @@ class Dispatcher(FailureSteps):
         (:meth:`DeliveryHooks.readdress`): asked before the send, and again once
         a failed or parked outcome is written — the reload may have come while
         the row was on its way, when it could not move it.
+
+        A row that went out here but whose mark the database refused is not
+        sent again: only the mark is written (:mod:`~watchtower.pipeline.unrecorded`).
         """
+        if self.late.holds(row.id):
+            self.late.record(row.id)
+            return
         if self._follows(row, claimed=True):
             return
         self._deliver(row, work)
@@ -235,16 +245,18 @@ class Dispatcher(FailureSteps):
         stats: DrainStats,
     ) -> None:
         row_id, target = row.id, row.target
-        self._finish(row_id, "sent", message_id=receipt.message_id)
+        try:
+            self._finish(row_id, "sent", message_id=receipt.message_id)
+        except BaseException:
+            # The message is out but the database refused to say so: remembered,
+            # never sent again here; the worker stops (the outage is told by
+            # its watcher) and the write is retried at the next drain.
+            self.late.remember(row, message, receipt, self.clock())
+            stats.sent += 1
+            metrics.notification_sent(target, notification, self.clock())
+            raise
         hooks = self.settings.hooks
-        if hooks:
-            try:
-                hooks.after_send(row, message, receipt)
-            except Exception as exc:  # the message is out; bookkeeping must not resend it
-                # A full or unreachable database is an outage, told once by its
-                # watcher; only a real bug deserves a traceback.
-                if not watch(self.db.engine).failed(exc, job="outbox after-send"):
-                    log.exception("after-send hook failed", extra=kv(outbox_id=row_id))
+        self._after_send(row, message, receipt)
         stats.sent += 1
         stats.per_target[target] = stats.per_target.get(target, 0) + 1
         metrics.notification_sent(target, notification, self.clock())
@@ -259,6 +271,19 @@ class Dispatcher(FailureSteps):
             except Exception as exc:
                 if not watch(self.db.engine).failed(exc, job="outbox back notice"):
                     log.exception("back notice not queued", extra=kv(kind=kind))
+
+    def _after_send(self, row: Claimed, message: Message, receipt: Receipt) -> None:
+        """Run the after-send hooks of a send recorded (now, or late)."""
+        hooks = self.settings.hooks
+        if not hooks:
+            return
+        try:
+            hooks.after_send(row, message, receipt)
+        except Exception as exc:  # the message is out; bookkeeping must not resend it
+            # A full or unreachable database is an outage, told once by its
+            # watcher; only a real bug deserves a traceback.
+            if not watch(self.db.engine).failed(exc, job="outbox after-send"):
+                log.exception("after-send hook failed", extra=kv(outbox_id=row.id))
 
     def back(self, target: str) -> None:
         """``target`` delivers again (here or from another replica): the end of

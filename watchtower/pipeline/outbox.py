@@ -6,7 +6,9 @@ the outcome. Success records the provider's message id; a retryable
 :class:`DeliveryError` reschedules the row (Retry-After if given, else capped
 exponential backoff with jitter: :mod:`watchtower.pipeline.retry_policy`);
 anything else — or too many attempts — marks it failed with the reason, and
-ops are told once a day per target. A rate limit (Retry-After) is no failed
+ops are told once a day per target. A send whose "sent" mark the database
+refuses is never sent again by this process: the mark is retried at each drain
+(:mod:`watchtower.pipeline.unrecorded`). A rate limit (Retry-After) is no failed
 attempt: the target waits, its remaining rows in order behind. Rows claimed by
 a process that died are claimed again once their lease expires.
 
@@ -99,9 +101,16 @@ class Outbox:
         value): see :meth:`flush`.
         """
         stats = DrainStats()
+        late = self._dispatcher.late
         # A round can queue rows of another kind (an ops e-mail about Slack): look
         # again once it is over, a few times at most.
-        for _ in range(ROUNDS):
+        for round_ in range(ROUNDS):
+            # Sent rows whose mark the database refused: recorded first (a claim
+            # would find them due), and while too many wait, nothing new goes.
+            if round_ == 0 and len(late):
+                late.record_all()
+            if late.full:
+                break
             started = self._start_workers(stop, final=final)
             if not wait or not started:
                 break
@@ -140,6 +149,15 @@ class Outbox:
             return self.drain(stop, final=True, deadline=deadline)
         finally:
             stop.set()
+            # Sent but not recorded: one last try, else each is logged (a restart
+            # may send it again).
+            self._dispatcher.late.settle()
+
+    @property
+    def unrecorded(self) -> int:
+        """How many notifications went out but wait for the database to record them
+        (:mod:`~watchtower.pipeline.unrecorded`)."""
+        return len(self._dispatcher.late)
 
     def _start_workers(
         self, stop: threading.Event | None, *, final: bool = False

@@ -50,6 +50,26 @@ def finish(
         row.next_attempt_at = now + timedelta(seconds=delay)
 
 
+def mark_sent(
+    session: Session, row_id: int, sent_at: datetime, message_id: str | None, attempts: int
+) -> str:
+    """Record late that row ``row_id`` went out at ``sent_at`` (its first mark was
+    refused: :mod:`watchtower.pipeline.unrecorded`); return what was found:
+    ``written``, ``sent already`` (another copy was recorded first: kept), ``gone``.
+
+    Whatever became of the row meanwhile (claimed again, failed, skipped), it
+    was sent: it is marked so, and never claimed again; its ``attempts`` are
+    those of the send (a claim since only retried the write)."""
+    row = session.get(OutboxRow, row_id)
+    if row is None:
+        return "gone"
+    if row.status == "sent":
+        return "sent already"
+    finish(session, row_id, "sent", sent_at, message_id=message_id)
+    row.attempts = attempts
+    return "written"
+
+
 def _stored(error: str | None) -> str | None:
     # A target's answer (a Slack error code, an SMTP reply) is the stranger's text:
     # a NUL or a lone surrogate in it made the write fail and the row stay claimed.
