@@ -63,9 +63,11 @@ api_username = "julie.cm"
 class Run:
     """The daemon on a simulated clock, polling the forum and delivering to Slack."""
 
-    def __init__(self, tmp_path: Path, forum: StaffForum, slack: FakeSlack, extra: str) -> None:
+    def __init__(
+        self, tmp_path: Path, forum: StaffForum, slack: FakeSlack, extra: str, database: str = ""
+    ) -> None:
         path = tmp_path / "watchtower.toml"
-        database = f"sqlite:///{tmp_path / 'wt.db'}"
+        database = database or f"sqlite:///{tmp_path / 'wt.db'}"
         path.write_text(config(database, forum, slack.api_url, extra), "utf-8")
         self.clock = Clock(now=datetime(2026, 3, 4, 20, 0, tzinfo=UTC))
         self.app = App(load_config(path), clock=self.clock, console=io.StringIO())

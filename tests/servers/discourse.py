@@ -5,8 +5,12 @@ subcategory of a public one), are listed in ``/site.json`` as Discourse's
 ``SiteCategorySerializer`` writes them (``id``, ``name``, ``slug``,
 ``read_restricted``, ``permission``, ``parent_category_id`` for a
 subcategory); ``/latest.json`` lists every topic the key can read with its
-``category_id``; ``/t/{id}/posts.json`` (first 20 posts) and
-``?post_number=N&asc=true`` (the 20 after N) answer a topic's posts.
+``category_id``, 30 a page as ``TopicQuery`` pages it (``?page=N``: the topics
+from ``N * 30`` on, by ``bumped_at``, newest first; ``more_topics_url`` on a
+full page, an empty list past the end); ``/t/{id}/posts.json`` (first 20
+posts) and ``?post_number=N&asc=true`` (the 20 after N) answer a topic's
+posts. A topic deleted (:meth:`StaffForum.delete`) leaves the listing, and the
+topics below it move up a place; its posts answer 404.
 
 A large forum loads some categories lazily (``lazy_load_categories_groups``):
 those in ``lazy`` are left out of ``/site.json``. Every category answers
@@ -30,6 +34,8 @@ from typing import Any
 from tests.servers.http import FeedServer, Resource
 
 CHUNK = 20
+PER_PAGE = 30  # TopicQuery::DEFAULT_PER_PAGE_COUNT
+PAGES_SERVED = 12  # ``?page=N`` answered up to this (empty past the topics)
 
 
 def stamp(when: datetime) -> str:
@@ -105,6 +111,15 @@ class StaffForum:
         )  # fmt: skip
         self.publish()
 
+    def delete(self, tid: int) -> None:
+        """Delete topic ``tid`` (a moderator does): gone from the listing, 404 for its posts."""
+        self.topics.pop(tid, None)
+        self.posts.pop(tid, None)
+        head = f"{self.prefix}/t/{tid}/"
+        for path in [p for p in self.feeds.resources if p.startswith(head)]:
+            del self.feeds.resources[path]
+        self.publish()
+
     def publish(self) -> None:
         res, prefix = self.feeds.resources, self.prefix
         listed = [c for c in self.categories if c["id"] not in self.lazy]
@@ -121,10 +136,15 @@ class StaffForum:
             answer = {"category": shown} if self.site_status == 200 else {"errors": ["x"]}
             res[f"{prefix}/c/{row['id']}/show.json"] = json_resource(answer, self.site_status)
         ordered = sorted(self.topics.values(), key=lambda t: str(t["bumped_at"]), reverse=True)
-        listing: dict[str, Any] = {"topics": ordered}
-        if self.listing_categories:
-            listing["categories"] = self._badges(ordered)
-        res[f"{prefix}/latest.json"] = json_resource({"topic_list": listing})
+        for page in range(PAGES_SERVED):
+            shown = ordered[page * PER_PAGE : (page + 1) * PER_PAGE]
+            listing: dict[str, Any] = {"per_page": PER_PAGE, "topics": shown}
+            if len(ordered) > (page + 1) * PER_PAGE:
+                listing["more_topics_url"] = f"{prefix}/latest?page={page + 1}"
+            if self.listing_categories:
+                listing["categories"] = self._badges(shown)
+            path = f"{prefix}/latest.json" + (f"?page={page}" if page else "")
+            res[path] = json_resource({"topic_list": listing})
         for tid, posts in self.posts.items():
             stream = {"post_stream": {"posts": posts[:CHUNK]}, "id": tid}
             res[f"{prefix}/t/{tid}/posts.json"] = json_resource(stream)

@@ -8,17 +8,18 @@ topic of a page was bumped after the newest bump the previous poll saw
 When the forum fails one of those pages for now (a 429 "slow down", a server
 error, a timeout), the pages read are kept and the poll asks nothing more. The
 :class:`Gap` (the first page not read, and the bump its topics are news after)
-is saved in the cursor, and the next poll reads on from that page number, even
-when ``/latest.json`` answers 304. Between two polls the listing grows at its
-top only (a new post or topic moves its topic to page 0 and pushes the others
-down), so reading on from the same number skips none of the topics left; one
-found twice is read once (the cursor knows how far it was read).
+is saved in the cursor with the last topic's bump read before it, and the next
+poll reads on from there, even when ``/latest.json`` answers 304. Positions
+shift between two polls (see :func:`read_pages`): the page before the gap is
+read again when this poll did not read it, so a topic deleted above the gap
+skips none of the topics left; one found twice is read once (the cursor knows
+how far it was read).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from watchtower.adapters._discourse_plan import bump_key
@@ -37,22 +38,29 @@ Getter = Callable[[str, str], dict[str, Any]]
 @dataclass(frozen=True)
 class Gap:
     """The ``/latest.json`` pages from ``page`` on were not read: their topics
-    bumped after ``since`` are still to be read."""
+    bumped after ``since`` are still to be read. ``after``: the ``bumped_at`` of
+    the last topic read before them (``""``: not known, an older cursor).
+    ``again``: the last poll read the page before ``page`` again (the overlap)
+    and was stopped there: the next one reads on from ``page`` at once."""
 
     page: int
     since: str
+    after: str = ""
+    again: bool = False
 
     def saved(self) -> dict[str, Any]:
-        return {"page": self.page, "since": self.since}
+        saved = {"page": self.page, "since": self.since, "after": self.after}
+        return {**saved, "again": True} if self.again else saved
 
     @classmethod
     def restored(cls, raw: object) -> Gap | None:
         """The gap saved by :meth:`saved`; ``None`` for anything else."""
         saved = raw if isinstance(raw, dict) else {}
-        page, since = saved.get("page"), saved.get("since")
+        page, since, after = saved.get("page"), saved.get("since"), saved.get("after")
         if not isinstance(page, int) or not 0 < page < PAGES or not isinstance(since, str):
             return None
-        return cls(page, since) if since else None
+        after = after if isinstance(after, str) else ""
+        return cls(page, since, after, saved.get("again") is True) if since else None
 
 
 @dataclass
@@ -65,12 +73,51 @@ class Listing:
     failure: TransientError | None = None
 
 
-def _goes_on(payload: dict[str, Any], since: str) -> bool:
+def _goes_on(payload: dict[str, Any] | None, since: str) -> bool:
     """Whether the page after ``payload`` may hold topics bumped after ``since``:
     ``payload`` is full (``more_topics_url``) and its last topic was."""
-    topics = parse_latest(payload)
-    more = (payload.get("topic_list") or {}).get("more_topics_url")
+    topics = parse_latest(payload) if payload is not None else []
+    more = ((payload or {}).get("topic_list") or {}).get("more_topics_url")
     return bool(more and topics and since and bump_key(topics[-1].bumped_at) > bump_key(since))
+
+
+def _last_bump(payload: dict[str, Any] | None) -> str:
+    """The ``bumped_at`` of the last topic ``payload`` lists (``""``: none)."""
+    topics = parse_latest(payload) if payload is not None else []
+    return topics[-1].bumped_at if topics else ""
+
+
+def _starts_after(payload: dict[str, Any], after: str) -> bool:
+    """Whether the first topic of ``payload`` was bumped after ``after``: then
+    every topic bumped at or before ``after`` is listed on this page or later."""
+    topics = parse_latest(payload)
+    return not after or bool(topics and bump_key(topics[0].bumped_at) > bump_key(after))
+
+
+@dataclass
+class _Reader:
+    """Reads ``/latest.json?page=N`` into ``listing``, :data:`PAGES` requests a
+    poll at most (``/latest.json`` itself included)."""
+
+    get: Getter
+    warnings: list[str]
+    listing: Listing = field(default_factory=Listing)
+    asked: int = 1
+
+    def read(self, number: int, at: int | None = None) -> dict[str, Any] | None:
+        """Page ``number``, kept in the listing (at index ``at``: in page order);
+        ``None`` past the budget (with a warning). A failure for now is raised."""
+        if number >= PAGES or self.asked >= PAGES:
+            self.warnings.append(
+                f"more than {PAGES} pages of topics moved since the last check; "
+                "the older ones are read when they move again"
+            )
+            return None
+        self.asked += 1
+        payload = self.get(f"/latest.json?page={number}", "/latest.json")
+        pages = self.listing.pages
+        pages.insert(len(pages) if at is None else at, payload)
+        return payload
 
 
 def read_pages(
@@ -83,33 +130,56 @@ def read_pages(
     """The pages after ``first`` (``None``: it answered 304) while their topics
     moved since ``since``, then those of an earlier poll's ``gap``.
 
+    A gap is resumed by position, and positions shift between polls both ways. A
+    topic bumped or created pushes the topics below it down a place: one already
+    read is found again at the top of the gap's page (read once: the cursor knows
+    how far it was read). A topic deleted, unlisted or moved out of sight above
+    the gap moves the topics below it up a place: the first topic left unread
+    then ends the page before the gap. So when this poll did not read that page,
+    it is read again (the overlap), and the one before it too while a page does
+    not start with a topic bumped after the last one read (``gap.after``: more
+    topics gone than a page holds).
+
     A failure for now stops the reading: the pages read are returned with the
     :class:`Gap` left (news after the oldest bump not listed yet).
     """
-    floor = gap.since if gap is not None else since
-    resume = gap.page if gap is not None else 0
-    listing = Listing()
-    number, payload = 1, first
-    while True:
-        if payload is not None and _goes_on(payload, since):
-            pass  # what moved since the last poll goes on
-        elif number <= resume:
-            number = resume  # where an earlier poll was stopped
-        elif not (gap is not None and payload is not None and _goes_on(payload, floor)):
+    reader = _Reader(get, warnings)
+    listing, floor = reader.listing, gap.since if gap is not None else since
+    number, last = 1, first  # the next page to read, the last one read (None: 304)
+    stays: Gap | None = None  # the gap kept when the overlap could not be read
+    overlapped = False
+    try:
+        while _goes_on(last, since):  # what moved since the last poll
+            if (last := reader.read(number)) is None:
+                return listing
+            number += 1
+        if gap is None:
             return listing
-        if number >= PAGES:
-            warnings.append(
-                f"more than {PAGES} pages of topics moved since the last check; "
-                "the older ones are read when they move again"
-            )
-            return listing
-        try:
-            payload = get(f"/latest.json?page={number}", "/latest.json")
-        except TransientError as exc:
-            listing.gap, listing.failure = Gap(number, floor), exc
-            return listing
-        listing.pages.append(payload)
-        number += 1
+        must = last is None  # the gap's page after a 304: its page 0 is unchanged
+        if gap.page > number and not gap.again:  # pages before the gap not read yet
+            at, back, stays = len(listing.pages), gap.page - 1, gap
+            while True:
+                if (page := reader.read(back, at)) is None:
+                    return listing
+                if back == number or _starts_after(page, gap.after):
+                    break
+                back -= 1
+            number, last, must, stays = gap.page, listing.pages[-1], False, None
+            overlapped = True
+        elif gap.page > number:  # stopped after the overlap last time: read on
+            number, last, must = gap.page, None, True
+        while must or _goes_on(last, floor):  # the topics the gap left
+            if (last := reader.read(number)) is None:
+                return listing
+            number, must = number + 1, False
+    except TransientError as exc:
+        listing.failure = exc
+        after = _last_bump(last) or (gap.after if gap is not None else "")
+        again = overlapped and gap is not None and number == gap.page
+        # Stopped within the overlap: the next poll reads on without it, so a forum
+        # refusing every poll's third request is still read past it.
+        listing.gap = replace(stays, again=True) if stays else Gap(number, floor, after, again)
+    return listing
 
 
 def deferred(why: str, when: str, topics: int, gap: Gap | None) -> str:

@@ -132,7 +132,11 @@ def test_a_429_on_the_second_page_keeps_the_first_and_reads_on_after_retry_after
     assert "30 topics waiting" in warning and "listed from page 2 on" in warning
     pending = {task["id"] for task in forum.state.cursor["pending"]}
     assert pending == set(range(16, 46))  # the first page's topics, kept
-    assert forum.state.cursor["gap"] == {"page": 1, "since": "2024-03-02T18:00:00.000Z"}
+    assert forum.state.cursor["gap"] == {
+        "page": 1,
+        "since": "2024-03-02T18:00:00.000Z",
+        "after": at(16),  # the last topic read: page 1's last
+    }
 
     del forum.refused[PAGE_2]
     forum.later(5)  # before Retry-After: the forum is not asked at all
