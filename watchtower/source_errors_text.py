@@ -129,6 +129,15 @@ SOURCE_ERRORS: dict[str, dict[str, str]] = {
         "fr": "le site a mis plus de {seconds:g} s à envoyer sa réponse",
     },
     "dns": {"en": _CONNECT, "fr": "le nom du site est introuvable ({host})"},
+    # Lookups bounded by the fetch's deadline (adapters/_resolve.py)
+    "dns_timeout": {
+        "en": "the DNS lookup of {host} did not answer within {seconds:g}s",
+        "fr": "la recherche du nom {host} (DNS) n'a pas abouti dans les {seconds:g} s",
+    },
+    "dns_stuck": {
+        "en": "{count} DNS lookups are not answering: {host} was not looked up",
+        "fr": "la recherche des noms (DNS) ne répond plus : {host} n'a pas été cherché",
+    },
     "connect_refused": {"en": _CONNECT, "fr": "le site a refusé la connexion"},
     "connect_reset": {"en": _CONNECT, "fr": "le site a coupé la connexion"},
     "connect_failed": {"en": _CONNECT, "fr": "impossible de se connecter au site"},

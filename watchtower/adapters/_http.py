@@ -42,7 +42,8 @@ from watchtower.adapters._http_errors import (
     retry_after_seconds,
 )
 from watchtower.adapters._inflate import Inflater
-from watchtower.adapters._net import GuardedBackend, IPNetwork, Resolver, deadline_scope
+from watchtower.adapters._net import GuardedBackend, IPNetwork, deadline_scope
+from watchtower.adapters._resolve import Lookups, Resolver
 from watchtower.adapters._transport import OriginPoolTransport
 from watchtower.adapters._urls import (
     check_location,
@@ -91,8 +92,9 @@ class HttpFetcher:
     ``trusted_networks`` are always reachable, whatever a source's
     ``allow_private`` says (an intranet proxy; tests trust loopback so they can
     watch a redirect to a private address being refused). ``resolver`` replaces
-    DNS in tests. ``host_wait`` bounds the wait for a site's slot (``None``:
-    twice ``timeout``, see :meth:`_host_slot`).
+    DNS in tests; :attr:`lookups` bounds it by each request's deadline.
+    ``host_wait`` bounds the wait for a site's slot (``None``: twice
+    ``timeout``, see :meth:`_host_slot`).
     """
 
     timeout: float = 30.0
@@ -105,6 +107,8 @@ class HttpFetcher:
     trusted_networks: Iterable[str] = ()
     resolver: Resolver = socket.getaddrinfo
     sleep: Callable[[float], None] = time.sleep
+    #: Name lookups bounded by each request's deadline, shared with the IMAP source.
+    lookups: Lookups = field(init=False, repr=False)
     _trusted: tuple[IPNetwork, ...] = field(init=False, repr=False)
     _clients: dict[bool, httpx.Client] = field(init=False, repr=False)
     _hosts: dict[str, threading.BoundedSemaphore] = field(init=False, repr=False)
@@ -117,13 +121,14 @@ class HttpFetcher:
 
     def __post_init__(self) -> None:
         self._trusted = tuple(ipaddress.ip_network(n) for n in self.trusted_networks)
+        self.lookups = Lookups(self.resolver)
         # One client per address policy, so a pooled connection made for an
         # allow_private source is never reused by a source without it.
         self._clients = {
             allow: httpx.Client(
                 transport=OriginPoolTransport(
                     GuardedBackend(
-                        allow_private=allow, trusted=self._trusted, resolver=self.resolver
+                        allow_private=allow, trusted=self._trusted, lookups=self.lookups
                     ),
                     per_origin=self.per_host,
                 ),

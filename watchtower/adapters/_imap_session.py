@@ -1,5 +1,6 @@
 """Talking to an IMAP server: where (``host`` checks), how (TLS, CA file), who
-(login), and what a failure means in plain words.
+(login), and what a failure means in plain words. Resolving the name and
+connecting to the address checked: :mod:`._imap_connect`.
 
 * ``host`` is a name or an address; a URL (``imaps://…``) or ``name:port`` is
   refused with the keys to write instead.
@@ -23,13 +24,11 @@ import imaplib
 import ipaddress
 import os
 import re
-import socket
 import ssl
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-from imap_tools import MailBox, MailBoxStartTls, MailBoxUnencrypted
 from imap_tools.errors import (
     ImapToolsError,
     MailboxFolderSelectError,
@@ -37,7 +36,7 @@ from imap_tools.errors import (
 )
 from imap_tools.mailbox import BaseMailBox
 
-from watchtower.adapters._net import address_refusal
+from watchtower.adapters._imap_connect import check_host, connect
 from watchtower.adapters._oauth import OAuthApp, Token, TokenCache, xoauth2
 from watchtower.errors import PermanentError, SourceError, TransientError
 
@@ -112,37 +111,6 @@ def ca_file_problem(ca_file: str) -> str | None:
     except SourceError as exc:
         return exc.message
     return None
-
-
-def check_host(settings: ImapSettings) -> None:
-    """Refuse a server whose address is not allowed (private, loopback…)."""
-    try:
-        infos = socket.getaddrinfo(settings.host, settings.effective_port, 0, socket.SOCK_STREAM)
-    except (socket.gaierror, UnicodeError) as exc:
-        params = {"host": settings.host, "reason": str(exc)}
-        raise TransientError(code="imap_dns", params=params) from None
-    for *_, sockaddr in infos:
-        address = ipaddress.ip_address(str(sockaddr[0]).split("%", 1)[0])
-        refusal = address_refusal(address, allow_private=settings.allow_private)
-        if refusal is not None:
-            shown, problem = refusal
-            params = {"host": settings.host, "problem": problem, "address": shown}
-            raise PermanentError(code="host_address_refused", params=params)
-
-
-def connect(settings: ImapSettings, context: ssl.SSLContext | None, timeout: float) -> BaseMailBox:
-    """An open connection (TLS as configured), not logged in yet.
-
-    ``timeout`` bounds the connection and each read on it, in seconds.
-    """
-    port = settings.effective_port
-    if settings.tls == "implicit":
-        return MailBox(settings.host, port, timeout=timeout, ssl_context=context)
-    if settings.tls == "starttls":
-        if port == 993:  # imap-tools refuses it (ValueError): say what to change
-            raise PermanentError(code="imap_starttls_port")
-        return MailBoxStartTls(settings.host, port, timeout=timeout, ssl_context=context)
-    return MailBoxUnencrypted(settings.host, port, timeout=timeout)
 
 
 def _first_line(value: Any) -> str:

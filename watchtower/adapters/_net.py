@@ -5,7 +5,8 @@ resolve to ``169.254.169.254`` (or be re-bound between the check and the
 connect), and a redirect can point anywhere. So the check happens where the
 connection is made: :class:`GuardedBackend` is the httpcore network backend; it
 resolves the name itself, refuses non-public addresses unless allowed, and
-connects to the very address it checked. Its streams also clamp every read and
+connects to the very address it checked; the lookup ends by the request's
+deadline (:mod:`watchtower.adapters._resolve`). Its streams also clamp every read and
 write to the request's overall deadline, so a server trickling bytes (even
 inside the headers) cannot hold a worker past it.
 
@@ -33,16 +34,18 @@ import socket
 import ssl
 import threading
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable
 from typing import Any
 
 import httpcore
 
+from watchtower.adapters._resolve import Lookups, Resolver
 from watchtower.errors import PermanentError
 
 __all__ = [
     "GuardedBackend",
     "ResolveError",
+    "Resolver",
     "address_problem",
     "address_refusal",
     "deadline_scope",
@@ -51,7 +54,6 @@ __all__ = [
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
-Resolver = Callable[..., Sequence[tuple[Any, ...]]]
 
 _state = threading.local()
 
@@ -173,7 +175,11 @@ class _DeadlineStream(httpcore.NetworkStream):
 
 
 class GuardedBackend(httpcore.SyncBackend):
-    """httpcore's socket backend, with the address guard and the deadline clamp."""
+    """httpcore's socket backend, with the address guard and the deadline clamp.
+
+    ``lookups`` resolves names within the deadline (:mod:`._resolve`); by
+    default its own, over ``resolver``.
+    """
 
     def __init__(
         self,
@@ -181,10 +187,12 @@ class GuardedBackend(httpcore.SyncBackend):
         allow_private: bool,
         trusted: Iterable[IPNetwork] = (),
         resolver: Resolver = socket.getaddrinfo,
+        lookups: Lookups | None = None,
     ) -> None:
         self.allow_private = allow_private
         self.trusted = tuple(trusted)
-        self.resolver = resolver
+        # Shared by the fetcher's backends, so one bound holds for all of them.
+        self.lookups = Lookups(resolver) if lookups is None else lookups
 
     def connect_tcp(
         self,
@@ -194,11 +202,12 @@ class GuardedBackend(httpcore.SyncBackend):
         local_address: str | None = None,
         socket_options: Iterable[Any] | None = None,
     ) -> httpcore.NetworkStream:
-        timeout = _clamp(timeout)
         try:
-            infos = self.resolver(host, port, 0, socket.SOCK_STREAM)
+            # Bounded by the deadline too: getaddrinfo itself has no timeout.
+            infos = self.lookups.resolve(host, port, _clamp(timeout))
         except (socket.gaierror, UnicodeError) as exc:
             raise ResolveError(f"cannot resolve {host} ({exc})") from None
+        timeout = _clamp(timeout)  # what the lookup left of it
         allowed: list[str] = []
         refused: tuple[str, str] | None = None
         for _family, _type, _proto, _name, sockaddr in infos:

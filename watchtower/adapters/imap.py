@@ -45,7 +45,9 @@ never appears in errors. With ``auth = "oauth2"`` (Microsoft 365, Google) the
 login is AUTHENTICATE XOAUTH2 with an access token (:mod:`._oauth`), asked for
 before connecting and kept by :attr:`ImapSource.tokens` until shortly before
 it expires. Connecting and every read wait at most ``[watchtower]
-request_timeout``, which the injected HTTP fetcher carries (``ctx.http.timeout``).
+request_timeout``, which the injected HTTP fetcher carries (``ctx.http.timeout``);
+the server's name is resolved once, within that time, and the connection goes
+to the address checked (:mod:`._imap_connect`).
 Connecting, logging in (AUTHENTICATE PLAIN for a password outside ASCII) and
 naming failures: :mod:`._imap_session`; the FETCHes: :mod:`._imap_reader`; the
 keys: :mod:`._imap_settings`.
@@ -129,10 +131,10 @@ class ImapSource(Source):
     def fetch(self, settings: ImapSettings, state: SourceState, ctx: FetchContext) -> FetchResult:
         secret = credentials(settings)
         context = None if settings.tls == "none" else tls_context(settings.ca_file)
-        check_host(settings)
         timeout = ctx.http.timeout  # [watchtower] request_timeout
+        addresses = check_host(settings, ctx.http.lookups, timeout)
         with server_errors(settings, timeout):
-            result = self._fetch(settings, secret, context, state, ctx)
+            result = self._fetch(settings, secret, context, addresses, state, ctx)
         return result
 
     def _fetch(
@@ -140,6 +142,7 @@ class ImapSource(Source):
         settings: ImapSettings,
         secret: str | OAuthApp,
         context: ssl.SSLContext | None,
+        addresses: list[str],
         state: SourceState,
         ctx: FetchContext,
     ) -> FetchResult:
@@ -147,7 +150,7 @@ class ImapSource(Source):
         token = (
             self.tokens.get(secret, ctx.http, ctx.now()) if isinstance(secret, OAuthApp) else None
         )
-        mailbox = connect(settings, context, ctx.http.timeout)
+        mailbox = connect(settings, context, ctx.http.timeout, addresses)
         reader = Reader(mailbox, settings, ctx.http.timeout)
         try:
             if isinstance(secret, str):
