@@ -129,15 +129,15 @@ class App:
             queries.sync_sources(session, self.loaded.sources, self.clock())
         with self.db.session() as session:
             self.stories.load(session, self.clock())
+        alone = self._alone()
+        self.poller.release_dead_leases(alone)
         with self.db.session() as session:
             # A restart is a natural retry point (a fixed token, a server back):
             # waiting notifications are due now, not after their backoff or pause.
             released = outbox_queries.release_pending(session, self.clock())
-            # One daemon per SQLite file: what is still being sent was left by a
-            # process that died mid-send (checked for before sending again).
-            mid_send = 0
-            if not self.db.postgres:
-                mid_send = outbox_queries.release_claims(session, self.clock())
+            # Alone, what is still being sent was left by a process that died
+            # mid-send (checked for before sending again).
+            mid_send = outbox_queries.release_claims(session, self.clock()) if alone else 0
         if released:
             log.info("waiting notifications are due again", extra=kv(notifications=released))
         if mid_send:
@@ -158,6 +158,31 @@ class App:
             ),
         )
         log_warnings(self.loaded)
+
+    def _alone(self) -> bool:
+        """Whether the claims left in the database (sources leased, notifications
+        mid-send) are a dead process's, judged once at start. On SQLite, one
+        daemon per file: always. On PostgreSQL, when no other process is live
+        (:meth:`~watchtower.heartbeat.Heartbeat.alone`). This process's liveness
+        lock is taken first, and its row and first claim come after (its first
+        poll round; the first drain waits an interval): a process starting now
+        sees it live once it can hold anything."""
+        if not self.db.postgres:
+            return True
+        heartbeat = self.poller.heartbeat
+        heartbeat.hold(self.db)
+        others = heartbeat.live_others(self.db, self.clock())
+        if others:
+            log.info(
+                "other watchtower processes use the database: their claims are kept",
+                extra=kv(processes=len(others)),
+            )
+        return not others
+
+    def config_behind(self) -> bool:
+        """Whether another replica runs a newer config than this process
+        (:meth:`~watchtower.heartbeat.Heartbeat.config_behind`)."""
+        return self.poller.heartbeat.config_behind(self.db, self.clock())
 
     def notifier_for(self, kind: str) -> Notifier:
         """The notifier for a target kind, built on first use."""
@@ -252,6 +277,7 @@ class App:
         # Bounded: a fetch stuck on a server that never answers is abandoned (its
         # thread is a daemon thread, its source's lease makes it due again).
         self.poller.close(timeout=CLOSE_WAIT)
+        self.poller.heartbeat.close()  # the liveness lock: this process ends
         self.http.close()
         self.db.dispose()
 

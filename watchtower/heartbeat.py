@@ -10,6 +10,14 @@ the ``daemons`` table up to date — one upsert per event:
 * after each config reload, applied or refused (:mod:`watchtower.reload`);
 * at a clean stop (``stopped_at``, :meth:`Heartbeat.stopped`).
 
+Whether another process still runs (:meth:`Heartbeat.live_others`, the one place
+that decides it) matters to a process starting: the claims a dead one left are
+released at once (:meth:`Heartbeat.alone`), and to one whose config may be
+older than a replica's (:meth:`Heartbeat.config_behind`). On PostgreSQL each
+process holds a liveness lock from before its row exists until it ends
+(:mod:`watchtower.storage.liveness`), which tells a killed process on any host,
+with any pid; on SQLite, a process of this host whose pid is gone is dead.
+
 ``status`` judges the rows with :func:`instance_state`: a daemon whose heartbeat
 is older than :func:`stale_after` (a few poll ticks) is "not seen"; rows not
 seen for :data:`FORGET_AFTER` are pruned by the next process that starts, and
@@ -21,6 +29,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import socket
 import uuid
 from datetime import datetime, timedelta
@@ -33,9 +42,9 @@ from watchtower.sanitise import printable
 from watchtower.storage.daemons import (
     daemon_rows,
     forget_daemons,
-    newer_config_elsewhere,
     upsert_daemon,
 )
+from watchtower.storage.liveness import LivenessLock, free_locks
 
 if TYPE_CHECKING:
     from watchtower.errors import ConfigProblem
@@ -63,6 +72,10 @@ PRUNE_EVERY = timedelta(hours=1)
 REASON_MAX = 500
 #: How many refused-config problems the stored reason quotes.
 REASONS_QUOTED = 3
+#: The id of a daemon of 0.3.1 or before (32 hex digits; since then a UUID with
+#: its dashes): it held no liveness lock, so in a rolling upgrade it is judged
+#: by its host and pid, as then.
+_UNLOCKED_ID = re.compile(r"[0-9a-f]{32}")
 
 
 def stale_after(poll_interval_s: float) -> timedelta:
@@ -126,7 +139,8 @@ class Heartbeat:
         *,
         version: str = __version__,
     ) -> None:
-        self.id = uuid.uuid4().hex
+        # Its form tells the processes that hold a liveness lock (_UNLOCKED_ID).
+        self.id = str(uuid.uuid4())
         #: The code this process runs, for ``status`` to tell replicas apart.
         self.version = version
         self.mode = "daemon"
@@ -139,6 +153,7 @@ class Heartbeat:
         self.config_loaded_at = started_at
         self.started = False
         self._pruned_at: datetime | None = None
+        self._liveness: LivenessLock | None = None
 
     def _row(self, now: datetime) -> dict[str, Any]:
         """Every column a new row needs."""
@@ -173,6 +188,8 @@ class Heartbeat:
         self.started = True
         if once:
             self.mode, self.id = "once", f"once:{self.host}"[:64]
+        # Before the row: a row another process can see always has its lock.
+        self.hold(db)
         identity = self._row(now)
         changes = {k: identity[k] for k in ("mode", "host", "pid", "version", "config")}
         changes |= {
@@ -229,36 +246,68 @@ class Heartbeat:
         """A reload was refused; ``reason`` from :func:`refusal_reason` (no secret)."""
         self._write(db, now, {"config_refused_at": now, "config_refused": reason})
 
+    def hold(self, db: Database) -> None:
+        """Take this process's liveness lock (PostgreSQL; nothing on SQLite), kept
+        until :meth:`close`. Before this process's row and its first claim (the
+        start, then :meth:`start`): another process that sees the row sees the
+        lock. A ``run --once`` moves it to its host's row (:meth:`start`)."""
+        if not db.postgres:
+            return
+        if self._liveness is None:
+            self._liveness = LivenessLock(db.engine, self.id)
+        if self._liveness.daemon_id != self.id:
+            self._liveness.rekey(self.id)
+        self._liveness.take()
+
+    def close(self) -> None:
+        """Let go of the liveness lock (the process ends)."""
+        if self._liveness is not None:
+            self._liveness.close()
+
+    def live_others(self, db: Database, now: datetime) -> list[DaemonRow]:
+        """The other processes that may still use the database, the most recently
+        seen first: each row not stopped, seen within :func:`stale_after`, and not
+        known dead. Known dead: on PostgreSQL, nobody holds its liveness lock (it
+        was killed, on any host, whatever its pid); on SQLite, and for a process
+        of a version without the lock, a process of this host whose pid is gone
+        (the same pid again, pid 1 in a container, cannot be told from a live one)."""
+        with db.session() as session:
+            rows = [
+                row
+                for row in daemon_rows(session)
+                if row.id != self.id
+                and row.stopped_at is None
+                and now - row.seen_at <= stale_after(row.poll_interval_s)
+            ]
+            by_lock = {r.id for r in rows if db.postgres and not _UNLOCKED_ID.fullmatch(r.id)}
+            dead = free_locks(session, sorted(by_lock))
+        return [
+            row
+            for row in rows
+            if not (row.id in dead if row.id in by_lock else self._gone_here(row))
+        ]
+
+    def _gone_here(self, row: DaemonRow) -> bool:
+        """A process of this host whose pid no longer exists (another pid than ours)."""
+        return row.host == self.host and row.pid != self.pid and not _pid_alive(row.pid)
+
     def config_behind(self, db: Database, now: datetime) -> bool:
         """Whether another running daemon loaded its config after this one did.
         Replicas read their own copy of the file, updated one after the other: a
         target this process's config does not name may then be one a newer config
         added, not one an older config had."""
-        with db.session() as session:
-            return newer_config_elsewhere(
-                session,
-                self.id,
-                self.config_loaded_at,
-                seen_since=now - stale_after(self.poll_interval_s),
-            )
+        return any(
+            row.mode == "daemon"
+            and row.config_loaded_at is not None
+            and row.config_loaded_at > self.config_loaded_at
+            for row in self.live_others(db, now)
+        )
 
     def alone(self, db: Database, now: datetime) -> bool:
-        """Whether no other watchtower process uses the database now: each other
-        row is stopped, not seen for :func:`stale_after`, or a process of this
-        host that is gone (killed: its pid no longer exists). A process started
-        again with the same pid (pid 1 in a container) cannot tell its earlier
-        self from a live one: not alone."""
-        with db.session() as session:
-            rows = daemon_rows(session)
-        for row in rows:
-            if row.id == self.id or row.stopped_at is not None:
-                continue
-            if now - row.seen_at > stale_after(row.poll_interval_s):
-                continue
-            if row.host == self.host and row.pid != self.pid and not _pid_alive(row.pid):
-                continue
-            return False
-        return True
+        """Whether no other watchtower process uses the database now
+        (:meth:`live_others`): what the processes that died left claimed can be
+        released."""
+        return not self.live_others(db, now)
 
     def stopped(self, db: Database, now: datetime) -> None:
         """A clean stop: ``status`` shows "stopped", not "not seen"."""

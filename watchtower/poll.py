@@ -127,7 +127,7 @@ class Poller(OutcomeRecording):
         stats = PollStats()
         config = app.loaded.config
         if not self._leases_checked:
-            self._release_dead_leases()
+            self.release_dead_leases()
         # First: new workers after a reload changed `concurrency` free (and make
         # due) the sources queued in the old ones, which this round then claims.
         pool = self._workers(config.watchtower.concurrency)
@@ -160,16 +160,21 @@ class Poller(OutcomeRecording):
             self._quiet.flush(self.app.db)
         return stats
 
-    def _release_dead_leases(self) -> None:
-        """Leases still held at the first round were left by a process that died
-        mid-poll: those sources are due now, not in 10 minutes. On SQLite (one
-        daemon per file) always; on PostgreSQL when no other process uses the
-        database (:meth:`Heartbeat.alone`: a daemon killed and started again on
-        the same host), else another replica may hold them: they expire."""
+    def release_dead_leases(self, alone: bool | None = None) -> None:
+        """Leases still held at start were left by a process that died mid-poll:
+        those sources are due now, not in 10 minutes. On SQLite (one daemon per
+        file) always; on PostgreSQL when no other process is live
+        (:meth:`Heartbeat.alone`: the others stopped, went stale, or were killed —
+        their liveness lock is free), else another replica may hold them: they
+        expire. ``alone``: the verdict :meth:`App.start` judged once for the
+        leases and the outbox; without it (a poller never started), judged here."""
         self._leases_checked = True
-        if self.app.db.postgres and not self.heartbeat.alone(self.app.db, self.app.clock()):
+        db = self.app.db
+        if alone is None:
+            alone = not db.postgres or self.heartbeat.alone(db, self.app.clock())
+        if not alone:
             return
-        with self.app.db.writing() as session:
+        with db.writing() as session:
             released = release_leases(session, self.app.clock())
         if released:
             log.info("sources left leased by a stopped process are due", extra=kv(sources=released))

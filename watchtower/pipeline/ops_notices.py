@@ -52,6 +52,10 @@ class AppLike(Protocol):
 
     def notifier_for(self, kind: str) -> Notifier: ...
 
+    def config_behind(self) -> bool:
+        """Whether another replica runs a newer config than this process."""
+        ...
+
 
 class OpsNotices:
     """The ops notices of the delivery hooks (see the module docstring)."""
@@ -206,17 +210,8 @@ class OpsNotices:
             row.id,
             claimed=claimed,
             target=row.target,
-            behind=self._config_behind,
+            behind=self.app.config_behind,
         )
-
-    def _config_behind(self) -> bool:
-        """Whether another replica runs a newer config than this process (see
-        :meth:`Heartbeat.config_behind`); a process without a heartbeat is alone."""
-        heartbeat = getattr(getattr(self.app, "poller", None), "heartbeat", None)
-        if heartbeat is None:
-            return False
-        behind: bool = heartbeat.config_behind(self.app.db, self.app.clock())
-        return behind
 
     def _ops_outside(self, kind: str) -> list[str]:
         return [

@@ -1,7 +1,9 @@
 """The queries of the ``daemons`` table: each watchtower process's heartbeat row.
 
 Written by the process it describes (:mod:`watchtower.heartbeat`), read by
-``watchtower status``. One upsert per event, so a heartbeat costs one statement.
+``watchtower status`` and by the other processes (which of them still run:
+:meth:`~watchtower.heartbeat.Heartbeat.live_others`). One upsert per event, so
+a heartbeat costs one statement.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from sqlalchemy.orm import Session, defer
 
 from watchtower.storage.tables import DAEMONS, DaemonRow
 
-__all__ = ["daemon_rows", "forget_daemons", "newer_config_elsewhere", "upsert_daemon"]
+__all__ = ["daemon_rows", "forget_daemons", "upsert_daemon"]
 
 
 def upsert_daemon(session: Session, row: Mapping[str, Any], changes: Mapping[str, Any]) -> None:
@@ -45,22 +47,3 @@ def daemon_rows(session: Session, *, put_off: bool = True) -> list[DaemonRow]:
     if not put_off:
         query = query.options(defer(DaemonRow.round_put_off, raiseload=True))
     return list(session.scalars(query))
-
-
-def newer_config_elsewhere(
-    session: Session, me: str, loaded_at: datetime, *, seen_since: datetime
-) -> bool:
-    """Whether a daemon other than ``me``, running (seen since ``seen_since``, not
-    stopped), loaded its config after ``loaded_at``."""
-    found = session.scalar(
-        select(DaemonRow.id)
-        .where(
-            DaemonRow.id != me,
-            DaemonRow.mode == "daemon",
-            DaemonRow.stopped_at.is_(None),
-            DaemonRow.seen_at >= seen_since,
-            DaemonRow.config_loaded_at > loaded_at,
-        )
-        .limit(1)
-    )
-    return found is not None
