@@ -32,7 +32,8 @@ from watchtower.cli_db_files import (
 )
 from watchtower.errors import ConfigError, SchemaMismatch
 from watchtower.logs import kv
-from watchtower.status_report import daemon_liveness, refused_config, status_report
+from watchtower.status_daemons import daemon_liveness
+from watchtower.status_report import refused_config, status_report
 from watchtower.status_text import (
     daemon_line,
     database_line,

@@ -1,28 +1,19 @@
 """The configuration file's shape: one strict pydantic model per TOML table.
 
 Unknown keys are refused (``extra="forbid"``), values are checked where they
-are declared; :mod:`watchtower.config` loads a file into these models and
-reports every problem at its line.
+are declared (the checks: :mod:`watchtower.config_values`);
+:mod:`watchtower.config` loads a file into these models and reports every
+problem at its line.
 """
 
 from __future__ import annotations
 
-import email.utils
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
 from typing import Annotated, Any, Literal
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import (
-    AfterValidator,
-    BaseModel,
-    ConfigDict,
-    Field,
-    SecretStr,
-    WithJsonSchema,
-)
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from watchtower.adapters.base import (
@@ -32,77 +23,23 @@ from watchtower.adapters.base import (
     PositiveDuration,
     SourceSettings,
 )
-from watchtower.config_messages import schedule_hint, zone_hint
+from watchtower.config_values import (
+    BrandTerm,
+    Target,
+    _digest,
+    _listen_address,
+    _matchable,
+    _pack_rule,
+    _sender,
+    _some,
+    _timezone,
+    _window,
+)
 from watchtower.errors import ConfigProblem
-from watchtower.notify.registry import TARGET_KINDS
 
 
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
-
-
-def _timezone(value: str) -> str:
-    try:
-        ZoneInfo(value)
-    except (ZoneInfoNotFoundError, ValueError):
-        raise ValueError(f"unknown time zone {value!r}{zone_hint(value)}") from None
-    return value
-
-
-def _target(value: str) -> str:
-    kind, sep, address = value.partition(":")
-    if not sep or kind not in TARGET_KINDS:
-        kinds = ", ".join(f"'{k}:…'" for k in TARGET_KINDS)
-        raise ValueError(f"unknown target {value!r}; use one of {kinds}")
-    try:
-        TARGET_KINDS[kind].validate_address(address)
-    except ValueError as exc:
-        hint = ""
-        if kind == "slack" and address and address[0] not in "#@":
-            hint = f"; did you mean 'slack:#{address.strip()}'?"
-        raise ValueError(f"{exc}{hint}") from None
-    return value
-
-
-Target = Annotated[
-    str,
-    AfterValidator(_target),
-    WithJsonSchema(
-        {
-            "type": "string",
-            "pattern": "^(" + "|".join(TARGET_KINDS) + "):",
-            "description": "'slack:#channel', 'email:someone@example.fr', 'console:' "
-            "or 'apprise:URL'",
-        }
-    ),
-]
-
-
-def _digest(value: str) -> str:
-    from watchtower.timewindows import parse_digest
-
-    try:
-        parse_digest(value)
-    except ValueError as exc:
-        raise ValueError(f"{exc}{schedule_hint(value, parse_digest)}") from None
-    return value
-
-
-def _window(value: str) -> str:
-    from watchtower.timewindows import parse_window
-
-    try:
-        parse_window(value)
-    except ValueError as exc:
-        raise ValueError(f"{exc}{schedule_hint(value, parse_window)}") from None
-    return value
-
-
-def _listen_address(value: str) -> str:
-    host, sep, port = value.rpartition(":")
-    if not sep or not host or not port.isdigit() or not 0 <= int(port) < 65536:
-        raise ValueError(f"expected HOST:PORT such as '127.0.0.1:8080', got {value!r}")
-    return value
 
 
 class WatchtowerSection(_Strict):
@@ -180,19 +117,6 @@ class SlackSection(_Strict):
     )
 
 
-def _sender(value: str) -> str:
-    """``[email] from``: an address, with an optional display name; refused at
-    ``check`` rather than by the SMTP server at the first alert."""
-    _, address = email.utils.parseaddr(value)
-    local, at, domain = address.rpartition("@")
-    if "\n" in value or "\r" in value or not (local and at and domain) or " " in address:
-        raise ValueError(
-            f'not a sender address: {value!r}; write from = "veille@example.fr" or '
-            f'from = "Veille Acmé <veille@example.fr>"'
-        )
-    return value
-
-
 class EmailSection(_Strict):
     """``[email]``; credentials come from ``SMTP_USERNAME`` / ``SMTP_PASSWORD``."""
 
@@ -240,30 +164,6 @@ class DedupSection(_Strict):
     )
 
 
-def _non_blank(value: str) -> str:
-    if not value.strip():
-        raise ValueError("a term cannot be blank")
-    return value
-
-
-#: Checked one by one, so that an error names the term (``terms[2]``).
-BrandTerm = Annotated[str, AfterValidator(_non_blank)]
-
-
-def _matchable(value: str) -> str:
-    """A term the matcher can use (``BA``, ``acme.fr``), for keys that
-    ``config_refs`` does not check (``match_case``)."""
-    from watchtower.pipeline.match.query import QuerySyntaxError, parse_term
-
-    try:
-        parse_term(value)
-    except QuerySyntaxError as exc:
-        message = str(exc)
-        short = message.split(": ", 1)[-1] if message.startswith("column") else message
-        raise ValueError(short) from None
-    return value
-
-
 class BrandConfig(_Strict):
     """``[[brands]]``: a brand and the words that mean it."""
 
@@ -294,27 +194,6 @@ class BrandConfig(_Strict):
     #: escalate_to/escalate_notify (an agency's account manager for one client).
     escalate_to: list[Annotated[str, Field(pattern=r"^@[A-Z0-9]+$")]] = Field(default_factory=list)
     escalate_notify: list[Target] = Field(default_factory=list)
-
-
-def _some(what: str) -> Callable[[list[str] | None], list[str] | None]:
-    """A check that ``[]`` (which matches no ``what``: the rule would never fire) is refused."""
-
-    def check(value: list[str] | None) -> list[str] | None:
-        if value == []:
-            raise ValueError(
-                f"an empty list matches no {what}: the rule would never fire; "
-                f"remove the key to match every {what}"
-            )
-        return value
-
-    return check
-
-
-def _pack_rule(value: str) -> str:
-    from watchtower.packs import pack_rule
-
-    pack_rule(value)  # ValueError: unknown, with the known ones
-    return value
 
 
 class RuleConfig(_Strict):

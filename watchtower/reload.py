@@ -2,9 +2,9 @@
 
 Triggers: a change to the config file or to an included rule pack (watchfiles,
 in a thread) and ``SIGHUP``; an edit saved while the daemon was starting, after
-it read the file, is applied as soon as the reloader runs (:func:`loaded_hash`).
-Both only wake one worker thread, so reloads never overlap and a signal handler
-never touches the database.
+it read the file, is applied as soon as the reloader runs
+(:func:`~watchtower.reload_files.loaded_hash`). Both only wake one worker
+thread, so reloads never overlap and a signal handler never touches the database.
 
 A new configuration is validated completely (:func:`load_config`, the same as
 ``watchtower check``) before anything changes:
@@ -38,11 +38,9 @@ limits) are applied at the next restart; the log says which.
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import signal
 import threading
-import tomllib
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -52,13 +50,17 @@ from watchtower.config import LoadedConfig, load_config
 from watchtower.errors import ConfigError, ConfigProblem
 from watchtower.heartbeat import refusal_reason
 from watchtower.logs import kv
-from watchtower.pipeline.readdress import Readdressed, readdress
+from watchtower.pipeline.readdress import readdress
 from watchtower.pipeline.route import configured_targets
 from watchtower.pipeline.target_outages import forget_targets
-from watchtower.redact import redact_target, redact_text
+from watchtower.reload_files import _read_text, _saved_at, content_hash, loaded_hash, pack_files
+from watchtower.reload_notices import (
+    _notice_id,
+    accepted_payload,
+    ops_payload,
+    readdressed_payload,
+)
 from watchtower.storage import outbox_queries
-from watchtower.storage.outbox_queries import notice_payload
-from watchtower.typography import french_spacing
 
 if TYPE_CHECKING:
     from datetime import datetime
@@ -67,14 +69,7 @@ if TYPE_CHECKING:
     from watchtower.config import Config
     from watchtower.storage.db import Database
 
-__all__ = [
-    "RESTART_KEYS",
-    "Reloader",
-    "accepted_payload",
-    "loaded_hash",
-    "ops_payload",
-    "readdressed_payload",
-]
+__all__ = ["RESTART_KEYS", "Reloader"]
 
 log = logging.getLogger("watchtower.reload")
 
@@ -87,137 +82,6 @@ RESTART_KEYS = (
     "request_timeout",
     "max_response_bytes",
 )
-MAX_PROBLEMS_IN_MESSAGE = 10
-
-
-def pack_files(config_text: str) -> list[Path]:
-    """The files of the rule packs a config text includes (those on disk)."""
-    try:
-        includes = tomllib.loads(config_text).get("include", [])
-    except tomllib.TOMLDecodeError:
-        return []
-    if not isinstance(includes, list):
-        return []
-    folder = packs._folder()
-    found = []
-    for name in includes:
-        if isinstance(name, str):
-            path = Path(str(folder / f"{name}.toml"))
-            if path.is_file():
-                found.append(path.resolve())
-    return found
-
-
-def _read_text(path: Path) -> str:
-    """The file's text as far as it can be read (a Latin-1 file too: it is hashed, then refused)."""
-    try:
-        return path.read_bytes().decode("utf-8", "replace").removeprefix("\ufeff")
-    except OSError:
-        return ""
-
-
-def content_hash(config_path: Path) -> str:
-    """Hash of the config file's bytes and of every pack it includes (what a reload
-    would read). Bytes, not text: two different unreadable files differ."""
-    digest = hashlib.sha256()
-    try:
-        data = config_path.read_bytes()
-    except OSError:
-        return "unreadable"
-    digest.update(data)
-    for path in pack_files(data.decode("utf-8", "replace").removeprefix("\ufeff")):
-        digest.update(b"\0" + path.read_bytes())
-    return digest.hexdigest()
-
-
-def loaded_hash(loaded: LoadedConfig) -> str:
-    """:func:`content_hash` of the file ``loaded`` was read from, or ``""`` when the
-    file no longer gives that configuration.
-
-    The daemon reads its config, then starts (migrations, sources: seconds, or
-    minutes waiting for a locked database) before the reloader exists. Hashing
-    the file then took an edit saved meanwhile for the running config, and it
-    was never applied. The file is read again here, between two hashes (an edit
-    during this read is not taken for the content either): the same settings,
-    and the hash is the loaded content's; other settings, a broken file or a
-    file gone, and ``""`` has the first check reload it.
-    """
-    before = content_hash(loaded.path)
-    # Packs are cached per process: a pack edited since must be read again.
-    for cached in (packs.load_pack, packs.pack_names, packs.vocabularies):
-        cached.cache_clear()
-    try:
-        again = load_config(loaded.path)
-    except ConfigError:
-        return ""
-    if again.config != loaded.config or content_hash(loaded.path) != before:
-        return ""
-    return before
-
-
-def _saved_at(path: Path) -> str:
-    """When the file was last written or replaced (the same for every replica reading it)."""
-    try:
-        stat = path.stat()
-    except OSError:
-        return ""
-    return f"{stat.st_mtime_ns}:{stat.st_ctime_ns}"
-
-
-def _notice_id(*parts: str) -> str:
-    return hashlib.sha256("\0".join(parts).encode()).hexdigest()[:40]
-
-
-def ops_payload(problems: list[ConfigProblem], language: str, now: str) -> dict[str, Any]:
-    """The outbox payload telling operators that a configuration was refused."""
-    count = len(problems)
-    if language == "fr":
-        title = french_spacing(
-            f"Configuration refusée ({count} problème{'s' if count > 1 else ''}) : "
-            "watchtower continue avec la précédente",
-            language,
-        )
-    else:
-        title = (
-            f"Configuration rejected ({count} problem{'s' if count > 1 else ''}): "
-            "watchtower keeps running on the previous one"
-        )
-    # A problem quotes the refused value: a source URL may hold its password.
-    lines = [redact_text(str(p)) for p in problems[:MAX_PROBLEMS_IN_MESSAGE]]
-    if count > MAX_PROBLEMS_IN_MESSAGE:
-        lines.append(f"… (+{count - MAX_PROBLEMS_IN_MESSAGE})")
-    return _notice(title, "\n".join(lines), language, now, "warning")
-
-
-def accepted_payload(language: str, now: str) -> dict[str, Any]:
-    """The outbox payload telling operators that the file is valid again."""
-    if language == "fr":
-        title = french_spacing("Configuration de nouveau valide : watchtower l'applique", language)
-    else:
-        title = "Configuration valid again: watchtower applies it"
-    return _notice(title, "", language, now, "info")  # good news: no "À surveiller" badge
-
-
-def readdressed_payload(moved: list[Readdressed], language: str, now: str) -> dict[str, Any]:
-    """The outbox payload telling operators where waiting notifications went."""
-    count = sum(done.moved for done in moved)
-    plural = "s" if count > 1 else ""
-    lines = []
-    for done in moved:
-        old, new = redact_target(done.old), ", ".join(redact_target(t) for t in done.new)
-        if language == "fr":
-            lines.append(f"{done.moved} de {old} vers {new}")
-        else:
-            lines.append(f"{done.moved} from {old} to {new}")
-    if language == "fr":
-        title = f"{count} notification{plural} en attente ré-adressée{plural} après rechargement"
-    else:
-        title = f"{count} waiting notification{plural} re-addressed after the reload"
-    return _notice(title, "\n".join(lines), language, now, "info")
-
-
-def _notice(title: str, excerpt: str, language: str, now: str, severity: str) -> dict[str, Any]:
-    return notice_payload(title, excerpt, severity, published=now, rules=["config"], lang=language)
 
 
 class Reloader:

@@ -1,27 +1,23 @@
 """What ``watchtower status`` knows, as JSON-ready data (datetimes aside).
 
 From the database, read-only: each source's health, the outbox, the paused and
-failing targets, the database's size and schema (for a SQLite file, the free
-space of its disk too: :mod:`watchtower.disk_space`, as ``/readyz`` measures
-it), and each watchtower process's
-heartbeat row (:mod:`watchtower.heartbeat`): whether one polls, when each last
-finished a round and how it went, a config file it refused. From the running
-daemon itself, its ``/livez`` answer (:func:`daemon_liveness`). ``status
---json`` prints this; :mod:`watchtower.status_text` and
-:func:`watchtower.progress.print_report` show it to people.
+failing targets, the database's size and schema (:mod:`watchtower.status_database`)
+and each watchtower process's heartbeat row (:mod:`watchtower.status_daemons`,
+which also asks the running daemon's ``/livez``). ``status --json`` prints
+this; :mod:`watchtower.status_text` and :func:`watchtower.progress.print_report`
+show it to people.
 """
 
 from __future__ import annotations
 
-import json
 import os
-import urllib.error
-import urllib.request
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-import sqlalchemy.engine
-from sqlalchemy import func, select, text
+from sqlalchemy import func, select
+
+from watchtower.status_daemons import instances_report, running_versions
+from watchtower.status_database import database_report
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -31,20 +27,12 @@ if TYPE_CHECKING:
     from watchtower.config import LoadedConfig
     from watchtower.disk_space import StatVfs
     from watchtower.errors import ConfigError
-    from watchtower.storage.sqlite_space import Space
 
 __all__ = [
     "HEARTBEAT_BLOCKED",
     "NOT_POLLED_YET",
     "STATE_ORDER",
-    "daemon_liveness",
-    "database_report",
-    "database_size",
-    "disk_report",
-    "instances_report",
     "refused_config",
-    "running_versions",
-    "sqlite_space",
     "status_report",
 ]
 
@@ -290,181 +278,3 @@ def refused_config(path: Path, refused: ConfigError) -> dict[str, Any]:
         "timezone": zone,
         "timezone_problem": problem,
     }
-
-
-def database_report(
-    session: Session,
-    url: str,
-    schema: tuple[str, str] | None = None,
-    *,
-    statvfs: StatVfs = os.statvfs,
-) -> dict[str, Any]:
-    """The database line's data: where, which schema, how big; for a SQLite file,
-    its WAL and its free pages too (``None`` on PostgreSQL, whose autovacuum
-    reuses the space), whether ``watchtower db vacuum`` is worth running, and
-    the free space of its disk (:func:`disk_report`)."""
-    from watchtower.storage.db import shown
-    from watchtower.storage.sqlite_space import worth_vacuuming
-
-    space = sqlite_space(session, url)
-    return {
-        "url": shown(url),
-        "schema": schema[0] if schema else None,
-        "latest_schema": schema[1] if schema else None,
-        "size_bytes": database_size(session, url),
-        "wal_bytes": space.wal if space else None,
-        "free_bytes": space.free if space else None,
-        "vacuum_advised": worth_vacuuming(space) if space else None,
-    } | disk_report(url, statvfs)
-
-
-def disk_report(url: str, statvfs: StatVfs = os.statvfs) -> dict[str, Any]:
-    """The disk holding a SQLite file and its WAL: its folder, the bytes still free
-    and whether that is too little to store a poll round (the daemon's writes then
-    fail with ``database or disk is full``; ``/readyz`` fails on the same measure).
-
-    All ``None`` on PostgreSQL (the server's disk), or when the disk cannot be
-    measured (``disk_folder`` still says where). A full disk is the
-    one thing ``status`` can see of a database the daemon cannot write: status
-    itself only reads."""
-    from watchtower.disk_space import disk_space, sqlite_folder
-
-    folder = sqlite_folder(url)
-    found: dict[str, Any] = {"disk_folder": folder, "disk_free_bytes": None, "disk_full": None}
-    if folder is None:
-        return found
-    try:
-        disk = disk_space(folder, statvfs)
-    except OSError:
-        return found
-    return found | {"disk_free_bytes": disk.free, "disk_full": disk.full}
-
-
-def sqlite_space(session: Session, url: str) -> Space | None:
-    """The SQLite file's size, its WAL's and its free pages' (``None`` elsewhere).
-
-    Read through the status's own read-only connection (``PRAGMA page_size`` and
-    ``freelist_count`` only read) and the file sizes: nothing is written."""
-    from watchtower.storage.sqlite_space import Space
-
-    parsed = sqlalchemy.engine.make_url(url)
-    path = parsed.database if parsed.get_backend_name() == "sqlite" else None
-    if not path or path == ":memory:" or not os.path.isfile(path):
-        return None
-    page_size = int(session.scalar(text("PRAGMA page_size")) or 0)
-    free_pages = int(session.scalar(text("PRAGMA freelist_count")) or 0)
-    wal = path + "-wal"
-    return Space(
-        os.path.getsize(path),
-        os.path.getsize(wal) if os.path.isfile(wal) else 0,
-        page_size * free_pages,
-    )
-
-
-def database_size(session: Session, url: str) -> int | None:
-    """Bytes on disk: the SQLite file and its WAL; on PostgreSQL, watchtower's tables
-    (with their indexes) in the schema it uses. ``None`` when it cannot say."""
-    parsed = sqlalchemy.engine.make_url(url)
-    if parsed.get_backend_name() == "sqlite":
-        path = parsed.database
-        if not path or path == ":memory:":
-            return None
-        return sum(os.path.getsize(f) for f in (path, path + "-wal") if os.path.isfile(f))
-    if parsed.get_backend_name() == "postgresql":
-        size = session.scalar(
-            text(
-                "SELECT coalesce(sum(pg_total_relation_size(c.oid)), 0) FROM pg_class c "
-                "JOIN pg_namespace n ON n.oid = c.relnamespace "
-                "WHERE n.nspname = current_schema() AND c.relkind IN ('r', 'm')"
-            )
-        )
-        return int(size) if size is not None else None
-    return None
-
-
-def instances_report(
-    session: Session, now: datetime, *, put_off: bool = True
-) -> list[dict[str, Any]]:
-    """Each watchtower process recorded in ``daemons`` (:mod:`watchtower.heartbeat`):
-    running ones first, then the most recently seen. Without ``put_off`` (a schema
-    before 0010), ``round_put_off`` is 0."""
-    from watchtower.heartbeat import instance_state
-    from watchtower.sanitise import printable
-    from watchtower.storage.daemons import daemon_rows
-
-    found = []
-    for row in daemon_rows(session, put_off=put_off):
-        found.append(
-            {
-                "id": row.id,
-                "mode": row.mode,
-                "state": instance_state(row, now),
-                "host": printable(row.host, keep=""),
-                "pid": row.pid,
-                "version": printable(row.version, keep=""),
-                "config": printable(row.config, keep=""),
-                "poll_interval_s": row.poll_interval_s,
-                "started_at": row.started_at,
-                "seen_at": row.seen_at,
-                "stopped_at": row.stopped_at,
-                "round_at": row.round_at,
-                "round_sources": row.round_sources,
-                "round_ok": row.round_ok,
-                "round_failed": row.round_failed,
-                "round_put_off": row.round_put_off if put_off else 0,
-                "config_loaded_at": row.config_loaded_at,
-                "config_refused_at": row.config_refused_at,
-                "config_refused": printable(row.config_refused, keep="")
-                if row.config_refused
-                else None,
-            }
-        )
-    found.sort(key=lambda i: i["state"] not in ("running", "ran"))  # stable: seen_at order
-    return found
-
-
-def running_versions(instances: list[dict[str, Any]]) -> dict[str, list[str]]:
-    """The versions the running daemons run, each with who runs it (``"host pid
-    N"``), the most common first: more than one key means replicas of different
-    code share the database (a rolling upgrade under way, or one left behind)."""
-    found: dict[str, list[str]] = {}
-    for i in instances:
-        if i["mode"] == "daemon" and i["state"] == "running":
-            found.setdefault(i["version"], []).append(f"{i['host']} pid {i['pid']}")
-    return dict(sorted(found.items(), key=lambda kv: (-len(kv[1]), kv[0])))
-
-
-def daemon_liveness(address: str | None, timeout: float = 3.0) -> dict[str, Any]:
-    """Ask the running daemon's ``/livez`` (``[watchtower] http``) on this machine.
-
-    ``live``: True (200), False (503, or nothing answers), None (no ``http``: the
-    database alone cannot tell whether a daemon runs)."""
-    if not address:
-        return {"live": None, "livez": None, "detail": "no [watchtower] http: cannot ask it"}
-    host, _, port = address.rpartition(":")
-    host = host.strip("[]")
-    if host in ("", "0.0.0.0"):
-        host = "127.0.0.1"
-    elif host == "::":
-        host = "::1"
-    url = f"http://{'[' + host + ']' if ':' in host else host}:{port}/livez"
-    try:
-        # No proxy: the daemon is on this machine, whatever http_proxy this shell has.
-        opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
-        with opener.open(url, timeout=timeout) as response:
-            body = json.loads(response.read() or b"{}")
-            return {"live": True, "livez": url, "detail": "answering", **_tick(body)}
-    except urllib.error.HTTPError as exc:  # 503: the poller is stuck
-        try:
-            body = json.loads(exc.read() or b"{}")
-        except ValueError:
-            body = {}
-        return {"live": False, "livez": url, "detail": f"stuck ({exc.code})", **_tick(body)}
-    except (OSError, ValueError) as exc:
-        reason = getattr(exc, "reason", exc)
-        return {"live": False, "livez": url, "detail": f"not answering ({reason})"}
-
-
-def _tick(body: dict[str, Any]) -> dict[str, Any]:
-    tick = body.get("last_tick")
-    return {"last_tick": datetime.fromisoformat(tick)} if isinstance(tick, str) else {}

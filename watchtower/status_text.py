@@ -308,7 +308,7 @@ def instance_lines(report: dict[str, Any], now: datetime, *, every: bool = False
 
 def version_lines(versions: dict[str, list[str]]) -> list[str]:
     """A warning when the running daemons run different versions (from
-    :func:`~watchtower.status_report.running_versions`), naming who runs which."""
+    :func:`~watchtower.status_daemons.running_versions`), naming who runs which."""
     if len(versions) < 2:
         return []
     runs = "; ".join(f"{version} on {', '.join(who)}" for version, who in versions.items())

@@ -23,7 +23,8 @@ from tests.servers.http import FeedServer, Resource, answering_after
 from watchtower.app import App
 from watchtower.config import load_config
 from watchtower.poll_deferral import WAITING
-from watchtower.status_report import daemon_liveness, status_report
+from watchtower.status_daemons import daemon_liveness
+from watchtower.status_report import status_report
 from watchtower.status_text import render_report
 from watchtower.storage.tables import SOURCES, ItemRow, OutboxRow, SourceRow
 

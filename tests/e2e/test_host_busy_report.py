@@ -33,7 +33,8 @@ from watchtower.app import App
 from watchtower.metrics import build_registry
 from watchtower.progress import run_once_with_progress
 from watchtower.scheduler import Daemon
-from watchtower.status_report import daemon_liveness, status_report
+from watchtower.status_daemons import daemon_liveness
+from watchtower.status_report import status_report
 from watchtower.status_text import render_report
 
 Start = Callable[[FeedServer, tuple[str, ...], str], tuple[App, Clock]]

@@ -28,7 +28,8 @@ from tests.e2e.test_host_busy import (  # noqa: F401 (fixtures)
 )
 from tests.servers.http import FeedServer, Resource, answering_after
 from watchtower.app import App
-from watchtower.status_report import daemon_liveness, status_report
+from watchtower.status_daemons import daemon_liveness
+from watchtower.status_report import status_report
 from watchtower.status_text import render_report
 from watchtower.storage.tables import SOURCES
 

@@ -27,7 +27,8 @@ from watchtower.app import App
 from watchtower.config import load_config
 from watchtower.errors import TransientError
 from watchtower.poll_deferral import WAITING, put_off_host
-from watchtower.status_report import daemon_liveness, status_report
+from watchtower.status_daemons import daemon_liveness
+from watchtower.status_report import status_report
 from watchtower.status_text import render_report
 
 pytestmark = pytest.mark.timeout(90)

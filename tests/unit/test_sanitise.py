@@ -13,7 +13,7 @@ from watchtower import metrics
 from watchtower.errors import ConfigProblem
 from watchtower.progress import RunSummary, summary_table
 from watchtower.redact import redact_text
-from watchtower.reload import ops_payload
+from watchtower.reload_notices import ops_payload
 from watchtower.sanitise import BIDI_CONTROLS, printable
 
 CONTROLS = [chr(c) for c in [*range(0x20), *range(0x7F, 0xA0)]]

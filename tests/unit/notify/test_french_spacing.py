@@ -19,7 +19,7 @@ from watchtower.notify._text import one_line, t
 from watchtower.notify.delivery_errors_text import delivery_error_text
 from watchtower.notify.email import EmailNotifier
 from watchtower.notify.slack import SlackNotifier
-from watchtower.reload import accepted_payload, ops_payload
+from watchtower.reload_notices import accepted_payload, ops_payload
 from watchtower.source_errors_text import source_error_text
 from watchtower.typography import french_spacing
 

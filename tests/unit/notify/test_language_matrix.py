@@ -38,7 +38,7 @@ from watchtower.notify.email import EmailNotifier
 from watchtower.notify.slack import SlackNotifier
 from watchtower.notify.slack_render import plain_text as slack_plain_text
 from watchtower.pipeline.readdress import Readdressed
-from watchtower.reload import accepted_payload, ops_payload, readdressed_payload
+from watchtower.reload_notices import accepted_payload, ops_payload, readdressed_payload
 from watchtower.source_errors_text import source_error_text
 from watchtower.storage.outbox_queries import notice_payload
 

@@ -34,7 +34,7 @@ from watchtower.notify.slack_render import (
     spike_blocks,
     summary_blocks,
 )
-from watchtower.reload import ops_payload
+from watchtower.reload_notices import ops_payload
 from watchtower.storage.tables import OutboxRow
 
 ZWSP = "\u200b"

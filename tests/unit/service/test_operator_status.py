@@ -25,7 +25,8 @@ from watchtower.cli_db import _iso
 from watchtower.config import load_config
 from watchtower.heartbeat import FORGET_AFTER, Heartbeat
 from watchtower.reload import Reloader
-from watchtower.status_report import daemon_liveness, status_report
+from watchtower.status_daemons import daemon_liveness
+from watchtower.status_report import status_report
 from watchtower.status_text import render_report
 from watchtower.storage.daemons import daemon_rows
 from watchtower.storage.db import Database

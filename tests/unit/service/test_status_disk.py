@@ -25,7 +25,8 @@ from watchtower.cli_db import disk_full
 from watchtower.config import load_config
 from watchtower.disk_space import DiskSpace, StatVfs, disk_space, sqlite_folder
 from watchtower.logs import _FIELDS as FIELDS
-from watchtower.status_report import daemon_liveness, status_report
+from watchtower.status_daemons import daemon_liveness
+from watchtower.status_report import status_report
 from watchtower.status_text import database_line, render_report
 from watchtower.storage.db import Database, head_revision
 

@@ -23,7 +23,8 @@ from watchtower.cli_db import disk_full, nobody_polling
 from watchtower.config import load_config
 from watchtower.heartbeat import Heartbeat
 from watchtower.logs import _FIELDS as FIELDS
-from watchtower.status_report import daemon_liveness, status_report
+from watchtower.status_daemons import daemon_liveness
+from watchtower.status_report import status_report
 from watchtower.status_text import render_report
 from watchtower.storage.db import Database, head_revision
 

@@ -27,7 +27,8 @@ from tests.servers.webhook import Webhook
 from watchtower.app import App
 from watchtower.cli import main
 from watchtower.config import load_config
-from watchtower.status_report import daemon_liveness, status_report
+from watchtower.status_daemons import daemon_liveness
+from watchtower.status_report import status_report
 from watchtower.status_text import render_report
 from watchtower.storage.tables import SourceRow
 
