@@ -47,7 +47,7 @@ test: install ## install test dependencies (Dovecot, …) and run every test
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 lint: install
-	$(BIN)/ruff check watchtower tests benchmarks
+	$(BIN)/ruff check watchtower tests benchmarks scripts
 	$(BIN)/ruff format --check watchtower
 
 typecheck: install

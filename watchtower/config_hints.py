@@ -3,7 +3,9 @@
 People write durations, schedules and time zones the way they say them
 (``1h30``, ``15 minutes``, ``22h-7h``, ``tous les jours``, ``Paris``); each hint
 here rewrites the value in the form the config accepts, and offers it only if
-that form really parses.
+that form really parses. Targets are written the way people say them too
+(``#crise``, an e-mail address), and a brand's name pasted from elsewhere may
+have another apostrophe (’ for '): :func:`target_hint` and :func:`lookalike_hint`.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from typing import Any
 
 from watchtower.durations import parse_duration
 
-__all__ = ["duration_hint", "schedule_hint", "zone_hint"]
+__all__ = ["duration_hint", "lookalike_hint", "schedule_hint", "target_hint", "zone_hint"]
 
 
 def _parses(parse: Callable[[str], Any], text: str) -> bool:
@@ -161,3 +163,73 @@ def zone_hint(value: str) -> str:
     if same:
         return f"; did you mean {same[0]!r}?"
     return " (a zone name such as 'Europe/Paris', which follows summer time)"
+
+
+#: Characters that look alike in an editor (apostrophes, spaces, dashes), each
+#: to one form: a name copied from a web page or a Word document has the others.
+_LOOKALIKE = str.maketrans(
+    {"\u2019": "'", "\u2018": "'", "\u02bc": "'", "\u00b4": "'", "`": "'"}
+    | {"\u00a0": " ", "\u202f": " ", "\u2009": " "}
+    | {"\u2013": "-", "\u2014": "-", "\u2010": "-", "\u2011": "-"}
+)
+_CHARACTER_NAMES = {
+    "'": "the straight apostrophe '",
+    "\u2019": "the typographic apostrophe \u2019",
+    "\u2018": "the opening quote \u2018",
+    "\u02bc": "the modifier apostrophe \u02bc",
+    "\u00b4": "the accent \u00b4",
+    "`": "the backquote `",
+    " ": "a space",
+    "\u00a0": "a non-breaking space",
+    "\u202f": "a narrow non-breaking space",
+    "\u2009": "a thin space",
+    "-": "the hyphen -",
+    "\u2013": "the dash \u2013",
+    "\u2014": "the dash \u2014",
+    "\u2010": "the hyphen \u2010",
+    "\u2011": "the non-breaking hyphen \u2011",
+}
+
+
+def lookalike_hint(written: str, known: str) -> str:
+    """Which character differs when ``written`` differs from ``known`` only by
+    characters that look the same (an apostrophe, a space, a dash); else "".
+
+    "did you mean 'L’Oréal'?" for ``L'Oréal`` shows two names that look equal:
+    this says which character differs.
+    """
+    if written == known or written.translate(_LOOKALIKE) != known.translate(_LOOKALIKE):
+        return ""
+    ours, theirs = next((w, k) for w, k in zip(written, known, strict=True) if w != k)
+    return (
+        f" (it has {_CHARACTER_NAMES[theirs]} where this has {_CHARACTER_NAMES[ours]}:"
+        " copy the name exactly)"
+    )
+
+
+_TARGET_KINDS = {"mail": "email", "e-mail": "email", "courriel": "email"}
+_EMAIL = re.compile(r"[^@\s:/]+@[^@\s:/]+\.[a-z]{2,}", re.IGNORECASE)
+
+
+def target_hint(value: str) -> str:
+    """What a target that names no kind (``#crise``, ``dircom@example.fr``) was meant to be.
+
+    ``"; did you mean 'slack:#crise'?"``, or "" when unsure. Never repeats an
+    ``apprise:`` URL: it may hold a token, and a message is no place for it.
+    """
+    text = value.strip()
+    kind, sep, rest = text.partition(":")
+    if sep and not rest.startswith("//"):
+        folded = kind.strip().lower()
+        kind = _TARGET_KINDS.get(folded, folded)
+        if kind in ("slack", "email", "console") and kind != text.partition(":")[0]:
+            return f"; did you mean '{kind}:{rest.strip()}'?"
+    if "://" in text:
+        return "; a web address (a webhook) goes after 'apprise:', in the same text"
+    if _EMAIL.fullmatch(text):
+        return f"; did you mean 'email:{text}'?"
+    if text.lower() in ("slack", "console"):
+        return f"; did you mean '{text.lower()}:'?"
+    if re.fullmatch(r"[#@][\w.-]+", text):
+        return f"; did you mean 'slack:{text.lower() if text[0] == '#' else text}'?"
+    return ""

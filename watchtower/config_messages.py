@@ -19,7 +19,7 @@ from typing import Any, get_args
 from pydantic import BaseModel
 from pydantic_core import ErrorDetails
 
-from watchtower.config_hints import duration_hint, schedule_hint, zone_hint
+from watchtower.config_hints import duration_hint, schedule_hint, target_hint, zone_hint
 from watchtower.config_syntax import decode_config, toml_problem
 
 __all__ = [
@@ -135,6 +135,12 @@ def plain_message(error: ErrorDetails, loc: Sequence[str | int]) -> str:
         if what:
             return f"{what}; got {value!r}"
     message = error["msg"].removeprefix("Value error, ")
+    if isinstance(value, str) and message.startswith("unknown target"):
+        # Not the model's "'apprise:…'": log redaction would take it for a target.
+        return (
+            f"unknown target {value!r}{target_hint(value)} (a target is 'slack:#channel', "
+            "'email:name@example.fr', 'console:' or 'apprise:' and the service's URL)"
+        )
     if isinstance(value, str) and "is not a duration" in message:
         hint = duration_hint(value)
         if hint:

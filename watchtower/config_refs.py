@@ -18,6 +18,7 @@ from typing import Any, TypeVar
 from pydantic import BaseModel, ValidationError
 
 from watchtower.adapters.base import SourceSettings
+from watchtower.config_hints import lookalike_hint
 from watchtower.config_models import BrandConfig, Config, RuleConfig, WatchtowerSection
 from watchtower.errors import ConfigProblem
 from watchtower.tomllines import Lines, dotted, line_for
@@ -48,7 +49,9 @@ def _did_you_mean(name: str, known: Iterable[str]) -> str:
 
     by_form = {normalise(k).strip(): k for k in sorted(known)}
     close = difflib.get_close_matches(normalise(name).strip(), list(by_form), n=1)
-    return f"; did you mean '{by_form[close[0]]}'?" if close else ""
+    if not close:
+        return ""
+    return f"; did you mean {by_form[close[0]]!r}?{lookalike_hint(name, by_form[close[0]])}"
 
 
 @dataclass(frozen=True)

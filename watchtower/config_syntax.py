@@ -94,6 +94,11 @@ def _explain(
         opened = _unclosed_string(lines)
         return opened or line, "a text is not closed: add the closing quote at the end of the value"
     if message == "Unclosed array":
+        if column and here[column - 1 : column] in ('"', "'"):  # a value where , or ] was due
+            return line, (
+                "a comma is missing before this value: list items are separated by "
+                'commas, as in ["Acmé", "Banque Acmé"]'
+            )
         opened = _unclosed_array(lines, line or len(lines) + 1)
         if opened:
             key = _KEY.match(lines[opened - 1])
