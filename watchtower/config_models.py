@@ -26,14 +26,14 @@ from watchtower.adapters.base import (
 from watchtower.config_values import (
     BrandTerm,
     Target,
-    _digest,
-    _listen_address,
-    _matchable,
-    _pack_rule,
-    _sender,
-    _some,
-    _timezone,
-    _window,
+    check_digest,
+    check_listen_address,
+    check_matchable,
+    check_pack_rule,
+    check_sender,
+    check_timezone,
+    check_window,
+    not_empty,
 )
 from watchtower.errors import ConfigProblem
 
@@ -46,7 +46,7 @@ class WatchtowerSection(_Strict):
     """``[watchtower]``: where state lives and how the daemon behaves."""
 
     database_url: str = "sqlite:///watchtower.db"
-    timezone: Annotated[str, AfterValidator(_timezone)] = "Europe/Paris"
+    timezone: Annotated[str, AfterValidator(check_timezone)] = "Europe/Paris"
     language: Literal["fr", "en"] = "fr"
     default_notify: list[Target] | None = Field(
         default=None,
@@ -88,7 +88,7 @@ class WatchtowerSection(_Strict):
         default=timedelta(hours=24),
         description="Never call a source silent before this long without a new item.",
     )
-    http: Annotated[str, AfterValidator(_listen_address)] | None = Field(
+    http: Annotated[str, AfterValidator(check_listen_address)] | None = Field(
         default=None,
         description="Serve /livez, /readyz, /healthz and /metrics on this HOST:PORT "
         "(e.g. '127.0.0.1:8080'); off when unset.",
@@ -124,7 +124,7 @@ class EmailSection(_Strict):
     smtp_port: int = Field(default=587, ge=1, le=65535)
     starttls: bool = True
     ssl: bool = False
-    from_: Annotated[str, AfterValidator(_sender)] = Field(
+    from_: Annotated[str, AfterValidator(check_sender)] = Field(
         default="watchtower@localhost", alias="from"
     )
     timeout: PositiveDuration = timedelta(seconds=30)
@@ -171,7 +171,7 @@ class BrandConfig(_Strict):
     terms: list[BrandTerm] = Field(min_length=1)
     exclude: list[BrandTerm] = Field(default_factory=list)
     fuzzy: int = Field(default=0, ge=0, le=2)
-    match_case: list[Annotated[BrandTerm, AfterValidator(_matchable)]] = Field(
+    match_case: list[Annotated[BrandTerm, AfterValidator(check_matchable)]] = Field(
         default_factory=list,
         description="More terms, matched only where the text writes their letters in "
         "the same case: 'BA' matches 'la BA', not 'le b.a.-ba' nor 'Ba'; "
@@ -200,14 +200,14 @@ class RuleConfig(_Strict):
     """``[[rules]]``: which mentions go where, and how urgent they are."""
 
     name: str = Field(min_length=1, max_length=200)
-    extends: Annotated[str, AfterValidator(_pack_rule)] | None = Field(
+    extends: Annotated[str, AfterValidator(check_pack_rule)] | None = Field(
         default=None,
         description="A pack rule ('crisis-fr') this rule copies under its own name: "
         "its query, exclude and severity, unless set here. An included pack rule "
         "that a rule extends is not added itself.",
     )
-    brands: Annotated[list[str] | None, AfterValidator(_some("brand"))] = None
-    sources: Annotated[list[str] | None, AfterValidator(_some("source"))] = None
+    brands: Annotated[list[str] | None, AfterValidator(not_empty("brand"))] = None
+    sources: Annotated[list[str] | None, AfterValidator(not_empty("source"))] = None
     query: str | None = None
     exclude: list[str] = Field(default_factory=list)
     severity: Literal["info", "warning", "critical"] = "info"
@@ -215,7 +215,7 @@ class RuleConfig(_Strict):
     # Alerting (see config.example.toml): grouping, digests, spikes and escalation.
     group_wait: Duration = timedelta(0)
     group_interval: Duration = timedelta(minutes=5)
-    digest: Annotated[str, AfterValidator(_digest)] | None = None
+    digest: Annotated[str, AfterValidator(check_digest)] | None = None
     spikes: bool = False
     escalate_to: list[Annotated[str, Field(pattern=r"^@[A-Z0-9]+$")]] = Field(default_factory=list)
     ack_timeout: Duration = timedelta(minutes=15)
@@ -226,8 +226,8 @@ class QuietHoursConfig(_Strict):
     """``[[quiet_hours]]``: windows during which these targets only get critical alerts."""
 
     targets: list[Target] = Field(min_length=1)
-    windows: list[Annotated[str, AfterValidator(_window)]] = Field(min_length=1)
-    timezone: Annotated[str, AfterValidator(_timezone)] | None = None
+    windows: list[Annotated[str, AfterValidator(check_window)]] = Field(min_length=1)
+    timezone: Annotated[str, AfterValidator(check_timezone)] | None = None
 
 
 class DigestConfig(_Strict):
@@ -235,10 +235,10 @@ class DigestConfig(_Strict):
     notification (critical ones still go out at once)."""
 
     targets: list[Target] = Field(min_length=1)
-    digest: Annotated[str, AfterValidator(_digest)] = Field(
+    digest: Annotated[str, AfterValidator(check_digest)] = Field(
         description="'hourly', 'daily HH:MM' or 'weekly DAY HH:MM' (mon…sun; local time)."
     )
-    timezone: Annotated[str, AfterValidator(_timezone)] | None = None
+    timezone: Annotated[str, AfterValidator(check_timezone)] | None = None
     #: A period with no mention and no critical alert: a short "nothing to report"
     #: digest (with the sources' health), or no message at all.
     when_empty: Literal["send", "skip"] = "send"

@@ -19,10 +19,21 @@ from pydantic import AfterValidator, WithJsonSchema
 from watchtower.config_messages import schedule_hint, zone_hint
 from watchtower.notify.registry import TARGET_KINDS
 
-__all__ = ["BrandTerm", "Target"]
+__all__ = [
+    "BrandTerm",
+    "Target",
+    "check_digest",
+    "check_listen_address",
+    "check_matchable",
+    "check_pack_rule",
+    "check_sender",
+    "check_timezone",
+    "check_window",
+    "not_empty",
+]
 
 
-def _timezone(value: str) -> str:
+def check_timezone(value: str) -> str:
     try:
         ZoneInfo(value)
     except (ZoneInfoNotFoundError, ValueError):
@@ -59,7 +70,7 @@ Target = Annotated[
 ]
 
 
-def _digest(value: str) -> str:
+def check_digest(value: str) -> str:
     from watchtower.timewindows import parse_digest
 
     try:
@@ -69,7 +80,7 @@ def _digest(value: str) -> str:
     return value
 
 
-def _window(value: str) -> str:
+def check_window(value: str) -> str:
     from watchtower.timewindows import parse_window
 
     try:
@@ -79,14 +90,14 @@ def _window(value: str) -> str:
     return value
 
 
-def _listen_address(value: str) -> str:
+def check_listen_address(value: str) -> str:
     host, sep, port = value.rpartition(":")
     if not sep or not host or not port.isdigit() or not 0 <= int(port) < 65536:
         raise ValueError(f"expected HOST:PORT such as '127.0.0.1:8080', got {value!r}")
     return value
 
 
-def _sender(value: str) -> str:
+def check_sender(value: str) -> str:
     """``[email] from``: an address, with an optional display name; refused at
     ``check`` rather than by the SMTP server at the first alert."""
     _, address = email.utils.parseaddr(value)
@@ -109,7 +120,7 @@ def _non_blank(value: str) -> str:
 BrandTerm = Annotated[str, AfterValidator(_non_blank)]
 
 
-def _matchable(value: str) -> str:
+def check_matchable(value: str) -> str:
     """A term the matcher can use (``BA``, ``acme.fr``), for keys that
     ``config_refs`` does not check (``match_case``)."""
     from watchtower.pipeline.match.query import QuerySyntaxError, parse_term
@@ -123,7 +134,7 @@ def _matchable(value: str) -> str:
     return value
 
 
-def _some(what: str) -> Callable[[list[str] | None], list[str] | None]:
+def not_empty(what: str) -> Callable[[list[str] | None], list[str] | None]:
     """A check that ``[]`` (which matches no ``what``: the rule would never fire) is refused."""
 
     def check(value: list[str] | None) -> list[str] | None:
@@ -137,7 +148,7 @@ def _some(what: str) -> Callable[[list[str] | None], list[str] | None]:
     return check
 
 
-def _pack_rule(value: str) -> str:
+def check_pack_rule(value: str) -> str:
     from watchtower.packs import pack_rule
 
     pack_rule(value)  # ValueError: unknown, with the known ones

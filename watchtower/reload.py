@@ -53,10 +53,10 @@ from watchtower.logs import kv
 from watchtower.pipeline.readdress import readdress
 from watchtower.pipeline.route import configured_targets
 from watchtower.pipeline.target_outages import forget_targets
-from watchtower.reload_files import _read_text, _saved_at, content_hash, loaded_hash, pack_files
+from watchtower.reload_files import content_hash, loaded_hash, pack_files, read_text, saved_at
 from watchtower.reload_notices import (
-    _notice_id,
     accepted_payload,
+    notice_id,
     ops_payload,
     readdressed_payload,
 )
@@ -148,7 +148,7 @@ class Reloader:
             thread.join(timeout=1)
 
     def watched_files(self) -> set[Path]:
-        return {self.path, *pack_files(_read_text(self.path))}
+        return {self.path, *pack_files(read_text(self.path))}
 
     def _watch(self) -> None:
         import watchfiles
@@ -246,7 +246,7 @@ class Reloader:
         self._record(lambda db, now: heartbeat.config_loaded(db, now, applied=False))
         # One notice per refusal told: the id names this recovery, so the same good
         # file after a later refusal is announced again.
-        notice = _notice_id(fingerprint, _saved_at(self.path), self._rejected_notice)
+        notice = notice_id(fingerprint, saved_at(self.path), self._rejected_notice)
         self._tell_ops(f"config-accepted:{notice}", accepted_payload)
 
     def _apply(self, loaded: LoadedConfig) -> None:
@@ -297,7 +297,7 @@ class Reloader:
             lines = [f"re-addressed {done.describe()}" for done in moved]
             # The moves are the notice's identity: a replica that found nothing
             # left to move queues nothing, and one that races it the same notice.
-            notice = _notice_id(*lines)
+            notice = notice_id(*lines)
             self._tell_ops(
                 f"config-readdressed:{notice}",
                 lambda language, now: readdressed_payload(moved, language, now),
@@ -318,7 +318,7 @@ class Reloader:
         self._record(lambda db, now: self.app.poller.heartbeat.config_refused(db, now, reason))
         # The content and the time it was saved: replicas reading the same file
         # queue one notice, and the same mistake made again next week is told again.
-        self._rejected_notice = _notice_id(fingerprint, _saved_at(self.path))
+        self._rejected_notice = notice_id(fingerprint, saved_at(self.path))
         self._tell_ops(
             f"config-rejected:{self._rejected_notice}",
             lambda language, now: ops_payload(problems, language, now),

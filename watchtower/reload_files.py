@@ -3,7 +3,7 @@
 The config file and the rule packs it includes (:func:`pack_files`) are hashed
 together (:func:`content_hash`): :class:`~watchtower.reload.Reloader` compares
 that hash with the one it applied, and the time a file was saved
-(:func:`_saved_at`) names the ops notices, the same for every replica.
+(:func:`saved_at`) names the ops notices, the same for every replica.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from watchtower import packs
 from watchtower.config import LoadedConfig, load_config
 from watchtower.errors import ConfigError
 
-__all__ = ["content_hash", "loaded_hash", "pack_files"]
+__all__ = ["content_hash", "loaded_hash", "pack_files", "read_text", "saved_at"]
 
 
 def pack_files(config_text: str) -> list[Path]:
@@ -37,7 +37,7 @@ def pack_files(config_text: str) -> list[Path]:
     return found
 
 
-def _read_text(path: Path) -> str:
+def read_text(path: Path) -> str:
     """The file's text as far as it can be read (a Latin-1 file too: it is hashed, then refused)."""
     try:
         return path.read_bytes().decode("utf-8", "replace").removeprefix("\ufeff")
@@ -84,7 +84,7 @@ def loaded_hash(loaded: LoadedConfig) -> str:
     return before
 
 
-def _saved_at(path: Path) -> str:
+def saved_at(path: Path) -> str:
     """When the file was last written or replaced (the same for every replica reading it)."""
     try:
         stat = path.stat()

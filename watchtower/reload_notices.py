@@ -3,7 +3,7 @@
 The payloads of the notices :class:`~watchtower.reload.Reloader` queues: a
 configuration refused (:func:`ops_payload`), valid again
 (:func:`accepted_payload`), waiting notifications re-addressed
-(:func:`readdressed_payload`); :func:`_notice_id` makes their dedup keys.
+(:func:`readdressed_payload`); :func:`notice_id` makes their dedup keys.
 """
 
 from __future__ import annotations
@@ -17,12 +17,12 @@ from watchtower.redact import redact_target, redact_text
 from watchtower.storage.outbox_queries import notice_payload
 from watchtower.typography import french_spacing
 
-__all__ = ["accepted_payload", "ops_payload", "readdressed_payload"]
+__all__ = ["accepted_payload", "notice_id", "ops_payload", "readdressed_payload"]
 
 MAX_PROBLEMS_IN_MESSAGE = 10
 
 
-def _notice_id(*parts: str) -> str:
+def notice_id(*parts: str) -> str:
     return hashlib.sha256("\0".join(parts).encode()).hexdigest()[:40]
 
 
