@@ -126,8 +126,10 @@ class _IMAP4_SSL(imaplib.IMAP4_SSL):
         return context.wrap_socket(sock, server_hostname=self.host)
 
 
-class _PinnedMailBox(MailBox):
-    """imap-tools' implicit-TLS mailbox over a checked address."""
+class _Pinned:
+    """Keeps the checked addresses for the client that ``BaseMailBox.__init__`` opens."""
+
+    _addresses: Sequence[str]
 
     def __init__(
         self,
@@ -138,25 +140,18 @@ class _PinnedMailBox(MailBox):
         addresses: Sequence[str],
     ) -> None:
         self._addresses = addresses  # before BaseMailBox.__init__, which connects
-        super().__init__(host, port, timeout=timeout, ssl_context=context)
+        super().__init__(host, port, timeout=timeout, ssl_context=context)  # type: ignore[call-arg]
+
+
+class _PinnedMailBox(_Pinned, MailBox):
+    """imap-tools' implicit-TLS mailbox over a checked address."""
 
     def _get_mailbox_client(self) -> imaplib.IMAP4:
         return _IMAP4_SSL(self._host, self._port, self._timeout, self._addresses, self._ssl_context)
 
 
-class _PinnedStartTls(MailBoxStartTls):
+class _PinnedStartTls(_Pinned, MailBoxStartTls):
     """imap-tools' STARTTLS mailbox over a checked address."""
-
-    def __init__(
-        self,
-        host: str,
-        port: int,
-        timeout: float,
-        context: ssl.SSLContext | None,
-        addresses: Sequence[str],
-    ) -> None:
-        self._addresses = addresses
-        super().__init__(host, port, timeout=timeout, ssl_context=context)
 
     def _get_mailbox_client(self) -> imaplib.IMAP4:
         client = _IMAP4(self._host, self._port, self._timeout, self._addresses)
