@@ -2,7 +2,8 @@
 
 Call sites pass fields with ``log.info("source fetched", extra=kv(source=name, items=3))``.
 Values are quoted when they contain spaces; secrets are never passed as fields, and
-``apprise:`` targets (which embed tokens) are redacted by both formatters. A
+``apprise:`` targets and web addresses (which embed tokens: a webhook's path, a
+``?token=``) are redacted by both formatters (:mod:`watchtower.redact`). A
 database outage logged with its exception (a lost connection, a full disk) is
 an expected event: both formatters show the first line of its message as
 ``error=…`` instead of a traceback (:mod:`watchtower.outage`); any other

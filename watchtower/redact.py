@@ -11,14 +11,26 @@ by ``…``, or only its scheme when Apprise cannot parse it.
 included) passes through before it is stored, logged or shown. Besides Apprise
 targets it hides URL passwords, query parameters named as secrets (``?token=``,
 ``&api_key=``, ``X-Amz-Signature``) and the ids of a Google Alerts feed URL,
-which reads the alert without a login. Since those messages quote remote
-servers, it also removes terminal and bidi controls
+which reads the alert without a login. Webhook URLs carry their secret in the
+path, so the path is cut after its known prefix (``hooks.slack.com/services/…``,
+``discord.com/api/webhooks/…``, ``…/webhookb2/…``, ``…/hooks/…``, a Telegram
+``/bot<TOKEN>``, ntfy.sh topics), and any other path segment that looks like a
+token (20 characters or more of ``[A-Za-z0-9_-]``, letters and digits, a run of
+16 without ``-`` or ``_``: not an article slug nor a UUID) becomes ``…``.
+Slack, Telegram and ntfy tokens are hidden outside URLs too. Since those
+messages quote remote servers, it also removes terminal and bidi controls
 (:func:`watchtower.sanitise.printable`).
+
+Redaction never logs: Apprise's complaints about a URL it is asked to parse
+here are dropped (only in the redacting thread), and ``apprise:`` followed by
+no ``scheme://`` (prose such as "use 'apprise:…'") is left as written.
 """
 
 from __future__ import annotations
 
+import logging
 import re
+import threading
 from functools import lru_cache
 
 from watchtower.sanitise import printable
@@ -27,6 +39,11 @@ __all__ = ["redact_target", "redact_text"]
 
 # An apprise target inside free text: stops at whitespace, quotes and brackets.
 _APPRISE_IN_TEXT = re.compile(r"apprise:[^\s\"'<>\])]+")
+# A URL scheme; at most 32 characters, so a scan from every "a." stays linear.
+_SCHEME = r"\b[a-zA-Z][a-zA-Z0-9+.-]{0,31}://"
+_STARTS_WITH_SCHEME = re.compile(r"[a-zA-Z][a-zA-Z0-9+.-]{0,31}://")
+# A URL's authority and path (the query and fragment have their own rules).
+_URL_PATH = re.compile(f"({_SCHEME})" + r"([^/\s\"'<>?#]*)(/[^\s\"'<>?#]*)")
 # A password in a URL (``https://user:password@host/``), e.g. a source's feed URL,
 # up to the last "@" of the authority as urllib splits it (a raw "@" in a password).
 # Schemes of at most 32 characters: unbounded, "a.a.a.…://" cost quadratic time.
@@ -48,33 +65,108 @@ _FORM_SECRET = re.compile(
     r"|(\"(?:client_secret|refresh_token|access_token|id_token)\"\s*:\s*\")[^\"]+",
     re.IGNORECASE,
 )
+# Webhook URLs whose path after the prefix is the secret: (host, path prefix).
+_WEBHOOK_PATHS = [
+    (re.compile(r"hooks\.slack\.com"), re.compile(r"/[^/]+/")),  # /services/, /triggers/…
+    (
+        re.compile(r"(?:ptb\.|canary\.)?discord(?:app)?\.com"),
+        re.compile(r"/api/(?:v\d+/)?webhooks/"),
+    ),
+    (re.compile(r"maker\.ifttt\.com"), re.compile(r"/trigger/[^/]+/(?:json/)?with/key/")),
+    (re.compile(r"ntfy\.sh"), re.compile(r"/")),  # a topic on the public server reads it
+    # Any host: Mattermost, Rocket.Chat, Zapier (/hooks/), n8n (/webhook/), Teams (/webhookb2/).
+    (
+        re.compile(r".*"),
+        re.compile(r"(?:/[^/]+)*?/(?:hooks|webhooks?|webhookb2|IncomingWebhook)/", re.I),
+    ),
+]
+# A Telegram bot token in a path: api.telegram.org/bot123456:AAH…/sendMessage.
+_TELEGRAM_PATH = re.compile(r"(/bot)\d+:[A-Za-z0-9_-]+")
+# A path segment that looks like a token: long, letters and digits, one long run.
+_TOKEN_SEGMENT = re.compile(r"[A-Za-z0-9_-]{20,}")
+_TOKEN_RUN = re.compile(r"[A-Za-z0-9]{16,}")
+# Tokens with a known shape, anywhere: Slack's xoxb-/xoxp-/xapp-, a Telegram bot's
+# "123456789:AAH…", an ntfy access token "tk_…".
+_KNOWN_TOKEN = re.compile(
+    r"\b(xox[a-z]-|xapp-)[A-Za-z0-9-]{10,}"
+    r"|\b(\d{5,12}:)[A-Za-z0-9_-]{30,}"
+    r"|\b(tk_)[A-Za-z0-9]{20,}"
+)
+
+# Apprise logs at ERROR each URL it cannot parse; a URL parsed only to be shown
+# redacted must not log (nor end up in the captured log of a send on another thread).
+_redacting = threading.local()
+
+
+class _QuietWhileRedacting(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not getattr(_redacting, "active", False)
+
+
+logging.getLogger("apprise").addFilter(_QuietWhileRedacting())
+
+
+def _looks_like_token(segment: str) -> bool:
+    if not _TOKEN_SEGMENT.fullmatch(segment):
+        return False
+    return any(not run.isdigit() and not run.isalpha() for run in _TOKEN_RUN.findall(segment))
+
+
+def _redact_path(authority: str, path: str) -> str:
+    """``path`` of a URL on ``authority`` with its secret parts replaced by ``…``."""
+    host = authority.rpartition("@")[2].split(":", 1)[0].lower()
+    for hosts, prefix in _WEBHOOK_PATHS:
+        if hosts.fullmatch(host) and (m := prefix.match(path)) and len(path) > m.end():
+            return m.group(0) + "…"
+    if "/bot" in path:
+        path = _TELEGRAM_PATH.sub(r"\1…", path)
+    return "/".join("…" if _looks_like_token(part) else part for part in path.split("/"))
+
+
+def _redact_url_paths(text: str) -> str:
+    return _URL_PATH.sub(
+        lambda m: m.group(1) + m.group(2) + _redact_path(m.group(2), m.group(3)), text
+    )
 
 
 @lru_cache(maxsize=256)
 def redact_target(target: str) -> str:
-    """``"apprise:json://u:pw@host/"`` → ``"apprise:json://u:****@host/"``; others unchanged."""
+    """``"apprise:json://u:pw@host/x"`` → ``"apprise:json://u:****@host/…"``: where it
+    goes, not its tokens. An ``apprise:`` text that is not a URL keeps all but its
+    token-like parts; other targets (``slack:#veille``) are shown as they are."""
     kind, sep, address = target.partition(":")
     if not sep or kind != "apprise":
-        return target
-    scheme = address.split("://", 1)[0] if "://" in address else "?"
+        return redact_text(target) if "/" in target else target
+    if not _STARTS_WITH_SCHEME.match(address):  # not a URL: nothing for Apprise to parse
+        return "apprise:" + "/".join(
+            "…" if _looks_like_token(part) else part for part in address.split("/")
+        )
+    scheme = address.split("://", 1)[0]
+    _redacting.active = True
     try:
         import apprise
 
         plugin = apprise.Apprise.instantiate(address, suppress_exceptions=True)
     except Exception:  # never let redaction itself raise from a logging call
         plugin = None
+    finally:
+        _redacting.active = False
     if not plugin:
         return f"apprise:{scheme}://…"
     private = str(plugin.url(privacy=True)).split("?", 1)[0]  # type: ignore[no-untyped-call]
     # Keep only where it goes: paths often hold webhook tokens Apprise does not mask.
+    if type(plugin).__name__ == "NotifyNtfy" and getattr(plugin, "mode", "") == "cloud":
+        # On ntfy.sh the topic, which Apprise shows as the host, is the only secret.
+        return f"apprise:{scheme}://ntfy.sh/…"
     head, _, path = private.partition("://")[2].partition("/")
     return f"apprise:{scheme}://{head}/" + ("…" if path.strip("/") else "")
 
 
 def redact_text(text: str) -> str:
     """Redact every ``apprise:…`` target, every password in a URL, query parameters
-    named as secrets (``?token=``, ``&api_key=``), Google Alerts feed ids, OAuth bearer
-    tokens and a token request's secrets in ``text``;
+    named as secrets (``?token=``, ``&api_key=``), Google Alerts feed ids, webhook
+    tokens in URL paths, token-like path segments, Slack/Telegram/ntfy tokens, OAuth
+    bearer tokens and a token request's secrets in ``text``;
     remove its control characters but line breaks and tabs (see :mod:`watchtower.sanitise`)."""
     text = printable(text)
     if "apprise:" in text:
@@ -86,6 +178,8 @@ def redact_text(text: str) -> str:
             text = _QUERY_SECRET.sub(r"\1***", text)
         if "/alerts/feeds/" in text:
             text = _GOOGLE_ALERTS.sub(r"\1…", text)
+        text = _redact_url_paths(text)
+    text = _KNOWN_TOKEN.sub(lambda m: (m.group(1) or m.group(2) or m.group(3)) + "***", text)
     if "earer" in text:
         text = _BEARER.sub(r"\1***", text)
     if "_token" in text or "_secret" in text:

@@ -44,12 +44,15 @@ log = logging.getLogger("watchtower.slack")
 def _failed_request_to_debug(record: logging.LogRecord) -> bool:
     """slack-sdk logs at ERROR each request it could not send and each answer that
     is not JSON (a gateway's 503 page), then raises; the outbox reports the failure
-    (once for a whole outage), so the sdk's line is DEBUG."""
+    (once for a whole outage), so the sdk's line is DEBUG, and like any DEBUG line
+    it shows only when DEBUG is on: the logger checked the level before the filter
+    relabelled the record, so the filter checks it again."""
     message = record.getMessage()
     if record.levelno > logging.DEBUG and message.startswith(
         ("Failed to send a request", "Failed to decode Slack API response")
     ):
         record.levelno, record.levelname = logging.DEBUG, "DEBUG"
+        return logging.getLogger(record.name).isEnabledFor(logging.DEBUG)
     return True
 
 
