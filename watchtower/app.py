@@ -18,6 +18,7 @@ from watchtower.adapters._http import HttpFetcher
 from watchtower.adapters.base import SourceSettings
 from watchtower.config import LoadedConfig
 from watchtower.errors import DeliveryError, TargetDisabled
+from watchtower.heartbeat import Elsewhere
 from watchtower.lang import load_model as load_language_model
 from watchtower.logs import kv
 from watchtower.notify.base import Notifier
@@ -31,6 +32,7 @@ from watchtower.pipeline.outbox import Outbox
 from watchtower.poll import Poller
 from watchtower.storage import outbox_queries, queries
 from watchtower.storage.db import Database
+from watchtower.storage.dead_claims import left_claims
 
 log = logging.getLogger("watchtower.app")
 #: Seconds ``close`` waits for fetches still running before abandoning them.
@@ -129,15 +131,22 @@ class App:
             queries.sync_sources(session, self.loaded.sources, self.clock())
         with self.db.session() as session:
             self.stories.load(session, self.clock())
+        with self.db.session() as session:
+            # Read before judging: a process starting meanwhile claims after (dead_claims).
+            left = left_claims(session, self.clock())
         alone = self._alone()
-        self.poller.release_dead_leases(alone)
+        self.poller.release_dead_leases(alone, left)
         with self.db.session() as session:
             # A restart is a natural retry point (a fixed token, a server back):
             # waiting notifications are due now, not after their backoff or pause.
             released = outbox_queries.release_pending(session, self.clock())
-            # Alone, what is still being sent was left by a process that died
-            # mid-send (checked for before sending again).
-            mid_send = outbox_queries.release_claims(session, self.clock()) if alone else 0
+            # Alone, what was being sent before the verdict was left by a process
+            # that died mid-send (checked for before sending again).
+            mid_send = (
+                outbox_queries.release_claims(session, self.clock(), only=left.notifications)
+                if alone and left.notifications
+                else 0
+            )
         if released:
             log.info("waiting notifications are due again", extra=kv(notifications=released))
         if mid_send:
@@ -161,17 +170,21 @@ class App:
 
     def _alone(self) -> bool:
         """Whether the claims left in the database (sources leased, notifications
-        mid-send) are a dead process's, judged once at start. On SQLite, one
-        daemon per file: always. On PostgreSQL, when no other process is live
-        (:meth:`~watchtower.heartbeat.Heartbeat.alone`). This process's liveness
-        lock is taken first, and its row and first claim come after (its first
-        poll round; the first drain waits an interval): a process starting now
-        sees it live once it can hold anything."""
-        if not self.db.postgres:
-            return True
+        mid-send) are a dead process's, judged once at start: when no other
+        process is live (:meth:`~watchtower.heartbeat.Heartbeat.live_others`).
+        On PostgreSQL this process's liveness lock is taken first, and its row
+        and first claim come after (its first poll round, or its first drain if
+        that round could not write the row): a process starting now sees it live
+        once it can hold anything. On SQLite, where a ``run --once`` may run next
+        to the daemon, by host and pid; a row of this host with this process's
+        pid is an earlier process's (pid 1 again in a container): gone."""
         heartbeat = self.poller.heartbeat
         heartbeat.hold(self.db)
-        others = heartbeat.live_others(self.db, self.clock())
+        others = [
+            row
+            for row in heartbeat.live_others(self.db, self.clock())
+            if self.db.postgres or not (row.host == heartbeat.host and row.pid == heartbeat.pid)
+        ]
         if others:
             log.info(
                 "other watchtower processes use the database: their claims are kept",
@@ -179,10 +192,10 @@ class App:
             )
         return not others
 
-    def config_behind(self) -> bool:
-        """Whether another replica runs a newer config than this process
-        (:meth:`~watchtower.heartbeat.Heartbeat.config_behind`)."""
-        return self.poller.heartbeat.config_behind(self.db, self.clock())
+    def named_elsewhere(self, target: str) -> Elsewhere:
+        """Whether another live replica's config names ``target``, which this
+        process's does not (:meth:`~watchtower.heartbeat.Heartbeat.named_elsewhere`)."""
+        return self.poller.heartbeat.named_elsewhere(self.db, self.clock(), target)
 
     def notifier_for(self, kind: str) -> Notifier:
         """The notifier for a target kind, built on first use."""

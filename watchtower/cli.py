@@ -73,7 +73,7 @@ def cmd_check(args: argparse.Namespace) -> int:
     )
     for problem in loaded.warnings:
         print(f"warning: {redact_text(str(problem))}", file=sys.stderr)
-    for warning in environment_warnings(loaded):
+    for warning in environment_warnings(loaded, args.config):
         print(f"warning: {redact_text(warning)}", file=sys.stderr)
     return 0
 

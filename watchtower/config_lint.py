@@ -36,25 +36,6 @@ def config_warnings(path: str, config: Config, lines: Lines) -> list[ConfigProbl
     return warnings
 
 
-#: The sources of config.example.toml and of the presets' docs (sources/*.toml),
-#: which a newcomer may start with unchanged. Exact addresses only: tests and
-#: docs use other example.* hosts for real configs. (Kept in step with those
-#: files by tests/unit/config/test_newcomer_check.py.)
-_EXAMPLE_URLS = frozenset(
-    {
-        "https://www.google.com/alerts/feeds/00000/11111",
-        "https://www.example.fr/rss.xml",
-        "https://www.example.fr/actualites",
-        "https://avis.example.fr/banque-acme-lyon",
-        "https://communaute.example.fr",  # discourse, by kind or preset
-        "https://forum.example.fr/feed.php",  # the phpbb preset
-        "https://forum.example.fr/forums/-/index.rss",  # the xenforo preset
-        "https://forum.example.fr/forum/external.php?type=rss2",  # the vbulletin preset
-    }
-)
-#: The example's mailbox: its server and its user (``imap.example.fr`` alone is
-#: also the host of many tests of other keys).
-_EXAMPLE_MAILBOX = ("imap.example.fr", "veille@example.fr")
 #: What to write instead, by source kind.
 _YOUR_OWN = {
     "google_alerts": 'your own Google Alerts feed (in Google Alerts: "Deliver to: RSS feed")',
@@ -67,30 +48,34 @@ _YOUR_OWN = {
 
 
 def _example_placeholders(path: str, config: Config, lines: Lines) -> list[ConfigProblem]:
-    """Sources still pointing at config.example.toml's placeholders: the daemon
-    would poll them and find nothing of the user's, without a word."""
+    """Sources still pointing at config.example.toml's placeholders, or at a domain
+    reserved for documentation: the daemon does not poll them
+    (:func:`watchtower.placeholders.placeholder` decides for both)."""
+    from watchtower.placeholders import placeholder
+
     warnings = []
     for index, source in enumerate(config.sources):
-        if not source.enabled:
+        held = placeholder(source)
+        if not source.enabled or held is None:
             continue
         if source.kind == "imap":
-            mailbox = (str(source.host).casefold(), str(source.username).casefold())
-            if mailbox != _EXAMPLE_MAILBOX:
-                continue
             key = "host"
         else:
-            address = getattr(source, "url", None) or getattr(source, "base_url", None)
-            if str(address).rstrip("/").casefold() not in _EXAMPLE_URLS:
-                continue
             # A preset's url is made from its base_url, the key written in the file.
             key = next((k for k in ("url", "base_url") if ("sources", index, k) in lines), "url")
         what = _YOUR_OWN.get(source.kind, "your own address")
         if key == "base_url":
             what = "your own forum's address"
-        message = (
-            f"still the example's placeholder: replace it with {what}, or remove this "
-            f"source; until then it brings nothing"
-        )
+        if held.example:
+            message = (
+                f"still the example's placeholder: replace it with {what}, or remove this "
+                f"source; until then it brings nothing (watchtower does not poll it)"
+            )
+        else:
+            message = (
+                f"{held.host} is reserved for documentation (RFC 2606): replace it with "
+                f"{what}, or remove this source; until then watchtower does not poll it"
+            )
         warnings.append(problem(path, ("sources", index, key), message, lines))
     return warnings
 

@@ -12,8 +12,12 @@ the ``daemons`` table up to date — one upsert per event:
 
 Whether another process still runs (:meth:`Heartbeat.live_others`, the one place
 that decides it) matters to a process starting: the claims a dead one left are
-released at once (:meth:`Heartbeat.alone`), and to one whose config may be
-older than a replica's (:meth:`Heartbeat.config_behind`). On PostgreSQL each
+released at once (:meth:`Heartbeat.alone`), and to one sending a notification
+for a target its config does not name: a replica whose config names it may
+have queued it (:meth:`Heartbeat.named_elsewhere`, by ``config_targets``: the
+digests of the targets each running config names, written at start and at
+each reload applied; for a replica of 0.3.1, by when it loaded its config,
+:meth:`Heartbeat.config_behind`). On PostgreSQL each
 process holds a liveness lock from before its row exists until it ends
 (:mod:`watchtower.storage.liveness`), which tells a killed process on any host,
 with any pid; on SQLite, a process of this host whose pid is gone is dead.
@@ -27,13 +31,15 @@ does not add a row per run), which counts as recent for :data:`ONCE_RECENT`.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import os
 import re
 import socket
 import uuid
+from collections.abc import Iterable
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from watchtower import __version__
 from watchtower.logs import kv
@@ -44,20 +50,22 @@ from watchtower.storage.daemons import (
     forget_daemons,
     upsert_daemon,
 )
-from watchtower.storage.liveness import LivenessLock, free_locks
+from watchtower.storage.liveness import LivenessLock, held_keys, lock_key
+from watchtower.storage.tables import DaemonRow
 
 if TYPE_CHECKING:
     from watchtower.errors import ConfigProblem
     from watchtower.storage.db import Database
-    from watchtower.storage.tables import DaemonRow
 
 __all__ = [
     "FORGET_AFTER",
     "ONCE_RECENT",
+    "Elsewhere",
     "Heartbeat",
     "instance_state",
     "refusal_reason",
     "stale_after",
+    "target_digest",
 ]
 
 log = logging.getLogger("watchtower.heartbeat")
@@ -72,10 +80,25 @@ PRUNE_EVERY = timedelta(hours=1)
 REASON_MAX = 500
 #: How many refused-config problems the stored reason quotes.
 REASONS_QUOTED = 3
-#: The id of a daemon of 0.3.1 or before (32 hex digits; since then a UUID with
-#: its dashes): it held no liveness lock, so in a rolling upgrade it is judged
-#: by its host and pid, as then.
-_UNLOCKED_ID = re.compile(r"[0-9a-f]{32}")
+#: The id of a process of 0.3.1 or before: a daemon's 32 hex digits (since then
+#: a UUID with its dashes), a ``run --once``'s ``once:<host>`` (since then
+#: ``once@<host>``). It held no liveness lock, so in a rolling upgrade it is
+#: judged by its host and pid, as then.
+_UNLOCKED_ID = re.compile(r"[0-9a-f]{32}|once:.*", re.DOTALL)
+
+
+#: Whether another live daemon may have queued a row for a target this config
+#: does not name (:meth:`Heartbeat.named_elsewhere`): ``named`` (its config
+#: names it: the row is that replica's to send), ``newer`` (a replica of 0.3.1,
+#: which does not say what it names, loaded its config after this one), or
+#: ``nobody``.
+Elsewhere = Literal["named", "newer", "nobody"]
+
+
+def target_digest(target: str) -> str:
+    """The SHA-256 hex digest of ``target`` as ``config_targets`` records it: a
+    webhook URL holds its token, and the table is read by ``status``."""
+    return hashlib.sha256(target.encode()).hexdigest()
 
 
 def stale_after(poll_interval_s: float) -> timedelta:
@@ -138,6 +161,7 @@ class Heartbeat:
         started_at: datetime,
         *,
         version: str = __version__,
+        targets: Iterable[str] = (),
     ) -> None:
         # Its form tells the processes that hold a liveness lock (_UNLOCKED_ID).
         self.id = str(uuid.uuid4())
@@ -151,6 +175,9 @@ class Heartbeat:
         self.started_at = started_at
         #: When the config this process runs was loaded (start, then each reload applied).
         self.config_loaded_at = started_at
+        #: What the running config names (:func:`target_digest`, sorted): one
+        #: membership test per question, and no secret in the table.
+        self.config_targets = _digests(targets)
         self.started = False
         self._pruned_at: datetime | None = None
         self._liveness: LivenessLock | None = None
@@ -173,6 +200,7 @@ class Heartbeat:
             "round_put_off": 0,
             # The config read at start is the one running until a reload says otherwise.
             "config_loaded_at": self.started_at,
+            "config_targets": self.config_targets,
         }
 
     def _write(self, db: Database, now: datetime, changes: dict[str, Any]) -> None:
@@ -185,9 +213,9 @@ class Heartbeat:
 
         ``once``: a ``run --once``, whose row is its host's (a cron job reuses it).
         """
-        self.started = True
         if once:
-            self.mode, self.id = "once", f"once:{self.host}"[:64]
+            # Not 0.3.1's "once:<host>": that row's process holds no lock.
+            self.mode, self.id = "once", f"once@{self.host}"[:64]
         # Before the row: a row another process can see always has its lock.
         self.hold(db)
         identity = self._row(now)
@@ -197,6 +225,7 @@ class Heartbeat:
             "started_at": self.started_at,
             "seen_at": now,
             "stopped_at": None,
+            "config_targets": self.config_targets,
         }
         if once:  # the row of the host's previous run: nothing of it holds any more
             changes |= {
@@ -210,6 +239,9 @@ class Heartbeat:
                 "config_refused": None,
             }
         self._write(db, now, changes)
+        # Only once written: the next round (or drain) writes it again before
+        # claiming (a process starting would take one without a row for dead).
+        self.started = True
         self._prune(db, now)
 
     def round_ended(
@@ -233,13 +265,24 @@ class Heartbeat:
         if self._pruned_at is None or now - self._pruned_at >= PRUNE_EVERY:
             self._prune(db, now)
 
-    def config_loaded(self, db: Database, now: datetime, *, applied: bool = True) -> None:
-        """A reload succeeded: the config read ``now`` runs. ``applied=False``: the
-        refused edit was undone, and the config running stays as loaded before."""
+    def config_loaded(
+        self,
+        db: Database,
+        now: datetime,
+        *,
+        applied: bool = True,
+        targets: Iterable[str] | None = None,
+    ) -> None:
+        """A reload succeeded: the config read ``now`` runs, naming ``targets``
+        (``None``: the same as before). ``applied=False``: the refused edit was
+        undone, and the config running stays as loaded before."""
         changes: dict[str, Any] = {"config_refused_at": None, "config_refused": None}
         if applied:
             self.config_loaded_at = now
             changes["config_loaded_at"] = now
+            if targets is not None:
+                self.config_targets = _digests(targets)
+                changes["config_targets"] = self.config_targets
         self._write(db, now, changes)
 
     def config_refused(self, db: Database, now: datetime, reason: str) -> None:
@@ -270,22 +313,31 @@ class Heartbeat:
         known dead. Known dead: on PostgreSQL, nobody holds its liveness lock (it
         was killed, on any host, whatever its pid); on SQLite, and for a process
         of a version without the lock, a process of this host whose pid is gone
-        (the same pid again, pid 1 in a container, cannot be told from a live one)."""
+        (the same pid again, pid 1 in a container, cannot be told from a live one).
+
+        On PostgreSQL, a process that holds its lock but has no row yet (it
+        started, its first round has not ended) is live too: a row of mode
+        ``starting`` (not stored) stands for it."""
         with db.session() as session:
-            rows = [
-                row
-                for row in daemon_rows(session)
-                if row.id != self.id
-                and row.stopped_at is None
-                and now - row.seen_at <= stale_after(row.poll_interval_s)
-            ]
-            by_lock = {r.id for r in rows if db.postgres and not _UNLOCKED_ID.fullmatch(r.id)}
-            dead = free_locks(session, sorted(by_lock))
-        return [
+            every = daemon_rows(session, targets=True)
+            # After the rows: a process takes its lock before writing its row, so
+            # a row read has its lock seen here, as long as its process lives.
+            held = held_keys(session) if db.postgres else set()
+        rows = [
+            row
+            for row in every
+            if row.id != self.id
+            and row.stopped_at is None
+            and now - row.seen_at <= stale_after(row.poll_interval_s)
+        ]
+        by_lock = {r.id for r in rows if db.postgres and not _UNLOCKED_ID.fullmatch(r.id)}
+        live = [
             row
             for row in rows
-            if not (row.id in dead if row.id in by_lock else self._gone_here(row))
+            if (lock_key(row.id) in held if row.id in by_lock else not self._gone_here(row))
         ]
+        known = {lock_key(row.id) for row in every} | {lock_key(self.id)}
+        return live + [_starting(key, now) for key in sorted(held - known)]
 
     def _gone_here(self, row: DaemonRow) -> bool:
         """A process of this host whose pid no longer exists (another pid than ours)."""
@@ -303,6 +355,29 @@ class Heartbeat:
             for row in self.live_others(db, now)
         )
 
+    def named_elsewhere(self, db: Database, now: datetime, target: str) -> Elsewhere:
+        """Whether another live daemon (:meth:`live_others`) runs a config that
+        names ``target``, one this process's config does not name: ``named``, it
+        is that replica's to send (a rolling update: it has the newer file, or
+        the older one not updated yet). Else ``newer`` if a replica of 0.3.1
+        (no ``config_targets``) loaded its config after this one did
+        (:meth:`config_behind`, the rule then), else ``nobody``: re-address it.
+
+        Asked at each claim of such a row: a replica that died or reloaded
+        since no longer keeps it."""
+        digest = target_digest(target)
+        others = [row for row in self.live_others(db, now) if row.mode == "daemon"]
+        if any(row.config_targets and digest in row.config_targets for row in others):
+            return "named"
+        if any(
+            row.config_targets is None
+            and row.config_loaded_at is not None
+            and row.config_loaded_at > self.config_loaded_at
+            for row in others
+        ):
+            return "newer"
+        return "nobody"
+
     def alone(self, db: Database, now: datetime) -> bool:
         """Whether no other watchtower process uses the database now
         (:meth:`live_others`): what the processes that died left claimed can be
@@ -319,3 +394,16 @@ class Heartbeat:
             forgotten = forget_daemons(session, now - FORGET_AFTER, keep=self.id)
         if forgotten:
             log.info("forgot processes not seen for a long time", extra=kv(rows=forgotten))
+
+
+def _starting(key: int, now: datetime) -> DaemonRow:
+    """A process known only by the liveness lock it holds (key ``key``), its row
+    not written yet: not stored, never a replica whose config is asked."""
+    return DaemonRow(
+        id=f"lock:{key}", mode="starting", host="", pid=0, version="", config="",
+        poll_interval_s=0.0, started_at=now, seen_at=now,
+    )  # fmt: skip
+
+
+def _digests(targets: Iterable[str]) -> list[str]:
+    return sorted({target_digest(target) for target in targets})

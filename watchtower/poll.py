@@ -30,9 +30,12 @@ from watchtower.errors import SourceError, TransientError
 from watchtower.heartbeat import Heartbeat
 from watchtower.logs import kv
 from watchtower.outage import outage_reason
+from watchtower.pipeline.route import configured_targets
 from watchtower.poll_deferral import put_off_host, record_put_off, retry_put_off
 from watchtower.poll_outcome import PollStats, QuietSuccesses
+from watchtower.poll_placeholders import PlaceholderSkips
 from watchtower.poll_record import OutcomeRecording
+from watchtower.storage.dead_claims import LeftClaims, left_claims
 from watchtower.storage.queries import LEASE, Claim, claim_due_sources, release_leases
 from watchtower.storage.tables import SOURCES
 from watchtower.workers import Workers, wait_at_most
@@ -72,9 +75,13 @@ class Poller(OutcomeRecording):
         self._fetching: dict[int, datetime] = {}  # source id -> when its fetch started
         self._quiet = QuietSuccesses()
         self._leases_checked = False
+        self._placeholders = PlaceholderSkips()  # never claimed (watchtower.placeholders)
         #: This process's row in ``daemons``, for ``watchtower status``.
         self.heartbeat = Heartbeat(
-            str(app.loaded.path), app.loaded.config.watchtower.poll_interval, app.clock()
+            str(app.loaded.path),
+            app.loaded.config.watchtower.poll_interval,
+            app.clock(),
+            targets=configured_targets(app.loaded.config),
         )
         #: A database that cannot grow: ops told once, without the outbox.
         self.full = FullDatabase(app)
@@ -138,8 +145,11 @@ class Poller(OutcomeRecording):
         limit = room if not all_sources else 1_000_000
         if not limit:
             return stats
+        skip = self._placeholders.names(app.loaded.sources)
         with app.db.writing() as session:
-            claimed = claim_due_sources(session, app.clock(), LEASE, limit, all_sources=all_sources)
+            claimed = claim_due_sources(
+                session, app.clock(), LEASE, limit, all_sources=all_sources, skip=skip
+            )
         claimed = self._not_already_fetching(claimed)
         if not claimed:
             return stats
@@ -160,22 +170,30 @@ class Poller(OutcomeRecording):
             self._quiet.flush(self.app.db)
         return stats
 
-    def release_dead_leases(self, alone: bool | None = None) -> None:
+    def release_dead_leases(
+        self, alone: bool | None = None, left: LeftClaims | None = None
+    ) -> None:
         """Leases still held at start were left by a process that died mid-poll:
         those sources are due now, not in 10 minutes. On SQLite (one daemon per
         file) always; on PostgreSQL when no other process is live
         (:meth:`Heartbeat.alone`: the others stopped, went stale, or were killed —
         their liveness lock is free), else another replica may hold them: they
-        expire. ``alone``: the verdict :meth:`App.start` judged once for the
-        leases and the outbox; without it (a poller never started), judged here."""
+        expire. ``alone`` and ``left``: the verdict :meth:`App.start` judged once
+        for the leases and the outbox, and the claims it read before judging;
+        without them (a poller never started), both are taken here. Only the
+        leases read before the verdict go (:mod:`~watchtower.storage.dead_claims`):
+        a process started meanwhile may have claimed since."""
         self._leases_checked = True
         db = self.app.db
+        if left is None:
+            with db.session() as session:
+                left = left_claims(session, self.app.clock())
         if alone is None:
             alone = not db.postgres or self.heartbeat.alone(db, self.app.clock())
-        if not alone:
+        if not alone or not left.sources:
             return
         with db.writing() as session:
-            released = release_leases(session, self.app.clock())
+            released = release_leases(session, self.app.clock(), only=left.sources)
         if released:
             log.info("sources left leased by a stopped process are due", extra=kv(sources=released))
 

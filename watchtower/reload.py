@@ -252,7 +252,11 @@ class Reloader:
     def _apply(self, loaded: LoadedConfig) -> None:
         old = self.app.loaded.config
         new = loaded.config
-        self._record(lambda db, now: self.app.poller.heartbeat.config_loaded(db, now))
+        self._record(
+            lambda db, now: self.app.poller.heartbeat.config_loaded(
+                db, now, targets=configured_targets(new)
+            )
+        )
         if new == old:
             log.info(
                 "config file saved; same settings as the running ones",

@@ -129,6 +129,9 @@ class Daemon(Shutdown):
         with self._job("drain"):
             self.alerting_tick()
             try:
+                heartbeat = self.app.poller.heartbeat
+                if not heartbeat.started:  # no claim before this process's row exists
+                    heartbeat.start(self.app.db, self.app.clock())
                 # Not waiting: a kind busy with a slow server keeps its worker, and
                 # the next round still drains the other kinds.
                 self.app.outbox.drain(self.stop, wait=False)
@@ -303,6 +306,9 @@ class Daemon(Shutdown):
                 break
             if wait > 0:
                 self.stop.wait(min(wait, 5.0))
+        # Sent but not recorded (a full or locked database): one last try, else
+        # each is logged, as at a daemon's stop (the next run may send it again).
+        self.app.outbox.settle()
         with self.app.db.session() as session:
             after = outbox_queries.outbox_counts(session)
         # A cron job may be all there is: it prunes too, or the database grows for

@@ -89,6 +89,7 @@ def status_report(
     full one); when it is full, ``daemon.heartbeat_blocked`` says why a daemon
     may be "not seen" and still run (:data:`HEARTBEAT_BLOCKED`)."""
     from watchtower.health import source_health
+    from watchtower.placeholders import mark_placeholders
     from watchtower.poll_deferral import put_off_site
     from watchtower.redact import redact_target, redact_text
     from watchtower.sanitise import printable
@@ -143,6 +144,7 @@ def status_report(
                 | dict.fromkeys(NOT_POLLED_YET)
                 | {"items": 0}
             )
+    mark_placeholders(sources, loaded)  # not polled until their address is edited
     sources.sort(key=lambda s: (STATE_ORDER.index(s["state"]), -s["failures"], s["name"]))
 
     counts = outbox_queries.outbox_counts(session)

@@ -319,10 +319,16 @@ def version_lines(versions: dict[str, list[str]]) -> list[str]:
 
 
 def source_lines(source: dict[str, Any], now: datetime, tz: str = "UTC") -> list[str]:
-    """Under a source: since when it fails, and what its last fetch warned about (a
-    fetch put off behind other fetches of its site: when, not a warning)."""
+    """Under a source: that it is not polled (a placeholder), since when it fails,
+    and what its last fetch warned about (a fetch put off behind other fetches of
+    its site: when, not a warning)."""
 
     lines = []
+    if source.get("not_polled"):  # watchtower.placeholders: never fetched until edited
+        lines.append(
+            f"not polled: its address is a placeholder ({source['not_polled']}); put your "
+            "own in the config (`watchtower check` says which line)"
+        )
     if source["state"] == "silent":
         lines.append(f"silent: no new item since {moment(source.get('last_new_item'), now, tz)}")
     if source["state"] == "failing":

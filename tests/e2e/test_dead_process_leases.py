@@ -266,7 +266,10 @@ def test_the_liveness_lock_is_taken_again_after_its_connection_is_cut(
                     " AND classid = :space AND objid = :key AND database ="
                     " (SELECT oid FROM pg_database WHERE datname = current_database())"
                 ),
-                {"space": liveness.LOCK_SPACE, "key": liveness.lock_key(heartbeat.id)},
+                {
+                    "space": liveness.lock_space(session.scalar(text("SELECT current_schema()"))),
+                    "key": liveness.lock_key(heartbeat.id),
+                },
             ).scalars()
             assert session.scalar(text("SELECT pg_terminate_backend(:pid)"), {"pid": backend})
             deadline = time.monotonic() + 20

@@ -217,6 +217,7 @@ def test_a_row_left_mid_send_by_a_killed_process_is_due_at_restart(
         assert row is not None
         row.status, row.claimed_until = "sending", clock.now + timedelta(minutes=5)
         row.attempts = 1  # claimed, then killed
+    app.poller.heartbeat.close()  # killed: its liveness lock went with its connection
 
     restarted = app_for("")  # a new process on the same database
 

@@ -108,7 +108,9 @@ def test_check_warns_about_a_missing_smtp_login(
     assert main(["check", "--config", str(path)]) == 0
     err = capsys.readouterr().err
     [warning] = [line for line in err.splitlines() if "SMTP_" in line]
-    assert warning.startswith("warning: [email] smtp_host smtp.acme.example:587: ")
+    assert warning.startswith(
+        f"warning: {path}:3: email: [email] smtp_host smtp.acme.example:587: "
+    )
     assert said in warning and "email:dircom@acme.example" in warning
     assert "hunter2-secret" not in err and "veille" not in err.replace("veille@", "")
 

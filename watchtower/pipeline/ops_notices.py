@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from watchtower.config import LoadedConfig
 from watchtower.errors import DeliveryReason
+from watchtower.heartbeat import Elsewhere
 from watchtower.logs import kv
 from watchtower.notify.base import Notifier
 from watchtower.notify.delivery_reason_text import reason_text
@@ -52,8 +53,8 @@ class AppLike(Protocol):
 
     def notifier_for(self, kind: str) -> Notifier: ...
 
-    def config_behind(self) -> bool:
-        """Whether another replica runs a newer config than this process."""
+    def named_elsewhere(self, target: str) -> Elsewhere:
+        """Whether another live replica's config names ``target``."""
         ...
 
 
@@ -210,7 +211,7 @@ class OpsNotices:
             row.id,
             claimed=claimed,
             target=row.target,
-            behind=self.app.config_behind,
+            elsewhere=self.app.named_elsewhere,
         )
 
     def _ops_outside(self, kind: str) -> list[str]:

@@ -153,6 +153,13 @@ class Outbox:
             # may send it again).
             self._dispatcher.late.settle()
 
+    def settle(self) -> None:
+        """Before the process ends (a clean stop, the end of ``run --once``):
+        try once more to record the sends whose "sent" mark the database refused,
+        and log at error level each one still unrecorded (a later run may send
+        it again; :meth:`~watchtower.pipeline.unrecorded.LateMarks.settle`)."""
+        self._dispatcher.late.settle()
+
     @property
     def unrecorded(self) -> int:
         """How many notifications went out but wait for the database to record them

@@ -50,6 +50,15 @@ and brands it records, and the old row is ``skipped`` with where it went.
 * A row queued for a dropped target after this looked (the spikes job's
   thread, or a replica not reloaded yet, still on the old config) is moved by
   its sender the same way, under its claim, when it finds the target unnamed.
+* Unless another live replica's config names that target (replicas read their
+  own copy of the file, updated one after the other: it may be the newer
+  config's new target, or the older one's not changed there yet): the row is
+  that replica's. Its sender here hands it back, no attempt spent, due after
+  a drain interval (not claimed again at once here), and whoever claims it
+  next asks again: once that replica has died or reloaded without it, the
+  row is re-addressed (:meth:`~watchtower.heartbeat.Heartbeat.named_elsewhere`).
+  A replica of 0.3.1 does not say what it names: its rule holds then (sent as
+  addressed if it loaded its config after this one did).
 """
 
 from __future__ import annotations
@@ -60,13 +69,15 @@ from collections.abc import Callable
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from watchtower.config import Config
 from watchtower.logs import kv
+from watchtower.pipeline import outbox_rows
+from watchtower.pipeline.delivery import Verdict
 from watchtower.pipeline.readdress_routes import about, destination
 from watchtower.pipeline.route import configured_targets
 from watchtower.redact import redact_target
@@ -76,6 +87,9 @@ from watchtower.storage.db import Database
 from watchtower.storage.outbox_queries import READDRESSED
 from watchtower.storage.queries import insert_ignore
 from watchtower.storage.tables import OutboxRow, SpikeAlertRow
+
+if TYPE_CHECKING:
+    from watchtower.heartbeat import Elsewhere
 
 __all__ = ["Readdressed", "about", "readdress", "readdress_row"]
 
@@ -140,7 +154,7 @@ def readdress_row(
     *,
     claimed: bool,
     target: str | None = None,
-    behind: Callable[[], bool] | None = None,
+    elsewhere: Callable[[str], Elsewhere] | None = None,
 ) -> bool:
     """Re-address row ``row`` if a sender held it when ``config`` dropped its
     target (:func:`readdress` could not touch it then), or if its ``target``
@@ -151,16 +165,32 @@ def readdress_row(
     where it goes now (or already there): not sent here.
 
     A row nobody listed, for a target the config names, costs no query; a
-    listed one is asked about once. ``behind``, asked only about a target the
-    config does not name: whether another replica runs a newer config, which
-    may have queued it (then it is sent where it says, as that config wants)."""
+    listed one is asked about once. ``elsewhere``, asked only about a target
+    the config does not name (in a row nobody listed): whether another live
+    replica's config names it (:meth:`~watchtower.heartbeat.Heartbeat.named_elsewhere`).
+    ``named``: the row is that replica's; ``claimed``, it is handed back (no
+    attempt spent, due after ``drain_interval``) and ``True`` returned: not
+    sent here. ``newer`` (a replica of 0.3.1 loaded its config later): sent
+    as addressed, as that config wants."""
     known = _known(config)
     with _lock:
         listed = row in _claimed
         _claimed.discard(row)
     if not listed and (target is None or target in known):
         return False
-    if not listed and behind is not None and behind():
+    found = elsewhere(target or "") if not listed and elsewhere is not None else "nobody"
+    if found == "named":
+        if not claimed:  # waiting (an outcome written): whoever claims it asks again
+            return False
+        with db.writing() as session:
+            delay = config.watchtower.drain_interval.total_seconds()
+            outbox_rows.park(session, row, Verdict("defer", delay=delay), now)
+        log.info(
+            "notification for a target another replica's config names: left for it",
+            extra=kv(outbox_id=row, target=redact_target(target or "")),
+        )
+        return True
+    if found == "newer":
         log.info(
             "notification for a target this config does not name, "
             "but another replica runs a newer config: sent as addressed",

@@ -40,10 +40,17 @@ def forget_daemons(session: Session, seen_before: datetime, keep: str) -> int:
     return int(getattr(result, "rowcount", 0) or 0)
 
 
-def daemon_rows(session: Session, *, put_off: bool = True) -> list[DaemonRow]:
+def daemon_rows(
+    session: Session, *, put_off: bool = True, targets: bool = False
+) -> list[DaemonRow]:
     """Every recorded process, the most recently seen first; without ``put_off``
-    (a schema before 0010), ``round_put_off`` is not read (do not touch it)."""
+    (a schema before 0010), ``round_put_off`` is not read (do not touch it).
+    ``config_targets`` (0011) is read only with ``targets``: the running daemons
+    ask it (their schema is the latest); ``status`` and ``db`` commands, which
+    may look at an older schema, never need it."""
     query = select(DaemonRow).order_by(DaemonRow.seen_at.desc())
     if not put_off:
         query = query.options(defer(DaemonRow.round_put_off, raiseload=True))
+    if not targets:
+        query = query.options(defer(DaemonRow.config_targets, raiseload=True))
     return list(session.scalars(query))

@@ -27,8 +27,11 @@ __all__ = ["CONNECT_TIMEOUT", "KEEPALIVES", "KEEPALIVES_COUNT", "make_engine", "
 log = logging.getLogger("watchtower.db")
 
 
-def make_engine(url: str) -> Engine:
-    """An engine tuned for the backend (WAL + busy_timeout on SQLite)."""
+def make_engine(url: str, *, pooled: bool = True) -> Engine:
+    """An engine tuned for the backend (WAL + busy_timeout on SQLite).
+
+    ``pooled=False`` (PostgreSQL): each connection is opened when asked and closed
+    when let go, never waiting on a pool (the liveness lock's own connection)."""
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url[len("postgresql://") :]
     if url.startswith("sqlite"):
@@ -55,12 +58,11 @@ def make_engine(url: str) -> Engine:
             cursor.close()
 
         return engine
+    connect_args = _postgres_timeouts(make_url(url).query)
+    if not pooled:
+        return create_engine(url, poolclass=NullPool, connect_args=connect_args)
     return create_engine(
-        url,
-        pool_pre_ping=True,
-        pool_size=10,
-        max_overflow=20,
-        connect_args=_postgres_timeouts(make_url(url).query),
+        url, pool_pre_ping=True, pool_size=10, max_overflow=20, connect_args=connect_args
     )
 
 

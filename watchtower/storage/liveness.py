@@ -6,89 +6,141 @@ leaves a fresh row behind. Its host and pid tell only on the same host, and not
 when the new process has the same pid (pid 1 in a container). So each process
 holds, on a connection of its own kept for its whole life, a session-level
 advisory lock keyed on its row's id (:class:`LivenessLock`); another process
-asks PostgreSQL whether the lock is held (:func:`free_locks`). The server drops
-a session's locks the moment its socket closes, which a killed process's
-kernel does at once, on any host.
+reads ``pg_locks`` to know which are held (:func:`held_keys`, :func:`free_locks`).
+The server drops a session's locks the moment its socket closes, which a
+killed process's kernel does at once, on any host.
 
 Key space: the two-``int4`` form of the advisory lock functions, whose keys
 PostgreSQL keeps apart from the one-``bigint`` form that serialises migrations
 (:data:`~watchtower.storage.db.MIGRATION_LOCK`) and story assignment
-(:data:`~watchtower.pipeline.dedup.STORY_LOCK`). The first key is
-:data:`LOCK_SPACE`, the second a hash of the row id. Holders take the lock
-*shared*: two rows whose ids hash alike (or two ``run --once`` of one host, one
-row) both hold it, and a process that probes it with an exclusive try sees it
-held as long as any of them lives. A collision can only make a dead process
-look alive: its claims then wait for their lease, as before.
+(:data:`~watchtower.pipeline.dedup.STORY_LOCK`). The first key is the schema's
+(:func:`lock_space`: :data:`LOCK_SPACE` for ``public``), so instances kept in
+several schemas of one database do not see each other's processes; the second
+a hash of the row id. Holders take the lock *shared*: two rows whose ids hash
+alike both hold it. A collision can only make a dead process look alive: its
+claims then wait for their lease, as before.
+
+A probe reads ``pg_locks`` rather than trying the lock: behind a pooler in
+transaction mode, a try on the very server connection holding a live
+process's lock would succeed (a session never waits on its own locks).
 """
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import logging
 import threading
-import time
 import weakref
 from collections.abc import Iterable
+from typing import Any
 
 import sqlalchemy.exc
 from sqlalchemy import Connection, Engine, text
 from sqlalchemy.orm import Session
 
 from watchtower.logs import kv
+from watchtower.storage.engines import make_engine
 
-__all__ = ["KEEP_EVERY", "LOCK_SPACE", "LivenessLock", "free_locks", "lock_key"]
+__all__ = [
+    "KEEP_EVERY",
+    "LOCK_SPACE",
+    "LivenessLock",
+    "free_locks",
+    "held_keys",
+    "lock_key",
+    "lock_space",
+]
 
 log = logging.getLogger("watchtower.heartbeat")
 
-#: The first key of every liveness lock ("wtdm": watchtower daemon), an ``int4``.
+#: The first key of the liveness locks of schema ``public`` ("wtdm": watchtower
+#: daemon), an ``int4``.
 LOCK_SPACE = 0x7774646D
 #: How many times, :data:`TAKE_PAUSE` seconds apart, taking the lock is tried:
-#: only a probe (a few milliseconds) holds it otherwise.
+#: an old probe (a few milliseconds) held it otherwise.
 TAKE_TRIES = 40
 TAKE_PAUSE = 0.05
 #: Seconds between two checks of the lock's connection: a failover or a killed
 #: backend is noticed, and the lock taken again, within this much.
 KEEP_EVERY = 5.0
+#: Seconds :meth:`LivenessLock.close` waits for a check under way (a reconnect
+#: during a network cut lasts up to a minute): the process ends anyway.
+CLOSE_WAIT = 1.0
 
-_TAKE = text("SELECT pg_try_advisory_lock_shared(:space, :key)")
-# Transaction-level: released at the end of the caller's transaction whatever
-# happens, so a probe never leaves the lock of a dead process held.
-_PROBE = text("SELECT pg_try_advisory_xact_lock(:space, :key)")
+_TAKE = text("SELECT pg_try_advisory_lock_shared(:space, :key), pg_backend_pid()")
+_SCHEMA = text("SELECT current_schema()")
+# Advisory locks are per database; pg_locks lists the whole cluster's.
+_GRANTED = """
+    FROM pg_locks
+    WHERE locktype = 'advisory' AND objsubid = 2 AND granted
+    AND database = (SELECT oid FROM pg_database WHERE datname = current_database())
+    AND classid::bigint = :space"""
+_HELD = text(f"SELECT DISTINCT objid::bigint {_GRANTED}")
+# One statement, so one server connection even behind a pooler: which backend
+# answers, whether it holds this lock, whether any backend does.
+_CHECK = text(
+    "SELECT pg_backend_pid(),"
+    f" EXISTS (SELECT 1 {_GRANTED} AND objid::bigint = :key AND pid = pg_backend_pid()),"
+    f" EXISTS (SELECT 1 {_GRANTED} AND objid::bigint = :key)"
+)
+
+
+def _int4(value: str) -> int:
+    """A non-negative ``int4`` from the hash of ``value``."""
+    digest = hashlib.blake2b(value.encode(), digest_size=4).digest()
+    return int.from_bytes(digest, "big") & 0x7FFFFFFF
 
 
 def lock_key(daemon_id: str) -> int:
     """The second key of ``daemon_id``'s lock: a non-negative ``int4`` from its hash."""
-    digest = hashlib.blake2b(daemon_id.encode(), digest_size=4).digest()
-    return int.from_bytes(digest, "big") & 0x7FFFFFFF
+    return _int4(daemon_id)
+
+
+def lock_space(schema: str | None) -> int:
+    """The first key of the liveness locks of the processes using ``schema``."""
+    return LOCK_SPACE if schema in (None, "public") else _int4(f"wtdm:{schema}")
+
+
+def _space_of(executor: Session | Connection) -> int:
+    return lock_space(executor.scalar(_SCHEMA))
+
+
+def held_keys(session: Session) -> set[int]:
+    """The second keys of the liveness locks held now (PostgreSQL only), by any
+    backend, in the key space of ``session``'s schema."""
+    space = _space_of(session)
+    return {int(key) for key in session.scalars(_HELD, {"space": space})}
 
 
 def free_locks(session: Session, ids: Iterable[str]) -> set[str]:
     """The ``ids`` whose liveness lock no process holds (PostgreSQL only): their
-    process ended. Each probe holds the lock until ``session``'s transaction ends."""
-    free = set()
-    for daemon_id in ids:
-        if session.scalar(_PROBE, {"space": LOCK_SPACE, "key": lock_key(daemon_id)}):
-            free.add(daemon_id)
-    return free
+    process ended."""
+    held = held_keys(session)
+    return {daemon_id for daemon_id in ids if lock_key(daemon_id) not in held}
 
 
 class LivenessLock:
     """This process's liveness lock, held on a connection of its own.
 
-    A thread checks that connection every :data:`KEEP_EVERY` seconds; when the
-    server or the network dropped it (a failover, ``pg_terminate_backend``,
-    ``idle_session_timeout``), it connects and takes the lock again, with a
-    warning: meanwhile a process starting would take this one for dead.
+    That connection comes from an engine of its own, without a pool: the workers'
+    pool, exhausted while they all reconnect, cannot keep the lock from being
+    taken again. A thread checks the connection every :data:`KEEP_EVERY`
+    seconds; when the server or the network dropped it (a failover,
+    ``pg_terminate_backend``, ``idle_session_timeout``), it connects and takes
+    the lock again, with a warning: meanwhile a process starting would take
+    this one for dead.
     """
 
     def __init__(self, engine: Engine, daemon_id: str) -> None:
-        self.engine = engine
+        self.engine = make_engine(engine.url.render_as_string(hide_password=False), pooled=False)
         self.daemon_id = daemon_id
         self._connection: Connection | None = None
+        self._backend: int | None = None  # the server process holding the lock
+        self._space = LOCK_SPACE  # its schema's (lock_space), known once connected
         self._mutex = threading.Lock()
         self._closed = threading.Event()
         self._lost = False  # warned once per loss, not at every check
+        self._pooled = False  # warned once: a pooler in transaction mode
         self._watcher: threading.Thread | None = None
 
     @property
@@ -113,33 +165,61 @@ class LivenessLock:
                 self._watcher.start()
 
     def keep(self) -> None:
-        """Take the lock again if its connection was lost; a failure is logged
-        once, and tried again at the next check."""
+        """Check the lock, and take it again if its connection was lost; a failure
+        is logged once, and tried again at the next check."""
         with self._mutex:
-            if self._closed.is_set():
-                return
-            if self._connection is not None:
-                try:
-                    self._connection.execute(text("SELECT 1"))
-                    return
-                except sqlalchemy.exc.DBAPIError:
-                    self._drop()
-                    log.warning(
-                        "liveness lock lost with its database connection: taking it again",
-                        extra=kv(daemon=self.daemon_id),
-                    )
             try:
-                self._connection = self._connect()
-            except (sqlalchemy.exc.DBAPIError, TimeoutError) as exc:
-                if not self._lost:
-                    log.warning(
-                        "liveness lock not held: a process starting now takes this one for dead",
-                        extra=kv(daemon=self.daemon_id, error=type(exc).__name__),
-                    )
-                self._lost = True
-                return
-            self._lost = False
-            log.info("liveness lock taken again", extra=kv(daemon=self.daemon_id))
+                if not self._closed.is_set():
+                    self._keep()
+            finally:
+                if self._closed.is_set():  # closed meanwhile, without waiting: let go
+                    self._drop()
+
+    def _keep(self) -> None:
+        if self._connection is not None and self._check(self._connection):
+            return
+        try:
+            self._connection = self._connect()
+        except (sqlalchemy.exc.SQLAlchemyError, TimeoutError) as exc:
+            if not self._lost:
+                log.warning(
+                    "liveness lock not held: a process starting now takes this one for dead",
+                    extra=kv(daemon=self.daemon_id, error=type(exc).__name__),
+                )
+            self._lost = True
+            return
+        self._lost = False
+        log.info("liveness lock taken again", extra=kv(daemon=self.daemon_id))
+
+    def _check(self, connection: Connection) -> bool:
+        """Whether ``connection`` still works (the lock then stays held, or is
+        held again behind a pooler); else it is dropped."""
+        key = self._key()
+        try:
+            backend, mine, anyone = connection.execute(_CHECK, key).one()
+            if backend == self._backend and mine:
+                return True
+            # Another server process answers, or ours no longer holds the lock:
+            # a pooler in transaction mode hands this connection's statements to
+            # any server connection, and may close the one holding the lock.
+            if not self._pooled:
+                log.warning(
+                    "a connection pooler in transaction mode is between watchtower and"
+                    " PostgreSQL: the liveness lock is unreliable, claims of dead"
+                    " processes will wait their lease",
+                    extra=kv(daemon=self.daemon_id),
+                )
+                self._pooled = True
+            if not anyone:  # held again, on whichever server connection answers
+                connection.execute(_TAKE, key)
+            return True
+        except sqlalchemy.exc.SQLAlchemyError:
+            self._drop()
+            log.warning(
+                "liveness lock lost with its database connection: taking it again",
+                extra=kv(daemon=self.daemon_id),
+            )
+            return False
 
     def rekey(self, daemon_id: str) -> None:
         """Hold the lock of ``daemon_id`` instead (``run --once`` takes its host's
@@ -156,28 +236,42 @@ class LivenessLock:
             old.close()
 
     def close(self) -> None:
-        """Drop the lock: its connection is closed, not returned to the pool (a
-        session-level lock would stay held on a pooled connection)."""
+        """Drop the lock: its connection is closed, not kept (a session-level lock
+        stays held as long as its connection). Waits at most :data:`CLOSE_WAIT`
+        for a check under way: that one lets go of what it connects once done,
+        and the process's end closes its socket anyway."""
         self._closed.set()
-        with self._mutex:
+        if not self._mutex.acquire(timeout=CLOSE_WAIT):
+            return
+        try:
             self._drop()
             self._watcher = None
+        finally:
+            self._mutex.release()
 
     def _drop(self) -> None:
         connection, self._connection = self._connection, None
         if connection is not None:
-            with contextlib.suppress(sqlalchemy.exc.DBAPIError):  # broken: nothing is held
+            try:
                 connection.invalidate()
                 connection.close()
+            except sqlalchemy.exc.SQLAlchemyError:  # broken: nothing is held
+                pass
+
+    def _key(self) -> dict[str, Any]:
+        return {"space": self._space, "key": lock_key(self.daemon_id)}
 
     def _connect(self) -> Connection:
         connection = self.engine.connect().execution_options(isolation_level="AUTOCOMMIT")
-        key = {"space": LOCK_SPACE, "key": lock_key(self.daemon_id)}
         try:
+            self._space = _space_of(connection)
+            key = self._key()
             for _ in range(TAKE_TRIES):
-                if connection.scalar(_TAKE, key):
+                taken, self._backend = connection.execute(_TAKE, key).one()
+                if taken:
                     return connection
-                time.sleep(TAKE_PAUSE)
+                if self._closed.wait(TAKE_PAUSE):
+                    break
         except BaseException:
             connection.invalidate()
             connection.close()
@@ -188,10 +282,14 @@ class LivenessLock:
 
 
 def _watch(ref: weakref.ref[LivenessLock], closed: threading.Event) -> None:
-    """The watcher thread of a :class:`LivenessLock` (until it is closed or gone)."""
+    """The watcher thread of a :class:`LivenessLock` (until it is closed or gone):
+    whatever a check raises is logged, and the next check comes."""
     while not closed.wait(KEEP_EVERY):
         lock = ref()
         if lock is None:
             return
-        lock.keep()
+        try:
+            lock.keep()
+        except Exception:
+            log.exception("liveness lock check failed", extra=kv(daemon=lock.daemon_id))
         del lock

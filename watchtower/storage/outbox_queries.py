@@ -9,7 +9,7 @@ deferred by the alerting hooks (:meth:`~watchtower.pipeline.alerting.Alerting.be
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -108,22 +108,37 @@ def release_pending(session: Session, now: datetime) -> int:
     return int(getattr(result, "rowcount", 0))
 
 
-def release_claims(session: Session, now: datetime) -> int:
+def release_claims(
+    session: Session, now: datetime, *, only: Mapping[int, datetime] | None = None
+) -> int:
     """Make due now the notifications still claimed; return how many.
 
-    Only for a database one process uses (SQLite): at start, a row still
-    ``sending`` was claimed by a process that died mid-send (``kill -9``, a
-    power cut). Its lease would hold it for ``delivery_lease``; due now, its
-    claim marks it "outcome unknown" (:func:`claim_outbox`), so the notifier
-    looks for it before sending again. Another replica's claims on PostgreSQL
-    may be alive: they expire instead.
+    Only for a database one process uses: at start, a row still ``sending``
+    was claimed by a process that died mid-send (``kill -9``, a power cut).
+    Its lease would hold it for ``delivery_lease``; due now, its claim marks it
+    "outcome unknown" (:func:`claim_outbox`), so the notifier looks for it
+    before sending again. Another replica's claims may be alive: they expire
+    instead. ``only``: the claims seen before this process judged the others
+    dead (row id → its ``claimed_until``,
+    :func:`~watchtower.storage.dead_claims.left_claims`); a row claimed again
+    since, by a process started meanwhile, keeps its claim.
     """
-    result = session.execute(
-        update(OutboxRow)
-        .where(OutboxRow.status == "sending", OutboxRow.claimed_until >= now)
-        .values(claimed_until=now - timedelta(microseconds=1))
-    )
-    return int(getattr(result, "rowcount", 0))
+    query = update(OutboxRow).where(OutboxRow.status == "sending", OutboxRow.claimed_until >= now)
+    if only is None:
+        result = session.execute(query.values(claimed_until=now - timedelta(microseconds=1)))
+        return int(getattr(result, "rowcount", 0))
+    released = 0
+    tick = timedelta(microseconds=1)
+    for row_id, until in sorted(only.items()):
+        # Compared in the statement: a claim committed meanwhile moved claimed_until.
+        # The same instant; a range, not "=": SQLite compares its text, which a
+        # writer may have stored with an offset.
+        same = (OutboxRow.claimed_until >= until) & (OutboxRow.claimed_until < until + tick)
+        result = session.execute(
+            query.where(OutboxRow.id == row_id, same).values(claimed_until=now - tick)
+        )
+        released += int(getattr(result, "rowcount", 0))
+    return released
 
 
 @dataclass(frozen=True, slots=True)

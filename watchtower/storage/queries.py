@@ -7,7 +7,7 @@ the work without taking the same row; on SQLite the single writer lock does it.
 from __future__ import annotations
 
 import functools
-from collections.abc import Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -244,15 +244,25 @@ _LEASE = (
 
 
 def claim_due_sources(
-    session: Session, now: datetime, lease: timedelta, limit: int, *, all_sources: bool = False
+    session: Session,
+    now: datetime,
+    lease: timedelta,
+    limit: int,
+    *,
+    all_sources: bool = False,
+    skip: Collection[str] = (),
 ) -> list[Claim]:
     """Claim due sources by pushing ``next_check_at`` past a lease.
 
     Core statements, not ORM objects: a round claims up to thousands of rows.
+    The sources named in ``skip`` (placeholders, :mod:`watchtower.placeholders`)
+    are not claimed: their rows stay as they are, never attempted.
     """
     query = _CLAIMED
     if not all_sources:
         query = query.where(SourceRow.next_check_at <= now)
+    if skip:
+        query = query.where(SourceRow.name.not_in(sorted(skip)))
     query = skip_locked(session, query.order_by(SourceRow.next_check_at).limit(limit))
     claims = [
         Claim(
@@ -285,12 +295,22 @@ def _leased(row: SourceRow) -> bool:
     return next_check is not None and attempt is not None and next_check - attempt == LEASE
 
 
-def release_leases(session: Session, now: datetime, lease: timedelta = LEASE) -> int:
+def release_leases(
+    session: Session,
+    now: datetime,
+    lease: timedelta = LEASE,
+    *,
+    only: Mapping[int, datetime] | None = None,
+) -> int:
     """Make due now the sources whose lease is still held; return how many.
 
     Such a row (see :func:`_leased`) is a claim whose outcome was never
     recorded. Only for a database one process uses: another replica's leases
-    are live.
+    are live. ``only``: the leases seen before this process judged the others
+    dead (source id → its claim's ``last_attempt_at``,
+    :func:`~watchtower.storage.dead_claims.left_claims`); a source claimed
+    again since, by a process started meanwhile, keeps its new lease (the
+    statement itself compares, so a claim committed while it runs keeps it too).
     """
     rows = session.execute(
         select(SourceRow.id, SourceRow.next_check_at, SourceRow.last_attempt_at).where(
@@ -299,14 +319,27 @@ def release_leases(session: Session, now: datetime, lease: timedelta = LEASE) ->
             SourceRow.next_check_at > now,
         )
     ).all()
+    tick = timedelta(microseconds=1)
     held = [
-        {"b_id": source_id}
+        {"b_id": source_id, "b_at": attempt, "b_at_end": attempt + tick}
         for source_id, next_check, attempt in rows
-        if next_check is not None and attempt is not None and next_check - attempt == lease
+        if next_check is not None
+        and attempt is not None
+        and next_check - attempt == lease
+        and (only is None or only.get(source_id) == attempt)
     ]
     if held:
         session.execute(
-            update(SOURCES).where(SOURCES.c.id == bindparam("b_id")).values(next_check_at=now),
+            update(SOURCES)
+            .where(
+                SOURCES.c.id == bindparam("b_id"),
+                # The same instant; a range, not "=": SQLite compares its text,
+                # which a writer may have stored with an offset.
+                SOURCES.c.last_attempt_at >= bindparam("b_at"),
+                SOURCES.c.last_attempt_at < bindparam("b_at_end"),
+                SOURCES.c.next_check_at > now,
+            )
+            .values(next_check_at=now),
             held,
         )
     return len(held)

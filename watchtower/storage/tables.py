@@ -288,6 +288,9 @@ class DaemonRow(Base):
     config_loaded_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     config_refused_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     config_refused: Mapped[str | None] = mapped_column(Text)
+    # The targets the running config names, as sorted SHA-256 hex digests (a
+    # target may hold a token); NULL for a replica older than 0011 (migration 0011).
+    config_targets: Mapped[list[str] | None] = mapped_column(JSON)
 
     __table_args__ = (Index("ix_daemons_seen", "seen_at"),)
 

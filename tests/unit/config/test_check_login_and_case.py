@@ -55,7 +55,8 @@ def test_the_missing_login_warning_names_the_key_that_silences_it(
 ) -> None:
     path = write_config(EMAIL.format(port=port, extra="") + BRAND)
     assert warnings(path, capsys) == [
-        f"warning: [email] smtp_host relais.acme.example:{port}: the environment variables "
+        f"warning: {path}:3: email: [email] smtp_host relais.acme.example:{port}: the "
+        "environment variables "
         f"SMTP_USERNAME and SMTP_PASSWORD are not set here; a server on port {port} usually "
         "requires a login, and e-mail (email:dircom@acme.example) would wait until they are "
         "set; if this server relays without a login on purpose, write login = false in [email]"
@@ -89,7 +90,8 @@ def test_login_false_with_a_login_set_anyway_is_warned_about(
     err = capsys.readouterr().err
     [warning] = [line for line in err.splitlines() if line.startswith("warning:")]
     assert warning == (
-        "warning: [email] smtp_host relais.acme.example:587: login = false, yet SMTP_USERNAME "
+        f"warning: {path}:7: email.login: [email] smtp_host relais.acme.example:587: "
+        "login = false, yet SMTP_USERNAME "
         "and SMTP_PASSWORD are set here and watchtower logs in with them; unset them, or "
         "remove login = false"
     )

@@ -260,7 +260,7 @@ def test_run_once_keeps_one_row_per_host_and_counts_as_recent(
         app.close()
     with app.db.session() as session:
         rows = daemon_rows(session)
-    assert [(r.id, r.mode) for r in rows] == [(f"once:{socket.gethostname()}", "once")]
+    assert [(r.id, r.mode) for r in rows] == [(f"once@{socket.gethostname()}", "once")]
     code, out, _ = status(path, capsys)
     assert code == 0 and out.startswith("Daemon: not running; `run --once` last polled ")
 

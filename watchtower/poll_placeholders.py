@@ -1,0 +1,49 @@
+"""The poller's side of placeholder sources (:mod:`watchtower.placeholders`).
+
+A source still pointing at config.example.toml's placeholder (or at a domain
+reserved for documentation) is not claimed: no lookup, no request, no failure
+recorded, so no "source down" alert for a source never polled. Its row stays in
+the database (``sync_sources`` keeps every configured source): once its address
+is edited, a reload sees a new address, makes it due at once and the next round
+polls it. The log says so once per source, at the first round and after a
+reload that brings a new one, not every round.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Iterable
+
+from watchtower.adapters.base import SourceSettings
+from watchtower.logs import kv
+from watchtower.placeholders import placeholder_names
+
+__all__ = ["PlaceholderSkips"]
+
+log = logging.getLogger("watchtower.poll")
+
+
+class PlaceholderSkips:
+    """Which sources a round must not claim, each told once in the log."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._told: frozenset[tuple[str, str]] = frozenset()  # (source, host)
+
+    def names(self, sources: Iterable[SourceSettings]) -> frozenset[str]:
+        """The names of the placeholder sources among ``sources`` (the config in
+        use); a WARNING for each not told about yet."""
+        held = placeholder_names(sources)
+        now = frozenset((name, found.host) for name, found in held.items())
+        with self._lock:
+            new, self._told = now - self._told, now
+        for name, host in sorted(new):
+            example = held[name].example
+            log.warning(
+                "source not polled: still the example's placeholder"
+                if example
+                else "source not polled: its host is reserved for documentation",
+                extra=kv(source=name, reason="placeholder", host=host),
+            )
+        return frozenset(held)
