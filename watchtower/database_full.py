@@ -23,11 +23,11 @@ import threading
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
+from watchtower.catalogue_text import catalogue_text
 from watchtower.logs import kv
 from watchtower.models import Notification
 from watchtower.outage import outage_reason
 from watchtower.redact import redact_target
-from watchtower.source_errors_text import catalogue_text
 from watchtower.storage.db import shown
 from watchtower.storage.outbox_queries import notice_payload
 

@@ -28,6 +28,14 @@ pytestmark = pytest.mark.timeout(180)
 REFUSED = "/forum/latest.json?page=2"
 
 
+RATE = Resource(
+    b'{"errors": ["Slow down."], "error_type": "rate_limit"}',
+    "application/json; charset=utf-8",
+    429,
+    {"Retry-After": "600"},
+)
+
+
 @pytest.fixture
 def forum(feeds: FeedServer, monkeypatch: pytest.MonkeyPatch) -> StaffForum:
     monkeypatch.setenv("WT_TEST_FORUM_KEY", KEY)
@@ -60,12 +68,7 @@ def test_a_topic_deleted_between_checks_skips_no_topic_of_the_page_not_read(
     for tid in range(2, 81):
         words = "Banque Acmé bloque ma carte" if tid == 20 else f"Question {tid}"
         forum.post(tid, GENERAL, start + timedelta(seconds=tid), "client", f"<p>{words}</p>")
-    forum.feeds.resources[REFUSED] = Resource(
-        b'{"errors": ["Slow down."], "error_type": "rate_limit"}',
-        "application/json; charset=utf-8",
-        429,
-        {"Retry-After": "600"},
-    )
+    forum.feeds.resources[REFUSED] = RATE
     run.check()  # pages 1 and 2 read, the third refused: nothing announced yet
     assert forum.feeds.statuses(REFUSED) == [429]
     assert "sujet-20" not in run.slack_texts()
@@ -76,3 +79,25 @@ def test_a_topic_deleted_between_checks_skips_no_topic_of_the_page_not_read(
     assert len([t for t in sent if "/forum/t/sujet-20/20/1" in t]) == 1
     run.check()  # nothing more, nothing twice
     assert len([str(p.get("text")) for p in run.slack.posts()]) == len(sent)
+
+
+def test_the_page_before_the_gap_refused_once_skips_no_topic(run: Run, forum: StaffForum) -> None:
+    # As above, and the check reading page 2 again (where topic 20 moved) is
+    # refused there too: the next one reads it again. Before, it read on from
+    # page 3 at once and topic 20 never reached Slack.
+    run.check()
+    start = run.clock.now
+    for tid in range(2, 81):
+        words = "Banque Acmé bloque ma carte" if tid == 20 else f"Question {tid}"
+        forum.post(tid, GENERAL, start + timedelta(seconds=tid), "client", f"<p>{words}</p>")
+    forum.feeds.resources[REFUSED] = RATE
+    run.check()
+    forum.delete(60)
+    forum.feeds.resources["/forum/latest.json?page=1"] = RATE
+    run.check()
+    assert forum.feeds.statuses("/forum/latest.json?page=1")[-1] == 429
+    forum.publish()  # the forum answers again
+    run.check()
+    run.check()
+    sent = [str(post.get("text")) for post in run.slack.posts()]
+    assert len([t for t in sent if "/forum/t/sujet-20/20/1" in t]) == 1

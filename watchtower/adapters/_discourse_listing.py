@@ -13,7 +13,8 @@ poll reads on from there, even when ``/latest.json`` answers 304. Positions
 shift between two polls (see :func:`read_pages`): the page before the gap is
 read again when this poll did not read it, so a topic deleted above the gap
 skips none of the topics left; one found twice is read once (the cursor knows
-how far it was read).
+how far it was read). Only after :data:`REFUSALS` polls in a row stopped there
+does the next one read on from the gap without that page.
 """
 
 from __future__ import annotations
@@ -26,10 +27,17 @@ from watchtower.adapters._discourse_plan import bump_key
 from watchtower.adapters._discourse_posts import parse_latest
 from watchtower.errors import TransientError
 
-__all__ = ["PAGES", "Gap", "Listing", "deferred", "read_pages"]
+__all__ = ["PAGES", "REFUSALS", "Gap", "Listing", "deferred", "read_pages"]
 
 #: ``/latest.json`` pages (30 topics each) read in one poll, the first included.
 PAGES = 10
+
+#: Polls in a row stopped at a gap before its page was read (within the page
+#: read again before it, or on the gap's page right after) before the next poll
+#: reads on from the gap without that page. One refusal must not skip the topic
+#: that moved up onto it; a forum refusing every poll's Nth request must still be
+#: read past the gap.
+REFUSALS = 2
 
 #: ``get(path, what)``: the JSON object at ``path`` below the forum's base URL.
 Getter = Callable[[str, str], dict[str, Any]]
@@ -40,17 +48,17 @@ class Gap:
     """The ``/latest.json`` pages from ``page`` on were not read: their topics
     bumped after ``since`` are still to be read. ``after``: the ``bumped_at`` of
     the last topic read before them (``""``: not known, an older cursor).
-    ``again``: the last poll read the page before ``page`` again (the overlap)
-    and was stopped there: the next one reads on from ``page`` at once."""
+    ``refused``: the polls in a row stopped at this gap before its page was
+    read (see :data:`REFUSALS`; ``0`` in a cursor saved without it)."""
 
     page: int
     since: str
     after: str = ""
-    again: bool = False
+    refused: int = 0
 
     def saved(self) -> dict[str, Any]:
-        saved = {"page": self.page, "since": self.since, "after": self.after}
-        return {**saved, "again": True} if self.again else saved
+        saved: dict[str, Any] = {"page": self.page, "since": self.since, "after": self.after}
+        return {**saved, "refused": self.refused} if self.refused else saved
 
     @classmethod
     def restored(cls, raw: object) -> Gap | None:
@@ -60,7 +68,9 @@ class Gap:
         if not isinstance(page, int) or not 0 < page < PAGES or not isinstance(since, str):
             return None
         after = after if isinstance(after, str) else ""
-        return cls(page, since, after, saved.get("again") is True) if since else None
+        refused = saved.get("refused")
+        refused = refused if type(refused) is int and refused > 0 else 0
+        return cls(page, since, after, refused) if since else None
 
 
 @dataclass
@@ -141,13 +151,15 @@ def read_pages(
     topics gone than a page holds).
 
     A failure for now stops the reading: the pages read are returned with the
-    :class:`Gap` left (news after the oldest bump not listed yet).
+    :class:`Gap` left (news after the oldest bump not listed yet). Stopped at
+    the gap before its page was read, the gap is kept and counts the refusal:
+    after :data:`REFUSALS` in a row the next poll reads on without the overlap.
     """
     reader = _Reader(get, warnings)
     listing, floor = reader.listing, gap.since if gap is not None else since
     number, last = 1, first  # the next page to read, the last one read (None: 304)
     stays: Gap | None = None  # the gap kept when the overlap could not be read
-    overlapped = False
+    resumed = False  # the gap's page is read next (after the overlap or without it)
     try:
         while _goes_on(last, since):  # what moved since the last poll
             if (last := reader.read(number)) is None:
@@ -156,7 +168,7 @@ def read_pages(
         if gap is None:
             return listing
         must = last is None  # the gap's page after a 304: its page 0 is unchanged
-        if gap.page > number and not gap.again:  # pages before the gap not read yet
+        if gap.page > number and gap.refused < REFUSALS:  # the overlap, not read yet
             at, back, stays = len(listing.pages), gap.page - 1, gap
             while True:
                 if (page := reader.read(back, at)) is None:
@@ -165,9 +177,9 @@ def read_pages(
                     break
                 back -= 1
             number, last, must, stays = gap.page, listing.pages[-1], False, None
-            overlapped = True
-        elif gap.page > number:  # stopped after the overlap last time: read on
-            number, last, must = gap.page, None, True
+            resumed = True
+        elif gap.page > number:  # stopped there too often: read on without it
+            number, last, must, resumed = gap.page, None, True, True
         while must or _goes_on(last, floor):  # the topics the gap left
             if (last := reader.read(number)) is None:
                 return listing
@@ -175,10 +187,15 @@ def read_pages(
     except TransientError as exc:
         listing.failure = exc
         after = _last_bump(last) or (gap.after if gap is not None else "")
-        again = overlapped and gap is not None and number == gap.page
-        # Stopped within the overlap: the next poll reads on without it, so a forum
-        # refusing every poll's third request is still read past it.
-        listing.gap = replace(stays, again=True) if stays else Gap(number, floor, after, again)
+        # Stopped at the gap before its page was read: counted, so that a forum
+        # refusing every poll's Nth request is read past it after REFUSALS polls,
+        # while a single refusal leaves the overlap to the next poll.
+        if stays is not None:
+            listing.gap = replace(stays, refused=stays.refused + 1)
+        elif resumed and gap is not None and number == gap.page:
+            listing.gap = Gap(number, floor, after, gap.refused + 1)
+        else:
+            listing.gap = Gap(number, floor, after)
     return listing
 
 

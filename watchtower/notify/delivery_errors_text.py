@@ -20,7 +20,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from watchtower.source_errors_text import catalogue_text
+from watchtower.catalogue_text import catalogue_text
 
 __all__ = ["CHANNEL_HINTS", "DELIVERY_ERRORS", "delivery_error_text"]
 

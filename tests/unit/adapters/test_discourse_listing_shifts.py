@@ -23,6 +23,7 @@ from tests.unit.adapters.conftest import ScriptedServer
 from tests.unit.adapters.test_discourse_edits import START
 from tests.unit.adapters.test_discourse_fixes import texts
 from tests.unit.adapters.test_discourse_later_failures import RefusingForum
+from watchtower.adapters._discourse_listing import Gap
 
 OLD = "2024-03-01T10:00:00.000Z"
 
@@ -132,6 +133,72 @@ def test_topics_bumped_above_the_gap_are_read_once(forum: RefusingForum) -> None
     assert Counter(items).most_common(1)[0][1] == 1
     forum.version += 1
     assert forum.poll().items == []  # nothing left, nothing announced again
+
+
+def test_the_page_read_again_refused_once_is_read_again_next_poll(
+    forum: RefusingForum,
+) -> None:
+    # The third page refused (a gap at page 2); topic 60 deleted moves topic 20
+    # onto page 1, and the poll reading page 1 again is refused there. The next
+    # poll reads page 1 again: before, it read on from page 2 and skipped 20.
+    expected = busy_evening(forum, 80)
+    forum.refused[page(2)] = (429, "600")
+    forum.poll()
+    del forum.refused[page(2)]
+    delete(forum, 60)
+    forum.refused[page(1)] = (429, "600")
+    forum.later(11)
+    forum.hits()
+    assert forum.poll().items == []
+    assert forum.state.cursor["gap"] == {"page": 2, "since": OLD, "after": bump(21), "refused": 1}
+    del forum.refused[page(1)]
+    forum.later(11)
+    forum.hits()
+    items = texts(forum.poll())
+    assert "post 1 of 20" in items
+    assert sorted(items) == sorted(t for t in expected if t != "post 1 of 60")
+    assert Counter(items).most_common(1)[0][1] == 1
+    assert listing_hits(forum) == ["/latest.json", page(1), page(2)]
+    assert "gap" not in forum.state.cursor
+
+
+def test_the_page_read_again_refused_twice_in_a_row_is_skipped_once(
+    forum: RefusingForum,
+) -> None:
+    busy_evening(forum, 80)
+    forum.refused[page(2)] = (429, "600")
+    forum.poll()
+    del forum.refused[page(2)]
+    forum.refused[page(1)] = (503, "")
+    for refused in (1, 2):
+        forum.later(11)
+        forum.version += 1  # /latest.json answers (after a 304 the poll fails)
+        forum.hits()
+        forum.poll()
+        assert listing_hits(forum)[-1] == page(1)
+        assert forum.state.cursor["gap"]["refused"] == refused
+    forum.later(11)
+    forum.version += 1
+    forum.hits()
+    forum.poll()  # page 1 still refused: read on from the gap without it
+    assert listing_hits(forum) == ["/latest.json", page(2)]
+    assert "gap" not in forum.state.cursor
+
+
+@pytest.mark.parametrize(
+    ("saved", "refused"),
+    [
+        ({"page": 2, "since": OLD, "after": ""}, 0),  # saved before the count
+        ({"page": 2, "since": OLD, "after": "", "again": True}, 0),
+        ({"page": 2, "since": OLD, "after": "", "refused": 3}, 3),
+        ({"page": 2, "since": OLD, "after": "", "refused": True}, 0),
+        ({"page": 2, "since": OLD, "after": "", "refused": -1}, 0),
+    ],
+)
+def test_a_saved_gap_loads_with_its_refusals(saved: dict[str, object], refused: int) -> None:
+    gap = Gap.restored(saved)
+    assert gap == Gap(2, OLD, "", refused)
+    assert Gap.restored(gap.saved()) == gap
 
 
 class ThirdRefused(RefusingForum):
