@@ -2,7 +2,7 @@
 
 Such a brand is found in every text about fruit, spring or free shipping, and
 its channel floods. ``watchtower check`` warns about these terms
-(:mod:`watchtower.config_lint`); this module only says whether a term is one.
+(:mod:`watchtower.config_lint_terms`); this module only says whether a term is one.
 
 What counts as everyday:
 

@@ -10,17 +10,8 @@ the ``daemons`` table up to date — one upsert per event:
 * after each config reload, applied or refused (:mod:`watchtower.reload`);
 * at a clean stop (``stopped_at``, :meth:`Heartbeat.stopped`).
 
-Whether another process still runs (:meth:`Heartbeat.live_others`, the one place
-that decides it) matters to a process starting: the claims a dead one left are
-released at once (:meth:`Heartbeat.alone`), and to one sending a notification
-for a target its config does not name: a replica whose config names it may
-have queued it (:meth:`Heartbeat.named_elsewhere`, by ``config_targets``: the
-digests of the targets each running config names, written at start and at
-each reload applied; for a replica of 0.3.1, by when it loaded its config,
-:meth:`Heartbeat.config_behind`). On PostgreSQL each
-process holds a liveness lock from before its row exists until it ends
-(:mod:`watchtower.storage.liveness`), which tells a killed process on any host,
-with any pid; on SQLite, a process of this host whose pid is gone is dead.
+Whether another process still runs, and whether a replica's config names a
+target, is :mod:`watchtower.heartbeat_others` (a part of :class:`Heartbeat`).
 
 ``status`` judges the rows with :func:`instance_state`: a daemon whose heartbeat
 is older than :func:`stale_after` (a few poll ticks) is "not seen"; rows not
@@ -31,10 +22,8 @@ does not add a row per run), which counts as recent for :data:`ONCE_RECENT`.
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import os
-import re
 import socket
 import uuid
 from collections.abc import Iterable
@@ -42,15 +31,12 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, Literal
 
 from watchtower import __version__
+from watchtower.heartbeat_others import OtherProcesses, stale_after, target_digest
 from watchtower.logs import kv
 from watchtower.redact import redact_text
 from watchtower.sanitise import printable
-from watchtower.storage.daemons import (
-    daemon_rows,
-    forget_daemons,
-    upsert_daemon,
-)
-from watchtower.storage.liveness import LivenessLock, held_keys, lock_key
+from watchtower.storage.daemons import forget_daemons, upsert_daemon
+from watchtower.storage.liveness import LivenessLock
 from watchtower.storage.tables import DaemonRow
 
 if TYPE_CHECKING:
@@ -64,8 +50,6 @@ __all__ = [
     "Heartbeat",
     "instance_state",
     "refusal_reason",
-    "stale_after",
-    "target_digest",
 ]
 
 log = logging.getLogger("watchtower.heartbeat")
@@ -80,11 +64,6 @@ PRUNE_EVERY = timedelta(hours=1)
 REASON_MAX = 500
 #: How many refused-config problems the stored reason quotes.
 REASONS_QUOTED = 3
-#: The id of a process of 0.3.1 or before: a daemon's 32 hex digits (since then
-#: a UUID with its dashes), a ``run --once``'s ``once:<host>`` (since then
-#: ``once@<host>``). It held no liveness lock, so in a rolling upgrade it is
-#: judged by its host and pid, as then.
-_UNLOCKED_ID = re.compile(r"[0-9a-f]{32}|once:.*", re.DOTALL)
 
 
 #: Whether another live daemon may have queued a row for a target this config
@@ -93,19 +72,6 @@ _UNLOCKED_ID = re.compile(r"[0-9a-f]{32}|once:.*", re.DOTALL)
 #: which does not say what it names, loaded its config after this one), or
 #: ``nobody``.
 Elsewhere = Literal["named", "newer", "nobody"]
-
-
-def target_digest(target: str) -> str:
-    """The SHA-256 hex digest of ``target`` as ``config_targets`` records it: a
-    webhook URL holds its token, and the table is read by ``status``."""
-    return hashlib.sha256(target.encode()).hexdigest()
-
-
-def stale_after(poll_interval_s: float) -> timedelta:
-    """How long a daemon may go without a heartbeat before ``status`` says "not
-    seen": a round ends at most about two ``poll_interval`` apart (it waits one
-    for slow sources), so three ticks and two minutes of slack."""
-    return timedelta(seconds=3 * poll_interval_s + 120)
 
 
 def instance_state(row: DaemonRow, now: datetime) -> str:
@@ -118,17 +84,6 @@ def instance_state(row: DaemonRow, now: datetime) -> str:
     if row.stopped_at is not None:
         return "stopped"
     return "running" if quiet <= stale_after(row.poll_interval_s) else "not seen"
-
-
-def _pid_alive(pid: int) -> bool:
-    """Whether a process ``pid`` exists on this host (signal 0 checks, sends nothing)."""
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except OSError:  # another user's process, or no right to ask: it exists
-        return True
-    return True
 
 
 def refusal_reason(problems: list[ConfigProblem]) -> str:
@@ -146,8 +101,8 @@ def refusal_reason(problems: list[ConfigProblem]) -> str:
     return text
 
 
-class Heartbeat:
-    """This process's row in ``daemons``.
+class Heartbeat(OtherProcesses):
+    """This process's row in ``daemons`` (the other processes: :class:`OtherProcesses`).
 
     Each method is one upsert; a row missing (the first event, or pruned by
     mistake) is created with what is known. Writes go through
@@ -307,83 +262,6 @@ class Heartbeat:
         if self._liveness is not None:
             self._liveness.close()
 
-    def live_others(self, db: Database, now: datetime) -> list[DaemonRow]:
-        """The other processes that may still use the database, the most recently
-        seen first: each row not stopped, seen within :func:`stale_after`, and not
-        known dead. Known dead: on PostgreSQL, nobody holds its liveness lock (it
-        was killed, on any host, whatever its pid); on SQLite, and for a process
-        of a version without the lock, a process of this host whose pid is gone
-        (the same pid again, pid 1 in a container, cannot be told from a live one).
-
-        On PostgreSQL, a process that holds its lock but has no row yet (it
-        started, its first round has not ended) is live too: a row of mode
-        ``starting`` (not stored) stands for it."""
-        with db.session() as session:
-            every = daemon_rows(session, targets=True)
-            # After the rows: a process takes its lock before writing its row, so
-            # a row read has its lock seen here, as long as its process lives.
-            held = held_keys(session) if db.postgres else set()
-        rows = [
-            row
-            for row in every
-            if row.id != self.id
-            and row.stopped_at is None
-            and now - row.seen_at <= stale_after(row.poll_interval_s)
-        ]
-        by_lock = {r.id for r in rows if db.postgres and not _UNLOCKED_ID.fullmatch(r.id)}
-        live = [
-            row
-            for row in rows
-            if (lock_key(row.id) in held if row.id in by_lock else not self._gone_here(row))
-        ]
-        known = {lock_key(row.id) for row in every} | {lock_key(self.id)}
-        return live + [_starting(key, now) for key in sorted(held - known)]
-
-    def _gone_here(self, row: DaemonRow) -> bool:
-        """A process of this host whose pid no longer exists (another pid than ours)."""
-        return row.host == self.host and row.pid != self.pid and not _pid_alive(row.pid)
-
-    def config_behind(self, db: Database, now: datetime) -> bool:
-        """Whether another running daemon loaded its config after this one did.
-        Replicas read their own copy of the file, updated one after the other: a
-        target this process's config does not name may then be one a newer config
-        added, not one an older config had."""
-        return any(
-            row.mode == "daemon"
-            and row.config_loaded_at is not None
-            and row.config_loaded_at > self.config_loaded_at
-            for row in self.live_others(db, now)
-        )
-
-    def named_elsewhere(self, db: Database, now: datetime, target: str) -> Elsewhere:
-        """Whether another live daemon (:meth:`live_others`) runs a config that
-        names ``target``, one this process's config does not name: ``named``, it
-        is that replica's to send (a rolling update: it has the newer file, or
-        the older one not updated yet). Else ``newer`` if a replica of 0.3.1
-        (no ``config_targets``) loaded its config after this one did
-        (:meth:`config_behind`, the rule then), else ``nobody``: re-address it.
-
-        Asked at each claim of such a row: a replica that died or reloaded
-        since no longer keeps it."""
-        digest = target_digest(target)
-        others = [row for row in self.live_others(db, now) if row.mode == "daemon"]
-        if any(row.config_targets and digest in row.config_targets for row in others):
-            return "named"
-        if any(
-            row.config_targets is None
-            and row.config_loaded_at is not None
-            and row.config_loaded_at > self.config_loaded_at
-            for row in others
-        ):
-            return "newer"
-        return "nobody"
-
-    def alone(self, db: Database, now: datetime) -> bool:
-        """Whether no other watchtower process uses the database now
-        (:meth:`live_others`): what the processes that died left claimed can be
-        released."""
-        return not self.live_others(db, now)
-
     def stopped(self, db: Database, now: datetime) -> None:
         """A clean stop: ``status`` shows "stopped", not "not seen"."""
         self._write(db, now, {"stopped_at": now})
@@ -394,15 +272,6 @@ class Heartbeat:
             forgotten = forget_daemons(session, now - FORGET_AFTER, keep=self.id)
         if forgotten:
             log.info("forgot processes not seen for a long time", extra=kv(rows=forgotten))
-
-
-def _starting(key: int, now: datetime) -> DaemonRow:
-    """A process known only by the liveness lock it holds (key ``key``), its row
-    not written yet: not stored, never a replica whose config is asked."""
-    return DaemonRow(
-        id=f"lock:{key}", mode="starting", host="", pid=0, version="", config="",
-        poll_interval_s=0.0, started_at=now, seen_at=now,
-    )  # fmt: skip
 
 
 def _digests(targets: Iterable[str]) -> list[str]:

@@ -21,8 +21,9 @@ from watchtower.models import Item, Match
 from watchtower.pipeline.fingerprint import Fingerprint
 from watchtower.pipeline.route import Route
 from watchtower.pipeline.sites import publisher_site, site_host
+from watchtower.storage.insert_returning import insert_ignoring_many, insert_returning_id
 from watchtower.storage.one_of import fetch_all, one_of
-from watchtower.storage.queries import SEEN_REFRESH, insert_ignoring_many, insert_returning_id
+from watchtower.storage.queries import SEEN_REFRESH
 from watchtower.storage.tables import ITEMS, ItemRow, MentionRow, OutboxRow
 
 _ITEMS = ITEMS.c

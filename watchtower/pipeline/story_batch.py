@@ -23,8 +23,8 @@ from watchtower.pipeline.sites import (
     site_key,
 )
 from watchtower.pipeline.story_pairing import LOOKUP_CHUNK, TitlePairing
+from watchtower.storage.insert_returning import insert_ignoring_many
 from watchtower.storage.one_of import fetch_all
-from watchtower.storage.queries import insert_ignoring_many
 from watchtower.storage.story_queries import (
     SEEN_AGAIN,
     SEEN_IN_STORY,

@@ -1,7 +1,7 @@
 """SQLite's multi-row ``INSERT … ON CONFLICT DO NOTHING RETURNING``, written once.
 
 What SQLAlchemy's "insertmanyvalues" sends to SQLite for
-:func:`watchtower.storage.queries.insert_ignoring_many`, without compiling and
+:func:`watchtower.storage.insert_returning.insert_ignoring_many`, without compiling and
 post-processing the statement on every call: for a batch of ten items that
 cost more than SQLite's own insert. It runs on the DB-API cursor
 (:mod:`watchtower.storage.sqlite_cursor`). The same text, the same parameters

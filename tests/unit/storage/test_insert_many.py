@@ -10,7 +10,11 @@ from sqlalchemy import select
 
 from tests.unit.storage.conftest import add_sources
 from watchtower.storage.db import Database
-from watchtower.storage.queries import insert_ignoring, insert_ignoring_many, insert_returning_id
+from watchtower.storage.insert_returning import (
+    insert_ignoring,
+    insert_ignoring_many,
+    insert_returning_id,
+)
 from watchtower.storage.tables import ITEMS, OutboxRow, SourceRow
 
 NOW = datetime(2026, 11, 25, 9, 30, 15, 123456, tzinfo=UTC)

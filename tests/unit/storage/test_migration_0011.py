@@ -13,7 +13,7 @@ import pytest
 from sqlalchemy import column, insert, inspect, select, table
 
 from tests.unit.storage.test_migrations import migrate
-from watchtower.heartbeat import target_digest
+from watchtower.heartbeat_others import target_digest
 from watchtower.status_report import status_report
 from watchtower.storage.db import Database, current_revision
 from watchtower.storage.tables import DAEMONS

@@ -18,8 +18,8 @@ from tests.unit.storage.conftest import add_sources
 from tests.unit.storage.test_insert_many import item_row
 from watchtower.poll_outcome import SUCCESS, SUCCESS_WITH_NEWS
 from watchtower.storage.db import Database
+from watchtower.storage.insert_returning import insert_ignoring_many
 from watchtower.storage.one_of import execute, fetch_all, one_of
-from watchtower.storage.queries import insert_ignoring_many
 from watchtower.storage.sqlite_cursor import sqlite_rows
 from watchtower.storage.tables import ITEMS, SOURCES
 
