@@ -2,8 +2,10 @@
 
 ``watchtower init|run|check|status|schema|demo|db upgrade|db downgrade`` (``--config
 PATH``, default ``$WATCHTOWER_CONFIG`` or ``./watchtower.toml``). Exit codes: 0 ok,
-2 invalid configuration or usage, 3 a database schema from a newer version (which
-no restart fixes: systemd's ``RestartPreventExitStatus``), 1 another failure
+2 invalid configuration or usage (a ``run --once`` whose every enabled source is
+still a placeholder too: nothing is fetched until the config is edited), 3 a
+database schema from a newer version (which no restart fixes: systemd's
+``RestartPreventExitStatus``), 1 another failure
 (database unreachable or missing, a failed migration, an incomplete ``run --once``,
 ``status`` seeing no watchtower polling, a file ``schema -o`` cannot write).
 """
@@ -91,15 +93,33 @@ def cmd_run(args: argparse.Namespace) -> int:
         app.start()
         daemon = Daemon(app)
         if args.once:
-            from watchtower.progress import run_once_with_progress
-
-            return run_once_with_progress(daemon)
+            return _run_once(app, daemon)
         code = _serve(app, daemon, reload_asked)
         if daemon.abandoned:  # a thread still stuck (a hung fetch): closing would wait for it
             _exit_now(app, code)
         return code
     finally:
         app.close()
+
+
+def _run_once(app: App, daemon: Daemon) -> int:
+    """``run --once``: the run's own status, or 2 when every enabled source is a
+    placeholder (nothing was fetched, and nothing will be until the config is
+    edited); a run with no enabled source says so (it only delivered)."""
+    from watchtower.nothing_fetched import nothing_fetched
+    from watchtower.progress import run_once_with_progress
+
+    code = run_once_with_progress(daemon)
+    why = nothing_fetched(app.loaded.sources, str(app.loaded.path))
+    if why is None:
+        return code
+    if not why.config_to_edit:  # the operator's choice: a note in the run's log
+        log.warning(why.message)
+        return code
+    # The status's reason, after the run (the last line a cron mail or a terminal
+    # shows) and whatever the log level, as an invalid config's problems are.
+    print(f"watchtower run --once: {why.message}", file=sys.stderr)
+    return EXIT_CONFIG
 
 
 def _log_start() -> None:
@@ -254,7 +274,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--once",
         action="store_true",
         help="poll every source once, deliver everything, exit (status 1 if a source "
-        "failed or a notification was not delivered)",
+        "failed or a notification was not delivered, 2 if every enabled source is still "
+        "a placeholder)",
     )
     command("check", cmd_check, "validate the configuration")
     status = command(

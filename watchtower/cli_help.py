@@ -27,7 +27,8 @@ EXIT_CODES = """exit status:
      failed or a notification was not delivered; status --live: the daemon is
      not live; status: no watchtower seen polling recently while the config has
      sources to poll, or the disk holding a SQLite database is full
-  2  invalid configuration or usage (status still shows the database's side)
+  2  invalid configuration or usage (status still shows the database's side);
+     run --once: every enabled source is still a placeholder (nothing fetched)
   3  the database schema is newer than this watchtower (migrated by a newer
      version): run the newer version, or `watchtower db downgrade` with it;
      systemd does not restart the service for it"""

@@ -10,13 +10,15 @@ IANA's page. :func:`placeholder` decides, for ``watchtower check``'s warning
 (:mod:`watchtower.config_lint`), for the poller (which claims no such source,
 :mod:`watchtower.poll_placeholders`) and for ``watchtower status``.
 
-The rule is narrow on purpose: the example's exact values, and those three
-domains. The reserved top-level names (``.example``, ``.test``, ``.invalid``,
-``.localhost``) are left alone: no public name server answers for them, so a
-fetch stops at this machine's resolver (or at the address guard, without
-``allow_private``) and reaches no one; with ``allow_private`` they name hosts
-of a local network (and of the test suite). Another ``example.fr`` address is
-left alone too: tests and docs use it for real-looking sources.
+The rule is narrow on purpose: the example's exact values (the same address
+however written), and those three domains, judged by the host the fetch would
+reach (:mod:`watchtower.adapters.hosts`). The reserved top-level names
+(``.example``, ``.test``, ``.invalid``, ``.localhost``) are left alone: no
+public name server answers for them, so a fetch stops at this machine's resolver
+(or at the address guard, without ``allow_private``) and reaches no one; with
+``allow_private`` they name hosts of a local network (and of the test suite).
+Another ``example.fr`` address is left alone too: tests and docs use it for
+real-looking sources.
 """
 
 from __future__ import annotations
@@ -24,7 +26,10 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urlsplit
+
+import httpx
+
+from watchtower.adapters.hosts import server_host, url_host
 
 if TYPE_CHECKING:
     from watchtower.adapters.base import SourceSettings
@@ -74,27 +79,40 @@ class Placeholder:
 
 def placeholder(source: SourceSettings) -> Placeholder | None:
     """The placeholder ``source`` still points at, or ``None`` for a real one
-    (enabled or not: the caller decides what a paused one means)."""
+    (enabled or not: the caller decides what a paused one means).
+
+    Hosts are read as the fetch would connect to them
+    (:mod:`watchtower.adapters.hosts`): ``https://user@EXAMPLE.com.:8443/`` is
+    at ``example.com``; an example's URL written with another case, user info,
+    its default port, a trailing dot or slash is still the example's."""
     if source.kind == "imap":
-        host = str(getattr(source, "host", "")).casefold().rstrip(".")
+        host = server_host(str(getattr(source, "host", "")))
         mailbox = (host, str(getattr(source, "username", "")).casefold())
         if mailbox == EXAMPLE_MAILBOX:
             return Placeholder(host, example=True)
     else:
         address = str(getattr(source, "url", None) or getattr(source, "base_url", None) or "")
-        if address.rstrip("/").casefold() in EXAMPLE_URLS:
-            return Placeholder(_host(address), example=True)
-        host = _host(address)
+        host = url_host(address)
+        if _address(address) in _EXAMPLE_ADDRESSES:
+            return Placeholder(host, example=True)
     if any(host == d or host.endswith(f".{d}") for d in DOCUMENTATION_DOMAINS):
         return Placeholder(host, example=False)
     return None
 
 
-def _host(address: str) -> str:
+def _address(url: str) -> tuple[str, str, int | None, str] | None:
+    """What names the resource ``url`` fetches: scheme, host, port (``None`` for
+    the scheme's default), path and query (case and a trailing slash aside, as
+    the example's URLs are compared); ``None`` when the client cannot request it."""
     try:
-        return (urlsplit(address).hostname or "").rstrip(".")  # already lower case
-    except ValueError:  # a malformed address: the fetch says what is wrong with it
-        return ""
+        parsed = httpx.URL(url)
+    except (httpx.InvalidURL, ValueError, TypeError):
+        return None
+    path = parsed.raw_path.decode("ascii", "replace").rstrip("/").casefold()
+    return parsed.scheme, url_host(url), parsed.port, path
+
+
+_EXAMPLE_ADDRESSES = frozenset(_address(url) for url in EXAMPLE_URLS)
 
 
 def placeholder_names(sources: Iterable[SourceSettings]) -> dict[str, Placeholder]:

@@ -6,7 +6,9 @@ recorded, so no "source down" alert for a source never polled. Its row stays in
 the database (``sync_sources`` keeps every configured source): once its address
 is edited, a reload sees a new address, makes it due at once and the next round
 polls it. The log says so once per source, at the first round and after a
-reload that brings a new one, not every round.
+reload that brings a new one, not every round; and once more, in one line, when
+every enabled source is a placeholder: the process then polls nothing at all
+(the daemon waits for the edit; ``run --once`` exits 2, :mod:`watchtower.cli`).
 """
 
 from __future__ import annotations
@@ -30,14 +32,21 @@ class PlaceholderSkips:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._told: frozenset[tuple[str, str]] = frozenset()  # (source, host)
+        self._all_told: frozenset[str] = frozenset()  # the sources of "no source polled"
 
     def names(self, sources: Iterable[SourceSettings]) -> frozenset[str]:
         """The names of the placeholder sources among ``sources`` (the config in
-        use); a WARNING for each not told about yet."""
-        held = placeholder_names(sources)
+        use); a WARNING for each not told about yet, and one more when they are
+        every enabled source."""
+        config = list(sources)
+        held = placeholder_names(config)
         now = frozenset((name, found.host) for name, found in held.items())
+        # Nothing to poll at all: said once, again only if a reload changes which.
+        every = frozenset(held) if held and len(held) == sum(s.enabled for s in config) else None
         with self._lock:
             new, self._told = now - self._told, now
+            tell_all = every is not None and every != self._all_told
+            self._all_told = every or frozenset()
         for name, host in sorted(new):
             example = held[name].example
             log.warning(
@@ -45,5 +54,11 @@ class PlaceholderSkips:
                 if example
                 else "source not polled: its host is reserved for documentation",
                 extra=kv(source=name, reason="placeholder", host=host),
+            )
+        if tell_all:
+            log.warning(
+                "no source polled: every enabled source is a placeholder; each is polled "
+                "once its address is edited in the config",
+                extra=kv(placeholders=len(held), sources=",".join(held)),
             )
         return frozenset(held)
