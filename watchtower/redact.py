@@ -17,9 +17,15 @@ path, so the path is cut after its known prefix (``hooks.slack.com/services/…`
 ``/bot<TOKEN>``, ntfy.sh topics), and any other path segment that looks like a
 token (20 characters or more of ``[A-Za-z0-9_-]``, letters and digits, a run of
 16 without ``-`` or ``_``: not an article slug nor a UUID) becomes ``…``.
-Slack, Telegram and ntfy tokens are hidden outside URLs too. Since those
-messages quote remote servers, it also removes terminal and bidi controls
-(:func:`watchtower.sanitise.printable`).
+Slack, Telegram and ntfy tokens are hidden outside URLs too, and so are the
+credentials a server quotes back when it refuses a login: the SASL line after
+``AUTH PLAIN`` / ``AUTHENTICATE XOAUTH2`` (or such a credential alone, known by
+what its base64 decodes to), an IMAP ``LOGIN``'s password after its command tag,
+an ``Authorization`` header's value. Since those messages quote remote
+servers, it also removes terminal and bidi controls
+(:func:`watchtower.sanitise.printable`). Redacting a redacted text changes
+nothing: an error stored redacted is redacted again when shown (rows written
+before redaction moved to the write stay safe to show).
 
 Redaction never logs: Apprise's complaints about a URL it is asked to parse
 here are dropped (only in the redacting thread), and ``apprise:`` followed by
@@ -28,6 +34,7 @@ no ``scheme://`` (prose such as "use 'apprise:…'") is left as written.
 
 from __future__ import annotations
 
+import base64
 import logging
 import re
 import threading
@@ -65,6 +72,29 @@ _FORM_SECRET = re.compile(
     r"|(\"(?:client_secret|refresh_token|access_token|id_token)\"\s*:\s*\")[^\"]+",
     re.IGNORECASE,
 )
+# Credentials a server quoted back in its refusal (an SMTP or IMAP server echoing
+# the command): SASL's initial response after AUTH / AUTHENTICATE, the password
+# of an IMAP LOGIN after its command tag (a word with a digit: "a001 LOGIN user
+# pass"; "LOGIN command error" is imaplib's prose), an Authorization header's
+# value whatever its scheme (Basic is base64 of "user:password").
+_SASL_ECHO = re.compile(
+    r"(\bAUTH(?:ENTICATE)?\s+(?:PLAIN|LOGIN|XOAUTH2|OAUTHBEARER|CRAM-MD5"
+    r"|SCRAM-SHA-\d+(?:-PLUS)?)\s+)([A-Za-z0-9+/]+=*)",
+    re.IGNORECASE,
+)
+_IMAP_LOGIN = re.compile(
+    r"(\b(?=[A-Za-z.]{0,15}\d)[A-Za-z0-9.]{1,16}\s+LOGIN\s+(?:\"(?:[^\"\\]|\\.)*\"|[^\s\"]+)\s+)"
+    r"(?:\"(?:[^\"\\]|\\.)*\"|[^\s'\"\])]+)"
+)
+_AUTH_HEADER = re.compile(
+    r"(\b(?:Proxy-)?Authorization['\"]?\s*[:=]\s*['\"]?"
+    r"(?:(?:Basic|Bearer|Token|Digest|Negotiate|NTLM|ApiKey|Key)\s+)?)[^\s'\",;]+",
+    re.IGNORECASE,
+)
+# SASL credentials quoted without their command: a base64 word that decodes to
+# PLAIN's "authzid NUL user NUL password" or XOAUTH2 / OAUTHBEARER's "…^Aauth=…".
+_BASE64_WORD = re.compile(r"(?<![A-Za-z0-9+/=])[A-Za-z0-9+/]{12,}={0,2}(?![A-Za-z0-9+/=])")
+_SASL_PLAIN = re.compile(rb"[^\x00]*\x00[^\x00]+\x00[^\x00]+")
 # Webhook URLs whose path after the prefix is the secret: (host, path prefix).
 _WEBHOOK_PATHS = [
     (re.compile(r"hooks\.slack\.com"), re.compile(r"/[^/]+/")),  # /services/, /triggers/…
@@ -110,6 +140,35 @@ def _looks_like_token(segment: str) -> bool:
     if not _TOKEN_SEGMENT.fullmatch(segment):
         return False
     return any(not run.isdigit() and not run.isalpha() for run in _TOKEN_RUN.findall(segment))
+
+
+def _looks_base64(word: str) -> bool:
+    """Whether ``word`` reads as base64 rather than a word ("the AUTH PLAIN
+    mechanism"): padded, or with a digit, ``+``, ``/`` or a capital past its first letter."""
+    return word.endswith("=") or any(c.isdigit() or c in "+/" or c.isupper() for c in word[1:])
+
+
+def _is_sasl_credential(word: str) -> bool:
+    if len(word) % 4:
+        return False
+    try:
+        raw = base64.b64decode(word, validate=True)
+    except ValueError:  # binascii.Error
+        return False
+    return bool(_SASL_PLAIN.fullmatch(raw)) or b"\x01auth=" in raw
+
+
+def _redact_credentials(text: str) -> str:
+    """``text`` without the credentials a server may quote back (see ``_SASL_ECHO``)."""
+    if "AUTH" in text.upper():
+        text = _SASL_ECHO.sub(
+            lambda m: m.group(1) + "***" if _looks_base64(m.group(2)) else m.group(0), text
+        )
+    if "LOGIN" in text:
+        text = _IMAP_LOGIN.sub(r"\1***", text)
+    if "uthorization" in text or "UTHORIZATION" in text:
+        text = _AUTH_HEADER.sub(r"\1***", text)
+    return _BASE64_WORD.sub(lambda m: "***" if _is_sasl_credential(m[0]) else m[0], text)
 
 
 def _redact_path(authority: str, path: str) -> str:
@@ -166,7 +225,8 @@ def redact_text(text: str) -> str:
     """Redact every ``apprise:…`` target, every password in a URL, query parameters
     named as secrets (``?token=``, ``&api_key=``), Google Alerts feed ids, webhook
     tokens in URL paths, token-like path segments, Slack/Telegram/ntfy tokens, OAuth
-    bearer tokens and a token request's secrets in ``text``;
+    bearer tokens, a token request's secrets and the login a server quoted back
+    (SASL, IMAP ``LOGIN``, ``Authorization``) in ``text``;
     remove its control characters but line breaks and tabs (see :mod:`watchtower.sanitise`)."""
     text = printable(text)
     if "apprise:" in text:
@@ -184,4 +244,4 @@ def redact_text(text: str) -> str:
         text = _BEARER.sub(r"\1***", text)
     if "_token" in text or "_secret" in text:
         text = _FORM_SECRET.sub(lambda m: (m.group(1) or m.group(2)) + "***", text)
-    return text
+    return _redact_credentials(text)

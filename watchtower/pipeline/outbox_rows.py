@@ -4,7 +4,8 @@ and how a target that cannot be reached holds its waiting rows (:func:`hold_scop
 The outbox (:mod:`watchtower.pipeline.outbox`) decides; these write, each in
 the caller's transaction. A claim counts one attempt (``claim_outbox``): what
 is not a delivery attempt — a hold, a deferral, a row handed back untried —
-gives it back.
+gives it back. An error text is redacted before it is written (``_stored``):
+a copy of the database holds no token an error quoted.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from sqlalchemy import case, select, update
 from sqlalchemy.orm import Session
 
 from watchtower.pipeline.delivery import Verdict
+from watchtower.redact import redact_text
 from watchtower.sanitise import storable
 from watchtower.storage.tables import OutboxRow
 
@@ -71,9 +73,13 @@ def mark_sent(
 
 
 def _stored(error: str | None) -> str | None:
+    # Redacted here, the one way into ``outbox.last_error``: a copy of the database
+    # (a backup sent to support, a replica) must not hold the webhook token, the
+    # URL password or the SMTP server's echo of a login that an error quoted.
+    # ``status`` and ops notices redact again (rows written before): idempotent.
     # A target's answer (a Slack error code, an SMTP reply) is the stranger's text:
     # a NUL or a lone surrogate in it made the write fail and the row stay claimed.
-    return None if error is None else storable(error)
+    return None if error is None else storable(redact_text(error))
 
 
 def park(
