@@ -5,8 +5,9 @@ JSON-LD in the wild is often not JSON. Forgiven, as search engines forgive
 them: ``//`` and ``/* */`` comments, trailing commas, raw newlines and tabs
 inside strings (templates pasting a review's text as typed), a byte-order
 mark, a ``<![CDATA[ … ]]>`` wrapper, the whole block HTML-escaped
-(``{&quot;@type&quot;: …``), several values one after the other, and a
-``type`` attribute with parameters (``application/ld+json; charset=utf-8``).
+(``{&quot;@type&quot;: …``), several values one after the other, a
+``type`` attribute with parameters (``application/ld+json; charset=utf-8``),
+and ``\\'`` inside strings (PHP's ``addslashes``: ``"C\\'est"`` is "C'est").
 A block that still cannot be read is skipped; the page's other blocks are not.
 """
 
@@ -33,11 +34,17 @@ _JSON_JUNK = re.compile(
 )
 
 
+# One escape inside a string literal: its backslash and the character after it,
+# so that \\' is read as an escaped backslash, then a quote.
+_ESCAPE = re.compile(r"\\(.)", re.DOTALL)
+
 _CDATA = re.compile(r"\A\s*<!\[CDATA\[(.*)\]\]>\s*\Z", re.DOTALL)
 # Control characters are allowed inside strings (strict=False): a raw newline
 # in a review's text must not lose every review of the block.
 _DECODER = json.JSONDecoder(strict=False)
 _GAP = re.compile(r"[\s;]*")
+# What comes before a type's name: a vocabulary's IRI, or a compact IRI's prefix.
+_TYPE_PREFIX = re.compile(r"\A.*[/#:]")
 # A NUL or a surrogate written as an escape: json makes of a lone one a str that
 # no database stores, nor (a surrogate) UTF-8 encodes, as a review's guid digest does.
 _UNSTORABLE_ESCAPE = re.compile(r"\\u(?:0000|[dD][89a-fA-F])")
@@ -63,8 +70,22 @@ def _loads(text: str) -> Any:
     try:
         return _DECODER.decode(text)
     except ValueError:
-        cleaned = _JSON_JUNK.sub(lambda m: m.group(1) or m.group(2) or m.group(3) or "", text)
-        return _values(cleaned)
+        return _values(_JSON_JUNK.sub(_without_junk, text))
+
+
+def _without_junk(found: re.Match[str]) -> str:
+    """What :data:`_JSON_JUNK` found, as JSON: a string kept (its ``\\'`` made
+    ``'``), an unclosed comment kept, a comment dropped, a trailing comma dropped."""
+    string = found.group(1)
+    if string is not None:
+        return _ESCAPE.sub(_quote_unescaped, string) if "\\'" in string else string
+    return found.group(2) or found.group(3) or ""
+
+
+def _quote_unescaped(escape: re.Match[str]) -> str:
+    """``\\'`` (no JSON escape: PHP's ``addslashes`` writes it) is ``'``;
+    every other escape is left to the JSON decoder."""
+    return "'" if escape.group(1) == "'" else escape.group()
 
 
 def _values(text: str) -> Any:
@@ -79,11 +100,13 @@ def _values(text: str) -> Any:
     return values[0] if len(values) == 1 else values
 
 
-def jsonld_blocks(html: str) -> list[Any]:
-    """Every ``application/ld+json`` block of a page that can be read (others skipped:
-    not JSON, or nested too deeply for the parser)."""
+def jsonld_blocks(page: str | LexborHTMLParser) -> list[Any]:
+    """Every ``application/ld+json`` block of a page (its HTML, or the page
+    already parsed) that can be read (others skipped: not JSON, or nested too
+    deeply for the parser)."""
+    tree = LexborHTMLParser(page) if isinstance(page, str) else page
     blocks = []
-    for node in LexborHTMLParser(html).css("script[type]"):
+    for node in tree.css("script[type]"):
         kind = (node.attributes.get("type") or "").split(";", 1)[0].strip().lower()
         if kind != "application/ld+json":
             continue
@@ -111,10 +134,12 @@ def walk(
 
 
 def types(node: dict[str, Any]) -> set[str]:
-    """A node's ``@type`` names, without a vocabulary's URL ("https://schema.org/Review")."""
+    """A node's ``@type`` names (one, or a list), without a vocabulary's IRI or
+    prefix: "https://schema.org/Review", "http://schema.org/Review" and
+    "schema:Review" are "Review"."""
     kind = node.get("@type")
     kinds = kind if isinstance(kind, list) else [kind]
-    return {str(k).rsplit("/", 1)[-1] for k in kinds if k}
+    return {_TYPE_PREFIX.sub("", str(k).strip()) for k in kinds if k}
 
 
 def without_nul(value: Any) -> Any:

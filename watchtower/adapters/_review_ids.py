@@ -21,6 +21,7 @@ from typing import Any
 from urllib.parse import urldefrag, urljoin
 
 from watchtower.adapters._dates import parse_date
+from watchtower.adapters._feed_items import decode_leftover_entities
 from watchtower.adapters._text import collapse, html_to_text
 
 __all__ = ["REVIEW_KEYS", "ReviewIds", "name_of", "raw_name_of", "repeats", "resolve"]
@@ -32,8 +33,9 @@ REVIEW_KEYS = ("review", "reviews", "aggregateRating")
 def name_of(value: Any) -> str:
     """A JSON-LD name as people read it: a string, a ``{"name": …}`` object, or a
     list of them, with the HTML entities many sites leave in JSON-LD decoded
-    ("Jos&eacute; &amp; Marie" is "José & Marie") and tags dropped."""
-    return html_to_text(raw_name_of(value))
+    ("Jos&eacute; &amp; Marie" is "José & Marie"), those escaped twice too
+    ("Jos&amp;eacute;", as feeds decode them), and tags dropped."""
+    return decode_leftover_entities(html_to_text(raw_name_of(value)))
 
 
 def raw_name_of(value: Any) -> str:
@@ -95,7 +97,10 @@ def repeats(reviews: list[tuple[dict[str, Any], str]]) -> set[int]:
     repeated: set[int] = set()
     for node, subject in reviews:
         _raw_author, date, headline, body, rating = _signature(node)
-        author = name_of(node.get("author"))  # "Jos&eacute;" in one copy, "José" in the other
+        # Compared as shown: "Jos&eacute;" in one copy is "José" in the other,
+        # and so is a copy escaped twice ("Jos&amp;eacute;").
+        author = name_of(node.get("author"))
+        headline, body = decode_leftover_entities(headline), decode_leftover_entities(body)
         details = (subject, headline, str(node.get("@id") or ""), str(node.get("url") or ""))
         earlier = kept.setdefault((author, date, body, _number(rating)), [])
         if any(

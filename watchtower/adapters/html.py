@@ -4,7 +4,10 @@
 ``text`` are selectors inside it. A selector ending in ``@attr`` reads that
 attribute (``h2 a@href``, ``time@datetime``) instead of the text; a text is the
 element's visible text, as :func:`~watchtower.adapters._text.html_to_text`
-reads it (``Acm<b>é</b>`` is "Acmé"). Links resolve against the page's
+reads it (``Acm<b>é</b>`` is "Acmé"); a title escaped twice
+(``Acm&amp;eacute;``) is decoded once more, as in feeds
+(:func:`~watchtower.adapters._feed_items.decode_leftover_entities`), but
+its identity keeps the title as read. Links resolve against the page's
 ``<base href>`` when it has one, else against the page URL; the link is the
 item's identity. An entry without a link of its own (none, ``#``,
 ``javascript:``, the page itself) links to the page (``shared_url``) and is
@@ -33,7 +36,9 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import Field, field_validator
 from selectolax.lexbor import LexborHTMLParser, LexborNode, SelectolaxError
 
+from watchtower.adapters._base_href import base_url
 from watchtower.adapters._dates import parse_human_date
+from watchtower.adapters._feed_items import decode_leftover_entities
 from watchtower.adapters._text import decode_html, html_to_text
 from watchtower.adapters.base import (
     FetchContext,
@@ -122,25 +127,6 @@ def _select(node: LexborNode, selector: str | None) -> str:
     return html_to_text(target.html)
 
 
-def _base_url(tree: LexborHTMLParser, url: str) -> str:
-    """What relative links resolve against: the first ``<base href>``, resolved
-    against the page URL (browsers ignore later ones), else the page URL.
-
-    A base that is not an http(s) address (``javascript:``, unreadable) is
-    ignored, so it cannot turn every link into something no one can open.
-    """
-    base = tree.css_first("base[href]")
-    href = (base.attributes.get("href") or "").strip() if base is not None else ""
-    if not href:
-        return url
-    try:
-        resolved = urljoin(url, href)
-        parts = urlsplit(resolved)
-    except ValueError:  # "http://[::1": not an address
-        return url
-    return resolved if parts.scheme in ("http", "https") and parts.netloc else url
-
-
 def _own_link(base: str, href: str, page: str) -> str:
     """``href`` as an absolute http(s) address of its own, or ``""``: none, an
     anchor on the page (``#``, ``#top``), the page itself, ``javascript:``,
@@ -179,7 +165,7 @@ def parse_html_list(
     """
     zone = _zone(settings.timezone or timezone)
     tree = LexborHTMLParser(html)
-    base = _base_url(tree, url)
+    base = base_url(tree, url)
     page = urldefrag(url)[0]
     nodes = tree.css(settings.item)
     if len(nodes) > MAX_ENTRIES and warnings is not None:
@@ -234,13 +220,17 @@ def _items(rows: list[tuple[str, str, str, datetime | None]], page: str) -> list
         if guid in seen:  # the same entry twice (a "featured" copy): keep the first
             continue
         seen.add(guid)
+        # Escaped twice by the site ("Acm&amp;eacute;"): shown and matched as
+        # "Acmé", as feeds do; the guid above keeps the title as read, which
+        # the guids stored before this decoding were made of.
+        shown = decode_leftover_entities(title)
         items.append(
             Item(
                 guid=guid[:2048],
                 url=(link or page)[:8192],
                 shared_url=not link or shared[link] > 1,
-                title=title[:10_000],
-                text=(text or title)[:1_000_000],
+                title=shown[:10_000],
+                text=(text or shown)[:1_000_000],
                 published=published,
             )
         )

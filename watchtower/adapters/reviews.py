@@ -3,11 +3,14 @@
 Two shapes are read, chosen by what the URL returns:
 
 * an HTML page carrying schema.org ``Review`` / ``AggregateRating`` JSON-LD
-  (review sites, Google-style business pages, shops). JSON-LD in the wild is
-  often not JSON: ``//`` and ``/* */`` comments and trailing commas are
-  tolerated, as are arrays and ``@graph``. The aggregate becomes one item
-  per page and subject: a new average is an edit of it; a new review, which
-  only adds to the count, is not (see :func:`_aggregate_item`).
+  (review sites, Google-style business pages, shops), their subtypes
+  (``UserReview``, ``CriticReview``, ``EmployerAggregateRating``…: see
+  :mod:`~watchtower.adapters._review_types`) included. JSON-LD in the wild is
+  often not JSON: ``//`` and ``/* */`` comments, trailing commas and PHP's
+  ``\\'`` are tolerated, as are arrays and ``@graph``. The aggregate becomes
+  one item per page and subject: a new average is an edit of it; a new
+  review, which only adds to the count, is not (see :func:`_aggregate_item`).
+  A review's relative ``url`` resolves against the page's ``<base href>``.
 * an Apple App Store customer-review feed
   (``https://itunes.apple.com/{cc}/rss/customerreviews/id={app}/sortBy=mostRecent/json``
   or ``…/xml``): rating, author, title, body, date and app version.
@@ -19,8 +22,9 @@ review a page gives twice (two blocks, one copy with fewer fields) is one item
 (:func:`~watchtower.adapters._review_ids.repeats`).
 Pages write ratings, dates and names loosely, and are read as people read them:
 "4/5", "12 sur 20", "3 étoiles"; "20/11/2026"; "Jos&eacute;" (entities left in
-JSON-LD strings) — identities keep the text as written, so that reviews stored
-before are not announced again.
+JSON-LD strings), "Jos&amp;eacute;" (escaped twice, as feeds read it) —
+identities keep the text as written, and a review's address resolved against
+the page URL, so that reviews stored before are not announced again.
 
 App Store reviews all link to their app, and a review without a ``url`` of its
 own gets the page's: those items are marked ``shared_url``, so that the URL does
@@ -51,8 +55,12 @@ from datetime import datetime
 from typing import Any, Literal
 from urllib.parse import urldefrag
 
+from selectolax.lexbor import LexborHTMLParser
+
 from watchtower.adapters._appstore import parse_appstore
+from watchtower.adapters._base_href import base_url
 from watchtower.adapters._dates import parse_date, parse_human_date
+from watchtower.adapters._feed_items import decode_leftover_entities
 from watchtower.adapters._jsonld import jsonld_blocks, types, walk
 from watchtower.adapters._review_ids import (
     REVIEW_KEYS,
@@ -64,6 +72,7 @@ from watchtower.adapters._review_ids import (
 )
 from watchtower.adapters._review_memory import CURSOR_KEY, remember
 from watchtower.adapters._review_ratings import one_decimal, out_of_five_text, read_rating, stars
+from watchtower.adapters._review_types import REVIEWABLE_TYPES, is_aggregate, is_review
 from watchtower.adapters._text import decode_html, html_to_text
 from watchtower.adapters.base import (
     FetchContext,
@@ -96,21 +105,6 @@ class ReviewsSettings(UrlSourceSettings):
     kind: Literal["reviews"] = "reviews"
 
 
-# Types a page about something reviewable carries even before its first review
-# (Google's review-snippet types, and the LocalBusiness kinds met on agency
-# pages). Organization is left out on purpose: sites put it on every page as
-# publisher markup, so it would hide a review page that lost its reviews.
-_REVIEWABLE_TYPES = (
-    "AutoDealer AutomotiveBusiness BankOrCreditUnion Book Course CreativeWorkSeries "
-    "Dentist Event FinancialService FoodEstablishment Game HealthAndBeautyBusiness "
-    "Hotel InsuranceAgency LocalBusiness LodgingBusiness MedicalBusiness "
-    "MobileApplication Movie MusicRecording Physician Product ProductGroup "
-    "ProfessionalService RealEstateAgent Recipe Restaurant Service SoftwareApplication "
-    "Store TravelAgency VideoGame WebApplication"
-)
-_REVIEWABLE = frozenset(_REVIEWABLE_TYPES.split())
-
-
 def read_jsonld_reviews(html: str, url: str) -> tuple[list[Item], bool]:
     """``(items, reviewable)``: the reviews and aggregate ratings of a page's
     JSON-LD, and whether that JSON-LD describes reviews or something reviewable
@@ -127,28 +121,32 @@ def _read_jsonld(html: str, url: str) -> tuple[list[Item], list[str | None], boo
     found: list[tuple[dict[str, Any], dict[str, Any] | None]] = []
     named: dict[str, dict[str, Any]] = {}  # nodes by @id, to read {"@id": …} references
     reviewable = False
-    for block in jsonld_blocks(html):
+    tree = LexborHTMLParser(html)
+    for block in jsonld_blocks(tree):
         for node, parent in walk(block):
             if isinstance(node.get("@id"), str) and node.get("name"):
                 named.setdefault(node["@id"], node)
-            kinds = types(node)
-            if kinds & _REVIEWABLE or any(key in node for key in REVIEW_KEYS):
+            if types(node) & REVIEWABLE_TYPES or any(key in node for key in REVIEW_KEYS):
                 reviewable = True
-            if "Review" in kinds or "AggregateRating" in kinds:
+            if is_review(node) or is_aggregate(node):
                 found.append((node, parent))
-    reviews = [(node, parent) for node, parent in found if "Review" in types(node)]
+    reviews = [(node, parent) for node, parent in found if is_review(node)]
+    # Identities resolve a review's url against the page URL, as they always
+    # did: against the <base href> they would change, and every stored review
+    # of such a page would be announced again. Only the link shown follows it.
     ids = ReviewIds(reviews, url)
+    base = base_url(tree, url)
     copies = repeats([(node, _subject(node, parent, name_of, named)) for node, parent in reviews])
     found = [(node, parent) for node, parent in found if id(node) not in copies]
     items = [
-        _review_item(node, _subject(node, parent, name_of, named), url, ids, named)
-        if "Review" in types(node)
+        _review_item(node, _subject(node, parent, name_of, named), url, base, ids, named)
+        if is_review(node)
         else _aggregate_item(
             node, _subject(node, parent, name_of, named), url, _subject(node, parent)
         )
         for node, parent in found
     ]
-    anchors = [ids.anchor(node) if "Review" in types(node) else None for node, _ in found]
+    anchors = [ids.anchor(node) if is_review(node) else None for node, _ in found]
     return items, anchors, reviewable or bool(found)
 
 
@@ -183,29 +181,42 @@ def parse_jsonld_reviews(html: str, url: str) -> list[Item]:
     return read_jsonld_reviews(html, url)[0]
 
 
-def _link(node: dict[str, Any], page: str, ids: ReviewIds) -> tuple[str, bool]:
+def _link(node: dict[str, Any], page: str, base: str, ids: ReviewIds) -> tuple[str, bool]:
     """``(link, shared)``: the review's ``url``, shared when it is not its own
     address (missing, unreadable, an anchor on the page, the page's or the
-    reviewed thing's address, or the same for several reviews)."""
-    link = resolve(page, node.get("url"))
+    reviewed thing's address, or the same for several reviews).
+
+    A relative ``url`` resolves against ``base``, the page's ``<base href>``
+    (JSON-LD 1.1 reads relative IRIs against the document's base URL, as
+    browsers read links); an anchor alone (``#avis-12``) is a place on the page
+    itself, and resolves against the page.
+    """
+    value = node.get("url")
+    on_page = isinstance(value, str) and value.strip().startswith("#")
+    link = resolve(page if on_page else base, value)
     if link is None:
         return page, True
     return link, urldefrag(link)[0] == urldefrag(page)[0] or not ids.own(node, "url")
 
 
 def _review_item(
-    node: dict[str, Any], subject: str, url: str, ids: ReviewIds, named: dict[str, dict[str, Any]]
+    node: dict[str, Any],
+    subject: str,
+    url: str,
+    base: str,
+    ids: ReviewIds,
+    named: dict[str, dict[str, Any]],
 ) -> Item:
     rating, raw = read_rating(node.get("reviewRating"))
     # An author given as {"@id": …} (a Person of the @graph) is named; the
     # guid stays made from the author as written, as before.
     author = name_of(_referred(node.get("author"), named))
-    body = html_to_text(str(node.get("reviewBody") or node.get("description") or ""))
+    body = _shown(node.get("reviewBody") or node.get("description"))
     date = str(node.get("datePublished") or node.get("dateCreated") or "")
     extra = {"subject": subject} if subject else {}
     if raw:
         extra["rating_raw"] = raw
-    link, shared = _link(node, url, ids)
+    link, shared = _link(node, url, base, ids)
     # Without a headline: "Banque Acme – agence Lyon · ★★★★☆ 4/5 · Karim". The
     # subject names the business, which the review itself rarely does.
     made_up = " · ".join(p for p in (subject, stars(rating, raw), author) if p) or "★"
@@ -213,7 +224,7 @@ def _review_item(
         guid=ids.guid(node)[:2048],
         url=link[:8192],
         shared_url=shared,
-        title=html_to_text(str(node.get("name") or node.get("headline") or "")) or made_up,
+        title=_shown(node.get("name") or node.get("headline")) or made_up,
         text=body,
         published=_published(date),
         author=author or None,
@@ -221,6 +232,16 @@ def _review_item(
         lang=_language(node.get("inLanguage")),
         extra=extra,
     )
+
+
+def _shown(value: Any) -> str:
+    """A review's headline or text as people read it: its HTML as text, and
+    entities escaped twice ("Acm&amp;eacute;", as CMSs that escape their
+    fields write them) decoded once more, as feeds do, so that "Acmé" is
+    matched. The guid is made from the text before this second decoding
+    (:meth:`~watchtower.adapters._review_ids.ReviewIds.guid`): stored reviews
+    keep theirs."""
+    return decode_leftover_entities(html_to_text(str(value or "")))
 
 
 def _published(text: str) -> datetime | None:
