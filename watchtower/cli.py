@@ -36,6 +36,7 @@ from watchtower.errors import (
 )
 from watchtower.logs import configure, kv
 from watchtower.redact import redact_text
+from watchtower.storage.liveness import LivenessLockHeld
 
 if TYPE_CHECKING:
     import threading
@@ -406,7 +407,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         for problem in exc.problems:  # quotes refused values: a URL's password is hidden
             print(redact_text(str(problem)), file=sys.stderr)
         return EXIT_CONFIG
-    except CannotListen as exc:
+    except (CannotListen, LivenessLockHeld) as exc:
         log.error("cannot start", extra=kv(error=str(exc)))
         return EXIT_FAILURE
     except NoDatabase as exc:

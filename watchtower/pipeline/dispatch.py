@@ -53,6 +53,7 @@ from watchtower.notify.base import Message, Notifier, Receipt
 from watchtower.notify.registry import split_target
 from watchtower.outage import watch
 from watchtower.pipeline.delivery import SEND, Claimed, DeliveryHooks, Verdict, notification_for
+from watchtower.pipeline.readdress import followed
 from watchtower.pipeline.retry_policy import PAUSE, PROBE_BASE
 from watchtower.pipeline.send_failures import FailureSteps
 from watchtower.pipeline.target_health import TargetHealth, scope
@@ -163,8 +164,15 @@ class Dispatcher(FailureSteps):
         # outage, no ops notice for a target nobody names). Else the failure is
         # recorded, and asked again: a reload between the two found it claimed.
         if self._follows(row, claimed=True):
+            # Re-addressed, or handed back to the replica whose config names
+            # the target (its sender's to send): either way not this failure's row.
+            done = (
+                "re-addressed"
+                if followed(self.db, row.id) == "moved"
+                else "left for the replica whose config names it"
+            )
             log.info(
-                "send to a target the config no longer names failed: re-addressed",
+                f"send to a target the config no longer names failed: {done}",
                 extra=kv(outbox_id=row.id, error=redact_text(error.reason)),
             )
             return
@@ -172,9 +180,10 @@ class Dispatcher(FailureSteps):
         self._follows(row)
 
     def _follows(self, row: Claimed, *, claimed: bool = False) -> bool:
-        """Whether ``row`` was re-addressed: a reload dropped its target while the
-        row was claimed, or it was queued for a target the config no longer names
-        (see :func:`~watchtower.pipeline.readdress.readdress_row`)."""
+        """Whether ``row`` is not this sender's any more: re-addressed (a reload
+        dropped its target while the row was claimed, or it was queued for a
+        target the config no longer names), or handed back to the replica whose
+        config names its target (see :func:`~watchtower.pipeline.readdress.readdress_row`)."""
         hooks = self.settings.hooks
         if hooks is None:
             return False

@@ -57,6 +57,8 @@ and brands it records, and the old row is ``skipped`` with where it went.
   a drain interval (not claimed again at once here), and whoever claims it
   next asks again: once that replica has died or reloaded without it, the
   row is re-addressed (:meth:`~watchtower.heartbeat.Heartbeat.named_elsewhere`).
+  Each row handed back is logged at INFO once (then at DEBUG), and reported
+  if that replica does not take it (:mod:`~watchtower.pipeline.readdress_left`).
   A replica of 0.3.1 does not say what it names: its rule holds then (sent as
   addressed if it loaded its config after this one did).
 """
@@ -65,19 +67,21 @@ from __future__ import annotations
 
 import logging
 import threading
+import weakref
 from collections.abc import Callable
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
-from sqlalchemy import select
+from sqlalchemy import Connection, Engine, select
 from sqlalchemy.orm import Session
 
 from watchtower.config import Config
 from watchtower.logs import kv
 from watchtower.pipeline import outbox_rows
 from watchtower.pipeline.delivery import Verdict
+from watchtower.pipeline.readdress_left import left_rows
 from watchtower.pipeline.readdress_routes import about, destination
 from watchtower.pipeline.route import configured_targets
 from watchtower.redact import redact_target
@@ -91,7 +95,7 @@ from watchtower.storage.tables import OutboxRow, SpikeAlertRow
 if TYPE_CHECKING:
     from watchtower.heartbeat import Elsewhere
 
-__all__ = ["Readdressed", "about", "readdress", "readdress_row"]
+__all__ = ["Followed", "Readdressed", "about", "followed", "readdress", "readdress_row"]
 
 log = logging.getLogger("watchtower.reload")
 
@@ -99,6 +103,11 @@ WAITING = ("pending", "held")
 
 #: How a spike alert or summary sent to ``ops_notify`` for want of a route says so.
 NO_ROUTE = "(no route for it now: sent to ops_notify)"
+
+#: What :func:`readdress_row` did with a row it answered ``True`` for: ``moved``
+#: (``skipped``, queued where it routes now) or ``left`` (handed back, waiting
+#: for the replica whose config names its target).
+Followed = Literal["moved", "left"]
 
 
 @dataclass
@@ -139,8 +148,9 @@ def readdress(session: Session, config: Config, now: datetime) -> list[Readdress
         )
         # Replaced, not added to: a row still claimed is listed again, the
         # others are sent, failed, or waiting (then moved just below).
-        _claimed.clear()
-        _claimed.update(held)
+        claimed = _claimed_of(session.get_bind())
+        claimed.clear()
+        claimed.update(held)
         moved = _readdress(session, config, known, now, None)
     _escalate_now(session, config, known, now)
     return moved
@@ -161,8 +171,9 @@ def readdress_row(
     is one ``config`` does not name (queued with an older config after
     :func:`readdress` looked); asked by that sender before the send
     (``claimed``: the row is still ``sending``, held by the caller) and once a
-    failed or parked outcome is written. ``True``: it is ``skipped``, queued
-    where it goes now (or already there): not sent here.
+    failed or parked outcome is written. ``True``: not sent here; ``skipped``,
+    queued where it goes now (or already there), or left for another replica
+    (below; :func:`followed` says which).
 
     A row nobody listed, for a target the config names, costs no query; a
     listed one is asked about once. ``elsewhere``, asked only about a target
@@ -174,8 +185,9 @@ def readdress_row(
     as addressed, as that config wants."""
     known = _known(config)
     with _lock:
-        listed = row in _claimed
-        _claimed.discard(row)
+        claimed_there = _claimed_of(db.engine)
+        listed = row in claimed_there
+        claimed_there.discard(row)
     if not listed and (target is None or target in known):
         return False
     found = elsewhere(target or "") if not listed and elsewhere is not None else "nobody"
@@ -185,10 +197,7 @@ def readdress_row(
         with db.writing() as session:
             delay = config.watchtower.drain_interval.total_seconds()
             outbox_rows.park(session, row, Verdict("defer", delay=delay), now)
-        log.info(
-            "notification for a target another replica's config names: left for it",
-            extra=kv(outbox_id=row, target=redact_target(target or "")),
-        )
+        left_rows(db.engine).left(row, target or "", now)  # at INFO once: back each drain
         return True
     if found == "newer":
         log.info(
@@ -199,6 +208,8 @@ def readdress_row(
         return False
     with db.writing() as session:
         moved = _readdress(session, config, known, now, row, claimed=claimed)
+    if moved:
+        left_rows(db.engine).forget(row)
     if moved and not listed:
         # Not the reload's doing: say where such a late row came from.
         log.info(
@@ -206,6 +217,21 @@ def readdress_row(
             extra=kv(outbox_id=row, target=redact_target(moved[0].old)),
         )
     return bool(moved)
+
+
+def followed(db: Database, row: int) -> Followed:
+    """What :func:`readdress_row` did with ``row`` when it answered ``True``, read
+    from the row (the delivery hook answers only whether): a re-addressed row is
+    ``skipped`` for good, one left for another replica waits."""
+    with db.session() as session:
+        status = session.scalar(select(OutboxRow.status).where(OutboxRow.id == row))
+    return "moved" if status == "skipped" else "left"
+
+
+def _claimed_of(bind: Engine | Connection) -> set[int]:
+    """The rows listed for the database of ``bind`` (under ``_lock``)."""
+    engine = bind if isinstance(bind, Engine) else bind.engine
+    return _claimed.setdefault(engine, set())
 
 
 def _known(config: Config) -> frozenset[str]:
@@ -219,10 +245,11 @@ def _known(config: Config) -> frozenset[str]:
 
 
 #: Rows a sender held (``sending``) when the last :func:`readdress` ran, for a
-#: target it no longer names; guarded by ``_lock``, which :func:`readdress`
-#: holds while it looks, so a sender asking after it wrote an outcome either
-#: finds its row listed or was seen waiting (and moved).
-_claimed: set[int] = set()
+#: target it no longer names, by database (row ids are its own); guarded by
+#: ``_lock``, which :func:`readdress` holds while it looks, so a sender asking
+#: after it wrote an outcome either finds its row listed or was seen waiting
+#: (and moved).
+_claimed: weakref.WeakKeyDictionary[Engine, set[int]] = weakref.WeakKeyDictionary()
 _lock = threading.Lock()
 #: The last config :func:`_known` was asked about, and the targets it names.
 _targets_of: tuple[Config, frozenset[str]] | None = None

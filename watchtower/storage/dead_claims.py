@@ -11,6 +11,10 @@ only if it is still the same claim (its claim time for a source, its
 claim. No clock is compared: a process whose claims were there before the
 judgement had its ``daemons`` row (and its liveness lock) before them, so the
 judgement saw it, whatever the hosts' clocks say.
+
+A source is leased by the one rule of :mod:`watchtower.storage.queries`
+(``leased``: its ``next_check_at`` exactly its claim time plus the lease),
+which the claim query writes and every recorded outcome moves away from.
 """
 
 from __future__ import annotations
@@ -19,9 +23,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, load_only
 
-from watchtower.storage.queries import LEASE
+from watchtower.storage.queries import leased
 from watchtower.storage.tables import OutboxRow, SourceRow
 
 __all__ = ["LeftClaims", "left_claims"]
@@ -38,17 +42,19 @@ class LeftClaims:
 
 def left_claims(session: Session, now: datetime) -> LeftClaims:
     """The sources leased and the notifications being sent, as of ``now``."""
-    sources = {
-        source_id: attempt
-        for source_id, next_check, attempt in session.execute(
-            select(SourceRow.id, SourceRow.next_check_at, SourceRow.last_attempt_at).where(
-                SourceRow.enabled.is_(True),
-                SourceRow.last_attempt_at.is_not(None),
-                SourceRow.next_check_at > now,
-            )
+    scheduled = session.scalars(
+        select(SourceRow)
+        .options(load_only(SourceRow.id, SourceRow.next_check_at, SourceRow.last_attempt_at))
+        .where(
+            SourceRow.enabled.is_(True),
+            SourceRow.last_attempt_at.is_not(None),
+            SourceRow.next_check_at > now,
         )
-        # A claim sets next_check_at to exactly its time plus the lease.
-        if next_check is not None and attempt is not None and next_check - attempt == LEASE
+    )
+    sources = {
+        row.id: row.last_attempt_at
+        for row in scheduled
+        if leased(row) and row.last_attempt_at is not None
     }
     notifications = {
         row_id: until

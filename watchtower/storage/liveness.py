@@ -22,7 +22,12 @@ claims then wait for their lease, as before.
 
 A probe reads ``pg_locks`` rather than trying the lock: behind a pooler in
 transaction mode, a try on the very server connection holding a live
-process's lock would succeed (a session never waits on its own locks).
+process's lock would succeed (a session never waits on its own locks). So no
+watchtower process ever holds a liveness lock exclusively, and taking one
+shared is refused only when another program holds that key exclusively: it is
+tried once, and :class:`LivenessLockHeld` names that program's server process.
+Two processes with one id (two ``run --once`` of one host: ``once@<host>``)
+both hold it, shared.
 """
 
 from __future__ import annotations
@@ -38,6 +43,7 @@ import sqlalchemy.exc
 from sqlalchemy import Connection, Engine, text
 from sqlalchemy.orm import Session
 
+from watchtower.errors import WatchtowerError
 from watchtower.logs import kv
 from watchtower.storage.engines import make_engine
 
@@ -45,6 +51,7 @@ __all__ = [
     "KEEP_EVERY",
     "LOCK_SPACE",
     "LivenessLock",
+    "LivenessLockHeld",
     "free_locks",
     "held_keys",
     "lock_key",
@@ -56,10 +63,6 @@ log = logging.getLogger("watchtower.heartbeat")
 #: The first key of the liveness locks of schema ``public`` ("wtdm": watchtower
 #: daemon), an ``int4``.
 LOCK_SPACE = 0x7774646D
-#: How many times, :data:`TAKE_PAUSE` seconds apart, taking the lock is tried:
-#: an old probe (a few milliseconds) held it otherwise.
-TAKE_TRIES = 40
-TAKE_PAUSE = 0.05
 #: Seconds between two checks of the lock's connection: a failover or a killed
 #: backend is noticed, and the lock taken again, within this much.
 KEEP_EVERY = 5.0
@@ -76,6 +79,11 @@ _GRANTED = """
     AND database = (SELECT oid FROM pg_database WHERE datname = current_database())
     AND classid::bigint = :space"""
 _HELD = text(f"SELECT DISTINCT objid::bigint {_GRANTED}")
+# Who holds one key exclusively (what refuses a shared take), by server process.
+_EXCLUSIVE = text(
+    f"SELECT DISTINCT pid {_GRANTED} AND objid::bigint = :key AND mode = 'ExclusiveLock'"
+    " ORDER BY pid"
+)
 # One statement, so one server connection even behind a pooler: which backend
 # answers, whether it holds this lock, whether any backend does.
 _CHECK = text(
@@ -89,6 +97,27 @@ def _int4(value: str) -> int:
     """A non-negative ``int4`` from the hash of ``value``."""
     digest = hashlib.blake2b(value.encode(), digest_size=4).digest()
     return int.from_bytes(digest, "big") & 0x7FFFFFFF
+
+
+class LivenessLockHeld(WatchtowerError):
+    """Another program holds this process's liveness lock exclusively (a
+    watchtower process takes it shared only): ``holders``, the PostgreSQL server
+    processes (``pg_stat_activity.pid``) holding it, empty if it let go since."""
+
+    def __init__(self, daemon_id: str, space: int, key: int, holders: list[int]) -> None:
+        self.daemon_id = daemon_id
+        self.holders = holders
+        by = (
+            "server process " + ", ".join(str(pid) for pid in holders)
+            if holders
+            else "a session that has let go of it since"
+        )
+        super().__init__(
+            f"the liveness lock of watchtower process {daemon_id} (advisory lock"
+            f" ({space}, {key})) is held exclusively by PostgreSQL {by}; watchtower"
+            " takes it shared only, so another program holds it"
+            " (pg_stat_activity says which)"
+        )
 
 
 def lock_key(daemon_id: str) -> int:
@@ -149,7 +178,8 @@ class LivenessLock:
 
     def take(self) -> None:
         """Connect and take the lock, then keep it; raise when the database cannot
-        be reached or the lock stays taken (the start fails as it would anyway)."""
+        be reached (the start fails as it would anyway), or
+        :class:`LivenessLockHeld` when another program holds the lock."""
         with self._mutex:
             self._closed.clear()
             if self._connection is None:
@@ -180,7 +210,16 @@ class LivenessLock:
             return
         try:
             self._connection = self._connect()
-        except (sqlalchemy.exc.SQLAlchemyError, TimeoutError) as exc:
+        except LivenessLockHeld as exc:
+            # Its holder makes this process look live meanwhile: said, not fatal.
+            if not self._lost:
+                log.warning(
+                    "liveness lock not held: another program holds it",
+                    extra=kv(daemon=self.daemon_id, error=str(exc)),
+                )
+            self._lost = True
+            return
+        except sqlalchemy.exc.SQLAlchemyError as exc:
             if not self._lost:
                 log.warning(
                     "liveness lock not held: a process starting now takes this one for dead",
@@ -262,23 +301,23 @@ class LivenessLock:
         return {"space": self._space, "key": lock_key(self.daemon_id)}
 
     def _connect(self) -> Connection:
+        """A connection of its own holding the lock, taken once: only another
+        program's exclusive hold refuses it (:class:`LivenessLockHeld`)."""
         connection = self.engine.connect().execution_options(isolation_level="AUTOCOMMIT")
         try:
             self._space = _space_of(connection)
             key = self._key()
-            for _ in range(TAKE_TRIES):
-                taken, self._backend = connection.execute(_TAKE, key).one()
-                if taken:
-                    return connection
-                if self._closed.wait(TAKE_PAUSE):
-                    break
+            taken, self._backend = connection.execute(_TAKE, key).one()
+            if taken:
+                return connection
+            holders = [int(pid) for pid in connection.scalars(_EXCLUSIVE, key)]
         except BaseException:
             connection.invalidate()
             connection.close()
             raise
         connection.invalidate()
         connection.close()
-        raise TimeoutError(f"liveness lock of {self.daemon_id} stays taken")
+        raise LivenessLockHeld(self.daemon_id, key["space"], key["key"], holders)
 
 
 def _watch(ref: weakref.ref[LivenessLock], closed: threading.Event) -> None:

@@ -106,7 +106,7 @@ def _waits_longer_than_every(row: SourceRow, settings: SourceSettings, now: date
     """A healthy source's next check lies further than its ``every`` (with the
     poller's 10% jitter) allows: ``every`` was made shorter. A failing source's
     backoff and Retry-After are kept."""
-    if row.next_check_at is None or row.consecutive_failures or _leased(row):
+    if row.next_check_at is None or row.consecutive_failures or leased(row):
         return False
     next_check = row.next_check_at
     if next_check.tzinfo is None:  # SQLite gives back naive UTC
@@ -193,7 +193,7 @@ def claim_due_sources(
 LEASE = timedelta(minutes=10)
 
 
-def _leased(row: SourceRow) -> bool:
+def leased(row: SourceRow) -> bool:
     """Claimed and not yet recorded: a claim sets ``next_check_at`` to exactly
     ``last_attempt_at + LEASE``, and an outcome always moves it elsewhere."""
     next_check, attempt = row.next_check_at, row.last_attempt_at
@@ -209,7 +209,7 @@ def release_leases(
 ) -> int:
     """Make due now the sources whose lease is still held; return how many.
 
-    Such a row (see :func:`_leased`) is a claim whose outcome was never
+    Such a row (see :func:`leased`) is a claim whose outcome was never
     recorded. Only for a database one process uses: another replica's leases
     are live. ``only``: the leases seen before this process judged the others
     dead (source id → its claim's ``last_attempt_at``,
