@@ -1,4 +1,5 @@
-"""Fixtures shared by the alerting end-to-end tests: an injectable clock and an App factory."""
+"""Fixtures shared by the alerting end-to-end tests: an injectable clock, App
+factories, and the two webhook services of the re-addressing tests."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import pytest
 
 from tests.e2e.alerting_helpers import Clock, base_config, make_app
 from tests.e2e.scenario import ACME_FR, GOOGLE_ALERTS, config_text
+from tests.servers.answering import AnsweringService
 from tests.servers.http import FeedServer, Resource
 from tests.servers.slack import FakeSlack
 from tests.servers.smtp import SmtpServer
@@ -45,6 +47,23 @@ def app_for(
 
 
 @pytest.fixture
+def polling_app() -> Iterator[Callable[[Path, Clock], App]]:
+    """Start Apps on a config file and a clock, polling with no politeness delay
+    (every "site" of the local feed server is 127.0.0.1); closed afterwards."""
+    apps: list[App] = []
+
+    def start(path: Path, clock: Clock) -> App:
+        app = make_app(path, clock)
+        app.http.politeness_delay = 0.0
+        apps.append(app)
+        return app
+
+    yield start
+    for app in apps:
+        app.close()
+
+
+@pytest.fixture
 def configure(
     database_url: str, slack: FakeSlack, smtp: SmtpServer, write_config: Callable[[str], Path]
 ) -> Callable[[str], Path]:
@@ -67,3 +86,19 @@ def setup(
     feeds.resources["/forum.rss"] = Resource(ACME_FR, "application/rss+xml")
     monkeypatch.setenv("SLACK_BOT_TOKEN", slack.token)
     return write_config(config_text(database_url, feeds, slack, smtp))
+
+
+@pytest.fixture
+def old_hook() -> Iterator[AnsweringService]:
+    """The service behind the webhook URL the operator replaces (see tests/e2e/webhooks.py)."""
+    server = AnsweringService()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def new_hook() -> Iterator[AnsweringService]:
+    """The service behind the webhook URL the operator puts in its place."""
+    server = AnsweringService()
+    yield server
+    server.stop()

@@ -7,6 +7,7 @@ from collections.abc import Callable
 from datetime import timedelta
 
 from tests.e2e.alerting_helpers import Clock, queue, rows
+from tests.e2e.stories import BLOG_B, FORUM_C, queue_first_sighting, queue_sighting
 from tests.french import nb, readable
 from tests.servers.slack import FakeSlack
 from tests.servers.smtp import SmtpServer
@@ -16,24 +17,13 @@ from watchtower.health import render_status
 PNG = b"\x89PNG\r\n\x1a\n"
 
 
-def story(story_id: int, first: bool, sightings: int) -> dict[str, object]:
-    return {"id": story_id, "first": first, "sightings": sightings, "edited": False}
-
-
 def test_story_sightings_are_thread_replies_and_the_parent_counts_them(
     app_for: Callable[[str], App], slack: FakeSlack, clock: Clock
 ) -> None:
     app = app_for("")
     # The reply is queued before its parent is sent: it waits, it does not go top-level.
-    queue(
-        app,
-        "slack:#veille",
-        key="reply1",
-        story=story(7, False, 2),
-        source="blog-b",
-        url="https://www.blog-b.example/acme",
-    )
-    parent_ids = queue(app, "slack:#veille", key="parent", story=story(7, True, 1))
+    queue_sighting(app, "reply1", 2, **BLOG_B)
+    parent_ids = queue_first_sighting(app)
     with app.db.session() as session:
         from watchtower.storage.tables import OutboxRow
 
@@ -48,14 +38,7 @@ def test_story_sightings_are_thread_replies_and_the_parent_counts_them(
     assert waiting.status == "pending" and waiting.attempts == 0
 
     clock.advance(seconds=31)
-    queue(
-        app,
-        "slack:#veille",
-        key="reply2",
-        story=story(7, False, 3),
-        source="forum-c",
-        url="https://forum-c.example/t/9",
-    )
+    queue_sighting(app, "reply2", 3, **FORUM_C)
     app.outbox.drain()
     clock.advance(seconds=6)
     app.outbox.drain()

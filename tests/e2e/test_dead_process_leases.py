@@ -14,24 +14,22 @@ Each process now holds a liveness lock PostgreSQL drops when its socket closes
 
 from __future__ import annotations
 
-import contextlib
 import io
 import logging
 import os
 import signal
 import subprocess
 import sys
-import threading
 import time
 from collections.abc import Callable, Iterator
 from datetime import timedelta
-from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select, text, update
 
 from tests.conftest import ROOT
+from tests.e2e.forum_and_blog import BLOG, Hanging, forum_and_blog_config
 from tests.servers.http import FeedServer, Resource
 from watchtower.app import App
 from watchtower.config import load_config
@@ -41,39 +39,6 @@ from watchtower.storage.engines import make_engine
 from watchtower.storage.tables import DAEMONS, ITEMS, SOURCES, OutboxRow
 
 pytestmark = pytest.mark.timeout(90)
-
-
-def rss(title: str, guid: str) -> bytes:
-    return (
-        '<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><title>F</title>'
-        "<link>https://forum.example.fr/</link>"
-        f"<item><title>{title}</title><link>https://forum.example.fr/t/{guid}</link>"
-        f"<guid>{guid}</guid></item></channel></rss>"
-    ).encode()
-
-
-FORUM = rss("Acmé ouvre une agence", "post-1")
-BLOG = rss("Acmé recrute", "blog-1")
-
-
-class Hanging:
-    """``/forum.rss``: the first request (the daemon about to be killed) hangs
-    until :attr:`release` is set; later ones answer at once."""
-
-    def __init__(self) -> None:
-        self.asked = threading.Event()
-        self.release = threading.Event()
-
-    def __call__(self, handler: BaseHTTPRequestHandler) -> None:
-        if not self.asked.is_set():
-            self.asked.set()
-            self.release.wait(60)
-        handler.send_response(200)
-        handler.send_header("Content-Type", "application/rss+xml")
-        handler.send_header("Content-Length", str(len(FORUM)))
-        handler.end_headers()
-        with contextlib.suppress(OSError):  # the killed daemon's socket
-            handler.wfile.write(FORUM)
 
 
 @pytest.fixture
@@ -88,34 +53,7 @@ def forum(feeds: FeedServer) -> Iterator[Hanging]:
 @pytest.fixture
 def config(database_url: str, feeds: FeedServer, write_config: Callable[[str], Path]) -> Path:
     # An hour between rounds and drains: the first daemon is killed inside its first round.
-    return write_config(
-        f"""
-[watchtower]
-database_url = "{database_url}"
-backlog = "all"
-poll_interval = "1h"
-drain_interval = "1h"
-default_notify = ["console:#veille"]
-
-[[brands]]
-name = "Acmé"
-terms = ["Acmé"]
-
-[[sources]]
-name = "forum"
-kind = "rss"
-url = "{feeds.url("/forum.rss")}"
-every = "1h"
-allow_private = true
-
-[[sources]]
-name = "blog"
-kind = "rss"
-url = "{feeds.url("/blog.rss")}"
-every = "1h"
-allow_private = true
-"""
-    )
+    return write_config(forum_and_blog_config(database_url, feeds, 'backlog = "all"'))
 
 
 def start_daemon(config: Path) -> subprocess.Popen[bytes]:

@@ -11,26 +11,21 @@ client would.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from collections.abc import Callable
+from datetime import timedelta
 from email.message import EmailMessage
 from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
 
-from tests.e2e.alerting_helpers import Clock, make_app
+from tests.e2e.alerting_helpers import Clock
 from tests.e2e.crisis_day import Article, appstore, phpbb, rss
+from tests.e2e.digest_day import CRISIS, DIRECTOR, MORNING, START, Rounds, delivery, plain_of
 from tests.servers.http import FeedServer, Resource
 from tests.servers.smtp import SmtpServer
 from watchtower.app import App
 
-DIRECTOR = "email:dircom@acme.example"
-#: Wednesday 25 November 2026, 08:31 in Paris (UTC+1): just after yesterday's digest.
-START = datetime(2026, 11, 25, 7, 31, tzinfo=UTC)
-#: Thursday 26 November, 08:31 in Paris: the digest is out.
-MORNING = datetime(2026, 11, 26, 7, 31, tzinfo=UTC)
 SITES = [
     "lemonde.example",
     "lefigaro.example",
@@ -51,28 +46,13 @@ DISPATCH_TEXT = (
     "primo-accédants, avec un taux fixe garanti et des frais de dossier offerts "
     "jusqu'à la fin de l'année, a indiqué la banque dans un communiqué."
 )
-CRISIS = [
-    "Piratage chez Banque Acmé : des données de clients en vente",
-    "Banque Acmé confirme un piratage de son site",
-    "Piratage Banque Acmé : la CNIL saisie",
-    "Après le piratage, Banque Acmé conseille de changer de mot de passe",
-    "Piratage de Banque Acmé : ce que l'on sait",
-]
 
 
-@dataclass
-class Night:
-    app: App
-    clock: Clock
-    smtp: SmtpServer
-
-    def step(self) -> None:
-        self.app.poller.poll(all_sources=True)
-        self.app.alerting.tick()
-        self.app.outbox.drain()
+class Night(Rounds):
+    """The daemon's day and night, from :data:`START` to :data:`MORNING`."""
 
     def digest(self) -> EmailMessage:
-        [mail] = [m for m in self.smtp.messages if re.search("Résumé|digest", str(m["Subject"]))]
+        [mail] = self.digests()
         return mail
 
 
@@ -106,12 +86,6 @@ def html_of(mail: EmailMessage) -> _Text:
     return parser
 
 
-def plain_of(mail: EmailMessage) -> str:
-    part = mail.get_body(("plain",))
-    assert isinstance(part, EmailMessage)
-    return str(part.get_content())
-
-
 def config(database_url: str, feeds: FeedServer, smtp: SmtpServer, lang: str) -> str:
     sources = "".join(
         f"""
@@ -129,13 +103,7 @@ database_url = "{database_url}"
 language = "{lang}"
 timezone = "Europe/Paris"
 default_notify = ["{DIRECTOR}"]
-
-[email]
-smtp_host = "127.0.0.1"
-smtp_port = {smtp.port}
-starttls = false
-from = "Veille Acmé <veille@acme.example>"
-
+{delivery(smtp)}
 [[brands]]
 name = "Banque Acmé"
 terms = ["Banque Acmé"]
@@ -227,26 +195,17 @@ def night_for(
     feeds: FeedServer,
     smtp: SmtpServer,
     write_config: Callable[[str], Path],
-) -> Iterator[Callable[[str], Night]]:
-    apps: list[App] = []
-
+    polling_app: Callable[[Path, Clock], App],
+) -> Callable[[str], Night]:
     def run(lang: str) -> Night:
         clock = Clock(now=START)
         serve(feeds)
-        app = make_app(write_config(config(database_url, feeds, smtp, lang)), clock)
-        app.http.politeness_delay = 0.0
-        apps.append(app)
-        night = Night(app, clock, smtp)
-        while clock.now < MORNING:
-            night.step()
-            clock.advance(hours=3)
-        clock.now = MORNING
-        night.step()
+        app = polling_app(write_config(config(database_url, feeds, smtp, lang)), clock)
+        night = Night([app], clock, smtp)
+        night.until(MORNING, every=timedelta(hours=3))  # a round every 3 hours, the last at 08:31
         return night
 
-    yield run
-    for app in apps:
-        app.close()
+    return run
 
 
 def test_the_directors_morning_digest(night_for: Callable[[str], Night]) -> None:

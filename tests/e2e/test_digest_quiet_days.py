@@ -12,8 +12,7 @@ digest to just after today's; replicas share one database.
 
 from __future__ import annotations
 
-import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
@@ -21,27 +20,15 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.alerting_helpers import Clock, make_app
+from tests.e2e.alerting_helpers import Clock
 from tests.e2e.crisis_day import Article, rss
+from tests.e2e.digest_day import CRISIS, DIRECTOR, MORNING, START, Rounds, delivery, plain_of
 from tests.french import nb, readable
 from tests.servers.http import FeedServer, Resource
 from tests.servers.slack import FakeSlack
 from tests.servers.smtp import SmtpServer
 from watchtower.app import App
 from watchtower.storage.tables import OutboxRow
-
-DIRECTOR = "email:dircom@acme.example"
-#: Wednesday 25 November 2026, 08:31 in Paris: just after yesterday's digest time.
-START = datetime(2026, 11, 25, 7, 31, tzinfo=UTC)
-#: Thursday 26 November, 08:31 in Paris: the digest is due.
-MORNING = datetime(2026, 11, 26, 7, 31, tzinfo=UTC)
-CRISIS = [
-    "Piratage chez Banque Acmé : des données de clients en vente",
-    "Banque Acmé confirme un piratage de son site",
-    "Piratage Banque Acmé : la CNIL saisie",
-    "Après le piratage, Banque Acmé conseille de changer de mot de passe",
-    "Piratage de Banque Acmé : ce que l'on sait",
-]
 
 
 def config(
@@ -61,18 +48,7 @@ database_url = "{database_url}"
 language = "{lang}"
 timezone = "Europe/Paris"
 default_notify = ["{target}"]
-
-[slack]
-default_channel = "#veille"
-api_url = "{slack.api_url}"
-channel_interval = "0s"
-
-[email]
-smtp_host = "127.0.0.1"
-smtp_port = {smtp.port}
-starttls = false
-from = "Veille Acmé <veille@acme.example>"
-
+{delivery(smtp, slack)}
 [[brands]]
 name = "Banque Acmé"
 terms = ["Banque Acmé"]
@@ -122,28 +98,10 @@ def unrelated(at: datetime) -> list[Article]:
 
 
 @dataclass
-class Daemons:
+class Daemons(Rounds):
     """One or more watchtower replicas on one database, with one clock."""
 
-    apps: list[App]
-    clock: Clock
-    smtp: SmtpServer
     slack: FakeSlack
-
-    def step(self) -> None:
-        for app in self.apps:
-            app.poller.poll(all_sources=True)
-            app.alerting.tick()
-            app.outbox.drain()
-
-    def until(self, end: datetime, every: timedelta = timedelta(hours=3)) -> None:
-        while self.clock.now < end:
-            self.step()
-            self.clock.now = min(self.clock.now + every, end)
-        self.step()
-
-    def digests(self) -> list[EmailMessage]:
-        return [m for m in self.smtp.messages if re.search("Résumé|digest", str(m["Subject"]))]
 
     def summaries(self) -> list[OutboxRow]:
         with self.apps[0].db.session() as session:
@@ -158,30 +116,18 @@ def daemons(
     smtp: SmtpServer,
     slack: FakeSlack,
     write_config: Callable[[str], Path],
+    polling_app: Callable[[Path, Clock], App],
     monkeypatch: pytest.MonkeyPatch,
-) -> Iterator[Callable[..., Daemons]]:
+) -> Callable[..., Daemons]:
     monkeypatch.setenv("SLACK_BOT_TOKEN", slack.token)
-    apps: list[App] = []
 
     def build(replicas: int = 1, start: datetime = START, **options: str) -> Daemons:
         clock = Clock(now=start)
         slack.clock = clock.timestamp
         path = write_config(config(database_url, feeds, smtp, slack, **options))
-        for _ in range(replicas):
-            app = make_app(path, clock)
-            app.http.politeness_delay = 0.0
-            apps.append(app)
-        return Daemons(apps[-replicas:], clock, smtp, slack)
+        return Daemons([polling_app(path, clock) for _ in range(replicas)], clock, smtp, slack)
 
-    yield build
-    for app in apps:
-        app.close()
-
-
-def plain_of(mail: EmailMessage) -> str:
-    part = mail.get_body(("plain",))
-    assert isinstance(part, EmailMessage)
-    return str(part.get_content())
+    return build
 
 
 def html_of(mail: EmailMessage) -> str:

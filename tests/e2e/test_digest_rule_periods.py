@@ -12,17 +12,15 @@ outbox drains, aiosmtpd, the fake Slack Web API) runs on an injected clock.
 
 from __future__ import annotations
 
-import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
-from email.message import EmailMessage
 from pathlib import Path
 
 import pytest
 
-from tests.e2e.alerting_helpers import Clock, make_app
+from tests.e2e.alerting_helpers import Clock
 from tests.e2e.crisis_day import Article, rss
-from tests.e2e.test_digest_quiet_days import plain_of
+from tests.e2e.digest_day import Rounds, delivery, plain_of
 from tests.french import nb
 from tests.servers.http import FeedServer, Resource
 from tests.servers.slack import FakeSlack
@@ -42,18 +40,7 @@ def config(
 database_url = "{database_url}"
 timezone = "Europe/Paris"
 default_notify = ["{TEAM}"]
-
-[slack]
-default_channel = "#veille"
-api_url = "{slack.api_url}"
-channel_interval = "0s"
-
-[email]
-smtp_host = "127.0.0.1"
-smtp_port = {smtp.port}
-starttls = false
-from = "Veille Acmé <veille@acme.example>"
-
+{delivery(smtp, slack)}
 [[brands]]
 name = "Banque Acmé"
 terms = ["Banque Acmé"]
@@ -83,9 +70,12 @@ digest = "{digest}"
 """
 
 
-class Run:
+class Run(Rounds):
+    """One daemon, and the press feed it reads, where a test publishes articles."""
+
     def __init__(self, app: App, clock: Clock, feeds: FeedServer, smtp: SmtpServer) -> None:
-        self.app, self.clock, self.feeds, self.smtp = app, clock, feeds, smtp
+        super().__init__([app], clock, smtp)
+        self.feeds = feeds
         self.articles: list[Article] = []
 
     def publish(self, title: str, slug: str) -> None:
@@ -93,20 +83,6 @@ class Run:
         self.feeds.resources["/presse-eco.rss"] = Resource(
             rss("presse-eco", self.articles), "application/rss+xml"
         )
-
-    def step(self) -> None:
-        self.app.poller.poll(all_sources=True)
-        self.app.alerting.tick()
-        self.app.outbox.drain()
-
-    def until(self, end: datetime, every: timedelta) -> None:
-        while self.clock.now < end:
-            self.step()
-            self.clock.now = min(self.clock.now + every, end)
-        self.step()
-
-    def digests(self) -> list[EmailMessage]:
-        return [m for m in self.smtp.messages if re.search("Résumé", str(m["Subject"]))]
 
 
 @pytest.fixture
@@ -116,24 +92,20 @@ def run_with(
     smtp: SmtpServer,
     slack: FakeSlack,
     write_config: Callable[[str], Path],
+    polling_app: Callable[[Path, Clock], App],
     monkeypatch: pytest.MonkeyPatch,
-) -> Iterator[Callable[[str], Run]]:
+) -> Callable[[str], Run]:
     monkeypatch.setenv("SLACK_BOT_TOKEN", slack.token)
-    apps: list[App] = []
 
     def build(digest: str) -> Run:
         clock = Clock(now=START)
         slack.clock = clock.timestamp
-        app = make_app(write_config(config(database_url, feeds, smtp, slack, digest)), clock)
-        app.http.politeness_delay = 0.0
-        apps.append(app)
+        app = polling_app(write_config(config(database_url, feeds, smtp, slack, digest)), clock)
         run = Run(app, clock, feeds, smtp)
         run.publish("Le CAC 40 finit stable", "cac40")
         return run
 
-    yield build
-    for app in apps:
-        app.close()
+    return build
 
 
 def test_an_hourly_rule_digest_without_notify_is_titled_and_counted_hourly(

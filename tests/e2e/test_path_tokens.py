@@ -8,13 +8,11 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-import sqlalchemy
 
 from tests.e2e.scenario import ACME_FR
+from tests.e2e.secret_urls import refused_source_config, run_once_then_status, stored
 from tests.servers.http import FeedServer, Resource
 from tests.servers.webhook import Webhook
-from watchtower.cli import main
-from watchtower.storage.engines import make_engine
 
 TOKEN = "Q2hhbmdlTWUxMjM0NTY3ODkwSGVsbG8"
 HOOK_TOKEN = "xq7hpyw8jbrzbfwmo4ngtk3d9r"  # a Mattermost incoming webhook's shape
@@ -35,33 +33,11 @@ def test_a_failing_source_with_a_token_in_its_path(
 ) -> None:
     # Loopback without allow_private: refused, and the refusal quotes the URL.
     url = feeds.url(f"/private/{TOKEN}/atom.xml")
-    path = write_config(
-        f"""
-[watchtower]
-database_url = "{database_url}"
-ops_notify = ["console:#ops"]
-
-[[brands]]
-name = "Acmé"
-terms = ["Acmé"]
-
-[[sources]]
-name = "prive"
-kind = "rss"
-url = "{url}"
-"""
-    )
-    assert main(["run", "--once", "--config", str(path)]) == 1
-    assert main(["status", "--config", str(path)]) == 0
-    output = capfd.readouterr()
-    assert "/private/…/atom.xml" in output.out + output.err
-    assert TOKEN not in output.out + output.err
-    engine = make_engine(database_url)
-    try:
-        with engine.connect() as conn:
-            [error] = conn.execute(sqlalchemy.text("SELECT last_error FROM sources")).scalars()
-    finally:
-        engine.dispose()
+    path = write_config(refused_source_config(database_url, url))
+    out, err = run_once_then_status(path, capfd)
+    assert "/private/…/atom.xml" in out + err
+    assert TOKEN not in out + err
+    [error] = stored(database_url, "SELECT last_error FROM sources")
     assert "/private/…/atom.xml" in error and TOKEN not in error
 
 
@@ -95,16 +71,8 @@ url = "{feeds.url("/forum.rss")}"
 allow_private = true
 """
     )
-    assert main(["run", "--once", "--config", str(path)]) == 1
-    assert main(["status", "--config", str(path)]) == 0
-    output = capfd.readouterr()
-    assert "notification failed" in output.err
-    assert HOOK_TOKEN not in output.out + output.err
-    engine = make_engine(database_url)
-    try:
-        with engine.connect() as conn:
-            errors = conn.execute(sqlalchemy.text("SELECT last_error FROM outbox")).scalars()
-            stored = [e for e in errors if e]
-    finally:
-        engine.dispose()
-    assert stored and all(HOOK_TOKEN not in e for e in stored)
+    out, err = run_once_then_status(path, capfd)
+    assert "notification failed" in err
+    assert HOOK_TOKEN not in out + err
+    errors = [e for e in stored(database_url, "SELECT last_error FROM outbox") if e]
+    assert errors and all(HOOK_TOKEN not in e for e in errors)

@@ -11,7 +11,7 @@ HTTP services; the reload runs inside the old service's answer, as the send wait
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -19,26 +19,10 @@ import pytest
 
 from tests.e2e.alerting_helpers import Clock, queue, rows
 from tests.e2e.test_readdress_after_reload import drain_for, rule
+from tests.e2e.webhooks import webhook_targets
 from tests.servers.answering import AnsweringService
 from watchtower.app import App
 from watchtower.reload import Reloader
-
-OLD_SECRET = "vieuxJet0nRevoque"
-NEW_SECRET = "n0uveauJetonValide"
-
-
-@pytest.fixture
-def old_hook() -> Iterator[AnsweringService]:
-    server = AnsweringService()
-    yield server
-    server.stop()
-
-
-@pytest.fixture
-def new_hook() -> Iterator[AnsweringService]:
-    server = AnsweringService()
-    yield server
-    server.stop()
 
 
 def correct_during_first_post(
@@ -52,8 +36,7 @@ def correct_during_first_post(
     ``status``; the operator corrects the URL (and the daemon reloads) while the
     first post is on its way. Returns the app, the old and new targets and the
     reload's outcome (``[True]`` once it took place)."""
-    old = f"apprise:json://127.0.0.1:{old_hook.port}/webhooks/{OLD_SECRET}"
-    new = f"apprise:json://127.0.0.1:{new_hook.port}/webhooks/{NEW_SECRET}"
+    old, new = webhook_targets(old_hook, new_hook)
     app = app_for(rule("équipe", old))
     reloader = Reloader(app)
     queue(app, old, 3, key="matin", rules=["équipe"])

@@ -15,7 +15,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
 
@@ -24,6 +24,7 @@ import pytest
 from tests.e2e.alerting_helpers import Clock, make_app, queue, rows
 from tests.e2e.test_readdress_after_reload import drain_for, rule
 from tests.e2e.test_readdress_alerts_digests import spikes
+from tests.e2e.webhooks import NEW_SECRET, OLD_SECRET, webhook_targets
 from tests.servers.answering import AnsweringService
 from tests.servers.slack import FakeSlack
 from tests.servers.smtp import SmtpServer
@@ -32,30 +33,27 @@ from watchtower.reload import Reloader
 from watchtower.spike_alert import queue_alert
 from watchtower.spikes import Verdict, scopes
 
-OLD_SECRET = "vieuxJet0nRevoque"
-NEW_SECRET = "n0uveauJetonValide"
 READDRESSED = "(config changed)"
 
 
-@pytest.fixture
-def old_hook() -> Iterator[AnsweringService]:
-    server = AnsweringService()
-    yield server
-    server.stop()
-
-
-@pytest.fixture
-def new_hook() -> Iterator[AnsweringService]:
-    server = AnsweringService()
-    yield server
-    server.stop()
-
-
-def hooks(old_hook: AnsweringService, new_hook: AnsweringService) -> tuple[str, str]:
-    return (
-        f"apprise:json://127.0.0.1:{old_hook.port}/webhooks/{OLD_SECRET}",
-        f"apprise:json://127.0.0.1:{new_hook.port}/webhooks/{NEW_SECRET}",
-    )
+def spike_alert_queued_after_reload(
+    app_for: Callable[[str], App], configure: Callable[[str], Path], clock: Clock, config: str
+) -> App:
+    """An App whose ``[spikes]`` alert ``slack:#crise-ancien`` and the direction.
+    The operator rewrites the config with ``config`` as its extra TOML and the
+    daemon reloads; the spikes job, which read its scopes before the reload,
+    queues Acmé's alert after it; two minutes of drains follow."""
+    app = app_for(spikes("slack:#crise-ancien", "email:direction@example.fr"))
+    reloader = Reloader(app)
+    [scope] = [s for s in scopes(app.loaded.config) if (s.kind, s.name) == ("brand", "Acmé")]
+    configure(config)
+    assert reloader.reload() is True
+    with app.db.session() as session:
+        queue_alert(
+            session, scope, Verdict(40, 2.0, 1e-9, 9.0, True), timedelta(hours=1), clock.now
+        )
+    drain_for(app, clock, 2)
+    return app
 
 
 @pytest.mark.parametrize(
@@ -76,7 +74,7 @@ def test_a_row_queued_for_the_old_url_after_the_reload_goes_to_the_new_url(
 ) -> None:
     caplog.set_level(logging.INFO, logger="watchtower")
     old_hook.status = old_status
-    old, new = hooks(old_hook, new_hook)
+    old, new = webhook_targets(old_hook, new_hook)
     app = app_for(rule("équipe", old))
     reloader = Reloader(app)
     configure(rule("équipe", new))
@@ -107,17 +105,10 @@ def test_a_spike_alert_the_spikes_job_queued_with_the_old_config_follows_the_cha
     slack: FakeSlack,
     clock: Clock,
 ) -> None:
-    app = app_for(spikes("slack:#crise-ancien", "email:direction@example.fr"))
-    reloader = Reloader(app)
     # The spikes job read its scopes before the reload, and queues after it.
-    [scope] = [s for s in scopes(app.loaded.config) if (s.kind, s.name) == ("brand", "Acmé")]
-    configure(spikes("slack:#crise", "email:direction@example.fr"))
-    assert reloader.reload() is True
-    with app.db.session() as session:
-        queue_alert(
-            session, scope, Verdict(40, 2.0, 1e-9, 9.0, True), timedelta(hours=1), clock.now
-        )
-    drain_for(app, clock, 2)
+    app = spike_alert_queued_after_reload(
+        app_for, configure, clock, spikes("slack:#crise", "email:direction@example.fr")
+    )
 
     assert not [m for m in slack.messages if m["channel_id"] == slack.channel_id("#crise-ancien")]
     [post] = [m for m in slack.posts() if m["channel_id"] == slack.channel_id("#crise")]
@@ -133,16 +124,8 @@ def test_with_no_route_left_a_late_alert_goes_to_ops_and_says_so(
     smtp: SmtpServer,
     clock: Clock,
 ) -> None:
-    app = app_for(spikes("slack:#crise-ancien", "email:direction@example.fr"))
-    reloader = Reloader(app)
-    [scope] = [s for s in scopes(app.loaded.config) if (s.kind, s.name) == ("brand", "Acmé")]
-    configure("")  # [spikes] removed: nothing routes a spike alert now
-    assert reloader.reload() is True
-    with app.db.session() as session:
-        queue_alert(
-            session, scope, Verdict(40, 2.0, 1e-9, 9.0, True), timedelta(hours=1), clock.now
-        )
-    drain_for(app, clock, 2)
+    # [spikes] removed: nothing routes a spike alert now.
+    app = spike_alert_queued_after_reload(app_for, configure, clock, "")
 
     assert not [m for m in slack.messages if m["channel_id"] == slack.channel_id("#crise-ancien")]
     assert sum("Acmé" in str(m["Subject"]) for m in smtp.messages if m["To"] == "ops@example.fr")
@@ -162,7 +145,7 @@ def test_two_replicas_draining_together_readdress_each_late_row_once(
 ) -> None:
     if database_url.startswith("sqlite"):
         pytest.skip("replicas share PostgreSQL; a SQLite file has one daemon")
-    old, new = hooks(old_hook, new_hook)
+    old, new = webhook_targets(old_hook, new_hook)
     first = app_for(rule("équipe", new))
     second = make_app(configure(rule("équipe", new)), clock)  # same database, same file
     try:
@@ -196,7 +179,7 @@ def test_a_replica_still_on_the_old_file_leaves_what_the_newer_config_queued_to_
     # one not updated yet must not send what the newer config queued for its new
     # target back to the old one; each leaves to the other the rows of a target
     # only the other's config names, until the files agree.
-    old, new = hooks(old_hook, new_hook)
+    old, new = webhook_targets(old_hook, new_hook)
     newer = app_for(rule("équipe", new))
     older = make_app(configure(rule("équipe", old)), clock)
     try:

@@ -14,7 +14,7 @@ posts to local HTTP services; PostgreSQL, as replicas share it.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
 
@@ -22,13 +22,11 @@ import pytest
 
 from tests.e2e.alerting_helpers import Clock, make_app, queue, rows
 from tests.e2e.test_readdress_after_reload import rule
+from tests.e2e.webhooks import webhook_targets
 from tests.servers.answering import AnsweringService
 from watchtower.app import App
 from watchtower.reload import Reloader
 from watchtower.storage.daemons import upsert_daemon
-
-OLD_SECRET = "vieuxJet0nRevoque"
-NEW_SECRET = "n0uveauJetonValide"
 
 
 @pytest.fixture(autouse=True)
@@ -38,25 +36,8 @@ def _postgres(database_url: str) -> None:
 
 
 @pytest.fixture
-def old_hook() -> Iterator[AnsweringService]:
-    server = AnsweringService()
-    yield server
-    server.stop()
-
-
-@pytest.fixture
-def new_hook() -> Iterator[AnsweringService]:
-    server = AnsweringService()
-    yield server
-    server.stop()
-
-
-@pytest.fixture
 def hooks(old_hook: AnsweringService, new_hook: AnsweringService) -> tuple[str, str]:
-    return (
-        f"apprise:json://127.0.0.1:{old_hook.port}/webhooks/{OLD_SECRET}",
-        f"apprise:json://127.0.0.1:{new_hook.port}/webhooks/{NEW_SECRET}",
-    )
+    return webhook_targets(old_hook, new_hook)
 
 
 def started(app: App, clock: Clock) -> App:
@@ -65,12 +46,30 @@ def started(app: App, clock: Clock) -> App:
     return app
 
 
+@pytest.fixture
+def two_replicas(
+    app_for: Callable[[str], App], configure: Callable[[str], Path], clock: Clock
+) -> Callable[..., tuple[App, App]]:
+    """Start two replicas on one database, each past its first heartbeat: the
+    first on a config whose rule ``équipe`` sends to ``first``, the second on the
+    file then rewritten to send to ``second``; ``apart`` puts a minute between
+    their starts. The test closes the second (``app_for`` closes the first)."""
+
+    def start(first: str, second: str, *, apart: bool = False) -> tuple[App, App]:
+        one = started(app_for(rule("équipe", first)), clock)
+        if apart:
+            clock.advance(minutes=1)
+        return one, started(make_app(configure(rule("équipe", second)), clock), clock)
+
+    return start
+
+
 def titles(hook: AnsweringService) -> list[str]:
     return sorted(str(r.body["title"]) for r in hook.accepted())
 
 
 def test_after_both_replicas_reloaded_a_late_row_for_the_dropped_target_is_readdressed(
-    app_for: Callable[[str], App],
+    two_replicas: Callable[..., tuple[App, App]],
     configure: Callable[[str], Path],
     old_hook: AnsweringService,
     new_hook: AnsweringService,
@@ -80,8 +79,7 @@ def test_after_both_replicas_reloaded_a_late_row_for_the_dropped_target_is_readd
     # The known limit of 0.3.1: the replica that reloaded first stayed "behind"
     # the other and sent a late row as addressed, to the revoked webhook.
     old, new = hooks
-    first = started(app_for(rule("équipe", old)), clock)
-    second = started(make_app(configure(rule("équipe", old)), clock), clock)
+    first, second = two_replicas(old, old)
     try:
         clock.advance(minutes=1)
         configure(rule("équipe", new))
@@ -101,7 +99,7 @@ def test_after_both_replicas_reloaded_a_late_row_for_the_dropped_target_is_readd
 
 
 def test_a_replica_not_updated_yet_leaves_the_new_target_s_row_to_the_updated_one(
-    app_for: Callable[[str], App],
+    two_replicas: Callable[..., tuple[App, App]],
     configure: Callable[[str], Path],
     old_hook: AnsweringService,
     new_hook: AnsweringService,
@@ -110,8 +108,7 @@ def test_a_replica_not_updated_yet_leaves_the_new_target_s_row_to_the_updated_on
 ) -> None:
     # A rolling update: B's copy of the file adds a target, A's not yet.
     old, new = hooks
-    a = started(app_for(rule("équipe", old)), clock)
-    b = started(make_app(configure(rule("équipe", old)), clock), clock)
+    a, b = two_replicas(old, old)
     try:
         clock.advance(minutes=1)
         configure(rule("équipe", old) + rule("nouvelle", new))
@@ -134,8 +131,7 @@ def test_a_replica_not_updated_yet_leaves_the_new_target_s_row_to_the_updated_on
 
 
 def test_a_replica_restarted_on_the_old_file_does_not_send_the_new_target_s_row_back(
-    app_for: Callable[[str], App],
-    configure: Callable[[str], Path],
+    two_replicas: Callable[..., tuple[App, App]],
     old_hook: AnsweringService,
     new_hook: AnsweringService,
     hooks: tuple[str, str],
@@ -144,9 +140,7 @@ def test_a_replica_restarted_on_the_old_file_does_not_send_the_new_target_s_row_
     # B's file renames the webhook; A, not updated, restarts after: its config
     # was loaded last, yet the row B queued for the new webhook is B's to send.
     old, new = hooks
-    b = started(app_for(rule("équipe", new)), clock)
-    clock.advance(minutes=1)
-    a = started(make_app(configure(rule("équipe", old)), clock), clock)
+    b, a = two_replicas(new, old, apart=True)
     try:
         queue(b, new, 1, key="neuf", rules=["équipe"])
         a.outbox.drain()
@@ -159,17 +153,14 @@ def test_a_replica_restarted_on_the_old_file_does_not_send_the_new_target_s_row_
 
 
 def test_when_the_only_replica_naming_the_target_dies_the_row_is_readdressed(
-    app_for: Callable[[str], App],
-    configure: Callable[[str], Path],
+    two_replicas: Callable[..., tuple[App, App]],
     old_hook: AnsweringService,
     new_hook: AnsweringService,
     hooks: tuple[str, str],
     clock: Clock,
 ) -> None:
     old, new = hooks
-    a = started(app_for(rule("équipe", new)), clock)  # updated
-    clock.advance(minutes=1)
-    b = started(make_app(configure(rule("équipe", old)), clock), clock)  # not yet
+    a, b = two_replicas(new, old, apart=True)  # A updated, B not yet
     try:
         queue(b, old, 1, key="ancien", rules=["équipe"])
         a.outbox.drain()

@@ -11,14 +11,11 @@ import pytest
 from slack_sdk import WebClient
 
 from tests.e2e.alerting_helpers import Clock, naming, queue, rows
+from tests.e2e.stories import BLOG_B, FORUM_C, queue_first_sighting, queue_sighting
 from tests.servers.slack import FakeSlack
 from tests.servers.smtp import SmtpServer
 from watchtower.app import App
 from watchtower.notify.slack_api import SlackApi
-
-
-def story(story_id: int, first: bool, sightings: int) -> dict[str, object]:
-    return {"id": story_id, "first": first, "sightings": sightings, "edited": False}
 
 
 def only(app: App, target: str) -> Any:
@@ -197,19 +194,12 @@ def test_a_sighting_of_a_deleted_parent_is_a_full_message(
     app_for: Callable[[str], App], slack: FakeSlack, clock: Clock, slack_does: str
 ) -> None:
     app = app_for("")
-    queue(app, "slack:#veille", key="parent", story=story(7, True, 1))
+    queue_first_sighting(app)
     app.outbox.drain()
     [parent] = slack.posts()
     slack.delete(parent["ts"])  # someone deleted the story's message
     slack.orphan_reply = slack_does
-    queue(
-        app,
-        "slack:#veille",
-        key="reply",
-        story=story(7, False, 2),
-        source="blog-b",
-        url="https://www.blog-b.example/acme",
-    )
+    queue_sighting(app, "reply", 2, **BLOG_B)
 
     app.outbox.drain()
 
@@ -221,14 +211,7 @@ def test_a_sighting_of_a_deleted_parent_is_a_full_message(
         c for c in slack.calls if c.method == "chat.update" and c.body["ts"] == parent["ts"]
     ]
     # That message is the story's message now: the next sighting replies under it.
-    queue(
-        app,
-        "slack:#veille",
-        key="third",
-        story=story(7, False, 3),
-        source="forum-c",
-        url="https://forum-c.example/t/9",
-    )
+    queue_sighting(app, "third", 3, **FORUM_C)
     app.outbox.drain()
     assert [p["ts"] for p in slack.posts()] == [post["ts"]]
     [reply] = slack.replies(post["ts"])
@@ -239,10 +222,10 @@ def test_a_rate_limited_parent_update_is_waited_for_not_lost(
     app_for: Callable[[str], App], slack: FakeSlack
 ) -> None:
     app = app_for("")
-    queue(app, "slack:#veille", key="parent", story=story(7, True, 1))
+    queue_first_sighting(app)
     app.outbox.drain()
     slack.rate_limit_calls["chat.update"] = 1
-    queue(app, "slack:#veille", key="reply", story=story(7, False, 3), source="blog-b")
+    queue_sighting(app, "reply", 3, source="blog-b")  # no URL of its own
 
     started = time.monotonic()
     app.outbox.drain()

@@ -16,12 +16,10 @@ took it for absent: its claims are now taken only once its row exists.
 
 from __future__ import annotations
 
-import contextlib
 import io
 import threading
 from collections.abc import Callable
 from datetime import timedelta
-from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +28,7 @@ import pytest
 from sqlalchemy import event, select, update
 
 from tests.e2e.alerting_helpers import queue
+from tests.e2e.forum_and_blog import BLOG, FORUM, Hanging, forum_and_blog_config
 from tests.servers.http import FeedServer, Resource
 from watchtower.app import App
 from watchtower.config import load_config
@@ -42,48 +41,9 @@ from watchtower.storage.tables import SOURCES, OutboxRow
 pytestmark = pytest.mark.timeout(90)
 
 
-def rss(title: str, guid: str) -> bytes:
-    return (
-        '<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><title>F</title>'
-        "<link>https://forum.example.fr/</link>"
-        f"<item><title>{title}</title><link>https://forum.example.fr/t/{guid}</link>"
-        f"<guid>{guid}</guid></item></channel></rss>"
-    ).encode()
-
-
-FORUM = rss("Acmé ouvre une agence", "post-1")
-BLOG = rss("Acmé recrute", "blog-1")
-
-
 @pytest.fixture
 def config(database_url: str, feeds: FeedServer, write_config: Callable[[str], Path]) -> Path:
-    return write_config(
-        f"""
-[watchtower]
-database_url = "{database_url}"
-poll_interval = "1h"
-drain_interval = "1h"
-default_notify = ["console:#veille"]
-
-[[brands]]
-name = "Acmé"
-terms = ["Acmé"]
-
-[[sources]]
-name = "forum"
-kind = "rss"
-url = "{feeds.url("/forum.rss")}"
-every = "1h"
-allow_private = true
-
-[[sources]]
-name = "blog"
-kind = "rss"
-url = "{feeds.url("/blog.rss")}"
-every = "1h"
-allow_private = true
-"""
-    )
+    return write_config(forum_and_blog_config(database_url, feeds))
 
 
 def fetched(feeds: FeedServer) -> set[str]:
@@ -217,27 +177,6 @@ def test_a_process_whose_first_round_could_not_record_it_keeps_what_it_sends(
     finally:
         b.close()
         a.close()
-
-
-class Hanging:
-    """``/forum.rss``: the first request hangs until :attr:`release` is set."""
-
-    def __init__(self) -> None:
-        self.asked = threading.Event()
-        self.release = threading.Event()
-        self.requests = 0
-
-    def __call__(self, handler: BaseHTTPRequestHandler) -> None:
-        self.requests += 1
-        if not self.asked.is_set():
-            self.asked.set()
-            self.release.wait(60)
-        handler.send_response(200)
-        handler.send_header("Content-Type", "application/rss+xml")
-        handler.send_header("Content-Length", str(len(FORUM)))
-        handler.end_headers()
-        with contextlib.suppress(OSError):
-            handler.wfile.write(FORUM)
 
 
 def test_a_process_whose_first_round_could_not_record_it_keeps_its_next_round_s_claims(

@@ -7,12 +7,10 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-import sqlalchemy
 
+from tests.e2e.secret_urls import refused_source_config, run_once_then_status, stored
 from tests.servers.http import FeedServer
-from watchtower.cli import main
 from watchtower.redact import redact_text
-from watchtower.storage.engines import make_engine
 
 
 def test_redact_text_hides_url_passwords_only() -> None:
@@ -31,31 +29,9 @@ def test_a_failing_source_with_a_password_in_its_url(
 ) -> None:
     # Loopback without allow_private: refused, and the refusal quotes the URL.
     url = feeds.url("/private.xml").replace("http://", "http://feeduser:HUNTER2PASS@")
-    path = write_config(
-        f"""
-[watchtower]
-database_url = "{database_url}"
-ops_notify = ["console:#ops"]
-
-[[brands]]
-name = "Acmé"
-terms = ["Acmé"]
-
-[[sources]]
-name = "prive"
-kind = "rss"
-url = "{url}"
-"""
-    )
-    assert main(["run", "--once", "--config", str(path)]) == 1
-    assert main(["status", "--config", str(path)]) == 0
-    output = capfd.readouterr()
-    assert "feeduser:***@" in output.out + output.err
-    assert "HUNTER2PASS" not in output.out + output.err
-    engine = make_engine(database_url)
-    try:
-        with engine.connect() as conn:
-            [error] = conn.execute(sqlalchemy.text("SELECT last_error FROM sources")).scalars()
-    finally:
-        engine.dispose()
+    path = write_config(refused_source_config(database_url, url))
+    out, err = run_once_then_status(path, capfd)
+    assert "feeduser:***@" in out + err
+    assert "HUNTER2PASS" not in out + err
+    [error] = stored(database_url, "SELECT last_error FROM sources")
     assert "feeduser:***@" in error and "HUNTER2PASS" not in error

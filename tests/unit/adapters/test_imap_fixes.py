@@ -22,9 +22,10 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
-from tests.e2e.alerting_helpers import Clock, make_app
+from tests.e2e.alerting_helpers import make_app
 from tests.servers.slack import FakeSlack
 from tests.unit.adapters.dovecot import PASSWORD, Dovecot
+from tests.unit.adapters.imap_daemon import ENV, folder_source, slack_clock, slack_daemon_config
 from tests.unit.adapters.test_imap import Mailbox, poll
 from watchtower.adapters import imap as imap_module
 from watchtower.adapters._http import HttpFetcher
@@ -36,8 +37,6 @@ from watchtower.errors import PermanentError, SourceError, TransientError
 from watchtower.models import Item
 
 pytestmark = pytest.mark.timeout(60)
-
-ENV = "WT_TEST_IMAP_PASSWORD"  # the variable Mailbox.settings() names
 
 
 @pytest.fixture
@@ -229,7 +228,9 @@ def test_a_cut_connection_is_reported_as_such(monkeypatch: pytest.MonkeyPatch) -
 # ------------------------------------------------------------------- CA file
 
 
-def imap_config(folder: Path, port: int, user: str, extra: str) -> Path:
+def imap_config(folder: Path, keys: str) -> Path:
+    """Write a config in ``folder`` whose one source, ``boite``, is an IMAP
+    mailbox with these TOML ``keys``."""
     config = folder / "watchtower.toml"
     config.write_text(
         f"""
@@ -243,16 +244,21 @@ terms = ["Acmé"]
 [[sources]]
 name = "boite"
 kind = "imap"
-host = "127.0.0.1"
-port = {port}
-username = "{user}"
-password_env = "{ENV}"
-allow_private = true
-{extra}
+{keys}
 """,
         encoding="utf-8",
     )
     return config
+
+
+def on_loopback(port: int, user: str, extra: str) -> str:
+    """The keys of an IMAP source on 127.0.0.1:``port``, logging in as ``user``."""
+    return f"""host = "127.0.0.1"
+port = {port}
+username = "{user}"
+password_env = "{ENV}"
+allow_private = true
+{extra}"""
 
 
 def test_relative_ca_file_is_resolved_from_the_config_folder(
@@ -261,7 +267,9 @@ def test_relative_ca_file_is_resolved_from_the_config_folder(
     folder = tmp_path / "etc"
     folder.mkdir()
     (folder / "ca.pem").write_bytes(mailbox.server.cert.read_bytes())
-    config = imap_config(folder, mailbox.server.tls_port, mailbox.user, 'ca_file = "ca.pem"')
+    config = imap_config(
+        folder, on_loopback(mailbox.server.tls_port, mailbox.user, 'ca_file = "ca.pem"')
+    )
     mailbox.append(mail("Bonjour", "ca-1"))
     [settings] = load_config(config).sources
     elsewhere = tmp_path / "var"
@@ -276,7 +284,7 @@ def test_relative_ca_file_is_resolved_from_the_config_folder(
 def test_check_names_a_missing_relative_ca_file_in_the_config_folder(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    config = imap_config(tmp_path, 993, "veille", 'ca_file = "certs/ca.pem"')
+    config = imap_config(tmp_path, on_loopback(993, "veille", 'ca_file = "certs/ca.pem"'))
     assert main(["check", "--config", str(config)]) == 0
     err = capsys.readouterr().err
     assert f"ca_file {tmp_path.resolve() / 'certs' / 'ca.pem'} does not exist here" in err
@@ -309,24 +317,8 @@ def test_an_unusable_ca_file_is_a_permanent_error(
 def test_check_flags_imap_host_url_and_tls_port_mismatch(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], keys: str, named: str
 ) -> None:
-    config = tmp_path / "watchtower.toml"
-    config.write_text(
-        f"""
-[watchtower]
-database_url = "sqlite:///{tmp_path / "w.db"}"
-
-[[brands]]
-name = "Acmé"
-terms = ["Acmé"]
-
-[[sources]]
-name = "boite"
-kind = "imap"
-{keys}
-username = "veille@example.fr"
-password_env = "IMAP_PASSWORD"
-""",
-        encoding="utf-8",
+    config = imap_config(
+        tmp_path, f'{keys}\nusername = "veille@example.fr"\npassword_env = "IMAP_PASSWORD"'
     )
     main(["check", "--config", str(config)])
     out = capsys.readouterr()
@@ -405,37 +397,16 @@ def test_catching_up_keeps_read_until_until_nothing_is_left(mailbox: Mailbox) ->
 def test_mailbox_rebuilt_after_retention_does_not_announce_old_mails_again(
     mailbox: Mailbox, slack: FakeSlack, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    clock = Clock()
-    monkeypatch.setenv("SLACK_BOT_TOKEN", slack.token)
-    slack.clock = clock.timestamp
-    config = tmp_path / "watchtower.toml"
-    config.write_text(
+    clock = slack_clock(slack, monkeypatch)
+    config = slack_daemon_config(
+        tmp_path,
+        slack,
+        'retention = "90d"',
         f"""
-[watchtower]
-database_url = "sqlite:///{tmp_path / "w.db"}"
-retention = "90d"
-
-[slack]
-default_channel = "#veille"
-api_url = "{slack.api_url}"
-channel_interval = "0s"
-
 [[brands]]
 name = "Acme"
 terms = ["Banque Acme"]
-
-[[sources]]
-name = "boite"
-kind = "imap"
-host = "127.0.0.1"
-port = {mailbox.server.tls_port}
-username = "{mailbox.user}"
-password_env = "{ENV}"
-ca_file = "{mailbox.server.cert}"
-folder = "Veille"
-allow_private = true
-""",
-        encoding="utf-8",
+{folder_source(mailbox, "boite")}""",
     )
 
     def complaint(n: int) -> bytes:

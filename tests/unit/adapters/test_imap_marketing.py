@@ -22,10 +22,11 @@ from pathlib import Path
 import pytest
 from imap_tools.imap_utf7 import utf7_encode
 
-from tests.e2e.alerting_helpers import Clock, make_app
+from tests.e2e.alerting_helpers import make_app
 from tests.french import nb
 from tests.servers.slack import FakeSlack
 from tests.unit.adapters.dovecot import PASSWORD, Dovecot
+from tests.unit.adapters.imap_daemon import ENV, folder_source, slack_clock, slack_daemon_config
 from tests.unit.adapters.mail.test_mail_marketing import (
     EXPECTED_ALERT,
     forwarded_google_alert,
@@ -36,8 +37,6 @@ from watchtower.adapters.base import SourceState
 from watchtower.errors import PermanentError, TransientError
 
 pytestmark = pytest.mark.timeout(120)
-
-ENV = "WT_TEST_IMAP_PASSWORD"  # the variable Mailbox.settings() names
 
 
 @pytest.fixture
@@ -251,38 +250,16 @@ def test_a_connection_cut_mid_fetch_loses_nothing_and_reads_nothing_twice(
 def test_the_daemon_reads_forwarded_digests_and_tells_ops_of_a_renamed_folder(
     mailbox: Mailbox, slack: FakeSlack, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    clock = Clock()
-    monkeypatch.setenv("SLACK_BOT_TOKEN", slack.token)
-    slack.clock = clock.timestamp
-    config = tmp_path / "watchtower.toml"
-    config.write_text(
+    clock = slack_clock(slack, monkeypatch)
+    config = slack_daemon_config(
+        tmp_path,
+        slack,
+        'ops_notify = ["slack:#veille-ops"]\nsource_alert_after = 1',
         f"""
-[watchtower]
-database_url = "sqlite:///{tmp_path / "w.db"}"
-ops_notify = ["slack:#veille-ops"]
-source_alert_after = 1
-
-[slack]
-default_channel = "#veille"
-api_url = "{slack.api_url}"
-channel_interval = "0s"
-
 [[brands]]
 name = "Acmé"
 terms = ["Acmé"]
-
-[[sources]]
-name = "veille-mail"
-kind = "imap"
-host = "127.0.0.1"
-port = {mailbox.server.tls_port}
-username = "{mailbox.user}"
-password_env = "{ENV}"
-ca_file = "{mailbox.server.cert}"
-folder = "Veille"
-allow_private = true
-""",
-        encoding="utf-8",
+{folder_source(mailbox, "veille-mail")}""",
     )
     sent = format_datetime(clock.now)
     mailbox.append(forwarded_google_alert(date=sent), "Veille")
