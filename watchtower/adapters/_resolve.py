@@ -17,7 +17,9 @@ lookups unanswered, name resolution is broken for now, and waiting would only
 hold a poll worker. Lookup threads are daemon threads, so a stuck one never
 delays the daemon's exit.
 
-An IP address needs no query and is read in the caller's thread.
+An IP address needs no query and is read in the caller's thread, as are the
+names given as ``inline`` (the notifiers' ``localhost``, which ``/etc/hosts``
+answers; the sources give none).
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ import logging
 import socket
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from watchtower.errors import TransientError
@@ -55,11 +57,19 @@ class _Lookup:
 
 class Lookups:
     """``resolver`` (``socket.getaddrinfo`` by default, a stub in tests) bounded in
-    time by each caller, and in threads by ``limit``; thread-safe."""
+    time by each caller, and in threads by ``limit``; thread-safe. The names in
+    ``inline`` (any case) are looked up in the caller's thread, as IP addresses are."""
 
-    def __init__(self, resolver: Resolver = socket.getaddrinfo, *, limit: int = DEFAULT_LIMIT):
+    def __init__(
+        self,
+        resolver: Resolver = socket.getaddrinfo,
+        *,
+        limit: int = DEFAULT_LIMIT,
+        inline: Iterable[str] = (),
+    ):
         self.resolver = resolver
         self.limit = max(1, limit)
+        self.inline = frozenset(name.lower() for name in inline)
         self._running: dict[tuple[str, int], _Lookup] = {}
         self._lock = threading.Lock()
         self._full = False  # an episode of lookups refused at the limit is logged once
@@ -77,7 +87,7 @@ class Lookups:
         Raise :class:`TransientError` ``dns_timeout`` when the answer takes longer,
         ``dns_stuck`` when ``limit`` lookups already run.
         """
-        if _is_address(host):
+        if _is_address(host) or host.lower() in self.inline:
             return self.resolver(host, port, 0, socket.SOCK_STREAM)
         key = (host, port)
         with self._lock:

@@ -16,6 +16,11 @@ propagated) with the URL's secret parts cut out: Apprise URLs embed tokens, so
 the URL itself never appears in a reason, a log line, a metric label or
 ``watchtower status`` (see :mod:`watchtower.redact`).
 
+A service whose name is not looked up within the URL's connect timeout (``cto=``,
+4 s by default: a dead name server) is a :class:`TargetUnreachable` naming
+its host (:mod:`watchtower.notify.apprise_host`); Apprise looks it up again
+on its own once it answers.
+
 A service that refuses the URL itself (HTTP 401, 403, 404, 410: a revoked or
 deleted webhook, a wrong token) is :class:`~watchtower.notify.base.AddressRefused`:
 every message to it would be refused, so this target waits as when it is down
@@ -34,10 +39,14 @@ text that would format (``*``, ``_``, ``[label](url)``, a ``#`` heading) is
 neutralised without backslashes, links stay intact and clickable, and on Teams
 each line is its own paragraph (a single line break is not one there). Control
 characters (C0, DEL, C1) and bidi controls are removed
-(:mod:`watchtower.sanitise`) and mass mentions are defused (``@everyone``,
-``@here``, ``@channel``, ``<!channel>``, Discord's ``<@&role>`` and ``<@user>``,
-Teams' ``<at>…</at>``, Google Chat's ``<users/all>``), so a feed cannot ping a
-whole team, nor label a link of its own (Google Chat's ``<url|label>``).
+(:mod:`watchtower.sanitise`) and mentions are defused by a zero-width space
+(``@everyone``, ``@here``, ``@channel``, ``<!channel>``, Mattermost's and
+Rocket.Chat's ``@all``, Matrix's ``@room``, Zulip's ``@**all**``, a person's
+or a user group's ``@handle`` outside links, Discord's ``<@&role>`` and
+``<@user>``, Teams' ``<at>…</at>``, Google Chat's ``<users/all>``), so a feed
+cannot ping a whole team, nor label a link of its own (Google Chat's
+``<url|label>``); an address is left as it is (``contact@all.fr``; not
+``x@here.fr``: Discord reads ``@here`` in it).
 
 Services that ring louder for urgent messages get the alert's severity as
 their priority, unless the URL sets ``priority=`` itself (:data:`PRIORITY`):
@@ -57,6 +66,7 @@ from __future__ import annotations
 import logging
 import re
 import threading
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit, urlunsplit
 
@@ -65,6 +75,7 @@ import apprise
 from watchtower.errors import DeliveryError, DeliveryReason, RateLimited
 from watchtower.models import Notification, Severity
 from watchtower.notify._text import http_url
+from watchtower.notify.apprise_host import connect_timeout, service_host
 from watchtower.notify.base import (
     AddressRefused,
     Limits,
@@ -75,6 +86,7 @@ from watchtower.notify.base import (
     TargetUnreachable,
     truncate,
 )
+from watchtower.notify.lookups import NOTIFIER_LOOKUPS, Lookups, precheck
 from watchtower.notify.plain import plain_text
 from watchtower.redact import redact_target
 from watchtower.sanitise import printable
@@ -90,9 +102,23 @@ _NOTIFY_TYPE = {
     Severity.warning: apprise.NotifyType.WARNING,
     Severity.critical: apprise.NotifyType.FAILURE,
 }
+# Words that ping a whole channel or team: "@everyone", "@here", "@channel"
+# (Discord, Slack, Mattermost, Rocket.Chat, Zulip), "@all" (Mattermost, Rocket.Chat,
+# Nextcloud Talk, Zulip), "@room" (Matrix), "@online" (Revolt), Zulip's
+# "@**all**", "@**stream**", "@**topic**" (and its silent "@_**…**", defused too).
+# The first three anywhere, as always (Discord reads "x@here" too); the others
+# not after a letter or digit, where "@" is an address's ("contact@all.fr").
+# Defused even inside a link: a whole team's ping outweighs a link's path.
 _MASS_MENTION = re.compile(
-    r"(@)(everyone|here|channel)\b|<!(channel|here|everyone)>", re.IGNORECASE
+    r"@(?=(?:everyone|here|channel)\b)"
+    r"|(?<![^\W_])@(?=_?\**(?:everyone|here|channel|all|room|online|stream|topic)\b)",
+    re.IGNORECASE,
 )
+# A person or a user group named in plain text: "@jean", "@direction"
+# (Mattermost, Rocket.Chat, Telegram, Matrix), Zulip's "@**Jean**" and "@*groupe*",
+# Nextcloud Talk's '@"Jean Dupont"'. Outside links only: "youtube.com/@Acme"
+# must still open; after a letter or digit it is an address ("jean@acme.fr").
+_HANDLE_MENTION = re.compile(r'(?<![^\W_])@(?=[\w*"])')
 # Pings that name their target: Discord's <@123>, <@!123>, <@&role>; Teams'
 # <at>…</at> (Apprise's workflows plugin turns it into a mention entity);
 # Google Chat's <users/all> and <users/123>; Slack's every <!…> command
@@ -146,14 +172,22 @@ PRIORITY: dict[str, dict[Severity, str]] = {
 
 
 def _defuse(text: str) -> str:
-    """``@everyone`` → ``@\u200beveryone``, ``<@&42>`` → ``<\u200b@&42>``,
+    """``@everyone`` → ``@\u200beveryone``, ``@all`` → ``@\u200ball``,
+    ``@**all**`` → ``@\u200b**all**``, ``<@&42>`` → ``<\u200b@&42>``,
     ``<https://…|label>`` → ``<\u200bhttps://…|label>``: still readable, pings
     nobody, links nowhere."""
-    text = _MASS_MENTION.sub(
-        lambda m: f"@\u200b{m.group(2)}" if m.group(1) else f"<\u200b!{m.group(3)}>",
-        printable(text, keep="\n"),
-    )
+    text = _MASS_MENTION.sub("@\u200b", printable(text, keep="\n"))
+    text = _outside_links(text, lambda part: _HANDLE_MENTION.sub("@\u200b", part))
     return _ANGLE_LINK.sub("<\u200b", _TAG_MENTION.sub("<\u200b", text))
+
+
+def _outside_links(text: str, change: Callable[[str], str]) -> str:
+    """``text`` with ``change`` applied to all but its http(s) addresses."""
+    parts, last = [], 0
+    for m in _URL.finditer(text):
+        parts += [change(text[last : m.start()]), m.group(0)]
+        last = m.end()
+    return "".join([*parts, change(text[last:])])
 
 
 def _markdown_text(text: str) -> str:
@@ -238,9 +272,16 @@ class AppriseNotifier(Notifier):
     kind = "apprise"
     limits = Limits(title_max=250, body_max=4000)
 
-    def __init__(self, language: str = "fr", timezone: str = "Europe/Paris") -> None:
+    def __init__(
+        self,
+        language: str = "fr",
+        timezone: str = "Europe/Paris",
+        *,
+        lookups: Lookups = NOTIFIER_LOOKUPS,
+    ) -> None:
         self.language = language
         self.timezone = timezone
+        self.lookups = lookups  # the service's name, looked up within its connect timeout
         self._lock = threading.Lock()  # the log capture is per process, not per thread
         self._plugins: dict[str, Any] = {}
 
@@ -316,6 +357,10 @@ class AppriseNotifier(Notifier):
     def send(self, message: Message) -> Receipt:
         priority = message.extra.get("priority")
         plugin = self._plugin(_with_priority(message.address, priority))
+        if (where := service_host(plugin)) is not None:
+            # Its reason names the host only, never a secret: the URL's host part,
+            # or the service's fixed API host when that part is a token.
+            precheck(*where, connect_timeout(plugin), lookups=self.lookups)
         sender = apprise.Apprise()
         sender.add(plugin)
         with self._lock, apprise.LogCapture(level=logging.INFO) as captured:  # type: ignore[no-untyped-call]

@@ -11,6 +11,11 @@ How each failure maps to a retry, a failed row or a paused e-mail kind is in
 :func:`watchtower.notify.smtp_errors.smtp_failure`. Header values lose their
 CR/LF (and every other line break) and an RFC 2047 encoded word in them stays
 text, so a feed title cannot inject headers (:func:`header_value`).
+
+The server's name is looked up within ``timeout`` (:mod:`watchtower.notify.lookups`:
+a dead name server makes e-mail unreachable for now instead of holding the
+drain), and the connection goes to the addresses found, TLS still checking the
+certificate against the name (:mod:`watchtower.notify.smtp_client`).
 """
 
 from __future__ import annotations
@@ -29,7 +34,6 @@ from email import policy
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid, parseaddr
-from typing import TYPE_CHECKING
 
 from watchtower.errors import DeliveryError, DeliveryReason, TargetDisabled
 from watchtower.models import Notification
@@ -50,11 +54,10 @@ from watchtower.notify.base import (
     truncate,
 )
 from watchtower.notify.email_render import html_link
+from watchtower.notify.lookups import NOTIFIER_LOOKUPS, Lookups, addresses
+from watchtower.notify.smtp_client import SmtpClient, SmtpClientSSL
 from watchtower.notify.smtp_errors import smtp_failure
 from watchtower.sanitise import printable
-
-if TYPE_CHECKING:
-    from _typeshed import ReadableBuffer
 
 _LOCAL = re.compile(r"^[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*$")
 _LABEL = re.compile(r"^(?!-)[A-Za-z0-9-]{1,63}(?<!-)$")
@@ -114,6 +117,7 @@ class EmailNotifier(Notifier):
         language: str = "fr",
         timezone: str = "Europe/Paris",
         ssl_context: ssl.SSLContext | None = None,
+        lookups: Lookups = NOTIFIER_LOOKUPS,
     ) -> None:
         # ``from = "Veille Acmé <veille@acme.fr>"`` names the sender; a bare address
         # is shown as "watchtower".
@@ -125,6 +129,8 @@ class EmailNotifier(Notifier):
         self.timeout = timeout
         self.language, self.timezone = language, timezone
         self.ssl_context = ssl_context or ssl.create_default_context()
+        #: Looks the server's name up within ``timeout`` (shared by the notifiers).
+        self.lookups = lookups
 
     @classmethod
     def validate_address(cls, address: str) -> None:
@@ -298,7 +304,7 @@ class EmailNotifier(Notifier):
                 DeliveryReason.of("smtp_clear_password", server=f"{self.host}:{self.port}"),
             )
         stage = "connect"
-        smtp: _Client | None = None
+        smtp: SmtpClient | None = None
         try:
             with self._connect() as smtp:
                 smtp.ehlo()
@@ -328,25 +334,22 @@ class EmailNotifier(Notifier):
                 stage = "data"
             raise smtp_failure(exc, stage, self) from None
 
-    def _connect(self) -> _Client:
+    def _connect(self) -> SmtpClient:
+        """A connection to the server's addresses, its name looked up within
+        ``timeout`` (a name that does not answer in time: :class:`TargetUnreachable`)."""
+        where = f"{self.host}:{self.port}"
+        found = addresses(
+            self.host,
+            self.port,
+            self.timeout,
+            lookups=self.lookups,
+            reason=lambda said: DeliveryReason.of("smtp_unreachable", server=where, detail=said),
+        )
         if self.use_ssl:
-            return _ClientSSL(self.host, self.port, timeout=self.timeout, context=self.ssl_context)
-        return _Client(self.host, self.port, timeout=self.timeout)
-
-
-class _Client(smtplib.SMTP):
-    """An SMTP connection that notes when DATA starts: a failure before it is
-    the server's (nothing was sent), one after it may be this message's."""
-
-    data_started = False
-
-    def data(self, msg: ReadableBuffer | str) -> tuple[int, bytes]:
-        self.data_started = True
-        return super().data(msg)
-
-
-class _ClientSSL(_Client, smtplib.SMTP_SSL):
-    """:class:`_Client` over TLS from the first byte (port 465)."""
+            return SmtpClientSSL(
+                self.host, self.port, found, timeout=self.timeout, context=self.ssl_context
+            )
+        return SmtpClient(self.host, self.port, found, timeout=self.timeout)
 
 
 def ascii_address(address: str) -> str:

@@ -31,6 +31,7 @@ from watchtower.models import Notification
 from watchtower.notify import slack_render as r
 from watchtower.notify._text import seen_on_text, t
 from watchtower.notify.base import Limits, Message, Notifier, Receipt
+from watchtower.notify.lookups import NOTIFIER_LOOKUPS, Lookups
 from watchtower.notify.slack_ack import Acknowledgement
 from watchtower.notify.slack_api import METADATA_EVENT, Posted, SlackApi
 from watchtower.notify.slack_errors import TOO_BIG, SlackRefused, slack_error
@@ -94,6 +95,7 @@ class SlackNotifier(Notifier):
         *,
         channel_interval: float = 1.0,
         reconcile: bool = True,
+        lookups: Lookups = NOTIFIER_LOOKUPS,
     ) -> None:
         self.client = WebClient(
             token=token,
@@ -102,7 +104,8 @@ class SlackNotifier(Notifier):
             retry_handlers=[],
             logger=SDK_LOG,
         )
-        self.api = SlackApi(self.client, interval=channel_interval)
+        # The API's name is looked up within ``timeout`` before each call.
+        self.api = SlackApi(self.client, interval=channel_interval, lookups=lookups)
         self.language = language
         self.timezone = timezone
         self.default_channel = default_channel

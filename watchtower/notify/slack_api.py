@@ -14,6 +14,11 @@
 - **Reconciliation**: :meth:`SlackApi.find_posted` looks for a message by the
   outbox id carried in its ``metadata``, so a send whose outcome is unknown is
   not repeated.
+- **Name lookups**: before each call, the API's host name is looked up within
+  the client's timeout (:func:`watchtower.notify.lookups.precheck`): a name
+  server that does not answer makes Slack unreachable for now instead of
+  holding the drain for glibc's minutes. slack-sdk (urllib) then looks the name
+  up again on its own: it offers no clean way to connect to a given address.
 """
 
 from __future__ import annotations
@@ -25,12 +30,14 @@ import time
 import urllib.error
 from collections.abc import Callable
 from typing import Any, NamedTuple
+from urllib.parse import urlsplit
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
 
 from watchtower.errors import DeliveryError, DeliveryReason
 from watchtower.notify.base import TargetUnreachable, UnreachableMaybeSent
+from watchtower.notify.lookups import NOTIFIER_LOOKUPS, Lookups, precheck
 from watchtower.notify.slack_ack import ACK_REACTIONS, Acknowledgement, is_ack_reply, reply_detail
 from watchtower.notify.slack_errors import (
     CHANNEL_HINTS,
@@ -58,7 +65,10 @@ class Posted(NamedTuple):
 
 
 class SlackApi:
-    """A thin, paced wrapper over slack-sdk's ``WebClient`` (its retry handlers stay off)."""
+    """A thin, paced wrapper over slack-sdk's ``WebClient`` (its retry handlers stay off).
+
+    ``lookups`` bounds the lookup of the API's host name by the client's timeout.
+    """
 
     def __init__(
         self,
@@ -67,8 +77,10 @@ class SlackApi:
         interval: float = 1.0,
         monotonic: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], None] = time.sleep,
+        lookups: Lookups = NOTIFIER_LOOKUPS,
     ) -> None:
         self.client = client
+        self.lookups = lookups
         self.interval = interval
         self._monotonic, self._sleep = monotonic, sleep
         self._last_post: dict[str, float] = {}
@@ -84,6 +96,7 @@ class SlackApi:
         def maybe_delivered(reason: DeliveryReason) -> TargetUnreachable:
             return UnreachableMaybeSent(reason) if write else TargetUnreachable(reason)
 
+        self._check_host()  # nothing has left yet: a plain TargetUnreachable
         try:
             # slack-sdk's named methods pick the right verb and encoding per method.
             response = getattr(self.client, method.replace(".", "_"))(**kwargs)
@@ -105,6 +118,24 @@ class SlackApi:
             error = DeliveryReason.of("slack_client_error", detail=str(exc))
             raise DeliveryError(error, retryable=True) from None
         return dict(response.data) if isinstance(response.data, dict) else {}
+
+    def _check_host(self) -> None:
+        """Raise :class:`TargetUnreachable` when the API's host name is not looked up
+        within the client's timeout (an unknown name is left to slack-sdk)."""
+        base_url, timeout = getattr(self.client, "base_url", None), self.client.timeout
+        if not isinstance(base_url, str) or not isinstance(timeout, int | float):
+            return  # not slack-sdk's client: nothing known to look up
+        api = urlsplit(base_url)
+        if not api.hostname:
+            return
+        port = api.port or (80 if api.scheme == "http" else 443)
+        precheck(
+            api.hostname,
+            port,
+            float(timeout),
+            lookups=self.lookups,
+            reason=lambda said: DeliveryReason.of("slack_unreachable", detail=said),
+        )
 
     def pace(self, channel: str) -> None:
         """Wait until ``channel`` may receive another message (one per ``interval``).
@@ -274,7 +305,12 @@ class SlackApi:
     def upload_png(
         self, channel_id: str, data: bytes, *, filename: str, title: str, thread_ts: str | None
     ) -> None:
-        """Upload a PNG with files upload v2 (``getUploadURLExternal`` + ``complete…``)."""
+        """Upload a PNG with files upload v2 (``getUploadURLExternal`` + ``complete…``).
+
+        The API's host name is looked up first, as for :meth:`call`; the upload
+        URL Slack gives (another host) is looked up by slack-sdk alone.
+        """
+        self._check_host()
         try:
             self.client.files_upload_v2(
                 channel=channel_id,
