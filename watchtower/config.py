@@ -338,7 +338,9 @@ def parse_config(text: str, config_path: Path) -> LoadedConfig:
         section = config.watchtower.model_copy(update={"database_url": overrides.database_url})
         config = config.model_copy(update={"watchtower": section})
     return LoadedConfig(
-        path=config_path.resolve(),
+        # As given, not resolved: a reload reads it again, and a symlink
+        # (a ConfigMap's ``..data``, a ``current`` folder) may lead elsewhere then.
+        path=config_path.absolute(),
         config=config,
         secrets=Secrets(),
         warnings=tuple(config_warnings(shown, config, lines)),

@@ -311,7 +311,9 @@ class LoadedConfig:
 
     @property
     def database_url(self) -> str:
-        return resolve_database_url(self.config.watchtower.database_url, self.path.parent)
+        # Next to the file the path leads to, as before the path was kept as given
+        # (an upgrade must not start on a new, empty database beside a symlink).
+        return resolve_database_url(self.config.watchtower.database_url, self.path.resolve().parent)
 
 
 def resolve_database_url(url: str, base: Path) -> str:

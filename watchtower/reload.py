@@ -1,7 +1,9 @@
 """Hot reload: apply an edited configuration to a running daemon, or refuse it safely.
 
 Triggers: a change to the config file or to an included rule pack (watchfiles,
-in a thread) and ``SIGHUP``; an edit saved while the daemon was starting, after
+in a thread; a symlink swapped on the way to the file counts, as a ConfigMap
+update does: :mod:`~watchtower.config_links`) and ``SIGHUP``, which reads the
+path as given again; an edit saved while the daemon was starting, after
 it read the file, is applied as soon as the reloader runs
 (:func:`~watchtower.reload_files.loaded_hash`). Both only wake one worker
 thread, so reloads never overlap and a signal handler never touches the database.
@@ -47,6 +49,7 @@ from typing import TYPE_CHECKING, Any
 
 from watchtower import packs
 from watchtower.config import LoadedConfig, load_config
+from watchtower.config_links import entry, link_chain, watch_folders, where
 from watchtower.errors import ConfigError, ConfigProblem
 from watchtower.heartbeat import refusal_reason
 from watchtower.logs import kv
@@ -106,6 +109,8 @@ class Reloader:
         self._wake = threading.Event()
         self._force = False  # the next reload reads the file even if it looks unchanged
         self._stop = threading.Event()
+        #: Set once the file watcher's watch is in place (a change from then on is seen).
+        self.armed = threading.Event()
         self._threads: list[threading.Thread] = []
 
     # -------------------------------------------------------------- triggers
@@ -119,7 +124,7 @@ class Reloader:
         if not self._applied:  # the file changed since it was loaded: read it now
             log.info(
                 "config file edited since the daemon read it: reloading",
-                extra=kv(config=str(self.path)),
+                extra=kv(**where(self.path)),
             )
             self.request()
         return self
@@ -148,42 +153,86 @@ class Reloader:
             thread.join(timeout=1)
 
     def watched_files(self) -> set[Path]:
-        return {self.path, *pack_files(read_text(self.path))}
+        """The directory entries whose change may change the config (:func:`entry`):
+        the config path as given, each symlink on its way to the file and the file
+        itself, and the rule packs it includes. Re-computed after each change: a
+        ConfigMap update or ``ln -sfn`` points the chain at another folder."""
+        files = set(link_chain(self.path))
+        for pack in pack_files(read_text(self.path)):
+            files.update(link_chain(pack))
+        return files
 
     def _watch(self) -> None:
-        import watchfiles
-
         # Watch folders, not files: editors save by writing a new file and
-        # renaming it over the old one, which a watch on the file itself misses.
-        folders = {self.path.parent}
-        pack_folder = Path(str(packs._folder()))
-        if pack_folder.is_dir():
-            folders.add(pack_folder)
-
-        # Only our files pass the filter: a SQLite database next to the config
-        # changes all the time and must not wake anything.
-        def ours(_change: watchfiles.Change, path: str) -> bool:
-            return Path(path).resolve() in self._files
-
-        armed = False
+        # renaming it over the old one, and the kubelet renames a new ``..data``
+        # link over the old one; a watch on the file itself misses both.
+        # The folders follow the links: after a swap the watch is made again on
+        # the folders the new chain goes through.
+        seen: str | None = None  # the first watch checks the file once armed
         try:
-            for changes in watchfiles.watch(
-                *folders,
-                watch_filter=ours,
-                stop_event=self._stop,
-                debounce=300,
-                rust_timeout=1000,
-                yield_on_timeout=True,
-                raise_interrupt=False,
-            ):
-                # The first yield (a change, or a second without any) says the
-                # watch is in place: one check then catches an edit saved between
-                # the reloader's start and that moment, which no event reports.
-                if changes or not armed:
-                    self.request()
-                armed = True
+            while not self._stop.is_set():
+                try:
+                    seen = self._watch_folders(self._folders(), seen)
+                except FileNotFoundError:  # a folder went as the watch started
+                    self._files = self.watched_files()
+                    self._stop.wait(0.1)
         except Exception:  # no inotify, too many watches…: SIGHUP still works
             log.exception("config file watcher stopped; reload with SIGHUP")
+
+    def _folders(self) -> set[Path]:
+        folders = watch_folders(sorted(self._files))
+        pack_folder = Path(str(packs._folder()))
+        if pack_folder.is_dir():
+            folders.add(pack_folder.resolve())
+        return folders
+
+    def _watch_folders(self, folders: set[Path], seen: str | None) -> str:
+        """Watch ``folders`` until the stop event, or until the chain of links
+        leads to other folders; return the content then (a new watch checks the
+        file once armed only if it changed meanwhile, unless ``seen`` is None)."""
+        import watchfiles
+
+        if not folders:  # every folder on the way is gone: look again in a second
+            self._stop.wait(1)
+            self._files = self.watched_files()
+            return content_hash(self.path)
+
+        # Only our entries pass the filter: a SQLite database next to the config
+        # changes all the time and must not wake anything.
+        def ours(_change: watchfiles.Change, path: str) -> bool:
+            return entry(path) in self._files
+
+        armed = False
+        for changes in watchfiles.watch(
+            *folders,
+            watch_filter=ours,
+            stop_event=self._stop,
+            debounce=300,
+            rust_timeout=1000,
+            yield_on_timeout=True,
+            raise_interrupt=False,
+            recursive=False,
+        ):
+            # The first yield (a change, or a second without any) says the
+            # watch is in place: one check then catches an edit saved between
+            # the reloader's start (or the last swap) and that moment, which no
+            # event reports.
+            missed = not armed and (seen is None or content_hash(self.path) != seen)
+            armed = True
+            self.armed.set()
+            if not changes and not missed:
+                continue
+            self.request()
+            # The links may lead elsewhere now (or did since the chain was
+            # computed, before this watch was in place).
+            self._files = self.watched_files()
+            if self._folders() != folders:
+                log.info(
+                    "config file links changed; watching the folders they lead to",
+                    extra=kv(**where(self.path)),
+                )
+                return content_hash(self.path)
+        return ""
 
     def _work(self) -> None:
         # The file may have been corrected while the daemon was stopped: what waits
@@ -217,7 +266,7 @@ class Reloader:
             log.warning(
                 "config file unchanged since it was refused; still running on the last "
                 "good config (problems above, or run watchtower check)",
-                extra=kv(config=str(self.path)),
+                extra=kv(**where(self.path)),
             )
             return False
         # Packs are cached per process; an edited pack must be read again.
@@ -241,7 +290,7 @@ class Reloader:
     def _accepted(self, fingerprint: str) -> None:
         self._rejected = False
         self._rejected_content = ""
-        log.info("config valid again", extra=kv(config=str(self.path)))
+        log.info("config valid again", extra=kv(**where(self.path)))
         heartbeat = self.app.poller.heartbeat
         self._record(lambda db, now: heartbeat.config_loaded(db, now, applied=False))
         # One notice per refusal told: the id names this recovery, so the same good
@@ -260,7 +309,7 @@ class Reloader:
         if new == old:
             log.info(
                 "config file saved; same settings as the running ones",
-                extra=kv(config=str(self.path)),
+                extra=kv(**where(self.path)),
             )
             return
         self.app.reload(loaded)
@@ -275,7 +324,7 @@ class Reloader:
         log.info(
             "config reloaded",
             extra=kv(
-                config=str(self.path),
+                **where(self.path),
                 brands=len(new.brands),
                 sources=len(new.sources),
                 rules=len(new.rules),
@@ -310,7 +359,7 @@ class Reloader:
     def _reject(self, problems: list[ConfigProblem], fingerprint: str) -> None:
         log.error(
             "config rejected; still running on the last good config",
-            extra=kv(config=str(self.path), problems=len(problems)),
+            extra=kv(**where(self.path), problems=len(problems)),
         )
         for problem in problems:
             log.error(str(problem))

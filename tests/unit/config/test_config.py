@@ -52,6 +52,20 @@ def test_relative_sqlite_path_resolves_from_config_folder(
     assert loaded.database_url == f"sqlite:///{tmp_path / 'state' / 'wt.db'}"
 
 
+def test_relative_sqlite_path_of_a_symlinked_config_is_beside_its_target(
+    write_config: Callable[[str], Path], tmp_path: Path
+) -> None:
+    # Where it always was (beside the file the link leads to): an upgrade that
+    # read it beside the link would start on a new, empty database.
+    target = write_config(GOOD, "real.toml")
+    (tmp_path / "etc").mkdir()
+    link = tmp_path / "etc" / "watchtower.toml"
+    link.symlink_to(target)
+    loaded = load_config(link)
+    assert loaded.path == link
+    assert loaded.database_url == f"sqlite:///{tmp_path / 'state' / 'wt.db'}"
+
+
 def test_database_url_env_override(
     write_config: Callable[[str], Path], monkeypatch: pytest.MonkeyPatch
 ) -> None:
