@@ -14,16 +14,28 @@ render: the alert is never sent). The item is kept, undated. The window is
 fixed, not relative to today, so that parsing stays pure: the stable hash of
 an item without guid (``_feed_items``) and a review's identity
 (``_review_ids``) include the date, and must not change as time passes.
+
+A date is read exactly or not at all: a text that names a zone we do not know
+("HNEC", a damaged "+01!0"), a 12-hour clock past 12, or words we cannot place
+is ``None``, never the same clock time taken as UTC. An undated item is still
+matched (and counts as news on a source's first poll: see
+``pipeline.runner._is_news``), whereas a wrong instant is shown wrong and can
+put an article on the wrong side of the first poll's backlog cut-off.
+Readers, in order: ISO 8601; RFC 822 day first (``Wed, 25 Nov 2026 14:32:00
++0100``, with French month names, a 12-hour clock, a ``(CET)`` comment,
+``GMT+1`` or an IANA zone such as ``Europe/Paris``); month first (asctime, Java's
+``Wed Nov 25 14:32:00 CET 2026``, JavaScript's ``Wed Nov 25 2026 14:32:00
+GMT+0100 (…)``, ``Nov 25, 2026 2:32 PM``).
 """
 
 from __future__ import annotations
 
-import email.utils
 import functools
 import re
 import threading
 from datetime import UTC, datetime, timedelta, timezone, tzinfo
 from typing import Any
+from zoneinfo import ZoneInfo
 
 __all__ = ["EARLIEST", "LATEST", "parse_date", "parse_human_date", "plausible"]
 
@@ -49,20 +61,87 @@ _MONTHS = {
         ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"), 1
     )
 }
-# Named zones still seen in RSS (RFC 822 lists the US ones; CET/CEST appear in European feeds).
+# Month names written in full or as French sites write them (setlocale's %b: "janv.",
+# "févr.", "juil.", "août"; older glibc "fév", "aoû"), lowercased, without accents or
+# the final dot. "juin" and "juil" differ only after three letters, so French names
+# are looked up whole; other names by their first three letters (English, as before).
+_MONTH_NAMES = {
+    **_MONTHS,
+    **dict.fromkeys(("janv", "janvier", "january"), 1),
+    **dict.fromkeys(("fev", "fevr", "fevrier", "february"), 2),
+    **dict.fromkeys(("mars", "march"), 3),
+    **dict.fromkeys(("avr", "avril", "april"), 4),
+    "mai": 5,
+    **dict.fromkeys(("juin", "june"), 6),
+    **dict.fromkeys(("juil", "juillet", "july"), 7),
+    **dict.fromkeys(("aou", "aout", "august"), 8),
+    **dict.fromkeys(("sept", "septembre", "september"), 9),
+    **dict.fromkeys(("octobre", "october"), 10),
+    **dict.fromkeys(("novembre", "november"), 11),
+    **dict.fromkeys(("decembre", "december"), 12),
+}
+_UNACCENTED = str.maketrans("éèêëûùüôöâàäîï", "eeeeuuuooaaaii")
+# Named zones still seen in feeds and e-mails, as RFC 822 and feedparser read the
+# US ones (CST is US Central, not China). A name with several common meanings
+# is left out ("ET" is -5 or -4 by season; military letters other than Z, whose
+# signs RFC 1123 says were printed wrong): the date is then None, not a guess.
+# BST is British Summer Time and IST India's, as in most feeds that write them.
 _ZONES = {
     "": 0, "z": 0, "ut": 0, "utc": 0, "gmt": 0,
     "est": -5, "edt": -4, "cst": -6, "cdt": -5, "mst": -7, "mdt": -6, "pst": -8, "pdt": -7,
-    "cet": 1, "cest": 2, "met": 1, "mest": 2, "bst": 1, "ist": 5.5, "jst": 9,
+    "ast": -4, "adt": -3, "nst": -3.5, "ndt": -2.5, "akst": -9, "akdt": -8, "hst": -10,
+    "wet": 0, "west": 1, "bst": 1, "cet": 1, "cest": 2, "met": 1, "mest": 2, "eet": 2,
+    "eest": 3, "msk": 3, "ist": 5.5, "hkt": 8, "sgt": 8, "awst": 8, "jst": 9, "kst": 9,
+    "acst": 9.5, "acdt": 10.5, "aest": 10, "aedt": 11, "nzst": 12, "nzdt": 13,
+    # French names (Québec, and French locales): heure normale / avancée de l'Est…
+    "hne": -5, "hae": -4, "hnc": -6, "hac": -5, "hnr": -7, "har": -6, "hnp": -8, "hap": -7,
 }  # fmt: skip
+# "GMT+1", "UTC-05:00", "GMT+0100" (JavaScript, Java): the offset east of UTC, as
+# written (not the POSIX "Etc/GMT+1", which an IANA name below reads correctly).
+_NAMED_OFFSET = re.compile(r"(?:gmt|utc|ut)([+-])(?:(\d{2}):?(\d{2})|(\d{1,2}))", re.IGNORECASE)
+# "Europe/Paris", "America/Argentina/Buenos_Aires".
+_IANA = re.compile(r"[A-Za-z]+(?:/[A-Za-z0-9_+-]+){1,2}")
+# The pieces of the readers below (re.IGNORECASE).
+_DAY_NAME = r"[^\W\d_]+\.?,?"  # "Wed,", "Jeu.", "mercredi"
+_MONTH_WORD = r"([^\W\d_]{3,9}\.?)"
+_TIME = r"(\d{1,2})[:.](\d{2})(?:[:.](\d{2})(?:[.,]\d+)?)?(?:\s*([ap])\.?m\b\.?)?"
+_ZONE = (
+    r"([+-]\d{1,2}(?::?\d{2})?|(?:gmt|utc|ut)[+-][\d:]{1,5}"
+    r"|[a-z]{1,5}|[a-z]+(?:/[a-z0-9_+-]+){1,2})"
+)
+# "+0100 CET": a name after an offset (it must agree), "+0100 (CET)": a comment.
+_LABEL = r"(?:\s+([a-z]{2,5}))?"
+_COMMENT = r"(?:\s*\(([^()]{1,64})\))?"
+# Day first, RFC 822 and its variants: "Wed, 25 Nov 2026 2:32:00 PM +0100 (CET)".
 _RFC822 = re.compile(
-    r"\s*(?:[A-Za-z]+,?\s*)?(\d{1,2})[\s-]+([A-Za-z]{3})[A-Za-z]*\.?[\s-]+(\d{2,4})"
-    r"(?:[\sT]+(\d{1,2}):(\d{2})(?::(\d{2}))?(?:\.\d+)?)?\s*([+-]\d{2}:?\d{2}|[A-Za-z]{1,5})?\s*$"
+    rf"\s*(?:{_DAY_NAME}\s*)?(\d{{1,2}})[\s-]+{_MONTH_WORD}[\s-]+(\d{{2,4}})"
+    rf"(?:,?[\sT]+{_TIME})?\s*{_ZONE}?{_LABEL}{_COMMENT}\s*$",
+    re.IGNORECASE,
+)
+# Month first: asctime and Java ("Wed Nov 25 14:32:00 CET 2026"), JavaScript ("Wed
+# Nov 25 2026 14:32:00 GMT+0100 (heure normale d’Europe centrale)"), "Nov 25, 2026
+# 2:32 PM". The year comes before the time or after the zone.
+_MONTH_FIRST = re.compile(
+    rf"\s*(?:{_DAY_NAME}(?<=,)\s*|{_DAY_NAME}\s+)?{_MONTH_WORD}[\s-]+(\d{{1,2}})(?:st|nd|rd|th)?,?"
+    rf"(?:\s+(\d{{4}}|\d{{2}}),?)?(?:[\sT]+{_TIME})?\s*{_ZONE}?{_LABEL}(?:\s+(\d{{4}}|\d{{2}}))?"
+    rf"{_COMMENT}\s*$",
+    re.IGNORECASE,
 )
 
 
+def _month(word: str) -> int | None:
+    """The month a name means ("Nov", "nov.", "Déc", "févr.", "Juil", "August")."""
+    name = word.lower().rstrip(".").translate(_UNACCENTED)
+    return _MONTH_NAMES.get(name) or _MONTHS.get(name[:3])
+
+
 @functools.lru_cache(maxsize=256)
-def _zone(text: str | None) -> timezone | None:
+def _zone(text: str | None) -> tzinfo | None:
+    """The zone ``text`` names (UTC when ``None``), or ``None`` when it names none we know.
+
+    A fixed offset, except for an IANA name: its offset depends on the date
+    (:func:`_fixed` settles it).
+    """
     if text is None:
         return UTC
     if text[0] in "+-":
@@ -70,11 +149,37 @@ def _zone(text: str | None) -> timezone | None:
         if len(digits) != 4 or not digits.isascii() or not digits.isdigit():
             return None  # "+01!0", "+0１00": not an offset
         minutes = int(digits[:2]) * 60 + int(digits[2:])
-        if minutes > _MAX_OFFSET_MINUTES:  # "+9999": not a zone
-            return None
-        return timezone(timedelta(minutes=minutes if text[0] == "+" else -minutes))
+        return _offset(text[0], minutes)
+    named = _NAMED_OFFSET.fullmatch(text)
+    if named is not None:
+        sign, hh, mm, h = named.groups()
+        return _offset(sign, int(hh or h) * 60 + int(mm or 0))
     hours = _ZONES.get(text.lower())
-    return None if hours is None else timezone(timedelta(hours=hours))
+    if hours is not None:
+        return timezone(timedelta(hours=hours))
+    if _IANA.fullmatch(text):
+        try:
+            return ZoneInfo(text)
+        except (ValueError, OSError, KeyError):  # unknown (KeyError), not a zone file
+            return None
+    return None
+
+
+def _offset(sign: str, minutes: int) -> timezone | None:
+    if minutes > _MAX_OFFSET_MINUTES:  # "+9999": not a zone
+        return None
+    return timezone(timedelta(minutes=minutes if sign == "+" else -minutes))
+
+
+def _fixed(when: datetime) -> datetime | None:
+    """``when`` at a fixed offset: an IANA zone's offset for that day and time, or
+    ``None`` for a time the zone skips or repeats (the hour a clock changes)."""
+    if type(when.tzinfo) is timezone:
+        return when
+    offset, other = when.utcoffset(), when.replace(fold=1).utcoffset()
+    if offset is None or offset != other:
+        return None
+    return when.replace(tzinfo=timezone(offset))
 
 
 def _rfc822_common(text: str) -> datetime | None:
@@ -88,7 +193,7 @@ def _rfc822_common(text: str) -> datetime | None:
     if month is None or tz is None or not (parts[1] + parts[3]).isdigit() or len(parts[3]) != 4:
         return None
     try:
-        return datetime(
+        when = datetime(
             int(parts[3]),
             month,
             int(parts[1]),
@@ -99,27 +204,77 @@ def _rfc822_common(text: str) -> datetime | None:
         )
     except ValueError:
         return None
+    return when if type(tz) is timezone else _fixed(when)
 
 
 def _rfc822(text: str, local: tzinfo = UTC) -> datetime | None:
-    """``local``: the zone of a time written without one (a date alone stays UTC midnight)."""
+    """Day first. ``local``: the zone of a time written without one (a date alone
+    stays UTC midnight)."""
     match = _RFC822.match(text)
     if match is None:
         return None
-    day, mon, year, hour, minute, second, zone = match.groups()
-    month = _MONTHS.get(mon.lower())
+    day, month, year, hour, minute, second, half, zone, label, comment = match.groups()
+    clock = (hour, minute, second, half)
+    return _at(_year(year), month, day, clock, (zone, label, comment), local)
+
+
+def _month_first(text: str, local: tzinfo = UTC) -> datetime | None:
+    """Month first (asctime, Java, JavaScript, US English); see :data:`_MONTH_FIRST`."""
+    match = _MONTH_FIRST.match(text)
+    if match is None:
+        return None
+    month, day, year, hour, minute, second, half, zone, label, year_after, comment = match.groups()
+    if (year is None) == (year_after is None):
+        return None  # no year, or two
+    clock = (hour, minute, second, half)
+    return _at(_year(year or year_after), month, day, clock, (zone, label, comment), local)
+
+
+def _year(digits: str) -> int:
+    y = int(digits)
+    if y < 100:  # RFC 822 two-digit years: RFC 2822 §4.3
+        y += 2000 if y < 50 else 1900
+    return y
+
+
+def _at(
+    year: int,
+    month_name: str,
+    day: str,
+    clock: tuple[str | None, str | None, str | None, str | None],
+    zones: tuple[str | None, str | None, str | None],
+    local: tzinfo,
+) -> datetime | None:
+    """The instant the pieces of a matched date name, or ``None`` when one of them
+    is not exact (an unknown month or zone, "14:32 PM", a 31st of November, "+0100
+    EST").
+
+    ``clock`` is hour, minute, second and "a"/"p"; ``zones`` the zone, a name
+    after it and a comment after them.
+    """
+    month = _month(month_name)
+    hour, minute, second, half = clock
+    zone, label, comment = zones
+    if zone is None and comment is not None:
+        zone = comment.strip()  # "14:32:00 (CET)": the comment is the only zone named
     tz = local if zone is None and hour is not None else _zone(zone)
     if month is None or tz is None:
         return None
-    y = int(year)
-    if y < 100:  # RFC 822 two-digit years: RFC 2822 §4.3
-        y += 2000 if y < 50 else 1900
+    h = int(hour or 0)
+    if half is not None:  # 12-hour clock: 12:05 AM is 00:05, 12:05 PM is 12:05
+        if not 1 <= h <= 12:
+            return None
+        h = h % 12 + (12 if half.lower() == "p" else 0)
     try:
-        return datetime(
-            y, month, int(day), int(hour or 0), int(minute or 0), int(second or 0), tzinfo=tz
-        )
+        when = datetime(year, month, int(day), h, int(minute or 0), int(second or 0), tzinfo=tz)
     except ValueError:
         return None
+    fixed = when if type(tz) is timezone else _fixed(when)
+    if fixed is not None and label is not None:
+        named = _ZONES.get(label.lower())  # an unknown name ("MEZ") leaves the offset alone
+        if named is not None and fixed.utcoffset() != timedelta(hours=named):
+            return None  # "+0100 EST": which one is right?
+    return fixed
 
 
 def plausible(when: datetime | None) -> datetime | None:
@@ -157,14 +312,10 @@ def parse_date(text: str | None) -> datetime | None:
             if when.tzinfo is None:
                 when = when.replace(tzinfo=UTC)
             return when if 1970 < when.year < 2099 else plausible(when)  # _SAFE_*
-    when = _rfc822_common(text) or _rfc822(text)
+    when = _rfc822_common(text) or _rfc822(text) or _month_first(text)
     if when is not None:
         return when if 1970 < when.year < 2099 else plausible(when)
-    try:
-        when = email.utils.parsedate_to_datetime(text)
-    except (TypeError, ValueError, IndexError, OverflowError):
-        return None
-    return plausible(when if when.tzinfo is not None else when.replace(tzinfo=UTC))
+    return None
 
 
 # ------------------------------------------------------------------ human dates

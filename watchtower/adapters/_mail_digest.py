@@ -1,7 +1,9 @@
 """Digest e-mails split into articles: Google Alerts and LinkedIn group digests.
 
 An article is a link whose target a *target* function accepts (a Google
-``/url?…&url=TARGET`` redirect, a LinkedIn discussion); links to the same
+``/url?…&url=TARGET`` redirect, a LinkedIn discussion), once a mail gateway's
+rewriting (Microsoft Safe Links, Proofpoint URL Defense) is undone by
+:func:`~watchtower.adapters._link_wrappers.unwrap_link`; links to the same
 target are one article, titled by the first of them that has text (titles are
 read with :func:`html_to_text`'s rules, so ``l'<b>Acmé</b>`` stays ``l'Acmé``).
 
@@ -40,6 +42,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
+from watchtower.adapters._link_wrappers import unwrap_link
 from watchtower.adapters._text import collapse, html_to_text
 from watchtower.adapters.google_alerts import unwrap_google_url
 
@@ -87,7 +90,9 @@ _URL_AT_END = re.compile(r"(?:<(https?://[^<>\s]+)>|(https?://\S+))\s*$")
 
 def google_target(href: str) -> str | None:
     """The article behind a Google ``/url`` redirect; ``None`` for Google's own links,
-    redirected or not ("Voir plus de résultats" to a search, the alert's settings)."""
+    redirected or not ("Voir plus de résultats" to a search, the alert's settings).
+    A redirect wrapped by a mail gateway (Safe Links, URL Defense) is unwrapped first."""
+    href = unwrap_link(href)
     target = unwrap_google_url(href)
     if target == href:
         return None
@@ -107,9 +112,10 @@ def clean_linkedin_url(href: str) -> str | None:
     ``utm_*``…) and the parameters of the "Commenter" and "J'aime" buttons
     (``commentUrn``, ``actionType``) are dropped, as are a trailing slash and
     ``%3A`` in ``urn%3Ali%3Aactivity``, so every link to one discussion gives one
-    URL; other parameters are kept.
+    URL; other parameters are kept. A link wrapped by a mail gateway (Safe
+    Links, URL Defense) is unwrapped first.
     """
-    parts = urlsplit(href)
+    parts = urlsplit(unwrap_link(href))
     host = (parts.hostname or "").lower()
     if not (host == "linkedin.com" or host.endswith(".linkedin.com")):
         return None
@@ -176,8 +182,8 @@ def _publication_line(line: str) -> str | None:
 
 
 def _is_profile(href: str) -> bool:
-    """A link to a LinkedIn member's profile (``/in/…``, tracked or not)."""
-    parts = urlsplit(href)
+    """A link to a LinkedIn member's profile (``/in/…``, tracked or wrapped or not)."""
+    parts = urlsplit(unwrap_link(href))
     host = (parts.hostname or "").lower()
     linkedin = host == "linkedin.com" or host.endswith(".linkedin.com")
     return linkedin and parts.path.removeprefix("/comm").startswith("/in/")

@@ -5,6 +5,12 @@ entities; a document that *declares* entities (billion laughs, XXE) is refused
 outright. Malformed XML is read in libxml2's recover mode, so a bozo feed still
 yields what it holds, with a warning. Undeclared HTML entities (``&eacute;``),
 which would cut the text, are rewritten as character references.
+
+Encodings are read as browsers read them (WHATWG), like the project's HTML and
+e-mail: a document declaring ISO-8859-1, latin-1 or US-ASCII is decoded as
+windows-1252 (French CMSs write ’ € œ « » in 0x80–0x9F under those labels) and
+handed to libxml2 as UTF-8; one without a declaration is UTF-8, else
+windows-1252 with a warning.
 """
 
 from __future__ import annotations
@@ -18,6 +24,7 @@ from xml.sax.saxutils import quoteattr
 
 from lxml import etree
 
+from watchtower.adapters._text import decode_html
 from watchtower.errors import PermanentError
 
 __all__ = ["XmlDocument", "parse_fragment", "parse_xml", "read_xml"]
@@ -25,6 +32,15 @@ __all__ = ["XmlDocument", "parse_fragment", "parse_xml", "read_xml"]
 _DECLARATION = re.compile(rb"^\s*<\?xml[^>]*?\?>")
 _DECLARED_ENCODING = re.compile(rb"^\s*<\?xml[^>]*?encoding\s*=\s*[\"']([A-Za-z0-9._:-]+)")
 _UTF8 = {"utf-8", "utf8"}
+#: The labels WHATWG's Encoding Standard maps to windows-1252 (plus "latin-1",
+#: which Python and some CMSs write): what browsers decode these documents as.
+_WINDOWS_1252_LABELS = frozenset(
+    (
+        "ansi_x3.4-1968", "ascii", "cp1252", "cp819", "csisolatin1", "ibm819", "iso-8859-1",
+        "iso-ir-100", "iso8859-1", "iso88591", "iso_8859-1", "iso_8859-1:1987", "l1", "latin1",
+        "latin-1", "us-ascii", "windows-1252", "x-cp1252",
+    )
+)  # fmt: skip
 _local = threading.local()
 
 
@@ -47,16 +63,33 @@ def _parser() -> etree.XMLParser:
 
 
 def _to_utf8_if_needed(data: bytes) -> tuple[bytes, str | None]:
-    """Re-encode feeds that claim (or default to) UTF-8 but are not.
+    """Re-encode feeds that claim (or default to) UTF-8 but are not, and feeds
+    declaring a label that means windows-1252.
 
     A feed without an encoding declaration is UTF-8 by the XML rules; when its
     bytes are not, it was almost always written as Windows-1252/ISO-8859-1
     (feedparser reaches the same guess). libxml2 would drop those bytes, so they
     are decoded here and the feed is marked malformed.
+
+    A feed declaring ISO-8859-1 (or latin-1, US-ASCII…) is read as windows-1252,
+    as browsers read it (``decode_html``): libxml2 would read 0x92 as a C1
+    control, not ’ (and cut the text at any byte above 0x7F under US-ASCII).
+    Not an error: no warning. Bytes that are valid UTF-8 under such a label are
+    UTF-8 (a template's stale declaration; windows-1252 text with accents is
+    practically never valid UTF-8). The declaration is dropped from the UTF-8
+    bytes handed to libxml2, which then reads them as UTF-8.
     """
     declared = _DECLARED_ENCODING.match(data[:512])
-    if declared and declared.group(1).decode("ascii").lower() not in _UTF8:
-        return data, None  # libxml2 decodes declared encodings itself
+    if declared:
+        label = declared.group(1).decode("ascii").lower()
+        if label in _WINDOWS_1252_LABELS:
+            try:
+                data.decode("utf-8")
+            except UnicodeDecodeError:
+                data = decode_html(data, "charset=windows-1252").encode("utf-8")
+            return _DECLARATION.sub(b"", data, count=1), None
+        if label not in _UTF8:
+            return data, None  # libxml2 decodes other declared encodings itself
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
         return data, None  # UTF-16 with a byte-order mark
     try:
