@@ -206,7 +206,7 @@ def _validate_sources(
         try:
             entry = expand_preset(entry)
         except ValueError as exc:
-            problems.append(problem(path, (*loc, "preset"), str(exc), lines))
+            problems.append(problem(path, (*loc, getattr(exc, "key", "preset")), str(exc), lines))
             continue
         kind = entry.get("kind")
         if kind not in SOURCE_KINDS:

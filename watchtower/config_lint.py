@@ -3,13 +3,15 @@
 ``watchtower check`` prints them after its OK line, and the daemon logs them at
 start and on reload. They never stop a config: each names something that can be
 intended (a rule with no query fires on every mention, on purpose or not).
-Those about a brand's terms are :mod:`watchtower.config_lint_terms`.
+Those about a brand's terms are :mod:`watchtower.config_lint_terms`, those
+about a forum's ``base_url`` :mod:`watchtower.config_lint_forums`.
 """
 
 from __future__ import annotations
 
 import difflib
 
+from watchtower.config_lint_forums import forum_root_warnings
 from watchtower.config_lint_terms import (
     everyday_match_case,
     everyday_terms,
@@ -29,6 +31,7 @@ def config_warnings(path: str, config: Config, lines: Lines) -> list[ConfigProbl
         warnings.append(problem(path, (), "no [[brands]]: no mention can be found", lines))
     if not config.sources:
         warnings.append(problem(path, (), "no [[sources]]: nothing is listened to", lines))
+    warnings += _all_paused(path, config, lines)
     warnings += _query_warnings(path, config, lines)
     warnings += lossy_terms(path, config, lines)
     warnings += everyday_terms(path, config, lines)
@@ -40,7 +43,24 @@ def config_warnings(path: str, config: Config, lines: Lines) -> list[ConfigProbl
     warnings += _defaults_across_clients(path, config, lines)
     warnings += _brand_oncall_without_spikes(path, config, lines)
     warnings += _example_placeholders(path, config, lines)
+    warnings += forum_root_warnings(path, config, lines)
     return warnings
+
+
+def _all_paused(path: str, config: Config, lines: Lines) -> list[ConfigProblem]:
+    """Every ``[[sources]]`` with ``enabled = false``: the daemon runs and polls
+    nothing, as with no ``[[sources]]`` at all. Pausing them is the operator's
+    choice (a maintenance, an outbox to drain), so a warning, not an error."""
+    from watchtower.nothing_fetched import listed_names
+
+    if not config.sources or any(source.enabled for source in config.sources):
+        return []
+    names = listed_names([source.name for source in config.sources])
+    if len(config.sources) == 1:
+        paused = f"the only source is paused (enabled = false: {names})"
+    else:
+        paused = f"all {len(config.sources)} sources are paused (enabled = false: {names})"
+    return [problem(path, ("sources",), f"{paused}: nothing is listened to", lines)]
 
 
 #: What to write instead, by source kind.

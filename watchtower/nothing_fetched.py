@@ -24,7 +24,7 @@ from watchtower.placeholders import Placeholder, placeholder_names
 if TYPE_CHECKING:
     from watchtower.adapters.base import SourceSettings
 
-__all__ = ["NothingFetched", "nothing_fetched"]
+__all__ = ["NothingFetched", "listed_names", "nothing_fetched"]
 
 #: Source names a line lists before "and N more".
 SHOWN_NAMES = 8
@@ -57,7 +57,7 @@ def nothing_fetched(sources: Sequence[SourceSettings], config: str) -> NothingFe
     if len(sources) == 1:
         paused = f"the source of {config} is paused (enabled = false: {sources[0].name})"
     elif sources:
-        names = _names([source.name for source in sources])
+        names = listed_names([source.name for source in sources])
         paused = f"all {len(sources)} sources of {config} are paused (enabled = false: {names})"
     else:
         paused = f"{config} has no [[sources]]"
@@ -80,11 +80,12 @@ def _placeholders_text(held: dict[str, Placeholder]) -> str:
     kinds = (any(f.example for f in held.values()), any(not f.example for f in held.values()))
     one, several = _STILL[kinds]
     if len(held) == 1:
-        return f"1 source still has {one} ({_names(list(held))})"
-    return f"{len(held)} sources still have {several} ({_names(list(held))})"
+        return f"1 source still has {one} ({listed_names(list(held))})"
+    return f"{len(held)} sources still have {several} ({listed_names(list(held))})"
 
 
-def _names(names: list[str]) -> str:
+def listed_names(names: list[str]) -> str:
+    """``"a, b, c"``, or the first :data:`SHOWN_NAMES` and ``"and N more"``."""
     shown = ", ".join(names[:SHOWN_NAMES])
     more = len(names) - SHOWN_NAMES
     return f"{shown} and {more} more" if more > 0 else shown

@@ -14,7 +14,9 @@ from dataclasses import dataclass
 from importlib.resources import files
 from typing import Any
 
-__all__ = ["Preset", "expand_preset", "presets"]
+from watchtower.adapters.forum_roots import forum_root
+
+__all__ = ["Preset", "PresetError", "adds_to_root", "expand_preset", "presets"]
 
 PACKAGE = "watchtower.presets"
 
@@ -47,7 +49,26 @@ def presets() -> dict[str, Preset]:
 
 
 class PresetError(ValueError):
-    """A ``preset`` that cannot be expanded; the config loader adds file and line."""
+    """A ``preset`` that cannot be expanded; the config loader adds file and line.
+
+    ``key`` is the entry's key the problem is about (``preset``, or ``base_url``
+    when it is not the forum's root)."""
+
+    def __init__(self, message: str, key: str = "preset") -> None:
+        super().__init__(message)
+        self.key = key
+
+
+#: What the discourse kind reads from its base_url (its first request).
+_DISCOURSE_READS = "latest.json"
+
+
+def adds_to_root(preset: Preset) -> str:
+    """What ``preset`` makes of its ``base_url``, for messages: ``"the phpbb
+    preset adds feed.php"``."""
+    if preset.url is None:
+        return f"the {preset.name} preset reads {_DISCOURSE_READS}"
+    return f"the {preset.name} preset adds {preset.url.removeprefix('{base_url}/')}"
 
 
 def _refused(entry: dict[str, Any], reason: str) -> dict[str, Any]:
@@ -78,5 +99,20 @@ def expand_preset(entry: dict[str, Any]) -> dict[str, Any]:
             return _refused(entry, f"preset {preset.name!r} needs base_url{hint}")
         if "url" in expanded:
             return _refused(entry, f"preset {preset.name!r} sets url from base_url; remove url")
+        _check_root(preset, base_url)
         expanded["url"] = preset.url.format(base_url=base_url.rstrip("/"))
+    elif isinstance(expanded.get("base_url"), str):
+        _check_root(preset, expanded["base_url"])
     return expanded
+
+
+def _check_root(preset: Preset, base_url: str) -> None:
+    """Refuse a ``base_url`` that is surely a page of the forum, not its root:
+    the source would read ``…/index.php/feed.php``, the front page, and fail at
+    every poll. Refused rather than mended, as the file's other mistakes are:
+    the file stays what the daemon reads, and the message says what to write. A
+    page that may be the install folder (XenForo's ``…/forums/``) is let through;
+    ``watchtower check`` warns about it (:mod:`watchtower.config_lint`)."""
+    found = forum_root(preset.name, base_url)
+    if found is not None and found.certain:
+        raise PresetError(found.message(adds_to_root(preset)), key="base_url")

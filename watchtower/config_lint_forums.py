@@ -1,0 +1,54 @@
+"""Warnings about a forum's ``base_url`` that may be a page rather than the root.
+
+A preset's ``base_url`` that is surely a page (``…/index.php``, ``…/latest``) is
+refused when the config loads (:mod:`watchtower.adapters.presets`). What is left
+to warn about: a XenForo ``base_url`` ending in ``forums/`` (the list of forums,
+or the folder XenForo is installed in: only its owner knows), and a
+``kind = "discourse"`` source's ``base_url`` (its own model takes any address).
+:func:`~watchtower.adapters.forum_roots.forum_root` decides for both.
+"""
+
+from __future__ import annotations
+
+from watchtower.config_models import Config
+from watchtower.config_refs import problem
+from watchtower.errors import ConfigProblem
+from watchtower.tomllines import Lines
+
+__all__ = ["forum_root_warnings"]
+
+
+def forum_root_warnings(path: str, config: Config, lines: Lines) -> list[ConfigProblem]:
+    """A warning at the ``base_url`` of each forum source that may not be the
+    forum's root, saying what to write instead."""
+    from watchtower.adapters.forum_roots import forum_root
+    from watchtower.adapters.presets import adds_to_root, presets
+
+    warnings = []
+    for index, source in enumerate(config.sources):
+        loc = ("sources", index, "base_url")
+        if loc not in lines:  # no base_url written: a url, or another kind
+            continue
+        if source.kind == "discourse":
+            engine, base_url = "discourse", str(getattr(source, "base_url", ""))
+            if ("sources", index, "preset") in lines:
+                adds = adds_to_root(presets()["discourse"])
+            else:
+                adds = "the discourse kind reads latest.json"
+        else:
+            # A feed preset made url from base_url: find which, and the base_url.
+            url = str(getattr(source, "url", ""))
+            made = [
+                (preset, url.removesuffix(suffix))
+                for preset in presets().values()
+                if preset.url is not None
+                and url.endswith(suffix := preset.url.removeprefix("{base_url}"))
+            ]
+            if len(made) != 1:
+                continue
+            preset, base_url = made[0]
+            engine, adds = preset.name, adds_to_root(preset)
+        found = forum_root(engine, base_url)
+        if found is not None:
+            warnings.append(problem(path, loc, found.message(adds), lines))
+    return warnings
