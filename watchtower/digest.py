@@ -81,6 +81,21 @@ def _zone_of(instant: datetime) -> tzinfo:
         return instant.tzinfo or UTC
 
 
+def zone_name(instant: datetime) -> str | None:
+    """The IANA zone :func:`in_zone` gave ``instant`` ("America/New_York"), else ``None``.
+
+    A digest's ``since`` carries its zone this way; an instant in plain UTC (the
+    ``UTC`` singleton, a period guessed from its length) or at an unnamed offset
+    names none, and its digest is told in the notifier's zone.
+    """
+    if instant.tzinfo is None or instant.tzinfo is UTC:
+        return None
+    if isinstance(instant.tzinfo, ZoneInfo):  # not its tzname(): "CET" is no place
+        return instant.tzinfo.key
+    zone = _zone_of(instant)
+    return zone.key if isinstance(zone, ZoneInfo) else None
+
+
 def period_name(schedule: str) -> str:
     """``"hourly"``, ``"daily"`` or ``"weekly"``: the digest's title and period."""
     return parse_digest(schedule).name
@@ -402,8 +417,12 @@ def enrich(
     first and last local days it covers (``since`` is at the offset of the
     digest's zone, as :func:`period_start` gives it), which its title names,
     and ``days``: its mentions on each of them (:func:`week_counts`).
+    ``timezone``: that zone (:func:`zone_name`), in which every notifier tells
+    the period: a ``[[digests]]`` entry's own, not ``[watchtower] timezone``.
     """
     summary["since"] = since.astimezone(UTC).isoformat()
+    if zone := zone_name(since):
+        summary["timezone"] = zone
     if until is not None:
         summary["until"] = until.astimezone(UTC).isoformat()
         if summary.get("period") == "weekly":

@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from watchtower.models import Severity
 from watchtower.notify._text import SEVERITY_EMOJI, plural, seen_on_text, site_of, t
@@ -23,6 +24,7 @@ __all__ = [
     "day_text",
     "digest_heading",
     "digest_title",
+    "digest_zone",
     "number",
     "reach_text",
     "severity_counts",
@@ -32,6 +34,21 @@ __all__ = [
     "week_lines",
     "week_text",
 ]
+
+
+def digest_zone(summary: dict[str, Any], timezone: str) -> str:
+    """The zone a digest tells its times in: its own, which
+    :func:`watchtower.digest.enrich` stored (a ``[[digests]]`` entry's
+    ``timezone``), else ``timezone``, the notifier's (a row queued by an older
+    watchtower, or a zone this machine no longer knows)."""
+    zone = summary.get("timezone")
+    if isinstance(zone, str) and zone:
+        try:
+            ZoneInfo(zone)
+        except (ValueError, OSError, ZoneInfoNotFoundError):
+            return timezone
+        return zone
+    return timezone
 
 
 def number(value: int, language: str) -> str:

@@ -23,6 +23,7 @@ from watchtower.notify._text import (
 from watchtower.notify.digest_text import (
     day_text,
     digest_heading,
+    digest_zone,
     number,
     reach_text,
     severity_counts,
@@ -41,6 +42,11 @@ _UL = "margin:0 0 6px 0;padding:0 0 0 20px"
 _LI = "margin:0 0 4px 0"
 _BARS = "margin:0 0 6px 0;border-collapse:collapse"
 _NOWRAP = "white-space:nowrap"
+
+#: The bytes of HTML a digest's brands may take, at most: Gmail clips a message
+#: past 102 KB and hides its end, the last brands and their counts with it. A
+#: digest of long addresses stops listing there and counts what it leaves out.
+HTML_MAX = 90_000
 
 
 def _counted(language: str, key: str, count: int) -> str:
@@ -136,7 +142,8 @@ def digest_email(n: Notification, language: str, timezone: str) -> tuple[str, st
 
     The subject says the count, the critical alerts and the day, or for a
     weekly digest the week (each subject differs, so Gmail does not thread them
-    into one conversation). The body: the period in ``timezone``, ending at the
+    into one conversation). The body: the period in the digest's own zone
+    (:func:`~watchtower.notify.digest_text.digest_zone`, else ``timezone``), ending at the
     digest's own time even when it went out late; the critical alerts sent at
     once, listed; the chart; then each brand's stories, one line per story (not one per
     copy), critical first and then by the number of sites; beyond
@@ -144,6 +151,7 @@ def digest_email(n: Notification, language: str, timezone: str) -> tuple[str, st
     """
     e = html.escape
     summary: dict[str, Any] = n.extra.get("summary") or {}
+    timezone = digest_zone(summary, timezone)  # a [[digests]] entry's own zone, if stored
     count = int(summary.get("count", 0))
     mentions = _counted(language, "mentions", count)
     apart = int(summary.get("sent_apart") or 0)
@@ -219,15 +227,35 @@ def digest_email(n: Notification, language: str, timezone: str) -> tuple[str, st
                 for label, bar in bars
             ]
             parts.append("</table>")
-    for brand, severities in by_brand.items():
+    room = HTML_MAX - sum(len(part.encode()) for part in parts)
+    brands = list(by_brand.items())
+    for index, (brand, severities) in enumerate(brands):
         counts = severity_counts(severities, language, grouped=True)
         mine = [s for s in ranked if brand in (s.get("brands") or [])]
-        shown = mine[:SHOWN]
         total = sum(severities.values())
+        head = f"<h3 style='{_H3}'>{e(brand)} — {e(counts)}</h3><ul style='{_UL}'>"
+        room -= len(head.encode())
+        if room < 0:  # not even its heading: it and the next brands are left out
+            left = total + sum(sum(v.values()) for _, v in brands[index + 1 :])
+            _left_out(lines, parts, language, left, len(brands) - index)
+            break
+        shown: list[dict[str, Any]] = []
+        shown_html: list[str] = []
+        for story in mine[:SHOWN]:
+            room -= len((line := _story_html(story, language)).encode())
+            if room < 0:
+                break
+            shown.append(story)
+            shown_html.append(line)
+        cut = room < 0
         lines += [f"{brand} — {counts}", *(_story_text(s, language) for s in shown)]
-        parts += [f"<h3 style='{_H3}'>{e(brand)} — {e(counts)}</h3><ul style='{_UL}'>"]
-        parts += [_story_html(s, language) for s in shown] + ["</ul>"]
+        parts += [head, *shown_html, "</ul>"]
+        room -= len("</ul>")
         rest = total - sum(int(s["mentions"]) for s in shown)
+        if cut:  # inside this brand: its rest and the next brands are left out
+            left = rest + sum(sum(v.values()) for _, v in brands[index + 1 :])
+            _left_out(lines, parts, language, left, len(brands) - index - 1)
+            break
         if rest > 0:
             # Stories not in the payload (beyond its items) count one mention each.
             others = len(mine) - len(shown) + max(0, total - sum(int(s["mentions"]) for s in mine))
@@ -236,5 +264,18 @@ def digest_email(n: Notification, language: str, timezone: str) -> tuple[str, st
             )
             lines.append(more)
             parts.append(f"<p style='{_P}'>{e(more)}</p>")
+            room -= len(parts[-1].encode())
         lines.append("")
     return subject, "\n".join(lines).rstrip() + "\n", "".join(parts)
+
+
+def _left_out(
+    lines: list[str], parts: list[str], language: str, mentions: int, brands: int
+) -> None:
+    """The line of a digest cut at :data:`HTML_MAX`: "… et 50 mentions de plus
+    (5 marques)", in its text and its HTML."""
+    more = plural(language, "more_mentions", mentions, shown=number(mentions, language))
+    if brands:
+        more += f" ({plural(language, 'more_brands', brands, shown=number(brands, language))})"
+    lines += [more, ""]
+    parts.append(f"<p style='{_P}'>{html.escape(more)}</p>")

@@ -48,7 +48,7 @@ def plain_text(n: Notification, language: str, timezone: str) -> PlainText:
     """The title and body of ``n`` in ``language``, whatever its kind."""
     kind = kind_of(n)
     if kind == "summary":
-        _, text, _ = email_render.summary_email(n, language)
+        _, text, _ = email_render.summary_email(n, language, timezone)
         title, _, body = text.partition("\n")
         return PlainText(title, body.strip("\n"))
     if kind == "spike":

@@ -63,6 +63,7 @@ from watchtower.notify.slack_mrkdwn import escape_text as escape_text
 from watchtower.notify.slack_mrkdwn import escape_url as escape_url
 from watchtower.notify.slack_mrkdwn import link as link
 from watchtower.notify.slack_mrkdwn import linkable, shown_url
+from watchtower.notify.slack_room import Line, Room, lay_out, left_out_text
 
 TEXT_MAX = 40_000
 BLOCKS_MAX = 50
@@ -122,8 +123,7 @@ def fit(
         out.append(block)
     out = _within_total(out, language)
     if len(out) > BLOCKS_MAX:
-        dropped = len(out) - (BLOCKS_MAX - 1)
-        out = [*out[: BLOCKS_MAX - 1], context(t(language, "more").format(count=dropped))]
+        out = [*out[: BLOCKS_MAX - 1], context(t(language, "cut"))]
     return out, cut_mrkdwn(text, TEXT_MAX, more)
 
 
@@ -133,13 +133,14 @@ def _texts(block: Block) -> list[str]:
 
 
 def _within_total(blocks: list[Block], language: str) -> list[Block]:
-    """The first blocks whose text fits ``BLOCKS_TEXT_TOTAL``, then "and N more"."""
-    room = BLOCKS_TEXT_TOTAL - 100  # for the "and N more" line
+    """The first blocks whose text fits ``BLOCKS_TEXT_TOTAL``, then a line saying
+    the rest did not fit. Not "and N more": N would count blocks, which a
+    reader takes for mentions; a summary counts its own (:mod:`.slack_room`)."""
+    room = BLOCKS_TEXT_TOTAL - 100  # for the line saying so
     for index, block in enumerate(blocks):
         size = sum(len(text) for text in _texts(block))
         if size > room:
-            dropped = len(blocks) - index
-            return [*blocks[:index], context(t(language, "more").format(count=dropped))]
+            return [*blocks[:index], context(t(language, "cut"))]
         room -= size
     return blocks
 
@@ -276,7 +277,8 @@ def summary_title(n: Notification, language: str) -> str:
 
 
 def summary_blocks(n: Notification, language: str) -> tuple[list[Block], str]:
-    """One message for many mentions: the first few, then "and N more"."""
+    """One message for many mentions: the first few, then "and N more"; what
+    does not fit in one message is counted in mentions (:mod:`.slack_room`)."""
     summary: dict[str, Any] = n.extra.get("summary") or {}
     items: list[dict[str, Any]] = list(summary.get("items") or [])
     count = int(summary.get("count", len(items)))
@@ -289,33 +291,50 @@ def summary_blocks(n: Notification, language: str) -> tuple[list[Block], str]:
     if days := week_lines(summary, language):  # a weekly digest's 7 days, bars aligned
         bars = escape_mrkdwn("\n".join(days))
         blocks.append(section(f"*{escape_mrkdwn(t(language, 'digest_days'))}*\n```{bars}```"))
-    if summary.get("reason") == "group":
-        shown = items[:GROUP_SHOWN]
-        lines = [_item_line(i, language) for i in shown]
-        if count > len(shown):
-            lines.append(t(language, "more").format(count=count - len(shown)))
-        blocks += _lines_blocks(lines)
-    else:
-        by_brand: dict[str, dict[str, int]] = summary.get("by_brand") or {}
-        for brand, severities in by_brand.items():
-            counts = severity_counts(severities, language, grouped=False)
-            mine = [i for i in items if brand in (i.get("brands") or [])]
-            lines = [f"*{escape_text(brand)}* — {counts}"]
-            if summary.get("reason") == "digest":
-                # As the e-mail digest: one line per story, critical first, then by reach.
-                shown = stories(mine)[:SUMMARY_SHOWN]
-                lines += [_story_line(s, language) for s in shown]
-                listed = sum(int(s["mentions"]) for s in shown)
-            else:
-                mine.sort(key=lambda i: -Severity[str(i.get("severity", "info"))])
-                lines += [_item_line(i, language) for i in mine[:SUMMARY_SHOWN]]
-                listed = min(len(mine), SUMMARY_SHOWN)
-            total = sum(severities.values())
-            if total > listed:
-                lines.append(t(language, "more").format(count=total - listed))
-            blocks += _lines_blocks(lines)
+    grouped = summary.get("reason") == "group"
+    groups = [_group_lines(items, count, language)] if grouped else _brand_lines(summary, language)
+    # The summary fits its own lines: cut afterwards, only blocks could be counted.
+    used = sum(len(text) for block in blocks for text in _texts(block))
+    room = Room(BLOCKS_TEXT_TOTAL - 100 - used, BLOCKS_MAX - len(blocks), BLOCK_TEXT_MAX)
+    laid = lay_out(groups, room)
+    blocks += [section(text) for text in laid.sections]
+    if left_out := left_out_text(laid, language, groups_are_brands=not grouped):
+        blocks.append(context(left_out))
     # The fallback text is mrkdwn: a group named after a title must ping nobody.
     return fit(blocks, escape_text(title), language=language)
+
+
+def _group_lines(items: list[dict[str, Any]], count: int, language: str) -> list[Line]:
+    """A grouped message's lines: its first items, then "and N more"."""
+    shown = items[:GROUP_SHOWN]
+    lines = [Line(_item_line(i, language), 1) for i in shown]
+    if count > len(shown):
+        lines.append(Line(t(language, "more").format(count=count - len(shown)), count - len(shown)))
+    return lines
+
+
+def _brand_lines(summary: dict[str, Any], language: str) -> list[list[Line]]:
+    """Each brand's lines in a digest or quiet-hours summary: its counts, its
+    first stories (or items), then "and N more" (mentions)."""
+    items: list[dict[str, Any]] = list(summary.get("items") or [])
+    groups = []
+    by_brand: dict[str, dict[str, int]] = summary.get("by_brand") or {}
+    for brand, severities in by_brand.items():
+        counts = severity_counts(severities, language, grouped=False)
+        mine = [i for i in items if brand in (i.get("brands") or [])]
+        lines = [Line(f"*{escape_text(brand)}* — {counts}")]
+        if summary.get("reason") == "digest":
+            # As the e-mail digest: one line per story, critical first, then by reach.
+            shown = stories(mine)[:SUMMARY_SHOWN]
+            lines += [Line(_story_line(s, language), int(s["mentions"])) for s in shown]
+        else:
+            mine.sort(key=lambda i: -Severity[str(i.get("severity", "info"))])
+            lines += [Line(_item_line(i, language), 1) for i in mine[:SUMMARY_SHOWN]]
+        rest = sum(severities.values()) - sum(line.mentions for line in lines)
+        if rest > 0:
+            lines.append(Line(t(language, "more").format(count=rest), rest))
+        groups.append(lines)
+    return groups
 
 
 def mention(who: str) -> str:
