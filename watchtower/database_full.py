@@ -9,6 +9,10 @@ themselves, once per outage and process (Slack and e-mail need no disk). It is
 not recorded anywhere: a restart during the outage tells ops again, which is
 the right side to err on.
 
+The SQLite file deleted or replaced under the daemon
+(:mod:`watchtower.storage.sqlite_file`) is told the same way, once per
+process: the database refuses every write from then on, the outbox included.
+
 While the database is full, a source that was fetched keeps the lease its claim
 took (:data:`~watchtower.storage.queries.LEASE`) instead of being made due at
 once: every poll round would otherwise fetch every source again, for nothing,
@@ -30,11 +34,20 @@ from watchtower.outage import outage_reason
 from watchtower.redact import redact_target
 from watchtower.storage.db import shown
 from watchtower.storage.outbox_queries import notice_payload
+from watchtower.storage.sqlite_file import DatabaseFileLost
 
 if TYPE_CHECKING:
     from watchtower.app import App
 
-__all__ = ["FULL_CAUSES", "FULL_WORDS", "TELL_AGAIN", "FullDatabase", "full_cause", "full_reason"]
+__all__ = [
+    "FULL_CAUSES",
+    "FULL_WORDS",
+    "LOST_TEXT",
+    "TELL_AGAIN",
+    "FullDatabase",
+    "full_cause",
+    "full_reason",
+]
 
 log = logging.getLogger("watchtower.database")
 
@@ -61,6 +74,35 @@ FULL_CAUSES: dict[str, dict[str, str]] = {
 FULL_WORDS = tuple(FULL_CAUSES)
 #: A process tells ops again after this long if the database is still (or again) full.
 TELL_AGAIN = timedelta(hours=24)
+
+#: The notice of a SQLite file deleted or replaced under the daemon
+#: ({path}; {saved}: the copy of it the daemon wrote, or what to restore instead).
+LOST_TEXT: dict[str, dict[str, str]] = {
+    "subject": {
+        "en": "watchtower stopped: its database file was deleted or replaced",
+        "fr": "watchtower arrêté : son fichier de base de données a été supprimé ou remplacé",
+    },
+    "body": {
+        "en": "The file {path} was deleted or replaced while watchtower ran. Nothing is "
+        "polled or sent any more (it would be lost with the old file). {saved}",
+        "fr": "Le fichier {path} a été supprimé ou remplacé pendant que watchtower tournait. "
+        "Plus rien n'est relevé ni envoyé (ce serait perdu avec l'ancien fichier). {saved}",
+    },
+    "saved": {
+        "en": "A copy of it as watchtower last wrote it is in {saved}: stop watchtower, "
+        "move that copy to {path}, then start watchtower again.",
+        "fr": "Une copie, telle que watchtower l'a écrite en dernier, est dans {saved} : "
+        "arrêtez watchtower, remettez cette copie à la place de {path}, puis relancez-le.",
+    },
+    "restore": {
+        "en": "No copy could be saved: stop watchtower, restore {path} from your last "
+        "backup, then start it again (on an empty database it would announce recent "
+        "items again).",
+        "fr": "Aucune copie n'a pu être enregistrée : arrêtez watchtower, restaurez {path} "
+        "depuis votre dernière sauvegarde, puis relancez-le (sur une base vide, il "
+        "annoncerait de nouveau les mentions récentes).",
+    },
+}
 
 
 def full_reason(exc: BaseException) -> str | None:
@@ -89,9 +131,18 @@ class FullDatabase:
         self._lock = threading.Lock()
         #: When ops were told of the current outage (None: not full, or not told yet).
         self.told_at: datetime | None = None
+        self._lost_told = False  # the file deleted or replaced: told once per process
 
     def failed(self, exc: BaseException) -> bool:
-        """Whether ``exc`` says the database is full; if so, tell ops (once)."""
+        """Whether ``exc`` says the database is full; if so, tell ops (once).
+        A SQLite file deleted or replaced is told once too (and is not full)."""
+        lost = _file_lost(exc)
+        if lost is not None:
+            with self._lock:
+                first, self._lost_told = not self._lost_told, True
+            if first:
+                self._tell_lost(lost)
+            return False
         reason = full_reason(exc)
         if reason is None:
             return False
@@ -113,11 +164,9 @@ class FullDatabase:
 
     def _tell(self, reason: str) -> None:
         from watchtower.notify._text import t
-        from watchtower.notify.registry import split_target
 
         config = self.app.loaded.config
-        ops = config.watchtower.ops_notify
-        if not ops:
+        if not config.watchtower.ops_notify:
             log.error("database full: no ops_notify target, nobody is told", extra=kv(error=reason))
             return
         lang = config.watchtower.language
@@ -128,6 +177,28 @@ class FullDatabase:
             t(lang, "ops_db_full_body").format(**fields),
             "critical",
         )
+        self._send(payload, "database full", reason)
+
+    def _tell_lost(self, lost: DatabaseFileLost) -> None:
+        config = self.app.loaded.config
+        if not config.watchtower.ops_notify:
+            log.error("database file lost: no ops_notify target, nobody is told")
+            return
+        lang = config.watchtower.language
+        fields = {"path": lost.path, "saved": lost.saved or ""}
+        then = catalogue_text(LOST_TEXT, "saved" if lost.saved else "restore", fields, lang)
+        payload = notice_payload(
+            catalogue_text(LOST_TEXT, "subject", fields, lang),
+            catalogue_text(LOST_TEXT, "body", {**fields, "saved": then}, lang),
+            "critical",
+        )
+        self._send(payload, "database file lost", lost.hint)
+
+    def _send(self, payload: dict[str, Any], about: str, reason: str) -> None:
+        """Render and send ``payload`` to each ``ops_notify`` target, not through the outbox."""
+        from watchtower.notify.registry import split_target
+
+        ops = self.app.loaded.config.watchtower.ops_notify
         extra: dict[str, Any] = {"kind": "ops", "verify": False}
         extra["created_at"] = self.app.clock().timestamp()
         for target in ops:
@@ -139,11 +210,23 @@ class FullDatabase:
                 notifier.send(notifier.render(notification, address))
             except Exception as exc:  # one target down must not keep the others from hearing
                 log.warning(
-                    "database full: ops target not told",
+                    f"{about}: ops target not told",
                     extra=kv(target=redact_target(target), error=type(exc).__name__),
                 )
             else:
                 log.warning(
-                    "database full: ops told directly (not through the outbox)",
+                    f"{about}: ops told directly (not through the outbox)",
                     extra=kv(target=redact_target(target), error=reason),
                 )
+
+
+def _file_lost(exc: BaseException) -> DatabaseFileLost | None:
+    """The :class:`DatabaseFileLost` ``exc`` is, or was raised from (None: another error)."""
+    seen: BaseException | None = exc
+    for _ in range(5):
+        if seen is None:
+            return None
+        if isinstance(seen, DatabaseFileLost):
+            return seen
+        seen = seen.__cause__ or seen.__context__
+    return None

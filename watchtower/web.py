@@ -86,6 +86,7 @@ class StatusServer:
         self.started = time.monotonic()
         self.registry = build_registry(app.db, app.clock)
         self.probe = probe_engine(app.db.url)
+        self.file = app.db.file
         self.database = watch(app.db.engine)
         self._ready = True  # what the last readiness check said
         # SQLite: the folder of the database file, whose disk /readyz watches.
@@ -143,6 +144,10 @@ class StatusServer:
 
     def _readiness(self) -> tuple[bool, dict[str, Any], str]:
         """Ready or not, the JSON details, and why not in a sentence (for the log)."""
+        # Before the probe: a file put in its place would answer it.
+        lost = self.file.gone() if self.file is not None else None
+        if lost is not None:
+            return False, {"database": "file deleted or replaced", "error": str(lost)}, str(lost)
         try:
             with self.probe.connect() as connection:
                 connection.execute(text("SELECT count(*) FROM sources")).scalar_one()

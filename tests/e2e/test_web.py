@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import io
 import json
+import os
+import sqlite3
 import threading
 import time
 import urllib.error
@@ -142,7 +144,8 @@ def test_healthz_turns_unhealthy_when_the_database_is_gone(
     status, body = get(server.url + "/healthz")
     assert status == 503
     data = json.loads(body)
-    assert data["ready"] is False and data["database"] == "unreachable"
+    assert data["ready"] is False and data["database"] == "file deleted or replaced"
+    assert str(db_path) in data["error"]
     assert data["live"] is True  # the scheduler itself still ticks
     assert get(server.url + "/readyz")[0] == 503
     assert get(server.url + "/livez")[0] == 200
@@ -182,3 +185,22 @@ def test_an_address_in_use_stops_the_start_with_one_line(
         f'ERROR watchtower.cli cannot start error="cannot serve [watchtower] http on {taken}'
         in lines[-1]
     )
+
+
+def test_readyz_refuses_a_database_file_put_in_the_place_of_its_own(
+    running: tuple[App, StatusServer, Path],
+) -> None:
+    # A valid database copied over the file (a restore done while running) would
+    # answer the probe's fresh connection: readiness asks which file it is.
+    _, server, db_path = running
+    wait_until(lambda: get(server.url + "/readyz")[0] == 200)
+    other = db_path.with_name("other.db")
+    with sqlite3.connect(db_path) as source, sqlite3.connect(other) as copy:
+        source.backup(copy)
+    os.replace(other, db_path)
+
+    status, body = get(server.url + "/readyz")
+    assert status == 503
+    data = json.loads(body)
+    assert data["database"] == "file deleted or replaced"
+    assert str(db_path) in data["error"]

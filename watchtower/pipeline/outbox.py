@@ -26,6 +26,9 @@ claimed but did not try. The final :meth:`Outbox.flush` sends only rows never
 tried, to target kinds that were not failing, until its deadline; it retries
 nothing and a failure there spends no attempt (the row waits for the next
 start). A database outage is logged as one line (:mod:`watchtower.outage`).
+Claimed rows a worker could not hand back during one (a full disk refused that
+write too) are handed back by the next drain that can write
+(:mod:`watchtower.pipeline.unreleased`), not left to their lease.
 """
 
 from __future__ import annotations
@@ -45,6 +48,7 @@ from watchtower.pipeline import outbox_rows
 from watchtower.pipeline.delivery import Claimed, DeliveryHooks
 from watchtower.pipeline.dispatch import Dispatcher, DrainStats, KindRound
 from watchtower.pipeline.target_health import TargetHealth
+from watchtower.pipeline.unreleased import Unreleased
 from watchtower.storage.db import Database
 from watchtower.storage.outbox_queries import claim_outbox, due_kinds, paused_kinds
 
@@ -78,8 +82,10 @@ class Outbox:
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _workers: dict[str, threading.Thread] = field(default_factory=dict)
     _dispatcher: Dispatcher = field(init=False, repr=False)
+    _unreleased: Unreleased = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
+        self._unreleased = Unreleased(self.db)
         # ``settings=self``: max_attempts and hooks are read at each use (reload).
         self._dispatcher = Dispatcher(
             self.db, self.notifier_for, self.clock, self.targets, settings=self
@@ -109,6 +115,8 @@ class Outbox:
             # would find them due), and while too many wait, nothing new goes.
             if round_ == 0 and len(late):
                 late.record_all()
+            if round_ == 0 and len(self._unreleased):
+                self._release_unreleased()
             if late.full:
                 break
             started = self._start_workers(stop, final=final)
@@ -166,6 +174,17 @@ class Outbox:
         (:mod:`~watchtower.pipeline.unrecorded`)."""
         return len(self._dispatcher.late)
 
+    def _release_unreleased(self) -> None:
+        """Hand back the claimed rows a worker could not (:mod:`.unreleased`):
+        before the claims, so this round claims them again, the most urgent first."""
+        try:
+            self._unreleased.release_all()
+        except Exception as exc:  # still refused: they wait for the next drain
+            if not watch(self.db.engine).failed(exc, job="outbox hand-back"):
+                log.exception("claimed notifications not handed back")
+        else:
+            watch(self.db.engine).ok()
+
     def _start_workers(
         self, stop: threading.Event | None, *, final: bool = False
     ) -> list[tuple[threading.Thread, KindRound]]:
@@ -174,7 +193,10 @@ class Outbox:
             kinds = due_kinds(session, self.clock())
             if not self.targets.paused_known:
                 self.targets.know_paused(paused_kinds(session))
-        watch(self.db.engine).ok(wrote=False)
+        # A SQLite file deleted under the daemon still reads (the old file, held
+        # open) but refuses every write: a read is no "database back" then.
+        if self.db.file is None or self.db.file.lost is None:
+            watch(self.db.engine).ok(wrote=False)
         started = []
         with self._lock:
             for kind in kinds:
@@ -212,6 +234,7 @@ class Outbox:
 
     def _drain_kind(self, kind: str, stop: threading.Event | None, work: KindRound) -> None:
         untried: list[int] = []  # claimed rows not tried yet: handed back if the worker stops
+        claims: dict[int, datetime] = {}  # row id -> its claimed_until, to hand back later
         try:
             self._seen_back(kind)
             while not (work.done or (stop is not None and stop.is_set())):
@@ -236,6 +259,7 @@ class Outbox:
                         if rows:
                             break
                     claimed = [Claimed.of(r) for r in rows]
+                    claims = {r.id: r.claimed_until for r in rows if r.claimed_until}
                 watch(self.db.engine).ok(wrote=bool(claimed))
                 if not claimed:
                     break
@@ -253,7 +277,10 @@ class Outbox:
                 log.exception("drain round failed", extra=kv(kind=kind))
             try:
                 self._release(untried)
-            except Exception as again:  # the database is gone: their lease expires instead
+            except (
+                Exception
+            ) as again:  # the database refuses writes: the next drain hands them back
+                self._unreleased.remember({i: claims[i] for i in untried if i in claims})
                 if not watch(self.db.engine).failed(again, job=f"outbox {kind}"):
                     log.exception("claimed notifications not released", extra=kv(kind=kind))
         finally:

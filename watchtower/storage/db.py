@@ -40,6 +40,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from watchtower.errors import DatabaseUnavailable, NoDatabase, SchemaMismatch, SchemaNewer
 from watchtower.logs import kv
 from watchtower.storage.engines import make_engine, readonly_engine
+from watchtower.storage.sqlite_file import SqliteFile
 
 log = logging.getLogger("watchtower.db")
 
@@ -244,13 +245,25 @@ def downgrade(engine: Engine, revision: str) -> str:
     return before
 
 
+def _sqlite_file(url: str) -> SqliteFile | None:
+    """The :class:`SqliteFile` of a SQLite database in a file (None: PostgreSQL, memory)."""
+    parsed = make_url(url)
+    path = parsed.database if parsed.get_backend_name() == "sqlite" else None
+    if not path or path == ":memory:" or path.startswith("file:"):
+        return None
+    return SqliteFile(path)
+
+
 class Database:
     """The engine and a session factory for one database URL."""
 
     def __init__(self, url: str, *, readonly: bool = False) -> None:
         self.url = url
         self.readonly = readonly
-        self.engine = readonly_engine(url) if readonly else make_engine(url)
+        #: The SQLite file this process writes, watched for a deletion or a
+        #: replacement under it (:mod:`~watchtower.storage.sqlite_file`).
+        self.file = None if readonly else _sqlite_file(url)
+        self.engine = readonly_engine(url) if readonly else make_engine(url, file=self.file)
         self.sessions = sessionmaker(self.engine, expire_on_commit=False)
         self._write_lock: AbstractContextManager[object] = (
             nullcontext() if self.postgres else threading.Lock()
@@ -303,8 +316,13 @@ class Database:
         The lock is taken before the pooled connection, so threads queued for
         the single SQLite writer hold no connection while they wait.
         """
-        with self._write_lock, self.session() as session:
-            yield session
+        with self._write_lock:
+            if self.file is not None:  # never into a file its path no longer names
+                self.file.check(self.engine)
+            with self.session() as session:
+                yield session
 
     def dispose(self) -> None:
         self.engine.dispose()
+        if self.file is not None:
+            self.file.close()

@@ -20,6 +20,7 @@ from sqlalchemy.pool import NullPool
 
 from watchtower.errors import DatabaseUnavailable
 from watchtower.logs import kv
+from watchtower.storage.sqlite_file import DatabaseFileLost, SqliteFile
 from watchtower.storage.sqlite_space import WAL_SIZE_LIMIT
 
 __all__ = ["CONNECT_TIMEOUT", "KEEPALIVES", "KEEPALIVES_COUNT", "make_engine", "readonly_engine"]
@@ -27,11 +28,13 @@ __all__ = ["CONNECT_TIMEOUT", "KEEPALIVES", "KEEPALIVES_COUNT", "make_engine", "
 log = logging.getLogger("watchtower.db")
 
 
-def make_engine(url: str, *, pooled: bool = True) -> Engine:
+def make_engine(url: str, *, pooled: bool = True, file: SqliteFile | None = None) -> Engine:
     """An engine tuned for the backend (WAL + busy_timeout on SQLite).
 
     ``pooled=False`` (PostgreSQL): each connection is opened when asked and closed
-    when let go, never waiting on a pool (the liveness lock's own connection)."""
+    when let go, never waiting on a pool (the liveness lock's own connection).
+    ``file`` (SQLite): told of each new connection before it is used, which it
+    refuses once the path names another file than the first connection opened."""
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url[len("postgresql://") :]
     if url.startswith("sqlite"):
@@ -47,6 +50,12 @@ def make_engine(url: str, *, pooled: bool = True) -> Engine:
 
         @event.listens_for(engine, "connect")
         def _pragmas(dbapi_connection: Any, _record: Any) -> None:
+            if file is not None:
+                try:
+                    file.opened()
+                except DatabaseFileLost:
+                    dbapi_connection.close()  # opened on another file: never used
+                    raise
             cursor = dbapi_connection.cursor()
             cursor.execute("PRAGMA journal_mode=WAL")
             cursor.execute("PRAGMA busy_timeout=30000")
