@@ -132,7 +132,7 @@ SOURCE_ERRORS: dict[str, dict[str, str]] = {
     },
     "dns_stuck": {
         "en": "{count} DNS lookups are not answering: {host} was not looked up",
-        "fr": "la recherche des noms (DNS) ne répond plus : {host} n'a pas été cherché",
+        "fr": "{count} recherches de noms (DNS) restent sans réponse : {host} n'a pas été cherché",
     },
     "connect_refused": {"en": _CONNECT, "fr": "le site a refusé la connexion"},
     "connect_reset": {"en": _CONNECT, "fr": "le site a coupé la connexion"},

@@ -75,7 +75,8 @@ def test_a_permanent_failure_tells_ops_once_per_target_and_day(
 ) -> None:
     app = app_for(naming("slack:#crsie"))
     queue(app, "slack:#crsie", 2)
-    slack.error_next = ["channel_not_found", "channel_not_found"]
+    # A channel setting refuses the bot (a missing channel waits instead)
+    slack.error_next = ["restricted_action", "restricted_action"]
 
     assert app.outbox.drain().failed == 2
 
@@ -85,18 +86,18 @@ def test_a_permanent_failure_tells_ops_once_per_target_and_day(
     body = mail.get_body(("plain",))
     assert body is not None
     text = body.get_content()
-    assert nb("qui ne seront pas renvoyées : 2") in text and "channel_not_found" in text
+    assert nb("qui ne seront pas renvoyées : 2") in text and "restricted_action" in text
 
     clock.advance(hours=1)
     queue(app, "slack:#crsie", key="later")
-    slack.error_next = ["channel_not_found"]
+    slack.error_next = ["restricted_action"]
     assert app.outbox.drain().failed == 1
     assert len(smtp.messages) == 1  # once a day per target
 
     with app.db.session() as session:
         status = render_status(session, clock.now)
     assert (
-        "failed for slack:#crsie: 3 · last error: Slack refused the message: channel_not_found"
+        "failed for slack:#crsie: 3 · last error: Slack refused the message: restricted_action"
         in status
     )
 

@@ -76,7 +76,7 @@ def test_status_table_shows_held_rows_and_lost_targets(
     that loses notifications with its error (what an operator must act on)."""
     app = app_for(naming("slack:#crsie"))
     queue(app, "slack:#crsie")
-    slack.error_next = ["channel_not_found"]
+    slack.error_next = ["restricted_action"]  # lost: a missing channel waits instead
     app.outbox.drain()
     queue(app, "slack:#veille", key="later")
     with app.db.session() as session:
@@ -91,6 +91,6 @@ def test_status_table_shows_held_rows_and_lost_targets(
     assert "held" in header
     words = " ".join(out.split())  # the caption wraps at the table's width
     assert (
-        "failed for slack:#crsie: 1 · last error: Slack refused the message: channel_not_found"
+        "failed for slack:#crsie: 1 · last error: Slack refused the message: restricted_action"
         in words
     )

@@ -40,7 +40,7 @@ def test_ok_false_is_permanent_and_recorded(
 ) -> None:
     app = app_for("")
     queue(app, "slack:#veille")
-    slack.error_next = ["channel_not_found"]
+    slack.error_next = ["restricted_action_read_only_channel"]
 
     stats = app.outbox.drain()
 
@@ -48,10 +48,8 @@ def test_ok_false_is_permanent_and_recorded(
     [row] = [r for r in rows(app) if r.target == "slack:#veille"]
     assert row.status == "failed"
     assert row.last_error == (
-        "Slack refused the message: channel_not_found — the bot sees no channel #veille: "
-        "check the name (a renamed channel keeps its id: write slack:C… in notify to "
-        "survive renames) or, for a private channel, invite the bot with /invite "
-        "@watchtower in it"
+        "Slack refused the message: restricted_action_read_only_channel — only admins may "
+        "post in #veille: pick another channel"
     )
 
 

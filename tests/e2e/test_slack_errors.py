@@ -76,7 +76,7 @@ def test_missing_chat_write_scope_pauses_slack_and_names_the_scope(
 
 
 # ------------------------------------------------------- this channel only
-def test_archived_channel_fails_its_rows_only_and_says_what_to_do(
+def test_archived_channel_holds_its_rows_only_and_says_what_to_do(
     app_for: Callable[[str], App], slack: FakeSlack
 ) -> None:
     app = app_for(naming("slack:#ancien"))
@@ -86,8 +86,9 @@ def test_archived_channel_fails_its_rows_only_and_says_what_to_do(
 
     stats = app.outbox.drain()
 
-    assert stats.per_target.get("slack:#veille") == 1 and stats.failed == 1
+    assert stats.per_target.get("slack:#veille") == 1 and stats.failed == 0
     row = only(app, "slack:#ancien")
+    assert (row.status, row.attempts) == ("pending", 0)  # waits to be unarchived
     assert row.last_error == (
         "Slack refused the message: is_archived — channel #ancien is archived: "
         "unarchive it or send these notifications to another channel"
@@ -109,10 +110,10 @@ def test_renamed_channel_says_to_use_the_channel_id(
     stats = app.outbox.drain()
 
     assert stats.per_target.get(f"slack:{channel_id}") == 1  # by id: still delivered
-    assert stats.failed == 1
-    [failed] = [r for r in rows(app) if r.status == "failed"]
-    assert "channel_not_found — the bot sees no channel #veille" in failed.last_error
-    assert "renamed channel keeps its id: write slack:C…" in failed.last_error
+    assert stats.failed == 0
+    [held] = [r for r in rows(app) if r.status == "pending"]  # until notify is corrected
+    assert "channel_not_found — the bot sees no channel #veille" in held.last_error
+    assert "renamed channel keeps its id: write slack:C…" in held.last_error
 
 
 # ----------------------------------------------------- channel names, pacing

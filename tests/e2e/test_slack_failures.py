@@ -11,9 +11,10 @@ from slack_sdk import WebClient
 from tests.e2e.alerting_helpers import Clock, naming, queue, rows
 from tests.servers.slack import FakeSlack
 from watchtower.app import App
-from watchtower.errors import DeliveryError, OutcomeUnknown, RateLimited
+from watchtower.errors import OutcomeUnknown, RateLimited
 from watchtower.notify.slack_ack import Acknowledgement
 from watchtower.notify.slack_api import SlackApi
+from watchtower.notify.slack_errors import ChannelRefused
 
 
 @pytest.fixture
@@ -70,9 +71,9 @@ def test_private_channel_without_the_bot_says_to_invite_it(
 
     stats = app.outbox.drain()
 
-    assert stats.failed == 1 and not slack.posts()
+    assert stats.failed == 0 and not slack.posts()
     [row] = [r for r in rows(app) if r.target == "slack:#prive"]
-    assert row.status == "failed"
+    assert (row.status, row.attempts) == ("pending", 0)  # waits for the /invite
     assert row.last_error == (
         "the bot is not in private channel #prive: "
         "invite it with /invite @veille-bot in that channel"
@@ -86,10 +87,10 @@ def test_private_channel_error_names_watchtower_when_the_bot_name_is_unknown(
     slack.private = {"#prive"}
     slack._auth_test = lambda body: (500, {}, {"ok": False})  # type: ignore[method-assign]
 
-    with pytest.raises(DeliveryError) as caught:
+    with pytest.raises(ChannelRefused) as caught:
         post(api, "#prive")
 
-    assert not caught.value.retryable
+    assert caught.value.code == "not_in_channel"
     assert caught.value.reason == (
         "the bot is not in private channel #prive: "
         "invite it with /invite @watchtower in that channel"

@@ -319,10 +319,10 @@ def test_an_apprise_service_down_waits_alone(
 def test_a_row_refused_by_slack_still_spends_its_attempts(
     gated_app: Callable[[str], App], slack: FakeSlack, clock: Clock
 ) -> None:
-    # Only answers about the row itself count: the channel does not exist.
+    # Only answers about the row itself count: only admins may post there.
     app = gated_app(naming("slack:#nulle-part"))
     queue(app, "slack:#nulle-part")
-    slack.error_next = ["channel_not_found"]
+    slack.error_next = ["restricted_action_read_only_channel"]
 
     app.outbox.drain()
 

@@ -165,6 +165,13 @@ STRINGS: dict[str, dict[str, str]] = {
         "ops_refused_service_body": "Notifications en attente : {count}. Elles partiront vers la "
         "nouvelle adresse après rechargement (SIGHUP, ou à l'enregistrement du fichier) ; si "
         "le webhook est rétabli à la même adresse, elles partiront d'elles-mêmes. Cause : {reason}",
+        # A Slack channel refuses the bot (not invited, archived, not found): fixed in
+        # Slack; what waits there goes by itself at the next try after the fix.
+        "ops_refused_channel_subject": "Canal Slack fermé au bot : {target}",
+        # {count} after a label: the caller passes no number to agree with
+        "ops_refused_channel_body": "Notifications en attente : {count}. Elles partiront "
+        "d'elles-mêmes dès que le bot pourra y publier ; watchtower réessaie jusqu'à toutes "
+        "les 10 min. Cause : {reason}",
         "ops_back_subject": "{kind} fonctionne à nouveau",
         "ops_back_email_subject": "L'envoi d'e-mails fonctionne à nouveau",
         "ops_back_email_body": "Les e-mails en attente repartent.",
@@ -308,6 +315,10 @@ STRINGS: dict[str, dict[str, str]] = {
         "ops_refused_service_body": "Notifications waiting: {count}. They will go to the new "
         "address after a reload (SIGHUP, or when the file is saved); if the webhook is "
         "restored at the same address, they go out by themselves. Cause: {reason}",
+        "ops_refused_channel_subject": "Slack channel closed to the bot: {target}",
+        "ops_refused_channel_body": "Notifications waiting: {count}. They will go out by "
+        "themselves once the bot can post there; watchtower tries again up to every 10 min. "
+        "Cause: {reason}",
         "ops_back_subject": "{kind} works again",
         "ops_back_email_subject": "E-mail delivery works again",
         "ops_back_email_body": "The waiting e-mails are going out.",

@@ -21,6 +21,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from watchtower.catalogue_text import catalogue_text
+from watchtower.source_errors_text import SOURCE_ERRORS
 
 __all__ = ["CHANNEL_HINTS", "DELIVERY_ERRORS", "delivery_error_text"]
 
@@ -206,6 +207,14 @@ DELIVERY_ERRORS: dict[str, dict[str, str]] = {
         "en": "the SMTP server refused the recipient: {answers}",
         "fr": "le serveur SMTP refuse le destinataire : {answers}",
     },
+    "smtp_relay_denied": {
+        "en": "the SMTP relay {server} refuses to relay for this sender ({reply}): check "
+        "the relay rules of [email] smtp_host for this machine, or its login "
+        "(SMTP_USERNAME, SMTP_PASSWORD, [email] login)",
+        "fr": "le relais SMTP {server} refuse de relayer pour cet expéditeur ({reply}) : "
+        "vérifier les règles de relais de [email] smtp_host pour cette machine, ou "
+        "l'authentification (SMTP_USERNAME, SMTP_PASSWORD, [email] login)",
+    },
     "smtp_recipient_deferred": {
         "en": "the SMTP server deferred the recipient: {answers}",
         "fr": "le serveur SMTP refuse le destinataire pour le moment : {answers}",
@@ -276,6 +285,10 @@ _CHANNEL_HINTS: dict[str, dict[str, str]] = {
         "son identifiant : écrire slack:C… dans notify résiste aux renommages) ou, pour un "
         "canal privé, y inviter le bot avec /invite @{bot}",
     },
+    "not_in_channel": {  # still not a member after conversations.join
+        "en": "the bot is not in channel {channel}: " + _INVITE,
+        "fr": "le bot n'est pas membre du canal {channel} : " + _INVITE_FR,
+    },
     "is_archived": {
         "en": "channel {channel} is archived: unarchive it or send these notifications to "
         "another channel",
@@ -306,6 +319,10 @@ _CHANNEL_HINTS: dict[str, dict[str, str]] = {
     },
 }
 CHANNEL_HINTS = {code: hint["en"] for code, hint in _CHANNEL_HINTS.items()}
+# A notifier's name lookup bounded by its send timeout (notify/lookups.py) fails
+# with the sources' sentence: one text, read back in the reader's language.
+for _code in ("dns_timeout", "dns_stuck"):
+    DELIVERY_ERRORS[_code] = SOURCE_ERRORS[_code]
 for _code, _hint in _CHANNEL_HINTS.items():
     # As notify/slack_api.py writes it: Slack's code, then what to do.
     DELIVERY_ERRORS[f"slack_{_code}"] = {

@@ -41,8 +41,10 @@ from watchtower.notify.lookups import NOTIFIER_LOOKUPS, Lookups, precheck
 from watchtower.notify.slack_ack import ACK_REACTIONS, Acknowledgement, is_ack_reply, reply_detail
 from watchtower.notify.slack_errors import (
     CHANNEL_HINTS,
+    HELD_CHANNEL,
     WRITES,
     SlackRefused,
+    channel_refused,
     refusal,
     slack_error,
 )
@@ -191,6 +193,8 @@ class SlackApi:
                 if attempt == 1 and code == "not_in_channel":
                     self._join(channel)
                     continue
+                if code in HELD_CHANNEL:  # until someone acts in Slack: the channel waits
+                    raise channel_refused(code, channel, self.bot_name()) from None
                 if code in CHANNEL_HINTS:
                     reason = DeliveryReason.of(
                         f"slack_{code}", channel=channel, bot=self.bot_name()
@@ -218,7 +222,10 @@ class SlackApi:
             # Only a member can add the bot to a private channel: tell the operator how.
             bot, code = self.bot_name(), refusal(exc)
             if code == "method_not_supported_for_channel_type":
-                reason = DeliveryReason.of("slack_not_in_private_channel", channel=channel, bot=bot)
+                # Held, not failed: it delivers once someone types /invite.
+                raise channel_refused("not_in_channel", channel, bot, private=True) from None
+            if code in HELD_CHANNEL:
+                raise channel_refused(code, channel, bot) from None
             else:
                 reason = DeliveryReason.of("slack_cannot_join", channel=channel, code=code, bot=bot)
             raise DeliveryError(reason, retryable=False) from None

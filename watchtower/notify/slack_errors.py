@@ -21,11 +21,12 @@ makes the calls and maps the network failures around them.
   retried (may have been stored: ``fatal_error``, ``internal_error`` (HTTP 200)
   :class:`OutcomeUnknown`)
   the channel waits              ``ratelimited`` (429, Retry-After; no attempt spent)
-  this channel only (failed,     ``channel_not_found``, ``is_archived``,
-  with what to do)               ``not_in_channel`` (after one
-                                 ``conversations.join``; a private channel says to
-                                 ``/invite`` the bot), ``restricted_action*``,
-                                 ``no_permission``
+  this channel waits, alone     ``channel_not_found``, ``is_archived``,
+  (:class:`ChannelRefused`:      ``not_in_channel`` (after one
+  held as a refused address,     ``conversations.join``; a private channel says to
+  ops told what to do at once)   ``/invite`` the bot): :data:`HELD_CHANNEL`
+  this channel only (failed,     ``restricted_action*``, ``no_permission``
+  with what to do)
   this message only              ``msg_too_long``, ``msg_blocks_too_long``,
                                  ``invalid_blocks``: sent again once as plain text
   ============================== ==============================================
@@ -45,7 +46,12 @@ from watchtower.errors import (
     RateLimited,
     TargetDisabled,
 )
-from watchtower.notify.base import ServerError, ServerErrorMaybeSent, TargetUnreachable
+from watchtower.notify.base import (
+    AddressRefused,
+    ServerError,
+    ServerErrorMaybeSent,
+    TargetUnreachable,
+)
 
 # What to do about a refusal that concerns one channel ({channel}, {bot}): with
 # the other reasons, in English and French (ops notices).
@@ -54,12 +60,15 @@ from watchtower.notify.delivery_errors_text import CHANNEL_HINTS
 __all__ = [
     "AUTH_ERRORS",
     "CHANNEL_HINTS",
+    "HELD_CHANNEL",
     "MAYBE_DONE",
     "RATE_LIMITED",
     "TOO_BIG",
     "TRANSIENT",
     "WRITES",
+    "ChannelRefused",
     "SlackRefused",
+    "channel_refused",
     "refusal",
     "slack_error",
 ]
@@ -93,6 +102,9 @@ RATE_LIMITED = frozenset({"ratelimited", "rate_limited"})
 TOO_BIG = frozenset(
     {"msg_too_long", "msg_blocks_too_long", "invalid_blocks", "invalid_blocks_format"}
 )
+# A post refused by one channel until someone acts in Slack (/invite, unarchive,
+# create it): that channel's notifications wait, the other channels go on.
+HELD_CHANNEL = frozenset({"channel_not_found", "is_archived", "not_in_channel"})
 # Calls that create something: a failure after the request left may hide a success.
 # chat.update is absent on purpose: repeating it is harmless.
 WRITES = frozenset({"chat.postMessage"})
@@ -108,6 +120,27 @@ class SlackRefused(DeliveryError):
         reason = reason or DeliveryReason.of("slack_refused", code=code)
         super().__init__(reason, retryable=retryable)
         self.code = code
+
+
+class ChannelRefused(AddressRefused):
+    """Slack refuses every post to one channel (``code``: ``not_in_channel``…)
+    until someone acts in Slack: not the message's fault, and it does not end
+    by itself. Held as a refused address (:class:`AddressRefused`): the
+    channel's notifications wait, spending no attempt, the channel is tried
+    now and then and ops are told at once what to do (``reason``); the other
+    channels go on."""
+
+    def __init__(self, code: str, reason: str | DeliveryReason) -> None:
+        super().__init__(reason)
+        self.code = code
+
+
+def channel_refused(code: str, channel: str, bot: str, *, private: bool = False) -> ChannelRefused:
+    """The hold of ``channel`` after a post refused with ``code`` (one of
+    :data:`HELD_CHANNEL`), saying what to do; ``private``: the bot cannot join
+    it by itself (``conversations.join`` refused), only an ``/invite`` can."""
+    what = "slack_not_in_private_channel" if private else f"slack_{code}"
+    return ChannelRefused(code, DeliveryReason.of(what, channel=channel, bot=bot))
 
 
 #: The longest Slack's Retry-After is followed (seconds): its rate limits reset

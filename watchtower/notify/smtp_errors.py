@@ -10,16 +10,27 @@ for ops notices.
 
 from __future__ import annotations
 
+import re
 import smtplib
 import ssl
+from collections.abc import Iterable
 from typing import Any, Protocol
 
 from watchtower.errors import DeliveryError, DeliveryReason, TargetDisabled
 from watchtower.notify.base import ServerErrorMaybeSent, TargetUnreachable, truncate
 
-__all__ = ["SMTP_REPLY_MAX", "SmtpSettings", "smtp_failure", "smtp_reply"]
+__all__ = ["SMTP_REPLY_MAX", "SmtpSettings", "relay_refused", "smtp_failure", "smtp_reply"]
 
 SMTP_REPLY_MAX = 200  # characters of the server's answer kept in the error
+
+# "Relay access denied" (Postfix), "Relaying denied" (Sendmail), "Unable to relay"
+# (Exchange), "relay not permitted" (Exim): the relay, not the address, refuses.
+_RELAY = re.compile(r"\brelay", re.IGNORECASE)
+# 5.7.1 "delivery not authorized": about the relay unless it names the recipient
+# ("Recipient address rejected: Access denied" is that address's own refusal).
+_NOT_AUTHORIZED = re.compile(r"^\s*5\.7\.1\b")
+_ONE_ADDRESS = re.compile(r"recipient|user|mailbox", re.IGNORECASE)
+_ADDRESS = re.compile(r"<[^>]*>|\S+@\S+")  # "<veille@…>" quoted back: not a word of the answer
 
 
 class SmtpSettings(Protocol):
@@ -68,6 +79,10 @@ def smtp_failure(exc: Exception, stage: str, server: SmtpSettings) -> DeliveryEr
     says it is not available (421) holds every e-mail
     (:class:`TargetUnreachable`: rows wait, no attempt spent); another 4xx
     is retried; a 5xx about this message or its recipient fails this row only.
+    A relay that refuses to relay for us (:func:`relay_refused`: every
+    recipient refused, "Relay access denied", a 5.7.1 that names no
+    recipient) is not about the address either: e-mail is paused as for a
+    refused sender, until the relay's rules or the login are fixed.
 
     A server that took the envelope and then stops answering or hangs up
     during DATA may be choking on this one message (a content filter, a
@@ -99,6 +114,10 @@ def smtp_failure(exc: Exception, stage: str, server: SmtpSettings) -> DeliveryEr
             return _login_required(server, answers)
         if codes and all(code == 421 for code in codes):  # closing down, not this address
             return TargetUnreachable(_reason("smtp_unavailable", server=where, reply=answers))
+        if relay_refused(exc.recipients.values()):  # every address: no e-mail can leave
+            return TargetDisabled(
+                "email", _reason("smtp_relay_denied", server=where, reply=answers)
+            )
         temporary = bool(codes) and all(400 <= c < 500 for c in codes)
         what = "smtp_recipient_deferred" if temporary else "smtp_recipient_refused"
         # One address per message: smtplib names it with the server's answer.
@@ -148,6 +167,29 @@ def smtp_failure(exc: Exception, stage: str, server: SmtpSettings) -> DeliveryEr
     if isinstance(exc, smtplib.SMTPException):
         return DeliveryError(_reason("smtp_failed", server=where, detail=str(exc)), retryable=True)
     return DeliveryError(f"SMTP: {type(exc).__name__}: {exc}", retryable=True)
+
+
+def relay_refused(answers: Iterable[tuple[int, bytes | str]]) -> bool:
+    """Whether the RCPT answers (code, text) of every recipient of a message say
+    the relay refuses to relay for this sender: all permanent (5xx), each about
+    relaying ("Relay access denied") or a 5.7.1 that names no recipient.
+
+    Such a refusal follows the sender (its address, its login, this machine's
+    network), not the recipient: every e-mail would be refused the same way.
+    One address among several refused (5.1.1 user unknown) is not: the others
+    got the message.
+    """
+    seen = False
+    for code, reply in answers:
+        text = reply.decode("utf-8", "replace") if isinstance(reply, bytes) else str(reply)
+        text = _ADDRESS.sub("", text)
+        about_relay = bool(_RELAY.search(text)) or (
+            bool(_NOT_AUTHORIZED.match(text)) and not _ONE_ADDRESS.search(text)
+        )
+        if not (500 <= code < 600 and about_relay):
+            return False
+        seen = True
+    return seen
 
 
 def _login_required(server: SmtpSettings, reply: str) -> TargetDisabled:

@@ -195,10 +195,10 @@ class Dispatcher(FailureSteps):
             return False
         if moved:
             self.targets.forget(row.id)
-            if scope(row.target) == row.target:
-                # A service of its own nobody names now (its failure may have just
-                # begun an outage, the reload being under way): nothing ends it.
-                forget(self.targets, row.target)
+            # A service of its own (or a channel held alone) nobody names now (its
+            # failure may have just begun an outage, the reload being under way):
+            # nothing ends it.
+            forget(self.targets, row.target)
         return moved
 
     def _verdict(self, row: Claimed, kind: str, work: KindRound) -> Verdict | None:
@@ -206,7 +206,10 @@ class Dispatcher(FailureSteps):
         if kind in work.paused:  # its token was refused earlier in this batch: keep it waiting
             self._park(row.id, Verdict("defer", delay=PAUSE, reason="target paused"))
             return None
-        if outage := self.targets.waiting(scope(row.target), self.clock()):
+        now = self.clock()
+        if outage := self.targets.waiting(scope(row.target), now) or self.targets.waiting(
+            row.target, now
+        ):  # its kind (one API, one server), or this target alone (a channel refused)
             # Unreachable: only the probe goes; the others wait for it, attempts kept.
             self._park(row.id, Verdict("defer", reason=outage.reason), at=outage.next_probe)
             work.stats.retried += 1

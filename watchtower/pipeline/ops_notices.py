@@ -123,11 +123,13 @@ class OpsNotices:
                         OutboxRow.target == target, OutboxRow.status.in_(_WAITING)
                     )
                 )
+            # A Slack channel refuses the bot: fixed in Slack (/invite), not by a new URL.
+            channel = split_target(target)[0] == "slack"
             self._service_notice(
                 target,
                 "ops_down_service",
                 "critical",
-                wording="ops_refused_service",
+                wording="ops_refused_channel" if channel else "ops_refused_service",
                 reason=reason,
                 count=str(count or 0),
             )

@@ -51,7 +51,6 @@ from watchtower.notify.registry import split_target
 from watchtower.pipeline import outbox_rows
 from watchtower.pipeline.delivery import Claimed, DeliveryHooks
 from watchtower.pipeline.target_health import (
-    PER_TARGET_KINDS,
     SUSPECTS_KEPT,
     Outage,
     TargetHealth,
@@ -61,7 +60,7 @@ from watchtower.redact import redact_target, redact_text
 from watchtower.storage.db import Database
 from watchtower.storage.tables import OutboxRow
 
-__all__ = ["TELL_OPS_AFTER", "TargetOutages", "forget", "forget_targets"]
+__all__ = ["TELL_OPS_AFTER", "TargetOutages", "forget", "forget_targets", "held_scope"]
 
 log = logging.getLogger("watchtower.outbox")
 
@@ -92,7 +91,7 @@ class TargetOutages:
     def hold(self, row: Claimed, kind: str, error: DeliveryError) -> None:
         """Unreachable: ``row`` and every waiting row of its scope wait for the
         next probe, no attempt spent; logged when it starts, ops told if it lasts."""
-        where, now = scope(row.target), self.clock()
+        where, now = held_scope(row.target, error), self.clock()
         # A server error may be this row's own: the next probe is another row.
         suspect = row.id if isinstance(error, ServerError) else None
         outage, new = self.targets.unreachable(where, now, error.reason, row_id=suspect)
@@ -190,7 +189,7 @@ class TargetOutages:
         state = "outage_refused" if refused else "outage_unreachable"
         reason = DeliveryReason.of(state, since=since, reason=cause)
         hooks = self.settings.hooks
-        if kind in PER_TARGET_KINDS:  # one service down, not the kind: no pause
+        if where != kind:  # one service (or Slack channel) down, not the kind: no pause
             log.error(
                 "target unreachable for a while: its notifications wait",
                 extra=kv(target=redact_target(where), error=redact_text(reason.text)),
@@ -210,15 +209,19 @@ class TargetOutages:
 
     def back(self, target: str) -> None:
         """``target`` delivers again (here or from another replica): the end of
-        its scope's outage, if any, logged once."""
-        where = scope(target)
+        its scope's outage and of its own (a Slack channel held alone), if any,
+        each logged once."""
+        for where in dict.fromkeys((scope(target), target)):
+            self._back(where)
+
+    def _back(self, where: str) -> None:
         outage = self.targets.reachable(where)
         if outage is not None:
             with self._lock:
                 self._failed.pop(where, None)
                 self._causes.pop(where, None)
         hooks = self.settings.hooks
-        told_alone = split_target(where)[0] in PER_TARGET_KINDS  # not through a pause
+        told_alone = where != split_target(where)[0]  # one target, not through a pause
         if outage is not None and outage.told and told_alone and hooks:
             try:
                 hooks.service_back(where)
@@ -233,6 +236,13 @@ class TargetOutages:
                     tries=outage.probes + 1,
                 ),
             )
+
+
+def held_scope(target: str, error: DeliveryError) -> str:
+    """What a failed send to ``target`` holds: its :func:`scope`, or the target
+    alone when it refuses its address (a deleted webhook, a Slack channel the
+    bot is not in): that says nothing of the kind's other targets."""
+    return target if isinstance(error, AddressRefused) else scope(target)
 
 
 def _copy_failed(
