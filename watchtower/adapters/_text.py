@@ -336,13 +336,18 @@ _WHATWG_ALIASES = {
 }
 # windows-1252 as browsers decode it: the five bytes Python's cp1252 leaves
 # undefined (0x81, 0x8D, 0x8F, 0x90, 0x9D) become the C1 controls, as in latin-1.
-_CP1252_HIGH = str.maketrans(
-    {
-        byte: bytes([byte]).decode("cp1252")
-        for byte in range(0x80, 0xA0)
-        if byte not in (0x81, 0x8D, 0x8F, 0x90, 0x9D)
-    }
-)
+# An error handler of the codec, not a translation of a latin-1 decoding: that
+# walked the whole text in Python (4 ms for a 300 kB feed).
+_CP1252_UNDEFINED = "watchtower-cp1252-undefined"
+
+
+def _c1_controls(error: UnicodeError) -> tuple[str, int]:
+    if not isinstance(error, UnicodeDecodeError):
+        raise error
+    return error.object[error.start : error.end].decode("latin-1"), error.end
+
+
+codecs.register_error(_CP1252_UNDEFINED, _c1_controls)
 
 
 def _codec(label: bytes | str) -> str | None:
@@ -361,7 +366,7 @@ def _codec(label: bytes | str) -> str | None:
 
 def _decode(data: bytes, codec: str) -> str:
     if codec == "windows-1252":
-        return data.decode("latin-1").translate(_CP1252_HIGH)
+        return data.decode("cp1252", _CP1252_UNDEFINED)
     return data.decode(codec, "replace")
 
 
