@@ -277,9 +277,9 @@ class Outbox:
                 log.exception("drain round failed", extra=kv(kind=kind))
             try:
                 self._release(untried)
-            except (
-                Exception
-            ) as again:  # the database refuses writes: the next drain hands them back
+            except Exception as again:
+                # The database refuses writes: the next drain that can write hands
+                # them back, rather than their lease.
                 self._unreleased.remember({i: claims[i] for i in untried if i in claims})
                 if not watch(self.db.engine).failed(again, job=f"outbox {kind}"):
                     log.exception("claimed notifications not released", extra=kv(kind=kind))
