@@ -16,27 +16,21 @@ import json
 import logging
 import os
 import shutil
-import signal
 import sqlite3
-import subprocess
-import sys
-import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.conftest import ROOT
 from tests.e2e.alerting_helpers import Clock
-from tests.e2e.scenario import targets
-from tests.e2e.test_disk_full import feed, posts
+from tests.e2e.daemon_process import forum_every_second, running_daemon, wait_for
+from tests.e2e.one_feed_daemon import one_feed_daemon, serve_posts
+from tests.e2e.test_disk_full import posts
 from tests.e2e.test_reload import rss
 from tests.servers.http import FeedServer, Resource
 from tests.servers.slack import FakeSlack
 from tests.servers.smtp import SmtpServer
-from watchtower.app import App
-from watchtower.config import load_config
 from watchtower.logs import _FIELDS as FIELDS
 from watchtower.scheduler import Daemon
 
@@ -60,30 +54,13 @@ def daemon(
     monkeypatch: pytest.MonkeyPatch,
 ) -> Iterator[Daemon]:
     """A started daemon on a SQLite file that announced two posts."""
-    monkeypatch.setenv("SLACK_BOT_TOKEN", slack.token)
-    feeds.resources["/a.rss"] = Resource(feed(0, 2), "application/rss+xml")
-    config = targets(f"sqlite:///{database}", slack, smtp, 'ops_notify = ["slack:#ops"]')
-    config += f"""
-[[brands]]
-name = "Acmé"
-terms = ["Acmé"]
-
-[[sources]]
-name = "a"
-kind = "rss"
-url = "{feeds.url("/a.rss")}"
-every = "1m"
-allow_private = true
-"""
-    app = App(load_config(write_config(config)), clock=Clock())
-    app.start()
-    try:
-        daemon = Daemon(app)
+    serve_posts(feeds, 0, 2)
+    url = f"sqlite:///{database}"
+    ops = 'ops_notify = ["slack:#ops"]'
+    with one_feed_daemon(url, feeds, slack, smtp, write_config, monkeypatch, ops) as daemon:
         rounds(daemon, 1)
         assert len(posts(slack)) == 2
         yield daemon
-    finally:
-        app.close()
 
 
 def rounds(daemon: Daemon, n: int) -> None:
@@ -129,7 +106,7 @@ def test_a_deleted_file_stops_the_daemon_says_so_once_and_keeps_a_copy(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     remove(database)
-    feeds.resources["/a.rss"] = Resource(feed(100, 3), "application/rss+xml")
+    serve_posts(feeds, 100, 3)
     fetched = len(feeds.requests)
     with caplog.at_level(logging.INFO):
         rounds(daemon, 4)
@@ -163,7 +140,7 @@ def test_a_file_replaced_under_the_daemon_is_not_written_either(
     older = tmp_path / "older.db"
     shutil.copyfile(database, older)
     os.replace(older, database)
-    feeds.resources["/a.rss"] = Resource(feed(100, 3), "application/rss+xml")
+    serve_posts(feeds, 100, 3)
     fetched = len(feeds.requests)
     rounds(daemon, 2)
     assert len(feeds.requests) == fetched
@@ -178,34 +155,9 @@ def test_the_running_process_logs_an_error_for_a_deleted_file(
     """The operator's walk, with the real process: ``rm`` of the file while it runs."""
     database = tmp_path / "wt.db"
     feeds.resources["/forum.rss"] = Resource(rss("Acmé ouvre une agence"))
-    path = write_config(f"""
-[watchtower]
-database_url = "sqlite:///{database}"
-poll_interval = "1s"
-drain_interval = "1s"
-backlog = "all"
-
-[[brands]]
-name = "Acmé"
-terms = ["Acmé"]
-
-[[sources]]
-name = "forum"
-kind = "rss"
-url = "{feeds.url("/forum.rss")}"
-every = "1s"
-allow_private = true
-""")
+    path = write_config(forum_every_second(database, feeds))
     log_path = tmp_path / "daemon.log"
-    env = dict(os.environ, PYTHONPATH=str(ROOT))
-    with log_path.open("wb") as log_file:
-        daemon = subprocess.Popen(
-            [sys.executable, "-m", "watchtower", "run", "--config", str(path)],
-            env=env,
-            stdout=log_file,
-            stderr=subprocess.STDOUT,
-        )
-    try:
+    with running_daemon(path, log_path):
         wait_for(log_path, lambda text: "poll round" in text)
         size = len(log_path.read_text("utf-8"))
         remove(database)
@@ -213,17 +165,3 @@ allow_private = true
         errors = [line for line in after.splitlines() if " ERROR " in line]
         assert any(LOST in line and str(database) in line for line in errors), after
         assert saved_copies(database), after
-    finally:
-        daemon.send_signal(signal.SIGTERM)
-        daemon.wait(timeout=30)
-
-
-def wait_for(log_path: Path, seen: Callable[[str], bool], within: float = 30) -> str:
-    """The daemon's log once ``seen`` says so (a failed test after ``within`` seconds)."""
-    deadline = time.monotonic() + within
-    text = log_path.read_text("utf-8")
-    while not seen(text):
-        assert time.monotonic() < deadline, text
-        time.sleep(0.2)
-        text = log_path.read_text("utf-8")
-    return text

@@ -16,14 +16,11 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select, text
 
-from tests.e2e.alerting_helpers import Clock
-from tests.e2e.scenario import targets
-from tests.e2e.test_disk_full import feed, posts
-from tests.servers.http import FeedServer, Resource
+from tests.e2e.one_feed_daemon import one_feed_daemon, serve_posts
+from tests.e2e.test_disk_full import posts
+from tests.servers.http import FeedServer
 from tests.servers.slack import FakeSlack
 from tests.servers.smtp import SmtpServer
-from watchtower.app import App
-from watchtower.config import load_config
 from watchtower.scheduler import Daemon
 from watchtower.storage.db import Database
 from watchtower.storage.tables import OutboxRow
@@ -79,31 +76,10 @@ def daemon(
     monkeypatch: pytest.MonkeyPatch,
 ) -> Iterator[Daemon]:
     """A started daemon with four notifications for Slack waiting in its outbox."""
-    monkeypatch.setenv("SLACK_BOT_TOKEN", slack.token)
-    feeds.resources["/a.rss"] = Resource(feed(0, 4), "application/rss+xml")
-    text_ = (
-        targets(database_url, slack, smtp)
-        + f"""
-[[brands]]
-name = "Acmé"
-terms = ["Acmé"]
-
-[[sources]]
-name = "a"
-kind = "rss"
-url = "{feeds.url("/a.rss")}"
-every = "1m"
-allow_private = true
-"""
-    )
-    app = App(load_config(write_config(text_)), clock=Clock())
-    app.start()
-    try:
-        daemon = Daemon(app)
+    serve_posts(feeds, 0, 4)
+    with one_feed_daemon(database_url, feeds, slack, smtp, write_config, monkeypatch) as daemon:
         daemon.poll_job()
         yield daemon
-    finally:
-        app.close()
 
 
 def test_rows_a_full_disk_kept_claimed_go_once_it_writes_again(

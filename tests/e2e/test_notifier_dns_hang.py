@@ -16,8 +16,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.alerting_helpers import Clock, make_app, naming, queue, rows
-from tests.e2e.scenario import targets
+from tests.e2e.alerting_helpers import Clock, queue, rows
+from tests.e2e.sending_app import sending_app, sending_config
 from tests.servers.name_server import NameServer
 from tests.servers.slack import FakeSlack
 from tests.servers.smtp import SmtpServer
@@ -40,12 +40,10 @@ def dns(monkeypatch: pytest.MonkeyPatch) -> Iterator[NameServer]:
 
 
 def config(database_url: str, slack: FakeSlack, smtp: SmtpServer) -> str:
-    sections = targets(database_url, slack, smtp).replace(
-        'smtp_host = "127.0.0.1"', f'smtp_host = "{DEAD}"\ntimeout = "1s"'
-    )
-    assert DEAD in sections
-    brands = '[[brands]]\nname = "Acmé"\nterms = ["Acmé"]\n'
-    return sections + brands + naming("email:dircom@example.fr", "slack:#crise")
+    text = sending_config(database_url, slack, smtp, "email:dircom@example.fr", "slack:#crise")
+    text = text.replace('smtp_host = "127.0.0.1"', f'smtp_host = "{DEAD}"\ntimeout = "1s"')
+    assert DEAD in text
+    return text
 
 
 def test_a_dead_name_server_fails_email_by_its_timeout_and_slack_goes_in_the_same_drain(
@@ -57,36 +55,34 @@ def test_a_dead_name_server_fails_email_by_its_timeout_and_slack_goes_in_the_sam
     monkeypatch: pytest.MonkeyPatch,
     dns: NameServer,
 ) -> None:
-    monkeypatch.setenv("SLACK_BOT_TOKEN", slack.token)
-    slack.clock = clock.timestamp
-    app = make_app(write_config(config(database_url, slack, smtp)), clock)
-    drained: list[DrainStats] = []
-    drain = threading.Thread(target=lambda: drained.append(app.outbox.drain()), daemon=True)
-    try:
-        mails = queue(app, "email:dircom@example.fr", 3, key="mail")
-        [alert] = queue(app, "slack:#crise", key="alert", severity="critical")
+    path = write_config(config(database_url, slack, smtp))
+    with sending_app(path, slack, clock, monkeypatch) as app:
+        drained: list[DrainStats] = []
+        drain = threading.Thread(target=lambda: drained.append(app.outbox.drain()), daemon=True)
+        try:
+            mails = queue(app, "email:dircom@example.fr", 3, key="mail")
+            [alert] = queue(app, "slack:#crise", key="alert", severity="critical")
 
-        drain.start()
-        drain.join(STUCK)
+            drain.start()
+            drain.join(STUCK)
 
-        assert not drain.is_alive(), "the drain is held by the name server"
-        assert dns.pending == {DEAD}  # it still has not answered
-        [stats] = drained
-        assert stats.sent == 1 and stats.failed == 0
-        [post] = slack.posts()
-        assert post["channel"] == "#crise"
-        by_id = {row.id: row for row in rows(app)}
-        assert by_id[alert].status == "sent"
-        waiting = [by_id[i] for i in mails]
-        assert {row.status for row in waiting} == {"pending"}
-        assert all(row.attempts == 0 for row in waiting)  # unreachable: no attempt spent
-        assert {row.last_error for row in waiting} == {
-            f"cannot reach the SMTP server {DEAD}:{smtp.port} "
-            f"(the DNS lookup of {DEAD} did not answer within 1s)"
-        }
-        assert dns.names() == [DEAD]  # one lookup: the others waited behind the probe
-        assert smtp.messages == []
-    finally:
-        dns.release.set()
-        drain.join(STUCK)
-        app.close()
+            assert not drain.is_alive(), "the drain is held by the name server"
+            assert dns.pending == {DEAD}  # it still has not answered
+            [stats] = drained
+            assert stats.sent == 1 and stats.failed == 0
+            [post] = slack.posts()
+            assert post["channel"] == "#crise"
+            by_id = {row.id: row for row in rows(app)}
+            assert by_id[alert].status == "sent"
+            waiting = [by_id[i] for i in mails]
+            assert {row.status for row in waiting} == {"pending"}
+            assert all(row.attempts == 0 for row in waiting)  # unreachable: no attempt spent
+            assert {row.last_error for row in waiting} == {
+                f"cannot reach the SMTP server {DEAD}:{smtp.port} "
+                f"(the DNS lookup of {DEAD} did not answer within 1s)"
+            }
+            assert dns.names() == [DEAD]  # one lookup: the others waited behind the probe
+            assert smtp.messages == []
+        finally:
+            dns.release.set()
+            drain.join(STUCK)

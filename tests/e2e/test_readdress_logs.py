@@ -13,8 +13,7 @@ its target (PostgreSQL: replicas share it).
 from __future__ import annotations
 
 import logging
-import os
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -22,14 +21,13 @@ from typing import Any
 import pytest
 
 from tests.e2e.alerting_helpers import Clock, make_app, queue, rows
+from tests.e2e.daemon_rows import add_legacy_replica, started
 from tests.e2e.test_readdress_after_reload import rule
+from tests.e2e.webhooks import NEW_SECRET, webhook_targets
 from tests.servers.answering import AnsweringService
 from watchtower.app import App
 from watchtower.pipeline.readdress_left import STUCK_AFTER
-from watchtower.storage.daemons import upsert_daemon
 
-OLD_SECRET = "vieuxJet0nRevoque"
-NEW_SECRET = "n0uveauJetonValide"
 LEFT = "notification for a target another replica's config names: left for it"
 STUCK = "notification still left for the replica whose config names its target"
 
@@ -38,34 +36,6 @@ STUCK = "notification still left for the replica whose config names its target"
 def _postgres(database_url: str) -> None:
     if database_url.startswith("sqlite"):
         pytest.skip("replicas share PostgreSQL; a SQLite file has one daemon")
-
-
-@pytest.fixture
-def old_hook() -> Iterator[AnsweringService]:
-    server = AnsweringService()
-    yield server
-    server.stop()
-
-
-@pytest.fixture
-def new_hook() -> Iterator[AnsweringService]:
-    server = AnsweringService()
-    yield server
-    server.stop()
-
-
-@pytest.fixture
-def hooks(old_hook: AnsweringService, new_hook: AnsweringService) -> tuple[str, str]:
-    return (
-        f"apprise:json://127.0.0.1:{old_hook.port}/webhooks/{OLD_SECRET}",
-        f"apprise:json://127.0.0.1:{new_hook.port}/webhooks/{NEW_SECRET}",
-    )
-
-
-def started(app: App, clock: Clock) -> App:
-    """Its first poll round's heartbeat: its row and what its config names."""
-    app.poller.heartbeat.start(app.db, clock())
-    return app
 
 
 def fields(record: logging.LogRecord) -> dict[str, Any]:
@@ -77,11 +47,10 @@ def test_a_row_left_for_another_replica_is_logged_once_and_reported_if_it_stays(
     configure: Callable[[str], Path],
     old_hook: AnsweringService,
     new_hook: AnsweringService,
-    hooks: tuple[str, str],
     clock: Clock,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    old, new = hooks
+    old, new = webhook_targets(old_hook, new_hook)
     a = started(app_for(rule("équipe", old)), clock)  # its copy of the file not updated
     b = started(make_app(configure(rule("équipe", old) + rule("nouvelle", new)), clock), clock)
     try:
@@ -117,7 +86,6 @@ def test_a_failed_send_left_for_another_replica_is_not_logged_as_readdressed(
     configure: Callable[[str], Path],
     old_hook: AnsweringService,
     new_hook: AnsweringService,
-    hooks: tuple[str, str],
     clock: Clock,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
@@ -125,27 +93,9 @@ def test_a_failed_send_left_for_another_replica_is_not_logged_as_readdressed(
     # later: A sends the row as addressed. While it is on its way, B (whose
     # config names the old webhook) writes its row; the send fails, and asked
     # again the row is B's: handed back, not re-addressed.
-    old, new = hooks
+    old, new = webhook_targets(old_hook, new_hook)
     a = started(app_for(rule("équipe", new)), clock)
-    now = clock()
-    legacy = {
-        "id": "0123456789abcdef0123456789abcdef",  # 0.3.1: no lock, judged by host and pid
-        "mode": "daemon",
-        "host": a.poller.heartbeat.host,
-        "pid": os.getppid(),
-        "version": "0.3.1",
-        "config": "",
-        "poll_interval_s": 60.0,
-        "started_at": now - timedelta(hours=1),
-        "seen_at": now,
-        "round_sources": 0,
-        "round_ok": 0,
-        "round_failed": 0,
-        "round_put_off": 0,
-        "config_loaded_at": now + timedelta(seconds=1),
-    }
-    with a.db.writing() as session:
-        upsert_daemon(session, legacy, legacy)
+    add_legacy_replica(a, config_loaded_at=clock() + timedelta(seconds=1))
     b = make_app(configure(rule("équipe", old)), clock)  # its lock held, its row not yet
 
     def b_starts_then_refused(body: dict[str, Any]) -> int:

@@ -15,14 +15,13 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.alerting_helpers import Clock, make_app, naming, queue, rows
-from tests.e2e.scenario import targets
+from tests.e2e.alerting_helpers import Clock, queue, rows
+from tests.e2e.sending_app import sending_app, sending_config
 from tests.servers.slack import FakeSlack
 from tests.servers.smtp import SmtpServer
 from watchtower.pipeline.retry_policy import PAUSE
 
 ADDRESSES = ("dircom@example.fr", "veille@example.fr")
-BRANDS = '[[brands]]\nname = "Acmé"\nterms = ["Acmé"]\n'
 
 
 def _ops(slack: FakeSlack) -> list[str]:
@@ -42,13 +41,11 @@ def test_a_relay_refusing_every_address_keeps_critical_alerts_until_it_is_fixed(
     monkeypatch: pytest.MonkeyPatch,
     language: str,
 ) -> None:
-    monkeypatch.setenv("SLACK_BOT_TOKEN", slack.token)
-    slack.clock = clock.timestamp
-    text = targets(database_url, slack, smtp, 'ops_notify = ["slack:#ops"]')
-    text = text.replace('language = "fr"', f"language = {language!r}")
     email_targets = [f"email:{a}" for a in ADDRESSES]
-    app = make_app(write_config(text + BRANDS + naming(*email_targets)), clock)
-    try:
+    config = sending_config(
+        database_url, slack, smtp, *email_targets, ops_notify="slack:#ops", language=language
+    )
+    with sending_app(write_config(config), slack, clock, monkeypatch) as app:
         for n, target in enumerate(email_targets):
             queue(app, target, key=f"item{n}", severity="critical")
         for address in ADDRESSES:
@@ -84,8 +81,6 @@ def test_a_relay_refusing_every_address_keeps_critical_alerts_until_it_is_fixed(
         clock.advance(seconds=PAUSE)
         app.outbox.drain()
         assert len(_ops(slack)) == 2  # told back once
-    finally:
-        app.close()
 
 
 def test_one_unknown_address_fails_its_email_only(
@@ -96,12 +91,9 @@ def test_one_unknown_address_fails_its_email_only(
     write_config: Callable[[str], Path],
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setenv("SLACK_BOT_TOKEN", slack.token)
-    slack.clock = clock.timestamp
-    text = targets(database_url, slack, smtp, 'ops_notify = ["slack:#ops"]')
     email_targets = [f"email:{a}" for a in ADDRESSES]
-    app = make_app(write_config(text + BRANDS + naming(*email_targets)), clock)
-    try:
+    config = sending_config(database_url, slack, smtp, *email_targets, ops_notify="slack:#ops")
+    with sending_app(write_config(config), slack, clock, monkeypatch) as app:
         for n, target in enumerate(email_targets):
             queue(app, target, key=f"item{n}", severity="critical")
         smtp.handler.refuse_rcpt[ADDRESSES[0]] = "550 5.1.1 <dircom@example.fr>: user unknown"
@@ -109,5 +101,3 @@ def test_one_unknown_address_fails_its_email_only(
         status = {r.target: r.status for r in rows(app) if r.target.startswith("email:")}
         assert status == {f"email:{ADDRESSES[0]}": "failed", f"email:{ADDRESSES[1]}": "sent"}
         assert not any("en pause" in t for t in _ops(slack))
-    finally:
-        app.close()

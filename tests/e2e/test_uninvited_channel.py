@@ -16,13 +16,14 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.alerting_helpers import Clock, make_app, naming, queue, rows
-from tests.e2e.scenario import targets
+from tests.e2e.alerting_helpers import Clock, queue, rows
+from tests.e2e.sending_app import sending_app, sending_config
 from tests.servers.slack import FakeSlack
 from tests.servers.smtp import SmtpServer
 from watchtower.pipeline.retry_policy import PROBE_CAP
 
-BRANDS = '[[brands]]\nname = "Acmé"\nterms = ["Acmé"]\n'
+#: The channel that refuses the bot, and the one that goes on.
+CHANNELS = ("slack:#crise", "slack:#veille")
 #: The longest wait between two probes: PROBE_CAP with its +20% jitter.
 LONGEST_PROBE = PROBE_CAP * 1.2
 
@@ -49,14 +50,12 @@ def test_an_alert_to_an_uninvited_private_channel_waits_for_the_invitation(
     monkeypatch: pytest.MonkeyPatch,
     language: str,
 ) -> None:
-    monkeypatch.setenv("SLACK_BOT_TOKEN", slack.token)
-    slack.clock = clock.timestamp
     slack.not_member.add("#crise")
     slack.private.add("#crise")
-    text = targets(database_url, slack, smtp, 'ops_notify = ["email:ops@example.fr"]')
-    text = text.replace('language = "fr"', f"language = {language!r}")
-    app = make_app(write_config(text + BRANDS + naming("slack:#crise", "slack:#veille")), clock)
-    try:
+    config = sending_config(
+        database_url, slack, smtp, *CHANNELS, ops_notify="email:ops@example.fr", language=language
+    )
+    with sending_app(write_config(config), slack, clock, monkeypatch) as app:
         queue(app, "slack:#crise", 2, severity="critical")
         queue(app, "slack:#veille", key="other", severity="critical")
         app.outbox.drain()
@@ -93,8 +92,6 @@ def test_an_alert_to_an_uninvited_private_channel_waits_for_the_invitation(
         app.outbox.drain()
         assert len(_ops(smtp)) == 2  # told back once
         assert len(slack.posts()) == 4
-    finally:
-        app.close()
 
 
 def test_an_archived_channel_waits_until_unarchived_and_the_others_go_on(
@@ -105,12 +102,9 @@ def test_an_archived_channel_waits_until_unarchived_and_the_others_go_on(
     write_config: Callable[[str], Path],
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setenv("SLACK_BOT_TOKEN", slack.token)
-    slack.clock = clock.timestamp
     slack.archived.add("#crise")
-    text = targets(database_url, slack, smtp, 'ops_notify = ["slack:#ops"]')
-    app = make_app(write_config(text + BRANDS + naming("slack:#crise", "slack:#veille")), clock)
-    try:
+    config = sending_config(database_url, slack, smtp, *CHANNELS, ops_notify="slack:#ops")
+    with sending_app(write_config(config), slack, clock, monkeypatch) as app:
         queue(app, "slack:#crise", severity="critical")
         app.outbox.drain()
         queue(app, "slack:#veille", key="other", severity="critical")  # after the refusal
@@ -129,5 +123,3 @@ def test_an_archived_channel_waits_until_unarchived_and_the_others_go_on(
         [crise] = [r for r in rows(app) if r.target == "slack:#crise"]
         assert crise.status == "sent"
         assert [p["channel"] for p in slack.posts()] == ["#ops", "#veille", "#crise", "#ops"]
-    finally:
-        app.close()
