@@ -1,7 +1,7 @@
 """The ``daemons`` rows by which replicas on one database judge each other: a
 started replica's own (its first heartbeat) and a live replica of 0.3.1's, as
-the re-addressing tests write them (tests/e2e/test_readdress_logs.py; the same
-two set-ups stand in tests/e2e/test_readdress_replicas.py).
+the re-addressing tests write them (tests/e2e/test_readdress_logs.py,
+tests/e2e/test_readdress_replicas.py).
 """
 
 from __future__ import annotations

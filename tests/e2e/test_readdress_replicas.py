@@ -13,7 +13,6 @@ posts to local HTTP services; PostgreSQL, as replicas share it.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
@@ -21,12 +20,12 @@ from pathlib import Path
 import pytest
 
 from tests.e2e.alerting_helpers import Clock, make_app, queue, rows
+from tests.e2e.daemon_rows import add_legacy_replica, started
 from tests.e2e.test_readdress_after_reload import rule
 from tests.e2e.webhooks import webhook_targets
 from tests.servers.answering import AnsweringService
 from watchtower.app import App
 from watchtower.reload import Reloader
-from watchtower.storage.daemons import upsert_daemon
 
 
 @pytest.fixture(autouse=True)
@@ -38,12 +37,6 @@ def _postgres(database_url: str) -> None:
 @pytest.fixture
 def hooks(old_hook: AnsweringService, new_hook: AnsweringService) -> tuple[str, str]:
     return webhook_targets(old_hook, new_hook)
-
-
-def started(app: App, clock: Clock) -> App:
-    """Its first poll round's heartbeat: its row and what its config names."""
-    app.poller.heartbeat.start(app.db, clock())
-    return app
 
 
 @pytest.fixture
@@ -192,25 +185,7 @@ def test_a_replica_of_0_3_1_is_judged_by_when_it_loaded_its_config(
     # have queued the row: sent as addressed; an older one: re-addressed).
     old, new = hooks
     app = started(app_for(rule("équipe", new)), clock)
-    now = clock()
-    row = {
-        "id": "0123456789abcdef0123456789abcdef",  # 0.3.1: no liveness lock, judged by pid
-        "mode": "daemon",
-        "host": app.poller.heartbeat.host,
-        "pid": os.getppid(),
-        "version": "0.3.1",
-        "config": "",
-        "poll_interval_s": 60.0,
-        "started_at": now - timedelta(hours=1),
-        "seen_at": now,
-        "round_sources": 0,
-        "round_ok": 0,
-        "round_failed": 0,
-        "round_put_off": 0,
-        "config_loaded_at": now + timedelta(seconds=1 if loaded == "later" else -1),
-    }
-    with app.db.writing() as session:
-        upsert_daemon(session, row, row)
+    add_legacy_replica(app, clock() + timedelta(seconds=1 if loaded == "later" else -1))
     queue(app, old, 1, key="tard", rules=["équipe"])
     app.outbox.drain()
 
