@@ -244,7 +244,11 @@ group_wait = "30s"
     text = re.sub(r"<[^>]+>", "", payload["text"])  # Telegram counts the text, not the tags
     assert len(text) <= 4096  # Telegram refuses longer messages (400): the digest was lost
     assert text.startswith("40 mentions · presse")
-    assert text.rstrip().endswith("…")
+    # The cut says how many mentions it left out, and they add up to the 40.
+    last = text.rstrip().rsplit("\n", 1)[-1]
+    assert (more := re.fullmatch(r"… et (\d+) de plus", last)), last
+    shown = len(re.findall(r"^\S+ Acmé : le rachat", text, re.MULTILINE))
+    assert shown > 0 and shown + int(more.group(1)) == 40
     # Every link shown is whole: the cut falls between lines.
     for link in re.findall(r"https?://\S+", text):
         assert link.replace("&amp;", "&") == URL + "?utm=" + "x" * 80

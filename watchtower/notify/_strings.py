@@ -61,6 +61,7 @@ STRINGS: dict[str, dict[str, str]] = {
         "seen_on": "Vu sur {count} sites",
         "seen_on_one": "Vu sur {count} site",
         "more": "… et {count} de plus",
+        "cut_message": "… (suite tronquée)",
         # a summary too long for one Slack message or for Gmail: what it leaves out, counted
         "more_mentions_one": "… et {count} mention de plus",
         "more_mentions_other": "… et {count} mentions de plus",
@@ -231,6 +232,7 @@ STRINGS: dict[str, dict[str, str]] = {
         "seen_on": "Seen on {count} sites",
         "seen_on_one": "Seen on {count} site",
         "more": "… and {count} more",
+        "cut_message": "… (cut)",
         "more_mentions_one": "… and {count} more mention",
         "more_mentions_other": "… and {count} more mentions",
         "more_brands_one": "{count} brand",

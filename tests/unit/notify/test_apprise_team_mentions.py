@@ -93,8 +93,9 @@ def test_a_mention_in_a_title_pings_nobody_on_the_service(
     assert "rembourse tout le monde" in text and "Relayé par" in text  # it did arrive
     handle = ping.strip("()_").split("@", 1)[1]
     assert not re.search(rf"@{re.escape(handle)}", text, re.IGNORECASE), text
-    # Still reads the same: only an invisible space after the "@".
-    assert ping.replace("@", "@" + ZWSP) in text
+    # Still reads the same: only an invisible space after the "@" (and, where the
+    # service shows text as Markdown, a "_" at a word's edge drawn "ˍ": no italics).
+    assert ping.replace("@", "@" + ZWSP) in text.replace("\u02cd", "_")
 
 
 def test_an_address_and_a_link_with_an_at_sign_stay_as_written(hook: Webhook) -> None:
