@@ -4,7 +4,8 @@ Apprise (through requests) looks the service's name up in the drain thread with
 no bound; :class:`~watchtower.notify.apprise.AppriseNotifier` looks it up first
 within the plugin's connect timeout (:func:`watchtower.notify.lookups.precheck`),
 so one service whose name server is dead holds neither the other Apprise
-targets nor the drain.
+targets nor the drain. A name that answered is not looked up first again for a
+minute (:mod:`watchtower.notify.lookup_cache`).
 
 The host is the URL's own when the service takes one (``mmost://mm.corp.local/…``,
 ``json://…``, ``workflows://….logic.azure.com/…``, ``ntfy://ntfy.corp.local/…``:

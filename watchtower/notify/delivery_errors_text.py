@@ -82,6 +82,13 @@ DELIVERY_ERRORS: dict[str, dict[str, str]] = {
         "en": "Slack is unavailable for now ({error})",
         "fr": "Slack est momentanément indisponible ({error})",
     },
+    # The host's name not looked up in time (notify/lookups.py): {reason} is the
+    # lookup's own, said in the reader's language. Before the {detail} form, which
+    # reads the same in English: a reason queued as text is read back as this one.
+    "slack_lookup_failed": {
+        "en": "cannot reach Slack ({reason})",
+        "fr": "impossible de joindre Slack ({reason})",
+    },
     "slack_unreachable": {
         "en": "cannot reach Slack ({detail})",
         "fr": "impossible de joindre Slack ({detail})",
@@ -198,6 +205,10 @@ DELIVERY_ERRORS: dict[str, dict[str, str]] = {
     "smtp_closed_data": {
         "en": "the SMTP server {server} closed the connection while the message was being sent",
         "fr": "le serveur SMTP {server} a coupé la connexion pendant l'envoi du message",
+    },
+    "smtp_lookup_failed": {  # as slack_lookup_failed
+        "en": "cannot reach the SMTP server {server} ({reason})",
+        "fr": "impossible de joindre le serveur SMTP {server} ({reason})",
     },
     "smtp_unreachable": {
         "en": "cannot reach the SMTP server {server} ({detail})",

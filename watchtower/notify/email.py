@@ -343,7 +343,7 @@ class EmailNotifier(Notifier):
             self.port,
             self.timeout,
             lookups=self.lookups,
-            reason=lambda said: DeliveryReason.of("smtp_unreachable", server=where, detail=said),
+            reason=lambda said: DeliveryReason.of("smtp_lookup_failed", server=where, reason=said),
         )
         if self.use_ssl:
             return SmtpClientSSL(

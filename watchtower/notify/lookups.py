@@ -14,10 +14,17 @@ smtp.corp.local did not answer within 30s", the sources' sentence): the
 outbox holds that target and probes it with backoff, no attempt spent, and the
 other targets go on.
 
+The failure's reason carries the lookup's own (code ``dns_timeout`` or
+``dns_stuck``, its host and seconds): a notifier that wraps it ("cannot reach
+the SMTP server …") quotes it as a nested reason, so an ops notice says the
+whole sentence in the reader's language.
+
 SMTP then connects to the addresses found here (:mod:`watchtower.notify.email`);
 slack-sdk and Apprise offer no clean way to connect to a given address, so
 :func:`precheck` only bounds the wait: once it answers, the library resolves
-again, which the name server (or its cache) answers at once.
+again, which the name server (or its cache) answers at once. A name whose
+pre-check answered within the last minute is not looked up first again
+(:mod:`watchtower.notify.lookup_cache`).
 
 IP addresses and ``localhost`` need no thread: read in the caller's.
 """
@@ -31,6 +38,7 @@ from typing import Any
 from watchtower.adapters._resolve import Lookups
 from watchtower.errors import DeliveryReason, TransientError
 from watchtower.notify.base import TargetUnreachable
+from watchtower.notify.lookup_cache import RecentAnswers, answered_for
 
 __all__ = [
     "NOTIFIER_LOOKUPS",
@@ -38,6 +46,7 @@ __all__ = [
     "Reason",
     "addresses",
     "connect_first",
+    "lookup_reason",
     "precheck",
     "system_resolver",
 ]
@@ -52,9 +61,21 @@ def system_resolver(*args: Any) -> Sequence[tuple[Any, ...]]:
 #: The one instance every notifier shares (SMTP, Slack, Apprise).
 NOTIFIER_LOOKUPS = Lookups(system_resolver, inline=("localhost",))
 
-#: The reason a notifier gives, from the sources' English sentence
-#: ("the DNS lookup of HOST did not answer within 30s").
-Reason = Callable[[str], DeliveryReason]
+#: The reason a notifier gives, from the lookup's own (code ``dns_timeout``:
+#: "the DNS lookup of HOST did not answer within 30s", or ``dns_stuck``).
+Reason = Callable[[DeliveryReason], DeliveryReason]
+
+
+def _as_is(said: DeliveryReason) -> DeliveryReason:
+    return said
+
+
+def lookup_reason(exc: TransientError) -> DeliveryReason:
+    """The reason of a lookup that failed in time (``dns_timeout``, ``dns_stuck``),
+    with its code and params: said in the reader's language where it is quoted."""
+    if exc.code is None:  # pragma: no cover - both are raised by code
+        return DeliveryReason(exc.message)
+    return DeliveryReason.of(exc.code, **exc.params)
 
 
 def addresses(
@@ -63,20 +84,21 @@ def addresses(
     timeout: float,
     *,
     lookups: Lookups = NOTIFIER_LOOKUPS,
-    reason: Reason = DeliveryReason,
+    reason: Reason = _as_is,
 ) -> list[str]:
     """The addresses of ``host`` (in the resolver's order, each once), looked up
     within ``timeout`` seconds.
 
-    Raise :class:`TargetUnreachable` with ``reason`` of the sources' sentence
-    when the lookup does not answer in time, or when too many lookups are stuck
-    to start another (:mod:`watchtower.adapters._resolve`); a name that does not
-    exist raises ``socket.gaierror`` as ``getaddrinfo`` does.
+    Raise :class:`TargetUnreachable` with ``reason`` of the lookup's reason
+    (:func:`lookup_reason`) when the lookup does not answer in time, or when
+    too many lookups are stuck to start another
+    (:mod:`watchtower.adapters._resolve`); a name that does not exist raises
+    ``socket.gaierror`` as ``getaddrinfo`` does.
     """
     try:
         infos = lookups.resolve(host, port, timeout)
     except TransientError as exc:  # dns_timeout, dns_stuck
-        raise TargetUnreachable(reason(exc.message)) from None
+        raise TargetUnreachable(reason(lookup_reason(exc))) from None
     return list(dict.fromkeys(str(sockaddr[0]) for *_, sockaddr in infos))
 
 
@@ -86,18 +108,26 @@ def precheck(
     timeout: float,
     *,
     lookups: Lookups = NOTIFIER_LOOKUPS,
-    reason: Reason = DeliveryReason,
+    reason: Reason = _as_is,
+    answered: RecentAnswers | None = None,
 ) -> None:
     """Fail as :func:`addresses` does when ``host`` cannot be looked up in time,
     for a library that resolves it again on its own.
 
     A lookup that answers an error (an unknown name) raises nothing: the
-    library meets it in turn and reports it as it always has.
+    library meets it in turn and reports it as it always has. A name that
+    answered within the last minute is not looked up again (``answered``:
+    those of ``lookups`` by default, :func:`~watchtower.notify.lookup_cache.answered_for`);
+    only an answer is remembered.
     """
+    recent = answered_for(lookups) if answered is None else answered
+    if recent.fresh(host, port):
+        return
     try:
         addresses(host, port, timeout, lookups=lookups, reason=reason)
     except (socket.gaierror, UnicodeError):
         return
+    recent.note(host, port)
 
 
 def connect_first(found: Sequence[str], port: int, timeout: float | None) -> socket.socket:

@@ -19,6 +19,10 @@
   server that does not answer makes Slack unreachable for now instead of
   holding the drain for glibc's minutes. slack-sdk (urllib) then looks the name
   up again on its own: it offers no clean way to connect to a given address.
+  A name that answered is not looked up first again for a minute
+  (:mod:`watchtower.notify.lookup_cache`): one send makes several calls. A
+  lookup that did not answer in time says so in the reader's language whole
+  (``slack_lookup_failed``, the lookup's reason nested).
 """
 
 from __future__ import annotations
@@ -136,7 +140,7 @@ class SlackApi:
             port,
             float(timeout),
             lookups=self.lookups,
-            reason=lambda said: DeliveryReason.of("slack_unreachable", detail=said),
+            reason=lambda said: DeliveryReason.of("slack_lookup_failed", reason=said),
         )
 
     def pace(self, channel: str) -> None:
