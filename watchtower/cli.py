@@ -57,10 +57,20 @@ def load_args(args: argparse.Namespace) -> LoadedConfig:
     return load_config(args.config)
 
 
+def _database_url(args: argparse.Namespace) -> str | None:
+    """The command's database URL (None if the config cannot say)."""
+    try:
+        return load_args(args).database_url
+    except Exception:  # only for a message: never a second failure
+        return None
+
+
 def _database_shown(args: argparse.Namespace) -> str:
     """The command's database URL, password hidden ("?" if the config cannot say)."""
+    url = _database_url(args)
+    if url is None:
+        return "?"
     try:
-        url = load_args(args).database_url
         return sqlalchemy.engine.make_url(url).render_as_string(hide_password=True)
     except Exception:  # only for a message: never a second failure
         return "?"
@@ -110,17 +120,14 @@ def _run_once(app: App, daemon: Daemon) -> int:
     from watchtower.nothing_fetched import nothing_fetched
     from watchtower.progress import run_once_with_progress
 
+    # The run decides the code, and logs it last (``run finished exit_code=``).
     code = run_once_with_progress(daemon)
     why = nothing_fetched(app.loaded.sources, str(app.loaded.path))
-    if why is None:
-        return code
-    if not why.config_to_edit:  # the operator's choice: a note in the run's log
-        log.warning(why.message)
-        return code
-    # The status's reason, after the run (the last line a cron mail or a terminal
-    # shows) and whatever the log level, as an invalid config's problems are.
-    print(f"watchtower run --once: {why.message}", file=sys.stderr)
-    return EXIT_CONFIG
+    if why is not None and why.config_to_edit:
+        # The status's reason, after the run (the last line a cron mail or a
+        # terminal shows) and whatever the log level, as an invalid config's are.
+        print(f"watchtower run --once: {why.message}", file=sys.stderr)
+    return code
 
 
 def _log_start() -> None:
@@ -412,8 +419,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_FAILURE
     except NoDatabase as exc:
         from watchtower.cli_db import no_database_hint
+        from watchtower.status_text import saved_copy_lines_of
 
-        log.error(str(exc), extra=kv(hint=no_database_hint(args)))
+        # Deleted under a daemon, which saved a copy: say where, and how to put it back.
+        saved = saved_copy_lines_of(url) if (url := _database_url(args)) else []
+        hint = "a daemon saved a copy of it (below)" if saved else no_database_hint(args)
+        log.error(str(exc), extra=kv(hint=hint))
+        for line in saved:
+            print(line, file=sys.stderr)
         return EXIT_FAILURE
     except SchemaMismatch as exc:
         # A database migrated by a newer watchtower (an upgrade rolled back), or a

@@ -11,7 +11,8 @@ the right side to err on.
 
 The SQLite file deleted or replaced under the daemon
 (:mod:`watchtower.storage.sqlite_file`) is told the same way, once per
-process: the database refuses every write from then on, the outbox included.
+process (:mod:`watchtower.database_lost`, which :meth:`FullDatabase.failed`
+asks first): the database refuses every write from then on, the outbox included.
 
 While the database is full, a source that was fetched keeps the lease its claim
 took (:data:`~watchtower.storage.queries.LEASE`) instead of being made due at
@@ -21,20 +22,18 @@ all night long. So sources resume at most one lease after space returns.
 
 from __future__ import annotations
 
-import dataclasses
 import logging
 import threading
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from watchtower.catalogue_text import catalogue_text
+from watchtower.database_lost import LostFileNotice
 from watchtower.logs import kv
-from watchtower.models import Notification
+from watchtower.ops_direct import send_direct
 from watchtower.outage import outage_reason
-from watchtower.redact import redact_target
 from watchtower.storage.db import shown
 from watchtower.storage.outbox_queries import notice_payload
-from watchtower.storage.sqlite_file import DatabaseFileLost
 
 if TYPE_CHECKING:
     from watchtower.app import App
@@ -42,7 +41,6 @@ if TYPE_CHECKING:
 __all__ = [
     "FULL_CAUSES",
     "FULL_WORDS",
-    "LOST_TEXT",
     "TELL_AGAIN",
     "FullDatabase",
     "full_cause",
@@ -75,35 +73,6 @@ FULL_WORDS = tuple(FULL_CAUSES)
 #: A process tells ops again after this long if the database is still (or again) full.
 TELL_AGAIN = timedelta(hours=24)
 
-#: The notice of a SQLite file deleted or replaced under the daemon
-#: ({path}; {saved}: the copy of it the daemon wrote, or what to restore instead).
-LOST_TEXT: dict[str, dict[str, str]] = {
-    "subject": {
-        "en": "watchtower stopped: its database file was deleted or replaced",
-        "fr": "watchtower arrêté : son fichier de base de données a été supprimé ou remplacé",
-    },
-    "body": {
-        "en": "The file {path} was deleted or replaced while watchtower ran. Nothing is "
-        "polled or sent any more (it would be lost with the old file). {saved}",
-        "fr": "Le fichier {path} a été supprimé ou remplacé pendant que watchtower tournait. "
-        "Plus rien n'est relevé ni envoyé (ce serait perdu avec l'ancien fichier). {saved}",
-    },
-    "saved": {
-        "en": "A copy of it as watchtower last wrote it is in {saved}: stop watchtower, "
-        "move that copy to {path}, then start watchtower again.",
-        "fr": "Une copie, telle que watchtower l'a écrite en dernier, est dans {saved} : "
-        "arrêtez watchtower, remettez cette copie à la place de {path}, puis relancez-le.",
-    },
-    "restore": {
-        "en": "No copy could be saved: stop watchtower, restore {path} from your last "
-        "backup, then start it again (on an empty database it would announce recent "
-        "items again).",
-        "fr": "Aucune copie n'a pu être enregistrée : arrêtez watchtower, restaurez {path} "
-        "depuis votre dernière sauvegarde, puis relancez-le (sur une base vide, il "
-        "annoncerait de nouveau les mentions récentes).",
-    },
-}
-
 
 def full_reason(exc: BaseException) -> str | None:
     """The first line of ``exc`` when it says the database cannot grow, else None."""
@@ -131,17 +100,13 @@ class FullDatabase:
         self._lock = threading.Lock()
         #: When ops were told of the current outage (None: not full, or not told yet).
         self.told_at: datetime | None = None
-        self._lost_told = False  # the file deleted or replaced: told once per process
+        #: The SQLite file deleted or replaced: told once per process.
+        self.lost = LostFileNotice(app)
 
     def failed(self, exc: BaseException) -> bool:
         """Whether ``exc`` says the database is full; if so, tell ops (once).
         A SQLite file deleted or replaced is told once too (and is not full)."""
-        lost = _file_lost(exc)
-        if lost is not None:
-            with self._lock:
-                first, self._lost_told = not self._lost_told, True
-            if first:
-                self._tell_lost(lost)
+        if self.lost.failed(exc):
             return False
         reason = full_reason(exc)
         if reason is None:
@@ -177,56 +142,4 @@ class FullDatabase:
             t(lang, "ops_db_full_body").format(**fields),
             "critical",
         )
-        self._send(payload, "database full", reason)
-
-    def _tell_lost(self, lost: DatabaseFileLost) -> None:
-        config = self.app.loaded.config
-        if not config.watchtower.ops_notify:
-            log.error("database file lost: no ops_notify target, nobody is told")
-            return
-        lang = config.watchtower.language
-        fields = {"path": lost.path, "saved": lost.saved or ""}
-        then = catalogue_text(LOST_TEXT, "saved" if lost.saved else "restore", fields, lang)
-        payload = notice_payload(
-            catalogue_text(LOST_TEXT, "subject", fields, lang),
-            catalogue_text(LOST_TEXT, "body", {**fields, "saved": then}, lang),
-            "critical",
-        )
-        self._send(payload, "database file lost", lost.hint)
-
-    def _send(self, payload: dict[str, Any], about: str, reason: str) -> None:
-        """Render and send ``payload`` to each ``ops_notify`` target, not through the outbox."""
-        from watchtower.notify.registry import split_target
-
-        ops = self.app.loaded.config.watchtower.ops_notify
-        extra: dict[str, Any] = {"kind": "ops", "verify": False}
-        extra["created_at"] = self.app.clock().timestamp()
-        for target in ops:
-            kind, address = split_target(target)
-            notification = Notification.from_payload(0, target, payload)
-            notification = dataclasses.replace(notification, extra={**notification.extra, **extra})
-            try:
-                notifier = self.app.notifier_for(kind)
-                notifier.send(notifier.render(notification, address))
-            except Exception as exc:  # one target down must not keep the others from hearing
-                log.warning(
-                    f"{about}: ops target not told",
-                    extra=kv(target=redact_target(target), error=type(exc).__name__),
-                )
-            else:
-                log.warning(
-                    f"{about}: ops told directly (not through the outbox)",
-                    extra=kv(target=redact_target(target), error=reason),
-                )
-
-
-def _file_lost(exc: BaseException) -> DatabaseFileLost | None:
-    """The :class:`DatabaseFileLost` ``exc`` is, or was raised from (None: another error)."""
-    seen: BaseException | None = exc
-    for _ in range(5):
-        if seen is None:
-            return None
-        if isinstance(seen, DatabaseFileLost):
-            return seen
-        seen = seen.__cause__ or seen.__context__
-    return None
+        send_direct(self.app, payload, "database full", reason)

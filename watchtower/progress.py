@@ -213,8 +213,9 @@ def print_report(
         console.print(f"[{colour}]{line}[/]", highlight=False)
     for line in instance_lines(report, now, every=every_source):
         console.print(_plain(line), highlight=False)
-    if report["database"]:
-        console.print(_plain(database_line(report["database"])), highlight=False)
+    if report["database"]:  # then, on lines of their own, the saved copies of a lost file
+        for line in database_line(report["database"], now, tz).splitlines():
+            console.print(_plain(line), highlight=False)
     for i, line in enumerate(config_lines(report)):  # a file that does not validate
         console.print(f"[red]{_plain(line)}[/]" if i == 0 else _plain(line), highlight=False)
     listed, header = shown_sources(report["sources"], every_source)

@@ -36,6 +36,7 @@ from watchtower import escalation
 from watchtower.app import App
 from watchtower.feedback import FEEDBACK_EVERY, FeedbackReader
 from watchtower.logs import kv
+from watchtower.nothing_fetched import nothing_fetched
 from watchtower.outage import watch
 from watchtower.scheduler_stop import Shutdown
 from watchtower.storage import outbox_queries
@@ -52,6 +53,9 @@ CLOCK_JUMP = 5.0  # seconds of disagreement between wall and monotonic clocks th
 ONCE_MAX_WAIT = 120.0  # seconds `run --once` waits for retries before giving up
 #: ``run --once`` exit code when a source failed or a notification was not delivered.
 ONCE_INCOMPLETE = 1
+#: ``run --once`` exit code when every enabled source is a placeholder (the
+#: config must be edited: the CLI's ``EXIT_CONFIG``, an invalid config's status).
+ONCE_CONFIG_TO_EDIT = 2
 
 
 class Daemon(Shutdown):
@@ -279,7 +283,10 @@ class Daemon(Shutdown):
         systemd timers then report the run); the log line says what failed. A
         source put off behind other fetches of its site is fetched again at the
         end of the poll (:func:`~watchtower.poll_deferral.retry_put_off`); one
-        still put off then was not fetched: the run is incomplete.
+        still put off then was not fetched: the run is incomplete. A config whose
+        every enabled source is a placeholder exits :data:`ONCE_CONFIG_TO_EDIT`
+        (:mod:`watchtower.nothing_fetched`); one with no enabled source says so.
+        The last line logged, ``run finished``, gives the code returned.
         """
         self._install_signals()
         with self.app.db.session() as session:
@@ -327,6 +334,11 @@ class Daemon(Shutdown):
             )
         waiting = after.get("pending", 0) + after.get("sending", 0)
         code = ONCE_INCOMPLETE if stats.failed or stats.put_off or failed or waiting else 0
+        why = nothing_fetched(self.app.loaded.sources, str(self.app.loaded.path))
+        if why is not None and why.config_to_edit:
+            code = ONCE_CONFIG_TO_EDIT  # nothing fetched, nor will be until it is edited
+        elif why is not None:  # the operator's choice: a note, before the last line
+            log.warning(why.message)
         log.log(
             logging.WARNING if code else logging.INFO,
             "run finished",

@@ -1,7 +1,9 @@
 """The database line of ``watchtower status``: where, which schema, how big.
 
 For a SQLite file, its WAL, its free pages and the free space of its disk too
-(:mod:`watchtower.disk_space`, as ``/readyz`` measures it). Read-only, through
+(:mod:`watchtower.disk_space`, as ``/readyz`` measures it), and the copies a
+daemon saved of it when it was deleted or replaced under it
+(:func:`saved_copies_report`). Read-only, through
 the status's own connection: :func:`~watchtower.status_report.status_report`
 gathers it.
 """
@@ -20,7 +22,14 @@ if TYPE_CHECKING:
     from watchtower.disk_space import StatVfs
     from watchtower.storage.sqlite_space import Space
 
-__all__ = ["database_report", "database_size", "disk_report", "sqlite_space"]
+__all__ = [
+    "database_report",
+    "database_size",
+    "disk_report",
+    "saved_copies_report",
+    "sqlite_path",
+    "sqlite_space",
+]
 
 
 def database_report(
@@ -32,8 +41,9 @@ def database_report(
 ) -> dict[str, Any]:
     """The database line's data: where, which schema, how big; for a SQLite file,
     its WAL and its free pages too (``None`` on PostgreSQL, whose autovacuum
-    reuses the space), whether ``watchtower db vacuum`` is worth running, and
-    the free space of its disk (:func:`disk_report`)."""
+    reuses the space), whether ``watchtower db vacuum`` is worth running, the
+    free space of its disk (:func:`disk_report`) and the copies a daemon saved
+    of it (:func:`saved_copies_report`)."""
     from watchtower.storage.db import shown
     from watchtower.storage.sqlite_space import worth_vacuuming
 
@@ -46,7 +56,36 @@ def database_report(
         "wal_bytes": space.wal if space else None,
         "free_bytes": space.free if space else None,
         "vacuum_advised": worth_vacuuming(space) if space else None,
+        "sqlite_path": sqlite_path(url),
+        "saved_copies": saved_copies_report(url),
     } | disk_report(url, statvfs)
+
+
+def sqlite_path(url: str) -> str | None:
+    """The absolute path of a SQLite file (None: PostgreSQL, a memory database)."""
+    parsed = sqlalchemy.engine.make_url(url)
+    path = parsed.database if parsed.get_backend_name() == "sqlite" else None
+    if not path or path == ":memory:" or path.startswith("file:"):
+        return None
+    return os.path.abspath(path)
+
+
+def saved_copies_report(url: str) -> list[dict[str, Any]] | None:
+    """The copies a daemon saved next to a SQLite file deleted or replaced under
+    it (``NAME.saved-<UTC time>``, :mod:`watchtower.storage.sqlite_file`), oldest
+    first: path, when, bytes. Each is the database as that daemon last wrote it,
+    waiting to be put back; ``None`` on PostgreSQL."""
+    from watchtower.storage.sqlite_file import saved_copies, saved_copy
+
+    path = sqlite_path(url)
+    if path is None:
+        return None
+    found = []
+    for name in saved_copies(path):
+        copy = saved_copy(name)
+        if copy is not None:
+            found.append({"path": copy.path, "saved_at": copy.saved_at, "size_bytes": copy.size})
+    return found
 
 
 def disk_report(url: str, statvfs: StatVfs = os.statvfs) -> dict[str, Any]:

@@ -34,6 +34,8 @@ __all__ = [
     "next_check",
     "outbox_lines",
     "render_report",
+    "saved_copy_lines",
+    "saved_copy_lines_of",
     "shown_sources",
     "source_lines",
     "target_lines",
@@ -57,11 +59,12 @@ def human_size(size: int | None) -> str:
     return f"{size} B"  # pragma: no cover
 
 
-def database_line(db: dict[str, Any]) -> str:
+def database_line(db: dict[str, Any], now: datetime | None = None, tz: str = "UTC") -> str:
     """Where, which schema, how big; for a SQLite file, how much of that is its WAL,
     the space ``watchtower db vacuum`` would give back when that is worth it
     (after lowering ``retention`` or a burst of items: the file never shrinks),
-    and a disk too full to store anything (what to do about it)."""
+    and a disk too full to store anything (what to do about it); then, on lines
+    of their own, the copies a daemon saved of it (:func:`saved_copy_lines`)."""
     line = f"Database: {db['url']} · schema {db['schema']} · {human_size(db['size_bytes'])}"
     if db.get("wal_bytes"):
         line += f" (WAL {human_size(db['wal_bytes'])})"
@@ -75,7 +78,38 @@ def database_line(db: dict[str, Any]) -> str:
             f" · disk FULL: {human_size(db['disk_free_bytes'])} free on {db['disk_folder']}"
             " — free some space: watchtower resumes by itself"
         )
-    return line
+    return "\n".join([line, *saved_copy_lines(db, now, tz)])
+
+
+def saved_copy_lines(db: dict[str, Any], now: datetime | None = None, tz: str = "UTC") -> list[str]:
+    """The copies a daemon saved when the file was deleted or replaced under it
+    (path, when, how big), and how to put the latest back, as docs/database.md
+    says it. Times in ``tz`` with how long ago when ``now`` is given, else in UTC."""
+    from watchtower.storage.sqlite_file import put_back_hint
+
+    copies = db.get("saved_copies") or []
+    lines = []
+    for copy in copies:
+        when = copy["saved_at"]
+        shown = moment(when, now, tz) if now is not None else f"{when:%Y-%m-%d %H:%M} UTC"
+        lines.append(
+            f"  SAVED COPY {copy['path']} · saved {shown} · {human_size(copy['size_bytes'])}: "
+            "the database as a daemon last wrote it, when its file was deleted or replaced"
+        )
+    if copies:
+        path = db.get("sqlite_path") or db["url"]
+        latest = copies[-1]["path"]
+        lines.append(f"  to put it back: {put_back_hint(latest, path)} (docs/database.md)")
+    return lines
+
+
+def saved_copy_lines_of(url: str) -> list[str]:
+    """:func:`saved_copy_lines` of the database at ``url`` when there is none to read
+    (its file deleted: ``status`` and every command stop at "no database")."""
+    from watchtower.status_database import saved_copies_report, sqlite_path
+
+    db = {"url": url, "sqlite_path": sqlite_path(url), "saved_copies": saved_copies_report(url)}
+    return [line.strip() for line in saved_copy_lines(db)]
 
 
 def daemon_line(daemon: dict[str, Any], now: datetime, tz: str = "UTC") -> str:
@@ -117,7 +151,7 @@ def render_report(report: dict[str, Any], now: datetime, *, every_source: bool =
     lines = [daemon_line(report["daemon"], now, tz)]
     lines += instance_lines(report, now, every=every_source)
     if report["database"]:
-        lines.append(database_line(report["database"]))
+        lines.append(database_line(report["database"], now, tz))
     lines += config_lines(report)
     listed, header = shown_sources(report["sources"], every_source)
     lines.append(f"Sources: {header}")
@@ -228,7 +262,8 @@ def moment(when: datetime | None, now: datetime, tz: str = "UTC") -> str:
 
 def heartbeat_head(daemon: dict[str, Any], now: datetime, tz: str = "UTC") -> str:
     """What the heartbeats say, in a few words: running, or since when nobody polls
-    (on a full disk, that no heartbeat can be written: the daemon may well run)."""
+    (on a full disk, that no heartbeat can be written: the daemon may well run;
+    a daemon of this host known gone: why, at once)."""
 
     instances = daemon.get("instances")
     if instances is None:
@@ -243,6 +278,11 @@ def heartbeat_head(daemon: dict[str, Any], now: datetime, tz: str = "UTC") -> st
         return f"not running; `run --once` last polled {ago(once[0]['seen_at'], now)}"
     if not instances:
         return "NOT SEEN: no watchtower has polled this database yet"
+    if instances[0]["state"] == "gone":  # killed: no need to wait for its heartbeat to age
+        latest = instances[0]
+        return (
+            f"NOT RUNNING: {latest['gone']} (last heartbeat {moment(latest['seen_at'], now, tz)})"
+        )
     blocked = daemon.get("heartbeat_blocked")
     if blocked:  # a full disk refuses the heartbeat too: restarting would not help
         return (
@@ -292,6 +332,11 @@ def instance_lines(report: dict[str, Any], now: datetime, *, every: bool = False
             )
         elif i["state"] == "stopped":
             line = f"{who} · {version} · stopped {moment(i['stopped_at'], now, tz)}"
+        elif i["state"] == "gone":  # this host knows its process ended (killed)
+            line = (
+                f"{who} · {version} · stopped: {i['gone']} · last heartbeat "
+                f"{moment(i['seen_at'], now, tz)} · started {moment(i['started_at'], now, tz)}"
+            )
         else:
             line = f"{who} · {version} · {stale} · started {moment(i['started_at'], now, tz)}"
         lines.append(f"  {line}")

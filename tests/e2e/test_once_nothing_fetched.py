@@ -149,4 +149,6 @@ def test_no_enabled_source_is_said_and_keeps_the_run_status(
         f"no source fetched: {said.format(path=path)}; the run only delivered waiting notifications"
     )
     [line] = [line for line in err if "no source fetched" in line]
-    assert " WARNING watchtower.cli " in line and line.endswith(message), line
+    assert " WARNING watchtower.scheduler " in line and line.endswith(message), line
+    # Said before the run's last line, which gives its exit status.
+    assert err.index(line) == len(err) - 2 and err[-1].endswith(" exit_code=0"), err[-2:]

@@ -19,6 +19,17 @@ be lost. The process keeps running on purpose: it still holds the old file,
 and at the first refusal copies it (with its WAL, through a connection still
 open on it) next to the path as ``NAME.saved-<UTC time>``; the operator stops
 the daemon, puts that copy in place and starts it again (docs/database.md).
+
+The ``-wal`` file deleted (or replaced) alone is the same loss, later: the
+daemon's connections go on writing into the WAL they hold, the committed pages
+there reach the main file only at a checkpoint or at the last connection's
+clean close, and a process killed before that (``kill -9``, a crash, a host
+reboot) leaves a main file without them. A new connection meanwhile fails
+(``disk I/O error``: the new, empty ``-wal`` does not hold what the shared index
+says). So the ``-wal``'s identity is taken too once the keeper holds it open
+(while it does, no other connection deletes it: SQLite deletes the WAL only at
+the last close), checked with the same ``stat``, and its loss refused and saved
+alike (the keeper's copy reads the deleted WAL through its open descriptor).
 """
 
 from __future__ import annotations
@@ -36,7 +47,16 @@ from sqlalchemy import Engine
 from watchtower.errors import DatabaseUnavailable
 from watchtower.logs import kv
 
-__all__ = ["DatabaseFileLost", "FileIdentity", "SqliteFile", "identity_of", "saved_copies"]
+__all__ = [
+    "DatabaseFileLost",
+    "FileIdentity",
+    "SavedCopy",
+    "SqliteFile",
+    "identity_of",
+    "put_back_hint",
+    "saved_copies",
+    "saved_copy",
+]
 
 log = logging.getLogger("watchtower.database")
 
@@ -44,9 +64,13 @@ log = logging.getLogger("watchtower.database")
 class DatabaseFileLost(DatabaseUnavailable):
     """The SQLite file this process opened was deleted or replaced while it ran."""
 
-    def __init__(self, message: str, *, path: str, saved: str | None, hint: str) -> None:
+    def __init__(
+        self, message: str, *, path: str, saved: str | None, hint: str, file: str | None = None
+    ) -> None:
         super().__init__(message)
         self.path = path
+        #: The file that was deleted or replaced: ``path``, or its ``-wal``.
+        self.file = file or path
         #: Where the copy of the old file was written (None: it could not be).
         self.saved = saved
         #: What the operator does now, in a sentence.
@@ -70,6 +94,10 @@ def identity_of(path: str) -> FileIdentity | None:
     return FileIdentity(stats.st_dev, stats.st_ino)
 
 
+#: The suffix of a saved copy's name: ``NAME.saved-<UTC time>``.
+SAVED_STAMP = "%Y%m%dT%H%M%SZ"
+
+
 def saved_copies(path: str) -> list[str]:
     """The copies a daemon saved of the file at ``path`` when it was deleted or
     replaced under it (oldest first), for ``watchtower status`` to name."""
@@ -78,7 +106,39 @@ def saved_copies(path: str) -> list[str]:
         found = [f for f in os.listdir(folder) if f.startswith(f"{name}.saved-")]
     except OSError:
         return []
-    return [os.path.join(folder, f) for f in sorted(found)]
+    # Not the -wal/-shm SQLite leaves next to a copy someone opened.
+    return [os.path.join(folder, f) for f in sorted(found) if not f.endswith(("-wal", "-shm"))]
+
+
+def put_back_hint(copy: str, path: str, what: str = "") -> str:
+    """What the operator does with a saved copy, in one sentence (the ERROR line's
+    hint, ``watchtower status``, docs/database.md); ``what`` says what the copy is."""
+    what = f" {what}" if what else ""
+    return f"stop watchtower, move {copy} to {path}{what}, then start watchtower again"
+
+
+@dataclasses.dataclass(frozen=True)
+class SavedCopy:
+    """A copy :func:`saved_copies` found: where, when it was saved, how big."""
+
+    path: str
+    #: From its name (its modification time if the name was changed).
+    saved_at: datetime
+    size: int
+
+
+def saved_copy(path: str) -> SavedCopy | None:
+    """What ``watchtower status`` says of the saved copy at ``path`` (None: gone meanwhile)."""
+    try:
+        stats = os.stat(path)
+    except OSError:
+        return None
+    stamp = path.rpartition(".saved-")[2]
+    try:
+        saved_at = datetime.strptime(stamp, SAVED_STAMP).replace(tzinfo=UTC)
+    except ValueError:
+        saved_at = datetime.fromtimestamp(stats.st_mtime, UTC)
+    return SavedCopy(path, saved_at, stats.st_size)
 
 
 class SqliteFile:
@@ -89,6 +149,8 @@ class SqliteFile:
         self._lock = threading.Lock()
         #: The file the first connection opened (None: no connection yet).
         self.opened_as: FileIdentity | None = None
+        #: The ``-wal`` the keeper holds open (None: no keeper, or not in WAL mode).
+        self.wal_as: FileIdentity | None = None
         #: Why writes are refused (None: the path still names the file).
         self.lost: DatabaseFileLost | None = None
         self._told = False  # the error logged and the copy tried, once per process
@@ -131,36 +193,41 @@ class SqliteFile:
     def _differs(self) -> DatabaseFileLost | None:
         if self.lost is not None:
             return self.lost
-        if self.opened_as is None or identity_of(self.path) == self.opened_as:
+        if self.opened_as is None:
+            return None
+        if identity_of(self.path) != self.opened_as:
+            lost = self.path
+        elif self.wal_as is not None and identity_of(self.path + "-wal") != self.wal_as:
+            lost = self.path + "-wal"
+        else:
             return None
         with self._lock:
             if self.lost is None:
-                self.lost = self._lost(None)
+                self.lost = self._lost(None, lost)
             return self.lost
 
-    def _lost(self, saved: str | None) -> DatabaseFileLost:
+    def _lost(self, saved: str | None, file: str) -> DatabaseFileLost:
         if saved is not None:
-            hint = (
-                f"stop watchtower, move {saved} to {self.path} (the database as this "
-                "process last wrote it), then start watchtower again"
-            )
+            hint = put_back_hint(saved, self.path, "(the database as this process last wrote it)")
         else:
             hint = (
                 f"stop watchtower, restore {self.path} from your last backup, then start "
                 "it again (on an empty database it would announce recent items again)"
             )
         message = (
-            f"the database file {self.path} was deleted or replaced while watchtower ran: "
+            f"the database file {file} was deleted or replaced while watchtower ran: "
             f"nothing is polled or sent any more; {hint}"
         )
-        return DatabaseFileLost(message, path=self.path, saved=saved, hint=hint)
+        return DatabaseFileLost(message, path=self.path, saved=saved, hint=hint, file=file)
 
     def _tell(self, engine: Engine) -> DatabaseFileLost:
+        file = self.lost.file if self.lost is not None else self.path
         saved = self._save(engine)
-        lost = self._lost(saved)
+        lost = self._lost(saved, file)
+        fields = {"path": self.path} if file == self.path else {"path": self.path, "file": file}
         log.error(
             "database file deleted or replaced: nothing is polled or sent",
-            extra=kv(path=self.path, saved=saved or "-", hint=lost.hint),
+            extra=kv(**fields, saved=saved or "-", hint=lost.hint),
         )
         return lost
 
@@ -168,7 +235,7 @@ class SqliteFile:
         """Copy the database a pooled connection still has open (the old file and
         its WAL) next to the path; the copy's name, or None if that failed."""
         # The name sorts by time (saved_copies); the path as given, folder and all.
-        stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+        stamp = datetime.now(UTC).strftime(SAVED_STAMP)
         target = f"{self.path}.saved-{stamp}"
         try:
             if self._keeper is not None:
@@ -209,11 +276,15 @@ class SqliteFile:
                 keeper.close()
                 return
             self._keeper = keeper
+            # The keeper's read opened the -wal (None: not in WAL mode); from now on
+            # only its deletion under the process takes it away.
+            self.wal_as = identity_of(self.path + "-wal")
 
     def close(self) -> None:
         """Close the keeper (the process lets go of the database)."""
         with self._lock:
             keeper, self._keeper = self._keeper, None
+            self.wal_as = None  # the last connection closed deletes it: taken anew
         if keeper is not None:
             keeper.close()
 
