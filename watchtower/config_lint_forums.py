@@ -1,11 +1,12 @@
 """Warnings about a forum's ``base_url`` that may be a page rather than the root.
 
-A preset's ``base_url`` that is surely a page (``…/index.php``, ``…/latest``) is
-refused when the config loads (:mod:`watchtower.adapters.presets`). What is left
-to warn about: a XenForo ``base_url`` ending in ``forums/`` (the list of forums,
-or the folder XenForo is installed in: only its owner knows), and a
-``kind = "discourse"`` source's ``base_url`` (its own model takes any address).
-:func:`~watchtower.adapters.forum_roots.forum_root` decides for both.
+A forum's ``base_url`` that is surely a page (``…/index.php``, ``…/latest``) is
+refused when the config loads, a preset's (:mod:`watchtower.adapters.presets`)
+and a ``kind = "discourse"`` source's (its settings model) alike
+(:func:`~watchtower.adapters.forum_roots.page_refusal`). What is left to warn
+about: a page that may also be the folder the forum is installed in (XenForo's
+``…/forums/``: only its owner knows).
+:func:`~watchtower.adapters.forum_roots.forum_root` decides for all.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ __all__ = ["forum_root_warnings"]
 def forum_root_warnings(path: str, config: Config, lines: Lines) -> list[ConfigProblem]:
     """A warning at the ``base_url`` of each forum source that may not be the
     forum's root, saying what to write instead."""
-    from watchtower.adapters.forum_roots import forum_root
+    from watchtower.adapters.forum_roots import DISCOURSE_KIND_ADDS, forum_root
     from watchtower.adapters.presets import adds_to_root, presets
 
     warnings = []
@@ -34,7 +35,7 @@ def forum_root_warnings(path: str, config: Config, lines: Lines) -> list[ConfigP
             if ("sources", index, "preset") in lines:
                 adds = adds_to_root(presets()["discourse"])
             else:
-                adds = "the discourse kind reads latest.json"
+                adds = DISCOURSE_KIND_ADDS
         else:
             # A feed preset made url from base_url: find which, and the base_url.
             url = str(getattr(source, "url", ""))

@@ -173,4 +173,4 @@ def test_markup_links_and_pings_from_a_feed_are_text(
         assert "<javascript:" not in shown and "|javascript:" not in shown
     fake = next(p for p in posts if "fakelink" in p["text"])
     assert "&lt;https://evil.example/login|Banque Acmé — site officiel&gt;" in fake["text"]
-    assert "&lt;!here&gt; &lt;!subteam^S0123&gt; &lt;@U0123&gt;" in fake["text"]
+    assert "&lt;!here&gt; &lt;!subteam^S0123&gt; &lt;@\u200bU0123&gt;" in fake["text"]

@@ -88,7 +88,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 
 from watchtower.adapters._discourse_backfill import (
     Backfill,
@@ -113,6 +113,7 @@ from watchtower.adapters.base import (
     SourceSettings,
     SourceState,
 )
+from watchtower.adapters.forum_roots import DISCOURSE_KIND_ADDS, page_refusal
 from watchtower.errors import PermanentError, TransientError
 from watchtower.models import Item
 
@@ -153,6 +154,14 @@ class DiscourseSettings(SourceSettings):
         "moderators, private groups) that the API key's account can read. Off: they "
         "are skipped, so a moderator's key does not leak staff discussions.",
     )
+
+    @field_validator("base_url")
+    @classmethod
+    def _forum_root(cls, value: str) -> str:
+        # Refused as a preset's is: "…/latest" would read "…/latest/latest.json".
+        if refused := page_refusal("discourse", str(value), DISCOURSE_KIND_ADDS):
+            raise ValueError(refused)
+        return value
 
     @model_validator(mode="after")
     def _username_needs_a_key(self) -> DiscourseSettings:

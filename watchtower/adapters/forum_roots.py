@@ -21,7 +21,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-__all__ = ["NotARoot", "forum_root"]
+__all__ = ["DISCOURSE_KIND_ADDS", "NotARoot", "forum_root", "page_refusal"]
+
+#: What a ``kind = "discourse"`` source reads from its ``base_url``, for messages.
+DISCOURSE_KIND_ADDS = "the discourse kind reads latest.json"
 
 #: XenForo's routes: a page of the forum when something follows them
 #: (``forums/general.3/``, ``threads/panne.12/``, the feed ``forums/-/index.rss``).
@@ -97,6 +100,19 @@ def forum_root(engine: str, base_url: str) -> NotARoot | None:
     if parts.fragment:
         dropped += f"#{parts.fragment}"
     return NotARoot(root, dropped, certain)
+
+
+def page_refusal(engine: str, base_url: str, adds: str) -> str | None:
+    """Why ``base_url`` is refused, saying the root to write, when it is surely a
+    page of the forum (:func:`forum_root` certain); ``None`` otherwise. ``adds``:
+    what watchtower appends to the root (see :meth:`NotARoot.message`).
+
+    For a preset (:mod:`watchtower.adapters.presets`) and a ``kind = "discourse"``
+    source alike: both read ``…/latest/latest.json`` from ``…/latest`` and fail at
+    every poll. A page that may be the install folder is let through; ``check``
+    warns about it (:mod:`watchtower.config_lint_forums`)."""
+    found = forum_root(engine, base_url)
+    return found.message(adds) if found is not None and found.certain else None
 
 
 def _page_start(engine: str, segments: list[str]) -> tuple[int | None, bool]:

@@ -38,6 +38,14 @@ _URL_UNSAFE = re.compile(r"[\x00-\x20\x7f-\x9f<>|\u061c\u200e\u200f\u202a-\u202e
 # Slack parses "some mentions" in mrkdwn on its own (text objects' ``verbatim``
 # is false): a title's plain "@channel" must not be one of them.
 _MASS_MENTION = re.compile(r"@(?=(?:channel|here|everyone)\b)", re.IGNORECASE)
+# Nor a handle: "@marketing-team" (a user group's), "@jdupont". Not an address's
+# "@" ("contact@acme.fr": a letter or digit before it), as notify/apprise.py.
+_HANDLE = re.compile(r"(?<![^\W_])@(?=\w)")
+# An address in the text keeps its "@" ("https://medium.com/@acme/…"): Slack
+# links it whole, and a zero-width space would cut the link there. It ends
+# early rather than late (at "|", a quote, an escaped "<" or ">"): a handle
+# after it must not pass for part of it.
+_URL = re.compile(r"https?://(?:(?!&[lg]t;)[^\s|<>\"'])+", re.IGNORECASE)
 # The start of an entity cut short ("&am"): what remains of "&amp;" at a cut.
 _CUT_ENTITY = re.compile(r"&[a-z]*$")
 
@@ -56,11 +64,23 @@ def escape_text(text: str) -> str:
     mark keeps the character (and copy-paste) while no word boundary matches.
     Never for a URL: the spaces would break it. Control characters and bidi
     overrides go (:func:`watchtower.sanitise.printable`): U+202E before
-    "gpj.exe" would show "exe.jpg". A mass mention written out ("@here") gets a
-    zero-width space after its "@": still readable, pings nobody.
+    "gpj.exe" would show "exe.jpg". A mention written out, a mass one ("@here")
+    or a handle ("@marketing-team", a user group's: Slack may ping it whatever
+    ``verbatim`` says), gets a zero-width space after its "@": still readable,
+    pings nobody. The written forms (``<!here>``, ``<!subteam^S1>``, ``<@U1>``,
+    ``<#C1>``) are text once their ``<`` and ``>`` are escaped.
     """
     text = _FORMATTING.sub("\u200b\\g<0>\u200b", escape_mrkdwn(printable(text)))
-    return _MASS_MENTION.sub("@\u200b", text)
+    return _defuse_handles(_MASS_MENTION.sub("@\u200b", text))
+
+
+def _defuse_handles(text: str) -> str:
+    """A zero-width space after each handle's "@", outside http(s) addresses."""
+    parts, last = [], 0
+    for found in _URL.finditer(text):
+        parts += [_HANDLE.sub("@\u200b", text[last : found.start()]), found.group()]
+        last = found.end()
+    return "".join([*parts, _HANDLE.sub("@\u200b", text[last:])])
 
 
 def shown_url(url: str, limit: int | None = None) -> str:

@@ -27,6 +27,7 @@ from watchtower.pipeline.readdress import about as about_scope
 from watchtower.pipeline.readdress import readdress_row
 from watchtower.redact import redact_target, redact_text
 from watchtower.storage.db import Database
+from watchtower.storage.ops_keys import notice_key
 from watchtower.storage.outbox_queries import (
     BACK_KEY,
     PAUSED_KEY,
@@ -160,7 +161,9 @@ class OpsNotices:
                 extra=kv(target=shown),
             )
             return
-        key = f"ops:{text}:{now.date().isoformat()}:{target}"[:200]  # once a day
+        # Once a day per target. The key names it by digest: an Apprise URL
+        # carries its tokens, and a cut target could be another's.
+        key = notice_key(text, now.date().isoformat(), target)
         with self.app.db.session() as session:
             self._notice(
                 session, key, ops, wording or text, severity, about=target, target=shown, **fields
@@ -184,7 +187,7 @@ class OpsNotices:
                     extra=kv(target=shown, failed=count, error=error),
                 )
                 return
-            key = f"ops:delivery-failed:{now.date().isoformat()}:{target}"[:200]
+            key = notice_key("delivery-failed", now.date().isoformat(), target)
             if self._notice(
                 session,
                 key,

@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy import case, func, or_, select, update
 from sqlalchemy.orm import Session
 
+from watchtower.storage.ops_keys import told_targets
 from watchtower.storage.queries import insert_ignore, skip_locked
 from watchtower.storage.tables import OutboxRow
 
@@ -193,11 +194,12 @@ def paused_kinds(session: Session) -> dict[str, str]:
 def paused_services(session: Session) -> dict[str, datetime]:
     """Apprise services (each URL its own service) told down to ops and not told
     back since: target → when ops were told. The record is the outbox rows of the
-    notices (``ops:ops_down_service:DAY:TARGET``, ``ops:ops_back_service:…``,
-    queued by :class:`~watchtower.pipeline.alerting.Alerting`), as for
-    :func:`paused_kinds`; a key cut at 200 characters is matched back to the
-    waiting rows' full target. A service whose notifications were all
-    re-addressed to a corrected URL after a reload is no longer listed."""
+    notices (``ops:ops_down_service:DAY:sha256:HEX``, ``ops:ops_back_service:…``,
+    queued by :class:`~watchtower.pipeline.ops_notices.OpsNotices`), as for
+    :func:`paused_kinds`; each key's target digest is matched back to the outbox
+    rows' target (:func:`~watchtower.storage.ops_keys.told_targets`). A service
+    whose notifications were all re-addressed to a corrected URL after a reload
+    is no longer listed."""
     told: dict[str, datetime] = {}
     back: dict[str, datetime] = {}
     notices = session.execute(
@@ -213,17 +215,11 @@ def paused_services(session: Session) -> dict[str, datetime]:
         found = told if text == "ops_down_service" else back
         if target not in found or created > found[target]:
             found[target] = created
+    # The keys name each target by its digest (older ones by the target itself).
+    told, back = told_targets(session, told), told_targets(session, back)
     down = {t: when for t, when in told.items() if t not in back or back[t] < when}
     out = {}
     for target, when in down.items():
-        if len(f"ops:ops_down_service:0000-00-00:{target}") >= 200:  # cut: the full one
-            full = session.scalar(
-                select(OutboxRow.target)
-                .where(OutboxRow.target.startswith(target, autoescape=True))
-                .where(OutboxRow.status.in_(("pending", "sending", "held")))
-                .limit(1)
-            )
-            target = full or target
         if not _readdressed_away(session, target):
             out[target] = when
     return out

@@ -188,6 +188,30 @@ def test_a_preset_on_a_page_is_refused_with_its_line(
 
 
 @pytest.mark.parametrize(
+    ("base_url", "words"),
+    [
+        (
+            "https://communaute.acme.test/latest",
+            """base_url should be the forum's root, e.g. base_url = """
+            """"https://communaute.acme.test/": drop 'latest' (the discourse kind reads """
+            "latest.json itself)",
+        ),
+        ("https://communaute.acme.test/c/banque/12", "drop 'c/banque/12'"),
+        ("https://acme.test/forum/t/panne/345", 'base_url = "https://acme.test/forum/"'),
+        ("https://communaute.acme.test/latest.json?page=2", "drop 'latest.json?page=2'"),
+    ],
+)
+def test_a_discourse_kind_on_a_page_is_refused_as_a_preset_is(
+    tmp_path: Path, base_url: str, words: str
+) -> None:
+    """Without a preset too: the source would read ``…/latest/latest.json``."""
+    source = f'kind = "discourse"\nbase_url = "{base_url}"'
+    [refused] = load(f'[[sources]]\nname = "forum"\n{source}\n', tmp_path)
+    assert refused.startswith(f"{tmp_path / 'w.toml'}:7: sources[0].base_url: ")
+    assert words in refused
+
+
+@pytest.mark.parametrize(
     "source",
     [
         'preset = "phpbb"\nbase_url = "https://acme.test/forum/"',
@@ -217,13 +241,13 @@ def test_a_sub_folder_install_loads_without_a_warning(tmp_path: Path, source: st
             "adds forums/-/index.rss itself); if the forum is installed in that folder, "
             "base_url is right",
         ),
-        # kind = "discourse" takes any address: check says what to write.
+        # kind = "discourse" on what may be a folder named "c": check says both.
         (
-            'kind = "discourse"\nbase_url = "https://communaute.acme.test/latest"',
+            'kind = "discourse"\nbase_url = "https://communaute.acme.test/c/"',
             7,
-            """base_url should be the forum's root, e.g. base_url = """
-            """"https://communaute.acme.test/": drop 'latest' (the discourse kind reads """
-            "latest.json itself)",
+            """base_url ends with 'c': if that is a page of the forum, write base_url = """
+            """"https://communaute.acme.test/", the forum's root (the discourse kind reads """
+            "latest.json itself); if the forum is installed in that folder, base_url is right",
         ),
     ],
 )
@@ -251,10 +275,13 @@ def test_check_refuses_every_page_with_its_line(
         '[[sources]]\nname = "ok"\npreset = "phpbb"\nbase_url = "https://acme.test/forum/"\n'
         '[[sources]]\nname = "discourse"\npreset = "discourse"\n'
         'base_url = "https://communaute.acme.test/c/banque/12"\n'
+        '[[sources]]\nname = "kind"\nkind = "discourse"\n'
+        'base_url = "https://communaute.acme.test/latest"\n'
     )
     assert main(["check", "--config", str(path)]) == 2
     err = capsys.readouterr().err
     assert f"{path}:7: sources[0].base_url: base_url should be the forum's root" in err
     assert f"{path}:15: sources[2].base_url: base_url should be the forum's root" in err
-    assert "drop 'index.php'" in err and "drop 'c/banque/12'" in err
+    assert f"{path}:19: sources[3].base_url: base_url should be the forum's root" in err
+    assert "drop 'index.php'" in err and "drop 'c/banque/12'" in err and "drop 'latest'" in err
     assert "sources[1]" not in err

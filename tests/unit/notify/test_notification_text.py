@@ -381,7 +381,7 @@ def test_formatting_marks_in_a_title_stay_characters() -> None:
     assert "*GRATUIT*" not in text and f"{inert['*']}GRATUIT" in text
     # What Slack turns into a ping or a link stays text.
     pinged = item_blocks(mention(title="<!channel> & <@U1>"), "fr", "Europe/Paris")
-    assert "&lt;!channel&gt; &amp; &lt;@U1&gt;" in slack_shown(*pinged)
+    assert "&lt;!channel&gt; &amp; &lt;@\u200bU1&gt;" in slack_shown(*pinged)
     assert "<!channel>" not in slack_shown(*pinged)
 
 
