@@ -17,14 +17,14 @@ from __future__ import annotations
 
 import re
 import threading
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from html.entities import name2codepoint
 from xml.sax.saxutils import quoteattr
 
 from lxml import etree
 
-from watchtower.adapters._text import decode_html
+from watchtower.adapters._charset import WINDOWS_1252_LABELS, decode_windows_1252
 from watchtower.errors import PermanentError
 
 __all__ = ["XmlDocument", "parse_fragment", "parse_xml", "read_xml"]
@@ -32,15 +32,8 @@ __all__ = ["XmlDocument", "parse_fragment", "parse_xml", "read_xml"]
 _DECLARATION = re.compile(rb"^\s*<\?xml[^>]*?\?>")
 _DECLARED_ENCODING = re.compile(rb"^\s*<\?xml[^>]*?encoding\s*=\s*[\"']([A-Za-z0-9._:-]+)")
 _UTF8 = {"utf-8", "utf8"}
-#: The labels WHATWG's Encoding Standard maps to windows-1252 (plus "latin-1",
-#: which Python and some CMSs write): what browsers decode these documents as.
-_WINDOWS_1252_LABELS = frozenset(
-    (
-        "ansi_x3.4-1968", "ascii", "cp1252", "cp819", "csisolatin1", "ibm819", "iso-8859-1",
-        "iso-ir-100", "iso8859-1", "iso88591", "iso_8859-1", "iso_8859-1:1987", "l1", "latin1",
-        "latin-1", "us-ascii", "windows-1252", "x-cp1252",
-    )
-)  # fmt: skip
+#: The bytes windows-1252 leaves undefined (a UTF-8 sequence may hold them too).
+_CP1252_UNDEFINED = (b"\x81", b"\x8d", b"\x8f", b"\x90", b"\x9d")
 _local = threading.local()
 
 
@@ -72,7 +65,7 @@ def _to_utf8_if_needed(data: bytes) -> tuple[bytes, str | None]:
     are decoded here and the feed is marked malformed.
 
     A feed declaring ISO-8859-1 (or latin-1, US-ASCII…) is read as windows-1252,
-    as browsers read it (``decode_html``): libxml2 would read 0x92 as a C1
+    as browsers read it (``_charset``'s table, as ``decode_html``): libxml2 would read 0x92 as a C1
     control, not ’ (and cut the text at any byte above 0x7F under US-ASCII).
     Not an error: no warning. Bytes that are valid UTF-8 under such a label are
     UTF-8 (a template's stale declaration; windows-1252 text with accents is
@@ -82,11 +75,11 @@ def _to_utf8_if_needed(data: bytes) -> tuple[bytes, str | None]:
     declared = _DECLARED_ENCODING.match(data[:512])
     if declared:
         label = declared.group(1).decode("ascii").lower()
-        if label in _WINDOWS_1252_LABELS:
+        if label in WINDOWS_1252_LABELS:
             try:
                 data.decode("utf-8")
-            except UnicodeDecodeError:
-                data = decode_html(data, "charset=windows-1252").encode("utf-8")
+            except UnicodeDecodeError as exc:
+                return _as_utf8(data, exc.start, decode_windows_1252), None
             return _DECLARATION.sub(b"", data, count=1), None
         if label not in _UTF8:
             return data, None  # libxml2 decodes other declared encodings itself
@@ -95,14 +88,37 @@ def _to_utf8_if_needed(data: bytes) -> tuple[bytes, str | None]:
     try:
         data.decode("utf-8")
     except UnicodeDecodeError as exc:
-        try:
-            text = data.decode("cp1252")
-        except UnicodeDecodeError:
-            text = data.decode("latin-1")
-        fixed = _DECLARATION.sub(b"", text.encode("utf-8"), count=1)
+        # cp1252, or latin-1 for the whole document when one byte has no
+        # character in cp1252: then 0x92 stays U+0092, where a feed declaring
+        # ISO-8859-1 reads ’.
+        undefined = any(byte in data for byte in _CP1252_UNDEFINED)
+        fixed = _as_utf8(data, exc.start, _decode_latin1 if undefined else decode_windows_1252)
         reason = f"not valid UTF-8: {exc.reason} at byte {exc.start}; read as Windows-1252"
         return fixed, reason
     return data, None
+
+
+def _as_utf8(data: bytes, checked: int, decode: Callable[[bytes | memoryview], str]) -> bytes:
+    """``data`` without its XML declaration, read by ``decode`` (a single-byte
+    encoding), as UTF-8.
+
+    ``data[:checked]`` is what the UTF-8 check read before it failed: when it
+    is ASCII it is already the same UTF-8 and only the rest is decoded, so no
+    byte is decoded twice, however late the first one that is not UTF-8 comes.
+    The declaration is cut from the bytes, not from the text: these encodings
+    read each ASCII byte as itself and any other as a character above ASCII,
+    so it spans the same characters either way.
+    """
+    declaration = _DECLARATION.match(data)
+    cut = declaration.end() if declaration else 0
+    view = memoryview(data)
+    if cut <= checked and data[cut:checked].isascii():
+        return b"".join((view[cut:checked], decode(view[checked:]).encode("utf-8")))
+    return decode(view[cut:]).encode("utf-8")
+
+
+def _decode_latin1(data: bytes | memoryview) -> str:
+    return str(data, "latin-1")
 
 
 def _without_nul(data: bytes) -> bytes:
