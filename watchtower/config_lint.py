@@ -4,6 +4,7 @@
 start and on reload. They never stop a config: each names something that can be
 intended (a rule with no query fires on every mention, on purpose or not).
 Those about a brand's terms are :mod:`watchtower.config_lint_terms`, those
+about a rule that can never fire :mod:`watchtower.config_lint_rules`, those
 about a forum's ``base_url`` :mod:`watchtower.config_lint_forums`.
 """
 
@@ -12,9 +13,11 @@ from __future__ import annotations
 import difflib
 
 from watchtower.config_lint_forums import forum_root_warnings
+from watchtower.config_lint_rules import never_firing_rules
 from watchtower.config_lint_terms import (
     everyday_match_case,
     everyday_terms,
+    fuzzy_everyday_typos,
     fuzzy_without_effect,
     lossy_terms,
 )
@@ -33,10 +36,12 @@ def config_warnings(path: str, config: Config, lines: Lines) -> list[ConfigProbl
         warnings.append(problem(path, (), "no [[sources]]: nothing is listened to", lines))
     warnings += _all_paused(path, config, lines)
     warnings += _query_warnings(path, config, lines)
+    warnings += never_firing_rules(path, config, lines)
     warnings += lossy_terms(path, config, lines)
     warnings += everyday_terms(path, config, lines)
     warnings += everyday_match_case(path, config, lines)
     warnings += fuzzy_without_effect(path, config, lines)
+    warnings += fuzzy_everyday_typos(path, config, lines)
     warnings += _pack_rule_lookalikes(path, config, lines)
     warnings += _imap_port_mismatch(path, config, lines)
     warnings += _fixed_offset_zones(path, config, lines)

@@ -3,8 +3,9 @@
 A term matched as something more common than what was written (``Canal+``), an
 everyday word or a common first name (``Orange``, ``Alan``), a ``match_case``
 that narrows an everyday word less than meant, ``fuzzy`` with no term long
-enough to use it. Each a valid config that probably floods or misses, never an
-error.
+enough to use it, or whose typos include everyday words the matcher leaves out
+(``orage`` for ``Orange``). Each a valid config that probably floods or misses,
+never an error.
 """
 
 from __future__ import annotations
@@ -14,7 +15,13 @@ from watchtower.config_refs import problem
 from watchtower.errors import ConfigProblem
 from watchtower.tomllines import Lines
 
-__all__ = ["everyday_match_case", "everyday_terms", "fuzzy_without_effect", "lossy_terms"]
+__all__ = [
+    "everyday_match_case",
+    "everyday_terms",
+    "fuzzy_everyday_typos",
+    "fuzzy_without_effect",
+    "lossy_terms",
+]
 
 
 def lossy_terms(path: str, config: Config, lines: Lines) -> list[ConfigProblem]:
@@ -65,8 +72,8 @@ def everyday_terms(path: str, config: Config, lines: Lines) -> list[ConfigProble
                 continue
             query = _toml_string(f"{written} AND (forfait OR fibre OR box OR réseau)")
             message = (
-                f"{term!r} {what} is a mention "
-                f"of {brand.name!r}; exclude its other meanings (exclude = [...]), or let "
+                f"{term!r} {what} is a mention of {brand.name!r}{_contracted(term)}; "
+                f"exclude its other meanings (exclude = [...]), or let "
                 f"only rules whose query needs your context claim its mentions (a telecom "
                 f"operator: query = {query}, "
                 f"with [watchtower] default_notify = []), or set allow_everyday_words = true "
@@ -106,6 +113,20 @@ def everyday_match_case(path: str, config: Config, lines: Lines) -> list[ConfigP
             loc = ("brands", index, "match_case", position)
             warnings.append(problem(path, loc, message, lines))
     return warnings
+
+
+def _contracted(term: str) -> str:
+    """`` (so is every "du monde", "au monde")`` for a term the matcher also reads
+    after a contracted article (``Le Monde``), else ""."""
+    from watchtower.pipeline.match.automaton import CONTRACTIONS
+    from watchtower.pipeline.normalise import normalise_term
+
+    words = normalise_term(term)
+    if len(words) < 2 or words[0] not in CONTRACTIONS:
+        return ""
+    rest = " ".join(words[1:])
+    forms = ", ".join(f'"{article} {rest}"' for article in reversed(CONTRACTIONS[words[0]]))
+    return f" (so is every {forms})"
 
 
 def _toml_string(value: str) -> str:
@@ -164,3 +185,42 @@ def fuzzy_without_effect(path: str, config: Config, lines: Lines) -> list[Config
                 )
             )
     return warnings
+
+
+def fuzzy_everyday_typos(path: str, config: Config, lines: Lines) -> list[ConfigProblem]:
+    """Terms whose typos under the brand's ``fuzzy`` include everyday words or common
+    first names (``orage``, ``grange`` for ``Orange``; ``Renaud`` for ``Renault``):
+    the matcher leaves those out, since a text using them is no mention, so a
+    typo spelt like one of them is missed too. Named so that the editor knows
+    which words fuzzy does not catch, and why "orage" is no mention."""
+    from watchtower.pipeline.match.automaton import Pattern, everyday_typos
+    from watchtower.pipeline.match.query import QuerySyntaxError, parse_term
+
+    warnings = []
+    for index, brand in enumerate(config.brands):
+        if not brand.fuzzy:
+            continue
+        for position, text in enumerate(brand.terms):
+            try:
+                term = parse_term(text)
+            except QuerySyntaxError:
+                continue  # reported as an error
+            word = Pattern(term.words, term.prefix, brand.fuzzy).fuzzy_word
+            left_out = everyday_typos(word, brand.fuzzy) if word is not None else []
+            if not left_out:
+                continue
+            shown = ", ".join(repr(w) for w in left_out[:_SHOWN])
+            more = f" and {len(left_out) - _SHOWN} more" if len(left_out) > _SHOWN else ""
+            message = (
+                f"fuzzy = {brand.fuzzy} would take everyday words and first names for typos "
+                f"of {text!r}: {shown}{more}; they are left out (a text using them is no "
+                f"mention), so a typo spelt like one of them is missed too "
+                f'(docs/queries.md, "Matching: case, accents, French")'
+            )
+            loc = ("brands", index, "terms", position)
+            warnings.append(problem(path, loc, message, lines))
+    return warnings
+
+
+#: Everyday typo words named in a warning; the rest are counted.
+_SHOWN = 8

@@ -10,6 +10,7 @@ from collections.abc import Sequence
 
 from rapidfuzz.distance import DamerauLevenshtein
 
+from watchtower.common_words import ordinary_words
 from watchtower.config import BrandConfig, RuleConfig
 from watchtower.models import Item
 from watchtower.pipeline.match.query import (
@@ -40,18 +41,31 @@ def _letters(word: str) -> int:
     return sum(c.isalpha() for c in word)
 
 
-def occurrences(term: Term, words: dict[str, list[str]], fuzzy: int = 0) -> list[Occurrence]:
+#: Brand terms and exclusions: a first "le" ("les") also matches as "au"/"du" ("aux"/"des").
+_CONTRACTED = {"le": ("le", "au", "du"), "les": ("les", "aux", "des")}
+
+
+def occurrences(
+    term: Term, words: dict[str, list[str]], fuzzy: int = 0, *, contract: bool = False
+) -> list[Occurrence]:
     out = []
     n = len(term.words)
+    firsts = (term.words[0],)
+    if contract and n > 1 and 0 not in term.inner_prefixes:
+        firsts = _CONTRACTED.get(term.words[0], firsts)
     for field, ws in words.items():
         if term.field and field != term.field:
             continue
         for i in range(len(ws) - n + 1):
-            ok = all(ws[i + k] == term.words[k] for k in range(n - 1))
+            ok = all(
+                ws[i + k] in firsts if k == 0 else ws[i + k] == term.words[k] for k in range(n - 1)
+            )
             last, want = ws[i + n - 1], term.words[-1]
             ok = ok and (last.startswith(want) if term.prefix else last == want)
             if not ok and fuzzy and n == 1 and not term.prefix and _letters(want) >= 6:
+                # A typo, not another word ("orage" is no "orange").
                 ok = DamerauLevenshtein.distance(last, want) <= fuzzy
+                ok = ok and last not in ordinary_words()
             if ok:
                 out.append((field, i, i + n - 1))
     return out
@@ -112,11 +126,13 @@ def naive_match(
     words = _words(item)
     fired: set[tuple[str, str | None]] = set()
     for brand in brands:
-        excluded = [o for t in brand.exclude for o in occurrences(parse_term(t), words)]
+        excluded = [
+            o for t in brand.exclude for o in occurrences(parse_term(t), words, contract=True)
+        ]
         mentions = [
             o
             for t in brand.terms
-            for o in occurrences(parse_term(t), words, brand.fuzzy)
+            for o in occurrences(parse_term(t), words, brand.fuzzy, contract=True)
             if not any(f == o[0] and a <= o[2] and o[1] <= b for f, a, b in excluded)
         ]
         if not mentions:
@@ -127,7 +143,7 @@ def naive_match(
                 continue
             if rule.sources is not None and source not in rule.sources:
                 continue
-            if any(occurrences(parse_term(t), words) for t in rule.exclude):
+            if any(occurrences(parse_term(t), words, contract=True) for t in rule.exclude):
                 continue
             if rule.query and not evaluate(
                 parse_query(rule.query).root, words, item, source, brand.name

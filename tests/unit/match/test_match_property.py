@@ -11,6 +11,13 @@ from watchtower.models import Item
 from watchtower.pipeline.match import Matcher
 
 VOCAB = [
+    "orange",
+    "orage",
+    "ornage",
+    "le",
+    "du",
+    "Figaro",
+    "madame",
     "acme",
     "Acmé",
     "arnaque",
@@ -95,6 +102,8 @@ BRANDS = [
     BrandConfig(name="Acme", terms=["Acmé", "acme.fr"], exclude=["acme corp"]),
     BrandConfig(name="Globex", terms=["globex"], exclude=["globex scandale*"]),
     BrandConfig(name="Mutualis", terms=["Mutualis"], fuzzy=1),
+    BrandConfig(name="Orange", terms=["Orange"], fuzzy=1),  # "orage" is a word, no typo
+    BrandConfig(name="Figaro", terms=["Le Figaro"], exclude=["le figaro madame"]),
 ]
 
 
@@ -106,7 +115,7 @@ BRANDS = [
     rating=st.sampled_from([None, 1.0, 4.0, 5.0]),
     lang=st.sampled_from(["fr", "en", "fr-FR", "fr_CA", "EN"]),
     source=st.sampled_from(["forum", "news"]),
-    exclude=st.sampled_from([[], ["plainte"], ["rembours*"]]),
+    exclude=st.sampled_from([[], ["plainte"], ["rembours*"], ["le figaro"]]),
 )
 def test_compiled_matcher_agrees_with_naive_evaluator(
     title: str,

@@ -12,6 +12,10 @@ is needed afterwards:
   ``" client "`` or ``" carte"``, and each candidate is confirmed word by word
   around that word (:meth:`Automaton._confirm_phrase`), each word of the phrase
   against its own word of the text;
+* a phrase whose first word is the article ``le`` (``les``), from a brand's
+  ``terms`` or ``exclude`` → also with ``au``/``du`` (``aux``/``des``) in its
+  place, the contracted forms French writes after ``à`` and ``de`` ("un article
+  du Figaro"), as keys of the same pattern;
 * a fuzzy term with ``fuzzy = 1`` → every string one edit away (deletion,
   insertion, substitution, transposition), as whole-word keys: the scan itself
   decides, there is no per-word distance computation at all;
@@ -19,6 +23,11 @@ is needed afterwards:
   within one edit, anchored at the word start and end (two edits leave one half
   within one edit); each such candidate is confirmed by one rapidfuzz
   Damerau-Levenshtein call on that word only.
+
+A typo variant that is itself an everyday word or a common first name
+(:func:`~watchtower.common_words.ordinary_words`: ``orage`` and ``grange`` for
+``Orange``, ``Renaud`` for ``Renault``) is not kept: it is another word, not a
+typo. :func:`everyday_typos` names them, for ``watchtower check``.
 """
 
 from __future__ import annotations
@@ -27,14 +36,17 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 import ahocorasick
+from rapidfuzz import process
 from rapidfuzz.distance import DamerauLevenshtein
 
 from watchtower.pipeline.match.query_tree import starred
 
-__all__ = ["FUZZY_MIN_LETTERS", "Automaton", "Pattern", "edits1"]
+__all__ = ["CONTRACTIONS", "FUZZY_MIN_LETTERS", "Automaton", "Pattern", "edits1", "everyday_typos"]
 
 FUZZY_MIN_LETTERS = 6
 _ALPHABET = "abcdefghijklmnopqrstuvwxyz0123456789"
+#: A leading article → the words French contracts it into after "à" and "de".
+CONTRACTIONS = {"le": ("au", "du"), "les": ("aux", "des")}
 
 
 @dataclass(frozen=True)
@@ -42,13 +54,16 @@ class Pattern:
     """One thing to find: consecutive words, the last maybe a prefix, maybe fuzzy.
 
     ``inner_prefixes``: indices of the other words that are prefixes too
-    (``(0,)`` for ``"carte* bloqu*"``).
+    (``(0,)`` for ``"carte* bloqu*"``); ``contractions``: a first word ``le``
+    or ``les`` also matches its :data:`CONTRACTIONS` (brand terms and exclusions;
+    a query says what it means).
     """
 
     words: tuple[str, ...]
     prefix: bool = False
     fuzzy: int = 0
     inner_prefixes: tuple[int, ...] = ()
+    contractions: bool = False
 
     @property
     def term(self) -> str:
@@ -62,6 +77,13 @@ class Pattern:
         if index == len(self.words) - 1 and self.prefix:
             return True
         return index in self.inner_prefixes
+
+    @property
+    def contracted(self) -> tuple[str, ...]:
+        """The words the first one also matches as (``du`` for ``le figaro``), or ``()``."""
+        if not self.contractions or len(self.words) < 2 or self.is_prefix(0):
+            return ()
+        return CONTRACTIONS.get(self.words[0], ())
 
     @property
     def fuzzy_word(self) -> str | None:
@@ -85,6 +107,21 @@ def edits1(word: str) -> set[str]:
     return out
 
 
+def everyday_typos(word: str, fuzzy: int) -> list[str]:
+    """The everyday words and common first names within ``fuzzy`` edits of ``word``
+    (one normalised word), other than ``word`` itself: what ``fuzzy`` would take
+    for typos and the matcher leaves out. Alphabetical."""
+    from watchtower.common_words import ordinary_words
+
+    ordinary = ordinary_words()
+    if fuzzy <= 1:
+        return sorted(v for v in edits1(word) & ordinary if v != word)
+    near = process.extract(
+        word, ordinary, scorer=DamerauLevenshtein.distance, score_cutoff=fuzzy, limit=None
+    )
+    return sorted(other for other, _, _ in near if other != word)
+
+
 # A key's value: (key length, pattern ids found exactly, pattern ids to confirm).
 _Value = tuple[int, list[int], list[int]]
 Spans = dict[int, dict[int, int]]  # pattern id → {start: end} in the normalised text
@@ -98,6 +135,8 @@ class Automaton:
         self._ids: dict[Pattern, int] = {}
         self._keys: dict[str, _Value] = {}
         self._anchors: set[str] = set()
+        # The words a typo variant may not be; loaded with the first fuzzy term.
+        self._ordinary: frozenset[str] = frozenset()
         # A phrase with inner prefixes → the index of the word it is keyed on.
         self._keyed_on: dict[int, int] = {}
         #: ``id(obj)`` → (obj, pattern id): the ids of query terms, asked once per
@@ -144,17 +183,25 @@ class Automaton:
         if pattern.inner_prefixes:
             self._add_starred_phrase(pattern, pid)
             return pid
-        exact = " " + " ".join(pattern.words) + ("" if pattern.prefix else " ")
-        self._key(exact, pid, confirm=False)
+        end = "" if pattern.prefix else " "
+        for first in (pattern.words[0], *pattern.contracted):
+            self._key(" " + " ".join((first, *pattern.words[1:])) + end, pid, confirm=False)
         if len(pattern.words) > 1:  # a phrase: its longest word is the rarest guess
             last = len(pattern.words) - 1
-            index = max(range(last + 1), key=lambda i: len(pattern.words[i]))
+            # Not a contracted article: "du figaro" has no "le" to find.
+            lowest = 1 if pattern.contracted else 0
+            index = max(range(lowest, last + 1), key=lambda i: len(pattern.words[i]))
             open_end = pattern.prefix and index == last
             self._anchors.add(f" {pattern.words[index]}" + ("" if open_end else " "))
         word = pattern.fuzzy_word
+        if word is not None and not self._ordinary:
+            from watchtower.common_words import ordinary_words
+
+            self._ordinary = ordinary_words()
         if word is not None and pattern.fuzzy == 1:
             for variant in edits1(word):
-                self._key(f" {variant} ", pid, confirm=False)
+                if variant == word or variant not in self._ordinary:
+                    self._key(f" {variant} ", pid, confirm=False)
         elif word is not None:
             half = len(word) // 2
             for variant in edits1(word[:half]) | {word[:half]}:
@@ -173,7 +220,7 @@ class Automaton:
         in the text whenever the phrase does.
         """
         index = max(
-            range(len(pattern.words)),
+            range(1 if pattern.contracted else 0, len(pattern.words)),
             key=lambda i: (len(pattern.words[i]), not pattern.is_prefix(i), -i),
         )
         self._keyed_on[pid] = index
@@ -222,6 +269,8 @@ class Automaton:
                 word_end = text.find(" ", end - 1 if text[end - 1] == " " else end)
                 word = text[word_start:word_end]
             target = pattern.words[0]
+            if word != target and word in self._ordinary:
+                continue  # "renaud" is a name, not a typo of "renault"
             if DamerauLevenshtein.distance(word, target, score_cutoff=pattern.fuzzy) <= (
                 pattern.fuzzy
             ):
@@ -259,4 +308,6 @@ class Automaton:
         word = pattern.words[index]
         if pattern.is_prefix(index):
             return text.startswith(word, start, end)
+        if index == 0 and pattern.contracted:
+            return text[start:end] in (word, *pattern.contracted)
         return end - start == len(word) and text.startswith(word, start)

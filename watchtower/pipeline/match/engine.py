@@ -69,7 +69,9 @@ class Trace:
 
 def _patterns(texts: Sequence[str], fuzzy: int = 0) -> list[Pattern]:
     """Brand terms and exclusions as patterns (``acme*``, ``"carte* bloqu*"`` allowed,
-    like in queries; ``fuzzy`` applies to single words only, see :class:`Pattern`).
+    like in queries; ``fuzzy`` applies to single words only, see :class:`Pattern`;
+    a leading ``le``/``les`` also matches its contracted forms ``au``/``du``,
+    ``aux``/``des``: "un article du Figaro" names ``Le Figaro``).
 
     A term the query syntax rejects (no letters, ``*`` inside a word) is matched
     as plain words, or skipped when it has none: a brand must never stop the daemon.
@@ -81,9 +83,9 @@ def _patterns(texts: Sequence[str], fuzzy: int = 0) -> list[Pattern]:
         except QuerySyntaxError:
             words = normalise_term(text.replace("*", " "))
             if words:
-                out.append(Pattern(words, False, fuzzy))
+                out.append(Pattern(words, False, fuzzy, contractions=True))
             continue
-        out.append(Pattern(term.words, term.prefix, fuzzy, term.inner_prefixes))
+        out.append(Pattern(term.words, term.prefix, fuzzy, term.inner_prefixes, True))
     return out
 
 

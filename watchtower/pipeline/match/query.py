@@ -17,8 +17,10 @@ Each TERM and PHRASE is read by :mod:`.query_terms` (normalised like item text;
 ``rembours*``, ``"carte* bloqu*"``), and the result is the tree of
 :mod:`.query_tree`. A ``-`` at the start of a word (after a space, a ``(`` or at
 the start of the query) is ``NOT`` of the atom it is glued to, as in Google
-Alerts; inside a word it is a hyphen. Errors are :class:`QuerySyntaxError`
-naming the column and what was expected. :func:`field_values` names the
+Alerts, and so is a minus sign, an en dash or a Unicode hyphen there
+(:data:`MINUS_SIGNS`, pasted from a word processor); inside a word it is a
+hyphen. Errors are :class:`QuerySyntaxError` naming the column and what was
+expected. :func:`field_values` names the
 ``brand:`` and ``source:`` names a query uses, for the config checker;
 :mod:`.query_lint` what parses but probably does not mean what the writer meant
 (``OU``, commas).
@@ -51,6 +53,7 @@ from watchtower.pipeline.match.query_tree import (
 # The tree and the term reader live in .query_tree and .query_terms; callers
 # outside this package import their names from here, with the parser's.
 __all__ = [
+    "MINUS_SIGNS",
     "And",
     "Meta",
     "Near",
@@ -80,6 +83,11 @@ FIELDS = ("title", "text", "source", "lang", "brand", "rating")
 # read as punctuation they would split a phrase into ANDed words, silently.
 _CLOSING = {'"': '"', "\u201c": "\u201d", "\u00ab": "\u00bb"}  # " “” «»
 _Q = '"\u201c\u201d\u00ab\u00bb'  # every quote, for character classes
+#: What ``-word`` may be written with: hyphen-minus (also small and full-width),
+#: hyphen, non-breaking hyphen, en dash, minus sign. Not an em dash, which opens
+#: a French dialogue line: :mod:`.query_lint` warns about it.
+MINUS_SIGNS = "-\u2010\u2011\u2013\u2212\ufe63\uff0d"
+_MINUS = "".join(sorted(MINUS_SIGNS))  # "-" first: a literal in a character class
 _TOKEN = re.compile(
     rf"""
     (?P<space>\s+)
@@ -91,7 +99,9 @@ _TOKEN = re.compile(
   | (?P<near>(?:NEAR(?:/[^\s(){_Q}]*)?|(?i:near)/[^\s(){_Q}]*)(?=[\s(){_Q}]|$))
   | (?P<op>(?:AND|OR|NOT)(?=[\s(){_Q}]|$))
   # Google's "-word": only where a word starts, so "procès-verbal" keeps its hyphen.
-  | (?P<minus>(?<![^\s(])-(?=[\w"\u201c\u00ab(@]))
+  # A word processor or a PDF gives a minus sign, an en dash or a Unicode hyphen
+  # instead, read as "-": as a word they would turn "exclude" into "require".
+  | (?P<minus>(?<![^\s(])[{_MINUS}](?=[\w"\u201c\u00ab(@]))
   | (?P<field>[A-Za-z_]+:)
   | (?P<vocab>@[\w-]*)
   | (?P<word>[^\s(){_Q}]+)

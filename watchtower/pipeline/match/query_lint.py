@@ -7,8 +7,9 @@ query (it may really look for the word "ou").
 from __future__ import annotations
 
 import re
+import unicodedata
 
-from watchtower.pipeline.match.query import MAX_QUERY_LENGTH, _lex, _Tok
+from watchtower.pipeline.match.query import MAX_QUERY_LENGTH, MINUS_SIGNS, _lex, _Tok
 
 __all__ = ["query_warnings"]
 
@@ -31,10 +32,11 @@ def query_warnings(text: str) -> list[str]:
     """What parses but probably does not mean what was meant, one sentence each.
 
     French operators (``OU``, ``ET``, ``SAUF``), English ones not in capitals
-    (``and``, ``or``, ``not``) and commas are read as words, and
-    ``lang:`` wants a language code. They are not errors: a query may really
-    look for the word "ou". Works on queries that do not parse too (on their
-    tokens); the messages start with the column, like :class:`QuerySyntaxError`.
+    (``and``, ``or``, ``not``), commas and a dash that is no minus (``—word``,
+    an em dash) are read as words, and ``lang:`` wants a language code. They
+    are not errors: a query may really look for the word "ou". Works on queries
+    that do not parse too (on their tokens); the messages start with the
+    column, like :class:`QuerySyntaxError`.
     """
     tokens = _lex(text[:MAX_QUERY_LENGTH])
     out: list[str] = []
@@ -53,6 +55,13 @@ def query_warnings(text: str) -> list[str]:
         # A name or a rating ("rating:<=2,5") is not a word of the text; title:OU is.
         if tok.kind != "word" or (field is not None and field.text not in ("title:", "text:")):
             continue
+        dash = _leading_dash(tok.text)
+        if dash:
+            word = tok.text[1:]
+            out.append(
+                f"column {tok.column}: {tok.text!r} is read as the word {word!r} (the "
+                f"{dash} is not read as a minus); to exclude it write -{word} (or NOT {word})"
+            )
         hint = _FRENCH_OPERATORS.get(tok.text.casefold())
         if hint:
             out.append(f"column {tok.column}: {tok.text!r} is read as a word; {hint}")
@@ -67,6 +76,17 @@ def query_warnings(text: str) -> list[str]:
             comma_seen = True  # once is enough to explain
             out.append(_comma_warning(tokens, i, comma.start()))
     return out
+
+
+def _leading_dash(word: str) -> str:
+    """The name of the dash ``word`` starts with, if it is not one read as ``-``
+    (an em dash, a figure dash, a horizontal bar) and a word follows it."""
+    first = word[:1]
+    if not first or first in MINUS_SIGNS or len(word) < 2 or not word[1].isalnum():
+        return ""
+    if unicodedata.category(first) == "Pd":
+        return unicodedata.name(first, "dash").lower()
+    return ""
 
 
 def _comma_warning(tokens: list[_Tok], i: int, at: int) -> str:
