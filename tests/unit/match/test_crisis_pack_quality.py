@@ -208,14 +208,19 @@ def test_the_french_set_is_large_and_balanced(fr: tuple[list[Row], dict[str, str
 def test_crisis_fr_precision_and_recall(fr: tuple[list[Row], dict[str, str]]) -> None:
     rows, got = fr
     scores = report("crisis-fr", rows, got)
-    # Measured on 270 texts (48 holdout): critical 0.882 / 0.933, service 1.0 / 0.926.
+    # Measured on 320 texts (48 holdout): critical 0.902 / 0.945, service 1.0 / 0.931.
+    # The 50 texts added for the review of the pack's misses and false alarms
+    # (mise en demeure, licenciements, grévistes, RappelConso; "la justice",
+    # "condamne", "les ventes en panne", "on s'est marré", "matchs nuls"): the
+    # pack before that review scored critical 0.829 / 0.829, service 0.900 / 0.931 on
+    # the 320 (0.882 / 0.933, 1.0 / 0.926 on the 270 before them).
     # Before this set existed the pack scored critical 0.624 / 0.483, service 1.0 / 0.056.
     # The 48 holdout texts, measured blind: critical 0.750 / 0.545 and service
     # 1.0 / 0.500 (the old pack: 0.500 / 0.273 and 0 / 0). Expect such figures,
     # not the tuned ones, on mentions nobody has read yet.
-    assert scores["critical"].recall >= 0.93
-    assert scores["critical"].precision >= 0.88
-    assert scores["service"].recall >= 0.92
+    assert scores["critical"].recall >= 0.94
+    assert scores["critical"].precision >= 0.90
+    assert scores["service"].recall >= 0.93
     assert scores["service"].precision >= 0.98
 
 
@@ -250,11 +255,14 @@ def test_crisis_en_precision_and_recall(en: tuple[list[Row], dict[str, str]]) ->
     rows, got = en
     assert len(rows) >= 60 and sum(r.holdout for r in rows) >= 20
     scores = report("crisis-en", rows, got)
-    # Measured on 80 texts (20 holdout): critical 0.895 / 1.0, service 1.0 / 1.0.
+    # Measured on 91 texts (20 holdout): critical 0.911 / 1.0, service 1.0 / 1.0.
+    # The 11 texts added with the French review (jobs cut with a figure, "laid
+    # off", "striking workers", "cease and desist"): the pack before that review
+    # scored critical 0.895 / 0.829 on the 91 (0.895 / 1.0 on the 80 before them).
     # Before: critical 0.480 / 0.353, service 1.0 / 0.158. The 20 holdout texts,
     # measured blind: critical 1.0 / 0.400, service 1.0 / 0.800 (old: 0.600 / 0.300, 0 / 0).
     assert scores["critical"].recall >= 0.97
-    assert scores["critical"].precision >= 0.89
+    assert scores["critical"].precision >= 0.91
     assert scores["service"].recall >= 0.97
     assert scores["service"].precision >= 0.97
 

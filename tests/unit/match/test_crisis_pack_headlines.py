@@ -1,0 +1,136 @@
+"""Headlines the crisis packs paged for wrongly, or missed, as a review found them.
+
+A French crisis-communication lead's headlines and posts about the brand Acmé:
+crises the pack must page for (``crisis-fr``), harmless news it must not page
+for, and harmless posts it must not warn about (``crisis-fr-service``); then the
+same misses in English. The shipped packs run through the real matcher. The
+same texts are rows of the labelled sets (``tests/fixtures/crisis_*_labelled.jsonl``),
+where ``test_crisis_pack_quality.py`` measures precision and recall.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from watchtower.config import BrandConfig, RuleConfig
+from watchtower.models import Item
+from watchtower.packs import load_pack
+from watchtower.pipeline.match import Matcher
+
+
+def fired(pack: str, text: str) -> set[str]:
+    """The rules of ``pack`` that fire for ``text`` about the brand Acmé."""
+    rules = [RuleConfig(name=r["name"], query=r["query"]) for r in load_pack(pack)["rules"]]
+    matcher = Matcher([BrandConfig(name="Acmé", terms=["Acmé"])], rules)
+    item = Item(guid="1", title="", text=text, lang=pack[-2:])
+    return {m.rule for m in matcher.match(item, "src") if m.rule is not None}
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # The regulator's formal notice as the CNIL and the press write it: the
+        # verb and the participle, not only the noun "mise en demeure".
+        "La CNIL met en demeure Acmé de cesser la revente de données",
+        "Acmé mis en demeure par la CNIL pour ses cookies",
+        "L'Arcom menace de mettre en demeure Acmé TV après les propos d'un chroniqueur",
+        # Layoffs told without "plan social" or "suppression de postes".
+        "Acmé annonce 300 licenciements en France",
+        "Acmé va supprimer 1 200 postes d'ici 2027",
+        "PSE chez Acmé : la direction veut supprimer près de 800 postes",
+        "Acmé : un plan de sauvegarde de l'emploi pour 400 salariés",
+        # "grève*" is "greve*", which "grévistes" ("grevistes") does not start with.
+        "Les grévistes bloquent l'entrepôt Acmé de Saint-Quentin",
+        # The government sites, as the press writes their names: one word.
+        "Yaourts Acmé : l'alerte publiée sur RappelConso",
+        "Plus de 300 signalements contre Acmé sur SignalConso en un mois",
+        # What the narrowed terms must still catch: a court, a sentence, an outage.
+        "La justice ordonne à Acmé de rembourser 12 000 clients",
+        "Acmé devant la justice pour ses contrats d'assurance emprunteur",
+        "Le groupe Acmé condamné à verser 2 millions d'euros à ses anciens salariés",
+        "Acmé a été condamné en appel pour publicité mensongère",
+        "Deux anciens dirigeants d'Acmé condamnés pour abus de confiance",
+        "Acmé condamnée à 2 M€ d'amende",
+        "Les caisses automatiques Acmé en panne dans tous les magasins ce samedi",
+        "Acmé : le site de réservation en panne, les ventes bloquées",
+    ],
+)
+def test_crisis_fr_pages_for_a_crisis(text: str) -> None:
+    assert "crisis-fr" in fired("crisis-fr", text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # "la justice" is also the ministry and social justice.
+        "Acmé remporte l'appel d'offres informatique du ministère de la Justice",
+        "Acmé s'engage pour la justice sociale et climatique",
+        # "condamné*" was "condamne*" once accents are ignored: the brand that condemns.
+        "Acmé condamne fermement les propos tenus par un influenceur",
+        "Acmé a fermement condamné les propos racistes visant un joueur du club",
+        "Acmé condamne à son tour l'attaque de ses livreurs",
+        # "en panne" in business news: sales, growth, ideas.
+        "Acmé : les ventes en panne au troisième trimestre, selon les analystes",
+        "La croissance d'Acmé en panne en Chine, l'action recule",
+        "En panne d'idées pour Noël ? Les coffrets cadeaux Acmé",
+        # Jobs named without a cut, a cut without jobs.
+        "Acmé crée 300 emplois dans sa nouvelle usine de Lorient",
+        "Acmé supprime les frais de livraison pour les étudiants",
+    ],
+)
+def test_crisis_fr_does_not_page_for_harmless_news(text: str) -> None:
+    assert "crisis-fr" not in fired("crisis-fr", text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # "marre" is "marré" (se marrer) once accents are ignored.
+        "On s'est bien marré au stand Acmé du salon",
+        "Je me suis marré devant la nouvelle pub Acmé avec le chat",
+        # "nuls": football draws for a brand that sponsors a club, a beginners'
+        # guide, fees that are nil.
+        "Ligue 1 Acmé : trois matchs nuls ce week-end",
+        "Le FC Acmé enchaîne les nuls et recule au classement",
+        "La Bourse pour les nuls : le guide offert par Acmé Banque",
+        "Acmé Banque : les frais de tenue de compte sont nuls la première année",
+    ],
+)
+def test_crisis_fr_service_does_not_warn_for_harmless_posts(text: str) -> None:
+    assert fired("crisis-fr", text) == set()
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # The complaints "marre" and "nuls" were in the vocabulary for.
+        "J'en ai marre d'Acmé, trois semaines pour une simple carte",
+        "Marre d'Acmé et de ses prélèvements surprise",
+        "Acme vous êtes nuls, 40 min au téléphone pour rien",
+        "Acmé vous êtes vraiment nuls, ma commande a encore disparu",
+        "Les conseillers Acmé sont nuls, personne ne connaît mon dossier",
+    ],
+)
+def test_crisis_fr_service_still_warns_on_a_complaint(text: str) -> None:
+    assert fired("crisis-fr", text) == {"crisis-fr-service"}
+
+
+@pytest.mark.parametrize(
+    ("text", "pages"),
+    [
+        # The English pack had the same misses: jobs cut with a figure between
+        # the words, "laid off", strikers, a formal notice.
+        ("Acmé to cut 1,200 jobs as sales slump", True),
+        ("Acmé will axe around 800 roles in the UK", True),
+        ("Acmé laid off 300 warehouse workers by email", True),
+        ("Striking workers block the Acmé depot in Bristol", True),
+        ("Acmé receives a cease-and-desist letter from the regulator", True),
+        ("Acmé is cutting 500 jobs in Ohio", True),
+        ("Acmé cuts prices on 500 products for the summer", False),
+        ("Acmé is hiring for cutting-edge AI roles", False),
+        ("Acmé unveils a striking new logo", False),
+        ("Acmé FC striker out injured for six weeks", False),
+    ],
+)
+def test_crisis_en_job_cuts_strikes_and_notices(text: str, pages: bool) -> None:
+    assert ("crisis-en" in fired("crisis-en", text)) is pages
