@@ -333,7 +333,7 @@ def build_parser() -> argparse.ArgumentParser:
         "db",
         help="database maintenance",
         description="database maintenance: apply or undo schema migrations; back up, "
-        "restore or compact a SQLite file",
+        "restore or compact a SQLite file; copy a database into another (SQLite to PostgreSQL)",
     )
     db_sub = db.add_subparsers(dest="db_command", required=True, metavar="ACTION")
     upgrade = db_sub.add_parser(

@@ -9,7 +9,8 @@ the replaced file (:mod:`watchtower.storage.sqlite_restore`). ``db vacuum``
 gives the file's free pages back to the file system
 (:mod:`watchtower.storage.sqlite_space`). On PostgreSQL each says what to use
 instead (``pg_dump``, ``pg_restore``, autovacuum) and runs nothing: a password
-is never printed, and no other program is started.
+is never printed, and no other program is started. ``db copy FROM_URL`` (a SQLite
+file into PostgreSQL) is added with them, from :mod:`watchtower.cli_db_copy`.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ __all__ = [
     "cmd_db_backup",
     "cmd_db_restore",
     "cmd_db_vacuum",
+    "daemons_on",
     "pg_dump_hint",
 ]
 
@@ -85,8 +87,10 @@ exit status:
 
 
 def add_file_commands(db_sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    """Add ``db backup`` and ``db vacuum`` to the ``db`` command's sub-parsers."""
+    """Add ``db backup``, ``db restore``, ``db vacuum`` and ``db copy`` to the ``db``
+    command's sub-parsers."""
     from watchtower.cli import CONFIG_HELP
+    from watchtower.cli_db_copy import add_copy_command
 
     backup = db_sub.add_parser(
         "backup",
@@ -147,6 +151,7 @@ def add_file_commands(db_sub: argparse._SubParsersAction[argparse.ArgumentParser
         help="how long to wait for the daemon's write in progress (default 30)",
     )
     vacuum.set_defaults(func=cmd_db_vacuum)
+    add_copy_command(db_sub)  # its own module: a whole database into another
 
 
 def _sqlite_path(url: URL) -> Path | None:
@@ -233,7 +238,7 @@ def cmd_db_restore(args: argparse.Namespace) -> int:
         )
         return EXIT_CONFIG
     if path.exists() and not args.force:
-        running, unknown = _daemons_on(url)
+        running, unknown = daemons_on(url)
         if unknown:
             print(
                 f"cannot tell whether a watchtower still runs on {path} ({unknown}): "
@@ -275,7 +280,7 @@ def cmd_db_restore(args: argparse.Namespace) -> int:
     return 0
 
 
-def _daemons_on(url: str) -> tuple[list[str], str | None]:
+def daemons_on(url: str) -> tuple[list[str], str | None]:
     """The daemons whose heartbeat says they run on the database at ``url``, or
     why that cannot be told (a damaged file: the likeliest reason to restore)."""
     import sqlalchemy.exc

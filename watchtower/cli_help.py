@@ -94,9 +94,10 @@ then put `#:schema ./watchtower.schema.json` as the first line of watchtower.tom
   watchtower db upgrade --config /etc/watchtower/watchtower.toml
   watchtower db backup /var/backups/watchtower/ --config /etc/watchtower/watchtower.toml
   watchtower db vacuum --config /etc/watchtower/watchtower.toml
+  watchtower db copy sqlite:////var/lib/watchtower/watchtower.db -c /etc/watchtower/watchtower.toml
   watchtower db downgrade 0004 --config /etc/watchtower/watchtower.toml
 
-backup, restore and vacuum have exit statuses of their own: see
+backup, restore, vacuum and copy have exit statuses of their own: see
 `watchtower db ACTION --help`.""",
     "upgrade": """examples:
   watchtower db upgrade --config /etc/watchtower/watchtower.toml""",
