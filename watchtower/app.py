@@ -17,6 +17,7 @@ from watchtower import metrics, source_alerts
 from watchtower.adapters._http import HttpFetcher
 from watchtower.adapters.base import SourceSettings
 from watchtower.config import LoadedConfig
+from watchtower.config_models import SpikesSection
 from watchtower.errors import DeliveryError, TargetDisabled
 from watchtower.heartbeat import Elsewhere
 from watchtower.lang import load_model as load_language_model
@@ -270,10 +271,20 @@ class App:
         )
 
     def cleanup(self) -> tuple[int, int]:
-        """Prune finished notifications and old items past the retention period."""
-        before = self.clock() - self.loaded.config.watchtower.retention
+        """Prune finished notifications and old items past the retention period,
+        and the rows of removed sources that nothing needs any more."""
+        now = self.clock()
+        config = self.loaded.config
+        before = now - config.watchtower.retention
+        # A spike alert is its brand's cooldown: kept that long whatever the retention.
+        cooldown = (config.spikes or SpikesSection()).cooldown
         with self.db.writing() as session:  # SQLite: queued with the poll's writers
-            outbox, items = queries.cleanup(session, before)
+            outbox, items = queries.cleanup(
+                session,
+                before,
+                configured=[source.name for source in self.loaded.sources],
+                spikes_before=min(before, now - cooldown),
+            )
         self.stories.prune(self.clock())
         if outbox or items:
             log.info("cleanup", extra=kv(notifications=outbox, items=items))

@@ -360,7 +360,13 @@ def _due(session: Session, now: datetime) -> list[_Alert]:
             AlertFeedbackRow.checked_at,
         )
         .outerjoin(AlertFeedbackRow, AlertFeedbackRow.outbox_id == OutboxRow.id)
-        .outerjoin(StoryMessageRow, StoryMessageRow.outbox_id == OutboxRow.id)
+        # The target too: a thread row of a story kept longer than its first
+        # alert may name an outbox id SQLite has since given another row.
+        .outerjoin(
+            StoryMessageRow,
+            (StoryMessageRow.outbox_id == OutboxRow.id)
+            & (StoryMessageRow.target == OutboxRow.target),
+        )
         .where(
             OutboxRow.status == "sent",
             OutboxRow.item_id.is_not(None),  # a mention's alert, not a summary or a notice

@@ -17,6 +17,7 @@ from sqlalchemy import (
     Select,
     bindparam,
     delete,
+    exists,
     func,
     select,
     union_all,
@@ -33,6 +34,8 @@ from watchtower.storage.tables import (
     ItemRow,
     OutboxRow,
     SourceRow,
+    SpikeAlertRow,
+    StoryMessageRow,
     StoryRow,
 )
 
@@ -294,9 +297,35 @@ _DELETE_MENTIONS = delete(MENTIONS).where(MENTIONS.c.item_id.in_(_GONE))
 _DELETE_ITEMS = delete(ITEMS).where(_ITEMS.id.in_(_GONE))
 
 
-def cleanup(session: Session, before: datetime) -> tuple[int, int]:
+# A thread parent whose story is gone: a primary-key probe of ``stories`` per row
+# of ``story_messages`` (which retention keeps as small as the stories), not a NOT
+# IN over every story.
+_ORPHAN_THREADS = delete(StoryMessageRow).where(
+    ~exists().where(StoryRow.id == StoryMessageRow.story_id)
+)
+# A spike alert whose notifications are gone too (the (dedup_key, target) index):
+# one still in the outbox may yet be sent, then acknowledged or escalated.
+_OLD_SPIKES = delete(SpikeAlertRow).where(
+    SpikeAlertRow.created_at < bindparam("b_spikes", type_=SpikeAlertRow.created_at.type),
+    ~exists().where(OutboxRow.dedup_key == SpikeAlertRow.dedup_key),
+)
+
+
+def cleanup(
+    session: Session,
+    before: datetime,
+    *,
+    configured: Collection[str] | None = None,
+    spikes_before: datetime | None = None,
+) -> tuple[int, int]:
     """Delete finished notifications created before ``before``, items their source
-    has not listed since ``before``, and the stories left without items.
+    has not listed since ``before``, and the stories left without items, with
+    their Slack thread parents; spike alerts created before ``spikes_before``
+    (default ``before``) whose notifications are gone; with ``configured`` (the
+    config's source names), the sources it no longer names that were last polled
+    before ``before``, with their items
+    (:func:`~watchtower.storage.removed_sources.forget_removed_sources`).
+    Returns the notifications and the items (of sources still named) deleted.
 
     An item still listed is kept however old: pruning it would make the next
     poll take it for a new one and notify it again. "Still listed" is judged
@@ -305,6 +334,10 @@ def cleanup(session: Session, before: datetime) -> tuple[int, int]:
     its page still shows the same items: only items seen ``UNLISTED_AFTER``
     before that listing are gone from it. Items that a notification still
     waiting in the outbox refers to are kept.
+
+    A story's thread parent goes with it because SQLite gives a pruned story's
+    id again (``INTEGER PRIMARY KEY``, no ``AUTOINCREMENT``): the new story would
+    reply under, and edit, the old story's Slack message.
     """
     outbox = session.execute(
         delete(OutboxRow).where(OutboxRow.status.in_(FINISHED), OutboxRow.created_at < before)
@@ -320,8 +353,19 @@ def cleanup(session: Session, before: datetime) -> tuple[int, int]:
         connection = session.connection()
         connection.execute(_DELETE_MENTIONS, cutoffs)
         items = int(connection.execute(_DELETE_ITEMS, cutoffs).rowcount)
+    if configured is not None:
+        # Imported here: that module uses this one's FINISHED.
+        from watchtower.storage.removed_sources import forget_removed_sources
+
+        forget_removed_sources(session, before, configured)  # before the stories they empty
     live = select(ItemRow.story_id).where(ItemRow.story_id.is_not(None))
     session.execute(
         delete(StoryRow).where(StoryRow.last_seen_at < before, StoryRow.id.not_in(live))
+    )
+    session.execute(_ORPHAN_THREADS, execution_options={"synchronize_session": False})
+    session.execute(
+        _OLD_SPIKES,
+        {"b_spikes": before if spikes_before is None else spikes_before},
+        execution_options={"synchronize_session": False},
     )
     return int(getattr(outbox, "rowcount", 0)), items
