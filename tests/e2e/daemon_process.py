@@ -1,7 +1,9 @@
 """The real ``watchtower run`` process on a SQLite file, polling one forum feed
 of the local feed server every second: its config, its start and stop, and its
-log read as it grows. The set-up of the operator's walks where the file is
-removed under the running process (tests/e2e/test_database_file_lost.py).
+log read as it grows. The set-up of the operator's walks where the file or its
+``-wal`` is removed under the running process, or the process is killed
+(tests/e2e/test_database_file_lost.py, test_database_wal_lost.py,
+test_status_killed_daemon.py).
 """
 
 from __future__ import annotations

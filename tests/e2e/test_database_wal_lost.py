@@ -10,18 +10,14 @@ no more writes, a copy saved through its connection on the old WAL
 
 from __future__ import annotations
 
-import os
 import signal
 import sqlite3
-import subprocess
-import sys
-import time
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import ROOT
+from tests.e2e.daemon_process import forum_every_second, running_daemon, wait_for
 from tests.e2e.test_reload import rss
 from tests.servers.http import FeedServer, Resource
 
@@ -29,17 +25,6 @@ pytestmark = pytest.mark.timeout(90)
 
 LOST = "database file deleted or replaced: nothing is polled or sent"
 TITLE = "Acmé ouvre une agence"
-
-
-def wait_for(log_path: Path, seen: Callable[[str], bool], within: float = 20) -> str:
-    """The daemon's log once ``seen`` says so (a failed test after ``within`` seconds)."""
-    deadline = time.monotonic() + within
-    text = log_path.read_text("utf-8")
-    while not seen(text):
-        assert time.monotonic() < deadline, text
-        time.sleep(0.2)
-        text = log_path.read_text("utf-8")
-    return text
 
 
 def titles(path: Path) -> list[str]:
@@ -55,45 +40,17 @@ def test_a_deleted_wal_is_refused_and_saved_before_a_kill_loses_it(
 ) -> None:
     database = tmp_path / "wt.db"
     feeds.resources["/forum.rss"] = Resource(rss(TITLE))
-    path = write_config(f"""
-[watchtower]
-database_url = "sqlite:///{database}"
-poll_interval = "1s"
-drain_interval = "1s"
-backlog = "all"
-default_notify = ["console:"]
-
-[[brands]]
-name = "Acmé"
-terms = ["Acmé"]
-
-[[sources]]
-name = "forum"
-kind = "rss"
-url = "{feeds.url("/forum.rss")}"
-every = "1s"
-allow_private = true
-""")
+    path = write_config(forum_every_second(database, feeds, 'default_notify = ["console:"]'))
     log_path = tmp_path / "daemon.log"
-    env = dict(os.environ, PYTHONPATH=str(ROOT))
-    with log_path.open("wb") as log_file:
-        daemon = subprocess.Popen(
-            [sys.executable, "-m", "watchtower", "run", "--config", str(path)],
-            env=env,
-            stdout=log_file,
-            stderr=subprocess.STDOUT,
-        )
-    try:
-        wait_for(log_path, lambda text: "poll round" in text)
+    # SIGKILL after: no clean close, so no checkpoint to save the WAL.
+    with running_daemon(path, log_path, signal.SIGKILL):
+        wait_for(log_path, lambda text: "poll round" in text, within=20)
         size = len(log_path.read_text("utf-8"))
         Path(f"{database}-wal").unlink()
-        after = wait_for(log_path, lambda text: " ERROR " in text[size:])[size:]
+        after = wait_for(log_path, lambda text: " ERROR " in text[size:], within=20)[size:]
         [error] = [line for line in after.splitlines() if LOST in line]
         assert " ERROR " in error and f"file={database}-wal" in error, after
         [copy] = sorted(tmp_path.glob("wt.db.saved-*"))
         assert f"saved={copy}" in error and f"move {copy} to {database}" in error
-    finally:
-        daemon.send_signal(signal.SIGKILL)  # no clean close: no checkpoint to save the WAL
-        daemon.wait(timeout=30)
     # What the daemon stored is in the copy, whatever the main file kept.
     assert TITLE in titles(copy)

@@ -8,10 +8,7 @@ with its connection)."""
 from __future__ import annotations
 
 import json
-import os
 import signal
-import subprocess
-import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -19,22 +16,12 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import ROOT
+from tests.e2e.daemon_process import running_daemon, wait_for
 from tests.e2e.test_reload import rss
 from tests.servers.http import FeedServer, Resource
 from watchtower.cli import main
 
 pytestmark = pytest.mark.timeout(120)
-
-
-def wait_for(log_path: Path, seen: Callable[[str], bool], within: float = 30) -> str:
-    deadline = time.monotonic() + within
-    text = log_path.read_text("utf-8")
-    while not seen(text):
-        assert time.monotonic() < deadline, text
-        time.sleep(0.2)
-        text = log_path.read_text("utf-8")
-    return text
 
 
 def status(
@@ -73,23 +60,13 @@ url = "{feeds.url("/forum.rss")}"
 allow_private = true
 """)
     log_path = tmp_path / "daemon.log"
-    env = dict(os.environ, PYTHONPATH=str(ROOT))
-    with log_path.open("wb") as log_file:
-        daemon = subprocess.Popen(
-            [sys.executable, "-m", "watchtower", "run", "--config", str(config)],
-            env=env,
-            stdout=log_file,
-            stderr=subprocess.STDOUT,
-        )
-    try:
+    with running_daemon(config, log_path, signal.SIGKILL) as daemon:
         wait_for(log_path, lambda text: "poll round" in text)
         code, text, report = status(config, capsys)
         [running] = report["daemon"]["instances"]
         assert (running["pid"], running["state"]) == (daemon.pid, "running"), text
         assert code == 0 and text[0].startswith("Daemon: running (1 instance"), text
-    finally:
-        daemon.send_signal(signal.SIGKILL)
-        daemon.wait(timeout=30)  # reaped, as its supervisor would
+    # Killed and reaped, as its supervisor would.
 
     # On PostgreSQL the server drops the lock once it sees the socket closed.
     deadline = time.monotonic() + 10
