@@ -134,3 +134,65 @@ def test_crisis_fr_service_still_warns_on_a_complaint(text: str) -> None:
 )
 def test_crisis_en_job_cuts_strikes_and_notices(text: str, pages: bool) -> None:
     assert ("crisis-en" in fired("crisis-en", text)) is pages
+
+
+@pytest.mark.parametrize(
+    ("text", "pages"),
+    [
+        # "probe" is an investigation only next to who probes or what it looks
+        # into; a meat probe or a space probe is a product.
+        ("Regulator launches probe into Acmé's pricing", True),
+        ("Acmé faces EU antitrust probe", True),
+        ("Acmé probed by watchdog over fees", True),
+        ("Police probe death at Acmé warehouse", True),
+        ("Acmé launches internal probe after harassment claims", True),
+        ("Acmé wireless meat probe review: accurate and cheap", False),
+        ("NASA's Mars probe carries an Acmé camera", False),
+        ("NASA launches probe built by Acmé to study the Sun", False),
+        ("Insert the Acmé probe into the thickest part of the steak", False),
+    ],
+)
+def test_crisis_en_probe_is_an_investigation_not_a_thermometer(text: str, pages: bool) -> None:
+    assert ("crisis-en" in fired("crisis-en", text)) is pages
+
+
+@pytest.mark.parametrize(
+    ("text", "pages"),
+    [
+        # Job cuts named further from "postes" than NEAR/4: the pronoun "en", a
+        # passive after "dont"; "licencie" near whom.
+        ("Acmé crée 500 postes en France et en supprimera 200 en Allemagne", True),
+        ("Réorganisation chez Acmé : 700 postes concernés, dont 200 seront supprimés", True),
+        ("Acmé embauche 400 personnes mais en licencie 150 dans la logistique", True),
+        ("Acmé licencie 200 salariés dans son usine de Rennes", True),
+        ("Le FC Acmé licencie son entraîneur après cinq défaites", False),
+        ("Les licenciés du club de foot bénéficient de 10 % chez Acmé", False),
+        ("Acmé : les frais de dossier seront supprimés dès janvier", False),
+    ],
+)
+def test_crisis_fr_job_cuts_told_with_a_pronoun_or_a_passive(text: str, pages: bool) -> None:
+    assert ("crisis-fr" in fired("crisis-fr", text)) is pages
+
+
+@pytest.mark.parametrize(
+    ("pack", "text", "pages"),
+    [
+        # A negation right before the words drops their clause…
+        ("crisis-fr", "Acmé : pas de licenciements prévus malgré la baisse des ventes", False),
+        ("crisis-fr", "Acmé : aucun rappel de produit n'est prévu, assure le fabricant", False),
+        ("crisis-fr", "Pas de plan social chez Acmé en 2026, promet la direction", False),
+        ("crisis-fr", "Acmé réorganise ses agences sans suppression de postes", False),
+        ("crisis-en", "Acmé: no layoffs planned this year, CEO says", False),
+        ("crisis-en", "Acmé rules out job cuts despite weak sales", False),
+        ("crisis-en", "No data breach at Acmé, the audit confirms", False),
+        # …and only its own clause: the job cuts next to it still page.
+        ("crisis-fr", "Acmé supprime 500 postes mais promet zéro licenciement sec", True),
+        ("crisis-fr", "Pas de licenciements secs chez Acmé, mais 300 départs volontaires", True),
+        ("crisis-en", "Acmé won't cut jobs in the UK but will axe 500 roles in Germany", True),
+        # A denial is no negation: the rumour is out, and it pages.
+        ("crisis-fr", "Acmé dément tout plan social", True),
+        ("crisis-en", "Acmé CEO denies layoffs rumours", True),
+    ],
+)
+def test_a_negation_drops_only_its_own_clause(pack: str, text: str, pages: bool) -> None:
+    assert (pack in fired(pack, text)) is pages

@@ -139,11 +139,10 @@ FR_ACCEPTED: dict[str, tuple[str, str]] = {
         "critical",
         "none",
     ),
-    # "pesticides", "blessé", "discrimination", "manifestation": as often in
+    # "pesticides", "blessé", "manifestation": as often in
     # CSR pages, sports news and event listings as in a crisis.
     "Des traces de pesticides dans les compotes Acmé, révèle une enquête": ("critical", "none"),
     "Un enfant blessé par un jouet Acmé, la mère alerte les réseaux": ("critical", "none"),
-    "Acmé accusée de discrimination à l'embauche": ("critical", "none"),
     "Manifestation devant le siège d'Acmé contre les expulsions": ("critical", "none"),
     # "plantée" and "assignée" also mean planted and assigned.
     "L'appli Acmé plantée depuis ce matin, des milliers de clients bloqués": ("critical", "none"),
@@ -170,8 +169,11 @@ FR_ACCEPTED: dict[str, tuple[str, str]] = {
         "none",
         "critical",
     ),
-    # Negation is beyond keywords: "aucune fuite de données" cannot be told from
-    # "Acmé dément toute fuite de données", which is a rumour to answer (critical).
+    # A negation right before the words ("aucun plan social", "pas de
+    # licenciements") drops its clause, but "fuite* de données" is a term of the
+    # vocabulary @crisis_fr, which users' queries rely on (test_rulepacks.py), so
+    # "aucune fuite de données" still pages; "Acmé dément toute fuite de
+    # données" is a rumour to answer (critical) either way.
     "Audit annuel : aucune fuite de données constatée chez Acmé": ("none", "critical"),
     "Acmé n'est pas concernée par la fuite de données de Free, assure la banque": (
         "none",
@@ -208,7 +210,16 @@ def test_the_french_set_is_large_and_balanced(fr: tuple[list[Row], dict[str, str
 def test_crisis_fr_precision_and_recall(fr: tuple[list[Row], dict[str, str]]) -> None:
     rows, got = fr
     scores = report("crisis-fr", rows, got)
-    # Measured on 320 texts (48 holdout): critical 0.902 / 0.945, service 1.0 / 0.931.
+    # Measured on 350 texts (48 holdout): critical 0.912 / 0.957, service 1.0 / 0.933.
+    # The 30 texts added for the jobs, negation and accusation review (job cuts
+    # named by "en supprimera" or "dont … seront supprimés", "licencie 200
+    # salariés", "départs volontaires", "emplois menacés", "accusée de",
+    # "épinglée par la CNIL", "inflige 20 millions", "accident mortel"; "pas
+    # de licenciements prévus", "aucun plan social", "aucun rappel de produit";
+    # "dément tout plan social" pages, a rumour): the pack before that review
+    # scored critical 0.877 / 0.883, service 1.0 / 0.933 on the 350.
+    # Before that, measured on 320 texts (48 holdout): critical 0.902 / 0.945,
+    # service 1.0 / 0.931.
     # The 50 texts added for the review of the pack's misses and false alarms
     # (mise en demeure, licenciements, grévistes, RappelConso; "la justice",
     # "condamne", "les ventes en panne", "on s'est marré", "matchs nuls"): the
@@ -218,8 +229,8 @@ def test_crisis_fr_precision_and_recall(fr: tuple[list[Row], dict[str, str]]) ->
     # The 48 holdout texts, measured blind: critical 0.750 / 0.545 and service
     # 1.0 / 0.500 (the old pack: 0.500 / 0.273 and 0 / 0). Expect such figures,
     # not the tuned ones, on mentions nobody has read yet.
-    assert scores["critical"].recall >= 0.94
-    assert scores["critical"].precision >= 0.90
+    assert scores["critical"].recall >= 0.95
+    assert scores["critical"].precision >= 0.91
     assert scores["service"].recall >= 0.93
     assert scores["service"].precision >= 0.98
 
@@ -237,10 +248,9 @@ def test_crisis_fr_never_pages_for_one_customers_complaint(
 
 
 EN_ACCEPTED: dict[str, tuple[str, str]] = {
-    # As in French: prevention, an anti-fraud team, a film, a negation.
+    # As in French: prevention, an anti-fraud team, a film.
     "How to spot a scam: tips from Acmé's security team": ("none", "critical"),
     "The Sting, the classic con-artist movie, tonight on Acmé TV": ("none", "critical"),
-    "No data breach at Acmé, the audit confirms": ("none", "critical"),
     "Acmé fraud prevention team expands with 50 new hires": ("none", "critical"),
 }
 
@@ -255,14 +265,21 @@ def test_crisis_en_precision_and_recall(en: tuple[list[Row], dict[str, str]]) ->
     rows, got = en
     assert len(rows) >= 60 and sum(r.holdout for r in rows) >= 20
     scores = report("crisis-en", rows, got)
-    # Measured on 91 texts (20 holdout): critical 0.911 / 1.0, service 1.0 / 1.0.
+    # Measured on 115 texts (20 holdout): critical 0.948 / 1.0, service 1.0 / 1.0.
+    # The 24 texts added for the probe, jobs and negation review ("meat probe",
+    # "Mars probe" against "probe into", "probed by watchdog"; "sheds 900 jobs",
+    # "fires 200 staff", "accused of", "inquiry into", a plant's closure or
+    # fire, "pulled from stores"; "no layoffs planned", "rules out job cuts"):
+    # the pack before that review scored critical 0.793 / 0.836, service 1.0 /
+    # 0.95 on the 115.
+    # Before that, measured on 91 texts: critical 0.911 / 1.0, service 1.0 / 1.0.
     # The 11 texts added with the French review (jobs cut with a figure, "laid
     # off", "striking workers", "cease and desist"): the pack before that review
     # scored critical 0.895 / 0.829 on the 91 (0.895 / 1.0 on the 80 before them).
     # Before: critical 0.480 / 0.353, service 1.0 / 0.158. The 20 holdout texts,
     # measured blind: critical 1.0 / 0.400, service 1.0 / 0.800 (old: 0.600 / 0.300, 0 / 0).
-    assert scores["critical"].recall >= 0.97
-    assert scores["critical"].precision >= 0.91
+    assert scores["critical"].recall >= 0.99
+    assert scores["critical"].precision >= 0.94
     assert scores["service"].recall >= 0.97
     assert scores["service"].precision >= 0.97
 
