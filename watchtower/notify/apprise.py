@@ -15,7 +15,10 @@ escapes it for their HTML). Services that only take Markdown (Teams through
 ``workflows://``, Google Chat), and those that show plain text as Markdown
 (Discord, Mattermost, Rocket.Chat, Zulip, Nextcloud Talk…), get text that
 formats nothing and links nowhere but where watchtower links; on Teams each
-line is its own paragraph (a single line break is not one there). Mentions
+line is its own paragraph (a single line break is not one there). A URL asking
+for Markdown (``discord://…?format=markdown``, ``tgram://…?format=markdown``)
+gets that text as Markdown too: given plain text, Apprise would put a backslash
+before every ``[``, ``_``, ``.`` and ``-``, which the reader would see. Mentions
 from a feed ping nobody: :mod:`watchtower.notify.apprise_markdown`.
 
 Services that ring louder for urgent messages get the alert's severity as
@@ -54,6 +57,7 @@ from watchtower.notify.apprise_markdown import (
     _markdown_line,
     _markdown_only,
     _schemes,
+    _sends_markdown,
 )
 from watchtower.notify.base import Limits, Message, Notifier, Receipt, truncate
 from watchtower.notify.lookups import NOTIFIER_LOOKUPS, Lookups, precheck
@@ -142,9 +146,13 @@ class AppriseNotifier(Notifier):
     def render(self, notification: Notification, address: str) -> Message:
         n, lang = notification, self.language
         plugin = self._plugin(address)
-        markdown = _markdown_only(plugin)
+        # Markdown we write, never plain text Apprise would escape with backslashes.
+        markdown = _sends_markdown(plugin)
         # Discord, Mattermost, Zulip… take plain text, then show it as Markdown.
         neutral = markdown or bool(_RENDERS_MARKDOWN & set(_schemes(plugin)))
+        # Teams' and Google Chat's link lines become "[url](url)"; Discord or
+        # Telegram asked for Markdown (format=markdown) link a bare address.
+        whole_link = markdown and _markdown_only(plugin)
         # Teams (workflows://) joins lines that a single line break separates.
         sep = "\n\n" if markdown and "workflow" in _schemes(plugin) else "\n"
         service_title_max = int(getattr(plugin, "title_maxlen", 250) or 0)
@@ -161,7 +169,7 @@ class AppriseNotifier(Notifier):
 
         def render_line(line: str) -> str:
             line = _defuse(line)
-            return _markdown_line(line, whole_link=markdown) if neutral else line
+            return _markdown_line(line, whole_link=whole_link) if neutral else line
 
         lines = plain.body.split("\n")
         if sep != "\n":
@@ -178,7 +186,7 @@ class AppriseNotifier(Notifier):
                 render_line,
                 sep,
                 keep_last=keep_last,
-                left_out=left_out_line(n, lang),
+                left_out=left_out_line(n, lang, lines),
             ),
             extra={
                 "notify_type": _NOTIFY_TYPE[n.severity],

@@ -16,10 +16,10 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from watchtower.models import Notification, Severity
-from watchtower.notify._text import SEVERITY_EMOJI, kind_of, plural, t
+from watchtower.notify._text import SEVERITY_EMOJI, digest_apart_text, kind_of, plural, t
 from watchtower.notify.apprise_markdown import _URL
 from watchtower.notify.base import truncate
-from watchtower.notify.digest_text import number, stories
+from watchtower.notify.digest_text import number, severity_counts, stories
 from watchtower.notify.email_render import title_source
 
 __all__ = ["CUT_KEY", "cut_text", "fit_lines", "left_out_line"]
@@ -45,20 +45,21 @@ def fit_lines(
     sep: str,
     *,
     keep_last: bool = False,
-    left_out: Callable[[list[str]], str] | None = None,
+    left_out: Callable[[range], str] | None = None,
 ) -> str:
     """``lines`` rendered and joined by ``sep`` in at most ``limit`` characters.
 
-    The cut falls between lines and its last line, ``left_out(lines not shown)``
-    ("…" without it), says what is missing; a line is cut in two only if it
-    holds no link and most of it fits; with ``keep_last``, a last line that is
-    a link (a mention's) is always kept, after it.
+    The cut falls between lines and its last line, ``left_out(indexes in
+    lines of those not shown)`` ("…" without it), says what is missing; a line
+    is cut in two only if it holds no link and most of it fits; with
+    ``keep_last``, a last line that is a link (a mention's) is always kept,
+    after it.
     """
 
     def join(rendered: list[str]) -> str:
         return sep.join(rendered).strip("\n")
 
-    def note(rest: list[str]) -> str:
+    def note(rest: range) -> str:
         return render(left_out(rest)) if left_out else "…"
 
     whole = join([render(line) for line in lines])
@@ -69,7 +70,8 @@ def fit_lines(
     body = lines[: len(lines) - len(tail)]
     # Room for the longest note: nothing shown (the most left out), or nothing
     # countable left out.
-    reserve = max(len(note(body)), len(note([])))
+    end = len(body)
+    reserve = max(len(note(range(end))), len(note(range(end, end))))
     room = limit - len(join(kept_tail)) - 2 * len(sep) - reserve
     kept: list[str] = []
     for index, line in enumerate(body):
@@ -81,37 +83,29 @@ def fit_lines(
         # ``kept`` is stripped by ``join``, not its separator after it).
         left = room - len(join([*kept, "."])) + 1
         growth = len(rendered) - len(line)
-        rest = body[index:]
+        rest = range(index, end)
         if not _URL.search(line) and left - growth >= len(line) * _MAX_CUT_SHARE:
             kept.append(render(truncate(line, left - growth)))
-            rest = body[index + 1 :]
+            rest = range(index + 1, end)
         kept.append(note(rest))
         break
     return join([*kept, *kept_tail])
 
 
-def left_out_line(n: Notification, language: str) -> Callable[[list[str]], str]:
-    """What the last line of ``n``'s cut body says of its ``rest`` (the lines
-    not shown): how many of a summary's entries, else :func:`cut_text`."""
+def left_out_line(n: Notification, language: str, lines: list[str]) -> Callable[[range], str]:
+    """What the last line of ``n``'s cut body (``lines``) says of the lines not
+    shown (their indexes): how many of a summary's entries, else :func:`cut_text`."""
     summary: dict[str, Any] = n.extra.get("summary") or {}
     if kind_of(n) != "summary" or not summary:
         return lambda rest: cut_text(language)
     digest = summary.get("reason") == "digest"
-    items = list(summary.get("items") or [])
-    # Each entry line and the mentions it stands for: a summary lists its
-    # mentions, a digest its stories (and, apart, critical alerts sent at once).
-    listed = stories(items) if digest else [dict(i, mentions=1) for i in items]
-    listed += [dict(a, mentions=1) for a in summary.get("apart") or []]
-    entries = {_entry_head(e, language): int(e.get("mentions") or 1) for e in listed}
-    counted = _counted_lines(language)
+    counts = _line_counts(lines, summary, language, digest=digest)
 
-    def text(rest: list[str]) -> str:
+    def text(rest: range) -> str:
         mentions = shown = 0
         known = True  # every line left out says how many stories it stands for
-        for line in rest:
-            if (head := _head(line, entries)) is not None:
-                mentions, shown = mentions + entries[head], shown + 1
-            elif line.startswith("…") and (found := _count(line, counted)) is not None:
+        for index in rest:
+            if (found := counts[index]) is not None:
                 mentions += found[0]
                 shown += found[1] or 0
                 known = known and found[1] is not None
@@ -127,22 +121,67 @@ def left_out_line(n: Notification, language: str) -> Callable[[list[str]], str]:
     return text
 
 
+#: An entry line's head ("🚨 Acmé rachète Globex") and the mentions it stands for.
+_Entry = tuple[str, int]
+
+
+def _line_counts(
+    lines: list[str], summary: dict[str, Any], language: str, *, digest: bool
+) -> list[tuple[int, int | None] | None]:
+    """For each of a summary's ``lines``: (mentions, stories or None when
+    unsaid) it stands for, or None (a heading, an address, a blank line).
+
+    An entry line is its story's own, found by its place, not by its text: two
+    stories may share a title (and a severity), never a place. Each brand's
+    heading starts its list, the entries it shows in their order (a summary its
+    mentions, a digest its stories; a digest's critical alerts sent at once
+    under their own heading): the n-th entry line after it is the n-th entry.
+    """
+    items = list(summary.get("items") or [])
+    listed = stories(items) if digest else [dict(i, mentions=1) for i in items]
+    apart: list[_Entry] = [(_entry_head(a, language), 1) for a in summary.get("apart") or []]
+    every: list[_Entry] = [(_entry_head(e, language), int(e.get("mentions") or 1)) for e in listed]
+    # Each heading and the entries it lists, as the e-mail text lays them out.
+    sections: dict[str, list[_Entry]] = {}
+    for brand, severities in (summary.get("by_brand") or {}).items():
+        head = f"{brand} — {severity_counts(severities, language, grouped=digest)}"
+        sections[head] = [
+            entry
+            for entry, e in zip(every, listed, strict=True)
+            if brand in (e.get("brands") or [])
+        ]
+    if digest and (heading := digest_apart_text(summary, language)):
+        sections[heading] = apart
+    counted = _counted_lines(language)
+    entries, at = [*apart, *every], 0  # before any heading: any entry, in order
+    out: list[tuple[int, int | None] | None] = []
+    for line in lines:
+        if line in sections:
+            entries, at = sections[line], 0
+            out.append(None)
+        elif (k := _entry_at(line, entries, at)) is not None:
+            out.append((entries[k][1], 1))
+            at = k + 1
+        elif line.startswith("…"):
+            out.append(_count(line, counted))
+        else:
+            out.append(None)
+    return out
+
+
 def _entry_head(entry: dict[str, Any], language: str) -> str:
     """An entry's line up to its source: "🚨 Acmé rachète Globex"."""
     emoji = SEVERITY_EMOJI[Severity[str(entry.get("severity") or "info")]]
     return f"{emoji} {title_source(entry, language)[0]}"
 
 
-def _head(line: str, entries: dict[str, int]) -> str | None:
-    """The entry ``line`` lists ("🚨 title" or "🚨 title — source"), if any: a
-    title may hold " — " too."""
-    if line in entries:
-        return line
-    at = line.find(" — ")
-    while at >= 0:
-        if line[:at] in entries:
-            return line[:at]
-        at = line.find(" — ", at + 1)
+def _entry_at(line: str, entries: list[_Entry], at: int) -> int | None:
+    """The index of the first of ``entries`` from ``at`` that ``line`` lists
+    ("🚨 title" or "🚨 title — source", a title may hold " — " too), if any."""
+    for k in range(at, len(entries)):
+        head = entries[k][0]
+        if line == head or line.startswith(head + " — "):
+            return k
     return None
 
 

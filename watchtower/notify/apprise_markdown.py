@@ -4,13 +4,15 @@ Control characters (C0, DEL, C1) and bidi controls are removed
 (:mod:`watchtower.sanitise`) and mentions are defused by a zero-width space
 (``@everyone``, ``@here``, ``@channel``, ``<!channel>``, Mattermost's and
 Rocket.Chat's ``@all``, Matrix's ``@room``, Zulip's ``@**all**``, a person's
-or a user group's ``@handle`` outside links, Discord's ``<@&role>`` and
+or a user group's ``@handle`` outside links' paths (``https://@direction`` has
+no host: its handle is defused), Discord's ``<@&role>`` and
 ``<@user>``, Teams' ``<at>…</at>``, Google Chat's ``<users/all>``), so a feed
 cannot ping a whole team, nor label a link of its own (Google Chat's
 ``<url|label>``); an address is left as it is (``contact@all.fr``; not
 ``x@here.fr``: Discord reads ``@here`` in it).
 
-Services that only take Markdown (Teams through ``workflows://``, Google Chat)
+Services that only take Markdown (Teams through ``workflows://``, Google Chat),
+and those whose URL asks for it (``format=markdown``: Discord, Telegram…),
 get Markdown written here, because Apprise's own escaping puts a backslash
 before every ``.``, ``-`` and ``_`` — shown as is on Teams' phone app and Google
 Chat, and breaking every link: text that would format (``*``, ``_``,
@@ -28,6 +30,8 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from typing import Any
+
+import apprise
 
 from watchtower.notify.base import truncate
 from watchtower.sanitise import printable
@@ -51,6 +55,9 @@ _MASS_MENTION = re.compile(
 # Nextcloud Talk's '@"Jean Dupont"'. Outside links only: "youtube.com/@Acme"
 # must still open; after a letter or digit it is an address ("jean@acme.fr").
 _HANDLE_MENTION = re.compile(r'(?<![^\W_])@(?=[\w*"])')
+# Nor in an address's host part: "https://@direction" links nowhere, and
+# "https://x@direction" names a group where a host should be.
+_HOST_MENTION = re.compile(r'(https?://[^\s/?#@]*)@(?=[\w*"])', re.IGNORECASE)
 # Pings that name their target: Discord's <@123>, <@!123>, <@&role>; Teams'
 # <at>…</at> (Apprise's workflows plugin turns it into a mention entity);
 # Google Chat's <users/all> and <users/123>; Slack's every <!…> command
@@ -106,6 +113,7 @@ def _defuse(text: str) -> str:
     nobody, links nowhere."""
     text = _MASS_MENTION.sub("@\u200b", printable(text, keep="\n"))
     text = _outside_links(text, lambda part: _HANDLE_MENTION.sub("@\u200b", part))
+    text = _HOST_MENTION.sub("\\1@\u200b", text)
     return _ANGLE_LINK.sub("<\u200b", _TAG_MENTION.sub("<\u200b", text))
 
 
@@ -161,3 +169,17 @@ def _markdown_only(plugin: Any) -> bool:
         formats = (formats,)
     accepted = {str(getattr(f, "value", f)) for f in formats}
     return accepted == {"markdown"}
+
+
+def _sends_markdown(plugin: Any) -> bool:
+    """Whether Apprise would send our plain text to the service as Markdown: a
+    service that takes only Markdown (:func:`_markdown_only`), or one whose URL
+    asks for it (``discord://…?format=markdown``, ``tgram://…?format=markdown``).
+    Given plain text, Apprise would escape it for Markdown, a backslash before
+    every ``[``, ``_``, ``.``, ``-``, shown as is and breaking links: such a
+    service gets our own neutral Markdown instead, which Apprise passes on."""
+    resolve = getattr(plugin, "resolve_format", None)
+    if callable(resolve):  # Apprise 2: a multi-format plugin honours ``format=``
+        resolved = resolve(apprise.NotifyFormat.TEXT)
+        return str(getattr(resolved, "value", resolved)) == "markdown"
+    return _markdown_only(plugin)  # Apprise 1: ``format=`` replaces notify_format

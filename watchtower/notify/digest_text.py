@@ -251,9 +251,10 @@ def stories(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """One entry per story, the most important first: critical, then by reach
     (the sites a story was seen on), then in the order they came.
 
-    Rows of one story (its id, else its URL) become one entry with ``mentions``
-    (how many rows) and ``sites`` (its story's count, at least the places of its
-    rows). A place is a row's site, or its source without an address, as the
+    Rows of one story (its id, else its URL; a row with neither is a story of
+    its own: a shared title says nothing of a shared story) become one entry
+    with ``mentions`` (how many rows) and ``sites`` (its story's count, at
+    least the places of its rows). A place is a row's site, or its source without an address, as the
     story's counter counts them: the site republishing its page under a new
     address, or the same page through a second feed, is no second site; a
     Google News row is on its publisher's site (``site``), so it and the
@@ -261,9 +262,11 @@ def stories(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """
     by_key: dict[str, dict[str, Any]] = {}
     places: dict[str, set[str]] = {}
-    for item in items:
+    for index, item in enumerate(items):
         key = f"story:{item['story']}" if item.get("story") is not None else ""
-        key = key or f"url:{item.get('url') or ''}:{item.get('title') or ''}"
+        if not key and item.get("url"):
+            key = f"url:{item['url']}:{item.get('title') or ''}"
+        key = key or f"row:{index}"
         entry = by_key.get(key)
         if entry is None:
             entry = by_key[key] = dict(item, mentions=0, sites=int(item.get("sites") or 1))

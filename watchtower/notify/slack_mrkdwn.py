@@ -41,11 +41,18 @@ _MASS_MENTION = re.compile(r"@(?=(?:channel|here|everyone)\b)", re.IGNORECASE)
 # Nor a handle: "@marketing-team" (a user group's), "@jdupont". Not an address's
 # "@" ("contact@acme.fr": a letter or digit before it), as notify/apprise.py.
 _HANDLE = re.compile(r"(?<![^\W_])@(?=\w)")
-# An address in the text keeps its "@" ("https://medium.com/@acme/…"): Slack
-# links it whole, and a zero-width space would cut the link there. It ends
-# early rather than late (at "|", a quote, an escaped "<" or ">"): a handle
-# after it must not pass for part of it.
-_URL = re.compile(r"https?://(?:(?!&[lg]t;)[^\s|<>\"'])+", re.IGNORECASE)
+# An address in the text keeps its "@" in its path ("https://medium.com/@acme/…"):
+# Slack links it whole, and a zero-width space would cut the link there. Not in
+# its host part: "https://@marketing-team" links nowhere (no host) and
+# "https://x@marketing-team" names a user group where a host should be, so
+# their "@" is defused (``authority``). It ends early rather than late (at "|",
+# a quote, an escaped "<" or ">"): a handle after it must not pass for part of it.
+_URL = re.compile(
+    r"https?://(?P<authority>(?:(?!&[lg]t;)[^\s|<>\"'/?#])*)"
+    r"(?:[/?#](?:(?!&[lg]t;)[^\s|<>\"'])*)?",
+    re.IGNORECASE,
+)
+_AT = re.compile(r"@(?=\w)")
 # The start of an entity cut short ("&am"): what remains of "&amp;" at a cut.
 _CUT_ENTITY = re.compile(r"&[a-z]*$")
 
@@ -75,10 +82,14 @@ def escape_text(text: str) -> str:
 
 
 def _defuse_handles(text: str) -> str:
-    """A zero-width space after each handle's "@", outside http(s) addresses."""
+    """A zero-width space after each handle's "@", outside http(s) addresses'
+    paths (and after any "@" of their host part)."""
     parts, last = [], 0
     for found in _URL.finditer(text):
-        parts += [_HANDLE.sub("@\u200b", text[last : found.start()]), found.group()]
+        start, end = found.span("authority")
+        authority = _AT.sub("@\u200b", text[start:end])
+        url = text[found.start() : start] + authority + text[end : found.end()]
+        parts += [_HANDLE.sub("@\u200b", text[last : found.start()]), url]
         last = found.end()
     return "".join([*parts, _HANDLE.sub("@\u200b", text[last:])])
 
