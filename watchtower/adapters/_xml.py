@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import re
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from html.entities import name2codepoint
 from xml.sax.saxutils import quoteattr
@@ -32,8 +32,6 @@ __all__ = ["XmlDocument", "parse_fragment", "parse_xml", "read_xml"]
 _DECLARATION = re.compile(rb"^\s*<\?xml[^>]*?\?>")
 _DECLARED_ENCODING = re.compile(rb"^\s*<\?xml[^>]*?encoding\s*=\s*[\"']([A-Za-z0-9._:-]+)")
 _UTF8 = {"utf-8", "utf8"}
-#: The bytes windows-1252 leaves undefined (a UTF-8 sequence may hold them too).
-_CP1252_UNDEFINED = (b"\x81", b"\x8d", b"\x8f", b"\x90", b"\x9d")
 _local = threading.local()
 
 
@@ -62,7 +60,9 @@ def _to_utf8_if_needed(data: bytes) -> tuple[bytes, str | None]:
     A feed without an encoding declaration is UTF-8 by the XML rules; when its
     bytes are not, it was almost always written as Windows-1252/ISO-8859-1
     (feedparser reaches the same guess). libxml2 would drop those bytes, so they
-    are decoded here and the feed is marked malformed.
+    are decoded here, as windows-1252 the way browsers decode it (the five bytes
+    it leaves undefined are C1 controls, every other byte its windows-1252
+    character), and the feed is marked malformed.
 
     A feed declaring ISO-8859-1 (or latin-1, US-ASCII…) is read as windows-1252,
     as browsers read it (``_charset``'s table, as ``decode_html``): libxml2 would read 0x92 as a C1
@@ -79,7 +79,7 @@ def _to_utf8_if_needed(data: bytes) -> tuple[bytes, str | None]:
             try:
                 data.decode("utf-8")
             except UnicodeDecodeError as exc:
-                return _as_utf8(data, exc.start, decode_windows_1252), None
+                return _as_utf8(data, exc.start), None
             return _DECLARATION.sub(b"", data, count=1), None
         if label not in _UTF8:
             return data, None  # libxml2 decodes other declared encodings itself
@@ -88,37 +88,31 @@ def _to_utf8_if_needed(data: bytes) -> tuple[bytes, str | None]:
     try:
         data.decode("utf-8")
     except UnicodeDecodeError as exc:
-        # cp1252, or latin-1 for the whole document when one byte has no
-        # character in cp1252: then 0x92 stays U+0092, where a feed declaring
-        # ISO-8859-1 reads ’.
-        undefined = any(byte in data for byte in _CP1252_UNDEFINED)
-        fixed = _as_utf8(data, exc.start, _decode_latin1 if undefined else decode_windows_1252)
+        # Read as a declared ISO-8859-1 is: a byte windows-1252 leaves undefined
+        # (0x81…) is its C1 control alone, so one stray byte cannot make the
+        # whole document latin-1 (’ € œ « » … read as C1 controls).
+        fixed = _as_utf8(data, exc.start)
         reason = f"not valid UTF-8: {exc.reason} at byte {exc.start}; read as Windows-1252"
         return fixed, reason
     return data, None
 
 
-def _as_utf8(data: bytes, checked: int, decode: Callable[[bytes | memoryview], str]) -> bytes:
-    """``data`` without its XML declaration, read by ``decode`` (a single-byte
-    encoding), as UTF-8.
+def _as_utf8(data: bytes, checked: int) -> bytes:
+    """``data`` without its XML declaration, read as windows-1252, as UTF-8.
 
     ``data[:checked]`` is what the UTF-8 check read before it failed: when it
     is ASCII it is already the same UTF-8 and only the rest is decoded, so no
     byte is decoded twice, however late the first one that is not UTF-8 comes.
-    The declaration is cut from the bytes, not from the text: these encodings
-    read each ASCII byte as itself and any other as a character above ASCII,
+    The declaration is cut from the bytes, not from the text: windows-1252
+    reads each ASCII byte as itself and any other as a character above ASCII,
     so it spans the same characters either way.
     """
     declaration = _DECLARATION.match(data)
     cut = declaration.end() if declaration else 0
     view = memoryview(data)
     if cut <= checked and data[cut:checked].isascii():
-        return b"".join((view[cut:checked], decode(view[checked:]).encode("utf-8")))
-    return decode(view[cut:]).encode("utf-8")
-
-
-def _decode_latin1(data: bytes | memoryview) -> str:
-    return str(data, "latin-1")
+        return b"".join((view[cut:checked], decode_windows_1252(view[checked:]).encode("utf-8")))
+    return decode_windows_1252(view[cut:]).encode("utf-8")
 
 
 def _without_nul(data: bytes) -> bytes:
