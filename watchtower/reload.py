@@ -29,6 +29,12 @@ A new configuration is validated completely (:func:`load_config`, the same as
 * **emptied**: a valid file without a single brand or source, when the running
   one has some (a truncated save), is refused the same way.
 
+A reload that *fails* (an exception: the database locked or unreachable, a
+file gone mid-read) is not an answer about the file: the worker tries it again
+after 1 s, 2 s, 4 s… up to 60 s (:mod:`watchtower.reload_retry`) until it
+succeeds or a new trigger arrives; each failure is logged once with its attempt
+number and the next delay. A refused file is never retried.
+
 Each outcome is also recorded on this process's row of ``daemons``
 (:mod:`watchtower.heartbeat`), so that ``watchtower status`` shows a refused
 file, why (redacted as the ops notice is), and when the running config was
@@ -63,6 +69,7 @@ from watchtower.reload_notices import (
     ops_payload,
     readdressed_payload,
 )
+from watchtower.reload_retry import Backoff
 from watchtower.storage import outbox_queries
 
 if TYPE_CHECKING:
@@ -90,8 +97,11 @@ RESTART_KEYS = (
 class Reloader:
     """Watches the configuration of an :class:`App` and reloads it on change or SIGHUP."""
 
-    def __init__(self, app: App) -> None:
+    def __init__(self, app: App, *, backoff: Backoff | None = None) -> None:
+        """``backoff``: the delays between attempts of a reload that failed
+        (:mod:`watchtower.reload_retry`)."""
         self.app = app
+        self.backoff = backoff or Backoff()
         self.path = app.loaded.path
         # What the running config was loaded from, not what the file holds now:
         # an edit saved while the daemon started is applied by the first check.
@@ -186,16 +196,19 @@ class Reloader:
             folders.add(pack_folder.resolve())
         return folders
 
-    def _watch_folders(self, folders: set[Path], seen: str | None) -> str:
+    def _watch_folders(self, folders: set[Path], seen: str | None) -> str | None:
         """Watch ``folders`` until the stop event, or until the chain of links
-        leads to other folders; return the content then (a new watch checks the
-        file once armed only if it changed meanwhile, unless ``seen`` is None)."""
+        leads to other folders; return the content the last reload asked for
+        covers (a new watch checks the file once armed only if it changed since,
+        unless ``seen`` is None)."""
         import watchfiles
 
         if not folders:  # every folder on the way is gone: look again in a second
             self._stop.wait(1)
             self._files = self.watched_files()
-            return content_hash(self.path)
+            # Nothing was watched meanwhile: the next watch compares the file with
+            # what was last asked for, not with what it holds now (never reloaded).
+            return seen
 
         # Only our entries pass the filter: a SQLite database next to the config
         # changes all the time and must not wake anything.
@@ -222,6 +235,13 @@ class Reloader:
             self.armed.set()
             if not changes and not missed:
                 continue
+            # Hashed before asking: the worker reads the file after this, so any
+            # later change is either reported to this watch or, if it lands once
+            # this watch is left, seen by the next one's first check. Hashing
+            # after leaving instead took a link swapped meanwhile (this thread
+            # descheduled under load while the worker read the old file) for
+            # content already read: the swap was never loaded.
+            asked = content_hash(self.path)
             self.request()
             # The links may lead elsewhere now (or did since the chain was
             # computed, before this watch was in place).
@@ -231,23 +251,53 @@ class Reloader:
                     "config file links changed; watching the folders they lead to",
                     extra=kv(**where(self.path)),
                 )
-                return content_hash(self.path)
-        return ""
+                return asked
+        return seen
 
     def _work(self) -> None:
         # The file may have been corrected while the daemon was stopped: what waits
         # for a target it no longer names follows, as after a reload.
         self.readdress_waiting()
+        failures = 0  # attempts failed in a row since the last trigger
+        force = False
         while True:
-            self._wake.wait()
+            # A failed reload is tried again after a backoff; a trigger (file
+            # event, SIGHUP, stop) ends the wait at once.
+            triggered = self._wake.wait(self.backoff.delay(failures) if failures else None)
             if self._stop.is_set():
                 return
-            self._wake.clear()
-            force, self._force = self._force, False
+            if triggered:
+                self._wake.clear()
+                # A forced attempt that failed stays forced until one succeeds.
+                force = self._force or (force and failures > 0)
+                self._force = False
+                failures = 0
             try:
                 self.reload(force=force)
-            except Exception:
-                log.exception("reload failed; still running on the last good config")
+            except Exception as exc:
+                failures += 1
+                self._failed(exc, failures)
+                continue
+            if failures:
+                log.info(
+                    "config reload succeeded on retry",
+                    extra=kv(**where(self.path), attempt=failures + 1),
+                )
+            failures = 0
+
+    def _failed(self, exc: Exception, failures: int) -> None:
+        """Log a failed attempt once: its number, and when the next one runs."""
+        fields = kv(
+            **where(self.path),
+            attempt=failures,
+            retry_in=f"{self.backoff.delay(failures):g}s",
+            error=type(exc).__name__,
+        )
+        message = "reload failed; still running on the last good config"
+        if failures == 1:  # the traceback once; the retries of the same cause in one line
+            log.exception(message, extra=fields)
+        else:
+            log.error(message, extra=fields)
 
     # ----------------------------------------------------------------- reload
     def reload(self, *, force: bool = False) -> bool | None:
@@ -288,8 +338,6 @@ class Reloader:
         return True
 
     def _accepted(self, fingerprint: str) -> None:
-        self._rejected = False
-        self._rejected_content = ""
         log.info("config valid again", extra=kv(**where(self.path)))
         heartbeat = self.app.poller.heartbeat
         self._record(lambda db, now: heartbeat.config_loaded(db, now, applied=False))
@@ -297,6 +345,10 @@ class Reloader:
         # file after a later refusal is announced again.
         notice = notice_id(fingerprint, saved_at(self.path), self._rejected_notice)
         self._tell_ops(f"config-accepted:{notice}", accepted_payload)
+        # Only once told: a notice that failed (database locked) is queued by the
+        # retry of this reload, which finds the file still marked refused.
+        self._rejected = False
+        self._rejected_content = ""
 
     def _apply(self, loaded: LoadedConfig) -> None:
         old = self.app.loaded.config
@@ -365,17 +417,20 @@ class Reloader:
             log.error(str(problem))
         if self._rejected and fingerprint == self._rejected_content:
             return  # read again on SIGHUP: the same content was reported already
-        self._rejected = True
-        self._rejected_content = fingerprint
         reason = refusal_reason(problems)
         self._record(lambda db, now: self.app.poller.heartbeat.config_refused(db, now, reason))
         # The content and the time it was saved: replicas reading the same file
         # queue one notice, and the same mistake made again next week is told again.
-        self._rejected_notice = notice_id(fingerprint, saved_at(self.path))
+        notice = notice_id(fingerprint, saved_at(self.path))
         self._tell_ops(
-            f"config-rejected:{self._rejected_notice}",
+            f"config-rejected:{notice}",
             lambda language, now: ops_payload(problems, language, now),
         )
+        # Only once told: if queueing the notice failed (database locked), the
+        # retry of this reload judges the file again and tells; it is never applied.
+        self._rejected = True
+        self._rejected_content = fingerprint
+        self._rejected_notice = notice
 
     def _record(self, write: Callable[[Database, datetime], None]) -> None:
         """Record a reload's outcome for ``status``; a database that fails here
