@@ -273,21 +273,32 @@ class App:
     def cleanup(self) -> tuple[int, int]:
         """Prune finished notifications and old items past the retention period,
         and the rows of removed sources that nothing needs any more."""
+        from watchtower.storage.removed_sources import forget_removed_sources, shown_names
+
         now = self.clock()
         config = self.loaded.config
         before = now - config.watchtower.retention
         # A spike alert is its brand's cooldown: kept that long whatever the retention.
         cooldown = (config.spikes or SpikesSection()).cooldown
+        configured = [source.name for source in self.loaded.sources]
         with self.db.writing() as session:  # SQLite: queued with the poll's writers
+            # First, so that their items are not counted as pruned items and the
+            # stories they leave empty go below, in the same transaction.
+            forgotten = forget_removed_sources(session, before, configured)
             outbox, items = queries.cleanup(
-                session,
-                before,
-                configured=[source.name for source in self.loaded.sources],
-                spikes_before=min(before, now - cooldown),
+                session, before, spikes_before=min(before, now - cooldown)
             )
         self.stories.prune(self.clock())
-        if outbox or items:
-            log.info("cleanup", extra=kv(notifications=outbox, items=items))
+        if outbox or items or forgotten:
+            log.info(
+                "cleanup",
+                extra=kv(
+                    notifications=outbox,
+                    items=items,
+                    sources_forgotten=len(forgotten),
+                    **({"forgotten": shown_names(forgotten)} if forgotten else {}),
+                ),
+            )
         return outbox, items
 
     def check_silence(self) -> int:

@@ -187,13 +187,14 @@ def _check_running(
 ) -> tuple[int, str] | None:
     """A daemon still running on either database: its later writes to the source
     would be lost, and on the target it would add rows under the copy."""
-    from watchtower.cli_db_files import daemons_on
+    from watchtower.cli_db_files import census_on
     from watchtower.storage.db import shown
 
     if args.force:
         return None
     for side, url in (("FROM_URL", source_url), ("the target", target_url)):
-        running, unknown = daemons_on(url)
+        found, unknown = census_on(url)
+        running = found.running
         if unknown:
             return EXIT_FAILURE, (
                 f"cannot tell whether a watchtower runs on {side} {shown(url)} ({unknown}): "
@@ -202,10 +203,13 @@ def _check_running(
         if running:
             return EXIT_FAILURE, (
                 f"{len(running)} watchtower daemon(s) still run on {side} {shown(url)} "
-                f"({'; '.join(running)}): stop every one first (systemctl stop watchtower); "
-                "a daemon killed without stopping shows as running for a few minutes "
-                "after its last heartbeat: wait, or pass --force"
+                f"({'; '.join([*running, *found.gone])}): stop every one first "
+                "(systemctl stop watchtower); a daemon of another host killed without "
+                "stopping shows as running for a few minutes after its last heartbeat: "
+                "wait, or pass --force"
             )
+        for gone in found.gone:  # why the way is free although a heartbeat is recent
+            print(gone)
     return None
 
 

@@ -1,10 +1,11 @@
 """The ops notice of a SQLite file deleted or replaced under the daemon.
 
-:mod:`watchtower.storage.sqlite_file` sees it (the main file, or its ``-wal``)
-and refuses every write from then on, the outbox included: the notice is sent
-by the ``ops_notify`` notifiers themselves (:mod:`watchtower.ops_direct`), once
-per process, in the config's language, with what the operator does now (put
-the copy the daemon saved in place, or restore a backup).
+:mod:`watchtower.storage.sqlite_file` sees it (the main file, its ``-wal`` or
+its ``-shm``) and refuses every write from then on, the outbox included: the
+notice is sent by the ``ops_notify`` notifiers themselves
+(:mod:`watchtower.ops_direct`), once per process, in the config's language, with
+what the operator does now (put the copy the daemon saved in place, or restore
+a backup).
 """
 
 from __future__ import annotations
@@ -25,8 +26,8 @@ __all__ = ["LOST_TEXT", "LostFileNotice", "file_lost"]
 
 log = logging.getLogger("watchtower.database")
 
-#: The notice ({file}: the file deleted or replaced, the database's path or its
-#: ``-wal``; {path}: the database's path; {saved}: the copy the daemon wrote, or
+#: The notice ({file}: the file deleted or replaced, the database's path, its
+#: ``-wal`` or its ``-shm``; {path}: the database's path; {saved}: the copy the daemon wrote, or
 #: what to restore instead).
 LOST_TEXT: dict[str, dict[str, str]] = {
     "subject": {

@@ -25,22 +25,25 @@ __all__ = ["REUSE_SLACK", "gone_reason", "started_at"]
 REUSE_SLACK = timedelta(seconds=5)
 
 
-def gone_reason(host: str, pid: int, seen_at: datetime) -> str | None:
+def gone_reason(host: str, pid: int, seen_at: datetime, *, this_host: bool = False) -> str | None:
     """Why the process ``pid`` of ``host``, last heard of at ``seen_at``, is known
-    not to run any more (``"process 1234 is not running (killed?)"``); None when
-    it may run: another host's (this machine cannot tell), this process, alive."""
+    not to run any more (``"process 1234 is not running (killed?)"``; with
+    ``this_host``, ``"process 1234 of this host is …"``, for a line that also
+    lists other hosts' daemons); None when it may run: another host's (this
+    machine cannot tell), this process, alive."""
     if host != socket.gethostname() or pid <= 0 or pid == os.getpid():
         return None
+    process = f"process {pid} of this host" if this_host else f"process {pid}"
     try:
         os.kill(pid, 0)  # signal 0: nothing sent, only whether it exists
     except ProcessLookupError:
-        return f"process {pid} is not running (killed?)"
+        return f"{process} is not running (killed?)"
     except OSError:  # another user's process: it exists
         pass
     started = started_at(pid)
     if started is not None and started > seen_at + REUSE_SLACK:
         return (
-            f"process {pid} is not running (killed?); pid {pid} is another process now, "
+            f"{process} is not running (killed?); pid {pid} is another process now, "
             f"started {started:%Y-%m-%d %H:%M:%S} UTC"
         )
     return None

@@ -11,9 +11,11 @@ from sqlalchemy.orm import Session
 from watchtower.storage.queries import FINISHED
 from watchtower.storage.tables import OUTBOX_STATUSES, ItemRow, OutboxRow, SourceRow
 
-__all__ = ["forget_removed_sources"]
+__all__ = ["NAMES_SHOWN", "forget_removed_sources", "shown_names"]
 
 _CHUNK = 500  # ids per DELETE: well under any backend's bound-parameter limit
+#: Names a log line lists at most: a config change may have removed hundreds.
+NAMES_SHOWN = 10
 
 # Sources an unsent notification still needs an item of. From the few unsent rows
 # (ix_outbox_due) to their items, not from each item to the outbox (no index there).
@@ -24,9 +26,12 @@ _BUSY = (
 )
 
 
-def forget_removed_sources(session: Session, before: datetime, configured: Collection[str]) -> int:
+def forget_removed_sources(
+    session: Session, before: datetime, configured: Collection[str]
+) -> list[str]:
     """Delete the sources ``configured`` does not name that were last polled (or
-    added) before ``before``, with their items; return how many.
+    added) before ``before``, with their items; return their names (sorted: the
+    cleanup's log line says which went).
 
     :func:`~watchtower.storage.queries.sync_sources` only disables a removed
     source, and retention keeps the items of its last listing (it keeps what a
@@ -52,13 +57,22 @@ def forget_removed_sources(session: Session, before: datetime, configured: Colle
     # Filtered here, not by a NOT IN of every configured name (there may be thousands).
     names = set(configured)
     gone = [source_id for source_id, name in candidates if name not in names]
-    deleted = 0
+    deleted: list[str] = []
     for at in range(0, len(gone), _CHUNK):
         # The conditions again, as another replica may have enabled it since the
         # select. Its items and their mentions go with it (ON DELETE CASCADE).
+        # RETURNING: the names of those that really went, not of the candidates.
         result = session.execute(
-            delete(SourceRow).where(SourceRow.id.in_(gone[at : at + _CHUNK]), *gone_now),
+            delete(SourceRow)
+            .where(SourceRow.id.in_(gone[at : at + _CHUNK]), *gone_now)
+            .returning(SourceRow.name),
             execution_options={"synchronize_session": False},
         )
-        deleted += int(getattr(result, "rowcount", 0))
-    return deleted
+        deleted.extend(result.scalars())
+    return sorted(deleted)
+
+
+def shown_names(names: list[str], limit: int = NAMES_SHOWN) -> str:
+    """``names`` for a log line, the first ``limit`` of them: ``"a, b (+3 more)"``."""
+    shown = ", ".join(names[:limit])
+    return f"{shown} (+{len(names) - limit} more)" if len(names) > limit else shown
