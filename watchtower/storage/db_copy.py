@@ -10,8 +10,9 @@ of the source and written in one transaction on the target: all or nothing. The
 rows go through the same column types the daemon uses, so datetimes stay
 timezone-aware UTC, JSON stays JSON and bytes stay bytes on either backend.
 
-On PostgreSQL, each serial sequence is then moved past the copied ids: the next
-row gets a fresh id, never one a copied row (or a Slack thread naming it) has.
+On PostgreSQL, each serial sequence is then moved past the copied ids, and on
+SQLite each ``AUTOINCREMENT`` counter past the source's: the next row gets a
+fresh id, never one a copied or pruned row (or a Slack thread naming it) had.
 """
 
 from __future__ import annotations
@@ -109,6 +110,9 @@ def copy_rows(
         if writing.dialect.name == "postgresql":
             for table in copied_tables():
                 _move_sequence(table, reading, writing)
+        else:
+            for table in copied_tables():
+                _move_sqlite_counter(table, reading, writing)
         differ = [c for c in copies if c.source != c.target]
         if differ:
             raise CopyFailed(
@@ -186,10 +190,31 @@ def _move_sequence(table: Table, reading: Connection, writing: Connection) -> No
     )
 
 
+def _move_sqlite_counter(table: Table, reading: Connection, writing: Connection) -> None:
+    """Set the target's ``AUTOINCREMENT`` counter of ``table`` past every id the
+    source gave out: the copy moved it to the highest id copied only, and a
+    pruned higher id (a Slack message's metadata may name it) must not come back."""
+    column = table.autoincrement_column
+    if column is None or not table.dialect_options["sqlite"]["autoincrement"]:
+        return  # a plain INTEGER PRIMARY KEY keeps no counter
+    highest = _source_counter(table, reading)
+    if highest == 0:
+        return
+    moved = writing.execute(
+        text("UPDATE sqlite_sequence SET seq = max(seq, :seq) WHERE name = :name"),
+        {"seq": highest, "name": table.name},
+    ).rowcount
+    if not moved:  # nothing copied into it: no counter yet
+        writing.execute(
+            text("INSERT INTO sqlite_sequence (name, seq) VALUES (:name, :seq)"),
+            {"seq": highest, "name": table.name},
+        )
+
+
 def _source_counter(table: Table, reading: Connection) -> int:
     """The highest id the source's own counter gave out, which may exceed the
     highest id left (pruned rows): 0 when it keeps none (SQLite without
-    ``AUTOINCREMENT`` reuses a pruned highest id itself)."""
+    ``AUTOINCREMENT`` reuses a pruned highest id itself, as before migration 0012)."""
     column = table.autoincrement_column
     assert column is not None
     if reading.dialect.name == "postgresql":
@@ -203,7 +228,11 @@ def _source_counter(table: Table, reading: Connection) -> int:
             text(f"SELECT last_value, is_called FROM {sequence}")  # a name PostgreSQL gave
         ).one()
         return int(last) if called else 0
-    if "sqlite_sequence" not in inspect(reading).get_table_names():
+    # Not through inspect(): SQLAlchemy leaves SQLite's own sqlite_* tables out.
+    counters = reading.execute(
+        text("SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'sqlite_sequence'")
+    ).scalar_one()
+    if not counters:  # no AUTOINCREMENT table yet
         return 0
     seq = reading.execute(
         text("SELECT seq FROM sqlite_sequence WHERE name = :name"), {"name": table.name}

@@ -276,11 +276,9 @@ _LATEST_LISTINGS = select(
     SOURCES.c.id, func.coalesce(_latest(_ITEMS.seen_at), _latest(_ITEMS.fetched_at))
 )
 _BEFORE = bindparam("b_before", type_=ITEMS.c.seen_at.type)
-# Items a notification still waiting refers to. One != per status, not NOT IN: an
+# Statuses of a notification still waiting. One != per status, not NOT IN: an
 # expanding IN cannot go in an executemany.
-_BUSY = select(OutboxRow.item_id).where(
-    *(OutboxRow.status != status for status in FINISHED), OutboxRow.item_id.is_not(None)
-)
+_WAITING = [OutboxRow.status != status for status in FINISHED]
 # A source's items last listed before b_before and not waiting in the outbox. Two
 # index seeks (ix_items_source_seen): with an OR the index would only narrow the source.
 _SOURCE = _ITEMS.source_id == bindparam("b_source")
@@ -292,7 +290,9 @@ _UNLISTED = (
     .subquery()
     .c.id
 )
-_GONE = select(_UNLISTED).where(_UNLISTED.not_in(_BUSY))
+# Each candidate's notifications looked up by ix_outbox_item (migration 0012): a
+# NOT IN over the outbox's waiting rows scanned the whole outbox per source.
+_GONE = select(_UNLISTED).where(~exists().where(OutboxRow.item_id == _UNLISTED, *_WAITING))
 _DELETE_MENTIONS = delete(MENTIONS).where(MENTIONS.c.item_id.in_(_GONE))
 _DELETE_ITEMS = delete(ITEMS).where(_ITEMS.id.in_(_GONE))
 
@@ -335,9 +335,9 @@ def cleanup(
     before that listing are gone from it. Items that a notification still
     waiting in the outbox refers to are kept.
 
-    A story's thread parent goes with it because SQLite gives a pruned story's
-    id again (``INTEGER PRIMARY KEY``, no ``AUTOINCREMENT``): the new story would
-    reply under, and edit, the old story's Slack message.
+    A story's thread parent goes with it: nothing replies under it again (and
+    before migration 0012 SQLite gave a pruned story's id again, so a new story
+    would have replied under, and edited, the old story's Slack message).
     """
     outbox = session.execute(
         delete(OutboxRow).where(OutboxRow.status.in_(FINISHED), OutboxRow.created_at < before)

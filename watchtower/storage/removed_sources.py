@@ -18,7 +18,7 @@ _CHUNK = 500  # ids per DELETE: well under any backend's bound-parameter limit
 NAMES_SHOWN = 10
 
 # Sources an unsent notification still needs an item of. From the few unsent rows
-# (ix_outbox_due) to their items, not from each item to the outbox (no index there).
+# (ix_outbox_due) to their items, not from each item to the outbox.
 _BUSY = (
     select(ItemRow.source_id)
     .join(OutboxRow, OutboxRow.item_id == ItemRow.id)

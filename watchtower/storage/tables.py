@@ -144,6 +144,10 @@ class StoryRow(Base):
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
     last_seen_at: Mapped[datetime] = mapped_column(UtcDateTime)
 
+    # AUTOINCREMENT on SQLite (migration 0012): a pruned story's id is never given
+    # again, so a Slack thread row naming it never names a new story.
+    __table_args__ = ({"sqlite_autoincrement": True},)
+
 
 class MentionRow(Base):
     """A brand found in an item, and the rule that claimed it (empty: default route)."""
@@ -199,6 +203,14 @@ class OutboxRow(Base):
         UniqueConstraint("dedup_key", "target", name="uq_outbox_key_target"),
         Index("ix_outbox_due", "status", "next_attempt_at"),
         Index("ix_outbox_held", "status", "hold_until"),
+        # Migration 0012: retention's item deletes find the rows to set to NULL,
+        # and the targets the outbox holds are read one probe each.
+        Index("ix_outbox_item", "item_id"),
+        Index("ix_outbox_target", "target", "status"),
+        # AUTOINCREMENT on SQLite (0012): a pruned row's id is never given again,
+        # so a thread row, a feedback row or a Slack message's metadata naming it
+        # never names a new notification.
+        {"sqlite_autoincrement": True},
     )
 
 
