@@ -20,7 +20,10 @@ If-None-Match for the conditional case) through one ``httpx.Client`` from a
 100-thread pool, bodies read and dropped. Wall time: target poll <= 1.5x floor
 (``ratio`` = floor/poll, ok when >= 1/1.5). CPU: process CPU time of the poll
 over the feed count, target <= 2 ms per feed (baseline: the floor's CPU per feed).
-Run: ``python benchmarks/poll.py [--quick]`` (``--quick``: 200 feeds). With
+Run: ``python benchmarks/poll.py [--quick] [--profile FILE]`` (``--quick``: 200 feeds;
+``--profile``: after the measured rounds, one more first poll with each poll thread
+under cProfile counting thread CPU time, the stats written to FILE for ``pstats``
+and the top of them printed on stderr; the JSON lines are those of a run without it). With
 ``WATCHTOWER_BENCH_DATABASE_URL=postgresql://…`` the poll runs on PostgreSQL instead,
 in a fresh schema per round (the default connection pool against 100 poll threads).
 """
@@ -28,12 +31,16 @@ in a fresh schema per round (the default connection pool against 100 poll thread
 from __future__ import annotations
 
 import asyncio
+import cProfile
 import multiprocessing
 import multiprocessing.connection
 import os
+import pstats
 import random
 import socket
+import sys
 import tempfile
+import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -269,7 +276,57 @@ def check(case: str, stats: object, feeds: int) -> None:
         raise RuntimeError("first poll found no mention")
 
 
+def profile_target() -> Path | None:
+    """``--profile FILE`` taken out of ``sys.argv`` (the shared parser knows only ``--quick``)."""
+    if "--profile" not in sys.argv:
+        return None
+    at = sys.argv.index("--profile")
+    if at + 1 >= len(sys.argv):
+        raise SystemExit("--profile needs a file name")
+    target = Path(sys.argv[at + 1])
+    del sys.argv[at : at + 2]
+    return target
+
+
+def profiled_first_poll(urls: list[str], workdir: Path, target: Path) -> None:
+    """One more first poll, every thread it starts (the poll workers, made at the
+    first poll of an app) and the calling one profiled by thread CPU time;
+    cProfile follows one thread, so each gets its own profiler, merged at the end."""
+    config = workdir / "watchtower.toml"
+    for path in workdir.glob("watchtower.db*"):
+        path.unlink()
+    config.write_text(config_text(fresh_database(workdir), urls), encoding="utf-8")
+    app = App(parse_config(config.read_text(encoding="utf-8"), config))
+    profiles: list[cProfile.Profile] = []
+
+    def start(*_: object) -> None:  # the first event of a new thread: hand it its profiler
+        profiler = cProfile.Profile(time.thread_time_ns, 1e-9)
+        profiles.append(profiler)
+        profiler.enable()
+
+    try:
+        app.start()
+        floor(urls, conditional=False)  # the same warm-up as a measured round
+        threading.setprofile(start)
+        caller = cProfile.Profile(time.thread_time_ns, 1e-9)
+        caller.enable()
+        try:
+            check("first", app.poller.poll(all_sources=True), len(urls))
+        finally:
+            caller.disable()
+            threading.setprofile(None)
+    finally:
+        app.close()  # the workers end: their profilers are read once they are idle
+    stats = pstats.Stats(caller, stream=sys.stderr)
+    for profiler in profiles:
+        stats.add(profiler)
+    stats.dump_stats(target)
+    print(f"profile of one first poll (thread CPU time) written to {target}", file=sys.stderr)
+    stats.sort_stats("cumulative").print_stats(40)
+
+
 def main() -> None:
+    target = profile_target()
     args = parse_args(__doc__.splitlines()[0] if __doc__ else BENCH)
     feeds = 200 if args.quick else 1_000
     hosts = min(MAX_HOSTS, feeds)
@@ -298,6 +355,8 @@ def main() -> None:
                             min(old[3], result[3]),
                         )
                     )
+            if target is not None:
+                profiled_first_poll(urls, Path(tmp), target)
         for case in ("first", "conditional"):
             floor_wall, floor_cpu, wall, cpu = best[case]
             report(
