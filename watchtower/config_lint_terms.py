@@ -188,17 +188,19 @@ def fuzzy_without_effect(path: str, config: Config, lines: Lines) -> list[Config
 
 
 def fuzzy_everyday_typos(path: str, config: Config, lines: Lines) -> list[ConfigProblem]:
-    """Terms whose typos under the brand's ``fuzzy`` include everyday words or common
-    first names (``orage``, ``grange`` for ``Orange``; ``Renaud`` for ``Renault``):
+    """Terms whose typos under the brand's ``fuzzy`` include everyday words, common
+    first names or well-known places (``orage``, ``grange`` for ``Orange``;
+    ``Renaud`` for ``Renault``; ``Thames`` for ``Thales``):
     the matcher leaves those out, since a text using them is no mention, so a
     typo spelt like one of them is missed too. Named so that the editor knows
-    which words fuzzy does not catch, and why "orage" is no mention."""
+    which words fuzzy does not catch, and why "orage" is no mention. A brand with
+    ``allow_everyday_words = true`` keeps them (none is left out): no warning."""
     from watchtower.pipeline.match.automaton import Pattern, everyday_typos
     from watchtower.pipeline.match.query import QuerySyntaxError, parse_term
 
     warnings = []
     for index, brand in enumerate(config.brands):
-        if not brand.fuzzy:
+        if not brand.fuzzy or brand.allow_everyday_words:
             continue
         for position, text in enumerate(brand.terms):
             try:
@@ -212,9 +214,10 @@ def fuzzy_everyday_typos(path: str, config: Config, lines: Lines) -> list[Config
             shown = ", ".join(repr(w) for w in left_out[:_SHOWN])
             more = f" and {len(left_out) - _SHOWN} more" if len(left_out) > _SHOWN else ""
             message = (
-                f"fuzzy = {brand.fuzzy} would take everyday words and first names for typos "
-                f"of {text!r}: {shown}{more}; they are left out (a text using them is no "
-                f"mention), so a typo spelt like one of them is missed too "
+                f"fuzzy = {brand.fuzzy} would take everyday words, first names and places "
+                f"for typos of {text!r}: {shown}{more}; they are left out (a text using them is no "
+                f"mention), so a typo spelt like one of them is missed too; "
+                f"allow_everyday_words = true keeps them all "
                 f'(docs/queries.md, "Matching: case, accents, French")'
             )
             loc = ("brands", index, "terms", position)

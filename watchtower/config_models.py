@@ -181,7 +181,9 @@ class BrandConfig(_Strict):
         default=False,
         description="Every mention of a term that is an everyday word ('Orange', 'Printemps') "
         "or a common first name ('Alan', 'Lydia') is wanted, fruit, seasons and namesakes "
-        "included: `watchtower check` no longer warns about it.",
+        "included: `watchtower check` no longer warns about it. With `fuzzy`, the typos "
+        "that are everyday words, first names or places ('orage' for 'Orange') are "
+        "mentions too.",
     )
     notify: list[Target] = Field(
         default_factory=list,

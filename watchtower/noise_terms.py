@@ -186,7 +186,9 @@ def _fires(
 
         def brand_with(terms: Iterable[str]) -> Callable[[Mention], bool]:
             changed = brand_excluding(brand, terms)
-            matcher = Matcher([changed], [], sources=loaded.sources)
+            matcher = Matcher(
+                [changed], [], sources=loaded.sources, language=config.watchtower.language
+            )
             return lambda m: any(x.brand == name for x in matcher.match(m.item, m.source))
 
         return brand_with
@@ -196,7 +198,9 @@ def _fires(
 
     def rule_with(terms: Iterable[str]) -> Callable[[Mention], bool]:
         changed = rule_excluding(rule, terms)
-        matcher = Matcher(config.brands, [changed], sources=loaded.sources)
+        matcher = Matcher(
+            config.brands, [changed], sources=loaded.sources, language=config.watchtower.language
+        )
         return lambda m: any(x.rule == name for x in matcher.match(m.item, m.source))
 
     return rule_with

@@ -116,7 +116,12 @@ def _run(args: argparse.Namespace, out: TextIO) -> int:
         )
     # As the daemon builds it (app.py): a source's ``brands`` mark every item of
     # that source as mentioning them, whether it names them or not.
-    matcher = Matcher(loaded.config.brands, [rule], sources=loaded.sources)
+    matcher = Matcher(
+        loaded.config.brands,
+        [rule],
+        sources=loaded.sources,
+        language=loaded.config.watchtower.language,
+    )
     print(f"rule {rule.name!r}: " + (f"query {rule.query}" if rule.query else "no query"), file=out)
     for warning in query_warnings(rule.query or ""):
         print(f"warning: {warning}", file=out)

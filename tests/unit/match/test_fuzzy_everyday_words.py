@@ -83,8 +83,9 @@ def test_check_names_the_everyday_words_fuzzy_leaves_out(
     assert main(["check", "--config", str(config)]) == 0
     warnings = [line for line in capsys.readouterr().err.splitlines() if "fuzzy" in line]
     assert warnings == [
-        f"warning: {config}:5: brands[0].terms[0]: fuzzy = 1 would take everyday words and "
-        "first names for typos of 'Orange': 'frange', 'grange', 'orage', 'oranges', 'range'; "
-        "they are left out (a text using them is no mention), so a typo spelt like one of "
-        'them is missed too (docs/queries.md, "Matching: case, accents, French")'
+        f"warning: {config}:5: brands[0].terms[0]: fuzzy = 1 would take everyday words, "
+        "first names and places for typos of 'Orange': 'frange', 'grange', 'orage', "
+        "'oranges', 'range'; they are left out (a text using them is no mention), so a "
+        "typo spelt like one of them is missed too; allow_everyday_words = true keeps them all "
+        '(docs/queries.md, "Matching: case, accents, French")'
     ]

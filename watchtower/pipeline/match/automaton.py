@@ -24,10 +24,13 @@ is needed afterwards:
   within one edit); each such candidate is confirmed by one rapidfuzz
   Damerau-Levenshtein call on that word only.
 
-A typo variant that is itself an everyday word or a common first name
-(:func:`~watchtower.common_words.ordinary_words`: ``orage`` and ``grange`` for
-``Orange``, ``Renaud`` for ``Renault``) is not kept: it is another word, not a
-typo. :func:`everyday_typos` names them, for ``watchtower check``.
+A typo variant that is itself an everyday word, a common first name or a
+well-known place (:func:`~watchtower.common_words.ordinary_words`: ``orage``
+and ``grange`` for ``Orange``, ``Renaud`` for ``Renault``, ``Thames`` for
+``Thales``) is not kept: it is another word, not a
+typo. :func:`everyday_typos` names them, for ``watchtower check``. A brand with
+``allow_everyday_words = true`` wants every such word as a mention: its
+patterns (:attr:`Pattern.keep_words`) keep those variants.
 """
 
 from __future__ import annotations
@@ -56,7 +59,9 @@ class Pattern:
     ``inner_prefixes``: indices of the other words that are prefixes too
     (``(0,)`` for ``"carte* bloqu*"``); ``contractions``: a first word ``le``
     or ``les`` also matches its :data:`CONTRACTIONS` (brand terms and exclusions;
-    a query says what it means).
+    a query says what it means); ``keep_words``: fuzzy typo variants that are
+    :func:`~watchtower.common_words.ordinary_words` are kept too
+    (``allow_everyday_words``).
     """
 
     words: tuple[str, ...]
@@ -64,6 +69,7 @@ class Pattern:
     fuzzy: int = 0
     inner_prefixes: tuple[int, ...] = ()
     contractions: bool = False
+    keep_words: bool = False
 
     @property
     def term(self) -> str:
@@ -194,13 +200,13 @@ class Automaton:
             open_end = pattern.prefix and index == last
             self._anchors.add(f" {pattern.words[index]}" + ("" if open_end else " "))
         word = pattern.fuzzy_word
-        if word is not None and not self._ordinary:
+        if word is not None and not pattern.keep_words and not self._ordinary:
             from watchtower.common_words import ordinary_words
 
             self._ordinary = ordinary_words()
         if word is not None and pattern.fuzzy == 1:
             for variant in edits1(word):
-                if variant == word or variant not in self._ordinary:
+                if variant == word or pattern.keep_words or variant not in self._ordinary:
                     self._key(f" {variant} ", pid, confirm=False)
         elif word is not None:
             half = len(word) // 2
@@ -269,7 +275,7 @@ class Automaton:
                 word_end = text.find(" ", end - 1 if text[end - 1] == " " else end)
                 word = text[word_start:word_end]
             target = pattern.words[0]
-            if word != target and word in self._ordinary:
+            if word != target and not pattern.keep_words and word in self._ordinary:
                 continue  # "renaud" is a name, not a typo of "renault"
             if DamerauLevenshtein.distance(word, target, score_cutoff=pattern.fuzzy) <= (
                 pattern.fuzzy

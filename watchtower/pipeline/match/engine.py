@@ -67,9 +67,10 @@ class Trace:
     stopped: tuple[Stopped, ...] = ()
 
 
-def _patterns(texts: Sequence[str], fuzzy: int = 0) -> list[Pattern]:
+def _patterns(texts: Sequence[str], fuzzy: int = 0, keep_words: bool = False) -> list[Pattern]:
     """Brand terms and exclusions as patterns (``acme*``, ``"carte* bloqu*"`` allowed,
-    like in queries; ``fuzzy`` applies to single words only, see :class:`Pattern`;
+    like in queries; ``fuzzy`` applies to single words only, see :class:`Pattern`,
+    and ``keep_words`` keeps its typo variants that are everyday words;
     a leading ``le``/``les`` also matches its contracted forms ``au``/``du``,
     ``aux``/``des``: "un article du Figaro" names ``Le Figaro``).
 
@@ -83,17 +84,22 @@ def _patterns(texts: Sequence[str], fuzzy: int = 0) -> list[Pattern]:
         except QuerySyntaxError:
             words = normalise_term(text.replace("*", " "))
             if words:
-                out.append(Pattern(words, False, fuzzy, contractions=True))
+                out.append(Pattern(words, False, fuzzy, contractions=True, keep_words=keep_words))
             continue
-        out.append(Pattern(term.words, term.prefix, fuzzy, term.inner_prefixes, True))
+        out.append(Pattern(term.words, term.prefix, fuzzy, term.inner_prefixes, True, keep_words))
     return out
+
+
+def _terms(brand: BrandConfig) -> list[Pattern]:
+    """``brand``'s ``terms`` as patterns, with its ``fuzzy`` and ``allow_everyday_words``."""
+    return _patterns(brand.terms, brand.fuzzy, brand.allow_everyday_words)
 
 
 def _cased(brand: BrandConfig, automaton: Automaton) -> dict[int, tuple[str, ...]]:
     """``brand``'s ``match_case`` terms as (pattern id, the ways it is written:
     ``BA`` and ``Ba`` are one pattern), leaving out a pattern its ``terms``
     already match in any case."""
-    plain = {automaton.id(p) for p in _patterns(brand.terms, brand.fuzzy)}
+    plain = {automaton.id(p) for p in _terms(brand)}
     cased: dict[int, tuple[str, ...]] = {}
     for text in brand.match_case:
         for pattern in _patterns([text]):
@@ -128,7 +134,12 @@ class Matcher:
     """Brands and rules compiled once per configuration.
 
     ``detect_language`` is called (once per item, only when a ``lang:`` clause
-    has to be evaluated and the item has no ``lang``).
+    has to be evaluated and the item has no ``lang``). ``language``
+    (``[watchtower] language``) is the language ``lang:`` reads for an item
+    whose language is neither declared nor detected ("Nul. Injoignable." is
+    too short to tell): a team's short reviews are mostly in its own language,
+    and a ``lang:fr`` rule should not miss them. ``None``: such an item
+    matches no ``lang:`` clause.
     """
 
     def __init__(
@@ -138,15 +149,17 @@ class Matcher:
         *,
         sources: Sequence[SourceSettings] = (),
         detect_language: Callable[[Item], str | None] | None = None,
+        language: str | None = None,
     ) -> None:
         if detect_language is None:
             from watchtower.lang import detect_item
 
             detect_language = detect_item
         self._detect = detect_language
+        self._language = language
         brand_patterns: list[Pattern] = []
         for b in brands:
-            brand_patterns += _patterns(b.terms, b.fuzzy) + _patterns(b.exclude)
+            brand_patterns += _terms(b) + _patterns(b.exclude)
             brand_patterns += _patterns(b.match_case)
         self._brand_automaton = Automaton(brand_patterns, prefilter=True)
         ba = self._brand_automaton
@@ -154,7 +167,7 @@ class Matcher:
             _Brand(
                 b.name,
                 normalise(b.name),
-                tuple(dict.fromkeys(ba.id(p) for p in _patterns(b.terms, b.fuzzy))),
+                tuple(dict.fromkeys(ba.id(p) for p in _terms(b))),
                 tuple(ba.id(p) for p in _patterns(b.exclude)),
                 _cased(b, ba),
             )
@@ -269,7 +282,9 @@ class Matcher:
         implied = self._implied.get(source, ())
         if not implied and not self._brand_automaton.maybe(normalise_quick(joined)):
             return []  # the path of almost every item
-        ctx = ItemContext(item, source, self._detect, (title, text), normalise(joined))
+        ctx = ItemContext(
+            item, source, self._detect, (title, text), normalise(joined), self._language
+        )
         found = self._brand_automaton.scan(ctx.text)
         # Only the brands whose terms were found: a loop over all of them would
         # cost more than the scan with thousands of brands.

@@ -51,6 +51,7 @@ class ItemContext:
         "_spaces",
         "_spans",
         "_text_first",
+        "_unknown_lang",
         "fields",
         "item",
         "rule_hits",
@@ -66,6 +67,7 @@ class ItemContext:
         detect: Callable[[Item], str | None],
         fields: tuple[str, str],
         normalised: str,
+        unknown_lang: str | None = None,
     ) -> None:
         self.item = item
         self.source = source
@@ -76,6 +78,8 @@ class ItemContext:
         self._detect = detect
         self._lang: str | None = None
         self._lang_done = False
+        # What ``lang:`` reads for an item whose language nobody can tell.
+        self._unknown_lang = unknown_lang
         self._spans: dict[str, list[tuple[int, int]]] = {}
         self._spaces: list[int] | None = None
         self._text_first = 0
@@ -103,6 +107,13 @@ class ItemContext:
             self._lang = self.item.lang or self._detect(self.item)
             self._lang_done = True
         return self._lang
+
+    @property
+    def rule_lang(self) -> str | None:
+        """The language ``lang:`` compares with: :attr:`lang`, or when neither the
+        item nor detection can tell (a review of a few words), the configured
+        language the matcher was given."""
+        return self.lang or self._unknown_lang
 
     def hit(self, term: str, start: int, end: int, nwords: int, clause: str) -> Hit:
         """A :class:`Hit` with the surface form of the words at ``[start, end)``."""
@@ -192,7 +203,7 @@ class Evaluator:
 
     def meta(self, node: Meta) -> bool:
         if node.name == "lang":
-            return lang_matches(node.value, self.ctx.lang)
+            return lang_matches(node.value, self.ctx.rule_lang)
         value = normalise(node.value)
         if node.name == "brand":
             return value == self.brand_key

@@ -9,7 +9,14 @@ from __future__ import annotations
 import re
 import unicodedata
 
-from watchtower.pipeline.match.query import MAX_QUERY_LENGTH, MINUS_SIGNS, _lex, _Tok
+from watchtower.pipeline.match.query import (
+    _RATING,
+    _RATING_OPS,
+    MAX_QUERY_LENGTH,
+    MINUS_SIGNS,
+    _lex,
+    _Tok,
+)
 
 __all__ = ["query_warnings"]
 
@@ -26,6 +33,8 @@ _LOWER_OPERATORS = {
 }
 _COMMA = re.compile(r"(?<!\d),|,(?!\d)")  # not a decimal comma (2,5)
 _LANG_CODE = re.compile(r"[A-Za-z]{2,3}(?:[-_][A-Za-z0-9]{1,8})*")
+#: The scale every adapter brings a rating to (``adapters/_review_ratings.py``).
+RATING_MAX = 5
 
 
 def query_warnings(text: str) -> list[str]:
@@ -33,7 +42,9 @@ def query_warnings(text: str) -> list[str]:
 
     French operators (``OU``, ``ET``, ``SAUF``), English ones not in capitals
     (``and``, ``or``, ``not``), commas and a dash that is no minus (``—word``,
-    an em dash) are read as words, and ``lang:`` wants a language code. They
+    an em dash) are read as words, ``lang:`` wants a language code, and a
+    ``rating:`` bound outside 0..5 or a comparison always true or false on that
+    scale (``rating:<=6``, ``rating:<=5``, ``rating:>5``) is probably a slip. They
     are not errors: a query may really look for the word "ou". Works on queries
     that do not parse too (on their tokens); the messages start with the
     column, like :class:`QuerySyntaxError`.
@@ -51,6 +62,11 @@ def query_warnings(text: str) -> list[str]:
                     f"column {tok.column}: lang:{tok.text} is never true; "
                     "expected a language code such as lang:fr or lang:fr-CA"
                 )
+            continue
+        if field is not None and field.text == "rating:" and tok.kind == "word":
+            warning = _rating_warning(tok.text)
+            if warning:
+                out.append(f"column {tok.column}: {warning}")
             continue
         # A name or a rating ("rating:<=2,5") is not a word of the text; title:OU is.
         if tok.kind != "word" or (field is not None and field.text not in ("title:", "text:")):
@@ -76,6 +92,34 @@ def query_warnings(text: str) -> list[str]:
             comma_seen = True  # once is enough to explain
             out.append(_comma_warning(tokens, i, comma.start()))
     return out
+
+
+def _rating_warning(text: str) -> str:
+    """What is wrong with the comparison ``text`` of ``rating:`` (``<=6``) on the
+    0..5 scale, or "" (also for one that does not parse: that is an error)."""
+    m = _RATING.match(text)
+    if not m:
+        return ""
+    op = _RATING_OPS.get(m.group(1), m.group(1) or "=")
+    value = float(m.group(2).replace(",", "."))
+    # Over [0, RATING_MAX]: does every rating satisfy it, or none? (No bound is negative.)
+    always = {"<=": value >= RATING_MAX, "<": value > RATING_MAX, ">=": value <= 0}
+    never = {"<": value <= 0, ">=": value > RATING_MAX, ">": value >= RATING_MAX}
+    never["="] = value > RATING_MAX
+    every = "true of every rated review"
+    if value > RATING_MAX:
+        outcome = "it is never true"
+        if always.get(op):
+            outcome = f"it is {every} (it only needs a rating)"
+        return (
+            f"rating:{text} compares with {value:g}, outside the 0 to {RATING_MAX} scale "
+            f"ratings are read on; {outcome}"
+        )
+    if always.get(op):
+        return f"rating:{text} is {every}, ratings being 0 to {RATING_MAX} (it only needs a rating)"
+    if never.get(op):
+        return f"rating:{text} is never true, ratings being 0 to {RATING_MAX}"
+    return ""
 
 
 def _leading_dash(word: str) -> str:
