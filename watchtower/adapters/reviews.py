@@ -13,7 +13,8 @@ Two shapes are read, chosen by what the URL returns:
   A review's relative ``url`` resolves against the page's ``<base href>``.
 * an Apple App Store customer-review feed
   (``https://itunes.apple.com/{cc}/rss/customerreviews/id={app}/sortBy=mostRecent/json``
-  or ``…/xml``): rating, author, title, body, date and app version.
+  or ``…/xml``): rating, author, title, body, date, app version, and the language of its
+  store when too short to detect (see _appstore).
 
 Ratings are scaled to 0–5 when a page declares another ``bestRating``, so a
 ``rating:<=2`` rule means the same everywhere; the raw value stays in ``extra``

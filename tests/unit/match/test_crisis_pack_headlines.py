@@ -185,12 +185,25 @@ def test_crisis_fr_job_cuts_told_with_a_pronoun_or_a_passive(text: str, pages: b
         ("crisis-en", "Acmé: no layoffs planned this year, CEO says", False),
         ("crisis-en", "Acmé rules out job cuts despite weak sales", False),
         ("crisis-en", "No data breach at Acmé, the audit confirms", False),
+        # "fuite de données" as "no data breach": the noun, and "données
+        # fuitées", which reads "fuite" once accents are ignored.
+        ("crisis-fr", "Audit annuel : aucune fuite de données constatée chez Acmé", False),
+        ("crisis-fr", "Pas de fuite de données selon Acmé", False),
+        ("crisis-fr", "Il n'y a pas eu de fuite de données chez Acmé, confirme l'audit", False),
+        ("crisis-fr", "Acmé : ni fuite de données ni incident, selon l'enquête interne", False),
         # …and only its own clause: the job cuts next to it still page.
         ("crisis-fr", "Acmé supprime 500 postes mais promet zéro licenciement sec", True),
         ("crisis-fr", "Pas de licenciements secs chez Acmé, mais 300 départs volontaires", True),
         ("crisis-en", "Acmé won't cut jobs in the UK but will axe 500 roles in Germany", True),
+        ("crisis-fr", "Aucune fuite de données chez Acmé, mais 3 000 mots de passe volés", True),
+        # A negation elsewhere, or "sans" after the leak, negates no leak.
+        ("crisis-fr", "Fuite de données chez Acmé : aucune donnée bancaire concernée", True),
+        ("crisis-fr", "Acmé n'a pas prévenu ses clients de la fuite de données", True),
+        ("crisis-fr", "Une fuite sans précédent de données clients chez Acmé", True),
+        ("crisis-fr", "Données fuitées : 2 millions de clients Acmé sur un forum", True),
         # A denial is no negation: the rumour is out, and it pages.
         ("crisis-fr", "Acmé dément tout plan social", True),
+        ("crisis-fr", "Acmé dément toute fuite de données", True),
         ("crisis-en", "Acmé CEO denies layoffs rumours", True),
     ],
 )

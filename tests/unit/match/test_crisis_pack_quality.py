@@ -169,15 +169,19 @@ FR_ACCEPTED: dict[str, tuple[str, str]] = {
         "none",
         "critical",
     ),
-    # A negation right before the words ("aucun plan social", "pas de
-    # licenciements") drops its clause, but "fuite* de données" is a term of the
-    # vocabulary @crisis_fr, which users' queries rely on (test_rulepacks.py), so
-    # "aucune fuite de données" still pages; "Acmé dément toute fuite de
-    # données" is a rumour to answer (critical) either way.
-    "Audit annuel : aucune fuite de données constatée chez Acmé": ("none", "critical"),
+    # A negation right before the words ("aucun plan social", "aucune fuite de
+    # données") drops its clause; "n'est pas concernée par la fuite" is no
+    # negation of the leak but a statement about it, next to a denial
+    # ("Acmé dément toute fuite de données", a rumour to answer, critical).
     "Acmé n'est pas concernée par la fuite de données de Free, assure la banque": (
         "none",
         "critical",
+    ),
+    # NOT reads the whole item: the same words negated once and stated once
+    # are missed (as "pas de plan social en France, un plan social en Espagne").
+    "Pas de fuite de données chez Acmé, mais une fuite de données chez sa filiale": (
+        "critical",
+        "none",
     ),
     "Acmé est-elle une arnaque ? Mon avis après 2 ans : pas du tout !": ("none", "critical"),
     # Titles, and crises of others that name the brand.
@@ -210,7 +214,16 @@ def test_the_french_set_is_large_and_balanced(fr: tuple[list[Row], dict[str, str
 def test_crisis_fr_precision_and_recall(fr: tuple[list[Row], dict[str, str]]) -> None:
     rows, got = fr
     scores = report("crisis-fr", rows, got)
-    # Measured on 350 texts (48 holdout): critical 0.912 / 0.957, service 1.0 / 0.933.
+    # Measured on 358 texts (48 holdout): critical 0.919 / 0.952, service 1.0 / 0.933.
+    # The 8 texts added when "fuite de données" moved from @crisis_fr into the
+    # query with its negations ("aucune fuite de données", "pas de fuite de
+    # données selon Acmé", "il n'y a pas eu de fuite"; leaks told with a
+    # negation elsewhere, "une fuite sans précédent"): the pack before that
+    # change scored critical 0.899 / 0.958 on the 358 (0.917 / 0.957 after it on
+    # the 350 before them). The one recall lost is an item that negates the
+    # words once and states them once.
+    # Before that, measured on 350 texts (48 holdout): critical 0.912 / 0.957,
+    # service 1.0 / 0.933.
     # The 30 texts added for the jobs, negation and accusation review (job cuts
     # named by "en supprimera" or "dont … seront supprimés", "licencie 200
     # salariés", "départs volontaires", "emplois menacés", "accusée de",
@@ -230,7 +243,7 @@ def test_crisis_fr_precision_and_recall(fr: tuple[list[Row], dict[str, str]]) ->
     # 1.0 / 0.500 (the old pack: 0.500 / 0.273 and 0 / 0). Expect such figures,
     # not the tuned ones, on mentions nobody has read yet.
     assert scores["critical"].recall >= 0.95
-    assert scores["critical"].precision >= 0.91
+    assert scores["critical"].precision >= 0.915
     assert scores["service"].recall >= 0.93
     assert scores["service"].precision >= 0.98
 
