@@ -17,9 +17,9 @@ import json
 import logging
 import os
 import sys
-from datetime import datetime, timedelta
+from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import TYPE_CHECKING, Any
 
 import sqlalchemy.exc
 
@@ -30,6 +30,7 @@ from watchtower.cli_db_files import (
     cmd_db_restore,
     cmd_db_vacuum,
 )
+from watchtower.daemon_census import Daemons, daemons_of
 from watchtower.errors import ConfigError, SchemaMismatch
 from watchtower.logs import kv
 from watchtower.status_daemons import daemon_liveness
@@ -44,10 +45,9 @@ from watchtower.status_text import (
 
 if TYPE_CHECKING:
     from watchtower.config import LoadedConfig
-    from watchtower.storage.db import Database
 
-# The report and its text moved to status_report and status_text; these names
-# stay importable from here for watchtower.progress.
+# The report and its text moved to status_report and status_text, the census of
+# the daemons to daemon_census; these names stay importable from here.
 __all__ = [
     "Daemons",
     "add_file_commands",
@@ -66,7 +66,6 @@ __all__ = [
     "nobody_polling",
     "refused_config_database",
     "render_report",
-    "running_daemons",
     "shown_sources",
     "status_report",
     "target_lines",
@@ -292,14 +291,7 @@ def cmd_db_downgrade(args: argparse.Namespace) -> int:
         print(f"database is already at schema {current}")
         return 0
     if found.running:  # step 1 of the way back (README: Upgrades and rollbacks)
-        print(
-            f"{len(found.running)} watchtower daemon(s) still run on this database "
-            f"({'; '.join([*found.running, *found.gone])}): stop every one first "
-            "(systemctl stop watchtower), or it fails on the older schema; a daemon of "
-            "another host killed without stopping shows as running for a few minutes "
-            "after its last heartbeat: wait, or pass --force",
-            file=sys.stderr,
-        )
+        print(found.refusal("this database", "it fails on the older schema"), file=sys.stderr)
         return EXIT_FAILURE
     for gone in found.gone:  # why the way is free although a heartbeat is recent
         print(gone)
@@ -313,65 +305,6 @@ def cmd_db_downgrade(args: argparse.Namespace) -> int:
         f"watchtower whose latest schema is {args.revision}, then start the service"
     )
     return 0
-
-
-class Daemons(NamedTuple):
-    """What the heartbeats say of the daemons on a database (:func:`daemons_of`)."""
-
-    #: Those that run (``host pid N, last heartbeat Xs ago``).
-    running: list[str]
-    #: Those whose heartbeat is recent but whose process this host knows is gone
-    #: (killed): not counted, each saying so.
-    gone: list[str]
-
-
-def running_daemons(db: Database, revision: str) -> list[str]:
-    """The daemons whose heartbeat says they run now (``host pid N, last heartbeat
-    Xs ago``), but for those of this host known gone (:func:`daemons_of`)."""
-    return daemons_of(db, revision).running
-
-
-def daemons_of(db: Database, revision: str) -> Daemons:
-    """The daemons whose heartbeat says they run now: a downgrade or a restore
-    under a running daemon leaves it writing columns, or a file, that are gone.
-
-    A daemon killed (``kill -9``, an OOM kill) looks alive until its heartbeat
-    goes stale, minutes later; one of this host whose process is provably gone
-    (:func:`watchtower.local_process.gone_reason`) is not counted, as ``status``
-    says ``gone``. On PostgreSQL a process holding its liveness lock runs,
-    whatever this host sees of its pid (another container's, with the same
-    host name). Other hosts' daemons: their heartbeat alone tells."""
-    from watchtower.app import utcnow
-    from watchtower.heartbeat import instance_state
-    from watchtower.local_process import gone_reason
-    from watchtower.storage.daemons import daemon_rows
-    from watchtower.storage.db import revisions
-    from watchtower.storage.liveness import held_keys, lock_key
-
-    if revisions().index(revision) < revisions().index("0006"):  # no heartbeats before
-        return Daemons([], [])
-    now = utcnow()
-    put_off = revisions().index(revision) >= revisions().index("0010")  # its column since
-    with db.session() as session:
-        rows = daemon_rows(session, put_off=put_off)
-        postgresql = session.get_bind().dialect.name == "postgresql"
-        held = held_keys(session) if postgresql and rows else set()
-    found = Daemons([], [])
-    for row in rows:
-        if row.mode == "once" or instance_state(row, now) != "running":
-            continue
-        locked = lock_key(row.id) in held
-        gone = None if locked else gone_reason(row.host, row.pid, row.seen_at, this_host=True)
-        if gone is not None:
-            found.gone.append(f"{gone}; not counted")
-        else:
-            seen = _seconds(now - row.seen_at)
-            found.running.append(f"{row.host} pid {row.pid}, last heartbeat {seen}s ago")
-    return found
-
-
-def _seconds(delta: timedelta) -> int:
-    return max(0, int(delta.total_seconds()))
 
 
 def no_database_hint(args: argparse.Namespace) -> str:

@@ -187,27 +187,20 @@ def _check_running(
 ) -> tuple[int, str] | None:
     """A daemon still running on either database: its later writes to the source
     would be lost, and on the target it would add rows under the copy."""
-    from watchtower.cli_db_files import census_on
+    from watchtower.daemon_census import census_on
     from watchtower.storage.db import shown
 
     if args.force:
         return None
     for side, url in (("FROM_URL", source_url), ("the target", target_url)):
         found, unknown = census_on(url)
-        running = found.running
         if unknown:
             return EXIT_FAILURE, (
                 f"cannot tell whether a watchtower runs on {side} {shown(url)} ({unknown}): "
                 "stop every one (systemctl stop watchtower), then pass --force"
             )
-        if running:
-            return EXIT_FAILURE, (
-                f"{len(running)} watchtower daemon(s) still run on {side} {shown(url)} "
-                f"({'; '.join([*running, *found.gone])}): stop every one first "
-                "(systemctl stop watchtower); a daemon of another host killed without "
-                "stopping shows as running for a few minutes after its last heartbeat: "
-                "wait, or pass --force"
-            )
+        if found.running:
+            return EXIT_FAILURE, found.refusal(f"{side} {shown(url)}")
         for gone in found.gone:  # why the way is free although a heartbeat is recent
             print(gone)
     return None

@@ -20,14 +20,11 @@ import os
 import shlex
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from sqlalchemy.engine import URL, make_url
 
 from watchtower.cli import EXIT_CONFIG, EXIT_FAILURE, load_args
-
-if TYPE_CHECKING:
-    from watchtower.cli_db import Daemons
+from watchtower.daemon_census import census_on
 
 __all__ = [
     "add_file_commands",
@@ -35,7 +32,6 @@ __all__ = [
     "cmd_db_backup",
     "cmd_db_restore",
     "cmd_db_vacuum",
-    "daemons_on",
     "pg_dump_hint",
 ]
 
@@ -244,7 +240,6 @@ def cmd_db_restore(args: argparse.Namespace) -> int:
         return EXIT_CONFIG
     if path.exists() and not args.force:
         found, unknown = census_on(url)
-        running = found.running
         if unknown:
             print(
                 f"cannot tell whether a watchtower still runs on {path} ({unknown}): "
@@ -252,15 +247,9 @@ def cmd_db_restore(args: argparse.Namespace) -> int:
                 file=sys.stderr,
             )
             return EXIT_FAILURE
-        if running:
-            print(
-                f"{len(running)} watchtower daemon(s) still run on this database "
-                f"({'; '.join([*running, *found.gone])}): stop every one first "
-                "(systemctl stop watchtower), or it goes on writing to the replaced file; "
-                "a daemon of another host killed without stopping shows as running for a "
-                "few minutes after its last heartbeat: wait, or pass --force",
-                file=sys.stderr,
-            )
+        if found.running:
+            otherwise = "it goes on writing to the replaced file"
+            print(found.refusal("this database", otherwise), file=sys.stderr)
             return EXIT_FAILURE
         for gone in found.gone:  # why the way is free although a heartbeat is recent
             print(gone)
@@ -286,39 +275,6 @@ def cmd_db_restore(args: argparse.Namespace) -> int:
     if restored.revision != head_revision():
         print(f"the service migrates it to schema {head_revision()} when it starts")
     return 0
-
-
-def daemons_on(url: str) -> tuple[list[str], str | None]:
-    """The daemons whose heartbeat says they run on the database at ``url`` (but
-    those of this host known gone: :func:`census_on`), or why that cannot be told."""
-    found, unknown = census_on(url)
-    return found.running, unknown
-
-
-def census_on(url: str) -> tuple[Daemons, str | None]:
-    """The daemons whose heartbeat says they run on the database at ``url``, and
-    those of this host whose process is gone (killed: not counted), or why that
-    cannot be told (a damaged file: the likeliest reason to restore)."""
-    import sqlalchemy.exc
-
-    from watchtower.cli_db import Daemons, daemons_of
-    from watchtower.errors import DatabaseUnavailable, NoDatabase, SchemaNewer
-    from watchtower.storage.db import Database, head_revision
-
-    reader = Database(url, readonly=True)
-    try:
-        try:
-            revision = reader.existing_revision()
-        except SchemaNewer:  # rolling back an upgrade: its heartbeats are still readable
-            revision = head_revision()
-        return daemons_of(reader, revision), None
-    except NoDatabase:
-        return Daemons([], []), None
-    except (DatabaseUnavailable, sqlalchemy.exc.DatabaseError) as exc:
-        reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()
-        return Daemons([], []), reason[0] if reason else type(exc).__name__
-    finally:
-        reader.dispose()
 
 
 def cmd_db_vacuum(args: argparse.Namespace) -> int:

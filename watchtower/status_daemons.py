@@ -4,8 +4,8 @@ From the database, each process's heartbeat row (:mod:`watchtower.heartbeat`):
 whether one polls, when each last finished a round and how it went, a config
 file it refused, and which versions run (:func:`running_versions`). A daemon of
 this host whose process is gone (killed) is ``gone`` at once, not ``running``
-until its heartbeat goes stale (:mod:`watchtower.local_process`; on PostgreSQL
-a process holding its liveness lock is alive whatever this host sees). From the
+until its heartbeat goes stale (:mod:`watchtower.daemon_census`: one rule with
+``db downgrade``, ``db restore`` and ``db copy``). From the
 running daemon itself, its ``/livez`` answer (:func:`daemon_liveness`).
 """
 
@@ -29,26 +29,20 @@ def instances_report(
     """Each watchtower process recorded in ``daemons`` (:mod:`watchtower.heartbeat`):
     running ones first, then the most recently seen. Without ``put_off`` (a schema
     before 0010), ``round_put_off`` is 0. A daemon not stopped cleanly whose
-    process this host knows is gone is ``gone``, ``gone`` saying why
-    (:func:`watchtower.local_process.gone_reason`)."""
-    from watchtower.heartbeat import instance_state
-    from watchtower.local_process import gone_reason
+    process is known gone is ``gone``, ``gone`` saying why
+    (:func:`watchtower.daemon_census.census`)."""
+    from watchtower.daemon_census import census
     from watchtower.sanitise import printable
-    from watchtower.storage.daemons import daemon_rows
 
-    held = _held_locks(session)
     found = []
-    for row in daemon_rows(session, put_off=put_off):
-        state, gone = instance_state(row, now), None
-        if row.mode == "daemon" and state in ("running", "not seen"):
-            gone = None if _locked(row.id, held) else gone_reason(row.host, row.pid, row.seen_at)
-            state = "gone" if gone else state
+    for seen in census(session, now, put_off=put_off):
+        row = seen.row
         found.append(
             {
                 "id": row.id,
                 "mode": row.mode,
-                "state": state,
-                "gone": gone,
+                "state": seen.shown,
+                "gone": seen.gone,
                 "host": printable(row.host, keep=""),
                 "pid": row.pid,
                 "version": printable(row.version, keep=""),
@@ -71,23 +65,6 @@ def instances_report(
         )
     found.sort(key=lambda i: i["state"] not in ("running", "ran"))  # stable: seen_at order
     return found
-
-
-def _held_locks(session: Session) -> set[int] | None:
-    """The liveness locks held now, on PostgreSQL (None: SQLite, which has none)."""
-    from watchtower.storage.liveness import held_keys
-
-    if session.get_bind().dialect.name != "postgresql":
-        return None
-    return held_keys(session)
-
-
-def _locked(daemon_id: str, held: set[int] | None) -> bool:
-    """Whether the process ``daemon_id`` holds its liveness lock: it runs, on some
-    host (a pid seen from this one may be another container's, with the same name)."""
-    from watchtower.storage.liveness import lock_key
-
-    return held is not None and lock_key(daemon_id) in held
 
 
 def running_versions(instances: list[dict[str, Any]]) -> dict[str, list[str]]:

@@ -13,7 +13,6 @@ process, the local feed server.
 
 from __future__ import annotations
 
-import signal
 import sqlite3
 import subprocess
 import sys
@@ -22,10 +21,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.daemon_process import forum_every_second, running_daemon, wait_for
-from tests.e2e.test_database_wal_lost import LOST, TITLE, titles
-from tests.e2e.test_reload import rss
-from tests.servers.http import FeedServer, Resource
+from tests.e2e.side_file_deleted import TITLE, deleted_under_the_daemon, titles
+from tests.servers.http import FeedServer
 
 pytestmark = pytest.mark.timeout(90)
 
@@ -72,18 +69,6 @@ def test_sqlite_loses_rows_when_another_process_writes_after_the_shm_went(
 def test_a_deleted_shm_is_refused_and_saved(
     tmp_path: Path, feeds: FeedServer, write_config: Callable[[str], Path]
 ) -> None:
-    database = tmp_path / "wt.db"
-    feeds.resources["/forum.rss"] = Resource(rss(TITLE))
-    path = write_config(forum_every_second(database, feeds, 'default_notify = ["console:"]'))
-    log_path = tmp_path / "daemon.log"
-    with running_daemon(path, log_path, signal.SIGKILL):
-        wait_for(log_path, lambda text: "poll round" in text, within=20)
-        size = len(log_path.read_text("utf-8"))
-        Path(f"{database}-shm").unlink()
-        after = wait_for(log_path, lambda text: " ERROR " in text[size:], within=20)[size:]
-        [error] = [line for line in after.splitlines() if LOST in line]
-        assert " ERROR " in error and f"file={database}-shm" in error, after
-        [copy] = sorted(tmp_path.glob("wt.db.saved-*"))
-        assert f"saved={copy}" in error and f"move {copy} to {database}" in error
+    copy = deleted_under_the_daemon(tmp_path, feeds, write_config, "-shm")
     # What the daemon stored is in the copy, written through its own index.
     assert TITLE in titles(copy)

@@ -14,6 +14,7 @@ import io
 import logging
 import time
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -27,6 +28,8 @@ from watchtower.reload import Reloader
 from watchtower.reload_retry import Backoff
 
 GLOBEX = '\n[[brands]]\nname = "Globex"\nterms = ["Globex"]\n'
+#: A brand with a misspelt key: the file is refused.
+REFUSED = "\n[[brands]]\nnmae = 1\n"
 #: Short delays: the test waits for outcomes, the product's are seconds.
 QUICK = Backoff(first=0.02, cap=0.1)
 FAILED = "reload failed; still running on the last good config"
@@ -78,16 +81,42 @@ def other(database_url: str) -> Iterator[sqlalchemy.Engine]:
     engine.dispose()
 
 
-@pytest.fixture
-def reloading(path: Path) -> Iterator[tuple[App, Reloader]]:
+@dataclass
+class Reloading:
     """An App on ``path`` and its reload worker (no file watcher: only the test
-    asks for a reload, once)."""
+    asks for a reload, once), the reloader's log caught from INFO."""
+
+    app: App
+    reloader: Reloader
+    path: Path
+    caplog: pytest.LogCaptureFixture
+
+    def edit(self, added: str) -> None:
+        """Add ``added`` to the config file and ask for a reload."""
+        edit(self.path, self.reloader, added)
+
+    def messages(self, text: str) -> list[logging.LogRecord]:
+        return messages(self.caplog, text)
+
+    def brands(self) -> list[str]:
+        return brands(self.app)
+
+
+@pytest.fixture
+def reloading(path: Path, caplog: pytest.LogCaptureFixture) -> Iterator[Reloading]:
     app = App(load_config(path), console=io.StringIO())
     app.start()
     reloader = Reloader(app, backoff=QUICK).start(watch=False)
-    yield app, reloader
+    with caplog.at_level(logging.INFO, logger="watchtower.reload"):
+        yield Reloading(app, reloader, path, caplog)
     reloader.stop()
     app.close()
+
+
+def edit(path: Path, reloader: Reloader, added: str) -> None:
+    """Add ``added`` to the config file at ``path`` and ask ``reloader`` for a reload."""
+    path.write_text(path.read_text("utf-8") + added, "utf-8")
+    reloader.request()
 
 
 def rename(engine: sqlalchemy.Engine, old: str, new: str) -> None:
@@ -120,70 +149,52 @@ def test_the_delay_doubles_from_a_second_up_to_a_minute(failures: int, delay: fl
 
 
 def test_a_failed_reload_is_applied_once_the_cause_is_gone_without_a_new_event(
-    path: Path,
-    reloading: tuple[App, Reloader],
-    other: sqlalchemy.Engine,
-    caplog: pytest.LogCaptureFixture,
+    reloading: Reloading, other: sqlalchemy.Engine
 ) -> None:
-    app, reloader = reloading
-    with caplog.at_level(logging.INFO, logger="watchtower.reload"):
-        rename(other, "sources", "sources_away")  # the reload's write now raises
-        path.write_text(path.read_text("utf-8") + GLOBEX, "utf-8")
-        reloader.request()  # the one and only trigger
-        assert wait_for(lambda: len(messages(caplog, FAILED)) >= 2), "the reload was not retried"
-        assert brands(app) == ["Acme"]  # still the last good config meanwhile
+    rename(other, "sources", "sources_away")  # the reload's write now raises
+    reloading.edit(GLOBEX)  # the one and only trigger
+    assert wait_for(lambda: len(reloading.messages(FAILED)) >= 2), "the reload was not retried"
+    assert reloading.brands() == ["Acme"]  # still the last good config meanwhile
 
-        rename(other, "sources_away", "sources")
-        assert wait_for(lambda: "Globex" in brands(app)), "the edit was never applied"
-        assert wait_for(lambda: bool(messages(caplog, "config reload succeeded on retry")))
+    rename(other, "sources_away", "sources")
+    assert wait_for(lambda: "Globex" in reloading.brands()), "the edit was never applied"
+    assert wait_for(lambda: bool(reloading.messages("config reload succeeded on retry")))
 
-    failed = [getattr(r, FIELDS) for r in messages(caplog, FAILED)]
+    failed = [getattr(r, FIELDS) for r in reloading.messages(FAILED)]
     # Each failure once, numbered, with the next delay: 1, 2, 3…
     assert [fields["attempt"] for fields in failed] == list(range(1, len(failed) + 1))
     assert failed[0]["retry_in"] == "0.02s"
     assert failed[1]["retry_in"] == "0.04s"
     # SQLite: no such table; PostgreSQL: undefined table.
     assert {fields["error"] for fields in failed} <= {"OperationalError", "ProgrammingError"}
-    succeeded = getattr(messages(caplog, "config reload succeeded on retry")[0], FIELDS)
+    succeeded = getattr(reloading.messages("config reload succeeded on retry")[0], FIELDS)
     assert succeeded["attempt"] == len(failed) + 1
-    assert messages(caplog, "config reloaded"), "applied as any reload"
+    assert reloading.messages("config reloaded"), "applied as any reload"
 
 
-def test_a_refused_file_is_not_retried(
-    path: Path, reloading: tuple[App, Reloader], caplog: pytest.LogCaptureFixture
-) -> None:
-    app, reloader = reloading
-    with caplog.at_level(logging.INFO, logger="watchtower.reload"):
-        path.write_text(path.read_text("utf-8") + "\n[[brands]]\nnmae = 1\n", "utf-8")
-        reloader.request()
-        assert wait_for(lambda: bool(messages(caplog, "config rejected")))
-        # Many retry delays later (a retry would log a line at each): still one answer.
-        reloader._stop.wait(QUICK.cap * 5)
+def test_a_refused_file_is_not_retried(reloading: Reloading) -> None:
+    reloading.edit(REFUSED)
+    assert wait_for(lambda: bool(reloading.messages("config rejected")))
+    # Many retry delays later (a retry would log a line at each): still one answer.
+    reloading.reloader._stop.wait(QUICK.cap * 5)
 
-    assert len(messages(caplog, "config rejected")) == 1
-    assert not messages(caplog, "config file unchanged since it was refused")
-    assert not messages(caplog, FAILED)
-    assert brands(app) == ["Acme"]
+    assert len(reloading.messages("config rejected")) == 1
+    assert not reloading.messages("config file unchanged since it was refused")
+    assert not reloading.messages(FAILED)
+    assert reloading.brands() == ["Acme"]
 
 
 def test_a_refusal_whose_notice_failed_is_told_by_the_retry_and_never_applied(
-    path: Path,
-    reloading: tuple[App, Reloader],
-    other: sqlalchemy.Engine,
-    caplog: pytest.LogCaptureFixture,
+    reloading: Reloading, other: sqlalchemy.Engine
 ) -> None:
-    app, reloader = reloading
-    with caplog.at_level(logging.INFO, logger="watchtower.reload"):
-        rename(other, "outbox", "outbox_away")  # queueing the ops notice raises
-        path.write_text(path.read_text("utf-8") + "\n[[brands]]\nnmae = 1\n", "utf-8")
-        reloader.request()
-        assert wait_for(lambda: len(messages(caplog, FAILED)) >= 1), "the notice did not fail"
+    rename(other, "outbox", "outbox_away")  # queueing the ops notice raises
+    reloading.edit(REFUSED)
+    assert wait_for(lambda: len(reloading.messages(FAILED)) >= 1), "the notice did not fail"
 
-        rename(other, "outbox_away", "outbox")
-        assert wait_for(lambda: ops_notices(other) == ["config-rejected"]), "never told"
-        assert wait_for(lambda: bool(messages(caplog, "config reload succeeded on retry")))
-
-    assert brands(app) == ["Acme"]  # refused all along
+    rename(other, "outbox_away", "outbox")
+    assert wait_for(lambda: ops_notices(other) == ["config-rejected"]), "never told"
+    assert wait_for(lambda: bool(reloading.messages("config reload succeeded on retry")))
+    assert reloading.brands() == ["Acme"]  # refused all along
 
 
 def test_stop_is_prompt_while_a_retry_waits(
@@ -195,8 +206,7 @@ def test_stop_is_prompt_while_a_retry_waits(
     try:
         with caplog.at_level(logging.INFO, logger="watchtower.reload"):
             rename(other, "sources", "sources_away")
-            path.write_text(path.read_text("utf-8") + GLOBEX, "utf-8")
-            reloader.request()
+            edit(path, reloader, GLOBEX)
             assert wait_for(lambda: bool(messages(caplog, FAILED)))
         assert getattr(messages(caplog, FAILED)[0], FIELDS)["retry_in"] == "3600s"
     finally:
