@@ -42,6 +42,7 @@ __all__ = [
     "Placeholder",
     "mark_placeholders",
     "placeholder",
+    "placeholder_fields",
     "placeholder_names",
 ]
 
@@ -98,6 +99,22 @@ def placeholder(source: SourceSettings) -> Placeholder | None:
     if any(host == d or host.endswith(f".{d}") for d in DOCUMENTATION_DOMAINS):
         return Placeholder(host, example=False)
     return None
+
+
+def placeholder_fields(source: SourceSettings) -> tuple[object, ...]:
+    """What :func:`placeholder` reads of ``source`` (its kind, url, base_url, host,
+    username): equal fields, equal verdict (the poller judges a source again
+    only when they change)."""
+    kind = type(source)
+    keys = _READ_KEYS.get(kind)
+    if keys is None:  # once a class: asking a model for a key it lacks is slow
+        keys = _READ_KEYS[kind] = tuple(k for k in _READ if hasattr(source, k))
+    return (kind, source.kind, *(getattr(source, k) for k in keys))
+
+
+#: The keys :func:`placeholder` reads besides ``kind``, and those each settings class has.
+_READ = ("url", "base_url", "host", "username")
+_READ_KEYS: dict[type, tuple[str, ...]] = {}
 
 
 def _address(url: str) -> tuple[str, str, int | None, str] | None:

@@ -3,10 +3,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections import Counter
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
@@ -41,6 +42,12 @@ if TYPE_CHECKING:
 
 __all__ = ["Candidate", "First", "Sighting", "StoryBatch"]
 
+#: What a story's sightings ask of its stored items (as ``SEEN_IN_STORY`` and
+#: ``STORY_PLACES`` ask of some), all read at once for a story seen more than
+#: once in a batch.
+_STORY_ROWS = select(
+    ITEMS.c.source_id, ITEMS.c.url_hash, ITEMS.c.content_hash, ITEMS.c.canonical_url, ITEMS.c.site
+).where(ITEMS.c.story_id == bindparam("story"))
 #: The byline of a stored item, read only when a near-copy of the same site by
 #: another author could join: the index holds author keys, not names.
 _AUTHOR_OF_ITEM = select(ITEMS.c.author).where(ITEMS.c.id == bindparam("item"))
@@ -91,6 +98,61 @@ class First:
     site: int = 0
     author: int = 0
     byline: str = ""
+
+
+class _Seen:
+    """Where a batch's story was seen, as its sightings ask: the places, URL keys
+    and (content hash, place) of its items earlier in the batch, and of its
+    stored items once they are read.
+
+    Each item is read once: asking of every earlier item of the story again at
+    each sighting, and of every stored one at each new place, made a story
+    listed on hundreds of sites cost the square of its sightings. Items are
+    stored after the whole batch is placed: what is stored does not change
+    while it is.
+    """
+
+    __slots__ = ("counted", "digested", "items", "places", "source_id", "stored", "texts", "urls")
+
+    def __init__(self, source_id: int, stored: Iterable[Sequence[Any]] | None) -> None:
+        """``stored``: the story's stored items (:data:`_STORY_ROWS`), or ``None``:
+        each sighting asks the database for those at its address or place."""
+        self.source_id = source_id  # the batch's source: the place of an item of no site
+        self.items: list[Candidate] = []  # in batch order; the first ``digested`` are read
+        self.digested = 0
+        self.places: set[tuple[str, int]] = set()
+        self.urls: set[str] = set()
+        self.texts: set[tuple[str, tuple[str, int]]] = set()  # (content hash, place)
+        #: Every place of the story, stored and in the batch, once they were read.
+        self.counted: set[tuple[str, int]] | None = None
+        self.stored = stored is not None
+        for source, url_hash, content_hash, url, named in stored or ():
+            self._add(place(item_site(url or "", named), int(source)), url_hash, content_hash)
+        if stored is not None:
+            self.counted = self.places
+
+    def digest(self) -> None:
+        """Read the items added since the last call."""
+        for item in self.items[self.digested :]:
+            where = place(item_site(item.url, item.site), self.source_id)
+            self._add(where, item.url_hash, item.content_hash)
+        self.digested = len(self.items)
+
+    def repeats(self, item: Candidate, where: tuple[str, int]) -> bool:
+        """``item`` (at ``where``) has the address of an item read, or its text at
+        the same place (after :meth:`digest`)."""
+        return bool(item.url_hash and item.url_hash in self.urls) or bool(
+            item.content_hash and (item.content_hash, where) in self.texts
+        )
+
+    def _add(self, where: tuple[str, int], url_hash: str | None, content_hash: str | None) -> None:
+        self.places.add(where)
+        if self.counted is not None:
+            self.counted.add(where)
+        if url_hash:
+            self.urls.add(url_hash)
+        if content_hash:
+            self.texts.add((content_hash, where))
 
 
 class StoryBatch(TitlePairing):
@@ -176,7 +238,8 @@ class StoryBatch(TitlePairing):
                 )
         created, existing = self._create(new_stories)
         sightings: list[Sighting] = []
-        seen: dict[int, list[Candidate]] = {}  # story id -> its items earlier in this batch
+        seen: dict[int, _Seen] = {}  # story id -> what its sightings in this batch read
+        repeated = Counter(stories)
         for at, (item, story) in enumerate(zip(items, stories, strict=True)):
             story_id = created.get(story) or existing.get(story) or story
             if story_id < 0:  # neither inserted nor found: never store an item without one
@@ -185,16 +248,32 @@ class StoryBatch(TitlePairing):
                 with self.index.lock:
                     if self.index.generation == self.generation:
                         self.index.index.relabel(self.slots[at], story=story_id)
-            earlier = seen.setdefault(story_id, [])
+            earlier = seen.get(story_id)
+            if earlier is None:
+                earlier = seen[story_id] = _Seen(
+                    source_id, self._stored(story, story_id, repeated, created)
+                )
             if story in created and starts[story] == at:
                 sightings.append(Sighting(story_id, True, 1, False))
             else:
                 sightings.append(
                     self._sighted(source_id, story_id, item, earlier, repost=at in titled)
                 )
-            earlier.append(item)
+            earlier.items.append(item)
             self.story_ids.append(story_id)
         return sightings
+
+    def _stored(
+        self, story: int, story_id: int, repeated: Counter[int], created: dict[int, int]
+    ) -> Sequence[Any] | None:
+        """The stored items of a story met in this batch, read once when it is seen
+        more than once in it; ``None`` when once: each sighting then reads only
+        those at its address or place (most stories of a batch)."""
+        if story in created:  # started by this batch: no stored item (ids never reused, 0012)
+            return ()
+        if repeated[story] < 2:
+            return None
+        return fetch_all(self.connection, _STORY_ROWS, {"story": story_id})
 
     def _near(
         self, item: Candidate, keys: ProbeKeys, stories: list[int], site: int, author: int
@@ -266,7 +345,7 @@ class StoryBatch(TitlePairing):
         source_id: int,
         story_id: int,
         item: Candidate,
-        earlier: list[Candidate],
+        earlier: _Seen,
         *,
         repost: bool = False,
     ) -> Sighting:
@@ -288,41 +367,46 @@ class StoryBatch(TitlePairing):
         """
         site = item_site(item.url, item.site)
         mine = place(site, source_id)
-        params = {
-            "story": story_id,
-            "url": item.url_hash or "-",
-            "source": 0 if site else source_id,  # ids start at 1: 0 selects nothing
-            **site_patterns(site),
-        }
-        # Through fetch_all, compiled once on SQLite: through SQLAlchemy, these
-        # two statements a sighting cost 1.5% of a first poll's recording (session 12).
-        seen = [
-            (place(item_site(url or "", named), int(source)), url_hash, content_hash)
-            for source, url_hash, content_hash, url, named in fetch_all(
-                self.connection, SEEN_IN_STORY, params
-            )
-        ]
-        seen += [
-            (place(item_site(o.url, o.site), source_id), o.url_hash, o.content_hash)
-            for o in earlier
-        ]
-        repost = repost or any(
-            (item.url_hash and url_hash == item.url_hash)
-            or (item.content_hash and content_hash == item.content_hash and where == mine)
-            for where, url_hash, content_hash in seen
-        )
-        new_place = all(where != mine for where, _, _ in seen)
-        if new_place:
-            places = {
-                place(item_site(url or "", named), int(source))
-                for source, url, named in fetch_all(
-                    self.connection, STORY_PLACES, {"story": story_id}
-                )
+        seen: list[tuple[tuple[str, int], str | None, str | None]] = []
+        if not earlier.stored:  # the stored items at its address or place
+            params = {
+                "story": story_id,
+                "url": item.url_hash or "-",
+                "source": 0 if site else source_id,  # ids start at 1: 0 selects nothing
+                **site_patterns(site),
             }
-            places.update(place(item_site(o.url, o.site), source_id) for o in earlier)
-            places.add(mine)
+            # Through fetch_all, compiled once on SQLite: through SQLAlchemy, these
+            # two statements a sighting cost 1.5% of a first poll's recording (session 12).
+            seen = [
+                (place(item_site(url or "", named), int(source)), url_hash, content_hash)
+                for source, url_hash, content_hash, url, named in fetch_all(
+                    self.connection, SEEN_IN_STORY, params
+                )
+            ]
+        earlier.digest()
+        repost = (
+            repost
+            or earlier.repeats(item, mine)
+            or any(
+                (item.url_hash and url_hash == item.url_hash)
+                or (item.content_hash and content_hash == item.content_hash and where == mine)
+                for where, url_hash, content_hash in seen
+            )
+        )
+        new_place = mine not in earlier.places and all(where != mine for where, _, _ in seen)
+        if new_place:
+            places = earlier.counted
+            if places is None:  # the story's stored places: read once a batch
+                places = earlier.counted = {
+                    place(item_site(url or "", named), int(source))
+                    for source, url, named in fetch_all(
+                        self.connection, STORY_PLACES, {"story": story_id}
+                    )
+                }
+                places.update(earlier.places)
+            count = len(places) + (mine not in places)
             counted = fetch_all(
-                self.connection, SIGHTED, {"story": story_id, "now": self.now, "count": len(places)}
+                self.connection, SIGHTED, {"story": story_id, "now": self.now, "count": count}
             )
         else:
             counted = fetch_all(self.connection, SEEN_AGAIN, {"story": story_id, "now": self.now})
