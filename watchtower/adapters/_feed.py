@@ -88,14 +88,19 @@ def _is_html(data: bytes) -> bool:
     return _HTML_START.match(data[:8192]) is not None
 
 
-def parse_feed(data: bytes, *, url: str = "") -> ParsedFeed:
+def parse_feed(data: bytes, *, url: str = "", content_type: str = "") -> ParsedFeed:
     """Parse feed bytes; raise :class:`PermanentError` when nothing usable is there.
 
     ``url`` is where the feed was fetched from; relative links resolve against it
     and against the nearest ``xml:base`` (entry, then channel or feed, then root).
+    ``content_type`` is the response's ``Content-Type``: its ``charset`` says how
+    the bytes are encoded, before the XML declaration does (BOM first; the
+    order and its sources are in :mod:`watchtower.adapters._xml`), so a
+    windows-1252 feed served ``charset=windows-1252`` without a declaration is
+    not a malformed UTF-8 one.
     """
     try:
-        document = read_xml(data)
+        document = read_xml(data, content_type=content_type)
     except PermanentError as exc:
         # libxml2 rejects a lowercase <!doctype html>: say what the page is instead.
         if _is_html(data):

@@ -7,10 +7,49 @@ yields what it holds, with a warning. Undeclared HTML entities (``&eacute;``),
 which would cut the text, are rewritten as character references.
 
 Encodings are read as browsers read them (WHATWG), like the project's HTML and
-e-mail: a document declaring ISO-8859-1, latin-1 or US-ASCII is decoded as
-windows-1252 (French CMSs write ’ € œ « » in 0x80–0x9F under those labels) and
-handed to libxml2 as UTF-8; one without a declaration is UTF-8, else
-windows-1252 with a warning.
+e-mail: a label is looked up in WHATWG's table (:mod:`._charset`), so a
+document declaring ISO-8859-1, latin-1 or US-ASCII is decoded as windows-1252
+(French CMSs write ’ € œ « » in 0x80–0x9F under those labels), ISO-8859-9 as
+windows-1254, TIS-620 as windows-874, GB2312 as GBK, EUC-KR as windows-949,
+and handed to libxml2 as UTF-8; other labels (KOI8-R, ISO-8859-15…) name the
+encoding libxml2 decodes under the same name.
+
+Which encoding, in order (RFC 7303 §3.2–3.3, which obsoletes RFC 3023; the
+order feedparser follows, "Character Encoding Detection", and browsers'
+XML loading):
+
+1. A byte-order mark (UTF-8, UTF-16): it cannot be wrong, and wins over the
+   rest. libxml2 reads it.
+2. The ``charset`` of the HTTP ``Content-Type`` (``read_xml(content_type=)``),
+   authoritative over the document's declaration as RFC 7303 and feedparser
+   make it, whether the type is ``text/xml`` or ``application/*+xml``
+   (RFC 7303 dropped RFC 3023's us-ascii default of ``text/xml`` without a
+   charset: no charset is no information). Three limits, each for what
+   servers actually send:
+
+   - bytes that are valid UTF-8 are UTF-8, whatever the label says (Miniflux's
+     rule, ``internal/reader/encoding/encoding.go``, and ours for
+     declarations): servlet containers add
+     ``charset=ISO-8859-1`` to UTF-8 feeds, and legacy text with any letter
+     above ASCII is practically never valid UTF-8;
+   - ``charset=utf-8`` over bytes that are not UTF-8 is a server's default
+     (nginx ``charset utf-8``, Apache ``AddDefaultCharset``), not the
+     document's: the document's declaration then decides, as below;
+   - ``charset=ISO-8859-1`` (any windows-1252 label) was HTTP/1.1's default
+     for ``text/*`` (RFC 2616 §3.7.1) and is what servers add when they know
+     nothing: it yields to a declaration of another legacy encoding
+     (``encoding="windows-1251"``). Any other charset was chosen for the
+     document and wins.
+
+   UTF-16/32 charsets are left to the bytes (libxml2 sniffs ``<`` in UTF-16).
+   A feed read by its HTTP charset is not malformed: no warning, unless a byte
+   cannot be decoded in it.
+3. The XML declaration's ``encoding``, through WHATWG's table as above; bytes
+   that are valid UTF-8 under a legacy label are UTF-8 (a template's stale
+   declaration).
+4. UTF-8, the XML default; bytes that are not valid UTF-8 are then read as
+   windows-1252 (feedparser's last guess too) with a warning: nothing said
+   what they are.
 """
 
 from __future__ import annotations
@@ -24,7 +63,14 @@ from xml.sax.saxutils import quoteattr
 
 from lxml import etree
 
-from watchtower.adapters._charset import WINDOWS_1252_LABELS, decode_windows_1252
+from watchtower.adapters._charset import (
+    WINDOWS_1252_LABELS,
+    charset_codec,
+    decode_legacy,
+    decode_windows_1252,
+    legacy_codec,
+    whatwg_codec,
+)
 from watchtower.errors import PermanentError
 
 __all__ = ["XmlDocument", "parse_fragment", "parse_xml", "read_xml"]
@@ -32,6 +78,7 @@ __all__ = ["XmlDocument", "parse_fragment", "parse_xml", "read_xml"]
 _DECLARATION = re.compile(rb"^\s*<\?xml[^>]*?\?>")
 _DECLARED_ENCODING = re.compile(rb"^\s*<\?xml[^>]*?encoding\s*=\s*[\"']([A-Za-z0-9._:-]+)")
 _UTF8 = {"utf-8", "utf8"}
+_BOMS = (b"\xef\xbb\xbf", b"\xff\xfe", b"\xfe\xff")
 _local = threading.local()
 
 
@@ -53,9 +100,11 @@ def _parser() -> etree.XMLParser:
     return parser
 
 
-def _to_utf8_if_needed(data: bytes) -> tuple[bytes, str | None]:
-    """Re-encode feeds that claim (or default to) UTF-8 but are not, and feeds
-    declaring a label that means windows-1252.
+def _to_utf8_if_needed(data: bytes, transport: str | None = None) -> tuple[bytes, str | None]:
+    """Re-encode feeds that claim (or default to) UTF-8 but are not, feeds
+    declaring a legacy label WHATWG reads as another encoding, and feeds whose
+    HTTP charset (``transport``, a codec from :func:`charset_codec`) says what
+    they are.
 
     A feed without an encoding declaration is UTF-8 by the XML rules; when its
     bytes are not, it was almost always written as Windows-1252/ISO-8859-1
@@ -67,19 +116,27 @@ def _to_utf8_if_needed(data: bytes) -> tuple[bytes, str | None]:
     A feed declaring ISO-8859-1 (or latin-1, US-ASCII…) is read as windows-1252,
     as browsers read it (``_charset``'s table, as ``decode_html``): libxml2 would read 0x92 as a C1
     control, not ’ (and cut the text at any byte above 0x7F under US-ASCII).
-    Not an error: no warning. Bytes that are valid UTF-8 under such a label are
+    The other legacy labels of that table (ISO-8859-9, TIS-620, GB2312,
+    EUC-KR…) are read as their WHATWG encoding likewise. Not an error: no
+    warning. Bytes that are valid UTF-8 under such a label are
     UTF-8 (a template's stale declaration; windows-1252 text with accents is
     practically never valid UTF-8). The declaration is dropped from the UTF-8
-    bytes handed to libxml2, which then reads them as UTF-8.
+    bytes handed to libxml2, which then reads them as UTF-8. The module
+    docstring gives the order of BOM, HTTP charset and declaration.
     """
     declared = _DECLARED_ENCODING.match(data[:512])
-    if declared:
-        label = declared.group(1).decode("ascii").lower()
-        if label in WINDOWS_1252_LABELS:
+    label = declared.group(1).decode("ascii").lower() if declared else None
+    if transport is not None and not data.startswith(_BOMS):
+        chosen = _by_transport(data, transport, label)
+        if chosen is not None:
+            return chosen
+    if label is not None:
+        codec = "windows-1252" if label in WINDOWS_1252_LABELS else legacy_codec(label)
+        if codec is not None:
             try:
                 data.decode("utf-8")
             except UnicodeDecodeError as exc:
-                return _as_utf8(data, exc.start), None
+                return _decoded(data, exc.start, codec, label)
             return _DECLARATION.sub(b"", data, count=1), None
         if label not in _UTF8:
             return data, None  # libxml2 decodes other declared encodings itself
@@ -95,6 +152,41 @@ def _to_utf8_if_needed(data: bytes) -> tuple[bytes, str | None]:
         reason = f"not valid UTF-8: {exc.reason} at byte {exc.start}; read as Windows-1252"
         return fixed, reason
     return data, None
+
+
+def _by_transport(data: bytes, codec: str, label: str | None) -> tuple[bytes, str | None] | None:
+    """``data`` read by its HTTP charset, or ``None`` to read it by what the
+    document says (the rules and their sources are in the module docstring)."""
+    if codec == "utf-8" or codec.startswith(_WIDE) or b"\x00" in data[:256]:
+        return None  # a server's default, or left to the bytes (UTF-16/32)
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        if codec == "windows-1252" and label is not None and _names_other_legacy(label):
+            return None  # HTTP/1.1's default label yields to the document's own
+        return _decoded(data, exc.start, codec, f"{codec} (the HTTP charset)")
+    return _DECLARATION.sub(b"", data, count=1), None
+
+
+def _names_other_legacy(label: str) -> bool:
+    """Whether a declared label names a legacy encoding other than windows-1252."""
+    codec = whatwg_codec(label)
+    return codec is not None and codec != "windows-1252" and not codec.startswith("utf")
+
+
+def _decoded(data: bytes, checked: int, codec: str, name: str) -> tuple[bytes, str | None]:
+    """``data`` without its XML declaration, read in legacy ``codec``, as UTF-8,
+    with a warning when a byte cannot be decoded in it (``name``: the label)."""
+    if codec == "windows-1252":
+        return _as_utf8(data, checked), None  # every byte decodes
+    declaration = _DECLARATION.match(data)
+    cut = declaration.end() if declaration else 0
+    text, bad = decode_legacy(data[cut:], codec)
+    if bad is None:
+        return text.encode("utf-8"), None
+    # ``bad`` counts bytes of data[cut:] (decode_legacy's contract).
+    reason = f"not valid {name}: byte {cut + bad} cannot be decoded; read as U+FFFD"
+    return text.encode("utf-8"), reason
 
 
 def _as_utf8(data: bytes, checked: int) -> bytes:
@@ -164,21 +256,23 @@ class XmlDocument:
     encoding: str | None
 
 
-def parse_xml(data: bytes) -> tuple[etree._Element, str | None]:
+def parse_xml(data: bytes, *, content_type: str = "") -> tuple[etree._Element, str | None]:
     """Parse untrusted XML safely; return the root and a warning if it was malformed.
 
     Entities are never expanded and never loaded, and a document declaring any
     is refused; bytes that are not valid UTF-8 in a document that claims UTF-8
-    are read as Windows-1252. Raises :class:`PermanentError` when no element
-    can be recovered.
+    are read as Windows-1252. ``content_type`` is the HTTP ``Content-Type``,
+    whose ``charset`` is read as the module docstring says. Raises
+    :class:`PermanentError` when no element can be recovered.
     """
-    document = read_xml(data)
+    document = read_xml(data, content_type=content_type)
     return document.root, document.warning
 
 
-def read_xml(data: bytes) -> XmlDocument:
+def read_xml(data: bytes, *, content_type: str = "") -> XmlDocument:
     """:func:`parse_xml`, returning the whole :class:`XmlDocument`."""
-    data, warning = _to_utf8_if_needed(data.lstrip())
+    transport = charset_codec(content_type) if content_type else None
+    data, warning = _to_utf8_if_needed(data.lstrip(), transport)
     data = _without_nul(data)
     root, error, _ = _recover(data)
     if root is None:

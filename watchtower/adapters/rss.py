@@ -33,7 +33,10 @@ class RssSource(Source):
         )
         if page.not_modified:
             return page.result([])
-        feed = parse_feed(page.response.content, url=page.response.url)
+        response = page.response
+        # The charset of the Content-Type says how the bytes are encoded (_xml).
+        content_type = response.headers.get("content-type", "")
+        feed = parse_feed(response.content, url=response.url, content_type=content_type)
         return page.result(self.adapt(feed.items), feed.warnings)
 
     def adapt(self, items: list[Item]) -> list[Item]:
