@@ -177,6 +177,8 @@ def _serve(app: App, daemon: Daemon, reload_asked: threading.Event) -> int:
     from watchtower.web import StatusServer
 
     address = app.loaded.config.watchtower.http
+    if address:
+        _record_start(app)
     server = StatusServer(app, address, lambda: daemon.last_tick).start() if address else None
     reloader = Reloader(app).start()
     reloader.install_sighup()
@@ -189,6 +191,17 @@ def _serve(app: App, daemon: Daemon, reload_asked: threading.Event) -> int:
         reloader.stop()
         if server is not None:
             server.stop()
+
+
+def _record_start(app: App) -> None:
+    """Write this process's row before ``/livez`` answers: a ``status`` run as soon
+    as the daemon is live must see it, not wait for the first poll round (seconds
+    later on a busy host) and say "no watchtower seen polling recently"."""
+    heartbeat = app.poller.heartbeat
+    try:
+        heartbeat.start(app.db, app.clock())
+    except Exception as exc:  # the database down at start: the first round writes it
+        log.warning("could not record the start yet", extra=kv(error=type(exc).__name__))
 
 
 def cmd_schema(args: argparse.Namespace) -> int:

@@ -10,6 +10,7 @@ import io
 import json
 import os
 import platform
+import re
 import socket
 import urllib.request
 from collections.abc import Callable, Iterator
@@ -120,7 +121,8 @@ def test_status_lists_each_daemon_with_host_pid_version_up_since_and_last_seen(
         f"  {socket.gethostname()} pid {os.getpid()} · watchtower {watchtower.__version__}"
         " · up since "
     )
-    assert " · last seen 0s ago · " in line
+    # The round and status are a moment apart: a busy host makes it a second or two.
+    assert re.search(r" · last seen [0-2]s ago · ", line)
     assert "WARNING" not in out  # one version: nothing to warn about
 
     code, out = status(config_path, capsys, "--json")
