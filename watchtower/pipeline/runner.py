@@ -121,18 +121,7 @@ def run_batch(ctx: RunContext, source_id: int, source: str, items: Sequence[Item
     ]
     stats.backlog = news.count(False)
     payloads = [payload_for(p, source) if m else None for p, m in zip(new, matched, strict=True)]
-    candidates = [
-        Candidate(
-            p.url_hash,
-            p.content_hash,
-            p.fingerprint,
-            shown_title(p.item),
-            p.canonical_url,
-            p.item.author or "",
-            named_site(p),
-        )
-        for p in new
-    ]
+    candidates = [candidate(p) for p in new]
     stories = ctx.stories.begin_batch(ctx.session, ctx.now, candidates)
     sightings = stories.assign(source_id)
     ids = store_items(ctx.session, source_id, new, ctx.now, [s.story_id for s in sightings])
@@ -161,6 +150,19 @@ def _severities(config: Config) -> dict[str, str]:
     severities: dict[str, str] = {r.name: r.severity for r in config.rules}
     _severities_of = (config, severities)
     return severities
+
+
+def candidate(p: Prepared) -> Candidate:
+    """What the story index compares of a prepared item."""
+    return Candidate(
+        p.url_hash,
+        p.content_hash,
+        p.fingerprint,
+        shown_title(p.item),
+        p.canonical_url,
+        p.item.author or "",
+        named_site(p),
+    )
 
 
 def shown_title(item: Item) -> str:

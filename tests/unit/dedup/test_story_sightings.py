@@ -24,8 +24,8 @@ from sqlalchemy import select
 from watchtower.models import Item
 from watchtower.pipeline.dedup import Candidate, Sighting, StoryIndex
 from watchtower.pipeline.normalise_items import prepare
-from watchtower.pipeline.runner import shown_title
-from watchtower.pipeline.store import named_site, store_items
+from watchtower.pipeline.runner import candidate
+from watchtower.pipeline.store import store_items
 from watchtower.storage.db import Database
 from watchtower.storage.tables import SourceRow, StoryRow
 
@@ -62,18 +62,7 @@ def recorded(db: Database, stories: StoryIndex, source: str, items: list[Item]) 
         source_id = session.scalar(select(SourceRow.id).where(SourceRow.name == source))
         assert source_id is not None
         prepared = prepare(items)
-        candidates = [
-            Candidate(
-                p.url_hash,
-                p.content_hash,
-                p.fingerprint,
-                shown_title(p.item),
-                p.canonical_url,
-                p.item.author or "",
-                named_site(p),
-            )
-            for p in prepared
-        ]
+        candidates = [candidate(p) for p in prepared]
         batch = stories.begin_batch(session, NOW, candidates)
         sightings = batch.assign(source_id)
         ids = store_items(session, source_id, prepared, NOW, [s.story_id for s in sightings])
