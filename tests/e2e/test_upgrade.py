@@ -12,6 +12,7 @@ as an older release would have left them.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -183,7 +184,7 @@ def test_a_downgrade_under_a_running_daemon_is_refused(
         assert main(["db", "downgrade", "0006", *config]) == 1
         refused = capsys.readouterr().err
         assert refused.startswith("1 watchtower daemon(s) still run on this database (")
-        assert f"pid {replica.pid}, last heartbeat 0s ago" in refused
+        assert re.search(rf"pid {replica.pid}, last heartbeat [0-2]s ago", refused), refused
         assert "stop every one first (systemctl stop watchtower)" in refused
         assert "--force" in refused
         with engine.connect() as conn:
