@@ -199,8 +199,8 @@ def test_a_polling_daemon_is_running_with_its_host_pid_version_and_last_round(
     assert code == 0
     assert lines[0].startswith("Daemon: running (1 instance, last heartbeat ")
     assert lines[1].startswith(f"  {socket.gethostname()} pid {os.getpid()} · watchtower ")
-    # Real time passes between the round and the status (a loaded machine: a second).
-    assert re.search(r"last round with fetches [01]s ago: 2 sources, 2 ok, 0 failed", lines[1])
+    # Real time passes between the round and the status (a loaded machine: seconds).
+    assert re.search(r"last round with fetches [0-2]s ago: 2 sources, 2 ok, 0 failed", lines[1])
 
 
 def test_a_daemon_without_heartbeat_for_a_few_ticks_is_not_seen_and_status_fails(
