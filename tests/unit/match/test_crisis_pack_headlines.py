@@ -209,3 +209,151 @@ def test_crisis_fr_job_cuts_told_with_a_pronoun_or_a_passive(text: str, pages: b
 )
 def test_a_negation_drops_only_its_own_clause(pack: str, text: str, pages: bool) -> None:
     assert (pack in fired(pack, text)) is pages
+
+
+@pytest.mark.parametrize(
+    ("pack", "text", "pages"),
+    [
+        # Hacking words negated right before them, as "aucune fuite de données".
+        (
+            "crisis-fr",
+            "Acmé : aucune cyberattaque n'a touché nos systèmes, assure la direction",
+            False,
+        ),
+        ("crisis-fr", "Aucune violation de données n'a été constatée chez Acmé en 2025", False),
+        ("crisis-fr", "Audit de sécurité : aucun vol de données chez Acmé", False),
+        ("crisis-fr", "Acmé affirme n'avoir subi aucun piratage depuis trois ans", False),
+        ("crisis-en", "Acmé says there was no cyberattack on its systems", False),
+        ("crisis-en", "No data theft at Acmé, the security audit finds", False),
+        # The same words stated, with a negation of something else, or denied.
+        (
+            "crisis-fr",
+            "Cyberattaque chez Acmé : aucune donnée bancaire dérobée, assure la banque",
+            True,
+        ),
+        ("crisis-fr", "Acmé victime d'une cyberattaque sans précédent", True),
+        ("crisis-fr", "Vol de données chez Acmé : aucune carte bancaire concernée", True),
+        ("crisis-fr", "Acmé dément toute cyberattaque", True),
+        ("crisis-en", "Cyberattack at Acmé: no customer data stolen, the bank says", True),
+        ("crisis-en", "Acmé denies cyberattack reports", True),
+        # Someone else's breach the brand says it is not part of: the company's
+        # "n'est pas concernée" (feminine singular) or "was not affected by", not
+        # the scope of the brand's own leak ("les données bancaires ne sont pas
+        # concernées", "votre compte n'est pas concerné").
+        (
+            "crisis-fr",
+            "Acmé n'est pas concernée par la fuite de données de Free, assure la banque",
+            False,
+        ),
+        ("crisis-fr", "Fuite de données chez Free : Acmé assure ne pas être concernée", False),
+        (
+            "crisis-fr",
+            "Acmé n'a pas été touchée par la cyberattaque contre l'hôpital de Rennes",
+            False,
+        ),
+        ("crisis-en", "Acmé says it was not affected by the Ticketmaster data breach", False),
+        (
+            "crisis-fr",
+            "Fuite de données chez Acmé : les données bancaires ne sont pas concernées",
+            True,
+        ),
+        (
+            "crisis-fr",
+            "Fuite de données chez Acmé : votre compte n'est pas concerné"
+            " si vous n'avez pas reçu d'e-mail",
+            True,
+        ),
+        ("crisis-en", "Acmé data breach: payment cards were not affected, the bank says", True),
+    ],
+)
+def test_hacking_negations_and_someone_elses_breach(pack: str, text: str, pages: bool) -> None:
+    assert (pack in fired(pack, text)) is pages
+
+
+@pytest.mark.parametrize(
+    ("pack", "text", "pages"),
+    [
+        # A leak told with the verb: personal data "ont fuité", far from the word.
+        ("crisis-fr", "Les données de 30 000 clients Acmé ont fuité", True),
+        (
+            "crisis-fr",
+            "Les coordonnées bancaires de milliers de clients Acmé auraient fuité sur un forum",
+            True,
+        ),
+        ("crisis-fr", "Les données de 30 000 clients Acmé ont bien fuité, confirme la CNIL", True),
+        ("crisis-en", "Data of 30,000 Acmé customers leaked", True),
+        # A scoop is no data leak, and a leak denied is none.
+        ("crisis-fr", "Le nom du prochain smartphone Acmé a fuité", False),
+        ("crisis-fr", "Les données techniques de la future console Acmé ont fuité", False),
+        ("crisis-fr", "Aucune donnée client n'a fuité, assure Acmé", False),
+        (
+            "crisis-fr",
+            "Les mots de passe des clients Acmé n'ont pas fuité, selon l'enquête interne",
+            False,
+        ),
+    ],
+)
+def test_a_leak_told_with_the_verb(pack: str, text: str, pages: bool) -> None:
+    assert (pack in fired(pack, text)) is pages
+
+
+@pytest.mark.parametrize(
+    ("pack", "text", "pages"),
+    [
+        # A recall told with the verb and a quantity of things…
+        ("crisis-fr", "Acmé rappelle 12 000 trottinettes", True),
+        ("crisis-fr", "Le constructeur Acmé rappelle 1,2 million de véhicules dans le monde", True),
+        ("crisis-fr", "Acmé rappelle des milliers de chargeurs de téléphone", True),
+        ("crisis-en", "Acmé recalls 12,000 scooters", True),
+        ("crisis-en", "Acmé recalls nearly 2 million airbags in the US", True),
+        # …not a reminder, a call back, staff back to the office, people or money.
+        ("crisis-fr", "Acmé rappelle que 80 000 emplois dépendent de ses usines françaises", False),
+        (
+            "crisis-fr",
+            "Acmé rappelle 2 000 salariés en télétravail au bureau trois jours par semaine",
+            False,
+        ),
+        ("crisis-fr", "Acmé nous rappelle en moins de 10 minutes, service au top", False),
+        ("crisis-fr", "Un conseiller Acmé vous rappelle sous 48 h au 09 70 000 000", False),
+        ("crisis-fr", "Rappelez-nous au 3000 : le service client Acmé à votre écoute", False),
+        ("crisis-fr", "Acmé rappelle 2 000 anciens clients pour leur proposer une offre", False),
+        (
+            "crisis-fr",
+            "Le PDG d'Acmé rappelle les 20 millions d'euros investis dans l'usine",
+            False,
+        ),
+        ("crisis-en", "Acmé recalls 3,000 staff to the office four days a week", False),
+        ("crisis-en", "Acmé CEO recalls the $3 million seed round that started it all", False),
+        # A worker's death, not a film's nor a figure of speech.
+        ("crisis-fr", "Un salarié meurt sur un chantier Acmé à Lyon", True),
+        (
+            "crisis-fr",
+            "Mort d'un ouvrier sur le chantier Acmé de Nantes : une enquête ouverte",
+            True,
+        ),
+        ("crisis-fr", "Décès d'un salarié sur le site Acmé de Dunkerque", True),
+        ("crisis-en", "Acmé worker dies at distribution site", True),
+        ("crisis-en", "Contractor died after fall at Acmé plant, union says", True),
+        (
+            "crisis-fr",
+            "« Le Chantier », le film où un ouvrier meurt écrasé, ce soir sur Acmé TV",
+            False,
+        ),
+        ("crisis-fr", "Les salariés d'Acmé morts de rire devant la vidéo de Noël du patron", False),
+        ("crisis-fr", "Le fondateur d'Acmé est mort à 92 ans", False),
+        # "mort" is also a dead device, next to who should fix it: only "mort
+        # d'un…" and "un salarié mort" count, not "est mort, le technicien".
+        ("crisis-fr", "Deux ouvriers morts dans l'explosion d'une usine Acmé", True),
+        ("crisis-fr", "Mort d'une salariée dans l'entrepôt Acmé de Lille", True),
+        ("crisis-fr", "Ma box est morte, le technicien Acmé ne vient pas", False),
+        ("crisis-fr", "Mon PC est mort, l'employé du magasin Acmé refuse de l'échanger", False),
+        ("crisis-fr", "Mon téléphone est mort, le livreur Acmé l'a fait tomber", False),
+        (
+            "crisis-en",
+            "In 'The Plant', a worker dies in the first episode; streaming on Acmé TV",
+            False,
+        ),
+    ],
+)
+def test_a_recall_with_a_quantity_and_a_workers_death(pack: str, text: str, pages: bool) -> None:
+    assert (pack in fired(pack, text)) is pages

@@ -65,12 +65,34 @@ def test_shipped_packs_are_valid() -> None:
     crisis_fr_query = next(
         r["query"] for r in load_pack("crisis-fr")["rules"] if r["name"] == "crisis-fr"
     )
-    for word in ("fuite* de données", "fuite* des données", "plan social", "licenciements"):
+    for word in (
+        "fuite* de données",
+        "fuite* des données",
+        "plan social",
+        "licenciements",
+        "violation de données",
+        "vol de données",
+        "cyberattaque*",
+        "piratage*",
+    ):
         assert word not in vocab["crisis_fr"], word
-    for word in ('"aucune fuite*"', '"pas de fuite*"', '"aucun plan social"'):
+    for word in (
+        '"aucune fuite*"',
+        '"pas de fuite*"',
+        '"aucun plan social"',
+        '"aucune cyberattaque*"',
+        '"aucun vol de données"',
+        '"aucune violation*"',
+        '"aucun piratage*"',
+    ):
         assert word in crisis_fr_query, word
-    for word in ("refund*", "lawyer*", "attorney*", "recall*"):
+    crisis_en_query = next(
+        r["query"] for r in load_pack("crisis-en")["rules"] if r["name"] == "crisis-en"
+    )
+    for word in ("refund*", "lawyer*", "attorney*", "recall*", "cyberattack*", "data theft"):
         assert word not in vocab["crisis_en"], word
+    for word in ('"no cyberattack*"', '"no data theft"', '"no data breach*"'):
+        assert word in crisis_en_query, word
 
 
 def test_include_appends_pack_rules() -> None:
