@@ -21,13 +21,23 @@ when ``K`` grows (``per_sighting_us`` at K and K/4).
 
 Case ``one a batch``: a site's own feed, the story once in its batch on a site
 new to it, stored before on ``K`` sites (two items each); baseline as above.
-Both read what the database holds of the story, so this case is not faster:
-it shows what remains, a cost per batch that grows with the story's stored
-items (``ms_at_quarter``: with ``K``/4 sites), in SQL mostly (``STORY_PLACES``,
-``SEEN_IN_STORY``). Target: no slower than the former bookkeeping.
+The former bookkeeping read every stored place of the story (``STORY_PLACES``,
+kept below) at each new place; now the place is one insert into
+``story_places`` and the counter a count of it (migration 0013). Target: no
+slower than the former bookkeeping (``ms_at_quarter``: with ``K``/4 sites).
 
-Run: ``python benchmarks/sightings.py [--quick]`` (``--quick``: K = 400, about
-10 s; full: 1,600, about a minute, most of it the former bookkeeping).
+Case ``once a batch on N feeds``: the syndication case over the life of a
+story: ``N`` feeds (1,000; ``--quick``: 300) each list it once on a site of its
+own, batch after batch, each batch stored and committed, on a fresh SQLite
+database per bookkeeping. ``value``: the total seconds of ``assign`` over the
+``N`` batches, against the former recount (quadratic over the story's life);
+``ms_per_batch_first_tenth`` and ``..._last_tenth`` show whether a batch's cost
+grows with the story's stored sightings. Target: the same answers, faster in
+total.
+
+Run: ``python benchmarks/sightings.py [--quick]`` (``--quick``: K = 400, N = 300,
+about 10 s; full: K = 1,600, N = 1,000, about a minute, most of it the former
+bookkeeping).
 """
 
 from __future__ import annotations
@@ -38,7 +48,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from _bench import parse_args, report  # benchmarks/ is the script folder
-from sqlalchemy import select
+from sqlalchemy import bindparam, select, update
 
 from watchtower.models import Item
 from watchtower.pipeline.dedup import Candidate, Sighting, StoryIndex
@@ -48,14 +58,8 @@ from watchtower.pipeline.store import named_site, store_items
 from watchtower.pipeline.story_batch import StoryBatch
 from watchtower.storage.db import Database
 from watchtower.storage.one_of import fetch_all
-from watchtower.storage.story_queries import (
-    SEEN_AGAIN,
-    SEEN_IN_STORY,
-    SIGHTED,
-    STORY_PLACES,
-    site_patterns,
-)
-from watchtower.storage.tables import SourceRow
+from watchtower.storage.story_queries import SEEN_AGAIN, SEEN_IN_STORY, site_patterns
+from watchtower.storage.tables import ITEMS, STORIES, SourceRow
 
 BENCH = "sightings"
 NOW = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)
@@ -68,8 +72,25 @@ TEXT = (
 )
 
 
+# The former bookkeeping's statements (before 0013's ``story_places``): every
+# place of the story from its items, and the counter set to their number.
+STORY_PLACES = (
+    select(ITEMS.c.source_id, ITEMS.c.canonical_url, ITEMS.c.site)
+    .where(ITEMS.c.story_id == bindparam("story"))
+    .distinct()
+)
+SIGHTED = (
+    update(STORIES)
+    .where(STORIES.c.id == bindparam("story"))
+    .values(sightings=bindparam("count"), last_seen_at=bindparam("now"))
+    .returning(STORIES.c.sightings)
+)
+
+
 class FormerBatch(StoryBatch):
-    """``StoryBatch`` with ``_sighted`` as it was (0.7.0): the baseline."""
+    """``StoryBatch`` with ``_sighted`` as it was (0.7.0): the baseline. It reads
+    and writes no ``story_places`` (``assign`` still adds a new story's first
+    place, which it never reads)."""
 
     def _stored(self, *args: object) -> None:  # type: ignore[override]
         return None  # it read no story's stored items at once
@@ -224,6 +245,46 @@ def _case(sites: range, stored: int, rounds: int, copies: int = 2) -> tuple[floa
     return new, former, same
 
 
+def _syndicated(batches: int, former: bool) -> tuple[list[float], list[tuple[int, bool]]]:
+    """A story seen once a batch on ``batches`` feeds, each listing it on a site
+    of its own, stored batch after batch (committed) on a fresh SQLite database:
+    the seconds of each batch's ``assign``, and its (counter, new place)."""
+    with tempfile.TemporaryDirectory() as folder:
+        db = Database(f"sqlite:///{Path(folder) / 'watchtower.db'}")
+        db.upgrade()
+        with db.writing() as session:
+            feeds = [
+                SourceRow(name=f"feed{k}", kind="rss", url=f"https://feed{k}.fr/", cursor={})
+                for k in range(batches)
+            ]
+            for feed in feeds:
+                feed.next_check_at = NOW
+            session.add_all(feeds)
+            session.flush()
+            ids = [feed.id for feed in feeds]
+        stories = StoryIndex()
+        seconds: list[float] = []
+        answers: list[tuple[int, bool]] = []
+        for k, source_id in enumerate(ids):
+            items = [
+                Item(guid=f"s{k}", url=f"https://www.site{k}.fr/eco/1", title="Acmé", text=TEXT)
+            ]
+            prepared = prepare(items)
+            with db.writing() as session:
+                batch = stories.begin_batch(session, NOW, _candidates(items))
+                if former:
+                    batch.__class__ = FormerBatch
+                t = time.perf_counter()
+                (sighting,) = batch.assign(source_id)
+                seconds.append(time.perf_counter() - t)
+                stored = store_items(session, source_id, prepared, NOW, [sighting.story_id])
+                batch.added(0, stored[f"s{k}"])
+                batch.finish(1)
+            answers.append((sighting.sightings, sighting.counted))
+        db.dispose()
+    return seconds, answers
+
+
 def main() -> None:
     args = parse_args(__doc__ or BENCH)
     sites = 400 if args.quick else 1_600
@@ -268,6 +329,33 @@ def main() -> None:
         same=same and lone[sites // 4][2],
         ms_at_quarter=round(lone[sites // 4][0] * 1e3, 3),
         former_ms_at_quarter=round(lone[sites // 4][1] * 1e3, 3),
+    )
+
+    # A site's own feed, batch after batch: the story stored on one more site each time.
+    batches = 300 if args.quick else 1_000
+    new_times, new_said = _syndicated(batches, former=False)
+    old_times, old_said = _syndicated(batches, former=True)
+    tenth = batches // 10
+
+    def per_batch_ms(times: list[float]) -> float:
+        return round(sum(times) / len(times) * 1e3, 3)
+
+    report(
+        BENCH,
+        "once a batch on N feeds",
+        value=sum(new_times),
+        unit="s",
+        baseline=sum(old_times),
+        target="faster than the former recount, the same answer, a flat cost per batch",
+        ok=new_said == old_said and sum(old_times) >= sum(new_times),
+        higher_is_better=False,
+        batches=batches,
+        same=new_said == old_said,
+        counter=new_said[-1][0],
+        ms_per_batch_first_tenth=per_batch_ms(new_times[:tenth]),
+        ms_per_batch_last_tenth=per_batch_ms(new_times[-tenth:]),
+        former_ms_per_batch_first_tenth=per_batch_ms(old_times[:tenth]),
+        former_ms_per_batch_last_tenth=per_batch_ms(old_times[-tenth:]),
     )
 
 

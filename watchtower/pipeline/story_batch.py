@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -24,15 +24,17 @@ from watchtower.pipeline.sites import (
     site_key,
 )
 from watchtower.pipeline.story_pairing import LOOKUP_CHUNK, TitlePairing
+from watchtower.pipeline.story_seen import Seen
 from watchtower.storage.insert_returning import insert_ignoring_many
 from watchtower.storage.one_of import fetch_all
 from watchtower.storage.story_queries import (
     SEEN_AGAIN,
+    SEEN_AT_ADDRESS,
     SEEN_IN_STORY,
     SIGHTED,
     STORIES_BY_KEY,
     STORY_OF_ITEM,
-    STORY_PLACES,
+    add_places,
     site_patterns,
 )
 from watchtower.storage.tables import ITEMS, STORIES
@@ -42,9 +44,8 @@ if TYPE_CHECKING:
 
 __all__ = ["Candidate", "First", "Sighting", "StoryBatch"]
 
-#: What a story's sightings ask of its stored items (as ``SEEN_IN_STORY`` and
-#: ``STORY_PLACES`` ask of some), all read at once for a story seen more than
-#: once in a batch.
+#: What a story's sightings ask of its stored items (as ``SEEN_IN_STORY`` asks
+#: of some), all read at once for a story seen more than once in a batch.
 _STORY_ROWS = select(
     ITEMS.c.source_id, ITEMS.c.url_hash, ITEMS.c.content_hash, ITEMS.c.canonical_url, ITEMS.c.site
 ).where(ITEMS.c.story_id == bindparam("story"))
@@ -98,61 +99,6 @@ class First:
     site: int = 0
     author: int = 0
     byline: str = ""
-
-
-class _Seen:
-    """Where a batch's story was seen, as its sightings ask: the places, URL keys
-    and (content hash, place) of its items earlier in the batch, and of its
-    stored items once they are read.
-
-    Each item is read once: asking of every earlier item of the story again at
-    each sighting, and of every stored one at each new place, made a story
-    listed on hundreds of sites cost the square of its sightings. Items are
-    stored after the whole batch is placed: what is stored does not change
-    while it is.
-    """
-
-    __slots__ = ("counted", "digested", "items", "places", "source_id", "stored", "texts", "urls")
-
-    def __init__(self, source_id: int, stored: Iterable[Sequence[Any]] | None) -> None:
-        """``stored``: the story's stored items (:data:`_STORY_ROWS`), or ``None``:
-        each sighting asks the database for those at its address or place."""
-        self.source_id = source_id  # the batch's source: the place of an item of no site
-        self.items: list[Candidate] = []  # in batch order; the first ``digested`` are read
-        self.digested = 0
-        self.places: set[tuple[str, int]] = set()
-        self.urls: set[str] = set()
-        self.texts: set[tuple[str, tuple[str, int]]] = set()  # (content hash, place)
-        #: Every place of the story, stored and in the batch, once they were read.
-        self.counted: set[tuple[str, int]] | None = None
-        self.stored = stored is not None
-        for source, url_hash, content_hash, url, named in stored or ():
-            self._add(place(item_site(url or "", named), int(source)), url_hash, content_hash)
-        if stored is not None:
-            self.counted = self.places
-
-    def digest(self) -> None:
-        """Read the items added since the last call."""
-        for item in self.items[self.digested :]:
-            where = place(item_site(item.url, item.site), self.source_id)
-            self._add(where, item.url_hash, item.content_hash)
-        self.digested = len(self.items)
-
-    def repeats(self, item: Candidate, where: tuple[str, int]) -> bool:
-        """``item`` (at ``where``) has the address of an item read, or its text at
-        the same place (after :meth:`digest`)."""
-        return bool(item.url_hash and item.url_hash in self.urls) or bool(
-            item.content_hash and (item.content_hash, where) in self.texts
-        )
-
-    def _add(self, where: tuple[str, int], url_hash: str | None, content_hash: str | None) -> None:
-        self.places.add(where)
-        if self.counted is not None:
-            self.counted.add(where)
-        if url_hash:
-            self.urls.add(url_hash)
-        if content_hash:
-            self.texts.add((content_hash, where))
 
 
 class StoryBatch(TitlePairing):
@@ -237,8 +183,9 @@ class StoryBatch(TitlePairing):
                     )
                 )
         created, existing = self._create(new_stories)
+        self._first_places(source_id, created, starts)
         sightings: list[Sighting] = []
-        seen: dict[int, _Seen] = {}  # story id -> what its sightings in this batch read
+        seen: dict[int, Seen] = {}  # story id -> what its sightings in this batch read
         repeated = Counter(stories)
         for at, (item, story) in enumerate(zip(items, stories, strict=True)):
             story_id = created.get(story) or existing.get(story) or story
@@ -250,7 +197,7 @@ class StoryBatch(TitlePairing):
                         self.index.index.relabel(self.slots[at], story=story_id)
             earlier = seen.get(story_id)
             if earlier is None:
-                earlier = seen[story_id] = _Seen(
+                earlier = seen[story_id] = Seen(
                     source_id, self._stored(story, story_id, repeated, created)
                 )
             if story in created and starts[story] == at:
@@ -274,6 +221,19 @@ class StoryBatch(TitlePairing):
         if repeated[story] < 2:
             return None
         return fetch_all(self.connection, _STORY_ROWS, {"story": story_id})
+
+    def _first_places(
+        self, source_id: int, created: dict[int, int], starts: dict[int, int]
+    ) -> None:
+        """Add the place of the item starting each story this batch created, before
+        any later sighting of it counts its places."""
+        rows = []
+        for story, story_id in created.items():
+            item = self.candidates[starts[story]]
+            site, source = place(item_site(item.url, item.site), source_id)
+            rows.append({"story": story_id, "site": site, "source": source})
+        if rows:
+            self.connection.execute(add_places(self.connection.dialect.name), rows)
 
     def _near(
         self, item: Candidate, keys: ProbeKeys, stories: list[int], site: int, author: int
@@ -345,7 +305,7 @@ class StoryBatch(TitlePairing):
         source_id: int,
         story_id: int,
         item: Candidate,
-        earlier: _Seen,
+        earlier: Seen,
         *,
         repost: bool = False,
     ) -> Sighting:
@@ -357,9 +317,9 @@ class StoryBatch(TitlePairing):
         GUID). The same text on another site is a copy: news, even from the
         same feed (an aggregator, a Google Alert listing it on two sites).
 
-        The story's counter counts places (``sites.place``): set from the
-        database when this one is new to it, so replicas, and stories counted
-        by an older rule, agree.
+        The story's counter counts places (``sites.place``): a place new to
+        ``story_places`` is added there and the counter set to their number,
+        so replicas, and stories counted by an older rule, agree.
 
         ``repost``: paired by title (a Google News headline and the site's own
         article, :mod:`~watchtower.pipeline.headlines`): the same article, the
@@ -367,23 +327,41 @@ class StoryBatch(TitlePairing):
         """
         site = item_site(item.url, item.site)
         mine = place(site, source_id)
+        earlier.digest()
+        # A place of an item read is the story's already; any other is asked of
+        # ``story_places``, which holds every place of its stored items and of
+        # this batch's items placed before this one: one insert-if-absent.
+        new_place = mine not in earlier.places and bool(
+            fetch_all(
+                self.connection,
+                add_places(self.connection.dialect.name, returning=True),
+                {"story": story_id, "site": mine[0], "source": mine[1]},
+            )
+        )
         seen: list[tuple[tuple[str, int], str | None, str | None]] = []
         if not earlier.stored:  # the stored items at its address or place
-            params = {
-                "story": story_id,
-                "url": item.url_hash or "-",
-                "source": 0 if site else source_id,  # ids start at 1: 0 selects nothing
-                **site_patterns(site),
-            }
             # Through fetch_all, compiled once on SQLite: through SQLAlchemy, these
             # two statements a sighting cost 1.5% of a first poll's recording (session 12).
+            if new_place:  # no stored item is there: those at its address only
+                rows = [
+                    row[1:]
+                    for row in fetch_all(
+                        self.connection, SEEN_AT_ADDRESS, {"url": item.url_hash or "-"}
+                    )
+                    if row[0] == story_id
+                ]
+            else:  # the story's items of any place, filtered in SQL: a read of them all
+                params = {
+                    "story": story_id,
+                    "url": item.url_hash or "-",
+                    "source": 0 if site else source_id,  # ids start at 1: 0 selects nothing
+                    **site_patterns(site),
+                }
+                rows = list(fetch_all(self.connection, SEEN_IN_STORY, params))
             seen = [
                 (place(item_site(url or "", named), int(source)), url_hash, content_hash)
-                for source, url_hash, content_hash, url, named in fetch_all(
-                    self.connection, SEEN_IN_STORY, params
-                )
+                for source, url_hash, content_hash, url, named in rows
             ]
-        earlier.digest()
         repost = (
             repost
             or earlier.repeats(item, mine)
@@ -393,21 +371,8 @@ class StoryBatch(TitlePairing):
                 for where, url_hash, content_hash in seen
             )
         )
-        new_place = mine not in earlier.places and all(where != mine for where, _, _ in seen)
         if new_place:
-            places = earlier.counted
-            if places is None:  # the story's stored places: read once a batch
-                places = earlier.counted = {
-                    place(item_site(url or "", named), int(source))
-                    for source, url, named in fetch_all(
-                        self.connection, STORY_PLACES, {"story": story_id}
-                    )
-                }
-                places.update(earlier.places)
-            count = len(places) + (mine not in places)
-            counted = fetch_all(
-                self.connection, SIGHTED, {"story": story_id, "now": self.now, "count": count}
-            )
+            counted = fetch_all(self.connection, SIGHTED, {"story": story_id, "now": self.now})
         else:
             counted = fetch_all(self.connection, SEEN_AGAIN, {"story": story_id, "now": self.now})
         sightings = counted[0][0] if counted else None

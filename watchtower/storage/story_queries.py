@@ -7,6 +7,7 @@ it through the ORM, cost more than the query itself. The caller binds the
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 from sqlalchemy import (
@@ -18,9 +19,10 @@ from sqlalchemy import (
     union_all,
     update,
 )
+from sqlalchemy.dialects import postgresql, sqlite
 
 from watchtower.storage.one_of import one_of
-from watchtower.storage.tables import ITEMS, STORIES
+from watchtower.storage.tables import ITEMS, STORIES, STORY_PLACES
 
 __all__ = [
     "CAUGHT_UP",
@@ -29,16 +31,18 @@ __all__ = [
     "FIRST_STORIES",
     "MAX_ITEM_ID",
     "SEEN_AGAIN",
+    "SEEN_AT_ADDRESS",
     "SEEN_IN_STORY",
     "SIGHTED",
     "STORIES_BY_KEY",
     "STORY_OF_ITEM",
-    "STORY_PLACES",
+    "add_places",
     "site_patterns",
 ]
 
 _ITEMS = ITEMS.c
 _STORIES = STORIES.c
+_PLACES = STORY_PLACES.c
 
 
 def _first_by(kind: str, column: Any, keys: str) -> Any:
@@ -96,13 +100,20 @@ CAUGHT_UP = (
 )
 MAX_ITEM_ID = select(func.max(_ITEMS.id))
 STORY_OF_ITEM = select(_ITEMS.story_id).where(_ITEMS.id == bindparam("item"))
-# A new site for the story: its counter ("Vu sur N sites") is set to the number
-# of places counted from its items (:data:`STORY_PLACES`), not incremented, so
-# a story counted by an older rule (sources) is counted again by sites.
+# A new place for the story (:func:`add_places` added it): its counter ("Vu sur
+# N sites") is set to the number of its places, an index range of
+# ``story_places``, not incremented, so a story counted by an older rule
+# (sources) is counted again by sites.
 SIGHTED = (
     update(STORIES)
     .where(_STORIES.id == bindparam("story"))
-    .values(sightings=bindparam("count"), last_seen_at=bindparam("now"))
+    .values(
+        sightings=select(func.count())
+        .select_from(STORY_PLACES)
+        .where(_PLACES.story_id == bindparam("story"))
+        .scalar_subquery(),
+        last_seen_at=bindparam("now"),
+    )
     .returning(_STORIES.sightings)
 )
 # Another item on a site the story already counts (an edit, a second post of
@@ -133,6 +144,20 @@ SEEN_IN_STORY = select(
     or_(_ITEMS.url_hash == bindparam("url"), _ITEMS.source_id == bindparam("source"), _ON_SITE),
 )
 
+# A sighting at a place new to its story (``story_places`` says so): no stored
+# item of the story is there, so only those at its address can make it a
+# repost. By ``ix_items_url_hash``, the story compared by the caller: with a
+# ``story_id`` condition SQLite would read the story's items through
+# ``ix_items_story``, every one of them (what SEEN_IN_STORY costs).
+SEEN_AT_ADDRESS = select(
+    _ITEMS.story_id,
+    _ITEMS.source_id,
+    _ITEMS.url_hash,
+    _ITEMS.content_hash,
+    _ITEMS.canonical_url,
+    _ITEMS.site,
+).where(_ITEMS.url_hash == bindparam("url"))
+
 
 def site_patterns(site: str) -> dict[str, str]:
     """The ``site0``…``site3`` and ``named`` parameters of :data:`SEEN_IN_STORY`
@@ -145,10 +170,19 @@ def site_patterns(site: str) -> dict[str, str]:
     return {**patterns, "named": site}
 
 
-# Every place the story was seen: the (source, canonical URL, stored site) of its items.
-STORY_PLACES = (
-    select(_ITEMS.source_id, _ITEMS.canonical_url, _ITEMS.site)
-    .where(_ITEMS.story_id == bindparam("story"))
-    .distinct()
-)
+@functools.cache
+def add_places(dialect: str, *, returning: bool = False) -> Any:
+    """``INSERT INTO story_places … ON CONFLICT DO NOTHING`` (``story``, ``site``,
+    ``source``), built once per dialect; with ``returning``, the row comes back
+    only when the place was new to the story. A place another replica added
+    first conflicts on the primary key: it is counted once."""
+    module = postgresql if dialect == "postgresql" else sqlite
+    statement = (
+        module.insert(STORY_PLACES)
+        .values(story_id=bindparam("story"), site=bindparam("site"), source_id=bindparam("source"))
+        .on_conflict_do_nothing(index_elements=["story_id", "site", "source_id"])
+    )
+    return statement.returning(_PLACES.story_id) if returning else statement
+
+
 STORIES_BY_KEY = select(_STORIES.id, _STORIES.key).where(one_of(_STORIES.key, "keys"))

@@ -149,6 +149,30 @@ class StoryRow(Base):
     __table_args__ = ({"sqlite_autoincrement": True},)
 
 
+class StoryPlaceRow(Base):
+    """A place a story was seen at (``sites.place``: its site, or, for an item of
+    no site, the source that gave it), one row each (migration 0013).
+
+    Filled as the story's items are placed (:mod:`watchtower.pipeline.story_batch`),
+    so a new place is one insert-if-absent and the story's counter one indexed
+    count, not a read of all its items. The primary key makes two replicas that
+    see the same new place at once count it once. A place stays while its story
+    lives, after retention pruned the items seen there: the counter never goes
+    back down ("Vu sur 5 sites", then 3), and a pruned item listed again is no
+    new place.
+    """
+
+    __tablename__ = "story_places"
+
+    story_id: Mapped[int] = mapped_column(
+        Id, ForeignKey("stories.id", ondelete="CASCADE"), primary_key=True
+    )
+    #: The site (``site_host``), ``""`` when the item had none.
+    site: Mapped[str] = mapped_column(Text, primary_key=True)
+    #: The source of an item of no site; 0 (no source has it) when ``site`` is set.
+    source_id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=False)
+
+
 class MentionRow(Base):
     """A brand found in an item, and the rule that claimed it (empty: default route)."""
 
@@ -207,6 +231,9 @@ class OutboxRow(Base):
         # and the targets the outbox holds are read one probe each.
         Index("ix_outbox_item", "item_id"),
         Index("ix_outbox_target", "target", "status"),
+        # Migration 0013: retention's delete of finished rows older than the
+        # retention period seeks each finished status's oldest rows.
+        Index("ix_outbox_finished", "status", "created_at"),
         # AUTOINCREMENT on SQLite (0012): a pruned row's id is never given again,
         # so a thread row, a feedback row or a Slack message's metadata naming it
         # never names a new notification.
@@ -333,4 +360,5 @@ SOURCES = cast(Table, SourceRow.__table__)
 ITEMS = cast(Table, ItemRow.__table__)
 MENTIONS = cast(Table, MentionRow.__table__)
 STORIES = cast(Table, StoryRow.__table__)
+STORY_PLACES = cast(Table, StoryPlaceRow.__table__)
 DAEMONS = cast(Table, DaemonRow.__table__)

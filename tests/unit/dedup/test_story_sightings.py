@@ -14,11 +14,9 @@ from __future__ import annotations
 
 import re
 import sqlite3
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
-import pytest
 from sqlalchemy import select
 
 from watchtower.models import Item
@@ -39,21 +37,6 @@ OTHER = (
     "Le cours de l'action Acmé a chuté de douze pour cent à l'ouverture de la Bourse de "
     "Paris après l'annonce d'un avertissement sur les résultats du troisième trimestre."
 )
-
-
-@pytest.fixture
-def db(database_url: str) -> Iterator[Database]:
-    database = Database(database_url)
-    database.upgrade()
-    with database.session() as session:
-        for name in ("a", "b", "c"):
-            session.add(
-                SourceRow(
-                    name=name, kind="rss", url=f"https://{name}.fr/", cursor={}, next_check_at=NOW
-                )
-            )
-    yield database
-    database.dispose()
 
 
 def recorded(db: Database, stories: StoryIndex, source: str, items: list[Item]) -> list[Sighting]:

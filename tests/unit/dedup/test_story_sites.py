@@ -8,7 +8,6 @@ text on another site is a copy.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime
 
 import pytest
@@ -29,21 +28,6 @@ TEXT = (
     "Des centaines de clients de la Banque Acmé dénoncent des prélèvements effectués deux "
     "fois sur leur compte courant depuis la migration informatique de la semaine dernière."
 )
-
-
-@pytest.fixture
-def db(database_url: str) -> Iterator[Database]:
-    database = Database(database_url)
-    database.upgrade()
-    with database.session() as session:
-        for name in ("a", "b", "c"):
-            session.add(
-                SourceRow(
-                    name=name, kind="rss", url=f"https://{name}.fr/", cursor={}, next_check_at=NOW
-                )
-            )
-    yield database
-    database.dispose()
 
 
 def batch(db: Database, stories: StoryIndex, source: str, *items: Item) -> None:

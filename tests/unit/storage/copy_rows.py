@@ -22,6 +22,7 @@ from watchtower.storage.tables import (
     SourceRow,
     SpikeAlertRow,
     StoryMessageRow,
+    StoryPlaceRow,
     StoryRow,
 )
 
@@ -72,6 +73,12 @@ def fill(db: Database) -> None:
         ]
         session.add_all(items)
         session.flush()
+        session.add_all(
+            [  # its place by site, and a place by source (an item with no site)
+                StoryPlaceRow(story_id=story.id, site="127.0.0.1", source_id=0),
+                StoryPlaceRow(story_id=story.id, site="", source_id=forum.id),
+            ]
+        )
         session.add(
             MentionRow(
                 item_id=items[0].id,
