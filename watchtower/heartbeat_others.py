@@ -12,17 +12,20 @@ replica of 0.3.1, by when it loaded its config,
 :meth:`OtherProcesses.config_behind`). On PostgreSQL each process holds a
 liveness lock from before its row exists until it ends
 (:mod:`watchtower.storage.liveness`), which tells a killed process on any host,
-with any pid; on SQLite, a process of this host whose pid is gone is dead.
+with any pid; on SQLite, a process of this host whose pid is gone, or taken
+since by a process started after the row's last heartbeat, is dead
+(:func:`~watchtower.local_process.gone_reason`, the rule ``status`` and
+``db downgrade`` follow too).
 """
 
 from __future__ import annotations
 
 import hashlib
-import os
 import re
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
+from watchtower.local_process import gone_reason
 from watchtower.storage.daemons import daemon_rows
 from watchtower.storage.liveness import held_keys, lock_key
 from watchtower.storage.tables import DaemonRow
@@ -53,17 +56,6 @@ def stale_after(poll_interval_s: float) -> timedelta:
     return timedelta(seconds=3 * poll_interval_s + 120)
 
 
-def _pid_alive(pid: int) -> bool:
-    """Whether a process ``pid`` exists on this host (signal 0 checks, sends nothing)."""
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except OSError:  # another user's process, or no right to ask: it exists
-        return True
-    return True
-
-
 class OtherProcesses:
     """What :class:`~watchtower.heartbeat.Heartbeat`, which sets these attributes,
     knows of the other processes that use its database."""
@@ -79,7 +71,9 @@ class OtherProcesses:
         known dead. Known dead: on PostgreSQL, nobody holds its liveness lock (it
         was killed, on any host, whatever its pid); on SQLite, and for a process
         of a version without the lock, a process of this host whose pid is gone
-        (the same pid again, pid 1 in a container, cannot be told from a live one).
+        or is another process's now, started after the row's last heartbeat
+        (:func:`~watchtower.local_process.gone_reason`; this process's own pid
+        again, pid 1 in a container, cannot be told from a live one).
 
         On PostgreSQL, a process that holds its lock but has no row yet (it
         started, its first round has not ended) is live too: a row of mode
@@ -100,14 +94,14 @@ class OtherProcesses:
         live = [
             row
             for row in rows
-            if (lock_key(row.id) in held if row.id in by_lock else not self._gone_here(row))
+            if (
+                lock_key(row.id) in held
+                if row.id in by_lock
+                else gone_reason(row.host, row.pid, row.seen_at) is None
+            )
         ]
         known = {lock_key(row.id) for row in every} | {lock_key(self.id)}
         return live + [_starting(key, now) for key in sorted(held - known)]
-
-    def _gone_here(self, row: DaemonRow) -> bool:
-        """A process of this host whose pid no longer exists (another pid than ours)."""
-        return row.host == self.host and row.pid != self.pid and not _pid_alive(row.pid)
 
     def config_behind(self, db: Database, now: datetime) -> bool:
         """Whether another running daemon loaded its config after this one did.

@@ -6,7 +6,6 @@ tests/e2e/test_readdress_replicas.py).
 
 from __future__ import annotations
 
-import os
 from datetime import datetime, timedelta
 
 from tests.e2e.alerting_helpers import Clock
@@ -21,15 +20,19 @@ def started(app: App, clock: Clock) -> App:
 
 
 def add_legacy_replica(app: App, config_loaded_at: datetime) -> None:
-    """A live replica of 0.3.1 on ``app``'s database and host, seen now: it has
-    no liveness lock and records no ``config_targets``, so it is judged by its
-    host and pid (this test's parent process, alive) and by ``config_loaded_at``."""
+    """A live replica of 0.3.1 on ``app``'s database, of another host, seen now:
+    it has no liveness lock and records no ``config_targets``, so it is judged by
+    its heartbeat (this host cannot see its process) and by ``config_loaded_at``.
+
+    Not of this host: a pid of this host would be judged by its process's start,
+    which the real clock tells, against ``seen_at``, which the simulated clock
+    (in the past) wrote: any process would look started after it, so dead."""
     now = app.clock()
     row = {
         "id": "0123456789abcdef0123456789abcdef",
         "mode": "daemon",
-        "host": app.poller.heartbeat.host,
-        "pid": os.getppid(),
+        "host": "replica-0-3-1.example",
+        "pid": 4242,
         "version": "0.3.1",
         "config": "",
         "poll_interval_s": 60.0,

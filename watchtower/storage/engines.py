@@ -4,7 +4,9 @@ the backend (:func:`make_engine`), one that only reads (:func:`readonly_engine`)
 SQLite: WAL journal (readers never block the writer; truncated back to
 :data:`~watchtower.storage.sqlite_space.WAL_SIZE_LIMIT` once checkpointed) and a
 busy timeout (concurrent writers wait instead of failing). PostgreSQL: bounded
-connection and keepalive timeouts, so a dead server cannot hold a job.
+connection and keepalive timeouts, so a dead server cannot hold a job; and the
+server's keepalives on each session (:data:`SERVER_KEEPALIVES`), so a vanished
+daemon host cannot hold its locks for hours.
 """
 
 from __future__ import annotations
@@ -23,7 +25,14 @@ from watchtower.logs import kv
 from watchtower.storage.sqlite_file import DatabaseFileLost, SqliteFile
 from watchtower.storage.sqlite_space import WAL_SIZE_LIMIT
 
-__all__ = ["CONNECT_TIMEOUT", "KEEPALIVES", "KEEPALIVES_COUNT", "make_engine", "readonly_engine"]
+__all__ = [
+    "CONNECT_TIMEOUT",
+    "KEEPALIVES",
+    "KEEPALIVES_COUNT",
+    "SERVER_KEEPALIVES",
+    "make_engine",
+    "readonly_engine",
+]
 
 log = logging.getLogger("watchtower.db")
 
@@ -69,10 +78,13 @@ def make_engine(url: str, *, pooled: bool = True, file: SqliteFile | None = None
         return engine
     connect_args = _postgres_timeouts(make_url(url).query)
     if not pooled:
-        return create_engine(url, poolclass=NullPool, connect_args=connect_args)
-    return create_engine(
-        url, pool_pre_ping=True, pool_size=10, max_overflow=20, connect_args=connect_args
-    )
+        engine = create_engine(url, poolclass=NullPool, connect_args=connect_args)
+    else:
+        engine = create_engine(
+            url, pool_pre_ping=True, pool_size=10, max_overflow=20, connect_args=connect_args
+        )
+    event.listen(engine, "connect", _server_keepalives)
+    return engine
 
 
 #: Seconds PostgreSQL has to accept a connection (libpq's own default is for ever).
@@ -82,6 +94,46 @@ CONNECT_TIMEOUT = 10
 #: (idle 30 s, then 3 probes 10 s apart) instead of a query waiting for ever.
 KEEPALIVES = {"keepalives": 1, "keepalives_idle": 30, "keepalives_interval": 10}
 KEEPALIVES_COUNT = 3
+
+
+#: The server's side of the same keepalives, set on each session this process
+#: opens (PostgreSQL's defaults are the server host's: on Linux 2 h of silence,
+#: then 9 probes 75 s apart, 2 h 11 min). A daemon's host that vanishes (power
+#: cut, network gone) closes no socket: its sessions, with the liveness lock
+#: (:mod:`~watchtower.storage.liveness`) and any lock of a transaction under way
+#: (story assignment's), stay until the server gives up on them. With these,
+#: about a minute after the last word from that host: idle 30 s, then 3 probes
+#: 10 s apart; ``tcp_user_timeout`` (ms, PostgreSQL 12+) bounds the same wait
+#: when the server's last reply was never acknowledged (keepalives wait for it,
+#: the kernel's retransmissions last about 15 min). Ignored over a Unix socket.
+SERVER_KEEPALIVES = {
+    "tcp_keepalives_idle": KEEPALIVES["keepalives_idle"],
+    "tcp_keepalives_interval": KEEPALIVES["keepalives_interval"],
+    "tcp_keepalives_count": KEEPALIVES_COUNT,
+    "tcp_user_timeout": 60_000,
+}
+# One round trip. Only settings still at their default: a value the URL's
+# ``options`` (or PGOPTIONS, the role, the server's config) chose wins. A name the
+# server does not know (tcp_user_timeout before PostgreSQL 12) matches no row.
+# Not given as ``options=-c …`` at connect: PgBouncer refuses unknown startup
+# parameters, and a URL's (or PGOPTIONS's) own ``options`` would have to be merged.
+_SET_SERVER_KEEPALIVES = (
+    "SELECT set_config(s.name, w.value, false) FROM pg_settings s"
+    " JOIN (VALUES "
+    + ", ".join(f"('{name}', '{value}')" for name, value in SERVER_KEEPALIVES.items())
+    + ") AS w(name, value) ON w.name = s.name WHERE s.source = 'default'"
+)
+
+
+def _server_keepalives(dbapi_connection: Any, _record: Any) -> None:
+    """Set :data:`SERVER_KEEPALIVES` on a new PostgreSQL session (session-level:
+    committed, so the pool's rollbacks keep them)."""
+    cursor = dbapi_connection.cursor()
+    try:
+        cursor.execute(_SET_SERVER_KEEPALIVES)
+    finally:
+        cursor.close()
+    dbapi_connection.commit()
 
 
 def _postgres_timeouts(query: Any) -> dict[str, Any]:

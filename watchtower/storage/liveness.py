@@ -8,7 +8,13 @@ holds, on a connection of its own kept for its whole life, a session-level
 advisory lock keyed on its row's id (:class:`LivenessLock`); another process
 reads ``pg_locks`` to know which are held (:func:`held_keys`, :func:`free_locks`).
 The server drops a session's locks the moment its socket closes, which a
-killed process's kernel does at once, on any host.
+killed process's kernel does at once, on any host. A host that vanishes (power
+cut, network gone) closes nothing: the server keeps the session, and the lock,
+until its TCP keepalives give up, which :func:`~watchtower.storage.engines.make_engine`
+bounds to about a minute on every session, this one too
+(:data:`~watchtower.storage.engines.SERVER_KEEPALIVES`; the server's defaults
+are the host's, 2 h 11 min on Linux). Until then that process looks alive, and
+its claims wait.
 
 Key space: the two-``int4`` form of the advisory lock functions, whose keys
 PostgreSQL keeps apart from the one-``bigint`` form that serialises migrations

@@ -315,17 +315,17 @@ def cleanup(
     session: Session,
     before: datetime,
     *,
-    configured: Collection[str] | None = None,
     spikes_before: datetime | None = None,
 ) -> tuple[int, int]:
     """Delete finished notifications created before ``before``, items their source
     has not listed since ``before``, and the stories left without items, with
     their Slack thread parents; spike alerts created before ``spikes_before``
-    (default ``before``) whose notifications are gone; with ``configured`` (the
-    config's source names), the sources it no longer names that were last polled
-    before ``before``, with their items
-    (:func:`~watchtower.storage.removed_sources.forget_removed_sources`).
-    Returns the notifications and the items (of sources still named) deleted.
+    (default ``before``) whose notifications are gone. Returns the notifications
+    and the items deleted. The sources the config no longer names are forgotten
+    before, in the same transaction, by
+    :func:`~watchtower.storage.removed_sources.forget_removed_sources` (as
+    :meth:`App.cleanup <watchtower.app.App.cleanup>` does): the stories they
+    leave empty go here.
 
     An item still listed is kept however old: pruning it would make the next
     poll take it for a new one and notify it again. "Still listed" is judged
@@ -353,11 +353,6 @@ def cleanup(
         connection = session.connection()
         connection.execute(_DELETE_MENTIONS, cutoffs)
         items = int(connection.execute(_DELETE_ITEMS, cutoffs).rowcount)
-    if configured is not None:
-        # Imported here: that module uses this one's FINISHED.
-        from watchtower.storage.removed_sources import forget_removed_sources
-
-        forget_removed_sources(session, before, configured)  # before the stories they empty
     live = select(ItemRow.story_id).where(ItemRow.story_id.is_not(None))
     session.execute(
         delete(StoryRow).where(StoryRow.last_seen_at < before, StoryRow.id.not_in(live))

@@ -1,5 +1,6 @@
-"""``cleanup(configured=…)``: the sources removed from the config, on SQLite and
-PostgreSQL.
+"""The sources removed from the config, forgotten at cleanup
+(``forget_removed_sources``, then ``cleanup`` in the same transaction, as
+``App.cleanup`` does), on SQLite and PostgreSQL.
 
 ``sync_sources`` only disables a removed source, and retention keeps the items
 of a source's last listing however old: ``watchtower status`` listed every
@@ -16,6 +17,7 @@ from sqlalchemy import select
 
 from watchtower.storage.db import Database
 from watchtower.storage.queries import cleanup
+from watchtower.storage.removed_sources import forget_removed_sources
 from watchtower.storage.tables import ItemRow, MentionRow, OutboxRow, SourceRow, StoryRow
 
 NOW = datetime(2026, 11, 27, 9, 0, tzinfo=UTC)
@@ -59,6 +61,13 @@ def add_source(
             )
 
 
+def forget_and_clean(db: Database) -> None:
+    """The cleanup job's database part: removed sources first, then retention."""
+    with db.writing() as session:
+        forget_removed_sources(session, NOW - RETENTION, CONFIGURED)
+        cleanup(session, NOW - RETENTION)
+
+
 def sources(db: Database) -> list[str]:
     with db.session() as session:
         return sorted(session.scalars(select(SourceRow.name)))
@@ -70,8 +79,7 @@ def test_removed_sources_with_nothing_left_are_forgotten(migrated: Database) -> 
     for n in range(12):  # removed a year ago, their items pruned long since
         add_source(migrated, f"blog-client-{n}")
     add_source(migrated, "jamais-lu", polled=None)  # removed before its first poll
-    with migrated.writing() as session:
-        cleanup(session, NOW - RETENTION, configured=CONFIGURED)
+    forget_and_clean(migrated)
     assert sources(migrated) == ["en-pause", "presse"]
 
 
@@ -90,8 +98,7 @@ def test_a_removed_source_goes_with_the_items_of_its_last_listing(
         session.flush()
         item.story_id = story.id
         session.add(MentionRow(item_id=item.id, brand="Acme", created_at=last_poll))
-    with migrated.writing() as session:
-        cleanup(session, NOW - RETENTION, configured=CONFIGURED)
+    forget_and_clean(migrated)
     assert sources(migrated) == ["presse"]
     with migrated.session() as session:
         for table in (ItemRow, MentionRow, StoryRow):
@@ -119,16 +126,15 @@ def test_a_removed_source_is_kept_while_it_may_be_needed(migrated: Database) -> 
                 created_at=LONG_AGO,
             )
         )
-    with migrated.writing() as session:
-        cleanup(session, NOW - RETENTION, configured=CONFIGURED)
+    forget_and_clean(migrated)
     assert sources(migrated) == ["en-pause", "held", "presse", "recent"]
     with migrated.session() as session:
         assert sorted(session.scalars(select(ItemRow.guid))) == ["en-pause-1", "held-1", "recent-1"]
 
 
-def test_without_the_config_no_source_is_forgotten(migrated: Database) -> None:
-    """A caller that does not know the config (``configured`` not given) cannot
-    tell a removed source from one disabled in the config: it deletes none."""
+def test_cleanup_alone_forgets_no_source(migrated: Database) -> None:
+    """``cleanup`` does not know the config: it cannot tell a removed source from
+    one disabled in the config, and deletes none."""
     add_source(migrated, "blog-client-0")
     with migrated.writing() as session:
         cleanup(session, NOW - RETENTION)
