@@ -6,7 +6,9 @@ others (:mod:`watchtower.adapters.imap` still guards each message):
 * Charset labels are read as browsers read them (``decode_html``'s WHATWG
   table): ISO-8859-1, latin-1 and US-ASCII mean windows-1252, which is what
   Outlook sends under those labels (’ € œ live in 0x80–0x9F). A byte that is
-  invalid in its charset becomes U+FFFD; it never leaves the header undecoded.
+  invalid in its charset becomes U+FFFD (one a windows-125x code page leaves
+  undefined in 0x80–0x9F is its C1 control, as in WHATWG's indexes); it never
+  leaves the header undecoded.
 * Encoded words (``=?UTF-8?Q?…?=``) are decoded one by one: a malformed one is
   kept as written, the rest of the header is still decoded. Raw 8-bit headers
   (RFC 6532) are UTF-8, else windows-1252.

@@ -11,8 +11,12 @@ e-mail: a label is looked up in WHATWG's table (:mod:`._charset`), so a
 document declaring ISO-8859-1, latin-1 or US-ASCII is decoded as windows-1252
 (French CMSs write ’ € œ « » in 0x80–0x9F under those labels), ISO-8859-9 as
 windows-1254, TIS-620 as windows-874, GB2312 as GBK, EUC-KR as windows-949,
-and handed to libxml2 as UTF-8; other labels (KOI8-R, ISO-8859-15…) name the
-encoding libxml2 decodes under the same name.
+and handed to libxml2 as UTF-8. So is every other legacy label of that table
+(KOI8-R, ISO-8859-8-I, x-mac-cyrillic, windows-1251…): libxml2 knows some
+labels under other names or not at all, and stops a text at a byte its codec
+leaves undefined, where WHATWG's index reads a C1 control. Its UTF-8 labels
+that libxml2 does not know (``unicode20utf8``…) are UTF-8. Left to libxml2:
+UTF-16/32, ISO-2022-JP, and labels WHATWG does not list.
 
 Which encoding, in order (RFC 7303 §3.2–3.3, which obsoletes RFC 3023; the
 order feedparser follows, "Character Encoding Detection", and browsers'
@@ -64,7 +68,6 @@ from xml.sax.saxutils import quoteattr
 from lxml import etree
 
 from watchtower.adapters._charset import (
-    WINDOWS_1252_LABELS,
     charset_codec,
     decode_legacy,
     decode_windows_1252,
@@ -77,6 +80,7 @@ __all__ = ["XmlDocument", "parse_fragment", "parse_xml", "read_xml"]
 
 _DECLARATION = re.compile(rb"^\s*<\?xml[^>]*?\?>")
 _DECLARED_ENCODING = re.compile(rb"^\s*<\?xml[^>]*?encoding\s*=\s*[\"']([A-Za-z0-9._:-]+)")
+#: The UTF-8 labels libxml2 knows (WHATWG has four more: ``_charset``'s table).
 _UTF8 = {"utf-8", "utf8"}
 _BOMS = (b"\xef\xbb\xbf", b"\xff\xfe", b"\xfe\xff")
 _local = threading.local()
@@ -117,7 +121,7 @@ def _to_utf8_if_needed(data: bytes, transport: str | None = None) -> tuple[bytes
     as browsers read it (``_charset``'s table, as ``decode_html``): libxml2 would read 0x92 as a C1
     control, not ’ (and cut the text at any byte above 0x7F under US-ASCII).
     The other legacy labels of that table (ISO-8859-9, TIS-620, GB2312,
-    EUC-KR…) are read as their WHATWG encoding likewise. Not an error: no
+    EUC-KR, KOI8-R, windows-1251…) are read as their WHATWG encoding likewise. Not an error: no
     warning. Bytes that are valid UTF-8 under such a label are
     UTF-8 (a template's stale declaration; windows-1252 text with accents is
     practically never valid UTF-8). The declaration is dropped from the UTF-8
@@ -131,15 +135,15 @@ def _to_utf8_if_needed(data: bytes, transport: str | None = None) -> tuple[bytes
         if chosen is not None:
             return chosen
     if label is not None:
-        codec = "windows-1252" if label in WINDOWS_1252_LABELS else legacy_codec(label)
+        codec = legacy_codec(label)
         if codec is not None:
             try:
                 data.decode("utf-8")
             except UnicodeDecodeError as exc:
                 return _decoded(data, exc.start, codec, label)
             return _DECLARATION.sub(b"", data, count=1), None
-        if label not in _UTF8:
-            return data, None  # libxml2 decodes other declared encodings itself
+        if whatwg_codec(label) != "utf-8":
+            return data, None  # UTF-16/32, ISO-2022-JP, labels no table knows: libxml2's
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
         return data, None  # UTF-16 with a byte-order mark
     try:
@@ -151,6 +155,10 @@ def _to_utf8_if_needed(data: bytes, transport: str | None = None) -> tuple[bytes
         fixed = _as_utf8(data, exc.start)
         reason = f"not valid UTF-8: {exc.reason} at byte {exc.start}; read as Windows-1252"
         return fixed, reason
+    if label is not None and label not in _UTF8:
+        # WHATWG's other UTF-8 labels (unicode-1-1-utf-8, unicode20utf8…):
+        # libxml2 knows none of them, and would call the feed malformed.
+        return _DECLARATION.sub(b"", data, count=1), None
     return data, None
 
 
@@ -159,6 +167,10 @@ def _by_transport(data: bytes, codec: str, label: str | None) -> tuple[bytes, st
     document says (the rules and their sources are in the module docstring)."""
     if codec == "utf-8" or codec.startswith(_WIDE) or b"\x00" in data[:256]:
         return None  # a server's default, or left to the bytes (UTF-16/32)
+    if codec.startswith(_SEVEN_BIT):
+        # ISO-2022-JP text is ASCII bytes, escape sequences and all: always
+        # valid UTF-8, so the check below would keep ESC $ B in the text.
+        return _decoded(data, 0, codec, f"{codec} (the HTTP charset)")
     try:
         data.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -223,6 +235,8 @@ def _without_nul(data: bytes) -> bytes:
     return data.replace(b"\0", b"")
 
 
+#: Encodings written in 7-bit bytes, switching character sets by escape sequences.
+_SEVEN_BIT = ("iso2022", "hz", "utf-7")
 #: Encodings in which a 0 byte is part of ordinary characters.
 _WIDE = ("utf-16", "utf16", "utf-32", "utf32", "ucs")
 

@@ -12,6 +12,13 @@ as a whole: they now read as the same bytes declaring ISO-8859-1 do
 (``test_cp1252_undefined``). The 4 ``*/x-user-defined`` outputs were recorded
 again when that label (unknown to libxml2) started to read as windows-1252,
 as WHATWG's table in ``_charset`` maps it: they equal the ISO-8859-1 ones.
+The 8 ``*/ISO-8859-15`` and ``*/koi8-r`` outputs of ``all-bytes``,
+``all-bytes-after-utf8``, ``ascii`` and ``utf8-text`` were recorded again when
+every legacy label of WHATWG's table started to be decoded here rather than
+by libxml2 (``test_whatwg_charsets``): they are the same text as UTF-8 without
+the declaration, and ``utf8-text`` (valid UTF-8 under the label) reads as
+UTF-8, as under every other legacy label, where libxml2 read "L’Acmé" in
+KOI8-R as "LБ─≥Acmц╘".
 
 Regenerate (then review the diff) with::
 
