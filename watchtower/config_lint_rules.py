@@ -2,7 +2,8 @@
 
 A rule copied for a new client with its ``brands`` changed but not the
 ``brand:`` in its query, or whose ``exclude`` holds the very word its query
-requires, validates and never fires: that client's crises go to the default
+requires, or which needs a ``rating:`` no rating satisfies (``rating:>5``),
+validates and never fires: that client's crises go to the default
 route, without the rule's severity and targets, or nowhere. What the query
 needs on every path comes from :func:`~watchtower.pipeline.match.query_needs.needs`.
 """
@@ -18,7 +19,7 @@ from watchtower.tomllines import Lines
 
 if TYPE_CHECKING:
     from watchtower.pipeline.match.query_needs import TermKey
-    from watchtower.pipeline.match.query_tree import Node
+    from watchtower.pipeline.match.query_tree import Node, Rating
 
 __all__ = ["never_firing_rules"]
 
@@ -27,7 +28,7 @@ def never_firing_rules(path: str, config: Config, lines: Lines) -> list[ConfigPr
     """``rules[i]: can never fire: …`` for each rule whose query needs what the
     rule rules out: a ``brand:``/``source:`` outside its ``brands``/``sources``
     (or two different ones), a term its ``exclude`` drops, a term both present
-    and absent."""
+    and absent, a ``rating:`` comparison no rating on the 0..5 scale satisfies."""
     from watchtower.pipeline.match.query import QuerySyntaxError, parse_query
 
     warnings = []
@@ -67,9 +68,10 @@ def _dead(node: Node, rule: RuleConfig, exclusions: list[tuple[str, TermKey]]) -
 
     An AND is dead when a part is, or when what its parts need at once clash
     (:func:`~watchtower.pipeline.match.query_needs.needs`); an OR when every
-    alternative is; a term when one of the rule's exclusions covers it.
+    alternative is; a term when one of the rule's exclusions covers it; a
+    ``rating:`` when no rating satisfies it (:func:`_rating_never`).
     """
-    from watchtower.pipeline.match.query import And, Meta, Near, Or, Term, render
+    from watchtower.pipeline.match.query import And, Meta, Near, Or, Rating, Term, render
     from watchtower.pipeline.match.query_needs import covers, needs
     from watchtower.pipeline.normalise import normalise
 
@@ -86,6 +88,8 @@ def _dead(node: Node, rule: RuleConfig, exclusions: list[tuple[str, TermKey]]) -
                 f"{node.name}s = {allowed!r}; change one of them"
             )
         return ""
+    if isinstance(node, Rating):
+        return _rating_never(node)
     if isinstance(node, Or):
         reasons = [_dead(child, rule, exclusions) for child in node.children]
         if all(reasons):
@@ -106,4 +110,21 @@ def _dead(node: Node, rule: RuleConfig, exclusions: list[tuple[str, TermKey]]) -
         for term in sorted(need.present, key=render):
             if term.key in absent:
                 return f"its query needs {render(term)} and NOT {render(absent[term.key])}"
-    return ""  # NOT, lang:, rating: may always be true
+    return ""  # NOT, lang: may always be true
+
+
+def _rating_never(node: Rating) -> str:
+    """Why no rating satisfies ``node`` (``rating:>5``, ``rating:<0``), or "": the
+    query warning's sentence for it (:mod:`~watchtower.pipeline.match.query_lint`
+    knows the 0..5 scale)."""
+    from decimal import Decimal
+
+    from watchtower.pipeline.match.query_lint import rating_verdict, rating_warning
+
+    if rating_verdict(node.op, node.value) != "never":
+        return ""
+    # The exact bound, not render()'s 6 digits (rounding rating:>4.9999999 up to
+    # >5 would call dead a rule a 5-star review fires), written without an
+    # exponent (repr's 1e-07 is no comparison the warning reads).
+    number = format(Decimal(repr(node.value)).normalize(), "f")
+    return rating_warning(f"{node.op}{number}")

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from typing import Literal
 
 from watchtower.pipeline.match.query import (
     _RATING,
@@ -18,7 +19,7 @@ from watchtower.pipeline.match.query import (
     _Tok,
 )
 
-__all__ = ["query_warnings"]
+__all__ = ["query_warnings", "rating_verdict", "rating_warning"]
 
 _FRENCH_OPERATORS = {
     "ou": "for either word write OR",
@@ -64,7 +65,7 @@ def query_warnings(text: str) -> list[str]:
                 )
             continue
         if field is not None and field.text == "rating:" and tok.kind == "word":
-            warning = _rating_warning(tok.text)
+            warning = rating_warning(tok.text)
             if warning:
                 out.append(f"column {tok.column}: {warning}")
             continue
@@ -94,7 +95,7 @@ def query_warnings(text: str) -> list[str]:
     return out
 
 
-def _rating_warning(text: str) -> str:
+def rating_warning(text: str) -> str:
     """What is wrong with the comparison ``text`` of ``rating:`` (``<=6``) on the
     0..5 scale, or "" (also for one that does not parse: that is an error)."""
     m = _RATING.match(text)
@@ -102,23 +103,35 @@ def _rating_warning(text: str) -> str:
         return ""
     op = _RATING_OPS.get(m.group(1), m.group(1) or "=")
     value = float(m.group(2).replace(",", "."))
-    # Over [0, RATING_MAX]: does every rating satisfy it, or none? (No bound is negative.)
-    always = {"<=": value >= RATING_MAX, "<": value > RATING_MAX, ">=": value <= 0}
-    never = {"<": value <= 0, ">=": value > RATING_MAX, ">": value >= RATING_MAX}
-    never["="] = value > RATING_MAX
+    verdict = rating_verdict(op, value)
     every = "true of every rated review"
     if value > RATING_MAX:
         outcome = "it is never true"
-        if always.get(op):
+        if verdict == "always":
             outcome = f"it is {every} (it only needs a rating)"
         return (
             f"rating:{text} compares with {value:g}, outside the 0 to {RATING_MAX} scale "
             f"ratings are read on; {outcome}"
         )
-    if always.get(op):
+    if verdict == "always":
         return f"rating:{text} is {every}, ratings being 0 to {RATING_MAX} (it only needs a rating)"
-    if never.get(op):
+    if verdict == "never":
         return f"rating:{text} is never true, ratings being 0 to {RATING_MAX}"
+    return ""
+
+
+def rating_verdict(op: str, value: float) -> Literal["always", "never", ""]:
+    """Whether ``rating:`` with ``op`` (``<``, ``<=``, ``>``, ``>=``, ``=``) and
+    ``value`` holds for every rating on the 0..5 scale, for none, or for some
+    ("")."""
+    # No bound is negative: the query syntax has no minus sign for them.
+    always = {"<=": value >= RATING_MAX, "<": value > RATING_MAX, ">=": value <= 0}
+    never = {"<": value <= 0, ">=": value > RATING_MAX, ">": value >= RATING_MAX}
+    never["="] = value > RATING_MAX
+    if always.get(op):
+        return "always"
+    if never.get(op):
+        return "never"
     return ""
 
 
