@@ -100,7 +100,7 @@ class App:
         the outbox is untouched, so queued notifications are still delivered.
         """
         with self.db.session() as session:
-            queries.sync_sources(session, loaded.sources, self.clock())
+            queries.sync_sources(session, loaded.sources, self.clock(), self._sources)
         removed = set(self._sources) - {s.name for s in loaded.sources}
         self._apply(loaded)
         self.loaded = loaded

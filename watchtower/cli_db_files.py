@@ -294,9 +294,13 @@ def cmd_db_vacuum(args: argparse.Namespace) -> int:
     except VacuumFailed as exc:
         print(f"vacuum failed: {exc}", file=sys.stderr)
         return EXIT_FAILURE
+    # The total on disk first: recent writes sit in the WAL, so the file alone
+    # can grow ("0.0 MB -> 0.3 MB") while the whole shrinks.
     print(
-        f"database vacuumed: {path} {_mb(before.file)} -> {_mb(after.file)} "
-        f"(WAL {_mb(before.wal)} -> {_mb(after.wal)}; {_mb(before.free)} were free pages)"
+        f"database vacuumed: {path} {_mb(before.file + before.wal)} -> "
+        f"{_mb(after.file + after.wal)} on disk (file {_mb(before.file)} -> "
+        f"{_mb(after.file)}, WAL {_mb(before.wal)} -> {_mb(after.wal)}; "
+        f"{_mb(before.free)} were free pages)"
     )
     if after.wal > WAL_SIZE_LIMIT:  # a reader (the daemon's) was in the way
         print(

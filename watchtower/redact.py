@@ -57,7 +57,11 @@ _URL_PATH = re.compile(f"({_SCHEME})" + r"([^/\s\"'<>?#]*)(/[^\s\"'<>?#]*)")
 _URL_PASSWORD = re.compile(r"(\b[a-zA-Z][a-zA-Z0-9+.-]{0,31}://[^/\s:@]*):[^\s/?#]*@")
 # A query parameter named as a secret: ?token=, &api_key=, access_token, X-Amz-Signature…
 _QUERY_SECRET = re.compile(
-    r"([?&;][\w.-]*(?:token|key|secret|password|passwd|pwd|sig|signature)=)[^&#\s\"'<>]+",
+    # The value stops before punctuation that ends the sentence around the URL
+    # ("…?token=***: refused"), which is not part of it.
+    r"([?&;][\w.-]*(?:token|key|secret|password|passwd|pwd|sig|signature)=)"
+    # (linear: a run of punctuation is taken only when the value goes on after it).
+    r"(?:[^&#\s\"'<>:,.;)]|[:,.;)]+(?=[^&#\s\"'<>:,.;)]))+",
     re.IGNORECASE,
 )
 # A Google Alerts feed: /alerts/feeds/USER_ID/ALERT_ID reads the alert without a login.

@@ -310,6 +310,11 @@ class Reloader:
         if fingerprint == self._applied and not force:
             if self._rejected:  # the refused edit was undone
                 self._accepted(fingerprint)
+            else:  # `systemctl reload` with nothing saved: say it was heard
+                log.info(
+                    "config unchanged since it was loaded: nothing to apply",
+                    extra=kv(**where(self.path)),
+                )
             return None
         if self._rejected and fingerprint == self._rejected_content and not force:
             # Said the same for a save, the watcher firing twice or a SIGHUP.

@@ -216,9 +216,7 @@ def status_report(
             ),
             "last_delivery": session.scalar(select(func.max(OutboxRow.sent_at))),
             # None: a schema without heartbeats (not migrated yet): cannot tell.
-            "seen": None
-            if instances is None
-            else any(i["state"] in ("running", "ran") for i in instances),
+            "seen": None if instances is None else polled_recently(instances),
             "instances": instances,
             # Replicas of different code (a rolling upgrade, or one left behind).
             "versions": None if instances is None else running_versions(instances),
@@ -280,3 +278,15 @@ def refused_config(path: Path, refused: ConfigError) -> dict[str, Any]:
         "timezone": zone,
         "timezone_problem": problem,
     }
+
+
+def polled_recently(instances: list[dict[str, Any]]) -> bool:
+    """A daemon runs, or a ``run --once`` ran within a day and no daemon was seen
+    after it. ``make once`` to try a config, then the service: once that
+    service's daemon dies, the older one-shot run must not vouch for it (status
+    would exit 0 for a day while nothing polls)."""
+    if any(i["state"] == "running" for i in instances):
+        return True
+    daemons = [i["seen_at"] for i in instances if i["mode"] != "once" and i["seen_at"]]
+    latest = max(daemons, default=None)
+    return any(i["state"] == "ran" and (latest is None or i["seen_at"] > latest) for i in instances)

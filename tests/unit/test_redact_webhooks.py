@@ -246,3 +246,14 @@ def test_slack_sdk_failed_requests_print_only_at_debug(
         assert lines == []
     else:
         assert len(lines) == 2 and all(" DEBUG watchtower.slack.sdk " in line for line in lines)
+
+
+def test_a_query_secret_keeps_the_punctuation_after_the_url() -> None:
+    """The separator after a URL is the sentence's, not the secret's: an error
+    reads "…?token=***: 127.0.0.1 is a loopback address", not "…*** 127.0.0.1"."""
+    from watchtower.redact import redact_text
+
+    text = "refused to fetch http://h.fr/f.xml?token=abcdef1234567890SECRET: it is down, ok"
+    assert redact_text(text) == "refused to fetch http://h.fr/f.xml?token=***: it is down, ok"
+    assert redact_text("at http://h.fr/f?key=s3cr3t, retry") == "at http://h.fr/f?key=***, retry"
+    assert "s3c" not in redact_text("http://h.fr/f?token=s3c:r3t:x&a=1")

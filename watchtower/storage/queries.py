@@ -53,12 +53,22 @@ def insert_ignore(session: Session, table: Any) -> Any:
     return module.insert(table)
 
 
-def sync_sources(session: Session, sources: Sequence[SourceSettings], now: datetime) -> None:
+def sync_sources(
+    session: Session,
+    sources: Sequence[SourceSettings],
+    now: datetime,
+    previous: Mapping[str, SourceSettings] | None = None,
+) -> None:
     """Make the sources table match the config, keeping state of unchanged sources.
 
     A source renamed in the config (a new name, and a name gone, for the same
     kind and URL) keeps its row: its validators, history and items stay its
     own, so its current items are not announced again as sightings elsewhere.
+
+    ``previous``: the running config's sources by name (a reload). A failing
+    source whose fetch settings changed (``allow_private`` added, as its error
+    said, a header, a selector) is checked now: its backoff was earned by the
+    old settings, and would hide the fix for up to 6 hours.
     """
     rows = {r.name: r for r in session.scalars(select(SourceRow))}
     names = {settings.name for settings in sources}
@@ -96,13 +106,29 @@ def sync_sources(session: Session, sources: Sequence[SourceSettings], now: datet
             row.cursor = {}
             row.last_success_at = None
             row.next_check_at = now
-        if settings.enabled and not row.enabled:
+        # Enabled again, or failing with fetch settings the reload changed: now.
+        refetch = row.consecutive_failures and _fetch_changed(previous, settings)
+        if (settings.enabled and not row.enabled) or (refetch and not leased(row)):
             row.next_check_at = now
         elif _waits_longer_than_every(row, settings, now):
             row.next_check_at = now + settings.every  # a shorter `every` applies now
         row.enabled = settings.enabled
     for row in rows.values():
         row.enabled = False
+
+
+#: Keys that only schedule a source or route its items: changing them does not
+#: change what a fetch does, so a failing source keeps its backoff (and Retry-After).
+_SCHEDULE_KEYS = frozenset({"name", "every", "enabled", "brands", "backlog"})
+
+
+def _fetch_changed(previous: Mapping[str, SourceSettings] | None, settings: SourceSettings) -> bool:
+    """The reload changed how ``settings``' source is fetched."""
+    old = (previous or {}).get(settings.name)
+    if old is None or type(old) is not type(settings):
+        return False
+    keep = set(type(settings).model_fields) - _SCHEDULE_KEYS
+    return old.model_dump(include=keep) != settings.model_dump(include=keep)
 
 
 def _waits_longer_than_every(row: SourceRow, settings: SourceSettings, now: datetime) -> bool:

@@ -4,6 +4,7 @@ vacuum`` gives them back to the file system. Sizes, never timings."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -88,7 +89,19 @@ def test_db_vacuum_gives_the_pruned_space_back(
     # The daemon's engine stays open meanwhile (idle between its jobs).
     assert main(["db", "vacuum", "--config", str(config)]) == 0
     out = capsys.readouterr().out
-    assert out.startswith(f"database vacuumed: {path} ")
+    # The total on disk leads (file + WAL: recent writes sit in the WAL).
+    said = re.match(
+        rf"database vacuumed: {re.escape(str(path))} ([\d.]+) MB -> ([\d.]+) MB on disk "
+        r"\(file ([\d.]+) MB -> ([\d.]+) MB, WAL ([\d.]+) MB -> ([\d.]+) MB; ",
+        out,
+    )
+    assert said, out
+    total_before, total_after, file_before, file_after, wal_before, wal_after = map(
+        float, said.groups()
+    )
+    assert abs(total_before - (file_before + wal_before)) <= 0.1
+    assert abs(total_after - (file_after + wal_after)) <= 0.1
+    assert total_after < total_before
     assert size(path) < full / 5
     assert size(tmp_path / "watchtower.db-wal") == 0
     with db.session() as session:

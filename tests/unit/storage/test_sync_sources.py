@@ -122,3 +122,26 @@ def test_leases_left_by_a_dead_process_are_released_and_no_other(db: Database) -
         assert release_leases(session, later) == 1
 
     assert _next_checks(db) == {"tue": later, "planifie": NOW + timedelta(minutes=9)}
+
+
+def test_a_failing_source_whose_fetch_settings_changed_is_checked_now(db: Database) -> None:
+    """The operator does what the error said (``allow_private = true``): the fix is
+    tried at the next round, not after the backoff the old settings earned. A
+    changed ``every`` alone keeps the backoff (and a Retry-After)."""
+    names = ("corrige", "rythme")
+    old = {n: _rss(n, f"https://{n}.fr/") for n in names}
+    with db.session() as session:
+        sync_sources(session, list(old.values()), NOW)
+    with db.session() as session:
+        for row in session.scalars(select(SourceRow)):
+            row.next_check_at, row.consecutive_failures = NOW + timedelta(hours=5), 6
+    later = NOW + timedelta(minutes=1)
+    new = [
+        RssSettings(name="corrige", kind="rss", url="https://corrige.fr/", allow_private=True),
+        RssSettings(name="rythme", kind="rss", url="https://rythme.fr/", every="2m"),
+    ]
+
+    with db.session() as session:
+        sync_sources(session, new, later, old)
+
+    assert _next_checks(db) == {"corrige": later, "rythme": NOW + timedelta(hours=5)}
