@@ -46,8 +46,9 @@ def config_warnings(path: str, config: Config, lines: Lines) -> list[ConfigProbl
     warnings += _imap_port_mismatch(path, config, lines)
     warnings += _fixed_offset_zones(path, config, lines)
     warnings += _defaults_across_clients(path, config, lines)
-    warnings += _brand_oncall_without_spikes(path, config, lines)
+    warnings += _oncall_without_spikes(path, config, lines)
     warnings += _example_placeholders(path, config, lines)
+    warnings += _private_literal_hosts(path, config, lines)
     warnings += forum_root_warnings(path, config, lines)
     return warnings
 
@@ -112,6 +113,37 @@ def _example_placeholders(path: str, config: Config, lines: Lines) -> list[Confi
     return warnings
 
 
+def _private_literal_hosts(path: str, config: Config, lines: Lines) -> list[ConfigProblem]:
+    """Sources written with a private or loopback address (``127.0.0.1``,
+    ``localhost``, ``192.168.…``) without ``allow_private``: every fetch is
+    refused, so ``check`` says it before the first poll round does. Only what
+    the file spells out is judged (no DNS look-up here)."""
+    import ipaddress
+
+    from watchtower.adapters._net import address_refusal
+    from watchtower.adapters.hosts import server_host, url_host
+
+    warnings = []
+    for index, source in enumerate(config.sources):
+        if not source.enabled or source.allow_private:
+            continue
+        if source.kind == "imap":
+            key, host = "host", server_host(str(getattr(source, "host", "")))
+        else:
+            key = next((k for k in ("url", "base_url") if ("sources", index, k) in lines), "url")
+            address = getattr(source, "url", None) or getattr(source, "base_url", None)
+            host = url_host(str(address or ""))
+        try:
+            ip = ipaddress.ip_address("127.0.0.1" if host == "localhost" else host)
+        except ValueError:
+            continue  # a name: only the fetch's DNS answer tells
+        refusal = address_refusal(ip, allow_private=False)
+        if refusal is not None:
+            message = f"every fetch will be refused: {refusal[1]}"
+            warnings.append(problem(path, ("sources", index, key), message, lines))
+    return warnings
+
+
 def _rule_loc(index: int, key: str, lines: Lines) -> tuple[str | int, ...]:
     """Where a warning about rule ``index`` points: its key, or ``include`` for a
     rule that an included pack added (it has no line in the file; the next
@@ -129,23 +161,48 @@ def _pack_of(rule: str, config: Config) -> str | None:
     return None
 
 
-def _brand_oncall_without_spikes(path: str, config: Config, lines: Lines) -> list[ConfigProblem]:
-    """A brand's ``escalate_to``/``escalate_notify`` serve its [spikes] alerts only:
-    without the per-brand check nobody is ever paged, and nothing says so."""
-    if config.spikes is not None and config.spikes.enabled:
-        return []
-    why = "there is no [spikes] section" if config.spikes is None else "[spikes] enabled = false"
-    return [
-        problem(
-            path,
-            ("brands", index, key),
-            f"no effect: a brand's {key} serves its [spikes] alerts, and {why}",
-            lines,
+def _oncall_without_spikes(path: str, config: Config, lines: Lines) -> list[ConfigProblem]:
+    """``escalate_to``/``escalate_notify`` serve spike alerts only: a brand's
+    without [spikes], a rule's without its own ``spikes = true``, page nobody
+    and escalate nothing, and ``check`` said OK.
+    A manager reading ``escalate_to`` on a crisis rule believes a critical recall
+    pages the on-call person; no mention ever does."""
+    warnings = []
+    if config.spikes is None or not config.spikes.enabled:
+        why = (
+            "there is no [spikes] section" if config.spikes is None else "[spikes] enabled = false"
         )
-        for index, brand in enumerate(config.brands)
-        for key in ("escalate_to", "escalate_notify")
-        if getattr(brand, key)
-    ]
+        warnings += [
+            problem(
+                path,
+                ("brands", index, key),
+                f"no effect: a brand's {key} serves its [spikes] alerts, and {why}",
+                lines,
+            )
+            for index, brand in enumerate(config.brands)
+            for key in ("escalate_to", "escalate_notify")
+            if getattr(brand, key)
+        ]
+    for index, rule in enumerate(config.rules):
+        if rule.spikes:
+            continue
+        for key in ("escalate_to", "escalate_notify"):
+            # Not ack_timeout: the example config writes its default on a rule
+            # without spikes, and without these two it escalates nothing anyway.
+            if not getattr(rule, key):
+                continue
+            loc = _rule_loc(index, key, lines)
+            named = ""
+            if loc == ("include",):  # a pack's rule: no line of its own in the file
+                pack = _pack_of(rule.name, config)
+                origin = f" (a rule of the included pack {pack!r})" if pack else ""
+                named = f"rule {rule.name!r}{origin}: "
+            message = (
+                f"{named}no effect: a rule's {key} serves its spike alerts, and this rule "
+                "has no `spikes = true`: its mentions page nobody and never escalate"
+            )
+            warnings.append(problem(path, loc, message, lines))
+    return warnings
 
 
 def _defaults_across_clients(path: str, config: Config, lines: Lines) -> list[ConfigProblem]:

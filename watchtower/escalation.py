@@ -11,20 +11,30 @@ correction, a VM restored): the daemon, which watches for such jumps, moves
 the deadlines of open alerts by the jump (:func:`shift_deadlines`), so a step
 back of an hour does not delay a crisis's escalation by an hour, and a step
 forward does not escalate at once alerts people still have time to answer.
+
+An acknowledgement is looked for before the deadline too, once per
+:data:`ACK_POLL` per alert (a ``reactions.get``, and a ``conversations.replies``
+when there is no ✅, per Slack copy): whoever takes the alert gets a reply in its
+thread, « ✅ Pris en charge par @… à 12:02 : pas d'escalade. », so colleagues
+see it is taken, and ``acked_at`` is when it was (the reply's time; a
+reaction's, which Slack does not give, within ``ACK_POLL``).
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from datetime import datetime, timedelta
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
+from weakref import WeakKeyDictionary
 
-from sqlalchemy import or_, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from watchtower.errors import DeliveryError
 from watchtower.logs import kv
+from watchtower.notify._text import t
 from watchtower.notify.base import Notifier
 from watchtower.notify.registry import split_target
 from watchtower.redact import redact_target
@@ -36,6 +46,25 @@ log = logging.getLogger("watchtower.escalation")
 
 # Slack unreadable (an outage) this long past the ack deadline: escalate without knowing.
 ACK_CHECK_GRACE = timedelta(minutes=5)
+#: How often an open alert's Slack copies are read for an ack before its deadline.
+#: Two Web API calls per copy (``conversations.replies`` is rate-limited hard for
+#: apps outside the Slack Marketplace): once a minute, not every drain round.
+ACK_POLL = timedelta(minutes=1)
+
+# When each open alert was last read before its deadline, per database (the App's;
+# a test's): in memory, so a restart or another replica reads it again, which
+# costs a few calls, never a second "taken by" reply (its outbox dedup key).
+_POLLED: WeakKeyDictionary[Database, dict[str, datetime]] = WeakKeyDictionary()
+
+
+@dataclass(frozen=True)
+class _Found:
+    """An acknowledgement, and the Slack copy of the alert it was given on."""
+
+    target: str  # the outbox target of that copy ("slack:#crise")
+    channel: str
+    ts: str
+    ack: Any  # slack_ack.Acknowledgement, or any truthy answer of a stand-in notifier
 
 
 def record_sent(
@@ -43,7 +72,7 @@ def record_sent(
 ) -> None:
     """Remember where the first Slack copy of an alert went, to look for its ✅ later."""
     spike = payload.get("spike") or {}
-    if spike.get("escalation") or spike.get("calm"):
+    if spike.get("escalation") or spike.get("calm") or spike.get("ack"):
         return
     alert = session.scalars(
         select(SpikeAlertRow).where(SpikeAlertRow.dedup_key == spike.get("alert"))
@@ -96,7 +125,9 @@ def shift_deadlines(session: Session, now: datetime, jump: timedelta) -> int:
     return moved
 
 
-def check_escalations(db: Database, notifier_for: Callable[[str], Notifier], now: datetime) -> int:
+def check_escalations(
+    db: Database, notifier_for: Callable[[str], Notifier], now: datetime, language: str = "fr"
+) -> int:
     """Escalate alerts nobody acknowledged within their ``ack_timeout``; return how many.
 
     The time to react starts when the alert reached Slack (a delayed post still
@@ -105,30 +136,36 @@ def check_escalations(db: Database, notifier_for: Callable[[str], Notifier], now
     (at once for a lasting refusal, after ``ACK_CHECK_GRACE`` for an outage):
     doubt costs one extra message, never a silenced crisis. The escalation says
     where and when the alert went and links to its Slack message.
+
+    Before the deadline, each alert on Slack is read once per :data:`ACK_POLL`:
+    an ack found then is recorded and told in the alert's thread at once
+    (:func:`_taken`), not at the deadline. ``language``: the queued rows' titles.
     """
     escalated = 0
+    polled = _POLLED.setdefault(db, {})
     with db.session() as session:
         open_alerts = session.scalars(
             select(SpikeAlertRow).where(
-                SpikeAlertRow.acked_at.is_(None),
-                SpikeAlertRow.escalated_at.is_(None),
-                or_(SpikeAlertRow.escalate_at.is_(None), SpikeAlertRow.escalate_at <= now),
+                SpikeAlertRow.acked_at.is_(None), SpikeAlertRow.escalated_at.is_(None)
             )
         ).all()
         for alert in open_alerts:
             if not alert.escalate_notify:
                 continue
             due = deadline(alert)
-            if now < due:
+            early = now < due
+            if early and not _poll_now(alert, polled, now):
                 continue
-            slack = _slack(notifier_for) if alert.channel and alert.ts else None
+            slack = _slack(notifier_for, quiet=early) if alert.channel and alert.ts else None
             if slack is not None:
-                verdict = _acknowledgement(session, alert, slack, now - due)
-                if verdict == "acked":
-                    alert.acked_at = now
+                verdict, found = _acknowledgement(session, alert, slack, now - due)
+                if verdict == "acked" and found is not None:
+                    _taken(session, alert, found, now, language)
                     continue
                 if verdict == "wait":
                     continue
+            if early:
+                continue
             original = session.scalars(
                 select(OutboxRow.payload).where(OutboxRow.dedup_key == alert.dedup_key)
             ).first()
@@ -148,76 +185,169 @@ def check_escalations(db: Database, notifier_for: Callable[[str], Notifier], now
             alert.escalated_at = now
             escalated += 1
             log.warning("spike alert escalated", extra=kv(alert=alert.dedup_key))
+        still_open = {alert.dedup_key for alert in open_alerts}
+        for key in [key for key in polled if key not in still_open]:
+            del polled[key]
     return escalated
 
 
-def _slack(notifier_for: Callable[[str], Notifier]) -> Notifier | None:
-    """The Slack notifier, or ``None`` when Slack cannot be used now (no token)."""
+def _poll_now(alert: SpikeAlertRow, polled: dict[str, datetime], now: datetime) -> bool:
+    """Whether to read an alert's acks before its deadline now (then remembered as read)."""
+    if not (alert.channel and alert.ts):
+        return False  # not on Slack yet: nothing to react to
+    last = polled.get(alert.dedup_key)
+    # A clock stepped back (last > now) reads again rather than waiting the step out.
+    if last is not None and last <= now < last + ACK_POLL:
+        return False
+    polled[alert.dedup_key] = now
+    return True
+
+
+def _taken(
+    session: Session, alert: SpikeAlertRow, found: _Found, now: datetime, language: str
+) -> None:
+    """Record the ack and queue the "taken by" reply in the thread it was given in.
+
+    The reply's dedup key is the alert's: replicas and restarts that find the
+    same ack queue it once (and ``acked_at``, set in the same transaction, stops
+    this alert from being read again).
+    """
+    user = str(getattr(found.ack, "user", "") or "")
+    via = str(getattr(found.ack, "via", "") or "")
+    at = _ack_time(str(getattr(found.ack, "ts", "") or ""), alert, now)
+    alert.acked_at = at
+    log.info(
+        "spike alert acknowledged",
+        extra=kv(
+            alert=alert.dedup_key,
+            channel=found.channel,
+            user=user or None,
+            via=via or None,
+            detail=getattr(found.ack, "detail", None),
+            at=at.isoformat(),
+        ),
+    )
+    original = session.scalars(
+        select(OutboxRow.payload).where(OutboxRow.dedup_key == alert.dedup_key)
+    ).first()
+    shown = dict((original or {}).get("spike") or {})
+    name = str(shown.get("name") or alert.name)
+    spike = {
+        "alert": alert.dedup_key,
+        "scope": alert.scope,
+        "name": name,
+        "escalation": False,
+        "ack": {"user": user, "via": via, "at": at.isoformat()},
+        # Where Slack posts it: a reply in the thread of the copy that was acked.
+        "thread": {"channel": found.channel, "ts": found.ts},
+    }
+    payload = {
+        "kind": "spike",
+        "title": t(language, "ack_taken").format(
+            who=f"@{user}" if user else "?", time=_aware(at).strftime("%H:%M UTC")
+        ),
+        "url": "",
+        "source": "",
+        "brands": list((original or {}).get("brands") or []),
+        "terms": [],
+        "rules": list((original or {}).get("rules") or []),
+        "severity": "info",
+        "spike": spike,
+    }
+    enqueue_notice(session, f"{alert.dedup_key}:ack"[:200], [found.target], payload, now, "info")
+
+
+def _ack_time(ts: str, alert: SpikeAlertRow, now: datetime) -> datetime:
+    """When the alert was taken: the reply's Slack ``ts``, else ``now`` (a reaction
+    has no time in Slack's answer: seen within ``ACK_POLL`` of it, or at the deadline)."""
+    try:
+        at = datetime.fromtimestamp(float(ts), UTC)
+    except (ValueError, OverflowError, OSError):
+        return now
+    sent = _aware(alert.sent_at or alert.created_at)
+    # A Slack clock far off ours (or a forged ts) must not put the ack before the alert.
+    if not sent <= at <= _aware(now):
+        return now
+    return at if now.tzinfo is not None else at.replace(tzinfo=None)
+
+
+def _aware(when: datetime) -> datetime:
+    """A naive time (a SQLite column) is UTC."""
+    return when if when.tzinfo is not None else when.replace(tzinfo=UTC)
+
+
+def _slack(notifier_for: Callable[[str], Notifier], *, quiet: bool = False) -> Notifier | None:
+    """The Slack notifier, or ``None`` when Slack cannot be used now (no token).
+
+    ``quiet``: a read before the deadline, logged at DEBUG (the deadline's says it).
+    """
     try:
         return notifier_for("slack")
     except DeliveryError as exc:
-        log.warning("cannot read Slack to check acknowledgements", extra=kv(error=exc.reason))
+        level = logging.DEBUG if quiet else logging.WARNING
+        log.log(level, "cannot read Slack to check acknowledgements", extra=kv(error=exc.reason))
         return None
 
 
-def _slack_copies(session: Session, alert: SpikeAlertRow, slack: Notifier) -> list[tuple[str, str]]:
-    """``(channel, ts)`` of every Slack copy of ``alert`` that went out, the recorded one first."""
+def _slack_copies(
+    session: Session, alert: SpikeAlertRow, slack: Notifier
+) -> list[tuple[str, str, str]]:
+    """``(target, channel, ts)`` of every Slack copy of ``alert`` that went out, the
+    recorded one first."""
     assert alert.channel and alert.ts
-    copies = [(alert.channel, alert.ts)]
     rows = session.execute(
-        select(OutboxRow.target, OutboxRow.provider_message_id).where(
+        select(OutboxRow.target, OutboxRow.provider_message_id)
+        .where(
             OutboxRow.dedup_key == alert.dedup_key,
             OutboxRow.status == "sent",
             OutboxRow.target.like("slack:%"),
         )
+        .order_by(OutboxRow.id)
     ).all()
+    recorded = next((str(target) for target, ts in rows if ts == alert.ts), "slack:")
+    copies = [(recorded, alert.channel, alert.ts)]
     default = str(getattr(slack, "default_channel", "") or "")
     for target, ts in rows:
         channel = split_target(target)[1] or default
         if ts and channel and ts != alert.ts:
-            copies.append((channel, str(ts)))
+            copies.append((str(target), channel, str(ts)))
     return copies
 
 
 def _acknowledgement(
     session: Session, alert: SpikeAlertRow, slack: Notifier, late: timedelta
-) -> Literal["acked", "wait", "escalate"]:
-    """``acked``, ``wait`` (Slack unreadable for now) or ``escalate``; ``late``: past deadline."""
+) -> tuple[Literal["acked", "wait", "escalate"], _Found | None]:
+    """``acked`` (and where), ``wait`` (Slack unreadable for now) or ``escalate``;
+    ``late``: time past the deadline, negative before it (then failures log at DEBUG:
+    the read is tried again in ``ACK_POLL``, and the deadline's read says it)."""
     acknowledged = getattr(slack, "acknowledged", None)
     if acknowledged is None:  # Slack printed on the console: nobody can react
-        return "escalate"
+        return "escalate", None
+    early = late < timedelta(0)
     transient: DeliveryError | None = None
-    for channel, ts in _slack_copies(session, alert, slack):
+    for target, channel, ts in _slack_copies(session, alert, slack):
         try:
             ack = acknowledged(channel, ts)
         except DeliveryError as exc:
             if exc.retryable:
                 transient = exc
             else:  # a missing scope, a deleted message: this copy cannot say "yes"
-                log.warning(
+                log.log(
+                    logging.DEBUG if early else logging.WARNING,
                     "cannot check acknowledgement on this copy",
                     extra=kv(alert=alert.dedup_key, channel=channel, error=exc.reason),
                 )
             continue
         if ack:
-            log.info(
-                "spike alert acknowledged",
-                extra=kv(
-                    alert=alert.dedup_key,
-                    channel=channel,
-                    user=getattr(ack, "user", None),
-                    via=getattr(ack, "via", None),
-                    detail=getattr(ack, "detail", None),
-                ),
-            )
-            return "acked"
+            return "acked", _Found(target, channel, ts, ack)
     if transient is not None and late < ACK_CHECK_GRACE:
-        log.warning(
+        log.log(
+            logging.DEBUG if early else logging.WARNING,
             "cannot check acknowledgement; will retry",
             extra=kv(alert=alert.dedup_key, error=transient.reason),
         )
-        return "wait"
-    return "escalate"
+        return "wait", None
+    return "escalate", None
 
 
 def _original(session: Session, alert: SpikeAlertRow, slack: Notifier | None) -> dict[str, Any]:

@@ -99,6 +99,9 @@ def calm(
             "baseline": round(alert.baseline, 2),
             "window": format_duration(settings.window),
             "since": created.isoformat(),
+            # The total counts from here (the window that made the spike), not
+            # from the alert: the text says "started around … in all", not "since".
+            "started": (created - settings.window).isoformat(),
             "total": int(total or 0),
             "escalation": False,
         }

@@ -266,7 +266,9 @@ def test_the_calm_down_is_told_once_where_the_alert_and_its_escalation_went(
     text = readable(calm[0]["blocks"])
     assert nb("Retour au calme : Acmé · crise") in text
     assert "0 mention sur 1 h (d'habitude 0)" in text  # "0", not "0,0"
-    assert nb("Pic signalé le 05/02/2026 à 09:55 (CET) : 24 mentions depuis.") in text
+    # The 24 include the hour before the alert: counted from the spike's start, "en tout".
+    said = "Pic commencé vers 08:55, signalé le 05/02/2026 à 09:55 (CET) : 24 mentions en tout."
+    assert nb(said) in text
     assert "<@" not in text and "ack" not in text  # nobody paged, nothing to take
     mails = {m["To"]: str(m["Subject"]) for m in smtp.messages if "calme" in str(m["Subject"])}
     assert set(mails) == {"manager@example.fr", "senior@example.fr"}

@@ -159,7 +159,7 @@ def test_the_crisis_day_in_french(run_day: Callable[[str], Day]) -> None:
     # The calm-down is told once, where the alert and its escalation went.
     calm = [m for m in day.slack.messages if "Retour au calme" in m["text"]]
     assert sorted(m["channel"] for m in calm) == ["#crise", "#direction"]
-    assert "Pic signalé le 04/03/2026 à 08:" in shown(calm[0])
+    assert "Pic commencé vers 07:05, signalé le 04/03/2026 à 08:" in shown(calm[0])
     assert [str(m["Subject"]) for m in senior_rest] == [
         nb("[veille] ✅ Retour au calme : Banque Acmé · crisis-fr")
     ]
@@ -205,7 +205,7 @@ def test_the_crisis_day_in_english(run_day: Callable[[str], Day]) -> None:
     )
     calm = [m for m in day.slack.messages if "Back to normal: Banque Acmé" in m["text"]]
     assert sorted(m["channel"] for m in calm) == ["#crise", "#direction"]
-    assert "Spike reported on 2026-03-04 08:" in shown(calm[0])
+    assert "Spike began around 07:05, reported on 2026-03-04 08:" in shown(calm[0])
     subjects = [str(m["Subject"]) for m in day.mails("manager@acme.example")]
     assert all(s.startswith("[watchtower] ") for s in subjects)
     # A long subject keeps its spaces ("Pannegéante" was what mail clients showed).

@@ -121,7 +121,10 @@ def test_only_an_affirmative_reply_acknowledges(api: SlackApi, slack: FakeSlack)
     assert api.acknowledged(channel, ts) is None
 
     slack.human_reply(ts, "je m'en occupe", user="U0ONCALL")
-    assert api.acknowledged(channel, ts) == Acknowledgement("U0ONCALL", "reply", "je m'en occupe")
+    reply = slack.messages[-1]["ts"]  # the ack's time, as Slack gives it
+    assert api.acknowledged(channel, ts) == Acknowledgement(
+        "U0ONCALL", "reply", "je m'en occupe", reply
+    )
 
 
 def test_a_check_mark_reaction_acknowledges_and_names_who(api: SlackApi, slack: FakeSlack) -> None:

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from watchtower.models import Item
+from watchtower.pipeline.excerpt import EXCERPT_CHARS
 from watchtower.pipeline.normalise_items import prepare
-from watchtower.pipeline.runner import EXCERPT_CHARS, payload_for
+from watchtower.pipeline.runner import payload_for
 
 
 def excerpt(text: str) -> str:

@@ -1,12 +1,14 @@
 """The wording of a spike alert (:mod:`watchtower.spikes`): its heading, its
-numbers against the usual level, where the escalated alert first went, and the
-calm that ends it, in the configured language."""
+numbers against the usual level, where the escalated alert first went and who
+was paged, who took it, and the calm that ends it, in the configured language."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
+from watchtower.durations import parse_duration
 from watchtower.notify._strings import STRINGS
 from watchtower.notify._text import (
     duration_text,
@@ -64,13 +66,68 @@ def spike_heading(spike: dict[str, Any], language: str) -> str:
 
 
 def calm_text(spike: dict[str, Any], language: str, timezone: str) -> str:
-    """ "Pic signalé le 04/03/2026 à 08:06 (CET) : 62 mentions depuis.", or "" for an alert."""
+    """ "Pic commencé vers 07:06, signalé le 04/03/2026 à 08:06 (CET) : 62 mentions
+    en tout.", or "" for an alert.
+
+    The total counts the spike's window before the alert as well as what came
+    after (:mod:`watchtower.spike_calm`), so it is said from the window's start.
+    """
     since = spike.get("since")
     if not spike.get("calm") or not since:
         return ""
-    when = local_time_text(datetime.fromisoformat(str(since)), language, timezone)
-    mentions = mentions_text(language, int(spike.get("total", 0)))
-    return t(language, "calm_since").format(when=when, mentions=mentions)
+    reported = datetime.fromisoformat(str(since))
+    # A calm queued before "started" existed: its window, from the alert back.
+    started = spike.get("started")
+    start = (
+        datetime.fromisoformat(str(started))
+        if started
+        else reported - parse_duration(str(spike.get("window") or "1h"))
+    )
+    if start.tzinfo is None:
+        start = start.replace(tzinfo=UTC)
+    # "vers": the window's start to the nearest 5 minutes (10:59 → 11:00), as people say it.
+    around = datetime.fromtimestamp(round(start.timestamp() / 300) * 300, UTC)
+    return t(language, "calm_since").format(
+        start=clock_text(around, timezone),
+        when=local_time_text(reported, language, timezone),
+        mentions=mentions_text(language, int(spike.get("total", 0))),
+    )
+
+
+def clock_text(when: datetime, timezone: str) -> str:
+    """ "12:02": the hour of ``when`` in the configured zone (a naive ``when`` is UTC)."""
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return when.astimezone(ZoneInfo(timezone)).strftime("%H:%M")
+
+
+def paged_text(spike: dict[str, Any], language: str) -> str:
+    """ "Prévenu sans réponse : @U0123" on an escalation, else "".
+
+    Plain text on purpose: a ``<@U0123>`` in the escalation channel would ping
+    the on-call person again, in front of the executives, without saying that
+    they are the one who did not answer. Each notifier escapes it for its format.
+    """
+    who = [str(w).strip() for w in spike.get("escalate_to") or [] if str(w).strip()]
+    if not spike.get("escalation") or not who:
+        return ""
+    names = ", ".join("@" + w.removeprefix("<").removesuffix(">").lstrip("@!") for w in who)
+    return t(language, "paged_no_answer").format(who=names)
+
+
+def ack_text(spike: dict[str, Any], language: str, timezone: str) -> str:
+    """ "✅ Pris en charge par <@U0CM> à 12:02 : pas d'escalade." for an ack notice, else "".
+
+    Slack mrkdwn (the mention shows the name; it only pings the person who took
+    the alert, in their own thread). ``user`` may be "" when Slack did not say who.
+    """
+    ack = spike.get("ack")
+    if not isinstance(ack, dict) or not ack.get("at"):
+        return ""
+    user = str(ack.get("user") or "")
+    who = f"<@{user}>" if user.isalnum() else t(language, "ack_someone")
+    when = clock_text(datetime.fromisoformat(str(ack["at"])), timezone)
+    return t(language, "ack_taken").format(who=who, time=when)
 
 
 def original_permalink(spike: dict[str, Any]) -> str:

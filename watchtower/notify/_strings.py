@@ -115,7 +115,8 @@ STRINGS: dict[str, dict[str, str]] = {
         "digest_day_before": "avant {time}",
         "spike_stats": "{mentions} sur {window} (d'habitude {baseline})",
         "calm_title": "Retour au calme : {name}",
-        "calm_since": "Pic signalé le {when} : {mentions} depuis.",
+        # the count runs from the spike window's start, before the alert: "en tout", not "depuis"
+        "calm_since": "Pic commencé vers {start}, signalé le {when} : {mentions} en tout.",
         "top_sources": "Principales sources",
         "top_terms": "Termes",
         "examples": "Exemples",
@@ -128,6 +129,11 @@ STRINGS: dict[str, dict[str, str]] = {
         "{timeout}.",
         "escalated": "Escalade : personne n'a pris en charge l'alerte en {timeout}.",
         "escalation_prefix": "ESCALADE – ",
+        # the on-call people, as plain text: a <@…> in #direction would ping them again
+        "paged_no_answer": "Prévenu sans réponse : {who}",
+        # posted in the alert's thread when someone takes it (slack_ack)
+        "ack_taken": "✅ Pris en charge par {who} à {time} : pas d'escalade.",
+        "ack_someone": "quelqu'un",
         "original_alert": "Alerte initiale",
         # where a copy of the alert went, for people ("slack:#crise" is config syntax)
         "target_slack": "Slack {address}",
@@ -277,7 +283,7 @@ STRINGS: dict[str, dict[str, str]] = {
         "spike_title": "Mention spike: {name}",
         "spike_stats": "{mentions} in {window} (usually {baseline})",
         "calm_title": "Back to normal: {name}",
-        "calm_since": "Spike reported on {when}: {mentions} since.",
+        "calm_since": "Spike began around {start}, reported on {when}: {mentions} in all.",
         "top_sources": "Top sources",
         "top_terms": "Terms",
         "examples": "Examples",
@@ -287,6 +293,9 @@ STRINGS: dict[str, dict[str, str]] = {
         "the thread of its Slack message, or it is escalated after {timeout}.",
         "escalated": "Escalation: nobody took charge of the alert within {timeout}.",
         "escalation_prefix": "ESCALATION – ",
+        "paged_no_answer": "Paged, no answer: {who}",
+        "ack_taken": "✅ Taken by {who} at {time}: no escalation.",
+        "ack_someone": "someone",
         "original_alert": "Original alert",
         "target_slack": "Slack {address}",
         "target_email": "e-mail to {address}",

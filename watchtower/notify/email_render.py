@@ -16,6 +16,7 @@ from watchtower.notify._spike_text import (
     calm_text,
     original_permalink,
     original_text,
+    paged_text,
     spike_heading,
     spike_stats,
 )
@@ -142,6 +143,8 @@ def spike_email(
 
     An escalation says where and when the alert first went (targets, times in
     ``timezone``) and links to its Slack message when Slack gave a permalink.
+    An alert that escalates unless acknowledged in Slack says so before its
+    examples (:func:`ack_hint`); the Apprise text (:mod:`.plain`) is this text.
     """
     e = html.escape
     spike: dict[str, Any] = n.extra.get("spike") or {}
@@ -155,6 +158,8 @@ def spike_email(
     if spike.get("escalation"):
         timeout = duration_text(str(spike.get("timeout", "")), language)
         escalated = [t(language, "escalated").format(timeout=timeout)]
+        if paged := paged_text(spike, language):
+            escalated.append(paged)
         if origin := original_text(spike, language, timezone):
             escalated.append(origin)
         lines[1:1] = escalated
@@ -169,6 +174,9 @@ def spike_email(
             values = ", ".join(f"{a} ({b})" for a, b in pairs)
             lines.append(f"{t(language, key)}{t(language, 'colon')}{values}")
             html_lines.append(e(lines[-1]))
+    if hint := ack_hint(spike, language):
+        lines.append(hint)
+        html_lines.append(e(hint))
     examples = spike.get("examples") or []
     examples_title = t(language, "examples")
     text = "\n".join(
@@ -186,6 +194,20 @@ def spike_email(
     prefix = "⏫ " + t(language, "escalation_prefix") if spike.get("escalation") else ""
     subject = f"{'[veille]' if language == 'fr' else '[watchtower]'} {prefix}{title}"
     return subject, text, body
+
+
+def ack_hint(spike: dict[str, Any], language: str) -> str:
+    """How to take a spike alert in charge before it escalates, or "" when there
+    is nothing to take: no Slack copy to acknowledge (acks are read in Slack
+    only), an escalation (too late) or a calm-down.
+
+    Not Slack's "react ✅ in the thread": an e-mail or an Apprise copy has no
+    thread, so it names the Slack message and the deadline.
+    """
+    if not spike.get("ack_in_slack") or spike.get("escalation") or spike.get("calm"):
+        return ""
+    timeout = duration_text(str(spike.get("timeout", "")), language)
+    return t(language, "ack_hint_elsewhere").format(timeout=timeout)
 
 
 def mention_email(n: Notification, lang: str, timezone: str, title: str) -> tuple[str, str]:

@@ -17,7 +17,6 @@ from watchtower.notify._text import (
     app_version_text,
     author_text,
     clip,
-    duration_text,
     edited_stars_text,
     http_url,
     kind_of,
@@ -57,14 +56,8 @@ def plain_text(n: Notification, language: str, timezone: str) -> PlainText:
         spike = n.extra.get("spike") or {}
         if spike.get("escalation"):  # not a copy of the alert
             title = "⏫ " + t(language, "escalation_prefix") + title
-        body = body.strip("\n")
-        if spike.get("ack_in_slack") and not spike.get("escalation") and not spike.get("calm"):
-            # Not Slack's "react ✅ in the thread": there is no thread here.
-            timeout = duration_text(str(spike.get("timeout", "")), language)
-            hint = t(language, "ack_hint_elsewhere").format(timeout=timeout)
-            head, sep, examples = body.partition("\n\n")
-            body = f"{head}\n{hint}{sep}{examples}"
-        return PlainText(title, body)
+        # The e-mail's text, with its ack hint (email_render.ack_hint) before the examples.
+        return PlainText(title, body.strip("\n"))
     title = f"[{severity_text(n, language)}] {title_text(n, language)}"
     if kind == "ops":
         lines = [n.excerpt] if n.excerpt else []

@@ -121,8 +121,12 @@ class SlackNotifier(Notifier):
     def render(self, notification: Notification, address: str) -> Message:
         n, lang = notification, self.language
         kind = n.extra.get("kind") or "item"
-        thread: dict[str, Any] | None = n.extra.get("thread")
-        if thread:
+        # A spike's "taken by" reply names the alert message it answers.
+        spike_thread = (n.extra.get("spike") or {}).get("thread") if kind == "spike" else None
+        thread: dict[str, Any] | None = n.extra.get("thread") or spike_thread
+        if thread and kind == "spike":
+            blocks, text = r.spike_blocks(n, lang, self.timezone)
+        elif thread:
             blocks, text = r.reply_blocks(n, lang)
         elif kind == "summary":
             blocks, text = r.summary_blocks(n, lang)
@@ -139,7 +143,9 @@ class SlackNotifier(Notifier):
             extra["thread"] = thread
             extra["counter_only"] = bool(thread.get("counter_only"))
             # If the parent is gone, this sighting is posted as a message of its own.
-            standalone, standalone_text = r.item_blocks(n, lang, self.timezone)
+            standalone, standalone_text = (
+                (blocks, text) if spike_thread else r.item_blocks(n, lang, self.timezone)
+            )
             extra["standalone"] = {"blocks": standalone, "text": standalone_text}
             # The parent, re-rendered with the new counter (chat.update needs it
             # whole); an edit or a repeat from the same source adds no source.

@@ -57,11 +57,15 @@ _APOSTROPHES = str.maketrans({"\u2019": "'", "\u02bc": "'", "\u2018": "'"})
 
 @dataclass(frozen=True)
 class Acknowledgement:
-    """Who took charge of an alert, and how (for the log line that cancels an escalation)."""
+    """Who took charge of an alert, how and when (for the log line that cancels an
+    escalation, and the "taken by" reply in the alert's thread)."""
 
     user: str  # Slack user id, "" when Slack did not say
     via: str  # "reaction" or "reply"
     detail: str  # the reaction's name, or the reply's text cut to DETAIL_MAX characters
+    # The reply's Slack ``ts`` (when it was written); "" for a reaction: Slack
+    # does not say when a reaction was added.
+    ts: str = ""
 
 
 def normalise(text: str) -> str:

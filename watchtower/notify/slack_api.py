@@ -368,5 +368,10 @@ class SlackApi:
                 continue
             text = str(message.get("text") or "")
             if is_ack_reply(text):
-                return Acknowledgement(str(message.get("user") or ""), "reply", reply_detail(text))
+                return Acknowledgement(
+                    str(message.get("user") or ""),
+                    "reply",
+                    reply_detail(text),
+                    str(message.get("ts") or ""),
+                )
         return None

@@ -32,7 +32,15 @@ __all__ = [
 # block would pass Slack's 3,000 characters and Slack would refuse the whole message.
 LINK_URL_MAX = 2_000
 
-_FORMATTING = re.compile(r"[*_~`]")
+# A formatting mark, except an underscore inside a word ("jeanne_75", "marie_dupont"):
+# Slack opens italics only at a "_" not preceded by a letter or digit and closes
+# them only at one not followed by one, so snake_case is never italic (and a
+# zero-width space there would break a pseudonym pasted into a forum's search).
+# ASCII letters and digits only: a parser whose word characters are ASCII's
+# (JavaScript's \w) reads "é_" as a boundary. "*", "~" and "`" keep their
+# spaces everywhere: whether Slack formats them mid-word ("a*b*c") is not
+# settled (mrkdwn parsers written to match it disagree), so they stay inert.
+_FORMATTING = re.compile(r"[*~`]|(?<![A-Za-z0-9])_|_(?![A-Za-z0-9])")
 # In a link's URL: what would end it (<, >, |), whitespace, controls, bidi controls.
 _URL_UNSAFE = re.compile(r"[\x00-\x20\x7f-\x9f<>|\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 # Slack parses "some mentions" in mrkdwn on its own (text objects' ``verbatim``
@@ -69,6 +77,9 @@ def escape_text(text: str) -> str:
     no escape for ``*``, ``_``, ``~`` and ````` ``, so a title "*GRATUIT*" would be
     bold and "~prix~" struck through. A zero-width space on each side of the
     mark keeps the character (and copy-paste) while no word boundary matches.
+    An underscore between two ASCII letters or digits ("jeanne_75") stays bare:
+    it can neither open nor close italics, and a pseudonym copied from Slack
+    must find its author.
     Never for a URL: the spaces would break it. Control characters and bidi
     overrides go (:func:`watchtower.sanitise.printable`): U+202E before
     "gpj.exe" would show "exe.jpg". A mention written out, a mass one ("@here")

@@ -17,9 +17,11 @@ from typing import Any
 
 from watchtower.models import Notification, Severity
 from watchtower.notify._spike_text import (
+    ack_text,
     calm_text,
     original_permalink,
     original_text,
+    paged_text,
     spike_heading,
     spike_stats,
 )
@@ -352,8 +354,14 @@ def spike_blocks(
     Slack message, so whoever it is escalated to lands on the thread at once.
     """
     spike: dict[str, Any] = n.extra.get("spike") or {}
+    if taken := ack_text(spike, language, timezone):  # a reply in the alert's thread
+        return fit([section(taken)], taken, language=language)
     heading = spike_heading(spike, language)
-    mentions = " ".join(mention(str(who)) for who in spike.get("escalate_to") or [])
+    # The escalation names the on-call people as text (paged_text), never pings them
+    # again in front of whoever it is escalated to.
+    on_call = [] if spike.get("escalation") else spike.get("escalate_to") or []
+    mentions = " ".join(mention(str(who)) for who in on_call)
+    paged = escape_mrkdwn(paged_text(spike, language))
     stats = spike_stats(spike, language)
     blocks: list[Block] = [header(heading)]
     original = ""
@@ -363,7 +371,7 @@ def spike_blocks(
         permalink = original_permalink(spike)
         if linkable(permalink):
             original = link(permalink, t(language, "original_link"))
-        lines = [escape_mrkdwn(original_text(spike, language, timezone))]
+        lines = [paged, escape_mrkdwn(original_text(spike, language, timezone))]
         lines += [f"🔗 {original}"] if original else []
         if any(lines):
             blocks.append(section("\n".join(line for line in lines if line)))
@@ -383,6 +391,6 @@ def spike_blocks(
         blocks += _lines_blocks(lines)
     if not spike.get("escalation") and not spike.get("calm"):
         blocks.append(context(t(language, "ack_hint")))
-    parts = (escape_text(heading), mentions, escape_mrkdwn(stats), original)
+    parts = (escape_text(heading), mentions, escape_mrkdwn(stats), paged, original)
     fallback = " ".join(part for part in parts if part)
     return fit(blocks, fallback, language=language)

@@ -318,4 +318,6 @@ class Alerting(OpsNotices):
         if self._last_spike_check is None or now - self._last_spike_check >= every:
             self._last_spike_check = now
             spikes.check(self.app.db, config, now)
-        escalation.check_escalations(self.app.db, self.app.notifier_for, now)
+        escalation.check_escalations(
+            self.app.db, self.app.notifier_for, now, config.watchtower.language
+        )

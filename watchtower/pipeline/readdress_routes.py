@@ -38,6 +38,10 @@ def destination(
         concerned = str(payload.get("about") or "")
         ops = [t for t in config.watchtower.ops_notify if not _concerns(t, concerned)]
         return (ops, False) if ops else None
+    if kind == "spike" and (payload.get("spike") or {}).get("ack"):
+        # "Taken by …" answers one Slack message in its thread: it means nothing
+        # anywhere else, and must not reach the alert's current targets.
+        return None
     if kind == "spike":
         found = spike_targets(session, config, row, payload)
     elif kind == "summary":

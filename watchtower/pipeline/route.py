@@ -10,6 +10,7 @@ client's channel through the defaults.
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -28,8 +29,12 @@ class Route:
     severity: Severity = Severity.info
 
     def add(self, match: Match, severity: Severity) -> None:
-        for values, new in ((self.brands, [match.brand]), (self.terms, match.surfaces)):
-            values.extend(v for v in new if v not in values)
+        """Count ``match`` in: its brand, words and rule, each named once."""
+        # Brands are config names (an identity :func:`targets_now` looks up):
+        # compared exactly; words as a reader reads them.
+        if match.brand not in self.brands:
+            self.brands.append(match.brand)
+        _extend_once(self.terms, match.surfaces)
         if match.rule and match.rule not in self.rules:
             self.rules.append(match.rule)
         self.severity = max(self.severity, severity)
@@ -38,6 +43,25 @@ class Route:
     def reason(self) -> str:
         why = f"rules {', '.join(self.rules)}" if self.rules else "brand mention (default route)"
         return f"{why}; brands {', '.join(self.brands)}; terms {', '.join(self.terms)}"
+
+
+def _extend_once(values: list[str], new: Sequence[str]) -> None:
+    """Append each of ``new`` that ``values`` does not name yet, ignoring case
+    and Unicode form: "Rappel de produit" at a sentence's start and "rappel de
+    produit" later are one term to the reader. The first form seen is kept (a
+    term's hits come in the order of the item, title first): the form the
+    reader meets first, and no counting per notification."""
+    seen = {_key(v) for v in values}
+    for value in new:
+        key = _key(value)
+        if key not in seen:
+            seen.add(key)
+            values.append(value)
+
+
+def _key(value: str) -> str:
+    # NFC first: "é" typed as e + combining accent is the same word.
+    return unicodedata.normalize("NFC", value).casefold()
 
 
 def default_targets(config: Config) -> list[str]:

@@ -17,7 +17,7 @@ the reply cap).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -30,6 +30,7 @@ from watchtower.models import Item, Match
 from watchtower.notify._text import number_text
 from watchtower.notify.registry import split_target
 from watchtower.pipeline.dedup import Candidate, Sighting, StoryIndex
+from watchtower.pipeline.excerpt import excerpt
 from watchtower.pipeline.match import Matcher
 from watchtower.pipeline.normalise_items import prepare
 from watchtower.pipeline.route import Route, route
@@ -46,7 +47,6 @@ from watchtower.pipeline.store import (
     update_content,
 )
 
-EXCERPT_CHARS = 300
 #: Target kinds that can put a later sighting in the thread of the first message.
 THREADED_KINDS = frozenset({"slack", "console"})
 #: Target kinds whose first message shows the story's counter of sites.
@@ -76,16 +76,24 @@ class BatchStats:
     backlog: int = 0  # new items recorded silently: older than the first poll's backlog
 
 
-def payload_for(p: Prepared, source: str) -> dict[str, Any]:
-    """What every notification of this item shows (the story part is added per target)."""
+def payload_for(
+    p: Prepared,
+    source: str,
+    matches: Sequence[Match] = (),
+    severities: Mapping[str, str] | None = None,
+) -> dict[str, Any]:
+    """What every notification of this item shows (the story part is added per target).
+
+    Built once per item for all its targets: the excerpt quotes the passage
+    of its highest-severity mention in ``matches`` (``severities``: each
+    rule's, by name), or the start of the text without them."""
     item = p.item
-    excerpt = _excerpt(item.text)
     return {
         "title": shown_title(item),
         "url": p.canonical_url or item.url,
         "source": source,
         "published": item.published.isoformat() if item.published else None,
-        "excerpt": excerpt,
+        "excerpt": excerpt(item.text, matches, severities),
         "lang": detect_item(item),
         "rating": item.rating,
         # An aggregate rating's number of reviews (its title shows only the average).
@@ -120,7 +128,11 @@ def run_batch(ctx: RunContext, source_id: int, source: str, items: Sequence[Item
         ctx.matcher.match(p.item, source) if n else [] for p, n in zip(new, news, strict=True)
     ]
     stats.backlog = news.count(False)
-    payloads = [payload_for(p, source) if m else None for p, m in zip(new, matched, strict=True)]
+    severities = _severities(ctx.config)
+    payloads = [
+        payload_for(p, source, m, severities) if m else None
+        for p, m in zip(new, matched, strict=True)
+    ]
     candidates = [candidate(p) for p in new]
     stories = ctx.stories.begin_batch(ctx.session, ctx.now, candidates)
     sightings = stories.assign(source_id)
@@ -187,15 +199,6 @@ def _story(p: Prepared, **fields: Any) -> dict[str, Any]:
     return {**fields, "site": site} if site else fields
 
 
-def _excerpt(text: str) -> str:
-    """The first :data:`EXCERPT_CHARS` characters of ``text``, cut between words."""
-    if len(text) <= EXCERPT_CHARS:
-        return text
-    cut = text[: EXCERPT_CHARS + 1]
-    space = cut.rfind(" ", EXCERPT_CHARS // 2)  # a 200-letter "word" is cut anyway
-    return (cut[:space] if space > 0 else cut[:EXCERPT_CHARS]).rstrip(" ,;:") + "…"
-
-
 def _is_news(ctx: RunContext, p: Prepared) -> bool:
     """Undated items are news: better one old alert than a missed new one."""
     published = p.item.published
@@ -223,7 +226,7 @@ def _maybe_edited(ctx: RunContext, stats: BatchStats, old: Known, p: Prepared, s
     if old.story_id is None:
         return
     matches = ctx.matcher.match(p.item, source)
-    payload = payload_for(p, source) if matches or rerated else {}
+    payload = payload_for(p, source, matches, _severities(ctx.config)) if matches or rerated else {}
     if matches:
         sighting = Sighting(old.story_id, False, 0, True)
         _notify(ctx, stats, old.item_id, p, payload, matches, sighting, edited=True)

@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 
 from tests.french import nb
+from tests.unit.notify.spikes import spike_notification
 from watchtower.config import load_config
 from watchtower.errors import ConfigError
 from watchtower.models import Notification
@@ -165,31 +166,7 @@ def test_plain_text_services_get_the_text_unchanged() -> None:
 
 
 def spike(**overrides: Any) -> Notification:
-    data: dict[str, Any] = {
-        "name": "Acmé",
-        "observed": 14,
-        "baseline": 0.4,
-        "window": "1h",
-        "top_sources": [["presse", 9]],
-        "top_terms": [["Acmé", 14]],
-        "examples": [{"title": "Panne", "url": "https://x.example/1", "source": "presse"}],
-        "escalate_to": ["@U123"],
-        "escalation": False,
-        "timeout": "30m",
-        "ack_in_slack": True,
-    } | overrides
-    payload = {
-        "kind": "spike",
-        "title": "Pic de mentions : Acmé",
-        "url": "",
-        "source": "",
-        "brands": ["Acmé"],
-        "terms": [],
-        "rules": [],
-        "severity": "critical",
-        "extra": {"kind": "spike", "spike": data},
-    }
-    return Notification.from_payload(5, "apprise:x", payload)
+    return spike_notification("apprise:x", **overrides)
 
 
 def test_a_spike_alert_outside_slack_says_where_to_acknowledge_it() -> None:
