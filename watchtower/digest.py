@@ -24,7 +24,8 @@ from sqlalchemy.orm import Session
 from watchtower.config import Config
 from watchtower.config_models import DigestConfig
 from watchtower.models import Severity
-from watchtower.notify._text import t
+from watchtower.notify._text import one_line, t
+from watchtower.notify.base import truncate
 from watchtower.notify.digest_text import SEVERITIES, shown_days
 from watchtower.pipeline.route import default_targets
 from watchtower.storage.tables import DaemonRow, OutboxRow, SourceRow, StoryRow
@@ -34,6 +35,8 @@ SEVERITY_COLOURS = {"critical": "#d62728", "warning": "#ff7f0e", "info": "#1f77b
 MAX_BRANDS = 12
 #: The rule part of a ``[[digests]]`` target's key: every rule (rule names are never blank).
 ALL_RULES = ""
+#: Characters of a review's text a digest line quotes (one line on a desktop, two on a phone).
+REVIEW_EXCERPT = 140
 
 
 def digest_key(rule: str, target: str) -> str:
@@ -395,6 +398,23 @@ def chart_png(
 
 #: Critical alerts listed by name in a digest (the count says how many there were).
 APART_LISTED = 10
+
+
+def review_fields(payload: dict[str, Any]) -> dict[str, str]:
+    """What a digest shows of a review (a payload with a ``rating``) besides its
+    stars: ``author``, and ``excerpt``, the start of the notification's excerpt
+    (the passage that matched, :mod:`watchtower.pipeline.excerpt`) cut between
+    words at :data:`REVIEW_EXCERPT` characters; ``{}`` for anything else.
+
+    A community manager reads who complained and about what without opening
+    each link; cut here, so that a digest of 200 reviews stays small in its row.
+    """
+    if payload.get("rating") is None:
+        return {}
+    author = one_line(str(payload.get("author") or ""))
+    excerpt = one_line(str(payload.get("excerpt") or ""))
+    found = {"author": truncate(author, 60), "excerpt": truncate(excerpt, REVIEW_EXCERPT)}
+    return {key: value for key, value in found.items() if value}
 
 
 def enrich(

@@ -17,27 +17,32 @@ An acknowledgement is looked for before the deadline too, once per
 when there is no ✅, per Slack copy): whoever takes the alert gets a reply in its
 thread, « ✅ Pris en charge par @… à 12:02 : pas d'escalade. », so colleagues
 see it is taken, and ``acked_at`` is when it was (the reply's time; a
-reaction's, which Slack does not give, within ``ACK_POLL``).
+reaction's, which Slack does not give, within ``ACK_POLL``). The alert's e-mail
+readers are told too, in its e-mail's thread (:mod:`watchtower.spike_taken`).
+
+Each drain round reads only the open alerts that can act now
+(:func:`_may_act`): those with escalation targets, on Slack (read for an ack
+once per ``ACK_POLL``) or past their deadline. An alert without
+``escalate_notify`` stays open until retention and is never read here.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any, Literal
 from weakref import WeakKeyDictionary
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, Text, and_, cast, or_, select
 from sqlalchemy.orm import Session
 
 from watchtower.errors import DeliveryError
 from watchtower.logs import kv
-from watchtower.notify._text import t
 from watchtower.notify.base import Notifier
 from watchtower.notify.registry import split_target
 from watchtower.redact import redact_target
+from watchtower.spike_taken import Found, aware, taken
 from watchtower.storage.db import Database
 from watchtower.storage.outbox_queries import enqueue_notice
 from watchtower.storage.tables import OutboxRow, SpikeAlertRow
@@ -55,16 +60,6 @@ ACK_POLL = timedelta(minutes=1)
 # a test's): in memory, so a restart or another replica reads it again, which
 # costs a few calls, never a second "taken by" reply (its outbox dedup key).
 _POLLED: WeakKeyDictionary[Database, dict[str, datetime]] = WeakKeyDictionary()
-
-
-@dataclass(frozen=True)
-class _Found:
-    """An acknowledgement, and the Slack copy of the alert it was given on."""
-
-    target: str  # the outbox target of that copy ("slack:#crise")
-    channel: str
-    ts: str
-    ack: Any  # slack_ack.Acknowledgement, or any truthy answer of a stand-in notifier
 
 
 def record_sent(
@@ -112,11 +107,7 @@ def shift_deadlines(session: Session, now: datetime, jump: timedelta) -> int:
     counted twice escalates early: one message too many, never a late one).
     """
     moved = 0
-    open_alerts = session.scalars(
-        select(SpikeAlertRow).where(
-            SpikeAlertRow.acked_at.is_(None), SpikeAlertRow.escalated_at.is_(None)
-        )
-    )
+    open_alerts = session.scalars(select(SpikeAlertRow).where(*_escalates()))
     for alert in open_alerts:
         if alert.escalate_notify:
             whole = now + timedelta(seconds=alert.ack_timeout_s)
@@ -139,16 +130,13 @@ def check_escalations(
 
     Before the deadline, each alert on Slack is read once per :data:`ACK_POLL`:
     an ack found then is recorded and told in the alert's thread at once
-    (:func:`_taken`), not at the deadline. ``language``: the queued rows' titles.
+    (:func:`watchtower.spike_taken.taken`), not at the deadline. ``language``:
+    the queued rows' titles.
     """
     escalated = 0
     polled = _POLLED.setdefault(db, {})
     with db.session() as session:
-        open_alerts = session.scalars(
-            select(SpikeAlertRow).where(
-                SpikeAlertRow.acked_at.is_(None), SpikeAlertRow.escalated_at.is_(None)
-            )
-        ).all()
+        open_alerts = session.scalars(select(SpikeAlertRow).where(*_may_act(now))).all()
         for alert in open_alerts:
             if not alert.escalate_notify:
                 continue
@@ -160,7 +148,7 @@ def check_escalations(
             if slack is not None:
                 verdict, found = _acknowledgement(session, alert, slack, now - due)
                 if verdict == "acked" and found is not None:
-                    _taken(session, alert, found, now, language)
+                    taken(session, alert, found, now, language)
                     continue
                 if verdict == "wait":
                     continue
@@ -191,6 +179,34 @@ def check_escalations(
     return escalated
 
 
+def _escalates() -> tuple[ColumnElement[bool], ...]:
+    """Open alerts (neither acknowledged nor escalated) with escalation targets.
+
+    ``escalate_notify`` is a JSON list, written by ``json.dumps``: an empty one
+    is the text ``[]``. Compared as text because PostgreSQL's ``json`` type has
+    no equality (and ``json_array_length`` would fail on a row holding another
+    JSON value): a row that is not ``[]`` is read, and Python decides.
+    """
+    return (
+        SpikeAlertRow.acked_at.is_(None),
+        SpikeAlertRow.escalated_at.is_(None),
+        cast(SpikeAlertRow.escalate_notify, Text) != "[]",
+    )
+
+
+def _may_act(now: datetime) -> tuple[ColumnElement[bool], ...]:
+    """The alerts :func:`check_escalations` may act on at ``now``: open, with
+    escalation targets, and on Slack (an ack to read) or past their deadline.
+
+    A deadline not stored yet (``escalate_at`` NULL: not on Slack, or a row of an
+    older replica) is computed in Python (:func:`deadline`): intervals are not
+    written alike on SQLite and PostgreSQL.
+    """
+    on_slack = and_(SpikeAlertRow.channel.is_not(None), SpikeAlertRow.ts.is_not(None))
+    due = or_(SpikeAlertRow.escalate_at.is_(None), SpikeAlertRow.escalate_at <= aware(now))
+    return (*_escalates(), or_(on_slack, due))
+
+
 def _poll_now(alert: SpikeAlertRow, polled: dict[str, datetime], now: datetime) -> bool:
     """Whether to read an alert's acks before its deadline now (then remembered as read)."""
     if not (alert.channel and alert.ts):
@@ -201,79 +217,6 @@ def _poll_now(alert: SpikeAlertRow, polled: dict[str, datetime], now: datetime) 
         return False
     polled[alert.dedup_key] = now
     return True
-
-
-def _taken(
-    session: Session, alert: SpikeAlertRow, found: _Found, now: datetime, language: str
-) -> None:
-    """Record the ack and queue the "taken by" reply in the thread it was given in.
-
-    The reply's dedup key is the alert's: replicas and restarts that find the
-    same ack queue it once (and ``acked_at``, set in the same transaction, stops
-    this alert from being read again).
-    """
-    user = str(getattr(found.ack, "user", "") or "")
-    via = str(getattr(found.ack, "via", "") or "")
-    at = _ack_time(str(getattr(found.ack, "ts", "") or ""), alert, now)
-    alert.acked_at = at
-    log.info(
-        "spike alert acknowledged",
-        extra=kv(
-            alert=alert.dedup_key,
-            channel=found.channel,
-            user=user or None,
-            via=via or None,
-            detail=getattr(found.ack, "detail", None),
-            at=at.isoformat(),
-        ),
-    )
-    original = session.scalars(
-        select(OutboxRow.payload).where(OutboxRow.dedup_key == alert.dedup_key)
-    ).first()
-    shown = dict((original or {}).get("spike") or {})
-    name = str(shown.get("name") or alert.name)
-    spike = {
-        "alert": alert.dedup_key,
-        "scope": alert.scope,
-        "name": name,
-        "escalation": False,
-        "ack": {"user": user, "via": via, "at": at.isoformat()},
-        # Where Slack posts it: a reply in the thread of the copy that was acked.
-        "thread": {"channel": found.channel, "ts": found.ts},
-    }
-    payload = {
-        "kind": "spike",
-        "title": t(language, "ack_taken").format(
-            who=f"@{user}" if user else "?", time=_aware(at).strftime("%H:%M UTC")
-        ),
-        "url": "",
-        "source": "",
-        "brands": list((original or {}).get("brands") or []),
-        "terms": [],
-        "rules": list((original or {}).get("rules") or []),
-        "severity": "info",
-        "spike": spike,
-    }
-    enqueue_notice(session, f"{alert.dedup_key}:ack"[:200], [found.target], payload, now, "info")
-
-
-def _ack_time(ts: str, alert: SpikeAlertRow, now: datetime) -> datetime:
-    """When the alert was taken: the reply's Slack ``ts``, else ``now`` (a reaction
-    has no time in Slack's answer: seen within ``ACK_POLL`` of it, or at the deadline)."""
-    try:
-        at = datetime.fromtimestamp(float(ts), UTC)
-    except (ValueError, OverflowError, OSError):
-        return now
-    sent = _aware(alert.sent_at or alert.created_at)
-    # A Slack clock far off ours (or a forged ts) must not put the ack before the alert.
-    if not sent <= at <= _aware(now):
-        return now
-    return at if now.tzinfo is not None else at.replace(tzinfo=None)
-
-
-def _aware(when: datetime) -> datetime:
-    """A naive time (a SQLite column) is UTC."""
-    return when if when.tzinfo is not None else when.replace(tzinfo=UTC)
 
 
 def _slack(notifier_for: Callable[[str], Notifier], *, quiet: bool = False) -> Notifier | None:
@@ -316,7 +259,7 @@ def _slack_copies(
 
 def _acknowledgement(
     session: Session, alert: SpikeAlertRow, slack: Notifier, late: timedelta
-) -> tuple[Literal["acked", "wait", "escalate"], _Found | None]:
+) -> tuple[Literal["acked", "wait", "escalate"], Found | None]:
     """``acked`` (and where), ``wait`` (Slack unreadable for now) or ``escalate``;
     ``late``: time past the deadline, negative before it (then failures log at DEBUG:
     the read is tried again in ``ACK_POLL``, and the deadline's read says it)."""
@@ -339,7 +282,7 @@ def _acknowledgement(
                 )
             continue
         if ack:
-            return "acked", _Found(target, channel, ts, ack)
+            return "acked", Found(target, channel, ts, ack)
     if transient is not None and late < ACK_CHECK_GRACE:
         log.log(
             logging.DEBUG if early else logging.WARNING,

@@ -115,17 +115,19 @@ def paged_text(spike: dict[str, Any], language: str) -> str:
     return t(language, "paged_no_answer").format(who=names)
 
 
-def ack_text(spike: dict[str, Any], language: str, timezone: str) -> str:
+def ack_text(spike: dict[str, Any], language: str, timezone: str, *, slack: bool = True) -> str:
     """ "✅ Pris en charge par <@U0CM> à 12:02 : pas d'escalade." for an ack notice, else "".
 
     Slack mrkdwn (the mention shows the name; it only pings the person who took
     the alert, in their own thread). ``user`` may be "" when Slack did not say who.
+    ``slack=False``: plain text for an e-mail, "@U0CM" (no Slack to show a name).
     """
     ack = spike.get("ack")
     if not isinstance(ack, dict) or not ack.get("at"):
         return ""
     user = str(ack.get("user") or "")
-    who = f"<@{user}>" if user.isalnum() else t(language, "ack_someone")
+    mention = f"<@{user}>" if slack else f"@{user}"
+    who = mention if user.isalnum() else t(language, "ack_someone")
     when = clock_text(datetime.fromisoformat(str(ack["at"])), timezone)
     return t(language, "ack_taken").format(who=who, time=when)
 

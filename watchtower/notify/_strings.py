@@ -134,6 +134,10 @@ STRINGS: dict[str, dict[str, str]] = {
         # posted in the alert's thread when someone takes it (slack_ack)
         "ack_taken": "✅ Pris en charge par {who} à {time} : pas d'escalade.",
         "ack_someone": "quelqu'un",
+        # a review in a digest: who wrote it and the start of what they said
+        "digest_review": "{author} : « {excerpt} »",
+        "digest_review_quote": "« {excerpt} »",
+        "digest_review_by": "par {author}",
         "original_alert": "Alerte initiale",
         # where a copy of the alert went, for people ("slack:#crise" is config syntax)
         "target_slack": "Slack {address}",
@@ -296,6 +300,9 @@ STRINGS: dict[str, dict[str, str]] = {
         "paged_no_answer": "Paged, no answer: {who}",
         "ack_taken": "✅ Taken by {who} at {time}: no escalation.",
         "ack_someone": "someone",
+        "digest_review": '{author}: "{excerpt}"',
+        "digest_review_quote": '"{excerpt}"',
+        "digest_review_by": "by {author}",
         "original_alert": "Original alert",
         "target_slack": "Slack {address}",
         "target_email": "e-mail to {address}",

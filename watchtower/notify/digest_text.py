@@ -13,7 +13,7 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from watchtower.models import Severity
-from watchtower.notify._text import SEVERITY_EMOJI, plural, seen_on_text, site_of, t
+from watchtower.notify._text import SEVERITY_EMOJI, one_line, plural, seen_on_text, site_of, t
 from watchtower.pipeline.sites import NO_SITE_HOSTS
 
 _ORDER = {s.name: int(s) for s in Severity}
@@ -27,6 +27,7 @@ __all__ = [
     "digest_zone",
     "number",
     "reach_text",
+    "review_text",
     "severity_counts",
     "shown_days",
     "stories",
@@ -299,3 +300,21 @@ def reach_text(story: dict[str, Any], language: str) -> str:
         return ""
     text = seen_on_text(language, sites).replace(str(sites), number(sites, language))
     return text[:1].lower() + text[1:]
+
+
+def review_text(story: dict[str, Any], language: str) -> str:
+    """Who wrote a review in a digest and the start of what they said, plain text:
+    « Marie D. : « Trois semaines sans réponse du service client… » », or "" for
+    an item that is not a review (or a review that said neither).
+
+    The fields are :func:`watchtower.digest.review_fields`'s; each renderer escapes.
+    """
+    if story.get("rating") is None:
+        return ""
+    author = one_line(str(story.get("author") or ""))
+    excerpt = one_line(str(story.get("excerpt") or ""))
+    if author and excerpt:
+        return t(language, "digest_review").format(author=author, excerpt=excerpt)
+    if excerpt:
+        return t(language, "digest_review_quote").format(excerpt=excerpt)
+    return t(language, "digest_review_by").format(author=author) if author else ""

@@ -169,10 +169,32 @@ class EmailNotifier(Notifier):
         creation time keeps ids apart across databases (two installs both
         have an outbox row 1) without storing anything.
         """
+        return self._message_id(n.target, n.outbox_id, n.extra.get("created_at", ""))
+
+    def _message_id(self, target: str, outbox_id: object, created_at: object) -> str:
+        """:meth:`message_id` of the outbox row ``outbox_id`` to ``target``, created at
+        ``created_at`` (its timestamp, as the drain gives it)."""
         domain = header_value(self.sender.rpartition("@")[2]) or "watchtower.invalid"
-        seed = f"{self.sender}\0{n.target}\0{n.outbox_id}\0{n.extra.get('created_at', '')}"
+        seed = f"{self.sender}\0{target}\0{outbox_id}\0{created_at}"
         digest = hashlib.sha256(seed.encode()).hexdigest()[:16]
-        return f"<wt-{n.outbox_id}.{digest}@{domain}>"
+        return f"<wt-{outbox_id}.{digest}@{domain}>"
+
+    def _replied_id(self, n: Notification) -> str:
+        """The Message-ID of the e-mail ``n`` answers (a "taken by" notice answers
+        its spike alert's), or "".
+
+        The alert's e-mail as sent (its stored Message-ID), else as it will be:
+        its row's :meth:`message_id`, the one it gets whenever it goes.
+        """
+        reply_to = (n.extra.get("spike") or {}).get("reply_to")
+        if not isinstance(reply_to, dict):
+            return ""
+        sent = header_value(str(reply_to.get("message_id") or ""))
+        if sent.startswith("<") and sent.endswith(">"):
+            return sent
+        if reply_to.get("outbox_id") is None or reply_to.get("created_at") is None:
+            return ""
+        return self._message_id(n.target, reply_to["outbox_id"], reply_to["created_at"])
 
     def render(self, notification: Notification, address: str) -> Message:
         message = self._render(notification, address)
@@ -186,6 +208,16 @@ class EmailNotifier(Notifier):
         kind = kind_of(n)
         if kind == "ops":
             return self._notice(n, address)
+        if kind == "spike" and (n.extra.get("spike") or {}).get("ack"):
+            # Someone took the alert in Slack: its e-mail readers learn it in its thread.
+            subject, text, html_body = email_render.taken_email(n, lang, self.timezone)
+            return Message(
+                address=address,
+                text=text,
+                subject=subject,
+                html=html_body,
+                extra={"in_reply_to": self._replied_id(n)},
+            )
         if kind in ("summary", "spike"):
             # Grouped / quiet-hours / digest summaries and spike alerts (issue 7).
             if kind == "summary":
@@ -245,6 +277,10 @@ class EmailNotifier(Notifier):
         # render() names the message after its outbox row (see message_id).
         stable = header_value(str(message.extra.get("message_id") or ""))
         mail["Message-ID"] = stable or make_msgid(domain=domain)
+        if replied := header_value(str(message.extra.get("in_reply_to") or "")):
+            # A follow-up (an alert taken): mail clients show it under the message it answers.
+            mail["In-Reply-To"] = replied
+            mail["References"] = replied
         # No out-of-office or "read receipt" answers to a robot (RFC 3834; Exchange
         # reads the second one).
         mail["Auto-Submitted"] = "auto-generated"

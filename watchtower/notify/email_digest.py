@@ -26,6 +26,7 @@ from watchtower.notify.digest_text import (
     digest_zone,
     number,
     reach_text,
+    review_text,
     severity_counts,
     stories,
     week_bars,
@@ -42,6 +43,7 @@ _UL = "margin:0 0 6px 0;padding:0 0 0 20px"
 _LI = "margin:0 0 4px 0"
 _BARS = "margin:0 0 6px 0;border-collapse:collapse"
 _NOWRAP = "white-space:nowrap"
+_SAID = "font-style:italic"  # a review's author and words, under its title
 
 #: The bytes of HTML a digest's brands may take, at most: Gmail clips a message
 #: past 102 KB and hides its end, the last brands and their counts with it. A
@@ -90,7 +92,13 @@ def _story_text(story: dict[str, Any], language: str) -> str:
     tail = " · ".join(
         x for x in (source, _stars(story, language), reach_text(story, language)) if x
     )
-    return f"{emoji} {title}" + (f" — {tail}" if tail else "") + (f"\n   {url}" if url else "")
+    said = review_text(story, language)  # a review: who wrote it, and what
+    return (
+        f"{emoji} {title}"
+        + (f" — {tail}" if tail else "")
+        + (f"\n   {said}" if said else "")
+        + (f"\n   {url}" if url else "")
+    )
 
 
 def _story_html(story: dict[str, Any], language: str) -> str:
@@ -104,6 +112,8 @@ def _story_html(story: dict[str, Any], language: str) -> str:
         line += f" · {e(stars)}"
     if reach := reach_text(story, language):
         line += f" · <strong>{e(reach)}</strong>"
+    if said := review_text(story, language):
+        line += f"<br><span style='{_SAID}'>{e(said)}</span>"
     return f"<li style='{_LI}'>{line}</li>"
 
 

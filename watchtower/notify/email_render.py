@@ -13,6 +13,7 @@ from typing import Any
 
 from watchtower.models import Notification, Severity
 from watchtower.notify._spike_text import (
+    ack_text,
     calm_text,
     original_permalink,
     original_text,
@@ -194,6 +195,23 @@ def spike_email(
     prefix = "⏫ " + t(language, "escalation_prefix") if spike.get("escalation") else ""
     subject = f"{'[veille]' if language == 'fr' else '[watchtower]'} {prefix}{title}"
     return subject, text, body
+
+
+def taken_email(n: Notification, language: str, timezone: str) -> tuple[str, str, str]:
+    """``(subject, text, html)`` of the e-mail telling a spike alert's e-mail readers
+    that someone took it in Slack: who and when (in ``timezone``), then which alert.
+
+    Its subject is the alert's with "Re: ", so that a mail client without the
+    ``In-Reply-To`` header (:class:`~watchtower.notify.email.EmailNotifier`)
+    still puts it in the alert's conversation.
+    """
+    spike: dict[str, Any] = n.extra.get("spike") or {}
+    taken = ack_text(spike, language, timezone, slack=False)
+    heading = spike_heading(dict(spike, calm=False), language)
+    prefix = "[veille]" if language == "fr" else "[watchtower]"
+    subject = f"Re: {prefix} {heading}"
+    lines = [line for line in (taken, heading) if line]
+    return subject, "\n".join(lines), "".join(f"<p>{html.escape(line)}</p>" for line in lines)
 
 
 def ack_hint(spike: dict[str, Any], language: str) -> str:

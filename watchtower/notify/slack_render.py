@@ -53,6 +53,7 @@ from watchtower.notify._text import (
 from watchtower.notify.digest_text import (
     digest_heading,
     reach_text,
+    review_text,
     severity_counts,
     stories,
     week_lines,
@@ -233,20 +234,23 @@ def reply_blocks(n: Notification, language: str) -> tuple[list[Block], str]:
 
 
 # ---------------------------------------------------------------- summaries
-def _item_line(item: dict[str, Any], language: str) -> str:
+def _item_line(item: dict[str, Any], language: str, reach: str = "") -> str:
+    """A summary's line for one item (and its story's ``reach``); a review adds,
+    on a line of its own, who wrote it and the start of what they said."""
     severity = Severity[str(item.get("severity", "info"))]
     title = one_line(str(item.get("title") or "")) or t(language, "untitled")
     title = escape_text(clip(title, 200))
     source = escape_text(one_line(str(item.get("source") or "")))
     line = f"{SEVERITY_EMOJI[severity]} {link(str(item.get('url') or ''), title)}"
-    return f"{line} · _{source}_" if source else line
+    line = f"{line} · _{source}_" if source else line
+    line = f"{line} · {reach}" if reach else line
+    said = review_text(item, language)
+    return f"{line}\n{escape_text(said)}" if said else line
 
 
 def _story_line(story: dict[str, Any], language: str) -> str:
     """A digest's line for one story: its first sighting, and on how many sites."""
-    line = _item_line(story, language)
-    reach = reach_text(story, language)
-    return f"{line} · {reach}" if reach else line
+    return _item_line(story, language, reach_text(story, language))
 
 
 def _lines_blocks(lines: Sequence[str]) -> list[Block]:

@@ -67,6 +67,7 @@ def _item(payload: dict[str, Any]) -> dict[str, Any]:
         item["site"] = story["site"]
     if payload.get("rating") is not None:
         item["rating"] = payload["rating"]  # a review's stars
+        item.update(digest.review_fields(payload))  # who wrote it, and what
     return item
 
 

@@ -1,4 +1,4 @@
-"""A spike alert's "taken by …" reply (:func:`watchtower.escalation._taken`)
+"""A spike alert's "taken by …" reply (:func:`watchtower.spike_taken.taken`)
 answers one Slack message in its thread. A reload that moves the alert's rule
 to other targets re-addresses the rows still waiting; that reply must stay
 where it was queued, never reach the rule's new targets (an e-mail "Pris en
