@@ -31,6 +31,7 @@ from watchtower.config_values import (
     check_matchable,
     check_pack_rule,
     check_sender,
+    check_slack_api_url,
     check_timezone,
     check_window,
     not_empty,
@@ -104,7 +105,7 @@ class SlackSection(_Strict):
     """``[slack]``; the token comes from ``SLACK_BOT_TOKEN``."""
 
     default_channel: str = Field(default="#veille", pattern=r"^[#@]?[\w.-]+$")
-    api_url: HttpUrl = "https://slack.com/api/"
+    api_url: Annotated[HttpUrl, AfterValidator(check_slack_api_url)] = "https://slack.com/api/"
     timeout: PositiveDuration = timedelta(seconds=15)
     channel_interval: Duration = Field(
         default=timedelta(seconds=1),

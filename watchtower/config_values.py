@@ -9,9 +9,12 @@ schedules, listen addresses, sender addresses, brand terms
 
 from __future__ import annotations
 
+import contextlib
 import email.utils
+import ipaddress
 from collections.abc import Callable
 from typing import Annotated
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import AfterValidator, WithJsonSchema
@@ -88,6 +91,25 @@ def check_window(value: str) -> str:
     except ValueError as exc:
         raise ValueError(f"{exc}{schedule_hint(value, parse_window)}") from None
     return value
+
+
+def in_clear_over_network(url: str) -> bool:
+    """Whether a request to ``url`` crosses a network unencrypted: http:// to a
+    host other than this machine."""
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    local = host == "localhost"
+    with contextlib.suppress(ValueError):
+        local = local or ipaddress.ip_address(host).is_loopback
+    return parts.scheme.lower() != "https" and not local
+
+
+def check_slack_api_url(url: str) -> str:
+    """``[slack] api_url``: https, or http to this machine only (a local proxy,
+    the tests' fake Slack): every call carries the bot token."""
+    if in_clear_over_network(url):
+        raise ValueError("api_url over http:// sends the Slack bot token in clear; use https://")
+    return url
 
 
 def check_listen_address(value: str) -> str:

@@ -6,6 +6,8 @@ import re
 from datetime import timedelta
 
 _PART = re.compile(r"(\d+(?:\.\d+)?)(ms|s|m|h|d|w)")
+#: A century: past it a duration is a typo, and timedelta overflows not far beyond.
+MAX_SECONDS = 36_500 * 86_400
 _UNITS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
 
 
@@ -18,7 +20,7 @@ def parse_duration(value: object) -> timedelta:
     if isinstance(value, int | float):
         if value < 0:
             raise ValueError("a duration cannot be negative")
-        return timedelta(seconds=value)
+        return _bounded(float(value), value)
     if not isinstance(value, str):
         raise ValueError("expected a duration such as '90s', '10m' or '1h'")
     text = value.strip().lower().replace(" ", "")
@@ -30,7 +32,15 @@ def parse_duration(value: object) -> timedelta:
         pos = m.end()
     if not text or pos != len(text):
         raise ValueError(f"{value!r} is not a duration; use e.g. '90s', '10m', '1h', '7d'")
-    return timedelta(seconds=total)
+    return _bounded(total, value)
+
+
+def _bounded(seconds: float, value: object) -> timedelta:
+    # timedelta() raises OverflowError (not a ValueError pydantic reports) past
+    # its range, and "now + duration" must stay a date.
+    if not seconds <= MAX_SECONDS:  # also NaN
+        raise ValueError(f"{value!r} is too long: at most 36500d (100 years)")
+    return timedelta(seconds=seconds)
 
 
 def format_duration(delta: timedelta) -> str:

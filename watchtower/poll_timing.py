@@ -31,7 +31,9 @@ def next_check(
     rng = rng or random.Random()
     delay = every
     if failures:
-        delay = min(every * 2 ** min(failures - 1, 16), max(every, MAX_BACKOFF))
+        # Never multiply an interval past the cap: every * 2**16 overflows timedelta.
+        capped = every >= MAX_BACKOFF
+        delay = every if capped else min(every * 2 ** min(failures - 1, 16), MAX_BACKOFF)
     delay *= 0.9 + 0.2 * rng.random()
     if retry_after is not None:
         delay = max(delay, min(timedelta(seconds=retry_after), MAX_RETRY_AFTER))

@@ -55,11 +55,14 @@ _URL_PATH = re.compile(f"({_SCHEME})" + r"([^/\s\"'<>?#]*)(/[^\s\"'<>?#]*)")
 # up to the last "@" of the authority as urllib splits it (a raw "@" in a password).
 # Schemes of at most 32 characters: unbounded, "a.a.a.…://" cost quadratic time.
 _URL_PASSWORD = re.compile(r"(\b[a-zA-Z][a-zA-Z0-9+.-]{0,31}://[^/\s:@]*):[^\s/?#]*@")
+# A URL's user name that is a token ("https://ghp_…@host/"), or any user name
+# with an empty password ("https://sk_live_…:@host/": the key is the user name).
+_URL_USER = re.compile(r"(\b[a-zA-Z][a-zA-Z0-9+.-]{0,31}://)([^/\s:@]+)(:?)@")
 # A query parameter named as a secret: ?token=, &api_key=, access_token, X-Amz-Signature…
 _QUERY_SECRET = re.compile(
     # The value stops before punctuation that ends the sentence around the URL
     # ("…?token=***: refused"), which is not part of it.
-    r"([?&;][\w.-]*(?:token|key|secret|password|passwd|pwd|sig|signature)=)"
+    r"([?&;](?:[\w.-]*(?:token|key|secret|password|passwd|passphrase|pwd|sig|signature|auth)|pass)=)"
     # (linear: a run of punctuation is taken only when the value goes on after it).
     r"(?:[^&#\s\"'<>:,.;)]|[:,.;)]+(?=[^&#\s\"'<>:,.;)]))+",
     re.IGNORECASE,
@@ -186,6 +189,12 @@ def _redact_path(authority: str, path: str) -> str:
     return "/".join("…" if _looks_like_token(part) else part for part in path.split("/"))
 
 
+def _redact_user(m: re.Match[str]) -> str:
+    user, colon = m.group(2), m.group(3)
+    hidden = colon or _looks_like_token(user)
+    return m.group(1) + ("***" if hidden else user) + colon + "@"
+
+
 def _redact_url_paths(text: str) -> str:
     return _URL_PATH.sub(
         lambda m: m.group(1) + m.group(2) + _redact_path(m.group(2), m.group(3)), text
@@ -237,6 +246,7 @@ def redact_text(text: str) -> str:
         text = _APPRISE_IN_TEXT.sub(lambda m: redact_target(m.group(0)), text)
     if "://" in text:
         if "@" in text:
+            text = _URL_USER.sub(_redact_user, text)
             text = _URL_PASSWORD.sub(r"\1:***@", text)
         if "=" in text:
             text = _QUERY_SECRET.sub(r"\1***", text)

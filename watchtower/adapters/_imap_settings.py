@@ -10,6 +10,8 @@ from pydantic import Field, HttpUrl, field_validator, model_validator
 
 from watchtower.adapters._imap_session import bare_host, login_problem
 from watchtower.adapters.base import SourceSettings
+from watchtower.config_values import in_clear_over_network
+from watchtower.own_secrets import check_source_secret_env
 
 __all__ = ["ImapSettings"]
 
@@ -66,6 +68,11 @@ class ImapSettings(SourceSettings):
         description="PEM file of CAs to trust; a relative path is read from the config's folder.",
     )
 
+    @field_validator("password_env", "client_secret_env", "refresh_token_env")
+    @classmethod
+    def _not_our_secret(cls, value: str | None) -> str | None:
+        return check_source_secret_env(value)
+
     @field_validator("host")
     @classmethod
     def _bare_host(cls, value: str) -> str:
@@ -76,6 +83,11 @@ class ImapSettings(SourceSettings):
         if self.tls == "none" and not self.allow_private:
             secret = "password" if self.auth == "password" else "access token"
             raise ValueError(f'tls = "none" sends the {secret} in clear; only with allow_private')
+        if self.token_url and in_clear_over_network(str(self.token_url)) and not self.allow_private:
+            raise ValueError(
+                "token_url over http:// sends the client secret in clear; use https:// "
+                "(or allow_private, for a token endpoint on this network)"
+            )
         return self
 
     @model_validator(mode="after")

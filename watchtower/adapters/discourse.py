@@ -116,6 +116,7 @@ from watchtower.adapters.base import (
 from watchtower.adapters.forum_roots import DISCOURSE_KIND_ADDS, page_refusal
 from watchtower.errors import PermanentError, TransientError
 from watchtower.models import Item
+from watchtower.own_secrets import check_source_secret_env
 
 __all__ = [
     "DiscourseSettings",
@@ -154,6 +155,11 @@ class DiscourseSettings(SourceSettings):
         "moderators, private groups) that the API key's account can read. Off: they "
         "are skipped, so a moderator's key does not leak staff discussions.",
     )
+
+    @field_validator("api_key_env")
+    @classmethod
+    def _not_our_secret(cls, value: str | None) -> str | None:
+        return check_source_secret_env(value)
 
     @field_validator("base_url")
     @classmethod

@@ -303,7 +303,11 @@ def site_of(url: str) -> str:
     host = host.removeprefix("www.")
     if "xn--" in host:  # "xn--acm-bma.fr" is "acmé.fr" to its readers
         with contextlib.suppress(UnicodeError):
-            host = host.encode("ascii").decode("idna")
+            decoded = host.encode("ascii").decode("idna")
+            # Only accented Latin letters ("acmé"): a Cyrillic "а" or a Latin
+            # alpha "ɑ" would show "paypal.com" for another site (a homograph).
+            if all(ord(unicodedata.normalize("NFD", c)[0]) < 128 for c in decoded):
+                host = decoded
     return host
 
 
