@@ -130,7 +130,12 @@ class App:
         return self._sources.get(name)
 
     def start(self) -> None:
-        """Migrate the database and align the sources table with the config."""
+        """Migrate the database and align the sources table with the config.
+
+        A failing source whose fetch settings were changed while the daemon was
+        stopped is due now, as after a reload: ``sync_sources`` compares them with
+        those stored on its row by the last start or reload (``sources.fetch_key``).
+        """
         watch(self.db.engine)  # from now on, a write the storage refuses shows in /readyz
         self.db.upgrade()
         with self.db.session() as session:

@@ -263,7 +263,8 @@ def moment(when: datetime | None, now: datetime, tz: str = "UTC") -> str:
 def heartbeat_head(daemon: dict[str, Any], now: datetime, tz: str = "UTC") -> str:
     """What the heartbeats say, in a few words: running, or since when nobody polls
     (on a full disk, that no heartbeat can be written: the daemon may well run;
-    a daemon of this host known gone: why, at once)."""
+    a daemon of this host known gone: why, at once). A daemon stopped cleanly
+    (SIGTERM, ``systemctl stop``) says so: "NOT SEEN" reads as a crash."""
 
     instances = daemon.get("instances")
     if instances is None:
@@ -283,6 +284,8 @@ def heartbeat_head(daemon: dict[str, Any], now: datetime, tz: str = "UTC") -> st
         return (
             f"NOT RUNNING: {latest['gone']} (last heartbeat {moment(latest['seen_at'], now, tz)})"
         )
+    if instances[0]["state"] == "stopped":  # before the full disk: it wrote its stop
+        return f"NOT RUNNING: stopped cleanly {moment(instances[0]['stopped_at'], now, tz)}"
     blocked = daemon.get("heartbeat_blocked")
     if blocked:  # a full disk refuses the heartbeat too: restarting would not help
         return (
@@ -331,10 +334,10 @@ def instance_lines(report: dict[str, Any], now: datetime, *, every: bool = False
                 f" · last seen {ago(i['seen_at'], now)} · {rounds}"
             )
         elif i["state"] == "stopped":
-            line = f"{who} · {version} · stopped {moment(i['stopped_at'], now, tz)}"
+            line = f"{who} · {version} · stopped cleanly {moment(i['stopped_at'], now, tz)}"
         elif i["state"] == "gone":  # this host knows its process ended (killed)
             line = (
-                f"{who} · {version} · stopped: {i['gone']} · last heartbeat "
+                f"{who} · {version} · ended without a clean stop: {i['gone']} · last heartbeat "
                 f"{moment(i['seen_at'], now, tz)} · started {moment(i['started_at'], now, tz)}"
             )
         else:

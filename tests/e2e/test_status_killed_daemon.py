@@ -1,6 +1,7 @@
 """``watchtower status`` after the daemon was killed with ``kill -9`` (an OOM kill,
 a crash): its heartbeat row stays, and said "running" for three poll intervals
-and two minutes. A row of this host whose process is gone is "stopped" at once
+and two minutes. A row of this host whose process is gone is "not running" at once
+(never worded as a clean stop)
 (:mod:`watchtower.local_process`). The real daemon process, killed for real,
 then the real command; SQLite and PostgreSQL (where its liveness lock is gone
 with its connection)."""
@@ -82,5 +83,5 @@ allow_private = true
     assert report["daemon"]["seen"] is False
     assert text[0].startswith(f"Daemon: NOT RUNNING: {reason} (last heartbeat "), text
     [line] = [line for line in text if f"pid {daemon.pid} " in line]
-    assert f" · stopped: {reason} · last heartbeat " in line, text
+    assert f" · ended without a clean stop: {reason} · last heartbeat " in line, text
     assert code == 1, "nobody polls: status fails, as for a daemon not seen"

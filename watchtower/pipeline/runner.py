@@ -18,7 +18,7 @@ the reply cap).
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -65,6 +65,13 @@ class RunContext:
     #: Items published before this are recorded without notification (a first
     #: poll's backlog); ``None`` notifies every new item.
     notify_after: datetime | None = None
+    #: Each rule's severity, by rule name: built once per batch from ``config``
+    #: (not once per mention), and held here rather than in a module global so
+    #: that no state outlives the run.
+    severities: Mapping[str, str] = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.severities = {r.name: r.severity for r in self.config.rules}
 
 
 @dataclass
@@ -128,7 +135,7 @@ def run_batch(ctx: RunContext, source_id: int, source: str, items: Sequence[Item
         ctx.matcher.match(p.item, source) if n else [] for p, n in zip(new, news, strict=True)
     ]
     stats.backlog = news.count(False)
-    severities = _severities(ctx.config)
+    severities = ctx.severities
     payloads = [
         payload_for(p, source, m, severities) if m else None
         for p, m in zip(new, matched, strict=True)
@@ -148,20 +155,6 @@ def run_batch(ctx: RunContext, source_id: int, source: str, items: Sequence[Item
             _notify(ctx, stats, item_id, p, payload, matches, sighting, edited=False)
     stories.finish(stats.new_items)
     return stats
-
-
-_severities_of: tuple[Config, dict[str, str]] | None = None
-
-
-def _severities(config: Config) -> dict[str, str]:
-    """Each rule's severity, by rule name: built once per config, not once per mention."""
-    global _severities_of
-    known = _severities_of
-    if known is not None and known[0] is config:
-        return known[1]
-    severities: dict[str, str] = {r.name: r.severity for r in config.rules}
-    _severities_of = (config, severities)
-    return severities
 
 
 def candidate(p: Prepared) -> Candidate:
@@ -226,7 +219,7 @@ def _maybe_edited(ctx: RunContext, stats: BatchStats, old: Known, p: Prepared, s
     if old.story_id is None:
         return
     matches = ctx.matcher.match(p.item, source)
-    payload = payload_for(p, source, matches, _severities(ctx.config)) if matches or rerated else {}
+    payload = payload_for(p, source, matches, ctx.severities) if matches or rerated else {}
     if matches:
         sighting = Sighting(old.story_id, False, 0, True)
         _notify(ctx, stats, old.item_id, p, payload, matches, sighting, edited=True)
@@ -281,7 +274,7 @@ def _notify(
 ) -> None:
     """Store the mentions and queue one notification per route; ``payload`` is
     :func:`payload_for` the item, built once (language detection is its costly part)."""
-    store_mentions(ctx.session, item_id, matches, _severities(ctx.config), ctx.now)
+    store_mentions(ctx.session, item_id, matches, ctx.severities, ctx.now)
     stats.mentions += len(matches)
     story = _story(p, id=sighting.story_id, sightings=sighting.sightings, edited=edited)
     parent_key = f"story:{sighting.story_id}"

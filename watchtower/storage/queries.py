@@ -8,6 +8,8 @@ Inserts that return the ids of the rows they add, one row or many at once:
 
 from __future__ import annotations
 
+import hashlib
+import json
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -24,7 +26,7 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, undefer
 
 from watchtower.adapters.base import SourceSettings
 from watchtower.storage.tables import (
@@ -65,12 +67,17 @@ def sync_sources(
     kind and URL) keeps its row: its validators, history and items stay its
     own, so its current items are not announced again as sightings elsewhere.
 
-    ``previous``: the running config's sources by name (a reload). A failing
-    source whose fetch settings changed (``allow_private`` added, as its error
-    said, a header, a selector) is checked now: its backoff was earned by the
-    old settings, and would hide the fix for up to 6 hours.
+    A failing source whose fetch settings changed (``allow_private`` added, as
+    its error said, a header, a selector) is checked now: its backoff was earned
+    by the old settings, and would hide the fix for up to 6 hours. Changed since
+    the config that last synced its row (:func:`fetch_key`, stored on it): on a
+    reload, and on a start after an edit made while the daemon was stopped.
+    ``previous``: the running config's sources by name (a reload), for a row
+    not synced since migration 0014.
     """
-    rows = {r.name: r for r in session.scalars(select(SourceRow))}
+    rows = {
+        r.name: r for r in session.scalars(select(SourceRow).options(undefer(SourceRow.fetch_key)))
+    }
     names = {settings.name for settings in sources}
     gone: dict[tuple[str, str], list[SourceRow]] = {}
     for old in rows.values():
@@ -78,6 +85,7 @@ def sync_sources(
             gone.setdefault((old.kind, old.url), []).append(old)
     for settings in sources:
         url = getattr(settings, "url", None) or getattr(settings, "base_url", None)
+        key = fetch_key(settings)
         row = rows.pop(settings.name, None)
         if row is None and url and len(renamed := gone.get((settings.kind, url), [])) == 1:
             row = renamed.pop()
@@ -95,6 +103,7 @@ def sync_sources(
                     consecutive_failures=0,
                     items_total=0,
                     alerting=False,
+                    fetch_key=key,
                 )
             )
             continue
@@ -106,8 +115,10 @@ def sync_sources(
             row.cursor = {}
             row.last_success_at = None
             row.next_check_at = now
-        # Enabled again, or failing with fetch settings the reload changed: now.
-        refetch = row.consecutive_failures and _fetch_changed(previous, settings)
+        # Enabled again, or failing with fetch settings changed since its backoff
+        # was earned (by a reload, or while the daemon was stopped): now.
+        refetch = row.consecutive_failures and _fetch_changed(row, previous, settings, key)
+        row.fetch_key = key
         if (settings.enabled and not row.enabled) or (refetch and not leased(row)):
             row.next_check_at = now
         elif _waits_longer_than_every(row, settings, now):
@@ -122,13 +133,30 @@ def sync_sources(
 _SCHEDULE_KEYS = frozenset({"name", "every", "enabled", "brands", "backlog"})
 
 
-def _fetch_changed(previous: Mapping[str, SourceSettings] | None, settings: SourceSettings) -> bool:
-    """The reload changed how ``settings``' source is fetched."""
-    old = (previous or {}).get(settings.name)
-    if old is None or type(old) is not type(settings):
-        return False
+def fetch_key(settings: SourceSettings) -> str:
+    """A digest of how ``settings``' source is fetched: every key but
+    :data:`_SCHEDULE_KEYS`. Stored on the source's row (``sources.fetch_key``), so
+    that a start compares the config with the one before the stop as a reload
+    does. JSON with sorted keys: the same settings give the same digest in every
+    process (no key holds a set, nor a secret: those come from ``*_env``)."""
     keep = set(type(settings).model_fields) - _SCHEDULE_KEYS
-    return old.model_dump(include=keep) != settings.model_dump(include=keep)
+    dumped = settings.model_dump(include=keep, mode="json")
+    return hashlib.sha256(json.dumps(dumped, sort_keys=True).encode()).hexdigest()
+
+
+def _fetch_changed(
+    row: SourceRow,
+    previous: Mapping[str, SourceSettings] | None,
+    settings: SourceSettings,
+    key: str,
+) -> bool:
+    """``settings`` fetch ``row``'s source otherwise than the config that last
+    synced it; unknown (a row not synced since migration 0014, outside a reload):
+    unchanged, the backoff is kept."""
+    before = row.fetch_key
+    if before is None and (old := (previous or {}).get(settings.name)) is not None:
+        before = fetch_key(old)
+    return before is not None and before != key
 
 
 def _waits_longer_than_every(row: SourceRow, settings: SourceSettings, now: datetime) -> bool:

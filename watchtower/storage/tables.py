@@ -80,6 +80,11 @@ class SourceRow(Base):
     # fetch warned about (an unreadable date), NULL when it warned about nothing.
     failing_since: Mapped[datetime | None] = mapped_column(UtcDateTime, deferred=True)
     last_warning: Mapped[str | None] = mapped_column(Text, deferred=True)
+    # Migration 0014, deferred for the same reason: how the config running when
+    # the row was last synced fetches it (:func:`~watchtower.storage.queries.fetch_key`),
+    # so that a start compares its config with the one before the stop, as a
+    # reload does. NULL for a row not synced since 0014.
+    fetch_key: Mapped[str | None] = mapped_column(String(64), deferred=True)
 
     __table_args__ = (Index("ix_sources_due", "enabled", "next_check_at"),)
 

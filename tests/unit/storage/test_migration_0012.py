@@ -108,7 +108,10 @@ def _fill(conn: Connection) -> None:
 
 def _rows(conn: Connection) -> dict[str, list[tuple[Any, ...]]]:
     return {
-        t.name: sorted(tuple(r) for r in conn.execute(select(t)))
+        # Without the column migration 0014 added to sources (``fetch_key``).
+        t.name: sorted(
+            tuple(r) for r in conn.execute(select(*(c for c in t.c if c.name != "fetch_key")))
+        )
         for t in (SOURCES, STORIES, ITEMS, OUTBOX, THREADS, FEEDBACK)
     }
 

@@ -109,7 +109,15 @@ def _places(conn: Connection) -> dict[int, set[tuple[str, int]]]:
 
 
 def _rows(conn: Connection) -> dict[str, list[tuple[Any, ...]]]:
-    return {t.name: sorted(tuple(r) for r in conn.execute(select(t))) for t in (SOURCES, STORIES)}
+    return {
+        t.name: sorted(tuple(r) for r in conn.execute(select(*_before_0014(t))))
+        for t in (SOURCES, STORIES)
+    }
+
+
+def _before_0014(table: Any) -> list[Any]:
+    """The table's columns but those migration 0014 added (``sources.fetch_key``)."""
+    return [c for c in table.c if (table.name, c.name) != ("sources", "fetch_key")]
 
 
 def _items(conn: Connection) -> int:
