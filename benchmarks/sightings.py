@@ -89,8 +89,7 @@ SIGHTED = (
 
 class FormerBatch(StoryBatch):
     """``StoryBatch`` with ``_sighted`` as it was (0.7.0): the baseline. It reads
-    and writes no ``story_places`` (``assign`` still adds a new story's first
-    place, which it never reads)."""
+    and writes no ``story_places``."""
 
     def _stored(self, *args: object) -> None:  # type: ignore[override]
         return None  # it read no story's stored items at once

@@ -26,8 +26,9 @@ from watchtower.pipeline.sites import (
 from watchtower.pipeline.story_pairing import LOOKUP_CHUNK, TitlePairing
 from watchtower.pipeline.story_seen import Seen
 from watchtower.storage.insert_returning import insert_ignoring_many
-from watchtower.storage.one_of import fetch_all
+from watchtower.storage.one_of import execute, fetch_all
 from watchtower.storage.story_queries import (
+    FIRST_ITEM_OF_STORY,
     SEEN_AGAIN,
     SEEN_AT_ADDRESS,
     SEEN_IN_STORY,
@@ -182,8 +183,11 @@ class StoryBatch(TitlePairing):
                         author=author,
                     )
                 )
+        # A new story's first place is not written here: most stories are never
+        # seen elsewhere, and on a first poll nearly every item starts one (an
+        # insert per batch, +6% of its CPU). ``_first_place`` writes it when a
+        # second place joins the story.
         created, existing = self._create(new_stories)
-        self._first_places(source_id, created, starts)
         sightings: list[Sighting] = []
         seen: dict[int, Seen] = {}  # story id -> what its sightings in this batch read
         repeated = Counter(stories)
@@ -198,7 +202,9 @@ class StoryBatch(TitlePairing):
             earlier = seen.get(story_id)
             if earlier is None:
                 earlier = seen[story_id] = Seen(
-                    source_id, self._stored(story, story_id, repeated, created)
+                    source_id,
+                    self._stored(story, story_id, repeated, created),
+                    self._started_at(source_id, starts[story]) if story in created else None,
                 )
             if story in created and starts[story] == at:
                 sightings.append(Sighting(story_id, True, 1, False))
@@ -222,18 +228,42 @@ class StoryBatch(TitlePairing):
             return None
         return fetch_all(self.connection, _STORY_ROWS, {"story": story_id})
 
-    def _first_places(
-        self, source_id: int, created: dict[int, int], starts: dict[int, int]
-    ) -> None:
-        """Add the place of the item starting each story this batch created, before
-        any later sighting of it counts its places."""
-        rows = []
-        for story, story_id in created.items():
-            item = self.candidates[starts[story]]
-            site, source = place(item_site(item.url, item.site), source_id)
-            rows.append({"story": story_id, "site": site, "source": source})
-        if rows:
-            self.connection.execute(add_places(self.connection.dialect.name), rows)
+    def _started_at(self, source_id: int, at: int) -> tuple[str, int]:
+        """The place of the candidate at ``at``, which starts a story of this batch."""
+        item = self.candidates[at]
+        return place(item_site(item.url, item.site), source_id)
+
+    def _first_place(self, story_id: int, mine: tuple[str, int], earlier: Seen) -> bool:
+        """``mine`` is the story's only row in ``story_places``: it had none, seen at
+        its first place only, never written (:meth:`assign`). Is ``mine``
+        another place? Then the first place is added too, for SIGHTED to count
+        both; else ``mine`` was that place (now written, the counter untouched).
+
+        The story lock (:meth:`StoryIndex.begin_batch`) holds across replicas,
+        so no other batch adds a place between the insert and this. With no
+        row, every item of the story is at its first place (any other place
+        would have written it), so retention pruning its first item leaves the
+        next one, at the same place. A story left without items (all pruned
+        while it lives, joined again by its key) tells no first place:
+        ``mine`` is taken for it, so a same-key item of another place (a
+        content key: an e-mail from another source) is not counted where the
+        eagerly written first place counted it.
+        """
+        first = earlier.first
+        if first is None:
+            rows = fetch_all(self.connection, FIRST_ITEM_OF_STORY, {"story": story_id})
+            if not rows:
+                return False
+            source, url, named = rows[0]
+            first = place(item_site(url or "", named), int(source))
+        if first == mine:
+            return False
+        execute(
+            self.connection,
+            add_places(self.connection.dialect.name),
+            {"story": story_id, "site": first[0], "source": first[1]},
+        )
+        return True
 
     def _near(
         self, item: Candidate, keys: ProbeKeys, stories: list[int], site: int, author: int
@@ -319,7 +349,9 @@ class StoryBatch(TitlePairing):
 
         The story's counter counts places (``sites.place``): a place new to
         ``story_places`` is added there and the counter set to their number,
-        so replicas, and stories counted by an older rule, agree.
+        so replicas, and stories counted by an older rule, agree. A story seen
+        at its first place only has no row: its first other place adds both
+        (:meth:`_first_place`).
 
         ``repost``: paired by title (a Google News headline and the site's own
         article, :mod:`~watchtower.pipeline.headlines`): the same article, the
@@ -330,7 +362,9 @@ class StoryBatch(TitlePairing):
         earlier.digest()
         # A place of an item read is the story's already; any other is asked of
         # ``story_places``, which holds every place of its stored items and of
-        # this batch's items placed before this one: one insert-if-absent.
+        # this batch's items placed before this one, or none of them when they
+        # are all at its first place (written lazily): one insert-if-absent.
+        counted: Sequence[Any] = ()
         new_place = mine not in earlier.places and bool(
             fetch_all(
                 self.connection,
@@ -338,6 +372,16 @@ class StoryBatch(TitlePairing):
                 {"story": story_id, "site": mine[0], "source": mine[1]},
             )
         )
+        if new_place:
+            params = {"story": story_id, "now": self.now, "site": mine[0], "source": mine[1]}
+            counted = fetch_all(self.connection, SIGHTED, params)
+            # Nothing counted: the story's only row, so it had none. Its first
+            # place decides, before the repost reads below (SEEN_IN_STORY if
+            # it is this one).
+            if not counted:
+                new_place = self._first_place(story_id, mine, earlier)
+                if new_place:
+                    counted = fetch_all(self.connection, SIGHTED, params)
         seen: list[tuple[tuple[str, int], str | None, str | None]] = []
         if not earlier.stored:  # the stored items at its address or place
             # Through fetch_all, compiled once on SQLite: through SQLAlchemy, these
@@ -371,9 +415,7 @@ class StoryBatch(TitlePairing):
                 for where, url_hash, content_hash in seen
             )
         )
-        if new_place:
-            counted = fetch_all(self.connection, SIGHTED, {"story": story_id, "now": self.now})
-        else:
+        if not counted:  # no new place: SIGHTED left the story as it was
             counted = fetch_all(self.connection, SEEN_AGAIN, {"story": story_id, "now": self.now})
         sightings = counted[0][0] if counted else None
         return Sighting(story_id, False, int(sightings or 1), not repost, new_place)

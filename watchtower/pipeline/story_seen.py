@@ -27,12 +27,20 @@ class Seen:
     spare it the question when an item read is at the same place.
     """
 
-    __slots__ = ("digested", "items", "places", "source_id", "stored", "texts", "urls")
+    __slots__ = ("digested", "first", "items", "places", "source_id", "stored", "texts", "urls")
 
-    def __init__(self, source_id: int, stored: Iterable[Sequence[Any]] | None) -> None:
+    def __init__(
+        self,
+        source_id: int,
+        stored: Iterable[Sequence[Any]] | None,
+        first: tuple[str, int] | None = None,
+    ) -> None:
         """``stored``: the story's stored items (``story_batch._STORY_ROWS``), or
-        ``None``: each sighting asks the database for those at its address or place."""
+        ``None``: each sighting asks the database for those at its address or place.
+        ``first``: the story's first place when this batch started it (the place
+        of its first item, not stored yet); ``None``: its first stored item's."""
         self.source_id = source_id  # the batch's source: the place of an item of no site
+        self.first = first
         self.items: list[Candidate] = []  # in batch order; the first ``digested`` are read
         self.digested = 0
         self.places: set[tuple[str, int]] = set()

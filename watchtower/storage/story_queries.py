@@ -28,6 +28,7 @@ __all__ = [
     "CAUGHT_UP",
     "FINGERPRINTS",
     "FINGERPRINTS_SINCE",
+    "FIRST_ITEM_OF_STORY",
     "FIRST_STORIES",
     "MAX_ITEM_ID",
     "SEEN_AGAIN",
@@ -103,10 +104,21 @@ STORY_OF_ITEM = select(_ITEMS.story_id).where(_ITEMS.id == bindparam("item"))
 # A new place for the story (:func:`add_places` added it): its counter ("Vu sur
 # N sites") is set to the number of its places, an index range of
 # ``story_places``, not incremented, so a story counted by an older rule
-# (sources) is counted again by sites.
+# (sources) is counted again by sites. Only if the story has a place other than
+# the new one (``site``, ``source``; a seek of the primary key): a story seen
+# at one place has no row, its first place written lazily (``StoryBatch.
+# _first_place``), and no row back here says so, the counter left as it was.
+_ELSEWHERE = (
+    select(_PLACES.story_id)
+    .where(
+        _PLACES.story_id == bindparam("story"),
+        or_(_PLACES.site != bindparam("site"), _PLACES.source_id != bindparam("source")),
+    )
+    .exists()
+)
 SIGHTED = (
     update(STORIES)
-    .where(_STORIES.id == bindparam("story"))
+    .where(_STORIES.id == bindparam("story"), _ELSEWHERE)
     .values(
         sightings=select(func.count())
         .select_from(STORY_PLACES)
@@ -184,5 +196,16 @@ def add_places(dialect: str, *, returning: bool = False) -> Any:
     )
     return statement.returning(_PLACES.story_id) if returning else statement
 
+
+# Where a story was first seen, when ``story_places`` does not say yet: a story
+# seen at one place only has no row there (its first place is written when a
+# second place joins it, ``StoryBatch._first_place``). Its first stored item,
+# by ``ix_items_story`` (SQLite's index ends with the rowid, already in order).
+FIRST_ITEM_OF_STORY = (
+    select(_ITEMS.source_id, _ITEMS.canonical_url, _ITEMS.site)
+    .where(_ITEMS.story_id == bindparam("story"))
+    .order_by(_ITEMS.id)
+    .limit(1)
+)
 
 STORIES_BY_KEY = select(_STORIES.id, _STORIES.key).where(one_of(_STORIES.key, "keys"))

@@ -1,6 +1,8 @@
 """A story's places kept in ``story_places`` (migration 0013): each new place is
 one insert-if-absent and the counter a count of the table, not a read of every
-stored item of the story at each new place.
+stored item of the story at each new place. A story's first place is written
+only when a second place joins it: a story seen at one place has no row (a
+first poll writes none).
 
 The counter counts the places the story was seen at while it lives: retention
 pruning the items seen at a place leaves the place counted (the counter never
@@ -94,7 +96,7 @@ def test_a_story_seen_once_a_batch_on_new_feeds_counts_each_place(db: Database) 
     stories = StoryIndex()
     first = recorded(db, stories, "a", [copy("s0", "https://www.site0.fr/eco/1")])[0]
     story = first.story_id
-    assert first.first and places(db, story) == {("site0.fr", 0)}
+    assert first.first and places(db, story) == set()  # its first place: written lazily
     statements: list[str] = []
     for k in range(1, 13):
         source = "abc"[k % 3]
@@ -126,6 +128,159 @@ def test_a_story_seen_once_a_batch_on_new_feeds_counts_each_place(db: Database) 
         # SEEN_IN_STORY and the former STORY_PLACES read through the story's items.
         whole = [s for s in statements if "items.story_id = " in s]
         assert whole == [], whole
+
+
+def source_id(db: Database, name: str) -> int:
+    with db.session() as session:
+        found = session.scalar(select(SourceRow.id).where(SourceRow.name == name))
+        assert found is not None
+        return found
+
+
+def said(sightings: list[Sighting]) -> list[tuple[bool, int, bool, bool]]:
+    """(first, counter, notify, new place) of each sighting."""
+    return [(s.first, s.sightings, s.notify, s.counted) for s in sightings]
+
+
+def test_a_first_batch_writes_no_place(db: Database) -> None:
+    """A first poll: each story starts at one place (one of them listed twice
+    there, a repost): no ``story_places`` row, every counter 1."""
+    stories = StoryIndex()
+    first = recorded(
+        db,
+        stories,
+        "a",
+        [
+            copy("a1", "https://www.site1.fr/eco/1"),
+            copy("a2", "https://site2.fr/bourse", OTHER),
+            copy("a3", "https://site1.fr/eco/1-bis"),  # TEXT again on site1.fr
+        ],
+    )
+    assert said(first) == [
+        (True, 1, False, False),
+        (True, 1, False, False),
+        (False, 1, False, False),
+    ]
+    assert first[2].story_id == first[0].story_id != first[1].story_id
+    with db.session() as session:
+        assert session.scalar(select(func.count()).select_from(STORY_PLACES)) == 0
+        assert list(session.scalars(select(StoryRow.sightings))) == [1, 1]
+
+
+def test_a_story_seen_on_another_site_in_a_later_batch_counts_both_places(db: Database) -> None:
+    """Created in batch 1 (no row), seen on another site in batch 2: "Vu sur 2",
+    and the table then holds both places, as if the first had been written."""
+    stories = StoryIndex()
+    story = recorded(db, stories, "a", [copy("a1", "https://www.site0.fr/eco/1")])[0].story_id
+    assert places(db, story) == set()  # the lazy first place is what is tested
+    later = recorded(db, stories, "b", [copy("b1", "https://site1.fr/x")])
+    assert said(later) == [(False, 2, True, True)] and later[0].story_id == story
+    assert places(db, story) == {("site0.fr", 0), ("site1.fr", 0)} == recount(db, story)
+    assert counter(db, story) == 2
+    third = recorded(db, stories, "c", [copy("c1", "https://site2.fr/x")])
+    assert said(third) == [(False, 3, True, True)]
+
+
+def test_a_story_seen_again_at_its_first_place_is_no_new_place(db: Database) -> None:
+    """Created in batch 1, its text again on its own site in batch 2 (another
+    address, another feed): no new place, no "Vu sur 2", and a repost (the same
+    text at the same place, which only the story's items on its site show)."""
+    stories = StoryIndex()
+    story = recorded(db, stories, "a", [copy("a1", "https://www.site0.fr/eco/1")])[0].story_id
+    assert places(db, story) == set()  # the lazy first place is what is tested
+    again = recorded(db, stories, "b", [copy("b1", "http://site0.fr/autre")])
+    assert said(again) == [(False, 1, False, False)] and again[0].story_id == story
+    assert counter(db, story) == 1
+    # A new place after it counts 2: its first place and this one.
+    new = recorded(db, stories, "c", [copy("c1", "https://site1.fr/x")])
+    assert said(new) == [(False, 2, True, True)]
+    assert places(db, story) == {("site0.fr", 0), ("site1.fr", 0)}
+
+
+def test_a_later_batch_with_the_story_twice_counts_its_first_place_once(db: Database) -> None:
+    """Batch 2 holds the story twice (its stored items read at once): at its first
+    place (its text at another address of the site: a repost, no new place),
+    then on a new site (2)."""
+    stories = StoryIndex()
+    story = recorded(db, stories, "a", [copy("a1", "https://site0.fr/eco/1")])[0].story_id
+    assert places(db, story) == set()
+    later = recorded(
+        db,
+        stories,
+        "b",
+        [
+            copy("b1", "https://site0.fr/autre"),
+            copy("b2", "https://site1.fr/x"),
+        ],
+    )
+    assert [s.story_id for s in later] == [story, story]
+    assert said(later) == [(False, 1, False, False), (False, 2, True, True)]
+    assert places(db, story) == {("site0.fr", 0), ("site1.fr", 0)}
+
+
+def test_a_story_created_and_seen_on_two_other_sites_in_one_batch_counts_3(db: Database) -> None:
+    """One batch: the story starts on site0.fr, is listed there again (a repost),
+    then on two other sites: 1, 1, 2, 3; the table holds the three places."""
+    stories = StoryIndex()
+    batch = recorded(
+        db,
+        stories,
+        "a",
+        [
+            copy("a0", "https://site0.fr/eco/1"),
+            copy("a1", "https://site0.fr/eco/1-bis"),
+            copy("a2", "https://site1.fr/x"),
+            copy("a3", "https://site2.fr/x"),
+        ],
+    )
+    story = batch[0].story_id
+    assert {s.story_id for s in batch} == {story}
+    assert said(batch) == [
+        (True, 1, False, False),
+        (False, 1, False, False),
+        (False, 2, True, True),
+        (False, 3, True, True),
+    ]
+    assert places(db, story) == {(f"site{k}.fr", 0) for k in range(3)} == recount(db, story)
+    assert counter(db, story) == 3
+
+
+def test_places_without_a_site_are_their_sources(db: Database) -> None:
+    """Items of no site (no link): each source is a place. The story's first
+    place, written when a second source sees it, is its first source's."""
+    stories = StoryIndex()
+    story = recorded(db, stories, "a", [copy("a1", "")])[0].story_id
+    assert recorded(db, stories, "a", [copy("a2", "")])[0].story_id == story
+    # Seen again at its place in a later batch: the insert-if-absent writes that
+    # place then; still no new place.
+    assert counter(db, story) == 1 and places(db, story) == {("", source_id(db, "a"))}
+    later = recorded(db, stories, "b", [copy("b1", "")])
+    assert said(later) == [(False, 2, True, True)]
+    assert places(db, story) == recount(db, story) and len(places(db, story)) == 2
+
+
+def test_a_pruned_first_item_leaves_the_first_place_of_the_next(db: Database) -> None:
+    """Retention pruning a story's first item while it lives: with no row, all its
+    items are at its first place, so the next one says where it is."""
+    stories = StoryIndex()
+    created = recorded(
+        db,
+        stories,
+        "a",
+        [
+            copy("a1", "https://site0.fr/eco/1"),
+            copy("a2", "https://site0.fr/eco/2", TEXT + " Suite."),
+        ],
+    )
+    story = created[0].story_id
+    assert created[1].story_id == story and places(db, story) == set()
+    with db.writing() as session:
+        first_id = session.scalar(select(func.min(ITEMS.c.id)).where(ITEMS.c.story_id == story))
+        session.execute(ITEMS.delete().where(ITEMS.c.id == first_id))
+    later = recorded(db, StoryIndex(), "b", [copy("b1", "https://site1.fr/x")])
+    assert [s.story_id for s in later] == [story]
+    assert said(later) == [(False, 2, True, True)]
+    assert places(db, story) == {("site0.fr", 0), ("site1.fr", 0)}
 
 
 def test_replicas_count_a_place_once(db: Database) -> None:
