@@ -12,13 +12,14 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable, Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 from sqlalchemy import select, update
 
+from tests.clock import Clock
 from tests.servers.http import FeedServer, Resource, answering_after
 from watchtower.app import App
 from watchtower.config import load_config
@@ -30,14 +31,6 @@ from watchtower.storage.tables import SOURCES, ItemRow, OutboxRow, SourceRow
 
 OTHERS = ("alerte-1", "alerte-2", "alerte-3")
 NOTE = WAITING.format(host="127.0.0.1")
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
-
-    def __call__(self) -> datetime:
-        return self.now
 
 
 def rss(name: str) -> bytes:

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 from sqlalchemy import select
 
+from tests.clock import Clock
 from tests.servers.http import FeedServer, Resource
 from watchtower.app import App
 from watchtower.config import load_config
@@ -23,14 +24,6 @@ def feed(n: int) -> bytes:
         for i in range(n)
     )
     return f'<rss version="2.0"><channel><title>t</title>{items}</channel></rss>'.encode()
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
-
-    def __call__(self) -> datetime:
-        return self.now
 
 
 @pytest.fixture

@@ -7,13 +7,14 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 from sqlalchemy import select
 
+from tests.clock import Clock
 from tests.french import nb
 from tests.servers.http import FeedServer, Resource
 from watchtower.adapters.reviews import parse_jsonld_reviews
@@ -445,12 +446,6 @@ def test_the_rejected_config_notice_reads_well() -> None:
 
 
 # --------------------------------------------------- source health notices
-class Clock:
-    def __init__(self) -> None:
-        self.now = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
-
-    def __call__(self) -> datetime:
-        return self.now
 
 
 def feed(n: int) -> bytes:

@@ -18,6 +18,7 @@ from typing import Any
 
 import pytest
 
+from tests.clock import Clock
 from tests.servers.http import FeedServer, Resource
 from watchtower.app import App
 from watchtower.cli import main
@@ -72,14 +73,6 @@ title = "h2"
 date = "span.date"
 allow_private = true
 """
-
-
-class Clock:
-    def __init__(self, now: datetime) -> None:
-        self.now = now
-
-    def __call__(self) -> datetime:
-        return self.now
 
 
 @pytest.fixture

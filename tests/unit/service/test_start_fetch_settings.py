@@ -11,6 +11,7 @@ from pathlib import Path
 
 from sqlalchemy import select
 
+from tests.clock import Clock
 from tests.servers.http import FeedServer, Resource
 from watchtower.app import App
 from watchtower.config import load_config
@@ -21,14 +22,6 @@ FEED = (
     b"<link>https://ex.fr/1</link><guid>g1</guid><description>Texte.</description>"
     b"</item></channel></rss>"
 )
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
-
-    def __call__(self) -> datetime:
-        return self.now
 
 
 def _config(database_url: str, url: str, source_keys: str) -> str:

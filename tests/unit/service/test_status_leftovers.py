@@ -21,6 +21,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import select, update
 
+from tests.clock import Clock
 from tests.servers.http import FeedServer, Resource
 from tests.servers.slack import FakeSlack
 from tests.servers.webhook import Webhook
@@ -45,14 +46,6 @@ def feed(n: int) -> bytes:
 <item><title>Acmé ouvre une agence {n}</title><link>https://news{n}.example.fr/a</link>
 <guid>g{n}</guid><description>Acmé ouvre une agence à Lyon.</description></item>
 </channel></rss>""".encode()
-
-
-class Clock:
-    def __init__(self, now: datetime) -> None:
-        self.now = now
-
-    def __call__(self) -> datetime:
-        return self.now
 
 
 @dataclass

@@ -14,20 +14,13 @@ from pathlib import Path
 
 import pytest
 
+from tests.clock import Clock
 from tests.servers.http import FeedServer, Resource
 from watchtower.app import App
 from watchtower.cli import main
 from watchtower.config import load_config
 
 EMPTY_FEED = b'<rss version="2.0"><channel><title>t</title></channel></rss>'
-
-
-class Clock:
-    def __init__(self, now: datetime) -> None:
-        self.now = now
-
-    def __call__(self) -> datetime:
-        return self.now
 
 
 @pytest.fixture
