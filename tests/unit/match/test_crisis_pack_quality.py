@@ -212,7 +212,19 @@ def test_the_french_set_is_large_and_balanced(fr: tuple[list[Row], dict[str, str
 def test_crisis_fr_precision_and_recall(fr: tuple[list[Row], dict[str, str]]) -> None:
     rows, got = fr
     scores = report("crisis-fr", rows, got)
-    # Measured on 414 texts (48 holdout): critical 0.930 / 0.954, service 1.0 / 0.933.
+    # Measured on 444 texts (48 holdout): critical 0.935 / 0.957, service 1.0 / 0.933.
+    # The 30 texts added for the community manager's known misses (a courier's
+    # or worker's death or serious accident, "un livreur Acmé mort percuté",
+    # "grièvement blessé", "mort du coursier", not "meurent d'envie", a film
+    # review, "la mort du minitel", "prix morts" nor the founder's obituary at
+    # 95; a recall of fewer than 1,000 units or told with the defect, "rappelle
+    # 300 trottinettes", "1 500 bouilloires", "des chargeurs défectueux", not
+    # "rappelle ses engagements", "rappelle 3 fois", "rappelle les 500 premiers
+    # inscrits"): the pack before that review scored critical 0.922 / 0.909,
+    # service 1.0 / 0.933 on the 444 (12 of the 30 wrong); the pack after it
+    # scores 0.930 / 0.954 on the 414 before them, unchanged. A light injury
+    # ("légèrement blessé") and an obituary are labelled none: news, no page.
+    # Before that, measured on 414 texts (48 holdout): critical 0.930 / 0.954, service 1.0 / 0.933.
     # The 56 texts added for the review of the known misses and false pages
     # (negated hacking words, "aucune cyberattaque", "aucun vol de données",
     # "pas de piratage"; a leak told with the verb, "les données de 30 000
@@ -253,8 +265,8 @@ def test_crisis_fr_precision_and_recall(fr: tuple[list[Row], dict[str, str]]) ->
     # The 48 holdout texts, measured blind: critical 0.750 / 0.545 and service
     # 1.0 / 0.500 (the old pack: 0.500 / 0.273 and 0 / 0). Expect such figures,
     # not the tuned ones, on mentions nobody has read yet.
-    assert scores["critical"].recall >= 0.95
-    assert scores["critical"].precision >= 0.925
+    assert scores["critical"].recall >= 0.955
+    assert scores["critical"].precision >= 0.93
     assert scores["service"].recall >= 0.93
     assert scores["service"].precision >= 0.98
 
@@ -295,7 +307,14 @@ def test_crisis_en_precision_and_recall(en: tuple[list[Row], dict[str, str]]) ->
     rows, got = en
     assert len(rows) >= 60 and sum(r.holdout for r in rows) >= 20
     scores = report("crisis-en", rows, got)
-    # Measured on 139 texts (20 holdout): critical 0.957 / 0.985, service 1.0 / 1.0.
+    # Measured on 150 texts (20 holdout): critical 0.960 / 0.986, service 1.0 / 1.0.
+    # The 11 texts added with the French review of known misses ("courier
+    # killed", "courier seriously injured", "recalls 300 scooters", "recalls
+    # some batches"; not "killer app", "dies down as workers return", "recalls
+    # his childhood", "recalls the 500 days"): the pack before that review
+    # scored critical 0.945 / 0.945 on the 150 (4 of the 11 wrong); the pack
+    # after it scores 0.957 / 0.985 on the 139 before them, unchanged.
+    # Before that, measured on 139 texts (20 holdout): critical 0.957 / 0.985, service 1.0 / 1.0.
     # The 24 texts added with the French review of misses and false pages ("no
     # cyberattack", "no data theft", "was not affected by the data breach";
     # "recalls 12,000 scooters", not "recalls 3,000 staff to the office"; "worker
@@ -316,7 +335,7 @@ def test_crisis_en_precision_and_recall(en: tuple[list[Row], dict[str, str]]) ->
     # Before: critical 0.480 / 0.353, service 1.0 / 0.158. The 20 holdout texts,
     # measured blind: critical 1.0 / 0.400, service 1.0 / 0.800 (old: 0.600 / 0.300, 0 / 0).
     assert scores["critical"].recall >= 0.98
-    assert scores["critical"].precision >= 0.95
+    assert scores["critical"].precision >= 0.955
     assert scores["service"].recall >= 0.97
     assert scores["service"].precision >= 0.97
 

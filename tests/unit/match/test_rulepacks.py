@@ -288,6 +288,44 @@ def test_crisis_en_refunds_lawyers_recalls(text: str, fires: bool) -> None:
 
 
 @pytest.mark.parametrize(
+    ("pack", "text", "pages"),
+    [
+        # A worker's death or serious accident, the brand between the words.
+        ("crisis-fr", "Un livreur Acmé mort percuté par un camion", True),
+        ("crisis-fr", "Un livreur Acmé grièvement blessé", True),
+        ("crisis-fr", "Mort du coursier Acmé : ses collègues se rassemblent", True),
+        ("crisis-fr", "Un livreur Acmé percuté par un scooter, légèrement blessé", False),
+        ("crisis-fr", "Les livreurs d'Acmé meurent d'envie de tester le vélo cargo", False),
+        ("crisis-fr", "Critique : le polar où un livreur Acmé meurt dès la première scène", False),
+        ("crisis-fr", "Acmé et la mort du minitel : ses anciens techniciens se souviennent", False),
+        ("crisis-fr", "Décès du fondateur d'Acmé, Jean Martin, à 95 ans", False),
+        ("crisis-en", "Acmé courier killed by lorry on delivery round", True),
+        ("crisis-en", "Acmé courier seriously injured in depot accident", True),
+        (
+            "crisis-en",
+            "Buzz over Acmé's new phone dies down as workers return to the office",
+            False,
+        ),
+        # A recall of fewer than 1,000 units, or told with the defect.
+        ("crisis-fr", "Acmé rappelle 300 trottinettes", True),
+        ("crisis-fr", "Acmé rappelle 1 500 bouilloires", True),
+        ("crisis-fr", "Acmé rappelle des chargeurs défectueux", True),
+        ("crisis-fr", "Acmé rappelle des poussettes présentant un risque de chute", True),
+        ("crisis-fr", "Acmé rappelle 3 fois par semaine les clients en retard de paiement", False),
+        ("crisis-fr", "Acmé rappelle les 500 premiers inscrits pour confirmer leur place", False),
+        ("crisis-fr", "Acmé rappelle 100 ans d'histoire dans une exposition", False),
+        ("crisis-fr", "Acmé vous rappelle comment retourner un article défectueux", False),
+        ("crisis-fr", "Le fondateur d'Acmé se rappelle son premier prototype défectueux", False),
+        ("crisis-en", "Acmé recalls 300 scooters", True),
+        ("crisis-en", "Acmé CEO recalls the 500 days it took to build the app", False),
+        ("crisis-en", "Acmé recalls 100 years of history in a new exhibition", False),
+    ],
+)
+def test_a_small_recall_and_a_workers_accident(pack: str, text: str, pages: bool) -> None:
+    assert (pack in pack_rules_fired(pack, text)) is pages
+
+
+@pytest.mark.parametrize(
     "text",
     [
         # One customer's refund or anger: a warning (these were critical before).
