@@ -18,6 +18,7 @@ import sqlalchemy
 from tests.servers.http import FeedServer
 from tests.servers.slack import FakeSlack
 from tests.servers.smtp import SmtpServer
+from watchtower.secret_values import forget_all
 
 ROOT = Path(__file__).resolve().parent.parent
 CORPUS = ROOT / "tests" / "corpus"
@@ -92,6 +93,13 @@ def _restore_logging() -> Iterator[None]:
     yield
     root.handlers[:] = handlers
     root.setLevel(level)
+
+
+@pytest.fixture(autouse=True)
+def _forget_secret_values() -> Iterator[None]:
+    """A test's secrets, registered when it loads a config, are not hidden in the next."""
+    yield
+    forget_all()
 
 
 @pytest.fixture(autouse=True)

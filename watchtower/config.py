@@ -52,6 +52,7 @@ from watchtower.config_models import (
 )
 from watchtower.config_refs import Parts, cross_check, problem, without_bad_keys
 from watchtower.errors import ConfigError, ConfigProblem
+from watchtower.secret_values import register_loaded
 from watchtower.tomllines import Lines, locate_keys
 
 __all__ = [
@@ -337,7 +338,7 @@ def parse_config(text: str, config_path: Path) -> LoadedConfig:
     if overrides.database_url:
         section = config.watchtower.model_copy(update={"database_url": overrides.database_url})
         config = config.model_copy(update={"watchtower": section})
-    return LoadedConfig(
+    loaded = LoadedConfig(
         # As given, not resolved: a reload reads it again, and a symlink
         # (a ConfigMap's ``..data``, a ``current`` folder) may lead elsewhere then.
         path=config_path.absolute(),
@@ -345,6 +346,10 @@ def parse_config(text: str, config_path: Path) -> LoadedConfig:
         secrets=Secrets(),
         warnings=tuple(config_warnings(shown, config, lines)),
     )
+    # Read from the environment just now: hidden before anything can quote them
+    # (the first poll; on a reload, the new values, the old ones staying hidden).
+    register_loaded(loaded)
+    return loaded
 
 
 def config_schema() -> dict[str, Any]:

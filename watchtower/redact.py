@@ -21,7 +21,9 @@ Slack, Telegram and ntfy tokens are hidden outside URLs too, and so are the
 credentials a server quotes back when it refuses a login: the SASL line after
 ``AUTH PLAIN`` / ``AUTHENTICATE XOAUTH2`` (or such a credential alone, known by
 what its base64 decodes to), an IMAP ``LOGIN``'s password after its command tag,
-an ``Authorization`` header's value. Since those messages quote remote
+an ``Authorization`` header's value. The secret values watchtower itself
+read from the environment are hidden wherever they appear, whatever their
+surroundings (:mod:`watchtower.secret_values`). Since those messages quote remote
 servers, it also removes terminal and bidi controls
 (:func:`watchtower.sanitise.printable`). Redacting a redacted text changes
 nothing: an error stored redacted is redacted again when shown (rows written
@@ -41,6 +43,7 @@ import threading
 from functools import lru_cache
 
 from watchtower.sanitise import printable
+from watchtower.secret_values import hide
 
 __all__ = ["redact_target", "redact_text"]
 
@@ -201,11 +204,16 @@ def _redact_url_paths(text: str) -> str:
     )
 
 
-@lru_cache(maxsize=256)
 def redact_target(target: str) -> str:
     """``"apprise:json://u:pw@host/x"`` → ``"apprise:json://u:****@host/…"``: where it
     goes, not its tokens. An ``apprise:`` text that is not a URL keeps all but its
     token-like parts; other targets (``slack:#veille``) are shown as they are."""
+    # Secret values registered since a target was cached are hidden all the same.
+    return hide(_redact_target(target))
+
+
+@lru_cache(maxsize=256)
+def _redact_target(target: str) -> str:
     kind, sep, address = target.partition(":")
     if not sep or kind != "apprise":
         return redact_text(target) if "/" in target else target
@@ -239,9 +247,11 @@ def redact_text(text: str) -> str:
     named as secrets (``?token=``, ``&api_key=``), Google Alerts feed ids, webhook
     tokens in URL paths, token-like path segments, Slack/Telegram/ntfy tokens, OAuth
     bearer tokens, a token request's secrets and the login a server quoted back
-    (SASL, IMAP ``LOGIN``, ``Authorization``) in ``text``;
-    remove its control characters but line breaks and tabs (see :mod:`watchtower.sanitise`)."""
-    text = printable(text)
+    (SASL, IMAP ``LOGIN``, ``Authorization``) in ``text``, and every secret value
+    registered in :mod:`watchtower.secret_values`; remove its control characters but
+    line breaks and tabs (see :mod:`watchtower.sanitise`)."""
+    # The known values first: a pattern that hid part of one would leave the rest.
+    text = hide(printable(text))
     if "apprise:" in text:
         text = _APPRISE_IN_TEXT.sub(lambda m: redact_target(m.group(0)), text)
     if "://" in text:

@@ -1,0 +1,205 @@
+"""A server that quotes a password in plain words, as no pattern can recognise
+it: the value is hidden because watchtower knows it is its secret.
+
+One ``run --once`` against servers on 127.0.0.1: an SMTP relay refusing the
+login with ``535 5.7.8 authentication failed for user veille, password …``, an
+IMAP server answering ``NO wrong password …``. Neither password shows in the
+log, in ``status`` nor in the database (read back with plain SQL).
+"""
+
+from __future__ import annotations
+
+import socketserver
+import threading
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import AuthResult, LoginPassword
+
+from tests.e2e.scenario import ACME_FR
+from tests.e2e.secret_urls import stored
+from tests.servers.http import FeedServer, Resource
+from tests.servers.smtp import free_port
+from watchtower.cli import main
+from watchtower.config import load_config
+from watchtower.redact import redact_text
+from watchtower.secret_values import forget_all
+
+pytestmark = pytest.mark.filterwarnings("ignore:Requiring AUTH while not requiring TLS")
+
+SMTP_PASSWORD = "Plain-Hunter2-Smtp"
+IMAP_PASSWORD = "Plain-Hunter2-Imap"
+
+
+@pytest.fixture(autouse=True)
+def _forget() -> Iterator[None]:
+    forget_all()
+    yield
+    forget_all()
+
+
+class PlainEchoingSmtp:
+    """Refuses every login quoting the password itself, in words."""
+
+    def __init__(self) -> None:
+        self.port = free_port()
+        self.tried: list[str] = []
+        self.controller = Controller(
+            object(),
+            hostname="127.0.0.1",
+            port=self.port,
+            authenticator=self._refuse,
+            auth_required=True,
+            auth_require_tls=False,
+        )
+
+    def _refuse(
+        self, server: Any, session: Any, envelope: Any, mechanism: str, data: Any
+    ) -> AuthResult:
+        assert isinstance(data, LoginPassword)
+        self.tried.append(data.password.decode())
+        said = (
+            f"535 5.7.8 authentication failed for user {data.login.decode()}, "
+            f"password {data.password.decode()}"
+        )
+        return AuthResult(success=False, handled=False, message=said)
+
+
+class _PlainImapHandler(socketserver.StreamRequestHandler):
+    def handle(self) -> None:
+        self.wfile.write(b"* OK [CAPABILITY IMAP4rev1 AUTH=PLAIN] ready\r\n")
+        for raw in self.rfile:
+            tag, _, rest = raw.decode("utf-8", "replace").rstrip("\r\n").partition(" ")
+            command = rest.split(" ", 1)[0].upper()
+            if command == "CAPABILITY":
+                self.wfile.write(f"* CAPABILITY IMAP4rev1\r\n{tag} OK done\r\n".encode())
+            elif command == "LOGIN":
+                password = rest.rsplit(" ", 1)[-1].strip('"')
+                said = f"{tag} NO [AUTHENTICATIONFAILED] wrong password {password} for veille\r\n"
+                self.wfile.write(said.encode())
+            elif command == "LOGOUT":
+                self.wfile.write(f"* BYE\r\n{tag} OK LOGOUT completed\r\n".encode())
+                return
+            else:
+                self.wfile.write(f"{tag} BAD unknown command\r\n".encode())
+
+
+@pytest.fixture
+def smtp_echo() -> Iterator[PlainEchoingSmtp]:
+    server = PlainEchoingSmtp()
+    server.controller.start()
+    yield server
+    server.controller.stop()
+
+
+@pytest.fixture
+def imap_echo() -> Iterator[int]:
+    server = socketserver.ThreadingTCPServer(("127.0.0.1", 0), _PlainImapHandler)
+    server.daemon_threads = True
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield int(server.server_address[1])
+    server.shutdown()
+    server.server_close()
+
+
+def test_a_password_quoted_in_plain_words_is_hidden_everywhere(
+    database_url: str,
+    feeds: FeedServer,
+    smtp_echo: PlainEchoingSmtp,
+    imap_echo: int,
+    write_config: Callable[[str], Path],
+    monkeypatch: pytest.MonkeyPatch,
+    capfd: pytest.CaptureFixture[str],
+) -> None:
+    feeds.resources["/forum.rss"] = Resource(ACME_FR, "application/rss+xml")
+    monkeypatch.setenv("SMTP_USERNAME", "veille")
+    monkeypatch.setenv("SMTP_PASSWORD", SMTP_PASSWORD)
+    monkeypatch.setenv("WT_TEST_PLAIN_IMAP_PASSWORD", IMAP_PASSWORD)
+    path = write_config(
+        f"""
+[watchtower]
+backlog = "all"
+database_url = "{database_url}"
+ops_notify = ["console:#ops"]
+
+[email]
+smtp_host = "127.0.0.1"
+smtp_port = {smtp_echo.port}
+starttls = false
+from = "veille@example.fr"
+
+[[brands]]
+name = "Acmé"
+terms = ["Acmé"]
+
+[[sources]]
+name = "forum-conso"
+kind = "rss"
+url = "{feeds.url("/forum.rss")}"
+allow_private = true
+
+[[sources]]
+name = "boite"
+kind = "imap"
+host = "127.0.0.1"
+port = {imap_echo}
+tls = "none"
+username = "veille"
+password_env = "WT_TEST_PLAIN_IMAP_PASSWORD"
+allow_private = true
+
+[[rules]]
+name = "crise"
+brands = ["Acmé"]
+query = "arnaque OR escroquerie"
+severity = "critical"
+notify = ["email:dircom@example.fr"]
+"""
+    )
+    main(["run", "--once", "--config", str(path)])
+    # smtplib tries PLAIN, then LOGIN: the real password each time.
+    assert set(smtp_echo.tried) == {SMTP_PASSWORD}, "the server did quote the real password"
+    main(["status", "--config", str(path)])
+    shown = capfd.readouterr()
+    for secret in (SMTP_PASSWORD, IMAP_PASSWORD):
+        assert secret not in shown.out + shown.err
+    assert "password ***" in shown.err  # the log says what the server said, but the value
+    assert "wrong password ***" in shown.out  # status: the source's last error
+
+    [source_error] = stored(database_url, "SELECT last_error FROM sources WHERE name = 'boite'")
+    assert IMAP_PASSWORD not in source_error and "wrong password ***" in source_error
+    mail_errors = stored(database_url, "SELECT last_error FROM outbox WHERE last_error IS NOT NULL")
+    assert mail_errors
+    for error in mail_errors:
+        assert SMTP_PASSWORD not in error
+        assert "535" in error and "password ***" in error
+
+
+def test_a_reload_hides_the_new_value_and_keeps_the_old_one_hidden(
+    write_config: Callable[[str], Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("WT_TEST_OLD_KEY", "old-forum-api-key")
+    monkeypatch.setenv("WT_TEST_NEW_KEY", "new-forum-api-key")
+    source = """
+[[brands]]
+name = "Acmé"
+terms = ["Acmé"]
+
+[[sources]]
+name = "forum"
+kind = "discourse"
+base_url = "https://forum.example.fr"
+api_key_env = "{}"
+"""
+    path = write_config(source.format("WT_TEST_OLD_KEY"))
+    load_config(path)
+    assert redact_text("key old-forum-api-key refused") == "key *** refused"
+    assert "new-forum-api-key" in redact_text("new-forum-api-key")
+
+    write_config(source.format("WT_TEST_NEW_KEY"))  # the key rotated into another variable
+    load_config(path)  # what a reload reads
+    assert redact_text("old-forum-api-key new-forum-api-key") == "*** ***"
