@@ -182,26 +182,44 @@ def _fixed(when: datetime) -> datetime | None:
     return when.replace(tzinfo=timezone(offset))
 
 
+# The layout nearly every feed writes, "Wed, 06 Apr 2022 21:07:47 +0000": ASCII
+# only, each piece a strict case of _RFC822's (a day name of letters, a day of 1-2
+# digits, a month word of 3-9 letters, a year of 2-4 digits, "hh:mm:ss" or "hh:mm",
+# a "+hhmm" offset or a zone name of letters), so _RFC822 matches such a text with
+# the same pieces. A zone name is never AM or PM there: _zone knows neither word,
+# so the fast path gives up and _RFC822 reads a 12-hour clock.
+_COMMON = re.compile(
+    r"[A-Za-z]+\.?,? +([0-9]{1,2}) +([A-Za-z]{3,9})\.? +([0-9]{2,4})"
+    r" +([0-9]{2})[:.]([0-9]{2})(?:[:.]([0-9]{2}))? +([+-][0-9]{4}|[A-Za-z]{1,5})"
+)
+
+
+_TWO_DIGITS = {**{str(n): n for n in range(10)}, **{f"{n:02d}": n for n in range(100)}}
+
+
 def _rfc822_common(text: str) -> datetime | None:
-    """The shape nearly every feed writes, ``Wed, 06 Apr 2022 21:07:47 +0000``, without regex."""
-    parts = text.split()
-    if len(parts) != 6 or len(parts[4]) != 8 or not parts[0].endswith(","):
+    """:data:`_COMMON`'s layout, read faster than :func:`_rfc822` reads it.
+
+    Exact: for every text it reads it returns what :func:`_rfc822` returns
+    (``None`` included); ``None`` for any other text, which the caller then reads
+    the general way. ``tests/unit/adapters/test_dates_fast.py`` compares both on
+    generated dates.
+    """
+    match = _COMMON.fullmatch(text)
+    if match is None:
         return None
-    month = _MONTHS.get(parts[2][:3].lower())
-    tz = _zone(parts[5])
-    clock = parts[4]
-    if month is None or tz is None or not (parts[1] + parts[3]).isdigit() or len(parts[3]) != 4:
+    day, word, year, hour, minute, second, zone = match.groups()
+    tz = _zone(zone)
+    word = word.lower()
+    month = _MONTH_NAMES.get(word) or _MONTHS.get(word[:3])
+    if month is None or tz is None:
         return None
+    y = int(year)
+    if y < 100 and len(year) < 4:  # _year
+        y += 2000 if y < 50 else 1900
+    two = _TWO_DIGITS  # cheaper than int() for the five small numbers
     try:
-        when = datetime(
-            int(parts[3]),
-            month,
-            int(parts[1]),
-            int(clock[:2]),
-            int(clock[3:5]),
-            int(clock[6:]),
-            tzinfo=tz,
-        )
+        when = datetime(y, month, two[day], two[hour], two[minute], two[second or "0"], 0, tz)
     except ValueError:
         return None
     return when if type(tz) is timezone else _fixed(when)
@@ -232,7 +250,9 @@ def _month_first(text: str, local: tzinfo = UTC) -> datetime | None:
 
 def _year(digits: str) -> int:
     y = int(digits)
-    if y < 100:  # RFC 822 two-digit years: RFC 2822 §4.3
+    # RFC 822 two-digit years (RFC 2822 §4.3); "0001", written with four digits,
+    # is the year 1 (a placeholder, out of plausible()'s window), not 2001.
+    if y < 100 and len(digits) < 4:
         y += 2000 if y < 50 else 1900
     return y
 

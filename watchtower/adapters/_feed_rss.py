@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import html
 import re
+from itertools import chain
 
 from lxml import etree
 
@@ -21,6 +22,7 @@ from watchtower.adapters._feed_tree import (
     RDF,
     RSS090,
     RSS10,
+    XML_BASE,
     _child,
     _child_text,
     _inner_base,
@@ -52,72 +54,80 @@ def _rss_rows(container: etree._Element, item_tag: str, base: Base, lang: str | 
     matches tags in C) and is much cheaper than a child iterator per item; an
     element counts only when its parent is the current item, so nested elements
     (markup inside a description, a nested ``<item>``) are ignored as before.
+    Each item's row is built in the loop, when the next item (or the end, a
+    ``None`` chained after the elements) comes: no function call and no
+    intermediate tuple per entry.
     """
     fields = _RSS_FIELDS
-    entries: list[tuple[etree._Element, dict[str, str], bool]] = []
+    rows: list[Row] = []
     item: etree._Element | None = None
     found: dict[str, str] = {}
     permalink = True
-    for el in container.iter(item_tag, *_RSS_TAGS):
-        parent = el.getparent()
-        tag = el.tag
-        if tag == item_tag and parent is container:
-            if item is not None:
-                entries.append((item, found, permalink))
-            item, found, permalink = el, {}, True
-            continue
-        if parent is not item or item is None:
-            continue
-        name = fields.get(tag)
-        if name is None or name in found:
-            continue  # first occurrence wins, as in feedparser
-        if name == "atom_link":
-            if el.get("rel", "alternate") == "alternate":
-                found[name] = (el.get("href") or "").strip()
-            continue
-        if name == "guid":
-            permalink = (el.get("isPermaLink") or "true").lower() != "false"
-        elif name == "source":
-            found["source_url"] = (el.get("url") or "").strip()
-        found[name] = el.text or ""
-    if item is not None:
-        entries.append((item, found, permalink))
-    return [_rss_row(node, found, permalink, base, lang) for node, found, permalink in entries]
+    for el in chain(container.iter(item_tag, *_RSS_TAGS), _END):
+        if el is not None:
+            parent = el.getparent()
+            if parent is item and item is not None:
+                name = fields.get(el.tag)
+                if name is None or name in found:
+                    continue  # first occurrence wins, as in feedparser
+                if name == "atom_link":
+                    if el.get("rel", "alternate") == "alternate":
+                        found[name] = (el.get("href") or "").strip()
+                    continue
+                if name == "guid":
+                    permalink = (el.get("isPermaLink") or "true").lower() != "false"
+                elif name == "source":
+                    found["source_url"] = (el.get("url") or "").strip()
+                found[name] = el.text or ""
+                continue
+            if parent is not container or el.tag != item_tag:
+                continue  # nested markup, or the channel's own fields
+        # ``el`` starts the next item, or is the end: the current item is complete.
+        if item is not None:
+            get = found.get
+            entry_base = item.get(XML_BASE)
+            where = Base(base.resolve(entry_base.strip())) if entry_base else base
+            link = (get("link") or get("atom_link") or "").strip()
+            guid = (get("guid") or "").strip() or item.get(RDF + "about", "")
+            if not link and guid and permalink and guid.startswith(("http://", "https://")):
+                link = guid
+            if "goto=newpost" in link:
+                link = _without_goto_newpost(link)
+            link = where.resolve(link)
+            comments = (get("comments") or "").strip()
+            extra = {"comments": where.resolve(comments)} if comments else None
+            creator = get("creator") or ""
+            if "source" in found and _NEWS_GOOGLE.match(link):
+                extra = _publisher(extra, found)
+                if extra and "publisher" in extra and not (creator.strip() or get("author")):
+                    # Its byline, as a Google Alerts e-mail names an article's
+                    # publication (markup here: the plain name is escaped, not
+                    # read as tags).
+                    creator = html.escape(extra["publisher"], quote=False)
+            rows.append(
+                Row(
+                    guid or link,
+                    link,
+                    get("title") or "",
+                    get("content") or get("description") or "",
+                    get("date") or get("updated") or "",
+                    creator,
+                    lang,
+                    extra,
+                    True,
+                    True,
+                    True,
+                    get("author"),
+                )
+            )
+        if el is None:
+            break
+        item, found, permalink = el, {}, True
+    return rows
 
 
-def _rss_row(
-    node: etree._Element, found: dict[str, str], permalink: bool, base: Base, lang: str | None
-) -> Row:
-    get = found.get
-    base = _inner_base(base, node)
-    link = (get("link") or get("atom_link") or "").strip()
-    guid = (get("guid") or "").strip() or node.get(RDF + "about", "")
-    if not link and guid and permalink and guid.startswith(("http://", "https://")):
-        link = guid
-    if "goto=newpost" in link:
-        link = _without_goto_newpost(link)
-    link = base.resolve(link)
-    comments = (get("comments") or "").strip()
-    extra = {"comments": base.resolve(comments)} if comments else None
-    creator = get("creator") or ""
-    if "source" in found and _NEWS_GOOGLE.match(link):
-        extra = _publisher(extra, found)
-        if extra and "publisher" in extra and not (creator.strip() or get("author")):
-            # Its byline, as a Google Alerts e-mail names an article's publication
-            # (markup here: the plain name is escaped, not read as tags).
-            creator = html.escape(extra["publisher"], quote=False)
-    return Row(
-        guid or link,
-        link,
-        get("title") or "",
-        get("content") or get("description") or "",
-        get("date") or get("updated") or "",
-        creator,
-        lang,
-        extra,
-        author_html=True,
-        author_fallback=get("author"),
-    )
+# The end of the elements, for the loop of _rss_rows to build the last row.
+_END: tuple[None] = (None,)
 
 
 # A link through Google News: its entries name their publisher in <source>.
