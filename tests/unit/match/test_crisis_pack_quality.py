@@ -212,7 +212,14 @@ def test_the_french_set_is_large_and_balanced(fr: tuple[list[Row], dict[str, str
 def test_crisis_fr_precision_and_recall(fr: tuple[list[Row], dict[str, str]]) -> None:
     rows, got = fr
     scores = report("crisis-fr", rows, got)
-    # Measured on 444 texts (48 holdout): critical 0.935 / 0.957, service 1.0 / 0.933.
+    # Measured on 448 texts (48 holdout): critical 0.935 / 0.957, service 1.0 / 0.934.
+    # The 4 texts added with #number in the query language ("rappelle 347
+    # trottinettes", "1 250 bouilloires"; not "rappelle 27 ans d'innovation" nor
+    # "ne rappelle jamais, 12 messages"): the pack listing round hundreds
+    # scored critical 0.935 / 0.953 on the 448 (it missed "347"); the pack
+    # with #number>=10 scores as before on the 444.
+    # Before that, measured on 444 texts (48 holdout): critical 0.935 / 0.957,
+    # service 1.0 / 0.933.
     # The 30 texts added for the community manager's known misses (a courier's
     # or worker's death or serious accident, "un livreur Acmé mort percuté",
     # "grièvement blessé", "mort du coursier", not "meurent d'envie", a film
@@ -307,7 +314,13 @@ def test_crisis_en_precision_and_recall(en: tuple[list[Row], dict[str, str]]) ->
     rows, got = en
     assert len(rows) >= 60 and sum(r.holdout for r in rows) >= 20
     scores = report("crisis-en", rows, got)
-    # Measured on 150 texts (20 holdout): critical 0.960 / 0.986, service 1.0 / 1.0.
+    # Measured on 153 texts (20 holdout): critical 0.961 / 0.987, service 1.0 / 1.0.
+    # The 3 texts added with #number ("recalls 347 scooters", "1,250 kettles";
+    # not "recalls 27 years at the helm"): the pack listing round hundreds
+    # scored critical 0.961 / 0.973 on the 153 (it missed "347"); the pack with
+    # #number>=10 scores as before on the 150.
+    # Before that, measured on 150 texts (20 holdout): critical 0.960 / 0.986,
+    # service 1.0 / 1.0.
     # The 11 texts added with the French review of known misses ("courier
     # killed", "courier seriously injured", "recalls 300 scooters", "recalls
     # some batches"; not "killer app", "dies down as workers return", "recalls

@@ -306,8 +306,12 @@ def test_crisis_en_refunds_lawyers_recalls(text: str, fires: bool) -> None:
             "Buzz over Acmé's new phone dies down as workers return to the office",
             False,
         ),
-        # A recall of fewer than 1,000 units, or told with the defect.
+        # A recall of any number of units (#number), or told with the defect.
         ("crisis-fr", "Acmé rappelle 300 trottinettes", True),
+        ("crisis-fr", "Acmé rappelle 347 trottinettes", True),
+        ("crisis-fr", "Acmé rappelle 2 480 bouilloires", True),
+        ("crisis-fr", "Mon conseiller Acmé ne rappelle jamais, 12 messages laissés", False),
+        ("crisis-fr", "Acmé rappelle 27 ans d'innovation dans une exposition", False),
         ("crisis-fr", "Acmé rappelle 1 500 bouilloires", True),
         ("crisis-fr", "Acmé rappelle des chargeurs défectueux", True),
         ("crisis-fr", "Acmé rappelle des poussettes présentant un risque de chute", True),
@@ -317,6 +321,9 @@ def test_crisis_en_refunds_lawyers_recalls(text: str, fires: bool) -> None:
         ("crisis-fr", "Acmé vous rappelle comment retourner un article défectueux", False),
         ("crisis-fr", "Le fondateur d'Acmé se rappelle son premier prototype défectueux", False),
         ("crisis-en", "Acmé recalls 300 scooters", True),
+        ("crisis-en", "Acmé recalls 347 scooters", True),
+        ("crisis-en", "Acmé recalls 2,480 kettles", True),
+        ("crisis-en", "Acmé CEO recalls 27 years at the helm", False),
         ("crisis-en", "Acmé CEO recalls the 500 days it took to build the app", False),
         ("crisis-en", "Acmé recalls 100 years of history in a new exhibition", False),
     ],

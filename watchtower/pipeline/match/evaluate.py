@@ -7,9 +7,10 @@ to the ``match`` package.
 
 from __future__ import annotations
 
+import re
 from bisect import bisect_left
 from collections.abc import Callable
-from itertools import accumulate, repeat
+from itertools import accumulate, pairwise, repeat
 from operator import add
 
 from watchtower.models import Hit, Item
@@ -21,9 +22,11 @@ from watchtower.pipeline.match.query_tree import (
     Near,
     Node,
     Not,
+    Number,
     Or,
     Rating,
     Term,
+    node_numbers,
     node_terms,
 )
 from watchtower.pipeline.normalise import SEPARATOR, normalise, word_spans
@@ -39,6 +42,12 @@ __all__ = [
 
 MAX_HITS = 10  # occurrences reported per term: enough to explain, small enough to store
 _LONG = 20_000  # characters: beyond this, word positions come from a table, not a count
+# A number in the normalised text: digits, maybe followed by groups of three
+# ("12 000" from "12 000", "12,000", "1.200", "12\u202f000"); a first group of
+# four digits or more groups nothing ("2024 347" is a year and a number).
+_NUMBER = re.compile(r"(?<= )(?:\d{1,3}(?: \d{3})+|\d+)(?= )")
+# What may stand between the groups of one number in the original text.
+_THOUSANDS = frozenset({" ", "\u00a0", "\u202f", "\u2009", ",", ".", "'", "\u2019"})
 
 
 class ItemContext:
@@ -48,6 +57,7 @@ class ItemContext:
         "_detect",
         "_lang",
         "_lang_done",
+        "_numbers",
         "_spaces",
         "_spans",
         "_text_first",
@@ -83,6 +93,7 @@ class ItemContext:
         self._spans: dict[str, list[tuple[int, int]]] = {}
         self._spaces: list[int] | None = None
         self._text_first = 0
+        self._numbers: list[tuple[int, int, int, int]] | None = None
 
     def field(self, start: int) -> str:
         return "title" if start < self.split else "text"
@@ -100,6 +111,42 @@ class ItemContext:
         if start < self.split:
             return self.text.count(" ", 0, start)
         return self.text.count(" ", self.split + 1, start)
+
+    def numbers(self) -> list[tuple[int, int, int, int]]:
+        """``(start, end, words, value)`` of each number written in digits, spans
+        like the automaton's; computed on first use (only ``#number`` asks)."""
+        if self._numbers is None:
+            self._numbers = []
+            for m in _NUMBER.finditer(self.text):
+                self._numbers += self._split(m.start() - 1, m.group().split(" "))
+        return self._numbers
+
+    def _split(self, start: int, groups: list[str]) -> list[tuple[int, int, int, int]]:
+        """The numbers a run of digit groups at ``start`` is: one, unless the
+        original text separates two groups by more than a thousands separator
+        ("12, 347" and "27/110" are two numbers)."""
+        cuts = [0]
+        if len(groups) > 1:
+            field = self.field(start)
+            if field not in self._spans:
+                self._spans[field] = word_spans(self.fields[field])
+            spans, first = self._spans[field], self.word_index(start)
+            for i in range(1, len(groups)):
+                if first + i >= len(spans):  # cannot happen; keep the groups apart
+                    cuts.append(i)
+                    continue
+                gap = self.fields[field][spans[first + i - 1][1] : spans[first + i][0]]
+                if len(gap) != 1 or gap not in _THOUSANDS:
+                    cuts.append(i)
+        out = []
+        cuts.append(len(groups))
+        at = start
+        for a, b in pairwise(cuts):
+            part = groups[a:b]
+            end = at + sum(map(len, part)) + len(part) + 1
+            out.append((at, end, len(part), int("".join(part))))
+            at = end - 1
+        return out
 
     @property
     def lang(self) -> str | None:
@@ -150,6 +197,14 @@ class Evaluator:
             return list(spans.items())
         return [(s, e) for s, e in spans.items() if self.ctx.field(s) == term.field]
 
+    def numbers(self, node: Number) -> list[tuple[int, int, int]]:
+        """``(start, end, words)`` of each number of the item ``node`` accepts."""
+        return [
+            (start, end, words)
+            for start, end, words, value in self.ctx.numbers()
+            if node.accepts(value) and (node.field is None or self.ctx.field(start) == node.field)
+        ]
+
     def positions(self, node: Node) -> list[tuple[str, int, int]]:
         """(field, first word, last word) of each occurrence of a positional node."""
         if isinstance(node, Term):
@@ -158,6 +213,12 @@ class Evaluator:
                 first = self.ctx.word_index(start)
                 out.append((self.ctx.field(start), first, first + len(node.words) - 1))
             return out
+        if isinstance(node, Number):
+            found = []
+            for start, _, words in self.numbers(node):
+                first = self.ctx.word_index(start)
+                found.append((self.ctx.field(start), first, first + words - 1))
+            return found
         assert isinstance(node, Or)
         return [p for child in node.children for p in self.positions(child)]
 
@@ -172,6 +233,8 @@ class Evaluator:
             return not self.eval(node.child)
         if isinstance(node, Near):
             return self.near(node)
+        if isinstance(node, Number):  # after the common nodes: ordinary trees pay nothing
+            return bool(self.numbers(node))
         if isinstance(node, Rating):
             return _compare(self.ctx.item.rating, node)
         return self.meta(node)
@@ -222,6 +285,8 @@ class Evaluator:
                 )
                 for s, e in self.spans(node)[:MAX_HITS]
             ]
+        if isinstance(node, Number):
+            return self._number_hits(node, clause)
         if isinstance(node, Or) and node.vocabulary:
             clause = clause or node.vocabulary  # "@crisis_fr", not each of its terms
         if isinstance(node, And | Or):
@@ -243,7 +308,15 @@ class Evaluator:
                 self.ctx.hit(term.matched, s, e, len(term.words), clause)
                 for s, e in self.spans(term)[:MAX_HITS]
             ]
+        for number in dict.fromkeys(node_numbers(node)):
+            out += self._number_hits(number, clause)
         return out
+
+    def _number_hits(self, node: Number, clause: str) -> list[Hit]:
+        return [
+            self.ctx.hit(node.matched, s, e, words, clause or node.matched)
+            for s, e, words in self.numbers(node)[:MAX_HITS]
+        ]
 
 
 def term_pattern(term: Term) -> Pattern:
@@ -271,7 +344,8 @@ def _cost(node: Node) -> int:
         return _cost(node.child)
     if isinstance(node, And | Or):
         return sum(_cost(c) for c in node.children)
-    return 3 if isinstance(node, Near) else 1
+    # A number is read from the text (once per item), not looked up in the scan's hits.
+    return 3 if isinstance(node, Near) else 2 if isinstance(node, Number) else 1
 
 
 def cheap_first(node: Node) -> Node:

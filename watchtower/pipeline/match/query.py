@@ -7,11 +7,12 @@ Grammar (keywords are upper-case; ``docs/queries.md`` is the user guide)::
     and    := unary (["AND"] unary)*          implicit AND between neighbours
     unary  := "NOT" unary | near
     near   := ["-"] atom ["NEAR/" n atom]      n >= 1 words, either order; NEAR/n in any case
-    atom   := "(" or ")" | TERM | PHRASE | @vocabulary
+    atom   := "(" or ")" | TERM | PHRASE | @vocabulary | "#number" [BOUND]
             | (title|text) ":" atom            restrict the terms inside to one field
             | (source|lang|brand) ":" (TERM | PHRASE)
             | rating ":" [<|<=|>|>=|=] NUMBER
     PHRASE := "…" | “…” | « … »
+    BOUND  := (<|<=|>|>=|=) INTEGER            no space; INTEGER: 1000, 1,000 or 1.000
 
 Each TERM and PHRASE is read by :mod:`.query_terms` (normalised like item text;
 ``rembours*``, ``"carte* bloqu*"``), and the result is the tree of
@@ -23,7 +24,8 @@ hyphen. Errors are :class:`QuerySyntaxError` naming the column and what was
 expected. :func:`field_values` names the
 ``brand:`` and ``source:`` names a query uses, for the config checker;
 :mod:`.query_lint` what parses but probably does not mean what the writer meant
-(``OU``, commas).
+(``OU``, commas). ``#number`` (:class:`Number`) is any number written in digits
+(``#numbers`` and ``#numberone`` stay hashtags); it may not appear in a phrase.
 """
 
 from __future__ import annotations
@@ -39,6 +41,7 @@ from watchtower.pipeline.match.query_tree import (
     Near,
     Node,
     Not,
+    Number,
     Or,
     Query,
     QuerySyntaxError,
@@ -59,6 +62,7 @@ __all__ = [
     "Near",
     "Node",
     "Not",
+    "Number",
     "Or",
     "Query",
     "QuerySyntaxError",
@@ -88,6 +92,7 @@ _Q = '"\u201c\u201d\u00ab\u00bb'  # every quote, for character classes
 #: a French dialogue line: :mod:`.query_lint` warns about it.
 MINUS_SIGNS = "-\u2010\u2011\u2013\u2212\ufe63\uff0d"
 _MINUS = "".join(sorted(MINUS_SIGNS))  # "-" first: a literal in a character class
+_NUMBER = r"\#(?i:number)(?![^\W\d])"  # "#" escaped: the pattern is VERBOSE
 _TOKEN = re.compile(
     rf"""
     (?P<space>\s+)
@@ -101,7 +106,9 @@ _TOKEN = re.compile(
   # Google's "-word": only where a word starts, so "procès-verbal" keeps its hyphen.
   # A word processor or a PDF gives a minus sign, an en dash or a Unicode hyphen
   # instead, read as "-": as a word they would turn "exclude" into "require".
-  | (?P<minus>(?<![^\s(])[{_MINUS}](?=[\w"\u201c\u00ab(@]))
+  | (?P<minus>(?<![^\s(])[{_MINUS}](?=[\w"\u201c\u00ab(@]|{_NUMBER}))
+  # "#number", "#number<1000"; not the hashtags "#numbers", "#number_one".
+  | (?P<number>{_NUMBER}[^\s(){_Q}]*)
   | (?P<field>[A-Za-z_]+:)
   | (?P<vocab>@[\w-]*)
   | (?P<word>[^\s(){_Q}]+)
@@ -200,7 +207,7 @@ class _Parser:
             if tok.kind == "op" and tok.text == "AND":
                 self.advance()
             elif not (
-                tok.kind in ("lpar", "phrase", "field", "vocab", "word", "minus", "stray")
+                tok.kind in ("lpar", "phrase", "field", "vocab", "word", "minus", "stray", "number")
                 or (tok.kind == "op" and tok.text == "NOT")
             ):
                 break
@@ -270,7 +277,18 @@ class _Parser:
             return node
         if tok.kind == "phrase":
             self.advance()
-            return parse_term(*_phrase(tok))
+            body, column = _phrase(tok)
+            inside = _IN_PHRASE.search(body)
+            if inside:
+                raise QuerySyntaxError(
+                    column + inside.start(),
+                    "#number cannot be used inside a phrase; expected words only "
+                    "(write rappelle NEAR/1 #number)",
+                )
+            return parse_term(body, column)
+        if tok.kind == "number":
+            self.advance()
+            return _number(tok)
         if tok.kind == "stray":
             raise QuerySyntaxError(tok.column, f"{tok.text!r} closes no opening quote")
         if tok.kind == "word":
@@ -322,14 +340,14 @@ class _Parser:
 
 
 def _positional(node: Node) -> bool:
-    if isinstance(node, Term):
+    if isinstance(node, Term | Number):
         return True
     return isinstance(node, Or) and all(_positional(c) for c in node.children)
 
 
 def _scoped(node: Node, field: Field) -> Node:
     """Push a ``title:`` / ``text:`` scope down to the terms (an inner scope wins)."""
-    if isinstance(node, Term):
+    if isinstance(node, Term | Number):
         return node if node.field else replace(node, field=field)
     if isinstance(node, Not):
         return Not(_scoped(node.child, field))
@@ -342,6 +360,33 @@ def _scoped(node: Node, field: Field) -> Node:
             _scoped(node.left, field), _scoped(node.right, field), node.distance, node.source
         )
     return node
+
+
+_IN_PHRASE = re.compile(rf"(?<!\w){_NUMBER}", re.VERBOSE)
+# A bound: digits, maybe grouped by thousands ("1,000", "1.000"), as the text writes them.
+_BOUND = re.compile(r"(<=|>=|<|>|=|\u2264|\u2265)?(\d{1,3}(?:[.,]\d{3})+|\d+)?(.*)", re.DOTALL)
+
+
+def _number(tok: _Tok) -> Number:
+    """``#number`` and its bound (``#number>=1000``) from a ``number`` token."""
+    rest = tok.text[len("#number") :]
+    if not rest:
+        return Number()
+    m = _BOUND.fullmatch(rest)
+    assert m is not None  # every group is optional
+    op, digits, junk = m.groups()
+    if op is None or digits is None or junk:
+        at = tok.column + len(tok.text) - len(junk) if op and digits else tok.column
+        example = "such as #number<1000 or #number>=1000"
+        if op and not digits and not junk:  # "#number< 1000"
+            raise QuerySyntaxError(
+                tok.column + len(tok.text),
+                f"expected a whole number right after {tok.text!r} (no space), {example}",
+            )
+        raise QuerySyntaxError(
+            at, f"expected #number or a bound on it {example}, found {tok.text!r}"
+        )
+    return Number(_RATING_OPS.get(op, op), int(re.sub(r"[.,]", "", digits)))  # type: ignore[arg-type]
 
 
 def _vocabulary(tok: _Tok) -> Node:

@@ -1,10 +1,12 @@
 """The typed tree a rule query parses into, and what reads it back.
 
-:class:`Term` (a word, a phrase or a wildcard), :class:`Meta`, :class:`Rating`
-and the operators :class:`Not`, :class:`And`, :class:`Or`, :class:`Near` make a
-:class:`Query`; :class:`QuerySyntaxError` is what a query that cannot be parsed
-raises (:mod:`.query` parses, :mod:`.query_terms` reads a term). The automaton
-is built from :func:`node_terms`; :func:`field_values` names the ``brand:`` and
+:class:`Term` (a word, a phrase or a wildcard), :class:`Number` (``#number``),
+:class:`Meta`, :class:`Rating` and the operators :class:`Not`, :class:`And`,
+:class:`Or`, :class:`Near` make a :class:`Query`; :class:`QuerySyntaxError` is
+what a query that cannot be parsed raises (:mod:`.query` parses,
+:mod:`.query_terms` reads a term). The automaton is built from
+:func:`node_terms` (a :class:`Number` is read from the text, see
+:func:`node_numbers`); :func:`field_values` names the ``brand:`` and
 ``source:`` names a query uses, for the config checker; :func:`render` writes a
 tree back as query text, for explanations.
 """
@@ -22,12 +24,14 @@ __all__ = [
     "Near",
     "Node",
     "Not",
+    "Number",
     "Or",
     "Query",
     "QuerySyntaxError",
     "Rating",
     "Term",
     "field_values",
+    "node_numbers",
     "node_terms",
     "render",
     "starred",
@@ -79,6 +83,40 @@ def starred(words: tuple[str, ...], prefix: bool, inner_prefixes: tuple[int, ...
 
 
 @dataclass(frozen=True)
+class Number:
+    """``#number`` (any number written in digits), ``#number<1000`` (bounded).
+
+    ``op`` and ``value``: the bound, ``None`` for any number; ``field``: like a
+    :class:`Term`'s. Found in the item text by :mod:`.evaluate` (a number is no
+    key an automaton can list), only for the queries that use it.
+    """
+
+    op: Literal["<", "<=", ">", ">=", "="] | None = None
+    value: int = 0
+    field: Field | None = None
+
+    @property
+    def matched(self) -> str:
+        """As written back and shown in explanations: ``#number>=1000``."""
+        return f"#number{self.op}{self.value}" if self.op else "#number"
+
+    def accepts(self, value: int) -> bool:
+        """Whether a number of the text satisfies the bound."""
+        op, bound = self.op, self.value
+        if op is None:
+            return True
+        if op == "<":
+            return value < bound
+        if op == "<=":
+            return value <= bound
+        if op == ">":
+            return value > bound
+        if op == ">=":
+            return value >= bound
+        return value == bound
+
+
+@dataclass(frozen=True)
 class Meta:
     """``source:``, ``lang:`` or ``brand:`` compared with the item's metadata."""
 
@@ -122,7 +160,7 @@ class Near:
     source: str = ""
 
 
-Node: TypeAlias = Term | Meta | Rating | Not | And | Or | Near
+Node: TypeAlias = Term | Number | Meta | Rating | Not | And | Or | Near
 
 
 @dataclass(frozen=True)
@@ -140,6 +178,11 @@ class Query:
 def node_terms(root: Node) -> list[Term]:
     """Every term of the tree under ``root``, in order."""
     return [node for node in _nodes(root) if isinstance(node, Term)]
+
+
+def node_numbers(root: Node) -> list[Number]:
+    """Every ``#number`` of the tree under ``root``, in order."""
+    return [node for node in _nodes(root) if isinstance(node, Number)]
 
 
 def _nodes(root: Node) -> Iterator[Node]:
@@ -189,6 +232,8 @@ def render(node: Node) -> str:
         fields = {c.field for c in node.children if isinstance(c, Term)}
         field = fields.pop() if len(fields) == 1 else None
         return f"{field}:{node.vocabulary}" if field else node.vocabulary
+    if isinstance(node, Number):
+        return f"{node.field}:{node.matched}" if node.field else node.matched
     if isinstance(node, Meta):
         return f"{node.name}:{node.value}"
     if isinstance(node, Rating):
