@@ -14,11 +14,13 @@ forward does not escalate at once alerts people still have time to answer.
 
 An acknowledgement is looked for before the deadline too, once per
 :data:`ACK_POLL` per alert (a ``reactions.get``, and a ``conversations.replies``
-when there is no ✅, per Slack copy): whoever takes the alert gets a reply in its
-thread, « ✅ Pris en charge par @… à 12:02 : pas d'escalade. », so colleagues
-see it is taken, and ``acked_at`` is when it was (the reply's time; a
-reaction's, which Slack does not give, within ``ACK_POLL``). The alert's e-mail
-readers are told too, in its e-mail's thread (:mod:`watchtower.spike_taken`).
+when there is no ✅, per Slack copy; a ``users.info`` once an ack is found, for
+the person's name: :mod:`watchtower.notify.slack_names`): whoever takes the
+alert gets a reply in its thread, « ✅ Pris en charge par @… à 12:02 : pas
+d'escalade. », so colleagues see it is taken, and ``acked_at`` is when it was
+(the reply's time; a reaction's, which Slack does not give, within
+``ACK_POLL``). The alert's e-mail readers are told too, in its e-mail's thread
+(:mod:`watchtower.spike_taken`).
 
 Each drain round reads only the open alerts that can act now
 (:func:`_may_act`): those with escalation targets, on Slack (read for an ack

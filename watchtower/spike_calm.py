@@ -4,15 +4,18 @@
 current counts, before it looks for new spikes. Once per alert, not before a
 full ``window`` after it and not after :data:`CALM_WITHIN`, an ``info`` notice
 goes to the alert's targets, and to its ``escalate_notify`` when it was
-escalated. A rule spike folded into its brand's alert is told by that alert's
-calm-down.
+escalated: in the Slack thread of each copy that was posted (broadcast to the
+channel too) and in the conversation of each e-mail. A rule spike folded into
+its brand's alert is told by that alert's calm-down.
 """
 
 from __future__ import annotations
 
 import logging
 from collections import Counter
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -21,6 +24,7 @@ from watchtower.config import SpikesSection
 from watchtower.durations import format_duration
 from watchtower.logs import kv
 from watchtower.notify._text import t
+from watchtower.spike_copies import email_replies, slack_threads
 from watchtower.storage.outbox_queries import READDRESSED, enqueue_notice
 from watchtower.storage.tables import MentionRow, OutboxRow, SpikeAlertRow
 
@@ -39,6 +43,42 @@ def is_calm(observed: int, baseline: float, settings: SpikesSection) -> bool:
     so that a crisis wavering around the threshold is not told over twice."""
     threshold = max(settings.min_count, settings.min_ratio * max(baseline, 1.0))
     return observed * 2 < threshold
+
+
+def _answers(
+    session: Session, alert: SpikeAlertRow
+) -> Callable[[str, dict[str, Any]], dict[str, Any]]:
+    """How the calm-down answers the alert at each target: the payload for ``target``.
+
+    - a Slack copy that was posted: a reply in its thread, broadcast to the
+      channel (the end of a crisis must be seen by those who never open the
+      thread); a copy of the escalation likewise, when the target got no copy
+      of the alert itself;
+    - an e-mail copy: an answer to its e-mail, in its conversation;
+    - anything else (a copy not posted yet, an Apprise target, an escalation's
+      e-mail): a message of its own, as before.
+
+    A thread deleted since is the notifier's to handle: it posts the notice in
+    the channel (:class:`~watchtower.notify.slack.SlackNotifier`).
+    """
+    threads = {
+        **slack_threads(session, f"{alert.dedup_key}:escalation"[:200]),
+        **slack_threads(session, alert.dedup_key, (alert.channel, alert.ts)),
+    }
+    replies = email_replies(session, alert.dedup_key)
+
+    def payload_for(target: str, payload: dict[str, Any]) -> dict[str, Any]:
+        spike = dict(payload["spike"])
+        if thread := threads.get(target):
+            # ``target``: a copy re-addressed by a reload is not in that thread's channel.
+            spike["thread"] = dict(thread, broadcast=True, target=target)
+        elif reply_to := replies.get(target):
+            spike["reply_to"] = reply_to
+        else:
+            return payload
+        return dict(payload, spike=spike)
+
+    return payload_for
 
 
 def calm(
@@ -117,7 +157,13 @@ def calm(
             "spike": spike,
         }
         key = f"calm:{alert.dedup_key}"[:200]
-        if enqueue_notice(session, key, targets, payload, now, "info"):
+        # One row per target under the one key, as before: a restart or a replica
+        # that finds the alert calm again queues nothing more.
+        answers = _answers(session, alert)
+        queued = 0
+        for target in targets:
+            queued += enqueue_notice(session, key, [target], answers(target, payload), now, "info")
+        if queued:
             told += 1
             log.info(
                 "mention spike over",

@@ -23,15 +23,13 @@ from sqlalchemy.orm import Session
 
 from watchtower.logs import kv
 from watchtower.notify._text import t
+from watchtower.spike_copies import email_replies
 from watchtower.storage.outbox_queries import enqueue_notice
 from watchtower.storage.tables import OutboxRow, SpikeAlertRow
 
 __all__ = ["Found", "aware", "taken"]
 
 log = logging.getLogger("watchtower.escalation")
-
-#: Copies of the alert that never reached their reader: no "taken" e-mail follows them.
-_NOT_DELIVERED = ("failed", "skipped")
 
 
 @dataclass(frozen=True)
@@ -55,6 +53,8 @@ def taken(
     this alert from being read again).
     """
     user = str(getattr(found.ack, "user", "") or "")
+    # Their name as Slack shows it (users.info), for the e-mail readers; "" if unknown.
+    shown_as = str(getattr(found.ack, "name", "") or "")
     via = str(getattr(found.ack, "via", "") or "")
     at = _ack_time(str(getattr(found.ack, "ts", "") or ""), alert, now)
     alert.acked_at = at
@@ -79,7 +79,7 @@ def taken(
         "scope": alert.scope,
         "name": name,
         "escalation": False,
-        "ack": {"user": user, "via": via, "at": at.isoformat()},
+        "ack": {"user": user, "name": shown_as, "via": via, "at": at.isoformat()},
     }
     payload = {
         "kind": "spike",
@@ -109,32 +109,16 @@ def _tell_email_readers(
 ) -> int:
     """Queue the "taken by" e-mail to each e-mail target the alert went to; return how many.
 
-    Each names the alert's e-mail it answers (``reply_to``): its Message-ID once
-    sent, else its outbox row, from which the notifier derives the same id
-    (:meth:`watchtower.notify.email.EmailNotifier.message_id`: an alert still
-    waiting for the SMTP server is answered in its thread all the same). A copy
-    that failed for good, or moved to another target by a reload, got no alert
-    to answer. Its own dedup key, per target: never a second Slack reply.
+    Each names the alert's e-mail it answers (``reply_to``,
+    :func:`watchtower.spike_copies.email_replies`). A copy that failed for good,
+    or moved to another target by a reload, got no alert to answer. Its own
+    dedup key, per target: never a second Slack reply.
     """
-    copies = session.execute(
-        select(OutboxRow.id, OutboxRow.target, OutboxRow.created_at, OutboxRow.provider_message_id)
-        .where(
-            OutboxRow.dedup_key == alert.dedup_key,
-            OutboxRow.target.like("email:%"),
-            OutboxRow.status.not_in(_NOT_DELIVERED),
-        )
-        .order_by(OutboxRow.id)
-    ).all()
     queued = 0
-    for outbox_id, target, created_at, message_id in copies:
-        reply_to = {
-            "message_id": str(message_id or ""),
-            "outbox_id": int(outbox_id),
-            "created_at": created_at.timestamp(),
-        }
+    for target, reply_to in email_replies(session, alert.dedup_key).items():
         mail = dict(payload, spike=dict(spike, reply_to=reply_to))
         key = f"{alert.dedup_key}:ack-email"[:200]
-        queued += enqueue_notice(session, key, [str(target)], mail, now, "info")
+        queued += enqueue_notice(session, key, [target], mail, now, "info")
     return queued
 
 

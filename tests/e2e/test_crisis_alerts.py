@@ -13,6 +13,7 @@ from sqlalchemy import select
 
 from tests.e2e.alerting_helpers import Clock, base_config, make_app, queue
 from tests.e2e.crisis_day import google_redirect
+from tests.e2e.test_escalation_taken_email import text_of
 from tests.french import nb, readable
 from tests.servers.http import FeedServer, Resource
 from tests.servers.slack import FakeSlack
@@ -249,7 +250,8 @@ def test_the_calm_down_is_told_once_where_the_alert_and_its_escalation_went(
     clock.advance(minutes=16)
     app.alerting.tick()
     app.outbox.drain()
-    assert [m["channel"] for m in slack.posts()] == ["#crise", "#direction"]
+    alert, escalation = slack.posts()
+    assert [alert["channel"], escalation["channel"]] == ["#crise", "#direction"]
 
     clock.advance(minutes=30)  # the spike's mentions are still in the window
     spikes.check(app.db, app.loaded.config, clock.now)
@@ -261,8 +263,13 @@ def test_the_calm_down_is_told_once_where_the_alert_and_its_escalation_went(
         clock.advance(minutes=10)
     app.outbox.drain()
 
-    calm = [m for m in slack.posts() if "Retour au calme" in m["text"]]
-    assert sorted(m["channel"] for m in calm) == ["#crise", "#direction"]
+    # In the thread of each copy, and in the channel too (a broadcast reply).
+    calm = [m for m in slack.messages if "Retour au calme" in m["text"]]
+    assert [(m["channel"], m["thread_ts"]) for m in calm] == [
+        ("#crise", alert["ts"]),
+        ("#direction", escalation["ts"]),
+    ]
+    assert calm == slack.broadcasts()
     text = readable(calm[0]["blocks"])
     assert nb("Retour au calme : Acmé · crise") in text
     assert "0 mention sur 1 h (d'habitude 0)" in text  # "0", not "0,0"
@@ -270,8 +277,9 @@ def test_the_calm_down_is_told_once_where_the_alert_and_its_escalation_went(
     said = "Pic commencé vers 08:55, signalé le 05/02/2026 à 09:55 (CET) : 24 mentions en tout."
     assert nb(said) in text
     assert "<@" not in text and "ack" not in text  # nobody paged, nothing to take
-    mails = {m["To"]: str(m["Subject"]) for m in smtp.messages if "calme" in str(m["Subject"])}
-    assert set(mails) == {"manager@example.fr", "senior@example.fr"}
+    # By body, not subject: it answers the alert's e-mail ("Re: …Pic de mentions…").
+    mails = [m for m in smtp.messages if "Retour au calme" in text_of(m)]
+    assert sorted(m["To"] for m in mails) == ["manager@example.fr", "senior@example.fr"]
 
 
 @pytest.mark.parametrize(

@@ -194,7 +194,8 @@ def test_escalates_when_nobody_acknowledges(app: App, clock: Clock, slack: FakeS
     alerts = [m for m in slack.posts() if "Retour au calme" not in m["text"]]
     assert len(alerts) == 2  # escalated once
     # The burst is over: told once, where the alert and its escalation went.
-    calm = [m["channel"] for m in slack.posts() if "Retour au calme" in m["text"]]
+    # In each copy's thread, broadcast to its channel (slack.broadcasts()).
+    calm = [m["channel"] for m in slack.broadcasts() if "Retour au calme" in m["text"]]
     assert calm == ["#crise", "#direction"]
     assert all(r.status == "sent" for r in rows(app))
 

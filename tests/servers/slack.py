@@ -21,7 +21,9 @@ Slack enforces:
   message (``orphan_reply = ""``) or is refused with that error code;
 - ``rename`` (the id stays, the old name no longer resolves) and ``archive``
   (``is_archived``); a successful post echoes the stored ``message`` (with its
-  ``thread_ts`` for a reply), as Slack does.
+  ``thread_ts`` for a reply), as Slack does;
+- a reply posted with ``reply_broadcast`` is also in the channel: its subtype is
+  ``thread_broadcast`` and ``conversations.history`` lists it.
 
 Knobs: ``rate_limit_next`` (next N posts → 429), ``rate_limit_calls`` (method →
 the next N calls of it answered 429), ``orphan_reply``, ``archived`` (channels
@@ -35,8 +37,13 @@ unanswered), ``private`` (channels ``conversations.join`` refuses with
 ``method_not_supported_for_channel_type``, as for a private channel), ``bot_name``
 (the ``user`` of ``auth.test``), ``refuse`` (method → the Slack error code, e.g.
 ``missing_scope``, or the HTTP status answered to every call of that method).
-Helpers: ``react``, ``human_reply``, ``posts``, ``replies``, ``permalink``,
-``rename``, ``delete``.
+Helpers: ``react``, ``human_reply``, ``posts``, ``replies``, ``broadcasts``,
+``permalink``, ``rename``, ``delete``.
+
+People (``users.info``, scope ``users:read``): ``add_user`` registers a member
+with a display name, a real name and a user name; an unknown id answers
+``user_not_found``, and ``refuse["users.info"] = "missing_scope"`` answers as
+an app installed without ``users:read`` does (``needed: users:read``).
 """
 
 from __future__ import annotations
@@ -63,6 +70,12 @@ class Call:
     method: str
     body: dict[str, Any]
     token: str | None
+
+
+def _broadcast(message: dict[str, Any]) -> bool:
+    """A reply posted with ``reply_broadcast`` (JSON ``true``, or a form's "true" / "1")."""
+    flag = message.get("reply_broadcast")
+    return flag is True or str(flag).lower() in ("true", "1")
 
 
 def _blocks_error(blocks: Any) -> str | None:
@@ -120,6 +133,7 @@ class FakeSlack:
     _last_post: dict[str, float] = field(default_factory=dict)
     _uploads: dict[str, dict[str, Any]] = field(default_factory=dict)
     _ids: Any = field(default_factory=lambda: itertools.count(1))
+    users: dict[str, dict[str, Any]] = field(default_factory=dict)  # id → users.info "user"
 
     def __post_init__(self) -> None:
         fake = self
@@ -212,6 +226,10 @@ class FakeSlack:
             m for m in self.messages if m.get("thread_ts") and (ts is None or m["thread_ts"] == ts)
         ]
 
+    def broadcasts(self) -> list[dict[str, Any]]:
+        """Thread replies also shown in the channel (``reply_broadcast``)."""
+        return [m for m in self.replies() if _broadcast(m)]
+
     def channel_id(self, channel: str) -> str:
         """The id of a channel name (created on first use); ids map to themselves.
 
@@ -301,6 +319,7 @@ class FakeSlack:
                     "conversations.replies": "channels:history",
                     "conversations.list": "channels:read",
                     "conversations.join": "channels:join",
+                    "users.info": "users:read",
                 }.get(method, "chat:write")
                 error = {"error": refusal, "needed": needed, "provided": "chat:write"}
                 return 200, {}, {"ok": False, **error}
@@ -385,6 +404,8 @@ class FakeSlack:
         if body.get("thread_ts"):
             echo["thread_ts"] = body["thread_ts"]
             echo["parent_user_id"] = "U0001"
+            if _broadcast(body):
+                echo["subtype"] = "thread_broadcast"
         return 200, {}, {"ok": True, "channel": channel_id, "ts": ts, "message": echo}
 
     def permalink(self, message: dict[str, Any]) -> str:
@@ -426,7 +447,9 @@ class FakeSlack:
         found = [
             self._view(m, metadata)
             for m in self.messages
-            if self._matches(m, channel) and not m.get("thread_ts") and float(m["ts"]) >= oldest
+            if self._matches(m, channel)
+            and (not m.get("thread_ts") or _broadcast(m))
+            and float(m["ts"]) >= oldest
         ]
         return 200, {}, {"ok": True, "messages": list(reversed(found)), "has_more": False}
 
@@ -516,3 +539,38 @@ class FakeSlack:
             self.files.append(record)
             done.append({"id": upload["id"], "title": entry.get("title")})
         return 200, {}, {"ok": True, "files": done}
+
+    # --------------------------------------------------------- users.info
+    # People, as ``users.info`` tells them (apart from the message calls above).
+    def add_user(
+        self, user_id: str, display_name: str = "", real_name: str = "", name: str = ""
+    ) -> None:
+        """A workspace member, in Slack's ``user`` object shape (``profile`` holds
+        the display and real names; Slack writes "" for a name never set)."""
+        with self._lock:
+            self.users[user_id] = {
+                "id": user_id,
+                "team_id": "T0001",
+                "name": name,
+                "deleted": False,
+                "real_name": real_name,
+                "tz": "Europe/Paris",
+                "profile": {
+                    "real_name": real_name,
+                    "real_name_normalized": real_name,
+                    "display_name": display_name,
+                    "display_name_normalized": display_name,
+                    "team": "T0001",
+                },
+                "is_admin": False,
+                "is_bot": False,
+                "updated": 1_700_000_000,
+            }
+
+    def _users_info(self, body: dict[str, Any]) -> Answer:
+        """``users.info``: the member, or ``user_not_found`` (real Slack's error for an
+        unknown id)."""
+        user = self.users.get(str(body.get("user") or ""))
+        if user is None:
+            return 200, {}, {"ok": False, "error": "user_not_found"}
+        return 200, {}, {"ok": True, "user": user}

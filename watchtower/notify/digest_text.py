@@ -25,6 +25,7 @@ __all__ = [
     "digest_heading",
     "digest_title",
     "digest_zone",
+    "item_site",
     "number",
     "reach_text",
     "review_text",
@@ -273,7 +274,7 @@ def stories(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
             entry = by_key[key] = dict(item, mentions=0, sites=int(item.get("sites") or 1))
             places[key] = set()
         entry["mentions"] += 1
-        site = _site(item)
+        site = item_site(item)
         places[key].add(f"site:{site}" if site else f"source:{item.get('source') or ''}")
         if _ORDER.get(str(item.get("severity")), 0) > _ORDER.get(str(entry["severity"]), 0):
             entry["severity"] = item.get("severity")
@@ -283,9 +284,11 @@ def stories(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return ranked
 
 
-def _site(item: dict[str, Any]) -> str:
-    """A digest row's site: its publisher's for a Google News link (``site``),
-    else its link's; ``""`` for a link through a redirector (its source counts)."""
+def item_site(item: dict[str, Any]) -> str:
+    """A digest or summary row's site: its publisher's for a Google News link
+    (``site``), else its link's; ``""`` for a link through a redirector (its
+    source counts). Shown beside the row's link in an e-mail, as Slack shows
+    an item's (:func:`watchtower.notify._text.link_site`)."""
     named = item.get("site")
     if isinstance(named, str) and named:
         return site_of(f"https://{named}/")

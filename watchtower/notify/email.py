@@ -180,8 +180,8 @@ class EmailNotifier(Notifier):
         return f"<wt-{outbox_id}.{digest}@{domain}>"
 
     def _replied_id(self, n: Notification) -> str:
-        """The Message-ID of the e-mail ``n`` answers (a "taken by" notice answers
-        its spike alert's), or "".
+        """The Message-ID of the e-mail ``n`` answers (a "taken by" notice and a
+        calm-down answer their spike alert's), or "".
 
         The alert's e-mail as sent (its stored Message-ID), else as it will be:
         its row's :meth:`message_id`, the one it gets whenever it goes.
@@ -230,7 +230,8 @@ class EmailNotifier(Notifier):
                 text=text,
                 subject=subject,
                 html=html_body,
-                extra={"images": images},
+                # A calm-down goes in the conversation of the alert it closes.
+                extra={"images": images, "in_reply_to": self._replied_id(n)},
             )
         title = truncate(title_text(n, lang), self.limits.title_max)
         subject = subject_line(

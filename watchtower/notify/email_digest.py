@@ -33,7 +33,7 @@ from watchtower.notify.digest_text import (
     week_lines,
     week_text,
 )
-from watchtower.notify.email_render import CHART_CID, SHOWN, TD, TH, html_link, title_source
+from watchtower.notify.email_render import CHART_CID, SHOWN, TD, TH, item_link_html, title_source
 
 # ------------------------------------------------------------------ the digest
 _H2 = "margin:0 0 4px 0;font-size:20px;line-height:1.3"
@@ -105,7 +105,7 @@ def _story_html(story: dict[str, Any], language: str) -> str:
     e = html.escape
     emoji = SEVERITY_EMOJI[Severity[str(story.get("severity") or "info")]]
     title, source = title_source(story, language)
-    line = f"{emoji} {html_link(str(story.get('url') or ''), title)}"
+    line = f"{emoji} {item_link_html(story, title)}"  # and the site it leads to
     if source:
         line += f" — <em>{e(source)}</em>"
     if stars := _stars(story, language):

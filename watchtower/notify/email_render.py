@@ -9,12 +9,14 @@ as ``cid:`` and attached inline by :meth:`EmailNotifier.build` (``Message.extra
 from __future__ import annotations
 
 import html
+from datetime import datetime
 from typing import Any
 
 from watchtower.models import Notification, Severity
 from watchtower.notify._spike_text import (
     ack_text,
     calm_text,
+    clock_text,
     original_permalink,
     original_text,
     paged_text,
@@ -29,6 +31,7 @@ from watchtower.notify._text import (
     http_url,
     label,
     language_text,
+    link_site,
     one_line,
     published_text,
     rating_text,
@@ -38,8 +41,9 @@ from watchtower.notify._text import (
     t,
 )
 from watchtower.notify.base import truncate
-from watchtower.notify.digest_text import severity_counts
+from watchtower.notify.digest_text import item_site, severity_counts
 from watchtower.notify.slack_render import summary_title
+from watchtower.sanitise import printable
 
 CHART_CID = "chart@watchtower"
 SHOWN = 20  # items per brand in an e-mail summary
@@ -50,6 +54,8 @@ TH = "text-align:left;vertical-align:top;padding:0 12px 2px 0;white-space:nowrap
 TD = "vertical-align:top;padding:0 0 2px 0"
 _QUOTE = "margin:12px 0 0 0;padding:0 0 0 10px;border-left:3px solid #999999"
 _BODY = "margin:0;padding:8px;font-family:Arial,Helvetica,sans-serif;font-size:15px;line-height:1.4"
+# Muted by size and opacity, not a colour: it follows the text's own in dark mode.
+_SITE = "font-size:13px;opacity:0.75"
 
 
 def document(body: str) -> str:
@@ -79,6 +85,22 @@ def html_link(url: str, text: str) -> str:
     return f'<a href="{html.escape(url)}">{html.escape(text)}</a>'
 
 
+def site_html(url: str, site: str) -> str:
+    """ " · lemonde.fr", muted, to follow a link whose label is the feed's own
+    title: where it leads, as Slack shows it (a title cannot pass a link to
+    another site off as the brand's; a look-alike domain stays ``xn--``:
+    :func:`~watchtower.notify._text.site_of`). ``""`` without a link or a site."""
+    if not site or not http_url(url):
+        return ""
+    return f" <span style='{_SITE}'>· {html.escape(site)}</span>"
+
+
+def item_link_html(item: dict[str, Any], title: str) -> str:
+    """A summary or digest row's title as a link, and the site it leads to."""
+    url = str(item.get("url") or "")
+    return html_link(url, title) + site_html(url, item_site(item))
+
+
 def title_source(item: dict[str, Any], language: str) -> tuple[str, str]:
     """An item's title (or "(sans titre)") and source, each on one line."""
     title = one_line(str(item.get("title") or "")) or t(language, "untitled")
@@ -95,7 +117,7 @@ def _item_text(item: dict[str, Any], language: str) -> str:
 def _item_html(item: dict[str, Any], language: str) -> str:
     emoji = SEVERITY_EMOJI[Severity[str(item.get("severity", "info"))]]
     title, source = title_source(item, language)
-    line = f"{emoji} {html_link(str(item.get('url') or ''), title)}"
+    line = f"{emoji} {item_link_html(item, title)}"
     return f"<li>{line}" + (f" — <em>{html.escape(source)}</em>" if source else "") + "</li>"
 
 
@@ -194,24 +216,48 @@ def spike_email(
     # is not read as a copy of the alert they may have seen.
     prefix = "⏫ " + t(language, "escalation_prefix") if spike.get("escalation") else ""
     subject = f"{'[veille]' if language == 'fr' else '[watchtower]'} {prefix}{title}"
+    if spike.get("reply_to"):  # a calm-down, in the conversation of the alert it closes
+        subject = reply_subject(spike, language)
     return subject, text, body
+
+
+def reply_subject(spike: dict[str, Any], language: str) -> str:
+    """The subject of an e-mail answering a spike alert's (``spike["reply_to"]``):
+    the alert's with "Re: ", so that a mail client without the ``In-Reply-To``
+    header (:class:`~watchtower.notify.email.EmailNotifier`) still puts it in the
+    alert's conversation."""
+    heading = spike_heading(dict(spike, calm=False), language)
+    return f"Re: {'[veille]' if language == 'fr' else '[watchtower]'} {heading}"
 
 
 def taken_email(n: Notification, language: str, timezone: str) -> tuple[str, str, str]:
     """``(subject, text, html)`` of the e-mail telling a spike alert's e-mail readers
     that someone took it in Slack: who and when (in ``timezone``), then which alert.
 
-    Its subject is the alert's with "Re: ", so that a mail client without the
-    ``In-Reply-To`` header (:class:`~watchtower.notify.email.EmailNotifier`)
-    still puts it in the alert's conversation.
+    Its subject is the alert's with "Re: " (:func:`reply_subject`).
     """
     spike: dict[str, Any] = n.extra.get("spike") or {}
-    taken = ack_text(spike, language, timezone, slack=False)
+    taken = _taken_text(spike, language, timezone)
     heading = spike_heading(dict(spike, calm=False), language)
-    prefix = "[veille]" if language == "fr" else "[watchtower]"
-    subject = f"Re: {prefix} {heading}"
+    subject = reply_subject(spike, language)
     lines = [line for line in (taken, heading) if line]
     return subject, "\n".join(lines), "".join(f"<p>{html.escape(line)}</p>" for line in lines)
+
+
+def _taken_text(spike: dict[str, Any], language: str, timezone: str) -> str:
+    """ "✅ Pris en charge par Marie Dupont à 12:02 : pas d'escalade.": the person's
+    name as Slack shows it (``ack.name``, looked up when the ack was read), else
+    their Slack id, "@U0CM" (:func:`~watchtower.notify._spike_text.ack_text`)."""
+    said = ack_text(spike, language, timezone, slack=False)
+    ack = spike.get("ack")
+    if not said or not isinstance(ack, dict):
+        return said
+    # Untrusted (people choose their display name): one line, no controls.
+    name = " ".join(printable(str(ack.get("name") or ""), keep="").split())
+    if not name:
+        return said
+    when = clock_text(datetime.fromisoformat(str(ack["at"])), timezone)
+    return t(language, "ack_taken").format(who=name, time=when)
 
 
 def ack_hint(spike: dict[str, Any], language: str) -> str:
@@ -261,7 +307,7 @@ def mention_email(n: Notification, lang: str, timezone: str, title: str) -> tupl
     e = html.escape
     html_body = (
         f"<p>{SEVERITY_EMOJI[n.severity]} <strong>{e(severity_text(n, lang))}</strong> · "
-        f"{html_link(url, title)}</p><table role='presentation'>"
+        f"{html_link(url, title)}{site_html(url, link_site(n))}</p><table role='presentation'>"
         + "".join(
             f"<tr><th align='left' style='{TH}'>{e(k)}</th><td style='{TD}'>{e(v)}</td></tr>"
             for k, v in rows

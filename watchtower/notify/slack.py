@@ -121,8 +121,11 @@ class SlackNotifier(Notifier):
     def render(self, notification: Notification, address: str) -> Message:
         n, lang = notification, self.language
         kind = n.extra.get("kind") or "item"
-        # A spike's "taken by" reply names the alert message it answers.
+        # A spike's "taken by" reply and its calm-down name the alert message they answer.
         spike_thread = (n.extra.get("spike") or {}).get("thread") if kind == "spike" else None
+        if spike_thread and spike_thread.get("target") not in (None, n.target):
+            # A calm-down moved to another channel by a reload: that thread is not there.
+            spike_thread = None
         thread: dict[str, Any] | None = n.extra.get("thread") or spike_thread
         if thread and kind == "spike":
             blocks, text = r.spike_blocks(n, lang, self.timezone)
@@ -142,6 +145,9 @@ class SlackNotifier(Notifier):
         if thread:
             extra["thread"] = thread
             extra["counter_only"] = bool(thread.get("counter_only"))
+            # A calm-down is shown in the channel too: the end of a crisis is news
+            # to those who never opened its thread.
+            extra["broadcast"] = bool(spike_thread and spike_thread.get("broadcast"))
             # If the parent is gone, this sighting is posted as a message of its own.
             standalone, standalone_text = (
                 (blocks, text) if spike_thread else r.item_blocks(n, lang, self.timezone)
@@ -181,7 +187,9 @@ class SlackNotifier(Notifier):
         thread: dict[str, Any] | None = extra.get("thread")
         # Posts may name the channel; reads and updates need the parent's channel id.
         channel = message.address
-        parent_channel = str(thread["channel"]) if thread else channel
+        # A thread whose channel is not known by id ("" : the default channel's copy)
+        # is in the channel this message goes to.
+        parent_channel = str(thread.get("channel") or channel) if thread else channel
         thread_ts = str(thread["ts"]) if thread else None
         if thread_ts and extra.get("counter_only"):
             return self._update_counter(parent_channel, thread_ts, message)
@@ -196,7 +204,7 @@ class SlackNotifier(Notifier):
                 )
                 return Receipt(found[1], {"channel": found[0], "ts": found[1], "reconciled": True})
         try:
-            posted = self._post(message, thread_ts)
+            posted = self._post(message, thread_ts, broadcast=bool(extra.get("broadcast")))
         except SlackRefused as exc:
             if not (thread_ts and exc.code in THREAD_GONE):
                 raise
@@ -226,10 +234,13 @@ class SlackNotifier(Notifier):
             )
         return Receipt(ts, raw)
 
-    def _post(self, message: Message, thread_ts: str | None, *, top: bool = False) -> Posted:
+    def _post(
+        self, message: Message, thread_ts: str | None, *, top: bool = False, broadcast: bool = False
+    ) -> Posted:
         """``chat.postMessage``; a message Slack finds too big goes again as plain text.
 
         ``top``: post the standalone rendering in the channel (the thread is gone).
+        ``broadcast``: a reply in ``thread_ts`` also shown in the channel.
         """
         text, blocks = message.text, message.blocks
         if top:
@@ -239,7 +250,12 @@ class SlackNotifier(Notifier):
         outbox_id = message.extra.get("outbox_id", "")
         try:
             return self.api.post(
-                message.address, text=text, blocks=blocks, outbox_id=outbox_id, thread_ts=thread_ts
+                message.address,
+                text=text,
+                blocks=blocks,
+                outbox_id=outbox_id,
+                thread_ts=thread_ts,
+                reply_broadcast=broadcast,
             )
         except SlackRefused as exc:
             if exc.code not in TOO_BIG or not blocks:
@@ -256,6 +272,7 @@ class SlackNotifier(Notifier):
                 blocks=None,
                 outbox_id=outbox_id,
                 thread_ts=thread_ts,
+                reply_broadcast=broadcast,
             )
 
     def _without_parent(self, message: Message, posted: Posted | None, thread_ts: str) -> Receipt:

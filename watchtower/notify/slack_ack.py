@@ -66,6 +66,10 @@ class Acknowledgement:
     # The reply's Slack ``ts`` (when it was written); "" for a reaction: Slack
     # does not say when a reaction was added.
     ts: str = ""
+    # The person's name as Slack shows it (``users.info``), for readers outside
+    # Slack, where "@U0CM" means nothing; "" when Slack would not say (no
+    # ``users:read`` scope, Slack unreachable): then the id is shown.
+    name: str = ""
 
 
 def normalise(text: str) -> str:

@@ -23,6 +23,8 @@
   (:mod:`watchtower.notify.lookup_cache`): one send makes several calls. A
   lookup that did not answer in time says so in the reader's language whole
   (``slack_lookup_failed``, the lookup's reason nested).
+- **People's names**: who took an alert is named by ``users.info``
+  (:mod:`watchtower.notify.slack_names`), for its e-mail readers; best effort.
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ import threading
 import time
 import urllib.error
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any, NamedTuple
 from urllib.parse import urlsplit
 
@@ -52,6 +55,7 @@ from watchtower.notify.slack_errors import (
     refusal,
     slack_error,
 )
+from watchtower.notify.slack_names import UserNames
 
 METADATA_EVENT = "watchtower_notification"
 DEFAULT_BOT_NAME = "watchtower"
@@ -93,6 +97,8 @@ class SlackApi:
         self._ids: dict[str, str] = {}  # "#name" → "C…", learnt from posts
         self._lock = threading.Lock()
         self._bot_name: str | None = None
+        # Who took an alert, named for its e-mail readers (users.info, cached).
+        self.names = UserNames(self.call, monotonic=monotonic)
 
     # ------------------------------------------------------------ plumbing
     def call(self, method: str, **kwargs: Any) -> dict[str, Any]:
@@ -171,11 +177,13 @@ class SlackApi:
         blocks: list[dict[str, Any]] | None,
         outbox_id: int | str,
         thread_ts: str | None = None,
+        reply_broadcast: bool = False,
     ) -> Posted:
         """Post a message; joins the channel once if needed.
 
         :attr:`Posted.thread_ts` is the thread Slack put the message in: ``None``
         for a reply whose parent is gone (Slack posts it in the channel).
+        ``reply_broadcast``: a reply in ``thread_ts`` shown in the channel too.
         """
         body: dict[str, Any] = {
             "channel": channel,
@@ -188,6 +196,8 @@ class SlackApi:
             body["blocks"] = blocks
         if thread_ts:
             body["thread_ts"] = thread_ts
+            if reply_broadcast:
+                body["reply_broadcast"] = True
         for attempt in (1, 2):
             self.pace(channel)
             try:
@@ -352,10 +362,18 @@ class SlackApi:
     def acknowledged(
         self, channel: str, ts: str, *, bot_user: str | None = None
     ) -> Acknowledgement | None:
-        """Who put ✅ on the message or took charge in its thread, if anyone did.
+        """Who put ✅ on the message or took charge in its thread, if anyone did,
+        with their name as Slack shows it when Slack tells it (``users.info``:
+        :class:`~watchtower.notify.slack_names.UserNames`; else ``name`` is "").
 
         What a reply must say to count is in :mod:`~watchtower.notify.slack_ack`.
         """
+        ack = self._ack(channel, ts, bot_user)
+        if ack is None or not ack.user:
+            return ack
+        return replace(ack, name=self.names.name(ack.user))
+
+    def _ack(self, channel: str, ts: str, bot_user: str | None) -> Acknowledgement | None:
         data = self.call("reactions.get", channel=channel, timestamp=ts, full=True)
         for reaction in (data.get("message") or {}).get("reactions") or []:
             name = str(reaction.get("name") or "")

@@ -19,6 +19,7 @@ SCOPES = {
     "conversations.history": {"channels:history", "groups:history"},
     "conversations.replies": {"channels:history", "groups:history"},
     "reactions.get": {"reactions:read"},
+    "users.info": {"users:read"},  # who took an alert, named in its e-mail
     "files_upload_v2": {"files:write"},
     "auth.test": set(),  # any token may ask who it is (the bot's name, for hints)
     "chat.getPermalink": set(),  # no scope: the escalation's link to its Slack alert
