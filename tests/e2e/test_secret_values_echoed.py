@@ -9,20 +9,15 @@ log, in ``status`` nor in the database (read back with plain SQL).
 
 from __future__ import annotations
 
-import socketserver
-import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
-from aiosmtpd.controller import Controller
-from aiosmtpd.smtp import AuthResult, LoginPassword
 
 from tests.e2e.scenario import ACME_FR
 from tests.e2e.secret_urls import stored
+from tests.servers.echoing import EchoingImap, EchoingSmtp
 from tests.servers.http import FeedServer, Resource
-from tests.servers.smtp import free_port
 from watchtower.cli import main
 from watchtower.config import load_config
 from watchtower.redact import redact_text
@@ -41,75 +36,24 @@ def _forget() -> Iterator[None]:
     forget_all()
 
 
-class PlainEchoingSmtp:
-    """Refuses every login quoting the password itself, in words."""
-
-    def __init__(self) -> None:
-        self.port = free_port()
-        self.tried: list[str] = []
-        self.controller = Controller(
-            object(),
-            hostname="127.0.0.1",
-            port=self.port,
-            authenticator=self._refuse,
-            auth_required=True,
-            auth_require_tls=False,
-        )
-
-    def _refuse(
-        self, server: Any, session: Any, envelope: Any, mechanism: str, data: Any
-    ) -> AuthResult:
-        assert isinstance(data, LoginPassword)
-        self.tried.append(data.password.decode())
-        said = (
-            f"535 5.7.8 authentication failed for user {data.login.decode()}, "
-            f"password {data.password.decode()}"
-        )
-        return AuthResult(success=False, handled=False, message=said)
-
-
-class _PlainImapHandler(socketserver.StreamRequestHandler):
-    def handle(self) -> None:
-        self.wfile.write(b"* OK [CAPABILITY IMAP4rev1 AUTH=PLAIN] ready\r\n")
-        for raw in self.rfile:
-            tag, _, rest = raw.decode("utf-8", "replace").rstrip("\r\n").partition(" ")
-            command = rest.split(" ", 1)[0].upper()
-            if command == "CAPABILITY":
-                self.wfile.write(f"* CAPABILITY IMAP4rev1\r\n{tag} OK done\r\n".encode())
-            elif command == "LOGIN":
-                password = rest.rsplit(" ", 1)[-1].strip('"')
-                said = f"{tag} NO [AUTHENTICATIONFAILED] wrong password {password} for veille\r\n"
-                self.wfile.write(said.encode())
-            elif command == "LOGOUT":
-                self.wfile.write(f"* BYE\r\n{tag} OK LOGOUT completed\r\n".encode())
-                return
-            else:
-                self.wfile.write(f"{tag} BAD unknown command\r\n".encode())
-
-
 @pytest.fixture
-def smtp_echo() -> Iterator[PlainEchoingSmtp]:
-    server = PlainEchoingSmtp()
-    server.controller.start()
+def smtp_echo() -> Iterator[EchoingSmtp]:
+    server = EchoingSmtp(in_words=True).start()
     yield server
-    server.controller.stop()
+    server.stop()
 
 
 @pytest.fixture
 def imap_echo() -> Iterator[int]:
-    server = socketserver.ThreadingTCPServer(("127.0.0.1", 0), _PlainImapHandler)
-    server.daemon_threads = True
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield int(server.server_address[1])
-    server.shutdown()
-    server.server_close()
+    server = EchoingImap(in_words=True).start()
+    yield server.port
+    server.stop()
 
 
 def test_a_password_quoted_in_plain_words_is_hidden_everywhere(
     database_url: str,
     feeds: FeedServer,
-    smtp_echo: PlainEchoingSmtp,
+    smtp_echo: EchoingSmtp,
     imap_echo: int,
     write_config: Callable[[str], Path],
     monkeypatch: pytest.MonkeyPatch,
@@ -162,7 +106,7 @@ notify = ["email:dircom@example.fr"]
     )
     main(["run", "--once", "--config", str(path)])
     # smtplib tries PLAIN, then LOGIN: the real password each time.
-    assert set(smtp_echo.tried) == {SMTP_PASSWORD}, "the server did quote the real password"
+    assert set(smtp_echo.passwords) == {SMTP_PASSWORD}, "the server did quote the real password"
     main(["status", "--config", str(path)])
     shown = capfd.readouterr()
     for secret in (SMTP_PASSWORD, IMAP_PASSWORD):
