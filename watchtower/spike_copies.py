@@ -28,7 +28,9 @@ def email_replies(session: Session, dedup_key: str) -> dict[str, dict[str, Any]]
     A ``reply_to`` names the e-mail answered: its Message-ID once sent, else its
     outbox row, from which the notifier derives the same id
     (:meth:`watchtower.notify.email.EmailNotifier.message_id`: a copy still
-    waiting for the SMTP server is answered in its thread all the same).
+    waiting for the SMTP server is answered in its thread all the same). And
+    the ``target`` that e-mail went to: a reload may move the answer to another
+    address, whose reader never got the alert (it then goes on its own).
     """
     rows = session.execute(
         select(OutboxRow.id, OutboxRow.target, OutboxRow.created_at, OutboxRow.provider_message_id)
@@ -47,6 +49,7 @@ def email_replies(session: Session, dedup_key: str) -> dict[str, dict[str, Any]]
                 "message_id": str(message_id or ""),
                 "outbox_id": int(outbox_id),
                 "created_at": created_at.timestamp(),
+                "target": str(target),
             },
         )
     return replies

@@ -184,10 +184,11 @@ class EmailNotifier(Notifier):
         calm-down answer their spike alert's), or "".
 
         The alert's e-mail as sent (its stored Message-ID), else as it will be:
-        its row's :meth:`message_id`, the one it gets whenever it goes.
+        its row's :meth:`message_id`, the one it gets whenever it goes. Only
+        to the reader that e-mail went to (:func:`answers_here`).
         """
         reply_to = (n.extra.get("spike") or {}).get("reply_to")
-        if not isinstance(reply_to, dict):
+        if not isinstance(reply_to, dict) or not answers_here(n):
             return ""
         sent = header_value(str(reply_to.get("message_id") or ""))
         if sent.startswith("<") and sent.endswith(">"):
@@ -204,7 +205,7 @@ class EmailNotifier(Notifier):
         return dataclasses.replace(message, extra=extra)
 
     def _render(self, notification: Notification, address: str) -> Message:
-        n, lang = notification, self.language
+        n, lang = _own_message(notification), self.language
         kind = kind_of(n)
         if kind == "ops":
             return self._notice(n, address)
@@ -387,6 +388,33 @@ class EmailNotifier(Notifier):
                 self.host, self.port, found, timeout=self.timeout, context=self.ssl_context
             )
         return SmtpClient(self.host, self.port, found, timeout=self.timeout)
+
+
+def answers_here(n: Notification) -> bool:
+    """Whether the e-mail ``n``'s ``spike.reply_to`` names went to ``n``'s target.
+
+    A reload can move a waiting calm-down to another address
+    (:mod:`watchtower.pipeline.readdress`) with its payload as it was: its new
+    reader never got that alert, so it is no reply there (as a Slack thread in
+    another channel, :class:`~watchtower.notify.slack.SlackNotifier`). A "taken
+    by" notice stays where it was queued, but is held to the same rule. A
+    ``reply_to`` queued before 0.9.0 does not say its target: answered as then.
+    """
+    reply_to = (n.extra.get("spike") or {}).get("reply_to")
+    if not isinstance(reply_to, dict):
+        return False
+    return reply_to.get("target") in (None, n.target)
+
+
+def _own_message(n: Notification) -> Notification:
+    """``n``, without its ``spike.reply_to`` when that names another reader's e-mail
+    (:func:`answers_here`): sent as a message of its own, with its own subject
+    (no "Re: " to a mail this reader never received)."""
+    spike = n.extra.get("spike")
+    if not isinstance(spike, dict) or "reply_to" not in spike or answers_here(n):
+        return n
+    alone = {key: value for key, value in spike.items() if key != "reply_to"}
+    return dataclasses.replace(n, extra=dict(n.extra, spike=alone))
 
 
 def ascii_address(address: str) -> str:

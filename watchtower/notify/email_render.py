@@ -234,12 +234,21 @@ def taken_email(n: Notification, language: str, timezone: str) -> tuple[str, str
     """``(subject, text, html)`` of the e-mail telling a spike alert's e-mail readers
     that someone took it in Slack: who and when (in ``timezone``), then which alert.
 
-    Its subject is the alert's with "Re: " (:func:`reply_subject`).
+    Its subject is the alert's with "Re: " (:func:`reply_subject`); without a
+    ``reply_to`` (its reader never got the alert's e-mail: a reload moved the
+    notice to another address), the alert's name and who took it, since it is
+    read on its own ("[veille] Pic de mentions : Acmé — ✅ Pris en charge par …").
     """
     spike: dict[str, Any] = n.extra.get("spike") or {}
     taken = _taken_text(spike, language, timezone)
     heading = spike_heading(dict(spike, calm=False), language)
     subject = reply_subject(spike, language)
+    if not spike.get("reply_to"):
+        # No 🚨: the news is that it is handled.
+        name = t(language, "spike_title").format(name=one_line(str(spike.get("name", ""))))
+        tag = "[veille]" if language == "fr" else "[watchtower]"
+        said = f" — {taken.rstrip('.')}" if taken else ""
+        subject = truncate(f"{tag} {name}{said}", 140)  # email.SUBJECT_MAX (it imports this)
     lines = [line for line in (taken, heading) if line]
     return subject, "\n".join(lines), "".join(f"<p>{html.escape(line)}</p>" for line in lines)
 
