@@ -144,15 +144,10 @@ FR_ACCEPTED: dict[str, tuple[str, str]] = {
     "Des traces de pesticides dans les compotes Acmé, révèle une enquête": ("critical", "none"),
     "Un enfant blessé par un jouet Acmé, la mère alerte les réseaux": ("critical", "none"),
     "Manifestation devant le siège d'Acmé contre les expulsions": ("critical", "none"),
-    # "plantée" and "assignée" also mean planted and assigned.
+    # "plantée" also means planted.
     "L'appli Acmé plantée depuis ce matin, des milliers de clients bloqués": ("critical", "none"),
-    "Acmé assignée par l'association CLCV pour frais illégaux": ("critical", "none"),
     "Box Acmé coupée depuis 5 jours chez moi, le technicien ne vient pas": ("service", "none"),
     "Mon chat a plus de patience que la hotline Acmé 😂": ("service", "none"),  # irony
-    "Livraison Acmé en retard de deux semaines, personne ne sait où est mon colis": (
-        "service",
-        "none",
-    ),
     "Service client Acmé : 3 interlocuteurs, 3 réponses différentes, fatigué": ("service", "none"),
     # False alarms. A prevention article, a job offer or an anti-fraud team uses
     # the words of the crime; excluding "comment reconnaître" or "lutte contre"
@@ -179,8 +174,6 @@ FR_ACCEPTED: dict[str, tuple[str, str]] = {
         "critical",
         "none",
     ),
-    # A worker's death is "salarié" near "mort"; so is a veteran's, long ago.
-    "Acmé rend hommage à un ancien salarié mort au combat en 1944": ("none", "critical"),
     "Acmé est-elle une arnaque ? Mon avis après 2 ans : pas du tout !": ("none", "critical"),
     # Titles, and crises of others that name the brand.
     "L'Arnaque, le film culte avec Paul Newman, ce soir sur Acmé TV": ("none", "critical"),
@@ -212,7 +205,18 @@ def test_the_french_set_is_large_and_balanced(fr: tuple[list[Row], dict[str, str
 def test_crisis_fr_precision_and_recall(fr: tuple[list[Row], dict[str, str]]) -> None:
     rows, got = fr
     scores = report("crisis-fr", rows, got)
-    # Measured on 448 texts (48 holdout): critical 0.935 / 0.957, service 1.0 / 0.934.
+    # Measured on 461 texts (48 holdout): critical 0.941 / 0.963, service 1.0 / 0.951.
+    # The 13 texts added for the known errors of the recall and accident
+    # clauses (figurative "écrasés par les cadences / le travail / les impôts /
+    # la concurrence", not "un livreur écrasé par un camion"; "rappelle à ses
+    # clients de rapporter les chargeurs défectueux", not "rappelle à ses
+    # clients que le magasin ferme"; "rappelle 347 trottinettes vendues en 3
+    # ans", not "rappelle 3 fois les clients"): the pack before that review
+    # scored critical 0.915 / 0.944, service 1.0 / 0.934 on the 461 (8 of the 13
+    # wrong); the pack after it scores 0.940 / 0.962, 1.0 / 0.951 on the 448
+    # before them, where it also fixes 3 accepted mistakes ("assignée par
+    # l'association", "livraison en retard", a veteran "mort au combat").
+    # Before that, measured on 448 texts (48 holdout): critical 0.935 / 0.957, service 1.0 / 0.934.
     # The 4 texts added with #number in the query language ("rappelle 347
     # trottinettes", "1 250 bouilloires"; not "rappelle 27 ans d'innovation" nor
     # "ne rappelle jamais, 12 messages"): the pack listing round hundreds
@@ -272,9 +276,9 @@ def test_crisis_fr_precision_and_recall(fr: tuple[list[Row], dict[str, str]]) ->
     # The 48 holdout texts, measured blind: critical 0.750 / 0.545 and service
     # 1.0 / 0.500 (the old pack: 0.500 / 0.273 and 0 / 0). Expect such figures,
     # not the tuned ones, on mentions nobody has read yet.
-    assert scores["critical"].recall >= 0.955
-    assert scores["critical"].precision >= 0.93
-    assert scores["service"].recall >= 0.93
+    assert scores["critical"].recall >= 0.96
+    assert scores["critical"].precision >= 0.94
+    assert scores["service"].recall >= 0.95
     assert scores["service"].precision >= 0.98
 
 
@@ -314,7 +318,15 @@ def test_crisis_en_precision_and_recall(en: tuple[list[Row], dict[str, str]]) ->
     rows, got = en
     assert len(rows) >= 60 and sum(r.holdout for r in rows) >= 20
     scores = report("crisis-en", rows, got)
-    # Measured on 153 texts (20 holdout): critical 0.961 / 0.987, service 1.0 / 1.0.
+    # Measured on 160 texts (20 holdout): critical 0.962 / 0.987, service 1.0 / 1.0.
+    # The 7 texts added with the French review of the accident and recall
+    # clauses ("so good it's disgusting" and "disgustingly good" are praise,
+    # "disgusting service" a complaint; "couriers crushed by workload", not
+    # "worker crushed by forklift"; "recalls 347 scooters sold over 3 years"):
+    # the pack before that review scored critical 0.950 / 0.987, service 0.957
+    # / 1.0 on the 160 (2 of the 7 wrong); the pack after it scores as before on
+    # the 153 before them.
+    # Before that, measured on 153 texts (20 holdout): critical 0.961 / 0.987, service 1.0 / 1.0.
     # The 3 texts added with #number ("recalls 347 scooters", "1,250 kettles";
     # not "recalls 27 years at the helm"): the pack listing round hundreds
     # scored critical 0.961 / 0.973 on the 153 (it missed "347"); the pack with

@@ -299,6 +299,18 @@ def test_crisis_en_refunds_lawyers_recalls(text: str, fires: bool) -> None:
         ("crisis-fr", "Critique : le polar où un livreur Acmé meurt dès la première scène", False),
         ("crisis-fr", "Acmé et la mort du minitel : ses anciens techniciens se souviennent", False),
         ("crisis-fr", "Décès du fondateur d'Acmé, Jean Martin, à 95 ans", False),
+        ("crisis-fr", "Un livreur Acmé écrasé par un camion", True),
+        ("crisis-fr", "Accident du travail chez Acmé : un ouvrier écrasé par une presse", True),
+        ("crisis-fr", "Accident de travail chez Acmé : un ouvrier écrasé par une presse", True),
+        ("crisis-fr", "Les préparateurs Acmé écrasés de travail avant Noël", False),
+        ("crisis-fr", "Les livreurs d'Acmé écrasés par les cadences", False),
+        ("crisis-fr", "Les salariés d'Acmé écrasés par le travail", False),
+        ("crisis-fr", "Les employés d'Acmé écrasés par la charge de travail", False),
+        ("crisis-fr", "Les chauffeurs Acmé écrasés par les impôts", False),
+        ("crisis-fr", "Les livreurs Acmé écrasés par la concurrence", False),
+        ("crisis-fr", "Acmé rend hommage à un ancien salarié mort au combat en 1944", False),
+        ("crisis-en", "Acmé worker crushed by forklift at depot", True),
+        ("crisis-en", "Acmé couriers crushed by workload", False),
         ("crisis-en", "Acmé courier killed by lorry on delivery round", True),
         ("crisis-en", "Acmé courier seriously injured in depot accident", True),
         (
@@ -318,6 +330,13 @@ def test_crisis_en_refunds_lawyers_recalls(text: str, fires: bool) -> None:
         ("crisis-fr", "Acmé rappelle 3 fois par semaine les clients en retard de paiement", False),
         ("crisis-fr", "Acmé rappelle les 500 premiers inscrits pour confirmer leur place", False),
         ("crisis-fr", "Acmé rappelle 100 ans d'histoire dans une exposition", False),
+        # Years or times right after the verb, not a number later in the text.
+        ("crisis-fr", "Acmé rappelle 347 trottinettes vendues en 3 ans", True),
+        ("crisis-fr", "Acmé rappelle 3 fois les clients qui n'ont pas payé", False),
+        # The defect told as an instruction to the customers, far from the verb.
+        ("crisis-fr", "Acmé rappelle à ses clients de rapporter les chargeurs défectueux", True),
+        ("crisis-fr", "Acmé rappelle à ses clients que le magasin ferme", False),
+        ("crisis-fr", "Acmé rappelle à ses clients comment retourner un article défectueux", False),
         ("crisis-fr", "Acmé vous rappelle comment retourner un article défectueux", False),
         ("crisis-fr", "Le fondateur d'Acmé se rappelle son premier prototype défectueux", False),
         ("crisis-en", "Acmé recalls 300 scooters", True),
@@ -326,6 +345,7 @@ def test_crisis_en_refunds_lawyers_recalls(text: str, fires: bool) -> None:
         ("crisis-en", "Acmé CEO recalls 27 years at the helm", False),
         ("crisis-en", "Acmé CEO recalls the 500 days it took to build the app", False),
         ("crisis-en", "Acmé recalls 100 years of history in a new exhibition", False),
+        ("crisis-en", "Acmé recalls 347 scooters sold over 3 years", True),
     ],
 )
 def test_a_small_recall_and_a_workers_accident(pack: str, text: str, pages: bool) -> None:
@@ -342,10 +362,24 @@ def test_a_small_recall_and_a_workers_accident(pack: str, text: str, pages: bool
         "Acmé never refunded me.",
         "Acmé customer service is unreachable, 2 hours on hold.",
         "Acmé charged me a £25 fee without warning, disgraceful.",
+        "Disgusting service at Acmé today.",
+        "The food at Acmé was disgusting.",
     ],
 )
 def test_crisis_en_service_warns_on_one_customers_complaint(text: str) -> None:
     assert pack_rules_fired("crisis-en", text) == {"crisis-en-service"}
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Acmé's new flavour is so good it's disgusting",
+        "It's disgusting how good the new Acmé burger is",
+        "Disgustingly good burgers at Acmé",
+    ],
+)
+def test_crisis_en_service_does_not_warn_on_praise(text: str) -> None:
+    assert pack_rules_fired("crisis-en", text) == set()
 
 
 def test_service_rules_warn_on_complaints_and_low_ratings() -> None:
