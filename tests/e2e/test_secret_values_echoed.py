@@ -14,10 +14,10 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.scenario import ACME_FR
+from tests.e2e.echoing_setup import echoing_config
 from tests.e2e.secret_urls import stored
 from tests.servers.echoing import EchoingImap, EchoingSmtp
-from tests.servers.http import FeedServer, Resource
+from tests.servers.http import FeedServer
 from watchtower.cli import main
 from watchtower.config import load_config
 from watchtower.redact import redact_text
@@ -59,50 +59,15 @@ def test_a_password_quoted_in_plain_words_is_hidden_everywhere(
     monkeypatch: pytest.MonkeyPatch,
     capfd: pytest.CaptureFixture[str],
 ) -> None:
-    feeds.resources["/forum.rss"] = Resource(ACME_FR, "application/rss+xml")
-    monkeypatch.setenv("SMTP_USERNAME", "veille")
-    monkeypatch.setenv("SMTP_PASSWORD", SMTP_PASSWORD)
-    monkeypatch.setenv("WT_TEST_PLAIN_IMAP_PASSWORD", IMAP_PASSWORD)
-    path = write_config(
-        f"""
-[watchtower]
-backlog = "all"
-database_url = "{database_url}"
-ops_notify = ["console:#ops"]
-
-[email]
-smtp_host = "127.0.0.1"
-smtp_port = {smtp_echo.port}
-starttls = false
-from = "veille@example.fr"
-
-[[brands]]
-name = "Acmé"
-terms = ["Acmé"]
-
-[[sources]]
-name = "forum-conso"
-kind = "rss"
-url = "{feeds.url("/forum.rss")}"
-allow_private = true
-
-[[sources]]
-name = "boite"
-kind = "imap"
-host = "127.0.0.1"
-port = {imap_echo}
-tls = "none"
-username = "veille"
-password_env = "WT_TEST_PLAIN_IMAP_PASSWORD"
-allow_private = true
-
-[[rules]]
-name = "crise"
-brands = ["Acmé"]
-query = "arnaque OR escroquerie"
-severity = "critical"
-notify = ["email:dircom@example.fr"]
-"""
+    path = echoing_config(
+        database_url=database_url,
+        feeds=feeds,
+        smtp_port=smtp_echo.port,
+        imap_port=imap_echo,
+        smtp_password=SMTP_PASSWORD,
+        imap_password=IMAP_PASSWORD,
+        write_config=write_config,
+        monkeypatch=monkeypatch,
     )
     main(["run", "--once", "--config", str(path)])
     # smtplib tries PLAIN, then LOGIN: the real password each time.

@@ -16,13 +16,12 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-import sqlalchemy
 
-from tests.e2e.scenario import ACME_FR
+from tests.e2e.echoing_setup import echoing_config
+from tests.e2e.secret_urls import stored
 from tests.servers.echoing import EchoingImap, EchoingSmtp
-from tests.servers.http import FeedServer, Resource
+from tests.servers.http import FeedServer
 from watchtower.cli import main
-from watchtower.storage.engines import make_engine
 
 pytestmark = pytest.mark.filterwarnings("ignore:Requiring AUTH while not requiring TLS")
 
@@ -44,15 +43,6 @@ def echoing_imap() -> Iterator[EchoingImap]:
     server.stop()
 
 
-def _rows(database_url: str, query: str) -> list[str]:
-    engine = make_engine(database_url)
-    try:
-        with engine.connect() as conn:
-            return [str(v) for v in conn.execute(sqlalchemy.text(query)).scalars()]
-    finally:
-        engine.dispose()
-
-
 def test_errors_quoting_a_login_are_stored_without_the_password(
     database_url: str,
     feeds: FeedServer,
@@ -62,60 +52,25 @@ def test_errors_quoting_a_login_are_stored_without_the_password(
     monkeypatch: pytest.MonkeyPatch,
     capfd: pytest.CaptureFixture[str],
 ) -> None:
-    feeds.resources["/forum.rss"] = Resource(ACME_FR, "application/rss+xml")
-    monkeypatch.setenv("SMTP_USERNAME", "veille")
-    monkeypatch.setenv("SMTP_PASSWORD", SMTP_PASSWORD)
-    monkeypatch.setenv("WT_TEST_IMAP_PASSWORD", IMAP_PASSWORD)
-    path = write_config(
-        f"""
-[watchtower]
-backlog = "all"
-database_url = "{database_url}"
-ops_notify = ["console:#ops"]
-
-[email]
-smtp_host = "127.0.0.1"
-smtp_port = {echoing_smtp.port}
-starttls = false
-from = "veille@example.fr"
-
-[[brands]]
-name = "Acmé"
-terms = ["Acmé"]
-
-[[sources]]
-name = "forum-conso"
-kind = "rss"
-url = "{feeds.url("/forum.rss")}"
-allow_private = true
-
-[[sources]]
-name = "boite"
-kind = "imap"
-host = "127.0.0.1"
-port = {echoing_imap.port}
-tls = "none"
-username = "veille"
-password_env = "WT_TEST_IMAP_PASSWORD"
-allow_private = true
-
-[[rules]]
-name = "crise"
-brands = ["Acmé"]
-query = "arnaque OR escroquerie"
-severity = "critical"
-notify = ["email:dircom@example.fr"]
-"""
+    path = echoing_config(
+        database_url=database_url,
+        feeds=feeds,
+        smtp_port=echoing_smtp.port,
+        imap_port=echoing_imap.port,
+        smtp_password=SMTP_PASSWORD,
+        imap_password=IMAP_PASSWORD,
+        write_config=write_config,
+        monkeypatch=monkeypatch,
     )
     main(["run", "--once", "--config", str(path)])
     assert echoing_smtp.logins, "the e-mail was tried"
     plain = base64.b64encode(f"\0veille\0{SMTP_PASSWORD}".encode()).decode()
 
-    [source_error] = _rows(database_url, "SELECT last_error FROM sources WHERE name = 'boite'")
+    [source_error] = stored(database_url, "SELECT last_error FROM sources WHERE name = 'boite'")
     assert IMAP_PASSWORD not in source_error
     assert "refused the login" in source_error and "LOGIN" in source_error
 
-    mail_errors = _rows(
+    mail_errors = stored(
         database_url,
         "SELECT last_error FROM outbox WHERE target = 'email:dircom@example.fr'"
         " AND last_error IS NOT NULL",
