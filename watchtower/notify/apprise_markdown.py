@@ -9,7 +9,8 @@ no host: its handle is defused), Discord's ``<@&role>`` and
 ``<@user>``, Teams' ``<at>…</at>``, Google Chat's ``<users/all>``), so a feed
 cannot ping a whole team, nor label a link of its own (Google Chat's
 ``<url|label>``); an address is left as it is (``contact@all.fr``; not
-``x@here.fr``: Discord reads ``@here`` in it).
+``x@here.fr``: Discord reads ``@here`` in it). Their NFKC look-alikes are
+defused too (``＠everyone``, ``﹫all``, ``@ｈｅｒｅ``).
 
 Services that only take Markdown (Teams through ``workflows://``, Google Chat),
 and those whose URL asks for it (``format=markdown``: Discord, Telegram…),
@@ -28,6 +29,7 @@ of them turns into a link.
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Callable
 from typing import Any
 
@@ -45,19 +47,27 @@ __all__ = ["LINK_LABEL_CHARS"]
 # The first three anywhere, as always (Discord reads "x@here" too); the others
 # not after a letter or digit, where "@" is an address's ("contact@all.fr").
 # Defused even inside a link: a whole team's ping outweighs a link's path.
-_MASS_MENTION = re.compile(
-    r"@(?=(?:everyone|here|channel)\b)"
-    r"|(?<![^\W_])@(?=_?\**(?:everyone|here|channel|all|room|online|stream|topic)\b)",
-    re.IGNORECASE,
-)
+# Their look-alikes too, as in Slack's text (notify/slack_mrkdwn.py): "＠" (U+FF20)
+# and "﹫" (U+FE6B) fold to "@" under NFKC, "ｈｅｒｅ" to "here"; no service says
+# it folds them, none says it does not, and a zero-width space costs nothing
+# visible. A look-alike at sign is never an address's: defused after a letter too.
+_AT_SIGNS = "@\uff20\ufe6b"
+_MASS_ANYWHERE = frozenset({"everyone", "here", "channel"})
+_MASS_WORDS = _MASS_ANYWHERE | {"all", "room", "online", "stream", "topic"}
+_AT_WORD = re.compile(rf"[{_AT_SIGNS}](_?\**)(\w+)")
+_WORD_BEFORE = re.compile(r"[^\W_]")
 # A person or a user group named in plain text: "@jean", "@direction"
 # (Mattermost, Rocket.Chat, Telegram, Matrix), Zulip's "@**Jean**" and "@*groupe*",
 # Nextcloud Talk's '@"Jean Dupont"'. Outside links only: "youtube.com/@Acme"
-# must still open; after a letter or digit it is an address ("jean@acme.fr").
-_HANDLE_MENTION = re.compile(r'(?<![^\W_])@(?=[\w*"])')
+# must still open; after a letter or digit it is an address ("jean@acme.fr"):
+# these services read a handle only after a space or a mark (Mattermost's
+# ``\B@``), unlike Slack, so "x@direction" stays. "＠jean" is defused anywhere.
+_HANDLE_MENTION = re.compile(r'(?<![^\W_])@(?=[\w*"])|[\uff20\ufe6b](?=[\w*"])')
 # Nor in an address's host part: "https://@direction" links nowhere, and
 # "https://x@direction" names a group where a host should be.
-_HOST_MENTION = re.compile(r'(https?://[^\s/?#@]*)@(?=[\w*"])', re.IGNORECASE)
+_HOST_MENTION = re.compile(
+    rf'(https?://[^\s/?#{_AT_SIGNS}]*)([{_AT_SIGNS}])(?=[\w*"])', re.IGNORECASE
+)
 # Pings that name their target: Discord's <@123>, <@!123>, <@&role>; Teams'
 # <at>…</at> (Apprise's workflows plugin turns it into a mention entity);
 # Google Chat's <users/all> and <users/123>; Slack's every <!…> command
@@ -111,10 +121,25 @@ def _defuse(text: str) -> str:
     ``@**all**`` → ``@\u200b**all**``, ``<@&42>`` → ``<\u200b@&42>``,
     ``<https://…|label>`` → ``<\u200bhttps://…|label>``: still readable, pings
     nobody, links nowhere."""
-    text = _MASS_MENTION.sub("@\u200b", printable(text, keep="\n"))
-    text = _outside_links(text, lambda part: _HANDLE_MENTION.sub("@\u200b", part))
-    text = _HOST_MENTION.sub("\\1@\u200b", text)
+    text = _AT_WORD.sub(_defuse_mass, printable(text, keep="\n"))
+    text = _outside_links(text, lambda part: _HANDLE_MENTION.sub("\\g<0>\u200b", part))
+    text = _HOST_MENTION.sub("\\1\\2\u200b", text)
     return _ANGLE_LINK.sub("<\u200b", _TAG_MENTION.sub("<\u200b", text))
+
+
+def _defuse_mass(found: re.Match[str]) -> str:
+    """An at sign, a mark or two and a word; a zero-width space after the at sign
+    when the word (NFKC-folded, any case) pings a whole team and may here: the
+    first three anywhere, the others not after a letter or digit (an address)."""
+    at, lead, word = found.group()[0], found[1], found[2]
+    folded = unicodedata.normalize("NFKC", word).casefold()
+    start = found.start()
+    after_word = start > 0 and _WORD_BEFORE.match(found.string[start - 1]) is not None
+    if folded in _MASS_ANYWHERE and not lead:
+        pings = True
+    else:
+        pings = folded in _MASS_WORDS and (at != "@" or not after_word)
+    return f"{at}\u200b{lead}{word}" if pings else found.group()
 
 
 def _outside_links(text: str, change: Callable[[str], str]) -> str:

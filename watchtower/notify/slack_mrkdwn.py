@@ -11,6 +11,7 @@ builds the blocks with these.
 from __future__ import annotations
 
 import re
+import unicodedata
 from urllib.parse import quote
 
 from watchtower.notify._text import clip, http_url, whole_room
@@ -44,11 +45,37 @@ _FORMATTING = re.compile(r"[*~`]|(?<![A-Za-z0-9])_|_(?![A-Za-z0-9])")
 # In a link's URL: what would end it (<, >, |), whitespace, controls, bidi controls.
 _URL_UNSAFE = re.compile(r"[\x00-\x20\x7f-\x9f<>|\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 # Slack parses "some mentions" in mrkdwn on its own (text objects' ``verbatim``
-# is false): a title's plain "@channel" must not be one of them.
-_MASS_MENTION = re.compile(r"@(?=(?:channel|here|everyone)\b)", re.IGNORECASE)
-# Nor a handle: "@marketing-team" (a user group's), "@jdupont". Not an address's
-# "@" ("contact@acme.fr": a letter or digit before it), as notify/apprise.py.
-_HANDLE = re.compile(r"(?<![^\W_])@(?=\w)")
+# is false: "certain mentions will be automatically parsed", its text object
+# reference, without saying which): a title's plain "@channel" must not be one.
+#
+# Look-alikes. "＠" (U+FF20, full width) and "﹫" (U+FE6B, small) are the only
+# characters NFKC folds to "@"; "ｈｅｒｅ" (full width), "𝐡𝐞𝐫𝐞" (mathematical
+# bold) fold to "here". Neither Slack's docs nor any report we found (docs,
+# issues, pages searched) says whether Slack folds them into a mention; a
+# zero-width space after the at sign costs nothing visible, so every NFKC form
+# of "@" and of the three words is defused as the ASCII one. Other confusables
+# (Cyrillic "һere") are other words to any parser, not folded by NFKC: left.
+_AT_SIGNS = "@\uff20\ufe6b"
+_MASS_WORDS = frozenset({"here", "channel", "everyone"})
+# An at sign and the word after it; anywhere (Slack reads "x@here" too).
+_AT_WORD = re.compile(rf"[{_AT_SIGNS}](\w+)")
+# Nor a handle: "@marketing-team" (a user group's), "@jdupont". What we found:
+# posted through the API, a plain "@group" does not notify the group (only
+# ``<!subteam^ID>`` does, or the legacy ``link_names=1``, which we never send:
+# mrb0nj/Slack.Webhooks#41, CircleCI-Public/slack-orb#116,
+# Ilshidur/action-slack#246, wee-slack/wee-slack#367); but the automatic
+# parsing ``verbatim: false`` asks for is undocumented, so handles are defused
+# anyway. An address's "@" stays ("contact@acme.fr": a letter or digit before
+# it and a dotted domain after it; Slack makes it a mailto: link, which a
+# zero-width space would cut). A letter before it is no longer enough: in
+# "contact@acme" or "x@marketing-team" nothing after the "@" is a domain, so
+# nothing is an address and the handle is defused. A look-alike at sign is
+# never an address's: always defused.
+_HANDLE = re.compile(
+    r"[\uff20\ufe6b](?=\w)"  # "＠marketing-team", "x﹫group"
+    r"|(?<![^\W_])@(?=\w)"  # "@marketing-team", "(@group"
+    r"|@(?=\w)(?![\w-]+(?:\.[\w-]+)+)"  # "x@group", not "x@acme.fr"
+)
 # An address in the text keeps its "@" in its path ("https://medium.com/@acme/…"):
 # Slack links it whole, and a zero-width space would cut the link there. Not in
 # its host part: "https://@marketing-team" links nowhere (no host) and
@@ -60,7 +87,7 @@ _URL = re.compile(
     r"(?:[/?#](?:(?!&[lg]t;)[^\s|<>\"'])*)?",
     re.IGNORECASE,
 )
-_AT = re.compile(r"@(?=\w)")
+_AT = re.compile(rf"[{_AT_SIGNS}](?=\w)")
 # The start of an entity cut short ("&am"): what remains of "&amp;" at a cut.
 _CUT_ENTITY = re.compile(r"&[a-z]*$")
 
@@ -85,11 +112,22 @@ def escape_text(text: str) -> str:
     "gpj.exe" would show "exe.jpg". A mention written out, a mass one ("@here")
     or a handle ("@marketing-team", a user group's: Slack may ping it whatever
     ``verbatim`` says), gets a zero-width space after its "@": still readable,
-    pings nobody. The written forms (``<!here>``, ``<!subteam^S1>``, ``<@U1>``,
+    pings nobody; so does a full-width or other NFKC form of them ("＠here",
+    "@ｈｅｒｅ"). An "@" after a letter or digit is an address's, left as it
+    is, only when a dotted domain follows ("contact@acme.fr", not
+    "x@marketing-team"). The written forms (``<!here>``, ``<!subteam^S1>``, ``<@U1>``,
     ``<#C1>``) are text once their ``<`` and ``>`` are escaped.
     """
     text = _FORMATTING.sub("\u200b\\g<0>\u200b", escape_mrkdwn(printable(text)))
-    return _defuse_handles(_MASS_MENTION.sub("@\u200b", text))
+    return _defuse_handles(_AT_WORD.sub(_defuse_mass, text))
+
+
+def _defuse_mass(found: re.Match[str]) -> str:
+    """An at sign and its word; a zero-width space between them when the word is
+    (NFKC-folded, any case) "here", "channel" or "everyone"."""
+    word = unicodedata.normalize("NFKC", found[1]).casefold()
+    at = found.group()[0]
+    return f"{at}\u200b{found[1]}" if word in _MASS_WORDS else found.group()
 
 
 def _defuse_handles(text: str) -> str:
@@ -98,11 +136,11 @@ def _defuse_handles(text: str) -> str:
     parts, last = [], 0
     for found in _URL.finditer(text):
         start, end = found.span("authority")
-        authority = _AT.sub("@\u200b", text[start:end])
+        authority = _AT.sub("\\g<0>\u200b", text[start:end])
         url = text[found.start() : start] + authority + text[end : found.end()]
-        parts += [_HANDLE.sub("@\u200b", text[last : found.start()]), url]
+        parts += [_HANDLE.sub("\\g<0>\u200b", text[last : found.start()]), url]
         last = found.end()
-    return "".join([*parts, _HANDLE.sub("@\u200b", text[last:])])
+    return "".join([*parts, _HANDLE.sub("\\g<0>\u200b", text[last:])])
 
 
 def shown_url(url: str, limit: int | None = None) -> str:
