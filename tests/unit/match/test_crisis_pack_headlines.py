@@ -357,3 +357,56 @@ def test_a_leak_told_with_the_verb(pack: str, text: str, pages: bool) -> None:
 )
 def test_a_recall_with_a_quantity_and_a_workers_death(pack: str, text: str, pages: bool) -> None:
     assert (pack in fired(pack, text)) is pages
+
+
+@pytest.mark.parametrize(
+    ("pack", "text", "pages"),
+    [
+        # A number tied to the verb and to a unit of time is no recall; a unit
+        # elsewhere does not matter (nested NEAR: the number near both).
+        ("crisis-fr", "Acmé rappelle près de 100 ans d'histoire", False),
+        ("crisis-fr", "Acmé rappelle plus de 150 ans de savoir-faire", False),
+        ("crisis-fr", "Acmé rappelle 347 trottinettes vendues en 3 ans", True),
+        ("crisis-fr", "Dix ans après, Acmé rappelle 250 poussettes", True),
+        ("crisis-fr", "Acmé rappelle près de 2 000 trottinettes", True),
+        # A returns policy's deadline is no recall; an instruction to bring a
+        # defective product back is, even with days counted.
+        (
+            "crisis-fr",
+            "Acmé rappelle à ses clients de retourner les articles défectueux sous 30 jours",
+            False,
+        ),
+        (
+            "crisis-fr",
+            "Acmé rappelle à ses clients de renvoyer les produits défectueux dans les 14 jours",
+            False,
+        ),
+        ("crisis-fr", "Acmé rappelle à ses clients de rapporter les chargeurs défectueux", True),
+        (
+            "crisis-fr",
+            "Acmé rappelle à ses clients de rapporter les chargeurs défectueux : 12 incendies "
+            "en 10 jours",
+            True,
+        ),
+    ],
+)
+def test_a_recall_is_no_anniversary_nor_a_returns_policy(pack: str, text: str, pages: bool) -> None:
+    assert (pack in fired(pack, text)) is pages
+
+
+@pytest.mark.parametrize(
+    ("text", "warns"),
+    [
+        ("The staff at Acmé were disgustingly rude", True),
+        ("Disgustingly slow service at Acmé tonight", True),
+        ("Acmé staff were rude, disgustingly so", True),
+        ("Acmé's new flavour is so good it's disgusting", False),
+        ("Disgustingly good burgers at Acmé", False),
+        ("Acmé's cheesecake is disgustingly rich", False),
+        ("Disgustingly cheap flights with Acmé this winter", False),
+    ],
+)
+def test_crisis_en_service_disgustingly_is_a_complaint_next_to_a_fault(
+    text: str, warns: bool
+) -> None:
+    assert ("crisis-en-service" in fired("crisis-en", text)) is warns

@@ -189,9 +189,44 @@ FR_ACCEPTED: dict[str, tuple[str, str]] = {
 }
 
 
+# Texts added with nested NEAR, labelled before the pack was changed for them
+# (the labelled .jsonl sets are shared fixtures; these rows extend them here).
+# A number tied to the verb and to a unit of time is no recall ("rappelle près
+# de 100 ans d'histoire"), a unit elsewhere does not matter ("dix ans après,
+# Acmé rappelle 250 poussettes"); a returns policy's deadline is no recall
+# ("de retourner les articles défectueux sous 30 jours"), days told otherwise
+# do not matter ("12 incendies en 10 jours").
+FR_ADDED = [
+    Row("Acmé rappelle près de 100 ans d'histoire", "none", "a reminder of years", False),
+    Row("Acmé rappelle plus de 150 ans de savoir-faire", "none", "a reminder of years", False),
+    Row("Acmé rappelle ses clients 20 fois par jour", "none", "a call back, times", False),
+    Row("Dix ans après, Acmé rappelle 250 poussettes", "critical", "recall; years", False),
+    Row("Acmé rappelle près de 2 000 trottinettes", "critical", "recall of units", False),
+    Row(
+        "Acmé rappelle à ses clients de retourner les articles défectueux sous 30 jours",
+        "none",
+        "a returns-policy reminder",
+        False,
+    ),
+    Row(
+        "Acmé rappelle à ses clients de renvoyer les produits défectueux dans les 14 jours",
+        "none",
+        "a returns-policy reminder",
+        False,
+    ),
+    Row(
+        "Acmé rappelle à ses clients de rapporter les chargeurs défectueux : 12 incendies "
+        "en 10 jours",
+        "critical",
+        "recall told as an instruction; days counted, no deadline",
+        False,
+    ),
+]
+
+
 @pytest.fixture(scope="module")
 def fr() -> tuple[list[Row], dict[str, str]]:
-    rows = load_rows("crisis_fr_labelled.jsonl")
+    rows = load_rows("crisis_fr_labelled.jsonl") + FR_ADDED
     return rows, outcomes("crisis-fr", rows)
 
 
@@ -205,7 +240,14 @@ def test_the_french_set_is_large_and_balanced(fr: tuple[list[Row], dict[str, str
 def test_crisis_fr_precision_and_recall(fr: tuple[list[Row], dict[str, str]]) -> None:
     rows, got = fr
     scores = report("crisis-fr", rows, got)
-    # Measured on 461 texts (48 holdout): critical 0.941 / 0.963, service 1.0 / 0.951.
+    # Measured on 469 texts (48 holdout): critical 0.942 / 0.963, service 1.0 / 0.951.
+    # The 8 texts of FR_ADDED (nested NEAR: "rappelle près de 100 ans
+    # d'histoire", a returns policy's "sous 30 jours"; not "dix ans après, Acmé
+    # rappelle 250 poussettes" nor "12 incendies en 10 jours"): the pack before
+    # that change scored critical 0.925 / 0.959, service 1.0 / 0.951 on the 469
+    # (5 of the 8 wrong); the pack after it scores as before on the 461.
+    # Before that, measured on 461 texts (48 holdout): critical 0.941 / 0.963,
+    # service 1.0 / 0.951.
     # The 13 texts added for the known errors of the recall and accident
     # clauses (figurative "écrasés par les cadences / le travail / les impôts /
     # la concurrence", not "un livreur écrasé par un camion"; "rappelle à ses
@@ -308,9 +350,22 @@ EN_ACCEPTED: dict[str, tuple[str, str]] = {
 }
 
 
+# Texts added with the "disgustingly" clause, labelled before the pack was
+# changed for them: "disgustingly" before (or right after) a fault is a
+# complaint, before a quality praise.
+EN_ADDED = [
+    Row("The staff at Acmé were disgustingly rude", "service", "a service complaint", False),
+    Row("Disgustingly slow service at Acmé tonight", "service", "a service complaint", False),
+    Row("Acmé staff were rude, disgustingly so", "service", "a service complaint", False),
+    Row("Acmé's cheesecake is disgustingly rich", "none", "praise", False),
+    Row("Disgustingly cheap flights with Acmé this winter", "none", "praise of a price", False),
+    Row("Acmé's fries are disgustingly delicious", "none", "praise", False),
+]
+
+
 @pytest.fixture(scope="module")
 def en() -> tuple[list[Row], dict[str, str]]:
-    rows = load_rows("crisis_en_labelled.jsonl")
+    rows = load_rows("crisis_en_labelled.jsonl") + EN_ADDED
     return rows, outcomes("crisis-en", rows)
 
 
@@ -318,7 +373,12 @@ def test_crisis_en_precision_and_recall(en: tuple[list[Row], dict[str, str]]) ->
     rows, got = en
     assert len(rows) >= 60 and sum(r.holdout for r in rows) >= 20
     scores = report("crisis-en", rows, got)
-    # Measured on 160 texts (20 holdout): critical 0.962 / 0.987, service 1.0 / 1.0.
+    # Measured on 166 texts (20 holdout): critical 0.962 / 0.987, service 1.0 / 1.0.
+    # The 6 texts of EN_ADDED ("disgustingly rude", "disgustingly slow"; not
+    # "disgustingly rich", "disgustingly cheap"): the pack before that change
+    # scored service 1.0 / 0.880 on the 166 (the 3 complaints missed), critical
+    # unchanged; the pack after it scores as before on the 160.
+    # Before that, measured on 160 texts (20 holdout): critical 0.962 / 0.987, service 1.0 / 1.0.
     # The 7 texts added with the French review of the accident and recall
     # clauses ("so good it's disgusting" and "disgustingly good" are praise,
     # "disgusting service" a complaint; "couriers crushed by workload", not

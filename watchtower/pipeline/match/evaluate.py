@@ -219,8 +219,44 @@ class Evaluator:
                 first = self.ctx.word_index(start)
                 found.append((self.ctx.field(start), first, first + words - 1))
             return found
-        assert isinstance(node, Or)
-        return [p for child in node.children for p in self.positions(child)]
+        if isinstance(node, Or):
+            return [p for child in node.children for p in self.positions(child)]
+        assert isinstance(node, Near)  # last: trees without a nested NEAR pay nothing
+        return self.near_spans(node)
+
+    def near_spans(self, node: Near) -> list[tuple[str, int, int]]:
+        """(field, first word, last word) of each span where ``node`` is true: from
+        the first word of one side to the last word of the other, for every pair
+        of occurrences within ``node.distance`` words (:meth:`near`'s test). Only
+        a NEAR inside a NEAR asks: the outer one measures from these spans."""
+        left = self.positions(node.left)
+        if not left:
+            return []
+        right = self.positions(node.right)
+        n = node.distance
+        found: set[tuple[str, int, int]] = set()
+        for field in ("title", "text"):
+            # Sorted by first word and by last word, to bisect each window.
+            by_first = sorted((b, c) for f, b, c in right if f == field)
+            if not by_first:
+                continue
+            by_last = sorted((c, b) for b, c in by_first)
+            firsts = [b for b, _ in by_first]
+            lasts = [c for c, _ in by_last]
+            for f, a_first, a_last in left:
+                if f != field:
+                    continue
+                # The right side after: it starts 1..n words after the left's end.
+                i = bisect_left(firsts, a_last + 1)
+                while i < len(firsts) and firsts[i] <= a_last + n:
+                    found.add((field, a_first, max(a_last, by_first[i][1])))
+                    i += 1
+                # The right side before: it ends 1..n words before the left's start.
+                j = bisect_left(lasts, a_first - n)
+                while j < len(lasts) and lasts[j] <= a_first - 1:
+                    found.add((field, min(a_first, by_last[j][1]), a_last))
+                    j += 1
+        return sorted(found)
 
     def eval(self, node: Node) -> bool:
         if isinstance(node, Term):
@@ -292,7 +328,9 @@ class Evaluator:
         if isinstance(node, And | Or):
             return [h for c in node.children if self.eval(c) for h in self.explain(c, clause)]
         if isinstance(node, Near):
-            return [*self.explain(node.left, node.source), *self.explain(node.right, node.source)]
+            # A nested NEAR's hits are labelled with the outermost NEAR, as written.
+            clause = clause or node.source
+            return [*self.explain(node.left, clause), *self.explain(node.right, clause)]
         return []
 
     def found(self, node: Node, clause: str) -> list[Hit]:

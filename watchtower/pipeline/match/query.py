@@ -6,7 +6,9 @@ Grammar (keywords are upper-case; ``docs/queries.md`` is the user guide)::
     or     := and ("OR" and)*
     and    := unary (["AND"] unary)*          implicit AND between neighbours
     unary  := "NOT" unary | near
-    near   := ["-"] atom ["NEAR/" n atom]      n >= 1 words, either order; NEAR/n in any case
+    near   := ["-"] atom ["NEAR/" n atom]      n >= 1 words, either order; NEAR/n in any case;
+                                               each side a term, a phrase, #number, or a
+                                               "(" … ")" of NEARs and ORs of those (nested NEAR)
     atom   := "(" or ")" | TERM | PHRASE | @vocabulary | "#number" [BOUND]
             | (title|text) ":" atom            restrict the terms inside to one field
             | (source|lang|brand) ":" (TERM | PHRASE)
@@ -247,8 +249,13 @@ class _Parser:
                 op.column, f"{op.text}: expected a distance between 1 and {MAX_NEAR} words"
             )
         right_tok = self.tok
+        if right_tok.kind == "minus" or (right_tok.kind == "op" and right_tok.text == "NOT"):
+            raise QuerySyntaxError(right_tok.column, _NOT_IN_NEAR)
         right = self.parse_atom()
         for side, tok in ((left, start), (right, right_tok)):
+            if _has_not(side):
+                # NOT has no position: where would "NOT a" be? Say what to write instead.
+                raise QuerySyntaxError(tok.column, _NOT_IN_NEAR)
             if not _positional(side):
                 raise QuerySyntaxError(
                     tok.column, "NEAR needs a term, a phrase or an (… OR …) group on each side"
@@ -339,10 +346,25 @@ class _Parser:
         return Meta(name, raw)  # type: ignore[arg-type]
 
 
+_NOT_IN_NEAR = (
+    "NEAR needs a term, a phrase, a (… NEAR/n …) or an (… OR …) group on each side, "
+    "not NOT; write NOT outside: (a NEAR/3 b) NOT c, or NOT (a NEAR/3 b)"
+)
+
+
 def _positional(node: Node) -> bool:
-    if isinstance(node, Term | Number):
+    """Whether ``node`` has positions in the text: a term, a number, a NEAR (the
+    span covering both its sides), or an OR of those."""
+    if isinstance(node, Term | Number | Near):
         return True
     return isinstance(node, Or) and all(_positional(c) for c in node.children)
+
+
+def _has_not(node: Node) -> bool:
+    """Whether a NOT stands where a NEAR side needs positions (a ``-a`` too)."""
+    if isinstance(node, Not):
+        return True
+    return isinstance(node, Or) and any(_has_not(c) for c in node.children)
 
 
 def _scoped(node: Node, field: Field) -> Node:

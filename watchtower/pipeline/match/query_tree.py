@@ -152,7 +152,16 @@ class Or:
 
 @dataclass(frozen=True)
 class Near:
-    """Both sides occur in the same field within ``distance`` words, either order."""
+    """Both sides occur in the same field within ``distance`` words, either order.
+
+    A side is a :class:`Term`, a :class:`Number`, a :class:`Near` or an
+    :class:`Or` of those. A nested :class:`Near` occurs where its two sides are
+    near each other, as the span from the first word of the one to the last
+    word of the other; two occurrences are within ``distance`` words when the
+    later one starts at most ``distance`` words after the end of the other
+    (``distance - 1`` words between them, none for ``NEAR/1``), and never when
+    they overlap: the same rule as for single words.
+    """
 
     left: Node
     right: Node
@@ -241,6 +250,10 @@ def render(node: Node) -> str:
     if isinstance(node, Not):
         return f"NOT {render(node.child)}"
     if isinstance(node, Near):
-        return f"{render(node.left)} NEAR/{node.distance} {render(node.right)}"
+        left, right = (
+            f"({render(side)})" if isinstance(side, Near) else render(side)
+            for side in (node.left, node.right)
+        )
+        return f"{left} NEAR/{node.distance} {right}"
     glue = " AND " if isinstance(node, And) else " OR "
     return "(" + glue.join(render(c) for c in node.children) + ")"
