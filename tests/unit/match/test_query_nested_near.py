@@ -229,3 +229,23 @@ def test_nested_near_agrees_with_naive_spans(query: str, title: list[str], text:
     }
     expected = bool(naive_spans(root, fields))
     assert fires(query, item_text, title=" ".join(title)) is expected, (query, title, text)
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "(a NEAR/51 b) NEAR/2 c",
+        "(a NEAR/2 b) NEAR/51 c",
+        "c NEAR/2 (x OR (a NEAR/900 b))",
+        "((a NEAR/2 b) NEAR/60 c) NEAR/1 d",
+    ],
+)
+def test_a_nesting_allows_fifty_words_at_most(query: str) -> None:
+    # A feed's long, repetitive text would make a wide nested NEAR cost seconds.
+    with pytest.raises(QuerySyntaxError, match="at most 50 words"):
+        parse_query(query)
+
+
+def test_a_near_alone_and_a_nesting_at_fifty_are_allowed() -> None:
+    assert isinstance(parse_query("a NEAR/1000 b").root, Near)
+    assert isinstance(parse_query("(a NEAR/50 b) NEAR/50 c").root, Near)
