@@ -12,9 +12,9 @@ from watchtower.adapters._feed_tree import (
     XML_BASE,
     XML_LANG,
     _child,
-    _child_text,
     _inner_base,
     _lang,
+    _small_child_text,
 )
 from watchtower.adapters._text import collapse, html_to_text
 from watchtower.models import Item
@@ -84,7 +84,7 @@ def _atom_row(node: etree._Element, ns: str, base: Base, lang: str | None) -> Ro
         title,
         body,
         _text_of(when),
-        collapse(_child_text(author, ns + "name")) if author is not None else "",
+        collapse(_small_child_text(author, ns + "name")) if author is not None else "",
         _lang(node.get(XML_LANG)) or lang,
         title_html=title_html,
         body_html=body_html,
