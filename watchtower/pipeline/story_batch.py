@@ -199,21 +199,24 @@ class StoryBatch(TitlePairing):
                 with self.index.lock:
                     if self.index.generation == self.generation:
                         self.index.index.relabel(self.slots[at], story=story_id)
-            earlier = seen.get(story_id)
-            if earlier is None:
-                earlier = seen[story_id] = Seen(
-                    source_id,
-                    self._stored(story, story_id, repeated, created),
-                    self._started_at(source_id, starts[story]) if story in created else None,
-                )
+            self.story_ids.append(story_id)
             if story in created and starts[story] == at:
                 sightings.append(Sighting(story_id, True, 1, False))
-            else:
-                sightings.append(
-                    self._sighted(source_id, story_id, item, earlier, repost=at in titled)
-                )
+                continue
+            earlier = seen.get(story_id)
+            if earlier is None:
+                if story in created:
+                    # A story this batch started, seen again: built only now
+                    # (most stories a batch starts get no second item in it),
+                    # its first item read first, as if added at its own turn.
+                    start = starts[story]
+                    earlier = Seen(source_id, (), self._started_at(source_id, start))
+                    earlier.items.append(items[start])
+                else:
+                    earlier = Seen(source_id, self._stored(story, story_id, repeated, created))
+                seen[story_id] = earlier
+            sightings.append(self._sighted(source_id, story_id, item, earlier, repost=at in titled))
             earlier.items.append(item)
-            self.story_ids.append(story_id)
         return sightings
 
     def _stored(

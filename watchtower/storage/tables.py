@@ -21,6 +21,8 @@ from sqlalchemy import (
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
 
+from watchtower.storage.sqlite_datetime import utc_text_processor
+
 # SQLite has no 64-bit autoincrement through BigInteger; Integer there, BIGINT elsewhere.
 Id = BigInteger().with_variant(Integer(), "sqlite")
 
@@ -38,6 +40,11 @@ class UtcDateTime(TypeDecorator[datetime]):
             raise ValueError("naive datetime given to a UTC column")
 
         return value.astimezone(UTC)
+
+    def bind_processor(self, dialect: Any) -> Any:
+        # On SQLite, the same text as process_bind_param then DATETIME's
+        # formatting, written at a third of the cost (storage/sqlite_datetime.py).
+        return utc_text_processor(self.impl_instance) or super().bind_processor(dialect)
 
     def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
         if value is None:

@@ -13,7 +13,8 @@ out) makes :func:`values_insert` return ``None`` and the caller use SQLAlchemy.
 from __future__ import annotations
 
 import weakref
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from operator import itemgetter
 from typing import Any
 
 from sqlalchemy import Connection, Table
@@ -56,11 +57,16 @@ class ValuesInsert:
             f" ON CONFLICT ({', '.join(map(quote, conflict))}) DO NOTHING"
             f" RETURNING {', '.join(quote(c.name) for c in returned)}"
         )
-        # SQLAlchemy calls a column's processor on every value, None included.
-        self.binds = tuple(
-            (name, table.c[name].type.dialect_impl(dialect).bind_processor(dialect))
-            for name in columns
+        # A row's values are read at once, in C; SQLAlchemy calls a column's
+        # processor on every value, None included: ``bound`` lists those
+        # columns (position, processor), the only ones a Python loop visits.
+        self.values: Callable[[dict[str, Any]], tuple[Any, ...]] = (
+            itemgetter(*columns) if len(columns) > 1 else lambda row: (row[columns[0]],)
         )
+        processors = (
+            table.c[name].type.dialect_impl(dialect).bind_processor(dialect) for name in columns
+        )
+        self.bound = tuple((at, p) for at, p in enumerate(processors) if p is not None)
         # The scalar defaults of the columns left out, as SQLAlchemy sends them.
         self.constants = tuple(
             value
@@ -81,23 +87,24 @@ class ValuesInsert:
         self.texts: dict[int, str] = {}
 
     def run(self, connection: Connection, rows: Sequence[dict[str, Any]]) -> list[Any]:
-        binds = self.binds
+        read, bound = self.values, self.bound
         out: list[Any] = []
         for start in range(0, len(rows), self.page):
             chunk = rows[start : start + self.page]
             params: list[Any] = []
             # A batch's rows share values (``now`` in every row's dates): a value
             # that is the previous row's object is converted once.
-            last: list[Any] = [_NONE] * len(binds)
-            done: list[Any] = [None] * len(binds)
+            last: list[Any] = [_NONE] * len(bound)
+            done: list[Any] = [None] * len(bound)
             for row in chunk:
-                for at, (name, bind) in enumerate(binds):
-                    value = row[name]
-                    if bind is not None:
-                        if value is not last[at]:
-                            last[at], done[at] = value, bind(value)
-                        value = done[at]
-                    params.append(value)
+                values = read(row)
+                base = len(params)
+                params.extend(values)
+                for k, (at, bind) in enumerate(bound):
+                    value = values[at]
+                    if value is not last[k]:
+                        last[k], done[k] = value, bind(value)
+                    params[base + at] = done[k]
                 params.extend(self.constants)
             text = self.texts.get(len(chunk))
             if text is None:
