@@ -12,13 +12,11 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from typing import Any
 
 import pytest
 
 from tests.servers.slack import FakeSlack
-from watchtower.models import Notification
-from watchtower.notify.slack import SlackNotifier
+from tests.unit.notify.slack_posts import posted_texts
 from watchtower.notify.slack_mrkdwn import escape_text
 
 ZW = "\u200b"
@@ -82,34 +80,10 @@ PING = re.compile(r"[@\uff20\ufe6b](?=\w)")
 
 
 def test_slack_receives_no_look_alike_mention(slack: FakeSlack) -> None:
-    notifier = SlackNotifier(slack.token, api_url=slack.api_url, timeout=5.0, channel_interval=0.0)
-    payload = {
-        "title": HOSTILE,
-        "url": "https://forum.example.fr/t/arnaque-acme/42",
-        "source": "forum",
-        "brands": ["Acmé"],
-        "terms": ["Acmé"],
-        "rules": ["crise"],
-        "severity": "critical",
-        "excerpt": HOSTILE,
-    }
-    notifier.send(notifier.render(Notification.from_payload(1, "slack:#crise", payload), "#crise"))
-
-    (posted,) = slack.posts()
-    texts = _texts(posted)
+    texts = posted_texts(slack, HOSTILE, HOSTILE)
     assert any("marketing-team" in text and "contact@acme.fr" in text for text in texts)
     for text in texts:
         # The message's own link is no ping; an address's "@" neither.
         shown = text.replace("<https://forum.example.fr/t/arnaque-acme/42|", "")
         shown = unicodedata.normalize("NFKC", shown.replace("contact@acme.fr", ""))
         assert not PING.search(shown), text
-
-
-def _texts(value: Any) -> list[str]:
-    """Every ``text`` string of a chat.postMessage body, nested or not."""
-    if isinstance(value, dict):
-        found = [value["text"]] if isinstance(value.get("text"), str) else []
-        return found + [t for v in value.values() for t in _texts(v)]
-    if isinstance(value, list):
-        return [t for v in value for t in _texts(v)]
-    return []

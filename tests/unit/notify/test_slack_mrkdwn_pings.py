@@ -11,16 +11,13 @@ Checked on the text and through the fake Slack Web API, as Slack receives it.
 
 from __future__ import annotations
 
-import json
 import re
-from typing import Any
 
 import pytest
 
 from tests.servers.slack import FakeSlack
-from watchtower.models import Notification
+from tests.unit.notify.slack_posts import posted_texts
 from watchtower.notify.apprise_markdown import _defuse
-from watchtower.notify.slack import SlackNotifier
 from watchtower.notify.slack_mrkdwn import escape_text
 
 ZW = "\u200b"
@@ -75,36 +72,9 @@ PING = re.compile(
 )
 
 
-def _texts(value: Any) -> list[str]:
-    """Every ``text`` string of a chat.postMessage body, nested or not."""
-    if isinstance(value, dict):
-        found = [value["text"]] if isinstance(value.get("text"), str) else []
-        return found + [t for v in value.values() for t in _texts(v)]
-    if isinstance(value, list):
-        return [t for v in value for t in _texts(v)]
-    return []
-
-
 def test_slack_receives_no_mention_from_a_feed(slack: FakeSlack) -> None:
-    port = slack.httpd.server_address[1]
-    notifier = SlackNotifier(
-        slack.token, api_url=f"http://127.0.0.1:{port}/api/", timeout=5.0, channel_interval=0.0
-    )
-    payload = {
-        "title": HOSTILE_TITLE,
-        "url": "https://forum.example.fr/t/arnaque-acme/42",
-        "source": "forum",
-        "brands": ["Acmé"],
-        "terms": ["Acmé"],
-        "rules": ["crise"],
-        "severity": "critical",
-        "excerpt": HOSTILE_EXCERPT,
-    }
-    notifier.send(notifier.render(Notification.from_payload(1, "slack:#crise", payload), "#crise"))
-
-    (posted,) = slack.posts()
-    texts = _texts(posted)
-    assert texts, json.dumps(posted)
+    texts = posted_texts(slack, HOSTILE_TITLE, HOSTILE_EXCERPT)
+    assert texts
     for text in texts:
         # The message's own link is no ping: the text inside <url|label> is.
         shown = re.sub(r"<https://forum\.example\.fr/t/arnaque-acme/42\|", "", text)
