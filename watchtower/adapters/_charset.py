@@ -10,7 +10,9 @@ is windows-1254, ``tis-620`` windows-874, ``gb2312`` GBK, ``euc-kr``
 windows-949, as :func:`whatwg_codec` and :func:`legacy_codec` say. Pages,
 e-mail and feeds decode with :func:`decode_legacy`, which reads single-byte
 encodings through WHATWG's indexes: a byte a windows-125x code page leaves
-undefined in 0x80–0x9F is its C1 control everywhere, not U+FFFD.
+undefined in 0x80–0x9F is its C1 control everywhere, not U+FFFD; and the CJK
+encodings through WHATWG's decoders, on top of Python's superset codecs
+(:mod:`._charset_cjk`, :mod:`._charset_iso2022jp`, :mod:`._euc_jp`).
 """
 
 from __future__ import annotations
@@ -19,7 +21,10 @@ import codecs
 import functools
 import importlib
 import re
+from collections.abc import Callable
 
+from watchtower.adapters._charset_cjk import decode_gb18030, decode_pairs, decode_shift_jis
+from watchtower.adapters._charset_iso2022jp import decode_iso_2022_jp
 from watchtower.adapters._euc_jp import decode_euc_jp
 
 __all__ = [
@@ -257,19 +262,34 @@ def _single_byte_table(codec: str) -> str | None:
     )
 
 
+# The CJK codecs of WHATWG's table, read by WHATWG's decoders rather than Python's.
+_MULTIBYTE: dict[str, Callable[[bytes], tuple[str, int | None]]] = {
+    "euc_jp": decode_euc_jp,
+    "iso2022_jp": decode_iso_2022_jp,
+    "gb18030": decode_gb18030,
+    "big5hkscs": lambda data: decode_pairs(data, "big5hkscs"),
+    "cp949": lambda data: decode_pairs(data, "cp949"),
+    "cp932": decode_shift_jis,
+}
+
+
 def decode_legacy(data: bytes, codec: str) -> tuple[str, int | None]:
     """``data`` read in ``codec`` (from :func:`whatwg_codec`) as WHATWG reads it,
     and the offset of its first undecodable byte (``None`` when there is none).
 
     Undecodable bytes become U+FFFD, as browsers show them; windows-1252 and
     the single-byte code pages give their undefined 0x80–0x9F bytes' C1
-    controls instead, as WHATWG's indexes do, and EUC-JP reads Windows'
-    extensions (:mod:`._euc_jp`).
+    controls instead, as WHATWG's indexes do. The CJK encodings are WHATWG's
+    decoders: EUC-JP and ISO-2022-JP read Windows' extensions (:mod:`._euc_jp`,
+    :mod:`._charset_iso2022jp`), and a bad pair of GBK, Big5, EUC-KR or
+    Shift_JIS is one U+FFFD that leaves the next character whole
+    (:mod:`._charset_cjk`, with GBK's € at 0x80 and GB18030-2022's mappings).
     """
     if codec == "windows-1252":
         return decode_windows_1252(data), None
-    if codec == "euc_jp":
-        return decode_euc_jp(data)
+    multibyte = _MULTIBYTE.get(codec)
+    if multibyte is not None:
+        return multibyte(data)
     table = _single_byte_table(codec)
     if table is not None:
         text = codecs.charmap_decode(data, "strict", table)[0]

@@ -13,8 +13,11 @@ half-width katakana after 0x8E, and the alignment of every pair): it calls an
 error handler back only for the pairs it does not know, which reads a pair of
 those rows through the Shift_JIS bytes of the same JIS X 0208 position
 (``cp932`` decodes exactly WHATWG's index there), and the six symbols are
-translated after. Left as Python reads it: 0x8F 0xA2 0xB7, ASCII ``~`` there
-and FULLWIDTH TILDE in WHATWG's JIS X 0212 index.
+translated after. An error takes the bytes WHATWG's decoder drops with it
+(:func:`_error_end`): Python's gives U+FFFD for a lead byte alone and reads
+its trail byte as the next lead, which garbled the character after a pair
+the index leaves empty. Left as Python reads it: 0x8F 0xA2 0xB7, ASCII ``~``
+there and FULLWIDTH TILDE in WHATWG's JIS X 0212 index.
 """
 
 from __future__ import annotations
@@ -59,6 +62,21 @@ def _extension(error: UnicodeError) -> tuple[str, int] | None:
     return None
 
 
+def _error_end(data: bytes, start: int) -> int:
+    """Where an error at ``start`` ends in WHATWG's EUC-JP decoder: a lead byte
+    (0x8E, 0x8F, 0xA1–0xFE) takes its trail byte with it (both trail bytes of
+    a JIS X 0212 triple after 0x8F) unless that byte is ASCII, which is read
+    again; the end of the data ends it; any other byte is an error alone."""
+    lead, size = data[start], len(data)
+    if not (lead in (0x8E, 0x8F) or 0xA1 <= lead <= 0xFE):
+        return start + 1
+    if lead == 0x8F and start + 1 < size and 0xA1 <= data[start + 1] <= 0xFE:
+        start += 1  # JIS X 0212: the error is the pair after 0x8F
+    if start + 1 >= size:
+        return size
+    return start + 1 if data[start + 1] < 0x80 else start + 2
+
+
 def _strict(error: UnicodeError) -> tuple[str, int]:
     found = _extension(error)
     if found is None:
@@ -71,7 +89,7 @@ def _replace(error: UnicodeError) -> tuple[str, int]:
     if found is None:
         if not isinstance(error, UnicodeDecodeError):
             raise error
-        return "\ufffd", error.end
+        return "\ufffd", _error_end(error.object, error.start)
     return found
 
 

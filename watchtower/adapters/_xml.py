@@ -15,8 +15,9 @@ and handed to libxml2 as UTF-8. So is every other legacy label of that table
 (KOI8-R, ISO-8859-8-I, x-mac-cyrillic, windows-1251…): libxml2 knows some
 labels under other names or not at all, and stops a text at a byte its codec
 leaves undefined, where WHATWG's index reads a C1 control. Its UTF-8 labels
-that libxml2 does not know (``unicode20utf8``…) are UTF-8. Left to libxml2:
-UTF-16/32, ISO-2022-JP, and labels WHATWG does not list.
+that libxml2 does not know (``unicode20utf8``…) are UTF-8; ISO-2022-JP is
+read by WHATWG's decoder too. Left to libxml2: UTF-16/32 and labels WHATWG
+does not list.
 
 Which encoding, in order (RFC 7303 §3.2–3.3, which obsoletes RFC 3023; the
 order feedparser follows, "Character Encoding Detection", and browsers'
@@ -142,8 +143,13 @@ def _to_utf8_if_needed(data: bytes, transport: str | None = None) -> tuple[bytes
             except UnicodeDecodeError as exc:
                 return _decoded(data, exc.start, codec, label)
             return _DECLARATION.sub(b"", data, count=1), None
-        if whatwg_codec(label) != "utf-8":
-            return data, None  # UTF-16/32, ISO-2022-JP, labels no table knows: libxml2's
+        named = whatwg_codec(label)
+        if named is not None and named.startswith(_SEVEN_BIT):
+            # ISO-2022-JP is 7-bit, so always valid UTF-8: read it as browsers do
+            # (libxml2's iconv refused Windows' ① ㈱ 髙 and lost the whole feed).
+            return _decoded(data, 0, named, label)
+        if named != "utf-8":
+            return data, None  # UTF-16/32, labels no table knows: libxml2's
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
         return data, None  # UTF-16 with a byte-order mark
     try:
