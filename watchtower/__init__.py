@@ -13,6 +13,6 @@ from __future__ import annotations
 #: from the code, not from installed metadata, so a source checkout or an editable
 #: install never reports a stale number. Bump it for each release (semantic
 #: versioning: a new migration or config key is at least a minor version).
-__version__ = "0.9.0"
+__version__ = "0.10.0"
 
 __all__ = ["__version__"]
